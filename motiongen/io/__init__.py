@@ -1,0 +1,95 @@
+"""Reading and writing motions; ``load`` and ``save`` pick the format from the path.
+
+| path                                   | read                 | write                  |
+|----------------------------------------|----------------------|------------------------|
+| ``*.bvh``                              | any skeleton known to ``motiongen.retarget`` | canonical skeleton |
+| ``*.motion`` / ``*.motion.json``       | yes                  | yes (web viewer JSON)  |
+| ``*.npy`` / ``*.npz``                  | (T, 22, 3) joints    | yes                    |
+| ``*.mp4`` / ``*.gif``                  | no                   | rendered stick figure  |
+| a dance folder (``skeletons.json.gz``) | yes (with music)     | no                     |
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from motiongen.errors import DataNotFoundError, InputError
+
+if TYPE_CHECKING:
+    from motiongen.motion import Motion
+
+READ_SUFFIXES = (".bvh", ".motion", ".motion.json", ".json", ".npy", ".npz")
+WRITE_SUFFIXES = (".bvh", ".motion", ".motion.json", ".json", ".npy", ".npz", ".mp4", ".gif")
+
+
+def _suffix(path: Path) -> str:
+    name = path.name.lower()
+    for long in (".motion.json", ".json.gz"):
+        if name.endswith(long):
+            return long
+    return path.suffix.lower()
+
+
+def load(path: str | Path) -> Motion:
+    """Read any supported motion file or dance folder into a canonical ``Motion``."""
+    path = Path(path)
+    if not path.exists():
+        raise DataNotFoundError(f"no such file or folder: {path}")
+    if path.is_dir() or path.name == "skeletons.json.gz":
+        folder = path if path.is_dir() else path.parent
+        if (folder / "skeletons.json.gz").exists():
+            from motiongen.data.dance import load_dance
+
+            return load_dance(folder)
+        raise InputError(
+            f"{path} is a folder without skeletons.json.gz; give one motion file "
+            f"({', '.join(READ_SUFFIXES)}) or a dance folder"
+        )
+    suffix = _suffix(path)
+    if suffix == ".bvh":
+        from motiongen.io.bvh import load_bvh
+
+        return load_bvh(path)
+    if suffix in (".motion", ".motion.json", ".json"):
+        from motiongen.io.motion_json import load_motion_json
+
+        return load_motion_json(path)
+    if suffix in (".npy", ".npz"):
+        from motiongen.io.numpy_io import load_numpy
+
+        return load_numpy(path)
+    raise InputError(
+        f"cannot read {path.name}: unknown extension {suffix or '(none)'}; "
+        f"readable: {', '.join(READ_SUFFIXES)} or a dance folder"
+    )
+
+
+def save(motion: Motion, path: str | Path, **options: Any) -> Path:
+    """Write ``motion`` to ``path`` in the format its extension names; returns the path."""
+    path = Path(path)
+    suffix = _suffix(path)
+    if suffix not in WRITE_SUFFIXES:
+        raise InputError(
+            f"cannot write {path.name}: unknown extension {suffix or '(none)'}; "
+            f"writable: {', '.join(WRITE_SUFFIXES)}"
+        )
+    if path.parent and not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".bvh":
+        from motiongen.io.bvh import save_bvh
+
+        save_bvh(motion, path, **options)
+    elif suffix in (".motion", ".motion.json", ".json"):
+        from motiongen.io.motion_json import save_motion_json
+
+        save_motion_json(motion, path, **options)
+    elif suffix in (".npy", ".npz"):
+        from motiongen.io.numpy_io import save_numpy
+
+        save_numpy(motion, path, **options)
+    else:
+        from motiongen.io.render import render_video
+
+        render_video(motion, path, **options)
+    return path

@@ -1,0 +1,167 @@
+"""The ``Motion`` object: canonical joint positions plus what is known about them."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from motiongen.errors import InputError
+from motiongen.skeleton import NUM_JOINTS
+
+
+@dataclass
+class AudioRef:
+    """Audio that plays with a motion.
+
+    path: an audio file soundfile/librosa can read.
+    offset: seconds into the file at which motion frame 0 plays.
+    """
+
+    path: str
+    offset: float = 0.0
+
+
+@dataclass
+class Motion:
+    """A motion on the canonical skeleton (see ``motiongen.skeleton``).
+
+    positions: (T, 22, 3) float32, metres, Y up, floor at 0.
+    fps: frames per second of ``positions``.
+    texts: natural-language descriptions (several phrasings allowed; the first is the title).
+    labels: categorical labels kept for stratification and metrics, e.g.
+        {"source": "bandai-1", "content": "bow", "style": "sad"}.
+    actions: optional per-frame action label, length T.
+    audio: optional music or speech aligned to frame 0.
+    name: a short identifier (file stem, clip id).
+    meta: anything else worth keeping (original fps, source path ...), JSON-serialisable.
+    """
+
+    positions: np.ndarray
+    fps: float
+    texts: list[str] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
+    actions: list[str] | None = None
+    audio: AudioRef | None = None
+    name: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        pos = np.asarray(self.positions, dtype=np.float32)
+        if pos.ndim != 3 or pos.shape[1:] != (NUM_JOINTS, 3):
+            raise InputError(
+                f"motion positions must have shape (T, {NUM_JOINTS}, 3), got {tuple(pos.shape)}; "
+                "retarget the source to the canonical 22-joint skeleton first"
+            )
+        if pos.shape[0] < 1:
+            raise InputError("motion has no frames")
+        if not np.isfinite(pos).all():
+            raise InputError("motion positions contain NaN or infinite values")
+        if not (np.isfinite(self.fps) and self.fps > 0):
+            raise InputError(f"frame rate must be a positive number, got {self.fps!r}")
+        if self.actions is not None and len(self.actions) != pos.shape[0]:
+            raise InputError(
+                f"per-frame actions have length {len(self.actions)} but the motion has "
+                f"{pos.shape[0]} frames"
+            )
+        self.positions = pos
+        self.fps = float(self.fps)
+
+    # ---- basic facts -------------------------------------------------------------------
+    @property
+    def num_frames(self) -> int:
+        return int(self.positions.shape[0])
+
+    @property
+    def seconds(self) -> float:
+        return self.num_frames / self.fps
+
+    @property
+    def title(self) -> str:
+        return self.texts[0] if self.texts else self.name
+
+    def __len__(self) -> int:
+        return self.num_frames
+
+    def __repr__(self) -> str:
+        return (
+            f"Motion(name={self.name!r}, frames={self.num_frames}, fps={self.fps:g}, "
+            f"seconds={self.seconds:.2f}, labels={self.labels}, "
+            f"audio={'yes' if self.audio else 'no'})"
+        )
+
+    def copy(self, **changes: Any) -> Motion:
+        """A deep copy with some fields replaced."""
+        new = copy.deepcopy(self)
+        for key, value in changes.items():
+            setattr(new, key, value)
+        new.__post_init__()
+        return new
+
+    # ---- time --------------------------------------------------------------------------
+    def resample(self, fps: float) -> Motion:
+        """The same motion at another frame rate (linear interpolation of positions).
+
+        Duration is kept: the new frame count is round(seconds * fps).
+        """
+        if not (np.isfinite(fps) and fps > 0):
+            raise InputError(f"target frame rate must be positive, got {fps!r}")
+        if abs(fps - self.fps) < 1e-9:
+            return self.copy()
+        n_new = max(1, int(round(self.num_frames * fps / self.fps)))
+        t_old = np.arange(self.num_frames) / self.fps
+        t_new = np.arange(n_new) / fps
+        t_new = np.clip(t_new, 0.0, t_old[-1])
+        flat = self.positions.reshape(self.num_frames, -1)
+        idx = np.searchsorted(t_old, t_new, side="right") - 1
+        idx = np.clip(idx, 0, max(self.num_frames - 2, 0))
+        if self.num_frames == 1:
+            new = np.repeat(flat, n_new, axis=0)
+        else:
+            w = ((t_new - t_old[idx]) / (t_old[idx + 1] - t_old[idx]))[:, None]
+            new = flat[idx] * (1 - w) + flat[idx + 1] * w
+        actions = None
+        if self.actions is not None:
+            nearest = np.clip(np.round(t_new * self.fps).astype(int), 0, self.num_frames - 1)
+            actions = [self.actions[i] for i in nearest]
+        meta = dict(self.meta)
+        meta.setdefault("original_fps", self.fps)
+        return Motion(
+            positions=new.reshape(n_new, NUM_JOINTS, 3).astype(np.float32),
+            fps=fps,
+            texts=list(self.texts),
+            labels=dict(self.labels),
+            actions=actions,
+            audio=copy.deepcopy(self.audio),
+            name=self.name,
+            meta=meta,
+        )
+
+    def crop(self, start: int, stop: int | None = None) -> Motion:
+        """Frames [start, stop); the audio offset moves with the first frame."""
+        stop = self.num_frames if stop is None else stop
+        if not (0 <= start < stop <= self.num_frames):
+            raise InputError(f"crop [{start}, {stop}) is outside 0..{self.num_frames}")
+        audio = None
+        if self.audio is not None:
+            audio = AudioRef(self.audio.path, self.audio.offset + start / self.fps)
+        return Motion(
+            positions=self.positions[start:stop].copy(),
+            fps=self.fps,
+            texts=list(self.texts),
+            labels=dict(self.labels),
+            actions=None if self.actions is None else list(self.actions[start:stop]),
+            audio=audio,
+            name=self.name,
+            meta=dict(self.meta),
+        )
+
+    # ---- files -------------------------------------------------------------------------
+    def save(self, path: str | Path, **options: Any) -> Path:
+        """Write to ``path``; the writer is chosen by the extension (see ``motiongen.io``)."""
+        from motiongen.io import save
+
+        return save(self, path, **options)

@@ -1,0 +1,31 @@
+"""Where data and caches live; overridable by environment variables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_ROOT = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_ROOT.parent
+
+
+def data_dir() -> Path:
+    """The shared data directory: ``$MOTIONGEN_DATA``, else ``../shared/data`` beside the repo.
+
+    The path may not exist (a fresh machine without data); callers check.
+    """
+    env = os.environ.get("MOTIONGEN_DATA")
+    if env:
+        return Path(env).expanduser()
+    for base in (Path.cwd(), REPO_ROOT):
+        candidate = (base / ".." / "shared" / "data").resolve()
+        if candidate.is_dir():
+            return candidate
+    return (REPO_ROOT / ".." / "shared" / "data").resolve()
+
+
+def cache_dir() -> Path:
+    """Where prepared shards live: ``$MOTIONGEN_CACHE``, else ``~/.cache/motiongen``."""
+    env = os.environ.get("MOTIONGEN_CACHE")
+    path = Path(env).expanduser() if env else Path.home() / ".cache" / "motiongen"
+    return path

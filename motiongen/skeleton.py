@@ -1,0 +1,89 @@
+"""The canonical skeleton every source is retargeted to.
+
+22 joints in the SMPL / HumanML3D order, metres, Y up, floor at y = 0, the body facing +Z
+at frame 0 with its left side at +X (a right-handed frame: X = Y x Z).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+JOINT_NAMES: tuple[str, ...] = (
+    "pelvis",
+    "left_hip",
+    "right_hip",
+    "spine1",
+    "left_knee",
+    "right_knee",
+    "spine2",
+    "left_ankle",
+    "right_ankle",
+    "spine3",
+    "left_foot",
+    "right_foot",
+    "neck",
+    "left_collar",
+    "right_collar",
+    "head",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
+)
+NUM_JOINTS = len(JOINT_NAMES)
+
+# Parent of each joint (-1 for the root), as in SMPL's kinematic tree.
+PARENTS: tuple[int, ...] = (
+    -1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19,
+)  # fmt: skip
+
+JOINT_INDEX: dict[str, int] = {name: i for i, name in enumerate(JOINT_NAMES)}
+
+PELVIS = JOINT_INDEX["pelvis"]
+LEFT_HIP, RIGHT_HIP = JOINT_INDEX["left_hip"], JOINT_INDEX["right_hip"]
+LEFT_SHOULDER, RIGHT_SHOULDER = JOINT_INDEX["left_shoulder"], JOINT_INDEX["right_shoulder"]
+LEFT_ANKLE, RIGHT_ANKLE = JOINT_INDEX["left_ankle"], JOINT_INDEX["right_ankle"]
+LEFT_FOOT, RIGHT_FOOT = JOINT_INDEX["left_foot"], JOINT_INDEX["right_foot"]
+LEFT_WRIST, RIGHT_WRIST = JOINT_INDEX["left_wrist"], JOINT_INDEX["right_wrist"]
+HEAD = JOINT_INDEX["head"]
+
+# Feet in the order the foot-contact flags use: (left ankle, left toe, right ankle, right toe).
+FOOT_JOINTS: tuple[int, int, int, int] = (LEFT_ANKLE, LEFT_FOOT, RIGHT_ANKLE, RIGHT_FOOT)
+
+
+def _mirror_permutation() -> tuple[int, ...]:
+    perm = []
+    for name in JOINT_NAMES:
+        if name.startswith("left_"):
+            perm.append(JOINT_INDEX["right_" + name[5:]])
+        elif name.startswith("right_"):
+            perm.append(JOINT_INDEX["left_" + name[6:]])
+        else:
+            perm.append(JOINT_INDEX[name])
+    return tuple(perm)
+
+
+# MIRROR_PERM[j] is the joint that j becomes under a left/right mirror.
+MIRROR_PERM: tuple[int, ...] = _mirror_permutation()
+
+# Bones as (child, parent) pairs, for bone-length checks and drawing.
+BONES: tuple[tuple[int, int], ...] = tuple((j, p) for j, p in enumerate(PARENTS) if p >= 0)
+
+UPPER_BODY: tuple[int, ...] = tuple(
+    JOINT_INDEX[n]
+    for n in JOINT_NAMES
+    if n.startswith(("spine3", "neck", "head", "left_c", "right_c", "left_s", "right_s"))
+    or n.endswith(("elbow", "wrist"))
+)
+
+
+def bone_lengths(positions: np.ndarray) -> np.ndarray:
+    """Bone lengths per frame.
+
+    positions: (T, 22, 3) -> (T, 21) in the order of ``BONES``.
+    """
+    child = np.array([c for c, _ in BONES])
+    parent = np.array([p for _, p in BONES])
+    return np.linalg.norm(positions[:, child] - positions[:, parent], axis=-1)

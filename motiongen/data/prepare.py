@@ -1,0 +1,192 @@
+"""`motiongen data prepare`: every source under the data directory -> one cache + report.
+
+A second run with unchanged source files reuses the cache (the fingerprint covers each source
+file's path, size and modification time, and the prepare code version).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, is_dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from motiongen.data.records import BadFile
+from motiongen.data.sources import Source, discover
+from motiongen.data.store import ClipRecord, PreparedData, write_prepared
+from motiongen.data.text import describe
+from motiongen.errors import DataNotFoundError, MotionGenError
+from motiongen.motion import Motion
+from motiongen.paths import cache_dir, data_dir
+
+PREPARE_VERSION = 1
+
+# progress(source_name, clips_done, expected_total_or_None)
+ProgressFn = Callable[[str, int, int | None], None]
+
+
+@dataclass
+class PrepareResult:
+    root: Path
+    reused: bool
+    seconds: float
+    data: PreparedData
+
+
+def default_prepared_dir() -> Path:
+    return cache_dir() / "prepared"
+
+
+def fingerprint(sources: list[Source]) -> str:
+    h = hashlib.sha1(f"v{PREPARE_VERSION}".encode())
+    for src in sources:
+        h.update(src.name.encode())
+        for f in src.files:
+            st = f.stat()
+            h.update(f"{f}|{st.st_size}|{st.st_mtime_ns}".encode())
+    return h.hexdigest()
+
+
+def _jsonable(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        value = asdict(value)
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value
+
+
+def _score(motion: Motion) -> dict[str, Any]:
+    from motiongen.eval.artifacts import artifact_report
+
+    return _jsonable(artifact_report(motion.positions, motion.fps))
+
+
+def prepare(
+    root: Path | None = None,
+    out: Path | None = None,
+    *,
+    force: bool = False,
+    extra_bvh_folders: tuple[Path, ...] = (),
+    progress: ProgressFn | None = None,
+) -> PrepareResult:
+    """Read every source, score and split each clip, curate, and write the cache + report."""
+    from motiongen.data.curation import CurationConfig, curate
+    from motiongen.data.report import build_report, plot_report
+    from motiongen.data.splits import assign_split
+
+    t0 = time.perf_counter()
+    root = Path(root) if root is not None else data_dir()
+    out = Path(out) if out is not None else default_prepared_dir()
+    if not root.is_dir():
+        raise DataNotFoundError(
+            f"data directory {root} does not exist; set MOTIONGEN_DATA or pass --data DIR "
+            "(without real data, `motiongen data synth` makes synthetic motions)"
+        )
+    sources = discover(root, extra_bvh_folders)
+    if not sources:
+        raise DataNotFoundError(
+            f"no known source under {root} (looked for bandai/dataset-1, "
+            "bandai/dataset-2/data.tar.xz, dance/DANCE_*)"
+        )
+    fp = fingerprint(sources)
+    if not force and (out / "index.json").is_file():
+        try:
+            existing = PreparedData.open(out)
+        except (MotionGenError, KeyError, TypeError):  # an unreadable cache is rebuilt
+            existing = None
+        if existing is not None and existing.fingerprint == fp:
+            return PrepareResult(out, True, time.perf_counter() - t0, existing)
+
+    arrays: dict[str, np.ndarray] = {}
+    records: list[ClipRecord] = []
+    motions: list[Motion] = []
+    bad: list[dict[str, str]] = []
+    for src in sources:
+        chunks: list[np.ndarray] = []
+        start = 0
+        done = 0
+        if progress:
+            progress(src.name, 0, src.expected_clips)
+        for item in src.iterate():
+            done += 1
+            if progress:
+                progress(src.name, done, src.expected_clips)
+            if isinstance(item, BadFile):
+                bad.append({"source": src.name, "path": item.path, "reason": item.reason})
+                continue
+            m = item
+            m.labels.setdefault("source", src.name)
+            if not m.texts:
+                m.texts = describe(m.labels)
+            audio = {"path": m.audio.path, "offset": m.audio.offset} if m.audio else None
+            records.append(
+                ClipRecord(
+                    name=m.name,
+                    source=src.name,
+                    fps=m.fps,
+                    num_frames=m.num_frames,
+                    start=start,
+                    labels=dict(m.labels),
+                    texts=list(m.texts),
+                    split=assign_split(m.labels, m.name),
+                    audio=audio,
+                    artifacts=_score(m),
+                )
+            )
+            motions.append(m)
+            chunks.append(m.positions)
+            start += m.num_frames
+        if chunks:
+            arrays[src.name] = np.concatenate(chunks, axis=0)
+
+    result = curate(motions, CurationConfig.preset("pretrain"))
+    reasons = result.drop_reasons
+    for rec in records:
+        if rec.name in reasons:
+            rec.kept = False
+            rec.drop_reasons = list(reasons[rec.name])
+    seconds = time.perf_counter() - t0
+    write_prepared(
+        out,
+        fingerprint=fp,
+        version=PREPARE_VERSION,
+        arrays=arrays,
+        clips=records,
+        bad_files=bad,
+        extra={"data_dir": str(root), "prepare_seconds": round(seconds, 2)},
+    )
+    data = PreparedData.open(out)
+    report = build_report(data)
+    (out / "report.json").write_text(json.dumps(_jsonable(report), indent=2))
+    plot_report(report, out / "report.png")
+    return PrepareResult(out, False, time.perf_counter() - t0, data)
+
+
+def source_stats(data: PreparedData) -> dict[str, Any]:
+    """Per-source clip counts and minutes (all clips read, kept or not), plus splits."""
+    stats: dict[str, Any] = {"sources": {}, "splits": {}, "bad_files": len(data.bad_files)}
+    for rec in data.clips:
+        s = stats["sources"].setdefault(rec.source, {"clips": 0, "frames": 0, "minutes": 0.0})
+        s["clips"] += 1
+        s["frames"] += rec.num_frames
+        s["minutes"] += rec.minutes
+        sp = stats["splits"].setdefault(rec.split, {"clips": 0, "minutes": 0.0})
+        sp["clips"] += 1
+        sp["minutes"] += rec.minutes
+    for group in (stats["sources"], stats["splits"]):
+        for s in group.values():
+            s["minutes"] = round(s["minutes"], 2)
+    stats["kept_clips"] = sum(1 for r in data.clips if r.kept)
+    stats["dropped_clips"] = sum(1 for r in data.clips if not r.kept)
+    return stats

@@ -1,0 +1,31 @@
+"""Shared fixtures: the real data directory (tests skip without it) and one prepared cache
+built once per test run, shared by pytest-xdist workers through a file lock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from filelock import FileLock
+
+from motiongen.paths import data_dir
+
+
+@pytest.fixture(scope="session")
+def data_root() -> Path:
+    root = data_dir()
+    if not (root / "bandai").is_dir():
+        pytest.skip(f"real data not found at {root} (set MOTIONGEN_DATA)")
+    return root
+
+
+@pytest.fixture(scope="session")
+def prepared_dir(data_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The whole shared data prepared once (about a minute or two), reused by every worker."""
+    from motiongen.data.prepare import prepare
+
+    shared = tmp_path_factory.getbasetemp().parent
+    out = shared / "prepared"
+    with FileLock(str(shared / "prepared.lock")):
+        prepare(data_root, out)
+    return out

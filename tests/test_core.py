@@ -1,0 +1,90 @@
+import numpy as np
+import pytest
+
+from motiongen import InputError, Motion
+from motiongen.canonical import canonicalize, heading, rotate_y
+from motiongen.skeleton import (
+    JOINT_NAMES,
+    LEFT_HIP,
+    MIRROR_PERM,
+    NUM_JOINTS,
+    PARENTS,
+    RIGHT_HIP,
+    bone_lengths,
+)
+
+
+def standing_pose() -> np.ndarray:
+    """A rough T-pose facing +Z with the left side at +X, feet on the floor."""
+    p = {
+        "pelvis": (0, 0.9, 0), "left_hip": (0.1, 0.85, 0), "right_hip": (-0.1, 0.85, 0),
+        "spine1": (0, 1.0, 0), "left_knee": (0.1, 0.48, 0.02), "right_knee": (-0.1, 0.48, 0.02),
+        "spine2": (0, 1.12, 0), "left_ankle": (0.1, 0.08, 0), "right_ankle": (-0.1, 0.08, 0),
+        "spine3": (0, 1.25, 0), "left_foot": (0.1, 0.0, 0.12), "right_foot": (-0.1, 0.0, 0.12),
+        "neck": (0, 1.45, 0), "left_collar": (0.08, 1.4, 0), "right_collar": (-0.08, 1.4, 0),
+        "head": (0, 1.6, 0), "left_shoulder": (0.18, 1.42, 0), "right_shoulder": (-0.18, 1.42, 0),
+        "left_elbow": (0.45, 1.42, 0), "right_elbow": (-0.45, 1.42, 0),
+        "left_wrist": (0.7, 1.42, 0), "right_wrist": (-0.7, 1.42, 0),
+    }  # fmt: skip
+    return np.array([p[n] for n in JOINT_NAMES], dtype=np.float32)
+
+
+def test_skeleton_tables_consistent():
+    assert NUM_JOINTS == 22 == len(PARENTS)
+    assert all(p < j for j, p in enumerate(PARENTS))  # parents come first
+    assert sorted(MIRROR_PERM) == list(range(22))
+    assert all(MIRROR_PERM[MIRROR_PERM[j]] == j for j in range(22))
+    assert JOINT_NAMES[MIRROR_PERM[JOINT_NAMES.index("left_wrist")]] == "right_wrist"
+
+
+def test_motion_validates_shape_and_values():
+    with pytest.raises(InputError, match="shape"):
+        Motion(np.zeros((10, 23, 3)), fps=30)
+    bad = np.zeros((10, 22, 3))
+    bad[3, 4, 1] = np.nan
+    with pytest.raises(InputError, match="NaN"):
+        Motion(bad, fps=30)
+    with pytest.raises(InputError, match="frame rate"):
+        Motion(np.zeros((10, 22, 3)), fps=0)
+    with pytest.raises(InputError, match="actions"):
+        Motion(np.zeros((10, 22, 3)), fps=30, actions=["walk"] * 9)
+
+
+def test_resample_keeps_duration_and_interpolates_linearly():
+    t = np.arange(31) / 30.0
+    pos = np.tile(standing_pose(), (31, 1, 1))
+    pos[:, :, 0] += t[:, None]  # moves 1 m/s along x
+    m = Motion(pos, fps=30, actions=["walk"] * 31)
+    r = m.resample(20)
+    assert r.num_frames == 21 and r.fps == 20
+    assert abs(r.seconds - m.seconds) < 0.06
+    np.testing.assert_allclose(r.positions[:, 0, 0], np.arange(21) / 20.0, atol=1e-5)
+    assert r.actions == ["walk"] * 21
+
+
+def test_crop_moves_audio_offset():
+    from motiongen import AudioRef
+
+    m = Motion(np.tile(standing_pose(), (50, 1, 1)), fps=25, audio=AudioRef("song.ogg", 2.0))
+    c = m.crop(25, 50)
+    assert c.num_frames == 25 and c.audio.offset == pytest.approx(3.0)
+    with pytest.raises(InputError):
+        m.crop(40, 60)
+
+
+def test_heading_and_canonicalize():
+    pose = standing_pose()
+    assert abs(heading(pose[None])[0]) < 1e-6  # faces +Z
+    turned = rotate_y(pose[None], np.pi / 2)  # now faces +X
+    assert heading(turned)[0] == pytest.approx(np.pi / 2, abs=1e-5)
+    moved = turned + np.array([3.0, 0.25, -2.0], dtype=np.float32)
+    canon = canonicalize(np.repeat(moved, 5, axis=0))
+    np.testing.assert_allclose(canon[0], pose, atol=1e-5)
+    assert canon[0, LEFT_HIP, 0] > canon[0, RIGHT_HIP, 0]  # left side at +X
+
+
+def test_bone_lengths_constant_for_rigid_motion():
+    pos = np.stack([rotate_y(standing_pose()[None], a)[0] for a in np.linspace(0, 3, 12)])
+    bl = bone_lengths(pos)
+    assert bl.shape == (12, 21)
+    np.testing.assert_allclose(bl, np.repeat(bl[:1], 12, axis=0), atol=1e-5)

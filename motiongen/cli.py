@@ -107,6 +107,12 @@ def data_prepare(
             err.print(f"  {b['path']}: {b['reason']}")
     if not result.reused:
         out.print(f"report: {result.root / 'report.json'} and {result.root / 'report.png'}")
+    if result.data.failed_sources:
+        names = ", ".join(result.data.failed_sources)
+        raise DataNotFoundError(
+            f"no usable clip from source(s) {names}; see the skipped files above "
+            "(the other sources were prepared)"
+        )
 
 
 def _print_stats(stats: dict) -> None:

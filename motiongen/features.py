@@ -83,12 +83,16 @@ def _wrap(angle: np.ndarray) -> np.ndarray:
     return (angle + np.pi) % (2.0 * np.pi) - np.pi
 
 
-def _forward_steps(x: np.ndarray) -> np.ndarray:
-    """x[t+1] - x[t] along axis 0, the last step repeated so the length stays T (zeros if T=1)."""
-    if x.shape[0] < 2:
-        return np.zeros_like(x)
-    d = np.diff(x, axis=0)
-    return np.concatenate([d, d[-1:]], axis=0)
+def _steps(x: np.ndarray) -> np.ndarray:
+    """x[t+1] - x[t] along axis 0: (T, ...) -> (T-1, ...)."""
+    return np.diff(x, axis=0)
+
+
+def _repeat_last(x: np.ndarray, n: int) -> np.ndarray:
+    """Pad (n-1, ...) per-step values to n frames by repeating the last (zeros when n = 1)."""
+    if n < 2:
+        return np.zeros((n, *x.shape[1:]), dtype=x.dtype)
+    return np.concatenate([x, x[-1:]], axis=0)
 
 
 def align_to_first_frame(positions: np.ndarray) -> np.ndarray:
@@ -112,7 +116,7 @@ def foot_contacts(positions: np.ndarray, fps: float) -> np.ndarray:
     """
     pos = _check_positions(positions)
     feet = pos[:, list(FOOT_JOINTS)]  # (T, 4, 3)
-    speed = np.linalg.norm(_forward_steps(feet), axis=-1) * fps  # (T, 4)
+    speed = _repeat_last(np.linalg.norm(_steps(feet), axis=-1) * fps, len(feet))  # (T, 4)
     low = feet[..., 1] < np.asarray(CONTACT_HEIGHT)
     return low & (speed < CONTACT_SPEED)
 
@@ -132,17 +136,19 @@ def positions_to_features(positions: np.ndarray, fps: float = MODEL_FPS) -> np.n
     theta = heading(pos)  # (T,)
     root = pos[:, PELVIS]  # (T, 3)
 
-    rot_vel = _wrap(_forward_steps(theta))  # (T,)
-    root_step = _forward_steps(root)
+    # Steps t -> t+1 live in frame t's facing frame; the last frame copies the feature
+    # values of the one before, so the velocity channels stay smooth at the clip end.
+    rot_vel = _repeat_last(_wrap(_steps(theta)), n)  # (T,)
+    root_step = _steps(root)
     root_step[:, 1] = 0.0
-    lin_vel = rotate_y(root_step, -theta)[:, [0, 2]]  # (T, 2)
+    lin_vel = _repeat_last(rotate_y(root_step, -theta[:-1])[:, [0, 2]], n)  # (T, 2)
 
     local = pos[:, 1:].copy()  # (T, 21, 3); y stays the absolute height, as in HumanML3D
     local[..., 0] -= root[:, None, 0]
     local[..., 2] -= root[:, None, 2]
     local = rotate_y(local, -theta)
 
-    vel = rotate_y(_forward_steps(pos), -theta)  # (T, 22, 3)
+    vel = _repeat_last(rotate_y(_steps(pos), -theta[:-1]), n)  # (T, 22, 3)
 
     out = np.concatenate(
         [
@@ -353,7 +359,9 @@ class NormStats:
         """Read stats written by ``save``."""
         path = Path(path)
         if not path.exists():
-            raise DataNotFoundError(f"no normalisation stats at {path}; compute and save them first")
+            raise DataNotFoundError(
+                f"no normalisation stats at {path}; compute and save them first"
+            )
         try:
             with np.load(path, allow_pickle=False) as data:
                 mean, std = data["mean"], data["std"]

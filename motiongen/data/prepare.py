@@ -66,6 +66,14 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _guarded(src: Source):
+    """Iterate a source, turning a failure to open it into one MotionGenError."""
+    try:
+        yield from src.iterate()
+    except OSError as err:
+        raise DataNotFoundError(f"cannot read source {src.name}: {err}") from err
+
+
 def _score(motion: Motion) -> dict[str, Any]:
     from motiongen.eval.artifacts import artifact_report
 
@@ -112,13 +120,25 @@ def prepare(
     records: list[ClipRecord] = []
     motions: list[Motion] = []
     bad: list[dict[str, str]] = []
+    failed: list[str] = []
     for src in sources:
         chunks: list[np.ndarray] = []
         start = 0
         done = 0
         if progress:
             progress(src.name, 0, src.expected_clips)
-        for item in src.iterate():
+        items = _guarded(src)
+        while True:
+            try:
+                item = next(items)
+            except StopIteration:
+                break
+            except MotionGenError as err:
+                # A source that cannot be read at all (an empty or corrupt archive) is
+                # reported and the other sources are still prepared.
+                bad.append({"source": src.name, "path": str(src.files[0]), "reason": str(err)})
+                failed.append(src.name)
+                break
             done += 1
             if progress:
                 progress(src.name, done, src.expected_clips)
@@ -149,6 +169,8 @@ def prepare(
             start += m.num_frames
         if chunks:
             arrays[src.name] = np.concatenate(chunks, axis=0)
+        elif src.name not in failed:
+            failed.append(src.name)
 
     result = curate(motions, CurationConfig.preset("pretrain"))
     reasons = result.drop_reasons
@@ -164,7 +186,11 @@ def prepare(
         arrays=arrays,
         clips=records,
         bad_files=bad,
-        extra={"data_dir": str(root), "prepare_seconds": round(seconds, 2)},
+        extra={
+            "data_dir": str(root),
+            "prepare_seconds": round(seconds, 2),
+            "failed_sources": failed,
+        },
     )
     data = PreparedData.open(out)
     report = build_report(data)

@@ -78,6 +78,11 @@ class PreparedData:
         return str(self.index.get("fingerprint", ""))
 
     @property
+    def failed_sources(self) -> list[str]:
+        """Sources that gave no usable clip (e.g. an empty or corrupt archive)."""
+        return list(self.index.get("failed_sources", []))
+
+    @property
     def bad_files(self) -> list[dict[str, str]]:
         return list(self.index.get("bad_files", []))
 

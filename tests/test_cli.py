@@ -1,0 +1,136 @@
+"""The command line: one clear error line and a non-zero exit for bad input; real-data stats."""
+
+from __future__ import annotations
+
+import io
+import json
+import lzma
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from motiongen import cli
+
+
+def run(args: list[str], monkeypatch, capsys) -> tuple[int, str, str]:
+    monkeypatch.setattr("sys.argv", ["motiongen", *args])
+    code = 0
+    try:
+        cli.main()
+    except SystemExit as e:
+        code = int(e.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def error_line(stderr: str) -> str:
+    lines = [ln for ln in stderr.splitlines() if ln.strip()]
+    errors = [ln for ln in lines if ln.startswith("error:")]
+    assert len(errors) == 1, stderr
+    assert "Traceback" not in stderr
+    return errors[0]
+
+
+def test_missing_input_file(tmp_path, monkeypatch, capsys):
+    code, _, err = run(
+        ["render", str(tmp_path / "nope.bvh"), "-o", str(tmp_path / "x.mp4")], monkeypatch, capsys
+    )
+    assert code != 0
+    assert "no such file" in error_line(err)
+
+
+def test_unknown_output_extension(tmp_path, monkeypatch, capsys):
+    src = tmp_path / "m.npy"
+    np.save(src, np.zeros((5, 22, 3), dtype=np.float32))
+    code, _, err = run(["render", str(src), "-o", str(tmp_path / "x.docx")], monkeypatch, capsys)
+    assert code != 0
+    assert "unknown extension" in error_line(err)
+
+
+def test_truncated_bvh(tmp_path, monkeypatch, capsys):
+    bvh = tmp_path / "t.bvh"
+    bvh.write_text(
+        "HIERARCHY\nROOT Hips\n{\n OFFSET 0 0 0\n CHANNELS 6 Xposition Yposition Zposition "
+        "Zrotation Xrotation Yrotation\n End Site\n {\n  OFFSET 0 10 0\n }\n}\n"
+        "MOTION\nFrames: 3\nFrame Time: 0.0333333\n0 90 0 0 0 0\n0 90 0\n"
+    )
+    code, _, err = run(["info", str(bvh)], monkeypatch, capsys)
+    assert code != 0
+    line = error_line(err)
+    assert "t.bvh" in line
+
+
+def test_garbled_bvh(tmp_path, monkeypatch, capsys):
+    bvh = tmp_path / "g.bvh"
+    bvh.write_bytes(b"\x00\x01garbage\xff not a bvh at all")
+    code, _, err = run(["info", str(bvh)], monkeypatch, capsys)
+    assert code != 0
+    assert "g.bvh" in error_line(err)
+
+
+def test_wrong_data_dir(tmp_path, monkeypatch, capsys):
+    code, _, err = run(
+        ["data", "prepare", "--data", str(tmp_path / "missing"), "--cache", str(tmp_path / "c")],
+        monkeypatch,
+        capsys,
+    )
+    assert code != 0
+    assert "does not exist" in error_line(err)
+
+
+@pytest.mark.parametrize("kind", ["zero-bytes", "empty-archive"])
+def test_empty_tar_is_reported(tmp_path, monkeypatch, capsys, kind):
+    tar = tmp_path / "data" / "bandai" / "dataset-2" / "data.tar.xz"
+    tar.parent.mkdir(parents=True)
+    if kind == "zero-bytes":
+        tar.write_bytes(b"")
+    else:
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w"):
+            pass
+        tar.write_bytes(lzma.compress(buf.getvalue()))
+    code, _, err = run(
+        ["data", "prepare", "--data", str(tmp_path / "data"), "--cache", str(tmp_path / "c")],
+        monkeypatch,
+        capsys,
+    )
+    assert code != 0
+    assert "bandai-2" in error_line(err)
+
+
+def test_info_json_on_numpy(tmp_path, monkeypatch, capsys):
+    from tests.test_core import standing_pose
+
+    src = tmp_path / "m.npy"
+    np.save(src, np.repeat(standing_pose()[None], 40, axis=0))
+    code, out, _ = run(["info", str(src), "--json"], monkeypatch, capsys)
+    assert code == 0
+    facts = json.loads(out)
+    assert facts["frames"] == 40 and facts["joints"] == 22
+    assert facts["lowest_point_m"] == pytest.approx(0.0, abs=1e-6)
+
+
+@pytest.mark.realdata
+def test_data_stats_json_on_shared_data(prepared_dir: Path, monkeypatch, capsys):
+    code, out, _ = run(
+        ["data", "stats", "--json", "--cache", str(prepared_dir)], monkeypatch, capsys
+    )
+    assert code == 0
+    stats = json.loads(out)["sources"]
+    expected = {"bandai-1": (162, 16.5), "bandai-2": (2613, 192.5), "dance": (38, 41.4)}
+    for name, (clips, minutes) in expected.items():
+        assert stats[name]["clips"] == clips
+        assert abs(stats[name]["minutes"] - minutes) / minutes < 0.01
+
+
+@pytest.mark.realdata
+def test_prepare_second_run_reuses_cache(prepared_dir: Path, data_root: Path, monkeypatch, capsys):
+    code, out, _ = run(
+        ["data", "prepare", "--data", str(data_root), "--cache", str(prepared_dir)],
+        monkeypatch,
+        capsys,
+    )
+    assert code == 0
+    assert out.startswith("reused")

@@ -1,0 +1,541 @@
+"""BVH reading (any skeleton, vectorised) and writing (the canonical skeleton).
+
+Reading: rotation channels are intrinsic Euler angles in degrees applied in channel order
+("Zrotation Xrotation Yrotation" means R = Rz @ Rx @ Ry); a joint with position channels uses
+them as its local translation instead of its OFFSET. Frame data are parsed by numpy in one
+call. ``load_bvh`` retargets the result to the canonical skeleton (``motiongen.retarget``).
+
+Writing: the canonical 22 joints in centimetres, the root with 6 channels
+(Xposition Yposition Zposition Zrotation Xrotation Yrotation), the others with the same three
+rotation channels; rest offsets are median bone lengths on a T-pose-like rest pose, and each
+frame's rotations map rest bones onto the observed ones (see ``docs/retargeting.md``).
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import logging
+import re
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+from motiongen.canonical import canonicalize
+from motiongen.errors import DataNotFoundError, FormatError, InputError
+from motiongen.motion import Motion
+from motiongen.retarget import detect_skeleton, retarget
+from motiongen.skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS, bone_lengths
+
+log = logging.getLogger(__name__)
+
+_AXES = {"X": 0, "Y": 1, "Z": 2}
+_MOTION_RE = re.compile(r"^[ \t]*MOTION[ \t]*\r?$", re.MULTILINE)
+_FRAMES_RE = re.compile(r"\A\s*Frames:\s*(\S+)[ \t]*\r?\n\s*Frame\s+Time:\s*(\S+)[ \t]*\r?$", re.M)
+
+
+@dataclass
+class BVHData:
+    """A parsed BVH file, before any retargeting.
+
+    joint_names: (J,) joint names in file order (parents before children).
+    parents: (J,) parent index per joint, -1 for the root.
+    offsets: (J, 3) OFFSET of each joint in the file's units.
+    channels: per joint, its channel names in file order (e.g. ("Zrotation", "Xrotation")).
+    frame_time: seconds per frame.
+    motion: (T, C) raw channel values, C = total number of channels.
+    end_sites: (parent joint index, (3,) offset) for each End Site.
+    name: the file name, for messages.
+    """
+
+    joint_names: list[str]
+    parents: np.ndarray
+    offsets: np.ndarray
+    channels: list[tuple[str, ...]]
+    frame_time: float
+    motion: np.ndarray
+    end_sites: list[tuple[int, np.ndarray]] = field(default_factory=list)
+    name: str = ""
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.motion.shape[0])
+
+    @property
+    def fps(self) -> float:
+        """Frames per second; snapped to a whole number when the frame time was rounded."""
+        fps = 1.0 / self.frame_time
+        return float(round(fps)) if abs(fps - round(fps)) < 1e-3 * fps else fps
+
+    def local_transforms(self) -> tuple[np.ndarray, np.ndarray]:
+        """Local rotation (T, J, 3, 3) and translation (T, J, 3) of every joint per frame."""
+        t, j = self.num_frames, len(self.joint_names)
+        trans = np.repeat(self.offsets[None].astype(np.float64), t, axis=0)
+        rot = np.broadcast_to(np.eye(3), (t, j, 3, 3)).copy()
+        pos_j, pos_axis, pos_col = [], [], []
+        orders: dict[str, tuple[list[int], list[list[int]]]] = {}
+        col = 0
+        for ji, chans in enumerate(self.channels):
+            order, cols = "", []
+            for ch in chans:
+                if ch.endswith("position"):
+                    pos_j.append(ji)
+                    pos_axis.append(_AXES[ch[0]])
+                    pos_col.append(col)
+                else:
+                    order += ch[0]
+                    cols.append(col)
+                col += 1
+            if order:
+                joints, colss = orders.setdefault(order, ([], []))
+                joints.append(ji)
+                colss.append(cols)
+        if pos_j:
+            trans[:, pos_j, pos_axis] = self.motion[:, pos_col]
+        for order, (joints, colss) in orders.items():
+            angles = np.deg2rad(self.motion[:, np.array(colss)])  # (T, G, k)
+            rot[:, joints] = _euler_matrices(angles, order)
+        return rot, trans
+
+    def global_transforms(self) -> tuple[np.ndarray, np.ndarray]:
+        """Global rotation (T, J, 3, 3) and position (T, J, 3) of every joint per frame."""
+        rot, trans = self.local_transforms()
+        g_rot = np.empty_like(rot)
+        g_pos = np.empty_like(trans)
+        for j, p in enumerate(self.parents):
+            if p < 0:
+                g_rot[:, j] = rot[:, j]
+                g_pos[:, j] = trans[:, j]
+            else:
+                g_rot[:, j] = g_rot[:, p] @ rot[:, j]
+                g_pos[:, j] = g_pos[:, p] + (g_rot[:, p] @ trans[:, j, :, None])[..., 0]
+        return g_rot, g_pos
+
+    def global_positions(self) -> np.ndarray:
+        """Joint positions (T, J, 3) in the file's units and axes."""
+        return self.global_transforms()[1]
+
+
+def _euler_matrices(angles: np.ndarray, order: str) -> np.ndarray:
+    """Intrinsic rotations: angles (..., k) radians about the axes in ``order`` -> (..., 3, 3)."""
+    out = None
+    for i, axis in enumerate(order):
+        c, s = np.cos(angles[..., i]), np.sin(angles[..., i])
+        m = np.zeros((*angles.shape[:-1], 3, 3))
+        a = _AXES[axis]
+        b, d = (a + 1) % 3, (a + 2) % 3
+        m[..., a, a] = 1.0
+        m[..., b, b] = c
+        m[..., d, d] = c
+        m[..., b, d] = -s
+        m[..., d, b] = s
+        out = m if out is None else out @ m
+    assert out is not None
+    return out
+
+
+# ---- parsing ---------------------------------------------------------------------------------
+
+
+def _fail(what: str, problem: str) -> FormatError:
+    return FormatError(f"{what}: {problem}; check or re-export the BVH file")
+
+
+class _HierarchyError(ValueError):
+    pass
+
+
+def _parse_hierarchy(header: str, what: str) -> tuple[list, list, list, list, list]:
+    """(names, parents, offsets, channels, end_sites). Callers must not modify the lists."""
+    try:
+        return _parse_hierarchy_cached(header)
+    except _HierarchyError as exc:
+        raise _fail(what, str(exc)) from None
+
+
+@functools.lru_cache(maxsize=32)
+def _parse_hierarchy_cached(header: str) -> tuple[list, list, list, list, list]:
+    # Cached on the header text: a dataset's files share a handful of headers.
+    names: list[str] = []
+    parents: list[int] = []
+    offsets: list[list[float]] = []
+    channels: list[tuple[str, ...]] = []
+    end_sites: list[tuple[int, np.ndarray]] = []
+    stack: list[int] = []  # joint index per open brace; -2 marks an End Site
+    pending: int | None = None
+    lines = header.splitlines()
+    start = next((i for i, ln in enumerate(lines) if ln.strip() == "HIERARCHY"), None)
+    if start is None:
+        raise _HierarchyError("no HIERARCHY section")
+    for lineno, raw in enumerate(lines[start + 1 :], start + 2):
+        line = raw.strip()
+        if not line:
+            continue
+        key, _, rest = line.partition(" ")
+        rest = rest.strip()
+        try:
+            if key in ("ROOT", "JOINT"):
+                name = rest.removesuffix("{").strip()
+                if not name:
+                    raise ValueError("joint without a name")
+                if key == "ROOT" and (stack or names):
+                    raise ValueError("a second ROOT (only one skeleton per file is supported)")
+                if key == "JOINT" and not stack:
+                    raise ValueError("JOINT outside any ROOT")
+                parents.append(stack[-1] if stack else -1)
+                names.append(name)
+                offsets.append([0.0, 0.0, 0.0])
+                channels.append(())
+                pending = len(names) - 1
+                if rest.endswith("{"):
+                    stack.append(pending)
+                    pending = None
+            elif key == "End":
+                if not stack or stack[-1] < 0:
+                    raise ValueError("End Site outside a joint")
+                end_sites.append((stack[-1], np.zeros(3)))
+                pending = -2
+                if rest.endswith("{"):
+                    stack.append(-2)
+                    pending = None
+            elif line == "{":
+                if pending is None:
+                    raise ValueError("unexpected '{'")
+                stack.append(pending)
+                pending = None
+            elif line == "}":
+                if not stack:
+                    raise ValueError("unbalanced '}'")
+                stack.pop()
+            elif key == "OFFSET":
+                vec = [float(v) for v in rest.split()]
+                if len(vec) != 3:
+                    raise ValueError("OFFSET needs 3 numbers")
+                if not stack:
+                    raise ValueError("OFFSET outside a joint")
+                if stack[-1] == -2:
+                    end_sites[-1] = (end_sites[-1][0], np.array(vec))
+                else:
+                    offsets[stack[-1]] = vec
+            elif key == "CHANNELS":
+                parts = rest.split()
+                n = int(parts[0])
+                chans = tuple(parts[1:])
+                if len(chans) != n:
+                    raise ValueError(f"CHANNELS says {n} but lists {len(chans)}")
+                for ch in chans:
+                    if len(ch) < 2 or ch[0] not in _AXES or ch[1:] not in ("position", "rotation"):
+                        raise ValueError(f"unknown channel {ch!r}")
+                if not stack or stack[-1] < 0:
+                    raise ValueError("CHANNELS outside a joint")
+                channels[stack[-1]] = chans
+            else:
+                raise ValueError(f"unexpected {line[:40]!r}")
+        except ValueError as exc:
+            raise _HierarchyError(f"bad HIERARCHY line {lineno} ({exc})") from None
+    if not names:
+        raise _HierarchyError("HIERARCHY has no joints")
+    if stack:
+        raise _HierarchyError("HIERARCHY ends with unclosed braces")
+    return names, parents, offsets, channels, end_sites
+
+
+def _parse_numbers(data: str, expected: int, n_channels: int, what: str) -> np.ndarray:
+    """All frame values (expected,) float64; errors name the first bad frame."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            values: np.ndarray | None = np.fromstring(data, dtype=np.float64, sep=" ")
+        except ValueError:
+            values = None
+    if values is None or values.size < expected:
+        # Slow path, only for broken files: find out what is wrong.
+        tokens = data.split()
+        for i, tok in enumerate(tokens[:expected]):
+            try:
+                float(tok)
+            except ValueError:
+                raise _fail(
+                    what,
+                    f"garbled number {tok[:20]!r} in frame {i // n_channels} "
+                    f"(channel {i % n_channels})",
+                ) from None
+        if len(tokens) < expected:
+            raise _fail(
+                what,
+                f"truncated motion data: expected {expected} numbers "
+                f"({expected // n_channels} frames x {n_channels} channels), found {len(tokens)}",
+            )
+        values = np.array(tokens[:expected], dtype=np.float64)
+    if values.size > expected:
+        log.warning("%s: %d numbers after the last frame ignored", what, values.size - expected)
+        values = values[:expected]
+    if not np.isfinite(values).all():
+        bad = int(np.flatnonzero(~np.isfinite(values))[0])
+        raise _fail(what, f"non-finite number in frame {bad // n_channels}")
+    return values
+
+
+def parse_bvh(text: str, name: str = "") -> BVHData:
+    """Parse BVH text (any skeleton). ``name`` (the file name) is used in error messages."""
+    what = name or "BVH text"
+    found = _MOTION_RE.search(text)
+    if found is None:
+        raise _fail(what, "no MOTION section")
+    names, parents, offsets, channels, end_sites = _parse_hierarchy(text[: found.start()], what)
+    rest = text[found.end() :]
+    head = _FRAMES_RE.search(rest)
+    if head is None:
+        raise _fail(what, "MOTION must be followed by 'Frames: N' and 'Frame Time: dt' lines")
+    try:
+        n_frames = int(head.group(1))
+        frame_time = float(head.group(2))
+    except ValueError:
+        raise _fail(
+            what, f"bad Frames/Frame Time values {head.group(1)!r} {head.group(2)!r}"
+        ) from None
+    if n_frames <= 0:
+        raise _fail(what, f"zero frames (Frames: {n_frames})")
+    if not (np.isfinite(frame_time) and frame_time > 0):
+        raise _fail(what, f"frame time must be positive, got {head.group(2)}")
+    n_channels = sum(len(c) for c in channels)
+    if n_channels == 0:
+        raise _fail(what, "no joint has CHANNELS")
+    expected = n_frames * n_channels
+    values = _parse_numbers(rest[head.end() :], expected, n_channels, what)
+    return BVHData(
+        joint_names=list(names),
+        parents=np.array(parents, dtype=np.int64),
+        offsets=np.array(offsets, dtype=np.float64),
+        channels=list(channels),
+        frame_time=frame_time,
+        motion=values.reshape(n_frames, n_channels),
+        end_sites=[(j, off.copy()) for j, off in end_sites],
+        name=name,
+    )
+
+
+def bvh_to_motion(data: BVHData, *, name: str = "", meta: dict[str, Any] | None = None) -> Motion:
+    """Retarget parsed BVH data to a canonical ``Motion`` (metres, facing +Z, feet on floor)."""
+    skeleton = detect_skeleton(data.joint_names, data.name)
+    positions = retarget(data.global_positions(), data.joint_names, skeleton=skeleton)
+    info = {"skeleton": skeleton.name, "frame_time": data.frame_time}
+    info.update(meta or {})
+    return Motion(
+        positions=canonicalize(positions), fps=data.fps, name=name or data.name, meta=info
+    )
+
+
+def read_bvh_text(path: str | Path) -> str:
+    """The text of a BVH file, with clear errors for a missing or unreadable file."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DataNotFoundError(f"no such BVH file: {path}") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    # BVH is ASCII; joint names from some exporters are Latin-1.
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def load_bvh(path: str | Path) -> Motion:
+    """Read a BVH file of any known skeleton into a canonical ``Motion``."""
+    path = Path(path)
+    data = parse_bvh(read_bvh_text(path), name=path.name)
+    return bvh_to_motion(data, name=path.stem, meta={"path": str(path)})
+
+
+# ---- writing ---------------------------------------------------------------------------------
+
+_CM = 100.0  # the file is in centimetres, the usual BVH unit (Blender's importer scales it)
+_CHILDREN: tuple[tuple[int, ...], ...] = tuple(
+    tuple(c for c, p in enumerate(PARENTS) if p == j) for j in range(NUM_JOINTS)
+)
+
+
+def _name(n: str) -> int:
+    return JOINT_NAMES.index(n)
+
+
+# T-pose rest direction of the bone ending at each joint, for joints whose parent has one child.
+# Children of pelvis and spine3 take their rest offsets from the data instead (see _rest_offsets).
+_REST_DIR: dict[int, tuple[float, float, float]] = {}
+for _n in JOINT_NAMES:
+    if _n.startswith(("left_", "right_")):
+        _side = 1.0 if _n.startswith("left_") else -1.0
+        _part = _n.split("_", 1)[1]
+        if _part in ("knee", "ankle"):
+            _REST_DIR[_name(_n)] = (0.0, -1.0, 0.0)
+        elif _part == "foot":
+            _REST_DIR[_name(_n)] = (0.0, 0.0, 1.0)
+        elif _part in ("shoulder", "elbow", "wrist"):
+            _REST_DIR[_name(_n)] = (_side, 0.0, 0.0)
+    elif _n in ("spine2", "spine3", "head"):
+        _REST_DIR[_name(_n)] = (0.0, 1.0, 0.0)
+
+# End Site offsets (cm) for leaves, only for display in other tools.
+_END_SITES = {"head": (0, 12, 0), "left_foot": (0, 0, 5), "right_foot": (0, 0, 5)}
+_END_SITES.update({"left_wrist": (8, 0, 0), "right_wrist": (-8, 0, 0)})
+
+# Multi-child joints: (joint, left child, right child, up child) defining its local frame.
+_FRAMES = (
+    (_name("pelvis"), _name("left_hip"), _name("right_hip"), _name("spine1")),
+    (_name("spine3"), _name("left_collar"), _name("right_collar"), _name("neck")),
+)
+
+
+def _frame(left: np.ndarray, right: np.ndarray, up: np.ndarray) -> np.ndarray:
+    """Right-handed frames (T, 3, 3), columns x (to the left), y (up), z (forward)."""
+    x = left - right
+    x = x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-9)
+    y = up - np.sum(up * x, axis=-1, keepdims=True) * x
+    y = y / np.maximum(np.linalg.norm(y, axis=-1, keepdims=True), 1e-9)
+    return np.stack([x, y, np.cross(x, y)], axis=-1)
+
+
+def _rest_offsets(pos: np.ndarray) -> np.ndarray:
+    """Rest offset (22, 3) of each joint from its parent; the root's is its frame-0 position.
+
+    pos: (T, 22, 3). Single-child bones: median length along _REST_DIR. Children of pelvis and
+    spine3: the median of their offsets in the parent's own left/up frame, so a rigid pelvis or
+    chest is reproduced exactly.
+    """
+    lengths = np.median(bone_lengths(pos), axis=0)  # (21,) in BONES order == joints 1..21
+    offsets = np.zeros((NUM_JOINTS, 3))
+    offsets[0] = pos[0, 0]
+    for j in range(1, NUM_JOINTS):
+        if j in _REST_DIR:
+            offsets[j] = lengths[j - 1] * np.array(_REST_DIR[j])
+    for joint, left, right, up in _FRAMES:
+        frame = _frame(pos[:, left], pos[:, right], pos[:, up] - pos[:, joint])
+        for child in _CHILDREN[joint]:
+            local = np.einsum("tab,ta->tb", frame, pos[:, child] - pos[:, joint])
+            offsets[child] = np.median(local, axis=0)
+    return offsets
+
+
+def _swing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Smallest rotations (T, 3, 3) taking unit vector a (3,) to unit vectors b (T, 3)."""
+    a = np.broadcast_to(a, b.shape)
+    v = np.cross(a, b)
+    c = np.sum(a * b, axis=-1)
+    k = np.zeros((*b.shape[:-1], 3, 3))
+    k[..., 0, 1], k[..., 0, 2], k[..., 1, 2] = -v[..., 2], v[..., 1], -v[..., 0]
+    k[..., 1, 0], k[..., 2, 0], k[..., 2, 1] = v[..., 2], -v[..., 1], v[..., 0]
+    opposite = c < -1 + 1e-9
+    scale = 1.0 / np.where(opposite, 1.0, 1.0 + c)
+    rot = np.eye(3) + k + (k @ k) * scale[..., None, None]
+    if opposite.any():
+        # Half turn about any axis perpendicular to a.
+        a0 = a[opposite][0]
+        axis = np.cross(a0, [1.0, 0.0, 0.0] if abs(a0[0]) < 0.9 else [0.0, 1.0, 0.0])
+        axis /= np.linalg.norm(axis)
+        rot[opposite] = 2.0 * np.outer(axis, axis) - np.eye(3)
+    return rot
+
+
+def _kabsch(rest: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    """Rotations (T, 3, 3) best mapping rest vectors (K, 3) onto observed ones (T, K, 3)."""
+    h = np.einsum("ka,tkb->tab", rest, observed)
+    u, _, vt = np.linalg.svd(h)
+    d = np.sign(np.linalg.det(np.swapaxes(vt, -1, -2) @ np.swapaxes(u, -1, -2)))
+    fix = np.ones((*d.shape, 3))
+    fix[..., 2] = d
+    return np.swapaxes(vt, -1, -2) @ (fix[..., :, None] * np.swapaxes(u, -1, -2))
+
+
+def _local_rotations(pos: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Local rotations (T, 22, 3, 3) that pose the rest skeleton onto positions (T, 22, 3)."""
+    t = pos.shape[0]
+    local = np.broadcast_to(np.eye(3), (t, NUM_JOINTS, 3, 3)).copy()
+    glob = np.empty_like(local)
+    for j in range(NUM_JOINTS):
+        parent_rot = (
+            glob[:, PARENTS[j]] if PARENTS[j] >= 0 else np.broadcast_to(np.eye(3), (t, 3, 3))
+        )
+        children = _CHILDREN[j]
+        if children:
+            seen = pos[:, list(children)] - pos[:, j : j + 1]  # (T, K, 3) global
+            seen = np.einsum("tba,tkb->tka", parent_rot, seen)  # in the parent's frame
+            if len(children) == 1:
+                c = children[0]
+                rest = offsets[c] / max(np.linalg.norm(offsets[c]), 1e-12)
+                norm = np.linalg.norm(seen[:, 0], axis=-1, keepdims=True)
+                target = np.where(norm > 1e-9, seen[:, 0] / np.maximum(norm, 1e-12), rest)
+                local[:, j] = _swing(rest, target)
+            else:
+                local[:, j] = _kabsch(offsets[list(children)], seen)
+        glob[:, j] = parent_rot @ local[:, j]
+    return local
+
+
+def _dfs_order() -> list[int]:
+    order: list[int] = []
+
+    def visit(j: int) -> None:
+        order.append(j)
+        for c in _CHILDREN[j]:
+            visit(c)
+
+    visit(0)
+    return order
+
+
+def motion_to_bvh_text(motion: Motion) -> str:
+    """The motion as BVH text on the canonical skeleton, in centimetres, channels ZXY."""
+    pos = motion.positions.astype(np.float64) * _CM
+    offsets = _rest_offsets(pos)
+    local = _local_rotations(pos, offsets)
+    order = _dfs_order()
+    with warnings.catch_warnings():
+        # Gimbal lock only means one of the angles is arbitrary; the matrix is kept exactly.
+        warnings.simplefilter("ignore", UserWarning)
+        euler = Rotation.from_matrix(local[:, order].reshape(-1, 3, 3)).as_euler(
+            "ZXY", degrees=True
+        )
+    euler = euler.reshape(pos.shape[0], NUM_JOINTS * 3)
+    frames = np.concatenate([pos[:, 0], euler], axis=1)
+
+    out = io.StringIO()
+    out.write("HIERARCHY\n")
+    depth_of = {0: 0}
+    open_depths: list[int] = []
+    for j in order:
+        depth = depth_of[j]
+        while open_depths and open_depths[-1] >= depth:
+            d = open_depths.pop()
+            out.write("  " * d + "}\n")
+        pad = "  " * depth
+        out.write(f"{pad}{'ROOT' if j == 0 else 'JOINT'} {JOINT_NAMES[j]}\n{pad}{{\n")
+        out.write(f"{pad}  OFFSET {offsets[j, 0]:.6f} {offsets[j, 1]:.6f} {offsets[j, 2]:.6f}\n")
+        chans = "Zrotation Xrotation Yrotation"
+        if j == 0:
+            out.write(f"{pad}  CHANNELS 6 Xposition Yposition Zposition {chans}\n")
+        else:
+            out.write(f"{pad}  CHANNELS 3 {chans}\n")
+        if not _CHILDREN[j]:
+            ex, ey, ez = _END_SITES[JOINT_NAMES[j]]
+            out.write(f"{pad}  End Site\n{pad}  {{\n{pad}    OFFSET {ex} {ey} {ez}\n{pad}  }}\n")
+        for c in _CHILDREN[j]:
+            depth_of[c] = depth + 1
+        open_depths.append(depth)
+    while open_depths:
+        out.write("  " * open_depths.pop() + "}\n")
+    out.write(f"MOTION\nFrames: {pos.shape[0]}\nFrame Time: {1.0 / motion.fps:.9g}\n")
+    np.savetxt(out, frames, fmt="%.6f")
+    return out.getvalue()
+
+
+def save_bvh(motion: Motion, path: str | Path) -> Path:
+    """Write ``motion`` as a canonical-skeleton BVH file (centimetres); returns the path."""
+    path = Path(path)
+    path.write_text(motion_to_bvh_text(motion), encoding="utf-8")
+    return path

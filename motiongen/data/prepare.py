@@ -24,7 +24,7 @@ from motiongen.errors import DataNotFoundError, MotionGenError
 from motiongen.motion import Motion
 from motiongen.paths import cache_dir, data_dir
 
-PREPARE_VERSION = 1
+PREPARE_VERSION = 2
 
 # progress(source_name, clips_done, expected_total_or_None)
 ProgressFn = Callable[[str, int, int | None], None]
@@ -74,10 +74,6 @@ def _guarded(src: Source):
         raise DataNotFoundError(f"cannot read source {src.name}: {err}") from err
 
 
-def _score(motion: Motion) -> dict[str, Any]:
-    from motiongen.eval.artifacts import artifact_report
-
-    return _jsonable(artifact_report(motion.positions, motion.fps))
 
 
 def prepare(
@@ -91,7 +87,8 @@ def prepare(
     """Read every source, score and split each clip, curate, and write the cache + report."""
     from motiongen.data.curation import CurationConfig, curate
     from motiongen.data.report import build_report, plot_report
-    from motiongen.data.splits import assign_split
+    from motiongen.data.splits import split_table
+    from motiongen.eval.artifacts import artifact_report
 
     t0 = time.perf_counter()
     root = Path(root) if root is not None else data_dir()
@@ -119,6 +116,7 @@ def prepare(
     arrays: dict[str, np.ndarray] = {}
     records: list[ClipRecord] = []
     motions: list[Motion] = []
+    reports: dict[str, Any] = {}
     bad: list[dict[str, str]] = []
     failed: list[str] = []
     for src in sources:
@@ -150,6 +148,7 @@ def prepare(
             if not m.texts:
                 m.texts = describe(m.labels)
             audio = {"path": m.audio.path, "offset": m.audio.offset} if m.audio else None
+            reports[m.name] = artifact_report(m.positions, m.fps)
             records.append(
                 ClipRecord(
                     name=m.name,
@@ -159,9 +158,9 @@ def prepare(
                     start=start,
                     labels=dict(m.labels),
                     texts=list(m.texts),
-                    split=assign_split(m.labels, m.name),
+                    split="",
                     audio=audio,
-                    artifacts=_score(m),
+                    artifacts=_jsonable(reports[m.name].to_dict()),
                 )
             )
             motions.append(m)
@@ -172,12 +171,15 @@ def prepare(
         elif src.name not in failed:
             failed.append(src.name)
 
-    result = curate(motions, CurationConfig.preset("pretrain"))
-    reasons = result.drop_reasons
+    splits = split_table(records)
+    result = curate(motions, CurationConfig.preset("pretrain"), reports=reports)
     for rec in records:
-        if rec.name in reasons:
+        rec.split = splits[rec.name]
+        rec.weight = float(result.weights.get(rec.name, 0.0))
+        rec.windows = [list(w) for w in result.windows.get(rec.name, [])]
+        if rec.name in result.drop_reasons:
             rec.kept = False
-            rec.drop_reasons = list(reasons[rec.name])
+            rec.drop_reasons = list(result.drop_reasons[rec.name])
     seconds = time.perf_counter() - t0
     write_prepared(
         out,
@@ -190,6 +192,8 @@ def prepare(
             "data_dir": str(root),
             "prepare_seconds": round(seconds, 2),
             "failed_sources": failed,
+            "curation": _jsonable(result.summary),
+            "curation_fps": result.config.fps,
         },
     )
     data = PreparedData.open(out)

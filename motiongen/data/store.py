@@ -41,6 +41,8 @@ class ClipRecord:
     artifacts: dict[str, Any] = field(default_factory=dict)
     kept: bool = True
     drop_reasons: list[str] = field(default_factory=list)
+    weight: float = 1.0  # sampling weight that balances sources (see data/curation.py)
+    windows: list[list[int]] = field(default_factory=list)  # kept [start, stop) at curation fps
 
     @property
     def minutes(self) -> float:

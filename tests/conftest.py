@@ -10,6 +10,13 @@ from filelock import FileLock
 
 from motiongen.paths import data_dir
 
+try:  # two xdist workers on two cores: more torch threads per worker only contend
+    import torch
+
+    torch.set_num_threads(1)
+except ImportError:  # pragma: no cover - torch is a dependency; keep conftest importable
+    pass
+
 
 @pytest.fixture(scope="session")
 def data_root() -> Path:

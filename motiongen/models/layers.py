@@ -1,0 +1,221 @@
+"""Building blocks shared by the generator networks (MotionDiT and the 1-D U-Net).
+
+The networks know nothing of noise: ``t`` is just a float per sample that is embedded.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from motiongen.models.conditions import ModelConditions
+
+
+def timestep_embedding(t: Tensor, dim: int, *, max_period: float = 10000.0) -> Tensor:
+    """Sinusoidal embedding of float timesteps (B,) -> (B, dim), as in DDPM / DiT."""
+    half = dim // 2
+    freqs = torch.exp(
+        -math.log(max_period) * torch.arange(half, dtype=torch.float32, device=t.device) / half
+    )
+    args = t.float()[:, None] * freqs[None]  # (B, half)
+    emb = torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
+    if dim % 2:
+        emb = F.pad(emb, (0, 1))
+    return emb
+
+
+class TimestepEmbedder(nn.Module):
+    """t (B,) in [0, 1] -> (B, width): sinusoid of ``t * time_scale`` then a 2-layer MLP.
+
+    ``time_scale`` (1000) spreads [0, 1] over the sinusoid's frequencies the way integer
+    DDPM timesteps 0..999 are spread; flow time and DDPM timestep / 1000 both fit.
+    """
+
+    def __init__(self, width: int, *, time_scale: float = 1000.0, freq_dim: int = 256) -> None:
+        super().__init__()
+        self.time_scale = time_scale
+        self.freq_dim = freq_dim
+        self.mlp = nn.Sequential(nn.Linear(freq_dim, width), nn.SiLU(), nn.Linear(width, width))
+
+    def forward(self, t: Tensor) -> Tensor:
+        return self.mlp(timestep_embedding(t * self.time_scale, self.freq_dim))  # (B, W)
+
+
+def batch_timesteps(t: Tensor | float, batch: int, like: Tensor) -> Tensor:
+    """Broadcast a scalar, 0-d or (B,) timestep to a (B,) float tensor on ``like``'s device."""
+    t = torch.as_tensor(t, dtype=like.dtype, device=like.device)
+    if t.ndim == 0:
+        return t.expand(batch)
+    if t.shape != (batch,):
+        raise ValueError(f"t must be a scalar or have shape ({batch},), got {tuple(t.shape)}")
+    return t
+
+
+@dataclass
+class EmbeddedConditions:
+    """Conditions mapped to network widths.
+
+    pooled: (B, W) added to the timestep embedding (drives adaLN / FiLM).
+    frame: (B, T, Wf) per-frame features added to the input tokens, or None.
+    context: (B, L, Wc) tokens for cross-attention, or None when text is off.
+    context_mask: (B, L) bool, True where a context token is attended to.
+    """
+
+    pooled: Tensor
+    frame: Tensor | None
+    context: Tensor | None
+    context_mask: Tensor | None
+
+
+class ConditionEmbedder(nn.Module):
+    """Maps ``ModelConditions`` to pooled, per-frame and token embeddings with learned nulls.
+
+    Text: pooled vector -> (B, W); tokens -> cross-attention context (B, 1 + Lt, Wc) whose
+    slot 0 is a learned null token, attended to only by samples whose text is dropped or
+    missing (so there are no data-dependent branches and no fully masked rows).
+    Audio: frame-aligned features -> (B, T, Wf) added to the motion tokens, and their masked
+    mean over valid frames -> (B, W) added to the pooled condition. Dropped or missing audio
+    uses a learned null frame vector and a learned null pooled vector.
+    """
+
+    def __init__(
+        self,
+        *,
+        width: int,
+        frame_width: int,
+        context_width: int,
+        text_dim: int = 0,
+        audio_dim: int = 0,
+        text_tokens: bool = True,
+    ) -> None:
+        super().__init__()
+        self.width = width
+        self.text_dim = text_dim
+        self.audio_dim = audio_dim
+        self.use_tokens = text_dim > 0 and text_tokens
+        if text_dim > 0:
+            self.text_pool = nn.Linear(text_dim, width)
+            self.null_text_pool = nn.Parameter(torch.randn(width) * 0.02)
+        if self.use_tokens:
+            self.text_token = nn.Linear(text_dim, context_width)
+            self.null_text_token = nn.Parameter(torch.randn(context_width) * 0.02)
+        if audio_dim > 0:
+            self.audio_frame = nn.Linear(audio_dim, frame_width)
+            self.audio_pool = nn.Linear(audio_dim, width)
+            self.null_audio_frame = nn.Parameter(torch.randn(frame_width) * 0.02)
+            self.null_audio_pool = nn.Parameter(torch.randn(width) * 0.02)
+
+    def forward(
+        self,
+        cond: ModelConditions,
+        *,
+        batch: int,
+        frames: int,
+        frame_mask: Tensor | None,
+        like: Tensor,
+    ) -> EmbeddedConditions:
+        pooled = torch.zeros(batch, self.width, dtype=like.dtype, device=like.device)
+        frame = context = context_mask = None
+        no = torch.zeros(batch, dtype=torch.bool, device=like.device)
+
+        if self.text_dim > 0:
+            drop = no if cond.drop_text is None else cond.drop_text.bool()
+            if cond.text_pooled is None:
+                pooled = pooled + self.null_text_pool
+            else:
+                text = self.text_pool(cond.text_pooled.to(like.dtype))  # (B, W)
+                pooled = pooled + torch.where(drop[:, None], self.null_text_pool, text)
+            if self.use_tokens:
+                null = self.null_text_token.expand(batch, 1, -1)  # (B, 1, Wc)
+                if cond.text_tokens is None:
+                    context = null
+                    context_mask = torch.ones(batch, 1, dtype=torch.bool, device=like.device)
+                else:
+                    tokens = self.text_token(cond.text_tokens.to(like.dtype))  # (B, Lt, Wc)
+                    valid = (
+                        torch.ones(tokens.shape[:2], dtype=torch.bool, device=like.device)
+                        if cond.text_mask is None
+                        else cond.text_mask.bool()
+                    )
+                    use_null = drop | ~valid.any(dim=1)  # (B,) empty prompts also use the null
+                    context = torch.cat([null, tokens], dim=1)  # (B, 1 + Lt, Wc)
+                    context_mask = torch.cat([use_null[:, None], valid & ~use_null[:, None]], dim=1)
+
+        if self.audio_dim > 0:
+            drop = no if cond.drop_audio is None else cond.drop_audio.bool()
+            if cond.audio is None:
+                frame = self.null_audio_frame.expand(batch, frames, -1)
+                pooled = pooled + self.null_audio_pool
+            else:
+                audio = cond.audio.to(like.dtype)  # (B, T, Ca)
+                if frame_mask is None:
+                    mean = audio.mean(dim=1)
+                else:
+                    m = frame_mask.to(like.dtype)[..., None]  # (B, T, 1)
+                    mean = (audio * m).sum(1) / m.sum(1).clamp_min(1.0)
+                frame = torch.where(
+                    drop[:, None, None], self.null_audio_frame, self.audio_frame(audio)
+                )
+                pooled = pooled + torch.where(
+                    drop[:, None], self.null_audio_pool, self.audio_pool(mean)
+                )
+        return EmbeddedConditions(pooled, frame, context, context_mask)
+
+
+def known_channels(x: Tensor, cond: ModelConditions) -> Tensor:
+    """Mask-concatenation input (SPEC §4): (B, T, D) -> (B, T, 2D + 1) = [x, known * m, m]."""
+    if cond.known is None or cond.known_mask is None:
+        zeros = torch.zeros_like(x)
+        return torch.cat([x, zeros, zeros[..., :1]], dim=-1)
+    m = cond.known_mask.to(x.dtype)
+    return torch.cat([x, cond.known.to(x.dtype) * m, m], dim=-1)
+
+
+class SwiGLU(nn.Module):
+    """Gated feed-forward (Shazeer 2020): W2 (silu(W1 x) * W3 x)."""
+
+    def __init__(self, width: int, hidden: int, *, dropout: float = 0.0) -> None:
+        super().__init__()
+        self.w13 = nn.Linear(width, 2 * hidden, bias=False)  # W1 and W3 fused in one matmul
+        self.w2 = nn.Linear(hidden, width, bias=False)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: Tensor) -> Tensor:
+        a, b = self.w13(x).chunk(2, dim=-1)
+        return self.dropout(self.w2(F.silu(a) * b))
+
+
+def swiglu_hidden(width: int, mlp_ratio: float, multiple_of: int = 64) -> int:
+    """Hidden size 2/3 * ratio * width rounded up (LLaMA), so params match a ratio-wide MLP."""
+    hidden = int(2 * mlp_ratio * width / 3)
+    return multiple_of * math.ceil(hidden / multiple_of)
+
+
+class CrossAttention(nn.Module):
+    """Multi-head attention of x (B, T, C) to context (B, L, Cc) with a key mask (B, L)."""
+
+    def __init__(self, channels: int, context_channels: int, *, heads: int) -> None:
+        super().__init__()
+        self.heads = heads
+        self.q = nn.Linear(channels, channels, bias=False)
+        self.kv = nn.Linear(context_channels, 2 * channels, bias=False)
+        self.proj = nn.Linear(channels, channels)
+
+    def forward(self, x: Tensor, context: Tensor, context_mask: Tensor | None) -> Tensor:
+        B, T, C = x.shape
+        L = context.shape[1]
+        h, hd = self.heads, C // self.heads
+        q = self.q(x).view(B, T, h, hd).transpose(1, 2)  # (B, h, T, hd)
+        k, v = self.kv(context).view(B, L, 2, h, hd).permute(2, 0, 3, 1, 4)  # (B, h, L, hd)
+        mask = None if context_mask is None else context_mask[:, None, None, :]  # (B, 1, 1, L)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)  # (B, h, T, hd)
+        return self.proj(y.transpose(1, 2).reshape(B, T, C))
+
+
+def count_parameters(module: nn.Module) -> int:
+    """Trainable parameters."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)

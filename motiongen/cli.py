@@ -254,6 +254,15 @@ def info(
     out.print(table)
 
 
+def _register_commands() -> None:
+    """Commands that live in their own modules (each module adds its commands to ``app``)."""
+    # generate/dance: motiongen/cli_generate.py
+    # train: motiongen/cli_train.py
+
+
+_register_commands()
+
+
 def main() -> None:
     """Entry point: user errors print one line and exit 1, never a traceback."""
     try:

@@ -74,8 +74,6 @@ def _guarded(src: Source):
         raise DataNotFoundError(f"cannot read source {src.name}: {err}") from err
 
 
-
-
 def prepare(
     root: Path | None = None,
     out: Path | None = None,
@@ -220,3 +218,61 @@ def source_stats(data: PreparedData) -> dict[str, Any]:
     stats["kept_clips"] = sum(1 for r in data.clips if r.kept)
     stats["dropped_clips"] = sum(1 for r in data.clips if not r.kept)
     return stats
+
+
+def prepare_synthetic(out: Path, n: int = 200, *, seed: int = 0) -> PreparedData:
+    """A prepared cache of ``n`` procedural motions: the embedded default for tests and for a
+    machine without the real data (same layout as ``prepare``; source "synthetic")."""
+    from motiongen.data.curation import CurationConfig, curate
+    from motiongen.data.splits import split_table
+    from motiongen.data.synthetic import synth_dataset
+    from motiongen.eval.artifacts import artifact_report
+
+    out = Path(out)
+    fp = hashlib.sha1(f"synthetic|v{PREPARE_VERSION}|{n}|{seed}".encode()).hexdigest()
+    if (out / "index.json").is_file():
+        try:
+            existing = PreparedData.open(out)
+            if existing.fingerprint == fp:
+                return existing
+        except (MotionGenError, KeyError, TypeError):
+            pass
+    motions = synth_dataset(n, seed=seed)
+    records: list[ClipRecord] = []
+    reports: dict[str, Any] = {}
+    start = 0
+    for m in motions:
+        reports[m.name] = artifact_report(m.positions, m.fps)
+        records.append(
+            ClipRecord(
+                name=m.name,
+                source="synthetic",
+                fps=m.fps,
+                num_frames=m.num_frames,
+                start=start,
+                labels=dict(m.labels),
+                texts=list(m.texts) or describe(m.labels),
+                split="",
+                artifacts=_jsonable(reports[m.name].to_dict()),
+            )
+        )
+        start += m.num_frames
+    splits = split_table(records)
+    result = curate(motions, CurationConfig.preset("pretrain"), reports=reports)
+    for rec in records:
+        rec.split = splits[rec.name]
+        rec.weight = float(result.weights.get(rec.name, 0.0))
+        rec.windows = [list(w) for w in result.windows.get(rec.name, [])]
+        if rec.name in result.drop_reasons:
+            rec.kept = False
+            rec.drop_reasons = list(result.drop_reasons[rec.name])
+    write_prepared(
+        out,
+        fingerprint=fp,
+        version=PREPARE_VERSION,
+        arrays={"synthetic": np.concatenate([m.positions for m in motions], axis=0)},
+        clips=records,
+        bad_files=[],
+        extra={"data_dir": "synthetic", "failed_sources": []},
+    )
+    return PreparedData.open(out)

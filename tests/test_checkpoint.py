@@ -1,0 +1,74 @@
+"""Checkpoint folders: round trip, and one clear error for each way a checkpoint can be bad."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from motiongen.checkpoint import CheckpointConfig, load_checkpoint, save_checkpoint
+from motiongen.errors import DataNotFoundError, FormatError
+from motiongen.features import FEATURE_DIM, NormStats
+from motiongen.models import MotionDiT, MotionDiTConfig
+
+
+def make(tmp_path):
+    cfg = MotionDiTConfig.preset("tiny", feature_dim=FEATURE_DIM, depth=1)
+    model = MotionDiT(cfg)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.01 * torch.randn_like(p))
+    norm = NormStats(mean=np.zeros(FEATURE_DIM, np.float32), std=np.ones(FEATURE_DIM, np.float32))
+    ck = CheckpointConfig("dit", cfg.to_dict(), "flow", conditioning={"fps": 20.0})
+    return save_checkpoint(tmp_path / "ck", ck, model, norm), model
+
+
+def test_round_trip(tmp_path):
+    path, model = make(tmp_path)
+    loaded = load_checkpoint(path)
+    assert loaded.config.process == "flow" and loaded.config.conditioning["fps"] == 20.0
+    for (k, a), (_, b) in zip(
+        model.state_dict().items(), loaded.model.state_dict().items(), strict=True
+    ):
+        assert torch.equal(a, b), k
+
+
+def test_missing_folder_and_config(tmp_path):
+    with pytest.raises(DataNotFoundError, match="no checkpoint"):
+        load_checkpoint(tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataNotFoundError, match="config.json is missing"):
+        load_checkpoint(tmp_path / "empty")
+
+
+def test_nan_weights(tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    path, _ = make(tmp_path)
+    state = load_file(str(path / "model.safetensors"))
+    name = next(iter(state))
+    state[name][..., 0] = float("nan")
+    save_file(state, str(path / "model.safetensors"))
+    with pytest.raises(FormatError, match="NaN"):
+        load_checkpoint(path)
+
+
+def test_wrong_shapes(tmp_path):
+    path, _ = make(tmp_path)
+    cfg = json.loads((path / "config.json").read_text())
+    cfg["model"]["width"] = 64
+    (path / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(FormatError, match="shape"):
+        load_checkpoint(path)
+
+
+def test_corrupt_weights_and_config(tmp_path):
+    path, _ = make(tmp_path)
+    (path / "model.safetensors").write_bytes(b"\x00" * 64)
+    with pytest.raises(FormatError, match="corrupt"):
+        load_checkpoint(path)
+    (path / "config.json").write_text("{not json")
+    with pytest.raises(FormatError, match="JSON"):
+        load_checkpoint(path)

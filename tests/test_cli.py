@@ -134,3 +134,52 @@ def test_prepare_second_run_reuses_cache(prepared_dir: Path, data_root: Path, mo
     )
     assert code == 0
     assert out.startswith("reused")
+
+
+def test_unknown_skeleton_bvh(tmp_path, monkeypatch, capsys):
+    bvh = tmp_path / "robot.bvh"
+    bvh.write_text(
+        "HIERARCHY\nROOT Base\n{\n OFFSET 0 0 0\n CHANNELS 6 Xposition Yposition Zposition "
+        "Zrotation Xrotation Yrotation\n JOINT Arm\n {\n  OFFSET 0 10 0\n  CHANNELS 3 Zrotation "
+        "Xrotation Yrotation\n  End Site\n  {\n   OFFSET 0 10 0\n  }\n }\n}\n"
+        "MOTION\nFrames: 2\nFrame Time: 0.0333333\n0 0 0 0 0 0 0 0 0\n0 0 0 0 0 0 0 0 0\n"
+    )
+    code, _, err = run(["render", str(bvh), "-o", str(tmp_path / "r.mp4")], monkeypatch, capsys)
+    assert code != 0
+    assert "skeleton" in error_line(err)
+
+
+def _motion_with_audio(tmp_path, audio_name: str):
+    from motiongen import AudioRef, Motion
+    from tests.test_core import standing_pose
+
+    m = Motion(
+        np.repeat(standing_pose()[None], 20, axis=0),
+        fps=20,
+        audio=AudioRef(str(tmp_path / audio_name), 0.0),
+    )
+    path = tmp_path / "m.motion.json"
+    m.save(path)
+    return path
+
+
+def test_missing_audio_file(tmp_path, monkeypatch, capsys):
+    src = _motion_with_audio(tmp_path, "gone.wav")
+    code, _, err = run(["render", str(src), "-o", str(tmp_path / "x.mp4")], monkeypatch, capsys)
+    assert code != 0
+    assert "not found" in error_line(err)
+
+
+def test_silent_audio_file(tmp_path, monkeypatch, capsys):
+    import soundfile
+
+    soundfile.write(tmp_path / "quiet.wav", np.zeros(22050, dtype=np.float32), 22050)
+    src = _motion_with_audio(tmp_path, "quiet.wav")
+    code, _, err = run(["render", str(src), "-o", str(tmp_path / "x.mp4")], monkeypatch, capsys)
+    assert code != 0
+    assert "silent" in error_line(err)
+    # The user's way out works: render without the music.
+    code, _, _ = run(
+        ["render", str(src), "-o", str(tmp_path / "x.mp4"), "--no-audio"], monkeypatch, capsys
+    )
+    assert code == 0

@@ -568,6 +568,10 @@ def _check_audio(audio_path: str, offset: float) -> float:
         raise InputError(
             f"audio offset {offset:.2f} s is past the end of {p.name} ({duration:.2f} s long)"
         )
+    if p.suffix.lower() in (".wav", ".ogg", ".flac", ".aiff", ".aif"):
+        from motiongen.io.audio import check_audio
+
+        check_audio(p)  # a silent file is almost surely a mistake: say so before rendering
     return duration
 
 

@@ -66,6 +66,25 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _split_and_curate(
+    records: list[ClipRecord], motions: list[Motion], reports: dict[str, Any]
+) -> Any:
+    """Fill in each record's split and curation verdict (pretrain thresholds)."""
+    from motiongen.data.curation import CurationConfig, curate
+    from motiongen.data.splits import split_table
+
+    splits = split_table(records)
+    result = curate(motions, CurationConfig.preset("pretrain"), reports=reports)
+    for rec in records:
+        rec.split = splits[rec.name]
+        rec.weight = float(result.weights.get(rec.name, 0.0))
+        rec.windows = [list(w) for w in result.windows.get(rec.name, [])]
+        if rec.name in result.drop_reasons:
+            rec.kept = False
+            rec.drop_reasons = list(result.drop_reasons[rec.name])
+    return result
+
+
 def _guarded(src: Source):
     """Iterate a source, turning a failure to open it into one MotionGenError."""
     try:
@@ -83,9 +102,7 @@ def prepare(
     progress: ProgressFn | None = None,
 ) -> PrepareResult:
     """Read every source, score and split each clip, curate, and write the cache + report."""
-    from motiongen.data.curation import CurationConfig, curate
     from motiongen.data.report import build_report, plot_report
-    from motiongen.data.splits import split_table
     from motiongen.eval.artifacts import artifact_report
 
     t0 = time.perf_counter()
@@ -169,15 +186,7 @@ def prepare(
         elif src.name not in failed:
             failed.append(src.name)
 
-    splits = split_table(records)
-    result = curate(motions, CurationConfig.preset("pretrain"), reports=reports)
-    for rec in records:
-        rec.split = splits[rec.name]
-        rec.weight = float(result.weights.get(rec.name, 0.0))
-        rec.windows = [list(w) for w in result.windows.get(rec.name, [])]
-        if rec.name in result.drop_reasons:
-            rec.kept = False
-            rec.drop_reasons = list(result.drop_reasons[rec.name])
+    result = _split_and_curate(records, motions, reports)
     seconds = time.perf_counter() - t0
     write_prepared(
         out,
@@ -223,8 +232,6 @@ def source_stats(data: PreparedData) -> dict[str, Any]:
 def prepare_synthetic(out: Path, n: int = 200, *, seed: int = 0) -> PreparedData:
     """A prepared cache of ``n`` procedural motions: the embedded default for tests and for a
     machine without the real data (same layout as ``prepare``; source "synthetic")."""
-    from motiongen.data.curation import CurationConfig, curate
-    from motiongen.data.splits import split_table
     from motiongen.data.synthetic import synth_dataset
     from motiongen.eval.artifacts import artifact_report
 
@@ -257,15 +264,7 @@ def prepare_synthetic(out: Path, n: int = 200, *, seed: int = 0) -> PreparedData
             )
         )
         start += m.num_frames
-    splits = split_table(records)
-    result = curate(motions, CurationConfig.preset("pretrain"), reports=reports)
-    for rec in records:
-        rec.split = splits[rec.name]
-        rec.weight = float(result.weights.get(rec.name, 0.0))
-        rec.windows = [list(w) for w in result.windows.get(rec.name, [])]
-        if rec.name in result.drop_reasons:
-            rec.kept = False
-            rec.drop_reasons = list(result.drop_reasons[rec.name])
+    _split_and_curate(records, motions, reports)
     write_prepared(
         out,
         fingerprint=fp,

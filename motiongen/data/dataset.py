@@ -68,7 +68,9 @@ class TextBank:
         pooled_arr = np.concatenate(pooled).astype(np.float32)
         if cache is not None:
             cache.mkdir(parents=True, exist_ok=True)
-            np.savez(cache / f"text_bank_{key}.npz", pooled=pooled_arr, tokens=tok, mask=msk)
+            tmp = cache / f"text_bank_{key}.tmp.npz"  # atomic: runs may start side by side
+            np.savez(tmp, pooled=pooled_arr, tokens=tok, mask=msk)
+            tmp.replace(cache / f"text_bank_{key}.npz")
         return cls(texts, pooled_arr, tok, msk)
 
 
@@ -94,7 +96,9 @@ def audio_bank(
             arr = np.concatenate([arr, np.repeat(arr[-1:], frames - len(arr), axis=0)])
         out[c.name] = arr[:frames].astype(np.float32)
     if missing and path is not None:
-        np.savez(path, **out)
+        tmp = path.with_name(path.stem + ".tmp.npz")  # atomic: runs may start side by side
+        np.savez(tmp, **out)
+        tmp.replace(path)
     return out
 
 
@@ -132,6 +136,25 @@ def load_clips(
             )
         )
     return clips
+
+
+def attach_audio(clips: list[Clip], bank: dict[str, np.ndarray]) -> int:
+    """Set ``clip.audio`` (T, F) from an ``audio_bank`` for every clip it holds; returns how many.
+
+    The bank is computed from the clip records (frame count rounded from the source fps);
+    a resampled clip can differ by a frame, so the features are cut or the last row held.
+    """
+    count = 0
+    for clip in clips:
+        feats = bank.get(clip.name)
+        if feats is None:
+            continue
+        T = len(clip.positions)
+        if len(feats) < T:
+            feats = np.concatenate([feats, np.repeat(feats[-1:], T - len(feats), axis=0)])
+        clip.audio = np.ascontiguousarray(feats[:T], dtype=np.float32)
+        count += 1
+    return count
 
 
 def mirror_positions(positions: np.ndarray) -> np.ndarray:

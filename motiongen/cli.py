@@ -47,6 +47,18 @@ def _progress() -> Progress:
     )
 
 
+def _source_progress(bar: Progress):
+    """A prepare() progress callback: one bar per source."""
+    tasks: dict[str, int] = {}
+
+    def progress(name: str, done: int, total: int | None) -> None:
+        if name not in tasks:
+            tasks[name] = bar.add_task(name, total=total)
+        bar.update(tasks[name], completed=done)
+
+    return progress
+
+
 def _resolve_motion(source: str):
     """A file/folder path, or the name of a clip in the prepared cache."""
     from motiongen.io import load
@@ -86,14 +98,8 @@ def data_prepare(
     """Read every source into canonical shards, score, split and curate; write a report."""
     from motiongen.data.prepare import prepare, source_stats
 
-    tasks: dict[str, int] = {}
     with _progress() as bar:
-
-        def progress(name: str, done: int, total: int | None) -> None:
-            if name not in tasks:
-                tasks[name] = bar.add_task(name, total=total)
-            bar.update(tasks[name], completed=done)
-
+        progress = _source_progress(bar)
         result = prepare(
             data, cache, force=force, extra_bvh_folders=tuple(bvh or ()), progress=progress
         )
@@ -135,14 +141,8 @@ def data_stats(
     """Per-source clip counts and minutes (prepares the data first when needed)."""
     from motiongen.data.prepare import prepare, source_stats
 
-    tasks: dict[str, int] = {}
     with _progress() as bar:
-
-        def progress(name: str, done: int, total: int | None) -> None:
-            if name not in tasks:
-                tasks[name] = bar.add_task(name, total=total)
-            bar.update(tasks[name], completed=done)
-
+        progress = _source_progress(bar)
         result = prepare(data, cache, progress=progress)
     stats = source_stats(result.data)
     if as_json:
@@ -255,9 +255,11 @@ def info(
 
 
 def _register_commands() -> None:
-    """Commands that live in their own modules (each module adds its commands to ``app``)."""
-    # generate/dance: motiongen/cli_generate.py
-    # train: motiongen/cli_train.py
+    """Commands that live in their own modules; each module adds its commands to ``app``."""
+    from motiongen import cli_generate, cli_score, cli_train
+
+    for module in (cli_generate, cli_train, cli_score):
+        module.register(app)
 
 
 _register_commands()

@@ -59,6 +59,11 @@ class MotionDiTConfig:
     patch_size: int = 1  # frames per token; 2 halves the tokens (and the cost) for real time
     time_scale: float = 1000.0  # t in [0, 1] is multiplied by this before the sinusoid
     dropout: float = 0.0  # attention and feed-forward dropout
+    # Output += gate(t, cond) * x per channel. Without it the noise part of x_t must squeeze
+    # through the W-wide tokens (W = 128 < patch_size * D = 274 for tiny): the output is then
+    # rank-limited and jittery. Flow velocity and DDPM epsilon are both linear in x_t with a
+    # time-dependent scale, which this gate gives exactly. Off by default for old checkpoints.
+    skip_gate: bool = False
 
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
         "tiny": {"width": 128, "depth": 4, "heads": 4},  # phones and real time
@@ -247,6 +252,7 @@ class MotionDiT(nn.Module):
         self.final_norm = nn.RMSNorm(W, eps=1e-6, elementwise_affine=False)
         self.final_ada = nn.Linear(W, 2 * W)
         self.out = nn.Linear(W, p * cfg.feature_dim)
+        self.skip = nn.Linear(W, cfg.feature_dim) if cfg.skip_gate else None
         self._init_weights()
 
     def _init_weights(self) -> None:
@@ -258,6 +264,7 @@ class MotionDiT(nn.Module):
         nn.init.normal_(self.t_embed.mlp[0].weight, std=0.02)
         nn.init.normal_(self.t_embed.mlp[2].weight, std=0.02)
         zero = [self.final_ada, self.out]
+        zero += [self.skip] if self.skip is not None else []
         zero += [self.adaln] if self.adaln is not None else [b.ada for b in self.blocks]
         for layer in zero:
             nn.init.zeros_(layer.weight)
@@ -319,6 +326,8 @@ class MotionDiT(nn.Module):
         shift, scale = self.final_ada(c_act)[:, None].chunk(2, dim=-1)  # (B, 1, W) each
         out = self.out(modulate(self.final_norm(h), shift, scale))  # (B, N, p * D)
         out = out.view(B, -1, cfg.feature_dim)[:, :T]  # (B, T, D)
+        if self.skip is not None:
+            out = out + self.skip(c_act)[:, None, :] * x  # (B, 1, D) gate per channel
         if mask is not None:
             out = out * mask[..., None].to(out.dtype)
         return out

@@ -1,0 +1,253 @@
+"""``motiongen generate`` and ``motiongen dance``: thin commands over ``motiongen.Pipeline``."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from motiongen.errors import InputError
+
+out = Console()
+err = Console(stderr=True)
+
+OUTPUT_SUFFIXES = (".mp4", ".gif", ".bvh", ".motion", ".motion.json", ".json", ".npy", ".npz")
+DANCE_DEFAULT_SECONDS = 20.0
+
+
+def _split_suffix(path: Path) -> tuple[str, str]:
+    """("stem", ".suffix") of an output name, knowing the double suffix .motion.json."""
+    name = path.name
+    for suffix in OUTPUT_SUFFIXES:
+        if name.lower().endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)], suffix
+    raise InputError(
+        f"cannot write {name}: unknown extension {path.suffix or '(none)'}; "
+        f"use one of {', '.join(OUTPUT_SUFFIXES)}"
+    )
+
+
+def output_paths(output: Path, count: int) -> list[Path]:
+    """``output`` itself for one motion, else ``stem_0.ext``, ``stem_1.ext`` ... beside it."""
+    stem, suffix = _split_suffix(output)
+    if count == 1:
+        return [output]
+    return [output.with_name(f"{stem}_{i}{suffix}") for i in range(count)]
+
+
+def _set_threads(threads: int | None) -> None:
+    if threads is None:
+        return
+    if threads < 1:
+        raise InputError(f"--threads must be at least 1, got {threads}")
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def _run(
+    *,
+    text: str | None,
+    music: Path | None,
+    music_offset: float,
+    output: Path,
+    seconds: float,
+    steps: int | None,
+    sampler: str | None,
+    guidance: str | None,
+    seed: int | None,
+    checkpoint: Path | None,
+    batch: int,
+    postprocess: bool,
+    threads: int | None,
+    precision: str,
+    title: str | None,
+) -> None:
+    from motiongen.pipeline import PRECISIONS, Pipeline, check_seconds, parse_guidance
+
+    # Cheap checks first: a typo should not cost a model load.
+    if text is not None:
+        from motiongen.conditioning.text import validate_prompt
+
+        text = validate_prompt(text)
+    check_seconds(seconds)
+    scales = parse_guidance(guidance) if guidance is not None else None
+    if batch < 1:
+        raise InputError(f"--batch must be at least 1, got {batch}")
+    if precision not in PRECISIONS:
+        raise InputError(f"--precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    paths = output_paths(output, batch)
+    _set_threads(threads)
+
+    t0 = time.perf_counter()
+    pipe = Pipeline.from_pretrained(checkpoint, precision=precision)
+    if text is not None:
+        _ = pipe.text_encoder  # loaded (and checked) here, so "text" below is encoding only
+    load_s = time.perf_counter() - t0
+    motions = pipe.generate(
+        text,
+        music,
+        seconds=seconds,
+        steps=steps,
+        sampler=sampler,
+        guidance=scales,
+        seed=seed,
+        batch=batch,
+        music_offset=music_offset,
+        postprocess=postprocess,
+    )
+    timing = pipe.last_timing
+    t0 = time.perf_counter()
+    for motion, path in zip(motions, paths, strict=True):
+        options = {"title": title} if path.suffix.lower() in (".mp4", ".gif") else {}
+        motion.save(path, **options)
+        audio = " with music" if motion.audio is not None and path.suffix == ".mp4" else ""
+        out.print(
+            f"wrote {path} ({motion.num_frames} frames, {motion.seconds:.1f} s at "
+            f"{motion.fps:g} fps{audio})",
+            highlight=False,
+            soft_wrap=True,
+        )
+    write_s = time.perf_counter() - t0
+    meta = motions[0].meta
+    out.print(
+        f"{pipe.name or 'model'} ({meta['process']}, {meta['sampler']} {meta['steps']} steps, "
+        f"guidance {meta['guidance']}, seed {meta['seed']}): generated in "
+        f"{timing['total_ms']:.0f} ms (text {timing['text_ms']:.0f}, music "
+        f"{timing['audio_ms']:.0f}, sampling {timing['sample_ms']:.0f}, post-processing "
+        f"{timing['postprocess_ms']:.0f} ms); model load {load_s:.1f} s, writing {write_s:.1f} s",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def generate(
+    prompt: Annotated[str, typer.Argument(help="What the motion shows, e.g. 'a person waves'.")],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "-o", "--output", help="Output: .mp4 .gif .bvh .motion .motion.json .npy .npz"
+        ),
+    ],
+    seconds: Annotated[float, typer.Option(help="Length in seconds (0 < s <= 120).")] = 6.5,
+    steps: Annotated[
+        int | None, typer.Option(help="Sampler steps (default 4 for flow, 50 for DDIM).")
+    ] = None,
+    sampler: Annotated[
+        str | None, typer.Option(help="euler, midpoint or heun (flow); ddim (diffusion).")
+    ] = None,
+    guidance: Annotated[
+        str | None,
+        typer.Option(help="Guidance scale, or TEXT,AUDIO scales (default: the model's)."),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Random seed; the same seed, the same motion.")
+    ] = None,
+    music: Annotated[
+        Path | None, typer.Option(help="Music the motion follows (muxed into MP4).")
+    ] = None,
+    music_offset: Annotated[
+        float, typer.Option(help="Seconds into the music file where the motion starts.")
+    ] = 0.0,
+    checkpoint: Annotated[
+        Path | None, typer.Option(help="Checkpoint folder (default: the shipped tiny-flow).")
+    ] = None,
+    batch: Annotated[int, typer.Option(help="How many motions (files get _0, _1 ...).")] = 1,
+    postprocess: Annotated[
+        bool, typer.Option(help="Constant bones, feet on the floor, no sliding, smoothing.")
+    ] = True,
+    threads: Annotated[
+        int | None, typer.Option(help="CPU threads for torch (default: torch's choice).")
+    ] = None,
+    precision: Annotated[
+        str, typer.Option(help="fp32, or bf16 (faster on CPUs with bf16 support).")
+    ] = "fp32",
+) -> None:
+    """Generate motion from a text prompt (optionally following music)."""
+    _run(
+        text=prompt,
+        music=music,
+        music_offset=music_offset,
+        output=output,
+        seconds=seconds,
+        steps=steps,
+        sampler=sampler,
+        guidance=guidance,
+        seed=seed,
+        checkpoint=checkpoint,
+        batch=batch,
+        postprocess=postprocess,
+        threads=threads,
+        precision=precision,
+        title=prompt.strip(),
+    )
+
+
+def dance(
+    song: Annotated[Path, typer.Argument(help="Music file (WAV, OGG, FLAC, MP3).")],
+    output: Annotated[
+        Path,
+        typer.Option("-o", "--output", help="Output: .mp4 (music muxed in) .gif .bvh .npy ..."),
+    ],
+    seconds: Annotated[
+        float | None,
+        typer.Option(
+            help=f"Length (default: the song from --offset, at most {DANCE_DEFAULT_SECONDS:g} s)."
+        ),
+    ] = None,
+    offset: Annotated[float, typer.Option(help="Seconds into the song to start.")] = 0.0,
+    steps: Annotated[int | None, typer.Option(help="Sampler steps.")] = None,
+    sampler: Annotated[str | None, typer.Option(help="euler, midpoint, heun or ddim.")] = None,
+    guidance: Annotated[str | None, typer.Option(help="Guidance scale.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
+    checkpoint: Annotated[Path | None, typer.Option(help="Checkpoint folder.")] = None,
+    batch: Annotated[int, typer.Option(help="How many motions.")] = 1,
+    postprocess: Annotated[bool, typer.Option(help="Physical clean-up.")] = True,
+    threads: Annotated[int | None, typer.Option(help="CPU threads for torch.")] = None,
+    precision: Annotated[str, typer.Option(help="fp32 or bf16.")] = "fp32",
+) -> None:
+    """Dance to a song: music-only generation, with the song muxed into the MP4."""
+    from motiongen.io.audio import audio_duration
+
+    if not (offset >= 0):
+        raise InputError(f"--offset must be >= 0 seconds, got {offset}")
+    if seconds is None:
+        length = audio_duration(song)
+        if length <= 0:
+            raise InputError(f"audio {song.name} has no samples (0 s long)")
+        available = length - offset
+        if available <= 0:
+            raise InputError(
+                f"--offset {offset:g} s is at or past the end of {song.name} "
+                f"({available + offset:.2f} s long)"
+            )
+        # Whole 1/20 s frames, so the default never asks for more than the song has.
+        seconds = min(DANCE_DEFAULT_SECONDS, int(available * 20) / 20)
+        if seconds <= 0:
+            raise InputError(f"{song.name} is too short to dance to ({available:.2f} s)")
+    _run(
+        text=None,
+        music=song,
+        music_offset=offset,
+        output=output,
+        seconds=seconds,
+        steps=steps,
+        sampler=sampler,
+        guidance=guidance,
+        seed=seed,
+        checkpoint=checkpoint,
+        batch=batch,
+        postprocess=postprocess,
+        threads=threads,
+        precision=precision,
+        title=song.stem,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``generate`` and ``dance`` to the ``motiongen`` command."""
+    app.command("generate")(generate)
+    app.command("dance")(dance)

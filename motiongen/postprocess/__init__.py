@@ -1,0 +1,140 @@
+"""Post-processing that makes generated motion physically sane (SPEC §2).
+
+``postprocess(positions, fps)`` runs, in this order:
+
+1. ``limit_jerk``: glitches damped;
+2. ``gaussian_smooth`` then ``fix_bone_lengths``: a light low-pass (25 ms), widened step by
+   step (up to 0.1 s) while the motion is still jittery, then every bone gets one length
+   (the clip's median, or ``bone_lengths``);
+3. ``snap_to_floor``: the planted foot of each neighbourhood at y = 0 (floating and sinking
+   removed, jumps kept);
+4. ``fix_foot_sliding``: planted toes locked, legs re-solved by two-bone IK, light root
+   correction where a leg cannot reach;
+5. ``lift_above_floor``: nothing below the floor.
+
+Steps 3-5 are rigid translations or length-preserving IK, so bone lengths stay exact.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from motiongen.errors import InputError
+from motiongen.postprocess.bones import fix_bone_lengths, median_bone_lengths
+from motiongen.postprocess.floor import (
+    fix_foot_sliding,
+    floor_heights,
+    lift_above_floor,
+    snap_to_floor,
+    toe_contacts,
+    two_bone_ik,
+)
+from motiongen.postprocess.smoothing import (
+    DEFAULT_MAX_JERK,
+    DEFAULT_SIGMA_SECONDS,
+    MAX_SIGMA_SECONDS,
+    TARGET_JITTER,
+    gaussian_smooth,
+    jerk,
+    limit_jerk,
+)
+from motiongen.skeleton import NUM_JOINTS
+
+__all__ = [
+    "DEFAULT_MAX_JERK",
+    "DEFAULT_SIGMA_SECONDS",
+    "MAX_SIGMA_SECONDS",
+    "TARGET_JITTER",
+    "fix_bone_lengths",
+    "fix_foot_sliding",
+    "floor_heights",
+    "gaussian_smooth",
+    "jerk",
+    "lift_above_floor",
+    "limit_jerk",
+    "median_bone_lengths",
+    "postprocess",
+    "snap_to_floor",
+    "toe_contacts",
+    "two_bone_ik",
+]
+
+
+def postprocess(
+    positions: np.ndarray,
+    fps: float,
+    *,
+    smooth: bool = True,
+    sigma_seconds: float = DEFAULT_SIGMA_SECONDS,
+    max_sigma_seconds: float = MAX_SIGMA_SECONDS,
+    max_jitter: float | None = TARGET_JITTER,
+    max_jerk: float = DEFAULT_MAX_JERK,
+    bones: bool = True,
+    bone_lengths: np.ndarray | None = None,
+    floor: bool = True,
+    feet: bool = True,
+) -> np.ndarray:
+    """Clean up joint positions (see the module docstring for the steps).
+
+    positions: (T, 22, 3) metres, Y up, at ``fps`` frames per second.
+    smooth / bones / floor / feet switch steps off; ``floor=False`` also skips the foot
+    locking and the final lift, which need a floor at y = 0.
+    sigma_seconds: the Gaussian's width for clean motion; while the result is still jittery
+    (``eval.artifacts.jitter_score`` above ``max_jitter``) it grows by steps of 1.5x up to
+    ``max_sigma_seconds``. ``max_jitter=None`` smooths with ``sigma_seconds`` only.
+    bone_lengths: (21,) in ``skeleton.BONES`` order; default each bone's median in the clip.
+    Returns (T, 22, 3) float32.
+    """
+    p = np.asarray(positions, dtype=np.float64)
+    if p.ndim != 3 or p.shape[1:] != (NUM_JOINTS, 3) or p.shape[0] < 1:
+        raise InputError(
+            f"positions must have shape (T, {NUM_JOINTS}, 3) with T >= 1, got {tuple(p.shape)}"
+        )
+    if not np.isfinite(p).all():
+        raise InputError("positions contain NaN or infinite values; cannot post-process them")
+    if not (np.isfinite(fps) and fps > 0):
+        raise InputError(f"frame rate must be a positive number, got {fps!r}")
+    if smooth:
+        p = limit_jerk(p, fps, max_jerk)
+    if bones and bone_lengths is None:
+        bone_lengths = median_bone_lengths(p)
+    if smooth:
+        p = _smooth_skeleton(
+            p, fps, bone_lengths if bones else None, sigma_seconds, max_sigma_seconds, max_jitter
+        )
+    elif bones:
+        p = fix_bone_lengths(p, bone_lengths)
+    if floor:
+        p = snap_to_floor(p, fps)
+        if feet:
+            p = fix_foot_sliding(p, fps)
+        p = lift_above_floor(p, fps)
+    return p.astype(np.float32)
+
+
+def _smooth_skeleton(
+    p: np.ndarray,
+    fps: float,
+    lengths: np.ndarray | None,
+    sigma_seconds: float,
+    max_sigma_seconds: float,
+    max_jitter: float | None,
+) -> np.ndarray:
+    """Gaussian smoothing, then bone lengths, with the width raised until not jittery.
+
+    Smoothing comes first because fixing lengths of a jittery skeleton amplifies the jitter
+    of short bones (a generated spine segment shrunk to 1 cm and rescaled to 10 cm swings the
+    whole upper body), and the check is made after the fix for the same reason.
+    """
+    from motiongen.eval.artifacts import jitter_score
+
+    sigma = sigma_seconds
+    while True:
+        q = gaussian_smooth(p, fps, sigma)
+        if lengths is not None:
+            q = fix_bone_lengths(q, lengths)
+        if max_jitter is None or sigma >= max_sigma_seconds or len(p) < 8:
+            return q
+        if jitter_score(q, fps) <= max_jitter:
+            return q
+        sigma = min(sigma * 1.5, max_sigma_seconds)

@@ -1,0 +1,53 @@
+"""Constant bone lengths: walk the kinematic tree from the root, keep each bone's direction
+and set its length to one value for the whole clip."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from motiongen.errors import InputError
+from motiongen.skeleton import BONES, NUM_JOINTS, PARENTS, bone_lengths
+
+_UP = np.array([0.0, 1.0, 0.0])
+
+
+def median_bone_lengths(positions: np.ndarray) -> np.ndarray:
+    """Median length of each bone over the clip: (T, 22, 3) -> (21,) in ``BONES`` order.
+
+    The median ignores the few frames where a generator squashes or stretches a limb.
+    """
+    return np.median(bone_lengths(np.asarray(positions, dtype=np.float64)), axis=0)
+
+
+def fix_bone_lengths(positions: np.ndarray, lengths: np.ndarray | None = None) -> np.ndarray:
+    """Re-impose bone lengths exactly, keeping the root and every bone's direction.
+
+    Joints are placed parent before child (``PARENTS`` lists parents first), so a child moves
+    with every correction above it. A bone of (near) zero length in some frame has no
+    direction there; it takes the bone's mean direction over the clip, or +Y.
+    positions: (T, 22, 3); lengths: (21,) in ``BONES`` order, default the clip's medians.
+    Returns (T, 22, 3) float64.
+    """
+    p = np.asarray(positions, dtype=np.float64)
+    if lengths is None:
+        lengths = median_bone_lengths(p)
+    lengths = np.asarray(lengths, dtype=np.float64)
+    if lengths.shape != (len(BONES),) or not np.isfinite(lengths).all() or (lengths < 0).any():
+        raise InputError(
+            f"bone lengths must be {len(BONES)} finite non-negative numbers in skeleton.BONES "
+            f"order, got shape {lengths.shape}"
+        )
+    out = np.empty_like(p)
+    out[:, 0] = p[:, 0]
+    for j in range(1, NUM_JOINTS):
+        parent = PARENTS[j]
+        d = p[:, j] - p[:, parent]  # (T, 3)
+        norm = np.linalg.norm(d, axis=-1, keepdims=True)
+        degenerate = norm[:, 0] < 1e-9
+        if degenerate.any():
+            mean = d[~degenerate].mean(axis=0) if (~degenerate).any() else _UP
+            mean = mean / n if (n := np.linalg.norm(mean)) > 1e-9 else _UP
+            d[degenerate] = mean
+            norm[degenerate] = 1.0
+        out[:, j] = out[:, parent] + d / norm * lengths[j - 1]  # bone j-1 is (j, PARENTS[j])
+    return out

@@ -1,0 +1,287 @@
+"""Feet and floor: ground snapping, penetration removal, and planted feet that do not slide.
+
+Canonical motions stand on y = 0 (``motiongen.skeleton``). Generators get this wrong in
+three ways: the whole body floats or sinks (often slowly drifting), single frames dip a foot
+through the floor, and planted feet slide. Fixes, in the order ``postprocess`` runs them:
+
+1. ``snap_to_floor``: per frame, the floor is the lowest foot height among *slow* feet
+   (a planted foot) within a neighbourhood of +-0.5 s (any foot when none is slow there),
+   smoothed over time; the body is moved down or up by it. Frames in the air (a jump) are not slow, so they keep their height above
+   the floor estimated from the landings around them: jumps are not flattened.
+2. ``fix_foot_sliding``: toe contacts (low and slow) are locked in place: over each contact
+   run the toe goes to the run's median ground position (x, z), eased in and out over 0.1 s;
+   its height is left to step 1 (``lock_height=True`` also pulls it to y = 0, which on real
+   walks lowers the toe in the frames around a landing and makes it skim the floor). The ankle moves with the toe (rigid foot) and the knee is re-solved by two-bone IK
+   from the hip, so bone lengths stay exact. Where a locked foot is out of the leg's reach,
+   the whole body is shifted towards it (a light root correction) before the IK.
+3. ``lift_above_floor``: whatever still pokes through the floor lifts the body, smoothly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d, maximum_filter1d, minimum_filter1d
+
+from motiongen.canonical import forward_direction
+from motiongen.skeleton import (
+    FOOT_JOINTS,
+    JOINT_INDEX,
+    LEFT_ANKLE,
+    LEFT_FOOT,
+    LEFT_HIP,
+    RIGHT_ANKLE,
+    RIGHT_FOOT,
+    RIGHT_HIP,
+)
+
+LEFT_KNEE, RIGHT_KNEE = JOINT_INDEX["left_knee"], JOINT_INDEX["right_knee"]
+
+# (hip, knee, ankle, toe) per leg, left then right.
+LEGS: tuple[tuple[int, int, int, int], ...] = (
+    (LEFT_HIP, LEFT_KNEE, LEFT_ANKLE, LEFT_FOOT),
+    (RIGHT_HIP, RIGHT_KNEE, RIGHT_ANKLE, RIGHT_FOOT),
+)
+# A foot joint is "slow" (a candidate for standing on the floor) under this speed.
+FLOOR_SPEED = 0.7  # m/s, as motiongen.features.CONTACT_SPEED
+# A toe is planted when under this height (after snapping) and under this horizontal speed.
+# The height matches the foot-skating metric (eval.artifacts.CONTACT_HEIGHT); the speed is
+# above its 0.5 m/s skate threshold so that slides of up to 1 m/s are caught and fixed.
+TOE_CONTACT_HEIGHT = 0.05  # m
+TOE_CONTACT_SPEED = 1.0  # m/s
+
+
+def _speed(points: np.ndarray, fps: float, horizontal: bool = False) -> np.ndarray:
+    """Central-difference speed of points (T, ..., 3) -> (T, ...) in m/s (0 when T = 1)."""
+    if points.shape[0] < 2:
+        return np.zeros(points.shape[:-1])
+    p = points[..., [0, 2]] if horizontal else points
+    v = np.gradient(p, axis=0) * fps
+    return np.linalg.norm(v, axis=-1)
+
+
+def floor_heights(
+    positions: np.ndarray,
+    fps: float,
+    *,
+    window_seconds: float = 1.0,
+    smooth_seconds: float = 0.25,
+) -> np.ndarray:
+    """Estimated floor height under the body at each frame: (T, 22, 3) -> (T,).
+
+    The lowest of the four foot joints (ankles, toes) in frames where it moves slower than
+    ``FLOOR_SPEED`` stands on the floor; the floor at frame t is the minimum of those heights
+    within ``window_seconds`` centred on t. A window without any slow foot (a generated run
+    whose feet never stop) takes the minimum of the lowest foot over the window instead: some
+    foot touches the floor at least once a second. The result is Gaussian-smoothed
+    (``smooth_seconds``) so that the correction never pops.
+    """
+    p = np.asarray(positions, dtype=np.float64)
+    feet = p[:, list(FOOT_JOINTS)]  # (T, 4, 3)
+    lowest = feet[..., 1].argmin(axis=1)  # (T,)
+    rows = np.arange(len(p))
+    height = feet[rows, lowest, 1]
+    speed = _speed(feet, fps)[rows, lowest]
+    size = max(1, int(round(window_seconds * fps)) | 1)
+    candidate = np.where(speed < FLOOR_SPEED, height, np.inf)
+    floor = minimum_filter1d(candidate, size=size, mode="nearest")
+    any_foot = minimum_filter1d(height, size=size, mode="nearest")
+    floor = np.where(np.isfinite(floor), floor, any_foot)
+    sigma = smooth_seconds * fps
+    return gaussian_filter1d(floor, sigma, mode="nearest") if sigma > 0 and len(p) > 1 else floor
+
+
+def snap_to_floor(positions: np.ndarray, fps: float, **options: float) -> np.ndarray:
+    """Move the body vertically so the planted foot of each frame's neighbourhood is at y = 0.
+
+    options go to ``floor_heights``. positions: (T, 22, 3) -> (T, 22, 3) float64.
+    """
+    p = np.asarray(positions, dtype=np.float64).copy()
+    p[..., 1] -= floor_heights(p, fps, **options)[:, None]
+    return p
+
+
+def lift_above_floor(positions: np.ndarray, fps: float, smooth_seconds: float = 0.1) -> np.ndarray:
+    """Lift the body in frames where any joint is below y = 0, by a smooth amount at least as
+    large as the penetration (so the lift does not jitter from frame to frame).
+
+    positions: (T, 22, 3) -> (T, 22, 3) float64; nothing changes when nothing is below 0.
+    """
+    p = np.asarray(positions, dtype=np.float64).copy()
+    depth = np.maximum(0.0, -p[..., 1].min(axis=1))  # (T,)
+    if not depth.any():
+        return p
+    r = max(1, int(round(smooth_seconds * fps)))
+    lift = gaussian_filter1d(maximum_filter1d(depth, 2 * r + 1, mode="nearest"), r / 2.0)
+    p[..., 1] += np.maximum(lift, depth)[:, None]
+    return p
+
+
+def toe_contacts(
+    positions: np.ndarray,
+    fps: float,
+    *,
+    height: float = TOE_CONTACT_HEIGHT,
+    speed: float = TOE_CONTACT_SPEED,
+    fill_gap: int = 2,
+) -> np.ndarray:
+    """Which toes are planted: low and slow, with gaps of up to ``fill_gap`` frames closed
+    (a slide that crosses the speed threshold for a frame is still one contact).
+
+    positions: (T, 22, 3) on a floor at y = 0 -> (T, 2) bool, left then right.
+    """
+    p = np.asarray(positions, dtype=np.float64)
+    toes = p[:, [LEFT_FOOT, RIGHT_FOOT]]  # (T, 2, 3)
+    contact = (toes[..., 1] < height) & (_speed(toes, fps, horizontal=True) < speed)
+    for leg in range(2):
+        runs = _runs(contact[:, leg])
+        for (_, e0), (s1, _) in zip(runs[:-1], runs[1:], strict=True):
+            if s1 - e0 <= fill_gap:
+                contact[e0:s1, leg] = True
+    return contact
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """[start, stop) of each run of True in a 1-D bool array."""
+    padded = np.concatenate([[False], flags, [False]]).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
+def _lock_offsets(
+    toe: np.ndarray, contact: np.ndarray, ramp: int, lock_height: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per frame, how far to move one toe to its lock position, and the lock weight.
+
+    toe: (T, 3); contact: (T,) bool. Inside a run the offset takes the toe to the run's
+    median (x, z) at y = 0; outside, the offset of the nearest run edge fades out over
+    ``ramp`` frames (at most half the gap to the next run). ``lock_height`` also moves the
+    toe to y = 0 in the run. Returns (T, 3), (T,).
+    """
+    n = len(toe)
+    runs = _runs(contact)
+    total = np.zeros((n, 3))
+    weight = np.zeros(n)
+    for i, (s, e) in enumerate(runs):
+        target = np.array([np.median(toe[s:e, 0]), 0.0, np.median(toe[s:e, 2])])
+        offset = target - toe[s:e]  # (run, 3)
+        if not lock_height:
+            offset[:, 1] = 0.0
+        total[s:e] += offset
+        weight[s:e] += 1.0
+        gap_before = s - runs[i - 1][1] if i > 0 else n
+        gap_after = runs[i + 1][0] - e if i + 1 < len(runs) else n
+        for side, gap in (("before", gap_before), ("after", gap_after)):
+            width = min(ramp, gap // 2)
+            if width < 1:
+                continue
+            # Cosine ease from 1 at the run edge to 0 after ``width`` frames.
+            w = 0.5 * (1 + np.cos(np.pi * np.arange(1, width + 1) / (width + 1)))
+            if side == "before":
+                idx = np.arange(s - 1, s - 1 - width, -1)
+                edge = offset[0]
+            else:
+                idx = np.arange(e, e + width)
+                edge = offset[-1]
+            keep = (idx >= 0) & (idx < n)
+            total[idx[keep]] += w[keep, None] * edge
+            weight[idx[keep]] += w[keep]
+    inside = weight > 1.0  # only where two fading ramps meet
+    total[inside] /= weight[inside, None]
+    return total, np.minimum(weight, 1.0)
+
+
+def two_bone_ik(
+    hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, target: np.ndarray, pole: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Analytic two-bone IK: put the ankle on ``target`` keeping |hip-knee| and |knee-ankle|.
+
+    The knee stays in the plane of hip, target and the current knee (its bend direction);
+    ``pole`` (T, 3) is the bend direction used where the leg is straight. A target out of
+    reach is approached along the hip-target line as far as the leg goes.
+    All arrays (T, 3). Returns the new (knee, ankle).
+    """
+    a = np.linalg.norm(knee - hip, axis=-1)
+    b = np.linalg.norm(ankle - knee, axis=-1)
+    to_target = target - hip
+    dist = np.linalg.norm(to_target, axis=-1)
+    u = to_target / np.maximum(dist, 1e-9)[:, None]
+    d = np.clip(dist, np.abs(a - b) + 1e-6, (a + b) * (1 - 1e-6))
+    bend = knee - hip
+    bend = bend - (bend * u).sum(-1, keepdims=True) * u
+    straight = np.linalg.norm(bend, axis=-1) < 1e-6
+    if straight.any():
+        alt = pole - (pole * u).sum(-1, keepdims=True) * u
+        bend[straight] = alt[straight]
+    bend = bend / np.maximum(np.linalg.norm(bend, axis=-1, keepdims=True), 1e-9)
+    x = (a**2 - b**2 + d**2) / (2 * d)
+    r = np.sqrt(np.maximum(a**2 - x**2, 0.0))
+    new_knee = hip + u * x[:, None] + bend * r[:, None]
+    new_ankle = hip + u * d[:, None]
+    return new_knee, new_ankle
+
+
+def fix_foot_sliding(
+    positions: np.ndarray,
+    fps: float,
+    *,
+    contacts: np.ndarray | None = None,
+    ramp_seconds: float = 0.1,
+    root_correction: bool = True,
+    lock_height: bool = False,
+) -> np.ndarray:
+    """Lock planted toes in place (see the module docstring); bone lengths are kept.
+
+    positions: (T, 22, 3) on a floor at y = 0; contacts: (T, 2) bool per toe (left, right),
+    default ``toe_contacts``. lock_height: also put planted toes at y = 0 (off by default,
+    see the module docstring). Returns (T, 22, 3) float64.
+    """
+    p = np.asarray(positions, dtype=np.float64).copy()
+    n = len(p)
+    if n < 2:
+        return p
+    if contacts is None:
+        contacts = toe_contacts(p, fps)
+    if not contacts.any():
+        return p
+    ramp = max(1, int(round(ramp_seconds * fps)))
+    offsets, weights = [], []
+    for leg, (_, _, _, toe) in enumerate(LEGS):
+        off, w = _lock_offsets(p[:, toe], contacts[:, leg], ramp, lock_height)
+        offsets.append(off)
+        weights.append(w)
+
+    shift = np.zeros((n, 3))
+    if root_correction:
+        # Move the body towards locked feet the legs cannot reach. Each pass adds the
+        # smoothed remaining excess, so the shift stays smooth yet covers most of what is
+        # needed; the IK takes the rest. (No slack below full reach: a standing leg is
+        # straight, and slack would bend every standing knee.)
+        reach = [
+            np.linalg.norm(p[:, knee] - p[:, hip], axis=-1)
+            + np.linalg.norm(p[:, ankle] - p[:, knee], axis=-1)
+            for hip, knee, ankle, _ in LEGS
+        ]
+        for _ in range(3):
+            need = np.zeros((n, 3))
+            for leg, (hip, _, ankle, _) in enumerate(LEGS):
+                w = weights[leg][:, None]
+                to_target = p[:, ankle] + w * (offsets[leg] - shift) - p[:, hip]
+                dist = np.linalg.norm(to_target, axis=-1)
+                excess = np.maximum(dist - reach[leg], 0.0) * weights[leg]
+                need += to_target / np.maximum(dist, 1e-9)[:, None] * excess[:, None]
+            if not need.any():
+                break
+            shift += gaussian_filter1d(need, ramp / 2.0, axis=0, mode="nearest")
+
+    forward = forward_direction(p)  # (T, 3): the knee bends forward when a leg is straight
+    out = p + shift[:, None, :]
+    for leg, (hip, knee, ankle, toe) in enumerate(LEGS):
+        w = weights[leg][:, None]
+        # Locked frames go to the world target; free frames move with the shifted body.
+        target = p[:, ankle] + w * offsets[leg] + (1 - w) * shift
+        new_knee, new_ankle = two_bone_ik(out[:, hip], out[:, knee], out[:, ankle], target, forward)
+        moved = (w[:, 0] > 0) | shift.any(axis=1)
+        out[moved, knee] = new_knee[moved]
+        out[moved, toe] = out[moved, toe] + (new_ankle[moved] - out[moved, ankle])
+        out[moved, ankle] = new_ankle[moved]
+    return out

@@ -1,0 +1,238 @@
+"""``motiongen generate`` and ``motiongen dance``: files written, the same seed gives the same
+motion, music is muxed into the MP4, and every bad input ends in one ``error:`` line, exit 1,
+no traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import numpy as np
+import pytest
+import soundfile as sf
+from safetensors.torch import load_file, save_file
+
+from motiongen import cli
+from motiongen import pipeline as pipeline_module
+from tests.test_pipeline import FakeEncoder, make_checkpoint
+
+
+@pytest.fixture(autouse=True)
+def fake_text_encoder(monkeypatch):
+    # The real encoder takes seconds to load; the CLI's text path is the same either way.
+    monkeypatch.setattr(pipeline_module, "shared_text_encoder", lambda *a, **k: FakeEncoder())
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    return make_checkpoint(tmp_path_factory.mktemp("ck") / "tiny")
+
+
+@pytest.fixture(scope="module")
+def song(tmp_path_factory):
+    sr = 22050
+    t = np.arange(int(3 * sr)) / sr
+    y = 0.3 * np.sin(2 * np.pi * 330 * t) * (0.5 + 0.5 * np.sign(np.sin(2 * np.pi * 2 * t)))
+    path = tmp_path_factory.mktemp("audio") / "song.wav"
+    sf.write(path, y.astype(np.float32), sr)
+    return path
+
+
+def run(args: list[str], monkeypatch, capsys) -> tuple[int, str, str]:
+    monkeypatch.setattr("sys.argv", ["motiongen", *map(str, args)])
+    code = 0
+    try:
+        cli.main()
+    except SystemExit as e:
+        code = int(e.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def error_line(stderr: str) -> str:
+    lines = [ln for ln in stderr.splitlines() if ln.strip()]
+    errors = [ln for ln in lines if ln.startswith("error:")]
+    assert len(errors) == 1, stderr
+    assert "Traceback" not in stderr
+    return errors[0]
+
+
+def generate(checkpoint, out, *extra):
+    return ["generate", "a person waves", "-o", out, "--checkpoint", checkpoint, *extra]
+
+
+# ---- it works ---------------------------------------------------------------------------------
+def test_generate_npy_is_seeded(checkpoint, tmp_path, monkeypatch, capsys):
+    a, b = tmp_path / "a.npy", tmp_path / "b.npy"
+    code, out, err = run(generate(checkpoint, a, "--seed", 7, "--seconds", 2), monkeypatch, capsys)
+    assert code == 0, err
+    assert f"wrote {a}" in out and "40 frames" in out and "seed 7" in out
+    assert "generated in" in out and "ms" in out
+    code, _, err = run(generate(checkpoint, b, "--seed", 7, "--seconds", 2), monkeypatch, capsys)
+    assert code == 0, err
+    np.testing.assert_array_equal(np.load(a), np.load(b))
+    assert np.load(a).shape == (40, 22, 3)
+
+
+def test_generate_batch_and_formats(checkpoint, tmp_path, monkeypatch, capsys):
+    out_json = tmp_path / "wave.motion.json"
+    args = generate(checkpoint, out_json, "--seconds", 1, "--batch", 2, "--seed", 1)
+    args += ["--steps", 2, "--sampler", "heun", "--guidance", "3,1"]
+    code, out, err = run(args, monkeypatch, capsys)
+    assert code == 0, err
+    for i in range(2):
+        path = tmp_path / f"wave_{i}.motion.json"
+        assert path.exists() and str(path) in out
+    data = json.loads((tmp_path / "wave_0.motion.json").read_text())
+    assert data  # a readable .motion file
+    code, _, err = run(
+        generate(checkpoint, tmp_path / "w.bvh", "--seconds", 1, "--no-postprocess"),
+        monkeypatch,
+        capsys,
+    )
+    assert code == 0, err and (tmp_path / "w.bvh").exists()
+
+
+def _has_audio_stream(path) -> bool:
+    import imageio_ffmpeg
+
+    probe = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
+        capture_output=True,
+        text=True,
+    )
+    return "Audio:" in probe.stderr
+
+
+@pytest.mark.slow  # librosa compiles on its first call (5-8 s), and an MP4 is rendered
+def test_dance_muxes_the_music(checkpoint, song, tmp_path, monkeypatch, capsys):
+    out_mp4 = tmp_path / "dance.mp4"
+    code, out, err = run(
+        ["dance", song, "-o", out_mp4, "--checkpoint", checkpoint, "--seed", 0, "--steps", 1],
+        monkeypatch,
+        capsys,
+    )
+    assert code == 0, err
+    assert "with music" in out and "60 frames" in out  # default length: the whole 3 s song
+    assert out_mp4.stat().st_size > 1000 and _has_audio_stream(out_mp4)
+
+
+@pytest.mark.slow  # real audio features (librosa)
+def test_generate_with_music_to_npz(checkpoint, song, tmp_path, monkeypatch, capsys):
+    out = tmp_path / "m.npz"
+    args = generate(checkpoint, out, "--music", song, "--seconds", 2, "--music-offset", 0.5)
+    code, _, err = run(args, monkeypatch, capsys)
+    assert code == 0, err and out.exists()
+
+
+# ---- bad input --------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--seconds", 0], "seconds must be greater than 0"),
+        (["--seconds", -1], "seconds must be greater than 0"),
+        (["--seconds", 121], "at most 120"),
+        (["--guidance", "abc"], "guidance must be"),
+        (["--steps", 0], "steps must be between"),
+        (["--sampler", "ddim"], "does not fit"),
+        (["--batch", 0], "batch must be at least 1"),
+        (["--precision", "fp8"], "--precision must be one of"),
+    ],
+)
+def test_bad_options(checkpoint, tmp_path, monkeypatch, capsys, extra, message):
+    code, _, err = run(generate(checkpoint, tmp_path / "x.npy", *extra), monkeypatch, capsys)
+    assert code == 1
+    assert message in error_line(err)
+    assert not (tmp_path / "x.npy").exists()
+
+
+@pytest.mark.parametrize(
+    "prompt, message",
+    [("", "prompt is empty"), ("   ", "prompt is empty"), ("x" * 10_000, "10,000")],
+)
+def test_bad_prompts(checkpoint, tmp_path, monkeypatch, capsys, prompt, message):
+    args = ["generate", prompt, "-o", tmp_path / "x.npy", "--checkpoint", checkpoint]
+    code, _, err = run(args, monkeypatch, capsys)
+    assert code == 1 and message in error_line(err)
+
+
+def test_bad_output_extension(checkpoint, tmp_path, monkeypatch, capsys):
+    code, _, err = run(generate(checkpoint, tmp_path / "x.docx"), monkeypatch, capsys)
+    assert code == 1 and "unknown extension" in error_line(err)
+
+
+@pytest.fixture(scope="module")
+def bad_audio(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bad_audio")
+    sf.write(folder / "silent.wav", np.zeros(22050 * 5, np.float32), 22050)
+    sf.write(folder / "empty.wav", np.zeros(0, np.float32), 22050)
+    (folder / "garbage.mp3").write_bytes(b"\x00\x01 not audio at all " * 200)
+    return folder
+
+
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("silent.wav", "silent"),
+        ("empty.wav", "has no samples (0 s long)"),
+        ("garbage.mp3", "cannot read audio"),
+        ("missing.wav", "no such audio file"),
+    ],
+)
+def test_bad_music(checkpoint, bad_audio, tmp_path, monkeypatch, capsys, name, message):
+    music = bad_audio / name
+    code, _, err = run(
+        generate(checkpoint, tmp_path / "x.npy", "--music", music, "--seconds", 2),
+        monkeypatch,
+        capsys,
+    )
+    assert code == 1 and message in error_line(err)
+    code, _, err = run(
+        ["dance", music, "-o", tmp_path / "d.mp4", "--checkpoint", checkpoint], monkeypatch, capsys
+    )
+    assert code == 1 and message in error_line(err), err
+
+
+def test_dance_offset_past_the_end(checkpoint, song, tmp_path, monkeypatch, capsys):
+    args = ["dance", song, "-o", tmp_path / "d.mp4", "--checkpoint", checkpoint, "--offset", 5]
+    code, _, err = run(args, monkeypatch, capsys)
+    assert code == 1 and "past the end" in error_line(err)
+    args = ["dance", song, "-o", tmp_path / "d.mp4", "--checkpoint", checkpoint, "--seconds", 10]
+    code, _, err = run(args, monkeypatch, capsys)
+    assert code == 1 and "shorter than the 10 s asked for" in error_line(err)
+
+
+def test_missing_checkpoints(tmp_path, monkeypatch, capsys):
+    code, _, err = run(
+        ["generate", "a person waves", "-o", tmp_path / "x.npy", "--checkpoint", tmp_path / "nope"],
+        monkeypatch,
+        capsys,
+    )
+    assert code == 1 and "no checkpoint" in error_line(err)
+    monkeypatch.setattr(pipeline_module, "SHIPPED_MODELS_DIR", tmp_path / "models")
+    code, _, err = run(
+        ["generate", "a person waves", "-o", tmp_path / "x.npy"], monkeypatch, capsys
+    )
+    assert code == 1 and "shipped model tiny-flow is not installed" in error_line(err)
+
+
+def test_corrupt_checkpoints(tmp_path, monkeypatch, capsys):
+    nan = make_checkpoint(tmp_path / "nan")
+    state = load_file(str(nan / "model.safetensors"))
+    state["inp.weight"][0, 0] = float("nan")
+    save_file(state, str(nan / "model.safetensors"))
+    code, _, err = run(generate(nan, tmp_path / "x.npy"), monkeypatch, capsys)
+    assert code == 1 and "NaN" in error_line(err)
+
+    shapes = make_checkpoint(tmp_path / "shapes")
+    cfg = json.loads((shapes / "config.json").read_text())
+    cfg["model"]["depth"] = 2
+    (shapes / "config.json").write_text(json.dumps(cfg))
+    code, _, err = run(generate(shapes, tmp_path / "x.npy"), monkeypatch, capsys)
+    assert code == 1 and "does not match its config" in error_line(err)
+
+    truncated = make_checkpoint(tmp_path / "truncated")
+    data = (truncated / "model.safetensors").read_bytes()
+    (truncated / "model.safetensors").write_bytes(data[: len(data) // 2])
+    code, _, err = run(generate(truncated, tmp_path / "x.npy"), monkeypatch, capsys)
+    assert code == 1 and "corrupt" in error_line(err)

@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         "classifier": str(args.classifier or "shipped"),
     }
     table = markdown_table(result["summary"])
-    console.print(table, markup=False, highlight=False)
+    console.print(table, markup=False, highlight=False, soft_wrap=True)
     console.print(
         f"{len(result['pairs'])} label pairs x {args.samples} samples in "
         f"{result['seconds']:.0f} s ({torch.get_num_threads()} threads)"

@@ -250,8 +250,9 @@ def markdown(cells: list[Cell], threads: int) -> str:
         f"ms per {FRAMES}-frame sample ({FRAMES / MODEL_FPS:g} s at {MODEL_FPS:g} fps), "
         f"batched classifier-free guidance, torch threads: {threads}",
         "",
-        "| model | weights | sampler | steps | batch | cached text | uncached text | "
-        "text (uncached) | sampler / call | post-process / call | repeats |",
+        "| model | weights | sampler | steps | batch | ms/sample, cached text | "
+        "ms/sample, uncached text | text ms/call (uncached) | sampler ms/call | "
+        "post-process ms/call | repeats |",
         "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for c in cells:
@@ -288,6 +289,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=None, help="seconds per cell (soft)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads")
     parser.add_argument("--no-postprocess", action="store_true")
+    parser.add_argument("--models", nargs="+", choices=["tiny", "full"], default=None)
+    parser.add_argument("--batches", nargs="+", type=int, default=None, help="default 1 32")
     parser.add_argument("--out", type=Path, default=None, help="write FILE.json and FILE.md")
     args = parser.parse_args(argv)
 
@@ -306,12 +309,14 @@ def main(argv: list[str] | None = None) -> int:
             repeats=repeats,
             budget=budget,
             postprocess=not args.no_postprocess,
+            models=args.models,
+            batches=args.batches,
             progress=lambda c: status.update(
                 f"{c.model} {c.sampler}-{c.steps} batch {c.batch}: {c.cached_ms:.1f} ms/sample"
             ),
         )
     table = markdown(cells, threads)
-    console.print(table, markup=False, highlight=False)
+    console.print(table, markup=False, highlight=False, soft_wrap=True)
     console.print(f"benchmark took {time.perf_counter() - t0:.0f} s")
     if args.out is not None:
         out = args.out.with_suffix(".json")

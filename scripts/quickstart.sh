@@ -1,14 +1,6 @@
 #!/usr/bin/env bash
-# Install, then render a real motion-capture clip (Bandai Namco, "a person bows sadly") to MP4.
+# Install, then generate a motion from a prompt with the bundled model and render it to MP4.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
-DATA="${MOTIONGEN_DATA:-../shared/data}"
-CLIP="$DATA/bandai/dataset-1/data/dataset-1_bow_sad_001.bvh"
-if [ -f "$CLIP" ]; then
-  .venv/bin/motiongen render "$CLIP" -o bow.mp4
-else
-  # No real data on this machine: render a procedural motion instead.
-  .venv/bin/motiongen data synth --n 1 -o synthetic --format npz
-  .venv/bin/motiongen render "$(ls synthetic/*.npz | head -1)" -o bow.mp4
-fi
+.venv/bin/motiongen generate "a person waves with both hands happily" -o wave.mp4 --seed 0

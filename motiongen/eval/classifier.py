@@ -422,7 +422,7 @@ class LabelClassifier:
 
 @dataclass
 class TrainConfig:
-    steps: int = 1000  # optimiser steps
+    steps: int = 1500  # optimiser steps
     batch_size: int = 64
     lr: float = 2e-3  # peak AdamW learning rate (warmup then cosine to 1/20 of it)
     warmup: int = 100

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -245,7 +246,8 @@ def ratios(cells: list[Cell]) -> list[dict[str, Any]]:
     return out
 
 
-def markdown(cells: list[Cell], threads: int) -> str:
+def markdown(cells: list[Cell], threads: int, load: tuple[float, float] | None = None) -> str:
+    """The cells as Markdown; ``load``: 1-minute load average before and after the run."""
     lines = [
         f"ms per {FRAMES}-frame sample ({FRAMES / MODEL_FPS:g} s at {MODEL_FPS:g} fps), "
         f"batched classifier-free guidance, torch threads: {threads}",
@@ -273,6 +275,18 @@ def markdown(cells: list[Cell], threads: int) -> str:
             f"{r['ratio']:.1f}x |"
             for r in rs
         ]
+    if load is not None:
+        cores = os.cpu_count() or 1
+        lines += [
+            "",
+            f"Load average (1 min) before / after: {load[0]:.1f} / {load[1]:.1f} on {cores} "
+            "cores (after includes this benchmark's own threads).",
+        ]
+        if load[0] > 1.0:
+            lines.append(
+                "Warning: other processes were running; these timings are slower and noisier "
+                "than on an idle machine."
+            )
     if any(c.weights == "random" for c in cells):
         lines += [
             "",
@@ -302,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     threads = torch.get_num_threads()
     repeats = args.repeats or (3 if args.quick else 7)
     budget = args.budget or (5.0 if args.quick else 20.0)
+    load_before = os.getloadavg()[0]
     t0 = time.perf_counter()
     with console.status("timing") as status:
         cells = run(
@@ -315,7 +330,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{c.model} {c.sampler}-{c.steps} batch {c.batch}: {c.cached_ms:.1f} ms/sample"
             ),
         )
-    table = markdown(cells, threads)
+    load = (load_before, os.getloadavg()[0])
+    table = markdown(cells, threads, load)
     console.print(table, markup=False, highlight=False, soft_wrap=True)
     console.print(f"benchmark took {time.perf_counter() - t0:.0f} s")
     if args.out is not None:
@@ -323,6 +339,7 @@ def main(argv: list[str] | None = None) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         payload = {
             "threads": threads,
+            "load_average": load,
             "frames": FRAMES,
             "prompt": PROMPT,
             "postprocess": not args.no_postprocess,

@@ -10,3 +10,6 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q torch==2.13.0
 .venv/bin/python -m pip install -q -e ".[dev]"
+# Compile librosa's numba functions once, in one process: numba's cache races when several
+# processes compile the same gufunc at once (numba/numba#10128), e.g. parallel workers.
+.venv/bin/python -c "import numpy as np, librosa; y = np.random.default_rng(0).standard_normal(22050 * 3).astype('float32'); librosa.beat.beat_track(y=y, sr=22050)"

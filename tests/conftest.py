@@ -3,12 +3,20 @@ built once per test run, shared by pytest-xdist workers through a file lock."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
 from filelock import FileLock
 
 from motiongen.paths import data_dir
+
+# numba's on-disk cache of librosa's gufuncs races when two processes compile them at once
+# (numba/numba#10128: a segfault in beat_track). Each xdist worker gets its own cache folder.
+if "NUMBA_CACHE_DIR" not in os.environ:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    os.environ["NUMBA_CACHE_DIR"] = os.path.join(tempfile.gettempdir(), f"motiongen-numba-{worker}")
 
 try:  # two xdist workers on two cores: more torch threads per worker only contend
     import torch

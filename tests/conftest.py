@@ -14,9 +14,12 @@ from motiongen.paths import data_dir
 
 # numba's on-disk cache of librosa's gufuncs races when two processes compile them at once
 # (numba/numba#10128: a segfault in beat_track). Each xdist worker gets its own cache folder.
-if "NUMBA_CACHE_DIR" not in os.environ:
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    os.environ["NUMBA_CACHE_DIR"] = os.path.join(tempfile.gettempdir(), f"motiongen-numba-{worker}")
+# Workers inherit the controller's environment, so the worker's own name decides the folder.
+_worker = os.environ.get("PYTEST_XDIST_WORKER")
+if _worker:
+    os.environ["NUMBA_CACHE_DIR"] = os.path.join(
+        tempfile.gettempdir(), f"motiongen-numba-{_worker}"
+    )
 
 try:  # two xdist workers on two cores: more torch threads per worker only contend
     import torch

@@ -12,8 +12,8 @@ import pytest
 import soundfile as sf
 from safetensors.torch import load_file, save_file
 
-from motiongen import cli
 from motiongen import pipeline as pipeline_module
+from tests.cli_helpers import error_line, run
 from tests.test_pipeline import FakeEncoder, make_checkpoint
 
 
@@ -36,25 +36,6 @@ def song(tmp_path_factory):
     path = tmp_path_factory.mktemp("audio") / "song.wav"
     sf.write(path, y.astype(np.float32), sr)
     return path
-
-
-def run(args: list[str], monkeypatch, capsys) -> tuple[int, str, str]:
-    monkeypatch.setattr("sys.argv", ["motiongen", *map(str, args)])
-    code = 0
-    try:
-        cli.main()
-    except SystemExit as e:
-        code = int(e.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def error_line(stderr: str) -> str:
-    lines = [ln for ln in stderr.splitlines() if ln.strip()]
-    errors = [ln for ln in lines if ln.startswith("error:")]
-    assert len(errors) == 1, stderr
-    assert "Traceback" not in stderr
-    return errors[0]
 
 
 def generate(checkpoint, out, *extra):

@@ -8,25 +8,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from motiongen import cli
 from motiongen.data.synthetic import synth_motion
-
-
-def run(args: list[str], monkeypatch, capsys) -> tuple[int, str, str]:
-    monkeypatch.setattr("sys.argv", ["motiongen", *args])
-    code = 0
-    try:
-        cli.main()
-    except SystemExit as e:
-        code = int(e.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def error_line(stderr: str) -> str:
-    lines = [ln for ln in stderr.splitlines() if ln.strip().startswith("error:")]
-    assert len(lines) == 1 and "Traceback" not in stderr, stderr
-    return lines[0]
+from tests.cli_helpers import error_line, run
 
 
 @pytest.fixture(scope="module")

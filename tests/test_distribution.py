@@ -143,3 +143,39 @@ def test_zscore_floors_constant_dimensions():
     gen = np.column_stack([np.arange(10.0), np.full(10, 1e-6)])
     r, g = D.zscore_by_reference(real, gen)
     assert np.isfinite(g).all() and np.abs(g[:, 1]).max() < 1.0
+
+
+def test_distinct_batches_hold_each_group_once():
+    groups = [i % 10 for i in range(95)]  # 10 groups, 9-10 rows each
+    order = D.distinct_batches(groups, 8, seed=0)
+    assert order.shape[1] == 8 and len(order) >= 9
+    for batch in order:
+        assert len({groups[i] for i in batch}) == 8
+    assert len(set(order.ravel())) == order.size  # no row twice
+    assert np.array_equal(order, D.distinct_batches(groups, 8, seed=0))
+
+
+def test_r_precision_with_groups_ignores_duplicate_descriptions():
+    # 8 descriptions, 4 takes each: in plain batches a take ties with its siblings
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(8, 16)) * 5
+    groups = [i // 4 for i in range(32)]
+    text = centres[groups]
+    motion = text + rng.normal(0, 0.1, text.shape)
+    grouped = D.r_precision(text, motion, groups=groups, batch_size=8, seed=0)
+    assert grouped.top_k[0] == 1.0 and grouped.batches == 4
+    plain = D.r_precision(text, motion, batch_size=32)
+    assert plain.top_k[0] < 0.6
+    with pytest.raises(InputError, match="different groups"):
+        D.r_precision(text, motion, groups=[0] * 32, batch_size=8)
+
+
+def test_normalised_frechet_leaves_out_constant_reference_dimensions():
+    rng = np.random.default_rng(0)
+    real = rng.normal(size=(300, 5))
+    real[:, 4] = 0.0  # a relation never true in real motion
+    gen = real + rng.normal(0, 0.01, real.shape)
+    gen[:3, 4] = 1.0  # ... true in three generated frames
+    assert D.normalised_frechet(real, gen) < 0.05
+    with pytest.raises(InputError, match="constant"):
+        D.normalised_frechet(np.zeros((10, 3)), np.zeros((10, 3)))

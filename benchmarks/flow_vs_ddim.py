@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -36,9 +37,28 @@ VARIANTS = (  # (row name, shipped model, steps, sampler)
 )
 
 
+def paired_interval(a: list[float], b: list[float], *, n: int = 10_000, seed: int = 0) -> tuple:
+    """Mean of a - b over paired samples (same conditions) and its 95 % bootstrap interval."""
+    diff = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    if diff.size == 0:
+        return None, None, None
+    rng = np.random.default_rng(seed)
+    means = diff[rng.integers(0, diff.size, size=(n, diff.size))].mean(axis=1)
+    return float(diff.mean()), float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
+
+
 def gate(rows: dict) -> tuple[bool, str]:
     """Flow-4 matches or beats DDIM-50 on sanity pass rate and musicality."""
     f, d = flat_row(rows["flow-4"]), flat_row(rows["ddim-50"])
+    mean, lo, hi = paired_interval(
+        rows["flow-4"]["_per_motion"]["musicality"], rows["ddim-50"]["_per_motion"]["musicality"]
+    )
+    interval = (
+        ""
+        if mean is None
+        else f" [flow-4 − DDIM-50 = {mean:+.3f}, 95 % paired bootstrap {lo:+.3f} … {hi:+.3f}, "
+        f"n = {len(rows['flow-4']['_per_motion']['musicality'])}]"
+    )
     sanity_ok = f["sanity_pass_rate"] >= d["sanity_pass_rate"]
     music_ok = (
         f["musicality"] is None or d["musicality"] is None or (f["musicality"] >= d["musicality"])
@@ -48,7 +68,7 @@ def gate(rows: dict) -> tuple[bool, str]:
         f"({'ok' if sanity_ok else 'FAIL'}); musicality "
         f"{f['musicality'] if f['musicality'] is None else round(f['musicality'], 3)} vs "
         f"{d['musicality'] if d['musicality'] is None else round(d['musicality'], 3)} "
-        f"({'ok' if music_ok else 'FAIL'}); speed DDIM-50 / flow-4 = "
+        f"({'ok' if music_ok else 'FAIL'}){interval}; speed DDIM-50 / flow-4 = "
         f"{d['ms_per_sample'] / f['ms_per_sample']:.1f}x"
     )
     return sanity_ok and music_ok, text

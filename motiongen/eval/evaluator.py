@@ -240,6 +240,7 @@ def score_set(
     out["_per_motion"] = {
         "foot_skating_ratio": [p["foot_skating_ratio"] for p in physics],
         "sanity": [s.passed for s in sanity],
+        "musicality": [row["musicality"] for row in music_rows],
     }
     return out
 

@@ -256,9 +256,9 @@ def info(
 
 def _register_commands() -> None:
     """Commands that live in their own modules; each module adds its commands to ``app``."""
-    from motiongen import cli_generate, cli_score, cli_train
+    from motiongen import cli_eval, cli_generate, cli_score, cli_serve, cli_train
 
-    for module in (cli_generate, cli_train, cli_score):
+    for module in (cli_generate, cli_train, cli_score, cli_eval, cli_serve):
         module.register(app)
 
 

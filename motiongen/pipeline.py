@@ -767,3 +767,178 @@ class Pipeline:
             target.reshape(len(positions), -1, 3),
         )
         return rotate_y(positions, angle[:, None]) + shift[:, None, None, :]
+
+    # ---- several requests as one batch (additive: used by motiongen.serve) ----------------
+    def check_request(
+        self,
+        text: str | None = None,
+        music: str | Path | None = None,
+        *,
+        seconds: float = 6.5,
+        steps: int | None = None,
+        sampler: str | None = None,
+        guidance: Guidance | None = None,
+        seed: int | None = None,
+        music_offset: float = 0.0,
+    ) -> _Request:
+        """Check and default one request's arguments (as ``generate`` would) without running
+        anything but cheap header reads; raises ``InputError`` with the reason."""
+        return self._check_request(
+            text, music, seconds, steps, sampler, guidance, seed, 1, None, music_offset
+        )
+
+    @staticmethod
+    def batch_key(req: _Request) -> tuple:
+        """Requests with equal keys can run as one batched model pass (``generate_batch``)."""
+        g = req.guidance
+        return (
+            req.frames,
+            req.steps,
+            req.sampler,
+            tuple(g) if isinstance(g, tuple) else float(g),
+            req.text is not None,
+            req.music is not None,
+        )
+
+    def generate_batch(
+        self, requests: Sequence[_Request], *, postprocess: bool = True
+    ) -> list[Motion]:
+        """One motion per checked request (``check_request``), sampled as one batch.
+
+        Requests must share ``batch_key`` (length, steps, sampler, guidance, kind of
+        condition); prompts, music and seeds are per request. Each request's noise comes
+        from its own seed exactly as in ``generate(seed=...)``, so a request gives the same
+        motion (up to float rounding of batched matrix products) alone or batched.
+        """
+        if not requests:
+            return []
+        keys = {self.batch_key(r) for r in requests}
+        if len(keys) > 1:
+            raise InputError(
+                "requests in one batch must share length, steps, sampler, guidance and "
+                "condition kind; run them as separate batches"
+            )
+        if any(r.batch != 1 or r.prefix is not None for r in requests):
+            raise InputError("generate_batch takes single requests without a seed motion")
+        first = requests[0]
+        t_start = time.perf_counter()
+        timing: dict[str, float] = {}
+        t0 = time.perf_counter()
+        text_emb = None
+        if first.text is not None:
+            text_emb = self.text_encoder.encode([r.text for r in requests])
+        timing["text_ms"] = (time.perf_counter() - t0) * 1e3
+        t0 = time.perf_counter()
+        audio = None
+        if first.music is not None:
+            audio = np.stack(
+                [self._music_frames(r.music, r.music_offset, r.frames) for r in requests]
+            )
+        timing["audio_ms"] = (time.perf_counter() - t0) * 1e3
+        t0 = time.perf_counter()
+        with self._inference():
+            positions = self._sample_seeded(first, [r.seed for r in requests], text_emb, audio)
+        timing["sample_ms"] = (time.perf_counter() - t0) * 1e3
+        t0 = time.perf_counter()
+        if postprocess:
+            from motiongen.postprocess import postprocess as clean
+
+            positions = np.stack([clean(p, self.fps) for p in positions])
+        timing["postprocess_ms"] = (time.perf_counter() - t0) * 1e3
+        timing["total_ms"] = (time.perf_counter() - t_start) * 1e3
+        self.last_timing = timing
+        motions: list[Motion] = []
+        for req, pos in zip(requests, positions, strict=True):
+            (motion,) = self._motions(req, pos[None], postprocess, timing)
+            motion.meta["batched_with"] = len(requests)
+            motions.append(motion)
+        return motions
+
+    def _sample_seeded(
+        self, req: _Request, seeds: Sequence[int], text_emb: Any, audio: np.ndarray | None
+    ) -> np.ndarray:
+        """Like ``_sample`` for len(seeds) items whose noise comes from one generator each.
+
+        text_emb holds one row per item; audio is (B, frames, A) or None.
+        """
+        from motiongen.generative import draw_noise
+
+        dev, batch, total = self.device, len(seeds), req.frames
+        generators = [torch.Generator(device="cpu").manual_seed(int(s)) for s in seeds]
+        text_kwargs: dict[str, Tensor] = {}
+        if text_emb is not None:
+            text_kwargs = {
+                "text_pooled": text_emb.pooled.to(dev),
+                "text_tokens": text_emb.tokens.to(dev),
+                "text_mask": text_emb.mask.to(dev),
+            }
+        audio_t = None
+        if audio is not None:
+            audio_t = torch.as_tensor(audio, dtype=torch.float32, device=dev)
+        scales = self._guidance_kwargs(req.guidance, text_emb is not None, audio is not None)
+        out = np.zeros((batch, total, 22, 3), dtype=np.float64)
+        previous: Tensor | None = None
+        for k, (start, length) in enumerate(window_plan(total, self.window, self.overlap)):
+            known = known_mask = None
+            if previous is not None:
+                known = torch.zeros(batch, length, FEATURE_DIM, device=dev)
+                known[:, : self.overlap] = previous[:, -self.overlap :]
+                known_mask = torch.zeros(batch, length, 1, device=dev)
+                known_mask[:, : self.overlap] = 1.0
+            window_audio = None if audio_t is None else audio_t[:, start : start + length]
+            # Each item draws its window noise from its own generator, in the same order as
+            # a lone generate(seed=s) call does.
+            noise = torch.cat(
+                [draw_noise((1, length, FEATURE_DIM), generator=g) for g in generators]
+            ).to(dev)
+            x = self._sample_window_from(
+                noise, text_kwargs, window_audio, known, known_mask, req.steps, req.sampler,
+                scales,
+            )  # fmt: skip
+            previous = x
+            feats = self._denormalize(x).double().cpu().numpy()
+            if not np.isfinite(feats).all():
+                raise FormatError(
+                    f"checkpoint {self.name} produced NaN or infinite values; the model is "
+                    "broken (diverged training?) — use another checkpoint"
+                )
+            pos = features_to_positions(feats).astype(np.float64)
+            if k == 0:
+                out[:, :length] = pos
+            else:
+                stitch(out, pos, start, self.overlap)
+        return out
+
+    def _sample_window_from(
+        self,
+        noise: Tensor,
+        text_kwargs: dict[str, Tensor],
+        audio: Tensor | None,
+        known: Tensor | None,
+        known_mask: Tensor | None,
+        steps: int,
+        sampler: str,
+        scales: dict,
+    ) -> Tensor:
+        """``_sample_window`` from given noise (B, length, D); DDIM runs with eta = 0, which
+        draws no further noise."""
+        from motiongen.generative import flow_coefficients, guided, replacement
+        from motiongen.models import ModelConditions
+
+        cond = ModelConditions(**text_kwargs, audio=audio, known=known, known_mask=known_mask)
+        velocity = guided(
+            self.model, cond if cond.batch_size() is not None else None, None, **scales
+        )
+        hook = None
+        if self.process_name == "flow":
+            if known is not None:
+                hook = replacement(
+                    known, known_mask, noise, flow_coefficients(self.process.sigma_min)
+                )
+            return self.process.sample(velocity, noise, steps=steps, method=sampler, post_step=hook)
+        start = noise
+        if known is not None:
+            hook = replacement(known, known_mask, noise, self.process.coefficients)
+            n = self.process.num_train_timesteps
+            start = hook(noise, (n - 1) / n)
+        return self.process.sample(velocity, start, steps=steps, post_step=hook)

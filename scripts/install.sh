@@ -13,3 +13,15 @@ fi
 # Compile librosa's numba functions once, in one process: numba's cache races when several
 # processes compile the same gufunc at once (numba/numba#10128), e.g. parallel workers.
 .venv/bin/python -c "import numpy as np, librosa; y = np.random.default_rng(0).standard_normal(22050 * 3).astype('float32'); librosa.beat.beat_track(y=y, sr=22050)"
+
+# The browser tests (tests/test_web_page.py) drive Debian's Chromium through Playwright; the
+# browser build Playwright would download is never used. Installed here when missing and
+# possible (root with apt-get); without it those tests skip and say why.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+      || echo "warning: could not install chromium; the browser tests will skip" >&2
+  else
+    echo "note: no chromium; 'apt-get install chromium' (as root) to run the browser tests" >&2
+  fi
+fi

@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
 .venv/bin/ruff check motiongen tests benchmarks
-.venv/bin/pytest -q -n 2 --durations=15 "$@"
+.venv/bin/pytest -q -n 2 --dist loadfile --durations=15 "$@"

@@ -1,0 +1,89 @@
+"""``motiongen serve``: the REST service and web page (``motiongen.serve``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from motiongen.errors import InputError
+
+err = Console(stderr=True)
+
+
+def warm_up_librosa() -> None:
+    """Compile librosa's numba functions once in this process, before workers start: several
+    processes compiling the same gufunc into numba's cache at once can crash (numba#10128)."""
+    import librosa
+    import numpy as np
+
+    noise = np.random.default_rng(0).standard_normal(22050 * 3).astype(np.float32) * 0.1
+    librosa.beat.beat_track(y=noise, sr=22050)
+    librosa.onset.onset_strength(y=noise, sr=22050)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes (each loads the models and batches).")
+    ] = 1,
+    store: Annotated[
+        Path | None,
+        typer.Option(help="Folder of the job database and results (default <cache>/serve)."),
+    ] = None,
+    queue_size: Annotated[
+        int, typer.Option(help="Waiting requests (and queued jobs) before answering 503.")
+    ] = 32,
+    max_batch: Annotated[
+        int, typer.Option(help="Compatible requests run as one batched model pass.")
+    ] = 8,
+    model: Annotated[str, typer.Option(help="Default model (GET /models).")] = "tiny-flow",
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Serve the REST API, its OpenAPI spec and the web page (http://HOST:PORT/)."""
+    import uvicorn
+
+    from motiongen.serve.jobs import JobStore
+    from motiongen.serve.models import shipped_model_names
+    from motiongen.serve.settings import SETTINGS_ENV, ServeSettings, default_store
+
+    if not 0 <= port <= 65535:
+        raise InputError(f"--port must be 0..65535, got {port}")
+    if not 1 <= workers <= 64:
+        raise InputError(f"--workers must be 1..64, got {workers}")
+    levels = ("critical", "error", "warning", "info", "debug", "trace")
+    if log_level not in levels:
+        raise InputError(f"--log-level must be one of {', '.join(levels)}, got {log_level!r}")
+    if model not in shipped_model_names():
+        raise InputError(
+            f"--model {model!r} is not shipped; choose one of {', '.join(shipped_model_names())}"
+        )
+    settings = ServeSettings(
+        store=store or default_store(), queue_size=queue_size, max_batch=max_batch, model=model
+    )
+    JobStore(settings.store)  # create the database once, before workers race to
+    warm_up_librosa()
+    os.environ[SETTINGS_ENV] = settings.to_env()
+    err.print(
+        f"motiongen serve: http://{host}:{port}/ ({workers} worker(s), store {settings.store}, "
+        f"queue {queue_size}, max batch {max_batch})",
+        highlight=False,
+    )
+    uvicorn.run(
+        "motiongen.serve.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        timeout_graceful_shutdown=10,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve`` to the ``motiongen`` command."""
+    app.command("serve")(serve)

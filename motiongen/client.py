@@ -1,0 +1,330 @@
+"""Python client of the motiongen REST service (``motiongen serve``).
+
+>>> from motiongen.client import Client
+>>> client = Client("http://127.0.0.1:8000")
+>>> motion = client.generate("a person waves with both hands", seconds=4, seed=0)
+>>> motion.save("wave.bvh")
+
+Every failure raises a ``MotionGenError`` subclass whose message says what happened:
+``ServerUnavailableError`` (nothing answers at the URL), ``ServerBusyError`` (503, with
+``retry_after``), ``ServerError`` (any other error answer, with the server's message),
+``JobFailedError`` (a job ended failed).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+from motiongen.errors import InputError, MotionGenError
+from motiongen.motion import AudioRef, Motion
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+FORMATS = ("json", "bvh", "motion", "npy", "mp4")
+
+
+class ServerUnavailableError(MotionGenError, ConnectionError):
+    """Nothing answers at the server URL, or it did not answer in time."""
+
+
+class ServerError(MotionGenError):
+    """The server answered with an error; ``status`` is the HTTP status."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class ServerBusyError(ServerError):
+    """503: the server's queue is full; ``retry_after`` is the server's hint in seconds."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message, 503)
+        self.retry_after = retry_after
+
+
+class JobFailedError(ServerError):
+    """A job ended with status 'failed'."""
+
+
+class Client:
+    """A connection to one server.
+
+    timeout: seconds to wait for any one answer (a synchronous generation included).
+    busy_retries: how often to retry a 503 after the server's Retry-After (doubling each
+        time); 0 raises ``ServerBusyError`` at once.
+    http: an ``httpx.Client`` to send through (e.g. FastAPI's ``TestClient`` in tests); its
+        own timeout applies.
+    """
+
+    def __init__(
+        self,
+        url: str = DEFAULT_URL,
+        *,
+        timeout: float = 120.0,
+        busy_retries: int = 0,
+        http: httpx.Client | None = None,
+    ) -> None:
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise InputError(f"server URL must start with http:// or https://, got {url!r}")
+        if not timeout > 0:
+            raise InputError(f"timeout must be positive, got {timeout!r}")
+        self.url = url.rstrip("/")
+        self.timeout = float(timeout)
+        self.busy_retries = int(busy_retries)
+        self._http = http or httpx.Client(base_url=self.url, timeout=self.timeout)
+        self._own_http = http is None
+
+    def close(self) -> None:
+        if self._own_http:
+            self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Client({self.url!r}, timeout={self.timeout:g})"
+
+    # ---- transport --------------------------------------------------------------------
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        delay = None
+        for attempt in range(self.busy_retries + 1):
+            try:
+                response = self._http.request(method, path, **kwargs)
+            except httpx.TimeoutException as exc:
+                raise ServerUnavailableError(
+                    f"the server at {self.url} did not answer {method} {path} within "
+                    f"{self.timeout:g} s; it may be overloaded — raise Client(timeout=...) or "
+                    "use a job (generate_job)"
+                ) from exc
+            except httpx.TransportError as exc:
+                raise ServerUnavailableError(
+                    f"the server at {self.url} is not reachable ({exc}); start it with "
+                    "`motiongen serve --host HOST --port PORT` or check the URL"
+                ) from exc
+            if response.status_code != 503 or attempt == self.busy_retries:
+                break
+            hint = _retry_after(response)
+            delay = max(hint, 2 * delay) if delay else hint
+            time.sleep(delay)
+        if response.status_code >= 400:
+            raise _error(response)
+        return response
+
+    # ---- service ----------------------------------------------------------------------
+    def health(self) -> dict[str, Any]:
+        return self._request("GET", "/health").json()
+
+    def models(self) -> dict[str, Any]:
+        return self._request("GET", "/models").json()
+
+    # ---- generation -------------------------------------------------------------------
+    def generate(
+        self,
+        text: str,
+        *,
+        seconds: float = 6.5,
+        steps: int | None = None,
+        sampler: str | None = None,
+        guidance: float | None = None,
+        seed: int | None = None,
+        model: str | None = None,
+    ) -> Motion:
+        """A motion for a prompt, generated now (POST /generate, format json)."""
+        body = _generate_body(text, seconds, steps, sampler, guidance, seed, model, "json")
+        return motion_from_payload(self._request("POST", "/generate", json=body).json())
+
+    def generate_job(
+        self,
+        text: str,
+        *,
+        format: str = "mp4",
+        seconds: float = 6.5,
+        steps: int | None = None,
+        sampler: str | None = None,
+        guidance: float | None = None,
+        seed: int | None = None,
+        model: str | None = None,
+    ) -> str:
+        """Submit a generation as a job (an mp4 render, or async); returns the job id."""
+        body = _generate_body(text, seconds, steps, sampler, guidance, seed, model, format)
+        body["async"] = True
+        return self._request("POST", "/generate", json=body).json()["job_id"]
+
+    def dance(
+        self,
+        path: str | Path,
+        *,
+        seconds: float | None = None,
+        music_offset: float = 0.0,
+        steps: int | None = None,
+        guidance: float | None = None,
+        seed: int | None = None,
+        model: str | None = None,
+    ) -> Motion:
+        """A dance to an audio file (uploaded), generated now; the motion keeps the file as
+        its audio, so ``motion.save("x.mp4")`` muxes the song in."""
+        path = Path(path)
+        payload = self._dance(path, seconds, music_offset, steps, guidance, seed, model, "json")
+        motion = motion_from_payload(payload.json())
+        motion.audio = AudioRef(str(path), float(music_offset))
+        return motion
+
+    def dance_job(
+        self,
+        path: str | Path,
+        *,
+        format: str = "mp4",
+        seconds: float | None = None,
+        music_offset: float = 0.0,
+        steps: int | None = None,
+        guidance: float | None = None,
+        seed: int | None = None,
+        model: str | None = None,
+    ) -> str:
+        """Submit a dance as a job; returns the job id."""
+        response = self._dance(
+            Path(path), seconds, music_offset, steps, guidance, seed, model, format, job=True
+        )
+        return response.json()["job_id"]
+
+    def _dance(
+        self,
+        path: Path,
+        seconds: float | None,
+        music_offset: float,
+        steps: int | None,
+        guidance: float | None,
+        seed: int | None,
+        model: str | None,
+        fmt: str,
+        *,
+        job: bool = False,
+    ) -> httpx.Response:
+        if not path.is_file():
+            raise InputError(f"no such audio file: {path}")
+        _check_format(fmt)
+        fields = {
+            "seconds": seconds,
+            "music_offset": music_offset,
+            "steps": steps,
+            "guidance": guidance,
+            "seed": seed,
+            "model": model,
+            "format": fmt,
+            "async": "true" if job else None,
+        }
+        data = {k: str(v) for k, v in fields.items() if v is not None}
+        with path.open("rb") as f:
+            return self._request("POST", "/dance", data=data, files={"audio": (path.name, f)})
+
+    # ---- jobs -------------------------------------------------------------------------
+    def job(self, job_id: str) -> dict[str, Any]:
+        """A job's status (GET /jobs/{id})."""
+        return self._request("GET", f"/jobs/{job_id}").json()
+
+    def wait(self, job_id: str, *, timeout: float = 600.0, poll: float = 0.25) -> dict[str, Any]:
+        """Poll until the job is done; ``JobFailedError`` if it failed."""
+        deadline = time.monotonic() + timeout
+        while True:
+            info = self.job(job_id)
+            if info["status"] == "done":
+                return info
+            if info["status"] == "failed":
+                raise JobFailedError(f"job {job_id} failed: {info['error']}", 409)
+            if time.monotonic() > deadline:
+                raise ServerError(
+                    f"job {job_id} is still {info['status']} after {timeout:g} s; wait longer "
+                    "(Client.wait(job_id, timeout=...))",
+                    408,
+                )
+            time.sleep(poll)
+
+    def download(self, job_id: str, format: str, path: str | Path) -> Path:
+        """Write a finished job's file in ``format`` to ``path``."""
+        _check_format(format)
+        response = self._request("GET", f"/jobs/{job_id}/result", params={"format": format})
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(response.content)
+        return path
+
+    def job_motion(self, job_id: str) -> Motion:
+        """A finished job's motion."""
+        response = self._request("GET", f"/jobs/{job_id}/result", params={"format": "json"})
+        return motion_from_payload(response.json())
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise InputError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+
+
+def _generate_body(
+    text: str,
+    seconds: float,
+    steps: int | None,
+    sampler: str | None,
+    guidance: float | None,
+    seed: int | None,
+    model: str | None,
+    fmt: str,
+) -> dict[str, Any]:
+    _check_format(fmt)
+    body = {
+        "text": text,
+        "seconds": seconds,
+        "steps": steps,
+        "sampler": sampler,
+        "guidance": guidance,
+        "seed": seed,
+        "model": model,
+        "format": fmt,
+    }
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def _retry_after(response: httpx.Response) -> float:
+    try:
+        return max(0.1, float(response.headers.get("Retry-After", "1")))
+    except ValueError:
+        return 1.0
+
+
+def _error(response: httpx.Response) -> ServerError:
+    status = response.status_code
+    try:
+        body = response.json()
+        message = body["error"] if isinstance(body, dict) and "error" in body else response.text
+    except ValueError:
+        message = response.text.strip()[:500] or response.reason_phrase
+    if status == 503:
+        wait = _retry_after(response)
+        return ServerBusyError(f"the server is busy ({message}); retry after {wait:g} s", wait)
+    return ServerError(f"server answered {status}: {message}", status)
+
+
+def motion_from_payload(payload: dict[str, Any]) -> Motion:
+    """A ``Motion`` from the JSON body of /generate, /dance or a job's json result."""
+    try:
+        positions = np.asarray(payload["positions"], dtype=np.float32)
+        fps = float(payload["fps"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ServerError(f"the server's answer is not a motion ({exc})", 502) from exc
+    text = payload.get("text")
+    meta = dict(payload.get("meta") or {})
+    return Motion(
+        positions=positions,
+        fps=fps,
+        texts=[text] if text else [],
+        labels={"generated": "motiongen", "conditions": "music" if text is None else "text"},
+        name=f"generated_{payload.get('seed', 0)}",
+        meta=meta,
+    )

@@ -1,0 +1,496 @@
+"""The FastAPI app: routes, validation, error bodies. Model work runs on the model thread
+(``batcher``), jobs on the job thread (``runner``); handlers only check, queue and await."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import math
+import os
+import secrets
+import shutil
+import threading
+import time
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import FastAPI, File, Form, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+import motiongen
+from motiongen.errors import DataNotFoundError, InputError, MotionGenError
+from motiongen.serve.batcher import ModelQueue, QueueFullError
+from motiongen.serve.jobs import Job, JobStore
+from motiongen.serve.models import ModelRegistry
+from motiongen.serve.results import FILE_NAMES, MEDIA_TYPES, file_bytes, motion_payload
+from motiongen.serve.runner import JobRunner, checked_request, for_download, missing_inputs
+from motiongen.serve.schemas import (
+    DANCE_DEFAULT_SECONDS,
+    ERROR_RESPONSES,
+    MAX_GUIDANCE,
+    MAX_SECONDS,
+    MAX_SEED,
+    MAX_STEPS,
+    Format,
+    GenerateRequest,
+    Health,
+    JobAccepted,
+    JobInfo,
+    ModelList,
+    MotionBody,
+    Sampler,
+)
+from motiongen.serve.settings import ServeSettings
+from motiongen.serve.uploads import UploadGuard, UploadRejected, save_upload, too_large_message
+
+logger = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+MAX_MUSIC_OFFSET = 3600.0
+
+
+class ApiError(Exception):
+    """An answer other than 2xx, with the message the user sees."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.headers = headers or {}
+
+
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse({"error": message, "status": status}, status_code=status, headers=headers)
+
+
+class Server:
+    """Everything one worker process holds: models, the model queue, the job store and thread."""
+
+    def __init__(self, settings: ServeSettings) -> None:
+        self.settings = settings
+        self.models = ModelRegistry(settings.model)
+        self.queue = ModelQueue(
+            self.models,
+            capacity=settings.queue_size,
+            max_batch=settings.max_batch,
+            batch_wait=settings.batch_wait,
+        )
+        self.store = JobStore(settings.store)
+        self.runner = JobRunner(
+            self.store,
+            self.queue,
+            self.models,
+            instance=settings.instance,
+            batch=settings.max_batch,
+            poll=settings.job_poll,
+        )
+        self.started = time.time()
+        self.recovered: dict[str, list[str]] = {"requeued": [], "failed": []}
+        self._lock = threading.Lock()
+        self._users = 0
+
+    def start(self) -> None:
+        # Counted: test clients may run one app's lifespan more than once at a time, and
+        # only the last to leave may stop the threads.
+        with self._lock:
+            self._users += 1
+            if self._users > 1:
+                return
+            self._start()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._users -= 1
+            if self._users == 0:
+                self.runner.stop()
+                self.queue.stop()
+
+    def _start(self) -> None:
+        self.models.load_all()
+        requeued, failed = self.store.recover(
+            self.settings.instance,
+            max_attempts=self.settings.max_attempts,
+            inputs_missing=lambda job: missing_inputs(self.store.root, job),
+        )
+        self.recovered = {"requeued": requeued, "failed": failed}
+        if requeued or failed:
+            logger.warning(
+                "jobs left by a stopped server: %d re-queued, %d failed (inputs gone)",
+                len(requeued),
+                len(failed),
+            )
+        self.queue.start()
+        self.runner.start()
+
+
+def _iso(t: float | None) -> str | None:
+    if t is None:
+        return None
+    return dt.datetime.fromtimestamp(t, dt.UTC).isoformat(timespec="milliseconds")
+
+
+def job_info(job: Job) -> dict[str, Any]:
+    base = f"/jobs/{job.id}"
+    done = job.status == "done"
+    return {
+        "job_id": job.id,
+        "kind": job.kind,
+        "status": job.status,
+        "error": job.error,
+        "created": _iso(job.created),
+        "started": _iso(job.started),
+        "finished": _iso(job.finished),
+        "attempts": job.attempts,
+        "request": {k: v for k, v in job.request.items() if k != "music"},
+        "result_url": f"{base}/result" if done else None,
+        "files": {fmt: f"{base}/result?format={fmt}" for fmt in job.files} if done else {},
+    }
+
+
+def _validation_message(errors: list[dict[str, Any]]) -> tuple[int, str]:
+    """(status, message) for FastAPI's validation errors: 400 when the body itself cannot be
+    read, 422 when a field is wrong."""
+    parts = []
+    status = 422
+    for e in errors:
+        loc = [str(x) for x in e.get("loc", ()) if x not in ("body", "query", "path", "form")]
+        msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
+        kind = e.get("type", "")
+        if kind == "json_invalid" or (not loc and kind != "missing"):
+            status = 400
+            parts.append(f"the request body is not a JSON object ({msg})")
+        elif not loc:
+            status = 400
+            parts.append(
+                'the request body is missing; send JSON such as {"text": "a person waves"}'
+            )
+        elif kind == "extra_forbidden":
+            parts.append(f"unknown field '{'.'.join(loc)}' (see GET /openapi.json for the fields)")
+        else:
+            parts.append(f"{'.'.join(loc)}: {msg}")
+    return status, "; ".join(dict.fromkeys(parts))
+
+
+def create_app(settings: ServeSettings) -> FastAPI:
+    server = Server(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):  # noqa: ANN202
+        await run_in_threadpool(server.start)
+        try:
+            yield
+        finally:
+            await run_in_threadpool(server.stop)
+
+    app = FastAPI(
+        title="motiongen",
+        version=motiongen.__version__,
+        description="Generate 3-D human motion from text or music. Errors are JSON "
+        '{"error": "...", "status": N}.',
+        docs_url=None,  # swagger UI would load from a CDN; /docs is a page of our own
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.server = server
+    app.add_middleware(UploadGuard, paths=("/dance",), limit=settings.max_upload_bytes)
+
+    # ---- errors -----------------------------------------------------------------------
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> Response:
+        return error_response(exc.status, str(exc), exc.headers)
+
+    @app.exception_handler(UploadRejected)
+    async def _upload_error(request: Request, exc: UploadRejected) -> Response:
+        return error_response(exc.status, str(exc))
+
+    @app.exception_handler(QueueFullError)
+    async def _busy(request: Request, exc: QueueFullError) -> Response:
+        return error_response(503, str(exc), {"Retry-After": str(exc.retry_after)})
+
+    @app.exception_handler(MotionGenError)
+    async def _library_error(request: Request, exc: MotionGenError) -> Response:
+        return error_response(404 if isinstance(exc, DataNotFoundError) else 422, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        status, message = _validation_message(list(exc.errors()))
+        return error_response(status, message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if request.scope.get("motiongen.too_large"):
+            return error_response(413, too_large_message(settings.max_upload_bytes))
+        message = str(exc.detail)
+        if exc.status_code == 404:
+            message = f"no such endpoint: {request.method} {request.url.path} (see GET /docs)"
+        elif exc.status_code == 405:
+            message = f"{request.method} is not allowed on {request.url.path} (see GET /docs)"
+        elif exc.status_code == 400:
+            message = f"the request body cannot be read ({exc.detail})"
+        return error_response(exc.status_code, message, getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        logger.exception("unexpected error on %s %s", request.method, request.url.path)
+        return error_response(
+            500, f"internal error ({type(exc).__name__}); the server log has the details"
+        )
+
+    # ---- shared steps -----------------------------------------------------------------
+    def prepare(params: dict[str, Any], use_rag: bool) -> tuple[dict[str, Any], Any]:
+        """Resolve defaults, draw the seed, run the library's checks: (stored params,
+        checked request). A seed is drawn here so a re-run job makes the same motion."""
+        if use_rag:
+            raise ApiError(
+                422,
+                "use_rag: retrieval-augmented generation is not in this build; leave use_rag false",
+            )
+        params["model"] = server.models.resolve(params.get("model"))
+        if params.get("seed") is None:
+            params["seed"] = secrets.randbits(31)
+        return params, checked_request(server.models, params, server.store.root)
+
+    async def answer(params: dict[str, Any], request: Any, *, kind: str, upload: Path | None):
+        """Run now (200) or as a job (202). A one-off upload is deleted once the model is
+        done with it, even when the caller has gone away meanwhile."""
+        fmt = params["format"]
+        as_job = bool(params.pop("async", False))
+        if fmt == "mp4" or as_job:
+            return await run_in_threadpool(submit_job, kind, params, upload)
+        try:
+            future = server.queue.submit(params["model"], request)
+        except QueueFullError:
+            if upload is not None:
+                shutil.rmtree(upload.parent, ignore_errors=True)
+            raise
+        if upload is not None:
+            folder = upload.parent
+            future.add_done_callback(lambda _: shutil.rmtree(folder, ignore_errors=True))
+        motion = await asyncio.wrap_future(future)
+        motion = for_download(motion, params)
+        if fmt == "json":
+            payload = await run_in_threadpool(motion_payload, motion)
+            return JSONResponse(payload)
+        body = await run_in_threadpool(file_bytes, motion, fmt)
+        return Response(
+            body,
+            media_type=MEDIA_TYPES[fmt],
+            headers={"Content-Disposition": f"attachment; filename={FILE_NAMES[fmt]}"},
+        )
+
+    def submit_job(kind: str, params: dict[str, Any], upload: Path | None) -> Response:
+        job_id = secrets.token_hex(16)
+        if upload is not None:
+            # Inputs move under the job's own folder before its row exists, so a queued job
+            # always finds them.
+            target = server.store.input_dir(job_id) / upload.name
+            target.parent.mkdir(parents=True)
+            shutil.move(upload, target)
+            shutil.rmtree(upload.parent, ignore_errors=True)
+            params["music"] = target.relative_to(server.store.root).as_posix()
+        job = server.store.create(kind, params, job_id=job_id, limit=settings.queue_size)
+        if job is None:
+            shutil.rmtree(server.store.input_dir(job_id), ignore_errors=True)
+            raise QueueFullError(settings.queue_size, server.queue.retry_after())
+        server.runner.notify()
+        url = f"/jobs/{job.id}"
+        return JSONResponse(
+            {"job_id": job.id, "status": job.status, "url": url},
+            status_code=202,
+            headers={"Location": url},
+        )
+
+    # ---- endpoints --------------------------------------------------------------------
+    @app.get("/health", response_model=Health, tags=["service"])
+    def health() -> dict[str, Any]:
+        """Liveness, queue fill and batching statistics of the worker that answers."""
+        return {
+            "status": "ok",
+            "model": server.models.default,
+            "queue": {"size": server.queue.size(), "capacity": settings.queue_size},
+            "version": motiongen.__version__,
+            "jobs": server.store.counts(),
+            "stats": {
+                **server.queue.stats(),
+                "pid": os.getpid(),
+                "uptime_s": round(time.time() - server.started, 1),
+                "recovered": {k: len(v) for k, v in server.recovered.items()},
+            },
+        }
+
+    @app.get("/models", response_model=ModelList, tags=["service"])
+    def models() -> dict[str, Any]:
+        """The shipped models and their defaults."""
+        return {"models": server.models.info(), "default": server.models.default}
+
+    @app.post(
+        "/generate",
+        tags=["generate"],
+        response_model=MotionBody,
+        responses={202: {"model": JobAccepted, "description": "Job accepted"}, **ERROR_RESPONSES},
+    )
+    async def generate(body: GenerateRequest) -> Response:
+        """Text to motion. JSON answers at once; bvh/motion/npy as a file; mp4 (or
+        async=true) as a job (202) to poll at GET /jobs/{id}."""
+        if body.text is None:
+            raise ApiError(
+                400,
+                "no condition: give 'text', a prompt such as \"a person waves\" (for music "
+                "use POST /dance)",
+            )
+        params = body.model_dump(by_alias=True, exclude={"use_rag"})
+        params, request = await run_in_threadpool(prepare, params, body.use_rag)
+        return await answer(params, request, kind="generate", upload=None)
+
+    @app.post(
+        "/dance",
+        tags=["generate"],
+        response_model=MotionBody,
+        responses={202: {"model": JobAccepted, "description": "Job accepted"}, **ERROR_RESPONSES},
+    )
+    async def dance(
+        audio: Annotated[UploadFile, File(description="WAV, MP3, OGG or FLAC, at most 20 MB")],
+        seconds: Annotated[
+            float | None, Form(gt=0, le=MAX_SECONDS, description="Default: the song, <= 20 s")
+        ] = None,
+        music_offset: Annotated[float, Form(ge=0, le=MAX_MUSIC_OFFSET)] = 0.0,
+        steps: Annotated[int | None, Form(ge=1, le=MAX_STEPS)] = None,
+        sampler: Annotated[Sampler | None, Form()] = None,
+        guidance: Annotated[float | None, Form(ge=0, le=MAX_GUIDANCE)] = None,
+        seed: Annotated[int | None, Form(ge=0, le=MAX_SEED)] = None,
+        model: Annotated[str | None, Form()] = None,
+        format: Annotated[Format, Form()] = "json",
+        async_: Annotated[bool, Form(alias="async")] = False,
+    ) -> Response:
+        """Music to dance: upload a song (multipart/form-data field 'audio')."""
+        path = await save_upload(audio, server.store.uploads_dir, settings.max_upload_bytes)
+        queued = False
+        try:
+            length = await run_in_threadpool(_checked_audio_length, path)
+            if seconds is None:
+                seconds = _dance_seconds(length, music_offset, audio.filename or path.name)
+            params: dict[str, Any] = {
+                "text": None,
+                "seconds": seconds,
+                "steps": steps,
+                "sampler": sampler,
+                "guidance": guidance,
+                "seed": seed,
+                "model": model,
+                "format": format,
+                "async": async_,
+                "music": path.relative_to(server.store.root).as_posix(),
+                "music_name": path.name,
+                "music_offset": music_offset,
+            }
+            params, request = await run_in_threadpool(prepare, params, False)
+            queued = True
+            return await answer(params, request, kind="dance", upload=path)
+        finally:
+            if not queued:
+                shutil.rmtree(path.parent, ignore_errors=True)
+
+    @app.get("/jobs/{job_id}", response_model=JobInfo, tags=["jobs"], responses=ERROR_RESPONSES)
+    def get_job(job_id: str) -> dict[str, Any]:
+        """A job's status, its request and, once done, the URLs of its files."""
+        return job_info(_job(job_id))
+
+    @app.get("/jobs/{job_id}/result", tags=["jobs"], responses=ERROR_RESPONSES)
+    def job_result(
+        job_id: str,
+        format: Annotated[Format | None, Query(description="Default: the job's format")] = None,
+    ) -> Response:
+        """A finished job's file (409 while it is queued or running)."""
+        job = _job(job_id)
+        if job.status == "failed":
+            raise ApiError(409, f"job {job_id} failed: {job.error}")
+        if job.status != "done":
+            raise ApiError(
+                409, f"job {job_id} is {job.status}; poll GET /jobs/{job_id} until it is done"
+            )
+        fmt = format or job.request.get("format", "json")
+        if fmt not in job.files:
+            have = ", ".join(sorted(job.files))
+            hint = " (ask for format mp4 when submitting)" if fmt == "mp4" else ""
+            raise ApiError(404, f"job {job_id} has no {fmt} file; it has {have}{hint}")
+        path = server.store.result_dir(job_id) / job.files[fmt]
+        if not path.is_file():
+            raise ApiError(
+                404, f"the {fmt} file of job {job_id} is missing from the store ({path})"
+            )
+        return FileResponse(path, media_type=MEDIA_TYPES[fmt], filename=FILE_NAMES[fmt])
+
+    def _job(job_id: str) -> Job:
+        job = server.store.get(job_id)
+        if job is None:
+            raise ApiError(404, f"no job {job_id!r}; job ids come from POST /generate or /dance")
+        return job
+
+    # ---- the web page and docs -----------------------------------------------------------
+    @app.get("/", include_in_schema=False)
+    def index() -> Response:
+        page = STATIC_DIR / "index.html"
+        if page.is_file():
+            return FileResponse(page, media_type="text/html")
+        return HTMLResponse(_docs_page(app, "the web page is not installed"))
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> Response:
+        return HTMLResponse(_docs_page(app, None))
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
+    return app
+
+
+def _checked_audio_length(path: Path) -> float:
+    """Seconds of a readable, non-silent audio file (the library's checks and messages)."""
+    from motiongen.io.audio import check_audio
+
+    return check_audio(path).duration
+
+
+def _dance_seconds(length: float, offset: float, name: str) -> float:
+    available = length - offset
+    if available <= 0:
+        raise InputError(
+            f"music_offset {offset:g} s is at or past the end of {name} ({length:.2f} s long)"
+        )
+    # Whole 1/20 s frames, so the default never asks for more than the song has.
+    seconds = min(DANCE_DEFAULT_SECONDS, math.floor(available * 20) / 20)
+    if seconds <= 0:
+        raise InputError(f"{name} is too short to dance to ({available:.2f} s)")
+    return seconds
+
+
+def _docs_page(app: FastAPI, note: str | None) -> str:
+    """A self-contained endpoint list (FastAPI's swagger page loads from a CDN)."""
+    import html
+
+    rows = []
+    for route in app.routes:
+        methods = getattr(route, "methods", None)
+        if not methods or not getattr(route, "include_in_schema", False):
+            continue
+        doc = (getattr(route, "endpoint", None).__doc__ or "").strip().splitlines()
+        rows.append(
+            f"<tr><td>{', '.join(sorted(methods - {'HEAD'}))}</td><td><code>"
+            f"{html.escape(route.path)}</code></td><td>{html.escape(' '.join(doc))}</td></tr>"
+        )
+    banner = f"<p><b>{html.escape(note)}</b></p>" if note else ""
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>motiongen API</title>"
+        "<style>body{font-family:sans-serif;margin:2em}td{padding:.3em 1em;"
+        "vertical-align:top}</style></head><body><h1>motiongen API</h1>"
+        f"{banner}<p>Machine-readable spec: <a href='/openapi.json'>/openapi.json</a>. "
+        'Errors are JSON <code>{"error": ..., "status": ...}</code>; see docs/serving.md.</p>'
+        f"<table>{''.join(rows)}</table></body></html>"
+    )
+
+
+def app_from_env() -> FastAPI:
+    """uvicorn's factory for worker processes (settings in ``MOTIONGEN_SERVE_SETTINGS``)."""
+    return create_app(ServeSettings.from_env())

@@ -1,0 +1,201 @@
+"""Jobs in SQLite (WAL) plus result files under the store folder.
+
+A job is claimed with one ``UPDATE ... WHERE status = 'queued' ... RETURNING`` inside an
+immediate transaction, so two worker processes can never both run it. A result's files are
+written and renamed into place before its row says ``done``, so a done job always has them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL,
+    request TEXT NOT NULL,
+    error TEXT,
+    files TEXT NOT NULL DEFAULT '{}',
+    created REAL NOT NULL,
+    started REAL,
+    finished REAL,
+    instance TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, created);
+"""
+
+
+@dataclass
+class Job:
+    id: str
+    kind: str  # "generate" | "dance"
+    status: str  # queued | running | done | failed
+    request: dict[str, Any]
+    error: str | None
+    files: dict[str, str]  # format -> file name inside the job's result folder
+    created: float
+    started: float | None
+    finished: float | None
+    instance: str | None
+    attempts: int
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Job:
+        return cls(
+            id=row["id"],
+            kind=row["kind"],
+            status=row["status"],
+            request=json.loads(row["request"]),
+            error=row["error"],
+            files=json.loads(row["files"]),
+            created=row["created"],
+            started=row["started"],
+            finished=row["finished"],
+            instance=row["instance"],
+            attempts=row["attempts"],
+        )
+
+
+class JobStore:
+    """The job table and the folders of one store (``<store>/jobs.sqlite3``)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.results_dir = self.root / "results"
+        self.inputs_dir = self.root / "inputs"
+        self.uploads_dir = self.root / "uploads"
+        for folder in (self.results_dir, self.inputs_dir, self.uploads_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        self.db_path = self.root / "jobs.sqlite3"
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(SCHEMA)
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        # One short-lived connection per operation: safe from any thread or process.
+        db = sqlite3.connect(self.db_path, timeout=30.0, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA busy_timeout=30000")
+        try:
+            yield db
+        finally:
+            db.close()
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    # ---- paths ------------------------------------------------------------------------
+    def result_dir(self, job_id: str) -> Path:
+        return self.results_dir / job_id
+
+    def input_dir(self, job_id: str) -> Path:
+        return self.inputs_dir / job_id
+
+    # ---- rows -------------------------------------------------------------------------
+    def create(
+        self, kind: str, request: dict[str, Any], *, job_id: str | None = None, limit: int = 0
+    ) -> Job | None:
+        """Insert a queued job; None when ``limit`` > 0 jobs are already queued."""
+        job_id = job_id or uuid.uuid4().hex
+        with self._transaction() as db:
+            if limit > 0:
+                (queued,) = db.execute("SELECT COUNT(*) FROM jobs WHERE status='queued'").fetchone()
+                if queued >= limit:
+                    return None
+            db.execute(
+                "INSERT INTO jobs (id, kind, status, request, created) VALUES (?, ?, 'queued', ?, ?)",
+                (job_id, kind, json.dumps(request), time.time()),
+            )
+        return self.get(job_id)
+
+    def get(self, job_id: str) -> Job | None:
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return None if row is None else Job.from_row(row)
+
+    def claim(self, instance: str, limit: int = 1) -> list[Job]:
+        """Atomically mark up to ``limit`` of the oldest queued jobs running for ``instance``."""
+        with self._transaction() as db:
+            rows = db.execute(
+                "UPDATE jobs SET status='running', started=?, instance=?, attempts=attempts+1 "
+                "WHERE id IN (SELECT id FROM jobs WHERE status='queued' ORDER BY created LIMIT ?) "
+                "AND status='queued' RETURNING *",
+                (time.time(), instance, int(limit)),
+            ).fetchall()
+        return sorted((Job.from_row(r) for r in rows), key=lambda j: j.created)
+
+    def finish(self, job_id: str, files: dict[str, str]) -> None:
+        with self._connect() as db:
+            db.execute(
+                "UPDATE jobs SET status='done', files=?, finished=?, error=NULL WHERE id=?",
+                (json.dumps(files), time.time(), job_id),
+            )
+
+    def fail(self, job_id: str, error: str) -> None:
+        with self._connect() as db:
+            db.execute(
+                "UPDATE jobs SET status='failed', error=?, finished=? WHERE id=?",
+                (error, time.time(), job_id),
+            )
+
+    def counts(self) -> dict[str, int]:
+        with self._connect() as db:
+            rows = db.execute("SELECT status, COUNT(*) FROM jobs GROUP BY status").fetchall()
+        out = {s: 0 for s in ("queued", "running", "done", "failed")}
+        out.update({status: n for status, n in rows})
+        return out
+
+    def recover(
+        self, instance: str, *, max_attempts: int, inputs_missing: Callable[[Job], str | None]
+    ) -> tuple[list[str], list[str]]:
+        """Jobs a dead server left queued or running: back to queued, or failed when their
+        inputs are gone or they were already tried ``max_attempts`` times (a job that keeps
+        killing the server must not loop forever). Returns (requeued ids, failed ids)."""
+        requeued: list[str] = []
+        failed: list[str] = []
+        with self._transaction() as db:
+            rows = db.execute(
+                "SELECT * FROM jobs WHERE (status='running' AND instance IS NOT ?) "
+                "OR status='queued'",
+                (instance,),
+            ).fetchall()
+            now = time.time()
+            for job in map(Job.from_row, rows):
+                reason = inputs_missing(job)
+                if reason is None and job.status == "running" and job.attempts >= max_attempts:
+                    reason = (
+                        f"the server stopped {job.attempts} times while running this job; "
+                        "it is not retried again — submit it anew, perhaps shorter"
+                    )
+                if reason is not None:
+                    db.execute(
+                        "UPDATE jobs SET status='failed', error=?, finished=? WHERE id=?",
+                        (reason, now, job.id),
+                    )
+                    failed.append(job.id)
+                elif job.status == "running":
+                    db.execute(
+                        "UPDATE jobs SET status='queued', started=NULL, instance=NULL WHERE id=?",
+                        (job.id,),
+                    )
+                    requeued.append(job.id)
+        return requeued, failed

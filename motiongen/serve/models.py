@@ -1,0 +1,79 @@
+"""The shipped models, each loaded once per worker process."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from motiongen.errors import InputError
+from motiongen.pipeline import (
+    DEFAULT_STEPS,
+    SAMPLERS,
+    SHIPPED_MODELS_DIR,
+    Pipeline,
+)
+
+
+def shipped_model_names() -> list[str]:
+    """Names of the models inside the package (folders with a config.json)."""
+    if not SHIPPED_MODELS_DIR.is_dir():
+        return []
+    return sorted(p.name for p in SHIPPED_MODELS_DIR.iterdir() if (p / "config.json").is_file())
+
+
+class ModelRegistry:
+    """Pipelines by name; all shipped models are loaded at start-up (``load_all``)."""
+
+    def __init__(self, default: str) -> None:
+        self.names = shipped_model_names()
+        if default not in self.names:
+            raise InputError(
+                f"model {default!r} is not shipped; choose one of {', '.join(self.names) or '-'}"
+            )
+        self.default = default
+        self._pipes: dict[str, Pipeline] = {}
+        self._lock = threading.Lock()
+
+    def load_all(self) -> None:
+        for name in self.names:
+            pipe = self.get(name)
+            if pipe.text_dim:
+                _ = pipe.text_encoder  # the encoder loads here, not in the first request
+
+    def resolve(self, name: str | None) -> str:
+        """The model name to use; ``InputError`` (422) for an unknown one."""
+        if name is None:
+            return self.default
+        if name not in self.names:
+            raise InputError(
+                f"unknown model {name!r}; choose one of {', '.join(self.names)} (GET /models)"
+            )
+        return name
+
+    def get(self, name: str | None = None) -> Pipeline:
+        name = self.resolve(name)
+        with self._lock:
+            if name not in self._pipes:
+                self._pipes[name] = Pipeline.from_pretrained(name)
+            return self._pipes[name]
+
+    def info(self) -> list[dict[str, Any]]:
+        rows = []
+        for name in self.names:
+            pipe = self.get(name)
+            g = pipe.default_guidance
+            rows.append(
+                {
+                    "name": name,
+                    "process": pipe.process_name,
+                    "default_steps": DEFAULT_STEPS[pipe.process_name],
+                    "sampler": SAMPLERS[pipe.process_name][0],
+                    "samplers": list(SAMPLERS[pipe.process_name]),
+                    "default_guidance": list(g) if isinstance(g, tuple) else float(g),
+                    "fps": pipe.fps,
+                    "window_seconds": pipe.window / pipe.fps,
+                    "text": bool(pipe.text_dim),
+                    "music": bool(pipe.audio_dim),
+                }
+            )
+        return rows

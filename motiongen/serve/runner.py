@@ -1,0 +1,154 @@
+"""The job thread: claims queued jobs from SQLite, runs them through the model queue (so
+jobs batch like any request), writes their files and marks them done or failed."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+from concurrent.futures import CancelledError
+from pathlib import Path
+from typing import Any
+
+from motiongen.errors import MotionGenError
+from motiongen.motion import AudioRef, Motion
+from motiongen.serve.batcher import ModelQueue
+from motiongen.serve.jobs import Job, JobStore
+from motiongen.serve.models import ModelRegistry
+from motiongen.serve.results import JOB_FORMATS, write_file
+
+logger = logging.getLogger(__name__)
+
+
+def checked_request(models: ModelRegistry, params: dict[str, Any], root: Path) -> Any:
+    """The pipeline's checked request for a stored job's parameters."""
+    music = params.get("music")
+    return models.get(params["model"]).check_request(
+        params.get("text"),
+        None if music is None else root / music,
+        seconds=params["seconds"],
+        steps=params.get("steps"),
+        sampler=params.get("sampler"),
+        guidance=params.get("guidance"),
+        seed=params["seed"],
+        music_offset=params.get("music_offset", 0.0),
+    )
+
+
+def missing_inputs(root: Path, job: Job) -> str | None:
+    """Why a stored job cannot run any more (its uploaded audio is gone), or None."""
+    music = job.request.get("music")
+    if music is not None and not (root / music).is_file():
+        name = job.request.get("music_name", Path(music).name)
+        return (
+            f"the uploaded audio {name} of this job is no longer in the server's store "
+            f"({root / music}); upload it again with POST /dance"
+        )
+    return None
+
+
+def for_download(motion: Motion, params: dict[str, Any]) -> Motion:
+    """The motion as a user gets it: the music named by its upload name, not a server path."""
+    name = params.get("music_name")
+    if motion.audio is None or name is None:
+        return motion
+    meta = {**motion.meta, "music": name}
+    return motion.copy(audio=AudioRef(name, motion.audio.offset), meta=meta)
+
+
+class JobRunner:
+    def __init__(
+        self,
+        store: JobStore,
+        queue: ModelQueue,
+        models: ModelRegistry,
+        *,
+        instance: str,
+        batch: int,
+        poll: float,
+    ) -> None:
+        self.store = store
+        self.queue = queue
+        self.models = models
+        self.instance = instance
+        self.batch = batch
+        self.poll = poll
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="motiongen-jobs", daemon=True)
+        self._thread.start()
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                jobs = self.store.claim(self.instance, self.batch)
+            except Exception:  # a locked or broken database: log, wait, try again
+                logger.exception("claiming jobs failed")
+                jobs = []
+            if not jobs:
+                self._wake.wait(self.poll)
+                self._wake.clear()
+                continue
+            self._run(jobs)
+
+    def _run(self, jobs: list[Job]) -> None:
+        pending = []
+        for job in jobs:
+            try:
+                reason = missing_inputs(self.store.root, job)
+                if reason is not None:
+                    self.store.fail(job.id, reason)
+                    continue
+                request = checked_request(self.models, job.request, self.store.root)
+                future = self.queue.submit(job.request["model"], request, force=True)
+                pending.append((job, future))
+            except Exception as exc:
+                self._fail(job, exc)
+        for job, future in pending:
+            try:
+                motion = future.result()
+                self._write(job, motion)
+            except CancelledError:
+                # The server is stopping: the job stays 'running' and the next start
+                # re-queues it (JobStore.recover).
+                return
+            except Exception as exc:
+                self._fail(job, exc)
+
+    def _write(self, job: Job, motion: Motion) -> None:
+        folder = self.store.result_dir(job.id)
+        params = job.request
+        files: dict[str, str] = {}
+        if params["format"] == "mp4":
+            # The real audio path, so the song is muxed into the video.
+            title = params.get("text") or params.get("music_name")
+            files["mp4"] = write_file(motion, "mp4", folder, title=title).name
+        user_motion = for_download(motion, params)
+        for fmt in JOB_FORMATS:
+            files[fmt] = write_file(user_motion, fmt, folder).name
+        self.store.finish(job.id, files)
+
+    def _fail(self, job: Job, exc: Exception) -> None:
+        if isinstance(exc, MotionGenError):
+            message = str(exc)
+        else:
+            logger.exception("job %s failed", job.id, exc_info=exc)
+            message = (
+                f"internal error while running the job ({type(exc).__name__}: {exc}); "
+                "the server log has the details"
+            )
+        shutil.rmtree(self.store.result_dir(job.id), ignore_errors=True)
+        self.store.fail(job.id, message)

@@ -1,0 +1,156 @@
+"""Request and response bodies of the API, with the service's limits (shown in /openapi.json).
+
+The service's limits are tighter than the library's (``motiongen.pipeline``): a web request
+should finish in seconds. Values inside them still go through the library's own checks.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from motiongen.conditioning.text import MAX_PROMPT_CHARS
+
+MAX_SECONDS = 30.0
+MAX_STEPS = 200
+MAX_GUIDANCE = 20.0
+MAX_SEED = 2**31 - 1
+DEFAULT_SECONDS = 6.5
+DANCE_DEFAULT_SECONDS = 20.0
+
+Format = Literal["json", "bvh", "motion", "npy", "mp4"]
+Sampler = Literal["euler", "midpoint", "heun", "ddim"]
+JobStatus = Literal["queued", "running", "done", "failed"]
+
+
+class GenerateRequest(BaseModel):
+    """POST /generate."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    text: str | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_PROMPT_CHARS,
+        description="What the motion shows, e.g. 'a person waves with both hands'.",
+    )
+    seconds: float = Field(DEFAULT_SECONDS, gt=0, le=MAX_SECONDS, description="Length.")
+    steps: int | None = Field(
+        None, ge=1, le=MAX_STEPS, description="Sampler steps (default: the model's)."
+    )
+    sampler: Sampler | None = Field(None, description="euler|midpoint|heun (flow), ddim.")
+    guidance: float | None = Field(None, ge=0, le=MAX_GUIDANCE, description="Guidance scale.")
+    seed: int | None = Field(
+        None, ge=0, le=MAX_SEED, description="Same seed, same motion; drawn when left out."
+    )
+    model: str | None = Field(None, description="A name from GET /models (default: tiny-flow).")
+    use_rag: bool = Field(False, description="Reserved: retrieval is not in this build.")
+    format: Format = "json"
+    async_: bool = Field(False, alias="async", description="Answer 202 with a job id.")
+
+    @field_validator("text")
+    @classmethod
+    def _prompt(cls, value: str | None) -> str | None:
+        from motiongen.conditioning.text import validate_prompt
+
+        return None if value is None else validate_prompt(value)
+
+    @field_validator("seconds")
+    @classmethod
+    def _seconds(cls, value: float) -> float:
+        from motiongen.pipeline import check_seconds
+
+        return check_seconds(value)
+
+    @field_validator("guidance")
+    @classmethod
+    def _guidance(cls, value: float | None) -> float | None:
+        from motiongen.pipeline import parse_guidance
+
+        return None if value is None else float(parse_guidance(value))  # type: ignore[arg-type]
+
+
+class ErrorBody(BaseModel):
+    error: str = Field(description="What is wrong and what to do.")
+    status: int
+
+
+class JobAccepted(BaseModel):
+    job_id: str
+    status: JobStatus
+    url: str
+
+
+class JobInfo(BaseModel):
+    job_id: str
+    kind: str
+    status: JobStatus
+    error: str | None
+    created: str
+    started: str | None
+    finished: str | None
+    attempts: int
+    request: dict[str, Any]
+    result_url: str | None
+    files: dict[str, str]
+
+
+class MotionBody(BaseModel):
+    """A generated motion: positions (T, 22, 3) in metres, Y up, facing +Z at frame 0."""
+
+    fps: float
+    num_frames: int
+    num_joints: int
+    joints: list[str]
+    parents: list[int]
+    positions: list[list[list[float]]]
+    text: str | None
+    seed: int
+    meta: dict[str, Any]
+
+
+class QueueInfo(BaseModel):
+    size: int
+    capacity: int
+
+
+class Health(BaseModel):
+    status: str
+    model: str
+    queue: QueueInfo
+    version: str
+    jobs: dict[str, int]
+    stats: dict[str, Any]
+
+
+class ModelInfo(BaseModel):
+    name: str
+    process: str
+    default_steps: int
+    sampler: str
+    samplers: list[str]
+    default_guidance: float | list[float]
+    fps: float
+    window_seconds: float
+    text: bool
+    music: bool
+
+
+class ModelList(BaseModel):
+    models: list[ModelInfo]
+    default: str
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": text}
+    for code, text in (
+        (400, "Unreadable body or no condition"),
+        (404, "Unknown job or file"),
+        (409, "Job not finished"),
+        (413, "Upload too large"),
+        (415, "Wrong upload type"),
+        (422, "A value out of range or unknown"),
+        (503, "Queue full; retry after the Retry-After seconds"),
+    )
+}

@@ -1,0 +1,67 @@
+"""What one server runs with; passed to uvicorn workers through one environment variable."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from motiongen.errors import InputError
+from motiongen.paths import cache_dir
+
+SETTINGS_ENV = "MOTIONGEN_SERVE_SETTINGS"
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+MAX_BATCH_LIMIT = 64
+MAX_QUEUE_LIMIT = 10_000
+
+
+def default_store() -> Path:
+    return cache_dir() / "serve"
+
+
+@dataclass
+class ServeSettings:
+    """store: folder of the job database (jobs.sqlite3) and result files.
+    queue_size: pending model requests (and, separately, queued jobs) before 503.
+    max_batch: requests run as one batched model pass.
+    batch_wait: seconds the model thread waits for more compatible requests before a pass.
+    instance: one id per server start, shared by its workers; a job left running by
+        another instance belongs to a server that died and is re-queued at start-up.
+    """
+
+    store: Path = field(default_factory=default_store)
+    queue_size: int = 32
+    max_batch: int = 8
+    batch_wait: float = 0.01
+    model: str = "tiny-flow"
+    instance: str = field(default_factory=lambda: uuid.uuid4().hex)
+    max_upload_bytes: int = MAX_UPLOAD_BYTES
+    max_attempts: int = 3
+    job_poll: float = 0.5
+
+    def __post_init__(self) -> None:
+        self.store = Path(self.store).expanduser()
+        if not 1 <= int(self.queue_size) <= MAX_QUEUE_LIMIT:
+            raise InputError(
+                f"--queue-size must be between 1 and {MAX_QUEUE_LIMIT}, got {self.queue_size}"
+            )
+        if not 1 <= int(self.max_batch) <= MAX_BATCH_LIMIT:
+            raise InputError(
+                f"--max-batch must be between 1 and {MAX_BATCH_LIMIT}, got {self.max_batch}"
+            )
+        if not 0 <= float(self.batch_wait) <= 1:
+            raise InputError(f"batch wait must be 0..1 s, got {self.batch_wait}")
+
+    def to_env(self) -> str:
+        data = asdict(self)
+        data["store"] = str(self.store)
+        return json.dumps(data)
+
+    @classmethod
+    def from_env(cls) -> ServeSettings:
+        raw = os.environ.get(SETTINGS_ENV)
+        if not raw:
+            return cls()
+        return cls(**json.loads(raw))

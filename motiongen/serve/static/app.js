@@ -1,0 +1,407 @@
+/* The page's controls: talks to the motiongen REST API (docs/serving.md) and feeds the
+ * player. Every API error ({"error": ...}) and every bad file ends up in #message. */
+(function () {
+  "use strict";
+
+  const $ = (id) => document.getElementById(id);
+  const POLL_MS = 500;
+  const JOB_TIMEOUT_MS = 10 * 60 * 1000;
+
+  // What the current motion came from, so the download buttons can fetch it in other formats.
+  //   {kind: "generate", body}   -> POST /generate again with the same seed and another format
+  //   {kind: "dance", file, files, seconds, seed} -> the dance job's result URLs, else
+  //                                 POST /dance again with the same song and seed
+  //   {kind: "file", name, text} -> a local file: only .motion can be saved again
+  let source = null;
+  let busy = false;
+
+  // A dance plays with its song: the <audio> follows the player (play, pause, seek, speed).
+  const audio = new Audio();
+  let audioOffset = 0;
+  const DRIFT_S = 0.12;
+
+  function syncAudio(force) {
+    if (!audio.src || !viewer.motion) return;
+    const want = audioOffset + viewer.time / viewer.motion.fps;
+    audio.playbackRate = viewer.speed;
+    if (force || Math.abs(audio.currentTime - want) > DRIFT_S) audio.currentTime = want;
+    if (viewer.playing && audio.paused) audio.play().catch(() => {});
+    if (!viewer.playing && !audio.paused) audio.pause();
+  }
+
+  function setAudio(file, offset) {
+    audio.pause();
+    if (audio.src) URL.revokeObjectURL(audio.src);
+    audio.removeAttribute("src");
+    audioOffset = offset || 0;
+    if (file) audio.src = URL.createObjectURL(file);
+  }
+
+  const viewer = new window.MotionViewer($("player"), {
+    onFrame(i, n) {
+      $("frame-counter").textContent = `frame ${n ? i + 1 : 0} / ${n}`;
+      $("scrub").value = String(Math.max(0, i));
+      syncAudio(false);
+    },
+    onPlayState(playing) {
+      $("play").textContent = playing ? "❚❚" : "▶";
+      $("play").setAttribute("aria-label", playing ? "pause" : "play");
+      syncAudio(true);
+    },
+  });
+
+  // ---- messages ---------------------------------------------------------------------------
+  function say(text, kind = "info") {
+    const el = $("message");
+    el.textContent = text;
+    el.className = `message ${kind}`;
+    el.setAttribute("role", kind === "error" ? "alert" : "status");
+  }
+
+  class ApiError extends Error {}
+
+  /** fetch that turns network failures and JSON error bodies into ApiError. */
+  async function api(path, options = {}) {
+    let res;
+    try {
+      res = await fetch(path, options);
+    } catch (e) {
+      throw new ApiError(`cannot reach the motiongen server (${e.message}); is \`motiongen serve\` running?`);
+    }
+    if (res.ok) return res;
+    let detail = "";
+    try {
+      const body = await res.json();
+      detail = body.error || (typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail || body));
+    } catch (e) {
+      detail = res.statusText || "no details";
+    }
+    const retry = res.headers.get("Retry-After");
+    const extra = res.status === 503 && retry ? ` (try again in ${retry} s)` : "";
+    throw new ApiError(`${res.status}: ${detail}${extra}`);
+  }
+
+  function setBusy(on) {
+    busy = on;
+    $("generate").disabled = on;
+    $("dance").disabled = on || !$("music").files.length;
+    updateDownloads();
+  }
+
+  function updateDownloads() {
+    const server = source && source.kind !== "file";
+    $("download-bvh").disabled = busy || !server;
+    $("download-mp4").disabled = busy || !server;
+    $("download-motion").disabled = busy || !source;
+    const why = source && source.kind === "file" ? "only motions made by the server can be converted here" : "";
+    $("download-bvh").title = why || "BVH for Blender, Maya, MotionBuilder";
+    $("download-mp4").title = why || "rendered stick-figure video";
+  }
+
+  function show(motion, from, label) {
+    setAudio(from.kind === "dance" ? from.file : null, from.offset);
+    viewer.setMotion(motion);
+    source = from;
+    const n = motion.numFrames;
+    $("scrub").max = String(n - 1);
+    $("scrub").disabled = false;
+    $("play").disabled = false;
+    $("title").textContent = label;
+    updateDownloads();
+    viewer.play();
+  }
+
+  // ---- server info ------------------------------------------------------------------------
+  async function loadModels() {
+    try {
+      const res = await api("models");
+      const data = await res.json();
+      const sel = $("model");
+      sel.innerHTML = "";
+      for (const m of data.models || []) {
+        const opt = document.createElement("option");
+        opt.value = m.name;
+        const how = [m.process, m.sampler, m.default_steps && `${m.default_steps} steps`].filter(Boolean).join(", ");
+        opt.textContent = how ? `${m.name} (${how})` : m.name;
+        if (m.name === data.default) opt.selected = true;
+        sel.appendChild(opt);
+      }
+    } catch (e) {
+      say(`could not list the models: ${e.message}`, "error");
+    }
+  }
+
+  async function loadHealth() {
+    try {
+      const data = await (await api("health")).json();
+      const q = data.queue || {};
+      $("status").textContent = `● ${data.model || "ready"}${q.capacity ? ` · queue ${q.size}/${q.capacity}` : ""}`;
+      $("status").className = "status ok";
+    } catch (e) {
+      $("status").textContent = "● server unreachable";
+      $("status").className = "status bad";
+    }
+  }
+
+  // ---- generate -----------------------------------------------------------------------------
+  function readNumber(id, what) {
+    const raw = $(id).value.trim();
+    if (raw === "") return null;
+    const v = Number(raw);
+    if (!Number.isFinite(v)) throw new ApiError(`${what} must be a number, got "${raw}"`);
+    return v;
+  }
+
+  function generateBody() {
+    const body = { text: $("prompt").value, format: "json" };
+    const seconds = readNumber("seconds", "seconds");
+    if (seconds !== null) body.seconds = seconds;
+    const seed = readNumber("seed", "seed");
+    if (seed !== null) body.seed = seed;
+    if ($("model").value) body.model = $("model").value;
+    return body;
+  }
+
+  async function generate(ev) {
+    ev.preventDefault();
+    if (busy) return;
+    let body;
+    try {
+      body = generateBody();
+    } catch (e) {
+      say(e.message, "error");
+      return;
+    }
+    setBusy(true);
+    say("generating…");
+    const started = performance.now();
+    try {
+      const res = await api("generate", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      const data = await res.json();
+      const motion = window.MotionFiles.motionFromApi(data);
+      // The server's seed makes the downloads the very same motion.
+      const again = Object.assign({}, body, { seed: data.seed ?? body.seed ?? null });
+      show(motion, { kind: "generate", body: again }, data.text || body.text);
+      const secs = ((performance.now() - started) / 1000).toFixed(1);
+      say(`generated ${motion.numFrames} frames (${(motion.numFrames / motion.fps).toFixed(1)} s, seed ${data.seed}) in ${secs} s`, "ok");
+    } catch (e) {
+      say(e instanceof ApiError ? e.message : `unexpected answer: ${e.message}`, "error");
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  // ---- jobs -----------------------------------------------------------------------------------
+  function jobProgress(text) {
+    $("job-status").hidden = text === null;
+    $("job-text").textContent = text || "";
+  }
+
+  /** Poll GET /jobs/{id} until done; returns the job, throws ApiError when it failed. */
+  async function waitForJob(job, what) {
+    const url = job.url || `jobs/${job.job_id}`;
+    const t0 = performance.now();
+    for (;;) {
+      const j = await (await api(url.replace(/^\//, ""))).json();
+      const secs = ((performance.now() - t0) / 1000).toFixed(0);
+      jobProgress(`${what}: ${j.status} (${secs} s)`);
+      if (j.status === "done") return j;
+      if (j.status === "failed") throw new ApiError(`${what} failed: ${j.error || "no reason given"}`);
+      if (performance.now() - t0 > JOB_TIMEOUT_MS) {
+        throw new ApiError(`${what} is still ${j.status} after 10 minutes; the job id is ${j.job_id}`);
+      }
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  }
+
+  function jobFileUrl(job, format) {
+    const files = job.files || {};
+    const url = files[format] || (job.result_url ? `${job.result_url}?format=${format}` : null);
+    return url ? url.replace(/^\//, "") : null;
+  }
+
+  // ---- dance --------------------------------------------------------------------------------
+  async function dance() {
+    const file = $("music").files[0];
+    if (!file || busy) return;
+    const form = new FormData();
+    form.append("audio", file, file.name);
+    let seconds, offset;
+    try {
+      seconds = readNumber("dance-seconds", "seconds");
+      if (seconds !== null) form.append("seconds", String(seconds));
+      offset = readNumber("music-offset", "start at") || 0;
+      form.append("music_offset", String(offset));
+      const seed = readNumber("seed", "seed");
+      if (seed !== null) form.append("seed", String(seed));
+      if ($("model").value) form.append("model", $("model").value);
+    } catch (e) {
+      say(e.message, "error");
+      return;
+    }
+    form.append("format", "json");
+    form.append("async", "true");
+    setBusy(true);
+    say(`uploading ${file.name}…`);
+    try {
+      const res = await api("dance", { method: "POST", body: form });
+      let data = await res.json();
+      let files = null;
+      if (res.status === 202) {
+        say(`dancing to ${file.name}…`);
+        jobProgress("dance: queued");
+        files = await waitForJob(data, "dance");
+        data = await (await api(jobFileUrl(files, "json"))).json();
+      }
+      // Formats the job did not store are made by uploading the song again with the same seed.
+      const seed = data.seed ?? (files && files.request ? files.request.seed : null);
+      const from = { kind: "dance", file, files, seconds, offset, seed, model: $("model").value };
+      const motion = window.MotionFiles.motionFromApi(data);
+      show(motion, from, `dance to ${file.name}`);
+      say(`dance of ${motion.numFrames} frames to ${file.name}`, "ok");
+    } catch (e) {
+      say(e instanceof ApiError ? e.message : `unexpected answer: ${e.message}`, "error");
+    } finally {
+      jobProgress(null);
+      setBusy(false);
+    }
+  }
+
+  // ---- downloads ----------------------------------------------------------------------------
+  function filenameOf(res, fallback) {
+    const cd = res.headers.get("Content-Disposition") || "";
+    const m = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(cd);
+    return m ? decodeURIComponent(m[1]) : fallback;
+  }
+
+  function saveBlob(blob, name) {
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = name;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+  }
+
+  /** POST for `format`; an answer of 202 is a job, polled and then fetched. */
+  async function fetchFormat(format) {
+    const what = `${format.toUpperCase()} file`;
+    const stored = source.files && (source.files.files || {})[format];
+    if (stored) return api(stored.replace(/^\//, ""));
+    let res;
+    if (source.kind === "generate") {
+      const body = Object.assign({}, source.body, { format });
+      res = await api("generate", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    } else {
+      const form = new FormData();
+      form.append("audio", source.file, source.file.name);
+      if (source.seconds !== null) form.append("seconds", String(source.seconds));
+      form.append("music_offset", String(source.offset));
+      if (source.seed !== null && source.seed !== undefined) form.append("seed", String(source.seed));
+      if (source.model) form.append("model", source.model);
+      form.append("format", format);
+      res = await api("dance", { method: "POST", body: form });
+    }
+    if (res.status !== 202) return res;
+    const job = await waitForJob(await res.json(), `rendering the ${what}`);
+    return api(jobFileUrl(job, format));
+  }
+
+  async function download(format) {
+    if (!source || busy) return;
+    const ext = format === "motion" ? "motion" : format;
+    if (source.kind === "file") {
+      saveBlob(new Blob([source.text], { type: "application/json" }), source.name);
+      return;
+    }
+    setBusy(true);
+    say(`preparing the ${ext} file…`);
+    try {
+      const res = await fetchFormat(format);
+      saveBlob(await res.blob(), filenameOf(res, `motion.${ext}`));
+      say(`downloaded motion.${ext}`, "ok");
+    } catch (e) {
+      say(e instanceof ApiError ? e.message : `download failed: ${e.message}`, "error");
+    } finally {
+      jobProgress(null);
+      setBusy(false);
+    }
+  }
+
+  // ---- local files --------------------------------------------------------------------------
+  async function openFile() {
+    const file = $("open-file").files[0];
+    if (!file) return;
+    try {
+      const text = await file.text();
+      const motion = window.MotionFiles.parseMotionFile(text, file.name);
+      show(motion, { kind: "file", name: file.name, text }, motion.title);
+      say(`opened ${file.name}: ${motion.numFrames} frames at ${motion.fps} fps`, "ok");
+    } catch (e) {
+      say(e.message, "error");
+    } finally {
+      $("open-file").value = ""; // choosing the same file again must load it again
+    }
+  }
+
+  // ---- wiring -------------------------------------------------------------------------------
+  $("generate-form").addEventListener("submit", generate);
+  $("prompt").addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) generate(e);
+  });
+  $("music").addEventListener("change", () => setBusy(busy));
+  $("dance").addEventListener("click", dance);
+  $("open-file").addEventListener("change", openFile);
+  $("download-bvh").addEventListener("click", () => download("bvh"));
+  $("download-motion").addEventListener("click", () => download("motion"));
+  $("download-mp4").addEventListener("click", () => download("mp4"));
+  $("play").addEventListener("click", () => viewer.toggle());
+  $("scrub").addEventListener("input", () => viewer.setFrame(Number($("scrub").value)));
+  $("speed").addEventListener("change", () => {
+    viewer.speed = Number($("speed").value);
+    syncAudio(true);
+  });
+  $("loop").addEventListener("change", () => { viewer.loop = $("loop").checked; });
+  $("follow").addEventListener("change", () => viewer.setFollow($("follow").checked));
+  document.addEventListener("keydown", (e) => {
+    const tag = (e.target.tagName || "").toLowerCase();
+    if (["input", "textarea", "select", "button"].includes(tag)) return;
+    if (e.key === " ") {
+      e.preventDefault();
+      viewer.toggle();
+    } else if (e.key === "ArrowRight" || e.key === "ArrowLeft") {
+      viewer.pause();
+      viewer.setFrame(viewer.frame + (e.key === "ArrowRight" ? 1 : -1));
+    }
+  });
+
+  // Theme: the system's preference unless the user picked one here.
+  const saved = localStorage.getItem("motiongen-theme");
+  if (saved) document.documentElement.dataset.theme = saved;
+  $("theme").addEventListener("click", () => {
+    const dark = getComputedStyle(document.documentElement).getPropertyValue("--scheme").trim() !== "light";
+    const next = dark ? "light" : "dark";
+    document.documentElement.dataset.theme = next;
+    localStorage.setItem("motiongen-theme", next);
+    viewer.readTheme();
+  });
+  window.matchMedia("(prefers-color-scheme: light)").addEventListener("change", () => viewer.readTheme());
+  viewer.readTheme();
+
+  updateDownloads();
+  loadModels();
+  loadHealth();
+  setInterval(loadHealth, 15000);
+
+  // for tests and the console
+  window.motiongenPage = { viewer };
+})();

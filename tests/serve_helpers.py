@@ -1,0 +1,41 @@
+"""Shared by the serve/client tests: a song to dance to, a free port, error-body checks."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+SR = 22050
+
+
+def write_song(path: Path, seconds: float = 4.0, bpm: float = 120.0) -> Path:
+    """A tone with a click on every beat: real, audible music-like audio."""
+    t = np.arange(int(seconds * SR)) / SR
+    y = 0.2 * np.sin(2 * np.pi * 220 * t)
+    for beat in np.arange(0, seconds, 60.0 / bpm):
+        i = int(beat * SR)
+        y[i : i + 400] += 0.8 * np.exp(-np.arange(len(y[i : i + 400])) / 60.0)
+    sf.write(str(path), y.astype(np.float32), SR)
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def assert_error(response, status: int, *words: str) -> str:  # noqa: ANN001
+    """The answer is the JSON error body with ``status`` and a message naming ``words``."""
+    assert response.status_code == status, (response.status_code, response.text)
+    body = response.json()
+    assert set(body) == {"error", "status"}, body
+    assert body["status"] == status
+    message = body["error"]
+    assert isinstance(message, str) and len(message) > 10
+    for word in words:
+        assert word.lower() in message.lower(), (word, message)
+    return message

@@ -1,0 +1,143 @@
+"""``motiongen.client.Client`` against the real app in-process, and its errors."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("fastapi")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from motiongen.client import (  # noqa: E402
+    Client,
+    JobFailedError,
+    ServerBusyError,
+    ServerError,
+    ServerUnavailableError,
+)
+from motiongen.errors import InputError, MotionGenError  # noqa: E402
+from motiongen.io import load  # noqa: E402
+from motiongen.motion import Motion  # noqa: E402
+from motiongen.serve import ServeSettings, create_app  # noqa: E402
+from tests.serve_helpers import free_port, write_song  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory):
+    store = tmp_path_factory.mktemp("client-store")
+    app = create_app(ServeSettings(store=store, queue_size=1, max_batch=4, batch_wait=0.0))
+    with TestClient(app):
+        yield app
+
+
+@pytest.fixture
+def client(app) -> Client:
+    return Client("http://testserver", http=TestClient(app))
+
+
+def test_refused_connection_says_how_to_start_the_server() -> None:
+    port = free_port()
+    with pytest.raises(ServerUnavailableError) as info:
+        Client(f"http://127.0.0.1:{port}", timeout=5).health()
+    message = str(info.value)
+    assert f"127.0.0.1:{port}" in message and "motiongen serve" in message
+    assert isinstance(info.value, MotionGenError)
+
+
+def test_bad_arguments_fail_before_any_request() -> None:
+    with pytest.raises(InputError, match="http"):
+        Client("localhost:8000")
+    with pytest.raises(InputError, match="timeout"):
+        Client("http://x", timeout=0)
+    with pytest.raises(InputError, match="format"):
+        Client("http://127.0.0.1:9").generate_job("a", format="gif")
+
+
+def test_generate_dance_and_service_calls(client: Client, tmp_path: Path) -> None:
+    assert client.health()["status"] == "ok"
+    assert client.models()["default"] == "tiny-flow"
+    motion = client.generate("a person walks forward", seconds=2, steps=2, seed=4)
+    assert isinstance(motion, Motion)
+    assert (
+        motion.num_frames == 40 and motion.fps == 20 and motion.texts == ["a person walks forward"]
+    )
+    assert motion.meta["seed"] == 4
+    again = client.generate("a person walks forward", seconds=2, steps=2, seed=4)
+    np.testing.assert_allclose(again.positions, motion.positions, atol=1e-6)
+    song = write_song(tmp_path / "song.wav", seconds=3)
+    dance = client.dance(song, seconds=2, steps=2, seed=1)
+    assert dance.num_frames == 40 and dance.audio is not None and dance.audio.path == str(song)
+
+
+def test_jobs_wait_and_download(client: Client, tmp_path: Path) -> None:
+    job_id = client.generate_job("a person jumps", seconds=2, steps=2, seed=2)
+    info = client.wait(job_id, timeout=60)
+    assert info["status"] == "done" and "mp4" in info["files"]
+    video = client.download(job_id, "mp4", tmp_path / "out" / "jump.mp4")
+    assert video.read_bytes()[4:8] == b"ftyp"
+    bvh = client.download(job_id, "bvh", tmp_path / "jump.bvh")
+    assert load(bvh).num_frames == 40
+    assert client.job_motion(job_id).meta["seed"] == 2
+    assert client.job(job_id)["request"]["text"] == "a person jumps"
+
+
+def test_server_messages_reach_the_caller(client: Client, tmp_path: Path) -> None:
+    with pytest.raises(ServerError) as info:
+        client.generate("a person", seconds=99)
+    assert info.value.status == 422 and "seconds" in str(info.value) and "30" in str(info.value)
+    with pytest.raises(ServerError) as info:
+        client.job("missing")
+    assert info.value.status == 404 and "missing" in str(info.value)
+    text = tmp_path / "notes.txt"
+    text.write_text("not music")
+    with pytest.raises(ServerError) as info:
+        client.dance(text)
+    assert info.value.status == 415
+    with pytest.raises(InputError, match="no such audio"):
+        client.dance(tmp_path / "absent.wav")
+
+
+def test_failed_job_raises(app, client: Client, tmp_path: Path) -> None:
+    song = write_song(tmp_path / "song.wav", seconds=3)
+    queue = app.state.server.queue
+    queue.pause()  # hold the job so its input can vanish before it runs
+    try:
+        job_id = client.dance_job(song, seconds=2, steps=2, format="json")
+        store = app.state.server.store
+        for path in store.input_dir(job_id).iterdir():
+            path.unlink()
+    finally:
+        queue.resume()
+    with pytest.raises(JobFailedError, match="song.wav"):
+        client.wait(job_id, timeout=60)
+
+
+def test_busy_server(app, client: Client) -> None:
+    queue = app.state.server.queue
+    queue.pause()
+    done = threading.Event()
+
+    def first() -> None:
+        client.generate("a person waits", seconds=2, steps=2)
+        done.set()
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    try:
+        while queue.size() < 1:
+            time.sleep(0.01)
+        with pytest.raises(ServerBusyError) as info:
+            client.generate("a person hurries", seconds=2, steps=2)
+        assert info.value.retry_after >= 1 and "busy" in str(info.value)
+        # With retries, the call waits out Retry-After and succeeds once the queue drains.
+        threading.Timer(0.3, queue.resume).start()
+        patient = Client("http://testserver", http=client._http, busy_retries=3)
+        assert patient.generate("a person hurries", seconds=2, steps=2).num_frames == 40
+    finally:
+        queue.resume()
+        thread.join(60)
+    assert done.is_set()

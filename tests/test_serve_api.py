@@ -1,0 +1,354 @@
+"""The REST API in-process (FastAPI's TestClient): every endpoint, every class of bad input,
+batching, the bounded queue and job durability across a restart on the same store."""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("fastapi")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from motiongen.io import load  # noqa: E402
+from motiongen.pipeline import Pipeline  # noqa: E402
+from motiongen.serve import ServeSettings, create_app  # noqa: E402
+from motiongen.serve.jobs import JobStore  # noqa: E402
+from tests.serve_helpers import assert_error, write_song  # noqa: E402
+
+QUICK = {"seconds": 2.0, "steps": 2}
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("serve-store")
+
+
+@pytest.fixture(scope="module")
+def client(store: Path):
+    app = create_app(ServeSettings(store=store, queue_size=3, max_batch=4, batch_wait=0.0))
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def song(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_song(tmp_path_factory.mktemp("audio") / "song.wav", seconds=4.0)
+
+
+def wait_job(client: TestClient, job_id: str, timeout: float = 60.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        info = client.get(f"/jobs/{job_id}").json()
+        if info["status"] in ("done", "failed"):
+            return info
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not finish: {info}")
+
+
+def queue_size(client: TestClient) -> int:
+    return client.get("/health").json()["queue"]["size"]
+
+
+def wait_queue(client: TestClient, n: int) -> None:
+    deadline = time.monotonic() + 30
+    while queue_size(client) < n:
+        assert time.monotonic() < deadline, "requests never reached the queue"
+        time.sleep(0.01)
+
+
+# ---- service endpoints ------------------------------------------------------------------
+def test_health_models_openapi_docs(client: TestClient) -> None:
+    health = client.get("/health").json()
+    assert health["status"] == "ok" and health["model"] == "tiny-flow"
+    assert health["queue"] == {"size": 0, "capacity": 3}
+    assert {"batches", "requests", "mean_batch"} <= set(health["stats"])
+    models = client.get("/models").json()
+    by_name = {m["name"]: m for m in models["models"]}
+    assert models["default"] == "tiny-flow"
+    assert by_name["tiny-flow"]["process"] == "flow" and by_name["tiny-flow"]["default_steps"] == 4
+    assert by_name["tiny-ddim"]["samplers"] == ["ddim"]
+    spec = client.get("/openapi.json").json()
+    assert {"/generate", "/dance", "/jobs/{job_id}", "/health", "/models"} <= set(spec["paths"])
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "/generate" in docs.text and "cdn" not in docs.text.lower()
+    assert client.get("/").status_code == 200
+
+
+# ---- generation -------------------------------------------------------------------------
+def test_generate_json_is_a_motion_and_seeded(client: TestClient) -> None:
+    body = {"text": "a person walks forward", "seed": 5, **QUICK}
+    first = client.post("/generate", json=body)
+    assert first.status_code == 200, first.text
+    data = first.json()
+    assert data["fps"] == 20.0 and data["num_frames"] == 40 and data["num_joints"] == 22
+    assert len(data["joints"]) == 22 and data["parents"][0] == -1
+    positions = np.asarray(data["positions"])
+    assert positions.shape == (40, 22, 3) and np.isfinite(positions).all()
+    assert data["text"] == "a person walks forward" and data["seed"] == 5
+    assert data["meta"]["steps"] == 2 and data["meta"]["checkpoint"] == "tiny-flow"
+    again = client.post("/generate", json=body).json()
+    np.testing.assert_allclose(np.asarray(again["positions"]), positions, atol=2e-4)
+    drawn = client.post("/generate", json={"text": "a person walks forward", **QUICK}).json()
+    assert 0 <= drawn["seed"] < 2**31  # a drawn seed is reported, so it can be replayed
+
+
+@pytest.mark.parametrize("fmt", ["bvh", "motion", "npy"])
+def test_generate_files(client: TestClient, fmt: str, tmp_path: Path) -> None:
+    r = client.post("/generate", json={"text": "a person jumps", "seed": 1, "format": fmt, **QUICK})
+    assert r.status_code == 200, r.text
+    assert f"filename=motion.{fmt}" in r.headers["content-disposition"]
+    path = tmp_path / f"m.{fmt}"
+    path.write_bytes(r.content)
+    motion = load(path)
+    assert motion.num_frames == 40 and motion.positions.shape[1:] == (22, 3)
+
+
+def test_ddim_model_by_name(client: TestClient) -> None:
+    r = client.post(
+        "/generate", json={"text": "a person bows", "model": "tiny-ddim", "seed": 2, **QUICK}
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["meta"]["checkpoint"] == "tiny-ddim" and r.json()["meta"]["sampler"] == "ddim"
+
+
+def test_mp4_job_runs_to_done_and_serves_every_file(client: TestClient) -> None:
+    r = client.post(
+        "/generate", json={"text": "a person waves", "format": "mp4", "seed": 3, **QUICK}
+    )
+    assert r.status_code == 202, r.text
+    job_id = r.json()["job_id"]
+    assert r.json()["url"] == f"/jobs/{job_id}" == r.headers["location"]
+    info = wait_job(client, job_id)
+    assert info["status"] == "done", info
+    assert info["request"]["seed"] == 3 and info["result_url"] == f"/jobs/{job_id}/result"
+    assert set(info["files"]) == {"json", "bvh", "motion", "npy", "mp4"}
+    video = client.get(info["result_url"])
+    assert video.headers["content-type"] == "video/mp4" and video.content[4:8] == b"ftyp"
+    motion = client.get(f"/jobs/{job_id}/result", params={"format": "json"}).json()
+    assert motion["num_frames"] == 40 and motion["seed"] == 3
+
+
+def test_async_json_job_has_no_mp4(client: TestClient) -> None:
+    r = client.post("/generate", json={"text": "a person sits", "async": True, **QUICK})
+    assert r.status_code == 202
+    info = wait_job(client, r.json()["job_id"])
+    assert info["status"] == "done" and "mp4" not in info["files"]
+    missing = client.get(f"/jobs/{info['job_id']}/result", params={"format": "mp4"})
+    assert_error(missing, 404, "mp4")
+    assert client.get(info["result_url"]).json()["num_frames"] == 40
+
+
+def test_dance_now_and_as_job(client: TestClient, song: Path) -> None:
+    with song.open("rb") as f:
+        r = client.post(
+            "/dance",
+            files={"audio": ("song.wav", f, "audio/wav")},
+            data={"seconds": "2", "seed": "4"},
+        )
+    assert r.status_code == 200, r.text
+    data = r.json()
+    assert data["num_frames"] == 40 and data["text"] is None
+    assert data["meta"]["music"] == "song.wav"  # the upload's name, not a server path
+    with song.open("rb") as f:
+        r = client.post(
+            "/dance",
+            files={"audio": ("song.wav", f, "audio/wav")},
+            data={"seconds": "2", "format": "mp4", "steps": "2"},
+        )
+    assert r.status_code == 202, r.text
+    info = wait_job(client, r.json()["job_id"])
+    assert info["status"] == "done", info
+    assert info["request"]["music_name"] == "song.wav" and "music" not in info["request"]
+    assert client.get(info["files"]["mp4"]).content[4:8] == b"ftyp"
+
+
+def test_dance_default_length_is_the_song(client: TestClient, song: Path) -> None:
+    with song.open("rb") as f:
+        r = client.post(
+            "/dance", files={"audio": ("song.wav", f)}, data={"steps": "2", "music_offset": "1"}
+        )
+    assert r.status_code == 200, r.text
+    assert r.json()["num_frames"] == 60  # 4 s song from 1 s
+
+
+# ---- bad input: every class answers a JSON error that says what is wrong -------------
+@pytest.mark.parametrize(
+    ("body", "status", "words"),
+    [
+        ({}, 400, ["text"]),
+        ({"text": None}, 400, ["text"]),
+        ({"text": ""}, 422, ["text"]),
+        ({"text": "   "}, 422, ["empty"]),
+        ({"text": "x" * 1001}, 422, ["1000"]),
+        ({"text": "a", "seconds": 0}, 422, ["seconds"]),
+        ({"text": "a", "seconds": 31}, 422, ["seconds", "30"]),
+        ({"text": "a", "seconds": "long"}, 422, ["seconds"]),
+        ({"text": "a", "steps": 0}, 422, ["steps"]),
+        ({"text": "a", "steps": 201}, 422, ["steps", "200"]),
+        ({"text": "a", "steps": 2.5}, 422, ["steps"]),
+        ({"text": "a", "guidance": -1}, 422, ["guidance"]),
+        ({"text": "a", "guidance": 21}, 422, ["guidance", "20"]),
+        ({"text": "a", "seed": -1}, 422, ["seed"]),
+        ({"text": "a", "seed": 2**31}, 422, ["seed"]),
+        ({"text": "a", "sampler": "ddim"}, 422, ["ddim", "euler"]),
+        ({"text": "a", "sampler": "rk4"}, 422, ["sampler"]),
+        ({"text": "a", "model": "huge"}, 422, ["huge", "tiny-flow"]),
+        ({"text": "a", "format": "gif"}, 422, ["format"]),
+        ({"text": "a", "use_rag": True}, 422, ["retrieval"]),
+        ({"text": "a", "colour": "red"}, 422, ["colour"]),
+        ([1, 2], 400, ["JSON object"]),
+    ],
+)
+def test_generate_rejects(client: TestClient, body, status: int, words: list[str]) -> None:
+    assert_error(client.post("/generate", json=body), status, *words)
+
+
+def test_unreadable_bodies(client: TestClient) -> None:
+    r = client.post("/generate", content=b"{not json", headers={"content-type": "application/json"})
+    assert_error(r, 400, "JSON")
+    assert_error(client.post("/generate"), 400, "body")
+
+
+def test_not_found(client: TestClient) -> None:
+    assert_error(client.get("/jobs/0123"), 404, "0123")
+    assert_error(client.get("/jobs/0123/result"), 404, "0123")
+    assert_error(client.get("/nowhere"), 404, "/nowhere")
+    assert_error(client.delete("/generate"), 405, "DELETE")
+
+
+def test_upload_limits_and_types(client: TestClient, tmp_path: Path) -> None:
+    big = io.BytesIO(b"\0" * (20 * 2**20 + 1))
+    assert_error(client.post("/dance", files={"audio": ("big.wav", big)}), 413, "20 MB")
+    r = client.post("/dance", files={"audio": ("notes.txt", b"la la la", "text/plain")})
+    assert_error(r, 415, "notes.txt", "WAV")
+    assert_error(client.post("/dance", json={"audio": "song.wav"}), 415, "multipart")
+    assert_error(client.post("/dance", files={"other": ("a.wav", b"x")}), 422, "audio")
+    import soundfile as sf
+
+    silent = tmp_path / "quiet.wav"
+    sf.write(str(silent), np.zeros(22050, dtype=np.float32), 22050)
+    r = client.post("/dance", files={"audio": ("quiet.wav", silent.read_bytes())})
+    assert_error(r, 422, "quiet.wav", "silent")
+    r = client.post("/dance", files={"audio": ("fake.mp3", b"this is not audio at all")})
+    assert_error(r, 422, "fake.mp3", "cannot read")
+    assert_error(client.post("/dance", files={"audio": ("e.wav", b"")}), 422, "empty")
+
+
+def test_dance_rejects_lengths(client: TestClient, song: Path) -> None:
+    data = song.read_bytes()
+    r = client.post("/dance", files={"audio": ("song.wav", data)}, data={"seconds": "10"})
+    assert_error(r, 422, "song.wav", "shorter")
+    r = client.post("/dance", files={"audio": ("song.wav", data)}, data={"music_offset": "9"})
+    assert_error(r, 422, "past the end")
+    r = client.post("/dance", files={"audio": ("song.wav", data)}, data={"seconds": "99"})
+    assert_error(r, 422, "seconds")
+    # Uploads that were only checked leave nothing behind.
+    assert list((Path(client.app.state.server.store.uploads_dir)).iterdir()) == []
+
+
+# ---- batching and the bounded queue -----------------------------------------------------
+def test_batched_requests_match_lone_generation_and_full_queue_is_503(
+    client: TestClient,
+) -> None:
+    queue = client.app.state.server.queue
+    prompts = ["a person walks forward", "a person jumps up", "someone waves the right hand"]
+    seeds = [11, 22, 33]
+    results: dict[int, dict] = {}
+
+    def ask(i: int) -> None:
+        body = {"text": prompts[i], "seed": seeds[i], **QUICK}
+        results[i] = client.post("/generate", json=body).json()
+
+    before = queue.stats()
+    queue.pause()
+    try:
+        threads = [threading.Thread(target=ask, args=(i,)) for i in range(3)]
+        for t in threads:
+            t.start()
+        wait_queue(client, 3)
+        # The queue (capacity 3) is full: a request now is turned away, not queued.
+        busy = client.post("/generate", json={"text": "one more", **QUICK})
+        assert_error(busy, 503, "busy", "retry")
+        assert int(busy.headers["retry-after"]) >= 1
+        # Jobs are bounded the same way... one queued job is fine.
+        assert (
+            client.post("/generate", json={"text": "a job", "async": True, **QUICK}).status_code
+            == 202
+        )
+    finally:
+        queue.resume()
+    for t in threads:
+        t.join(60)
+    after = queue.stats()
+    # One model pass ran all three (the job may or may not have joined it).
+    assert after["batches"] - before["batches"] <= 2
+    assert all(results[i]["meta"]["batched_with"] >= 3 for i in range(3))
+    pipe = Pipeline.from_pretrained()
+    for i in range(3):
+        alone = pipe.generate(prompts[i], seed=seeds[i], **QUICK)[0]
+        np.testing.assert_allclose(np.asarray(results[i]["positions"]), alone.positions, atol=5e-4)
+
+
+def test_job_result_409_while_queued(client: TestClient) -> None:
+    queue = client.app.state.server.queue
+    queue.pause()
+    try:
+        r = client.post("/generate", json={"text": "a person runs", "async": True, **QUICK})
+        job_id = r.json()["job_id"]
+        assert_error(client.get(f"/jobs/{job_id}/result"), 409, "poll")
+        assert client.get(f"/jobs/{job_id}").json()["status"] in ("queued", "running")
+    finally:
+        queue.resume()
+    assert wait_job(client, job_id)["status"] == "done"
+
+
+# ---- durability: a new server on the same store ------------------------------------------
+def test_restart_keeps_results_and_reruns_or_fails_unfinished_jobs(
+    tmp_path: Path, song: Path
+) -> None:
+    settings = {"store": tmp_path, "queue_size": 4, "max_batch": 4}
+    with TestClient(create_app(ServeSettings(**settings))) as first:
+        r = first.post(
+            "/generate", json={"text": "a person kicks", "seed": 8, "format": "mp4", **QUICK}
+        )
+        done_id = r.json()["job_id"]
+        assert wait_job(first, done_id)["status"] == "done"
+        video = first.get(f"/jobs/{done_id}/result").content
+    # What a server killed mid-job leaves behind: a job 'running' for a dead instance, a
+    # queued one, and a dance job whose uploaded audio has since been deleted.
+    store = JobStore(tmp_path)
+    params = {"text": "a person turns", "seconds": 2.0, "steps": 2, "sampler": None,
+              "guidance": None, "seed": 9, "model": "tiny-flow", "format": "json"}  # fmt: skip
+    running = store.create("generate", params)
+    assert store.claim("dead-server", 1)[0].id == running.id
+    queued = store.create("generate", {**params, "seed": 10})
+    gone = store.create(
+        "dance", {**params, "text": None, "music": "inputs/x/song.wav", "music_name": "song.wav"}
+    )
+    with TestClient(create_app(ServeSettings(**settings))) as second:
+        assert second.get(f"/jobs/{done_id}/result").content == video
+        assert second.get("/health").json()["stats"]["recovered"] == {"requeued": 1, "failed": 1}
+        for job in (running, queued):
+            info = wait_job(second, job.id)
+            assert info["status"] == "done", info
+        assert wait_job(second, running.id)["attempts"] == 2
+        failed = second.get(f"/jobs/{gone.id}").json()
+        assert failed["status"] == "failed" and "song.wav" in failed["error"]
+        assert "upload it again" in failed["error"]
+        assert_error(second.get(f"/jobs/{gone.id}/result"), 409, "failed")
+
+
+def test_a_job_that_keeps_killing_the_server_is_failed(tmp_path: Path) -> None:
+    store = JobStore(tmp_path)
+    params = {"text": "a person", "seconds": 2.0, "seed": 1, "model": "tiny-flow", "format": "json"}
+    job = store.create("generate", params)
+    for n in range(3):
+        assert store.claim(f"dead-{n}", 1)  # claimed, then that server died
+        store.recover(f"next-{n}", max_attempts=3, inputs_missing=lambda j: None)
+    info = store.get(job.id)
+    assert info.status == "failed" and "3 times" in info.error

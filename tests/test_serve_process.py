@@ -1,0 +1,122 @@
+"""A real ``motiongen serve`` process on 127.0.0.1 driven by the Client; killed with SIGKILL
+mid-job and restarted on the same store; and job claims from several processes at once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("uvicorn")
+from motiongen.client import Client, ServerUnavailableError  # noqa: E402
+from motiongen.serve.jobs import JobStore  # noqa: E402
+from tests.serve_helpers import free_port, write_song  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+
+def start_server(store: Path, port: int, log: Path) -> subprocess.Popen:
+    cmd = [
+        sys.executable, "-m", "motiongen.cli", "serve", "--host", "127.0.0.1",
+        "--port", str(port), "--store", str(store), "--queue-size", "8", "--max-batch", "4",
+        "--log-level", "warning",
+    ]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(cmd, stdout=log.open("ab"), stderr=subprocess.STDOUT, env=env)
+    client = Client(f"http://127.0.0.1:{port}", timeout=10)
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            client.health()
+            return proc
+        except ServerUnavailableError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise AssertionError(f"server did not start:\n{log.read_text()[-3000:]}") from None
+            time.sleep(0.2)
+
+
+def test_real_server_survives_sigkill_mid_job(tmp_path: Path) -> None:
+    store, log = tmp_path / "store", tmp_path / "server.log"
+    port = free_port()
+    server = start_server(store, port, log)
+    try:
+        client = Client(f"http://127.0.0.1:{port}", timeout=60)
+        health = client.health()
+        assert health["status"] == "ok" and health["stats"]["pid"] == server.pid
+        assert len(client.models()["models"]) == 2
+        motion = client.generate("a person walks forward", seconds=2, steps=2, seed=1)
+        assert motion.num_frames == 40
+        song = write_song(tmp_path / "song.wav", seconds=3)
+        assert client.dance(song, seconds=2, steps=2, seed=1).num_frames == 40
+        finished = client.generate_job("a person waves", seconds=2, steps=2, seed=2)
+        assert client.wait(finished, timeout=60)["status"] == "done"
+        video = client.download(finished, "mp4", tmp_path / "before.mp4").read_bytes()
+        # A long render, killed as soon as it runs: the kill lands mid-job.
+        unfinished = client.generate_job("a person dances", seconds=20, steps=4, seed=3)
+        deadline = time.monotonic() + 60
+        while client.job(unfinished)["status"] == "queued":
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        server.send_signal(signal.SIGKILL)
+        server.wait(10)
+        assert JobStore(store).get(unfinished).status == "running"  # what the dead server left
+    finally:
+        if server.poll() is None:
+            server.kill()
+
+    server = start_server(store, port, log)
+    try:
+        client = Client(f"http://127.0.0.1:{port}", timeout=60)
+        assert client.health()["stats"]["recovered"] == {"requeued": 1, "failed": 0}
+        assert client.download(finished, "mp4", tmp_path / "after.mp4").read_bytes() == video
+        info = client.wait(unfinished, timeout=120)
+        assert info["status"] == "done" and info["attempts"] == 2
+        assert client.job_motion(unfinished).num_frames == 400
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+CLAIMER = textwrap.dedent(
+    """
+    import sys, time
+    from motiongen.serve.jobs import JobStore
+    store, name = JobStore(sys.argv[1]), sys.argv[2]
+    mine = []
+    while True:
+        jobs = store.claim(name, 2)
+        if not jobs:
+            break
+        mine += [j.id for j in jobs]
+        time.sleep(0.001)
+    print(" ".join(mine))
+    """
+)
+
+
+def test_processes_never_claim_the_same_job(tmp_path: Path) -> None:
+    store = JobStore(tmp_path)
+    ids = {store.create("generate", {"n": i}).id for i in range(120)}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", CLAIMER, str(tmp_path), f"worker-{k}"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for k in range(4)
+    ]
+    claimed = [p.communicate(timeout=120)[0].split() for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    flat = [job for part in claimed for job in part]
+    assert len(flat) == len(set(flat)) == len(ids) and set(flat) == ids
+    assert store.counts()["running"] == 120

@@ -1,0 +1,246 @@
+"""The web page served at ``/``, driven in headless Debian Chromium through Playwright against
+a real ``motiongen serve`` on 127.0.0.1.
+
+Skips (with the reason) only when no Chromium binary is installed: ``apt-get install -y
+chromium`` provides it (scripts/install.sh does when it runs as root). Playwright's own
+browser download is never used.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import motiongen
+from motiongen.data.synthetic import synth_motion
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = os.environ.get("MOTIONGEN_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# The player's bone colours (style.css, dark theme): left side blue, right side red.
+LEFT_BLUE = (59, 130, 246)
+RIGHT_RED = (239, 68, 68)
+COUNTER_JS = "Number(document.getElementById('frame-counter').textContent.split(' ')[1])"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real ``motiongen serve`` process; yields its base URL."""
+    if not Path(CHROMIUM).is_file():
+        if os.environ.get("MOTIONGEN_REQUIRE_BROWSER"):  # CI: a missing browser is a failure
+            pytest.fail(f"no Chromium at {CHROMIUM} but MOTIONGEN_REQUIRE_BROWSER is set")
+        pytest.skip(
+            f"no Chromium at {CHROMIUM}: install it with `apt-get install -y chromium` "
+            "(or point MOTIONGEN_CHROMIUM at one) to run the browser tests"
+        )
+    tmp = tmp_path_factory.mktemp("web")
+    port = _free_port()
+    log = (tmp / "server.log").open("wb")
+    cmd = [sys.executable, "-m", "motiongen.cli", "serve", "--host", "127.0.0.1"]
+    cmd += ["--port", str(port), "--workers", "1", "--store", str(tmp / "store")]
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"motiongen serve exited with {proc.returncode}:\n{_tail(tmp)}")
+            try:
+                with urllib.request.urlopen(url + "health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"motiongen serve did not answer /health in 90 s:\n{_tail(tmp)}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def _tail(tmp: Path) -> str:
+    return (tmp / "server.log").read_text(errors="replace")[-3000:]
+
+
+@pytest.fixture(scope="module")
+def browser_context(server: str) -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p, tempfile.TemporaryDirectory() as profile:
+        ctx = p.chromium.launch_persistent_context(
+            profile,
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1200, "height": 720},
+            color_scheme="dark",
+            accept_downloads=True,
+        )
+        try:
+            yield ctx
+        finally:
+            ctx.close()
+
+
+@pytest.fixture
+def page(browser_context, server: str) -> Iterator[object]:
+    page = browser_context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server)
+    # the model list comes from GET /models
+    page.wait_for_function("document.querySelectorAll('#model option[value=\"tiny-flow\"]').length")
+    yield page
+    page.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def _canvas_pixels(page) -> np.ndarray:
+    png = page.locator("#player").screenshot()
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(np.int16)
+
+
+def _count_colour(img: np.ndarray, rgb: tuple[int, int, int], tol: int = 40) -> int:
+    return int((np.abs(img - np.array(rgb)).max(axis=-1) < tol).sum())
+
+
+def _wait_playing(page, timeout: float = 60_000) -> tuple[int, int]:
+    """Wait until the frame counter moves by itself; returns (frame, total)."""
+    page.wait_for_function(f"{COUNTER_JS} > 1", timeout=timeout)
+    first = page.evaluate(COUNTER_JS)
+    page.wait_for_function(f"{COUNTER_JS} !== {first}", timeout=10_000)
+    text = page.inner_text("#frame-counter")
+    frame, total = (int(x) for x in text.removeprefix("frame ").split(" / "))
+    return frame, total
+
+
+def test_generate_plays_and_draws_the_figure(page, tmp_path: Path) -> None:
+    empty = _canvas_pixels(page)
+    assert _count_colour(empty, LEFT_BLUE) == 0  # nothing but the floor before a motion
+    assert page.inner_text("#frame-counter") == "frame 0 / 0"
+
+    page.fill("#prompt", "a person walks forward happily")
+    page.fill("#seconds", "3")
+    page.fill("#seed", "7")
+    page.click("#generate")
+    frame, total = _wait_playing(page)
+    assert total == 60  # 3 s at the model's 20 fps
+    assert 1 <= frame <= total
+    assert "error" not in page.get_attribute("#message", "class")
+
+    page.click("#play")  # pause, so the picture is one frame
+    img = _canvas_pixels(page)
+    assert img.std() > 10, "the canvas is (nearly) one flat colour"
+    assert len(np.unique(img.reshape(-1, 3) // 8, axis=0)) > 50
+    # the figure's limbs, drawn in the left and right colours
+    assert _count_colour(img, LEFT_BLUE) > 150
+    assert _count_colour(img, RIGHT_RED) > 150
+
+    # the scrub bar and speed selector drive the player
+    page.locator("#scrub").fill("10")
+    assert page.inner_text("#frame-counter") == f"frame 11 / {total}"
+    page.select_option("#speed", "2")
+    assert page.evaluate("window.motiongenPage.viewer.speed") == 2
+
+    # .motion download: the same motion again (same seed), readable by the library
+    with page.expect_download(timeout=60_000) as dl:
+        page.click("#download-motion")
+    saved = tmp_path / dl.value.suggested_filename
+    dl.value.save_as(saved)
+    assert saved.suffix == ".motion"
+    motion = motiongen.load(saved)
+    assert motion.num_frames == total
+
+
+def test_open_local_motion_file_plays(page, tmp_path: Path) -> None:
+    path = motiongen.save(synth_motion("wave", seconds=2.5, seed=3), tmp_path / "wave.motion")
+    expected = motiongen.load(path).num_frames
+    page.set_input_files("#open-file", str(path))
+    frame, total = _wait_playing(page, timeout=10_000)
+    assert total == expected
+    assert "wave.motion" in page.inner_text("#message")
+    assert "error" not in page.get_attribute("#message", "class")
+    img = _canvas_pixels(page)
+    assert _count_colour(img, LEFT_BLUE) > 150
+    # a local file can be saved again, but not converted without the server
+    assert page.is_enabled("#download-motion")
+    assert not page.is_enabled("#download-bvh")
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("{not json", "is not valid JSON"),
+        ('{"meta": {"version": 1}}', "missing key 'motion'"),
+        (
+            json.dumps({"meta": {"version": 1, "frames": 3}, "fps": 20, "motion": [0.0] * 66}),
+            "truncated or corrupt",
+        ),
+        (json.dumps({"meta": {}, "fps": 20, "motion": [0.0] * 65}), "not a multiple of 66"),
+    ],
+)
+def test_bad_motion_file_shows_an_error(page, tmp_path: Path, content: str, expected: str) -> None:
+    bad = tmp_path / "broken.motion"
+    bad.write_text(content)
+    page.set_input_files("#open-file", str(bad))
+    message = page.locator("#message.error")
+    message.wait_for(timeout=5_000)
+    text = message.inner_text()
+    assert "broken.motion" in text and expected in text
+    assert page.inner_text("#frame-counter") == "frame 0 / 0"  # nothing was loaded
+
+
+def test_too_long_prompt_shows_the_api_error(page, server: str) -> None:
+    prompt = "walk " * 201  # 1,005 characters; the API allows 1,000
+    body = json.dumps({"text": prompt, "seconds": 6.5, "format": "json"}).encode()
+    request = urllib.request.Request(
+        server + "generate", data=body, headers={"Content-Type": "application/json"}
+    )
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        urllib.request.urlopen(request, timeout=30)
+    api_error = json.loads(answer.value.read())["error"]
+
+    page.fill("#prompt", prompt)
+    page.click("#generate")
+    message = page.locator("#message.error")
+    message.wait_for(timeout=30_000)
+    assert message.inner_text() == f"{answer.value.code}: {api_error}"
+    assert page.is_enabled("#generate")  # the page is usable again

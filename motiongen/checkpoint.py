@@ -110,11 +110,45 @@ def read_config(path: str | Path) -> CheckpointConfig:
         raise FormatError(f"checkpoint config {cfg_path} lacks the key {err}") from err
 
 
-def load_checkpoint(path: str | Path, *, device: str = "cpu") -> Checkpoint:
-    """Rebuild the network from ``path`` and load its weights, checking them first."""
+def load_checked_state(
+    model: torch.nn.Module,
+    weights_path: Path,
+    what: str,
+    *,
+    nan_hint: str = "the file is damaged or the training diverged",
+    device: str = "cpu",
+) -> dict[str, torch.Tensor]:
+    """``model``'s state from a safetensors file, checked before use: readable, the same
+    tensor names and shapes as ``model``, no NaN or infinite values. ``what`` names the file's
+    owner in the messages (e.g. "checkpoint runs/x")."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
+    try:
+        state = load_file(str(weights_path), device=device)
+    except (SafetensorError, OSError, ValueError) as err:
+        raise FormatError(f"{what}: weights {weights_path} are missing or corrupt ({err})") from err
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    if missing or unexpected:
+        raise FormatError(
+            f"{what} does not match its config: missing {missing[:3]}, "
+            f"unexpected {unexpected[:3]} (weights saved from another model?)"
+        )
+    for name, tensor in state.items():
+        if tuple(tensor.shape) != tuple(expected[name].shape):
+            raise FormatError(
+                f"{what}: tensor {name} has shape {tuple(tensor.shape)}, the config "
+                f"implies {tuple(expected[name].shape)}"
+            )
+        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
+            raise FormatError(f"{what}: tensor {name} contains NaN or infinite values; {nan_hint}")
+    return state
+
+
+def load_checkpoint(path: str | Path, *, device: str = "cpu") -> Checkpoint:
+    """Rebuild the network from ``path`` and load its weights, checking them first."""
     from motiongen.models import build_model
 
     path = Path(path)
@@ -125,29 +159,13 @@ def load_checkpoint(path: str | Path, *, device: str = "cpu") -> Checkpoint:
     weights_path = path / WEIGHTS_NAME
     if not weights_path.is_file():
         raise DataNotFoundError(f"checkpoint {path} has no {WEIGHTS_NAME}")
-    try:
-        state = load_file(str(weights_path), device=device)
-    except (SafetensorError, OSError, ValueError) as err:
-        raise FormatError(f"checkpoint weights {weights_path} are corrupt ({err})") from err
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    if missing or unexpected:
-        raise FormatError(
-            f"checkpoint {path} does not match its config: missing {missing[:3]}, "
-            f"unexpected {unexpected[:3]} (weights saved from another model?)"
-        )
-    for name, tensor in state.items():
-        if tuple(tensor.shape) != tuple(expected[name].shape):
-            raise FormatError(
-                f"checkpoint {path}: tensor {name} has shape {tuple(tensor.shape)}, the config "
-                f"implies {tuple(expected[name].shape)}"
-            )
-        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
-            raise FormatError(
-                f"checkpoint {path}: tensor {name} contains NaN or infinite values; "
-                "the training diverged or the file is damaged — use an earlier checkpoint"
-            )
+    state = load_checked_state(
+        model,
+        weights_path,
+        f"checkpoint {path}",
+        nan_hint="the training diverged or the file is damaged — use an earlier checkpoint",
+        device=device,
+    )
     model.load_state_dict(state)
     model.eval()
     norm_path = path / NORM_NAME

@@ -734,28 +734,11 @@ class Pipeline:
         generator: torch.Generator,
     ) -> Tensor:
         """One window of normalised features (B, length, D)."""
-        from motiongen.generative import draw_noise, flow_coefficients, guided, replacement
-        from motiongen.models import ModelConditions
+        from motiongen.generative import draw_noise
 
         noise = draw_noise((batch, length, FEATURE_DIM), generator=generator).to(self.device)
-        cond = ModelConditions(**text_kwargs, audio=audio, known=known, known_mask=known_mask)
-        velocity = guided(
-            self.model, cond if cond.batch_size() is not None else None, None, **scales
-        )
-        hook = None
-        if self.process_name == "flow":
-            if known is not None:
-                hook = replacement(
-                    known, known_mask, noise, flow_coefficients(self.process.sigma_min)
-                )
-            return self.process.sample(velocity, noise, steps=steps, method=sampler, post_step=hook)
-        start = noise
-        if known is not None:
-            hook = replacement(known, known_mask, noise, self.process.coefficients)
-            n = self.process.num_train_timesteps
-            start = hook(noise, (n - 1) / n)  # the known frames at the first DDIM level
-        return self.process.sample(
-            velocity, start, steps=steps, generator=generator, post_step=hook
+        return self._sample_window_from(
+            noise, text_kwargs, audio, known, known_mask, steps, sampler, scales, generator
         )
 
     def _place_on_seed(self, positions: np.ndarray, seed_motion: Motion, n: int) -> np.ndarray:
@@ -919,9 +902,10 @@ class Pipeline:
         steps: int,
         sampler: str,
         scales: dict,
+        generator: torch.Generator | None = None,
     ) -> Tensor:
         """``_sample_window`` from given noise (B, length, D); DDIM runs with eta = 0, which
-        draws no further noise."""
+        draws no further noise from ``generator``."""
         from motiongen.generative import flow_coefficients, guided, replacement
         from motiongen.models import ModelConditions
 
@@ -940,5 +924,7 @@ class Pipeline:
         if known is not None:
             hook = replacement(known, known_mask, noise, self.process.coefficients)
             n = self.process.num_train_timesteps
-            start = hook(noise, (n - 1) / n)
-        return self.process.sample(velocity, start, steps=steps, post_step=hook)
+            start = hook(noise, (n - 1) / n)  # the known frames at the first DDIM level
+        return self.process.sample(
+            velocity, start, steps=steps, generator=generator, post_step=hook
+        )

@@ -214,8 +214,7 @@ class TextMotionEvaluator:
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None) -> TextMotionEvaluator:
         """Load a saved evaluator folder (None: the one shipped with motiongen)."""
-        from safetensors import SafetensorError
-        from safetensors.torch import load_file
+        from motiongen.checkpoint import load_checked_state
 
         path = Path(path) if path is not None else DEFAULT_DIR
         cfg_path = path / CONFIG_NAME
@@ -234,23 +233,7 @@ class TextMotionEvaluator:
         except (OSError, json.JSONDecodeError, KeyError, TypeError) as err:
             raise FormatError(f"evaluator config {cfg_path} is unreadable ({err})") from err
         model = TextMotionModel(config)
-        try:
-            state = load_file(str(path / WEIGHTS_NAME))
-        except (SafetensorError, OSError, ValueError) as err:
-            raise FormatError(
-                f"evaluator weights in {path} are missing or corrupt ({err})"
-            ) from err
-        expected = model.state_dict()
-        if set(state) != set(expected):
-            raise FormatError(f"evaluator weights in {path} do not match its config")
-        for name, tensor in state.items():
-            if tuple(tensor.shape) != tuple(expected[name].shape):
-                raise FormatError(
-                    f"evaluator tensor {name} has shape {tuple(tensor.shape)}, the config "
-                    f"implies {tuple(expected[name].shape)}"
-                )
-            if not torch.isfinite(tensor).all():
-                raise FormatError(f"evaluator tensor {name} contains NaN or infinite values")
+        state = load_checked_state(model, path / WEIGHTS_NAME, f"evaluator {path}")
         model.load_state_dict(state)
         return cls(
             model,

@@ -81,10 +81,13 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1, help="torch threads (timing)")
     ap.add_argument("--out", type=Path, default=Path("docs/results/flow_vs_ddim"))
+    ap.add_argument("--flow", default="tiny-flow", help="flow checkpoint folder or shipped name")
+    ap.add_argument("--ddim", default="tiny-ddim", help="DDIM checkpoint folder or shipped name")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
-    pipes = {name: Pipeline.from_pretrained(name) for name in ("tiny-flow", "tiny-ddim")}
+    pipes = {"tiny-flow": Pipeline.from_pretrained(args.flow)}
+    pipes["tiny-ddim"] = Pipeline.from_pretrained(args.ddim)
     variants = {
         row: pipeline_generate_fn(pipes[model], steps=steps, sampler=sampler)
         for row, model, steps, sampler in VARIANTS
@@ -126,6 +129,8 @@ def main() -> int:
             "limit": args.limit,
             "seed": args.seed,
             "torch_threads": args.threads,
+            "flow": args.flow,
+            "ddim": args.ddim,
             "seconds": round(time.perf_counter() - t0, 1),
             "gate": verdict,
             "gate_passed": ok,

@@ -101,4 +101,5 @@ def test_eval_writes_metrics_reference_row_and_report(prepared_dir, tmp_path, mo
     report = out.with_suffix(".md").read_text()
     assert REAL_ROW in report and "![embeddings]" in report
     assert (tmp_path / "eval_embeddings.png").stat().st_size > 10_000
+    assert (tmp_path / "eval_examples.png").stat().st_size > 10_000 and "![examples]" in report
     assert REAL_ROW in stdout

@@ -135,6 +135,43 @@ def plot_foot_skating(per_set: dict[str, list[float]], path: Path) -> Path:
     return path
 
 
+def example_sheet(
+    rows: dict[str, dict[str, Any]], path: Path, *, examples: int = 2, frames: int = 4
+) -> tuple[Path, list[str]]:
+    """Contact sheets of the same conditions in every set: a row of ``frames`` frames per set
+    and condition (conditions spread over the split, each of a different prompt). Returns the
+    PNG and the prompts shown, in order."""
+    from PIL import Image
+
+    from motiongen.io.render import render_frame
+
+    first = next(iter(rows.values()))
+    texts = first["_texts"]
+    picks: list[int] = []
+    for i in np.linspace(0, len(texts) - 1, 4 * examples).round().astype(int):
+        if texts[i] not in {texts[j] for j in picks}:
+            picks.append(int(i))
+        if len(picks) == examples:
+            break
+    strips = []
+    for n, i in enumerate(picks):
+        for name, metrics in rows.items():
+            motion = metrics["_motions"][i]
+            idx = np.linspace(0, motion.num_frames - 1, frames).round().astype(int)
+            panels = [
+                render_frame(
+                    motion, int(f), width=200, height=230,
+                    title=f"{n + 1}. {name}" if k == 0 else "",
+                )
+                for k, f in enumerate(idx)
+            ]  # fmt: skip
+            strips.append(np.concatenate(panels, axis=1))
+    sheet = np.concatenate(strips, axis=0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(sheet).save(path, format="PNG")
+    return path, [texts[i] for i in picks]
+
+
 def write_report(
     rows: dict[str, dict[str, Any]],
     reference_embeddings: np.ndarray,
@@ -163,6 +200,9 @@ def write_report(
         {k: v["_per_motion"]["foot_skating_ratio"] for k, v in rows.items() if "_per_motion" in v},
         media / f"{stem}_foot_skating.png",
     )
+    examples_png, prompts = example_sheet(
+        {k: v for k, v in rows.items() if "_motions" in v}, media / f"{stem}_examples.png"
+    )
     failures = "\n".join(
         f"- {name}: " + (", ".join(f"{k} ×{n}" for k, n in v["sanity_failures"].items()) or "none")
         for name, v in rows.items()
@@ -188,6 +228,11 @@ Sanity failures (reason × motions):
 ![embeddings]({emb_png.name})
 
 ![foot skating]({skate_png.name})
+
+The same conditions in every set (frames evenly spaced over each motion):
+{chr(10).join(f"{k + 1}. {t}" for k, t in enumerate(prompts))}
+
+![examples]({examples_png.name})
 
 Run info: `{json.dumps(info)}`
 """

@@ -237,6 +237,8 @@ def score_set(
     if music_rows:
         out["music"] = {"n": len(music_rows), **{k: _mean(music_rows, k) for k in MUSIC_KEYS}}
     out["_embeddings"] = emb  # for plots; dropped from JSON
+    out["_motions"] = list(motions)
+    out["_texts"] = [c.text for c in conditions]
     out["_per_motion"] = {
         "foot_skating_ratio": [p["foot_skating_ratio"] for p in physics],
         "sanity": [s.passed for s in sanity],

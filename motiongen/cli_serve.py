@@ -42,6 +42,9 @@ def serve(
         int, typer.Option(help="Compatible requests run as one batched model pass.")
     ] = 8,
     model: Annotated[str, typer.Option(help="Default model (GET /models).")] = "tiny-flow",
+    request_timeout: Annotated[
+        float, typer.Option(help="Seconds a synchronous request may wait before a 504.")
+    ] = 120.0,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
     """Serve the REST API, its OpenAPI spec and the web page (http://HOST:PORT/)."""
@@ -63,7 +66,11 @@ def serve(
             f"--model {model!r} is not shipped; choose one of {', '.join(shipped_model_names())}"
         )
     settings = ServeSettings(
-        store=store or default_store(), queue_size=queue_size, max_batch=max_batch, model=model
+        store=store or default_store(),
+        queue_size=queue_size,
+        max_batch=max_batch,
+        model=model,
+        request_timeout=request_timeout,
     )
     JobStore(settings.store)  # create the database once, before workers race to
     warm_up_librosa()

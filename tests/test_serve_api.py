@@ -294,6 +294,25 @@ def test_batched_requests_match_lone_generation_and_full_queue_is_503(
         np.testing.assert_allclose(np.asarray(results[i]["positions"]), alone.positions, atol=5e-4)
 
 
+def test_sync_request_past_the_timeout_is_504_and_dropped(client: TestClient) -> None:
+    server = client.app.state.server
+    queue, settings = server.queue, server.settings
+    queue.pause()
+    old = settings.request_timeout
+    settings.request_timeout = 0.3
+    try:
+        r = client.post("/generate", json={"text": "a person waits", **QUICK})
+        assert_error(r, 504, "async", "poll")
+    finally:
+        settings.request_timeout = old
+        queue.resume()
+    before = queue.stats()["requests"]
+    ok = client.post("/generate", json={"text": "a person walks", **QUICK})
+    assert ok.status_code == 200
+    # the timed-out request was dropped, not run: only the new one reached the model
+    assert queue.stats()["requests"] == before + 1
+
+
 def test_job_result_409_while_queued(client: TestClient) -> None:
     queue = client.app.state.server.queue
     queue.pause()

@@ -270,7 +270,18 @@ def create_app(settings: ServeSettings) -> FastAPI:
         if upload is not None:
             folder = upload.parent
             future.add_done_callback(lambda _: shutil.rmtree(folder, ignore_errors=True))
-        motion = await asyncio.wrap_future(future)
+        limit = server.settings.request_timeout
+        try:
+            # wait_for cancels the wrapped future on timeout, and the model thread drops
+            # cancelled requests it has not started, so a timed-out request costs nothing more.
+            motion = await asyncio.wait_for(asyncio.wrap_future(future), limit)
+        except TimeoutError:
+            raise ApiError(
+                504,
+                f"the motion was not ready within {limit:g} s (the server is busy or the "
+                'motion is long); send the request with "async": true and poll '
+                "GET /jobs/{id}",
+            ) from None
         motion = for_download(motion, params)
         if fmt == "json":
             payload = await run_in_threadpool(motion_payload, motion)

@@ -40,6 +40,7 @@ class ServeSettings:
     max_upload_bytes: int = MAX_UPLOAD_BYTES
     max_attempts: int = 3
     job_poll: float = 0.5
+    request_timeout: float = 120.0  # s a synchronous request may wait for the model (then 504)
 
     def __post_init__(self) -> None:
         self.store = Path(self.store).expanduser()
@@ -53,6 +54,10 @@ class ServeSettings:
             )
         if not 0 <= float(self.batch_wait) <= 1:
             raise InputError(f"batch wait must be 0..1 s, got {self.batch_wait}")
+        if not 0 < float(self.request_timeout) <= 3600:
+            raise InputError(
+                f"--request-timeout must be in (0, 3600] s, got {self.request_timeout}"
+            )
 
     def to_env(self) -> str:
         data = asdict(self)

@@ -72,6 +72,7 @@ def serve(
         model=model,
         request_timeout=request_timeout,
     )
+    lock = lock_store(settings.store)  # noqa: F841 - held until this process ends
     JobStore(settings.store)  # create the database once, before workers race to
     warm_up_librosa()
     os.environ[SETTINGS_ENV] = settings.to_env()
@@ -89,6 +90,34 @@ def serve(
         log_level=log_level,
         timeout_graceful_shutdown=10,
     )
+
+
+def lock_store(store: Path):  # noqa: ANN201 - an open file whose lock lives as long as it
+    """An exclusive lock on the store for this server's lifetime.
+
+    Restart recovery re-queues jobs left "running" by another server instance, which is right
+    after a crash but wrong while that other server is alive; so one store, one server. The
+    kernel drops the lock when the process dies, however it dies (SIGKILL included).
+    """
+    import fcntl
+
+    store.mkdir(parents=True, exist_ok=True)
+    handle = (store / "serve.lock").open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        owner = handle.read().strip() or "unknown"
+        handle.close()
+        raise InputError(
+            f"the store {store} is in use by another motiongen serve (pid {owner}); stop it "
+            "or give this server its own --store"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
 
 
 def register(app: typer.Typer) -> None:

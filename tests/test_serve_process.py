@@ -51,6 +51,15 @@ def test_real_server_survives_sigkill_mid_job(tmp_path: Path) -> None:
         health = client.health()
         assert health["status"] == "ok" and health["stats"]["pid"] == server.pid
         assert len(client.models()["models"]) == 2
+        # A second server on the same store would re-run this one's jobs: it is refused.
+        second = subprocess.run(
+            [sys.executable, "-m", "motiongen.cli", "serve", "--port", str(free_port()),
+             "--store", str(store)],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert second.returncode == 1
+        assert "in use by another motiongen serve" in second.stderr
+        assert f"pid {server.pid}" in second.stderr
         motion = client.generate("a person walks forward", seconds=2, steps=2, seed=1)
         assert motion.num_frames == 40
         song = write_song(tmp_path / "song.wav", seconds=3)

@@ -72,6 +72,7 @@ def serve(
         model=model,
         request_timeout=request_timeout,
     )
+    check_port_free(host, port)  # before the models load: uvicorn would find out only after
     lock = lock_store(settings.store)  # noqa: F841 - held until this process ends
     JobStore(settings.store)  # create the database once, before workers race to
     warm_up_librosa()
@@ -90,6 +91,27 @@ def serve(
         log_level=log_level,
         timeout_graceful_shutdown=10,
     )
+
+
+def check_port_free(host: str, port: int) -> None:
+    """InputError when ``host:port`` cannot be bound (in use, or not an address of this host)."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as err:
+        raise InputError(f"--host {host!r} is not a known address ({err.strerror})") from None
+    family, _, _, _, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # uvicorn sets SO_REUSEADDR too, so a port in TIME_WAIT counts as free for both
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as err:
+            raise InputError(
+                f"cannot listen on {host}:{port}: {err.strerror.lower()}; choose another "
+                "--port (or stop what is using it)"
+            ) from None
 
 
 def lock_store(store: Path):  # noqa: ANN201 - an open file whose lock lives as long as it

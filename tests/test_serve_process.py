@@ -129,3 +129,20 @@ def test_processes_never_claim_the_same_job(tmp_path: Path) -> None:
     flat = [job for part in claimed for job in part]
     assert len(flat) == len(set(flat)) == len(ids) and set(flat) == ids
     assert store.counts()["running"] == 120
+
+
+def test_port_in_use_is_one_clear_error_before_models_load(tmp_path, monkeypatch, capsys) -> None:
+    import socket
+
+    from tests.cli_helpers import error_line, run
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        args = ["serve", "--port", port, "--store", tmp_path / "store"]
+        code, _, err = run(args, monkeypatch, capsys)
+    assert code == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in error_line(err)
+    assert "choose another --port" in err
+    assert not (tmp_path / "store").exists()  # nothing was created or loaded

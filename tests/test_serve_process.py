@@ -21,11 +21,11 @@ from tests.serve_helpers import free_port, write_song  # noqa: E402
 pytestmark = pytest.mark.slow
 
 
-def start_server(store: Path, port: int, log: Path) -> subprocess.Popen:
+def start_server(store: Path, port: int, log: Path, workers: int = 1) -> subprocess.Popen:
     cmd = [
         sys.executable, "-m", "motiongen.cli", "serve", "--host", "127.0.0.1",
         "--port", str(port), "--store", str(store), "--queue-size", "8", "--max-batch", "4",
-        "--log-level", "warning",
+        "--log-level", "warning", "--workers", str(workers),
     ]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(cmd, stdout=log.open("ab"), stderr=subprocess.STDOUT, env=env)
@@ -146,3 +146,35 @@ def test_port_in_use_is_one_clear_error_before_models_load(tmp_path, monkeypatch
     assert f"cannot listen on 127.0.0.1:{port}" in error_line(err)
     assert "choose another --port" in err
     assert not (tmp_path / "store").exists()  # nothing was created or loaded
+
+
+def test_two_workers_share_the_load_and_the_job_store(tmp_path: Path) -> None:
+    """--workers 2: uvicorn spawns two processes, each with its models, queue and job thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    port = free_port()
+    server = start_server(tmp_path / "store", port, tmp_path / "server.log", workers=2)
+    try:
+        client = Client(f"http://127.0.0.1:{port}", timeout=120)
+        with ThreadPoolExecutor(6) as pool:
+            motions = list(
+                pool.map(
+                    lambda i: client.generate(
+                        f"a person walks, take {i}", seconds=1, steps=1, seed=i
+                    ),
+                    range(6),
+                )
+            )
+            jobs = [client.generate_job("a person bows", format="json", seconds=1, steps=1, seed=i)
+                    for i in range(6)]  # fmt: skip
+            infos = list(pool.map(lambda j: client.wait(j, timeout=120), jobs))
+        assert [m.num_frames for m in motions] == [20] * 6
+        assert all(info["status"] == "done" and info["attempts"] == 1 for info in infos)
+        pids = {client.health()["stats"]["pid"] for _ in range(30)}
+        assert server.pid not in pids  # the answers come from the spawned workers
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()

@@ -244,3 +244,18 @@ def test_too_long_prompt_shows_the_api_error(page, server: str) -> None:
     message.wait_for(timeout=30_000)
     assert message.inner_text() == f"{answer.value.code}: {api_error}"
     assert page.is_enabled("#generate")  # the page is usable again
+
+
+def test_dance_to_an_uploaded_song_plays(page, tmp_path: Path) -> None:
+    from tests.serve_helpers import write_song
+
+    song = write_song(tmp_path / "song.wav", seconds=4.0)
+    page.set_input_files("#music", str(song))
+    page.fill("#dance-seconds", "2")
+    page.click("#dance")  # a job: the page polls GET /jobs/{id} until it is done
+    frame, total = _wait_playing(page, timeout=90_000)
+    assert total == 40  # 2 s at 20 fps
+    assert "error" not in page.get_attribute("#message", "class")
+    page.click("#play")
+    img = _canvas_pixels(page)
+    assert _count_colour(img, LEFT_BLUE) > 150 and _count_colour(img, RIGHT_RED) > 150

@@ -655,9 +655,10 @@ class Pipeline:
         return x * self._norm_std + self._norm_mean
 
     def _sample(self, req: _Request, text_emb: Any, audio: np.ndarray | None) -> np.ndarray:
-        """Positions (B, frames, 22, 3) from overlapping windows, stitched in position space."""
-        dev = self.device
-        batch, total, prefix = req.batch, req.frames, req.prefix
+        """Positions (B, frames, 22, 3) of ``req.batch`` motions drawn from one seed."""
+        from motiongen.generative import draw_noise
+
+        dev, batch = self.device, req.batch
         generator = torch.Generator(device="cpu").manual_seed(req.seed)
         text_kwargs: dict[str, Tensor] = {}
         if text_emb is not None:
@@ -669,8 +670,33 @@ class Pipeline:
         audio_t = None
         if audio is not None:
             audio_t = torch.as_tensor(audio, dtype=torch.float32, device=dev)
-        scales = self._guidance_kwargs(req.guidance, text_emb is not None, audio is not None)
+            audio_t = audio_t.expand(batch, -1, -1)
 
+        def noise(length: int) -> Tensor:
+            return draw_noise((batch, length, FEATURE_DIM), generator=generator).to(dev)
+
+        return self._sample_windows(
+            req, batch, text_kwargs, audio_t, noise, generator, req.prefix, text_emb is not None
+        )
+
+    def _sample_windows(
+        self,
+        req: _Request,
+        batch: int,
+        text_kwargs: dict[str, Tensor],
+        audio_t: Tensor | None,
+        noise: Any,
+        generator: torch.Generator | None,
+        prefix: np.ndarray | None,
+        has_text: bool,
+    ) -> np.ndarray:
+        """Positions (B, frames, 22, 3) from overlapping windows, stitched in position space.
+
+        audio_t: (B, frames, A) or None; noise(length) gives each window's (B, length, D)
+        starting noise; prefix: seed-motion features fixed at the start of the first window.
+        """
+        dev, total = self.device, req.frames
+        scales = self._guidance_kwargs(req.guidance, has_text, audio_t is not None)
         out = np.zeros((batch, total, 22, 3), dtype=np.float64)
         previous: Tensor | None = None  # the last window's normalised features (B, L, D)
         for k, (start, length) in enumerate(window_plan(total, self.window, self.overlap)):
@@ -688,11 +714,9 @@ class Pipeline:
                 known[:, :n_known] = values
                 known_mask = torch.zeros(batch, length, 1, device=dev)
                 known_mask[:, :n_known] = 1.0
-            window_audio = None
-            if audio_t is not None:
-                window_audio = audio_t[start : start + length].expand(batch, -1, -1)
-            x = self._sample_window(
-                batch, length, text_kwargs, window_audio, known, known_mask, req.steps,
+            window_audio = None if audio_t is None else audio_t[:, start : start + length]
+            x = self._sample_window_from(
+                noise(length), text_kwargs, window_audio, known, known_mask, req.steps,
                 req.sampler, scales, generator,
             )  # fmt: skip
             previous = x
@@ -719,27 +743,6 @@ class Pipeline:
                 return {"text_scale": text_scale, "audio_scale": audio_scale}
             return {"scale": text_scale if has_text else audio_scale}
         return {"scale": float(guidance)}
-
-    def _sample_window(
-        self,
-        batch: int,
-        length: int,
-        text_kwargs: dict[str, Tensor],
-        audio: Tensor | None,
-        known: Tensor | None,
-        known_mask: Tensor | None,
-        steps: int,
-        sampler: str,
-        scales: dict,
-        generator: torch.Generator,
-    ) -> Tensor:
-        """One window of normalised features (B, length, D)."""
-        from motiongen.generative import draw_noise
-
-        noise = draw_noise((batch, length, FEATURE_DIM), generator=generator).to(self.device)
-        return self._sample_window_from(
-            noise, text_kwargs, audio, known, known_mask, steps, sampler, scales, generator
-        )
 
     def _place_on_seed(self, positions: np.ndarray, seed_motion: Motion, n: int) -> np.ndarray:
         """Move the generated motions so their prefix lies on the seed motion's own frames."""
@@ -846,7 +849,7 @@ class Pipeline:
         """
         from motiongen.generative import draw_noise
 
-        dev, batch, total = self.device, len(seeds), req.frames
+        dev = self.device
         generators = [torch.Generator(device="cpu").manual_seed(int(s)) for s in seeds]
         text_kwargs: dict[str, Tensor] = {}
         if text_emb is not None:
@@ -858,39 +861,17 @@ class Pipeline:
         audio_t = None
         if audio is not None:
             audio_t = torch.as_tensor(audio, dtype=torch.float32, device=dev)
-        scales = self._guidance_kwargs(req.guidance, text_emb is not None, audio is not None)
-        out = np.zeros((batch, total, 22, 3), dtype=np.float64)
-        previous: Tensor | None = None
-        for k, (start, length) in enumerate(window_plan(total, self.window, self.overlap)):
-            known = known_mask = None
-            if previous is not None:
-                known = torch.zeros(batch, length, FEATURE_DIM, device=dev)
-                known[:, : self.overlap] = previous[:, -self.overlap :]
-                known_mask = torch.zeros(batch, length, 1, device=dev)
-                known_mask[:, : self.overlap] = 1.0
-            window_audio = None if audio_t is None else audio_t[:, start : start + length]
+
+        def noise(length: int) -> Tensor:
             # Each item draws its window noise from its own generator, in the same order as
             # a lone generate(seed=s) call does.
-            noise = torch.cat(
+            return torch.cat(
                 [draw_noise((1, length, FEATURE_DIM), generator=g) for g in generators]
             ).to(dev)
-            x = self._sample_window_from(
-                noise, text_kwargs, window_audio, known, known_mask, req.steps, req.sampler,
-                scales,
-            )  # fmt: skip
-            previous = x
-            feats = self._denormalize(x).double().cpu().numpy()
-            if not np.isfinite(feats).all():
-                raise FormatError(
-                    f"checkpoint {self.name} produced NaN or infinite values; the model is "
-                    "broken (diverged training?) — use another checkpoint"
-                )
-            pos = features_to_positions(feats).astype(np.float64)
-            if k == 0:
-                out[:, :length] = pos
-            else:
-                stitch(out, pos, start, self.overlap)
-        return out
+
+        return self._sample_windows(
+            req, len(seeds), text_kwargs, audio_t, noise, None, None, text_emb is not None
+        )
 
     def _sample_window_from(
         self,

@@ -160,18 +160,22 @@ class ModelQueue:
             if not batch:
                 continue
             t0 = time.perf_counter()
+            motions: list | None = None
+            error: Exception | None = None
             try:
                 pipe = self.models.get(batch[0].model)
                 motions = pipe.generate_batch([w.request for w in batch])
             except Exception as exc:  # every waiter gets the error; the thread goes on
                 if not isinstance(exc, MotionGenError):
                     logger.exception("model pass failed")
-                for w in batch:
-                    w.future.set_exception(exc)
-            else:
-                for w, motion in zip(batch, motions, strict=True):
-                    w.future.set_result(motion)
-            finally:
-                self.busy_seconds += time.perf_counter() - t0
-                self.batches += 1
-                self.requests += len(batch)
+                error = exc
+            # The counters move before any waiter is answered, so /health never lags behind
+            # an answer a client already holds.
+            self.busy_seconds += time.perf_counter() - t0
+            self.batches += 1
+            self.requests += len(batch)
+            for i, w in enumerate(batch):
+                if motions is None:
+                    w.future.set_exception(error)
+                else:
+                    w.future.set_result(motions[i])

@@ -95,6 +95,16 @@ class TextMotionModel(nn.Module):
         return F.normalize(self.text_head(sentence), dim=-1)
 
 
+def sentence_embeddings(encoder: Any, texts: Sequence[str], batch_size: int = 128) -> np.ndarray:
+    """The frozen text encoder's pooled sentence embeddings (N, 384) of ``texts``, in chunks."""
+    return np.concatenate(
+        [
+            encoder.encode(list(texts[i : i + batch_size])).pooled.cpu().numpy()
+            for i in range(0, len(texts), batch_size)
+        ]
+    )
+
+
 class TextMotionEvaluator:
     """The trained evaluator with its feature normalisation.
 
@@ -149,11 +159,7 @@ class TextMotionEvaluator:
             texts = [texts]
         if len(texts) == 0:
             raise InputError("no texts given to the text-motion evaluator")
-        pooled = [
-            self.text_encoder.encode(list(texts[i : i + batch_size])).pooled.cpu().numpy()
-            for i in range(0, len(texts), batch_size)
-        ]
-        return self.encode_sentences(np.concatenate(pooled))
+        return self.encode_sentences(sentence_embeddings(self.text_encoder, texts, batch_size))
 
     @torch.inference_mode()
     def encode_features(

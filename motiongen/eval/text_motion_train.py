@@ -42,6 +42,7 @@ from motiongen.eval.text_motion import (
     TextMotionConfig,
     TextMotionEvaluator,
     TextMotionModel,
+    sentence_embeddings,
 )
 from motiongen.features import NormStats
 
@@ -99,19 +100,6 @@ def _items(clips: list, sentences: dict[str, int]) -> list[_Item]:
     ]
 
 
-def sentence_table(texts: Sequence[str], batch_size: int = 128) -> np.ndarray:
-    """MiniLM sentence embeddings (N, 384) of ``texts``."""
-    from motiongen.pipeline import shared_text_encoder
-
-    enc = shared_text_encoder()
-    return np.concatenate(
-        [
-            enc.encode(list(texts[i : i + batch_size])).pooled.cpu().numpy()
-            for i in range(0, len(texts), batch_size)
-        ]
-    )
-
-
 @dataclass
 class TrainResult:
     evaluator: TextMotionEvaluator
@@ -139,7 +127,9 @@ def train_evaluator(
     texts = sorted({t for rec, _, _ in clips for t in clip_texts(rec)})
     texts = sorted(set(texts) | {mirror_label(t) for t in texts})
     sentences = {t: i for i, t in enumerate(texts)}
-    table = torch.from_numpy(sentence_table(texts))
+    from motiongen.pipeline import shared_text_encoder
+
+    table = torch.from_numpy(sentence_embeddings(shared_text_encoder(), texts))
     items = _items(clips, sentences)
     norm = NormStats.compute([f for _, f, _ in clips] + [m for _, _, m in clips])
     probs = _sampling_probs(items, cfg.source_share)

@@ -56,10 +56,12 @@ class Checkpoint:
     path: Path | None = None
 
 
-def save_checkpoint(
-    path: str | Path, config: CheckpointConfig, model: nn.Module, norm: NormStats
+def write_model_folder(
+    path: str | Path, model: nn.Module, norm: NormStats, config: dict, fmt: str
 ) -> Path:
-    """Write ``path/`` (created) atomically enough: weights and norm first, config last."""
+    """Write ``path/`` (created): ``model.safetensors`` (no pickle, metadata format ``fmt``),
+    ``norm.npz``, and ``config.json`` last, so a folder with a config is a complete one (an
+    interrupted save leaves no config, which readers report as such)."""
     from safetensors.torch import save_file
 
     path = Path(path)
@@ -68,13 +70,20 @@ def save_checkpoint(
     if cfg_path.exists():
         cfg_path.unlink()
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
-    save_file(state, str(path / (WEIGHTS_NAME + ".tmp")), metadata={"format": FORMAT})
+    save_file(state, str(path / (WEIGHTS_NAME + ".tmp")), metadata={"format": fmt})
     (path / (WEIGHTS_NAME + ".tmp")).replace(path / WEIGHTS_NAME)
     norm.save(path / NORM_NAME)
     tmp = path / (CONFIG_NAME + ".tmp")
-    tmp.write_text(json.dumps(config.to_json(), indent=2))
+    tmp.write_text(json.dumps(config, indent=2))
     tmp.replace(cfg_path)
     return path
+
+
+def save_checkpoint(
+    path: str | Path, config: CheckpointConfig, model: nn.Module, norm: NormStats
+) -> Path:
+    """Write a generator checkpoint folder (``write_model_folder``)."""
+    return write_model_folder(path, model, norm, config.to_json(), FORMAT)
 
 
 def read_config(path: str | Path) -> CheckpointConfig:

@@ -38,6 +38,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from motiongen.augment import mirror, mirror_label
+from motiongen.checkpoint import CONFIG_NAME, NORM_NAME, WEIGHTS_NAME
 from motiongen.errors import DataNotFoundError, FormatError, InputError
 from motiongen.features import (
     FEATURE_DIM,
@@ -59,9 +60,6 @@ logger = logging.getLogger(__name__)
 
 FORMAT = "motiongen-label-classifier"
 VERSION = 1
-CONFIG_NAME = "config.json"
-WEIGHTS_NAME = "model.safetensors"
-NORM_NAME = "norm.npz"
 DEFAULT_DIR = PACKAGE_ROOT / "assets" / "evaluators" / "label-classifier"
 IGNORE = -100  # target index of a missing label (cross-entropy ignores it)
 
@@ -341,13 +339,8 @@ class LabelClassifier:
     # -- files -------------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         """Write ``config.json``, ``model.safetensors`` (no pickle) and ``norm.npz``."""
-        from safetensors.torch import save_file
+        from motiongen.checkpoint import write_model_folder
 
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        state = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
-        save_file(state, str(path / WEIGHTS_NAME), metadata={"format": FORMAT})
-        self.norm.save(path / NORM_NAME)
         config = {
             "format": FORMAT,
             "version": VERSION,
@@ -359,8 +352,7 @@ class LabelClassifier:
             "max_frames": self.max_frames,
             "info": self.info,
         }
-        (path / CONFIG_NAME).write_text(json.dumps(config, indent=2))
-        return path
+        return write_model_folder(path, self.model, self.norm, config, FORMAT)
 
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None) -> LabelClassifier:

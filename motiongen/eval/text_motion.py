@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from motiongen.checkpoint import CONFIG_NAME, NORM_NAME, WEIGHTS_NAME
 from motiongen.errors import DataNotFoundError, FormatError, InputError
 from motiongen.eval.classifier import ConvBlock, _pad_batch, center_crop
 from motiongen.features import FEATURE_DIM, MODEL_FPS, NormStats, motion_to_features
@@ -39,9 +40,6 @@ if TYPE_CHECKING:
 
 FORMAT = "motiongen-text-motion-evaluator"
 VERSION = 1
-CONFIG_NAME = "config.json"
-WEIGHTS_NAME = "model.safetensors"
-NORM_NAME = "norm.npz"
 DEFAULT_DIR = PACKAGE_ROOT / "assets" / "evaluators" / "text-motion"
 
 
@@ -199,13 +197,8 @@ class TextMotionEvaluator:
     # -- files -------------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         """Write ``config.json``, ``model.safetensors`` (no pickle) and ``norm.npz``."""
-        from safetensors.torch import save_file
+        from motiongen.checkpoint import write_model_folder
 
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        state = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
-        save_file(state, str(path / WEIGHTS_NAME), metadata={"format": FORMAT})
-        self.norm.save(path / NORM_NAME)
         config = {
             "format": FORMAT,
             "version": VERSION,
@@ -214,8 +207,7 @@ class TextMotionEvaluator:
             "max_frames": self.max_frames,
             "info": self.info,
         }
-        (path / CONFIG_NAME).write_text(json.dumps(config, indent=2))
-        return path
+        return write_model_folder(path, self.model, self.norm, config, FORMAT)
 
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None) -> TextMotionEvaluator:

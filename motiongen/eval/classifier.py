@@ -660,46 +660,22 @@ def _accuracy(rows: list[tuple[str, bool | None, bool | None]]) -> dict[str, Any
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m motiongen.eval.classifier --out DIR`: train on the prepared real data."""
-    import argparse
+    from motiongen.eval.train_cli import train_main
 
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+    def run(data, steps, batch_size, seed, progress):
+        cfg = TrainConfig(steps=steps, batch_size=batch_size, seed=seed)
+        result = train_classifier(data, cfg, progress=progress)
+        return result.classifier, result
 
-    from motiongen.data.prepare import prepare
-
-    parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("--out", type=Path, default=DEFAULT_DIR)
-    parser.add_argument("--steps", type=int, default=TrainConfig.steps)
-    parser.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--data", type=Path, default=None, help="data dir (default: shared)")
-    args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
-    data = prepare(args.data).data
-    cfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, seed=args.seed)
-    with Progress(
-        TextColumn("training classifier"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total} loss {task.fields[loss]:.3f}"),
-        TimeRemainingColumn(),
-    ) as bar:
-        task = bar.add_task("train", total=cfg.steps, loss=float("nan"))
-        result = train_classifier(
-            data, cfg, progress=lambda s, _t, loss: bar.update(task, completed=s, loss=loss)
-        )
-    result.classifier.info["train"]["command"] = (
-        "python -m motiongen.eval.classifier " + " ".join(argv if argv is not None else [])
-    ).strip()
-    result.classifier.info["train"]["threads"] = args.threads
-    result.classifier.info["losses"] = [round(v, 4) for v in result.losses]
-    result.classifier.save(args.out)
-    from rich.console import Console
-
-    console = Console()
-    console.print(f"saved to {args.out} in {result.seconds:.0f} s")
-    for split, m in result.metrics.items():
-        console.print(f"{split}: {json.dumps(m)}")
-    return 0
+    return train_main(
+        argv,
+        module="motiongen.eval.classifier",
+        what="classifier",
+        default_out=DEFAULT_DIR,
+        steps=TrainConfig.steps,
+        batch_size=TrainConfig.batch_size,
+        run=run,
+    )
 
 
 if __name__ == "__main__":

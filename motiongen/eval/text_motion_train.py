@@ -13,12 +13,10 @@ teach the evaluator noise.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -223,49 +221,22 @@ def retrieval_on_real(evaluator: TextMotionEvaluator, data: PreparedData, split:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m motiongen.eval.text_motion_train --out DIR`: train on the prepared data."""
-    import argparse
+    from motiongen.eval.train_cli import train_main
 
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+    def run(data, steps, batch_size, seed, progress):
+        cfg = TrainConfig(steps=steps, batch_size=batch_size, seed=seed)
+        result = train_evaluator(data, cfg, eval_splits=("val", "test"), progress=progress)
+        return result.evaluator, result
 
-    from motiongen.data.prepare import prepare
-
-    parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("--out", type=Path, default=DEFAULT_DIR)
-    parser.add_argument("--steps", type=int, default=TrainConfig.steps)
-    parser.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--data", type=Path, default=None, help="data dir (default: shared)")
-    args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
-    data = prepare(args.data).data
-    cfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, seed=args.seed)
-    with Progress(
-        TextColumn("training text-motion evaluator"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total} loss {task.fields[loss]:.3f}"),
-        TimeRemainingColumn(),
-    ) as bar:
-        task = bar.add_task("train", total=cfg.steps, loss=float("nan"))
-        result = train_evaluator(
-            data,
-            cfg,
-            eval_splits=("val", "test"),
-            progress=lambda s, _t, loss: bar.update(task, completed=s, loss=loss),
-        )
-    info = result.evaluator.info
-    info["train"]["command"] = (
-        "python -m motiongen.eval.text_motion_train " + " ".join(argv or [])
-    ).strip()
-    info["train"]["threads"] = args.threads
-    info["losses"] = [round(v, 4) for v in result.losses]
-    result.evaluator.save(args.out)
-    console = Console()
-    console.print(f"saved to {args.out} in {result.seconds:.0f} s")
-    for split, m in result.metrics.items():
-        console.print(f"{split}: {json.dumps(m)}")
-    return 0
+    return train_main(
+        argv,
+        module="motiongen.eval.text_motion_train",
+        what="text-motion evaluator",
+        default_out=DEFAULT_DIR,
+        steps=TrainConfig.steps,
+        batch_size=TrainConfig.batch_size,
+        run=run,
+    )
 
 
 if __name__ == "__main__":

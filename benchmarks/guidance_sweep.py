@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from motiongen.cli import named_progress, progress_bar
 from motiongen.data.prepare import prepare
 from motiongen.eval.eval_report import markdown_table, write_report
 from motiongen.eval.evaluator import evaluate_variants, pipeline_generate_fn
@@ -42,9 +43,14 @@ def main() -> int:
     variants |= {
         f"ddim-50 g{g:g}": pipeline_generate_fn(ddim, steps=50, guidance=g) for g in args.ddim
     }
-    rows, reference = evaluate_variants(
-        variants, prepare().data, split=args.split, cache=cache_dir() / "eval"
-    )
+    with progress_bar() as bar:
+        rows, reference = evaluate_variants(
+            variants,
+            prepare().data,
+            split=args.split,
+            cache=cache_dir() / "eval",
+            progress=named_progress(bar),
+        )
     write_report(
         rows,
         reference.embeddings,

@@ -35,7 +35,7 @@ out = Console()
 err = Console(stderr=True)
 
 
-def _progress() -> Progress:
+def progress_bar() -> Progress:
     return Progress(
         SpinnerColumn(),
         TextColumn("[bold]{task.description}"),
@@ -47,8 +47,9 @@ def _progress() -> Progress:
     )
 
 
-def _source_progress(bar: Progress):
-    """A prepare() progress callback: one bar per source."""
+def named_progress(bar: Progress):
+    """A (name, done, total) progress callback: one bar per name (a data source, an
+    evaluated variant)."""
     tasks: dict[str, int] = {}
 
     def progress(name: str, done: int, total: int | None) -> None:
@@ -98,8 +99,8 @@ def data_prepare(
     """Read every source into canonical shards, score, split and curate; write a report."""
     from motiongen.data.prepare import prepare, source_stats
 
-    with _progress() as bar:
-        progress = _source_progress(bar)
+    with progress_bar() as bar:
+        progress = named_progress(bar)
         result = prepare(
             data, cache, force=force, extra_bvh_folders=tuple(bvh or ()), progress=progress
         )
@@ -141,8 +142,8 @@ def data_stats(
     """Per-source clip counts and minutes (prepares the data first when needed)."""
     from motiongen.data.prepare import prepare, source_stats
 
-    with _progress() as bar:
-        progress = _source_progress(bar)
+    with progress_bar() as bar:
+        progress = named_progress(bar)
         result = prepare(data, cache, progress=progress)
     stats = source_stats(result.data)
     if as_json:
@@ -171,7 +172,7 @@ def data_synth(
         raise InputError(f"--format must be one of npz, bvh, motion, npy; got {fmt!r}")
     output.mkdir(parents=True, exist_ok=True)
     motions = synth_dataset(n, seed=seed)
-    with _progress() as bar:
+    with progress_bar() as bar:
         task = bar.add_task("writing", total=len(motions))
         for i, m in enumerate(motions):
             m.save(output / f"{m.name or f'synth_{i:05d}'}.{fmt}")

@@ -45,7 +45,7 @@ def eval_command(
     """
     import torch
 
-    from motiongen.cli import _progress
+    from motiongen.cli import named_progress, progress_bar
     from motiongen.data.prepare import prepare
     from motiongen.data.store import PreparedData
     from motiongen.eval.eval_report import markdown_table, write_report
@@ -68,16 +68,7 @@ def eval_command(
     data = PreparedData.open(prepared) if prepared is not None else prepare().data
     name = f"{pipe.name} ({pipe.process_name}, {steps or DEFAULT_STEPS[pipe.process_name]} steps)"
     variants = {name: pipeline_generate_fn(pipe, steps=steps, sampler=sampler, guidance=guidance)}
-    with _progress() as bar:
-        tasks: dict[str, int] = {}
-
-        def show(row: str, done: int, total: int) -> None:
-            if not progress:
-                return
-            if row not in tasks:
-                tasks[row] = bar.add_task(f"generating {row}", total=total)
-            bar.update(tasks[row], completed=done)
-
+    with progress_bar() as bar:
         rows, reference = evaluate_variants(
             variants,
             data,
@@ -86,7 +77,7 @@ def eval_command(
             seed=seed,
             limit=limit,
             cache=cache_dir() / "eval",
-            progress=show,
+            progress=named_progress(bar) if progress else None,
         )
     seconds = time.perf_counter() - t0
     info = {

@@ -18,9 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from motiongen.cli import named_progress, progress_bar
 from motiongen.data.prepare import prepare
 from motiongen.eval.eval_report import flat_row, markdown_table, write_report
 from motiongen.eval.evaluator import REAL_ROW, evaluate_variants, pipeline_generate_fn
@@ -60,15 +59,16 @@ def gate(rows: dict) -> tuple[bool, str]:
         f"n = {len(rows['flow-4']['_per_motion']['musicality'])}]"
     )
     sanity_ok = f["sanity_pass_rate"] >= d["sanity_pass_rate"]
-    music_ok = (
-        f["musicality"] is None or d["musicality"] is None or (f["musicality"] >= d["musicality"])
+    measured = f["musicality"] is not None and d["musicality"] is not None
+    music_ok = measured and f["musicality"] >= d["musicality"]
+    music = (
+        f"{f['musicality']:.3f} vs {d['musicality']:.3f} ({'ok' if music_ok else 'FAIL'}){interval}"
+        if measured
+        else "not measured (no condition with music; the gate cannot pass)"
     )
     text = (
         f"sanity flow-4 {f['sanity_pass_rate']:.1%} vs DDIM-50 {d['sanity_pass_rate']:.1%} "
-        f"({'ok' if sanity_ok else 'FAIL'}); musicality "
-        f"{f['musicality'] if f['musicality'] is None else round(f['musicality'], 3)} vs "
-        f"{d['musicality'] if d['musicality'] is None else round(d['musicality'], 3)} "
-        f"({'ok' if music_ok else 'FAIL'}){interval}; speed DDIM-50 / flow-4 = "
+        f"({'ok' if sanity_ok else 'FAIL'}); musicality {music}; speed DDIM-50 / flow-4 = "
         f"{d['ms_per_sample'] / f['ms_per_sample']:.1f}x"
     )
     return sanity_ok and music_ok, text
@@ -92,21 +92,7 @@ def main() -> int:
         row: pipeline_generate_fn(pipes[model], steps=steps, sampler=sampler)
         for row, model, steps, sampler in VARIANTS
     }
-    console = Console(stderr=True)
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as bar:
-        tasks: dict[str, int] = {}
-
-        def show(row: str, done: int, total: int) -> None:
-            if row not in tasks:
-                tasks[row] = bar.add_task(row, total=total)
-            bar.update(tasks[row], completed=done)
-
+    with progress_bar() as bar:
         rows, reference = evaluate_variants(
             variants,
             prepare().data,
@@ -115,7 +101,7 @@ def main() -> int:
             seed=args.seed,
             limit=args.limit,
             cache=cache_dir() / "eval",
-            progress=show,
+            progress=named_progress(bar),
         )
     ok, verdict = gate(rows)
     ordered = {REAL_ROW: rows[REAL_ROW], **{r: rows[r] for r, *_ in VARIANTS}}

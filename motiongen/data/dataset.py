@@ -11,6 +11,7 @@ its own first frame (see ``motiongen.features``), so every crop starts at the or
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,9 +19,13 @@ import numpy as np
 import torch
 
 from motiongen.augment import mirror_label
+from motiongen.conditioning.audio_features import FEATURE_SLICES
 from motiongen.data.store import ClipRecord, PreparedData
 from motiongen.features import FEATURE_DIM, MODEL_FPS, NormStats, positions_to_features
-from motiongen.skeleton import MIRROR_PERM
+from motiongen.skeleton import FOOT_JOINTS, MIRROR_PERM
+
+# Column of the music features holding log2(tempo / 120 BPM).
+TEMPO_COLUMN = FEATURE_SLICES["tempo"].start
 
 
 @dataclass
@@ -29,6 +34,16 @@ class WindowConfig:
     window: int = 196  # frames per training window (9.8 s at 20 fps)
     min_frames: int = 25  # shorter clips are skipped
     mirror_prob: float = 0.5  # chance a window is mirrored (text left/right swapped too)
+    speed_prob: float = 0.0  # chance a window is played faster or slower (music follows)
+    speed_range: tuple[float, float] = (0.9, 1.1)  # playback factors, drawn log-uniformly
+    scale_prob: float = 0.0  # chance the body and its path are scaled (feet stay on the floor)
+    scale_range: tuple[float, float] = (0.92, 1.08)
+    # "length": clips weighted by the curation weight x length (most windows from the largest
+    # source); "cells": each source gets its share of ``source_shares`` (the rest split evenly),
+    # shared equally by its label cells (content x style, or one song), clips within a cell
+    # by length, so rare pairs and dances are seen as often as the big cells.
+    balance: str = "length"
+    source_shares: dict[str, float] | None = None
 
 
 class TextBank:
@@ -68,7 +83,8 @@ class TextBank:
         pooled_arr = np.concatenate(pooled).astype(np.float32)
         if cache is not None:
             cache.mkdir(parents=True, exist_ok=True)
-            tmp = cache / f"text_bank_{key}.tmp.npz"  # atomic: runs may start side by side
+            # A per-process temporary name, then an atomic rename: runs may start side by side.
+            tmp = cache / f"text_bank_{key}.{os.getpid()}.tmp.npz"
             np.savez(tmp, pooled=pooled_arr, tokens=tok, mask=msk)
             tmp.replace(cache / f"text_bank_{key}.npz")
         return cls(texts, pooled_arr, tok, msk)
@@ -96,7 +112,7 @@ def audio_bank(
             arr = np.concatenate([arr, np.repeat(arr[-1:], frames - len(arr), axis=0)])
         out[c.name] = arr[:frames].astype(np.float32)
     if missing and path is not None:
-        tmp = path.with_name(path.stem + ".tmp.npz")  # atomic: runs may start side by side
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")  # atomic, per process
         np.savez(tmp, **out)
         tmp.replace(path)
     return out
@@ -111,12 +127,32 @@ class Clip:
     audio: np.ndarray | None  # (T, F)
     weight: float
     labels: dict[str, str]
+    source: str = ""
+
+    @property
+    def cell(self) -> str:
+        """The label cell the clip balances within: content x style, or its song."""
+        lab = self.labels
+        if lab.get("song") or lab.get("dance_type"):
+            return f"song:{lab.get('song') or self.name}"
+        return f"{lab.get('content', '')}|{lab.get('style', '')}"
 
 
 def load_clips(
-    data: PreparedData, split: str, cfg: WindowConfig, *, sources: tuple[str, ...] | None = None
+    data: PreparedData,
+    split: str,
+    cfg: WindowConfig,
+    *,
+    sources: tuple[str, ...] | None = None,
+    phrasings: bool = False,
 ) -> list[Clip]:
-    """Kept clips of ``split`` resampled to the model fps (long clips are kept whole)."""
+    """Kept clips of ``split`` resampled to the model fps (long clips are kept whole).
+
+    phrasings: texts are the stored descriptions plus ``training_phrasings`` of the labels
+    (many wordings, for generator training); otherwise the stored descriptions only.
+    """
+    from motiongen.data.text import training_phrasings
+
     clips = []
     for rec in data.select(split=split):
         if sources is not None and rec.source not in sources:
@@ -124,18 +160,64 @@ def load_clips(
         m = data.motion(rec).resample(cfg.fps)
         if m.num_frames < cfg.min_frames:
             continue
+        texts = list(rec.texts)
+        if phrasings:
+            texts += training_phrasings(rec.labels)
         clips.append(
             Clip(
                 name=rec.name,
                 positions=m.positions,
-                texts=list(rec.texts),
-                mirrored_texts=[mirror_label(t) for t in rec.texts],
+                texts=texts,
+                mirrored_texts=[mirror_label(t) for t in texts],
                 audio=None,
                 weight=rec.weight if rec.weight > 0 else 1.0,
                 labels=dict(rec.labels),
+                source=rec.source,
             )
         )
     return clips
+
+
+def balanced_weights(clips: list[Clip], window: int, shares: dict[str, float] | None) -> np.ndarray:
+    """Per-clip sampling weights (sum 1) for ``WindowConfig.balance == "cells"``.
+
+    Each source gets ``shares[source]`` (sources not named split what is left evenly; shares
+    of absent sources are dropped and the rest renormalised), each label cell of a source an
+    equal part of it, and each clip of a cell a part proportional to its length (capped at
+    four windows, as the "length" weighting does).
+    """
+    sources = sorted({c.source for c in clips})
+    given = {s: float(v) for s, v in (shares or {}).items() if s in sources}
+    rest = [s for s in sources if s not in given]
+    left = max(0.0, 1.0 - sum(given.values()))
+    for s in rest:
+        given[s] = left / len(rest) if left > 0 else 1.0 / len(sources)
+    total = sum(given.values())
+    lengths = np.array([min(len(c.positions), window * 4) for c in clips], dtype=np.float64)
+    cells: dict[tuple[str, str], list[int]] = {}
+    for i, c in enumerate(clips):
+        cells.setdefault((c.source, c.cell), []).append(i)
+    per_source = {s: sum(1 for src, _ in cells if src == s) for s in sources}
+    w = np.zeros(len(clips))
+    for (src, _), idx in cells.items():
+        cell_share = given[src] / total / per_source[src]
+        w[idx] = cell_share * lengths[idx] / lengths[idx].sum()
+    return w
+
+
+def speed_up(positions: np.ndarray, factor: float, frames: int) -> tuple[np.ndarray, np.ndarray]:
+    """``frames`` frames of ``positions`` played ``factor`` times as fast (linear in time).
+
+    Returns (frames, 22, 3) positions and the (frames,) source times they were read at, for
+    resampling anything aligned with the clip (music features) the same way.
+    positions must hold at least (frames - 1) * factor + 1 frames.
+    """
+    src = np.arange(frames) * factor
+    src = np.minimum(src, len(positions) - 1)
+    lo = np.floor(src).astype(int)
+    hi = np.minimum(lo + 1, len(positions) - 1)
+    a = (src - lo)[:, None, None]
+    return (1 - a) * positions[lo] + a * positions[hi], src
 
 
 def attach_audio(clips: list[Clip], bank: dict[str, np.ndarray]) -> int:
@@ -193,17 +275,37 @@ class MotionWindows(torch.utils.data.Dataset):
 
     @property
     def weights(self) -> torch.Tensor:
-        """Per-clip sampling weight: source balance x length (longer clips hold more windows)."""
+        """Per-clip sampling weight (see ``WindowConfig.balance``)."""
+        if self.cfg.balance == "cells":
+            w = balanced_weights(self.clips, self.cfg.window, self.cfg.source_shares)
+            return torch.tensor(w, dtype=torch.double)
         w = [c.weight * min(len(c.positions), self.cfg.window * 4) for c in self.clips]
         return torch.tensor(w, dtype=torch.double)
+
+    def _speed_factor(self, rng: np.random.Generator) -> float:
+        if self.cfg.speed_prob <= 0 or rng.random() >= self.cfg.speed_prob:
+            return 1.0
+        lo, hi = np.log(self.cfg.speed_range[0]), np.log(self.cfg.speed_range[1])
+        return float(np.exp(rng.uniform(lo, hi)))
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
         clip = self.clips[i]
         rng = self.rng
         T = len(clip.positions)
-        n = min(T, self.cfg.window)
-        start = int(rng.integers(0, T - n + 1))
-        pos = clip.positions[start : start + n]
+        factor = self._speed_factor(rng)
+        # A window of n output frames reads (n - 1) * factor + 1 source frames.
+        n = min(self.cfg.window, int((T - 1) / factor) + 1)
+        span = min(T, int(np.ceil((n - 1) * factor)) + 1)
+        start = int(rng.integers(0, T - span + 1))
+        pos = clip.positions[start : start + span]
+        src_times = np.arange(n, dtype=np.float64)
+        if factor != 1.0:
+            pos, src_times = speed_up(pos, factor, n)
+        if self.cfg.scale_prob > 0 and rng.random() < self.cfg.scale_prob:
+            k = float(rng.uniform(*self.cfg.scale_range))
+            floor = float(pos[..., list(FOOT_JOINTS), 1].min())
+            pivot = np.array([pos[0, 0, 0], floor, pos[0, 0, 2]])
+            pos = (pos - pivot) * k + pivot
         mirrored = rng.random() < self.cfg.mirror_prob
         if mirrored:
             pos = mirror_positions(pos)
@@ -216,7 +318,10 @@ class MotionWindows(torch.utils.data.Dataset):
         text = texts[int(rng.integers(0, len(texts)))]
         audio = np.zeros((self.cfg.window, self.audio_dim), dtype=np.float32)
         if clip.audio is not None:
-            audio[:n] = clip.audio[start : start + n]
+            rows = np.minimum(start + np.rint(src_times).astype(int), T - 1)
+            audio[:n] = clip.audio[rows]
+            if factor != 1.0:  # the music plays factor x faster too
+                audio[:n, TEMPO_COLUMN] += np.log2(factor)
         return {
             "x": torch.from_numpy(x),
             "mask": torch.from_numpy(mask),

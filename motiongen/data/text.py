@@ -121,3 +121,135 @@ def describe(labels: dict[str, str], n: int = 4) -> list[str]:
         key = int(hashlib.sha1(f"{content}|{style}".encode()).hexdigest(), 16) % len(tail)
         tail = tail[key:] + tail[:key]
     return (head + tail)[:n]
+
+
+# ---- training phrasings: many wordings per label pair ------------------------------------
+# describe() gives the few fixed descriptions the evaluation uses (its first is the prompt of
+# R-precision and label recognition). Training sees many more wordings of the same labels so
+# the model learns what they mean rather than one sentence per pair: other subjects and verb
+# synonyms, the style as an adverb, an adjective or a leading word, and, for a share of the
+# samples, the content alone (so "waves with both hands" means two hands in any style, and a
+# style word can be added to a content it was never recorded with) or the style alone.
+
+# Extra verb phrases beside CONTENT_PHRASES (same person and tense).
+MORE_CONTENT_PHRASES: dict[str, tuple[str, ...]] = {
+    "walk": ("walks straight ahead", "walks forwards", "strolls forward", "is walking forward"),
+    "run": ("runs ahead", "runs straight forward", "is running forward", "jogs ahead"),
+    "dash": ("sprints ahead", "dashes forward", "runs very fast", "is sprinting"),
+    "walk-back": ("walks backward", "moves backwards", "backs up", "retreats step by step"),
+    "walk-left": ("walks sideways to the left", "side-steps to the left", "walks leftwards"),
+    "walk-right": ("walks sideways to the right", "side-steps to the right", "walks rightwards"),
+    "walk-turn-left": ("turns left while walking", "walks and makes a left turn",
+                       "walks forward and turns left"),
+    "walk-turn-right": ("turns right while walking", "walks and makes a right turn",
+                        "walks forward and turns right"),
+    "bow": ("bows forward", "bows politely", "bends the upper body forward", "does a bow"),
+    "bye": ("waves bye", "waves a hand goodbye", "waves farewell with one hand"),
+    "byebye": ("waves bye-bye with both hands", "waves goodbye using both arms",
+               "waves both hands goodbye"),
+    "guide": ("points the way", "guides someone with a gesture", "directs someone with an arm"),
+    "respond": ("responds to someone", "answers with a gesture", "gestures in response"),
+    "call": ("calls someone to come over", "beckons someone", "gestures for someone to come"),
+    "punch": ("punches forward", "throws punches", "hits with a fist"),
+    "kick": ("kicks forward", "kicks with one leg", "does a kick"),
+    "slash": ("slashes", "swings a sword", "attacks with a sword"),
+    "dance-long": ("dances for a while", "is dancing", "dances around"),
+    "dance-short": ("dances a little", "does a few dance steps", "dances for a moment"),
+    "wave-both-hands": ("waves both hands", "waves using both hands", "waves with two hands",
+                        "waves both hands in the air"),
+    "wave-left-hand": ("waves the left arm", "waves using the left hand",
+                       "lifts the left hand and waves"),
+    "wave-right-hand": ("waves the right arm", "waves using the right hand",
+                        "lifts the right hand and waves"),
+    "raise-up-both-hands": ("raises both arms", "raises both hands up", "lifts both hands up",
+                            "holds both arms up"),
+    "raise-up-left-hand": ("raises the left arm", "lifts the left hand", "puts up the left hand",
+                           "raises the left hand up"),
+    "raise-up-right-hand": ("raises the right arm", "lifts the right hand",
+                            "puts up the right hand", "raises the right hand up"),
+}  # fmt: skip
+
+# Extra ways to say a style: (adverbial phrases, adjectives).
+MORE_STYLE_PHRASES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "happy": (("cheerfully", "joyfully", "in a happy mood"), ("cheerful", "joyful")),
+    "sad": (("sorrowfully", "in a sad mood", "unhappily"), ("unhappy", "sorrowful")),
+    "angry": (("furiously", "in an angry mood", "with anger"), ("furious", "mad")),
+    "proud": (("with pride", "confidently and proudly"), ("confident",)),
+    "not-confident": (("shyly", "nervously", "hesitantly"), ("nervous", "timid")),
+    "masculinity": (("in a manly way",), ("manly",)),
+    "masculine": (("in a manly way",), ("manly",)),
+    "feminine": (("in a ladylike way", "gracefully in a feminine way"), ("ladylike",)),
+    "childish": (("like a child", "playfully like a child"), ("childish", "playful")),
+    "old": (("like an old person", "stiffly like an elderly person"), ("elderly", "aged")),
+    "elderly": (("like an old person", "stiffly like an elderly person"), ("old", "aged")),
+    "tired": (("tiredly", "in a tired way"), ("weary", "sleepy")),
+    "exhausted": (("wearily", "with exhaustion"), ("worn-out", "tired")),
+    "active": (("actively", "with lots of energy"), ("active", "lively")),
+    "youthful": (("youthfully", "in a lively way"), ("youthful", "lively")),
+    "musical": (("theatrically", "like in a musical"), ("dramatic",)),
+    "giant": (("heavily like a giant", "like a huge giant"), ("huge", "heavy")),
+    "chimpira": (("like a thug", "with a swagger"), ("thuggish", "cocky")),
+}
+
+_SUBJECTS = ("a person", "someone", "a man", "a woman", "a character", "the person", "a figure")
+_DANCE_MORE = (
+    "a person dances a {d}",
+    "someone is dancing the {d}",
+    "a dancer dances the {d} to the music",
+    "the person performs a {d}",
+)
+_DANCE_GENERIC = ("a person dances to the music", "someone dances to the rhythm", "a person dances")
+
+
+def _pick(options: tuple[str, ...], key: str, k: int) -> list[str]:
+    """``k`` options chosen deterministically by ``key`` (different pairs, different picks)."""
+    if not options:
+        return []
+    start = int(hashlib.sha1(key.encode()).hexdigest(), 16) % len(options)
+    return [options[(start + i) % len(options)] for i in range(min(k, len(options)))]
+
+
+def training_phrasings(labels: dict[str, str]) -> list[str]:
+    """Many wordings of a clip's labels for training, deterministic, duplicates kept on
+    purpose: a text's share of the list is its chance to be drawn.
+
+    About 70 % describe content and style, 22 % the content alone, 8 % the style alone
+    ("a person moves happily"); a clip in the "normal" style gets content-only wordings.
+    Unknown labels fall back to ``describe``.
+    """
+    if labels.get("dance_type"):
+        d = labels["dance_type"]
+        texts = [p.format(d=d) for p in _DANCE_PHRASES + _DANCE_MORE]
+        return texts + list(_DANCE_GENERIC)  # 3 of 11 name no dance type
+    content = labels.get("content", "")
+    if content not in CONTENT_PHRASES:
+        return describe(labels)
+    style = labels.get("style", "normal") or "normal"
+    key = f"{content}|{style}"
+    verbs = CONTENT_PHRASES[content] + MORE_CONTENT_PHRASES.get(content, ())
+    content_only = [
+        f"{s} {v}"
+        for s, v in zip(_pick(_SUBJECTS, key + "c", 4), _pick(verbs, key + "cv", 4), strict=False)
+    ]
+    if style == "normal" or style not in STYLE_PHRASES:
+        full = [f"{s} {v}" for s in _SUBJECTS[:3] for v in verbs]
+        return full + content_only
+    adverb, adjective = STYLE_PHRASES[style]
+    more_adverbs, more_adjectives = MORE_STYLE_PHRASES.get(style, ((), ()))
+    adverbs = (adverb, *more_adverbs)
+    adjectives = tuple(a for a in (adjective, *more_adjectives) if a)
+    full: list[str] = []
+    for i, verb in enumerate(verbs):
+        subject = _SUBJECTS[i % len(_SUBJECTS)]
+        adv = adverbs[i % len(adverbs)]
+        full.append(f"{subject} {verb} {adv}")
+        if adjectives:
+            adj = adjectives[i % len(adjectives)]
+            full.append(f"{_article(adj)} {adj} person {verb}")
+        if i % 3 == 0 and adv.endswith("ly") and " " not in adv:
+            full.append(f"{adv[:1].upper()}{adv[1:]}, {subject} {verb}")
+    style_only = [f"a person moves {a}" for a in _pick(adverbs, key + "s", 2)]
+    # ~70 / 22 / 8 % of draws.
+    reps_c = max(1, round(0.22 / 0.70 * len(full) / len(content_only)))
+    reps_s = max(1, round(0.08 / 0.70 * len(full) / len(style_only)))
+    return full + content_only * reps_c + style_only * reps_s

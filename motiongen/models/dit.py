@@ -64,6 +64,8 @@ class MotionDiTConfig:
     # rank-limited and jittery. Flow velocity and DDPM epsilon are both linear in x_t with a
     # time-dependent scale, which this gate gives exactly. Off by default for old checkpoints.
     skip_gate: bool = False
+    text_layers: int = 0  # transformer layers over the text tokens before cross-attention
+    text_pool_mlp: bool = False  # pooled text through a 2-layer MLP instead of one linear map
 
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
         "tiny": {"width": 128, "depth": 4, "heads": 4},  # phones and real time
@@ -244,6 +246,9 @@ class MotionDiT(nn.Module):
             text_dim=cfg.text_dim,
             audio_dim=cfg.audio_dim,
             text_tokens=cross,
+            text_layers=cfg.text_layers,
+            text_heads=cfg.heads,
+            text_pool_mlp=cfg.text_pool_mlp,
         )
         self.rope = Rotary(W // cfg.heads, theta=cfg.rope_theta)
         self.blocks = nn.ModuleList(DiTBlock(cfg, cross=cross) for _ in range(cfg.depth))
@@ -265,6 +270,9 @@ class MotionDiT(nn.Module):
         nn.init.normal_(self.t_embed.mlp[2].weight, std=0.02)
         zero = [self.final_ada, self.out]
         zero += [self.skip] if self.skip is not None else []
+        if self.cond_embed.refiner is not None:
+            self.cond_embed.refiner.zero_init()
+            zero.append(self.cond_embed.refined_pool)
         zero += [self.adaln] if self.adaln is not None else [b.ada for b in self.blocks]
         for layer in zero:
             nn.init.zeros_(layer.weight)

@@ -31,6 +31,13 @@ class DataConfig:
     fps: float = 20.0  # model frame rate
     min_frames: int = 25  # shorter clips are skipped
     mirror_prob: float = 0.5  # left/right mirror augmentation (texts swapped too)
+    speed_prob: float = 0.0  # chance a window plays faster/slower (music features follow)
+    speed_range: list[float] = field(default_factory=lambda: [0.9, 1.1])
+    scale_prob: float = 0.0  # chance the body is scaled (feet kept on the floor)
+    scale_range: list[float] = field(default_factory=lambda: [0.92, 1.08])
+    balance: Literal["length", "cells"] = "length"  # see data.dataset.WindowConfig
+    source_shares: dict[str, float] = field(default_factory=dict)  # with balance: cells
+    phrasings: bool = False  # train on many wordings per label pair (data.text)
     val_batches: int = 4  # fixed validation batches (same windows, noise and t every time)
 
 
@@ -151,6 +158,24 @@ class TrainConfig:
             (self.ckpt_every >= 1 and self.val_every >= 1, "ckpt_every and val_every must be >= 1"),
             (self.stage != "lora" or self.init_from, "stage 'lora' needs init_from: CHECKPOINT"),
         ]
+        for name in ("speed_range", "scale_range"):
+            r = getattr(self.data, name)
+            checks.append(
+                (
+                    len(r) == 2 and 0 < r[0] <= r[1],
+                    f"data.{name} must be [low, high] with 0 < low <= high",
+                )
+            )
+        shares = self.data.source_shares.values()
+        checks.append(
+            (
+                all(
+                    isinstance(v, int | float) and not isinstance(v, bool) and v >= 0
+                    for v in shares
+                ),
+                "data.source_shares must map source names to numbers >= 0, e.g. {dance: 0.2}",
+            )
+        )
         for name in ("p_text", "p_audio", "p_both"):
             p = getattr(self.conditioning, name)
             checks.append((0.0 <= p <= 1.0, f"conditioning.{name} must be in [0, 1], got {p}"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,16 @@ def open_prepared(cfg: TrainConfig) -> PreparedData:
 def window_config(cfg: TrainConfig) -> WindowConfig:
     d = cfg.data
     return WindowConfig(
-        fps=d.fps, window=d.window, min_frames=d.min_frames, mirror_prob=d.mirror_prob
+        fps=d.fps,
+        window=d.window,
+        min_frames=d.min_frames,
+        mirror_prob=d.mirror_prob,
+        speed_prob=d.speed_prob,
+        speed_range=(d.speed_range[0], d.speed_range[1]),
+        scale_prob=d.scale_prob,
+        scale_range=(d.scale_range[0], d.scale_range[1]),
+        balance=d.balance,
+        source_shares=dict(d.source_shares) or None,
     )
 
 
@@ -72,7 +82,7 @@ def select_clips(data: PreparedData, cfg: TrainConfig, split: str) -> list[Clip]
     """Kept clips of ``split`` (the SFT subset when ``data.subset == "sft"``)."""
     d = cfg.data
     sources = tuple(d.sources) if d.sources else None
-    clips = load_clips(data, split, window_config(cfg), sources=sources)
+    clips = load_clips(data, split, window_config(cfg), sources=sources, phrasings=d.phrasings)
     if d.subset == "sft":
         good = {
             r.name
@@ -101,7 +111,7 @@ def norm_stats(clips: list[Clip], fps: float, cache: Path | None, key: str) -> N
     feats += [positions_to_features(mirror_positions(c.positions), fps) for c in clips]
     stats = NormStats.compute(feats)
     if path is not None:  # write then rename: runs may start side by side
-        stats.save(path.with_name(path.stem + ".tmp.npz")).replace(path)
+        stats.save(path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")).replace(path)
     return stats
 
 
@@ -161,8 +171,8 @@ class TrainData:
 
     def windows(self, split: str, *, seed: int, mirror: bool = True) -> MotionWindows:
         wcfg = window_config(self.cfg)
-        if not mirror:
-            wcfg.mirror_prob = 0.0
+        if not mirror:  # validation: the data as recorded
+            wcfg.mirror_prob = wcfg.speed_prob = wcfg.scale_prob = 0.0
         clips = self.train_clips if split == "train" else self.val_clips
         return MotionWindows(clips, self.text_bank, self.norm, wcfg, self.audio_dim, seed=seed)
 

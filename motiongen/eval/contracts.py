@@ -1,0 +1,136 @@
+"""Prompt contracts: does a motion do the concrete thing its prompt asks for?
+
+Each measure is a pure function of canonical joint positions ``(T, 22, 3)`` (metres, Y up,
+facing +Z at frame 0); each contract is a measure with a pass rule. The rules are checked on
+real clips of the matching labels first (``benchmarks/prompt_contract.py`` prints their real
+pass rates beside the generated ones), so a rule that real motion fails is visible as such.
+Definitions: ``docs/metrics.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from motiongen.canonical import heading, rotate_y
+from motiongen.skeleton import (
+    FOOT_JOINTS,
+    JOINT_INDEX,
+    LEFT_ANKLE,
+    LEFT_SHOULDER,
+    LEFT_WRIST,
+    PELVIS,
+    RIGHT_ANKLE,
+    RIGHT_SHOULDER,
+    RIGHT_WRIST,
+)
+
+NECK = JOINT_INDEX["neck"]
+
+
+def both_hands_up_share(positions: np.ndarray) -> float:
+    """Share of frames in which both wrists are above their shoulders."""
+    p = np.asarray(positions)
+    up = (p[:, LEFT_WRIST, 1] > p[:, LEFT_SHOULDER, 1]) & (
+        p[:, RIGHT_WRIST, 1] > p[:, RIGHT_SHOULDER, 1]
+    )
+    return float(up.mean())
+
+
+def wrist_lift(positions: np.ndarray, side: str) -> float:
+    """Highest wrist height relative to its shoulder over the motion, metres (side: left|right)."""
+    p = np.asarray(positions)
+    w, s = (LEFT_WRIST, LEFT_SHOULDER) if side == "left" else (RIGHT_WRIST, RIGHT_SHOULDER)
+    return float((p[:, w, 1] - p[:, s, 1]).max())
+
+
+def forward_pitch(positions: np.ndarray) -> float:
+    """Largest forward lean of the torso (pelvis -> neck) from vertical, degrees.
+
+    Forward is the body's own facing direction in each frame (from the hips), so a bow counts
+    whichever way the body has turned; leaning back gives negative angles.
+    """
+    p = np.asarray(positions, dtype=np.float64)
+    torso = p[:, NECK] - p[:, PELVIS]  # (T, 3)
+    local = rotate_y(torso[:, None, :], -heading(p))[:, 0]  # facing +Z in every frame
+    return float(np.degrees(np.arctan2(local[:, 2], local[:, 1])).max())
+
+
+def forward_travel(positions: np.ndarray) -> float:
+    """Pelvis displacement along the frame-0 facing direction (+Z), last minus first, metres."""
+    p = np.asarray(positions)
+    return float(p[-1, PELVIS, 2] - p[0, PELVIS, 2])
+
+
+def ground_speed(positions: np.ndarray, fps: float) -> float:
+    """Mean horizontal pelvis speed, m/s."""
+    p = np.asarray(positions)
+    steps = np.linalg.norm(np.diff(p[:, PELVIS][:, [0, 2]], axis=0), axis=1)
+    return float(steps.mean() * fps) if len(steps) else 0.0
+
+
+def root_drift(positions: np.ndarray) -> float:
+    """Horizontal distance between the first and last pelvis position, metres."""
+    p = np.asarray(positions)
+    return float(np.linalg.norm(p[-1, PELVIS, [0, 2]] - p[0, PELVIS, [0, 2]]))
+
+
+def foot_lift(positions: np.ndarray) -> float:
+    """Highest an ankle rises above its own median height, metres (a kick lifts a foot)."""
+    p = np.asarray(positions)
+    ankles = p[:, [LEFT_ANKLE, RIGHT_ANKLE], 1]  # (T, 2)
+    return float((ankles - np.median(ankles, axis=0)).max())
+
+
+def lowest_foot(positions: np.ndarray) -> float:
+    """Median height of the lowest foot joint, metres (0 = standing on the floor)."""
+    return float(np.median(np.asarray(positions)[:, list(FOOT_JOINTS), 1].min(axis=1)))
+
+
+@dataclass(frozen=True)
+class Contract:
+    """A measure and the rule that a motion doing what ``prompt`` says passes.
+
+    content: the data label whose real clips show what the prompt asks for (for calibration).
+    """
+
+    name: str
+    prompt: str
+    content: str
+    measure: Callable[[np.ndarray, float], float]
+    passes: Callable[[float], bool]
+    rule: str
+
+
+CONTRACTS: tuple[Contract, ...] = (
+    Contract("both hands up", "a person waves with both hands happily", "wave-both-hands",
+             lambda p, fps: both_hands_up_share(p), lambda v: v >= 0.25,
+             "both wrists above their shoulders in >= 25 % of frames"),
+    Contract("left hand up", "a person raises the left hand", "raise-up-left-hand",
+             lambda p, fps: wrist_lift(p, "left") - wrist_lift(p, "right"), lambda v: v > 0.1,
+             "the left wrist rises > 10 cm higher (relative to its shoulder) than the right"),
+    Contract("right hand up", "someone lifts their right arm", "raise-up-right-hand",
+             lambda p, fps: wrist_lift(p, "right") - wrist_lift(p, "left"), lambda v: v > 0.1,
+             "the right wrist rises > 10 cm higher (relative to its shoulder) than the left"),
+    Contract("bow", "a person bows", "bow",
+             lambda p, fps: forward_pitch(p), lambda v: v >= 30.0,
+             "torso pitched forward >= 30 degrees at its deepest"),
+    Contract("walk backwards", "a person walks backwards", "walk-back",
+             lambda p, fps: forward_travel(p), lambda v: v < -0.5,
+             "the pelvis ends > 0.5 m behind where it started (frame-0 facing)"),
+    Contract("kick", "a person kicks", "kick",
+             lambda p, fps: foot_lift(p), lambda v: v >= 0.25,
+             "an ankle rises >= 25 cm above its median height"),
+    Contract("walk forward", "a person walks forward", "walk",
+             lambda p, fps: forward_travel(p), lambda v: v > 1.0,
+             "the pelvis ends > 1 m ahead of where it started"),
+)  # fmt: skip
+
+
+def contract(name: str) -> Contract:
+    for c in CONTRACTS:
+        if c.name == name:
+            return c
+    raise KeyError(name)

@@ -19,11 +19,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from motiongen.cli import named_progress, progress_bar
+from motiongen.cli.console import named_progress, progress_bar
 from motiongen.data.prepare import prepare
 from motiongen.eval.eval_report import flat_row, markdown_table, write_report
 from motiongen.eval.evaluator import REAL_ROW, evaluate_variants, pipeline_generate_fn
-from motiongen.eval.text_motion import TextMotionEvaluator
+from motiongen.evaluators.text_motion import TextMotionEvaluator
 from motiongen.paths import cache_dir
 from motiongen.pipeline import Pipeline
 

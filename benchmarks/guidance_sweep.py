@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from motiongen.cli import named_progress, progress_bar
+from motiongen.cli.console import named_progress, progress_bar
 from motiongen.data.prepare import prepare
 from motiongen.eval.eval_report import markdown_table, write_report
 from motiongen.eval.evaluator import evaluate_variants, pipeline_generate_fn

@@ -27,7 +27,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from motiongen.data.store import PreparedData  # noqa: E402
-from motiongen.eval.classifier import LabelClassifier  # noqa: E402
 from motiongen.eval.recognition import (  # noqa: E402
     BANDAI_SOURCES,
     GenerateFn,
@@ -39,6 +38,7 @@ from motiongen.eval.recognition import (  # noqa: E402
     recognise_real,
     summarise,
 )
+from motiongen.evaluators.classifier import LabelClassifier  # noqa: E402
 
 
 def run(
@@ -118,8 +118,10 @@ def main(argv: list[str] | None = None) -> int:
     console = Console()
     data = prepare().data
     classifier = LabelClassifier.from_pretrained(args.classifier)
+    from motiongen.pipeline import Pipeline
+
     generate = make_generate_fn(
-        args.checkpoint,
+        Pipeline.from_pretrained(args.checkpoint),
         seconds=args.seconds,
         steps=args.steps,
         sampler=args.sampler,

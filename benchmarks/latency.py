@@ -89,7 +89,7 @@ def random_checkpoint(
         for p in model.parameters():
             p.add_(0.02 * torch.randn_like(p))
     norm = NormStats(mean=np.zeros(FEATURE_DIM, np.float32), std=np.ones(FEATURE_DIM, np.float32))
-    config = CheckpointConfig(
+    config = CheckpointConfig.create(
         "dit",
         net.to_dict(),
         process,
@@ -108,7 +108,7 @@ def model_folders(work: Path, models: list[str]) -> dict[tuple[str, str], tuple[
         cfg = read_config(shipped_flow)
         if cfg.architecture == "dit":
             base = {k: v for k, v in cfg.model.items() if k not in ("width", "depth", "heads")}
-        conditioning = {**conditioning, **cfg.conditioning}
+        conditioning = {**conditioning, **cfg.conditioning.to_dict()}
     out: dict[tuple[str, str], tuple[Path, str]] = {}
     for model in models:
         net = MotionDiTConfig.from_dict({**base, **MotionDiTConfig.PRESETS[model]})
@@ -150,14 +150,14 @@ def time_cell(
     while len(cell.raw_cached_ms) < repeats:
         encoder.clear_cache()
         t0 = time.perf_counter()
-        pipe.generate(**kwargs)
+        motions = pipe.generate(**kwargs)
         cell.raw_uncached_ms.append((time.perf_counter() - t0) * 1e3 / cell.batch)
-        text.append(pipe.last_timing.get("text_ms", float("nan")))
+        text.append(motions[0].meta["timing_ms"]["text_ms"])
         t0 = time.perf_counter()
-        pipe.generate(**kwargs)
+        motions = pipe.generate(**kwargs)
         cell.raw_cached_ms.append((time.perf_counter() - t0) * 1e3 / cell.batch)
-        samp.append(pipe.last_timing.get("sample_ms", float("nan")))
-        post.append(pipe.last_timing.get("postprocess_ms", float("nan")))
+        samp.append(motions[0].meta["timing_ms"]["sample_ms"])
+        post.append(motions[0].meta["timing_ms"]["postprocess_ms"])
         if time.perf_counter() - t_start > budget:
             break
     cell.repeats = len(cell.raw_cached_ms)

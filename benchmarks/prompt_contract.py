@@ -25,7 +25,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from motiongen.eval.artifacts import foot_skating_ratio  # noqa: E402
+from motiongen.artifacts import foot_skating_ratio  # noqa: E402
 from motiongen.eval.contracts import CONTRACTS, ground_speed, root_drift  # noqa: E402
 
 IN_PLACE = {  # prompt -> content label of real clips that stay in place

@@ -2,8 +2,9 @@
 
 from typing import Any
 
+from motiongen.data.load import load_any as load
 from motiongen.errors import DataNotFoundError, FormatError, InputError, MotionGenError
-from motiongen.io import load, save
+from motiongen.io import save
 from motiongen.motion import AudioRef, Motion
 
 __all__ = [

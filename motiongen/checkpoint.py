@@ -2,50 +2,164 @@
 
 Layout::
 
-    config.json        {"format": "motiongen-checkpoint", "version": 1,
+    config.json        {"format": "motiongen-checkpoint", "version": 2,
                         "architecture": "dit" | "unet1d", "model": {...network config...},
-                        "process": "flow" | "ddpm", "process_config": {...},
+                        "process": "flow" | "ddpm", "process_config": {...every field...},
                         "conditioning": {"text_model": ..., "text_dim": 384, "max_tokens": 64,
-                                         "audio_dim": 50, "fps": 20.0, "window": 196},
+                                         "audio_dim": 50, "fps": 20.0, "window": 196,
+                                         "guidance": null},
                         "training": {...how it was made: command, steps, wall time ...}}
     model.safetensors  network weights (the EMA weights when training used EMA)
     norm.npz           feature normalisation (``motiongen.features.NormStats``)
 
 Weights are safetensors, never pickle. Loading checks every tensor for NaN/inf and for the
-shapes the config implies, and says what is wrong in one line.
+shapes the config implies, and says what is wrong in one line. The config is read strictly:
+an unknown or missing key is an error naming it (``ConditioningSpec``, the process config);
+version-1 folders are upgraded once with ``motiongen checkpoint upgrade DIR``.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import math
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from motiongen.errors import DataNotFoundError, FormatError
+from motiongen.errors import DataNotFoundError, FormatError, MotionGenError
 from motiongen.features import NormStats
+from motiongen.paths import PACKAGE_ROOT
 
 FORMAT = "motiongen-checkpoint"
-VERSION = 1
+VERSION = 2  # 2: every conditioning and process key written out and read strictly
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 NORM_NAME = "norm.npz"
+SHIPPED_MODELS_DIR = PACKAGE_ROOT / "assets" / "models"
+DEFAULT_MODEL = "tiny-flow"
+
+
+def shipped_model_path(name: str = DEFAULT_MODEL) -> Path:
+    """Folder of a model shipped inside the package (it may not exist)."""
+    return SHIPPED_MODELS_DIR / name
+
+
+def resolve_checkpoint(path: str | Path | None) -> Path:
+    """A checkpoint folder from a path or the name of a shipped model (None: the default)."""
+    if path is None:
+        folder = shipped_model_path(DEFAULT_MODEL)
+        if not (folder / CONFIG_NAME).is_file():
+            raise DataNotFoundError(
+                f"the shipped model {DEFAULT_MODEL} is not installed ({folder} has no "
+                "config.json); reinstall motiongen or pass a checkpoint folder "
+                "(--checkpoint PATH)"
+            )
+        return folder
+    folder = Path(path).expanduser()
+    if not folder.exists() and shipped_model_path(str(path)).is_dir():
+        return shipped_model_path(str(path))
+    return folder
+
+
+@dataclass
+class ConditioningSpec:
+    """What a checkpoint's network is conditioned on and at which frame rate it works.
+
+    text_model: the sentence encoder it was trained with (a name, or a folder); None = no text.
+    text_dim: width of its embeddings (0 = no text). max_tokens: prompt length cut.
+    audio_dim: per-frame music features (0 = no music). fps, window: the model frame rate and
+    the most frames sampled at once. guidance: the checkpoint's default guidance (a number or
+    [text, audio]), None = the process's default.
+    """
+
+    text_model: str | None
+    text_dim: int
+    max_tokens: int
+    audio_dim: int
+    fps: float
+    window: int
+    guidance: float | list[float] | None = None
+
+    def __post_init__(self) -> None:
+        checks = [
+            (isinstance(self.text_dim, int) and self.text_dim >= 0, "text_dim"),
+            (isinstance(self.max_tokens, int) and self.max_tokens >= 1, "max_tokens"),
+            (isinstance(self.audio_dim, int) and self.audio_dim >= 0, "audio_dim"),
+            (
+                isinstance(self.fps, int | float)
+                and math.isfinite(self.fps)
+                and 0 < self.fps <= 1000,
+                "fps",
+            ),
+            (isinstance(self.window, int) and self.window >= 8, "window (at least 8 frames)"),
+        ]
+        bad = [name for ok, name in checks if not ok]
+        if bad:
+            raise FormatError(f"conditioning values out of range: {', '.join(bad)}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass
 class CheckpointConfig:
+    """Everything needed to rebuild a checkpoint's network, process and conditioners.
+
+    model: the network config as a dict, read by the architecture's config class
+    (``from_dict``: unknown keys are an error; fields added later default to the old
+    behaviour). process_config: the process's config dataclass (``build_process``).
+    training: how the checkpoint was made (command, steps, wall time): a record, never read.
+    """
+
     architecture: str  # key of motiongen.models.ARCHITECTURES
-    model: dict[str, Any]  # the network config as a dict (Config.to_dict())
-    process: str  # "flow" or "ddpm"
-    process_config: dict[str, Any] = field(default_factory=dict)
-    conditioning: dict[str, Any] = field(default_factory=dict)
+    model: dict[str, Any]
+    process: str  # a registered process name: "flow", "ddpm"
+    process_config: Any
+    conditioning: ConditioningSpec
     training: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"format": FORMAT, "version": VERSION, **self.__dict__}
+        pc = self.process_config
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "architecture": self.architecture,
+            "model": self.model,
+            "process": self.process,
+            "process_config": pc.to_dict() if hasattr(pc, "to_dict") else dict(pc),
+            "conditioning": self.conditioning.to_dict(),
+            "training": self.training,
+        }
+
+    @classmethod
+    def create(
+        cls,
+        architecture: str,
+        model: dict[str, Any],
+        process: str,
+        *,
+        conditioning: ConditioningSpec | dict[str, Any],
+        process_config: Any = None,
+        training: dict[str, Any] | None = None,
+    ) -> CheckpointConfig:
+        """A config with the process's defaults filled in (a dict process_config is read as
+        in a file; a conditioning dict must give every ``ConditioningSpec`` key but guidance)."""
+        from motiongen.generative import build_process
+
+        if isinstance(conditioning, dict):
+            conditioning = _strict(
+                ConditioningSpec, {"guidance": None, **conditioning}, "conditioning"
+            )
+        proc = build_process(process, process_config)
+        return cls(architecture, dict(model), process, proc.config, conditioning, training or {})
+
+    def build_process(self) -> Any:
+        from motiongen.generative import build_process
+
+        return build_process(self.process, self.process_config)
 
 
 @dataclass
@@ -86,37 +200,137 @@ def save_checkpoint(
     return write_model_folder(path, model, norm, config.to_json(), FORMAT)
 
 
+def _strict(cls: type, data: Any, what: str) -> Any:
+    """A dataclass from a dict where every field must be present and no other key."""
+    if not isinstance(data, dict):
+        raise FormatError(f"{what} must be a JSON object, got {type(data).__name__}")
+    names = [f.name for f in fields(cls)]
+    unknown = sorted(set(data) - set(names))
+    missing = [n for n in names if n not in data]
+    if unknown or missing:
+        parts = ([f"unknown keys {unknown}"] if unknown else []) + (
+            [f"missing keys {missing}"] if missing else []
+        )
+        raise FormatError(f"{what} has {' and '.join(parts)}")
+    try:
+        return cls(**data)
+    except (TypeError, ValueError) as err:
+        raise FormatError(f"{what} is invalid ({err})") from err
+
+
+def upgrade_config(raw: dict[str, Any]) -> dict[str, Any]:
+    """A version-1 config as version 2: every conditioning key written out (v1 readers took
+    a missing guidance as the process default, fps as 20 and window as 196)."""
+    if raw.get("version") == VERSION:
+        return raw
+    if raw.get("version") != 1:
+        raise FormatError(f"cannot upgrade checkpoint format version {raw.get('version')}")
+    from motiongen.generative import process_class
+
+    cond = {
+        "guidance": None,
+        "max_tokens": 64,
+        "fps": 20.0,
+        "window": 196,
+        **raw.get("conditioning", {}),
+    }
+    cond.setdefault("text_model", None)
+    cond.setdefault("text_dim", int(raw.get("model", {}).get("text_dim", 0)))
+    cond.setdefault("audio_dim", int(raw.get("model", {}).get("audio_dim", 0)))
+    _, config_class = process_class(raw["process"])
+    process_config = {**config_class().to_dict(), **raw.get("process_config", {})}
+    return {
+        **raw,
+        "version": VERSION,
+        "process_config": process_config,
+        "conditioning": cond,
+        "training": {**raw.get("training", {}), "upgraded_from_version": 1},
+    }
+
+
+def upgrade_checkpoint(path: str | Path) -> bool:
+    """Rewrite ``path/config.json`` in the current version; False if it already was."""
+    cfg_path = Path(path) / CONFIG_NAME
+    raw = _read_json(cfg_path)
+    if raw.get("version") == VERSION:
+        return False
+    new = upgrade_config(raw)
+    read_config_dict(new, cfg_path)  # must read back cleanly before it replaces the old one
+    tmp = cfg_path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(new, indent=2))
+    tmp.replace(cfg_path)
+    return True
+
+
+def _read_json(cfg_path: Path) -> dict[str, Any]:
+    if not cfg_path.is_file():
+        raise DataNotFoundError(
+            f"{cfg_path.parent} is not a checkpoint: {CONFIG_NAME} is missing (an interrupted save?)"
+        )
+    try:
+        raw = json.loads(cfg_path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        raise FormatError(f"checkpoint config {cfg_path} is not valid JSON ({err})") from err
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+        raise FormatError(f"{cfg_path} is not a motiongen checkpoint config")
+    return raw
+
+
+def read_config_dict(raw: dict[str, Any], cfg_path: Path) -> CheckpointConfig:
+    """A ``CheckpointConfig`` from a config's JSON, strictly (see ``_strict``)."""
+    from motiongen.generative import process_class
+    from motiongen.generative.process import config_from_dict
+
+    if raw.get("version") != VERSION:
+        hint = (
+            f"; upgrade it once with `motiongen checkpoint upgrade {cfg_path.parent}`"
+            if raw.get("version") == 1
+            else ""
+        )
+        raise FormatError(
+            f"checkpoint {cfg_path.parent} has format version {raw.get('version')}; this "
+            f"motiongen reads version {VERSION}{hint}"
+        )
+    top = {"format", "version", "architecture", "model", "process", "process_config",
+           "conditioning", "training"}  # fmt: skip
+    unknown = sorted(set(raw) - top)
+    missing = sorted(k for k in top if k not in raw)
+    if unknown or missing:
+        raise FormatError(
+            f"checkpoint config {cfg_path}: unknown keys {unknown}, missing keys {missing}"
+        )
+    if not isinstance(raw["model"], dict) or not isinstance(raw["training"], dict):
+        raise FormatError(f"checkpoint config {cfg_path}: model and training must be objects")
+    try:
+        _, config_class = process_class(str(raw["process"]))
+    except MotionGenError as err:
+        raise FormatError(f"checkpoint config {cfg_path}: {err}") from err
+    fields_of = {f.name for f in fields(config_class)}
+    if isinstance(raw["process_config"], dict) and set(raw["process_config"]) != fields_of:
+        raise FormatError(
+            f"checkpoint config {cfg_path}: process_config keys {sorted(raw['process_config'])} "
+            f"differ from the {raw['process']} process's {sorted(fields_of)}"
+        )
+    return CheckpointConfig(
+        architecture=str(raw["architecture"]),
+        model=raw["model"],
+        process=str(raw["process"]),
+        process_config=config_from_dict(
+            config_class, raw["process_config"], f"checkpoint config {cfg_path}: process_config"
+        ),
+        conditioning=_strict(
+            ConditioningSpec, raw["conditioning"], f"checkpoint config {cfg_path}: conditioning"
+        ),
+        training=raw["training"],
+    )
+
+
 def read_config(path: str | Path) -> CheckpointConfig:
     path = Path(path)
     if not path.exists():
         raise DataNotFoundError(f"no checkpoint at {path}; give a checkpoint folder")
     cfg_path = path / CONFIG_NAME if path.is_dir() else path
-    if not cfg_path.is_file():
-        raise DataNotFoundError(
-            f"{path} is not a checkpoint: {CONFIG_NAME} is missing (an interrupted save?)"
-        )
-    try:
-        raw = json.loads(cfg_path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise FormatError(f"checkpoint config {cfg_path} is not valid JSON ({err})") from err
-    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
-        raise FormatError(f"{cfg_path} is not a motiongen checkpoint config")
-    if raw.get("version") != VERSION:
-        raise FormatError(
-            f"checkpoint {path} has format version {raw.get('version')}; this motiongen reads "
-            f"version {VERSION}"
-        )
-    try:
-        return CheckpointConfig(
-            architecture=raw["architecture"],
-            model=raw["model"],
-            process=raw["process"],
-            process_config=raw.get("process_config", {}),
-            conditioning=raw.get("conditioning", {}),
-            training=raw.get("training", {}),
-        )
-    except KeyError as err:
-        raise FormatError(f"checkpoint config {cfg_path} lacks the key {err}") from err
+    return read_config_dict(_read_json(cfg_path), cfg_path)
 
 
 def load_checked_state(
@@ -162,8 +376,6 @@ def load_checkpoint(path: str | Path, *, device: str = "cpu") -> Checkpoint:
 
     path = Path(path)
     config = read_config(path)
-    if config.process not in ("flow", "ddpm"):
-        raise FormatError(f"checkpoint {path}: unknown process {config.process!r}")
     model = build_model(config.architecture, config.model)
     weights_path = path / WEIGHTS_NAME
     if not weights_path.is_file():

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from motiongen import artifacts as A
 from motiongen.data.synthetic import synth_motion
 from motiongen.errors import InputError
-from motiongen.eval import artifacts as A
 from motiongen.skeleton import LEFT_FOOT, LEFT_WRIST, NUM_JOINTS, RIGHT_FOOT
 
 

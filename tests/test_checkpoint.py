@@ -13,6 +13,15 @@ from motiongen.errors import DataNotFoundError, FormatError
 from motiongen.features import FEATURE_DIM, NormStats
 from motiongen.models import MotionDiT, MotionDiTConfig
 
+CONDITIONING = {
+    "text_model": None,
+    "text_dim": 0,
+    "max_tokens": 64,
+    "audio_dim": 0,
+    "fps": 20.0,
+    "window": 196,
+}
+
 
 def make(tmp_path):
     cfg = MotionDiTConfig.preset("tiny", feature_dim=FEATURE_DIM, depth=1)
@@ -21,14 +30,15 @@ def make(tmp_path):
         for p in model.parameters():
             p.add_(0.01 * torch.randn_like(p))
     norm = NormStats(mean=np.zeros(FEATURE_DIM, np.float32), std=np.ones(FEATURE_DIM, np.float32))
-    ck = CheckpointConfig("dit", cfg.to_dict(), "flow", conditioning={"fps": 20.0})
+    ck = CheckpointConfig.create("dit", cfg.to_dict(), "flow", conditioning=CONDITIONING)
     return save_checkpoint(tmp_path / "ck", ck, model, norm), model
 
 
 def test_round_trip(tmp_path):
     path, model = make(tmp_path)
     loaded = load_checkpoint(path)
-    assert loaded.config.process == "flow" and loaded.config.conditioning["fps"] == 20.0
+    assert loaded.config.process == "flow" and loaded.config.conditioning.fps == 20.0
+    assert loaded.config.process_config.sigma_min == 0.0
     for (k, a), (_, b) in zip(
         model.state_dict().items(), loaded.model.state_dict().items(), strict=True
     ):
@@ -72,3 +82,55 @@ def test_corrupt_weights_and_config(tmp_path):
     (path / "config.json").write_text("{not json")
     with pytest.raises(FormatError, match="JSON"):
         load_checkpoint(path)
+
+
+@pytest.mark.parametrize(
+    ("where", "change", "message"),
+    [
+        ("conditioning", lambda c: c.pop("fps"), r"missing keys \['fps'\]"),
+        ("conditioning", lambda c: c.update(fsp=20.0), r"unknown keys \['fsp'\]"),
+        ("process_config", lambda c: c.pop("t_sampling"), "process_config keys"),
+        ("process_config", lambda c: c.update(sigma=0.1), "process_config keys"),
+        ("conditioning", lambda c: c.update(fps=-1.0), "fps"),
+    ],
+)
+def test_config_is_read_strictly(tmp_path, where, change, message):
+    path, _ = make(tmp_path)
+    cfg = json.loads((path / "config.json").read_text())
+    change(cfg[where])
+    (path / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(FormatError, match=message):
+        load_checkpoint(path)
+
+
+def test_unknown_process_and_top_level_key(tmp_path):
+    path, _ = make(tmp_path)
+    cfg = json.loads((path / "config.json").read_text())
+    (path / "config.json").write_text(json.dumps({**cfg, "process": "magic"}))
+    with pytest.raises(FormatError, match="unknown generative process 'magic'"):
+        load_checkpoint(path)
+    (path / "config.json").write_text(json.dumps({**cfg, "extra": 1}))
+    with pytest.raises(FormatError, match=r"unknown keys \['extra'\]"):
+        load_checkpoint(path)
+
+
+def test_version_1_is_refused_then_upgraded_once(tmp_path):
+    from motiongen.checkpoint import upgrade_checkpoint
+
+    path, model = make(tmp_path)
+    cfg = json.loads((path / "config.json").read_text())
+    v1 = {
+        **cfg,
+        "version": 1,
+        "process_config": {},
+        "conditioning": {"text_dim": 0, "audio_dim": 0},
+    }
+    (path / "config.json").write_text(json.dumps(v1))
+    with pytest.raises(FormatError, match="motiongen checkpoint upgrade"):
+        load_checkpoint(path)
+    assert upgrade_checkpoint(path) is True
+    loaded = load_checkpoint(path)
+    assert loaded.config.conditioning.fps == 20.0 and loaded.config.conditioning.window == 196
+    assert loaded.config.conditioning.guidance is None
+    assert loaded.config.training["upgraded_from_version"] == 1
+    assert upgrade_checkpoint(path) is False  # already current

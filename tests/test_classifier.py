@@ -14,18 +14,7 @@ import torch
 from motiongen.data.prepare import prepare_synthetic
 from motiongen.data.synthetic import synth_motion
 from motiongen.errors import DataNotFoundError, FormatError, InputError
-from motiongen.eval.classifier import (
-    ClassifierConfig,
-    LabelClassifier,
-    MotionEncoder,
-    TrainConfig,
-    build_vocab,
-    content_label,
-    crop_features,
-    evaluate,
-    style_label,
-    train_classifier,
-)
+from motiongen.eval.evaluator_quality import classifier_accuracy
 from motiongen.eval.recognition import (
     label_pairs,
     make_generate_fn,
@@ -34,7 +23,12 @@ from motiongen.eval.recognition import (
     recognise_real,
     summarise,
 )
+from motiongen.evaluators.classifier import ClassifierConfig, LabelClassifier, MotionEncoder
+from motiongen.evaluators.classifier.train import ClassifierTrainConfig, train_classifier
+from motiongen.evaluators.features import crop_features
+from motiongen.evaluators.labels import build_vocab, content_label, style_label
 from motiongen.features import FEATURE_DIM, NormStats, positions_to_features
+from motiongen.pipeline import Pipeline
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -56,7 +50,7 @@ def synthetic(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def trained(synthetic):
-    cfg = TrainConfig(
+    cfg = ClassifierTrainConfig(
         steps=150,
         batch_size=16,
         lr=3e-3,
@@ -66,7 +60,9 @@ def trained(synthetic):
         network={"width": 32, "depth": 2, "embed_dim": 24},
         source_share={},
     )
-    return train_classifier(synthetic, cfg, eval_splits=("train", "val"), log_every=10)
+    result = train_classifier(synthetic, cfg, log_every=10)
+    metrics = {s: classifier_accuracy(result.classifier, synthetic, s) for s in ("train", "val")}
+    return result, metrics
 
 
 def tiny_classifier(contents=("walk", "run"), styles=("normal", "sad")) -> LabelClassifier:
@@ -105,21 +101,21 @@ def test_crop_features_equal_features_of_the_crop():
 
 
 def test_classifier_learns_synthetic_labels(trained, synthetic):
-    clf = trained.classifier
+    result, metrics = trained
+    clf = result.classifier
     assert clf.num_params() < 1_000_000
-    assert trained.losses[-1] < trained.losses[0]
+    assert result.losses[-1] < result.losses[0]
     chance_content = 1 / len(clf.contents)
     chance_style = 1 / len(clf.styles)
-    train = trained.metrics["train"]
+    train = metrics["train"]
     assert train["content"] > 2 * chance_content, train
     assert train["style"] > 2 * chance_style, train
-    val = trained.metrics["val"]
+    val = metrics["val"]
     assert val["clips"] > 0 and val["content"] > chance_content, val
-    assert evaluate(clf, synthetic, "train")["content"] == train["content"]
 
 
 def test_save_load_round_trip(trained, synthetic, tmp_path):
-    clf = trained.classifier
+    clf = trained[0].classifier
     path = clf.save(tmp_path / "clf")
     loaded = LabelClassifier.from_pretrained(path)
     assert loaded.contents == clf.contents and loaded.styles == clf.styles
@@ -133,11 +129,11 @@ def test_save_load_round_trip(trained, synthetic, tmp_path):
 def test_load_errors(trained, tmp_path):
     with pytest.raises(DataNotFoundError, match="no label classifier"):
         LabelClassifier.from_pretrained(tmp_path / "missing")
-    path = trained.classifier.save(tmp_path / "clf")
+    path = trained[0].classifier.save(tmp_path / "clf")
     (path / "model.safetensors").write_bytes(b"\x00" * 32)
     with pytest.raises(FormatError, match="corrupt"):
         LabelClassifier.from_pretrained(path)
-    path = trained.classifier.save(tmp_path / "clf2")
+    path = trained[0].classifier.save(tmp_path / "clf2")
     cfg = json.loads((path / "config.json").read_text())
     cfg["model"]["width"] = 8
     (path / "config.json").write_text(json.dumps(cfg))
@@ -182,11 +178,11 @@ def random_checkpoint(tmp_path_factory):
 
 
 def test_recognition_on_one_pair(trained, synthetic, random_checkpoint):
-    clf = trained.classifier
+    clf = trained[0].classifier
     pairs = label_pairs(synthetic, sources=("synthetic",), classifier=clf)
     assert pairs and all(p.prompt for p in pairs)
     assert len({p.key for p in pairs}) == len(pairs)
-    generate = make_generate_fn(random_checkpoint, seconds=2.0, steps=1)
+    generate = make_generate_fn(Pipeline.from_pretrained(random_checkpoint), seconds=2.0, steps=1)
     gen = recognise_generated(clf, pairs[:1], generate, samples=2, seed=0)
     assert gen[0].n == 2
     real = recognise_real(clf, synthetic, pairs, split="train")
@@ -201,10 +197,10 @@ def test_recognition_on_one_pair(trained, synthetic, random_checkpoint):
 
 def test_label_recognition_script_run(trained, synthetic, random_checkpoint):
     bench = load_script("label_recognition")
-    generate = make_generate_fn(random_checkpoint, seconds=1.5, steps=1)
+    generate = make_generate_fn(Pipeline.from_pretrained(random_checkpoint), seconds=1.5, steps=1)
     result = bench.run(
         synthetic,
-        trained.classifier,
+        trained[0].classifier,
         generate,
         samples=1,
         max_pairs=1,

@@ -234,7 +234,7 @@ def test_tiny_flow_model_learns_a_gaussian_mixture():
     )
     with torch.inference_mode():
         samples = {
-            m: fm.sample(lambda x, t: model(x, t), noise, steps=10, method=m) for m in METHODS
+            m: fm.sample(lambda x, t: model(x, t), noise, steps=10, sampler=m) for m in METHODS
         }
     before = mode_distance(noise)
     for method, x in samples.items():

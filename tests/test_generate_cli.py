@@ -12,7 +12,8 @@ import pytest
 import soundfile as sf
 from safetensors.torch import load_file, save_file
 
-from motiongen import pipeline as pipeline_module
+from motiongen import checkpoint as checkpoint_module
+from motiongen.conditioning import text as text_module
 from tests.cli_helpers import error_line, run
 from tests.test_pipeline import FakeEncoder, make_checkpoint
 
@@ -20,7 +21,7 @@ from tests.test_pipeline import FakeEncoder, make_checkpoint
 @pytest.fixture(autouse=True)
 def fake_text_encoder(monkeypatch):
     # The real encoder takes seconds to load; the CLI's text path is the same either way.
-    monkeypatch.setattr(pipeline_module, "shared_text_encoder", lambda *a, **k: FakeEncoder())
+    monkeypatch.setattr(text_module, "shared_text_encoder", lambda *a, **k: FakeEncoder())
 
 
 @pytest.fixture(scope="module")
@@ -190,7 +191,7 @@ def test_missing_checkpoints(tmp_path, monkeypatch, capsys):
         capsys,
     )
     assert code == 1 and "no checkpoint" in error_line(err)
-    monkeypatch.setattr(pipeline_module, "SHIPPED_MODELS_DIR", tmp_path / "models")
+    monkeypatch.setattr(checkpoint_module, "SHIPPED_MODELS_DIR", tmp_path / "models")
     code, _, err = run(
         ["generate", "a person waves", "-o", tmp_path / "x.npy"], monkeypatch, capsys
     )

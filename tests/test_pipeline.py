@@ -18,12 +18,13 @@ import soundfile as sf
 import torch
 from torch import nn
 
+from motiongen import checkpoint as checkpoint_module
 from motiongen import pipeline as pipeline_module
+from motiongen.artifacts import bone_length_drift, ground_penetration
 from motiongen.checkpoint import CheckpointConfig, save_checkpoint
 from motiongen.conditioning.text import TextEmbedding, validate_prompt
 from motiongen.data.synthetic import synth_sequence
 from motiongen.errors import DataNotFoundError, FormatError, InputError, MotionGenError
-from motiongen.eval.artifacts import bone_length_drift, ground_penetration
 from motiongen.features import (
     FEATURE_DIM,
     NormStats,
@@ -75,7 +76,7 @@ def make_checkpoint(path, *, process="flow", text_dim=384, audio_dim=50, seed=0,
         for p in model.parameters():
             p.add_(0.02 * torch.randn_like(p))
     norm = NormStats(mean=np.zeros(FEATURE_DIM, np.float32), std=np.ones(FEATURE_DIM, np.float32))
-    config = CheckpointConfig(
+    config = CheckpointConfig.create(
         "dit",
         cfg.to_dict(),
         process,
@@ -199,7 +200,7 @@ def test_bf16_precision(checkpoint):
 
 @pytest.mark.slow  # diffusers' import takes a few seconds
 def test_ddim_checkpoint(tmp_path):
-    path = make_checkpoint(tmp_path / "ddpm", process="ddpm", process_config={})
+    path = make_checkpoint(tmp_path / "ddpm", process="ddpm")
     pipe = Pipeline.from_pretrained(path, text_encoder=FakeEncoder())
     m = pipe("a person waves", seconds=1.0, seed=0, steps=5)
     assert (m.meta["sampler"], m.meta["steps"], m.meta["guidance"]) == ("ddim", 5, 7.5)
@@ -255,7 +256,7 @@ def test_long_sequence_reproduces_a_reference_across_seams():
 
     ref = ref + gaussian_filter1d(rng.normal(scale=0.05, size=ref.shape), 5, axis=0)
     oracle = ReferenceOracle(positions_to_features(ref))
-    config = CheckpointConfig(
+    config = CheckpointConfig.create(
         "dit", {}, "flow", conditioning=dict(CONDITIONING, text_dim=0, audio_dim=0)
     )
     norm = NormStats(mean=np.zeros(FEATURE_DIM, np.float32), std=np.ones(FEATURE_DIM, np.float32))
@@ -406,7 +407,7 @@ def test_missing_checkpoint_folder(tmp_path):
 
 
 def test_missing_shipped_model(tmp_path, monkeypatch):
-    monkeypatch.setattr(pipeline_module, "SHIPPED_MODELS_DIR", tmp_path / "models")
+    monkeypatch.setattr(checkpoint_module, "SHIPPED_MODELS_DIR", tmp_path / "models")
     with pytest.raises(DataNotFoundError, match="shipped model tiny-flow is not installed"):
         Pipeline.from_pretrained()
 

@@ -7,14 +7,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from motiongen.data.synthetic import synth_motion
-from motiongen.errors import InputError
-from motiongen.eval.artifacts import (
+from motiongen.artifacts import (
     bone_length_drift,
     foot_skating_ratio,
     ground_penetration,
     jitter_score,
 )
+from motiongen.data.synthetic import synth_motion
+from motiongen.errors import InputError
 from motiongen.postprocess import (
     DEFAULT_MAX_JERK,
     fix_bone_lengths,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from motiongen.artifacts import artifact_report
 from motiongen.canonical import heading
 from motiongen.data.curation import CurationConfig
 from motiongen.data.synthetic import (
@@ -16,7 +17,6 @@ from motiongen.data.synthetic import (
     synth_sequence,
 )
 from motiongen.errors import InputError
-from motiongen.eval.artifacts import artifact_report
 from motiongen.skeleton import (
     HEAD,
     LEFT_FOOT,

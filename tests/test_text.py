@@ -11,7 +11,9 @@ def test_bandai_phrasings():
 
 def test_left_and_right_survive_in_text():
     assert all("left" in t for t in describe({"content": "wave-left-hand", "style": "normal"}))
-    assert all("right" in t for t in describe({"content": "raise-up-right-hand", "style": "active"}))
+    assert all(
+        "right" in t for t in describe({"content": "raise-up-right-hand", "style": "active"})
+    )
 
 
 def test_every_known_label_has_words():

@@ -14,8 +14,9 @@ from motiongen.data.store import PreparedData
 from motiongen.data.synthetic import synth_motion
 from motiongen.errors import DataNotFoundError, FormatError, InputError
 from motiongen.eval.distribution import r_precision
-from motiongen.eval.text_motion import TextMotionEvaluator
-from motiongen.eval.text_motion_train import TrainConfig, label_key, train_evaluator
+from motiongen.evaluators.labels import label_key
+from motiongen.evaluators.text_motion import TextMotionEvaluator
+from motiongen.evaluators.text_motion.train import TextMotionTrainConfig, train_text_motion
 from motiongen.features import FEATURE_DIM
 from motiongen.motion import Motion
 
@@ -27,8 +28,8 @@ def synthetic(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def trained(synthetic):
-    cfg = TrainConfig(steps=120, batch_size=32, lr=3e-3, warmup=10, seed=0)
-    return train_evaluator(synthetic, cfg, eval_splits=(), log_every=20)
+    cfg = TextMotionTrainConfig(steps=120, batch_size=32, lr=3e-3, warmup=10, seed=0)
+    return train_text_motion(synthetic, cfg, log_every=20)
 
 
 def test_training_lowers_the_contrastive_loss(trained):
@@ -68,7 +69,7 @@ def test_save_load_round_trip_and_corrupt_files(trained, tmp_path, synthetic):
     (path / "config.json").write_text("{not json")
     with pytest.raises(FormatError, match="unreadable"):
         TextMotionEvaluator.from_pretrained(path)
-    with pytest.raises(DataNotFoundError, match="text_motion_train"):
+    with pytest.raises(DataNotFoundError, match="motiongen evaluator train text-motion"):
         TextMotionEvaluator.from_pretrained(tmp_path / "nowhere")
 
 

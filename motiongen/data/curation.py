@@ -5,7 +5,7 @@
 1. length: clips shorter than ``min_frames`` at the model rate (20 fps) are dropped; longer
    than ``max_frames`` are *kept* and cut into equal, non-overlapping windows of at most
    ``max_frames`` (a 65 s dance becomes three 433-frame windows rather than vanishing);
-2. artifacts (``motiongen.eval.artifacts``): dropped when quality < ``min_quality`` or
+2. artifacts (``motiongen.artifacts``): dropped when quality < ``min_quality`` or
    artifact > ``max_artifact``, with the reasons (flags and metric values) recorded; a cut
    clip is judged per window and loses only its failing windows (the clip is dropped when
    none is left);
@@ -25,8 +25,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from motiongen.artifacts import ArtifactReport, artifact_report, resample_positions
 from motiongen.errors import InputError
-from motiongen.eval.artifacts import ArtifactReport, artifact_report, resample_positions
 from motiongen.motion import Motion
 
 MODEL_FPS = 20.0

@@ -102,8 +102,8 @@ def prepare(
     progress: ProgressFn | None = None,
 ) -> PrepareResult:
     """Read every source, score and split each clip, curate, and write the cache + report."""
+    from motiongen.artifacts import artifact_report
     from motiongen.data.report import build_report, plot_report
-    from motiongen.eval.artifacts import artifact_report
 
     t0 = time.perf_counter()
     root = Path(root) if root is not None else data_dir()
@@ -232,8 +232,8 @@ def source_stats(data: PreparedData) -> dict[str, Any]:
 def prepare_synthetic(out: Path, n: int = 200, *, seed: int = 0) -> PreparedData:
     """A prepared cache of ``n`` procedural motions: the embedded default for tests and for a
     machine without the real data (same layout as ``prepare``; source "synthetic")."""
+    from motiongen.artifacts import artifact_report
     from motiongen.data.synthetic import synth_dataset
-    from motiongen.eval.artifacts import artifact_report
 
     out = Path(out)
     fp = hashlib.sha1(f"synthetic|v{PREPARE_VERSION}|{n}|{seed}".encode()).hexdigest()

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from motiongen.artifacts import artifact_report
 from motiongen.data.curation import CurationResult, reason_key
-from motiongen.eval.artifacts import artifact_report
 from motiongen.motion import Motion
 
 FLAG_KEYS = ("static", "jittery", "exploding", "repetitive", "overspeed", "penetrating")

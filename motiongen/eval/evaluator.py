@@ -30,8 +30,8 @@ from motiongen.eval import distribution as D
 from motiongen.eval.kinetic import geometric_features, kinetic_features
 from motiongen.eval.physics import physics_report
 from motiongen.eval.sanity import MusicalityScorer, SanityChecker
-from motiongen.eval.text_motion import TextMotionEvaluator
-from motiongen.eval.text_motion_train import clip_texts, label_key
+from motiongen.evaluators.labels import clip_texts, label_key
+from motiongen.evaluators.text_motion import TextMotionEvaluator
 from motiongen.features import MODEL_FPS
 from motiongen.motion import AudioRef, Motion
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from motiongen.artifacts import ANALYSIS_FPS, check_positions, resample_positions
 from motiongen.errors import InputError
-from motiongen.eval.artifacts import ANALYSIS_FPS, _check, resample_positions
 from motiongen.skeleton import JOINT_INDEX, NUM_JOINTS
 
 KINETIC_DIM = 3 * NUM_JOINTS  # 66
@@ -25,7 +25,7 @@ MIN_FRAMES = 4  # at 20 fps
 
 
 def _prepare(positions: np.ndarray, fps: float) -> np.ndarray:
-    p = resample_positions(_check(positions, fps), fps, ANALYSIS_FPS)
+    p = resample_positions(check_positions(positions, fps), fps, ANALYSIS_FPS)
     if p.shape[0] < MIN_FRAMES:
         raise InputError(
             f"motion has {p.shape[0]} frames at {ANALYSIS_FPS:g} fps; kinetic and geometric "

@@ -15,8 +15,8 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d, minimum_filter1d
 from scipy.signal import find_peaks
 
+from motiongen.artifacts import check_positions, resample_positions
 from motiongen.errors import InputError
-from motiongen.eval.artifacts import _check, resample_positions
 
 # ---- Beat Align Score (Bailando utils/beat_align_score.py) -----------------------------
 BAS_FPS = 60.0  # Bailando/AIST++ evaluate at 60 fps; their frame constants below are at 60
@@ -62,7 +62,7 @@ def mean_joint_speed(positions: np.ndarray, fps: float) -> np.ndarray:
 
     Entry k describes the step k -> k+1 and belongs to time (k + 0.5) / fps.
     """
-    p = _check(positions, fps)
+    p = check_positions(positions, fps)
     if p.shape[0] < 2:
         return np.zeros(0)
     return np.linalg.norm(np.diff(p, axis=0), axis=-1).mean(axis=1) * fps
@@ -79,7 +79,7 @@ def kinematic_beats(
     flat-bottomed minima) is a beat, placed at the middle of its frame step, (k + 0.5) / 60
     (Bailando uses k / 60, 8 ms earlier).
     """
-    p = resample_positions(_check(positions, fps), fps, BAS_FPS)
+    p = resample_positions(check_positions(positions, fps), fps, BAS_FPS)
     speed = mean_joint_speed(p, BAS_FPS)
     if speed.size < 3:
         return np.zeros(0)
@@ -152,7 +152,7 @@ def joint_beats(
     (lowest within ±7 frames) whose normalised speed exceeds 0.1, i.e. pauses of a moving
     joint, not a joint at rest.
     """
-    p = resample_positions(_check(positions, fps), fps, BC_FPS)
+    p = resample_positions(check_positions(positions, fps), fps, BC_FPS)
     if p.shape[0] < 3:
         return [np.zeros(0) for _ in joints]
     vel = np.gradient(p[:, list(joints)], 1.0 / BC_FPS, axis=0)  # (T, J', 3)
@@ -207,7 +207,7 @@ def energy_onset_correlation(
     lag lets a dancer answer a sound a frame or two late; with ±0.1 s the search adds little
     to chance (see docs/metrics.md). Constant signals give r = 0.
     """
-    p = _check(positions, fps)
+    p = check_positions(positions, fps)
     onset = np.asarray(onset_strength, dtype=np.float64).reshape(-1)
     if onset.shape[0] != p.shape[0]:
         raise InputError(

@@ -1,7 +1,7 @@
 """Physical-plausibility metrics on canonical joint positions ``(T, 22, 3)`` (metres, Y up).
 
 Rates: velocity, acceleration, jerk and the bound shares are computed after resampling to
-``ANALYSIS_FPS`` = 20 fps (as ``motiongen.eval.artifacts``) and converted to SI units (m/s,
+``ANALYSIS_FPS`` = 20 fps (as ``motiongen.artifacts``) and converted to SI units (m/s,
 m/s², m/s³), so the numbers do not depend on the input rate. EDGE's PFC is computed at EDGE's
 own rate, 30 fps, with EDGE's units (see ``physical_foot_contact``). Foot skating, ground
 penetration, floating and bone drift are the functions of ``artifacts`` (one definition in the
@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from motiongen.eval.artifacts import (
+from motiongen.artifacts import (
     ANALYSIS_FPS,
     OVERSPEED,
-    _check,
     bone_length_drift,
+    check_positions,
     floating_height,
     foot_skating_ratio,
     ground_penetration,
@@ -49,7 +49,7 @@ PFC_FPS = 30.0  # EDGE evaluates PFC on 30-fps joints (eval/eval_pfc.py, DT = 1/
 
 
 def _at(positions: np.ndarray, fps: float, target: float) -> np.ndarray:
-    return resample_positions(_check(positions, fps), fps, target)
+    return resample_positions(check_positions(positions, fps), fps, target)
 
 
 def _derivatives(p: np.ndarray, order: int, fps: float) -> np.ndarray:
@@ -133,7 +133,7 @@ def physical_foot_contact(positions: np.ndarray, fps: float) -> float:
 
 def physics_report(positions: np.ndarray, fps: float) -> dict[str, Any]:
     """Every metric of this module on one motion, as a JSON-ready dict (units in the keys)."""
-    p = _check(positions, fps)
+    p = check_positions(positions, fps)
     vel = velocity_stats(p, fps)
     acc = acceleration_stats(p, fps)
     return {

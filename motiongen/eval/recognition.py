@@ -2,12 +2,12 @@
 
 For every content x style pair of the training set, the prompt is the plainest description of
 those labels (``motiongen.data.text.describe``); a generator makes a few motions from it and
-the label classifier (``motiongen.eval.classifier``) judges them. The same classifier's
+the label classifier (``motiongen.evaluators.classifier``) judges them. The same classifier's
 accuracy on real held-out clips of the same pairs is the reference: a generator that matches
 the real data scores a ratio of about 1.
 
 The loop takes any generate function ``(prompt, n, seed) -> n Motions``; ``make_generate_fn``
-builds one from a checkpoint folder through ``motiongen.pipeline.Pipeline``.
+builds one over a ``motiongen.pipeline.Pipeline``.
 """
 
 from __future__ import annotations
@@ -15,17 +15,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from motiongen.data.text import describe
 from motiongen.errors import InputError
-from motiongen.eval.classifier import (
-    LabelClassifier,
-    clip_features,
-    content_label,
-    style_label,
-)
+from motiongen.evaluators.classifier import LabelClassifier
+from motiongen.evaluators.features import clip_features
+from motiongen.evaluators.labels import content_label, style_label
 from motiongen.motion import Motion
 
 if TYPE_CHECKING:
@@ -258,18 +254,15 @@ def markdown_table(summary: dict[str, Any]) -> str:
 
 
 def make_generate_fn(
-    checkpoint: str | Path | None = None,
+    pipe: Any,
     *,
     seconds: float = 6.5,
     steps: int | None = None,
     sampler: str | None = None,
     guidance: float | None = None,
 ) -> GenerateFn:
-    """A ``(prompt, n, seed) -> n motions`` function over ``Pipeline.from_pretrained``
-    (None: the shipped tiny-flow); None options take the checkpoint's defaults."""
-    from motiongen.pipeline import Pipeline
-
-    pipe = Pipeline.from_pretrained(checkpoint)
+    """A ``(prompt, n, seed) -> n motions`` function over a ``Pipeline``; None options take
+    the checkpoint's defaults."""
     options = {
         k: v
         for k, v in {"steps": steps, "sampler": sampler, "guidance": guidance}.items()

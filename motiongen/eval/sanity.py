@@ -1,7 +1,7 @@
 """The safety critic (``SanityChecker``: pass/fail with reasons and severities, SPEC §9) and the
 ``MusicalityScorer`` (music metrics plus one combined score).
 
-Checks and severities (SPEC §9; values from ``motiongen.eval.artifacts``):
+Checks and severities (SPEC §9; values from ``motiongen.artifacts``):
 
 | check       | raised when                                            | severity |
 |-------------|--------------------------------------------------------|----------|
@@ -29,8 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from motiongen import artifacts as A
 from motiongen.errors import InputError
-from motiongen.eval import artifacts as A
 from motiongen.eval import music as M
 from motiongen.motion import AudioRef, Motion
 from motiongen.skeleton import NUM_JOINTS

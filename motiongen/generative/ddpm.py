@@ -29,13 +29,14 @@ flow-matching users never pay for it; it never touches the network or the hub he
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
 
 from motiongen.errors import InputError
 from motiongen.generative.flow import LossOutput, ModelFn, PostStep, masked_mse
+from motiongen.generative.process import TrainingPair, register_process
 
 EpsFn = Any  # Callable[[Tensor, Tensor], Tensor]: (x_n (B, ...), t = n / N (B,)) -> eps like x
 
@@ -72,8 +73,14 @@ def make_betas(config: DDPMConfig) -> Tensor:
     return betas.double().clamp(min=config.beta_min)
 
 
+@register_process(DDPMConfig)
 class DDPM:
-    """Noise schedule, epsilon-prediction loss and DDIM sampler."""
+    """Noise schedule, epsilon-prediction loss and DDIM sampler (the ``Process`` "ddpm")."""
+
+    name: ClassVar[str] = "ddpm"
+    default_steps: ClassVar[int] = 50
+    samplers: ClassVar[tuple[str, ...]] = ("ddim",)
+    default_guidance: ClassVar[float] = 7.5  # the diffusion baseline's scale in SPEC §1
 
     def __init__(self, config: DDPMConfig | None = None) -> None:
         from diffusers import DDIMScheduler, DDPMScheduler
@@ -111,6 +118,28 @@ class DDPM:
         abar = float(self.alphas_cumprod[n])
         return abar**0.5, (1 - abar) ** 0.5
 
+    # ---- the Process interface ---------------------------------------------------------
+    def training_pair(
+        self, x: Tensor, noise: Tensor, *, generator: torch.Generator | None = None
+    ) -> TrainingPair:
+        """Timesteps n drawn with ``generator``; the target is the noise (epsilon prediction);
+        auxiliary losses weigh abar_n^2 (see ``train.losses``)."""
+        n = torch.randint(
+            0, self.config.num_train_timesteps, (x.shape[0],), generator=generator, device=x.device
+        )
+        xt = self.add_noise(x, noise, n)
+        abar = self.alphas_cumprod.to(x.device)[n].to(x.dtype)  # (B,)
+        return TrainingPair(xt=xt, t=self.model_time(n, x), target=noise, aux_weight=abar**2)
+
+    def clean_estimate(self, xt: Tensor, t: Tensor, pred: Tensor) -> Tensor:
+        """x0 = (x_n - sqrt(1 - abar_n) eps) / sqrt(abar_n) for network times t = n / N."""
+        n = torch.round(t * self.config.num_train_timesteps).long()
+        a = self.alphas_cumprod.to(xt.device)[n].to(xt.dtype)[:, None, None]
+        return (xt - (1 - a).sqrt() * pred) / a.sqrt()
+
+    def known_coefficients(self, t: float) -> tuple[float, float]:
+        return self.coefficients(t)
+
     def loss(
         self,
         model_fn: ModelFn,
@@ -142,6 +171,7 @@ class DDPM:
         noise: Tensor,
         *,
         steps: int = 50,
+        sampler: str = "ddim",
         eta: float = 0.0,
         generator: torch.Generator | None = None,
         post_step: PostStep | None = None,
@@ -149,9 +179,13 @@ class DDPM:
         """DDIM from noise x_{N-1} = noise (B, ...) to a sample, calling ``eps_fn(x, n / N)``.
 
         eta = 0 is deterministic DDIM; eta = 1 is DDPM-like ancestral sampling, drawing its
-        noise from ``generator``. post_step(x, t_prev) runs after each step (t_prev < 0 at
-        the end), e.g. to re-impose known frames.
+        noise from ``generator``. post_step(x, t) runs on the starting noise (t = (N-1) / N)
+        and after each step (t < 0 at the end), e.g. to impose known frames.
         """
+        if sampler not in self.samplers:
+            raise InputError(
+                f"unknown diffusion sampler {sampler!r}; choose one of {self.samplers}"
+            )
         if not 1 <= steps <= self.config.num_train_timesteps:
             raise InputError(
                 f"DDIM steps must be in 1..{self.config.num_train_timesteps}, got {steps}"
@@ -159,7 +193,8 @@ class DDPM:
         scheduler = self._ddim_class(**self._ddim_kwargs)  # stateful, so one per call
         scheduler.set_timesteps(steps, device=noise.device)
         stride = self.config.num_train_timesteps // steps
-        x = noise
+        n_train = self.config.num_train_timesteps
+        x = noise if post_step is None else post_step(noise, (n_train - 1) / n_train)
         B = noise.shape[0]
         for n in scheduler.timesteps.tolist():
             t = torch.full(

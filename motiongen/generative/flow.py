@@ -16,13 +16,15 @@ any ``velocity_fn(x, t)``, where t is a (B,) tensor.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar, Literal
 
 import torch
 from torch import Tensor
 
 from motiongen.errors import InputError
+from motiongen.generative.inpaint import flow_coefficients
+from motiongen.generative.process import TrainingPair, register_process
 
 VelocityFn = Callable[[Tensor, Tensor], Tensor]  # (x (B, ...), t (B,)) -> v like x
 ModelFn = Callable[[Tensor, Tensor, Any, Tensor | None], Tensor]  # (x, t, cond, mask) -> like x
@@ -81,10 +83,9 @@ def _expand(t: Tensor, like: Tensor) -> Tensor:
     return t.reshape(-1, *([1] * (like.ndim - 1)))  # (B, 1, ...)
 
 
-class FlowMatching:
-    """OT-CFM path, loss and predictions.
-
-    sigma_min: the width of the path at t = 1 (x_1 ~ N(x1, sigma_min^2)). 0 gives the
+@dataclass
+class FlowConfig:
+    """sigma_min: the width of the path at t = 1 (x_1 ~ N(x1, sigma_min^2)). 0 gives the
     rectified-flow straight line whose endpoint is exactly the data (our default: motion
     features are normalised, so a 1e-4 blur is below anything measurable); 1e-4 is the
     value of Lipman et al. and torchcfm's ``ConditionalFlowMatcher``.
@@ -92,18 +93,56 @@ class FlowMatching:
     more training on the middle of the path (Esser et al. 2024, SD3).
     """
 
+    sigma_min: float = 0.0
+    t_sampling: Literal["uniform", "logit_normal"] = "uniform"
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.sigma_min < 1.0:
+            raise InputError(f"sigma_min must be in [0, 1), got {self.sigma_min}")
+        if self.t_sampling not in ("uniform", "logit_normal"):
+            raise InputError(
+                f"t_sampling must be 'uniform' or 'logit_normal', got {self.t_sampling!r}"
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@register_process(FlowConfig)
+class FlowMatching:
+    """OT-CFM path, loss, predictions and ODE samplers (the ``Process`` "flow").
+
+    Build with a ``FlowConfig`` or its fields as keywords: ``FlowMatching(sigma_min=1e-4)``.
+    """
+
+    name: ClassVar[str] = "flow"
+    default_steps: ClassVar[int] = 4
+    samplers: ClassVar[tuple[str, ...]] = ("euler", "midpoint", "heun")
+    # Flow models are trained here with condition dropout and guided mildly.
+    default_guidance: ClassVar[float] = 2.5
+
     def __init__(
         self,
+        config: FlowConfig | None = None,
         *,
-        sigma_min: float = 0.0,
-        t_sampling: Literal["uniform", "logit_normal"] = "uniform",
+        sigma_min: float | None = None,
+        t_sampling: Literal["uniform", "logit_normal"] | None = None,
     ) -> None:
-        if not 0.0 <= sigma_min < 1.0:
-            raise InputError(f"sigma_min must be in [0, 1), got {sigma_min}")
-        if t_sampling not in ("uniform", "logit_normal"):
-            raise InputError(f"t_sampling must be 'uniform' or 'logit_normal', got {t_sampling!r}")
-        self.sigma_min = sigma_min
-        self.t_sampling = t_sampling
+        config = config or FlowConfig()
+        if sigma_min is not None or t_sampling is not None:
+            config = FlowConfig(
+                sigma_min=config.sigma_min if sigma_min is None else sigma_min,
+                t_sampling=config.t_sampling if t_sampling is None else t_sampling,
+            )
+        self.config = config
+
+    @property
+    def sigma_min(self) -> float:
+        return self.config.sigma_min
+
+    @property
+    def t_sampling(self) -> str:
+        return self.config.t_sampling
 
     def sample_t(
         self,
@@ -130,6 +169,23 @@ class FlowMatching:
         te = _expand(t, xt)
         s = 1 - self.sigma_min
         return (1 - s * te) * v + s * xt
+
+    # ---- the Process interface ---------------------------------------------------------
+    def training_pair(
+        self, x: Tensor, noise: Tensor, *, generator: torch.Generator | None = None
+    ) -> TrainingPair:
+        """Times t drawn with ``generator``; the target is the path velocity u_t; auxiliary
+        losses weigh t (t = 1 is data)."""
+        t = self.sample_t(x.shape[0], device=x.device, generator=generator).to(x.dtype)
+        path = self.sample_path(x, t, noise)
+        return TrainingPair(xt=path.xt, t=t, target=path.ut, aux_weight=t)
+
+    def clean_estimate(self, xt: Tensor, t: Tensor, pred: Tensor) -> Tensor:
+        return self.predict_x1(xt, t, pred)
+
+    def known_coefficients(self, t: float) -> tuple[float, float]:
+        """Signal and noise scales of the path at t (see ``inpaint.flow_coefficients``)."""
+        return flow_coefficients(self.sigma_min)(t)
 
     def loss(
         self,
@@ -163,11 +219,16 @@ class FlowMatching:
         noise: Tensor,
         *,
         steps: int = 4,
-        method: Method = "euler",
+        sampler: Method = "euler",
+        generator: torch.Generator | None = None,
         post_step: PostStep | None = None,
     ) -> Tensor:
-        """Integrate from noise x0 (B, ...) at t = 0 to data at t = 1."""
-        return integrate(velocity_fn, noise, steps=steps, method=method, post_step=post_step)
+        """Integrate from noise x0 (B, ...) at t = 0 to data at t = 1 with ``sampler`` (an
+        ODE method). Deterministic: ``generator`` is unused."""
+        if sampler not in self.samplers:
+            raise InputError(f"unknown flow sampler {sampler!r}; choose one of {self.samplers}")
+        x = noise if post_step is None else post_step(noise, 0.0)
+        return integrate(velocity_fn, x, steps=steps, method=sampler, post_step=post_step)
 
 
 def time_grid(steps: int, *, t0: float = 0.0, t1: float = 1.0) -> list[float]:

@@ -6,7 +6,9 @@
 | ``*.motion`` / ``*.motion.json``       | yes                  | yes (web viewer JSON)  |
 | ``*.npy`` / ``*.npz``                  | (T, 22, 3) joints    | yes                    |
 | ``*.mp4`` / ``*.gif``                  | no                   | rendered stick figure  |
-| a dance folder (``skeletons.json.gz``) | yes (with music)     | no                     |
+
+Dataset folders (a music-to-dance folder with ``skeletons.json.gz``) are read by
+``motiongen.load`` (``motiongen.data.load``), which sits above this package.
 """
 
 from __future__ import annotations
@@ -32,19 +34,15 @@ def _suffix(path: Path) -> str:
 
 
 def load(path: str | Path) -> Motion:
-    """Read any supported motion file or dance folder into a canonical ``Motion``."""
+    """Read any supported motion file into a canonical ``Motion`` (dataset folders, such as
+    a music-to-dance folder, are read by ``motiongen.load``)."""
     path = Path(path)
     if not path.exists():
         raise DataNotFoundError(f"no such file or folder: {path}")
-    if path.is_dir() or path.name == "skeletons.json.gz":
-        folder = path if path.is_dir() else path.parent
-        if (folder / "skeletons.json.gz").exists():
-            from motiongen.data.dance import load_dance
-
-            return load_dance(folder)
+    if path.is_dir():
         raise InputError(
-            f"{path} is a folder without skeletons.json.gz; give one motion file "
-            f"({', '.join(READ_SUFFIXES)}) or a dance folder"
+            f"{path} is a folder; give one motion file ({', '.join(READ_SUFFIXES)}), or read "
+            "a dataset folder with motiongen.load"
         )
     suffix = _suffix(path)
     if suffix == ".bvh":

@@ -80,7 +80,7 @@ def postprocess(
     smooth / bones / floor / feet switch steps off; ``floor=False`` also skips the foot
     locking and the final lift, which need a floor at y = 0.
     sigma_seconds: the Gaussian's width for clean motion; while the result is still jittery
-    (``eval.artifacts.jitter_score`` above ``max_jitter``) it grows by steps of 1.5x up to
+    (``motiongen.artifacts.jitter_score`` above ``max_jitter``) it grows by steps of 1.5x up to
     ``max_sigma_seconds``. ``max_jitter=None`` smooths with ``sigma_seconds`` only.
     bone_lengths: (21,) in ``skeleton.BONES`` order; default each bone's median in the clip.
     Returns (T, 22, 3) float32.
@@ -126,7 +126,7 @@ def _smooth_skeleton(
     of short bones (a generated spine segment shrunk to 1 cm and rescaled to 10 cm swings the
     whole upper body), and the check is made after the fix for the same reason.
     """
-    from motiongen.eval.artifacts import jitter_score
+    from motiongen.artifacts import jitter_score
 
     sigma = sigma_seconds
     while True:

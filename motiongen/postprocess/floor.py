@@ -44,7 +44,7 @@ LEGS: tuple[tuple[int, int, int, int], ...] = (
 # A foot joint is "slow" (a candidate for standing on the floor) under this speed.
 FLOOR_SPEED = 0.7  # m/s, as motiongen.features.CONTACT_SPEED
 # A toe is planted when under this height (after snapping) and under this horizontal speed.
-# The height matches the foot-skating metric (eval.artifacts.CONTACT_HEIGHT); the speed is
+# The height matches the foot-skating metric (motiongen.artifacts.CONTACT_HEIGHT); the speed is
 # above its 0.5 m/s skate threshold so that slides of up to 1 m/s are caught and fixed.
 TOE_CONTACT_HEIGHT = 0.05  # m
 TOE_CONTACT_SPEED = 1.0  # m/s

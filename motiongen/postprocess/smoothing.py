@@ -14,7 +14,7 @@ from scipy.ndimage import gaussian_filter1d, maximum_filter1d
 # already low: the foot-skating metric rose from 0.19 to 0.27 on a Bandai walk).
 DEFAULT_SIGMA_SECONDS = 0.025
 # Jittery input (generated motion) is smoothed more, up to this width, until its jitter
-# score (``eval.artifacts.jitter_score``: high-frequency acceleration over speed, flagged
+# score (``motiongen.artifacts.jitter_score``: high-frequency acceleration over speed, flagged
 # above 0.3) is at most TARGET_JITTER. 0.1 s keeps 1 Hz motion (gain 0.82) and removes
 # everything above 5 Hz; clean capture never needs more than the default.
 MAX_SIGMA_SECONDS = 0.1

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from motiongen.errors import MotionGenError
+from motiongen.generation import GenerationRequest
 from motiongen.serve.models import ModelRegistry
 
 logger = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ class QueueFullError(Exception):
 @dataclass
 class _Work:
     model: str
-    request: Any  # motiongen.pipeline._Request, already checked
+    request: GenerationRequest  # already checked
     key: tuple
     future: Future = field(default_factory=Future)
 

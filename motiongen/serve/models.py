@@ -6,12 +6,7 @@ import threading
 from typing import Any
 
 from motiongen.errors import InputError
-from motiongen.pipeline import (
-    DEFAULT_STEPS,
-    SAMPLERS,
-    SHIPPED_MODELS_DIR,
-    Pipeline,
-)
+from motiongen.pipeline import SHIPPED_MODELS_DIR, Pipeline
 
 
 def shipped_model_names() -> list[str]:
@@ -66,9 +61,9 @@ class ModelRegistry:
                 {
                     "name": name,
                     "process": pipe.process_name,
-                    "default_steps": DEFAULT_STEPS[pipe.process_name],
-                    "sampler": SAMPLERS[pipe.process_name][0],
-                    "samplers": list(SAMPLERS[pipe.process_name]),
+                    "default_steps": pipe.default_steps,
+                    "sampler": pipe.samplers[0],
+                    "samplers": list(pipe.samplers),
                     "default_guidance": list(g) if isinstance(g, tuple) else float(g),
                     "fps": pipe.fps,
                     "window_seconds": pipe.window / pipe.fps,

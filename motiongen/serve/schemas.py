@@ -59,14 +59,14 @@ class GenerateRequest(BaseModel):
     @field_validator("seconds")
     @classmethod
     def _seconds(cls, value: float) -> float:
-        from motiongen.pipeline import check_seconds
+        from motiongen.generation import check_seconds
 
         return check_seconds(value)
 
     @field_validator("guidance")
     @classmethod
     def _guidance(cls, value: float | None) -> float | None:
-        from motiongen.pipeline import parse_guidance
+        from motiongen.generation import parse_guidance
 
         return None if value is None else float(parse_guidance(value))  # type: ignore[arg-type]
 

@@ -1,6 +1,6 @@
 """Training: YAML configs, losses, the accelerate training loop and resumable state.
 
-``motiongen train --config configs/tiny_flow.yaml`` (``motiongen/cli_train.py``) wraps
+``motiongen train --config configs/tiny_flow.yaml`` (``motiongen/cli/train.py``) wraps
 ``train(load_config(path))``; see ``docs/training.md``.
 """
 

@@ -36,8 +36,8 @@ import torch
 from torch import Tensor
 
 from motiongen.features import CONTACTS, features_to_positions_torch
-from motiongen.generative.ddpm import DDPM
-from motiongen.generative.flow import FlowMatching, ModelFn, masked_mse
+from motiongen.generative.flow import ModelFn, masked_mse
+from motiongen.generative.process import Process
 from motiongen.skeleton import BONES, FOOT_JOINTS
 from motiongen.train.config import LossConfig
 
@@ -101,7 +101,7 @@ class TrainingLoss:
 
     def __init__(
         self,
-        process: FlowMatching | DDPM,
+        process: Process,
         weights: LossConfig,
         mean: Tensor,
         std: Tensor,
@@ -129,28 +129,12 @@ class TrainingLoss:
         generator: torch.Generator | None = None,
     ) -> LossTerms:
         """x: (B, T, D) normalised data; mask (B, T) bool. Noise and times from ``generator``."""
-        B = x.shape[0]
         noise = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
-        if isinstance(self.process, FlowMatching):
-            t = self.process.sample_t(B, device=x.device, generator=generator).to(x.dtype)
-            path = self.process.sample_path(x, t, noise)
-            pred = model_fn(path.xt, t, cond, mask)
-            recon, _ = masked_mse(pred, path.ut, mask)
-            x_hat = self.process.predict_x1(path.xt, t, pred) if self.uses_positions else None
-            aux_weight = t
-        else:
-            n = torch.randint(
-                0, self.process.num_train_timesteps, (B,), generator=generator, device=x.device
-            )
-            xt = self.process.add_noise(x, noise, n)
-            pred = model_fn(xt, self.process.model_time(n, x), cond, mask)
-            recon, _ = masked_mse(pred, noise, mask)
-            abar = self.process.alphas_cumprod.to(x.device)[n].to(x.dtype)  # (B,)
-            x_hat = None
-            if self.uses_positions:
-                a = abar[:, None, None]
-                x_hat = (xt - (1 - a).sqrt() * pred) / a.sqrt()
-            aux_weight = abar**2
+        pair = self.process.training_pair(x, noise, generator=generator)
+        pred = model_fn(pair.xt, pair.t, cond, mask)
+        recon, _ = masked_mse(pred, pair.target, mask)
+        x_hat = self.process.clean_estimate(pair.xt, pair.t, pred) if self.uses_positions else None
+        aux_weight = pair.aux_weight
         zero = recon.new_zeros(())
         terms = {"velocity": zero, "foot_contact": zero, "bone_length": zero}
         total = self.weights.recon * recon

@@ -9,7 +9,7 @@ Outputs in ``run_dir``: ``last/`` (resumable training state, see ``train/state.p
 ``best/`` (inference checkpoint of the best EMA validation loss), ``final/`` (inference
 checkpoint at the end), ``metrics.jsonl``, ``tb/`` (TensorBoard), ``loss.png``.
 
-Multi-process: start with ``torchrun --nproc_per_node N -m motiongen.cli_train ...``; the
+Multi-process: start with ``torchrun --nproc_per_node N -m motiongen.cli.train ...``; the
 Accelerator reads the environment and wraps the network in DDP, every process draws its own
 batches (seed + rank) and the main process writes the files.
 """
@@ -19,7 +19,6 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,11 +27,15 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from motiongen.checkpoint import CheckpointConfig, load_checkpoint, save_checkpoint
+from motiongen.checkpoint import (
+    CheckpointConfig,
+    ConditioningSpec,
+    load_checkpoint,
+    save_checkpoint,
+)
 from motiongen.errors import InputError, MotionGenError
 from motiongen.features import FEATURE_DIM, NormStats
-from motiongen.generative.ddpm import DDPM, DDPMConfig
-from motiongen.generative.flow import FlowMatching
+from motiongen.generative.process import Process, build_process
 from motiongen.models import ARCHITECTURES, build_model
 from motiongen.train.config import TrainConfig
 from motiongen.train.data import (
@@ -43,6 +46,7 @@ from motiongen.train.data import (
     validation_batches,
 )
 from motiongen.train.losses import TrainingLoss
+from motiongen.train.optim import adamw, warmup_cosine
 from motiongen.train.state import find_state, load_state, save_state, state_norm
 
 logger = logging.getLogger(__name__)
@@ -63,18 +67,9 @@ class TrainResult:
     resumed_from: int | None  # the step a resumed run started at
 
 
-def make_process(cfg: TrainConfig) -> FlowMatching | DDPM:
-    p = cfg.process
-    if p.name == "flow":
-        return FlowMatching(sigma_min=p.sigma_min, t_sampling=p.t_sampling)
-    return DDPM(
-        DDPMConfig(
-            num_train_timesteps=p.num_train_timesteps,
-            beta_schedule=p.beta_schedule,
-            beta_min=p.beta_min,
-            beta_max=p.beta_max,
-        )
-    )
+def make_process(cfg: TrainConfig) -> Process:
+    """The generative process the config names, built through the process registry."""
+    return build_process(cfg.process.name, cfg.process.process_config())
 
 
 def lr_factor(step: int, cfg: TrainConfig, time_fraction: float = 0.0) -> float:
@@ -85,13 +80,14 @@ def lr_factor(step: int, cfg: TrainConfig, time_fraction: float = 0.0) -> float:
     even on a machine slower than planned.
     """
     o = cfg.optim
-    if step < o.warmup_steps:
-        return (step + 1) / o.warmup_steps
-    progress = (step - o.warmup_steps) / max(1, o.max_steps - o.warmup_steps)
-    if o.decay_by_time and cfg.max_minutes > 0:
-        progress = max(progress, time_fraction)
-    progress = min(1.0, progress)
-    return o.min_lr_ratio + (1 - o.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
+    by_time = o.decay_by_time and cfg.max_minutes > 0
+    return warmup_cosine(
+        step,
+        warmup=o.warmup_steps,
+        total=o.max_steps,
+        min_ratio=o.min_lr_ratio,
+        progress_floor=time_fraction if by_time else 0.0,
+    )
 
 
 def build_network(cfg: TrainConfig, text_dim: int, audio_dim: int) -> tuple[str, nn.Module]:
@@ -103,20 +99,6 @@ def build_network(cfg: TrainConfig, text_dim: int, audio_dim: int) -> tuple[str,
         m.preset, feature_dim=FEATURE_DIM, text_dim=text_dim, audio_dim=audio_dim, **m.overrides
     )
     return m.architecture, build_model(m.architecture, net_cfg.to_dict())
-
-
-def param_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
-    """Weight decay on matrices only (not biases, norms, null embeddings or adaLN tables)."""
-    decay, no_decay = [], []
-    for name, p in model.named_parameters():
-        if not p.requires_grad:
-            continue
-        is_matrix = p.ndim >= 2 and "mod_table" not in name
-        (decay if is_matrix else no_decay).append(p)
-    return [
-        {"params": decay, "weight_decay": weight_decay},
-        {"params": no_decay, "weight_decay": 0.0},
-    ]
 
 
 def add_lora(model: nn.Module, cfg: TrainConfig) -> nn.Module:
@@ -199,8 +181,10 @@ class Trainer:
         t0 = time.perf_counter()
 
         init = None
+        self.init_guidance = None  # a fine-tuned model keeps its parent's default guidance
         if cfg.init_from:
             init = load_checkpoint(cfg.init_from)
+            self.init_guidance = init.config.conditioning.guidance
         # Normalisation: a resumed run keeps its own, a fine-tuned one its parent's.
         norm = state_norm(self.state_path) if self.state_path is not None else None
         if norm is None and init is not None:
@@ -223,10 +207,11 @@ class Trainer:
         mean = torch.as_tensor(self.norm.mean)
         std = torch.as_tensor(self.norm.std)
         self.loss_fn = TrainingLoss(self.process, cfg.loss, mean, std, fps=cfg.data.fps)
-        opt = torch.optim.AdamW(
-            param_groups(model, cfg.optim.weight_decay),
+        opt = adamw(
+            model,
             lr=cfg.optim.lr,
-            betas=tuple(cfg.optim.betas),
+            weight_decay=cfg.optim.weight_decay,
+            betas=(cfg.optim.betas[0], cfg.optim.betas[1]),
         )
         self.time_fraction = 0.0  # training time / max_minutes, for optim.decay_by_time
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -373,15 +358,16 @@ class Trainer:
             architecture=self.architecture,
             model=self.net_config,
             process=cfg.process.name,
-            process_config=cfg.process.process_config(),
-            conditioning={
-                "text_model": text_model_name(cfg) if self.data.text_dim else None,
-                "text_dim": self.data.text_dim,
-                "max_tokens": cfg.conditioning.max_tokens,
-                "audio_dim": self.data.audio_dim,
-                "fps": cfg.data.fps,
-                "window": cfg.data.window,
-            },
+            process_config=self.process.config,
+            conditioning=ConditioningSpec(
+                text_model=text_model_name(cfg) if self.data.text_dim else None,
+                text_dim=self.data.text_dim,
+                max_tokens=cfg.conditioning.max_tokens,
+                audio_dim=self.data.audio_dim,
+                fps=cfg.data.fps,
+                window=cfg.data.window,
+                guidance=self.init_guidance,
+            ),
             training={
                 "command": self.command,
                 "stage": cfg.stage,

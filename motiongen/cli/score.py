@@ -54,11 +54,11 @@ def score_command(
     from rich.console import Console
     from rich.table import Table
 
-    from motiongen.cli import _resolve_motion
+    from motiongen.cli.console import resolve_motion
 
     if music is not None and not music.exists():
         raise DataNotFoundError(f"no such audio file: {music}")
-    motion = _resolve_motion(source)
+    motion = resolve_motion(source)
     result = score_motion(motion, music)
     if as_json:
         sys.stdout.write(json.dumps(result, indent=2) + "\n")

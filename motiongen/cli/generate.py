@@ -66,7 +66,8 @@ def _run(
     precision: str,
     title: str | None,
 ) -> None:
-    from motiongen.pipeline import PRECISIONS, Pipeline, check_seconds, parse_guidance
+    from motiongen.generation import check_seconds, parse_guidance
+    from motiongen.pipeline import PRECISIONS, Pipeline
 
     # Cheap checks first: a typo should not cost a model load.
     if text is not None:
@@ -99,7 +100,7 @@ def _run(
         music_offset=music_offset,
         postprocess=postprocess,
     )
-    timing = pipe.last_timing
+    timing = motions[0].meta["timing_ms"]
     t0 = time.perf_counter()
     for motion, path in zip(motions, paths, strict=True):
         options = {"title": title} if path.suffix.lower() in (".mp4", ".gif") else {}

@@ -51,7 +51,7 @@ SEVERITY: dict[str, float] = {
 }
 
 
-def _check(positions: np.ndarray, fps: float | None = None) -> np.ndarray:
+def check_positions(positions: np.ndarray, fps: float | None = None) -> np.ndarray:
     pos = np.asarray(positions, dtype=np.float64)
     if pos.ndim != 3 or pos.shape[1:] != (NUM_JOINTS, 3):
         raise InputError(
@@ -81,7 +81,7 @@ def resample_positions(
 
 
 def _at_analysis_rate(positions: np.ndarray, fps: float) -> np.ndarray:
-    return resample_positions(_check(positions, fps), fps)
+    return resample_positions(check_positions(positions, fps), fps)
 
 
 # ---- metrics on 20-fps positions (private; the public wrappers resample) ------------------
@@ -224,7 +224,7 @@ def foot_skating_ratio(positions: np.ndarray, fps: float) -> float:
 
 def ground_penetration(positions: np.ndarray) -> float:
     """Depth in metres of the lowest point below the floor: max over frames of max(0, −min_j y)."""
-    p = _check(positions)
+    p = check_positions(positions)
     return float(max(0.0, -p[:, :, 1].min()))
 
 
@@ -233,7 +233,7 @@ def floating_height(positions: np.ndarray) -> float:
 
     Frame-rate free. Jumps count: a clip that jumps for a third of its frames floats a little.
     """
-    p = _check(positions)
+    p = check_positions(positions)
     return float(np.mean(np.maximum(0.0, p[:, :, 1].min(axis=1))))
 
 
@@ -247,7 +247,7 @@ def max_joint_speed(positions: np.ndarray, fps: float) -> float:
 
 def bone_length_drift(positions: np.ndarray) -> float:
     """Largest relative variation of a bone's length: max over bones of std/mean over frames."""
-    p = _check(positions)
+    p = check_positions(positions)
     lengths = bone_lengths(p)  # (T, 21)
     mean = lengths.mean(axis=0)
     return float(np.max(lengths.std(axis=0) / np.maximum(mean, 1e-6)))
@@ -331,7 +331,7 @@ def _soft(value: float, threshold: float, flagged: bool) -> float:
 
 def artifact_report(positions: np.ndarray, fps: float) -> ArtifactReport:
     """Every metric of this module on one motion. positions: (T, 22, 3) metres."""
-    raw = _check(positions, fps)
+    raw = check_positions(positions, fps)
     p = resample_positions(raw, fps)
     jitter = _jitter(p)
     static = _static_share(p)

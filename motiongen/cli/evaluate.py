@@ -45,14 +45,14 @@ def eval_command(
     """
     import torch
 
-    from motiongen.cli import named_progress, progress_bar
+    from motiongen.cli.console import named_progress, progress_bar
     from motiongen.data.prepare import prepare
     from motiongen.data.store import PreparedData
     from motiongen.eval.eval_report import markdown_table, write_report
     from motiongen.eval.evaluator import evaluate_variants, pipeline_generate_fn
-    from motiongen.eval.text_motion import TextMotionEvaluator
+    from motiongen.evaluators.text_motion import TextMotionEvaluator
     from motiongen.paths import cache_dir
-    from motiongen.pipeline import DEFAULT_STEPS, Pipeline
+    from motiongen.pipeline import Pipeline
 
     if split not in ("train", "val", "test"):
         raise InputError(f"--split must be train, val or test, got {split!r}")
@@ -66,7 +66,7 @@ def eval_command(
     judge = TextMotionEvaluator.from_pretrained(evaluator)
     pipe = Pipeline.from_pretrained(checkpoint)
     data = PreparedData.open(prepared) if prepared is not None else prepare().data
-    name = f"{pipe.name} ({pipe.process_name}, {steps or DEFAULT_STEPS[pipe.process_name]} steps)"
+    name = f"{pipe.name} ({pipe.process_name}, {steps or pipe.default_steps} steps)"
     variants = {name: pipeline_generate_fn(pipe, steps=steps, sampler=sampler, guidance=guidance)}
     with progress_bar() as bar:
         rows, reference = evaluate_variants(
@@ -83,7 +83,7 @@ def eval_command(
     info = {
         "checkpoint": str(checkpoint),
         "split": split,
-        "steps": steps or DEFAULT_STEPS[pipe.process_name],
+        "steps": steps or pipe.default_steps,
         "sampler": sampler,
         "guidance": guidance,
         "seed": seed,

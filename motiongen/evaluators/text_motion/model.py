@@ -2,7 +2,7 @@
 
 A motion tower and a text projection map a motion and its description to nearby points of one
 unit sphere (TMR/CLIP style, trained with a symmetric InfoNCE loss on the train split only;
-training is in ``text_motion_train``). Distribution metrics use the motion embeddings (FID,
+training is in ``train.py``). Distribution metrics use the motion embeddings (FID,
 diversity, multimodality), retrieval metrics use both (R-precision, matching distance).
 
 Motion tower: model features (20 fps, (T, 137), normalised with the evaluator's own statistics)
@@ -31,7 +31,7 @@ from torch import Tensor, nn
 
 from motiongen.checkpoint import CONFIG_NAME, NORM_NAME, WEIGHTS_NAME
 from motiongen.errors import DataNotFoundError, FormatError, InputError
-from motiongen.eval.classifier import ConvBlock, _pad_batch, center_crop
+from motiongen.evaluators.features import ConvBlock, center_crop, pad_batch, pooled_trunk
 from motiongen.features import FEATURE_DIM, MODEL_FPS, NormStats, motion_to_features
 from motiongen.paths import PACKAGE_ROOT
 
@@ -79,14 +79,8 @@ class TextMotionModel(nn.Module):
 
     def encode_motion(self, x: Tensor, mask: Tensor) -> Tensor:
         """Unit embeddings (B, E) of normalised features x (B, T, D) over ``mask`` (B, T)."""
-        keep = mask[..., None].to(x.dtype)
-        h = self.inp(x) * keep
-        for block in self.blocks:
-            h = block(h, keep)
-        h = self.norm(h)
-        mean = (h * keep).sum(dim=1) / keep.sum(dim=1).clamp_min(1.0)
-        peak = h.masked_fill(~mask[..., None], float("-inf")).amax(dim=1)
-        return F.normalize(self.motion_head(torch.cat([mean, peak], dim=-1)), dim=-1)
+        pooled = pooled_trunk(self.inp, self.blocks, self.norm, x, mask)
+        return F.normalize(self.motion_head(pooled), dim=-1)
 
     def encode_text(self, sentence: Tensor) -> Tensor:
         """Unit embeddings (B, E) of sentence embeddings (B, 384)."""
@@ -135,7 +129,7 @@ class TextMotionEvaluator:
     @property
     def text_encoder(self) -> Any:
         if self._text_encoder is None:
-            from motiongen.pipeline import shared_text_encoder
+            from motiongen.conditioning.text import shared_text_encoder
 
             self._text_encoder = shared_text_encoder()
         return self._text_encoder
@@ -179,7 +173,7 @@ class TextMotionEvaluator:
             clips.append(center_crop(f, self.max_frames))
         out = []
         for i in range(0, len(clips), batch_size):
-            x, m = _pad_batch([self.norm.normalize(c) for c in clips[i : i + batch_size]])
+            x, m = pad_batch([self.norm.normalize(c) for c in clips[i : i + batch_size]])
             out.append(self.model.encode_motion(torch.from_numpy(x), torch.from_numpy(m)).numpy())
         return np.concatenate(out)
 
@@ -219,7 +213,7 @@ class TextMotionEvaluator:
         if not cfg_path.is_file():
             raise DataNotFoundError(
                 f"no text-motion evaluator at {path} ({CONFIG_NAME} missing); train one with "
-                "`python -m motiongen.eval.text_motion_train --out DIR`"
+                "`motiongen evaluator train text-motion --out DIR`"
             )
         try:
             raw = json.loads(cfg_path.read_text())

@@ -1,7 +1,7 @@
 """`motiongen train`: parse, call ``motiongen.train.train``, print where things went.
 
 Also runnable as a module for multi-process training, where the launcher starts one Python
-per process: ``torchrun --nproc_per_node 2 -m motiongen.cli_train --config FILE``.
+per process: ``torchrun --nproc_per_node 2 -m motiongen.cli.train --config FILE``.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def register(app: typer.Typer) -> None:
 
 
 def main() -> None:
-    """Entry point of ``python -m motiongen.cli_train`` (one per process under torchrun)."""
+    """Entry point of ``python -m motiongen.cli.train`` (one per process under torchrun)."""
     from rich.console import Console
 
     single = typer.Typer(add_completion=False, pretty_exceptions_enable=False)

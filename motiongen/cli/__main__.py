@@ -1,0 +1,3 @@
+from motiongen.cli.commands import main
+
+main()

@@ -1,0 +1,47 @@
+"""The ``motiongen`` command: a thin typer app; each sub-command lives in its own module of
+``motiongen.cli`` and adds itself with ``register(app)``."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from motiongen.cli import (
+    checkpoint,
+    data,
+    evaluate,
+    evaluators,
+    generate,
+    render,
+    score,
+    serve,
+    train,
+)
+from motiongen.cli.console import err
+from motiongen.errors import MotionGenError
+
+app = typer.Typer(
+    help="Generate, edit, score and render 3-D human motion.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+for module in (generate, data, render, train, score, evaluate, serve, evaluators, checkpoint):
+    module.register(app)
+
+
+def main() -> None:
+    """Entry point: user errors print one line and exit 1, never a traceback."""
+    try:
+        app()
+    except MotionGenError as e:
+        err.print(f"[bold red]error:[/] {e}", soft_wrap=True, highlight=False)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

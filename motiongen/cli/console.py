@@ -1,0 +1,68 @@
+"""What every command shares: the two consoles, progress bars, and reading a motion from a
+path or a prepared clip name. Benchmarks use these too, without the command-line app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from motiongen.errors import DataNotFoundError
+
+out = Console()
+err = Console(stderr=True)
+
+
+def progress_bar() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    )
+
+
+def named_progress(bar: Progress):  # noqa: ANN201 - a (name, done, total) callback
+    """A (name, done, total) progress callback: one bar per name (a data source, an
+    evaluated variant)."""
+    tasks: dict[str, Any] = {}
+
+    def progress(name: str, done: int, total: int | None) -> None:
+        if name not in tasks:
+            tasks[name] = bar.add_task(name, total=total)
+        bar.update(tasks[name], completed=done)
+
+    return progress
+
+
+def resolve_motion(source: str) -> Any:
+    """The motion at a file/folder path, or the clip of that name in the prepared cache."""
+    from motiongen.data.load import load_any
+
+    path = Path(source)
+    if path.exists():
+        return load_any(path)
+    from motiongen.data.prepare import default_prepared_dir
+    from motiongen.data.store import PreparedData
+
+    try:
+        data = PreparedData.open(default_prepared_dir())
+    except DataNotFoundError:
+        data = None
+    if data is not None and source in data:
+        return data.motion(source)
+    raise DataNotFoundError(
+        f"no such file or folder: {source} (nor a clip of that name in the prepared data)"
+    )

@@ -1,0 +1,118 @@
+"""``motiongen data prepare | stats | synth``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from motiongen.cli.console import err, named_progress, out, progress_bar
+from motiongen.errors import DataNotFoundError, InputError
+
+data_app = typer.Typer(help="Prepare, inspect and synthesise training data.", no_args_is_help=True)
+
+
+@data_app.command("prepare")
+def data_prepare(
+    data: Annotated[
+        Path | None,
+        typer.Option(help="Data directory (default $MOTIONGEN_DATA or ../shared/data)."),
+    ] = None,
+    cache: Annotated[
+        Path | None, typer.Option(help="Output directory (default ~/.cache/motiongen/prepared).")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Rebuild even if the cache is up to date.")] = False,
+    bvh: Annotated[
+        list[Path] | None, typer.Option(help="Extra folder of BVH files (repeatable).")
+    ] = None,
+) -> None:
+    """Read every source into canonical shards, score, split and curate; write a report."""
+    from motiongen.data.prepare import prepare, source_stats
+
+    with progress_bar() as bar:
+        progress = named_progress(bar)
+        result = prepare(
+            data, cache, force=force, extra_bvh_folders=tuple(bvh or ()), progress=progress
+        )
+    stats = source_stats(result.data)
+    verb = "reused" if result.reused else "prepared"
+    out.print(f"{verb} {result.root} in {result.seconds:.1f} s")
+    _print_stats(stats)
+    if result.data.bad_files:
+        err.print(f"[yellow]skipped {len(result.data.bad_files)} unreadable file(s):")
+        for b in result.data.bad_files[:20]:
+            err.print(f"  {b['path']}: {b['reason']}")
+    if not result.reused:
+        out.print(f"report: {result.root / 'report.json'} and {result.root / 'report.png'}")
+    if result.data.failed_sources:
+        names = ", ".join(result.data.failed_sources)
+        raise DataNotFoundError(
+            f"no usable clip from source(s) {names}; see the skipped files above "
+            "(the other sources were prepared)"
+        )
+
+
+def _print_stats(stats: dict) -> None:
+    table = Table(title="sources")
+    for col in ("source", "clips", "frames", "minutes"):
+        table.add_column(col, justify="right" if col != "source" else "left")
+    for name, s in stats["sources"].items():
+        table.add_row(name, str(s["clips"]), str(s["frames"]), f"{s['minutes']:.1f}")
+    out.print(table)
+    splits = ", ".join(f"{k}: {v['clips']}" for k, v in sorted(stats["splits"].items()))
+    out.print(f"splits: {splits}; kept {stats['kept_clips']}, dropped {stats['dropped_clips']}")
+
+
+@data_app.command("stats")
+def data_stats(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    data: Annotated[Path | None, typer.Option(help="Data directory.")] = None,
+    cache: Annotated[Path | None, typer.Option(help="Prepared directory.")] = None,
+) -> None:
+    """Per-source clip counts and minutes (prepares the data first when needed)."""
+    from motiongen.data.prepare import prepare, source_stats
+
+    with progress_bar() as bar:
+        progress = named_progress(bar)
+        result = prepare(data, cache, progress=progress)
+    stats = source_stats(result.data)
+    if as_json:
+        sys.stdout.write(json.dumps(stats, indent=2) + "\n")
+    else:
+        _print_stats(stats)
+
+
+@data_app.command("synth")
+def data_synth(
+    n: Annotated[int, typer.Option("--n", help="How many motions.")] = 100,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder to write into.")] = Path(
+        "synthetic"
+    ),
+    fmt: Annotated[
+        str, typer.Option("--format", help="File format: npz, bvh, motion, npy.")
+    ] = "npz",
+) -> None:
+    """Write N procedural labelled motions (the embedded default data) to a folder."""
+    from motiongen.data.synthetic import synth_dataset
+
+    if n <= 0 or n > 100_000:
+        raise InputError(f"--n must be between 1 and 100000, got {n}")
+    if fmt not in ("npz", "bvh", "motion", "npy"):
+        raise InputError(f"--format must be one of npz, bvh, motion, npy; got {fmt!r}")
+    output.mkdir(parents=True, exist_ok=True)
+    motions = synth_dataset(n, seed=seed)
+    with progress_bar() as bar:
+        task = bar.add_task("writing", total=len(motions))
+        for i, m in enumerate(motions):
+            m.save(output / f"{m.name or f'synth_{i:05d}'}.{fmt}")
+            bar.advance(task)
+    out.print(f"wrote {len(motions)} motions to {output}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(data_app, name="data")

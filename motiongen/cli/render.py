@@ -1,0 +1,92 @@
+"""``motiongen render`` and ``motiongen info``: one motion in, a file or a description out."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+from rich.table import Table
+
+from motiongen.cli.console import out, resolve_motion
+from motiongen.errors import InputError
+
+
+def render(
+    source: Annotated[
+        str, typer.Argument(help="Motion file, dance folder, or prepared clip name.")
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "-o", "--output", help="Output: .mp4 .gif .bvh .motion .motion.json .npy .npz"
+        ),
+    ],
+    title: Annotated[str | None, typer.Option(help="Title shown in videos.")] = None,
+    fps: Annotated[float | None, typer.Option(help="Resample to this frame rate first.")] = None,
+    seconds: Annotated[float | None, typer.Option(help="Keep only the first N seconds.")] = None,
+    no_audio: Annotated[
+        bool, typer.Option("--no-audio", help="Do not mux music into MP4.")
+    ] = False,
+) -> None:
+    """Convert or render any readable motion (BVH, dance folder, .motion, npy) to a file."""
+    motion = resolve_motion(source)
+    if seconds is not None:
+        if seconds <= 0:
+            raise InputError(f"--seconds must be positive, got {seconds}")
+        motion = motion.crop(0, max(1, min(motion.num_frames, int(round(seconds * motion.fps)))))
+    if fps is not None:
+        motion = motion.resample(fps)
+    options: dict = {}
+    suffix = output.name.lower()
+    if suffix.endswith((".mp4", ".gif")):
+        options = {"title": title, "audio": not no_audio}
+    path = motion.save(output, **options)
+    out.print(
+        f"wrote {path} ({motion.num_frames} frames, {motion.seconds:.1f} s at {motion.fps:g} fps)"
+    )
+
+
+def info(
+    source: Annotated[
+        str, typer.Argument(help="Motion file, dance folder, or prepared clip name.")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Describe a motion: frames, fps, duration, labels, texts, audio, physical checks."""
+    from motiongen.skeleton import bone_lengths
+
+    m = resolve_motion(source)
+    pos = m.positions
+    bl = bone_lengths(pos)
+    facts = {
+        "name": m.name,
+        "frames": m.num_frames,
+        "fps": m.fps,
+        "seconds": round(m.seconds, 3),
+        "joints": int(pos.shape[1]),
+        "texts": m.texts,
+        "labels": m.labels,
+        "audio": {"path": m.audio.path, "offset": m.audio.offset} if m.audio else None,
+        "height_m": round(float(pos[:, :, 1].max() - pos[:, :, 1].min()), 3),
+        "lowest_point_m": round(float(pos[:, :, 1].min()), 3),
+        "root_travel_m": round(
+            float(np.linalg.norm(np.diff(pos[:, 0, [0, 2]], axis=0), axis=-1).sum()), 3
+        ),
+        "bone_length_drift": round(float((bl.std(0) / np.maximum(bl.mean(0), 1e-6)).max()), 5),
+    }
+    if as_json:
+        sys.stdout.write(json.dumps(facts, indent=2) + "\n")
+        return
+    table = Table(show_header=False, title=m.name or source)
+    for k, v in facts.items():
+        table.add_row(k, str(v))
+    out.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("render")(render)
+    app.command("info")(info)

@@ -1,0 +1,33 @@
+"""``motiongen.load``: any motion file (``motiongen.io.load``) or a dataset folder.
+
+File formats are ``motiongen.io``'s business; a folder is a dataset's layout (today the
+music-to-dance set's ``skeletons.json.gz`` + ``config.json`` + ``audio.ogg``), which is data
+knowledge and so lives here, above ``io``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from motiongen.errors import DataNotFoundError, InputError
+from motiongen.io import READ_SUFFIXES
+from motiongen.io import load as load_file
+from motiongen.motion import Motion
+
+
+def load_any(path: str | Path) -> Motion:
+    """Read any supported motion file or dance folder into a canonical ``Motion``."""
+    path = Path(path)
+    if not path.exists():
+        raise DataNotFoundError(f"no such file or folder: {path}")
+    if path.is_dir() or path.name == "skeletons.json.gz":
+        folder = path if path.is_dir() else path.parent
+        if (folder / "skeletons.json.gz").exists():
+            from motiongen.data.dance import load_dance
+
+            return load_dance(folder)
+        raise InputError(
+            f"{path} is a folder without skeletons.json.gz; give one motion file "
+            f"({', '.join(READ_SUFFIXES)}) or a dance folder"
+        )
+    return load_file(path)

@@ -1,0 +1,123 @@
+"""``GenerationRequest``: one generation request after checking, and the checks themselves.
+
+The Python API, the service's batcher and job runner and the CLI all build the same public
+dataclass through ``Pipeline.check_request`` (cheap: header reads only, no model work), so a
+request is validated once, in one place, before anything expensive runs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from motiongen.errors import InputError
+
+Guidance = float | tuple[float, float]
+
+MAX_GUIDANCE = 50.0
+MAX_SECONDS = 120.0
+MAX_BATCH = 256
+MAX_STEPS = 1000
+
+
+@dataclass
+class GenerationRequest:
+    """What to generate, checked and with every default filled in.
+
+    text: the prompt or None; music: an audio file or None, played from music_offset s.
+    frames = round(seconds * fps) at the model's fps. steps / sampler / guidance: how to
+    sample (sampler is one the checkpoint's process offers). seed: the noise seed; batch:
+    how many motions to draw from it. prefix: (S, 137) seed-motion features fixed at the
+    start, or None.
+    """
+
+    text: str | None
+    music: Path | None
+    music_offset: float
+    seconds: float
+    frames: int
+    steps: int
+    sampler: str
+    guidance: Guidance
+    seed: int
+    batch: int
+    prefix: np.ndarray | None = None
+
+    @property
+    def batch_key(self) -> tuple:
+        """Requests with equal keys can run as one batched model pass."""
+        g = self.guidance
+        return (
+            self.frames,
+            self.steps,
+            self.sampler,
+            tuple(g) if isinstance(g, tuple) else float(g),
+            self.text is not None,
+            self.music is not None,
+        )
+
+    @property
+    def conditions(self) -> str:
+        """ "text", "music", "text+music" or "unconditional"."""
+        kinds = [k for k, v in (("text", self.text), ("music", self.music)) if v is not None]
+        return "+".join(kinds) or "unconditional"
+
+
+def is_number(x: object) -> bool:
+    return isinstance(x, int | float | np.integer | np.floating) and not isinstance(x, bool)
+
+
+def check_seconds(seconds: object) -> float:
+    """``InputError`` unless 0 < seconds <= ``MAX_SECONDS``."""
+    if not is_number(seconds) or not math.isfinite(float(seconds)):  # type: ignore[arg-type]
+        raise InputError(f"seconds must be a number, got {seconds!r}")
+    s = float(seconds)  # type: ignore[arg-type]
+    if s <= 0 or s > MAX_SECONDS:
+        raise InputError(
+            f"seconds must be greater than 0 and at most {MAX_SECONDS:g}, got {s:g}; "
+            "ask for a length such as 6.5"
+        )
+    return s
+
+
+def parse_guidance(value: object) -> Guidance:
+    """A guidance scale: a number, or (text_scale, audio_scale); also "2.5" or "2.5,1.5".
+
+    Scales must be finite and within 0..``MAX_GUIDANCE`` (0 = unconditional, 1 = plain
+    conditional, > 1 = guided).
+    """
+    if isinstance(value, str):
+        parts = [v.strip() for v in value.split(",")]
+        try:
+            numbers = [float(v) for v in parts]
+        except ValueError:
+            raise InputError(
+                f"guidance must be a number or two numbers 'TEXT,AUDIO' (e.g. 2.5 or 2.5,1.5), "
+                f"got {value!r}"
+            ) from None
+        value = numbers[0] if len(numbers) == 1 else tuple(numbers)
+    if is_number(value):
+        scales: tuple[float, ...] = (float(value),)  # type: ignore[arg-type]
+    elif isinstance(value, Sequence) and len(value) == 2 and all(is_number(v) for v in value):
+        scales = (float(value[0]), float(value[1]))
+    else:
+        raise InputError(
+            f"guidance must be a number or a pair (text_scale, audio_scale), got {value!r}"
+        )
+    for s in scales:
+        if not (math.isfinite(s) and 0.0 <= s <= MAX_GUIDANCE):
+            raise InputError(f"guidance scales must be between 0 and {MAX_GUIDANCE:g}, got {s}")
+    return scales[0] if len(scales) == 1 else (scales[0], scales[1])
+
+
+def check_int(name: str, value: object, lo: int, hi: int) -> int:
+    """``InputError`` unless ``value`` is a whole number in lo..hi (booleans are not)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise InputError(f"{name} must be a whole number, got {value!r}")
+    if not lo <= int(value) <= hi:
+        raise InputError(f"{name} must be between {lo} and {hi}, got {value}")
+    return int(value)

@@ -1,0 +1,140 @@
+"""Long motions from overlapping windows, stitched in position space.
+
+A model samples at most ``window`` frames at once (196 = 9.8 s). A longer motion is a chain
+of windows: each after the first starts ``overlap`` frames before the previous one ends and
+is sampled with those frames known, then placed onto them (a turn about Y and a shift on
+the ground, since each window's features start at the origin facing +Z) with a raised-cosine
+crossfade over the overlap, so even an inexact overlap leaves no seam.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from motiongen.canonical import rotate_y
+
+# Consecutive windows share this much motion: long enough to carry velocity and the phase
+# of a gait cycle (about 1 s) into the next window, short enough that a 9.8 s window still
+# makes 7.8 s of new motion.
+OVERLAP_SECONDS = 2.0
+
+# (noise (B, L, D), audio (B, L, A) or None, known (B, L, D) or None, known_mask (B, L, 1)
+# or None) -> normalised features (B, L, D) of one window.
+WindowSampler = Callable[[Tensor, Tensor | None, Tensor | None, Tensor | None], Tensor]
+
+
+def window_plan(total: int, window: int, overlap: int) -> list[tuple[int, int]]:
+    """Overlapping windows covering ``total`` frames: [(start, length), ...].
+
+    Each window after the first starts ``overlap`` frames before the previous one ends; the
+    last is only as long as needed. Requires 0 <= overlap < window.
+    """
+    if total <= window:
+        return [(0, total)]
+    plan = [(0, window)]
+    while plan[-1][0] + plan[-1][1] < total:
+        start = plan[-1][0] + plan[-1][1] - overlap
+        plan.append((start, min(window, total - start)))
+    return plan
+
+
+def fit_yaw(source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rotation about +Y and ground translation taking ``source`` onto ``target`` (least
+    squares over all points, in x and z).
+
+    source, target: (B, N, 3). Returns angle (B,) for ``rotate_y`` and shift (B, 3), y = 0.
+    """
+    s = source[..., [0, 2]]
+    t = target[..., [0, 2]]
+    sc = s - s.mean(axis=1, keepdims=True)
+    tc = t - t.mean(axis=1, keepdims=True)
+    # rotate_y maps (x, z) -> (x cos + z sin, -x sin + z cos); maximise sum t . R s.
+    cross = (sc[..., 1] * tc[..., 0] - sc[..., 0] * tc[..., 1]).sum(axis=1)
+    dot = (sc * tc).sum(axis=(1, 2))
+    angle = np.arctan2(cross, dot)  # (B,)
+    rotated = rotate_y(source, angle)
+    shift = (target - rotated).mean(axis=1)
+    shift[:, 1] = 0.0
+    return angle, shift
+
+
+def place_on(positions: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """``positions`` (B, T, 22, 3) turned and shifted so their first len(target) frames lie
+    on ``target`` (n, 22, 3) as closely as a turn about Y and a ground shift allow."""
+    n, batch = len(target), len(positions)
+    goal = np.broadcast_to(target, (batch, *target.shape))
+    angle, shift = fit_yaw(positions[:, :n].reshape(batch, -1, 3), goal.reshape(batch, -1, 3))
+    return rotate_y(positions, angle[:, None]) + shift[:, None, None, :]
+
+
+def stitch(out: np.ndarray, window: np.ndarray, start: int, overlap: int) -> None:
+    """Write a window's positions into ``out`` from frame ``start``, in place.
+
+    The window's first ``overlap`` frames repeat ``out[:, start : start + overlap]`` (they were
+    known while sampling) up to a turn about Y and a shift on the ground: fit that motion
+    over all joints, apply it, and crossfade over the overlap (raised cosine).
+    out: (B, T, 22, 3); window: (B, L, 22, 3) with start + L <= T.
+    """
+    batch, length = window.shape[:2]
+    angle, shift = fit_yaw(
+        window[:, :overlap].reshape(batch, -1, 3),
+        out[:, start : start + overlap].reshape(batch, -1, 3),
+    )
+    placed = rotate_y(window, angle[:, None]) + shift[:, None, None, :]
+    w = 0.5 - 0.5 * np.cos(np.pi * (np.arange(overlap) + 1) / (overlap + 1))
+    w = w[None, :, None, None]
+    seam = out[:, start : start + overlap]
+    out[:, start : start + overlap] = (1 - w) * seam + w * placed[:, :overlap]
+    out[:, start + overlap : start + length] = placed[:, overlap:]
+
+
+def sample_windows(
+    *,
+    total: int,
+    window: int,
+    overlap: int,
+    batch: int,
+    feature_dim: int,
+    noise: Callable[[int], Tensor],
+    sample: WindowSampler,
+    to_positions: Callable[[Tensor], np.ndarray],
+    audio: Tensor | None = None,
+    prefix: Tensor | None = None,
+) -> np.ndarray:
+    """Positions (B, total, 22, 3) of ``batch`` motions sampled window by window.
+
+    noise(length): each window's starting noise (B, length, D), drawn in window order.
+    sample: one window's normalised features from its noise, audio and known frames.
+    to_positions: normalised features (B, L, D) -> positions (B, L, 22, 3).
+    audio: (B, total, A) or None; prefix: (S, D) normalised features fixed at the start.
+    """
+    out = np.zeros((batch, total, 22, 3), dtype=np.float64)
+    previous: Tensor | None = None  # the last window's normalised features (B, L, D)
+    for k, (start, length) in enumerate(window_plan(total, window, overlap)):
+        known = known_mask = None
+        n_known = 0
+        if k == 0 and prefix is not None:
+            n_known = prefix.shape[0]
+            values = prefix.expand(batch, -1, -1)
+        elif previous is not None:
+            n_known = overlap
+            values = previous[:, -n_known:]
+        noise_k = noise(length)
+        if n_known:
+            known = torch.zeros(batch, length, feature_dim, device=noise_k.device)
+            known[:, :n_known] = values
+            known_mask = torch.zeros(batch, length, 1, device=noise_k.device)
+            known_mask[:, :n_known] = 1.0
+        window_audio = None if audio is None else audio[:, start : start + length]
+        x = sample(noise_k, window_audio, known, known_mask)
+        previous = x
+        pos = to_positions(x)  # (B, L, 22, 3)
+        if k == 0:
+            out[:, :length] = pos
+        else:
+            stitch(out, pos, start, overlap)
+    return out

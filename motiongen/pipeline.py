@@ -234,48 +234,10 @@ class Pipeline:
 
     # ---- generation ---------------------------------------------------------------------
     def __call__(
-        self,
-        text: str | None = None,
-        music: str | Path | None = None,
-        *,
-        seconds: float = 6.5,
-        steps: int | None = None,
-        sampler: str | None = None,
-        guidance: Guidance | None = None,
-        seed: int | None = None,
-        batch: int = 1,
-        seed_motion: Motion | None = None,
-        music_offset: float = 0.0,
-        postprocess: bool = True,
+        self, text: str | None = None, music: str | Path | None = None, **options: Any
     ) -> Motion | list[Motion]:
-        """Generate a motion (``batch`` = 1) or a list of ``batch`` motions.
-
-        text: a prompt (1..1,000 characters). music: an audio file the motion follows and
-        plays with, from ``music_offset`` seconds; it must last at least ``seconds``. Neither:
-        unconditional motion.
-        seconds: length, 0 < seconds <= 120; beyond the model window (196 frames = 9.8 s) the
-        motion is made of overlapping windows with blended seams.
-        steps: sampler steps (default: the process's, 4 for flow, 50 for DDIM). sampler: one
-        the checkpoint's process offers (euler | midpoint | heun for flow, ddim for DDPM).
-        guidance: one classifier-free guidance scale, or (text_scale, audio_scale); default
-        from the checkpoint, else the process's (2.5 flow, 7.5 DDIM).
-        seed: the same seed gives the same motion; None draws one (recorded in meta).
-        seed_motion: a motion whose frames are the fixed start of the result.
-        postprocess: constant bones, feet on the floor, no foot sliding, light smoothing.
-        """
-        motions = self.generate(
-            text,
-            music,
-            seconds=seconds,
-            steps=steps,
-            sampler=sampler,
-            guidance=guidance,
-            seed=seed,
-            batch=batch,
-            seed_motion=seed_motion,
-            music_offset=music_offset,
-            postprocess=postprocess,
-        )
+        """``generate``, returning the motion itself when ``batch`` is 1."""
+        motions = self.generate(text, music, **options)
         return motions[0] if len(motions) == 1 else motions
 
     def generate(
@@ -283,22 +245,29 @@ class Pipeline:
         text: str | None = None,
         music: str | Path | None = None,
         *,
-        seconds: float = 6.5,
-        steps: int | None = None,
-        sampler: str | None = None,
-        guidance: Guidance | None = None,
-        seed: int | None = None,
-        batch: int = 1,
-        seed_motion: Motion | None = None,
-        music_offset: float = 0.0,
         postprocess: bool = True,
+        **request: Any,
     ) -> list[Motion]:
-        """Like calling the pipeline, but always returns a list."""
+        """Generate ``batch`` motions (a list, also for one).
+
+        text: a prompt (1..1,000 characters). music: an audio file the motion follows and
+        plays with, from ``music_offset`` seconds; it must last at least ``seconds``. Neither:
+        unconditional motion. postprocess: constant bones, feet on the floor, no foot sliding,
+        light smoothing. request: the keywords of ``check_request``:
+
+        seconds (6.5): length, 0 < seconds <= 120; beyond the model window (196 frames =
+        9.8 s) the motion is made of overlapping windows with blended seams.
+        steps: sampler steps (default: the process's, 4 for flow, 50 for DDIM). sampler: one
+        the checkpoint's process offers (euler | midpoint | heun for flow, ddim for DDPM).
+        guidance: one classifier-free guidance scale, or (text_scale, audio_scale); default
+        from the checkpoint, else the process's (2.5 flow, 7.5 DDIM).
+        seed: the same seed gives the same motion; None draws one (recorded in meta).
+        batch (1): how many motions. seed_motion: a motion whose frames are the fixed start
+        of the result. music_offset (0): where in the music to start, seconds.
+        """
         t_start = time.perf_counter()
-        req = self.check_request(
-            text, music, seconds=seconds, steps=steps, sampler=sampler, guidance=guidance,
-            seed=seed, batch=batch, seed_motion=seed_motion, music_offset=music_offset,
-        )  # fmt: skip
+        req = self.check_request(text, music, **request)
+        seed_motion = request.get("seed_motion")
         return self._run([req], postprocess=postprocess, seed_motion=seed_motion, t_start=t_start)
 
     def check_request(

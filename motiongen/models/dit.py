@@ -35,7 +35,7 @@ from motiongen.models.layers import (
     CrossAttention,
     SwiGLU,
     TimestepEmbedder,
-    batch_timesteps,
+    check_inputs,
     count_parameters,
     known_channels,
     swiglu_hidden,
@@ -301,17 +301,7 @@ class MotionDiT(nn.Module):
     ) -> Tensor:
         cfg = self.config
         p = cfg.patch_size
-        if x.ndim != 3 or x.shape[-1] != cfg.feature_dim:
-            raise InputError(
-                f"MotionDiT input must have shape (B, T, {cfg.feature_dim}), got {tuple(x.shape)}"
-            )
-        B, T, _ = x.shape
-        if mask is not None and mask.shape != (B, T):
-            raise InputError(f"mask must have shape ({B}, {T}), got {tuple(mask.shape)}")
-        cond = ModelConditions() if cond is None else cond
-        cond.check(B, T, cfg.feature_dim)
-        t = batch_timesteps(t, B, x)
-        mask = None if mask is None else mask.bool()
+        B, T, t, cond, mask = check_inputs("MotionDiT", x, t, cond, mask, cfg.feature_dim)
 
         emb = self.cond_embed(cond, batch=B, frames=T, frame_mask=mask, like=x)
         h = self.inp(

@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from motiongen.errors import InputError
 from motiongen.models.conditions import ModelConditions
 
 
@@ -43,6 +44,30 @@ class TimestepEmbedder(nn.Module):
 
     def forward(self, t: Tensor) -> Tensor:
         return self.mlp(timestep_embedding(t * self.time_scale, self.freq_dim))  # (B, W)
+
+
+def check_inputs(
+    what: str,
+    x: Tensor,
+    t: Tensor | float,
+    cond: ModelConditions | None,
+    mask: Tensor | None,
+    feature_dim: int,
+) -> tuple[int, int, Tensor, ModelConditions, Tensor | None]:
+    """Shapes of a network's inputs checked: (B, T, t as (B,), conditions, bool mask or None).
+
+    x: (B, T, feature_dim); mask: (B, T) True on real frames; conditions must fit (B, T).
+    """
+    if x.ndim != 3 or x.shape[-1] != feature_dim:
+        raise InputError(
+            f"{what} input must have shape (B, T, {feature_dim}), got {tuple(x.shape)}"
+        )
+    B, T, _ = x.shape
+    if mask is not None and mask.shape != (B, T):
+        raise InputError(f"mask must have shape ({B}, {T}), got {tuple(mask.shape)}")
+    cond = ModelConditions() if cond is None else cond
+    cond.check(B, T, feature_dim)
+    return B, T, batch_timesteps(t, B, x), cond, None if mask is None else mask.bool()
 
 
 def batch_timesteps(t: Tensor | float, batch: int, like: Tensor) -> Tensor:

@@ -27,7 +27,7 @@ from motiongen.models.layers import (
     ConditionEmbedder,
     CrossAttention,
     TimestepEmbedder,
-    batch_timesteps,
+    check_inputs,
     count_parameters,
     known_channels,
 )
@@ -252,16 +252,7 @@ class UNet1D(nn.Module):
         mask: Tensor | None = None,
     ) -> Tensor:
         cfg = self.config
-        if x.ndim != 3 or x.shape[-1] != cfg.feature_dim:
-            raise InputError(
-                f"U-Net input must have shape (B, T, {cfg.feature_dim}), got {tuple(x.shape)}"
-            )
-        B, T, _ = x.shape
-        if mask is not None and mask.shape != (B, T):
-            raise InputError(f"mask must have shape ({B}, {T}), got {tuple(mask.shape)}")
-        cond = ModelConditions() if cond is None else cond
-        cond.check(B, T, cfg.feature_dim)
-        t = batch_timesteps(t, B, x)
+        B, T, t, cond, mask = check_inputs("U-Net", x, t, cond, mask, cfg.feature_dim)
 
         emb = self.cond_embed(cond, batch=B, frames=T, frame_mask=mask, like=x)
         c_act = F.silu(self.t_embed(t) + emb.pooled)  # (B, 4 * base)

@@ -21,8 +21,8 @@ from motiongen.errors import DataNotFoundError
 from motiongen.evaluators.classifier.model import ClassifierConfig, LabelClassifier, MotionEncoder
 from motiongen.evaluators.features import clip_features, random_crops, sampling_probs
 from motiongen.evaluators.labels import IGNORE, build_vocab, content_label, style_label
+from motiongen.evaluators.training import run_training
 from motiongen.features import NormStats
-from motiongen.train.optim import adamw, warmup_cosine
 
 if TYPE_CHECKING:
     from motiongen.data.store import PreparedData
@@ -115,14 +115,8 @@ def train_classifier(
 
     net_cfg = ClassifierConfig(num_contents=len(contents), num_styles=len(styles), **cfg.network)
     model = MotionEncoder(net_cfg)
-    opt = adamw(model, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    model.train()
-    losses, running = [], []
-    for step in range(cfg.steps):
-        for group in opt.param_groups:
-            group["lr"] = cfg.lr * warmup_cosine(
-                step, warmup=cfg.warmup, total=cfg.steps, min_ratio=0.05
-            )
+
+    def batch_loss(step: int) -> torch.Tensor:
         picks = rng.choice(len(items), size=cfg.batch_size, p=probs)
         x, mask, flips = random_crops(
             items, picks, norm, rng, min_crop=cfg.min_crop, max_crop=cfg.max_crop,
@@ -137,20 +131,15 @@ def train_classifier(
         )
         ys = torch.tensor([items[i].style for i in picks], dtype=torch.long)
         _, cl, sl = model(x, mask)
-        loss = F.cross_entropy(
-            cl, yc, ignore_index=IGNORE, label_smoothing=cfg.label_smoothing
-        ) + F.cross_entropy(sl, ys, ignore_index=IGNORE, label_smoothing=cfg.label_smoothing)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        running.append(loss.item())
-        if (step + 1) % log_every == 0 or step + 1 == cfg.steps:
-            losses.append(float(np.mean(running)))
-            running = []
-            if progress is not None:
-                progress(step + 1, cfg.steps, losses[-1])
-    model.eval()
+        smooth = cfg.label_smoothing
+        return F.cross_entropy(cl, yc, ignore_index=IGNORE, label_smoothing=smooth) + (
+            F.cross_entropy(sl, ys, ignore_index=IGNORE, label_smoothing=smooth)
+        )
+
+    losses = run_training(
+        model, batch_loss, steps=cfg.steps, lr=cfg.lr, warmup=cfg.warmup,
+        weight_decay=cfg.weight_decay, progress=progress, log_every=log_every,
+    )  # fmt: skip
     seconds = time.perf_counter() - t0
     cpu_seconds = time.process_time() - cpu0
     clf = LabelClassifier(

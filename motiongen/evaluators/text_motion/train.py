@@ -27,8 +27,8 @@ from motiongen.evaluators.text_motion.model import (
     TextMotionModel,
     sentence_embeddings,
 )
+from motiongen.evaluators.training import run_training
 from motiongen.features import NormStats
-from motiongen.train.optim import adamw, warmup_cosine
 
 if TYPE_CHECKING:
     from motiongen.data.store import PreparedData
@@ -111,14 +111,8 @@ def train_text_motion(
     probs = sampling_probs(items, cfg.source_share)
 
     model = TextMotionModel(TextMotionConfig(**cfg.network))
-    opt = adamw(model, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    model.train()
-    losses, running = [], []
-    for step in range(cfg.steps):
-        for group in opt.param_groups:
-            group["lr"] = cfg.lr * warmup_cosine(
-                step, warmup=cfg.warmup, total=cfg.steps, min_ratio=0.05
-            )
+
+    def batch_loss(step: int) -> torch.Tensor:
         picks = rng.choice(len(items), size=cfg.batch_size, p=probs)
         x, mask, flips = random_crops(
             items, picks, norm, rng, min_crop=cfg.min_crop, max_crop=cfg.max_crop,
@@ -137,18 +131,12 @@ def train_text_motion(
         same = torch.from_numpy(key_ids[:, None] == key_ids[None, :])
         logits = logits.masked_fill(same & ~torch.eye(len(keys), dtype=torch.bool), -1e4)
         target = torch.arange(len(keys))
-        loss = 0.5 * (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        running.append(loss.item())
-        if (step + 1) % log_every == 0 or step + 1 == cfg.steps:
-            losses.append(float(np.mean(running)))
-            running = []
-            if progress is not None:
-                progress(step + 1, cfg.steps, losses[-1])
-    model.eval()
+        return 0.5 * (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target))
+
+    losses = run_training(
+        model, batch_loss, steps=cfg.steps, lr=cfg.lr, warmup=cfg.warmup,
+        weight_decay=cfg.weight_decay, progress=progress, log_every=log_every,
+    )  # fmt: skip
     seconds = time.perf_counter() - t0
     evaluator = TextMotionEvaluator(
         model,

@@ -31,6 +31,7 @@ from torch import nn
 
 from motiongen.errors import DataNotFoundError, FormatError, MotionGenError
 from motiongen.features import NormStats
+from motiongen.integrity import manifest_entries, verify_manifest, write_manifest
 from motiongen.paths import PACKAGE_ROOT
 
 FORMAT = "motiongen-checkpoint"
@@ -189,8 +190,19 @@ def write_model_folder(
     norm.save(path / NORM_NAME)
     tmp = path / (CONFIG_NAME + ".tmp")
     tmp.write_text(json.dumps(config, indent=2))
+    # The manifest covers the config about to appear, so a folder with a config always
+    # has the manifest that proves it.
+    entries = manifest_entries(path, [WEIGHTS_NAME, NORM_NAME])
+    entries[CONFIG_NAME] = manifest_entries(path, [tmp.name])[tmp.name]
+    write_manifest(path, entries)
     tmp.replace(cfg_path)
     return path
+
+
+def record_manifest(path: str | Path) -> Path:
+    """Write the manifest of a model folder as its files are now (trusting them)."""
+    path = Path(path)
+    return write_manifest(path, manifest_entries(path, [WEIGHTS_NAME, NORM_NAME, CONFIG_NAME]))
 
 
 def save_checkpoint(
@@ -249,16 +261,23 @@ def upgrade_config(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def upgrade_checkpoint(path: str | Path) -> bool:
-    """Rewrite ``path/config.json`` in the current version; False if it already was."""
-    cfg_path = Path(path) / CONFIG_NAME
+    """Rewrite ``path/config.json`` in the current version and record a SHA-256 manifest
+    when there is none; False if the folder was already current."""
+    from motiongen.integrity import MANIFEST_NAME
+
+    path = Path(path)
+    cfg_path = path / CONFIG_NAME
     raw = _read_json(cfg_path)
-    if raw.get("version") == VERSION:
+    has_manifest = (path / MANIFEST_NAME).is_file()
+    if raw.get("version") == VERSION and has_manifest:
         return False
-    new = upgrade_config(raw)
-    read_config_dict(new, cfg_path)  # must read back cleanly before it replaces the old one
-    tmp = cfg_path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(new, indent=2))
-    tmp.replace(cfg_path)
+    if raw.get("version") != VERSION:
+        new = upgrade_config(raw)
+        read_config_dict(new, cfg_path)  # must read back cleanly before it replaces the old one
+        tmp = cfg_path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(new, indent=2))
+        tmp.replace(cfg_path)
+    record_manifest(path)
     return True
 
 
@@ -376,6 +395,7 @@ def load_checkpoint(path: str | Path, *, device: str = "cpu") -> Checkpoint:
 
     path = Path(path)
     config = read_config(path)
+    verify_manifest(path, f"checkpoint {path}")
     model = build_model(config.architecture, config.model)
     weights_path = path / WEIGHTS_NAME
     if not weights_path.is_file():

@@ -20,6 +20,8 @@ heading and the root from frame 0, whose heading and root (x, z) are taken as th
 
 from __future__ import annotations
 
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -365,8 +367,9 @@ class NormStats:
         try:
             with np.load(path, allow_pickle=False) as data:
                 mean, std = data["mean"], data["std"]
-        except (OSError, ValueError, KeyError) as err:
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as err:
             raise FormatError(
-                f"{path} is not a normalisation-stats .npz with 'mean' and 'std' ({err})"
+                f"{path} is not a readable normalisation-stats .npz with 'mean' and 'std' "
+                f"({type(err).__name__}: {err})"
             ) from err
         return cls(mean=mean, std=std)

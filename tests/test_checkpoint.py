@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from motiongen.checkpoint import CheckpointConfig, load_checkpoint, save_checkpoint
+from motiongen.checkpoint import (
+    CheckpointConfig,
+    load_checkpoint,
+    record_manifest,
+    save_checkpoint,
+)
 from motiongen.errors import DataNotFoundError, FormatError
 from motiongen.features import FEATURE_DIM, NormStats
 from motiongen.models import MotionDiT, MotionDiTConfig
@@ -61,6 +66,7 @@ def test_nan_weights(tmp_path):
     name = next(iter(state))
     state[name][..., 0] = float("nan")
     save_file(state, str(path / "model.safetensors"))
+    record_manifest(path)  # as a diverged training run would have saved it
     with pytest.raises(FormatError, match="NaN"):
         load_checkpoint(path)
 
@@ -70,6 +76,7 @@ def test_wrong_shapes(tmp_path):
     cfg = json.loads((path / "config.json").read_text())
     cfg["model"]["width"] = 64
     (path / "config.json").write_text(json.dumps(cfg))
+    record_manifest(path)
     with pytest.raises(FormatError, match="shape"):
         load_checkpoint(path)
 
@@ -77,6 +84,7 @@ def test_wrong_shapes(tmp_path):
 def test_corrupt_weights_and_config(tmp_path):
     path, _ = make(tmp_path)
     (path / "model.safetensors").write_bytes(b"\x00" * 64)
+    record_manifest(path)
     with pytest.raises(FormatError, match="corrupt"):
         load_checkpoint(path)
     (path / "config.json").write_text("{not json")
@@ -99,6 +107,7 @@ def test_config_is_read_strictly(tmp_path, where, change, message):
     cfg = json.loads((path / "config.json").read_text())
     change(cfg[where])
     (path / "config.json").write_text(json.dumps(cfg))
+    record_manifest(path)
     with pytest.raises(FormatError, match=message):
         load_checkpoint(path)
 
@@ -107,9 +116,11 @@ def test_unknown_process_and_top_level_key(tmp_path):
     path, _ = make(tmp_path)
     cfg = json.loads((path / "config.json").read_text())
     (path / "config.json").write_text(json.dumps({**cfg, "process": "magic"}))
+    record_manifest(path)
     with pytest.raises(FormatError, match="unknown generative process 'magic'"):
         load_checkpoint(path)
     (path / "config.json").write_text(json.dumps({**cfg, "extra": 1}))
+    record_manifest(path)
     with pytest.raises(FormatError, match=r"unknown keys \['extra'\]"):
         load_checkpoint(path)
 
@@ -126,6 +137,7 @@ def test_version_1_is_refused_then_upgraded_once(tmp_path):
         "conditioning": {"text_dim": 0, "audio_dim": 0},
     }
     (path / "config.json").write_text(json.dumps(v1))
+    (path / "manifest.json").unlink()
     with pytest.raises(FormatError, match="motiongen checkpoint upgrade"):
         load_checkpoint(path)
     assert upgrade_checkpoint(path) is True
@@ -134,3 +146,57 @@ def test_version_1_is_refused_then_upgraded_once(tmp_path):
     assert loaded.config.conditioning.guidance is None
     assert loaded.config.training["upgraded_from_version"] == 1
     assert upgrade_checkpoint(path) is False  # already current
+
+
+def _flip_last_byte(file):
+    data = bytearray(file.read_bytes())
+    data[-1] ^= 0x01
+    file.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    ("name", "damage"),
+    [
+        # a weight byte flipped near the end is still a finite float: without the manifest it
+        # would load and generate nonsense
+        ("model.safetensors", "flip"),
+        ("model.safetensors", "truncate"),
+        ("model.safetensors", "swap"),  # the weights of another checkpoint of the same shape
+        ("norm.npz", "flip"),
+        ("norm.npz", "truncate"),
+        ("config.json", "edit"),
+    ],
+)
+def test_damaged_files_are_named(tmp_path, name, damage):
+    path, _ = make(tmp_path / "a")
+    other, _ = make(tmp_path / "b")
+    file = path / name
+    if damage == "flip":
+        _flip_last_byte(file)
+    elif damage == "truncate":
+        file.write_bytes(file.read_bytes()[: file.stat().st_size // 2])
+    elif damage == "swap":
+        file.write_bytes((other / name).read_bytes())
+    else:
+        file.write_text(file.read_text().replace('"window": 196', '"window": 197'))
+    with pytest.raises(FormatError, match=name.replace(".", r"\.")):
+        load_checkpoint(path)
+
+
+def test_missing_manifest_and_unreadable_norm(tmp_path):
+    path, _ = make(tmp_path)
+    (path / "manifest.json").unlink()
+    with pytest.raises(FormatError, match="no manifest.json.*motiongen checkpoint upgrade"):
+        load_checkpoint(path)
+    (path / "norm.npz").write_bytes(b"PK\x03\x04 truncated")
+    record_manifest(path)
+    with pytest.raises(FormatError, match="norm.npz is not a readable"):
+        load_checkpoint(path)
+
+
+def test_shipped_models_verify():
+    from motiongen.checkpoint import shipped_model_path
+    from motiongen.integrity import verify_manifest
+
+    for name in ("tiny-flow", "tiny-ddim"):
+        verify_manifest(shipped_model_path(name), name)

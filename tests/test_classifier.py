@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from motiongen.checkpoint import record_manifest
 from motiongen.data.prepare import prepare_synthetic
 from motiongen.data.synthetic import synth_motion
 from motiongen.errors import DataNotFoundError, FormatError, InputError
@@ -131,12 +132,16 @@ def test_load_errors(trained, tmp_path):
         LabelClassifier.from_pretrained(tmp_path / "missing")
     path = trained[0].classifier.save(tmp_path / "clf")
     (path / "model.safetensors").write_bytes(b"\x00" * 32)
+    with pytest.raises(FormatError, match="model.safetensors has 32 bytes"):
+        LabelClassifier.from_pretrained(path)
+    record_manifest(path)
     with pytest.raises(FormatError, match="corrupt"):
         LabelClassifier.from_pretrained(path)
     path = trained[0].classifier.save(tmp_path / "clf2")
     cfg = json.loads((path / "config.json").read_text())
     cfg["model"]["width"] = 8
     (path / "config.json").write_text(json.dumps(cfg))
+    record_manifest(path)
     with pytest.raises(FormatError, match="shape"):
         LabelClassifier.from_pretrained(path)
 

@@ -13,6 +13,7 @@ import soundfile as sf
 from safetensors.torch import load_file, save_file
 
 from motiongen import checkpoint as checkpoint_module
+from motiongen.checkpoint import record_manifest
 from motiongen.conditioning import text as text_module
 from tests.cli_helpers import error_line, run
 from tests.test_pipeline import FakeEncoder, make_checkpoint
@@ -204,12 +205,16 @@ def test_corrupt_checkpoints(tmp_path, monkeypatch, capsys):
     state["inp.weight"][0, 0] = float("nan")
     save_file(state, str(nan / "model.safetensors"))
     code, _, err = run(generate(nan, tmp_path / "x.npy"), monkeypatch, capsys)
+    assert code == 1 and "model.safetensors" in error_line(err)
+    record_manifest(nan)
+    code, _, err = run(generate(nan, tmp_path / "x.npy"), monkeypatch, capsys)
     assert code == 1 and "NaN" in error_line(err)
 
     shapes = make_checkpoint(tmp_path / "shapes")
     cfg = json.loads((shapes / "config.json").read_text())
     cfg["model"]["depth"] = 2
     (shapes / "config.json").write_text(json.dumps(cfg))
+    record_manifest(shapes)
     code, _, err = run(generate(shapes, tmp_path / "x.npy"), monkeypatch, capsys)
     assert code == 1 and "does not match its config" in error_line(err)
 
@@ -217,4 +222,4 @@ def test_corrupt_checkpoints(tmp_path, monkeypatch, capsys):
     data = (truncated / "model.safetensors").read_bytes()
     (truncated / "model.safetensors").write_bytes(data[: len(data) // 2])
     code, _, err = run(generate(truncated, tmp_path / "x.npy"), monkeypatch, capsys)
-    assert code == 1 and "corrupt" in error_line(err)
+    assert code == 1 and "truncated or replaced" in error_line(err)

@@ -21,7 +21,7 @@ from torch import nn
 from motiongen import checkpoint as checkpoint_module
 from motiongen import pipeline as pipeline_module
 from motiongen.artifacts import bone_length_drift, ground_penetration
-from motiongen.checkpoint import CheckpointConfig, save_checkpoint
+from motiongen.checkpoint import CheckpointConfig, record_manifest, save_checkpoint
 from motiongen.conditioning.text import TextEmbedding, validate_prompt
 from motiongen.data.synthetic import synth_sequence
 from motiongen.errors import DataNotFoundError, FormatError, InputError, MotionGenError
@@ -419,6 +419,9 @@ def test_corrupt_checkpoints(tmp_path):
     state = load_file(str(nan / "model.safetensors"))
     state["out.weight"][0, 0] = float("nan")
     save_file(state, str(nan / "model.safetensors"))
+    with pytest.raises(FormatError, match=r"model\.safetensors (changed|has)"):
+        Pipeline.from_pretrained(nan)  # the manifest catches any change first
+    record_manifest(nan)  # as a diverged training run would have saved it
     with pytest.raises(FormatError, match="NaN"):
         Pipeline.from_pretrained(nan)
 
@@ -426,6 +429,7 @@ def test_corrupt_checkpoints(tmp_path):
     cfg = json.loads((shapes / "config.json").read_text())
     cfg["model"]["width"] = 128
     (shapes / "config.json").write_text(json.dumps(cfg))
+    record_manifest(shapes)
     with pytest.raises(FormatError, match="shape"):
         Pipeline.from_pretrained(shapes)
 
@@ -433,6 +437,7 @@ def test_corrupt_checkpoints(tmp_path):
     cfg = json.loads((bad_config / "config.json").read_text())
     cfg["model"]["heads"] = 3  # 64 does not split into 3 heads
     (bad_config / "config.json").write_text(json.dumps(cfg))
+    record_manifest(bad_config)
     with pytest.raises(MotionGenError):
         Pipeline.from_pretrained(bad_config)
 

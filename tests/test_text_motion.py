@@ -9,6 +9,7 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
+from motiongen.checkpoint import record_manifest
 from motiongen.data.prepare import prepare_synthetic
 from motiongen.data.store import PreparedData
 from motiongen.data.synthetic import synth_motion
@@ -64,6 +65,9 @@ def test_save_load_round_trip_and_corrupt_files(trained, tmp_path, synthetic):
     state = load_file(str(path / "model.safetensors"))
     state["inp.weight"][0, 0] = float("nan")
     save_file(state, str(path / "model.safetensors"))
+    with pytest.raises(FormatError, match=r"model\.safetensors (changed|has)"):
+        TextMotionEvaluator.from_pretrained(path)
+    record_manifest(path)
     with pytest.raises(FormatError, match="NaN"):
         TextMotionEvaluator.from_pretrained(path)
     (path / "config.json").write_text("{not json")

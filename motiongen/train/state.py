@@ -11,14 +11,20 @@ Layout of ``run_dir/last/``::
     norm.npz                the normalisation stats the run trains with (reused on resume,
                             so a changed data cache cannot shift them under a running model)
 
-A save writes ``last.tmp/`` completely, then swaps it in (``last`` -> ``last.old``,
-``last.tmp`` -> ``last``, drop ``last.old``), so a kill at any moment leaves a complete
-``last`` or ``last.old``; ``find_state`` takes whichever is complete.
+    manifest.json           SHA-256 and size of every file above, written last
+
+The run keeps a rolling pair: ``last`` and the save before it, ``prev``. A save writes
+``last.tmp/`` completely (manifest last), then rotates (``prev`` removed, ``last`` ->
+``prev``, ``last.tmp`` -> ``last``). A kill at any moment, even during a save, leaves at
+least one complete state whose manifest verifies, and ``find_state`` takes the newest such
+one, so a resume loses at most the steps since the previous save. A state whose files were
+damaged afterwards (its manifest no longer verifies) is skipped the same way, with a warning.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from pathlib import Path
 from typing import Any
@@ -27,6 +33,9 @@ from torch import Tensor
 
 from motiongen.errors import FormatError
 from motiongen.features import NormStats
+from motiongen.integrity import MANIFEST_NAME, manifest_entries, verify_manifest, write_manifest
+
+logger = logging.getLogger(__name__)
 
 STATE_NAME = "state.json"
 NORM_NAME = "norm.npz"
@@ -93,6 +102,8 @@ def save_state(
 ) -> Path:
     """Write ``run_dir/last`` atomically (see the module docstring); returns its path."""
     tmp, last, old = run_dir / "last.tmp", run_dir / "last", run_dir / "last.old"
+    if tmp.exists() and find_state(run_dir) == tmp:
+        _rotate(run_dir)  # a complete save that was killed before its rotation: keep it
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
@@ -105,22 +116,49 @@ def save_state(
     if norm is not None:
         norm.save(tmp / NORM_NAME)
     (tmp / STATE_NAME).write_text(json.dumps({**meta, "optimizer": opt_rest}, indent=1))
-    if old.exists():
-        shutil.rmtree(old)
-    if last.exists():
-        last.replace(old)
-    tmp.replace(last)
-    if old.exists():
+    write_manifest(tmp, manifest_entries(tmp, [p.name for p in tmp.iterdir() if p.is_file()]))
+    _rotate(run_dir)
+    if old.exists():  # left by an older version of this function
         shutil.rmtree(old)
     return last
 
 
+def _rotate(run_dir: Path) -> None:
+    """prev <- last <- last.tmp (each step leaves a complete state in place)."""
+    tmp, last, prev = run_dir / "last.tmp", run_dir / "last", run_dir / "prev"
+    if last.exists():
+        if prev.exists():
+            shutil.rmtree(prev)
+        last.replace(prev)
+    tmp.replace(last)
+
+
+def _step(path: Path) -> int:
+    try:
+        return int(json.loads((path / STATE_NAME).read_text()).get("step", -1))
+    except (OSError, ValueError, TypeError, AttributeError, RecursionError):
+        return -1
+
+
 def find_state(run_dir: Path) -> Path | None:
-    """The newest complete training state in ``run_dir`` (``last``, else ``last.old``)."""
-    for name in ("last", "last.old"):
-        path = run_dir / name
-        if (path / STATE_NAME).is_file():
-            return path
+    """The newest training state in ``run_dir`` whose files are complete and verify against
+    its manifest (``last``, a fully written ``last.tmp``, ``prev``, or an older ``last.old``)."""
+    candidates = [
+        run_dir / name
+        for name in ("last", "last.tmp", "prev", "last.old")
+        if (run_dir / name / STATE_NAME).is_file()
+    ]
+    for path in sorted(candidates, key=_step, reverse=True):
+        if not (path / MANIFEST_NAME).is_file():
+            if path.name == "last.tmp":
+                continue  # a save that was interrupted before its manifest
+            return path  # a state written before manifests existed
+        try:
+            verify_manifest(path, f"training state {path}")
+        except FormatError as err:
+            logger.warning("skipping %s", err)
+            continue
+        return path
     return None
 
 

@@ -36,6 +36,7 @@ from motiongen.errors import DataNotFoundError, FormatError, InputError
 from motiongen.evaluators.features import ConvBlock, center_crop, pad_batch, pooled_trunk
 from motiongen.evaluators.labels import STYLE_SYNONYMS
 from motiongen.features import FEATURE_DIM, MODEL_FPS, NormStats, motion_to_features
+from motiongen.integrity import verify_manifest
 from motiongen.paths import PACKAGE_ROOT
 
 if TYPE_CHECKING:
@@ -275,6 +276,7 @@ class LabelClassifier:
             contents, styles = list(raw["contents"]), list(raw["styles"])
         except (OSError, json.JSONDecodeError, KeyError, TypeError) as err:
             raise FormatError(f"classifier config {cfg_path} is unreadable ({err})") from err
+        verify_manifest(path, f"classifier {path}")
         model = MotionEncoder(config)
         state = load_checked_state(model, path / WEIGHTS_NAME, f"classifier {path}")
         model.load_state_dict(state)

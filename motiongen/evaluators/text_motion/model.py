@@ -33,6 +33,7 @@ from motiongen.checkpoint import CONFIG_NAME, NORM_NAME, WEIGHTS_NAME
 from motiongen.errors import DataNotFoundError, FormatError, InputError
 from motiongen.evaluators.features import ConvBlock, center_crop, pad_batch, pooled_trunk
 from motiongen.features import FEATURE_DIM, MODEL_FPS, NormStats, motion_to_features
+from motiongen.integrity import verify_manifest
 from motiongen.paths import PACKAGE_ROOT
 
 if TYPE_CHECKING:
@@ -224,6 +225,7 @@ class TextMotionEvaluator:
             config = TextMotionConfig.from_dict(raw["model"])
         except (OSError, json.JSONDecodeError, KeyError, TypeError) as err:
             raise FormatError(f"evaluator config {cfg_path} is unreadable ({err})") from err
+        verify_manifest(path, f"evaluator {path}")
         model = TextMotionModel(config)
         state = load_checked_state(model, path / WEIGHTS_NAME, f"evaluator {path}")
         model.load_state_dict(state)

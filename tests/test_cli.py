@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from motiongen.data.synthetic import synth_motion
 from tests.cli_helpers import error_line, run
 
 
@@ -24,7 +25,7 @@ def test_missing_input_file(tmp_path, monkeypatch, capsys):
 
 def test_unknown_output_extension(tmp_path, monkeypatch, capsys):
     src = tmp_path / "m.npy"
-    np.save(src, np.zeros((5, 22, 3), dtype=np.float32))
+    np.save(src, synth_motion("walk", seconds=1.0).positions.astype(np.float32))
     code, _, err = run(["render", str(src), "-o", str(tmp_path / "x.docx")], monkeypatch, capsys)
     assert code != 0
     assert "unknown extension" in error_line(err)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from motiongen.errors import DataNotFoundError, InputError
-from motiongen.io import READ_SUFFIXES
+from motiongen.io import READ_SUFFIXES, checked_read
 from motiongen.io import load as load_file
 from motiongen.motion import Motion
 
@@ -25,7 +25,7 @@ def load_any(path: str | Path) -> Motion:
         if (folder / "skeletons.json.gz").exists():
             from motiongen.data.dance import load_dance
 
-            return load_dance(folder)
+            return checked_read(folder, lambda: load_dance(folder))
         raise InputError(
             f"{path} is a folder without skeletons.json.gz; give one motion file "
             f"({', '.join(READ_SUFFIXES)}) or a dance folder"

@@ -13,10 +13,11 @@ Dataset folders (a music-to-dance folder with ``skeletons.json.gz``) are read by
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from motiongen.errors import DataNotFoundError, InputError
+from motiongen.errors import DataNotFoundError, FormatError, InputError, MotionGenError
 
 if TYPE_CHECKING:
     from motiongen.motion import Motion
@@ -35,7 +36,11 @@ def _suffix(path: Path) -> str:
 
 def load(path: str | Path) -> Motion:
     """Read any supported motion file into a canonical ``Motion`` (dataset folders, such as
-    a music-to-dance folder, are read by ``motiongen.load``)."""
+    a music-to-dance folder, are read by ``motiongen.load``).
+
+    Every file passes one plausibility gate (``motiongen.plausibility.check_motion``), and any
+    failure, expected or not, is one ``MotionGenError`` naming the file and the problem.
+    """
     path = Path(path)
     if not path.exists():
         raise DataNotFoundError(f"no such file or folder: {path}")
@@ -45,6 +50,36 @@ def load(path: str | Path) -> Motion:
             "a dataset folder with motiongen.load"
         )
     suffix = _suffix(path)
+    if suffix not in (".bvh", ".motion", ".motion.json", ".json", ".npy", ".npz"):
+        raise InputError(
+            f"cannot read {path.name}: unknown extension {suffix or '(none)'}; "
+            f"readable: {', '.join(READ_SUFFIXES)} or a dance folder"
+        )
+    return checked_read(path, lambda: _read(path, suffix))
+
+
+def checked_read(path: Path, read: Callable[[], Motion]) -> Motion:
+    """``read()`` with every failure mapped to one ``MotionGenError`` naming ``path``, and
+    the result through the plausibility gate."""
+    from motiongen.plausibility import check_motion
+
+    try:
+        motion = read()
+    except MotionGenError:
+        raise
+    except RecursionError:
+        raise FormatError(f"{path.name}: nested too deeply to be a motion file") from None
+    except MemoryError:
+        raise FormatError(f"{path.name}: declares more data than fits in memory") from None
+    except Exception as exc:  # an unforeseen malformation: still one clear line, never a trace
+        raise FormatError(
+            f"{path.name} cannot be read ({type(exc).__name__}: {str(exc)[:200]})"
+        ) from exc
+    check_motion(motion.positions, motion.fps, path.name)
+    return motion
+
+
+def _read(path: Path, suffix: str) -> Motion:
     if suffix == ".bvh":
         from motiongen.io.bvh import load_bvh
 
@@ -53,14 +88,9 @@ def load(path: str | Path) -> Motion:
         from motiongen.io.motion_json import load_motion_json
 
         return load_motion_json(path)
-    if suffix in (".npy", ".npz"):
-        from motiongen.io.numpy_io import load_numpy
+    from motiongen.io.numpy_io import load_numpy
 
-        return load_numpy(path)
-    raise InputError(
-        f"cannot read {path.name}: unknown extension {suffix or '(none)'}; "
-        f"readable: {', '.join(READ_SUFFIXES)} or a dance folder"
-    )
+    return load_numpy(path)
 
 
 def save(motion: Motion, path: str | Path, **options: Any) -> Path:

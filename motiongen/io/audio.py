@@ -38,6 +38,15 @@ class AudioInfo:
         return self.frames / self.samplerate
 
 
+# Telephone speech to high-resolution studio audio; anything else is a broken header.
+MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 4000, 384000
+MAX_CHANNELS = 32
+
+
+class ImplausibleHeader(FormatError):
+    """A header libsndfile reads but that no real recording has (no fallback reader helps)."""
+
+
 def _existing_file(path: str | Path) -> Path:
     path = Path(path)
     if not path.exists():
@@ -57,6 +66,15 @@ def _info(path: Path) -> AudioInfo:
         info = sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError, TypeError) as err:
         raise _unreadable(path, err) from None
+    if not MIN_SAMPLE_RATE <= int(info.samplerate) <= MAX_SAMPLE_RATE:
+        raise ImplausibleHeader(
+            f"audio {path.name} declares a sample rate of {info.samplerate} Hz, outside "
+            f"{MIN_SAMPLE_RATE}..{MAX_SAMPLE_RATE} Hz; the header is corrupt"
+        )
+    if not 1 <= int(info.channels) <= MAX_CHANNELS:
+        raise ImplausibleHeader(
+            f"audio {path.name} declares {info.channels} channels; the header is corrupt"
+        )
     return AudioInfo(str(path), int(info.samplerate), int(info.channels), int(info.frames))
 
 
@@ -65,6 +83,8 @@ def audio_duration(path: str | Path) -> float:
     path = _existing_file(path)
     try:
         return _info(path).duration
+    except ImplausibleHeader:
+        raise
     except FormatError:
         # libsndfile does not know every container; librosa may (through audioread).
         import audioread
@@ -76,7 +96,10 @@ def audio_duration(path: str | Path) -> float:
                 warnings.simplefilter("ignore", category=FutureWarning)
                 warnings.simplefilter("ignore", category=DeprecationWarning)
                 return float(librosa.get_duration(path=str(path)))
-        except (audioread.DecodeError, OSError, RuntimeError, EOFError, ValueError):
+        except (
+            audioread.DecodeError, OSError, RuntimeError, EOFError, ValueError,
+            ZeroDivisionError,
+        ):  # fmt: skip
             pass
         raise
 

@@ -28,6 +28,7 @@ from scipy.spatial.transform import Rotation
 from motiongen.canonical import canonicalize
 from motiongen.errors import DataNotFoundError, FormatError, InputError
 from motiongen.motion import Motion
+from motiongen.plausibility import MAX_FPS, MIN_FPS
 from motiongen.retarget import detect_skeleton, retarget
 from motiongen.skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS, bone_lengths
 
@@ -139,6 +140,10 @@ def _euler_matrices(angles: np.ndarray, order: str) -> np.ndarray:
 
 
 # ---- parsing ---------------------------------------------------------------------------------
+
+
+# Beyond this many degrees a rotation channel holds garbage, not a wound-up angle.
+MAX_ANGLE = 1e5
 
 
 def _fail(what: str, problem: str) -> FormatError:
@@ -272,12 +277,31 @@ def _parse_numbers(data: str, expected: int, n_channels: int, what: str) -> np.n
             )
         values = np.array(tokens[:expected], dtype=np.float64)
     if values.size > expected:
-        log.warning("%s: %d numbers after the last frame ignored", what, values.size - expected)
-        values = values[:expected]
+        raise _fail(
+            what,
+            f"{values.size - expected} numbers after the last of the {expected // n_channels} "
+            "declared frames",
+        )
     if not np.isfinite(values).all():
         bad = int(np.flatnonzero(~np.isfinite(values))[0])
         raise _fail(what, f"non-finite number in frame {bad // n_channels}")
+    _check_rows(data, expected // n_channels, n_channels, what)
     return values
+
+
+def _check_rows(data: str, n_frames: int, n_channels: int, what: str) -> None:
+    """Every frame ends at a line end: one row per frame (or a frame wrapped over several
+    whole rows). A row with a number too many or too few shifts every later frame, which
+    would otherwise read without error as absurd motion."""
+    counts = np.array([len(ln.split()) for ln in data.splitlines() if ln.strip()])
+    ends = set(np.cumsum(counts).tolist())
+    for k in range(1, n_frames + 1):
+        if k * n_channels not in ends:
+            raise _fail(
+                what,
+                f"frame {k - 1} does not end at the end of a row: a number is missing or one "
+                f"too many there ({n_channels} channels per frame)",
+            )
 
 
 def parse_bvh(text: str, name: str = "") -> BVHData:
@@ -300,13 +324,28 @@ def parse_bvh(text: str, name: str = "") -> BVHData:
         ) from None
     if n_frames <= 0:
         raise _fail(what, f"zero frames (Frames: {n_frames})")
-    if not (np.isfinite(frame_time) and frame_time > 0):
-        raise _fail(what, f"frame time must be positive, got {head.group(2)}")
+    if not (np.isfinite(frame_time) and 1.0 / MAX_FPS <= frame_time <= 1.0 / MIN_FPS):
+        raise _fail(
+            what,
+            f"Frame Time {head.group(2)} s is outside {1 / MAX_FPS:g}..{1 / MIN_FPS:g} s "
+            f"({MIN_FPS:g}..{MAX_FPS:g} frames per second)",
+        )
     n_channels = sum(len(c) for c in channels)
     if n_channels == 0:
         raise _fail(what, "no joint has CHANNELS")
     expected = n_frames * n_channels
     values = _parse_numbers(rest[head.end() :], expected, n_channels, what)
+    rotations = [
+        i for i, c in enumerate(ch for chans in channels for ch in chans) if "rotation" in c
+    ]
+    if rotations:
+        biggest = float(np.abs(values.reshape(n_frames, n_channels)[:, rotations]).max())
+        if biggest > MAX_ANGLE:
+            raise _fail(
+                what,
+                f"a rotation of {biggest:.3g} degrees (more than {MAX_ANGLE:g}); the values are "
+                "corrupt",
+            )
     return BVHData(
         joint_names=list(names),
         parents=np.array(parents, dtype=np.int64),

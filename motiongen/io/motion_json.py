@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,8 @@ from motiongen.motion import AudioRef, Motion
 from motiongen.skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS
 
 FORMAT_VERSION = 1
+MAX_FILE_BYTES = 512_000_000  # 100k frames of 22 joints as JSON text is ~60 MB
+MAX_AUDIO_OFFSET = 86_400.0  # seconds: a day of audio
 DECIMALS = 4  # 0.1 mm: far below capture noise, and keeps files small
 
 
@@ -88,8 +91,15 @@ def load_motion_json(path: str | Path) -> Motion:
     path = Path(path)
     if not path.is_file():
         raise DataNotFoundError(f"no such .motion file: {path}")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise FormatError(
+            f"{path.name} is {path.stat().st_size / 1e6:.0f} MB; .motion files are read up to "
+            f"{MAX_FILE_BYTES / 1e6:.0f} MB"
+        )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise FormatError(f"{path.name}: JSON nested too deeply to be a .motion file") from None
     except UnicodeDecodeError as exc:
         raise FormatError(f"{path.name} is not a UTF-8 text file; expected .motion JSON") from exc
     except json.JSONDecodeError as exc:
@@ -172,8 +182,15 @@ def motion_from_dict(
         if not isinstance(audio, dict) or not isinstance(audio.get("path"), str):
             raise FormatError(f"{source}: 'meta.audio' must be null or {{'path', 'offset'}}")
         offset = audio.get("offset", 0.0)
-        if not isinstance(offset, (int, float)) or isinstance(offset, bool):
-            raise FormatError(f"{source}: 'meta.audio.offset' must be a number of seconds")
+        if (
+            not isinstance(offset, (int, float))
+            or isinstance(offset, bool)
+            or not (math.isfinite(offset) and 0 <= offset <= MAX_AUDIO_OFFSET)
+        ):
+            raise FormatError(
+                f"{source}: 'meta.audio.offset' must be a number of seconds in "
+                f"0..{MAX_AUDIO_OFFSET:g}, got {offset!r}"
+            )
         audio_path = Path(audio["path"])
         if not audio_path.is_absolute() and base_dir is not None:
             audio_path = base_dir / audio_path

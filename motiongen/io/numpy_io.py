@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ from motiongen.errors import DataNotFoundError, FormatError, InputError
 from motiongen.motion import AudioRef, Motion
 from motiongen.skeleton import BONES, NUM_JOINTS
 
+# 100k frames of 22 x 3 float64 are 53 MB; far more is a forged header or a zip bomb.
+MAX_ARRAY_BYTES = 256_000_000
 # HumanML3D stores motions at 20 fps and its .npy files carry no frame rate.
 HUMANML3D_FPS = 20.0
 HUMANML3D_FEATURE_DIM = 263  # 4 root + 21*3 ric + 21*6 rotations + 22*3 velocities + 4 contacts
@@ -87,7 +90,39 @@ def load_numpy(path: str | Path, fps: float | None = None) -> Motion:
 
 
 # ---- .npy ------------------------------------------------------------------------------
+def _check_npy_header(handle: Any, available: int, what: str) -> None:
+    """Refuse an array whose header declares more data than the file holds (a forged header
+    would make NumPy allocate petabytes) or a dtype that is not real numbers."""
+    try:
+        version = np.lib.format.read_magic(handle)
+        read_header = (
+            np.lib.format.read_array_header_1_0
+            if version == (1, 0)
+            else np.lib.format.read_array_header_2_0
+        )
+        shape, _, dtype = read_header(handle)
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError) as exc:
+        raise FormatError(f"{what} is not a readable .npy array (its header: {exc})") from exc
+    if dtype.hasobject:
+        raise FormatError(f"{what} holds Python objects; only numeric arrays are read")
+    count = 1
+    for n in shape:
+        count *= int(n)
+    needed = count * dtype.itemsize
+    if needed > min(available, MAX_ARRAY_BYTES):
+        raise FormatError(
+            f"{what} declares shape {tuple(shape)} ({needed:,} bytes) but "
+            + (
+                f"holds {available:,} bytes"
+                if needed > available
+                else f"arrays are read up to {MAX_ARRAY_BYTES:,} bytes"
+            )
+        )
+
+
 def _load_npy(path: Path, fps: float | None) -> Motion:
+    with open(path, "rb") as handle:
+        _check_npy_header(handle, path.stat().st_size, path.name)
     try:
         array = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
@@ -112,8 +147,11 @@ def _stem(path: Path) -> str:
 
 
 def _checked_float(array: np.ndarray, path: Path) -> np.ndarray:
-    if not np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.complexfloating):
-        raise FormatError(f"{path.name} holds {array.dtype} values; expected real numbers")
+    if not np.issubdtype(array.dtype, np.floating):
+        raise FormatError(
+            f"{path.name} holds {array.dtype} values; expected floating-point positions in "
+            "metres (integers are not metres: convert and scale them first)"
+        )
     if array.shape[0] < 1:
         raise FormatError(f"{path.name} has no frames")
     array = array.astype(np.float64)
@@ -200,7 +238,27 @@ def recover_from_ric(features: np.ndarray) -> np.ndarray:
 
 
 # ---- .npz ------------------------------------------------------------------------------
+def _check_npz_members(path: Path) -> None:
+    """Refuse an archive whose members would decompress beyond the limit (a zip bomb) before
+    anything is decompressed, and check each member's .npy header against its size."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            members = z.infolist()
+            total = sum(m.file_size for m in members)
+            if total > MAX_ARRAY_BYTES:
+                raise FormatError(
+                    f"{path.name} would decompress to {total:,} bytes; archives are read up to "
+                    f"{MAX_ARRAY_BYTES:,} bytes"
+                )
+            for m in members:
+                with z.open(m) as handle:
+                    _check_npy_header(handle, m.file_size, f"{path.name}:{m.filename}")
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError) as exc:
+        raise FormatError(f"{path.name} is not a readable .npz archive ({exc})") from exc
+
+
 def _load_npz(path: Path, fps: float | None) -> Motion:
+    _check_npz_members(path)
     try:
         archive = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
@@ -222,7 +280,7 @@ def _load_npz(path: Path, fps: float | None) -> Motion:
             positions = _as_joints(archive[key], path)
             stored_fps = float(archive["fps"]) if "fps" in keys else None
             info_text = str(archive["info"]) if "info" in keys else None
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
             raise FormatError(f"{path.name}: unreadable array in the archive ({exc})") from exc
 
     info = _parse_info(info_text, path)

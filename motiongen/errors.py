@@ -21,3 +21,7 @@ class FormatError(InputError):
 
 class DataNotFoundError(MotionGenError, FileNotFoundError):
     """A path or dataset that should be there is not."""
+
+
+class Cancelled(MotionGenError):
+    """Work stopped because its caller no longer wants it (a client left, a deadline passed)."""

@@ -21,7 +21,7 @@ import secrets
 import threading
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ from motiongen.checkpoint import (
     resolve_checkpoint,
     shipped_model_path,
 )
-from motiongen.errors import FormatError, InputError, MotionGenError
+from motiongen.errors import Cancelled, FormatError, InputError, MotionGenError
 from motiongen.features import FEATURE_DIM, NormStats, features_to_positions
 from motiongen.generation.request import (
     MAX_BATCH,
@@ -70,6 +70,19 @@ __all__ = [
     "shipped_model_path",
     "window_plan",
 ]
+
+
+def _cancellable(
+    predict: Callable[[Tensor, Tensor], Tensor], cancel: Callable[[], bool]
+) -> Callable[[Tensor, Tensor], Tensor]:
+    """``predict`` that first asks ``cancel`` and stops with ``Cancelled`` when it says so."""
+
+    def checked(x: Tensor, t: Tensor) -> Tensor:
+        if cancel():
+            raise Cancelled("generation cancelled: its caller no longer waits for it")
+        return predict(x, t)
+
+    return checked
 
 
 class Pipeline:
@@ -332,8 +345,23 @@ class Pipeline:
         """Requests with equal keys can run as one batched model pass (``generate_batch``)."""
         return req.batch_key
 
+    def request_cost(self, req: GenerationRequest) -> int:
+        """What a request costs the network, in frame-evaluations: the frames of every window
+        x the sampler's network evaluations x the guidance passes x the batch. The service
+        budgets requests with it; it is proportional to the sampling time."""
+        from motiongen.generative import guidance_weights
+
+        frames = sum(n for _, n in window_plan(req.frames, self.window, self.overlap))
+        scales = self._guidance_kwargs(req.guidance, req.text is not None, req.music is not None)
+        passes = sum(1 for _, w in guidance_weights(**scales) if w != 0.0)
+        return frames * self.process.evaluations(req.steps, req.sampler) * passes * req.batch
+
     def generate_batch(
-        self, requests: Sequence[GenerationRequest], *, postprocess: bool = True
+        self,
+        requests: Sequence[GenerationRequest],
+        *,
+        postprocess: bool = True,
+        cancel: Callable[[], bool] | None = None,
     ) -> list[Motion]:
         """One motion per checked request (``check_request``), sampled as one batch.
 
@@ -341,6 +369,8 @@ class Pipeline:
         condition); prompts, music and seeds are per request. Each request's noise comes
         from its own seed exactly as in ``generate(seed=...)``, so a request gives the same
         motion (up to float rounding of batched matrix products) alone or batched.
+        cancel: polled before every network evaluation; when it returns True the work stops
+        with ``Cancelled`` (a client left, a deadline passed).
         """
         if not requests:
             return []
@@ -351,7 +381,7 @@ class Pipeline:
             )
         if any(r.batch != 1 or r.prefix is not None for r in requests):
             raise InputError("generate_batch takes single requests without a seed motion")
-        motions = self._run(list(requests), postprocess=postprocess)
+        motions = self._run(list(requests), postprocess=postprocess, cancel=cancel)
         for m in motions:
             m.meta["batched_with"] = len(requests)
         return motions
@@ -364,6 +394,7 @@ class Pipeline:
         postprocess: bool,
         seed_motion: Motion | None = None,
         t_start: float | None = None,
+        cancel: Callable[[], bool] | None = None,
     ) -> list[Motion]:
         """Motions for one request (``batch`` motions from its seed) or for several
         batch-compatible single requests (one motion each, from its own seed)."""
@@ -386,7 +417,7 @@ class Pipeline:
 
         t0 = time.perf_counter()
         with self._inference():
-            positions = self._sample(requests, text_emb, audio)
+            positions = self._sample(requests, text_emb, audio, cancel)
         if seed_motion is not None and first.prefix is not None:
             seed_pos = seed_motion.resample(self.fps).positions[: len(first.prefix)]
             positions = place_on(positions, seed_pos.astype(np.float64))
@@ -407,7 +438,11 @@ class Pipeline:
         ]
 
     def _sample(
-        self, requests: list[GenerationRequest], text_emb: Any, audio: np.ndarray | None
+        self,
+        requests: list[GenerationRequest],
+        text_emb: Any,
+        audio: np.ndarray | None,
+        cancel: Callable[[], bool] | None = None,
     ) -> np.ndarray:
         """Positions (B, frames, 22, 3). A lone request draws all its ``batch`` motions from
         one generator; several requests draw one motion each from their own seeds, in the
@@ -446,7 +481,7 @@ class Pipeline:
         ) -> Tensor:
             return self._sample_window(
                 x0, text_kwargs, window_audio, known, mask, first.steps, first.sampler, scales,
-                generators[0] if lone else None,
+                generators[0] if lone else None, cancel,
             )  # fmt: skip
 
         prefix = None
@@ -477,6 +512,7 @@ class Pipeline:
         sampler: str,
         scales: dict,
         generator: torch.Generator | None = None,
+        cancel: Callable[[], bool] | None = None,
     ) -> Tensor:
         """One window's normalised features (B, length, D) from its noise; known values are
         imposed at the process's noise level after every step."""
@@ -487,6 +523,8 @@ class Pipeline:
         predict = guided(
             self.model, cond if cond.batch_size() is not None else None, None, **scales
         )
+        if cancel is not None:
+            predict = _cancellable(predict, cancel)
         hook = None
         if known is not None:
             hook = replacement(known, known_mask, noise, self.process.known_coefficients)

@@ -30,7 +30,10 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def client(store: Path):
-    app = create_app(ServeSettings(store=store, queue_size=3, max_batch=4, batch_wait=0.0))
+    # One test client fills the whole queue here, so its share is all of it.
+    app = create_app(
+        ServeSettings(store=store, queue_size=3, max_batch=4, batch_wait=0.0, client_share=3)
+    )
     with TestClient(app) as c:
         yield c
 
@@ -180,9 +183,17 @@ def test_dance_default_length_is_the_song(client: TestClient, song: Path) -> Non
 @pytest.mark.parametrize(
     ("body", "status", "words"),
     [
-        ({}, 400, ["text"]),
-        ({"text": None}, 400, ["text"]),
+        ({}, 422, ["text", "required"]),
+        ({"text": None}, 422, ["text"]),
         ({"text": ""}, 422, ["text"]),
+        ({"text": "\u0000\u0000"}, 422, ["letters"]),
+        ({"text": "123 !!"}, 422, ["letters"]),
+        ({"text": "a", "seconds": "6.5"}, 422, ["seconds", "number"]),
+        ({"text": "a", "seconds": True}, 422, ["seconds"]),
+        ({"text": "a", "seconds": 1e-9}, 422, ["seconds", "0.5"]),
+        ({"text": "a", "async": "yes"}, 422, ["async", "boolean"]),
+        ({"text": "a", "async": 0}, 422, ["async", "boolean"]),
+        ({"text": "a", "steps": "4"}, 422, ["steps", "integer"]),
         ({"text": "   "}, 422, ["empty"]),
         ({"text": "x" * 1001}, 422, ["1000"]),
         ({"text": "a", "seconds": 0}, 422, ["seconds"]),
@@ -190,6 +201,7 @@ def test_dance_default_length_is_the_song(client: TestClient, song: Path) -> Non
         ({"text": "a", "seconds": "long"}, 422, ["seconds"]),
         ({"text": "a", "steps": 0}, 422, ["steps"]),
         ({"text": "a", "steps": 201}, 422, ["steps", "200"]),
+        ({"text": "a", "seconds": 30, "steps": 200, "sampler": "heun"}, 422, ["budget"]),
         ({"text": "a", "steps": 2.5}, 422, ["steps"]),
         ({"text": "a", "guidance": -1}, 422, ["guidance"]),
         ({"text": "a", "guidance": 21}, 422, ["guidance", "20"]),

@@ -45,6 +45,17 @@ def serve(
     request_timeout: Annotated[
         float, typer.Option(help="Seconds a synchronous request may wait before a 504.")
     ] = 120.0,
+    sync_budget: Annotated[
+        int,
+        typer.Option(help="Frame-evaluations above which a request runs as a job (202)."),
+    ] = 100_000,
+    job_budget: Annotated[
+        int, typer.Option(help="Frame-evaluations above which a request is refused (422).")
+    ] = 400_000,
+    client_share: Annotated[
+        int,
+        typer.Option(help="Requests (and jobs) one client may have waiting; 0 = queue / 4."),
+    ] = 0,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
     """Serve the REST API, its OpenAPI spec and the web page (http://HOST:PORT/)."""
@@ -71,6 +82,9 @@ def serve(
         max_batch=max_batch,
         model=model,
         request_timeout=request_timeout,
+        sync_budget=sync_budget,
+        job_budget=job_budget,
+        client_share=client_share,
     )
     check_port_free(host, port)  # before the models load: uvicorn would find out only after
     lock = lock_store(settings.store)  # noqa: F841 - held until this process ends

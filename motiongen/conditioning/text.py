@@ -38,6 +38,16 @@ def validate_prompt(text: object) -> str:
     stripped = text.strip()
     if not stripped:
         raise InputError(EMPTY_PROMPT_MESSAGE)
+    try:
+        stripped.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(
+            "prompt contains characters that are not valid text (lone surrogates); send UTF-8 text"
+        ) from None
+    if not any(ch.isalpha() for ch in stripped):
+        raise InputError(
+            "prompt has no letters; describe the motion in words, e.g. 'a person walks forward'"
+        )
     if len(stripped) > MAX_PROMPT_CHARS:
         raise InputError(
             f"prompt has {len(stripped):,} characters, over the limit of {MAX_PROMPT_CHARS:,}; "

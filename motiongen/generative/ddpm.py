@@ -140,6 +140,10 @@ class DDPM:
     def known_coefficients(self, t: float) -> tuple[float, float]:
         return self.coefficients(t)
 
+    def evaluations(self, steps: int, sampler: str) -> int:
+        """One network evaluation per DDIM step."""
+        return int(steps)
+
     def loss(
         self,
         model_fn: ModelFn,

@@ -187,6 +187,10 @@ class FlowMatching:
         """Signal and noise scales of the path at t (see ``inpaint.flow_coefficients``)."""
         return flow_coefficients(self.sigma_min)(t)
 
+    def evaluations(self, steps: int, sampler: str) -> int:
+        """Network evaluations of one sample: steps x the method's evaluations per step."""
+        return int(steps) * EVALS_PER_STEP[sampler]
+
     def loss(
         self,
         model_fn: ModelFn,

@@ -63,6 +63,8 @@ class Process(Protocol):
 
     def known_coefficients(self, t: float) -> tuple[float, float]: ...
 
+    def evaluations(self, steps: int, sampler: str) -> int: ...
+
     def sample(
         self,
         predict: PredictFn,

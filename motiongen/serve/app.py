@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import motiongen
 from motiongen.errors import DataNotFoundError, InputError, MotionGenError
-from motiongen.serve.batcher import ModelQueue, QueueFullError
+from motiongen.serve.batcher import ClientBusyError, ModelQueue, QueueFullError
 from motiongen.serve.jobs import Job, JobStore
 from motiongen.serve.models import ModelRegistry
 from motiongen.serve.results import FILE_NAMES, MEDIA_TYPES, file_bytes, motion_payload
@@ -37,6 +37,8 @@ from motiongen.serve.schemas import (
     MAX_SECONDS,
     MAX_SEED,
     MAX_STEPS,
+    MIN_SECONDS,
+    MOTION_RESPONSE,
     Format,
     GenerateRequest,
     Health,
@@ -52,6 +54,7 @@ from motiongen.serve.uploads import UploadGuard, UploadRejected, save_upload, to
 logger = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 MAX_MUSIC_OFFSET = 3600.0
+DISCONNECT_POLL = 0.1  # s between checks that a waiting client is still connected
 
 
 class ApiError(Exception):
@@ -78,6 +81,7 @@ class Server:
             capacity=settings.queue_size,
             max_batch=settings.max_batch,
             batch_wait=settings.batch_wait,
+            client_share=settings.client_share or None,
         )
         self.store = JobStore(settings.store)
         self.runner = JobRunner(
@@ -89,6 +93,7 @@ class Server:
             poll=settings.job_poll,
         )
         self.started = time.time()
+        self.abandoned = 0  # synchronous requests whose client left before the answer
         self.recovered: dict[str, list[str]] = {"requeued": [], "failed": []}
         self._lock = threading.Lock()
         self._users = 0
@@ -211,6 +216,10 @@ def create_app(settings: ServeSettings) -> FastAPI:
     async def _busy(request: Request, exc: QueueFullError) -> Response:
         return error_response(503, str(exc), {"Retry-After": str(exc.retry_after)})
 
+    @app.exception_handler(ClientBusyError)
+    async def _client_busy(request: Request, exc: ClientBusyError) -> Response:
+        return error_response(429, str(exc), {"Retry-After": str(exc.retry_after)})
+
     @app.exception_handler(MotionGenError)
     async def _library_error(request: Request, exc: MotionGenError) -> Response:
         return error_response(404 if isinstance(exc, DataNotFoundError) else 422, str(exc))
@@ -252,36 +261,45 @@ def create_app(settings: ServeSettings) -> FastAPI:
         params["model"] = server.models.resolve(params.get("model"))
         if params.get("seed") is None:
             params["seed"] = secrets.randbits(31)
-        return params, checked_request(server.models, params, server.store.root)
+        request = checked_request(server.models, params, server.store.root)
+        cost = server.models.get(params["model"]).request_cost(request)
+        if cost > settings.job_budget:
+            raise ApiError(
+                422,
+                f"this request costs {cost:,} frame-evaluations (frames x sampler steps x "
+                f"guidance passes), more than this server's budget of {settings.job_budget:,}; ask for "
+                "fewer steps or seconds",
+            )
+        if cost > settings.sync_budget:
+            params["async"] = True  # heavy: run it as a job, never on a waiting connection
+            params["routed"] = "heavy"
+        return params, request
 
-    async def answer(params: dict[str, Any], request: Any, *, kind: str, upload: Path | None):
+    async def answer(
+        params: dict[str, Any],
+        request: Any,
+        *,
+        kind: str,
+        upload: Path | None,
+        http: Request,
+    ):
         """Run now (200) or as a job (202). A one-off upload is deleted once the model is
         done with it, even when the caller has gone away meanwhile."""
         fmt = params["format"]
         as_job = bool(params.pop("async", False))
+        client = http.client.host if http.client is not None else ""
         if fmt == "mp4" or as_job:
-            return await run_in_threadpool(submit_job, kind, params, upload)
+            return await run_in_threadpool(submit_job, kind, params, upload, client)
         try:
-            future = server.queue.submit(params["model"], request)
-        except QueueFullError:
+            ticket = server.queue.submit(params["model"], request, client=client)
+        except (QueueFullError, ClientBusyError):
             if upload is not None:
                 shutil.rmtree(upload.parent, ignore_errors=True)
             raise
         if upload is not None:
             folder = upload.parent
-            future.add_done_callback(lambda _: shutil.rmtree(folder, ignore_errors=True))
-        limit = server.settings.request_timeout
-        try:
-            # wait_for cancels the wrapped future on timeout, and the model thread drops
-            # cancelled requests it has not started, so a timed-out request costs nothing more.
-            motion = await asyncio.wait_for(asyncio.wrap_future(future), limit)
-        except TimeoutError:
-            raise ApiError(
-                504,
-                f"the motion was not ready within {limit:g} s (the server is busy or the "
-                'motion is long); send the request with "async": true and poll '
-                "GET /jobs/{id}",
-            ) from None
+            ticket.future.add_done_callback(lambda _: shutil.rmtree(folder, ignore_errors=True))
+        motion = await wait_for_model(ticket, http)
         motion = for_download(motion, params)
         if fmt == "json":
             payload = await run_in_threadpool(motion_payload, motion)
@@ -293,7 +311,36 @@ def create_app(settings: ServeSettings) -> FastAPI:
             headers={"Content-Disposition": f"attachment; filename={FILE_NAMES[fmt]}"},
         )
 
-    def submit_job(kind: str, params: dict[str, Any], upload: Path | None) -> Response:
+    async def wait_for_model(ticket: Any, http: Request) -> Any:
+        """The ticket's motion. The request is abandoned (skipped, or its batch stopped
+        between network evaluations) as soon as the client disconnects or the deadline passes,
+        so work nobody waits for stops costing model time."""
+        limit = server.settings.request_timeout
+        waiting = asyncio.ensure_future(asyncio.wrap_future(ticket.future))
+        deadline = time.monotonic() + limit
+        try:
+            while True:
+                done, _ = await asyncio.wait({waiting}, timeout=DISCONNECT_POLL)
+                if done:
+                    return waiting.result()
+                if await http.is_disconnected():
+                    server.abandoned += 1
+                    raise ApiError(499, "the client closed the connection; the work was stopped")
+                if time.monotonic() > deadline:
+                    raise ApiError(
+                        504,
+                        f"the motion was not ready within {limit:g} s (the server is busy or "
+                        'the motion is long); send the request with "async": true and poll '
+                        "GET /jobs/{id}",
+                    )
+        finally:
+            if not waiting.done():
+                ticket.abandon()
+                waiting.cancel()
+
+    def submit_job(
+        kind: str, params: dict[str, Any], upload: Path | None, client: str = ""
+    ) -> Response:
         job_id = secrets.token_hex(16)
         if upload is not None:
             # Inputs move under the job's own folder before its row exists, so a queued job
@@ -303,14 +350,30 @@ def create_app(settings: ServeSettings) -> FastAPI:
             shutil.move(upload, target)
             shutil.rmtree(upload.parent, ignore_errors=True)
             params["music"] = target.relative_to(server.store.root).as_posix()
-        job = server.store.create(kind, params, job_id=job_id, limit=settings.queue_size)
-        if job is None:
+        share = server.queue.client_share
+        job = server.store.create(
+            kind,
+            params,
+            job_id=job_id,
+            limit=settings.queue_size,
+            client=client,
+            client_limit=share,
+        )
+        if job is None or job == "client":
             shutil.rmtree(server.store.input_dir(job_id), ignore_errors=True)
+            if job == "client":
+                raise ClientBusyError(share, server.queue.retry_after())
             raise QueueFullError(settings.queue_size, server.queue.retry_after())
         server.runner.notify()
         url = f"/jobs/{job.id}"
+        note = None
+        if params.get("routed") == "heavy":
+            note = (
+                "a long or many-step request runs as a job rather than on a waiting connection; "
+                "poll the url"
+            )
         return JSONResponse(
-            {"job_id": job.id, "status": job.status, "url": url},
+            {"job_id": job.id, "status": job.status, "url": url, "note": note},
             status_code=202,
             headers={"Location": url},
         )
@@ -330,6 +393,8 @@ def create_app(settings: ServeSettings) -> FastAPI:
                 "pid": os.getpid(),
                 "uptime_s": round(time.time() - server.started, 1),
                 "recovered": {k: len(v) for k, v in server.recovered.items()},
+                "abandoned": server.abandoned,
+                "budgets": {"sync": settings.sync_budget, "job": settings.job_budget},
             },
         }
 
@@ -342,31 +407,35 @@ def create_app(settings: ServeSettings) -> FastAPI:
         "/generate",
         tags=["generate"],
         response_model=MotionBody,
-        responses={202: {"model": JobAccepted, "description": "Job accepted"}, **ERROR_RESPONSES},
+        responses={
+            **MOTION_RESPONSE,
+            202: {"model": JobAccepted, "description": "Job accepted"},
+            **ERROR_RESPONSES,
+        },
     )
-    async def generate(body: GenerateRequest) -> Response:
+    async def generate(body: GenerateRequest, http: Request) -> Response:
         """Text to motion. JSON answers at once; bvh/motion/npy as a file; mp4 (or
         async=true) as a job (202) to poll at GET /jobs/{id}."""
-        if body.text is None:
-            raise ApiError(
-                400,
-                "no condition: give 'text', a prompt such as \"a person waves\" (for music "
-                "use POST /dance)",
-            )
         params = body.model_dump(by_alias=True, exclude={"use_rag"})
         params, request = await run_in_threadpool(prepare, params, body.use_rag)
-        return await answer(params, request, kind="generate", upload=None)
+        return await answer(params, request, kind="generate", upload=None, http=http)
 
     @app.post(
         "/dance",
         tags=["generate"],
         response_model=MotionBody,
-        responses={202: {"model": JobAccepted, "description": "Job accepted"}, **ERROR_RESPONSES},
+        responses={
+            **MOTION_RESPONSE,
+            202: {"model": JobAccepted, "description": "Job accepted"},
+            **ERROR_RESPONSES,
+        },
     )
     async def dance(
+        http: Request,
         audio: Annotated[UploadFile, File(description="WAV, MP3, OGG or FLAC, at most 20 MB")],
         seconds: Annotated[
-            float | None, Form(gt=0, le=MAX_SECONDS, description="Default: the song, <= 20 s")
+            float | None,
+            Form(ge=MIN_SECONDS, le=MAX_SECONDS, description="Default: the song, <= 20 s"),
         ] = None,
         music_offset: Annotated[float, Form(ge=0, le=MAX_MUSIC_OFFSET)] = 0.0,
         steps: Annotated[int | None, Form(ge=1, le=MAX_STEPS)] = None,
@@ -400,7 +469,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
             }
             params, request = await run_in_threadpool(prepare, params, False)
             queued = True
-            return await answer(params, request, kind="dance", upload=path)
+            return await answer(params, request, kind="dance", upload=path, http=http)
         finally:
             if not queued:
                 shutil.rmtree(path.parent, ignore_errors=True)

@@ -17,7 +17,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from motiongen.errors import MotionGenError
+from motiongen.errors import Cancelled, MotionGenError
 from motiongen.generation import GenerationRequest
 from motiongen.serve.models import ModelRegistry
 
@@ -35,12 +35,33 @@ class QueueFullError(Exception):
         self.retry_after = retry_after
 
 
+class ClientBusyError(Exception):
+    """One client already holds its fair share of the queue; the caller answers 429."""
+
+    def __init__(self, share: int, retry_after: int) -> None:
+        super().__init__(
+            f"this client already has {share} requests waiting (its share of the queue); wait "
+            f'for them, retry after {retry_after} s, or send long work as jobs ("async": true)'
+        )
+        self.retry_after = retry_after
+
+
 @dataclass
-class _Work:
+class Ticket:
+    """A queued request: its future, and ``abandon()`` for a caller that stops waiting (the
+    model thread skips it if it has not started, and stops a running batch between network
+    evaluations once every request in it is abandoned)."""
+
     model: str
     request: GenerationRequest  # already checked
     key: tuple
+    client: str = ""
     future: Future = field(default_factory=Future)
+    abandoned: threading.Event = field(default_factory=threading.Event)
+
+    def abandon(self) -> None:
+        self.abandoned.set()
+        self.future.cancel()
 
 
 class ModelQueue:
@@ -52,12 +73,16 @@ class ModelQueue:
         max_batch: int,
         batch_wait: float = 0.0,
         paused: bool = False,
+        client_share: int | None = None,
     ) -> None:
         self.models = models
         self.capacity = capacity
+        # Requests one client may have waiting: a quarter of the queue, so three others
+        # still find room however many requests one client sends.
+        self.client_share = client_share or max(1, capacity // 4)
         self.max_batch = max_batch
         self.batch_wait = batch_wait
-        self._items: deque[_Work] = deque()
+        self._items: deque[Ticket] = deque()
         self._cond = threading.Condition()
         self._paused = paused
         self._stop = False
@@ -65,19 +90,25 @@ class ModelQueue:
         self.batches = 0
         self.requests = 0
         self.busy_seconds = 0.0
+        self.cancelled = 0  # batches stopped because every request in them was abandoned
 
     # ---- the handlers' side --------------------------------------------------------------
-    def submit(self, model: str, request: Any, *, force: bool = False) -> Future:
-        """Queue one checked request; ``QueueFullError`` when full (unless ``force``, used
-        for jobs that were admitted earlier)."""
+    def submit(self, model: str, request: Any, *, force: bool = False, client: str = "") -> Ticket:
+        """Queue one checked request; ``QueueFullError`` when full, ``ClientBusyError`` when
+        ``client`` already has its share waiting (neither applies with ``force``, used for
+        jobs that were admitted earlier)."""
         pipe = self.models.get(model)
-        work = _Work(model, request, (model, *pipe.batch_key(request)))
+        work = Ticket(model, request, (model, *pipe.batch_key(request)), client)
         with self._cond:
-            if not force and len(self._items) >= self.capacity:
-                raise QueueFullError(self.capacity, self.retry_after())
+            if not force:
+                if len(self._items) >= self.capacity:
+                    raise QueueFullError(self.capacity, self.retry_after())
+                mine = sum(1 for w in self._items if w.client == client and client)
+                if mine >= self.client_share:
+                    raise ClientBusyError(self.client_share, self.retry_after())
             self._items.append(work)
             self._cond.notify_all()
-        return work.future
+        return work
 
     def size(self) -> int:
         with self._cond:
@@ -96,6 +127,7 @@ class ModelQueue:
             "mean_batch": round(self.requests / self.batches, 3) if self.batches else 0.0,
             "max_batch": self.max_batch,
             "busy_seconds": round(self.busy_seconds, 3),
+            "cancelled_batches": self.cancelled,
         }
 
     # ---- test hooks: hold the model thread so the queue fills deterministically --------
@@ -126,7 +158,7 @@ class ModelQueue:
                 work.future.cancel()
             self._items.clear()
 
-    def _take_batch(self) -> list[_Work] | None:
+    def _take_batch(self) -> list[Ticket] | None:
         with self._cond:
             while not self._stop and (self._paused or not self._items):
                 self._cond.wait()
@@ -142,8 +174,8 @@ class ModelQueue:
                     and not self._stop
                 ):
                     self._cond.wait(left)
-            batch: list[_Work] = []
-            kept: deque[_Work] = deque()
+            batch: list[Ticket] = []
+            kept: deque[Ticket] = deque()
             for work in self._items:
                 if len(batch) < self.max_batch and work.key == first.key:
                     batch.append(work)
@@ -165,10 +197,15 @@ class ModelQueue:
             error: Exception | None = None
             try:
                 pipe = self.models.get(batch[0].model)
-                motions = pipe.generate_batch([w.request for w in batch])
+                motions = pipe.generate_batch(
+                    [w.request for w in batch],
+                    cancel=lambda b=batch: all(w.abandoned.is_set() for w in b),
+                )
             except Exception as exc:  # every waiter gets the error; the thread goes on
                 if not isinstance(exc, MotionGenError):
                     logger.exception("model pass failed")
+                if isinstance(exc, Cancelled):
+                    self.cancelled += 1
                 error = exc
             # The counters move before any waiter is answered, so /health never lags behind
             # an answer a client already holds.

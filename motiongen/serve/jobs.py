@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     started REAL,
     finished REAL,
     instance TEXT,
-    attempts INTEGER NOT NULL DEFAULT 0
+    attempts INTEGER NOT NULL DEFAULT 0,
+    client TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, created);
 """
@@ -80,6 +81,9 @@ class JobStore:
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
+            if "client" not in columns:  # a store made before per-client shares
+                db.execute("ALTER TABLE jobs ADD COLUMN client TEXT NOT NULL DEFAULT ''")
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -112,18 +116,34 @@ class JobStore:
 
     # ---- rows -------------------------------------------------------------------------
     def create(
-        self, kind: str, request: dict[str, Any], *, job_id: str | None = None, limit: int = 0
-    ) -> Job | None:
-        """Insert a queued job; None when ``limit`` > 0 jobs are already queued."""
+        self,
+        kind: str,
+        request: dict[str, Any],
+        *,
+        job_id: str | None = None,
+        limit: int = 0,
+        client: str = "",
+        client_limit: int = 0,
+    ) -> Job | None | str:
+        """Insert a queued job. None when ``limit`` > 0 jobs are already queued; "client"
+        when ``client`` already has ``client_limit`` > 0 queued or running jobs (its share)."""
         job_id = job_id or uuid.uuid4().hex
         with self._transaction() as db:
             if limit > 0:
                 (queued,) = db.execute("SELECT COUNT(*) FROM jobs WHERE status='queued'").fetchone()
                 if queued >= limit:
                     return None
+            if client and client_limit > 0:
+                (mine,) = db.execute(
+                    "SELECT COUNT(*) FROM jobs WHERE client = ? AND status IN ('queued', 'running')",
+                    (client,),
+                ).fetchone()
+                if mine >= client_limit:
+                    return "client"
             db.execute(
-                "INSERT INTO jobs (id, kind, status, request, created) VALUES (?, ?, 'queued', ?, ?)",
-                (job_id, kind, json.dumps(request), time.time()),
+                "INSERT INTO jobs (id, kind, status, request, created, client) "
+                "VALUES (?, ?, 'queued', ?, ?, ?)",
+                (job_id, kind, json.dumps(request), time.time(), client),
             )
         return self.get(job_id)
 

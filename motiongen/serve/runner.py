@@ -113,8 +113,8 @@ class JobRunner:
                     self.store.fail(job.id, reason)
                     continue
                 request = checked_request(self.models, job.request, self.store.root)
-                future = self.queue.submit(job.request["model"], request, force=True)
-                pending.append((job, future))
+                ticket = self.queue.submit(job.request["model"], request, force=True)
+                pending.append((job, ticket.future))
             except Exception as exc:
                 self._fail(job, exc)
         for job, future in pending:

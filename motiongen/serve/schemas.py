@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from motiongen.conditioning.text import MAX_PROMPT_CHARS
 
+MIN_SECONDS = 0.5  # ten frames at 20 fps: anything shorter is not a motion
 MAX_SECONDS = 30.0
 MAX_STEPS = 200
 MAX_GUIDANCE = 20.0
@@ -25,17 +26,19 @@ JobStatus = Literal["queued", "running", "done", "failed"]
 
 
 class GenerateRequest(BaseModel):
-    """POST /generate."""
+    """POST /generate. Strict types: "6.5" is not a number and 0 is not a boolean."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True)
 
-    text: str | None = Field(
-        None,
+    text: str = Field(
+        ...,
         min_length=1,
         max_length=MAX_PROMPT_CHARS,
         description="What the motion shows, e.g. 'a person waves with both hands'.",
     )
-    seconds: float = Field(DEFAULT_SECONDS, gt=0, le=MAX_SECONDS, description="Length.")
+    seconds: float = Field(
+        DEFAULT_SECONDS, ge=MIN_SECONDS, le=MAX_SECONDS, description="Length in seconds."
+    )
     steps: int | None = Field(
         None, ge=1, le=MAX_STEPS, description="Sampler steps (default: the model's)."
     )
@@ -51,10 +54,10 @@ class GenerateRequest(BaseModel):
 
     @field_validator("text")
     @classmethod
-    def _prompt(cls, value: str | None) -> str | None:
+    def _prompt(cls, value: str) -> str:
         from motiongen.conditioning.text import validate_prompt
 
-        return None if value is None else validate_prompt(value)
+        return validate_prompt(value)
 
     @field_validator("seconds")
     @classmethod
@@ -80,6 +83,7 @@ class JobAccepted(BaseModel):
     job_id: str
     status: JobStatus
     url: str
+    note: str | None = Field(None, description="Why a request asked for now runs as a job.")
 
 
 class JobInfo(BaseModel):
@@ -142,6 +146,31 @@ class ModelList(BaseModel):
     default: str
 
 
+# The 200 answer of POST /generate and /dance: JSON, or the file of the format asked for.
+MOTION_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The motion: JSON (format json), or a file (bvh, motion, npy)",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "anyOf": [
+                        {"$ref": "#/components/schemas/MotionBody"},
+                        {
+                            "type": "object",
+                            "required": ["meta", "motion"],
+                            "description": "a .motion file (format motion)",
+                        },
+                    ]
+                }
+            },
+            "text/plain": {"schema": {"type": "string", "description": "BVH text"}},
+            "application/octet-stream": {
+                "schema": {"type": "string", "format": "binary", "description": "an .npy array"}
+            },
+        },
+    }
+}
+
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": text}
     for code, text in (
@@ -150,7 +179,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (409, "Job not finished"),
         (413, "Upload too large"),
         (415, "Wrong upload type"),
-        (422, "A value out of range or unknown"),
+        (422, "A value out of range or unknown, or a request over the compute budget"),
+        (429, "This client already has its share of the queue; retry after Retry-After"),
         (503, "Queue full; retry after the Retry-After seconds"),
+        (504, "Not ready within the request timeout; send it as a job"),
     )
 }

@@ -41,6 +41,14 @@ class ServeSettings:
     max_attempts: int = 3
     job_poll: float = 0.5
     request_timeout: float = 120.0  # s a synchronous request may wait for the model (then 504)
+    # Compute budgets in network frame-evaluations (Pipeline.request_cost; ~16 us each for the
+    # tiny model here): above sync_budget a request runs as a job (202), above job_budget it
+    # is refused (422). 100k is about 1.6 s of model time, 400k about 6.5 s.
+    sync_budget: int = 100_000
+    job_budget: int = 400_000
+    # Requests (and, separately, jobs) one client may have waiting; 0 = a quarter of the
+    # queue, so one client's flood leaves room for others.
+    client_share: int = 0
 
     def __post_init__(self) -> None:
         self.store = Path(self.store).expanduser()
@@ -54,6 +62,15 @@ class ServeSettings:
             )
         if not 0 <= float(self.batch_wait) <= 1:
             raise InputError(f"batch wait must be 0..1 s, got {self.batch_wait}")
+        if not 0 <= int(self.client_share) <= MAX_QUEUE_LIMIT:
+            raise InputError(
+                f"--client-share must be 0..{MAX_QUEUE_LIMIT}, got {self.client_share}"
+            )
+        if not 1 <= int(self.sync_budget) <= int(self.job_budget):
+            raise InputError(
+                f"budgets must satisfy 1 <= sync budget <= job budget, got {self.sync_budget} "
+                f"and {self.job_budget}"
+            )
         if not 0 < float(self.request_timeout) <= 3600:
             raise InputError(
                 f"--request-timeout must be in (0, 3600] s, got {self.request_timeout}"

@@ -2,6 +2,7 @@
 
 Run:  .venv/bin/python benchmarks/load.py [--clients 4] [--duration 20] [--batches 1,8]
       .venv/bin/python benchmarks/load.py --url http://127.0.0.1:8000   # a running server
+      .venv/bin/python benchmarks/load.py --abandon 12                  # abandoned heavy work
 
 Each client loops ``Client.generate`` (POST /generate, JSON answer) with its own prompts and
 seeds, so every request is distinct. Without --url a fresh server is started for each
@@ -45,12 +46,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(max_batch: int, queue_size: int, store: Path) -> tuple[subprocess.Popen, str]:
+def start_server(
+    max_batch: int, queue_size: int, store: Path, extra: tuple[str, ...] = ()
+) -> tuple[subprocess.Popen, str]:
     port = free_port()
     cmd = [
         sys.executable, "-m", "motiongen.cli", "serve", "--port", str(port), "--store",
         str(store), "--max-batch", str(max_batch), "--queue-size", str(queue_size),
-        "--log-level", "warning",
+        "--log-level", "warning", *extra,
     ]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
@@ -119,6 +122,63 @@ def run_load(url: str, clients: int, duration: float, seconds: float, steps: int
     }
 
 
+HEAVY = {"text": "a person dances wildly", "seconds": 30, "steps": 120, "sampler": "heun"}
+SMALL = {"text": "a person waves", "seconds": 2.0}
+
+
+def abandon_heavy(url: str, body: dict, after: float) -> None:
+    """POST ``body`` to /generate on a raw socket and close it after ``after`` seconds, as a
+    client that gives up (or a scripted attack) would."""
+    host, port = url.removeprefix("http://").split(":")
+    data = json.dumps(body).encode()
+    with socket.create_connection((host, int(port))) as s:
+        s.sendall(
+            b"POST /generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + f"Content-Length: {len(data)}\r\n\r\n".encode()
+            + data
+        )
+        time.sleep(after)
+
+
+def small_latencies(url: str, n: int) -> list[float]:
+    client = Client(url, timeout=600)
+    out = []
+    for i in range(n):
+        t0 = time.monotonic()
+        client.generate(SMALL["text"], seconds=SMALL["seconds"], seed=i)
+        out.append((time.monotonic() - t0) * 1e3)
+    return out
+
+
+def run_abandon(url: str, count: int) -> dict:
+    """Small-request latency before and after ``count`` clients abandon heavy requests."""
+    client = Client(url, timeout=60)
+    small_latencies(url, 2)  # warm-up
+    idle = small_latencies(url, 5)
+    before = client.health()["stats"]
+    threads = [threading.Thread(target=abandon_heavy, args=(url, HEAVY, 0.5)) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    t0 = time.monotonic()
+    loaded = small_latencies(url, 5)
+    first_ms = loaded[0]
+    time.sleep(1.0)
+    after = client.health()["stats"]
+    return {
+        "abandoned_requests": count,
+        "heavy_request": HEAVY,
+        "idle_p50_ms": float(np.median(idle)),
+        "after_abandon_first_ms": first_ms,
+        "after_abandon_p50_ms": float(np.median(loaded)),
+        "after_abandon_wall_s": round(time.monotonic() - t0, 2),
+        "abandoned_seen_by_server": after["abandoned"] - before["abandoned"],
+        "cancelled_batches": after["cancelled_batches"] - before["cancelled_batches"],
+        "model_busy_s": round(after["busy_seconds"] - before["busy_seconds"], 2),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", help="Target a running server instead of starting one.")
@@ -128,7 +188,29 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=6.5, help="Motion length asked for.")
     parser.add_argument("--steps", type=int, default=None, help="Sampler steps (model default).")
     parser.add_argument("--out", type=Path, help="Also write the rows as JSON here.")
+    parser.add_argument(
+        "--abandon", type=int, default=0,
+        help="Instead: N clients send heavy requests and hang up; small-request latency after.",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.abandon:
+        # Budgets raised so the heavy requests run synchronously (by default they would be
+        # jobs): this measures that abandoned synchronous work stops.
+        extra = ("--sync-budget", "1000000", "--job-budget", "1000000", "--client-share", "64")
+        with tempfile.TemporaryDirectory(prefix="motiongen-load-") as store:
+            proc, url = start_server(4, 64, Path(store), extra)
+            try:
+                result = run_abandon(url, args.abandon)
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        print(json.dumps(result, indent=2))
+        if args.out:
+            args.out.write_text(json.dumps(result, indent=2))
+        return
     if args.clients < 1 or args.duration <= 0:
         sys.exit("--clients must be >= 1 and --duration > 0")
 

@@ -21,11 +21,14 @@ from tests.serve_helpers import free_port, write_song  # noqa: E402
 pytestmark = pytest.mark.slow
 
 
-def start_server(store: Path, port: int, log: Path, workers: int = 1) -> subprocess.Popen:
+def start_server(
+    store: Path, port: int, log: Path, workers: int = 1, extra: tuple[str, ...] = ()
+) -> subprocess.Popen:
+    # Every request here comes from one address, so that client may use the whole queue.
     cmd = [
         sys.executable, "-m", "motiongen.cli", "serve", "--host", "127.0.0.1",
         "--port", str(port), "--store", str(store), "--queue-size", "8", "--max-batch", "4",
-        "--log-level", "warning", "--workers", str(workers),
+        "--log-level", "warning", "--workers", str(workers), "--client-share", "8", *extra,
     ]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(cmd, stdout=log.open("ab"), stderr=subprocess.STDOUT, env=env)
@@ -172,6 +175,46 @@ def test_two_workers_share_the_load_and_the_job_store(tmp_path: Path) -> None:
         assert all(info["status"] == "done" and info["attempts"] == 1 for info in infos)
         pids = {client.health()["stats"]["pid"] for _ in range(30)}
         assert server.pid not in pids  # the answers come from the spawned workers
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def test_abandoned_heavy_requests_stop_and_others_are_answered(tmp_path: Path) -> None:
+    """Clients that send heavy synchronous requests and hang up do not keep the model busy:
+    the server notices each disconnect and stops the work between network evaluations."""
+    import threading
+
+    from benchmarks.load import HEAVY, abandon_heavy
+
+    port = free_port()
+    # Budgets raised so the heavy requests run synchronously (by default they become jobs).
+    extra = ("--sync-budget", "1000000", "--job-budget", "1000000")
+    server = start_server(tmp_path / "store", port, tmp_path / "server.log", extra=extra)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        client = Client(url, timeout=120)
+        before = client.health()["stats"]
+        threads = [threading.Thread(target=abandon_heavy, args=(url, HEAVY, 0.5)) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        motion = client.generate("a person waves", seconds=1, steps=2, seed=0)
+        assert motion.num_frames == 20
+        deadline = time.monotonic() + 60
+        while True:
+            after = client.health()["stats"]
+            if after["abandoned"] - before["abandoned"] == 4:
+                break
+            assert time.monotonic() < deadline, after
+            time.sleep(0.1)
+        # every heavy request was stopped: skipped while waiting or cancelled while running
+        assert after["cancelled_batches"] - before["cancelled_batches"] >= 1
+        assert after["requests"] - before["requests"] <= 5
     finally:
         server.send_signal(signal.SIGTERM)
         try:

@@ -145,11 +145,13 @@ def load_clips(
     *,
     sources: tuple[str, ...] | None = None,
     phrasings: bool = False,
+    phrasing_share: float = 0.5,
 ) -> list[Clip]:
     """Kept clips of ``split`` resampled to the model fps (long clips are kept whole).
 
     phrasings: texts are the stored descriptions plus ``training_phrasings`` of the labels
-    (many wordings, for generator training); otherwise the stored descriptions only.
+    (many wordings, for generator training), the extra wordings making ``phrasing_share`` of
+    the draws; otherwise the stored descriptions only.
     """
     from motiongen.data.text import training_phrasings
 
@@ -161,8 +163,11 @@ def load_clips(
         if m.num_frames < cfg.min_frames:
             continue
         texts = list(rec.texts)
-        if phrasings:
-            texts += training_phrasings(rec.labels)
+        if phrasings and texts and phrasing_share > 0:
+            extra = training_phrasings(rec.labels)
+            # The stored descriptions are repeated so the extra wordings make up the share.
+            reps = max(1, round(len(extra) * (1 - phrasing_share) / (phrasing_share * len(texts))))
+            texts = texts * reps + extra
         clips.append(
             Clip(
                 name=rec.name,

@@ -38,6 +38,7 @@ class DataConfig:
     balance: Literal["length", "cells"] = "length"  # see data.dataset.WindowConfig
     source_shares: dict[str, float] = field(default_factory=dict)  # with balance: cells
     phrasings: bool = False  # train on many wordings per label pair (data.text)
+    phrasing_share: float = 0.5  # with phrasings: the share of draws that use the extra ones
     val_batches: int = 4  # fixed validation batches (same windows, noise and t every time)
 
 
@@ -166,6 +167,9 @@ class TrainConfig:
                     f"data.{name} must be [low, high] with 0 < low <= high",
                 )
             )
+        checks.append(
+            (0.0 <= self.data.phrasing_share < 1.0, "data.phrasing_share must be in [0, 1)")
+        )
         shares = self.data.source_shares.values()
         checks.append(
             (

@@ -82,7 +82,14 @@ def select_clips(data: PreparedData, cfg: TrainConfig, split: str) -> list[Clip]
     """Kept clips of ``split`` (the SFT subset when ``data.subset == "sft"``)."""
     d = cfg.data
     sources = tuple(d.sources) if d.sources else None
-    clips = load_clips(data, split, window_config(cfg), sources=sources, phrasings=d.phrasings)
+    clips = load_clips(
+        data,
+        split,
+        window_config(cfg),
+        sources=sources,
+        phrasings=d.phrasings,
+        phrasing_share=d.phrasing_share,
+    )
     if d.subset == "sft":
         good = {
             r.name

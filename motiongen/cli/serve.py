@@ -51,7 +51,7 @@ def serve(
     ] = 100_000,
     job_budget: Annotated[
         int, typer.Option(help="Frame-evaluations above which a request is refused (422).")
-    ] = 400_000,
+    ] = 600_000,
     client_share: Annotated[
         int,
         typer.Option(help="Requests (and jobs) one client may have waiting; 0 = queue / 4."),

@@ -45,7 +45,7 @@ from motiongen.serve.schemas import (
     JobAccepted,
     JobInfo,
     ModelList,
-    MotionBody,
+    MotionAnswer,
     Sampler,
 )
 from motiongen.serve.settings import ServeSettings
@@ -172,6 +172,15 @@ def _validation_message(errors: list[dict[str, Any]]) -> tuple[int, str]:
             status = 400
             parts.append(
                 'the request body is missing; send JSON such as {"text": "a person waves"}'
+            )
+        elif loc == ["text"] and kind == "string_pattern_mismatch":
+            parts.append(
+                "text: the prompt has no letters; describe the motion in words, e.g. "
+                "'a person walks forward'"
+            )
+        elif loc == ["use_rag"]:
+            parts.append(
+                "use_rag: retrieval-augmented generation is not in this build; leave use_rag false"
             )
         elif kind == "extra_forbidden":
             parts.append(f"unknown field '{'.'.join(loc)}' (see GET /openapi.json for the fields)")
@@ -406,7 +415,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
     @app.post(
         "/generate",
         tags=["generate"],
-        response_model=MotionBody,
+        response_model=MotionAnswer,
         responses={
             **MOTION_RESPONSE,
             202: {"model": JobAccepted, "description": "Job accepted"},
@@ -423,7 +432,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
     @app.post(
         "/dance",
         tags=["generate"],
-        response_model=MotionBody,
+        response_model=MotionAnswer,
         responses={
             **MOTION_RESPONSE,
             202: {"model": JobAccepted, "description": "Job accepted"},

@@ -8,6 +8,20 @@ from typing import Any
 from motiongen.errors import InputError
 from motiongen.pipeline import SHIPPED_MODELS_DIR, Pipeline
 
+DEFAULT_MODEL_NAME = "tiny-flow"
+
+
+def model_samplers() -> dict[str, tuple[str, ...]]:
+    """Shipped model -> the samplers its process offers (read from the configs, no weights)."""
+    from motiongen.checkpoint import read_config
+    from motiongen.generative import process_class
+
+    out = {}
+    for name in shipped_model_names():
+        cls, _ = process_class(read_config(SHIPPED_MODELS_DIR / name).process)
+        out[name] = tuple(cls.samplers)
+    return out
+
 
 def shipped_model_names() -> list[str]:
     """Names of the models inside the package (folders with a config.json)."""

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from motiongen.conditioning.text import MAX_PROMPT_CHARS
+from motiongen.serve.models import DEFAULT_MODEL_NAME, model_samplers, shipped_model_names
 
 MIN_SECONDS = 0.5  # ten frames at 20 fps: anything shorter is not a motion
 MAX_SECONDS = 30.0
@@ -25,14 +26,38 @@ Sampler = Literal["euler", "midpoint", "heun", "ddim"]
 JobStatus = Literal["queued", "running", "done", "failed"]
 
 
+def _model_sampler_pairs() -> dict[str, Any]:
+    """JSON-schema branches pairing each shipped model with the samplers it offers, so a
+    schema-valid request never names a sampler its model cannot run."""
+    samplers = model_samplers()
+    branches: list[dict[str, Any]] = [
+        {
+            "required": ["model"],
+            "properties": {"model": {"const": name}, "sampler": {"enum": [*s, None]}},
+        }
+        for name, s in samplers.items()
+    ]
+    default = samplers.get(DEFAULT_MODEL_NAME, ())
+    branches.append(
+        {"properties": {"model": {"type": "null"}, "sampler": {"enum": [*default, None]}}}
+    )
+    return {"anyOf": branches}
+
+
 class GenerateRequest(BaseModel):
     """POST /generate. Strict types: "6.5" is not a number and 0 is not a boolean."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        strict=True,
+        json_schema_extra=_model_sampler_pairs(),
+    )
 
     text: str = Field(
         ...,
         min_length=1,
+        pattern="[A-Za-z]",  # a prompt is words: it must contain a letter
         max_length=MAX_PROMPT_CHARS,
         description="What the motion shows, e.g. 'a person waves with both hands'.",
     )
@@ -47,8 +72,16 @@ class GenerateRequest(BaseModel):
     seed: int | None = Field(
         None, ge=0, le=MAX_SEED, description="Same seed, same motion; drawn when left out."
     )
-    model: str | None = Field(None, description="A name from GET /models (default: tiny-flow).")
-    use_rag: bool = Field(False, description="Reserved: retrieval is not in this build.")
+    model: str | None = Field(
+        None,
+        description="A name from GET /models (default: tiny-flow).",
+        json_schema_extra={"enum": [*shipped_model_names(), None]},
+    )
+    use_rag: bool = Field(
+        False,
+        description="Reserved: retrieval is not in this build (only false).",
+        json_schema_extra={"const": False},
+    )
     format: Format = "json"
     async_: bool = Field(False, alias="async", description="Answer 202 with a job id.")
 
@@ -58,6 +91,21 @@ class GenerateRequest(BaseModel):
         from motiongen.conditioning.text import validate_prompt
 
         return validate_prompt(value)
+
+    @field_validator("steps", "seed", mode="before")
+    @classmethod
+    def _integral(cls, value: Any) -> Any:
+        # JSON Schema counts 30.0 as an integer; strict mode alone would refuse it.
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value
+
+    @field_validator("use_rag")
+    @classmethod
+    def _no_rag(cls, value: bool) -> bool:
+        if value:
+            raise ValueError("retrieval-augmented generation is not in this build")
+        return value
 
     @field_validator("seconds")
     @classmethod
@@ -114,6 +162,19 @@ class MotionBody(BaseModel):
     meta: dict[str, Any]
 
 
+class MotionFile(BaseModel):
+    """A ``.motion`` file (format motion): meta, skeleton and the flattened positions."""
+
+    model_config = ConfigDict(extra="allow")
+
+    meta: dict[str, Any]
+    motion: list[float]
+
+
+# The JSON answers of POST /generate and /dance: the motion (format json) or a .motion file.
+MotionAnswer = MotionBody | MotionFile
+
+
 class QueueInfo(BaseModel):
     size: int
     capacity: int
@@ -151,18 +212,6 @@ MOTION_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The motion: JSON (format json), or a file (bvh, motion, npy)",
         "content": {
-            "application/json": {
-                "schema": {
-                    "anyOf": [
-                        {"$ref": "#/components/schemas/MotionBody"},
-                        {
-                            "type": "object",
-                            "required": ["meta", "motion"],
-                            "description": "a .motion file (format motion)",
-                        },
-                    ]
-                }
-            },
             "text/plain": {"schema": {"type": "string", "description": "BVH text"}},
             "application/octet-stream": {
                 "schema": {"type": "string", "format": "binary", "description": "an .npy array"}

@@ -43,9 +43,11 @@ class ServeSettings:
     request_timeout: float = 120.0  # s a synchronous request may wait for the model (then 504)
     # Compute budgets in network frame-evaluations (Pipeline.request_cost; ~16 us each for the
     # tiny model here): above sync_budget a request runs as a job (202), above job_budget it
-    # is refused (422). 100k is about 1.6 s of model time, 400k about 6.5 s.
+    # is refused (422). 100k is about 1.6 s of model time. The default job budget admits
+    # every request the schema allows (30 s at 200 Heun steps with guidance: 576k); an
+    # operator lowers it to refuse the heaviest.
     sync_budget: int = 100_000
-    job_budget: int = 400_000
+    job_budget: int = 600_000
     # Requests (and, separately, jobs) one client may have waiting; 0 = a quarter of the
     # queue, so one client's flood leaves room for others.
     client_share: int = 0

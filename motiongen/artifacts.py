@@ -17,7 +17,7 @@ import numpy as np
 from scipy.signal import butter, sosfiltfilt
 
 from motiongen.errors import InputError
-from motiongen.skeleton import LEFT_FOOT, NUM_JOINTS, RIGHT_FOOT, bone_lengths
+from motiongen.skeleton import LEFT_FOOT, RIGHT_FOOT, bone_lengths, checked_positions
 
 ANALYSIS_FPS = 20.0
 
@@ -52,14 +52,7 @@ SEVERITY: dict[str, float] = {
 
 
 def check_positions(positions: np.ndarray, fps: float | None = None) -> np.ndarray:
-    pos = np.asarray(positions, dtype=np.float64)
-    if pos.ndim != 3 or pos.shape[1:] != (NUM_JOINTS, 3):
-        raise InputError(
-            f"positions must have shape (T, {NUM_JOINTS}, 3), got {tuple(pos.shape)}; "
-            "retarget the motion to the canonical skeleton first"
-        )
-    if pos.shape[0] < 1 or not np.isfinite(pos).all():
-        raise InputError("positions are empty or contain NaN/inf; clean the motion first")
+    pos = checked_positions(positions)
     if fps is not None and not (np.isfinite(fps) and fps > 0):
         raise InputError(f"frame rate must be a positive number, got {fps!r}")
     return pos

@@ -30,7 +30,7 @@ import numpy as np
 
 from motiongen.canonical import heading, rotate_y
 from motiongen.errors import DataNotFoundError, FormatError, InputError
-from motiongen.skeleton import FOOT_JOINTS, NUM_JOINTS, PELVIS
+from motiongen.skeleton import FOOT_JOINTS, NUM_JOINTS, PELVIS, checked_positions
 
 if TYPE_CHECKING:
     import torch
@@ -67,17 +67,7 @@ CONTACT_SPEED: float = 0.7  # metres per second
 
 
 def _check_positions(positions: np.ndarray) -> np.ndarray:
-    pos = np.asarray(positions, dtype=np.float64)
-    if pos.ndim != 3 or pos.shape[1:] != (NUM_JOINTS, 3):
-        raise InputError(
-            f"positions must have shape (T, {NUM_JOINTS}, 3), got {tuple(pos.shape)}; "
-            "retarget the motion to the canonical 22-joint skeleton first"
-        )
-    if pos.shape[0] < 1:
-        raise InputError("positions have no frames")
-    if not np.isfinite(pos).all():
-        raise InputError("positions contain NaN or infinite values")
-    return pos
+    return checked_positions(positions)
 
 
 def _wrap(angle: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from motiongen.errors import InputError
-from motiongen.skeleton import NUM_JOINTS
+from motiongen.skeleton import NUM_JOINTS, checked_positions
 
 
 @dataclass
@@ -50,16 +50,7 @@ class Motion:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        pos = np.asarray(self.positions, dtype=np.float32)
-        if pos.ndim != 3 or pos.shape[1:] != (NUM_JOINTS, 3):
-            raise InputError(
-                f"motion positions must have shape (T, {NUM_JOINTS}, 3), got {tuple(pos.shape)}; "
-                "retarget the source to the canonical 22-joint skeleton first"
-            )
-        if pos.shape[0] < 1:
-            raise InputError("motion has no frames")
-        if not np.isfinite(pos).all():
-            raise InputError("motion positions contain NaN or infinite values")
+        pos = checked_positions(self.positions, dtype=np.float32, what="motion positions")
         if not (np.isfinite(self.fps) and self.fps > 0):
             raise InputError(f"frame rate must be a positive number, got {self.fps!r}")
         if self.actions is not None and len(self.actions) != pos.shape[0]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from motiongen.errors import InputError
+
 JOINT_NAMES: tuple[str, ...] = (
     "pelvis",
     "left_hip",
@@ -87,3 +89,21 @@ def bone_lengths(positions: np.ndarray) -> np.ndarray:
     child = np.array([c for c, _ in BONES])
     parent = np.array([p for _, p in BONES])
     return np.linalg.norm(positions[:, child] - positions[:, parent], axis=-1)
+
+
+def checked_positions(
+    positions: np.ndarray, *, dtype: type = np.float64, what: str = "positions"
+) -> np.ndarray:
+    """Joint positions as a (T, 22, 3) array of ``dtype``; ``InputError`` for another shape,
+    no frames, or NaN / infinite values."""
+    pos = np.asarray(positions, dtype=dtype)
+    if pos.ndim != 3 or pos.shape[1:] != (NUM_JOINTS, 3):
+        raise InputError(
+            f"{what} must have shape (T, {NUM_JOINTS}, 3), got {tuple(pos.shape)}; "
+            f"retarget the source to the canonical {NUM_JOINTS}-joint skeleton first"
+        )
+    if pos.shape[0] < 1:
+        raise InputError(f"{what} have no frames")
+    if not np.isfinite(pos).all():
+        raise InputError(f"{what} contain NaN or infinite values")
+    return pos

@@ -15,7 +15,6 @@ from motiongen.conditioning.audio_features import (
     audio_features,
     features_from_file,
 )
-from motiongen.conditioning.conditions import Conditions
 
 if TYPE_CHECKING:
     from motiongen.conditioning.text import TextEmbedding, TextEncoder
@@ -24,7 +23,6 @@ __all__ = [
     "FEATURE_DIM",
     "FEATURE_SLICES",
     "AudioFeatures",
-    "Conditions",
     "TextEmbedding",
     "TextEncoder",
     "audio_features",

@@ -64,15 +64,7 @@ def velocity_stats(
     """Joint speeds at 20 fps: ``max`` (m/s), ``mean`` (m/s, over joints and frames) and
     ``over_share``, the share of 20-fps frame steps in which any joint moves faster than
     ``limit`` (default 15 m/s). positions: (T, 22, 3) metres."""
-    p = _at(positions, fps, ANALYSIS_FPS)
-    if p.shape[0] < 2:
-        return {"max": 0.0, "mean": 0.0, "over_share": 0.0}
-    s = _derivatives(p, 1, ANALYSIS_FPS)  # (T-1, J)
-    return {
-        "max": float(s.max()),
-        "mean": float(s.mean()),
-        "over_share": float(np.mean(s.max(axis=1) > limit)),
-    }
+    return _rate_stats(positions, fps, 1, limit)
 
 
 def acceleration_stats(
@@ -80,14 +72,20 @@ def acceleration_stats(
 ) -> dict[str, float]:
     """Joint accelerations at 20 fps (second difference × 20²): ``max`` and ``mean`` in m/s²
     and ``over_share``, the share of frames in which any joint exceeds ``limit`` (200 m/s²)."""
+    return _rate_stats(positions, fps, 2, limit)
+
+
+def _rate_stats(positions: np.ndarray, fps: float, order: int, limit: float) -> dict[str, float]:
+    """max / mean of the joints' ``order``-th derivative magnitude at 20 fps and the share of
+    frames where any joint exceeds ``limit``."""
     p = _at(positions, fps, ANALYSIS_FPS)
-    if p.shape[0] < 3:
+    if p.shape[0] < order + 1:
         return {"max": 0.0, "mean": 0.0, "over_share": 0.0}
-    a = _derivatives(p, 2, ANALYSIS_FPS)  # (T-2, J)
+    d = _derivatives(p, order, ANALYSIS_FPS)  # (T - order, J)
     return {
-        "max": float(a.max()),
-        "mean": float(a.mean()),
-        "over_share": float(np.mean(a.max(axis=1) > limit)),
+        "max": float(d.max()),
+        "mean": float(d.mean()),
+        "over_share": float(np.mean(d.max(axis=1) > limit)),
     }
 
 

@@ -20,7 +20,6 @@ output layer, a fresh network outputs zeros.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -33,6 +32,7 @@ from motiongen.models.conditions import ModelConditions
 from motiongen.models.layers import (
     ConditionEmbedder,
     CrossAttention,
+    NetworkConfig,
     SwiGLU,
     TimestepEmbedder,
     check_inputs,
@@ -43,7 +43,7 @@ from motiongen.models.layers import (
 
 
 @dataclass
-class MotionDiTConfig:
+class MotionDiTConfig(NetworkConfig):
     feature_dim: int  # D: motion feature channels per frame (input and output)
     width: int = 256  # W: transformer width
     depth: int = 8  # number of blocks
@@ -67,6 +67,7 @@ class MotionDiTConfig:
     text_layers: int = 0  # transformer layers over the text tokens before cross-attention
     text_pool_mlp: bool = False  # pooled text through a 2-layer MLP instead of one linear map
 
+    KIND: ClassVar[str] = "MotionDiT"
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
         "tiny": {"width": 128, "depth": 4, "heads": 4},  # phones and real time
         "full": {"width": 256, "depth": 8, "heads": 8},
@@ -85,29 +86,6 @@ class MotionDiTConfig:
                 f"width {self.width} must split into {self.heads} heads of even size; "
                 "change width or heads"
             )
-
-    @classmethod
-    def preset(cls, name: str, *, feature_dim: int, **overrides: Any) -> MotionDiTConfig:
-        """A named size (tiny, full, small, medium, large) with optional field overrides."""
-        if name not in cls.PRESETS:
-            raise InputError(
-                f"unknown MotionDiT preset {name!r}; choose one of {sorted(cls.PRESETS)}"
-            )
-        return cls.from_dict({**cls.PRESETS[name], "feature_dim": feature_dim, **overrides})
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> MotionDiTConfig:
-        """Build from a plain dict (a checkpoint's saved config); unknown keys are an error."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise InputError(
-                f"unknown MotionDiT config keys {unknown}; known keys: {sorted(known)}"
-            )
-        return cls(**data)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
 
 
 def modulate(x: Tensor, shift: Tensor, scale: Tensor) -> Tensor:

@@ -5,8 +5,10 @@ The networks know nothing of noise: ``t`` is just a float per sample that is emb
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
 
 import torch
 import torch.nn.functional as F
@@ -14,6 +16,42 @@ from torch import Tensor, nn
 
 from motiongen.errors import InputError
 from motiongen.models.conditions import ModelConditions
+
+C = TypeVar("C", bound="NetworkConfig")
+
+
+class NetworkConfig:
+    """Named sizes and strict dict round trips for a network's config dataclass.
+
+    Subclasses are dataclasses with a ``feature_dim`` field, a ``KIND`` (for messages) and
+    ``PRESETS`` (name -> field overrides).
+    """
+
+    KIND: ClassVar[str] = "network"
+    PRESETS: ClassVar[dict[str, dict[str, Any]]] = {}
+
+    @classmethod
+    def preset(cls: type[C], name: str, *, feature_dim: int, **overrides: Any) -> C:
+        """A named size with optional field overrides."""
+        if name not in cls.PRESETS:
+            raise InputError(
+                f"unknown {cls.KIND} preset {name!r}; choose one of {sorted(cls.PRESETS)}"
+            )
+        return cls.from_dict({**cls.PRESETS[name], "feature_dim": feature_dim, **overrides})
+
+    @classmethod
+    def from_dict(cls: type[C], data: dict[str, Any]) -> C:
+        """Build from a plain dict (a checkpoint's saved config); unknown keys are an error."""
+        known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise InputError(
+                f"unknown {cls.KIND} config keys {unknown}; known keys: {sorted(known)}"
+            )
+        return cls(**data)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)  # type: ignore[call-overload]
 
 
 def timestep_embedding(t: Tensor, dim: int, *, max_period: float = 10000.0) -> Tensor:

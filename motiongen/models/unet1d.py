@@ -13,7 +13,6 @@ Same ``forward(x, t, cond, mask)`` as ``MotionDiT``; it knows nothing of noise.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -26,6 +25,7 @@ from motiongen.models.conditions import ModelConditions
 from motiongen.models.layers import (
     ConditionEmbedder,
     CrossAttention,
+    NetworkConfig,
     TimestepEmbedder,
     check_inputs,
     count_parameters,
@@ -34,7 +34,7 @@ from motiongen.models.layers import (
 
 
 @dataclass
-class UNet1DConfig:
+class UNet1DConfig(NetworkConfig):
     feature_dim: int  # D: motion feature channels per frame (input and output)
     base_channels: int = 256  # channels of the first level
     channel_mults: tuple[int, ...] = (1, 2, 4, 8)  # channels per level = base * mult
@@ -49,6 +49,7 @@ class UNet1DConfig:
     time_scale: float = 1000.0  # t in [0, 1] is multiplied by this before the sinusoid
     dropout: float = 0.0  # dropout inside residual blocks
 
+    KIND: ClassVar[str] = "U-Net"
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
         "tiny": {"base_channels": 64},  # CPU tests and quick baselines
         "small": {"base_channels": 128},
@@ -67,25 +68,6 @@ class UNet1DConfig:
                 )
             if (self.base_channels * self.channel_mults[level]) % self.heads:
                 raise InputError(f"channels at level {level} must divide into {self.heads} heads")
-
-    @classmethod
-    def preset(cls, name: str, *, feature_dim: int, **overrides: Any) -> UNet1DConfig:
-        """A named size (tiny, small, full) with optional field overrides."""
-        if name not in cls.PRESETS:
-            raise InputError(f"unknown U-Net preset {name!r}; choose one of {sorted(cls.PRESETS)}")
-        return cls.from_dict({**cls.PRESETS[name], "feature_dim": feature_dim, **overrides})
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> UNet1DConfig:
-        """Build from a plain dict (a checkpoint's saved config); unknown keys are an error."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise InputError(f"unknown U-Net config keys {unknown}; known keys: {sorted(known)}")
-        return cls(**data)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
 
 
 class MaskedGroupNorm(nn.GroupNorm):

@@ -227,7 +227,7 @@ def collate(
     return Batch(x, mask, cond)
 
 
-class BatchSampler:
+class BatchStream:
     """Endless training batches: clips drawn by weight, random windows, condition dropout.
 
     All randomness comes from one torch generator (clip choice, dropout) and the dataset's
@@ -256,7 +256,7 @@ class BatchSampler:
             generator=self.generator,
         )
 
-    def __iter__(self) -> BatchSampler:
+    def __iter__(self) -> BatchStream:
         return self
 
     def state(self) -> tuple[Tensor, dict[str, Any]]:

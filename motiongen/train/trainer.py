@@ -40,7 +40,7 @@ from motiongen.models import ARCHITECTURES, build_model
 from motiongen.train.config import TrainConfig
 from motiongen.train.data import (
     Batch,
-    BatchSampler,
+    BatchStream,
     TrainData,
     text_model_name,
     validation_batches,
@@ -214,7 +214,7 @@ class Trainer:
             betas=(cfg.optim.betas[0], cfg.optim.betas[1]),
         )
         self.time_fraction = 0.0  # training time / max_minutes, for optim.decay_by_time
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+        self.lr_schedule = torch.optim.lr_scheduler.LambdaLR(
             opt, lambda s: lr_factor(s, cfg, self.time_fraction)
         )
         self.ema = None
@@ -234,7 +234,7 @@ class Trainer:
         # once per process per optimizer step.
         self.model, self.optimizer = self.acc.prepare(model, opt)
         torch.manual_seed(cfg.seed * 1000 + 700 + self.rank)  # dropout differs per process
-        self.sampler = BatchSampler(
+        self.batches = BatchStream(
             self.data, seed=cfg.seed * 1000 + self.rank, batch_size=cfg.optim.batch_size
         )
         self.noise_gen = torch.Generator().manual_seed(cfg.seed * 1000 + 500 + self.rank)
@@ -279,7 +279,7 @@ class Trainer:
         return gather_object([value])
 
     def save_last(self) -> None:
-        torch_state, numpy_state = self.sampler.state()
+        torch_state, numpy_state = self.batches.state()
         states = self._gather(
             {
                 "global": torch.get_rng_state(),
@@ -303,7 +303,7 @@ class Trainer:
                 "wall_seconds": self._elapsed(),
                 "world_size": self.world,
                 "numpy_rng": [s["numpy"] for s in states],
-                "scheduler": self.scheduler.state_dict(),
+                "lr_schedule": self.lr_schedule.state_dict(),
                 "config": self.cfg.to_dict(),
                 "command": self.command,
                 "architecture": self.architecture,
@@ -332,7 +332,8 @@ class Trainer:
         if self.ema is not None and st["ema"] is not None:
             self.ema.load_state_dict(st["ema"])
         self.optimizer.load_state_dict(st["optimizer"])
-        self.scheduler.load_state_dict(meta["scheduler"])
+        # "scheduler": the key's name in states written before the rename
+        self.lr_schedule.load_state_dict(meta.get("lr_schedule", meta.get("scheduler")))
         self.step = int(meta["step"])
         self.command = meta.get("command") or self.command
         self.best_val = meta.get("best_val")
@@ -343,7 +344,7 @@ class Trainer:
         if meta.get("world_size") == self.world:
             torch.set_rng_state(rng[f"rank{self.rank}.global"])
             self.noise_gen.set_state(rng[f"rank{self.rank}.noise"])
-            self.sampler.load_state(rng[f"rank{self.rank}.sampler"], meta["numpy_rng"][self.rank])
+            self.batches.load_state(rng[f"rank{self.rank}.sampler"], meta["numpy_rng"][self.rank])
         else:  # another process count: same weights and schedule, fresh random streams
             logger.warning(
                 "resuming with %d processes, the state was saved with %s; data order restarts",
@@ -436,7 +437,7 @@ class Trainer:
         cfg = self.cfg
         logs: dict[str, float] = {}
         for _ in range(cfg.optim.grad_accum):
-            batch = next(self.sampler)
+            batch = next(self.batches)
             with self.acc.accumulate(self.model):
                 terms = self.loss_fn(
                     self._model_fn(self.model), batch.x, batch.cond, batch.mask,
@@ -462,7 +463,7 @@ class Trainer:
             if self.world > 1:  # every process must use the same lr
                 t = self.acc.reduce(torch.tensor([self.time_fraction]), reduction="mean")
                 self.time_fraction = float(t.item())
-        self.scheduler.step()
+        self.lr_schedule.step()
         if self.ema is not None:
             self.ema.update()
         return logs
@@ -529,7 +530,7 @@ class Trainer:
                 if self.step % cfg.log_every == 0 or self.step == cfg.optim.max_steps:
                     now = time.perf_counter()
                     steps = cfg.log_every if self.step % cfg.log_every == 0 else 1
-                    logs["lr"] = self.scheduler.get_last_lr()[0]
+                    logs["lr"] = self.lr_schedule.get_last_lr()[0]
                     logs["epoch"] = self.step * windows_per_step / self.data.epoch_windows
                     logs["sec_per_step"] = (now - tick) / steps
                     tick = now

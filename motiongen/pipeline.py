@@ -39,7 +39,7 @@ from motiongen.checkpoint import (
     shipped_model_path,
 )
 from motiongen.errors import Cancelled, FormatError, InputError, MotionGenError
-from motiongen.features import FEATURE_DIM, NormStats, features_to_positions
+from motiongen.features import CONTACTS, FEATURE_DIM, NormStats, features_to_positions
 from motiongen.generation.request import (
     MAX_BATCH,
     MAX_STEPS,
@@ -58,6 +58,8 @@ logger = logging.getLogger(__name__)
 # "bf16" runs the network under bfloat16 autocast: about 1.6x faster on CPUs with AVX512-BF16
 # (docs/pipeline.md), at bf16 precision in the network (the sampler state stays fp32).
 PRECISIONS = ("fp32", "bf16")
+# Metres between a generated joint and its pelvis beyond which the network is broken.
+MAX_BODY_SPREAD = 100.0
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -417,7 +419,7 @@ class Pipeline:
 
         t0 = time.perf_counter()
         with self._inference():
-            positions = self._sample(requests, text_emb, audio, cancel)
+            positions, contacts = self._sample(requests, text_emb, audio, cancel)
         if seed_motion is not None and first.prefix is not None:
             seed_pos = seed_motion.resample(self.fps).positions[: len(first.prefix)]
             positions = place_on(positions, seed_pos.astype(np.float64))
@@ -427,7 +429,9 @@ class Pipeline:
         if postprocess:
             from motiongen.postprocess import postprocess as clean
 
-            positions = np.stack([clean(p, self.fps) for p in positions])
+            positions = np.stack(
+                [clean(p, self.fps, contacts=c) for p, c in zip(positions, contacts, strict=True)]
+            )
         timing["postprocess_ms"] = (time.perf_counter() - t0) * 1e3
         timing["total_ms"] = (time.perf_counter() - t_start) * 1e3
         if lone:
@@ -443,8 +447,9 @@ class Pipeline:
         text_emb: Any,
         audio: np.ndarray | None,
         cancel: Callable[[], bool] | None = None,
-    ) -> np.ndarray:
-        """Positions (B, frames, 22, 3). A lone request draws all its ``batch`` motions from
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Positions (B, frames, 22, 3) and the predicted foot contacts (B, frames, 4) bool.
+        A lone request draws all its ``batch`` motions from
         one generator; several requests draw one motion each from their own seeds, in the
         same order as a lone ``generate(seed=s)`` call, so results agree either way."""
         from motiongen.generative import draw_noise
@@ -532,14 +537,23 @@ class Pipeline:
             predict, noise, steps=steps, sampler=sampler, generator=generator, post_step=hook
         )
 
-    def _to_positions(self, x: Tensor) -> np.ndarray:
+    def _to_positions(self, x: Tensor) -> tuple[np.ndarray, np.ndarray]:
+        """(positions (B, L, 22, 3), foot contacts (B, L, 4) bool) of normalised features."""
         feats = self._denormalize(x).double().cpu().numpy()
         if not np.isfinite(feats).all():
             raise FormatError(
                 f"checkpoint {self.name} produced NaN or infinite values; the model is "
                 "broken (diverged training?) — use another checkpoint"
             )
-        return features_to_positions(feats).astype(np.float64)  # (B, L, 22, 3)
+        positions = features_to_positions(feats).astype(np.float64)
+        # A body is not tens of metres wide (the path itself may run far: no bound on that).
+        spread = float(np.abs(positions - positions[..., :1, :]).max())
+        if spread > MAX_BODY_SPREAD:
+            raise FormatError(
+                f"checkpoint {self.name} produced a joint {spread:.3g} m from its pelvis; its "
+                "weights are damaged or its training diverged — use another checkpoint"
+            )
+        return positions, feats[..., CONTACTS] > 0.5
 
     def _guidance_kwargs(self, guidance: Guidance, has_text: bool, has_audio: bool) -> dict:
         """Arguments for ``generative.guided``: one pass when there is nothing to guide."""

@@ -128,6 +128,30 @@ def test_sliding_planted_feet_are_locked():
     assert bone_length_drift(out) < 1e-5
 
 
+def test_predicted_contacts_lock_heel_and_toe_at_any_speed():
+    p = synth("idle", 4.0)
+    n = len(p)
+    # the body glides 1.5 m in 0.5 s (3 m/s, far above the 1 m/s the heuristic would lock)
+    glide = np.clip((np.arange(n) - 20) / 10, 0, 1) * 1.5
+    p[..., 2] += glide[:, None]
+    flags = np.ones((n, 4), dtype=bool)  # a model says: both feet planted throughout
+    heuristic = postprocess(p, FPS)
+    locked = postprocess(p, FPS, contacts=flags)
+    assert foot_skating_ratio(heuristic, FPS) > 0.05  # too fast for the speed-gated lock
+    assert foot_skating_ratio(locked, FPS) == 0.0
+    for joints in (TOES, [7, 8]):  # toes and ankles (heels) stay put
+        xz = locked[:, joints][:, :, [0, 2]]
+        assert np.linalg.norm(np.diff(xz, axis=0), axis=-1).max() < 0.02
+    assert bone_length_drift(locked) < 1e-5
+    # contact only on the toes: the heel is free, the toe still does not slide
+    toe_only = flags.copy()
+    toe_only[:, [0, 2]] = False
+    out = postprocess(p, FPS, contacts=toe_only)
+    assert foot_skating_ratio(out, FPS) == 0.0 and bone_length_drift(out) < 1e-5
+    with pytest.raises(ValueError, match="contacts must have shape"):
+        fix_foot_sliding(p, FPS, contacts=np.ones((n, 3), dtype=bool))
+
+
 def test_foot_locking_is_idempotent_on_clean_motion():
     p = snap_to_floor(synth("sit", 4.0), FPS)
     out = fix_foot_sliding(p, FPS)

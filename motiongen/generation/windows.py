@@ -101,18 +101,22 @@ def sample_windows(
     feature_dim: int,
     noise: Callable[[int], Tensor],
     sample: WindowSampler,
-    to_positions: Callable[[Tensor], np.ndarray],
+    to_positions: Callable[[Tensor], tuple[np.ndarray, np.ndarray]],
     audio: Tensor | None = None,
     prefix: Tensor | None = None,
-) -> np.ndarray:
-    """Positions (B, total, 22, 3) of ``batch`` motions sampled window by window.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (B, total, 22, 3) and per-frame flags (B, total, C) of ``batch`` motions
+    sampled window by window.
 
     noise(length): each window's starting noise (B, length, D), drawn in window order.
     sample: one window's normalised features from its noise, audio and known frames.
-    to_positions: normalised features (B, L, D) -> positions (B, L, 22, 3).
+    to_positions: normalised features (B, L, D) -> (positions (B, L, 22, 3), flags (B, L, C)),
+    e.g. the foot contacts the model predicted; in an overlap the later window's flags count
+    from the overlap's middle on.
     audio: (B, total, A) or None; prefix: (S, D) normalised features fixed at the start.
     """
     out = np.zeros((batch, total, 22, 3), dtype=np.float64)
+    flags: np.ndarray | None = None
     previous: Tensor | None = None  # the last window's normalised features (B, L, D)
     for k, (start, length) in enumerate(window_plan(total, window, overlap)):
         known = known_mask = None
@@ -132,9 +136,15 @@ def sample_windows(
         window_audio = None if audio is None else audio[:, start : start + length]
         x = sample(noise_k, window_audio, known, known_mask)
         previous = x
-        pos = to_positions(x)  # (B, L, 22, 3)
+        pos, window_flags = to_positions(x)  # (B, L, 22, 3), (B, L, C)
+        if flags is None:
+            flags = np.zeros((batch, total, window_flags.shape[-1]), dtype=window_flags.dtype)
         if k == 0:
             out[:, :length] = pos
+            flags[:, :length] = window_flags
         else:
             stitch(out, pos, start, overlap)
-    return out
+            half = overlap // 2
+            flags[:, start + half : start + length] = window_flags[:, half:]
+    assert flags is not None
+    return out, flags

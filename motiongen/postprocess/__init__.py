@@ -73,6 +73,7 @@ def postprocess(
     bone_lengths: np.ndarray | None = None,
     floor: bool = True,
     feet: bool = True,
+    contacts: np.ndarray | None = None,
 ) -> np.ndarray:
     """Clean up joint positions (see the module docstring for the steps).
 
@@ -83,6 +84,9 @@ def postprocess(
     (``motiongen.artifacts.jitter_score`` above ``max_jitter``) it grows by steps of 1.5x up to
     ``max_sigma_seconds``. ``max_jitter=None`` smooths with ``sigma_seconds`` only.
     bone_lengths: (21,) in ``skeleton.BONES`` order; default each bone's median in the clip.
+    contacts: (T, 4) bool foot contacts (left ankle, left toe, right ankle, right toe), e.g.
+    what a model predicted with the motion: heel and toe are locked where they are set, at any
+    speed; default: toes low and slower than 1 m/s (``toe_contacts``).
     Returns (T, 22, 3) float32.
     """
     p = np.asarray(positions, dtype=np.float64)
@@ -107,7 +111,7 @@ def postprocess(
     if floor:
         p = snap_to_floor(p, fps)
         if feet:
-            p = fix_foot_sliding(p, fps)
+            p = fix_foot_sliding(p, fps, contacts=contacts)
         p = lift_above_floor(p, fps)
     return p.astype(np.float32)
 

@@ -229,11 +229,14 @@ def fix_foot_sliding(
     root_correction: bool = True,
     lock_height: bool = False,
 ) -> np.ndarray:
-    """Lock planted toes in place (see the module docstring); bone lengths are kept.
+    """Lock planted feet in place (see the module docstring); bone lengths are kept.
 
-    positions: (T, 22, 3) on a floor at y = 0; contacts: (T, 2) bool per toe (left, right),
-    default ``toe_contacts``. lock_height: also put planted toes at y = 0 (off by default,
-    see the module docstring). Returns (T, 22, 3) float64.
+    positions: (T, 22, 3) on a floor at y = 0. contacts: (T, 2) bool per toe (left, right),
+    default ``toe_contacts`` (low and slower than 1 m/s); or (T, 4) bool in ``FOOT_JOINTS``
+    order (left ankle, left toe, right ankle, right toe), e.g. the contacts a model predicts,
+    which lock heel and toe separately at any speed: a planted heel holds the ankle, a planted
+    toe holds the toe, and the foot keeps its length. lock_height: also put planted points at
+    y = 0 (off by default, see the module docstring). Returns (T, 22, 3) float64.
     """
     p = np.asarray(positions, dtype=np.float64).copy()
     n = len(p)
@@ -241,14 +244,27 @@ def fix_foot_sliding(
         return p
     if contacts is None:
         contacts = toe_contacts(p, fps)
+    contacts = np.asarray(contacts, dtype=bool)
+    if contacts.shape not in ((n, 2), (n, 4)):
+        raise ValueError(f"contacts must have shape ({n}, 2) or ({n}, 4), got {contacts.shape}")
     if not contacts.any():
         return p
+    heels = contacts.shape[1] == 4
+    toe_flags = contacts[:, [1, 3]] if heels else contacts
     ramp = max(1, int(round(ramp_seconds * fps)))
-    offsets, weights = [], []
-    for leg, (_, _, _, toe) in enumerate(LEGS):
-        off, w = _lock_offsets(p[:, toe], contacts[:, leg], ramp, lock_height)
-        offsets.append(off)
-        weights.append(w)
+    offsets, weights, toe_locks = [], [], []
+    for leg, (_, _, ankle, toe) in enumerate(LEGS):
+        toe_off, toe_w = _lock_offsets(p[:, toe], toe_flags[:, leg], ramp, lock_height)
+        toe_locks.append((toe_off, toe_w))
+        if heels:
+            # The ankle follows a planted heel; otherwise it moves with a planted toe.
+            heel_off, heel_w = _lock_offsets(p[:, ankle], contacts[:, 2 * leg], ramp, lock_height)
+            hw = heel_w[:, None]
+            offsets.append(hw * heel_off + (1 - hw) * toe_off)
+            weights.append(np.maximum(heel_w, toe_w))
+        else:
+            offsets.append(toe_off)
+            weights.append(toe_w)
 
     shift = np.zeros((n, 3))
     if root_correction:
@@ -282,6 +298,20 @@ def fix_foot_sliding(
         new_knee, new_ankle = two_bone_ik(out[:, hip], out[:, knee], out[:, ankle], target, forward)
         moved = (w[:, 0] > 0) | shift.any(axis=1)
         out[moved, knee] = new_knee[moved]
-        out[moved, toe] = out[moved, toe] + (new_ankle[moved] - out[moved, ankle])
+        free_toe = out[:, toe] + (new_ankle - out[:, ankle])  # rigid foot
+        if heels:
+            # A planted toe stays on its lock; the foot turns about the ankle to reach it.
+            toe_off, toe_w = toe_locks[leg]
+            length = np.linalg.norm(p[:, toe] - p[:, ankle], axis=-1, keepdims=True)
+
+            def unit(v: np.ndarray) -> np.ndarray:
+                return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
+
+            # Blend the foot's directions, not its end points, so the foot keeps its length.
+            tw = toe_w[:, None]
+            aim = tw * unit(p[:, toe] + toe_off - new_ankle) + (1 - tw) * unit(free_toe - new_ankle)
+            free_toe = new_ankle + length * unit(aim)
+            moved = moved | (toe_w > 0)
+        out[moved, toe] = free_toe[moved]
         out[moved, ankle] = new_ankle[moved]
     return out

@@ -39,6 +39,7 @@ VERSION = 2  # 2: every conditioning and process key written out and read strict
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 NORM_NAME = "norm.npz"
+VOCABULARY_NAME = "vocabulary.json"  # optional: action label -> sentences (data.text)
 SHIPPED_MODELS_DIR = PACKAGE_ROOT / "assets" / "models"
 DEFAULT_MODEL = "tiny-flow"
 
@@ -169,6 +170,7 @@ class Checkpoint:
     model: nn.Module
     norm: NormStats
     path: Path | None = None
+    vocabulary: dict[str, list[str]] | None = None  # action -> sentences it was trained on
 
 
 def write_model_folder(
@@ -182,8 +184,9 @@ def write_model_folder(
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     cfg_path = path / CONFIG_NAME
-    if cfg_path.exists():
-        cfg_path.unlink()
+    for stale in (cfg_path, path / VOCABULARY_NAME):  # a vocabulary belongs to older weights
+        if stale.exists():
+            stale.unlink()
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     save_file(state, str(path / (WEIGHTS_NAME + ".tmp")), metadata={"format": fmt})
     (path / (WEIGHTS_NAME + ".tmp")).replace(path / WEIGHTS_NAME)
@@ -202,7 +205,39 @@ def write_model_folder(
 def record_manifest(path: str | Path) -> Path:
     """Write the manifest of a model folder as its files are now (trusting them)."""
     path = Path(path)
-    return write_manifest(path, manifest_entries(path, [WEIGHTS_NAME, NORM_NAME, CONFIG_NAME]))
+    names = [WEIGHTS_NAME, NORM_NAME, CONFIG_NAME]
+    if (path / VOCABULARY_NAME).is_file():
+        names.append(VOCABULARY_NAME)
+    return write_manifest(path, manifest_entries(path, names))
+
+
+def write_vocabulary(path: str | Path, vocabulary: dict[str, list[str]]) -> Path:
+    """Store what actions a checkpoint was trained on (``vocabulary.json``) and re-record its
+    manifest; the folder must verify first, so nothing damaged is blessed."""
+    path = Path(path)
+    verify_manifest(path, f"checkpoint {path}")
+    tmp = path / (VOCABULARY_NAME + ".tmp")
+    tmp.write_text(json.dumps(vocabulary, indent=1, sort_keys=True))
+    tmp.replace(path / VOCABULARY_NAME)
+    record_manifest(path)
+    return path / VOCABULARY_NAME
+
+
+def read_vocabulary(path: str | Path) -> dict[str, list[str]] | None:
+    """A checkpoint's action vocabulary, or None when it has none."""
+    file = Path(path) / VOCABULARY_NAME
+    if not file.is_file():
+        return None
+    try:
+        raw = json.loads(file.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        raise FormatError(f"{file} is not valid JSON ({err})") from err
+    if not isinstance(raw, dict) or not all(
+        isinstance(k, str) and isinstance(v, list) and all(isinstance(t, str) for t in v)
+        for k, v in raw.items()
+    ):
+        raise FormatError(f"{file} must map action names to lists of sentences")
+    return raw
 
 
 def save_checkpoint(
@@ -413,4 +448,10 @@ def load_checkpoint(path: str | Path, *, device: str = "cpu") -> Checkpoint:
     if not norm_path.is_file():
         raise DataNotFoundError(f"checkpoint {path} has no {NORM_NAME} (normalisation stats)")
     norm = NormStats.load(norm_path)
-    return Checkpoint(config=config, model=model.to(device), norm=norm, path=path)
+    return Checkpoint(
+        config=config,
+        model=model.to(device),
+        norm=norm,
+        path=path,
+        vocabulary=read_vocabulary(path),
+    )

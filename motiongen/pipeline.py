@@ -60,6 +60,11 @@ logger = logging.getLogger(__name__)
 PRECISIONS = ("fp32", "bf16")
 # Metres between a generated joint and its pelvis beyond which the network is broken.
 MAX_BODY_SPREAD = 100.0
+# A prompt whose sentence embedding is less similar than this (cosine, all-MiniLM-L6-v2) to
+# every sentence of the checkpoint's action vocabulary asks for something the model never
+# saw. On 13 in- and 14 out-of-vocabulary prompts (docs/pipeline.md) it lets 12 / 13 known
+# ones through and flags 12 / 14 unknown ones.
+KNOWN_SIMILARITY = 0.6
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -105,6 +110,7 @@ class Pipeline:
         device: str = "cpu",
         text_encoder: Any = None,
         precision: str = "fp32",
+        vocabulary: dict[str, list[str]] | None = None,
     ) -> None:
         if precision not in PRECISIONS:
             raise InputError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
@@ -135,6 +141,8 @@ class Pipeline:
         self.overlap = min(int(round(OVERLAP_SECONDS * self.fps)), self.window // 2)
         self._norm_mean = torch.as_tensor(norm.mean, device=self.device)
         self._norm_std = torch.as_tensor(norm.std, device=self.device)
+        self.vocabulary = vocabulary
+        self._vocab_emb: tuple[list[str], Tensor] | None = None
 
     # ---- construction ------------------------------------------------------------------
     @classmethod
@@ -155,6 +163,7 @@ class Pipeline:
             device=device,
             text_encoder=text_encoder,
             precision=precision,
+            vocabulary=checkpoint.vocabulary,
         )
 
     @classmethod
@@ -227,6 +236,39 @@ class Pipeline:
                 "text_encoder=TextEncoder(folder of that model)"
             )
         return encoder
+
+    def known_actions(self, pooled: Tensor) -> list[dict[str, Any]]:
+        """How close prompts are to the actions the checkpoint was trained on.
+
+        pooled: (B, C) sentence embeddings of the prompts. Per prompt: {"known", "similarity",
+        "nearest": [[action, cosine], ...] (the best 3)}; known is False below
+        ``KNOWN_SIMILARITY``. Empty when the checkpoint has no vocabulary.
+        """
+        if not self.vocabulary:
+            return []
+        encoder = self.text_encoder  # takes self._lock itself: not inside it
+        with self._lock:
+            if self._vocab_emb is None:
+                labels = [k for k, texts in self.vocabulary.items() for _ in texts]
+                texts = [t for v in self.vocabulary.values() for t in v]
+                emb = encoder.encode(texts).pooled.float()
+                self._vocab_emb = (labels, torch.nn.functional.normalize(emb, dim=-1))
+            labels, emb = self._vocab_emb
+        sims = torch.nn.functional.normalize(pooled.float(), dim=-1) @ emb.T  # (B, phrases)
+        out = []
+        for row in sims.tolist():
+            best: dict[str, float] = {}
+            for label, s in zip(labels, row, strict=True):
+                best[label] = max(best.get(label, -1.0), s)
+            top = sorted(best.items(), key=lambda kv: -kv[1])[:3]
+            out.append(
+                {
+                    "known": top[0][1] >= KNOWN_SIMILARITY,
+                    "similarity": round(top[0][1], 3),
+                    "nearest": [[k, round(v, 3)] for k, v in top],
+                }
+            )
+        return out
 
     @property
     def default_guidance(self) -> Guidance:
@@ -406,8 +448,10 @@ class Pipeline:
         timing: dict[str, float] = {}
         t0 = time.perf_counter()
         text_emb = None
+        known: list[dict[str, Any]] = []
         if first.text is not None:
             text_emb = self.text_encoder.encode([r.text for r in requests])
+            known = self.known_actions(text_emb.pooled)
         timing["text_ms"] = (time.perf_counter() - t0) * 1e3
         t0 = time.perf_counter()
         audio = None
@@ -435,11 +479,24 @@ class Pipeline:
         timing["postprocess_ms"] = (time.perf_counter() - t0) * 1e3
         timing["total_ms"] = (time.perf_counter() - t_start) * 1e3
         if lone:
-            return self._motions(first, positions, postprocess, timing)
-        return [
-            self._motions(req, pos[None], postprocess, timing)[0]
-            for req, pos in zip(requests, positions, strict=True)
-        ]
+            motions = self._motions(first, positions, postprocess, timing)
+        else:
+            motions = [
+                self._motions(req, pos[None], postprocess, timing)[0]
+                for req, pos in zip(requests, positions, strict=True)
+            ]
+        for i, m in enumerate(motions):
+            if known:
+                info = known[0 if lone else i]
+                m.meta["vocabulary"] = info
+                if not info["known"]:
+                    names = ", ".join(f"{k} ({v:.2f})" for k, v in info["nearest"])
+                    m.meta["warning"] = (
+                        f"the prompt is far from every action this model was trained on "
+                        f"(best similarity {info['similarity']:.2f} < {KNOWN_SIMILARITY}); the "
+                        f"motion will look like the nearest known actions: {names}"
+                    )
+        return motions
 
     def _sample(
         self,

@@ -475,3 +475,29 @@ def test_shipped_model():
     b = pipe("a person waves with both hands happily", seconds=3.0, seed=0)
     np.testing.assert_array_equal(a.positions, b.positions)
     assert bone_length_drift(a.positions) < 1e-5 and ground_penetration(a.positions) == 0.0
+
+
+# ---- vocabulary: prompts far from the training actions are reported --------------------------
+def test_prompts_far_from_the_vocabulary_carry_a_warning(tmp_path):
+    from motiongen.checkpoint import write_vocabulary
+
+    path = make_checkpoint(tmp_path / "ck")
+    write_vocabulary(path, {"walk": ["a person walks forward"], "bow": ["a person bows"]})
+    pipe = Pipeline.from_pretrained(path, text_encoder=FakeEncoder())
+    known = pipe("a person walks forward", seconds=1.0, seed=0)
+    info = known.meta["vocabulary"]
+    assert info["known"] and info["nearest"][0] == ["walk", 1.0] and "warning" not in known.meta
+    # The fake encoder's random embeddings are nearly orthogonal: far from both actions.
+    far = pipe("a person juggles three torches", seconds=1.0, seed=0)
+    assert not far.meta["vocabulary"]["known"]
+    assert "far from every action" in far.meta["warning"] and "walk" in far.meta["warning"]
+    batch = pipe.generate_batch(
+        [pipe.check_request(t, seconds=1.0, seed=1) for t in ("a person bows", "xyz abc")]
+    )
+    assert [m.meta["vocabulary"]["known"] for m in batch] == [True, False]
+    assert (
+        Pipeline.from_pretrained(make_checkpoint(tmp_path / "plain"), text_encoder=FakeEncoder())(
+            "a person walks forward", seconds=1.0, seed=0
+        ).meta.get("vocabulary")
+        is None
+    )  # no vocabulary recorded: nothing claimed

@@ -228,6 +228,16 @@ def test_bad_motion_file_shows_an_error(page, tmp_path: Path, content: str, expe
     assert page.inner_text("#frame-counter") == "frame 0 / 0"  # nothing was loaded
 
 
+def test_unknown_action_is_said_on_the_page(page) -> None:
+    page.fill("#prompt", "a person eats a sandwich")
+    page.fill("#seconds", "2")
+    page.click("#generate")
+    message = page.locator("#message.warn")
+    message.wait_for(timeout=60_000)
+    assert "far from every action" in message.inner_text()
+    _wait_playing(page)  # the motion is still shown
+
+
 def test_too_long_prompt_shows_the_api_error(page, server: str) -> None:
     prompt = "walk " * 201  # 1,005 characters; the API allows 1,000
     body = json.dumps({"text": prompt, "seconds": 6.5, "format": "json"}).encode()

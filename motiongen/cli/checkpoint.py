@@ -27,6 +27,24 @@ def upgrade(
         out.print(f"{folder}: {'upgraded to' if changed else 'already'} version {VERSION}")
 
 
+@checkpoint_app.command("vocabulary")
+def vocabulary(
+    folders: Annotated[list[Path], typer.Argument(help="Checkpoint folders.")],
+    data: Annotated[Path | None, typer.Option(help="Data directory (default: shared).")] = None,
+) -> None:
+    """Record the actions of the prepared data's train split as the checkpoints' vocabulary
+    (for checkpoints trained before the trainer wrote it)."""
+    from motiongen.checkpoint import write_vocabulary
+    from motiongen.data.prepare import prepare
+    from motiongen.data.text import action_vocabulary
+
+    prepared = prepare(data).data
+    vocab = action_vocabulary([r.labels for r in prepared.select(split="train")])
+    for folder in folders:
+        write_vocabulary(folder, vocab)
+        out.print(f"{folder}: {len(vocab)} actions recorded")
+
+
 @checkpoint_app.command("info")
 def info(
     folder: Annotated[str, typer.Argument(help="Checkpoint folder or shipped model name.")],

@@ -114,6 +114,8 @@ def _run(
         )
     write_s = time.perf_counter() - t0
     meta = motions[0].meta
+    if meta.get("warning"):
+        err.print(f"[yellow]warning:[/] {meta['warning']}", soft_wrap=True, highlight=False)
     out.print(
         f"{pipe.name or 'model'} ({meta['process']}, {meta['sampler']} {meta['steps']} steps, "
         f"guidance {meta['guidance']}, seed {meta['seed']}): generated in "

@@ -253,3 +253,20 @@ def training_phrasings(labels: dict[str, str]) -> list[str]:
     reps_c = max(1, round(0.22 / 0.70 * len(full) / len(content_only)))
     reps_s = max(1, round(0.08 / 0.70 * len(full) / len(style_only)))
     return full + content_only * reps_c + style_only * reps_s
+
+
+def action_vocabulary(labels: list[dict[str, str]]) -> dict[str, list[str]]:
+    """Action label -> plain sentences naming it, for the actions present in ``labels``
+    (clip label dicts). Saved beside a checkpoint (``vocabulary.json``) so generation can tell
+    a prompt it knows from one far from anything it was trained on."""
+    out: dict[str, list[str]] = {}
+    for lab in labels:
+        if lab.get("dance_type"):
+            d = lab["dance_type"]
+            out.setdefault(f"dance-{d}", [f"a person dances the {d}", f"a person dances a {d}"])
+            continue
+        content = lab.get("content", "")
+        if content in CONTENT_PHRASES and content not in out:
+            verbs = CONTENT_PHRASES[content] + MORE_CONTENT_PHRASES.get(content, ())
+            out[content] = [f"a person {v}" for v in verbs]
+    return dict(sorted(out.items()))

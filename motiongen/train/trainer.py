@@ -32,7 +32,9 @@ from motiongen.checkpoint import (
     ConditioningSpec,
     load_checkpoint,
     save_checkpoint,
+    write_vocabulary,
 )
+from motiongen.data.text import action_vocabulary
 from motiongen.errors import InputError, MotionGenError
 from motiongen.features import FEATURE_DIM, NormStats
 from motiongen.generative.process import Process, build_process
@@ -401,6 +403,9 @@ class Trainer:
             path = save_checkpoint(
                 self.run_dir / name, self.checkpoint_config(val_loss=val_loss), model, self.norm
             )
+            if self.data.text_dim:
+                labels = [c.labels for c in self.data.train_clips]
+                write_vocabulary(path, action_vocabulary(labels))
         self.acc.wait_for_everyone()
         return path
 

@@ -181,16 +181,29 @@
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify(body),
       });
-      const data = await res.json();
+      let data = await res.json();
+      if (res.status === 202) {
+        // A long or many-step request runs as a job on the server: wait for it.
+        say(data.note || "running as a job…");
+        jobProgress("generate: queued");
+        const files = await waitForJob(data, "generate");
+        data = await (await api(jobFileUrl(files, "json"))).json();
+      }
       const motion = window.MotionFiles.motionFromApi(data);
       // The server's seed makes the downloads the very same motion.
       const again = Object.assign({}, body, { seed: data.seed ?? body.seed ?? null });
       show(motion, { kind: "generate", body: again }, data.text || body.text);
       const secs = ((performance.now() - started) / 1000).toFixed(1);
-      say(`generated ${motion.numFrames} frames (${(motion.numFrames / motion.fps).toFixed(1)} s, seed ${data.seed}) in ${secs} s`, "ok");
+      const warning = data.meta && data.meta.warning;
+      if (warning) {
+        say(`generated, but: ${warning}`, "warn");
+      } else {
+        say(`generated ${motion.numFrames} frames (${(motion.numFrames / motion.fps).toFixed(1)} s, seed ${data.seed}) in ${secs} s`, "ok");
+      }
     } catch (e) {
       say(e instanceof ApiError ? e.message : `unexpected answer: ${e.message}`, "error");
     } finally {
+      jobProgress(null);
       setBusy(false);
     }
   }

@@ -123,3 +123,29 @@ def test_audio_shorter_than_motion_names_both_durations(click_track, tmp_path):
     late = _pausing_motion(0.0, seconds=4.0).copy(audio=AudioRef(str(click_track), offset=8.0))
     with pytest.raises(InputError, match="after offset 8.00 s"):
         MusicalityScorer().score(late)
+
+
+def test_dance_music_agreement_prefers_the_music_s_own_tempo():
+    from motiongen.eval.music import dance_music_agreement, periodicity_profile
+
+    fps, seconds = 20.0, 12.0
+    t = np.arange(int(seconds * fps)) / fps
+    pos = np.zeros((len(t), 22, 3))
+    pos[..., 1] = np.linspace(0.05, 1.6, 22)[None]
+    # the arms and legs swing at 2 Hz (120 accents a minute)
+    pos[:, 12:, 0] += 0.2 * np.sin(2 * np.pi * 2.0 * t)[:, None]
+
+    def clicks(hz: float) -> np.ndarray:
+        onset = np.zeros(len(t))
+        onset[(np.arange(0, seconds, 1 / hz) * fps).astype(int)] = 1.0
+        return onset
+
+    own = dance_music_agreement(pos, fps, clicks(2.0), fps)
+    other = dance_music_agreement(pos, fps, clicks(2.9), fps)
+    assert own.agreement > other.agreement + 0.2
+    assert own.margin > 0 > other.margin or own.margin > other.margin
+    assert len(own.stretched) == 6 and 0 <= own.agreement <= 1
+    # a flat signal has no periodicity at all
+    assert not periodicity_profile(np.ones(100), fps, np.array([1.0, 2.0])).any()
+    with pytest.raises(InputError, match="at least 2 s"):
+        dance_music_agreement(pos[:20], fps, clicks(2.0)[:20], fps)

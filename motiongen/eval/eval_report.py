@@ -31,6 +31,8 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("Sanity ↑", "sanity_pass_rate"),
     ("Musicality ↑", "musicality"),
     ("BAS ↑", "bas_music"),
+    ("Dance agr. ↑", "dance_agreement"),
+    ("Tempo margin ↑", "tempo_margin"),
     ("ms/sample", "ms_per_sample"),
 )
 
@@ -55,6 +57,8 @@ def flat_row(metrics: dict[str, Any]) -> dict[str, float | None]:
         "sanity_pass_rate": metrics.get("sanity_pass_rate"),
         "musicality": music.get("musicality"),
         "bas_music": music.get("bas_music"),
+        "dance_agreement": music.get("dance_agreement"),
+        "tempo_margin": music.get("tempo_margin"),
         "ms_per_sample": metrics.get("ms_per_sample"),
     }
 

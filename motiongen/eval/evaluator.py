@@ -47,7 +47,15 @@ PHYSICS_KEYS = (
     "speed_over_limit_share",
     "acceleration_over_limit_share",
 )
-MUSIC_KEYS = ("bas_music", "bas_motion", "beat_consistency", "energy_onset_r", "musicality")
+MUSIC_KEYS = (
+    "bas_music",
+    "bas_motion",
+    "beat_consistency",
+    "energy_onset_r",
+    "musicality",
+    "dance_agreement",
+    "tempo_margin",
+)
 
 
 @dataclass(frozen=True)
@@ -188,7 +196,8 @@ def check_set(motions: Sequence[Motion], conditions: Sequence[EvalCondition], di
 
 
 def _mean(rows: list[dict[str, Any]], key: str) -> float:
-    return float(np.mean([r[key] for r in rows]))
+    values = [r[key] for r in rows if not (isinstance(r[key], float) and np.isnan(r[key]))]
+    return float(np.mean(values)) if values else float("nan")
 
 
 def score_set(

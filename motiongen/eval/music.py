@@ -287,3 +287,86 @@ def analyse_music(y: np.ndarray, sr: int, fps: float, num_frames: int) -> MusicA
         onset_strength=feats.column("onset")[:, 0].astype(np.float64),
         tempo_bpm=float(feats.tempo_bpm),
     )
+
+
+# ---- dance-music agreement: shared periodicities ---------------------------------------
+AGREEMENT_FPS = 20.0  # both signals are compared on this grid
+AGREEMENT_BAND_HZ = (0.5, 4.0)  # 30-240 events per minute: steps, beats, bars
+AGREEMENT_BINS = 64  # log-spaced frequencies in the band
+# Other tempi the same music is compared at: a dance that follows its music's tempo agrees
+# with it better than with the music played faster or slower.
+AGREEMENT_STRETCHES = (0.8, 0.87, 0.93, 1.07, 1.15, 1.25)
+
+
+def _band() -> np.ndarray:
+    lo, hi = AGREEMENT_BAND_HZ
+    return np.geomspace(lo, hi, AGREEMENT_BINS)
+
+
+def periodicity_profile(signal: np.ndarray, fps: float, freqs: np.ndarray) -> np.ndarray:
+    """Unit-norm power spectrum of a 1-D signal at ``freqs`` (Hz): standardised, Hann-windowed,
+    zero-padded to 4x, interpolated. (T,) -> (len(freqs),); zeros for a flat signal."""
+    x = np.asarray(signal, dtype=np.float64)
+    if x.size < 8 or x.std() < 1e-9:
+        return np.zeros(len(freqs))
+    x = (x - x.mean()) / x.std()
+    x = x * np.hanning(x.size)
+    n = 1 << int(np.ceil(np.log2(4 * x.size)))
+    power = np.abs(np.fft.rfft(x, n)) ** 2
+    grid = np.fft.rfftfreq(n, 1.0 / fps)
+    profile = np.interp(freqs, grid, power, left=0.0, right=0.0)
+    norm = np.linalg.norm(profile)
+    return profile / norm if norm > 0 else profile
+
+
+def motion_accents(positions: np.ndarray, fps: float) -> np.ndarray:
+    """Mean joint acceleration magnitude (m/s²) at ``AGREEMENT_FPS``: (T, 22, 3) -> (T',)."""
+    p = resample_positions(check_positions(positions, fps), fps, AGREEMENT_FPS)
+    if len(p) < 3:
+        return np.zeros(len(p))
+    acc = np.diff(p, n=2, axis=0) * AGREEMENT_FPS**2  # (T'-2, 22, 3)
+    return np.linalg.norm(acc, axis=-1).mean(axis=1)
+
+
+@dataclass
+class Agreement:
+    """agreement: cosine of the motion's and the music's periodicity profiles, in [0, 1].
+    stretched: the same with the music played at each of ``AGREEMENT_STRETCHES``.
+    margin: agreement minus the mean of ``stretched`` (> 0: the dance follows this tempo).
+    """
+
+    agreement: float
+    stretched: list[float]
+    margin: float
+
+
+def dance_music_agreement(
+    positions: np.ndarray, fps: float, onset_strength: np.ndarray, onset_fps: float
+) -> Agreement:
+    """How well a dance's movement periodicities match its music's (docs/metrics.md).
+
+    positions: (T, 22, 3) at ``fps``; onset_strength: the music's onset envelope from the
+    dance's first frame on, at ``onset_fps`` (e.g. the ``onset`` column of
+    ``conditioning.audio_features``). Both are cut to their common length.
+    """
+    accents = motion_accents(positions, fps)
+    onset = np.asarray(onset_strength, dtype=np.float64)
+    if abs(onset_fps - AGREEMENT_FPS) > 1e-9 and len(onset) > 1:
+        t = np.arange(int(len(onset) * AGREEMENT_FPS / onset_fps)) / AGREEMENT_FPS
+        onset = np.interp(t, np.arange(len(onset)) / onset_fps, onset)
+    n = min(len(accents), len(onset))
+    if n < 2 * AGREEMENT_FPS:
+        raise InputError(
+            f"dance-music agreement needs at least 2 s of motion and music, got {n / AGREEMENT_FPS:.1f} s"
+        )
+    freqs = _band()
+    motion = periodicity_profile(accents[:n], AGREEMENT_FPS, freqs)
+
+    def with_music(stretch: float) -> float:
+        # Music played ``stretch`` times as fast has its periodicities at stretch x f.
+        music = periodicity_profile(onset[:n], AGREEMENT_FPS * stretch, freqs)
+        return float(np.dot(motion, music))
+
+    own = with_music(1.0)
+    others = [with_music(s) for s in AGREEMENT_STRETCHES]
+    return Agreement(agreement=own, stretched=others, margin=own - float(np.mean(others)))

@@ -268,4 +268,11 @@ class MusicalityScorer:
             "tempo_bpm": music.tempo_bpm,
         }
         out["musicality"] = float(np.mean([out[k] for k in MUSIC_TERMS]))
+        n = int(np.asarray(positions).shape[0])
+        if n / fps >= 2.0:  # periodicities need a few seconds
+            agreement = M.dance_music_agreement(positions, fps, music.onset_strength, fps)
+            out["dance_agreement"] = agreement.agreement
+            out["tempo_margin"] = agreement.margin
+        else:
+            out["dance_agreement"] = out["tempo_margin"] = float("nan")
         return out

@@ -75,12 +75,21 @@ def weights_hash(state: dict[str, torch.Tensor]) -> str:
 
 
 @pytest.mark.parametrize(
-    "name", ["tiny_flow", "tiny_ddim", "tiny_ddim_unet", "tiny_flow_sft", "tiny_flow_lora"]
+    "name",
+    [
+        "tiny_flow",
+        "small_flow",
+        "tiny_flow_reflow",
+        "tiny_ddim",
+        "tiny_ddim_unet",
+        "tiny_flow_sft",
+        "tiny_flow_lora",
+    ],
 )
 def test_shipped_configs_parse(name):
     cfg = load_config(REPO_ROOT / "configs" / f"{name}.yaml")
     assert cfg.data.val_split == "val" and cfg.data.train_split == "train"
-    assert cfg.threads == 1 and cfg.model.overrides.get("patch_size", 1) in (1, 2)
+    assert cfg.threads in (1, 2) and cfg.model.overrides.get("patch_size", 1) in (1, 2)
     assert cfg.process.name == ("ddpm" if "ddim" in name else "flow")
     if cfg.stage == "pretrain":
         assert cfg.optim.lr == pytest.approx(3e-4) and cfg.init_from is None
@@ -383,6 +392,36 @@ def test_sft_then_lora_from_a_checkpoint(synth_dir, tmp_path):
     assert changed and all(".blocks." in f".{k}" for k in changed)  # only adapted layers moved
     state = json.loads((tmp_path / "lora" / "last" / "state.json").read_text())
     assert state["step"] == 6
+
+
+def test_reflow_distils_a_teacher_into_a_one_pass_student(synth_dir, tmp_path):
+    text = {"conditioning": {"text": True, "audio": False}}
+    teacher = train(config_from_dict(tiny_config(synth_dir, tmp_path / "teacher", **text)))
+    cfg = tiny_config(
+        synth_dir,
+        tmp_path / "student",
+        stage="reflow",
+        init_from=str(teacher.final),
+        reflow={"teacher": str(teacher.final), "pairs": 3, "val_pairs": 1, "teacher_steps": 2},
+        **text,
+    )
+    student = train(config_from_dict(cfg))
+    pairs = sorted((tmp_path / "student" / "pairs" / "train").glob("shard_*.safetensors"))
+    assert len(pairs) == 3
+    from motiongen.train.reflow import load_batch
+
+    batch = load_batch(pairs[0])
+    assert batch.noise is not None and batch.noise.shape == batch.x.shape
+    assert batch.cond.drop_text is not None and not batch.cond.drop_text.any()  # no dropout
+    ck = load_checkpoint(student.final)
+    assert ck.config.conditioning.guidance == 1.0  # the student runs without guidance
+    assert ck.config.training["stage"] == "reflow"
+    # A second run reuses the pairs instead of asking the teacher again.
+    before = [p.stat().st_mtime_ns for p in pairs]
+    train(config_from_dict({**cfg, "run_dir": str(tmp_path / "student")}), resume=True)
+    assert [p.stat().st_mtime_ns for p in pairs] == before
+    with pytest.raises(InputError, match="reflow"):
+        config_from_dict(tiny_config(synth_dir, tmp_path / "x", stage="reflow"))
 
 
 def test_lora_merge_gives_the_same_outputs():

@@ -126,9 +126,23 @@ class LoRAConfig:
 
 
 @dataclass
+class ReflowConfig:
+    """Stage ``reflow`` (train/reflow.py): the student (``init_from``) learns the teacher's
+    noise-to-motion map along straight paths."""
+
+    teacher: str | None = None  # inference checkpoint of the teacher (same data and norms)
+    pairs: int = 128  # batches of teacher pairs from training windows (x optim.batch_size)
+    val_pairs: int = 4  # batches of pairs from the fixed validation windows
+    teacher_steps: int = 10
+    teacher_sampler: str = "midpoint"
+    guidance: float = 2.5  # the teacher's guidance, baked into the pairs
+    student_guidance: float = 1.0  # saved as the student's default: one pass, no guidance
+
+
+@dataclass
 class TrainConfig:
     name: str = "run"
-    stage: Literal["pretrain", "sft", "lora"] = "pretrain"
+    stage: Literal["pretrain", "sft", "lora", "reflow"] = "pretrain"
     run_dir: str = "runs/run"  # relative paths are relative to the working directory
     init_from: str | None = None  # inference checkpoint to start from (sft, lora)
     seed: int = 0
@@ -146,6 +160,7 @@ class TrainConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
     ema: EMAConfig = field(default_factory=EMAConfig)
     lora: LoRAConfig = field(default_factory=LoRAConfig)
+    reflow: ReflowConfig = field(default_factory=ReflowConfig)
 
     def __post_init__(self) -> None:
         checks = [
@@ -158,6 +173,12 @@ class TrainConfig:
             (self.data.train_split != "test", "data.train_split must not be 'test'"),
             (self.ckpt_every >= 1 and self.val_every >= 1, "ckpt_every and val_every must be >= 1"),
             (self.stage != "lora" or self.init_from, "stage 'lora' needs init_from: CHECKPOINT"),
+            (
+                self.stage != "reflow"
+                or (self.init_from and self.reflow.teacher and self.process.name == "flow"),
+                "stage 'reflow' needs init_from (the student), reflow.teacher and process flow",
+            ),
+            (self.reflow.pairs >= 1 and self.reflow.val_pairs >= 1, "reflow.pairs must be >= 1"),
         ]
         for name in ("speed_range", "scale_range"):
             r = getattr(self.data, name)

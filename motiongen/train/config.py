@@ -126,6 +126,17 @@ class LoRAConfig:
 
 
 @dataclass
+class TasksConfig:
+    """Control tasks over one model (tasks.training): the network gets per-value known masks
+    with world root channels and a task embedding; the schedule is progressive."""
+
+    enabled: bool = False
+    predict_from: int = 0  # steps of GEN only before PREDICT joins
+    all_from: int = 0  # steps before every task joins
+    weights: list[float] = field(default_factory=lambda: [0.3, 0.2, 0.2, 0.2, 0.1])
+
+
+@dataclass
 class ReflowConfig:
     """Stage ``reflow`` (train/reflow.py): the student (``init_from``) learns the teacher's
     noise-to-motion map along straight paths."""
@@ -161,6 +172,7 @@ class TrainConfig:
     ema: EMAConfig = field(default_factory=EMAConfig)
     lora: LoRAConfig = field(default_factory=LoRAConfig)
     reflow: ReflowConfig = field(default_factory=ReflowConfig)
+    tasks: TasksConfig = field(default_factory=TasksConfig)
 
     def __post_init__(self) -> None:
         checks = [
@@ -179,6 +191,12 @@ class TrainConfig:
                 "stage 'reflow' needs init_from (the student), reflow.teacher and process flow",
             ),
             (self.reflow.pairs >= 1 and self.reflow.val_pairs >= 1, "reflow.pairs must be >= 1"),
+            (
+                len(self.tasks.weights) == 5
+                and min(self.tasks.weights) >= 0
+                and sum(self.tasks.weights) > 0,
+                "tasks.weights must be 5 numbers >= 0 (gen, predict, inbetween, edit, style)",
+            ),
         ]
         for name in ("speed_range", "scale_range"):
             r = getattr(self.data, name)

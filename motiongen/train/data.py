@@ -78,6 +78,7 @@ def window_config(cfg: TrainConfig) -> WindowConfig:
         scale_range=(d.scale_range[0], d.scale_range[1]),
         balance=d.balance,
         source_shares=dict(d.source_shares) or None,
+        tasks=cfg.tasks.enabled,
     )
 
 
@@ -227,6 +228,19 @@ def collate(
         has_audio = torch.stack([it["has_audio"] for it in items])
         cond.audio = torch.stack([it["audio"] for it in items])  # (B, T, F)
         cond.drop_audio = drop_audio | ~has_audio
+    if "task" in items[0]:
+        from motiongen.tasks import TASK_ID
+
+        cond.known = torch.stack([it["known"] for it in items])  # (B, T, C)
+        cond.known_mask = torch.stack([it["known_mask"] for it in items])  # (B, T, C)
+        task = torch.stack([it["task"] for it in items])
+        # Plain generation with every condition dropped is the unconditional task.
+        none = torch.ones(B, dtype=torch.bool)
+        if cond.drop_text is not None:
+            none &= cond.drop_text
+        if cond.drop_audio is not None:
+            none &= cond.drop_audio
+        cond.task = torch.where((task == TASK_ID["gen"]) & none, TASK_ID["uncond"], task)
     return Batch(x, mask, cond)
 
 

@@ -97,10 +97,35 @@ def build_network(cfg: TrainConfig, text_dim: int, audio_dim: int) -> tuple[str,
     if m.architecture not in ARCHITECTURES:
         raise InputError(f"unknown model.architecture {m.architecture!r}")
     _, config_class = ARCHITECTURES[m.architecture]
+    overrides = dict(m.overrides)
+    if cfg.tasks.enabled:
+        overrides.update(_control_overrides(m.architecture))
     net_cfg = config_class.preset(
-        m.preset, feature_dim=FEATURE_DIM, text_dim=text_dim, audio_dim=audio_dim, **m.overrides
+        m.preset, feature_dim=FEATURE_DIM, text_dim=text_dim, audio_dim=audio_dim, **overrides
     )
     return m.architecture, build_model(m.architecture, net_cfg.to_dict())
+
+
+def _control_overrides(architecture: str) -> dict[str, int]:
+    from motiongen.tasks import CONTROL_DIM, TASKS
+
+    if architecture != "dit":
+        raise InputError("control tasks (tasks.enabled) need the dit architecture")
+    return {"control_dim": CONTROL_DIM, "num_tasks": len(TASKS)}
+
+
+def with_control(model: nn.Module) -> nn.Module:
+    """A legacy MotionDiT as a control network computing the same function (its per-frame
+    known mask widened to per-value masks with world channels, a zero task embedding)."""
+    from motiongen.models.dit import MotionDiT, MotionDiTConfig, expand_for_control
+
+    old = model.config
+    if getattr(old, "control_dim", 0):
+        return model
+    new = MotionDiTConfig.from_dict({**old.to_dict(), **_control_overrides("dit")})
+    control = MotionDiT(new)
+    control.load_state_dict(expand_for_control(model.state_dict(), old, new))
+    return control
 
 
 def add_lora(model: nn.Module, cfg: TrainConfig) -> nn.Module:
@@ -198,6 +223,8 @@ class Trainer:
             self.architecture = init.config.architecture
             model = init.model.train()
             self._check_init(init)
+            if cfg.tasks.enabled:
+                model = with_control(model).train()
         else:
             self.architecture, model = build_network(cfg, self.data.text_dim, self.data.audio_dim)
         self.net_config = model.config.to_dict()
@@ -485,6 +512,12 @@ class Trainer:
     def _train_step(self) -> dict[str, float]:
         cfg = self.cfg
         logs: dict[str, float] = {}
+        if cfg.tasks.enabled and hasattr(self.batches, "dataset"):
+            from motiongen.tasks import TaskSchedule
+
+            schedule = TaskSchedule(cfg.tasks.predict_from, cfg.tasks.all_from,
+                                    tuple(cfg.tasks.weights))  # fmt: skip
+            self.batches.dataset.task_weights = schedule.weights_at(self.step)
         for _ in range(cfg.optim.grad_accum):
             batch = next(self.batches)
             with self.acc.accumulate(self.model):

@@ -1,0 +1,118 @@
+"""Control tasks: known values with world root channels, per-value masks, training pairs,
+and a control network that starts as the legacy one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from motiongen.canonical import rotate_y
+from motiongen.data.synthetic import synth_motion
+from motiongen.features import FEATURE_DIM, LOCAL_POS, ROOT_Y, VEL
+from motiongen.models import ModelConditions
+from motiongen.models.dit import MotionDiT, MotionDiTConfig, expand_for_control
+from motiongen.skeleton import JOINT_INDEX, NUM_JOINTS, PELVIS
+from motiongen.tasks import (
+    BODY_PARTS,
+    CONTROL_DIM,
+    TASK_ID,
+    WORLD,
+    WORLD_SCALE,
+    TaskSchedule,
+    control_mask,
+    sample_task,
+    world_channels,
+)
+
+
+def test_world_channels_follow_the_root_in_the_first_frame_s_facing_frame():
+    walk = synth_motion("walk", seconds=3.0, seed=0).positions.astype(np.float64)
+    w = world_channels(walk)
+    assert w.shape == (len(walk), 4)
+    np.testing.assert_allclose(w[0], [0, 0, 1, 0], atol=1e-9)
+    # turning the whole motion about Y does not change them: they are relative to frame 0
+    turned = rotate_y(walk, 1.1) + np.array([3.0, 0.0, -2.0])
+    np.testing.assert_allclose(world_channels(turned), w, atol=1e-6)
+    travel = np.linalg.norm(walk[-1, PELVIS, [0, 2]] - walk[0, PELVIS, [0, 2]])
+    assert np.linalg.norm(w[-1, :2]) * WORLD_SCALE == pytest.approx(travel, rel=1e-6)
+
+
+def test_control_mask_gives_positions_and_velocities_where_both_ends_are_given():
+    known = np.zeros((10, NUM_JOINTS), dtype=bool)
+    known[0:3] = True  # a prefix
+    known[7, JOINT_INDEX["left_wrist"]] = True  # one joint of one frame
+    m = control_mask(known)
+    assert m.shape == (10, CONTROL_DIM)
+    assert m[0:2, :FEATURE_DIM].all() and m[0:3, WORLD].all()
+    assert not m[2, VEL].any() and m[2, LOCAL_POS].all() and m[2, ROOT_Y].all()
+    wrist = LOCAL_POS.start + 3 * (JOINT_INDEX["left_wrist"] - 1)
+    assert m[7].sum() == 3 and m[7, wrist : wrist + 3].all()
+    assert not m[3:7].any() and not m[8:].any()
+
+
+def test_training_tasks_follow_the_schedule():
+    rng = np.random.default_rng(0)
+    schedule = TaskSchedule(predict_from=10, all_from=20)
+    assert {sample_task(rng, 100, schedule.weights_at(5))[0] for _ in range(50)} == {0}
+    early = {sample_task(rng, 100, schedule.weights_at(15))[0] for _ in range(100)}
+    assert early == {TASK_ID["gen"], TASK_ID["predict"]}
+    seen = {}
+    for _ in range(400):
+        task, known = sample_task(rng, 100, schedule.weights_at(30))
+        seen[task] = known
+    assert set(seen) == {0, 1, 2, 3, 4}
+    assert not seen[0].any()
+    k = seen[TASK_ID["predict"]]
+    first_unknown = np.argmin(k.all(axis=1))
+    assert k[:first_unknown].all() and not k[first_unknown:].any()
+    inb = seen[TASK_ID["inbetween"]]
+    assert inb[0].all() and inb[-1].all() and not inb.all()
+    assert seen[TASK_ID["style"]][:, PELVIS].all() and seen[TASK_ID["style"]].sum() == 100
+    assert set(BODY_PARTS) == {"arms", "upper_body", "legs"}
+
+
+def test_control_network_starts_as_the_legacy_one():
+    old = MotionDiTConfig.preset("tiny", feature_dim=FEATURE_DIM, text_dim=8, patch_size=2)
+    new = MotionDiTConfig.from_dict({**old.to_dict(), "control_dim": CONTROL_DIM, "num_tasks": 6})
+    torch.manual_seed(0)
+    legacy = MotionDiT(old)
+    with torch.no_grad():
+        for p in legacy.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    control = MotionDiT(new)
+    control.load_state_dict(expand_for_control(legacy.state_dict(), old, new))
+    x, t = torch.randn(2, 21, FEATURE_DIM), torch.rand(2)
+    known = torch.randn(2, 21, FEATURE_DIM)
+    per_frame = torch.zeros(2, 21, 1)
+    per_frame[:, :6] = 1
+    values = torch.zeros(2, 21, CONTROL_DIM)
+    values[..., :FEATURE_DIM] = known
+    per_value = torch.zeros(2, 21, CONTROL_DIM)
+    per_value[:, :6, :FEATURE_DIM] = 1
+    a = legacy(x, t, ModelConditions(known=known, known_mask=per_frame))
+    b = control(
+        x, t, ModelConditions(known=values, known_mask=per_value, task=torch.tensor([1, 2]))
+    )
+    torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(legacy(x, t), control(x, t))
+
+
+def test_training_with_tasks_from_scratch_and_from_a_legacy_checkpoint(tmp_path):
+    from motiongen.checkpoint import load_checkpoint
+    from motiongen.data.prepare import prepare_synthetic
+    from motiongen.train import config_from_dict, train
+    from tests.test_train import tiny_config
+
+    synth = tmp_path / "synth"
+    prepare_synthetic(synth, 40, seed=0)
+    base = train(config_from_dict(tiny_config(synth, tmp_path / "legacy")))
+    tasks = {"enabled": True, "predict_from": 2, "all_from": 4}
+    scratch = train(config_from_dict(tiny_config(synth, tmp_path / "scratch", tasks=tasks)))
+    tuned = train(config_from_dict(tiny_config(
+        synth, tmp_path / "tuned", stage="sft", init_from=str(base.final), tasks=tasks,
+        optim={"lr": 1e-4},
+    )))  # fmt: skip
+    for result in (scratch, tuned):
+        cfg = load_checkpoint(result.final).config.model
+        assert cfg["control_dim"] == CONTROL_DIM and cfg["num_tasks"] == 6

@@ -38,10 +38,21 @@ from motiongen.checkpoint import (
     resolve_checkpoint,
     shipped_model_path,
 )
+from motiongen.conditioning.text import validate_prompt
 from motiongen.errors import Cancelled, FormatError, InputError, MotionGenError
 from motiongen.features import CONTACTS, FEATURE_DIM, NormStats, features_to_positions
+from motiongen.generation.constraints import Constraints, enforce, place, window_control
+from motiongen.generation.control import (
+    edit_constraints,
+    inbetween_constraints,
+    parse_timeline,
+    path_constraints,
+    predict_constraints,
+    resolve_joints,
+)
 from motiongen.generation.request import (
     MAX_BATCH,
+    MAX_SECONDS,
     MAX_STEPS,
     GenerationRequest,
     Guidance,
@@ -50,8 +61,15 @@ from motiongen.generation.request import (
     is_number,
     parse_guidance,
 )
-from motiongen.generation.windows import OVERLAP_SECONDS, place_on, sample_windows, window_plan
+from motiongen.generation.windows import (
+    OVERLAP_SECONDS,
+    place_on,
+    sample_windows,
+    segment_plan,
+    window_plan,
+)
 from motiongen.motion import AudioRef, Motion
+from motiongen.tasks import TASK_ID, world_channels
 
 logger = logging.getLogger(__name__)
 
@@ -143,6 +161,8 @@ class Pipeline:
         self._norm_std = torch.as_tensor(norm.std, device=self.device)
         self.vocabulary = vocabulary
         self._vocab_emb: tuple[list[str], Tensor] | None = None
+        self.control_dim = int(getattr(net, "control_dim", 0) or 0)
+        self.num_tasks = int(getattr(net, "num_tasks", 0) or 0)
 
     # ---- construction ------------------------------------------------------------------
     @classmethod
@@ -251,7 +271,7 @@ class Pipeline:
             if self._vocab_emb is None:
                 labels = [k for k, texts in self.vocabulary.items() for _ in texts]
                 texts = [t for v in self.vocabulary.values() for t in v]
-                emb = encoder.encode(texts).pooled.float()
+                emb = encoder.encode(texts, cache=False).pooled.float()
                 self._vocab_emb = (labels, torch.nn.functional.normalize(emb, dim=-1))
             labels, emb = self._vocab_emb
         sims = torch.nn.functional.normalize(pooled.float(), dim=-1) @ emb.T  # (B, phrases)
@@ -343,8 +363,6 @@ class Pipeline:
     ) -> GenerationRequest:
         """Every argument checked and defaulted (as ``generate`` would) without running
         anything but cheap header reads; raises ``InputError`` with the reason."""
-        from motiongen.conditioning.text import validate_prompt
-
         if text is not None:
             text = validate_prompt(text)
             if self.text_dim == 0:
@@ -383,6 +401,142 @@ class Pipeline:
             batch=batch,
             prefix=prefix,
         )
+
+    # ---- control: continuation, in-betweening, editing, restyling, timelines --------------
+    def predict(
+        self, past: Motion, seconds: float, text: str | None = None, **options: Any
+    ) -> Motion:
+        """Continue ``past`` (any fps) to ``seconds`` in all: its frames are kept exactly and the
+        motion goes on from them (``text`` says how). options: steps, sampler, guidance, seed,
+        postprocess."""
+        past_pos = self._as_positions(past, "the past motion")
+        seconds = check_seconds(seconds)
+        total = int(round(seconds * self.fps))
+        constraints = predict_constraints(past_pos, total)
+        return self._controlled(text, seconds, constraints, options, task="predict")
+
+    def inbetween(
+        self,
+        keyframes: Sequence[Motion],
+        times: Sequence[float],
+        text: str | None = None,
+        **options: Any,
+    ) -> Motion:
+        """A motion through ``keyframes`` (each a pose or a few frames, in world space) starting
+        at ``times`` (seconds, the first 0); it ends with the last keyframe. Needs a control
+        checkpoint; consecutive keyframes at most one model window (9.8 s) apart."""
+        poses = [self._as_positions(k, f"keyframe {i}") for i, k in enumerate(keyframes)]
+        if len(poses) < 2:
+            raise InputError(f"give at least two keyframes (got {len(poses)})")
+        if len(times) != len(poses):
+            raise InputError(
+                f"give one time per keyframe ({len(poses)} keyframes, {len(times)} times)"
+            )
+        starts = []
+        for i, t in enumerate(times):
+            if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t):
+                raise InputError(f"keyframe time {i} must be a number of seconds, got {t!r}")
+            starts.append(int(round(t * self.fps)))
+        if any(b <= a for a, b in zip(starts, starts[1:], strict=False)):
+            raise InputError(f"keyframe times must increase, got {list(times)}")
+        gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+        if max(gaps) > self.window - 2:
+            raise InputError(
+                f"keyframes {max(gaps) / self.fps:.1f} s apart; at most "
+                f"{(self.window - 2) / self.fps:.1f} s between two keyframes (add one between)"
+            )
+        total = starts[-1] + len(poses[-1])
+        constraints = inbetween_constraints(poses, starts, total)
+        return self._controlled(text, total / self.fps, constraints, options, task="inbetween")
+
+    def edit(
+        self,
+        motion: Motion,
+        *,
+        text: str,
+        frames: tuple[float, float] | None = None,
+        joints: Sequence[str] | None = None,
+        **options: Any,
+    ) -> Motion:
+        """``motion`` with a part made anew to follow ``text``: a time span ``frames`` (start,
+        end seconds), body ``joints`` (names or arms / upper_body / legs), or both. Everything
+        outside the part stays exactly as it was."""
+        pos = self._as_positions(motion, "the motion to edit")
+        span = None
+        if frames is not None:
+            a, b = (int(round(float(x) * self.fps)) for x in frames)
+            span = (a, b)
+        resolved = None if joints is None else resolve_joints(joints)
+        constraints = edit_constraints(pos, frames=span, joints=resolved)
+        return self._controlled(text, len(pos) / self.fps, constraints, options, task="edit")
+
+    def restyle(self, motion: Motion, text: str, **options: Any) -> Motion:
+        """``motion``'s path (pelvis) kept, the body moving as ``text`` says, e.g. "a person
+        walks sadly"."""
+        pos = self._as_positions(motion, "the motion to restyle")
+        constraints = path_constraints(pos)
+        return self._controlled(text, len(pos) / self.fps, constraints, options, task="style")
+
+    def timeline(
+        self,
+        segments: str | Sequence[tuple[str, float]],
+        *,
+        seconds: float | None = None,
+        **options: Any,
+    ) -> Motion:
+        """One motion of consecutive segments, each following its own text: a list of
+        (text, seconds), or a prompt with "then" ("a person walks, then waves, then bows";
+        ``seconds`` shared between them, default 4 s each). Each segment continues the last."""
+        parsed = parse_timeline(segments, self.fps, total_seconds=seconds)
+        total = sum(n for _, n in parsed)
+        if total / self.fps > MAX_SECONDS:
+            raise InputError(
+                f"the timeline lasts {total / self.fps:.1f} s; at most {MAX_SECONDS:g} s"
+            )
+        postprocess = bool(options.pop("postprocess", True))
+        req = self.check_request(parsed[0][0], seconds=total / self.fps, **options)
+        for text, _ in parsed:
+            validate_prompt(text)
+        req.segments = tuple(parsed)
+        req.frames = total
+        motion = self._run([req], postprocess=postprocess)[0]
+        motion.meta["segments"] = [[t, n / self.fps] for t, n in parsed]
+        motion.texts = [t for t, _ in parsed]
+        return motion
+
+    def _controlled(
+        self,
+        text: str | None,
+        seconds: float,
+        constraints: Constraints,
+        options: dict[str, Any],
+        *,
+        task: str,
+    ) -> Motion:
+        if not self.control_dim:
+            raise InputError(
+                f"checkpoint {self.name} was not trained for control tasks ({task}); use a "
+                "control checkpoint (trained with tasks.enabled)"
+            )
+        postprocess = bool(options.pop("postprocess", True))
+        if "batch" in options or "seed_motion" in options or "music" in options:
+            raise InputError(f"{task} takes steps, sampler, guidance, seed and postprocess")
+        req = self.check_request(text, seconds=seconds, **options)
+        req.frames = constraints.frames
+        req.constraints = constraints
+        motion = self._run([req], postprocess=postprocess)[0]
+        motion.meta["task"] = task
+        motion.meta["constrained_joint_frames"] = int(constraints.known.sum())
+        return motion
+
+    def _as_positions(self, motion: Motion, what: str) -> np.ndarray:
+        """A motion's positions at the model's frame rate (float64), checked."""
+        from motiongen.plausibility import check_fps
+
+        if not isinstance(motion, Motion):
+            raise InputError(f"{what} must be a motiongen.Motion (motiongen.load(path))")
+        check_fps(motion.fps, what)
+        return motion.resample(self.fps).positions.astype(np.float64)
 
     @staticmethod
     def batch_key(req: GenerationRequest) -> tuple:
@@ -423,8 +577,13 @@ class Pipeline:
                 "requests in one batch must share length, steps, sampler, guidance and "
                 "condition kind; run them as separate batches"
             )
-        if any(r.batch != 1 or r.prefix is not None for r in requests):
-            raise InputError("generate_batch takes single requests without a seed motion")
+        if any(
+            r.batch != 1 or r.prefix is not None or r.constraints is not None or r.segments
+            for r in requests
+        ):
+            raise InputError(
+                "generate_batch takes single requests without a seed motion, control or timeline"
+            )
         motions = self._run(list(requests), postprocess=postprocess, cancel=cancel)
         for m in motions:
             m.meta["batched_with"] = len(requests)
@@ -449,7 +608,10 @@ class Pipeline:
         t0 = time.perf_counter()
         text_emb = None
         known: list[dict[str, Any]] = []
-        if first.text is not None:
+        if first.segments is not None:
+            text_emb = self.text_encoder.encode([t for t, _ in first.segments])
+            known = self.known_actions(text_emb.pooled)[:1]
+        elif first.text is not None:
             text_emb = self.text_encoder.encode([r.text for r in requests])
             known = self.known_actions(text_emb.pooled)
         timing["text_ms"] = (time.perf_counter() - t0) * 1e3
@@ -467,6 +629,9 @@ class Pipeline:
         if seed_motion is not None and first.prefix is not None:
             seed_pos = seed_motion.resample(self.fps).positions[: len(first.prefix)]
             positions = place_on(positions, seed_pos.astype(np.float64))
+        constraints = first.constraints
+        if constraints is not None:
+            positions = np.stack([place(p, constraints) for p in positions])
         timing["sample_ms"] = (time.perf_counter() - t0) * 1e3
 
         t0 = time.perf_counter()
@@ -476,6 +641,8 @@ class Pipeline:
             positions = np.stack(
                 [clean(p, self.fps, contacts=c) for p, c in zip(positions, contacts, strict=True)]
             )
+        if constraints is not None:  # given joints exactly as given, after any clean-up
+            positions = np.stack([enforce(p, constraints, self.fps) for p in positions])
         timing["postprocess_ms"] = (time.perf_counter() - t0) * 1e3
         timing["total_ms"] = (time.perf_counter() - t_start) * 1e3
         if lone:
@@ -515,13 +682,29 @@ class Pipeline:
         first = requests[0]
         lone = len(requests) == 1
         batch = first.batch if lone else len(requests)
-        text_kwargs: dict[str, Tensor] = {}
+        plan = None
+        window_segment: list[int] = []
+        if first.segments is not None:
+            seg_plan = segment_plan([n for _, n in first.segments], self.window, self.overlap)
+            plan = [(s, n) for s, n, _ in seg_plan]
+            window_segment = [seg for _, _, seg in seg_plan]
+        # One text row per window: the request's, or the segment's.
+        texts_for: list[dict[str, Tensor]] = []
         if text_emb is not None:
             rows = {"text_pooled": text_emb.pooled, "text_tokens": text_emb.tokens,
                     "text_mask": text_emb.mask}  # fmt: skip
-            for key, value in rows.items():
-                value = value.to(dev)
-                text_kwargs[key] = value.expand(batch, *value.shape[1:]) if lone else value
+            if first.segments is None:
+                kwargs = {}
+                for key, value in rows.items():
+                    value = value.to(dev)
+                    kwargs[key] = value.expand(batch, *value.shape[1:]) if lone else value
+                texts_for = [kwargs]
+            else:
+                for seg in range(len(first.segments)):
+                    texts_for.append(
+                        {k: v[seg : seg + 1].to(dev).expand(batch, *v.shape[1:])
+                         for k, v in rows.items()}
+                    )  # fmt: skip
         audio_t = None
         if audio is not None:
             audio_t = torch.as_tensor(audio, dtype=torch.float32, device=dev)
@@ -537,13 +720,36 @@ class Pipeline:
             ).to(dev)
 
         scales = self._guidance_kwargs(first.guidance, text_emb is not None, audio is not None)
+        constraints = first.constraints
+        control_dim = self.control_dim
+        control = None
+        if constraints is not None:
+
+            def control(start: int, length: int, reference: np.ndarray | None) -> Any:
+                return window_control(constraints, start, length, self.norm, reference)
 
         def sample(
-            x0: Tensor, window_audio: Tensor | None, known: Tensor | None, mask: Tensor | None
+            x0: Tensor,
+            window_audio: Tensor | None,
+            known: Tensor | None,
+            mask: Tensor | None,
+            k: int,
         ) -> Tensor:
+            text_kwargs = {}
+            if texts_for:
+                text_kwargs = texts_for[window_segment[k] if window_segment else 0]
+            task = None
+            if self.num_tasks:
+                if constraints is not None and k == 0:
+                    name = constraints.task
+                elif known is not None:
+                    name = "predict" if constraints is None else constraints.task
+                else:
+                    name = "gen"
+                task = torch.full((x0.shape[0],), TASK_ID[name], dtype=torch.long, device=dev)
             return self._sample_window(
                 x0, text_kwargs, window_audio, known, mask, first.steps, first.sampler, scales,
-                generators[0] if lone else None, cancel,
+                generators[0] if lone else None, cancel, task,
             )  # fmt: skip
 
         prefix = None
@@ -561,6 +767,10 @@ class Pipeline:
             to_positions=self._to_positions,
             audio=audio_t,
             prefix=prefix,
+            plan=plan,
+            control_dim=control_dim,
+            world=world_channels if control_dim else None,
+            control=control,
         )
 
     def _sample_window(
@@ -575,13 +785,16 @@ class Pipeline:
         scales: dict,
         generator: torch.Generator | None = None,
         cancel: Callable[[], bool] | None = None,
+        task: Tensor | None = None,
     ) -> Tensor:
         """One window's normalised features (B, length, D) from its noise; known values are
         imposed at the process's noise level after every step."""
         from motiongen.generative import guided, replacement
         from motiongen.models import ModelConditions
 
-        cond = ModelConditions(**text_kwargs, audio=audio, known=known, known_mask=known_mask)
+        cond = ModelConditions(
+            **text_kwargs, audio=audio, known=known, known_mask=known_mask, task=task
+        )
         predict = guided(
             self.model, cond if cond.batch_size() is not None else None, None, **scales
         )
@@ -589,7 +802,11 @@ class Pipeline:
             predict = _cancellable(predict, cancel)
         hook = None
         if known is not None:
-            hook = replacement(known, known_mask, noise, self.process.known_coefficients)
+            # Only the model's own D features can be imposed; world channels only guide it.
+            mask = known_mask if known_mask.shape[-1] == 1 else known_mask[..., :FEATURE_DIM]
+            hook = replacement(
+                known[..., :FEATURE_DIM], mask, noise, self.process.known_coefficients
+            )
         return self.process.sample(
             predict, noise, steps=steps, sampler=sampler, generator=generator, post_step=hook
         )

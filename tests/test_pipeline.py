@@ -52,7 +52,7 @@ class FakeEncoder:
         self.dim = dim
         self.calls = 0
 
-    def encode(self, texts: list[str]) -> TextEmbedding:
+    def encode(self, texts: list[str], cache: bool = True) -> TextEmbedding:
         self.calls += 1
         pooled, tokens = [], []
         for text in texts:
@@ -501,3 +501,100 @@ def test_prompts_far_from_the_vocabulary_carry_a_warning(tmp_path):
         ).meta.get("vocabulary")
         is None
     )  # no vocabulary recorded: nothing claimed
+
+
+# ---- control: continuation, keyframes, edits, paths, timelines ---------------------------------
+@pytest.fixture(scope="module")
+def control_pipe(tmp_path_factory):
+    """A random control network (per-value known masks with world channels, task tokens)."""
+    from motiongen.tasks import CONTROL_DIM, TASKS
+
+    torch.manual_seed(5)
+    cfg = MotionDiTConfig(feature_dim=FEATURE_DIM, width=64, depth=1, heads=4, text_dim=384,
+                          audio_dim=50, control_dim=CONTROL_DIM, num_tasks=len(TASKS))  # fmt: skip
+    model = MotionDiT(cfg)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.02 * torch.randn_like(p))
+    norm = NormStats(mean=np.zeros(FEATURE_DIM, np.float32), std=np.ones(FEATURE_DIM, np.float32))
+    config = CheckpointConfig.create("dit", cfg.to_dict(), "flow", conditioning=CONDITIONING)
+    path = save_checkpoint(tmp_path_factory.mktemp("ck") / "control", config, model, norm)
+    return Pipeline.from_pretrained(path, text_encoder=FakeEncoder())
+
+
+def _walk(seconds: float, seed: int = 0) -> Motion:
+    return Motion(
+        positions=synth_sequence(["walk"], seconds=seconds, seed=seed).positions, fps=20.0
+    )
+
+
+def test_predict_keeps_the_past_exactly(control_pipe):
+    past = _walk(2.0)
+    out = control_pipe.predict(past, 5.0, "a person walks forward", seed=0)
+    assert out.num_frames == 100 and out.meta["task"] == "predict"
+    np.testing.assert_allclose(out.positions[:40], past.positions, atol=1e-5)
+    assert np.isfinite(out.positions).all()
+
+
+def test_inbetween_hits_every_keyframe_root_included(control_pipe):
+    walk = _walk(6.0, seed=1).positions
+    keys = [Motion(positions=walk[i : i + 1], fps=20.0) for i in (0, 50, 110)]
+    out = control_pipe.inbetween(keys, [0.0, 2.5, 5.5], "a person walks", seed=0)
+    assert out.num_frames == 111
+    for frame, key in zip((0, 50, 110), keys, strict=True):
+        np.testing.assert_allclose(out.positions[frame], key.positions[0], atol=1e-5)
+
+
+def test_edit_keeps_everything_outside_the_edit(control_pipe):
+    walk = _walk(4.0, seed=2)
+    arms = control_pipe.edit(walk, text="a person waves both hands", joints=["arms"], seed=0)
+    from motiongen.tasks import BODY_PARTS
+
+    others = [j for j in range(22) if j not in BODY_PARTS["arms"]]
+    np.testing.assert_allclose(arms.positions[:, others], walk.positions[:, others], atol=1e-5)
+    span = control_pipe.edit(walk, text="a person bows", frames=(1.0, 2.5), seed=0)
+    keep = np.r_[0:20, 50:80]
+    np.testing.assert_allclose(span.positions[keep], walk.positions[keep], atol=1e-5)
+    path = control_pipe.restyle(walk, "a person walks sadly", seed=0)
+    np.testing.assert_allclose(path.positions[:, 0], walk.positions[:, 0], atol=1e-5)
+
+
+def test_timeline_gives_each_segment_its_text(control_pipe):
+    m = control_pipe.timeline("a person walks forward, then waves, then bows", seconds=9.0, seed=0)
+    assert m.num_frames == 180
+    assert [t for t, _ in m.meta["segments"]] == [
+        "a person walks forward",
+        "a person waves",
+        "a person bows",
+    ]
+    long = control_pipe.timeline([("a person walks", 6.0), ("a person runs", 8.0)], seed=0)
+    assert long.num_frames == 280 and long.meta["windows"] >= 2
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda p, w: p.inbetween([w, w], [2.0, 1.0]), "must increase|time 0"),
+        (lambda p, w: p.inbetween([w], [0.0]), "at least two keyframes"),
+        (lambda p, w: p.inbetween([w, w], [0.0, 30.0]), "apart"),
+        (
+            lambda p, w: p.edit(w, text="a person waves", joints=["tail"]),
+            "unknown joint or body part",
+        ),
+        (lambda p, w: p.edit(w, text="a person waves", frames=(3.0, 9.0)), "inside the motion"),
+        (lambda p, w: p.edit(w, text="a person waves"), "say what to edit"),
+        (lambda p, w: p.predict(w, 1.0), "more seconds"),
+        (lambda p, w: p.predict(w.positions, 3.0), "motiongen.Motion"),
+        (lambda p, w: p.predict(Motion(positions=w.positions, fps=0.5), 3.0), "frame rate"),
+        (lambda p, w: p.timeline([("a person walks", 0.2)]), "at least 1 s"),
+        (lambda p, w: p.timeline("  ,  "), "empty"),
+    ],
+)
+def test_control_bad_input_is_one_clear_error(control_pipe, call, message):
+    with pytest.raises(InputError, match=message):
+        call(control_pipe, _walk(2.0))
+
+
+def test_control_needs_a_control_checkpoint(pipe):
+    with pytest.raises(InputError, match="not trained for control"):
+        pipe.inbetween([_walk(1.0), _walk(1.0)], [0.0, 1.0])

@@ -149,20 +149,26 @@ class TextEncoder:
         with self._lock:
             self._cache.clear()
 
-    def encode(self, texts: list[str] | str) -> TextEmbedding:
+    def encode(self, texts: list[str] | str, *, cache: bool = True) -> TextEmbedding:
         """Encode prompts; repeated prompts come from the cache.
 
         texts: B prompts (a single string is taken as B = 1). Each is stripped; empty or
         over ``MAX_PROMPT_CHARS`` characters raises ``InputError``. Prompts longer than
         ``max_tokens`` word pieces are truncated (pooled and tokens alike).
+        cache: False neither reads nor fills the cache (for bulk lookups such as a vocabulary,
+        whose batched encodings would otherwise stand in for prompts encoded alone and
+        differ from them in the last float digits).
         """
-        import torch
 
         if isinstance(texts, str):
             texts = [texts]
         if len(texts) == 0:
             raise InputError("no prompts given; pass a list with at least one prompt")
         keys = [validate_prompt(t) for t in texts]
+        if not cache:
+            uniq = list(dict.fromkeys(keys))
+            computed = dict(zip(uniq, self._forward(uniq), strict=True))
+            return self._stack([computed[k] for k in keys])
         with self._lock:
             found = {k: self._cache[k] for k in keys if k in self._cache}
             for k in found:
@@ -174,7 +180,11 @@ class TextEncoder:
                     self._cache[key] = value
                 while len(self._cache) > self.cache_size:
                     self._cache.popitem(last=False)
-        items = [found[k] for k in keys]
+        return self._stack([found[k] for k in keys])
+
+    def _stack(self, items: list[tuple[torch.Tensor, torch.Tensor]]) -> TextEmbedding:
+        import torch
+
         lengths = [tok.shape[0] for _, tok in items]
         batch, width = len(items), max(lengths)
         pooled = torch.stack([p for p, _ in items])

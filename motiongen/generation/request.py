@@ -11,6 +11,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -46,6 +47,10 @@ class GenerationRequest:
     seed: int
     batch: int
     prefix: np.ndarray | None = None
+    # Control (generation.constraints.Constraints): targets the motion must keep.
+    constraints: Any = None
+    # Timeline: (text, frames) per segment, in order; the text above is the first's.
+    segments: tuple[tuple[str, int], ...] | None = None
 
     @property
     def batch_key(self) -> tuple:
@@ -58,6 +63,7 @@ class GenerationRequest:
             tuple(g) if isinstance(g, tuple) else float(g),
             self.text is not None,
             self.music is not None,
+            self.constraints is not None or self.segments is not None,
         )
 
     @property

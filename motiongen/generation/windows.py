@@ -42,6 +42,32 @@ def window_plan(total: int, window: int, overlap: int) -> list[tuple[int, int]]:
     return plan
 
 
+def segment_plan(frames: list[int], window: int, overlap: int) -> list[tuple[int, int, int]]:
+    """Windows for consecutive segments of ``frames`` each: [(start, length, segment)].
+
+    Every window after the first starts ``overlap`` frames before the previous one ends (those
+    frames are known while it is sampled) and belongs to one segment, whose new frames it
+    makes; a segment longer than a window takes several.
+    """
+    if any(f < 1 for f in frames) or not frames:
+        raise ValueError("segments need at least one frame each")
+    plan: list[tuple[int, int, int]] = []
+    end = 0
+    for seg, n in enumerate(frames):
+        target = end + n
+        while end < target:
+            if not plan:
+                length = min(window, target)
+                plan.append((0, length, seg))
+                end = length
+                continue
+            start = end - overlap
+            length = min(window, target - start)
+            plan.append((start, length, seg))
+            end = start + length
+    return plan
+
+
 def fit_yaw(source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rotation about +Y and ground translation taking ``source`` onto ``target`` (least
     squares over all points, in x and z).
@@ -92,6 +118,11 @@ def stitch(out: np.ndarray, window: np.ndarray, start: int, overlap: int) -> Non
     out[:, start + overlap : start + length] = placed[:, overlap:]
 
 
+# (start, length, reference pose (22, 3) at ``start`` or None) -> (values (L, C), mask (L, C))
+# of the constraints falling in a window, or None.
+ControlFn = Callable[[int, int, np.ndarray | None], tuple[np.ndarray, np.ndarray] | None]
+
+
 def sample_windows(
     *,
     total: int,
@@ -104,22 +135,35 @@ def sample_windows(
     to_positions: Callable[[Tensor], tuple[np.ndarray, np.ndarray]],
     audio: Tensor | None = None,
     prefix: Tensor | None = None,
+    plan: list[tuple[int, int]] | None = None,
+    control_dim: int = 0,
+    world: Callable[[np.ndarray], np.ndarray] | None = None,
+    control: ControlFn | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Positions (B, total, 22, 3) and per-frame flags (B, total, C) of ``batch`` motions
     sampled window by window.
 
     noise(length): each window's starting noise (B, length, D), drawn in window order.
-    sample: one window's normalised features from its noise, audio and known frames.
+    sample(noise, audio, known, known_mask, k): window k's normalised features.
     to_positions: normalised features (B, L, D) -> (positions (B, L, 22, 3), flags (B, L, C)),
     e.g. the foot contacts the model predicted; in an overlap the later window's flags count
     from the overlap's middle on.
     audio: (B, total, A) or None; prefix: (S, D) normalised features fixed at the start.
+    plan: the windows [(start, length)] (default ``window_plan``; each after the first must
+    start ``overlap`` frames before the previous one ends).
+    control_dim: 0 for networks that take known features with a per-frame mask; C for control
+    networks (known values with world channels and per-value masks): then ``world``
+    (positions (L, 22, 3) -> (L, 4) world channels) expresses overlaps and the prefix in each
+    window's own frame, and ``control`` adds the constraints of each window.
     """
+    plan = plan or window_plan(total, window, overlap)
     out = np.zeros((batch, total, 22, 3), dtype=np.float64)
     flags: np.ndarray | None = None
     previous: Tensor | None = None  # the last window's normalised features (B, L, D)
-    for k, (start, length) in enumerate(window_plan(total, window, overlap)):
-        known = known_mask = None
+    prefix_positions: np.ndarray | None = None
+    if prefix is not None and control_dim:
+        prefix_positions = to_positions(prefix[None])[0][0]  # (S, 22, 3)
+    for k, (start, length) in enumerate(plan):
         n_known = 0
         if k == 0 and prefix is not None:
             n_known = prefix.shape[0]
@@ -128,13 +172,21 @@ def sample_windows(
             n_known = overlap
             values = previous[:, -n_known:]
         noise_k = noise(length)
-        if n_known:
-            known = torch.zeros(batch, length, feature_dim, device=noise_k.device)
-            known[:, :n_known] = values
-            known_mask = torch.zeros(batch, length, 1, device=noise_k.device)
-            known_mask[:, :n_known] = 1.0
+        dev = noise_k.device
+        if control_dim == 0:
+            known = known_mask = None
+            if n_known:
+                known = torch.zeros(batch, length, feature_dim, device=dev)
+                known[:, :n_known] = values
+                known_mask = torch.zeros(batch, length, 1, device=dev)
+                known_mask[:, :n_known] = 1.0
+        else:
+            known, known_mask = _control_known(
+                out, k, start, length, n_known, values if n_known else None, batch,
+                feature_dim, control_dim, world, control, prefix_positions, dev,
+            )  # fmt: skip
         window_audio = None if audio is None else audio[:, start : start + length]
-        x = sample(noise_k, window_audio, known, known_mask)
+        x = sample(noise_k, window_audio, known, known_mask, k)
         previous = x
         pos, window_flags = to_positions(x)  # (B, L, 22, 3), (B, L, C)
         if flags is None:
@@ -148,3 +200,48 @@ def sample_windows(
             flags[:, start + half : start + length] = window_flags[:, half:]
     assert flags is not None
     return out, flags
+
+
+def _control_known(
+    out: np.ndarray,
+    k: int,
+    start: int,
+    length: int,
+    n_known: int,
+    values: Tensor | None,
+    batch: int,
+    feature_dim: int,
+    control_dim: int,
+    world: Callable[[np.ndarray], np.ndarray] | None,
+    control: ControlFn | None,
+    prefix_positions: np.ndarray | None,
+    dev: torch.device,
+) -> tuple[Tensor | None, Tensor | None]:
+    """Known control values and per-value mask (B, L, C) of one window: the frames carried
+    over (prefix or overlap: every value, world channels in this window's frame) and the
+    constraints that fall in it."""
+    known = torch.zeros(batch, length, control_dim, device=dev)
+    mask = torch.zeros_like(known)
+    world_slice = slice(feature_dim, feature_dim + 4)
+    if n_known and values is not None:
+        known[:, :n_known, :feature_dim] = values
+        mask[:, :n_known] = 1.0
+        for b in range(batch):
+            carried = prefix_positions if k == 0 else out[b, start : start + n_known]
+            if world is not None and carried is not None:
+                known[b, :n_known, world_slice] = torch.as_tensor(world(carried), device=dev)
+            elif world is None:
+                mask[b, :n_known, world_slice] = 0.0
+    if control is not None:
+        for b in range(batch):
+            reference = None if k == 0 else out[b, start]
+            given = control(start, length, reference)
+            if given is None:
+                continue
+            v, m = (torch.as_tensor(a, dtype=torch.float32, device=dev) for a in given)
+            fresh = (m > 0) & (mask[b] == 0)
+            known[b] = torch.where(fresh, v, known[b])
+            mask[b] = torch.maximum(mask[b], m)
+    if not mask.any():
+        return None, None
+    return known, mask

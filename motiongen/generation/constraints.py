@@ -1,0 +1,153 @@
+"""What a controlled generation must keep, and keeping it exactly.
+
+``Constraints`` holds target world positions (T, 22, 3) with the given joints of the given
+frames (continuation, keyframes, the untouched part of an edit, a path). During sampling they
+become known control values per window (``window_control``); afterwards ``enforce`` moves the
+motion so every given joint of every given frame is exactly where it was asked to be, with
+the corrections eased into the frames around (no pops).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from motiongen.canonical import rotate_y
+from motiongen.errors import InputError
+from motiongen.features import FEATURE_DIM, NormStats, positions_to_features
+from motiongen.skeleton import NUM_JOINTS, PELVIS
+from motiongen.tasks import CONTROL_DIM, TASK_ID, WORLD, control_mask, world_channels
+
+EASE_SECONDS = 0.25  # corrections fade out over this long around a given frame
+
+
+@dataclass
+class Constraints:
+    """targets: (T, 22, 3) world positions, NaN where nothing is given; task: a name of
+    ``tasks.TASKS``. ``known`` (T, 22) is where targets are given."""
+
+    targets: np.ndarray
+    task: str
+
+    def __post_init__(self) -> None:
+        t = np.asarray(self.targets, dtype=np.float64)
+        if t.ndim != 3 or t.shape[1:] != (NUM_JOINTS, 3):
+            raise InputError(f"constraint targets must be (T, {NUM_JOINTS}, 3), got {t.shape}")
+        partial = np.isnan(t).any(axis=-1) & ~np.isnan(t).all(axis=-1)
+        if partial.any():
+            raise InputError("a constrained joint must give all three coordinates")
+        if self.task not in TASK_ID:
+            raise InputError(f"unknown task {self.task!r}; choose one of {sorted(TASK_ID)}")
+        self.targets = t
+
+    @property
+    def known(self) -> np.ndarray:
+        return ~np.isnan(self.targets).any(axis=-1)
+
+    @property
+    def frames(self) -> int:
+        return len(self.targets)
+
+
+def _filled(targets: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Targets with every free joint of every frame filled by linear interpolation in time
+    (and held at the ends), so features can be computed; the mask hides the filled values."""
+    out = targets.copy()
+    t = np.arange(len(targets))
+    for j in range(NUM_JOINTS):
+        rows = np.flatnonzero(known[:, j])
+        if rows.size == 0:
+            # a joint never given: put it where the pelvis is (masked out anyway)
+            out[:, j] = 0.0
+            continue
+        for axis in range(3):
+            out[:, j, axis] = np.interp(t, rows, targets[rows, j, axis])
+    return out
+
+
+def window_control(
+    constraints: Constraints,
+    start: int,
+    length: int,
+    norm: NormStats,
+    reference: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Known control values and mask (length, CONTROL_DIM) for one window, or None when the
+    window holds no constraint.
+
+    The values are relative to the window's first frame: ``reference`` (22, 3), the already
+    generated pose at ``start`` (None for the first window: the targets' own first frame).
+    Without a given root at the reference, the world channels are left free.
+    """
+    known = constraints.known[start : start + length]
+    if not known.any():
+        return None
+    targets = constraints.targets[start : start + length]
+    filled = _filled(targets, known)
+    if reference is not None:
+        filled = np.concatenate([reference[None], filled[1:]], axis=0)
+    feats = norm.normalize(positions_to_features(filled).astype(np.float32))
+    values = np.zeros((length, CONTROL_DIM), dtype=np.float32)
+    values[:, :FEATURE_DIM] = feats
+    values[:, WORLD] = world_channels(filled)
+    mask = control_mask(known)
+    if reference is None and not known[0, PELVIS]:
+        mask[:, WORLD] = 0.0  # no given origin for the world channels
+    return values, mask
+
+
+def place(positions: np.ndarray, constraints: Constraints) -> np.ndarray:
+    """Turn and shift (about Y, on the ground) ``positions`` (T, 22, 3) so its given joints
+    lie on their targets as closely as a rigid motion allows."""
+    known = constraints.known
+    if not known.any():
+        return positions
+    src = positions[known]  # (N, 3)
+    dst = constraints.targets[known]
+    s, d = src[:, [0, 2]], dst[:, [0, 2]]
+    sc, dc = s - s.mean(0), d - d.mean(0)
+    cross = (sc[:, 1] * dc[:, 0] - sc[:, 0] * dc[:, 1]).sum()
+    dot = (sc * dc).sum()
+    angle = float(np.arctan2(cross, dot)) if len(src) > 1 else 0.0
+    turned = rotate_y(positions, angle)
+    shift = (dst - rotate_y(src, angle)).mean(axis=0)
+    shift[1] = 0.0
+    return turned + shift
+
+
+def enforce(positions: np.ndarray, constraints: Constraints, fps: float) -> np.ndarray:
+    """``positions`` (T, 22, 3) with every given joint exactly on its target.
+
+    First the whole body follows the pelvis corrections (interpolated between given frames,
+    held beyond them), then each given joint takes its remaining offset exactly, eased out
+    over ``EASE_SECONDS`` into the free frames on both sides.
+    """
+    p = np.asarray(positions, dtype=np.float64).copy()
+    known = constraints.known
+    targets = constraints.targets
+    n = len(p)
+    t = np.arange(n)
+    root_rows = np.flatnonzero(known[:, PELVIS])
+    if root_rows.size:
+        delta = targets[root_rows, PELVIS] - p[root_rows, PELVIS]  # (K, 3)
+        shift = np.stack([np.interp(t, root_rows, delta[:, a]) for a in range(3)], axis=1)
+        p += shift[:, None, :]
+    width = max(1, int(round(EASE_SECONDS * fps)))
+    for j in range(NUM_JOINTS):
+        rows = np.flatnonzero(known[:, j])
+        if rows.size == 0:
+            continue
+        offset = np.zeros((n, 3))
+        offset[rows] = targets[rows, j] - p[rows, j]
+        # ease: the offset of the nearest given frame, fading with the distance to it
+        weight = np.zeros(n)
+        weight[rows] = 1.0
+        dist = np.abs(t[:, None] - rows[None, :])
+        nearest = rows[dist.argmin(axis=1)]
+        fade = np.clip(1.0 - dist.min(axis=1) / (width + 1), 0.0, 1.0)
+        fade = 0.5 - 0.5 * np.cos(np.pi * fade)
+        eased = offset[nearest] * fade[:, None]
+        p[:, j] += eased
+        p[rows, j] = targets[rows, j]  # exact where given
+    return p

@@ -1,0 +1,161 @@
+"""From what a user asks (a past to continue, keyframes, a part to edit, a timeline) to the
+``Constraints`` and segments one generation request carries. Pure functions of positions at
+the model's frame rate; every bad input is an ``InputError`` saying what to change."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+from motiongen.errors import InputError
+from motiongen.generation.constraints import Constraints
+from motiongen.skeleton import JOINT_INDEX, JOINT_NAMES, NUM_JOINTS
+from motiongen.tasks import BODY_PARTS
+
+DEFAULT_SEGMENT_SECONDS = 4.0
+MIN_SEGMENT_SECONDS = 1.0
+
+
+def _checked(positions: np.ndarray, what: str) -> np.ndarray:
+    p = np.asarray(positions, dtype=np.float64)
+    if p.ndim != 3 or p.shape[1:] != (NUM_JOINTS, 3) or len(p) < 1:
+        raise InputError(f"{what} must be (frames, {NUM_JOINTS}, 3) joint positions, got {p.shape}")
+    if not np.isfinite(p).all():
+        raise InputError(f"{what} contains NaN or infinite values; clean it first")
+    return p
+
+
+def predict_constraints(past: np.ndarray, total: int) -> Constraints:
+    """The past's frames given at the start of a ``total``-frame motion."""
+    p = _checked(past, "the past motion")
+    if len(p) >= total:
+        raise InputError(f"the past motion has {len(p)} frames; ask for more seconds than it lasts")
+    targets = np.full((total, NUM_JOINTS, 3), np.nan)
+    targets[: len(p)] = p
+    return Constraints(targets, "predict")
+
+
+def inbetween_constraints(
+    keyframes: Sequence[np.ndarray], starts: Sequence[int], total: int
+) -> Constraints:
+    """Keyframe poses (each (k, 22, 3): one pose or a few frames) from frame ``starts[i]``."""
+    if len(keyframes) != len(starts) or len(keyframes) < 2:
+        raise InputError(
+            f"give at least two keyframes and one time for each (got {len(keyframes)} keyframes "
+            f"and {len(starts)} times)"
+        )
+    targets = np.full((total, NUM_JOINTS, 3), np.nan)
+    previous_end = -1
+    for i, (key, start) in enumerate(zip(keyframes, starts, strict=True)):
+        k = _checked(key, f"keyframe {i}")
+        if start <= previous_end:
+            raise InputError(
+                f"keyframe {i} starts at frame {start}, before keyframe {i - 1} ends (frame "
+                f"{previous_end}); give the keyframes in time order without overlaps"
+            )
+        if start < 0 or start + len(k) > total:
+            raise InputError(
+                f"keyframe {i} (frames {start}..{start + len(k) - 1}) lies outside the motion "
+                f"(0..{total - 1})"
+            )
+        targets[start : start + len(k)] = k
+        previous_end = start + len(k) - 1
+    if starts[0] != 0:
+        raise InputError("the first keyframe must be at time 0 (the motion starts there)")
+    return Constraints(targets, "inbetween")
+
+
+def resolve_joints(names: Sequence[str]) -> list[int]:
+    """Joint names (``skeleton.JOINT_NAMES``) or body parts (arms, upper_body, legs)."""
+    out: list[int] = []
+    for name in names:
+        key = str(name).strip().lower().replace("-", "_").replace(" ", "_")
+        if key in BODY_PARTS:
+            out += list(BODY_PARTS[key])
+        elif key in JOINT_INDEX:
+            out.append(JOINT_INDEX[key])
+        else:
+            raise InputError(
+                f"unknown joint or body part {name!r}; use one of {', '.join(sorted(BODY_PARTS))} "
+                f"or a joint: {', '.join(JOINT_NAMES)}"
+            )
+    if not out:
+        raise InputError("no joints given to edit")
+    return sorted(set(out))
+
+
+def edit_constraints(
+    positions: np.ndarray, *, frames: tuple[int, int] | None, joints: Sequence[int] | None
+) -> Constraints:
+    """Everything of ``positions`` given except the edited part: frames [a, b) (all joints)
+    and/or ``joints`` (all frames, or only frames [a, b) when both are given)."""
+    p = _checked(positions, "the motion to edit")
+    n = len(p)
+    edited = np.zeros((n, NUM_JOINTS), dtype=bool)
+    rows = slice(0, n)
+    if frames is not None:
+        a, b = frames
+        if not 0 <= a < b <= n:
+            raise InputError(
+                f"the edited span {a}..{b} (frames) must lie inside the motion's 0..{n}"
+            )
+        rows = slice(a, b)
+    if joints is None and frames is None:
+        raise InputError("say what to edit: a span of time (frames=...), joints, or both")
+    cols = list(joints) if joints is not None else list(range(NUM_JOINTS))
+    edited[rows, cols] = True
+    targets = p.copy()
+    targets[edited] = np.nan
+    return Constraints(targets, "edit")
+
+
+def path_constraints(positions: np.ndarray) -> Constraints:
+    """The pelvis path of ``positions`` given, the body free (restyling keeps the path)."""
+    p = _checked(positions, "the motion to restyle")
+    targets = np.full_like(p, np.nan)
+    targets[:, 0] = p[:, 0]
+    return Constraints(targets, "style")
+
+
+_THEN = re.compile(r"\s*(?:,\s*)?(?:\band\s+then\b|\bthen\b|;)\s*", re.IGNORECASE)
+_SUBJECT = re.compile(r"^(a|an|the|one)\s+(person|man|woman|character|figure|dancer)\b|^someone\b",
+                      re.IGNORECASE)  # fmt: skip
+
+
+def parse_timeline(
+    spec: str | Sequence[tuple[str, float]], fps: float, *, total_seconds: float | None = None
+) -> list[tuple[str, int]]:
+    """Segments (text, frames) from a prompt with "then" ("a person walks, then waves") or a
+    list of (text, seconds). Split prompts share ``total_seconds`` (default 4 s a segment);
+    a segment without a subject borrows the first's ("then waves" -> "a person waves")."""
+    if isinstance(spec, str):
+        parts = [p.strip(" ,.") for p in _THEN.split(spec) if p.strip(" ,.")]
+        if not parts:
+            raise InputError("the timeline prompt is empty; e.g. 'a person walks, then bows'")
+        subject_match = _SUBJECT.match(parts[0])
+        subject = subject_match.group(0) if subject_match else "a person"
+        texts = [p if _SUBJECT.match(p) else f"{subject} {p}" for p in parts]
+        each = (total_seconds / len(texts)) if total_seconds else DEFAULT_SEGMENT_SECONDS
+        pairs = [(t, each) for t in texts]
+    else:
+        pairs = []
+        for i, item in enumerate(spec):
+            if not (isinstance(item, Sequence) and len(item) == 2 and isinstance(item[0], str)):
+                raise InputError(f"timeline segment {i} must be (text, seconds), got {item!r}")
+            pairs.append((item[0], item[1]))
+        if not pairs:
+            raise InputError("the timeline has no segments")
+    out = []
+    for i, (text, seconds) in enumerate(pairs):
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            raise InputError(f"timeline segment {i} needs a number of seconds, got {seconds!r}")
+        if not (math.isfinite(seconds) and seconds >= MIN_SEGMENT_SECONDS):
+            raise InputError(
+                f"timeline segment {i} ({text!r}) lasts {seconds} s; each needs at least "
+                f"{MIN_SEGMENT_SECONDS:g} s"
+            )
+        out.append((text, max(1, int(round(seconds * fps)))))
+    return out

@@ -9,6 +9,7 @@ import typer
 
 from motiongen.cli import (
     checkpoint,
+    control,
     data,
     evaluate,
     evaluators,
@@ -27,7 +28,18 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for module in (generate, data, render, train, score, evaluate, serve, evaluators, checkpoint):
+for module in (
+    generate,
+    control,
+    data,
+    render,
+    train,
+    score,
+    evaluate,
+    serve,
+    evaluators,
+    checkpoint,
+):
     module.register(app)
 
 

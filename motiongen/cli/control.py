@@ -1,0 +1,212 @@
+"""``motiongen predict | inbetween | edit | restyle | compose``: control over motions read from
+BVH, npy/npz or .motion files (or prepared clip names), written like ``motiongen generate``."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from motiongen.cli.console import err, out, resolve_motion
+from motiongen.errors import InputError
+
+Output = Annotated[
+    Path, typer.Option("-o", "--output", help="Output: .mp4 .gif .bvh .motion .npy .npz")
+]
+Text = Annotated[str | None, typer.Option(help="What the motion does, e.g. 'a person bows'.")]
+Steps = Annotated[int | None, typer.Option(help="Sampler steps (default: the model's).")]
+Sampler = Annotated[str | None, typer.Option(help="euler, midpoint or heun (flow).")]
+Guidance = Annotated[str | None, typer.Option(help="Guidance scale (default: the model's).")]
+Seed = Annotated[int | None, typer.Option(help="Random seed; the same seed, the same motion.")]
+Checkpoint = Annotated[
+    Path | None,
+    typer.Option(help="Control checkpoint folder (default: the shipped control model)."),
+]
+Post = Annotated[bool, typer.Option(help="Physical clean-up (given parts stay exact).")]
+
+DEFAULT_CONTROL_MODEL = "tiny-control"
+
+
+def _pipe(checkpoint: Path | None) -> Any:
+    from motiongen.checkpoint import shipped_model_path
+    from motiongen.pipeline import Pipeline
+
+    if checkpoint is None and (shipped_model_path(DEFAULT_CONTROL_MODEL) / "config.json").is_file():
+        return Pipeline.from_pretrained(DEFAULT_CONTROL_MODEL)
+    return Pipeline.from_pretrained(checkpoint)
+
+
+def _options(steps: int | None, sampler: str | None, guidance: str | None, seed: int | None,
+             postprocess: bool) -> dict[str, Any]:  # fmt: skip
+    from motiongen.generation import parse_guidance
+
+    opts: dict[str, Any] = {"postprocess": postprocess}
+    for key, value in (("steps", steps), ("sampler", sampler), ("seed", seed)):
+        if value is not None:
+            opts[key] = value
+    if guidance is not None:
+        opts["guidance"] = parse_guidance(guidance)
+    return opts
+
+
+def _write(motion: Any, output: Path, t0: float, what: str) -> None:
+    from motiongen.cli.generate import output_paths
+
+    (path,) = output_paths(output, 1)
+    title = "; ".join(motion.texts) if motion.texts else what
+    options = {"title": title} if path.suffix.lower() in (".mp4", ".gif") else {}
+    motion.save(path, **options)
+    if motion.meta.get("warning"):
+        err.print(f"[yellow]warning:[/] {motion.meta['warning']}", soft_wrap=True, highlight=False)
+    out.print(
+        f"wrote {path} ({motion.num_frames} frames, {motion.seconds:.1f} s; {what} in "
+        f"{time.perf_counter() - t0:.1f} s)",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def predict(
+    past: Annotated[str, typer.Argument(help="The motion to continue (file or clip name).")],
+    output: Output,
+    seconds: Annotated[float, typer.Option(help="Length of the result, past included.")] = 8.0,
+    text: Text = None,
+    steps: Steps = None,
+    sampler: Sampler = None,
+    guidance: Guidance = None,
+    seed: Seed = None,
+    checkpoint: Checkpoint = None,
+    postprocess: Post = True,
+) -> None:
+    """Continue a motion: its frames are kept exactly and the motion goes on from them."""
+    t0 = time.perf_counter()
+    motion = _pipe(checkpoint).predict(
+        resolve_motion(past), seconds, text, **_options(steps, sampler, guidance, seed, postprocess)
+    )
+    _write(motion, output, t0, "continuation")
+
+
+def inbetween(
+    keyframes: Annotated[list[str], typer.Argument(help="Keyframe motions, in time order.")],
+    output: Output,
+    times: Annotated[str, typer.Option(help="Start of each keyframe, seconds: 0,2.5,5")],
+    text: Text = None,
+    steps: Steps = None,
+    sampler: Sampler = None,
+    guidance: Guidance = None,
+    seed: Seed = None,
+    checkpoint: Checkpoint = None,
+    postprocess: Post = True,
+) -> None:
+    """A motion through keyframes (each file a pose or a few frames, in world space)."""
+    try:
+        starts = [float(x) for x in times.split(",") if x.strip()]
+    except ValueError:
+        raise InputError(f"--times must be numbers separated by commas, got {times!r}") from None
+    t0 = time.perf_counter()
+    keys = [resolve_motion(k) for k in keyframes]
+    motion = _pipe(checkpoint).inbetween(
+        keys, starts, text, **_options(steps, sampler, guidance, seed, postprocess)
+    )
+    _write(motion, output, t0, "in-betweening")
+
+
+def _span(frames: str | None) -> tuple[float, float] | None:
+    if frames is None:
+        return None
+    try:
+        a, b = (float(x) for x in frames.split(":"))
+    except ValueError:
+        raise InputError(
+            f"--frames must be START:END in seconds, e.g. 1.0:2.5; got {frames!r}"
+        ) from None
+    return a, b
+
+
+def edit(
+    motion_in: Annotated[str, typer.Argument(metavar="MOTION", help="The motion to edit.")],
+    output: Output,
+    text: Annotated[str, typer.Option(help="What the edited part does.")],
+    frames: Annotated[str | None, typer.Option(help="Seconds START:END to make anew.")] = None,
+    joints: Annotated[
+        str | None, typer.Option(help="Joints or parts to make anew: arms,upper_body,legs,...")
+    ] = None,
+    steps: Steps = None,
+    sampler: Sampler = None,
+    guidance: Guidance = None,
+    seed: Seed = None,
+    checkpoint: Checkpoint = None,
+    postprocess: Post = True,
+) -> None:
+    """Make part of a motion anew (a span of time, some joints, or both); the rest is kept."""
+    t0 = time.perf_counter()
+    names = None if joints is None else [j for j in joints.split(",") if j.strip()]
+    result = _pipe(checkpoint).edit(
+        resolve_motion(motion_in), text=text, frames=_span(frames), joints=names,
+        **_options(steps, sampler, guidance, seed, postprocess),
+    )  # fmt: skip
+    _write(result, output, t0, "edit")
+
+
+def restyle(
+    motion_in: Annotated[str, typer.Argument(metavar="MOTION", help="The motion to restyle.")],
+    output: Output,
+    text: Annotated[str, typer.Option(help="The motion in its new style: 'a person walks sadly'.")],
+    steps: Steps = None,
+    sampler: Sampler = None,
+    guidance: Guidance = None,
+    seed: Seed = None,
+    checkpoint: Checkpoint = None,
+    postprocess: Post = True,
+) -> None:
+    """Keep a motion's path and timing, move the body as the text says."""
+    t0 = time.perf_counter()
+    result = _pipe(checkpoint).restyle(
+        resolve_motion(motion_in), text, **_options(steps, sampler, guidance, seed, postprocess)
+    )
+    _write(result, output, t0, "restyle")
+
+
+def compose(
+    prompt: Annotated[
+        str | None, typer.Argument(help="Segments joined by 'then': 'a person walks, then bows'.")
+    ] = None,
+    output: Output = Path("compose.mp4"),
+    seconds: Annotated[float | None, typer.Option(help="Total length of a 'then' prompt.")] = None,
+    segment: Annotated[
+        list[str] | None, typer.Option(help="TEXT:SECONDS, repeatable, instead of the prompt.")
+    ] = None,
+    steps: Steps = None,
+    sampler: Sampler = None,
+    guidance: Guidance = None,
+    seed: Seed = None,
+    checkpoint: Checkpoint = None,
+    postprocess: Post = True,
+) -> None:
+    """One motion of consecutive segments, each following its own text."""
+    if (prompt is None) == (not segment):
+        raise InputError("give either a prompt with 'then' or --segment TEXT:SECONDS (repeatable)")
+    spec: Any = prompt
+    if segment:
+        spec = []
+        for item in segment:
+            text, sep, secs = item.rpartition(":")
+            try:
+                spec.append((text, float(secs)))
+            except ValueError:
+                raise InputError(f"--segment must be TEXT:SECONDS, got {item!r}") from None
+            if not sep or not text:
+                raise InputError(f"--segment must be TEXT:SECONDS, got {item!r}")
+    t0 = time.perf_counter()
+    motion = _pipe(checkpoint).timeline(
+        spec, seconds=seconds, **_options(steps, sampler, guidance, seed, postprocess)
+    )
+    _write(motion, output, t0, "timeline")
+
+
+def register(app: typer.Typer) -> None:
+    for name, command in (("predict", predict), ("inbetween", inbetween), ("edit", edit),
+                          ("restyle", restyle), ("compose", compose)):  # fmt: skip
+        app.command(name)(command)

@@ -65,12 +65,18 @@ class FakeEncoder:
         )
 
 
-def make_checkpoint(path, *, process="flow", text_dim=384, audio_dim=50, seed=0, **conditioning):
-    """A random tiny MotionDiT saved as a checkpoint folder (identity normalisation)."""
+def make_checkpoint(path, *, process="flow", text_dim=384, audio_dim=50, seed=0, control=False,
+                    **conditioning):  # fmt: skip
+    """A random tiny MotionDiT saved as a checkpoint folder (identity normalisation); with
+    ``control`` the network takes control values and task tokens (tasks/)."""
+    from motiongen.tasks import CONTROL_DIM, TASKS
+
     torch.manual_seed(seed)
+    extra = {"control_dim": CONTROL_DIM, "num_tasks": len(TASKS)} if control else {}
     cfg = MotionDiTConfig(
-        feature_dim=FEATURE_DIM, width=64, depth=1, heads=4, text_dim=text_dim, audio_dim=audio_dim
-    )
+        feature_dim=FEATURE_DIM, width=64, depth=1, heads=4, text_dim=text_dim,
+        audio_dim=audio_dim, **extra,
+    )  # fmt: skip
     model = MotionDiT(cfg)
     with torch.no_grad():  # zero-initialised layers would make the output ignore the input
         for p in model.parameters():
@@ -507,18 +513,7 @@ def test_prompts_far_from_the_vocabulary_carry_a_warning(tmp_path):
 @pytest.fixture(scope="module")
 def control_pipe(tmp_path_factory):
     """A random control network (per-value known masks with world channels, task tokens)."""
-    from motiongen.tasks import CONTROL_DIM, TASKS
-
-    torch.manual_seed(5)
-    cfg = MotionDiTConfig(feature_dim=FEATURE_DIM, width=64, depth=1, heads=4, text_dim=384,
-                          audio_dim=50, control_dim=CONTROL_DIM, num_tasks=len(TASKS))  # fmt: skip
-    model = MotionDiT(cfg)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(0.02 * torch.randn_like(p))
-    norm = NormStats(mean=np.zeros(FEATURE_DIM, np.float32), std=np.ones(FEATURE_DIM, np.float32))
-    config = CheckpointConfig.create("dit", cfg.to_dict(), "flow", conditioning=CONDITIONING)
-    path = save_checkpoint(tmp_path_factory.mktemp("ck") / "control", config, model, norm)
+    path = make_checkpoint(tmp_path_factory.mktemp("ck") / "control", seed=5, control=True)
     return Pipeline.from_pretrained(path, text_encoder=FakeEncoder())
 
 
@@ -583,7 +578,7 @@ def test_timeline_gives_each_segment_its_text(control_pipe):
         ),
         (lambda p, w: p.edit(w, text="a person waves", frames=(3.0, 9.0)), "inside the motion"),
         (lambda p, w: p.edit(w, text="a person waves"), "say what to edit"),
-        (lambda p, w: p.predict(w, 1.0), "more seconds"),
+        (lambda p, w: p.predict(w, 1.0), "longer than the past"),
         (lambda p, w: p.predict(w.positions, 3.0), "motiongen.Motion"),
         (lambda p, w: p.predict(Motion(positions=w.positions, fps=0.5), 3.0), "frame rate"),
         (lambda p, w: p.timeline([("a person walks", 0.2)]), "at least 1 s"),

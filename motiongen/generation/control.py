@@ -32,7 +32,10 @@ def predict_constraints(past: np.ndarray, total: int) -> Constraints:
     """The past's frames given at the start of a ``total``-frame motion."""
     p = _checked(past, "the past motion")
     if len(p) >= total:
-        raise InputError(f"the past motion has {len(p)} frames; ask for more seconds than it lasts")
+        raise InputError(
+            f"the past motion has {len(p)} frames, as many as asked for in all; ask for a "
+            "result longer than the past (seconds include it)"
+        )
     targets = np.full((total, NUM_JOINTS, 3), np.nan)
     targets[: len(p)] = p
     return Constraints(targets, "predict")

@@ -1,0 +1,111 @@
+"""``motiongen predict | inbetween | edit | restyle | compose``: each writes its file with the
+given parts kept, and bad input ends in one ``error:`` line, exit 1, no traceback."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from motiongen.conditioning import text as text_module
+from motiongen.data.load import load_any
+from motiongen.data.synthetic import synth_sequence
+from motiongen.motion import Motion
+from tests.cli_helpers import error_line, run
+from tests.test_pipeline import FakeEncoder, make_checkpoint
+
+
+@pytest.fixture(autouse=True)
+def fake_text_encoder(monkeypatch):
+    monkeypatch.setattr(text_module, "shared_text_encoder", lambda *a, **k: FakeEncoder())
+
+
+@pytest.fixture(scope="module")
+def control(tmp_path_factory):
+    return make_checkpoint(tmp_path_factory.mktemp("ck") / "control", seed=5, control=True)
+
+
+@pytest.fixture(scope="module")
+def walk(tmp_path_factory):
+    path = tmp_path_factory.mktemp("motion") / "walk.npz"
+    seq = synth_sequence(["walk"], seconds=3.0, seed=0)
+    Motion(positions=seq.positions, fps=20.0).save(path)
+    return path
+
+
+def _ok(args, monkeypatch, capsys):
+    code, out, err = run(args, monkeypatch, capsys)
+    assert code == 0, err
+    return out
+
+
+def test_predict_keeps_the_past(control, walk, tmp_path, monkeypatch, capsys):
+    out_path = tmp_path / "more.npz"
+    out = _ok(["predict", walk, "-o", out_path, "--seconds", 5, "--text", "a person walks",
+               "--checkpoint", control, "--seed", 1, "--steps", 2], monkeypatch, capsys)  # fmt: skip
+    assert f"wrote {out_path}" in out and "100 frames" in out and "continuation" in out
+    past, result = load_any(walk), load_any(out_path)
+    np.testing.assert_allclose(result.positions[:60], past.positions, atol=1e-4)
+
+
+def test_inbetween_edit_restyle_compose(control, walk, tmp_path, monkeypatch, capsys):
+    common = ["--checkpoint", control, "--seed", 0, "--steps", 2]
+    a = tmp_path / "between.npz"
+    _ok(["inbetween", walk, walk, "-o", a, "--times", "0,4", "--text", "a person walks", *common],
+        monkeypatch, capsys)  # fmt: skip
+    keys = load_any(walk).positions
+    got = load_any(a).positions
+    np.testing.assert_allclose(got[:60], keys, atol=1e-3)
+    np.testing.assert_allclose(got[80:140], keys, atol=1e-3)
+
+    b = tmp_path / "edited.npz"
+    _ok(["edit", walk, "-o", b, "--text", "a person waves", "--joints", "arms", *common],
+        monkeypatch, capsys)  # fmt: skip
+    assert load_any(b).num_frames == 60
+
+    c = tmp_path / "span.npz"
+    _ok(["edit", walk, "-o", c, "--text", "a person bows", "--frames", "1:2", *common],
+        monkeypatch, capsys)  # fmt: skip
+    np.testing.assert_allclose(load_any(c).positions[:15], keys[:15], atol=1e-3)
+
+    d = tmp_path / "sad.npz"
+    out = _ok(["restyle", walk, "-o", d, "--text", "a person walks sadly", *common],
+              monkeypatch, capsys)  # fmt: skip
+    assert "60 frames" in out and d.exists()  # a random network: its bodies are not read back
+
+    e = tmp_path / "story.npz"
+    out = _ok(["compose", "a person walks, then waves", "-o", e, "--seconds", 6, *common],
+              monkeypatch, capsys)  # fmt: skip
+    assert "120 frames" in out
+    f = tmp_path / "segments.npz"
+    out = _ok(["compose", "-o", f, "--segment", "a person walks:3", "--segment", "a person runs:2",
+               *common], monkeypatch, capsys)  # fmt: skip
+    assert "100 frames" in out
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["inbetween", "WALK", "-o", "x.npz", "--times", "0,a"], "--times must be numbers"),
+        (["edit", "WALK", "-o", "x.npz", "--text", "a person bows", "--frames", "1-2"],
+         "--frames must be START:END"),
+        (["edit", "WALK", "-o", "x.npz", "--text", "a person bows", "--joints", "tail"], "tail"),
+        (["compose", "-o", "x.npz"], "either a prompt with 'then' or --segment"),
+        (["compose", "-o", "x.npz", "--segment", "a person walks"], "TEXT:SECONDS"),
+        (["predict", "no_such_clip", "-o", "x.npz"], "no such file"),
+        (["predict", "WALK", "-o", "x.npz", "--seconds", 2], "longer than"),
+    ],
+)  # fmt: skip
+def test_bad_control_input(control, walk, tmp_path, monkeypatch, capsys, args, message):
+    monkeypatch.chdir(tmp_path)
+    args = [walk if a == "WALK" else a for a in args] + ["--checkpoint", control]
+    code, _, err = run(args, monkeypatch, capsys)
+    assert code == 1
+    assert message in error_line(err)
+    assert not (tmp_path / "x.npz").exists()
+
+
+def test_plain_checkpoint_is_refused(walk, tmp_path, monkeypatch, capsys):
+    plain = make_checkpoint(tmp_path / "plain")
+    code, _, err = run(["predict", walk, "-o", tmp_path / "x.npz", "--checkpoint", plain],
+                       monkeypatch, capsys)  # fmt: skip
+    assert code == 1 and "not trained for control" in error_line(err)

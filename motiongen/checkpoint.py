@@ -40,6 +40,7 @@ CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 NORM_NAME = "norm.npz"
 VOCABULARY_NAME = "vocabulary.json"  # optional: action label -> sentences (data.text)
+STYLE_DIR_NAME = "style-encoder"  # a style-conditioned network's encoder (tasks.style)
 SHIPPED_MODELS_DIR = PACKAGE_ROOT / "assets" / "models"
 DEFAULT_MODEL = "tiny-flow"
 

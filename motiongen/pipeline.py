@@ -70,6 +70,7 @@ from motiongen.generation.windows import (
 )
 from motiongen.motion import AudioRef, Motion
 from motiongen.tasks import TASK_ID, world_channels
+from motiongen.tasks.style import checkpoint_style_encoder
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +130,7 @@ class Pipeline:
         text_encoder: Any = None,
         precision: str = "fp32",
         vocabulary: dict[str, list[str]] | None = None,
+        style_encoder: Any = None,
     ) -> None:
         if precision not in PRECISIONS:
             raise InputError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
@@ -163,6 +165,10 @@ class Pipeline:
         self._vocab_emb: tuple[list[str], Tensor] | None = None
         self.control_dim = int(getattr(net, "control_dim", 0) or 0)
         self.num_tasks = int(getattr(net, "num_tasks", 0) or 0)
+        self.style_dim = int(getattr(net, "style_dim", 0) or 0)
+        if self.style_dim and style_encoder is None:
+            raise FormatError(f"checkpoint {name} takes style vectors but has no style encoder")
+        self.style_encoder = style_encoder if self.style_dim else None
 
     # ---- construction ------------------------------------------------------------------
     @classmethod
@@ -184,6 +190,9 @@ class Pipeline:
             text_encoder=text_encoder,
             precision=precision,
             vocabulary=checkpoint.vocabulary,
+            style_encoder=checkpoint_style_encoder(
+                checkpoint.path, int(checkpoint.config.model.get("style_dim", 0) or 0)
+            ),
         )
 
     @classmethod
@@ -360,9 +369,12 @@ class Pipeline:
         batch: int = 1,
         seed_motion: Motion | None = None,
         music_offset: float = 0.0,
+        style: Any = None,
+        blend: tuple[Any, float] | None = None,
     ) -> GenerationRequest:
         """Every argument checked and defaulted (as ``generate`` would) without running
         anything but cheap header reads; raises ``InputError`` with the reason."""
+        style_vector = self.style_vector(style, blend)
         if text is not None:
             text = validate_prompt(text)
             if self.text_dim == 0:
@@ -400,7 +412,31 @@ class Pipeline:
             seed=seed,
             batch=batch,
             prefix=prefix,
+            style=style_vector,
         )
+
+    @property
+    def styles(self) -> list[str]:
+        """The style names this checkpoint can be asked for ([] without a style input)."""
+        return [] if self.style_encoder is None else self.style_encoder.styles
+
+    def style_vector(self, style: Any, blend: tuple[Any, float] | None = None) -> Any:
+        """The (S,) vector of a style (a name, an example Motion or a vector), moved
+        ``blend = (other style, weight)`` of the way towards another one; None for none."""
+        if style is None:
+            if blend is not None:
+                raise InputError("blend needs a style to start from: give style= as well")
+            return None
+        if self.style_encoder is None:
+            raise InputError(
+                f"checkpoint {self.name} has no style input; use a control checkpoint trained "
+                "with conditioning.style (e.g. the shipped tiny-control)"
+            )
+        if blend is None:
+            return self.style_encoder.vector(style)
+        if not isinstance(blend, tuple | list) or len(blend) != 2:
+            raise InputError("blend must be (other style, weight), e.g. ('sad', 0.3)")
+        return self.style_encoder.mix(style, blend[0], blend[1])
 
     # ---- control: continuation, in-betweening, editing, restyling, timelines --------------
     def predict(
@@ -470,12 +506,54 @@ class Pipeline:
         constraints = edit_constraints(pos, frames=span, joints=resolved)
         return self._controlled(text, len(pos) / self.fps, constraints, options, task="edit")
 
-    def restyle(self, motion: Motion, text: str, **options: Any) -> Motion:
-        """``motion``'s path (pelvis) kept, the body moving as ``text`` says, e.g. "a person
-        walks sadly"."""
+    def restyle(
+        self,
+        motion: Motion,
+        style: Any = None,
+        *,
+        text: str | None = None,
+        blend: tuple[Any, float] | None = None,
+        **options: Any,
+    ) -> Motion:
+        """``motion``'s path (pelvis) and timing kept, the body moving in another style.
+
+        style: a style name (``pipe.styles``), an example Motion to take the style from, or a
+        style vector; ``blend=(other, w)`` moves it ``w`` of the way towards another style
+        (a sweep of w interpolates smoothly). text: what the motion does; by default its
+        action as the label classifier recognises it, in the style's words for a named style.
+        A checkpoint without a style input restyles from the text alone (give text).
+        """
         pos = self._as_positions(motion, "the motion to restyle")
+        if style is None and text is None:
+            raise InputError("restyle needs a style (e.g. 'sad'), a text, or both")
+        if text is None and self.text_dim:
+            text = self._describe_action(pos, style if isinstance(style, str) else None)
+        if style is not None:
+            options["style"] = style
+        if blend is not None:
+            options["blend"] = blend
         constraints = path_constraints(pos)
-        return self._controlled(text, len(pos) / self.fps, constraints, options, task="style")
+        out = self._controlled(text, len(pos) / self.fps, constraints, options, task="style")
+        out.meta["style"] = (
+            style if isinstance(style, str) else None if style is None else "example"
+        )
+        if blend is not None:
+            out.meta["blend"] = [blend[0] if isinstance(blend[0], str) else "example",
+                                 float(blend[1])]  # fmt: skip
+        return out
+
+    def _describe_action(self, positions: np.ndarray, style: str | None) -> str:
+        """A prompt for what a motion does as the label classifier recognises it, in this
+        checkpoint's own words for that action ("a person walks forward"); the style comes
+        from the style vector, so blends are not pulled towards one style by the words."""
+        from motiongen.evaluators.classifier import LabelClassifier
+
+        if style is not None:
+            self.style_vector(style)  # an unknown name fails here, listing the known ones
+        clf = LabelClassifier.from_pretrained()
+        content = clf.classify([Motion(positions=positions, fps=self.fps)]).content[0]
+        sentences = (self.vocabulary or {}).get(content) or ["a person moves"]
+        return sentences[0]
 
     def timeline(
         self,
@@ -520,7 +598,9 @@ class Pipeline:
             )
         postprocess = bool(options.pop("postprocess", True))
         if "batch" in options or "seed_motion" in options or "music" in options:
-            raise InputError(f"{task} takes steps, sampler, guidance, seed and postprocess")
+            raise InputError(
+                f"{task} takes steps, sampler, guidance, seed, style, blend and postprocess"
+            )
         req = self.check_request(text, seconds=seconds, **options)
         req.frames = constraints.frames
         req.constraints = constraints
@@ -720,6 +800,10 @@ class Pipeline:
             ).to(dev)
 
         scales = self._guidance_kwargs(first.guidance, text_emb is not None, audio is not None)
+        style_t = None
+        if first.style is not None:
+            rows = [first.style] * batch if lone else [r.style for r in requests]
+            style_t = torch.as_tensor(np.stack(rows), dtype=torch.float32, device=dev)
         constraints = first.constraints
         control_dim = self.control_dim
         control = None
@@ -749,7 +833,7 @@ class Pipeline:
                 task = torch.full((x0.shape[0],), TASK_ID[name], dtype=torch.long, device=dev)
             return self._sample_window(
                 x0, text_kwargs, window_audio, known, mask, first.steps, first.sampler, scales,
-                generators[0] if lone else None, cancel, task,
+                generators[0] if lone else None, cancel, task, style_t,
             )  # fmt: skip
 
         prefix = None
@@ -786,6 +870,7 @@ class Pipeline:
         generator: torch.Generator | None = None,
         cancel: Callable[[], bool] | None = None,
         task: Tensor | None = None,
+        style: Tensor | None = None,
     ) -> Tensor:
         """One window's normalised features (B, length, D) from its noise; known values are
         imposed at the process's noise level after every step."""
@@ -793,7 +878,7 @@ class Pipeline:
         from motiongen.models import ModelConditions
 
         cond = ModelConditions(
-            **text_kwargs, audio=audio, known=known, known_mask=known_mask, task=task
+            **text_kwargs, audio=audio, known=known, known_mask=known_mask, task=task, style=style
         )
         predict = guided(
             self.model, cond if cond.batch_size() is not None else None, None, **scales

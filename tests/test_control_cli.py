@@ -93,6 +93,9 @@ def test_inbetween_edit_restyle_compose(control, walk, tmp_path, monkeypatch, ca
         (["compose", "-o", "x.npz", "--segment", "a person walks"], "TEXT:SECONDS"),
         (["predict", "no_such_clip", "-o", "x.npz"], "no such file"),
         (["predict", "WALK", "-o", "x.npz", "--seconds", 2], "longer than"),
+        (["restyle", "WALK", "-o", "x.npz", "--style", "sad"], "no style input"),
+        (["restyle", "WALK", "-o", "x.npz", "--style", "sad", "--blend", "happy"], "OTHER:WEIGHT"),
+        (["restyle", "WALK", "-o", "x.npz"], "needs a style"),
     ],
 )  # fmt: skip
 def test_bad_control_input(control, walk, tmp_path, monkeypatch, capsys, args, message):

@@ -550,7 +550,7 @@ def test_edit_keeps_everything_outside_the_edit(control_pipe):
     span = control_pipe.edit(walk, text="a person bows", frames=(1.0, 2.5), seed=0)
     keep = np.r_[0:20, 50:80]
     np.testing.assert_allclose(span.positions[keep], walk.positions[keep], atol=1e-5)
-    path = control_pipe.restyle(walk, "a person walks sadly", seed=0)
+    path = control_pipe.restyle(walk, text="a person walks sadly", seed=0)
     np.testing.assert_allclose(path.positions[:, 0], walk.positions[:, 0], atol=1e-5)
 
 

@@ -17,6 +17,7 @@ from motiongen.cli import (
     render,
     score,
     serve,
+    style,
     train,
 )
 from motiongen.cli.console import err
@@ -38,6 +39,7 @@ for module in (
     evaluate,
     serve,
     evaluators,
+    style,
     checkpoint,
 ):
     module.register(app)

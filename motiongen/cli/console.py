@@ -3,6 +3,8 @@ path or a prepared clip name. Benchmarks use these too, without the command-line
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from rich.progress import (
     SpinnerColumn,
     TextColumn,
     TimeElapsedColumn,
+    TimeRemainingColumn,
 )
 
 from motiongen.errors import DataNotFoundError
@@ -32,6 +35,25 @@ def progress_bar() -> Progress:
         console=err,
         transient=False,
     )
+
+
+@contextmanager
+def loss_progress(label: str, total: int) -> Iterator[Callable[[int, int, float], None]]:
+    """A bar over optimiser steps showing the running loss; yields the (step, total, loss)
+    callback the learned evaluators and the style encoder train with."""
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} loss {task.fields[loss]:.3f}"),
+        TimeRemainingColumn(),
+        console=err,
+    ) as bar:
+        task = bar.add_task("train", total=total, loss=float("nan"))
+
+        def progress(step: int, steps: int, loss: float) -> None:
+            bar.update(task, completed=step, total=steps, loss=loss)
+
+        yield progress
 
 
 def named_progress(bar: Progress):  # noqa: ANN201 - a (name, done, total) callback

@@ -153,7 +153,18 @@ def edit(
 def restyle(
     motion_in: Annotated[str, typer.Argument(metavar="MOTION", help="The motion to restyle.")],
     output: Output,
-    text: Annotated[str, typer.Option(help="The motion in its new style: 'a person walks sadly'.")],
+    style: Annotated[
+        str | None,
+        typer.Option(
+            help="A style name (`motiongen style list`) or a motion file to take the style from."
+        ),
+    ] = None,
+    blend: Annotated[
+        str | None, typer.Option(help="OTHER:WEIGHT, e.g. sad:0.3: that far towards another style.")
+    ] = None,
+    text: Annotated[
+        str | None, typer.Option(help="What the motion does (default: its recognised action).")
+    ] = None,
     steps: Steps = None,
     sampler: Sampler = None,
     guidance: Guidance = None,
@@ -161,12 +172,29 @@ def restyle(
     checkpoint: Checkpoint = None,
     postprocess: Post = True,
 ) -> None:
-    """Keep a motion's path and timing, move the body as the text says."""
+    """Keep a motion's path and timing, move the body in another style."""
     t0 = time.perf_counter()
+    opts = _options(steps, sampler, guidance, seed, postprocess)
+    if blend is not None:
+        other, sep, weight = blend.rpartition(":")
+        try:
+            opts["blend"] = (_style_arg(other), float(weight))
+        except ValueError:
+            raise InputError(f"--blend must be OTHER:WEIGHT, e.g. sad:0.3; got {blend!r}") from None
+        if not sep or not other:
+            raise InputError(f"--blend must be OTHER:WEIGHT, e.g. sad:0.3; got {blend!r}")
     result = _pipe(checkpoint).restyle(
-        resolve_motion(motion_in), text, **_options(steps, sampler, guidance, seed, postprocess)
+        resolve_motion(motion_in), None if style is None else _style_arg(style), text=text, **opts
     )
     _write(result, output, t0, "restyle")
+
+
+def _style_arg(value: str) -> Any:
+    """A style name, or the motion in a file of that name (an example to move like)."""
+    path = Path(value)
+    if path.suffix and path.exists():
+        return resolve_motion(value)
+    return value
 
 
 def compose(

@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from motiongen.cli.console import err, out
+from motiongen.cli.console import loss_progress, out
 from motiongen.errors import InputError
 
 evaluator_app = typer.Typer(help="Train the learned evaluators.", no_args_is_help=True)
@@ -43,18 +42,7 @@ def train(
             raise InputError(f"{name} must be at least 1, got {value}")
     torch.set_num_threads(threads)
     prepared = prepare(data).data
-    with Progress(
-        TextColumn(f"training {kind}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total} loss {task.fields[loss]:.3f}"),
-        TimeRemainingColumn(),
-        console=err,
-    ) as bar:
-        task = bar.add_task("train", total=steps or 0, loss=float("nan"))
-
-        def progress(step: int, total: int, loss: float) -> None:
-            bar.update(task, completed=step, total=total, loss=loss)
-
+    with loss_progress(f"training {kind}", steps or 0) as progress:
         artifact, result, metrics = _train(kind, prepared, steps, batch_size, seed, progress)
     info: dict[str, Any] = artifact.info
     info["train"]["command"] = shlex.join(["motiongen", *sys.argv[1:]])

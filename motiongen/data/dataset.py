@@ -47,6 +47,8 @@ class WindowConfig:
     # Control tasks (tasks.training): each window also gets a task and which of its values
     # are given (``known``, ``known_mask``, ``task`` items).
     tasks: bool = False
+    style_dim: int = 0  # > 0: each window gets a style vector (``style``, ``has_style``)
+    style_own: float = 0.5  # chance of the clip's own vector over its label's prototype
 
 
 class TextBank:
@@ -131,6 +133,10 @@ class Clip:
     weight: float
     labels: dict[str, str]
     source: str = ""
+    # Style vectors (tasks.style): the clip's own and its style label's prototype, or None
+    # for clips without a style (dances).
+    own_style: np.ndarray | None = None
+    label_style: np.ndarray | None = None
 
     @property
     def cell(self) -> str:
@@ -340,6 +346,15 @@ class MotionWindows(torch.utils.data.Dataset):
             "audio": torch.from_numpy(audio),
             "has_audio": torch.tensor(clip.audio is not None),
         }
+        if self.cfg.style_dim:
+            style = np.zeros(self.cfg.style_dim, dtype=np.float32)
+            if clip.own_style is not None and clip.label_style is not None:
+                own = rng.random() < self.cfg.style_own
+                style = clip.own_style if own else clip.label_style
+            item |= {
+                "style": torch.from_numpy(np.asarray(style, dtype=np.float32)),
+                "has_style": torch.tensor(clip.own_style is not None),
+            }
         if self.cfg.tasks:
             from motiongen.tasks import CONTROL_DIM, control_mask, control_values, sample_task
 

@@ -9,7 +9,7 @@ import numpy as np
 from torch import Tensor, nn
 from torch.nn.utils import clip_grad_norm_
 
-from motiongen.train.optim import adamw, warmup_cosine
+from motiongen.optim import adamw, warmup_cosine
 
 
 def run_training(

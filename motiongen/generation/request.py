@@ -51,6 +51,8 @@ class GenerationRequest:
     constraints: Any = None
     # Timeline: (text, frames) per segment, in order; the text above is the first's.
     segments: tuple[tuple[str, int], ...] | None = None
+    # Style (tasks.style): the (S,) unit vector the motion moves in, or None.
+    style: np.ndarray | None = None
 
     @property
     def batch_key(self) -> tuple:
@@ -64,6 +66,7 @@ class GenerationRequest:
             self.text is not None,
             self.music is not None,
             self.constraints is not None or self.segments is not None,
+            self.style is not None,
         )
 
     @property

@@ -31,6 +31,9 @@ class ModelConditions:
     drop_text: (B,) bool, True replaces the text of that sample by the learned null.
     drop_audio: (B,) bool, True replaces the audio of that sample by the learned null.
     task: (B,) long task id (``tasks.TASKS``) for multi-task networks.
+    style: (B, S) unit style vectors (``tasks.style``) for networks with a style input.
+    drop_style: (B,) bool, True removes the style of that sample (dropped with the text when
+        guiding: the unconditional branch has neither).
     """
 
     text_pooled: Tensor | None = None
@@ -42,6 +45,8 @@ class ModelConditions:
     drop_text: Tensor | None = None
     drop_audio: Tensor | None = None
     task: Tensor | None = None
+    style: Tensor | None = None
+    drop_style: Tensor | None = None
 
     def batch_size(self) -> int | None:
         """B of the first tensor present, or None when no condition is given."""
@@ -86,6 +91,8 @@ class ModelConditions:
         want("drop_text", 1, {0: batch}, "(B,)")
         want("drop_audio", 1, {0: batch}, "(B,)")
         want("task", 1, {0: batch}, "(B,)")
+        want("style", 2, {0: batch}, "(B, S)")
+        want("drop_style", 1, {0: batch}, "(B,)")
 
     def with_drops(self, *, text: bool, audio: bool) -> ModelConditions:
         """A copy where text and/or audio are dropped (set to null) for every sample."""
@@ -102,7 +109,10 @@ class ModelConditions:
             return torch.ones(batch, dtype=torch.bool, device=device)
 
         return replace(
-            self, drop_text=merged(self.drop_text, text), drop_audio=merged(self.drop_audio, audio)
+            self,
+            drop_text=merged(self.drop_text, text),
+            drop_audio=merged(self.drop_audio, audio),
+            drop_style=merged(self.drop_style, text and self.style is not None),
         )
 
     def to(self, device: torch.device | str) -> ModelConditions:
@@ -134,7 +144,7 @@ class ModelConditions:
                     raise InputError("cannot concat conditions: task is given for some items only")
                 out[f.name] = torch.cat(values)  # type: ignore[arg-type]
                 continue
-            if f.name in ("drop_text", "drop_audio"):
+            if f.name in ("drop_text", "drop_audio", "drop_style"):
                 device = next(v.device for v in values if v is not None)
                 out[f.name] = torch.cat(
                     [
@@ -163,7 +173,7 @@ class ModelConditions:
                 masks.append(torch.nn.functional.pad(mask, (0, pad), value=False))
             out["text_tokens"] = torch.cat(padded)
             out["text_mask"] = torch.cat(masks)
-        for name in ("text_pooled", "audio", "known", "known_mask"):
+        for name in ("text_pooled", "audio", "known", "known_mask", "style"):
             if out[name] is not None:
                 out[name] = torch.cat(out[name])  # type: ignore[arg-type]
         return cls(**out)

@@ -71,6 +71,7 @@ class MotionDiTConfig(NetworkConfig):
     # overlaps); C = features + world root channels with a per-value mask (tasks.control).
     control_dim: int = 0
     num_tasks: int = 0  # > 0: a learned task embedding (tasks.TASKS) joins the timestep's
+    style_dim: int = 0  # > 0: a style vector (tasks.style) joins the timestep's embedding too
 
     KIND: ClassVar[str] = "MotionDiT"
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
@@ -223,6 +224,8 @@ class MotionDiT(nn.Module):
         self.inp = nn.Linear(p * in_dim, W)
         self.t_embed = TimestepEmbedder(W, time_scale=cfg.time_scale)
         self.task_embed = nn.Embedding(cfg.num_tasks, W) if cfg.num_tasks > 0 else None
+        # No bias: a zero vector (no style, or a dropped one) adds nothing.
+        self.style_embed = nn.Linear(cfg.style_dim, W, bias=False) if cfg.style_dim > 0 else None
         self.cond_embed = ConditionEmbedder(
             width=W,
             frame_width=W,
@@ -254,6 +257,8 @@ class MotionDiT(nn.Module):
         nn.init.normal_(self.t_embed.mlp[2].weight, std=0.02)
         if self.task_embed is not None:
             nn.init.zeros_(self.task_embed.weight)  # a new task starts as plain generation
+        if self.style_embed is not None:
+            nn.init.zeros_(self.style_embed.weight)  # a new style input starts ignored
         zero = [self.final_ada, self.out]
         zero += [self.skip] if self.skip is not None else []
         if self.cond_embed.refiner is not None:
@@ -302,6 +307,11 @@ class MotionDiT(nn.Module):
         c = self.t_embed(t) + emb.pooled  # (B, W)
         if self.task_embed is not None and cond.task is not None:
             c = c + self.task_embed(cond.task.long())
+        if self.style_embed is not None and cond is not None and cond.style is not None:
+            style = cond.style.to(c.dtype)
+            if cond.drop_style is not None:
+                style = style * (~cond.drop_style.bool())[:, None].to(c.dtype)
+            c = c + self.style_embed(style)
         c_act = F.silu(c)
         shared = None
         if self.adaln is not None:

@@ -80,6 +80,12 @@ class ConditioningConfig:
     p_text: float = 0.1  # condition dropout for classifier-free guidance
     p_audio: float = 0.1
     p_both: float = 0.1
+    # Style vectors (tasks.style): a style encoder folder, "shipped" for motiongen's, or None
+    # for no style input. Each window gets its clip's own vector (``style_own`` of the time)
+    # or its style label's prototype; dropped with p_style, and always with the text.
+    style: str | None = None
+    p_style: float = 0.3
+    style_own: float = 0.5
 
 
 @dataclass

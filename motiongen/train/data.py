@@ -65,7 +65,7 @@ def open_prepared(cfg: TrainConfig) -> PreparedData:
     return PreparedData.open(root)
 
 
-def window_config(cfg: TrainConfig) -> WindowConfig:
+def window_config(cfg: TrainConfig, style_dim: int = 0) -> WindowConfig:
     d = cfg.data
     return WindowConfig(
         fps=d.fps,
@@ -79,6 +79,8 @@ def window_config(cfg: TrainConfig) -> WindowConfig:
         balance=d.balance,
         source_shares=dict(d.source_shares) or None,
         tasks=cfg.tasks.enabled,
+        style_dim=style_dim,
+        style_own=cfg.conditioning.style_own,
     )
 
 
@@ -179,9 +181,20 @@ class TrainData:
             norm if norm is not None else norm_stats(self.train_clips, cfg.data.fps, cache, key)
         )
         self.train_frames = sum(len(c.positions) for c in self.train_clips)
+        self.style_encoder = None
+        if cfg.conditioning.style:
+            from motiongen.tasks.style import StyleEncoder, attach_styles
+
+            where = None if cfg.conditioning.style == "shipped" else cfg.conditioning.style
+            self.style_encoder = StyleEncoder.from_pretrained(where)
+            attach_styles(all_clips, self.style_encoder, cfg.data.fps)
+
+    @property
+    def style_dim(self) -> int:
+        return 0 if self.style_encoder is None else self.style_encoder.style_dim
 
     def windows(self, split: str, *, seed: int, mirror: bool = True) -> MotionWindows:
-        wcfg = window_config(self.cfg)
+        wcfg = window_config(self.cfg, self.style_dim)
         if not mirror:  # validation: the data as recorded
             wcfg.mirror_prob = wcfg.speed_prob = wcfg.scale_prob = 0.0
         clips = self.train_clips if split == "train" else self.val_clips
@@ -228,6 +241,17 @@ def collate(
         has_audio = torch.stack([it["has_audio"] for it in items])
         cond.audio = torch.stack([it["audio"] for it in items])  # (B, T, F)
         cond.drop_audio = drop_audio | ~has_audio
+    if "style" in items[0]:
+        has_style = torch.stack([it["has_style"] for it in items])
+        cond.style = torch.stack([it["style"] for it in items])  # (B, S)
+        drop = (
+            torch.rand(B, generator=generator) < c.p_style
+            if dropout
+            else torch.zeros(B, dtype=torch.bool)
+        )
+        if cond.drop_text is not None:
+            drop |= cond.drop_text  # the unconditional branch of guidance has no style either
+        cond.drop_style = drop | ~has_style
     if "task" in items[0]:
         from motiongen.tasks import TASK_ID
 

@@ -28,6 +28,7 @@ import torch
 from torch import Tensor, nn
 
 from motiongen.checkpoint import (
+    STYLE_DIR_NAME,
     CheckpointConfig,
     ConditioningSpec,
     load_checkpoint,
@@ -39,6 +40,7 @@ from motiongen.errors import InputError, MotionGenError
 from motiongen.features import FEATURE_DIM, NormStats
 from motiongen.generative.process import Process, build_process
 from motiongen.models import ARCHITECTURES, build_model
+from motiongen.optim import adamw, warmup_cosine
 from motiongen.train.config import TrainConfig
 from motiongen.train.data import (
     Batch,
@@ -48,7 +50,6 @@ from motiongen.train.data import (
     validation_batches,
 )
 from motiongen.train.losses import TrainingLoss
-from motiongen.train.optim import adamw, warmup_cosine
 from motiongen.train.state import find_state, load_state, save_state, state_norm
 
 logger = logging.getLogger(__name__)
@@ -92,7 +93,9 @@ def lr_factor(step: int, cfg: TrainConfig, time_fraction: float = 0.0) -> float:
     )
 
 
-def build_network(cfg: TrainConfig, text_dim: int, audio_dim: int) -> tuple[str, nn.Module]:
+def build_network(
+    cfg: TrainConfig, text_dim: int, audio_dim: int, style_dim: int = 0
+) -> tuple[str, nn.Module]:
     m = cfg.model
     if m.architecture not in ARCHITECTURES:
         raise InputError(f"unknown model.architecture {m.architecture!r}")
@@ -100,6 +103,10 @@ def build_network(cfg: TrainConfig, text_dim: int, audio_dim: int) -> tuple[str,
     overrides = dict(m.overrides)
     if cfg.tasks.enabled:
         overrides.update(_control_overrides(m.architecture))
+    if style_dim:
+        if m.architecture != "dit":
+            raise InputError("a style input (conditioning.style) needs the dit architecture")
+        overrides["style_dim"] = style_dim
     net_cfg = config_class.preset(
         m.preset, feature_dim=FEATURE_DIM, text_dim=text_dim, audio_dim=audio_dim, **overrides
     )
@@ -126,6 +133,28 @@ def with_control(model: nn.Module) -> nn.Module:
     control = MotionDiT(new)
     control.load_state_dict(expand_for_control(model.state_dict(), old, new))
     return control
+
+
+def with_style(model: nn.Module, style_dim: int) -> nn.Module:
+    """A MotionDiT with a style input of ``style_dim`` added, computing the same function
+    (the new projection starts at zero)."""
+    from motiongen.models.dit import MotionDiT, MotionDiTConfig
+
+    old = model.config
+    have = getattr(old, "style_dim", 0)
+    if have == style_dim:
+        return model
+    if have:
+        raise InputError(
+            f"init_from takes {have}-d style vectors but the style encoder gives {style_dim}-d"
+        )
+    if not isinstance(model, MotionDiT):
+        raise InputError("a style input (conditioning.style) needs the dit architecture")
+    styled = MotionDiT(MotionDiTConfig.from_dict({**old.to_dict(), "style_dim": style_dim}))
+    missing, unexpected = styled.load_state_dict(model.state_dict(), strict=False)
+    if unexpected or set(missing) != {"style_embed.weight"}:
+        raise InputError(f"cannot add a style input: missing {missing}, unexpected {unexpected}")
+    return styled
 
 
 def add_lora(model: nn.Module, cfg: TrainConfig) -> nn.Module:
@@ -225,8 +254,12 @@ class Trainer:
             self._check_init(init)
             if cfg.tasks.enabled:
                 model = with_control(model).train()
+            if self.data.style_dim:
+                model = with_style(model, self.data.style_dim).train()
         else:
-            self.architecture, model = build_network(cfg, self.data.text_dim, self.data.audio_dim)
+            self.architecture, model = build_network(
+                cfg, self.data.text_dim, self.data.audio_dim, self.data.style_dim
+            )
         self.net_config = model.config.to_dict()
         if cfg.stage == "lora":
             model = add_lora(model, cfg)
@@ -475,6 +508,8 @@ class Trainer:
             if self.data.text_dim:
                 labels = [c.labels for c in self.data.train_clips]
                 write_vocabulary(path, action_vocabulary(labels))
+            if self.data.style_encoder is not None:
+                self.data.style_encoder.save(path / STYLE_DIR_NAME)
         self.acc.wait_for_everyone()
         return path
 

@@ -1,0 +1,139 @@
+"""The style encoder (tasks.style) and style-conditioned control networks: the contrastive
+loss, spherical blends, training and files, a style input that starts ignored, and styles
+asked of a pipeline by name, example or blend, with clear errors otherwise."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from motiongen.errors import InputError
+from motiongen.models import ModelConditions, MotionDiT, MotionDiTConfig
+from motiongen.tasks.style import StyleEncoder, slerp
+from motiongen.tasks.style_training import (
+    StyleTrainConfig,
+    style_quality,
+    supcon_loss,
+    train_style_encoder,
+)
+
+
+def test_supcon_prefers_vectors_grouped_by_label():
+    labels = torch.tensor([0, 0, 1, 1])
+    grouped = torch.nn.functional.normalize(torch.tensor([[1.0, 0.1], [1.0, -0.1], [-0.1, 1.0],
+                                                          [0.1, 1.0]]), dim=1)  # fmt: skip
+    mixed = grouped[[0, 2, 1, 3]]
+    assert supcon_loss(grouped, labels, 0.1) < supcon_loss(mixed, labels, 0.1) - 1.0
+
+
+def test_slerp_stays_on_the_sphere_and_moves_monotonically():
+    a, b = np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0])
+    np.testing.assert_allclose(slerp(a, b, 0.0), a, atol=1e-6)
+    np.testing.assert_allclose(slerp(a, b, 1.0), b, atol=1e-6)
+    steps = [slerp(a, b, w) for w in np.linspace(0, 1, 11)]
+    assert all(abs(np.linalg.norm(v) - 1) < 1e-5 for v in steps)
+    towards_b = [float(v @ b) for v in steps]
+    assert all(x < y for x, y in zip(towards_b, towards_b[1:], strict=False))
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory):
+    from motiongen.data.prepare import prepare_synthetic
+
+    return prepare_synthetic(tmp_path_factory.mktemp("synth") / "prepared", 40, seed=0)
+
+
+@pytest.fixture(scope="module")
+def encoder(synth, tmp_path_factory):
+    cfg = StyleTrainConfig(steps=30, styles_per_batch=4, clips_per_style=3, warmup=5,
+                           network={"width": 32, "depth": 2, "style_dim": 8})  # fmt: skip
+    result = train_style_encoder(synth, cfg)
+    assert len(result.losses) >= 1 and np.isfinite(result.losses).all()
+    return result.encoder.save(tmp_path_factory.mktemp("style") / "encoder")
+
+
+def test_encoder_files_names_vectors_and_errors(encoder, synth):
+    enc = StyleEncoder.from_pretrained(encoder)
+    assert {"sad", "happy"} <= set(enc.styles) and enc.style_dim == 8
+    v = enc.vector("Sad")
+    assert v.shape == (8,) and abs(np.linalg.norm(v) - 1) < 1e-5
+    motion = synth.motion(synth.select(split="train")[0])
+    assert enc.vector(motion).shape == (8,)
+    half = enc.mix("happy", "sad", 0.5)
+    assert float(half @ enc.vector("happy")) == pytest.approx(float(half @ v), abs=1e-5)
+    with pytest.raises(InputError, match="known styles: .*sad"):
+        enc.vector("grumpy")
+    with pytest.raises(InputError, match="within 0..1"):
+        enc.mix("happy", "sad", 1.5)
+    with pytest.raises(InputError, match="not all zero"):
+        enc.vector(np.zeros(8))
+    quality = style_quality(enc, synth, "train")
+    assert quality["clips"] > 0 and 0 <= quality["nearest_prototype_accuracy"] <= 1
+
+
+def test_style_input_starts_ignored_and_drops_like_none():
+    cfg = MotionDiTConfig(feature_dim=137, width=32, depth=1, heads=2, style_dim=8)
+    torch.manual_seed(0)
+    net = MotionDiT(cfg).eval()
+    with torch.no_grad():  # zero-initialised output layers would hide every input
+        for name, p in net.named_parameters():
+            if name != "style_embed.weight":
+                p.add_(0.05 * torch.randn_like(p))
+    x, t = torch.randn(2, 10, 137), torch.rand(2)
+    style = torch.nn.functional.normalize(torch.randn(2, 8), dim=1)
+    torch.testing.assert_close(net(x, t, ModelConditions(style=style)), net(x, t))
+    with torch.no_grad():
+        net.style_embed.weight.normal_()
+    dropped = ModelConditions(style=style, drop_style=torch.tensor([True, True]))
+    assert not torch.allclose(net(x, t, ModelConditions(style=style)), net(x, t))
+    torch.testing.assert_close(net(x, t, dropped), net(x, t))
+    both = ModelConditions(style=style).with_drops(text=True, audio=True)
+    assert both.drop_style.all()
+
+
+def test_training_with_styles_gives_a_restylable_checkpoint(encoder, synth, tmp_path):
+    from motiongen.checkpoint import load_checkpoint
+    from motiongen.motion import Motion
+    from motiongen.pipeline import Pipeline
+    from motiongen.train import config_from_dict, train
+    from tests.test_train import tiny_config
+
+    cfg = tiny_config(synth.root, tmp_path / "run", tasks={"enabled": True, "predict_from": 1,
+                      "all_from": 2}, conditioning={"style": str(encoder)})  # fmt: skip
+    cfg["data"]["synthetic"] = 0
+    result = train(config_from_dict(cfg))
+    from motiongen.tasks.style import checkpoint_style_encoder
+
+    ck = load_checkpoint(result.final)
+    assert ck.config.model["style_dim"] == 8
+    assert (
+        checkpoint_style_encoder(result.final, 8).styles
+        == StyleEncoder.from_pretrained(encoder).styles
+    )
+    pipe = Pipeline.from_pretrained(result.final)
+    assert "sad" in pipe.styles
+    walk = Motion(positions=synth.motion(synth.select(split="train")[0]).positions[:40], fps=20.0)
+    sad = pipe.restyle(walk, "sad", seed=0, postprocess=False)
+    blend = pipe.restyle(walk, "happy", blend=("sad", 0.5), seed=0, postprocess=False)
+    assert sad.num_frames == blend.num_frames == 40
+    assert sad.meta["style"] == "sad" and blend.meta["blend"] == ["sad", 0.5]
+    np.testing.assert_allclose(sad.positions[:, 0], walk.positions[:, 0], atol=1e-4)  # path kept
+    with pytest.raises(InputError, match="known styles"):
+        pipe.restyle(walk, "grumpy")
+    with pytest.raises(InputError, match="blend must be"):
+        pipe.restyle(walk, "sad", blend="happy")
+
+
+def test_a_checkpoint_without_style_input_says_so(tmp_path):
+    from motiongen.motion import Motion
+    from motiongen.pipeline import Pipeline
+    from tests.test_pipeline import FakeEncoder, make_checkpoint
+
+    pipe = Pipeline.from_pretrained(make_checkpoint(tmp_path / "c", control=True),
+                                    text_encoder=FakeEncoder())  # fmt: skip
+    walk = Motion(positions=np.zeros((20, 22, 3)) + np.linspace(0, 1.7, 22)[None, :, None] * [0, 1, 0],
+                  fps=20.0)  # fmt: skip
+    with pytest.raises(InputError, match="no style input"):
+        pipe.restyle(walk, "sad", text="a person walks")
+    assert pipe.styles == []

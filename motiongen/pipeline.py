@@ -439,12 +439,31 @@ class Pipeline:
         return self.style_encoder.mix(style, blend[0], blend[1])
 
     # ---- control: continuation, in-betweening, editing, restyling, timelines --------------
+    # Each task is a checked request (``check_<task>``, cheap: no network) run by
+    # ``run_request``; the service checks first and runs later, the methods do both.
+    CONTROL_TASKS = ("predict", "inbetween", "edit", "restyle", "compose")
+
+    def check_control(self, task: str, *args: Any, **kwargs: Any) -> GenerationRequest:
+        """The checked request of a control task, with the arguments of its method
+        (``pipe.check_control("predict", past, 8.0, "a person walks")``)."""
+        if task not in self.CONTROL_TASKS:
+            raise InputError(
+                f"unknown task {task!r}; choose one of {', '.join(self.CONTROL_TASKS)}"
+            )
+        return getattr(self, f"check_{task}")(*args, **kwargs)
+
     def predict(
         self, past: Motion, seconds: float, text: str | None = None, **options: Any
     ) -> Motion:
         """Continue ``past`` (any fps) to ``seconds`` in all: its frames are kept exactly and the
         motion goes on from them (``text`` says how). options: steps, sampler, guidance, seed,
-        postprocess."""
+        style, blend, postprocess."""
+        post = bool(options.pop("postprocess", True))
+        return self.run_request(self.check_predict(past, seconds, text, **options), post)
+
+    def check_predict(
+        self, past: Motion, seconds: float, text: str | None = None, **options: Any
+    ) -> GenerationRequest:
         past_pos = self._as_positions(past, "the past motion")
         seconds = check_seconds(seconds)
         total = int(round(seconds * self.fps))
@@ -461,6 +480,16 @@ class Pipeline:
         """A motion through ``keyframes`` (each a pose or a few frames, in world space) starting
         at ``times`` (seconds, the first 0); it ends with the last keyframe. Needs a control
         checkpoint; consecutive keyframes at most one model window (9.8 s) apart."""
+        post = bool(options.pop("postprocess", True))
+        return self.run_request(self.check_inbetween(keyframes, times, text, **options), post)
+
+    def check_inbetween(
+        self,
+        keyframes: Sequence[Motion],
+        times: Sequence[float],
+        text: str | None = None,
+        **options: Any,
+    ) -> GenerationRequest:
         poses = [self._as_positions(k, f"keyframe {i}") for i, k in enumerate(keyframes)]
         if len(poses) < 2:
             raise InputError(f"give at least two keyframes (got {len(poses)})")
@@ -497,9 +526,24 @@ class Pipeline:
         """``motion`` with a part made anew to follow ``text``: a time span ``frames`` (start,
         end seconds), body ``joints`` (names or arms / upper_body / legs), or both. Everything
         outside the part stays exactly as it was."""
+        post = bool(options.pop("postprocess", True))
+        req = self.check_edit(motion, text=text, frames=frames, joints=joints, **options)
+        return self.run_request(req, post)
+
+    def check_edit(
+        self,
+        motion: Motion,
+        *,
+        text: str,
+        frames: tuple[float, float] | None = None,
+        joints: Sequence[str] | None = None,
+        **options: Any,
+    ) -> GenerationRequest:
         pos = self._as_positions(motion, "the motion to edit")
         span = None
         if frames is not None:
+            if len(frames) != 2 or not all(is_number(x) for x in frames):
+                raise InputError(f"frames must be (start, end) in seconds, got {frames!r}")
             a, b = (int(round(float(x) * self.fps)) for x in frames)
             span = (a, b)
         resolved = None if joints is None else resolve_joints(joints)
@@ -520,36 +564,49 @@ class Pipeline:
         style: a style name (``pipe.styles``), an example Motion to take the style from, or a
         style vector; ``blend=(other, w)`` moves it ``w`` of the way towards another style
         (a sweep of w interpolates smoothly). text: what the motion does; by default its
-        action as the label classifier recognises it, in the style's words for a named style.
-        A checkpoint without a style input restyles from the text alone (give text).
+        action as the label classifier recognises it, in this model's words (the style comes
+        from the style vector). A checkpoint without a style input restyles from the text
+        alone (give text).
         """
+        post = bool(options.pop("postprocess", True))
+        req = self.check_restyle(motion, style, text=text, blend=blend, **options)
+        return self.run_request(req, post)
+
+    def check_restyle(
+        self,
+        motion: Motion,
+        style: Any = None,
+        *,
+        text: str | None = None,
+        blend: tuple[Any, float] | None = None,
+        **options: Any,
+    ) -> GenerationRequest:
         pos = self._as_positions(motion, "the motion to restyle")
         if style is None and text is None:
             raise InputError("restyle needs a style (e.g. 'sad'), a text, or both")
-        if text is None and self.text_dim:
-            text = self._describe_action(pos, style if isinstance(style, str) else None)
         if style is not None:
             options["style"] = style
+            self.style_vector(style, blend)  # unknown styles fail before the classifier runs
         if blend is not None:
             options["blend"] = blend
+        if text is None and self.text_dim:
+            text = self._describe_action(pos)
         constraints = path_constraints(pos)
-        out = self._controlled(text, len(pos) / self.fps, constraints, options, task="style")
-        out.meta["style"] = (
+        req = self._controlled(text, len(pos) / self.fps, constraints, options, task="style")
+        req.meta["style"] = (
             style if isinstance(style, str) else None if style is None else "example"
         )
         if blend is not None:
-            out.meta["blend"] = [blend[0] if isinstance(blend[0], str) else "example",
+            req.meta["blend"] = [blend[0] if isinstance(blend[0], str) else "example",
                                  float(blend[1])]  # fmt: skip
-        return out
+        return req
 
-    def _describe_action(self, positions: np.ndarray, style: str | None) -> str:
+    def _describe_action(self, positions: np.ndarray) -> str:
         """A prompt for what a motion does as the label classifier recognises it, in this
         checkpoint's own words for that action ("a person walks forward"); the style comes
         from the style vector, so blends are not pulled towards one style by the words."""
         from motiongen.evaluators.classifier import LabelClassifier
 
-        if style is not None:
-            self.style_vector(style)  # an unknown name fails here, listing the known ones
         clf = LabelClassifier.from_pretrained()
         content = clf.classify([Motion(positions=positions, fps=self.fps)]).content[0]
         sentences = (self.vocabulary or {}).get(content) or ["a person moves"]
@@ -565,21 +622,46 @@ class Pipeline:
         """One motion of consecutive segments, each following its own text: a list of
         (text, seconds), or a prompt with "then" ("a person walks, then waves, then bows";
         ``seconds`` shared between them, default 4 s each). Each segment continues the last."""
+        post = bool(options.pop("postprocess", True))
+        return self.run_request(self.check_compose(segments, seconds=seconds, **options), post)
+
+    def check_compose(
+        self,
+        segments: str | Sequence[tuple[str, float]],
+        *,
+        seconds: float | None = None,
+        **options: Any,
+    ) -> GenerationRequest:
         parsed = parse_timeline(segments, self.fps, total_seconds=seconds)
         total = sum(n for _, n in parsed)
         if total / self.fps > MAX_SECONDS:
             raise InputError(
                 f"the timeline lasts {total / self.fps:.1f} s; at most {MAX_SECONDS:g} s"
             )
-        postprocess = bool(options.pop("postprocess", True))
+        if "batch" in options or "seed_motion" in options or "music" in options:
+            raise InputError("a timeline takes steps, sampler, guidance, seed, style and blend")
         req = self.check_request(parsed[0][0], seconds=total / self.fps, **options)
         for text, _ in parsed:
             validate_prompt(text)
         req.segments = tuple(parsed)
         req.frames = total
-        motion = self._run([req], postprocess=postprocess)[0]
-        motion.meta["segments"] = [[t, n / self.fps] for t, n in parsed]
-        motion.texts = [t for t, _ in parsed]
+        req.meta["segments"] = [[t, n / self.fps] for t, n in parsed]
+        return req
+
+    def run_request(
+        self,
+        req: GenerationRequest,
+        postprocess: bool = True,
+        *,
+        cancel: Callable[[], bool] | None = None,
+    ) -> Motion:
+        """The motion of one checked request (``check_request`` or a ``check_<task>``)."""
+        if req.batch != 1 and (req.constraints is not None or req.segments is not None):
+            raise InputError("control and timeline requests make one motion each (batch 1)")
+        motion = self._run([req], postprocess=postprocess, cancel=cancel)[0]
+        motion.meta.update(req.meta)
+        if req.segments is not None:
+            motion.texts = [t for t, _ in req.segments]
         return motion
 
     def _controlled(
@@ -590,13 +672,12 @@ class Pipeline:
         options: dict[str, Any],
         *,
         task: str,
-    ) -> Motion:
+    ) -> GenerationRequest:
         if not self.control_dim:
             raise InputError(
                 f"checkpoint {self.name} was not trained for control tasks ({task}); use a "
                 "control checkpoint (trained with tasks.enabled)"
             )
-        postprocess = bool(options.pop("postprocess", True))
         if "batch" in options or "seed_motion" in options or "music" in options:
             raise InputError(
                 f"{task} takes steps, sampler, guidance, seed, style, blend and postprocess"
@@ -604,10 +685,9 @@ class Pipeline:
         req = self.check_request(text, seconds=seconds, **options)
         req.frames = constraints.frames
         req.constraints = constraints
-        motion = self._run([req], postprocess=postprocess)[0]
-        motion.meta["task"] = task
-        motion.meta["constrained_joint_frames"] = int(constraints.known.sum())
-        return motion
+        req.meta["task"] = task
+        req.meta["constrained_joint_frames"] = int(constraints.known.sum())
+        return req
 
     def _as_positions(self, motion: Motion, what: str) -> np.ndarray:
         """A motion's positions at the model's frame rate (float64), checked."""
@@ -657,12 +737,20 @@ class Pipeline:
                 "requests in one batch must share length, steps, sampler, guidance and "
                 "condition kind; run them as separate batches"
             )
+        lone_control = len(requests) == 1 and (
+            requests[0].constraints is not None or requests[0].segments is not None
+        )
+        if lone_control:  # a control task or timeline: always a batch of its own
+            motion = self.run_request(requests[0], postprocess, cancel=cancel)
+            motion.meta["batched_with"] = 1
+            return [motion]
         if any(
             r.batch != 1 or r.prefix is not None or r.constraints is not None or r.segments
             for r in requests
         ):
             raise InputError(
-                "generate_batch takes single requests without a seed motion, control or timeline"
+                "generate_batch takes single requests without a seed motion; a control or "
+                "timeline request runs alone"
             )
         motions = self._run(list(requests), postprocess=postprocess, cancel=cancel)
         for m in motions:

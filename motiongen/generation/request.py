@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,8 @@ class GenerationRequest:
     segments: tuple[tuple[str, int], ...] | None = None
     # Style (tasks.style): the (S,) unit vector the motion moves in, or None.
     style: np.ndarray | None = None
+    # Facts about the task recorded in the motion's meta (task, segments, style names).
+    meta: dict[str, Any] = field(default_factory=dict)
 
     @property
     def batch_key(self) -> tuple:
@@ -65,7 +67,8 @@ class GenerationRequest:
             tuple(g) if isinstance(g, tuple) else float(g),
             self.text is not None,
             self.music is not None,
-            self.constraints is not None or self.segments is not None,
+            # A control request or timeline runs alone: its constraints are its own.
+            id(self) if self.constraints is not None or self.segments is not None else None,
             self.style is not None,
         )
 

@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import motiongen
 from motiongen.errors import DataNotFoundError, InputError, MotionGenError
 from motiongen.serve.batcher import ClientBusyError, ModelQueue, QueueFullError
+from motiongen.serve.control import add_control_routes
 from motiongen.serve.jobs import Job, JobStore
 from motiongen.serve.models import ModelRegistry
 from motiongen.serve.results import FILE_NAMES, MEDIA_TYPES, file_bytes, motion_payload
@@ -150,7 +151,7 @@ def job_info(job: Job) -> dict[str, Any]:
         "started": _iso(job.started),
         "finished": _iso(job.finished),
         "attempts": job.attempts,
-        "request": {k: v for k, v in job.request.items() if k != "music"},
+        "request": {k: v for k, v in job.request.items() if k not in ("music", "motions")},
         "result_url": f"{base}/result" if done else None,
         "files": {fmt: f"{base}/result?format={fmt}" for fmt in job.files} if done else {},
     }
@@ -165,7 +166,9 @@ def _validation_message(errors: list[dict[str, Any]]) -> tuple[int, str]:
         loc = [str(x) for x in e.get("loc", ()) if x not in ("body", "query", "path", "form")]
         msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
         kind = e.get("type", "")
-        if kind == "json_invalid" or (not loc and kind != "missing"):
+        if not loc and kind == "value_error":  # fields that do not fit together
+            parts.append(msg)
+        elif kind == "json_invalid" or (not loc and kind != "missing"):
             status = 400
             parts.append(f"the request body is not a JSON object ({msg})")
         elif not loc:
@@ -352,13 +355,20 @@ def create_app(settings: ServeSettings) -> FastAPI:
     ) -> Response:
         job_id = secrets.token_hex(16)
         if upload is not None:
-            # Inputs move under the job's own folder before its row exists, so a queued job
-            # always finds them.
-            target = server.store.input_dir(job_id) / upload.name
-            target.parent.mkdir(parents=True)
-            shutil.move(upload, target)
+            # Inputs (the song, or the motions of a control task: one upload folder) move
+            # under the job's own folder before its row exists, so a queued job always finds
+            # them.
+            inputs = server.store.input_dir(job_id)
+            inputs.mkdir(parents=True)
+            moved = {}
+            for item in sorted(upload.parent.iterdir()):
+                shutil.move(item, inputs / item.name)
+                moved[item.name] = (inputs / item.name).relative_to(server.store.root).as_posix()
             shutil.rmtree(upload.parent, ignore_errors=True)
-            params["music"] = target.relative_to(server.store.root).as_posix()
+            if "motions" in params:
+                params["motions"] = [moved[Path(p).name] for p in params["motions"]]
+            else:
+                params["music"] = moved[upload.name]
         share = server.queue.client_share
         job = server.store.create(
             kind,
@@ -518,6 +528,8 @@ def create_app(settings: ServeSettings) -> FastAPI:
         if job is None:
             raise ApiError(404, f"no job {job_id!r}; job ids come from POST /generate or /dance")
         return job
+
+    add_control_routes(app, server, prepare, answer)
 
     # ---- the web page and docs -----------------------------------------------------------
     @app.get("/", include_in_schema=False)

@@ -22,6 +22,10 @@ logger = logging.getLogger(__name__)
 
 def checked_request(models: ModelRegistry, params: dict[str, Any], root: Path) -> Any:
     """The pipeline's checked request for a stored job's parameters."""
+    if params.get("task"):
+        from motiongen.serve.control import checked_control
+
+        return checked_control(models.get(params["model"]), params, root)
     music = params.get("music")
     return models.get(params["model"]).check_request(
         params.get("text"),
@@ -37,6 +41,12 @@ def checked_request(models: ModelRegistry, params: dict[str, Any], root: Path) -
 
 def missing_inputs(root: Path, job: Job) -> str | None:
     """Why a stored job cannot run any more (its uploaded audio is gone), or None."""
+    for path in job.request.get("motions", []):
+        if not (root / path).is_file():
+            return (
+                f"a motion given to this {job.kind} job is no longer in the server's store "
+                f"({root / path}); send the request again"
+            )
     music = job.request.get("music")
     if music is not None and not (root / music).is_file():
         name = job.request.get("music_name", Path(music).name)

@@ -1,0 +1,145 @@
+"""The control endpoints: continue, in-between, edit, restyle and compose.
+
+A request's motions are written to the store as ``.npz`` files (like /dance's audio), so a
+request that runs as a job keeps its inputs across restarts; its parameters name them by path.
+Checking and running go through the library (``Pipeline.check_<task>``, ``run_request``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from motiongen.serve.control_schemas import (
+    ComposeRequest,
+    EditRequest,
+    InbetweenRequest,
+    PredictRequest,
+    RestyleRequest,
+)
+from motiongen.serve.schemas import ERROR_RESPONSES, MOTION_RESPONSE, JobAccepted, MotionAnswer
+
+CONTROL_MODEL_NAME = "tiny-control"
+MOTION_FIELDS = ("motion", "keyframes")
+
+
+def control_model(names: list[str], default: str) -> str:
+    """The model a control request uses when it names none."""
+    return CONTROL_MODEL_NAME if CONTROL_MODEL_NAME in names else default
+
+
+def save_motions(body: Any, folder: Path) -> list[Path]:
+    """The request's motions, checked, as ``folder/<uuid>/motion_<k>.npz``."""
+    given = getattr(body, "keyframes", None) or (
+        [body.motion] if getattr(body, "motion", None) is not None else []
+    )
+    motions = [m.to_motion() for m in given]  # FormatError (422) for an implausible body
+    if not motions:
+        return []
+    target = folder / uuid.uuid4().hex
+    target.mkdir(parents=True)
+    paths = []
+    for k, motion in enumerate(motions):
+        path = target / f"motion_{k}.npz"
+        motion.save(path)
+        paths.append(path)
+    return paths
+
+
+def checked_control(pipe: Any, params: dict[str, Any], root: Path) -> Any:
+    """The pipeline's checked request for a control task's stored parameters."""
+    from motiongen.data.load import load_any
+
+    motions = [load_any(root / p) for p in params.get("motions", [])]
+    opts = {k: params[k] for k in ("steps", "sampler", "guidance") if params.get(k) is not None}
+    opts["seed"] = params["seed"]
+    task = params["task"]
+    if task == "predict":
+        return pipe.check_predict(motions[0], params["seconds"], params.get("text"), **opts)
+    if task == "inbetween":
+        return pipe.check_inbetween(motions, list(params["times"]), params.get("text"), **opts)
+    if task == "edit":
+        frames = params.get("frames")
+        return pipe.check_edit(
+            motions[0], text=params["text"], frames=None if frames is None else tuple(frames),
+            joints=params.get("joints"), **opts,
+        )  # fmt: skip
+    if task == "restyle":
+        blend = params.get("blend")
+        return pipe.check_restyle(
+            motions[0], params.get("style"), text=params.get("text"),
+            blend=None if blend is None else (blend["style"], blend["weight"]), **opts,
+        )  # fmt: skip
+    segments = params.get("segments")
+    spec = params["prompt"] if segments is None else [(s["text"], s["seconds"]) for s in segments]
+    return pipe.check_compose(spec, seconds=params.get("seconds"), **opts)
+
+
+Prepare = Callable[[dict[str, Any], bool], tuple[dict[str, Any], Any]]
+Answer = Callable[..., Awaitable[Response]]
+
+
+def add_control_routes(app: FastAPI, server: Any, prepare: Prepare, answer: Answer) -> None:
+    """POST /predict, /inbetween, /edit, /restyle and /compose on ``app``."""
+    import shutil
+
+    responses = {
+        **MOTION_RESPONSE,
+        202: {"model": JobAccepted, "description": "Job accepted"},
+        **ERROR_RESPONSES,
+    }
+
+    async def run(task: str, body: Any, http: Request) -> Response:
+        params = body.model_dump(by_alias=True, exclude=set(MOTION_FIELDS))
+        params["task"] = task
+        if params.get("model") is None:
+            params["model"] = control_model(server.models.names, server.models.default)
+        paths = await run_in_threadpool(save_motions, body, server.store.uploads_dir)
+        params["motions"] = [p.relative_to(server.store.root).as_posix() for p in paths]
+        queued = False
+        try:
+            params, request = await run_in_threadpool(prepare, params, False)
+            queued = True
+            upload = paths[0] if paths else None
+            return await answer(params, request, kind=task, upload=upload, http=http)
+        finally:
+            if not queued and paths:
+                shutil.rmtree(paths[0].parent, ignore_errors=True)
+
+    @app.post("/predict", tags=["control"], response_model=MotionAnswer, responses=responses)
+    async def predict(body: PredictRequest, http: Request) -> Response:
+        """Continue a motion (JSON positions, e.g. a /generate answer) to ``seconds`` in all:
+        its frames are kept exactly."""
+        return await run("predict", body, http)
+
+    @app.post("/inbetween", tags=["control"], response_model=MotionAnswer, responses=responses)
+    async def inbetween(body: InbetweenRequest, http: Request) -> Response:
+        """A motion through keyframes (poses or short motions, in world space) at ``times``."""
+        return await run("inbetween", body, http)
+
+    @app.post("/edit", tags=["control"], response_model=MotionAnswer, responses=responses)
+    async def edit(body: EditRequest, http: Request) -> Response:
+        """Make part of a motion anew (a span of seconds, joints, or both); the rest is kept."""
+        return await run("edit", body, http)
+
+    @app.post("/restyle", tags=["control"], response_model=MotionAnswer, responses=responses)
+    async def restyle(body: RestyleRequest, http: Request) -> Response:
+        """Keep a motion's path and timing, move the body in another style (GET /styles)."""
+        return await run("restyle", body, http)
+
+    @app.post("/compose", tags=["control"], response_model=MotionAnswer, responses=responses)
+    async def compose(body: ComposeRequest, http: Request) -> Response:
+        """One motion of segments: "a person walks, then waves" or [{text, seconds}, ...]."""
+        return await run("compose", body, http)
+
+    @app.get("/styles", tags=["control"])
+    def styles(model: str | None = None) -> dict[str, Any]:
+        """The style names a control model can be asked for (empty without a style input)."""
+        name = server.models.resolve(model or control_model(server.models.names,
+                                                             server.models.default))  # fmt: skip
+        return {"model": name, "styles": server.models.get(name).styles}

@@ -1,0 +1,134 @@
+"""The control endpoints in-process: continue a /generate answer, keyframes, edits, restyles,
+timelines, jobs whose motions survive in the store, and one clear error per bad input."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("fastapi")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from motiongen.serve import ServeSettings, create_app  # noqa: E402
+from tests.serve_helpers import assert_error  # noqa: E402
+
+QUICK = {"steps": 2, "seed": 1}
+
+if not (Path(__file__).parents[1] / "motiongen/assets/models/tiny-control/config.json").is_file():
+    pytest.skip("the control model tiny-control is not shipped yet", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory):
+    app = create_app(ServeSettings(store=tmp_path_factory.mktemp("store"), queue_size=4,
+                                   max_batch=2, client_share=4))  # fmt: skip
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def walk(client: TestClient) -> dict:
+    r = client.post("/generate", json={"text": "a person walks forward", "seconds": 3.0, **QUICK})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _positions(r) -> np.ndarray:  # noqa: ANN001
+    assert r.status_code == 200, r.text
+    return np.asarray(r.json()["positions"])
+
+
+def test_predict_continues_a_generated_motion_keeping_it(client: TestClient, walk: dict) -> None:
+    r = client.post("/predict", json={"motion": walk, "seconds": 5.0, "text": "a person waves",
+                                      **QUICK})  # fmt: skip
+    got = _positions(r)
+    assert got.shape == (100, 22, 3)
+    np.testing.assert_allclose(got[:60], np.asarray(walk["positions"]), atol=2e-4)
+    assert r.json()["meta"]["task"] == "predict"
+    assert r.json()["meta"]["checkpoint"] == "tiny-control"
+
+
+def test_inbetween_edit_restyle_compose(client: TestClient, walk: dict) -> None:
+    pose = {"fps": 20.0, "positions": walk["positions"][:1]}
+    end = {"fps": 20.0, "positions": walk["positions"][-1:]}
+    got = _positions(client.post("/inbetween", json={"keyframes": [pose, end], "times": [0, 3],
+                                                     **QUICK}))  # fmt: skip
+    assert got.shape == (61, 22, 3)
+    np.testing.assert_allclose(got[-1], np.asarray(end["positions"][0]), atol=2e-4)
+
+    r = client.post("/edit", json={"motion": walk, "text": "a person waves with both hands",
+                                   "joints": ["arms"], **QUICK})  # fmt: skip
+    edited, before = _positions(r), np.asarray(walk["positions"])
+    legs = [1, 2, 4, 5, 7, 8, 10, 11]
+    np.testing.assert_allclose(edited[:, legs], before[:, legs], atol=2e-4)
+
+    r = client.post("/restyle", json={"motion": walk, "style": "sad", **QUICK})
+    assert _positions(r).shape == (60, 22, 3) and r.json()["meta"]["style"] == "sad"
+    r = client.post("/restyle", json={"motion": walk, "style": "happy",
+                                      "blend": {"style": "sad", "weight": 0.5}, **QUICK})  # fmt: skip
+    assert r.json()["meta"]["blend"] == ["sad", 0.5]
+
+    r = client.post("/compose", json={"prompt": "a person walks, then bows", "seconds": 6, **QUICK})
+    assert _positions(r).shape == (120, 22, 3)
+    r = client.post("/compose", json={"segments": [{"text": "a person runs", "seconds": 2},
+                                                   {"text": "a person bows", "seconds": 2}],
+                                      **QUICK})  # fmt: skip
+    assert r.json()["meta"]["segments"] == [["a person runs", 2.0], ["a person bows", 2.0]]
+    assert "sad" in client.get("/styles").json()["styles"]
+
+
+def test_a_control_job_keeps_its_motion_in_the_store(client: TestClient, walk: dict) -> None:
+    r = client.post("/predict", json={"motion": walk, "seconds": 4.0, "async": True, **QUICK})
+    assert r.status_code == 202, r.text
+    url = r.json()["url"]
+    deadline = time.monotonic() + 60
+    while (info := client.get(url).json())["status"] not in ("done", "failed"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert info["status"] == "done", info
+    assert "motions" not in info["request"] and info["kind"] == "predict"
+    got = np.asarray(client.get(f"{url}/result").json()["positions"])
+    np.testing.assert_allclose(got[:60], np.asarray(walk["positions"]), atol=2e-4)
+
+
+def _motion(frames: int = 20, **change) -> dict:
+    p = np.zeros((frames, 22, 3)) + np.linspace(0, 1.6, 22)[None, :, None] * [0, 1, 0]
+    p[..., 0] += np.linspace(-0.2, 0.2, 22)[None, :]
+    return {"fps": 20.0, "positions": p.tolist(), **change}
+
+
+@pytest.mark.parametrize(
+    "path, body, words",
+    [
+        ("/predict", {"motion": _motion(), "seconds": 0.5}, ["longer than the past"]),
+        ("/predict", {"motion": _motion(fps=0), "seconds": 5}, ["fps"]),
+        ("/predict", {"motion": {"fps": 20, "positions": [[[0, 0]]]}, "seconds": 5}, ["22 joints"]),
+        ("/predict", {"motion": _motion(), "seconds": 5, "model": "tiny-flow"},
+         ["not trained for control"]),
+        ("/inbetween", {"keyframes": [_motion(1), _motion(1)], "times": [2, 1]}, ["increase"]),
+        ("/inbetween", {"keyframes": [_motion(1), _motion(1)], "times": [0]}, ["times"]),
+        ("/edit", {"motion": _motion(), "text": "a person bows", "joints": ["tail"]}, ["tail"]),
+        ("/edit", {"motion": _motion(), "joints": ["arms"]}, ["text"]),
+        ("/restyle", {"motion": _motion(), "style": "grumpy"}, ["grumpy", "sad"]),
+        ("/restyle", {"motion": _motion()}, ["style"]),
+        ("/compose", {"seconds": 4}, ["prompt", "segments"]),
+        ("/compose", {"prompt": "a person walks", "segments": [{"text": "a", "seconds": 1}]},
+         ["either"]),
+    ],
+)  # fmt: skip
+def test_bad_control_requests(client: TestClient, path: str, body: dict, words: list) -> None:
+    assert_error(client.post(path, json={**body, "steps": 1}), 422, *words)
+
+
+def test_an_implausible_motion_is_refused(client: TestClient) -> None:
+    giant = _motion()
+    giant["positions"] = (np.asarray(giant["positions"]) * 100).tolist()  # centimetres
+    assert_error(client.post("/predict", json={"motion": giant, "seconds": 5}), 422, "metres")
+
+
+def test_no_motion_files_are_left_behind(client: TestClient) -> None:
+    store = Path(client.app.state.server.store.uploads_dir)
+    assert not any(store.iterdir()), list(store.iterdir())

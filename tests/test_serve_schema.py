@@ -51,6 +51,46 @@ def _wav_bytes() -> bytes:
 WAV = _wav_bytes()
 
 
+def _standing(frames: int) -> dict:
+    """A real body (the first pose of a clip of the shipped data's skeleton), standing still."""
+    from motiongen.data.synthetic import synth_sequence
+
+    pose = synth_sequence(["idle"], seconds=1.0, seed=0).positions[0]
+    return {"fps": 20.0, "positions": [pose.tolist()] * frames}
+
+
+STAND, POSE = _standing(20), _standing(1)
+CONTROL = ("/predict", "/inbetween", "/edit", "/restyle", "/compose")
+
+
+def cheapen_control(path: str, body: dict) -> None:
+    """A control request's motions cannot be described by OpenAPI beyond their shape (a body
+    must also be human-sized and move plausibly), and some fields must fit together (the
+    keyframe times increase, a continuation outlasts its past): valid cases get a real
+    standing body and fitting values, so what is fuzzed is every other field."""
+    if isinstance(body.get("motion"), dict):
+        body["motion"] = STAND
+    keys = body.get("keyframes")
+    if isinstance(keys, list) and len(keys) >= 2:
+        body["keyframes"] = [POSE] * len(keys)
+        body["times"] = [float(i) for i in range(len(keys))]
+    seconds = body.get("seconds")
+    if isinstance(seconds, int | float) and not isinstance(seconds, bool):
+        body["seconds"] = 2.0  # a continuation outlasts its 1 s past
+    if isinstance(body.get("frames"), list) and len(body["frames"]) == 2:
+        body["frames"] = [0.2, 0.6]
+    if path == "/edit" and body.get("frames") is None and body.get("joints") is None:
+        body["joints"] = ["arms"]
+    if path == "/restyle" and body.get("style") is None and body.get("text") is None:
+        body["style"] = "sad"
+    for seg in body.get("segments") or []:
+        if isinstance(seg, dict) and isinstance(seg.get("seconds"), int | float):
+            seg["seconds"] = min(seg["seconds"], 1.5)
+    steps = body.get("steps")
+    if isinstance(steps, int) and not isinstance(steps, bool) and 1 <= steps <= MAX_STEPS:
+        body["steps"] = min(steps, 2)
+
+
 def cheapen(case) -> None:  # noqa: ANN001
     """Valid lengths and step counts are lowered so a valid request takes a fraction of a
     second; invalid values are left as generated (a negative case stays negative).
@@ -62,6 +102,10 @@ def cheapen(case) -> None:  # noqa: ANN001
     if case.path == "/dance" and isinstance(case.body, dict):
         case.body = {k: v for k, v in case.body.items() if v is not None}
         case.body["audio"] = WAV
+        return
+    if case.path in CONTROL and isinstance(case.body, dict):
+        if case.meta is None or str(case.meta.generation.mode.value) == "positive":
+            cheapen_control(case.path, case.body)  # a negative case stays as generated
         return
     if case.path != "/generate" or not isinstance(case.body, dict):
         return

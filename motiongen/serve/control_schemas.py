@@ -3,15 +3,19 @@
 
 from __future__ import annotations
 
+import json
 import math
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from motiongen.conditioning.text import MAX_PROMPT_CHARS
-from motiongen.serve.models import shipped_model_names
+from motiongen.generation.control import MIN_SEGMENT_SECONDS
+from motiongen.plausibility import MAX_FPS, MIN_FPS
+from motiongen.serve.models import SHIPPED_MODELS_DIR, shipped_model_names
 from motiongen.serve.schemas import MAX_GUIDANCE, MAX_SECONDS, MAX_SEED, MAX_STEPS, Format, Sampler
-from motiongen.skeleton import NUM_JOINTS
+from motiongen.skeleton import JOINT_NAMES, NUM_JOINTS
+from motiongen.tasks import BODY_PARTS
 
 MAX_INPUT_FRAMES = 3600  # a given motion: 30 s at 120 fps, or 3 min at 20
 MAX_KEYFRAMES = 16
@@ -19,14 +23,52 @@ MAX_SEGMENTS = 12
 STRICT = ConfigDict(extra="forbid", populate_by_name=True, strict=True)
 
 
+def control_model_names() -> list[str]:
+    """Shipped models trained for control tasks (read from their configs, no weights)."""
+    names = []
+    for name in shipped_model_names():
+        config = json.loads((SHIPPED_MODELS_DIR / name / "config.json").read_text())
+        if config.get("model", {}).get("control_dim"):
+            names.append(name)
+    return names
+
+
+def shipped_styles() -> list[str]:
+    """The style names of the shipped control models (their style encoders' prototypes)."""
+    styles: set[str] = set()
+    for name in control_model_names():
+        path = SHIPPED_MODELS_DIR / name / "style-encoder" / "config.json"
+        if path.is_file():
+            styles.update(json.loads(path.read_text()).get("prototypes", {}))
+    return sorted(styles)
+
+
+JOINT_CHOICES = sorted(BODY_PARTS) + list(JOINT_NAMES)
+Coordinates = Annotated[list[float], Field(min_length=3, max_length=3)]
+Pose = Annotated[list[Coordinates], Field(min_length=NUM_JOINTS, max_length=NUM_JOINTS)]
+_STYLES = shipped_styles()
+StyleName = Annotated[
+    str,
+    Field(min_length=1, max_length=40, json_schema_extra={"enum": _STYLES} if _STYLES else None),
+]
+
+
+def control_samplers() -> list[str]:
+    """Samplers every shipped control model offers."""
+    from motiongen.serve.models import model_samplers
+
+    offered = [set(v) for k, v in model_samplers().items() if k in control_model_names()]
+    return sorted(set.intersection(*offered)) if offered else ["euler"]
+
+
 class MotionInput(BaseModel):
-    """A motion given to a control task: joint positions (T, 22, 3) in metres, Y up, in the
-    canonical joint order (GET /models lists nothing else; the JSON motions of /generate fit)."""
+    """A motion given to a control task: joint positions (T, 22, 3) in metres, Y up, joints in
+    the canonical order (the ``joints`` of a /generate answer, which fits here as it is)."""
 
     model_config = ConfigDict(extra="ignore", strict=True)  # a /generate answer fits as is
 
-    fps: float = Field(..., gt=0, le=1000, description="Frames per second.")
-    positions: list[list[list[float]]] = Field(
+    fps: float = Field(..., ge=MIN_FPS, le=MAX_FPS, description="Frames per second.")
+    positions: list[Pose] = Field(
         ..., min_length=1, max_length=MAX_INPUT_FRAMES, description="(T, 22, 3) metres."
     )
 
@@ -56,7 +98,7 @@ class MotionInput(BaseModel):
 class Blend(BaseModel):
     model_config = STRICT
 
-    style: str = Field(..., min_length=1, max_length=40, description="The other style's name.")
+    style: StyleName = Field(..., description="The other style's name (GET /styles).")
     weight: float = Field(..., ge=0, le=1, description="How far towards it: 0..1.")
 
 
@@ -64,7 +106,7 @@ class Segment(BaseModel):
     model_config = STRICT
 
     text: str = Field(..., min_length=1, max_length=MAX_PROMPT_CHARS, pattern="[A-Za-z]")
-    seconds: float = Field(..., ge=0.5, le=MAX_SECONDS)
+    seconds: float = Field(..., ge=MIN_SEGMENT_SECONDS, le=MAX_SECONDS)
 
 
 class ControlOptions(BaseModel):
@@ -73,13 +115,15 @@ class ControlOptions(BaseModel):
     model_config = STRICT
 
     steps: int | None = Field(None, ge=1, le=MAX_STEPS)
-    sampler: Sampler | None = None
+    sampler: Sampler | None = Field(
+        None, json_schema_extra={"enum": [*control_samplers(), None]}, description="Sampler."
+    )
     guidance: float | None = Field(None, ge=0, le=MAX_GUIDANCE)
     seed: int | None = Field(None, ge=0, le=MAX_SEED)
     model: str | None = Field(
         None,
         description="A control model from GET /models (default: tiny-control when shipped).",
-        json_schema_extra={"enum": [*shipped_model_names(), None]},
+        json_schema_extra={"enum": [*control_model_names(), None]},
     )
     format: Format = "json"
     async_: bool = Field(False, alias="async", description="Answer 202 with a job id.")
@@ -116,17 +160,26 @@ class EditRequest(ControlOptions):
 
     motion: MotionInput
     text: str = Field(..., min_length=1, max_length=MAX_PROMPT_CHARS, pattern="[A-Za-z]")
-    frames: tuple[float, float] | None = Field(None, description="[start, end] seconds.")
-    joints: list[str] | None = Field(
-        None, min_length=1, max_length=22, description="Joint names or arms, legs, upper_body..."
+    frames: list[float] | None = Field(
+        None, min_length=2, max_length=2, description="[start, end] seconds."
     )
+    joints: list[Annotated[str, Field(json_schema_extra={"enum": JOINT_CHOICES})]] | None = Field(
+        None, min_length=1, max_length=NUM_JOINTS, description="Joint names or body parts."
+    )
+
+
+    @model_validator(mode="after")
+    def _something(self) -> EditRequest:
+        if self.frames is None and self.joints is None:
+            raise ValueError("say what to edit: frames [start, end] in seconds, joints, or both")
+        return self
 
 
 class RestyleRequest(ControlOptions):
     """Keep a motion's path and timing, move the body in another style."""
 
     motion: MotionInput
-    style: str | None = Field(None, min_length=1, max_length=40, description="A style name.")
+    style: StyleName | None = Field(None, description="A style name (GET /styles).")
     blend: Blend | None = None
     text: str | None = Text
 

@@ -269,3 +269,53 @@ def test_dance_to_an_uploaded_song_plays(page, tmp_path: Path) -> None:
     page.click("#play")
     img = _canvas_pixels(page)
     assert _count_colour(img, LEFT_BLUE) > 150 and _count_colour(img, RIGHT_RED) > 150
+
+
+CONTROL_SHIPPED = (
+    Path(motiongen.__file__).parent / "assets" / "models" / "tiny-control" / "config.json"
+).is_file()
+
+
+def _total(page) -> int:
+    return int(page.inner_text("#frame-counter").split(" / ")[1])
+
+
+@pytest.mark.skipif(not CONTROL_SHIPPED, reason="the control model tiny-control is not shipped")
+def test_continue_restyle_and_a_timeline_from_the_page(page) -> None:
+    assert page.is_disabled("#continue")  # nothing on stage yet
+    page.fill("#prompt", "a person walks forward")
+    page.fill("#seconds", "3")
+    page.fill("#seed", "7")
+    page.click("#generate")
+    _wait_playing(page)
+    before = page.evaluate("Array.from(window.motiongenPage.viewer.motion.positions.slice(0, 66))")
+
+    page.fill("#prompt", "a person waves with the right hand")
+    page.fill("#continue-seconds", "2")
+    page.click("#continue")
+    page.wait_for_function("document.getElementById('frame-counter').textContent.endsWith('/ 100')",
+                           timeout=60_000)  # fmt: skip
+    after = page.evaluate("Array.from(window.motiongenPage.viewer.motion.positions.slice(0, 66))")
+    np.testing.assert_allclose(after, before, atol=1e-3)  # the start is the motion that was there
+    assert "ok" in page.get_attribute("#message", "class")
+
+    page.wait_for_function("document.querySelector('#style option[value=\"sad\"]') !== null")
+    page.select_option("#style", "sad")
+    page.select_option("#blend-style", "happy")
+    page.click("#restyle")
+    page.locator("#message.ok").filter(has_text="restyling").wait_for(timeout=60_000)
+    assert _total(page) == 100 and "sad" in page.inner_text("#title")
+
+    page.click("#add-segment")
+    rows = page.locator("#segments .segment")
+    rows.nth(2).locator(".seg-text").fill("a person bows")
+    rows.nth(2).locator(".seg-seconds").fill("2")
+    page.click("#compose")
+    page.locator("#message.ok").filter(has_text="composing").wait_for(timeout=60_000)
+    assert _total(page) == 160  # 3 s + 3 s + 2 s at 20 fps
+    assert "then a person bows" in page.inner_text("#title")
+
+    rows.nth(0).locator(".seg-text").fill("")
+    page.click("#compose")
+    page.locator("#message.error").wait_for(timeout=5_000)
+    assert "segment 1 has no text" in page.inner_text("#message")

@@ -11,6 +11,7 @@
   //   {kind: "generate", body}   -> POST /generate again with the same seed and another format
   //   {kind: "dance", file, files, seconds, seed} -> the dance job's result URLs, else
   //                                 POST /dance again with the same song and seed
+  //   {kind: "control", path, body} -> POST /predict, /restyle or /compose again (control.js)
   //   {kind: "file", name, text} -> a local file: only .motion can be saved again
   let source = null;
   let busy = false;
@@ -86,6 +87,7 @@
     $("generate").disabled = on;
     $("dance").disabled = on || !$("music").files.length;
     updateDownloads();
+    document.dispatchEvent(new CustomEvent("motiongen-busy", { detail: on }));
   }
 
   function updateDownloads() {
@@ -108,6 +110,7 @@
     $("play").disabled = false;
     $("title").textContent = label;
     updateDownloads();
+    document.dispatchEvent(new CustomEvent("motiongen-busy", { detail: busy }));
     viewer.play();
   }
 
@@ -307,9 +310,9 @@
     const stored = source.files && (source.files.files || {})[format];
     if (stored) return api(stored.replace(/^\//, ""));
     let res;
-    if (source.kind === "generate") {
+    if (source.kind === "generate" || source.kind === "control") {
       const body = Object.assign({}, source.body, { format });
-      res = await api("generate", {
+      res = await api(source.kind === "generate" ? "generate" : source.path, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify(body),
@@ -415,6 +418,10 @@
   loadHealth();
   setInterval(loadHealth, 15000);
 
-  // for tests and the console
-  window.motiongenPage = { viewer };
+  // for control.js, tests and the console
+  window.motiongenPage = {
+    viewer, api, ApiError, say, show, setBusy, waitForJob, jobFileUrl, jobProgress,
+    isBusy: () => busy,
+    source: () => source,
+  };
 })();

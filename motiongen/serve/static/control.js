@@ -1,0 +1,190 @@
+/* Control of the motion on stage: continue it (POST /predict), restyle it (POST /restyle,
+ * the styles from GET /styles) and compose a timeline of segments (POST /compose). Uses the
+ * page's helpers from app.js (window.motiongenPage). */
+(function () {
+  "use strict";
+
+  const $ = (id) => document.getElementById(id);
+  const page = window.motiongenPage;
+  const NUM_JOINTS = window.MOTIONGEN_SKELETON.NUM_JOINTS;
+
+  /** The motion on stage as the API's motion input: {fps, positions [T][22][3]}. */
+  function stageMotion() {
+    const m = page.viewer.motion;
+    if (!m) return null;
+    const positions = [];
+    for (let t = 0; t < m.numFrames; t++) {
+      const frame = [];
+      for (let j = 0; j < NUM_JOINTS; j++) {
+        const k = (t * NUM_JOINTS + j) * 3;
+        frame.push([m.positions[k], m.positions[k + 1], m.positions[k + 2]]);
+      }
+      positions.push(frame);
+    }
+    return { fps: m.fps, positions };
+  }
+
+  function seedValue() {
+    const raw = $("seed").value.trim();
+    if (raw === "") return null;
+    const v = Number(raw);
+    if (!Number.isInteger(v)) throw new page.ApiError(`seed must be a whole number, got "${raw}"`);
+    return v;
+  }
+
+  /** POST a control request; a 202 is a job, waited for. Shows the motion it answers. */
+  async function run(path, body, label, what) {
+    if (page.isBusy()) return;
+    page.setBusy(true);
+    page.say(`${what}…`);
+    const started = performance.now();
+    try {
+      const res = await page.api(path, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      let data = await res.json();
+      if (res.status === 202) {
+        page.jobProgress(`${path}: queued`);
+        const job = await page.waitForJob(data, path);
+        data = await (await page.api(page.jobFileUrl(job, "json"))).json();
+      }
+      const motion = window.MotionFiles.motionFromApi(data);
+      const again = Object.assign({}, body, { seed: data.seed ?? body.seed ?? null });
+      page.show(motion, { kind: "control", path, body: again }, label);
+      const secs = ((performance.now() - started) / 1000).toFixed(1);
+      page.say(`${what}: ${motion.numFrames} frames (${(motion.numFrames / motion.fps).toFixed(1)} s) in ${secs} s`, "ok");
+    } catch (e) {
+      page.say(e instanceof page.ApiError ? e.message : `unexpected answer: ${e.message}`, "error");
+    } finally {
+      page.jobProgress(null);
+      page.setBusy(false);
+    }
+  }
+
+  function withSeed(body) {
+    const seed = seedValue();
+    if (seed !== null) body.seed = seed;
+    return body;
+  }
+
+  // ---- continue ----------------------------------------------------------------------------
+  async function continueMotion() {
+    const motion = stageMotion();
+    if (!motion) return;
+    try {
+      const add = Number($("continue-seconds").value);
+      if (!Number.isFinite(add) || add <= 0) throw new page.ApiError("add seconds must be a positive number");
+      const seconds = Math.round((motion.positions.length / motion.fps + add) * 100) / 100;
+      const body = withSeed({ motion, seconds, format: "json" });
+      const text = $("prompt").value.trim();
+      if (text) body.text = text;
+      await run("predict", body, text ? `… then ${text}` : "continued", "continuing");
+    } catch (e) {
+      page.say(e.message, "error");
+    }
+  }
+
+  // ---- restyle -----------------------------------------------------------------------------
+  async function loadStyles() {
+    const style = $("style");
+    const towards = $("blend-style");
+    try {
+      const data = await (await page.api("styles")).json();
+      style.innerHTML = "";
+      towards.innerHTML = '<option value="">(none)</option>';
+      for (const name of data.styles || []) {
+        for (const sel of [style, towards]) {
+          const opt = document.createElement("option");
+          opt.value = name;
+          opt.textContent = name;
+          sel.appendChild(opt);
+        }
+      }
+      if (!(data.styles || []).length) style.innerHTML = '<option value="">(no style model)</option>';
+      const sad = [...style.options].find((o) => o.value === "sad");
+      if (sad) sad.selected = true;
+    } catch (e) {
+      style.innerHTML = '<option value="">(unavailable)</option>';
+    }
+    update();
+  }
+
+  async function restyle() {
+    const motion = stageMotion();
+    if (!motion) return;
+    try {
+      const style = $("style").value;
+      if (!style) throw new page.ApiError("no style to choose: the server has no style model");
+      const body = withSeed({ motion, style, format: "json" });
+      const other = $("blend-style").value;
+      const weight = Number($("blend-weight").value);
+      let label = style;
+      if (other && other !== style) {
+        body.blend = { style: other, weight };
+        label = `${style} → ${other} ${Math.round(weight * 100)} %`;
+      }
+      await run("restyle", body, `restyled: ${label}`, "restyling");
+    } catch (e) {
+      page.say(e.message, "error");
+    }
+  }
+
+  // ---- timeline ----------------------------------------------------------------------------
+  function addSegment(text = "", seconds = 3) {
+    const row = document.createElement("div");
+    row.className = "segment";
+    row.innerHTML =
+      '<input class="seg-text" type="text" placeholder="a person walks forward" aria-label="segment text">' +
+      '<input class="seg-seconds" type="number" min="1" max="30" step="0.5" aria-label="segment seconds">' +
+      '<button class="seg-remove ghost" type="button" title="remove this segment">×</button>';
+    row.querySelector(".seg-text").value = text;
+    row.querySelector(".seg-seconds").value = String(seconds);
+    row.querySelector(".seg-remove").addEventListener("click", () => {
+      row.remove();
+      update();
+    });
+    $("segments").appendChild(row);
+    update();
+  }
+
+  async function compose() {
+    const segments = [];
+    try {
+      for (const [i, row] of [...document.querySelectorAll("#segments .segment")].entries()) {
+        const text = row.querySelector(".seg-text").value.trim();
+        const seconds = Number(row.querySelector(".seg-seconds").value);
+        if (!text) throw new page.ApiError(`segment ${i + 1} has no text; say what the person does`);
+        if (!Number.isFinite(seconds)) throw new page.ApiError(`segment ${i + 1} needs a number of seconds`);
+        segments.push({ text, seconds });
+      }
+      if (!segments.length) throw new page.ApiError("add a segment first");
+      const label = segments.map((s) => s.text).join(", then ");
+      await run("compose", withSeed({ segments, format: "json" }), label, "composing");
+    } catch (e) {
+      page.say(e.message, "error");
+    }
+  }
+
+  // ---- wiring ------------------------------------------------------------------------------
+  function update() {
+    const busy = page.isBusy();
+    const staged = Boolean(page.viewer.motion);
+    $("continue").disabled = busy || !staged;
+    $("restyle").disabled = busy || !staged || !$("style").value;
+    $("compose").disabled = busy || !document.querySelector("#segments .segment");
+    $("blend-value").textContent = Number($("blend-weight").value).toFixed(1);
+  }
+
+  document.addEventListener("motiongen-busy", update);
+  $("continue").addEventListener("click", continueMotion);
+  $("restyle").addEventListener("click", restyle);
+  $("compose").addEventListener("click", compose);
+  $("add-segment").addEventListener("click", () => addSegment());
+  $("blend-weight").addEventListener("input", update);
+  $("style").addEventListener("change", update);
+  addSegment("a person walks forward", 3);
+  addSegment("a person waves with the right hand", 3);
+  loadStyles();
+})();

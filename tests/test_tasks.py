@@ -67,7 +67,9 @@ def test_training_tasks_follow_the_schedule():
     first_unknown = np.argmin(k.all(axis=1))
     assert k[:first_unknown].all() and not k[first_unknown:].any()
     inb = seen[TASK_ID["inbetween"]]
-    assert inb[0].all() and inb[-1].all() and not inb.all()
+    assert inb[0].all() and not inb.all()
+    runs = np.flatnonzero(np.diff(inb[:, 0].astype(int)) == 1)  # where keyframes begin
+    assert len(runs) >= 1  # a context, then at least one keyframe after a gap
     assert seen[TASK_ID["style"]][:, PELVIS].all() and seen[TASK_ID["style"]].sum() == 100
     assert set(BODY_PARTS) == {"arms", "upper_body", "legs"}
 

@@ -57,16 +57,17 @@ def sample_task(
         k = int(rng.integers(1, min(60, frames - 10) + 1))
         known[:k] = True
     elif name == "inbetween":
-        a = int(rng.integers(1, 11))
-        b = int(rng.integers(1, 11))
-        known[:a] = True
-        known[frames - b :] = True
-        middle = np.arange(a + 2, frames - b - 2)
-        if middle.size:
-            picks = rng.choice(
-                middle, size=min(int(rng.integers(0, 4)), middle.size), replace=False
-            )
-            known[picks] = True  # single poses: no velocities given
+        # A context, then keyframes at gaps drawn log-uniformly from 3 to 90 frames (short
+        # transitions as often as long ones), each a pose or a few frames.
+        t = int(rng.integers(1, 11))
+        known[:t] = True
+        while True:
+            start = t + int(np.exp(rng.uniform(np.log(3.0), np.log(90.0))))
+            if start >= frames:
+                break
+            length = 1 if rng.random() < 0.7 else int(rng.integers(2, 11))
+            known[start : start + length] = True  # a single pose gives no velocities
+            t = start + length
     elif name == "edit":
         if rng.random() < 0.5:
             span = int(rng.integers(10, max(11, min(100, frames // 2)) + 1))

@@ -1,0 +1,473 @@
+"""Control tasks against their baselines and real motion, on held-out clips.
+
+Run:  .venv/bin/python benchmarks/tasks.py [--checkpoint tiny-control] [--split test]
+          [--windows 40] [--out docs/results/tasks]
+
+- In-betweening (LaFAN1 protocol, ``motiongen.eval.tasks``): 10 context frames, a gap of
+  5 / 15 / 30 frames (20 fps), one target frame; L2P and NPSS over the gap for the model,
+  linear interpolation and zero velocity; how far the given frames land from where they were
+  given (root included).
+- Prediction: 1 s of past, errors of the joints at 0.5 / 1 / 2 s against constant and zero
+  velocity; the pelvis speed jump across the seam against real motion's frame-to-frame jumps.
+- Edit: a 3 s span made anew with another action's text, recognised as that action by the
+  label classifier; an arms edit; everything outside the edit unchanged.
+- Restyle: each clip moved in another style; content kept and style hit (label classifier)
+  against the same rates on real clips of that content x style; blends between two styles
+  swept 0..1 (the classifier's probability of the second style should rise monotonically).
+- Timelines: three actions of 3 s each; each segment recognised as its own action; joint
+  jerk around the seams against real motion's.
+
+Every motion is made as a user gets it (post-processed, the given parts enforced), with no
+text for in-betweening and prediction (pure motion completion, as the baselines). Also
+writes FILE_examples.png (contact sheets) and FILE_blend.png (the blend curves).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from motiongen.eval import tasks as m  # noqa: E402
+
+FPS = 20.0
+CONTEXT = 10
+GAPS = (5, 15, 30)
+PAST = 20  # 1 s
+HORIZONS = {"0.5 s": 10, "1 s": 20, "2 s": 40}
+EDIT_ACTIONS = ("bow", "wave-right-hand", "raise-up-both-hands", "kick", "punch", "byebye")
+TIMELINE_ACTIONS = ("walk", "bow", "wave-right-hand", "raise-up-both-hands", "kick", "run",
+                    "punch", "byebye", "walk-back")  # fmt: skip
+SEGMENT_SECONDS = 3.0
+
+
+@functools.cache
+def _data() -> Any:
+    from motiongen.data.prepare import prepare
+
+    return prepare().data
+
+
+@functools.cache
+def _classifier() -> Any:
+    from motiongen.evaluators.classifier import LabelClassifier
+
+    return LabelClassifier.from_pretrained()
+
+
+def clips(split: str, min_frames: int, bandai_only: bool = False) -> list[tuple[Any, np.ndarray]]:
+    """(record, positions at 20 fps) of the kept clips of ``split`` at least that long."""
+    data = _data()
+    out = []
+    for rec in data.select(split=split):
+        if bandai_only and not rec.labels.get("style"):
+            continue
+        pos = data.motion(rec).resample(FPS).positions.astype(np.float64)
+        if len(pos) >= min_frames:
+            out.append((rec, pos))
+    return out
+
+
+def windows(pool: list, length: int, count: int, seed: int) -> list[tuple[Any, np.ndarray]]:
+    """``count`` windows of ``length`` frames, one per clip (clips drawn without repeats
+    while they last), at random offsets."""
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(pool))
+    out = []
+    for k in range(count):
+        rec, pos = pool[order[k % len(pool)]]
+        start = int(rng.integers(0, len(pos) - length + 1))
+        out.append((rec, pos[start : start + length]))
+    return out
+
+
+def motion(positions: np.ndarray) -> Any:
+    from motiongen.motion import Motion
+
+    return Motion(positions=positions.astype(np.float32), fps=FPS)
+
+
+def descriptions() -> dict[str, str]:
+    from motiongen.data.text import describe
+
+    return {c: describe({"content": c, "style": "normal"})[0] for c in
+            set(EDIT_ACTIONS) | set(TIMELINE_ACTIONS)}  # fmt: skip
+
+
+# ---- in-betweening ------------------------------------------------------------------------
+def inbetween(pipe: Any, split: str, count: int) -> dict[str, Any]:
+    longest = CONTEXT + max(GAPS) + 1
+    test = windows(clips(split, longest), longest, count, seed=1)
+    train = windows(clips("train", longest), longest, 400, seed=2)
+    mean, std = m.normalisation(np.stack([w for _, w in train]), CONTEXT - 1)
+    rows: dict[str, Any] = {}
+    for n in GAPS:
+        truth, model, lerp, hold, hit = [], [], [], [], []
+        for i, (_, w) in enumerate(test):
+            ctx, target = w[:CONTEXT], w[CONTEXT + n]
+            out = pipe.inbetween([motion(ctx), motion(target[None])],
+                                 [0.0, (CONTEXT + n) / FPS], seed=i).positions  # fmt: skip
+            given = np.concatenate([out[:CONTEXT], out[CONTEXT + n :]]) - np.concatenate(
+                [ctx, target[None]]
+            )
+            hit.append(float(np.abs(given).max()))
+            window = np.concatenate([ctx, out[CONTEXT : CONTEXT + n], target[None]])
+            frame = np.stack([w[: CONTEXT + n + 1], window])
+            aligned = m.to_frame_of(frame, CONTEXT - 1)
+            truth.append(aligned[0, CONTEXT : CONTEXT + n])
+            model.append(aligned[1, CONTEXT : CONTEXT + n])
+            a_ctx, a_target = aligned[0, CONTEXT - 1], aligned[0, CONTEXT + n]
+            lerp.append(m.interpolation(a_ctx, a_target, n))
+            hold.append(m.zero_velocity(a_ctx, n))
+        t = np.stack(truth)
+        rows[str(n)] = {
+            "windows": len(test),
+            "l2p": {k: round(m.l2p(np.stack(v), t, mean, std), 4)
+                    for k, v in (("model", model), ("interpolation", lerp), ("zero velocity", hold))},
+            "npss": {k: round(m.npss(np.stack(v), t), 5)
+                     for k, v in (("model", model), ("interpolation", lerp), ("zero velocity", hold))},
+            "keyframe_error_max_m": max(hit),
+        }  # fmt: skip
+    return rows
+
+
+# ---- prediction ---------------------------------------------------------------------------
+def predict(pipe: Any, split: str, count: int) -> dict[str, Any]:
+    length = PAST + max(HORIZONS.values())
+    test = windows(clips(split, length), length, count, seed=3)
+    err: dict[str, list[np.ndarray]] = {"model": [], "constant velocity": [], "zero velocity": []}
+    jumps, seam_gap = [], []
+    for i, (_, w) in enumerate(test):
+        past = w[:PAST]
+        out = pipe.predict(motion(past), length / FPS, seed=i).positions.astype(np.float64)
+        truth = w[PAST:]
+        n = len(truth)
+        err["model"].append(m.joint_error(out[PAST:], truth))
+        err["constant velocity"].append(m.joint_error(m.constant_velocity(past, n), truth))
+        err["zero velocity"].append(m.joint_error(m.zero_velocity(past[-1], n), truth))
+        jumps.append(m.speed_jump(out, PAST, FPS))
+        seam_gap.append(float(np.abs(out[:PAST] - past).max()))
+    real = real_speed_jumps(split)
+    return {
+        "windows": len(test),
+        "error_m": {
+            k: {h: round(float(np.mean([e[f - 1] for e in v])), 4) for h, f in HORIZONS.items()}
+            for k, v in err.items()
+        },  # fmt: skip
+        "seam_speed_jump": {
+            "model_mean": round(float(np.mean(jumps)), 3),
+            "model_p95": round(float(np.percentile(jumps, 95)), 3),
+            "real_p95": round(float(np.percentile(real, 95)), 3),
+            "real_p99": round(float(np.percentile(real, 99)), 3),
+        },  # fmt: skip
+        "past_error_max_m": max(seam_gap),
+    }
+
+
+def real_speed_jumps(split: str) -> np.ndarray:
+    """Pelvis speed changes between consecutive frame steps of real clips."""
+    out = []
+    for _, pos in clips(split, 30):
+        s = m.root_speed(pos, FPS)
+        out.append(np.abs(np.diff(s)))
+    return np.concatenate(out)
+
+
+# ---- edit ---------------------------------------------------------------------------------
+def edit(pipe: Any, split: str, count: int) -> dict[str, Any]:
+    words = descriptions()
+    test = windows(clips(split, 140), 140, count, seed=4)  # 7 s
+    rng = np.random.default_rng(5)
+    span_out, arm_hit, arm_out, spans = [], [], [], []
+    for i, (_, w) in enumerate(test):
+        target = EDIT_ACTIONS[int(rng.integers(len(EDIT_ACTIONS)))]
+        a, b = 40, 100  # 2 s .. 5 s
+        out = pipe.edit(motion(w), text=words[target], frames=(a / FPS, b / FPS), seed=i)
+        p = out.positions.astype(np.float64)
+        span_out.append(float(max(np.abs(p[:a] - w[:a]).max(), np.abs(p[b:] - w[b:]).max())))
+        spans.append((p[a:b], target))
+        arms = pipe.edit(motion(w), text=words[target], joints=["arms"], seed=i)
+        q = arms.positions.astype(np.float64)
+        from motiongen.tasks import BODY_PARTS
+
+        keep = [j for j in range(22) if j not in BODY_PARTS["arms"]]
+        arm_out.append(float(np.abs(q[:, keep] - w[:, keep]).max()))
+        arm_hit.append((q, target))
+    clf = _classifier()
+    span_pred = clf.classify([motion(p) for p, _ in spans]).content
+    arm_pred = clf.classify([motion(q) for q, _ in arm_hit]).content
+    real = real_recognition(split, EDIT_ACTIONS, b_minus_a=60)
+    return {
+        "windows": len(test),
+        "span_recognised": round(float(np.mean([p == t for p, (_, t) in zip(span_pred, spans,
+                                                                               strict=True)])), 3),
+        "arms_recognised": round(float(np.mean([p == t for p, (_, t) in zip(arm_pred, arm_hit,
+                                                                              strict=True)])), 3),
+        "real_3s_crops_recognised": real,
+        "outside_span_max_change_m": max(span_out),
+        "outside_arms_max_change_m": max(arm_out),
+    }  # fmt: skip
+
+
+def real_recognition(split: str, actions: tuple[str, ...], b_minus_a: int) -> float | None:
+    """The classifier's content accuracy on centre crops of real clips of ``actions``."""
+    data = _data()
+    crops, labels = [], []
+    for rec in data.select(split=split):
+        c = rec.labels.get("content")
+        if c in actions:
+            pos = data.motion(rec).resample(FPS).positions
+            if len(pos) >= b_minus_a:
+                s = (len(pos) - b_minus_a) // 2
+                crops.append(motion(pos[s : s + b_minus_a]))
+                labels.append(c)
+    if not crops:
+        return None
+    pred = _classifier().classify(crops).content
+    return round(float(np.mean([p == t for p, t in zip(pred, labels, strict=True)])), 3)
+
+
+# ---- restyle ------------------------------------------------------------------------------
+def restyle(pipe: Any, split: str, count: int, blends: int) -> dict[str, Any]:
+    from motiongen.evaluators.labels import content_label, style_label
+
+    clf = _classifier()
+    styles = [s for s in pipe.styles if s in clf.style_index]
+    pool = clips(split, 60, bandai_only=True)
+    test = windows(pool, 60, count, seed=6)
+    rng = np.random.default_rng(7)
+    outs, asks = [], []
+    for i, (rec, w) in enumerate(test):
+        own = style_label(rec.labels)
+        target = [s for s in styles if s != own][int(rng.integers(len(styles) - 1))]
+        out = pipe.restyle(motion(w), target, seed=i)
+        outs.append(motion(out.positions))
+        asks.append((content_label(rec.labels), target, float(np.abs(
+            out.positions[:, 0, [0, 2]] - w[:, 0, [0, 2]]).max())))  # fmt: skip
+    pred = clf.classify(outs)
+    content_kept = np.mean([p == c for p, (c, _, _) in zip(pred.content, asks, strict=True)])
+    style_hit = np.mean([p == s for p, (_, s, _) in zip(pred.style, asks, strict=True)])
+    # The same rates on real clips of the asked content x style pairs (where the split has them).
+    real = {(content_label(r.labels), style_label(r.labels)): pos for r, pos in pool}
+    matched = [(c, s) for c, s, _ in asks if (c, s) in real]
+    real_pred = clf.classify([motion(real[k][:196]) for k in matched]) if matched else None
+    blend = blend_curves(pipe, pool, styles, blends)
+    return {
+        "clips": len(test),
+        "content_kept": round(float(content_kept), 3),
+        "style_hit": round(float(style_hit), 3),
+        "chance_style": round(1 / len(styles), 3),
+        "real_pairs": len(matched),
+        "real_content": None if real_pred is None else round(float(np.mean(
+            [p == c for p, (c, _) in zip(real_pred.content, matched, strict=True)])), 3),
+        "real_style": None if real_pred is None else round(float(np.mean(
+            [p == s for p, (_, s) in zip(real_pred.style, matched, strict=True)])), 3),
+        "path_max_change_m": max(d for _, _, d in asks),
+        "blend": blend,
+    }  # fmt: skip
+
+
+WEIGHTS = np.linspace(0.0, 1.0, 6)
+
+
+def blend_curves(pipe: Any, pool: list, styles: list[str], count: int) -> dict[str, Any]:
+    """The classifier's probability of style B along blends A -> B of restyled clips."""
+    clf = _classifier()
+    rng = np.random.default_rng(8)
+    test = windows(pool, 60, count, seed=9)
+    curves, pairs = [], []
+    for i, (_, w) in enumerate(test):
+        a, b = rng.choice(styles, size=2, replace=False)
+        outs = [pipe.restyle(motion(w), str(a), blend=(str(b), float(x)), seed=i).positions
+                for x in WEIGHTS]  # fmt: skip
+        probs = clf.classify([motion(p) for p in outs]).style_probs[:, clf.style_index[str(b)]]
+        curves.append(probs)
+        pairs.append([str(a), str(b)])
+    c = np.stack(curves)
+    return {
+        "weights": WEIGHTS.round(2).tolist(),
+        "mean_prob_of_b": c.mean(0).round(3).tolist(),
+        "monotone_share": round(m.monotone_share(c), 3),
+        "curves": c.round(3).tolist(),
+        "pairs": pairs,
+    }
+
+
+# ---- timelines ----------------------------------------------------------------------------
+def timeline(pipe: Any, split: str, count: int) -> dict[str, Any]:
+    words = descriptions()
+    rng = np.random.default_rng(10)
+    seg = int(SEGMENT_SECONDS * FPS)
+    hits, jerks, segments = [], [], []
+    for i in range(count):
+        acts = [str(a) for a in rng.choice(TIMELINE_ACTIONS, size=3, replace=False)]
+        out = pipe.timeline([(words[a], SEGMENT_SECONDS) for a in acts], seed=i).positions
+        for k, a in enumerate(acts):
+            segments.append((motion(out[k * seg : (k + 1) * seg]), a))
+        jerks += [m.mean_jerk_around(out, k * seg, FPS) for k in (1, 2)]
+    pred = _classifier().classify([s for s, _ in segments]).content
+    hits = [p == a for p, (_, a) in zip(pred, segments, strict=True)]
+    real = []
+    rng = np.random.default_rng(11)
+    for _, pos in clips(split, 40):
+        at = int(rng.integers(10, len(pos) - 10))
+        real.append(m.mean_jerk_around(pos, at, FPS))
+    return {
+        "timelines": count,
+        "segments_recognised": round(float(np.mean(hits)), 3),
+        "real_3s_crops_recognised": real_recognition(split, TIMELINE_ACTIONS, seg),
+        "seam_jerk_mean": round(float(np.mean(jerks)), 1),
+        "seam_jerk_p95": round(float(np.percentile(jerks, 95)), 1),
+        "real_jerk_median": round(float(np.median(real)), 1),
+        "real_jerk_p95": round(float(np.percentile(real, 95)), 1),
+    }
+
+
+# ---- report -------------------------------------------------------------------------------
+def markdown(r: dict[str, Any]) -> str:
+    lines = ["| in-betweening gap | L2P model | L2P interp. | L2P zero-vel. | NPSS model | "
+             "NPSS interp. | NPSS zero-vel. | keyframe error max |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for n, row in r["inbetween"].items():
+        lp, ns = row["l2p"], row["npss"]
+        lines.append(
+            f"| {n} frames | **{lp['model']}** | {lp['interpolation']} | {lp['zero velocity']} | "
+            f"**{ns['model']}** | {ns['interpolation']} | {ns['zero velocity']} | "
+            f"{row['keyframe_error_max_m'] * 100:.2g} cm |"
+        )
+    p = r["predict"]
+    lines += ["", "| prediction error (m) | " + " | ".join(HORIZONS) + " |",
+              "|---|" + "---|" * len(HORIZONS)]  # fmt: skip
+    for k, v in p["error_m"].items():
+        lines.append(f"| {k} | " + " | ".join(str(v[h]) for h in HORIZONS) + " |")
+    s = p["seam_speed_jump"]
+    lines.append(
+        f"\nSeam: pelvis speed jump {s['model_mean']} m/s mean, {s['model_p95']} p95 (real "
+        f"frame-to-frame: p95 {s['real_p95']}, p99 {s['real_p99']}); past kept to "
+        f"{p['past_error_max_m']:.1g} m."
+    )
+    e, st, t = r["edit"], r["restyle"], r["timeline"]
+    lines += [
+        "",
+        "| task | result | reference |",
+        "|---|---|---|",
+        f"| edit 3 s span: new action recognised | {e['span_recognised']} | real 3 s crops "
+        f"{e['real_3s_crops_recognised']} |",
+        f"| edit arms: new action recognised | {e['arms_recognised']} | |",
+        f"| edit: largest change outside the edit | span {e['outside_span_max_change_m']:.1g} m, "
+        f"arms {e['outside_arms_max_change_m']:.1g} m | 1e-5 m |",
+        f"| restyle: content kept | {st['content_kept']} | real clips of the pair "
+        f"{st['real_content']} ({st['real_pairs']}) |",
+        f"| restyle: target style hit | {st['style_hit']} | real {st['real_style']}, chance "
+        f"{st['chance_style']} |",
+        f"| restyle: blends rising monotonically | {st['blend']['monotone_share']} | mean P(B) "
+        f"{st['blend']['mean_prob_of_b']} |",
+        f"| timeline: segments recognised | {t['segments_recognised']} | real 3 s crops "
+        f"{t['real_3s_crops_recognised']} |",
+        f"| timeline: jerk at seams (m/s³) | mean {t['seam_jerk_mean']}, p95 {t['seam_jerk_p95']} "
+        f"| real median {t['real_jerk_median']}, p95 {t['real_jerk_p95']} |",
+    ]
+    return "\n".join(lines)
+
+
+def plots(r: dict[str, Any], out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    b = r["restyle"]["blend"]
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    for c in b["curves"]:
+        ax.plot(b["weights"], c, color="0.7", lw=0.8)
+    ax.plot(b["weights"], b["mean_prob_of_b"], color="C0", lw=2, label="mean")
+    ax.set_xlabel("blend weight towards style B")
+    ax.set_ylabel("classifier P(style B)")
+    ax.set_title("restyle blends A → B")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out.with_name(out.stem + "_blend.png"), dpi=120)
+    plt.close(fig)
+
+
+def examples(pipe: Any, out: Path) -> None:
+    """Contact sheets of one motion per task, for looking at (prompts not tuned on)."""
+    from PIL import Image
+
+    from motiongen.io.render import save_png
+
+    walk = pipe.generate("a person walks forward", seconds=3.0, seed=11)[0]
+    shows = [
+        (pipe.predict(walk, 6.0, "a person waves with the right hand", seed=1), "continue: waves"),
+        (pipe.edit(walk, text="a person raises both hands", joints=["arms"], seed=2),
+         "edit arms: raises both hands"),
+        (pipe.restyle(walk, "elderly", seed=3), "restyle: elderly"),
+        (pipe.timeline("a person runs, then kicks, then bows", seconds=9.0, seed=4),
+         "run, then kick, then bow"),
+    ]  # fmt: skip
+    sheets = []
+    for k, (mo, title) in enumerate(shows):
+        path = out.with_name(f"{out.stem}_ex{k}.png")
+        save_png(mo, path, frames=6, width=180, height=220, title=title)
+        sheets.append(Image.open(path))
+    w = max(s.width for s in sheets)
+    canvas = Image.new("RGB", (w, sum(s.height for s in sheets)), "white")
+    y = 0
+    for s in sheets:
+        canvas.paste(s, (0, y))
+        y += s.height
+    canvas.save(out.with_name(out.stem + "_examples.png"))
+    for k in range(len(shows)):
+        out.with_name(f"{out.stem}_ex{k}.png").unlink()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--checkpoint", default="tiny-control", help="folder or shipped name")
+    parser.add_argument("--split", default="test")
+    parser.add_argument("--windows", type=int, default=40, help="windows / clips per task")
+    parser.add_argument("--blends", type=int, default=12, help="clips swept through a blend")
+    parser.add_argument("--out", type=Path, default=None, help="write FILE.json, .md, pngs")
+    args = parser.parse_args(argv)
+
+    from rich.console import Console
+
+    from motiongen.pipeline import Pipeline
+
+    console = Console()
+    pipe = Pipeline.from_pretrained(args.checkpoint)
+    result: dict[str, Any] = {"settings": {"checkpoint": args.checkpoint, "split": args.split,
+                                           "windows": args.windows}}  # fmt: skip
+    for name, fn in (("inbetween", inbetween), ("predict", predict), ("edit", edit),
+                     ("timeline", timeline)):  # fmt: skip
+        console.print(f"{name}…")
+        result[name] = fn(pipe, args.split, args.windows)
+    console.print("restyle…")
+    result["restyle"] = restyle(pipe, args.split, args.windows, args.blends)
+    table = markdown(result)
+    console.print(table, markup=False, highlight=False, soft_wrap=True)
+    if args.out is not None:
+        out = args.out.with_suffix(".json")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=1))
+        out.with_suffix(".md").write_text(table + "\n")
+        plots(result, out)
+        examples(pipe, out)
+        console.print(f"wrote {out}, {out.with_suffix('.md')} and the pictures beside them")
+    return 0
+
+
+if __name__ == "__main__":
+    from motiongen.errors import MotionGenError
+
+    try:
+        sys.exit(main())
+    except MotionGenError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(1)

@@ -17,8 +17,10 @@ Run:  .venv/bin/python benchmarks/tasks.py [--checkpoint tiny-control] [--split 
 - Timelines: three actions of 3 s each; each segment recognised as its own action; joint
   jerk around the seams against real motion's.
 
-Every motion is made as a user gets it (post-processed, the given parts enforced), with no
-text for in-betweening and prediction (pure motion completion, as the baselines). Also
+Every motion is made as a user gets it (post-processed, the given parts enforced). For
+in-betweening and prediction the model is told what the clip shows (its plainest
+description), as a user asking for a continuation would; ``--no-text`` leaves it out (pure
+motion completion, like the baselines). Also
 writes FILE_examples.png (contact sheets) and FILE_blend.png (the blend curves).
 """
 
@@ -102,6 +104,15 @@ def descriptions() -> dict[str, str]:
 
 
 # ---- in-betweening ------------------------------------------------------------------------
+TEXT = True  # --no-text sets False
+
+
+def clip_text(rec: Any) -> str | None:
+    from motiongen.evaluators.labels import clip_texts
+
+    return clip_texts(rec)[0] if TEXT else None
+
+
 def inbetween(pipe: Any, split: str, count: int) -> dict[str, Any]:
     longest = CONTEXT + max(GAPS) + 1
     test = windows(clips(split, longest), longest, count, seed=1)
@@ -110,10 +121,10 @@ def inbetween(pipe: Any, split: str, count: int) -> dict[str, Any]:
     rows: dict[str, Any] = {}
     for n in GAPS:
         truth, model, lerp, hold, hit = [], [], [], [], []
-        for i, (_, w) in enumerate(test):
+        for i, (rec, w) in enumerate(test):
             ctx, target = w[:CONTEXT], w[CONTEXT + n]
-            out = pipe.inbetween([motion(ctx), motion(target[None])],
-                                 [0.0, (CONTEXT + n) / FPS], seed=i).positions  # fmt: skip
+            out = pipe.inbetween([motion(ctx), motion(target[None])], [0.0, (CONTEXT + n) / FPS],
+                                 clip_text(rec), seed=i).positions  # fmt: skip
             given = np.concatenate([out[:CONTEXT], out[CONTEXT + n :]]) - np.concatenate(
                 [ctx, target[None]]
             )
@@ -144,9 +155,10 @@ def predict(pipe: Any, split: str, count: int) -> dict[str, Any]:
     test = windows(clips(split, length), length, count, seed=3)
     err: dict[str, list[np.ndarray]] = {"model": [], "constant velocity": [], "zero velocity": []}
     jumps, seam_gap = [], []
-    for i, (_, w) in enumerate(test):
+    for i, (rec, w) in enumerate(test):
         past = w[:PAST]
-        out = pipe.predict(motion(past), length / FPS, seed=i).positions.astype(np.float64)
+        out = pipe.predict(motion(past), length / FPS, clip_text(rec), seed=i).positions
+        out = out.astype(np.float64)
         truth = w[PAST:]
         n = len(truth)
         err["model"].append(m.joint_error(out[PAST:], truth))
@@ -434,7 +446,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--windows", type=int, default=40, help="windows / clips per task")
     parser.add_argument("--blends", type=int, default=12, help="clips swept through a blend")
     parser.add_argument("--out", type=Path, default=None, help="write FILE.json, .md, pngs")
+    parser.add_argument("--no-text", action="store_true", help="no text for in-betweening and "
+                        "prediction")  # fmt: skip
     args = parser.parse_args(argv)
+    global TEXT
+    TEXT = not args.no_text
 
     from rich.console import Console
 
@@ -443,7 +459,7 @@ def main(argv: list[str] | None = None) -> int:
     console = Console()
     pipe = Pipeline.from_pretrained(args.checkpoint)
     result: dict[str, Any] = {"settings": {"checkpoint": args.checkpoint, "split": args.split,
-                                           "windows": args.windows}}  # fmt: skip
+                                           "windows": args.windows, "text": TEXT}}  # fmt: skip
     for name, fn in (("inbetween", inbetween), ("predict", predict), ("edit", edit),
                      ("timeline", timeline)):  # fmt: skip
         console.print(f"{name}…")

@@ -77,6 +77,7 @@ logger = logging.getLogger(__name__)
 # "bf16" runs the network under bfloat16 autocast: about 1.6x faster on CPUs with AVX512-BF16
 # (docs/pipeline.md), at bf16 precision in the network (the sampler state stays fp32).
 PRECISIONS = ("fp32", "bf16")
+RUNTIMES = ("torch", "onnx", "onnx-int8")  # how the network runs (deploy/onnx.py)
 # Metres between a generated joint and its pelvis beyond which the network is broken.
 MAX_BODY_SPREAD = 100.0
 # A prompt whose sentence embedding is less similar than this (cosine, all-MiniLM-L6-v2) to
@@ -88,6 +89,7 @@ KNOWN_SIMILARITY = 0.6
 __all__ = [
     "DEFAULT_MODEL",
     "PRECISIONS",
+    "RUNTIMES",
     "SHIPPED_MODELS_DIR",
     "GenerationRequest",
     "Pipeline",
@@ -131,10 +133,16 @@ class Pipeline:
         precision: str = "fp32",
         vocabulary: dict[str, list[str]] | None = None,
         style_encoder: Any = None,
+        runtime: str = "torch",
     ) -> None:
         if precision not in PRECISIONS:
             raise InputError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+        if runtime not in RUNTIMES:
+            raise InputError(f"runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
+        if runtime != "torch" and precision != "fp32":
+            raise InputError(f"the {runtime} runtime runs fp32 graphs; leave precision at fp32")
         self.precision = precision
+        self.runtime = runtime
         self.model = model.to(device).eval()
         self.config = config
         self.norm = norm
@@ -179,10 +187,21 @@ class Pipeline:
         device: str = "cpu",
         text_encoder: Any = None,
         precision: str = "fp32",
+        runtime: str = "torch",
     ) -> Pipeline:
         name = checkpoint.path.name if checkpoint.path is not None else ""
+        model = checkpoint.model
+        if runtime in RUNTIMES and runtime != "torch":
+            from motiongen.checkpoint import WEIGHTS_NAME
+            from motiongen.deploy.onnx import onnx_denoiser
+
+            if checkpoint.path is None:
+                raise InputError("the ONNX runtime needs a checkpoint loaded from a folder")
+            model = onnx_denoiser(
+                model, checkpoint.path / WEIGHTS_NAME, int8=runtime == "onnx-int8"
+            )
         return cls(
-            checkpoint.model,
+            model,
             checkpoint.config,
             checkpoint.norm,
             name=name,
@@ -193,6 +212,7 @@ class Pipeline:
             style_encoder=checkpoint_style_encoder(
                 checkpoint.path, int(checkpoint.config.model.get("style_dim", 0) or 0)
             ),
+            runtime=runtime,
         )
 
     @classmethod
@@ -203,9 +223,12 @@ class Pipeline:
         device: str = "cpu",
         text_encoder: Any = None,
         precision: str = "fp32",
+        runtime: str = "torch",
     ) -> Pipeline:
         """Load a checkpoint folder; None is the shipped ``tiny-flow``, and the name of a
-        shipped model (``"tiny-ddim"``) is accepted too."""
+        shipped model (``"tiny-ddim"``) is accepted too. runtime: ``torch``, ``onnx`` (the
+        network exported once to ONNX and run by onnxruntime; cached by weights) or
+        ``onnx-int8`` (its matrix products quantised to int8)."""
         folder = resolve_checkpoint(path)
         try:
             checkpoint = load_checkpoint(folder, device=device)
@@ -217,8 +240,9 @@ class Pipeline:
                 f"checkpoint {folder} cannot be built: {str(err).splitlines()[0]}"
             ) from err
         return cls.from_checkpoint(
-            checkpoint, device=device, text_encoder=text_encoder, precision=precision
-        )
+            checkpoint, device=device, text_encoder=text_encoder, precision=precision,
+            runtime=runtime,
+        )  # fmt: skip
 
     @property
     def process_name(self) -> str:
@@ -237,7 +261,7 @@ class Pipeline:
         return (
             f"Pipeline(name={self.name!r}, process={self.process_name}, fps={self.fps:g}, "
             f"window={self.window}, text_dim={self.text_dim}, audio_dim={self.audio_dim}, "
-            f"precision={self.precision})"
+            f"precision={self.precision}, runtime={self.runtime})"
         )
 
     # ---- conditioners -------------------------------------------------------------------
@@ -1070,6 +1094,7 @@ class Pipeline:
             "checkpoint": self.name,
             "process": self.process_name,
             "precision": self.precision,
+            "runtime": self.runtime,
             "sampler": req.sampler,
             "steps": req.steps,
             "guidance": list(g) if isinstance(g, tuple) else g,

@@ -13,6 +13,7 @@ from motiongen.cli import (
     data,
     evaluate,
     evaluators,
+    export,
     generate,
     render,
     score,
@@ -40,6 +41,7 @@ for module in (
     serve,
     evaluators,
     style,
+    export,
     checkpoint,
 ):
     module.register(app)

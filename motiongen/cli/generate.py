@@ -65,9 +65,10 @@ def _run(
     threads: int | None,
     precision: str,
     title: str | None,
+    runtime: str = "torch",
 ) -> None:
     from motiongen.generation import check_seconds, parse_guidance
-    from motiongen.pipeline import PRECISIONS, Pipeline
+    from motiongen.pipeline import PRECISIONS, RUNTIMES, Pipeline
 
     # Cheap checks first: a typo should not cost a model load.
     if text is not None:
@@ -80,11 +81,13 @@ def _run(
         raise InputError(f"--batch must be at least 1, got {batch}")
     if precision not in PRECISIONS:
         raise InputError(f"--precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    if runtime not in RUNTIMES:
+        raise InputError(f"--runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
     paths = output_paths(output, batch)
     _set_threads(threads)
 
     t0 = time.perf_counter()
-    pipe = Pipeline.from_pretrained(checkpoint, precision=precision)
+    pipe = Pipeline.from_pretrained(checkpoint, precision=precision, runtime=runtime)
     if text is not None:
         _ = pipe.text_encoder  # loaded (and checked) here, so "text" below is encoding only
     load_s = time.perf_counter() - t0
@@ -168,6 +171,9 @@ def generate(
     precision: Annotated[
         str, typer.Option(help="fp32, or bf16 (faster on CPUs with bf16 support).")
     ] = "fp32",
+    runtime: Annotated[
+        str, typer.Option(help="torch, onnx or onnx-int8 (onnxruntime; exported once, cached).")
+    ] = "torch",
 ) -> None:
     """Generate motion from a text prompt (optionally following music)."""
     _run(
@@ -186,6 +192,7 @@ def generate(
         threads=threads,
         precision=precision,
         title=prompt.strip(),
+        runtime=runtime,
     )
 
 
@@ -211,6 +218,7 @@ def dance(
     postprocess: Annotated[bool, typer.Option(help="Physical clean-up.")] = True,
     threads: Annotated[int | None, typer.Option(help="CPU threads for torch.")] = None,
     precision: Annotated[str, typer.Option(help="fp32 or bf16.")] = "fp32",
+    runtime: Annotated[str, typer.Option(help="torch, onnx or onnx-int8.")] = "torch",
 ) -> None:
     """Dance to a song: music-only generation, with the song muxed into the MP4."""
     from motiongen.io.audio import audio_duration
@@ -247,6 +255,7 @@ def dance(
         threads=threads,
         precision=precision,
         title=song.stem,
+        runtime=runtime,
     )
 
 

@@ -1,0 +1,54 @@
+"""``motiongen export onnx``: a checkpoint's network as an ONNX graph for other runtimes."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from motiongen.cli.console import out
+
+export_app = typer.Typer(help="Export a checkpoint's network for other runtimes.",
+                         no_args_is_help=True)  # fmt: skip
+
+
+@export_app.command("onnx")
+def onnx(
+    checkpoint: Annotated[str, typer.Argument(help="Checkpoint folder or shipped name.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The .onnx file to write.")],
+    int8: Annotated[bool, typer.Option(help="Quantise matrix products to int8 (dynamic).")] = False,
+) -> None:
+    """Write the denoiser with dynamic batch, frame and token axes, and check it against
+    PyTorch on random inputs."""
+    import torch
+
+    from motiongen.checkpoint import load_checkpoint, resolve_checkpoint
+    from motiongen.deploy.onnx import OnnxDenoiser, example_inputs, export_onnx, input_names
+    from motiongen.errors import InputError
+    from motiongen.models import ModelConditions
+
+    if output.suffix != ".onnx":
+        raise InputError(f"the output must be a .onnx file, got {output.name}")
+    ck = load_checkpoint(resolve_checkpoint(checkpoint))
+    t0 = time.perf_counter()
+    export_onnx(ck.model, output, int8=int8)
+    seconds = time.perf_counter() - t0
+    inputs = example_inputs(ck.model.config, batch=2, frames=50, tokens=6)
+    cond = ModelConditions(**{k: v for k, v in inputs.items() if k not in ("x", "t")})
+    with torch.no_grad():
+        want = ck.model(inputs["x"], inputs["t"], cond)
+    got = OnnxDenoiser(output, ck.model.config)(inputs["x"], inputs["t"], cond)
+    diff = float((want - got).abs().max())
+    out.print(
+        f"wrote {output} ({output.stat().st_size / 1e6:.1f} MB, {'int8' if int8 else 'fp32'}) in "
+        f"{seconds:.0f} s; inputs: {', '.join(input_names(ck.model.config))}; largest "
+        f"difference from PyTorch on random inputs: {diff:.2g}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(export_app, name="export")

@@ -1,0 +1,1 @@
+"""Deployment: the denoiser as ONNX (``deploy.onnx``) for onnxruntime and other runtimes."""

@@ -1,0 +1,79 @@
+"""The denoiser as ONNX: the graph computes what PyTorch computes (every condition given or
+left out, plain and control networks), the pipeline samples the same motions with
+runtime="onnx", int8 quantisation runs, and the export command checks itself."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+pytest.importorskip("onnxruntime")
+
+from motiongen.conditioning import text as text_module  # noqa: E402
+from motiongen.deploy.onnx import OnnxDenoiser, example_inputs, export_onnx  # noqa: E402
+from motiongen.errors import InputError  # noqa: E402
+from motiongen.models import ModelConditions, MotionDiT, MotionDiTConfig  # noqa: E402
+from tests.cli_helpers import error_line, run  # noqa: E402
+from tests.test_pipeline import FakeEncoder, make_checkpoint  # noqa: E402
+
+
+def _net(**extra) -> MotionDiT:
+    torch.manual_seed(0)
+    net = MotionDiT(MotionDiTConfig(feature_dim=137, width=64, depth=1, heads=4, text_dim=384,
+                                    audio_dim=50, patch_size=2, **extra))  # fmt: skip
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    return net.eval()
+
+
+@pytest.mark.parametrize("extra", [{}, {"control_dim": 141, "num_tasks": 6, "style_dim": 8}])
+def test_graph_matches_pytorch_with_and_without_conditions(tmp_path, extra):
+    net = _net(**extra)
+    path = export_onnx(net, tmp_path / "net.onnx")
+    den = OnnxDenoiser(path, net.config)
+    inputs = example_inputs(net.config, batch=3, frames=33, tokens=5)  # odd frames: padding
+    full = ModelConditions(**{k: v for k, v in inputs.items() if k not in ("x", "t")})
+    task = inputs.get("task")
+    partial = ModelConditions(text_pooled=inputs["text_pooled"], text_tokens=inputs["text_tokens"],
+                              text_mask=inputs["text_mask"], task=task)  # fmt: skip
+    bare = ModelConditions(task=task)
+    for cond in (full, partial, bare):
+        with torch.no_grad():
+            want = net(inputs["x"], inputs["t"], cond)
+        got = den(inputs["x"], inputs["t"], cond)
+        torch.testing.assert_close(got, want, atol=1e-4, rtol=1e-4)
+
+
+def test_pipeline_samples_the_same_motion_with_onnx(tmp_path, monkeypatch):
+    from motiongen.pipeline import Pipeline
+
+    monkeypatch.setenv("MOTIONGEN_CACHE", str(tmp_path / "cache"))
+    ck = make_checkpoint(tmp_path / "ck")
+    torch_pipe = Pipeline.from_pretrained(ck, text_encoder=FakeEncoder())
+    onnx_pipe = Pipeline.from_pretrained(ck, text_encoder=FakeEncoder(), runtime="onnx")
+    a = torch_pipe.generate("a person walks", seconds=3.0, seed=4, steps=3, postprocess=False)[0]
+    b = onnx_pipe.generate("a person walks", seconds=3.0, seed=4, steps=3, postprocess=False)[0]
+    np.testing.assert_allclose(b.positions, a.positions, atol=1e-3)
+    assert b.meta["runtime"] == "onnx"
+    assert list((tmp_path / "cache" / "onnx").glob("*.onnx"))  # exported once, cached
+    q = Pipeline.from_pretrained(ck, text_encoder=FakeEncoder(), runtime="onnx-int8")
+    c = q.generate("a person walks", seconds=3.0, seed=4, steps=3)[0]
+    assert np.isfinite(c.positions).all() and c.meta["runtime"] == "onnx-int8"
+    with pytest.raises(InputError, match="runtime must be one of"):
+        Pipeline.from_pretrained(ck, runtime="tensorrt")
+    with pytest.raises(InputError, match="fp32"):
+        Pipeline.from_pretrained(ck, runtime="onnx", precision="bf16")
+
+
+def test_export_command(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(text_module, "shared_text_encoder", lambda *a, **k: FakeEncoder())
+    ck = make_checkpoint(tmp_path / "ck")
+    code, out, err = run(["export", "onnx", ck, "-o", tmp_path / "m.onnx"], monkeypatch, capsys)
+    assert code == 0, err
+    assert "largest difference from PyTorch" in out and (tmp_path / "m.onnx").is_file()
+    diff = float(out.rsplit(":", 1)[1])
+    assert diff < 1e-4
+    code, _, err = run(["export", "onnx", ck, "-o", tmp_path / "m.bin"], monkeypatch, capsys)
+    assert code == 1 and ".onnx" in error_line(err)

@@ -1,6 +1,7 @@
 """Generation latency: milliseconds per 196-frame sample, text encoding included.
 
 Run:  .venv/bin/python benchmarks/latency.py [--quick] [--threads N] [--out FILE.json]
+          [--runtimes torch onnx onnx-int8]
 
 Grid: MotionDiT tiny / full x {flow Euler 1, 4, 10 steps; DDIM 50 steps} x batch 1 and 32,
 always with classifier-free guidance (the Pipeline's default scale, batched: the network runs
@@ -17,6 +18,8 @@ until ``--repeats`` pairs or ``--budget`` seconds, at least one; medians are pri
 Weights: the shipped tiny-flow / tiny-ddim checkpoints when installed; otherwise, and always
 for "full", randomly initialised networks of the same architecture (the full preset with the
 tiny checkpoint's other settings). The time does not depend on the weights' values.
+``--runtimes`` adds rows where the same network runs as an ONNX graph in onnxruntime (fp32,
+and int8 with dynamic quantisation; ``motiongen.deploy.onnx``).
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ class Cell:
     steps: int
     batch: int
     guidance: float
+    runtime: str = "torch"
     cached_ms: float = float("nan")
     uncached_ms: float = float("nan")
     text_ms_uncached: float = float("nan")
@@ -185,6 +189,7 @@ def run(
     models: list[str] | None = None,
     samplers: list[tuple[str, str, int]] | None = None,
     batches: list[int] | None = None,
+    runtimes: list[str] | None = None,
     progress: Any = None,
 ) -> list[Cell]:
     """Time the grid (``models`` x ``samplers`` x ``batches``, defaults from ``grid``)."""
@@ -199,22 +204,21 @@ def run(
                 if not todo:
                     continue
                 folder, weights = folders[(model, process)]
-                pipe = Pipeline.from_pretrained(folder)
-                guidance = (
-                    float(pipe.default_guidance)
-                    if not isinstance(pipe.default_guidance, tuple)
-                    else float(pipe.default_guidance[0])
-                )
-                for _, sampler, steps in todo:
-                    for batch in batches:
-                        cell = Cell(model, weights, process, sampler, steps, batch, guidance)
-                        cells.append(
-                            time_cell(
-                                pipe, cell, repeats=repeats, budget=budget, postprocess=postprocess
-                            )
-                        )
-                        if progress is not None:
-                            progress(cell)
+                for runtime in runtimes or ["torch"]:
+                    pipe = Pipeline.from_pretrained(folder, runtime=runtime)
+                    guidance = (
+                        float(pipe.default_guidance)
+                        if not isinstance(pipe.default_guidance, tuple)
+                        else float(pipe.default_guidance[0])
+                    )
+                    for _, sampler, steps in todo:
+                        for batch in batches:
+                            cell = Cell(model, weights, process, sampler, steps, batch, guidance,
+                                        runtime)  # fmt: skip
+                            cells.append(time_cell(pipe, cell, repeats=repeats, budget=budget,
+                                                   postprocess=postprocess))  # fmt: skip
+                            if progress is not None:
+                                progress(cell)
     return cells
 
 
@@ -226,12 +230,14 @@ def ratios(cells: list[Cell]) -> list[dict[str, Any]]:
             flow = [
                 c
                 for c in cells
-                if (c.model, c.batch, c.process, c.steps) == (model, batch, "flow", 4)
+                if (c.model, c.batch, c.process, c.steps, c.runtime)
+                == (model, batch, "flow", 4, "torch")
             ]
             ddim = [
                 c
                 for c in cells
-                if (c.model, c.batch, c.process, c.steps) == (model, batch, "ddpm", 50)
+                if (c.model, c.batch, c.process, c.steps, c.runtime)
+                == (model, batch, "ddpm", 50, "torch")
             ]
             if flow and ddim:
                 out.append(
@@ -252,14 +258,14 @@ def markdown(cells: list[Cell], threads: int, load: tuple[float, float] | None =
         f"ms per {FRAMES}-frame sample ({FRAMES / MODEL_FPS:g} s at {MODEL_FPS:g} fps), "
         f"batched classifier-free guidance, torch threads: {threads}",
         "",
-        "| model | weights | sampler | steps | batch | ms/sample, cached text | "
+        "| model | weights | runtime | sampler | steps | batch | ms/sample, cached text | "
         "ms/sample, uncached text | text ms/call (uncached) | sampler ms/call | "
         "post-process ms/call | repeats |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for c in cells:
         lines.append(
-            f"| {c.model} | {c.weights} | {c.sampler} | {c.steps} | {c.batch} | "
+            f"| {c.model} | {c.weights} | {c.runtime} | {c.sampler} | {c.steps} | {c.batch} | "
             f"{c.cached_ms:.1f} | {c.uncached_ms:.1f} | {c.text_ms_uncached:.1f} | "
             f"{c.sampler_ms:.1f} | {c.postprocess_ms:.1f} | {c.repeats} |"
         )
@@ -306,6 +312,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", nargs="+", choices=["tiny", "full"], default=None)
     parser.add_argument("--batches", nargs="+", type=int, default=None, help="default 1 32")
     parser.add_argument("--out", type=Path, default=None, help="write FILE.json and FILE.md")
+    parser.add_argument("--runtimes", nargs="+", choices=["torch", "onnx", "onnx-int8"],
+                        default=["torch"], help="how the network runs (default torch)")  # fmt: skip
     args = parser.parse_args(argv)
 
     from rich.console import Console
@@ -326,8 +334,10 @@ def main(argv: list[str] | None = None) -> int:
             postprocess=not args.no_postprocess,
             models=args.models,
             batches=args.batches,
+            runtimes=args.runtimes,
             progress=lambda c: status.update(
-                f"{c.model} {c.sampler}-{c.steps} batch {c.batch}: {c.cached_ms:.1f} ms/sample"
+                f"{c.model} {c.runtime} {c.sampler}-{c.steps} batch {c.batch}: "
+                f"{c.cached_ms:.1f} ms/sample"
             ),
         )
     load = (load_before, os.getloadavg()[0])

@@ -37,6 +37,7 @@ def eval_command(
         Path | None, typer.Option(help="Prepared data folder (default: the prepared cache)")
     ] = None,
     threads: Annotated[int | None, typer.Option(help="Torch CPU threads")] = None,
+    runtime: Annotated[str, typer.Option(help="torch, onnx or onnx-int8")] = "torch",
     progress: Annotated[bool, typer.Option(help="Show a progress bar")] = True,
 ) -> None:
     """Evaluate a checkpoint on a split: FID, R-precision, diversity, physics, sanity, music.
@@ -64,7 +65,7 @@ def eval_command(
         torch.set_num_threads(threads)
     t0 = time.perf_counter()
     judge = TextMotionEvaluator.from_pretrained(evaluator)
-    pipe = Pipeline.from_pretrained(checkpoint)
+    pipe = Pipeline.from_pretrained(checkpoint, runtime=runtime)
     data = PreparedData.open(prepared) if prepared is not None else prepare().data
     name = f"{pipe.name} ({pipe.process_name}, {steps or pipe.default_steps} steps)"
     variants = {name: pipeline_generate_fn(pipe, steps=steps, sampler=sampler, guidance=guidance)}

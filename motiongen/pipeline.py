@@ -177,6 +177,7 @@ class Pipeline:
         if self.style_dim and style_encoder is None:
             raise FormatError(f"checkpoint {name} takes style vectors but has no style encoder")
         self.style_encoder = style_encoder if self.style_dim else None
+        self._classifier: Any = None  # the label classifier, loaded when restyle needs it
 
     # ---- construction ------------------------------------------------------------------
     @classmethod
@@ -399,6 +400,11 @@ class Pipeline:
         """Every argument checked and defaulted (as ``generate`` would) without running
         anything but cheap header reads; raises ``InputError`` with the reason."""
         style_vector = self.style_vector(style, blend)
+        if style_vector is not None and text is None and self.text_dim:
+            raise InputError(
+                "a style goes with a text (the model learned styles of described motions); "
+                "say what the motion does, e.g. text='a person walks'"
+            )
         if text is not None:
             text = validate_prompt(text)
             if self.text_dim == 0:
@@ -566,10 +572,17 @@ class Pipeline:
         pos = self._as_positions(motion, "the motion to edit")
         span = None
         if frames is not None:
-            if len(frames) != 2 or not all(is_number(x) for x in frames):
+            ok = len(frames) == 2 and all(is_number(x) and math.isfinite(x) for x in frames)
+            if not ok:
                 raise InputError(f"frames must be (start, end) in seconds, got {frames!r}")
-            a, b = (int(round(float(x) * self.fps)) for x in frames)
-            span = (a, b)
+            a_s, b_s = float(frames[0]), float(frames[1])
+            length = len(pos) / self.fps
+            if not 0.0 <= a_s < b_s <= length + 0.5 / self.fps:
+                raise InputError(
+                    f"the edited span {a_s:g}..{b_s:g} s must start before it ends and lie "
+                    f"inside the motion's 0..{length:g} s"
+                )
+            span = (int(round(a_s * self.fps)), min(len(pos), int(round(b_s * self.fps))))
         resolved = None if joints is None else resolve_joints(joints)
         constraints = edit_constraints(pos, frames=span, joints=resolved)
         return self._controlled(text, len(pos) / self.fps, constraints, options, task="edit")
@@ -631,8 +644,9 @@ class Pipeline:
         from the style vector, so blends are not pulled towards one style by the words."""
         from motiongen.evaluators.classifier import LabelClassifier
 
-        clf = LabelClassifier.from_pretrained()
-        content = clf.classify([Motion(positions=positions, fps=self.fps)]).content[0]
+        if self._classifier is None:
+            self._classifier = LabelClassifier.from_pretrained()
+        content = self._classifier.classify([Motion(positions=positions, fps=self.fps)]).content[0]
         sentences = (self.vocabulary or {}).get(content) or ["a person moves"]
         return sentences[0]
 
@@ -715,11 +729,12 @@ class Pipeline:
 
     def _as_positions(self, motion: Motion, what: str) -> np.ndarray:
         """A motion's positions at the model's frame rate (float64), checked."""
-        from motiongen.plausibility import check_fps
+        from motiongen.plausibility import check_fps, check_motion
 
         if not isinstance(motion, Motion):
             raise InputError(f"{what} must be a motiongen.Motion (motiongen.load(path))")
         check_fps(motion.fps, what)
+        check_motion(np.asarray(motion.positions, dtype=np.float64), motion.fps, what)
         return motion.resample(self.fps).positions.astype(np.float64)
 
     @staticmethod
@@ -733,7 +748,7 @@ class Pipeline:
         budgets requests with it; it is proportional to the sampling time."""
         from motiongen.generative import guidance_weights
 
-        frames = sum(n for _, n in window_plan(req.frames, self.window, self.overlap))
+        frames = sum(n for _, n in self._windows(req))
         scales = self._guidance_kwargs(req.guidance, req.text is not None, req.music is not None)
         passes = sum(1 for _, w in guidance_weights(**scales) if w != 0.0)
         return frames * self.process.evaluations(req.steps, req.sampler) * passes * req.batch
@@ -941,7 +956,7 @@ class Pipeline:
                 elif known is not None:
                     name = "predict" if constraints is None else constraints.task
                 else:
-                    name = "gen"
+                    name = "gen" if text_kwargs or window_audio is not None else "uncond"
                 task = torch.full((x0.shape[0],), TASK_ID[name], dtype=torch.long, device=dev)
             return self._sample_window(
                 x0, text_kwargs, window_audio, known, mask, first.steps, first.sampler, scales,
@@ -1102,7 +1117,7 @@ class Pipeline:
             "batch": req.batch,
             "seconds": req.seconds,
             "postprocess": bool(postprocess),
-            "windows": len(window_plan(req.frames, self.window, self.overlap)),
+            "windows": len(self._windows(req)),
             "timing_ms": {k: round(v, 2) for k, v in timing.items()},
         }
         audio = None
@@ -1131,6 +1146,13 @@ class Pipeline:
         ]
 
     # ---- internals ------------------------------------------------------------------------
+    def _windows(self, req: GenerationRequest) -> list[tuple[int, int]]:
+        """The (start, length) windows a request is sampled in."""
+        if req.segments is not None:
+            plan = segment_plan([n for _, n in req.segments], self.window, self.overlap)
+            return [(s, n) for s, n, _ in plan]
+        return window_plan(req.frames, self.window, self.overlap)
+
     @contextlib.contextmanager
     def _inference(self) -> Iterator[None]:
         """No autograd; bf16 autocast when asked for."""

@@ -583,11 +583,23 @@ def test_timeline_gives_each_segment_its_text(control_pipe):
         (lambda p, w: p.predict(Motion(positions=w.positions, fps=0.5), 3.0), "frame rate"),
         (lambda p, w: p.timeline([("a person walks", 0.2)]), "at least 1 s"),
         (lambda p, w: p.timeline("  ,  "), "empty"),
+        (lambda p, w: p.timeline("a person walks, then bows", seconds=0), "positive number"),
+        (lambda p, w: p.timeline([("a person walks", 2.0)], seconds=5), "own seconds"),
+        (lambda p, w: p.edit(w, text="a person bows", frames=(float("nan"), 1.0)), "seconds"),
+        (lambda p, w: p.edit(w, text="a person bows", frames=(1.5, 0.5)), "start before"),
+        (lambda p, w: p.predict(Motion(positions=w.positions * 100, fps=20.0), 3.0), "metres"),
     ],
 )
 def test_control_bad_input_is_one_clear_error(control_pipe, call, message):
     with pytest.raises(InputError, match=message):
         call(control_pipe, _walk(2.0))
+
+
+def test_a_timeline_may_start_with_a_segment_shorter_than_the_overlap(control_pipe):
+    m = control_pipe.timeline([("a person bows", 1.0), ("a person walks", 1.0),
+                               ("a person runs", 3.0)], seed=0)  # fmt: skip
+    assert m.num_frames == 100 and m.meta["windows"] == 3
+    assert np.isfinite(m.positions).all()
 
 
 def test_control_needs_a_control_checkpoint(pipe):

@@ -382,3 +382,25 @@ def test_a_job_that_keeps_killing_the_server_is_failed(tmp_path: Path) -> None:
         store.recover(f"next-{n}", max_attempts=3, inputs_missing=lambda j: None)
     info = store.get(job.id)
     assert info.status == "failed" and "3 times" in info.error
+
+
+def test_finished_jobs_drop_their_inputs_and_stale_uploads_are_swept(tmp_path: Path) -> None:
+    import os
+
+    store = JobStore(tmp_path / "store")
+    for job_id, end in (("a" * 32, "finish"), ("b" * 32, "fail")):
+        store.create("dance", {"format": "json"}, job_id=job_id)
+        folder = store.input_dir(job_id)
+        folder.mkdir(parents=True)
+        (folder / "song.wav").write_bytes(b"x")
+        if end == "finish":
+            store.finish(job_id, {"json": "motion.json"})
+        else:
+            store.fail(job_id, "broken")
+        assert not folder.exists()
+    old, new = store.uploads_dir / "old", store.uploads_dir / "new"
+    old.mkdir()
+    new.mkdir()
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    assert store.sweep_uploads() == 1
+    assert not old.exists() and new.exists()  # a request in flight elsewhere keeps its upload

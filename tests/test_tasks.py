@@ -118,3 +118,38 @@ def test_training_with_tasks_from_scratch_and_from_a_legacy_checkpoint(tmp_path)
     for result in (scratch, tuned):
         cfg = load_checkpoint(result.final).config.model
         assert cfg["control_dim"] == CONTROL_DIM and cfg["num_tasks"] == 6
+
+
+def test_a_path_gives_the_network_what_training_gives_it_wherever_the_motion_stands():
+    """Restyle keeps the pelvis only, but the control values come from the whole motion, in
+    the frame the network generates in: a turned, shifted walk gets the same values as the
+    same walk at the origin facing +Z, and the values of a later window agree with a
+    reference pose taken from the generated (canonical) frame."""
+    from motiongen.canonical import canonicalize
+    from motiongen.features import NormStats
+    from motiongen.generation.constraints import window_control
+    from motiongen.generation.control import path_constraints
+    from motiongen.tasks import WORLD
+
+    walk = synth_motion("walk", seconds=6.0, seed=1).resample(20.0).positions.astype(np.float64)
+    walk = canonicalize(walk).astype(np.float64)
+    moved = rotate_y(walk, 1.1) + np.array([3.0, 0.0, -2.0])
+    norm = NormStats(mean=np.zeros(FEATURE_DIM, np.float32), std=np.ones(FEATURE_DIM, np.float32))
+    a = window_control(path_constraints(walk), 0, 60, norm, None)
+    b = window_control(path_constraints(moved), 0, 60, norm, None)
+    np.testing.assert_allclose(a[0][:, WORLD], b[0][:, WORLD], atol=1e-5)
+    np.testing.assert_allclose(a[0] * a[1], b[0] * b[1], atol=1e-4)
+    assert np.abs(b[0][:, WORLD][:, 3]).max() < 0.5  # facing kept: the walk does not turn
+    later = window_control(path_constraints(moved), 60, 60, norm, walk[60])
+    want = world_channels(walk[60:120])
+    np.testing.assert_allclose(later[0][:, WORLD], want, atol=1e-4)
+
+
+def test_guidance_s_unconditional_branch_is_the_unconditional_task():
+    from motiongen.tasks import TASK_ID
+
+    cond = ModelConditions(task=torch.tensor([TASK_ID["gen"], TASK_ID["edit"]]))
+    assert cond.with_drops(text=True, audio=True).task.tolist() == [TASK_ID["uncond"],
+                                                                    TASK_ID["edit"]]  # fmt: skip
+    assert cond.with_drops(text=True, audio=False).task.tolist() == [TASK_ID["gen"],
+                                                                     TASK_ID["edit"]]  # fmt: skip

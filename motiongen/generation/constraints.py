@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from motiongen.canonical import rotate_y
+from motiongen.canonical import heading, rotate_y
 from motiongen.errors import InputError
 from motiongen.features import FEATURE_DIM, NormStats, positions_to_features
 from motiongen.skeleton import NUM_JOINTS, PELVIS
@@ -25,10 +25,17 @@ EASE_SECONDS = 0.25  # corrections fade out over this long around a given frame
 @dataclass
 class Constraints:
     """targets: (T, 22, 3) world positions, NaN where nothing is given; task: a name of
-    ``tasks.TASKS``. ``known`` (T, 22) is where targets are given."""
+    ``tasks.TASKS``. ``known`` (T, 22) is where targets are given.
+
+    source: (T, 22, 3) the whole motion the targets were cut from (an edit, a restyle), or
+    None. The network's control values are computed from it and masked to what is given,
+    exactly as in training, where they come from the whole real clip: a pelvis path alone
+    says nothing of where the body faces, the source does.
+    """
 
     targets: np.ndarray
     task: str
+    source: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         t = np.asarray(self.targets, dtype=np.float64)
@@ -40,6 +47,12 @@ class Constraints:
         if self.task not in TASK_ID:
             raise InputError(f"unknown task {self.task!r}; choose one of {sorted(TASK_ID)}")
         self.targets = t
+        if self.source is not None:
+            src = np.asarray(self.source, dtype=np.float64)
+            if src.shape != t.shape or not np.isfinite(src).all():
+                raise InputError("the source motion of constraints must be finite, like targets")
+            self.source = src
+        self._generated: np.ndarray | None = None
 
     @property
     def known(self) -> np.ndarray:
@@ -48,6 +61,20 @@ class Constraints:
     @property
     def frames(self) -> int:
         return len(self.targets)
+
+    def in_generated_frame(self) -> np.ndarray:
+        """The motion the control values come from (the source, else the targets with free
+        joints interpolated), moved into the frame the network generates in: its first frame's
+        pelvis over the origin, facing +Z. Later windows relate these to poses already
+        generated, so both must be in that frame."""
+        if self._generated is None:
+            full = self.source if self.source is not None else _filled(self.targets, self.known)
+            first_given = self.source is not None or self.known[0].all()
+            if first_given:
+                origin = np.array([full[0, PELVIS, 0], 0.0, full[0, PELVIS, 2]])
+                full = rotate_y(full - origin, -heading(full[:1])[0])
+            self._generated = full
+        return self._generated
 
 
 def _filled(targets: np.ndarray, known: np.ndarray) -> np.ndarray:
@@ -83,8 +110,7 @@ def window_control(
     known = constraints.known[start : start + length]
     if not known.any():
         return None
-    targets = constraints.targets[start : start + length]
-    filled = _filled(targets, known)
+    filled = constraints.in_generated_frame()[start : start + length]
     if reference is not None:
         filled = np.concatenate([reference[None], filled[1:]], axis=0)
     feats = norm.normalize(positions_to_features(filled).astype(np.float32))

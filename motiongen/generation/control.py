@@ -12,6 +12,7 @@ import numpy as np
 
 from motiongen.errors import InputError
 from motiongen.generation.constraints import Constraints
+from motiongen.generation.request import is_number
 from motiongen.skeleton import JOINT_INDEX, JOINT_NAMES, NUM_JOINTS
 from motiongen.tasks import BODY_PARTS
 
@@ -112,7 +113,7 @@ def edit_constraints(
     edited[rows, cols] = True
     targets = p.copy()
     targets[edited] = np.nan
-    return Constraints(targets, "edit")
+    return Constraints(targets, "edit", source=p)
 
 
 def path_constraints(positions: np.ndarray) -> Constraints:
@@ -120,7 +121,7 @@ def path_constraints(positions: np.ndarray) -> Constraints:
     p = _checked(positions, "the motion to restyle")
     targets = np.full_like(p, np.nan)
     targets[:, 0] = p[:, 0]
-    return Constraints(targets, "style")
+    return Constraints(targets, "style", source=p)
 
 
 _THEN = re.compile(r"\s*(?:,\s*)?(?:\band\s+then\b|\bthen\b|;)\s*", re.IGNORECASE)
@@ -134,6 +135,10 @@ def parse_timeline(
     """Segments (text, frames) from a prompt with "then" ("a person walks, then waves") or a
     list of (text, seconds). Split prompts share ``total_seconds`` (default 4 s a segment);
     a segment without a subject borrows the first's ("then waves" -> "a person waves")."""
+    if total_seconds is not None and not (
+        is_number(total_seconds) and math.isfinite(total_seconds) and total_seconds > 0
+    ):
+        raise InputError(f"the timeline's seconds must be a positive number, got {total_seconds!r}")
     if isinstance(spec, str):
         parts = [p.strip(" ,.") for p in _THEN.split(spec) if p.strip(" ,.")]
         if not parts:
@@ -151,6 +156,11 @@ def parse_timeline(
             pairs.append((item[0], item[1]))
         if not pairs:
             raise InputError("the timeline has no segments")
+        if total_seconds is not None:
+            raise InputError(
+                "segments carry their own seconds; leave out the total (seconds=) or give a "
+                "prompt with 'then'"
+            )
     out = []
     for i, (text, seconds) in enumerate(pairs):
         if isinstance(seconds, bool) or not isinstance(seconds, int | float):

@@ -61,7 +61,7 @@ def segment_plan(frames: list[int], window: int, overlap: int) -> list[tuple[int
                 plan.append((0, length, seg))
                 end = length
                 continue
-            start = end - overlap
+            start = max(0, end - overlap)  # a first segment shorter than the overlap: all of it
             length = min(window, target - start)
             plan.append((start, length, seg))
             end = start + length
@@ -149,8 +149,8 @@ def sample_windows(
     e.g. the foot contacts the model predicted; in an overlap the later window's flags count
     from the overlap's middle on.
     audio: (B, total, A) or None; prefix: (S, D) normalised features fixed at the start.
-    plan: the windows [(start, length)] (default ``window_plan``; each after the first must
-    start ``overlap`` frames before the previous one ends).
+    plan: the windows [(start, length)] (default ``window_plan``; each after the first starts
+    at most ``overlap`` frames before the previous one ends; those frames are carried over).
     control_dim: 0 for networks that take known features with a per-frame mask; C for control
     networks (known values with world channels and per-value masks): then ``world``
     (positions (L, 22, 3) -> (L, 4) world channels) expresses overlaps and the prefix in each
@@ -163,13 +163,16 @@ def sample_windows(
     prefix_positions: np.ndarray | None = None
     if prefix is not None and control_dim:
         prefix_positions = to_positions(prefix[None])[0][0]  # (S, 22, 3)
+    previous_end = 0
     for k, (start, length) in enumerate(plan):
         n_known = 0
         if k == 0 and prefix is not None:
             n_known = prefix.shape[0]
             values = prefix.expand(batch, -1, -1)
         elif previous is not None:
-            n_known = overlap
+            n_known = previous_end - start
+            if not 0 < n_known <= min(overlap, previous.shape[1]):
+                raise ValueError(f"window {k} must start inside the previous one's last frames")
             values = previous[:, -n_known:]
         noise_k = noise(length)
         dev = noise_k.device
@@ -195,9 +198,10 @@ def sample_windows(
             out[:, :length] = pos
             flags[:, :length] = window_flags
         else:
-            stitch(out, pos, start, overlap)
-            half = overlap // 2
+            stitch(out, pos, start, n_known)
+            half = n_known // 2
             flags[:, start + half : start + length] = window_flags[:, half:]
+        previous_end = start + length
     assert flags is not None
     return out, flags
 

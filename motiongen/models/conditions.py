@@ -16,6 +16,10 @@ from torch import Tensor
 
 from motiongen.errors import InputError
 
+# Task ids of a multi-task network's embedding (``tasks.TASKS`` names them all): generation
+# from conditions and its unconditional twin, which guidance contrasts.
+GEN_TASK, UNCOND_TASK = 0, 5
+
 
 @dataclass
 class ModelConditions:
@@ -95,7 +99,11 @@ class ModelConditions:
         want("drop_style", 1, {0: batch}, "(B,)")
 
     def with_drops(self, *, text: bool, audio: bool) -> ModelConditions:
-        """A copy where text and/or audio are dropped (set to null) for every sample."""
+        """A copy where text and/or audio are dropped (set to null) for every sample.
+
+        With both dropped, plain generation (task ``GEN_TASK``) becomes unconditional
+        generation (``UNCOND_TASK``), as the network was trained: the unconditional branch
+        of guidance is the network's own unconditional task."""
         batch = self.batch_size()
         if batch is None:
             return self
@@ -108,11 +116,15 @@ class ModelConditions:
                 return current
             return torch.ones(batch, dtype=torch.bool, device=device)
 
+        task = self.task
+        if task is not None and text and audio:
+            task = torch.where(task == GEN_TASK, torch.full_like(task, UNCOND_TASK), task)
         return replace(
             self,
             drop_text=merged(self.drop_text, text),
             drop_audio=merged(self.drop_audio, audio),
             drop_style=merged(self.drop_style, text and self.style is not None),
+            task=task,
         )
 
     def to(self, device: torch.device | str) -> ModelConditions:

@@ -117,6 +117,7 @@ class Server:
 
     def _start(self) -> None:
         self.models.load_all()
+        self.store.sweep_uploads()
         requeued, failed = self.store.recover(
             self.settings.instance,
             max_attempts=self.settings.max_attempts,

@@ -7,6 +7,7 @@ Checking and running go through the library (``Pipeline.check_<task>``, ``run_re
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -44,10 +45,14 @@ def save_motions(body: Any, folder: Path) -> list[Path]:
     target = folder / uuid.uuid4().hex
     target.mkdir(parents=True)
     paths = []
-    for k, motion in enumerate(motions):
-        path = target / f"motion_{k}.npz"
-        motion.save(path)
-        paths.append(path)
+    try:
+        for k, motion in enumerate(motions):
+            path = target / f"motion_{k}.npz"
+            motion.save(path)
+            paths.append(path)
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
     return paths
 
 
@@ -86,7 +91,6 @@ Answer = Callable[..., Awaitable[Response]]
 
 def add_control_routes(app: FastAPI, server: Any, prepare: Prepare, answer: Answer) -> None:
     """POST /predict, /inbetween, /edit, /restyle and /compose on ``app``."""
-    import shutil
 
     responses = {
         **MOTION_RESPONSE,
@@ -99,10 +103,11 @@ def add_control_routes(app: FastAPI, server: Any, prepare: Prepare, answer: Answ
         params["task"] = task
         if params.get("model") is None:
             params["model"] = control_model(server.models.names, server.models.default)
-        paths = await run_in_threadpool(save_motions, body, server.store.uploads_dir)
-        params["motions"] = [p.relative_to(server.store.root).as_posix() for p in paths]
+        paths: list[Path] = []
         queued = False
         try:
+            paths = await run_in_threadpool(save_motions, body, server.store.uploads_dir)
+            params["motions"] = [p.relative_to(server.store.root).as_posix() for p in paths]
             params, request = await run_in_threadpool(prepare, params, False)
             queued = True
             upload = paths[0] if paths else None

@@ -160,13 +160,12 @@ class EditRequest(ControlOptions):
 
     motion: MotionInput
     text: str = Field(..., min_length=1, max_length=MAX_PROMPT_CHARS, pattern="[A-Za-z]")
-    frames: list[float] | None = Field(
+    frames: list[Annotated[float, Field(ge=0, le=MAX_SECONDS * 4)]] | None = Field(
         None, min_length=2, max_length=2, description="[start, end] seconds."
     )
     joints: list[Annotated[str, Field(json_schema_extra={"enum": JOINT_CHOICES})]] | None = Field(
         None, min_length=1, max_length=NUM_JOINTS, description="Joint names or body parts."
     )
-
 
     @model_validator(mode="after")
     def _something(self) -> EditRequest:

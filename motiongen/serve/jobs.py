@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 import sqlite3
 import time
 import uuid
@@ -169,6 +170,7 @@ class JobStore:
                 "UPDATE jobs SET status='done', files=?, finished=?, error=NULL WHERE id=?",
                 (json.dumps(files), time.time(), job_id),
             )
+        self.drop_inputs(job_id)
 
     def fail(self, job_id: str, error: str) -> None:
         with self._connect() as db:
@@ -176,6 +178,25 @@ class JobStore:
                 "UPDATE jobs SET status='failed', error=?, finished=? WHERE id=?",
                 (error, time.time(), job_id),
             )
+        self.drop_inputs(job_id)
+
+    def drop_inputs(self, job_id: str) -> None:
+        """A finished or failed job's uploaded inputs: never read again, so removed."""
+        shutil.rmtree(self.input_dir(job_id), ignore_errors=True)
+
+    def sweep_uploads(self, older_than: float = 3600.0) -> int:
+        """Remove upload folders a crashed request left behind (older than ``older_than``
+        seconds: a request in flight in another worker is younger). Returns how many."""
+        cutoff = time.time() - older_than
+        removed = 0
+        for folder in self.uploads_dir.iterdir():
+            try:
+                if folder.stat().st_mtime < cutoff:
+                    shutil.rmtree(folder, ignore_errors=True)
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        return removed
 
     def counts(self) -> dict[str, int]:
         with self._connect() as db:

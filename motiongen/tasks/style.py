@@ -169,8 +169,12 @@ class StyleEncoder:
 
     def mix(self, a: Any, b: Any, weight: float) -> np.ndarray:
         """``weight`` of the way from style ``a`` to style ``b`` (0 = a, 1 = b), on the sphere."""
-        if not 0.0 <= float(weight) <= 1.0:
-            raise InputError(f"a style mix weight must be within 0..1, got {weight}")
+        if (
+            isinstance(weight, bool)
+            or not isinstance(weight, int | float | np.number)
+            or not (0.0 <= float(weight) <= 1.0)
+        ):
+            raise InputError(f"a style blend weight must be a number within 0..1, got {weight!r}")
         return slerp(self.vector(a), self.vector(b), float(weight))
 
     # -- files -------------------------------------------------------------------------------

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from motiongen.models.conditions import GEN_TASK, UNCOND_TASK
 from motiongen.skeleton import JOINT_INDEX, NUM_JOINTS, PELVIS
 
 TASKS: tuple[str, ...] = ("gen", "predict", "inbetween", "edit", "style", "uncond")
 TASK_ID: dict[str, int] = {name: i for i, name in enumerate(TASKS)}
+assert (TASK_ID["gen"], TASK_ID["uncond"]) == (GEN_TASK, UNCOND_TASK), "the network's task ids"
 
 # Body parts an edit regenerates (the rest of the body is given).
 ARMS = tuple(JOINT_INDEX[f"{s}_{p}"] for s in ("left", "right")

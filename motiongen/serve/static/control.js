@@ -46,6 +46,7 @@
       });
       let data = await res.json();
       if (res.status === 202) {
+        if (data.note) page.say(data.note);
         page.jobProgress(`${path}: queued`);
         const job = await page.waitForJob(data, path);
         data = await (await page.api(page.jobFileUrl(job, "json"))).json();
@@ -54,7 +55,12 @@
       const again = Object.assign({}, body, { seed: data.seed ?? body.seed ?? null });
       page.show(motion, { kind: "control", path, body: again }, label);
       const secs = ((performance.now() - started) / 1000).toFixed(1);
-      page.say(`${what}: ${motion.numFrames} frames (${(motion.numFrames / motion.fps).toFixed(1)} s) in ${secs} s`, "ok");
+      const warning = data.meta && data.meta.warning;
+      if (warning) {
+        page.say(`${what}, but: ${warning}`, "warn");
+      } else {
+        page.say(`${what}: ${motion.numFrames} frames (${(motion.numFrames / motion.fps).toFixed(1)} s) in ${secs} s`, "ok");
+      }
     } catch (e) {
       page.say(e instanceof page.ApiError ? e.message : `unexpected answer: ${e.message}`, "error");
     } finally {

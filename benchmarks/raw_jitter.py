@@ -1,0 +1,107 @@
+"""Is the network itself smooth, or does post-processing hide its jitter?
+
+Run:  .venv/bin/python benchmarks/raw_jitter.py [--checkpoint DIR] [--prompts 40] [--seeds 2]
+          [--steps N] [--sampler S] [--split test] [--out FILE.json]
+
+For the plainest descriptions of ``--prompts`` label pairs of the split's clips, the checkpoint
+generates 6.5 s motions with post-processing off (the network's raw output) and on (what a
+user gets). ``motiongen.artifacts.jitter_score`` (high-passed acceleration over speed; real
+Bandai clips score at most ~0.25, 1 cm of white noise ~0.7) of each, against the same score
+on the split's real clips: the headline is raw median / real median (the issue's bar: <= 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from motiongen.artifacts import jitter_score  # noqa: E402
+
+SECONDS = 6.5
+
+
+def real_scores(split: str) -> tuple[np.ndarray, list[str]]:
+    """Jitter of the split's kept clips and their plainest descriptions (one per pair)."""
+    from motiongen.data.prepare import prepare
+    from motiongen.evaluators.labels import clip_texts, label_key
+
+    data = prepare().data
+    scores, prompts, seen = [], [], set()
+    for rec in data.select(split=split):
+        m = data.motion(rec).resample(20.0)
+        scores.append(jitter_score(m.positions, 20.0))
+        key = label_key(rec.labels)
+        if key not in seen and not rec.labels.get("dance_type"):
+            seen.add(key)
+            prompts.append(clip_texts(rec)[0])
+    return np.asarray(scores), prompts
+
+
+def run(pipe: Any, prompts: list[str], seeds: int, options: dict[str, Any]) -> dict[str, Any]:
+    raw, post = [], []
+    for i, prompt in enumerate(prompts):
+        for s in range(seeds):
+            for flag, into in ((False, raw), (True, post)):
+                m = pipe.generate(prompt, seconds=SECONDS, seed=1000 * i + s, postprocess=flag,
+                                  **options)[0]  # fmt: skip
+                into.append(jitter_score(m.positions, m.fps))
+    return {"raw": np.asarray(raw), "post": np.asarray(post)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--checkpoint", default=None, help="folder or shipped name")
+    parser.add_argument("--prompts", type=int, default=40)
+    parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--steps", type=int, default=None)
+    parser.add_argument("--sampler", default=None)
+    parser.add_argument("--split", default="test")
+    parser.add_argument("--out", type=Path, default=None, help="write FILE.json and FILE.md")
+    args = parser.parse_args(argv)
+
+    from motiongen.pipeline import Pipeline
+
+    real, prompts = real_scores(args.split)
+    prompts = prompts[: args.prompts]
+    pipe = Pipeline.from_pretrained(args.checkpoint)
+    options = {k: v for k, v in (("steps", args.steps), ("sampler", args.sampler)) if v}
+    gen = run(pipe, prompts, args.seeds, options)
+
+    def row(name: str, v: np.ndarray) -> str:
+        return (f"| {name} | {len(v)} | {np.median(v):.3f} | {np.mean(v):.3f} | "
+                f"{np.percentile(v, 95):.3f} | {np.median(v) / np.median(real):.2f} |")  # fmt: skip
+
+    table = "\n".join([
+        f"jitter_score, {args.split} split, {args.checkpoint or 'shipped default'} "
+        f"{options or ''}",
+        "",
+        "| motions | n | median | mean | p95 | median / real median |",
+        "|---|---:|---:|---:|---:|---:|",
+        row("real clips", real),
+        row("generated, raw (no post-processing)", gen["raw"]),
+        row("generated, post-processed", gen["post"]),
+    ])  # fmt: skip
+    print(table)
+    if args.out is not None:
+        out = args.out.with_suffix(".json")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps({
+            "checkpoint": args.checkpoint, "options": options, "split": args.split,
+            "prompts": prompts, "seeds": args.seeds,
+            "real_median": float(np.median(real)), "raw_median": float(np.median(gen["raw"])),
+            "post_median": float(np.median(gen["post"])),
+            "raw_over_real": float(np.median(gen["raw"]) / np.median(real)),
+        }, indent=1))  # fmt: skip
+        out.with_suffix(".md").write_text(table + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

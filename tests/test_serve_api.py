@@ -183,8 +183,8 @@ def test_dance_default_length_is_the_song(client: TestClient, song: Path) -> Non
 @pytest.mark.parametrize(
     ("body", "status", "words"),
     [
-        ({}, 422, ["text", "required"]),
-        ({"text": None}, 422, ["text"]),
+        ({}, 400, ["no condition", "text"]),
+        ({"text": None}, 400, ["no condition"]),
         ({"text": ""}, 422, ["text"]),
         ({"text": "\u0000\u0000"}, 422, ["letters"]),
         ({"text": "123 !!"}, 422, ["letters"]),

@@ -56,6 +56,16 @@ def serve(
         int,
         typer.Option(help="Requests (and jobs) one client may have waiting; 0 = queue / 4."),
     ] = 0,
+    allow_audio_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A host (HOST or HOST:PORT) POST /generate may fetch an audio_url from "
+            "(repeatable). Without it the server fetches nothing."
+        ),
+    ] = None,
+    fetch_timeout: Annotated[
+        float, typer.Option(help="Seconds one audio_url download may take.")
+    ] = 15.0,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
     """Serve the REST API, its OpenAPI spec and the web page (http://HOST:PORT/)."""
@@ -85,6 +95,8 @@ def serve(
         sync_budget=sync_budget,
         job_budget=job_budget,
         client_share=client_share,
+        audio_hosts=list(allow_audio_host or []),
+        fetch_timeout=fetch_timeout,
     )
     check_port_free(host, port)  # before the models load: uvicorn would find out only after
     lock = lock_store(settings.store)  # noqa: F841 - held until this process ends

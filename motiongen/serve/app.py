@@ -24,9 +24,11 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import motiongen
+from motiongen.conditioning.text import MAX_PROMPT_CHARS, validate_prompt
 from motiongen.errors import DataNotFoundError, InputError, MotionGenError
 from motiongen.serve.batcher import ClientBusyError, ModelQueue, QueueFullError
 from motiongen.serve.control import add_control_routes
+from motiongen.serve.fetch import fetch_audio
 from motiongen.serve.jobs import Job, JobStore
 from motiongen.serve.models import ModelRegistry
 from motiongen.serve.results import FILE_NAMES, MEDIA_TYPES, file_bytes, motion_payload
@@ -35,6 +37,7 @@ from motiongen.serve.schemas import (
     DANCE_DEFAULT_SECONDS,
     ERROR_RESPONSES,
     MAX_GUIDANCE,
+    MAX_MUSIC_OFFSET,
     MAX_SECONDS,
     MAX_SEED,
     MAX_STEPS,
@@ -54,7 +57,6 @@ from motiongen.serve.uploads import UploadGuard, UploadRejected, save_upload, to
 
 logger = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-MAX_MUSIC_OFFSET = 3600.0
 DISCONNECT_POLL = 0.1  # s between checks that a waiting client is still connected
 
 
@@ -177,9 +179,9 @@ def _validation_message(errors: list[dict[str, Any]]) -> tuple[int, str]:
             parts.append(
                 'the request body is missing; send JSON such as {"text": "a person waves"}'
             )
-        elif loc == ["text"] and kind == "string_pattern_mismatch":
+        elif loc in (["text"], ["text_prompt"]) and kind == "string_pattern_mismatch":
             parts.append(
-                "text: the prompt has no letters; describe the motion in words, e.g. "
+                f"{loc[0]}: the prompt has no letters; describe the motion in words, e.g. "
                 "'a person walks forward'"
             )
         elif loc == ["use_rag"]:
@@ -436,9 +438,37 @@ def create_app(settings: ServeSettings) -> FastAPI:
     async def generate(body: GenerateRequest, http: Request) -> Response:
         """Text to motion. JSON answers at once; bvh/motion/npy as a file; mp4 (or
         async=true) as a job (202) to poll at GET /jobs/{id}."""
-        params = body.model_dump(by_alias=True, exclude={"use_rag"})
-        params, request = await run_in_threadpool(prepare, params, body.use_rag)
-        return await answer(params, request, kind="generate", upload=None, http=http)
+        params = body.canonical()
+        if body.use_rag:
+            await run_in_threadpool(prepare, params, body.use_rag)  # its clear 422
+        if body.audio_url is None:
+            if params["text"] is None:
+                raise ApiError(
+                    400,
+                    "no condition: give text (or text_prompt), audio_url, or both; to dance "
+                    "to a song of your own, upload it to POST /dance",
+                )
+            params, request = await run_in_threadpool(prepare, params, body.use_rag)
+            return await answer(params, request, kind="generate", upload=None, http=http)
+        path = await run_in_threadpool(
+            fetch_audio,
+            body.audio_url,
+            server.store.uploads_dir,
+            allowed=tuple(settings.audio_hosts),
+            limit=settings.max_upload_bytes,
+            timeout=settings.fetch_timeout,
+        )
+        queued = False
+        try:
+            await run_in_threadpool(_checked_audio_length, path)
+            params["music"] = path.relative_to(server.store.root).as_posix()
+            params["music_name"] = path.name
+            params, request = await run_in_threadpool(prepare, params, False)
+            queued = True
+            return await answer(params, request, kind="generate", upload=path, http=http)
+        finally:
+            if not queued:
+                shutil.rmtree(path.parent, ignore_errors=True)
 
     @app.post(
         "/dance",
@@ -461,6 +491,23 @@ def create_app(settings: ServeSettings) -> FastAPI:
         steps: Annotated[int | None, Form(ge=1, le=MAX_STEPS)] = None,
         sampler: Annotated[Sampler | None, Form()] = None,
         guidance: Annotated[float | None, Form(ge=0, le=MAX_GUIDANCE)] = None,
+        text: Annotated[
+            str | None,
+            Form(
+                min_length=1,
+                max_length=MAX_PROMPT_CHARS,
+                pattern="[A-Za-z]",
+                description="A text as well as the music, e.g. 'a happy dance'.",
+            ),
+        ] = None,
+        guidance_music: Annotated[
+            float | None,
+            Form(
+                ge=0,
+                le=MAX_GUIDANCE,
+                description="With a text: the music's own guidance scale (guidance is the text's).",
+            ),
+        ] = None,
         seed: Annotated[int | None, Form(ge=0, le=MAX_SEED)] = None,
         model: Annotated[str | None, Form()] = None,
         format: Annotated[Format, Form()] = "json",
@@ -473,12 +520,22 @@ def create_app(settings: ServeSettings) -> FastAPI:
             length = await run_in_threadpool(_checked_audio_length, path)
             if seconds is None:
                 seconds = _dance_seconds(length, music_offset, audio.filename or path.name)
+            if guidance_music is not None:
+                if text is None:
+                    raise ApiError(
+                        422,
+                        "guidance_music is the music's scale beside a text's; give a text "
+                        "too, or use guidance alone",
+                    )
+                pair = [guidance, guidance_music]
+                if guidance is None:
+                    raise ApiError(422, "guidance_music needs guidance (the text's scale) too")
             params: dict[str, Any] = {
-                "text": None,
+                "text": None if text is None else validate_prompt(text),
                 "seconds": seconds,
                 "steps": steps,
                 "sampler": sampler,
-                "guidance": guidance,
+                "guidance": pair if guidance_music is not None else guidance,
                 "seed": seed,
                 "model": model,
                 "format": format,

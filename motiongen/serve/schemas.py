@@ -6,9 +6,9 @@ should finish in seconds. Values inside them still go through the library's own 
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from motiongen.conditioning.text import MAX_PROMPT_CHARS
 from motiongen.serve.models import DEFAULT_MODEL_NAME, model_samplers, shipped_model_names
@@ -44,31 +44,93 @@ def _model_sampler_pairs() -> dict[str, Any]:
     return {"anyOf": branches}
 
 
+Scale = Annotated[float, Field(ge=0, le=MAX_GUIDANCE)]
+MAX_URL_CHARS = 2048
+MAX_MUSIC_OFFSET = 3600.0
+
+
+def _prompt_field(description: str) -> Any:
+    return Field(
+        None,
+        min_length=1,
+        pattern="[A-Za-z]",  # a prompt is words: it must contain a letter
+        max_length=MAX_PROMPT_CHARS,
+        description=description,
+    )
+
+
 class GenerateRequest(BaseModel):
-    """POST /generate. Strict types: "6.5" is not a number and 0 is not a boolean."""
+    """POST /generate. Strict types: "6.5" is not a number and 0 is not a boolean.
+
+    The original design's names (``text_prompt``, ``duration``, ``guidance_scale``) are
+    accepted beside ours; giving both names of one value is an error. Text, music
+    (``audio_url``) or both; neither is a 400."""
 
     model_config = ConfigDict(
         extra="forbid",
         populate_by_name=True,
         strict=True,
-        json_schema_extra=_model_sampler_pairs(),
+        json_schema_extra={
+            **_model_sampler_pairs(),
+            # one name per value: ours or the original design's
+            "allOf": [
+                *(
+                    {"not": {"required": list(pair)}}
+                    for pair in (
+                        ("text", "text_prompt"),
+                        ("seconds", "duration"),
+                        ("guidance", "guidance_scale"),
+                    )
+                ),
+                # an offset into a song needs the song
+                {"anyOf": [{"not": {"required": ["music_offset"]}}, {"required": ["audio_url"]}]},
+                # a condition: a text under either name, a song, or both (else 400)
+                {
+                    "anyOf": [
+                        {"required": [name], "properties": {name: {"type": "string"}}}
+                        for name in ("text", "text_prompt", "audio_url")
+                    ]
+                },
+            ],
+        },
     )
 
-    text: str = Field(
-        ...,
-        min_length=1,
-        pattern="[A-Za-z]",  # a prompt is words: it must contain a letter
-        max_length=MAX_PROMPT_CHARS,
-        description="What the motion shows, e.g. 'a person waves with both hands'.",
+    text: str | None = _prompt_field(
+        "What the motion shows, e.g. 'a person waves with both hands'."
     )
-    seconds: float = Field(
-        DEFAULT_SECONDS, ge=MIN_SECONDS, le=MAX_SECONDS, description="Length in seconds."
+    text_prompt: str | None = _prompt_field("The original design's name for text.")
+    seconds: float | None = Field(
+        None,
+        ge=MIN_SECONDS,
+        le=MAX_SECONDS,
+        description=f"Length in seconds ({DEFAULT_SECONDS} s).",
+    )
+    duration: float | None = Field(
+        None, ge=MIN_SECONDS, le=MAX_SECONDS, description="The original design's name for seconds."
     )
     steps: int | None = Field(
         None, ge=1, le=MAX_STEPS, description="Sampler steps (default: the model's)."
     )
     sampler: Sampler | None = Field(None, description="euler|midpoint|heun (flow), ddim.")
-    guidance: float | None = Field(None, ge=0, le=MAX_GUIDANCE, description="Guidance scale.")
+    guidance: Scale | Annotated[list[Scale], Field(min_length=2, max_length=2)] | None = Field(
+        None,
+        description="Guidance scale (default: the model's), or [text, music] scales when "
+        "both are given.",
+    )
+    guidance_scale: Scale | None = Field(
+        None, description="The original design's name for one guidance scale."
+    )
+    audio_url: str | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_URL_CHARS,
+        pattern="^https?://",
+        description="A song (WAV/MP3/OGG/FLAC) the server fetches; only from the hosts it "
+        "was started with (--allow-audio-host), otherwise 403: upload to POST /dance.",
+    )
+    music_offset: float | None = Field(
+        None, ge=0, le=MAX_MUSIC_OFFSET, description="Seconds into the song to start at."
+    )
     seed: int | None = Field(
         None, ge=0, le=MAX_SEED, description="Same seed, same motion; drawn when left out."
     )
@@ -85,12 +147,12 @@ class GenerateRequest(BaseModel):
     format: Format = "json"
     async_: bool = Field(False, alias="async", description="Answer 202 with a job id.")
 
-    @field_validator("text")
+    @field_validator("text", "text_prompt")
     @classmethod
-    def _prompt(cls, value: str) -> str:
+    def _prompt(cls, value: str | None) -> str | None:
         from motiongen.conditioning.text import validate_prompt
 
-        return validate_prompt(value)
+        return None if value is None else validate_prompt(value)
 
     @field_validator("steps", "seed", mode="before")
     @classmethod
@@ -107,19 +169,49 @@ class GenerateRequest(BaseModel):
             raise ValueError("retrieval-augmented generation is not in this build")
         return value
 
-    @field_validator("seconds")
+    @field_validator("seconds", "duration")
     @classmethod
-    def _seconds(cls, value: float) -> float:
+    def _seconds(cls, value: float | None) -> float | None:
         from motiongen.generation import check_seconds
 
-        return check_seconds(value)
+        return None if value is None else check_seconds(value)
 
-    @field_validator("guidance")
+    @field_validator("guidance", "guidance_scale")
     @classmethod
-    def _guidance(cls, value: float | None) -> float | None:
+    def _guidance(cls, value: Any) -> Any:
         from motiongen.generation import parse_guidance
 
-        return None if value is None else float(parse_guidance(value))  # type: ignore[arg-type]
+        if value is None:
+            return None
+        parsed = parse_guidance(value)
+        return list(parsed) if isinstance(parsed, tuple) else float(parsed)
+
+    @model_validator(mode="after")
+    def _one_name_each(self) -> GenerateRequest:
+        for ours, spec in (
+            ("text", "text_prompt"),
+            ("seconds", "duration"),
+            ("guidance", "guidance_scale"),
+        ):
+            if getattr(self, ours) is not None and getattr(self, spec) is not None:
+                raise ValueError(f"give {ours} or {spec} (the same value), not both")
+        if self.music_offset is not None and self.audio_url is None:
+            raise ValueError("music_offset is an offset into the audio_url's song; give audio_url")
+        return self
+
+    def canonical(self) -> dict[str, Any]:
+        """The request under our names, with the defaults filled in (what a job stores)."""
+        params = self.model_dump(
+            by_alias=True,
+            exclude={"use_rag", "text_prompt", "duration", "guidance_scale", "audio_url"},
+        )
+        params["text"] = self.text if self.text is not None else self.text_prompt
+        seconds = self.seconds if self.seconds is not None else self.duration
+        params["seconds"] = DEFAULT_SECONDS if seconds is None else seconds
+        guidance = self.guidance if self.guidance is not None else self.guidance_scale
+        params["guidance"] = guidance
+        params["music_offset"] = self.music_offset or 0.0
+        return params
 
 
 class ErrorBody(BaseModel):
@@ -224,6 +316,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": text}
     for code, text in (
         (400, "Unreadable body or no condition"),
+        (403, "audio_url fetching is off, or the URL's host is not allowed"),
         (404, "Unknown job or file"),
         (409, "Job not finished"),
         (413, "Upload too large"),

@@ -51,6 +51,10 @@ class ServeSettings:
     # Requests (and, separately, jobs) one client may have waiting; 0 = a quarter of the
     # queue, so one client's flood leaves room for others.
     client_share: int = 0
+    # Hosts ("host" or "host:port") POST /generate may fetch an audio_url from; empty = the
+    # server fetches nothing (serve/fetch.py says why). fetch_timeout bounds one download.
+    audio_hosts: list[str] = field(default_factory=list)
+    fetch_timeout: float = 15.0
 
     def __post_init__(self) -> None:
         self.store = Path(self.store).expanduser()
@@ -77,6 +81,17 @@ class ServeSettings:
             raise InputError(
                 f"--request-timeout must be in (0, 3600] s, got {self.request_timeout}"
             )
+
+        from motiongen.serve.fetch import allowed_entry
+
+        self.audio_hosts = [str(h) for h in self.audio_hosts]
+        for entry in self.audio_hosts:
+            try:
+                allowed_entry(entry)
+            except ValueError as exc:
+                raise InputError(f"--allow-audio-host: {exc}") from None
+        if not 0 < float(self.fetch_timeout) <= 300:
+            raise InputError(f"--fetch-timeout must be in (0, 300] s, got {self.fetch_timeout}")
 
     def to_env(self) -> str:
         data = asdict(self)

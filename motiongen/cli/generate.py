@@ -131,13 +131,30 @@ def _run(
 
 
 def generate(
-    prompt: Annotated[str, typer.Argument(help="What the motion shows, e.g. 'a person waves'.")],
+    prompt: Annotated[
+        str | None,
+        typer.Argument(help="What the motion shows, e.g. 'a person waves' (or --prompts)."),
+    ] = None,
     output: Annotated[
-        Path,
+        Path | None,
         typer.Option(
-            "-o", "--output", help="Output: .mp4 .gif .bvh .motion .motion.json .npy .npz"
+            "-o",
+            "--output",
+            help="Output: .mp4 .gif .bvh .motion .motion.json .npy .npz; with --prompts a folder",
         ),
-    ],
+    ] = None,
+    prompts: Annotated[
+        Path | None,
+        typer.Option(
+            help="A text file of prompts, one per line: one file each in the --output folder "
+            "(resumable; shared between processes under `accelerate launch`)."
+        ),
+    ] = None,
+    format: Annotated[
+        str, typer.Option(help="With --prompts: bvh, npz, npy, motion, motion.json, mp4, gif.")
+    ] = "bvh",
+    takes: Annotated[int, typer.Option(help="With --prompts: motions per prompt.")] = 1,
+    batch_size: Annotated[int, typer.Option(help="With --prompts: motions per model pass.")] = 8,
     seconds: Annotated[float, typer.Option(help="Length in seconds (0 < s <= 120).")] = 6.5,
     steps: Annotated[
         int | None, typer.Option(help="Sampler steps (default 4 for flow, 50 for DDIM).")
@@ -175,7 +192,31 @@ def generate(
         str, typer.Option(help="torch, onnx or onnx-int8 (onnxruntime; exported once, cached).")
     ] = "torch",
 ) -> None:
-    """Generate motion from a text prompt (optionally following music)."""
+    """Generate motion from a text prompt (optionally following music), or from a file of
+    prompts (--prompts) into a folder."""
+    if output is None:
+        raise InputError("give --output (-o): a file, or with --prompts a folder")
+    if prompts is not None:
+        if prompt is not None:
+            raise InputError("give a prompt or --prompts FILE, not both")
+        if music is not None or batch != 1:
+            raise InputError(
+                "--prompts makes one motion per line (--takes for more); "
+                "--music and --batch are for a single prompt"
+            )
+        from motiongen.cli.many import run_many
+
+        run_many(
+            prompts, output, fmt=format, takes=takes, batch_size=batch_size, seconds=seconds,
+            steps=steps, sampler=sampler, guidance=guidance, seed=seed or 0,
+            checkpoint=checkpoint, postprocess=postprocess, threads=threads,
+            precision=precision, runtime=runtime,
+        )  # fmt: skip
+        return
+    if prompt is None:
+        raise InputError(
+            "give a prompt, e.g. motiongen generate 'a person waves' -o wave.mp4, or --prompts FILE"
+        )
     _run(
         text=prompt,
         music=music,

@@ -1,0 +1,135 @@
+"""``motiongen generate --prompts FILE -o DIR``: many prompts, one process or many.
+
+Under ``accelerate launch --cpu --num_processes N -m motiongen generate --prompts ...`` every
+process takes every N-th motion (``generation/many.py``); the first merges the per-process
+manifests at the end. Plain ``motiongen generate --prompts`` is the one-process case.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from motiongen.errors import InputError
+
+out = Console()
+err = Console(stderr=True)
+
+
+def run_many(
+    prompts_file: Path,
+    folder: Path,
+    *,
+    fmt: str,
+    takes: int,
+    batch_size: int,
+    seconds: float,
+    steps: int | None,
+    sampler: str | None,
+    guidance: str | None,
+    seed: int,
+    checkpoint: Path | None,
+    postprocess: bool,
+    threads: int | None,
+    precision: str,
+    runtime: str,
+) -> None:
+    from motiongen.generation import check_seconds, parse_guidance
+    from motiongen.generation.many import generate_many, plan, read_prompts, shard
+
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"--output {folder} is a file; with --prompts give a folder")
+    if not 1 <= batch_size <= 256:
+        raise InputError(f"--batch-size must be 1..256, got {batch_size}")
+    check_seconds(seconds)
+    scales = parse_guidance(guidance) if guidance is not None else None
+    items = plan(read_prompts(prompts_file), folder, fmt=fmt, takes=takes, seed=seed)
+
+    rank, world, barrier = _processes()
+    import torch
+
+    torch.set_num_threads(threads or max(1, (os.cpu_count() or 1) // world))
+    mine = shard(items, rank, world)
+    todo = sum(not item.path.is_file() for item in mine)
+    folder.mkdir(parents=True, exist_ok=True)
+
+    from motiongen.pipeline import Pipeline
+
+    t0 = time.perf_counter()
+    pipe = Pipeline.from_pretrained(checkpoint, precision=precision, runtime=runtime)
+    manifest = folder / f"manifest.rank{rank}.jsonl"
+    if rank == 0:
+        out.print(
+            f"{len(items)} motions from {prompts_file} in {world} process(es); "
+            f"{len(items) - sum(i.path.is_file() for i in items)} to make",
+            highlight=False,
+            soft_wrap=True,
+        )
+    with _progress(rank == 0, todo) as advance:
+        written = generate_many(
+            pipe, mine, seconds=seconds, steps=steps, sampler=sampler, guidance=scales,
+            batch_size=batch_size, postprocess=postprocess, progress=advance, manifest=manifest,
+        )  # fmt: skip
+    took = time.perf_counter() - t0
+    out.print(
+        f"process {rank}: wrote {len(written)} file(s) in {took:.1f} s",
+        highlight=False,
+        soft_wrap=True,
+    )
+    barrier()
+    if rank == 0:
+        total = merge_manifests(folder)
+        out.print(f"{folder / 'manifest.jsonl'}: {total} motions", highlight=False, soft_wrap=True)
+
+
+def merge_manifests(folder: Path) -> int:
+    """manifest.jsonl = the old manifest plus every process's, one line per file, in order."""
+    records: dict[str, dict] = {}
+    sources = [folder / "manifest.jsonl", *sorted(folder.glob("manifest.rank*.jsonl"))]
+    for path in sources:
+        if path.is_file():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    record = json.loads(line)
+                    records[record["file"]] = record
+    ordered = sorted(records.values(), key=lambda r: (r["index"], r["take"]))
+    target = folder / "manifest.jsonl"
+    partial = folder / ".manifest.jsonl.partial"
+    partial.write_text("".join(json.dumps(r) + "\n" for r in ordered), encoding="utf-8")
+    partial.replace(target)
+    for path in sources[1:]:
+        path.unlink(missing_ok=True)
+    return len(ordered)
+
+
+def _processes():
+    """(rank, world size, barrier) from accelerate when launched by it, else one process."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return 0, 1, lambda: None
+    from accelerate import PartialState
+
+    state = PartialState(cpu=True)
+    return state.process_index, state.num_processes, state.wait_for_everyone
+
+
+class _progress:
+    def __init__(self, show: bool, total: int) -> None:
+        self.show, self.total = show, total
+
+    def __enter__(self):
+        if not self.show:
+            return lambda n: None
+        from rich.progress import Progress
+
+        self.bar = Progress(console=err, transient=True)
+        self.bar.start()
+        task = self.bar.add_task("generating (this process)", total=self.total)
+        return lambda n: self.bar.advance(task, n)
+
+    def __exit__(self, *exc) -> None:
+        if self.show:
+            self.bar.stop()

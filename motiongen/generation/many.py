@@ -1,0 +1,146 @@
+"""Many prompts to many files: a prompts file, one output per prompt (or several), shared out
+between processes (``accelerate launch``) and resumable.
+
+Every motion's seed and file name depend only on its place in the prompts file, so the same
+file gives the same motions whether it runs in one process or eight, and a run that was
+stopped continues with what is missing (finished files are skipped; files are written under a
+temporary name and renamed, so a half-written file never counts as done).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from motiongen.errors import InputError
+
+MAX_PROMPTS = 100_000
+FORMATS = ("bvh", "npz", "npy", "motion", "motion.json", "mp4", "gif")
+
+
+@dataclass(frozen=True)
+class Item:
+    index: int  # the prompt's line among the prompts (0-based, blank lines and comments skipped)
+    take: int  # the k-th motion of that prompt
+    text: str
+    seed: int
+    path: Path
+
+
+def read_prompts(path: Path) -> list[str]:
+    """The prompts of a text file: one per line; blank lines and lines starting with # skipped."""
+    from motiongen.conditioning.text import validate_prompt
+
+    if not path.is_file():
+        raise InputError(
+            f"prompts file {path} not found; give a text file with one prompt per line"
+        )
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise InputError(f"prompts file {path} is not UTF-8 text") from None
+    prompts = []
+    for number, line in enumerate(lines, 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        try:
+            prompts.append(validate_prompt(line))
+        except InputError as exc:
+            raise InputError(f"{path}:{number}: {exc}") from None
+    if not prompts:
+        raise InputError(f"prompts file {path} has no prompts (one per line; # starts a comment)")
+    if len(prompts) > MAX_PROMPTS:
+        raise InputError(f"prompts file {path} has {len(prompts)} prompts; at most {MAX_PROMPTS}")
+    return prompts
+
+
+def slug(text: str, limit: int = 40) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:limit].rstrip("_") or "motion"
+
+
+def plan(
+    prompts: Sequence[str], folder: Path, *, fmt: str, takes: int = 1, seed: int = 0
+) -> list[Item]:
+    """Every motion to make: ``folder/00003_a_person_waves[_k].fmt`` with seed
+    ``seed + index * takes + take``."""
+    if fmt not in FORMATS:
+        raise InputError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    if not 1 <= takes <= 1000:
+        raise InputError(f"--takes must be 1..1000, got {takes}")
+    items = []
+    for i, text in enumerate(prompts):
+        for k in range(takes):
+            suffix = f"_{k}" if takes > 1 else ""
+            name = f"{i:05d}_{slug(text)}{suffix}.{fmt}"
+            items.append(Item(i, k, text, seed + i * takes + k, folder / name))
+    return items
+
+
+def shard(items: Sequence[Item], rank: int, world: int) -> list[Item]:
+    """This process's share: every world-th item, so long and short prompts spread evenly."""
+    return list(items[rank::world])
+
+
+def generate_many(
+    pipe: Any,
+    items: Iterable[Item],
+    *,
+    seconds: float,
+    steps: int | None = None,
+    sampler: str | None = None,
+    guidance: Any = None,
+    batch_size: int = 8,
+    postprocess: bool = True,
+    progress: Callable[[int], None] | None = None,
+    manifest: Path | None = None,
+) -> list[Path]:
+    """Write every item not yet on disk, ``batch_size`` motions per model pass; returns the
+    files written. Each finished file gets a line in ``manifest`` (JSON lines)."""
+    todo = [item for item in items if not item.path.is_file()]
+    written = []
+    for start in range(0, len(todo), batch_size):
+        chunk = todo[start : start + batch_size]
+        requests = [
+            pipe.check_request(
+                item.text, seconds=seconds, steps=steps, sampler=sampler, guidance=guidance,
+                seed=item.seed,
+            )
+            for item in chunk
+        ]  # fmt: skip
+        motions = pipe.generate_batch(requests, postprocess=postprocess)
+        for item, motion in zip(chunk, motions, strict=True):
+            item.path.parent.mkdir(parents=True, exist_ok=True)
+            partial = item.path.with_name(f".partial-{item.path.name}")
+            options = {"title": item.text} if item.path.suffix in (".mp4", ".gif") else {}
+            _save_as(motion, partial, item.path, options)
+            written.append(item.path)
+            if manifest is not None:
+                with manifest.open("a", encoding="utf-8") as out:
+                    out.write(json.dumps(_record(item, motion)) + "\n")
+        if progress is not None:
+            progress(len(chunk))
+    return written
+
+
+def _save_as(motion: Any, partial: Path, final: Path, options: dict[str, Any]) -> None:
+    # The writer picks its format by the extension, so the temporary name keeps it.
+    motion.save(partial, **options)
+    partial.replace(final)
+
+
+def _record(item: Item, motion: Any) -> dict[str, Any]:
+    return {
+        "file": item.path.name,
+        "prompt": item.text,
+        "index": item.index,
+        "take": item.take,
+        "seed": item.seed,
+        "frames": motion.num_frames,
+        "fps": motion.fps,
+        "warning": motion.meta.get("warning"),
+    }

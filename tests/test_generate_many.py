@@ -1,0 +1,140 @@
+"""``motiongen generate --prompts FILE -o DIR``: one file per prompt, seeds fixed by the line,
+resumable, the same motions in one process or two (``accelerate launch``), and clear errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from motiongen.conditioning import text as text_module
+from motiongen.generation.many import generate_many, plan, read_prompts, shard
+from motiongen.pipeline import Pipeline
+from tests.cli_helpers import error_line, run
+from tests.test_pipeline import FakeEncoder, make_checkpoint
+
+PROMPTS = "a person waves\n# a comment\n\na person walks forward\na person bows\n"
+QUICK = ["--steps", "2", "--seconds", "1", "--format", "npz"]
+
+
+@pytest.fixture(autouse=True)
+def fake_text_encoder(monkeypatch):
+    monkeypatch.setattr(text_module, "shared_text_encoder", lambda *a, **k: FakeEncoder())
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    return make_checkpoint(tmp_path_factory.mktemp("ck") / "tiny")
+
+
+@pytest.fixture
+def prompts(tmp_path):
+    path = tmp_path / "prompts.txt"
+    path.write_text(PROMPTS)
+    return path
+
+
+def positions(path):
+    return np.load(path)["positions"]
+
+
+def test_one_file_per_prompt_and_a_manifest_then_resume(
+    prompts, checkpoint, tmp_path, monkeypatch, capsys
+) -> None:
+    out = tmp_path / "out"
+    args = ["generate", "--prompts", prompts, "-o", out, "--checkpoint", checkpoint, *QUICK]
+    code, stdout, stderr = run(args, monkeypatch, capsys)
+    assert code == 0, stderr
+    names = sorted(p.name for p in out.glob("*.npz"))
+    assert names == ["00000_a_person_waves.npz", "00001_a_person_walks_forward.npz",
+                     "00002_a_person_bows.npz"]  # fmt: skip
+    records = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    assert [r["seed"] for r in records] == [0, 1, 2]
+    assert [r["prompt"] for r in records] == ["a person waves", "a person walks forward",
+                                              "a person bows"]  # fmt: skip
+    bows = positions(out / "00002_a_person_bows.npz")
+    # Interrupted: a missing file is made again, the same motion; the others are kept.
+    (out / "00002_a_person_bows.npz").unlink()
+    before = (out / "00000_a_person_waves.npz").stat().st_mtime_ns
+    code, stdout, _ = run(args, monkeypatch, capsys)
+    assert code == 0 and "1 to make" in stdout
+    assert (out / "00000_a_person_waves.npz").stat().st_mtime_ns == before
+    np.testing.assert_allclose(positions(out / "00002_a_person_bows.npz"), bows, atol=1e-5)
+    assert len((out / "manifest.jsonl").read_text().splitlines()) == 3
+    assert not list(out.glob(".partial-*")) and not list(out.glob("manifest.rank*"))
+
+
+def test_shards_make_the_same_motions_as_one_process(checkpoint, tmp_path) -> None:
+    pipe = Pipeline.from_pretrained(checkpoint)
+    texts = ["a person waves", "a person jumps", "a person runs", "a person sits", "a bow"]
+    one = plan(texts, tmp_path / "one", fmt="npz", takes=2, seed=7)
+    two = plan(texts, tmp_path / "two", fmt="npz", takes=2, seed=7)
+    assert len(one) == 10 and len({i.seed for i in one}) == 10
+    generate_many(pipe, one, seconds=1.0, steps=2, batch_size=4)
+    for rank in (0, 1):
+        generate_many(pipe, shard(two, rank, 2), seconds=1.0, steps=2, batch_size=3)
+    for a, b in zip(one, two, strict=True):
+        np.testing.assert_allclose(positions(a.path), positions(b.path), atol=1e-4)
+
+
+@pytest.mark.skipif(shutil.which("accelerate") is None and not os.path.exists(
+    os.path.join(os.path.dirname(sys.executable), "accelerate")), reason="accelerate missing")  # fmt: skip
+def test_accelerate_launch_two_processes(tmp_path) -> None:
+    """The real launcher: two processes share the prompts and the first merges the manifest
+    (the shipped model, as a user runs it)."""
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text(PROMPTS)
+    out = tmp_path / "out"
+    launcher = os.path.join(os.path.dirname(sys.executable), "accelerate")
+    cmd = [launcher, "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+           "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "motiongen.cli",
+           "generate", "--prompts", str(prompts), "-o", str(out), *QUICK]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "in 2 process(es)" in done.stdout
+    assert "process 0: wrote 2" in done.stdout and "process 1: wrote 1" in done.stdout
+    assert len(list(out.glob("*.npz"))) == 3
+    assert len((out / "manifest.jsonl").read_text().splitlines()) == 3
+
+
+@pytest.mark.parametrize(
+    ("content", "extra", "words"),
+    [
+        ("", [], ["no prompts"]),
+        ("# only a comment\n", [], ["no prompts"]),
+        ("a person waves\n123 !!\n", [], ["prompts.txt:2", "letters"]),
+        ("a person waves\n", ["a person runs"], ["not both"]),
+        ("a person waves\n", ["--format", "xyz"], ["--format", "bvh"]),
+        ("a person waves\n", ["--takes", "0"], ["--takes"]),
+        ("a person waves\n", ["--batch-size", "0"], ["--batch-size"]),
+    ],
+)
+def test_bad_prompts(content, extra, words, tmp_path, monkeypatch, capsys) -> None:
+    path = tmp_path / "prompts.txt"
+    path.write_text(content)
+    positional = [e for e in extra if not e.startswith("-") and extra.index(e) == 0]
+    options = extra if extra and extra[0].startswith("-") else []
+    args = ["generate", *positional, "--prompts", path, "-o", tmp_path / "out", *options]
+    code, _, stderr = run(args, monkeypatch, capsys)
+    assert code == 1
+    line = error_line(stderr)
+    for word in words:
+        assert word.lower() in line.lower(), line
+
+
+def test_missing_prompts_file_and_output(tmp_path, monkeypatch, capsys) -> None:
+    code, _, stderr = run(["generate", "--prompts", tmp_path / "none.txt", "-o", tmp_path],
+                          monkeypatch, capsys)  # fmt: skip
+    assert code == 1 and "not found" in error_line(stderr)
+    code, _, stderr = run(["generate", "a person waves"], monkeypatch, capsys)
+    assert code == 1 and "--output" in error_line(stderr)
+    with pytest.raises(Exception, match="no prompts"):
+        empty = tmp_path / "e.txt"
+        empty.write_text("\n")
+        read_prompts(empty)

@@ -332,7 +332,7 @@ class Pipeline:
     def _music_frames(self, music: Path, offset: float, frames: int) -> np.ndarray:
         """(frames, 50) audio features from ``offset`` for the whole generated span."""
         from motiongen.conditioning.audio_features import FEATURE_DIM as AUDIO_DIM
-        from motiongen.conditioning.audio_features import features_from_file
+        from motiongen.conditioning.audio_features import cached_features_from_file
 
         if self.audio_dim != AUDIO_DIM:
             raise FormatError(
@@ -341,7 +341,7 @@ class Pipeline:
             )
         # The features' normalisations (band means, onset peak) are per analysed span, so
         # the whole span is analysed once and sliced per window, as in training.
-        return features_from_file(music, self.fps, offset, num_frames=frames).frames
+        return cached_features_from_file(music, self.fps, offset, num_frames=frames).frames
 
     # ---- generation ---------------------------------------------------------------------
     def __call__(

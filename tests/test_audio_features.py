@@ -199,3 +199,42 @@ def test_shared_speech_gives_onsets_and_energy(data_root: Path) -> None:
         )
         assert len(peaks) > feats.num_frames / FPS, path.name  # more than one per second
         assert energy.max() - np.percentile(energy, 5) > 0.3, path.name
+
+
+def test_feature_cache_by_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    module = importlib.import_module("motiongen.conditioning.audio_features")
+
+    song = tmp_path / "clicks.wav"
+    sf.write(song, click_track(4.0), SR)
+    folder = tmp_path / "cache"
+    first = module.cached_features_from_file(song, FPS, 1.0, num_frames=40, folder=folder)
+    direct = features_from_file(song, FPS, 1.0, num_frames=40)
+    np.testing.assert_array_equal(first.frames, direct.frames)
+    assert len(list(folder.glob("*.npz"))) == 1
+
+    def no_analysis(*args, **kwargs):
+        raise AssertionError("the cached song was analysed again")
+
+    monkeypatch.setattr(module, "features_from_file", no_analysis)
+    # Same bytes under another name: a hit; the beats and tempo come back too.
+    twin = tmp_path / "renamed.wav"
+    twin.write_bytes(song.read_bytes())
+    hit = module.cached_features_from_file(twin, FPS, 1.0, num_frames=40, folder=folder)
+    np.testing.assert_array_equal(hit.frames, first.frames)
+    np.testing.assert_array_equal(hit.beat_times, first.beat_times)
+    assert hit.tempo_bpm == first.tempo_bpm
+    monkeypatch.undo()
+    # Another offset, or other bytes, is another entry; a damaged entry is recomputed.
+    module.cached_features_from_file(song, FPS, 0.0, num_frames=40, folder=folder)
+    assert len(list(folder.glob("*.npz"))) == 2
+    for entry in folder.glob("*.npz"):
+        entry.write_bytes(b"not an npz")
+    again = module.cached_features_from_file(song, FPS, 1.0, num_frames=40, folder=folder)
+    np.testing.assert_array_equal(again.frames, first.frames)
+    # Off by environment: nothing is written.
+    monkeypatch.setenv(module.CACHE_ENV, "0")
+    other = tmp_path / "off"
+    module.cached_features_from_file(song, FPS, 1.0, num_frames=40, folder=other)
+    assert not other.exists()

@@ -183,6 +183,74 @@ def features_from_file(
     return audio_features(y, sr, fps, num_frames=num_frames)
 
 
+# The features of a song are the same every time it is danced to: a cache keyed by the
+# file's content (not its name or date), its offset, length and frame rate. A bump of
+# FEATURES_VERSION orphans old entries when the layout or the analysis changes.
+FEATURES_VERSION = 1
+CACHE_ENTRIES = 512
+CACHE_ENV = "MOTIONGEN_AUDIO_CACHE"  # "0" turns the cache off
+
+
+def file_digest(path: str | Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def cached_features_from_file(
+    path: str | Path,
+    fps: float,
+    offset: float = 0.0,
+    *,
+    num_frames: int,
+    folder: Path | None = None,
+) -> AudioFeatures:
+    """``features_from_file`` through an on-disk cache (``<cache>/audio-features``): a song
+    seen before costs a hash of its bytes and one small read instead of decoding, resampling
+    and librosa's analysis (and, in a fresh process, librosa's ~5 s of numba compilation)."""
+    import os
+
+    from motiongen.paths import cache_dir
+
+    if os.environ.get(CACHE_ENV, "1") == "0" or not Path(path).is_file():
+        return features_from_file(path, fps, offset, num_frames=num_frames)
+    folder = folder or cache_dir() / "audio-features"
+    key = f"{file_digest(path)[:32]}-{float(fps):g}-{float(offset):.6f}-{num_frames}-v{FEATURES_VERSION}"
+    entry = folder / f"{key}.npz"
+    if entry.is_file():
+        try:
+            with np.load(entry) as data:
+                return AudioFeatures(
+                    frames=data["frames"],
+                    tempo_bpm=float(data["tempo_bpm"]),
+                    beat_times=data["beat_times"],
+                    fps=float(fps),
+                )
+        except (OSError, ValueError, KeyError):
+            entry.unlink(missing_ok=True)  # a damaged entry is recomputed
+    features = features_from_file(path, fps, offset, num_frames=num_frames)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = folder / f".{key}.{os.getpid()}.npz"
+        np.savez(partial, frames=features.frames, tempo_bpm=features.tempo_bpm,
+                 beat_times=features.beat_times)  # fmt: skip
+        partial.replace(entry)
+        _prune(folder)
+    except OSError:
+        pass  # a read-only cache only costs speed
+    return features
+
+
+def _prune(folder: Path) -> None:
+    entries = sorted(folder.glob("*.npz"), key=lambda p: p.stat().st_mtime)
+    for stale in entries[: max(0, len(entries) - CACHE_ENTRIES)]:
+        stale.unlink(missing_ok=True)
+
+
 # ---- helpers ----------------------------------------------------------------------------
 def _check_signal(y: np.ndarray, sr: int) -> np.ndarray:
     y = np.asarray(y)

@@ -1,4 +1,4 @@
-"""``motiongen export onnx``: a checkpoint's network as an ONNX graph for other runtimes."""
+"""``motiongen export onnx|coreml``: a checkpoint's network for other runtimes."""
 
 from __future__ import annotations
 
@@ -45,6 +45,35 @@ def onnx(
         f"wrote {output} ({output.stat().st_size / 1e6:.1f} MB, {'int8' if int8 else 'fp32'}) in "
         f"{seconds:.0f} s; inputs: {', '.join(input_names(ck.model.config))}; largest "
         f"difference from PyTorch on random inputs: {diff:.2g}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@export_app.command("coreml")
+def coreml(
+    checkpoint: Annotated[str, typer.Argument(help="Checkpoint folder or shipped name.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The .mlpackage folder to write.")],
+    frames: Annotated[int, typer.Option(help="Fixed input length in motion frames.")] = 64,
+    tokens: Annotated[
+        int | None, typer.Option(help="Fixed text tokens (default: the checkpoint's maximum).")
+    ] = None,
+    bits: Annotated[
+        int, typer.Option(help="Palettise weights to 2**bits k-means entries; 0 keeps fp32.")
+    ] = 6,
+) -> None:
+    """Write the denoiser as a Core ML program (fixed batch 1 x FRAMES), with 6-bit
+    palettised weights by default. Runs on any OS; the package runs on macOS / iOS."""
+    from motiongen.checkpoint import load_checkpoint, resolve_checkpoint
+    from motiongen.deploy.coreml import export_coreml
+
+    ck = load_checkpoint(resolve_checkpoint(checkpoint))
+    count = tokens if tokens is not None else ck.config.conditioning.max_tokens
+    summary = export_coreml(ck.model, output, frames=frames, tokens=count, bits=bits or None)
+    shapes = ", ".join(f"{k} {tuple(v)}" for k, v in summary["inputs"].items())
+    out.print(
+        f"wrote {output} ({summary['megabytes']:.1f} MB, {summary['bits']}-bit weights) in "
+        f"{summary['seconds']:.0f} s; inputs: {shapes}; output: velocity",
         highlight=False,
         soft_wrap=True,
     )

@@ -259,9 +259,12 @@ class ConditionEmbedder(nn.Module):
                         if cond.text_mask is None
                         else cond.text_mask.bool()
                     )
-                    use_null = drop | ~valid.any(dim=1)  # (B,) empty prompts also use the null
+                    # (B,) empty prompts also use the null; logical_* rather than | & ~ (Core ML's
+                    # converter has no bitwise operators on booleans)
+                    use_null = torch.logical_or(drop, torch.logical_not(valid.any(dim=1)))
                     context = torch.cat([null, tokens], dim=1)  # (B, 1 + Lt, Wc)
-                    context_mask = torch.cat([use_null[:, None], valid & ~use_null[:, None]], dim=1)
+                    keep = torch.logical_and(valid, torch.logical_not(use_null[:, None]))
+                    context_mask = torch.cat([use_null[:, None], keep], dim=1)
             if self.refiner is not None:
                 context = self.refiner(context, context_mask)
                 m = context_mask.to(like.dtype)[..., None]  # (B, 1 + Lt, 1)

@@ -19,7 +19,10 @@ Weights: the shipped tiny-flow / tiny-ddim checkpoints when installed; otherwise
 for "full", randomly initialised networks of the same architecture (the full preset with the
 tiny checkpoint's other settings). The time does not depend on the weights' values.
 ``--runtimes`` adds rows where the same network runs as an ONNX graph in onnxruntime (fp32,
-and int8 with dynamic quantisation; ``motiongen.deploy.onnx``).
+and int8 with dynamic quantisation; ``motiongen.deploy.onnx``). ``--quality SPLIT`` adds, for
+the shipped tiny-flow at its default steps, one quality row per runtime from the same
+evaluation as ``motiongen eval`` (FID, R@1, FID_k; every runtime on the same conditions and
+seeds; ``--quality-limit N`` for the first N conditions only).
 """
 
 from __future__ import annotations
@@ -302,6 +305,43 @@ def markdown(cells: list[Cell], threads: int, load: tuple[float, float] | None =
     return "\n".join(lines)
 
 
+def quality(runtimes: list[str], split: str, limit: int | None) -> dict[str, dict[str, float]]:
+    """FID, R@1, FID_k of the shipped tiny-flow under each runtime (motiongen eval's scoring)."""
+    from motiongen.data.prepare import prepare
+    from motiongen.eval.evaluator import REAL_ROW, evaluate_variants, pipeline_generate_fn
+
+    variants = {
+        runtime: pipeline_generate_fn(Pipeline.from_pretrained("tiny-flow", runtime=runtime))
+        for runtime in runtimes
+    }
+    rows, _ = evaluate_variants(variants, prepare().data, split=split, limit=limit)
+    return {
+        ("real (held-out)" if name == REAL_ROW else name): {
+            "FID": float(m["fid"]), "R@1": float(m["r_precision"][0]), "FID_k": float(m["fid_k"]),
+        }
+        for name, m in rows.items()
+    }  # fmt: skip
+
+
+def quality_markdown(table: dict[str, dict[str, float]], split: str, n: int | None) -> str:
+    lines = [
+        "",
+        f"Quality of the shipped tiny-flow (default steps) per runtime, {split} split"
+        + (f", first {n} conditions" if n else "")
+        + " (`motiongen eval` scoring; same conditions and seeds):",
+        "",
+        "| runtime | FID ↓ | R@1 ↑ | FID_k ↓ |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, m in table.items():
+        r1 = m.get("R@1", float("nan"))
+        lines.append(
+            f"| {name} | {m.get('FID', float('nan')):.4f} | {100 * r1:.1f} % | "
+            f"{m.get('FID_k', float('nan')):.2f} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny only, fewer repeats")
@@ -314,6 +354,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="write FILE.json and FILE.md")
     parser.add_argument("--runtimes", nargs="+", choices=["torch", "onnx", "onnx-int8"],
                         default=["torch"], help="how the network runs (default torch)")  # fmt: skip
+    parser.add_argument("--quality", default=None, metavar="SPLIT",
+                        help="add FID / R@1 / FID_k per runtime on this split")  # fmt: skip
+    parser.add_argument("--quality-limit", type=int, default=None, metavar="N")
     args = parser.parse_args(argv)
 
     from rich.console import Console
@@ -342,6 +385,11 @@ def main(argv: list[str] | None = None) -> int:
         )
     load = (load_before, os.getloadavg()[0])
     table = markdown(cells, threads, load)
+    scores = None
+    if args.quality:
+        with console.status("scoring each runtime"):
+            scores = quality(args.runtimes, args.quality, args.quality_limit)
+        table += "\n" + quality_markdown(scores, args.quality, args.quality_limit)
     console.print(table, markup=False, highlight=False, soft_wrap=True)
     console.print(f"benchmark took {time.perf_counter() - t0:.0f} s")
     if args.out is not None:
@@ -355,6 +403,7 @@ def main(argv: list[str] | None = None) -> int:
             "postprocess": not args.no_postprocess,
             "cells": [asdict(c) for c in cells],
             "ratios": ratios(cells),
+            "quality": scores,
         }
         out.write_text(json.dumps(payload, indent=1))
         out.with_suffix(".md").write_text(table + "\n")

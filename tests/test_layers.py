@@ -35,6 +35,9 @@ FORBIDDEN: dict[str, set[str]] = {
     "train": {"pipeline", "serve", "cli", "eval", "evaluators"},
     "serve": {"cli", "train", "eval"},
     "artifacts": {"eval", "data", "postprocess", "pipeline", "io"},
+    # capture lifts keypoints with its own small network; it never generates
+    "capture": {"pipeline", "generation", "generative", "models", "serve", "cli", "train",
+                "eval", "evaluators"},
 }  # fmt: skip
 
 # Import edges that are allowed to close a cycle, with the reason.

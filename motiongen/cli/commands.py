@@ -8,6 +8,7 @@ import sys
 import typer
 
 from motiongen.cli import (
+    capture,
     checkpoint,
     control,
     data,
@@ -43,6 +44,7 @@ for module in (
     style,
     export,
     checkpoint,
+    capture,
 ):
     module.register(app)
 

@@ -1,0 +1,239 @@
+"""Capture: keypoint readers and their errors, camera geometry, Kalman fusion (with IMU), the
+lifter's input/output conventions and the whole chain through the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from motiongen.capture.camera import coco_points, film, look_at
+from motiongen.capture.fusion import smooth
+from motiongen.capture.imu import read_imu
+from motiongen.capture.keypoints import COCO17, checked, read_keypoints
+from motiongen.capture.lifter import (
+    Lifter,
+    level_frame,
+    normalise,
+    positions_from,
+    save_lifter,
+    targets,
+)
+from motiongen.capture.pipeline import capture, resample
+from motiongen.data.synthetic import synth_motion
+from motiongen.errors import FormatError, InputError
+from motiongen.skeleton import JOINT_INDEX
+from tests.cli_helpers import error_line, run
+
+
+def frames_array(T: int = 10, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    out = np.zeros((T, 17, 3))
+    out[..., 0] = rng.uniform(800, 1100, (T, 17))
+    out[..., 1] = rng.uniform(300, 900, (T, 17))
+    out[..., 2] = 0.9
+    return out
+
+
+# ---- readers ------------------------------------------------------------------------------
+def test_json_coco_nested_and_flat(tmp_path) -> None:
+    data = frames_array()
+    nested = tmp_path / "a.json"
+    nested.write_text(json.dumps({"fps": 30, "width": 1920, "height": 1080,
+                                  "frames": data.tolist()}))  # fmt: skip
+    flat = tmp_path / "b.json"
+    flat.write_text(json.dumps({"fps": 30, "frames": [{"keypoints": f.ravel().tolist()}
+                                                      for f in data]}))  # fmt: skip
+    a, b = read_keypoints(nested), read_keypoints(flat, width=1920, height=1080)
+    assert a.xy.shape == (10, 17, 2) and a.fps == 30
+    np.testing.assert_allclose(a.xy, b.xy)
+    np.testing.assert_allclose(a.conf, 0.9)
+
+
+def test_mediapipe_normalised(tmp_path) -> None:
+    rng = np.random.default_rng(1)
+    frames = [[[float(x), float(y), 0.8] for x, y in rng.uniform(0.2, 0.8, (33, 2))]
+              for _ in range(5)]  # fmt: skip
+    path = tmp_path / "mp.json"
+    path.write_text(json.dumps({"fps": 25, "layout": "mediapipe33", "frames": frames}))
+    with pytest.raises(InputError, match="image size"):
+        read_keypoints(path)
+    k = read_keypoints(path, width=1000, height=500)
+    assert k.xy.shape == (5, 17, 2)
+    assert k.xy[0, 0, 0] == pytest.approx(frames[0][0][0] * 1000)  # the nose
+    assert k.xy[0, 5, 1] == pytest.approx(frames[0][11][1] * 500)  # left shoulder = 11
+
+
+def test_csv_wide_and_long(tmp_path) -> None:
+    data = frames_array(4)
+    wide = tmp_path / "w.csv"
+    header = ",".join(f"{j}_x,{j}_y,{j}_c" for j in COCO17)
+    rows = [",".join(f"{v:.3f}" for v in f.ravel()) for f in data]
+    wide.write_text(header + "\n" + "\n".join(rows) + "\n")
+    long = tmp_path / "l.csv"
+    lines = ["frame,joint,x,y,confidence"] + [
+        f"{t},{j},{data[t, k, 0]:.3f},{data[t, k, 1]:.3f},{data[t, k, 2]}"
+        for t in range(4) for k, j in enumerate(COCO17)
+    ]  # fmt: skip
+    long.write_text("\n".join(lines) + "\n")
+    a, b = read_keypoints(wide, fps=20), read_keypoints(long, fps=20)
+    np.testing.assert_allclose(a.xy, b.xy, atol=1e-3)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("frame,joint,x,y\n0,nose,1,2\n0,tail,3,4\n")
+    with pytest.raises(InputError, match="tail"):
+        read_keypoints(bad, fps=20)
+
+
+def test_openpose_folder(tmp_path) -> None:
+    for t in range(3):
+        flat = np.zeros((25, 3))
+        flat[:, 0], flat[:, 1], flat[:, 2] = 500 + t, np.arange(25) * 10 + 100, 0.7
+        person = {"people": [{"pose_keypoints_2d": flat.ravel().tolist()}]}
+        (tmp_path / f"v_{t:012d}_keypoints.json").write_text(json.dumps(person))
+    (tmp_path / f"v_{3:012d}_keypoints.json").write_text(json.dumps({"people": []}))
+    k = read_keypoints(tmp_path, fps=30)
+    assert k.num_frames == 4
+    assert k.xy[0, 5, 1] == pytest.approx(5 * 10 + 100)  # BODY_25 5 = left shoulder
+    assert k.xy[0, 11, 1] == pytest.approx(12 * 10 + 100)  # BODY_25 12 = left hip
+    assert (k.conf[3] == 0).all() and any("without a usable" in r for r in k.report)
+
+
+@pytest.mark.parametrize(
+    ("content", "error", "words"),
+    [
+        ("{not json", FormatError, "not valid JSON"),
+        ('{"fps": 30, "frames": []}', FormatError, "no frames"),
+        ('{"fps": 30, "frames": [[[1, 2, 0.5]]]}', FormatError, "joints"),
+        ('{"fps": 30, "layout": "body99", "frames": [[[1, 2, 0.5]]]}', InputError, "layout"),
+        ('{"frames": ' + json.dumps(frames_array(3).tolist()) + "}", InputError, "frame rate"),
+    ],
+)
+def test_bad_files(tmp_path, content, error, words) -> None:
+    path = tmp_path / "k.json"
+    path.write_text(content)
+    with pytest.raises(error, match=words):
+        read_keypoints(path)
+
+
+def test_zero_confidences_and_partial_frames() -> None:
+    raw = frames_array(6)
+    raw[..., 2] = 0.0
+    with pytest.raises(InputError, match="confidence 0"):
+        checked(raw, 30.0, 1920, 1080, False)
+    raw = frames_array(6)
+    raw[2, 3] = np.nan
+    raw[4, 7, 0] = 1e7  # far outside the image
+    k = checked(raw, 30.0, 1920, 1080, False)
+    assert k.conf[2, 3] == 0 and k.conf[4, 7] == 0 and k.conf[0, 0] > 0
+    assert len(k.report) == 2
+
+
+# ---- geometry -----------------------------------------------------------------------------
+def test_projection_of_known_points() -> None:
+    camera = look_at(np.array([0.0, 1.0, -5.0]), np.array([0.0, 1.0, 0.0]), focal=1000.0)
+    px = camera.project(np.array([[0.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 2.0, 0.0]]))
+    centre = np.array([960.0, 540.0])
+    np.testing.assert_allclose(px[0], centre, atol=1e-9)
+    # 1 m to the world's +X at 5 m: the camera looks along +Z, so +X is to the image's left.
+    np.testing.assert_allclose(px[1], centre + [-200.0, 0.0], atol=1e-9)
+    np.testing.assert_allclose(px[2], centre + [0.0, -200.0], atol=1e-9)  # up is image up
+
+
+def test_coco_points_and_level_frame() -> None:
+    motion = synth_motion("walk", seconds=2.0, seed=0).positions.astype(np.float64)
+    pts = coco_points(motion)
+    np.testing.assert_allclose(pts[:, 9], motion[:, JOINT_INDEX["left_wrist"]])
+    assert (pts[:, 0, 1] > motion[:, JOINT_INDEX["neck"], 1]).all()  # the nose above the neck
+    camera = look_at(np.array([3.0, 1.8, -4.0]), np.array([0.0, 0.9, 0.0]), focal=1200.0)
+    frame = level_frame(camera.rotation)
+    np.testing.assert_allclose(frame @ frame.T, np.eye(3), atol=1e-12)
+    assert np.linalg.det(frame) == pytest.approx(1.0)  # proper: nothing mirrored
+    out = positions_from(targets(motion, frame).astype(np.float64))
+    want = (motion - motion[0, 0] * np.array([1.0, 0.0, 1.0])) @ frame.T
+    np.testing.assert_allclose(out, want, atol=1e-5)
+
+
+def test_normalise_is_shift_and_scale_invariant() -> None:
+    motion = synth_motion("wave", seconds=2.0, seed=1).positions.astype(np.float64)
+    xy, conf, _ = film(motion, np.random.default_rng(0), noise=0.0, dropout=0.0)
+    a = normalise(xy, conf)
+    b = normalise(xy * 2.0 + 300.0, conf)
+    np.testing.assert_allclose(a, b, atol=1e-4)
+
+
+# ---- fusion -------------------------------------------------------------------------------
+def test_smoothing_follows_confidence_and_imu() -> None:
+    rng = np.random.default_rng(0)
+    T, fps = 120, 20.0
+    t = np.arange(T) / fps
+    truth = np.zeros((T, 22, 3))
+    truth[..., 0] = np.sin(2 * np.pi * 0.5 * t)[:, None]
+    noisy = truth + rng.normal(0, 0.02, truth.shape)
+    conf = np.ones((T, 22))
+    out = smooth(noisy, conf, fps)
+    assert np.abs(out - truth).mean() < 0.6 * np.abs(noisy - truth).mean()
+    # A joint unseen for 1 s (confidence 0, its lifted value a bad guess): with an IMU the
+    # track follows the sensor.
+    j = JOINT_INDEX["right_wrist"]
+    hidden = slice(40, 60)
+    guess = noisy.copy()
+    guess[hidden, j] += 0.3
+    conf[hidden, j] = 0.0
+    acc = np.gradient(np.gradient(truth[:, j], axis=0), axis=0) * fps * fps
+    without = smooth(guess, conf, fps)
+    with_imu = smooth(guess, conf, fps, imu={j: acc + rng.normal(0, 0.3, acc.shape)})
+    err = lambda p: np.abs(p[hidden, j] - truth[hidden, j]).mean()  # noqa: E731
+    assert err(with_imu) < 0.7 * err(without)
+
+
+def test_imu_file_errors(tmp_path) -> None:
+    good = tmp_path / "imu.csv"
+    good.write_text("time,joint,ax,ay,az\n0,left_wrist,0,0,0\n0.5,left_wrist,1,0,0\n")
+    acc = read_imu(good, 20.0, 20)
+    assert acc[JOINT_INDEX["left_wrist"]].shape == (20, 3)
+    assert np.isnan(acc[JOINT_INDEX["left_wrist"]][15]).all()  # after the stream: no reading
+    for body, words in [
+        ("time,joint,ax,ay,az\n0.5,left_wrist,0,0,0\n0.1,left_wrist,0,0,0\n", "increasing"),
+        ("time,joint,ax,ay,az\n0,tail,0,0,0\n", "tail"),
+        ("time,joint,ax,ay,az\n0,left_wrist,9810,0,0\n", "m/s"),
+        ("time,joint,ax\n0,left_wrist,0\n", "columns"),
+    ]:
+        path = tmp_path / "bad.csv"
+        path.write_text(body)
+        with pytest.raises(InputError, match=words):
+            read_imu(path, 20.0, 20)
+
+
+# ---- the chain ------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def lifter_dir(tmp_path_factory):
+    import torch
+
+    torch.manual_seed(0)
+    return save_lifter(Lifter(), tmp_path_factory.mktemp("lifter") / "lifter", {"step": 0})
+
+
+def test_capture_chain_and_cli(lifter_dir, tmp_path, monkeypatch, capsys) -> None:
+    motion = synth_motion("walk", seconds=3.0, seed=2).positions.astype(np.float64)
+    xy, conf, camera = film(motion, np.random.default_rng(3), noise=0.005, dropout=0.02)
+    path = tmp_path / "k.json"
+    frames = np.concatenate([xy, conf[..., None]], axis=-1)
+    path.write_text(json.dumps({"fps": 20, "width": camera.width, "height": camera.height,
+                                "frames": frames.tolist()}))  # fmt: skip
+    from motiongen.capture.lifter import load_lifter
+
+    points = read_keypoints(path)
+    assert len(resample(points)[0]) == 60
+    result = capture(points, lifter=load_lifter(lifter_dir))
+    assert result.num_frames == 60 and result.fps == 20.0
+    out = tmp_path / "out.npz"
+    code, stdout, stderr = run(["capture", path, "-o", out, "--lifter", lifter_dir],
+                               monkeypatch, capsys)  # fmt: skip
+    assert code == 0, stderr
+    assert out.is_file() and "60 frames" in stdout
+    code, _, stderr = run(["capture", tmp_path / "none.json", "-o", out, "--lifter", lifter_dir],
+                          monkeypatch, capsys)  # fmt: skip
+    assert code == 1 and "not found" in error_line(stderr)
+    code, _, stderr = run(["capture", path, "-o", tmp_path / "x.doc"], monkeypatch, capsys)
+    assert code == 1 and ".bvh" in error_line(stderr)

@@ -237,3 +237,24 @@ def test_capture_chain_and_cli(lifter_dir, tmp_path, monkeypatch, capsys) -> Non
     assert code == 1 and "not found" in error_line(stderr)
     code, _, stderr = run(["capture", path, "-o", tmp_path / "x.doc"], monkeypatch, capsys)
     assert code == 1 and ".bvh" in error_line(stderr)
+
+
+def test_stream_frame_by_frame(lifter_dir) -> None:
+    import time
+
+    from motiongen.capture.lifter import load_lifter
+    from motiongen.capture.stream import CaptureStream
+
+    motion = synth_motion("walk", seconds=2.0, seed=4).positions.astype(np.float64)
+    xy, conf, _ = film(motion, np.random.default_rng(5), noise=0.005, dropout=0.0)
+    stream = CaptureStream(load_lifter(lifter_dir), fps=20.0)
+    poses, took = [], []
+    for t in range(len(xy)):
+        t0 = time.perf_counter()
+        poses.append(stream.push(xy[t], conf[t]))
+        took.append(time.perf_counter() - t0)
+    assert np.stack(poses).shape == (40, 22, 3) and np.isfinite(poses).all()
+    with pytest.raises(InputError, match="after the previous"):
+        stream.push(xy[0], conf[0], time=0.5)
+    with pytest.raises(InputError, match="17 points"):
+        stream.push(xy[0, :5], conf[0, :5])

@@ -33,6 +33,21 @@ def joint_confidence(conf: np.ndarray) -> np.ndarray:
     return out
 
 
+def motion_model(dt: float, process: float, tracks: int) -> tuple[np.ndarray, np.ndarray]:
+    """(F, Q) of ``tracks`` independent constant-acceleration tracks over ``dt`` seconds, with
+    white jerk of standard deviation ``process`` (m/s^3)."""
+    f1 = np.array([[1, dt, dt * dt / 2], [0, 1, dt], [0, 0, 1]])
+    q1 = process**2 * np.array(
+        [[dt**5 / 20, dt**4 / 8, dt**3 / 6], [dt**4 / 8, dt**3 / 3, dt**2 / 2],
+         [dt**3 / 6, dt**2 / 2, dt]]
+    )  # fmt: skip
+    return np.kron(np.eye(tracks), f1), np.kron(np.eye(tracks), q1)
+
+
+def initial_covariance(sigma: float, tracks: int) -> np.ndarray:
+    return np.kron(np.eye(tracks), np.diag([sigma**2 * 4, 1.0, 10.0]))
+
+
 def smooth(
     positions: np.ndarray,
     confidence: np.ndarray,
@@ -53,21 +68,11 @@ def smooth(
 
     T = len(positions)
     n = NUM_JOINTS * 3
-    dt = 1.0 / fps
-    f1 = np.array([[1, dt, dt * dt / 2], [0, 1, dt], [0, 0, 1]])
-    q1 = process**2 * np.array(
-        [
-            [dt**5 / 20, dt**4 / 8, dt**3 / 6],
-            [dt**4 / 8, dt**3 / 3, dt**2 / 2],
-            [dt**3 / 6, dt**2 / 2, dt],
-        ]
-    )  # fmt: skip  (white jerk, integrated)
     imu = imu or {}
     imu_rows = [3 * j + k for j in sorted(imu) for k in range(3)]
     m = n + len(imu_rows)
     kf = KalmanFilter(dim_x=3 * n, dim_z=m)
-    kf.F = np.kron(np.eye(n), f1)
-    kf.Q = np.kron(np.eye(n), q1)
+    kf.F, kf.Q = motion_model(1.0 / fps, process, n)
     H = np.zeros((m, 3 * n))
     H[np.arange(n), 3 * np.arange(n)] = 1.0  # positions
     for r, track in enumerate(imu_rows):
@@ -77,7 +82,7 @@ def smooth(
     x0 = np.zeros(3 * n)
     x0[0::3] = flat[0]
     kf.x = x0
-    kf.P = np.kron(np.eye(n), np.diag([sigma**2 * 4, 1.0, 10.0]))
+    kf.P = initial_covariance(sigma, n)
     conf = np.repeat(np.clip(confidence, 0.02, 1.0), 3, axis=1)  # (T, n)
     zs, Rs = [], []
     for t in range(T):

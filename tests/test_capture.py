@@ -258,3 +258,43 @@ def test_stream_frame_by_frame(lifter_dir) -> None:
         stream.push(xy[0], conf[0], time=0.5)
     with pytest.raises(InputError, match="17 points"):
         stream.push(xy[0, :5], conf[0, :5])
+
+
+def bouncing(seconds: float, hz: float, fps: float = 20.0) -> np.ndarray:
+    """A standing body bobbing up and down, stopping sharply ``hz`` times a second."""
+    base = synth_motion("walk", seconds=0.5, seed=0).positions[:1].astype(np.float64)
+    t = np.arange(int(seconds * fps)) / fps
+    phase = (t * hz) % 1.0
+    height = 0.15 * np.sin(np.pi * phase) ** 0.5  # fast at the start of each beat, a stop at 0
+    return base + height[:, None, None] * np.array([0.0, 1.0, 0.0])
+
+
+def test_beat_sync_moves_accents_onto_beats_within_the_bound() -> None:
+    from motiongen.capture.beatsync import accent_times, beat_sync, hit_rate
+
+    motion = bouncing(10.0, 2.0)
+    beats = np.arange(0.3, 12.0, 1 / 2.3)  # the music is faster and offset
+    before = hit_rate(accent_times(motion, 20.0)[0], beats[beats <= 10.0])
+    out = beat_sync(motion, 20.0, beats)
+    slope = np.diff(out.time_map) * 20.0
+    assert slope.min() >= 1 / 1.25 - 1e-6 and slope.max() <= 1.25 + 1e-6
+    assert np.all(np.diff(out.time_map) >= 0)
+    assert out.beats_hit > before + 0.2
+    with pytest.raises(InputError, match="4 music beats"):
+        beat_sync(motion, 20.0, np.array([1.0, 2.0]))
+
+
+def test_capture_cli_with_music(lifter_dir, tmp_path, monkeypatch, capsys) -> None:
+    from tests.serve_helpers import write_song
+
+    motion = synth_motion("walk", seconds=4.0, seed=2).positions.astype(np.float64)
+    xy, conf, camera = film(motion, np.random.default_rng(3), noise=0.005, dropout=0.0)
+    path = tmp_path / "k.json"
+    frames = np.concatenate([xy, conf[..., None]], axis=-1)
+    path.write_text(json.dumps({"fps": 20, "frames": frames.tolist()}))
+    song = write_song(tmp_path / "song.wav", seconds=6.0, bpm=120)
+    out = tmp_path / "out.motion"
+    code, stdout, stderr = run(["capture", path, "-o", out, "--lifter", lifter_dir,
+                                "--audio", song], monkeypatch, capsys)  # fmt: skip
+    assert code == 0, stderr
+    assert "beats" in stdout and out.is_file()

@@ -25,7 +25,12 @@ def capture(
         Path, typer.Option("-o", "--output", help="Output: .bvh .mp4 .gif .motion .npy .npz")
     ],
     imu: Annotated[
-        Path | None, typer.Option(help="IMU CSV: time, joint, ax, ay, az (camera level frame, no gravity).")
+        Path | None,
+        typer.Option(help="IMU CSV: time, joint, ax, ay, az (camera level frame, no gravity)."),
+    ] = None,
+    audio: Annotated[
+        Path | None,
+        typer.Option(help="Music: the motion is retimed onto its beats and muxed into MP4."),
     ] = None,
     fps: Annotated[
         float | None, typer.Option(help="Frame rate, when the file does not give it.")
@@ -52,13 +57,29 @@ def capture(
     frames = len(resample(points)[0])
     sensors = read_imu(imu, FPS, frames) if imu is not None else None
     motion = run(points, lifter=shipped_lifter(lifter), imu=sensors, cleanup=cleanup)
+    synced = ""
+    if audio is not None:
+        from motiongen.capture.beatsync import beat_sync
+        from motiongen.conditioning.audio_features import cached_features_from_file
+        from motiongen.motion import AudioRef, Motion
+
+        frames = int(round(motion.num_frames * 1.25))  # the longest the retimed motion runs
+        beats = cached_features_from_file(audio, motion.fps, 0.0, num_frames=frames).beat_times
+        retimed = beat_sync(motion.positions.astype("float64"), motion.fps, beats)
+        meta = {**motion.meta, "beats_hit": [retimed.beats_hit_before, retimed.beats_hit]}
+        motion = Motion(positions=retimed.positions.astype("float32"), fps=motion.fps,
+                        audio=AudioRef(str(audio), 0.0), meta=meta)  # fmt: skip
+        synced = (
+            f", retimed onto {audio.name}'s beats (beats with an accent "
+            f"{100 * retimed.beats_hit_before:.0f} % -> {100 * retimed.beats_hit:.0f} %)"
+        )
     motion.save(output)
     for line in points.report:
         err.print(f"[yellow]note:[/] {line}", highlight=False, soft_wrap=True)
     out.print(
         f"wrote {output} ({motion.num_frames} frames at {motion.fps:g} fps from "
         f"{points.num_frames} keypoint frames at {points.fps:g} fps"
-        f"{', IMU on ' + str(len(sensors)) + ' joint(s)' if sensors else ''}) in "
+        f"{', IMU on ' + str(len(sensors)) + ' joint(s)' if sensors else ''}{synced}) in "
         f"{time.perf_counter() - t0:.1f} s",
         highlight=False,
         soft_wrap=True,

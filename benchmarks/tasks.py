@@ -344,47 +344,61 @@ def timeline(pipe: Any, split: str, count: int) -> dict[str, Any]:
 
 # ---- report -------------------------------------------------------------------------------
 def markdown(r: dict[str, Any]) -> str:
-    lines = ["| in-betweening gap | L2P model | L2P interp. | L2P zero-vel. | NPSS model | "
-             "NPSS interp. | NPSS zero-vel. | keyframe error max |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
-    for n, row in r["inbetween"].items():
-        lp, ns = row["l2p"], row["npss"]
+    lines: list[str] = []
+    if "inbetween" in r:
+        lines += ["| in-betweening gap | L2P model | L2P interp. | L2P zero-vel. | NPSS model | "
+                  "NPSS interp. | NPSS zero-vel. | keyframe error max |",
+                  "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+        for n, row in r["inbetween"].items():
+            lp, ns = row["l2p"], row["npss"]
+            lines.append(
+                f"| {n} frames | **{lp['model']}** | {lp['interpolation']} | "
+                f"{lp['zero velocity']} | **{ns['model']}** | {ns['interpolation']} | "
+                f"{ns['zero velocity']} | {row['keyframe_error_max_m'] * 100:.2g} cm |"
+            )
+    if "predict" in r:
+        p = r["predict"]
+        lines += ["", "| prediction error (m) | " + " | ".join(HORIZONS) + " |",
+                  "|---|" + "---|" * len(HORIZONS)]  # fmt: skip
+        for k, v in p["error_m"].items():
+            lines.append(f"| {k} | " + " | ".join(str(v[h]) for h in HORIZONS) + " |")
+        s = p["seam_speed_jump"]
         lines.append(
-            f"| {n} frames | **{lp['model']}** | {lp['interpolation']} | {lp['zero velocity']} | "
-            f"**{ns['model']}** | {ns['interpolation']} | {ns['zero velocity']} | "
-            f"{row['keyframe_error_max_m'] * 100:.2g} cm |"
+            f"\nSeam: pelvis speed jump {s['model_mean']} m/s mean, {s['model_p95']} p95 (real "
+            f"frame-to-frame: p95 {s['real_p95']}, p99 {s['real_p99']}); past kept to "
+            f"{p['past_error_max_m']:.1g} m."
         )
-    p = r["predict"]
-    lines += ["", "| prediction error (m) | " + " | ".join(HORIZONS) + " |",
-              "|---|" + "---|" * len(HORIZONS)]  # fmt: skip
-    for k, v in p["error_m"].items():
-        lines.append(f"| {k} | " + " | ".join(str(v[h]) for h in HORIZONS) + " |")
-    s = p["seam_speed_jump"]
-    lines.append(
-        f"\nSeam: pelvis speed jump {s['model_mean']} m/s mean, {s['model_p95']} p95 (real "
-        f"frame-to-frame: p95 {s['real_p95']}, p99 {s['real_p99']}); past kept to "
-        f"{p['past_error_max_m']:.1g} m."
-    )
-    e, st, t = r["edit"], r["restyle"], r["timeline"]
-    lines += [
-        "",
-        "| task | result | reference |",
-        "|---|---|---|",
-        f"| edit 3 s span: new action recognised | {e['span_recognised']} | real 3 s crops "
-        f"{e['real_3s_crops_recognised']} |",
-        f"| edit arms: new action recognised | {e['arms_recognised']} | |",
-        f"| edit: largest change outside the edit | span {e['outside_span_max_change_m']:.1g} m, "
-        f"arms {e['outside_arms_max_change_m']:.1g} m | 1e-5 m |",
-        f"| restyle: content kept | {st['content_kept']} | real clips of the pair "
-        f"{st['real_content']} ({st['real_pairs']}) |",
-        f"| restyle: target style hit | {st['style_hit']} | real {st['real_style']}, chance "
-        f"{st['chance_style']} |",
-        f"| restyle: blends rising monotonically | {st['blend']['monotone_share']} | mean P(B) "
-        f"{st['blend']['mean_prob_of_b']} |",
-        f"| timeline: segments recognised | {t['segments_recognised']} | real 3 s crops "
-        f"{t['real_3s_crops_recognised']} |",
-        f"| timeline: jerk at seams (m/s³) | mean {t['seam_jerk_mean']}, p95 {t['seam_jerk_p95']} "
-        f"| real median {t['real_jerk_median']}, p95 {t['real_jerk_p95']} |",
-    ]
+    rows = []
+    if "edit" in r:
+        e = r["edit"]
+        rows += [
+            f"| edit 3 s span: new action recognised | {e['span_recognised']} | real 3 s crops "
+            f"{e['real_3s_crops_recognised']} |",
+            f"| edit arms: new action recognised | {e['arms_recognised']} | |",
+            f"| edit: largest change outside the edit | span {e['outside_span_max_change_m']:.1g} "
+            f"m, arms {e['outside_arms_max_change_m']:.1g} m | 1e-5 m |",
+        ]
+    if "restyle" in r:
+        st = r["restyle"]
+        rows += [
+            f"| restyle: content kept | {st['content_kept']} | real clips of the pair "
+            f"{st['real_content']} ({st['real_pairs']}) |",
+            f"| restyle: target style hit | {st['style_hit']} | real {st['real_style']}, chance "
+            f"{st['chance_style']} |",
+            f"| restyle: blends rising monotonically | {st['blend']['monotone_share']} | mean "
+            f"P(B) {st['blend']['mean_prob_of_b']} |",
+        ]
+    if "timeline" in r:
+        t = r["timeline"]
+        rows += [
+            f"| timeline: segments recognised | {t['segments_recognised']} | real 3 s crops "
+            f"{t['real_3s_crops_recognised']} |",
+            f"| timeline: jerk at seams (m/s³) | mean {t['seam_jerk_mean']}, p95 "
+            f"{t['seam_jerk_p95']} | real median {t['real_jerk_median']}, p95 "
+            f"{t['real_jerk_p95']} |",
+        ]
+    if rows:
+        lines += ["", "| task | result | reference |", "|---|---|---|", *rows]
     return "\n".join(lines)
 
 
@@ -439,6 +453,26 @@ def examples(pipe: Any, out: Path) -> None:
         out.with_name(f"{out.stem}_ex{k}.png").unlink()
 
 
+class Guided:
+    """The pipeline with one guidance scale for every task call (for tuning it on val)."""
+
+    TASKS = ("predict", "inbetween", "edit", "restyle", "timeline", "generate")
+
+    def __init__(self, pipe: Any, guidance: float) -> None:
+        self._pipe, self._guidance = pipe, guidance
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._pipe, name)
+        if name not in self.TASKS:
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            kwargs.setdefault("guidance", self._guidance)
+            return attr(*args, **kwargs)
+
+        return call
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--checkpoint", default="tiny-control", help="folder or shipped name")
@@ -446,6 +480,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--windows", type=int, default=40, help="windows / clips per task")
     parser.add_argument("--blends", type=int, default=12, help="clips swept through a blend")
     parser.add_argument("--out", type=Path, default=None, help="write FILE.json, .md, pngs")
+    parser.add_argument(
+        "--guidance",
+        type=float,
+        default=None,
+        help="one guidance scale for every task (default: the model's)",
+    )
+    parser.add_argument("--tasks", nargs="+", default=None,
+                        choices=["inbetween", "predict", "edit", "timeline", "restyle"],
+                        help="only these tasks (default: all)")  # fmt: skip
     parser.add_argument("--no-text", action="store_true", help="no text for in-betweening and "
                         "prediction")  # fmt: skip
     args = parser.parse_args(argv)
@@ -458,14 +501,20 @@ def main(argv: list[str] | None = None) -> int:
 
     console = Console()
     pipe = Pipeline.from_pretrained(args.checkpoint)
+    if args.guidance is not None:
+        pipe = Guided(pipe, args.guidance)
+    wanted = set(args.tasks or ["inbetween", "predict", "edit", "timeline", "restyle"])
     result: dict[str, Any] = {"settings": {"checkpoint": args.checkpoint, "split": args.split,
-                                           "windows": args.windows, "text": TEXT}}  # fmt: skip
+                                           "windows": args.windows, "text": TEXT,
+                                           "guidance": args.guidance}}  # fmt: skip
     for name, fn in (("inbetween", inbetween), ("predict", predict), ("edit", edit),
                      ("timeline", timeline)):  # fmt: skip
-        console.print(f"{name}…")
-        result[name] = fn(pipe, args.split, args.windows)
-    console.print("restyle…")
-    result["restyle"] = restyle(pipe, args.split, args.windows, args.blends)
+        if name in wanted:
+            console.print(f"{name}…")
+            result[name] = fn(pipe, args.split, args.windows)
+    if "restyle" in wanted:
+        console.print("restyle…")
+        result["restyle"] = restyle(pipe, args.split, args.windows, args.blends)
     table = markdown(result)
     console.print(table, markup=False, highlight=False, soft_wrap=True)
     if args.out is not None:
@@ -473,7 +522,8 @@ def main(argv: list[str] | None = None) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=1))
         out.with_suffix(".md").write_text(table + "\n")
-        plots(result, out)
+        if "restyle" in result:
+            plots(result, out)
         examples(pipe, out)
         console.print(f"wrote {out}, {out.with_suffix('.md')} and the pictures beside them")
     return 0

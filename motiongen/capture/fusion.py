@@ -1,8 +1,8 @@
 """Kalman filtering and smoothing of lifted joints, weighted by confidence, with optional IMUs.
 
-Each joint coordinate is a constant-acceleration track (position, velocity, acceleration;
-filterpy's ``KalmanFilter`` over all 66 tracks at once, block-diagonal, then its
-Rauch-Tung-Striebel smoother). Measurements:
+Each joint coordinate is a constant-acceleration track (position, velocity, acceleration);
+one filterpy ``KalmanFilter`` per joint (its three tracks), then its Rauch-Tung-Striebel
+smoother. Measurements:
 - the lifted position of every joint, with a standard deviation of ``sigma`` metres divided
   by the joint's 2-D confidence (a joint whose keypoints were not seen is barely trusted);
 - for joints with an IMU, its acceleration (the positions' frame, gravity removed, m/s^2) with
@@ -64,40 +64,46 @@ def smooth(
     standard deviation of the jerk (m/s^3) the motion model allows; imu: joint index ->
     (T, 3) accelerations on the same frames (NaN where the sensor gave nothing).
     """
+    T = len(positions)
+    imu = imu or {}
+    out = np.empty((T, NUM_JOINTS, 3))
+    conf = np.clip(confidence, 0.02, 1.0)
+    # One filter per joint (its x, y, z tracks): the tracks are independent, and 22 small
+    # filters run ~50x faster than one over all 66 tracks.
+    for j in range(NUM_JOINTS):
+        kf = joint_filter(positions[0, j], fps, sigma, process, with_imu=j in imu)
+        zs, Rs = [], []
+        for t in range(T):
+            z, r = positions[t, j], np.full(3, (sigma / conf[t, j]) ** 2)
+            if j in imu:
+                acc = imu[j][t]
+                missing = ~np.isfinite(acc)
+                z = np.concatenate([z, np.where(missing, 0.0, acc)])
+                r = np.concatenate([r, np.where(missing, 1e6, imu_sigma**2)])
+            zs.append(z)
+            Rs.append(np.diag(r))
+        means, covs, _, _ = kf.batch_filter(zs, Rs=Rs)
+        smoothed, _, _, _ = kf.rts_smoother(means, covs)
+        out[:, j] = smoothed[:, 0::3]
+    return out
+
+
+def joint_filter(
+    start: np.ndarray, fps: float, sigma: float, process: float, *, with_imu: bool = False
+):
+    """A filterpy ``KalmanFilter`` for one joint: state (x, vx, ax, y, vy, ay, z, vz, az),
+    measuring the position (and, with an IMU, the acceleration)."""
     from filterpy.kalman import KalmanFilter
 
-    T = len(positions)
-    n = NUM_JOINTS * 3
-    imu = imu or {}
-    imu_rows = [3 * j + k for j in sorted(imu) for k in range(3)]
-    m = n + len(imu_rows)
-    kf = KalmanFilter(dim_x=3 * n, dim_z=m)
-    kf.F, kf.Q = motion_model(1.0 / fps, process, n)
-    H = np.zeros((m, 3 * n))
-    H[np.arange(n), 3 * np.arange(n)] = 1.0  # positions
-    for r, track in enumerate(imu_rows):
-        H[n + r, 3 * track + 2] = 1.0  # accelerations
+    m = 6 if with_imu else 3
+    kf = KalmanFilter(dim_x=9, dim_z=m)
+    kf.F, kf.Q = motion_model(1.0 / fps, process, 3)
+    H = np.zeros((m, 9))
+    H[np.arange(3), [0, 3, 6]] = 1.0
+    if with_imu:
+        H[3 + np.arange(3), [2, 5, 8]] = 1.0
     kf.H = H
-    flat = positions.reshape(T, n)
-    x0 = np.zeros(3 * n)
-    x0[0::3] = flat[0]
-    kf.x = x0
-    kf.P = initial_covariance(sigma, n)
-    conf = np.repeat(np.clip(confidence, 0.02, 1.0), 3, axis=1)  # (T, n)
-    zs, Rs = [], []
-    for t in range(T):
-        r_pos = (sigma / conf[t]) ** 2
-        z = flat[t]
-        if imu_rows:
-            acc = np.concatenate([imu[j][t] for j in sorted(imu)])
-            missing = ~np.isfinite(acc)
-            r_acc = np.where(missing, 1e6, imu_sigma**2)
-            z = np.concatenate([z, np.where(missing, 0.0, acc)])
-            R = np.diag(np.concatenate([r_pos, r_acc]))
-        else:
-            R = np.diag(r_pos)
-        zs.append(z)
-        Rs.append(R)
-    means, covs, _, _ = kf.batch_filter(zs, Rs=Rs)
-    smoothed, _, _, _ = kf.rts_smoother(means, covs)
-    return smoothed[:, 0::3].reshape(T, NUM_JOINTS, 3)
+    kf.x = np.zeros(9)
+    kf.x[0::3] = start
+    kf.P = initial_covariance(sigma, 3)
+    return kf

@@ -15,7 +15,7 @@ from collections import deque
 import numpy as np
 import torch
 
-from motiongen.capture.fusion import initial_covariance, joint_confidence, motion_model
+from motiongen.capture.fusion import joint_confidence, joint_filter, motion_model
 from motiongen.capture.lifter import FPS, Lifter, normalise, positions_from
 from motiongen.errors import InputError
 from motiongen.skeleton import NUM_JOINTS
@@ -37,7 +37,7 @@ class CaptureStream:
         self.frames: deque[tuple[float, np.ndarray, np.ndarray]] = deque()
         self.count = 0
         self.sigma, self.process = sigma, process
-        self.kf = None  # filterpy KalmanFilter, made on the first frame
+        self.filters: list | None = None  # one filterpy KalmanFilter per joint
         self.last_time: float | None = None
 
     def push(self, xy: np.ndarray, conf: np.ndarray, time: float | None = None) -> np.ndarray:
@@ -83,20 +83,15 @@ class CaptureStream:
         return gx, gc
 
     def _filter(self, pose: np.ndarray, confidence: np.ndarray, now: float) -> np.ndarray:
-        from filterpy.kalman import KalmanFilter
-
-        n = NUM_JOINTS * 3
-        z = pose.reshape(n)
-        r = np.diag((self.sigma / np.repeat(np.clip(confidence, 0.02, 1.0), 3)) ** 2)
-        if self.kf is None:
-            self.kf = KalmanFilter(dim_x=3 * n, dim_z=n)
-            self.kf.H = np.zeros((n, 3 * n))
-            self.kf.H[np.arange(n), 3 * np.arange(n)] = 1.0
-            self.kf.x = np.zeros(3 * n)
-            self.kf.x[0::3] = z
-            self.kf.P = initial_covariance(self.sigma, n)
+        r = (self.sigma / np.clip(confidence, 0.02, 1.0)) ** 2
+        if self.filters is None:
+            self.filters = [joint_filter(pose[j], self.fps, self.sigma, self.process)
+                            for j in range(NUM_JOINTS)]  # fmt: skip
             return pose
-        self.kf.F, self.kf.Q = motion_model(now - float(self.last_time), self.process, n)
-        self.kf.predict()
-        self.kf.update(z, R=r)
-        return self.kf.x[0::3].reshape(NUM_JOINTS, 3)
+        F, Q = motion_model(now - float(self.last_time), self.process, 3)
+        out = np.empty_like(pose)
+        for j, kf in enumerate(self.filters):
+            kf.predict(F=F, Q=Q)
+            kf.update(pose[j], R=np.eye(3) * r[j])
+            out[j] = kf.x[0::3]
+        return out

@@ -298,3 +298,32 @@ def test_capture_cli_with_music(lifter_dir, tmp_path, monkeypatch, capsys) -> No
                                 "--audio", song], monkeypatch, capsys)  # fmt: skip
     assert code == 0, stderr
     assert "beats" in stdout and out.is_file()
+
+
+def test_rest_capture(tmp_path) -> None:
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from motiongen.serve import ServeSettings, create_app
+    from tests.serve_helpers import assert_error
+
+    motion = synth_motion("walk", seconds=3.0, seed=2).positions.astype(np.float64)
+    xy, conf, camera = film(motion, np.random.default_rng(3), noise=0.005, dropout=0.0)
+    body = json.dumps({"fps": 20, "frames": np.concatenate([xy, conf[..., None]], -1).tolist()})
+    imu = "time,joint,ax,ay,az\n0,left_wrist,0,0,0\n2.5,left_wrist,0.5,0,0\n"
+    with TestClient(create_app(ServeSettings(store=tmp_path / "store"))) as client:
+        answer = client.post("/capture", files={"keypoints": ("k.json", body),
+                                                "imu": ("imu.csv", imu)})  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        data = answer.json()
+        assert data["num_frames"] == 60 and data["meta"]["imu_joints"] == [20]
+        bvh = client.post("/capture", files={"keypoints": ("k.json", body)},
+                          data={"format": "bvh"})  # fmt: skip
+        assert bvh.status_code == 200 and bvh.text.startswith("HIERARCHY")
+        assert_error(client.post("/capture", files={"keypoints": ("k.txt", body)}), 415, ".json")
+        assert_error(client.post("/capture", files={"keypoints": ("k.json", "{bad")}), 422, "JSON")
+        assert_error(client.post("/capture", json={"keypoints": 1}), 415, "multipart")
+        no_fps = json.dumps({"frames": json.loads(body)["frames"]})
+        assert_error(client.post("/capture", files={"keypoints": ("k.json", no_fps)}), 422,
+                     "frame rate")  # fmt: skip
+        assert not list((tmp_path / "store" / "uploads").glob("*/*"))  # nothing left behind

@@ -51,6 +51,22 @@ def _wav_bytes() -> bytes:
 WAV = _wav_bytes()
 
 
+def _keypoints_json() -> bytes:
+    """2 s of COCO-17 keypoints of a synthetic walk filmed by a fixed camera."""
+    import json
+
+    from motiongen.capture.camera import film
+    from motiongen.data.synthetic import synth_motion
+
+    walk = synth_motion("walk", seconds=2.0, seed=0).positions.astype(np.float64)
+    xy, conf, _ = film(walk, np.random.default_rng(0), noise=0.005, dropout=0.0)
+    frames = np.concatenate([xy, conf[..., None]], axis=-1).round(2).tolist()
+    return json.dumps({"fps": 20, "frames": frames}).encode()
+
+
+KEYPOINTS = _keypoints_json()
+
+
 def _standing(frames: int) -> dict:
     """A real body (the first pose of a clip of the shipped data's skeleton), standing still."""
     from motiongen.data.synthetic import synth_sequence
@@ -102,6 +118,12 @@ def cheapen(case) -> None:  # noqa: ANN001
     if case.path == "/dance" and isinstance(case.body, dict):
         case.body = {k: v for k, v in case.body.items() if v is not None}
         case.body["audio"] = WAV
+        return
+    if case.path == "/capture" and isinstance(case.body, dict):
+        # As for /dance: real keypoints, the form fields fuzzed (an IMU file is left out:
+        # its bytes cannot be described either; tests/test_capture.py covers it).
+        case.body = {k: v for k, v in case.body.items() if v is not None and k != "imu"}
+        case.body["keypoints"] = KEYPOINTS
         return
     if case.path in CONTROL and isinstance(case.body, dict):
         if case.meta is None or str(case.meta.generation.mode.value) == "positive":

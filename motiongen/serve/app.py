@@ -27,6 +27,7 @@ import motiongen
 from motiongen.conditioning.text import MAX_PROMPT_CHARS, validate_prompt
 from motiongen.errors import DataNotFoundError, InputError, MotionGenError
 from motiongen.serve.batcher import ClientBusyError, ModelQueue, QueueFullError
+from motiongen.serve.capture import add_capture_routes
 from motiongen.serve.control import add_control_routes
 from motiongen.serve.fetch import fetch_audio
 from motiongen.serve.jobs import Job, JobStore
@@ -216,7 +217,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.server = server
-    app.add_middleware(UploadGuard, paths=("/dance",), limit=settings.max_upload_bytes)
+    app.add_middleware(UploadGuard, paths=("/dance", "/capture"), limit=settings.max_upload_bytes)
 
     # ---- errors -----------------------------------------------------------------------
     @app.exception_handler(ApiError)
@@ -588,6 +589,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
         return job
 
     add_control_routes(app, server, prepare, answer)
+    add_capture_routes(app, server)
 
     # ---- the web page and docs -----------------------------------------------------------
     @app.get("/", include_in_schema=False)

@@ -102,8 +102,9 @@ class UploadGuard:
             await _send_error(
                 send,
                 415,
-                f"send the audio as multipart/form-data with a file field 'audio' (got "
-                f"{ctype or 'no content type'}), e.g. curl -F audio=@song.wav URL/dance",
+                f"send the file as multipart/form-data (got {ctype or 'no content type'}): a "
+                "file field 'audio' for /dance (curl -F audio=@song.wav URL/dance), "
+                "'keypoints' for /capture",
             )
             return
         cap = self.limit + MULTIPART_SLACK

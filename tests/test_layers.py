@@ -35,6 +35,8 @@ FORBIDDEN: dict[str, set[str]] = {
     "train": {"pipeline", "serve", "cli", "eval", "evaluators"},
     "serve": {"cli", "train", "eval"},
     "artifacts": {"eval", "data", "postprocess", "pipeline", "io"},
+    # stick figures are drawn from motions; the story engine will drive the pipeline
+    "stick": {"serve", "cli", "train", "eval", "evaluators", "models", "generative"},
     # capture lifts keypoints with its own small network; it never generates
     "capture": {"pipeline", "generation", "generative", "models", "serve", "cli", "train",
                 "eval", "evaluators"},

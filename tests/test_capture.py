@@ -79,6 +79,12 @@ def test_csv_wide_and_long(tmp_path) -> None:
     long.write_text("\n".join(lines) + "\n")
     a, b = read_keypoints(wide, fps=20), read_keypoints(long, fps=20)
     np.testing.assert_allclose(a.xy, b.xy, atol=1e-3)
+    # Frames a detector left out (no person) are kept as unseen frames, not dropped.
+    gaps = tmp_path / "gaps.csv"
+    gaps.write_text("frame,joint,x,y,confidence\n0,nose,10,20,0.9\n0,left_hip,5,50,0.9\n"
+                    "4,nose,12,21,0.9\n4,left_hip,6,51,0.9\n")  # fmt: skip
+    k = read_keypoints(gaps, fps=20)
+    assert k.num_frames == 5 and (k.conf[1:4] == 0).all() and k.conf[4, 0] == 0.9
     bad = tmp_path / "bad.csv"
     bad.write_text("frame,joint,x,y\n0,nose,1,2\n0,tail,3,4\n")
     with pytest.raises(InputError, match="tail"):
@@ -107,6 +113,20 @@ def test_openpose_folder(tmp_path) -> None:
         ('{"fps": 30, "frames": [[[1, 2, 0.5]]]}', FormatError, "joints"),
         ('{"fps": 30, "layout": "body99", "frames": [[[1, 2, 0.5]]]}', InputError, "layout"),
         ('{"frames": ' + json.dumps(frames_array(3).tolist()) + "}", InputError, "frame rate"),
+        ('{"fps": 30, "frames": [1, 2]}', FormatError, "frame 0"),
+        ('{"fps": 30, "frames": ["1.5", "2"]}', FormatError, "frame 0"),
+        (
+            '{"fps": "abc", "frames": ' + json.dumps(frames_array(3).tolist()) + "}",
+            FormatError,
+            "fps",
+        ),
+        (
+            '{"fps": 30, "width": [1], "frames": ' + json.dumps(frames_array(3).tolist()) + "}",
+            FormatError,
+            "width",
+        ),
+        ('{"fps": 30, "layout": 5, "frames": [[[1, 2, 0.5]]]}', FormatError, "layout"),
+        ('{"people": ["x"]}', FormatError, "people"),
     ],
 )
 def test_bad_files(tmp_path, content, error, words) -> None:
@@ -258,6 +278,8 @@ def test_stream_frame_by_frame(lifter_dir) -> None:
         stream.push(xy[0], conf[0], time=0.5)
     with pytest.raises(InputError, match="17 points"):
         stream.push(xy[0, :5], conf[0, :5])
+    with pytest.raises(InputError, match="finite"):
+        stream.push(xy[0], conf[0], time=float("nan"))
 
 
 def bouncing(seconds: float, hz: float, fps: float = 20.0) -> np.ndarray:

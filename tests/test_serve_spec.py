@@ -66,6 +66,15 @@ def origin(song_bytes: bytes):
                         time.sleep(0.1)
                 except OSError:
                     pass
+            elif self.path == "/slow-headers.wav":
+                try:  # the status line, then a header every 0.2 s: never a body
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+                    for _ in range(60):
+                        self.wfile.write(b"X-Pad: 1\r\n")
+                        self.wfile.flush()
+                        time.sleep(0.2)
+                except OSError:
+                    pass
             elif self.path == "/notes.txt":
                 self._send(b"hello", "text/plain")
             else:
@@ -179,6 +188,7 @@ def test_audio_url_from_an_allowed_host(open_client: TestClient, origin: str) ->
         ("/big.wav", 413, ["limit"]),
         ("/endless.wav", 413, ["limit"]),
         ("/slow.wav", 422, ["too long"]),
+        ("/slow-headers.wav", 422, ["too long"]),
         ("/missing.wav", 422, ["HTTP 404"]),
         ("/notes.txt", 415, ["audio"]),
     ],

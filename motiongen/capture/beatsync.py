@@ -26,6 +26,7 @@ PULSE_SECONDS = 0.05
 STEPS = np.array([[1, 1], [4, 5], [5, 4], [1, 0], [0, 1]])
 STEP_PRICE = np.array([0.0, 0.0, 0.0, 1.0, 1.0])
 MAX_STRETCH = 1.25
+MAX_SYNC_SECONDS = 180.0
 
 
 @dataclass
@@ -94,6 +95,9 @@ def beat_sync(
             f"beat sync needs at least 4 music beats over the motion, found {len(beats)}; is "
             "the music rhythmic and as long as the motion?"
         )
+    if duration > MAX_SYNC_SECONDS:
+        raise InputError(f"beat sync takes at most {MAX_SYNC_SECONDS:g} s of motion (its time "
+                         f"warp is a dense dynamic program), got {duration:.0f} s")  # fmt: skip
     a_times, a_weights = accent_times(positions, fps)
     n_motion = int(duration * GRID_FPS) + 1
     motion_pulse = pulses(a_times, n_motion, a_weights)

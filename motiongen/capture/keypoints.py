@@ -49,6 +49,7 @@ OPENPOSE_TO_COCO = {
 LAYOUTS = {"coco17": 17, "mediapipe33": 33}
 MAX_FRAMES = 100_000
 MIN_FRAMES = 2
+MAX_SECONDS = 600.0  # ten minutes of video per capture
 
 
 @dataclass
@@ -87,12 +88,20 @@ def read_keypoints(
             f"cannot read keypoints from {path.name}: use a .json or .csv file or an OpenPose "
             "output folder"
         )
-    fps = meta.get("fps") or fps
+    fps = _number(meta.get("fps"), "fps", path.name) or fps
     if fps is None:
         raise InputError(f"{path.name} does not give its frame rate; pass fps (--fps)")
-    width = float(meta.get("width") or width or 0) or None
-    height = float(meta.get("height") or height or 0) or None
+    width = _number(meta.get("width"), "width", path.name) or width or None
+    height = _number(meta.get("height"), "height", path.name) or height or None
     return checked(raw, float(fps), width, height, meta.get("normalised", False), path.name)
+
+
+def _number(value: Any, what: str, name: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
+        raise FormatError(f"{name}: {what} must be a number, got {value!r}")
+    return float(value)
 
 
 def checked(
@@ -111,6 +120,9 @@ def checked(
         raise FormatError(f"{name}: expected (frames, 17, 3) keypoints, got {raw.shape}")
     if not MIN_FRAMES <= len(raw) <= MAX_FRAMES:
         raise InputError(f"{name}: {len(raw)} frames; give {MIN_FRAMES}..{MAX_FRAMES}")
+    if (len(raw) - 1) / fps > MAX_SECONDS:
+        raise InputError(f"{name}: {(len(raw) - 1) / fps:.0f} s of keypoints; at most "
+                         f"{MAX_SECONDS:g} s per capture (split the video)")  # fmt: skip
     raw = raw.astype(np.float64).copy()
     if normalised:
         if not (width and height):
@@ -164,8 +176,8 @@ def _frames_array(frames: list[Any], layout: str, name: str) -> np.ndarray:
             rows.append(np.full((count, 3), np.nan))  # no person in this frame
             continue
         values = np.asarray(frame, dtype=np.float64) if _numeric(frame) else None
-        if values is None:
-            raise FormatError(f"{name}: frame {i} is not a list of numbers")
+        if values is None or values.ndim not in (1, 2):
+            raise FormatError(f"{name}: frame {i} is not a list of [x, y, c] numbers")
         if values.ndim == 1 and values.size == count * 3:
             values = values.reshape(count, 3)
         if values.ndim == 2 and values.shape == (count, 2):
@@ -181,6 +193,8 @@ def _frames_array(frames: list[Any], layout: str, name: str) -> np.ndarray:
 
 
 def _numeric(value: Any) -> bool:
+    if isinstance(value, str | bytes) or not isinstance(value, list | tuple):
+        return False
     try:
         np.asarray(value, dtype=np.float64)
         return True
@@ -196,6 +210,8 @@ def _json_file(path: Path) -> tuple[np.ndarray, dict]:
     meta: dict[str, Any] = {}
     frames = data
     if isinstance(data, dict):
+        if not isinstance(data.get("layout", "coco17"), str):
+            raise FormatError(f"{path.name}: layout must be a name (coco17 or mediapipe33)")
         if "people" in data:  # a single OpenPose frame
             frames = [_openpose_person(data, path.name)]
             meta["layout"] = "coco17"
@@ -266,14 +282,15 @@ def _csv_long(rows: list[dict], name: str) -> np.ndarray:
     if unknown:
         raise InputError(f"{name}: unknown joint name(s) {', '.join(unknown[:5])}; use COCO names "
                          f"({', '.join(COCO17)})")  # fmt: skip
-    order = sorted(frames)
-    out = np.full((len(order), 17, 3), np.nan)
-    for i, frame in enumerate(order):
+    first, last = min(frames), max(frames)
+    if last - first + 1 > MAX_FRAMES:
+        raise InputError(f"{name}: frames {first}..{last}; at most {MAX_FRAMES} frames")
+    # Frames without a row (no detection: pose estimators leave them out) stay, unseen.
+    out = np.zeros((last - first + 1, 17, 3))
+    for frame, joints in frames.items():
         for j, joint in enumerate(COCO17):
-            if joint in frames[frame]:
-                out[i, j] = frames[frame][joint]
-            else:
-                out[i, j] = [0.0, 0.0, 0.0]  # not given in this frame: unseen
+            if joint in joints:
+                out[frame - first, j] = joints[joint]
     return out
 
 
@@ -284,11 +301,15 @@ def _float(value: Any) -> float:
         return float("nan")
 
 
-def _openpose_person(data: dict, name: str) -> list[list[float]]:
-    people = data.get("people") or []
+def _openpose_person(data: Any, name: str) -> list[list[float]]:
+    people = data.get("people") if isinstance(data, dict) else None
     if not people:
         return []
+    if not isinstance(people, list) or not isinstance(people[0], dict):
+        raise FormatError(f"{name}: 'people' must be a list of objects with pose_keypoints_2d")
     flat = people[0].get("pose_keypoints_2d") or []
+    if not _numeric(flat):
+        raise FormatError(f"{name}: pose_keypoints_2d must be a list of numbers")
     count = len(flat) // 3
     if count not in OPENPOSE_TO_COCO:
         raise FormatError(f"{name}: {count} OpenPose keypoints; BODY_25 (25) or COCO-18 expected")

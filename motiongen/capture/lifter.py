@@ -87,13 +87,19 @@ def _fill(values: np.ndarray, seen: np.ndarray) -> np.ndarray:
     return out
 
 
+def _mean_seen(filled: np.ndarray, seen: np.ndarray, joints: tuple[int, ...]) -> np.ndarray:
+    ever = [j for j in joints if seen[:, j].any()] or list(joints)
+    return filled[:, ever].mean(axis=1)
+
+
 def normalise(xy: np.ndarray, conf: np.ndarray) -> np.ndarray:
     """(T, 17, 2) pixels and (T, 17) confidences -> (T, IN_DIM) lifter input."""
     seen = conf > 0
     filled = _fill(xy, seen)
     hips_seen = seen[:, list(HIPS)].any(axis=1)
-    hips = filled[:, list(HIPS)].mean(axis=1)  # (T, 2)
-    shoulders = filled[:, list(SHOULDERS)].mean(axis=1)
+    # A hip or shoulder never seen in the clip (a side view) must not pull the mean to (0, 0).
+    hips = _mean_seen(filled, seen, HIPS)  # (T, 2)
+    shoulders = _mean_seen(filled, seen, SHOULDERS)
     torso = np.linalg.norm(shoulders - hips, axis=-1)  # (T,)
     ok = hips_seen & seen[:, list(SHOULDERS)].any(axis=1) & (torso > 1e-3)
     scale = float(np.median(torso[ok])) if ok.any() else float(np.ptp(filled[..., 1]) / 3 or 1.0)

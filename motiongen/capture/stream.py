@@ -47,6 +47,8 @@ class CaptureStream:
             raise InputError(f"a frame is 17 points (17, 2) and 17 confidences, got {xy.shape} "
                              f"and {conf.shape}")  # fmt: skip
         now = self.count / self.fps if time is None else float(time)
+        if not np.isfinite(now):
+            raise InputError(f"frame time must be a finite number of seconds, got {time}")
         if self.last_time is not None and now <= self.last_time:
             raise InputError(f"frame time {now} is not after the previous {self.last_time}")
         bad = ~np.isfinite(xy).all(axis=1) | ~np.isfinite(conf)
@@ -76,7 +78,10 @@ class CaptureStream:
         lo = idx - 1
         w = np.clip((grid - times[lo]) / np.maximum(times[idx] - times[lo], 1e-9), 0, 1)
         gx = xy[lo] * (1 - w)[:, None, None] + xy[idx] * w[:, None, None]
-        gc = np.minimum(conf[lo], conf[idx])
+        # A point counts as seen where each neighbour that contributes saw it (as resample).
+        gc = np.minimum(
+            np.where(w[:, None] < 1, conf[lo], 1.0), np.where(w[:, None] > 0, conf[idx], 1.0)
+        )
         gx[gc == 0] = 0.0
         if len(gx) < 2:
             gx, gc = np.concatenate([gx, gx]), np.concatenate([gc, gc])

@@ -19,6 +19,7 @@ from motiongen.cli import (
     render,
     score,
     serve,
+    story,
     style,
     train,
 )
@@ -45,6 +46,7 @@ for module in (
     export,
     checkpoint,
     capture,
+    story,
 ):
     module.register(app)
 

@@ -52,20 +52,26 @@ def run_many(
     rank, world, barrier = _processes()
     import torch
 
-    torch.set_num_threads(threads or max(1, (os.cpu_count() or 1) // world))
-    mine = shard(items, rank, world)
-    todo = sum(not item.path.is_file() for item in mine)
+    local = int(os.environ.get("LOCAL_WORLD_SIZE", world))  # processes on this machine
+    torch.set_num_threads(threads or max(1, (os.cpu_count() or 1) // max(1, local)))
     folder.mkdir(parents=True, exist_ok=True)
 
     from motiongen.pipeline import Pipeline
 
     t0 = time.perf_counter()
     pipe = Pipeline.from_pretrained(checkpoint, precision=precision, runtime=runtime)
+    # Every process sees the same files on disk before the work is shared: what is left to
+    # make is split evenly (after a resume the missing files may all be one process's old
+    # share otherwise).
+    barrier()
+    remaining = [item for item in items if not item.path.is_file()]
+    mine = shard(remaining, rank, world)
+    todo = len(mine)
     manifest = folder / f"manifest.rank{rank}.jsonl"
     if rank == 0:
         out.print(
             f"{len(items)} motions from {prompts_file} in {world} process(es); "
-            f"{len(items) - sum(i.path.is_file() for i in items)} to make",
+            f"{len(remaining)} to make",
             highlight=False,
             soft_wrap=True,
         )
@@ -93,8 +99,11 @@ def merge_manifests(folder: Path) -> int:
     for path in sources:
         if path.is_file():
             for line in path.read_text(encoding="utf-8").splitlines():
-                if line.strip():
+                try:
                     record = json.loads(line)
+                except json.JSONDecodeError:
+                    continue  # a line cut short by a kill; its file is made again or kept
+                if isinstance(record, dict) and (folder / str(record.get("file"))).is_file():
                     records[record["file"]] = record
     ordered = sorted(records.values(), key=lambda r: (r["index"], r["take"]))
     target = folder / "manifest.jsonl"
@@ -110,9 +119,13 @@ def _processes():
     """(rank, world size, barrier) from accelerate when launched by it, else one process."""
     if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
         return 0, 1, lambda: None
+    from datetime import timedelta
+
     from accelerate import PartialState
 
-    state = PartialState(cpu=True)
+    # Ranks may wait long for each other at the last barrier (uneven prompts): hours, not
+    # torch's default 30 minutes.
+    state = PartialState(cpu=True, timeout=timedelta(hours=24))
     return state.process_index, state.num_processes, state.wait_for_everyone
 
 

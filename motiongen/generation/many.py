@@ -117,20 +117,17 @@ def generate_many(
             item.path.parent.mkdir(parents=True, exist_ok=True)
             partial = item.path.with_name(f".partial-{item.path.name}")
             options = {"title": item.text} if item.path.suffix in (".mp4", ".gif") else {}
-            _save_as(motion, partial, item.path, options)
-            written.append(item.path)
+            # The manifest line first, then the rename: a file that counts as done always has
+            # its line (the merge keeps only lines whose file exists).
+            motion.save(partial, **options)
             if manifest is not None:
                 with manifest.open("a", encoding="utf-8") as out:
                     out.write(json.dumps(_record(item, motion)) + "\n")
+            partial.replace(item.path)
+            written.append(item.path)
         if progress is not None:
             progress(len(chunk))
     return written
-
-
-def _save_as(motion: Any, partial: Path, final: Path, options: dict[str, Any]) -> None:
-    # The writer picks its format by the extension, so the temporary name keeps it.
-    motion.save(partial, **options)
-    partial.replace(final)
 
 
 def _record(item: Item, motion: Any) -> dict[str, Any]:

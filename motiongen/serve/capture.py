@@ -9,6 +9,7 @@ at once, off the event loop, rather than as a job.
 from __future__ import annotations
 
 import shutil
+import threading
 import uuid
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -22,6 +23,9 @@ from motiongen.serve.schemas import ERROR_RESPONSES, MOTION_RESPONSE, MotionAnsw
 from motiongen.serve.uploads import UploadRejected, safe_name
 
 CHUNK = 1 << 20
+MAX_REST_SECONDS = 120.0  # a web request answers at once: longer videos go through the CLI
+MAX_CAPTURES = 2  # captures one worker runs at once
+_BUSY = threading.BoundedSemaphore(MAX_CAPTURES)
 CaptureFormat = Literal["json", "bvh", "motion", "npy"]  # no mp4: render it with motiongen render
 KEYPOINT_SUFFIXES = (".json", ".csv")
 
@@ -58,6 +62,11 @@ def run_capture(keypoints: Path, imu: Path | None, fps: float | None, width: flo
     from motiongen.capture.pipeline import capture, resample
 
     points = read_keypoints(keypoints, fps=fps, width=width, height=height)
+    seconds = (points.num_frames - 1) / points.fps
+    if seconds > MAX_REST_SECONDS:
+        raise UploadRejected(422, f"{seconds:.0f} s of keypoints; the service captures at most "
+                                  f"{MAX_REST_SECONDS:g} s per request (use motiongen capture "
+                                  "for longer videos)")  # fmt: skip
     sensors = None
     if imu is not None:
         sensors = read_imu(imu, FPS, len(resample(points)[0]))
@@ -91,7 +100,12 @@ def add_capture_routes(app: FastAPI, server: Any) -> None:
             if imu is not None:
                 (folder / "imu").mkdir()
                 sensors = await save_file(imu, folder / "imu", limit, (".csv",), "imu")
-            motion = await run_in_threadpool(run_capture, kp, sensors, fps, width, height)
+            if not _BUSY.acquire(blocking=False):
+                raise UploadRejected(503, "this server is busy with other captures; retry soon")
+            try:
+                motion = await run_in_threadpool(run_capture, kp, sensors, fps, width, height)
+            finally:
+                _BUSY.release()
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         if format == "json":

@@ -10,6 +10,7 @@ time limit, so a slow or endless answer cannot hold a worker.
 from __future__ import annotations
 
 import shutil
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -18,23 +19,27 @@ from urllib.parse import urljoin, urlsplit
 from motiongen.serve.uploads import AUDIO_TYPES, UploadRejected, audio_suffix, safe_name
 
 MAX_REDIRECTS = 3
+MAX_FETCHES = 4  # downloads one worker runs at once; more wait for none (503)
+_FETCHES = threading.BoundedSemaphore(MAX_FETCHES)
 
 
 def url_host(url: str) -> tuple[str, str, int]:
-    """(scheme, host, port) of an http(s) URL; 422 for anything else."""
+    """(scheme, host, port) of an http(s) URL as httpx (which fetches it) reads it; 422 for
+    anything else. One parser for the check and the fetch: no parser-difference bypass."""
+    import httpx
+
     try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError, TypeError):
         raise UploadRejected(422, f"audio_url {url!r} is not a valid URL") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parsed.scheme not in ("http", "https") or not parsed.host:
         raise UploadRejected(
             422, f"audio_url must be an http:// or https:// URL with a host, got {url!r}"
         )
-    if parts.username or parts.password:
+    if parsed.userinfo:
         raise UploadRejected(422, "audio_url must not carry a user name or password")
-    default = 443 if parts.scheme == "https" else 80
-    return parts.scheme, parts.hostname.lower(), port or default
+    default = 443 if parsed.scheme == "https" else 80
+    return parsed.scheme, parsed.host.lower().rstrip("."), parsed.port or default
 
 
 def allowed_entry(entry: str) -> tuple[str, int | None]:
@@ -83,41 +88,63 @@ def fetch_audio(
     url: str, folder: Path, *, allowed: tuple[str, ...], limit: int, timeout: float
 ) -> Path:
     """Download ``url`` to ``folder/<uuid>/<name>``: allow-listed hosts only (every redirect
-    hop too), at most ``limit`` bytes and ``timeout`` seconds in all. Errors are
-    ``UploadRejected`` with the status the client gets."""
+    hop too), at most ``limit`` bytes and ``timeout`` seconds for the whole exchange
+    (connecting, headers, every hop and the body: a watchdog closes the connection when the
+    time is up). Errors are ``UploadRejected`` with the status the client gets."""
     import httpx
 
     check_url(url, allowed)
+    if not _FETCHES.acquire(blocking=False):
+        raise UploadRejected(503, "this server is fetching as many songs as it can; retry soon")
     deadline = time.monotonic() + timeout
     target: Path | None = None
+    expired = threading.Event()
     try:
-        with httpx.Client(follow_redirects=False, timeout=min(timeout, 10.0)) as client:
-            for _ in range(MAX_REDIRECTS + 1):
-                with client.stream("GET", url) as answer:
-                    if answer.is_redirect:
-                        location = answer.headers.get("location", "")
-                        url = urljoin(url, location)
-                        check_url(url, allowed)
-                        continue
-                    if answer.status_code != 200:
-                        raise UploadRejected(
-                            422, f"audio_url answered HTTP {answer.status_code}; check the URL"
-                        )
-                    target = _target(url, answer.headers.get("content-type"), folder)
-                    _download(answer, target, url, limit=limit, deadline=deadline)
-                    return target
-            raise UploadRejected(422, f"audio_url redirected more than {MAX_REDIRECTS} times")
-    except httpx.TimeoutException:
+        with httpx.Client(follow_redirects=False, timeout=min(timeout, 10.0),
+                          headers={"Accept-Encoding": "identity"}) as client:  # fmt: skip
+
+            def expire() -> None:
+                expired.set()
+                client.close()
+
+            watchdog = threading.Timer(timeout, expire)
+            watchdog.daemon = True
+            watchdog.start()
+            try:
+                for _ in range(MAX_REDIRECTS + 1):
+                    with client.stream("GET", url) as answer:
+                        if answer.is_redirect:
+                            url = urljoin(url, answer.headers.get("location", ""))
+                            check_url(url, allowed)
+                            continue
+                        if answer.status_code != 200:
+                            raise UploadRejected(
+                                422, f"audio_url answered HTTP {answer.status_code}; check the URL"
+                            )
+                        encoding = answer.headers.get("content-encoding", "identity").lower()
+                        if encoding not in ("", "identity"):
+                            raise UploadRejected(
+                                422, f"audio_url answered {encoding}-compressed data; serve the "
+                                "audio file as it is"
+                            )  # fmt: skip
+                        target = _target(url, answer.headers.get("content-type"), folder)
+                        _download(answer, target, url, limit=limit, deadline=deadline)
+                        return target
+                raise UploadRejected(422, f"audio_url redirected more than {MAX_REDIRECTS} times")
+            finally:
+                watchdog.cancel()
+    except (httpx.HTTPError, httpx.InvalidURL, RuntimeError) as exc:
         _drop(target)
-        raise UploadRejected(
-            422, f"audio_url {url} did not answer within {timeout:g} s; upload the file instead"
-        ) from None
-    except httpx.HTTPError as exc:
-        _drop(target)
+        if expired.is_set() or isinstance(exc, httpx.TimeoutException):
+            raise UploadRejected(
+                422, f"audio_url {url} took too long (over {timeout:g} s); upload the file instead"
+            ) from None
         raise UploadRejected(422, f"audio_url {url} could not be fetched ({exc})") from None
     except BaseException:
         _drop(target)
         raise
+    finally:
+        _FETCHES.release()
 
 
 def _target(url: str, content_type: str | None, folder: Path) -> Path:
@@ -141,7 +168,7 @@ def _download(answer, target: Path, url: str, *, limit: int, deadline: float) ->
         )
     size = 0
     with target.open("wb") as out:
-        for chunk in answer.iter_bytes():  # as the bytes arrive: the deadline is checked often
+        for chunk in answer.iter_raw():  # as the bytes arrive: the deadline is checked often
             size += len(chunk)
             if size > limit:
                 raise UploadRejected(

@@ -1,0 +1,197 @@
+"""Scene scripts in plain sentences -> actors, their timed actions, emotions, lines, camera.
+
+"A person walks in, waves happily, then sits down. A second person runs past. The camera
+zooms in." gives two actors: the first walks, waves (happy) and sits, 3 s each by default;
+the second runs; the camera zooms in from the third sentence's time on.
+
+Rules, not a remote service: sentences split on . ! ?; a subject starting a sentence ("a
+person", "a second person", "another person", "a woman" ...) makes a new actor, a pronoun or
+"the person / the first person / the second person" names an existing one; actions split on
+commas, "and" and "then"; "for N seconds" sets a length; emotion words (happily, sadly,
+angrily, surprised ...) set the face and go into the action's text; a quoted line makes the
+mouth move; "the camera zooms in/out, pans left/right, follows <actor>, cuts to <actor>".
+Each action's text is checked against what the model knows (``Pipeline.vocabulary_check``)
+by the story engine, which names the nearest known actions for one it cannot make.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from motiongen.errors import InputError
+
+MAX_ACTORS = 4
+MAX_ACTIONS = 24
+DEFAULT_SECONDS = 3.0
+MAX_SECONDS = 20.0
+WORD_SECONDS = 0.35  # speaking time per word of a line
+
+EMOTIONS = {
+    "happy": ("happily", "happy", "cheerfully", "joyfully", "excitedly", "gleefully"),
+    "sad": ("sadly", "sad", "gloomily", "sorrowfully", "tiredly", "wearily"),
+    "angry": ("angrily", "angry", "furiously", "crossly"),
+    "surprised": ("surprised", "surprisedly", "in surprise", "astonished", "shocked"),
+}
+NEW_ACTOR = re.compile(
+    r"^(a|an|another|one more|a second|a third|a fourth|the second|the third|the fourth)\s+"
+    r"(second\s+|third\s+|fourth\s+|other\s+)?(person|man|woman|boy|girl|child|dancer|"
+    r"runner|figure|kid|friend)\b"
+)
+EXISTING = re.compile(
+    r"^(he|she|they|it|the person|the man|the woman|the boy|the girl|the child|the dancer|"
+    r"the figure|the (first|second|third|fourth) (person|man|woman|figure))\b"
+)
+CAMERA = re.compile(r"^the camera\b")
+ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3}
+SPLIT_ACTIONS = re.compile(r",\s*(?:and\s+)?(?:then\s+)?|\s+and then\s+|\s+then\s+|\s+and\s+")
+SECONDS = re.compile(r"\bfor\s+(\d+(?:\.\d+)?)\s*(?:s|sec|secs|second|seconds)\b")
+QUOTE = re.compile(r"[\"“”']([^\"“”']+)[\"“”']")
+
+
+@dataclass
+class Action:
+    text: str  # what the model is asked, e.g. "a person waves happily"
+    seconds: float
+    emotion: str = "neutral"
+    line: str | None = None  # spoken words, if any
+
+
+@dataclass
+class ActorScript:
+    name: str
+    actions: list[Action] = field(default_factory=list)
+
+
+@dataclass
+class CameraMove:
+    at: float  # seconds into the scene
+    kind: str  # zoom_in, zoom_out, pan_left, pan_right, follow, cut
+    actor: int | None = None
+
+
+@dataclass
+class Script:
+    actors: list[ActorScript]
+    camera: list[CameraMove]
+
+
+def parse_script(text: str) -> Script:
+    """The scene a script describes (see the module docstring); ``InputError`` with the
+    reason for a script it cannot read."""
+    if not text or not text.strip():
+        raise InputError("the script is empty; write sentences such as 'A person walks in, "
+                         "then waves happily.'")  # fmt: skip
+    if len(text) > 5000:
+        raise InputError(f"the script has {len(text)} characters; at most 5000")
+    actors: list[ActorScript] = []
+    camera: list[CameraMove] = []
+    current: int | None = None
+    clock: list[float] = []
+    for sentence in re.split(r"(?<=[.!?])\s+|\n+", text.strip()):
+        sentence = sentence.strip().rstrip(".!?").strip()
+        if not sentence:
+            continue
+        lower = sentence.lower()
+        if CAMERA.match(lower):
+            camera.append(_camera(lower, max(clock, default=0.0), len(actors)))
+            continue
+        match = NEW_ACTOR.match(lower)
+        if match:
+            actors.append(ActorScript(name=match.group(0)))
+            clock.append(0.0)
+            current = len(actors) - 1
+            rest = lower[match.end() :]
+        else:
+            existing = EXISTING.match(lower)
+            if existing is None:
+                raise InputError(
+                    f"cannot tell who acts in {sentence!r}; start with 'A person ...', "
+                    "'A second person ...', 'He/She ...' or 'The camera ...'"
+                )
+            ordinal = existing.group(2)
+            current = ORDINALS[ordinal] if ordinal else current
+            if current is None or current >= len(actors):
+                raise InputError(f"{sentence!r} refers to an actor the script has not introduced")
+            rest = lower[existing.end() :]
+        if len(actors) > MAX_ACTORS:
+            raise InputError(f"the script has more than {MAX_ACTORS} actors; at most {MAX_ACTORS}")
+        for part in _parts(rest):
+            action = _action(part)
+            actors[current].actions.append(action)
+            clock[current] += action.seconds
+    if not actors:
+        raise InputError("the script has no actor; start a sentence with 'A person ...'")
+    if any(not a.actions for a in actors):
+        empty = [a.name for a in actors if not a.actions]
+        raise InputError(f"{empty[0]!r} does nothing; give each actor an action")
+    if sum(len(a.actions) for a in actors) > MAX_ACTIONS:
+        raise InputError(f"the script has more than {MAX_ACTIONS} actions; at most {MAX_ACTIONS}")
+    return Script(actors=actors, camera=camera)
+
+
+def _parts(rest: str) -> list[str]:
+    # Quoted lines may contain commas and "and": keep them whole.
+    quotes = QUOTE.findall(rest)
+    masked = rest
+    for i, q in enumerate(quotes):
+        masked = masked.replace(q, f"\x00{i}\x00")
+    parts = [p.strip() for p in SPLIT_ACTIONS.split(masked) if p and p.strip()]
+    out = []
+    for p in parts:
+        for i, q in enumerate(quotes):
+            p = p.replace(f"\x00{i}\x00", q)
+        out.append(p)
+    return out
+
+
+def _action(part: str) -> Action:
+    seconds = DEFAULT_SECONDS
+    found = SECONDS.search(part)
+    if found:
+        seconds = float(found.group(1))
+        part = SECONDS.sub("", part).strip()
+        if not 0.5 <= seconds <= MAX_SECONDS:
+            raise InputError(f"an action lasts 0.5 to {MAX_SECONDS:g} s, got {seconds:g} s")
+    line = None
+    quoted = QUOTE.search(part)
+    if quoted:
+        line = quoted.group(1).strip()
+        part = QUOTE.sub("", part).strip(" ,:")
+        seconds = max(seconds if found else 0.0, WORD_SECONDS * len(line.split()) + 0.5)
+        # "says 'hi' happily" -> "talks happily": the model knows talking, not saying.
+        part = re.sub(r"^(says|say|said|shouts|whispers|asks|replies)\b", "talks", part)
+        part = re.sub(r"\s+", " ", part).strip() or "talks"
+        if not part.startswith("talks"):
+            part = f"{part} and talks"
+    emotion = "neutral"
+    for name, words in EMOTIONS.items():
+        if any(re.search(rf"\b{re.escape(w)}\b", part) for w in words):
+            emotion = name
+            break
+    verb = part.strip()
+    if not re.search(r"[a-z]", verb):
+        raise InputError(f"no action in {part!r}")
+    return Action(text=f"a person {verb}", seconds=round(seconds, 2), emotion=emotion, line=line)
+
+
+def _camera(lower: str, at: float, actors: int) -> CameraMove:
+    rest = lower[len("the camera") :].strip()
+    for kind, words in (("zoom_in", ("zooms in", "zoom in", "moves closer")),
+                        ("zoom_out", ("zooms out", "zoom out", "pulls back")),
+                        ("pan_left", ("pans left",)), ("pan_right", ("pans right",))):  # fmt: skip
+        if any(rest.startswith(w) for w in words):
+            return CameraMove(at=at, kind=kind)
+    for kind, words in (("follow", ("follows",)), ("cut", ("cuts to",))):
+        for w in words:
+            if rest.startswith(w):
+                target = rest[len(w) :].strip()
+                ordinal = re.search(r"\b(first|second|third|fourth)\b", target)
+                index = ORDINALS[ordinal.group(1)] if ordinal else 0
+                if index >= actors:
+                    raise InputError(f"the camera {w} an actor the script has not introduced")
+                return CameraMove(at=at, kind=kind, actor=index)
+    raise InputError(
+        f"unknown camera move {rest!r}; use zooms in/out, pans left/right, follows <actor>, "
+        "cuts to <actor>"
+    )

@@ -74,3 +74,88 @@ def test_render(tmp_path) -> None:
         render_scene(Scene([Actor(walk, expression="smug")]), tmp_path / "y.mp4")
     with pytest.raises(InputError, match="MP4"):
         render_scene(Scene([Actor(walk)]), tmp_path / "z.gif")
+
+
+# ---- scripts and the story engine ------------------------------------------------------------
+def test_parse_script() -> None:
+    from motiongen.stick.script import parse_script
+
+    s = parse_script(
+        "A person walks in, waves happily, then bows for 2 seconds. A second person runs "
+        "sadly. The camera zooms in. She says 'hello there, friend'. The camera follows the "
+        "second person."
+    )
+    first, second = s.actors
+    assert [a.text for a in first.actions] == ["a person walks in", "a person waves happily",
+                                                "a person bows"]  # fmt: skip
+    assert [a.seconds for a in first.actions] == [3.0, 3.0, 2.0]
+    assert [a.emotion for a in first.actions] == ["neutral", "happy", "neutral"]
+    assert second.actions[0].emotion == "sad"
+    talk = second.actions[1]
+    assert talk.line == "hello there, friend" and talk.text == "a person talks"
+    assert [(m.kind, m.at, m.actor) for m in s.camera] == [("zoom_in", 3.0, None),
+                                                           ("follow", 4.55, 1)]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("", "empty"),
+        ("   ", "empty"),
+        ("Walks in quickly.", "who acts"),
+        ("He waves.", "not introduced"),
+        ("A person waves. The camera flies away.", "camera move"),
+        ("A person waves. The camera follows the third person.", "not introduced"),
+        ("A person waves for 99 seconds.", "0.5 to 20"),
+        (" ".join(f"A person waves{'.' if i < 5 else ''}" for i in range(6)), "actors"),
+    ],
+)
+def test_scripts_it_cannot_read(text: str, words: str) -> None:
+    from motiongen.stick.script import parse_script
+
+    with pytest.raises(InputError, match=words):
+        parse_script(text)
+
+
+def test_unknown_actions_name_the_nearest_known_ones() -> None:
+    import torch
+
+    from motiongen.stick.script import parse_script
+    from motiongen.stick.story import check_actions
+
+    class Encoder:
+        def encode(self, texts):  # noqa: ANN001, ANN202
+            return type("E", (), {"pooled": torch.zeros(len(texts), 4)})()
+
+    class Pipe:
+        text_encoder = Encoder()
+
+        def known_actions(self, pooled):  # noqa: ANN001, ANN202
+            return [{"known": False, "similarity": 0.3,
+                     "nearest": [["sit", 0.31], ["bow", 0.2]]}] * len(pooled)  # fmt: skip
+
+    with pytest.raises(InputError, match=r"sit \(0.31\)"):
+        check_actions(parse_script("A person juggles."), Pipe())
+
+
+def test_story_scene_with_a_control_model(tmp_path) -> None:
+    from motiongen.pipeline import Pipeline
+    from motiongen.stick.script import parse_script
+    from motiongen.stick.story import make_scene
+    from tests.test_pipeline import make_checkpoint
+
+    pipe = Pipeline.from_pretrained(make_checkpoint(tmp_path / "ck", control=True))
+    pipe.text_encoder  # noqa: B018 - loads the (real) encoder once
+    script = parse_script("A person walks, then waves happily. A second person bows. "
+                          "The camera cuts to the second person.")  # fmt: skip
+    scene = make_scene(script, pipe, seed=0, width=640, check=False)
+    assert len(scene.actors) == 2 and scene.seconds == pytest.approx(6.0, abs=0.1)
+    assert scene.actors[0].expression[-1] == "happy"
+    assert scene.camera.shape[1] == 3 and scene.camera[-1, 2] == 1.5  # the cut zooms in
+    # The actors do not overlap: on screen their pelvises stay at least 0.8 units apart.
+    a, b = scene.actors
+    n = min(len(a.stick), len(b.stick))
+    assert (b.stick[:n, 6] - a.stick[:n, 6] >= 0.8 - 1e-9).all()
+    again = make_scene(script, pipe, seed=0, width=640, check=False)
+    np.testing.assert_allclose(again.actors[1].stick, b.stick)  # a seed, the same scene
+    render_scene(scene, tmp_path / "story.mp4")

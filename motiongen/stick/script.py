@@ -2,7 +2,8 @@
 
 "A person walks in, waves happily, then sits down. A second person runs past. The camera
 zooms in." gives two actors: the first walks, waves (happy) and sits, 3 s each by default;
-the second runs; the camera zooms in from the third sentence's time on.
+the second runs; the camera zooms in when the second has run (a camera sentence takes the
+time the last-named actor has reached).
 
 Rules, not a remote service: sentences split on . ! ?; a subject starting a sentence ("a
 person", "a second person", "another person", "a woman" ...) makes a new actor, a pronoun or
@@ -94,7 +95,10 @@ def parse_script(text: str) -> Script:
             continue
         lower = sentence.lower()
         if CAMERA.match(lower):
-            camera.append(_camera(lower, max(clock, default=0.0), len(actors)))
+            # A camera move happens where the story has got to: after what the last-named
+            # actor has done so far.
+            camera.append(_camera(lower, clock[current] if current is not None else 0.0,
+                                  len(actors)))  # fmt: skip
             continue
         match = NEW_ACTOR.match(lower)
         if match:

@@ -2,8 +2,8 @@
 
 Each actor's actions become one timeline (``Pipeline.timeline``: every action generated with
 its own text, each continuing the last, so there are no pops between them). Actors stand
-side by side, 1.4 m apart, and are pushed apart wherever their paths would bring their
-pelvises closer than 0.8 m. Faces follow the emotion of the action under way and the mouth
+side by side, 1.4 units apart across the view, and are pushed apart wherever their paths
+would bring their pelvises closer than 0.8 units on screen. Faces follow the emotion of the action under way and the mouth
 moves while a line is spoken (the line is shown as a caption). Camera moves become a
 per-frame (x, y, zoom) track, eased over a second.
 """
@@ -23,6 +23,7 @@ SPACING = 1.4
 MIN_GAP = 0.8
 COLOURS = [(30, 30, 30), (170, 40, 40), (30, 90, 170), (30, 130, 60)]
 MOVE_SECONDS = 1.0
+PELVIS_X = 6  # the torso's lower end: x of its second end point
 VIEW_YAW = 0.5  # a three-quarter view: walking towards the viewer still shows the stride
 
 
@@ -50,21 +51,22 @@ def actor_motions(script: Script, pipe: Any, seed: int) -> list[np.ndarray]:
     return out
 
 
-def place(motions: list[np.ndarray]) -> list[np.ndarray]:
-    """Actors side by side along x, facing the viewer, pushed apart where they would meet."""
-    n = len(motions)
+def place(sticks: list[np.ndarray]) -> list[np.ndarray]:
+    """Actors side by side across the view (``SPACING`` apart), then each pushed to the right
+    of the one before wherever their pelvises would come closer than ``MIN_GAP`` on screen."""
+    n = len(sticks)
     placed = []
-    for i, m in enumerate(motions):
-        shifted = m.copy()
-        shifted[..., 0] += (i - (n - 1) / 2) * SPACING
+    for i, stick in enumerate(sticks):
+        shifted = stick.copy()
+        shifted[:, 0::2] += (i - (n - 1) / 2) * SPACING  # every x of the 20 numbers
         placed.append(shifted)
     for i in range(1, n):
         a, b = placed[i - 1], placed[i]
         T = min(len(a), len(b))
-        gap = (b[:T, 0, 0] - a[:T, 0, 0]).min() if T else MIN_GAP
+        gap = float((b[:T, PELVIS_X] - a[:T, PELVIS_X]).min())
         if gap < MIN_GAP:
             for j in range(i, n):
-                placed[j][..., 0] += MIN_GAP - gap
+                placed[j][:, 0::2] += MIN_GAP - gap
     return placed
 
 
@@ -74,7 +76,7 @@ def camera_track(
     """(frames at 25 fps, 3): x, y, zoom of the view."""
     frames = int(round(seconds * FPS)) + 1
     t = np.arange(frames) / FPS
-    pelvis_x = [s[:, 6] for s in sticks]  # the torso's lower end
+    pelvis_x = [s[:, PELVIS_X] for s in sticks]
 
     def actor_x(i: int) -> np.ndarray:
         src = np.arange(len(pelvis_x[i])) / fps
@@ -115,9 +117,8 @@ def make_scene(script: Script, pipe: Any, *, seed: int = 0, width: int = 960,
     """The scene of ``script`` with motions from ``pipe`` (a control model for timelines)."""
     if check:
         check_actions(script, pipe)
-    motions = place(actor_motions(script, pipe, seed))
     camera = StickCamera(yaw=VIEW_YAW)
-    sticks = [to_stick(m, camera) for m in motions]
+    sticks = place([to_stick(m, camera) for m in actor_motions(script, pipe, seed)])
     actors, captions = [], []
     for i, (actor, stick) in enumerate(zip(script.actors, sticks, strict=True)):
         expressions, talking = [], np.zeros(len(stick), dtype=bool)

@@ -159,3 +159,27 @@ def test_story_scene_with_a_control_model(tmp_path) -> None:
     again = make_scene(script, pipe, seed=0, width=640, check=False)
     np.testing.assert_allclose(again.actors[1].stick, b.stick)  # a seed, the same scene
     render_scene(scene, tmp_path / "story.mp4")
+
+
+@pytest.mark.parametrize("name", ["s.npz", "s.motion"])
+def test_stick_files_round_trip(tmp_path, name) -> None:
+    from motiongen.stick.files import StickData, load_stick, save_stick
+
+    pos = synth_motion("walk", seconds=1.0, seed=0).positions
+    stick = np.stack([to_stick(pos), to_stick(pos, StickCamera(x=1.0))])
+    phys = np.stack([physics(pos, 20.0)] * 2)
+    T = len(pos)
+    data = StickData(stick=stick, fps=20.0, physics=phys, camera=np.ones((T, 3)),
+                     actions=[["walk"] * T, ["wave"] * T])  # fmt: skip
+    back = load_stick(save_stick(data, tmp_path / name))
+    np.testing.assert_allclose(back.stick, data.stick, atol=1e-5)
+    np.testing.assert_allclose(back.physics, data.physics, atol=1e-4)
+    assert back.actions == data.actions and back.fps == 20.0
+    (tmp_path / "bad.motion").write_text('{"meta": {"format": "motiongen-stick", "actors": 2, '
+                                         '"frames": 5, "fps": 20}, "motion": [1, 2]}')  # fmt: skip
+    from motiongen.errors import FormatError
+
+    with pytest.raises(FormatError, match="do not fit"):
+        load_stick(tmp_path / "bad.motion")
+    with pytest.raises(InputError, match="NaN"):
+        StickData(stick=np.full((3, 20), np.nan), fps=20.0)

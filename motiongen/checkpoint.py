@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +75,8 @@ class ConditioningSpec:
     text_dim: width of its embeddings (0 = no text). max_tokens: prompt length cut.
     audio_dim: per-frame music features (0 = no music). fps, window: the model frame rate and
     the most frames sampled at once. guidance: the checkpoint's default guidance (a number or
-    [text, audio]), None = the process's default.
+    [text, audio]), None = the process's default. steps: its default sampler steps (a
+    distilled model is made for fewer), None = the process's default.
     """
 
     text_model: str | None
@@ -85,9 +86,14 @@ class ConditioningSpec:
     fps: float
     window: int
     guidance: float | list[float] | None = None
+    steps: int | None = None
 
     def __post_init__(self) -> None:
         checks = [
+            (
+                self.steps is None or (isinstance(self.steps, int) and 1 <= self.steps <= 1000),
+                "steps (1..1000)",
+            ),
             (isinstance(self.text_dim, int) and self.text_dim >= 0, "text_dim"),
             (isinstance(self.max_tokens, int) and self.max_tokens >= 1, "max_tokens"),
             (isinstance(self.audio_dim, int) and self.audio_dim >= 0, "audio_dim"),
@@ -254,7 +260,11 @@ def _strict(cls: type, data: Any, what: str) -> Any:
         raise FormatError(f"{what} must be a JSON object, got {type(data).__name__}")
     names = [f.name for f in fields(cls)]
     unknown = sorted(set(data) - set(names))
-    missing = [n for n in names if n not in data]
+    # A field with a default may be left out (a key added later, e.g. conditioning.steps).
+    required = [
+        f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING
+    ]
+    missing = [n for n in required if n not in data]
     if unknown or missing:
         parts = ([f"unknown keys {unknown}"] if unknown else []) + (
             [f"missing keys {missing}"] if missing else []

@@ -251,7 +251,8 @@ class Pipeline:
 
     @property
     def default_steps(self) -> int:
-        return self.process.default_steps
+        steps = self.config.conditioning.steps
+        return self.process.default_steps if steps is None else steps
 
     @property
     def samplers(self) -> tuple[str, ...]:

@@ -73,7 +73,7 @@ def test_health_models_openapi_docs(client: TestClient) -> None:
     models = client.get("/models").json()
     by_name = {m["name"]: m for m in models["models"]}
     assert models["default"] == "tiny-flow"
-    assert by_name["tiny-flow"]["process"] == "flow" and by_name["tiny-flow"]["default_steps"] == 4
+    assert by_name["tiny-flow"]["process"] == "flow" and by_name["tiny-flow"]["default_steps"] == 2
     assert by_name["tiny-ddim"]["samplers"] == ["ddim"]
     spec = client.get("/openapi.json").json()
     assert {"/generate", "/dance", "/jobs/{job_id}", "/health", "/models"} <= set(spec["paths"])

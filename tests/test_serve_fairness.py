@@ -24,7 +24,7 @@ QUICK = {"seconds": 2.0, "steps": 2}
 def app(tmp_path_factory: pytest.TempPathFactory):
     store = tmp_path_factory.mktemp("store")
     # 2 s at 2 Euler steps with text guidance costs 40 frames x 2 x 2 = 160 frame-evaluations;
-    # 6.5 s at the default 4 steps costs 130 x 4 x 2 = 1,040.
+    # 30 s at 10 steps with guidance costs 600 x 10 x 2 = 12,000: over the job budget.
     settings = ServeSettings(store=store, queue_size=8, client_share=1, sync_budget=500,
                              job_budget=5000, batch_wait=0.0)  # fmt: skip
     return create_app(settings)
@@ -48,12 +48,14 @@ def test_heavy_request_runs_as_a_job_and_too_heavy_is_refused(app) -> None:
     with as_client(app, "10.0.0.1") as client:
         light = client.post("/generate", json={"text": "a person waves", **QUICK})
         assert light.status_code == 200
-        heavy = client.post("/generate", json={"text": "a person waves", "seed": 1})
+        heavy = client.post("/generate", json={"text": "a person waves", "seed": 1, "steps": 4,
+                                                "guidance": 2.5})  # 130 x 4 x 2 = 1,040
         assert heavy.status_code == 202, heavy.text
         body = heavy.json()
         assert "job" in body["note"] and body["url"].startswith("/jobs/")
         assert wait_job(client, body["url"])["status"] == "done"
-        refused = client.post("/generate", json={"text": "a person waves", "seconds": 30})
+        refused = client.post("/generate", json={"text": "a person waves", "seconds": 30,
+                                                 "steps": 10, "guidance": 2.5})
         assert_error(refused, 422, "budget", "fewer steps")
         health = client.get("/health").json()["stats"]
         assert health["budgets"] == {"sync": 500, "job": 5000}

@@ -92,7 +92,7 @@ def draw_frame(scene: Scene, seconds: float, index: int = 0) -> np.ndarray:
     )  # fmt: skip
     floor_y = _to_pixels(np.array([0.0, 0.0]), scene.width, scene.height, view)[1]
     draw.line([(0, floor_y), (W, floor_y)], fill=(200, 196, 186), width=2 * SUPERSAMPLE)
-    for actor in scene.actors:
+    for actor in reversed(scene.actors):  # the first actor in front
         _draw_actor(draw, actor, seconds, scene, view)
     for start, end, text in scene.captions:
         if start <= seconds < end:

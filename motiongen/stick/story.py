@@ -24,6 +24,8 @@ MIN_GAP = 0.8
 COLOURS = [(30, 30, 30), (170, 40, 40), (30, 90, 170), (30, 130, 60)]
 MOVE_SECONDS = 1.0
 PELVIS_X = 6  # the torso's lower end: x of its second end point
+MAX_PUSH = 1.2
+VISIBLE_WIDTH = 3.6  # stick units across the view at zoom 1 that keep a margin (4.4 in all)
 VIEW_YAW = 0.5  # a three-quarter view: walking towards the viewer still shows the stride
 
 
@@ -62,11 +64,15 @@ def place(sticks: list[np.ndarray]) -> list[np.ndarray]:
         placed.append(shifted)
     for i in range(1, n):
         a, b = placed[i - 1], placed[i]
-        T = min(len(a), len(b))
-        gap = float((b[:T, PELVIS_X] - a[:T, PELVIS_X]).min())
-        if gap < MIN_GAP:
-            for j in range(i, n):
-                placed[j][:, 0::2] += MIN_GAP - gap
+        T = max(len(a), len(b))  # a finished actor keeps standing at its last pose
+        xa = np.pad(a[:, PELVIS_X], (0, T - len(a)), mode="edge")
+        xb = np.pad(b[:, PELVIS_X], (0, T - len(b)), mode="edge")
+        gap = float((xb - xa).min())
+        # Push apart, but at most MAX_PUSH: paths that cross ("runs past") cross, with the
+        # later actor drawn behind, rather than starting off-screen.
+        push = min(MIN_GAP - gap, MAX_PUSH) if gap < MIN_GAP else 0.0
+        for j in range(i, n):
+            placed[j][:, 0::2] += push
     return placed
 
 
@@ -82,12 +88,18 @@ def camera_track(
         src = np.arange(len(pelvis_x[i])) / fps
         return np.interp(t, src, pelvis_x[i])
 
-    from scipy.ndimage import gaussian_filter1d
+    from scipy.ndimage import gaussian_filter1d, maximum_filter1d
 
     # By default the view keeps the actors' middle in frame, following it gently (1 s blur).
-    centre = gaussian_filter1d(np.mean([actor_x(i) for i in range(len(sticks))], axis=0),
-                               sigma=FPS, mode="nearest")  # fmt: skip
-    track = np.stack([centre, np.zeros(frames), np.ones(frames)], axis=1)
+    xs = np.stack([actor_x(i) for i in range(len(sticks))])  # (actors, frames)
+    blur = 0.3 * FPS  # smooth enough not to shake, quick enough not to lose anyone
+    centre = gaussian_filter1d((xs.min(axis=0) + xs.max(axis=0)) / 2, sigma=blur, mode="nearest")
+    # Zoomed out as far as it takes to keep every actor in view (never in beyond 1); the
+    # widest spread of the surrounding 2 s, so the zoom leads rather than lags.
+    widest = maximum_filter1d(xs.max(axis=0) - xs.min(axis=0), size=int(2 * FPS), mode="nearest")
+    spread = gaussian_filter1d(widest, sigma=blur, mode="nearest")
+    zoom = np.minimum(1.0, VISIBLE_WIDTH / np.maximum(spread + 1.0, 1e-6))
+    track = np.stack([centre, np.zeros(frames), zoom], axis=1)
     for move in sorted(script.camera, key=lambda m: m.at):
         start = int(move.at * FPS)
         if start >= frames:

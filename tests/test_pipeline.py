@@ -324,6 +324,7 @@ def test_music_conditioning(pipe, song, monkeypatch):
         return SimpleNamespace(frames=rows.astype(np.float32))
 
     monkeypatch.setattr(audio_features, "features_from_file", fake_features)
+    monkeypatch.setenv(audio_features.CACHE_ENV, "0")  # the fake must be asked, not the cache
     m = pipe(music=song, seconds=4.0, seed=0, music_offset=1.0)
     assert asked == [(str(song), 20.0, 1.0, 80)]  # the whole span at once, from the offset
     assert m.audio is not None and m.audio.path == str(song) and m.audio.offset == 1.0

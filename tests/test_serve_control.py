@@ -105,7 +105,7 @@ def _motion(frames: int = 20, **change) -> dict:
     [
         ("/predict", {"motion": _motion(), "seconds": 0.5}, ["longer than the past"]),
         ("/predict", {"motion": _motion(fps=0), "seconds": 5}, ["fps"]),
-        ("/predict", {"motion": {"fps": 20, "positions": [[[0, 0]]]}, "seconds": 5}, ["22 joints"]),
+        ("/predict", {"motion": {"fps": 20, "positions": [[[0, 0]]]}, "seconds": 5}, ["positions", "3 items"]),
         ("/predict", {"motion": _motion(), "seconds": 5, "model": "tiny-flow"},
          ["not trained for control"]),
         ("/inbetween", {"keyframes": [_motion(1), _motion(1)], "times": [2, 1]}, ["increase"]),

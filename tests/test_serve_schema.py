@@ -55,6 +55,8 @@ def _keypoints_json() -> bytes:
     """2 s of COCO-17 keypoints of a synthetic walk filmed by a fixed camera."""
     import json
 
+    import numpy as np
+
     from motiongen.capture.camera import film
     from motiongen.data.synthetic import synth_motion
 
@@ -99,6 +101,8 @@ def cheapen_control(path: str, body: dict) -> None:
         body["joints"] = ["arms"]
     if path == "/restyle" and body.get("style") is None and body.get("text") is None:
         body["style"] = "sad"
+    if isinstance(body.get("segments"), list) and len(body["segments"]) > 3:
+        body["segments"] = body["segments"][:3]  # a long timeline is slow, not more telling
     for seg in body.get("segments") or []:
         if isinstance(seg, dict) and isinstance(seg.get("seconds"), int | float):
             seg["seconds"] = min(seg["seconds"], 1.5)
@@ -147,7 +151,13 @@ def cheapen(case) -> None:  # noqa: ANN001
 )
 def test_no_server_errors(case) -> None:  # noqa: ANN001
     cheapen(case)
-    response = case.call_and_validate()
+    if case.path == "/capture":
+        # Its body is replaced by real keypoints (see cheapen), so schemathesis's own idea of
+        # which bodies are valid does not hold: only "no 5xx and a JSON error" is checked.
+        response = case.call()
+        assert response.status_code < 500, response.text
+    else:
+        response = case.call_and_validate()
     if response.status_code >= 400:
         body = response.json()
         assert set(body) == {"error", "status"} and body["status"] == response.status_code

@@ -31,7 +31,7 @@ from motiongen.serve.capture import add_capture_routes
 from motiongen.serve.control import add_control_routes
 from motiongen.serve.fetch import fetch_audio
 from motiongen.serve.jobs import Job, JobStore
-from motiongen.serve.models import ModelRegistry
+from motiongen.serve.models import ModelRegistry, shipped_model_names
 from motiongen.serve.results import FILE_NAMES, MEDIA_TYPES, file_bytes, motion_payload
 from motiongen.serve.runner import JobRunner, checked_request, for_download, missing_inputs
 from motiongen.serve.schemas import (
@@ -510,7 +510,10 @@ def create_app(settings: ServeSettings) -> FastAPI:
             ),
         ] = None,
         seed: Annotated[int | None, Form(ge=0, le=MAX_SEED)] = None,
-        model: Annotated[str | None, Form()] = None,
+        model: Annotated[
+            str | None,
+            Form(json_schema_extra={"enum": [*shipped_model_names(), None]}),
+        ] = None,
         format: Annotated[Format, Form()] = "json",
         async_: Annotated[bool, Form(alias="async")] = False,
     ) -> Response:

@@ -11,9 +11,9 @@ import shutil
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from motiongen.serve.control_schemas import (
@@ -22,6 +22,7 @@ from motiongen.serve.control_schemas import (
     InbetweenRequest,
     PredictRequest,
     RestyleRequest,
+    control_model_names,
 )
 from motiongen.serve.schemas import ERROR_RESPONSES, MOTION_RESPONSE, JobAccepted, MotionAnswer
 
@@ -143,8 +144,20 @@ def add_control_routes(app: FastAPI, server: Any, prepare: Prepare, answer: Answ
         return await run("compose", body, http)
 
     @app.get("/styles", tags=["control"])
-    def styles(model: str | None = None) -> dict[str, Any]:
+    def styles(
+        model: Annotated[
+            str | None,
+            Query(
+                description="A control model (default: tiny-control).",
+                json_schema_extra={"enum": [*control_model_names(), None]},
+            ),
+        ] = None,
+    ) -> dict[str, Any]:
         """The style names a control model can be asked for (empty without a style input)."""
-        name = server.models.resolve(model or control_model(server.models.names,
-                                                             server.models.default))  # fmt: skip
+        # An empty name is a wrong name, not "the default" (the schema lists the names).
+        name = server.models.resolve(
+            model
+            if model is not None
+            else control_model(server.models.names, server.models.default)
+        )
         return {"model": name, "styles": server.models.get(name).styles}

@@ -174,8 +174,19 @@ class EditRequest(ControlOptions):
         return self
 
 
+def _string(name: str) -> dict:
+    return {"required": [name], "properties": {name: {"type": "string"}}}
+
+
 class RestyleRequest(ControlOptions):
     """Keep a motion's path and timing, move the body in another style."""
+
+    # The schema says what the checks say: a style or a text; a blend starts from a style.
+    model_config = ConfigDict(**STRICT, json_schema_extra={"allOf": [
+        {"anyOf": [_string("style"), _string("text")]},
+        {"anyOf": [{"not": {"required": ["blend"]}}, {"properties": {"blend": {"type": "null"}}},
+                   _string("style")]},
+    ]})  # fmt: skip
 
     motion: MotionInput
     style: StyleName | None = Field(None, description="A style name (GET /styles).")
@@ -191,6 +202,15 @@ class RestyleRequest(ControlOptions):
 
 class ComposeRequest(ControlOptions):
     """One motion of consecutive segments: a prompt with "then", or a list of segments."""
+
+    model_config = ConfigDict(**STRICT, json_schema_extra={"oneOf": [
+        {**_string("prompt"), "not": {"required": ["segments"], "properties": {
+            "segments": {"type": "array"}}}},
+        # segments carry their own seconds: no total beside them
+        {"required": ["segments"], "properties": {"segments": {"type": "array"},
+                                                  "seconds": {"type": "null"}},
+         "not": _string("prompt")},
+    ]})  # fmt: skip
 
     prompt: str | None = Field(None, min_length=1, max_length=MAX_PROMPT_CHARS, pattern="[A-Za-z]")
     segments: list[Segment] | None = Field(None, min_length=1, max_length=MAX_SEGMENTS)

@@ -291,6 +291,7 @@ def test_resume_after_kill_matches_uninterrupted(synth_dir, tmp_path):
         "fps": 20.0,
         "window": 48,
         "guidance": None,
+        "steps": None,
     }
     assert ck.config.training["step"] == 6 and ck.config.process == "flow"
     ema = load_file(str(tmp_path / "killed" / "last" / "ema.safetensors"))

@@ -354,6 +354,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="write FILE.json and FILE.md")
     parser.add_argument("--runtimes", nargs="+", choices=["torch", "onnx", "onnx-int8"],
                         default=["torch"], help="how the network runs (default torch)")  # fmt: skip
+    parser.add_argument("--no-ddim", action="store_true", help="flow rows only")
     parser.add_argument("--quality", default=None, metavar="SPLIT",
                         help="add FID / R@1 / FID_k per runtime on this split")  # fmt: skip
     parser.add_argument("--quality-limit", type=int, default=None, metavar="N")
@@ -377,6 +378,7 @@ def main(argv: list[str] | None = None) -> int:
             postprocess=not args.no_postprocess,
             models=args.models,
             batches=args.batches,
+            samplers=[c for c in grid(args.quick)[1] if c[0] == "flow"] if args.no_ddim else None,
             runtimes=args.runtimes,
             progress=lambda c: status.update(
                 f"{c.model} {c.runtime} {c.sampler}-{c.steps} batch {c.batch}: "

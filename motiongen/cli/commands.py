@@ -53,8 +53,13 @@ for module in (
 
 def main() -> None:
     """Entry point: user errors print one line and exit 1, never a traceback."""
+    run(app)
+
+
+def run(typer_app: typer.Typer) -> None:
+    """Run a command app the project's way: one ``error:`` line and exit 1 for user errors."""
     try:
-        app()
+        typer_app()
     except MotionGenError as e:
         err.print(f"[bold red]error:[/] {e}", soft_wrap=True, highlight=False)
         sys.exit(1)

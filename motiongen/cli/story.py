@@ -70,15 +70,8 @@ def register(app: typer.Typer) -> None:
 
 def stick_gen_main() -> None:
     """The ``stick-gen`` command (its own entry point)."""
-    import sys
-
-    from motiongen.cli.console import err
-    from motiongen.errors import MotionGenError
+    from motiongen.cli.commands import run
 
     app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
     app.command()(stick_gen)
-    try:
-        app()
-    except MotionGenError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        sys.exit(1)
+    run(app)

@@ -12,6 +12,7 @@ import secrets
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -327,6 +328,25 @@ def create_app(settings: ServeSettings) -> FastAPI:
             headers={"Content-Disposition": f"attachment; filename={FILE_NAMES[fmt]}"},
         )
 
+    async def answer_with_song(
+        path: Path, kind: str, http: Request, build: Callable[[float], dict[str, Any]]
+    ) -> Response:
+        """A request with a song (uploaded or fetched to ``path``): the song checked, the
+        params built from its length, prepared and answered; the song is deleted unless a
+        job or the model took it."""
+        queued = False
+        try:
+            length = await run_in_threadpool(_checked_audio_length, path)
+            params = build(length)
+            params["music"] = path.relative_to(server.store.root).as_posix()
+            params["music_name"] = path.name
+            params, request = await run_in_threadpool(prepare, params, False)
+            queued = True
+            return await answer(params, request, kind=kind, upload=path, http=http)
+        finally:
+            if not queued:
+                shutil.rmtree(path.parent, ignore_errors=True)
+
     async def wait_for_model(ticket: Any, http: Request) -> Any:
         """The ticket's motion. The request is abandoned (skipped, or its batch stopped
         between network evaluations) as soon as the client disconnects or the deadline passes,
@@ -459,17 +479,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
             limit=settings.max_upload_bytes,
             timeout=settings.fetch_timeout,
         )
-        queued = False
-        try:
-            await run_in_threadpool(_checked_audio_length, path)
-            params["music"] = path.relative_to(server.store.root).as_posix()
-            params["music_name"] = path.name
-            params, request = await run_in_threadpool(prepare, params, False)
-            queued = True
-            return await answer(params, request, kind="generate", upload=path, http=http)
-        finally:
-            if not queued:
-                shutil.rmtree(path.parent, ignore_errors=True)
+        return await answer_with_song(path, "generate", http, lambda _length: params)
 
     @app.post(
         "/dance",
@@ -519,11 +529,11 @@ def create_app(settings: ServeSettings) -> FastAPI:
     ) -> Response:
         """Music to dance: upload a song (multipart/form-data field 'audio')."""
         path = await save_upload(audio, server.store.uploads_dir, settings.max_upload_bytes)
-        queued = False
-        try:
-            length = await run_in_threadpool(_checked_audio_length, path)
-            if seconds is None:
-                seconds = _dance_seconds(length, music_offset, audio.filename or path.name)
+
+        def build(length: float) -> dict[str, Any]:
+            chosen = seconds
+            if chosen is None:
+                chosen = _dance_seconds(length, music_offset, audio.filename or path.name)
             if guidance_music is not None:
                 if text is None:
                     raise ApiError(
@@ -531,29 +541,22 @@ def create_app(settings: ServeSettings) -> FastAPI:
                         "guidance_music is the music's scale beside a text's; give a text "
                         "too, or use guidance alone",
                     )
-                pair = [guidance, guidance_music]
                 if guidance is None:
                     raise ApiError(422, "guidance_music needs guidance (the text's scale) too")
-            params: dict[str, Any] = {
+            return {
                 "text": None if text is None else validate_prompt(text),
-                "seconds": seconds,
+                "seconds": chosen,
                 "steps": steps,
                 "sampler": sampler,
-                "guidance": pair if guidance_music is not None else guidance,
+                "guidance": [guidance, guidance_music] if guidance_music is not None else guidance,
                 "seed": seed,
                 "model": model,
                 "format": format,
                 "async": async_,
-                "music": path.relative_to(server.store.root).as_posix(),
-                "music_name": path.name,
                 "music_offset": music_offset,
             }
-            params, request = await run_in_threadpool(prepare, params, False)
-            queued = True
-            return await answer(params, request, kind="dance", upload=path, http=http)
-        finally:
-            if not queued:
-                shutil.rmtree(path.parent, ignore_errors=True)
+
+        return await answer_with_song(path, "dance", http, build)
 
     @app.get("/jobs/{job_id}", response_model=JobInfo, tags=["jobs"], responses=ERROR_RESPONSES)
     def get_job(job_id: str) -> dict[str, Any]:

@@ -39,7 +39,8 @@ def origin(song_bytes: bytes):
 
         def do_GET(self) -> None:  # noqa: N802
             port = self.server.server_address[1]
-            if self.path == "/song.wav":
+            # /get.php?id=1: a dynamic URL, named by its content type
+            if self.path in ("/song.wav", "/get.php?id=1"):
                 self._send(song_bytes)
             elif self.path == "/to-same":
                 self._redirect("/song.wav")
@@ -179,6 +180,10 @@ def test_audio_url_from_an_allowed_host(open_client: TestClient, origin: str) ->
     )
     assert both.status_code == 200, both.text
     assert both.json()["text"] == "a happy dance"
+    dynamic = open_client.post(
+        "/generate", json={"audio_url": f"{origin}/get.php?id=1", "seconds": 2.0, **QUICK}
+    )
+    assert dynamic.status_code == 200, dynamic.text
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,13 @@ import uuid
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-from motiongen.serve.uploads import AUDIO_TYPES, UploadRejected, audio_suffix, safe_name
+from motiongen.serve.uploads import (
+    AUDIO_SUFFIXES,
+    AUDIO_TYPES,
+    UploadRejected,
+    audio_suffix,
+    safe_name,
+)
 
 MAX_REDIRECTS = 3
 MAX_FETCHES = 4  # downloads one worker runs at once; more wait for none (503)
@@ -150,10 +156,10 @@ def fetch_audio(
 def _target(url: str, content_type: str | None, folder: Path) -> Path:
     name = Path(urlsplit(url).path).name
     ctype = (content_type or "").split(";")[0].strip().lower()
-    # The URL's own suffix first; a bare URL is named by its content type.
-    suffix = audio_suffix(
-        name if Path(name).suffix else None, ctype if ctype in AUDIO_TYPES else None
-    )
+    # The URL's own audio suffix first; otherwise (a bare or dynamic URL such as get.php?id=1)
+    # the content type names it.
+    audio_name = name if Path(name).suffix.lower() in AUDIO_SUFFIXES else None
+    suffix = audio_suffix(audio_name, ctype if ctype in AUDIO_TYPES else None)
     target = folder / uuid.uuid4().hex / safe_name(name, suffix)
     target.parent.mkdir(parents=True)
     return target

@@ -177,6 +177,8 @@ class Pipeline:
         if self.style_dim and style_encoder is None:
             raise FormatError(f"checkpoint {name} takes style vectors but has no style encoder")
         self.style_encoder = style_encoder if self.style_dim else None
+        self.prior_dim = int(getattr(net, "prior_dim", 0) or 0)
+        self.retriever: Any = None  # retrieval.Retriever, set by use_index (or on first use)
         self._classifier: Any = None  # the label classifier, loaded when restyle needs it
 
     # ---- construction ------------------------------------------------------------------
@@ -244,6 +246,15 @@ class Pipeline:
             checkpoint, device=device, text_encoder=text_encoder, precision=precision,
             runtime=runtime,
         )  # fmt: skip
+
+    def use_index(self, index: Any = None, *, reranker: Any = None, **options: Any) -> Pipeline:
+        """Retrieve priors from ``index`` (a ``MotionIndex`` or its folder; None: the default,
+        ``generation.rag.default_index_dir``), reranked by ``reranker`` (a folder, "shipped",
+        or None for dense order). ``options``: ``Retriever`` keywords (k, n, min_similarity)."""
+        from motiongen.generation.rag import make_retriever
+
+        self.retriever = make_retriever(index, reranker=reranker, **options)
+        return self
 
     @property
     def process_name(self) -> str:
@@ -375,7 +386,9 @@ class Pipeline:
         from the checkpoint, else the process's (2.5 flow, 7.5 DDIM).
         seed: the same seed gives the same motion; None draws one (recorded in meta).
         batch (1): how many motions. seed_motion: a motion whose frames are the fixed start
-        of the result. music_offset (0): where in the music to start, seconds.
+        of the result. music_offset (0): where in the music to start, seconds. rag (False):
+        start from retrieved phrases (a checkpoint with a prior input and an index, see
+        ``use_index``); they are listed in the motion's meta["retrieved"].
         """
         t_start = time.perf_counter()
         req = self.check_request(text, music, **request)
@@ -397,9 +410,11 @@ class Pipeline:
         music_offset: float = 0.0,
         style: Any = None,
         blend: tuple[Any, float] | None = None,
+        rag: bool = False,
     ) -> GenerationRequest:
         """Every argument checked and defaulted (as ``generate`` would) without running
-        anything but cheap header reads; raises ``InputError`` with the reason."""
+        anything but cheap header reads (and, with ``rag``, the index search); raises
+        ``InputError`` with the reason."""
         style_vector = self.style_vector(style, blend)
         if style_vector is not None and text is None and self.text_dim:
             raise InputError(
@@ -431,6 +446,11 @@ class Pipeline:
         elif music_offset:
             raise InputError("a music offset was given without music; add the music file")
         prefix = None if seed_motion is None else self._seed_features(seed_motion, frames)
+        prior = None
+        if rag:
+            from motiongen.generation.rag import request_prior
+
+            prior = request_prior(self, text, music_path, float(music_offset), frames)
         return GenerationRequest(
             text=text,
             music=music_path,
@@ -444,6 +464,7 @@ class Pipeline:
             batch=batch,
             prefix=prefix,
             style=style_vector,
+            prior=prior,
         )
 
     @property
@@ -937,6 +958,11 @@ class Pipeline:
         if first.style is not None:
             rows = [first.style] * batch if lone else [r.style for r in requests]
             style_t = torch.as_tensor(np.stack(rows), dtype=torch.float32, device=dev)
+        prior_t = None
+        if first.prior is not None:
+            rows = [first.prior.features] * batch if lone else [r.prior.features for r in requests]
+            prior_t = self._normalize(torch.as_tensor(np.stack(rows), dtype=torch.float32, device=dev))
+        starts = [s for s, _ in (plan or window_plan(first.frames, self.window, self.overlap))]
         constraints = first.constraints
         control_dim = self.control_dim
         control = None
@@ -964,9 +990,12 @@ class Pipeline:
                 else:
                     name = "gen" if text_kwargs or window_audio is not None else "uncond"
                 task = torch.full((x0.shape[0],), TASK_ID[name], dtype=torch.long, device=dev)
+            window_prior = None
+            if prior_t is not None:
+                window_prior = prior_t[:, starts[k] : starts[k] + x0.shape[1]]
             return self._sample_window(
                 x0, text_kwargs, window_audio, known, mask, first.steps, first.sampler, scales,
-                generators[0] if lone else None, cancel, task, style_t,
+                generators[0] if lone else None, cancel, task, style_t, window_prior,
             )  # fmt: skip
 
         prefix = None
@@ -1004,6 +1033,7 @@ class Pipeline:
         cancel: Callable[[], bool] | None = None,
         task: Tensor | None = None,
         style: Tensor | None = None,
+        prior: Tensor | None = None,
     ) -> Tensor:
         """One window's normalised features (B, length, D) from its noise; known values are
         imposed at the process's noise level after every step."""
@@ -1011,8 +1041,9 @@ class Pipeline:
         from motiongen.models import ModelConditions
 
         cond = ModelConditions(
-            **text_kwargs, audio=audio, known=known, known_mask=known_mask, task=task, style=style
-        )
+            **text_kwargs, audio=audio, known=known, known_mask=known_mask, task=task,
+            style=style, prior=prior,
+        )  # fmt: skip
         predict = guided(
             self.model, cond if cond.batch_size() is not None else None, None, **scales
         )
@@ -1133,6 +1164,8 @@ class Pipeline:
             audio = AudioRef(str(req.music), req.music_offset)
         if req.prefix is not None:
             meta["seed_motion_frames"] = int(len(req.prefix))
+        if req.prior is not None:
+            meta["retrieved"] = req.prior.phrases
         labels = {
             "generated": "motiongen",
             "checkpoint": self.name,

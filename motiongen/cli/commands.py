@@ -16,6 +16,7 @@ from motiongen.cli import (
     evaluators,
     export,
     generate,
+    index,
     render,
     score,
     serve,
@@ -47,6 +48,7 @@ for module in (
     checkpoint,
     capture,
     story,
+    index,
 ):
     module.register(app)
 

@@ -14,6 +14,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -286,6 +287,9 @@ class MotionWindows(torch.utils.data.Dataset):
         # Task draw weights (gen, predict, inbetween, edit, style); the trainer moves them
         # along its progressive schedule.
         self.task_weights = np.array([0.3, 0.2, 0.2, 0.2, 0.1])
+        # Retrieval priors (retrieval.training.TrainingPriors): each window gets ``prior``
+        # and ``has_prior`` items when set.
+        self.priors: Any = None
 
     def __len__(self) -> int:
         return len(self.clips)
@@ -346,6 +350,18 @@ class MotionWindows(torch.utils.data.Dataset):
             "audio": torch.from_numpy(audio),
             "has_audio": torch.tensor(clip.audio is not None),
         }
+        if self.priors is not None:
+            tempo = 0.0
+            if clip.audio is not None:
+                tempo = 120.0 * 2.0 ** float(audio[0, TEMPO_COLUMN])
+            prior = np.zeros((self.cfg.window, FEATURE_DIM), dtype=np.float32)
+            found = self.priors(clip.name, text, n, tempo, rng)
+            if found is not None:
+                prior[:n] = found
+            item |= {
+                "prior": torch.from_numpy(prior),
+                "has_prior": torch.tensor(found is not None),
+            }
         if self.cfg.style_dim:
             style = np.zeros(self.cfg.style_dim, dtype=np.float32)
             if clip.own_style is not None and clip.label_style is not None:

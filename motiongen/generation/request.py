@@ -55,6 +55,8 @@ class GenerationRequest:
     style: np.ndarray | None = None
     # Facts about the task recorded in the motion's meta (task, segments, style names).
     meta: dict[str, Any] = field(default_factory=dict)
+    # Retrieval (retrieval.Prior): the blended phrases the motion starts from, or None.
+    prior: Any = None
 
     @property
     def batch_key(self) -> tuple:
@@ -70,6 +72,7 @@ class GenerationRequest:
             # A control request or timeline runs alone: its constraints are its own.
             id(self) if self.constraints is not None or self.segments is not None else None,
             self.style is not None,
+            self.prior is not None,
         )
 
     @property

@@ -38,6 +38,10 @@ class ModelConditions:
     style: (B, S) unit style vectors (``tasks.style``) for networks with a style input.
     drop_style: (B,) bool, True removes the style of that sample (dropped with the text when
         guiding: the unconditional branch has neither).
+    prior: (B, T, P) a retrieved motion prior (``retrieval.prior``: normalised features of
+        the blended phrases, aligned to the frames) for networks with a prior input.
+    drop_prior: (B,) bool, True removes the prior of that sample (dropped with the text when
+        guiding, like the style).
     """
 
     text_pooled: Tensor | None = None
@@ -51,6 +55,8 @@ class ModelConditions:
     task: Tensor | None = None
     style: Tensor | None = None
     drop_style: Tensor | None = None
+    prior: Tensor | None = None
+    drop_prior: Tensor | None = None
 
     def batch_size(self) -> int | None:
         """B of the first tensor present, or None when no condition is given."""
@@ -97,6 +103,8 @@ class ModelConditions:
         want("task", 1, {0: batch}, "(B,)")
         want("style", 2, {0: batch}, "(B, S)")
         want("drop_style", 1, {0: batch}, "(B,)")
+        want("prior", 3, {0: batch, 1: frames}, "(B, T, P)")
+        want("drop_prior", 1, {0: batch}, "(B,)")
 
     def with_drops(self, *, text: bool, audio: bool) -> ModelConditions:
         """A copy where text and/or audio are dropped (set to null) for every sample.
@@ -124,6 +132,7 @@ class ModelConditions:
             drop_text=merged(self.drop_text, text),
             drop_audio=merged(self.drop_audio, audio),
             drop_style=merged(self.drop_style, text and self.style is not None),
+            drop_prior=merged(self.drop_prior, text and self.prior is not None),
             task=task,
         )
 
@@ -156,7 +165,7 @@ class ModelConditions:
                     raise InputError("cannot concat conditions: task is given for some items only")
                 out[f.name] = torch.cat(values)  # type: ignore[arg-type]
                 continue
-            if f.name in ("drop_text", "drop_audio", "drop_style"):
+            if f.name in ("drop_text", "drop_audio", "drop_style", "drop_prior"):
                 device = next(v.device for v in values if v is not None)
                 out[f.name] = torch.cat(
                     [
@@ -185,7 +194,7 @@ class ModelConditions:
                 masks.append(torch.nn.functional.pad(mask, (0, pad), value=False))
             out["text_tokens"] = torch.cat(padded)
             out["text_mask"] = torch.cat(masks)
-        for name in ("text_pooled", "audio", "known", "known_mask", "style"):
+        for name in ("text_pooled", "audio", "known", "known_mask", "style", "prior"):
             if out[name] is not None:
                 out[name] = torch.cat(out[name])  # type: ignore[arg-type]
         return cls(**out)

@@ -72,6 +72,10 @@ class MotionDiTConfig(NetworkConfig):
     control_dim: int = 0
     num_tasks: int = 0  # > 0: a learned task embedding (tasks.TASKS) joins the timestep's
     style_dim: int = 0  # > 0: a style vector (tasks.style) joins the timestep's embedding too
+    # > 0: a retrieved motion prior (retrieval.prior), prior_dim channels per frame, is
+    # projected and added to the motion tokens of its frames (channel concatenation, as the
+    # audio), and a learned "prior present" vector joins the timestep's embedding.
+    prior_dim: int = 0
 
     KIND: ClassVar[str] = "MotionDiT"
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
@@ -226,6 +230,8 @@ class MotionDiT(nn.Module):
         self.task_embed = nn.Embedding(cfg.num_tasks, W) if cfg.num_tasks > 0 else None
         # No bias: a zero vector (no style, or a dropped one) adds nothing.
         self.style_embed = nn.Linear(cfg.style_dim, W, bias=False) if cfg.style_dim > 0 else None
+        self.prior_proj = nn.Linear(cfg.prior_dim, W) if cfg.prior_dim > 0 else None
+        self.prior_on = nn.Parameter(torch.zeros(W)) if cfg.prior_dim > 0 else None
         self.cond_embed = ConditionEmbedder(
             width=W,
             frame_width=W,
@@ -260,6 +266,8 @@ class MotionDiT(nn.Module):
         if self.style_embed is not None:
             nn.init.zeros_(self.style_embed.weight)  # a new style input starts ignored
         zero = [self.final_ada, self.out]
+        # A new prior input starts ignored: a network given one computes what it did before.
+        zero += [self.prior_proj] if self.prior_proj is not None else []
         zero += [self.skip] if self.skip is not None else []
         if self.cond_embed.refiner is not None:
             self.cond_embed.refiner.zero_init()
@@ -300,6 +308,13 @@ class MotionDiT(nn.Module):
         )  # (B, N, W)
         if emb.frame is not None:  # audio: mean over the frames of each token
             h = h + self._patch(emb.frame, mask).view(B, h.shape[1], p, -1).mean(dim=2)
+        has_prior = None
+        if self.prior_proj is not None and cond is not None and cond.prior is not None:
+            has_prior = torch.ones(B, 1, dtype=x.dtype, device=x.device)
+            if cond.drop_prior is not None:
+                has_prior = (~cond.drop_prior.bool())[:, None].to(x.dtype)
+            prior = self.prior_proj(cond.prior.to(x.dtype)) * has_prior[:, None]  # (B, T, W)
+            h = h + self._patch(prior, mask).view(B, h.shape[1], p, -1).mean(dim=2)
         token_mask = mask
         if mask is not None and p > 1:
             token_mask = F.pad(mask, (0, (-T) % p)).view(B, -1, p).any(dim=-1)  # (B, N)
@@ -312,6 +327,8 @@ class MotionDiT(nn.Module):
             if cond.drop_style is not None:
                 style = style * (~cond.drop_style.bool())[:, None].to(c.dtype)
             c = c + self.style_embed(style)
+        if has_prior is not None:
+            c = c + has_prior * self.prior_on
         c_act = F.silu(c)
         shared = None
         if self.adaln is not None:

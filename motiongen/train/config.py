@@ -86,6 +86,13 @@ class ConditioningConfig:
     style: str | None = None
     p_style: float = 0.3
     style_own: float = 0.5
+    # Retrieval priors (motiongen.retrieval): a motion index folder, or "train" for an index
+    # of the training split built into the prepared cache; None = no prior input. Each window
+    # gets the prior of its text's best rag_n phrases of other clips, dropped with p_prior
+    # (and always with the text).
+    rag_index: str | None = None
+    rag_n: int = 5
+    p_prior: float = 0.3
 
 
 @dataclass

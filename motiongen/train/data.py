@@ -30,7 +30,7 @@ from motiongen.data.dataset import (
 )
 from motiongen.data.store import PreparedData
 from motiongen.errors import DataNotFoundError
-from motiongen.features import NormStats, positions_to_features
+from motiongen.features import FEATURE_DIM, NormStats, positions_to_features
 from motiongen.generative.guidance import condition_dropout
 from motiongen.models.conditions import ModelConditions
 from motiongen.train.config import TrainConfig
@@ -188,6 +188,15 @@ class TrainData:
             where = None if cfg.conditioning.style == "shipped" else cfg.conditioning.style
             self.style_encoder = StyleEncoder.from_pretrained(where)
             attach_styles(all_clips, self.style_encoder, cfg.data.fps)
+        self.priors = None
+        if cfg.conditioning.rag_index:
+            from motiongen.retrieval.training import training_priors
+
+            self.priors = training_priors(cfg, texts, self.norm, cache)
+
+    @property
+    def prior_dim(self) -> int:
+        return 0 if self.priors is None else FEATURE_DIM
 
     @property
     def style_dim(self) -> int:
@@ -198,7 +207,9 @@ class TrainData:
         if not mirror:  # validation: the data as recorded
             wcfg.mirror_prob = wcfg.speed_prob = wcfg.scale_prob = 0.0
         clips = self.train_clips if split == "train" else self.val_clips
-        return MotionWindows(clips, self.text_bank, self.norm, wcfg, self.audio_dim, seed=seed)
+        windows = MotionWindows(clips, self.text_bank, self.norm, wcfg, self.audio_dim, seed=seed)
+        windows.priors = self.priors
+        return windows
 
     @property
     def epoch_windows(self) -> float:
@@ -252,6 +263,17 @@ def collate(
         if cond.drop_text is not None:
             drop |= cond.drop_text  # the unconditional branch of guidance has no style either
         cond.drop_style = drop | ~has_style
+    if "prior" in items[0]:
+        has_prior = torch.stack([it["has_prior"] for it in items])
+        cond.prior = torch.stack([it["prior"] for it in items])  # (B, T, D)
+        drop = (
+            torch.rand(B, generator=generator) < c.p_prior
+            if dropout
+            else torch.zeros(B, dtype=torch.bool)
+        )
+        if cond.drop_text is not None:
+            drop |= cond.drop_text  # the unconditional branch of guidance has no prior either
+        cond.drop_prior = drop | ~has_prior
     if "task" in items[0]:
         from motiongen.tasks import TASK_ID
 

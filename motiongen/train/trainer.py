@@ -94,7 +94,7 @@ def lr_factor(step: int, cfg: TrainConfig, time_fraction: float = 0.0) -> float:
 
 
 def build_network(
-    cfg: TrainConfig, text_dim: int, audio_dim: int, style_dim: int = 0
+    cfg: TrainConfig, text_dim: int, audio_dim: int, style_dim: int = 0, prior_dim: int = 0
 ) -> tuple[str, nn.Module]:
     m = cfg.model
     if m.architecture not in ARCHITECTURES:
@@ -107,6 +107,10 @@ def build_network(
         if m.architecture != "dit":
             raise InputError("a style input (conditioning.style) needs the dit architecture")
         overrides["style_dim"] = style_dim
+    if prior_dim:
+        if m.architecture != "dit":
+            raise InputError("a retrieval prior (conditioning.rag_index) needs the dit architecture")
+        overrides["prior_dim"] = prior_dim
     net_cfg = config_class.preset(
         m.preset, feature_dim=FEATURE_DIM, text_dim=text_dim, audio_dim=audio_dim, **overrides
     )
@@ -135,26 +139,35 @@ def with_control(model: nn.Module) -> nn.Module:
     return control
 
 
-def with_style(model: nn.Module, style_dim: int) -> nn.Module:
-    """A MotionDiT with a style input of ``style_dim`` added, computing the same function
-    (the new projection starts at zero)."""
+def with_input(model: nn.Module, field: str, size: int, new_keys: set[str]) -> nn.Module:
+    """A MotionDiT with a new input (config ``field`` = ``size``) added, computing the same
+    function: the input's new layers (``new_keys`` of the state dict) start at zero."""
     from motiongen.models.dit import MotionDiT, MotionDiTConfig
 
     old = model.config
-    have = getattr(old, "style_dim", 0)
-    if have == style_dim:
+    have = getattr(old, field, 0)
+    if have == size:
         return model
     if have:
-        raise InputError(
-            f"init_from takes {have}-d style vectors but the style encoder gives {style_dim}-d"
-        )
+        raise InputError(f"init_from has {field} = {have} but this run needs {size}")
     if not isinstance(model, MotionDiT):
-        raise InputError("a style input (conditioning.style) needs the dit architecture")
-    styled = MotionDiT(MotionDiTConfig.from_dict({**old.to_dict(), "style_dim": style_dim}))
-    missing, unexpected = styled.load_state_dict(model.state_dict(), strict=False)
-    if unexpected or set(missing) != {"style_embed.weight"}:
-        raise InputError(f"cannot add a style input: missing {missing}, unexpected {unexpected}")
-    return styled
+        raise InputError(f"a new input ({field}) needs the dit architecture")
+    grown = MotionDiT(MotionDiTConfig.from_dict({**old.to_dict(), field: size}))
+    missing, unexpected = grown.load_state_dict(model.state_dict(), strict=False)
+    if unexpected or set(missing) != new_keys:
+        raise InputError(f"cannot add {field}: missing {missing}, unexpected {unexpected}")
+    return grown
+
+
+def with_style(model: nn.Module, style_dim: int) -> nn.Module:
+    """A MotionDiT with a style input of ``style_dim`` added (the projection starts at 0)."""
+    return with_input(model, "style_dim", style_dim, {"style_embed.weight"})
+
+
+def with_prior(model: nn.Module, prior_dim: int) -> nn.Module:
+    """A MotionDiT with a retrieval-prior input added (projection and flag start at 0)."""
+    keys = {"prior_proj.weight", "prior_proj.bias", "prior_on"}
+    return with_input(model, "prior_dim", prior_dim, keys)
 
 
 def add_lora(model: nn.Module, cfg: TrainConfig) -> nn.Module:
@@ -256,10 +269,13 @@ class Trainer:
                 model = with_control(model).train()
             if self.data.style_dim:
                 model = with_style(model, self.data.style_dim).train()
+            if self.data.prior_dim:
+                model = with_prior(model, self.data.prior_dim).train()
         else:
             self.architecture, model = build_network(
-                cfg, self.data.text_dim, self.data.audio_dim, self.data.style_dim
-            )
+                cfg, self.data.text_dim, self.data.audio_dim, self.data.style_dim,
+                self.data.prior_dim,
+            )  # fmt: skip
         self.net_config = model.config.to_dict()
         if cfg.stage == "lora":
             model = add_lora(model, cfg)

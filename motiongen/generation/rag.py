@@ -1,0 +1,71 @@
+"""Retrieval priors for the Pipeline: which index, and the prior of one request.
+
+A checkpoint with a prior input (``MotionDiT.prior_dim``, trained by ``conditioning.rag_index``)
+takes the blended phrases a ``retrieval.Retriever`` finds for the request's text (and its
+music's tempo). The index is the one given to ``Pipeline.use_index``, else the index of the
+training split that training built into the prepared cache (``default_index_dir``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from motiongen.errors import DataNotFoundError, InputError
+
+INDEX_ENV = "MOTIONGEN_INDEX"
+
+
+def default_index_dir() -> Path:
+    """$MOTIONGEN_INDEX, else ``rag_index_train`` in the prepared cache."""
+    import os
+
+    from motiongen.data.prepare import default_prepared_dir
+
+    env = os.environ.get(INDEX_ENV)
+    return Path(env).expanduser() if env else default_prepared_dir() / "rag_index_train"
+
+
+def make_retriever(index: Any = None, *, reranker: Any = None, **options: Any) -> Any:
+    """A ``Retriever`` over ``index`` (a ``MotionIndex``, a folder, or None for the default
+    folder); ``reranker``: None, a ``Reranker``, a folder (ours or a sentence-transformers
+    CrossEncoder), or "shipped" for motiongen's."""
+    from motiongen.retrieval import MotionIndex, Retriever
+    from motiongen.retrieval.rerank import load_reranker
+
+    if not isinstance(index, MotionIndex):
+        folder = Path(index) if index is not None else default_index_dir()
+        try:
+            index = MotionIndex.load(folder)
+        except DataNotFoundError:
+            raise DataNotFoundError(
+                f"no motion index at {folder}; build one with `motiongen index build -o "
+                f"{folder}` (or pass another with --index / Pipeline.use_index)"
+            ) from None
+    if isinstance(reranker, str | Path):
+        reranker = load_reranker(reranker)
+    return Retriever(index, reranker=reranker, **options)
+
+
+def request_prior(
+    pipe: Any, text: str | None, music: Path | None, music_offset: float, frames: int
+) -> Any:
+    """The ``retrieval.Prior`` of one request, ``frames`` long; clear errors for a checkpoint
+    without a prior input, a missing index, or a query nothing in the index matches."""
+    if not pipe.prior_dim:
+        raise InputError(
+            f"checkpoint {pipe.name} has no retrieval-prior input; use a RAG checkpoint "
+            "(the shipped 'tiny-rag') or generate without retrieval"
+        )
+    if text is None and music is None:
+        raise InputError("retrieval needs a text or music to search with; add a prompt")
+    if pipe.retriever is None:
+        pipe.use_index()
+    tempo = 0.0
+    if music is not None:
+        from motiongen.conditioning.audio_features import cached_features_from_file
+
+        feats = cached_features_from_file(music, pipe.fps, music_offset, num_frames=frames)
+        tempo = float(feats.tempo_bpm)
+    query = text if text is not None else "a person dances to the music"
+    return pipe.retriever.prior(query, frames=frames, fps=pipe.fps, tempo=tempo)

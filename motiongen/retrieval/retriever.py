@@ -1,0 +1,176 @@
+"""``Retriever``: a query (text, music tempo, or an example motion) -> phrases -> a prior.
+
+Dense search top-``k`` in the index, rerank to top-``n`` when a reranker and a text are
+given, then the prior builder. Results are kept in an LRU cache keyed by the query, so
+a service asked the same prompt again does no search.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from motiongen.errors import InputError
+from motiongen.retrieval.build import Encoders
+from motiongen.retrieval.index import Hit, MotionIndex, span_key
+from motiongen.retrieval.prior import Prior, PriorBuilder
+from motiongen.retrieval.vectors import motion_stats
+
+MIN_SIMILARITY = 0.45  # below this, a text query matches nothing in the index
+
+
+class NoMatch(InputError):
+    """Nothing in the index is close enough to the query."""
+
+
+class Retriever:
+    def __init__(
+        self,
+        index: MotionIndex,
+        *,
+        encoders: Encoders | None = None,
+        reranker: Any = None,
+        builder: PriorBuilder | None = None,
+        k: int = 10,
+        n: int = 5,
+        min_similarity: float = MIN_SIMILARITY,
+        cache_size: int = 128,
+    ) -> None:
+        if not 1 <= n <= k:
+            raise InputError(f"retrieval needs 1 <= n <= k, got k={k}, n={n}")
+        self.index = index
+        self.encoders = encoders or Encoders()
+        self.reranker = reranker
+        self.builder = builder or PriorBuilder()
+        self.k, self.n = k, n
+        self.min_similarity = min_similarity
+        self.cache_size = cache_size
+        self._cache: OrderedDict[tuple, Prior] = OrderedDict()
+
+    def query_vector(
+        self,
+        text: str | None = None,
+        *,
+        tempo: float = 0.0,
+        motion: np.ndarray | None = None,
+        fps: float = 20.0,
+    ) -> tuple[np.ndarray, float]:
+        """(the query's vector, the top score it could reach) from what is given."""
+        layout = self.index.layout
+        blocks: dict[str, np.ndarray] = {}
+        weight = 0.0
+        if text is not None:
+            blocks["text"] = self.encoders.embed_texts([text])
+            weight += layout.text_weight
+        stats = None
+        if motion is not None:
+            if self.index.scaler is None:
+                raise InputError("this index has no motion statistics; rebuild it")
+            stats = self.index.scaler(motion_stats(motion, fps, tempo))[None]
+            if layout.motion_dim:
+                blocks["motion"] = self.encoders.embed_motions([motion], fps)
+                weight += layout.motion_weight
+        elif tempo > 0 and self.index.scaler is not None:
+            stats = np.zeros((1, layout.stats_dim), dtype=np.float32)
+            stats[0, 1] = self.index.scaler(motion_stats(np.zeros((2, 22, 3)), fps, tempo))[1]
+        if stats is not None:
+            blocks["stats"] = stats
+            weight += layout.stats_weight
+        if not blocks:
+            raise InputError("a retrieval query needs a text, a music tempo or a motion")
+        total = (
+            layout.text_weight
+            + layout.stats_weight
+            + (layout.motion_weight if layout.motion_dim else 0.0)
+        )
+        return layout.compose(1, **blocks), float(np.sqrt(weight / total))
+
+    def search(
+        self,
+        text: str | None = None,
+        *,
+        tempo: float = 0.0,
+        motion: np.ndarray | None = None,
+        fps: float = 20.0,
+        exclude: Iterable[str] = (),
+        rerank: bool = True,
+    ) -> list[Hit]:
+        """Top-``n`` phrases (top-``k`` dense, reranked when a text and a reranker are given).
+        Hit scores are similarities: weighted mean cosines of the blocks the query has."""
+        vec, top = self.query_vector(text, tempo=tempo, motion=motion, fps=fps)
+        # One phrase per source span: a phrase and its mirror blended would make any
+        # one-sided movement symmetric.
+        hits, spans = [], set()
+        for h in self.index.search(vec, 2 * self.k, exclude_clips=set(exclude))[0]:
+            if span_key(h.phrase) not in spans and len(hits) < self.k:
+                spans.add(span_key(h.phrase))
+                h.score /= top
+                hits.append(h)
+        best = hits[0].score if hits else -1.0
+        if best < self.min_similarity:
+            what = f"text {text!r}" if text is not None else "query"
+            raise NoMatch(
+                f"no phrase in the index is close to the {what} (best similarity {best:.2f} < "
+                f"{self.min_similarity}); describe an action the index holds (see `motiongen "
+                "index info`), index your own motions, or generate without retrieval"
+            )
+        if rerank and self.reranker is not None and text is not None:
+            scores = self.reranker.score(text, hits, self.index)
+            order = np.argsort(-np.asarray(scores), kind="stable")
+            hits = [Hit(hits[i].id, float(scores[i]), hits[i].phrase) for i in order]
+        return hits[: self.n]
+
+    def prior(
+        self,
+        text: str | None = None,
+        *,
+        frames: int,
+        fps: float = 20.0,
+        tempo: float = 0.0,
+        exclude: Iterable[str] = (),
+        rerank: bool = True,
+    ) -> Prior:
+        """The motion prior for a query, ``frames`` long (cached by the query)."""
+        key = (text, int(frames), float(fps), round(float(tempo), 2), frozenset(exclude), rerank)
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        hits = self.search(text, tempo=tempo, fps=fps, exclude=exclude, rerank=rerank)
+        prior = self.prior_from_hits(hits, frames, fps, tempo=tempo)
+        self._cache[key] = prior
+        if len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return prior
+
+    def prior_from_hits(
+        self, hits: list[Hit], frames: int, fps: float, *, tempo: float = 0.0
+    ) -> Prior:
+        """The prior of given hits. Dense scores are cosines and rerank scores probabilities,
+        both in [0, 1]-like ranges, so one softmax temperature serves both."""
+        scores = np.array([h.score for h in hits])
+        return self.builder.build(
+            [self.index.motion(h.id) for h in hits],
+            scores,
+            frames,
+            fps,
+            tempo=tempo,
+            phrase_tempi=[h.phrase.tempo for h in hits],
+            phrases=[describe(h) for h in hits],
+        )
+
+
+def describe(hit: Hit) -> dict[str, Any]:
+    p = hit.phrase
+    return {
+        "id": hit.id,
+        "clip": p.clip,
+        "start": p.start,
+        "stop": p.stop,
+        "mirrored": p.mirrored,
+        "text": p.text,
+        "label": p.label,
+        "score": round(float(hit.score), 4),
+    }

@@ -1,0 +1,338 @@
+"""Retrieval (RAG++): phrases, the FAISS index and its files, the prior builder, the
+retriever's cache and errors, the reranker, and the prior input of the network.
+
+Vectors come from a fake text encoder and a fake motion encoder (fast and deterministic);
+the real encoders are exercised by the benchmark and the training run."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from motiongen.conditioning import text as text_module
+from motiongen.errors import DataNotFoundError, FormatError, InputError
+from motiongen.features import FEATURE_DIM, positions_to_features
+from motiongen.retrieval import MotionIndex, NoMatch, Phrase, PriorBuilder, Retriever
+from motiongen.retrieval.build import Encoders, add_phrases, build_index
+from motiongen.retrieval.index import span_key
+from motiongen.retrieval.phrases import bar_phrases, cut_phrases, motion_boundaries
+from motiongen.retrieval.prior import loop_features
+from motiongen.skeleton import NUM_JOINTS
+from tests.test_pipeline import FakeEncoder
+
+FPS = 20.0
+
+
+class FakeMotionEncoder:
+    """Unit embeddings from fixed random projections of mean features (16-d)."""
+
+    embed_dim = 16
+
+    def __init__(self) -> None:
+        self.proj = np.random.default_rng(0).normal(size=(FEATURE_DIM, 16))
+
+    def encode_features(self, feats):
+        out = np.stack([np.asarray(f).mean(0) @ self.proj for f in feats])
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+@pytest.fixture(autouse=True)
+def fake_text_encoder(monkeypatch):
+    monkeypatch.setattr(text_module, "shared_text_encoder", lambda *a, **k: FakeEncoder())
+
+
+def encoders() -> Encoders:
+    return Encoders(FakeEncoder(), FakeMotionEncoder())
+
+
+def standing(frames: int) -> np.ndarray:
+    from motiongen.data.synthetic import forward_kinematics
+
+    pose = forward_kinematics(np.zeros((1, NUM_JOINTS, 3)), np.zeros(1))[0]
+    pose[:, 1] -= pose[:, 1].min()  # feet on the floor
+    return np.repeat(pose[None], frames, axis=0)
+
+
+def waving(frames: int, hz: float = 1.0, side: str = "right") -> np.ndarray:
+    from motiongen.skeleton import JOINT_INDEX
+
+    pos = standing(frames)
+    wrist = JOINT_INDEX[f"{side}_wrist"]
+    t = np.arange(frames) / FPS
+    pos[:, wrist, 1] += 0.5 + 0.2 * np.sin(2 * np.pi * hz * t)
+    return pos
+
+
+def corpus() -> tuple[list[Phrase], dict[str, np.ndarray]]:
+    """Eight clips of four 'actions', each one phrase."""
+    phrases, motions = [], {}
+    texts = ["a person waves", "a person stands still", "a person jumps", "a person bows"]
+    for c in range(8):
+        text = texts[c % 4]
+        pos = waving(60, hz=0.5 + c % 4) if c % 4 != 1 else standing(60)
+        pos = pos + 0.01 * c
+        for p in cut_phrases(pos, FPS, clip=f"clip{c}", text=text, labels={"content": text}):
+            motions[span_key(p)] = pos[p.start : p.stop]
+            phrases.append(p)
+    return phrases, motions
+
+
+@pytest.fixture
+def index() -> MotionIndex:
+    phrases, motions = corpus()
+    return build_index(phrases, motions, encoders=encoders())
+
+
+# ---- phrases ------------------------------------------------------------------------------
+
+
+def test_motion_boundaries_cut_in_the_pauses_and_keep_lengths():
+    # Three 3-s bursts of waving with 1-s pauses between them.
+    parts = []
+    for _ in range(3):
+        parts += [waving(60, hz=2.0), standing(20)]
+    pos = np.concatenate(parts)
+    spans = motion_boundaries(pos, FPS, min_seconds=1.5, max_seconds=5.0)
+    assert spans[0][0] == 0 and spans[-1][1] == len(pos)
+    assert all(b == c for (_, b), (c, _) in zip(spans, spans[1:], strict=False))  # contiguous
+    lengths = [b - a for a, b in spans]
+    assert min(lengths) >= 30 and max(lengths) <= 100
+    for _, cut in spans[:-1]:  # every cut inside a pause (60..80, 140..160)
+        assert (cut % 80) >= 55, spans
+    assert motion_boundaries(standing(20), FPS) == []  # shorter than a phrase
+    assert motion_boundaries(standing(50), FPS) == [(0, 50)]
+
+
+def test_bar_phrases_take_whole_bars_from_the_first_beat():
+    beats = np.arange(5, 400, 10)  # a beat every 10 frames
+    assert bar_phrases(beats, 400, bars=4) == [(5, 165), (165, 325)]
+    assert bar_phrases(beats, 400, bars=8) == [(5, 325)]
+    with pytest.raises(InputError, match="4 or 8 bars"):
+        bar_phrases(beats, 400, bars=3)
+
+
+def test_cut_phrases_records_energy_and_rejects_bad_motion():
+    ps = cut_phrases(waving(80, hz=2.0), FPS, clip="c", text="a person waves")
+    assert len(ps) == 1 and ps[0].energy > 0 and ps[0].seconds == 4.0
+    bad = waving(40)
+    bad[3, 2, 1] = np.nan
+    with pytest.raises(InputError, match="NaN"):
+        cut_phrases(bad, FPS, clip="c", text="x")
+    mirrored = Phrase("c", 0, 10, FPS, "t", labels={"content": "raise-up-right-hand"}, mirrored=True)
+    assert mirrored.label.startswith("raise-up-left-hand")
+
+
+# ---- index --------------------------------------------------------------------------------
+
+
+def test_search_finds_the_phrases_of_the_query_text(index):
+    r = Retriever(index, encoders=encoders(), k=4, n=2)
+    hits = r.search("a person jumps")
+    assert [h.phrase.text for h in hits] == ["a person jumps"] * 2
+    assert hits[0].score == pytest.approx(1.0, abs=1e-4)  # a similarity, not a raw product
+
+
+def test_excluded_clips_are_never_returned(index):
+    r = Retriever(index, encoders=encoders(), k=8, n=8)
+    for h in r.search("a person jumps", exclude={"clip2"}):
+        assert h.phrase.clip != "clip2"
+    per_query = index.search(
+        np.stack([r.query_vector("a person bows")[0][0]] * 2), 8,
+        exclude_clips=[{"clip3"}, {"clip7"}],
+    )  # fmt: skip
+    assert all(h.phrase.clip != "clip3" for h in per_query[0])
+    assert all(h.phrase.clip != "clip7" for h in per_query[1])
+
+
+def test_add_and_remove_without_a_rebuild(index, tmp_path):
+    n = len(index)
+    pos = waving(50, hz=3.0)
+    new = cut_phrases(pos, FPS, clip="mine", text="a person salutes")
+    ids = add_phrases(index, new, {span_key(new[0]): pos}, encoders())
+    assert len(index) == n + 1
+    r = Retriever(index, encoders=encoders(), k=3, n=1)
+    assert r.search("a person salutes")[0].phrase.clip == "mine"
+    index.save(tmp_path / "ix")
+    again = MotionIndex.load(tmp_path / "ix")
+    assert len(again) == n + 1 and again.motion(ids[0]).shape == (50, NUM_JOINTS, 3)
+    assert again.remove(again.ids_of_clips(["mine"])) == 1
+    r2 = Retriever(again, encoders=encoders(), k=3, n=1)
+    with pytest.raises(NoMatch):  # nothing else says "salutes"
+        r2.search("a person salutes")
+    assert all(p.clip != "mine" for p in again.phrases.values())
+
+
+@pytest.mark.parametrize("kind", ["ivf", "ivfpq"])
+def test_ivf_kinds_search_like_flat(kind):
+    from motiongen.retrieval.vectors import StatsScaler, VectorLayout, unit
+
+    rng = np.random.default_rng(0)
+    layout = VectorLayout(text_dim=32, motion_dim=27)
+    vecs = unit(rng.normal(size=(600, layout.dim)).astype(np.float32))
+    phrases = [Phrase(f"c{i}", 0, 40, FPS, f"t{i}") for i in range(600)]
+    motions = {span_key(p): standing(40) for p in phrases}
+    scaler = StatsScaler(np.zeros(5), np.ones(5))
+    flat = MotionIndex(layout, scaler)
+    flat.add(phrases, vecs, motions)
+    ivf = MotionIndex(layout, scaler, kind=kind, nlist=8)
+    ivf.nprobe = 8  # every cell: the same neighbours as flat (up to PQ's rounding)
+    ivf.train(vecs)
+    ivf.add(phrases, vecs, motions)
+    q = vecs[:20]
+    top_flat = [h[0].id for h in flat.search(q, 1)]
+    top_ivf = [h[0].id for h in ivf.search(q, 1)]
+    agree = np.mean(np.array(top_flat) == np.array(top_ivf))
+    assert agree >= (1.0 if kind == "ivf" else 0.8)
+
+
+def test_bad_indexes_and_queries_give_clear_errors(index, tmp_path):
+    from motiongen.retrieval.vectors import StatsScaler, VectorLayout
+
+    empty = MotionIndex(VectorLayout(8, 0), StatsScaler(np.zeros(5), np.ones(5)))
+    with pytest.raises(InputError, match="index is empty"):
+        empty.search(np.ones((1, empty.dim)), 3)
+    with pytest.raises(InputError, match="dimensions"):
+        index.search(np.ones((1, 7)), 3)
+    with pytest.raises(InputError, match="index was built with"):
+        index.layout.compose(1, text=np.ones((1, 5)))
+    with pytest.raises(DataNotFoundError, match="motiongen index build"):
+        MotionIndex.load(tmp_path / "nothing")
+    index.save(tmp_path / "ix")
+    (tmp_path / "ix" / "index.faiss").write_bytes(b"not faiss at all")
+    with pytest.raises(FormatError, match="corrupt"):
+        MotionIndex.load(tmp_path / "ix")
+    index.save(tmp_path / "ix2")
+    (tmp_path / "ix2" / "phrases.json").write_text("{")
+    with pytest.raises(FormatError, match="rebuild"):
+        MotionIndex.load(tmp_path / "ix2")
+    r = Retriever(index, encoders=encoders(), min_similarity=0.99)
+    with pytest.raises(NoMatch, match="no phrase in the index is close"):
+        r.search("a completely different sentence")
+    with pytest.raises(InputError, match="needs a text"):
+        r.search()
+
+
+def test_training_split_index_holds_no_held_out_take(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from motiongen.data.prepare import prepare_synthetic
+    from motiongen.data.store import PreparedData
+    from motiongen.retrieval.build import collect_data_phrases
+
+    prepare_synthetic(tmp_path / "p", 12, seed=0)
+    select = PreparedData.select
+
+    def resplit(self, split=None, **kw):  # every third clip held out as test
+        recs = [replace(r, split="test" if i % 3 == 0 else "train")
+                for i, r in enumerate(select(self, **kw))]  # fmt: skip
+        return [r for r in recs if split is None or r.split == split]
+
+    monkeypatch.setattr(PreparedData, "select", resplit)
+    data = PreparedData.open(tmp_path / "p")
+    held = {r.name for r in data.select(split="test")}
+    phrases, _ = collect_data_phrases(("train",), prepared=tmp_path / "p")
+    assert held and phrases
+    assert not {p.clip for p in phrases} & held
+    assert {p.split for p in phrases} == {"train"}
+
+
+# ---- prior --------------------------------------------------------------------------------
+
+
+def test_prior_builder_aligns_blends_and_weights():
+    b = PriorBuilder(temperature=0.1, sigma_seconds=0.0)
+    a, c = waving(60, hz=1.0), waving(90, hz=1.0)
+    prior = b.build([a, c], [0.9, 0.5], 60, FPS, phrases=[{"id": 1}, {"id": 2}])
+    assert prior.features.shape == (60, FEATURE_DIM)
+    w = [p["weight"] for p in prior.phrases]
+    assert w[0] > w[1] and sum(w) == pytest.approx(1.0, abs=1e-3)
+    # One phrase of the exact length, no smoothing: its own features.
+    same = b.build([a], [1.0], 60, FPS)
+    assert np.allclose(same.features, positions_to_features(a, FPS), atol=1e-5)
+    # A short phrase far from the target length is looped, not stretched 5x.
+    looped = b.align(a, 300, FPS)
+    assert looped.shape == (300, FEATURE_DIM)
+    feats = positions_to_features(a, FPS)
+    assert np.allclose(looped[60:110], feats[5:55])  # after a 5-frame cross-fade, again
+    assert np.allclose(loop_features(feats, 150, 0)[60:120], feats)
+    with pytest.raises(InputError, match="no retrieved phrases"):
+        b.build([], [], 60, FPS)
+
+
+def test_music_tempo_stretches_the_phrase():
+    b = PriorBuilder(sigma_seconds=0.0)
+    pos = waving(80, hz=2.0)  # 120 BPM-ish accents
+    # The phrase's tempo 120 against music at 100 BPM: played 1.2x slower.
+    slow = b.align(pos, 96, FPS, tempo=100.0, phrase_tempo=120.0)
+    assert np.allclose(slow, positions_to_features(
+        __import__("motiongen.retrieval.prior", fromlist=["stretch"]).stretch(pos, 96), FPS
+    ), atol=1e-6)  # fmt: skip
+
+
+def test_retriever_caches_priors_by_query(index):
+    r = Retriever(index, encoders=encoders(), k=4, n=2, cache_size=2)
+    calls = []
+    original = r.search
+    r.search = lambda *a, **k: calls.append(1) or original(*a, **k)  # type: ignore[method-assign]
+    p1 = r.prior("a person waves", frames=50)
+    p2 = r.prior("a person waves", frames=50)
+    assert p1 is p2 and len(calls) == 1
+    r.prior("a person bows", frames=50)
+    r.prior("a person jumps", frames=50)  # evicts the oldest
+    r.prior("a person waves", frames=50)
+    assert len(calls) == 4
+    assert {p["clip"] for p in p1.phrases} <= {"clip0", "clip4"}
+
+
+# ---- reranker -----------------------------------------------------------------------------
+
+
+def test_reranker_trains_saves_and_scores(index, tmp_path):
+    from motiongen.retrieval.rerank import Reranker, load_reranker
+    from motiongen.retrieval.rerank_training import train_reranker
+
+    reranker, losses = train_reranker(index, steps=3, queries_per_step=2, candidates=4,
+                                      encoders=encoders())  # fmt: skip
+    assert len(losses) == 3 and all(np.isfinite(losses))
+    r = Retriever(index, encoders=encoders(), reranker=reranker, k=6, n=3)
+    hits = r.search("a person waves")
+    assert len(hits) == 3 and all(0.0 < h.score < 1.0 for h in hits)
+    reranker.save(tmp_path / "rr")
+    again = load_reranker(tmp_path / "rr")
+    assert isinstance(again, Reranker)
+    again._text = FakeEncoder()
+    assert np.allclose(again.score("a person waves", hits, index), reranker.score("a person waves", hits, index), atol=1e-5)
+    with pytest.raises(DataNotFoundError, match="no reranker"):
+        load_reranker(tmp_path / "nothing")
+
+
+# ---- the network's prior input -------------------------------------------------------------
+
+
+def test_a_new_prior_input_starts_ignored_and_drops_like_absent():
+    from motiongen.models import ModelConditions
+    from motiongen.models.dit import MotionDiT, MotionDiTConfig
+    from motiongen.train.trainer import with_prior
+
+    torch.manual_seed(0)
+    base = MotionDiT(MotionDiTConfig(feature_dim=FEATURE_DIM, width=32, depth=1, heads=2)).eval()
+    for p in base.parameters():  # non-zero outputs everywhere
+        torch.nn.init.normal_(p, std=0.05)
+    grown = with_prior(base, FEATURE_DIM).eval()
+    x = torch.randn(2, 12, FEATURE_DIM)
+    prior = torch.randn(2, 12, FEATURE_DIM)
+    with torch.no_grad():
+        ref = base(x, 0.5)
+        assert torch.allclose(grown(x, 0.5, ModelConditions(prior=prior)), ref, atol=1e-6)
+        torch.nn.init.normal_(grown.prior_proj.weight, std=0.1)
+        torch.nn.init.normal_(grown.prior_on, std=0.1)
+        given = grown(x, 0.5, ModelConditions(prior=prior))
+        dropped = grown(x, 0.5, ModelConditions(prior=prior, drop_prior=torch.tensor([True, False])))
+        assert not torch.allclose(given, ref, atol=1e-4)
+        assert torch.allclose(dropped[0], grown(x, 0.5)[0], atol=1e-6)  # dropped = absent
+        assert torch.allclose(dropped[1], given[1], atol=1e-6)
+    cond = ModelConditions(prior=prior, text_pooled=torch.zeros(2, 4))
+    assert cond.with_drops(text=True, audio=False).drop_prior.all()  # guided like the text
+    with pytest.raises(InputError, match="prior"):
+        ModelConditions(prior=torch.zeros(2, 5, 3)).check(2, 12, FEATURE_DIM)

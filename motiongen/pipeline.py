@@ -179,6 +179,7 @@ class Pipeline:
         self.style_encoder = style_encoder if self.style_dim else None
         self.prior_dim = int(getattr(net, "prior_dim", 0) or 0)
         self.retriever: Any = None  # retrieval.Retriever, set by use_index (or on first use)
+        self.index_source: tuple[Any, Any] = (None, None)  # (index, reranker) for first use
         self._classifier: Any = None  # the label classifier, loaded when restyle needs it
 
     # ---- construction ------------------------------------------------------------------
@@ -446,11 +447,14 @@ class Pipeline:
         elif music_offset:
             raise InputError("a music offset was given without music; add the music file")
         prefix = None if seed_motion is None else self._seed_features(seed_motion, frames)
-        prior = None
+        prior, notes = None, {}
         if rag:
             from motiongen.generation.rag import request_prior
 
-            prior = request_prior(self, text, music_path, float(music_offset), frames)
+            prior, warning = request_prior(self, text, music_path, float(music_offset), frames)
+            notes = {"retrieved": []} if prior is None else {}
+            if warning:
+                notes["retrieval_warning"] = warning
         return GenerationRequest(
             text=text,
             music=music_path,
@@ -465,6 +469,7 @@ class Pipeline:
             prefix=prefix,
             style=style_vector,
             prior=prior,
+            meta=notes,
         )
 
     @property
@@ -897,6 +902,9 @@ class Pipeline:
                         f"(best similarity {info['similarity']:.2f} < {KNOWN_SIMILARITY}); the "
                         f"motion will look like the nearest known actions: {names}"
                     )
+            note = m.meta.pop("retrieval_warning", None)
+            if note:
+                m.meta["warning"] = "; ".join(filter(None, [m.meta.get("warning"), note]))
         return motions
 
     def _sample(
@@ -961,7 +969,9 @@ class Pipeline:
         prior_t = None
         if first.prior is not None:
             rows = [first.prior.features] * batch if lone else [r.prior.features for r in requests]
-            prior_t = self._normalize(torch.as_tensor(np.stack(rows), dtype=torch.float32, device=dev))
+            prior_t = self._normalize(
+                torch.as_tensor(np.stack(rows), dtype=torch.float32, device=dev)
+            )
         starts = [s for s, _ in (plan or window_plan(first.frames, self.window, self.overlap))]
         constraints = first.constraints
         control_dim = self.control_dim
@@ -1166,6 +1176,9 @@ class Pipeline:
             meta["seed_motion_frames"] = int(len(req.prefix))
         if req.prior is not None:
             meta["retrieved"] = req.prior.phrases
+        for key in ("retrieved", "retrieval_warning"):
+            if key in req.meta:
+                meta[key] = req.meta[key]
         labels = {
             "generated": "motiongen",
             "checkpoint": self.name,

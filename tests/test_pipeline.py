@@ -66,13 +66,15 @@ class FakeEncoder:
 
 
 def make_checkpoint(path, *, process="flow", text_dim=384, audio_dim=50, seed=0, control=False,
-                    **conditioning):  # fmt: skip
+                    prior=False, **conditioning):  # fmt: skip
     """A random tiny MotionDiT saved as a checkpoint folder (identity normalisation); with
     ``control`` the network takes control values and task tokens (tasks/)."""
     from motiongen.tasks import CONTROL_DIM, TASKS
 
     torch.manual_seed(seed)
     extra = {"control_dim": CONTROL_DIM, "num_tasks": len(TASKS)} if control else {}
+    if prior:
+        extra["prior_dim"] = FEATURE_DIM
     cfg = MotionDiTConfig(
         feature_dim=FEATURE_DIM, width=64, depth=1, heads=4, text_dim=text_dim,
         audio_dim=audio_dim, **extra,

@@ -119,7 +119,9 @@ def test_cut_phrases_records_energy_and_rejects_bad_motion():
     bad[3, 2, 1] = np.nan
     with pytest.raises(InputError, match="NaN"):
         cut_phrases(bad, FPS, clip="c", text="x")
-    mirrored = Phrase("c", 0, 10, FPS, "t", labels={"content": "raise-up-right-hand"}, mirrored=True)
+    mirrored = Phrase(
+        "c", 0, 10, FPS, "t", labels={"content": "raise-up-right-hand"}, mirrored=True
+    )
     assert mirrored.label.startswith("raise-up-left-hand")
 
 
@@ -302,7 +304,11 @@ def test_reranker_trains_saves_and_scores(index, tmp_path):
     again = load_reranker(tmp_path / "rr")
     assert isinstance(again, Reranker)
     again._text = FakeEncoder()
-    assert np.allclose(again.score("a person waves", hits, index), reranker.score("a person waves", hits, index), atol=1e-5)
+    assert np.allclose(
+        again.score("a person waves", hits, index),
+        reranker.score("a person waves", hits, index),
+        atol=1e-5,
+    )
     with pytest.raises(DataNotFoundError, match="no reranker"):
         load_reranker(tmp_path / "nothing")
 
@@ -328,7 +334,9 @@ def test_a_new_prior_input_starts_ignored_and_drops_like_absent():
         torch.nn.init.normal_(grown.prior_proj.weight, std=0.1)
         torch.nn.init.normal_(grown.prior_on, std=0.1)
         given = grown(x, 0.5, ModelConditions(prior=prior))
-        dropped = grown(x, 0.5, ModelConditions(prior=prior, drop_prior=torch.tensor([True, False])))
+        dropped = grown(
+            x, 0.5, ModelConditions(prior=prior, drop_prior=torch.tensor([True, False]))
+        )
         assert not torch.allclose(given, ref, atol=1e-4)
         assert torch.allclose(dropped[0], grown(x, 0.5)[0], atol=1e-6)  # dropped = absent
         assert torch.allclose(dropped[1], given[1], atol=1e-6)
@@ -336,3 +344,76 @@ def test_a_new_prior_input_starts_ignored_and_drops_like_absent():
     assert cond.with_drops(text=True, audio=False).drop_prior.all()  # guided like the text
     with pytest.raises(InputError, match="prior"):
         ModelConditions(prior=torch.zeros(2, 5, 3)).check(2, 12, FEATURE_DIM)
+
+
+# ---- generation with priors ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def rag_checkpoint(tmp_path_factory):
+    from tests.test_pipeline import make_checkpoint
+
+    return make_checkpoint(tmp_path_factory.mktemp("ck") / "rag", prior=True)
+
+
+def test_pipeline_generates_from_retrieved_phrases(rag_checkpoint, index):
+    from motiongen import Pipeline
+
+    pipe = Pipeline.from_pretrained(rag_checkpoint, text_encoder=FakeEncoder())
+    pipe.use_index(index)
+    pipe.retriever.encoders = encoders()
+    with_rag = pipe("a person waves", rag=True, seed=3, seconds=3.0, steps=2)
+    plain = pipe("a person waves", seed=3, seconds=3.0, steps=2)
+    assert with_rag.positions.shape == plain.positions.shape == (60, NUM_JOINTS, 3)
+    assert not np.allclose(with_rag.positions, plain.positions, atol=1e-4)
+    listed = with_rag.meta["retrieved"]
+    assert [p["text"] for p in listed[:2]] == ["a person waves"] * 2
+    assert sum(p["weight"] for p in listed[:2]) > 0.99  # the softmax favours the matches
+    assert sum(p["weight"] for p in listed) == pytest.approx(1.0, abs=1e-3)
+    assert "retrieved" not in plain.meta
+    # Longer than the model's window: the prior is sliced window by window.
+    long = pipe("a person waves", rag=True, seed=3, seconds=14.0, steps=1)
+    assert long.num_frames == 280 and np.isfinite(long.positions).all()
+    # Nothing close in the index: generated without a prior, and the warning says so.
+    pipe.retriever.min_similarity = 0.999
+    lone = pipe("a completely unrelated request", rag=True, seconds=2.0, steps=1, seed=1)
+    assert (
+        lone.meta["retrieved"] == []
+        and "generated without a retrieved prior" in lone.meta["warning"]
+    )
+    same = pipe("a completely unrelated request", seconds=2.0, steps=1, seed=1)
+    assert np.allclose(lone.positions, same.positions)
+
+
+def test_rag_needs_a_prior_input_and_an_index(tmp_path, rag_checkpoint, monkeypatch):
+    from motiongen import Pipeline
+    from tests.test_pipeline import make_checkpoint
+
+    plain = Pipeline.from_pretrained(
+        make_checkpoint(tmp_path / "plain"), text_encoder=FakeEncoder()
+    )
+    with pytest.raises(InputError, match="no retrieval-prior input"):
+        plain("a person waves", rag=True)
+    monkeypatch.setenv("MOTIONGEN_INDEX", str(tmp_path / "no-index"))
+    pipe = Pipeline.from_pretrained(rag_checkpoint, text_encoder=FakeEncoder())
+    with pytest.raises(DataNotFoundError, match="motiongen index build"):
+        pipe("a person waves", rag=True)
+    with pytest.raises(InputError, match="needs a text or music"):
+        pipe(None, rag=True)
+
+
+def test_training_with_priors_grows_the_network_and_uses_other_clips(tmp_path):
+    from motiongen.checkpoint import load_checkpoint
+    from motiongen.data.prepare import prepare_synthetic
+    from motiongen.train import config_from_dict, train
+    from tests.test_train import SYNTH_CLIPS, tiny_config
+
+    synth = tmp_path / "synth"
+    prepare_synthetic(synth, SYNTH_CLIPS, seed=0)
+    cfg = tiny_config(synth, tmp_path / "run", conditioning={
+        "audio": False, "text": True, "rag_index": "train", "rag_n": 3, "p_prior": 0.3,
+    })  # fmt: skip
+    result = train(config_from_dict(cfg))
+    ck = load_checkpoint(result.final if hasattr(result, "final") else tmp_path / "run" / "final")
+    assert ck.model.config.prior_dim == FEATURE_DIM
+    assert (synth / "rag_index_train" / "index.faiss").is_file()

@@ -66,6 +66,9 @@ def _run(
     precision: str,
     title: str | None,
     runtime: str = "torch",
+    rag: bool = False,
+    index: Path | None = None,
+    reranker: str | None = None,
 ) -> None:
     from motiongen.generation import check_seconds, parse_guidance
     from motiongen.pipeline import PRECISIONS, RUNTIMES, Pipeline
@@ -87,7 +90,11 @@ def _run(
     _set_threads(threads)
 
     t0 = time.perf_counter()
+    if rag and checkpoint is None:
+        checkpoint = Path("tiny-rag")  # the shipped model with a retrieval prior
     pipe = Pipeline.from_pretrained(checkpoint, precision=precision, runtime=runtime)
+    if rag:
+        pipe.index_source = (index, reranker)
     if text is not None:
         _ = pipe.text_encoder  # loaded (and checked) here, so "text" below is encoding only
     load_s = time.perf_counter() - t0
@@ -102,6 +109,7 @@ def _run(
         batch=batch,
         music_offset=music_offset,
         postprocess=postprocess,
+        rag=rag,
     )
     timing = motions[0].meta["timing_ms"]
     t0 = time.perf_counter()
@@ -117,6 +125,13 @@ def _run(
         )
     write_s = time.perf_counter() - t0
     meta = motions[0].meta
+    for item in meta.get("retrieved", []):
+        side = " mirrored" if item["mirrored"] else ""
+        out.print(
+            f"retrieved {item['weight']:.2f}  {item['text']!r} ({item['clip']}{side}, "
+            f"{item['start'] / pipe.fps:.1f}-{item['stop'] / pipe.fps:.1f} s)",
+            highlight=False, soft_wrap=True,
+        )  # fmt: skip
     if meta.get("warning"):
         err.print(f"[yellow]warning:[/] {meta['warning']}", soft_wrap=True, highlight=False)
     out.print(
@@ -191,6 +206,16 @@ def generate(
     runtime: Annotated[
         str, typer.Option(help="torch, onnx or onnx-int8 (onnxruntime; exported once, cached).")
     ] = "torch",
+    rag: Annotated[
+        bool, typer.Option(help="Start from retrieved motion phrases (default model: tiny-rag).")
+    ] = False,
+    index: Annotated[
+        Path | None,
+        typer.Option(help="Motion index for --rag (default: `motiongen index build`'s)."),
+    ] = None,
+    reranker: Annotated[
+        str | None, typer.Option(help="Reranker for --rag: 'shipped', a folder; default none.")
+    ] = None,
 ) -> None:
     """Generate motion from a text prompt (optionally following music), or from a file of
     prompts (--prompts) into a folder."""
@@ -234,6 +259,9 @@ def generate(
         precision=precision,
         title=prompt.strip(),
         runtime=runtime,
+        rag=rag,
+        index=index,
+        reranker=reranker,
     )
 
 

@@ -66,6 +66,17 @@ def serve(
     fetch_timeout: Annotated[
         float, typer.Option(help="Seconds one audio_url download may take.")
     ] = 15.0,
+    index: Annotated[
+        Path | None,
+        typer.Option(
+            help="Motion index for use_rag (default: $MOTIONGEN_INDEX or the one "
+            "in the prepared cache; `motiongen index build`)."
+        ),
+    ] = None,
+    reranker: Annotated[
+        str | None,
+        typer.Option(help="Reranker for use_rag: 'shipped', a folder, or none (dense order)."),
+    ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
     """Serve the REST API, its OpenAPI spec and the web page (http://HOST:PORT/)."""
@@ -97,6 +108,8 @@ def serve(
         client_share=client_share,
         audio_hosts=list(allow_audio_host or []),
         fetch_timeout=fetch_timeout,
+        index=None if index is None else str(index),
+        reranker=reranker,
     )
     check_port_free(host, port)  # before the models load: uvicorn would find out only after
     lock = lock_store(settings.store)  # noqa: F841 - held until this process ends

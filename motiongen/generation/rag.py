@@ -49,9 +49,14 @@ def make_retriever(index: Any = None, *, reranker: Any = None, **options: Any) -
 
 def request_prior(
     pipe: Any, text: str | None, music: Path | None, music_offset: float, frames: int
-) -> Any:
-    """The ``retrieval.Prior`` of one request, ``frames`` long; clear errors for a checkpoint
-    without a prior input, a missing index, or a query nothing in the index matches."""
+) -> tuple[Any, str | None]:
+    """(the ``retrieval.Prior`` of one request, ``frames`` long, or None; a warning or None).
+
+    Clear errors for a checkpoint without a prior input or a missing index. A query nothing in
+    the index matches is not an error here: the motion is generated without a prior (the
+    network was trained with priors dropped) and the warning says so."""
+    from motiongen.retrieval import NoMatch
+
     if not pipe.prior_dim:
         raise InputError(
             f"checkpoint {pipe.name} has no retrieval-prior input; use a RAG checkpoint "
@@ -60,7 +65,8 @@ def request_prior(
     if text is None and music is None:
         raise InputError("retrieval needs a text or music to search with; add a prompt")
     if pipe.retriever is None:
-        pipe.use_index()
+        index, reranker = pipe.index_source
+        pipe.use_index(index, reranker=reranker)
     tempo = 0.0
     if music is not None:
         from motiongen.conditioning.audio_features import cached_features_from_file
@@ -68,4 +74,7 @@ def request_prior(
         feats = cached_features_from_file(music, pipe.fps, music_offset, num_frames=frames)
         tempo = float(feats.tempo_bpm)
     query = text if text is not None else "a person dances to the music"
-    return pipe.retriever.prior(query, frames=frames, fps=pipe.fps, tempo=tempo)
+    try:
+        return pipe.retriever.prior(query, frames=frames, fps=pipe.fps, tempo=tempo), None
+    except NoMatch as exc:
+        return None, f"retrieval: {exc}; generated without a retrieved prior"

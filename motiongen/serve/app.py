@@ -80,7 +80,9 @@ class Server:
 
     def __init__(self, settings: ServeSettings) -> None:
         self.settings = settings
-        self.models = ModelRegistry(settings.model)
+        self.models = ModelRegistry(
+            settings.model, index=settings.index, reranker=settings.reranker
+        )
         self.queue = ModelQueue(
             self.models,
             capacity=settings.queue_size,
@@ -186,10 +188,6 @@ def _validation_message(errors: list[dict[str, Any]]) -> tuple[int, str]:
                 f"{loc[0]}: the prompt has no letters; describe the motion in words, e.g. "
                 "'a person walks forward'"
             )
-        elif loc == ["use_rag"]:
-            parts.append(
-                "use_rag: retrieval-augmented generation is not in this build; leave use_rag false"
-            )
         elif kind == "extra_forbidden":
             parts.append(f"unknown field '{'.'.join(loc)}' (see GET /openapi.json for the fields)")
         else:
@@ -271,14 +269,18 @@ def create_app(settings: ServeSettings) -> FastAPI:
         """Resolve defaults, draw the seed, run the library's checks: (stored params,
         checked request). A seed is drawn here so a re-run job makes the same motion."""
         if use_rag:
-            raise ApiError(
-                422,
-                "use_rag: retrieval-augmented generation is not in this build; leave use_rag false",
-            )
+            params["rag"] = True
+            if params.get("model") is None:
+                params["model"] = server.models.rag_default()
         params["model"] = server.models.resolve(params.get("model"))
         if params.get("seed") is None:
             params["seed"] = secrets.randbits(31)
-        request = checked_request(server.models, params, server.store.root)
+        try:
+            request = checked_request(server.models, params, server.store.root)
+        except DataNotFoundError as exc:
+            if not use_rag:
+                raise
+            raise ApiError(503, f"use_rag: this server has no motion index ({exc})") from None
         cost = server.models.get(params["model"]).request_cost(request)
         if cost > settings.job_budget:
             raise ApiError(
@@ -460,8 +462,6 @@ def create_app(settings: ServeSettings) -> FastAPI:
         """Text to motion. JSON answers at once; bvh/motion/npy as a file; mp4 (or
         async=true) as a job (202) to poll at GET /jobs/{id}."""
         params = body.canonical()
-        if body.use_rag:
-            await run_in_threadpool(prepare, params, body.use_rag)  # its clear 422
         if body.audio_url is None:
             if params["text"] is None:
                 raise ApiError(

@@ -30,16 +30,33 @@ def shipped_model_names() -> list[str]:
     return sorted(p.name for p in SHIPPED_MODELS_DIR.iterdir() if (p / "config.json").is_file())
 
 
+def rag_model_names() -> list[str]:
+    """Shipped models with a retrieval-prior input (they take use_rag)."""
+    from motiongen.checkpoint import read_config
+
+    return [
+        name
+        for name in shipped_model_names()
+        if int(read_config(SHIPPED_MODELS_DIR / name).model.get("prior_dim", 0) or 0)
+    ]
+
+
 class ModelRegistry:
     """Pipelines by name; all shipped models are loaded at start-up (``load_all``)."""
 
-    def __init__(self, default: str) -> None:
+    def __init__(
+        self, default: str, *, index: str | None = None, reranker: str | None = None
+    ) -> None:
         self.names = shipped_model_names()
         if default not in self.names:
             raise InputError(
                 f"model {default!r} is not shipped; choose one of {', '.join(self.names) or '-'}"
             )
         self.default = default
+        # Retrieval (use_rag): the index folder and reranker models with a prior input use
+        # (None: generation.rag's default index, dense order).
+        self.index = index
+        self.reranker = reranker
         self._pipes: dict[str, Pipeline] = {}
         self._lock = threading.Lock()
 
@@ -63,8 +80,21 @@ class ModelRegistry:
         name = self.resolve(name)
         with self._lock:
             if name not in self._pipes:
-                self._pipes[name] = Pipeline.from_pretrained(name)
+                pipe = Pipeline.from_pretrained(name)
+                pipe.index_source = (self.index, self.reranker)
+                self._pipes[name] = pipe
             return self._pipes[name]
+
+    def rag_default(self) -> str:
+        """The model a use_rag request without a model runs on: the default if it has a
+        retrieval prior, else the shipped ``tiny-rag``."""
+        able = rag_model_names()
+        for name in (self.default, "tiny-rag", *able):
+            if name in able:
+                return name
+        raise InputError(
+            "use_rag: no shipped model has a retrieval prior on this server; leave use_rag false"
+        )
 
     def info(self) -> list[dict[str, Any]]:
         rows = []
@@ -83,6 +113,7 @@ class ModelRegistry:
                     "window_seconds": pipe.window / pipe.fps,
                     "text": bool(pipe.text_dim),
                     "music": bool(pipe.audio_dim),
+                    "retrieval": bool(pipe.prior_dim),
                 }
             )
         return rows

@@ -11,7 +11,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from motiongen.conditioning.text import MAX_PROMPT_CHARS
-from motiongen.serve.models import DEFAULT_MODEL_NAME, model_samplers, shipped_model_names
+from motiongen.serve.models import (
+    DEFAULT_MODEL_NAME,
+    model_samplers,
+    rag_model_names,
+    shipped_model_names,
+)
 
 MIN_SECONDS = 0.5  # ten frames at 20 fps: anything shorter is not a motion
 MAX_SECONDS = 30.0
@@ -42,6 +47,16 @@ def _model_sampler_pairs() -> dict[str, Any]:
         {"properties": {"model": {"type": "null"}, "sampler": {"enum": [*default, None]}}}
     )
     return {"anyOf": branches}
+
+
+def _rag_rule() -> dict[str, Any]:
+    """use_rag: true only with a model that has a retrieval prior (or none named: the
+    server picks one), and never when no shipped model has one."""
+    rag_on = {"required": ["use_rag"], "properties": {"use_rag": {"const": True}}}
+    able = rag_model_names()
+    if not able:
+        return {"not": rag_on}
+    return {"anyOf": [{"not": rag_on}, {"properties": {"model": {"enum": [*able, None]}}}]}
 
 
 Scale = Annotated[float, Field(ge=0, le=MAX_GUIDANCE)]
@@ -82,6 +97,7 @@ class GenerateRequest(BaseModel):
                         ("guidance", "guidance_scale"),
                     )
                 ),
+                _rag_rule(),
                 # an offset into a song needs the song
                 {"anyOf": [{"not": {"required": ["music_offset"]}}, {"required": ["audio_url"]}]},
                 # a condition: a text under either name, a song, or both (else 400)
@@ -141,8 +157,10 @@ class GenerateRequest(BaseModel):
     )
     use_rag: bool = Field(
         False,
-        description="Reserved: retrieval is not in this build (only false).",
-        json_schema_extra={"const": False},
+        description=(
+            "Start from retrieved motion phrases (RAG++): needs a model with a retrieval "
+            "prior (the default becomes tiny-rag); the phrases are listed in meta.retrieved."
+        ),
     )
     format: Format = "json"
     async_: bool = Field(False, alias="async", description="Answer 202 with a job id.")
@@ -160,13 +178,6 @@ class GenerateRequest(BaseModel):
         # JSON Schema counts 30.0 as an integer; strict mode alone would refuse it.
         if isinstance(value, float) and value.is_integer():
             return int(value)
-        return value
-
-    @field_validator("use_rag")
-    @classmethod
-    def _no_rag(cls, value: bool) -> bool:
-        if value:
-            raise ValueError("retrieval-augmented generation is not in this build")
         return value
 
     @field_validator("seconds", "duration")
@@ -195,6 +206,18 @@ class GenerateRequest(BaseModel):
         ):
             if getattr(self, ours) is not None and getattr(self, spec) is not None:
                 raise ValueError(f"give {ours} or {spec} (the same value), not both")
+        if self.use_rag:
+            able = rag_model_names()
+            if not able:
+                raise ValueError(
+                    "use_rag: no shipped model has a retrieval prior on this server; leave "
+                    "use_rag false"
+                )
+            if self.model is not None and self.model not in able:
+                raise ValueError(
+                    f"use_rag: model {self.model} has no retrieval prior; use "
+                    f"{' or '.join(able)} (or leave model out)"
+                )
         if self.music_offset is not None and self.audio_url is None:
             raise ValueError("music_offset is an offset into the audio_url's song; give audio_url")
         return self
@@ -211,6 +234,8 @@ class GenerateRequest(BaseModel):
         guidance = self.guidance if self.guidance is not None else self.guidance_scale
         params["guidance"] = guidance
         params["music_offset"] = self.music_offset or 0.0
+        if self.use_rag:
+            params["rag"] = True
         return params
 
 

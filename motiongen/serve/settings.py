@@ -55,6 +55,10 @@ class ServeSettings:
     # server fetches nothing (serve/fetch.py says why). fetch_timeout bounds one download.
     audio_hosts: list[str] = field(default_factory=list)
     fetch_timeout: float = 15.0
+    # Retrieval (use_rag): the motion index folder (None: generation.rag's default) and the
+    # reranker ("shipped", a folder, or None for dense order).
+    index: str | None = None
+    reranker: str | None = None
 
     def __post_init__(self) -> None:
         self.store = Path(self.store).expanduser()

@@ -162,6 +162,7 @@
     const seed = readNumber("seed", "seed");
     if (seed !== null) body.seed = seed;
     if ($("model").value) body.model = $("model").value;
+    if ($("use-rag").checked) body.use_rag = true;
     return body;
   }
 

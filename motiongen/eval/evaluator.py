@@ -274,9 +274,11 @@ def pipeline_generate_fn(
     steps: int | None = None,
     sampler: str | None = None,
     guidance: float | None = None,
+    **extra: Any,
 ) -> GenerateFn:
     """A ``(condition, seed) -> Motion`` function over a ``Pipeline`` (post-processing on, as
-    users get it); None options take the checkpoint's defaults."""
+    users get it); None options take the checkpoint's defaults; ``extra`` goes to
+    ``generate`` as is (e.g. rag=True)."""
     options = {
         k: v
         for k, v in {"steps": steps, "sampler": sampler, "guidance": guidance}.items()
@@ -291,6 +293,7 @@ def pipeline_generate_fn(
             seconds=cond.seconds,
             seed=seed,
             **options,
+            **extra,
         )[0]
 
     return generate

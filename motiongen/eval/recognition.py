@@ -260,9 +260,10 @@ def make_generate_fn(
     steps: int | None = None,
     sampler: str | None = None,
     guidance: float | None = None,
+    **extra: Any,
 ) -> GenerateFn:
     """A ``(prompt, n, seed) -> n motions`` function over a ``Pipeline``; None options take
-    the checkpoint's defaults."""
+    the checkpoint's defaults; ``extra`` goes to ``generate`` as is (e.g. rag=True)."""
     options = {
         k: v
         for k, v in {"steps": steps, "sampler": sampler, "guidance": guidance}.items()
@@ -270,6 +271,8 @@ def make_generate_fn(
     }
 
     def generate(prompt: str, n: int, seed: int) -> list[Motion]:
-        return pipe.generate(text=prompt, seconds=seconds, seed=seed, batch=n, **options)
+        return pipe.generate(
+            text=prompt, seconds=seconds, seed=seed, batch=n, **options, **extra
+        )
 
     return generate

@@ -72,10 +72,9 @@ def new_faiss_index(dim: int, kind: str, *, nlist: int = 0, pq_m: int = 0) -> An
 
 
 def _pq_subquantizers(dim: int) -> int:
-    for m in (64, 48, 32, 24, 16, 8, 4, 2, 1):
-        if dim % m == 0 and dim // m >= 4:
-            return m
-    return 1
+    """The most sub-vectors (at most 64, each at least 4 wide) that split ``dim`` evenly."""
+    fits = [m for m in range(1, 65) if dim % m == 0 and dim // m >= 4]
+    return max(fits) if fits else 1
 
 
 class MotionIndex:

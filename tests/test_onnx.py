@@ -28,7 +28,9 @@ def _net(**extra) -> MotionDiT:
     return net.eval()
 
 
-@pytest.mark.parametrize("extra", [{}, {"control_dim": 141, "num_tasks": 6, "style_dim": 8}])
+@pytest.mark.parametrize(
+    "extra", [{}, {"control_dim": 141, "num_tasks": 6, "style_dim": 8}, {"prior_dim": 137}]
+)
 def test_graph_matches_pytorch_with_and_without_conditions(tmp_path, extra):
     net = _net(**extra)
     path = export_onnx(net, tmp_path / "net.onnx")

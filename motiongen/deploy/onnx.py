@@ -45,6 +45,8 @@ def input_names(config: Any) -> list[str]:
         names += ["task"]
     if getattr(config, "style_dim", 0):
         names += ["style", "drop_style"]
+    if getattr(config, "prior_dim", 0):
+        names += ["prior", "drop_prior"]
     return names
 
 
@@ -96,6 +98,11 @@ def example_inputs(config: Any, batch: int = 2, frames: int = 40, tokens: int = 
             ),
             "drop_style": torch.zeros(batch, dtype=torch.bool),
         }
+    if getattr(config, "prior_dim", 0):
+        out |= {
+            "prior": torch.randn(batch, frames, config.prior_dim, generator=g),
+            "drop_prior": torch.zeros(batch, dtype=torch.bool),
+        }
     return out
 
 
@@ -112,7 +119,7 @@ def export_onnx(model: nn.Module, path: str | Path, *, int8: bool = False) -> Pa
     shapes = []
     for name in names:
         dims = {0: auto}
-        if name in ("x", "text_tokens", "text_mask", "audio", "known", "known_mask"):
+        if name in ("x", "text_tokens", "text_mask", "audio", "known", "known_mask", "prior"):
             dims[1] = auto  # frames, or text tokens
         shapes.append(dims)
     target = path.with_name(path.stem + ".fp32.tmp.onnx") if int8 else path.with_suffix(".tmp")
@@ -259,6 +266,14 @@ class OnnxDenoiser(nn.Module):
                 feeds |= {
                     "style": cond.style.float().cpu().numpy(),
                     "drop_style": flag(cond.drop_style, False),
+                }
+        if getattr(cfg, "prior_dim", 0):
+            if cond.prior is None:
+                feeds |= {"prior": np.zeros((B, T, cfg.prior_dim), f32), "drop_prior": ~no}
+            else:
+                feeds |= {
+                    "prior": cond.prior.float().cpu().numpy(),
+                    "drop_prior": flag(cond.drop_prior, False),
                 }
         return feeds
 

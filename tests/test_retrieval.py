@@ -417,3 +417,43 @@ def test_training_with_priors_grows_the_network_and_uses_other_clips(tmp_path):
     ck = load_checkpoint(result.final if hasattr(result, "final") else tmp_path / "run" / "final")
     assert ck.model.config.prior_dim == FEATURE_DIM
     assert (synth / "rag_index_train" / "index.faiss").is_file()
+
+
+def test_a_sentence_transformers_cross_encoder_plugs_in(index, tmp_path):
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    from motiongen.conditioning.text import default_model_dir
+    from motiongen.retrieval.rerank import CrossEncoderReranker, load_reranker
+
+    # A tiny CrossEncoder folder made here (nothing is downloaded): any such folder works.
+    tok = AutoTokenizer.from_pretrained(str(default_model_dir()))
+    torch.manual_seed(0)
+    cfg = BertConfig(vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=1,
+                     num_attention_heads=2, intermediate_size=64, num_labels=1)  # fmt: skip
+    BertForSequenceClassification(cfg).save_pretrained(tmp_path / "ce")
+    tok.save_pretrained(tmp_path / "ce")
+    reranker = load_reranker(tmp_path / "ce")
+    assert isinstance(reranker, CrossEncoderReranker)
+    r = Retriever(index, encoders=encoders(), reranker=reranker, k=6, n=3)
+    hits = r.search("a person waves")
+    assert len(hits) == 3 and all(0.0 <= h.score <= 1.0 for h in hits)
+    assert hits == sorted(hits, key=lambda h: -h.score)
+
+
+def test_training_priors_never_use_the_windows_own_clip(index):
+    from motiongen.features import NormStats
+    from motiongen.retrieval.training import TrainingPriors
+
+    norm = NormStats(mean=np.zeros(FEATURE_DIM, np.float32), std=np.ones(FEATURE_DIM, np.float32))
+    texts = ["a person waves", "a person bows"]
+    priors = TrainingPriors(index, texts, norm, fps=FPS, n=3, fetch=8, encoders=encoders())
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        chosen = priors.choose("clip0", "a person waves", rng)
+        assert chosen and all(index.phrases[i].clip != "clip0" for i in chosen)
+        spans = [span_key(index.phrases[i]) for i in chosen]
+        assert len(set(spans)) == len(spans)
+    # The only other "waves" clip is clip4: it comes first.
+    assert index.phrases[priors.choose("clip0", "a person waves", rng)[0]].clip == "clip4"
+    out = priors("clip0", "a person waves", 40, 0.0, rng)
+    assert out.shape == (40, FEATURE_DIM) and np.isfinite(out).all()

@@ -288,6 +288,10 @@ def dance(
     threads: Annotated[int | None, typer.Option(help="CPU threads for torch.")] = None,
     precision: Annotated[str, typer.Option(help="fp32 or bf16.")] = "fp32",
     runtime: Annotated[str, typer.Option(help="torch, onnx or onnx-int8.")] = "torch",
+    rag: Annotated[
+        bool, typer.Option(help="Start from retrieved dance phrases at the song's tempo.")
+    ] = False,
+    index: Annotated[Path | None, typer.Option(help="Motion index for --rag.")] = None,
 ) -> None:
     """Dance to a song: music-only generation, with the song muxed into the MP4."""
     from motiongen.io.audio import audio_duration
@@ -325,6 +329,8 @@ def dance(
         precision=precision,
         title=song.stem,
         runtime=runtime,
+        rag=rag,
+        index=index,
     )
 
 

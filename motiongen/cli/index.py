@@ -134,7 +134,7 @@ def query(
         p = h.phrase
         side = " (mirrored)" if p.mirrored else ""
         out.print(
-            escape(f"{rank}. {h.score:.3f}  {p.text!r}  [{p.label}]  {p.clip}{side} "
+            escape(f"{rank}. {h.score:.3f}  {p.text!r}  {f'[{p.label}]  ' if p.label else ''}{p.clip}{side} "
                    f"{p.start / p.fps:.1f}-{p.stop / p.fps:.1f} s"),
             soft_wrap=True, highlight=False,
         )  # fmt: skip

@@ -64,6 +64,8 @@ class Phrase:
         if lab.get("dance_type"):
             return f"dance|{lab['dance_type']}"
         content = lab.get("content", "")
+        if not content and not lab.get("style"):
+            return ""  # a user's motion without labels
         if self.mirrored:  # a mirrored right-hand raise is a left-hand raise
             swap = {"left": "right", "right": "left"}
             content = "-".join(swap.get(w, w) for w in content.split("-"))

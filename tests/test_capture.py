@@ -349,3 +349,41 @@ def test_rest_capture(tmp_path) -> None:
         assert_error(client.post("/capture", files={"keypoints": ("k.json", no_fps)}), 422,
                      "frame rate")  # fmt: skip
         assert not list((tmp_path / "store" / "uploads").glob("*/*"))  # nothing left behind
+
+
+def test_rest_capture_runs_long_recordings_as_jobs(tmp_path, monkeypatch) -> None:
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from motiongen.serve import ServeSettings, create_app
+    from motiongen.serve import capture as serve_capture
+    from tests.test_serve_api import wait_job as wait_for_job
+
+    motion = synth_motion("walk", seconds=3.0, seed=2).positions.astype(np.float64)
+    xy, conf, _ = film(motion, np.random.default_rng(3), noise=0.005, dropout=0.0)
+    body = json.dumps({"fps": 20, "frames": np.concatenate([xy, conf[..., None]], -1).tolist()})
+    imu = "time,joint,ax,ay,az\n0,left_wrist,0,0,0\n2.5,left_wrist,0.5,0,0\n"
+    monkeypatch.setattr(serve_capture, "MAX_REST_SECONDS", 2.0)  # 3 s counts as long here
+    store = tmp_path / "store"
+    with TestClient(create_app(ServeSettings(store=store))) as client:
+        r = client.post("/capture", files={"keypoints": ("k.json", body), "imu": ("imu.csv", imu)},
+                        data={"format": "bvh"})  # fmt: skip
+        assert r.status_code == 202, r.text
+        assert "runs as a job" in r.json()["note"]
+        info = wait_for_job(client, r.json()["job_id"])
+        assert info["status"] == "done", info
+        motion = client.get(f"{r.json()['url']}/result", params={"format": "json"}).json()
+        assert motion["num_frames"] == 60 and motion["meta"]["imu_joints"] == [20]
+        bvh = client.get(f"{r.json()['url']}/result", params={"format": "bvh"})
+        assert bvh.text.startswith("HIERARCHY")
+        short = client.post("/capture", files={"keypoints": ("k.json", body)},
+                            data={"async": "true"})  # fmt: skip
+        assert short.status_code == 202 and short.json()["note"] is None
+        assert wait_for_job(client, short.json()["job_id"])["status"] == "done"
+        # A bad file fails at once, not as a job.
+        bad = client.post(
+            "/capture", files={"keypoints": ("k.json", "{bad")}, data={"async": "true"}
+        )
+        assert bad.status_code == 422
+    assert not list((store / "uploads").glob("*/*"))
+    assert not list((store / "inputs").glob("*/*"))  # a finished job's inputs are removed

@@ -393,6 +393,10 @@ def create_app(settings: ServeSettings) -> FastAPI:
             shutil.rmtree(upload.parent, ignore_errors=True)
             if "motions" in params:
                 params["motions"] = [moved[Path(p).name] for p in params["motions"]]
+            elif kind == "capture":  # keypoints, and an imu/ folder beside them
+                params["keypoints"] = moved[upload.name]
+                if params.get("imu"):
+                    params["imu"] = f"{moved['imu']}/{params['imu']}"
             else:
                 params["music"] = moved[upload.name]
         share = server.queue.client_share
@@ -417,6 +421,8 @@ def create_app(settings: ServeSettings) -> FastAPI:
                 "a long or many-step request runs as a job rather than on a waiting connection; "
                 "poll the url"
             )
+        elif params.get("routed") == "long":
+            note = "a capture over two minutes runs as a job; poll the url"
         return JSONResponse(
             {"job_id": job.id, "status": job.status, "url": url, "note": note},
             status_code=202,
@@ -595,6 +601,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
         return job
 
     add_control_routes(app, server, prepare, answer)
+    server.submit_job = submit_job  # the capture routes queue long captures the same way
     add_capture_routes(app, server)
 
     # ---- the web page and docs -----------------------------------------------------------

@@ -2,8 +2,11 @@
 
 The files arrive as multipart uploads (``keypoints``: .json or .csv; ``imu``: .csv), are read
 by the library's readers in a temporary folder of the store and deleted when the answer is
-made. Capture is quick (about a second for 10 s of keypoints on this machine), so it answers
-at once, off the event loop, rather than as a job.
+made. Capture is quick (about a second for 10 s of keypoints on this machine), so up to
+``MAX_REST_SECONDS`` of keypoints answer at once, off the event loop. Longer recordings (up to
+``MAX_JOB_SECONDS``), or any with ``async=true``, run as a job (202, poll GET /jobs/{id}):
+the uploads move under the job's folder, the job runner captures them, and a server restart
+re-runs a job it did not finish.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from motiongen.serve.schemas import ERROR_RESPONSES, MOTION_RESPONSE, MotionAnsw
 from motiongen.serve.uploads import UploadRejected, safe_name
 
 CHUNK = 1 << 20
-MAX_REST_SECONDS = 120.0  # a web request answers at once: longer videos go through the CLI
+MAX_REST_SECONDS = 120.0  # answered at once; longer ones run as a job
+MAX_JOB_SECONDS = 3600.0  # one hour of keypoints per job
 MAX_CAPTURES = 2  # captures one worker runs at once
 _BUSY = threading.BoundedSemaphore(MAX_CAPTURES)
 CaptureFormat = Literal["json", "bvh", "motion", "npy"]  # no mp4: render it with motiongen render
@@ -54,6 +58,20 @@ async def save_file(upload: UploadFile, folder: Path, limit: int, suffixes: tupl
     return target
 
 
+def keypoint_seconds(keypoints: Path, fps: float | None, width: float | None,
+                     height: float | None) -> float:  # fmt: skip
+    """How long a keypoint file lasts (it is read, so a bad file fails here, before a job)."""
+    from motiongen.capture.keypoints import read_keypoints
+
+    points = read_keypoints(keypoints, fps=fps, width=width, height=height)
+    seconds = (points.num_frames - 1) / points.fps
+    if seconds > MAX_JOB_SECONDS:
+        raise UploadRejected(422, f"{seconds:.0f} s of keypoints; the service captures at most "
+                                  f"{MAX_JOB_SECONDS:g} s per job (use motiongen capture for "
+                                  "longer videos)")  # fmt: skip
+    return seconds
+
+
 def run_capture(keypoints: Path, imu: Path | None, fps: float | None, width: float | None,
                 height: float | None) -> Any:  # fmt: skip
     from motiongen.capture.imu import read_imu
@@ -62,11 +80,6 @@ def run_capture(keypoints: Path, imu: Path | None, fps: float | None, width: flo
     from motiongen.capture.pipeline import capture, resample
 
     points = read_keypoints(keypoints, fps=fps, width=width, height=height)
-    seconds = (points.num_frames - 1) / points.fps
-    if seconds > MAX_REST_SECONDS:
-        raise UploadRejected(422, f"{seconds:.0f} s of keypoints; the service captures at most "
-                                  f"{MAX_REST_SECONDS:g} s per request (use motiongen capture "
-                                  "for longer videos)")  # fmt: skip
     sensors = None
     if imu is not None:
         sensors = read_imu(imu, FPS, len(resample(points)[0]))
@@ -89,17 +102,33 @@ def add_capture_routes(app: FastAPI, server: Any) -> None:
         width: Annotated[float | None, Form(gt=0, le=100_000)] = None,
         height: Annotated[float | None, Form(gt=0, le=100_000)] = None,
         format: Annotated[CaptureFormat, Form()] = "json",
+        async_: Annotated[bool, Form(alias="async")] = False,
     ) -> Response:
-        """Lift 2-D keypoints (any pose estimator's, in pixels) to a clean 3-D motion."""
+        """Lift 2-D keypoints (any pose estimator's, in pixels) to a clean 3-D motion; up to
+        two minutes answer at once, longer recordings (or async=true) run as a job (202)."""
         folder = server.store.uploads_dir / uuid.uuid4().hex
         folder.mkdir(parents=True)
         limit = server.settings.max_upload_bytes
+        queued = False
         try:
             kp = await save_file(keypoints, folder, limit, KEYPOINT_SUFFIXES, "keypoints")
             sensors = None
             if imu is not None:
                 (folder / "imu").mkdir()
                 sensors = await save_file(imu, folder / "imu", limit, (".csv",), "imu")
+            seconds = await run_in_threadpool(keypoint_seconds, kp, fps, width, height)
+            if async_ or seconds > MAX_REST_SECONDS:
+                params = {
+                    "format": format, "fps": fps, "width": width, "height": height,
+                    "keypoints": kp.name, "imu": None if sensors is None else sensors.name,
+                    "seconds": round(seconds, 2),
+                }  # fmt: skip
+                if not async_:
+                    params["routed"] = "long"
+                client = http.client.host if http.client is not None else ""
+                answer = await run_in_threadpool(server.submit_job, "capture", params, kp, client)
+                queued = True
+                return answer
             if not _BUSY.acquire(blocking=False):
                 raise UploadRejected(503, "this server is busy with other captures; retry soon")
             try:
@@ -107,7 +136,8 @@ def add_capture_routes(app: FastAPI, server: Any) -> None:
             finally:
                 _BUSY.release()
         finally:
-            shutil.rmtree(folder, ignore_errors=True)
+            if not queued:
+                shutil.rmtree(folder, ignore_errors=True)
         if format == "json":
             return JSONResponse(await run_in_threadpool(motion_payload, motion))
         body = await run_in_threadpool(file_bytes, motion, format)

@@ -48,6 +48,13 @@ def missing_inputs(root: Path, job: Job) -> str | None:
                 f"a motion given to this {job.kind} job is no longer in the server's store "
                 f"({root / path}); send the request again"
             )
+    for key in ("keypoints", "imu"):
+        path = job.request.get(key) if job.kind == "capture" else None
+        if path and not (root / path).is_file():
+            return (
+                f"the {key} file of this capture job is no longer in the server's store "
+                f"({root / path}); send the capture again"
+            )
     music = job.request.get("music")
     if music is not None and not (root / music).is_file():
         name = job.request.get("music_name", Path(music).name)
@@ -123,6 +130,9 @@ class JobRunner:
                 if reason is not None:
                     self.store.fail(job.id, reason)
                     continue
+                if job.kind == "capture":  # no generator: the lifter runs here
+                    self._write(job, self._capture(job.request))
+                    continue
                 request = checked_request(self.models, job.request, self.store.root)
                 ticket = self.queue.submit(job.request["model"], request, force=True)
                 pending.append((job, ticket.future))
@@ -138,6 +148,16 @@ class JobRunner:
                 return
             except Exception as exc:
                 self._fail(job, exc)
+
+    def _capture(self, params: dict[str, Any]) -> Motion:
+        from motiongen.serve.capture import run_capture
+
+        root = self.store.root
+        imu = params.get("imu")
+        return run_capture(
+            root / params["keypoints"], None if not imu else root / imu,
+            params.get("fps"), params.get("width"), params.get("height"),
+        )  # fmt: skip
 
     def _write(self, job: Job, motion: Motion) -> None:
         folder = self.store.result_dir(job.id)

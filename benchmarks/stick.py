@@ -1,11 +1,17 @@
-"""Stick-figure rendering speed: frames per second for a 30 s two-actor scene.
+"""Stick figures: stick-native models vs the projected 3-D model, and rendering speed.
 
-Run:  .venv/bin/python benchmarks/stick.py [--seconds 30] [--width 960] [--out FILE.json]
+Run:  .venv/bin/python benchmarks/stick.py [--parts compare render] [--stick-models DIR ...]
+          [--model3d tiny-flow] [--samples 2] [--seconds 30] [--width 960] [--out FILE]
 
-Two real test-split clips (looped to ``--seconds``) as stick figures with faces, a spoken
-caption and a camera zoom, rendered to MP4 at 25 fps; the time covers drawing (Pillow at 2x,
-Lanczos down-scaling) and H.264 encoding. Not measured yet: the stick-native model family of
-the issue (not trained), so no label-recognition or stick-space FID comparison is made here.
+compare: for every content x style prompt of the Bandai train split, ``--samples`` motions of
+  6 s from each stick-native model (``motiongen stick train``) and from the 3-D model projected
+  to the stick plane (front view, as the story renderer draws it), judged in stick space by
+  the stick label classifier (content / style / both recognised) and by a stick-space FID
+  (Fréchet distance of that classifier's embeddings) against the real test-split clips seen
+  as sticks; the real clips' own recognition is the reference row.
+render: two real test-split clips (looped to ``--seconds``) as stick figures with faces, a
+  spoken caption and a camera zoom, rendered to MP4 at 25 fps; the time covers drawing
+  (Pillow at 2x, Lanczos down-scaling) and H.264 encoding.
 """
 
 from __future__ import annotations
@@ -22,18 +28,69 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--width", type=int, default=960, choices=[640, 960])
-    parser.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args(argv)
+def compare(args: argparse.Namespace, data) -> dict:  # noqa: ANN001
+    from rich.progress import Progress
 
-    from motiongen.data.prepare import prepare
+    from motiongen.eval.recognition import label_pairs
+    from motiongen.stick.evaluate import WINDOW, load_stick_classifier, recognise, stick_fid
+    from motiongen.stick.gen import StickGen
+    from motiongen.stick.representation import to_stick
+
+    clf = load_stick_classifier(args.classifier)
+    pairs = label_pairs(data, classifier=clf)[: args.max_pairs]
+    real, rc, rs = [], [], []
+    for rec in data.select(split="test"):
+        if rec.kept and rec.source.startswith("bandai"):
+            pos = data.motion(rec).resample(20.0).positions
+            start = max(0, (len(pos) - WINDOW) // 2)
+            real.append(to_stick(pos[start : start + WINDOW]))
+            lab = rec.labels
+            from motiongen.evaluators.labels import content_label, style_label
+
+            rc.append(content_label(lab))
+            rs.append(style_label(lab))
+    rows = {"real test clips": {**recognise(clf, real, rc, rs), "fid": 0.0}}
+    generators = {}
+    for folder in args.stick_models:
+        model = StickGen.load(folder)
+        name = f"stick-native {model.size} ({model.num_params() / 1e6:.1f} M, {Path(folder).name})"
+        generators[name] = lambda prompts, seed, m=model: list(
+            m.generate(prompts, WINDOW, steps=args.steps, guidance=args.guidance, seed=seed)
+        )
+    if args.model3d:
+        from motiongen.pipeline import Pipeline
+
+        pipe = Pipeline.from_pretrained(args.model3d)
+        name = f"3-D {pipe.name} projected"
+
+        def projected(prompts, seed, pipe=pipe):  # noqa: ANN001, ANN202
+            out = []
+            for i, p in enumerate(prompts):
+                m = pipe.generate(p, seconds=WINDOW / 20.0, seed=seed + i)[0]
+                out.append(to_stick(m.positions[:WINDOW]))
+            return out
+
+        generators[name] = projected
+    with Progress() as bar:
+        for name, gen in generators.items():
+            task = bar.add_task(name[:40], total=len(pairs))
+            sticks, cs, ss = [], [], []
+            t0 = time.perf_counter()
+            for k, pair in enumerate(pairs):
+                got = gen([pair.prompt] * args.samples, 1000 * k)
+                sticks += got
+                cs += [pair.content] * len(got)
+                ss += [pair.style] * len(got)
+                bar.advance(task)
+            rows[name] = {**recognise(clf, sticks, cs, ss), "fid": stick_fid(clf, real, sticks),
+                          "ms_per_motion": 1e3 * (time.perf_counter() - t0) / max(len(sticks), 1)}  # fmt: skip
+    return {"pairs": len(pairs), "samples": args.samples, "rows": rows}
+
+
+def render(args: argparse.Namespace, data) -> dict:  # noqa: ANN001
     from motiongen.stick.render import FPS, Actor, Scene, render_scene
     from motiongen.stick.representation import StickCamera, to_stick
 
-    data = prepare().data
     recs = [r for r in data.select(split="test") if r.source.startswith("bandai")][:2]
     frames = int(args.seconds * 20) + 1
     sticks = []
@@ -54,12 +111,64 @@ def main(argv: list[str] | None = None) -> int:
         render_scene(scene, Path(tmp) / "scene.mp4")
         took = time.perf_counter() - t0
     fps = n_out / took
-    text = (f"{args.seconds:g} s two-actor scene at {args.width}x480, {n_out} frames: "
-            f"{took:.1f} s, {fps:.1f} frames/s ({fps / FPS:.2f}x real time)")  # fmt: skip
+    return {"seconds": args.seconds, "width": args.width, "frames": n_out, "render_s": took,
+            "fps": fps}  # fmt: skip
+
+
+def markdown(result: dict) -> str:
+    lines = [f"`{result['command']}`", ""]
+    if "compare" in result:
+        c = result["compare"]
+        lines += [f"Stick space, {c['pairs']} content x style prompts x {c['samples']} samples, "
+                  "6 s each:", "",
+                  "| generator | content | style | both | stick FID | ms / motion |",
+                  "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
+        for name, r in c["rows"].items():
+            ms = r.get("ms_per_motion")
+            lines.append(f"| {name} | {100 * r['content']:.1f} % | {100 * r['style']:.1f} % | "
+                         f"{100 * r['both']:.1f} % | {r['fid']:.3f} | "
+                         f"{'' if ms is None else f'{ms:.0f}'} |")  # fmt: skip
+    if "render" in result:
+        r = result["render"]
+        lines += ["", f"{r['seconds']:g} s two-actor scene at {r['width']}x480, {r['frames']} "
+                  f"frames: {r['render_s']:.1f} s, {r['fps']:.1f} frames/s "
+                  f"({r['fps'] / 25:.2f}x real time)"]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    import shlex
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--parts", nargs="+", default=["compare", "render"],
+                        choices=["compare", "render"])  # fmt: skip
+    parser.add_argument("--stick-models", nargs="*", default=[], help="stick model folders")
+    parser.add_argument("--model3d", default="tiny-flow", help="3-D checkpoint ('' = none)")
+    parser.add_argument("--classifier", default=None, help="stick classifier folder")
+    parser.add_argument("--samples", type=int, default=2)
+    parser.add_argument("--max-pairs", type=int, default=None)
+    parser.add_argument("--steps", type=int, default=10, help="stick model sampler steps")
+    parser.add_argument("--guidance", type=float, default=2.5)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--width", type=int, default=960, choices=[640, 960])
+    parser.add_argument("--out", type=Path, default=None, help="write FILE.json and FILE.md")
+    args = parser.parse_args(argv)
+
+    from motiongen.data.prepare import prepare
+
+    data = prepare().data
+    result: dict = {"command": shlex.join(["python", "benchmarks/stick.py",
+                                           *(argv if argv is not None else sys.argv[1:])])}  # fmt: skip
+    if "compare" in args.parts:
+        result["compare"] = compare(args, data)
+    if "render" in args.parts:
+        result["render"] = render(args, data)
+    text = markdown(result)
     print(text)
     if args.out is not None:
-        args.out.write_text(json.dumps({"seconds": args.seconds, "width": args.width,
-                                        "frames": n_out, "render_s": took, "fps": fps}))  # fmt: skip
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.with_suffix(".json").write_text(json.dumps(result, indent=2))
+        args.out.with_suffix(".md").write_text(text)
     return 0
 
 

@@ -257,18 +257,20 @@ def features_to_motion(features: np.ndarray, fps: float = MODEL_FPS, **fields: A
 class NormStats:
     """Per-dimension mean and std of the features, saved beside a model.
 
-    mean, std: (137,) float32. ``normalize(x) = (x - mean) / std``.
+    mean, std: (137,) float32. ``normalize(x) = (x - mean) / std``. dim: the width they
+    must have (another representation's, e.g. the stick models' 22).
     """
 
     mean: np.ndarray
     std: np.ndarray
+    dim: int = FEATURE_DIM
 
     def __post_init__(self) -> None:
         self.mean = np.asarray(self.mean, dtype=np.float32)
         self.std = np.asarray(self.std, dtype=np.float32)
-        if self.mean.shape != (FEATURE_DIM,) or self.std.shape != (FEATURE_DIM,):
+        if self.mean.shape != (self.dim,) or self.std.shape != (self.dim,):
             raise FormatError(
-                f"normalisation stats must have shape ({FEATURE_DIM},), got mean "
+                f"normalisation stats must have shape ({self.dim},), got mean "
                 f"{self.mean.shape} and std {self.std.shape}; recompute them for this feature layout"
             )
         if not (np.isfinite(self.mean).all() and np.isfinite(self.std).all()):
@@ -286,7 +288,8 @@ class NormStats:
     ) -> NormStats:
         """Statistics over all frames of all clips (each clip weighted by its length).
 
-        features_list: clips of shape (T_i, 137), or one array (N, 137).
+        features_list: clips of shape (T_i, 137), or one array (N, 137); another per-frame
+            representation (the stick figures' 22 numbers) works too, all clips one width.
         min_std: floor on std so near-constant dimensions (a contact that never fires, the
             root's own zero local offset) are not blown up.
         group_std: share one std (the mean of the group's stds) within LOCAL_POS and within
@@ -296,11 +299,14 @@ class NormStats:
         clips = [features_list] if isinstance(features_list, np.ndarray) else list(features_list)
         if not clips:
             raise InputError("no features given to compute normalisation statistics from")
+        width = np.shape(clips[0])[-1] if np.ndim(clips[0]) == 2 else FEATURE_DIM
         for clip in clips:
-            if np.ndim(clip) != 2 or np.shape(clip)[-1] != FEATURE_DIM:
+            if np.ndim(clip) != 2 or np.shape(clip)[-1] != width:
                 raise InputError(
-                    f"each clip's features must have shape (T, {FEATURE_DIM}), got {np.shape(clip)}"
+                    f"each clip's features must have shape (T, {width}), got {np.shape(clip)}"
                 )
+        if group_std and width != FEATURE_DIM:
+            raise InputError("group_std needs the 137 model features")
         # Two-pass sums in float64: 400k frames of float32 would lose digits in one pass.
         count = sum(len(c) for c in clips)
         if count == 0:
@@ -311,7 +317,7 @@ class NormStats:
         if group_std:
             for group in (LOCAL_POS, VEL):
                 std[group] = std[group].mean()
-        return cls(mean=mean, std=np.maximum(std, min_std))
+        return cls(mean=mean, std=np.maximum(std, min_std), dim=int(width))
 
     def _like(self, x: Any) -> tuple[Any, Any]:
         if isinstance(x, np.ndarray):
@@ -347,8 +353,8 @@ class NormStats:
         return path
 
     @classmethod
-    def load(cls, path: str | Path) -> NormStats:
-        """Read stats written by ``save``."""
+    def load(cls, path: str | Path, dim: int = FEATURE_DIM) -> NormStats:
+        """Read stats written by ``save`` (``dim`` wide)."""
         path = Path(path)
         if not path.exists():
             raise DataNotFoundError(
@@ -362,4 +368,4 @@ class NormStats:
                 f"{path} is not a readable normalisation-stats .npz with 'mean' and 'std' "
                 f"({type(err).__name__}: {err})"
             ) from err
-        return cls(mean=mean, std=std)
+        return cls(mean=mean, std=std, dim=dim)

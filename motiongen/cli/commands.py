@@ -20,6 +20,7 @@ from motiongen.cli import (
     render,
     score,
     serve,
+    stick,
     story,
     style,
     train,
@@ -49,6 +50,7 @@ for module in (
     capture,
     story,
     index,
+    stick,
 ):
     module.register(app)
 

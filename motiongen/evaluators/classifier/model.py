@@ -153,6 +153,7 @@ class LabelClassifier:
 
     # -- inference ---------------------------------------------------------------------------
     def _as_clips(self, features: Any) -> list[np.ndarray]:
+        dim = self.model.config.feature_dim  # 137 model features, or another representation's
         if isinstance(features, torch.Tensor):
             features = features.detach().cpu().numpy()
         if isinstance(features, np.ndarray):
@@ -160,15 +161,14 @@ class LabelClassifier:
                 features = features[None]
             if features.ndim != 3:
                 raise InputError(
-                    f"features must have shape (B, T, {FEATURE_DIM}) or (T, {FEATURE_DIM}), "
-                    f"got {features.shape}"
+                    f"features must have shape (B, T, {dim}) or (T, {dim}), got {features.shape}"
                 )
             features = list(features)
         clips = [np.asarray(f, dtype=np.float32) for f in features]
         for f in clips:
-            if f.ndim != 2 or f.shape[-1] != FEATURE_DIM or len(f) < 1:
+            if f.ndim != 2 or f.shape[-1] != dim or len(f) < 1:
                 raise InputError(
-                    f"each motion's features must have shape (T, {FEATURE_DIM}) with T >= 1, "
+                    f"each motion's features must have shape (T, {dim}) with T >= 1, "
                     f"got {f.shape}; use motiongen.features.motion_to_features"
                 )
             if not np.isfinite(f).all():
@@ -280,7 +280,7 @@ class LabelClassifier:
         model = MotionEncoder(config)
         state = load_checked_state(model, path / WEIGHTS_NAME, f"classifier {path}")
         model.load_state_dict(state)
-        norm = NormStats.load(path / NORM_NAME)
+        norm = NormStats.load(path / NORM_NAME, dim=config.feature_dim)
         return cls(
             model,
             contents,

@@ -95,8 +95,12 @@ def train_classifier(
     *,
     progress: Callable[[int, int, float], None] | None = None,
     log_every: int = 50,
+    clips: list[tuple[Any, np.ndarray, np.ndarray]] | None = None,
 ) -> ClassifierTrainResult:
     """Train on the ``train`` split of prepared data.
+
+    clips: (record, features, mirrored features) to train on instead of the train split's
+    model features (another representation: the stick figures' ``stick.features``).
 
     progress(step, total, loss) is called every ``log_every`` steps. Deterministic for a
     given ``cfg.seed`` and thread count.
@@ -105,7 +109,7 @@ def train_classifier(
     t0, cpu0 = time.perf_counter(), time.process_time()
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
-    clips = clip_features(data, "train")
+    clips = clip_features(data, "train") if clips is None else clips
     if not clips:
         raise DataNotFoundError("the prepared data has no training clips to train on")
     contents, styles = build_vocab([rec for rec, _, _ in clips])
@@ -113,7 +117,10 @@ def train_classifier(
     norm = NormStats.compute([f for _, f, _ in clips] + [m for _, _, m in clips])
     probs = sampling_probs(items, cfg.source_share)
 
-    net_cfg = ClassifierConfig(num_contents=len(contents), num_styles=len(styles), **cfg.network)
+    net_cfg = ClassifierConfig(
+        num_contents=len(contents), num_styles=len(styles),
+        **{"feature_dim": int(clips[0][1].shape[1]), **cfg.network},
+    )  # fmt: skip
     model = MotionEncoder(net_cfg)
 
     def batch_loss(step: int) -> torch.Tensor:

@@ -63,11 +63,16 @@ def recognise(classifier: Any, sticks: Sequence[np.ndarray], content: Sequence[s
 
 
 def stick_fid(
-    classifier: Any, real: Sequence[np.ndarray], generated: Sequence[np.ndarray]
+    classifier: Any,
+    real: Sequence[np.ndarray],
+    generated: Sequence[np.ndarray],
+    *,
+    shrink: float = 0.0,
 ) -> float:
-    """Fréchet distance between the classifier embeddings of real and generated sticks."""
+    """Fréchet distance between the classifier embeddings of real and generated sticks
+    (``shrink`` > 0 for sets smaller than the embedding size, see ``frechet_distance``)."""
     from motiongen.eval.distribution import frechet_distance
 
     a = classifier.embed([stick_features(s) for s in real])
     b = classifier.embed([stick_features(s) for s in generated])
-    return float(frechet_distance(a, b))
+    return float(frechet_distance(a, b, shrink=shrink))

@@ -205,6 +205,31 @@ def test_open_local_motion_file_plays(page, tmp_path: Path) -> None:
     assert not page.is_enabled("#download-bvh")
 
 
+def test_open_stick_figure_file_plays(page, tmp_path: Path) -> None:
+    from motiongen.stick.files import StickData, save_stick
+    from motiongen.stick.representation import to_stick
+
+    walk = synth_motion("walk", seconds=2.0, seed=1).positions
+    wave = synth_motion("wave", seconds=2.0, seed=2).positions
+    sticks = np.stack([to_stick(walk), to_stick(wave) + np.array([1.5, 0.0] * 10)])
+    T = sticks.shape[1]
+    camera = np.stack([np.zeros(T), np.zeros(T), np.linspace(1.0, 1.3, T)], axis=1)
+    path = save_stick(StickData(sticks, 20.0, camera=camera), tmp_path / "scene.motion")
+    page.set_input_files("#open-file", str(path))
+    frame, total = _wait_playing(page, timeout=10_000)
+    assert total == T
+    assert "scene.motion" in page.inner_text("#message")
+    page.click("#play")
+    img = _canvas_pixels(page)
+    assert _count_colour(img, LEFT_BLUE) > 100 and _count_colour(img, RIGHT_RED) > 100
+    bad = tmp_path / "bad.motion"
+    bad.write_text(json.dumps({"meta": {"format": "motiongen-stick", "fps": 20, "actors": 2},
+                               "motion": [0.0] * 30}))  # fmt: skip
+    page.set_input_files("#open-file", str(bad))
+    page.locator("#message.error").wait_for(timeout=5_000)
+    assert "2 actor(s) x frames x 20" in page.inner_text("#message")
+
+
 @pytest.mark.parametrize(
     ("content", "expected"),
     [

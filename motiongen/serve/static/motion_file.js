@@ -48,6 +48,43 @@
     return out;
   }
 
+  const STICK_NUMBERS = 20; // 5 segments x 2 end points x (x, y): motiongen/stick/representation.py
+
+  /** A stick-figure .motion (meta.format "motiongen-stick", written by motiongen story and
+   * stick-gen): A actors x T frames x 20 numbers, an optional camera (T x [x, y, zoom]). */
+  function parseStickObject(data, meta, source) {
+    const fps = meta.fps;
+    if (!isNumber(fps) || !(fps > 0)) {
+      throw new Error(`${source}: 'fps' must be a positive number, got ${JSON.stringify(fps)}`);
+    }
+    if (meta.numbers_per_frame !== undefined && meta.numbers_per_frame !== STICK_NUMBERS) {
+      throw new Error(`${source}: ${meta.numbers_per_frame} numbers per frame; stick files hold ${STICK_NUMBERS}`);
+    }
+    const actors = meta.actors;
+    if (!Number.isInteger(actors) || actors < 1) {
+      throw new Error(`${source}: 'actors' must be a whole number >= 1, got ${JSON.stringify(actors)}`);
+    }
+    const stick = flatten(data.motion, source);
+    if (stick.length === 0 || stick.length % (actors * STICK_NUMBERS)) {
+      throw new Error(
+        `${source}: 'motion' has ${stick.length} numbers, not ${actors} actor(s) x frames x ${STICK_NUMBERS}`,
+      );
+    }
+    const numFrames = stick.length / (actors * STICK_NUMBERS);
+    if ("frames" in meta && meta.frames !== numFrames) {
+      throw new Error(
+        `${source}: meta says ${JSON.stringify(meta.frames)} frames but 'motion' holds ${numFrames}; ` +
+          "the file is truncated or corrupt",
+      );
+    }
+    let camera = null;
+    if (data.camera !== undefined) {
+      camera = flatten(data.camera, source);
+      if (camera.length !== numFrames * 3) throw new Error(`${source}: 'camera' must hold frames x 3 numbers`);
+    }
+    return { kind: "stick", stick, actors, camera, fps, numFrames, title: source, seed: null };
+  }
+
   function parseMotionObject(data, source) {
     if (data === null || typeof data !== "object" || Array.isArray(data)) {
       throw new Error(`${source}: expected a JSON object with 'meta' and 'motion'`);
@@ -59,6 +96,7 @@
     if (meta === null || typeof meta !== "object" || Array.isArray(meta)) {
       throw new Error(`${source}: 'meta' must be an object`);
     }
+    if (meta.format === "motiongen-stick") return parseStickObject(data, meta, source);
     const version = "version" in meta ? meta.version : FORMAT_VERSION;
     if (version !== FORMAT_VERSION) {
       throw new Error(

@@ -137,6 +137,7 @@
 
     /** Show a new motion from its first frame; keeps the camera angle, resets panning. */
     setMotion(motion) {
+      if (motion.kind === "stick") return this._setStick(motion);
       const T = checkMotion(motion);
       this.motion = motion;
       this.numFrames = T;
@@ -190,7 +191,7 @@
     _fitDistance() {
       // Following: frame the body. Fixed camera: frame the whole path.
       this.gridHalf = GRID_HALF;
-      if (!this.motion) return;
+      if (!this.motion || this.motion.kind === "stick") return;
       if (this.follow) {
         this.view.dist = DEFAULT_VIEW.dist;
         return;
@@ -217,7 +218,7 @@
 
     _target(t) {
       let x = 0, z = 0;
-      if (this.motion) {
+      if (this.motion && this.motion.kind !== "stick") {
         const i = Math.min(this.numFrames - 1, Math.max(0, Math.round(t)));
         if (this.follow) {
           x = this.root[2 * i];
@@ -332,6 +333,86 @@
       return out;
     }
 
+    // ---- stick figures (2-D files of motiongen story / stick-gen) -----------------------------
+    _setStick(motion) {
+      const { actors, numFrames } = motion;
+      // Fixed view: every actor of every frame inside the canvas, the floor (y = 0) shown.
+      let minX = Infinity, maxX = -Infinity, minY = 0, maxY = -Infinity;
+      for (let t = 0; t < numFrames; t++) {
+        for (let a = 0; a < actors; a++) {
+          for (let k = 0; k < 10; k++) {
+            const [x, y] = this._stickPoint(motion, a, t, k);
+            minX = Math.min(minX, x); maxX = Math.max(maxX, x);
+            minY = Math.min(minY, y); maxY = Math.max(maxY, y);
+          }
+        }
+      }
+      this.motion = motion;
+      this.numFrames = numFrames;
+      this.stickBounds = { minX, maxX, minY, maxY };
+      this.time = 0;
+      this.lastShown = -1;
+      this.dirty = true;
+      this._emitFrame();
+    }
+
+    /** End point k (0..9) of actor a at whole frame t, in the scene camera's view. */
+    _stickPoint(motion, a, t, k) {
+      const o = ((a * motion.numFrames + t) * 20) + 2 * k;
+      let x = motion.stick[o], y = motion.stick[o + 1];
+      if (motion.camera) {
+        const c = 3 * t, zoom = motion.camera[c + 2] || 1;
+        x = (x - motion.camera[c]) * zoom;
+        y = (y - motion.camera[c + 1]) * zoom;
+      }
+      return [x, y];
+    }
+
+    _drawStick(ctx, w, h, col) {
+      const m = this.motion, b = this.stickBounds;
+      const margin = 0.12;
+      const sx = (w * (1 - 2 * margin)) / Math.max(b.maxX - b.minX, 0.5);
+      const sy = (h * (1 - 2 * margin)) / Math.max(b.maxY - b.minY, 0.5);
+      const s = Math.min(sx, sy);
+      const ox = w / 2 - (s * (b.minX + b.maxX)) / 2;
+      const oy = h / 2 + (s * (b.minY + b.maxY)) / 2;
+      const px = ([x, y]) => [ox + s * x, oy - s * y];
+      // the floor
+      ctx.strokeStyle = col.grid;
+      ctx.lineWidth = Math.max(1, s * 0.01);
+      ctx.beginPath();
+      const floor = oy;
+      ctx.moveTo(0, floor); ctx.lineTo(w, floor);
+      ctx.stroke();
+      const t0 = Math.min(this.numFrames - 1, Math.floor(this.time));
+      const t1 = Math.min(this.numFrames - 1, t0 + 1);
+      const f = this.playing ? this.time - t0 : 0;
+      ctx.lineCap = "round";
+      for (let a = 0; a < m.actors; a++) {
+        const P = [];
+        for (let k = 0; k < 10; k++) {
+          const p0 = this._stickPoint(m, a, t0, k), p1 = this._stickPoint(m, a, t1, k);
+          P.push(px([p0[0] + f * (p1[0] - p0[0]), p0[1] + f * (p1[1] - p0[1])]));
+        }
+        const line = (p, q, colour) => {
+          ctx.strokeStyle = colour;
+          ctx.lineWidth = Math.max(2, s * 0.035);
+          ctx.beginPath(); ctx.moveTo(p[0], p[1]); ctx.lineTo(q[0], q[1]); ctx.stroke();
+        };
+        line(P[2], P[3], col.centre); // torso: neck -> pelvis
+        line(P[3], P[8], col.left); // legs: pelvis -> each ankle
+        line(P[3], P[9], col.right);
+        line(P[4], P[5], col.left); // arms: shoulder -> wrist
+        line(P[6], P[7], col.right);
+        line(P[0], P[1], col.centre); // neck -> head top
+        const r = Math.max(3, 0.45 * Math.hypot(P[1][0] - P[0][0], P[1][1] - P[0][1]));
+        ctx.fillStyle = col.centre;
+        ctx.beginPath();
+        ctx.arc((P[0][0] + P[1][0]) / 2, (P[0][1] + P[1][1]) / 2, r, 0, 2 * Math.PI);
+        ctx.fill();
+      }
+    }
+
     // ---- drawing ------------------------------------------------------------------------------
     draw() {
       const c = this.canvas;
@@ -345,7 +426,6 @@
       const ctx = this.ctx;
       ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
       const W = c.clientWidth, H = c.clientHeight;
-      const cam = this._camera(this.time, W, H);
       const col = this.colours;
 
       const sky = ctx.createLinearGradient(0, 0, 0, H);
@@ -353,6 +433,11 @@
       sky.addColorStop(1, col.skyBottom);
       ctx.fillStyle = sky;
       ctx.fillRect(0, 0, W, H);
+      if (this.motion && this.motion.kind === "stick") {
+        this._drawStick(ctx, W, H, col);
+        return;
+      }
+      const cam = this._camera(this.time, W, H);
 
       this._drawFloor(ctx, cam, col);
       if (!this.motion) {

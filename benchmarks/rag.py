@@ -16,6 +16,8 @@ retrieval: for the split's descriptions (and their mirrors) and for other wordin
   labels, precision@10 (share of the top 10 phrases with the query's label and side),
   hit@1 and recall@10 (a relevant phrase in the top 10): dense order vs reranked from the
   dense top 40. The index is the training split's: a held-out query never finds its own take.
+select: sampler settings with retrieval on, on the VAL split only (--grid "midpoint:10:2.5"
+  ...): where the shipped model's defaults come from; test is never used for choosing.
 scale: N synthetic phrase vectors of the index's layout (clustered like real ones), flat
   inner product vs IVF-PQ: build time, index size, single-query latency p50/p95, and IVF-PQ's
   recall@10 of the exact top 10.
@@ -38,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from motiongen.errors import InputError  # noqa: E402
 
-PARTS = ("generation", "recognition", "retrieval", "scale")
+PARTS = ("select", "generation", "recognition", "retrieval", "scale")
 GEN_KEYS = (
     ("FID", "fid"),
     ("R@1", "r1"),
@@ -127,6 +129,28 @@ def generation(args: argparse.Namespace, data: Any, pipes: dict[str, Any]) -> di
         rows, _ = evaluate_variants(
             fns, data, split=args.split, seed=args.seed, limit=args.limit, progress=progress
         )
+    return {("real (held-out)" if k == REAL_ROW else k): _row(v) for k, v in rows.items()}
+
+
+def select(args: argparse.Namespace, data: Any, pipes: dict[str, Any]) -> dict[str, Any]:
+    """Sampler x steps x guidance with retrieval on, scored on val (never test)."""
+    from motiongen.eval.evaluator import REAL_ROW, evaluate_variants, pipeline_generate_fn
+
+    fns = {}
+    for item in args.grid:
+        sampler, steps, guidance = item.split(":")
+        fns[item] = pipeline_generate_fn(pipes["dense"], sampler=sampler, steps=int(steps),
+                                         guidance=float(guidance), rag=True)  # fmt: skip
+    with _bar() as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(name: str, done: int, total: int) -> None:
+            if name not in tasks:
+                tasks[name] = bar.add_task(name, total=total)
+            bar.update(tasks[name], completed=done)
+
+        rows, _ = evaluate_variants(fns, data, split="val", seed=args.seed, limit=args.limit,
+                                    progress=progress)  # fmt: skip
     return {("real (held-out)" if k == REAL_ROW else k): _row(v) for k, v in rows.items()}
 
 
@@ -268,6 +292,16 @@ def markdown(result: dict[str, Any]) -> str:
     lines.append(f"`{s['command']}`  ")
     lines.append(f"checkpoint {s['checkpoint']}, index {s['index'] or 'default'}, "
                  f"reranker {s['reranker'] or 'none'}, seed {s['seed']}")  # fmt: skip
+    if "select" in result:
+        lines += ["", "## Val split: sampler:steps:guidance with retrieval (selection)", "",
+                  "| row | " + " | ".join(k for k, _ in GEN_KEYS) + " | ms/sample |",
+                  "|---|" + "---:|" * (len(GEN_KEYS) + 1)]  # fmt: skip
+        for name, row in result["select"].items():
+            cells = [_f(row[k], pct=k in ("r1", "r3", "sanity")) for _, k in GEN_KEYS]
+            ms = row.get("ms_per_sample")
+            lines.append(
+                f"| {name} | " + " | ".join(cells) + f" | {'' if ms is None else f'{ms:.0f}'} |"
+            )
     if "generation" in result:
         lines += ["", "## Generation with vs without retrieval", "",
                   "| row | " + " | ".join(k for k, _ in GEN_KEYS) + " | ms/sample |",
@@ -324,7 +358,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=2, help="motions per label pair")
     parser.add_argument("--max-pairs", type=int, default=None)
     parser.add_argument("--max-queries", type=int, default=None)
-    parser.add_argument("--parts", nargs="+", default=list(PARTS), choices=PARTS)
+    parser.add_argument("--parts", nargs="+", default=[p for p in PARTS if p != "select"],
+                        choices=PARTS)  # fmt: skip
+    parser.add_argument("--grid", nargs="+", default=["midpoint:10:2.5", "midpoint:5:2.5",
+                        "euler:4:2.5", "midpoint:10:1.5", "midpoint:10:4"])  # fmt: skip
     parser.add_argument("--scale", type=int, default=1_000_000, help="synthetic vectors")
     parser.add_argument("--queries", type=int, default=300, help="scale: single queries")
     parser.add_argument("--threads", type=int, default=None)
@@ -343,17 +380,19 @@ def main(argv: list[str] | None = None) -> int:
         "split": args.split, "seed": args.seed, "samples": args.samples, "limit": args.limit,
     }}  # fmt: skip
     data = None
-    if {"generation", "recognition", "retrieval"} & set(args.parts):
+    if {"select", "generation", "recognition", "retrieval"} & set(args.parts):
         from motiongen.data.prepare import prepare
 
         data = prepare().data
     pipes = None
-    if {"generation", "recognition"} & set(args.parts):
+    if {"select", "generation", "recognition"} & set(args.parts):
         pipes = pipelines(args)
     t0 = time.perf_counter()
     for part in args.parts:
         t1 = time.perf_counter()
-        if part == "generation":
+        if part == "select":
+            result[part] = select(args, data, pipes)
+        elif part == "generation":
             result[part] = generation(args, data, pipes)
         elif part == "recognition":
             result[part] = recognition(args, data, pipes)

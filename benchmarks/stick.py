@@ -32,9 +32,9 @@ def compare(args: argparse.Namespace, data) -> dict:  # noqa: ANN001
     from rich.progress import Progress
 
     from motiongen.eval.recognition import label_pairs
-    from motiongen.stick.evaluate import WINDOW, load_stick_classifier, recognise, stick_fid
-    from motiongen.stick.gen import StickGen
     from motiongen.stick.representation import to_stick
+    from motiongen.stickgen.evaluate import WINDOW, load_stick_classifier, recognise, stick_fid
+    from motiongen.stickgen.model import StickGen
 
     clf = load_stick_classifier(args.classifier)
     pairs = label_pairs(data, classifier=clf)[: args.max_pairs]

@@ -37,6 +37,10 @@ FORBIDDEN: dict[str, set[str]] = {
     "artifacts": {"eval", "data", "postprocess", "pipeline", "io"},
     # stick figures are drawn from motions; the story engine will drive the pipeline
     "stick": {"serve", "cli", "train", "eval", "evaluators", "models", "generative"},
+    # the stick-native model family trains its own networks; it never drives the 3-D pipeline
+    "stickgen": {"pipeline", "serve", "cli"},
+    # retrieval indexes data and builds priors; generation and the pipeline call it
+    "retrieval": {"pipeline", "generation", "serve", "cli", "train", "eval"},
     # capture lifts keypoints with its own small network; it never generates
     "capture": {"pipeline", "generation", "generative", "models", "serve", "cli", "train",
                 "eval", "evaluators"},

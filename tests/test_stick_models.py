@@ -74,8 +74,8 @@ def test_features_invert_to_the_stick_moved_to_x_zero():
 
 
 def test_three_stages_train_save_load_and_generate(synth, tmp_path, monkeypatch):
-    from motiongen.stick.gen import StickGen
-    from motiongen.stick.training import StickTrainConfig, train_stick
+    from motiongen.stickgen.model import StickGen
+    from motiongen.stickgen.training import StickTrainConfig, train_stick
 
     _resplit(monkeypatch)
     enc = BankEncoder()
@@ -106,7 +106,7 @@ def test_three_stages_train_save_load_and_generate(synth, tmp_path, monkeypatch)
 
 def test_stick_classifier_reads_22_numbers_and_round_trips(synth, tmp_path, monkeypatch):
     from motiongen.evaluators.classifier import LabelClassifier
-    from motiongen.stick.evaluate import recognise, stick_fid, train_stick_classifier
+    from motiongen.stickgen.evaluate import recognise, stick_fid, train_stick_classifier
 
     _resplit(monkeypatch)
     clf = train_stick_classifier(synth, steps=3)

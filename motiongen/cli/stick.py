@@ -1,5 +1,5 @@
-"""``motiongen stick train | classifier``: the stick-native model family (``stick.gen``) and
-the stick-space label classifier that judges it (``stick.evaluate``)."""
+"""``motiongen stick train | classifier``: the stick-native model family (``stickgen``) and
+the stick-space label classifier that judges it (``stickgen.evaluate``)."""
 
 from __future__ import annotations
 
@@ -41,8 +41,8 @@ def train(
     import torch
 
     from motiongen.data.prepare import prepare
-    from motiongen.stick.gen import StickGen
-    from motiongen.stick.training import StickTrainConfig, train_stick
+    from motiongen.stickgen.model import StickGen
+    from motiongen.stickgen.training import StickTrainConfig, train_stick
 
     if threads < 1:
         raise InputError(f"--threads must be at least 1, got {threads}")
@@ -81,7 +81,11 @@ def classifier(
 
     from motiongen.data.prepare import prepare
     from motiongen.evaluators.labels import content_label, style_label
-    from motiongen.stick.evaluate import CLASSIFIER_DIR, stick_clip_features, train_stick_classifier
+    from motiongen.stickgen.evaluate import (
+        CLASSIFIER_DIR,
+        stick_clip_features,
+        train_stick_classifier,
+    )
 
     torch.set_num_threads(threads)
     data = prepare().data

@@ -13,17 +13,12 @@ from typing import Any
 
 from motiongen.errors import DataNotFoundError, InputError
 
-INDEX_ENV = "MOTIONGEN_INDEX"
-
 
 def default_index_dir() -> Path:
     """$MOTIONGEN_INDEX, else ``rag_index_train`` in the prepared cache."""
-    import os
+    from motiongen.retrieval.index import default_index_dir as default
 
-    from motiongen.data.prepare import default_prepared_dir
-
-    env = os.environ.get(INDEX_ENV)
-    return Path(env).expanduser() if env else default_prepared_dir() / "rag_index_train"
+    return default()
 
 
 def make_retriever(index: Any = None, *, reranker: Any = None, **options: Any) -> Any:

@@ -28,6 +28,18 @@ from motiongen.retrieval.phrases import Phrase
 from motiongen.retrieval.vectors import StatsScaler, VectorLayout
 
 KINDS = ("flat", "ivf", "ivfpq")
+INDEX_ENV = "MOTIONGEN_INDEX"
+
+
+def default_index_dir() -> Path:
+    """$MOTIONGEN_INDEX, else ``rag_index_train`` beside the prepared data (where training
+    with ``conditioning.rag_index: train`` builds it)."""
+    from motiongen.data.prepare import default_prepared_dir
+
+    env = os.environ.get(INDEX_ENV)
+    return Path(env).expanduser() if env else default_prepared_dir() / "rag_index_train"
+
+
 FORMAT_VERSION = 1
 
 

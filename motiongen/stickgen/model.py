@@ -4,7 +4,7 @@ The original design's family (SPEC §1): small (width 256, 6 blocks, 8 heads), m
 12) and large (512, 10, 16) transformers, plus tiny (128, 4, 4) for quick runs. The network is
 our MotionDiT (RoPE, adaLN, cross-attention to the sentence encoder's tokens) over 22 numbers
 per frame instead of 137, trained with the same flow-matching process and guided the same
-way; ``stick.training`` trains it (pretrain -> SFT -> LoRA). The alternative it is compared
+way; ``stickgen.training`` trains it (pretrain -> SFT -> LoRA). The alternative it is compared
 with (``benchmarks/stick.py``) is projecting the 3-D model's motion to the stick plane.
 """
 

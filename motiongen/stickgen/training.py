@@ -25,7 +25,7 @@ import torch
 from motiongen.errors import DataNotFoundError, InputError
 from motiongen.features import NormStats
 from motiongen.stick.features import STICK_FEATURES, motion_stick_features
-from motiongen.stick.gen import FPS, StickGen, network
+from motiongen.stickgen.model import FPS, StickGen, network
 
 STAGES = ("pretrain", "sft", "lora")
 

@@ -111,13 +111,10 @@ def pick(pipes: dict[str, Any], options: dict[str, Any]) -> tuple[Any, dict[str,
     return (pipes["reranked"] if options.pop("rerank", False) else pipes["dense"]), options
 
 
-def generation(args: argparse.Namespace, data: Any, pipes: dict[str, Any]) -> dict[str, Any]:
-    from motiongen.eval.evaluator import REAL_ROW, evaluate_variants, pipeline_generate_fn
+def _scored(fns: dict[str, Any], data: Any, split: str, args: argparse.Namespace) -> dict:
+    """``motiongen eval``'s scoring of each generate function on ``split``, with bars."""
+    from motiongen.eval.evaluator import REAL_ROW, evaluate_variants
 
-    fns = {}
-    for name, options in variants(args).items():
-        pipe, extra = pick(pipes, options)
-        fns[name] = pipeline_generate_fn(pipe, **extra)
     with _bar() as bar:
         tasks: dict[str, Any] = {}
 
@@ -127,31 +124,31 @@ def generation(args: argparse.Namespace, data: Any, pipes: dict[str, Any]) -> di
             bar.update(tasks[name], completed=done)
 
         rows, _ = evaluate_variants(
-            fns, data, split=args.split, seed=args.seed, limit=args.limit, progress=progress
+            fns, data, split=split, seed=args.seed, limit=args.limit, progress=progress
         )
     return {("real (held-out)" if k == REAL_ROW else k): _row(v) for k, v in rows.items()}
 
 
+def generation(args: argparse.Namespace, data: Any, pipes: dict[str, Any]) -> dict[str, Any]:
+    from motiongen.eval.evaluator import pipeline_generate_fn
+
+    fns = {}
+    for name, options in variants(args).items():
+        pipe, extra = pick(pipes, options)
+        fns[name] = pipeline_generate_fn(pipe, **extra)
+    return _scored(fns, data, args.split, args)
+
+
 def select(args: argparse.Namespace, data: Any, pipes: dict[str, Any]) -> dict[str, Any]:
     """Sampler x steps x guidance with retrieval on, scored on val (never test)."""
-    from motiongen.eval.evaluator import REAL_ROW, evaluate_variants, pipeline_generate_fn
+    from motiongen.eval.evaluator import pipeline_generate_fn
 
     fns = {}
     for item in args.grid:
         sampler, steps, guidance = item.split(":")
         fns[item] = pipeline_generate_fn(pipes["dense"], sampler=sampler, steps=int(steps),
                                          guidance=float(guidance), rag=True)  # fmt: skip
-    with _bar() as bar:
-        tasks: dict[str, Any] = {}
-
-        def progress(name: str, done: int, total: int) -> None:
-            if name not in tasks:
-                tasks[name] = bar.add_task(name, total=total)
-            bar.update(tasks[name], completed=done)
-
-        rows, _ = evaluate_variants(fns, data, split="val", seed=args.seed, limit=args.limit,
-                                    progress=progress)  # fmt: skip
-    return {("real (held-out)" if k == REAL_ROW else k): _row(v) for k, v in rows.items()}
+    return _scored(fns, data, "val", args)
 
 
 def recognition(args: argparse.Namespace, data: Any, pipes: dict[str, Any]) -> dict[str, Any]:
@@ -292,21 +289,16 @@ def markdown(result: dict[str, Any]) -> str:
     lines.append(f"`{s['command']}`  ")
     lines.append(f"checkpoint {s['checkpoint']}, index {s['index'] or 'default'}, "
                  f"reranker {s['reranker'] or 'none'}, seed {s['seed']}")  # fmt: skip
-    if "select" in result:
-        lines += ["", "## Val split: sampler:steps:guidance with retrieval (selection)", "",
+    for part, title in (
+        ("select", "Val split: sampler:steps:guidance with retrieval (selection)"),
+        ("generation", "Generation with vs without retrieval"),
+    ):
+        if part not in result:
+            continue
+        lines += ["", f"## {title}", "",
                   "| row | " + " | ".join(k for k, _ in GEN_KEYS) + " | ms/sample |",
                   "|---|" + "---:|" * (len(GEN_KEYS) + 1)]  # fmt: skip
-        for name, row in result["select"].items():
-            cells = [_f(row[k], pct=k in ("r1", "r3", "sanity")) for _, k in GEN_KEYS]
-            ms = row.get("ms_per_sample")
-            lines.append(
-                f"| {name} | " + " | ".join(cells) + f" | {'' if ms is None else f'{ms:.0f}'} |"
-            )
-    if "generation" in result:
-        lines += ["", "## Generation with vs without retrieval", "",
-                  "| row | " + " | ".join(k for k, _ in GEN_KEYS) + " | ms/sample |",
-                  "|---|" + "---:|" * (len(GEN_KEYS) + 1)]  # fmt: skip
-        for name, row in result["generation"].items():
+        for name, row in result[part].items():
             cells = [_f(row[k], pct=k in ("r1", "r3", "sanity")) for _, k in GEN_KEYS]
             ms = row.get("ms_per_sample")
             lines.append(

@@ -39,3 +39,18 @@ def assert_error(response, status: int, *words: str) -> str:  # noqa: ANN001
     for word in words:
         assert word.lower() in message.lower(), (word, message)
     return message
+
+
+def small_index(folder: Path, clips: int = 24) -> Path:
+    """A retrieval index of synthetic motions built with the real encoders (the ones a served
+    model queries with), for use_rag requests: MOTIONGEN_INDEX points at it."""
+    from motiongen.data.prepare import prepare_synthetic
+    from motiongen.retrieval.build import build_index, collect_data_phrases
+
+    index = folder / "index"
+    if (index / "index.faiss").is_file():
+        return index
+    prepare_synthetic(folder / "synth", clips, seed=0)
+    phrases, motions = collect_data_phrases(("train",), prepared=folder / "synth")
+    build_index(phrases, motions).save(index)
+    return index

@@ -252,28 +252,21 @@ def collate(
         has_audio = torch.stack([it["has_audio"] for it in items])
         cond.audio = torch.stack([it["audio"] for it in items])  # (B, T, F)
         cond.drop_audio = drop_audio | ~has_audio
-    if "style" in items[0]:
-        has_style = torch.stack([it["has_style"] for it in items])
-        cond.style = torch.stack([it["style"] for it in items])  # (B, S)
+    # Style vectors (B, S) and retrieval priors (B, T, D): dropped with their own chance and
+    # always with the text (the unconditional branch of guidance has neither).
+    for name, p_drop in (("style", c.p_style), ("prior", c.p_prior)):
+        if name not in items[0]:
+            continue
+        given = torch.stack([it[f"has_{name}"] for it in items])
+        setattr(cond, name, torch.stack([it[name] for it in items]))
         drop = (
-            torch.rand(B, generator=generator) < c.p_style
+            torch.rand(B, generator=generator) < p_drop
             if dropout
             else torch.zeros(B, dtype=torch.bool)
         )
         if cond.drop_text is not None:
-            drop |= cond.drop_text  # the unconditional branch of guidance has no style either
-        cond.drop_style = drop | ~has_style
-    if "prior" in items[0]:
-        has_prior = torch.stack([it["has_prior"] for it in items])
-        cond.prior = torch.stack([it["prior"] for it in items])  # (B, T, D)
-        drop = (
-            torch.rand(B, generator=generator) < c.p_prior
-            if dropout
-            else torch.zeros(B, dtype=torch.bool)
-        )
-        if cond.drop_text is not None:
-            drop |= cond.drop_text  # the unconditional branch of guidance has no prior either
-        cond.drop_prior = drop | ~has_prior
+            drop |= cond.drop_text
+        setattr(cond, f"drop_{name}", drop | ~given)
     if "task" in items[0]:
         from motiongen.tasks import TASK_ID
 

@@ -186,6 +186,8 @@ def test_ivf_kinds_search_like_flat(kind):
     top_ivf = [h[0].id for h in ivf.search(q, 1)]
     agree = np.mean(np.array(top_flat) == np.array(top_ivf))
     assert agree >= (1.0 if kind == "ivf" else 0.8)
+    assert ivf.remove(range(10)) == 10 and len(ivf) == 590  # no rebuild, cells kept
+    assert all(h[0].id >= 10 for h in ivf.search(vecs[:10], 1))
 
 
 def test_bad_indexes_and_queries_give_clear_errors(index, tmp_path):

@@ -180,6 +180,11 @@ class CrossEncoderReranker:
 def load_reranker(where: str | Path) -> Any:
     """ "shipped", a motiongen reranker folder, or a sentence-transformers CrossEncoder folder."""
     folder = SHIPPED_DIR if str(where) == "shipped" else Path(where).expanduser()
+    if str(where) == "shipped" and not (folder / CONFIG_NAME).is_file():
+        raise DataNotFoundError(
+            "this build ships no reranker (the one trained here ranked worse than the dense "
+            "search, docs/retrieval.md); train one with `motiongen index train-reranker -o DIR`"
+        )
     if (folder / CONFIG_NAME).is_file():
         return Reranker.load(folder)
     if (folder / "config.json").is_file():

@@ -7,7 +7,7 @@ a service asked the same prompt again does no search.
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
@@ -38,6 +38,7 @@ class Retriever:
         n: int = 5,
         min_similarity: float = MIN_SIMILARITY,
         cache_size: int = 128,
+        per_text: int = 4,
     ) -> None:
         if not 1 <= n <= k:
             raise InputError(f"retrieval needs 1 <= n <= k, got k={k}, n={n}")
@@ -48,6 +49,7 @@ class Retriever:
         self.k, self.n = k, n
         self.min_similarity = min_similarity
         self.cache_size = cache_size
+        self.per_text = per_text
         self._cache: OrderedDict[tuple, Prior] = OrderedDict()
 
     def query_vector(
@@ -99,16 +101,26 @@ class Retriever:
         rerank: bool = True,
     ) -> list[Hit]:
         """Top-``n`` phrases (top-``k`` dense, reranked when a text and a reranker are given).
-        Hit scores are similarities: weighted mean cosines of the blocks the query has."""
+        Hit scores are similarities: weighted mean cosines of the blocks the query has.
+
+        One phrase per source span: a phrase and its mirror blended would make a one-sided
+        movement symmetric. When reranking, the candidates hold at most ``per_text`` phrases
+        of one description: every take of a label shares its text, so dense scores tie in
+        blocks of dozens and the top ``k`` would otherwise be one label, leaving the reranker
+        nothing to choose between."""
         vec, top = self.query_vector(text, tempo=tempo, motion=motion, fps=fps)
-        # One phrase per source span: a phrase and its mirror blended would make any
-        # one-sided movement symmetric.
-        hits, spans = [], set()
-        for h in self.index.search(vec, 2 * self.k, exclude_clips=set(exclude))[0]:
-            if span_key(h.phrase) not in spans and len(hits) < self.k:
-                spans.add(span_key(h.phrase))
-                h.score /= top
-                hits.append(h)
+        reranking = rerank and self.reranker is not None and text is not None
+        fetch = min(len(self.index), (40 if reranking else 2) * self.k)
+        hits, spans, per_text = [], set(), Counter()
+        for h in self.index.search(vec, fetch, exclude_clips=set(exclude))[0]:
+            if span_key(h.phrase) in spans or len(hits) == self.k:
+                continue
+            if reranking and per_text[h.phrase.text] >= self.per_text:
+                continue
+            spans.add(span_key(h.phrase))
+            per_text[h.phrase.text] += 1
+            h.score /= top
+            hits.append(h)
         best = hits[0].score if hits else -1.0
         if best < self.min_similarity:
             what = f"text {text!r}" if text is not None else "query"
@@ -117,7 +129,7 @@ class Retriever:
                 f"{self.min_similarity}); describe an action the index holds (see `motiongen "
                 "index info`), index your own motions, or generate without retrieval"
             )
-        if rerank and self.reranker is not None and text is not None:
+        if reranking:
             scores = self.reranker.score(text, hits, self.index)
             order = np.argsort(-np.asarray(scores), kind="stable")
             hits = [Hit(hits[i].id, float(scores[i]), hits[i].phrase) for i in order]

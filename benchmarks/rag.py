@@ -1,7 +1,7 @@
 """RAG++: does retrieval help generation, how good is retrieval, and how does the index scale?
 
 Run:  .venv/bin/python benchmarks/rag.py [--checkpoint tiny-rag] [--index DIR]
-          [--reranker shipped] [--split test] [--samples 2] [--limit N]
+          [--reranker DIR] [--split test] [--samples 2] [--limit N]
           [--parts generation recognition retrieval scale] [--scale 1000000]
           [--out docs/results/rag]
 
@@ -343,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--checkpoint", default="tiny-rag", help="folder or shipped name")
     parser.add_argument("--index", default=None, help="index folder (default: the built one)")
-    parser.add_argument("--reranker", default=None, help="'shipped' or a folder")
+    parser.add_argument("--reranker", default=None, help="reranker folder")
     parser.add_argument("--split", default="test")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--limit", type=int, default=None, help="first N eval conditions")

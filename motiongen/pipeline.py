@@ -250,7 +250,7 @@ class Pipeline:
 
     def use_index(self, index: Any = None, *, reranker: Any = None, **options: Any) -> Pipeline:
         """Retrieve priors from ``index`` (a ``MotionIndex`` or its folder; None: the default,
-        ``generation.rag.default_index_dir``), reranked by ``reranker`` (a folder, "shipped",
+        ``generation.rag.default_index_dir``), reranked by ``reranker`` (a folder,
         or None for dense order). ``options``: ``Retriever`` keywords (k, n, min_similarity)."""
         from motiongen.generation.rag import make_retriever
 

@@ -214,7 +214,7 @@ def generate(
         typer.Option(help="Motion index for --rag (default: `motiongen index build`'s)."),
     ] = None,
     reranker: Annotated[
-        str | None, typer.Option(help="Reranker for --rag: 'shipped', a folder; default none.")
+        str | None, typer.Option(help="Reranker folder for --rag; default none (dense order).")
     ] = None,
 ) -> None:
     """Generate motion from a text prompt (optionally following music), or from a file of

@@ -111,7 +111,7 @@ def query(
     k: Annotated[int, typer.Option("--k", "-k", help="Dense candidates.")] = 10,
     n: Annotated[int, typer.Option("--n", "-n", help="Phrases to show.")] = 5,
     reranker: Annotated[
-        str | None, typer.Option(help="'shipped', a reranker folder or a CrossEncoder folder.")
+        str | None, typer.Option(help="A reranker folder (ours or a CrossEncoder).")
     ] = None,
     prior: Annotated[
         Path | None, typer.Option(help="Also write the blended prior (.bvh/.npy/.motion/.mp4).")

@@ -75,7 +75,7 @@ def serve(
     ] = None,
     reranker: Annotated[
         str | None,
-        typer.Option(help="Reranker for use_rag: 'shipped', a folder, or none (dense order)."),
+        typer.Option(help="Reranker folder for use_rag; default none (dense order)."),
     ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:

@@ -56,7 +56,7 @@ class ServeSettings:
     audio_hosts: list[str] = field(default_factory=list)
     fetch_timeout: float = 15.0
     # Retrieval (use_rag): the motion index folder (None: generation.rag's default) and the
-    # reranker ("shipped", a folder, or None for dense order).
+    # reranker (a folder, or None for dense order).
     index: str | None = None
     reranker: str | None = None
 

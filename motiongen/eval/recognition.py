@@ -271,8 +271,6 @@ def make_generate_fn(
     }
 
     def generate(prompt: str, n: int, seed: int) -> list[Motion]:
-        return pipe.generate(
-            text=prompt, seconds=seconds, seed=seed, batch=n, **options, **extra
-        )
+        return pipe.generate(text=prompt, seconds=seconds, seed=seed, batch=n, **options, **extra)
 
     return generate

@@ -24,7 +24,7 @@ def default_index_dir() -> Path:
 def make_retriever(index: Any = None, *, reranker: Any = None, **options: Any) -> Any:
     """A ``Retriever`` over ``index`` (a ``MotionIndex``, a folder, or None for the default
     folder); ``reranker``: None, a ``Reranker``, a folder (ours or a sentence-transformers
-    CrossEncoder), or "shipped" for motiongen's."""
+    CrossEncoder)."""
     from motiongen.retrieval import MotionIndex, Retriever
     from motiongen.retrieval.rerank import load_reranker
 

@@ -109,7 +109,9 @@ def build_network(
         overrides["style_dim"] = style_dim
     if prior_dim:
         if m.architecture != "dit":
-            raise InputError("a retrieval prior (conditioning.rag_index) needs the dit architecture")
+            raise InputError(
+                "a retrieval prior (conditioning.rag_index) needs the dit architecture"
+            )
         overrides["prior_dim"] = prior_dim
     net_cfg = config_class.preset(
         m.preset, feature_dim=FEATURE_DIM, text_dim=text_dim, audio_dim=audio_dim, **overrides

@@ -280,8 +280,12 @@ def test_norm_stats_errors(tmp_path) -> None:
         NormStats.load(bad)
     with pytest.raises(FormatError, match="shape"):
         NormStats(mean=np.zeros(263), std=np.ones(263))
-    with pytest.raises(InputError):
-        NormStats.compute([np.zeros((5, 10))])
+    with pytest.raises(InputError, match="shape"):  # clips of different widths
+        NormStats.compute([np.zeros((5, 137)), np.zeros((5, 10))])
+    # another representation (the stick models' 22 numbers) keeps its own width
+    assert NormStats.compute([np.random.default_rng(0).normal(size=(5, 22))]).dim == 22
+    with pytest.raises(InputError, match="group_std"):
+        NormStats.compute([np.zeros((5, 22))], group_std=True)
 
 
 # ---- real data --------------------------------------------------------------------------

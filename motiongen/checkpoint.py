@@ -76,7 +76,8 @@ class ConditioningSpec:
     audio_dim: per-frame music features (0 = no music). fps, window: the model frame rate and
     the most frames sampled at once. guidance: the checkpoint's default guidance (a number or
     [text, audio]), None = the process's default. steps: its default sampler steps (a
-    distilled model is made for fewer), None = the process's default.
+    distilled model is made for fewer), None = the process's default. sampler: its default
+    sampler (chosen on val with the steps), None = the process's first.
     """
 
     text_model: str | None
@@ -87,9 +88,11 @@ class ConditioningSpec:
     window: int
     guidance: float | list[float] | None = None
     steps: int | None = None
+    sampler: str | None = None
 
     def __post_init__(self) -> None:
         checks = [
+            (self.sampler is None or isinstance(self.sampler, str), "sampler (a name)"),
             (
                 self.steps is None or (isinstance(self.steps, int) and 1 <= self.steps <= 1000),
                 "steps (1..1000)",

@@ -267,6 +267,13 @@ class Pipeline:
         return self.process.default_steps if steps is None else steps
 
     @property
+    def default_sampler(self) -> str:
+        """The checkpoint's own default sampler if it names one it can run, else the
+        process's first."""
+        named = self.config.conditioning.sampler
+        return named if named in self.samplers else self.samplers[0]
+
+    @property
     def samplers(self) -> tuple[str, ...]:
         """Samplers this checkpoint's process offers; the first is the default."""
         return tuple(self.process.samplers)
@@ -432,7 +439,7 @@ class Pipeline:
         seconds = check_seconds(seconds)
         frames = max(1, int(round(seconds * self.fps)))
         steps = check_int("steps", self.default_steps if steps is None else steps, 1, MAX_STEPS)
-        sampler = self.samplers[0] if sampler is None else str(sampler).lower()
+        sampler = self.default_sampler if sampler is None else str(sampler).lower()
         if sampler not in self.samplers:
             raise InputError(
                 f"sampler {sampler!r} does not fit this {self.process_name} checkpoint; "

@@ -106,7 +106,7 @@ class ModelRegistry:
                     "name": name,
                     "process": pipe.process_name,
                     "default_steps": pipe.default_steps,
-                    "sampler": pipe.samplers[0],
+                    "sampler": pipe.default_sampler,
                     "samplers": list(pipe.samplers),
                     "default_guidance": list(g) if isinstance(g, tuple) else float(g),
                     "fps": pipe.fps,

@@ -210,7 +210,7 @@ def test_dance_default_length_is_the_song(client: TestClient, song: Path) -> Non
         ({"text": "a", "sampler": "rk4"}, 422, ["sampler"]),
         ({"text": "a", "model": "huge"}, 422, ["huge", "tiny-flow"]),
         ({"text": "a", "format": "gif"}, 422, ["format"]),
-        ({"text": "a", "use_rag": True}, 422, ["retrieval"]),
+        ({"text": "a", "use_rag": True, "model": "tiny-flow"}, 422, ["retrieval prior"]),
         ({"text": "a", "colour": "red"}, 422, ["colour"]),
         ([1, 2], 400, ["JSON object"]),
     ],
@@ -404,3 +404,25 @@ def test_finished_jobs_drop_their_inputs_and_stale_uploads_are_swept(tmp_path: P
     os.utime(old, (time.time() - 7200, time.time() - 7200))
     assert store.sweep_uploads() == 1
     assert not old.exists() and new.exists()  # a request in flight elsewhere keeps its upload
+
+
+def test_use_rag_answers_with_the_retrieved_phrases(tmp_path, monkeypatch) -> None:
+    from tests.serve_helpers import small_index
+
+    monkeypatch.setenv("MOTIONGEN_INDEX", str(small_index(tmp_path)))
+    with TestClient(create_app(ServeSettings(store=tmp_path / "store"))) as c:
+        r = c.post("/generate", json={"text": "a person walks", "use_rag": True, "seconds": 2,
+                                      "seed": 1})  # fmt: skip
+        assert r.status_code == 200, r.text
+        meta = r.json()["meta"]
+        assert meta["checkpoint"] == "tiny-rag"  # the model with a retrieval prior
+        assert meta["retrieved"] and {"clip", "text", "weight"} <= set(meta["retrieved"][0])
+        plain = c.post("/generate", json={"text": "a person walks", "seconds": 2, "seed": 1,
+                                          "model": "tiny-rag"}).json()  # fmt: skip
+        assert "retrieved" not in plain["meta"]
+        models = {m["name"]: m for m in c.get("/models").json()["models"]}
+        assert models["tiny-rag"]["retrieval"] and not models["tiny-flow"]["retrieval"]
+    monkeypatch.setenv("MOTIONGEN_INDEX", str(tmp_path / "no-index"))
+    with TestClient(create_app(ServeSettings(store=tmp_path / "store2"))) as c:
+        r = c.post("/generate", json={"text": "a person walks", "use_rag": True, "seconds": 2})
+        assert_error(r, 503, "motiongen index build")

@@ -24,12 +24,26 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 
 @pytest.fixture(scope="module", autouse=True)
 def running_server():
-    """The app's lifespan (model and job threads) for the whole module."""
+    """The app's lifespan (model and job threads) for the whole module, with a small
+    retrieval index for use_rag requests (read at the first such request)."""
+    import os
+    from pathlib import Path
+
     from fastapi.testclient import TestClient
 
-    with TestClient(app):
-        yield
-    shutil.rmtree(STORE, ignore_errors=True)
+    from tests.serve_helpers import small_index
+
+    before = os.environ.get("MOTIONGEN_INDEX")
+    os.environ["MOTIONGEN_INDEX"] = str(small_index(Path(STORE) / "rag"))
+    try:
+        with TestClient(app):
+            yield
+    finally:
+        if before is None:
+            os.environ.pop("MOTIONGEN_INDEX", None)
+        else:
+            os.environ["MOTIONGEN_INDEX"] = before
+        shutil.rmtree(STORE, ignore_errors=True)
 
 
 # key -> (the schema's valid range, the cap a valid value is lowered to)

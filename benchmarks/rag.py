@@ -241,7 +241,7 @@ def scale(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {"vectors": n, "dim": dim, "queries": args.queries,
                            "threads": faiss.omp_get_max_threads()}  # fmt: skip
     exact = None
-    nlist = int(4 * np.sqrt(n))
+    nlist = args.nlist or int(4 * np.sqrt(n))
     for kind in ("flat", "ivf", "ivfpq"):
         t0 = time.perf_counter()
         index = new_faiss_index(dim, kind, nlist=nlist)
@@ -355,6 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grid", nargs="+", default=["midpoint:10:2.5", "midpoint:5:2.5",
                         "euler:4:2.5", "midpoint:10:1.5", "midpoint:10:4"])  # fmt: skip
     parser.add_argument("--scale", type=int, default=1_000_000, help="synthetic vectors")
+    parser.add_argument("--nlist", type=int, default=1024, help="scale: IVF cells (0: 4 sqrt N)")
     parser.add_argument("--queries", type=int, default=300, help="scale: single queries")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--out", type=Path, default=None, help="write FILE.json and FILE.md")

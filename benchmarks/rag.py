@@ -89,6 +89,9 @@ def variants(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     rows = {"no retrieval": {}, "retrieval (dense)": {"rag": True}}
     if args.reranker:
         rows["retrieval (reranked)"] = {"rag": True, "rerank": True}
+    if args.other_index:
+        rows[f"retrieval (dense, index {Path(args.other_index).name})"] = {"rag": True,
+                                                                         "other": True}  # fmt: skip
     return rows
 
 
@@ -103,11 +106,15 @@ def pipelines(args: argparse.Namespace) -> dict[str, Any]:
             args.index, reranker=args.reranker
         )
         out["reranked"] = reranked
+    if args.other_index:
+        out["other"] = Pipeline.from_pretrained(args.checkpoint).use_index(args.other_index)
     return out
 
 
 def pick(pipes: dict[str, Any], options: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     options = dict(options)
+    if options.pop("other", False):
+        return pipes["other"], options
     return (pipes["reranked"] if options.pop("rerank", False) else pipes["dense"]), options
 
 
@@ -344,6 +351,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint", default="tiny-rag", help="folder or shipped name")
     parser.add_argument("--index", default=None, help="index folder (default: the built one)")
     parser.add_argument("--reranker", default=None, help="reranker folder")
+    parser.add_argument("--other-index", default=None, help="a second index to compare")
     parser.add_argument("--split", default="test")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--limit", type=int, default=None, help="first N eval conditions")

@@ -25,7 +25,10 @@ from motiongen.errors import InputError
 from motiongen.features import foot_contacts
 
 MIN_SECONDS = 1.5
-MAX_SECONDS = 6.0
+# A phrase up to the generator's window (9.8 s): a Bandai take (1.5-8 s) stays whole. Cutting
+# shorter takes at speed valleys split them at the turning point of the action (the bottom
+# of a bow is a speed valley too), so each half was no longer the action of its label.
+MAX_SECONDS = 9.5
 BEATS_PER_BAR = 4
 
 
@@ -122,7 +125,9 @@ def motion_boundaries(
         return []
     if hi >= T:
         return [(0, T)]
-    speed = gaussian_filter1d(joint_speed(positions, fps), sigma=max(fps / 4, 1.0))
+    # Half a second of smoothing: a movement's brief turning points (the bottom of a bow)
+    # are not boundaries; the rests between movements are.
+    speed = gaussian_filter1d(joint_speed(positions, fps), sigma=max(fps / 2, 1.0))
     valleys, _ = find_peaks(-speed)
     planted = foot_contacts(positions, fps).all(axis=1)
     score = speed / max(float(speed.max()), 1e-6) - 0.1 * planted

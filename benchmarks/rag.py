@@ -291,11 +291,12 @@ def _f(v: Any, pct: bool = False) -> str:
 
 
 def markdown(result: dict[str, Any]) -> str:
-    lines = [f"# RAG++ benchmark ({result['settings']['split']} split)", ""]
+    lines = ["# RAG++ benchmark", ""]
     s = result["settings"]
     lines.append(f"`{s['command']}`  ")
     lines.append(f"checkpoint {s['checkpoint']}, index {s['index'] or 'default'}, "
-                 f"reranker {s['reranker'] or 'none'}, seed {s['seed']}")  # fmt: skip
+                 f"reranker {s['reranker'] or 'none'}, seed {s['seed']}, split {s['split']} "
+                 "(the selection part always val)")  # fmt: skip
     for part, title in (
         ("select", "Val split: sampler:steps:guidance with retrieval (selection)"),
         ("generation", "Generation with vs without retrieval"),

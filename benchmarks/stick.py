@@ -49,7 +49,7 @@ def compare(args: argparse.Namespace, data) -> dict:  # noqa: ANN001
 
             rc.append(content_label(lab))
             rs.append(style_label(lab))
-    rows = {"real test clips": {**recognise(clf, real, rc, rs), "fid": 0.0}}
+    rows = {"real test clips": {**recognise(clf, real, rc, rs), "fid": None}}
     generators = {}
     for folder in args.stick_models:
         model = StickGen.load(folder)
@@ -125,8 +125,9 @@ def markdown(result: dict) -> str:
                   "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
         for name, r in c["rows"].items():
             ms = r.get("ms_per_motion")
+            fid = "–" if r["fid"] is None else f"{r['fid']:.3f}"  # the real set is the reference
             lines.append(f"| {name} | {100 * r['content']:.1f} % | {100 * r['style']:.1f} % | "
-                         f"{100 * r['both']:.1f} % | {r['fid']:.3f} | "
+                         f"{100 * r['both']:.1f} % | {fid} | "
                          f"{'' if ms is None else f'{ms:.0f}'} |")  # fmt: skip
     if "render" in result:
         r = result["render"]

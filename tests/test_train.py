@@ -292,6 +292,7 @@ def test_resume_after_kill_matches_uninterrupted(synth_dir, tmp_path):
         "window": 48,
         "guidance": None,
         "steps": None,
+        "sampler": None,
     }
     assert ck.config.training["step"] == 6 and ck.config.process == "flow"
     ema = load_file(str(tmp_path / "killed" / "last" / "ema.safetensors"))

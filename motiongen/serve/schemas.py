@@ -317,6 +317,7 @@ class ModelInfo(BaseModel):
     window_seconds: float
     text: bool
     music: bool
+    retrieval: bool = Field(False, description="Takes use_rag (has a retrieval-prior input).")
 
 
 class ModelList(BaseModel):

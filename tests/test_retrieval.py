@@ -459,3 +459,61 @@ def test_training_priors_never_use_the_windows_own_clip(index):
     assert index.phrases[priors.choose("clip0", "a person waves", rng)[0]].clip == "clip4"
     out = priors("clip0", "a person waves", 40, 0.0, rng)
     assert out.shape == (40, FEATURE_DIM) and np.isfinite(out).all()
+
+
+def test_review_fixes_tempo_exclusions_small_pq_and_music_only(index, rag_checkpoint, tmp_path):
+    from motiongen import Pipeline
+    from motiongen.retrieval.vectors import StatsScaler, VectorLayout
+
+    # A music tempo orders equally similar phrases by closeness of tempo.
+    for i, p in index.phrases.items():
+        p.tempo = 60.0 + 10 * i
+    r = Retriever(index, encoders=encoders(), k=4, n=4)
+    hits = r.search("a person waves", tempo=70.0)
+    assert hits[0].phrase.tempo == 70.0 or abs(hits[0].phrase.tempo - 70) <= abs(
+        hits[1].phrase.tempo - 70
+    )
+    # A lone clip name (or a list of names) excludes that clip from every query.
+    assert all(
+        h.phrase.clip != "clip0"
+        for h in index.search(r.query_vector("a person waves")[0], 8, exclude_clips="clip0")[0]
+    )
+    assert all(
+        h.phrase.clip not in ("clip0", "clip4")
+        for h in index.search(
+            r.query_vector("a person waves")[0], 8, exclude_clips=["clip0", "clip4"]
+        )[0]
+    )
+    # 8-bit product quantisation needs 256 vectors: a clear error, not a faiss crash.
+    small = MotionIndex(
+        VectorLayout(32, 0), StatsScaler(np.zeros(5), np.ones(5)), kind="ivfpq", nlist=2
+    )
+    with pytest.raises(InputError, match="at least 256 vectors"):
+        small.train(np.ones((50, small.dim), dtype=np.float32))
+    # Music without a prompt: the network never saw a prior without a text.
+    pipe = Pipeline.from_pretrained(rag_checkpoint, text_encoder=FakeEncoder()).use_index(index)
+    from tests.serve_helpers import write_song
+
+    song = write_song(tmp_path / "song.wav", seconds=3.0)
+    m = pipe(None, song, rag=True, seconds=2.0, steps=1, seed=0)
+    assert m.meta["retrieved"] == [] and "needs a prompt" in m.meta["warning"]
+
+
+def test_a_training_index_from_other_data_is_rebuilt(tmp_path):
+    from motiongen.data.prepare import prepare_synthetic
+    from motiongen.features import NormStats
+    from motiongen.retrieval.training import training_priors
+    from motiongen.train import config_from_dict
+    from tests.test_train import tiny_config
+
+    prepare_synthetic(tmp_path / "p", 8, seed=0)
+    cfg = config_from_dict(tiny_config(tmp_path / "p", tmp_path / "run", conditioning={
+        "text": True, "audio": False, "rag_index": "train"}))  # fmt: skip
+    norm = NormStats(mean=np.zeros(FEATURE_DIM, np.float32), std=np.ones(FEATURE_DIM, np.float32))
+    first = training_priors(cfg, ["a person walks"], norm, tmp_path / "p")
+    assert first.index.source["splits"] == ["train"] and first.index.source["fingerprint"]
+    stale = MotionIndex.load(tmp_path / "p" / "rag_index_train")
+    stale.source = {"fingerprint": "other data", "splits": ["train"], "fps": 20.0}
+    stale.save(tmp_path / "p" / "rag_index_train")
+    again = training_priors(cfg, ["a person walks"], norm, tmp_path / "p")
+    assert again.index.source == first.index.source  # rebuilt from the data at hand

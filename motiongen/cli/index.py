@@ -77,9 +77,12 @@ def build(
                 tuple(splits or ["train"]), bars=bars, prepared=prepared.root,
                 progress=_bar_callback(bar, "cutting phrases"),
             )  # fmt: skip
+            source = {"fingerprint": prepared.fingerprint, "splits": list(splits or ["train"]),
+                      "fps": 20.0}  # fmt: skip
         index = build_index(
-            phrases, motions, kind=kind, nlist=nlist, progress=_bar_callback(bar, "embedding")
-        )
+            phrases, motions, kind=kind, nlist=nlist, progress=_bar_callback(bar, "embedding"),
+            source=source if folder is None else {"folder": str(folder)},
+        )  # fmt: skip
     target = _folder(output)
     index.save(target)
     for s in skipped:

@@ -59,6 +59,10 @@ def request_prior(
         )
     if text is None and music is None:
         raise InputError("retrieval needs a text or music to search with; add a prompt")
+    if text is None:  # the network learned priors only beside a text (dropped with it)
+        return None, "retrieval needs a prompt beside the music; generated without a prior"
+    if frames < 2:
+        return None, "retrieval: a motion of one frame has no prior; generated without one"
     if pipe.retriever is None:
         index, reranker = pipe.index_source
         pipe.use_index(index, reranker=reranker)
@@ -68,8 +72,7 @@ def request_prior(
 
         feats = cached_features_from_file(music, pipe.fps, music_offset, num_frames=frames)
         tempo = float(feats.tempo_bpm)
-    query = text if text is not None else "a person dances to the music"
     try:
-        return pipe.retriever.prior(query, frames=frames, fps=pipe.fps, tempo=tempo), None
+        return pipe.retriever.prior(text, frames=frames, fps=pipe.fps, tempo=tempo), None
     except NoMatch as exc:
         return None, f"retrieval: {exc}; generated without a retrieved prior"

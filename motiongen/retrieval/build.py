@@ -177,6 +177,7 @@ def build_index(
     encoders: Encoders | None = None,
     motion_embedding: bool = True,
     progress: Progress | None = None,
+    source: dict[str, Any] | None = None,
 ) -> MotionIndex:
     """A ``MotionIndex`` of the phrases (vectors computed here, in chunks)."""
     if not phrases:
@@ -193,6 +194,7 @@ def build_index(
     if kind != "flat" and nlist == 0:
         nlist = max(1, min(1024, int(4 * np.sqrt(len(phrases)))))
     index = MotionIndex(layout, scaler, kind=kind, nlist=nlist, encoders=encoders.names())
+    index.source = dict(source or {})
     vectors = []
     chunk = 512
     for i in range(0, len(phrases), chunk):

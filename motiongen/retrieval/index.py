@@ -117,6 +117,9 @@ class MotionIndex:
         self.motions: dict[str, np.ndarray] = {}
         self._next_id = 0
         self.nprobe = 16
+        # What the phrases came from (prepared data fingerprint, splits, fps): an index built
+        # from other data is rebuilt rather than trusted (a clip may have changed split).
+        self.source: dict[str, Any] = {}
 
     # ---- contents ---------------------------------------------------------------------
     def __len__(self) -> int:
@@ -133,9 +136,11 @@ class MotionIndex:
     def train(self, vectors: np.ndarray) -> None:
         """Fit an IVF index's cells (and codebooks) on a sample of vectors."""
         vectors = self._check_vectors(vectors)
-        if len(vectors) < max(self.nlist, 1):
+        # 8-bit product quantisation fits 256 centroids per sub-vector.
+        need = max(self.nlist, 1, 256 if self.kind == "ivfpq" else 0)
+        if len(vectors) < need:
             raise InputError(
-                f"an {self.kind} index with {self.nlist} cells needs at least that many vectors "
+                f"an {self.kind} index with {self.nlist} cells needs at least {need} vectors "
                 f"to train, got {len(vectors)}; use kind 'flat' or fewer cells (--nlist)"
             )
         self.index.train(vectors)
@@ -207,8 +212,14 @@ class MotionIndex:
         queries = self._check_vectors(queries)
         if k < 1:
             raise InputError(f"k must be at least 1, got {k}")
-        if isinstance(exclude_clips, set) or exclude_clips is None:
-            excludes = [exclude_clips or set()] * len(queries)
+        one = (
+            exclude_clips is None
+            or isinstance(exclude_clips, set | frozenset | str)
+            or all(isinstance(e, str) for e in exclude_clips)
+        )
+        if one:  # one set of clip names for every query (a lone name is a set of one)
+            names = [exclude_clips] if isinstance(exclude_clips, str) else (exclude_clips or ())
+            excludes = [set(names)] * len(queries)
         else:
             excludes = [set(e) for e in exclude_clips]
             if len(excludes) != len(queries):
@@ -267,6 +278,7 @@ class MotionIndex:
             "dim": self.dim,
             "layout": self.layout.to_dict(),
             "encoders": self.encoders,
+            "source": self.source,
         }
 
     def save(self, folder: str | Path) -> Path:
@@ -284,6 +296,7 @@ class MotionIndex:
             "scaler": None if self.scaler is None else self.scaler.to_dict(),
             "encoders": self.encoders,
             "next_id": self._next_id,
+            "source": self.source,
             "phrases": {str(i): p.to_dict() for i, p in self.phrases.items()},
         }
         (folder / f"phrases.json{tmp}").write_text(json.dumps(meta))
@@ -342,4 +355,5 @@ class MotionIndex:
         out.phrases = phrases
         out.motions = motions
         out._next_id = int(meta.get("next_id", max(phrases, default=-1) + 1))
+        out.source = dict(meta.get("source") or {})
         return out

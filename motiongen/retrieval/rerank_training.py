@@ -90,7 +90,7 @@ def train_reranker(
             if not pos and others:  # the dense search missed them all: show one anyway
                 pos = [int(rng.choice(others))]
             if len(neg) < candidates // 2:  # too few hard negatives: add random phrases
-                extra = rng.choice(ids, candidates, replace=False)
+                extra = rng.choice(ids, min(candidates, len(ids)), replace=False)
                 neg += [int(h) for h in extra if not relevant(p.label, text, index.phrases[int(h)])]
             n_pos = min(len(pos), max(1, candidates // 4))
             chosen = list(rng.choice(pos, n_pos, replace=False)) if pos else []

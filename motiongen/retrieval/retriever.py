@@ -20,6 +20,7 @@ from motiongen.retrieval.prior import Prior, PriorBuilder
 from motiongen.retrieval.vectors import motion_stats
 
 MIN_SIMILARITY = 0.45  # below this, a text query matches nothing in the index
+MUSIC_QUERY = "a person dances to the music"
 
 
 class NoMatch(InputError):
@@ -75,9 +76,6 @@ class Retriever:
             if layout.motion_dim:
                 blocks["motion"] = self.encoders.embed_motions([motion], fps)
                 weight += layout.motion_weight
-        elif tempo > 0 and self.index.scaler is not None:
-            stats = np.zeros((1, layout.stats_dim), dtype=np.float32)
-            stats[0, 1] = self.index.scaler(motion_stats(np.zeros((2, 22, 3)), fps, tempo))[1]
         if stats is not None:
             blocks["stats"] = stats
             weight += layout.stats_weight
@@ -108,11 +106,23 @@ class Retriever:
         of one description: every take of a label shares its text, so dense scores tie in
         blocks of dozens and the top ``k`` would otherwise be one label, leaving the reranker
         nothing to choose between."""
+        if text is None and motion is None and tempo > 0:
+            text = MUSIC_QUERY  # a tempo alone: dance phrases, nearest tempo first
         vec, top = self.query_vector(text, tempo=tempo, motion=motion, fps=fps)
         reranking = rerank and self.reranker is not None and text is not None
         fetch = min(len(self.index), (40 if reranking else 2) * self.k)
+        pool = self.index.search(vec, fetch if tempo <= 0 else min(len(self.index), 20 * self.k),
+                                 exclude_clips=set(exclude))[0]  # fmt: skip
+        if tempo > 0:
+            # Tempo closeness, not a z-score in the vector (a one-number block normalises to
+            # its sign): within the similarity order, phrases near the music's tempo first.
+            def off(h: Hit) -> float:
+                pt = h.phrase.tempo
+                return 1.0 if pt <= 0 else min(1.0, abs(float(np.log2(pt / tempo))))
+
+            pool.sort(key=lambda h: -(h.score / top) + 0.25 * off(h))
         hits, spans, per_text = [], set(), Counter()
-        for h in self.index.search(vec, fetch, exclude_clips=set(exclude))[0]:
+        for h in pool:
             if span_key(h.phrase) in spans or len(hits) == self.k:
                 continue
             if reranking and per_text[h.phrase.text] >= self.per_text:

@@ -11,6 +11,7 @@ other takes of the same action, as it will for a new prompt.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ class TrainingPriors:
         *,
         fps: float,
         n: int = 5,
-        fetch: int = 48,
+        fetch: int = 512,
         builder: PriorBuilder | None = None,
         encoders: Encoders | None = None,
         cache_dir: Path | None = None,
@@ -56,13 +57,21 @@ class TrainingPriors:
         self, texts: list[str], fetch: int, encoders: Encoders, cache_dir: Path | None
     ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         key = hashlib.sha1(
-            ("|".join(texts) + f"|{fetch}|{len(self.index)}|{self.index.dim}").encode()
-        ).hexdigest()[:16]
+            ("|".join(texts) + f"|{fetch}|{len(self.index)}|{self.index.dim}|"
+             + json.dumps(self.index.source, sort_keys=True)).encode()
+        ).hexdigest()[:16]  # fmt: skip
         path = None if cache_dir is None else cache_dir / f"rag_hits_{key}.npz"
         if path is not None and path.is_file():
             z = np.load(path)
             return {t: (z["ids"][i], z["scores"][i]) for i, t in enumerate(texts)}
         retriever = Retriever(self.index, encoders=encoders, k=fetch, n=1, min_similarity=-1)
+        layout = self.index.layout
+        total = (
+            layout.text_weight
+            + layout.stats_weight
+            + (layout.motion_weight if layout.motion_dim else 0.0)
+        )
+        top = float(np.sqrt(layout.text_weight / total))  # scores as the Retriever gives them
         ids = np.full((len(texts), fetch), -1, dtype=np.int64)
         scores = np.zeros((len(texts), fetch), dtype=np.float32)
         for i in range(0, len(texts), 256):
@@ -71,7 +80,7 @@ class TrainingPriors:
             hits = self.index.search(q, fetch)
             for j, row in enumerate(hits):
                 ids[i + j, : len(row)] = [h.id for h in row]
-                scores[i + j, : len(row)] = [h.score for h in row]
+                scores[i + j, : len(row)] = [h.score / top for h in row]
         if path is not None:
             tmp = path.with_name(f"{path.stem}.tmp.npz")
             np.savez(tmp, ids=ids, scores=scores)
@@ -133,17 +142,21 @@ def training_priors(
 ) -> TrainingPriors:
     """The priors a config's ``conditioning.rag_index`` asks for ("train": an index of the
     training split built into the prepared cache on first use)."""
+    from motiongen.data.store import PreparedData
     from motiongen.retrieval.build import build_index, collect_data_phrases
 
     c = cfg.conditioning
     where = c.rag_index
     if where == "train":
         folder = (cache or Path(".")) / "rag_index_train"
-        if not (folder / "index.faiss").is_file():
+        source = {"fingerprint": PreparedData.open(cache).fingerprint if cache else "",
+                  "splits": [cfg.data.train_split], "fps": float(cfg.data.fps)}  # fmt: skip
+        fresh = (folder / "index.faiss").is_file() and MotionIndex.load(folder).source == source
+        if not fresh:  # none yet, or built from other data: never trust a stale split
             phrases, motions = collect_data_phrases(
                 (cfg.data.train_split,), fps=cfg.data.fps, prepared=cache
             )
-            build_index(phrases, motions).save(folder)
+            build_index(phrases, motions, source=source).save(folder)
         where = str(folder)
     index = MotionIndex.load(where)
     return TrainingPriors(index, texts, norm, fps=cfg.data.fps, n=c.rag_n, cache_dir=cache)

@@ -52,22 +52,6 @@ GEN_KEYS = (
 )
 
 
-def _bar():  # noqa: ANN202
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), TimeRemainingColumn(),
-    )  # fmt: skip
-
-
 def _row(metrics: dict[str, Any]) -> dict[str, Any]:
     music = metrics.get("music") or {}
     r = metrics["r_precision"]
@@ -120,19 +104,14 @@ def pick(pipes: dict[str, Any], options: dict[str, Any]) -> tuple[Any, dict[str,
 
 def _scored(fns: dict[str, Any], data: Any, split: str, args: argparse.Namespace) -> dict:
     """``motiongen eval``'s scoring of each generate function on ``split``, with bars."""
+    from motiongen.cli.console import named_progress, progress_bar
     from motiongen.eval.evaluator import REAL_ROW, evaluate_variants
 
-    with _bar() as bar:
-        tasks: dict[str, Any] = {}
-
-        def progress(name: str, done: int, total: int) -> None:
-            if name not in tasks:
-                tasks[name] = bar.add_task(name, total=total)
-            bar.update(tasks[name], completed=done)
-
+    with progress_bar() as bar:
         rows, _ = evaluate_variants(
-            fns, data, split=split, seed=args.seed, limit=args.limit, progress=progress
-        )
+            fns, data, split=split, seed=args.seed, limit=args.limit,
+            progress=named_progress(bar),
+        )  # fmt: skip
     return {("real (held-out)" if k == REAL_ROW else k): _row(v) for k, v in rows.items()}
 
 
@@ -174,7 +153,9 @@ def recognition(args: argparse.Namespace, data: Any, pipes: dict[str, Any]) -> d
         pairs = pairs[: args.max_pairs]
     real = recognise_real(classifier, data, pairs, split=args.split)
     out = {}
-    with _bar() as bar:
+    from motiongen.cli.console import progress_bar
+
+    with progress_bar() as bar:
         for name, options in variants(args).items():
             pipe, extra = pick(pipes, options)
             task = bar.add_task(f"recognition: {name}", total=len(pairs))
@@ -200,7 +181,7 @@ def retrieval(args: argparse.Namespace, data: Any) -> dict[str, Any]:
         from motiongen.generation.rag import default_index_dir
 
         index = MotionIndex.load(default_index_dir())
-    held = [r for r in data.select(split=args.split) if r.kept]
+    held = data.select(split=args.split)  # kept clips
     rng = np.random.default_rng(args.seed)
     described, reworded = [], []
     for rec in held:

@@ -40,7 +40,7 @@ def compare(args: argparse.Namespace, data) -> dict:  # noqa: ANN001
     pairs = label_pairs(data, classifier=clf)[: args.max_pairs]
     real, rc, rs = [], [], []
     for rec in data.select(split="test"):
-        if rec.kept and rec.source.startswith("bandai"):
+        if rec.source.startswith("bandai"):  # select() gives kept clips only
             pos = data.motion(rec).resample(20.0).positions
             start = max(0, (len(pos) - WINDOW) // 2)
             real.append(to_stick(pos[start : start + WINDOW]))

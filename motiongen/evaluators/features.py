@@ -4,7 +4,7 @@ mirror images, feature noise, source-balanced sampling)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -97,9 +97,17 @@ def crop_features(features: np.ndarray, start: int, n: int) -> np.ndarray:
 
 
 def clip_features(
-    data: PreparedData, split: str, min_frames: int = 8
+    data: PreparedData,
+    split: str,
+    min_frames: int = 8,
+    features: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> list[tuple[Any, np.ndarray, np.ndarray]]:
-    """(record, features, mirrored features) of every kept clip of ``split`` at 20 fps."""
+    """(record, features, mirrored features) of every kept clip of ``split`` at 20 fps.
+
+    features: positions (T, 22, 3) -> (T, D); default the 137 model features (another
+    representation, e.g. the stick figures' ``stick.features.motion_stick_features``)."""
+    if features is None:
+        features = lambda p: positions_to_features(p, MODEL_FPS)  # noqa: E731
     out = []
     for rec in data.select(split=split):
         m = data.motion(rec)
@@ -107,9 +115,7 @@ def clip_features(
             m = m.resample(MODEL_FPS)
         if m.num_frames < min_frames:
             continue
-        feats = positions_to_features(m.positions, MODEL_FPS)
-        mirrored = positions_to_features(mirror(m.positions), MODEL_FPS)
-        out.append((rec, feats, mirrored))
+        out.append((rec, features(m.positions), features(mirror(m.positions))))
     return out
 
 

@@ -96,7 +96,7 @@ def collect_data_phrases(
     from motiongen.data.store import PreparedData
 
     data = PreparedData.open(Path(prepared) if prepared else default_prepared_dir())
-    records = [r for s in splits for r in data.select(split=s) if r.kept]
+    records = [r for s in splits for r in data.select(split=s)]  # kept clips only
     if not records:
         raise DataNotFoundError(f"no kept clip in splits {list(splits)} of {data.root}")
     bank = audio_bank(data, [r for r in records if r.audio], fps, cache=data.root)

@@ -64,29 +64,17 @@ class Retriever:
         """(the query's vector, the top score it could reach) from what is given."""
         layout = self.index.layout
         blocks: dict[str, np.ndarray] = {}
-        weight = 0.0
         if text is not None:
             blocks["text"] = self.encoders.embed_texts([text])
-            weight += layout.text_weight
-        stats = None
         if motion is not None:
             if self.index.scaler is None:
                 raise InputError("this index has no motion statistics; rebuild it")
-            stats = self.index.scaler(motion_stats(motion, fps, tempo))[None]
+            blocks["stats"] = self.index.scaler(motion_stats(motion, fps, tempo))[None]
             if layout.motion_dim:
                 blocks["motion"] = self.encoders.embed_motions([motion], fps)
-                weight += layout.motion_weight
-        if stats is not None:
-            blocks["stats"] = stats
-            weight += layout.stats_weight
         if not blocks:
             raise InputError("a retrieval query needs a text, a music tempo or a motion")
-        total = (
-            layout.text_weight
-            + layout.stats_weight
-            + (layout.motion_weight if layout.motion_dim else 0.0)
-        )
-        return layout.compose(1, **blocks), float(np.sqrt(weight / total))
+        return layout.compose(1, **blocks), layout.reach(set(blocks))
 
     def search(
         self,

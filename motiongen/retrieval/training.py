@@ -22,7 +22,6 @@ from motiongen.features import NormStats
 from motiongen.retrieval.build import Encoders
 from motiongen.retrieval.index import MotionIndex, span_key
 from motiongen.retrieval.prior import PriorBuilder
-from motiongen.retrieval.retriever import Retriever
 
 
 class TrainingPriors:
@@ -64,19 +63,13 @@ class TrainingPriors:
         if path is not None and path.is_file():
             z = np.load(path)
             return {t: (z["ids"][i], z["scores"][i]) for i, t in enumerate(texts)}
-        retriever = Retriever(self.index, encoders=encoders, k=fetch, n=1, min_similarity=-1)
         layout = self.index.layout
-        total = (
-            layout.text_weight
-            + layout.stats_weight
-            + (layout.motion_weight if layout.motion_dim else 0.0)
-        )
-        top = float(np.sqrt(layout.text_weight / total))  # scores as the Retriever gives them
+        top = layout.reach({"text"})  # scores as the Retriever gives them
         ids = np.full((len(texts), fetch), -1, dtype=np.int64)
         scores = np.zeros((len(texts), fetch), dtype=np.float32)
         for i in range(0, len(texts), 256):
             chunk = texts[i : i + 256]
-            q = retriever.index.layout.compose(len(chunk), text=encoders.embed_texts(chunk))
+            q = layout.compose(len(chunk), text=encoders.embed_texts(chunk))
             hits = self.index.search(q, fetch)
             for j, row in enumerate(hits):
                 ids[i + j, : len(row)] = [h.id for h in row]
@@ -90,9 +83,14 @@ class TrainingPriors:
     def choose(self, clip: str, text: str, rng: np.random.Generator) -> list[int]:
         """The ids of the best ``n`` phrases of other clips for a text (ties in random
         order: takes of one label share their text, so their scores are equal)."""
+        ids, _ = self.hits[text]
+        return [int(ids[i]) for i in self._ranks(clip, text, rng)]
+
+    def _ranks(self, clip: str, text: str, rng: np.random.Generator) -> list[int]:
+        """Positions in the text's hits of the phrases ``choose`` picks."""
         ids, scores = self.hits[text]
         noisy = scores + rng.uniform(0, 1e-3, len(scores))
-        chosen, spans = [], set()
+        picked, spans = [], set()
         for i in np.argsort(-noisy, kind="stable"):
             pid = int(ids[i])
             if pid < 0:
@@ -100,26 +98,27 @@ class TrainingPriors:
             p = self.index.phrases[pid]
             if p.clip == clip or span_key(p) in spans:
                 continue
-            chosen.append(pid)
+            picked.append(int(i))
             spans.add(span_key(p))
-            if len(chosen) == self.n:
+            if len(picked) == self.n:
                 break
-        return chosen
+        return picked
 
     def __call__(
         self, clip: str, text: str, frames: int, tempo: float, rng: np.random.Generator
     ) -> np.ndarray | None:
-        chosen = self.choose(clip, text, rng)
-        if not chosen:
+        ranks = self._ranks(clip, text, rng)
+        if not ranks:
             return None
+        ids, scores = self.hits[text]
+        chosen = [int(ids[i]) for i in ranks]
         key = (tuple(chosen), frames, round(tempo, 1))
         if key in self._priors:
             self._priors.move_to_end(key)
             return self._priors[key]
-        score_of = dict(zip(*self.hits[text], strict=True))
         prior = self.builder.build(
             [self.motion(i) for i in chosen],
-            [float(score_of[i]) for i in chosen],
+            [float(scores[i]) for i in ranks],
             frames,
             self.fps,
             tempo=tempo,

@@ -42,6 +42,13 @@ class VectorLayout:
     def to_dict(self) -> dict[str, float | int]:
         return dict(self.__dict__)
 
+    def reach(self, blocks: set[str]) -> float:
+        """The best inner product a query filling ``blocks`` (of "text", "stats", "motion")
+        can reach with a phrase vector: scores divided by it are weighted mean cosines."""
+        weights = {"text": self.text_weight, "stats": self.stats_weight,
+                   "motion": self.motion_weight if self.motion_dim else 0.0}  # fmt: skip
+        return float(np.sqrt(sum(weights[b] for b in blocks) / sum(weights.values())))
+
     def compose(
         self,
         n: int,

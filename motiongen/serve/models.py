@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from typing import Any
 
@@ -30,15 +31,17 @@ def shipped_model_names() -> list[str]:
     return sorted(p.name for p in SHIPPED_MODELS_DIR.iterdir() if (p / "config.json").is_file())
 
 
-def rag_model_names() -> list[str]:
-    """Shipped models with a retrieval-prior input (they take use_rag)."""
+@functools.cache
+def rag_model_names() -> tuple[str, ...]:
+    """Shipped models with a retrieval-prior input (they take use_rag); read once, since
+    every use_rag request asks and the shipped models never change while running."""
     from motiongen.checkpoint import read_config
 
-    return [
+    return tuple(
         name
         for name in shipped_model_names()
         if int(read_config(SHIPPED_MODELS_DIR / name).model.get("prior_dim", 0) or 0)
-    ]
+    )
 
 
 class ModelRegistry:

@@ -22,18 +22,10 @@ WINDOW = 120  # frames compared (6 s at 20 fps), the stick models' training wind
 
 def stick_clip_features(data: Any, split: str) -> list[tuple[Any, np.ndarray, np.ndarray]]:
     """(record, stick features, mirrored stick features) of the kept clips of ``split``."""
-    from motiongen.data.dataset import mirror_positions
+    from motiongen.evaluators.features import clip_features
     from motiongen.stick.features import motion_stick_features
 
-    out = []
-    for rec in data.select(split=split):
-        if not rec.kept:
-            continue
-        pos = data.motion(rec).resample(20.0).positions
-        if len(pos) >= 8:
-            out.append((rec, motion_stick_features(pos),
-                        motion_stick_features(mirror_positions(pos))))  # fmt: skip
-    return out
+    return clip_features(data, split, features=motion_stick_features)
 
 
 def train_stick_classifier(data: Any, *, steps: int = 1500, seed: int = 0,

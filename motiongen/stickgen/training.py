@@ -74,7 +74,7 @@ def stick_clips(data: Any, split: str, *, subset: str = "all", source: str | Non
 
     out = []
     for rec in data.select(split=split):
-        if not rec.kept or (source is not None and rec.source != source):
+        if source is not None and rec.source != source:  # select() gives kept clips only
             continue
         if subset == "sft" and not (
             rec.artifacts.get("quality", 0.0) >= 0.8 and rec.artifacts.get("artifact", 1.0) <= 0.35

@@ -439,10 +439,11 @@ def load_checked_state(
 
 
 def load_checkpoint(path: str | Path, *, device: str = "cpu") -> Checkpoint:
-    """Rebuild the network from ``path`` and load its weights, checking them first."""
+    """Rebuild the network from ``path`` (a folder or a shipped model's name) and load its
+    weights, checking them first."""
     from motiongen.models import build_model
 
-    path = Path(path)
+    path = resolve_checkpoint(path)
     config = read_config(path)
     verify_manifest(path, f"checkpoint {path}")
     model = build_model(config.architecture, config.model)

@@ -80,6 +80,8 @@ def weights_hash(state: dict[str, torch.Tensor]) -> str:
         "tiny_flow",
         "small_flow",
         "tiny_flow_reflow",
+        "tiny_rag",
+        "tiny_rag_reflow",
         "tiny_ddim",
         "tiny_ddim_unet",
         "tiny_flow_sft",
@@ -417,6 +419,7 @@ def test_reflow_distils_a_teacher_into_a_one_pass_student(synth_dir, tmp_path):
     assert batch.cond.drop_text is not None and not batch.cond.drop_text.any()  # no dropout
     ck = load_checkpoint(student.final)
     assert ck.config.conditioning.guidance == 1.0  # the student runs without guidance
+    assert ck.config.conditioning.steps == 2  # ... and with few steps by default
     assert ck.config.training["stage"] == "reflow"
     # A second run reuses the pairs instead of asking the teacher again.
     before = [p.stat().st_mtime_ns for p in pairs]
@@ -424,6 +427,41 @@ def test_reflow_distils_a_teacher_into_a_one_pass_student(synth_dir, tmp_path):
     assert [p.stat().st_mtime_ns for p in pairs] == before
     with pytest.raises(InputError, match="reflow"):
         config_from_dict(tiny_config(synth_dir, tmp_path / "x", stage="reflow"))
+
+
+def test_reflow_pairs_drop_the_prior_for_their_share():
+    from types import SimpleNamespace
+
+    from motiongen.generative.flow import FlowMatching
+    from motiongen.models.conditions import ModelConditions
+    from motiongen.train.data import Batch
+    from motiongen.train.reflow import teacher_batch
+
+    B, T = 400, 4
+    seen = []
+
+    def model(x, t, cond, mask):
+        seen.append(cond)
+        return torch.zeros_like(x)
+
+    teacher = SimpleNamespace(config=SimpleNamespace(build_process=FlowMatching), model=model)
+    cond = ModelConditions(
+        text_pooled=torch.zeros(B, 8),
+        drop_text=torch.zeros(B, dtype=torch.bool),
+        prior=torch.ones(B, T, FEATURE_DIM),
+        drop_prior=torch.arange(B) < 10,  # ten windows had no prior to begin with
+    )
+    batch = Batch(torch.zeros(B, T, FEATURE_DIM), torch.ones(B, T, dtype=torch.bool), cond)
+    out = teacher_batch(teacher, batch, steps=1, sampler="euler", guidance=1.0,
+                        generator=torch.Generator().manual_seed(0), p_prior=0.3)  # fmt: skip
+    dropped = out.cond.drop_prior
+    assert dropped[:10].all()  # never given back
+    assert 0.22 < dropped[10:].float().mean() < 0.38
+    assert torch.equal(seen[0].drop_prior, dropped)  # the teacher sampled what is stored
+    assert not out.cond.drop_text.any() and out.noise.shape == out.x.shape
+    same = teacher_batch(teacher, batch, steps=1, sampler="euler", guidance=1.0,
+                         generator=torch.Generator().manual_seed(0))  # fmt: skip
+    assert torch.equal(same.cond.drop_prior, cond.drop_prior)  # p_prior 0: as given
 
 
 def test_lora_merge_gives_the_same_outputs():

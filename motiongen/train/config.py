@@ -161,6 +161,8 @@ class ReflowConfig:
     teacher_sampler: str = "midpoint"
     guidance: float = 2.5  # the teacher's guidance, baked into the pairs
     student_guidance: float = 1.0  # saved as the student's default: one pass, no guidance
+    student_steps: int = 2  # saved as the student's default steps (Euler: straight paths)
+    p_prior: float = 0.0  # share of pairs made without their retrieval prior (rag students)
 
 
 @dataclass
@@ -204,6 +206,7 @@ class TrainConfig:
                 "stage 'reflow' needs init_from (the student), reflow.teacher and process flow",
             ),
             (self.reflow.pairs >= 1 and self.reflow.val_pairs >= 1, "reflow.pairs must be >= 1"),
+            (0.0 <= self.reflow.p_prior <= 1.0, "reflow.p_prior must be in [0, 1]"),
             (
                 len(self.tasks.weights) == 5
                 and min(self.tasks.weights) >= 0

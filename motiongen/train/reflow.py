@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,14 +43,22 @@ def teacher_batch(
     sampler: str,
     guidance: float,
     generator: torch.Generator,
+    p_prior: float = 0.0,
 ) -> Batch:
     """The batch's conditions with fresh noise x0 and the teacher's sample x1 from it.
 
     ``batch`` comes without condition dropout (``BatchStream(dropout=False)``: only windows
     without music have their audio dropped), so the teacher sees every condition the window
-    has. The returned batch holds x = x1 and noise = x0.
+    has, except that a share ``p_prior`` of the windows loses its retrieval prior: a student
+    of a RAG model must also generate without retrieval. The returned batch holds x = x1 and
+    noise = x0.
     """
     cond = batch.cond
+    if cond.prior is not None and p_prior > 0.0:
+        B = batch.x.shape[0]
+        drop = torch.rand(B, generator=generator) < p_prior
+        given = cond.drop_prior if cond.drop_prior is not None else torch.zeros(B, dtype=torch.bool)
+        cond = replace(cond, drop_prior=given | drop)
     process = teacher.config.build_process()
     noise = torch.randn(batch.x.shape, generator=generator)
     predict = guided(teacher.model, cond, batch.mask, scale=guidance)
@@ -91,6 +99,7 @@ def make_pairs(
     sampler: str,
     guidance: float,
     seed: int,
+    p_prior: float = 0.0,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Path]:
     """``count`` batches of teacher pairs in ``folder`` (shard_00000.safetensors ...);
@@ -107,7 +116,7 @@ def make_pairs(
             generator = torch.Generator().manual_seed(seed * 100_003 + i)
             save_batch(
                 teacher_batch(teacher, batch, steps=steps, sampler=sampler, guidance=guidance,
-                              generator=generator),
+                              generator=generator, p_prior=p_prior),
                 path,
             )  # fmt: skip
         paths.append(path)

@@ -252,10 +252,17 @@ class Trainer:
         t0 = time.perf_counter()
 
         init = None
-        self.init_guidance = None  # a fine-tuned model keeps its parent's default guidance
+        # A fine-tuned model keeps its parent's default guidance, steps and sampler; a reflow
+        # student gets its own (few Euler steps, the guidance baked into its pairs).
+        self.init_guidance = None
+        self.init_sampling: dict[str, Any] = {}
         if cfg.init_from:
             init = load_checkpoint(cfg.init_from)
-            self.init_guidance = init.config.conditioning.guidance
+            spec = init.config.conditioning
+            self.init_guidance = spec.guidance
+            self.init_sampling = {"steps": spec.steps, "sampler": spec.sampler}
+        if cfg.stage == "reflow":
+            self.init_sampling = {"steps": cfg.reflow.student_steps, "sampler": None}
         # Normalisation: a resumed run keeps its own, a fine-tuned one its parent's.
         norm = state_norm(self.state_path) if self.state_path is not None else None
         if norm is None and init is not None:
@@ -357,7 +364,8 @@ class Trainer:
             if done == total or done % max(1, total // 10) == 0:
                 logger.warning("teacher pairs: %d / %d batches", done, total)
 
-        options = dict(steps=r.teacher_steps, sampler=r.teacher_sampler, guidance=r.guidance)
+        options = dict(steps=r.teacher_steps, sampler=r.teacher_sampler, guidance=r.guidance,
+                       p_prior=r.p_prior)  # fmt: skip
         with self.acc.main_process_first():
             if self.acc.is_main_process:
                 source = BatchStream(self.data, seed=self.cfg.seed + 4242,
@@ -490,6 +498,7 @@ class Trainer:
                 guidance=(
                     cfg.reflow.student_guidance if cfg.stage == "reflow" else self.init_guidance
                 ),
+                **self.init_sampling,
             ),
             training={
                 "command": self.command,

@@ -878,6 +878,11 @@ class Pipeline:
         constraints = first.constraints
         if constraints is not None:
             positions = np.stack([place(p, constraints) for p in positions])
+        joins = self._joins(first)
+        if joins:
+            from motiongen.postprocess.transitions import smooth_joins
+
+            positions = np.stack([smooth_joins(p, joins) for p in positions])
         timing["sample_ms"] = (time.perf_counter() - t0) * 1e3
 
         t0 = time.perf_counter()
@@ -1205,6 +1210,24 @@ class Pipeline:
         ]
 
     # ---- internals ------------------------------------------------------------------------
+    def _joins(self, req: GenerationRequest) -> list[tuple[int, int, bool]]:
+        """Where a timeline's segments meet: the first frame of each segment's first window,
+        blended there (postprocess/transitions.py). A new text changes the action at once
+        and the network does not always finish the old one's step; within one text, window
+        seams continue smoothly and are left as sampled. [(frame, blend frames, backward)]"""
+        from motiongen.postprocess.transitions import BLEND_SECONDS
+
+        if req.segments is None:
+            return []
+        blend = max(2, int(round(BLEND_SECONDS * self.fps)))
+        plan = segment_plan([n for _, n in req.segments], self.window, self.overlap)
+        joins = []
+        for (start, length, seg), (_, _, next_seg) in zip(plan, plan[1:], strict=False):
+            at = start + length  # the next window's first new frame
+            if next_seg != seg and at < req.frames:
+                joins.append((at, min(blend, req.frames - at), False))
+        return joins
+
     def _windows(self, req: GenerationRequest) -> list[tuple[int, int]]:
         """The (start, length) windows a request is sampled in."""
         if req.segments is not None:

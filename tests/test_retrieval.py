@@ -461,6 +461,24 @@ def test_training_priors_never_use_the_windows_own_clip(index):
     assert out.shape == (40, FEATURE_DIM) and np.isfinite(out).all()
 
 
+def test_training_priors_read_their_search_cache_back(index, tmp_path):
+    from motiongen.features import NormStats
+    from motiongen.retrieval.training import TrainingPriors
+
+    norm = NormStats(mean=np.zeros(FEATURE_DIM, np.float32), std=np.ones(FEATURE_DIM, np.float32))
+    texts = [f"a person waves {i}" for i in range(50)]
+    first = TrainingPriors(index, texts, norm, fps=FPS, fetch=8, encoders=encoders(),
+                           cache_dir=tmp_path)  # fmt: skip
+    assert len(list(tmp_path.glob("rag_hits_*.npz"))) == 1
+    again = TrainingPriors(index, texts, norm, fps=FPS, fetch=8, encoders=encoders(),
+                           cache_dir=tmp_path)  # fmt: skip
+    for t in texts:
+        np.testing.assert_array_equal(first.hits[t][0], again.hits[t][0])
+        np.testing.assert_array_equal(first.hits[t][1], again.hits[t][1])
+    # the rows share one array (a copy per text took 24 GB on the real data's 20 k texts)
+    assert len({id(again.hits[t][0].base) for t in texts}) == 1
+
+
 def test_review_fixes_tempo_exclusions_small_pq_and_music_only(index, rag_checkpoint, tmp_path):
     from motiongen import Pipeline
     from motiongen.retrieval.vectors import StatsScaler, VectorLayout

@@ -61,8 +61,9 @@ class TrainingPriors:
         ).hexdigest()[:16]  # fmt: skip
         path = None if cache_dir is None else cache_dir / f"rag_hits_{key}.npz"
         if path is not None and path.is_file():
-            z = np.load(path)
-            return {t: (z["ids"][i], z["scores"][i]) for i, t in enumerate(texts)}
+            with np.load(path) as z:  # read each array once: z[name] decompresses anew
+                ids, scores = z["ids"], z["scores"]
+            return {t: (ids[i], scores[i]) for i, t in enumerate(texts)}
         layout = self.index.layout
         top = layout.reach({"text"})  # scores as the Retriever gives them
         ids = np.full((len(texts), fetch), -1, dtype=np.int64)

@@ -1,0 +1,87 @@
+"""Seamless joins where generated frames meet frames that were already there.
+
+A sampled window continues frames it was given (the previous window of a long motion or a
+timeline, a user's past, a keyframe), but the network's first new frames do not always pick
+up the old motion's velocity: a step cut short, a hand that jumps. Inertialization (D. Bollo,
+"Inertialization: High-Performance Animation Transitions in Gears of War", GDC 2018) removes
+such a pop without touching the old frames: the offset between where the old motion was
+heading and where the new one starts (position and velocity) is added to the new frames and
+decays to zero along a quintic with zero velocity and acceleration at its end. Where the
+two already agree the offset is zero and nothing changes.
+
+The break (a jump in position and velocity) is found by fitting a few frames on both sides at
+once: a cubic shared by both sides plus a step and a ramp from the join. Shared curvature
+means a fast but smooth motion shows no break, and the least squares keep the per-frame
+noise of raw network output from becoming the offset.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+BLEND_SECONDS = 0.8  # how long an offset takes to decay
+FIT_FRAMES = 5  # frames on each side of a join fitted to find its break
+
+
+def join_step(around: np.ndarray, fit: int) -> tuple[np.ndarray, np.ndarray]:
+    """The jump in position and in velocity (per frame) at the middle of ``around``
+    (2 * fit frames, ...): one cubic through all the frames plus a step and a ramp that
+    start at the join, fitted by least squares. A smooth motion, however fast it bends,
+    is the cubic alone, so only a real break shows up as a step."""
+    t = np.arange(2 * fit, dtype=np.float64) - fit + 0.5  # the join at 0, between frames
+    after = (t > 0).astype(np.float64)
+    basis = np.stack([np.ones_like(t), t, t**2, t**3, after, after * t], axis=1)
+    coef = np.linalg.lstsq(basis, around.reshape(2 * fit, -1), rcond=None)[0]
+    shape = around.shape[1:]
+    return coef[4].reshape(shape), coef[5].reshape(shape)
+
+
+def decay_curve(x0: np.ndarray, v0: np.ndarray, length: int) -> np.ndarray:
+    """The offset (length, ...) starting at ``x0`` with velocity ``v0`` (per frame) and
+    reaching 0 with zero velocity and acceleration after ``length`` frames (Bollo's quintic,
+    its initial acceleration chosen so the jerk is smallest)."""
+    t1 = float(length)
+    a0 = (-8.0 * v0 * t1 - 20.0 * x0) / t1**2
+    a = -(a0 * t1**2 + 6.0 * v0 * t1 + 12.0 * x0) / (2.0 * t1**5)
+    b = (3.0 * a0 * t1**2 + 16.0 * v0 * t1 + 30.0 * x0) / (2.0 * t1**4)
+    c = -(3.0 * a0 * t1**2 + 12.0 * v0 * t1 + 20.0 * x0) / (2.0 * t1**3)
+    t = np.arange(length, dtype=np.float64).reshape(-1, *([1] * x0.ndim))
+    return a * t**5 + b * t**4 + c * t**3 + 0.5 * a0 * t**2 + v0 * t + x0
+
+
+def inertialize(
+    positions: np.ndarray,
+    at: int,
+    *,
+    frames: int,
+    backward: bool = False,
+    fit: int = FIT_FRAMES,
+) -> np.ndarray:
+    """``positions`` (T, ...) with the join at frame ``at`` made seamless.
+
+    Forward: frames before ``at`` are kept and ``frames`` frames from ``at`` on take the
+    decaying offset. Backward: frames from ``at`` on are kept (a keyframe, the part after an
+    edit) and the ``frames`` frames before ``at`` bend towards them. Joins too close to an
+    end for the fits are returned unchanged.
+    """
+    p = np.asarray(positions, dtype=np.float64)
+    if backward:
+        return inertialize(p[::-1], len(p) - at, frames=frames, fit=fit)[::-1].copy()
+    frames = min(frames, len(p) - at)
+    if at < fit or len(p) - at < fit or frames < 2 or fit < 3:  # 8 frames for 6 unknowns
+        return p.copy()
+    jump, velocity_jump = join_step(p[at - fit : at + fit], fit)
+    # the new frames carry jump + velocity_jump * (frames since the join): take it back,
+    # decaying, from half a frame after the join on
+    out = p.copy()
+    out[at : at + frames] -= decay_curve(jump + 0.5 * velocity_jump, velocity_jump, frames)
+    return out
+
+
+def smooth_joins(positions: np.ndarray, joins: list[tuple[int, int, bool]]) -> np.ndarray:
+    """``positions`` (T, ...) with every join of ``joins`` ([(frame, blend frames,
+    backward)]) made seamless, in order."""
+    out = np.asarray(positions, dtype=np.float64)
+    for at, length, backward in joins:
+        out = inertialize(out, at, frames=length, backward=backward)
+    return out

@@ -1,0 +1,85 @@
+"""Seamless joins between given and generated frames (postprocess/transitions.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from motiongen.postprocess.transitions import (
+    decay_curve,
+    inertialize,
+    smooth_joins,
+)
+
+
+def walk(frames: int = 80, joints: int = 22) -> np.ndarray:
+    """Joints moving along smooth curves (T, J, 3)."""
+    t = np.arange(frames)[:, None, None] / 20.0
+    phase = np.linspace(0, 2, joints)[None, :, None]
+    return np.concatenate(
+        [1.2 * t + 0 * phase, 0.9 + 0.1 * np.sin(3 * t + phase), 0.3 * np.cos(2 * t + phase)],
+        axis=-1,
+    )
+
+
+def jerk_near(p: np.ndarray, at: int, half: int = 6) -> float:
+    return float(np.abs(np.diff(p[at - half : at + half], n=3, axis=0)).max())
+
+
+def test_decay_curve_starts_with_the_offset_and_ends_at_rest():
+    x0, v0 = np.array([0.3, -0.2]), np.array([-0.05, 0.04])
+    c = decay_curve(x0, v0, 12)
+    np.testing.assert_allclose(c[0], x0)
+    np.testing.assert_allclose(c[1] - c[0], v0, atol=0.02)  # leaves with about v0
+    # the polynomial reaches 0 with zero slope at frame 12: its last frames are tiny
+    assert np.abs(c[-1]).max() < 0.01 * np.abs(x0).max()
+
+
+def test_a_straight_motion_is_left_as_it_is_and_a_curved_one_stays_smooth():
+    line = np.linspace(0, 3, 80)[:, None, None] * np.ones((1, 22, 3))
+    np.testing.assert_allclose(inertialize(line, 40, frames=12), line, atol=1e-12)
+    p = walk()
+    for backward in (False, True):
+        out = inertialize(p, 40, frames=12, backward=backward)
+        assert np.abs(out - p).max() < 0.002  # quadratics through 4 frames: nearly exact
+        # ~10 m/s^3 at 20 fps, the median jerk of real motion
+        assert jerk_near(out, 40) < jerk_near(p, 40) + 0.00125
+
+
+def test_a_pop_is_removed_without_touching_the_old_frames():
+    p = walk()
+    popped = p.copy()
+    popped[40:] += np.array([0.15, -0.05, 0.1])  # the new part starts somewhere else
+    fixed = inertialize(popped, 40, frames=12)
+    np.testing.assert_array_equal(fixed[:40], popped[:40])
+    np.testing.assert_allclose(fixed[52:], popped[52:])
+    assert jerk_near(fixed, 40) < 0.1 * jerk_near(popped, 40)
+    # backward: the frames from the join on are kept (a keyframe), the ones before bend
+    back = inertialize(popped, 40, frames=12, backward=True)
+    np.testing.assert_array_equal(back[40:], popped[40:])
+    np.testing.assert_allclose(back[:28], popped[:28])
+    assert jerk_near(back, 40) < 0.1 * jerk_near(popped, 40)
+
+
+def test_joins_too_close_to_an_end_are_left_alone():
+    p = walk(10)
+    np.testing.assert_array_equal(inertialize(p, 1, frames=12), p)
+    np.testing.assert_array_equal(inertialize(p, 9, frames=12), p)
+
+
+def test_smooth_joins_applies_each_join():
+    p = walk()
+    popped = p.copy()
+    popped[30:] += 0.1
+    popped[60:] -= 0.2
+    fixed = smooth_joins(popped, [(30, 12, False), (60, 12, False)])
+    assert jerk_near(fixed, 30) < 0.1 * jerk_near(popped, 30)
+    assert jerk_near(fixed, 60) < 0.1 * jerk_near(popped, 60)
+
+
+@pytest.mark.parametrize("backward", [False, True])
+def test_any_trailing_shape_works(backward):
+    p = np.cumsum(np.ones((30, 4)), axis=0)
+    p[15:] += 1.0
+    out = inertialize(p, 15, frames=6, backward=backward)
+    assert out.shape == p.shape and np.isfinite(out).all()

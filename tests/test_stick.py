@@ -76,6 +76,31 @@ def test_render(tmp_path) -> None:
         render_scene(Scene([Actor(walk)]), tmp_path / "z.gif")
 
 
+def test_render_with_an_audio_track(tmp_path) -> None:
+    import soundfile
+
+    from motiongen.errors import DataNotFoundError
+    from tests.test_render import _audio_streams, _decode_audio, _dominant_hz, _two_tone_wav
+
+    walk = to_stick(synth_motion("walk", seconds=1.0, seed=0).positions)
+    scene = Scene([Actor(walk)])
+    wav = _two_tone_wav(tmp_path / "tones.wav")  # 440 Hz then 1000 Hz
+    out = render_scene(scene, tmp_path / "a.mp4", audio=wav, audio_offset=1.0)
+    assert len(_audio_streams(out)) == 1
+    sound = _decode_audio(out)
+    assert abs(len(sound) / 8000 - 1.04) < 0.1  # the scene's length, not the file's
+    assert abs(_dominant_hz(sound[1000:6000]) - 1000) < 30  # from 1 s into the file
+    with pytest.raises(DataNotFoundError, match="not found"):
+        render_scene(scene, tmp_path / "b.mp4", audio=tmp_path / "nowhere.ogg")
+    with pytest.raises(InputError, match="after the scene ends"):
+        render_scene(scene, tmp_path / "c.mp4", audio=wav, audio_offset=-5.0)
+    silent = tmp_path / "silent.wav"
+    soundfile.write(silent, np.zeros(8000), 8000)
+    with pytest.raises(InputError, match="silent"):
+        render_scene(scene, tmp_path / "d.mp4", audio=silent)
+    assert not (tmp_path / "b.mp4").exists() and not (tmp_path / "d.mp4").exists()
+
+
 # ---- scripts and the story engine ------------------------------------------------------------
 def test_parse_script() -> None:
     from motiongen.stick.script import parse_script
@@ -187,3 +212,17 @@ def test_stick_files_round_trip(tmp_path, name) -> None:
         load_stick(tmp_path / "bad.motion")
     with pytest.raises(InputError, match="NaN"):
         StickData(stick=np.full((3, 20), np.nan), fps=20.0)
+
+
+def test_story_cli_checks_script_and_audio_before_the_model(tmp_path, monkeypatch, capsys):
+    from tests.cli_helpers import error_line, run
+
+    script = tmp_path / "scene.txt"
+    script.write_text("A person walks in, then waves happily.", encoding="utf-8")
+    code, _, err = run(["story", script, "-o", tmp_path / "s.mp4", "--audio",
+                        tmp_path / "nowhere.ogg"], monkeypatch, capsys)  # fmt: skip
+    assert code != 0 and "nowhere.ogg" in error_line(err)
+    code, _, err = run(["story", script, "-o", tmp_path / "s.mp4", "--audio",
+                        tmp_path / "scene.txt"], monkeypatch, capsys)  # fmt: skip
+    assert code != 0 and "cannot read audio" in error_line(err)
+    assert not (tmp_path / "s.mp4").exists()

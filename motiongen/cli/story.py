@@ -11,8 +11,23 @@ import typer
 from motiongen.cli.console import out
 from motiongen.errors import InputError
 
+AudioOption = Annotated[
+    Path | None, typer.Option(help="Music or speech laid under the scene (wav/ogg/flac/mp3).")
+]
+OffsetOption = Annotated[
+    float, typer.Option(help="Start the audio this many seconds into its file.")
+]
 
-def _render(text: str, output: Path, checkpoint: str, seed: int, width: int) -> None:
+
+def _render(
+    text: str,
+    output: Path,
+    checkpoint: str,
+    seed: int,
+    width: int,
+    audio: Path | None = None,
+    audio_offset: float = 0.0,
+) -> None:
     from motiongen.pipeline import Pipeline
     from motiongen.stick.render import render_scene
     from motiongen.stick.script import parse_script
@@ -22,15 +37,20 @@ def _render(text: str, output: Path, checkpoint: str, seed: int, width: int) -> 
         raise InputError(f"the output is an MP4 file, got {output.name}")
     if width not in (640, 960):
         raise InputError(f"--width must be 640 or 960 (480 high), got {width}")
-    script = parse_script(text)  # before the model loads: a bad script costs nothing
+    script = parse_script(text)  # before the model loads: a bad script or audio costs nothing
+    if audio is not None:
+        from motiongen.io.render import check_audio_track
+
+        check_audio_track(str(audio), audio_offset)
     t0 = time.perf_counter()
     pipe = Pipeline.from_pretrained(checkpoint)
     scene = make_scene(script, pipe, seed=seed, width=width)
-    render_scene(scene, output)
+    render_scene(scene, output, audio=audio, audio_offset=audio_offset)
     actions = sum(len(a.actions) for a in script.actors)
     out.print(
         f"wrote {output} ({scene.seconds:.1f} s, {len(script.actors)} actor(s), {actions} "
-        f"action(s), {len(script.camera)} camera move(s)) in {time.perf_counter() - t0:.1f} s",
+        f"action(s), {len(script.camera)} camera move(s){', with audio' if audio else ''}) "
+        f"in {time.perf_counter() - t0:.1f} s",
         highlight=False,
         soft_wrap=True,
     )
@@ -42,6 +62,8 @@ def story(
     checkpoint: Annotated[str, typer.Option(help="A control model (timelines).")] = "tiny-control",
     seed: Annotated[int, typer.Option(help="Same seed, same scene.")] = 0,
     width: Annotated[int, typer.Option(help="640 or 960 (480 high).")] = 960,
+    audio: AudioOption = None,
+    audio_offset: OffsetOption = 0.0,
 ) -> None:
     """Render a scene script ("A person walks in, then waves happily. ...") as stick figures."""
     if not script.is_file():
@@ -50,7 +72,7 @@ def story(
         text = script.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise InputError(f"{script} is not UTF-8 text") from None
-    _render(text, output, checkpoint, seed, width)
+    _render(text, output, checkpoint, seed, width, audio, audio_offset)
 
 
 def stick_gen(
@@ -59,9 +81,11 @@ def stick_gen(
     checkpoint: Annotated[str, typer.Option(help="A control model (timelines).")] = "tiny-control",
     seed: Annotated[int, typer.Option(help="Same seed, same scene.")] = 0,
     width: Annotated[int, typer.Option(help="640 or 960 (480 high).")] = 640,
+    audio: AudioOption = None,
+    audio_offset: OffsetOption = 0.0,
 ) -> None:
     """A stick-figure video of a prompt or a short script."""
-    _render(prompt, output, checkpoint, seed, width)
+    _render(prompt, output, checkpoint, seed, width, audio, audio_offset)
 
 
 def register(app: typer.Typer) -> None:

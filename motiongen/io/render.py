@@ -472,7 +472,7 @@ def render_video(
         raise InputError(f"cannot render to {path.name}: use a .mp4 or .gif file name")
     audio_ref = motion.audio if (audio and suffix == ".mp4") else None
     if audio_ref is not None:
-        _check_audio(audio_ref.path, audio_ref.offset)
+        check_audio_track(audio_ref.path, audio_ref.offset)
     if suffix == ".gif" and fps is None:
         fps = min(motion.fps, GIF_MAX_FPS)
     scene = _scene(motion, fps, width, height, title, trail)
@@ -490,7 +490,7 @@ def render_video(
             _write_mp4(scene, tmp_video)
             if audio_ref is not None:
                 muxed = Path(tmp) / "muxed.mp4"
-                _mux_audio(tmp_video, audio_ref.path, audio_ref.offset, scene.n / scene.fps, muxed)
+                mux_audio(tmp_video, audio_ref.path, audio_ref.offset, scene.n / scene.fps, muxed)
                 tmp_video = muxed
         shutil.move(str(tmp_video), path)
     return path
@@ -549,12 +549,12 @@ def _write_gif(scene: _Scene, path: Path) -> None:
     )
 
 
-def _check_audio(audio_path: str, offset: float) -> float:
+def check_audio_track(audio_path: str, offset: float) -> float:
     """Fail before rendering if the audio cannot be used; returns its duration in seconds."""
     p = Path(audio_path)
     if not p.is_file():
         raise DataNotFoundError(
-            f"audio file not found: {audio_path}; fix motion.audio or render with audio=False"
+            f"audio file not found: {audio_path}; give an existing file (or no audio)"
         )
     if not np.isfinite(offset):
         raise InputError(f"audio offset must be a number of seconds, got {offset!r}")
@@ -562,7 +562,7 @@ def _check_audio(audio_path: str, offset: float) -> float:
     if duration is None:
         raise FormatError(
             f"cannot read audio file {p.name}: neither soundfile nor ffmpeg decodes it; "
-            "convert it to .wav/.ogg/.flac or render with audio=False"
+            "convert it to .wav/.ogg/.flac (or give no audio)"
         )
     if offset >= duration:
         raise InputError(
@@ -626,7 +626,7 @@ def _parse_duration(ffmpeg_banner: str) -> float | None:
     return None
 
 
-def _mux_audio(video: Path, audio_path: str, offset: float, seconds: float, out: Path) -> None:
+def mux_audio(video: Path, audio_path: str, offset: float, seconds: float, out: Path) -> None:
     """Copy the video stream and add ``seconds`` of audio starting ``offset`` s into the file.
 
     A negative offset means the music starts ``-offset`` s after the first frame.

@@ -8,6 +8,9 @@ height at zoom 1.
 
 from __future__ import annotations
 
+import math
+import shutil
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -173,11 +176,38 @@ def _caption(draw, text: str, W: int, H: int) -> None:  # noqa: ANN001
     draw.text((x, y), text, fill=(255, 255, 255), font=font)
 
 
-def render_scene(scene: Scene, path: str | Path) -> Path:
-    """Write ``scene`` as an MP4 at 25 fps (640x480 or 960x480)."""
+def render_scene(
+    scene: Scene, path: str | Path, *, audio: str | Path | None = None, audio_offset: float = 0.0
+) -> Path:
+    """Write ``scene`` as an MP4 at 25 fps (640x480 or 960x480). audio: a music or speech
+    recording laid under the scene from ``audio_offset`` s into the file (a negative offset
+    starts it that late into the scene); the video keeps the scene's length."""
+    path = Path(path)
+    if audio is None:
+        return _render_frames(scene, path)
+    from motiongen.io.render import check_audio_track, mux_audio
+
+    if not math.isfinite(audio_offset):
+        raise InputError(f"the audio offset must be a number of seconds, got {audio_offset!r}")
+    check_audio_track(str(audio), audio_offset)  # before the frames: a bad file costs nothing
+    if audio_offset <= -scene.seconds:
+        raise InputError(
+            f"an audio offset of {audio_offset:g} s starts the sound after the scene ends "
+            f"({scene.seconds:.1f} s)"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".stick-", dir=path.parent) as tmp:
+        silent = _render_frames(scene, Path(tmp) / "silent.mp4")
+        muxed = Path(tmp) / "muxed.mp4"
+        seconds = (int(round(scene.seconds * FPS)) + 1) / FPS
+        mux_audio(silent, str(audio), audio_offset, seconds, muxed)
+        shutil.move(str(muxed), path)
+    return path
+
+
+def _render_frames(scene: Scene, path: Path) -> Path:
     import imageio_ffmpeg
 
-    path = Path(path)
     if (scene.width, scene.height) not in SIZES:
         raise InputError(f"stick videos are 640x480 or 960x480, got {scene.width}x{scene.height}")
     if path.suffix.lower() != ".mp4":

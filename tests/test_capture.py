@@ -210,19 +210,79 @@ def test_smoothing_follows_confidence_and_imu() -> None:
 def test_imu_file_errors(tmp_path) -> None:
     good = tmp_path / "imu.csv"
     good.write_text("time,joint,ax,ay,az\n0,left_wrist,0,0,0\n0.5,left_wrist,1,0,0\n")
-    acc = read_imu(good, 20.0, 20)
-    assert acc[JOINT_INDEX["left_wrist"]].shape == (20, 3)
+    streams = read_imu(good, 20.0, 20)
+    acc = streams.acc
+    assert streams.heading_known and acc[JOINT_INDEX["left_wrist"]].shape == (20, 3)
     assert np.isnan(acc[JOINT_INDEX["left_wrist"]][15]).all()  # after the stream: no reading
     for body, words in [
         ("time,joint,ax,ay,az\n0.5,left_wrist,0,0,0\n0.1,left_wrist,0,0,0\n", "increasing"),
         ("time,joint,ax,ay,az\n0,tail,0,0,0\n", "tail"),
         ("time,joint,ax,ay,az\n0,left_wrist,9810,0,0\n", "m/s"),
         ("time,joint,ax\n0,left_wrist,0\n", "columns"),
+        ("time,joint,ax,ay,az,gx,gy,gz\n0,left_wrist,0,0,9.8,90,0,0\n", "rad/s"),
+        ("time,joint,ax,ay,az,gx,gy,gz\n"
+         + "".join(f"{i / 100},left_wrist,0,0,0.5,0,0,0\n" for i in range(20)), "gravity"),
+        ("time,joint,ax,ay,az,gx,gy,gz\n0,left_wrist,0,0,9.8,0,0,0\n", "10 samples"),
     ]:
         path = tmp_path / "bad.csv"
         path.write_text(body)
         with pytest.raises(InputError, match=words):
             read_imu(path, 20.0, 20)
+
+
+def swinging_arm(frames: int = 200, fps: float = 20.0) -> np.ndarray:
+    """(T, 22, 3): a forearm swinging and turning in front of a still body."""
+    t = np.arange(frames)[:, None] / fps
+    pos = np.zeros((frames, 22, 3))
+    pos[:] = np.linspace(0.0, 1.6, 22)[None, :, None] * np.array([0.0, 1.0, 0.0])
+    for side, sign in (("left", 1.0), ("right", -1.0)):
+        elbow = np.array([0.2 * sign, 1.1, 0.0]) + 0.1 * np.concatenate(
+            [np.sin(1.3 * t), np.zeros_like(t), np.cos(1.3 * t)], axis=1)  # fmt: skip
+        phase = 2.1 * t + (0.0 if sign > 0 else 1.0)
+        wrist = elbow + 0.28 * np.concatenate(
+            [np.cos(phase) * np.cos(0.7 * t), np.sin(phase), np.sin(0.7 * t) * np.cos(phase)],
+            axis=1,
+        )
+        pos[:, JOINT_INDEX[f"{side}_elbow"]] = elbow
+        pos[:, JOINT_INDEX[f"{side}_wrist"]] = wrist
+    return pos
+
+
+def test_raw_imu_readings_become_level_acceleration(tmp_path) -> None:
+    from scipy.interpolate import CubicSpline
+
+    from motiongen.capture.camera import wrist_imu
+    from motiongen.capture.imu import ImuStreams, align_headings, level_acceleration
+
+    fps = 20.0
+    pos = swinging_arm()
+    t = np.arange(len(pos)) / fps
+    j = JOINT_INDEX["right_wrist"]
+    truth = CubicSpline(t, pos[:, j])(t, 2)
+    times, acc, gyr = wrist_imu(pos, fps, "right", np.random.default_rng(0))
+    level = level_acceleration(times, acc, gyr)
+    # gravity is gone and up is up: the vertical part is right without any heading
+    on_grid = np.stack([np.interp(t, times, level[:, k]) for k in range(3)], axis=1)
+    inside = t <= times[-1]
+    rms = lambda e: float(np.sqrt((e[inside] ** 2).mean()))  # noqa: E731
+    assert rms(on_grid[:, 1] - truth[:, 1]) < 0.1 * rms(truth)
+    # the sensor's own heading is unknown; the lifted joint's acceleration gives it
+    streams = ImuStreams({j: np.where(inside[:, None], on_grid, np.nan)}, heading_known=False)
+    aligned, notes = align_headings(streams, pos, np.ones((len(pos), 22)), fps)
+    assert not notes and aligned.heading_known
+    assert rms(aligned.acc[j] - truth) < 0.3 * rms(truth)  # sensor noise on a gentle swing
+    # the same through a CSV file
+    path = tmp_path / "raw.csv"
+    rows = ["time,joint,ax,ay,az,gx,gy,gz"] + [
+        f"{ti:.4f},right_wrist,{a[0]:.5f},{a[1]:.5f},{a[2]:.5f},{g[0]:.5f},{g[1]:.5f},{g[2]:.5f}"
+        for ti, a, g in zip(times, acc, gyr, strict=True)
+    ]
+    path.write_text("\n".join(rows) + "\n")
+    read = read_imu(path, fps, len(pos))
+    assert not read.heading_known and set(read.acc) == {j}
+    # a sensor on a joint never seen with confidence cannot be placed: left out, said so
+    _, notes = align_headings(read, pos, np.zeros((len(pos), 22)), fps)
+    assert notes and "right_wrist" in notes[0]
 
 
 # ---- the chain ------------------------------------------------------------------------------

@@ -125,3 +125,61 @@ def film(
     conf[missed] = 0.0
     xy[missed] = 0.0
     return xy, conf, camera
+
+
+def wrist_imu(
+    positions: np.ndarray,
+    fps: float,
+    side: str,
+    rng: np.random.Generator,
+    *,
+    rate: float = 100.0,
+    acc_noise: float = 0.05,
+    gyro_noise: float = 0.01,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Raw readings of a sensor strapped to a forearm near the wrist: (times (N,), accelerometer
+    (N, 3) m/s^2 with gravity, gyroscope (N, 3) rad/s), both in the sensor's own axes, at
+    ``rate`` Hz, from a motion (T, 22, 3) in metres with y up.
+
+    The sensor's x axis runs along the forearm (elbow to wrist) and starts with its z axis as
+    close to world up as that allows; the world frame it is seen from has z up and a random
+    heading, as a sensor without a magnetometer knows it.
+    """
+    from scipy.interpolate import CubicSpline
+    from scipy.spatial.transform import Rotation
+
+    t = np.arange(len(positions)) / fps
+    times = np.arange(0.0, t[-1], 1.0 / rate)
+    turn = Rotation.from_euler("z", rng.uniform(-np.pi, np.pi))
+
+    # y-up metres -> z-up (x, -z, y), then the unknown heading
+    def earth(p: np.ndarray) -> np.ndarray:
+        return turn.apply(np.stack([p[..., 0], -p[..., 2], p[..., 1]], axis=-1).reshape(-1, 3))
+
+    wrist = CubicSpline(t, earth(positions[:, J[f"{side}_wrist"]]))
+    elbow = CubicSpline(t, earth(positions[:, J[f"{side}_elbow"]]))
+    along = wrist(times) - elbow(times)
+    x = along / np.maximum(np.linalg.norm(along, axis=1, keepdims=True), 1e-6)
+    # The strap turns with the forearm by the smallest rotation from sample to sample (a
+    # frame built from "up" would spin wildly when the forearm points up).
+    cross = np.cross(x[:-1], x[1:])
+    angle = np.arctan2(np.linalg.norm(cross, axis=1), (x[:-1] * x[1:]).sum(axis=1))
+    axis = cross / np.maximum(np.linalg.norm(cross, axis=1, keepdims=True), 1e-12)
+    turns = Rotation.from_rotvec(axis * angle[:, None])
+    up = np.array([0.0, 0.0, 1.0]) if abs(x[0, 2]) < 0.9 else np.array([1.0, 0.0, 0.0])
+    z0 = up - (x[0] @ up) * x[0]
+    z0 /= np.linalg.norm(z0)
+    first = Rotation.from_matrix(np.stack([x[0], np.cross(z0, x[0]), z0], axis=-1))
+    frames = [first]
+    for turn_i in turns:
+        frames.append(turn_i * frames[-1])
+    to_world = Rotation.concatenate(frames)
+    linear = wrist(times, 2)
+    specific = linear + np.array([0.0, 0.0, 9.80665])  # what an accelerometer feels
+    acc = to_world.inv().apply(specific)
+    step = to_world[:-1].inv() * to_world[1:]  # body-frame rotation from the sample before
+    gyr = step.as_rotvec() * rate
+    gyr = np.concatenate([gyr[:1], gyr])
+    acc += rng.normal(0.0, acc_noise, acc.shape)
+    gyr += rng.normal(0.0, gyro_noise, gyr.shape)
+    return times, acc, gyr

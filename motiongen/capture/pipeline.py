@@ -6,12 +6,13 @@ benchmark scores raw / fused / cleaned separately).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from motiongen.capture.fusion import joint_confidence, smooth
+from motiongen.capture.imu import ImuStreams, align_headings
 from motiongen.capture.keypoints import Keypoints
 from motiongen.capture.lifter import FPS, Lifter, lift, load_lifter
 from motiongen.errors import InputError
@@ -52,13 +53,15 @@ class Stages:
     fused: np.ndarray  # after the Kalman smoother
     cleaned: np.ndarray  # canonical and post-processed
     confidence: np.ndarray  # (T, 22)
+    imu_joints: list[int] = field(default_factory=list)  # IMU streams used
+    notes: list[str] = field(default_factory=list)  # IMU streams left out, and why
 
 
 def stages(
     keypoints: Keypoints,
     *,
     lifter: Lifter | None = None,
-    imu: dict[int, np.ndarray] | None = None,
+    imu: ImuStreams | dict[int, np.ndarray] | None = None,
     cleanup: bool = True,
 ) -> Stages:
     from motiongen.canonical import canonicalize
@@ -68,19 +71,21 @@ def stages(
     model = lifter or shipped_lifter()
     raw = lift(model, xy, conf)
     confidence = joint_confidence(conf)
-    fused = smooth(raw, confidence, FPS, imu=imu)
+    streams = imu if isinstance(imu, ImuStreams) else ImuStreams(dict(imu or {}))
+    streams, notes = align_headings(streams, raw, confidence, FPS)
+    fused = smooth(raw, confidence, FPS, imu=streams.acc)
     cleaned = canonicalize(fused).astype(np.float64)
     if cleanup:
         cleaned = postprocess(cleaned, FPS)
     return Stages(raw=raw, fused=fused, cleaned=np.asarray(cleaned, dtype=np.float64),
-                  confidence=confidence)  # fmt: skip
+                  confidence=confidence, imu_joints=sorted(streams.acc), notes=notes)  # fmt: skip
 
 
 def capture(
     keypoints: Keypoints,
     *,
     lifter: Lifter | None = None,
-    imu: dict[int, np.ndarray] | None = None,
+    imu: ImuStreams | dict[int, np.ndarray] | None = None,
     cleanup: bool = True,
 ) -> Motion:
     """A clean 3-D motion at 20 fps from 2-D keypoints (and IMU accelerations, if any)."""
@@ -88,8 +93,8 @@ def capture(
     meta = {
         "source": "capture",
         "keypoint_fps": keypoints.fps,
-        "report": list(keypoints.report),
+        "report": list(keypoints.report) + result.notes,
         "mean_confidence": round(float(result.confidence.mean()), 3),
-        "imu_joints": sorted(int(j) for j in (imu or {})),
+        "imu_joints": [int(j) for j in result.imu_joints],
     }
     return Motion(positions=result.cleaned.astype(np.float32), fps=FPS, meta=meta)

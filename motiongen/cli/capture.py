@@ -26,7 +26,10 @@ def capture(
     ],
     imu: Annotated[
         Path | None,
-        typer.Option(help="IMU CSV: time, joint, ax, ay, az (camera level frame, no gravity)."),
+        typer.Option(
+            help="IMU CSV: time, joint, ax, ay, az (camera level frame, no gravity), or raw "
+            "readings with gx, gy, gz (rad/s) added."
+        ),
     ] = None,
     audio: Annotated[
         Path | None,

@@ -636,8 +636,9 @@ class Pipeline:
         style vector; ``blend=(other, w)`` moves it ``w`` of the way towards another style
         (a sweep of w interpolates smoothly). text: what the motion does; by default its
         action as the label classifier recognises it, in this model's words, plus "in a
-        <style> way" for a named style (a blend is left to the style vectors). A checkpoint without a style input restyles from the text
-        alone (give text).
+        <style> way" for a named style; a blend of two named styles mixes the network's
+        predictions for the two sentences (1 - w, w) besides the style vectors. A checkpoint
+        without a style input restyles from the text alone (give text).
         """
         post = bool(options.pop("postprocess", True))
         req = self.check_restyle(motion, style, text=text, blend=blend, **options)
@@ -660,15 +661,21 @@ class Pipeline:
             self.style_vector(style, blend)  # unknown styles fail before the classifier runs
         if blend is not None:
             options["blend"] = blend
+        text_blend = None
         if text is None and self.text_dim:
-            text = self._describe_action(pos)
-            if isinstance(style, str) and blend is None:
+            action = self._describe_action(pos)
+            text = action
+            if isinstance(style, str):
                 # The text pathway carries style words far more strongly than the style
                 # vector (restyle hit 0 % of target styles on val from the vector alone), so
-                # a named style is also said, in the words the training texts use.
-                text = f"{text} in a {style} way"
+                # a named style is also said, in the words the training texts use; a blend
+                # of two named styles mixes the predictions for the two sentences.
+                text = f"{action} in a {style} way"
+                if blend is not None and isinstance(blend[0], str):
+                    text_blend = (f"{action} in a {blend[0]} way", float(blend[1]))
         constraints = path_constraints(pos)
         req = self._controlled(text, len(pos) / self.fps, constraints, options, task="style")
+        req.text_blend = text_blend
         req.meta["style"] = (
             style if isinstance(style, str) else None if style is None else "example"
         )
@@ -790,6 +797,7 @@ class Pipeline:
         frames = sum(n for _, n in self._windows(req))
         scales = self._guidance_kwargs(req.guidance, req.text is not None, req.music is not None)
         passes = sum(1 for _, w in guidance_weights(**scales) if w != 0.0)
+        passes *= 2 if req.text_blend is not None else 1
         return frames * self.process.evaluations(req.steps, req.sampler) * passes * req.batch
 
     def generate_batch(
@@ -860,6 +868,9 @@ class Pipeline:
         elif first.text is not None:
             text_emb = self.text_encoder.encode([r.text for r in requests])
             known = self.known_actions(text_emb.pooled)
+        blend_emb = None
+        if first.text_blend is not None:
+            blend_emb = self.text_encoder.encode([first.text_blend[0]])
         timing["text_ms"] = (time.perf_counter() - t0) * 1e3
         t0 = time.perf_counter()
         audio = None
@@ -871,7 +882,7 @@ class Pipeline:
 
         t0 = time.perf_counter()
         with self._inference():
-            positions, contacts = self._sample(requests, text_emb, audio, cancel)
+            positions, contacts = self._sample(requests, text_emb, audio, cancel, blend_emb)
         if seed_motion is not None and first.prefix is not None:
             seed_pos = seed_motion.resample(self.fps).positions[: len(first.prefix)]
             positions = place_on(positions, seed_pos.astype(np.float64))
@@ -925,6 +936,7 @@ class Pipeline:
         text_emb: Any,
         audio: np.ndarray | None,
         cancel: Callable[[], bool] | None = None,
+        blend_emb: Any = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Positions (B, frames, 22, 3) and the predicted foot contacts (B, frames, 4) bool.
         A lone request draws all its ``batch`` motions from
@@ -959,6 +971,12 @@ class Pipeline:
                         {k: v[seg : seg + 1].to(dev).expand(batch, *v.shape[1:])
                          for k, v in rows.items()}
                     )  # fmt: skip
+        blend = None
+        if blend_emb is not None and first.text_blend is not None:
+            rows = {"text_pooled": blend_emb.pooled, "text_tokens": blend_emb.tokens,
+                    "text_mask": blend_emb.mask}  # fmt: skip
+            other = {k: v.to(dev).expand(batch, *v.shape[1:]) for k, v in rows.items()}
+            blend = (other, float(first.text_blend[1]))
         audio_t = None
         if audio is not None:
             audio_t = torch.as_tensor(audio, dtype=torch.float32, device=dev)
@@ -1017,7 +1035,7 @@ class Pipeline:
                 window_prior = prior_t[:, starts[k] : starts[k] + x0.shape[1]]
             return self._sample_window(
                 x0, text_kwargs, window_audio, known, mask, first.steps, first.sampler, scales,
-                generators[0] if lone else None, cancel, task, style_t, window_prior,
+                generators[0] if lone else None, cancel, task, style_t, window_prior, blend,
             )  # fmt: skip
 
         prefix = None
@@ -1056,19 +1074,30 @@ class Pipeline:
         task: Tensor | None = None,
         style: Tensor | None = None,
         prior: Tensor | None = None,
+        blend: tuple[dict[str, Tensor], float] | None = None,
     ) -> Tensor:
         """One window's normalised features (B, length, D) from its noise; known values are
-        imposed at the process's noise level after every step."""
+        imposed at the process's noise level after every step. blend: (the second text's
+        rows, w): the two texts' guided predictions mixed (1 - w, w)."""
         from motiongen.generative import guided, replacement
         from motiongen.models import ModelConditions
 
-        cond = ModelConditions(
-            **text_kwargs, audio=audio, known=known, known_mask=known_mask, task=task,
-            style=style, prior=prior,
-        )  # fmt: skip
-        predict = guided(
-            self.model, cond if cond.batch_size() is not None else None, None, **scales
-        )
+        def prediction(rows: dict[str, Tensor]) -> Callable[[Tensor, Tensor], Tensor]:
+            cond = ModelConditions(
+                **rows, audio=audio, known=known, known_mask=known_mask, task=task,
+                style=style, prior=prior,
+            )  # fmt: skip
+            return guided(
+                self.model, cond if cond.batch_size() is not None else None, None, **scales
+            )
+
+        predict = prediction(text_kwargs)
+        if blend is not None:
+            first, second, w = predict, prediction(blend[0]), blend[1]
+
+            def predict(x: Tensor, t: Tensor) -> Tensor:
+                return (1.0 - w) * first(x, t) + w * second(x, t)
+
         if cancel is not None:
             predict = _cancellable(predict, cancel)
         hook = None

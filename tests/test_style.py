@@ -100,7 +100,8 @@ def test_training_with_styles_gives_a_restylable_checkpoint(encoder, synth, tmp_
     from tests.test_train import tiny_config
 
     cfg = tiny_config(synth.root, tmp_path / "run", tasks={"enabled": True, "predict_from": 1,
-                      "all_from": 2}, conditioning={"style": str(encoder)})  # fmt: skip
+                      "all_from": 2}, conditioning={"style": str(encoder), "text": True,
+                      "audio": False})  # fmt: skip
     cfg["data"]["synthetic"] = 0
     result = train(config_from_dict(cfg))
     from motiongen.tasks.style import checkpoint_style_encoder
@@ -118,6 +119,14 @@ def test_training_with_styles_gives_a_restylable_checkpoint(encoder, synth, tmp_
     blend = pipe.restyle(walk, "happy", blend=("sad", 0.5), seed=0, postprocess=False)
     assert sad.num_frames == blend.num_frames == 40
     assert sad.meta["style"] == "sad" and blend.meta["blend"] == ["sad", 0.5]
+    # named styles: the two sentences' predictions are mixed (1 - w, w)
+    if True:
+        happy = pipe.restyle(walk, "happy", seed=0, postprocess=False)
+        ends = [pipe.restyle(walk, "happy", blend=("sad", w), seed=0, postprocess=False)
+                for w in (0.0, 1.0)]  # fmt: skip
+        np.testing.assert_allclose(ends[0].positions, happy.positions, atol=1e-4)
+        np.testing.assert_allclose(ends[1].positions, sad.positions, atol=1e-4)
+        assert not np.array_equal(blend.positions, happy.positions)  # an untrained net: close
     np.testing.assert_allclose(sad.positions[:, 0], walk.positions[:, 0], atol=1e-4)  # path kept
     with pytest.raises(InputError, match="known styles"):
         pipe.restyle(walk, "grumpy")

@@ -57,6 +57,9 @@ class GenerationRequest:
     meta: dict[str, Any] = field(default_factory=dict)
     # Retrieval (retrieval.Prior): the blended phrases the motion starts from, or None.
     prior: Any = None
+    # (second prompt, w): the network's predictions for the two prompts are mixed (1 - w, w)
+    # at every step (a sweep of w moves smoothly from one to the other), or None.
+    text_blend: tuple[str, float] | None = None
 
     @property
     def batch_key(self) -> tuple:
@@ -73,6 +76,7 @@ class GenerationRequest:
             id(self) if self.constraints is not None or self.segments is not None else None,
             self.style is not None,
             self.prior is not None,
+            id(self) if self.text_blend is not None else None,
         )
 
     @property

@@ -17,8 +17,8 @@ DEFAULT_SIGMA_SECONDS = 0.025
 # score (``motiongen.artifacts.jitter_score``: high-frequency acceleration over speed, flagged
 # above 0.3) is at most TARGET_JITTER. 0.1 s keeps 1 Hz motion (gain 0.82) and removes
 # everything above 5 Hz; clean capture never needs more than the default. The target is the
-# real data's own ceiling: test-split clips at 20 fps score 0.037 (median), 0.068 (p90) and
-# 0.10 (p99); at 0.2 generated motion kept five times the real median's jerk.
+# real data's own ceiling: train-split clips at 20 fps score 0.037 (median), 0.073 (p90) and
+# 0.108 (p99); at 0.2 generated motion kept five times the real median's jerk.
 MAX_SIGMA_SECONDS = 0.1
 TARGET_JITTER = 0.1
 # Largest per-frame jerk (max over joints of |d³x/dt³|) in real capture at 20 fps, measured

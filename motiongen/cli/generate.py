@@ -90,8 +90,11 @@ def _run(
     _set_threads(threads)
 
     t0 = time.perf_counter()
-    if rag and checkpoint is None:
-        checkpoint = Path("tiny-rag")  # the shipped model with a retrieval prior
+    if rag and checkpoint is None:  # the default model if it takes a prior, else tiny-rag
+        from motiongen.checkpoint import DEFAULT_MODEL, read_config, resolve_checkpoint
+
+        takes = read_config(resolve_checkpoint(None)).model.get("prior_dim", 0)
+        checkpoint = Path(DEFAULT_MODEL if takes else "tiny-rag")
     pipe = Pipeline.from_pretrained(checkpoint, precision=precision, runtime=runtime)
     if rag:
         pipe.index_source = (index, reranker)
@@ -207,7 +210,11 @@ def generate(
         str, typer.Option(help="torch, onnx or onnx-int8 (onnxruntime; exported once, cached).")
     ] = "torch",
     rag: Annotated[
-        bool, typer.Option(help="Start from retrieved motion phrases (default model: tiny-rag).")
+        bool,
+        typer.Option(
+            help="Start from retrieved motion phrases (default model: the default if it takes a "
+            "prior, else tiny-rag)."
+        ),
     ] = False,
     index: Annotated[
         Path | None,

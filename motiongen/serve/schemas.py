@@ -159,7 +159,8 @@ class GenerateRequest(BaseModel):
         False,
         description=(
             "Start from retrieved motion phrases (RAG++): needs a model with a retrieval "
-            "prior (the default becomes tiny-rag); the phrases are listed in meta.retrieved."
+            "prior (without a model named: the default if it has one, else tiny-rag); the "
+            "phrases are listed in meta.retrieved."
         ),
     )
     format: Format = "json"

@@ -665,13 +665,15 @@ class Pipeline:
         if text is None and self.text_dim:
             action = self._describe_action(pos)
             text = action
-            if isinstance(style, str):
+            if isinstance(style, str) and (blend is None or isinstance(blend[0], str)):
                 # The text pathway carries style words far more strongly than the style
                 # vector (restyle hit 0 % of target styles on val from the vector alone), so
                 # a named style is also said, in the words the training texts use; a blend
-                # of two named styles mixes the predictions for the two sentences.
+                # of two named styles mixes the predictions for the two sentences. A blend
+                # towards an example or a vector is left to the style vectors (words for
+                # one end only would pin the motion there).
                 text = f"{action} in a {style} way"
-                if blend is not None and isinstance(blend[0], str):
+                if blend is not None:
                     text_blend = (f"{action} in a {blend[0]} way", float(blend[1]))
         constraints = path_constraints(pos)
         req = self._controlled(text, len(pos) / self.fps, constraints, options, task="style")
@@ -686,8 +688,8 @@ class Pipeline:
 
     def _describe_action(self, positions: np.ndarray) -> str:
         """A prompt for what a motion does as the label classifier recognises it, in this
-        checkpoint's own words for that action ("a person walks forward"); the style comes
-        from the style vector, so blends are not pulled towards one style by the words."""
+        checkpoint's own words for that action ("a person walks forward"), without style
+        words (``check_restyle`` adds those where they apply)."""
         from motiongen.evaluators.classifier import LabelClassifier
 
         if self._classifier is None:

@@ -223,6 +223,8 @@ def test_imu_file_errors(tmp_path) -> None:
         ("time,joint,ax,ay,az,gx,gy,gz\n"
          + "".join(f"{i / 100},left_wrist,0,0,0.5,0,0,0\n" for i in range(20)), "gravity"),
         ("time,joint,ax,ay,az,gx,gy,gz\n0,left_wrist,0,0,9.8,0,0,0\n", "10 samples"),
+        ("time,joint,ax,ay,az,gx,gy\n0,left_wrist,0,0,9.8,0,0\n", "gz"),
+        ("time,joint,ax,ay,az\n0,left_wrist,0,9.8,0\n0.5,left_wrist,0,9.7,0.2\n", "gravity"),
     ]:
         path = tmp_path / "bad.csv"
         path.write_text(body)
@@ -280,6 +282,10 @@ def test_raw_imu_readings_become_level_acceleration(tmp_path) -> None:
     path.write_text("\n".join(rows) + "\n")
     read = read_imu(path, fps, len(pos))
     assert not read.heading_known and set(read.acc) == {j}
+    # at rest with rounded (exactly zero) gyro readings, tilted: gravity still comes off
+    tilt = np.array([0.0, 9.80665 * np.sin(0.3), 9.80665 * np.cos(0.3)])
+    still = level_acceleration(np.arange(300) / 100, np.tile(tilt, (300, 1)), np.zeros((300, 3)))
+    assert np.abs(still).max() < 0.05
     # a sensor on a joint never seen with confidence cannot be placed: left out, said so
     _, notes = align_headings(read, pos, np.zeros((len(pos), 22)), fps)
     assert notes and "right_wrist" in notes[0]

@@ -99,6 +99,10 @@ def test_render_with_an_audio_track(tmp_path) -> None:
     with pytest.raises(InputError, match="silent"):
         render_scene(scene, tmp_path / "d.mp4", audio=silent)
     assert not (tmp_path / "b.mp4").exists() and not (tmp_path / "d.mp4").exists()
+    with pytest.raises(InputError, match="MP4"):
+        render_scene(scene, tmp_path / "e.gif", audio=wav)
+    with pytest.raises(InputError, match="number of seconds"):
+        render_scene(scene, tmp_path / "f.mp4", audio=wav, audio_offset="1")
 
 
 # ---- scripts and the story engine ------------------------------------------------------------

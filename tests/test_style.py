@@ -127,6 +127,10 @@ def test_training_with_styles_gives_a_restylable_checkpoint(encoder, synth, tmp_
         np.testing.assert_allclose(ends[0].positions, happy.positions, atol=1e-4)
         np.testing.assert_allclose(ends[1].positions, sad.positions, atol=1e-4)
         assert not np.array_equal(blend.positions, happy.positions)  # an untrained net: close
+        assert happy.texts[0].endswith("in a happy way")
+        # towards an example motion the words would pin one end: the vectors alone blend
+        towards = pipe.restyle(walk, "happy", blend=(walk, 0.5), seed=0, postprocess=False)
+        assert "way" not in towards.texts[0]
     np.testing.assert_allclose(sad.positions[:, 0], walk.positions[:, 0], atol=1e-4)  # path kept
     with pytest.raises(InputError, match="known styles"):
         pipe.restyle(walk, "grumpy")

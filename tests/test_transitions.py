@@ -83,3 +83,17 @@ def test_any_trailing_shape_works(backward):
     p[15:] += 1.0
     out = inertialize(p, 15, frames=6, backward=backward)
     assert out.shape == p.shape and np.isfinite(out).all()
+
+
+def test_a_timeline_is_blended_where_its_segments_meet(tmp_path):
+    from motiongen.pipeline import Pipeline
+    from tests.test_pipeline import FakeEncoder, make_checkpoint
+
+    pipe = Pipeline.from_pretrained(make_checkpoint(tmp_path / "c", control=True),
+                                    text_encoder=FakeEncoder())  # fmt: skip
+    req = pipe.check_compose([("a person walks", 3.0), ("a person waves", 3.0),
+                              ("a person bows", 3.0)])  # fmt: skip
+    assert pipe._joins(req) == [(60, 16, False), (120, 16, False)]
+    long = pipe.check_compose([("a person walks", 12.0), ("a person waves", 3.0)])
+    assert pipe._joins(long) == [(240, 16, False)]  # not where one text's windows meet
+    assert pipe._joins(pipe.check_request("a person walks", seconds=20.0)) == []

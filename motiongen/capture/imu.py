@@ -64,7 +64,13 @@ def read_imu(path: str | Path, fps: float, frames: int) -> ImuStreams:
             "frame, gravity removed, m/s^2), or those and gx, gy, gz (raw sensor readings, "
             "rad/s)"
         )
-    raw = set(GYRO) <= set(rows[0])
+    given = set(GYRO) & set(rows[0])
+    if given and given != set(GYRO):
+        raise InputError(
+            f"{path.name}: gyro columns {', '.join(sorted(given))} without the others; raw "
+            "readings need all of gx, gy, gz (rad/s)"
+        )
+    raw = bool(given)
     keys = ("time", "ax", "ay", "az", *(GYRO if raw else ()))
     streams: dict[str, list[tuple[float, ...]]] = {}
     for i, row in enumerate(rows, 2):
@@ -96,6 +102,12 @@ def read_imu(path: str | Path, fps: float, frames: int) -> ImuStreams:
                 "by time per joint"
             )
         linear = data[:, 1:4]
+        if not raw and abs(float(np.median(np.linalg.norm(linear, axis=1))) - GRAVITY) < 1.0:
+            raise InputError(
+                f"{path.name}: the {joint} accelerations are about {GRAVITY:.1f} m/s^2 "
+                "throughout: gravity is still in them; remove it, or add the gyro columns "
+                "gx, gy, gz (rad/s) so it is taken off here"
+            )
         if raw:
             linear = level_acceleration(data[:, 0], data[:, 1:4], data[:, 4:7],
                                         where=f"{path.name} ({joint})")  # fmt: skip
@@ -136,11 +148,14 @@ def level_acceleration(
         )
     steps = np.diff(times, prepend=times[0] - np.median(np.diff(times)))
     filt = Madgwick(gain=GAIN)
+    # ahrs skips the whole update (gravity's pull included) when the rate is exactly zero,
+    # as in rounded readings at rest: a rate far below any sensor's noise avoids that.
+    rates = np.where((np.abs(gyr).sum(axis=1) == 0.0)[:, None], 1e-9, gyr)
 
     def run(order: np.ndarray, sign: float, q: np.ndarray) -> np.ndarray:
         quats = np.empty((len(order), 4))
         for n, i in enumerate(order):
-            q = filt.updateIMU(q, gyr=sign * gyr[i], acc=acc[i], dt=float(steps[i]))
+            q = filt.updateIMU(q, gyr=sign * rates[i], acc=acc[i], dt=float(steps[i]))
             quats[n] = q
         return quats
 
@@ -185,6 +200,9 @@ def align_headings(
         kp[1:-1] = (seen[2:] - 2 * seen[1:-1] + seen[:-2]) * fps**2
         ok = (confidence[:, j] > 0.5) & np.isfinite(acc).all(axis=1) & np.isfinite(kp).all(axis=1)
         ok[1:-1] &= (confidence[:-2, j] > 0.5) & (confidence[2:, j] > 0.5)
+        if not np.isfinite(acc).all(axis=1).any():
+            notes.append(f"IMU on {names[j]} left out: its stream does not overlap the video")
+            continue
         if ok.sum() < fps:
             notes.append(f"IMU on {names[j]} left out: under a second of confident keypoints "
                          "to find its heading")  # fmt: skip
@@ -196,7 +214,7 @@ def align_headings(
             part = ok.copy()
             part[:start] = part[start + block :] = False
             if part.sum() >= fps:
-                centres.append(start + block / 2)
+                centres.append(start + (min(start + block, len(acc)) - start) / 2)
                 angles.append(_yaw(acc[part], kp[part]))
         if not angles:
             centres, angles = [len(acc) / 2], [_yaw(acc[ok], kp[ok])]

@@ -68,7 +68,7 @@ def inertialize(
     if backward:
         return inertialize(p[::-1], len(p) - at, frames=frames, fit=fit)[::-1].copy()
     frames = min(frames, len(p) - at)
-    if at < fit or len(p) - at < fit or frames < 2 or fit < 3:  # 8 frames for 6 unknowns
+    if at < fit or len(p) - at < fit or frames < 2 or fit < 4:  # 2 * fit frames, 6 unknowns
         return p.copy()
     jump, velocity_jump = join_step(p[at - fit : at + fit], fit)
     # the new frames carry jump + velocity_jump * (frames since the join): take it back,

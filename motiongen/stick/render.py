@@ -183,11 +183,16 @@ def render_scene(
     recording laid under the scene from ``audio_offset`` s into the file (a negative offset
     starts it that late into the scene); the video keeps the scene's length."""
     path = Path(path)
+    _check_scene(scene, path)
     if audio is None:
         return _render_frames(scene, path)
     from motiongen.io.render import check_audio_track, mux_audio
 
-    if not math.isfinite(audio_offset):
+    if (
+        isinstance(audio_offset, bool)
+        or not isinstance(audio_offset, int | float)
+        or not (math.isfinite(audio_offset))
+    ):
         raise InputError(f"the audio offset must be a number of seconds, got {audio_offset!r}")
     check_audio_track(str(audio), audio_offset)  # before the frames: a bad file costs nothing
     if audio_offset <= -scene.seconds:
@@ -205,9 +210,7 @@ def render_scene(
     return path
 
 
-def _render_frames(scene: Scene, path: Path) -> Path:
-    import imageio_ffmpeg
-
+def _check_scene(scene: Scene, path: Path) -> None:
     if (scene.width, scene.height) not in SIZES:
         raise InputError(f"stick videos are 640x480 or 960x480, got {scene.width}x{scene.height}")
     if path.suffix.lower() != ".mp4":
@@ -220,6 +223,11 @@ def _render_frames(scene: Scene, path: Path) -> Path:
                 raise InputError(
                     f"unknown expression {name!r}; use one of {', '.join(EXPRESSIONS)}"
                 )
+
+
+def _render_frames(scene: Scene, path: Path) -> Path:
+    import imageio_ffmpeg
+
     frames = int(round(scene.seconds * FPS)) + 1
     path.parent.mkdir(parents=True, exist_ok=True)
     writer = imageio_ffmpeg.write_frames(

@@ -208,6 +208,11 @@ class TrainConfig:
             (self.reflow.pairs >= 1 and self.reflow.val_pairs >= 1, "reflow.pairs must be >= 1"),
             (0.0 <= self.reflow.p_prior <= 1.0, "reflow.p_prior must be in [0, 1]"),
             (
+                isinstance(self.reflow.student_steps, int)
+                and 1 <= self.reflow.student_steps <= 1000,
+                "reflow.student_steps must be an integer in 1..1000",
+            ),
+            (
                 len(self.tasks.weights) == 5
                 and min(self.tasks.weights) >= 0
                 and sum(self.tasks.weights) > 0,

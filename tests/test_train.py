@@ -425,6 +425,10 @@ def test_reflow_distils_a_teacher_into_a_one_pass_student(synth_dir, tmp_path):
     before = [p.stat().st_mtime_ns for p in pairs]
     train(config_from_dict({**cfg, "run_dir": str(tmp_path / "student")}), resume=True)
     assert [p.stat().st_mtime_ns for p in pairs] == before
+    # ... but never pairs made another way
+    other = {**cfg, "reflow": {**cfg["reflow"], "guidance": 4.0}}
+    with pytest.raises(InputError, match="guidance"):
+        train(config_from_dict(other), resume=True)
     with pytest.raises(InputError, match="reflow"):
         config_from_dict(tiny_config(synth_dir, tmp_path / "x", stage="reflow"))
 

@@ -96,7 +96,10 @@ def add_capture_routes(app: FastAPI, server: Any) -> None:
         ],
         imu: Annotated[
             UploadFile | None,
-            File(description="Optional IMU CSV: time, joint, ax, ay, az (docs/capture.md)"),
+            File(
+                description="Optional IMU CSV: time, joint, ax, ay, az (level frame, no "
+                "gravity), or raw readings with gx, gy, gz added (docs/capture.md)"
+            ),
         ] = None,
         fps: Annotated[float | None, Form(ge=1, le=1000)] = None,
         width: Annotated[float | None, Form(gt=0, le=100_000)] = None,

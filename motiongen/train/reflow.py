@@ -14,6 +14,7 @@ Student and teacher must share the feature normalisation (both trained on the sa
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import fields, replace
@@ -107,6 +108,20 @@ def make_pairs(
     if sampler not in teacher.config.build_process().samplers:
         raise InputError(f"the teacher cannot sample with {sampler!r}")
     folder.mkdir(parents=True, exist_ok=True)
+    # Shards are reused on a restart: only if they were made the same way.
+    made = {"teacher_weights": _weights_digest(teacher), "steps": steps, "sampler": sampler, "guidance": guidance, "seed": seed,
+            "p_prior": p_prior}  # fmt: skip
+    record = folder / "options.json"
+    if record.is_file():
+        before = json.loads(record.read_text())
+        if before != made:
+            changed = sorted(k for k in made if before.get(k) != made[k])
+            raise InputError(
+                f"the teacher pairs in {folder} were made with other {', '.join(changed)}; "
+                "delete that folder (or use another run_dir) to make them anew"
+            )
+    else:
+        record.write_text(json.dumps(made, indent=1))
     teacher.model.eval()
     paths = []
     for i in range(count):
@@ -123,6 +138,16 @@ def make_pairs(
         if progress is not None:
             progress(i + 1, count)
     return paths
+
+
+def _weights_digest(checkpoint: Checkpoint) -> str:
+    """SHA-256 (first 16 hex digits) of a checkpoint's weights file, or "" without one."""
+    import hashlib
+
+    weights = None if checkpoint.path is None else Path(checkpoint.path) / "model.safetensors"
+    if weights is None or not weights.is_file():
+        return ""
+    return hashlib.sha256(weights.read_bytes()).hexdigest()[:16]
 
 
 class PairStream:

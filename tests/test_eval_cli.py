@@ -96,7 +96,9 @@ def test_eval_writes_metrics_reference_row_and_report(prepared_dir, tmp_path, mo
             assert np.isfinite(row[key]), key
         assert 0 <= row["sanity_pass_rate"] <= 1
         assert set(row["physics"]) >= {"foot_skating_ratio", "pfc", "bone_length_drift"}
-    assert real["fid"] < gen["fid"]  # held-out real motion is closer to training real motion
+    # held-out real motion is closer to the training clips than a model's (the shipped model
+    # learned the real data, not this synthetic set; its text-space FID can come out close)
+    assert real["fid_k"] < gen["fid_k"] and real["r_precision"][0] >= gen["r_precision"][0]
     assert gen["ms_per_sample"] > 0 and "ms_per_sample" not in real
     report = out.with_suffix(".md").read_text()
     assert REAL_ROW in report and "![embeddings]" in report

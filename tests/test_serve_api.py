@@ -73,7 +73,7 @@ def test_health_models_openapi_docs(client: TestClient) -> None:
     models = client.get("/models").json()
     by_name = {m["name"]: m for m in models["models"]}
     assert models["default"] == "tiny-flow"
-    assert by_name["tiny-flow"]["process"] == "flow" and by_name["tiny-flow"]["default_steps"] == 2
+    assert by_name["tiny-flow"]["process"] == "flow" and by_name["tiny-flow"]["default_steps"] == 4
     assert by_name["tiny-ddim"]["samplers"] == ["ddim"]
     spec = client.get("/openapi.json").json()
     assert {"/generate", "/dance", "/jobs/{job_id}", "/health", "/models"} <= set(spec["paths"])
@@ -210,7 +210,7 @@ def test_dance_default_length_is_the_song(client: TestClient, song: Path) -> Non
         ({"text": "a", "sampler": "rk4"}, 422, ["sampler"]),
         ({"text": "a", "model": "huge"}, 422, ["huge", "tiny-flow"]),
         ({"text": "a", "format": "gif"}, 422, ["format"]),
-        ({"text": "a", "use_rag": True, "model": "tiny-flow"}, 422, ["retrieval prior"]),
+        ({"text": "a", "use_rag": True, "model": "tiny-ddim"}, 422, ["retrieval prior"]),
         ({"text": "a", "colour": "red"}, 422, ["colour"]),
         ([1, 2], 400, ["JSON object"]),
     ],
@@ -415,13 +415,14 @@ def test_use_rag_answers_with_the_retrieved_phrases(tmp_path, monkeypatch) -> No
                                       "seed": 1})  # fmt: skip
         assert r.status_code == 200, r.text
         meta = r.json()["meta"]
-        assert meta["checkpoint"] == "tiny-rag"  # the model with a retrieval prior
+        assert meta["checkpoint"] == "tiny-flow"  # the default takes a retrieval prior
         assert meta["retrieved"] and {"clip", "text", "weight"} <= set(meta["retrieved"][0])
         plain = c.post("/generate", json={"text": "a person walks", "seconds": 2, "seed": 1,
                                           "model": "tiny-rag"}).json()  # fmt: skip
         assert "retrieved" not in plain["meta"]
         models = {m["name"]: m for m in c.get("/models").json()["models"]}
-        assert models["tiny-rag"]["retrieval"] and not models["tiny-flow"]["retrieval"]
+        assert models["tiny-rag"]["retrieval"] and models["tiny-flow"]["retrieval"]
+        assert not models["tiny-ddim"]["retrieval"]
     monkeypatch.setenv("MOTIONGEN_INDEX", str(tmp_path / "no-index"))
     with TestClient(create_app(ServeSettings(store=tmp_path / "store2"))) as c:
         r = c.post("/generate", json={"text": "a person walks", "use_rag": True, "seconds": 2})

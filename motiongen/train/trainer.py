@@ -713,6 +713,9 @@ class Trainer:
             )
             log.plot(self.run_dir / "loss.png", title=f"{cfg.name} ({cfg.stage})")
         log.close()
+        if self.world > 1:  # leave together, the process group taken down before exit
+            self.acc.wait_for_everyone()
+            self.acc.end_training()
         return self._result(final=final)
 
     def _result(self, *, final: Path | None) -> TrainResult:

@@ -254,15 +254,15 @@ class Trainer:
         init = None
         # A fine-tuned model keeps its parent's default guidance, steps and sampler; a reflow
         # student gets its own (few Euler steps, the guidance baked into its pairs).
-        self.init_guidance = None
-        self.init_sampling: dict[str, Any] = {}
+        self.sampling: dict[str, Any] = {}  # ConditioningSpec's guidance, steps, sampler
         if cfg.init_from:
             init = load_checkpoint(cfg.init_from)
             spec = init.config.conditioning
-            self.init_guidance = spec.guidance
-            self.init_sampling = {"steps": spec.steps, "sampler": spec.sampler}
+            self.sampling = {"guidance": spec.guidance, "steps": spec.steps,
+                             "sampler": spec.sampler}  # fmt: skip
         if cfg.stage == "reflow":
-            self.init_sampling = {"steps": cfg.reflow.student_steps, "sampler": None}
+            self.sampling = {"guidance": cfg.reflow.student_guidance,
+                             "steps": cfg.reflow.student_steps, "sampler": None}  # fmt: skip
         # Normalisation: a resumed run keeps its own, a fine-tuned one its parent's.
         norm = state_norm(self.state_path) if self.state_path is not None else None
         if norm is None and init is not None:
@@ -495,10 +495,7 @@ class Trainer:
                 audio_dim=self.data.audio_dim,
                 fps=cfg.data.fps,
                 window=cfg.data.window,
-                guidance=(
-                    cfg.reflow.student_guidance if cfg.stage == "reflow" else self.init_guidance
-                ),
-                **self.init_sampling,
+                **self.sampling,
             ),
             training={
                 "command": self.command,

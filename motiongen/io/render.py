@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import numbers
 import shutil
 import subprocess
 import tempfile
@@ -556,7 +557,7 @@ def check_audio_track(audio_path: str, offset: float) -> float:
         raise DataNotFoundError(
             f"audio file not found: {audio_path}; give an existing file (or no audio)"
         )
-    if not np.isfinite(offset):
+    if isinstance(offset, bool) or not isinstance(offset, numbers.Real) or not np.isfinite(offset):
         raise InputError(f"audio offset must be a number of seconds, got {offset!r}")
     duration = _audio_duration(p)
     if duration is None:

@@ -8,7 +8,6 @@ height at zoom 1.
 
 from __future__ import annotations
 
-import math
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -188,12 +187,6 @@ def render_scene(
         return _render_frames(scene, path)
     from motiongen.io.render import check_audio_track, mux_audio
 
-    if (
-        isinstance(audio_offset, bool)
-        or not isinstance(audio_offset, int | float)
-        or not (math.isfinite(audio_offset))
-    ):
-        raise InputError(f"the audio offset must be a number of seconds, got {audio_offset!r}")
     check_audio_track(str(audio), audio_offset)  # before the frames: a bad file costs nothing
     if audio_offset <= -scene.seconds:
         raise InputError(

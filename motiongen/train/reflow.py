@@ -109,8 +109,14 @@ def make_pairs(
         raise InputError(f"the teacher cannot sample with {sampler!r}")
     folder.mkdir(parents=True, exist_ok=True)
     # Shards are reused on a restart: only if they were made the same way.
-    made = {"teacher_weights": _weights_digest(teacher), "steps": steps, "sampler": sampler, "guidance": guidance, "seed": seed,
-            "p_prior": p_prior}  # fmt: skip
+    made = {
+        "teacher_weights": _weights_digest(teacher),
+        "steps": steps,
+        "sampler": sampler,
+        "guidance": guidance,
+        "seed": seed,
+        "p_prior": p_prior,
+    }
     record = folder / "options.json"
     if record.is_file():
         before = json.loads(record.read_text())
@@ -142,12 +148,13 @@ def make_pairs(
 
 def _weights_digest(checkpoint: Checkpoint) -> str:
     """SHA-256 (first 16 hex digits) of a checkpoint's weights file, or "" without one."""
-    import hashlib
+    from motiongen.checkpoint import WEIGHTS_NAME
+    from motiongen.integrity import sha256_file
 
-    weights = None if checkpoint.path is None else Path(checkpoint.path) / "model.safetensors"
+    weights = None if checkpoint.path is None else Path(checkpoint.path) / WEIGHTS_NAME
     if weights is None or not weights.is_file():
         return ""
-    return hashlib.sha256(weights.read_bytes()).hexdigest()[:16]
+    return sha256_file(weights)[:16]
 
 
 class PairStream:

@@ -1241,11 +1241,11 @@ class Pipeline:
         ]
 
     # ---- internals ------------------------------------------------------------------------
-    def _joins(self, req: GenerationRequest) -> list[tuple[int, int, bool]]:
+    def _joins(self, req: GenerationRequest) -> list[tuple[int, int]]:
         """Where a timeline's segments meet: the first frame of each segment's first window,
         blended there (postprocess/transitions.py). A new text changes the action at once
         and the network does not always finish the old one's step; within one text, window
-        seams continue smoothly and are left as sampled. [(frame, blend frames, backward)]"""
+        seams continue smoothly and are left as sampled. [(frame, blend frames)]"""
         from motiongen.postprocess.transitions import BLEND_SECONDS
 
         if req.segments is None:
@@ -1256,7 +1256,7 @@ class Pipeline:
         for (start, length, seg), (_, _, next_seg) in zip(plan, plan[1:], strict=False):
             at = start + length  # the next window's first new frame
             if next_seg != seg and at < req.frames:
-                joins.append((at, min(blend, req.frames - at), False))
+                joins.append((at, min(blend, req.frames - at)))
         return joins
 
     def _windows(self, req: GenerationRequest) -> list[tuple[int, int]]:

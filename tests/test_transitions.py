@@ -72,7 +72,7 @@ def test_smooth_joins_applies_each_join():
     popped = p.copy()
     popped[30:] += 0.1
     popped[60:] -= 0.2
-    fixed = smooth_joins(popped, [(30, 12, False), (60, 12, False)])
+    fixed = smooth_joins(popped, [(30, 12), (60, 12)])
     assert jerk_near(fixed, 30) < 0.1 * jerk_near(popped, 30)
     assert jerk_near(fixed, 60) < 0.1 * jerk_near(popped, 60)
 
@@ -93,7 +93,7 @@ def test_a_timeline_is_blended_where_its_segments_meet(tmp_path):
                                     text_encoder=FakeEncoder())  # fmt: skip
     req = pipe.check_compose([("a person walks", 3.0), ("a person waves", 3.0),
                               ("a person bows", 3.0)])  # fmt: skip
-    assert pipe._joins(req) == [(60, 16, False), (120, 16, False)]
+    assert pipe._joins(req) == [(60, 16), (120, 16)]
     long = pipe.check_compose([("a person walks", 12.0), ("a person waves", 3.0)])
-    assert pipe._joins(long) == [(240, 16, False)]  # not where one text's windows meet
+    assert pipe._joins(long) == [(240, 16)]  # not where one text's windows meet
     assert pipe._joins(pipe.check_request("a person walks", seconds=20.0)) == []

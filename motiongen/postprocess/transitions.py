@@ -1,8 +1,8 @@
 """Seamless joins where generated frames meet frames that were already there.
 
-A sampled window continues frames it was given (the previous window of a long motion or a
-timeline, a user's past, a keyframe), but the network's first new frames do not always pick
-up the old motion's velocity: a step cut short, a hand that jumps. Inertialization (D. Bollo,
+Where a timeline's next segment starts (``Pipeline._joins``), its window continues the frames
+before it, but the network's first frames for the new text do not always pick up the old
+motion's velocity: a step cut short, a hand that jumps. Inertialization (D. Bollo,
 "Inertialization: High-Performance Animation Transitions in Gears of War", GDC 2018) removes
 such a pop without touching the old frames: the offset between where the old motion was
 heading and where the new one starts (position and velocity) is added to the new frames and
@@ -78,10 +78,10 @@ def inertialize(
     return out
 
 
-def smooth_joins(positions: np.ndarray, joins: list[tuple[int, int, bool]]) -> np.ndarray:
-    """``positions`` (T, ...) with every join of ``joins`` ([(frame, blend frames,
-    backward)]) made seamless, in order."""
+def smooth_joins(positions: np.ndarray, joins: list[tuple[int, int]]) -> np.ndarray:
+    """``positions`` (T, ...) with every join of ``joins`` ([(frame, blend frames)], new
+    frames from ``frame`` on) made seamless, in order."""
     out = np.asarray(positions, dtype=np.float64)
-    for at, length, backward in joins:
-        out = inertialize(out, at, frames=length, backward=backward)
+    for at, length in joins:
+        out = inertialize(out, at, frames=length)
     return out

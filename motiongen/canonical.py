@@ -52,6 +52,15 @@ def rotate_y(points: np.ndarray, angle: float | np.ndarray) -> np.ndarray:
     return out.astype(points.dtype, copy=False)
 
 
+def yaw_between(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """The ``rotate_y`` angle (...,) that turns the vectors ``source`` (..., N, 3) onto
+    ``target`` best (least squares over the N, in x and z; centre them first to fit points).
+    rotate_y maps (x, z) -> (x cos + z sin, -x sin + z cos): this maximises sum t . R s."""
+    s, t = source[..., [0, 2]], target[..., [0, 2]]
+    cross = (s[..., 1] * t[..., 0] - s[..., 0] * t[..., 1]).sum(axis=-1)
+    return np.arctan2(cross, (s * t).sum(axis=(-2, -1)))
+
+
 def canonicalize(
     positions: np.ndarray, *, face_forward: bool = True, center: bool = True, floor: bool = True
 ) -> np.ndarray:

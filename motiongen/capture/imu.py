@@ -172,13 +172,6 @@ def level_acceleration(
     return np.stack([earth[:, 0], earth[:, 2], -earth[:, 1]], axis=1)  # y up, right-handed
 
 
-def _yaw(source: np.ndarray, target: np.ndarray) -> float:
-    """The turn about y taking ``source`` (N, 3) onto ``target`` by least squares."""
-    s, t = source[:, [0, 2]], target[:, [0, 2]]
-    # rotate_y maps (x, z) -> (x cos + z sin, -x sin + z cos); maximise sum t . R s
-    return float(np.arctan2((s[:, 1] * t[:, 0] - s[:, 0] * t[:, 1]).sum(), (s * t).sum()))
-
-
 def align_headings(
     imu: ImuStreams, positions: np.ndarray, confidence: np.ndarray, fps: float
 ) -> tuple[ImuStreams, list[str]]:
@@ -188,7 +181,7 @@ def align_headings(
     under a second of such frames cannot be placed and is left out; the notes say so."""
     from scipy.ndimage import gaussian_filter1d
 
-    from motiongen.canonical import rotate_y
+    from motiongen.canonical import rotate_y, yaw_between
 
     if imu.heading_known:
         return imu, []
@@ -215,9 +208,9 @@ def align_headings(
             part[:start] = part[start + block :] = False
             if part.sum() >= fps:
                 centres.append(start + (min(start + block, len(acc)) - start) / 2)
-                angles.append(_yaw(acc[part], kp[part]))
+                angles.append(float(yaw_between(acc[part], kp[part])))
         if not angles:
-            centres, angles = [len(acc) / 2], [_yaw(acc[ok], kp[ok])]
+            centres, angles = [len(acc) / 2], [float(yaw_between(acc[ok], kp[ok]))]
         angle = np.interp(np.arange(len(acc)), centres, np.unwrap(angles))
         out[j] = rotate_y(acc, angle)
     return ImuStreams(out, heading_known=True), notes

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from motiongen.canonical import heading, rotate_y
+from motiongen.canonical import heading, rotate_y, yaw_between
 from motiongen.errors import InputError
 from motiongen.features import FEATURE_DIM, NormStats, positions_to_features
 from motiongen.skeleton import NUM_JOINTS, PELVIS
@@ -131,11 +131,7 @@ def place(positions: np.ndarray, constraints: Constraints) -> np.ndarray:
         return positions
     src = positions[known]  # (N, 3)
     dst = constraints.targets[known]
-    s, d = src[:, [0, 2]], dst[:, [0, 2]]
-    sc, dc = s - s.mean(0), d - d.mean(0)
-    cross = (sc[:, 1] * dc[:, 0] - sc[:, 0] * dc[:, 1]).sum()
-    dot = (sc * dc).sum()
-    angle = float(np.arctan2(cross, dot)) if len(src) > 1 else 0.0
+    angle = float(yaw_between(src - src.mean(0), dst - dst.mean(0))) if len(src) > 1 else 0.0
     turned = rotate_y(positions, angle)
     shift = (dst - rotate_y(src, angle)).mean(axis=0)
     shift[1] = 0.0

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from motiongen.canonical import rotate_y
+from motiongen.canonical import rotate_y, yaw_between
 
 # Consecutive windows share this much motion: long enough to carry velocity and the phase
 # of a gait cycle (about 1 s) into the next window, short enough that a 9.8 s window still
@@ -74,14 +74,8 @@ def fit_yaw(source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndar
 
     source, target: (B, N, 3). Returns angle (B,) for ``rotate_y`` and shift (B, 3), y = 0.
     """
-    s = source[..., [0, 2]]
-    t = target[..., [0, 2]]
-    sc = s - s.mean(axis=1, keepdims=True)
-    tc = t - t.mean(axis=1, keepdims=True)
-    # rotate_y maps (x, z) -> (x cos + z sin, -x sin + z cos); maximise sum t . R s.
-    cross = (sc[..., 1] * tc[..., 0] - sc[..., 0] * tc[..., 1]).sum(axis=1)
-    dot = (sc * tc).sum(axis=(1, 2))
-    angle = np.arctan2(cross, dot)  # (B,)
+    centred = [p - p.mean(axis=1, keepdims=True) for p in (source, target)]
+    angle = yaw_between(*centred)  # (B,)
     rotated = rotate_y(source, angle)
     shift = (target - rotated).mean(axis=1)
     shift[:, 1] = 0.0

@@ -20,6 +20,7 @@ version-1 folders are upgraded once with ``motiongen checkpoint upgrade DIR``.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from dataclasses import MISSING, asdict, dataclass, field, fields
@@ -29,7 +30,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from motiongen.errors import DataNotFoundError, FormatError, MotionGenError
+from motiongen.errors import DataNotFoundError, FormatError, InputError, MotionGenError
 from motiongen.features import NormStats
 from motiongen.integrity import manifest_entries, verify_manifest, write_manifest
 from motiongen.paths import PACKAGE_ROOT
@@ -65,6 +66,34 @@ def resolve_checkpoint(path: str | Path | None) -> Path:
     if not folder.exists() and shipped_model_path(str(path)).is_dir():
         return shipped_model_path(str(path))
     return folder
+
+
+def shipped_model_names() -> list[str]:
+    """Names of the models inside the package (folders with a config.json)."""
+    if not SHIPPED_MODELS_DIR.is_dir():
+        return []
+    return sorted(p.name for p in SHIPPED_MODELS_DIR.iterdir() if (p / CONFIG_NAME).is_file())
+
+
+@functools.cache
+def rag_model_names() -> tuple[str, ...]:
+    """Shipped models with a retrieval-prior input (they take retrieval); read once, since
+    every retrieval request asks and the shipped models never change while running."""
+    return tuple(
+        name
+        for name in shipped_model_names()
+        if int(read_config(SHIPPED_MODELS_DIR / name).model.get("prior_dim", 0) or 0)
+    )
+
+
+def rag_model_for(default: str = DEFAULT_MODEL) -> str:
+    """The model a retrieval request without a model runs on: ``default`` if it has a
+    retrieval-prior input, else the shipped ``tiny-rag``, else any shipped model with one."""
+    able = rag_model_names()
+    for name in (default, "tiny-rag", *able):
+        if name in able:
+            return name
+    raise InputError("no shipped model has a retrieval prior; generate without retrieval")
 
 
 @dataclass

@@ -535,3 +535,12 @@ def test_a_training_index_from_other_data_is_rebuilt(tmp_path):
     stale.save(tmp_path / "p" / "rag_index_train")
     again = training_priors(cfg, ["a person walks"], norm, tmp_path / "p")
     assert again.index.source == first.index.source  # rebuilt from the data at hand
+
+
+def test_retrieval_without_a_named_model_runs_on_one_with_a_prior():
+    from motiongen.checkpoint import DEFAULT_MODEL, rag_model_for, rag_model_names
+
+    able = rag_model_names()
+    assert "tiny-rag" in able and "tiny-ddim" not in able
+    assert rag_model_for() == (DEFAULT_MODEL if DEFAULT_MODEL in able else "tiny-rag")
+    assert rag_model_for("tiny-ddim") == "tiny-rag"  # no prior input: the shipped RAG model

@@ -90,11 +90,10 @@ def _run(
     _set_threads(threads)
 
     t0 = time.perf_counter()
-    if rag and checkpoint is None:  # the default model if it takes a prior, else tiny-rag
-        from motiongen.checkpoint import DEFAULT_MODEL, read_config, resolve_checkpoint
+    if rag and checkpoint is None:
+        from motiongen.checkpoint import rag_model_for
 
-        takes = read_config(resolve_checkpoint(None)).model.get("prior_dim", 0)
-        checkpoint = Path(DEFAULT_MODEL if takes else "tiny-rag")
+        checkpoint = Path(rag_model_for())  # the default model if it takes a prior
     pipe = Pipeline.from_pretrained(checkpoint, precision=precision, runtime=runtime)
     if rag:
         pipe.index_source = (index, reranker)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import threading
 from typing import Any
 
+from motiongen.checkpoint import rag_model_for, shipped_model_names
 from motiongen.errors import InputError
 from motiongen.pipeline import SHIPPED_MODELS_DIR, Pipeline
 
@@ -22,26 +22,6 @@ def model_samplers() -> dict[str, tuple[str, ...]]:
         cls, _ = process_class(read_config(SHIPPED_MODELS_DIR / name).process)
         out[name] = tuple(cls.samplers)
     return out
-
-
-def shipped_model_names() -> list[str]:
-    """Names of the models inside the package (folders with a config.json)."""
-    if not SHIPPED_MODELS_DIR.is_dir():
-        return []
-    return sorted(p.name for p in SHIPPED_MODELS_DIR.iterdir() if (p / "config.json").is_file())
-
-
-@functools.cache
-def rag_model_names() -> tuple[str, ...]:
-    """Shipped models with a retrieval-prior input (they take use_rag); read once, since
-    every use_rag request asks and the shipped models never change while running."""
-    from motiongen.checkpoint import read_config
-
-    return tuple(
-        name
-        for name in shipped_model_names()
-        if int(read_config(SHIPPED_MODELS_DIR / name).model.get("prior_dim", 0) or 0)
-    )
 
 
 class ModelRegistry:
@@ -89,15 +69,15 @@ class ModelRegistry:
             return self._pipes[name]
 
     def rag_default(self) -> str:
-        """The model a use_rag request without a model runs on: the default if it has a
-        retrieval prior, else the shipped ``tiny-rag``."""
-        able = rag_model_names()
-        for name in (self.default, "tiny-rag", *able):
-            if name in able:
-                return name
-        raise InputError(
-            "use_rag: no shipped model has a retrieval prior on this server; leave use_rag false"
-        )
+        """The model a use_rag request without a model runs on (``checkpoint.rag_model_for``:
+        the default if it has a retrieval prior, else the shipped ``tiny-rag``)."""
+        try:
+            return rag_model_for(self.default)
+        except InputError:
+            raise InputError(
+                "use_rag: no shipped model has a retrieval prior on this server; leave use_rag "
+                "false"
+            ) from None
 
     def info(self) -> list[dict[str, Any]]:
         rows = []

@@ -10,13 +10,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from motiongen.checkpoint import rag_model_names, shipped_model_names
 from motiongen.conditioning.text import MAX_PROMPT_CHARS
-from motiongen.serve.models import (
-    DEFAULT_MODEL_NAME,
-    model_samplers,
-    rag_model_names,
-    shipped_model_names,
-)
+from motiongen.serve.models import DEFAULT_MODEL_NAME, model_samplers
 
 MIN_SECONDS = 0.5  # ten frames at 20 fps: anything shorter is not a motion
 MAX_SECONDS = 30.0

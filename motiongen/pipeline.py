@@ -956,29 +956,26 @@ class Pipeline:
             seg_plan = segment_plan([n for _, n in first.segments], self.window, self.overlap)
             plan = [(s, n) for s, n, _ in seg_plan]
             window_segment = [seg for _, _, seg in seg_plan]
+        def fields(emb: Any) -> dict[str, Tensor]:
+            return {"text_pooled": emb.pooled, "text_tokens": emb.tokens, "text_mask": emb.mask}
+
+        def one_text(emb: Any, row: int) -> dict[str, Tensor]:
+            """Row ``row`` of an encoding as the text of every motion of the batch."""
+            return {k: v[row : row + 1].to(dev).expand(batch, *v.shape[1:])
+                    for k, v in fields(emb).items()}  # fmt: skip
+
         # One text row per window: the request's, or the segment's.
         texts_for: list[dict[str, Tensor]] = []
         if text_emb is not None:
-            rows = {"text_pooled": text_emb.pooled, "text_tokens": text_emb.tokens,
-                    "text_mask": text_emb.mask}  # fmt: skip
-            if first.segments is None:
-                kwargs = {}
-                for key, value in rows.items():
-                    value = value.to(dev)
-                    kwargs[key] = value.expand(batch, *value.shape[1:]) if lone else value
-                texts_for = [kwargs]
-            else:
-                for seg in range(len(first.segments)):
-                    texts_for.append(
-                        {k: v[seg : seg + 1].to(dev).expand(batch, *v.shape[1:])
-                         for k, v in rows.items()}
-                    )  # fmt: skip
+            if first.segments is not None:
+                texts_for = [one_text(text_emb, seg) for seg in range(len(first.segments))]
+            elif lone:
+                texts_for = [one_text(text_emb, 0)]
+            else:  # one request per motion: each its own row
+                texts_for = [{k: v.to(dev) for k, v in fields(text_emb).items()}]
         blend = None
-        if blend_emb is not None and first.text_blend is not None:
-            rows = {"text_pooled": blend_emb.pooled, "text_tokens": blend_emb.tokens,
-                    "text_mask": blend_emb.mask}  # fmt: skip
-            other = {k: v.to(dev).expand(batch, *v.shape[1:]) for k, v in rows.items()}
-            blend = (other, float(first.text_blend[1]))
+        if blend_emb is not None:  # set only for a request with a text blend
+            blend = (one_text(blend_emb, 0), float(first.text_blend[1]))
         audio_t = None
         if audio is not None:
             audio_t = torch.as_tensor(audio, dtype=torch.float32, device=dev)

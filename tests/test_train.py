@@ -82,6 +82,7 @@ def weights_hash(state: dict[str, torch.Tensor]) -> str:
         "tiny_flow_reflow",
         "tiny_rag",
         "tiny_rag_reflow",
+        "tiny_flow_smooth",
         "tiny_ddim",
         "tiny_ddim_unet",
         "tiny_flow_sft",
@@ -406,7 +407,8 @@ def test_reflow_distils_a_teacher_into_a_one_pass_student(synth_dir, tmp_path):
         tmp_path / "student",
         stage="reflow",
         init_from=str(teacher.final),
-        reflow={"teacher": str(teacher.final), "pairs": 3, "val_pairs": 1, "teacher_steps": 2},
+        reflow={"teacher": str(teacher.final), "pairs": 3, "val_pairs": 1, "teacher_steps": 2,
+                "target_lowpass_hz": 6.0},
         **text,
     )
     student = train(config_from_dict(cfg))
@@ -466,6 +468,38 @@ def test_reflow_pairs_drop_the_prior_for_their_share():
     same = teacher_batch(teacher, batch, steps=1, sampler="euler", guidance=1.0,
                          generator=torch.Generator().manual_seed(0))  # fmt: skip
     assert torch.equal(same.cond.drop_prior, cond.drop_prior)  # p_prior 0: as given
+
+
+def test_lowpassed_targets_lose_jitter_but_keep_motion_and_contacts():
+    from motiongen.features import CONTACTS
+    from motiongen.models.conditions import ModelConditions
+    from motiongen.train.data import Batch
+    from motiongen.train.reflow import lowpass_targets
+
+    fps, T = 20.0, 120
+    t = torch.arange(T, dtype=torch.float64) / fps
+    slow = torch.sin(2 * torch.pi * 1.0 * t)  # 1 Hz: a movement
+    x = slow[None, :, None].repeat(3, 1, FEATURE_DIM)
+    noise = 0.1 * torch.randn(3, T, FEATURE_DIM, generator=torch.Generator().manual_seed(0))
+    x = (x + noise.double()).float()
+    x[..., CONTACTS] = (torch.arange(T) % 20 < 10).float()[None, :, None]
+    mask = torch.ones(3, T, dtype=torch.bool)
+    mask[1, 80:] = False  # a shorter window: padding is not filtered into it
+    mask[2, 10:] = False  # too short to filter: left as it is
+    batch = Batch(x.clone(), mask, ModelConditions(), noise=torch.zeros(3, T, FEATURE_DIM))
+    out = lowpass_targets(batch, 6.0, fps)
+    assert out.x.dtype == x.dtype and out.noise is batch.noise
+    smooth = out.x[0, :, : CONTACTS.start].double()
+    # The 1 Hz movement survives; the noise's frame-to-frame part (its second differences,
+    # mostly above 6 Hz) does not.
+    rest = smooth - slow[:, None]
+    assert rest.abs().mean() < noise[0].abs().mean()
+    assert rest.diff(n=2, dim=0).abs().mean() < 0.5 * noise[0].diff(n=2, dim=0).abs().mean()
+    assert torch.equal(out.x[..., CONTACTS], x[..., CONTACTS])
+    assert torch.equal(out.x[1, 80:], x[1, 80:]) and not torch.equal(out.x[1, :80], x[1, :80])
+    assert torch.equal(out.x[2], x[2])
+    with pytest.raises(InputError, match="target_lowpass_hz"):
+        config_from_dict(tiny_config(Path("."), Path("x"), reflow={"target_lowpass_hz": 10.0}))
 
 
 def test_lora_merge_gives_the_same_outputs():

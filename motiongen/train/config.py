@@ -163,6 +163,9 @@ class ReflowConfig:
     student_guidance: float = 1.0  # saved as the student's default: one pass, no guidance
     student_steps: int = 2  # saved as the student's default steps (Euler: straight paths)
     p_prior: float = 0.0  # share of pairs made without their retrieval prior (rag students)
+    # Low-pass (Hz) of the teacher's samples before the student learns them, or None: the
+    # teacher's output carries frame-to-frame jitter real motion does not have (reflow.py).
+    target_lowpass_hz: float | None = None
 
 
 @dataclass
@@ -207,6 +210,12 @@ class TrainConfig:
             ),
             (self.reflow.pairs >= 1 and self.reflow.val_pairs >= 1, "reflow.pairs must be >= 1"),
             (0.0 <= self.reflow.p_prior <= 1.0, "reflow.p_prior must be in [0, 1]"),
+            (
+                self.reflow.target_lowpass_hz is None
+                or 0.0 < self.reflow.target_lowpass_hz < self.data.fps / 2,
+                f"reflow.target_lowpass_hz must be between 0 and half the frame rate "
+                f"({self.data.fps / 2:g} Hz), or null",
+            ),
             (
                 isinstance(self.reflow.student_steps, int)
                 and 1 <= self.reflow.student_steps <= 1000,

@@ -346,7 +346,7 @@ class Trainer:
         validation batches."""
         import numpy as np
 
-        from motiongen.train.reflow import PairStream, load_batch, make_pairs
+        from motiongen.train.reflow import PairStream, load_batch, lowpass_targets, make_pairs
 
         r = self.cfg.reflow
         teacher = load_checkpoint(str(r.teacher))
@@ -377,8 +377,13 @@ class Trainer:
                            **options)  # fmt: skip
         train = sorted((folder / "train").glob("shard_*.safetensors"))[: r.pairs]
         val = sorted((folder / "val").glob("shard_*.safetensors"))[: r.val_pairs]
-        self.batches = PairStream(train, seed=self.cfg.seed * 1000 + self.rank)
-        self.val = [load_batch(p) for p in val]
+        hz, fps = r.target_lowpass_hz, self.cfg.data.fps
+
+        def target(batch: Batch) -> Batch:
+            return batch if hz is None else lowpass_targets(batch, hz, fps)
+
+        self.batches = PairStream(train, seed=self.cfg.seed * 1000 + self.rank, transform=target)
+        self.val = [target(load_batch(p)) for p in val]
 
     def _check_init(self, init: Any) -> None:
         got = (init.config.model.get("text_dim", 0), init.config.model.get("audio_dim", 0))

@@ -153,3 +153,32 @@ def test_guidance_s_unconditional_branch_is_the_unconditional_task():
                                                                     TASK_ID["edit"]]  # fmt: skip
     assert cond.with_drops(text=True, audio=False).task.tolist() == [TASK_ID["gen"],
                                                                      TASK_ID["edit"]]  # fmt: skip
+
+
+def test_a_control_model_distils_into_a_smooth_few_step_student(tmp_path):
+    """Reflow with tasks on: the pairs carry every task's known values and task ids, and the
+    student stays a control network."""
+    from motiongen.checkpoint import load_checkpoint
+    from motiongen.data.prepare import prepare_synthetic
+    from motiongen.train import config_from_dict, train
+    from motiongen.train.reflow import load_batch
+    from tests.test_train import tiny_config
+
+    synth = tmp_path / "synth"
+    prepare_synthetic(synth, 40, seed=0)
+    tasks = {"enabled": True, "predict_from": 0, "all_from": 0}
+    text = {"conditioning": {"text": True, "audio": False}}
+    teacher = train(config_from_dict(tiny_config(synth, tmp_path / "teacher", tasks=tasks, **text)))
+    student = train(config_from_dict(tiny_config(
+        synth, tmp_path / "student", stage="reflow", init_from=str(teacher.final), tasks=tasks,
+        reflow={"teacher": str(teacher.final), "pairs": 4, "val_pairs": 1, "teacher_steps": 2,
+                "target_lowpass_hz": 6.0, "student_steps": 4},
+        **text,
+    )))  # fmt: skip
+    shards = sorted((tmp_path / "student" / "pairs" / "train").glob("shard_*.safetensors"))
+    cond = torch.cat([load_batch(p).cond.task for p in shards])
+    assert len(set(cond.tolist())) > 1  # not only text-to-motion
+    assert load_batch(shards[0]).cond.known_mask is not None
+    ck = load_checkpoint(student.final)
+    assert ck.config.model["control_dim"] == CONTROL_DIM
+    assert ck.config.conditioning.steps == 4

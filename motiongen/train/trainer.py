@@ -370,6 +370,8 @@ class Trainer:
             if self.acc.is_main_process:
                 source = BatchStream(self.data, seed=self.cfg.seed + 4242,
                                      batch_size=self.cfg.optim.batch_size, dropout=False)  # fmt: skip
+                if self.cfg.tasks.enabled:  # pairs of every task, in the config's mix
+                    source.dataset.task_weights = np.asarray(self.cfg.tasks.weights)
                 make_pairs(teacher, source, folder / "train", count=r.pairs,
                            seed=self.cfg.seed, progress=progress, **options)  # fmt: skip
                 make_pairs(teacher, iter(self.val), folder / "val",

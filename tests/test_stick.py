@@ -76,6 +76,38 @@ def test_render(tmp_path) -> None:
         render_scene(Scene([Actor(walk)]), tmp_path / "z.gif")
 
 
+def test_mouths_follow_a_speech_track(tmp_path) -> None:
+    import soundfile as sf
+
+    from motiongen.stick.story import speech_mouth
+
+    sr = 16000
+    t = np.arange(sr) / sr
+    tone = np.sin(2 * np.pi * 220 * t)
+    # 1 s silent, 1 s loud, 1 s at half the loudness
+    sf.write(tmp_path / "speech.wav", np.concatenate([0 * tone, 0.8 * tone, 0.4 * tone]), sr)
+    mouth = speech_mouth(tmp_path / "speech.wav", 0.0, 20.0, 60)
+    assert mouth.shape == (60,)
+    assert mouth[2:18].max() == 0.0  # a pause shuts the mouth
+    assert mouth[22:38].min() > 0.9 and mouth[42:58].max() < 0.6 and mouth[42:58].min() > 0.4
+    later = speech_mouth(tmp_path / "speech.wav", 1.0, 20.0, 60)  # scene t plays file t + 1 s
+    np.testing.assert_allclose(later[2:38], mouth[22:58], atol=1e-6)
+    assert later[45:].max() == 0.0  # after the file ends
+    sooner = speech_mouth(tmp_path / "speech.wav", -1.0, 20.0, 60)  # the sound starts at 1 s
+    assert sooner[:38].max() == 0.0 and sooner[42:58].min() > 0.9
+
+    # The drawn mouth opens with it; a bool track opens and shuts at a syllable rate.
+    wave = to_stick(synth_motion("wave", seconds=1.0, seed=1).positions)
+    openings = np.linspace(0.0, 1.0, 21)
+    actor = Actor(wave, talking=openings)
+    assert actor.mouth_at(0.0) == 0.0 and actor.mouth_at(1.0) == pytest.approx(1.0)
+    frames = [draw_frame(Scene([Actor(wave, talking=np.full(21, v))]), 0.5) for v in (0, 0.5, 1)]
+    dark = [(f.reshape(-1, 3).min(axis=1) < 100).sum() for f in frames]
+    assert dark[0] != dark[1] != dark[2]
+    talking = Actor(wave, talking=np.ones(21, bool))
+    assert {talking.mouth_at(s) for s in np.arange(0.0, 1.0, 0.05)} == {0.0, 1.0}
+
+
 def test_render_with_an_audio_track(tmp_path) -> None:
     import soundfile
 

@@ -44,7 +44,8 @@ def _render(
         check_audio_track(str(audio), audio_offset)
     t0 = time.perf_counter()
     pipe = Pipeline.from_pretrained(checkpoint)
-    scene = make_scene(script, pipe, seed=seed, width=width)
+    scene = make_scene(script, pipe, seed=seed, width=width, speech=audio,
+                       speech_offset=audio_offset)  # fmt: skip
     render_scene(scene, output, audio=audio, audio_offset=audio_offset)
     actions = sum(len(a.actions) for a in script.actors)
     out.print(

@@ -23,12 +23,15 @@ SIZES = {(640, 480), (960, 480)}
 FPS = 25.0
 SUPERSAMPLE = 2
 EXPRESSIONS = ("neutral", "happy", "sad", "angry", "surprised")
+SYLLABLES_PER_SECOND = 4.0  # a talking mouth without a speech track: open, shut, 4 times a second
+MOUTH_SHUT = 0.1  # openings below this draw the expression's mouth
 
 
 @dataclass
 class Actor:
-    """One figure: (T, 20) stick numbers at ``fps``, an expression per frame (or one),
-    ``talking`` frames (the mouth opens and closes), a colour."""
+    """One figure: (T, 20) stick numbers at ``fps``, an expression per frame (or one), the
+    mouth per frame as ``talking`` (bool: it opens and closes at a syllable rate while set;
+    float in [0, 1]: how far it is open, e.g. following a speech track's loudness), a colour."""
 
     stick: np.ndarray
     fps: float = 20.0
@@ -50,11 +53,14 @@ class Actor:
         i = min(int(seconds * self.fps), len(self.expression) - 1)
         return self.expression[i]
 
-    def talking_at(self, seconds: float) -> bool:
-        if self.talking is None:
-            return False
-        i = min(int(seconds * self.fps), len(self.talking) - 1)
-        return bool(self.talking[i])
+    def mouth_at(self, seconds: float) -> float:
+        """How far the mouth is open, 0 (closed: the expression's mouth) to 1."""
+        if self.talking is None or len(self.talking) == 0:
+            return 0.0
+        i = min(max(int(seconds * self.fps), 0), len(self.talking) - 1)
+        if self.talking.dtype == bool:
+            return 1.0 if self.talking[i] and int(seconds * SYLLABLES_PER_SECOND) % 2 == 0 else 0.0
+        return float(np.clip(self.talking[i], 0.0, 1.0))
 
     @property
     def seconds(self) -> float:
@@ -125,11 +131,11 @@ def _draw_actor(draw, actor: Actor, seconds: float, scene: Scene, view: np.ndarr
     centre = neck + (top - neck) * (radius / max(span, 1e-6))
     draw.ellipse([centre[0] - radius, centre[1] - radius, centre[0] + radius, centre[1] + radius],
                  outline=colour, width=stroke, fill=(255, 255, 255))  # fmt: skip
-    _face(draw, centre, radius, actor.expression_at(seconds), actor.talking_at(seconds),
-          seconds, colour, stroke)  # fmt: skip
+    _face(draw, centre, radius, actor.expression_at(seconds), actor.mouth_at(seconds), colour,
+          stroke)  # fmt: skip
 
 
-def _face(draw, c: np.ndarray, r: float, expression: str, talking: bool, seconds: float,  # noqa: ANN001
+def _face(draw, c: np.ndarray, r: float, expression: str, mouth: float,  # noqa: ANN001
           colour: tuple[int, int, int], stroke: int) -> None:  # fmt: skip
     eye_dx, eye_y = 0.35 * r, c[1] - 0.15 * r
     eye_r = max(r * (0.16 if expression == "surprised" else 0.1), 1.5)
@@ -144,8 +150,9 @@ def _face(draw, c: np.ndarray, r: float, expression: str, talking: bool, seconds
     mouth_y, w = c[1] + 0.4 * r, 0.45 * r
     box = [c[0] - w, mouth_y - 0.25 * r, c[0] + w, mouth_y + 0.25 * r]
     width = max(1, stroke // 2)
-    if talking and int(seconds * 8) % 2 == 0:
-        draw.ellipse([c[0] - 0.2 * r, mouth_y - 0.15 * r, c[0] + 0.2 * r, mouth_y + 0.15 * r],
+    if mouth >= MOUTH_SHUT:
+        half = (0.05 + 0.15 * mouth) * r  # wider open, taller oval
+        draw.ellipse([c[0] - 0.2 * r, mouth_y - half, c[0] + 0.2 * r, mouth_y + half],
                      outline=colour, width=width)  # fmt: skip
     elif expression == "happy":
         draw.arc(box, start=20, end=160, fill=colour, width=width)

@@ -4,12 +4,14 @@ Each actor's actions become one timeline (``Pipeline.timeline``: every action ge
 its own text, each continuing the last, so there are no pops between them). Actors stand
 side by side, 1.4 units apart across the view, and are pushed apart wherever their paths
 would bring their pelvises closer than 0.8 units on screen. Faces follow the emotion of the action under way and the mouth
-moves while a line is spoken (the line is shown as a caption). Camera moves become a
-per-frame (x, y, zoom) track, eased over a second.
+moves while a line is spoken (the line is shown as a caption): with a speech track it opens as
+far as the track is loud at that moment (``speech_mouth``), without one it opens and shuts at
+a syllable rate. Camera moves become a per-frame (x, y, zoom) track, eased over a second.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,6 +29,31 @@ PELVIS_X = 6  # the torso's lower end: x of its second end point
 MAX_PUSH = 1.2
 VISIBLE_WIDTH = 3.6  # stick units across the view at zoom 1 that keep a margin (4.4 in all)
 VIEW_YAW = 0.5  # a three-quarter view: walking towards the viewer still shows the stride
+
+
+SPEECH_SR = 16000
+QUIET = 0.15  # loudness (of the track's loud level) under which the mouth is shut
+
+
+def speech_mouth(audio: str | Path, offset: float, fps: float, frames: int) -> np.ndarray:
+    """(frames,) mouth opening in [0, 1] from a recording's loudness: scene time t plays the
+    file at t + ``offset`` s (as ``render_scene`` lays it). RMS per frame over the frame and
+    its neighbours, divided by the recording's loud level (95th percentile of its voiced
+    frames); pauses shut the mouth."""
+    import librosa
+
+    start = max(offset, 0.0)
+    y, _ = librosa.load(str(audio), sr=SPEECH_SR, mono=True, offset=start)
+    hop = int(round(SPEECH_SR / fps))
+    lead = int(round(max(-offset, 0.0) * SPEECH_SR))  # a negative offset: the sound starts later
+    y = np.concatenate([np.zeros(lead, dtype=np.float32), y])
+    rms = librosa.feature.rms(y=y, frame_length=2 * hop, hop_length=hop, center=True)[0]
+    rms = np.pad(rms, (0, max(0, frames - len(rms))))[:frames]
+    voiced = rms[rms > 1e-4]
+    if len(voiced) == 0:
+        return np.zeros(frames)
+    level = rms / np.percentile(voiced, 95)
+    return np.where(level < QUIET, 0.0, np.clip(level, 0.0, 1.0))
 
 
 def check_actions(script: Script, pipe: Any) -> None:
@@ -125,8 +152,11 @@ def camera_track(
 
 
 def make_scene(script: Script, pipe: Any, *, seed: int = 0, width: int = 960,
-               height: int = 480, check: bool = True) -> Scene:  # fmt: skip
-    """The scene of ``script`` with motions from ``pipe`` (a control model for timelines)."""
+               height: int = 480, check: bool = True, speech: str | Path | None = None,
+               speech_offset: float = 0.0) -> Scene:  # fmt: skip
+    """The scene of ``script`` with motions from ``pipe`` (a control model for timelines).
+    speech: the recording laid under the scene (from ``speech_offset`` s into it): mouths
+    follow its loudness while their lines are spoken."""
     if check:
         check_actions(script, pipe)
     camera = StickCamera(yaw=VIEW_YAW)
@@ -134,13 +164,16 @@ def make_scene(script: Script, pipe: Any, *, seed: int = 0, width: int = 960,
     actors, captions = [], []
     for i, (actor, stick) in enumerate(zip(script.actors, sticks, strict=True)):
         expressions, talking = [], np.zeros(len(stick), dtype=bool)
+        loud = None if speech is None else speech_mouth(speech, speech_offset, pipe.fps, len(stick))
+        if loud is not None:
+            talking = np.zeros(len(stick))
         start = 0.0
         for action in actor.actions:
             n = int(round(action.seconds * pipe.fps))
             expressions += [action.emotion] * n
             if action.line:
                 a = int(round(start * pipe.fps))
-                talking[a : a + n] = True
+                talking[a : a + n] = True if loud is None else loud[a : a + n]
                 captions.append((start, start + action.seconds, f'"{action.line}"'))
             start += action.seconds
         expressions += [expressions[-1]] * max(0, len(stick) - len(expressions))

@@ -288,3 +288,33 @@ def test_training_after_inference_mode_sampling():
         net(x, 0.5)
     net.train()
     net(x, 0.5).sum().backward()
+
+
+def test_clean_skip_keeps_the_estimate_and_drops_the_noise_path():
+    """With the transformer's output a constant b and the skip gate a constant g, the leaky
+    network's clean estimate x_t + (1 - t) v passes x_t through; clean_skip's estimate is
+    b / (1 - t g) whatever x_t holds, and agrees with the leaky one where x_t = t x1."""
+    from motiongen.train.trainer import with_clean_skip
+
+    leaky = make_dit(skip_gate=True, use_known=False)
+    b, g, t = 0.7, -2.0, 0.6
+    with torch.no_grad():
+        for layer, bias in ((leaky.out, b), (leaky.skip, g)):
+            layer.weight.zero_()
+            layer.bias.fill_(bias)
+    clean = with_clean_skip(leaky).eval()
+    assert clean.config.clean_skip and with_clean_skip(clean) is clean
+
+    def estimate(net: MotionDiT, x: torch.Tensor) -> torch.Tensor:
+        return x + (1 - t) * net(x, t, conditions(1, 6))
+
+    x1 = b / (1 - t * g)
+    noisy = t * x1 + (1 - t) * torch.randn(1, 6, D)
+    torch.testing.assert_close(estimate(clean, noisy), torch.full((1, 6, D), x1))
+    signal = torch.full((1, 6, D), t * x1)
+    torch.testing.assert_close(estimate(leaky, signal), estimate(clean, signal))
+    assert not torch.allclose(estimate(leaky, noisy), estimate(leaky, signal))  # leaks
+    with pytest.raises(InputError, match="skip_gate"):
+        make_dit(clean_skip=True)
+    with pytest.raises(InputError, match="skip_gate"):
+        with_clean_skip(make_dit())

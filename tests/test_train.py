@@ -551,3 +551,14 @@ def test_two_processes_train_in_sync(synth_dir, tmp_path):
     assert state["world_size"] == 2 and len(state["numpy_rng"]) == 2
     # the ranks drew different batches (otherwise two processes would be pointless)
     assert state["numpy_rng"][0] != state["numpy_rng"][1]
+
+
+def test_training_times_stop_at_t_max():
+    from motiongen.train.trainer import make_process
+
+    cfg = config_from_dict(tiny_config(Path("."), Path("x"), process={"t_max": 0.8}))
+    t = make_process(cfg).sample_t(4000, generator=torch.Generator().manual_seed(0))
+    assert t.max() <= 0.8 and t.max() > 0.79 and t.min() >= 0.0
+    assert make_process(config_from_dict(tiny_config(Path("."), Path("x")))).t_max == 1.0
+    with pytest.raises(InputError, match="t_max"):
+        config_from_dict(tiny_config(Path("."), Path("x"), process={"t_max": 0.0}))

@@ -135,6 +135,9 @@ class FlowMatching:
                 t_sampling=config.t_sampling if t_sampling is None else t_sampling,
             )
         self.config = config
+        # Training times are drawn on [0, t_max]: below 1 for networks whose velocity divides
+        # by 1 - t (``MotionDiTConfig.clean_skip``). A training option, not saved with a model.
+        self.t_max = 1.0
 
     @property
     def sigma_min(self) -> float:
@@ -151,10 +154,12 @@ class FlowMatching:
         device: torch.device | str = "cpu",
         generator: torch.Generator | None = None,
     ) -> Tensor:
-        """Training times (B,) in [0, 1]."""
+        """Training times (B,) in [0, t_max]."""
         if self.t_sampling == "uniform":
-            return torch.rand(batch, device=device, generator=generator)
-        return torch.sigmoid(torch.randn(batch, device=device, generator=generator))
+            t = torch.rand(batch, device=device, generator=generator)
+        else:
+            t = torch.sigmoid(torch.randn(batch, device=device, generator=generator))
+        return t * self.t_max
 
     def sample_path(self, x1: Tensor, t: Tensor, noise: Tensor) -> PathSample:
         """x_t and u_t for data x1 (B, ...), times t (B,), noise x0 (B, ...)."""

@@ -43,6 +43,9 @@ from motiongen.models.layers import (
 )
 
 
+CLEAN_SKIP_FLOOR = 0.05  # clean_skip's denominators stay above this (t -> 1, a wild gate)
+
+
 @dataclass
 class MotionDiTConfig(NetworkConfig):
     feature_dim: int  # D: motion feature channels per frame (input and output)
@@ -65,6 +68,13 @@ class MotionDiTConfig(NetworkConfig):
     # rank-limited and jittery. Flow velocity and DDPM epsilon are both linear in x_t with a
     # time-dependent scale, which this gate gives exactly. Off by default for old checkpoints.
     skip_gate: bool = False
+    # Flow only, with skip_gate. The gate also passes x_t's noise into the clean estimate
+    # x1 = x_t + (1 - t) v = c x_t + (1 - t) out, c = 1 + (1 - t) g (c = 0.17 at t = 0.75 in
+    # the tiny student: its raw output's jitter, at any number of steps). With clean_skip the
+    # gated x_t counts as the signal it holds, t x1: x1 = c t x1 + (1 - t) out, so
+    # x1 = out / (1 - t g) and v = (x1 - x_t) / (1 - t) — the same estimate wherever x_t holds
+    # no noise, and no path for noise from input to output. Train it at t <= FlowConfig.t_max.
+    clean_skip: bool = False
     text_layers: int = 0  # transformer layers over the text tokens before cross-attention
     text_pool_mlp: bool = False  # pooled text through a 2-layer MLP instead of one linear map
     # Known values per frame: 0 = the D features with a per-frame mask (seed prefix, window
@@ -96,6 +106,8 @@ class MotionDiTConfig(NetworkConfig):
                 f"width {self.width} must split into {self.heads} heads of even size; "
                 "change width or heads"
             )
+        if self.clean_skip and not self.skip_gate:
+            raise InputError("clean_skip needs skip_gate (it changes how the gated skip is read)")
 
 
 def modulate(x: Tensor, shift: Tensor, scale: Tensor) -> Tensor:
@@ -341,7 +353,13 @@ class MotionDiT(nn.Module):
         out = self.out(modulate(self.final_norm(h), shift, scale))  # (B, N, p * D)
         out = out.view(B, -1, cfg.feature_dim)[:, :T]  # (B, T, D)
         if self.skip is not None:
-            out = out + self.skip(c_act)[:, None, :] * x  # (B, 1, D) gate per channel
+            gate = self.skip(c_act)[:, None, :]  # (B, 1, D) per channel
+            if cfg.clean_skip:
+                tt = t.to(x.dtype).view(B, 1, 1)
+                x1 = out / (1 - tt * gate).clamp_min(CLEAN_SKIP_FLOOR)
+                out = (x1 - x) / (1 - tt).clamp_min(CLEAN_SKIP_FLOOR)
+            else:
+                out = out + gate * x
         if mask is not None:
             out = out * mask[..., None].to(out.dtype)
         return out

@@ -54,6 +54,7 @@ class ProcessConfig:
     name: Literal["flow", "ddpm"] = "flow"
     sigma_min: float = 0.0  # flow: path width at the data end
     t_sampling: Literal["uniform", "logit_normal"] = "uniform"  # flow training times
+    t_max: float = 1.0  # flow training times on [0, t_max] (for models.dit clean_skip)
     num_train_timesteps: int = 1000  # ddpm
     beta_schedule: Literal["cosine", "linear"] = "cosine"  # ddpm
     beta_min: float = 1e-4  # ddpm
@@ -208,6 +209,7 @@ class TrainConfig:
                 or (self.init_from and self.reflow.teacher and self.process.name == "flow"),
                 "stage 'reflow' needs init_from (the student), reflow.teacher and process flow",
             ),
+            (0.0 < self.process.t_max <= 1.0, "process.t_max must be in (0, 1]"),
             (self.reflow.pairs >= 1 and self.reflow.val_pairs >= 1, "reflow.pairs must be >= 1"),
             (0.0 <= self.reflow.p_prior <= 1.0, "reflow.p_prior must be in [0, 1]"),
             (

@@ -72,7 +72,10 @@ class TrainResult:
 
 def make_process(cfg: TrainConfig) -> Process:
     """The generative process the config names, built through the process registry."""
-    return build_process(cfg.process.name, cfg.process.process_config())
+    process = build_process(cfg.process.name, cfg.process.process_config())
+    if hasattr(process, "t_max"):
+        process.t_max = cfg.process.t_max
+    return process
 
 
 def lr_factor(step: int, cfg: TrainConfig, time_fraction: float = 0.0) -> float:
@@ -139,6 +142,22 @@ def with_control(model: nn.Module) -> nn.Module:
     control = MotionDiT(new)
     control.load_state_dict(expand_for_control(model.state_dict(), old, new))
     return control
+
+
+def with_clean_skip(model: nn.Module) -> nn.Module:
+    """The same network (same weights) reading its skip gate without a noise path
+    (``MotionDiTConfig.clean_skip``): the clean estimate it gives for noise-free input is
+    unchanged, the noise it leaked into its output is gone."""
+    from motiongen.models.dit import MotionDiT, MotionDiTConfig
+
+    old = model.config
+    if getattr(old, "clean_skip", False):
+        return model
+    if not isinstance(model, MotionDiT) or not old.skip_gate:
+        raise InputError("clean_skip needs a dit network with skip_gate")
+    new = MotionDiT(MotionDiTConfig.from_dict({**old.to_dict(), "clean_skip": True}))
+    new.load_state_dict(model.state_dict())
+    return new
 
 
 def with_input(model: nn.Module, field: str, size: int, new_keys: set[str]) -> nn.Module:
@@ -280,6 +299,8 @@ class Trainer:
                 model = with_style(model, self.data.style_dim).train()
             if self.data.prior_dim:
                 model = with_prior(model, self.data.prior_dim).train()
+            if cfg.model.overrides.get("clean_skip"):
+                model = with_clean_skip(model).train()
         else:
             self.architecture, model = build_network(
                 cfg, self.data.text_dim, self.data.audio_dim, self.data.style_dim,

@@ -68,6 +68,12 @@ def test_render(tmp_path) -> None:
     frames = sum(1 for _ in reader)
     # 26 frames are written (0 to 1 s at 25 fps); the reader may drop the last one.
     assert meta["size"] == (960, 480) and meta["fps"] == 25.0 and frames in (25, 26)
+    # A caption wider than the frame wraps instead of running off its edges.
+    long = "what a fine morning for a walk, is it not, my dear friend, said the old man"
+    frame = draw_frame(Scene([Actor(walk)], width=640, captions=[(0.0, 1.0, long)]), 0.5)
+    dark_rows = np.flatnonzero((frame[:, :, 0] < 10).sum(axis=1) > 100)
+    assert (frame[:, :8] < 10).sum() == 0 and (frame[:, -8:] < 10).sum() == 0
+    assert dark_rows.max() - dark_rows.min() > 480 // 18 * 2  # two lines of caption
     with pytest.raises(InputError, match="640x480"):
         render_scene(Scene([Actor(walk)], width=800, height=600), tmp_path / "x.mp4")
     with pytest.raises(InputError, match="expression"):

@@ -24,6 +24,7 @@ FPS = 25.0
 SUPERSAMPLE = 2
 EXPRESSIONS = ("neutral", "happy", "sad", "angry", "surprised")
 SYLLABLES_PER_SECOND = 4.0  # a talking mouth without a speech track: open, shut, 4 times a second
+CAPTION_WIDTH = 0.9  # share of the frame a caption line may span before it wraps
 MOUTH_SHUT = 0.1  # openings below this draw the expression's mouth
 
 
@@ -167,6 +168,7 @@ def _face(draw, c: np.ndarray, r: float, expression: str, mouth: float,  # noqa:
 
 
 def _caption(draw, text: str, W: int, H: int) -> None:  # noqa: ANN001
+    """White on black at the bottom, centred; a line too wide for the frame wraps at words."""
     from PIL import ImageFont
 
     size = H // 18
@@ -174,12 +176,25 @@ def _caption(draw, text: str, W: int, H: int) -> None:  # noqa: ANN001
         font = ImageFont.load_default(size=size)
     except TypeError:  # Pillow < 10.1: fixed-size bitmap font
         font = ImageFont.load_default()
-    box = draw.textbbox((0, 0), text, font=font)
-    tw = box[2] - box[0]
-    x, y = (W - tw) / 2, H - size * 1.8
-    draw.rectangle([x - size * 0.4, y - size * 0.2, x + tw + size * 0.4, y + size * 1.2],
-                   fill=(0, 0, 0))  # fmt: skip
-    draw.text((x, y), text, fill=(255, 255, 255), font=font)
+
+    def width(line: str) -> float:
+        box = draw.textbbox((0, 0), line, font=font)
+        return box[2] - box[0]
+
+    lines: list[str] = []
+    for word in text.split():
+        if lines and width(f"{lines[-1]} {word}") <= CAPTION_WIDTH * W:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    step = size * 1.4
+    top = H - size * 1.8 - step * (len(lines) - 1)
+    for i, line in enumerate(lines):
+        tw = width(line)
+        x, y = (W - tw) / 2, top + i * step
+        draw.rectangle([x - size * 0.4, y - size * 0.2, x + tw + size * 0.4, y + size * 1.2],
+                       fill=(0, 0, 0))  # fmt: skip
+        draw.text((x, y), line, fill=(255, 255, 255), font=font)
 
 
 def render_scene(

@@ -42,7 +42,6 @@ from motiongen.models.layers import (
     swiglu_hidden,
 )
 
-
 CLEAN_SKIP_FLOOR = 0.05  # clean_skip's denominators stay above this (t -> 1, a wild gate)
 
 
@@ -69,11 +68,12 @@ class MotionDiTConfig(NetworkConfig):
     # time-dependent scale, which this gate gives exactly. Off by default for old checkpoints.
     skip_gate: bool = False
     # Flow only, with skip_gate. The gate also passes x_t's noise into the clean estimate
-    # x1 = x_t + (1 - t) v = c x_t + (1 - t) out, c = 1 + (1 - t) g (c = 0.17 at t = 0.75 in
-    # the tiny student: its raw output's jitter, at any number of steps). With clean_skip the
-    # gated x_t counts as the signal it holds, t x1: x1 = c t x1 + (1 - t) out, so
-    # x1 = out / (1 - t g) and v = (x1 - x_t) / (1 - t) — the same estimate wherever x_t holds
-    # no noise, and no path for noise from input to output. Train it at t <= FlowConfig.t_max.
+    # x1 = x_t + (1 - t) v = c x_t + (1 - t) out, c = 1 + (1 - t) g (c = 0.17-0.30 at t = 0.75
+    # in the tiny student, by prompt: its raw output's jitter, at any number of steps). With
+    # clean_skip the gated x_t counts as the signal it holds, t x1: x1 = c t x1 + (1 - t) out,
+    # so x1 = out / (1 - t g) and v = (x1 - x_t) / (1 - t) — the same estimate wherever x_t
+    # holds no noise, and no path for noise from input to output. Train it with t < 1
+    # (process.t_max in a training config; benchmarks/raw_jitter.py --leak measures c).
     clean_skip: bool = False
     text_layers: int = 0  # transformer layers over the text tokens before cross-attention
     text_pool_mlp: bool = False  # pooled text through a 2-layer MLP instead of one linear map

@@ -32,8 +32,8 @@ import torch
 from torch import Tensor
 
 from motiongen.checkpoint import Checkpoint
-from motiongen.features import CONTACTS
 from motiongen.errors import InputError
+from motiongen.features import CONTACTS
 from motiongen.generative import guided
 from motiongen.models.conditions import ModelConditions
 from motiongen.train.data import Batch

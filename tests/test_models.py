@@ -69,9 +69,14 @@ def make_dit_patch2() -> MotionDiT:
     return make_dit(patch_size=2)
 
 
+def make_dit_mixed() -> MotionDiT:
+    return make_dit(patch_size=2, frame_mix=3, skip_gate=True)
+
+
 NETS = [
     pytest.param(make_dit, id="dit"),
     pytest.param(make_dit_patch2, id="dit-patch2"),
+    pytest.param(make_dit_mixed, id="dit-frame-mix"),
     pytest.param(make_unet, id="unet"),
 ]
 
@@ -318,3 +323,23 @@ def test_clean_skip_keeps_the_estimate_and_drops_the_noise_path():
         make_dit(clean_skip=True)
     with pytest.raises(InputError, match="skip_gate"):
         with_clean_skip(make_dit())
+
+
+def test_frame_mix_starts_as_the_same_network_and_then_mixes_neighbours():
+    from motiongen.train.trainer import with_frame_mix
+
+    plain = perturb(make_dit(patch_size=2, use_known=False))
+    mixed = with_frame_mix(plain, 3).eval()
+    x, cond = torch.randn(1, 12, D), conditions(1, 12)
+    torch.testing.assert_close(mixed(x, 0.4, cond), plain(x, 0.4, cond))
+    with torch.no_grad():
+        mixed.frame_mix.weight.copy_(torch.randn(mixed.frame_mix.weight.shape))
+    # The output is the plain network's plus each channel's own 3-frame filter of it.
+    out = plain(x, 0.4, cond)
+    want = out + torch.nn.functional.conv1d(out.transpose(1, 2), mixed.frame_mix.weight,
+                                            mixed.frame_mix.bias, padding=1, groups=D).transpose(1, 2)  # fmt: skip
+    torch.testing.assert_close(mixed(x, 0.4, cond), want)
+    with pytest.raises(InputError, match="odd"):
+        make_dit(frame_mix=4)
+    with pytest.raises(InputError, match="frame_mix"):
+        with_frame_mix(mixed, 5)

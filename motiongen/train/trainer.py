@@ -146,17 +146,38 @@ def with_control(model: nn.Module) -> nn.Module:
 
 def with_clean_skip(model: nn.Module) -> nn.Module:
     """The same network (same weights) reading its skip gate without a noise path
-    (``MotionDiTConfig.clean_skip``): the clean estimate it gives for noise-free input is
-    unchanged, the noise it leaked into its output is gone."""
-    from motiongen.models.dit import MotionDiT, MotionDiTConfig
+    (``MotionDiTConfig.clean_skip``): where x_t is the estimate's own signal it gives the
+    same estimate; the noise it leaked into its output is gone."""
+    from motiongen.models.dit import MotionDiT
 
     old = model.config
     if getattr(old, "clean_skip", False):
         return model
     if not isinstance(model, MotionDiT) or not old.skip_gate:
         raise InputError("clean_skip needs a dit network with skip_gate")
-    new = MotionDiT(MotionDiTConfig.from_dict({**old.to_dict(), "clean_skip": True}))
-    new.load_state_dict(model.state_dict())
+    return _rebuilt(model, clean_skip=True)
+
+
+def with_frame_mix(model: nn.Module, width: int) -> nn.Module:
+    """The network with a zero-initialised frame convolution on its output
+    (``MotionDiTConfig.frame_mix``): the same function until it trains."""
+    from motiongen.models.dit import MotionDiT
+
+    if getattr(model.config, "frame_mix", 0) == width:
+        return model
+    if not isinstance(model, MotionDiT) or getattr(model.config, "frame_mix", 0):
+        raise InputError("frame_mix is added to a dit network without one")
+    return _rebuilt(model, frame_mix=width)
+
+
+def _rebuilt(model: nn.Module, **changes: Any) -> nn.Module:
+    """A MotionDiT with config ``changes``, its weights copied (new layers as initialised)."""
+    from motiongen.models.dit import MotionDiT, MotionDiTConfig
+
+    new = MotionDiT(MotionDiTConfig.from_dict({**model.config.to_dict(), **changes}))
+    missing, unexpected = new.load_state_dict(model.state_dict(), strict=False)
+    if unexpected or any(not k.startswith("frame_mix.") for k in missing):
+        raise InputError(f"cannot carry the weights over: missing {missing}, unexpected {unexpected}")
     return new
 
 
@@ -301,6 +322,8 @@ class Trainer:
                 model = with_prior(model, self.data.prior_dim).train()
             if cfg.model.overrides.get("clean_skip"):
                 model = with_clean_skip(model).train()
+            if cfg.model.overrides.get("frame_mix"):
+                model = with_frame_mix(model, int(cfg.model.overrides["frame_mix"])).train()
         else:
             self.architecture, model = build_network(
                 cfg, self.data.text_dim, self.data.audio_dim, self.data.style_dim,

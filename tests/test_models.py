@@ -329,7 +329,7 @@ def test_frame_mix_starts_as_the_same_network_and_then_mixes_neighbours():
     from motiongen.train.trainer import with_frame_mix
 
     plain = perturb(make_dit(patch_size=2, use_known=False))
-    mixed = with_frame_mix(plain, 3).eval()
+    mixed = with_frame_mix(plain, 3, lowpass=False).eval()
     x, cond = torch.randn(1, 12, D), conditions(1, 12)
     torch.testing.assert_close(mixed(x, 0.4, cond), plain(x, 0.4, cond))
     with torch.no_grad():
@@ -343,3 +343,15 @@ def test_frame_mix_starts_as_the_same_network_and_then_mixes_neighbours():
         make_dit(frame_mix=4)
     with pytest.raises(InputError, match="frame_mix"):
         with_frame_mix(mixed, 5)
+    # A trained network's new frame_mix starts as a low-pass: a patch-wise step (+1, -1, ...
+    # every frame: 10 Hz at 20 fps) is removed, a slow ramp kept.
+    smooth = with_frame_mix(plain, 5).eval()
+    conv = smooth.frame_mix
+    wiggle = torch.tensor([1.0, -1.0] * 8)
+    ramp = torch.linspace(0.0, 1.0, 16)
+    for signal, kept in ((wiggle, 0.0), (ramp, 1.0)):
+        x = signal.expand(1, D, 16)
+        out = (x + conv(x))[0, 0, 2:-2]
+        torch.testing.assert_close(out, kept * signal[2:-2], atol=1e-5, rtol=0)
+    with pytest.raises(InputError, match="width 5"):
+        with_frame_mix(plain, 3)

@@ -70,13 +70,13 @@ def make_dit_patch2() -> MotionDiT:
 
 
 def make_dit_mixed() -> MotionDiT:
-    return make_dit(patch_size=2, frame_mix=3, skip_gate=True)
+    return make_dit(patch_size=2, frame_lowpass=True, skip_gate=True)
 
 
 NETS = [
     pytest.param(make_dit, id="dit"),
     pytest.param(make_dit_patch2, id="dit-patch2"),
-    pytest.param(make_dit_mixed, id="dit-frame-mix"),
+    pytest.param(make_dit_mixed, id="dit-frame-lowpass"),
     pytest.param(make_unet, id="unet"),
 ]
 
@@ -325,33 +325,35 @@ def test_clean_skip_keeps_the_estimate_and_drops_the_noise_path():
         with_clean_skip(make_dit())
 
 
-def test_frame_mix_starts_as_the_same_network_and_then_mixes_neighbours():
-    from motiongen.train.trainer import with_frame_mix
+def test_frame_lowpass_removes_the_top_frequency_whatever_it_learns():
+    from motiongen.models.layers import FrameLowpass
+    from motiongen.train.trainer import with_frame_lowpass
+
+    lowpass = FrameLowpass(D)
+    wiggle = torch.tensor([1.0, -1.0] * 8)  # a step every frame: the Nyquist frequency
+    ramp = torch.linspace(0.0, 1.0, 16)
+    for learnt in (False, True):
+        if learnt:
+            with torch.no_grad():
+                lowpass.a.normal_()
+                lowpass.b.normal_()
+        out = lowpass(wiggle[None, :, None].expand(1, 16, D))[0, 2:-2]
+        torch.testing.assert_close(out, torch.zeros_like(out), atol=1e-5, rtol=0)
+    fresh = FrameLowpass(D)
+    x = ramp[None, :, None].expand(1, 16, D)
+    torch.testing.assert_close(fresh(x)[0, 2:-2], x[0, 2:-2], atol=1e-5, rtol=0)
+    # The ends repeat the end frames: a still pose stays exactly where it is.
+    still = torch.full((1, 16, D), 0.3)
+    torch.testing.assert_close(fresh(still), still)
+    # Frames after a clip's end (mask) do not reach into it.
+    mask = torch.zeros(1, 16, dtype=torch.bool)
+    mask[:, :10] = True
+    junk = still.clone()
+    junk[:, 10:] = 50.0
+    torch.testing.assert_close(fresh(junk, mask)[:, :10], still[:, :10])
 
     plain = perturb(make_dit(patch_size=2, use_known=False))
-    mixed = with_frame_mix(plain, 3, lowpass=False).eval()
+    smooth = with_frame_lowpass(plain).eval()
+    assert with_frame_lowpass(smooth) is smooth
     x, cond = torch.randn(1, 12, D), conditions(1, 12)
-    torch.testing.assert_close(mixed(x, 0.4, cond), plain(x, 0.4, cond))
-    with torch.no_grad():
-        mixed.frame_mix.weight.copy_(torch.randn(mixed.frame_mix.weight.shape))
-    # The output is the plain network's plus each channel's own 3-frame filter of it.
-    out = plain(x, 0.4, cond)
-    want = out + torch.nn.functional.conv1d(out.transpose(1, 2), mixed.frame_mix.weight,
-                                            mixed.frame_mix.bias, padding=1, groups=D).transpose(1, 2)  # fmt: skip
-    torch.testing.assert_close(mixed(x, 0.4, cond), want)
-    with pytest.raises(InputError, match="odd"):
-        make_dit(frame_mix=4)
-    with pytest.raises(InputError, match="frame_mix"):
-        with_frame_mix(mixed, 5)
-    # A trained network's new frame_mix starts as a low-pass: a patch-wise step (+1, -1, ...
-    # every frame: 10 Hz at 20 fps) is removed, a slow ramp kept.
-    smooth = with_frame_mix(plain, 5).eval()
-    conv = smooth.frame_mix
-    wiggle = torch.tensor([1.0, -1.0] * 8)
-    ramp = torch.linspace(0.0, 1.0, 16)
-    for signal, kept in ((wiggle, 0.0), (ramp, 1.0)):
-        x = signal.expand(1, D, 16)
-        out = (x + conv(x))[0, 0, 2:-2]
-        torch.testing.assert_close(out, kept * signal[2:-2], atol=1e-5, rtol=0)
-    with pytest.raises(InputError, match="width 5"):
-        with_frame_mix(plain, 3)
+    torch.testing.assert_close(smooth(x, 0.4, cond), fresh(plain(x, 0.4, cond)))

@@ -32,6 +32,7 @@ from motiongen.models.conditions import ModelConditions
 from motiongen.models.layers import (
     ConditionEmbedder,
     CrossAttention,
+    FrameLowpass,
     NetworkConfig,
     SwiGLU,
     TimestepEmbedder,
@@ -75,11 +76,11 @@ class MotionDiTConfig(NetworkConfig):
     # holds no noise, and no path for noise from input to output. Train it with t < 1
     # (process.t_max in a training config; benchmarks/raw_jitter.py --leak measures c).
     clean_skip: bool = False
-    # > 0: the output frames pass a depthwise temporal convolution of this (odd) width,
-    # residual and zero-initialised. With patch_size > 1 each token's frames come from one
-    # linear head and neighbouring tokens' frames disagree a little: a step every patch_size
-    # frames, i.e. jitter at the top of the band; the convolution lets frames see across it.
-    frame_mix: int = 0
+    # The output frames pass a learned 5-tap filter per channel (layers.FrameLowpass) whose
+    # gain at the Nyquist frequency is zero by construction. With patch_size 2 each token's
+    # two frames come from one linear head and neighbouring tokens disagree a little: a step
+    # every other frame, i.e. jitter at the top of the band, which this filter cannot pass.
+    frame_lowpass: bool = False
     text_layers: int = 0  # transformer layers over the text tokens before cross-attention
     text_pool_mlp: bool = False  # pooled text through a 2-layer MLP instead of one linear map
     # Known values per frame: 0 = the D features with a per-frame mask (seed prefix, window
@@ -111,8 +112,6 @@ class MotionDiTConfig(NetworkConfig):
                 f"width {self.width} must split into {self.heads} heads of even size; "
                 "change width or heads"
             )
-        if self.frame_mix < 0 or (self.frame_mix and self.frame_mix % 2 == 0):
-            raise InputError(f"frame_mix must be 0 or an odd width, got {self.frame_mix}")
         if self.clean_skip and not self.skip_gate:
             raise InputError("clean_skip needs skip_gate (it changes how the gated skip is read)")
 
@@ -270,10 +269,7 @@ class MotionDiT(nn.Module):
         self.final_ada = nn.Linear(W, 2 * W)
         self.out = nn.Linear(W, p * cfg.feature_dim)
         self.skip = nn.Linear(W, cfg.feature_dim) if cfg.skip_gate else None
-        self.frame_mix = None
-        if cfg.frame_mix:
-            D = cfg.feature_dim
-            self.frame_mix = nn.Conv1d(D, D, cfg.frame_mix, padding=cfg.frame_mix // 2, groups=D)
+        self.frame_lowpass = FrameLowpass(cfg.feature_dim) if cfg.frame_lowpass else None
         self._init_weights()
 
     def _init_weights(self) -> None:
@@ -292,9 +288,6 @@ class MotionDiT(nn.Module):
         # A new prior input starts ignored: a network given one computes what it did before.
         zero += [self.prior_proj] if self.prior_proj is not None else []
         zero += [self.skip] if self.skip is not None else []
-        if self.frame_mix is not None:  # not a Linear: the loop above left it as torch made it
-            nn.init.zeros_(self.frame_mix.weight)
-            nn.init.zeros_(self.frame_mix.bias)
         if self.cond_embed.refiner is not None:
             self.cond_embed.refiner.zero_init()
             zero.append(self.cond_embed.refined_pool)
@@ -366,10 +359,8 @@ class MotionDiT(nn.Module):
         shift, scale = self.final_ada(c_act)[:, None].chunk(2, dim=-1)  # (B, 1, W) each
         out = self.out(modulate(self.final_norm(h), shift, scale))  # (B, N, p * D)
         out = out.view(B, -1, cfg.feature_dim)[:, :T]  # (B, T, D)
-        if self.frame_mix is not None:
-            if mask is not None:  # padding frames must not leak into real ones
-                out = out * mask[..., None].to(out.dtype)
-            out = out + self.frame_mix(out.transpose(1, 2)).transpose(1, 2)
+        if self.frame_lowpass is not None:
+            out = self.frame_lowpass(out, mask)
         if self.skip is not None:
             gate = self.skip(c_act)[:, None, :]  # (B, 1, D) per channel
             if cfg.clean_skip:

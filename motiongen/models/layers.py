@@ -367,3 +367,33 @@ class CrossAttention(nn.Module):
 def count_parameters(module: nn.Module) -> int:
     """Trainable parameters."""
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+class FrameLowpass(nn.Module):
+    """A learned symmetric 5-tap filter along frames, per channel: taps (a, b, 2b - 2a, b, a),
+    whose response at the Nyquist frequency, c - 2b + 2a, is zero whatever a and b learn (and
+    whose DC gain is 4b). Starts at a = -0.05, b = 0.25: gain 1 at DC, 0.95 at a quarter of
+    the frame rate's half (2.5 Hz at 20 fps), 0.7 at half of it, 0 at the top.
+    (B, T, D) -> (B, T, D); clip ends are padded by repeating the end frame (zero padding
+    would shrink the first and last poses), ``mask`` (B, T) frames outside a clip likewise.
+    """
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.a = nn.Parameter(torch.full((channels,), -0.05))
+        self.b = nn.Parameter(torch.full((channels,), 0.25))
+
+    def kernel(self) -> Tensor:
+        a, b = self.a, self.b
+        return torch.stack([a, b, 2 * b - 2 * a, b, a], dim=-1)  # (D, 5)
+
+    def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
+        B, T, D = x.shape
+        if mask is not None:
+            # Padding frames take the clip's last real frame, as at a clip end.
+            last = mask.long().sum(dim=1).clamp_min(1) - 1  # (B,)
+            idx = torch.arange(T, device=x.device)[None].expand(B, T)
+            idx = torch.minimum(idx, last[:, None])
+            x = torch.gather(x, 1, idx[..., None].expand(B, T, D))
+        y = F.pad(x.transpose(1, 2), (2, 2), mode="replicate")  # (B, D, T + 4)
+        return F.conv1d(y, self.kernel()[:, None, :].to(x.dtype), groups=D).transpose(1, 2)

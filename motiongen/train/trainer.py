@@ -158,32 +158,16 @@ def with_clean_skip(model: nn.Module) -> nn.Module:
     return _rebuilt(model, clean_skip=True)
 
 
-# A new frame_mix of a trained network starts as this low-pass (residual form: kernel minus
-# identity): zero response at the 10 Hz Nyquist frequency of 20-fps motion, where the steps
-# between patch tokens sit, 0.95 at 2.5 Hz and 0.7 at 5 Hz. Started at zero it learned too
-# slowly (weights ~0.01 after 1,000 steps) to remove them within a fine-tune.
-FRAME_MIX_START = (-0.05, 0.25, 0.6, 0.25, -0.05)
-
-
-def with_frame_mix(model: nn.Module, width: int, *, lowpass: bool = True) -> nn.Module:
-    """The network with a frame convolution on its output (``MotionDiTConfig.frame_mix``),
-    started as ``FRAME_MIX_START`` (width 5), or at zero (the same function until it trains)."""
-    import torch
-
+def with_frame_lowpass(model: nn.Module) -> nn.Module:
+    """The network with a learned low-pass along its output frames
+    (``MotionDiTConfig.frame_lowpass``), started at layers.FrameLowpass's defaults."""
     from motiongen.models.dit import MotionDiT
 
-    if getattr(model.config, "frame_mix", 0) == width:
+    if getattr(model.config, "frame_lowpass", False):
         return model
-    if not isinstance(model, MotionDiT) or getattr(model.config, "frame_mix", 0):
-        raise InputError("frame_mix is added to a dit network without one")
-    new = _rebuilt(model, frame_mix=width)
-    if lowpass:
-        if width != len(FRAME_MIX_START):
-            raise InputError(f"a low-pass frame_mix start has width {len(FRAME_MIX_START)}")
-        kernel = torch.tensor(FRAME_MIX_START) - torch.eye(width)[width // 2]
-        with torch.no_grad():
-            new.frame_mix.weight.copy_(kernel.expand_as(new.frame_mix.weight))
-    return new
+    if not isinstance(model, MotionDiT):
+        raise InputError("frame_lowpass is added to a dit network")
+    return _rebuilt(model, frame_lowpass=True)
 
 
 def _rebuilt(model: nn.Module, **changes: Any) -> nn.Module:
@@ -192,7 +176,7 @@ def _rebuilt(model: nn.Module, **changes: Any) -> nn.Module:
 
     new = MotionDiT(MotionDiTConfig.from_dict({**model.config.to_dict(), **changes}))
     missing, unexpected = new.load_state_dict(model.state_dict(), strict=False)
-    if unexpected or any(not k.startswith("frame_mix.") for k in missing):
+    if unexpected or any(not k.startswith("frame_lowpass.") for k in missing):
         raise InputError(f"cannot carry the weights over: missing {missing}, unexpected {unexpected}")
     return new
 
@@ -338,8 +322,8 @@ class Trainer:
                 model = with_prior(model, self.data.prior_dim).train()
             if cfg.model.overrides.get("clean_skip"):
                 model = with_clean_skip(model).train()
-            if cfg.model.overrides.get("frame_mix"):
-                model = with_frame_mix(model, int(cfg.model.overrides["frame_mix"])).train()
+            if cfg.model.overrides.get("frame_lowpass"):
+                model = with_frame_lowpass(model).train()
         else:
             self.architecture, model = build_network(
                 cfg, self.data.text_dim, self.data.audio_dim, self.data.style_dim,

@@ -144,72 +144,49 @@ def with_control(model: nn.Module) -> nn.Module:
     return control
 
 
-def with_clean_skip(model: nn.Module) -> nn.Module:
-    """The same network (same weights) reading its skip gate without a noise path
-    (``MotionDiTConfig.clean_skip``): where x_t is the estimate's own signal it gives the
-    same estimate; the noise it leaked into its output is gone."""
-    from motiongen.models.dit import MotionDiT
-
-    old = model.config
-    if getattr(old, "clean_skip", False):
-        return model
-    if not isinstance(model, MotionDiT) or not old.skip_gate:
-        raise InputError("clean_skip needs a dit network with skip_gate")
-    return _rebuilt(model, clean_skip=True)
-
-
-def with_frame_lowpass(model: nn.Module) -> nn.Module:
-    """The network with a learned low-pass along its output frames
-    (``MotionDiTConfig.frame_lowpass``), started at layers.FrameLowpass's defaults."""
-    from motiongen.models.dit import MotionDiT
-
-    if getattr(model.config, "frame_lowpass", False):
-        return model
-    if not isinstance(model, MotionDiT):
-        raise InputError("frame_lowpass is added to a dit network")
-    return _rebuilt(model, frame_lowpass=True)
-
-
-def _rebuilt(model: nn.Module, **changes: Any) -> nn.Module:
-    """A MotionDiT with config ``changes``, its weights copied (new layers as initialised)."""
-    from motiongen.models.dit import MotionDiT, MotionDiTConfig
-
-    new = MotionDiT(MotionDiTConfig.from_dict({**model.config.to_dict(), **changes}))
-    missing, unexpected = new.load_state_dict(model.state_dict(), strict=False)
-    if unexpected or any(not k.startswith("frame_lowpass.") for k in missing):
-        raise InputError(f"cannot carry the weights over: missing {missing}, unexpected {unexpected}")
-    return new
-
-
-def with_input(model: nn.Module, field: str, size: int, new_keys: set[str]) -> nn.Module:
-    """A MotionDiT with a new input (config ``field`` = ``size``) added, computing the same
-    function: the input's new layers (``new_keys`` of the state dict) start at zero."""
+def with_setting(model: nn.Module, field: str, value: Any, new_keys: set[str]) -> nn.Module:
+    """A MotionDiT with config ``field`` set to ``value`` (an input added, or its output read
+    another way), every weight carried over; the layers it adds (``new_keys`` of the state
+    dict) start as they initialise. The model itself when ``field`` already has ``value``."""
     from motiongen.models.dit import MotionDiT, MotionDiTConfig
 
     old = model.config
     have = getattr(old, field, 0)
-    if have == size:
+    if have == value:
         return model
     if have:
-        raise InputError(f"init_from has {field} = {have} but this run needs {size}")
+        raise InputError(f"init_from has {field} = {have} but this run needs {value}")
     if not isinstance(model, MotionDiT):
-        raise InputError(f"a new input ({field}) needs the dit architecture")
-    grown = MotionDiT(MotionDiTConfig.from_dict({**old.to_dict(), field: size}))
+        raise InputError(f"{field} needs the dit architecture")
+    grown = MotionDiT(MotionDiTConfig.from_dict({**old.to_dict(), field: value}))
     missing, unexpected = grown.load_state_dict(model.state_dict(), strict=False)
     if unexpected or set(missing) != new_keys:
-        raise InputError(f"cannot add {field}: missing {missing}, unexpected {unexpected}")
+        raise InputError(f"cannot set {field}: missing {missing}, unexpected {unexpected}")
     return grown
 
 
 def with_style(model: nn.Module, style_dim: int) -> nn.Module:
     """A MotionDiT with a style input of ``style_dim`` added (the projection starts at 0)."""
-    return with_input(model, "style_dim", style_dim, {"style_embed.weight"})
+    return with_setting(model, "style_dim", style_dim, {"style_embed.weight"})
 
 
 def with_prior(model: nn.Module, prior_dim: int) -> nn.Module:
     """A MotionDiT with a retrieval-prior input added (projection and flag start at 0)."""
     keys = {"prior_proj.weight", "prior_proj.bias", "prior_on"}
-    return with_input(model, "prior_dim", prior_dim, keys)
+    return with_setting(model, "prior_dim", prior_dim, keys)
+
+
+def with_clean_skip(model: nn.Module) -> nn.Module:
+    """The same network (same weights) reading its skip gate without a noise path
+    (``MotionDiTConfig.clean_skip``): where x_t is the estimate's own signal it gives the
+    same estimate; the noise it leaked into its output is gone."""
+    return with_setting(model, "clean_skip", True, set())
+
+
+def with_frame_lowpass(model: nn.Module) -> nn.Module:
+    """The network with a learned low-pass along its output frames
+    (``MotionDiTConfig.frame_lowpass``), started at layers.FrameLowpass's defaults."""
+    return with_setting(model, "frame_lowpass", True, {"frame_lowpass.a", "frame_lowpass.b"})
 
 
 def add_lora(model: nn.Module, cfg: TrainConfig) -> nn.Module:

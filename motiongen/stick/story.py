@@ -162,18 +162,18 @@ def make_scene(script: Script, pipe: Any, *, seed: int = 0, width: int = 960,
     camera = StickCamera(yaw=VIEW_YAW)
     sticks = place([to_stick(m, camera) for m in actor_motions(script, pipe, seed)])
     actors, captions = [], []
+    frames = max(len(s) for s in sticks)
+    loud = None if speech is None else speech_mouth(speech, speech_offset, pipe.fps, frames)
     for i, (actor, stick) in enumerate(zip(script.actors, sticks, strict=True)):
-        expressions, talking = [], np.zeros(len(stick), dtype=bool)
-        loud = None if speech is None else speech_mouth(speech, speech_offset, pipe.fps, len(stick))
-        if loud is not None:
-            talking = np.zeros(len(stick))
+        expressions = []
+        talking = np.zeros(len(stick), dtype=bool if loud is None else np.float64)
         start = 0.0
         for action in actor.actions:
             n = int(round(action.seconds * pipe.fps))
             expressions += [action.emotion] * n
             if action.line:
                 a = int(round(start * pipe.fps))
-                talking[a : a + n] = True if loud is None else loud[a : a + n]
+                talking[a : a + n] = True if loud is None else loud[: len(stick)][a : a + n]
                 captions.append((start, start + action.seconds, f'"{action.line}"'))
             start += action.seconds
         expressions += [expressions[-1]] * max(0, len(stick) - len(expressions))

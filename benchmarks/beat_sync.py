@@ -76,19 +76,13 @@ def scores(positions: np.ndarray, onset: np.ndarray, beats: np.ndarray) -> dict:
 RATIOS = np.geomspace(0.8, 1.25, 41)
 
 
-def best_ratio(positions: np.ndarray, onset: np.ndarray) -> float:
-    """The uniform retiming (played r times as fast) the agreement metric likes best."""
-    from motiongen.eval.music import AGREEMENT_FPS, _band, motion_accents, periodicity_profile
+def best_ratio(positions: np.ndarray, factor: float, frames: int, onset: np.ndarray) -> float:
+    """The uniform retiming r of ``positions`` played ``factor`` times as fast (so played
+    r x factor times as fast) whose first ``frames`` frames the agreement metric likes best."""
+    from motiongen.eval.music import dance_music_agreement
 
-    freqs = _band()
-    accents = motion_accents(positions, FPS)
-    scores = []
-    for r in RATIOS:
-        n = min(len(accents), int(len(onset) * r))
-        # Played r times as fast, the motion's periodicities sit at r x f.
-        motion = periodicity_profile(accents[:n], AGREEMENT_FPS * r, freqs)
-        music = periodicity_profile(onset[: int(n / r)], AGREEMENT_FPS, freqs)
-        scores.append(float(np.dot(motion, music)))
+    scores = [dance_music_agreement(played_at(positions, factor * r, frames), FPS, onset[:frames],
+                                    FPS).agreement for r in RATIOS]  # fmt: skip
     return float(RATIOS[int(np.argmax(scores))])
 
 
@@ -96,7 +90,7 @@ def identify(items: list[dict], factors: list[float], onsets: list[np.ndarray]) 
     lines = ["| played | windows | best ratio within 3 % | within 8 % | median best ratio | true |",
              "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
     for factor in [1.0, *factors]:
-        best = np.array([best_ratio(played_at(w["positions"], factor, w["size"]), onset)
+        best = np.array([best_ratio(w["positions"], factor, w["size"], onset)
                          for w, onset in zip(items, onsets, strict=True)])  # fmt: skip
         err = np.abs(np.log(best * factor))
         lines.append(f"| x{factor:g} | {len(best)} | {100 * np.mean(err < 0.03):.0f} % | "

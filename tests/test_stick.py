@@ -164,6 +164,20 @@ def test_parse_script() -> None:
                                                            ("follow", 4.55, 1)]  # fmt: skip
 
 
+def test_ordinals_name_actors_and_lengths_may_be_words() -> None:
+    from motiongen.stick.script import parse_script
+
+    s = parse_script(
+        "A person walks for two seconds. A second person runs. The second person bows for "
+        "a second. The first person waves. The third person jumps for 2.5 s."
+    )
+    assert [a.name for a in s.actors] == ["a person", "a second person", "the third person"]
+    assert [(a.text, a.seconds) for a in s.actors[1].actions] == [("a person runs", 3.0),
+                                                                  ("a person bows", 1.0)]  # fmt: skip
+    assert s.actors[0].actions[0].seconds == 2.0 and s.actors[2].actions[0].seconds == 2.5
+    assert parse_script("A person waits for his friends.").actors[0].actions[0].seconds == 3.0
+
+
 @pytest.mark.parametrize(
     ("text", "words"),
     [
@@ -174,6 +188,9 @@ def test_parse_script() -> None:
         ("A person waves. The camera flies away.", "camera move"),
         ("A person waves. The camera follows the third person.", "not introduced"),
         ("A person waves for 99 seconds.", "0.5 to 20"),
+        ("A person waves for -1 seconds.", "0.5 to 20"),
+        ("A person waves for many seconds.", "number of seconds"),
+        ("A person waves. The third person bows.", "not introduced"),
         (" ".join(f"A person waves{'.' if i < 5 else ''}" for i in range(6)), "actors"),
     ],
 )

@@ -35,7 +35,7 @@ EMOTIONS = {
     "surprised": ("surprised", "surprisedly", "in surprise", "astonished", "shocked"),
 }
 NEW_ACTOR = re.compile(
-    r"^(a|an|another|one more|a second|a third|a fourth|the second|the third|the fourth)\s+"
+    r"^(a|an|another|one more|a second|a third|a fourth|a fifth|a sixth)\s+"
     r"(second\s+|third\s+|fourth\s+|other\s+)?(person|man|woman|boy|girl|child|dancer|"
     r"runner|figure|kid|friend)\b"
 )
@@ -46,7 +46,16 @@ EXISTING = re.compile(
 CAMERA = re.compile(r"^the camera\b")
 ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3}
 SPLIT_ACTIONS = re.compile(r",\s*(?:and\s+)?(?:then\s+)?|\s+and then\s+|\s+then\s+|\s+and\s+")
-SECONDS = re.compile(r"\bfor\s+(\d+(?:\.\d+)?)\s*(?:s|sec|secs|second|seconds)\b")
+SECONDS = re.compile(
+    r"\bfor\s+(?:([-+]?\d+(?:\.\d+)?)\s*|([a-z]+)\s+)(?:s|sec|secs|second|seconds)\b"
+)
+NUMBER_WORDS = {
+    w: float(i)
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen "
+        "fourteen fifteen sixteen seventeen eighteen nineteen twenty".split()
+    )
+} | {"a": 1.0, "half": 0.5}
 QUOTE = re.compile(r"[\"“”']([^\"“”']+)[\"“”']")
 
 
@@ -115,8 +124,15 @@ def parse_script(text: str) -> Script:
                 )
             ordinal = existing.group(2)
             current = ORDINALS[ordinal] if ordinal else current
-            if current is None or current >= len(actors):
-                raise InputError(f"{sentence!r} refers to an actor the script has not introduced")
+            if current is not None and current == len(actors) and ordinal:
+                # "The second person ..." right after one actor: read as bringing them in
+                actors.append(ActorScript(name=existing.group(0)))
+                clock.append(0.0)
+            elif current is None or current >= len(actors):
+                raise InputError(
+                    f"{sentence!r} refers to an actor the script has not introduced (it has "
+                    f"{len(actors)} so far); bring one in with 'A person ...' or 'Another person ...'"
+                )
             rest = lower[existing.end() :]
         if len(actors) > MAX_ACTORS:
             raise InputError(f"the script has more than {MAX_ACTORS} actors; at most {MAX_ACTORS}")
@@ -149,11 +165,22 @@ def _parts(rest: str) -> list[str]:
     return out
 
 
+def _number(word: str) -> float:
+    """Seconds written as digits or a word ("2", "2.5", "two", "a")."""
+    try:
+        return float(word) if re.fullmatch(r"[-+]?\d+(?:\.\d+)?", word) else NUMBER_WORDS[word]
+    except KeyError:
+        raise InputError(
+            f"cannot read {word!r} as a number of seconds; write e.g. 'for 2 seconds' or "
+            "'for two seconds'"
+        ) from None
+
+
 def _action(part: str) -> Action:
     seconds = DEFAULT_SECONDS
     found = SECONDS.search(part)
     if found:
-        seconds = float(found.group(1))
+        seconds = _number(found.group(1) or found.group(2))
         part = SECONDS.sub("", part).strip()
         if not 0.5 <= seconds <= MAX_SECONDS:
             raise InputError(f"an action lasts 0.5 to {MAX_SECONDS:g} s, got {seconds:g} s")

@@ -285,3 +285,24 @@ def test_story_cli_checks_script_and_audio_before_the_model(tmp_path, monkeypatc
                         tmp_path / "scene.txt"], monkeypatch, capsys)  # fmt: skip
     assert code != 0 and "cannot read audio" in error_line(err)
     assert not (tmp_path / "s.mp4").exists()
+
+
+@pytest.mark.parametrize("size", [(640, 480), (960, 480)])
+def test_the_view_keeps_actors_apart_in_frame_at_either_width(size: tuple[int, int]) -> None:
+    from motiongen.stick.script import Script
+    from motiongen.stick.story import camera_track
+
+    frames = 100  # 5 s at 20 fps: two actors walking apart, to 1.2 units each side
+    x = np.linspace(0.0, 1.2, frames)
+    sticks = []
+    for sign in (-1.0, 1.0):
+        s = np.zeros((frames, 20))
+        s[:, 0::2] = sign * (0.7 + x)[:, None]
+        sticks.append(s)
+    width, height = size
+    track = camera_track(Script(actors=[], camera=[]), sticks, 20.0, 5.0, width / height)
+    t = np.arange(len(track)) / 25.0
+    for s in sticks:
+        actor_x = np.interp(t, np.arange(frames) / 20.0, s[:, 6])
+        pixels = (actor_x - track[:, 0]) * height / 2.2 * track[:, 2] + width / 2
+        assert (pixels > 0.05 * width).all() and (pixels < 0.95 * width).all()

@@ -27,7 +27,9 @@ COLOURS = [(30, 30, 30), (170, 40, 40), (30, 90, 170), (30, 130, 60)]
 MOVE_SECONDS = 1.0
 PELVIS_X = 6  # the torso's lower end: x of its second end point
 MAX_PUSH = 1.2
-VISIBLE_WIDTH = 3.6  # stick units across the view at zoom 1 that keep a margin (4.4 in all)
+# Stick units across the view at zoom 1 are 2.2 x width / height (4.4 at 960x480, 2.9 at
+# 640x480: render._to_pixels); actors are kept this much inside them.
+VIEW_MARGIN = 0.8
 VIEW_YAW = 0.5  # a three-quarter view: walking towards the viewer still shows the stride
 
 
@@ -104,9 +106,10 @@ def place(sticks: list[np.ndarray]) -> list[np.ndarray]:
 
 
 def camera_track(
-    script: Script, sticks: list[np.ndarray], fps: float, seconds: float
+    script: Script, sticks: list[np.ndarray], fps: float, seconds: float, aspect: float = 2.0
 ) -> np.ndarray:
-    """(frames at 25 fps, 3): x, y, zoom of the view."""
+    """(frames at 25 fps, 3): x, y, zoom of the view, for frames ``aspect`` (width / height)
+    as wide as high."""
     frames = int(round(seconds * FPS)) + 1
     t = np.arange(frames) / FPS
     pelvis_x = [s[:, PELVIS_X] for s in sticks]
@@ -125,7 +128,8 @@ def camera_track(
     # widest spread of the surrounding 2 s, so the zoom leads rather than lags.
     widest = maximum_filter1d(xs.max(axis=0) - xs.min(axis=0), size=int(2 * FPS), mode="nearest")
     spread = gaussian_filter1d(widest, sigma=blur, mode="nearest")
-    zoom = np.minimum(1.0, VISIBLE_WIDTH / np.maximum(spread + 1.0, 1e-6))
+    visible = 2.2 * aspect - VIEW_MARGIN
+    zoom = np.minimum(1.0, visible / np.maximum(spread + 1.0, 1e-6))
     track = np.stack([centre, np.zeros(frames), zoom], axis=1)
     for move in sorted(script.camera, key=lambda m: m.at):
         start = int(move.at * FPS)
@@ -180,5 +184,5 @@ def make_scene(script: Script, pipe: Any, *, seed: int = 0, width: int = 960,
         actors.append(Actor(stick=stick, fps=pipe.fps, expression=expressions[: len(stick)],
                             talking=talking, colour=COLOURS[i % len(COLOURS)]))  # fmt: skip
     seconds = max(a.seconds for a in actors)
-    track = camera_track(script, sticks, pipe.fps, seconds)
+    track = camera_track(script, sticks, pipe.fps, seconds, width / height)
     return Scene(actors=actors, width=width, height=height, captions=captions, camera=track)

@@ -54,6 +54,7 @@ from motiongen.generation.request import (
     MAX_BATCH,
     MAX_SECONDS,
     MAX_STEPS,
+    MIN_SECONDS,
     GenerationRequest,
     Guidance,
     check_int,
@@ -654,6 +655,11 @@ class Pipeline:
         **options: Any,
     ) -> GenerationRequest:
         pos = self._as_positions(motion, "the motion to restyle")
+        if len(pos) < MIN_SECONDS * self.fps:
+            raise InputError(
+                f"the motion to restyle has {len(pos)} frame(s) ({len(pos) / self.fps:.2f} s "
+                f"at {self.fps:g} fps); restyle needs at least {MIN_SECONDS:g} s of motion"
+            )
         if style is None and text is None:
             raise InputError("restyle needs a style (e.g. 'sad'), a text, or both")
         if style is not None:

@@ -112,9 +112,10 @@ def test_generate_with_music_to_npz(checkpoint, song, tmp_path, monkeypatch, cap
 @pytest.mark.parametrize(
     "extra, message",
     [
-        (["--seconds", 0], "seconds must be greater than 0"),
-        (["--seconds", -1], "seconds must be greater than 0"),
-        (["--seconds", 121], "at most 120"),
+        (["--seconds", 0], "seconds must be between 0.5 and"),
+        (["--seconds", -1], "seconds must be between 0.5 and"),
+        (["--seconds", 0.01], "seconds must be between 0.5 and"),
+        (["--seconds", 121], "between 0.5 and 120"),
         (["--guidance", "abc"], "guidance must be"),
         (["--steps", 0], "steps must be between"),
         (["--sampler", "ddim"], "does not fit"),

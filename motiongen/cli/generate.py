@@ -172,7 +172,7 @@ def generate(
     ] = "bvh",
     takes: Annotated[int, typer.Option(help="With --prompts: motions per prompt.")] = 1,
     batch_size: Annotated[int, typer.Option(help="With --prompts: motions per model pass.")] = 8,
-    seconds: Annotated[float, typer.Option(help="Length in seconds (0 < s <= 120).")] = 6.5,
+    seconds: Annotated[float, typer.Option(help="Length in seconds (0.5 to 120).")] = 6.5,
     steps: Annotated[
         int | None, typer.Option(help="Sampler steps (default 4 for flow, 50 for DDIM).")
     ] = None,

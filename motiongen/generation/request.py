@@ -21,6 +21,7 @@ Guidance = float | tuple[float, float]
 
 MAX_GUIDANCE = 50.0
 MAX_SECONDS = 120.0
+MIN_SECONDS = 0.5  # ten frames at 20 fps: anything shorter is not a motion
 MAX_BATCH = 256
 MAX_STEPS = 1000
 
@@ -91,13 +92,13 @@ def is_number(x: object) -> bool:
 
 
 def check_seconds(seconds: object) -> float:
-    """``InputError`` unless 0 < seconds <= ``MAX_SECONDS``."""
+    """``InputError`` unless ``MIN_SECONDS`` <= seconds <= ``MAX_SECONDS``."""
     if not is_number(seconds) or not math.isfinite(float(seconds)):  # type: ignore[arg-type]
         raise InputError(f"seconds must be a number, got {seconds!r}")
     s = float(seconds)  # type: ignore[arg-type]
-    if s <= 0 or s > MAX_SECONDS:
+    if s < MIN_SECONDS or s > MAX_SECONDS:
         raise InputError(
-            f"seconds must be greater than 0 and at most {MAX_SECONDS:g}, got {s:g}; "
+            f"seconds must be between {MIN_SECONDS:g} and {MAX_SECONDS:g}, got {s:g}; "
             "ask for a length such as 6.5"
         )
     return s

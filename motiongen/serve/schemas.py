@@ -12,9 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from motiongen.checkpoint import rag_model_names, shipped_model_names
 from motiongen.conditioning.text import MAX_PROMPT_CHARS
+from motiongen.generation.request import MIN_SECONDS
 from motiongen.serve.models import DEFAULT_MODEL_NAME, model_samplers
 
-MIN_SECONDS = 0.5  # ten frames at 20 fps: anything shorter is not a motion
 MAX_SECONDS = 30.0
 MAX_STEPS = 200
 MAX_GUIDANCE = 20.0

@@ -566,9 +566,26 @@ class Pipeline:
         for i, t in enumerate(times):
             if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t):
                 raise InputError(f"keyframe time {i} must be a number of seconds, got {t!r}")
+            if t < 0:
+                raise InputError(
+                    f"keyframe time {i} is {t:g} s; times are seconds from the start, 0 or more"
+                )
             starts.append(int(round(t * self.fps)))
-        if any(b <= a for a, b in zip(starts, starts[1:], strict=False)):
-            raise InputError(f"keyframe times must increase, got {list(times)}")
+        for i, (a, b) in enumerate(zip(starts, starts[1:], strict=False)):
+            if times[i + 1] <= times[i]:
+                raise InputError(f"keyframe times must increase, got {list(times)}")
+            if b <= a:
+                raise InputError(
+                    f"keyframes {i} and {i + 1} ({times[i]:g} s and {times[i + 1]:g} s) fall on "
+                    f"the same frame at {self.fps:g} fps; put them at least "
+                    f"{1 / self.fps:g} s apart"
+                )
+            if b < a + len(poses[i]):
+                raise InputError(
+                    f"keyframe {i} lasts {len(poses[i]) / self.fps:.2f} s ({len(poses[i])} "
+                    f"frames) from {times[i]:g} s, past keyframe {i + 1} at {times[i + 1]:g} s; "
+                    "give a shorter keyframe (one pose or a few frames) or a later time"
+                )
         gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
         if max(gaps) > self.window - 2:
             raise InputError(

@@ -574,6 +574,9 @@ def test_timeline_gives_each_segment_its_text(control_pipe):
     [
         (lambda p, w: p.inbetween([w, w], [2.0, 1.0]), "must increase|time 0"),
         (lambda p, w: p.inbetween([w], [0.0]), "at least two keyframes"),
+        (lambda p, w: p.inbetween([w.crop(0, 1)] * 2, [-1.0, 2.0]), "0 or more"),
+        (lambda p, w: p.inbetween([w.crop(0, 1)] * 2, [0.0, 0.01]), "same frame"),
+        (lambda p, w: p.inbetween([w, w], [0.0, 1.0]), "past keyframe 1"),
         (lambda p, w: p.inbetween([w, w], [0.0, 30.0]), "apart"),
         (
             lambda p, w: p.edit(w, text="a person waves", joints=["tail"]),

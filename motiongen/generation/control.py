@@ -34,7 +34,7 @@ def predict_constraints(past: np.ndarray, total: int) -> Constraints:
     p = _checked(past, "the past motion")
     if len(p) >= total:
         raise InputError(
-            f"the past motion has {len(p)} frames, as many as asked for in all; ask for a "
+            f"the past motion has {len(p)} frames and the result {total} in all; ask for a "
             "result longer than the past (seconds include it)"
         )
     targets = np.full((total, NUM_JOINTS, 3), np.nan)

@@ -569,6 +569,14 @@ def test_timeline_gives_each_segment_its_text(control_pipe):
     assert long.num_frames == 280 and long.meta["windows"] >= 2
 
 
+def test_then_prompts_split_into_segments_the_model_can_read():
+    from motiongen.generation.control import parse_timeline
+
+    split = parse_timeline("A person runs. Then he kicks; then she waves", 20.0, total_seconds=10)
+    assert [t for t, _ in split] == ["A person runs", "A person kicks", "A person waves"]
+    assert sum(n for _, n in split) == 200  # 10 s, not 3 x round(66.7) = 201 frames
+
+
 @pytest.mark.parametrize(
     ("call", "message"),
     [

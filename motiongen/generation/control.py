@@ -125,6 +125,7 @@ def path_constraints(positions: np.ndarray) -> Constraints:
 
 
 _THEN = re.compile(r"\s*(?:,\s*)?(?:\band\s+then\b|\bthen\b|;)\s*", re.IGNORECASE)
+_PRONOUN = re.compile(r"^(he|she|they|it)\s+", re.IGNORECASE)
 _SUBJECT = re.compile(r"^(a|an|the|one)\s+(person|man|woman|character|figure|dancer)\b|^someone\b",
                       re.IGNORECASE)  # fmt: skip
 
@@ -145,6 +146,8 @@ def parse_timeline(
             raise InputError("the timeline prompt is empty; e.g. 'a person walks, then bows'")
         subject_match = _SUBJECT.match(parts[0])
         subject = subject_match.group(0) if subject_match else "a person"
+        # "then he kicks" -> "a person kicks": the model is trained on "a person ..."
+        parts = [_PRONOUN.sub("", p) for p in parts]
         texts = [p if _SUBJECT.match(p) else f"{subject} {p}" for p in parts]
         each = (total_seconds / len(texts)) if total_seconds else DEFAULT_SEGMENT_SECONDS
         pairs = [(t, each) for t in texts]
@@ -171,4 +174,8 @@ def parse_timeline(
                 f"{MIN_SEGMENT_SECONDS:g} s"
             )
         out.append((text, max(1, int(round(seconds * fps)))))
+    if isinstance(spec, str) and total_seconds is not None:
+        # shares rounded at their boundaries, so they add up to the total asked for
+        ends = [int(round(total_seconds * fps * (i + 1) / len(out))) for i in range(len(out))]
+        out = [(t, b - a) for (t, _), a, b in zip(out, [0, *ends[:-1]], ends, strict=True)]
     return out

@@ -96,6 +96,8 @@ def test_inbetween_edit_restyle_compose(control, walk, tmp_path, monkeypatch, ca
         (["restyle", "WALK", "-o", "x.npz", "--style", "sad"], "no style input"),
         (["restyle", "WALK", "-o", "x.npz", "--style", "sad", "--blend", "happy"], "OTHER:WEIGHT"),
         (["restyle", "WALK", "-o", "x.npz"], "needs a style"),
+        (["restyle", "WALK", "-o", "x.npz", "--style", "missing.bvh"], "missing.bvh not found"),
+        (["edit", "WALK", "-o", "x.npz", "--text", "a person bows"], "--frames START:END"),
     ],
 )  # fmt: skip
 def test_bad_control_input(control, walk, tmp_path, monkeypatch, capsys, args, message):

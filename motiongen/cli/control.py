@@ -143,6 +143,8 @@ def edit(
     """Make part of a motion anew (a span of time, some joints, or both); the rest is kept."""
     t0 = time.perf_counter()
     names = None if joints is None else [j for j in joints.split(",") if j.strip()]
+    if frames is None and names is None:
+        raise InputError("say what to edit: --frames START:END (seconds), --joints, or both")
     result = _pipe(checkpoint).edit(
         resolve_motion(motion_in), text=text, frames=_span(frames), joints=names,
         **_options(steps, sampler, guidance, seed, postprocess),
@@ -191,9 +193,16 @@ def restyle(
 
 def _style_arg(value: str) -> Any:
     """A style name, or the motion in a file of that name (an example to move like)."""
+    from motiongen.io import READ_SUFFIXES
+
     path = Path(value)
     if path.suffix and path.exists():
         return resolve_motion(value)
+    if path.suffix.lower() in READ_SUFFIXES or "/" in value:
+        raise InputError(
+            f"style file {value} not found; give a motion file that exists or a style name "
+            "(`motiongen style list`)"
+        )
     return value
 
 

@@ -157,7 +157,10 @@ def _checked_float(array: np.ndarray, path: Path) -> np.ndarray:
     array = array.astype(np.float64)
     if not np.isfinite(array).all():
         bad = int((~np.isfinite(array)).any(axis=tuple(range(1, array.ndim))).sum())
-        raise FormatError(f"{path.name} contains NaN or infinite values in {bad} frame(s)")
+        raise FormatError(
+            f"{path.name} contains NaN or infinite values in {bad} frame(s); fill or cut "
+            "those frames (e.g. interpolate them) and save the file again"
+        )
     return array
 
 

@@ -914,6 +914,8 @@ class Pipeline:
         constraints = first.constraints
         if constraints is not None:
             positions = np.stack([place(p, constraints) for p in positions])
+            if postprocess:  # eased onto the given frames first: smoothing would smear a jump
+                positions = np.stack([enforce(p, constraints, self.fps) for p in positions])
         joins = self._joins(first)
         if joins:
             from motiongen.postprocess.transitions import smooth_joins
@@ -926,10 +928,27 @@ class Pipeline:
             from motiongen.postprocess import postprocess as clean
 
             positions = np.stack(
-                [clean(p, self.fps, contacts=c) for p, c in zip(positions, contacts, strict=True)]
+                [
+                    clean(
+                        p,
+                        self.fps,
+                        # contacts were predicted for the network's frames, not for frames
+                        # eased onto given ones: a foot locked there drags a leg straight
+                        contacts=c if constraints is None else None,
+                        bone_lengths=_body_of(p, constraints),
+                    )
+                    for p, c in zip(positions, contacts, strict=True)
+                ]
             )
         if constraints is not None:  # given joints exactly as given, after any clean-up
-            positions = np.stack([enforce(p, constraints, self.fps) for p in positions])
+            positions = np.stack(
+                [
+                    enforce(
+                        p, constraints, self.fps, _body_of(p, constraints) if postprocess else None
+                    )
+                    for p in positions
+                ]
+            )
         timing["postprocess_ms"] = (time.perf_counter() - t0) * 1e3
         timing["total_ms"] = (time.perf_counter() - t_start) * 1e3
         if lone:
@@ -979,6 +998,7 @@ class Pipeline:
             seg_plan = segment_plan([n for _, n in first.segments], self.window, self.overlap)
             plan = [(s, n) for s, n, _ in seg_plan]
             window_segment = [seg for _, _, seg in seg_plan]
+
         def fields(emb: Any) -> dict[str, Tensor]:
             return {"text_pooled": emb.pooled, "text_tokens": emb.tokens, "text_mask": emb.mask}
 
@@ -1304,3 +1324,15 @@ class Pipeline:
 
     def _denormalize(self, x: Tensor) -> Tensor:
         return x * self._norm_std + self._norm_mean
+
+
+def _body_of(positions: np.ndarray, constraints: Constraints | None) -> np.ndarray | None:
+    """Bone lengths for post-processing a controlled motion: the given frames' own bones
+    where they give them (the generated frames keep that body), the clip's medians elsewhere;
+    None without constraints (post-processing's default)."""
+    if constraints is None:
+        return None
+    from motiongen.postprocess import median_bone_lengths
+
+    given = constraints.given_bone_lengths()
+    return np.where(np.isnan(given), median_bone_lengths(positions), given)

@@ -182,3 +182,27 @@ def test_a_control_model_distils_into_a_smooth_few_step_student(tmp_path):
     ck = load_checkpoint(student.final)
     assert ck.config.model["control_dim"] == CONTROL_DIM
     assert ck.config.conditioning.steps == 4
+
+
+def test_a_keyframe_the_network_left_far_behind_is_eased_into_with_its_body():
+    from motiongen.generation.constraints import Constraints, enforce
+    from motiongen.skeleton import JOINT_INDEX, bone_lengths
+
+    walk = synth_motion("walk", seconds=3.0, seed=0).positions.astype(np.float64)
+    generated = walk.copy()
+    wrist = JOINT_INDEX["right_wrist"]
+    generated[1:, wrist] += [0.0, 0.6, 0.0]  # every free frame: the wrist 60 cm off the key's
+    targets = np.full_like(walk, np.nan)
+    targets[0] = walk[0]  # a keyframe at frame 0, the rest free
+    constraints = Constraints(targets, "inbetween")
+    out = enforce(generated, constraints, 20.0, bone_lengths=bone_lengths(walk[:1])[0])
+    assert np.array_equal(out[0], walk[0])  # the keyframe exactly as given
+    first_step = np.linalg.norm(out[1, wrist] - out[0, wrist])
+    assert first_step < 0.1  # no 60 cm jump out of the keyframe
+    assert np.allclose(bone_lengths(out), bone_lengths(walk[:1]), atol=1e-9)  # one body
+    # a second on, the network's motion is its own again (up to the bone lengths)
+    assert np.linalg.norm(out[30:, wrist] - generated[30:, wrist], axis=-1).max() < 0.3
+    small = walk.copy()
+    small[1:, wrist] += [0.0, 0.05, 0.0]  # a few centimetres: left to the 0.25 s ease
+    eased = enforce(small, constraints, 20.0)
+    assert np.allclose(eased[10:], small[10:])

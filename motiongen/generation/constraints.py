@@ -20,6 +20,11 @@ from motiongen.skeleton import NUM_JOINTS, PELVIS
 from motiongen.tasks import CONTROL_DIM, TASK_ID, WORLD, control_mask, world_channels
 
 EASE_SECONDS = 0.25  # corrections fade out over this long around a given frame
+# A border between given and free frames is eased only where some joint jumps more than
+# this in one frame (6 m/s at 20 fps: no body does that). Easing every border from 15 cm up
+# made 15-frame in-betweening worse on val (L2P 1.46 -> 1.66; `benchmarks/tasks.py --split
+# val --windows 20`): smaller jumps are mostly the raw output's own noise in the fit.
+EASE_JUMP = 0.3  # m
 
 
 @dataclass
@@ -61,6 +66,21 @@ class Constraints:
     @property
     def frames(self) -> int:
         return len(self.targets)
+
+    def given_bone_lengths(self) -> np.ndarray:
+        """(21,) in ``skeleton.BONES`` order: each bone's median length over the frames that
+        give both its joints, NaN for bones never given. Post-processing gives the generated
+        frames this body, so they do not change build at a keyframe."""
+        from motiongen.skeleton import BONES
+
+        out = np.full(len(BONES), np.nan)
+        known = self.known
+        for i, (child, parent) in enumerate(BONES):
+            rows = known[:, child] & known[:, parent]
+            if rows.any():
+                d = self.targets[rows, child] - self.targets[rows, parent]
+                out[i] = float(np.median(np.linalg.norm(d, axis=-1)))
+        return out
 
     def in_generated_frame(self) -> np.ndarray:
         """The motion the control values come from (the source, else the targets with free
@@ -138,12 +158,20 @@ def place(positions: np.ndarray, constraints: Constraints) -> np.ndarray:
     return turned + shift
 
 
-def enforce(positions: np.ndarray, constraints: Constraints, fps: float) -> np.ndarray:
+def enforce(
+    positions: np.ndarray,
+    constraints: Constraints,
+    fps: float,
+    bone_lengths: np.ndarray | None = None,
+) -> np.ndarray:
     """``positions`` (T, 22, 3) with every given joint exactly on its target.
 
     First the whole body follows the pelvis corrections (interpolated between given frames,
     held beyond them), then each given joint takes its remaining offset exactly, eased out
-    over ``EASE_SECONDS`` into the free frames on both sides.
+    into the free frames on both sides over ``EASE_SECONDS``; then free frames next to wholly
+    given ones are bent towards them where the network left a jump (``_ease_from_given_frames``).
+    bone_lengths: (21,) in ``skeleton.BONES`` order; given, the eased frames are re-laid with
+    these lengths (joints eased apart would stretch bones), given joints kept exact.
     """
     p = np.asarray(positions, dtype=np.float64).copy()
     known = constraints.known
@@ -172,4 +200,54 @@ def enforce(positions: np.ndarray, constraints: Constraints, fps: float) -> np.n
         eased = offset[nearest] * fade[:, None]
         p[:, j] += eased
         p[rows, j] = targets[rows, j]  # exact where given
+    p = _ease_from_given_frames(p, known.all(axis=1), fps)
+    if bone_lengths is not None:
+        from motiongen.postprocess.bones import fix_bone_lengths
+
+        p = fix_bone_lengths(p, bone_lengths)
+        p[known] = targets[known]
     return p
+
+
+def _ease_from_given_frames(p: np.ndarray, given: np.ndarray, fps: float) -> np.ndarray:
+    """Free frames next to wholly given ones (a keyframe, the past, the frames around an
+    edit) bent towards them so the motion leaves and reaches them without a jump.
+
+    The network's frame next to a given one can be far from it (a wrist 77 cm away when the
+    text asks for another pose than the keyframe shows): replacement during sampling makes
+    the given frame exact, not its neighbour. At each border the free side is extrapolated
+    onto the given frame (a quadratic through its first 4 frames); the difference, in
+    position and (where the given side has two frames) velocity, is added to the free frames
+    and decays to zero along Bollo's quintic (``postprocess.transitions.decay_curve``) within
+    ``transitions.BLEND_SECONDS`` or the free stretch, whichever is shorter. Given frames are
+    untouched; the offsets of both borders of a stretch are measured on the same input.
+    """
+    from motiongen.postprocess.transitions import BLEND_SECONDS, decay_curve
+
+    n = len(p)
+    if given.all() or not given.any() or n < 6:
+        return p
+    blend = max(2, int(round(BLEND_SECONDS * fps)))
+    t_fit = np.arange(4, dtype=np.float64) + 1.0  # free frames 1..4 away from the border
+    basis = np.stack([np.ones(4), t_fit, t_fit**2], axis=1)
+    out = p.copy()
+    for direction in (1, -1):
+        q = p if direction == 1 else p[::-1]
+        g = given if direction == 1 else given[::-1]
+        add = np.zeros_like(q)
+        for at in np.flatnonzero(g[:-1] & ~g[1:]):  # given frame `at`, free from at + 1
+            stretch = np.flatnonzero(g[at + 1 :])
+            free = int(stretch[0]) if stretch.size else n - at - 1
+            if free < 4:
+                continue
+            coef = np.linalg.lstsq(basis, q[at + 1 : at + 5].reshape(4, -1), rcond=None)[0]
+            start = coef[0].reshape(q.shape[1:])  # the free side's value at the given frame
+            slope = coef[1].reshape(q.shape[1:])
+            x0 = q[at] - start
+            if np.linalg.norm(x0.reshape(-1, 3), axis=-1).max() < EASE_JUMP:
+                continue  # the network already met it: a fit of raw frames adds only noise
+            v0 = (q[at] - q[at - 1]) - slope if at >= 1 and g[at - 1] else np.zeros_like(x0)
+            length = min(blend, free + 1)
+            add[at + 1 : at + length] += decay_curve(x0, v0, length)[1:]
+        out += add if direction == 1 else add[::-1]
+    return out

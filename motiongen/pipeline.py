@@ -1332,7 +1332,8 @@ def _body_of(positions: np.ndarray, constraints: Constraints | None) -> np.ndarr
     None without constraints (post-processing's default)."""
     if constraints is None:
         return None
-    from motiongen.postprocess import median_bone_lengths
+    from motiongen.postprocess import median_bone_lengths, symmetric_bone_lengths
 
     given = constraints.given_bone_lengths()
-    return np.where(np.isnan(given), median_bone_lengths(positions), given)
+    own = symmetric_bone_lengths(median_bone_lengths(positions))
+    return np.where(np.isnan(given), own, given)

@@ -5,7 +5,7 @@
 1. ``limit_jerk``: glitches damped;
 2. ``gaussian_smooth`` then ``fix_bone_lengths``: a light low-pass (25 ms), widened step by
    step (up to 0.1 s) while the motion is still jittery, then every bone gets one length
-   (the clip's median, or ``bone_lengths``);
+   (the clip's median, left and right alike, or ``bone_lengths``);
 3. ``snap_to_floor``: the planted foot of each neighbourhood at y = 0 (floating and sinking
    removed, jumps kept);
 4. ``fix_foot_sliding``: planted toes locked, legs re-solved by two-bone IK, light root
@@ -20,7 +20,11 @@ from __future__ import annotations
 import numpy as np
 
 from motiongen.errors import InputError
-from motiongen.postprocess.bones import fix_bone_lengths, median_bone_lengths
+from motiongen.postprocess.bones import (
+    fix_bone_lengths,
+    median_bone_lengths,
+    symmetric_bone_lengths,
+)
 from motiongen.postprocess.floor import (
     fix_foot_sliding,
     floor_heights,
@@ -55,6 +59,7 @@ __all__ = [
     "median_bone_lengths",
     "postprocess",
     "snap_to_floor",
+    "symmetric_bone_lengths",
     "toe_contacts",
     "two_bone_ik",
 ]
@@ -83,7 +88,8 @@ def postprocess(
     sigma_seconds: the Gaussian's width for clean motion; while the result is still jittery
     (``motiongen.artifacts.jitter_score`` above ``max_jitter``) it grows by steps of 1.5x up to
     ``max_sigma_seconds``. ``max_jitter=None`` smooths with ``sigma_seconds`` only.
-    bone_lengths: (21,) in ``skeleton.BONES`` order; default each bone's median in the clip.
+    bone_lengths: (21,) in ``skeleton.BONES`` order; default each bone's median in the clip,
+    left and right twins averaged (``symmetric_bone_lengths``).
     contacts: (T, 4) bool foot contacts (left ankle, left toe, right ankle, right toe), e.g.
     what a model predicted with the motion: heel and toe are locked where they are set, at any
     speed; default: toes low and slower than 1 m/s (``toe_contacts``).
@@ -101,7 +107,7 @@ def postprocess(
     if smooth:
         p = limit_jerk(p, fps, max_jerk)
     if bones and bone_lengths is None:
-        bone_lengths = median_bone_lengths(p)
+        bone_lengths = symmetric_bone_lengths(median_bone_lengths(p))
     if smooth:
         p = _smooth_skeleton(
             p, fps, bone_lengths if bones else None, sigma_seconds, max_sigma_seconds, max_jitter

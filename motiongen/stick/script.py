@@ -49,13 +49,10 @@ SPLIT_ACTIONS = re.compile(r",\s*(?:and\s+)?(?:then\s+)?|\s+and then\s+|\s+then\
 SECONDS = re.compile(
     r"\bfor\s+(?:([-+]?\d+(?:\.\d+)?)\s*|([a-z]+)\s+)(?:s|sec|secs|second|seconds)\b"
 )
-NUMBER_WORDS = {
-    w: float(i)
-    for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen "
-        "fourteen fifteen sixteen seventeen eighteen nineteen twenty".split()
-    )
-} | {"a": 1.0, "half": 0.5}
+_UNITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+          "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+          "eighteen", "nineteen", "twenty")  # fmt: skip
+NUMBER_WORDS = {w: float(i) for i, w in enumerate(_UNITS)} | {"a": 1.0, "half": 0.5}
 QUOTE = re.compile(r"[\"“”']([^\"“”']+)[\"“”']")
 
 

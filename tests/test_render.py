@@ -221,3 +221,18 @@ def test_real_humanml3d_sample_renders(tmp_path: Path) -> None:
     assert imageio_ffmpeg.count_frames_and_secs(str(path)) == (170, pytest.approx(8.5, abs=0.05))
     image = render_frame(motion, 0)
     assert _near(image, render.LEFT).sum() > 200 and _near(image, render.RIGHT).sum() > 200
+
+
+def test_a_timeline_video_names_the_segment_playing():
+    from motiongen.data.synthetic import synth_motion
+    from motiongen.io.render import _scene
+
+    m = synth_motion("walk", seconds=4.0, seed=0)
+    m.meta["segments"] = [["a person walks", 1.5], ["a person waves", 2.5]]
+    scene = _scene(m, None, 320, 240, None, False)
+    assert scene._segment_title(0) == "1/2: a person walks"
+    assert scene._segment_title(int(1.6 * m.fps)) == "2/2: a person waves"
+    assert scene._segment_title(m.num_frames - 1) == "2/2: a person waves"
+    first, later = (render_frame(m, i, width=320, height=240) for i in (0, int(3 * m.fps)))
+    assert not np.array_equal(first[:20], later[:20])  # the title band differs
+    assert _scene(m, None, 320, 240, "my title", False).segments is None  # a title given wins

@@ -56,6 +56,8 @@ def _write(motion: Any, output: Path, t0: float, what: str) -> None:
 
     (path,) = output_paths(output, 1)
     title = "; ".join(motion.texts) if motion.texts else what
+    if motion.meta.get("segments"):
+        title = None  # a timeline's video names the segment playing
     options = {"title": title} if path.suffix.lower() in (".mp4", ".gif") else {}
     motion.save(path, **options)
     if motion.meta.get("warning"):

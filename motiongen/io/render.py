@@ -207,10 +207,13 @@ class _Scene:
         height: int,
         title: str,
         trail: bool,
+        segments: list[tuple[str, float]] | None = None,
     ) -> None:
         self.width, self.height = width, height
         self.fps = fps
         self.title = title
+        # a timeline's (text, seconds) parts: the title names the one playing
+        self.segments = segments
         self.trail = trail
         self.n = len(positions)
         s = SUPERSAMPLE
@@ -329,12 +332,21 @@ class _Scene:
         if self.nose_in_front[t]:
             d.ellipse(nose, fill=NOSE)
 
+    def _segment_title(self, t: int) -> str:
+        assert self.segments
+        end = 0.0
+        for i, (text, seconds) in enumerate(self.segments):
+            end += seconds
+            if t / self.fps < end - 1e-9 or i == len(self.segments) - 1:
+                return f"{i + 1}/{len(self.segments)}: {text}"
+        return ""
+
     def _draw_text(self, d: ImageDraw.ImageDraw, t: int, show_title: bool) -> None:
         size = max(10, self.height // 28)
         margin = max(4, self.height // 60)
-        if show_title and self.title:
+        if show_title and (self.title or self.segments):
             font = _font(size)
-            title = self.title
+            title = self.title if not self.segments else self._segment_title(t)
             max_w = self.width - 2 * margin
             if d.textlength(title, font=font) > max_w:
                 while title and d.textlength(title + "…", font=font) > max_w:
@@ -375,7 +387,18 @@ def _scene(
         height=height,
         title=motion.title if title is None else title,
         trail=trail,
+        segments=_segments(motion) if title is None else None,
     )
+
+
+def _segments(motion: Motion) -> list[tuple[str, float]] | None:
+    """A timeline's [[text, seconds], ...] from its meta, or None."""
+    raw = motion.meta.get("segments")
+    try:
+        parts = [(str(text), float(seconds)) for text, seconds in raw]  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        return None
+    return parts if len(parts) > 1 and all(s > 0 for _, s in parts) else None
 
 
 def render_frame(

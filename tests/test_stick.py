@@ -176,6 +176,11 @@ def test_ordinals_name_actors_and_lengths_may_be_words() -> None:
                                                                   ("a person bows", 1.0)]  # fmt: skip
     assert s.actors[0].actions[0].seconds == 2.0 and s.actors[2].actions[0].seconds == 2.5
     assert parse_script("A person waits for his friends.").actors[0].actions[0].seconds == 3.0
+    assert parse_script("A person runs for 4s.").actors[0].actions[0].seconds == 4.0
+    # "second" as an ordinal is not a length
+    waits = parse_script("A person waves. A second person bows. He waits for the second time.")
+    assert waits.actors[1].actions[1].text == "a person waits for the second time"
+    assert parse_script("A person waits for a second person.").actors[0].actions[0].seconds == 3
 
 
 @pytest.mark.parametrize(
@@ -191,6 +196,7 @@ def test_ordinals_name_actors_and_lengths_may_be_words() -> None:
         ("A person waves for -1 seconds.", "0.5 to 20"),
         ("A person waves for many seconds.", "number of seconds"),
         ("A person waves. The third person bows.", "not introduced"),
+        ("A person waves. A third person bows.", "has 1 so far"),
         (" ".join(f"A person waves{'.' if i < 5 else ''}" for i in range(6)), "actors"),
     ],
 )
@@ -289,6 +295,7 @@ def test_story_cli_checks_script_and_audio_before_the_model(tmp_path, monkeypatc
 
 @pytest.mark.parametrize("size", [(640, 480), (960, 480)])
 def test_the_view_keeps_actors_apart_in_frame_at_either_width(size: tuple[int, int]) -> None:
+    from motiongen.stick.render import VIEW_HEIGHT
     from motiongen.stick.script import Script
     from motiongen.stick.story import camera_track
 
@@ -304,5 +311,5 @@ def test_the_view_keeps_actors_apart_in_frame_at_either_width(size: tuple[int, i
     t = np.arange(len(track)) / 25.0
     for s in sticks:
         actor_x = np.interp(t, np.arange(frames) / 20.0, s[:, 6])
-        pixels = (actor_x - track[:, 0]) * height / 2.2 * track[:, 2] + width / 2
+        pixels = (actor_x - track[:, 0]) * height / VIEW_HEIGHT * track[:, 2] + width / 2
         assert (pixels > 0.05 * width).all() and (pixels < 0.95 * width).all()

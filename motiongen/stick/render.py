@@ -81,9 +81,12 @@ class Scene:
         return max(a.seconds for a in self.actors)
 
 
+VIEW_HEIGHT = 2.2  # stick units from the bottom to the top of the frame at zoom 1
+
+
 def _to_pixels(points: np.ndarray, width: int, height: int, view: np.ndarray) -> np.ndarray:
     x0, y0, zoom = view
-    scale = height / 2.2 * zoom * SUPERSAMPLE
+    scale = height / VIEW_HEIGHT * zoom * SUPERSAMPLE
     u = (points[..., 0] - x0) * scale + width * SUPERSAMPLE / 2
     v = height * SUPERSAMPLE * 0.92 - (points[..., 1] - y0) * scale
     return np.stack([u, v], axis=-1)

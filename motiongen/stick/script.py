@@ -7,8 +7,9 @@ time the last-named actor has reached).
 
 Rules, not a remote service: sentences split on . ! ?; a subject starting a sentence ("a
 person", "a second person", "another person", "a woman" ...) makes a new actor, a pronoun or
-"the person / the first person / the second person" names an existing one; actions split on
-commas, "and" and "then"; "for N seconds" sets a length; emotion words (happily, sadly,
+"the person / the first person / the second person" names an existing one (or, naming the
+next one, brings it in); actions split on commas, "and" and "then"; "for N seconds" (digits
+or words up to twenty, "for a second") sets a length; emotion words (happily, sadly,
 angrily, surprised ...) set the face and go into the action's text; a quoted line makes the
 mouth move; "the camera zooms in/out, pans left/right, follows <actor>, cuts to <actor>".
 Each action's text is checked against what the model knows (``Pipeline.vocabulary_check``)
@@ -44,15 +45,20 @@ EXISTING = re.compile(
     r"the figure|the (first|second|third|fourth) (person|man|woman|figure))\b"
 )
 CAMERA = re.compile(r"^the camera\b")
-ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3}
+ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "sixth": 5}
 SPLIT_ACTIONS = re.compile(r",\s*(?:and\s+)?(?:then\s+)?|\s+and then\s+|\s+then\s+|\s+and\s+")
-SECONDS = re.compile(
-    r"\bfor\s+(?:([-+]?\d+(?:\.\d+)?)\s*|([a-z]+)\s+)(?:s|sec|secs|second|seconds)\b"
-)
 _UNITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
           "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
           "eighteen", "nineteen", "twenty")  # fmt: skip
-NUMBER_WORDS = {w: float(i) for i, w in enumerate(_UNITS)} | {"a": 1.0, "half": 0.5}
+NUMBER_WORDS = {w: float(i) for i, w in enumerate(_UNITS)}
+# "for 2 seconds", "for 2.5 s", "for two seconds", "for a second" (only closing its part:
+# "waits for a second person" names an actor). Any other "for <word> seconds" is refused.
+SECONDS = re.compile(
+    r"\bfor\s+(?:([-+]?\d+(?:\.\d+)?)\s*(?:s|sec|secs|seconds?)\b"
+    r"|(" + "|".join(_UNITS) + r")\s+seconds?\b"
+    r"|(a)\s+second\s*$)"
+)
+UNREADABLE_SECONDS = re.compile(r"\bfor\s+([a-z]+)\s+seconds\b")
 QUOTE = re.compile(r"[\"“”']([^\"“”']+)[\"“”']")
 
 
@@ -108,6 +114,12 @@ def parse_script(text: str) -> Script:
             continue
         match = NEW_ACTOR.match(lower)
         if match:
+            ordinal = re.search(r"\b(second|third|fourth|fifth|sixth)\b", match.group(0))
+            if ordinal and ORDINALS[ordinal.group(1)] != len(actors):
+                raise InputError(
+                    f"{sentence!r} brings in the {ordinal.group(1)} person, but the script has "
+                    f"{len(actors)} so far; say 'Another person ...' or number them in order"
+                )
             actors.append(ActorScript(name=match.group(0)))
             clock.append(0.0)
             current = len(actors) - 1
@@ -122,7 +134,7 @@ def parse_script(text: str) -> Script:
             ordinal = existing.group(2)
             current = ORDINALS[ordinal] if ordinal else current
             if current is not None and current == len(actors) and ordinal:
-                # "The second person ..." right after one actor: read as bringing them in
+                # "The second person ..." when there is one actor: read as bringing in the next
                 actors.append(ActorScript(name=existing.group(0)))
                 clock.append(0.0)
             elif current is None or current >= len(actors):
@@ -162,22 +174,17 @@ def _parts(rest: str) -> list[str]:
     return out
 
 
-def _number(word: str) -> float:
-    """Seconds written as digits or a word ("2", "2.5", "two", "a")."""
-    try:
-        return float(word) if re.fullmatch(r"[-+]?\d+(?:\.\d+)?", word) else NUMBER_WORDS[word]
-    except KeyError:
-        raise InputError(
-            f"cannot read {word!r} as a number of seconds; write e.g. 'for 2 seconds' or "
-            "'for two seconds'"
-        ) from None
-
-
 def _action(part: str) -> Action:
     seconds = DEFAULT_SECONDS
     found = SECONDS.search(part)
+    if found is None and (bad := UNREADABLE_SECONDS.search(part)):
+        raise InputError(
+            f"cannot read {bad.group(1)!r} as a number of seconds; write e.g. 'for 2 seconds' "
+            "or 'for two seconds'"
+        )
     if found:
-        seconds = _number(found.group(1) or found.group(2))
+        digits, word, one = found.groups()
+        seconds = float(digits) if digits else 1.0 if one else NUMBER_WORDS[word]
         part = SECONDS.sub("", part).strip()
         if not 0.5 <= seconds <= MAX_SECONDS:
             raise InputError(f"an action lasts 0.5 to {MAX_SECONDS:g} s, got {seconds:g} s")

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from motiongen.errors import InputError
-from motiongen.stick.render import FPS, Actor, Scene
+from motiongen.stick.render import FPS, VIEW_HEIGHT, Actor, Scene
 from motiongen.stick.representation import StickCamera, to_stick
 from motiongen.stick.script import Script
 
@@ -27,8 +27,8 @@ COLOURS = [(30, 30, 30), (170, 40, 40), (30, 90, 170), (30, 130, 60)]
 MOVE_SECONDS = 1.0
 PELVIS_X = 6  # the torso's lower end: x of its second end point
 MAX_PUSH = 1.2
-# Stick units across the view at zoom 1 are 2.2 x width / height (4.4 at 960x480, 2.9 at
-# 640x480: render._to_pixels); actors are kept this much inside them.
+# Stick units across the view at zoom 1 are VIEW_HEIGHT x width / height (4.4 at 960x480,
+# 2.9 at 640x480); actors are kept this much inside them.
 VIEW_MARGIN = 0.8
 VIEW_YAW = 0.5  # a three-quarter view: walking towards the viewer still shows the stride
 
@@ -128,7 +128,7 @@ def camera_track(
     # widest spread of the surrounding 2 s, so the zoom leads rather than lags.
     widest = maximum_filter1d(xs.max(axis=0) - xs.min(axis=0), size=int(2 * FPS), mode="nearest")
     spread = gaussian_filter1d(widest, sigma=blur, mode="nearest")
-    visible = 2.2 * aspect - VIEW_MARGIN
+    visible = max(VIEW_HEIGHT * aspect - VIEW_MARGIN, 0.5 * VIEW_HEIGHT * aspect)
     zoom = np.minimum(1.0, visible / np.maximum(spread + 1.0, 1e-6))
     track = np.stack([centre, np.zeros(frames), zoom], axis=1)
     for move in sorted(script.camera, key=lambda m: m.at):

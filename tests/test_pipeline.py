@@ -585,6 +585,9 @@ def test_then_prompts_split_into_segments_the_model_can_read():
         (lambda p, w: p.inbetween([w.crop(0, 1)] * 2, [-1.0, 2.0]), "0 or more"),
         (lambda p, w: p.inbetween([w.crop(0, 1)] * 2, [0.0, 0.01]), "same frame"),
         (lambda p, w: p.inbetween([w, w], [0.0, 1.0]), "past keyframe 1"),
+        (lambda p, w: p.inbetween([w.crop(0, 1)] * 2, [0.0, 0.2]), "in-betweening needs"),
+        (lambda p, w: p.edit(w.crop(0, 4), text="a person bows", joints=["arms"]), "an edit"),
+        (lambda p, w: p.restyle(w.crop(0, 4), "sad"), "restyle needs"),
         (lambda p, w: p.inbetween([w, w], [0.0, 30.0]), "apart"),
         (
             lambda p, w: p.edit(w, text="a person waves", joints=["tail"]),

@@ -202,6 +202,21 @@ def test_a_keyframe_the_network_left_far_behind_is_eased_into_with_its_body():
     assert np.allclose(bone_lengths(out), bone_lengths(walk[:1]), atol=1e-9)  # one body
     # a second on, the network's motion is its own again (up to the bone lengths)
     assert np.linalg.norm(out[30:, wrist] - generated[30:, wrist], axis=-1).max() < 0.3
+    # the same at the end (a keyframe the motion arrives at), and between close keyframes
+    end_targets = np.full_like(walk, np.nan)
+    end_targets[-1] = walk[-1]
+    end_targets[0] = walk[0]
+    arriving = walk.copy()
+    arriving[1:-1, wrist] += [0.0, 0.6, 0.0]
+    out = enforce(arriving, Constraints(end_targets, "inbetween"), 20.0)
+    steps = np.linalg.norm(np.diff(out[:, wrist], axis=0), axis=-1)
+    assert steps[0] < 0.1 and steps[-1] < 0.1
+    close = walk.copy()
+    close[11:14] = np.nan  # three free frames between given ones
+    short = walk.copy()
+    short[11:14, wrist] += [0.0, 0.6, 0.0]
+    out = enforce(short, Constraints(close, "inbetween"), 20.0)
+    assert np.linalg.norm(np.diff(out[:, wrist], axis=0), axis=-1).max() < 0.35
     small = walk.copy()
     small[1:, wrist] += [0.0, 0.05, 0.0]  # a few centimetres: left to the 0.25 s ease
     eased = enforce(small, constraints, 20.0)

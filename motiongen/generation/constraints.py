@@ -20,11 +20,11 @@ from motiongen.skeleton import NUM_JOINTS, PELVIS
 from motiongen.tasks import CONTROL_DIM, TASK_ID, WORLD, control_mask, world_channels
 
 EASE_SECONDS = 0.25  # corrections fade out over this long around a given frame
-# A border between given and free frames is eased only where some joint jumps more than
-# this in one frame (6 m/s at 20 fps: no body does that). Easing every border from 15 cm up
-# made 15-frame in-betweening worse on val (L2P 1.46 -> 1.66; `benchmarks/tasks.py --split
+# A border between given and free frames is eased only where some joint jumps faster than
+# this (30 cm in one 20-fps frame: no body does that). Easing every border from 15 cm a frame
+# up made 15-frame in-betweening worse on val (L2P 1.46 -> 1.66; `benchmarks/tasks.py --split
 # val --windows 20`): smaller jumps are mostly the raw output's own noise in the fit.
-EASE_JUMP = 0.3  # m
+EASE_JUMP_SPEED = 6.0  # m/s
 
 
 @dataclass
@@ -216,7 +216,8 @@ def _ease_from_given_frames(p: np.ndarray, given: np.ndarray, fps: float) -> np.
     The network's frame next to a given one can be far from it (a wrist 77 cm away when the
     text asks for another pose than the keyframe shows): replacement during sampling makes
     the given frame exact, not its neighbour. At each border the free side is extrapolated
-    onto the given frame (a quadratic through its first 4 frames); the difference, in
+    onto the given frame (a quadratic through its first 4 frames, or its first frame held
+    when the stretch is shorter); the difference, in
     position and (where the given side has two frames) velocity, is added to the free frames
     and decays to zero along Bollo's quintic (``postprocess.transitions.decay_curve``) within
     ``transitions.BLEND_SECONDS`` or the free stretch, whichever is shorter. Given frames are
@@ -238,13 +239,14 @@ def _ease_from_given_frames(p: np.ndarray, given: np.ndarray, fps: float) -> np.
         for at in np.flatnonzero(g[:-1] & ~g[1:]):  # given frame `at`, free from at + 1
             stretch = np.flatnonzero(g[at + 1 :])
             free = int(stretch[0]) if stretch.size else n - at - 1
-            if free < 4:
-                continue
-            coef = np.linalg.lstsq(basis, q[at + 1 : at + 5].reshape(4, -1), rcond=None)[0]
-            start = coef[0].reshape(q.shape[1:])  # the free side's value at the given frame
-            slope = coef[1].reshape(q.shape[1:])
+            if free >= 4:
+                coef = np.linalg.lstsq(basis, q[at + 1 : at + 5].reshape(4, -1), rcond=None)[0]
+                start = coef[0].reshape(q.shape[1:])  # the free side's value at the given frame
+                slope = coef[1].reshape(q.shape[1:])
+            else:  # too few frames for a curve: the first free frame, held
+                start, slope = q[at + 1], np.zeros_like(q[at])
             x0 = q[at] - start
-            if np.linalg.norm(x0.reshape(-1, 3), axis=-1).max() < EASE_JUMP:
+            if np.linalg.norm(x0.reshape(-1, 3), axis=-1).max() < EASE_JUMP_SPEED / fps:
                 continue  # the network already met it: a fit of raw frames adds only noise
             v0 = (q[at] - q[at - 1]) - slope if at >= 1 and g[at - 1] else np.zeros_like(x0)
             length = min(blend, free + 1)

@@ -147,7 +147,8 @@ class Motion:
             actions=None if self.actions is None else list(self.actions[start:stop]),
             audio=audio,
             name=self.name,
-            meta=dict(self.meta),
+            # a timeline's segment lengths describe the whole motion, not a piece of it
+            meta={k: v for k, v in self.meta.items() if k != "segments"},
         )
 
     # ---- files -------------------------------------------------------------------------

@@ -170,8 +170,10 @@ def enforce(
     held beyond them), then each given joint takes its remaining offset exactly, eased out
     into the free frames on both sides over ``EASE_SECONDS``; then free frames next to wholly
     given ones are bent towards them where the network left a jump (``_ease_from_given_frames``).
-    bone_lengths: (21,) in ``skeleton.BONES`` order; given, the eased frames are re-laid with
-    these lengths (joints eased apart would stretch bones), given joints kept exact.
+    bone_lengths: (21,) in ``skeleton.BONES`` order; given, every frame is re-laid with these
+    lengths (joints eased apart would stretch bones) and the given joints put back exactly (a
+    free joint below a given one then keeps where it was laid: an edited arm may sit off its
+    given collar by the given frames' own bone noise, a few millimetres).
     """
     p = np.asarray(positions, dtype=np.float64).copy()
     known = constraints.known

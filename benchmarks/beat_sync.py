@@ -99,7 +99,10 @@ def identify(items: list[dict], factors: list[float], onsets: list[np.ndarray]) 
     lines = ["| played | windows | best ratio within 3 % | within 8 % | median best ratio | true |",
              "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
     for factor in [1.0, *factors]:
-        best = np.array([best_ratio(w["positions"], factor, w["size"], onset)
+        # only frames every candidate ratio can play (a whole dance has no motion to spare:
+        # past its end a retiming would hold the last pose, and the metric would punish it)
+        best = np.array([best_ratio(w["positions"], factor, min(w["size"], int(
+                             (len(w["positions"]) - 1) / (factor * RATIOS.max()))), onset)
                          for w, onset in zip(items, onsets, strict=True)])  # fmt: skip
         err = np.abs(np.log(best * factor))
         lines.append(f"| x{factor:g} | {len(best)} | {100 * np.mean(err < 0.03):.0f} % | "
@@ -110,9 +113,10 @@ def identify(items: list[dict], factors: list[float], onsets: list[np.ndarray]) 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--window", type=float, default=12.0)
-    parser.add_argument("--whole", action="store_true",
-                        help="whole dances (as long as the fastest --tempo allows) instead of windows")  # fmt: skip
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--window", type=float, default=12.0)
+    size.add_argument("--whole", action="store_true",
+                      help="whole dances (as long as the fastest --tempo allows) instead of windows")  # fmt: skip
     parser.add_argument("--tempo", type=float, nargs="+", default=[0.85, 1.15])
     parser.add_argument("--out", type=Path, default=None, help="write FILE.json and FILE.md")
     parser.add_argument("--identify", action="store_true",

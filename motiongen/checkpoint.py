@@ -33,7 +33,7 @@ from torch import nn
 from motiongen.errors import DataNotFoundError, FormatError, InputError, MotionGenError
 from motiongen.features import NormStats
 from motiongen.integrity import manifest_entries, verify_manifest, write_manifest
-from motiongen.paths import PACKAGE_ROOT
+from motiongen.paths import DEFAULT_MODEL, PACKAGE_ROOT
 
 FORMAT = "motiongen-checkpoint"
 VERSION = 2  # 2: every conditioning and process key written out and read strictly
@@ -43,7 +43,6 @@ NORM_NAME = "norm.npz"
 VOCABULARY_NAME = "vocabulary.json"  # optional: action label -> sentences (data.text)
 STYLE_DIR_NAME = "style-encoder"  # a style-conditioned network's encoder (tasks.style)
 SHIPPED_MODELS_DIR = PACKAGE_ROOT / "assets" / "models"
-DEFAULT_MODEL = "tiny-flow"
 
 
 def shipped_model_path(name: str = DEFAULT_MODEL) -> Path:

@@ -26,11 +26,11 @@ Checkpoint = Annotated[
 ]
 Post = Annotated[bool, typer.Option(help="Physical clean-up (given parts stay exact).")]
 
-DEFAULT_CONTROL_MODEL = "tiny-control"
 
 
 def _pipe(checkpoint: Path | None) -> Any:
     from motiongen.checkpoint import shipped_model_path
+    from motiongen.paths import DEFAULT_CONTROL_MODEL
     from motiongen.pipeline import Pipeline
 
     if checkpoint is None and (shipped_model_path(DEFAULT_CONTROL_MODEL) / "config.json").is_file():

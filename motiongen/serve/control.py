@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from fastapi import FastAPI, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from motiongen.paths import DEFAULT_CONTROL_MODEL
 from motiongen.serve.control_schemas import (
     ComposeRequest,
     EditRequest,
@@ -26,7 +27,7 @@ from motiongen.serve.control_schemas import (
 )
 from motiongen.serve.schemas import ERROR_RESPONSES, MOTION_RESPONSE, JobAccepted, MotionAnswer
 
-CONTROL_MODEL_NAME = "tiny-control"
+CONTROL_MODEL_NAME = DEFAULT_CONTROL_MODEL
 MOTION_FIELDS = ("motion", "keyframes")
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from motiongen.checkpoint import rag_model_for, shipped_model_names
+from motiongen.checkpoint import DEFAULT_MODEL, rag_model_for, shipped_model_names
 from motiongen.errors import InputError
 from motiongen.pipeline import SHIPPED_MODELS_DIR, Pipeline
 
-DEFAULT_MODEL_NAME = "tiny-flow"
+DEFAULT_MODEL_NAME = DEFAULT_MODEL
 
 
 def model_samplers() -> dict[str, tuple[str, ...]]:

@@ -352,13 +352,15 @@ def markdown(r: dict[str, Any]) -> str:
         lines += ["| in-betweening gap | L2P model | L2P interp. | L2P zero-vel. | NPSS model | "
                   "NPSS interp. | NPSS zero-vel. | keyframe error max |",
                   "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+        def cells(scores: dict[str, float]) -> str:
+            best = min(scores.values())  # the lowest error in bold
+            keys = ("model", "interpolation", "zero velocity")
+            return " | ".join(f"**{scores[k]}**" if scores[k] == best else f"{scores[k]}"
+                              for k in keys)  # fmt: skip
+
         for n, row in r["inbetween"].items():
-            lp, ns = row["l2p"], row["npss"]
-            lines.append(
-                f"| {n} frames | **{lp['model']}** | {lp['interpolation']} | "
-                f"{lp['zero velocity']} | **{ns['model']}** | {ns['interpolation']} | "
-                f"{ns['zero velocity']} | {row['keyframe_error_max_m'] * 100:.2g} cm |"
-            )
+            lines.append(f"| {n} frames | {cells(row['l2p'])} | {cells(row['npss'])} | "
+                         f"{row['keyframe_error_max_m'] * 100:.2g} cm |")  # fmt: skip
     if "predict" in r:
         p = r["predict"]
         lines += ["", "| prediction error (m) | " + " | ".join(HORIZONS) + " |",

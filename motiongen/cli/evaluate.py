@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from motiongen.errors import InputError
+from motiongen.paths import DEFAULT_MODEL
 
 err = Console(stderr=True)
 
@@ -19,7 +20,7 @@ def eval_command(
     json_out: Annotated[Path, typer.Option("--json", help="Write every metric here (JSON).")],
     checkpoint: Annotated[
         str, typer.Option(help="Checkpoint folder or shipped model name.")
-    ] = "tiny-flow",
+    ] = DEFAULT_MODEL,
     split: Annotated[str, typer.Option(help="train | val | test")] = "test",
     report: Annotated[
         Path | None,

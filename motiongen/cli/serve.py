@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from motiongen.errors import InputError
+from motiongen.paths import DEFAULT_MODEL
 
 err = Console(stderr=True)
 
@@ -41,7 +42,7 @@ def serve(
     max_batch: Annotated[
         int, typer.Option(help="Compatible requests run as one batched model pass.")
     ] = 8,
-    model: Annotated[str, typer.Option(help="Default model (GET /models).")] = "tiny-flow",
+    model: Annotated[str, typer.Option(help="Default model (GET /models).")] = DEFAULT_MODEL,
     request_timeout: Annotated[
         float, typer.Option(help="Seconds a synchronous request may wait before a 504.")
     ] = 120.0,

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from motiongen.errors import InputError
-from motiongen.paths import cache_dir
+from motiongen.paths import DEFAULT_MODEL, cache_dir
 
 SETTINGS_ENV = "MOTIONGEN_SERVE_SETTINGS"
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -35,7 +35,7 @@ class ServeSettings:
     queue_size: int = 32
     max_batch: int = 8
     batch_wait: float = 0.01
-    model: str = "tiny-flow"
+    model: str = DEFAULT_MODEL
     instance: str = field(default_factory=lambda: uuid.uuid4().hex)
     max_upload_bytes: int = MAX_UPLOAD_BYTES
     max_attempts: int = 3

@@ -894,9 +894,11 @@ class Pipeline:
         t0 = time.perf_counter()
         text_emb = None
         known: list[dict[str, Any]] = []
+        segment_known: list[dict[str, Any]] = []
         if first.segments is not None:
             text_emb = self.text_encoder.encode([t for t, _ in first.segments])
-            known = self.known_actions(text_emb.pooled)[:1]
+            segment_known = self.known_actions(text_emb.pooled)
+            known = segment_known[:1]
         elif first.text is not None:
             text_emb = self.text_encoder.encode([r.text for r in requests])
             known = self.known_actions(text_emb.pooled)
@@ -967,7 +969,18 @@ class Pipeline:
             if known:
                 info = known[0 if lone else i]
                 m.meta["vocabulary"] = info
-                if not info["known"]:
+                if segment_known:  # a timeline: every segment checked, the unknown named
+                    far = [(t, k) for (t, _), k in zip(first.segments or [], segment_known,
+                                                       strict=True) if not k["known"]]  # fmt: skip
+                    if far:
+                        m.meta["warning"] = "; ".join(
+                            f"segment {t!r} is far from every action this model was trained on "
+                            f"(best similarity {k['similarity']:.2f} < {KNOWN_SIMILARITY}); it will "
+                            f"look like the nearest known actions: "
+                            + ", ".join(f"{a} ({v:.2f})" for a, v in k["nearest"])
+                            for t, k in far
+                        )
+                elif not info["known"]:
                     names = ", ".join(f"{k} ({v:.2f})" for k, v in info["nearest"])
                     m.meta["warning"] = (
                         f"the prompt is far from every action this model was trained on "

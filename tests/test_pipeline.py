@@ -504,6 +504,10 @@ def test_prompts_far_from_the_vocabulary_carry_a_warning(tmp_path):
         [pipe.check_request(t, seconds=1.0, seed=1) for t in ("a person bows", "xyz abc")]
     )
     assert [m.meta["vocabulary"]["known"] for m in batch] == [True, False]
+    # a timeline names its segment that is far off, not the first one
+    mixed = pipe.timeline([("a person walks forward", 1.0), ("a person juggles", 1.0)], seed=0)
+    assert "segment 'a person juggles' is far" in mixed.meta["warning"]
+    assert "segment 'a person walks forward' is far" not in mixed.meta["warning"]
     assert (
         Pipeline.from_pretrained(make_checkpoint(tmp_path / "plain"), text_encoder=FakeEncoder())(
             "a person walks forward", seconds=1.0, seed=0

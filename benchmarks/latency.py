@@ -15,12 +15,12 @@ The breakdown columns come from the Pipeline's own timing (text, sampler, post-p
 such as foot locking). Each cell: one warm-up call, then pairs of (uncached, cached) calls
 until ``--repeats`` pairs or ``--budget`` seconds, at least one; medians are printed.
 
-Weights: the shipped tiny-flow / tiny-ddim checkpoints when installed; otherwise, and always
+Weights: the shipped default generator (`paths.DEFAULT_MODEL`) / tiny-ddim checkpoints when installed; otherwise, and always
 for "full", randomly initialised networks of the same architecture (the full preset with the
 tiny checkpoint's other settings). The time does not depend on the weights' values.
 ``--runtimes`` adds rows where the same network runs as an ONNX graph in onnxruntime (fp32,
 and int8 with dynamic quantisation; ``motiongen.deploy.onnx``). ``--quality SPLIT`` adds, for
-the shipped tiny-flow at its default steps, one quality row per runtime from the same
+the default generator at its default steps, one quality row per runtime from the same
 evaluation as ``motiongen eval`` (FID, R@1, FID_k; every runtime on the same conditions and
 seeds; ``--quality-limit N`` for the first N conditions only).
 """
@@ -46,6 +46,7 @@ import torch  # noqa: E402
 from motiongen.checkpoint import CheckpointConfig, read_config, save_checkpoint  # noqa: E402
 from motiongen.features import FEATURE_DIM, MODEL_FPS, NormStats  # noqa: E402
 from motiongen.models import MotionDiT, MotionDiTConfig  # noqa: E402
+from motiongen.paths import DEFAULT_MODEL  # noqa: E402
 from motiongen.pipeline import Pipeline, shipped_model_path  # noqa: E402
 
 PROMPT = "a person walks forward and waves with the right hand happily"
@@ -108,7 +109,7 @@ def random_checkpoint(
 
 def model_folders(work: Path, models: list[str]) -> dict[tuple[str, str], tuple[Path, str]]:
     """(model, process) -> (checkpoint folder, "shipped" | "random") for every grid row."""
-    shipped_flow = shipped_model_path("tiny-flow")
+    shipped_flow = shipped_model_path(DEFAULT_MODEL)
     base = {"feature_dim": FEATURE_DIM, "text_dim": 384, "audio_dim": 50}
     conditioning = dict(DEFAULT_CONDITIONING)
     if (shipped_flow / "config.json").is_file():
@@ -119,7 +120,7 @@ def model_folders(work: Path, models: list[str]) -> dict[tuple[str, str], tuple[
     out: dict[tuple[str, str], tuple[Path, str]] = {}
     for model in models:
         net = MotionDiTConfig.from_dict({**base, **MotionDiTConfig.PRESETS[model]})
-        for process, shipped_name in (("flow", "tiny-flow"), ("ddpm", "tiny-ddim")):
+        for process, shipped_name in (("flow", DEFAULT_MODEL), ("ddpm", "tiny-ddim")):
             shipped = shipped_model_path(shipped_name)
             if model == "tiny" and (shipped / "config.json").is_file():
                 cfg = read_config(shipped)
@@ -306,12 +307,12 @@ def markdown(cells: list[Cell], threads: int, load: tuple[float, float] | None =
 
 
 def quality(runtimes: list[str], split: str, limit: int | None) -> dict[str, dict[str, float]]:
-    """FID, R@1, FID_k of the shipped tiny-flow under each runtime (motiongen eval's scoring)."""
+    """FID, R@1, FID_k of the default generator under each runtime (motiongen eval's scoring)."""
     from motiongen.data.prepare import prepare
     from motiongen.eval.evaluator import REAL_ROW, evaluate_variants, pipeline_generate_fn
 
     variants = {
-        runtime: pipeline_generate_fn(Pipeline.from_pretrained("tiny-flow", runtime=runtime))
+        runtime: pipeline_generate_fn(Pipeline.from_pretrained(DEFAULT_MODEL, runtime=runtime))
         for runtime in runtimes
     }
     rows, _ = evaluate_variants(variants, prepare().data, split=split, limit=limit)
@@ -326,7 +327,7 @@ def quality(runtimes: list[str], split: str, limit: int | None) -> dict[str, dic
 def quality_markdown(table: dict[str, dict[str, float]], split: str, n: int | None) -> str:
     lines = [
         "",
-        f"Quality of the shipped tiny-flow (default steps) per runtime, {split} split"
+        f"Quality of the shipped {DEFAULT_MODEL} (default steps) per runtime, {split} split"
         + (f", first {n} conditions" if n else "")
         + " (`motiongen eval` scoring; same conditions and seeds):",
         "",

@@ -395,5 +395,12 @@ class FrameLowpass(nn.Module):
             idx = torch.arange(T, device=x.device)[None].expand(B, T)
             idx = torch.minimum(idx, last[:, None])
             x = torch.gather(x, 1, idx[..., None].expand(B, T, D))
-        y = F.pad(x.transpose(1, 2), (2, 2), mode="replicate")  # (B, D, T + 4)
-        return F.conv1d(y, self.kernel()[:, None, :].to(x.dtype), groups=D).transpose(1, 2)
+        # Shifted sums of the end-padded frames: the same filter as a depthwise convolution,
+        # twice as fast at one motion a call (no transposes, 3 multiplies for 5 taps).
+        y = torch.cat([x[:, :1], x[:, :1], x, x[:, -1:], x[:, -1:]], dim=1)  # (B, T + 4, D)
+        a, b = self.a.to(x.dtype), self.b.to(x.dtype)
+        return (
+            a * (y[:, :T] + y[:, 4 : T + 4])
+            + b * (y[:, 1 : T + 1] + y[:, 3 : T + 3])
+            + (2 * b - 2 * a) * y[:, 2 : T + 2]
+        )

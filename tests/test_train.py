@@ -534,20 +534,29 @@ def test_lora_merge_gives_the_same_outputs():
 
 @pytest.mark.slow
 def test_two_processes_train_in_sync(synth_dir, tmp_path):
-    cfg = tiny_config(synth_dir, tmp_path / "run", optim={"max_steps": 4}, ckpt_every=2)
-    path = tmp_path / "cfg.yaml"
-    path.write_text(yaml.safe_dump(cfg))
     torchrun = Path(sys.executable).with_name("torchrun")
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(
-        [str(torchrun), "--nproc_per_node", "2", "-m", "motiongen.cli.train", "--config", str(path)],
-        capture_output=True, text=True, timeout=480, env=env, cwd=str(REPO_ROOT),
-    )  # fmt: skip
+    # Once in five full-suite runs on the 2-core CI machine (never alone), a rank was aborted
+    # by the C++ runtime ("terminate called without an active exception", torch's gloo
+    # threads) while other tests loaded both cores; that one signature gets a second, fresh
+    # run, any other failure fails at once.
+    for attempt in range(2):
+        run = tmp_path / f"run{attempt}"
+        cfg = tiny_config(synth_dir, run, optim={"max_steps": 4}, ckpt_every=2)
+        path = tmp_path / f"cfg{attempt}.yaml"
+        path.write_text(yaml.safe_dump(cfg))
+        proc = subprocess.run(
+            [str(torchrun), "--nproc_per_node", "2", "-m", "motiongen.cli.train", "--config",
+             str(path)],
+            capture_output=True, text=True, timeout=480, env=env, cwd=str(REPO_ROOT),
+        )  # fmt: skip
+        if proc.returncode == 0 or "terminate called without an active" not in proc.stderr:
+            break
     assert proc.returncode == 0, proc.stderr[-2000:]
-    training = json.loads((tmp_path / "run" / "final" / "config.json").read_text())["training"]
+    training = json.loads((run / "final" / "config.json").read_text())["training"]
     hashes = training["weights_sha256_per_process"]
     assert training["processes"] == 2 and len(hashes) == 2 and hashes[0] == hashes[1]
-    state = json.loads((tmp_path / "run" / "last" / "state.json").read_text())
+    state = json.loads((run / "last" / "state.json").read_text())
     assert state["world_size"] == 2 and len(state["numpy_rng"]) == 2
     # the ranks drew different batches (otherwise two processes would be pointless)
     assert state["numpy_rng"][0] != state["numpy_rng"][1]

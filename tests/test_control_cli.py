@@ -86,6 +86,9 @@ def test_inbetween_edit_restyle_compose(control, walk, tmp_path, monkeypatch, ca
     "args, message",
     [
         (["inbetween", "WALK", "-o", "x.npz", "--times", "0,a"], "--times must be numbers"),
+        (["inbetween", "WALK", "-o", "x.npz", "--times", "0,2,"], "--times must be numbers"),
+        (["restyle", "WALK", "-o", "x.npz", "--style", "sad", "--blend", "sad:0.5"],
+         "towards the --style it starts from"),
         (["edit", "WALK", "-o", "x.npz", "--text", "a person bows", "--frames", "1-2"],
          "--frames must be START:END"),
         (["edit", "WALK", "-o", "x.npz", "--text", "a person bows", "--joints", "tail"], "tail"),

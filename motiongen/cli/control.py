@@ -104,7 +104,8 @@ def inbetween(
 ) -> None:
     """A motion through keyframes (each file a pose or a few frames, in world space)."""
     try:
-        starts = [float(x) for x in times.split(",") if x.strip()]
+        # every comma-separated item a number: "0,2," is refused, not read as two times
+        starts = [float(x) for x in times.split(",")]
     except ValueError:
         raise InputError(f"--times must be numbers separated by commas, got {times!r}") from None
     t0 = time.perf_counter()
@@ -187,6 +188,11 @@ def restyle(
             raise InputError(f"--blend must be OTHER:WEIGHT, e.g. sad:0.3; got {blend!r}") from None
         if not sep or not other:
             raise InputError(f"--blend must be OTHER:WEIGHT, e.g. sad:0.3; got {blend!r}")
+        if style is not None and other.strip().lower() == style.strip().lower():
+            raise InputError(
+                f"--blend {blend!r} moves towards the --style it starts from; name another "
+                "style to blend towards"
+            )
     result = _pipe(checkpoint).restyle(
         resolve_motion(motion_in), None if style is None else _style_arg(style), text=text, **opts
     )

@@ -933,7 +933,8 @@ class Pipeline:
         timing["sample_ms"] = (time.perf_counter() - t0) * 1e3
 
         t0 = time.perf_counter()
-        bodies = [_body_of(p, constraints) for p in positions]  # one body per motion, kept
+        # one body per motion, for clean-up and the final enforce alike
+        bodies = [_body_of(p, constraints) if postprocess else None for p in positions]
         if postprocess:
             from motiongen.postprocess import postprocess as clean
 
@@ -952,7 +953,7 @@ class Pipeline:
         if constraints is not None:  # given joints exactly as given, after any clean-up
             positions = np.stack(
                 [
-                    enforce(p, constraints, self.fps, body if postprocess else None)
+                    enforce(p, constraints, self.fps, body)
                     for p, body in zip(positions, bodies, strict=True)
                 ]
             )
@@ -970,23 +971,13 @@ class Pipeline:
                 info = known[0 if lone else i]
                 m.meta["vocabulary"] = info
                 if segment_known:  # a timeline: every segment checked, the unknown named
-                    far = [(t, k) for (t, _), k in zip(first.segments or [], segment_known,
-                                                       strict=True) if not k["known"]]  # fmt: skip
+                    far = [_far_from_vocabulary(f"segment {t!r}", "it", k)
+                           for (t, _), k in zip(first.segments or [], segment_known, strict=True)
+                           if not k["known"]]  # fmt: skip
                     if far:
-                        m.meta["warning"] = "; ".join(
-                            f"segment {t!r} is far from every action this model was trained on "
-                            f"(best similarity {k['similarity']:.2f} < {KNOWN_SIMILARITY}); it will "
-                            f"look like the nearest known actions: "
-                            + ", ".join(f"{a} ({v:.2f})" for a, v in k["nearest"])
-                            for t, k in far
-                        )
+                        m.meta["warning"] = "; ".join(far)
                 elif not info["known"]:
-                    names = ", ".join(f"{k} ({v:.2f})" for k, v in info["nearest"])
-                    m.meta["warning"] = (
-                        f"the prompt is far from every action this model was trained on "
-                        f"(best similarity {info['similarity']:.2f} < {KNOWN_SIMILARITY}); the "
-                        f"motion will look like the nearest known actions: {names}"
-                    )
+                    m.meta["warning"] = _far_from_vocabulary("the prompt", "the motion", info)
             note = m.meta.pop("retrieval_warning", None)
             if note:
                 m.meta["warning"] = "; ".join(filter(None, [m.meta.get("warning"), note]))
@@ -1344,6 +1335,16 @@ class Pipeline:
         return x * self._norm_std + self._norm_mean
 
 
+def _far_from_vocabulary(what: str, result: str, info: dict[str, Any]) -> str:
+    """The warning for a text far from every trained action (``Pipeline.known_actions``)."""
+    names = ", ".join(f"{k} ({v:.2f})" for k, v in info["nearest"])
+    return (
+        f"{what} is far from every action this model was trained on (best similarity "
+        f"{info['similarity']:.2f} < {KNOWN_SIMILARITY}); {result} will look like the nearest "
+        f"known actions: {names}"
+    )
+
+
 def _body_of(positions: np.ndarray, constraints: Constraints | None) -> np.ndarray | None:
     """Bone lengths for post-processing a controlled motion: the given frames' own bones
     where they give them or their left/right twin (the generated frames keep that body), the
@@ -1351,9 +1352,9 @@ def _body_of(positions: np.ndarray, constraints: Constraints | None) -> np.ndarr
     if constraints is None:
         return None
     from motiongen.postprocess import median_bone_lengths, symmetric_bone_lengths
-    from motiongen.postprocess.bones import MIRROR_BONE
+    from motiongen.skeleton import MIRROR_BONES
 
     given = constraints.given_bone_lengths()
-    given = np.where(np.isnan(given), given[MIRROR_BONE], given)  # a free bone: its given twin
+    given = np.where(np.isnan(given), given[list(MIRROR_BONES)], given)  # a free bone: its twin
     own = symmetric_bone_lengths(median_bone_lengths(positions))
     return np.where(np.isnan(given), own, given)

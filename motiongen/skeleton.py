@@ -72,6 +72,11 @@ MIRROR_PERM: tuple[int, ...] = _mirror_permutation()
 
 # Bones as (child, parent) pairs, for bone-length checks and drawing.
 BONES: tuple[tuple[int, int], ...] = tuple((j, p) for j, p in enumerate(PARENTS) if p >= 0)
+# MIRROR_BONES[i] is the bone that bone i becomes under a left/right mirror (itself on the
+# spine), in ``BONES`` order.
+MIRROR_BONES: tuple[int, ...] = tuple(
+    BONES.index((MIRROR_PERM[c], MIRROR_PERM[p])) for c, p in BONES
+)
 
 UPPER_BODY: tuple[int, ...] = tuple(
     JOINT_INDEX[n]

@@ -27,7 +27,6 @@ Checkpoint = Annotated[
 Post = Annotated[bool, typer.Option(help="Physical clean-up (given parts stay exact).")]
 
 
-
 def _pipe(checkpoint: Path | None) -> Any:
     from motiongen.checkpoint import shipped_model_path
     from motiongen.paths import DEFAULT_CONTROL_MODEL

@@ -71,15 +71,12 @@ class Constraints:
         """(21,) in ``skeleton.BONES`` order: each bone's median length over the frames that
         give both its joints, NaN for bones never given. Post-processing gives the generated
         frames this body, so they do not change build at a keyframe."""
-        from motiongen.skeleton import BONES
+        from motiongen.skeleton import bone_lengths
 
-        out = np.full(len(BONES), np.nan)
-        known = self.known
-        for i, (child, parent) in enumerate(BONES):
-            rows = known[:, child] & known[:, parent]
-            if rows.any():
-                d = self.targets[rows, child] - self.targets[rows, parent]
-                out[i] = float(np.median(np.linalg.norm(d, axis=-1)))
+        lengths = bone_lengths(self.targets)  # (T, 21), NaN where either end is free
+        out = np.full(lengths.shape[1], np.nan)
+        given = ~np.isnan(lengths).all(axis=0)
+        out[given] = np.nanmedian(lengths[:, given], axis=0)
         return out
 
     def in_generated_frame(self) -> np.ndarray:

@@ -383,10 +383,6 @@ class FrameLowpass(nn.Module):
         self.a = nn.Parameter(torch.full((channels,), -0.05))
         self.b = nn.Parameter(torch.full((channels,), 0.25))
 
-    def kernel(self) -> Tensor:
-        a, b = self.a, self.b
-        return torch.stack([a, b, 2 * b - 2 * a, b, a], dim=-1)  # (D, 5)
-
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
         B, T, D = x.shape
         if mask is not None:

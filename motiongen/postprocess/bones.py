@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from motiongen.errors import InputError
-from motiongen.skeleton import BONES, MIRROR_PERM, NUM_JOINTS, PARENTS, bone_lengths
+from motiongen.skeleton import BONES, MIRROR_BONES, NUM_JOINTS, PARENTS, bone_lengths
 
 _UP = np.array([0.0, 1.0, 0.0])
 
@@ -19,15 +19,6 @@ def median_bone_lengths(positions: np.ndarray) -> np.ndarray:
     return np.median(bone_lengths(np.asarray(positions, dtype=np.float64)), axis=0)
 
 
-def _mirror_bone_index() -> np.ndarray:
-    index = {bone: i for i, bone in enumerate(BONES)}
-    return np.array([index[(MIRROR_PERM[c], MIRROR_PERM[p])] for c, p in BONES])
-
-
-# MIRROR_BONE[i] is the bone that bone i becomes under a left/right mirror (itself on the spine).
-MIRROR_BONE = _mirror_bone_index()
-
-
 def symmetric_bone_lengths(lengths: np.ndarray) -> np.ndarray:
     """Each left bone and its right twin given their mean length: (21,) -> (21,).
 
@@ -35,7 +26,7 @@ def symmetric_bone_lengths(lengths: np.ndarray) -> np.ndarray:
     prompt); captured bodies are symmetric to millimetres, so nothing real is lost.
     """
     lengths = np.asarray(lengths, dtype=np.float64)
-    return 0.5 * (lengths + lengths[..., MIRROR_BONE])
+    return 0.5 * (lengths + lengths[..., list(MIRROR_BONES)])
 
 
 def fix_bone_lengths(positions: np.ndarray, lengths: np.ndarray | None = None) -> np.ndarray:

@@ -19,13 +19,14 @@ music: the share of windows where that best ratio is within 3 % / 8 % of the tru
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.report import report  # noqa: E402
 
 FPS = 20.0
 
@@ -169,11 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     text = "\n".join(lines)
     if args.identify:
         text += "\n\n" + identify(items, args.tempo, onsets)
-    print(text)
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.with_suffix(".json").write_text(json.dumps(table, indent=1))
-        args.out.with_suffix(".md").write_text(text + "\n")
+    report(text, table, args.out)
     return 0
 
 

@@ -17,7 +17,6 @@ real window stands beside it. Columns, per motion then averaged:
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from pathlib import Path
@@ -25,6 +24,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.report import report  # noqa: E402
 
 
 def toe_stats(positions: np.ndarray, fps: float) -> dict[str, float]:
@@ -96,11 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(f"| {n} | {cell('skating_raw', '.3f')} | {post} | "
                      f"{cell('toe_p90_height', '.3f')} | {100 * t['low_and_fast']:.1f} % |")  # fmt: skip
     text = "\n".join(lines)
-    print(text)
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.with_suffix(".json").write_text(json.dumps(table, indent=1))
-        args.out.with_suffix(".md").write_text(text + "\n")
+    report(text, table, args.out)
     return 0
 
 

@@ -14,13 +14,14 @@ as a ratio to the first.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.report import report  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,11 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(f"| {name} | {steps} | {t['sample_ms']:.1f} | {t['postprocess_ms']:.1f} | "
                      f"{t['total_ms']:.1f} | {t['total_ms'] / first:.2f} |")  # fmt: skip
     text = "\n".join(lines)
-    print(text)
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.with_suffix(".json").write_text(json.dumps(table, indent=1))
-        args.out.with_suffix(".md").write_text(text + "\n")
+    report(text, table, args.out)
     return 0
 
 

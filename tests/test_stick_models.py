@@ -5,6 +5,7 @@ data, files, and the classifier over 22 numbers."""
 from __future__ import annotations
 
 import numpy as np
+import torch
 import pytest
 
 from motiongen.errors import DataNotFoundError, InputError
@@ -121,3 +122,40 @@ def test_stick_classifier_reads_22_numbers_and_round_trips(synth, tmp_path, monk
                     [style_label(r.labels) for r in recs])  # fmt: skip
     assert got["n"] == 3 and 0.0 <= got["both"] <= got["content"] <= 1.0
     assert stick_fid(again, sticks, sticks, shrink=0.5) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_stick_training_resumes_to_the_same_weights(synth, tmp_path, monkeypatch):
+    from motiongen.stickgen.training import StickTrainConfig, train_stick
+
+    _resplit(monkeypatch)
+    enc = BankEncoder()
+    cfg = StickTrainConfig(size="tiny", steps=6, batch_size=4, window=40, warmup=2)
+    whole, _ = train_stick(synth, cfg, text_encoder=enc, state_path=tmp_path / "a.pt",
+                           save_every=2)  # fmt: skip
+
+    def stop_at_5(step, steps, loss):
+        if step == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):  # the state of step 4 is on disk
+        train_stick(synth, cfg, text_encoder=enc, progress=stop_at_5, log_every=1,
+                    state_path=tmp_path / "b.pt", save_every=2)  # fmt: skip
+    resumed, report = train_stick(synth, cfg, text_encoder=enc, state_path=tmp_path / "b.pt",
+                                  save_every=2)  # fmt: skip
+    assert report["resumed_at"] == 4
+    for (name, a), b in zip(whole.model.state_dict().items(), resumed.model.state_dict().values()):
+        assert torch.allclose(a, b, atol=1e-6), name
+    other = StickTrainConfig(size="tiny", steps=8, batch_size=4, window=40, warmup=2)
+    with pytest.raises(InputError, match="steps 6 then, 8 now"):
+        train_stick(synth, other, text_encoder=enc, state_path=tmp_path / "b.pt")
+
+
+def test_stick_train_cli_will_not_overwrite_a_saved_run(tmp_path, monkeypatch, capsys):
+    from tests.cli_helpers import error_line, run
+
+    (tmp_path / "train_state.pt").write_bytes(b"")
+    code, _, err = run(["stick", "train", "-o", tmp_path], monkeypatch, capsys)
+    assert code != 0 and "pass --resume" in error_line(err)
+    code, _, err = run(["stick", "train", "-o", tmp_path / "x", "--save-every", "0"],
+                       monkeypatch, capsys)  # fmt: skip
+    assert code != 0 and "--save-every" in error_line(err)

@@ -36,16 +36,31 @@ def train(
     ] = "bandai-1",
     threads: Annotated[int, typer.Option(help="torch threads.")] = 2,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    resume: Annotated[
+        bool, typer.Option(help="Continue the run saved in --out (same options).")
+    ] = False,
+    save_every: Annotated[int, typer.Option(help="Save the resumable state every N steps.")] = 50,
 ) -> None:
-    """Train a stick-native text-to-stick model on the real data seen as stick figures."""
+    """Train a stick-native text-to-stick model on the real data seen as stick figures.
+
+    The run's state is saved in --out every --save-every steps; after a stop, the same command
+    with --resume continues where it was."""
     import torch
 
     from motiongen.data.prepare import prepare
     from motiongen.stickgen.model import StickGen
-    from motiongen.stickgen.training import StickTrainConfig, train_stick
+    from motiongen.stickgen.training import STATE_NAME, StickTrainConfig, train_stick
 
     if threads < 1:
         raise InputError(f"--threads must be at least 1, got {threads}")
+    if save_every < 1:
+        raise InputError(f"--save-every must be at least 1, got {save_every}")
+    state_path = Path(output) / STATE_NAME
+    if state_path.exists() and not resume:
+        raise InputError(f"{output} already holds a stick training run; pass --resume to "
+                         f"continue it or choose another --out")  # fmt: skip
+    if resume and not state_path.exists():
+        out.print(f"no saved run in {output}: starting from step 0", highlight=False)
     torch.set_num_threads(threads)
     cfg = StickTrainConfig(
         stage=stage, size=size, steps=steps, batch_size=batch_size, seed=seed,
@@ -55,7 +70,9 @@ def train(
     init = StickGen.load(init_from) if init_from is not None else None
     data = prepare().data
     with loss_progress(f"training the stick model ({stage})", steps) as progress:
-        model, report = train_stick(data, cfg, init=init, progress=progress)
+        Path(output).mkdir(parents=True, exist_ok=True)
+        model, report = train_stick(data, cfg, init=init, progress=progress,
+                                    state_path=state_path, save_every=save_every)  # fmt: skip
     model.info["stages"][-1]["command"] = shlex.join(["motiongen", *sys.argv[1:]])
     model.save(output)
     (Path(output) / f"report_{stage}.json").write_text(json.dumps(report, indent=2))

@@ -13,9 +13,11 @@ The flow-matching loss is the generator's (``generative.flow``), on normalised f
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -28,6 +30,7 @@ from motiongen.stick.features import STICK_FEATURES, motion_stick_features
 from motiongen.stickgen.model import FPS, StickGen, network
 
 STAGES = ("pretrain", "sft", "lora")
+STATE_NAME = "train_state.pt"  # the resumable state beside the model a run writes
 
 
 @dataclass
@@ -133,8 +136,15 @@ def train_stick(
     text_encoder: Any = None,
     progress: Callable[[int, int, float], None] | None = None,
     log_every: int = 50,
+    state_path: str | Path | None = None,
+    save_every: int = 50,
 ) -> tuple[StickGen, dict[str, Any]]:
-    """(the trained model, a report with losses, val loss, time and the command's config)."""
+    """(the trained model, a report with losses, val loss, time and the command's config).
+
+    With ``state_path`` the run saves its whole state there every ``save_every`` steps and, when
+    the file already exists, continues from it (same config) instead of starting again: the
+    medium and large models train for hours on a CPU and a session can stop at any time.
+    """
     from motiongen.data.dataset import TextBank
     from motiongen.generative import build_process
     from motiongen.optim import adamw, warmup_cosine
@@ -182,11 +192,43 @@ def train_stick(
         model.train()
         return out
 
-    report: dict[str, Any] = {"config": asdict(cfg), "train_clips": len(train),
-                              "val_clips": len(val), "val_loss_start": val_loss()}  # fmt: skip
+    losses: list[float] = []
+    running: list[float] = []
+    start, spent = 0, 0.0  # spent: training minutes of earlier segments of a resumed run
+    state_file = Path(state_path) if state_path is not None else None
+    if state_file is not None and state_file.exists():
+        state = torch.load(state_file, map_location="cpu", weights_only=False)
+        if state["config"] != asdict(cfg):
+            raise InputError(
+                f"{state_file} was saved by a run with another configuration "
+                f"({_config_difference(state['config'], asdict(cfg))}); resume with the "
+                f"options it was started with, or write to a new folder"
+            )  # fmt: skip
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        rng.bit_generator.state = state["rng"]
+        gen.set_state(state["generator"])
+        torch.set_rng_state(state["torch_rng"])  # dropout
+        start, spent, losses, running = (state["step"], state["minutes"], state["losses"],
+                                         state["running"])  # fmt: skip
+        report: dict[str, Any] = state["report"] | {"resumed_at": start}
+    else:
+        report = {"config": asdict(cfg), "train_clips": len(train), "val_clips": len(val),
+                  "val_loss_start": val_loss()}  # fmt: skip
+    segment_t0 = time.perf_counter()
+
+    def save_state(step: int) -> None:
+        assert state_file is not None
+        tmp = state_file.with_suffix(".tmp")
+        torch.save({"config": asdict(cfg), "step": step, "model": model.state_dict(),
+                    "optimizer": opt.state_dict(), "rng": rng.bit_generator.state,
+                    "generator": gen.get_state(), "torch_rng": torch.get_rng_state(), "losses": losses, "running": running,
+                    "report": report,
+                    "minutes": spent + (time.perf_counter() - segment_t0) / 60}, tmp)  # fmt: skip
+        os.replace(tmp, state_file)  # a stop while writing leaves the previous state whole
+
     model.train()
-    losses, running = [], []
-    for step in range(cfg.steps):
+    for step in range(start, cfg.steps):
         for group in opt.param_groups:
             group["lr"] = cfg.lr * warmup_cosine(step, warmup=cfg.warmup, total=cfg.steps,
                                                  min_ratio=0.05)  # fmt: skip
@@ -201,11 +243,14 @@ def train_stick(
             running = []
             if progress is not None:
                 progress(step + 1, cfg.steps, losses[-1])
+        if state_file is not None and ((step + 1) % save_every == 0 or step + 1 == cfg.steps):
+            save_state(step + 1)
     model = merged_copy(model).eval()
     for p in model.parameters():
         p.requires_grad = True
     report |= {"val_loss": val_loss(), "losses": [round(v, 4) for v in losses],
-               "minutes": round((time.perf_counter() - t0) / 60, 1),
+               "minutes": round(spent + (time.perf_counter() - segment_t0) / 60, 1),
+               "minutes_with_setup": round((time.perf_counter() - t0) / 60, 1),
                "params": sum(p.numel() for p in model.parameters()),
                "trained_params": sum(p.numel() for p in trainable)}  # fmt: skip
     model.eval()
@@ -213,3 +258,8 @@ def train_stick(
     info.setdefault("stages", []).append({k: v for k, v in report.items() if k != "losses"})
     return StickGen(model, norm, size=cfg.size if init is None else init.size, info=info,
                     text_encoder=text_encoder), report  # fmt: skip
+
+
+def _config_difference(saved: dict[str, Any], now: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {saved.get(k)!r} then, {now.get(k)!r} now"
+                     for k in sorted(now) if saved.get(k) != now.get(k))  # fmt: skip

@@ -24,10 +24,10 @@ from motiongen.data.prepare import prepare
 from motiongen.eval.eval_report import flat_row, markdown_table, write_report
 from motiongen.eval.evaluator import REAL_ROW, evaluate_variants, pipeline_generate_fn
 from motiongen.evaluators.text_motion import TextMotionEvaluator
-from motiongen.paths import cache_dir
+from motiongen.paths import DEFAULT_MODEL, cache_dir
 from motiongen.pipeline import Pipeline
 
-VARIANTS = (  # (row name, shipped model, steps, sampler)
+VARIANTS = (  # (row name, model (--flow / --ddim), steps, sampler)
     ("flow-1", "tiny-flow", 1, "euler"),
     ("flow-4", "tiny-flow", 4, "euler"),
     ("flow-10", "tiny-flow", 10, "euler"),
@@ -81,7 +81,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1, help="torch threads (timing)")
     ap.add_argument("--out", type=Path, default=Path("docs/results/flow_vs_ddim"))
-    ap.add_argument("--flow", default="tiny-flow", help="flow checkpoint folder or shipped name")
+    ap.add_argument("--flow", default=DEFAULT_MODEL, help="flow checkpoint folder or shipped name")
     ap.add_argument("--ddim", default="tiny-ddim", help="DDIM checkpoint folder or shipped name")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)

@@ -6,7 +6,7 @@ Run:  .venv/bin/python benchmarks/label_recognition.py [--checkpoint DIR] [--sam
 For every content x style pair of the Bandai training split (dance songs are left out: their
 "label" is a dance type that music, not a prompt, should drive), the prompt is the plainest
 description of the labels (``describe(labels)[0]``, e.g. "a person waves with the left hand
-sadly"). The checkpoint (default: the shipped tiny-flow; ``--checkpoint tiny-ddim`` for the
+sadly"). The checkpoint (default: the shipped default model; ``--checkpoint tiny-ddim`` for the
 DDIM baseline) generates ``--samples`` motions per prompt with fixed seeds, and the shipped
 label classifier (``motiongen/assets/evaluators/label-classifier``) judges content and style.
 Its accuracy on the real test-split clips of the same pairs is the reference; the ratio
@@ -39,6 +39,7 @@ from motiongen.eval.recognition import (  # noqa: E402
     summarise,
 )
 from motiongen.evaluators.classifier import LabelClassifier  # noqa: E402
+from motiongen.paths import DEFAULT_MODEL  # noqa: E402
 
 
 def run(
@@ -95,7 +96,7 @@ def run(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--checkpoint", default=None, help="folder or shipped name (tiny-flow)")
+    parser.add_argument("--checkpoint", default=None, help=f"folder or shipped name ({DEFAULT_MODEL})")
     parser.add_argument("--classifier", type=Path, default=None, help="classifier folder")
     parser.add_argument("--samples", type=int, default=3, help="motions per label pair")
     parser.add_argument("--seed", type=int, default=0)
@@ -131,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         data, classifier, generate, samples=args.samples, seed=args.seed, max_pairs=args.max_pairs
     )
     result["settings"] = {
-        "checkpoint": args.checkpoint or "tiny-flow",
+        "checkpoint": args.checkpoint or DEFAULT_MODEL,
         "samples": args.samples,
         "seed": args.seed,
         "steps": args.steps,

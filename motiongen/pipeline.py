@@ -2,7 +2,7 @@
 post-processing. Wiring only: requests are checked in ``generation.request``, long motions
 are built window by window in ``generation.windows``, sampling is the process's own.
 
->>> pipe = Pipeline.from_pretrained()            # the shipped tiny-flow model
+>>> pipe = Pipeline.from_pretrained()            # the shipped default, tiny-flow-smooth
 >>> motion = pipe("a person waves with both hands happily", seconds=6.5, seed=0)
 >>> motion.save("wave.mp4")
 
@@ -230,8 +230,8 @@ class Pipeline:
         precision: str = "fp32",
         runtime: str = "torch",
     ) -> Pipeline:
-        """Load a checkpoint folder; None is the shipped ``tiny-flow``, and the name of a
-        shipped model (``"tiny-ddim"``) is accepted too. runtime: ``torch``, ``onnx`` (the
+        """Load a checkpoint folder; None is the shipped default (``paths.DEFAULT_MODEL``), and
+        the name of a shipped model (``"tiny-ddim"``) is accepted too. runtime: ``torch``, ``onnx`` (the
         network exported once to ONNX and run by onnxruntime; cached by weights) or
         ``onnx-int8`` (its matrix products quantised to int8)."""
         folder = resolve_checkpoint(path)

@@ -17,6 +17,7 @@ from motiongen.checkpoint import (
 from motiongen.errors import DataNotFoundError, FormatError
 from motiongen.features import FEATURE_DIM, NormStats
 from motiongen.models import MotionDiT, MotionDiTConfig
+from motiongen.paths import DEFAULT_MODEL
 
 CONDITIONING = {
     "text_model": None,
@@ -198,5 +199,5 @@ def test_shipped_models_verify():
     from motiongen.checkpoint import shipped_model_path
     from motiongen.integrity import verify_manifest
 
-    for name in ("tiny-flow", "tiny-ddim"):
+    for name in sorted({"tiny-flow", "tiny-ddim", DEFAULT_MODEL}):
         verify_manifest(shipped_model_path(name), name)

@@ -22,6 +22,7 @@ from motiongen.client import (  # noqa: E402
 from motiongen.errors import InputError, MotionGenError  # noqa: E402
 from motiongen.io import load  # noqa: E402
 from motiongen.motion import Motion  # noqa: E402
+from motiongen.paths import DEFAULT_MODEL  # noqa: E402
 from motiongen.serve import ServeSettings, create_app  # noqa: E402
 from tests.serve_helpers import free_port, write_song  # noqa: E402
 
@@ -59,7 +60,7 @@ def test_bad_arguments_fail_before_any_request() -> None:
 
 def test_generate_dance_and_service_calls(client: Client, tmp_path: Path) -> None:
     assert client.health()["status"] == "ok"
-    assert client.models()["default"] == "tiny-flow"
+    assert client.models()["default"] == DEFAULT_MODEL
     motion = client.generate("a person walks forward", seconds=2, steps=2, seed=4)
     assert isinstance(motion, Motion)
     assert (

@@ -15,6 +15,7 @@ from safetensors.torch import load_file, save_file
 from motiongen import checkpoint as checkpoint_module
 from motiongen.checkpoint import record_manifest
 from motiongen.conditioning import text as text_module
+from motiongen.paths import DEFAULT_MODEL
 from tests.cli_helpers import error_line, run
 from tests.test_pipeline import FakeEncoder, make_checkpoint
 
@@ -197,7 +198,7 @@ def test_missing_checkpoints(tmp_path, monkeypatch, capsys):
     code, _, err = run(
         ["generate", "a person waves", "-o", tmp_path / "x.npy"], monkeypatch, capsys
     )
-    assert code == 1 and "shipped model tiny-flow is not installed" in error_line(err)
+    assert code == 1 and f"shipped model {DEFAULT_MODEL} is not installed" in error_line(err)
 
 
 def test_corrupt_checkpoints(tmp_path, monkeypatch, capsys):

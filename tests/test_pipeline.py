@@ -33,6 +33,7 @@ from motiongen.features import (
 )
 from motiongen.models import MotionDiT, MotionDiTConfig
 from motiongen.motion import Motion
+from motiongen.paths import DEFAULT_MODEL
 from motiongen.pipeline import Pipeline, parse_guidance, window_plan
 
 CONDITIONING = {
@@ -417,7 +418,7 @@ def test_missing_checkpoint_folder(tmp_path):
 
 def test_missing_shipped_model(tmp_path, monkeypatch):
     monkeypatch.setattr(checkpoint_module, "SHIPPED_MODELS_DIR", tmp_path / "models")
-    with pytest.raises(DataNotFoundError, match="shipped model tiny-flow is not installed"):
+    with pytest.raises(DataNotFoundError, match=f"shipped model {DEFAULT_MODEL} is not installed"):
         Pipeline.from_pretrained()
 
 

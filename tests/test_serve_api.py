@@ -15,6 +15,7 @@ pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from motiongen.io import load  # noqa: E402
+from motiongen.paths import DEFAULT_MODEL  # noqa: E402
 from motiongen.pipeline import Pipeline  # noqa: E402
 from motiongen.serve import ServeSettings, create_app  # noqa: E402
 from motiongen.serve.jobs import JobStore  # noqa: E402
@@ -67,13 +68,13 @@ def wait_queue(client: TestClient, n: int) -> None:
 # ---- service endpoints ------------------------------------------------------------------
 def test_health_models_openapi_docs(client: TestClient) -> None:
     health = client.get("/health").json()
-    assert health["status"] == "ok" and health["model"] == "tiny-flow"
+    assert health["status"] == "ok" and health["model"] == DEFAULT_MODEL
     assert health["queue"] == {"size": 0, "capacity": 3}
     assert {"batches", "requests", "mean_batch"} <= set(health["stats"])
     models = client.get("/models").json()
     by_name = {m["name"]: m for m in models["models"]}
-    assert models["default"] == "tiny-flow"
-    assert by_name["tiny-flow"]["process"] == "flow" and by_name["tiny-flow"]["default_steps"] == 4
+    assert models["default"] == DEFAULT_MODEL
+    assert by_name[DEFAULT_MODEL]["process"] == "flow" and by_name[DEFAULT_MODEL]["default_steps"] == 4
     assert by_name["tiny-ddim"]["samplers"] == ["ddim"]
     spec = client.get("/openapi.json").json()
     assert {"/generate", "/dance", "/jobs/{job_id}", "/health", "/models"} <= set(spec["paths"])
@@ -93,7 +94,7 @@ def test_generate_json_is_a_motion_and_seeded(client: TestClient) -> None:
     positions = np.asarray(data["positions"])
     assert positions.shape == (40, 22, 3) and np.isfinite(positions).all()
     assert data["text"] == "a person walks forward" and data["seed"] == 5
-    assert data["meta"]["steps"] == 2 and data["meta"]["checkpoint"] == "tiny-flow"
+    assert data["meta"]["steps"] == 2 and data["meta"]["checkpoint"] == DEFAULT_MODEL
     again = client.post("/generate", json=body).json()
     np.testing.assert_allclose(np.asarray(again["positions"]), positions, atol=2e-4)
     drawn = client.post("/generate", json={"text": "a person walks forward", **QUICK}).json()
@@ -415,13 +416,13 @@ def test_use_rag_answers_with_the_retrieved_phrases(tmp_path, monkeypatch) -> No
                                       "seed": 1})  # fmt: skip
         assert r.status_code == 200, r.text
         meta = r.json()["meta"]
-        assert meta["checkpoint"] == "tiny-flow"  # the default takes a retrieval prior
+        assert meta["checkpoint"] == DEFAULT_MODEL  # the default takes a retrieval prior
         assert meta["retrieved"] and {"clip", "text", "weight"} <= set(meta["retrieved"][0])
         plain = c.post("/generate", json={"text": "a person walks", "seconds": 2, "seed": 1,
                                           "model": "tiny-rag"}).json()  # fmt: skip
         assert "retrieved" not in plain["meta"]
         models = {m["name"]: m for m in c.get("/models").json()["models"]}
-        assert models["tiny-rag"]["retrieval"] and models["tiny-flow"]["retrieval"]
+        assert models["tiny-rag"]["retrieval"] and models[DEFAULT_MODEL]["retrieval"]
         assert not models["tiny-ddim"]["retrieval"]
     monkeypatch.setenv("MOTIONGEN_INDEX", str(tmp_path / "no-index"))
     with TestClient(create_app(ServeSettings(store=tmp_path / "store2"))) as c:

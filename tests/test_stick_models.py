@@ -5,8 +5,8 @@ data, files, and the classifier over 22 numbers."""
 from __future__ import annotations
 
 import numpy as np
-import torch
 import pytest
+import torch
 
 from motiongen.errors import DataNotFoundError, InputError
 from motiongen.stick.features import (
@@ -143,8 +143,9 @@ def test_stick_training_resumes_to_the_same_weights(synth, tmp_path, monkeypatch
     resumed, report = train_stick(synth, cfg, text_encoder=enc, state_path=tmp_path / "b.pt",
                                   save_every=2)  # fmt: skip
     assert report["resumed_at"] == 4
-    for (name, a), b in zip(whole.model.state_dict().items(), resumed.model.state_dict().values()):
-        assert torch.allclose(a, b, atol=1e-6), name
+    again = resumed.model.state_dict()
+    for name, weights in whole.model.state_dict().items():
+        assert torch.allclose(weights, again[name], atol=1e-6), name
     other = StickTrainConfig(size="tiny", steps=8, batch_size=4, window=40, warmup=2)
     with pytest.raises(InputError, match="steps 6 then, 8 now"):
         train_stick(synth, other, text_encoder=enc, state_path=tmp_path / "b.pt")

@@ -148,7 +148,7 @@ class GenerateRequest(BaseModel):
     )
     model: str | None = Field(
         None,
-        description="A name from GET /models (default: tiny-flow).",
+        description="A name from GET /models (default: tiny-flow-smooth).",
         json_schema_extra={"enum": [*shipped_model_names(), None]},
     )
     use_rag: bool = Field(

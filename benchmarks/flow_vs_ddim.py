@@ -28,11 +28,11 @@ from motiongen.paths import DEFAULT_MODEL, cache_dir
 from motiongen.pipeline import Pipeline
 
 VARIANTS = (  # (row name, model (--flow / --ddim), steps, sampler)
-    ("flow-1", "tiny-flow", 1, "euler"),
-    ("flow-4", "tiny-flow", 4, "euler"),
-    ("flow-10", "tiny-flow", 10, "euler"),
-    ("ddim-10", "tiny-ddim", 10, "ddim"),
-    ("ddim-50", "tiny-ddim", 50, "ddim"),
+    ("flow-1", "flow", 1, "euler"),
+    ("flow-4", "flow", 4, "euler"),
+    ("flow-10", "flow", 10, "euler"),
+    ("ddim-10", "ddim", 10, "ddim"),
+    ("ddim-50", "ddim", 50, "ddim"),
 )
 
 
@@ -86,8 +86,7 @@ def main() -> int:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
-    pipes = {"tiny-flow": Pipeline.from_pretrained(args.flow)}
-    pipes["tiny-ddim"] = Pipeline.from_pretrained(args.ddim)
+    pipes = {"flow": Pipeline.from_pretrained(args.flow), "ddim": Pipeline.from_pretrained(args.ddim)}
     variants = {
         row: pipeline_generate_fn(pipes[model], steps=steps, sampler=sampler)
         for row, model, steps, sampler in VARIANTS

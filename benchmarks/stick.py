@@ -1,7 +1,7 @@
 """Stick figures: stick-native models vs the projected 3-D model, and rendering speed.
 
 Run:  .venv/bin/python benchmarks/stick.py [--parts compare render] [--stick-models DIR ...]
-          [--model3d tiny-flow] [--samples 2] [--seconds 30] [--width 960] [--out FILE]
+          [--model3d NAME] [--samples 2] [--seconds 30] [--width 960] [--out FILE]
 
 compare: for every content x style prompt of the Bandai train split, ``--samples`` motions of
   6 s from each stick-native model (``motiongen stick train``) and from the 3-D model projected
@@ -9,6 +9,8 @@ compare: for every content x style prompt of the Bandai train split, ``--samples
   the stick label classifier (content / style / both recognised) and by a stick-space FID
   (Fréchet distance of that classifier's embeddings) against the real test-split clips seen
   as sticks; the real clips' own recognition is the reference row.
+curves: the training loss of every stage report (report_<stage>.json) in the ``--stick-models``
+  folders against optimiser step and against wall-clock minutes, as FILE_curves.png (needs --out).
 render: two real test-split clips (looped to ``--seconds``) as stick figures with faces, a
   spoken caption and a camera zoom, rendered to MP4 at 25 fps; the time covers drawing
   (Pillow at 2x, Lanczos down-scaling) and H.264 encoding.
@@ -115,6 +117,46 @@ def render(args: argparse.Namespace, data) -> dict:  # noqa: ANN001
             "fps": fps}  # fmt: skip
 
 
+def curves(args: argparse.Namespace) -> dict:
+    """The loss curves of the stick models' training stages, drawn to FILE_curves.png."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = {}
+    for folder in map(Path, args.stick_models):
+        for rep in sorted(folder.glob("report_*.json")):
+            r = json.loads(rep.read_text())
+            every, steps = r.get("log_every", 50), r["config"]["steps"]  # a point every 50 steps
+            runs[f"{folder.name} ({r['config']['stage']}, {r['config']['size']})"] = {
+                "steps": [min(every * (k + 1), steps) for k in range(len(r["losses"]))],
+                "batch_size": r["config"]["batch_size"],
+                "minutes": r["minutes"], "losses": r["losses"],
+                "val_loss": [r["val_loss_start"], r["val_loss"]],
+            }  # fmt: skip
+    if args.out is not None and runs:
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4), dpi=110, sharey=True)
+        for name, r in runs.items():
+            n = len(r["losses"])
+            axes[0].plot(r["steps"], r["losses"], label=name)
+            axes[1].plot([r["minutes"] * (k + 1) / n for k in range(n)], r["losses"], label=name)
+        batches = sorted({r["batch_size"] for r in runs.values()})
+        axes[0].set_xlabel(f"optimiser step ({'/'.join(map(str, batches))} windows of 6 s)")
+        axes[1].set_xlabel("training minutes (set-up excluded)")
+        axes[0].set_ylabel("training loss (flow matching)")
+        for ax in axes:
+            ax.set_yscale("log")
+            ax.grid(alpha=0.3, which="both")
+        axes[1].legend(fontsize=7)
+        fig.tight_layout()
+        png = args.out.parent / f"{args.out.name}_curves.png"
+        png.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(png)
+        plt.close(fig)
+    return runs
+
+
 def markdown(result: dict) -> str:
     lines = [f"`{result['command']}`", ""]
     if "compare" in result:
@@ -129,6 +171,12 @@ def markdown(result: dict) -> str:
             lines.append(f"| {name} | {100 * r['content']:.1f} % | {100 * r['style']:.1f} % | "
                          f"{100 * r['both']:.1f} % | {fid} | "
                          f"{'' if ms is None else f'{ms:.0f}'} |")  # fmt: skip
+    if "curves" in result:
+        lines += ["", "| training stage | steps | minutes | val loss before -> after |",
+                  "|---|---:|---:|---|"]  # fmt: skip
+        for name, r in result["curves"].items():
+            lines.append(f"| {name} | {r['steps'][-1] if r['steps'] else 0} | {r['minutes']} | "
+                         f"{r['val_loss'][0]:.4f} -> {r['val_loss'][1]:.4f} |")  # fmt: skip
     if "render" in result:
         r = result["render"]
         lines += ["", f"{r['seconds']:g} s two-actor scene at {r['width']}x480, {r['frames']} "
@@ -142,9 +190,10 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--parts", nargs="+", default=["compare", "render"],
-                        choices=["compare", "render"])  # fmt: skip
+                        choices=["compare", "curves", "render"])  # fmt: skip
     parser.add_argument("--stick-models", nargs="*", default=[], help="stick model folders")
-    parser.add_argument("--model3d", default="tiny-flow", help="3-D checkpoint ('' = none)")
+    parser.add_argument("--model3d", default=None,
+                        help="3-D checkpoint ('' = none; default: the shipped default)")
     parser.add_argument("--classifier", default=None, help="stick classifier folder")
     parser.add_argument("--samples", type=int, default=2)
     parser.add_argument("--max-pairs", type=int, default=None)
@@ -154,6 +203,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--width", type=int, default=960, choices=[640, 960])
     parser.add_argument("--out", type=Path, default=None, help="write FILE.json and FILE.md")
     args = parser.parse_args(argv)
+    if args.model3d is None:
+        from motiongen.paths import DEFAULT_MODEL
+
+        args.model3d = DEFAULT_MODEL
 
     from motiongen.data.prepare import prepare
 
@@ -162,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
                                            *(argv if argv is not None else sys.argv[1:])])}  # fmt: skip
     if "compare" in args.parts:
         result["compare"] = compare(args, data)
+    if "curves" in args.parts:
+        result["curves"] = curves(args)
     if "render" in args.parts:
         result["render"] = render(args, data)
     text = markdown(result)

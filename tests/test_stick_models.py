@@ -125,6 +125,9 @@ def test_stick_classifier_reads_22_numbers_and_round_trips(synth, tmp_path, monk
 
 
 def test_stick_training_resumes_to_the_same_weights(synth, tmp_path, monkeypatch):
+    from motiongen.errors import FormatError
+    from motiongen.features import NormStats
+    from motiongen.stickgen.model import StickGen
     from motiongen.stickgen.training import StickTrainConfig, train_stick
 
     _resplit(monkeypatch)
@@ -133,12 +136,15 @@ def test_stick_training_resumes_to_the_same_weights(synth, tmp_path, monkeypatch
     whole, _ = train_stick(synth, cfg, text_encoder=enc, state_path=tmp_path / "a.pt",
                            save_every=2)  # fmt: skip
 
-    def stop_at_5(step, steps, loss):
-        if step == 5:
-            raise KeyboardInterrupt
+    def stop_at(n):
+        def progress(step, steps, loss):
+            if step == n:
+                raise KeyboardInterrupt
+
+        return progress
 
     with pytest.raises(KeyboardInterrupt):  # the state of step 4 is on disk
-        train_stick(synth, cfg, text_encoder=enc, progress=stop_at_5, log_every=1,
+        train_stick(synth, cfg, text_encoder=enc, progress=stop_at(5), log_every=1,
                     state_path=tmp_path / "b.pt", save_every=2)  # fmt: skip
     resumed, report = train_stick(synth, cfg, text_encoder=enc, state_path=tmp_path / "b.pt",
                                   save_every=2)  # fmt: skip
@@ -149,6 +155,28 @@ def test_stick_training_resumes_to_the_same_weights(synth, tmp_path, monkeypatch
     other = StickTrainConfig(size="tiny", steps=8, batch_size=4, window=40, warmup=2)
     with pytest.raises(InputError, match="steps 6 then, 8 now"):
         train_stick(synth, other, text_encoder=enc, state_path=tmp_path / "b.pt")
+    (tmp_path / "cut.pt").write_bytes(b"not a state")
+    with pytest.raises(FormatError, match="delete it"):
+        train_stick(synth, cfg, text_encoder=enc, state_path=tmp_path / "cut.pt")
+
+    # LoRA: adapters wrapped by peft (dropout draws from torch's global generator)
+    lora = StickTrainConfig(stage="lora", size="tiny", steps=4, batch_size=4, window=40,
+                            warmup=1, lora_source="synthetic")  # fmt: skip
+    whole, _ = train_stick(synth, lora, init=resumed, text_encoder=enc,
+                           state_path=tmp_path / "l1.pt", save_every=2)  # fmt: skip
+    with pytest.raises(KeyboardInterrupt):
+        train_stick(synth, lora, init=resumed, text_encoder=enc, progress=stop_at(3),
+                    log_every=1, state_path=tmp_path / "l2.pt", save_every=2)  # fmt: skip
+    again, report = train_stick(synth, lora, init=resumed, text_encoder=enc,
+                                state_path=tmp_path / "l2.pt", save_every=2)  # fmt: skip
+    assert report["resumed_at"] == 2
+    merged = again.model.state_dict()
+    for name, weights in whole.model.state_dict().items():
+        assert torch.allclose(weights, merged[name], atol=1e-6), name
+    shifted = NormStats(resumed.norm.mean + 1.0, resumed.norm.std, dim=resumed.norm.dim)
+    other_init = StickGen(resumed.model, shifted, size="tiny", text_encoder=enc)
+    with pytest.raises(InputError, match="another model"):
+        train_stick(synth, lora, init=other_init, text_encoder=enc, state_path=tmp_path / "l2.pt")
 
 
 def test_stick_train_cli_will_not_overwrite_a_saved_run(tmp_path, monkeypatch, capsys):
@@ -157,6 +185,13 @@ def test_stick_train_cli_will_not_overwrite_a_saved_run(tmp_path, monkeypatch, c
     (tmp_path / "train_state.pt").write_bytes(b"")
     code, _, err = run(["stick", "train", "-o", tmp_path], monkeypatch, capsys)
     assert code != 0 and "pass --resume" in error_line(err)
+    done = tmp_path / "done"
+    done.mkdir()
+    (done / "model.safetensors").write_bytes(b"")
+    code, _, err = run(["stick", "train", "-o", done], monkeypatch, capsys)
+    assert code != 0 and "holds a finished stick model" in error_line(err)
+    code, out, _ = run(["stick", "train", "-o", done, "--resume"], monkeypatch, capsys)
+    assert code == 0 and "nothing to resume" in out
     code, _, err = run(["stick", "train", "-o", tmp_path / "x", "--save-every", "0"],
                        monkeypatch, capsys)  # fmt: skip
     assert code != 0 and "--save-every" in error_line(err)

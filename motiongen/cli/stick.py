@@ -22,7 +22,10 @@ stick_app = typer.Typer(help="Stick-native models: train them and their judge.",
 def train(
     output: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the model to.")],
     stage: Annotated[str, typer.Option(help="pretrain | sft | lora")] = "pretrain",
-    size: Annotated[str, typer.Option(help="tiny | small | medium | large")] = "small",
+    size: Annotated[
+        str | None, typer.Option(help="tiny | small | medium | large (pretrain: small; "
+                                      "sft/lora: the --init-from model's)")
+    ] = None,  # fmt: skip
     init_from: Annotated[
         Path | None, typer.Option(help="The stick model to refine (sft, lora).")
     ] = None,
@@ -31,6 +34,7 @@ def train(
         float | None, typer.Option(help="Peak learning rate (3e-4 pretrain, 1e-4 sft/lora).")
     ] = None,  # fmt: skip
     batch_size: Annotated[int, typer.Option(help="Windows per step.")] = 32,
+    warmup: Annotated[int, typer.Option(help="Learning-rate warm-up steps.")] = 200,
     lora_source: Annotated[
         str, typer.Option(help="lora: the data source adapted to.")
     ] = "bandai-1",
@@ -48,7 +52,7 @@ def train(
     import torch
 
     from motiongen.data.prepare import prepare
-    from motiongen.stickgen.model import StickGen
+    from motiongen.stickgen.model import WEIGHTS_NAME, StickGen
     from motiongen.stickgen.training import STATE_NAME, StickTrainConfig, train_stick
 
     if threads < 1:
@@ -56,18 +60,25 @@ def train(
     if save_every < 1:
         raise InputError(f"--save-every must be at least 1, got {save_every}")
     state_path = Path(output) / STATE_NAME
-    if state_path.exists() and not resume:
-        raise InputError(f"{output} already holds a stick training run; pass --resume to "
-                         f"continue it or choose another --out")  # fmt: skip
+    finished = not state_path.exists() and (Path(output) / WEIGHTS_NAME).exists()
+    if finished and resume:
+        out.print(f"{output} holds a finished stick model: nothing to resume", highlight=False)
+        return
+    if finished or (state_path.exists() and not resume):
+        what = "a finished stick model" if finished else "an unfinished stick training run"
+        hint = "" if finished else "pass --resume to continue it, "
+        raise InputError(f"{output} already holds {what}; {hint}choose another --out, or "
+                         f"delete the folder to train it again")  # fmt: skip
     if resume and not state_path.exists():
         out.print(f"no saved run in {output}: starting from step 0", highlight=False)
     torch.set_num_threads(threads)
+    init = StickGen.load(init_from) if init_from is not None else None
+    size = size or (init.size if init is not None else "small")
     cfg = StickTrainConfig(
-        stage=stage, size=size, steps=steps, batch_size=batch_size, seed=seed,
+        stage=stage, size=size, steps=steps, batch_size=batch_size, seed=seed, warmup=warmup,
         lr=lr if lr is not None else (3e-4 if stage == "pretrain" else 1e-4),
         lora_source=lora_source,
     )  # fmt: skip
-    init = StickGen.load(init_from) if init_from is not None else None
     data = prepare().data
     with loss_progress(f"training the stick model ({stage})", steps) as progress:
         Path(output).mkdir(parents=True, exist_ok=True)
@@ -76,6 +87,7 @@ def train(
     model.info["stages"][-1]["command"] = shlex.join(["motiongen", *sys.argv[1:]])
     model.save(output)
     (Path(output) / f"report_{stage}.json").write_text(json.dumps(report, indent=2))
+    state_path.unlink(missing_ok=True)  # hundreds of MB for the large model; the run is done
     out.print(
         f"{stage}: val loss {report['val_loss_start']:.4f} -> {report['val_loss']:.4f} in "
         f"{report['minutes']} min ({model.num_params() / 1e6:.2f} M parameters, "

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from motiongen.errors import DataNotFoundError, InputError
+from motiongen.errors import DataNotFoundError, FormatError, InputError
 from motiongen.features import NormStats
 from motiongen.stick.features import STICK_FEATURES, motion_stick_features
 from motiongen.stickgen.model import FPS, StickGen, network
@@ -53,8 +53,9 @@ class StickTrainConfig:
     def __post_init__(self) -> None:
         if self.stage not in STAGES:
             raise InputError(f"stage must be one of {', '.join(STAGES)}, got {self.stage!r}")
-        if self.steps < 1 or self.batch_size < 1 or self.window < 8:
-            raise InputError("steps and batch size must be >= 1 and the window >= 8 frames")
+        if self.steps < 1 or self.batch_size < 1 or self.window < 8 or self.warmup < 0:
+            raise InputError("steps and batch size must be >= 1, the window >= 8 frames and "
+                             "the warm-up >= 0 steps")  # fmt: skip
 
 
 @dataclass
@@ -153,6 +154,8 @@ def train_stick(
 
     if cfg.stage != "pretrain" and init is None:
         raise InputError(f"stage {cfg.stage} starts from a trained stick model (--init-from)")
+    if init is not None and cfg.size != init.size:
+        raise InputError(f"--size {cfg.size} does not match the {init.size} model it starts from")
     t0 = time.perf_counter()
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
@@ -197,13 +200,16 @@ def train_stick(
     start, spent = 0, 0.0  # spent: training minutes of earlier segments of a resumed run
     state_file = Path(state_path) if state_path is not None else None
     if state_file is not None and state_file.exists():
-        state = torch.load(state_file, map_location="cpu", weights_only=False)
+        state = _load_state(state_file)
         if state["config"] != asdict(cfg):
             raise InputError(
                 f"{state_file} was saved by a run with another configuration "
                 f"({_config_difference(state['config'], asdict(cfg))}); resume with the "
-                f"options it was started with, or write to a new folder"
+                f"options it was started with, or delete {state_file} to start again"
             )  # fmt: skip
+        if not np.allclose(state.get("norm_mean", norm.mean), norm.mean):
+            raise InputError(f"{state_file} was saved by a run started from another model; "
+                             f"resume with the --init-from it was started with")  # fmt: skip
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         rng.bit_generator.state = state["rng"]
@@ -223,8 +229,10 @@ def train_stick(
         torch.save({"config": asdict(cfg), "step": step, "model": model.state_dict(),
                     "optimizer": opt.state_dict(), "rng": rng.bit_generator.state,
                     "generator": gen.get_state(), "torch_rng": torch.get_rng_state(), "losses": losses, "running": running,
-                    "report": report,
+                    "report": report, "norm_mean": norm.mean,
                     "minutes": spent + (time.perf_counter() - segment_t0) / 60}, tmp)  # fmt: skip
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
         os.replace(tmp, state_file)  # a stop while writing leaves the previous state whole
 
     model.train()
@@ -251,6 +259,7 @@ def train_stick(
     report |= {"val_loss": val_loss(), "losses": [round(v, 4) for v in losses],
                "minutes": round(spent + (time.perf_counter() - segment_t0) / 60, 1),
                "minutes_with_setup": round((time.perf_counter() - t0) / 60, 1),
+               "log_every": log_every,
                "params": sum(p.numel() for p in model.parameters()),
                "trained_params": sum(p.numel() for p in trainable)}  # fmt: skip
     model.eval()
@@ -258,6 +267,17 @@ def train_stick(
     info.setdefault("stages", []).append({k: v for k, v in report.items() if k != "losses"})
     return StickGen(model, norm, size=cfg.size if init is None else init.size, info=info,
                     text_encoder=text_encoder), report  # fmt: skip
+
+
+def _load_state(path: Path) -> dict[str, Any]:
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as err:  # torch raises several kinds for a cut or foreign file
+        raise FormatError(f"{path} is not a readable training state ({type(err).__name__}); "
+                          f"delete it to start the run again") from err  # fmt: skip
+    if not isinstance(state, dict) or "step" not in state or "config" not in state:
+        raise FormatError(f"{path} is not a stick training state; delete it to start again")
+    return state
 
 
 def _config_difference(saved: dict[str, Any], now: dict[str, Any]) -> str:

@@ -352,6 +352,7 @@ def markdown(r: dict[str, Any]) -> str:
         lines += ["| in-betweening gap | L2P model | L2P interp. | L2P zero-vel. | NPSS model | "
                   "NPSS interp. | NPSS zero-vel. | keyframe error max |",
                   "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+
         def cells(scores: dict[str, float]) -> str:
             best = min(scores.values())  # the lowest error in bold
             keys = ("model", "interpolation", "zero velocity")
@@ -460,13 +461,15 @@ def examples(pipe: Any, out: Path) -> None:
         out.with_name(f"{out.stem}_ex{k}.png").unlink()
 
 
-class Guided:
-    """The pipeline with one guidance scale for every task call (for tuning it on val)."""
+class Sampling:
+    """The pipeline with one guidance scale / step count / sampler for every task call (for
+    choosing them on val); options left as None keep the model's."""
 
     TASKS = ("predict", "inbetween", "edit", "restyle", "timeline", "generate")
 
-    def __init__(self, pipe: Any, guidance: float) -> None:
-        self._pipe, self._guidance = pipe, guidance
+    def __init__(self, pipe: Any, **options: Any) -> None:
+        self._pipe = pipe
+        self._options = {k: v for k, v in options.items() if v is not None}
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._pipe, name)
@@ -474,7 +477,8 @@ class Guided:
             return attr
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            kwargs.setdefault("guidance", self._guidance)
+            for key, value in self._options.items():
+                kwargs.setdefault(key, value)
             return attr(*args, **kwargs)
 
         return call
@@ -493,6 +497,17 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="one guidance scale for every task (default: the model's)",
     )
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="sampling steps for every task (default: the model's)",
+    )
+    parser.add_argument(
+        "--sampler",
+        default=None,
+        help="sampler for every task, e.g. midpoint (default: the model's)",
+    )
     parser.add_argument("--tasks", nargs="+", default=None,
                         choices=["inbetween", "predict", "edit", "timeline", "restyle"],
                         help="only these tasks (default: all)")  # fmt: skip
@@ -508,12 +523,13 @@ def main(argv: list[str] | None = None) -> int:
 
     console = Console()
     pipe = Pipeline.from_pretrained(args.checkpoint)
-    if args.guidance is not None:
-        pipe = Guided(pipe, args.guidance)
+    if (args.guidance, args.steps, args.sampler) != (None, None, None):
+        pipe = Sampling(pipe, guidance=args.guidance, steps=args.steps, sampler=args.sampler)
     wanted = set(args.tasks or ["inbetween", "predict", "edit", "timeline", "restyle"])
     result: dict[str, Any] = {"settings": {"checkpoint": args.checkpoint, "split": args.split,
                                            "windows": args.windows, "text": TEXT,
-                                           "guidance": args.guidance}}  # fmt: skip
+                                           "guidance": args.guidance, "steps": args.steps,
+                                           "sampler": args.sampler}}  # fmt: skip
     for name, fn in (("inbetween", inbetween), ("predict", predict), ("edit", edit),
                      ("timeline", timeline)):  # fmt: skip
         if name in wanted:

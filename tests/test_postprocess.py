@@ -92,6 +92,22 @@ def test_reference_bone_lengths_and_degenerate_bones():
         fix_bone_lengths(p, np.ones(5))
 
 
+def test_a_squashed_bone_does_not_throw_its_child():
+    p = synth("idle", 2.0)
+    elbow = 18  # LEFT_WRIST's parent
+    forearm = p[:, LEFT_WRIST] - p[:, elbow]
+    # For two frames the generator squashes the forearm to 3 cm pointing sideways: stretched
+    # back to full length along that direction, the wrist would jump a forearm's length.
+    side = np.cross(forearm[10], [0.0, 1.0, 0.0])
+    for t in (10, 11):
+        p[t, LEFT_WRIST] = p[t, elbow] + 0.03 * side / np.linalg.norm(side)
+    fixed = fix_bone_lengths(p)
+    step = np.linalg.norm(np.diff(fixed[:, LEFT_WRIST], axis=0), axis=-1)
+    clean_step = np.linalg.norm(np.diff(synth("idle", 2.0)[:, LEFT_WRIST], axis=0), axis=-1)
+    assert step.max() < clean_step.max() + 0.02
+    np.testing.assert_allclose(bone_lengths(fixed)[:, 16], np.median(bone_lengths(p)[:, 16]))
+
+
 # ---- floor ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("offset", [0.3, -0.1])
 def test_floating_and_sinking_motions_land_on_the_floor(offset):
@@ -166,6 +182,25 @@ def test_predicted_contacts_lock_heel_and_toe_at_any_speed():
     assert foot_skating_ratio(out, FPS) == 0.0 and bone_length_drift(out) < 1e-5
     with pytest.raises(ValueError, match="contacts must have shape"):
         fix_foot_sliding(p, FPS, contacts=np.ones((n, 3), dtype=bool))
+
+
+def test_a_foot_locked_twice_a_frame_apart_catches_up_without_a_jump():
+    p = synth("idle", 6.0)
+    n = len(p)
+    # The body creeps 1 m over 5 s while a model says the feet are planted, save one frame:
+    # two locks half a metre apart with one free frame between them.
+    p[..., 2] += np.clip((np.arange(n) - 10) / 100, 0, 1)[:, None]
+    flags = np.ones((n, 4), dtype=bool)
+    flags[60] = False
+    jumpy = fix_foot_sliding(p, FPS, contacts=flags, ease_speed=None)
+    eased = fix_foot_sliding(p, FPS, contacts=flags)
+
+    def fastest(out: np.ndarray) -> float:
+        return float(np.linalg.norm(np.diff(out[:, TOES], axis=0), axis=-1).max() * FPS)
+
+    assert fastest(jumpy) > 4.0  # half a metre in a frame or two
+    assert fastest(eased) < 1.5 * np.pi / 2 * 1.05 + 0.2  # the fade's pace plus the creep's
+    assert bone_length_drift(eased) < 1e-5
 
 
 def test_foot_locking_is_idempotent_on_clean_motion():

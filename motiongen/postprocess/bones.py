@@ -9,6 +9,10 @@ from motiongen.errors import InputError
 from motiongen.skeleton import BONES, MIRROR_BONES, NUM_JOINTS, PARENTS, bone_lengths
 
 _UP = np.array([0.0, 1.0, 0.0])
+# A bone generated shorter than this share of its length has an unreliable direction: a
+# forearm squashed to 3 cm swings through 90 degrees in a frame, and stretched back to 20 cm
+# that threw the wrist 40 cm (the sanity checker's "explosion").
+SHORT_BONE = 0.5
 
 
 def median_bone_lengths(positions: np.ndarray) -> np.ndarray:
@@ -33,8 +37,10 @@ def fix_bone_lengths(positions: np.ndarray, lengths: np.ndarray | None = None) -
     """Re-impose bone lengths exactly, keeping the root and every bone's direction.
 
     Joints are placed parent before child (``PARENTS`` lists parents first), so a child moves
-    with every correction above it. A bone of (near) zero length in some frame has no
-    direction there; it takes the bone's mean direction over the clip, or +Y.
+    with every correction above it. A bone shorter than ``SHORT_BONE`` of its length in some
+    frames takes its direction there from the nearest frames where it is not (interpolated
+    over time); one of (near) zero length in every such frame takes the bone's mean
+    direction over the clip, or +Y.
     positions: (T, 22, 3); lengths: (21,) in ``BONES`` order, default the clip's medians.
     Returns (T, 22, 3) float64.
     """
@@ -59,5 +65,25 @@ def fix_bone_lengths(positions: np.ndarray, lengths: np.ndarray | None = None) -
             mean = mean / n if (n := np.linalg.norm(mean)) > 1e-9 else _UP
             d[degenerate] = mean
             norm[degenerate] = 1.0
-        out[:, j] = out[:, parent] + d / norm * lengths[j - 1]  # bone j-1 is (j, PARENTS[j])
+        unit = d / norm
+        short = norm[:, 0] < SHORT_BONE * lengths[j - 1]
+        if short.any() and (~short).sum() >= 1:
+            unit = _directions_across(unit, short)
+        out[:, j] = out[:, parent] + unit * lengths[j - 1]  # bone j-1 is (j, PARENTS[j])
     return out
+
+
+def _directions_across(unit: np.ndarray, short: np.ndarray) -> np.ndarray:
+    """Unit directions (T, 3) with the ``short`` frames' taken from the others, interpolated
+    over time (held at the ends); a frame whose interpolation cancels out keeps its own."""
+    frames = np.arange(len(unit))
+    good = np.flatnonzero(~short)
+    filled = unit.copy()
+    bad = np.flatnonzero(short)
+    for axis in range(3):
+        filled[bad, axis] = np.interp(bad, frames[good], unit[good, axis])
+    length = np.linalg.norm(filled[bad], axis=-1, keepdims=True)
+    ok = length[:, 0] > 1e-6
+    filled[bad[ok]] = filled[bad[ok]] / length[ok]
+    filled[bad[~ok]] = unit[bad[~ok]]
+    return filled

@@ -48,6 +48,10 @@ FLOOR_SPEED = 0.7  # m/s, as motiongen.features.CONTACT_SPEED
 # above its 0.5 m/s skate threshold so that slides of up to 1 m/s are caught and fixed.
 TOE_CONTACT_HEIGHT = 0.05  # m
 TOE_CONTACT_SPEED = 1.0  # m/s
+# Most speed (m/s) a lock's fade may add to a foot as it lets go: a model's contacts can hold a
+# slowly sliding foot, and the half metre left to catch up, faded over the default 0.1 s, made
+# the foot jump (the sanity checker's "explosion" in 4 of 263 generated test motions).
+EASE_SPEED = 1.5
 
 
 def _speed(points: np.ndarray, fps: float, horizontal: bool = False) -> np.ndarray:
@@ -147,43 +151,97 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
+def _fade_width(offset: np.ndarray, ramp: int, max_step: float | None) -> int:
+    """Frames over which an edge offset fades out: ``ramp``, or more where fading that far in
+    ``ramp`` frames would move the point faster than ``max_step`` metres per frame at the
+    cosine ease's steepest (pi / 2 times its mean pace)."""
+    if max_step is None:
+        return ramp
+    need = int(np.ceil(np.linalg.norm(offset) * np.pi / (2.0 * max_step))) - 1
+    return max(ramp, need)
+
+
 def _lock_offsets(
-    toe: np.ndarray, contact: np.ndarray, ramp: int, lock_height: bool = False
+    toe: np.ndarray,
+    contact: np.ndarray,
+    ramp: int,
+    lock_height: bool = False,
+    max_step: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per frame, how far to move one toe to its lock position, and the lock weight.
 
     toe: (T, 3); contact: (T,) bool. Inside a run the offset takes the toe to the run's
     median (x, z) at y = 0; outside, the offset of the nearest run edge fades out over
-    ``ramp`` frames (at most half the gap to the next run). ``lock_height`` also moves the
-    toe to y = 0 in the run. Returns (T, 3), (T,).
+    ``ramp`` frames, or longer when ``max_step`` (metres per frame) says the fade would be too
+    fast for its size. Two runs closer than their fades need give up frames at their facing
+    ends (the contact starts later or ends sooner) until the fades fit; otherwise a foot
+    locked in two places a frame apart would jump between them (a model's contacts can hold a
+    slowly sliding foot for a second, leaving half a metre to catch up). ``lock_height``
+    also moves the toe to y = 0 in the run. Returns (T, 3), (T,).
     """
     n = len(toe)
-    runs = _runs(contact)
+    runs = [list(r) for r in _runs(contact)]
+    targets = []
+    for s, e in runs:
+        targets.append(np.array([np.median(toe[s:e, 0]), 0.0, np.median(toe[s:e, 2])]))
+
+    def edge(i: int, frame: int) -> np.ndarray:
+        off = targets[i] - toe[frame]
+        if not lock_height:
+            off[1] = 0.0
+        return off
+
+    def widths(i: int) -> tuple[int, int]:
+        s, e = runs[i]
+        return _fade_width(edge(i, s), ramp, max_step), _fade_width(edge(i, e - 1), ramp, max_step)
+
+    if max_step is not None:
+        for i in range(len(runs) - 1):
+            while True:
+                after, before = widths(i)[1], widths(i + 1)[0]
+                gap = runs[i + 1][0] - runs[i][1]
+                if gap >= after + before:
+                    break
+                left_len = runs[i][1] - runs[i][0]
+                right_len = runs[i + 1][1] - runs[i + 1][0]
+                if left_len <= 1 and right_len <= 1:
+                    break
+                if (after >= before and left_len > 1) or right_len <= 1:
+                    runs[i][1] -= 1
+                else:
+                    runs[i + 1][0] += 1
+
     total = np.zeros((n, 3))
     weight = np.zeros(n)
     for i, (s, e) in enumerate(runs):
-        target = np.array([np.median(toe[s:e, 0]), 0.0, np.median(toe[s:e, 2])])
-        offset = target - toe[s:e]  # (run, 3)
+        offset = targets[i] - toe[s:e]  # (run, 3)
         if not lock_height:
             offset[:, 1] = 0.0
         total[s:e] += offset
         weight[s:e] += 1.0
         gap_before = s - runs[i - 1][1] if i > 0 else n
         gap_after = runs[i + 1][0] - e if i + 1 < len(runs) else n
-        for side, gap in (("before", gap_before), ("after", gap_after)):
-            width = min(ramp, gap // 2)
+        want_before, want_after = widths(i)
+        other_before = widths(i - 1)[1] if i > 0 else 0
+        other_after = widths(i + 1)[0] if i + 1 < len(runs) else 0
+        for side, gap, want, other in (
+            ("before", gap_before, want_before, other_before),
+            ("after", gap_after, want_after, other_after),
+        ):
+            # Too short a gap for both fades: shared in proportion to what each side wants.
+            width = want if want + other <= gap else (gap * want) // max(1, want + other)
             if width < 1:
                 continue
             # Cosine ease from 1 at the run edge to 0 after ``width`` frames.
             w = 0.5 * (1 + np.cos(np.pi * np.arange(1, width + 1) / (width + 1)))
             if side == "before":
                 idx = np.arange(s - 1, s - 1 - width, -1)
-                edge = offset[0]
+                edge_off = offset[0]
             else:
                 idx = np.arange(e, e + width)
-                edge = offset[-1]
+                edge_off = offset[-1]
             keep = (idx >= 0) & (idx < n)
-            total[idx[keep]] += w[keep, None] * edge
+            total[idx[keep]] += w[keep, None] * edge_off
             weight[idx[keep]] += w[keep]
     inside = weight > 1.0  # only where two fading ramps meet
     total[inside] /= weight[inside, None]
@@ -228,6 +286,7 @@ def fix_foot_sliding(
     ramp_seconds: float = 0.1,
     root_correction: bool = True,
     lock_height: bool = False,
+    ease_speed: float | None = EASE_SPEED,
 ) -> np.ndarray:
     """Lock planted feet in place (see the module docstring); bone lengths are kept.
 
@@ -236,7 +295,10 @@ def fix_foot_sliding(
     order (left ankle, left toe, right ankle, right toe), e.g. the contacts a model predicts,
     which lock heel and toe separately at any speed: a planted heel holds the ankle, a planted
     toe holds the toe, and the foot keeps its length. lock_height: also put planted points at
-    y = 0 (off by default, see the module docstring). Returns (T, 22, 3) float64.
+    y = 0 (off by default, see the module docstring). ease_speed: the most speed (m/s) a
+    lock's fade may add as the foot lets go; a bigger correction fades longer, and contacts
+    too close together for that give up frames (None: always ``ramp_seconds``).
+    Returns (T, 22, 3) float64.
     """
     p = np.asarray(positions, dtype=np.float64).copy()
     n = len(p)
@@ -252,13 +314,16 @@ def fix_foot_sliding(
     heels = contacts.shape[1] == 4
     toe_flags = contacts[:, [1, 3]] if heels else contacts
     ramp = max(1, int(round(ramp_seconds * fps)))
+    max_step = None if ease_speed is None else ease_speed / fps
     offsets, weights, toe_locks = [], [], []
     for leg, (_, _, ankle, toe) in enumerate(LEGS):
-        toe_off, toe_w = _lock_offsets(p[:, toe], toe_flags[:, leg], ramp, lock_height)
+        toe_off, toe_w = _lock_offsets(p[:, toe], toe_flags[:, leg], ramp, lock_height, max_step)
         toe_locks.append((toe_off, toe_w))
         if heels:
             # The ankle follows a planted heel; otherwise it moves with a planted toe.
-            heel_off, heel_w = _lock_offsets(p[:, ankle], contacts[:, 2 * leg], ramp, lock_height)
+            heel_off, heel_w = _lock_offsets(
+                p[:, ankle], contacts[:, 2 * leg], ramp, lock_height, max_step
+            )
             hw = heel_w[:, None]
             offsets.append(hw * heel_off + (1 - hw) * toe_off)
             weights.append(np.maximum(heel_w, toe_w))

@@ -105,7 +105,10 @@ class ConditioningSpec:
     the most frames sampled at once. guidance: the checkpoint's default guidance (a number or
     [text, audio]), None = the process's default. steps: its default sampler steps (a
     distilled model is made for fewer), None = the process's default. sampler: its default
-    sampler (chosen on val with the steps), None = the process's first.
+    sampler (chosen on val with the steps), None = the process's first. tasks: a control
+    model's own defaults per task, e.g. {"edit": {"guidance": 6.0}, "timeline": {"steps": 10,
+    "sampler": "midpoint"}} (chosen on val: one setting does not suit every task); a
+    request's own steps / sampler / guidance win.
     """
 
     text_model: str | None
@@ -117,8 +120,11 @@ class ConditioningSpec:
     guidance: float | list[float] | None = None
     steps: int | None = None
     sampler: str | None = None
+    tasks: dict[str, dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
+        if self.tasks is not None:
+            _check_task_defaults(self.tasks)
         checks = [
             (self.sampler is None or isinstance(self.sampler, str), "sampler (a name)"),
             (
@@ -142,6 +148,28 @@ class ConditioningSpec:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+TASK_NAMES = ("predict", "inbetween", "edit", "style", "timeline")
+TASK_OPTIONS = ("steps", "sampler", "guidance")
+
+
+def _check_task_defaults(tasks: Any) -> None:
+    """conditioning.tasks: {task: {option: value}} with known tasks and options only."""
+    if not isinstance(tasks, dict) or not all(isinstance(v, dict) for v in tasks.values()):
+        raise FormatError("conditioning.tasks must map task names to {option: value} objects")
+    unknown = sorted(set(tasks) - set(TASK_NAMES))
+    if unknown:
+        raise FormatError(
+            f"conditioning.tasks names unknown tasks {unknown}; known: {', '.join(TASK_NAMES)}"
+        )
+    for task, options in tasks.items():
+        bad = sorted(set(options) - set(TASK_OPTIONS))
+        if bad:
+            raise FormatError(
+                f"conditioning.tasks.{task} has unknown options {bad}; known: "
+                f"{', '.join(TASK_OPTIONS)}"
+            )
 
 
 @dataclass

@@ -756,6 +756,7 @@ class Pipeline:
             )
         if "batch" in options or "seed_motion" in options or "music" in options:
             raise InputError("a timeline takes steps, sampler, guidance, seed, style and blend")
+        options = self._task_options("timeline", options)
         req = self.check_request(parsed[0][0], seconds=total / self.fps, **options)
         for text, _ in parsed:
             validate_prompt(text)
@@ -798,12 +799,22 @@ class Pipeline:
             raise InputError(
                 f"{task} takes steps, sampler, guidance, seed, style, blend and postprocess"
             )
-        req = self.check_request(text, seconds=seconds, **options)
+        req = self.check_request(text, seconds=seconds, **self._task_options(task, options))
         req.frames = constraints.frames
         req.constraints = constraints
         req.meta["task"] = task
         req.meta["constrained_joint_frames"] = int(constraints.known.sum())
         return req
+
+    def _task_options(self, task: str, options: dict[str, Any]) -> dict[str, Any]:
+        """``options`` with the checkpoint's own defaults for ``task`` (conditioning.tasks)
+        where the request leaves steps / sampler / guidance out (or None)."""
+        defaults = (self.config.conditioning.tasks or {}).get(task, {})
+        merged = dict(options)
+        for key, value in defaults.items():
+            if merged.get(key) is None:
+                merged[key] = value
+        return merged
 
     def _as_positions(self, motion: Motion, what: str) -> np.ndarray:
         """A motion's positions at the model's frame rate (float64), checked."""

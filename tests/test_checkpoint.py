@@ -101,6 +101,12 @@ def test_corrupt_weights_and_config(tmp_path):
         ("process_config", lambda c: c.pop("t_sampling"), "process_config keys"),
         ("process_config", lambda c: c.update(sigma=0.1), "process_config keys"),
         ("conditioning", lambda c: c.update(fps=-1.0), "fps"),
+        ("conditioning", lambda c: c.update(tasks={"dance": {}}), r"unknown tasks \['dance'\]"),
+        (
+            "conditioning",
+            lambda c: c.update(tasks={"edit": {"cfg": 3}}),
+            r"conditioning.tasks.edit has unknown options \['cfg'\]",
+        ),
     ],
 )
 def test_config_is_read_strictly(tmp_path, where, change, message):

@@ -574,6 +574,34 @@ def test_timeline_gives_each_segment_its_text(control_pipe):
     assert long.num_frames == 280 and long.meta["windows"] >= 2
 
 
+def test_a_control_checkpoint_carries_its_own_settings_per_task(tmp_path):
+    import json
+
+    from motiongen.checkpoint import record_manifest
+
+    path = make_checkpoint(tmp_path / "control", seed=5, control=True)
+    config = json.loads((path / "config.json").read_text())
+    config["conditioning"]["tasks"] = {
+        "edit": {"guidance": 6.0},
+        "timeline": {"steps": 3, "sampler": "midpoint"},
+    }
+    (path / "config.json").write_text(json.dumps(config))
+    record_manifest(path)
+    pipe = Pipeline.from_pretrained(path, text_encoder=FakeEncoder())
+    timeline = pipe.check_compose("a person walks, then waves", seconds=4.0)
+    assert (timeline.steps, timeline.sampler) == (3, "midpoint")
+    edit = pipe.check_edit(_walk(4.0), text="a person bows", frames=(1.0, 2.5))
+    assert edit.guidance == 6.0 and edit.steps == pipe.default_steps
+    predict = pipe.check_predict(_walk(2.0), 3.0, "a person walks")
+    assert predict.guidance == pipe.default_guidance  # no entry: the checkpoint's default
+    own = pipe.check_compose("a person walks, then waves", seconds=4.0, steps=2, sampler="euler")
+    assert (own.steps, own.sampler) == (2, "euler")  # a request's own settings win
+    assert (
+        pipe.check_edit(_walk(4.0), text="a person bows", frames=(1, 2), guidance=1.0).guidance
+        == 1.0
+    )
+
+
 def test_then_prompts_split_into_segments_the_model_can_read():
     from motiongen.generation.control import parse_timeline
 

@@ -151,7 +151,7 @@ class ConditioningSpec:
 
 
 TASK_NAMES = ("predict", "inbetween", "edit", "style", "timeline")
-TASK_OPTIONS = ("steps", "sampler", "guidance")
+TASK_OPTIONS = ("steps", "sampler", "guidance", "segment_model")
 
 
 def _check_task_defaults(tasks: Any) -> None:

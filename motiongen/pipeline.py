@@ -36,6 +36,7 @@ from motiongen.checkpoint import (
     CheckpointConfig,
     load_checkpoint,
     resolve_checkpoint,
+    shipped_model_names,
     shipped_model_path,
 )
 from motiongen.conditioning.text import validate_prompt
@@ -151,6 +152,7 @@ class Pipeline:
         self.device = torch.device(device)
         self._text_encoder = text_encoder
         self._lock = threading.Lock()
+        self._segment_pipes: dict[str, Pipeline] = {}  # timelines' text models, by name
         spec = config.conditioning
         self.fps = float(spec.fps)
         self.window = int(spec.window)
@@ -755,14 +757,32 @@ class Pipeline:
                 f"the timeline lasts {total / self.fps:.1f} s; at most {MAX_SECONDS:g} s"
             )
         if "batch" in options or "seed_motion" in options or "music" in options:
-            raise InputError("a timeline takes steps, sampler, guidance, seed, style and blend")
+            raise InputError(
+                "a timeline takes steps, sampler, guidance, seed, style, blend and segment_model"
+            )
         options = self._task_options("timeline", options)
+        segment_model = options.pop("segment_model", None)
         req = self.check_request(parsed[0][0], seconds=total / self.fps, **options)
         for text, _ in parsed:
             validate_prompt(text)
         req.segments = tuple(parsed)
         req.frames = total
         req.meta["segments"] = [[t, n / self.fps] for t, n in parsed]
+        # A text model has no style input: a styled timeline continues itself.
+        if segment_model not in (None, "self") and req.style is None and req.text_blend is None:
+            if not self.control_dim:
+                raise InputError(
+                    f"segment_model joins segments by in-betweening, which checkpoint "
+                    f"{self.name} was not trained for; use a control checkpoint"
+                )
+            if not isinstance(segment_model, Pipeline):  # a missing model: an error now
+                folder = resolve_checkpoint(str(segment_model))
+                if not (folder / "config.json").is_file():
+                    raise InputError(
+                        f"segment_model {segment_model!r} is neither a shipped model "
+                        f"({', '.join(shipped_model_names())}) nor a checkpoint folder"
+                    )
+            req.segment_model = segment_model
         return req
 
     def run_request(
@@ -775,11 +795,69 @@ class Pipeline:
         """The motion of one checked request (``check_request`` or a ``check_<task>``)."""
         if req.batch != 1 and (req.constraints is not None or req.segments is not None):
             raise InputError("control and timeline requests make one motion each (batch 1)")
+        if req.segments is not None and req.segment_model is not None:
+            return self._joined_timeline(req, postprocess, cancel)
         motion = self._run([req], postprocess=postprocess, cancel=cancel)[0]
         motion.meta.update(req.meta)
         if req.segments is not None:
             motion.texts = [t for t, _ in req.segments]
         return motion
+
+    def _joined_timeline(
+        self,
+        req: GenerationRequest,
+        postprocess: bool,
+        cancel: Callable[[], bool] | None,
+    ) -> Motion:
+        """A timeline whose segments come whole from ``req.segment_model`` (seeds seed, seed
+        + 1, ...; its own sampling settings), placed end to end and joined by this model's
+        in-betweening (the request's steps, sampler, guidance), ``generation.timeline``."""
+        from motiongen.generation.control import inbetween_constraints
+        from motiongen.generation.timeline import join_keyframes, placed_in_turn
+
+        segment_pipe = self._segment_pipeline(req.segment_model)
+        parts = []
+        for k, (text, frames) in enumerate(req.segments or ()):
+            one = segment_pipe.check_request(text, seconds=frames / self.fps, seed=req.seed + k)
+            motion = segment_pipe.run_request(one, postprocess, cancel=cancel)
+            pos = motion.resample(self.fps).positions[:frames]
+            if len(pos) < frames:  # another frame rate can round a frame short
+                pos = np.concatenate([pos, np.repeat(pos[-1:], frames - len(pos), axis=0)])
+            parts.append(pos)
+        keys, starts, total = join_keyframes(placed_in_turn(parts))
+        join = self._controlled(
+            None,
+            total / self.fps,
+            inbetween_constraints(keys, starts, total),
+            {"steps": req.steps, "sampler": req.sampler, "guidance": req.guidance,
+             "seed": req.seed},
+            task="inbetween",
+        )  # fmt: skip
+        motion = self._run([join], postprocess=postprocess, cancel=cancel)[0]
+        motion.meta.update(req.meta)
+        motion.meta.update(task="timeline", segments_from=segment_pipe.name)
+        motion.meta.pop("constrained_joint_frames", None)
+        motion.texts = [t for t, _ in req.segments or ()]
+        texts = [t for t, _ in req.segments or ()]
+        known = self.known_actions(self.text_encoder.encode(texts).pooled)
+        if known:
+            motion.meta["vocabulary"] = known[0]
+            far = [_far_from_vocabulary(f"segment {t!r}", "it", k)
+                   for t, k in zip(texts, known, strict=True) if not k["known"]]  # fmt: skip
+            if far:
+                motion.meta["warning"] = "; ".join(far)
+        return motion
+
+    def _segment_pipeline(self, model: Any) -> Pipeline:
+        """The text model a timeline's segments come from: a Pipeline, or a shipped name or
+        folder loaded once per pipeline."""
+        if isinstance(model, Pipeline):
+            return model
+        key = str(model)
+        with self._lock:
+            if key not in self._segment_pipes:
+                self._segment_pipes[key] = Pipeline.from_pretrained(model, device=str(self.device))
+            return self._segment_pipes[key]
 
     def _controlled(
         self,

@@ -82,6 +82,18 @@ def test_inbetween_edit_restyle_compose(control, walk, tmp_path, monkeypatch, ca
     assert "100 frames" in out
 
 
+def test_compose_uses_the_timeline_model_by_default(tmp_path, monkeypatch, capsys):
+    from motiongen.checkpoint import shipped_model_path
+    from motiongen.paths import DEFAULT_TIMELINE_MODEL
+
+    if not (shipped_model_path(DEFAULT_TIMELINE_MODEL) / "config.json").is_file():
+        pytest.skip(f"{DEFAULT_TIMELINE_MODEL} is not shipped")
+    out = tmp_path / "t.npz"
+    _ok(["compose", "a person walks, then bows", "-o", out, "--seconds", 4, "--seed", 0],
+        monkeypatch, capsys)  # fmt: skip
+    assert load_any(out).meta["checkpoint"] == DEFAULT_TIMELINE_MODEL
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

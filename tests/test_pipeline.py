@@ -602,6 +602,52 @@ def test_a_control_checkpoint_carries_its_own_settings_per_task(tmp_path):
     )
 
 
+def test_a_timeline_can_take_its_segments_whole_from_a_text_model(control_pipe, tmp_path):
+    from motiongen.generation.timeline import JOIN_HALF
+
+    text_pipe = Pipeline.from_pretrained(
+        make_checkpoint(tmp_path / "text", seed=9), text_encoder=FakeEncoder()
+    )
+    segments = [("a person walks", 3.0), ("a person bows", 2.0), ("a person waves", 3.0)]
+    m = control_pipe.timeline(segments, seed=4, segment_model=text_pipe)
+    assert m.num_frames == 160 and m.meta["segments_from"] == text_pipe.name
+    assert m.meta["task"] == "timeline" and m.texts == [t for t, _ in segments]
+    # Away from the joins each segment is the text model's own motion (turned and shifted on
+    # the ground to follow the one before): the first one exactly, the others up to that move.
+    first = text_pipe.generate(text="a person walks", seconds=3.0, seed=4)[0].positions
+    np.testing.assert_allclose(m.positions[: 60 - JOIN_HALF], first[: 60 - JOIN_HALF], atol=1e-4)
+    second = text_pipe.generate(text="a person bows", seconds=2.0, seed=5)[0].positions
+    cut = min(JOIN_HALF, 40 // 4)
+    got, own = m.positions[60 + cut : 100 - cut], second[cut : 40 - cut]
+    heights = got[..., 1] - own[..., 1]  # a turn about Y and a ground shift keep heights
+    np.testing.assert_allclose(heights, 0.0, atol=1e-4)
+    np.testing.assert_allclose(  # ... and distances between joints
+        np.linalg.norm(got[:, 1:] - got[:, :1], axis=-1),
+        np.linalg.norm(own[:, 1:] - own[:, :1], axis=-1),
+        atol=1e-4,
+    )
+    with pytest.raises(InputError, match="neither a shipped model"):
+        control_pipe.check_compose(segments, segment_model=str(tmp_path / "missing"))
+    plain = Pipeline.from_pretrained(
+        make_checkpoint(tmp_path / "plain"), text_encoder=FakeEncoder()
+    )
+    with pytest.raises(InputError, match="was not trained for"):
+        plain.check_compose(segments, segment_model=text_pipe)
+
+
+def test_join_keyframes_cut_each_join_and_keep_short_segments():
+    from motiongen.generation.timeline import join_keyframes, placed_in_turn
+
+    walk = synth_sequence(["walk"], seconds=3.0, seed=1).positions.astype(np.float64)
+    parts = placed_in_turn([walk, walk[:12], walk])
+    np.testing.assert_allclose(parts[1][0], parts[0][-1], atol=0.15)  # set where the last ended
+    keys, starts, total = join_keyframes(parts, half=10)
+    assert total == 60 + 12 + 60
+    # each segment gives up to 10 frames at a join, a 12-frame one 3 (a quarter) at each side
+    assert [len(k) for k in keys] == [50, 6, 50]
+    assert starts == [0, 63, 82]
+
+
 def test_then_prompts_split_into_segments_the_model_can_read():
     from motiongen.generation.control import parse_timeline
 

@@ -73,6 +73,8 @@ def test_inbetween_edit_restyle_compose(client: TestClient, walk: dict) -> None:
 
     r = client.post("/compose", json={"prompt": "a person walks, then bows", "seconds": 6, **QUICK})
     assert _positions(r).shape == (120, 22, 3)
+    # timelines default to the smooth control model (chosen on val for its seams)
+    assert r.json()["meta"]["checkpoint"] == "tiny-control-smooth"
     r = client.post("/compose", json={"segments": [{"text": "a person runs", "seconds": 2},
                                                    {"text": "a person bows", "seconds": 2}],
                                       **QUICK})  # fmt: skip

@@ -27,13 +27,15 @@ Checkpoint = Annotated[
 Post = Annotated[bool, typer.Option(help="Physical clean-up (given parts stay exact).")]
 
 
-def _pipe(checkpoint: Path | None) -> Any:
+def _pipe(checkpoint: Path | None, default: str | None = None) -> Any:
+    """The given checkpoint, else ``default`` (the shipped control model) when shipped."""
     from motiongen.checkpoint import shipped_model_path
     from motiongen.paths import DEFAULT_CONTROL_MODEL
     from motiongen.pipeline import Pipeline
 
-    if checkpoint is None and (shipped_model_path(DEFAULT_CONTROL_MODEL) / "config.json").is_file():
-        return Pipeline.from_pretrained(DEFAULT_CONTROL_MODEL)
+    default = default or DEFAULT_CONTROL_MODEL
+    if checkpoint is None and (shipped_model_path(default) / "config.json").is_file():
+        return Pipeline.from_pretrained(default)
     return Pipeline.from_pretrained(checkpoint)
 
 
@@ -243,8 +245,10 @@ def compose(
                 raise InputError(f"--segment must be TEXT:SECONDS, got {item!r}") from None
             if not sep or not text:
                 raise InputError(f"--segment must be TEXT:SECONDS, got {item!r}")
+    from motiongen.paths import DEFAULT_TIMELINE_MODEL
+
     t0 = time.perf_counter()
-    motion = _pipe(checkpoint).timeline(
+    motion = _pipe(checkpoint, DEFAULT_TIMELINE_MODEL).timeline(
         spec, seconds=seconds, **_options(steps, sampler, guidance, seed, postprocess)
     )
     _write(motion, output, t0, "timeline")

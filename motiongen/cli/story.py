@@ -10,7 +10,7 @@ import typer
 
 from motiongen.cli.console import out
 from motiongen.errors import InputError
-from motiongen.paths import DEFAULT_CONTROL_MODEL
+from motiongen.paths import DEFAULT_TIMELINE_MODEL
 
 AudioOption = Annotated[
     Path | None, typer.Option(help="Music or speech laid under the scene (wav/ogg/flac/mp3).")
@@ -61,7 +61,9 @@ def _render(
 def story(
     script: Annotated[Path, typer.Argument(help="A text file: the scene in plain sentences.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="The .mp4 to write.")],
-    checkpoint: Annotated[str, typer.Option(help="A control model (timelines).")] = DEFAULT_CONTROL_MODEL,
+    checkpoint: Annotated[
+        str, typer.Option(help="A control model (timelines).")
+    ] = DEFAULT_TIMELINE_MODEL,
     seed: Annotated[int, typer.Option(help="Same seed, same scene.")] = 0,
     width: Annotated[int, typer.Option(help="640 or 960 (480 high).")] = 960,
     audio: AudioOption = None,
@@ -80,7 +82,9 @@ def story(
 def stick_gen(
     prompt: Annotated[str, typer.Argument(help="e.g. 'A person walking and waving happily'.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="The .mp4 to write.")],
-    checkpoint: Annotated[str, typer.Option(help="A control model (timelines).")] = DEFAULT_CONTROL_MODEL,
+    checkpoint: Annotated[
+        str, typer.Option(help="A control model (timelines).")
+    ] = DEFAULT_TIMELINE_MODEL,
     seed: Annotated[int, typer.Option(help="Same seed, same scene.")] = 0,
     width: Annotated[int, typer.Option(help="640 or 960 (480 high).")] = 640,
     audio: AudioOption = None,

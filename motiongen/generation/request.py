@@ -52,6 +52,9 @@ class GenerationRequest:
     constraints: Any = None
     # Timeline: (text, frames) per segment, in order; the text above is the first's.
     segments: tuple[tuple[str, int], ...] | None = None
+    # Timeline: the text model whose motions are the segments (a shipped name, a folder or a
+    # Pipeline), the joins in-betweened (generation.timeline); None: the model continues itself.
+    segment_model: Any = None
     # Style (tasks.style): the (S,) unit vector the motion moves in, or None.
     style: np.ndarray | None = None
     # Facts about the task recorded in the motion's meta (task, segments, style names).

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from fastapi import FastAPI, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from motiongen.paths import DEFAULT_CONTROL_MODEL
+from motiongen.paths import DEFAULT_CONTROL_MODEL, DEFAULT_TIMELINE_MODEL
 from motiongen.serve.control_schemas import (
     ComposeRequest,
     EditRequest,
@@ -28,11 +28,14 @@ from motiongen.serve.control_schemas import (
 from motiongen.serve.schemas import ERROR_RESPONSES, MOTION_RESPONSE, JobAccepted, MotionAnswer
 
 CONTROL_MODEL_NAME = DEFAULT_CONTROL_MODEL
+TIMELINE_MODEL_NAME = DEFAULT_TIMELINE_MODEL
 MOTION_FIELDS = ("motion", "keyframes")
 
 
-def control_model(names: list[str], default: str) -> str:
-    """The model a control request uses when it names none."""
+def control_model(names: list[str], default: str, task: str | None = None) -> str:
+    """The model a control request uses when it names none (timelines their own)."""
+    if task == "compose" and TIMELINE_MODEL_NAME in names:
+        return TIMELINE_MODEL_NAME
     return CONTROL_MODEL_NAME if CONTROL_MODEL_NAME in names else default
 
 
@@ -104,7 +107,7 @@ def add_control_routes(app: FastAPI, server: Any, prepare: Prepare, answer: Answ
         params = body.model_dump(by_alias=True, exclude=set(MOTION_FIELDS))
         params["task"] = task
         if params.get("model") is None:
-            params["model"] = control_model(server.models.names, server.models.default)
+            params["model"] = control_model(server.models.names, server.models.default, task)
         paths: list[Path] = []
         queued = False
         try:

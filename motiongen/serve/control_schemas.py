@@ -122,7 +122,10 @@ class ControlOptions(BaseModel):
     seed: int | None = Field(None, ge=0, le=MAX_SEED)
     model: str | None = Field(
         None,
-        description="A control model from GET /models (default: tiny-control when shipped).",
+        description=(
+            "A control model from GET /models (default when shipped: tiny-control; "
+            "tiny-control-smooth for /compose)."
+        ),
         json_schema_extra={"enum": [*control_model_names(), None]},
     )
     format: Format = "json"

@@ -1,0 +1,54 @@
+"""Timelines made of separately generated segments, joined by in-betweening.
+
+A control model continuing its own motion from one text to the next follows each text less
+well than the best text-only model does, and where the text changes it breaks off the old
+action (docs/control.md). So a timeline can instead take each segment whole from a text
+model, set each segment where the one before it ends (turned and shifted on the ground), cut
+a short piece from both sides of every join and let the control model in-between across the
+cut: the segments stay exactly as the text model made them and the joins are the control
+model's in-betweening. Pure functions of positions; ``Pipeline.timeline`` runs the models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from motiongen.generation.windows import place_on
+
+# Frames cut from each side of a join (0.5 s at 20 fps): a 1 s transition. Chosen on val
+# (`benchmarks/tasks.py --split val --tasks timeline`): 6 frames left seams twice as jerky,
+# 15 recognised fewer segments.
+JOIN_HALF = 10
+
+
+def placed_in_turn(parts: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Each segment (T_k, 22, 3) turned about Y and shifted on the ground so its first frame
+    lies on the previous segment's last frame as closely as that allows."""
+    placed: list[np.ndarray] = []
+    for part in parts:
+        p = np.asarray(part, dtype=np.float64)
+        if placed:
+            p = place_on(p[None], placed[-1][-1:])[0]
+        placed.append(p)
+    return placed
+
+
+def join_keyframes(
+    parts: Sequence[np.ndarray], half: int = JOIN_HALF
+) -> tuple[list[np.ndarray], list[int], int]:
+    """(keyframes, their start frames, total frames) for in-betweening placed segments: every
+    join loses up to ``half`` frames on each side (at most a quarter of a segment, so a short
+    one keeps half of itself) and the frames between are left free."""
+    keys, starts, start = [], [], 0
+    last = len(parts) - 1
+    for k, part in enumerate(parts):
+        n = len(part)
+        cut = min(half, n // 4)
+        lo = cut if k > 0 else 0
+        hi = n - cut if k < last else n
+        keys.append(np.asarray(part[lo:hi], dtype=np.float64))
+        starts.append(start + lo)
+        start += n
+    return keys, starts, start

@@ -297,6 +297,7 @@ def test_resume_after_kill_matches_uninterrupted(synth_dir, tmp_path):
         "guidance": None,
         "steps": None,
         "sampler": None,
+        "tasks": None,
     }
     assert ck.config.training["step"] == 6 and ck.config.process == "flow"
     ema = load_file(str(tmp_path / "killed" / "last" / "ema.safetensors"))

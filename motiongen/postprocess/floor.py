@@ -9,7 +9,8 @@ through the floor, and planted feet slide. Fixes, in the order ``postprocess`` r
    smoothed over time; the body is moved down or up by it. Frames in the air (a jump) are not slow, so they keep their height above
    the floor estimated from the landings around them: jumps are not flattened.
 2. ``fix_foot_sliding``: toe contacts (low and slow) are locked in place: over each contact
-   run the toe goes to the run's median ground position (x, z), eased in and out over 0.1 s;
+   run the toe goes to the run's median ground position (x, z), eased in and out over 0.1 s,
+   or longer where that would move the foot more than 1.5 m/s faster (``EASE_SPEED``);
    its height is left to step 1 (``lock_height=True`` also pulls it to y = 0, which on real
    walks lowers the toe in the frames around a landing and makes it skim the floor). The ankle moves with the toe (rigid foot) and the knee is re-solved by two-bone IK
    from the hip, so bone lengths stay exact. Where a locked foot is out of the leg's reach,

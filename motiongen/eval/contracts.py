@@ -108,6 +108,11 @@ CONTRACTS: tuple[Contract, ...] = (
     Contract("both hands up", "a person waves with both hands happily", "wave-both-hands",
              lambda p, fps: both_hands_up_share(p), lambda v: v >= 0.25,
              "both wrists above their shoulders in >= 25 % of frames"),
+    # The same rule in other words: the model once followed wording, not meaning (one arm for
+    # "waves with both hands happily" while "waves both hands" worked).
+    Contract("both hands raised", "a person raises both hands happily", "raise-up-both-hands",
+             lambda p, fps: both_hands_up_share(p), lambda v: v >= 0.25,
+             "both wrists above their shoulders in >= 25 % of frames"),
     Contract("left hand up", "a person raises the left hand", "raise-up-left-hand",
              lambda p, fps: wrist_lift(p, "left") - wrist_lift(p, "right"), lambda v: v > 0.1,
              "the left wrist rises > 10 cm higher (relative to its shoulder) than the right"),

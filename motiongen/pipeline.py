@@ -739,7 +739,9 @@ class Pipeline:
     ) -> Motion:
         """One motion of consecutive segments, each following its own text: a list of
         (text, seconds), or a prompt with "then" ("a person walks, then waves, then bows";
-        ``seconds`` shared between them, default 4 s each). Each segment continues the last."""
+        ``seconds`` shared between them, default 4 s each). The segments come whole from the
+        checkpoint's segment model with the joins in-betweened (``segment_model``, see
+        docs/control.md), or, with ``segment_model="self"``, each continues the last."""
         post = bool(options.pop("postprocess", True))
         return self.run_request(self.check_compose(segments, seconds=seconds, **options), post)
 
@@ -769,7 +771,9 @@ class Pipeline:
         req.frames = total
         req.meta["segments"] = [[t, n / self.fps] for t, n in parsed]
         # A text model has no style input: a styled timeline continues itself.
-        if segment_model not in (None, "self") and req.style is None and req.text_blend is None:
+        # One segment has no join: the control model makes it (as before).
+        joined = len(parsed) > 1 and req.style is None and req.text_blend is None
+        if segment_model not in (None, "self") and joined:
             if not self.control_dim:
                 raise InputError(
                     f"segment_model joins segments by in-betweening, which checkpoint "
@@ -809,21 +813,30 @@ class Pipeline:
         postprocess: bool,
         cancel: Callable[[], bool] | None,
     ) -> Motion:
-        """A timeline whose segments come whole from ``req.segment_model`` (seeds seed, seed
-        + 1, ...; its own sampling settings), placed end to end and joined by this model's
-        in-betweening (the request's steps, sampler, guidance), ``generation.timeline``."""
+        """A timeline whose segments come whole from ``req.segment_model`` (a seed per segment
+        drawn from the request's; its own sampling settings), given one body, placed end to
+        end and joined by this model's in-betweening without text (the request's steps and
+        sampler; guidance has nothing to act on there), ``generation.timeline``."""
         from motiongen.generation.control import inbetween_constraints
         from motiongen.generation.timeline import join_keyframes, placed_in_turn
+        from motiongen.postprocess import median_bone_lengths, symmetric_bone_lengths
+        from motiongen.postprocess import postprocess as clean
 
         segment_pipe = self._segment_pipeline(req.segment_model)
         parts = []
         for k, (text, frames) in enumerate(req.segments or ()):
-            one = segment_pipe.check_request(text, seconds=frames / self.fps, seed=req.seed + k)
+            # Seeds of their own: seed + k would repeat a neighbour's (stories give actor i
+            # the seed seed + i).
+            seed = int(np.random.SeedSequence([req.seed, k]).generate_state(1)[0] >> 1)
+            one = segment_pipe.check_request(text, seconds=frames / self.fps, seed=seed)
             motion = segment_pipe.run_request(one, postprocess, cancel=cancel)
             pos = motion.resample(self.fps).positions[:frames]
             if len(pos) < frames:  # another frame rate can round a frame short
                 pos = np.concatenate([pos, np.repeat(pos[-1:], frames - len(pos), axis=0)])
             parts.append(pos)
+        if postprocess:  # one body for every segment: each sample has its own build
+            body = symmetric_bone_lengths(median_bone_lengths(parts[0]))
+            parts = [clean(p, self.fps, bone_lengths=body) for p in parts]
         keys, starts, total = join_keyframes(placed_in_turn(parts))
         join = self._controlled(
             None,

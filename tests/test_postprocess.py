@@ -199,7 +199,7 @@ def test_a_foot_locked_twice_a_frame_apart_catches_up_without_a_jump():
         return float(np.linalg.norm(np.diff(out[:, TOES], axis=0), axis=-1).max() * FPS)
 
     assert fastest(jumpy) > 4.0  # half a metre in a frame or two
-    assert fastest(eased) < 1.5 * np.pi / 2 * 1.05 + 0.2  # the fade's pace plus the creep's
+    assert fastest(eased) < 1.5 + 0.2 + 0.05  # the fade's limit plus the creep's pace
     assert bone_length_drift(eased) < 1e-5
 
 

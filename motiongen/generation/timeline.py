@@ -15,7 +15,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from motiongen.generation.windows import place_on
+from motiongen.canonical import heading, rotate_y
+from motiongen.skeleton import PELVIS
 
 # Frames cut from each side of a join (0.5 s at 20 fps): a 1 s transition. Chosen on val
 # (`benchmarks/tasks.py --split val --tasks timeline`): 6 frames left seams twice as jerky,
@@ -25,12 +26,17 @@ JOIN_HALF = 10
 
 def placed_in_turn(parts: Sequence[np.ndarray]) -> list[np.ndarray]:
     """Each segment (T_k, 22, 3) turned about Y and shifted on the ground so its first frame
-    lies on the previous segment's last frame as closely as that allows."""
+    faces where the previous segment's last frame faces, its pelvis above that one's. (Fitting
+    the whole pose instead turned a segment by up to 160 degrees where the two poses differ:
+    the body spun round inside the join.)"""
     placed: list[np.ndarray] = []
     for part in parts:
         p = np.asarray(part, dtype=np.float64)
         if placed:
-            p = place_on(p[None], placed[-1][-1:])[0]
+            last = placed[-1][-1:]
+            p = rotate_y(p, float(heading(last)[0] - heading(p[:1])[0]))
+            shift = last[0, PELVIS] - p[0, PELVIS]
+            p = p + np.array([shift[0], 0.0, shift[2]])
         placed.append(p)
     return placed
 

@@ -24,6 +24,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d, maximum_filter1d, minimum_filter1d
 
 from motiongen.canonical import forward_direction
+from motiongen.errors import InputError
 from motiongen.skeleton import (
     FOOT_JOINTS,
     JOINT_INDEX,
@@ -155,10 +156,12 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
 def _fade_width(offset: np.ndarray, ramp: int, max_step: float | None) -> int:
     """Frames over which an edge offset fades out: ``ramp``, or more where fading that far in
     ``ramp`` frames would move the point faster than ``max_step`` metres per frame at the
-    cosine ease's steepest (pi / 2 times its mean pace)."""
+    ease's steepest. The faded offset is weighted by the lock weight again in
+    ``fix_foot_sliding``, so the ease is a squared cosine: steepest at 3 sqrt(3) pi / 8 times
+    its mean pace."""
     if max_step is None:
         return ramp
-    need = int(np.ceil(np.linalg.norm(offset) * np.pi / (2.0 * max_step))) - 1
+    need = int(np.ceil(np.linalg.norm(offset) * 3 * np.sqrt(3) * np.pi / (8 * max_step))) - 1
     return max(ramp, need)
 
 
@@ -301,6 +304,8 @@ def fix_foot_sliding(
     too close together for that give up frames (None: always ``ramp_seconds``).
     Returns (T, 22, 3) float64.
     """
+    if ease_speed is not None and not (np.isfinite(ease_speed) and ease_speed > 0):
+        raise InputError(f"ease_speed must be a positive number of m/s or None, got {ease_speed!r}")
     p = np.asarray(positions, dtype=np.float64).copy()
     n = len(p)
     if n < 2:

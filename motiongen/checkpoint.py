@@ -106,9 +106,9 @@ class ConditioningSpec:
     [text, audio]), None = the process's default. steps: its default sampler steps (a
     distilled model is made for fewer), None = the process's default. sampler: its default
     sampler (chosen on val with the steps), None = the process's first. tasks: a control
-    model's own defaults per task, e.g. {"edit": {"guidance": 6.0}, "timeline": {"steps": 10,
-    "sampler": "midpoint"}} (chosen on val: one setting does not suit every task); a
-    request's own steps / sampler / guidance win.
+    model's own defaults per task, e.g. {"edit": {"guidance": 6.0}, "inbetween": {"steps": 8},
+    "timeline": {"segment_model": "tiny-flow-smooth"}} (chosen on val: one setting does not
+    suit every task); a request's own options win.
     """
 
     text_model: str | None
@@ -151,7 +151,8 @@ class ConditioningSpec:
 
 
 TASK_NAMES = ("predict", "inbetween", "edit", "style", "timeline")
-TASK_OPTIONS = ("steps", "sampler", "guidance", "segment_model")
+TASK_OPTIONS = ("steps", "sampler", "guidance")
+TIMELINE_OPTIONS = (*TASK_OPTIONS, "segment_model")
 
 
 def _check_task_defaults(tasks: Any) -> None:
@@ -164,12 +165,11 @@ def _check_task_defaults(tasks: Any) -> None:
             f"conditioning.tasks names unknown tasks {unknown}; known: {', '.join(TASK_NAMES)}"
         )
     for task, options in tasks.items():
-        known = TASK_OPTIONS if task == "timeline" else TASK_OPTIONS[:3]
+        known = TIMELINE_OPTIONS if task == "timeline" else TASK_OPTIONS
         bad = sorted(set(options) - set(known))
         if bad:
             raise FormatError(
-                f"conditioning.tasks.{task} has unknown options {bad}; known: "
-                f"{', '.join(known)}"
+                f"conditioning.tasks.{task} has unknown options {bad}; known: {', '.join(known)}"
             )
 
 

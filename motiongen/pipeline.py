@@ -851,14 +851,12 @@ class Pipeline:
         motion.meta.update(task="timeline", segments_from=segment_pipe.name)
         motion.meta.pop("constrained_joint_frames", None)
         motion.texts = [t for t, _ in req.segments or ()]
-        texts = [t for t, _ in req.segments or ()]
-        known = self.known_actions(self.text_encoder.encode(texts).pooled)
+        known = self.known_actions(self.text_encoder.encode(motion.texts).pooled)
         if known:
             motion.meta["vocabulary"] = known[0]
-            far = [_far_from_vocabulary(f"segment {t!r}", "it", k)
-                   for t, k in zip(texts, known, strict=True) if not k["known"]]  # fmt: skip
+            far = _far_segments(motion.texts, known)
             if far:
-                motion.meta["warning"] = "; ".join(far)
+                motion.meta["warning"] = far
         return motion
 
     def _segment_pipeline(self, model: Any) -> Pipeline:
@@ -1073,11 +1071,9 @@ class Pipeline:
                 info = known[0 if lone else i]
                 m.meta["vocabulary"] = info
                 if segment_known:  # a timeline: every segment checked, the unknown named
-                    far = [_far_from_vocabulary(f"segment {t!r}", "it", k)
-                           for (t, _), k in zip(first.segments or [], segment_known, strict=True)
-                           if not k["known"]]  # fmt: skip
+                    far = _far_segments([t for t, _ in first.segments or []], segment_known)
                     if far:
-                        m.meta["warning"] = "; ".join(far)
+                        m.meta["warning"] = far
                 elif not info["known"]:
                     m.meta["warning"] = _far_from_vocabulary("the prompt", "the motion", info)
             note = m.meta.pop("retrieval_warning", None)
@@ -1445,6 +1441,13 @@ def _far_from_vocabulary(what: str, result: str, info: dict[str, Any]) -> str:
         f"{info['similarity']:.2f} < {KNOWN_SIMILARITY}); {result} will look like the nearest "
         f"known actions: {names}"
     )
+
+
+def _far_segments(texts: Sequence[str], known: Sequence[dict[str, Any]]) -> str:
+    """One warning naming every timeline segment far from the trained actions, or ""."""
+    far = [_far_from_vocabulary(f"segment {t!r}", "it", k)
+           for t, k in zip(texts, known, strict=True) if not k["known"]]  # fmt: skip
+    return "; ".join(far)
 
 
 def _body_of(positions: np.ndarray, constraints: Constraints | None) -> np.ndarray | None:

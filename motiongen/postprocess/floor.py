@@ -189,15 +189,17 @@ def _lock_offsets(
     for s, e in runs:
         targets.append(np.array([np.median(toe[s:e, 0]), 0.0, np.median(toe[s:e, 2])]))
 
-    def edge(i: int, frame: int) -> np.ndarray:
-        off = targets[i] - toe[frame]
+    def to_target(i: int, frames: slice) -> np.ndarray:
+        """Run i's lock offset for ``frames`` of the toe, (k, 3)."""
+        off = targets[i] - toe[frames]
         if not lock_height:
-            off[1] = 0.0
+            off[:, 1] = 0.0
         return off
 
     def widths(i: int) -> tuple[int, int]:
         s, e = runs[i]
-        return _fade_width(edge(i, s), ramp, max_step), _fade_width(edge(i, e - 1), ramp, max_step)
+        edges = to_target(i, np.r_[s, e - 1])
+        return _fade_width(edges[0], ramp, max_step), _fade_width(edges[1], ramp, max_step)
 
     if max_step is not None:
         for i in range(len(runs) - 1):
@@ -215,19 +217,18 @@ def _lock_offsets(
                 else:
                     runs[i + 1][0] += 1
 
+    fades = [widths(i) for i in range(len(runs))]  # (before, after) per run, once trimmed
     total = np.zeros((n, 3))
     weight = np.zeros(n)
     for i, (s, e) in enumerate(runs):
-        offset = targets[i] - toe[s:e]  # (run, 3)
-        if not lock_height:
-            offset[:, 1] = 0.0
+        offset = to_target(i, slice(s, e))  # (run, 3)
         total[s:e] += offset
         weight[s:e] += 1.0
         gap_before = s - runs[i - 1][1] if i > 0 else n
         gap_after = runs[i + 1][0] - e if i + 1 < len(runs) else n
-        want_before, want_after = widths(i)
-        other_before = widths(i - 1)[1] if i > 0 else 0
-        other_after = widths(i + 1)[0] if i + 1 < len(runs) else 0
+        want_before, want_after = fades[i]
+        other_before = fades[i - 1][1] if i > 0 else 0
+        other_after = fades[i + 1][0] if i + 1 < len(runs) else 0
         for side, gap, want, other in (
             ("before", gap_before, want_before, other_before),
             ("after", gap_after, want_after, other_after),

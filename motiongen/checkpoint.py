@@ -171,6 +171,25 @@ def _check_task_defaults(tasks: Any) -> None:
             raise FormatError(
                 f"conditioning.tasks.{task} has unknown options {bad}; known: {', '.join(known)}"
             )
+        for key, value in options.items():
+            if value is not None and not _task_value_ok(key, value):
+                raise FormatError(
+                    f"conditioning.tasks.{task}.{key} = {value!r} is not a valid {key} "
+                    "(steps 1..1000, a sampler name, guidance 0..50 or [text, audio], "
+                    "segment_model a model name or folder)"
+                )
+
+
+def _task_value_ok(key: str, value: Any) -> bool:
+    def number(x: Any, hi: float) -> bool:
+        return isinstance(x, int | float) and not isinstance(x, bool) and 0 <= x <= hi
+
+    if key == "steps":  # the bounds of generation.request (MAX_STEPS, MAX_GUIDANCE)
+        return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 1000
+    if key == "guidance":  # one scale, or [text, audio]
+        pair = isinstance(value, list) and len(value) == 2
+        return number(value, 50.0) or (pair and all(number(v, 50.0) for v in value))
+    return isinstance(value, str) and bool(value.strip())  # sampler, segment_model
 
 
 @dataclass

@@ -15,6 +15,7 @@ callers. See ``docs/pipeline.md``.
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import math
 import secrets
@@ -42,7 +43,13 @@ from motiongen.checkpoint import (
 from motiongen.conditioning.text import validate_prompt
 from motiongen.errors import Cancelled, FormatError, InputError, MotionGenError
 from motiongen.features import CONTACTS, FEATURE_DIM, NormStats, features_to_positions
-from motiongen.generation.constraints import Constraints, enforce, place, window_control
+from motiongen.generation.constraints import (
+    Constraints,
+    enforce,
+    lift_free_frames,
+    place,
+    window_control,
+)
 from motiongen.generation.control import (
     edit_constraints,
     inbetween_constraints,
@@ -169,6 +176,13 @@ class Pipeline:
             self.process = config.build_process()
         except MotionGenError as err:
             raise FormatError(f"checkpoint {name}: {err}") from err
+        for task, defaults in (spec.tasks or {}).items():
+            named = defaults.get("sampler")
+            if named is not None and str(named).lower() not in self.process.samplers:
+                raise FormatError(
+                    f"checkpoint {name}: conditioning.tasks.{task}.sampler {named!r} is not a "
+                    f"{self.process.name} sampler ({', '.join(self.process.samplers)})"
+                )
         self.overlap = min(int(round(OVERLAP_SECONDS * self.fps)), self.window // 2)
         self._norm_mean = torch.as_tensor(norm.mean, device=self.device)
         self._norm_std = torch.as_tensor(norm.std, device=self.device)
@@ -762,6 +776,10 @@ class Pipeline:
             raise InputError(
                 "a timeline takes steps, sampler, guidance, seed, style, blend and segment_model"
             )
+        # What the caller chose (not the checkpoint's defaults) also goes to the segments.
+        chosen = {
+            k: options[k] for k in ("steps", "sampler", "guidance") if options.get(k) is not None
+        }
         options = self._task_options("timeline", options)
         segment_model = options.pop("segment_model", None)
         req = self.check_request(parsed[0][0], seconds=total / self.fps, **options)
@@ -779,15 +797,45 @@ class Pipeline:
                     f"segment_model joins segments by in-betweening, which checkpoint "
                     f"{self.name} was not trained for; use a control checkpoint"
                 )
-            if not isinstance(segment_model, Pipeline):  # a missing model: an error now
-                folder = resolve_checkpoint(str(segment_model))
-                if not (folder / "config.json").is_file():
-                    raise InputError(
-                        f"segment_model {segment_model!r} is neither a shipped model "
-                        f"({', '.join(shipped_model_names())}) nor a checkpoint folder"
-                    )
-            req.segment_model = segment_model
+            self._check_joined(req, segment_model, chosen)
         return req
+
+    def _check_joined(
+        self, req: GenerationRequest, segment_model: Any, chosen: dict[str, Any]
+    ) -> None:
+        """Fill in a joined timeline's own requests: one per segment for the segment model
+        (the caller's steps / sampler / guidance, else that model's defaults; a seed per
+        segment drawn from the request's) and the in-betweening of the joins (this model's
+        ``inbetween`` defaults; no text, so no guidance)."""
+        if not isinstance(segment_model, Pipeline):  # a missing model: an error now
+            folder = resolve_checkpoint(str(segment_model))
+            if not (folder / "config.json").is_file():
+                raise InputError(
+                    f"segment_model {segment_model!r} is neither a shipped model "
+                    f"({', '.join(shipped_model_names())}) nor a checkpoint folder"
+                )
+        segment_pipe = self._segment_pipeline(segment_model)
+        if not segment_pipe.text_dim:
+            raise InputError(
+                f"segment_model {segment_pipe.name} was trained without text; a timeline's "
+                "segments need a text model such as tiny-flow-smooth"
+            )
+        parts = []
+        for k, (text, frames) in enumerate(req.segments or ()):
+            # Seeds of their own: seed + k would repeat a neighbour's (stories give actor i
+            # the seed seed + i).
+            seed = int(np.random.SeedSequence([req.seed, k]).generate_state(1)[0] >> 1)
+            parts.append(
+                segment_pipe.check_request(text, seconds=frames / self.fps, seed=seed, **chosen)
+            )
+        how = {k: chosen[k] for k in ("steps", "sampler") if k in chosen}
+        join = self.check_request(
+            None, seconds=req.frames / self.fps, seed=req.seed,
+            **self._task_options("inbetween", how),
+        )  # fmt: skip
+        join.frames = req.frames
+        req.segment_model = segment_pipe
+        req.parts = (tuple(parts), join)
 
     def run_request(
         self,
@@ -799,7 +847,7 @@ class Pipeline:
         """The motion of one checked request (``check_request`` or a ``check_<task>``)."""
         if req.batch != 1 and (req.constraints is not None or req.segments is not None):
             raise InputError("control and timeline requests make one motion each (batch 1)")
-        if req.segments is not None and req.segment_model is not None:
+        if req.parts is not None:
             return self._joined_timeline(req, postprocess, cancel)
         motion = self._run([req], postprocess=postprocess, cancel=cancel)[0]
         motion.meta.update(req.meta)
@@ -813,22 +861,18 @@ class Pipeline:
         postprocess: bool,
         cancel: Callable[[], bool] | None,
     ) -> Motion:
-        """A timeline whose segments come whole from ``req.segment_model`` (a seed per segment
-        drawn from the request's; its own sampling settings), given one body, placed end to
-        end and joined by this model's in-betweening without text (the request's steps and
-        sampler; guidance has nothing to act on there), ``generation.timeline``."""
+        """A timeline whose segments come whole from ``req.segment_model``, given one body,
+        placed end to end and joined by this model's in-betweening without text (the
+        requests ``_check_joined`` made), ``generation.timeline``."""
         from motiongen.generation.control import inbetween_constraints
         from motiongen.generation.timeline import join_keyframes, placed_in_turn
         from motiongen.postprocess import median_bone_lengths, symmetric_bone_lengths
         from motiongen.postprocess import postprocess as clean
 
-        segment_pipe = self._segment_pipeline(req.segment_model)
+        segment_pipe = req.segment_model
+        segment_reqs, join = req.parts
         parts = []
-        for k, (text, frames) in enumerate(req.segments or ()):
-            # Seeds of their own: seed + k would repeat a neighbour's (stories give actor i
-            # the seed seed + i).
-            seed = int(np.random.SeedSequence([req.seed, k]).generate_state(1)[0] >> 1)
-            one = segment_pipe.check_request(text, seconds=frames / self.fps, seed=seed)
+        for one, (_, frames) in zip(segment_reqs, req.segments or (), strict=True):
             motion = segment_pipe.run_request(one, postprocess, cancel=cancel)
             pos = motion.resample(self.fps).positions[:frames]
             if len(pos) < frames:  # another frame rate can round a frame short
@@ -838,22 +882,31 @@ class Pipeline:
             body = symmetric_bone_lengths(median_bone_lengths(parts[0]))
             parts = [clean(p, self.fps, bone_lengths=body) for p in parts]
         keys, starts, total = join_keyframes(placed_in_turn(parts))
-        join = self._controlled(
-            None,
-            total / self.fps,
-            inbetween_constraints(keys, starts, total),
-            {"steps": req.steps, "sampler": req.sampler, "guidance": req.guidance,
-             "seed": req.seed},
-            task="inbetween",
-        )  # fmt: skip
+        join = copy.copy(join)  # the checked request stays reusable
+        join.constraints = inbetween_constraints(keys, starts, total)
+        join.frames = join.constraints.frames
+        join.meta = {"task": "inbetween"}
         motion = self._run([join], postprocess=postprocess, cancel=cancel)[0]
         motion.meta.update(req.meta)
-        motion.meta.update(task="timeline", segments_from=segment_pipe.name)
-        motion.meta.pop("constrained_joint_frames", None)
+        first = segment_reqs[0]
+        g = first.guidance
+        motion.meta.update(
+            task="timeline",
+            segments_from=segment_pipe.name,
+            # The segments' sampling; steps / sampler above are the joins'.
+            segment_sampling={
+                "steps": first.steps,
+                "sampler": first.sampler,
+                "guidance": list(g) if isinstance(g, tuple) else g,
+                "seeds": [r.seed for r in segment_reqs],
+            },
+        )
+        motion.labels["conditions"] = "text"
         motion.texts = [t for t, _ in req.segments or ()]
         known = self.known_actions(self.text_encoder.encode(motion.texts).pooled)
         if known:
             motion.meta["vocabulary"] = known[0]
+            motion.meta["segment_vocabulary"] = known
             far = _far_segments(motion.texts, known)
             if far:
                 motion.meta["warning"] = far
@@ -866,9 +919,14 @@ class Pipeline:
             return model
         key = str(model)
         with self._lock:
-            if key not in self._segment_pipes:
-                self._segment_pipes[key] = Pipeline.from_pretrained(model, device=str(self.device))
-            return self._segment_pipes[key]
+            pipe = self._segment_pipes.get(key)
+        if pipe is None:  # loaded outside the lock: generation goes on meanwhile
+            pipe = Pipeline.from_pretrained(
+                model, device=str(self.device), precision=self.precision, runtime=self.runtime
+            )
+            with self._lock:
+                pipe = self._segment_pipes.setdefault(key, pipe)
+        return pipe
 
     def _controlled(
         self,
@@ -926,6 +984,10 @@ class Pipeline:
         budgets requests with it; it is proportional to the sampling time."""
         from motiongen.generative import guidance_weights
 
+        if req.parts is not None:  # a joined timeline: the segments, then the joins
+            segment_reqs, join = req.parts
+            made = sum(req.segment_model.request_cost(r) for r in segment_reqs)
+            return made + self.request_cost(join)
         frames = sum(n for _, n in self._windows(req))
         scales = self._guidance_kwargs(req.guidance, req.text is not None, req.music is not None)
         passes = sum(1 for _, w in guidance_weights(**scales) if w != 0.0)
@@ -1057,6 +1119,10 @@ class Pipeline:
                     for p, body in zip(positions, bodies, strict=True)
                 ]
             )
+            if postprocess:
+                positions = np.stack(
+                    [lift_free_frames(p, constraints.known, self.fps) for p in positions]
+                )
         timing["postprocess_ms"] = (time.perf_counter() - t0) * 1e3
         timing["total_ms"] = (time.perf_counter() - t_start) * 1e3
         if lone:

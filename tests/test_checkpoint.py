@@ -107,6 +107,21 @@ def test_corrupt_weights_and_config(tmp_path):
             lambda c: c.update(tasks={"edit": {"cfg": 3}}),
             r"conditioning.tasks.edit has unknown options \['cfg'\]",
         ),
+        (
+            "conditioning",
+            lambda c: c.update(tasks={"inbetween": {"steps": 0}}),
+            r"conditioning.tasks.inbetween.steps = 0 is not a valid steps",
+        ),
+        (
+            "conditioning",
+            lambda c: c.update(tasks={"edit": {"guidance": "6"}}),
+            "conditioning.tasks.edit.guidance",
+        ),
+        (
+            "conditioning",
+            lambda c: c.update(tasks={"timeline": {"segment_model": 3}}),
+            "conditioning.tasks.timeline.segment_model",
+        ),
     ],
 )
 def test_config_is_read_strictly(tmp_path, where, change, message):

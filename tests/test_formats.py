@@ -180,6 +180,17 @@ def test_npy_round_trip_and_default_fps(tmp_path: Path) -> None:
     assert given.fps == 30.0 and "fps_assumed" not in given.meta
 
 
+def test_a_long_walk_far_from_the_origin_reads_back(tmp_path: Path) -> None:
+    # a 120 s walk ends ~170 m away: what the generator writes, its readers take
+    motion = moving_motion()
+    motion.positions = motion.positions + np.array([170.0, 0.0, -40.0], np.float32)
+    back = motiongen.load(motiongen.save(motion, tmp_path / "far.motion"))
+    np.testing.assert_allclose(back.positions, motion.positions, atol=1e-4)
+    motion.positions = motion.positions * 1000.0  # millimetres taken as metres: refused
+    with pytest.raises(FormatError):
+        motiongen.load(motiongen.save(motion, tmp_path / "mm.motion"))
+
+
 def test_npy_flat_66(tmp_path: Path) -> None:
     motion = moving_motion()
     np.save(tmp_path / "flat.npy", motion.positions.reshape(12, 66))

@@ -600,6 +600,12 @@ def test_a_control_checkpoint_carries_its_own_settings_per_task(tmp_path):
         pipe.check_edit(_walk(4.0), text="a person bows", frames=(1, 2), guidance=1.0).guidance
         == 1.0
     )
+    # a sampler the process does not have is the checkpoint's fault, found at load
+    config["conditioning"]["tasks"]["timeline"]["sampler"] = "ddim"
+    (path / "config.json").write_text(json.dumps(config))
+    record_manifest(path)
+    with pytest.raises(FormatError, match="tasks.timeline.sampler 'ddim' is not a flow sampler"):
+        Pipeline.from_pretrained(path, text_encoder=FakeEncoder())
 
 
 def test_a_timeline_can_take_its_segments_whole_from_a_text_model(control_pipe, tmp_path):
@@ -628,6 +634,23 @@ def test_a_timeline_can_take_its_segments_whole_from_a_text_model(control_pipe, 
     assert alone.num_frames == 40 and "segments_from" not in alone.meta
     with pytest.raises(InputError, match="neither a shipped model"):
         control_pipe.check_compose(segments, segment_model=str(tmp_path / "missing"))
+    # the caller's guidance and steps reach the segments; the joins keep the control model's
+    own = control_pipe.check_compose(segments, seed=4, segment_model=text_pipe, guidance=3.5)
+    segment_reqs, join = own.parts
+    assert {r.guidance for r in segment_reqs} == {3.5} and join.text is None
+    assert len({r.seed for r in segment_reqs}) == 3
+    # a service budget counts the segments' generation too, not only the joins'
+    made = sum(text_pipe.request_cost(r) for r in segment_reqs)
+    assert control_pipe.request_cost(own) == made + control_pipe.request_cost(join) > made > 0
+    guided = control_pipe.run_request(own)
+    assert guided.meta["segment_sampling"]["guidance"] == 3.5
+    assert guided.labels["conditions"] == "text"
+    assert not np.allclose(guided.positions, m.positions, atol=1e-3)
+    textless = Pipeline.from_pretrained(
+        make_checkpoint(tmp_path / "music", text_dim=0, text_model=None)
+    )
+    with pytest.raises(InputError, match="trained without text"):
+        control_pipe.check_compose(segments, segment_model=textless)
     plain = Pipeline.from_pretrained(
         make_checkpoint(tmp_path / "plain"), text_encoder=FakeEncoder()
     )

@@ -252,3 +252,28 @@ def _ease_from_given_frames(p: np.ndarray, given: np.ndarray, fps: float) -> np.
             add[at + 1 : at + length] += decay_curve(x0, v0, length)[1:]
         out += add if direction == 1 else add[::-1]
     return out
+
+
+def lift_free_frames(positions: np.ndarray, known: np.ndarray, fps: float) -> np.ndarray:
+    """``positions`` (T, 22, 3) with frames that hold no given joint lifted where the body is
+    below the floor (y = 0): the clean-up's own lift is undone there by ``enforce`` easing
+    towards given frames, which left feet up to 9 cm under the floor inside timeline joins.
+    The lift is smooth (``postprocess.floor.lift_above_floor``) and fades to nothing at the
+    given frames, which stay exactly as given."""
+    from scipy.ndimage import gaussian_filter1d, maximum_filter1d
+
+    p = np.asarray(positions, dtype=np.float64).copy()
+    free = ~known.any(axis=1)
+    depth = np.where(free, np.maximum(0.0, -p[..., 1].min(axis=1)), 0.0)
+    if not depth.any():
+        return p
+    r = max(1, int(round(0.1 * fps)))
+    lift = np.maximum(gaussian_filter1d(maximum_filter1d(depth, 2 * r + 1), r / 2.0), depth)
+    if (~free).any():  # fade out towards the given frames: no step into them
+        t = np.arange(len(p))
+        held = np.flatnonzero(~free)
+        dist = np.abs(t[:, None] - held[None, :]).min(axis=1)
+        ramp = np.clip(dist / (r + 1), 0.0, 1.0)
+        lift *= 0.5 - 0.5 * np.cos(np.pi * ramp)
+    p[..., 1] += lift[:, None]
+    return p

@@ -52,9 +52,12 @@ class GenerationRequest:
     constraints: Any = None
     # Timeline: (text, frames) per segment, in order; the text above is the first's.
     segments: tuple[tuple[str, int], ...] | None = None
-    # Timeline: the text model whose motions are the segments (a shipped name, a folder or a
-    # Pipeline), the joins in-betweened (generation.timeline); None: the model continues itself.
+    # Timeline: the text model (a Pipeline) whose motions are the segments, the joins
+    # in-betweened (generation.timeline); None: the model continues itself.
     segment_model: Any = None
+    # Joined timeline: (the segment model's checked request per segment, this model's checked
+    # in-betweening of the joins, constraints added once the segments exist), or None.
+    parts: tuple[tuple[GenerationRequest, ...], GenerationRequest] | None = None
     # Style (tasks.style): the (S,) unit vector the motion moves in, or None.
     style: np.ndarray | None = None
     # Facts about the task recorded in the motion's meta (task, segments, style names).

@@ -57,6 +57,14 @@ def test_inbetween_edit_restyle_compose(control, walk, tmp_path, monkeypatch, ca
     np.testing.assert_allclose(got[:60], keys, atol=1e-3)
     np.testing.assert_allclose(got[80:140], keys, atol=1e-3)
 
+    # a pose or a piece cut from a file: FILE@SECONDS, FILE@end, FILE@START:END
+    cut = tmp_path / "cut.npz"
+    _ok(["inbetween", f"{walk}@end", f"{walk}@0.5:1", "-o", cut, "--times", "0,2", *common],
+        monkeypatch, capsys)  # fmt: skip
+    got = load_any(cut).positions
+    np.testing.assert_allclose(got[0], keys[-1], atol=1e-3)
+    np.testing.assert_allclose(got[40:51], keys[10:21], atol=1e-3)
+
     b = tmp_path / "edited.npz"
     _ok(["edit", walk, "-o", b, "--text", "a person waves", "--joints", "arms", *common],
         monkeypatch, capsys)  # fmt: skip
@@ -98,6 +106,8 @@ def test_compose_uses_the_timeline_model_by_default(tmp_path, monkeypatch, capsy
     "args, message",
     [
         (["inbetween", "WALK", "-o", "x.npz", "--times", "0,a"], "--times must be numbers"),
+        (["inbetween", "WALK@9", "WALK", "-o", "x.npz", "--times", "0,2"], "after @ give seconds"),
+        (["inbetween", "WALK@2:1", "WALK", "-o", "x.npz", "--times", "0,2"], "END after START"),
         (["inbetween", "WALK", "-o", "x.npz", "--times", "0,2,"], "--times must be numbers"),
         (["restyle", "WALK", "-o", "x.npz", "--style", "sad", "--blend", "sad:0.5"],
          "towards the --style it starts from"),
@@ -117,7 +127,8 @@ def test_compose_uses_the_timeline_model_by_default(tmp_path, monkeypatch, capsy
 )  # fmt: skip
 def test_bad_control_input(control, walk, tmp_path, monkeypatch, capsys, args, message):
     monkeypatch.chdir(tmp_path)
-    args = [walk if a == "WALK" else a for a in args] + ["--checkpoint", control]
+    args = [f"{walk}{a[4:]}" if str(a).startswith("WALK") else a for a in args]
+    args += ["--checkpoint", control]
     code, _, err = run(args, monkeypatch, capsys)
     assert code == 1
     assert message in error_line(err)

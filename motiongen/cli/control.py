@@ -92,7 +92,13 @@ def predict(
 
 
 def inbetween(
-    keyframes: Annotated[list[str], typer.Argument(help="Keyframe motions, in time order.")],
+    keyframes: Annotated[
+        list[str],
+        typer.Argument(
+            help="Keyframe motions, in time order; FILE@SECONDS takes one pose of a file "
+            "(FILE@end its last), FILE@START:END a piece of it."
+        ),
+    ],
     output: Output,
     times: Annotated[str, typer.Option(help="Start of each keyframe, seconds: 0,2.5,5")],
     text: Text = None,
@@ -110,11 +116,40 @@ def inbetween(
     except ValueError:
         raise InputError(f"--times must be numbers separated by commas, got {times!r}") from None
     t0 = time.perf_counter()
-    keys = [resolve_motion(k) for k in keyframes]
+    keys = [keyframe(k) for k in keyframes]
     motion = _pipe(checkpoint).inbetween(
         keys, starts, text, **_options(steps, sampler, guidance, seed, postprocess)
     )
     _write(motion, output, t0, "in-betweening")
+
+
+def keyframe(source: str) -> Any:
+    """A keyframe argument: a motion, or with ``@`` a pose or piece of one: ``walk.bvh@2.5``
+    (the frame at 2.5 s), ``walk.bvh@end`` (its last frame), ``walk.bvh@1:2`` (1 s to 2 s).
+    A whole generated motion is rarely the keyframe wanted; its last pose often is."""
+    name, at, cut = source.rpartition("@")
+    if not at or Path(source).exists():
+        return resolve_motion(source)
+    motion = resolve_motion(name)
+    last = motion.num_frames - 1
+    if cut.strip().lower() == "end":
+        return motion.crop(last)
+    try:
+        ends = [float(x) for x in cut.split(":")]
+    except ValueError:
+        ends = []
+    if len(ends) not in (1, 2) or not all(0 <= e <= motion.seconds for e in ends):
+        raise InputError(
+            f"{source}: after @ give seconds within 0..{motion.seconds:.2f} ({name} lasts "
+            f"that long), 'end', or START:END, e.g. {name}@1.5"
+        )
+    first = min(last, int(round(ends[0] * motion.fps)))
+    if len(ends) == 1:
+        return motion.crop(first, first + 1)
+    stop = min(motion.num_frames, int(round(ends[1] * motion.fps)) + 1)
+    if stop <= first + 1:
+        raise InputError(f"{source}: START:END must have END after START")
+    return motion.crop(first, stop)
 
 
 def _span(frames: str | None) -> tuple[float, float] | None:

@@ -91,8 +91,9 @@ BONE_COLOURS = [_bone_colour(c) for c in BONE_CHILD]
 
 
 @lru_cache(maxsize=8)
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    """DejaVu Sans from matplotlib's own files, so no system font is needed.
+def text_font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """DejaVu Sans from matplotlib's own files, so no system font is needed (Pillow's default
+    font draws accented letters as boxes).
 
     The file is found without importing matplotlib (its font manager takes a second to load).
     """
@@ -345,7 +346,7 @@ class _Scene:
         size = max(10, self.height // 28)
         margin = max(4, self.height // 60)
         if show_title and (self.title or self.segments):
-            font = _font(size)
+            font = text_font(size)
             title = self.title if not self.segments else self._segment_title(t)
             max_w = self.width - 2 * margin
             if d.textlength(title, font=font) > max_w:
@@ -353,7 +354,7 @@ class _Scene:
                     title = title[:-1]
                 title += "…"
             d.text((margin, margin), title, fill=TEXT, font=font)
-        small = _font(max(9, int(size * 0.8)))
+        small = text_font(max(9, int(size * 0.8)))
         info = f"frame {t + 1}/{self.n}   {t / self.fps:5.2f} s / {self.n / self.fps:.2f} s"
         d.text((margin, self.height - margin - small.size - 2), info, fill=TEXT, font=small)
 

@@ -172,13 +172,10 @@ def _face(draw, c: np.ndarray, r: float, expression: str, mouth: float,  # noqa:
 
 def _caption(draw, text: str, W: int, H: int) -> None:  # noqa: ANN001
     """White on black at the bottom, centred; a line too wide for the frame wraps at words."""
-    from PIL import ImageFont
+    from motiongen.io.render import text_font
 
     size = H // 18
-    try:
-        font = ImageFont.load_default(size=size)
-    except TypeError:  # Pillow < 10.1: fixed-size bitmap font
-        font = ImageFont.load_default()
+    font = text_font(size)
 
     def width(line: str) -> float:
         box = draw.textbbox((0, 0), line, font=font)

@@ -41,6 +41,8 @@ CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 NORM_NAME = "norm.npz"
 VOCABULARY_NAME = "vocabulary.json"  # optional: action label -> sentences (data.text)
+# optional: {"actions": action label -> the styles it was recorded in, "words": style -> words}
+STYLES_NAME = "action_styles.json"
 STYLE_DIR_NAME = "style-encoder"  # a style-conditioned network's encoder (tasks.style)
 SHIPPED_MODELS_DIR = PACKAGE_ROOT / "assets" / "models"
 
@@ -257,6 +259,7 @@ class Checkpoint:
     norm: NormStats
     path: Path | None = None
     vocabulary: dict[str, list[str]] | None = None  # action -> sentences it was trained on
+    action_styles: dict[str, dict[str, list[str]]] | None = None  # see STYLES_NAME
 
 
 def write_model_folder(
@@ -270,7 +273,8 @@ def write_model_folder(
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     cfg_path = path / CONFIG_NAME
-    for stale in (cfg_path, path / VOCABULARY_NAME):  # a vocabulary belongs to older weights
+    # a vocabulary belongs to older weights
+    for stale in (cfg_path, path / VOCABULARY_NAME, path / STYLES_NAME):
         if stale.exists():
             stale.unlink()
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
@@ -292,38 +296,76 @@ def record_manifest(path: str | Path) -> Path:
     """Write the manifest of a model folder as its files are now (trusting them)."""
     path = Path(path)
     names = [WEIGHTS_NAME, NORM_NAME, CONFIG_NAME]
-    if (path / VOCABULARY_NAME).is_file():
-        names.append(VOCABULARY_NAME)
+    names += [n for n in (VOCABULARY_NAME, STYLES_NAME) if (path / n).is_file()]
     return write_manifest(path, manifest_entries(path, names))
 
 
-def write_vocabulary(path: str | Path, vocabulary: dict[str, list[str]]) -> Path:
-    """Store what actions a checkpoint was trained on (``vocabulary.json``) and re-record its
-    manifest; the folder must verify first, so nothing damaged is blessed."""
+def write_vocabulary(
+    path: str | Path,
+    vocabulary: dict[str, list[str]],
+    action_styles: dict[str, list[str]] | None = None,
+    style_words: dict[str, list[str]] | None = None,
+) -> Path:
+    """Store what actions a checkpoint was trained on (``vocabulary.json``) and, given, the
+    styles each was recorded in and the words its texts used for each style
+    (``action_styles.json``), and re-record its manifest; the folder must verify first, so
+    nothing damaged is blessed."""
     path = Path(path)
     verify_manifest(path, f"checkpoint {path}")
-    tmp = path / (VOCABULARY_NAME + ".tmp")
-    tmp.write_text(json.dumps(vocabulary, indent=1, sort_keys=True))
-    tmp.replace(path / VOCABULARY_NAME)
+    files: list[tuple[str, Any]] = [(VOCABULARY_NAME, vocabulary)]
+    if action_styles is not None:
+        files.append((STYLES_NAME, {"actions": action_styles, "words": style_words or {}}))
+    for name, content in files:
+        tmp = path / (name + ".tmp")
+        tmp.write_text(json.dumps(content, indent=1, sort_keys=True))
+        tmp.replace(path / name)
     record_manifest(path)
     return path / VOCABULARY_NAME
 
 
-def read_vocabulary(path: str | Path) -> dict[str, list[str]] | None:
-    """A checkpoint's action vocabulary, or None when it has none."""
-    file = Path(path) / VOCABULARY_NAME
+def _read_lists(file: Path, what: str) -> dict[str, list[str]] | None:
     if not file.is_file():
         return None
     try:
         raw = json.loads(file.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
         raise FormatError(f"{file} is not valid JSON ({err})") from err
-    if not isinstance(raw, dict) or not all(
+    if not _lists_of_strings(raw):
+        raise FormatError(f"{file} must map action names to lists of {what}")
+    return raw
+
+
+def read_vocabulary(path: str | Path) -> dict[str, list[str]] | None:
+    """A checkpoint's action vocabulary, or None when it has none."""
+    return _read_lists(Path(path) / VOCABULARY_NAME, "sentences")
+
+
+def read_action_styles(path: str | Path) -> dict[str, dict[str, list[str]]] | None:
+    """{"actions": action -> the styles the training data recorded it in, "words": style ->
+    the words its texts used for it}, or None."""
+    file = Path(path) / STYLES_NAME
+    if not file.is_file():
+        return None
+    try:
+        raw = json.loads(file.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        raise FormatError(f"{file} is not valid JSON ({err})") from err
+    if (
+        not isinstance(raw, dict)
+        or set(raw) != {"actions", "words"}
+        or not all(_lists_of_strings(raw[k]) for k in raw)
+    ):
+        raise FormatError(
+            f"{file} must hold actions (action -> style names) and words (style -> words)"
+        )
+    return raw
+
+
+def _lists_of_strings(raw: Any) -> bool:
+    return isinstance(raw, dict) and all(
         isinstance(k, str) and isinstance(v, list) and all(isinstance(t, str) for t in v)
         for k, v in raw.items()
-    ):
-        raise FormatError(f"{file} must map action names to lists of sentences")
-    return raw
+    )
 
 
 def save_checkpoint(
@@ -545,4 +587,5 @@ def load_checkpoint(path: str | Path, *, device: str = "cpu") -> Checkpoint:
         norm=norm,
         path=path,
         vocabulary=read_vocabulary(path),
+        action_styles=read_action_styles(path),
     )

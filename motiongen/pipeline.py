@@ -18,6 +18,7 @@ import contextlib
 import copy
 import logging
 import math
+import re
 import secrets
 import threading
 import time
@@ -141,6 +142,7 @@ class Pipeline:
         text_encoder: Any = None,
         precision: str = "fp32",
         vocabulary: dict[str, list[str]] | None = None,
+        action_styles: dict[str, dict[str, list[str]]] | None = None,
         style_encoder: Any = None,
         runtime: str = "torch",
     ) -> None:
@@ -187,6 +189,8 @@ class Pipeline:
         self._norm_mean = torch.as_tensor(norm.mean, device=self.device)
         self._norm_std = torch.as_tensor(norm.std, device=self.device)
         self.vocabulary = vocabulary
+        # {"actions": action -> the styles the data recorded it in, "words": style -> words}
+        self.action_styles = action_styles
         self._vocab_emb: tuple[list[str], Tensor] | None = None
         self.control_dim = int(getattr(net, "control_dim", 0) or 0)
         self.num_tasks = int(getattr(net, "num_tasks", 0) or 0)
@@ -230,6 +234,7 @@ class Pipeline:
             text_encoder=text_encoder,
             precision=precision,
             vocabulary=checkpoint.vocabulary,
+            action_styles=checkpoint.action_styles,
             style_encoder=checkpoint_style_encoder(
                 checkpoint.path, int(checkpoint.config.model.get("style_dim", 0) or 0)
             ),
@@ -328,12 +333,17 @@ class Pipeline:
             )
         return encoder
 
-    def known_actions(self, pooled: Tensor) -> list[dict[str, Any]]:
+    def known_actions(
+        self, pooled: Tensor, texts: Sequence[str] | None = None
+    ) -> list[dict[str, Any]]:
         """How close prompts are to the actions the checkpoint was trained on.
 
         pooled: (B, C) sentence embeddings of the prompts. Per prompt: {"known", "similarity",
         "nearest": [[action, cosine], ...] (the best 3)}; known is False below
-        ``KNOWN_SIMILARITY``. Empty when the checkpoint has no vocabulary.
+        ``KNOWN_SIMILARITY``. Empty when the checkpoint has no vocabulary. Given the prompts'
+        ``texts`` and a checkpoint that knows which styles each action was recorded in, a
+        known prompt naming only styles its nearest action was never recorded in also gets
+        "unseen_style": {"action", "styles" (named), "recorded" (the action's styles)}.
         """
         if not self.vocabulary:
             return []
@@ -341,8 +351,8 @@ class Pipeline:
         with self._lock:
             if self._vocab_emb is None:
                 labels = [k for k, texts in self.vocabulary.items() for _ in texts]
-                texts = [t for v in self.vocabulary.values() for t in v]
-                emb = encoder.encode(texts, cache=False).pooled.float()
+                sentences = [t for v in self.vocabulary.values() for t in v]
+                emb = encoder.encode(sentences, cache=False).pooled.float()
                 self._vocab_emb = (labels, torch.nn.functional.normalize(emb, dim=-1))
             labels, emb = self._vocab_emb
         sims = torch.nn.functional.normalize(pooled.float(), dim=-1) @ emb.T  # (B, phrases)
@@ -359,7 +369,22 @@ class Pipeline:
                     "nearest": [[k, round(v, 3)] for k, v in top],
                 }
             )
+        for info, text in zip(out, texts or [], strict=False):
+            unseen = self._unseen_style(text, info)
+            if unseen:
+                info["unseen_style"] = unseen
         return out
+
+    def _unseen_style(self, text: str, info: dict[str, Any]) -> dict[str, Any] | None:
+        known = self.action_styles or {"actions": {}, "words": {}}
+        action = info["nearest"][0][0]
+        recorded = known["actions"].get(action)
+        if not info["known"] or not recorded:
+            return None
+        named = styles_named(text, known["words"])
+        if not named or named & set(recorded):
+            return None
+        return {"action": action, "styles": sorted(named), "recorded": list(recorded)}
 
     @property
     def default_guidance(self) -> Guidance:
@@ -903,7 +928,7 @@ class Pipeline:
         )
         motion.labels["conditions"] = "text"
         motion.texts = [t for t, _ in req.segments or ()]
-        known = self.known_actions(self.text_encoder.encode(motion.texts).pooled)
+        known = self.known_actions(self.text_encoder.encode(motion.texts).pooled, motion.texts)
         if known:
             motion.meta["vocabulary"] = known[0]
             motion.meta["segment_vocabulary"] = known
@@ -1058,12 +1083,14 @@ class Pipeline:
         known: list[dict[str, Any]] = []
         segment_known: list[dict[str, Any]] = []
         if first.segments is not None:
-            text_emb = self.text_encoder.encode([t for t, _ in first.segments])
-            segment_known = self.known_actions(text_emb.pooled)
+            texts = [t for t, _ in first.segments]
+            text_emb = self.text_encoder.encode(texts)
+            segment_known = self.known_actions(text_emb.pooled, texts)
             known = segment_known[:1]
         elif first.text is not None:
-            text_emb = self.text_encoder.encode([r.text for r in requests])
-            known = self.known_actions(text_emb.pooled)
+            texts = [r.text for r in requests]
+            text_emb = self.text_encoder.encode(texts)
+            known = self.known_actions(text_emb.pooled, texts)
         blend_emb = None
         if first.text_blend is not None:
             blend_emb = self.text_encoder.encode([first.text_blend[0]])
@@ -1140,8 +1167,8 @@ class Pipeline:
                     far = _far_segments([t for t, _ in first.segments or []], segment_known)
                     if far:
                         m.meta["warning"] = far
-                elif not info["known"]:
-                    m.meta["warning"] = _far_from_vocabulary("the prompt", "the motion", info)
+                elif _vocabulary_warning("the prompt", "the motion", info):
+                    m.meta["warning"] = _vocabulary_warning("the prompt", "the motion", info)
             note = m.meta.pop("retrieval_warning", None)
             if note:
                 m.meta["warning"] = "; ".join(filter(None, [m.meta.get("warning"), note]))
@@ -1499,6 +1526,29 @@ class Pipeline:
         return x * self._norm_std + self._norm_mean
 
 
+def styles_named(text: str, words: dict[str, list[str]]) -> set[str]:
+    """The styles whose words (style -> words, a checkpoint's ``action_styles.json``) a prompt
+    uses, whole words only: "happily" names happy; "old" names old and elderly (both use it)."""
+    low = f" {re.sub(r'[^a-z-]+', ' ', text.lower())} "
+    return {style for style, ws in words.items() if any(f" {w} " in low for w in ws)}
+
+
+def _vocabulary_warning(what: str, result: str, info: dict[str, Any]) -> str:
+    """The warning for a text far from every trained action, or naming a style its action was
+    never recorded in; "" for neither."""
+    if not info["known"]:
+        return _far_from_vocabulary(what, result, info)
+    unseen = info.get("unseen_style")
+    if not unseen:
+        return ""
+    return (
+        f"{what} asks for {' / '.join(unseen['styles'])} with {unseen['action']}, which the "
+        f"training data never recorded together ({unseen['action']} only as "
+        f"{', '.join(unseen['recorded'])}); {result} may follow the style's actions instead of "
+        "the action: leave out the style word, or restyle the motion (motiongen restyle)"
+    )
+
+
 def _far_from_vocabulary(what: str, result: str, info: dict[str, Any]) -> str:
     """The warning for a text far from every trained action (``Pipeline.known_actions``)."""
     names = ", ".join(f"{k} ({v:.2f})" for k, v in info["nearest"])
@@ -1510,10 +1560,11 @@ def _far_from_vocabulary(what: str, result: str, info: dict[str, Any]) -> str:
 
 
 def _far_segments(texts: Sequence[str], known: Sequence[dict[str, Any]]) -> str:
-    """One warning naming every timeline segment far from the trained actions, or ""."""
-    far = [_far_from_vocabulary(f"segment {t!r}", "it", k)
-           for t, k in zip(texts, known, strict=True) if not k["known"]]  # fmt: skip
-    return "; ".join(far)
+    """One warning naming every timeline segment far from the trained actions (or asking for
+    a style its action was never recorded in), or ""."""
+    warnings = [_vocabulary_warning(f"segment {t!r}", "it", k)
+                for t, k in zip(texts, known, strict=True)]  # fmt: skip
+    return "; ".join(w for w in warnings if w)
 
 
 def _body_of(positions: np.ndarray, constraints: Constraints | None) -> np.ndarray | None:

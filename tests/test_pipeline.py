@@ -517,6 +517,45 @@ def test_prompts_far_from_the_vocabulary_carry_a_warning(tmp_path):
     )  # no vocabulary recorded: nothing claimed
 
 
+def test_a_style_never_recorded_with_the_action_is_reported(tmp_path):
+    from motiongen.checkpoint import STYLES_NAME, record_manifest, write_vocabulary
+
+    path = make_checkpoint(tmp_path / "ck")
+    vocabulary = {"walk": ["a person walks"], "bow": ["a person bows", "a person bows happily"]}
+    words = {"happy": ["happily"], "sad": ["sadly"]}
+    write_vocabulary(path, vocabulary, {"bow": ["normal", "sad"], "walk": ["happy"]}, words)
+    pipe = Pipeline.from_pretrained(path, text_encoder=FakeEncoder())
+    happy = pipe("a person bows happily", seconds=1.0, seed=0)
+    assert happy.meta["vocabulary"]["unseen_style"] == {
+        "action": "bow", "styles": ["happy"], "recorded": ["normal", "sad"]
+    }  # fmt: skip
+    assert "asks for happy with bow" in happy.meta["warning"]
+    assert "bow only as normal, sad" in happy.meta["warning"]
+    plain = pipe("a person bows", seconds=1.0, seed=0)  # no style word: nothing to say
+    assert "warning" not in plain.meta and "unseen_style" not in plain.meta["vocabulary"]
+    (path / STYLES_NAME).write_text('{"bow": "sad"}')
+    with pytest.raises(FormatError, match="the manifest says"):  # changed behind its back
+        Pipeline.from_pretrained(path, text_encoder=FakeEncoder())
+    record_manifest(path)
+    with pytest.raises(FormatError, match="must hold actions"):
+        Pipeline.from_pretrained(path, text_encoder=FakeEncoder())
+
+
+def test_styles_named_and_recorded():
+    from motiongen.data.text import action_styles, style_words
+    from motiongen.pipeline import styles_named
+
+    words = style_words()
+    assert styles_named("a person raises both hands happily", words) == {"happy"}
+    assert styles_named("an old man waves", words) == {"old", "elderly"}  # both use "old"
+    assert styles_named("a person walks", words) == set()
+    assert styles_named("unhappily", words) == {"sad"}
+    assert styles_named("a boldly happyish walk", words) == set()  # whole words only
+    labels = [{"content": "bow", "style": "sad"}, {"content": "bow", "style": "happy"},
+              {"content": "bow", "style": "sad"}, {"dance_type": "waltz"}]  # fmt: skip
+    assert action_styles(labels) == {"bow": ["happy", "sad"]}
+
+
 # ---- control: continuation, keyframes, edits, paths, timelines ---------------------------------
 @pytest.fixture(scope="module")
 def control_pipe(tmp_path_factory):

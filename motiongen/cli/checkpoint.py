@@ -32,17 +32,18 @@ def vocabulary(
     folders: Annotated[list[Path], typer.Argument(help="Checkpoint folders.")],
     data: Annotated[Path | None, typer.Option(help="Data directory (default: shared).")] = None,
 ) -> None:
-    """Record the actions of the prepared data's train split as the checkpoints' vocabulary
-    (for checkpoints trained before the trainer wrote it)."""
+    """Record the actions of the prepared data's train split, and the styles each was recorded
+    in, as the checkpoints' vocabulary (for checkpoints trained before the trainer wrote it)."""
     from motiongen.checkpoint import write_vocabulary
     from motiongen.data.prepare import prepare
-    from motiongen.data.text import action_vocabulary
+    from motiongen.data.text import action_styles, action_vocabulary, style_words
 
     prepared = prepare(data).data
-    vocab = action_vocabulary([r.labels for r in prepared.select(split="train")])
+    labels = [r.labels for r in prepared.select(split="train")]
+    vocab, styles = action_vocabulary(labels), action_styles(labels)
     for folder in folders:
-        write_vocabulary(folder, vocab)
-        out.print(f"{folder}: {len(vocab)} actions recorded")
+        write_vocabulary(folder, vocab, styles, style_words())
+        out.print(f"{folder}: {len(vocab)} actions recorded, with the styles of {len(styles)}")
 
 
 @checkpoint_app.command("info")

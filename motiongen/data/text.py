@@ -270,3 +270,29 @@ def action_vocabulary(labels: list[dict[str, str]]) -> dict[str, list[str]]:
             verbs = CONTENT_PHRASES[content] + MORE_CONTENT_PHRASES.get(content, ())
             out[content] = [f"a person {v}" for v in verbs]
     return dict(sorted(out.items()))
+
+
+def action_styles(labels: list[dict[str, str]]) -> dict[str, list[str]]:
+    """Action label -> the styles it was recorded in, for the labelled actions of ``labels``.
+    The two Bandai sets share only walk and run: the emotions (happy, sad, angry, ...) were
+    recorded only with dataset-1's actions, the hand raises and waves only with dataset-2's
+    styles, so "raises both hands happily" asks for a pair no clip shows."""
+    out: dict[str, set[str]] = {}
+    for lab in labels:
+        content = lab.get("content", "")
+        if content in CONTENT_PHRASES and lab.get("style"):
+            out.setdefault(content, set()).add(lab["style"])
+    return {k: sorted(v) for k, v in sorted(out.items())}
+
+
+def style_words() -> dict[str, list[str]]:
+    """Style -> the words and phrases the training texts use for it ("happily", "happy",
+    "in a happy mood", ...), for telling which styles a prompt names."""
+    words: dict[str, set[str]] = {}
+    for style, (adverb, adjective) in STYLE_PHRASES.items():
+        more_adverbs, more_adjectives = MORE_STYLE_PHRASES.get(style, ((), ()))
+        for phrase in (adverb, adjective, *more_adverbs, *more_adjectives):
+            for part in phrase.split(","):  # "timidly, without confidence"
+                if part.strip():
+                    words.setdefault(style, set()).add(part.strip().lower())
+    return {k: sorted(v) for k, v in sorted(words.items())}

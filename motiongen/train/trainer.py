@@ -35,7 +35,7 @@ from motiongen.checkpoint import (
     save_checkpoint,
     write_vocabulary,
 )
-from motiongen.data.text import action_vocabulary
+from motiongen.data.text import action_styles, action_vocabulary, style_words
 from motiongen.errors import InputError, MotionGenError
 from motiongen.features import FEATURE_DIM, NormStats
 from motiongen.generative.process import Process, build_process
@@ -559,7 +559,9 @@ class Trainer:
             )
             if self.data.text_dim:
                 labels = [c.labels for c in self.data.train_clips]
-                write_vocabulary(path, action_vocabulary(labels))
+                write_vocabulary(
+                    path, action_vocabulary(labels), action_styles(labels), style_words()
+                )
             if self.data.style_encoder is not None:
                 self.data.style_encoder.save(path / STYLE_DIR_NAME)
         self.acc.wait_for_everyone()

@@ -896,6 +896,7 @@ class Pipeline:
 
         segment_pipe = req.segment_model
         segment_reqs, join = req.parts
+        t_start = time.perf_counter()
         parts = []
         for one, (_, frames) in zip(segment_reqs, req.segments or (), strict=True):
             motion = segment_pipe.run_request(one, postprocess, cancel=cancel)
@@ -906,13 +907,16 @@ class Pipeline:
         if postprocess:  # one body for every segment: each sample has its own build
             body = symmetric_bone_lengths(median_bone_lengths(parts[0]))
             parts = [clean(p, self.fps, bone_lengths=body) for p in parts]
+        segments_ms = (time.perf_counter() - t_start) * 1e3
         keys, starts, total = join_keyframes(placed_in_turn(parts))
         join = copy.copy(join)  # the checked request stays reusable
         join.constraints = inbetween_constraints(keys, starts, total)
         join.frames = join.constraints.frames
         join.meta = {"task": "inbetween"}
-        motion = self._run([join], postprocess=postprocess, cancel=cancel)[0]
+        motion = self._run([join], postprocess=postprocess, cancel=cancel, t_start=t_start)[0]
         motion.meta.update(req.meta)
+        # the stages above are the joins'; total_ms covers the segments too
+        motion.meta["timing_ms"]["segments_ms"] = round(segments_ms, 2)
         first = segment_reqs[0]
         g = first.guidance
         motion.meta.update(

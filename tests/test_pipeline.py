@@ -683,6 +683,8 @@ def test_a_timeline_can_take_its_segments_whole_from_a_text_model(control_pipe, 
     assert control_pipe.request_cost(own) == made + control_pipe.request_cost(join) > made > 0
     guided = control_pipe.run_request(own)
     assert guided.meta["segment_sampling"]["guidance"] == 3.5
+    timing = guided.meta["timing_ms"]
+    assert timing["total_ms"] >= timing["segments_ms"] + timing["sample_ms"]
     assert guided.labels["conditions"] == "text"
     assert not np.allclose(guided.positions, m.positions, atol=1e-3)
     textless = Pipeline.from_pretrained(

@@ -315,6 +315,8 @@ def write_vocabulary(
     files: list[tuple[str, Any]] = [(VOCABULARY_NAME, vocabulary)]
     if action_styles is not None:
         files.append((STYLES_NAME, {"actions": action_styles, "words": style_words or {}}))
+    elif (path / STYLES_NAME).exists():  # it described the old vocabulary's data
+        (path / STYLES_NAME).unlink()
     for name, content in files:
         tmp = path / (name + ".tmp")
         tmp.write_text(json.dumps(content, indent=1, sort_keys=True))

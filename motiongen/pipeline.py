@@ -830,8 +830,9 @@ class Pipeline:
     ) -> None:
         """Fill in a joined timeline's own requests: one per segment for the segment model
         (the caller's steps / sampler / guidance, else that model's defaults; a seed per
-        segment drawn from the request's) and the in-betweening of the joins (this model's
-        ``inbetween`` defaults; no text, so no guidance)."""
+        segment drawn from the request's) and the in-betweening of the joins (always this
+        model's ``tasks.inbetween`` settings, chosen on val for joins; no text, so guidance
+        has nothing to act on)."""
         if not isinstance(segment_model, Pipeline):  # a missing model: an error now
             folder = resolve_checkpoint(str(segment_model))
             if not (folder / "config.json").is_file():
@@ -853,10 +854,9 @@ class Pipeline:
             parts.append(
                 segment_pipe.check_request(text, seconds=frames / self.fps, seed=seed, **chosen)
             )
-        how = {k: chosen[k] for k in ("steps", "sampler") if k in chosen}
         join = self.check_request(
             None, seconds=req.frames / self.fps, seed=req.seed,
-            **self._task_options("inbetween", how),
+            **self._task_options("inbetween", {}),
         )  # fmt: skip
         join.frames = req.frames
         req.segment_model = segment_pipe
@@ -922,13 +922,13 @@ class Pipeline:
         motion.meta.update(
             task="timeline",
             segments_from=segment_pipe.name,
-            # The segments' sampling; steps / sampler above are the joins'.
-            segment_sampling={
-                "steps": first.steps,
-                "sampler": first.sampler,
-                "guidance": list(g) if isinstance(g, tuple) else g,
-                "seeds": [r.seed for r in segment_reqs],
-            },
+            # What sampled the segments (what a caller's options change), the joins apart:
+            # guidance has nothing to act on there (no text).
+            steps=first.steps,
+            sampler=first.sampler,
+            guidance=list(g) if isinstance(g, tuple) else g,
+            segment_seeds=[r.seed for r in segment_reqs],
+            join_sampling={"steps": join.steps, "sampler": join.sampler},
         )
         motion.labels["conditions"] = "text"
         motion.texts = [t for t, _ in req.segments or ()]

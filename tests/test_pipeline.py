@@ -539,6 +539,9 @@ def test_a_style_never_recorded_with_the_action_is_reported(tmp_path):
     record_manifest(path)
     with pytest.raises(FormatError, match="must hold actions"):
         Pipeline.from_pretrained(path, text_encoder=FakeEncoder())
+    write_vocabulary(path, vocabulary)  # a vocabulary without styles: no stale styles kept
+    assert not (path / STYLES_NAME).exists()
+    assert Pipeline.from_pretrained(path, text_encoder=FakeEncoder()).action_styles is None
 
 
 def test_styles_named_and_recorded():
@@ -682,7 +685,11 @@ def test_a_timeline_can_take_its_segments_whole_from_a_text_model(control_pipe, 
     made = sum(text_pipe.request_cost(r) for r in segment_reqs)
     assert control_pipe.request_cost(own) == made + control_pipe.request_cost(join) > made > 0
     guided = control_pipe.run_request(own)
-    assert guided.meta["segment_sampling"]["guidance"] == 3.5
+    assert guided.meta["guidance"] == 3.5 and len(guided.meta["segment_seeds"]) == 3
+    # the joins keep the control model's in-betweening settings whatever the caller asks
+    steps = control_pipe.check_compose(segments, seed=4, segment_model=text_pipe, steps=7)
+    assert {r.steps for r in steps.parts[0]} == {7}
+    assert steps.parts[1].steps == join.steps == control_pipe.default_steps != 7
     timing = guided.meta["timing_ms"]
     assert timing["total_ms"] >= timing["segments_ms"] + timing["sample_ms"]
     assert guided.labels["conditions"] == "text"

@@ -221,3 +221,20 @@ def test_a_keyframe_the_network_left_far_behind_is_eased_into_with_its_body():
     small[1:, wrist] += [0.0, 0.05, 0.0]  # a few centimetres: left to the 0.25 s ease
     eased = enforce(small, constraints, 20.0)
     assert np.allclose(eased[10:], small[10:])
+
+
+def test_free_frames_are_lifted_to_the_given_frames_floor():
+    from motiongen.generation.constraints import lift_free_frames
+
+    walk = synth_motion("walk", seconds=3.0, seed=3).positions.astype(np.float64)
+    walk[..., 1] -= walk[..., 1].min(axis=1, keepdims=True).min()  # feet on the floor
+    known = np.zeros(walk.shape[:2], bool)
+    known[:10] = known[-10:] = True
+    sunk = walk.copy()
+    sunk[20:40, :, 1] -= 0.05  # a join's frames 5 cm under the floor
+    lifted = lift_free_frames(sunk, known, 20.0)
+    np.testing.assert_array_equal(lifted[known], sunk[known])  # given: exactly as given
+    assert lifted[..., 1].min() > -1e-9 and np.abs(np.diff(lifted[..., 1], axis=0)).max() < 0.1
+    # a file whose floor is 3 cm lower: free frames are not lifted above its given frames
+    low = walk - np.array([0.0, 0.03, 0.0])
+    np.testing.assert_allclose(lift_free_frames(low, known, 20.0), low)

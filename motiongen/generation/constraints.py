@@ -259,12 +259,14 @@ def lift_free_frames(positions: np.ndarray, known: np.ndarray, fps: float) -> np
     below the floor (y = 0): the clean-up's own lift is undone there by ``enforce`` easing
     towards given frames, which left feet up to 9 cm under the floor inside timeline joins.
     The lift is smooth (``postprocess.floor.lift_above_floor``) and fades to nothing at the
-    given frames, which stay exactly as given."""
+    given frames, which stay exactly as given. Given joints below y = 0 (a file whose floor
+    is a few cm lower) set the floor instead: the free frames are not lifted above them."""
     from scipy.ndimage import gaussian_filter1d, maximum_filter1d
 
     p = np.asarray(positions, dtype=np.float64).copy()
     free = ~known.any(axis=1)
-    depth = np.where(free, np.maximum(0.0, -p[..., 1].min(axis=1)), 0.0)
+    floor = min(0.0, float(p[..., 1][known].min())) if known.any() else 0.0
+    depth = np.where(free, np.maximum(0.0, floor - p[..., 1].min(axis=1)), 0.0)
     if not depth.any():
         return p
     r = max(1, int(round(0.1 * fps)))

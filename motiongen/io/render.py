@@ -104,7 +104,10 @@ def text_font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
             return ImageFont.truetype(str(ttf), size)
         except OSError:
             log.debug("matplotlib's DejaVuSans.ttf not readable at %s", ttf)
-    return ImageFont.load_default(size)
+    try:
+        return ImageFont.load_default(size)
+    except TypeError:  # Pillow < 10.1: one fixed-size bitmap font
+        return ImageFont.load_default()
 
 
 # ---- camera and projection -----------------------------------------------------------------

@@ -14,7 +14,6 @@ dance type and overall, and the share of positives whose own tempo beats the str
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.report import report  # noqa: E402
 from motiongen.eval.music import AGREEMENT_FPS, dance_music_agreement  # noqa: E402
 
 
@@ -122,11 +122,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=None, help="write FILE.json and FILE.md")
     args = parser.parse_args()
     result = run(args.window, args.others)
-    table = markdown(result)
-    print(table)
-    if args.out is not None:
-        args.out.with_suffix(".json").write_text(json.dumps(result, indent=1))
-        args.out.with_suffix(".md").write_text(table + "\n")
+    report(markdown(result), result, args.out)
     return 0
 
 

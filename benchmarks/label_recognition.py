@@ -18,7 +18,6 @@ generated / real is the headline (1.0 = as recognisable as real motion).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.report import report  # noqa: E402
 from motiongen.data.store import PreparedData  # noqa: E402
 from motiongen.eval.recognition import (  # noqa: E402
     BANDAI_SOURCES,
@@ -142,18 +142,11 @@ def main(argv: list[str] | None = None) -> int:
         "threads": torch.get_num_threads(),
         "classifier": str(args.classifier or "shipped"),
     }
-    table = markdown_table(result["summary"])
-    console.print(table, markup=False, highlight=False, soft_wrap=True)
+    report(markdown_table(result["summary"]), result, args.out)
     console.print(
         f"{len(result['pairs'])} label pairs x {args.samples} samples in "
         f"{result['seconds']:.0f} s ({torch.get_num_threads()} threads)"
     )
-    if args.out is not None:
-        out = args.out.with_suffix(".json")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=1))
-        out.with_suffix(".md").write_text(table + "\n")
-        console.print(f"wrote {out} and {out.with_suffix('.md')}")
     return 0
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.report import report  # noqa: E402
 from motiongen.artifacts import foot_skating_ratio  # noqa: E402
 from motiongen.eval.contracts import CONTRACTS, ground_speed, root_drift  # noqa: E402
 
@@ -145,8 +145,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="write FILE.json and FILE.md")
     args = parser.parse_args(argv)
 
-    from rich.console import Console
-
     from motiongen.pipeline import Pipeline
 
     pipe = Pipeline.from_pretrained(args.checkpoint)
@@ -157,18 +155,10 @@ def main(argv: list[str] | None = None) -> int:
         return pipe.generate(prompt, seconds=SECONDS, seed=0, batch=n,
                              postprocess=not args.raw, **options)  # fmt: skip
 
-    console = Console()
     result = run(generate, seeds=args.seeds, split=args.split)
     result["settings"] = {"checkpoint": args.checkpoint or "shipped default", "seeds": args.seeds,
                           "split": args.split, "raw": args.raw, **options}  # fmt: skip
-    table = markdown(result)
-    console.print(table, markup=False, highlight=False, soft_wrap=True)
-    if args.out is not None:
-        out = args.out.with_suffix(".json")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=1))
-        out.with_suffix(".md").write_text(table + "\n")
-        console.print(f"wrote {out} and {out.with_suffix('.md')}")
+    report(markdown(result), result, args.out)
     return 0
 
 

@@ -17,7 +17,6 @@ output by that share; 0 under ``clean_skip``), at the times a sampler visits.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.report import report  # noqa: E402
 from motiongen.artifacts import jitter_score  # noqa: E402
 
 SECONDS = 6.5
@@ -124,18 +124,13 @@ def main(argv: list[str] | None = None) -> int:
     ])  # fmt: skip
     if args.leak:
         table += "\n\n" + leak_table(pipe, prompts[0])
-    print(table)
-    if args.out is not None:
-        out = args.out.with_suffix(".json")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps({
-            "checkpoint": args.checkpoint, "options": options, "split": args.split,
-            "prompts": prompts, "seeds": args.seeds,
-            "real_median": float(np.median(real)), "raw_median": float(np.median(gen["raw"])),
-            "post_median": float(np.median(gen["post"])),
-            "raw_over_real": float(np.median(gen["raw"]) / np.median(real)),
-        }, indent=1))  # fmt: skip
-        out.with_suffix(".md").write_text(table + "\n")
+    report(table, {
+        "checkpoint": args.checkpoint, "options": options, "split": args.split,
+        "prompts": prompts, "seeds": args.seeds,
+        "real_median": float(np.median(real)), "raw_median": float(np.median(gen["raw"])),
+        "post_median": float(np.median(gen["post"])),
+        "raw_over_real": float(np.median(gen["raw"]) / np.median(real)),
+    }, args.out)  # fmt: skip
     return 0
 
 

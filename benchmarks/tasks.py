@@ -264,8 +264,8 @@ def restyle(pipe: Any, split: str, count: int, blends: int) -> dict[str, Any]:
         asks.append((content_label(rec.labels), target, float(np.abs(
             out.positions[:, 0, [0, 2]] - w[:, 0, [0, 2]]).max())))  # fmt: skip
     pred = clf.classify(outs)
-    content_kept = np.mean([p == c for p, (c, _, _) in zip(pred.content, asks, strict=True)])
-    style_hit = np.mean([p == s for p, (_, s, _) in zip(pred.style, asks, strict=True)])
+    kept = [p == c for p, (c, _, _) in zip(pred.content, asks, strict=True)]
+    hit = [p == s for p, (_, s, _) in zip(pred.style, asks, strict=True)]
     # The same rates on real clips of the asked content x style pairs (where the split has them).
     real = {(content_label(r.labels), style_label(r.labels)): pos for r, pos in pool}
     matched = [(c, s) for c, s, _ in asks if (c, s) in real]
@@ -281,12 +281,10 @@ def restyle(pipe: Any, split: str, count: int, blends: int) -> dict[str, Any]:
     def rate(hits: list[bool], where: np.ndarray) -> float | None:
         return round(float(np.mean(np.asarray(hits)[where])), 3) if where.any() else None
 
-    kept = [p == c for p, (c, _, _) in zip(pred.content, asks, strict=True)]
-    hit = [p == s for p, (_, s, _) in zip(pred.style, asks, strict=True)]
     return {
         "clips": len(test),
-        "content_kept": round(float(content_kept), 3),
-        "style_hit": round(float(style_hit), 3),
+        "content_kept": round(float(np.mean(kept)), 3),
+        "style_hit": round(float(np.mean(hit)), 3),
         "recorded_asks": int(seen.sum()),
         "recorded_content_kept": rate(kept, seen),
         "recorded_style_hit": rate(hit, seen),

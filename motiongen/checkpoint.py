@@ -325,33 +325,32 @@ def write_vocabulary(
     return path / VOCABULARY_NAME
 
 
-def _read_lists(file: Path, what: str) -> dict[str, list[str]] | None:
+def _read_optional_json(file: Path) -> Any:
+    """The parsed file, or None when there is none (a checkpoint's optional files)."""
     if not file.is_file():
         return None
     try:
-        raw = json.loads(file.read_text())
+        return json.loads(file.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
         raise FormatError(f"{file} is not valid JSON ({err})") from err
-    if not _lists_of_strings(raw):
-        raise FormatError(f"{file} must map action names to lists of {what}")
-    return raw
 
 
 def read_vocabulary(path: str | Path) -> dict[str, list[str]] | None:
     """A checkpoint's action vocabulary, or None when it has none."""
-    return _read_lists(Path(path) / VOCABULARY_NAME, "sentences")
+    file = Path(path) / VOCABULARY_NAME
+    raw = _read_optional_json(file)
+    if raw is not None and not _lists_of_strings(raw):
+        raise FormatError(f"{file} must map action names to lists of sentences")
+    return raw
 
 
 def read_action_styles(path: str | Path) -> dict[str, dict[str, list[str]]] | None:
     """{"actions": action -> the styles the training data recorded it in, "words": style ->
     the words its texts used for it}, or None."""
     file = Path(path) / STYLES_NAME
-    if not file.is_file():
+    raw = _read_optional_json(file)
+    if raw is None:
         return None
-    try:
-        raw = json.loads(file.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
-        raise FormatError(f"{file} is not valid JSON ({err})") from err
     if (
         not isinstance(raw, dict)
         or set(raw) != {"actions", "words"}

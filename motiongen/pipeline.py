@@ -912,7 +912,6 @@ class Pipeline:
         join = copy.copy(join)  # the checked request stays reusable
         join.constraints = inbetween_constraints(keys, starts, total)
         join.frames = join.constraints.frames
-        join.meta = {"task": "inbetween"}
         motion = self._run([join], postprocess=postprocess, cancel=cancel, t_start=t_start)[0]
         motion.meta.update(req.meta)
         # the stages above are the joins'; total_ms covers the segments too
@@ -1171,8 +1170,8 @@ class Pipeline:
                     far = _far_segments([t for t, _ in first.segments or []], segment_known)
                     if far:
                         m.meta["warning"] = far
-                elif _vocabulary_warning("the prompt", "the motion", info):
-                    m.meta["warning"] = _vocabulary_warning("the prompt", "the motion", info)
+                elif warning := _vocabulary_warning("the prompt", "the motion", info):
+                    m.meta["warning"] = warning
             note = m.meta.pop("retrieval_warning", None)
             if note:
                 m.meta["warning"] = "; ".join(filter(None, [m.meta.get("warning"), note]))

@@ -258,10 +258,11 @@ def lift_free_frames(positions: np.ndarray, known: np.ndarray, fps: float) -> np
     """``positions`` (T, 22, 3) with frames that hold no given joint lifted where the body is
     below the floor (y = 0): the clean-up's own lift is undone there by ``enforce`` easing
     towards given frames, which left feet up to 9 cm under the floor inside timeline joins.
-    The lift is smooth (``postprocess.floor.lift_above_floor``) and fades to nothing at the
-    given frames, which stay exactly as given. Given joints below y = 0 (a file whose floor
-    is a few cm lower) set the floor instead: the free frames are not lifted above them."""
-    from scipy.ndimage import gaussian_filter1d, maximum_filter1d
+    The lift is smooth (``postprocess.floor.smooth_lift``, as the clean-up's own) and fades to
+    nothing at the given frames, which stay exactly as given. Given joints below y = 0 (a file
+    whose floor is a few cm lower) set the floor instead: the free frames are not lifted above
+    them."""
+    from motiongen.postprocess.floor import LIFT_SMOOTH_SECONDS, smooth_lift
 
     p = np.asarray(positions, dtype=np.float64).copy()
     free = ~known.any(axis=1)
@@ -269,8 +270,8 @@ def lift_free_frames(positions: np.ndarray, known: np.ndarray, fps: float) -> np
     depth = np.where(free, np.maximum(0.0, floor - p[..., 1].min(axis=1)), 0.0)
     if not depth.any():
         return p
-    r = max(1, int(round(0.1 * fps)))
-    lift = np.maximum(gaussian_filter1d(maximum_filter1d(depth, 2 * r + 1), r / 2.0), depth)
+    lift = smooth_lift(depth, fps)
+    r = max(1, int(round(LIFT_SMOOTH_SECONDS * fps)))
     if (~free).any():  # fade out towards the given frames: no step into them
         t = np.arange(len(p))
         held = np.flatnonzero(~free)

@@ -106,7 +106,12 @@ def snap_to_floor(positions: np.ndarray, fps: float, **options: float) -> np.nda
     return p
 
 
-def lift_above_floor(positions: np.ndarray, fps: float, smooth_seconds: float = 0.1) -> np.ndarray:
+LIFT_SMOOTH_SECONDS = 0.1
+
+
+def lift_above_floor(
+    positions: np.ndarray, fps: float, smooth_seconds: float = LIFT_SMOOTH_SECONDS
+) -> np.ndarray:
     """Lift the body in frames where any joint is below y = 0, by a smooth amount at least as
     large as the penetration (so the lift does not jitter from frame to frame).
 
@@ -116,10 +121,19 @@ def lift_above_floor(positions: np.ndarray, fps: float, smooth_seconds: float = 
     depth = np.maximum(0.0, -p[..., 1].min(axis=1))  # (T,)
     if not depth.any():
         return p
+    p[..., 1] += smooth_lift(depth, fps, smooth_seconds)[:, None]
+    return p
+
+
+def smooth_lift(
+    depth: np.ndarray, fps: float, smooth_seconds: float = LIFT_SMOOTH_SECONDS
+) -> np.ndarray:
+    """(T,) how far to lift each frame so it clears ``depth`` (T,) metres of penetration:
+    the running maximum over ``smooth_seconds`` on either side, Gaussian-smoothed, never
+    below the depth itself."""
     r = max(1, int(round(smooth_seconds * fps)))
     lift = gaussian_filter1d(maximum_filter1d(depth, 2 * r + 1, mode="nearest"), r / 2.0)
-    p[..., 1] += np.maximum(lift, depth)[:, None]
-    return p
+    return np.maximum(lift, depth)
 
 
 def toe_contacts(

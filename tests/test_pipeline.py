@@ -725,6 +725,11 @@ def test_then_prompts_split_into_segments_the_model_can_read():
     split = parse_timeline("A person runs. Then he kicks; then she waves", 20.0, total_seconds=10)
     assert [t for t, _ in split] == ["A person runs", "A person kicks", "A person waves"]
     assert sum(n for _, n in split) == 200  # 10 s, not 3 x round(66.7) = 201 frames
+    # a subject with adjectives is a subject: kept as it is and lent to the segments after it
+    styled = parse_timeline("a proud person walks to the right, then waves", 20.0)
+    assert [t for t, _ in styled] == ["a proud person walks to the right", "a proud person waves"]
+    assert parse_timeline("An old tired man bows", 20.0)[0][0] == "An old tired man bows"
+    assert parse_timeline("jumps, then a person bows", 20.0)[0][0] == "a person jumps"
 
 
 @pytest.mark.parametrize(

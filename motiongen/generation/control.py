@@ -126,8 +126,13 @@ def path_constraints(positions: np.ndarray) -> Constraints:
 
 _THEN = re.compile(r"\s*(?:,\s*)?(?:\band\s+then\b|\bthen\b|;)\s*", re.IGNORECASE)
 _PRONOUN = re.compile(r"^(he|she|they|it)\s+", re.IGNORECASE)
-_SUBJECT = re.compile(r"^(a|an|the|one)\s+(person|man|woman|character|figure|dancer)\b|^someone\b",
-                      re.IGNORECASE)  # fmt: skip
+# "a person", but also "a proud person", "an old man": without the adjectives "a proud person
+# walks" was taken for a segment without a subject and became "a person a proud person walks".
+_SUBJECT = re.compile(
+    r"^(a|an|the|one)\s+(?:[a-z-]+,?\s+){0,3}?"
+    r"(person|man|woman|character|figure|dancer|guy|girl|boy|child|kid|lady)\b|^someone\b",
+    re.IGNORECASE,
+)
 
 
 def parse_timeline(

@@ -18,7 +18,6 @@ import contextlib
 import copy
 import logging
 import math
-import re
 import secrets
 import threading
 import time
@@ -71,6 +70,13 @@ from motiongen.generation.request import (
     is_number,
     parse_guidance,
 )
+from motiongen.generation.vocabulary import (
+    KNOWN_SIMILARITY,
+    far_segments,
+    leave_out_styles,
+    unseen_style,
+    vocabulary_warning,
+)
 from motiongen.generation.windows import (
     OVERLAP_SECONDS,
     place_on,
@@ -90,11 +96,6 @@ PRECISIONS = ("fp32", "bf16")
 RUNTIMES = ("torch", "onnx", "onnx-int8")  # how the network runs (deploy/onnx.py)
 # Metres between a generated joint and its pelvis beyond which the network is broken.
 MAX_BODY_SPREAD = 100.0
-# A prompt whose sentence embedding is less similar than this (cosine, all-MiniLM-L6-v2) to
-# every sentence of the checkpoint's action vocabulary asks for something the model never
-# saw. On 13 in- and 14 out-of-vocabulary prompts (docs/pipeline.md) it lets 12 / 13 known
-# ones through and flags 12 / 14 unknown ones.
-KNOWN_SIMILARITY = 0.6
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -376,15 +377,24 @@ class Pipeline:
         return out
 
     def _unseen_style(self, text: str, info: dict[str, Any]) -> dict[str, Any] | None:
-        known = self.action_styles or {"actions": {}, "words": {}}
-        action = info["nearest"][0][0]
-        recorded = known["actions"].get(action)
-        if not info["known"] or not recorded:
-            return None
-        named = styles_named(text, known["words"])
-        if not named or named & set(recorded):
-            return None
-        return {"action": action, "styles": sorted(named), "recorded": list(recorded)}
+        return unseen_style(text, info, self.action_styles)
+
+    def _without_unseen_styles(
+        self, texts: list[str], known: list[dict[str, Any]], literal: list[bool]
+    ) -> list[str]:
+        """The prompts the network is given: each naming a style its action was never
+        recorded in loses the style's words (recorded as the info's unseen_style "used"),
+        unless its ``literal`` is True."""
+        if not self.action_styles:
+            return texts
+        used = list(texts)
+        for i, (text, info, keep) in enumerate(zip(texts, known, literal, strict=False)):
+            unseen = info.get("unseen_style")
+            if unseen and not keep:
+                plain = leave_out_styles(text, unseen["styles"], self.action_styles["words"])
+                if plain != text:
+                    unseen["used"] = used[i] = plain
+        return used
 
     @property
     def default_guidance(self) -> Guidance:
@@ -438,7 +448,10 @@ class Pipeline:
         batch (1): how many motions. seed_motion: a motion whose frames are the fixed start
         of the result. music_offset (0): where in the music to start, seconds. rag (False):
         start from retrieved phrases (a checkpoint with a prior input and an index, see
-        ``use_index``); they are listed in the motion's meta["retrieved"].
+        ``use_index``); they are listed in the motion's meta["retrieved"]. literal (False): a
+        prompt naming a style its action was never recorded in ("raises both hands happily")
+        is generated without the style words, told in meta["warning"] and
+        meta["vocabulary"]["unseen_style"]["used"]; True sends it as written.
         """
         t_start = time.perf_counter()
         req = self.check_request(text, music, **request)
@@ -461,6 +474,7 @@ class Pipeline:
         style: Any = None,
         blend: tuple[Any, float] | None = None,
         rag: bool = False,
+        literal: bool = False,
     ) -> GenerationRequest:
         """Every argument checked and defaulted (as ``generate`` would) without running
         anything but cheap header reads (and, with ``rag``, the index search); raises
@@ -519,6 +533,7 @@ class Pipeline:
             style=style_vector,
             prior=prior,
             meta=notes,
+            literal=bool(literal),
         )
 
     @property
@@ -935,7 +950,7 @@ class Pipeline:
         if known:
             motion.meta["vocabulary"] = known[0]
             motion.meta["segment_vocabulary"] = known
-            far = _far_segments(motion.texts, known)
+            far = far_segments(motion.texts, known)
             if far:
                 motion.meta["warning"] = far
         return motion
@@ -1090,10 +1105,14 @@ class Pipeline:
             text_emb = self.text_encoder.encode(texts)
             segment_known = self.known_actions(text_emb.pooled, texts)
             known = segment_known[:1]
+            used = self._without_unseen_styles(texts, segment_known, [first.literal] * len(texts))
+            text_emb = text_emb if used == texts else self.text_encoder.encode(used)
         elif first.text is not None:
             texts = [r.text for r in requests]
             text_emb = self.text_encoder.encode(texts)
             known = self.known_actions(text_emb.pooled, texts)
+            used = self._without_unseen_styles(texts, known, [r.literal for r in requests])
+            text_emb = text_emb if used == texts else self.text_encoder.encode(used)
         blend_emb = None
         if first.text_blend is not None:
             blend_emb = self.text_encoder.encode([first.text_blend[0]])
@@ -1167,10 +1186,10 @@ class Pipeline:
                 info = known[0 if lone else i]
                 m.meta["vocabulary"] = info
                 if segment_known:  # a timeline: every segment checked, the unknown named
-                    far = _far_segments([t for t, _ in first.segments or []], segment_known)
+                    far = far_segments([t for t, _ in first.segments or []], segment_known)
                     if far:
                         m.meta["warning"] = far
-                elif warning := _vocabulary_warning("the prompt", "the motion", info):
+                elif warning := vocabulary_warning("the prompt", "the motion", info):
                     m.meta["warning"] = warning
             note = m.meta.pop("retrieval_warning", None)
             if note:
@@ -1527,47 +1546,6 @@ class Pipeline:
 
     def _denormalize(self, x: Tensor) -> Tensor:
         return x * self._norm_std + self._norm_mean
-
-
-def styles_named(text: str, words: dict[str, list[str]]) -> set[str]:
-    """The styles whose words (style -> words, a checkpoint's ``action_styles.json``) a prompt
-    uses, whole words only: "happily" names happy; "old" names old and elderly (both use it)."""
-    low = f" {re.sub(r'[^a-z-]+', ' ', text.lower())} "
-    return {style for style, ws in words.items() if any(f" {w} " in low for w in ws)}
-
-
-def _vocabulary_warning(what: str, result: str, info: dict[str, Any]) -> str:
-    """The warning for a text far from every trained action, or naming a style its action was
-    never recorded in; "" for neither."""
-    if not info["known"]:
-        return _far_from_vocabulary(what, result, info)
-    unseen = info.get("unseen_style")
-    if not unseen:
-        return ""
-    return (
-        f"{what} asks for {' / '.join(unseen['styles'])} with {unseen['action']}, which the "
-        f"training data never recorded together ({unseen['action']} only as "
-        f"{', '.join(unseen['recorded'])}); {result} may follow the style's actions instead of "
-        "the action: leave out the style word, or restyle the motion (motiongen restyle)"
-    )
-
-
-def _far_from_vocabulary(what: str, result: str, info: dict[str, Any]) -> str:
-    """The warning for a text far from every trained action (``Pipeline.known_actions``)."""
-    names = ", ".join(f"{k} ({v:.2f})" for k, v in info["nearest"])
-    return (
-        f"{what} is far from every action this model was trained on (best similarity "
-        f"{info['similarity']:.2f} < {KNOWN_SIMILARITY}); {result} will look like the nearest "
-        f"known actions: {names}"
-    )
-
-
-def _far_segments(texts: Sequence[str], known: Sequence[dict[str, Any]]) -> str:
-    """One warning naming every timeline segment far from the trained actions (or asking for
-    a style its action was never recorded in), or ""."""
-    warnings = [_vocabulary_warning(f"segment {t!r}", "it", k)
-                for t, k in zip(texts, known, strict=True)]  # fmt: skip
-    return "; ".join(w for w in warnings if w)
 
 
 def _body_of(positions: np.ndarray, constraints: Constraints | None) -> np.ndarray | None:

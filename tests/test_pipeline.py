@@ -527,10 +527,25 @@ def test_a_style_never_recorded_with_the_action_is_reported(tmp_path):
     pipe = Pipeline.from_pretrained(path, text_encoder=FakeEncoder())
     happy = pipe("a person bows happily", seconds=1.0, seed=0)
     assert happy.meta["vocabulary"]["unseen_style"] == {
-        "action": "bow", "styles": ["happy"], "recorded": ["normal", "sad"]
+        "action": "bow", "styles": ["happy"], "recorded": ["normal", "sad"],
+        "used": "a person bows",
     }  # fmt: skip
     assert "asks for happy with bow" in happy.meta["warning"]
     assert "bow only as normal, sad" in happy.meta["warning"]
+    # by default the network is given the prompt without the style: the action comes first
+    assert "made from 'a person bows'" in happy.meta["warning"]
+    np.testing.assert_array_equal(
+        happy.positions, pipe("a person bows", seconds=1.0, seed=0).positions
+    )
+    literal = pipe("a person bows happily", seconds=1.0, seed=0, literal=True)
+    assert "used" not in literal.meta["vocabulary"]["unseen_style"]
+    assert "may follow the style's actions" in literal.meta["warning"]
+    assert not np.array_equal(literal.positions, happy.positions)
+    batch = pipe.generate_batch([pipe.check_request("a person bows happily", seconds=1.0, seed=0),
+                                 pipe.check_request("a person bows happily", seconds=1.0, seed=0,
+                                                    literal=True)])  # fmt: skip
+    np.testing.assert_allclose(batch[0].positions, happy.positions, atol=1e-5)
+    np.testing.assert_allclose(batch[1].positions, literal.positions, atol=1e-5)
     plain = pipe("a person bows", seconds=1.0, seed=0)  # no style word: nothing to say
     assert "warning" not in plain.meta and "unseen_style" not in plain.meta["vocabulary"]
     (path / STYLES_NAME).write_text('{"bow": "sad"}')
@@ -546,7 +561,7 @@ def test_a_style_never_recorded_with_the_action_is_reported(tmp_path):
 
 def test_styles_named_and_recorded():
     from motiongen.data.text import action_styles, style_words
-    from motiongen.pipeline import styles_named
+    from motiongen.generation.vocabulary import styles_named
 
     words = style_words()
     assert styles_named("a person raises both hands happily", words) == {"happy"}
@@ -557,6 +572,32 @@ def test_styles_named_and_recorded():
     labels = [{"content": "bow", "style": "sad"}, {"content": "bow", "style": "happy"},
               {"content": "bow", "style": "sad"}, {"dance_type": "waltz"}]  # fmt: skip
     assert action_styles(labels) == {"bow": ["happy", "sad"]}
+
+
+def test_unseen_styles_count_merged_synonyms_and_leave_the_prompt_tidy():
+    from motiongen.data.text import style_words
+    from motiongen.generation.vocabulary import leave_out_styles, unseen_style
+
+    words = style_words()
+    known = {"actions": {"raise-up-both-hands": ["exhausted", "normal"]}, "words": words}
+    info = {"known": True, "nearest": [["raise-up-both-hands", 0.8]]}
+    # tired and exhausted are one style to the label vocabulary: recorded, nothing unseen
+    assert unseen_style("a person raises both hands tiredly", info, known) is None
+    assert unseen_style("a person raises both hands happily", info, known)["styles"] == ["happy"]
+    assert unseen_style("a person raises both hands", info, known) is None
+    assert unseen_style("xyz happily", {**info, "known": False}, known) is None
+    cases = {
+        ("a person raises both hands happily", ("happy",)): "a person raises both hands",
+        ("An angry man waves.", ("angry",)): "A man waves.",
+        ("a person raises both hands happily and proudly", ("happy", "proud")):
+            "a person raises both hands",
+        ("a person raises the left hand timidly, without confidence", ("not-confident",)):
+            "a person raises the left hand",
+        ("a person, happily, raises both hands", ("happy",)): "a person, raises both hands",
+        ("happily", ("happy",)): "happily",  # nothing sensible left: as written
+    }  # fmt: skip
+    for (text, styles), expected in cases.items():
+        assert leave_out_styles(text, styles, words) == expected
 
 
 # ---- control: continuation, keyframes, edits, paths, timelines ---------------------------------

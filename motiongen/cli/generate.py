@@ -69,6 +69,7 @@ def _run(
     rag: bool = False,
     index: Path | None = None,
     reranker: str | None = None,
+    literal: bool = False,
 ) -> None:
     from motiongen.generation import check_seconds, parse_guidance
     from motiongen.pipeline import PRECISIONS, RUNTIMES, Pipeline
@@ -112,6 +113,7 @@ def _run(
         music_offset=music_offset,
         postprocess=postprocess,
         rag=rag,
+        literal=literal,
     )
     timing = motions[0].meta["timing_ms"]
     t0 = time.perf_counter()
@@ -222,6 +224,13 @@ def generate(
     reranker: Annotated[
         str | None, typer.Option(help="Reranker folder for --rag; default none (dense order).")
     ] = None,
+    literal: Annotated[
+        bool,
+        typer.Option(
+            help="Send the prompt as written, also a style its action was never recorded in "
+            "(by default such style words are left out, with a warning)."
+        ),
+    ] = False,
 ) -> None:
     """Generate motion from a text prompt (optionally following music), or from a file of
     prompts (--prompts) into a folder."""
@@ -241,7 +250,7 @@ def generate(
             prompts, output, fmt=format, takes=takes, batch_size=batch_size, seconds=seconds,
             steps=steps, sampler=sampler, guidance=guidance, seed=seed or 0,
             checkpoint=checkpoint, postprocess=postprocess, threads=threads,
-            precision=precision, runtime=runtime,
+            precision=precision, runtime=runtime, literal=literal,
         )  # fmt: skip
         return
     if prompt is None:
@@ -268,6 +277,7 @@ def generate(
         rag=rag,
         index=index,
         reranker=reranker,
+        literal=literal,
     )
 
 

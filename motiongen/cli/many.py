@@ -37,6 +37,7 @@ def run_many(
     threads: int | None,
     precision: str,
     runtime: str,
+    literal: bool = False,
 ) -> None:
     from motiongen.generation import check_seconds, parse_guidance
     from motiongen.generation.many import generate_many, plan, read_prompts, shard
@@ -79,6 +80,7 @@ def run_many(
         written = generate_many(
             pipe, mine, seconds=seconds, steps=steps, sampler=sampler, guidance=scales,
             batch_size=batch_size, postprocess=postprocess, progress=advance, manifest=manifest,
+            literal=literal,
         )  # fmt: skip
     took = time.perf_counter() - t0
     out.print(

@@ -98,9 +98,11 @@ def generate_many(
     postprocess: bool = True,
     progress: Callable[[int], None] | None = None,
     manifest: Path | None = None,
+    literal: bool = False,
 ) -> list[Path]:
     """Write every item not yet on disk, ``batch_size`` motions per model pass; returns the
-    files written. Each finished file gets a line in ``manifest`` (JSON lines)."""
+    files written. Each finished file gets a line in ``manifest`` (JSON lines). literal:
+    prompts go to the network as written (``Pipeline.generate``)."""
     todo = [item for item in items if not item.path.is_file()]
     written = []
     for start in range(0, len(todo), batch_size):
@@ -108,7 +110,7 @@ def generate_many(
         requests = [
             pipe.check_request(
                 item.text, seconds=seconds, steps=steps, sampler=sampler, guidance=guidance,
-                seed=item.seed,
+                seed=item.seed, literal=literal,
             )
             for item in chunk
         ]  # fmt: skip

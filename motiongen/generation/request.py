@@ -67,6 +67,9 @@ class GenerationRequest:
     # (second prompt, w): the network's predictions for the two prompts are mixed (1 - w, w)
     # at every step (a sweep of w moves smoothly from one to the other), or None.
     text_blend: tuple[str, float] | None = None
+    # True: the prompt goes to the network as written, also a style its action was never
+    # recorded in (generation.vocabulary); False leaves such style words out.
+    literal: bool = False
 
     @property
     def batch_key(self) -> tuple:

@@ -37,6 +37,7 @@ def checked_request(models: ModelRegistry, params: dict[str, Any], root: Path) -
         seed=params["seed"],
         music_offset=params.get("music_offset", 0.0),
         rag=bool(params.get("rag", False)),
+        literal=bool(params.get("literal", False)),
     )
 
 

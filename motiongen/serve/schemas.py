@@ -159,6 +159,13 @@ class GenerateRequest(BaseModel):
             "phrases are listed in meta.retrieved."
         ),
     )
+    literal: bool = Field(
+        False,
+        description=(
+            "Send the prompt as written, also a style its action was never recorded in; by "
+            "default such style words are left out (meta.warning, meta.vocabulary.unseen_style)."
+        ),
+    )
     format: Format = "json"
     async_: bool = Field(False, alias="async", description="Answer 202 with a job id.")
 

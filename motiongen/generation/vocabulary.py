@@ -1,0 +1,125 @@
+"""What a prompt asks for against what the checkpoint's training data recorded.
+
+Two honest answers a generator owes its user (issue 10, "honest about vocabulary"): a prompt
+far from every trained action gets a warning naming the nearest ones, and a known action asked
+for in a style its clips were never recorded in (the two Bandai sets share only walk and run,
+so "raises both hands happily" is a pair no clip shows) gets the style left out by default:
+sent as written, the model followed the style's actions instead of the action (the label
+classifier recognised the action in 46.7 % of 182 such motions of tiny-flow-smooth, 92.3 %
+with the style words left out; ``benchmarks/unrecorded_styles.py``, docs/pipeline.md).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from motiongen.evaluators.labels import STYLE_SYNONYMS
+
+# A prompt whose sentence embedding is less similar than this (cosine, all-MiniLM-L6-v2) to
+# every sentence of the checkpoint's action vocabulary asks for something the model never
+# saw. On 13 in- and 14 out-of-vocabulary prompts (docs/pipeline.md) it lets 12 / 13 known
+# ones through and flags 12 / 14 unknown ones.
+KNOWN_SIMILARITY = 0.6
+
+
+def styles_named(text: str, words: dict[str, list[str]]) -> set[str]:
+    """The styles whose words (style -> words, a checkpoint's ``action_styles.json``) a prompt
+    uses, whole words only: "happily" names happy; "old" names old and elderly (both use it)."""
+    low = f" {_plain(text)} "
+    return {style for style, ws in words.items() if any(f" {w} " in low for w in ws)}
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"[^a-z-]+", " ", text.lower()).strip()
+
+
+def _canonical(style: str) -> str:
+    return STYLE_SYNONYMS.get(style, style)
+
+
+def unseen_style(
+    text: str, info: dict[str, Any], action_styles: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """{"action", "styles" (named), "recorded" (the action's styles)} when a known prompt
+    names only styles its nearest action was never recorded in, else None. Styles the label
+    vocabulary merges (tired = exhausted, old = elderly) count as the same style."""
+    known = action_styles or {"actions": {}, "words": {}}
+    action = info["nearest"][0][0]
+    recorded = known["actions"].get(action)
+    if not info["known"] or not recorded:
+        return None
+    named = styles_named(text, known["words"])
+    if not named or {_canonical(s) for s in named} & {_canonical(s) for s in recorded}:
+        return None
+    return {"action": action, "styles": sorted(named), "recorded": list(recorded)}
+
+
+def leave_out_styles(text: str, styles: Sequence[str], words: dict[str, list[str]]) -> str:
+    """The prompt without the words of ``styles`` ("a person raises both hands happily" ->
+    "a person raises both hands"), joins and articles tidied; the prompt itself when nothing
+    sensible is left."""
+    out = f" {text} "
+    for word in sorted({w for s in styles for w in words.get(s, [])}, key=len, reverse=True):
+        out = re.sub(rf"(?i)(?<![\w-]){re.escape(word)}(?![\w-])", " ", out)
+    out = re.sub(r"\s+", " ", out)
+    out = re.sub(r"\s+([,.;!?])", r"\1", out)
+    out = re.sub(r",(\s*,)+", ",", out)
+    out = re.sub(r"(,\s*)+(?=[,.;!?]|$)", "", out.strip())  # dangling commas
+    out = re.sub(r"(?i)(\b(?:and|or|but|yet)\s*)+(?=[,.;!?]|$)", "", out).strip(" ,")
+    out = re.sub(r"(?i)^(?:and|or|but)\b\s*", "", out)
+    out = re.sub(r"(?i)\b(?:and|or)\s+(?:and|or)\b", "and", out)
+    out = re.sub(r"(?i)\b(a|an)\s+(\w)", lambda m: _article(m.group(1), m.group(2)), out)
+    out = re.sub(r"\s+", " ", out).strip(" ,")
+    return out if len(_plain(out).split()) >= 2 else text
+
+
+def _article(article: str, letter: str) -> str:
+    right = "an" if letter.lower() in "aeiou" else "a"
+    if article[0].isupper():
+        right = right.capitalize()
+    return f"{right} {letter}"
+
+
+def vocabulary_warning(what: str, result: str, info: dict[str, Any]) -> str:
+    """The warning for a text far from every trained action, or naming a style its action was
+    never recorded in; "" for neither."""
+    if not info["known"]:
+        return far_from_vocabulary(what, result, info)
+    unseen = info.get("unseen_style")
+    if not unseen:
+        return ""
+    head = (
+        f"{what} asks for {' / '.join(unseen['styles'])} with {unseen['action']}, which the "
+        f"training data never recorded together ({unseen['action']} only as "
+        f"{', '.join(unseen['recorded'])})"
+    )
+    if "used" in unseen:
+        return (
+            f"{head}; {result} was made from {unseen['used']!r} (the style left out, so the "
+            "action comes out right): pass literal=True (--literal) to send the prompt as "
+            "written, or restyle the motion (motiongen restyle)"
+        )
+    return (
+        f"{head}; {result} may follow the style's actions instead of the action: leave out "
+        "the style word, or restyle the motion (motiongen restyle)"
+    )
+
+
+def far_from_vocabulary(what: str, result: str, info: dict[str, Any]) -> str:
+    """The warning for a text far from every trained action (``Pipeline.known_actions``)."""
+    names = ", ".join(f"{k} ({v:.2f})" for k, v in info["nearest"])
+    return (
+        f"{what} is far from every action this model was trained on (best similarity "
+        f"{info['similarity']:.2f} < {KNOWN_SIMILARITY}); {result} will look like the nearest "
+        f"known actions: {names}"
+    )
+
+
+def far_segments(texts: Sequence[str], known: Sequence[dict[str, Any]]) -> str:
+    """One warning naming every timeline segment far from the trained actions (or asking for
+    a style its action was never recorded in), or ""."""
+    warnings = [vocabulary_warning(f"segment {t!r}", "it", k)
+                for t, k in zip(texts, known, strict=True)]  # fmt: skip
+    return "; ".join(w for w in warnings if w)

@@ -818,10 +818,17 @@ class Pipeline:
             )
         # What the caller chose (not the checkpoint's defaults) also goes to the segments.
         chosen = {
-            k: options[k] for k in ("steps", "sampler", "guidance") if options.get(k) is not None
+            k: options[k]
+            for k in ("steps", "sampler", "guidance", "literal")
+            if options.get(k) is not None
         }
-        options = self._task_options("timeline", options)
         segment_model = options.pop("segment_model", None)
+        # A joined timeline samples its segments with the segment model, which alone judges
+        # the caller's sampling (another process's model takes samplers this one lacks).
+        if (len(parsed) > 1 and segment_model not in (None, "self")
+                and options.get("style") is None and options.get("blend") is None):  # fmt: skip
+            options = {k: v for k, v in options.items() if k not in chosen or k == "literal"}
+        options = self._task_options("timeline", options)
         req = self.check_request(parsed[0][0], seconds=total / self.fps, **options)
         for text, _ in parsed:
             validate_prompt(text)

@@ -735,6 +735,15 @@ def test_a_timeline_can_take_its_segments_whole_from_a_text_model(control_pipe, 
     assert timing["total_ms"] >= timing["segments_ms"] + timing["sample_ms"]
     assert guided.labels["conditions"] == "text"
     assert not np.allclose(guided.positions, m.positions, atol=1e-3)
+    # a segment model of another process: its own samplers, not the control model's
+    ddpm = Pipeline.from_pretrained(
+        make_checkpoint(tmp_path / "ddpm", process="ddpm"), text_encoder=FakeEncoder()
+    )
+    other = control_pipe.check_compose(segments, segment_model=ddpm, sampler="ddim", steps=3)
+    assert {r.sampler for r in other.parts[0]} == {"ddim"}
+    assert other.parts[1].sampler == join.sampler
+    with pytest.raises(InputError, match="does not fit"):
+        control_pipe.check_compose(segments, segment_model=text_pipe, sampler="ddim")
     textless = Pipeline.from_pretrained(
         make_checkpoint(tmp_path / "music", text_dim=0, text_model=None)
     )

@@ -823,12 +823,17 @@ class Pipeline:
             if options.get(k) is not None
         }
         segment_model = options.pop("segment_model", None)
+        if segment_model is None:
+            segment_model = (
+                (self.config.conditioning.tasks or {}).get("timeline", {}).get("segment_model")
+            )
         # A joined timeline samples its segments with the segment model, which alone judges
         # the caller's sampling (another process's model takes samplers this one lacks).
         if (len(parsed) > 1 and segment_model not in (None, "self")
                 and options.get("style") is None and options.get("blend") is None):  # fmt: skip
             options = {k: v for k, v in options.items() if k not in chosen or k == "literal"}
         options = self._task_options("timeline", options)
+        options.pop("segment_model", None)
         req = self.check_request(parsed[0][0], seconds=total / self.fps, **options)
         for text, _ in parsed:
             validate_prompt(text)

@@ -95,7 +95,20 @@ class GenerateRequest(BaseModel):
                 ),
                 _rag_rule(),
                 # an offset into a song needs the song
-                {"anyOf": [{"not": {"required": ["music_offset"]}}, {"required": ["audio_url"]}]},
+                {
+                    "anyOf": [
+                        {
+                            "not": {
+                                "required": ["music_offset"],
+                                "properties": {"music_offset": {"type": "number"}},
+                            }
+                        },
+                        {
+                            "required": ["audio_url"],
+                            "properties": {"audio_url": {"type": "string"}},
+                        },
+                    ]
+                },  # fmt: skip
                 # a condition: a text under either name, a song, or both (else 400)
                 {
                     "anyOf": [

@@ -27,7 +27,6 @@ occluded frames is reported.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -36,6 +35,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.report import report  # noqa: E402
 from motiongen.skeleton import JOINT_INDEX  # noqa: E402
 
 FPS = 20.0
@@ -223,16 +223,11 @@ def main(argv: list[str] | None = None) -> int:
     lines += [f"| {k} | {mean(v):.1f} |" for k, v in wrist.items()]
     lines += ["", f"Live latency per frame (lift + Kalman step, {len(latencies)} frames): "
               f"p50 {p50:.1f} ms, p95 {p95:.1f} ms"]  # fmt: skip
-    text = "\n".join(lines)
-    print(text)
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"args": {k: str(v) for k, v in vars(args).items()}, "table": table,
-                   "baseline_body12": mean(body["baseline"]),
-                   "wrist_occluded": {k: mean(v) for k, v in wrist.items()},
-                   "live_mpjpe": mean(live_err), "latency_ms": {"p50": p50, "p95": p95}}  # fmt: skip
-        args.out.with_suffix(".json").write_text(json.dumps(payload, indent=1))
-        args.out.with_suffix(".md").write_text(text + "\n")
+    payload = {"args": {k: str(v) for k, v in vars(args).items()}, "table": table,
+               "baseline_body12": mean(body["baseline"]),
+               "wrist_occluded": {k: mean(v) for k, v in wrist.items()},
+               "live_mpjpe": mean(live_err), "latency_ms": {"p50": p50, "p95": p95}}  # fmt: skip
+    report("\n".join(lines), payload, args.out)
     return 0
 
 

@@ -28,7 +28,6 @@ seeds; ``--quality-limit N`` for the first N conditions only).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -43,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from benchmarks.report import report  # noqa: E402
 from motiongen.checkpoint import CheckpointConfig, read_config, save_checkpoint  # noqa: E402
 from motiongen.features import FEATURE_DIM, MODEL_FPS, NormStats  # noqa: E402
 from motiongen.models import MotionDiT, MotionDiTConfig  # noqa: E402
@@ -179,7 +179,12 @@ def time_cell(
 
 def grid(quick: bool) -> tuple[list[str], list[tuple[str, str, int]], list[int]]:
     models = ["tiny"] if quick else ["tiny", "full"]
-    samplers = [("flow", "euler", 1), ("flow", "euler", 2), ("flow", "euler", 4), ("flow", "euler", 10)]
+    samplers = [
+        ("flow", "euler", 1),
+        ("flow", "euler", 2),
+        ("flow", "euler", 4),
+        ("flow", "euler", 10),
+    ]
     samplers.append(("ddpm", "ddim", 50))
     return models, samplers, [1, 32]
 
@@ -393,23 +398,18 @@ def main(argv: list[str] | None = None) -> int:
         with console.status("scoring each runtime"):
             scores = quality(args.runtimes, args.quality, args.quality_limit)
         table += "\n" + quality_markdown(scores, args.quality, args.quality_limit)
-    console.print(table, markup=False, highlight=False, soft_wrap=True)
+    payload = {
+        "threads": threads,
+        "load_average": load,
+        "frames": FRAMES,
+        "prompt": PROMPT,
+        "postprocess": not args.no_postprocess,
+        "cells": [asdict(c) for c in cells],
+        "ratios": ratios(cells),
+        "quality": scores,
+    }
+    report(table, payload, args.out)
     console.print(f"benchmark took {time.perf_counter() - t0:.0f} s")
-    if args.out is not None:
-        out = args.out.with_suffix(".json")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        payload = {
-            "threads": threads,
-            "load_average": load,
-            "frames": FRAMES,
-            "prompt": PROMPT,
-            "postprocess": not args.no_postprocess,
-            "cells": [asdict(c) for c in cells],
-            "ratios": ratios(cells),
-            "quality": scores,
-        }
-        out.write_text(json.dumps(payload, indent=1))
-        out.with_suffix(".md").write_text(table + "\n")
     return 0
 
 

@@ -28,7 +28,6 @@ scale: N synthetic phrase vectors of the index's layout (clustered like real one
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -38,6 +37,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.report import report  # noqa: E402
 from motiongen.errors import InputError  # noqa: E402
 
 PARTS = ("select", "generation", "recognition", "retrieval", "scale")
@@ -387,12 +387,7 @@ def main(argv: list[str] | None = None) -> int:
             result[part] = scale(args)
         result.setdefault("seconds", {})[part] = round(time.perf_counter() - t1, 1)
     result["seconds"]["total"] = round(time.perf_counter() - t0, 1)
-    text = markdown(result)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.with_suffix(".json").write_text(json.dumps(result, indent=2, default=float))
-        args.out.with_suffix(".md").write_text(text)
+    report(markdown(result), result, args.out)
     return 0
 
 

@@ -12,5 +12,12 @@ def report(text: str, data: Any, out: Path | None) -> None:
     print(text)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.with_suffix(".json").write_text(json.dumps(data, indent=1))
+        out.with_suffix(".json").write_text(json.dumps(data, indent=1, default=_plain))
         out.with_suffix(".md").write_text(text + "\n")
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars and arrays as JSON numbers and lists."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")

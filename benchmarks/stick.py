@@ -29,6 +29,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.report import report  # noqa: E402
+
 
 def compare(args: argparse.Namespace, data) -> dict:  # noqa: ANN001
     from rich.progress import Progress
@@ -192,8 +194,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parts", nargs="+", default=["compare", "render"],
                         choices=["compare", "curves", "render"])  # fmt: skip
     parser.add_argument("--stick-models", nargs="*", default=[], help="stick model folders")
-    parser.add_argument("--model3d", default=None,
-                        help="3-D checkpoint ('' = none; default: the shipped default)")
+    parser.add_argument(
+        "--model3d", default=None, help="3-D checkpoint ('' = none; default: the shipped default)"
+    )
     parser.add_argument("--classifier", default=None, help="stick classifier folder")
     parser.add_argument("--samples", type=int, default=2)
     parser.add_argument("--max-pairs", type=int, default=None)
@@ -219,12 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         result["curves"] = curves(args)
     if "render" in args.parts:
         result["render"] = render(args, data)
-    text = markdown(result)
-    print(text)
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.with_suffix(".json").write_text(json.dumps(result, indent=2))
-        args.out.with_suffix(".md").write_text(text)
+    report(markdown(result), result, args.out)
     return 0
 
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.report import report  # noqa: E402
 from motiongen.eval import tasks as m  # noqa: E402
 
 FPS = 20.0
@@ -561,13 +561,9 @@ def main(argv: list[str] | None = None) -> int:
     if "restyle" in wanted:
         console.print("restyle…")
         result["restyle"] = restyle(pipe, args.split, args.windows, args.blends)
-    table = markdown(result)
-    console.print(table, markup=False, highlight=False, soft_wrap=True)
+    report(markdown(result), result, args.out)
     if args.out is not None:
         out = args.out.with_suffix(".json")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=1))
-        out.with_suffix(".md").write_text(table + "\n")
         if "restyle" in result:
             plots(result, out)
         examples(pipe, out)

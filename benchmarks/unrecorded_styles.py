@@ -153,8 +153,12 @@ def main(argv: list[str] | None = None) -> int:
         "summary": summary(rows, args.seeds),
         "real_content": real_content_rate(classifier, actions, args.split),
         "rows": rows,
-        "settings": {"checkpoint": args.checkpoint or "shipped default", "seeds": args.seeds,
-                     "min_styles": args.min_styles, "split": args.split},  # fmt: skip
+        "settings": {
+            "checkpoint": args.checkpoint or "shipped default",
+            "seeds": args.seeds,
+            "min_styles": args.min_styles,
+            "split": args.split,
+        },  # fmt: skip
     }
     report(markdown(result), result, args.out)
     return 0

@@ -136,9 +136,13 @@ class Client:
         guidance: float | None = None,
         seed: int | None = None,
         model: str | None = None,
+        literal: bool = False,
     ) -> Motion:
-        """A motion for a prompt, generated now (POST /generate, format json)."""
+        """A motion for a prompt, generated now (POST /generate, format json). literal: send
+        the prompt as written, also a style its action was never recorded in."""
         body = _generate_body(text, seconds, steps, sampler, guidance, seed, model, "json")
+        if literal:
+            body["literal"] = True
         return motion_from_payload(self._request("POST", "/generate", json=body).json())
 
     def generate_job(
@@ -152,9 +156,12 @@ class Client:
         guidance: float | None = None,
         seed: int | None = None,
         model: str | None = None,
+        literal: bool = False,
     ) -> str:
         """Submit a generation as a job (an mp4 render, or async); returns the job id."""
         body = _generate_body(text, seconds, steps, sampler, guidance, seed, model, format)
+        if literal:
+            body["literal"] = True
         body["async"] = True
         return self._request("POST", "/generate", json=body).json()["job_id"]
 

@@ -379,6 +379,13 @@ class Pipeline:
     def _unseen_style(self, text: str, info: dict[str, Any]) -> dict[str, Any] | None:
         return unseen_style(text, info, self.action_styles)
 
+    def _network_texts(self, texts: list[str], literal: list[bool]) -> list[str]:
+        """The prompts the network is given (``_without_unseen_styles``), on their own."""
+        if not self.action_styles or all(literal):
+            return texts
+        known = self.known_actions(self.text_encoder.encode(texts).pooled, texts)
+        return self._without_unseen_styles(texts, known, literal)
+
     def _without_unseen_styles(
         self, texts: list[str], known: list[dict[str, Any]], literal: list[bool]
     ) -> list[str]:
@@ -479,6 +486,8 @@ class Pipeline:
         """Every argument checked and defaulted (as ``generate`` would) without running
         anything but cheap header reads (and, with ``rag``, the index search); raises
         ``InputError`` with the reason."""
+        if not isinstance(literal, bool):
+            raise InputError(f"literal must be true or false, got {literal!r}")
         style_vector = self.style_vector(style, blend)
         if style_vector is not None and text is None and self.text_dim:
             raise InputError(
@@ -514,7 +523,9 @@ class Pipeline:
         if rag:
             from motiongen.generation.rag import request_prior
 
-            prior, warning = request_prior(self, text, music_path, float(music_offset), frames)
+            # the phrases are searched with the text the network will be given
+            searched = text if text is None else self._network_texts([text], [literal])[0]
+            prior, warning = request_prior(self, searched, music_path, float(music_offset), frames)
             notes = {"retrieved": []} if prior is None else {}
             if warning:
                 notes["retrieval_warning"] = warning
@@ -533,7 +544,7 @@ class Pipeline:
             style=style_vector,
             prior=prior,
             meta=notes,
-            literal=bool(literal),
+            literal=literal,
         )
 
     @property
@@ -761,6 +772,8 @@ class Pipeline:
                 text = f"{action} in a {style} way"
                 if blend is not None:
                     text_blend = (f"{action} in a {blend[0]} way", float(blend[1]))
+        # A restyle asks for the style: its words stay, recorded with the action or not.
+        options["literal"] = True
         constraints = path_constraints(pos)
         req = self._controlled(text, len(pos) / self.fps, constraints, options, task="style")
         req.text_blend = text_blend
@@ -814,7 +827,8 @@ class Pipeline:
             )
         if "batch" in options or "seed_motion" in options or "music" in options:
             raise InputError(
-                "a timeline takes steps, sampler, guidance, seed, style, blend and segment_model"
+                "a timeline takes steps, sampler, guidance, seed, style, blend, literal and "
+                "segment_model"
             )
         # What the caller chose (not the checkpoint's defaults) also goes to the segments.
         chosen = {
@@ -924,9 +938,10 @@ class Pipeline:
         segment_pipe = req.segment_model
         segment_reqs, join = req.parts
         t_start = time.perf_counter()
-        parts = []
+        parts, segment_known = [], []
         for one, (_, frames) in zip(segment_reqs, req.segments or (), strict=True):
             motion = segment_pipe.run_request(one, postprocess, cancel=cancel)
+            segment_known.append(motion.meta.get("vocabulary"))
             pos = motion.resample(self.fps).positions[:frames]
             if len(pos) < frames:  # another frame rate can round a frame short
                 pos = np.concatenate([pos, np.repeat(pos[-1:], frames - len(pos), axis=0)])
@@ -958,7 +973,11 @@ class Pipeline:
         )
         motion.labels["conditions"] = "text"
         motion.texts = [t for t, _ in req.segments or ()]
-        known = self.known_actions(self.text_encoder.encode(motion.texts).pooled, motion.texts)
+        # What the segment model made of each text (its vocabulary, styles it left out);
+        # a segment model without a vocabulary: this model's reading of the texts.
+        known = segment_known
+        if not all(known):
+            known = self.known_actions(self.text_encoder.encode(motion.texts).pooled, motion.texts)
         if known:
             motion.meta["vocabulary"] = known[0]
             motion.meta["segment_vocabulary"] = known
@@ -999,7 +1018,8 @@ class Pipeline:
             )
         if "batch" in options or "seed_motion" in options or "music" in options:
             raise InputError(
-                f"{task} takes steps, sampler, guidance, seed, style, blend and postprocess"
+                f"{task} takes steps, sampler, guidance, seed, style, blend, literal and "
+                "postprocess"
             )
         req = self.check_request(text, seconds=seconds, **self._task_options(task, options))
         req.frames = constraints.frames

@@ -61,7 +61,7 @@ def test_generate_npy_is_seeded(checkpoint, tmp_path, monkeypatch, capsys):
 def test_generate_batch_and_formats(checkpoint, tmp_path, monkeypatch, capsys):
     out_json = tmp_path / "wave.motion.json"
     args = generate(checkpoint, out_json, "--seconds", 1, "--batch", 2, "--seed", 1)
-    args += ["--steps", 2, "--sampler", "heun", "--guidance", "3,1"]
+    args += ["--steps", 2, "--sampler", "heun", "--guidance", "3,1", "--literal"]
     code, out, err = run(args, monkeypatch, capsys)
     assert code == 0, err
     for i in range(2):

@@ -517,7 +517,7 @@ def test_prompts_far_from_the_vocabulary_carry_a_warning(tmp_path):
     )  # no vocabulary recorded: nothing claimed
 
 
-def test_a_style_never_recorded_with_the_action_is_reported(tmp_path):
+def test_a_style_never_recorded_with_the_action_is_reported(tmp_path, control_pipe):
     from motiongen.checkpoint import STYLES_NAME, record_manifest, write_vocabulary
 
     path = make_checkpoint(tmp_path / "ck")
@@ -546,6 +546,15 @@ def test_a_style_never_recorded_with_the_action_is_reported(tmp_path):
                                                     literal=True)])  # fmt: skip
     np.testing.assert_allclose(batch[0].positions, happy.positions, atol=1e-5)
     np.testing.assert_allclose(batch[1].positions, literal.positions, atol=1e-5)
+    with pytest.raises(InputError, match="literal must be true or false"):
+        pipe.check_request("a person bows happily", literal="false")
+    # a joined timeline reports what its segment model made of each segment
+    segments = [("a person walks", 1.5), ("a person bows happily", 1.5)]
+    joined = control_pipe.timeline(segments, seed=0, segment_model=pipe)
+    assert joined.meta["segment_vocabulary"][1]["unseen_style"]["used"] == "a person bows"
+    assert "made from 'a person bows'" in joined.meta["warning"]
+    as_written = control_pipe.timeline(segments, seed=0, segment_model=pipe, literal=True)
+    assert "used" not in as_written.meta["segment_vocabulary"][1]["unseen_style"]
     plain = pipe("a person bows", seconds=1.0, seed=0)  # no style word: nothing to say
     assert "warning" not in plain.meta and "unseen_style" not in plain.meta["vocabulary"]
     (path / STYLES_NAME).write_text('{"bow": "sad"}')
@@ -576,7 +585,7 @@ def test_styles_named_and_recorded():
 
 def test_unseen_styles_count_merged_synonyms_and_leave_the_prompt_tidy():
     from motiongen.data.text import style_words
-    from motiongen.generation.vocabulary import leave_out_styles, unseen_style
+    from motiongen.generation.vocabulary import leave_out_styles, styles_named, unseen_style
 
     words = style_words()
     known = {"actions": {"raise-up-both-hands": ["exhausted", "normal"]}, "words": words}
@@ -586,6 +595,9 @@ def test_unseen_styles_count_merged_synonyms_and_leave_the_prompt_tidy():
     assert unseen_style("a person raises both hands happily", info, known)["styles"] == ["happy"]
     assert unseen_style("a person raises both hands", info, known) is None
     assert unseen_style("xyz happily", {**info, "known": False}, known) is None
+    # "lively" is an active and a youthful word: it names neither
+    assert styles_named("a lively person bows", words) == set()
+    assert styles_named("a person bows in a youthful, lively way", words) == {"youthful"}
     cases = {
         ("a person raises both hands happily", ("happy",)): "a person raises both hands",
         ("An angry man waves.", ("angry",)): "A man waves.",
@@ -593,8 +605,17 @@ def test_unseen_styles_count_merged_synonyms_and_leave_the_prompt_tidy():
             "a person raises both hands",
         ("a person raises the left hand timidly, without confidence", ("not-confident",)):
             "a person raises the left hand",
-        ("a person, happily, raises both hands", ("happy",)): "a person, raises both hands",
+        ("a person, happily, raises both hands", ("happy",)): "a person raises both hands",
         ("happily", ("happy",)): "happily",  # nothing sensible left: as written
+        ("a person happily and proudly raises both hands", ("happy", "proud")):
+            "a person raises both hands",
+        ("a person bows in a happy way", ("happy",)): "a person bows",
+        ("a person bows in a theatrical, musical way", ("musical",)): "a person bows",
+        ("a person raises the left hand (happily)", ("happy",)): "a person raises the left hand",
+        ("a person waves for an hour, happily", ("happy",)): "a person waves for an hour",
+        ("a person waves sadly but quickly", ("sad",)): "a person waves quickly",
+        ("a person bows like an  old person", ("old",)): "a person bows",
+        ("a person punches a giant", ("giant",)): "a person punches a giant",  # a noun: kept
     }  # fmt: skip
     for (text, styles), expected in cases.items():
         assert leave_out_styles(text, styles, words) == expected
@@ -643,6 +664,8 @@ def test_edit_keeps_everything_outside_the_edit(control_pipe):
     np.testing.assert_allclose(span.positions[keep], walk.positions[keep], atol=1e-5)
     path = control_pipe.restyle(walk, text="a person walks sadly", seed=0)
     np.testing.assert_allclose(path.positions[:, 0], walk.positions[:, 0], atol=1e-5)
+    # a restyle asks for its style: the words stay whether the action was recorded so or not
+    assert control_pipe.check_restyle(walk, text="a person walks sadly").literal is True
 
 
 def test_timeline_gives_each_segment_its_text(control_pipe):

@@ -74,7 +74,9 @@ def test_health_models_openapi_docs(client: TestClient) -> None:
     models = client.get("/models").json()
     by_name = {m["name"]: m for m in models["models"]}
     assert models["default"] == DEFAULT_MODEL
-    assert by_name[DEFAULT_MODEL]["process"] == "flow" and by_name[DEFAULT_MODEL]["default_steps"] == 4
+    assert (
+        by_name[DEFAULT_MODEL]["process"] == "flow" and by_name[DEFAULT_MODEL]["default_steps"] == 4
+    )
     assert by_name["tiny-ddim"]["samplers"] == ["ddim"]
     spec = client.get("/openapi.json").json()
     assert {"/generate", "/dance", "/jobs/{job_id}", "/health", "/models"} <= set(spec["paths"])
@@ -99,6 +101,16 @@ def test_generate_json_is_a_motion_and_seeded(client: TestClient) -> None:
     np.testing.assert_allclose(np.asarray(again["positions"]), positions, atol=2e-4)
     drawn = client.post("/generate", json={"text": "a person walks forward", **QUICK}).json()
     assert 0 <= drawn["seed"] < 2**31  # a drawn seed is reported, so it can be replayed
+
+
+def test_generate_leaves_out_a_style_never_recorded_with_the_action(client: TestClient) -> None:
+    body = {"text": "a person raises both hands happily", "seed": 5, **QUICK}
+    made = client.post("/generate", json=body).json()["meta"]
+    assert made["vocabulary"]["unseen_style"]["used"] == "a person raises both hands"
+    assert "made from 'a person raises both hands'" in made["warning"]
+    as_written = client.post("/generate", json={**body, "literal": True}).json()["meta"]
+    assert "used" not in as_written["vocabulary"]["unseen_style"]
+    assert client.post("/generate", json={**body, "literal": "yes"}).status_code == 422
 
 
 @pytest.mark.parametrize("fmt", ["bvh", "motion", "npy"])

@@ -25,6 +25,14 @@ Checkpoint = Annotated[
     typer.Option(help="Control checkpoint folder (default: the shipped control model)."),
 ]
 Post = Annotated[bool, typer.Option(help="Physical clean-up (given parts stay exact).")]
+LiteralText = Annotated[
+    bool,
+    typer.Option(
+        "--literal",
+        help="Send texts as written, also a style their action was never recorded in (by "
+        "default such style words are left out, with a warning).",
+    ),
+]
 
 
 def _pipe(checkpoint: Path | None, default: str | None = None) -> Any:
@@ -40,10 +48,12 @@ def _pipe(checkpoint: Path | None, default: str | None = None) -> Any:
 
 
 def _options(steps: int | None, sampler: str | None, guidance: str | None, seed: int | None,
-             postprocess: bool) -> dict[str, Any]:  # fmt: skip
+             postprocess: bool, literal: bool = False) -> dict[str, Any]:  # fmt: skip
     from motiongen.generation import parse_guidance
 
     opts: dict[str, Any] = {"postprocess": postprocess}
+    if literal:
+        opts["literal"] = True
     for key, value in (("steps", steps), ("sampler", sampler), ("seed", seed)):
         if value is not None:
             opts[key] = value
@@ -82,11 +92,15 @@ def predict(
     seed: Seed = None,
     checkpoint: Checkpoint = None,
     postprocess: Post = True,
+    literal: LiteralText = False,
 ) -> None:
     """Continue a motion: its frames are kept exactly and the motion goes on from them."""
     t0 = time.perf_counter()
     motion = _pipe(checkpoint).predict(
-        resolve_motion(past), seconds, text, **_options(steps, sampler, guidance, seed, postprocess)
+        resolve_motion(past),
+        seconds,
+        text,
+        **_options(steps, sampler, guidance, seed, postprocess, literal),
     )
     _write(motion, output, t0, "continuation")
 
@@ -108,6 +122,7 @@ def inbetween(
     seed: Seed = None,
     checkpoint: Checkpoint = None,
     postprocess: Post = True,
+    literal: LiteralText = False,
 ) -> None:
     """A motion through keyframes (each file a pose or a few frames, in world space)."""
     try:
@@ -118,7 +133,7 @@ def inbetween(
     t0 = time.perf_counter()
     keys = [keyframe(k) for k in keyframes]
     motion = _pipe(checkpoint).inbetween(
-        keys, starts, text, **_options(steps, sampler, guidance, seed, postprocess)
+        keys, starts, text, **_options(steps, sampler, guidance, seed, postprocess, literal)
     )
     _write(motion, output, t0, "in-betweening")
 
@@ -178,6 +193,7 @@ def edit(
     seed: Seed = None,
     checkpoint: Checkpoint = None,
     postprocess: Post = True,
+    literal: LiteralText = False,
 ) -> None:
     """Make part of a motion anew (a span of time, some joints, or both); the rest is kept."""
     t0 = time.perf_counter()
@@ -186,7 +202,7 @@ def edit(
         raise InputError("say what to edit: --frames START:END (seconds), --joints, or both")
     result = _pipe(checkpoint).edit(
         resolve_motion(motion_in), text=text, frames=_span(frames), joints=names,
-        **_options(steps, sampler, guidance, seed, postprocess),
+        **_options(steps, sampler, guidance, seed, postprocess, literal),
     )  # fmt: skip
     _write(result, output, t0, "edit")
 
@@ -265,6 +281,7 @@ def compose(
     seed: Seed = None,
     checkpoint: Checkpoint = None,
     postprocess: Post = True,
+    literal: LiteralText = False,
 ) -> None:
     """One motion of consecutive segments, each following its own text."""
     if (prompt is None) == (not segment):
@@ -284,7 +301,7 @@ def compose(
 
     t0 = time.perf_counter()
     motion = _pipe(checkpoint, DEFAULT_TIMELINE_MODEL).timeline(
-        spec, seconds=seconds, **_options(steps, sampler, guidance, seed, postprocess)
+        spec, seconds=seconds, **_options(steps, sampler, guidance, seed, postprocess, literal)
     )
     _write(motion, output, t0, "timeline")
 

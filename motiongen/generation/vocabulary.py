@@ -26,9 +26,21 @@ KNOWN_SIMILARITY = 0.6
 
 def styles_named(text: str, words: dict[str, list[str]]) -> set[str]:
     """The styles whose words (style -> words, a checkpoint's ``action_styles.json``) a prompt
-    uses, whole words only: "happily" names happy; "old" names old and elderly (both use it)."""
+    uses, whole words only: "happily" names happy; "old" names old and elderly (synonyms,
+    both use it). A word two different styles use ("lively": active and youthful) names
+    neither."""
     low = f" {_plain(text)} "
-    return {style for style, ws in words.items() if any(f" {w} " in low for w in ws)}
+    own = _own_words(words)
+    return {style for style, ws in own.items() if any(f" {w} " in low for w in ws)}
+
+
+def _own_words(words: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Each style's words without those another (non-synonym) style also uses."""
+    users: dict[str, set[str]] = {}
+    for style, ws in words.items():
+        for w in ws:
+            users.setdefault(w, set()).add(_canonical(style))
+    return {s: [w for w in ws if len(users[w]) == 1] for s, ws in words.items()}
 
 
 def _plain(text: str) -> str:
@@ -56,23 +68,46 @@ def unseen_style(
     return {"action": action, "styles": sorted(named), "recorded": list(recorded)}
 
 
+_MARK = "\u241f"  # where a style phrase was taken out
+_EDGE_L, _EDGE_R = r"(?<![A-Za-z-])", r"(?![A-Za-z-])"  # the word boundaries of styles_named
+_JOIN = r"(?:,|\band\b|\bor\b|\bbut\b|\byet\b)"
+# A style word that was part of a phrase ("punches a giant", "in a happy light") leaves one of
+# these dangling: then the prompt is kept as written (the warning still says what is unseen).
+_DANGLING = re.compile(
+    r"(?i)\b(?:a|an|the|in|with|like|for|to|of|at|by|and|or|but|yet|very|so|too)\s*(?:[,.;:!?)]|$)"
+)
+
+
 def leave_out_styles(text: str, styles: Sequence[str], words: dict[str, list[str]]) -> str:
     """The prompt without the words of ``styles`` ("a person raises both hands happily" ->
-    "a person raises both hands"), joins and articles tidied; the prompt itself when nothing
-    sensible is left."""
-    out = f" {text} "
-    for word in sorted({w for s in styles for w in words.get(s, [])}, key=len, reverse=True):
-        out = re.sub(rf"(?i)(?<![\w-]){re.escape(word)}(?![\w-])", " ", out)
+    "a person raises both hands"; "in a happy mood" goes whole, "happily and proudly" both, an
+    article before a removed adjective takes the next word's form); the prompt as written
+    when the result would leave a word dangling or say nothing."""
+    own = _own_words(words)
+    phrases = sorted({w for s in styles for w in own.get(s, [])}, key=len, reverse=True)
+    pats = [r"\s+".join(re.escape(p) for p in w.split()) for w in phrases]
+    out = text
+    for pat in pats:  # "in a happy way / mood / manner" as a whole first
+        out = re.sub(rf"(?i){_EDGE_L}in\s+an?\s+{pat}\s+(?:way|mood|manner|fashion){_EDGE_R}",
+                     _MARK, out)  # fmt: skip
+    for pat in pats:
+        out = re.sub(rf"(?i){_EDGE_L}{pat}{_EDGE_R}", _MARK, out)
+    if _MARK not in out:
+        return text
+    out = re.sub(rf"(?i){_MARK}(?:\s*{_JOIN}\s*{_MARK})+", _MARK, out)  # "happily and proudly"
+    out = re.sub(rf"(?i)\b(a|an)\s+{_MARK}\s*([A-Za-z])",
+                 lambda m: _article(m.group(1), m.group(2)), out)  # fmt: skip
+    out = re.sub(rf"(?i)\s*{_JOIN}\s*{_MARK}", _MARK, out)  # "quickly and happily"
+    out = re.sub(rf"(?i){_MARK}\s*{_JOIN}\s*", _MARK, out)  # "sadly but quickly"
+    out = out.replace(_MARK, " ")
+    out = re.sub(r"\(\s*\)|\[\s*\]", " ", out)
     out = re.sub(r"\s+", " ", out)
-    out = re.sub(r"\s+([,.;!?])", r"\1", out)
-    out = re.sub(r",(\s*,)+", ",", out)
-    out = re.sub(r"(,\s*)+(?=[,.;!?]|$)", "", out.strip())  # dangling commas
-    out = re.sub(r"(?i)(\b(?:and|or|but|yet)\s*)+(?=[,.;!?]|$)", "", out).strip(" ,")
-    out = re.sub(r"(?i)^(?:and|or|but)\b\s*", "", out)
-    out = re.sub(r"(?i)\b(?:and|or)\s+(?:and|or)\b", "and", out)
-    out = re.sub(r"(?i)\b(a|an)\s+(\w)", lambda m: _article(m.group(1), m.group(2)), out)
-    out = re.sub(r"\s+", " ", out).strip(" ,")
-    return out if len(_plain(out).split()) >= 2 else text
+    out = re.sub(r"\s+([,.;:!?)])", r"\1", out)
+    out = re.sub(r",(\s*,)+", ",", out).strip(" ,")
+    out = re.sub(r"^[,.;:!?]+\s*", "", out)
+    if _DANGLING.search(out) or len(_plain(out).split()) < 2:
+        return text
+    return out
 
 
 def _article(article: str, letter: str) -> str:

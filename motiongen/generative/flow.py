@@ -193,8 +193,9 @@ class FlowMatching:
         return flow_coefficients(self.sigma_min)(t)
 
     def evaluations(self, steps: int, sampler: str) -> int:
-        """Network evaluations of one sample: steps x the method's evaluations per step."""
-        return int(steps) * EVALS_PER_STEP[sampler]
+        """Network evaluations of one sample: steps x the method's evaluations per step
+        (Heun one fewer: its last step is Euler)."""
+        return int(steps) * EVALS_PER_STEP[sampler] - (sampler == "heun")
 
     def loss(
         self,

@@ -68,6 +68,8 @@ def checked_control(pipe: Any, params: dict[str, Any], root: Path) -> Any:
     motions = [load_any(root / p) for p in params.get("motions", [])]
     opts = {k: params[k] for k in ("steps", "sampler", "guidance") if params.get(k) is not None}
     opts["seed"] = params["seed"]
+    if params.get("literal"):
+        opts["literal"] = True
     task = params["task"]
     if task == "predict":
         return pipe.check_predict(motions[0], params["seconds"], params.get("text"), **opts)

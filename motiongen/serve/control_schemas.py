@@ -120,6 +120,14 @@ class ControlOptions(BaseModel):
     )
     guidance: float | None = Field(None, ge=0, le=MAX_GUIDANCE)
     seed: int | None = Field(None, ge=0, le=MAX_SEED)
+    literal: bool = Field(
+        False,
+        description=(
+            "Send texts as written, also a style their action was never recorded in (by "
+            "default such style words are left out; meta.warning says so). A restyle keeps "
+            "its style words either way."
+        ),
+    )
     model: str | None = Field(
         None,
         description=(

@@ -89,7 +89,8 @@ def run(pipe: Any, classifier: Any, pairs: list[tuple[str, str]], seeds: int,
 
 def summary(rows: list[dict[str, Any]], seeds: int) -> dict[str, Any]:
     n = max(1, len(rows) * seeds)
-    out: dict[str, Any] = {"pairs": len(rows), "motions_per_mode": len(rows) * seeds}
+    out: dict[str, Any] = {"pairs": len(rows), "motions_per_mode": len(rows) * seeds,
+                           "changed": sum(r["default"]["used"] != r["prompt"] for r in rows)}  # fmt: skip
     for mode in ("literal", "default"):
         out[mode] = {
             "content": sum(r[mode]["content_hits"] for r in rows) / n,
@@ -110,8 +111,9 @@ def markdown(result: dict[str, Any]) -> str:
     s = result["summary"]
     real = result["real_content"]
     lines = [
-        f"{s['pairs']} unrecorded action x style pairs, {s['motions_per_mode']} motions per way; "
-        f"real test clips of these actions: content {100 * real:.1f} %",
+        f"{s['pairs']} unrecorded action x style pairs ({s['changed']} prompts changed by "
+        f"default), {s['motions_per_mode']} motions per way; real test clips of these actions: "
+        f"content {100 * real:.1f} %",
         "",
         "| prompt sent | content recognised | asked style named |",
         "|---|---:|---:|",

@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
-.venv/bin/motiongen generate "a person waves with both hands happily" -o wave.mp4 --seed 0
+.venv/bin/motiongen generate "a person waves with both hands energetically" -o wave.mp4 --seed 0

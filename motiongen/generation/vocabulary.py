@@ -5,7 +5,7 @@ far from every trained action gets a warning naming the nearest ones, and a know
 for in a style its clips were never recorded in (the two Bandai sets share only walk and run,
 so "raises both hands happily" is a pair no clip shows) gets the style left out by default:
 sent as written, the model followed the style's actions instead of the action (the label
-classifier recognised the action in 46.7 % of 182 such motions of tiny-flow-smooth, 92.3 %
+classifier recognised the action in 46.7 % of 182 such motions of tiny-flow-smooth, 94.0 %
 with the style words left out; ``benchmarks/unrecorded_styles.py``, docs/pipeline.md).
 """
 

@@ -133,12 +133,12 @@ def vocabulary_warning(what: str, result: str, info: dict[str, Any]) -> str:
     if "used" in unseen:
         return (
             f"{head}; {result} was made from {unseen['used']!r} (the style left out, so the "
-            "action comes out right): pass literal=True (--literal) to send the prompt as "
-            "written, or restyle the motion (motiongen restyle)"
+            "action comes out right); pass literal=True (--literal) to send the prompt as written"
         )
+    # Restyling does not cross the two sets either (docs/pipeline.md): not suggested.
     return (
         f"{head}; {result} may follow the style's actions instead of the action: leave out "
-        "the style word, or restyle the motion (motiongen restyle)"
+        "the style word"
     )
 
 

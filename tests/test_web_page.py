@@ -263,6 +263,21 @@ def test_unknown_action_is_said_on_the_page(page) -> None:
     _wait_playing(page)  # the motion is still shown
 
 
+def test_a_style_never_recorded_with_the_action_is_said_and_can_be_kept(page) -> None:
+    page.fill("#prompt", "a person raises both hands happily")
+    page.fill("#seconds", "2")
+    page.click("#generate")
+    message = page.locator("#message.warn")
+    message.wait_for(timeout=60_000)
+    assert "made from 'a person raises both hands'" in message.inner_text()
+    _wait_playing(page)
+    page.check("#literal")
+    page.click("#generate")
+    page.wait_for_function(
+        "document.querySelector('#message').innerText.includes('may follow')", timeout=60_000
+    )
+
+
 def test_too_long_prompt_shows_the_api_error(page, server: str) -> None:
     prompt = "walk " * 201  # 1,005 characters; the API allows 1,000
     body = json.dumps({"text": prompt, "seconds": 6.5, "format": "json"}).encode()

@@ -163,6 +163,7 @@
     if (seed !== null) body.seed = seed;
     if ($("model").value) body.model = $("model").value;
     if ($("use-rag").checked) body.use_rag = true;
+    if ($("literal").checked) body.literal = true;
     return body;
   }
 

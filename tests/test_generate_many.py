@@ -57,6 +57,7 @@ def test_one_file_per_prompt_and_a_manifest_then_resume(
     assert [r["seed"] for r in records] == [0, 1, 2]
     assert [r["prompt"] for r in records] == ["a person waves", "a person walks forward",
                                               "a person bows"]  # fmt: skip
+    assert [r["used"] for r in records] == [None] * 3  # no style left out
     bows = positions(out / "00002_a_person_bows.npz")
     # Interrupted: a missing file is made again, the same motion; the others are kept.
     (out / "00002_a_person_bows.npz").unlink()

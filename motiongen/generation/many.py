@@ -142,4 +142,7 @@ def _record(item: Item, motion: Any) -> dict[str, Any]:
         "frames": motion.num_frames,
         "fps": motion.fps,
         "warning": motion.meta.get("warning"),
+        # the prompt the network was given, when a style never recorded with its action
+        # was left out (generation.vocabulary)
+        "used": (motion.meta.get("vocabulary", {}).get("unseen_style") or {}).get("used"),
     }

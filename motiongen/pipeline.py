@@ -371,13 +371,10 @@ class Pipeline:
                 }
             )
         for info, text in zip(out, texts or [], strict=False):
-            unseen = self._unseen_style(text, info)
+            unseen = unseen_style(text, info, self.action_styles)
             if unseen:
                 info["unseen_style"] = unseen
         return out
-
-    def _unseen_style(self, text: str, info: dict[str, Any]) -> dict[str, Any] | None:
-        return unseen_style(text, info, self.action_styles)
 
     def _network_texts(self, texts: list[str], literal: list[bool]) -> list[str]:
         """The prompts the network is given (``_without_unseen_styles``), on their own."""
@@ -392,8 +389,6 @@ class Pipeline:
         """The prompts the network is given: each naming a style its action was never
         recorded in loses the style's words (recorded as the info's unseen_style "used"),
         unless its ``literal`` is True."""
-        if not self.action_styles:
-            return texts
         used = list(texts)
         for i, (text, info, keep) in enumerate(zip(texts, known, literal, strict=False)):
             unseen = info.get("unseen_style")
@@ -838,9 +833,7 @@ class Pipeline:
         }
         segment_model = options.pop("segment_model", None)
         if segment_model is None:
-            segment_model = (
-                (self.config.conditioning.tasks or {}).get("timeline", {}).get("segment_model")
-            )
+            segment_model = self._task_options("timeline", {}).get("segment_model")
         # A joined timeline samples its segments with the segment model, which alone judges
         # the caller's sampling (another process's model takes samplers this one lacks).
         if (len(parsed) > 1 and segment_model not in (None, "self")
@@ -1137,14 +1130,16 @@ class Pipeline:
             text_emb = self.text_encoder.encode(texts)
             segment_known = self.known_actions(text_emb.pooled, texts)
             known = segment_known[:1]
-            used = self._without_unseen_styles(texts, segment_known, [first.literal] * len(texts))
-            text_emb = text_emb if used == texts else self.text_encoder.encode(used)
+            literal = [first.literal] * len(texts)
         elif first.text is not None:
             texts = [r.text for r in requests]
             text_emb = self.text_encoder.encode(texts)
             known = self.known_actions(text_emb.pooled, texts)
-            used = self._without_unseen_styles(texts, known, [r.literal for r in requests])
-            text_emb = text_emb if used == texts else self.text_encoder.encode(used)
+            literal = [r.literal for r in requests]
+        if text_emb is not None:  # the network is given the prompts without unseen styles
+            used = self._without_unseen_styles(texts, segment_known or known, literal)
+            if used != texts:
+                text_emb = self.text_encoder.encode(used)
         blend_emb = None
         if first.text_blend is not None:
             blend_emb = self.text_encoder.encode([first.text_blend[0]])

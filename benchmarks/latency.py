@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from benchmarks.report import report  # noqa: E402
+from benchmarks.report import report, run_cli  # noqa: E402
 from motiongen.checkpoint import CheckpointConfig, read_config, save_checkpoint  # noqa: E402
 from motiongen.features import FEATURE_DIM, MODEL_FPS, NormStats  # noqa: E402
 from motiongen.models import MotionDiT, MotionDiTConfig  # noqa: E402
@@ -414,10 +414,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    from motiongen.errors import MotionGenError
-
-    try:
-        raise SystemExit(main())
-    except MotionGenError as err:
-        print(f"error: {err}", file=sys.stderr)
-        raise SystemExit(2) from None
+    run_cli(main)

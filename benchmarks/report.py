@@ -4,6 +4,8 @@ FILE.md (the same table) and FILE.json (the numbers behind it)."""
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,3 +23,15 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "tolist"):
         return value.tolist()
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def run_cli(main: Callable[[], int]) -> None:
+    """Exit with ``main()``'s code; a MotionGenError (bad input, missing data) is one
+    ``error:`` line and exit code 2, not a traceback."""
+    from motiongen.errors import MotionGenError
+
+    try:
+        raise SystemExit(main())
+    except MotionGenError as err:
+        print(f"error: {err}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -24,7 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.report import report  # noqa: E402
+from benchmarks.report import report, run_cli  # noqa: E402
 
 SECONDS = 6.5
 
@@ -167,10 +167,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    from motiongen.errors import MotionGenError
-
-    try:
-        raise SystemExit(main())
-    except MotionGenError as err:
-        print(f"error: {err}", file=sys.stderr)
-        raise SystemExit(2) from None
+    run_cli(main)

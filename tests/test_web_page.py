@@ -253,23 +253,24 @@ def test_bad_motion_file_shows_an_error(page, tmp_path: Path, content: str, expe
     assert page.inner_text("#frame-counter") == "frame 0 / 0"  # nothing was loaded
 
 
-def test_unknown_action_is_said_on_the_page(page) -> None:
-    page.fill("#prompt", "a person eats a sandwich")
+def _warning_for(page, prompt: str) -> str:
+    """Generate 2 s of ``prompt`` on the page; the warning it shows."""
+    page.fill("#prompt", prompt)
     page.fill("#seconds", "2")
     page.click("#generate")
     message = page.locator("#message.warn")
     message.wait_for(timeout=60_000)
-    assert "far from every action" in message.inner_text()
+    return message.inner_text()
+
+
+def test_unknown_action_is_said_on_the_page(page) -> None:
+    assert "far from every action" in _warning_for(page, "a person eats a sandwich")
     _wait_playing(page)  # the motion is still shown
 
 
 def test_a_style_never_recorded_with_the_action_is_said_and_can_be_kept(page) -> None:
-    page.fill("#prompt", "a person raises both hands happily")
-    page.fill("#seconds", "2")
-    page.click("#generate")
-    message = page.locator("#message.warn")
-    message.wait_for(timeout=60_000)
-    assert "made from 'a person raises both hands'" in message.inner_text()
+    warning = _warning_for(page, "a person raises both hands happily")
+    assert "made from 'a person raises both hands'" in warning
     _wait_playing(page)
     page.check("#literal")
     page.click("#generate")

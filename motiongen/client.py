@@ -140,9 +140,7 @@ class Client:
     ) -> Motion:
         """A motion for a prompt, generated now (POST /generate, format json). literal: send
         the prompt as written, also a style its action was never recorded in."""
-        body = _generate_body(text, seconds, steps, sampler, guidance, seed, model, "json")
-        if literal:
-            body["literal"] = True
+        body = _generate_body(text, seconds, steps, sampler, guidance, seed, model, "json", literal)
         return motion_from_payload(self._request("POST", "/generate", json=body).json())
 
     def generate_job(
@@ -159,9 +157,7 @@ class Client:
         literal: bool = False,
     ) -> str:
         """Submit a generation as a job (an mp4 render, or async); returns the job id."""
-        body = _generate_body(text, seconds, steps, sampler, guidance, seed, model, format)
-        if literal:
-            body["literal"] = True
+        body = _generate_body(text, seconds, steps, sampler, guidance, seed, model, format, literal)
         body["async"] = True
         return self._request("POST", "/generate", json=body).json()["job_id"]
 
@@ -283,6 +279,7 @@ def _generate_body(
     seed: int | None,
     model: str | None,
     fmt: str,
+    literal: bool = False,
 ) -> dict[str, Any]:
     _check_format(fmt)
     body = {
@@ -294,6 +291,7 @@ def _generate_body(
         "seed": seed,
         "model": model,
         "format": fmt,
+        "literal": True if literal else None,  # the server's default otherwise
     }
     return {k: v for k, v in body.items() if v is not None}
 

@@ -10,7 +10,9 @@ Run:  .venv/bin/python benchmarks/tasks.py [--checkpoint tiny-control] [--split 
 - Prediction: 1 s of past, errors of the joints at 0.5 / 1 / 2 s against constant and zero
   velocity; the pelvis speed jump across the seam against real motion's frame-to-frame jumps.
 - Edit: a 3 s span made anew with another action's text, recognised as that action by the
-  label classifier; an arms edit; everything outside the edit unchanged.
+  label classifier, the model's way (a text model's motion sewn in, ``tasks.edit``) and by
+  the control model alone; jerk at the span's seams; an arms edit; everything outside the
+  edit unchanged.
 - Restyle: each clip moved in another style; content kept and style hit (label classifier)
   against the same rates on real clips of that content x style; blends between two styles
   swept 0..1 (the classifier's probability of the second style should rise monotonically).
@@ -194,17 +196,27 @@ def real_speed_jumps(split: str) -> np.ndarray:
 
 # ---- edit ---------------------------------------------------------------------------------
 def edit(pipe: Any, split: str, count: int) -> dict[str, Any]:
+    """Span edits made the model's way (its ``tasks.edit.segment_model``: a text model's
+    motion sewn in) and by the control model itself (``segment_model="self"``), in one run."""
     words = descriptions()
     test = windows(clips(split, 140), 140, count, seed=4)  # 7 s
     rng = np.random.default_rng(5)
-    span_out, arm_hit, arm_out, spans = [], [], [], []
+    a, b = 40, 100  # 2 s .. 5 s
+    ways = {"": {}, "_self": {"segment_model": "self"}}
+    span_out: dict[str, list[float]] = {w: [] for w in ways}
+    spans: dict[str, list[tuple[np.ndarray, str]]] = {w: [] for w in ways}
+    jerks: dict[str, list[float]] = {w: [] for w in ways}
+    arm_hit, arm_out = [], []
     for i, (_, w) in enumerate(test):
         target = EDIT_ACTIONS[int(rng.integers(len(EDIT_ACTIONS)))]
-        a, b = 40, 100  # 2 s .. 5 s
-        out = pipe.edit(motion(w), text=words[target], frames=(a / FPS, b / FPS), seed=i)
-        p = out.positions.astype(np.float64)
-        span_out.append(float(max(np.abs(p[:a] - w[:a]).max(), np.abs(p[b:] - w[b:]).max())))
-        spans.append((p[a:b], target))
+        for way, extra in ways.items():
+            out = pipe.edit(motion(w), text=words[target], frames=(a / FPS, b / FPS), seed=i,
+                            **extra)  # fmt: skip
+            p = out.positions.astype(np.float64)
+            span_out[way].append(float(max(np.abs(p[:a] - w[:a]).max(),
+                                           np.abs(p[b:] - w[b:]).max())))  # fmt: skip
+            spans[way].append((p[a:b], target))
+            jerks[way] += [m.mean_jerk_around(p, k, FPS) for k in (a, b)]
         arms = pipe.edit(motion(w), text=words[target], joints=["arms"], seed=i)
         q = arms.positions.astype(np.float64)
         from motiongen.tasks import BODY_PARTS
@@ -213,19 +225,23 @@ def edit(pipe: Any, split: str, count: int) -> dict[str, Any]:
         arm_out.append(float(np.abs(q[:, keep] - w[:, keep]).max()))
         arm_hit.append((q, target))
     clf = _classifier()
-    span_pred = clf.classify([motion(p) for p, _ in spans]).content
-    arm_pred = clf.classify([motion(q) for q, _ in arm_hit]).content
-    real = real_recognition(split, EDIT_ACTIONS, b_minus_a=60)
-    return {
-        "windows": len(test),
-        "span_recognised": round(float(np.mean([p == t for p, (_, t) in zip(span_pred, spans,
-                                                                               strict=True)])), 3),
-        "arms_recognised": round(float(np.mean([p == t for p, (_, t) in zip(arm_pred, arm_hit,
-                                                                              strict=True)])), 3),
-        "real_3s_crops_recognised": real,
-        "outside_span_max_change_m": max(span_out),
-        "outside_arms_max_change_m": max(arm_out),
-    }  # fmt: skip
+
+    def recognised(made: list[tuple[np.ndarray, str]]) -> float:
+        pred = clf.classify([motion(p) for p, _ in made]).content
+        return round(float(np.mean([p == t for p, (_, t) in zip(pred, made, strict=True)])), 3)
+
+    result: dict[str, Any] = {"windows": len(test)}
+    for way in ways:
+        result[f"span_recognised{way}"] = recognised(spans[way])
+        result[f"span_seam_jerk_mean{way}"] = round(float(np.mean(jerks[way])), 1)
+        result[f"span_seam_jerk_p95{way}"] = round(float(np.percentile(jerks[way], 95)), 1)
+    cfg = (pipe.config.conditioning.tasks or {}).get("edit", {})
+    result["span_from"] = cfg.get("segment_model") or "self"
+    result["arms_recognised"] = recognised(arm_hit)
+    result["real_3s_crops_recognised"] = real_recognition(split, EDIT_ACTIONS, b_minus_a=60)
+    result["outside_span_max_change_m"] = max(max(v) for v in span_out.values())
+    result["outside_arms_max_change_m"] = max(arm_out)
+    return result
 
 
 def real_recognition(split: str, actions: tuple[str, ...], b_minus_a: int) -> float | None:
@@ -396,8 +412,12 @@ def markdown(r: dict[str, Any]) -> str:
     if "edit" in r:
         e = r["edit"]
         rows += [
-            f"| edit 3 s span: new action recognised | {e['span_recognised']} | real 3 s crops "
-            f"{e['real_3s_crops_recognised']} |",
+            f"| edit 3 s span (made by {e['span_from']}): new action recognised / seam jerk "
+            f"mean, p95 | {e['span_recognised']} / {e['span_seam_jerk_mean']}, "
+            f"{e['span_seam_jerk_p95']} m/s³ | real 3 s crops {e['real_3s_crops_recognised']} |",
+            f"| edit 3 s span (made by the control model): new action recognised / seam jerk "
+            f"mean, p95 | {e['span_recognised_self']} / {e['span_seam_jerk_mean_self']}, "
+            f"{e['span_seam_jerk_p95_self']} m/s³ | |",
             f"| edit arms: new action recognised | {e['arms_recognised']} | |",
             f"| edit: largest change outside the edit | span {e['outside_span_max_change_m']:.1g} "
             f"m, arms {e['outside_arms_max_change_m']:.1g} m | 1e-5 m |",
@@ -460,8 +480,11 @@ def examples(pipe: Any, out: Path) -> None:
     from motiongen.io.render import save_png
 
     walk = pipe.generate("a person walks forward", seconds=3.0, seed=11)[0]
+    longer = pipe.generate("a person walks forward", seconds=5.0, seed=12)[0]
     shows = [
         (pipe.predict(walk, 6.0, "a person waves with the right hand", seed=1), "continue: waves"),
+        (pipe.edit(longer, text="a person bows", frames=(1.5, 4.0), seed=5),
+         "edit 1.5-4 s: bows"),
         (pipe.edit(walk, text="a person raises both hands", joints=["arms"], seed=2),
          "edit arms: raises both hands"),
         (pipe.restyle(walk, "elderly", seed=3), "restyle: elderly"),

@@ -110,7 +110,8 @@ class ConditioningSpec:
     sampler (chosen on val with the steps), None = the process's first. tasks: a control
     model's own defaults per task, e.g. {"edit": {"guidance": 6.0}, "inbetween": {"steps": 8},
     "timeline": {"segment_model": "tiny-flow-smooth"}} (chosen on val: one setting does not
-    suit every task); a request's own options win.
+    suit every task; a timeline's segments and an edited span can come from a text model);
+    a request's own options win.
     """
 
     text_model: str | None
@@ -154,7 +155,8 @@ class ConditioningSpec:
 
 TASK_NAMES = ("predict", "inbetween", "edit", "style", "timeline")
 TASK_OPTIONS = ("steps", "sampler", "guidance")
-TIMELINE_OPTIONS = (*TASK_OPTIONS, "segment_model")
+SEGMENT_OPTIONS = (*TASK_OPTIONS, "segment_model")  # tasks a text model can make parts of
+SEGMENT_TASKS = ("timeline", "edit")
 
 
 def _check_task_defaults(tasks: Any) -> None:
@@ -167,7 +169,7 @@ def _check_task_defaults(tasks: Any) -> None:
             f"conditioning.tasks names unknown tasks {unknown}; known: {', '.join(TASK_NAMES)}"
         )
     for task, options in tasks.items():
-        known = TIMELINE_OPTIONS if task == "timeline" else TASK_OPTIONS
+        known = SEGMENT_OPTIONS if task in SEGMENT_TASKS else TASK_OPTIONS
         bad = sorted(set(options) - set(known))
         if bad:
             raise FormatError(

@@ -51,6 +51,7 @@ from motiongen.generation.constraints import (
     window_control,
 )
 from motiongen.generation.control import (
+    MIN_SEGMENT_SECONDS,
     edit_constraints,
     inbetween_constraints,
     parse_timeline,
@@ -710,7 +711,43 @@ class Pipeline:
             span = (int(round(a_s * self.fps)), min(len(pos), int(round(b_s * self.fps))))
         resolved = None if joints is None else resolve_joints(joints)
         constraints = edit_constraints(pos, frames=span, joints=resolved)
-        return self._controlled(text, len(pos) / self.fps, constraints, options, task="edit")
+        segment_model = options.pop("segment_model", None)
+        if segment_model is None:
+            segment_model = self._task_options("edit", {}).get("segment_model")
+        chosen = {
+            k: options[k]
+            for k in ("steps", "sampler", "guidance", "literal")
+            if options.get(k) is not None
+        }
+        # A span of time (no joints, no style) can come whole from the segment model, sewn in
+        # by in-betweening (generation.span_edit); the whole motion or under a second cannot.
+        joined = (
+            span is not None and resolved is None and segment_model not in (None, "self")
+            and options.get("style") is None and options.get("blend") is None
+            and span[1] - span[0] >= MIN_SEGMENT_SECONDS * self.fps
+            and (span[0] > 0 or span[1] < len(pos))
+        )  # fmt: skip
+        if joined:  # the caller's sampling is the segment model's to judge
+            options = {k: v for k, v in options.items() if k not in chosen or k == "literal"}
+        req = self._controlled(text, len(pos) / self.fps, constraints, options, task="edit")
+        if joined:
+            from motiongen.generation.span_edit import core
+
+            assert span is not None
+            segment_pipe = self._checked_segment_pipeline(segment_model, "an edit's span")
+            seed = int(np.random.SeedSequence([req.seed, 0]).generate_state(1)[0] >> 1)
+            lo, hi = core(span[0], span[1], len(pos))
+            part = segment_pipe.check_request(
+                text, seconds=(hi - lo) / self.fps, seed=seed, **chosen
+            )
+            join = self.check_request(
+                None, seconds=req.seconds, seed=req.seed, **self._task_options("inbetween", {})
+            )
+            join.frames = req.frames
+            req.segment_model = segment_pipe
+            req.parts = ((part,), join)
+            req.edit_span = (pos, span[0], span[1])
+        return req
 
     def restyle(
         self,
@@ -867,19 +904,7 @@ class Pipeline:
         segment drawn from the request's) and the in-betweening of the joins (always this
         model's ``tasks.inbetween`` settings, chosen on val for joins; no text, so guidance
         has nothing to act on)."""
-        if not isinstance(segment_model, Pipeline):  # a missing model: an error now
-            folder = resolve_checkpoint(str(segment_model))
-            if not (folder / "config.json").is_file():
-                raise InputError(
-                    f"segment_model {segment_model!r} is neither a shipped model "
-                    f"({', '.join(shipped_model_names())}) nor a checkpoint folder"
-                )
-        segment_pipe = self._segment_pipeline(segment_model)
-        if not segment_pipe.text_dim:
-            raise InputError(
-                f"segment_model {segment_pipe.name} was trained without text; a timeline's "
-                "segments need a text model such as tiny-flow-smooth"
-            )
+        segment_pipe = self._checked_segment_pipeline(segment_model, "a timeline's segments")
         parts = []
         for k, (text, frames) in enumerate(req.segments or ()):
             # Seeds of their own: seed + k would repeat a neighbour's (stories give actor i
@@ -906,6 +931,8 @@ class Pipeline:
         """The motion of one checked request (``check_request`` or a ``check_<task>``)."""
         if req.batch != 1 and (req.constraints is not None or req.segments is not None):
             raise InputError("control and timeline requests make one motion each (batch 1)")
+        if req.edit_span is not None:
+            return self._joined_edit(req, postprocess, cancel)
         if req.parts is not None:
             return self._joined_timeline(req, postprocess, cancel)
         motion = self._run([req], postprocess=postprocess, cancel=cancel)[0]
@@ -979,6 +1006,73 @@ class Pipeline:
                 motion.meta["warning"] = far
         return motion
 
+    def _checked_segment_pipeline(self, segment_model: Any, what: str) -> Pipeline:
+        """The segment model's pipeline, or an ``InputError`` for a missing model or one
+        without text (``what`` needs text: "a timeline's segments", "an edit's span")."""
+        if not isinstance(segment_model, Pipeline):  # a missing model: an error now
+            folder = resolve_checkpoint(str(segment_model))
+            if not (folder / "config.json").is_file():
+                raise InputError(
+                    f"segment_model {segment_model!r} is neither a shipped model "
+                    f"({', '.join(shipped_model_names())}) nor a checkpoint folder"
+                )
+        segment_pipe = self._segment_pipeline(segment_model)
+        if not segment_pipe.text_dim:
+            raise InputError(
+                f"segment_model {segment_pipe.name} was trained without text; {what} need a "
+                "text model such as tiny-flow-smooth"
+            )
+        return segment_pipe
+
+    def _joined_edit(
+        self,
+        req: GenerationRequest,
+        postprocess: bool,
+        cancel: Callable[[], bool] | None,
+    ) -> Motion:
+        """An edited span made whole by ``req.segment_model``, given the motion's body, set
+        in the span and sewn in by this model's in-betweening (``generation.span_edit``)."""
+        from motiongen.generation.span_edit import core, placed_in_span, span_keyframes
+        from motiongen.postprocess import median_bone_lengths
+        from motiongen.postprocess import postprocess as clean
+
+        segment_pipe = req.segment_model
+        (part,), join = req.parts
+        pos, a, b = req.edit_span
+        t_start = time.perf_counter()
+        made = segment_pipe.run_request(part, postprocess, cancel=cancel)
+        lo, hi = core(a, b, len(pos))
+        seg = made.resample(self.fps).positions[: hi - lo].astype(np.float64)
+        if len(seg) < hi - lo:  # another frame rate can round a frame short
+            seg = np.concatenate([seg, np.repeat(seg[-1:], hi - lo - len(seg), axis=0)])
+        if postprocess:  # the body of the motion it goes into
+            seg = clean(seg, self.fps, bone_lengths=median_bone_lengths(pos))
+        segments_ms = (time.perf_counter() - t_start) * 1e3
+        keys, starts = span_keyframes(pos, placed_in_span(seg, pos, a, b, self.fps), a, b)
+        join = copy.copy(join)  # the checked request stays reusable
+        join.constraints = inbetween_constraints(keys, starts, len(pos))
+        join.frames = join.constraints.frames
+        motion = self._run([join], postprocess=postprocess, cancel=cancel, t_start=t_start)[0]
+        motion.meta.update(req.meta)
+        motion.meta["timing_ms"]["segments_ms"] = round(segments_ms, 2)
+        g = part.guidance
+        motion.meta.update(
+            task="edit",
+            edit_from=segment_pipe.name,
+            # What sampled the span (what a caller's options change), the seams apart.
+            steps=part.steps,
+            sampler=part.sampler,
+            guidance=list(g) if isinstance(g, tuple) else g,
+            segment_seeds=[part.seed],
+            join_sampling={"steps": join.steps, "sampler": join.sampler},
+        )
+        for key in ("vocabulary", "warning"):  # what the segment model made of the text
+            if key in made.meta:
+                motion.meta[key] = made.meta[key]
+        motion.labels["conditions"] = "text"
+        motion.texts = [req.text] if req.text is not None else []
+        return motion
+
     def _segment_pipeline(self, model: Any) -> Pipeline:
         """The text model a timeline's segments come from: a Pipeline, or a shipped name or
         folder loaded once per pipeline."""
@@ -1014,7 +1108,9 @@ class Pipeline:
                 f"{task} takes steps, sampler, guidance, seed, style, blend, literal and "
                 "postprocess"
             )
-        req = self.check_request(text, seconds=seconds, **self._task_options(task, options))
+        merged = self._task_options(task, options)
+        merged.pop("segment_model", None)  # the edit's own, taken by check_edit
+        req = self.check_request(text, seconds=seconds, **merged)
         req.frames = constraints.frames
         req.constraints = constraints
         req.meta["task"] = task
@@ -1052,7 +1148,7 @@ class Pipeline:
         budgets requests with it; it is proportional to the sampling time."""
         from motiongen.generative import guidance_weights
 
-        if req.parts is not None:  # a joined timeline: the segments, then the joins
+        if req.parts is not None:  # a joined timeline or edit: the segments, then the joins
             segment_reqs, join = req.parts
             made = sum(req.segment_model.request_cost(r) for r in segment_reqs)
             return made + self.request_cost(join)

@@ -58,6 +58,9 @@ class GenerationRequest:
     # Joined timeline: (the segment model's checked request per segment, this model's checked
     # in-betweening of the joins, constraints added once the segments exist), or None.
     parts: tuple[tuple[GenerationRequest, ...], GenerationRequest] | None = None
+    # Joined span edit (generation.span_edit): (the motion's positions at the model's fps,
+    # first frame, end frame) of the span the one segment in ``parts`` fills, or None.
+    edit_span: tuple[np.ndarray, int, int] | None = None
     # Style (tasks.style): the (S,) unit vector the motion moves in, or None.
     style: np.ndarray | None = None
     # Facts about the task recorded in the motion's meta (task, segments, style names).

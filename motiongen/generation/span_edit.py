@@ -1,0 +1,109 @@
+"""Span edits made by a text model and sewn in by in-betweening.
+
+The control model remakes an edited span itself, but it follows a text less well than the
+best text-only model (docs/control.md: a 3 s span recognised as its new action in about half
+the windows). So a span can instead come whole from a text model, as a timeline's segments
+do: made a seam shorter than the span at each end the motion goes on past, set where the
+motion stands before the span (and, as far as it can be, where it stands after it), and sewn
+in by the control model's in-betweening of those seams, the frames outside the span given
+exactly. (Cutting the seams out of a span-long motion instead cuts into its action.) Pure functions of positions;
+``Pipeline.edit`` runs the models.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from motiongen.canonical import heading, rotate_y
+from motiongen.skeleton import PELVIS
+
+# Frames in-betweened at each seam (0.3 s at 20 fps), at most a quarter of the span. Chosen
+# on val (120 edits of a 3 s span, `benchmarks/tasks.py`'s windows): 6 / 8 / 10 frames gave
+# 62.5 / 55.8 / 49.2 % recognised as the new action (the control model alone 51.7 %), seam
+# jerk 190 / 151 / 135 m/s^3 mean, 340 / 291 / 246 p95 (control model 168 / 358).
+SEAM = 6
+# How fast a seam may carry the body over the ground (m/s): a calm walk (1.5 m/s recognised
+# 60.8 % on the val edits above, seam jerk p95 364). A span whose new motion ends farther from
+# where the kept motion resumes slides the rest across the span.
+SEAM_SPEED = 1.0
+
+
+def _wrap(angle: float) -> float:
+    return float((angle + np.pi) % (2 * np.pi) - np.pi)
+
+
+def seam_frames(span: int) -> int:
+    """Frames in-betweened at each inner end of a ``span``-frame edit."""
+    return min(SEAM, span // 4)
+
+
+def core(a: int, b: int, total: int) -> tuple[int, int]:
+    """Frames [a + lo, a + hi) of an edit of frames [a, b) (of ``total``) that the new
+    motion fills whole: the span but for a seam at each end the motion goes on past."""
+    cut = seam_frames(b - a)
+    return (cut if a > 0 else 0), (b - a - cut if b < total else b - a)
+
+
+def placed_in_span(
+    segment: np.ndarray, motion: np.ndarray, a: int, b: int, fps: float
+) -> np.ndarray:
+    """``segment`` (the core's frames, ``core``) turned about Y and moved on the ground to
+    stand in the edit of frames [a, b) of ``motion``: it faces halfway between the turns that
+    would meet the frame before the span and the frame after it, and each seam carries it at
+    most ``SEAM_SPEED`` over the ground; what is left of the distance slides evenly across
+    the core. (Meeting only the frame before, as a timeline does, left a walk's end 1-4 m from
+    where the motion resumed: one seam cannot walk that.)"""
+    seg = np.asarray(segment, dtype=np.float64)
+    pos = np.asarray(motion, dtype=np.float64)
+    before = pos[a - 1 : a] if a > 0 else None
+    after = pos[b : b + 1] if b < len(pos) else None
+    turns = []
+    if before is not None:
+        turns.append(float(heading(before)[0] - heading(seg[:1])[0]))
+    if after is not None:
+        turns.append(float(heading(after)[0] - heading(seg[-1:])[0]))
+    turn = turns[0] + (_wrap(turns[1] - turns[0]) / 2 if len(turns) == 2 else 0.0) if turns else 0.0
+    p = rotate_y(seg, turn)
+    ground = [0, 2]
+    if before is None and after is None:  # the whole motion: stand where it started
+        shift = pos[0, PELVIS, ground] - p[0, PELVIS, ground]
+        offsets = np.repeat(shift[None], len(p), axis=0)
+    elif after is None or before is None:
+        ref, frame = (before, 0) if after is None else (after, -1)
+        shift = ref[0, PELVIS, ground] - p[frame, PELVIS, ground]
+        offsets = np.repeat(shift[None], len(p), axis=0)
+    else:
+        start = before[0, PELVIS, ground] - p[0, PELVIS, ground]
+        end = after[0, PELVIS, ground] - p[-1, PELVIS, ground]
+        gap = end - start
+        dist = float(np.linalg.norm(gap))
+        reach = SEAM_SPEED * seam_frames(b - a) / fps
+        unit = gap / dist if dist > 1e-9 else np.zeros(2)
+        ramp = np.linspace(0.0, 1.0, len(p))[:, None]
+        offsets = start + unit * (min(dist / 2, reach) + max(dist - 2 * reach, 0.0) * ramp)
+    out = p.copy()
+    out[..., 0] += offsets[:, None, 0]
+    out[..., 2] += offsets[:, None, 1]
+    return out
+
+
+def span_keyframes(
+    motion: np.ndarray, placed: np.ndarray, a: int, b: int
+) -> tuple[list[np.ndarray], list[int]]:
+    """(keyframes, their start frames) for in-betweening ``placed`` (the core's frames) into
+    the edit of frames [a, b) of ``motion``: every frame outside the span given as it is, the
+    new motion whole, the seams between them free."""
+    pos = np.asarray(motion, dtype=np.float64)
+    lo, hi = core(a, b, len(pos))
+    if len(placed) != hi - lo:
+        raise ValueError(f"the new motion has {len(placed)} frames, the core {hi - lo}")
+    keys, starts = [], []
+    if a > 0:
+        keys.append(pos[:a])
+        starts.append(0)
+    keys.append(np.asarray(placed, dtype=np.float64))
+    starts.append(a + lo)
+    if b < len(pos):
+        keys.append(pos[b:])
+        starts.append(b)
+    return keys, starts

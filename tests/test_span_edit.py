@@ -1,0 +1,129 @@
+"""Span edits from a text model: where the new motion is set and what is in-betweened."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from motiongen.canonical import rotate_y
+from motiongen.data.synthetic import synth_sequence
+from motiongen.errors import InputError
+from motiongen.generation import span_edit
+from motiongen.generation.span_edit import (
+    SEAM,
+    core,
+    placed_in_span,
+    seam_frames,
+    span_keyframes,
+)
+from motiongen.motion import Motion
+from motiongen.pipeline import Pipeline
+from motiongen.skeleton import PELVIS
+from tests.test_pipeline import FakeEncoder, make_checkpoint
+
+FPS = 20.0
+
+
+def _walk(seconds: float = 6.0, seed: int = 1) -> np.ndarray:
+    return synth_sequence(["walk"], seconds=seconds, seed=seed).positions.astype(np.float64)
+
+
+def _ground(p: np.ndarray) -> np.ndarray:
+    return p[..., PELVIS, :][..., [0, 2]]
+
+
+def test_the_spans_own_motion_turned_elsewhere_is_set_back_where_it_was(monkeypatch):
+    monkeypatch.setattr(span_edit, "SEAM_SPEED", 2.0)  # seams that keep up with this walk
+    walk, a, b = _walk(), 40, 100
+    lo, hi = core(a, b, len(walk))
+    assert (lo, hi) == (SEAM, b - a - SEAM)
+    moved = rotate_y(walk[a + lo : a + hi], 0.7) + np.array([3.0, 0.0, -2.0])
+    placed = placed_in_span(moved, walk, a, b, FPS)
+    np.testing.assert_allclose(placed, walk[a + lo : a + hi], atol=0.05)
+
+
+def test_a_standing_span_in_a_walk_shares_the_distance_between_its_seams(monkeypatch):
+    walk, a, b = _walk(), 40, 100
+    lo, hi = core(a, b, len(walk))
+    still = np.repeat(walk[a : a + 1], hi - lo, axis=0)
+    placed = placed_in_span(still, walk, a, b, FPS)
+    gone = float(np.linalg.norm(_ground(walk[b]) - _ground(walk[a - 1])))
+    reach = span_edit.SEAM_SPEED * seam_frames(b - a) / FPS
+    assert gone > 2 * reach  # a walk covers more in 3 s than two seams carry
+    start = np.linalg.norm(_ground(placed[0]) - _ground(walk[a - 1]))
+    end = np.linalg.norm(_ground(walk[b]) - _ground(placed[-1]))
+    assert start == pytest.approx(reach) and end == pytest.approx(reach)
+    # the rest slides evenly across the new motion
+    steps = np.linalg.norm(np.diff(_ground(placed), axis=0), axis=-1)
+    np.testing.assert_allclose(steps, (gone - 2 * reach) / (hi - lo - 1), rtol=1e-6)
+    # a way the seams can walk is shared half and half, nothing slides
+    monkeypatch.setattr(span_edit, "SEAM_SPEED", 100.0)
+    near = placed_in_span(still, walk, a, b, FPS)
+    assert np.linalg.norm(_ground(near[0]) - _ground(walk[a - 1])) == pytest.approx(gone / 2)
+    assert np.ptp(_ground(near), axis=0).max() < 1e-9
+
+
+def test_a_span_at_either_end_meets_the_one_frame_it_touches():
+    walk = _walk()
+    n = len(walk)
+    still = np.repeat(walk[:1], 40 - SEAM, axis=0)
+    head = placed_in_span(still, walk, 0, 40, FPS)
+    np.testing.assert_allclose(_ground(head[-1]), _ground(walk[40]), atol=1e-9)
+    tail = placed_in_span(still, walk, n - 40, n, FPS)
+    np.testing.assert_allclose(_ground(tail[0]), _ground(walk[n - 41]), atol=1e-9)
+
+
+def test_span_keyframes_give_everything_outside_and_free_the_seams():
+    walk = _walk()
+    n = len(walk)
+    new = walk[46:94] + 1.0
+    keys, starts = span_keyframes(walk, new, 40, 100)
+    assert starts == [0, 40 + SEAM, 100] and [len(k) for k in keys] == [40, 48, n - 100]
+    np.testing.assert_array_equal(keys[1], new)
+    keys, starts = span_keyframes(walk, walk[:34], 0, 40)  # no seam before frame 0
+    assert starts == [0, 40] and [len(k) for k in keys] == [34, n - 40]
+    keys, starts = span_keyframes(walk, walk[:34], n - 40, n)  # none after the end
+    assert starts == [0, n - 34] and [len(k) for k in keys] == [n - 40, 34]
+    with pytest.raises(ValueError, match="core"):
+        span_keyframes(walk, walk[:40], 40, 100)
+    assert seam_frames(16) == 4  # a short span keeps half of itself
+
+
+@pytest.fixture(scope="module")
+def pipes(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ck")
+    control = Pipeline.from_pretrained(
+        make_checkpoint(root / "control", seed=5, control=True), text_encoder=FakeEncoder()
+    )
+    text = Pipeline.from_pretrained(
+        make_checkpoint(root / "text", seed=9), text_encoder=FakeEncoder()
+    )
+    return control, text
+
+
+def test_a_span_made_by_a_text_model_keeps_everything_outside(pipes, tmp_path):
+    control, text = pipes
+    walk = Motion(positions=_walk(4.0, seed=2), fps=FPS)
+    out = control.edit(walk, text="a person bows", frames=(1.0, 2.5), seed=0, segment_model=text)
+    keep = np.r_[0:20, 50:80]
+    np.testing.assert_allclose(out.positions[keep], walk.positions[keep], atol=1e-5)
+    assert out.meta["task"] == "edit" and out.meta["edit_from"] == text.name
+    assert out.texts == ["a person bows"] and np.isfinite(out.positions).all()
+    assert not np.allclose(out.positions[20:50], walk.positions[20:50], atol=1e-2)
+    # the caller's sampling goes to the text model; the seams keep the in-betweening's
+    req = control.check_edit(walk, text="a person bows", frames=(1.0, 2.5), segment_model=text,
+                             guidance=3.5, steps=7)  # fmt: skip
+    (part,), join = req.parts
+    assert (part.guidance, part.steps, part.frames) == (3.5, 7, 30 - 2 * SEAM) and join.text is None
+    assert join.steps == control.default_steps
+    assert control.request_cost(req) == text.request_cost(part) + control.request_cost(join)
+    # joints, a span under a second, the whole motion or "self": the control model edits
+    for kwargs in ({"joints": ["arms"], "frames": (1.0, 2.5)}, {"frames": (1.0, 1.5)},
+                   {"frames": (0.0, 4.0)}):  # fmt: skip
+        assert control.check_edit(walk, text="a person bows", segment_model=text,
+                                  **kwargs).parts is None  # fmt: skip
+    own = control.check_edit(walk, text="a person bows", frames=(1.0, 2.5), segment_model="self")
+    assert own.parts is None
+    with pytest.raises(InputError, match="neither a shipped model"):
+        control.check_edit(walk, text="a person bows", frames=(1.0, 2.5),
+                           segment_model=str(tmp_path / "missing"))  # fmt: skip

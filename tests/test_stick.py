@@ -313,3 +313,27 @@ def test_the_view_keeps_actors_apart_in_frame_at_either_width(size: tuple[int, i
         actor_x = np.interp(t, np.arange(frames) / 20.0, s[:, 6])
         pixels = (actor_x - track[:, 0]) * height / VIEW_HEIGHT * track[:, 2] + width / 2
         assert (pixels > 0.05 * width).all() and (pixels < 0.95 * width).all()
+
+
+def test_story_actions_go_to_the_model_as_written_only_when_asked() -> None:
+    from motiongen.motion import Motion
+    from motiongen.stick.script import parse_script
+    from motiongen.stick.story import actor_motions
+
+    calls = []
+
+    class Pipe:
+        def generate(self, text, seconds, seed, literal):
+            calls.append(("generate", literal))
+            return [Motion(positions=np.zeros((int(seconds * 20), 22, 3)), fps=20.0)]
+
+        def timeline(self, segments, seed, literal):
+            calls.append(("timeline", literal))
+            frames = int(sum(s for _, s in segments) * 20)
+            return Motion(positions=np.zeros((frames, 22, 3)), fps=20.0)
+
+    script = parse_script("A person walks, then waves happily. A second person bows.")
+    actor_motions(script, Pipe(), seed=0)
+    actor_motions(script, Pipe(), seed=0, literal=True)
+    assert calls == [("timeline", False), ("generate", False),
+                     ("timeline", True), ("generate", True)]  # fmt: skip

@@ -18,6 +18,14 @@ AudioOption = Annotated[
 OffsetOption = Annotated[
     float, typer.Option(help="Start the audio this many seconds into its file.")
 ]
+LiteralOption = Annotated[
+    bool,
+    typer.Option(
+        "--literal",
+        help="Send the actions as written, also a style their action was never recorded in (by "
+        "default such style words are left out of the motion; the face still shows them).",
+    ),
+]
 
 
 def _render(
@@ -28,6 +36,7 @@ def _render(
     width: int,
     audio: Path | None = None,
     audio_offset: float = 0.0,
+    literal: bool = False,
 ) -> None:
     from motiongen.pipeline import Pipeline
     from motiongen.stick.render import render_scene
@@ -46,7 +55,7 @@ def _render(
     t0 = time.perf_counter()
     pipe = Pipeline.from_pretrained(checkpoint)
     scene = make_scene(script, pipe, seed=seed, width=width, speech=audio,
-                       speech_offset=audio_offset)  # fmt: skip
+                       speech_offset=audio_offset, literal=literal)  # fmt: skip
     render_scene(scene, output, audio=audio, audio_offset=audio_offset)
     actions = sum(len(a.actions) for a in script.actors)
     out.print(
@@ -68,6 +77,7 @@ def story(
     width: Annotated[int, typer.Option(help="640 or 960 (480 high).")] = 960,
     audio: AudioOption = None,
     audio_offset: OffsetOption = 0.0,
+    literal: LiteralOption = False,
 ) -> None:
     """Render a scene script ("A person walks in, then waves happily. ...") as stick figures."""
     if not script.is_file():
@@ -76,7 +86,7 @@ def story(
         text = script.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise InputError(f"{script} is not UTF-8 text") from None
-    _render(text, output, checkpoint, seed, width, audio, audio_offset)
+    _render(text, output, checkpoint, seed, width, audio, audio_offset, literal)
 
 
 def stick_gen(
@@ -89,9 +99,10 @@ def stick_gen(
     width: Annotated[int, typer.Option(help="640 or 960 (480 high).")] = 640,
     audio: AudioOption = None,
     audio_offset: OffsetOption = 0.0,
+    literal: LiteralOption = False,
 ) -> None:
     """A stick-figure video of a prompt or a short script."""
-    _render(prompt, output, checkpoint, seed, width, audio, audio_offset)
+    _render(prompt, output, checkpoint, seed, width, audio, audio_offset, literal)
 
 
 def register(app: typer.Typer) -> None:

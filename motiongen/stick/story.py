@@ -69,15 +69,18 @@ def check_actions(script: Script, pipe: Any) -> None:
                              f"knows: {nearest}")  # fmt: skip
 
 
-def actor_motions(script: Script, pipe: Any, seed: int) -> list[np.ndarray]:
-    """(T_i, 22, 3) positions per actor at the pipeline's fps."""
+def actor_motions(script: Script, pipe: Any, seed: int, literal: bool = False) -> list[np.ndarray]:
+    """(T_i, 22, 3) positions per actor at the pipeline's fps. literal: the texts go to the
+    model as written, also a style their action was never recorded in (by default such style
+    words are left out; the face still shows the emotion)."""
     out = []
     for i, actor in enumerate(script.actors):
         segments = [(a.text, round(a.seconds, 2)) for a in actor.actions]
         if len(segments) == 1:
-            motion = pipe.generate(segments[0][0], seconds=segments[0][1], seed=seed + i)[0]
+            motion = pipe.generate(segments[0][0], seconds=segments[0][1], seed=seed + i,
+                                   literal=literal)[0]  # fmt: skip
         else:
-            motion = pipe.timeline(segments, seed=seed + i)
+            motion = pipe.timeline(segments, seed=seed + i, literal=literal)
         out.append(motion.positions.astype(np.float64))
     return out
 
@@ -157,14 +160,14 @@ def camera_track(
 
 def make_scene(script: Script, pipe: Any, *, seed: int = 0, width: int = 960,
                height: int = 480, check: bool = True, speech: str | Path | None = None,
-               speech_offset: float = 0.0) -> Scene:  # fmt: skip
+               speech_offset: float = 0.0, literal: bool = False) -> Scene:  # fmt: skip
     """The scene of ``script`` with motions from ``pipe`` (a control model for timelines).
     speech: the recording laid under the scene (from ``speech_offset`` s into it): mouths
-    follow its loudness while their lines are spoken."""
+    follow its loudness while their lines are spoken. literal: see ``actor_motions``."""
     if check:
         check_actions(script, pipe)
     camera = StickCamera(yaw=VIEW_YAW)
-    sticks = place([to_stick(m, camera) for m in actor_motions(script, pipe, seed)])
+    sticks = place([to_stick(m, camera) for m in actor_motions(script, pipe, seed, literal)])
     actors, captions = [], []
     frames = max(len(s) for s in sticks)
     loud = None if speech is None else speech_mouth(speech, speech_offset, pipe.fps, frames)

@@ -50,6 +50,7 @@ EDIT_ACTIONS = ("bow", "wave-right-hand", "raise-up-both-hands", "kick", "punch"
 TIMELINE_ACTIONS = ("walk", "bow", "wave-right-hand", "raise-up-both-hands", "kick", "run",
                     "punch", "byebye", "walk-back")  # fmt: skip
 SEGMENT_SECONDS = 3.0
+SEAM_REACH = 10  # frames from a span's end that count as its transition (seams of 6-10)
 
 
 @functools.cache
@@ -202,10 +203,16 @@ def edit(pipe: Any, split: str, count: int) -> dict[str, Any]:
     test = windows(clips(split, 140), 140, count, seed=4)  # 7 s
     rng = np.random.default_rng(5)
     a, b = 40, 100  # 2 s .. 5 s
+    cfg = (pipe.config.conditioning.tasks or {}).get("edit", {})
     ways = {"": {}, "_self": {"segment_model": "self"}}
+    if cfg.get("segment_model") in (None, "self"):  # the model's way is the control model's
+        ways = {"": {}}
     span_out: dict[str, list[float]] = {w: [] for w in ways}
     spans: dict[str, list[tuple[np.ndarray, str]]] = {w: [] for w in ways}
     jerks: dict[str, list[float]] = {w: [] for w in ways}
+    skates: dict[str, list[float]] = {w: [] for w in ways}
+    from motiongen.artifacts import foot_skating_ratio
+
     arm_hit, arm_out = [], []
     for i, (_, w) in enumerate(test):
         target = EDIT_ACTIONS[int(rng.integers(len(EDIT_ACTIONS)))]
@@ -216,7 +223,12 @@ def edit(pipe: Any, split: str, count: int) -> dict[str, Any]:
             span_out[way].append(float(max(np.abs(p[:a] - w[:a]).max(),
                                            np.abs(p[b:] - w[b:]).max())))  # fmt: skip
             spans[way].append((p[a:b], target))
-            jerks[way] += [m.mean_jerk_around(p, k, FPS) for k in (a, b)]
+            # The transitions: the frames around each end of the span and its seams (a sewn
+            # span's seams run SEAM_REACH frames in; the control model changes course there too).
+            jerks[way] += [m.mean_jerk_around(p, a + SEAM_REACH // 2, FPS, SEAM_REACH // 2 + 5),
+                           m.mean_jerk_around(p, b - SEAM_REACH // 2 - 3, FPS,
+                                              SEAM_REACH // 2 + 5)]  # fmt: skip
+            skates[way].append(foot_skating_ratio(p[a:b], FPS))
         arms = pipe.edit(motion(w), text=words[target], joints=["arms"], seed=i)
         q = arms.positions.astype(np.float64)
         from motiongen.tasks import BODY_PARTS
@@ -226,19 +238,25 @@ def edit(pipe: Any, split: str, count: int) -> dict[str, Any]:
         arm_hit.append((q, target))
     clf = _classifier()
 
-    def recognised(made: list[tuple[np.ndarray, str]]) -> float:
+    def hits(made: list[tuple[np.ndarray, str]]) -> np.ndarray:
         pred = clf.classify([motion(p) for p, _ in made]).content
-        return round(float(np.mean([p == t for p, (_, t) in zip(pred, made, strict=True)])), 3)
+        return np.array([p == t for p, (_, t) in zip(pred, made, strict=True)])
 
     result: dict[str, Any] = {"windows": len(test)}
+    hit = {way: hits(spans[way]) for way in ways}
+    if len(ways) == 2:  # paired: windows only one way got right (a sign test's counts)
+        result["span_only_sewn"] = int((hit[""] & ~hit["_self"]).sum())
+        result["span_only_control"] = int((~hit[""] & hit["_self"]).sum())
     for way in ways:
-        result[f"span_recognised{way}"] = recognised(spans[way])
+        result[f"span_recognised{way}"] = round(float(hit[way].mean()), 3)
         result[f"span_seam_jerk_mean{way}"] = round(float(np.mean(jerks[way])), 1)
         result[f"span_seam_jerk_p95{way}"] = round(float(np.percentile(jerks[way], 95)), 1)
-    cfg = (pipe.config.conditioning.tasks or {}).get("edit", {})
+        result[f"span_foot_skating{way}"] = round(float(np.mean(skates[way])), 3)
     result["span_from"] = cfg.get("segment_model") or "self"
-    result["arms_recognised"] = recognised(arm_hit)
+    result["arms_recognised"] = round(float(hits(arm_hit).mean()), 3)
     result["real_3s_crops_recognised"] = real_recognition(split, EDIT_ACTIONS, b_minus_a=60)
+    real = [foot_skating_ratio(w[a:b], FPS) for _, w in test]
+    result["real_span_foot_skating"] = round(float(np.mean(real)), 3)
     result["outside_span_max_change_m"] = max(max(v) for v in span_out.values())
     result["outside_arms_max_change_m"] = max(arm_out)
     return result
@@ -411,13 +429,21 @@ def markdown(r: dict[str, Any]) -> str:
     rows = []
     if "edit" in r:
         e = r["edit"]
+        rows.append(
+            f"| edit 3 s span (made by {e['span_from']}): new action recognised / jerk at its "
+            f"ends mean, p95 / foot skating in the span | {e['span_recognised']} / "
+            f"{e['span_seam_jerk_mean']}, {e['span_seam_jerk_p95']} m/s³ / "
+            f"{e['span_foot_skating']} | real 3 s crops {e['real_3s_crops_recognised']}; the "
+            f"windows' own skating {e['real_span_foot_skating']} |"
+        )
+        if "span_recognised_self" in e:
+            rows.append(
+                f"| edit 3 s span (made by the control model): the same | "
+                f"{e['span_recognised_self']} / {e['span_seam_jerk_mean_self']}, "
+                f"{e['span_seam_jerk_p95_self']} m/s³ / {e['span_foot_skating_self']} | only "
+                f"one way right: sewn {e['span_only_sewn']}, control {e['span_only_control']} |"
+            )
         rows += [
-            f"| edit 3 s span (made by {e['span_from']}): new action recognised / seam jerk "
-            f"mean, p95 | {e['span_recognised']} / {e['span_seam_jerk_mean']}, "
-            f"{e['span_seam_jerk_p95']} m/s³ | real 3 s crops {e['real_3s_crops_recognised']} |",
-            f"| edit 3 s span (made by the control model): new action recognised / seam jerk "
-            f"mean, p95 | {e['span_recognised_self']} / {e['span_seam_jerk_mean_self']}, "
-            f"{e['span_seam_jerk_p95_self']} m/s³ | |",
             f"| edit arms: new action recognised | {e['arms_recognised']} | |",
             f"| edit: largest change outside the edit | span {e['outside_span_max_change_m']:.1g} "
             f"m, arms {e['outside_arms_max_change_m']:.1g} m | 1e-5 m |",

@@ -112,6 +112,12 @@ __all__ = [
 ]
 
 
+def _part_seed(seed: int, k: int) -> int:
+    """The seed of part ``k`` of a joined request: seeds of their own, as seed + k would repeat
+    a neighbour's (stories give actor i the seed seed + i)."""
+    return int(np.random.SeedSequence([seed, k]).generate_state(1)[0] >> 1)
+
+
 def _cancellable(
     predict: Callable[[Tensor, Tensor], Tensor], cancel: Callable[[], bool]
 ) -> Callable[[Tensor, Tensor], Tensor]:
@@ -671,7 +677,10 @@ class Pipeline:
     ) -> Motion:
         """``motion`` with a part made anew to follow ``text``: a time span ``frames`` (start,
         end seconds), body ``joints`` (names or arms / upper_body / legs), or both. Everything
-        outside the part stays exactly as it was."""
+        outside the part stays exactly as it was. A span of at least 1 s (no joints, no style)
+        comes from ``segment_model`` (a text model; default the checkpoint's
+        ``tasks.edit.segment_model``), sewn in by this model's in-betweening
+        (``generation.span_edit``); ``segment_model="self"`` makes it with this model alone."""
         post = bool(options.pop("postprocess", True))
         req = self.check_edit(motion, text=text, frames=frames, joints=joints, **options)
         return self.run_request(req, post)
@@ -711,41 +720,46 @@ class Pipeline:
             span = (int(round(a_s * self.fps)), min(len(pos), int(round(b_s * self.fps))))
         resolved = None if joints is None else resolve_joints(joints)
         constraints = edit_constraints(pos, frames=span, joints=resolved)
-        segment_model = options.pop("segment_model", None)
+        given = options.pop("segment_model", None)
+        segment_model = given
         if segment_model is None:
             segment_model = self._task_options("edit", {}).get("segment_model")
-        chosen = {
-            k: options[k]
-            for k in ("steps", "sampler", "guidance", "literal")
-            if options.get(k) is not None
-        }
-        # A span of time (no joints, no style) can come whole from the segment model, sewn in
-        # by in-betweening (generation.span_edit); the whole motion or under a second cannot.
-        joined = (
-            span is not None and resolved is None and segment_model not in (None, "self")
-            and options.get("style") is None and options.get("blend") is None
-            and span[1] - span[0] >= MIN_SEGMENT_SECONDS * self.fps
-            and (span[0] > 0 or span[1] < len(pos))
-        )  # fmt: skip
-        if joined:  # the caller's sampling is the segment model's to judge
-            options = {k: v for k, v in options.items() if k not in chosen or k == "literal"}
+        # A span of time can come whole from the segment model, sewn in by in-betweening
+        # (generation.span_edit); what the control model alone can do is listed here.
+        reasons = [
+            why
+            for why, bad in (
+                ("joints", resolved is not None),
+                ("a style", options.get("style") is not None or options.get("blend") is not None),
+                ("no text", text is None),
+                ("no span", span is None),
+                (f"a span under {MIN_SEGMENT_SECONDS:g} s",
+                 span is not None and span[1] - span[0] < MIN_SEGMENT_SECONDS * self.fps),
+                ("the whole motion", span is not None and span[1] - span[0] == len(pos)),
+            )
+            if bad
+        ]  # fmt: skip
+        if given not in (None, "self") and reasons:
+            raise InputError(
+                f"segment_model makes a span of time anew; an edit with {reasons[0]} is made by "
+                "the control model alone: leave segment_model out"
+            )
+        joined = segment_model not in (None, "self") and not reasons
+        chosen, options = self._segment_sampling(options, joined)
         req = self._controlled(text, len(pos) / self.fps, constraints, options, task="edit")
         if joined:
             from motiongen.generation.span_edit import core
 
             assert span is not None
-            segment_pipe = self._checked_segment_pipeline(segment_model, "an edit's span")
-            seed = int(np.random.SeedSequence([req.seed, 0]).generate_state(1)[0] >> 1)
-            lo, hi = core(span[0], span[1], len(pos))
+            segment_pipe = self._checked_segment_pipeline(
+                segment_model, "an edit's span", given is None and "edit"
+            )
+            lo, hi = core(span[0], span[1], len(pos), self.fps)
             part = segment_pipe.check_request(
-                text, seconds=(hi - lo) / self.fps, seed=seed, **chosen
+                text, seconds=(hi - lo) / self.fps, seed=_part_seed(req.seed, 0), **chosen
             )
-            join = self.check_request(
-                None, seconds=req.seconds, seed=req.seed, **self._task_options("inbetween", {})
-            )
-            join.frames = req.frames
             req.segment_model = segment_pipe
-            req.parts = ((part,), join)
+            req.parts = ((part,), self._join_request(req))
             req.edit_span = (pos, span[0], span[1])
         return req
 
@@ -862,20 +876,15 @@ class Pipeline:
                 "a timeline takes steps, sampler, guidance, seed, style, blend, literal and "
                 "segment_model"
             )
-        # What the caller chose (not the checkpoint's defaults) also goes to the segments.
-        chosen = {
-            k: options[k]
-            for k in ("steps", "sampler", "guidance", "literal")
-            if options.get(k) is not None
-        }
-        segment_model = options.pop("segment_model", None)
+        given = options.pop("segment_model", None)
+        segment_model = given
         if segment_model is None:
             segment_model = self._task_options("timeline", {}).get("segment_model")
-        # A joined timeline samples its segments with the segment model, which alone judges
-        # the caller's sampling (another process's model takes samplers this one lacks).
-        if (len(parsed) > 1 and segment_model not in (None, "self")
-                and options.get("style") is None and options.get("blend") is None):  # fmt: skip
-            options = {k: v for k, v in options.items() if k not in chosen or k == "literal"}
+        chosen, options = self._segment_sampling(
+            options,
+            len(parsed) > 1 and segment_model not in (None, "self")
+            and options.get("style") is None and options.get("blend") is None,
+        )  # fmt: skip
         options = self._task_options("timeline", options)
         options.pop("segment_model", None)
         req = self.check_request(parsed[0][0], seconds=total / self.fps, **options)
@@ -893,33 +902,57 @@ class Pipeline:
                     f"segment_model joins segments by in-betweening, which checkpoint "
                     f"{self.name} was not trained for; use a control checkpoint"
                 )
-            self._check_joined(req, segment_model, chosen)
+            self._check_joined(req, segment_model, chosen, from_config=given is None)
         return req
 
+    @staticmethod
+    def _segment_sampling(
+        options: dict[str, Any], joined: bool
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(the caller's own steps / sampler / guidance / literal, the options left for this
+        model). Parts made by a segment model are sampled as the caller asked, judged by that
+        model alone (another process's model takes samplers this one lacks); only literal
+        also stays with this model's request."""
+        chosen = {
+            k: options[k]
+            for k in ("steps", "sampler", "guidance", "literal")
+            if options.get(k) is not None
+        }
+        if not joined:
+            return chosen, options
+        return chosen, {k: v for k, v in options.items() if k not in chosen or k == "literal"}
+
+    def _join_request(self, req: GenerationRequest) -> GenerationRequest:
+        """This model's in-betweening of the joins of ``req``'s parts (always its
+        ``tasks.inbetween`` settings, chosen on val; no text, so guidance has nothing to act
+        on); the constraints are added once the parts exist."""
+        join = self.check_request(
+            None, seconds=req.seconds, seed=req.seed, **self._task_options("inbetween", {})
+        )
+        join.frames = req.frames
+        return join
+
     def _check_joined(
-        self, req: GenerationRequest, segment_model: Any, chosen: dict[str, Any]
+        self,
+        req: GenerationRequest,
+        segment_model: Any,
+        chosen: dict[str, Any],
+        from_config: bool = False,
     ) -> None:
         """Fill in a joined timeline's own requests: one per segment for the segment model
         (the caller's steps / sampler / guidance, else that model's defaults; a seed per
-        segment drawn from the request's) and the in-betweening of the joins (always this
-        model's ``tasks.inbetween`` settings, chosen on val for joins; no text, so guidance
-        has nothing to act on)."""
-        segment_pipe = self._checked_segment_pipeline(segment_model, "a timeline's segments")
-        parts = []
-        for k, (text, frames) in enumerate(req.segments or ()):
-            # Seeds of their own: seed + k would repeat a neighbour's (stories give actor i
-            # the seed seed + i).
-            seed = int(np.random.SeedSequence([req.seed, k]).generate_state(1)[0] >> 1)
-            parts.append(
-                segment_pipe.check_request(text, seconds=frames / self.fps, seed=seed, **chosen)
+        segment drawn from the request's) and the in-betweening of the joins."""
+        segment_pipe = self._checked_segment_pipeline(
+            segment_model, "a timeline's segments", from_config and "timeline"
+        )
+        parts = [
+            segment_pipe.check_request(
+                text, seconds=frames / self.fps, seed=_part_seed(req.seed, k), **chosen
             )
-        join = self.check_request(
-            None, seconds=req.frames / self.fps, seed=req.seed,
-            **self._task_options("inbetween", {}),
-        )  # fmt: skip
-        join.frames = req.frames
+            for k, (text, frames) in enumerate(req.segments or ())
+        ]
         req.segment_model = segment_pipe
-        req.parts = (tuple(parts), join)
+        req.parts = (tuple(parts), self._join_request(req))
 
     def run_request(
         self,
@@ -941,6 +974,78 @@ class Pipeline:
             motion.texts = [t for t, _ in req.segments]
         return motion
 
+    def _segment_parts(
+        self,
+        req: GenerationRequest,
+        lengths: Sequence[int],
+        postprocess: bool,
+        cancel: Callable[[], bool] | None,
+    ) -> tuple[list[np.ndarray], list[Any]]:
+        """(positions at this model's fps, exactly ``lengths[k]`` frames each; what the segment
+        model made of each text, its meta "vocabulary") for the parts ``req.parts`` asks of
+        ``req.segment_model``."""
+        parts, known = [], []
+        for one, frames in zip(req.parts[0], lengths, strict=True):
+            made = req.segment_model.run_request(one, postprocess, cancel=cancel)
+            known.append(made.meta.get("vocabulary"))
+            pos = made.resample(self.fps).positions[:frames].astype(np.float64)
+            if len(pos) < frames:  # another frame rate can round a frame short
+                pos = np.concatenate([pos, np.repeat(pos[-1:], frames - len(pos), axis=0)])
+            parts.append(pos)
+        return parts, known
+
+    def _sewn(
+        self,
+        req: GenerationRequest,
+        keys: list[np.ndarray],
+        starts: list[int],
+        total: int,
+        made: tuple[float, list[Any]],
+        postprocess: bool,
+        cancel: Callable[[], bool] | None,
+    ) -> Motion:
+        """The motion of a joined request: its parts, placed as ``keys`` from ``starts``,
+        in-betweened by this model (``req.parts``' join request) over ``total`` frames.
+        made: (when the parts were started, perf_counter; what the segment model made of each
+        text)."""
+        t_start, known = made
+        segments_ms = (time.perf_counter() - t_start) * 1e3
+        parts, join = req.parts
+        join = copy.copy(join)  # the checked request stays reusable
+        join.constraints = inbetween_constraints(keys, starts, total)
+        join.frames = join.constraints.frames
+        motion = self._run([join], postprocess=postprocess, cancel=cancel, t_start=t_start)[0]
+        motion.meta.update(req.meta)
+        # the stages above are the joins'; total_ms covers the segments too
+        motion.meta["timing_ms"]["segments_ms"] = round(segments_ms, 2)
+        g = parts[0].guidance
+        motion.meta.update(
+            segments_from=req.segment_model.name,
+            # What sampled the parts (what a caller's options change), the joins apart:
+            # guidance has nothing to act on there (no text).
+            steps=parts[0].steps,
+            sampler=parts[0].sampler,
+            guidance=list(g) if isinstance(g, tuple) else g,
+            segment_seeds=[r.seed for r in parts],
+            join_sampling={"steps": join.steps, "sampler": join.sampler},
+        )
+        motion.labels["conditions"] = "text"
+        motion.texts = [r.text for r in parts]
+        # What the segment model made of each text (its vocabulary, styles it left out);
+        # a segment model without a vocabulary: this model's reading of the texts.
+        if not all(known):
+            known = self.known_actions(self.text_encoder.encode(motion.texts).pooled, motion.texts)
+        if known:
+            motion.meta["vocabulary"] = known[0]
+            if req.segments is not None:
+                motion.meta["segment_vocabulary"] = known
+                warning = far_segments(motion.texts, known)
+            else:
+                warning = vocabulary_warning("the prompt", "the motion", known[0])
+            if warning:
+                motion.meta["warning"] = warning
+        return motion
+
     def _joined_timeline(
         self,
         req: GenerationRequest,
@@ -950,79 +1055,20 @@ class Pipeline:
         """A timeline whose segments come whole from ``req.segment_model``, given one body,
         placed end to end and joined by this model's in-betweening without text (the
         requests ``_check_joined`` made), ``generation.timeline``."""
-        from motiongen.generation.control import inbetween_constraints
         from motiongen.generation.timeline import join_keyframes, placed_in_turn
         from motiongen.postprocess import median_bone_lengths, symmetric_bone_lengths
         from motiongen.postprocess import postprocess as clean
 
-        segment_pipe = req.segment_model
-        segment_reqs, join = req.parts
         t_start = time.perf_counter()
-        parts, segment_known = [], []
-        for one, (_, frames) in zip(segment_reqs, req.segments or (), strict=True):
-            motion = segment_pipe.run_request(one, postprocess, cancel=cancel)
-            segment_known.append(motion.meta.get("vocabulary"))
-            pos = motion.resample(self.fps).positions[:frames]
-            if len(pos) < frames:  # another frame rate can round a frame short
-                pos = np.concatenate([pos, np.repeat(pos[-1:], frames - len(pos), axis=0)])
-            parts.append(pos)
+        lengths = [frames for _, frames in req.segments or ()]
+        parts, known = self._segment_parts(req, lengths, postprocess, cancel)
         if postprocess:  # one body for every segment: each sample has its own build
             body = symmetric_bone_lengths(median_bone_lengths(parts[0]))
             parts = [clean(p, self.fps, bone_lengths=body) for p in parts]
-        segments_ms = (time.perf_counter() - t_start) * 1e3
         keys, starts, total = join_keyframes(placed_in_turn(parts))
-        join = copy.copy(join)  # the checked request stays reusable
-        join.constraints = inbetween_constraints(keys, starts, total)
-        join.frames = join.constraints.frames
-        motion = self._run([join], postprocess=postprocess, cancel=cancel, t_start=t_start)[0]
-        motion.meta.update(req.meta)
-        # the stages above are the joins'; total_ms covers the segments too
-        motion.meta["timing_ms"]["segments_ms"] = round(segments_ms, 2)
-        first = segment_reqs[0]
-        g = first.guidance
-        motion.meta.update(
-            task="timeline",
-            segments_from=segment_pipe.name,
-            # What sampled the segments (what a caller's options change), the joins apart:
-            # guidance has nothing to act on there (no text).
-            steps=first.steps,
-            sampler=first.sampler,
-            guidance=list(g) if isinstance(g, tuple) else g,
-            segment_seeds=[r.seed for r in segment_reqs],
-            join_sampling={"steps": join.steps, "sampler": join.sampler},
-        )
-        motion.labels["conditions"] = "text"
-        motion.texts = [t for t, _ in req.segments or ()]
-        # What the segment model made of each text (its vocabulary, styles it left out);
-        # a segment model without a vocabulary: this model's reading of the texts.
-        known = segment_known
-        if not all(known):
-            known = self.known_actions(self.text_encoder.encode(motion.texts).pooled, motion.texts)
-        if known:
-            motion.meta["vocabulary"] = known[0]
-            motion.meta["segment_vocabulary"] = known
-            far = far_segments(motion.texts, known)
-            if far:
-                motion.meta["warning"] = far
+        motion = self._sewn(req, keys, starts, total, (t_start, known), postprocess, cancel)
+        motion.meta["task"] = "timeline"
         return motion
-
-    def _checked_segment_pipeline(self, segment_model: Any, what: str) -> Pipeline:
-        """The segment model's pipeline, or an ``InputError`` for a missing model or one
-        without text (``what`` needs text: "a timeline's segments", "an edit's span")."""
-        if not isinstance(segment_model, Pipeline):  # a missing model: an error now
-            folder = resolve_checkpoint(str(segment_model))
-            if not (folder / "config.json").is_file():
-                raise InputError(
-                    f"segment_model {segment_model!r} is neither a shipped model "
-                    f"({', '.join(shipped_model_names())}) nor a checkpoint folder"
-                )
-        segment_pipe = self._segment_pipeline(segment_model)
-        if not segment_pipe.text_dim:
-            raise InputError(
-                f"segment_model {segment_pipe.name} was trained without text; {what} need a "
-                "text model such as tiny-flow-smooth"
-            )
-        return segment_pipe
 
     def _joined_edit(
         self,
@@ -1030,48 +1076,52 @@ class Pipeline:
         postprocess: bool,
         cancel: Callable[[], bool] | None,
     ) -> Motion:
-        """An edited span made whole by ``req.segment_model``, given the motion's body, set
-        in the span and sewn in by this model's in-betweening (``generation.span_edit``)."""
+        """An edited span made by ``req.segment_model`` (less its seams), given the motion's
+        body, set in the span and sewn in by this model's in-betweening of the seams
+        (``generation.span_edit``); every frame outside the span exactly as given."""
         from motiongen.generation.span_edit import core, placed_in_span, span_keyframes
         from motiongen.postprocess import median_bone_lengths
         from motiongen.postprocess import postprocess as clean
 
-        segment_pipe = req.segment_model
-        (part,), join = req.parts
-        pos, a, b = req.edit_span
         t_start = time.perf_counter()
-        made = segment_pipe.run_request(part, postprocess, cancel=cancel)
-        lo, hi = core(a, b, len(pos))
-        seg = made.resample(self.fps).positions[: hi - lo].astype(np.float64)
-        if len(seg) < hi - lo:  # another frame rate can round a frame short
-            seg = np.concatenate([seg, np.repeat(seg[-1:], hi - lo - len(seg), axis=0)])
+        pos, a, b = req.edit_span
+        lo, hi = core(a, b, len(pos), self.fps)
+        (seg,), known = self._segment_parts(req, [hi - lo], postprocess, cancel)
         if postprocess:  # the body of the motion it goes into
             seg = clean(seg, self.fps, bone_lengths=median_bone_lengths(pos))
-        segments_ms = (time.perf_counter() - t_start) * 1e3
-        keys, starts = span_keyframes(pos, placed_in_span(seg, pos, a, b, self.fps), a, b)
-        join = copy.copy(join)  # the checked request stays reusable
-        join.constraints = inbetween_constraints(keys, starts, len(pos))
-        join.frames = join.constraints.frames
-        motion = self._run([join], postprocess=postprocess, cancel=cancel, t_start=t_start)[0]
-        motion.meta.update(req.meta)
-        motion.meta["timing_ms"]["segments_ms"] = round(segments_ms, 2)
-        g = part.guidance
-        motion.meta.update(
-            task="edit",
-            edit_from=segment_pipe.name,
-            # What sampled the span (what a caller's options change), the seams apart.
-            steps=part.steps,
-            sampler=part.sampler,
-            guidance=list(g) if isinstance(g, tuple) else g,
-            segment_seeds=[part.seed],
-            join_sampling={"steps": join.steps, "sampler": join.sampler},
-        )
-        for key in ("vocabulary", "warning"):  # what the segment model made of the text
-            if key in made.meta:
-                motion.meta[key] = made.meta[key]
-        motion.labels["conditions"] = "text"
-        motion.texts = [req.text] if req.text is not None else []
+        placed = placed_in_span(seg, pos, a, b, self.fps)
+        keys, starts = span_keyframes(pos, placed, a, b, self.fps)
+        motion = self._sewn(req, keys, starts, len(pos), (t_start, known), postprocess, cancel)
+        motion.meta["task"] = "edit"
         return motion
+
+    def _checked_segment_pipeline(
+        self, segment_model: Any, what: str, task: str | bool = False
+    ) -> Pipeline:
+        """The segment model's pipeline, or an ``InputError`` for a missing model or one
+        without text (``what`` needs text: "a timeline's segments", "an edit's span").
+        task: the task whose checkpoint default named the model (said in the error), or
+        False when the caller named it."""
+        named = f"segment_model {segment_model!r}"
+        if task:
+            named += (
+                f" (checkpoint {self.name}'s conditioning.tasks.{task}.segment_model; "
+                'segment_model="self" makes it with this model alone)'
+            )
+        if not isinstance(segment_model, Pipeline):  # a missing model: an error now
+            folder = resolve_checkpoint(str(segment_model))
+            if not (folder / "config.json").is_file():
+                raise InputError(
+                    f"{named} is neither a shipped model "
+                    f"({', '.join(shipped_model_names())}) nor a checkpoint folder"
+                )
+        segment_pipe = self._segment_pipeline(segment_model)
+        if not segment_pipe.text_dim:
+            raise InputError(
+                f"{named} was trained without text; making {what} needs a text model such as "
+                "tiny-flow-smooth"
+            )
+        return segment_pipe
 
     def _segment_pipeline(self, model: Any) -> Pipeline:
         """The text model a timeline's segments come from: a Pipeline, or a shipped name or
@@ -1108,8 +1158,13 @@ class Pipeline:
                 f"{task} takes steps, sampler, guidance, seed, style, blend, literal and "
                 "postprocess"
             )
+        if "segment_model" in options:  # edits and timelines take theirs before this
+            raise InputError(
+                f"{task} takes no segment_model: only an edit's span of time and a timeline's "
+                "segments are made by a text model"
+            )
         merged = self._task_options(task, options)
-        merged.pop("segment_model", None)  # the edit's own, taken by check_edit
+        merged.pop("segment_model", None)  # the edit's default, taken by check_edit
         req = self.check_request(text, seconds=seconds, **merged)
         req.frames = constraints.frames
         req.constraints = constraints

@@ -122,6 +122,16 @@ def test_corrupt_weights_and_config(tmp_path):
             lambda c: c.update(tasks={"timeline": {"segment_model": 3}}),
             "conditioning.tasks.timeline.segment_model",
         ),
+        (
+            "conditioning",
+            lambda c: c.update(tasks={"edit": {"segment_model": ""}}),
+            "conditioning.tasks.edit.segment_model",
+        ),
+        (
+            "conditioning",
+            lambda c: c.update(tasks={"predict": {"segment_model": "tiny-flow"}}),
+            r"conditioning.tasks.predict has unknown options \['segment_model'\]",
+        ),
     ],
 )
 def test_config_is_read_strictly(tmp_path, where, change, message):

@@ -10,7 +10,6 @@ from motiongen.data.synthetic import synth_sequence
 from motiongen.errors import InputError
 from motiongen.generation import span_edit
 from motiongen.generation.span_edit import (
-    SEAM,
     core,
     placed_in_span,
     seam_frames,
@@ -22,6 +21,7 @@ from motiongen.skeleton import PELVIS
 from tests.test_pipeline import FakeEncoder, make_checkpoint
 
 FPS = 20.0
+SEAM = 6  # 0.3 s at 20 fps
 
 
 def _walk(seconds: float = 6.0, seed: int = 1) -> np.ndarray:
@@ -35,7 +35,7 @@ def _ground(p: np.ndarray) -> np.ndarray:
 def test_the_spans_own_motion_turned_elsewhere_is_set_back_where_it_was(monkeypatch):
     monkeypatch.setattr(span_edit, "SEAM_SPEED", 2.0)  # seams that keep up with this walk
     walk, a, b = _walk(), 40, 100
-    lo, hi = core(a, b, len(walk))
+    lo, hi = core(a, b, len(walk), FPS)
     assert (lo, hi) == (SEAM, b - a - SEAM)
     moved = rotate_y(walk[a + lo : a + hi], 0.7) + np.array([3.0, 0.0, -2.0])
     placed = placed_in_span(moved, walk, a, b, FPS)
@@ -44,11 +44,11 @@ def test_the_spans_own_motion_turned_elsewhere_is_set_back_where_it_was(monkeypa
 
 def test_a_standing_span_in_a_walk_shares_the_distance_between_its_seams(monkeypatch):
     walk, a, b = _walk(), 40, 100
-    lo, hi = core(a, b, len(walk))
+    lo, hi = core(a, b, len(walk), FPS)
     still = np.repeat(walk[a : a + 1], hi - lo, axis=0)
     placed = placed_in_span(still, walk, a, b, FPS)
     gone = float(np.linalg.norm(_ground(walk[b]) - _ground(walk[a - 1])))
-    reach = span_edit.SEAM_SPEED * seam_frames(b - a) / FPS
+    reach = span_edit.SEAM_SPEED * seam_frames(b - a, FPS) / FPS
     assert gone > 2 * reach  # a walk covers more in 3 s than two seams carry
     start = np.linalg.norm(_ground(placed[0]) - _ground(walk[a - 1]))
     end = np.linalg.norm(_ground(walk[b]) - _ground(placed[-1]))
@@ -77,16 +77,16 @@ def test_span_keyframes_give_everything_outside_and_free_the_seams():
     walk = _walk()
     n = len(walk)
     new = walk[46:94] + 1.0
-    keys, starts = span_keyframes(walk, new, 40, 100)
+    keys, starts = span_keyframes(walk, new, 40, 100, FPS)
     assert starts == [0, 40 + SEAM, 100] and [len(k) for k in keys] == [40, 48, n - 100]
     np.testing.assert_array_equal(keys[1], new)
-    keys, starts = span_keyframes(walk, walk[:34], 0, 40)  # no seam before frame 0
+    keys, starts = span_keyframes(walk, walk[:34], 0, 40, FPS)  # no seam before frame 0
     assert starts == [0, 40] and [len(k) for k in keys] == [34, n - 40]
-    keys, starts = span_keyframes(walk, walk[:34], n - 40, n)  # none after the end
+    keys, starts = span_keyframes(walk, walk[:34], n - 40, n, FPS)  # none after the end
     assert starts == [0, n - 34] and [len(k) for k in keys] == [n - 40, 34]
     with pytest.raises(ValueError, match="core"):
-        span_keyframes(walk, walk[:40], 40, 100)
-    assert seam_frames(16) == 4  # a short span keeps half of itself
+        span_keyframes(walk, walk[:40], 40, 100, FPS)
+    assert seam_frames(16, FPS) == 4  # a short span keeps half of itself
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +107,7 @@ def test_a_span_made_by_a_text_model_keeps_everything_outside(pipes, tmp_path):
     out = control.edit(walk, text="a person bows", frames=(1.0, 2.5), seed=0, segment_model=text)
     keep = np.r_[0:20, 50:80]
     np.testing.assert_allclose(out.positions[keep], walk.positions[keep], atol=1e-5)
-    assert out.meta["task"] == "edit" and out.meta["edit_from"] == text.name
+    assert out.meta["task"] == "edit" and out.meta["segments_from"] == text.name
     assert out.texts == ["a person bows"] and np.isfinite(out.positions).all()
     assert not np.allclose(out.positions[20:50], walk.positions[20:50], atol=1e-2)
     # the caller's sampling goes to the text model; the seams keep the in-betweening's
@@ -117,13 +117,65 @@ def test_a_span_made_by_a_text_model_keeps_everything_outside(pipes, tmp_path):
     assert (part.guidance, part.steps, part.frames) == (3.5, 7, 30 - 2 * SEAM) and join.text is None
     assert join.steps == control.default_steps
     assert control.request_cost(req) == text.request_cost(part) + control.request_cost(join)
-    # joints, a span under a second, the whole motion or "self": the control model edits
-    for kwargs in ({"joints": ["arms"], "frames": (1.0, 2.5)}, {"frames": (1.0, 1.5)},
-                   {"frames": (0.0, 4.0)}):  # fmt: skip
-        assert control.check_edit(walk, text="a person bows", segment_model=text,
-                                  **kwargs).parts is None  # fmt: skip
+    # "self": the control model edits
     own = control.check_edit(walk, text="a person bows", frames=(1.0, 2.5), segment_model="self")
     assert own.parts is None
     with pytest.raises(InputError, match="neither a shipped model"):
         control.check_edit(walk, text="a person bows", frames=(1.0, 2.5),
                            segment_model=str(tmp_path / "missing"))  # fmt: skip
+
+
+@pytest.mark.parametrize("frames", [(0.0, 1.5), (2.5, 4.0)])
+def test_a_span_at_either_end_of_the_motion_is_sewn_at_one_seam(pipes, frames):
+    control, text = pipes
+    walk = Motion(positions=_walk(4.0, seed=3), fps=FPS)
+    out = control.edit(walk, text="a person waves", frames=frames, seed=1, segment_model=text)
+    a, b = (int(round(x * FPS)) for x in frames)
+    outside = np.r_[0:a, b:80]
+    np.testing.assert_allclose(out.positions[outside], walk.positions[outside], atol=1e-5)
+    assert out.num_frames == 80 and out.meta["segments_from"] == text.name
+    raw = control.edit(walk, text="a person waves", frames=frames, seed=1, segment_model=text,
+                       postprocess=False)  # fmt: skip
+    np.testing.assert_allclose(raw.positions[outside], walk.positions[outside], atol=1e-5)
+
+
+def test_a_span_edit_reports_like_a_plain_edit(pipes, monkeypatch):
+    control, text = pipes
+    walk = Motion(positions=_walk(4.0, seed=2), fps=FPS)
+    plain = control.edit(walk, text="a person bows", frames=(1.0, 2.5), seed=0)
+    sewn = control.edit(walk, text="a person bows", frames=(1.0, 2.5), seed=0,
+                        segment_model=text, literal=True)  # fmt: skip
+    assert set(plain.meta) - set(sewn.meta) <= {"constrained_joint_frames"}
+    assert sewn.meta.get("vocabulary") == plain.meta.get("vocabulary")
+    assert sewn.labels["conditions"] == plain.labels["conditions"] == "text"
+    req = control.check_edit(walk, text="a person bows", frames=(1.0, 2.5), segment_model=text,
+                             literal=True)  # fmt: skip
+    assert req.parts[0][0].literal is True
+    # the checkpoint's own default takes the same way; a broken default says where it came from
+    conditioning = control.config.conditioning
+    monkeypatch.setattr(conditioning, "tasks", {"edit": {"segment_model": text}})
+    assert control.check_edit(walk, text="a person bows", frames=(1.0, 2.5)).parts is not None
+    assert control.check_edit(walk, text="a person bows", joints=["arms"]).parts is None
+    monkeypatch.setattr(conditioning, "tasks", {"edit": {"segment_model": "no-such-model"}})
+    with pytest.raises(InputError, match=r"conditioning.tasks.edit.segment_model.*\"self\""):
+        control.check_edit(walk, text="a person bows", frames=(1.0, 2.5))
+
+
+def test_segment_model_is_refused_where_it_cannot_make_anything(pipes, tmp_path):
+    control, text = pipes
+    walk = Motion(positions=_walk(4.0, seed=2), fps=FPS)
+    with pytest.raises(InputError, match="an edit with joints is made by the control model"):
+        control.check_edit(walk, text="a person bows", joints=["arms"], segment_model=text)
+    for frames, why in (((1.0, 1.5), "a span under 1 s"), ((0.0, 4.0), "the whole motion")):
+        with pytest.raises(InputError, match=f"an edit with {why} is made"):
+            control.check_edit(walk, text="a person bows", frames=frames, segment_model=text)
+    with pytest.raises(InputError, match="a style"):
+        control.check_edit(walk, text="a person bows", frames=(1.0, 2.5), segment_model=text,
+                           style="happy")  # fmt: skip
+    with pytest.raises(InputError, match="predict takes no segment_model"):
+        control.check_predict(walk, 6.0, "a person walks", segment_model=text)
+    textless = Pipeline.from_pretrained(
+        make_checkpoint(tmp_path / "music", text_dim=0, text_model=None)
+    )
+    with pytest.raises(InputError, match="making an edit's span needs a text model"):
+        control.check_edit(walk, text="a person bows", frames=(1.0, 2.5), segment_model=textless)

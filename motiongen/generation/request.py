@@ -52,11 +52,12 @@ class GenerationRequest:
     constraints: Any = None
     # Timeline: (text, frames) per segment, in order; the text above is the first's.
     segments: tuple[tuple[str, int], ...] | None = None
-    # Timeline: the text model (a Pipeline) whose motions are the segments, the joins
-    # in-betweened (generation.timeline); None: the model continues itself.
+    # Joined timeline or span edit: the text model (a Pipeline) whose motions are the
+    # segments / the span, the joins in-betweened (generation.timeline, generation.span_edit);
+    # None: the model makes everything itself.
     segment_model: Any = None
-    # Joined timeline: (the segment model's checked request per segment, this model's checked
-    # in-betweening of the joins, constraints added once the segments exist), or None.
+    # Joined timeline or span edit: (the segment model's checked request per part, this
+    # model's checked in-betweening of the joins, constraints added once the parts exist).
     parts: tuple[tuple[GenerationRequest, ...], GenerationRequest] | None = None
     # Joined span edit (generation.span_edit): (the motion's positions at the model's fps,
     # first frame, end frame) of the span the one segment in ``parts`` fills, or None.

@@ -3,11 +3,12 @@
 The control model remakes an edited span itself, but it follows a text less well than the
 best text-only model (docs/control.md: a 3 s span recognised as its new action in about half
 the windows). So a span can instead come whole from a text model, as a timeline's segments
-do: made a seam shorter than the span at each end the motion goes on past, set where the
-motion stands before the span (and, as far as it can be, where it stands after it), and sewn
-in by the control model's in-betweening of those seams, the frames outside the span given
-exactly. (Cutting the seams out of a span-long motion instead cuts into its action.) Pure functions of positions;
-``Pipeline.edit`` runs the models.
+do. The text model makes the span less a short seam at each end the motion goes on past (so
+no seam cuts into its action); that motion is turned to face halfway between the frame before
+the span and the frame after it and moved on the ground so each seam carries the body at most
+``SEAM_SPEED`` towards where the motion resumes; the control model in-betweens the seams, the
+frames outside the span given exactly. Pure functions of positions; ``Pipeline.edit`` runs
+the models.
 """
 
 from __future__ import annotations
@@ -17,14 +18,13 @@ import numpy as np
 from motiongen.canonical import heading, rotate_y
 from motiongen.skeleton import PELVIS
 
-# Frames in-betweened at each seam (0.3 s at 20 fps), at most a quarter of the span. Chosen
-# on val (120 edits of a 3 s span, `benchmarks/tasks.py`'s windows): 6 / 8 / 10 frames gave
-# 62.5 / 55.8 / 49.2 % recognised as the new action (the control model alone 51.7 %), seam
-# jerk 190 / 151 / 135 m/s^3 mean, 340 / 291 / 246 p95 (control model 168 / 358).
-SEAM = 6
+# Seconds in-betweened at each seam, at most a quarter of the span. Chosen on val (120 edits
+# of a 3 s span, `benchmarks/tasks.py`'s windows, 20 fps): seams of 6 / 8 / 10 frames gave
+# 62.5 / 55.8 / 49.2 % recognised as the new action (the control model alone 51.7 %).
+SEAM_SECONDS = 0.3
 # How fast a seam may carry the body over the ground (m/s): a calm walk (1.5 m/s recognised
-# 60.8 % on the val edits above, seam jerk p95 364). A span whose new motion ends farther from
-# where the kept motion resumes slides the rest across the span.
+# 60.8 % on the val edits above). A span whose new motion ends farther from where the kept
+# motion resumes slides the rest across the span.
 SEAM_SPEED = 1.0
 
 
@@ -32,15 +32,15 @@ def _wrap(angle: float) -> float:
     return float((angle + np.pi) % (2 * np.pi) - np.pi)
 
 
-def seam_frames(span: int) -> int:
-    """Frames in-betweened at each inner end of a ``span``-frame edit."""
-    return min(SEAM, span // 4)
+def seam_frames(span: int, fps: float) -> int:
+    """Frames in-betweened at each inner end of a ``span``-frame edit at ``fps``."""
+    return min(int(round(SEAM_SECONDS * fps)), span // 4)
 
 
-def core(a: int, b: int, total: int) -> tuple[int, int]:
+def core(a: int, b: int, total: int, fps: float) -> tuple[int, int]:
     """Frames [a + lo, a + hi) of an edit of frames [a, b) (of ``total``) that the new
     motion fills whole: the span but for a seam at each end the motion goes on past."""
-    cut = seam_frames(b - a)
+    cut = seam_frames(b - a, fps)
     return (cut if a > 0 else 0), (b - a - cut if b < total else b - a)
 
 
@@ -77,7 +77,7 @@ def placed_in_span(
         end = after[0, PELVIS, ground] - p[-1, PELVIS, ground]
         gap = end - start
         dist = float(np.linalg.norm(gap))
-        reach = SEAM_SPEED * seam_frames(b - a) / fps
+        reach = SEAM_SPEED * seam_frames(b - a, fps) / fps
         unit = gap / dist if dist > 1e-9 else np.zeros(2)
         ramp = np.linspace(0.0, 1.0, len(p))[:, None]
         offsets = start + unit * (min(dist / 2, reach) + max(dist - 2 * reach, 0.0) * ramp)
@@ -88,13 +88,13 @@ def placed_in_span(
 
 
 def span_keyframes(
-    motion: np.ndarray, placed: np.ndarray, a: int, b: int
+    motion: np.ndarray, placed: np.ndarray, a: int, b: int, fps: float
 ) -> tuple[list[np.ndarray], list[int]]:
     """(keyframes, their start frames) for in-betweening ``placed`` (the core's frames) into
     the edit of frames [a, b) of ``motion``: every frame outside the span given as it is, the
     new motion whole, the seams between them free."""
     pos = np.asarray(motion, dtype=np.float64)
-    lo, hi = core(a, b, len(pos))
+    lo, hi = core(a, b, len(pos), fps)
     if len(placed) != hi - lo:
         raise ValueError(f"the new motion has {len(placed)} frames, the core {hi - lo}")
     keys, starts = [], []

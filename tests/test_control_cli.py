@@ -102,6 +102,26 @@ def test_compose_uses_the_timeline_model_by_default(tmp_path, monkeypatch, capsy
     assert load_any(out).meta["checkpoint"] == DEFAULT_TIMELINE_MODEL
 
 
+def test_edit_and_compose_take_a_segment_model(control, walk, tmp_path, monkeypatch, capsys):
+    text = make_checkpoint(tmp_path / "text", seed=9)
+    common = ["--checkpoint", control, "--seed", 0, "--steps", 2]
+    span = tmp_path / "span.npz"
+    _ok(["edit", walk, "-o", span, "--text", "a person bows", "--frames", "1:2.5",
+         "--segment-model", text, *common], monkeypatch, capsys)  # fmt: skip
+    assert load_any(span).meta["segments_from"] == "text"
+    own = tmp_path / "own.npz"
+    _ok(["edit", walk, "-o", own, "--text", "a person bows", "--frames", "1:2.5",
+         "--segment-model", "self", *common], monkeypatch, capsys)  # fmt: skip
+    assert "segments_from" not in load_any(own).meta
+    joined = tmp_path / "joined.npz"
+    _ok(["compose", "a person walks, then bows", "-o", joined, "--seconds", 4,
+         "--segment-model", text, *common], monkeypatch, capsys)  # fmt: skip
+    assert joined.exists()  # a random network's joins: the body is not read back
+    code, _, err = run(["edit", walk, "-o", own, "--text", "a person bows", "--joints", "arms",
+                        "--segment-model", text, *common], monkeypatch, capsys)  # fmt: skip
+    assert code == 1 and "leave segment_model out" in error_line(err)
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

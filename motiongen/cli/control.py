@@ -34,6 +34,14 @@ LiteralText = Annotated[
     ),
 ]
 
+SegmentModel = Annotated[
+    str | None,
+    typer.Option(
+        help="Text model that makes the new part, the joins in-betweened: a shipped name or a "
+        "folder; 'self' makes it with the control model alone (default: the checkpoint's).",
+    ),
+]
+
 
 def _pipe(checkpoint: Path | None, default: str | None = None) -> Any:
     """The given checkpoint, else ``default`` (the shipped control model) when shipped."""
@@ -194,16 +202,19 @@ def edit(
     checkpoint: Checkpoint = None,
     postprocess: Post = True,
     literal: LiteralText = False,
+    segment_model: SegmentModel = None,
 ) -> None:
     """Make part of a motion anew (a span of time, some joints, or both); the rest is kept."""
     t0 = time.perf_counter()
     names = None if joints is None else [j for j in joints.split(",") if j.strip()]
     if frames is None and names is None:
         raise InputError("say what to edit: --frames START:END (seconds), --joints, or both")
+    opts = _options(steps, sampler, guidance, seed, postprocess, literal)
+    if segment_model is not None:
+        opts["segment_model"] = segment_model
     result = _pipe(checkpoint).edit(
-        resolve_motion(motion_in), text=text, frames=_span(frames), joints=names,
-        **_options(steps, sampler, guidance, seed, postprocess, literal),
-    )  # fmt: skip
+        resolve_motion(motion_in), text=text, frames=_span(frames), joints=names, **opts
+    )
     _write(result, output, t0, "edit")
 
 
@@ -282,6 +293,7 @@ def compose(
     checkpoint: Checkpoint = None,
     postprocess: Post = True,
     literal: LiteralText = False,
+    segment_model: SegmentModel = None,
 ) -> None:
     """One motion of consecutive segments, each following its own text."""
     if (prompt is None) == (not segment):
@@ -300,9 +312,10 @@ def compose(
     from motiongen.paths import DEFAULT_TIMELINE_MODEL
 
     t0 = time.perf_counter()
-    motion = _pipe(checkpoint, DEFAULT_TIMELINE_MODEL).timeline(
-        spec, seconds=seconds, **_options(steps, sampler, guidance, seed, postprocess, literal)
-    )
+    opts = _options(steps, sampler, guidance, seed, postprocess, literal)
+    if segment_model is not None:
+        opts["segment_model"] = segment_model
+    motion = _pipe(checkpoint, DEFAULT_TIMELINE_MODEL).timeline(spec, seconds=seconds, **opts)
     _write(motion, output, t0, "timeline")
 
 

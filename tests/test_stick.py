@@ -337,3 +337,28 @@ def test_story_actions_go_to_the_model_as_written_only_when_asked() -> None:
     actor_motions(script, Pipe(), seed=0, literal=True)
     assert calls == [("timeline", False), ("generate", False),
                      ("timeline", True), ("generate", True)]  # fmt: skip
+
+
+def test_a_scene_keeps_what_the_model_said_about_its_actions() -> None:
+    from motiongen.data.synthetic import synth_sequence
+    from motiongen.motion import Motion
+    from motiongen.stick.script import parse_script
+    from motiongen.stick.story import make_scene
+
+    walk = synth_sequence(["walk"], seconds=6.0, seed=0).positions
+
+    class Pipe:
+        fps = 20.0
+
+        def generate(self, text, seconds, seed, literal):
+            m = Motion(positions=walk[: int(seconds * 20)], fps=20.0)
+            m.meta["warning"] = f"{text!r}: left out 'happily'"
+            return [m]
+
+        def timeline(self, segments, seed, literal):
+            return Motion(positions=walk[: int(sum(s for _, s in segments) * 20)], fps=20.0)
+
+    script = parse_script("A person walks, then waves. A second person bows happily.")
+    scene = make_scene(script, Pipe(), seed=0, width=640, check=False)
+    assert len(scene.warnings) == 1 and "left out 'happily'" in scene.warnings[0]
+

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from motiongen.cli.console import out
+from motiongen.cli.console import err, out
 from motiongen.errors import InputError
 from motiongen.paths import DEFAULT_TIMELINE_MODEL
 
@@ -57,6 +57,8 @@ def _render(
     scene = make_scene(script, pipe, seed=seed, width=width, speech=audio,
                        speech_offset=audio_offset, literal=literal)  # fmt: skip
     render_scene(scene, output, audio=audio, audio_offset=audio_offset)
+    for warning in dict.fromkeys(scene.warnings):
+        err.print(f"[yellow]warning:[/] {warning}", soft_wrap=True, highlight=False)
     actions = sum(len(a.actions) for a in script.actors)
     out.print(
         f"wrote {output} ({scene.seconds:.1f} s, {len(script.actors)} actor(s), {actions} "

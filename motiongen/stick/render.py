@@ -75,6 +75,7 @@ class Scene:
     height: int = 480
     captions: list[tuple[float, float, str]] = field(default_factory=list)  # (start, end, text)
     camera: np.ndarray | None = None  # (frames at FPS, 3): x, y, zoom of the view per frame
+    warnings: list[str] = field(default_factory=list)  # what the model made of the actions
 
     @property
     def seconds(self) -> float:

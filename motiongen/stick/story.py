@@ -69,10 +69,10 @@ def check_actions(script: Script, pipe: Any) -> None:
                              f"knows: {nearest}")  # fmt: skip
 
 
-def actor_motions(script: Script, pipe: Any, seed: int, literal: bool = False) -> list[np.ndarray]:
-    """(T_i, 22, 3) positions per actor at the pipeline's fps. literal: the texts go to the
-    model as written, also a style their action was never recorded in (by default such style
-    words are left out; the face still shows the emotion)."""
+def actor_motions(script: Script, pipe: Any, seed: int, literal: bool = False) -> list[Any]:
+    """One Motion per actor at the pipeline's fps (its meta says what the model made of the
+    texts). literal: the texts go to the model as written, also a style their action was never
+    recorded in (by default such style words are left out; the face still shows the emotion)."""
     out = []
     for i, actor in enumerate(script.actors):
         segments = [(a.text, round(a.seconds, 2)) for a in actor.actions]
@@ -81,7 +81,7 @@ def actor_motions(script: Script, pipe: Any, seed: int, literal: bool = False) -
                                    literal=literal)[0]  # fmt: skip
         else:
             motion = pipe.timeline(segments, seed=seed + i, literal=literal)
-        out.append(motion.positions.astype(np.float64))
+        out.append(motion)
     return out
 
 
@@ -167,7 +167,9 @@ def make_scene(script: Script, pipe: Any, *, seed: int = 0, width: int = 960,
     if check:
         check_actions(script, pipe)
     camera = StickCamera(yaw=VIEW_YAW)
-    sticks = place([to_stick(m, camera) for m in actor_motions(script, pipe, seed, literal)])
+    motions = actor_motions(script, pipe, seed, literal)
+    warnings = [m.meta["warning"] for m in motions if m.meta.get("warning")]
+    sticks = place([to_stick(m.positions.astype(np.float64), camera) for m in motions])
     actors, captions = [], []
     frames = max(len(s) for s in sticks)
     loud = None if speech is None else speech_mouth(speech, speech_offset, pipe.fps, frames)
@@ -188,4 +190,5 @@ def make_scene(script: Script, pipe: Any, *, seed: int = 0, width: int = 960,
                             talking=talking, colour=COLOURS[i % len(COLOURS)]))  # fmt: skip
     seconds = max(a.seconds for a in actors)
     track = camera_track(script, sticks, pipe.fps, seconds, width / height)
-    return Scene(actors=actors, width=width, height=height, captions=captions, camera=track)
+    return Scene(actors=actors, width=width, height=height, captions=captions, camera=track,
+                 warnings=warnings)  # fmt: skip

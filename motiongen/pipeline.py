@@ -754,7 +754,7 @@ class Pipeline:
             segment_pipe = self._checked_segment_pipeline(
                 segment_model, "an edit's span", given is None and "edit"
             )
-            lo, hi = core(span[0], span[1], len(pos), self.fps)
+            lo, hi = core(pos, span[0], span[1], self.fps)
             part = segment_pipe.check_request(
                 text, seconds=(hi - lo) / self.fps, seed=_part_seed(req.seed, 0), **chosen
             )
@@ -1079,20 +1079,34 @@ class Pipeline:
         """An edited span made by ``req.segment_model`` (less its seams), given the motion's
         body, set in the span and sewn in by this model's in-betweening of the seams
         (``generation.span_edit``); every frame outside the span exactly as given."""
-        from motiongen.generation.span_edit import core, placed_in_span, span_keyframes
+        from motiongen.generation.span_edit import (
+            SLIDE_WARNING,
+            core,
+            placed_in_span,
+            span_gap,
+            span_keyframes,
+        )
         from motiongen.postprocess import median_bone_lengths
         from motiongen.postprocess import postprocess as clean
 
         t_start = time.perf_counter()
         pos, a, b = req.edit_span
-        lo, hi = core(a, b, len(pos), self.fps)
+        lo, hi = core(pos, a, b, self.fps)
         (seg,), known = self._segment_parts(req, [hi - lo], postprocess, cancel)
         if postprocess:  # the body of the motion it goes into
             seg = clean(seg, self.fps, bone_lengths=median_bone_lengths(pos))
-        placed = placed_in_span(seg, pos, a, b, self.fps)
+        placed, slide = placed_in_span(seg, pos, a, b, self.fps)
         keys, starts = span_keyframes(pos, placed, a, b, self.fps)
         motion = self._sewn(req, keys, starts, len(pos), (t_start, known), postprocess, cancel)
         motion.meta["task"] = "edit"
+        motion.meta["span_slide_mps"] = round(slide, 3)
+        if slide > SLIDE_WARNING:
+            note = (
+                f"the motion around the span travels {span_gap(pos, a, b):.1f} m that the new "
+                f"action does not walk: it slides over the ground at {slide:.1f} m/s; give a "
+                'longer span, or segment_model="self" (--segment-model self) to keep stepping'
+            )
+            motion.meta["warning"] = "; ".join(filter(None, [motion.meta.get("warning"), note]))
         return motion
 
     def _checked_segment_pipeline(

@@ -35,18 +35,19 @@ def _ground(p: np.ndarray) -> np.ndarray:
 def test_the_spans_own_motion_turned_elsewhere_is_set_back_where_it_was(monkeypatch):
     monkeypatch.setattr(span_edit, "SEAM_SPEED", 2.0)  # seams that keep up with this walk
     walk, a, b = _walk(), 40, 100
-    lo, hi = core(a, b, len(walk), FPS)
+    lo, hi = core(walk, a, b, FPS)
     assert (lo, hi) == (SEAM, b - a - SEAM)
     moved = rotate_y(walk[a + lo : a + hi], 0.7) + np.array([3.0, 0.0, -2.0])
-    placed = placed_in_span(moved, walk, a, b, FPS)
+    placed, slide = placed_in_span(moved, walk, a, b, FPS)
+    assert slide == 0.0
     np.testing.assert_allclose(placed, walk[a + lo : a + hi], atol=0.05)
 
 
 def test_a_standing_span_in_a_walk_shares_the_distance_between_its_seams(monkeypatch):
     walk, a, b = _walk(), 40, 100
-    lo, hi = core(a, b, len(walk), FPS)
+    lo, hi = core(walk, a, b, FPS)
     still = np.repeat(walk[a : a + 1], hi - lo, axis=0)
-    placed = placed_in_span(still, walk, a, b, FPS)
+    placed, slide = placed_in_span(still, walk, a, b, FPS)
     gone = float(np.linalg.norm(_ground(walk[b]) - _ground(walk[a - 1])))
     reach = span_edit.SEAM_SPEED * seam_frames(b - a, FPS) / FPS
     assert gone > 2 * reach  # a walk covers more in 3 s than two seams carry
@@ -56,9 +57,10 @@ def test_a_standing_span_in_a_walk_shares_the_distance_between_its_seams(monkeyp
     # the rest slides evenly across the new motion
     steps = np.linalg.norm(np.diff(_ground(placed), axis=0), axis=-1)
     np.testing.assert_allclose(steps, (gone - 2 * reach) / (hi - lo - 1), rtol=1e-6)
+    assert slide == pytest.approx((gone - 2 * reach) / (hi - lo - 1) * FPS)
     # a way the seams can walk is shared half and half, nothing slides
     monkeypatch.setattr(span_edit, "SEAM_SPEED", 100.0)
-    near = placed_in_span(still, walk, a, b, FPS)
+    near, _ = placed_in_span(still, walk, a, b, FPS)
     assert np.linalg.norm(_ground(near[0]) - _ground(walk[a - 1])) == pytest.approx(gone / 2)
     assert np.ptp(_ground(near), axis=0).max() < 1e-9
 
@@ -67,9 +69,9 @@ def test_a_span_at_either_end_meets_the_one_frame_it_touches():
     walk = _walk()
     n = len(walk)
     still = np.repeat(walk[:1], 40 - SEAM, axis=0)
-    head = placed_in_span(still, walk, 0, 40, FPS)
+    head, _ = placed_in_span(still, walk, 0, 40, FPS)
     np.testing.assert_allclose(_ground(head[-1]), _ground(walk[40]), atol=1e-9)
-    tail = placed_in_span(still, walk, n - 40, n, FPS)
+    tail, _ = placed_in_span(still, walk, n - 40, n, FPS)
     np.testing.assert_allclose(_ground(tail[0]), _ground(walk[n - 41]), atol=1e-9)
 
 
@@ -87,6 +89,14 @@ def test_span_keyframes_give_everything_outside_and_free_the_seams():
     with pytest.raises(ValueError, match="core"):
         span_keyframes(walk, walk[:40], 40, 100, FPS)
     assert seam_frames(16, FPS) == 4  # a short span keeps half of itself
+
+
+def test_seams_can_follow_the_distance_they_carry(monkeypatch):
+    assert seam_frames(60, FPS, gap=3.0) == SEAM  # off: 0.3 s whatever the distance
+    monkeypatch.setattr(span_edit, "SEAM_FOLLOWS_GAP", True)
+    assert seam_frames(60, FPS, gap=0.2) == SEAM
+    assert seam_frames(60, FPS, gap=0.8) == 8  # 0.4 m per seam at 1 m/s
+    assert seam_frames(60, FPS, gap=3.0) == 15  # at most a quarter of the span
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +119,9 @@ def test_a_span_made_by_a_text_model_keeps_everything_outside(pipes, tmp_path):
     np.testing.assert_allclose(out.positions[keep], walk.positions[keep], atol=1e-5)
     assert out.meta["task"] == "edit" and out.meta["segments_from"] == text.name
     assert out.texts == ["a person bows"] and np.isfinite(out.positions).all()
+    # a slide the seams cannot carry is said, with what to do
+    slides = "slides over the ground" in out.meta.get("warning", "")
+    assert slides == (out.meta["span_slide_mps"] > span_edit.SLIDE_WARNING)
     assert not np.allclose(out.positions[20:50], walk.positions[20:50], atol=1e-2)
     # the caller's sampling goes to the text model; the seams keep the in-betweening's
     req = control.check_edit(walk, text="a person bows", frames=(1.0, 2.5), segment_model=text,

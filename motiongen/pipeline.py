@@ -741,8 +741,8 @@ class Pipeline:
         ]  # fmt: skip
         if given not in (None, "self") and reasons:
             raise InputError(
-                f"segment_model makes a span of time anew; an edit with {reasons[0]} is made by "
-                "the control model alone: leave segment_model out"
+                f"segment_model (--segment-model) makes a span of time anew; an edit with "
+                f"{reasons[0]} is made by the control model alone: leave segment_model out"
             )
         joined = segment_model not in (None, "self") and not reasons
         chosen, options = self._segment_sampling(options, joined)
@@ -1127,7 +1127,8 @@ class Pipeline:
             if not (folder / "config.json").is_file():
                 raise InputError(
                     f"{named} is neither a shipped model "
-                    f"({', '.join(shipped_model_names())}) nor a checkpoint folder"
+                    f'({", ".join(shipped_model_names())}), a checkpoint folder nor "self" '
+                    "(this model alone)"
                 )
         segment_pipe = self._segment_pipeline(segment_model)
         if not segment_pipe.text_dim:

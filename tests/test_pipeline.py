@@ -850,3 +850,10 @@ def test_a_timeline_may_start_with_a_segment_shorter_than_the_overlap(control_pi
 def test_control_needs_a_control_checkpoint(pipe):
     with pytest.raises(InputError, match="not trained for control"):
         pipe.inbetween([_walk(1.0), _walk(1.0)], [0.0, 1.0])
+
+
+def test_one_joint_or_body_part_may_be_a_plain_string():
+    from motiongen.generation.control import resolve_joints
+
+    assert resolve_joints("arms") == resolve_joints(["arms"])  # not the letters a, r, m, s
+    assert resolve_joints("left_wrist") == [20]

@@ -73,7 +73,10 @@ def inbetween_constraints(
 
 
 def resolve_joints(names: Sequence[str]) -> list[int]:
-    """Joint names (``skeleton.JOINT_NAMES``) or body parts (arms, upper_body, legs)."""
+    """Joint names (``skeleton.JOINT_NAMES``) or body parts (arms, upper_body, legs); one
+    name may be given as a plain string."""
+    if isinstance(names, str):  # "arms", not the letters a, r, m, s
+        names = [names]
     out: list[int] = []
     for name in names:
         key = str(name).strip().lower().replace("-", "_").replace(" ", "_")

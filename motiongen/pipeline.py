@@ -720,10 +720,7 @@ class Pipeline:
             span = (int(round(a_s * self.fps)), min(len(pos), int(round(b_s * self.fps))))
         resolved = None if joints is None else resolve_joints(joints)
         constraints = edit_constraints(pos, frames=span, joints=resolved)
-        given = options.pop("segment_model", None)
-        segment_model = given
-        if segment_model is None:
-            segment_model = self._task_options("edit", {}).get("segment_model")
+        given, segment_model = self._segment_model_option("edit", options)
         # A span of time can come whole from the segment model, sewn in by in-betweening
         # (generation.span_edit); what the control model alone can do is listed here.
         reasons = [
@@ -876,17 +873,13 @@ class Pipeline:
                 "a timeline takes steps, sampler, guidance, seed, style, blend, literal and "
                 "segment_model"
             )
-        given = options.pop("segment_model", None)
-        segment_model = given
-        if segment_model is None:
-            segment_model = self._task_options("timeline", {}).get("segment_model")
+        given, segment_model = self._segment_model_option("timeline", options)
         chosen, options = self._segment_sampling(
             options,
             len(parsed) > 1 and segment_model not in (None, "self")
             and options.get("style") is None and options.get("blend") is None,
         )  # fmt: skip
         options = self._task_options("timeline", options)
-        options.pop("segment_model", None)
         req = self.check_request(parsed[0][0], seconds=total / self.fps, **options)
         for text, _ in parsed:
             validate_prompt(text)
@@ -1178,9 +1171,7 @@ class Pipeline:
                 f"{task} takes no segment_model: only an edit's span of time and a timeline's "
                 "segments are made by a text model"
             )
-        merged = self._task_options(task, options)
-        merged.pop("segment_model", None)  # the edit's default, taken by check_edit
-        req = self.check_request(text, seconds=seconds, **merged)
+        req = self.check_request(text, seconds=seconds, **self._task_options(task, options))
         req.frames = constraints.frames
         req.constraints = constraints
         req.meta["task"] = task
@@ -1189,13 +1180,21 @@ class Pipeline:
 
     def _task_options(self, task: str, options: dict[str, Any]) -> dict[str, Any]:
         """``options`` with the checkpoint's own defaults for ``task`` (conditioning.tasks)
-        where the request leaves steps / sampler / guidance out (or None)."""
+        where the request leaves steps / sampler / guidance out (or None); its segment_model
+        is ``_segment_model_option``'s."""
         defaults = (self.config.conditioning.tasks or {}).get(task, {})
         merged = dict(options)
         for key, value in defaults.items():
-            if merged.get(key) is None:
+            if key != "segment_model" and merged.get(key) is None:
                 merged[key] = value
         return merged
+
+    def _segment_model_option(self, task: str, options: dict[str, Any]) -> tuple[Any, Any]:
+        """(the segment_model the caller gave, taken out of ``options``, or None; the one to
+        use: that, else the checkpoint's conditioning.tasks.<task>.segment_model)."""
+        given = options.pop("segment_model", None)
+        default = (self.config.conditioning.tasks or {}).get(task, {}).get("segment_model")
+        return given, default if given is None else given
 
     def _as_positions(self, motion: Motion, what: str) -> np.ndarray:
         """A motion's positions at the model's frame rate (float64), checked."""

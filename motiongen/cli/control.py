@@ -56,12 +56,15 @@ def _pipe(checkpoint: Path | None, default: str | None = None) -> Any:
 
 
 def _options(steps: int | None, sampler: str | None, guidance: str | None, seed: int | None,
-             postprocess: bool, literal: bool = False) -> dict[str, Any]:  # fmt: skip
+             postprocess: bool, literal: bool = False,
+             segment_model: str | None = None) -> dict[str, Any]:  # fmt: skip
     from motiongen.generation import parse_guidance
 
     opts: dict[str, Any] = {"postprocess": postprocess}
     if literal:
         opts["literal"] = True
+    if segment_model is not None:
+        opts["segment_model"] = segment_model
     for key, value in (("steps", steps), ("sampler", sampler), ("seed", seed)):
         if value is not None:
             opts[key] = value
@@ -209,12 +212,10 @@ def edit(
     names = None if joints is None else [j for j in joints.split(",") if j.strip()]
     if frames is None and names is None:
         raise InputError("say what to edit: --frames START:END (seconds), --joints, or both")
-    opts = _options(steps, sampler, guidance, seed, postprocess, literal)
-    if segment_model is not None:
-        opts["segment_model"] = segment_model
     result = _pipe(checkpoint).edit(
-        resolve_motion(motion_in), text=text, frames=_span(frames), joints=names, **opts
-    )
+        resolve_motion(motion_in), text=text, frames=_span(frames), joints=names,
+        **_options(steps, sampler, guidance, seed, postprocess, literal, segment_model),
+    )  # fmt: skip
     _write(result, output, t0, "edit")
 
 
@@ -312,10 +313,10 @@ def compose(
     from motiongen.paths import DEFAULT_TIMELINE_MODEL
 
     t0 = time.perf_counter()
-    opts = _options(steps, sampler, guidance, seed, postprocess, literal)
-    if segment_model is not None:
-        opts["segment_model"] = segment_model
-    motion = _pipe(checkpoint, DEFAULT_TIMELINE_MODEL).timeline(spec, seconds=seconds, **opts)
+    motion = _pipe(checkpoint, DEFAULT_TIMELINE_MODEL).timeline(
+        spec, seconds=seconds,
+        **_options(steps, sampler, guidance, seed, postprocess, literal, segment_model),
+    )  # fmt: skip
     _write(motion, output, t0, "timeline")
 
 

@@ -70,10 +70,10 @@ def placed_in_span(
     segment: np.ndarray, motion: np.ndarray, a: int, b: int, fps: float
 ) -> tuple[np.ndarray, float]:
     """(placed, slide): ``segment`` (the core's frames, ``core``) turned about Y and moved on
-    the ground to stand in the edit of frames [a, b) of ``motion``: it faces halfway between the turns that
-    would meet the frame before the span and the frame after it, and each seam carries it at
-    most ``SEAM_SPEED`` over the ground; what is left of the distance slides evenly across
-    the core. (Meeting only the frame before, as a timeline does, left a walk's end 1-4 m from
+    the ground to stand in the edit of frames [a, b) of ``motion``: it faces halfway between
+    the turns that would meet the frame before the span and the frame after it, and each seam
+    carries it at most ``SEAM_SPEED`` over the ground; what is left of the distance slides
+    evenly across the core. (Meeting only the frame before, as a timeline does, left a walk's end 1-4 m from
     where the motion resumed: one seam cannot walk that.) slide: that slide's speed over the
     ground, m/s (0 when the seams carry it all)."""
     seg = np.asarray(segment, dtype=np.float64)

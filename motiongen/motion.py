@@ -93,16 +93,19 @@ class Motion:
         return new
 
     # ---- time --------------------------------------------------------------------------
-    def resample(self, fps: float) -> Motion:
+    def resample(self, fps: float, frames: int | None = None) -> Motion:
         """The same motion at another frame rate (linear interpolation of positions).
 
-        Duration is kept: the new frame count is round(seconds * fps).
+        Duration is kept: the new frame count is round(seconds * fps), or ``frames`` (a frame
+        or two more or less, to match another motion; frames past the end hold the last pose).
         """
         if not (np.isfinite(fps) and fps > 0):
             raise InputError(f"target frame rate must be positive, got {fps!r}")
-        if abs(fps - self.fps) < 1e-9:
-            return self.copy()
         n_new = max(1, int(round(self.num_frames * fps / self.fps)))
+        if frames is not None:
+            n_new = max(1, int(frames))
+        if abs(fps - self.fps) < 1e-9 and n_new == self.num_frames:
+            return self.copy()
         t_old = np.arange(self.num_frames) / self.fps
         t_new = np.arange(n_new) / fps
         t_new = np.clip(t_new, 0.0, t_old[-1])

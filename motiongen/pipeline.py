@@ -602,7 +602,9 @@ class Pipeline:
         seconds = check_seconds(seconds)
         total = int(round(seconds * self.fps))
         constraints = predict_constraints(past_pos, total)
-        return self._controlled(text, seconds, constraints, options, task="predict")
+        req = self._controlled(text, seconds, constraints, options, task="predict")
+        req.source_rate = self._source_rate(past, [(0.0, past)], seconds, constraints)
+        return req
 
     def inbetween(
         self,
@@ -664,7 +666,12 @@ class Pipeline:
         total = starts[-1] + len(poses[-1])
         self._long_enough(total, "the keyframes span", "in-betweening")
         constraints = inbetween_constraints(poses, starts, total)
-        return self._controlled(text, total / self.fps, constraints, options, task="inbetween")
+        req = self._controlled(text, total / self.fps, constraints, options, task="inbetween")
+        if len({k.fps for k in keyframes}) == 1:  # keyframes of mixed rates: the model's
+            seconds = times[-1] + keyframes[-1].num_frames / keyframes[-1].fps
+            pieces = list(zip(times, keyframes, strict=True))
+            req.source_rate = self._source_rate(keyframes[0], pieces, seconds, constraints)
+        return req
 
     def edit(
         self,
@@ -742,6 +749,7 @@ class Pipeline:
                 f"{reasons[0]} is made by the control model alone: leave segment_model out"
             )
         joined = segment_model not in (None, "self") and not reasons
+        short = (f"a span under {MIN_SEGMENT_SECONDS:g} s", "the whole motion")
         chosen, options = self._segment_sampling(options, joined)
         req = self._controlled(text, len(pos) / self.fps, constraints, options, task="edit")
         if joined:
@@ -758,6 +766,16 @@ class Pipeline:
             req.segment_model = segment_pipe
             req.parts = ((part,), self._join_request(req))
             req.edit_span = (pos, span[0], span[1])
+        elif given is None and segment_model not in (None, "self") and reasons[0] in short:
+            # The caller expects the text model's action (the checkpoint's default): say why
+            # this one is the control model's.
+            what = "the whole motion" if reasons[0] == short[1] else short[0][7:]
+            req.meta["warning"] = (
+                f"the edited span is {what}, so the control model makes it alone; the text "
+                f"model {segment_model} makes spans of {MIN_SEGMENT_SECONDS:g} s or more inside "
+                "the motion, and does the new action more often"
+            )
+        req.source_rate = self._source_rate(motion, [(0.0, motion)], motion.seconds, constraints)
         return req
 
     def restyle(
@@ -826,6 +844,7 @@ class Pipeline:
         if blend is not None:
             req.meta["blend"] = [blend[0] if isinstance(blend[0], str) else "example",
                                  float(blend[1])]  # fmt: skip
+        req.source_rate = self._source_rate(motion, [(0.0, motion)], motion.seconds, constraints)
         return req
 
     def _describe_action(self, positions: np.ndarray) -> str:
@@ -958,13 +977,21 @@ class Pipeline:
         if req.batch != 1 and (req.constraints is not None or req.segments is not None):
             raise InputError("control and timeline requests make one motion each (batch 1)")
         if req.edit_span is not None:
-            return self._joined_edit(req, postprocess, cancel)
-        if req.parts is not None:
+            motion = self._joined_edit(req, postprocess, cancel)
+        elif req.parts is not None:
             return self._joined_timeline(req, postprocess, cancel)
-        motion = self._run([req], postprocess=postprocess, cancel=cancel)[0]
-        motion.meta.update(req.meta)
-        if req.segments is not None:
-            motion.texts = [t for t, _ in req.segments]
+        else:
+            motion = self._run([req], postprocess=postprocess, cancel=cancel)[0]
+            note = req.meta.pop("warning", None)
+            motion.meta.update(req.meta)
+            if note:
+                motion.meta["warning"] = "; ".join(filter(None, [motion.meta.get("warning"), note]))
+            if req.segments is not None:
+                motion.texts = [t for t, _ in req.segments]
+        if req.source_rate is not None:
+            from motiongen.generation.source_rate import at_source_rate
+
+            motion = at_source_rate(motion, req.source_rate)
         return motion
 
     def _segment_parts(
@@ -1195,6 +1222,20 @@ class Pipeline:
         given = options.pop("segment_model", None)
         default = (self.config.conditioning.tasks or {}).get(task, {}).get("segment_model")
         return given, default if given is None else given
+
+    def _source_rate(
+        self,
+        motion: Motion,
+        pieces: Sequence[tuple[float, Motion]],
+        seconds: float,
+        constraints: Constraints,
+    ) -> Any:
+        """Where a control result goes back to ``motion``'s frame rate (``pieces``: the
+        given motions and their start seconds), or None at the model's rate."""
+        from motiongen.generation.source_rate import source_rate
+
+        given = [(float(t), m.positions) for t, m in pieces]
+        return source_rate(motion.fps, self.fps, given, seconds, constraints.known)
 
     def _as_positions(self, motion: Motion, what: str) -> np.ndarray:
         """A motion's positions at the model's frame rate (float64), checked."""

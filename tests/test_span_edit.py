@@ -169,6 +169,13 @@ def test_a_span_edit_reports_like_a_plain_edit(pipes, monkeypatch):
     monkeypatch.setattr(conditioning, "tasks", {"edit": {"segment_model": text}})
     assert control.check_edit(walk, text="a person bows", frames=(1.0, 2.5)).parts is not None
     assert control.check_edit(walk, text="a person bows", joints=["arms"]).parts is None
+    # a span the default text model cannot make is said to be the control model's
+    short = control.edit(walk, text="a person bows", frames=(1.0, 1.5), seed=0)
+    assert "under 1 s, so the control model makes it alone" in short.meta["warning"]
+    whole = control.check_edit(walk, text="a person bows", frames=(0.0, 4.0))
+    assert whole.meta["warning"].startswith("the edited span is the whole motion")
+    own = control.check_edit(walk, text="a person bows", frames=(1.0, 1.5), segment_model="self")
+    assert "warning" not in own.meta
     monkeypatch.setattr(conditioning, "tasks", {"edit": {"segment_model": "no-such-model"}})
     with pytest.raises(InputError, match=r"conditioning.tasks.edit.segment_model.*\"self\""):
         control.check_edit(walk, text="a person bows", frames=(1.0, 2.5))

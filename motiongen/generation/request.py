@@ -62,6 +62,9 @@ class GenerationRequest:
     # Joined span edit (generation.span_edit): (the motion's positions at the model's fps,
     # first frame, end frame) of the span the one segment in ``parts`` fills, or None.
     edit_span: tuple[np.ndarray, int, int] | None = None
+    # Control on a motion at another frame rate (generation.source_rate.SourceRate): the
+    # result goes back to that rate with the kept frames pasted; None at the model's rate.
+    source_rate: Any = None
     # Style (tasks.style): the (S,) unit vector the motion moves in, or None.
     style: np.ndarray | None = None
     # Facts about the task recorded in the motion's meta (task, segments, style names).

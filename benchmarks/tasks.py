@@ -11,8 +11,10 @@ Run:  .venv/bin/python benchmarks/tasks.py [--checkpoint tiny-control] [--split 
   velocity; the pelvis speed jump across the seam against real motion's frame-to-frame jumps.
 - Edit: a 3 s span made anew with another action's text, recognised as that action by the
   label classifier, the model's way (a text model's motion sewn in, ``tasks.edit``) and by
-  the control model alone; jerk at the span's seams; an arms edit; everything outside the
-  edit unchanged.
+  the control model alone; jerk at the span's seams, foot skating in the span and the sanity
+  checker's verdict on the whole motion; an arms edit to an arm action (wave, bye-bye, raise
+  both hands, punch) against the same windows given a real clip of that action's arms;
+  everything outside the edit unchanged.
 - Restyle: each clip moved in another style; content kept and style hit (label classifier)
   against the same rates on real clips of that content x style; blends between two styles
   swept 0..1 (the classifier's probability of the second style should rise monotonically).
@@ -47,6 +49,8 @@ GAPS = (5, 15, 30)
 PAST = 20  # 1 s
 HORIZONS = {"0.5 s": 10, "1 s": 20, "2 s": 40}
 EDIT_ACTIONS = ("bow", "wave-right-hand", "raise-up-both-hands", "kick", "punch", "byebye")
+# An arms edit can only ask for what arms do (a bow or a kick is the torso's or the legs').
+ARM_ACTIONS = ("wave-right-hand", "raise-up-both-hands", "punch", "byebye")
 TIMELINE_ACTIONS = ("walk", "bow", "wave-right-hand", "raise-up-both-hands", "kick", "run",
                     "punch", "byebye", "walk-back")  # fmt: skip
 SEGMENT_SECONDS = 3.0
@@ -211,9 +215,16 @@ def edit(pipe: Any, split: str, count: int) -> dict[str, Any]:
     spans: dict[str, list[tuple[np.ndarray, str]]] = {w: [] for w in ways}
     jerks: dict[str, list[float]] = {w: [] for w in ways}
     skates: dict[str, list[float]] = {w: [] for w in ways}
+    sane: dict[str, list[bool]] = {w: [] for w in ways}
     from motiongen.artifacts import foot_skating_ratio
+    from motiongen.eval.sanity import SanityChecker
 
-    arm_hit, arm_out = [], []
+    checker = SanityChecker()
+
+    arm_hit, arm_out, arm_real = [], [], []
+    arm_rng = np.random.default_rng(6)
+    donors = {c: [p for r, p in clips(split, 40) if r.labels.get("content") == c]
+              for c in ARM_ACTIONS}  # fmt: skip
     for i, (_, w) in enumerate(test):
         target = EDIT_ACTIONS[int(rng.integers(len(EDIT_ACTIONS)))]
         for way, extra in ways.items():
@@ -229,13 +240,18 @@ def edit(pipe: Any, split: str, count: int) -> dict[str, Any]:
                            m.mean_jerk_around(p, b - SEAM_REACH // 2 - 3, FPS,
                                               SEAM_REACH // 2 + 5)]  # fmt: skip
             skates[way].append(foot_skating_ratio(p[a:b], FPS))
-        arms = pipe.edit(motion(w), text=words[target], joints=["arms"], seed=i)
+            sane[way].append(checker.check(p, FPS).passed)  # the whole edited motion
+        arm_target = ARM_ACTIONS[int(arm_rng.integers(len(ARM_ACTIONS)))]
+        arms = pipe.edit(motion(w), text=words[arm_target], joints=["arms"], seed=i)
         q = arms.positions.astype(np.float64)
         from motiongen.tasks import BODY_PARTS
 
         keep = [j for j in range(22) if j not in BODY_PARTS["arms"]]
         arm_out.append(float(np.abs(q[:, keep] - w[:, keep]).max()))
-        arm_hit.append((q, target))
+        arm_hit.append((q, arm_target))
+        if donors[arm_target]:  # the reference: a real clip's arms on this window's body
+            donor = donors[arm_target][int(arm_rng.integers(len(donors[arm_target])))]
+            arm_real.append((transplant_arms(w, donor), arm_target))
     clf = _classifier()
 
     def hits(made: list[tuple[np.ndarray, str]]) -> np.ndarray:
@@ -252,14 +268,48 @@ def edit(pipe: Any, split: str, count: int) -> dict[str, Any]:
         result[f"span_seam_jerk_mean{way}"] = round(float(np.mean(jerks[way])), 1)
         result[f"span_seam_jerk_p95{way}"] = round(float(np.percentile(jerks[way], 95)), 1)
         result[f"span_foot_skating{way}"] = round(float(np.mean(skates[way])), 3)
+        result[f"span_sanity{way}"] = round(float(np.mean(sane[way])), 3)
     result["span_from"] = cfg.get("segment_model") or "self"
     result["arms_recognised"] = round(float(hits(arm_hit).mean()), 3)
+    result["arms_real_transplant_recognised"] = (
+        round(float(hits(arm_real).mean()), 3) if arm_real else None
+    )
     result["real_3s_crops_recognised"] = real_recognition(split, EDIT_ACTIONS, b_minus_a=60)
     real = [foot_skating_ratio(w[a:b], FPS) for _, w in test]
     result["real_span_foot_skating"] = round(float(np.mean(real)), 3)
+    result["real_sanity"] = round(
+        float(np.mean([checker.check(w, FPS).passed for _, w in test])), 3
+    )
     result["outside_span_max_change_m"] = max(max(v) for v in span_out.values())
     result["outside_arms_max_change_m"] = max(arm_out)
     return result
+
+
+def _chest_axes(p: np.ndarray) -> np.ndarray:
+    """(T, 3, 3): per frame the chest's side, up and forward unit vectors (rows)."""
+    from motiongen.skeleton import JOINT_INDEX as J
+
+    up = p[:, J["neck"]] - p[:, J["spine2"]]
+    up /= np.linalg.norm(up, axis=-1, keepdims=True)
+    side = p[:, J["left_hip"]] - p[:, J["right_hip"]]
+    side -= np.sum(side * up, axis=-1, keepdims=True) * up
+    side /= np.linalg.norm(side, axis=-1, keepdims=True)
+    return np.stack([side, up, np.cross(side, up)], axis=1)
+
+
+def transplant_arms(body: np.ndarray, donor: np.ndarray) -> np.ndarray:
+    """``body`` (T, 22, 3) with ``donor``'s arms: each arm joint where it is in the donor's
+    chest frame (relative to spine3), set into the body's chest frame; the donor is looped to
+    the body's length. What a perfect arms edit with that action's real arms would look like."""
+    from motiongen.skeleton import JOINT_INDEX as J
+    from motiongen.tasks import BODY_PARTS
+
+    arms, chest = list(BODY_PARTS["arms"]), J["spine3"]
+    d = donor[np.arange(len(body)) % len(donor)]
+    local = np.einsum("tij,tkj->tki", _chest_axes(d), d[:, arms] - d[:, [chest]])
+    out = body.copy()
+    out[:, arms] = body[:, [chest]] + np.einsum("tki,tij->tkj", local, _chest_axes(body))
+    return out
 
 
 def real_recognition(split: str, actions: tuple[str, ...], b_minus_a: int) -> float | None:
@@ -431,20 +481,24 @@ def markdown(r: dict[str, Any]) -> str:
         e = r["edit"]
         rows.append(
             f"| edit 3 s span (made by {e['span_from']}): new action recognised / jerk at its "
-            f"ends mean, p95 / foot skating in the span | {e['span_recognised']} / "
-            f"{e['span_seam_jerk_mean']}, {e['span_seam_jerk_p95']} m/s³ / "
-            f"{e['span_foot_skating']} | real 3 s crops {e['real_3s_crops_recognised']}; the "
-            f"windows' own skating {e['real_span_foot_skating']} |"
+            f"ends mean, p95 / foot skating in the span / sanity passed | {e['span_recognised']} "
+            f"/ {e['span_seam_jerk_mean']}, {e['span_seam_jerk_p95']} m/s³ / "
+            f"{e['span_foot_skating']} / {e.get('span_sanity', '–')} | real 3 s crops "
+            f"{e['real_3s_crops_recognised']}; the windows' own skating "
+            f"{e['real_span_foot_skating']}, sanity {e.get('real_sanity', '–')} |"
         )
         if "span_recognised_self" in e:
             rows.append(
                 f"| edit 3 s span (made by the control model): the same | "
                 f"{e['span_recognised_self']} / {e['span_seam_jerk_mean_self']}, "
-                f"{e['span_seam_jerk_p95_self']} m/s³ / {e['span_foot_skating_self']} | only "
+                f"{e['span_seam_jerk_p95_self']} m/s³ / {e['span_foot_skating_self']} / "
+                f"{e.get('span_sanity_self', '–')} | only "
                 f"one way right: sewn {e['span_only_sewn']}, control {e['span_only_control']} |"
             )
         rows += [
-            f"| edit arms: new action recognised | {e['arms_recognised']} | |",
+            f"| edit arms (arm actions): new action recognised | {e['arms_recognised']} | "
+            f"a real clip's arms of it on the window's body "
+            f"{e.get('arms_real_transplant_recognised', '–')} |",
             f"| edit: largest change outside the edit | span {e['outside_span_max_change_m']:.1g} "
             f"m, arms {e['outside_arms_max_change_m']:.1g} m | 1e-5 m |",
         ]

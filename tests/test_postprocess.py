@@ -108,6 +108,22 @@ def test_a_squashed_bone_does_not_throw_its_child():
     np.testing.assert_allclose(bone_lengths(fixed)[:, 16], np.median(bone_lengths(p)[:, 16]))
 
 
+def test_a_squashed_bone_between_opposite_directions_turns_evenly():
+    p = synth("idle", 2.0)
+    elbow = 18  # LEFT_WRIST's parent
+    length = float(np.median(np.linalg.norm(p[:, LEFT_WRIST] - p[:, elbow], axis=-1)))
+    down, up = np.array([0.0, -1.0, 0.05]), np.array([0.0, 1.0, 0.05])
+    for t in range(len(p)):  # the forearm hangs, then points up: in between it is squashed
+        d = down if t < 10 else up if t > 13 else (down + (t - 9) / 5 * (up - down)) * 0.2
+        p[t, LEFT_WRIST] = p[t, elbow] + length * d / (1.0 if 10 <= t <= 13 else np.linalg.norm(d))
+    fixed = fix_bone_lengths(p)
+    forearm = fixed[:, LEFT_WRIST] - fixed[:, elbow]
+    unit = forearm / np.linalg.norm(forearm, axis=-1, keepdims=True)
+    turns = np.degrees(np.arccos(np.clip(np.sum(unit[8:16] * unit[9:17], axis=-1), -1, 1)))
+    # about 175 degrees over the 5 steps from frame 9 to 14, none of them a flip
+    assert turns.max() < 45.0 and turns[1:6].sum() > 150.0
+
+
 # ---- floor ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("offset", [0.3, -0.1])
 def test_floating_and_sinking_motions_land_on_the_floor(offset):

@@ -223,6 +223,23 @@ def test_a_keyframe_the_network_left_far_behind_is_eased_into_with_its_body():
     assert np.allclose(eased[10:], small[10:])
 
 
+def test_a_short_free_stretch_between_opposite_corrections_has_no_jump_inside():
+    from motiongen.generation.constraints import Constraints, enforce
+    from motiongen.skeleton import JOINT_INDEX
+
+    walk = synth_motion("walk", seconds=2.0, seed=1).positions.astype(np.float64)
+    wrist = JOINT_INDEX["left_wrist"]
+    targets = walk.copy()
+    targets[14:20] = np.nan  # a 0.3 s seam between two given stretches
+    made = walk.copy()  # the network's wrist 25 cm off one way before the seam, the other after
+    made[:, wrist, 0] += np.interp(np.arange(len(walk)), [13, 20], [-0.25, 0.25])
+    out = enforce(made, Constraints(targets, "inbetween"), 20.0)
+    steps = np.linalg.norm(np.diff(out[12:22, wrist], axis=0), axis=-1)
+    own = np.linalg.norm(np.diff(walk[12:22, wrist], axis=0), axis=-1)
+    # the two opposite corrections meet smoothly (the nearest side's alone jumped 18 cm)
+    assert (steps - own).max() < 0.08
+
+
 def test_free_frames_are_lifted_to_the_given_frames_floor():
     from motiongen.generation.constraints import lift_free_frames
 

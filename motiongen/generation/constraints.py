@@ -187,17 +187,23 @@ def enforce(
         rows = np.flatnonzero(known[:, j])
         if rows.size == 0:
             continue
-        offset = np.zeros((n, 3))
-        offset[rows] = targets[rows, j] - p[rows, j]
-        # ease: the offset of the nearest given frame, fading with the distance to it
-        weight = np.zeros(n)
-        weight[rows] = 1.0
-        dist = np.abs(t[:, None] - rows[None, :])
-        nearest = rows[dist.argmin(axis=1)]
-        fade = np.clip(1.0 - dist.min(axis=1) / (width + 1), 0.0, 1.0)
-        fade = 0.5 - 0.5 * np.cos(np.pi * fade)
-        eased = offset[nearest] * fade[:, None]
-        p[:, j] += eased
+        offset = targets[rows, j] - p[rows, j]  # (K, 3)
+        # ease: the offsets of the given frames before and after each frame, each fading
+        # with the distance to it, averaged where both still weigh more than 1 in all. (The
+        # nearest given frame's offset alone switched sides mid-gap: a short free stretch
+        # between two far apart offsets jumped there, a wrist at 9 m/s in a sewn edit's seam.)
+        after = np.clip(np.searchsorted(rows, t), 0, rows.size - 1)
+        before = np.clip(np.searchsorted(rows, t, side="right") - 1, 0, rows.size - 1)
+        eased = np.zeros((n, 3))
+        total = np.zeros(n)
+        for side in (before, after) if rows.size > 1 else (before,):
+            fade = np.clip(1.0 - np.abs(t - rows[side]) / (width + 1), 0.0, 1.0)
+            fade = 0.5 - 0.5 * np.cos(np.pi * fade)
+            if side is after:  # a frame on a given row counts it once
+                fade = np.where(rows[after] == rows[before], 0.0, fade)
+            eased += offset[side] * fade[:, None]
+            total += fade
+        p[:, j] += eased / np.maximum(total, 1.0)[:, None]
         p[rows, j] = targets[rows, j]  # exact where given
     p = _ease_from_given_frames(p, known.all(axis=1), fps)
     if bone_lengths is not None:

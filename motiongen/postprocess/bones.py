@@ -74,16 +74,38 @@ def fix_bone_lengths(positions: np.ndarray, lengths: np.ndarray | None = None) -
 
 
 def _directions_across(unit: np.ndarray, short: np.ndarray) -> np.ndarray:
-    """Unit directions (T, 3) with the ``short`` frames' taken from the others, interpolated
-    over time (held at the ends); a frame whose interpolation cancels out keeps its own."""
-    frames = np.arange(len(unit))
-    good = np.flatnonzero(~short)
+    """Unit directions (T, 3) with each run of ``short`` frames turned at an even rate from
+    the direction before it to the one after it (held at the ends). Not a linear blend of
+    the two: an in-betweened arm squashed while crossing from the hip to overhead has nearly
+    opposite directions around the run, and a normalised blend of those flipped within a
+    frame (a wrist at 14 m/s in a sewn edit's seam)."""
     filled = unit.copy()
     bad = np.flatnonzero(short)
-    for axis in range(3):
-        filled[bad, axis] = np.interp(bad, frames[good], unit[good, axis])
-    length = np.linalg.norm(filled[bad], axis=-1, keepdims=True)
-    ok = length[:, 0] > 1e-6
-    filled[bad[ok]] = filled[bad[ok]] / length[ok]
-    filled[bad[~ok]] = unit[bad[~ok]]
+    if bad.size == 0:
+        return filled
+    runs = np.split(bad, np.flatnonzero(np.diff(bad) > 1) + 1)
+    n = len(unit)
+    for run in runs:
+        lo, hi = run[0] - 1, run[-1] + 1
+        if lo < 0:
+            filled[run] = unit[hi]
+            continue
+        if hi >= n:
+            filled[run] = unit[lo]
+            continue
+        a, b = unit[lo], unit[hi]
+        angle = float(np.arccos(np.clip(a @ b, -1.0, 1.0)))
+        if angle < 1e-6:
+            filled[run] = a
+            continue
+        # the plane of the turn: a and b, or (nearly opposite) a and the run's own directions
+        ortho = b - (a @ b) * a
+        if np.linalg.norm(ortho) < 1e-3:
+            own = unit[run].mean(axis=0)
+            ortho = own - (a @ own) * a
+            if np.linalg.norm(ortho) < 1e-3:
+                ortho = np.cross(a, _UP if abs(a @ _UP) < 0.9 else np.array([1.0, 0.0, 0.0]))
+        ortho = ortho / np.linalg.norm(ortho)
+        share = (run - lo) / (hi - lo)
+        filled[run] = np.cos(share * angle)[:, None] * a + np.sin(share * angle)[:, None] * ortho
     return filled

@@ -1105,7 +1105,6 @@ class Pipeline:
             placed_in_span,
             span_gap,
             span_keyframes,
-            widened_seams,
         )
         from motiongen.postprocess import median_bone_lengths
         from motiongen.postprocess import postprocess as clean
@@ -1117,8 +1116,7 @@ class Pipeline:
         if postprocess:  # the body of the motion it goes into
             seg = clean(seg, self.fps, bone_lengths=median_bone_lengths(pos))
         placed, slide = placed_in_span(seg, pos, a, b, self.fps)
-        trim = widened_seams(placed, pos, a, b, self.fps)
-        keys, starts = span_keyframes(pos, placed, a, b, self.fps, trim)
+        keys, starts = span_keyframes(pos, placed, a, b, self.fps)
         motion = self._sewn(req, keys, starts, len(pos), (t_start, known), postprocess, cancel)
         motion.meta["task"] = "edit"
         motion.meta["span_slide_mps"] = round(slide, 3)

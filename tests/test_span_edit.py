@@ -199,25 +199,3 @@ def test_segment_model_is_refused_where_it_cannot_make_anything(pipes, tmp_path)
     )
     with pytest.raises(InputError, match="making an edit's span needs a text model"):
         control.check_edit(walk, text="a person bows", frames=(1.0, 2.5), segment_model=textless)
-
-
-def test_a_seam_between_far_poses_takes_frames_from_the_new_motion(monkeypatch):
-    walk, a, b = _walk(), 40, 100
-    lo, hi = core(walk, a, b, FPS)
-    placed = walk[a + lo : a + hi].copy()
-    # the walk's own seams need this speed: a limit just above it gives up nothing
-    own = max(np.linalg.norm(placed[0] - walk[a - 1], axis=-1).max(),
-              np.linalg.norm(placed[-1] - walk[b], axis=-1).max()) * FPS / (lo + 1)  # fmt: skip
-    monkeypatch.setattr(span_edit, "SEAM_JOINT_SPEED", own + 0.1)
-    assert span_edit.widened_seams(placed, walk, a, b, FPS) == (0, 0)
-    placed[:4, 20, 1] += 2.0  # a wrist 2 m higher in the new motion's first frames
-    head, tail = span_edit.widened_seams(placed, walk, a, b, FPS)
-    assert (head, tail) == (4, 0)
-    keys, starts = span_keyframes(walk, placed, a, b, FPS, (head, tail))
-    assert starts[1] == a + lo + 4 and len(keys[1]) == hi - lo - 4
-    # never more than SEAM_SHARE of the span in seams
-    placed[:, 20, 1] += 2.0
-    head, tail = span_edit.widened_seams(placed, walk, a, b, FPS)
-    assert lo + head + tail + (b - a - hi) <= 2 * int((b - a) * span_edit.SEAM_SHARE)
-    monkeypatch.setattr(span_edit, "SEAM_JOINT_SPEED", None)  # off: the seams stay
-    assert span_edit.widened_seams(placed, walk, a, b, FPS) == (0, 0)

@@ -35,11 +35,6 @@ SEAM_FOLLOWS_GAP = False
 SEAM_SHARE = 0.25
 # A slide faster than this (m/s) is said in the motion's warning.
 SLIDE_WARNING = 0.3
-# A seam whose two poses lie far apart (an arm by the hip before it, overhead after) snapped
-# within a frame or two. Where some joint would have to cross a seam faster than this on
-# average (m/s), the new motion gives up frames at that end until none has to, at most
-# SEAM_SHARE of the span in all (None: seams stay SEAM_SECONDS).
-SEAM_JOINT_SPEED: float | None = None
 
 
 def _wrap(angle: float) -> float:
@@ -117,47 +112,16 @@ def placed_in_span(
     return out, slide
 
 
-def widened_seams(
-    placed: np.ndarray, motion: np.ndarray, a: int, b: int, fps: float
-) -> tuple[int, int]:
-    """(head, tail): frames of ``placed`` (the core's, ``placed_in_span``) to give up at its
-    start and end so that no joint crosses a seam faster than ``SEAM_JOINT_SPEED`` on
-    average; (0, 0) when that is off. Seams in all stay within ``SEAM_SHARE`` of the span."""
-    if SEAM_JOINT_SPEED is None:
-        return 0, 0
-    pos = np.asarray(motion, dtype=np.float64)
-    lo, hi = core(pos, a, b, fps)
-    spare = max(int((b - a) * SEAM_SHARE) * 2 - (lo + (b - a - hi)), 0)
-    trims = []
-    for side, inner in ((0, lo), (1, b - a - hi)):
-        if (side == 0 and a == 0) or (side == 1 and b >= len(pos)):
-            trims.append(0)
-            continue
-        kept = pos[a - 1] if side == 0 else pos[b]
-        m = 0
-        while m < spare:
-            new = placed[m] if side == 0 else placed[len(placed) - 1 - m]
-            far = float(np.linalg.norm(new - kept, axis=-1).max())
-            if far * fps / (inner + m + 1) <= SEAM_JOINT_SPEED:
-                break
-            m += 1
-        trims.append(m)
-        spare -= m
-    return trims[0], trims[1]
-
-
 def span_keyframes(
     motion: np.ndarray,
     placed: np.ndarray,
     a: int,
     b: int,
     fps: float,
-    trim: tuple[int, int] = (0, 0),
 ) -> tuple[list[np.ndarray], list[int]]:
     """(keyframes, their start frames) for in-betweening ``placed`` (the core's frames) into
     the edit of frames [a, b) of ``motion``: every frame outside the span given as it is, the
-    new motion but for ``trim`` (frames given up at its start, end: ``widened_seams``), the
-    seams between them free."""
+    new motion whole, the seams between them free."""
     pos = np.asarray(motion, dtype=np.float64)
     lo, hi = core(pos, a, b, fps)
     if len(placed) != hi - lo:
@@ -166,8 +130,8 @@ def span_keyframes(
     if a > 0:
         keys.append(pos[:a])
         starts.append(0)
-    keys.append(np.asarray(placed, dtype=np.float64)[trim[0] : len(placed) - trim[1]])
-    starts.append(a + lo + trim[0])
+    keys.append(np.asarray(placed, dtype=np.float64))
+    starts.append(a + lo)
     if b < len(pos):
         keys.append(pos[b:])
         starts.append(b)

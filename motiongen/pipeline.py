@@ -1023,16 +1023,24 @@ class Pipeline:
         made: tuple[float, list[Any]],
         postprocess: bool,
         cancel: Callable[[], bool] | None,
+        free_legs: tuple[int, int] | None = None,
     ) -> Motion:
         """The motion of a joined request: its parts, placed as ``keys`` from ``starts``,
         in-betweened by this model (``req.parts``' join request) over ``total`` frames.
         made: (when the parts were started, perf_counter; what the segment model made of each
-        text)."""
+        text). free_legs: frames [start, stop) whose legs this model makes (a span edit's new
+        motion where it would glide: ``span_edit.STEP_SLIDE``)."""
         t_start, known = made
         segments_ms = (time.perf_counter() - t_start) * 1e3
         parts, join = req.parts
         join = copy.copy(join)  # the checked request stays reusable
         join.constraints = inbetween_constraints(keys, starts, total)
+        if free_legs is not None:
+            from motiongen.generation.span_edit import legs_freed
+
+            join.constraints = Constraints(
+                legs_freed(join.constraints.targets, *free_legs), "inbetween"
+            )
         join.frames = join.constraints.frames
         motion = self._run([join], postprocess=postprocess, cancel=cancel, t_start=t_start)[0]
         motion.meta.update(req.meta)
@@ -1101,6 +1109,7 @@ class Pipeline:
         (``generation.span_edit``); every frame outside the span exactly as given."""
         from motiongen.generation.span_edit import (
             SLIDE_WARNING,
+            STEP_SLIDE,
             core,
             placed_in_span,
             span_gap,
@@ -1117,10 +1126,23 @@ class Pipeline:
             seg = clean(seg, self.fps, bone_lengths=median_bone_lengths(pos))
         placed, slide = placed_in_span(seg, pos, a, b, self.fps)
         keys, starts = span_keyframes(pos, placed, a, b, self.fps)
-        motion = self._sewn(req, keys, starts, len(pos), (t_start, known), postprocess, cancel)
+        steps = slide > STEP_SLIDE
+        free = (a + lo, a + hi) if steps else None
+        motion = self._sewn(
+            req, keys, starts, len(pos), (t_start, known), postprocess, cancel, free_legs=free
+        )
         motion.meta["task"] = "edit"
         motion.meta["span_slide_mps"] = round(slide, 3)
-        if slide > SLIDE_WARNING:
+        motion.meta["span_legs_from"] = self.name if steps else motion.meta["segments_from"]
+        if steps:
+            note = (
+                f"the motion around the span travels {span_gap(pos, a, b):.1f} m that the new "
+                f"action does not walk: it is done stepping along ({self.name} made its legs; "
+                'a longer span travels slower, segment_model="self" (--segment-model self) '
+                "makes the whole span with the control model)"
+            )
+            motion.meta["warning"] = "; ".join(filter(None, [motion.meta.get("warning"), note]))
+        elif slide > SLIDE_WARNING:
             note = (
                 f"the motion around the span travels {span_gap(pos, a, b):.1f} m that the new "
                 f"action does not walk: it slides over the ground at {slide:.1f} m/s; give a "

@@ -119,9 +119,14 @@ def test_a_span_made_by_a_text_model_keeps_everything_outside(pipes, tmp_path):
     np.testing.assert_allclose(out.positions[keep], walk.positions[keep], atol=1e-5)
     assert out.meta["task"] == "edit" and out.meta["segments_from"] == text.name
     assert out.texts == ["a person bows"] and np.isfinite(out.positions).all()
-    # a slide the seams cannot carry is said, with what to do
-    slides = "slides over the ground" in out.meta.get("warning", "")
-    assert slides == (out.meta["span_slide_mps"] > span_edit.SLIDE_WARNING)
+    # a slide the seams cannot carry is said; a fast one is stepped by the control model's legs
+    slide, warning = out.meta["span_slide_mps"], out.meta.get("warning", "")
+    steps = slide > span_edit.STEP_SLIDE
+    assert ("stepping along" in warning) == steps
+    assert ("slides over the ground" in warning) == (
+        span_edit.SLIDE_WARNING < slide <= span_edit.STEP_SLIDE
+    )
+    assert out.meta["span_legs_from"] == (control.name if steps else text.name)
     assert not np.allclose(out.positions[20:50], walk.positions[20:50], atol=1e-2)
     # the caller's sampling goes to the text model; the seams keep the in-betweening's
     req = control.check_edit(walk, text="a person bows", frames=(1.0, 2.5), segment_model=text,
@@ -199,3 +204,26 @@ def test_segment_model_is_refused_where_it_cannot_make_anything(pipes, tmp_path)
     )
     with pytest.raises(InputError, match="making an edit's span needs a text model"):
         control.check_edit(walk, text="a person bows", frames=(1.0, 2.5), segment_model=textless)
+
+
+def test_a_gliding_span_leaves_its_legs_to_the_control_model(pipes, monkeypatch):
+    walk = _walk()
+    targets = walk.copy()
+    freed = span_edit.legs_freed(targets, 46, 94)
+    legs = list(span_edit.BODY_PARTS["legs"])
+    assert np.isnan(freed[46:94, legs]).all() and not np.isnan(freed[46:94, PELVIS]).any()
+    assert not np.isnan(freed[:46]).any() and not np.isnan(freed[94:]).any()
+    control, text = pipes
+    motion = Motion(positions=_walk(4.0, seed=2), fps=FPS)
+    kw = dict(text="a person bows", frames=(1.0, 2.5), seed=0, segment_model=text)
+    monkeypatch.setattr(span_edit, "STEP_SLIDE", -1.0)  # every span steps
+    stepped = control.edit(motion, **kw)
+    monkeypatch.setattr(span_edit, "STEP_SLIDE", 1e9)  # none does
+    glided = control.edit(motion, **kw)
+    assert stepped.meta["span_legs_from"] == control.name
+    assert glided.meta["span_legs_from"] == text.name
+    assert "stepping along" not in glided.meta.get("warning", "")
+    keep = np.r_[0:20, 50:80]
+    np.testing.assert_allclose(stepped.positions[keep], motion.positions[keep], atol=1e-5)
+    core = slice(26, 44)
+    assert not np.allclose(stepped.positions[core][:, legs], glided.positions[core][:, legs])

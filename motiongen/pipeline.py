@@ -58,6 +58,7 @@ from motiongen.generation.control import (
     path_constraints,
     predict_constraints,
     resolve_joints,
+    travel_warning,
 )
 from motiongen.generation.request import (
     MAX_BATCH,
@@ -70,6 +71,13 @@ from motiongen.generation.request import (
     check_seconds,
     is_number,
     parse_guidance,
+)
+from motiongen.generation.source_rate import (
+    at_source_rate,
+    edit_kept,
+    frame_at,
+    keyframes_kept,
+    source_rate,
 )
 from motiongen.generation.vocabulary import (
     KNOWN_SIMILARITY,
@@ -86,6 +94,7 @@ from motiongen.generation.windows import (
     window_plan,
 )
 from motiongen.motion import AudioRef, Motion
+from motiongen.skeleton import NUM_JOINTS, PELVIS
 from motiongen.tasks import TASK_ID, world_channels
 from motiongen.tasks.style import checkpoint_style_encoder
 
@@ -600,10 +609,17 @@ class Pipeline:
     ) -> GenerationRequest:
         past_pos = self._as_positions(past, "the past motion")
         seconds = check_seconds(seconds)
+        if past.seconds >= seconds:  # said in seconds: frame counts differ between rates
+            raise InputError(
+                f"the past motion lasts {past.seconds:g} s and the result {seconds:g} s in all; "
+                "ask for a result longer than the past (seconds include it)"
+            )
         total = int(round(seconds * self.fps))
         constraints = predict_constraints(past_pos, total)
         req = self._controlled(text, seconds, constraints, options, task="predict")
-        req.source_rate = self._source_rate(past, [(0.0, past)], seconds, constraints)
+        kept = np.full((frame_at(seconds, past.fps), NUM_JOINTS, 3), np.nan)
+        kept[: past.num_frames] = past.positions[: len(kept)]
+        req.source_rate = source_rate(past.fps, self.fps, kept)
         return req
 
     def inbetween(
@@ -641,7 +657,7 @@ class Pipeline:
                 raise InputError(
                     f"keyframe time {i} is {t:g} s; times are seconds from the start, 0 or more"
                 )
-            starts.append(int(round(t * self.fps)))
+            starts.append(frame_at(t, self.fps))
         for i, (a, b) in enumerate(zip(starts, starts[1:], strict=False)):
             if times[i + 1] <= times[i]:
                 raise InputError(f"keyframe times must increase, got {list(times)}")
@@ -667,10 +683,18 @@ class Pipeline:
         self._long_enough(total, "the keyframes span", "in-betweening")
         constraints = inbetween_constraints(poses, starts, total)
         req = self._controlled(text, total / self.fps, constraints, options, task="inbetween")
-        if len({k.fps for k in keyframes}) == 1:  # keyframes of mixed rates: the model's
-            seconds = times[-1] + keyframes[-1].num_frames / keyframes[-1].fps
-            pieces = list(zip(times, keyframes, strict=True))
-            req.source_rate = self._source_rate(keyframes[0], pieces, seconds, constraints)
+        notes = [travel_warning(poses, starts, self.fps)]
+        rates = sorted({float(k.fps) for k in keyframes})
+        if len(rates) == 1:
+            pieces = [(float(t), k.positions) for t, k in zip(times, keyframes, strict=True)]
+            req.source_rate = source_rate(rates[0], self.fps, keyframes_kept(pieces, rates[0]))
+        else:
+            notes.append(
+                f"the keyframes come at {' and '.join(f'{r:g}' for r in rates)} fps: the result "
+                f"is at the model's {self.fps:g} fps"
+            )
+        if any(notes):
+            req.meta["warning"] = "; ".join(filter(None, notes))
         return req
 
     def edit(
@@ -724,7 +748,7 @@ class Pipeline:
                     f"the edited span {a_s:g}..{b_s:g} s must start before it ends and lie "
                     f"inside the motion's 0..{length:g} s"
                 )
-            span = (int(round(a_s * self.fps)), min(len(pos), int(round(b_s * self.fps))))
+            span = (frame_at(a_s, self.fps), min(len(pos), frame_at(b_s, self.fps)))
         resolved = None if joints is None else resolve_joints(joints)
         constraints = edit_constraints(pos, frames=span, joints=resolved)
         given, segment_model = self._segment_model_option("edit", options)
@@ -775,7 +799,9 @@ class Pipeline:
                 f"model {segment_model} makes spans of {MIN_SEGMENT_SECONDS:g} s or more inside "
                 "the motion, and does the new action more often"
             )
-        req.source_rate = self._source_rate(motion, [(0.0, motion)], motion.seconds, constraints)
+        req.source_rate = source_rate(
+            motion.fps, self.fps, edit_kept(motion.positions, motion.fps, frames, resolved)
+        )
         return req
 
     def restyle(
@@ -844,7 +870,9 @@ class Pipeline:
         if blend is not None:
             req.meta["blend"] = [blend[0] if isinstance(blend[0], str) else "example",
                                  float(blend[1])]  # fmt: skip
-        req.source_rate = self._source_rate(motion, [(0.0, motion)], motion.seconds, constraints)
+        path = np.full(motion.positions.shape, np.nan)
+        path[:, PELVIS] = motion.positions[:, PELVIS]
+        req.source_rate = source_rate(motion.fps, self.fps, path)
         return req
 
     def _describe_action(self, positions: np.ndarray) -> str:
@@ -982,15 +1010,13 @@ class Pipeline:
             return self._joined_timeline(req, postprocess, cancel)
         else:
             motion = self._run([req], postprocess=postprocess, cancel=cancel)[0]
-            note = req.meta.pop("warning", None)
-            motion.meta.update(req.meta)
+            note = req.meta.get("warning")  # the checked request stays reusable
+            motion.meta.update({k: v for k, v in req.meta.items() if k != "warning"})
             if note:
                 motion.meta["warning"] = "; ".join(filter(None, [motion.meta.get("warning"), note]))
             if req.segments is not None:
                 motion.texts = [t for t, _ in req.segments]
         if req.source_rate is not None:
-            from motiongen.generation.source_rate import at_source_rate
-
             motion = at_source_rate(motion, req.source_rate)
         return motion
 
@@ -1244,20 +1270,6 @@ class Pipeline:
         given = options.pop("segment_model", None)
         default = (self.config.conditioning.tasks or {}).get(task, {}).get("segment_model")
         return given, default if given is None else given
-
-    def _source_rate(
-        self,
-        motion: Motion,
-        pieces: Sequence[tuple[float, Motion]],
-        seconds: float,
-        constraints: Constraints,
-    ) -> Any:
-        """Where a control result goes back to ``motion``'s frame rate (``pieces``: the
-        given motions and their start seconds), or None at the model's rate."""
-        from motiongen.generation.source_rate import source_rate
-
-        given = [(float(t), m.positions) for t, m in pieces]
-        return source_rate(motion.fps, self.fps, given, seconds, constraints.known)
 
     def _as_positions(self, motion: Motion, what: str) -> np.ndarray:
         """A motion's positions at the model's frame rate (float64), checked."""

@@ -6,8 +6,15 @@ import numpy as np
 import pytest
 
 from motiongen.data.synthetic import synth_sequence
+from motiongen.errors import InputError
 from motiongen.generation.control import resolve_joints
-from motiongen.generation.source_rate import at_source_rate, source_rate
+from motiongen.generation.source_rate import (
+    at_source_rate,
+    edit_kept,
+    frame_at,
+    keyframes_kept,
+    source_rate,
+)
 from motiongen.motion import Motion
 from motiongen.pipeline import Pipeline
 from motiongen.skeleton import NUM_JOINTS, PELVIS
@@ -31,19 +38,71 @@ def pipes(tmp_path_factory):
     return control, text
 
 
-def test_a_source_frame_is_kept_where_its_nearest_model_frame_is_given():
-    take = _take(3.0, 30.0)  # 90 frames
-    known = np.zeros((60, NUM_JOINTS), dtype=bool)
-    known[:20] = True  # the model kept its first second
-    src = source_rate(30.0, 20.0, [(0.0, take.positions)], 3.0, known)
-    made = Motion(positions=np.zeros((60, NUM_JOINTS, 3), np.float32), fps=20.0)
+def test_kept_frames_are_decided_at_the_source_rate():
+    take = _take(3.0, 60.0)  # 180 frames
+    kept = edit_kept(take.positions, 60.0, (1.0, 3.0), None)
+    rows = np.isfinite(kept).all(axis=(1, 2))
+    assert rows[:60].all() and not rows[60:].any()  # frame 60 is at 1.0 s: edited
+    kept = edit_kept(take.positions, 30.0, (1.0667, 2.0667), [20])
+    free = np.flatnonzero(~np.isfinite(kept).all(axis=-1).all(axis=-1))
+    assert free[0] == 33 and free[-1] == 62  # 32 / 30 = 1.0667 s is before the span's start
+    assert np.isfinite(kept[:, :20]).all()  # only the wrist is edited
+    assert frame_at(0.625, 24.0) == 15 and frame_at(1.125, 24.0) == 27  # halves round up
+    keys = keyframes_kept([(0.0, take.positions[:1]), (0.625, take.positions[5:7])], 24.0)
+    assert len(keys) == 17 and np.isfinite(keys[[0, 15, 16]]).all()
+    assert not np.isfinite(keys[1:15]).any()
+    made = Motion(positions=np.zeros((40, NUM_JOINTS, 3), np.float32), fps=20.0)
+    src = source_rate(60.0, 20.0, edit_kept(take.positions[:120], 60.0, (1.0, 2.0), None))
     out = at_source_rate(made, src)
-    assert out.fps == 30.0 and out.num_frames == 90 and out.meta["model_fps"] == 20.0
-    # 30-fps frame 29 lies nearest model frame 19 (kept), frame 30 on model frame 20 (made)
-    np.testing.assert_array_equal(out.positions[:30], take.positions[:30])
-    assert np.abs(out.positions[30:]).max() == 0.0
-    assert "original_fps" not in out.meta
-    assert source_rate(20.0, 20.0, [(0.0, take.positions)], 3.0, known) is None
+    assert out.fps == 60.0 and out.num_frames == 120 and out.meta["model_fps"] == 20.0
+    np.testing.assert_array_equal(out.positions[:60], take.positions[:60])
+    assert np.abs(out.positions[60:]).max() == 0.0 and "original_fps" not in out.meta
+    assert source_rate(20.0, 20.0, kept) is None
+
+
+@pytest.mark.parametrize(("fps", "frames"), [(30.0, 32), (60.0, 61), (120.0, 121), (30.0, 2)])
+def test_every_frame_of_the_past_is_kept_whatever_its_length(pipes, fps, frames):
+    control, _ = pipes
+    past = _take(3.0, fps, seed=4).crop(0, frames)
+    out = control.predict(past, 3.0, "a person walks", seed=0)
+    assert out.fps == fps and out.num_frames == int(3.0 * fps)
+    np.testing.assert_array_equal(out.positions[:frames], past.positions)
+
+
+def test_an_edit_span_at_60_fps_changes_exactly_its_own_frames(pipes):
+    control, _ = pipes
+    take = _take(4.0, 60.0, seed=5)
+    out = control.edit(take, text="a person waves", frames=(1.0, 3.0), seed=0,
+                       segment_model="self")  # fmt: skip
+    changed = np.flatnonzero(np.abs(out.positions - take.positions).max(axis=(1, 2)) > 0)
+    assert changed.min() >= 60 and changed.max() <= 179
+    assert changed.min() < 65 and changed.max() > 174
+
+
+def test_keyframes_on_a_rounding_tie_are_kept(pipes):
+    control, _ = pipes
+    take = _take(3.0, 24.0, seed=6)
+    keys = [take.crop(0, 1), take.crop(15, 16), take.crop(27, 28)]
+    out = control.inbetween(keys, [0.0, 0.625, 1.125], seed=0)
+    assert out.fps == 24.0
+    np.testing.assert_array_equal(out.positions[[0, 15, 27]], take.positions[[0, 15, 27]])
+    mixed = control.inbetween([take.crop(0, 1), _take(3.0, 30.0).crop(60, 61)], [0.0, 2.0])
+    assert mixed.fps == 20.0 and "keyframes come at 24 and 30 fps" in mixed.meta["warning"]
+
+
+def test_far_apart_keyframes_and_a_too_long_past_are_said(pipes):
+    control, _ = pipes
+    take = _take(3.0, 20.0, seed=7)
+    far = take.crop(20, 21)
+    far.positions[..., 0] += 5.0  # another take's place, 5 m away
+    req = control.check_inbetween([take.crop(0, 1), far], [0.0, 1.0])
+    assert "lie 5." in req.meta["warning"] and "m apart on the ground" in req.meta["warning"]
+    for _ in range(2):  # a checked request can be run again and says it again
+        assert "m apart" in control.run_request(req).meta["warning"]
+    near = control.check_inbetween([take.crop(0, 1), take.crop(20, 21)], [0.0, 1.0])
+    assert "warning" not in near.meta
+    with pytest.raises(InputError, match=r"lasts 3 s and the result 2 s"):
+        control.check_predict(_take(3.0, 30.0), 2.0)
 
 
 def test_control_tasks_on_a_30_fps_take_come_back_at_30_fps_with_its_frames(pipes):

@@ -13,7 +13,7 @@ import numpy as np
 from motiongen.errors import InputError
 from motiongen.generation.constraints import Constraints
 from motiongen.generation.request import is_number
-from motiongen.skeleton import JOINT_INDEX, JOINT_NAMES, NUM_JOINTS
+from motiongen.skeleton import JOINT_INDEX, JOINT_NAMES, NUM_JOINTS, PELVIS
 from motiongen.tasks import BODY_PARTS
 
 DEFAULT_SEGMENT_SECONDS = 4.0
@@ -70,6 +70,30 @@ def inbetween_constraints(
     if starts[0] != 0:
         raise InputError("the first keyframe must be at time 0 (the motion starts there)")
     return Constraints(targets, "inbetween")
+
+
+# Keyframes whose bodies lie farther apart on the ground than this many m/s of the time
+# between them make a body that glides (in-betweening does not invent a run): said in a
+# warning. A brisk walk covers 1.5-2 m/s.
+TRAVEL_WARNING = 2.0
+
+
+def travel_warning(keyframes: Sequence[np.ndarray], starts: Sequence[int], fps: float) -> str:
+    """A warning (or "") where consecutive keyframes (each (k, 22, 3) from frame ``starts[i]``)
+    are farther apart on the ground than ``TRAVEL_WARNING`` allows in the time between them
+    (poses cut from two takes keep each take's place in the world)."""
+    for i in range(len(keyframes) - 1):
+        end, nxt = keyframes[i][-1, PELVIS], keyframes[i + 1][0, PELVIS]
+        gap = float(np.linalg.norm(nxt[[0, 2]] - end[[0, 2]]))
+        seconds = (starts[i + 1] - starts[i] - len(keyframes[i]) + 1) / fps
+        if gap > TRAVEL_WARNING * seconds:
+            return (
+                f"keyframes {i} and {i + 1} lie {gap:.1f} m apart on the ground with "
+                f"{seconds:.2f} s between them ({gap / seconds:.1f} m/s): the body glides unless "
+                "the text asks for that speed; move a keyframe (poses cut from two takes keep "
+                "each take's place) or give more time"
+            )
+    return ""
 
 
 def resolve_joints(names: Sequence[str]) -> list[int]:

@@ -3,8 +3,9 @@
 Control tasks run at the model's frame rate (20 fps): a 30- or 60-fps take to continue, edit
 or restyle is resampled down first. Handing back 20 fps would halve an animator's frame rate
 and change the frames the task promised to keep (they were interpolated twice). So the
-result goes back to the source's rate, and every joint of every source frame the task kept
-(given in the model frame nearest to it) is pasted from the source exactly.
+result goes back to the source's rate, and every joint of every source frame the task keeps
+(decided at the source's rate: the past, the frames outside an edited span, the joints not
+edited, keyframes, a restyled path) is pasted from the source exactly.
 """
 
 from __future__ import annotations
@@ -20,46 +21,65 @@ from motiongen.skeleton import NUM_JOINTS
 
 @dataclass
 class SourceRate:
-    """fps: the source's frame rate; canvas: (N, 22, 3) the source's frames where the result
-    (N frames at ``fps``) has them, NaN elsewhere; known: (T, 22) what the task keeps, at the
-    model's rate (``Constraints.known``)."""
+    """fps: the source's frame rate; kept: (N, 22, 3) the result's N frames at that rate,
+    holding the source's value of every joint of every frame the task keeps, NaN elsewhere."""
 
     fps: float
-    canvas: np.ndarray
-    known: np.ndarray
+    kept: np.ndarray
 
 
-def source_rate(
-    fps: float,
-    model_fps: float,
-    pieces: Sequence[tuple[float, np.ndarray]],
-    seconds: float,
-    known: np.ndarray,
-) -> SourceRate | None:
-    """The source of a control task given as pieces (start second, (k, 22, 3) frames at
-    ``fps``) of a ``seconds``-long result; None when the source is at the model's rate."""
+def frame_at(seconds: float, fps: float) -> int:
+    """The frame at ``seconds``, halves rounded up (Python's ``round`` takes halves to the even
+    frame: a keyframe on a tie landed a frame apart at 24 fps and at 20)."""
+    return int(np.floor(seconds * fps + 0.5))
+
+
+def source_rate(fps: float, model_fps: float, kept: np.ndarray) -> SourceRate | None:
+    """The source of a control task, ``kept`` as in ``SourceRate``; None when the source is at
+    the model's rate (nothing to do)."""
     if abs(fps - model_fps) < 1e-9:
         return None
-    n = max(1, int(round(seconds * fps)))
-    canvas = np.full((n, NUM_JOINTS, 3), np.nan)
-    for start, frames in pieces:
-        a = int(round(start * fps))
-        k = min(len(frames), n - a)
-        if k > 0:
-            canvas[a : a + k] = frames[:k]
-    return SourceRate(float(fps), canvas, np.asarray(known, dtype=bool))
+    return SourceRate(float(fps), np.asarray(kept, dtype=np.float64))
+
+
+def keyframes_kept(pieces: Sequence[tuple[float, np.ndarray]], fps: float) -> np.ndarray:
+    """``SourceRate.kept`` of keyframes (start second, (k, 22, 3) frames at ``fps``): each from
+    its own frame on, the result ending with the last."""
+    starts = [frame_at(t, fps) for t, _ in pieces]
+    kept = np.full((starts[-1] + len(pieces[-1][1]), NUM_JOINTS, 3), np.nan)
+    for start, (_, frames) in zip(starts, pieces, strict=True):
+        kept[start : start + len(frames)] = frames[: len(kept) - start]
+    return kept
 
 
 def at_source_rate(motion: Motion, source: SourceRate) -> Motion:
     """``motion`` (at the model's rate) resampled to the source's, the kept frames pasted."""
-    out = motion.resample(source.fps, frames=len(source.canvas))
-    t = np.arange(len(source.canvas)) * (motion.fps / source.fps)  # in model frames
-    nearest = np.clip(np.floor(t + 0.5).astype(int), 0, len(source.known) - 1)
-    kept = source.known[nearest] & np.isfinite(source.canvas).all(axis=-1)
+    out = motion.resample(source.fps, frames=len(source.kept))
+    kept = np.isfinite(source.kept).all(axis=-1)
     pos = out.positions.astype(np.float64)
-    pos[kept] = source.canvas[kept]
+    pos[kept] = source.kept[kept]
     out.positions = pos.astype(np.float32)
     out.meta["model_fps"] = motion.fps
+    if "seconds" in out.meta:
+        out.meta["seconds"] = round(out.num_frames / out.fps, 4)
     if "original_fps" not in motion.meta:  # resample's note would name the model's rate
         out.meta.pop("original_fps", None)
     return out
+
+
+def edit_kept(
+    positions: np.ndarray,
+    fps: float,
+    frames: tuple[float, float] | None,
+    joints: Sequence[int] | None,
+) -> np.ndarray:
+    """``SourceRate.kept`` of an edit of ``positions`` (T, 22, 3) at ``fps``: everything but
+    the source frames whose time lies in the span ``frames`` (start, end seconds; all frames
+    when None) and, when given, only ``joints`` of those."""
+    kept = np.array(positions, dtype=np.float64, copy=True)
+    rows = slice(0, len(kept))
+    if frames is not None:  # frame i is edited when start <= i / fps < end
+        rows = slice(int(np.ceil(frames[0] * fps - 1e-6)), int(np.ceil(frames[1] * fps - 1e-6)))
+    cols = list(range(NUM_JOINTS)) if joints is None else list(joints)
+    kept[rows, cols] = np.nan
+    return kept

@@ -47,6 +47,23 @@ def test_predict_keeps_the_past(control, walk, tmp_path, monkeypatch, capsys):
     np.testing.assert_allclose(result.positions[:60], past.positions, atol=1e-4)
 
 
+def test_results_keep_the_input_s_frame_rate_or_take_fps(control, tmp_path, monkeypatch, capsys):
+    take = tmp_path / "take30.npz"
+    Motion(positions=synth_sequence(["walk"], seconds=3.0, seed=2).resample(30.0).positions,
+           fps=30.0).save(take)  # fmt: skip
+    common = ["--checkpoint", control, "--seed", 0, "--steps", 2]
+    same = tmp_path / "same.npz"
+    out = _ok(["predict", take, "-o", same, "--seconds", 4, *common], monkeypatch, capsys)
+    assert "120 frames, 4.0 s at 30 fps" in out
+    np.testing.assert_array_equal(load_any(same).positions[:90], load_any(take).positions)
+    sixty = tmp_path / "sixty.npz"
+    _ok(["edit", take, "-o", sixty, "--text", "a person waves", "--joints", "arms", "--fps", 60,
+         *common], monkeypatch, capsys)  # fmt: skip
+    assert load_any(sixty).fps == 60.0 and load_any(sixty).num_frames == 180
+    code, _, err = run(["predict", take, "-o", same, "--fps", 0, *common], monkeypatch, capsys)
+    assert code == 1 and "--fps: frame rate 0 fps is outside" in error_line(err)
+
+
 def test_inbetween_edit_restyle_compose(control, walk, tmp_path, monkeypatch, capsys):
     common = ["--checkpoint", control, "--seed", 0, "--steps", 2]
     a = tmp_path / "between.npz"

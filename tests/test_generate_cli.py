@@ -58,6 +58,14 @@ def test_generate_npy_is_seeded(checkpoint, tmp_path, monkeypatch, capsys):
     assert np.load(a).shape == (40, 22, 3)
 
 
+def test_generate_writes_at_the_asked_frame_rate(checkpoint, tmp_path, monkeypatch, capsys):
+    path = tmp_path / "sixty.npy"
+    args = generate(checkpoint, path, "--seconds", 2, "--fps", 60)
+    code, out, err = run(args, monkeypatch, capsys)
+    assert code == 0, err
+    assert "120 frames, 2.0 s at 60 fps" in out and np.load(path).shape == (120, 22, 3)
+
+
 def test_generate_batch_and_formats(checkpoint, tmp_path, monkeypatch, capsys):
     out_json = tmp_path / "wave.motion.json"
     args = generate(checkpoint, out_json, "--seconds", 1, "--batch", 2, "--seed", 1)
@@ -122,6 +130,7 @@ def test_generate_with_music_to_npz(checkpoint, song, tmp_path, monkeypatch, cap
         (["--sampler", "ddim"], "does not fit"),
         (["--batch", 0], "batch must be at least 1"),
         (["--precision", "fp8"], "--precision must be one of"),
+        (["--fps", 5000], "--fps: frame rate 5000 fps is outside"),
     ],
 )
 def test_bad_options(checkpoint, tmp_path, monkeypatch, capsys, extra, message):

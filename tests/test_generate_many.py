@@ -81,6 +81,9 @@ def test_shards_make_the_same_motions_as_one_process(checkpoint, tmp_path) -> No
         generate_many(pipe, shard(two, rank, 2), seconds=1.0, steps=2, batch_size=3)
     for a, b in zip(one, two, strict=True):
         np.testing.assert_allclose(positions(a.path), positions(b.path), atol=1e-4)
+    thirty = plan(texts[:1], tmp_path / "thirty", fmt="npz", takes=1, seed=7)
+    generate_many(pipe, thirty, seconds=1.0, steps=2, fps=30.0)
+    assert positions(thirty[0].path).shape[0] == 30  # 1 s at 30 fps, not the model's 20
 
 
 @pytest.mark.skipif(shutil.which("accelerate") is None and not os.path.exists(

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from motiongen.cli.console import err, out, resolve_motion
+from motiongen.cli.generate import check_output_fps
 from motiongen.errors import InputError
 
 Output = Annotated[
@@ -31,6 +32,14 @@ LiteralText = Annotated[
         "--literal",
         help="Send texts as written, also a style their action was never recorded in (by "
         "default such style words are left out, with a warning).",
+    ),
+]
+
+Fps = Annotated[
+    float | None,
+    typer.Option(
+        help="Frame rate of the written motion (default: the input's; compose: the model's 20). "
+        "Another rate than the input's resamples the frames kept from it."
     ),
 ]
 
@@ -73,10 +82,12 @@ def _options(steps: int | None, sampler: str | None, guidance: str | None, seed:
     return opts
 
 
-def _write(motion: Any, output: Path, t0: float, what: str) -> None:
+def _write(motion: Any, output: Path, t0: float, what: str, fps: float | None = None) -> None:
     from motiongen.cli.generate import output_paths
 
     (path,) = output_paths(output, 1)
+    if fps is not None and abs(fps - motion.fps) > 1e-9:
+        motion = motion.resample(fps)
     title = "; ".join(motion.texts) if motion.texts else what
     if motion.meta.get("segments"):
         title = None  # a timeline's video names the segment playing
@@ -85,7 +96,8 @@ def _write(motion: Any, output: Path, t0: float, what: str) -> None:
     if motion.meta.get("warning"):
         err.print(f"[yellow]warning:[/] {motion.meta['warning']}", soft_wrap=True, highlight=False)
     out.print(
-        f"wrote {path} ({motion.num_frames} frames, {motion.seconds:.1f} s; {what} in "
+        f"wrote {path} ({motion.num_frames} frames, {motion.seconds:.1f} s at {motion.fps:g} fps; "
+        f"{what} in "
         f"{time.perf_counter() - t0:.1f} s)",
         highlight=False,
         soft_wrap=True,
@@ -104,8 +116,10 @@ def predict(
     checkpoint: Checkpoint = None,
     postprocess: Post = True,
     literal: LiteralText = False,
+    fps: Fps = None,
 ) -> None:
     """Continue a motion: its frames are kept exactly and the motion goes on from them."""
+    check_output_fps(fps)
     t0 = time.perf_counter()
     motion = _pipe(checkpoint).predict(
         resolve_motion(past),
@@ -113,7 +127,7 @@ def predict(
         text,
         **_options(steps, sampler, guidance, seed, postprocess, literal),
     )
-    _write(motion, output, t0, "continuation")
+    _write(motion, output, t0, "continuation", fps)
 
 
 def inbetween(
@@ -134,6 +148,7 @@ def inbetween(
     checkpoint: Checkpoint = None,
     postprocess: Post = True,
     literal: LiteralText = False,
+    fps: Fps = None,
 ) -> None:
     """A motion through keyframes (each file a pose or a few frames, in world space)."""
     try:
@@ -141,12 +156,13 @@ def inbetween(
         starts = [float(x) for x in times.split(",")]
     except ValueError:
         raise InputError(f"--times must be numbers separated by commas, got {times!r}") from None
+    check_output_fps(fps)
     t0 = time.perf_counter()
     keys = [keyframe(k) for k in keyframes]
     motion = _pipe(checkpoint).inbetween(
         keys, starts, text, **_options(steps, sampler, guidance, seed, postprocess, literal)
     )
-    _write(motion, output, t0, "in-betweening")
+    _write(motion, output, t0, "in-betweening", fps)
 
 
 def keyframe(source: str) -> Any:
@@ -206,8 +222,10 @@ def edit(
     postprocess: Post = True,
     literal: LiteralText = False,
     segment_model: SegmentModel = None,
+    fps: Fps = None,
 ) -> None:
     """Make part of a motion anew (a span of time, some joints, or both); the rest is kept."""
+    check_output_fps(fps)
     t0 = time.perf_counter()
     names = None if joints is None else [j for j in joints.split(",") if j.strip()]
     if frames is None and names is None:
@@ -216,7 +234,7 @@ def edit(
         resolve_motion(motion_in), text=text, frames=_span(frames), joints=names,
         **_options(steps, sampler, guidance, seed, postprocess, literal, segment_model),
     )  # fmt: skip
-    _write(result, output, t0, "edit")
+    _write(result, output, t0, "edit", fps)
 
 
 def restyle(
@@ -240,8 +258,10 @@ def restyle(
     seed: Seed = None,
     checkpoint: Checkpoint = None,
     postprocess: Post = True,
+    fps: Fps = None,
 ) -> None:
     """Keep a motion's path and timing, move the body in another style."""
+    check_output_fps(fps)
     t0 = time.perf_counter()
     opts = _options(steps, sampler, guidance, seed, postprocess)
     if blend is not None:
@@ -260,7 +280,7 @@ def restyle(
     result = _pipe(checkpoint).restyle(
         resolve_motion(motion_in), None if style is None else _style_arg(style), text=text, **opts
     )
-    _write(result, output, t0, "restyle")
+    _write(result, output, t0, "restyle", fps)
 
 
 def _style_arg(value: str) -> Any:
@@ -295,6 +315,7 @@ def compose(
     postprocess: Post = True,
     literal: LiteralText = False,
     segment_model: SegmentModel = None,
+    fps: Fps = None,
 ) -> None:
     """One motion of consecutive segments, each following its own text."""
     if (prompt is None) == (not segment):
@@ -312,12 +333,13 @@ def compose(
                 raise InputError(f"--segment must be TEXT:SECONDS, got {item!r}")
     from motiongen.paths import DEFAULT_TIMELINE_MODEL
 
+    check_output_fps(fps)
     t0 = time.perf_counter()
     motion = _pipe(checkpoint, DEFAULT_TIMELINE_MODEL).timeline(
         spec, seconds=seconds,
         **_options(steps, sampler, guidance, seed, postprocess, literal, segment_model),
     )  # fmt: skip
-    _write(motion, output, t0, "timeline")
+    _write(motion, output, t0, "timeline", fps)
 
 
 def register(app: typer.Typer) -> None:

@@ -38,6 +38,15 @@ def output_paths(output: Path, count: int) -> list[Path]:
     return [output.with_name(f"{stem}_{i}{suffix}") for i in range(count)]
 
 
+def check_output_fps(fps: float | None) -> float | None:
+    """--fps checked (None: the model's rate)."""
+    if fps is None:
+        return None
+    from motiongen.plausibility import check_fps
+
+    return check_fps(fps, "--fps")
+
+
 def _set_threads(threads: int | None) -> None:
     if threads is None:
         return
@@ -70,6 +79,7 @@ def _run(
     index: Path | None = None,
     reranker: str | None = None,
     literal: bool = False,
+    fps: float | None = None,
 ) -> None:
     from motiongen.generation import check_seconds, parse_guidance
     from motiongen.pipeline import PRECISIONS, RUNTIMES, Pipeline
@@ -80,6 +90,7 @@ def _run(
 
         text = validate_prompt(text)
     check_seconds(seconds)
+    check_output_fps(fps)
     scales = parse_guidance(guidance) if guidance is not None else None
     if batch < 1:
         raise InputError(f"--batch must be at least 1, got {batch}")
@@ -118,6 +129,8 @@ def _run(
     timing = motions[0].meta["timing_ms"]
     t0 = time.perf_counter()
     for motion, path in zip(motions, paths, strict=True):
+        if fps is not None and abs(fps - motion.fps) > 1e-9:
+            motion = motion.resample(fps)
         options = {"title": title} if path.suffix.lower() in (".mp4", ".gif") else {}
         motion.save(path, **options)
         audio = " with music" if motion.audio is not None and path.suffix == ".mp4" else ""
@@ -231,6 +244,10 @@ def generate(
             "(by default such style words are left out, with a warning)."
         ),
     ] = False,
+    fps: Annotated[
+        float | None,
+        typer.Option(help="Frame rate of the written motions (default: the model's, 20)."),
+    ] = None,
 ) -> None:
     """Generate motion from a text prompt (optionally following music), or from a file of
     prompts (--prompts) into a folder."""
@@ -250,7 +267,7 @@ def generate(
             prompts, output, fmt=format, takes=takes, batch_size=batch_size, seconds=seconds,
             steps=steps, sampler=sampler, guidance=guidance, seed=seed or 0,
             checkpoint=checkpoint, postprocess=postprocess, threads=threads,
-            precision=precision, runtime=runtime, literal=literal,
+            precision=precision, runtime=runtime, literal=literal, fps=check_output_fps(fps),
         )  # fmt: skip
         return
     if prompt is None:
@@ -278,6 +295,7 @@ def generate(
         index=index,
         reranker=reranker,
         literal=literal,
+        fps=fps,
     )
 
 

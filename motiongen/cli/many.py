@@ -38,6 +38,7 @@ def run_many(
     precision: str,
     runtime: str,
     literal: bool = False,
+    fps: float | None = None,
 ) -> None:
     from motiongen.generation import check_seconds, parse_guidance
     from motiongen.generation.many import generate_many, plan, read_prompts, shard
@@ -80,7 +81,7 @@ def run_many(
         written = generate_many(
             pipe, mine, seconds=seconds, steps=steps, sampler=sampler, guidance=scales,
             batch_size=batch_size, postprocess=postprocess, progress=advance, manifest=manifest,
-            literal=literal,
+            literal=literal, fps=fps,
         )  # fmt: skip
     took = time.perf_counter() - t0
     out.print(

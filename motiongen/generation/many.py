@@ -99,10 +99,12 @@ def generate_many(
     progress: Callable[[int], None] | None = None,
     manifest: Path | None = None,
     literal: bool = False,
+    fps: float | None = None,
 ) -> list[Path]:
     """Write every item not yet on disk, ``batch_size`` motions per model pass; returns the
     files written. Each finished file gets a line in ``manifest`` (JSON lines). literal:
-    prompts go to the network as written (``Pipeline.generate``)."""
+    prompts go to the network as written (``Pipeline.generate``). fps: the written motions'
+    frame rate (default the model's)."""
     todo = [item for item in items if not item.path.is_file()]
     written = []
     for start in range(0, len(todo), batch_size):
@@ -116,6 +118,8 @@ def generate_many(
         ]  # fmt: skip
         motions = pipe.generate_batch(requests, postprocess=postprocess)
         for item, motion in zip(chunk, motions, strict=True):
+            if fps is not None and abs(fps - motion.fps) > 1e-9:
+                motion = motion.resample(fps)
             item.path.parent.mkdir(parents=True, exist_ok=True)
             partial = item.path.with_name(f".partial-{item.path.name}")
             options = {"title": item.text} if item.path.suffix in (".mp4", ".gif") else {}

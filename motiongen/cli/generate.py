@@ -326,6 +326,9 @@ def dance(
         bool, typer.Option(help="Start from retrieved dance phrases at the song's tempo.")
     ] = False,
     index: Annotated[Path | None, typer.Option(help="Motion index for --rag.")] = None,
+    fps: Annotated[
+        float | None, typer.Option(help="Frame rate of the written motions (default 20).")
+    ] = None,
 ) -> None:
     """Dance to a song: music-only generation, with the song muxed into the MP4."""
     from motiongen.io.audio import audio_duration
@@ -363,6 +366,7 @@ def dance(
         precision=precision,
         title=song.stem,
         runtime=runtime,
+        fps=fps,
         rag=rag,
         index=index,
     )

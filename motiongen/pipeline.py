@@ -607,7 +607,10 @@ class Pipeline:
     def check_predict(
         self, past: Motion, seconds: float, text: str | None = None, **options: Any
     ) -> GenerationRequest:
-        past_pos = self._as_positions(past, "the past motion")
+        # The model's past reaches the take's last frame (held there when it falls between
+        # model frames): one ending up to a frame early left the new motion to start from an
+        # earlier pose than the pasted last frames, a jump at 60 and 120 fps.
+        past_pos = self._as_positions(past, "the past motion", cover=True)
         seconds = check_seconds(seconds)
         if past.seconds >= seconds:  # said in seconds: frame counts differ between rates
             raise InputError(
@@ -615,6 +618,11 @@ class Pipeline:
                 "ask for a result longer than the past (seconds include it)"
             )
         total = int(round(seconds * self.fps))
+        if len(past_pos) >= total:
+            raise InputError(
+                f"the past motion lasts {past.seconds:g} s and the result {seconds:g} s in all; "
+                f"ask for at least {(len(past_pos) + 1) / self.fps:g} s (seconds include the past)"
+            )
         constraints = predict_constraints(past_pos, total)
         req = self._controlled(text, seconds, constraints, options, task="predict")
         kept = np.full((frame_at(seconds, past.fps), NUM_JOINTS, 3), np.nan)
@@ -667,11 +675,13 @@ class Pipeline:
                     f"the same frame at {self.fps:g} fps; put them at least "
                     f"{1 / self.fps:g} s apart"
                 )
-            if b < a + len(poses[i]):
+            key = keyframes[i]  # its own frames must end before the next begins, at either rate
+            if b < a + len(poses[i]) or times[i + 1] < times[i] + key.seconds - 1e-9:
                 raise InputError(
-                    f"keyframe {i} lasts {len(poses[i]) / self.fps:.2f} s ({len(poses[i])} "
-                    f"frames) from {times[i]:g} s, past keyframe {i + 1} at {times[i + 1]:g} s; "
-                    "give a shorter keyframe (one pose or a few frames) or a later time"
+                    f"keyframe {i} lasts {key.seconds:.2f} s ({key.num_frames} frames at "
+                    f"{key.fps:g} fps) from {times[i]:g} s, past keyframe {i + 1} at "
+                    f"{times[i + 1]:g} s; give a shorter keyframe (one pose or a few frames) or "
+                    "a later time"
                 )
         gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
         if max(gaps) > self.window - 2:
@@ -683,7 +693,7 @@ class Pipeline:
         self._long_enough(total, "the keyframes span", "in-betweening")
         constraints = inbetween_constraints(poses, starts, total)
         req = self._controlled(text, total / self.fps, constraints, options, task="inbetween")
-        notes = [travel_warning(poses, starts, self.fps)]
+        notes = [travel_warning(poses, starts, self.fps, text)]
         rates = sorted({float(k.fps) for k in keyframes})
         if len(rates) == 1:
             pieces = [(float(t), k.positions) for t, k in zip(times, keyframes, strict=True)]
@@ -742,13 +752,18 @@ class Pipeline:
             if not ok:
                 raise InputError(f"frames must be (start, end) in seconds, got {frames!r}")
             a_s, b_s = float(frames[0]), float(frames[1])
-            length = len(pos) / self.fps
-            if not 0.0 <= a_s < b_s <= length + 0.5 / self.fps:
+            length = motion.seconds
+            if not 0.0 <= a_s < b_s <= length + 0.5 / motion.fps:
                 raise InputError(
                     f"the edited span {a_s:g}..{b_s:g} s must start before it ends and lie "
                     f"inside the motion's 0..{length:g} s"
                 )
             span = (frame_at(a_s, self.fps), min(len(pos), frame_at(b_s, self.fps)))
+            if span[1] <= span[0]:
+                raise InputError(
+                    f"the edited span {a_s:g}..{b_s:g} s is shorter than one frame of the "
+                    f"model ({1 / self.fps:g} s at {self.fps:g} fps); give a longer span"
+                )
         resolved = None if joints is None else resolve_joints(joints)
         constraints = edit_constraints(pos, frames=span, joints=resolved)
         given, segment_model = self._segment_model_option("edit", options)
@@ -1271,15 +1286,19 @@ class Pipeline:
         default = (self.config.conditioning.tasks or {}).get(task, {}).get("segment_model")
         return given, default if given is None else given
 
-    def _as_positions(self, motion: Motion, what: str) -> np.ndarray:
-        """A motion's positions at the model's frame rate (float64), checked."""
+    def _as_positions(self, motion: Motion, what: str, cover: bool = False) -> np.ndarray:
+        """A motion's positions at the model's frame rate (float64), checked. cover: as many
+        frames as reach its last frame's time (the last pose held to the next model frame)."""
         from motiongen.plausibility import check_fps, check_motion
 
         if not isinstance(motion, Motion):
             raise InputError(f"{what} must be a motiongen.Motion (motiongen.load(path))")
         check_fps(motion.fps, what)
         check_motion(np.asarray(motion.positions, dtype=np.float64), motion.fps, what)
-        return motion.resample(self.fps).positions.astype(np.float64)
+        frames = None
+        if cover:
+            frames = int(np.ceil((motion.num_frames - 1) * self.fps / motion.fps - 1e-6)) + 1
+        return motion.resample(self.fps, frames=frames).positions.astype(np.float64)
 
     @staticmethod
     def batch_key(req: GenerationRequest) -> tuple:

@@ -168,7 +168,9 @@ def test_motion_json_unserialisable_meta(tmp_path: Path) -> None:
 
 # ---- NumPy -------------------------------------------------------------------------------
 def test_npy_round_trip_and_default_fps(tmp_path: Path) -> None:
-    motion = moving_motion()
+    with pytest.raises(InputError, match="a .npy stores no frame rate and reads back as 20 fps"):
+        save_numpy(moving_motion(fps=30.0), tmp_path / "x.npy")  # it would play 1.5x slower
+    motion = moving_motion(fps=20.0)
     path = save_numpy(motion, tmp_path / "x.npy")
     raw = np.load(path)
     assert raw.shape == (12, 22, 3) and raw.dtype == np.float32

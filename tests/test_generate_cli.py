@@ -59,11 +59,17 @@ def test_generate_npy_is_seeded(checkpoint, tmp_path, monkeypatch, capsys):
 
 
 def test_generate_writes_at_the_asked_frame_rate(checkpoint, tmp_path, monkeypatch, capsys):
-    path = tmp_path / "sixty.npy"
+    path = tmp_path / "sixty.npz"
     args = generate(checkpoint, path, "--seconds", 2, "--fps", 60)
     code, out, err = run(args, monkeypatch, capsys)
     assert code == 0, err
-    assert "120 frames, 2.0 s at 60 fps" in out and np.load(path).shape == (120, 22, 3)
+    assert "120 frames, 2.0 s at 60 fps" in out
+    with np.load(path) as data:
+        assert float(data["fps"]) == 60.0 and data["positions"].shape == (120, 22, 3)
+    # a .npy stores no frame rate: it would read back at 20 fps, 6 s long
+    args = generate(checkpoint, tmp_path / "sixty.npy", "--seconds", 2, "--fps", 60)
+    code, _, err = run(args, monkeypatch, capsys)
+    assert code == 1 and "a .npy stores no frame rate" in error_line(err)
 
 
 def test_generate_batch_and_formats(checkpoint, tmp_path, monkeypatch, capsys):

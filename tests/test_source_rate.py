@@ -134,3 +134,36 @@ def test_a_take_at_the_model_s_rate_is_not_resampled(pipes):
     take = _take(4.0, 20.0, seed=3)
     out = control.edit(take, text="a person waves", joints=["arms"], seed=0)
     assert out.fps == 20.0 and "model_fps" not in out.meta
+
+
+def test_a_120_fps_past_goes_on_without_a_jump_and_short_results_are_said(pipes):
+    control, _ = pipes
+    take = _take(3.0, 120.0, seed=8)
+    past = take.crop(0, 181)  # 1.5 s: its last frame falls between two model frames
+    assert len(control._as_positions(past, "past", cover=True)) == 31  # reaches 1.5 s
+    out = control.predict(past, 3.0, "a person walks", seed=0)
+    step = np.linalg.norm(np.diff(out.positions[178:186], axis=0), axis=-1).max()
+    own = np.linalg.norm(np.diff(take.positions[170:180], axis=0), axis=-1).max()
+    assert step < 4 * own  # (the model's past ending a frame early jumped ~8 own steps)
+    with pytest.raises(InputError, match=r"ask for at least 1\.6 s"):
+        control.check_predict(past, 1.52)
+
+
+def test_keyframes_overlapping_at_their_own_rate_and_too_short_spans_are_refused(pipes):
+    control, _ = pipes
+    take = _take(3.0, 120.0, seed=9)
+    keys = [take.crop(0, 7), take.crop(6, 7), take.crop(240, 241)]  # 7 frames = 0.058 s
+    with pytest.raises(InputError, match=r"keyframe 0 lasts 0.06 s \(7 frames at 120 fps\)"):
+        control.check_inbetween(keys, [0.0, 0.05, 2.0])
+    with pytest.raises(InputError, match="shorter than one frame of the model"):
+        control.check_edit(take, text="a person waves", frames=(2.0, 2.02))
+
+
+def test_the_travel_warning_allows_a_run_when_the_text_asks_for_one(pipes):
+    from motiongen.generation.control import travel_warning
+
+    pose = _take(1.0, 20.0).positions[:1].astype(np.float64)
+    far = pose.copy()
+    far[..., 0] += 3.0  # 3 m in a second
+    assert "3.0 m/s" in travel_warning([pose, far], [0, 20], 20.0, "a person waves")
+    assert travel_warning([pose, far], [0, 20], 20.0, "a person runs forward") == ""

@@ -185,10 +185,12 @@ def keyframe(source: str) -> Any:
             f"{source}: after @ give seconds within 0..{motion.seconds:.2f} ({name} lasts "
             f"that long), 'end', or START:END, e.g. {name}@1.5"
         )
-    first = min(last, int(round(ends[0] * motion.fps)))
+    from motiongen.generation.source_rate import frame_at
+
+    first = min(last, frame_at(ends[0], motion.fps))
     if len(ends) == 1:
         return motion.crop(first, first + 1)
-    stop = min(motion.num_frames, int(round(ends[1] * motion.fps)) + 1)
+    stop = min(motion.num_frames, frame_at(ends[1], motion.fps) + 1)
     if stop <= first + 1:
         raise InputError(f"{source}: START:END must have END after START")
     return motion.crop(first, stop)

@@ -74,19 +74,26 @@ def inbetween_constraints(
 
 # Keyframes whose bodies lie farther apart on the ground than this many m/s of the time
 # between them make a body that glides (in-betweening does not invent a run): said in a
-# warning. A brisk walk covers 1.5-2 m/s.
+# warning. A brisk walk covers 1.5-2 m/s; a text that asks for running allows a sprint (real
+# runs of the data cross 2.6-3.2 m/s between poses a second apart).
 TRAVEL_WARNING = 2.0
+TRAVEL_WARNING_RUN = 6.0
+_RUNNING = re.compile(r"\b(run|runs|running|ran|dash\w*|sprint\w*|jog\w*|rush\w*)\b", re.I)
 
 
-def travel_warning(keyframes: Sequence[np.ndarray], starts: Sequence[int], fps: float) -> str:
+def travel_warning(
+    keyframes: Sequence[np.ndarray], starts: Sequence[int], fps: float, text: str | None = None
+) -> str:
     """A warning (or "") where consecutive keyframes (each (k, 22, 3) from frame ``starts[i]``)
-    are farther apart on the ground than ``TRAVEL_WARNING`` allows in the time between them
-    (poses cut from two takes keep each take's place in the world)."""
+    are farther apart on the ground than ``TRAVEL_WARNING`` (``TRAVEL_WARNING_RUN`` for a
+    ``text`` that asks for running) allows in the time between them (poses cut from two takes
+    keep each take's place in the world)."""
+    limit = TRAVEL_WARNING_RUN if text and _RUNNING.search(text) else TRAVEL_WARNING
     for i in range(len(keyframes) - 1):
         end, nxt = keyframes[i][-1, PELVIS], keyframes[i + 1][0, PELVIS]
         gap = float(np.linalg.norm(nxt[[0, 2]] - end[[0, 2]]))
         seconds = (starts[i + 1] - starts[i] - len(keyframes[i]) + 1) / fps
-        if gap > TRAVEL_WARNING * seconds:
+        if gap > limit * seconds:
             return (
                 f"keyframes {i} and {i + 1} lie {gap:.1f} m apart on the ground with "
                 f"{seconds:.2f} s between them ({gap / seconds:.1f} m/s): the body glides unless "

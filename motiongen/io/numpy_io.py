@@ -39,6 +39,12 @@ def save_numpy(motion: Motion, path: str | Path) -> Path:
     suffix = path.suffix.lower()
     positions = np.ascontiguousarray(motion.positions, dtype=np.float32)
     if suffix == ".npy":
+        if abs(motion.fps - HUMANML3D_FPS) > 1e-9:  # it would read back at the wrong speed
+            raise InputError(
+                f"cannot write {path.name}: a .npy stores no frame rate and reads back as "
+                f"{HUMANML3D_FPS:g} fps, this motion is at {motion.fps:g} fps; write .npz or "
+                f".bvh, or resample it to {HUMANML3D_FPS:g} fps (--fps {HUMANML3D_FPS:g})"
+            )
         np.save(path, positions)
     elif suffix == ".npz":
         info = {

@@ -3,6 +3,7 @@ timelines, jobs whose motions survive in the store, and one clear error per bad 
 
 from __future__ import annotations
 
+import io
 import time
 from pathlib import Path
 
@@ -94,6 +95,26 @@ def test_a_control_job_keeps_its_motion_in_the_store(client: TestClient, walk: d
     assert "motions" not in info["request"] and info["kind"] == "predict"
     got = np.asarray(client.get(f"{url}/result").json()["positions"])
     np.testing.assert_allclose(got[:60], np.asarray(walk["positions"]), atol=2e-4)
+
+
+def test_a_30_fps_job_comes_back_at_30_fps_and_its_npy_at_20(client: TestClient, walk: dict):
+    from motiongen.motion import Motion
+
+    thirty = Motion(positions=np.asarray(walk["positions"], np.float32), fps=20.0).resample(30.0)
+    body = {"motion": {"fps": 30.0, "positions": thirty.positions.tolist()}, "seconds": 4.0}
+    r = client.post("/predict", json={**body, "async": True, **QUICK})
+    assert r.status_code == 202, r.text
+    url = r.json()["url"]
+    deadline = time.monotonic() + 60
+    while (info := client.get(url).json())["status"] not in ("done", "failed"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert info["status"] == "done", info
+    result = client.get(f"{url}/result").json()
+    assert result["fps"] == 30.0 and result["num_frames"] == 120
+    np.testing.assert_allclose(np.asarray(result["positions"])[:90], thirty.positions, atol=2e-4)
+    npy = np.load(io.BytesIO(client.get(f"{url}/result?format=npy").content))
+    assert npy.shape == (80, 22, 3)  # a .npy holds no frame rate: 20 fps, as it is read
 
 
 def _motion(frames: int = 20, **change) -> dict:

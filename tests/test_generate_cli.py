@@ -70,6 +70,7 @@ def test_generate_writes_at_the_asked_frame_rate(checkpoint, tmp_path, monkeypat
     args = generate(checkpoint, tmp_path / "sixty.npy", "--seconds", 2, "--fps", 60)
     code, _, err = run(args, monkeypatch, capsys)
     assert code == 1 and "a .npy stores no frame rate" in error_line(err)
+    assert "--fps 60 with .npy" in error_line(err)  # said before the model runs
 
 
 def test_generate_batch_and_formats(checkpoint, tmp_path, monkeypatch, capsys):

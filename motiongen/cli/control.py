@@ -119,7 +119,7 @@ def predict(
     fps: Fps = None,
 ) -> None:
     """Continue a motion: its frames are kept exactly and the motion goes on from them."""
-    check_output_fps(fps)
+    check_output_fps(fps, output.suffix)
     t0 = time.perf_counter()
     motion = _pipe(checkpoint).predict(
         resolve_motion(past),
@@ -156,7 +156,7 @@ def inbetween(
         starts = [float(x) for x in times.split(",")]
     except ValueError:
         raise InputError(f"--times must be numbers separated by commas, got {times!r}") from None
-    check_output_fps(fps)
+    check_output_fps(fps, output.suffix)
     t0 = time.perf_counter()
     keys = [keyframe(k) for k in keyframes]
     motion = _pipe(checkpoint).inbetween(
@@ -227,7 +227,7 @@ def edit(
     fps: Fps = None,
 ) -> None:
     """Make part of a motion anew (a span of time, some joints, or both); the rest is kept."""
-    check_output_fps(fps)
+    check_output_fps(fps, output.suffix)
     t0 = time.perf_counter()
     names = None if joints is None else [j for j in joints.split(",") if j.strip()]
     if frames is None and names is None:
@@ -263,7 +263,7 @@ def restyle(
     fps: Fps = None,
 ) -> None:
     """Keep a motion's path and timing, move the body in another style."""
-    check_output_fps(fps)
+    check_output_fps(fps, output.suffix)
     t0 = time.perf_counter()
     opts = _options(steps, sampler, guidance, seed, postprocess)
     if blend is not None:
@@ -335,7 +335,7 @@ def compose(
                 raise InputError(f"--segment must be TEXT:SECONDS, got {item!r}")
     from motiongen.paths import DEFAULT_TIMELINE_MODEL
 
-    check_output_fps(fps)
+    check_output_fps(fps, output.suffix)
     t0 = time.perf_counter()
     motion = _pipe(checkpoint, DEFAULT_TIMELINE_MODEL).timeline(
         spec, seconds=seconds,

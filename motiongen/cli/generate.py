@@ -38,13 +38,20 @@ def output_paths(output: Path, count: int) -> list[Path]:
     return [output.with_name(f"{stem}_{i}{suffix}") for i in range(count)]
 
 
-def check_output_fps(fps: float | None) -> float | None:
-    """--fps checked (None: the model's rate)."""
+def check_output_fps(fps: float | None, suffix: str = "") -> float | None:
+    """--fps checked (None: the model's rate), also against an output ``suffix`` that stores
+    no frame rate (.npy: read back as 20 fps)."""
     if fps is None:
         return None
     from motiongen.plausibility import check_fps
 
-    return check_fps(fps, "--fps")
+    fps = check_fps(fps, "--fps")
+    if suffix.lower().lstrip(".") == "npy" and abs(fps - 20.0) > 1e-9:
+        raise InputError(
+            f"--fps {fps:g} with .npy: a .npy stores no frame rate and reads back as 20 fps; "
+            "write .npz or .bvh"
+        )
+    return fps
 
 
 def _set_threads(threads: int | None) -> None:
@@ -90,7 +97,7 @@ def _run(
 
         text = validate_prompt(text)
     check_seconds(seconds)
-    check_output_fps(fps)
+    check_output_fps(fps, output.suffix)
     scales = parse_guidance(guidance) if guidance is not None else None
     if batch < 1:
         raise InputError(f"--batch must be at least 1, got {batch}")
@@ -267,7 +274,7 @@ def generate(
             prompts, output, fmt=format, takes=takes, batch_size=batch_size, seconds=seconds,
             steps=steps, sampler=sampler, guidance=guidance, seed=seed or 0,
             checkpoint=checkpoint, postprocess=postprocess, threads=threads,
-            precision=precision, runtime=runtime, literal=literal, fps=check_output_fps(fps),
+            precision=precision, runtime=runtime, literal=literal, fps=check_output_fps(fps, format),
         )  # fmt: skip
         return
     if prompt is None:

@@ -149,6 +149,21 @@ def test_mp4_job_runs_to_done_and_serves_every_file(client: TestClient) -> None:
     assert motion["num_frames"] == 40 and motion["seed"] == 3
 
 
+def test_generate_at_another_frame_rate_now_and_as_a_job(client: TestClient) -> None:
+    now = client.post("/generate", json={"text": "a person waves", "fps": 30, "seed": 1, **QUICK})
+    assert now.status_code == 200, now.text
+    assert now.json()["fps"] == 30.0 and now.json()["num_frames"] == 60
+    r = client.post("/generate", json={"text": "a person waves", "fps": 60, "async": True,
+                                       "seed": 1, **QUICK})  # fmt: skip
+    info = wait_job(client, r.json()["job_id"])
+    assert info["status"] == "done", info
+    assert client.get(info["result_url"]).json()["num_frames"] == 120
+    bvh = client.get(info["result_url"], params={"format": "bvh"}).text
+    assert "Frames: 120\nFrame Time: 0.0166666667" in bvh
+    npy = np.load(io.BytesIO(client.get(info["result_url"], params={"format": "npy"}).content))
+    assert npy.shape == (40, 22, 3)  # a .npy holds 20 fps
+
+
 def test_async_json_job_has_no_mp4(client: TestClient) -> None:
     r = client.post("/generate", json={"text": "a person sits", "async": True, **QUICK})
     assert r.status_code == 202
@@ -225,6 +240,9 @@ def test_dance_default_length_is_the_song(client: TestClient, song: Path) -> Non
         ({"text": "a", "format": "gif"}, 422, ["format"]),
         ({"text": "a", "use_rag": True, "model": "tiny-ddim"}, 422, ["retrieval prior"]),
         ({"text": "a", "colour": "red"}, 422, ["colour"]),
+        ({"text": "a", "fps": 0}, 422, ["fps"]),
+        ({"text": "a", "fps": "30"}, 422, ["fps", "number"]),
+        ({"text": "a", "fps": 5000}, 422, ["fps", "1000"]),
         ([1, 2], 400, ["JSON object"]),
     ],
 )

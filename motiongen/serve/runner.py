@@ -66,8 +66,18 @@ def missing_inputs(root: Path, job: Job) -> str | None:
     return None
 
 
+def at_output_fps(motion: Motion, params: dict[str, Any]) -> Motion:
+    """The motion at the frame rate the request asked for (``output_fps``), if any."""
+    fps = params.get("output_fps")
+    if fps is None or abs(float(fps) - motion.fps) < 1e-9:
+        return motion
+    return motion.resample(float(fps))
+
+
 def for_download(motion: Motion, params: dict[str, Any]) -> Motion:
-    """The motion as a user gets it: the music named by its upload name, not a server path."""
+    """The motion as a user gets it: at the asked frame rate, the music named by its upload
+    name, not a server path."""
+    motion = at_output_fps(motion, params)
     name = params.get("music_name")
     if motion.audio is None or name is None:
         return motion
@@ -167,7 +177,9 @@ class JobRunner:
         if params["format"] == "mp4":
             # The real audio path, so the song is muxed into the video.
             title = params.get("text") or params.get("music_name")
-            files["mp4"] = write_file(motion, "mp4", folder, title=title).name
+            files["mp4"] = write_file(
+                at_output_fps(motion, params), "mp4", folder, title=title
+            ).name
         user_motion = for_download(motion, params)
         for fmt in JOB_FORMATS:
             files[fmt] = write_file(user_motion, fmt, folder).name

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from motiongen.checkpoint import rag_model_names, shipped_model_names
 from motiongen.conditioning.text import MAX_PROMPT_CHARS
 from motiongen.generation.request import MIN_SECONDS
+from motiongen.plausibility import MAX_FPS, MIN_FPS
 from motiongen.serve.models import DEFAULT_MODEL_NAME, model_samplers
 
 MAX_SECONDS = 30.0
@@ -179,6 +180,13 @@ class GenerateRequest(BaseModel):
             "default such style words are left out (meta.warning, meta.vocabulary.unseen_style)."
         ),
     )
+    fps: float | None = Field(
+        None,
+        ge=MIN_FPS,
+        le=MAX_FPS,
+        description="Frame rate of the answer and its files (default the model's, 20); a .npy "
+        "stores no frame rate and holds 20 fps whatever is asked.",
+    )
     format: Format = "json"
     async_: bool = Field(False, alias="async", description="Answer 202 with a job id.")
 
@@ -251,6 +259,10 @@ class GenerateRequest(BaseModel):
         guidance = self.guidance if self.guidance is not None else self.guidance_scale
         params["guidance"] = guidance
         params["music_offset"] = self.music_offset or 0.0
+        # Under its own name: a capture's "fps" is its keypoints' rate.
+        output_fps = params.pop("fps", None)
+        if output_fps is not None:
+            params["output_fps"] = output_fps
         if self.use_rag:
             params["rag"] = True
         return params

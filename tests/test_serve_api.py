@@ -186,6 +186,11 @@ def test_dance_now_and_as_job(client: TestClient, song: Path) -> None:
     assert data["num_frames"] == 40 and data["text"] is None
     assert data["meta"]["music"] == "song.wav"  # the upload's name, not a server path
     with song.open("rb") as f:
+        r = client.post("/dance", files={"audio": ("song.wav", f, "audio/wav")},
+                        data={"seconds": "2", "seed": "4", "steps": "2", "fps": "30"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert r.json()["fps"] == 30.0 and r.json()["num_frames"] == 60
+    with song.open("rb") as f:
         r = client.post(
             "/dance",
             files={"audio": ("song.wav", f, "audio/wav")},

@@ -27,6 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import motiongen
 from motiongen.conditioning.text import MAX_PROMPT_CHARS, validate_prompt
 from motiongen.errors import DataNotFoundError, InputError, MotionGenError
+from motiongen.plausibility import MAX_FPS, MIN_FPS
 from motiongen.serve.batcher import ClientBusyError, ModelQueue, QueueFullError
 from motiongen.serve.capture import add_capture_routes
 from motiongen.serve.control import add_control_routes
@@ -530,6 +531,10 @@ def create_app(settings: ServeSettings) -> FastAPI:
             str | None,
             Form(json_schema_extra={"enum": [*shipped_model_names(), None]}),
         ] = None,
+        fps: Annotated[
+            float | None,
+            Form(ge=MIN_FPS, le=MAX_FPS, description="Frame rate of the answer (default 20)."),
+        ] = None,
         format: Annotated[Format, Form()] = "json",
         async_: Annotated[bool, Form(alias="async")] = False,
     ) -> Response:
@@ -560,6 +565,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
                 "format": format,
                 "async": async_,
                 "music_offset": music_offset,
+                **({} if fps is None else {"output_fps": fps}),
             }
 
         return await answer_with_song(path, "dance", http, build)

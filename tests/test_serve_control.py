@@ -115,6 +115,9 @@ def test_a_30_fps_job_comes_back_at_30_fps_and_its_npy_at_20(client: TestClient,
     np.testing.assert_allclose(np.asarray(result["positions"])[:90], thirty.positions, atol=2e-4)
     npy = np.load(io.BytesIO(client.get(f"{url}/result?format=npy").content))
     assert npy.shape == (80, 22, 3)  # a .npy holds no frame rate: 20 fps, as it is read
+    r = client.post("/predict", json={**body, "fps": 60, **QUICK})  # another rate, asked for
+    assert r.status_code == 200, r.text
+    assert r.json()["fps"] == 60.0 and r.json()["num_frames"] == 240
 
 
 def _motion(frames: int = 20, **change) -> dict:

@@ -107,6 +107,9 @@ def add_control_routes(app: FastAPI, server: Any, prepare: Prepare, answer: Answ
 
     async def run(task: str, body: Any, http: Request) -> Response:
         params = body.model_dump(by_alias=True, exclude=set(MOTION_FIELDS))
+        output_fps = params.pop("fps", None)  # a capture's "fps" is its keypoints' rate
+        if output_fps is not None:
+            params["output_fps"] = output_fps
         params["task"] = task
         if params.get("model") is None:
             params["model"] = control_model(server.models.names, server.models.default, task)

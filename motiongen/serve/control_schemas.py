@@ -136,6 +136,13 @@ class ControlOptions(BaseModel):
         ),
         json_schema_extra={"enum": [*control_model_names(), None]},
     )
+    fps: float | None = Field(
+        None,
+        ge=MIN_FPS,
+        le=MAX_FPS,
+        description="Frame rate of the answer (default: the input motion's, where the kept "
+        "frames are exact; /compose: the model's 20).",
+    )
     format: Format = "json"
     async_: bool = Field(False, alias="async", description="Answer 202 with a job id.")
 

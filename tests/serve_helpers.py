@@ -1,9 +1,12 @@
-"""Shared by the serve/client tests: a song to dance to, a free port, error-body checks."""
+"""Shared by the serve/client tests: a song to dance to, a free port, error-body checks,
+waiting for a job."""
 
 from __future__ import annotations
 
 import socket
+import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soundfile as sf
@@ -20,6 +23,17 @@ def write_song(path: Path, seconds: float = 4.0, bpm: float = 120.0) -> Path:
         y[i : i + 400] += 0.8 * np.exp(-np.arange(len(y[i : i + 400])) / 60.0)
     sf.write(str(path), y.astype(np.float32), SR)
     return path
+
+
+def wait_job(client: Any, url: str, timeout: float = 60.0) -> dict:
+    """The job at ``url`` (``/jobs/<id>``) once done or failed, polled through ``client``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        info = client.get(url).json()
+        if info["status"] in ("done", "failed"):
+            return info
+        time.sleep(0.05)
+    raise AssertionError(f"job {url} did not finish: {info}")
 
 
 def free_port() -> int:

@@ -20,6 +20,7 @@ from motiongen.pipeline import Pipeline  # noqa: E402
 from motiongen.serve import ServeSettings, create_app  # noqa: E402
 from motiongen.serve.jobs import JobStore  # noqa: E402
 from tests.serve_helpers import assert_error, write_song  # noqa: E402
+from tests.serve_helpers import wait_job as wait_for  # noqa: E402
 
 QUICK = {"seconds": 2.0, "steps": 2}
 
@@ -45,13 +46,7 @@ def song(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def wait_job(client: TestClient, job_id: str, timeout: float = 60.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        info = client.get(f"/jobs/{job_id}").json()
-        if info["status"] in ("done", "failed"):
-            return info
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} did not finish: {info}")
+    return wait_for(client, f"/jobs/{job_id}", timeout)
 
 
 def queue_size(client: TestClient) -> int:

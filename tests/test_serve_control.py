@@ -4,7 +4,6 @@ timelines, jobs whose motions survive in the store, and one clear error per bad 
 from __future__ import annotations
 
 import io
-import time
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +13,7 @@ pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from motiongen.serve import ServeSettings, create_app  # noqa: E402
-from tests.serve_helpers import assert_error  # noqa: E402
+from tests.serve_helpers import assert_error, wait_job  # noqa: E402
 
 QUICK = {"steps": 2, "seed": 1}
 
@@ -87,10 +86,7 @@ def test_a_control_job_keeps_its_motion_in_the_store(client: TestClient, walk: d
     r = client.post("/predict", json={"motion": walk, "seconds": 4.0, "async": True, **QUICK})
     assert r.status_code == 202, r.text
     url = r.json()["url"]
-    deadline = time.monotonic() + 60
-    while (info := client.get(url).json())["status"] not in ("done", "failed"):
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    info = wait_job(client, url)
     assert info["status"] == "done", info
     assert "motions" not in info["request"] and info["kind"] == "predict"
     got = np.asarray(client.get(f"{url}/result").json()["positions"])
@@ -105,10 +101,7 @@ def test_a_30_fps_job_comes_back_at_30_fps_and_its_npy_at_20(client: TestClient,
     r = client.post("/predict", json={**body, "async": True, **QUICK})
     assert r.status_code == 202, r.text
     url = r.json()["url"]
-    deadline = time.monotonic() + 60
-    while (info := client.get(url).json())["status"] not in ("done", "failed"):
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    info = wait_job(client, url)
     assert info["status"] == "done", info
     result = client.get(f"{url}/result").json()
     assert result["fps"] == 30.0 and result["num_frames"] == 120

@@ -15,7 +15,7 @@ from motiongen.errors import Cancelled  # noqa: E402
 from motiongen.serve import ServeSettings, create_app  # noqa: E402
 from motiongen.serve.batcher import ClientBusyError, ModelQueue  # noqa: E402
 from motiongen.serve.models import ModelRegistry  # noqa: E402
-from tests.serve_helpers import assert_error  # noqa: E402
+from tests.serve_helpers import assert_error, wait_job  # noqa: E402
 
 QUICK = {"seconds": 2.0, "steps": 2}
 
@@ -32,16 +32,6 @@ def app(tmp_path_factory: pytest.TempPathFactory):
 
 def as_client(app, host: str) -> TestClient:
     return TestClient(app, client=(host, 50000))
-
-
-def wait_job(client: TestClient, url: str) -> dict:
-    deadline = time.monotonic() + 60
-    while True:
-        info = client.get(url).json()
-        if info["status"] in ("done", "failed"):
-            return info
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
 
 
 def test_heavy_request_runs_as_a_job_and_too_heavy_is_refused(app) -> None:

@@ -94,6 +94,18 @@ def make_checkpoint(path, *, process="flow", text_dim=384, audio_dim=50, seed=0,
     return save_checkpoint(path, config, model, norm)
 
 
+def control_and_text_pipes(root):
+    """(a random control pipeline, a random text pipeline) from checkpoints under ``root``:
+    the two models of a span edit or a joined timeline."""
+    control = Pipeline.from_pretrained(
+        make_checkpoint(root / "control", seed=5, control=True), text_encoder=FakeEncoder()
+    )
+    text = Pipeline.from_pretrained(
+        make_checkpoint(root / "text", seed=9), text_encoder=FakeEncoder()
+    )
+    return control, text
+
+
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
     return make_checkpoint(tmp_path_factory.mktemp("ck") / "tiny")

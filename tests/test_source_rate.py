@@ -16,9 +16,8 @@ from motiongen.generation.source_rate import (
     source_rate,
 )
 from motiongen.motion import Motion
-from motiongen.pipeline import Pipeline
 from motiongen.skeleton import NUM_JOINTS, PELVIS
-from tests.test_pipeline import FakeEncoder, make_checkpoint
+from tests.test_pipeline import control_and_text_pipes
 
 
 def _take(seconds: float, fps: float, seed: int = 1) -> Motion:
@@ -28,14 +27,7 @@ def _take(seconds: float, fps: float, seed: int = 1) -> Motion:
 
 @pytest.fixture(scope="module")
 def pipes(tmp_path_factory):
-    root = tmp_path_factory.mktemp("ck")
-    control = Pipeline.from_pretrained(
-        make_checkpoint(root / "control", seed=5, control=True), text_encoder=FakeEncoder()
-    )
-    text = Pipeline.from_pretrained(
-        make_checkpoint(root / "text", seed=9), text_encoder=FakeEncoder()
-    )
-    return control, text
+    return control_and_text_pipes(tmp_path_factory.mktemp("ck"))
 
 
 def test_kept_frames_are_decided_at_the_source_rate():

@@ -18,7 +18,7 @@ from motiongen.generation.span_edit import (
 from motiongen.motion import Motion
 from motiongen.pipeline import Pipeline
 from motiongen.skeleton import PELVIS
-from tests.test_pipeline import FakeEncoder, make_checkpoint
+from tests.test_pipeline import control_and_text_pipes, make_checkpoint
 
 FPS = 20.0
 SEAM = 6  # 0.3 s at 20 fps
@@ -101,14 +101,7 @@ def test_seams_can_follow_the_distance_they_carry(monkeypatch):
 
 @pytest.fixture(scope="module")
 def pipes(tmp_path_factory):
-    root = tmp_path_factory.mktemp("ck")
-    control = Pipeline.from_pretrained(
-        make_checkpoint(root / "control", seed=5, control=True), text_encoder=FakeEncoder()
-    )
-    text = Pipeline.from_pretrained(
-        make_checkpoint(root / "text", seed=9), text_encoder=FakeEncoder()
-    )
-    return control, text
+    return control_and_text_pipes(tmp_path_factory.mktemp("ck"))
 
 
 def test_a_span_made_by_a_text_model_keeps_everything_outside(pipes, tmp_path):

@@ -127,6 +127,12 @@ def _part_seed(seed: int, k: int) -> int:
     return int(np.random.SeedSequence([seed, k]).generate_state(1)[0] >> 1)
 
 
+def _add_warning(meta: dict[str, Any], note: str | None) -> None:
+    """``note`` (if any) added to ``meta["warning"]`` after what it already says."""
+    if note:
+        meta["warning"] = "; ".join(filter(None, [meta.get("warning"), note]))
+
+
 def _cancellable(
     predict: Callable[[Tensor, Tensor], Tensor], cancel: Callable[[], bool]
 ) -> Callable[[Tensor, Tensor], Tensor]:
@@ -612,16 +618,13 @@ class Pipeline:
         # earlier pose than the pasted last frames, a jump at 60 and 120 fps.
         past_pos = self._as_positions(past, "the past motion", cover=True)
         seconds = check_seconds(seconds)
-        if past.seconds >= seconds:  # said in seconds: frame counts differ between rates
-            raise InputError(
-                f"the past motion lasts {past.seconds:g} s and the result {seconds:g} s in all; "
-                "ask for a result longer than the past (seconds include it)"
-            )
         total = int(round(seconds * self.fps))
-        if len(past_pos) >= total:
+        # Said in seconds: frame counts differ between the take's rate and the model's.
+        if past.seconds >= seconds or len(past_pos) >= total:
+            least = max((len(past_pos) + 1) / self.fps, past.seconds + 1 / self.fps)
             raise InputError(
                 f"the past motion lasts {past.seconds:g} s and the result {seconds:g} s in all; "
-                f"ask for at least {(len(past_pos) + 1) / self.fps:g} s (seconds include the past)"
+                f"ask for at least {least:g} s, a result longer than the past (seconds include it)"
             )
         constraints = predict_constraints(past_pos, total)
         req = self._controlled(text, seconds, constraints, options, task="predict")
@@ -1025,10 +1028,9 @@ class Pipeline:
             return self._joined_timeline(req, postprocess, cancel)
         else:
             motion = self._run([req], postprocess=postprocess, cancel=cancel)[0]
-            note = req.meta.get("warning")  # the checked request stays reusable
+            # the checked request stays reusable: its warning is added, not moved
             motion.meta.update({k: v for k, v in req.meta.items() if k != "warning"})
-            if note:
-                motion.meta["warning"] = "; ".join(filter(None, [motion.meta.get("warning"), note]))
+            _add_warning(motion.meta, req.meta.get("warning"))
             if req.segments is not None:
                 motion.texts = [t for t, _ in req.segments]
         if req.source_rate is not None:
@@ -1175,21 +1177,20 @@ class Pipeline:
         motion.meta["task"] = "edit"
         motion.meta["span_slide_mps"] = round(slide, 3)
         motion.meta["span_legs_from"] = self.name if steps else motion.meta["segments_from"]
-        if steps:
-            note = (
-                f"the motion around the span travels {span_gap(pos, a, b):.1f} m that the new "
-                f"action does not walk: it is done stepping along ({self.name} made its legs; "
-                'a longer span travels slower, segment_model="self" (--segment-model self) '
-                "makes the whole span with the control model)"
+        if steps or slide > SLIDE_WARNING:
+            done = (
+                f"it is done stepping along ({self.name} made its legs; a longer span travels "
+                'slower, segment_model="self" (--segment-model self) makes the whole span with '
+                "the control model)"
+                if steps
+                else f"it slides over the ground at {slide:.1f} m/s; give a longer span, or "
+                'segment_model="self" (--segment-model self) to keep stepping'
             )
-            motion.meta["warning"] = "; ".join(filter(None, [motion.meta.get("warning"), note]))
-        elif slide > SLIDE_WARNING:
-            note = (
+            _add_warning(
+                motion.meta,
                 f"the motion around the span travels {span_gap(pos, a, b):.1f} m that the new "
-                f"action does not walk: it slides over the ground at {slide:.1f} m/s; give a "
-                'longer span, or segment_model="self" (--segment-model self) to keep stepping'
+                f"action does not walk: {done}",
             )
-            motion.meta["warning"] = "; ".join(filter(None, [motion.meta.get("warning"), note]))
         return motion
 
     def _checked_segment_pipeline(
@@ -1477,9 +1478,7 @@ class Pipeline:
                         m.meta["warning"] = far
                 elif warning := vocabulary_warning("the prompt", "the motion", info):
                     m.meta["warning"] = warning
-            note = m.meta.pop("retrieval_warning", None)
-            if note:
-                m.meta["warning"] = "; ".join(filter(None, [m.meta.get("warning"), note]))
+            _add_warning(m.meta, m.meta.pop("retrieval_warning", None))
         return motions
 
     def _sample(

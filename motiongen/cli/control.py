@@ -86,7 +86,7 @@ def _write(motion: Any, output: Path, t0: float, what: str, fps: float | None = 
     from motiongen.cli.generate import output_paths
 
     (path,) = output_paths(output, 1)
-    if fps is not None and abs(fps - motion.fps) > 1e-9:
+    if fps is not None:
         motion = motion.resample(fps)
     title = "; ".join(motion.texts) if motion.texts else what
     if motion.meta.get("segments"):

@@ -136,7 +136,7 @@ def _run(
     timing = motions[0].meta["timing_ms"]
     t0 = time.perf_counter()
     for motion, path in zip(motions, paths, strict=True):
-        if fps is not None and abs(fps - motion.fps) > 1e-9:
+        if fps is not None:
             motion = motion.resample(fps)
         options = {"title": title} if path.suffix.lower() in (".mp4", ".gif") else {}
         motion.save(path, **options)

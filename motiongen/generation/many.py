@@ -118,7 +118,7 @@ def generate_many(
         ]  # fmt: skip
         motions = pipe.generate_batch(requests, postprocess=postprocess)
         for item, motion in zip(chunk, motions, strict=True):
-            if fps is not None and abs(fps - motion.fps) > 1e-9:
+            if fps is not None:
                 motion = motion.resample(fps)
             item.path.parent.mkdir(parents=True, exist_ok=True)
             partial = item.path.with_name(f".partial-{item.path.name}")

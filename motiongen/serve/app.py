@@ -54,6 +54,7 @@ from motiongen.serve.schemas import (
     ModelList,
     MotionAnswer,
     Sampler,
+    output_fps_param,
 )
 from motiongen.serve.settings import ServeSettings
 from motiongen.serve.uploads import UploadGuard, UploadRejected, save_upload, too_large_message
@@ -554,7 +555,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
                     )
                 if guidance is None:
                     raise ApiError(422, "guidance_music needs guidance (the text's scale) too")
-            return {
+            return output_fps_param({
                 "text": None if text is None else validate_prompt(text),
                 "seconds": chosen,
                 "steps": steps,
@@ -565,8 +566,8 @@ def create_app(settings: ServeSettings) -> FastAPI:
                 "format": format,
                 "async": async_,
                 "music_offset": music_offset,
-                **({} if fps is None else {"output_fps": fps}),
-            }
+                "fps": fps,
+            })  # fmt: skip
 
         return await answer_with_song(path, "dance", http, build)
 

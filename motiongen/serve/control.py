@@ -25,7 +25,13 @@ from motiongen.serve.control_schemas import (
     RestyleRequest,
     control_model_names,
 )
-from motiongen.serve.schemas import ERROR_RESPONSES, MOTION_RESPONSE, JobAccepted, MotionAnswer
+from motiongen.serve.schemas import (
+    ERROR_RESPONSES,
+    MOTION_RESPONSE,
+    JobAccepted,
+    MotionAnswer,
+    output_fps_param,
+)
 
 CONTROL_MODEL_NAME = DEFAULT_CONTROL_MODEL
 TIMELINE_MODEL_NAME = DEFAULT_TIMELINE_MODEL
@@ -106,10 +112,7 @@ def add_control_routes(app: FastAPI, server: Any, prepare: Prepare, answer: Answ
     }
 
     async def run(task: str, body: Any, http: Request) -> Response:
-        params = body.model_dump(by_alias=True, exclude=set(MOTION_FIELDS))
-        output_fps = params.pop("fps", None)  # a capture's "fps" is its keypoints' rate
-        if output_fps is not None:
-            params["output_fps"] = output_fps
+        params = output_fps_param(body.model_dump(by_alias=True, exclude=set(MOTION_FIELDS)))
         params["task"] = task
         if params.get("model") is None:
             params["model"] = control_model(server.models.names, server.models.default, task)

@@ -69,9 +69,7 @@ def missing_inputs(root: Path, job: Job) -> str | None:
 def at_output_fps(motion: Motion, params: dict[str, Any]) -> Motion:
     """The motion at the frame rate the request asked for (``output_fps``), if any."""
     fps = params.get("output_fps")
-    if fps is None or abs(float(fps) - motion.fps) < 1e-9:
-        return motion
-    return motion.resample(float(fps))
+    return motion if fps is None else motion.resample(float(fps))
 
 
 def for_download(motion: Motion, params: dict[str, Any]) -> Motion:

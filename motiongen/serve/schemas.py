@@ -259,13 +259,19 @@ class GenerateRequest(BaseModel):
         guidance = self.guidance if self.guidance is not None else self.guidance_scale
         params["guidance"] = guidance
         params["music_offset"] = self.music_offset or 0.0
-        # Under its own name: a capture's "fps" is its keypoints' rate.
-        output_fps = params.pop("fps", None)
-        if output_fps is not None:
-            params["output_fps"] = output_fps
+        output_fps_param(params)
         if self.use_rag:
             params["rag"] = True
         return params
+
+
+def output_fps_param(params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with a request's ``fps`` (the answer's frame rate) stored as ``output_fps``,
+    under its own name: a capture's ``fps`` is its keypoints' rate."""
+    fps = params.pop("fps", None)
+    if fps is not None:
+        params["output_fps"] = fps
+    return params
 
 
 class ErrorBody(BaseModel):

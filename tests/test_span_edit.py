@@ -91,14 +91,6 @@ def test_span_keyframes_give_everything_outside_and_free_the_seams():
     assert seam_frames(16, FPS) == 4  # a short span keeps half of itself
 
 
-def test_seams_can_follow_the_distance_they_carry(monkeypatch):
-    assert seam_frames(60, FPS, gap=3.0) == SEAM  # off: 0.3 s whatever the distance
-    monkeypatch.setattr(span_edit, "SEAM_FOLLOWS_GAP", True)
-    assert seam_frames(60, FPS, gap=0.2) == SEAM
-    assert seam_frames(60, FPS, gap=0.8) == 8  # 0.4 m per seam at 1 m/s
-    assert seam_frames(60, FPS, gap=3.0) == 15  # at most a quarter of the span
-
-
 @pytest.fixture(scope="module")
 def pipes(tmp_path_factory):
     return control_and_text_pipes(tmp_path_factory.mktemp("ck"))

@@ -27,12 +27,10 @@ SEAM_SECONDS = 0.3
 # 60.8 % on the val edits above). A span whose new motion ends farther from where the kept
 # motion resumes slides the rest across the span.
 SEAM_SPEED = 1.0
-# Longer seams where the kept motion travels would carry the body instead of sliding it, but
-# cost the action its time: on the val edits (3 s spans, 120 windows) seams following the
-# distance at 1.5 m/s (at most a quarter of the span) recognised 46.7 % instead of 62.5 %,
-# with 91.7 % passing the sanity checker instead of 79.2 % (the control model alone 51.7 %,
-# 85.0 %; the real windows 97.5 %). Off: a slide is said in the motion's warning instead.
-SEAM_FOLLOWS_GAP = False
+# Longer seams where the kept motion travels (following the distance at 1.5 m/s, at most a
+# quarter of the span) would carry the body instead of sliding it, but cost the action its time:
+# on the val edits (3 s spans, 120 windows) 46.7 % recognised instead of 62.5 %, sanity 91.7 %
+# instead of 79.2 % (2026-12-02; removed, a slide is said in the warning or stepped, below).
 SEAM_SHARE = 0.25
 # A slide faster than this (m/s) is said in the motion's warning.
 SLIDE_WARNING = 0.3
@@ -58,20 +56,16 @@ def span_gap(motion: np.ndarray, a: int, b: int) -> float:
     return float(np.linalg.norm(motion[b, PELVIS, [0, 2]] - motion[a - 1, PELVIS, [0, 2]]))
 
 
-def seam_frames(span: int, fps: float, gap: float = 0.0) -> int:
-    """Frames in-betweened at each inner end of a ``span``-frame edit at ``fps``: at least
-    ``SEAM_SECONDS``, longer when the seams must carry the body ``gap`` metres at
-    ``SEAM_SPEED`` (if ``SEAM_FOLLOWS_GAP``), at most ``SEAM_SHARE`` of the span."""
-    seconds = SEAM_SECONDS
-    if SEAM_FOLLOWS_GAP:
-        seconds = max(seconds, gap / (2 * SEAM_SPEED))
-    return min(int(round(seconds * fps)), int(span * SEAM_SHARE))
+def seam_frames(span: int, fps: float) -> int:
+    """Frames in-betweened at each inner end of a ``span``-frame edit at ``fps``:
+    ``SEAM_SECONDS``, at most ``SEAM_SHARE`` of the span."""
+    return min(int(round(SEAM_SECONDS * fps)), int(span * SEAM_SHARE))
 
 
 def core(motion: np.ndarray, a: int, b: int, fps: float) -> tuple[int, int]:
     """Frames [a + lo, a + hi) of an edit of frames [a, b) of ``motion`` that the new motion
     fills whole: the span but for a seam at each end the motion goes on past."""
-    cut = seam_frames(b - a, fps, span_gap(motion, a, b))
+    cut = seam_frames(b - a, fps)
     return (cut if a > 0 else 0), (b - a - cut if b < len(motion) else b - a)
 
 
@@ -110,7 +104,7 @@ def placed_in_span(
         end = after[0, PELVIS, ground] - p[-1, PELVIS, ground]
         gap = end - start
         dist = float(np.linalg.norm(gap))
-        reach = SEAM_SPEED * seam_frames(b - a, fps, span_gap(pos, a, b)) / fps
+        reach = SEAM_SPEED * seam_frames(b - a, fps) / fps
         unit = gap / dist if dist > 1e-9 else np.zeros(2)
         ramp = np.linspace(0.0, 1.0, len(p))[:, None]
         offsets = start + unit * (min(dist / 2, reach) + max(dist - 2 * reach, 0.0) * ramp)

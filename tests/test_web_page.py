@@ -189,6 +189,16 @@ def test_generate_plays_and_draws_the_figure(page, tmp_path: Path) -> None:
     motion = motiongen.load(saved)
     assert motion.num_frames == total
 
+    # the downloads' frame rate: the same 3 s motion as a 30-fps BVH
+    page.select_option("#download-fps", "30")
+    with page.expect_download(timeout=60_000) as dl:
+        page.click("#download-bvh")
+    saved = tmp_path / dl.value.suggested_filename
+    dl.value.save_as(saved)
+    bvh = motiongen.load(saved)
+    assert saved.suffix == ".bvh" and bvh.fps == 30 and bvh.num_frames == 90
+    assert "at 30 fps" in page.inner_text("#message")
+
 
 def test_open_local_motion_file_plays(page, tmp_path: Path) -> None:
     path = motiongen.save(synth_motion("wave", seconds=2.5, seed=3), tmp_path / "wave.motion")

@@ -95,6 +95,7 @@
     $("download-bvh").disabled = busy || !server;
     $("download-mp4").disabled = busy || !server;
     $("download-motion").disabled = busy || !source;
+    $("download-fps").disabled = busy || !server;
     const why = source && source.kind === "file" ? "only motions made by the server can be converted here" : "";
     $("download-bvh").title = why || "BVH for Blender, Maya, MotionBuilder";
     $("download-mp4").title = why || "rendered stick-figure video";
@@ -309,11 +310,14 @@
   /** POST for `format`; an answer of 202 is a job, polled and then fetched. */
   async function fetchFormat(format) {
     const what = `${format.toUpperCase()} file`;
+    // A chosen frame rate is asked of the server again: a job's stored files are as made.
+    const fps = $("download-fps").value;
     const stored = source.files && (source.files.files || {})[format];
-    if (stored) return api(stored.replace(/^\//, ""));
+    if (stored && !fps) return api(stored.replace(/^\//, ""));
     let res;
     if (source.kind === "generate" || source.kind === "control") {
       const body = Object.assign({}, source.body, { format });
+      if (fps) body.fps = Number(fps);
       res = await api(source.kind === "generate" ? "generate" : source.path, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
@@ -327,6 +331,7 @@
       if (source.seed !== null && source.seed !== undefined) form.append("seed", String(source.seed));
       if (source.model) form.append("model", source.model);
       form.append("format", format);
+      if (fps) form.append("fps", fps);
       res = await api("dance", { method: "POST", body: form });
     }
     if (res.status !== 202) return res;
@@ -346,7 +351,8 @@
     try {
       const res = await fetchFormat(format);
       saveBlob(await res.blob(), filenameOf(res, `motion.${ext}`));
-      say(`downloaded motion.${ext}`, "ok");
+      const rate = $("download-fps").value;
+      say(`downloaded motion.${ext}${rate ? ` at ${rate} fps` : ""}`, "ok");
     } catch (e) {
       say(e instanceof ApiError ? e.message : `download failed: ${e.message}`, "error");
     } finally {

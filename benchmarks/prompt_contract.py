@@ -4,7 +4,8 @@ Run:  .venv/bin/python benchmarks/prompt_contract.py [--checkpoint DIR] [--seeds
           [--steps N] [--guidance G] [--split test] [--out FILE.json]
 
 For every contract of ``motiongen.eval.contracts`` the checkpoint generates ``--seeds``
-motions of 6.5 s from the contract's prompt (one batch drawn from seed 0) and the rule is applied to each;
+motions of 6.5 s from the contract's prompt (one batch drawn from seed 0) and the rule is applied to each,
+and the same from each of the contract's other wordings (words no training text uses);
 the same rule on the real clips of the matching content label (``--split``, default test) is
 the reference, so a rule that real motion fails shows up as such. Also: "run is faster than
 walk" per seed (mean pelvis speed), foot skating of generated walks against real walks, and
@@ -62,12 +63,20 @@ def run(generate: Any, *, seeds: int, split: str, progress: Any = None) -> dict[
         values = [c.measure(m.positions, m.fps) for m in gen]
         real = real_motions(split, c.content)
         real_values = [c.measure(m.positions, m.fps) for m in real]
+        wordings = {}
+        for words in c.other_wordings:
+            made = [c.measure(m.positions, m.fps) for m in generate(words, seeds)]
+            wordings[words] = float(np.mean([c.passes(v) for v in made]))
         rows.append(
             {
                 "contract": c.name,
                 "prompt": c.prompt,
                 "rule": c.rule,
                 "generated_pass": float(np.mean([c.passes(v) for v in values])),
+                "other_wordings": wordings,
+                "other_wordings_pass": float(np.mean(list(wordings.values())))
+                if wordings
+                else None,
                 "generated_median": float(np.median(values)),
                 "real_pass": float(np.mean([c.passes(v) for v in real_values]))
                 if real_values
@@ -105,18 +114,29 @@ def run(generate: Any, *, seeds: int, split: str, progress: Any = None) -> dict[
 
 def markdown(result: dict[str, Any]) -> str:
     lines = [
-        "| contract | prompt | rule | generated pass | real pass (clips) | generated median | real median |",
-        "|---|---|---|---:|---:|---:|---:|",
+        "| contract | prompt | rule | generated pass | other wordings pass | real pass (clips) "
+        "| generated median | real median |",
+        "|---|---|---|---:|---:|---:|---:|---:|",
     ]
     for r in result["contracts"]:
         real = (
             "–" if r["real_pass"] is None else f"{100 * r['real_pass']:.0f} % ({r['real_clips']})"
         )
         rm = "–" if r["real_median"] is None else f"{r['real_median']:.2f}"
+        other = r.get("other_wordings_pass")
+        other = "–" if other is None else f"{100 * other:.0f} %"
         lines.append(
             f"| {r['contract']} | {r['prompt']} | {r['rule']} | {100 * r['generated_pass']:.0f} % "
-            f"| {real} | {r['generated_median']:.2f} | {rm} |"
+            f"| {other} | {real} | {r['generated_median']:.2f} | {rm} |"
         )
+    lines += [
+        "",
+        "| contract | other wording (not in any training text) | pass |",
+        "|---|---|---:|",
+    ]
+    for r in result["contracts"]:
+        for words, rate in r.get("other_wordings", {}).items():
+            lines.append(f"| {r['contract']} | {words} | {100 * rate:.0f} % |")
     e = result["extra"]
     lines += [
         "",

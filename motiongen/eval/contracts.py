@@ -94,6 +94,8 @@ class Contract:
     """A measure and the rule that a motion doing what ``prompt`` says passes.
 
     content: the data label whose real clips show what the prompt asks for (for calibration).
+    other_wordings: the same ask in words none of the training texts use, written once and not
+    tuned on (issue 10: a model that follows wording, not meaning, fails these).
     """
 
     name: str
@@ -102,35 +104,51 @@ class Contract:
     measure: Callable[[np.ndarray, float], float]
     passes: Callable[[float], bool]
     rule: str
+    other_wordings: tuple[str, ...] = ()
 
 
 CONTRACTS: tuple[Contract, ...] = (
     Contract("both hands up", "a person waves with both hands happily", "wave-both-hands",
              lambda p, fps: both_hands_up_share(p), lambda v: v >= 0.25,
-             "both wrists above their shoulders in >= 25 % of frames"),
+             "both wrists above their shoulders in >= 25 % of frames",
+             ("someone waves both arms over the head", "a woman waves with her two hands",
+              "the man waves both hands at the crowd")),
     # The same rule in other words: the model once followed wording, not meaning (one arm for
     # "waves with both hands happily" while "waves both hands" worked).
     Contract("both hands raised", "a person raises both hands happily", "raise-up-both-hands",
              lambda p, fps: both_hands_up_share(p), lambda v: v >= 0.25,
-             "both wrists above their shoulders in >= 25 % of frames"),
+             "both wrists above their shoulders in >= 25 % of frames",
+             ("someone stretches both arms above the head",
+              "a man lifts both arms high into the air",
+              "the person throws both hands up in celebration",
+              "a woman reaches up with her two arms")),
     Contract("left hand up", "a person raises the left hand", "raise-up-left-hand",
              lambda p, fps: wrist_lift(p, "left") - wrist_lift(p, "right"), lambda v: v > 0.1,
-             "the left wrist rises > 10 cm higher (relative to its shoulder) than the right"),
+             "the left wrist rises > 10 cm higher (relative to its shoulder) than the right",
+             ("someone lifts their left arm up", "a person puts the left hand in the air",
+              "the man raises his left arm above his head")),
     Contract("right hand up", "someone lifts their right arm", "raise-up-right-hand",
              lambda p, fps: wrist_lift(p, "right") - wrist_lift(p, "left"), lambda v: v > 0.1,
-             "the right wrist rises > 10 cm higher (relative to its shoulder) than the left"),
+             "the right wrist rises > 10 cm higher (relative to its shoulder) than the left",
+             ("a man shoots his right hand up", "someone puts their right hand up high",
+              "a woman lifts her right arm over her head")),
     Contract("bow", "a person bows", "bow",
              lambda p, fps: forward_pitch(p), lambda v: v >= 30.0,
-             "torso pitched forward >= 30 degrees at its deepest"),
+             "torso pitched forward >= 30 degrees at its deepest",
+             ("a woman greets the crowd with a bow", "a man takes a deep bow",
+              "the person bows politely to the audience")),
     Contract("walk backwards", "a person walks backwards", "walk-back",
              lambda p, fps: forward_travel(p), lambda v: v < -0.5,
-             "the pelvis ends > 0.5 m behind where it started (frame-0 facing)"),
+             "the pelvis ends > 0.5 m behind where it started (frame-0 facing)",
+             ("someone backs away carefully", "a man backs up slowly", "a woman retreats backwards")),
     Contract("kick", "a person kicks", "kick",
              lambda p, fps: foot_lift(p), lambda v: v >= 0.25,
-             "an ankle rises >= 25 cm above its median height"),
+             "an ankle rises >= 25 cm above its median height",
+             ("someone kicks with the right leg", "a man kicks a ball", "a person does a high kick")),
     Contract("walk forward", "a person walks forward", "walk",
              lambda p, fps: forward_travel(p), lambda v: v > 1.0,
-             "the pelvis ends > 1 m ahead of where it started"),
+             "the pelvis ends > 1 m ahead of where it started",
+             ("someone heads forward on foot", "a man goes for a stroll", "the woman takes a walk")),
 )  # fmt: skip
 
 

@@ -1,0 +1,41 @@
+"""Prompt contracts (``motiongen.eval.contracts``): the measures on known poses, and the other
+wordings kept out of every training text (they test meaning, not memorised words)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from motiongen.data.synthetic import synth_motion
+from motiongen.data.text import STYLE_PHRASES, describe, training_phrasings
+from motiongen.eval.contracts import CONTRACTS, both_hands_up_share, contract, forward_travel
+from motiongen.skeleton import LEFT_SHOULDER, LEFT_WRIST, RIGHT_SHOULDER, RIGHT_WRIST
+
+
+def test_other_wordings_are_no_training_text():
+    for c in CONTRACTS:
+        assert len(c.other_wordings) >= 3, c.name
+        seen = set()
+        for style in STYLE_PHRASES:
+            labels = {"content": c.content, "style": style}
+            seen |= {t.lower() for t in training_phrasings(labels) + list(describe(labels))}
+        assert not seen & {w.lower() for w in c.other_wordings}, c.name
+
+
+def test_both_hands_share_counts_frames_with_both_wrists_up():
+    p = synth_motion("walk", seconds=2.0, seed=0).positions.astype(np.float64)
+    assert both_hands_up_share(p) == 0.0
+    up = p.copy()
+    up[: len(p) // 2, LEFT_WRIST, 1] = up[: len(p) // 2, LEFT_SHOULDER, 1] + 0.2
+    assert both_hands_up_share(up) == 0.0  # one hand is not both
+    up[: len(p) // 2, RIGHT_WRIST, 1] = up[: len(p) // 2, RIGHT_SHOULDER, 1] + 0.2
+    assert abs(both_hands_up_share(up) - 0.5) < 0.02
+
+
+def test_walk_rules_read_the_direction_of_travel():
+    walk = synth_motion("walk", seconds=3.0, seed=1).positions.astype(np.float64)
+    forward = contract("walk forward")
+    travel = forward_travel(walk)
+    assert forward.passes(forward.measure(walk, 20.0)) == (travel > 1.0)
+    back = walk.copy()
+    back[..., 2] = 2 * walk[:1, :1, 2] - walk[..., 2]  # mirrored along the facing axis
+    assert np.isclose(forward_travel(back), -travel)

@@ -362,3 +362,18 @@ def test_a_scene_keeps_what_the_model_said_about_its_actions() -> None:
     scene = make_scene(script, Pipe(), seed=0, width=640, check=False)
     assert len(scene.warnings) == 1 and "left out 'happily'" in scene.warnings[0]
 
+
+
+@pytest.mark.parametrize("expression, inner_lower", [("angry", True), ("sad", False)])
+def test_brows_slant_down_to_the_middle_when_angry_up_when_sad(expression, inner_lower):
+    from PIL import Image, ImageDraw
+
+    from motiongen.stick.render import _face
+
+    img = Image.new("L", (200, 200), 255)
+    _face(ImageDraw.Draw(img), np.array([100.0, 100.0]), 60.0, expression, 0.0, 0, 4)
+    ys, xs = np.nonzero(np.asarray(img)[:80, :100] < 128)  # the left brow, above the eye
+    assert len(xs) > 10
+    inner_y = ys[xs >= xs.max() - 2].mean()  # image y grows downwards
+    outer_y = ys[xs <= xs.min() + 2].mean()
+    assert (inner_y > outer_y + 3) == inner_lower and abs(inner_y - outer_y) > 3

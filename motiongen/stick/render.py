@@ -148,8 +148,8 @@ def _face(draw, c: np.ndarray, r: float, expression: str, mouth: float,  # noqa:
         ex = c[0] + sx * eye_dx
         draw.ellipse([ex - eye_r, eye_y - eye_r, ex + eye_r, eye_y + eye_r], fill=colour)
         if expression in ("angry", "sad"):
-            # Brows: angry slant down to the middle, sad slant up to the middle.
-            inner, outer = (0.55, 0.35) if expression == "angry" else (0.3, 0.5)
+            # Brows (heights above the eye): angry slant down to the middle, sad up to it.
+            inner, outer = (0.3, 0.5) if expression == "angry" else (0.55, 0.35)
             draw.line([(ex - sx * 0.25 * r, eye_y - inner * r), (ex + sx * 0.2 * r, eye_y - outer * r)],
                       fill=colour, width=max(1, stroke // 2))  # fmt: skip
     mouth_y, w = c[1] + 0.4 * r, 0.45 * r

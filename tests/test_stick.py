@@ -181,6 +181,19 @@ def test_ordinals_name_actors_and_lengths_may_be_words() -> None:
     waits = parse_script("A person waves. A second person bows. He waits for the second time.")
     assert waits.actors[1].actions[1].text == "a person waits for the second time"
     assert parse_script("A person waits for a second person.").actors[0].actions[0].seconds == 3
+    lengths = parse_script("A person walks for 2,5 seconds, then waves for 0.25 minutes.")
+    assert [a.seconds for a in lengths.actors[0].actions] == [2.5, 15.0]
+
+
+def test_apostrophes_are_not_quotes_and_then_goes_on_the_story() -> None:
+    from motiongen.stick.script import parse_script
+
+    s = parse_script("A person waves. He says \"I can't stay, don't wait\". Then he bows. "
+                     "And then she says 'it's late'.")  # fmt: skip
+    acts = s.actors[0].actions
+    assert [a.text for a in acts] == ["a person waves", "a person talks", "a person bows",
+                                      "a person talks"]  # fmt: skip
+    assert acts[1].line == "i can't stay, don't wait" and acts[3].line == "it's late"
 
 
 @pytest.mark.parametrize(
@@ -194,7 +207,11 @@ def test_ordinals_name_actors_and_lengths_may_be_words() -> None:
         ("A person waves. The camera follows the third person.", "not introduced"),
         ("A person waves for 99 seconds.", "0.5 to 20"),
         ("A person waves for -1 seconds.", "0.5 to 20"),
-        ("A person waves for many seconds.", "number of seconds"),
+        ("A person waves for many seconds.", "'many seconds' as a length"),
+        ("A person walks for half a second.", "'half a second' as a length"),
+        ("A person walks for twenty-five seconds.", "as a length"),
+        ("A person walks for 2 minutes.", "0.5 to 20 s, got 120 s"),
+        ('A person says "' + "hello " * 80 + '".', "takes 28 s to say"),
         ("A person waves. The third person bows.", "not introduced"),
         ("A person waves. A third person bows.", "has 1 so far"),
         (" ".join(f"A person waves{'.' if i < 5 else ''}" for i in range(6)), "actors"),
@@ -361,7 +378,6 @@ def test_a_scene_keeps_what_the_model_said_about_its_actions() -> None:
     script = parse_script("A person walks, then waves. A second person bows happily.")
     scene = make_scene(script, Pipe(), seed=0, width=640, check=False)
     assert len(scene.warnings) == 1 and "left out 'happily'" in scene.warnings[0]
-
 
 
 @pytest.mark.parametrize("expression, inner_lower", [("angry", True), ("sad", False)])

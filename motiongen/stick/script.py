@@ -9,9 +9,11 @@ Rules, not a remote service: sentences split on . ! ?; a subject starting a sent
 person", "a second person", "another person", "a woman" ...) makes a new actor, a pronoun or
 "the person / the first person / the second person" names an existing one (or, naming the
 next one, brings it in); actions split on commas, "and" and "then"; "for N seconds" (digits
-or words up to twenty, "for a second") sets a length; emotion words (happily, sadly,
-angrily, surprised ...) set the face and go into the action's text; a quoted line makes the
-mouth move; "the camera zooms in/out, pans left/right, follows <actor>, cuts to <actor>".
+or words up to twenty, "for a second", minutes too; at most 20 s) sets a length, any other
+"for ... seconds" is refused; a sentence may open with "Then"; emotion words (happily, sadly,
+angrily, surprised ...) set the face and go into the action's text; a quoted line ("...",
+or '...' whose apostrophes stay: 'I can't') makes the mouth move and lasts as long as it takes
+to say; "the camera zooms in/out, pans left/right, follows <actor>, cuts to <actor>".
 Each action's text is checked against what the model knows (``Pipeline.vocabulary_check``)
 by the story engine, which names the nearest known actions for one it cannot make.
 """
@@ -51,15 +53,23 @@ _UNITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight"
           "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
           "eighteen", "nineteen", "twenty")  # fmt: skip
 NUMBER_WORDS = {w: float(i) for i, w in enumerate(_UNITS)}
-# "for 2 seconds", "for 2.5 s", "for two seconds", "for a second" (only closing its part:
-# "waits for a second person" names an actor). Any other "for <word> seconds" is refused.
+# "for 2 seconds", "for 2.5 s", "for two seconds", "for a second", "for 1 minute" (a second
+# only closing its part: "waits for a second person" names an actor). Any other length ("for
+# half a second", "for 1e3 seconds") is refused: a length read as none was 3 s without notice.
+_UNIT = r"(s|secs?|seconds?|mins?|minutes?|hours?|hrs?)\b"
 SECONDS = re.compile(
-    r"\bfor\s+(?:([-+]?\d+(?:\.\d+)?)\s*(?:s|sec|secs|seconds?)\b"
-    r"|(" + "|".join(_UNITS) + r")\s+seconds?\b"
-    r"|(a)\s+second\s*$)"
+    r"\bfor\s+(?:([-+]?\d+(?:\.\d+)?)\s*" + _UNIT
+    + r"|(" + "|".join(_UNITS) + r")\s+" + _UNIT
+    + r"|(a)\s+second\s*$)"
+)  # fmt: skip
+UNIT_SECONDS = {"m": 60.0, "h": 3600.0}  # by the unit's first letter; seconds otherwise
+UNREADABLE_SECONDS = re.compile(
+    r"\bfor\s+((?:(?!\bfor\b)[^,;])*?)\s*\b(secs?|seconds|mins?|minutes?|hours?|hrs?|"
+    r"second(?!\s+[a-z]))\b"  # "for a second person / time" is no length
 )
-UNREADABLE_SECONDS = re.compile(r"\bfor\s+([a-z]+)\s+seconds\b")
-QUOTE = re.compile(r"[\"“”']([^\"“”']+)[\"“”']")
+# A quoted line: in double quotes, or in single quotes that are not apostrophes ("can't"): an
+# opening one not after a letter, a closing one not before a letter.
+QUOTE = re.compile(r"[\"“”]([^\"“”]+)[\"“”]|(?<![a-z])['‘](.+?)['’](?![a-z])", re.IGNORECASE)
 
 
 @dataclass
@@ -103,6 +113,9 @@ def parse_script(text: str) -> Script:
     clock: list[float] = []
     for sentence in re.split(r"(?<=[.!?])\s+|\n+", text.strip()):
         sentence = sentence.strip().rstrip(".!?").strip()
+        # "Then he bows." / "And then she waves." go on the story: the actor is what follows.
+        sentence = re.sub(r"(?i)^(?:and\s+)?(?:then|next|afterwards|after that),?\s+", "",
+                          sentence)  # fmt: skip
         if not sentence:
             continue
         lower = sentence.lower()
@@ -159,12 +172,18 @@ def parse_script(text: str) -> Script:
     return Script(actors=actors, camera=camera)
 
 
+def _quoted(text: str) -> list[str]:
+    """The quoted lines of ``text``, in order."""
+    return [d or q for d, q in QUOTE.findall(text)]
+
+
 def _parts(rest: str) -> list[str]:
     # Quoted lines may contain commas and "and": keep them whole.
-    quotes = QUOTE.findall(rest)
+    quotes = _quoted(rest)
     masked = rest
     for i, q in enumerate(quotes):
         masked = masked.replace(q, f"\x00{i}\x00")
+    masked = re.sub(r"(\d),(\d+\s*" + _UNIT + ")", r"\1.\2", masked)  # "2,5 seconds" is 2.5
     parts = [p.strip() for p in SPLIT_ACTIONS.split(masked) if p and p.strip()]
     out = []
     for p in parts:
@@ -176,24 +195,32 @@ def _parts(rest: str) -> list[str]:
 
 def _action(part: str) -> Action:
     seconds = DEFAULT_SECONDS
-    found = SECONDS.search(part)
-    if found is None and (bad := UNREADABLE_SECONDS.search(part)):
+    unquoted = QUOTE.sub("", part)  # words inside a spoken line set no length
+    found = SECONDS.search(unquoted)
+    if found is None and (bad := UNREADABLE_SECONDS.search(unquoted)):
         raise InputError(
-            f"cannot read {bad.group(1)!r} as a number of seconds; write e.g. 'for 2 seconds' "
-            "or 'for two seconds'"
+            f"cannot read {bad.group(1) + ' ' + bad.group(2)!r} as a length; write e.g. "
+            "'for 2 seconds', 'for 2.5 s' or 'for two seconds'"
         )
     if found:
-        digits, word, one = found.groups()
+        digits, unit, word, word_unit, one = found.groups()
         seconds = float(digits) if digits else 1.0 if one else NUMBER_WORDS[word]
-        part = SECONDS.sub("", part).strip()
+        seconds *= UNIT_SECONDS.get((unit or word_unit or "s")[0].lower(), 1.0)
+        part = part.replace(found.group(0), "", 1).strip()
         if not 0.5 <= seconds <= MAX_SECONDS:
             raise InputError(f"an action lasts 0.5 to {MAX_SECONDS:g} s, got {seconds:g} s")
     line = None
-    quoted = QUOTE.search(part)
-    if quoted:
-        line = quoted.group(1).strip()
+    quotes = _quoted(part)
+    if quotes:
+        line = quotes[0].strip()
         part = QUOTE.sub("", part).strip(" ,:")
         seconds = max(seconds if found else 0.0, WORD_SECONDS * len(line.split()) + 0.5)
+        if seconds > MAX_SECONDS:
+            raise InputError(
+                f"the line {_short(line)!r} takes {seconds:.0f} s to say and an action lasts at "
+                f'most {MAX_SECONDS:g} s; split it into several lines (\'He says "...". He '
+                'says "...".\')'
+            )
         # "says 'hi' happily" -> "talks happily": the model knows talking, not saying.
         part = re.sub(r"^(says|say|said|shouts|whispers|asks|replies)\b", "talks", part)
         part = re.sub(r"\s+", " ", part).strip() or "talks"
@@ -208,6 +235,11 @@ def _action(part: str) -> Action:
     if not re.search(r"[a-z]", verb):
         raise InputError(f"no action in {part!r}")
     return Action(text=f"a person {verb}", seconds=round(seconds, 2), emotion=emotion, line=line)
+
+
+def _short(line: str, words: int = 6) -> str:
+    w = line.split()
+    return " ".join(w[:words]) + (" ..." if len(w) > words else "")
 
 
 def _camera(lower: str, at: float, actors: int) -> CameraMove:

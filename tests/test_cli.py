@@ -31,6 +31,36 @@ def test_unknown_output_extension(tmp_path, monkeypatch, capsys):
     assert "unknown extension" in error_line(err)
 
 
+@pytest.mark.parametrize(
+    ("flags", "words"),
+    [
+        (["--fps", "0.5"], "outside 1..1000 fps"),
+        (["--fps", "5000"], "outside 1..1000 fps"),
+        (["--seconds", "nan"], "--seconds must be a positive number"),
+        (["--seconds", "inf"], "--seconds must be a positive number"),
+    ],
+)
+def test_render_refuses_rates_and_lengths_it_cannot_write(tmp_path, monkeypatch, capsys,
+                                                          flags, words):  # fmt: skip
+    src = tmp_path / "m.npy"
+    np.save(src, synth_motion("walk", seconds=1.0).positions.astype(np.float32))
+    code, _, err = run(["render", str(src), "-o", str(tmp_path / "r.bvh"), *flags],
+                       monkeypatch, capsys)  # fmt: skip
+    assert code != 0 and words in error_line(err)
+    assert not (tmp_path / "r.bvh").exists()
+
+
+def test_render_says_the_frames_a_gif_holds(tmp_path, monkeypatch, capsys):
+    from PIL import Image
+
+    src = tmp_path / "m.npz"
+    synth_motion("walk", seconds=2.0).resample(30.0).save(src)
+    gif = tmp_path / "r.gif"
+    code, out, _ = run(["render", str(src), "-o", str(gif)], monkeypatch, capsys)
+    assert code == 0 and "40 frames, 2.0 s at 20 fps" in " ".join(out.split())
+    assert Image.open(gif).n_frames == 40
+
+
 def test_truncated_bvh(tmp_path, monkeypatch, capsys):
     bvh = tmp_path / "t.bvh"
     bvh.write_text(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -33,20 +34,30 @@ def render(
     ] = False,
 ) -> None:
     """Convert or render any readable motion (BVH, dance folder, .motion, npy) to a file."""
+    from motiongen.cli.generate import check_output_fps
+    from motiongen.io.render import GIF_MAX_FPS
+
+    fps = check_output_fps(fps, output.suffix)
+    if seconds is not None and not (math.isfinite(seconds) and seconds > 0):
+        raise InputError(f"--seconds must be a positive number, got {seconds}")
     motion = resolve_motion(source)
     if seconds is not None:
-        if seconds <= 0:
-            raise InputError(f"--seconds must be positive, got {seconds}")
         motion = motion.crop(0, max(1, min(motion.num_frames, int(round(seconds * motion.fps)))))
     if fps is not None:
         motion = motion.resample(fps)
     options: dict = {}
     suffix = output.name.lower()
+    note = ""
+    if suffix.endswith(".gif") and motion.fps > GIF_MAX_FPS:
+        # GIF delays are whole centiseconds: the writer plays it at most at 20 fps; say so.
+        motion = motion.resample(GIF_MAX_FPS)
+        note = f"; a GIF plays at most {GIF_MAX_FPS:g} fps"
     if suffix.endswith((".mp4", ".gif")):
         options = {"title": title, "audio": not no_audio}
     path = motion.save(output, **options)
     out.print(
-        f"wrote {path} ({motion.num_frames} frames, {motion.seconds:.1f} s at {motion.fps:g} fps)"
+        f"wrote {path} ({motion.num_frames} frames, {motion.seconds:.1f} s at "
+        f"{motion.fps:g} fps{note})"
     )
 
 

@@ -127,6 +127,20 @@ def test_folder_reading_labels_and_bad_files(fake_bandai: Path) -> None:
     assert count_bandai(fake_bandai, "dataset-1") == 3
 
 
+def test_load_of_one_clip_in_its_folder_has_its_labels(fake_bandai: Path, tmp_path: Path) -> None:
+    import motiongen
+
+    data = fake_bandai / "dataset-1" / "data"
+    m = motiongen.load(data / "dataset-1_walk_happy_001.bvh")  # labels from its JSON
+    assert m.labels == next(iter_bandai(fake_bandai, "dataset-1")).labels
+    assert m.texts and "walk" in m.texts[0]
+    wave = motiongen.load(data / "dataset-1_wave-left-hand_normal_001.bvh")  # from its name
+    assert wave.labels["content"] == "wave-left-hand" and wave.texts
+    moved = tmp_path / "dataset-1_walk_happy_001.bvh"  # outside the layout: a plain BVH
+    moved.write_text((data / "dataset-1_walk_happy_001.bvh").read_text())
+    assert motiongen.load(moved).labels == {}
+
+
 def test_synthetic_bandai_orientation(fake_bandai: Path) -> None:
     m = next(iter_bandai(fake_bandai, "dataset-1"))
     p = m.positions[0]

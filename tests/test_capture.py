@@ -386,6 +386,20 @@ def test_capture_cli_with_music(lifter_dir, tmp_path, monkeypatch, capsys) -> No
                                 "--audio", song], monkeypatch, capsys)  # fmt: skip
     assert code == 0, stderr
     assert "beats" in stdout and out.is_file()
+    # a retiming that lands no more accents on beats leaves the capture's timing alone
+    from motiongen.capture import beatsync
+
+    plain = tmp_path / "plain.npy"  # raw arrays: this test's small lifter makes odd bodies
+    assert run(["capture", path, "-o", plain, "--lifter", lifter_dir], monkeypatch, capsys)[0] == 0
+    captured = np.load(plain)
+    worse = beatsync.Retiming(positions=captured[::2], time_map=np.zeros(1),
+                              beats_hit=0.4, beats_hit_before=0.44)  # fmt: skip
+    monkeypatch.setattr(beatsync, "beat_sync", lambda *a, **k: worse)
+    kept = tmp_path / "kept.npy"
+    code, stdout, stderr = run(["capture", path, "-o", kept, "--lifter", lifter_dir,
+                                "--audio", song], monkeypatch, capsys)  # fmt: skip
+    assert code == 0 and "timing kept" in " ".join(stdout.split()), stderr
+    np.testing.assert_allclose(np.load(kept), captured, atol=1e-5)
 
 
 def test_rest_capture(tmp_path) -> None:

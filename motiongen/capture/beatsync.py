@@ -36,6 +36,11 @@ class Retiming:
     beats_hit: float  # share of music beats with a motion accent within 0.1 s, after
     beats_hit_before: float
 
+    @property
+    def improves(self) -> bool:
+        """More beats get an accent than before: worth changing the motion's timing for."""
+        return self.beats_hit > self.beats_hit_before
+
 
 def motion_accents(positions: np.ndarray, fps: float) -> np.ndarray:
     """(T,) accent strength: at local minima of mean joint speed, the speed drop before it."""

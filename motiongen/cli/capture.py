@@ -69,12 +69,18 @@ def capture(
         frames = int(round(motion.num_frames * 1.25))  # the longest the retimed motion runs
         beats = cached_features_from_file(audio, motion.fps, 0.0, num_frames=frames).beat_times
         retimed = beat_sync(motion.positions.astype("float64"), motion.fps, beats)
-        meta = {**motion.meta, "beats_hit": [retimed.beats_hit_before, retimed.beats_hit]}
-        motion = Motion(positions=retimed.positions.astype("float32"), fps=motion.fps,
+        hits = f"{100 * retimed.beats_hit_before:.0f} % -> {100 * retimed.beats_hit:.0f} %"
+        # A retiming that lands no more accents on beats only changes the capture: keep it.
+        meta = {**motion.meta, "beats_hit": [retimed.beats_hit_before, retimed.beats_hit],
+                "retimed": retimed.improves}  # fmt: skip
+        positions = retimed.positions if retimed.improves else motion.positions
+        motion = Motion(positions=positions.astype("float32"), fps=motion.fps,
                         audio=AudioRef(str(audio), 0.0), meta=meta)  # fmt: skip
         synced = (
-            f", retimed onto {audio.name}'s beats (beats with an accent "
-            f"{100 * retimed.beats_hit_before:.0f} % -> {100 * retimed.beats_hit:.0f} %)"
+            f", retimed onto {audio.name}'s beats (beats with an accent {hits})"
+            if retimed.improves
+            else f", with {audio.name}; its timing kept (retiming onto the beats would give "
+            f"beats with an accent {hits})"
         )
     motion.save(output)
     for line in points.report:

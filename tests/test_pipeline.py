@@ -815,6 +815,13 @@ def test_then_prompts_split_into_segments_the_model_can_read():
     assert [t for t, _ in styled] == ["a proud person walks to the right", "a proud person waves"]
     assert parse_timeline("An old tired man bows", 20.0)[0][0] == "An old tired man bows"
     assert parse_timeline("jumps, then a person bows", 20.0)[0][0] == "a person jumps"
+    # a segment of no words is refused, not hidden behind the borrowed subject
+    with pytest.raises(InputError, match=r"segment 0 \('😀😀'\) has no letters"):
+        parse_timeline("😀😀, then 😀", 20.0)
+    with pytest.raises(InputError, match="shared by 3 segments; ask for at least 3"):
+        parse_timeline("a person walks, then bows, then waves", 20.0, total_seconds=2)
+    with pytest.raises(InputError, match="inf s; give a number"):
+        parse_timeline([("a person walks", float("inf"))], 20.0)
 
 
 @pytest.mark.parametrize(

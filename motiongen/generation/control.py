@@ -187,6 +187,12 @@ def parse_timeline(
         subject = subject_match.group(0) if subject_match else "a person"
         # "then he kicks" -> "a person kicks": the model is trained on "a person ..."
         parts = [_PRONOUN.sub("", p) for p in parts]
+        for i, p in enumerate(parts):
+            if not any(ch.isalpha() for ch in p):  # the borrowed subject would hide it
+                raise InputError(
+                    f"timeline segment {i} ({p!r}) has no letters; say what the body does, e.g. "
+                    "'a person walks, then bows'"
+                )
         texts = [p if _SUBJECT.match(p) else f"{subject} {p}" for p in parts]
         each = (total_seconds / len(texts)) if total_seconds else DEFAULT_SEGMENT_SECONDS
         pairs = [(t, each) for t in texts]
@@ -207,10 +213,18 @@ def parse_timeline(
     for i, (text, seconds) in enumerate(pairs):
         if isinstance(seconds, bool) or not isinstance(seconds, int | float):
             raise InputError(f"timeline segment {i} needs a number of seconds, got {seconds!r}")
-        if not (math.isfinite(seconds) and seconds >= MIN_SEGMENT_SECONDS):
+        if not math.isfinite(seconds):
+            raise InputError(f"timeline segment {i} ({text!r}) lasts {seconds} s; give a number")
+        if seconds < MIN_SEGMENT_SECONDS:
+            shared = (
+                f" (seconds={total_seconds:g} shared by {len(pairs)} segments; ask for at "
+                f"least {MIN_SEGMENT_SECONDS * len(pairs):g})"
+                if isinstance(spec, str) and total_seconds is not None
+                else ""
+            )
             raise InputError(
-                f"timeline segment {i} ({text!r}) lasts {seconds} s; each needs at least "
-                f"{MIN_SEGMENT_SECONDS:g} s"
+                f"timeline segment {i} ({text!r}) lasts {seconds:.3g} s; each needs at least "
+                f"{MIN_SEGMENT_SECONDS:g} s{shared}"
             )
         out.append((text, max(1, int(round(seconds * fps)))))
     if isinstance(spec, str) and total_seconds is not None:

@@ -16,6 +16,7 @@ they are the output.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,15 @@ class _FloatInputs(nn.Module):
         return self.net(*cast)
 
 
+def _coremltools() -> Any:
+    """coremltools, imported without its ~10 lines of notices on Linux (no Core ML runtime
+    here, untested torch / scikit-learn versions): a command's output stays its own."""
+    logging.getLogger("coremltools").setLevel(logging.ERROR)
+    import coremltools
+
+    return coremltools
+
+
 def coreml_inputs(config: Any, frames: int, tokens: int) -> dict[str, Tensor]:
     """Example inputs of the package's fixed shapes, all float."""
     inputs = example_inputs(config, batch=1, frames=frames, tokens=tokens)
@@ -66,11 +76,10 @@ def export_coreml(
 ) -> dict[str, Any]:
     """Write ``model`` as an ``.mlpackage`` at ``path``; ``bits`` (1-8) palettises the weights
     with k-means look-up tables of 2**bits entries (None: fp32 weights). Returns a summary."""
-    import coremltools as ct
-
     path = Path(path)
     if path.suffix != ".mlpackage":
         raise InputError(f"a Core ML package is a .mlpackage folder, got {path.name}")
+    ct = _coremltools()
     patch = getattr(model.config, "patch_size", 1) or 1
     if not 2 <= frames <= 4096 or frames % patch:
         raise InputError(f"frames must be 2..4096 and a multiple of the patch size {patch}, "
@@ -134,7 +143,7 @@ def _drop_aliases(program: Any) -> None:
 
 def _named(mlmodel: Any, names: list[str], output: str) -> Any:
     """The package's inputs named as the network's conditions, its output ``output``."""
-    import coremltools as ct
+    ct = _coremltools()
 
     spec = mlmodel.get_spec()
     for old, new in zip([i.name for i in spec.description.input], names, strict=True):
@@ -146,7 +155,7 @@ def _named(mlmodel: Any, names: list[str], output: str) -> Any:
 
 def package_inputs(path: str | Path) -> dict[str, list[int]]:
     """Input names and shapes of a written package (read from its spec; any OS)."""
-    import coremltools as ct
+    ct = _coremltools()
 
     spec = ct.utils.load_spec(str(path))
     return {i.name: list(i.type.multiArrayType.shape) for i in spec.description.input}

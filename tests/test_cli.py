@@ -61,6 +61,14 @@ def test_render_says_the_frames_a_gif_holds(tmp_path, monkeypatch, capsys):
     assert Image.open(gif).n_frames == 40
 
 
+def test_error_lines_keep_brackets(tmp_path, monkeypatch, capsys):
+    # rich read "[x, y, c]" as markup and dropped it: "not a list of  numbers"
+    src = tmp_path / "kp.json"
+    src.write_text(json.dumps({"fps": 20, "frames": [["a"]]}))
+    code, _, err = run(["capture", str(src), "-o", str(tmp_path / "c.bvh")], monkeypatch, capsys)
+    assert code != 0 and "is not a list of [x, y, c] numbers" in error_line(err)
+
+
 def test_truncated_bvh(tmp_path, monkeypatch, capsys):
     bvh = tmp_path / "t.bvh"
     bvh.write_text(

@@ -90,7 +90,10 @@ def read_keypoints(
         )
     fps = _number(meta.get("fps"), "fps", path.name) or fps
     if fps is None:
-        raise InputError(f"{path.name} does not give its frame rate; pass fps (--fps)")
+        raise InputError(
+            f"{path.name} does not give its frame rate; pass it (--fps on the command line, "
+            "the fps field of POST /capture)"
+        )
     width = _number(meta.get("width"), "width", path.name) or width or None
     height = _number(meta.get("height"), "height", path.name) or height or None
     return checked(raw, float(fps), width, height, meta.get("normalised", False), path.name)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.markup import escape
 
 from motiongen.cli import (
     capture,
@@ -65,7 +66,8 @@ def run(typer_app: typer.Typer) -> None:
     try:
         typer_app()
     except MotionGenError as e:
-        err.print(f"[bold red]error:[/] {e}", soft_wrap=True, highlight=False)
+        # Messages quote user text and shapes like [x, y, c]: not rich markup.
+        err.print(f"[bold red]error:[/] {escape(str(e))}", soft_wrap=True, highlight=False)
         sys.exit(1)
     except KeyboardInterrupt:
         err.print("interrupted")

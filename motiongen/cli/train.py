@@ -70,13 +70,16 @@ def register(app: typer.Typer) -> None:
 def main() -> None:
     """Entry point of ``python -m motiongen.cli.train`` (one per process under torchrun)."""
     from rich.console import Console
+    from rich.markup import escape
 
     single = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
     single.command()(train_command)
     try:
         single()
     except MotionGenError as e:
-        Console(stderr=True).print(f"[bold red]error:[/] {e}", soft_wrap=True, highlight=False)
+        Console(stderr=True).print(
+            f"[bold red]error:[/] {escape(str(e))}", soft_wrap=True, highlight=False
+        )
         sys.exit(1)
 
 

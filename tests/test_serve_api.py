@@ -157,6 +157,9 @@ def test_generate_at_another_frame_rate_now_and_as_a_job(client: TestClient) -> 
     assert "Frames: 120\nFrame Time: 0.0166666667" in bvh
     npy = np.load(io.BytesIO(client.get(info["result_url"], params={"format": "npy"}).content))
     assert npy.shape == (40, 22, 3)  # a .npy holds 20 fps
+    # asked for as the answer, a .npy at another rate is refused (as the CLI does)
+    r = client.post("/generate", json={"text": "a person waves", "fps": 60, "format": "npy"})
+    assert r.status_code == 422 and "ask for npz, bvh or motion" in r.json()["error"]
 
 
 def test_async_json_job_has_no_mp4(client: TestClient) -> None:
@@ -248,6 +251,14 @@ def test_dance_default_length_is_the_song(client: TestClient, song: Path) -> Non
 )
 def test_generate_rejects(client: TestClient, body, status: int, words: list[str]) -> None:
     assert_error(client.post("/generate", json=body), status, *words)
+
+
+def test_field_errors_say_the_field_once_and_name_nan(client: TestClient) -> None:
+    r = client.post("/generate", json={"text": "a", "guidance": -1})
+    assert r.json()["error"] == "guidance: Input should be greater than or equal to 0"
+    nan = b'{"text": "a person walks", "seconds": NaN}'
+    r = client.post("/generate", content=nan, headers={"content-type": "application/json"})
+    assert_error(r, 422, "seconds: must be a finite number, got nan")
 
 
 def test_unreadable_bodies(client: TestClient) -> None:

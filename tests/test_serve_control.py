@@ -111,6 +111,8 @@ def test_a_30_fps_job_comes_back_at_30_fps_and_its_npy_at_20(client: TestClient,
     r = client.post("/predict", json={**body, "fps": 60, **QUICK})  # another rate, asked for
     assert r.status_code == 200, r.text
     assert r.json()["fps"] == 60.0 and r.json()["num_frames"] == 240
+    r = client.post("/predict", json={**body, "fps": 60, "format": "npy", **QUICK})
+    assert r.status_code == 422 and "stores no frame rate" in r.json()["error"]
 
 
 def _motion(frames: int = 20, **change) -> dict:

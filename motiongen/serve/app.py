@@ -8,6 +8,7 @@ import datetime as dt
 import logging
 import math
 import os
+import re
 import secrets
 import shutil
 import threading
@@ -54,6 +55,7 @@ from motiongen.serve.schemas import (
     ModelList,
     MotionAnswer,
     Sampler,
+    npy_fps_problem,
     output_fps_param,
 )
 from motiongen.serve.settings import ServeSettings
@@ -166,15 +168,29 @@ def job_info(job: Job) -> dict[str, Any]:
     }
 
 
+_TYPE_TAG = re.compile(r"^(constrained-|list\[|dict\[|function-|int$|float$|str$|bool$)")
+
+
 def _validation_message(errors: list[dict[str, Any]]) -> tuple[int, str]:
     """(status, message) for FastAPI's validation errors: 400 when the body itself cannot be
     read, 422 when a field is wrong."""
     parts = []
     status = 422
+    fields_said: set[str] = set()
     for e in errors:
-        loc = [str(x) for x in e.get("loc", ()) if x not in ("body", "query", "path", "form")]
+        # Union members add their type to the location ("guidance.constrained-float"): a
+        # user named the field, so the field is said once, by its first member's complaint.
+        loc = [str(x) for x in e.get("loc", ())
+               if x not in ("body", "query", "path", "form") and not _TYPE_TAG.search(str(x))]  # fmt: skip
         msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
         kind = e.get("type", "")
+        given = e.get("input")
+        if loc and isinstance(given, float) and not math.isfinite(given):
+            msg = f"must be a finite number, got {given}"  # NaN failed a bound it cannot compare
+        if loc and kind != "extra_forbidden":
+            if ".".join(loc) in fields_said:
+                continue
+            fields_said.add(".".join(loc))
         if not loc and kind == "value_error":  # fields that do not fit together
             parts.append(msg)
         elif kind == "json_invalid" or (not loc and kind != "missing"):
@@ -543,6 +559,8 @@ def create_app(settings: ServeSettings) -> FastAPI:
         path = await save_upload(audio, server.store.uploads_dir, settings.max_upload_bytes)
 
         def build(length: float) -> dict[str, Any]:
+            if problem := npy_fps_problem(format, fps):
+                raise ApiError(422, problem)
             chosen = seconds
             if chosen is None:
                 chosen = _dance_seconds(length, music_offset, audio.filename or path.name)

@@ -13,7 +13,15 @@ from motiongen.conditioning.text import MAX_PROMPT_CHARS
 from motiongen.generation.control import MIN_SEGMENT_SECONDS
 from motiongen.plausibility import MAX_FPS, MIN_FPS
 from motiongen.serve.models import SHIPPED_MODELS_DIR, shipped_model_names
-from motiongen.serve.schemas import MAX_GUIDANCE, MAX_SECONDS, MAX_SEED, MAX_STEPS, Format, Sampler
+from motiongen.serve.schemas import (
+    MAX_GUIDANCE,
+    MAX_SECONDS,
+    MAX_SEED,
+    MAX_STEPS,
+    Format,
+    Sampler,
+    npy_fps_problem,
+)
 from motiongen.skeleton import JOINT_NAMES, NUM_JOINTS
 from motiongen.tasks import BODY_PARTS
 
@@ -152,6 +160,12 @@ class ControlOptions(BaseModel):
         if isinstance(value, float) and value.is_integer():
             return int(value)
         return value
+
+    @model_validator(mode="after")
+    def _npy_rate(self) -> ControlOptions:
+        if problem := npy_fps_problem(self.format, self.fps):
+            raise ValueError(problem)
+        return self
 
 
 Text = Field(None, min_length=1, max_length=MAX_PROMPT_CHARS, pattern="[A-Za-z]")

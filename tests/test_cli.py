@@ -61,6 +61,13 @@ def test_render_says_the_frames_a_gif_holds(tmp_path, monkeypatch, capsys):
     assert Image.open(gif).n_frames == 40
 
 
+def test_empty_motion_name_and_a_folder_for_a_script(tmp_path, monkeypatch, capsys):
+    code, _, err = run(["render", "", "-o", str(tmp_path / "x.bvh")], monkeypatch, capsys)
+    assert code != 0 and "no motion given" in error_line(err)
+    code, _, err = run(["story", str(tmp_path), "-o", str(tmp_path / "x.mp4")], monkeypatch, capsys)
+    assert code != 0 and "is a folder; give a script file" in error_line(err)
+
+
 def test_error_lines_keep_brackets(tmp_path, monkeypatch, capsys):
     # rich read "[x, y, c]" as markup and dropped it: "not a list of  numbers"
     src = tmp_path / "kp.json"

@@ -19,7 +19,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from motiongen.errors import DataNotFoundError
+from motiongen.errors import DataNotFoundError, InputError
 
 out = Console()
 err = Console(stderr=True)
@@ -73,6 +73,8 @@ def resolve_motion(source: str) -> Any:
     """The motion at a file/folder path, or the clip of that name in the prepared cache."""
     from motiongen.data.load import load_any
 
+    if not source.strip():  # Path("") is the current folder
+        raise InputError("no motion given; name a motion file, dance folder or prepared clip")
     path = Path(source)
     if path.exists():
         return load_any(path)

@@ -82,6 +82,8 @@ def story(
     literal: LiteralOption = False,
 ) -> None:
     """Render a scene script ("A person walks in, then waves happily. ...") as stick figures."""
+    if script.is_dir():
+        raise InputError(f"{script} is a folder; give a script file (plain sentences, UTF-8)")
     if not script.is_file():
         raise InputError(f"script file {script} not found")
     try:

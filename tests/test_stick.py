@@ -248,7 +248,7 @@ def test_unknown_actions_name_the_nearest_known_ones() -> None:
 def test_story_scene_with_a_control_model(tmp_path) -> None:
     from motiongen.pipeline import Pipeline
     from motiongen.stick.script import parse_script
-    from motiongen.stick.story import make_scene
+    from motiongen.stick.story import CLOSE_UP, make_scene
     from tests.test_pipeline import make_checkpoint
 
     pipe = Pipeline.from_pretrained(make_checkpoint(tmp_path / "ck", control=True))
@@ -258,7 +258,12 @@ def test_story_scene_with_a_control_model(tmp_path) -> None:
     scene = make_scene(script, pipe, seed=0, width=640, check=False)
     assert len(scene.actors) == 2 and scene.seconds == pytest.approx(6.0, abs=0.1)
     assert scene.actors[0].expression[-1] == "happy"
-    assert scene.camera.shape[1] == 3 and scene.camera[-1, 2] == 1.5  # the cut zooms in
+    assert scene.camera.shape[1] == 3 and scene.camera[-1, 2] == CLOSE_UP  # the cut zooms in
+    # ... and keeps the figure whole: the floor and a 1.75-unit head top both in the frame
+    from motiongen.stick.render import SUPERSAMPLE, _to_pixels
+
+    ends = _to_pixels(np.array([[0.0, 0.0], [0.0, 1.75]]), 640, 480, scene.camera[-1])
+    assert ends[1, 1] >= 0 and ends[0, 1] <= 480 * SUPERSAMPLE
     # The actors start apart, and the view keeps both in the frame (960 px = 4.4 units at
     # zoom 1), zooming out when they spread.
     a, b = scene.actors

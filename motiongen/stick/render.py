@@ -83,13 +83,14 @@ class Scene:
 
 
 VIEW_HEIGHT = 2.2  # stick units from the bottom to the top of the frame at zoom 1
+GROUND_AT = 0.92  # the view's y sits this far down the frame (the floor at y = 0, zoom 1)
 
 
 def _to_pixels(points: np.ndarray, width: int, height: int, view: np.ndarray) -> np.ndarray:
     x0, y0, zoom = view
     scale = height / VIEW_HEIGHT * zoom * SUPERSAMPLE
     u = (points[..., 0] - x0) * scale + width * SUPERSAMPLE / 2
-    v = height * SUPERSAMPLE * 0.92 - (points[..., 1] - y0) * scale
+    v = height * SUPERSAMPLE * GROUND_AT - (points[..., 1] - y0) * scale
     return np.stack([u, v], axis=-1)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from motiongen.errors import InputError
-from motiongen.stick.render import FPS, VIEW_HEIGHT, Actor, Scene
+from motiongen.stick.render import FPS, GROUND_AT, VIEW_HEIGHT, Actor, Scene
 from motiongen.stick.representation import StickCamera, to_stick
 from motiongen.stick.script import Script
 
@@ -30,6 +30,9 @@ MAX_PUSH = 1.2
 # Stick units across the view at zoom 1 are VIEW_HEIGHT x width / height (4.4 at 960x480,
 # 2.9 at 640x480); actors are kept this much inside them.
 VIEW_MARGIN = 0.8
+# Zooming in (and cutting to an actor) goes this close: a standing figure then fills the frame
+# from the floor to the top of its head. At 1.6 and 1.5 (before) the frame cut it at the shins.
+CLOSE_UP = 1.2
 VIEW_YAW = 0.5  # a three-quarter view: walking towards the viewer still shows the stride
 
 
@@ -108,6 +111,11 @@ def place(sticks: list[np.ndarray]) -> list[np.ndarray]:
     return placed
 
 
+def _feet_in_view(zoom: float) -> float:
+    """The view's y at ``zoom`` that keeps the floor just inside the frame's bottom edge."""
+    return (1.0 - GROUND_AT - 0.02) * VIEW_HEIGHT / zoom
+
+
 def camera_track(
     script: Script, sticks: list[np.ndarray], fps: float, seconds: float, aspect: float = 2.0
 ) -> np.ndarray:
@@ -142,9 +150,10 @@ def camera_track(
         ease = ease * ease * (3 - 2 * ease)  # smoothstep
         now = track[start].copy()
         if move.kind in ("zoom_in", "zoom_out"):
-            target = now[2] * (1.6 if move.kind == "zoom_in" else 0.7)
+            target = now[2] * (CLOSE_UP if move.kind == "zoom_in" else 0.7)
             track[start:, 2] = now[2] + (target - now[2]) * ease
-            track[start:, 1] = now[1] + ((0.5 if move.kind == "zoom_in" else 0.0) - now[1]) * ease
+            y = _feet_in_view(target) if move.kind == "zoom_in" else 0.0
+            track[start:, 1] = now[1] + (y - now[1]) * ease
         elif move.kind in ("pan_left", "pan_right"):
             shift = -1.0 if move.kind == "pan_left" else 1.0
             track[start:, 0] = now[0] + shift * ease
@@ -153,8 +162,8 @@ def camera_track(
             track[start:, 0] = now[0] + (follow - now[0]) * ease
         elif move.kind == "cut":
             track[start:, 0] = actor_x(move.actor or 0)[start:]
-            track[start:, 2] = 1.5
-            track[start:, 1] = 0.4
+            track[start:, 2] = CLOSE_UP
+            track[start:, 1] = _feet_in_view(CLOSE_UP)
     return track
 
 

@@ -559,7 +559,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
         path = await save_upload(audio, server.store.uploads_dir, settings.max_upload_bytes)
 
         def build(length: float) -> dict[str, Any]:
-            if problem := npy_fps_problem(format, fps):
+            if problem := npy_fps_problem(format, fps, async_):
                 raise ApiError(422, problem)
             chosen = seconds
             if chosen is None:

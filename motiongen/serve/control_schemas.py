@@ -163,7 +163,7 @@ class ControlOptions(BaseModel):
 
     @model_validator(mode="after")
     def _npy_rate(self) -> ControlOptions:
-        if problem := npy_fps_problem(self.format, self.fps):
+        if problem := npy_fps_problem(self.format, self.fps, self.async_):
             raise ValueError(problem)
         return self
 

@@ -185,7 +185,7 @@ class GenerateRequest(BaseModel):
         ge=MIN_FPS,
         le=MAX_FPS,
         description="Frame rate of the answer and its files (default the model's, 20); a .npy "
-        "stores no frame rate: format npy with another fps is refused, a job's .npy holds 20 fps.",
+        "stores no frame rate: format npy with another fps is refused (a job's .npy holds 20 fps).",
     )
     format: Format = "json"
     async_: bool = Field(False, alias="async", description="Answer 202 with a job id.")
@@ -224,7 +224,7 @@ class GenerateRequest(BaseModel):
 
     @model_validator(mode="after")
     def _one_name_each(self) -> GenerateRequest:
-        if problem := npy_fps_problem(self.format, self.fps):
+        if problem := npy_fps_problem(self.format, self.fps, self.async_):
             raise ValueError(problem)
         for ours, spec in (
             ("text", "text_prompt"),
@@ -267,10 +267,11 @@ class GenerateRequest(BaseModel):
         return params
 
 
-def npy_fps_problem(format: str, fps: float | None) -> str | None:
+def npy_fps_problem(format: str, fps: float | None, job: bool = False) -> str | None:
     """Why an answer as .npy cannot have frame rate ``fps`` (None when it can): a .npy
-    stores no frame rate and reads back as 20 fps (the CLI refuses the same)."""
-    if format == "npy" and fps is not None and abs(fps - 20.0) > 1e-9:
+    stores no frame rate and reads back as 20 fps (the CLI refuses the same). A ``job``
+    writes every format, the others at ``fps``: its .npy holds 20 fps, as documented."""
+    if not job and format == "npy" and fps is not None and abs(fps - 20.0) > 1e-9:
         return (
             f"fps {fps:g} with format npy: a .npy stores no frame rate and reads back as 20 "
             "fps; ask for npz, bvh or motion"

@@ -43,14 +43,12 @@ def check_output_fps(fps: float | None, suffix: str = "") -> float | None:
     no frame rate (.npy: read back as 20 fps)."""
     if fps is None:
         return None
+    from motiongen.io.numpy_io import npy_rate_problem
     from motiongen.plausibility import check_fps
 
     fps = check_fps(fps, "--fps")
-    if suffix.lower().lstrip(".") == "npy" and abs(fps - 20.0) > 1e-9:
-        raise InputError(
-            f"--fps {fps:g} with .npy: a .npy stores no frame rate and reads back as 20 fps; "
-            "write .npz or .bvh"
-        )
+    if suffix.lower().lstrip(".") == "npy" and (problem := npy_rate_problem(fps)):
+        raise InputError(f"--fps {fps:g} with .npy: {problem}; write .npz or .bvh")
     return fps
 
 

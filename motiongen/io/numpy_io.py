@@ -29,6 +29,14 @@ HUMANML3D_FPS = 20.0
 HUMANML3D_FEATURE_DIM = 263  # 4 root + 21*3 ric + 21*6 rotations + 22*3 velocities + 4 contacts
 
 
+def npy_rate_problem(fps: float) -> str | None:
+    """Why a motion at ``fps`` cannot go into a .npy (None when it can): the file stores no
+    frame rate and is read back at the HumanML3D rate, so another one plays at the wrong speed."""
+    if abs(fps - HUMANML3D_FPS) > 1e-9:
+        return f"a .npy stores no frame rate and reads back as {HUMANML3D_FPS:g} fps"
+    return None
+
+
 def save_numpy(motion: Motion, path: str | Path) -> Path:
     """Write ``motion`` as ``.npy`` (only the (T, 22, 3) float32 positions) or ``.npz``.
 
@@ -39,11 +47,11 @@ def save_numpy(motion: Motion, path: str | Path) -> Path:
     suffix = path.suffix.lower()
     positions = np.ascontiguousarray(motion.positions, dtype=np.float32)
     if suffix == ".npy":
-        if abs(motion.fps - HUMANML3D_FPS) > 1e-9:  # it would read back at the wrong speed
+        if problem := npy_rate_problem(motion.fps):
             raise InputError(
-                f"cannot write {path.name}: a .npy stores no frame rate and reads back as "
-                f"{HUMANML3D_FPS:g} fps, this motion is at {motion.fps:g} fps; write .npz or "
-                f".bvh, or resample it to {HUMANML3D_FPS:g} fps (--fps {HUMANML3D_FPS:g})"
+                f"cannot write {path.name}: {problem}, this motion is at {motion.fps:g} fps; "
+                f"write .npz or .bvh, or resample it to {HUMANML3D_FPS:g} fps "
+                f"(--fps {HUMANML3D_FPS:g})"
             )
         np.save(path, positions)
     elif suffix == ".npz":

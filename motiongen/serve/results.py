@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from motiongen.io.numpy_io import HUMANML3D_FPS as NPY_FPS
+from motiongen.io.numpy_io import npy_rate_problem
 from motiongen.motion import Motion
 from motiongen.skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS
 
@@ -71,7 +72,7 @@ def write_file(motion: Motion, fmt: str, folder: Path, *, title: str | None = No
         _write_atomic(path, lambda p: p.write_text(text, encoding="utf-8"))
         return path
     options = {"title": title} if fmt == "mp4" else {}
-    if fmt == "npy" and abs(motion.fps - NPY_FPS) > 1e-9:
+    if fmt == "npy" and npy_rate_problem(motion.fps):
         # A .npy stores no frame rate and is read as 20 fps (HumanML3D): a control result at
         # its take's 30 fps goes into it at 20 (the json, bvh and motion files keep 30).
         motion = motion.resample(NPY_FPS)

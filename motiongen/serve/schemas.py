@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from motiongen.checkpoint import rag_model_names, shipped_model_names
 from motiongen.conditioning.text import MAX_PROMPT_CHARS
 from motiongen.generation.request import MIN_SECONDS
+from motiongen.io.numpy_io import npy_rate_problem
 from motiongen.plausibility import MAX_FPS, MIN_FPS
 from motiongen.serve.models import DEFAULT_MODEL_NAME, model_samplers
 
@@ -271,12 +272,9 @@ def npy_fps_problem(format: str, fps: float | None, job: bool = False) -> str | 
     """Why an answer as .npy cannot have frame rate ``fps`` (None when it can): a .npy
     stores no frame rate and reads back as 20 fps (the CLI refuses the same). A ``job``
     writes every format, the others at ``fps``: its .npy holds 20 fps, as documented."""
-    if not job and format == "npy" and fps is not None and abs(fps - 20.0) > 1e-9:
-        return (
-            f"fps {fps:g} with format npy: a .npy stores no frame rate and reads back as 20 "
-            "fps; ask for npz, bvh or motion"
-        )
-    return None
+    if job or format != "npy" or fps is None or not (problem := npy_rate_problem(fps)):
+        return None
+    return f"fps {fps:g} with format npy: {problem}; ask for npz, bvh or motion"
 
 
 def output_fps_param(params: dict[str, Any]) -> dict[str, Any]:

@@ -706,8 +706,8 @@ class Pipeline:
                 f"the keyframes come at {' and '.join(f'{r:g}' for r in rates)} fps: the result "
                 f"is at the model's {self.fps:g} fps"
             )
-        if any(notes):
-            req.meta["warning"] = "; ".join(filter(None, notes))
+        for note in notes:
+            _add_warning(req.meta, note)
         return req
 
     def edit(
@@ -812,10 +812,11 @@ class Pipeline:
             # The caller expects the text model's action (the checkpoint's default): say why
             # this one is the control model's.
             what = "the whole motion" if reasons[0] == short[1] else short[0][7:]
-            req.meta["warning"] = (
+            _add_warning(
+                req.meta,
                 f"the edited span is {what}, so the control model makes it alone; the text "
                 f"model {segment_model} makes spans of {MIN_SEGMENT_SECONDS:g} s or more inside "
-                "the motion, and does the new action more often"
+                "the motion, and does the new action more often",
             )
         req.source_rate = source_rate(
             motion.fps, self.fps, edit_kept(motion.positions, motion.fps, frames, resolved)

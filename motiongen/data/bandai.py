@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import lzma
+import re
 import tarfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -92,6 +93,22 @@ def _texts(labels: dict[str, str]) -> list[str]:
     except ImportError:
         return []
     return list(describe(labels))
+
+
+def label_file(motion: Motion, path: Path) -> None:
+    """A clip read on its own from the sets' folder layout (``dataset-k/data/<stem>.bvh`` beside
+    ``dataset-k/cfg``) gets the labels and texts reading the whole set gives it; any other
+    file is left as it is."""
+    folder = path.parent.parent
+    if path.suffix.lower() != ".bvh" or not (folder / "cfg").is_dir():
+        return
+    if not re.fullmatch(r"dataset-\d+_[^_]+_[^_]+_\d+", path.stem):
+        return
+    label_json = path.with_suffix(".json")
+    contents, styles = read_labels(folder)
+    text = label_json.read_bytes() if label_json.is_file() else None
+    motion.labels = clip_labels(path.stem, text, contents, styles)
+    motion.texts = _texts(motion.labels)
 
 
 def clip_to_motion(text: str, stem: str, labels: dict[str, str]) -> Motion | BadFile:

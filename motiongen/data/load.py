@@ -7,7 +7,6 @@ knowledge and so lives here, above ``io``.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from motiongen.errors import DataNotFoundError, InputError
@@ -31,23 +30,8 @@ def load_any(path: str | Path) -> Motion:
             f"{path} is a folder without skeletons.json.gz; give one motion file "
             f"({', '.join(READ_SUFFIXES)}) or a dance folder"
         )
+    from motiongen.data.bandai import label_file
+
     motion = load_file(path)
-    _bandai_labels(motion, path)
+    label_file(motion, path)
     return motion
-
-
-def _bandai_labels(motion: Motion, path: Path) -> None:
-    """A clip of the Bandai sets read from their folder layout (``dataset-k/data/*.bvh`` beside
-    ``dataset-k/cfg``) gets the labels and texts the data pipeline gives it."""
-    folder = path.parent.parent
-    if path.suffix.lower() != ".bvh" or not (folder / "cfg").is_dir():
-        return
-    if not re.fullmatch(r"dataset-\d+_[^_]+_[^_]+_\d+", path.stem):
-        return
-    from motiongen.data.bandai import _texts, clip_labels, read_labels
-
-    label_json = path.with_suffix(".json")
-    contents, styles = read_labels(folder)
-    text = label_json.read_bytes() if label_json.is_file() else None
-    motion.labels = clip_labels(path.stem, text, contents, styles)
-    motion.texts = _texts(motion.labels)

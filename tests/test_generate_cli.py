@@ -66,6 +66,17 @@ def test_generate_writes_at_the_asked_frame_rate(checkpoint, tmp_path, monkeypat
     assert "120 frames, 2.0 s at 60 fps" in out
     with np.load(path) as data:
         assert float(data["fps"]) == 60.0 and data["positions"].shape == (120, 22, 3)
+    # a GIF plays at most 20 fps: the line says the frames the file holds
+    gif = tmp_path / "thirty.gif"
+    code, out, err = run(
+        generate(checkpoint, gif, "--seconds", 2, "--fps", 30), monkeypatch, capsys
+    )
+    assert code == 0 and "40 frames, 2.0 s at 20 fps; a GIF plays at most 20 fps" in " ".join(
+        out.split()
+    )
+    from PIL import Image
+
+    assert Image.open(gif).n_frames == 40
     # a .npy stores no frame rate: it would read back at 20 fps, 6 s long
     args = generate(checkpoint, tmp_path / "sixty.npy", "--seconds", 2, "--fps", 60)
     code, _, err = run(args, monkeypatch, capsys)

@@ -90,3 +90,16 @@ def resolve_motion(source: str) -> Any:
     raise DataNotFoundError(
         f"no such file or folder: {source} (nor a clip of that name in the prepared data)"
     )
+
+
+def as_written(motion: Any, path: Path, fps: float | None = None) -> tuple[Any, str]:
+    """(``motion`` as ``path`` will hold it, a note for the summary line): at ``fps`` when
+    given, and a GIF at most at the rate its writer plays (``io.render.GIF_MAX_FPS``: delays are
+    whole centiseconds), so the line says the frames the file has."""
+    from motiongen.io.render import GIF_MAX_FPS
+
+    if fps is not None:
+        motion = motion.resample(fps)
+    if path.suffix.lower() == ".gif" and motion.fps > GIF_MAX_FPS:
+        return motion.resample(GIF_MAX_FPS), f"; a GIF plays at most {GIF_MAX_FPS:g} fps"
+    return motion, ""

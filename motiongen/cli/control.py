@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from motiongen.cli.console import err, out, resolve_motion
+from motiongen.cli.console import as_written, err, out, resolve_motion
 from motiongen.cli.generate import check_output_fps
 from motiongen.errors import InputError
 
@@ -86,8 +86,7 @@ def _write(motion: Any, output: Path, t0: float, what: str, fps: float | None = 
     from motiongen.cli.generate import output_paths
 
     (path,) = output_paths(output, 1)
-    if fps is not None:
-        motion = motion.resample(fps)
+    motion, note = as_written(motion, path, fps)
     title = "; ".join(motion.texts) if motion.texts else what
     if motion.meta.get("segments"):
         title = None  # a timeline's video names the segment playing
@@ -96,8 +95,8 @@ def _write(motion: Any, output: Path, t0: float, what: str, fps: float | None = 
     if motion.meta.get("warning"):
         err.print(f"[yellow]warning:[/] {motion.meta['warning']}", soft_wrap=True, highlight=False)
     out.print(
-        f"wrote {path} ({motion.num_frames} frames, {motion.seconds:.1f} s at {motion.fps:g} fps; "
-        f"{what} in "
+        f"wrote {path} ({motion.num_frames} frames, {motion.seconds:.1f} s at {motion.fps:g} fps"
+        f"{note}; {what} in "
         f"{time.perf_counter() - t0:.1f} s)",
         highlight=False,
         soft_wrap=True,

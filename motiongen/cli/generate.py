@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from motiongen.cli.console import as_written
 from motiongen.errors import InputError
 
 out = Console()
@@ -134,14 +135,13 @@ def _run(
     timing = motions[0].meta["timing_ms"]
     t0 = time.perf_counter()
     for motion, path in zip(motions, paths, strict=True):
-        if fps is not None:
-            motion = motion.resample(fps)
+        motion, note = as_written(motion, path, fps)
         options = {"title": title} if path.suffix.lower() in (".mp4", ".gif") else {}
         motion.save(path, **options)
         audio = " with music" if motion.audio is not None and path.suffix == ".mp4" else ""
         out.print(
             f"wrote {path} ({motion.num_frames} frames, {motion.seconds:.1f} s at "
-            f"{motion.fps:g} fps{audio})",
+            f"{motion.fps:g} fps{note}{audio})",
             highlight=False,
             soft_wrap=True,
         )

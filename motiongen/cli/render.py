@@ -12,7 +12,7 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from motiongen.cli.console import out, resolve_motion
+from motiongen.cli.console import as_written, out, resolve_motion
 from motiongen.errors import InputError
 
 
@@ -35,7 +35,6 @@ def render(
 ) -> None:
     """Convert or render any readable motion (BVH, dance folder, .motion, npy) to a file."""
     from motiongen.cli.generate import check_output_fps
-    from motiongen.io.render import GIF_MAX_FPS
 
     fps = check_output_fps(fps, output.suffix)
     if seconds is not None and not (math.isfinite(seconds) and seconds > 0):
@@ -43,15 +42,9 @@ def render(
     motion = resolve_motion(source)
     if seconds is not None:
         motion = motion.crop(0, max(1, min(motion.num_frames, int(round(seconds * motion.fps)))))
-    if fps is not None:
-        motion = motion.resample(fps)
+    motion, note = as_written(motion, output, fps)
     options: dict = {}
     suffix = output.name.lower()
-    note = ""
-    if suffix.endswith(".gif") and motion.fps > GIF_MAX_FPS:
-        # GIF delays are whole centiseconds: the writer plays it at most at 20 fps; say so.
-        motion = motion.resample(GIF_MAX_FPS)
-        note = f"; a GIF plays at most {GIF_MAX_FPS:g} fps"
     if suffix.endswith((".mp4", ".gif")):
         options = {"title": title, "audio": not no_audio}
     path = motion.save(output, **options)

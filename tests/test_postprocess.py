@@ -17,6 +17,7 @@ from motiongen.data.synthetic import synth_motion
 from motiongen.errors import InputError
 from motiongen.postprocess import (
     DEFAULT_MAX_JERK,
+    SMOOTH_ENOUGH,
     fix_bone_lengths,
     fix_foot_sliding,
     gaussian_smooth,
@@ -294,6 +295,15 @@ def test_jittery_motion_is_smoothed_until_it_is_not():
     assert bone_length_drift(adaptive) < 1e-5
     # Clean motion needs no more than the default width: both settings agree exactly.
     np.testing.assert_array_equal(postprocess(p, FPS), postprocess(p, FPS, max_jitter=None))
+
+
+def test_motion_as_smooth_as_capture_is_not_low_passed():
+    p = synth("walk", 6.0)
+    assert jitter_score(p, FPS) <= SMOOTH_ENOUGH
+    # only the bones and the floor: the same as with smoothing off
+    np.testing.assert_allclose(postprocess(p, FPS), postprocess(p, FPS, smooth=False), atol=1e-6)
+    forced = postprocess(p, FPS, smooth_enough=None)
+    assert np.abs(forced - postprocess(p, FPS)).max() > 1e-3
 
 
 # ---- the whole chain -----------------------------------------------------------------------

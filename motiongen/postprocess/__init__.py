@@ -3,9 +3,10 @@
 ``postprocess(positions, fps)`` runs, in this order:
 
 1. ``limit_jerk``: glitches damped;
-2. ``gaussian_smooth`` then ``fix_bone_lengths``: a light low-pass (25 ms), widened step by
-   step (up to 0.1 s) while the motion is still jittery, then every bone gets one length
-   (the clip's median, left and right alike, or ``bone_lengths``);
+2. ``gaussian_smooth`` then ``fix_bone_lengths``: every bone gets one length (the clip's
+   median, left and right alike, or ``bone_lengths``); motion that is then no more jittery
+   than real capture (``SMOOTH_ENOUGH``) is left as it is, other motion gets a light low-pass
+   (25 ms) first, widened step by step (up to 0.1 s) while it is still jittery;
 3. ``snap_to_floor``: the planted foot of each neighbourhood at y = 0 (floating and sinking
    removed, jumps kept);
 4. ``fix_foot_sliding``: planted toes locked, legs re-solved by two-bone IK, light root
@@ -37,6 +38,7 @@ from motiongen.postprocess.smoothing import (
     DEFAULT_MAX_JERK,
     DEFAULT_SIGMA_SECONDS,
     MAX_SIGMA_SECONDS,
+    SMOOTH_ENOUGH,
     TARGET_JITTER,
     gaussian_smooth,
     jerk,
@@ -48,6 +50,7 @@ __all__ = [
     "DEFAULT_MAX_JERK",
     "DEFAULT_SIGMA_SECONDS",
     "MAX_SIGMA_SECONDS",
+    "SMOOTH_ENOUGH",
     "TARGET_JITTER",
     "fix_bone_lengths",
     "fix_foot_sliding",
@@ -73,6 +76,7 @@ def postprocess(
     sigma_seconds: float = DEFAULT_SIGMA_SECONDS,
     max_sigma_seconds: float = MAX_SIGMA_SECONDS,
     max_jitter: float | None = TARGET_JITTER,
+    smooth_enough: float | None = SMOOTH_ENOUGH,
     max_jerk: float = DEFAULT_MAX_JERK,
     bones: bool = True,
     bone_lengths: np.ndarray | None = None,
@@ -88,6 +92,8 @@ def postprocess(
     sigma_seconds: the Gaussian's width for clean motion; while the result is still jittery
     (``motiongen.artifacts.jitter_score`` above ``max_jitter``) it grows by steps of 1.5x up to
     ``max_sigma_seconds``. ``max_jitter=None`` smooths with ``sigma_seconds`` only.
+    smooth_enough: a motion whose jitter score is at most this once its bones are fixed is
+    not low-passed at all (default: real capture's 90th percentile); None always smooths.
     bone_lengths: (21,) in ``skeleton.BONES`` order; default each bone's median in the clip,
     left and right twins averaged (``symmetric_bone_lengths``).
     contacts: (T, 4) bool foot contacts (left ankle, left toe, right ankle, right toe), e.g.
@@ -110,7 +116,12 @@ def postprocess(
         bone_lengths = symmetric_bone_lengths(median_bone_lengths(p))
     if smooth:
         p = _smooth_skeleton(
-            p, fps, bone_lengths if bones else None, sigma_seconds, max_sigma_seconds, max_jitter
+            p,
+            fps,
+            bone_lengths if bones else None,
+            (sigma_seconds, max_sigma_seconds),
+            max_jitter,
+            smooth_enough,
         )
     elif bones:
         p = fix_bone_lengths(p, bone_lengths)
@@ -126,11 +137,12 @@ def _smooth_skeleton(
     p: np.ndarray,
     fps: float,
     lengths: np.ndarray | None,
-    sigma_seconds: float,
-    max_sigma_seconds: float,
+    sigmas: tuple[float, float],
     max_jitter: float | None,
+    smooth_enough: float | None,
 ) -> np.ndarray:
-    """Gaussian smoothing, then bone lengths, with the width raised until not jittery.
+    """Gaussian smoothing, then bone lengths, with the width raised until not jittery;
+    nothing but the bones for motion no more jittery than ``smooth_enough``.
 
     Smoothing comes first because fixing lengths of a jittery skeleton amplifies the jitter
     of short bones (a generated spine segment shrunk to 1 cm and rescaled to 10 cm swings the
@@ -138,7 +150,11 @@ def _smooth_skeleton(
     """
     from motiongen.artifacts import jitter_score
 
-    sigma = sigma_seconds
+    sigma, max_sigma_seconds = sigmas
+    if smooth_enough is not None and len(p) >= 8:
+        q = fix_bone_lengths(p, lengths) if lengths is not None else p
+        if jitter_score(q, fps) <= smooth_enough:
+            return q
     while True:
         q = gaussian_smooth(p, fps, sigma)
         if lengths is not None:

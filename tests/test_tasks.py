@@ -240,6 +240,27 @@ def test_a_short_free_stretch_between_opposite_corrections_has_no_jump_inside():
     assert (steps - own).max() < 0.08
 
 
+def test_a_limb_edited_over_a_span_leaves_the_given_pose_at_the_given_speed():
+    from motiongen.generation.constraints import Constraints, enforce
+    from motiongen.skeleton import JOINT_INDEX
+
+    walk = synth_motion("walk", seconds=4.0, seed=2).positions.astype(np.float64)
+    arm = [JOINT_INDEX[j] for j in ("right_shoulder", "right_elbow", "right_wrist")]
+    targets = walk.copy()
+    targets[30:60, arm] = np.nan  # the right arm edited over 1.5-3 s, the rest as given
+    made = walk.copy()
+    # the network's wrist starts on the given pose but shoots off at 4 m/s (no position jump)
+    rise = np.clip(np.arange(len(walk)) - 29, 0, 30) * 0.2
+    made[:, arm[-1], 1] += np.where(np.arange(len(walk)) < 60, rise, 0.0)
+    out = enforce(made, Constraints(targets, "edit"), 20.0)
+    given = ~np.isnan(targets).any(axis=-1)
+    np.testing.assert_array_equal(out[given], walk[given])
+    steps = np.linalg.norm(np.diff(out[26:40, arm[-1]], axis=0), axis=-1)
+    own = np.linalg.norm(np.diff(walk[26:40, arm[-1]], axis=0), axis=-1)
+    assert steps[3] - own[3] < 0.02  # the frame after the border: 0.2 m more before
+    assert np.abs(np.diff(steps)).max() < 0.08  # then it speeds up over frames, not at once
+
+
 def test_free_frames_are_lifted_to_the_given_frames_floor():
     from motiongen.generation.constraints import lift_free_frames
 

@@ -23,7 +23,7 @@ from motiongen import pipeline as pipeline_module
 from motiongen.artifacts import bone_length_drift, ground_penetration
 from motiongen.checkpoint import CheckpointConfig, record_manifest, save_checkpoint
 from motiongen.conditioning.text import TextEmbedding, validate_prompt
-from motiongen.data.synthetic import synth_sequence
+from motiongen.data.synthetic import synth_motion, synth_sequence
 from motiongen.errors import DataNotFoundError, FormatError, InputError, MotionGenError
 from motiongen.features import (
     FEATURE_DIM,
@@ -876,3 +876,20 @@ def test_one_joint_or_body_part_may_be_a_plain_string():
 
     assert resolve_joints("arms") == resolve_joints(["arms"])  # not the letters a, r, m, s
     assert resolve_joints("left_wrist") == [20]
+
+
+def test_a_restyle_whose_feet_slide_along_the_kept_path_says_so():
+    from motiongen.generation.constraints import Constraints
+    from motiongen.pipeline import _restyle_slides
+    from motiongen.skeleton import LEFT_FOOT, RIGHT_FOOT
+
+    walk = synth_motion("walk", seconds=4.0, seed=0).positions.astype(np.float64)
+    walk[..., 1] -= walk[..., 1].min()
+    source = Constraints(np.full_like(walk, np.nan), "style", source=walk)
+    assert _restyle_slides(source, Motion(positions=walk, fps=20.0), 20.0) is None
+    shuffle = walk.copy()  # the same path, toes dragged along at the pelvis's pace
+    for toe in (LEFT_FOOT, RIGHT_FOOT):
+        shuffle[:, toe, [0, 2]] = walk[:, 0, [0, 2]]
+        shuffle[:, toe, 1] = 0.01
+    note = _restyle_slides(source, Motion(positions=shuffle, fps=20.0), 20.0)
+    assert note is not None and "slide in" in note and "keeps the path" in note

@@ -133,6 +133,22 @@ def _add_warning(meta: dict[str, Any], note: str | None) -> None:
         meta["warning"] = "; ".join(filter(None, [meta.get("warning"), note]))
 
 
+def _style_name(style: Any, known: Sequence[str]) -> Any:
+    """A style name the model does not know under that name as the one it does ("old" is
+    elderly, "tired" exhausted: the Bandai sets' own words for one style); anything else as
+    given."""
+    from motiongen.evaluators.labels import STYLE_SYNONYMS
+
+    if isinstance(style, str) and style.strip().lower() not in known:
+        return STYLE_SYNONYMS.get(style.strip().lower(), style)
+    return style
+
+
+def _in_a_way(style: str) -> str:
+    """'in a sad way', 'in an elderly way' (the training texts' article)."""
+    return f"in {'an' if style[:1].lower() in 'aeiou' else 'a'} {style} way"
+
+
 def _restyle_slides(constraints: Any, motion: Motion, fps: float) -> str | None:
     """A warning when a restyle's feet slide where the source's did not: a slower style
     (sad, elderly, proud) takes short steps along the kept path of a brisk walk (toes near
@@ -882,6 +898,10 @@ class Pipeline:
         self._long_enough(len(pos), "the motion to restyle has", "restyle")
         if style is None and text is None:
             raise InputError("restyle needs a style (e.g. 'sad'), a text, or both")
+        known = self.styles
+        style = _style_name(style, known)
+        if isinstance(blend, tuple) and blend:
+            blend = (_style_name(blend[0], known), *blend[1:])
         if style is not None:
             options["style"] = style
             self.style_vector(style, blend)  # unknown styles fail before the classifier runs
@@ -898,9 +918,9 @@ class Pipeline:
                 # of two named styles mixes the predictions for the two sentences. A blend
                 # towards an example or a vector is left to the style vectors (words for
                 # one end only would pin the motion there).
-                text = f"{action} in a {style} way"
+                text = f"{action} {_in_a_way(style)}"
                 if blend is not None:
-                    text_blend = (f"{action} in a {blend[0]} way", float(blend[1]))
+                    text_blend = (f"{action} {_in_a_way(blend[0])}", float(blend[1]))
         # A restyle asks for the style: its words stay, recorded with the action or not.
         options["literal"] = True
         constraints = path_constraints(pos)

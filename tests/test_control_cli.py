@@ -177,3 +177,19 @@ def test_plain_checkpoint_is_refused(walk, tmp_path, monkeypatch, capsys):
     code, _, err = run(["predict", walk, "-o", tmp_path / "x.npz", "--checkpoint", plain],
                        monkeypatch, capsys)  # fmt: skip
     assert code == 1 and "not trained for control" in error_line(err)
+
+
+def test_control_commands_take_threads(control, walk, tmp_path, monkeypatch, capsys):
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        out_path = tmp_path / "t.npz"
+        _ok(["predict", walk, "-o", out_path, "--seconds", 4, "--checkpoint", control,
+             "--steps", 2, "--threads", 1], monkeypatch, capsys)  # fmt: skip
+        assert torch.get_num_threads() == 1
+        code, _, err = run(["restyle", walk, "-o", out_path, "--style", "sad", "--threads", 0,
+                            "--checkpoint", control], monkeypatch, capsys)  # fmt: skip
+        assert code == 1 and "--threads must be at least 1" in error_line(err)
+    finally:
+        torch.set_num_threads(before)

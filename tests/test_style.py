@@ -150,3 +150,10 @@ def test_a_checkpoint_without_style_input_says_so(tmp_path):
     with pytest.raises(InputError, match="no style input"):
         pipe.restyle(walk, "sad", text="a person walks")
     assert pipe.styles == []
+
+
+def test_the_bandai_sets_own_style_words_name_their_styles():
+    enc = StyleEncoder.from_pretrained()  # the shipped encoder: elderly, exhausted, ...
+    assert "old" not in enc.styles and "elderly" in enc.styles
+    np.testing.assert_array_equal(enc.vector("old"), enc.vector("elderly"))
+    np.testing.assert_array_equal(enc.vector(" Tired"), enc.vector("exhausted"))

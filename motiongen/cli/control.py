@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from motiongen.cli.console import as_written, err, out, resolve_motion
-from motiongen.cli.generate import check_output_fps
+from motiongen.cli.generate import check_output_fps, set_threads
 from motiongen.errors import InputError
 
 Output = Annotated[
@@ -41,6 +41,10 @@ Fps = Annotated[
         help="Frame rate of the written motion (default: the input's; compose: the model's 20). "
         "Another rate than the input's resamples the frames kept from it."
     ),
+]
+
+Threads = Annotated[
+    int | None, typer.Option(help="CPU threads for torch (default: torch's choice).")
 ]
 
 SegmentModel = Annotated[
@@ -116,9 +120,11 @@ def predict(
     postprocess: Post = True,
     literal: LiteralText = False,
     fps: Fps = None,
+    threads: Threads = None,
 ) -> None:
     """Continue a motion: its frames are kept exactly and the motion goes on from them."""
     check_output_fps(fps, output.suffix)
+    set_threads(threads)
     t0 = time.perf_counter()
     motion = _pipe(checkpoint).predict(
         resolve_motion(past),
@@ -148,6 +154,7 @@ def inbetween(
     postprocess: Post = True,
     literal: LiteralText = False,
     fps: Fps = None,
+    threads: Threads = None,
 ) -> None:
     """A motion through keyframes (each file a pose or a few frames, in world space)."""
     try:
@@ -156,6 +163,7 @@ def inbetween(
     except ValueError:
         raise InputError(f"--times must be numbers separated by commas, got {times!r}") from None
     check_output_fps(fps, output.suffix)
+    set_threads(threads)
     t0 = time.perf_counter()
     keys = [keyframe(k) for k in keyframes]
     motion = _pipe(checkpoint).inbetween(
@@ -224,9 +232,11 @@ def edit(
     literal: LiteralText = False,
     segment_model: SegmentModel = None,
     fps: Fps = None,
+    threads: Threads = None,
 ) -> None:
     """Make part of a motion anew (a span of time, some joints, or both); the rest is kept."""
     check_output_fps(fps, output.suffix)
+    set_threads(threads)
     t0 = time.perf_counter()
     names = None if joints is None else [j for j in joints.split(",") if j.strip()]
     if frames is None and names is None:
@@ -260,9 +270,11 @@ def restyle(
     checkpoint: Checkpoint = None,
     postprocess: Post = True,
     fps: Fps = None,
+    threads: Threads = None,
 ) -> None:
     """Keep a motion's path and timing, move the body in another style."""
     check_output_fps(fps, output.suffix)
+    set_threads(threads)
     t0 = time.perf_counter()
     opts = _options(steps, sampler, guidance, seed, postprocess)
     if blend is not None:
@@ -317,6 +329,7 @@ def compose(
     literal: LiteralText = False,
     segment_model: SegmentModel = None,
     fps: Fps = None,
+    threads: Threads = None,
 ) -> None:
     """One motion of consecutive segments, each following its own text."""
     if (prompt is None) == (not segment):
@@ -335,6 +348,7 @@ def compose(
     from motiongen.paths import DEFAULT_TIMELINE_MODEL
 
     check_output_fps(fps, output.suffix)
+    set_threads(threads)
     t0 = time.perf_counter()
     motion = _pipe(checkpoint, DEFAULT_TIMELINE_MODEL).timeline(
         spec, seconds=seconds,

@@ -53,7 +53,8 @@ def check_output_fps(fps: float | None, suffix: str = "") -> float | None:
     return fps
 
 
-def _set_threads(threads: int | None) -> None:
+def set_threads(threads: int | None) -> None:
+    """torch's CPU threads from a --threads option (None: torch's choice)."""
     if threads is None:
         return
     if threads < 1:
@@ -105,7 +106,7 @@ def _run(
     if runtime not in RUNTIMES:
         raise InputError(f"--runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
     paths = output_paths(output, batch)
-    _set_threads(threads)
+    set_threads(threads)
 
     t0 = time.perf_counter()
     if rag and checkpoint is None:

@@ -33,6 +33,7 @@ from torch import Tensor, nn
 from motiongen.checkpoint import CONFIG_NAME, NORM_NAME, WEIGHTS_NAME
 from motiongen.errors import DataNotFoundError, FormatError, InputError
 from motiongen.evaluators.features import ConvBlock, center_crop, pad_batch, pooled_trunk
+from motiongen.evaluators.labels import STYLE_SYNONYMS
 from motiongen.features import FEATURE_DIM, MODEL_FPS, NormStats, motion_to_features
 from motiongen.integrity import verify_manifest
 from motiongen.paths import PACKAGE_ROOT
@@ -150,6 +151,8 @@ class StyleEncoder:
         """(S,) unit vector of a style name, an example motion or a given vector."""
         if isinstance(style, str):
             key = style.strip().lower()
+            if key not in self.prototypes:  # the Bandai sets' own names: old, tired
+                key = STYLE_SYNONYMS.get(key, key)
             if key not in self.prototypes:
                 raise InputError(f"unknown style {style!r}; known styles: {', '.join(self.styles)}")
             return self.prototypes[key]

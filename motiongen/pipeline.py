@@ -995,6 +995,12 @@ class Pipeline:
         req.segments = tuple(parsed)
         req.frames = total
         req.meta["segments"] = [[t, n / self.fps] for t, n in parsed]
+        if isinstance(segments, str) and len(parsed) == 1:
+            _add_warning(
+                req.meta,
+                "the prompt is one segment (no 'then', ';' or new sentence between actions): "
+                "for one action after another write e.g. 'a person walks, then waves, then bows'",
+            )
         # A text model has no style input: a styled timeline continues itself.
         # One segment has no join: the control model makes it (as before).
         joined = len(parsed) > 1 and req.style is None and req.text_blend is None

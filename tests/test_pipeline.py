@@ -714,6 +714,9 @@ def test_a_control_checkpoint_carries_its_own_settings_per_task(tmp_path):
     assert predict.guidance == pipe.default_guidance  # no entry: the checkpoint's default
     own = pipe.check_compose("a person walks, then waves", seconds=4.0, steps=2, sampler="euler")
     assert (own.steps, own.sampler) == (2, "euler")  # a request's own settings win
+    assert "warning" not in own.meta
+    one = pipe.check_compose("a person walks, waves, and bows", seconds=4.0)
+    assert "one segment" in one.meta["warning"]  # a list without "then" is one action
     assert (
         pipe.check_edit(_walk(4.0), text="a person bows", frames=(1, 2), guidance=1.0).guidance
         == 1.0
@@ -815,6 +818,18 @@ def test_then_prompts_split_into_segments_the_model_can_read():
     assert [t for t, _ in styled] == ["a proud person walks to the right", "a proud person waves"]
     assert parse_timeline("An old tired man bows", 20.0)[0][0] == "An old tired man bows"
     assert parse_timeline("jumps, then a person bows", 20.0)[0][0] == "a person jumps"
+    # sentences, sequence words after a comma, a leading "first"; "they" lends a singular verb
+    texts = {
+        "A person walks. Then they wave. Finally they bow.": [
+            "A person walks", "A person waves", "A person bows"],
+        "first a person walks, afterwards it waves; next they go home": [
+            "a person walks", "a person waves", "a person goes home"],
+        "a person walks slowly, sadly for 1.5 seconds": ["a person walks slowly, sadly for 1.5 seconds"],
+        "a person walks next to a wall and then they cry": [
+            "a person walks next to a wall", "a person cries"],
+    }  # fmt: skip
+    for prompt, want in texts.items():
+        assert [t for t, _ in parse_timeline(prompt, 20.0)] == want
     # a segment of no words is refused, not hidden behind the borrowed subject
     with pytest.raises(InputError, match=r"segment 0 \('😀😀'\) has no letters"):
         parse_timeline("😀😀, then 😀", 20.0)

@@ -158,8 +158,19 @@ def path_constraints(positions: np.ndarray) -> Constraints:
     return Constraints(targets, "style", source=p)
 
 
-_THEN = re.compile(r"\s*(?:,\s*)?(?:\band\s+then\b|\bthen\b|;)\s*", re.IGNORECASE)
+# Words that put one action after another. After a full stop, a semicolon or a comma they
+# split; "then" splits anywhere. A comma alone does not ("walks slowly, sadly" is one action),
+# and a full stop only before a space or the end ("for 1.5 seconds" stays whole).
+_SEQUENCE = r"(?:and\s+)?then|after\s+that|afterwards|finally|next|later"
+_THEN = re.compile(
+    rf"\s*(?:(?:\.(?=\s|$)|;)\s*(?:(?:{_SEQUENCE})\b,?)?"
+    rf"|,?\s*\b(?:and\s+)?then\b,?"
+    rf"|,\s*(?:{_SEQUENCE})\b,?)\s*",
+    re.IGNORECASE,
+)
+_FIRST = re.compile(r"^(?:first(?:ly)?|at\s+first)\b,?\s*", re.IGNORECASE)
 _PRONOUN = re.compile(r"^(he|she|they|it)\s+", re.IGNORECASE)
+_IRREGULAR = {"are": "is", "were": "was", "have": "has", "do": "does", "go": "goes"}
 # "a person", but also "a proud person", "an old man": without the adjectives "a proud person
 # walks" was taken for a segment without a subject and became "a person a proud person walks".
 _SUBJECT = re.compile(
@@ -167,6 +178,27 @@ _SUBJECT = re.compile(
     r"(person|man|woman|character|figure|dancer|guy|girl|boy|child|kid|lady)\b|^someone\b",
     re.IGNORECASE,
 )
+
+
+def _without_pronoun(text: str) -> str:
+    """ "he kicks" -> "kicks", "they wave" -> "waves" (the subject lent to it is singular)."""
+    match = _PRONOUN.match(text)
+    if not match:
+        return text
+    rest = text[match.end() :]
+    if match.group(1).lower() != "they" or not rest:
+        return rest
+    verb, _, tail = rest.partition(" ")
+    low = verb.lower()
+    if low in _IRREGULAR:
+        verb = _IRREGULAR[low]
+    elif low.endswith(("s", "sh", "ch", "x", "z", "o")):
+        verb += "es"
+    elif len(low) > 1 and low.endswith("y") and low[-2] not in "aeiou":
+        verb = verb[:-1] + "ies"
+    else:
+        verb += "s"
+    return f"{verb} {tail}".strip()
 
 
 def parse_timeline(
@@ -185,8 +217,9 @@ def parse_timeline(
             raise InputError("the timeline prompt is empty; e.g. 'a person walks, then bows'")
         subject_match = _SUBJECT.match(parts[0])
         subject = subject_match.group(0) if subject_match else "a person"
+        parts[0] = _FIRST.sub("", parts[0]) or parts[0]
         # "then he kicks" -> "a person kicks": the model is trained on "a person ..."
-        parts = [_PRONOUN.sub("", p) for p in parts]
+        parts = [_without_pronoun(p) for p in parts]
         for i, p in enumerate(parts):
             if not any(ch.isalpha() for ch in p):  # the borrowed subject would hide it
                 raise InputError(

@@ -8,7 +8,9 @@ turn that into one clear error naming the file and the problem:
 - ``MIN_FPS`` <= fps <= ``MAX_FPS``;
 - a human-sized body: the median lengths of the leg (hip-knee-ankle-toe) plus the spine
   (pelvis to head) between ``MIN_STATURE`` and ``MAX_STATURE`` metres, which catches wrong
-  units (centimetres read as metres make a 170 m person) and collapsed skeletons.
+  units (centimetres read as metres make a 170 m person) and collapsed skeletons;
+- Y up: a body whose spine lies flat or points down in nearly every frame was written with
+  another up axis (a Z-up export read as Y-up walks lying on its back, flying upwards).
 """
 
 from __future__ import annotations
@@ -25,6 +27,11 @@ from motiongen.skeleton import JOINT_INDEX, NUM_JOINTS
 MAX_ABS_POSITION = 1000.0
 MIN_FPS, MAX_FPS = 1.0, 1000.0
 MIN_STATURE, MAX_STATURE = 0.4, 3.5  # metres: leg + spine chain, a toddler to a giant
+# A spine (pelvis to head) rising less than this share of its length lies down; a motion
+# lying down or upside down in more than LYING_SHARE of its frames is refused as written with
+# another up axis (nothing in the data lies down that long; a fall or a roll stays legal).
+LYING_RISE = 0.3
+LYING_SHARE = 0.95
 
 _LEG = ("left_hip", "left_knee", "left_ankle", "left_foot")
 _SPINE = ("pelvis", "spine1", "spine2", "spine3", "neck", "head")
@@ -83,3 +90,23 @@ def check_motion(positions: np.ndarray, fps: object, what: str) -> None:
             f"{what}: the skeleton's leg and spine measure {size:.3g} m, outside a human's "
             f"{MIN_STATURE:g}..{MAX_STATURE:g} m{hint}"
         )
+    _check_up_axis(p.astype(np.float64), what)
+
+
+def _check_up_axis(p: np.ndarray, what: str) -> None:
+    """``FormatError`` for a body lying flat or upside down in nearly every frame."""
+    spine = p[:, JOINT_INDEX["head"]] - p[:, JOINT_INDEX["pelvis"]]  # (T, 3)
+    rise = spine[:, 1] / np.maximum(np.linalg.norm(spine, axis=-1), 1e-9)
+    if np.mean(rise < LYING_RISE) <= LYING_SHARE:
+        return
+    if np.mean(rise < -LYING_RISE) > LYING_SHARE:
+        raise FormatError(
+            f"{what}: the body stands upside down in every frame (head below the pelvis): "
+            "motiongen reads Y up; flip the file's Y axis (and Z, to keep it right-handed)"
+        )
+    axis = "XZ"[int(np.argmax(np.abs(np.median(spine[:, [0, 2]], axis=0))))]
+    raise FormatError(
+        f"{what}: the body lies along the floor in every frame (the spine points along "
+        f"{axis}, not up): a {axis}-up file? motiongen reads Y up; reorder the axes, e.g. "
+        "(x, y, z) -> (x, z, -y) for a Z-up export"
+    )

@@ -420,3 +420,20 @@ def test_every_fuzz_outcome_is_one_cli_line(tmp_path, monkeypatch, capsys):
         assert code in (0, 1)
         if code:
             assert path.name in error_line(err)
+
+
+def test_a_file_with_another_up_axis_is_refused_with_the_fix(tmp_path):
+    from motiongen.errors import FormatError
+
+    pos = synth_motion("walk", seconds=3.0, seed=0).positions.astype(np.float32)
+    check_motion(pos, 20.0, "walk")  # upright: fine
+    z_up = tmp_path / "zup.npy"
+    np.save(z_up, pos[..., [0, 2, 1]])  # a Z-up export: height in z, travel in y
+    with pytest.raises(FormatError, match=r"lies along the floor .* Z-up file\? .*\(x, z, -y\)"):
+        motiongen.load(z_up)
+    upside_down = pos * np.array([1.0, -1.0, -1.0], np.float32)
+    with pytest.raises(FormatError, match="upside down"):
+        check_motion(upside_down, 20.0, "flipped")
+    fallen = pos.copy()  # lying for the last third of the clip (a fall): still a motion
+    fallen[40:] = fallen[40:][..., [0, 2, 1]]
+    check_motion(fallen, 20.0, "fall")

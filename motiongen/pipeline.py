@@ -153,11 +153,10 @@ def _restyle_slides(constraints: Any, motion: Motion, fps: float) -> str | None:
     """A warning when a restyle's feet slide where the source's did not: a slower style
     (sad, elderly, proud) takes short steps along the kept path of a brisk walk (toes near
     the floor at 1.4 m/s in 96 % of a sad restyle's frames, sanity failed, no word said)."""
-    from motiongen.artifacts import foot_skating_ratio
-    from motiongen.eval.sanity import SLIDING_LIMIT
+    from motiongen.artifacts import SKATING_LIMIT, foot_skating_ratio
 
     made = foot_skating_ratio(motion.positions, fps)
-    if made <= SLIDING_LIMIT or constraints.source is None:
+    if made <= SKATING_LIMIT or constraints.source is None:
         return None
     source = constraints.source
     own = foot_skating_ratio(source, fps)

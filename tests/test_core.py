@@ -60,6 +60,11 @@ def test_resample_keeps_duration_and_interpolates_linearly():
     assert abs(r.seconds - m.seconds) < 0.06
     np.testing.assert_allclose(r.positions[:, 0, 0], np.arange(21) / 20.0, atol=1e-5)
     assert r.actions == ["walk"] * 21
+    # up: the last frame lasts 1/30 s too, so the frames in it go on moving (none frozen)
+    up = m.resample(120)
+    assert up.num_frames == 124
+    assert np.diff(up.positions[:, 0, 0]).min() == pytest.approx(1 / 120, abs=1e-5)
+    assert m.resample(30, frames=40).positions[-1, 0, 0] == pytest.approx(31 / 30, abs=1e-5)
 
 
 def test_crop_moves_audio_offset():

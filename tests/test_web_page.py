@@ -354,7 +354,8 @@ def test_continue_restyle_and_a_timeline_from_the_page(page) -> None:
     page.select_option("#style", "sad")
     page.select_option("#blend-style", "happy")
     page.click("#restyle")
-    page.locator("#message.ok").filter(has_text="restyling").wait_for(timeout=60_000)
+    # a sad restyle of a brisk walk may slide along the kept path: said as a warning
+    page.locator("#message.ok, #message.warn").filter(has_text="restyling").wait_for(timeout=60_000)
     assert _total(page) == 100 and "sad" in page.inner_text("#title")
 
     page.click("#add-segment")

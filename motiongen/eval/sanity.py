@@ -37,10 +37,7 @@ from motiongen.motion import AudioRef, Motion
 from motiongen.skeleton import NUM_JOINTS
 
 REPETITION_FAIL = 0.99  # above every real clip (max 0.979), below an exact loop (≈ 1.0)
-# Share of frame pairs with a skating toe (artifacts.foot_skating_ratio). Over the 2,813 real
-# clips: median 0, 99th percentile 0.48, 99.5th 0.52, max 0.73 (two Bandai-1 takes); a
-# gliding generated walk scores 0.6-1.0.
-SLIDING_LIMIT = 0.55
+SLIDING_LIMIT = A.SKATING_LIMIT
 
 SEVERITY: dict[str, float] = {
     "invalid": 1.0,

@@ -1527,7 +1527,12 @@ class Pipeline:
                     far = far_segments([t for t, _ in first.segments or []], segment_known)
                     if far:
                         m.meta["warning"] = far
-                elif warning := vocabulary_warning("the prompt", "the motion", info):
+                elif warning := vocabulary_warning(
+                    "the prompt",
+                    "the motion",
+                    info,
+                    restyle=first.constraints is not None and first.constraints.task == "style",
+                ):
                     m.meta["warning"] = warning
             _add_warning(m.meta, m.meta.pop("retrieval_warning", None))
         return motions

@@ -607,6 +607,17 @@ def test_unseen_styles_count_merged_synonyms_and_leave_the_prompt_tidy():
     assert unseen_style("a person raises both hands happily", info, known)["styles"] == ["happy"]
     assert unseen_style("a person raises both hands", info, known) is None
     assert unseen_style("xyz happily", {**info, "known": False}, known) is None
+    # a left / right tie in the embedding: the side the text names is the action named
+    hands = {"actions": {a: ["normal"] for a in ("wave-left-hand", "wave-right-hand")},
+             "words": words}  # fmt: skip
+    tie = {"known": True, "nearest": [["wave-left-hand", 0.811], ["wave-right-hand", 0.811]]}
+    assert unseen_style("a person waves the right hand sadly", tie, hands)["action"] == (
+        "wave-right-hand"
+    )
+    apart = {"known": True, "nearest": [["wave-left-hand", 0.85], ["wave-right-hand", 0.80]]}
+    assert unseen_style("a person waves the right hand sadly", apart, hands)["action"] == (
+        "wave-left-hand"
+    )
     # "lively" is an active and a youthful word: it names neither
     assert styles_named("a lively person bows", words) == set()
     assert styles_named("a person bows in a youthful, lively way", words) == {"youthful"}

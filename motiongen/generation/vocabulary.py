@@ -51,6 +51,9 @@ def _canonical(style: str) -> str:
     return STYLE_SYNONYMS.get(style, style)
 
 
+SIDE_TIE = 0.02  # similarities closer than this are a tie between a left and a right action
+
+
 def unseen_style(
     text: str, info: dict[str, Any], action_styles: dict[str, Any] | None
 ) -> dict[str, Any] | None:
@@ -58,7 +61,7 @@ def unseen_style(
     names only styles its nearest action was never recorded in, else None. Styles the label
     vocabulary merges (tired = exhausted, old = elderly) count as the same style."""
     known = action_styles or {"actions": {}, "words": {}}
-    action = info["nearest"][0][0]
+    action = _same_side(text, info["nearest"])
     recorded = known["actions"].get(action)
     if not info["known"] or not recorded:
         return None
@@ -66,6 +69,21 @@ def unseen_style(
     if not named or {_canonical(s) for s in named} & {_canonical(s) for s in recorded}:
         return None
     return {"action": action, "styles": sorted(named), "recorded": list(recorded)}
+
+
+def _same_side(text: str, nearest: Sequence[Sequence[Any]]) -> str:
+    """The nearest action, or its twin of the side the text names when the two are (nearly)
+    tied: the sentence embedding barely tells left from right (0.811 for both with "waves
+    with the right hand"), and a warning naming the other hand reads as a mistake."""
+    top, sim = nearest[0][0], float(nearest[0][1])
+    words = set(_plain(text).split())
+    for side, other in (("left", "right"), ("right", "left")):
+        if side in words and other not in words and other in top and side not in top:
+            twin = top.replace(other, side)
+            for name, s in nearest:
+                if name == twin and sim - float(s) < SIDE_TIE:
+                    return twin
+    return top
 
 
 _MARK = "\u241f"  # where a style phrase was taken out
@@ -117,9 +135,12 @@ def _article(article: str, letter: str) -> str:
     return f"{right} {letter}"
 
 
-def vocabulary_warning(what: str, result: str, info: dict[str, Any]) -> str:
+def vocabulary_warning(
+    what: str, result: str, info: dict[str, Any], *, restyle: bool = False
+) -> str:
     """The warning for a text far from every trained action, or naming a style its action was
-    never recorded in; "" for neither."""
+    never recorded in; "" for neither. ``restyle``: the text is a restyle's, whose style is
+    the point (leaving it out is no advice)."""
     if not info["known"]:
         return far_from_vocabulary(what, result, info)
     unseen = info.get("unseen_style")
@@ -134,6 +155,11 @@ def vocabulary_warning(what: str, result: str, info: dict[str, Any]) -> str:
         return (
             f"{head}; {result} was made from {unseen['used']!r} (the style left out, so the "
             "action comes out right); pass literal=True (--literal) to send the prompt as written"
+        )
+    if restyle:
+        return (
+            f"{head}; the restyle may lose the action to the style's own actions: one of "
+            "the styles it was recorded in keeps it"
         )
     # Restyling does not cross the two sets either (docs/pipeline.md): not suggested.
     return (

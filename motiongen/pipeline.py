@@ -500,7 +500,7 @@ class Pipeline:
         unconditional motion. postprocess: constant bones, feet on the floor, no foot sliding,
         light smoothing. request: the keywords of ``check_request``:
 
-        seconds (6.5): length, 0 < seconds <= 120; beyond the model window (196 frames =
+        seconds (6.5): length, 0.5 <= seconds <= 120; beyond the model window (196 frames =
         9.8 s) the motion is made of overlapping windows with blended seams.
         steps: sampler steps (default: the process's, 4 for flow, 50 for DDIM). sampler: one
         the checkpoint's process offers (euler | midpoint | heun for flow, ddim for DDPM).

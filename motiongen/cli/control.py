@@ -14,7 +14,10 @@ from motiongen.cli.generate import check_output_fps, set_threads
 from motiongen.errors import InputError
 
 Output = Annotated[
-    Path, typer.Option("-o", "--output", help="Output: .mp4 .gif .bvh .motion .npy .npz")
+    Path,
+    typer.Option(
+        "-o", "--output", help="Output: .mp4 .gif .bvh .motion .motion.json .json .npy .npz"
+    ),
 ]
 Text = Annotated[str | None, typer.Option(help="What the motion does, e.g. 'a person bows'.")]
 Steps = Annotated[int | None, typer.Option(help="Sampler steps (default: the model's).")]

@@ -30,7 +30,10 @@ def eval_command(
     sampler: Annotated[str | None, typer.Option(help="euler | midpoint | heun | ddim")] = None,
     guidance: Annotated[float | None, typer.Option(help="Guidance scale")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the first motion (motion i: seed + i)")] = 0,
-    limit: Annotated[int | None, typer.Option(help="Evaluate only the first N conditions")] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(help="Evaluate only the first N conditions (FID needs at least 129)"),
+    ] = None,
     evaluator: Annotated[
         Path | None, typer.Option(help="Text-motion evaluator folder (default: shipped)")
     ] = None,

@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import os
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,11 @@ def resolve_checkpoint(path: str | Path | None) -> Path:
                 "(--checkpoint PATH)"
             )
         return folder
+    if not isinstance(path, str | os.PathLike):
+        raise InputError(
+            f"a checkpoint is a folder path or a shipped model's name, got {path!r} "
+            f"({type(path).__name__})"
+        )
     folder = Path(path).expanduser()
     if not folder.exists() and shipped_model_path(str(path)).is_dir():
         return shipped_model_path(str(path))

@@ -102,6 +102,8 @@ class Motion:
         the last pose froze the end of a 20-fps walk written at 120 fps for 5 frames, a hitch
         when looped or chained); frames beyond that hold the pose reached.
         """
+        if isinstance(fps, bool) or not isinstance(fps, int | float | np.number):
+            raise InputError(f"target frame rate must be a number, got {fps!r}")
         if not (np.isfinite(fps) and fps > 0):
             raise InputError(f"target frame rate must be positive, got {fps!r}")
         n_new = max(1, int(round(self.num_frames * fps / self.fps)))

@@ -691,6 +691,13 @@ class Pipeline:
         text: str | None = None,
         **options: Any,
     ) -> GenerationRequest:
+        if isinstance(keyframes, Motion | str) or not isinstance(keyframes, Sequence):
+            raise InputError(
+                "keyframes must be a list of Motions (a pose or a few frames each), e.g. "
+                f"[pose_a, pose_b]; got {type(keyframes).__name__}"
+            )
+        if isinstance(times, str) or not isinstance(times, Sequence | np.ndarray):
+            raise InputError(f"times must be a list of seconds, one per keyframe; got {times!r}")
         poses = [self._as_positions(k, f"keyframe {i}") for i, k in enumerate(keyframes)]
         if len(poses) < 2:
             raise InputError(f"give at least two keyframes (got {len(poses)})")
@@ -789,7 +796,11 @@ class Pipeline:
         self._long_enough(len(pos), "the motion to edit has", "an edit")
         span = None
         if frames is not None:
-            ok = len(frames) == 2 and all(is_number(x) and math.isfinite(x) for x in frames)
+            ok = (
+                isinstance(frames, Sequence | np.ndarray)
+                and len(frames) == 2
+                and all(is_number(x) and math.isfinite(x) for x in frames)
+            )
             if not ok:
                 raise InputError(f"frames must be (start, end) in seconds, got {frames!r}")
             a_s, b_s = float(frames[0]), float(frames[1])
@@ -1303,10 +1314,12 @@ class Pipeline:
                 f"checkpoint {self.name} was not trained for control tasks ({task}); use a "
                 "control checkpoint (trained with tasks.enabled)"
             )
-        if "batch" in options or "seed_motion" in options or "music" in options:
+        allowed = {"steps", "sampler", "guidance", "seed", "style", "blend", "literal",
+                   "segment_model"}  # fmt: skip
+        if unknown := sorted(set(options) - allowed):
             raise InputError(
-                f"{task} takes steps, sampler, guidance, seed, style, blend, literal and "
-                "postprocess"
+                f"{task} got {', '.join(map(repr, unknown))}; it takes steps, sampler, guidance, "
+                "seed, style, blend, literal and postprocess"
             )
         if "segment_model" in options:  # edits and timelines take theirs before this
             raise InputError(

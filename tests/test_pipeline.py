@@ -861,6 +861,10 @@ def test_then_prompts_split_into_segments_the_model_can_read():
         (lambda p, w: p.inbetween([w.crop(0, 1)] * 2, [0.0, 0.2]), "in-betweening needs"),
         (lambda p, w: p.edit(w.crop(0, 4), text="a person bows", joints=["arms"]), "an edit"),
         (lambda p, w: p.restyle(w.crop(0, 4), "sad"), "restyle needs"),
+        (lambda p, w: p.predict(w, 5.0, sed=1), "predict got 'sed'; it takes steps"),
+        (lambda p, w: p.inbetween(w, [0.0]), "keyframes must be a list of Motions"),
+        (lambda p, w: p.inbetween([w, w], 2.0), "times must be a list of seconds"),
+        (lambda p, w: p.edit(w, text="a person bows", frames=slice(1, 2)), "frames must be"),
         (lambda p, w: p.inbetween([w, w], [0.0, 30.0]), "apart"),
         (
             lambda p, w: p.edit(w, text="a person waves", joints=["tail"]),
@@ -919,3 +923,13 @@ def test_a_restyle_whose_feet_slide_along_the_kept_path_says_so():
         shuffle[:, toe, 1] = 0.01
     note = _restyle_slides(source, Motion(positions=shuffle, fps=20.0), 20.0)
     assert note is not None and "slide in" in note and "keeps the path" in note
+
+
+def test_api_mistakes_say_what_to_fix():
+    from motiongen.checkpoint import resolve_checkpoint
+
+    walk = Motion(positions=synth_motion("walk", seconds=3.0, seed=0).positions, fps=20.0)
+    with pytest.raises(InputError, match="a folder path or a shipped model's name"):
+        resolve_checkpoint(123)
+    with pytest.raises(InputError, match="must be a number"):
+        walk.resample("60")

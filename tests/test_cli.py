@@ -210,3 +210,21 @@ def test_silent_audio_file(tmp_path, monkeypatch, capsys):
         ["render", str(src), "-o", str(tmp_path / "x.mp4"), "--no-audio"], monkeypatch, capsys
     )
     assert code == 0
+
+
+def test_usage_mistakes_are_one_error_line_too(monkeypatch, capsys):
+    from tests.cli_helpers import error_line, run
+
+    cases = {
+        ("compose", "a person walks", "-o", "x.bvh", "--seconds", "abc"): (
+            "Invalid value for '--seconds'", "see motiongen compose --help"),
+        ("predict", "x.bvh", "-o", "y.bvh", "--bogus", "2"): ("No such option: --bogus", "predict"),
+        ("predict",): ("Missing argument 'past'", "see motiongen predict --help"),
+        ("nosuchcommand",): ("No such command 'nosuchcommand'", "see motiongen --help"),
+    }  # fmt: skip
+    for args, needles in cases.items():
+        code, _, err = run(list(args), monkeypatch, capsys)
+        line = error_line(err)
+        assert code == 1 and all(n in line for n in needles), (args, err)
+    code, out, _ = run(["generate", "--help"], monkeypatch, capsys)
+    assert code == 0 and "Usage" in out

@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+from typing import NoReturn
 
+import click
 import typer
 from rich.markup import escape
 
@@ -28,6 +31,11 @@ from motiongen.cli import (
 )
 from motiongen.cli.console import err
 from motiongen.errors import MotionGenError
+
+# Usage errors: click's, and typer's own where it carries its own copy of click (0.2x).
+_CLICK_ERRORS = tuple(
+    c for c in (click.ClickException, getattr(typer, "TyperException", None)) if c is not None
+)
 
 app = typer.Typer(
     help="Generate, edit, score and render 3-D human motion.",
@@ -62,16 +70,33 @@ def main() -> None:
 
 
 def run(typer_app: typer.Typer) -> None:
-    """Run a command app the project's way: one ``error:`` line and exit 1 for user errors."""
+    """Run a command app the project's way: one ``error:`` line and exit 1 for user errors,
+    options of the wrong type or unknown ones included (click's own answer was a framed usage
+    block and exit 2)."""
     try:
-        typer_app()
+        prog = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+        prog = "motiongen" if not prog or prog.endswith(".py") else prog  # python -m motiongen.cli
+        code = typer_app(standalone_mode=False, prog_name=prog)
+    except _CLICK_ERRORS as e:
+        if type(e).__name__ == "NoArgsIsHelpError":  # the bare command: its help, as before
+            print(e.format_message())
+            sys.exit(0)
+        ctx = getattr(e, "ctx", None)
+        where = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+        _error(f"{e.format_message()}{where}")
     except MotionGenError as e:
-        # Messages quote user text and shapes like [x, y, c]: not rich markup.
-        err.print(f"[bold red]error:[/] {escape(str(e))}", soft_wrap=True, highlight=False)
-        sys.exit(1)
-    except KeyboardInterrupt:
+        _error(str(e))
+    except (KeyboardInterrupt, click.Abort, typer.Abort):
         err.print("interrupted")
         sys.exit(130)
+    if isinstance(code, int) and code:
+        sys.exit(code)
+
+
+def _error(message: str) -> NoReturn:
+    # Messages quote user text and shapes like [x, y, c]: not rich markup.
+    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True, highlight=False)
+    sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ Every failure raises a ``MotionGenError`` subclass whose message says what happe
 
 from __future__ import annotations
 
+import math
+
 import time
 from pathlib import Path
 from typing import Any
@@ -141,7 +143,17 @@ class Client:
         """A motion for a prompt, generated now (POST /generate, format json). literal: send
         the prompt as written, also a style its action was never recorded in."""
         body = _generate_body(text, seconds, steps, sampler, guidance, seed, model, "json", literal)
-        return motion_from_payload(self._request("POST", "/generate", json=body).json())
+        return self._motion_answer(self._request("POST", "/generate", json=body))
+
+    def _motion_answer(self, response: httpx.Response) -> Motion:
+        """The motion of a /generate or /dance answer: the body itself, or, where the server
+        made the request a job (202: over its time budget for answering at once), the job's
+        result once it is done."""
+        if response.status_code == 202:
+            job_id = response.json()["job_id"]
+            self.wait(job_id, timeout=max(self.timeout, 600.0))
+            return self.job_motion(job_id)
+        return motion_from_payload(response.json())
 
     def generate_job(
         self,
@@ -176,7 +188,7 @@ class Client:
         its audio, so ``motion.save("x.mp4")`` muxes the song in."""
         path = Path(path)
         payload = self._dance(path, seconds, music_offset, steps, guidance, seed, model, "json")
-        motion = motion_from_payload(payload.json())
+        motion = self._motion_answer(payload)
         motion.audio = AudioRef(str(path), float(music_offset))
         return motion
 
@@ -282,6 +294,12 @@ def _generate_body(
     literal: bool = False,
 ) -> dict[str, Any]:
     _check_format(fmt)
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, int | float)
+        or not math.isfinite(seconds)
+    ):
+        raise InputError(f"seconds must be a finite number, got {seconds!r}")
     body = {
         "text": text,
         "seconds": seconds,

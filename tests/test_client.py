@@ -142,3 +142,14 @@ def test_busy_server(app, client: Client) -> None:
         queue.resume()
         thread.join(60)
     assert done.is_set()
+
+
+def test_a_request_the_server_makes_a_job_still_returns_its_motion(tmp_path: Path) -> None:
+    # a sync budget below any request: the server answers 202 with a job for every one
+    app = create_app(ServeSettings(store=tmp_path / "store", sync_budget=1, batch_wait=0.0))
+    with TestClient(app) as http:
+        client = Client("http://testserver", http=http)
+        motion = client.generate("a person walks forward", seconds=2, steps=2, seed=3)
+        assert motion.num_frames == 40 and motion.meta["seed"] == 3
+    with pytest.raises(InputError, match="seconds must be a finite number"):
+        Client("http://127.0.0.1:9").generate("a person walks", seconds=float("nan"))

@@ -14,7 +14,6 @@ Every failure raises a ``MotionGenError`` subclass whose message says what happe
 from __future__ import annotations
 
 import math
-
 import time
 from pathlib import Path
 from typing import Any

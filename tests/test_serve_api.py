@@ -159,7 +159,7 @@ def test_generate_at_another_frame_rate_now_and_as_a_job(client: TestClient) -> 
     assert npy.shape == (40, 22, 3)  # a .npy holds 20 fps
     # asked for as the answer, a .npy at another rate is refused (as the CLI does)
     r = client.post("/generate", json={"text": "a person waves", "fps": 60, "format": "npy"})
-    assert r.status_code == 422 and "ask for npz, bvh or motion" in r.json()["error"]
+    assert r.status_code == 422 and "ask for format bvh or motion" in r.json()["error"]
 
 
 def test_async_json_job_has_no_mp4(client: TestClient) -> None:
@@ -469,3 +469,18 @@ def test_use_rag_answers_with_the_retrieved_phrases(tmp_path, monkeypatch) -> No
     with TestClient(create_app(ServeSettings(store=tmp_path / "store2"))) as c:
         r = c.post("/generate", json={"text": "a person walks", "use_rag": True, "seconds": 2})
         assert_error(r, 503, "motiongen index build")
+
+
+def test_integrator_mistakes_get_short_answers_that_say_the_fix(client: TestClient) -> None:
+    import json as _json
+
+    r = client.post("/generate", content=_json.dumps({"text": "a person walks"}),
+                    headers={"content-type": "text/plain"})  # fmt: skip
+    assert r.status_code == 400 and "Content-Type: application/json" in r.json()["error"]
+    flat = [[[0.0, 0.0]] * 22] * 80  # 2-D joints in every frame: one problem, one line
+    r = client.post("/predict", json={"motion": {"fps": 20, "positions": flat}, "seconds": 6})
+    assert r.status_code == 422 and len(r.text) < 400
+    assert "positions[i][i]" in r.json()["error"] and "[frames][22][3]" in r.json()["error"]
+    r = client.post("/predict", json={"motion": {"fps": 20}, "seconds": 6})
+    assert "a /generate JSON answer fits" in r.json()["error"]
+    assert "/predict" in client.get("/jobs/nosuchjob").json()["error"]

@@ -168,6 +168,8 @@ def job_info(job: Job) -> dict[str, Any]:
     }
 
 
+MAX_PROBLEMS = 6  # a validation answer names at most this many problems
+
 _TYPE_TAG = re.compile(r"^(constrained-|list\[|dict\[|function-|int$|float$|str$|bool$)")
 
 
@@ -180,7 +182,9 @@ def _validation_message(errors: list[dict[str, Any]]) -> tuple[int, str]:
     for e in errors:
         # Union members add their type to the location ("guidance.constrained-float"): a
         # user named the field, so the field is said once, by its first member's complaint.
-        loc = [str(x) for x in e.get("loc", ())
+        # Indices into arrays said as [i]: a 2-D joint in every frame is one mistake, not
+        # 1,760 lines (a 145 KB answer).
+        loc = [("[i]" if isinstance(x, int) else str(x)) for x in e.get("loc", ())
                if x not in ("body", "query", "path", "form") and not _TYPE_TAG.search(str(x))]  # fmt: skip
         msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
         kind = e.get("type", "")
@@ -210,7 +214,17 @@ def _validation_message(errors: list[dict[str, Any]]) -> tuple[int, str]:
             parts.append(f"unknown field '{'.'.join(loc)}' (see GET /openapi.json for the fields)")
         else:
             parts.append(f"{'.'.join(loc)}: {msg}")
-    return status, "; ".join(dict.fromkeys(parts))
+    parts = [p.replace(".[i]", "[i]") for p in dict.fromkeys(parts)]
+    if any(p.endswith("positions: Field required") for p in parts):
+        parts.append(
+            'a motion is {"fps": 20, "positions": [frames][22][3]}: a /generate JSON answer fits '
+            "as it is (a .motion file's frames are under another key)"
+        )
+    elif any("positions[i]" in p for p in parts):
+        parts.append("positions are [frames][22][3] numbers: metres, Y up")
+    if len(parts) > MAX_PROBLEMS:
+        parts = [*parts[:MAX_PROBLEMS], f"and {len(parts) - MAX_PROBLEMS} more problems"]
+    return status, "; ".join(parts)
 
 
 def create_app(settings: ServeSettings) -> FastAPI:
@@ -260,6 +274,12 @@ def create_app(settings: ServeSettings) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         status, message = _validation_message(list(exc.errors()))
+        ctype = request.headers.get("content-type", "")
+        if status == 400 and "json" not in ctype and "form" not in ctype:
+            message = (
+                "send the request body as JSON with the header Content-Type: application/json "
+                f"(it came as {ctype or 'no content type'})"
+            )
         return error_response(status, message)
 
     @app.exception_handler(StarletteHTTPException)
@@ -429,7 +449,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
         if job is None or job == "client":
             shutil.rmtree(server.store.input_dir(job_id), ignore_errors=True)
             if job == "client":
-                raise ClientBusyError(share, server.queue.retry_after())
+                raise ClientBusyError(share, server.queue.retry_after(), jobs=True)
             raise QueueFullError(settings.queue_size, server.queue.retry_after())
         server.runner.notify()
         url = f"/jobs/{job.id}"
@@ -622,7 +642,10 @@ def create_app(settings: ServeSettings) -> FastAPI:
     def _job(job_id: str) -> Job:
         job = server.store.get(job_id)
         if job is None:
-            raise ApiError(404, f"no job {job_id!r}; job ids come from POST /generate or /dance")
+            raise ApiError(
+                404,
+                f"no job {job_id!r}; job ids come from the POST endpoints' 202 answers (/generate, /dance, /predict, /compose ...)",
+            )
         return job
 
     add_control_routes(app, server, prepare, answer)

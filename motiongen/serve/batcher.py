@@ -38,10 +38,14 @@ class QueueFullError(Exception):
 class ClientBusyError(Exception):
     """One client already holds its fair share of the queue; the caller answers 429."""
 
-    def __init__(self, share: int, retry_after: int) -> None:
+    def __init__(self, share: int, retry_after: int, jobs: bool = False) -> None:
         super().__init__(
-            f"this client already has {share} requests waiting (its share of the queue); wait "
-            f'for them, retry after {retry_after} s, or send long work as jobs ("async": true)'
+            f"this client already has {share} queued or running jobs (its share of the job "
+            f"queue); wait for one to finish (GET /jobs/ID) or retry after {retry_after} s"
+            if jobs
+            else f"this client already has {share} requests waiting (its share of the queue); "
+            f'wait for them, retry after {retry_after} s, or send long work as jobs ("async": '
+            "true)"
         )
         self.retry_after = retry_after
 

@@ -274,7 +274,7 @@ def npy_fps_problem(format: str, fps: float | None, job: bool = False) -> str | 
     writes every format, the others at ``fps``: its .npy holds 20 fps, as documented."""
     if job or format != "npy" or fps is None or not (problem := npy_rate_problem(fps)):
         return None
-    return f"fps {fps:g} with format npy: {problem}; ask for npz, bvh or motion"
+    return f"fps {fps:g} with format npy: {problem}; ask for format bvh or motion (they store it)"
 
 
 def output_fps_param(params: dict[str, Any]) -> dict[str, Any]:

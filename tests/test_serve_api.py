@@ -484,3 +484,11 @@ def test_integrator_mistakes_get_short_answers_that_say_the_fix(client: TestClie
     r = client.post("/predict", json={"motion": {"fps": 20}, "seconds": 6})
     assert "a /generate JSON answer fits" in r.json()["error"]
     assert "/predict" in client.get("/jobs/nosuchjob").json()["error"]
+
+
+def test_a_file_answer_carries_the_seed_and_warning_in_headers(client: TestClient) -> None:
+    r = client.post("/generate", json={"text": "a person jumps", "format": "bvh", "seconds": 2,
+                                       "steps": 2})  # fmt: skip
+    assert r.status_code == 200 and r.text.startswith("HIERARCHY")
+    assert int(r.headers["X-Motiongen-Seed"]) >= 0
+    assert "far from every action" in r.headers["X-Motiongen-Warning"]

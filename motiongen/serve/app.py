@@ -168,6 +168,19 @@ def job_info(job: Job) -> dict[str, Any]:
     }
 
 
+def _meta_headers(meta: dict[str, Any]) -> dict[str, str]:
+    """What a JSON answer says in its body and a file cannot hold (bvh, npy ...): the seed
+    the motion was made with and any warning, as X-Motiongen-* headers (ASCII: headers are
+    Latin-1, warnings quote the prompt)."""
+    headers = {}
+    if meta.get("seed") is not None:
+        headers["X-Motiongen-Seed"] = str(meta["seed"])
+    if meta.get("warning"):
+        text = str(meta["warning"]).encode("ascii", "replace").decode("ascii")
+        headers["X-Motiongen-Warning"] = " ".join(text.split())[:2000]
+    return headers
+
+
 MAX_PROBLEMS = 6  # a validation answer names at most this many problems
 
 _TYPE_TAG = re.compile(r"^(constrained-|list\[|dict\[|function-|int$|float$|str$|bool$)")
@@ -365,7 +378,10 @@ def create_app(settings: ServeSettings) -> FastAPI:
         return Response(
             body,
             media_type=MEDIA_TYPES[fmt],
-            headers={"Content-Disposition": f"attachment; filename={FILE_NAMES[fmt]}"},
+            headers={
+                "Content-Disposition": f"attachment; filename={FILE_NAMES[fmt]}",
+                **_meta_headers(motion.meta),
+            },
         )
 
     async def answer_with_song(

@@ -153,3 +153,17 @@ def test_an_implausible_motion_is_refused(client: TestClient) -> None:
 def test_no_motion_files_are_left_behind(client: TestClient) -> None:
     store = Path(client.app.state.server.store.uploads_dir)
     assert not any(store.iterdir()), list(store.iterdir())
+
+
+def test_lengths_over_the_service_s_30_s_say_how_they_were_counted(
+    client: TestClient, walk: dict
+) -> None:
+    r = client.post("/predict", json={"motion": walk, "seconds": 34})
+    assert (
+        r.status_code == 422
+        and "the past's" in r.json()["error"]
+        and "at most 30 s" in r.json()["error"]
+    )
+    r = client.post("/compose", json={"segments": [{"text": "a person walks", "seconds": 20},
+                                                   {"text": "a person bows", "seconds": 20}]})  # fmt: skip
+    assert r.status_code == 422 and "last 40 s in all" in r.json()["error"]

@@ -175,8 +175,26 @@ class PredictRequest(ControlOptions):
     """Continue a motion: its frames are kept exactly and the motion goes on."""
 
     motion: MotionInput
-    seconds: float = Field(..., gt=0, le=MAX_SECONDS, description="Length, the past included.")
+    seconds: float = Field(
+        ..., gt=0, description=f"Length, the past included; at most {MAX_SECONDS:g}."
+    )
     text: str | None = Text
+
+    @model_validator(mode="after")
+    def _within_service_length(self) -> PredictRequest:
+        past = len(self.motion.positions) / self.motion.fps
+        if past >= MAX_SECONDS:
+            raise ValueError(
+                f"the past lasts {past:.1f} s; the service makes results of at most "
+                f"{MAX_SECONDS:g} s, the past included: send its last few seconds"
+            )
+        if self.seconds > MAX_SECONDS:  # said with the past, which the caller may not count
+            raise ValueError(
+                f"seconds {self.seconds:g} is the whole result, the past's {past:.1f} s "
+                f"included; the service makes at most {MAX_SECONDS:g} s: continue the last "
+                f"part of the motion, or use the library or `motiongen predict` (up to 120 s)"
+            )
+        return self
 
 
 class InbetweenRequest(ControlOptions):
@@ -252,6 +270,12 @@ class ComposeRequest(ControlOptions):
     def _one_form(self) -> ComposeRequest:
         if (self.prompt is None) == (self.segments is None):
             raise ValueError("give either a prompt with 'then' or segments [{text, seconds}]")
+        total = sum(s.seconds for s in self.segments or [])
+        if total > MAX_SECONDS:
+            raise ValueError(
+                f"the segments last {total:g} s in all; the service makes at most "
+                f"{MAX_SECONDS:g} s (the library and `motiongen compose` make up to 120 s)"
+            )
         return self
 
 

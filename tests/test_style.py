@@ -136,6 +136,12 @@ def test_training_with_styles_gives_a_restylable_checkpoint(encoder, synth, tmp_
         pipe.restyle(walk, "grumpy")
     with pytest.raises(InputError, match="blend must be"):
         pipe.restyle(walk, "sad", blend="happy")
+    # a motion whose parts do different things is described by one action: said so
+    pipe._actions_in_turn = lambda positions: ["wave-left-hand", "bow"]
+    mixed = pipe.check_restyle(walk, " Sad")
+    assert "does more than one thing (wave-left-hand, then bow)" in mixed.meta["warning"]
+    assert mixed.text.endswith("in a sad way")  # " Sad" is the style sad
+    assert "warning" not in pipe.check_restyle(walk, "sad", text="a person walks").meta
 
 
 def test_a_checkpoint_without_style_input_says_so(tmp_path):

@@ -982,7 +982,10 @@ class Pipeline:
         if len(positions) - cuts[-1] < part // 2:
             cuts.pop()
         bounds = [*cuts[1:], len(positions)]
-        parts = [Motion(positions=positions[a:b], fps=self.fps) for a, b in zip(cuts, bounds)]
+        parts = [
+            Motion(positions=positions[a:b], fps=self.fps)
+            for a, b in zip(cuts, bounds, strict=True)
+        ]
         self._describe_action(positions[:part])  # loads the classifier
         clf = self._classifier
         whole = clf.classify([Motion(positions=positions, fps=self.fps)]).content[0]

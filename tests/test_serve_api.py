@@ -492,3 +492,22 @@ def test_a_file_answer_carries_the_seed_and_warning_in_headers(client: TestClien
     assert r.status_code == 200 and r.text.startswith("HIERARCHY")
     assert int(r.headers["X-Motiongen-Seed"]) >= 0
     assert "far from every action" in r.headers["X-Motiongen-Warning"]
+
+
+def test_a_json_body_over_the_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    import json as _json
+
+    app = create_app(ServeSettings(store=tmp_path / "store", max_json_bytes=100_000))
+    with TestClient(app) as small:
+        padded = _json.dumps({"text": "a person walks", "seconds": 2}) + " " * 200_000
+        r = small.post("/generate", content=padded, headers={"content-type": "application/json"})
+        assert r.status_code == 413 and "larger than the limit" in r.json()["error"]
+
+        def chunks():  # no declared length: counted as it arrives
+            yield b'{"text": "a person walks", "seconds": 2'
+            for _ in range(5):
+                yield b" " * 50_000
+            yield b"}"
+
+        r = small.post("/generate", content=chunks(), headers={"content-type": "application/json"})
+        assert r.status_code == 413

@@ -59,7 +59,13 @@ from motiongen.serve.schemas import (
     output_fps_param,
 )
 from motiongen.serve.settings import ServeSettings
-from motiongen.serve.uploads import UploadGuard, UploadRejected, save_upload, too_large_message
+from motiongen.serve.uploads import (
+    BodyLimit,
+    UploadGuard,
+    UploadRejected,
+    save_upload,
+    too_large_message,
+)
 
 logger = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -262,6 +268,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
     )
     app.state.server = server
     app.add_middleware(UploadGuard, paths=("/dance", "/capture"), limit=settings.max_upload_bytes)
+    app.add_middleware(BodyLimit, skip=("/dance", "/capture"), limit=settings.max_json_bytes)
 
     # ---- errors -----------------------------------------------------------------------
     @app.exception_handler(ApiError)
@@ -297,8 +304,9 @@ def create_app(settings: ServeSettings) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        if request.scope.get("motiongen.too_large"):
-            return error_response(413, too_large_message(settings.max_upload_bytes))
+        if too_large := request.scope.get("motiongen.too_large"):
+            message = too_large if isinstance(too_large, str) else None
+            return error_response(413, message or too_large_message(settings.max_upload_bytes))
         message = str(exc.detail)
         if exc.status_code == 404:
             message = f"no such endpoint: {request.method} {request.url.path} (see GET /docs)"

@@ -13,6 +13,9 @@ from motiongen.paths import DEFAULT_MODEL, cache_dir
 
 SETTINGS_ENV = "MOTIONGEN_SERVE_SETTINGS"
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+# A JSON request: every valid one fits (the largest, 16 keyframes of 3,600 frames with 66
+# numbers of ~20 characters each, is ~76 MB); a bigger body is refused before it is parsed.
+MAX_JSON_BYTES = 96 * 1024 * 1024
 MAX_BATCH_LIMIT = 64
 MAX_QUEUE_LIMIT = 10_000
 
@@ -38,6 +41,7 @@ class ServeSettings:
     model: str = DEFAULT_MODEL
     instance: str = field(default_factory=lambda: uuid.uuid4().hex)
     max_upload_bytes: int = MAX_UPLOAD_BYTES
+    max_json_bytes: int = MAX_JSON_BYTES
     max_attempts: int = 3
     job_poll: float = 0.5
     request_timeout: float = 120.0  # s a synchronous request may wait for the model (then 504)

@@ -132,6 +132,49 @@ class UploadGuard:
         await self.app(scope, counted, send)
 
 
+class BodyLimit:
+    """ASGI middleware for the JSON routes: 413 as soon as a request body passes ``limit``
+    bytes (declared or counted), before it is parsed (a 100 MB body was read whole and a
+    50 MB one padded with spaces answered 200). Upload routes have ``UploadGuard``."""
+
+    def __init__(self, app: Any, *, skip: tuple[str, ...], limit: int) -> None:
+        self.app = app
+        self.skip = skip
+        self.limit = limit
+
+    def _message(self) -> str:
+        return (
+            f"the request body is larger than the limit of {self.limit / 2**20:g} MB; send "
+            "shorter motions (fewer frames, or the part that matters)"
+        )
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] in self.skip:
+            await self.app(scope, receive, send)
+            return
+        headers = {k.lower(): v for k, v in scope.get("headers", [])}
+        try:
+            declared = int(headers.get(b"content-length", b"0") or 0)
+        except ValueError:
+            declared = 0
+        if declared > self.limit:
+            await _send_error(send, 413, self._message())
+            return
+        seen = 0
+
+        async def counted() -> dict:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    scope["motiongen.too_large"] = self._message()
+                    raise UploadRejected(413, self._message())
+            return message
+
+        await self.app(scope, counted, send)
+
+
 async def _send_error(send: Any, status: int, message: str) -> None:
     import json
 

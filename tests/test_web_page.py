@@ -371,3 +371,27 @@ def test_continue_restyle_and_a_timeline_from_the_page(page) -> None:
     page.click("#compose")
     page.locator("#message.error").wait_for(timeout=5_000)
     assert "segment 1 has no text" in page.inner_text("#message")
+
+
+def test_a_job_poll_the_server_does_not_answer_is_asked_again(page, tmp_path: Path) -> None:
+    page.fill("#prompt", "a person walks forward")
+    page.fill("#seconds", "2")
+    page.fill("#seed", "3")
+    page.click("#generate")
+    _wait_playing(page)
+    dropped = []
+
+    def flaky(route) -> None:  # the first poll of the job finds no server (a restart)
+        if not dropped:
+            dropped.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/jobs/*", flaky)
+    with page.expect_download(timeout=90_000) as dl:
+        page.click("#download-mp4")
+    saved = tmp_path / dl.value.suggested_filename
+    dl.value.save_as(saved)
+    assert dropped and saved.read_bytes()[4:8] == b"ftyp"
+    page.unroute("**/jobs/*")

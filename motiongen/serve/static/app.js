@@ -6,6 +6,7 @@
   const $ = (id) => document.getElementById(id);
   const POLL_MS = 500;
   const JOB_TIMEOUT_MS = 10 * 60 * 1000;
+  const RETRY_MS = 2000; // between polls while the server does not answer
 
   // What the current motion came from, so the download buttons can fetch it in other formats.
   //   {kind: "generate", body}   -> POST /generate again with the same seed and another format
@@ -59,7 +60,12 @@
     el.setAttribute("role", kind === "error" ? "alert" : "status");
   }
 
-  class ApiError extends Error {}
+  class ApiError extends Error {
+    constructor(message, network = false) {
+      super(message);
+      this.network = network; // the server could not be reached (it may be restarting)
+    }
+  }
 
   /** fetch that turns network failures and JSON error bodies into ApiError. */
   async function api(path, options = {}) {
@@ -67,7 +73,7 @@
     try {
       res = await fetch(path, options);
     } catch (e) {
-      throw new ApiError(`cannot reach the motiongen server (${e.message}); is \`motiongen serve\` running?`);
+      throw new ApiError(`cannot reach the motiongen server (${e.message}); is \`motiongen serve\` running?`, true);
     }
     if (res.ok) return res;
     let detail = "";
@@ -224,8 +230,18 @@
   async function waitForJob(job, what) {
     const url = job.url || `jobs/${job.job_id}`;
     const t0 = performance.now();
+    const id = job.job_id || url.split("/").pop();
     for (;;) {
-      const j = await (await api(url.replace(/^\//, ""))).json();
+      let j;
+      try {
+        j = await (await api(url.replace(/^\//, ""))).json();
+      } catch (e) {
+        // A restarting server re-queues its jobs: keep asking rather than give up at once.
+        if (!(e instanceof ApiError && e.network) || performance.now() - t0 > JOB_TIMEOUT_MS) throw e;
+        jobProgress(`${what}: the server does not answer; still asking (job ${id})`);
+        await new Promise((r) => setTimeout(r, RETRY_MS));
+        continue;
+      }
       const secs = ((performance.now() - t0) / 1000).toFixed(0);
       jobProgress(`${what}: ${j.status} (${secs} s)`);
       if (j.status === "done") return j;

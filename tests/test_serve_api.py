@@ -511,3 +511,24 @@ def test_a_json_body_over_the_limit_is_refused_before_it_is_read(tmp_path: Path)
 
         r = small.post("/generate", content=chunks(), headers={"content-type": "application/json"})
         assert r.status_code == 413
+
+
+def test_cross_origin_pages_are_allowed_only_when_named(tmp_path: Path) -> None:
+    game = "https://game.example.com"
+    preflight = {"Origin": game, "Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "content-type"}  # fmt: skip
+    app = create_app(ServeSettings(store=tmp_path / "a", cors_origins=[game]))
+    with TestClient(app) as http:
+        r = http.options("/generate", headers=preflight)
+        assert r.status_code == 200 and r.headers["access-control-allow-origin"] == game
+        r = http.get("/health", headers={"Origin": game})
+        assert r.headers["access-control-allow-origin"] == game
+    with TestClient(create_app(ServeSettings(store=tmp_path / "b"))) as http:
+        assert (
+            "access-control-allow-origin"
+            not in http.get("/health", headers={"Origin": game}).headers
+        )
+    from motiongen.errors import InputError
+
+    with pytest.raises(InputError, match="--cors-origin"):
+        ServeSettings(store=tmp_path / "c", cors_origins=["game.example.com"])

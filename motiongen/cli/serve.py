@@ -78,6 +78,13 @@ def serve(
         str | None,
         typer.Option(help="Reranker folder for use_rag; default none (dense order)."),
     ] = None,
+    cors_origin: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A web origin (https://host[:port], or *) whose pages may call the API from a "
+            "browser (repeatable). Without it only the server's own page can."
+        ),
+    ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
     """Serve the REST API, its OpenAPI spec and the web page (http://HOST:PORT/)."""
@@ -111,6 +118,7 @@ def serve(
         fetch_timeout=fetch_timeout,
         index=None if index is None else str(index),
         reranker=reranker,
+        cors_origins=list(cors_origin or []),
     )
     check_port_free(host, port)  # before the models load: uvicorn would find out only after
     lock = lock_store(settings.store)  # noqa: F841 - held until this process ends

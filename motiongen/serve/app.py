@@ -269,6 +269,21 @@ def create_app(settings: ServeSettings) -> FastAPI:
     app.state.server = server
     app.add_middleware(UploadGuard, paths=("/dance", "/capture"), limit=settings.max_upload_bytes)
     app.add_middleware(BodyLimit, skip=("/dance", "/capture"), limit=settings.max_json_bytes)
+    if settings.cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type"],
+            expose_headers=[
+                "Retry-After",
+                "Content-Disposition",
+                "X-Motiongen-Seed",
+                "X-Motiongen-Warning",
+            ],  # fmt: skip
+        )
 
     # ---- errors -----------------------------------------------------------------------
     @app.exception_handler(ApiError)

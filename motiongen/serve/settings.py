@@ -63,9 +63,17 @@ class ServeSettings:
     # reranker (a folder, or None for dense order).
     index: str | None = None
     reranker: str | None = None
+    # Web origins ("https://game.example.com") whose pages may call the API from a browser
+    # (CORS); empty = only the server's own page. "*" allows any origin.
+    cors_origins: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.store = Path(self.store).expanduser()
+        for origin in self.cors_origins:
+            if origin != "*" and not origin.startswith(("http://", "https://")):
+                raise InputError(
+                    f"--cors-origin must be * or start with http:// or https://, got {origin!r}"
+                )
         if not 1 <= int(self.queue_size) <= MAX_QUEUE_LIMIT:
             raise InputError(
                 f"--queue-size must be between 1 and {MAX_QUEUE_LIMIT}, got {self.queue_size}"

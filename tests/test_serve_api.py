@@ -532,3 +532,16 @@ def test_cross_origin_pages_are_allowed_only_when_named(tmp_path: Path) -> None:
 
     with pytest.raises(InputError, match="--cors-origin"):
         ServeSettings(store=tmp_path / "c", cors_origins=["game.example.com"])
+
+
+def test_dance_form_fields_are_read_as_strictly_as_json(client: TestClient, song: Path) -> None:
+    def send(**fields: str):
+        files = {"audio": ("song.wav", song.read_bytes(), "audio/wav")}
+        return client.post("/dance", files=files, data=fields)
+
+    r = send(second="4")
+    assert r.status_code == 422 and "unknown field(s) 'second'" in r.json()["error"]
+    r = send(**{"async": "yes"})
+    assert r.status_code == 422 and "async must be true or false" in r.json()["error"]
+    r = send(seconds="NaN")
+    assert r.status_code == 422 and "must be a finite number" in r.json()["error"]

@@ -187,6 +187,20 @@ def _meta_headers(meta: dict[str, Any]) -> dict[str, str]:
     return headers
 
 
+DANCE_FIELDS = frozenset({"audio", "seconds", "music_offset", "steps", "sampler", "guidance",
+                          "text", "guidance_music", "seed", "model", "fps", "format", "async"})  # fmt: skip
+
+
+def _not_finite(value: Any) -> bool:
+    """A float, or a form field's text of one ("NaN", "inf"), that is not finite."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return False
+    return isinstance(value, float) and not math.isfinite(value)
+
+
 MAX_PROBLEMS = 6  # a validation answer names at most this many problems
 
 _TYPE_TAG = re.compile(r"^(constrained-|list\[|dict\[|function-|int$|float$|str$|bool$)")
@@ -208,7 +222,7 @@ def _validation_message(errors: list[dict[str, Any]]) -> tuple[int, str]:
         msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
         kind = e.get("type", "")
         given = e.get("input")
-        if loc and isinstance(given, float) and not math.isfinite(given):
+        if loc and _not_finite(given):
             msg = f"must be a finite number, got {given}"  # NaN failed a bound it cannot compare
         if loc and kind != "extra_forbidden":
             if ".".join(loc) in fields_said:
@@ -615,6 +629,15 @@ def create_app(settings: ServeSettings) -> FastAPI:
         async_: Annotated[bool, Form(alias="async")] = False,
     ) -> Response:
         """Music to dance: upload a song (multipart/form-data field 'audio')."""
+        form = await http.form()  # parsed once already: the fields as sent
+        if unknown := sorted(set(form.keys()) - DANCE_FIELDS):
+            raise ApiError(
+                422,
+                f"unknown field(s) {', '.join(map(repr, unknown))}; /dance takes "
+                f"{', '.join(sorted(DANCE_FIELDS))}",
+            )
+        if (flag := form.get("async")) is not None and str(flag).lower() not in ("true", "false"):
+            raise ApiError(422, f"async must be true or false, got {flag!r}")
         path = await save_upload(audio, server.store.uploads_dir, settings.max_upload_bytes)
 
         def build(length: float) -> dict[str, Any]:

@@ -75,6 +75,7 @@ def test_inbetween_edit_restyle_compose(client: TestClient, walk: dict) -> None:
     assert _positions(r).shape == (120, 22, 3)
     # timelines default to the smooth control model (chosen on val for its seams)
     assert r.json()["meta"]["checkpoint"] == "tiny-control-smooth"
+    assert r.json()["text"] == "a person walks, then a person bows"  # every segment, in turn
     r = client.post("/compose", json={"segments": [{"text": "a person runs", "seconds": 2},
                                                    {"text": "a person bows", "seconds": 2}],
                                       **QUICK})  # fmt: skip

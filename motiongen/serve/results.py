@@ -44,7 +44,10 @@ def motion_payload(motion: Motion) -> dict[str, Any]:
         "joints": list(JOINT_NAMES),
         "parents": list(PARENTS),
         "positions": positions.tolist(),
-        "text": motion.texts[0] if motion.texts else None,
+        # a timeline says every segment, in turn (its first alone read as the whole answer)
+        "text": ", then ".join(motion.texts)
+        if motion.meta.get("segments") and motion.texts
+        else (motion.texts[0] if motion.texts else None),
         "seed": int(motion.meta.get("seed", 0)),
         "meta": motion.meta,
     }

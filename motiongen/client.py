@@ -138,10 +138,14 @@ class Client:
         seed: int | None = None,
         model: str | None = None,
         literal: bool = False,
+        fps: float | None = None,
     ) -> Motion:
         """A motion for a prompt, generated now (POST /generate, format json). literal: send
-        the prompt as written, also a style its action was never recorded in."""
+        the prompt as written, also a style its action was never recorded in. fps: the
+        answer's frame rate (default the model's 20)."""
         body = _generate_body(text, seconds, steps, sampler, guidance, seed, model, "json", literal)
+        if fps is not None:
+            body["fps"] = fps
         return self._motion_answer(self._request("POST", "/generate", json=body))
 
     def _motion_answer(self, response: httpx.Response) -> Motion:
@@ -166,9 +170,12 @@ class Client:
         seed: int | None = None,
         model: str | None = None,
         literal: bool = False,
+        fps: float | None = None,
     ) -> str:
         """Submit a generation as a job (an mp4 render, or async); returns the job id."""
         body = _generate_body(text, seconds, steps, sampler, guidance, seed, model, format, literal)
+        if fps is not None:
+            body["fps"] = fps
         body["async"] = True
         return self._request("POST", "/generate", json=body).json()["job_id"]
 
@@ -182,11 +189,15 @@ class Client:
         guidance: float | None = None,
         seed: int | None = None,
         model: str | None = None,
+        text: str | None = None,
+        fps: float | None = None,
     ) -> Motion:
         """A dance to an audio file (uploaded), generated now; the motion keeps the file as
-        its audio, so ``motion.save("x.mp4")`` muxes the song in."""
+        its audio, so ``motion.save("x.mp4")`` muxes the song in. text: a text as well as the
+        music ("a happy dance"); fps: the answer's frame rate (default 20)."""
         path = Path(path)
-        payload = self._dance(path, seconds, music_offset, steps, guidance, seed, model, "json")
+        payload = self._dance(path, seconds, music_offset, steps, guidance, seed, model, "json",
+                              text=text, fps=fps)  # fmt: skip
         motion = self._motion_answer(payload)
         motion.audio = AudioRef(str(path), float(music_offset))
         return motion
@@ -202,11 +213,14 @@ class Client:
         guidance: float | None = None,
         seed: int | None = None,
         model: str | None = None,
+        text: str | None = None,
+        fps: float | None = None,
     ) -> str:
         """Submit a dance as a job; returns the job id."""
         response = self._dance(
-            Path(path), seconds, music_offset, steps, guidance, seed, model, format, job=True
-        )
+            Path(path), seconds, music_offset, steps, guidance, seed, model, format, job=True,
+            text=text, fps=fps,
+        )  # fmt: skip
         return response.json()["job_id"]
 
     def _dance(
@@ -221,6 +235,8 @@ class Client:
         fmt: str,
         *,
         job: bool = False,
+        text: str | None = None,
+        fps: float | None = None,
     ) -> httpx.Response:
         if not path.is_file():
             raise InputError(f"no such audio file: {path}")
@@ -234,6 +250,8 @@ class Client:
             "model": model,
             "format": fmt,
             "async": "true" if job else None,
+            "text": text,
+            "fps": fps,
         }
         data = {k: str(v) for k, v in fields.items() if v is not None}
         with path.open("rb") as f:

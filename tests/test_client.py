@@ -153,3 +153,11 @@ def test_a_request_the_server_makes_a_job_still_returns_its_motion(tmp_path: Pat
         assert motion.num_frames == 40 and motion.meta["seed"] == 3
     with pytest.raises(InputError, match="seconds must be a finite number"):
         Client("http://127.0.0.1:9").generate("a person walks", seconds=float("nan"))
+
+
+def test_the_answer_s_frame_rate_and_a_dance_s_text(client: Client, tmp_path: Path) -> None:
+    motion = client.generate("a person walks forward", seconds=2, steps=2, seed=4, fps=30)
+    assert motion.fps == 30 and motion.num_frames == 60
+    song = write_song(tmp_path / "song.wav", seconds=3)
+    dance = client.dance(song, seconds=2, steps=2, seed=1, text="a happy dance", fps=60)
+    assert dance.fps == 60 and dance.num_frames == 120 and dance.texts == ["a happy dance"]

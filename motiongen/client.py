@@ -271,6 +271,8 @@ class Client:
                 return info
             if info["status"] == "failed":
                 raise JobFailedError(f"job {job_id} failed: {info['error']}", 409)
+            if info["status"] == "cancelled":
+                raise JobFailedError(f"job {job_id} was cancelled", 409)
             if time.monotonic() > deadline:
                 raise ServerError(
                     f"job {job_id} is still {info['status']} after {timeout:g} s; wait longer "
@@ -278,6 +280,10 @@ class Client:
                     408,
                 )
             time.sleep(poll)
+
+    def cancel(self, job_id: str) -> dict[str, Any]:
+        """Cancel a queued or running job (DELETE /jobs/{id}); its status afterwards."""
+        return self._request("DELETE", f"/jobs/{job_id}").json()
 
     def download(self, job_id: str, format: str, path: str | Path) -> Path:
         """Write a finished job's file in ``format`` to ``path``."""

@@ -545,3 +545,26 @@ def test_dance_form_fields_are_read_as_strictly_as_json(client: TestClient, song
     assert r.status_code == 422 and "async must be true or false" in r.json()["error"]
     r = send(seconds="NaN")
     assert r.status_code == 422 and "must be a finite number" in r.json()["error"]
+
+
+def test_jobs_can_be_cancelled_and_stay_cancelled(tmp_path: Path) -> None:
+    store = JobStore(tmp_path)
+    params = {"text": "a person turns", "seconds": 2.0, "steps": 2, "sampler": None,
+              "guidance": None, "seed": 9, "model": "tiny-flow", "format": "json"}  # fmt: skip
+    queued = store.create("generate", params)
+    running = store.create("generate", {**params, "seed": 10})
+    assert store.claim("dead-server", 5)[-1].id == running.id
+    assert store.cancel(queued.id).status == store.cancel(running.id).status == "cancelled"
+    assert store.finish(running.id, {"json": "x.json"}) is False  # its result is not kept
+    assert store.get(running.id).status == "cancelled" and store.claim("me", 5) == []
+    with TestClient(create_app(ServeSettings(store=tmp_path, batch_wait=0.0))) as http:
+        assert http.get("/health").json()["stats"]["recovered"] == {"requeued": 0, "failed": 0}
+        info = http.delete(f"/jobs/{queued.id}")  # twice is the same as once
+        assert info.status_code == 200 and info.json()["status"] == "cancelled"
+        assert_error(http.get(f"/jobs/{running.id}/result"), 409, "cancelled")
+        r = http.post("/generate", json={"text": "a person bows", "seconds": 2, "steps": 2,
+                                         "async": True})  # fmt: skip
+        done = r.json()["job_id"]
+        assert wait_job(http, done)["status"] == "done"
+        assert_error(http.delete(f"/jobs/{done}"), 409, "already done")
+        assert_error(http.delete("/jobs/nosuchjob"), 404, "no job")

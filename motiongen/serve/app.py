@@ -339,11 +339,19 @@ def create_app(settings: ServeSettings) -> FastAPI:
         message = str(exc.detail)
         if exc.status_code == 404:
             message = f"no such endpoint: {request.method} {request.url.path} (see GET /docs)"
-        elif exc.status_code == 405:
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
             message = f"{request.method} is not allowed on {request.url.path} (see GET /docs)"
+            # every route of the path, not only the first that matched (GET and DELETE
+            # /jobs/{id} are two routes)
+            allowed = sorted({m for r in app.routes if getattr(r, "path_regex", None)
+                              and r.path_regex.match(request.url.path)
+                              for m in (getattr(r, "methods", None) or ())})  # fmt: skip
+            if allowed:
+                headers = {**(headers or {}), "Allow": ", ".join(allowed)}
         elif exc.status_code == 400:
             message = f"the request body cannot be read ({exc.detail})"
-        return error_response(exc.status_code, message, getattr(exc, "headers", None))
+        return error_response(exc.status_code, message, headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
@@ -685,6 +693,8 @@ def create_app(settings: ServeSettings) -> FastAPI:
         job = _job(job_id)
         if job.status == "failed":
             raise ApiError(409, f"job {job_id} failed: {job.error}")
+        if job.status == "cancelled":
+            raise ApiError(409, f"job {job_id} was cancelled; it has no result")
         if job.status != "done":
             raise ApiError(
                 409, f"job {job_id} is {job.status}; poll GET /jobs/{job_id} until it is done"
@@ -700,6 +710,15 @@ def create_app(settings: ServeSettings) -> FastAPI:
                 404, f"the {fmt} file of job {job_id} is missing from the store ({path})"
             )
         return FileResponse(path, media_type=MEDIA_TYPES[fmt], filename=FILE_NAMES[fmt])
+
+    @app.delete("/jobs/{job_id}", response_model=JobInfo, tags=["jobs"], responses=ERROR_RESPONSES)
+    def cancel_job(job_id: str) -> dict[str, Any]:
+        """Cancel a queued or running job (a running one's result is not kept); 409 for a job
+        already done or failed; cancelling twice is the same as once."""
+        job = server.store.cancel(job_id) or _job(job_id)  # unknown: _job's 404
+        if job.status in ("done", "failed"):
+            raise ApiError(409, f"job {job_id} is already {job.status}; nothing to cancel")
+        return job_info(job)
 
     def _job(job_id: str) -> Job:
         job = server.store.get(job_id)

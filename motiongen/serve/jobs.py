@@ -41,7 +41,7 @@ CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, created);
 class Job:
     id: str
     kind: str  # "generate" | "dance"
-    status: str  # queued | running | done | failed
+    status: str  # queued | running | done | failed | cancelled
     request: dict[str, Any]
     error: str | None
     files: dict[str, str]  # format -> file name inside the job's result folder
@@ -164,21 +164,40 @@ class JobStore:
             ).fetchall()
         return sorted((Job.from_row(r) for r in rows), key=lambda j: j.created)
 
-    def finish(self, job_id: str, files: dict[str, str]) -> None:
+    def finish(self, job_id: str, files: dict[str, str]) -> bool:
+        """Mark a job done; False (nothing changed) when it was cancelled meanwhile."""
         with self._connect() as db:
-            db.execute(
-                "UPDATE jobs SET status='done', files=?, finished=?, error=NULL WHERE id=?",
+            changed = db.execute(
+                "UPDATE jobs SET status='done', files=?, finished=?, error=NULL "
+                "WHERE id=? AND status != 'cancelled'",
                 (json.dumps(files), time.time(), job_id),
-            )
+            ).rowcount
         self.drop_inputs(job_id)
+        return bool(changed)
 
     def fail(self, job_id: str, error: str) -> None:
         with self._connect() as db:
             db.execute(
-                "UPDATE jobs SET status='failed', error=?, finished=? WHERE id=?",
+                "UPDATE jobs SET status='failed', error=?, finished=? "
+                "WHERE id=? AND status != 'cancelled'",
                 (error, time.time(), job_id),
             )
         self.drop_inputs(job_id)
+
+    def cancel(self, job_id: str) -> Job | None:
+        """Cancel a queued or running job (a running one's work under way finishes, its
+        result is not kept); a finished, failed or cancelled job is returned as it is; None
+        for an unknown id."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE jobs SET status='cancelled', finished=?, error='cancelled by a client' "
+                "WHERE id=? AND status IN ('queued', 'running')",
+                (time.time(), job_id),
+            )
+        job = self.get(job_id)
+        if job is not None and job.status == "cancelled":
+            self.drop_inputs(job_id)
+        return job
 
     def drop_inputs(self, job_id: str) -> None:
         """A finished or failed job's uploaded inputs: never read again, so removed."""

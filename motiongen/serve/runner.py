@@ -181,7 +181,8 @@ class JobRunner:
         user_motion = for_download(motion, params)
         for fmt in JOB_FORMATS:
             files[fmt] = write_file(user_motion, fmt, folder).name
-        self.store.finish(job.id, files)
+        if not self.store.finish(job.id, files):  # cancelled while it ran: nothing kept
+            shutil.rmtree(folder, ignore_errors=True)
 
     def _fail(self, job: Job, exc: Exception) -> None:
         if isinstance(exc, MotionGenError):

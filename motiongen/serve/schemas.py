@@ -26,7 +26,7 @@ DANCE_DEFAULT_SECONDS = 20.0
 
 Format = Literal["json", "bvh", "motion", "npy", "mp4"]
 Sampler = Literal["euler", "midpoint", "heun", "ddim"]
-JobStatus = Literal["queued", "running", "done", "failed"]
+JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
 
 
 def _model_sampler_pairs() -> dict[str, Any]:

@@ -246,6 +246,7 @@
       jobProgress(`${what}: ${j.status} (${secs} s)`);
       if (j.status === "done") return j;
       if (j.status === "failed") throw new ApiError(`${what} failed: ${j.error || "no reason given"}`);
+      if (j.status === "cancelled") throw new ApiError(`${what} was cancelled (job ${id})`);
       if (performance.now() - t0 > JOB_TIMEOUT_MS) {
         throw new ApiError(`${what} is still ${j.status} after 10 minutes; the job id is ${j.job_id}`);
       }

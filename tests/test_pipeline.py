@@ -933,3 +933,20 @@ def test_api_mistakes_say_what_to_fix():
         resolve_checkpoint(123)
     with pytest.raises(InputError, match="must be a number"):
         walk.resample("60")
+
+
+def test_a_given_motion_that_jumps_or_stands_off_the_floor_is_warned_about():
+    from motiongen.generation.constraints import Constraints
+    from motiongen.pipeline import _odd_input
+
+    walk = synth_motion("walk", seconds=3.0, seed=0).positions.astype(np.float64)
+    walk[..., 1] -= walk[..., 1].min()
+    assert _odd_input(Constraints(walk, "predict"), 20.0) is None
+    cut = walk.copy()
+    cut[30:, :, 0] += 50.0  # two takes joined 50 m apart
+    assert "jumps 50.0 m between 1.45 s and 1.50 s" in _odd_input(Constraints(cut, "edit"), 20.0)
+    sunk = walk - np.array([0.0, 5.0, 0.0])
+    assert "5.0 m below the floor" in _odd_input(Constraints(sunk, "predict"), 20.0)
+    path = np.full_like(walk, np.nan)  # a restyle gives the pelvis only: its source is judged
+    path[:, 0] = walk[:, 0]
+    assert _odd_input(Constraints(path, "style", source=walk), 20.0) is None

@@ -64,7 +64,6 @@ from motiongen.serve.uploads import (
     UploadGuard,
     UploadRejected,
     save_upload,
-    too_large_message,
 )
 
 logger = logging.getLogger(__name__)
@@ -334,8 +333,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if too_large := request.scope.get("motiongen.too_large"):
-            message = too_large if isinstance(too_large, str) else None
-            return error_response(413, message or too_large_message(settings.max_upload_bytes))
+            return error_response(413, too_large)
         message = str(exc.detail)
         if exc.status_code == 404:
             message = f"no such endpoint: {request.method} {request.url.path} (see GET /docs)"

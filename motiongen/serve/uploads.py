@@ -107,29 +107,8 @@ class UploadGuard:
                 "'keypoints' for /capture",
             )
             return
-        cap = self.limit + MULTIPART_SLACK
-        try:
-            declared = int(headers.get(b"content-length", b"0") or 0)
-        except ValueError:
-            declared = 0
-        if declared > cap:
-            await _send_error(send, 413, too_large_message(self.limit))
-            return
-        seen = 0
-
-        async def counted() -> dict:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > cap:
-                    # FastAPI turns any error while parsing into a 400; this flag makes the
-                    # error handler answer 413 instead.
-                    scope["motiongen.too_large"] = True
-                    raise UploadRejected(413, too_large_message(self.limit))
-            return message
-
-        await self.app(scope, counted, send)
+        await capped(self.app, scope, receive, send, self.limit + MULTIPART_SLACK,
+                     too_large_message(self.limit))  # fmt: skip
 
 
 class BodyLimit:
@@ -152,27 +131,35 @@ class BodyLimit:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] in self.skip:
             await self.app(scope, receive, send)
             return
-        headers = {k.lower(): v for k, v in scope.get("headers", [])}
-        try:
-            declared = int(headers.get(b"content-length", b"0") or 0)
-        except ValueError:
-            declared = 0
-        if declared > self.limit:
-            await _send_error(send, 413, self._message())
-            return
-        seen = 0
+        await capped(self.app, scope, receive, send, self.limit, self._message())
 
-        async def counted() -> dict:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    scope["motiongen.too_large"] = self._message()
-                    raise UploadRejected(413, self._message())
-            return message
 
-        await self.app(scope, counted, send)
+async def capped(app: Any, scope: dict, receive: Any, send: Any, cap: int, message: str) -> None:
+    """Run ``app`` on a request whose body may hold at most ``cap`` bytes: 413 with
+    ``message`` at once when its declared length is over, or as soon as the bytes received
+    pass it (then the request fails while being read; FastAPI turns any error while parsing
+    into a 400, so ``scope["motiongen.too_large"]`` holds the message for the error handler)."""
+    headers = {k.lower(): v for k, v in scope.get("headers", [])}
+    try:
+        declared = int(headers.get(b"content-length", b"0") or 0)
+    except ValueError:
+        declared = 0
+    if declared > cap:
+        await _send_error(send, 413, message)
+        return
+    seen = 0
+
+    async def counted() -> dict:
+        nonlocal seen
+        received = await receive()
+        if received["type"] == "http.request":
+            seen += len(received.get("body", b""))
+            if seen > cap:
+                scope["motiongen.too_large"] = message
+                raise UploadRejected(413, message)
+        return received
+
+    await app(scope, counted, send)
 
 
 async def _send_error(send: Any, status: int, message: str) -> None:

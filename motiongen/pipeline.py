@@ -957,9 +957,10 @@ class Pipeline:
         text_blend = None
         several = None
         if text is None and self.text_dim:
-            action = self._describe_action(pos)
+            content = self._action_of(pos)
+            action = self._describe_action(content)
             text = action
-            if len(turns := self._actions_in_turn(pos)) > 1:
+            if len(turns := self._actions_in_turn(pos, content)) > 1:
                 several = (
                     f"the motion does more than one thing ({', then '.join(turns)}); the restyle "
                     f"describes it by one ({action!r}) and may lose the others: give text= "
@@ -992,25 +993,37 @@ class Pipeline:
         req.source_rate = source_rate(motion.fps, self.fps, path)
         return req
 
-    def _describe_action(self, positions: np.ndarray) -> str:
-        """A prompt for what a motion does as the label classifier recognises it, in this
-        checkpoint's own words for that action ("a person walks forward"), without style
-        words (``check_restyle`` adds those where they apply)."""
+    def _label_classifier(self) -> Any:
+        """The label classifier (loaded the first time a restyle needs it)."""
         from motiongen.evaluators.classifier import LabelClassifier
 
         if self._classifier is None:
             self._classifier = LabelClassifier.from_pretrained()
-        content = self._classifier.classify([Motion(positions=positions, fps=self.fps)]).content[0]
+        return self._classifier
+
+    def _action_of(self, positions: np.ndarray) -> str:
+        """The action (content label) the label classifier recognises in a motion."""
+        return (
+            self._label_classifier()
+            .classify([Motion(positions=positions, fps=self.fps)])
+            .content[0]
+        )
+
+    def _describe_action(self, content: str) -> str:
+        """A prompt for an action as the label classifier names it, in this checkpoint's own
+        words for that action ("a person walks forward"), without style words
+        (``check_restyle`` adds those where they apply)."""
         sentences = (self.vocabulary or {}).get(content) or ["a person moves"]
         return sentences[0]
 
-    def _actions_in_turn(self, positions: np.ndarray) -> list[str]:
+    def _actions_in_turn(self, positions: np.ndarray, whole: str) -> list[str]:
         """The actions the label classifier sees in a motion's 3 s parts, in turn, repeats
-        merged, when some part plainly does something else than the whole (its action at
-        probability > 0.5, the whole's below 0.05); [] for a motion that does one thing. (The
-        top label of each part alone differed in 18 % of real single-action takes of 6 s or
-        more: a turn at the end of a walk, a two-handed wave ending raised.) The last part
-        joins the one before it when shorter than 1.5 s."""
+        merged, when some part plainly does something else than the whole (``whole``, the
+        motion's own action: a part's action at probability > 0.5, the whole's below 0.05);
+        [] for a motion that does one thing. (The top label of each part alone differed in
+        18 % of real single-action takes of 6 s or more: a turn at the end of a walk, a
+        two-handed wave ending raised.) The last part joins the one before it when shorter
+        than 1.5 s."""
         part = int(round(3.0 * self.fps))
         cuts = list(range(0, len(positions), part))
         if len(cuts) < 2:
@@ -1022,9 +1035,7 @@ class Pipeline:
             Motion(positions=positions[a:b], fps=self.fps)
             for a, b in zip(cuts, bounds, strict=True)
         ]
-        self._describe_action(positions[:part])  # loads the classifier
-        clf = self._classifier
-        whole = clf.classify([Motion(positions=positions, fps=self.fps)]).content[0]
+        clf = self._label_classifier()
         seen = clf.classify(parts)
         k = clf.content_index[whole]
         other = (seen.content_probs.max(axis=1) > 0.5) & (seen.content_probs[:, k] < 0.05)

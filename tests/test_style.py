@@ -137,7 +137,7 @@ def test_training_with_styles_gives_a_restylable_checkpoint(encoder, synth, tmp_
     with pytest.raises(InputError, match="blend must be"):
         pipe.restyle(walk, "sad", blend="happy")
     # a motion whose parts do different things is described by one action: said so
-    pipe._actions_in_turn = lambda positions: ["wave-left-hand", "bow"]
+    pipe._actions_in_turn = lambda positions, whole: ["wave-left-hand", "bow"]
     mixed = pipe.check_restyle(walk, " Sad")
     assert "does more than one thing (wave-left-hand, then bow)" in mixed.meta["warning"]
     assert mixed.text.endswith("in a sad way")  # " Sad" is the style sad

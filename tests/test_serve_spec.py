@@ -149,6 +149,7 @@ def test_the_specs_request_example_verbatim(closed_client: TestClient) -> None:
         ({"seconds": 2.0}, 400, ["no condition"]),
         ({"text": "a walk", "text_prompt": "a run"}, 422, ["text_prompt", "not both"]),
         ({"text": "a walk", "seconds": 2, "duration": 2}, 422, ["duration", "not both"]),
+        ({"text": "a walk", "seconds": None, "duration": None}, 422, ["duration", "not both"]),
         ({"text": "a walk", "guidance": 2, "guidance_scale": 2}, 422, ["guidance_scale"]),
         ({"text": "a walk", "guidance": [1, 2, 3]}, 422, ["guidance"]),
         ({"text": "a walk", "guidance_scale": 21}, 422, ["guidance_scale", "20"]),

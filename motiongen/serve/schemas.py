@@ -232,7 +232,9 @@ class GenerateRequest(BaseModel):
             ("seconds", "duration"),
             ("guidance", "guidance_scale"),
         ):
-            if getattr(self, ours) is not None and getattr(self, spec) is not None:
+            # both names sent, null or not: the schema's rule (a null beside a value reads
+            # as two answers to one question)
+            if {ours, spec} <= self.model_fields_set:
                 raise ValueError(f"give {ours} or {spec} (the same value), not both")
         if self.use_rag:
             able = rag_model_names()

@@ -25,7 +25,7 @@ TARGET_JITTER = 0.2
 # Motion already this smooth (the 90th percentile of real capture's jitter score) is not
 # low-passed at all: even 25 ms rounds off toe-offs and landings. On tiny-flow-smooth, whose
 # raw output is as smooth as capture, skipping it on val took foot skating 0.179 -> 0.166,
-# PFC 0.733 -> 0.673, FID_k 5.01 -> 4.03 and sanity 93.2 -> 94.4 % (`motiongen eval --split
+# PFC 0.733 -> 0.672, FID_k 5.01 -> 4.11 and sanity 93.2 -> 94.4 % (`motiongen eval --split
 # val`); jittery output (tiny-flow, the control models) is smoothed as before.
 SMOOTH_ENOUGH = 0.073
 # Largest per-frame jerk (max over joints of |d³x/dt³|) in real capture at 20 fps, measured

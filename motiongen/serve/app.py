@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import inspect
 import logging
 import math
 import os
@@ -184,10 +185,6 @@ def _meta_headers(meta: dict[str, Any]) -> dict[str, str]:
         text = str(meta["warning"]).encode("ascii", "replace").decode("ascii")
         headers["X-Motiongen-Warning"] = " ".join(text.split())[:2000]
     return headers
-
-
-DANCE_FIELDS = frozenset({"audio", "seconds", "music_offset", "steps", "sampler", "guidance",
-                          "text", "guidance_music", "seed", "model", "fps", "format", "async"})  # fmt: skip
 
 
 def _not_finite(value: Any) -> bool:
@@ -636,11 +633,11 @@ def create_app(settings: ServeSettings) -> FastAPI:
     ) -> Response:
         """Music to dance: upload a song (multipart/form-data field 'audio')."""
         form = await http.form()  # parsed once already: the fields as sent
-        if unknown := sorted(set(form.keys()) - DANCE_FIELDS):
+        if unknown := sorted(set(form.keys()) - dance_fields):
             raise ApiError(
                 422,
                 f"unknown field(s) {', '.join(map(repr, unknown))}; /dance takes "
-                f"{', '.join(sorted(DANCE_FIELDS))}",
+                f"{', '.join(sorted(dance_fields))}",
             )
         if (flag := form.get("async")) is not None and str(flag).lower() not in ("true", "false"):
             raise ApiError(422, f"async must be true or false, got {flag!r}")
@@ -676,6 +673,13 @@ def create_app(settings: ServeSettings) -> FastAPI:
             })  # fmt: skip
 
         return await answer_with_song(path, "dance", http, build)
+
+    # the form fields /dance reads: its own parameters (async_ is sent as "async")
+    dance_fields = frozenset(
+        "async" if name == "async_" else name
+        for name in inspect.signature(dance).parameters
+        if name != "http"
+    )
 
     @app.get("/jobs/{job_id}", response_model=JobInfo, tags=["jobs"], responses=ERROR_RESPONSES)
     def get_job(job_id: str) -> dict[str, Any]:

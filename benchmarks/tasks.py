@@ -16,8 +16,10 @@ Run:  .venv/bin/python benchmarks/tasks.py [--checkpoint tiny-control] [--split 
   both hands, punch) against the same windows given a real clip of that action's arms;
   everything outside the edit unchanged.
 - Restyle: each clip moved in another style; content kept and style hit (label classifier)
-  against the same rates on real clips of that content x style; blends between two styles
-  swept 0..1 (the classifier's probability of the second style should rise monotonically).
+  against the same rates on real clips of that content x style, also with the source's speed
+  kept (``keep_speed``); foot skating of walks restyled slower, at the style's pace and at
+  the source's speed; blends between two styles swept 0..1 (the classifier's probability of
+  the second style should rise monotonically).
 - Timelines: three actions of 3 s each; each segment recognised as its own action; joint
   jerk around the seams against real motion's.
 
@@ -339,17 +341,26 @@ def restyle(pipe: Any, split: str, count: int, blends: int) -> dict[str, Any]:
     pool = clips(split, 60, bandai_only=True)
     test = windows(pool, 60, count, seed=6)
     rng = np.random.default_rng(7)
-    outs, asks = [], []
+    outs, asks, fast, paced = [], [], [], []
     for i, (rec, w) in enumerate(test):
         own = style_label(rec.labels)
         target = [s for s in styles if s != own][int(rng.integers(len(styles) - 1))]
         out = pipe.restyle(motion(w), target, seed=i)
         outs.append(motion(out.positions))
+        # A slower style walks the path at its own pace; the same restyle at the source's
+        # speed (keep_speed) is the variant it replaced.
+        same = out if "pace" not in out.meta else pipe.restyle(
+            motion(w), target, seed=i, keep_speed=True)  # fmt: skip
+        fast.append(motion(same.positions))
+        if "pace" in out.meta:
+            paced.append((w, out.positions, same.positions))
         asks.append((content_label(rec.labels), target, float(np.abs(
-            out.positions[:, 0, [0, 2]] - w[:, 0, [0, 2]]).max())))  # fmt: skip
-    pred = clf.classify(outs)
+            same.positions[:, 0, [0, 2]] - w[:, 0, [0, 2]]).max())))  # fmt: skip
+    pred, pred_fast = clf.classify(outs), clf.classify(fast)
     kept = [p == c for p, (c, _, _) in zip(pred.content, asks, strict=True)]
     hit = [p == s for p, (_, s, _) in zip(pred.style, asks, strict=True)]
+    kept_fast = [p == c for p, (c, _, _) in zip(pred_fast.content, asks, strict=True)]
+    hit_fast = [p == s for p, (_, s, _) in zip(pred_fast.style, asks, strict=True)]
     # The same rates on real clips of the asked content x style pairs (where the split has them).
     real = {(content_label(r.labels), style_label(r.labels)): pos for r, pos in pool}
     matched = [(c, s) for c, s, _ in asks if (c, s) in real]
@@ -381,8 +392,27 @@ def restyle(pipe: Any, split: str, count: int, blends: int) -> dict[str, Any]:
         "real_style": None if real_pred is None else round(float(np.mean(
             [p == s for p, (_, s) in zip(real_pred.style, matched, strict=True)])), 3),
         "path_max_change_m": max(d for _, _, d in asks),
+        "source_speed_content_kept": round(float(np.mean(kept_fast)), 3),
+        "source_speed_style_hit": round(float(np.mean(hit_fast)), 3),
+        **slowed(paced),
         "blend": blend,
     }  # fmt: skip
+
+
+def slowed(paced: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> dict[str, Any]:
+    """Foot skating of the restyles walked at a slower style's pace, of the same restyles at
+    the source's speed, and of the sources; the share of each whose feet slide (the sanity
+    checker's limit)."""
+    from motiongen.artifacts import SKATING_LIMIT, foot_skating_ratio
+
+    if not paced:
+        return {"slowed": 0}
+    skate = np.array([[foot_skating_ratio(p, FPS) for p in trio] for trio in paced])
+    return {
+        "slowed": len(paced),
+        "slowed_skating": [round(float(v), 3) for v in skate.mean(axis=0)],  # source, paced, kept
+        "slowed_sliding": [round(float(v), 3) for v in (skate > SKATING_LIMIT).mean(axis=0)],
+    }
 
 
 WEIGHTS = np.linspace(0.0, 1.0, 6)
@@ -514,6 +544,17 @@ def markdown(r: dict[str, Any]) -> str:
             f"{st['recorded_style_hit']} | |",
             f"| restyle to a pair never recorded: content kept / style hit | "
             f"{st['unrecorded_content_kept']} / {st['unrecorded_style_hit']} | |",
+            f"| restyle at the source's speed (`keep_speed`): content kept / style hit | "
+            f"{st['source_speed_content_kept']} / {st['source_speed_style_hit']} | |",
+        ]
+        if st.get("slowed"):
+            src, paced, kept = st["slowed_skating"]
+            rows.append(
+                f"| restyle of walks to a slower style ({st['slowed']}): foot skating, the "
+                f"style's pace / the source's speed | {paced} / {kept} (sliding "
+                f"{st['slowed_sliding'][1]} / {st['slowed_sliding'][2]}) | the sources {src} |"
+            )
+        rows += [
             f"| restyle: blends rising monotonically | {st['blend']['monotone_share']} | mean "
             f"P(B) {st['blend']['mean_prob_of_b']} |",
         ]

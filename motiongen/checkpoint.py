@@ -313,16 +313,20 @@ def write_vocabulary(
     vocabulary: dict[str, list[str]],
     action_styles: dict[str, list[str]] | None = None,
     style_words: dict[str, list[str]] | None = None,
+    pace: dict[str, float] | None = None,
 ) -> Path:
     """Store what actions a checkpoint was trained on (``vocabulary.json``) and, given, the
-    styles each was recorded in and the words its texts used for each style
-    (``action_styles.json``), and re-record its manifest; the folder must verify first, so
-    nothing damaged is blessed."""
+    styles each was recorded in, the words its texts used for each style and each style's
+    pace (``tasks.pace.style_pace``) (``action_styles.json``), and re-record its manifest; the
+    folder must verify first, so nothing damaged is blessed."""
     path = Path(path)
     verify_manifest(path, f"checkpoint {path}")
     files: list[tuple[str, Any]] = [(VOCABULARY_NAME, vocabulary)]
     if action_styles is not None:
-        files.append((STYLES_NAME, {"actions": action_styles, "words": style_words or {}}))
+        styles: dict[str, Any] = {"actions": action_styles, "words": style_words or {}}
+        if pace:
+            styles["pace"] = pace
+        files.append((STYLES_NAME, styles))
     elif (path / STYLES_NAME).exists():  # it described the old vocabulary's data
         (path / STYLES_NAME).unlink()
     for name, content in files:
@@ -352,22 +356,36 @@ def read_vocabulary(path: str | Path) -> dict[str, list[str]] | None:
     return raw
 
 
-def read_action_styles(path: str | Path) -> dict[str, dict[str, list[str]]] | None:
+def read_action_styles(path: str | Path) -> dict[str, dict[str, Any]] | None:
     """{"actions": action -> the styles the training data recorded it in, "words": style ->
-    the words its texts used for it}, or None."""
+    the words its texts used for it, and, in checkpoints made since 2026-12-03, "pace": style
+    -> its walking speed as a share of the usual (``tasks.pace``)}, or None."""
     file = Path(path) / STYLES_NAME
     raw = _read_optional_json(file)
     if raw is None:
         return None
+    pace = raw.get("pace", {}) if isinstance(raw, dict) else None
     if (
         not isinstance(raw, dict)
-        or set(raw) != {"actions", "words"}
-        or not all(_lists_of_strings(raw[k]) for k in raw)
+        or not {"actions", "words"} <= set(raw) <= {"actions", "words", "pace"}
+        or not all(_lists_of_strings(raw[k]) for k in ("actions", "words"))
+        or not isinstance(pace, dict)
+        or not all(_positive_number(v) for v in pace.values())
     ):
         raise FormatError(
-            f"{file} must hold actions (action -> style names) and words (style -> words)"
+            f"{file} must hold actions (action -> style names), words (style -> words) and "
+            "optionally pace (style -> a positive number)"
         )
     return raw
+
+
+def _positive_number(value: Any) -> bool:
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    )
 
 
 def _lists_of_strings(raw: Any) -> bool:

@@ -96,6 +96,7 @@ from motiongen.generation.windows import (
 from motiongen.motion import AudioRef, Motion
 from motiongen.skeleton import NUM_JOINTS, PELVIS
 from motiongen.tasks import TASK_ID, world_channels
+from motiongen.tasks.pace import MOVING_SPEED, ground_speed, pace_ratio, paced_path
 from motiongen.tasks.style import checkpoint_style_encoder
 
 logger = logging.getLogger(__name__)
@@ -189,7 +190,8 @@ def _in_a_way(style: str) -> str:
 def _restyle_slides(constraints: Any, motion: Motion, fps: float) -> str | None:
     """A warning when a restyle's feet slide where the source's did not: a slower style
     (sad, elderly, proud) takes short steps along the kept path of a brisk walk (toes near
-    the floor at 1.4 m/s in 96 % of a sad restyle's frames, sanity failed, no word said)."""
+    the floor at 1.4 m/s in 96 % of a sad restyle's frames, sanity failed, no word said); at
+    the style's own pace (``motion.meta["pace"]``) fewer do, not all."""
     from motiongen.artifacts import SKATING_LIMIT, foot_skating_ratio
 
     made = foot_skating_ratio(motion.positions, fps)
@@ -201,10 +203,17 @@ def _restyle_slides(constraints: Any, motion: Motion, fps: float) -> str | None:
         return None
     pelvis = source[:, PELVIS][:, [0, 2]]
     speed = float(np.linalg.norm(pelvis[-1] - pelvis[0]) / max((len(source) - 1) / fps, 1e-9))
-    return (
-        f"the feet slide in {made:.0%} of frames (the source: {own:.0%}): the restyle keeps the "
-        f"path, {speed:.1f} m/s on average, and this style steps shorter than that; choose a "
-        "style that covers the ground, or generate the action in that style from text"
+    slides = f"the feet slide in {made:.0%} of frames (the source: {own:.0%}): "
+    if "pace" in motion.meta:
+        return slides + (
+            f"even at this style's pace, {speed:.1f} m/s on average along the path, its steps "
+            "fall short; generate the action in that style from text for steps of its own"
+        )
+    return slides + (
+        f"the restyle keeps the path at the motion's speed, {speed:.1f} m/s on average, and "
+        "this style steps shorter than that (without keep_speed a slower style walks at its "
+        "own pace); choose a style that covers the ground, or generate the action in that "
+        "style from text"
     )
 
 
@@ -927,6 +936,10 @@ class Pipeline:
         <style> way" for a named style; a blend of two named styles mixes the network's
         predictions for the two sentences (1 - w, w) besides the style vectors. A checkpoint
         without a style input restyles from the text alone (give text).
+        keep_speed (False): a named style that moves slower than the motion's own (sad,
+        elderly, proud walks) walks the same path at its own pace, covering less of it in the
+        same time (meta "pace": the share of the source's speed); True keeps the source's
+        speed, where the slower style's steps slide.
         """
         post = bool(options.pop("postprocess", True))
         req = self.check_restyle(motion, style, text=text, blend=blend, **options)
@@ -943,6 +956,9 @@ class Pipeline:
     ) -> GenerationRequest:
         pos = self._as_positions(motion, "the motion to restyle")
         self._long_enough(len(pos), "the motion to restyle has", "restyle")
+        keep_speed = options.pop("keep_speed", False)
+        if not isinstance(keep_speed, bool):
+            raise InputError(f"keep_speed must be true or false, got {keep_speed!r}")
         if style is None and text is None:
             raise InputError("restyle needs a style (e.g. 'sad'), a text, or both")
         known = self.styles
@@ -956,8 +972,10 @@ class Pipeline:
             options["blend"] = blend
         text_blend = None
         several = None
+        seen = None
         if text is None and self.text_dim:
-            content = self._action_of(pos)
+            seen = self._recognised(pos)
+            content = seen.content[0]
             action = self._describe_action(content)
             text = action
             if len(turns := self._actions_in_turn(pos, content)) > 1:
@@ -978,8 +996,11 @@ class Pipeline:
                     text_blend = (f"{action} {_in_a_way(blend[0])}", float(blend[1]))
         # A restyle asks for the style: its words stay, recorded with the action or not.
         options["literal"] = True
-        constraints = path_constraints(pos)
+        pace = 1.0 if keep_speed else self._restyle_pace(pos, style, blend, seen)
+        constraints = path_constraints(paced_path(pos, pace))
         req = self._controlled(text, len(pos) / self.fps, constraints, options, task="style")
+        if pace < 1.0:
+            req.meta["pace"] = round(pace, 3)
         req.text_blend = text_blend
         _add_warning(req.meta, several)
         req.meta["style"] = (
@@ -989,9 +1010,22 @@ class Pipeline:
             req.meta["blend"] = [blend[0] if isinstance(blend[0], str) else "example",
                                  float(blend[1])]  # fmt: skip
         path = np.full(motion.positions.shape, np.nan)
-        path[:, PELVIS] = motion.positions[:, PELVIS]
+        path[:, PELVIS] = paced_path(motion.positions, pace)[:, PELVIS]
         req.source_rate = source_rate(motion.fps, self.fps, path)
         return req
+
+    def _restyle_pace(self, pos: np.ndarray, style: Any, blend: Any, seen: Any) -> float:
+        """The share of ``pos``'s speed a restyle to a named ``style`` walks at (1: the
+        source's speed): the checkpoint's style pace (``tasks.pace``) of the target over that
+        of the style recognised in the source, for a source that moves over the ground."""
+        pace = (self.action_styles or {}).get("pace")
+        named = isinstance(style, str) and (blend is None or isinstance(blend[0], str))
+        if not pace or not named or ground_speed(pos, self.fps) < MOVING_SPEED:
+            return 1.0
+        seen = seen if seen is not None else self._recognised(pos)
+        index = self._label_classifier().style_index
+        probs = {name: float(seen.style_probs[0][i]) for name, i in index.items()}
+        return pace_ratio(pace, probs, style, None if blend is None else (blend[0], blend[1]))
 
     def _label_classifier(self) -> Any:
         """The label classifier (loaded the first time a restyle needs it)."""
@@ -1001,13 +1035,9 @@ class Pipeline:
             self._classifier = LabelClassifier.from_pretrained()
         return self._classifier
 
-    def _action_of(self, positions: np.ndarray) -> str:
-        """The action (content label) the label classifier recognises in a motion."""
-        return (
-            self._label_classifier()
-            .classify([Motion(positions=positions, fps=self.fps)])
-            .content[0]
-        )
+    def _recognised(self, positions: np.ndarray) -> Any:
+        """The label classifier's reading of one motion (content, style probabilities)."""
+        return self._label_classifier().classify([Motion(positions=positions, fps=self.fps)])
 
     def _describe_action(self, content: str) -> str:
         """A prompt for an action as the label classifier names it, in this checkpoint's own

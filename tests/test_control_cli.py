@@ -96,6 +96,9 @@ def test_inbetween_edit_restyle_compose(control, walk, tmp_path, monkeypatch, ca
     out = _ok(["restyle", walk, "-o", d, "--text", "a person walks sadly", *common],
               monkeypatch, capsys)  # fmt: skip
     assert "60 frames" in out and d.exists()  # a random network: its bodies are not read back
+    out = _ok(["restyle", walk, "-o", d, "--text", "a person walks sadly", "--keep-speed",
+               *common], monkeypatch, capsys)  # fmt: skip
+    assert "60 frames" in out and "of the motion's speed" not in out
 
     e = tmp_path / "story.npz"
     out = _ok(["compose", "a person walks, then waves", "-o", e, "--seconds", 6, *common],

@@ -67,6 +67,11 @@ def test_inbetween_edit_restyle_compose(client: TestClient, walk: dict) -> None:
 
     r = client.post("/restyle", json={"motion": walk, "style": "sad", **QUICK})
     assert _positions(r).shape == (60, 22, 3) and r.json()["meta"]["style"] == "sad"
+    # a sad walk covers less ground than this one: at its own pace unless keep_speed
+    assert 0.3 < r.json()["meta"]["pace"] < 1.0
+    r = client.post("/restyle", json={"motion": walk, "style": "sad", "keep_speed": True, **QUICK})
+    assert "pace" not in r.json()["meta"]
+    np.testing.assert_allclose(_positions(r)[:, 0], np.asarray(walk["positions"])[:, 0], atol=2e-4)
     r = client.post("/restyle", json={"motion": walk, "style": "happy",
                                       "blend": {"style": "sad", "weight": 0.5}, **QUICK})  # fmt: skip
     assert r.json()["meta"]["blend"] == ["sad", 0.5]

@@ -32,17 +32,23 @@ def vocabulary(
     folders: Annotated[list[Path], typer.Argument(help="Checkpoint folders.")],
     data: Annotated[Path | None, typer.Option(help="Data directory (default: shared).")] = None,
 ) -> None:
-    """Record the actions of the prepared data's train split, and the styles each was recorded
-    in, as the checkpoints' vocabulary (for checkpoints trained before the trainer wrote it)."""
+    """Record the actions of the prepared data's train split, the styles each was recorded in
+    and each style's pace, as the checkpoints' vocabulary (for checkpoints trained before the
+    trainer wrote it)."""
     from motiongen.checkpoint import write_vocabulary
     from motiongen.data.prepare import prepare
     from motiongen.data.text import action_styles, action_vocabulary, style_words
+    from motiongen.tasks.pace import style_pace
 
     prepared = prepare(data).data
-    labels = [r.labels for r in prepared.select(split="train")]
+    records = prepared.select(split="train")
+    labels = [r.labels for r in records]
     vocab, styles = action_vocabulary(labels), action_styles(labels)
+    pace = style_pace(
+        (r.labels, prepared.motion(r).positions, r.fps) for r in records if r.labels.get("style")
+    )
     for folder in folders:
-        write_vocabulary(folder, vocab, styles, style_words())
+        write_vocabulary(folder, vocab, styles, style_words(), pace)
         out.print(f"{folder}: {len(vocab)} actions recorded, with the styles of {len(styles)}")
 
 

@@ -101,6 +101,13 @@ def _write(motion: Any, output: Path, t0: float, what: str, fps: float | None = 
     motion.save(path, **options)
     if motion.meta.get("warning"):
         err.print(f"[yellow]warning:[/] {motion.meta['warning']}", soft_wrap=True, highlight=False)
+    if "pace" in motion.meta:
+        out.print(
+            f"the style walks the path at {motion.meta['pace']:.0%} of the motion's speed "
+            "(--keep-speed keeps it)",
+            highlight=False,
+            soft_wrap=True,
+        )
     out.print(
         f"wrote {path} ({motion.num_frames} frames, {motion.seconds:.1f} s at {motion.fps:g} fps"
         f"{note}; {what} in "
@@ -266,6 +273,14 @@ def restyle(
     text: Annotated[
         str | None, typer.Option(help="What the motion does (default: its recognised action).")
     ] = None,
+    keep_speed: Annotated[
+        bool,
+        typer.Option(
+            "--keep-speed",
+            help="Keep the motion's speed along its path (by default a slower style walks it "
+            "at its own pace, covering less of it; kept, its steps slide).",
+        ),
+    ] = False,
     steps: Steps = None,
     sampler: Sampler = None,
     guidance: Guidance = None,
@@ -275,7 +290,8 @@ def restyle(
     fps: Fps = None,
     threads: Threads = None,
 ) -> None:
-    """Keep a motion's path and timing, move the body in another style."""
+    """Keep a motion's path and timing, move the body in another style (a slower style walks
+    the path at its own pace)."""
     check_output_fps(fps, output.suffix)
     set_threads(threads)
     t0 = time.perf_counter()
@@ -293,6 +309,8 @@ def restyle(
                 f"--blend {blend!r} moves towards the --style it starts from; name another "
                 "style to blend towards"
             )
+    if keep_speed:
+        opts["keep_speed"] = True
     result = _pipe(checkpoint).restyle(
         resolve_motion(motion_in), None if style is None else _style_arg(style), text=text, **opts
     )

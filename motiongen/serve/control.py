@@ -91,7 +91,8 @@ def checked_control(pipe: Any, params: dict[str, Any], root: Path) -> Any:
         blend = params.get("blend")
         return pipe.check_restyle(
             motions[0], params.get("style"), text=params.get("text"),
-            blend=None if blend is None else (blend["style"], blend["weight"]), **opts,
+            blend=None if blend is None else (blend["style"], blend["weight"]),
+            keep_speed=bool(params.get("keep_speed", False)), **opts,
         )  # fmt: skip
     segments = params.get("segments")
     spec = params["prompt"] if segments is None else [(s["text"], s["seconds"]) for s in segments]
@@ -147,7 +148,8 @@ def add_control_routes(app: FastAPI, server: Any, prepare: Prepare, answer: Answ
 
     @app.post("/restyle", tags=["control"], response_model=MotionAnswer, responses=responses)
     async def restyle(body: RestyleRequest, http: Request) -> Response:
-        """Keep a motion's path and timing, move the body in another style (GET /styles)."""
+        """Keep a motion's path and timing, move the body in another style (GET /styles); a
+        slower style walks the path at its own pace unless keep_speed."""
         return await run("restyle", body, http)
 
     @app.post("/compose", tags=["control"], response_model=MotionAnswer, responses=responses)

@@ -229,7 +229,8 @@ def _string(name: str) -> dict:
 
 
 class RestyleRequest(ControlOptions):
-    """Keep a motion's path and timing, move the body in another style."""
+    """Keep a motion's path and timing, move the body in another style (a slower style walks
+    the path at its own pace)."""
 
     # The schema says what the checks say: a style or a text; a blend starts from a style.
     model_config = ConfigDict(**STRICT, json_schema_extra={"allOf": [
@@ -242,6 +243,14 @@ class RestyleRequest(ControlOptions):
     style: StyleName | None = Field(None, description="A style name (GET /styles).")
     blend: Blend | None = None
     text: str | None = Text
+    keep_speed: bool = Field(
+        False,
+        description=(
+            "Keep the motion's speed along its path. By default a named style slower than the "
+            "motion's own (sad, elderly, proud walks) walks the path at its own pace, covering "
+            "less of it (meta.pace: the share of the speed); kept, its steps slide."
+        ),
+    )
 
     @model_validator(mode="after")
     def _something(self) -> RestyleRequest:

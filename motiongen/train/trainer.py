@@ -41,6 +41,7 @@ from motiongen.features import FEATURE_DIM, NormStats
 from motiongen.generative.process import Process, build_process
 from motiongen.models import ARCHITECTURES, build_model
 from motiongen.optim import adamw, warmup_cosine
+from motiongen.tasks.pace import style_pace
 from motiongen.train.config import TrainConfig
 from motiongen.train.data import (
     Batch,
@@ -558,9 +559,11 @@ class Trainer:
                 self.run_dir / name, self.checkpoint_config(val_loss=val_loss), model, self.norm
             )
             if self.data.text_dim:
-                labels = [c.labels for c in self.data.train_clips]
+                clips = self.data.train_clips
+                labels = [c.labels for c in clips]
+                pace = style_pace((c.labels, c.positions, self.cfg.data.fps) for c in clips)
                 write_vocabulary(
-                    path, action_vocabulary(labels), action_styles(labels), style_words()
+                    path, action_vocabulary(labels), action_styles(labels), style_words(), pace
                 )
             if self.data.style_encoder is not None:
                 self.data.style_encoder.save(path / STYLE_DIR_NAME)

@@ -1,0 +1,127 @@
+"""Style pace: each style's walking speed measured on labelled clips, and a restyle to a
+slower style walking the kept path at that pace (its feet slid at the source's speed)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from motiongen.checkpoint import read_action_styles, write_vocabulary
+from motiongen.data.synthetic import synth_motion
+from motiongen.errors import FormatError, InputError
+from motiongen.skeleton import PELVIS
+from motiongen.tasks.pace import ground_speed, pace_ratio, paced_path, style_pace
+from tests.test_pipeline import make_checkpoint
+
+
+def _walk_at(speed: float, frames: int = 60, fps: float = 20.0) -> np.ndarray:
+    """A stick body gliding forward at ``speed`` m/s (only the pelvis path matters here)."""
+    p = np.zeros((frames, 22, 3))
+    p[:, :, 1] = np.linspace(0.0, 1.6, 22)
+    p[:, :, 2] += (np.arange(frames) * speed / fps)[:, None]
+    return p
+
+
+def test_style_pace_is_each_style_s_speed_over_its_action_s_usual_speed():
+    clips = [
+        ({"content": "walk", "style": "normal"}, _walk_at(1.0), 20.0),
+        ({"content": "walk", "style": "sad"}, _walk_at(0.5), 20.0),
+        ({"content": "walk", "style": "active"}, _walk_at(1.5), 20.0),
+        ({"content": "run", "style": "sad"}, _walk_at(1.5, fps=30.0), 30.0),
+        ({"content": "run", "style": "normal"}, _walk_at(3.0), 20.0),
+        ({"content": "wave-both-hands", "style": "happy"}, _walk_at(0.02), 20.0),  # in place
+        ({"dance_type": "waltz"}, _walk_at(1.0), 20.0),
+        ({"content": "walk", "style": "tired"}, _walk_at(0.9), 20.0),  # a synonym of exhausted
+    ]
+    assert ground_speed(_walk_at(1.5, fps=30.0), 30.0) == pytest.approx(1.5)
+    pace = style_pace(clips)
+    # walk's usual: the median of 1.0, 0.5, 1.5, 0.9 (0.95); run's: of 1.5 and 3.0 (2.25)
+    assert pace["normal"] == pytest.approx(np.median([1.0 / 0.95, 3.0 / 2.25]), abs=1e-3)
+    assert pace["sad"] == pytest.approx(np.median([0.5 / 0.95, 1.5 / 2.25]), abs=1e-3)
+    assert pace["active"] == pytest.approx(1.5 / 0.95, abs=1e-3)
+    assert "exhausted" in pace and "tired" not in pace
+    assert "happy" not in pace  # recorded only in place: nothing said of its pace
+
+
+def test_pace_ratio_slows_to_the_target_s_pace_and_never_speeds_up():
+    pace = {"sad": 0.5, "normal": 1.0, "active": 1.4}
+    assert pace_ratio(pace, {"normal": 1.0}, "sad") == pytest.approx(0.5)
+    # the source's pace is its recognised styles' mean, weighted by their probability
+    assert pace_ratio(pace, {"normal": 0.5, "active": 0.5, "giant": 0.9}, "sad") == pytest.approx(
+        0.5 / 1.2
+    )
+    assert pace_ratio(pace, {"normal": 1.0}, "active") == 1.0
+    assert pace_ratio(pace, {"normal": 1.0}, "giant") == 1.0  # no pace known
+    assert pace_ratio(pace, {"giant": 1.0}, "sad") == 1.0
+    assert pace_ratio(pace, {"normal": 1.0}, "normal", ("sad", 0.5)) == pytest.approx(0.75)
+
+
+def test_a_paced_path_covers_its_share_of_the_same_path_in_the_same_frames():
+    p = synth_motion("walk", seconds=4.0, seed=1).positions.astype(np.float64)
+    # bend the path: the second half turns left, so a shortened walk must not cut the corner
+    half = len(p) // 2
+    turn = p[half:, :, 2] - p[half, PELVIS, 2]
+    p[half:, :, 0] += turn
+    p[half:, :, 2] -= turn * 0.5
+    np.testing.assert_array_equal(paced_path(p, 1.0), p)
+    slow = paced_path(p, 0.6)
+    assert slow.shape == p.shape
+    np.testing.assert_allclose(slow[0], p[0])
+    np.testing.assert_array_equal(slow[:, PELVIS, 1], p[:, PELVIS, 1])  # the bob's own timing
+
+    def covered(q):
+        return np.linalg.norm(np.diff(q[:, PELVIS][:, [0, 2]], axis=0), axis=1).cumsum()
+
+    np.testing.assert_allclose(covered(slow), 0.6 * covered(p), atol=0.02)
+    # every paced pelvis position lies on the source's path
+    src = p[:, PELVIS][:, [0, 2]]
+    gaps = [np.linalg.norm(src - q, axis=1).min() for q in slow[:, PELVIS][:, [0, 2]]]
+    assert max(gaps) < 0.05
+    with pytest.raises(ValueError, match="ratio"):
+        paced_path(p, 1.2)
+
+
+def test_checkpoints_store_style_pace_with_their_styles(tmp_path):
+    path = make_checkpoint(tmp_path / "ck")
+    write_vocabulary(path, {"walk": ["a person walks"]}, {"walk": ["sad"]}, {"sad": ["sadly"]},
+                     {"sad": 0.55})  # fmt: skip
+    assert read_action_styles(path)["pace"] == {"sad": 0.55}
+    write_vocabulary(path, {"walk": ["a person walks"]}, {"walk": ["sad"]}, {"sad": ["sadly"]})
+    assert "pace" not in read_action_styles(path)  # checkpoints before pace still read
+    styles = path / "action_styles.json"
+    for bad in ({"sad": -1}, {"sad": "slow"}, [0.5]):
+        styles.write_text(json.dumps({"actions": {}, "words": {}, "pace": bad}))
+        with pytest.raises(FormatError, match="pace"):
+            read_action_styles(path)
+
+
+@pytest.fixture(scope="module")
+def control():
+    from motiongen.pipeline import Pipeline
+
+    return Pipeline.from_pretrained("tiny-control")
+
+
+def _made_walk(pipe):
+    return pipe("a person walks forward briskly", seconds=3.0, seed=2)
+
+
+def test_a_restyle_to_a_slower_style_walks_the_path_at_that_style_s_pace(control):
+    walk = _made_walk(control)
+    assert ground_speed(walk.positions, walk.fps) > 0.5
+    sad = control.restyle(walk, "sad", seed=0, steps=2)
+    assert 0.3 < sad.meta["pace"] < 0.9
+    src = walk.positions[:, PELVIS][:, [0, 2]].astype(np.float64)
+    got = sad.positions[:, PELVIS][:, [0, 2]].astype(np.float64)
+    expected = paced_path(walk.positions, sad.meta["pace"])[:, PELVIS][:, [0, 2]]
+    np.testing.assert_allclose(got, expected, atol=2e-3)
+    assert np.linalg.norm(got[-1] - got[0]) < 0.9 * np.linalg.norm(src[-1] - src[0])
+
+    kept = control.restyle(walk, "sad", seed=0, steps=2, keep_speed=True)
+    assert "pace" not in kept.meta
+    np.testing.assert_allclose(kept.positions[:, PELVIS], walk.positions[:, PELVIS], atol=2e-4)
+    assert "pace" not in control.restyle(walk, "active", seed=0, steps=2).meta  # never faster
+    with pytest.raises(InputError, match="keep_speed must be true or false"):
+        control.restyle(walk, "sad", keep_speed="yes")

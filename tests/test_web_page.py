@@ -357,6 +357,14 @@ def test_continue_restyle_and_a_timeline_from_the_page(page) -> None:
     # a sad restyle of a brisk walk may slide along the kept path: said as a warning
     page.locator("#message.ok, #message.warn").filter(has_text="restyling").wait_for(timeout=60_000)
     assert _total(page) == 100 and "sad" in page.inner_text("#title")
+    # the source's speed kept on request: the answer says nothing of a pace
+    requests = []
+    page.on("request", lambda r: requests.append(r.post_data or "") if "/restyle" in r.url else 0)
+    page.select_option("#blend-style", "")
+    page.check("#keep-speed")
+    page.click("#restyle")
+    page.locator("#message.ok, #message.warn").filter(has_text="restyling").wait_for(timeout=60_000)
+    assert '"keep_speed":true' in requests[-1] and "of its speed" not in page.inner_text("#message")
 
     page.click("#add-segment")
     rows = page.locator("#segments .segment")

@@ -56,10 +56,12 @@
       page.show(motion, { kind: "control", path, body: again }, label);
       const secs = ((performance.now() - started) / 1000).toFixed(1);
       const warning = data.meta && data.meta.warning;
+      const pace = data.meta && data.meta.pace;
+      const paced = pace ? `; the style walks the path at ${Math.round(pace * 100)} % of its speed` : "";
       if (warning) {
         page.say(`${what}, but: ${warning}`, "warn");
       } else {
-        page.say(`${what}: ${motion.numFrames} frames (${(motion.numFrames / motion.fps).toFixed(1)} s) in ${secs} s`, "ok");
+        page.say(`${what}: ${motion.numFrames} frames (${(motion.numFrames / motion.fps).toFixed(1)} s) in ${secs} s${paced}`, "ok");
       }
     } catch (e) {
       page.say(e instanceof page.ApiError ? e.message : `unexpected answer: ${e.message}`, "error");
@@ -124,6 +126,7 @@
       const style = $("style").value;
       if (!style) throw new page.ApiError("no style to choose: the server has no style model");
       const body = withSeed({ motion, style, format: "json" });
+      if ($("keep-speed").checked) body.keep_speed = true;
       const other = $("blend-style").value;
       const weight = Number($("blend-weight").value);
       let label = style;

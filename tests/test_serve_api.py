@@ -547,6 +547,28 @@ def test_dance_form_fields_are_read_as_strictly_as_json(client: TestClient, song
     assert r.status_code == 422 and "must be a finite number" in r.json()["error"]
 
 
+def test_a_running_job_that_is_cancelled_stops_its_work(tmp_path: Path) -> None:
+    settings = ServeSettings(store=tmp_path, batch_wait=0.0, job_poll=0.05)
+    with TestClient(create_app(settings)) as http:
+        heavy = {"text": "a person dances", "seconds": 30, "steps": 200, "sampler": "heun",
+                 "seed": 0, "async": True}  # fmt: skip
+        job = http.post("/generate", json=heavy).json()["job_id"]
+        deadline = time.monotonic() + 60
+        while http.get(f"/jobs/{job}").json()["status"] != "running":
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        time.sleep(0.3)  # inside its network passes (minutes of them)
+        assert http.delete(f"/jobs/{job}").json()["status"] == "cancelled"
+        deadline = time.monotonic() + 20
+        while http.get("/health").json()["stats"]["cancelled_batches"] < 1:
+            assert time.monotonic() < deadline, "the cancelled job's work went on"
+            time.sleep(0.05)
+        assert http.get(f"/jobs/{job}").json()["status"] == "cancelled"
+        # the model is free again at once
+        r = http.post("/generate", json={"text": "a person bows", "seconds": 1, "steps": 2})
+        assert r.status_code == 200
+
+
 def test_jobs_can_be_cancelled_and_stay_cancelled(tmp_path: Path) -> None:
     store = JobStore(tmp_path)
     params = {"text": "a person turns", "seconds": 2.0, "steps": 2, "sampler": None,

@@ -7,12 +7,13 @@ import logging
 import shutil
 import threading
 from concurrent.futures import CancelledError
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any
 
 from motiongen.errors import MotionGenError
 from motiongen.motion import AudioRef, Motion
-from motiongen.serve.batcher import ModelQueue
+from motiongen.serve.batcher import ModelQueue, Ticket
 from motiongen.serve.jobs import Job, JobStore
 from motiongen.serve.models import ModelRegistry
 from motiongen.serve.results import JOB_FORMATS, write_file
@@ -144,19 +145,34 @@ class JobRunner:
                     continue
                 request = checked_request(self.models, job.request, self.store.root)
                 ticket = self.queue.submit(job.request["model"], request, force=True)
-                pending.append((job, ticket.future))
+                pending.append((job, ticket))
             except Exception as exc:
                 self._fail(job, exc)
-        for job, future in pending:
+        for job, ticket in pending:
             try:
-                motion = future.result()
-                self._write(job, motion)
+                motion = self._result(job, ticket)
+                if motion is not None:
+                    self._write(job, motion)
             except CancelledError:
                 # The server is stopping: the job stays 'running' and the next start
                 # re-queues it (JobStore.recover).
                 return
             except Exception as exc:
                 self._fail(job, exc)
+
+    def _result(self, job: Job, ticket: Ticket) -> Motion | None:
+        """The job's motion, or None once a client has cancelled the job (DELETE /jobs/{id}):
+        its request is abandoned, so the model stops it at its next network pass (it ran to
+        the end of its batch before, a 30 s dance for minutes after the answer said
+        cancelled)."""
+        while True:
+            try:
+                return ticket.future.result(timeout=self.poll)
+            except FutureTimeout:
+                current = self.store.get(job.id)
+                if current is not None and current.status == "cancelled":
+                    ticket.abandon()
+                    return None
 
     def _capture(self, params: dict[str, Any]) -> Motion:
         from motiongen.serve.capture import run_capture

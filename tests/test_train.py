@@ -190,6 +190,14 @@ def test_position_terms_on_hand_made_motion():
     terms = position_terms(moved2, pos, contacts, mask, fps)
     assert float(terms["velocity"]) == 0.0 and float(terms["foot_contact"]) == 0.0
 
+    from motiongen.skeleton import FOOT_JOINTS
+
+    flat = pos.clone()
+    flat[:, :, list(FOOT_JOINTS), 1] -= 0.05  # heels and toes 5 cm low: a flattened swing
+    terms = position_terms(flat, pos, contacts, None, fps)
+    assert float(terms["foot_height"]) == pytest.approx(0.5**2, rel=1e-4)  # decimetres
+    assert float(terms["velocity"]) == 0.0
+
 
 @pytest.mark.parametrize("process", ["flow", "ddpm"])
 def test_aux_terms_vanish_for_a_perfect_prediction(process):
@@ -227,6 +235,9 @@ def test_aux_terms_vanish_for_a_perfect_prediction(process):
     assert float(terms.recon) == pytest.approx(0.0, abs=1e-10)
     assert float(terms.velocity) < 1e-6 and float(terms.bone_length) < 1e-6
     assert float(terms.total) < 1e-6
+    heights = TrainingLoss(proc, LossConfig(velocity=0, foot_contact=0, bone_length=0,
+                                            foot_height=1.0), torch.zeros(FEATURE_DIM), std, fps=20.0)  # fmt: skip
+    assert heights.uses_positions
 
 
 # ---- the loop -----------------------------------------------------------------------------
@@ -409,8 +420,13 @@ def test_reflow_distils_a_teacher_into_a_one_pass_student(synth_dir, tmp_path):
         tmp_path / "student",
         stage="reflow",
         init_from=str(teacher.final),
-        reflow={"teacher": str(teacher.final), "pairs": 3, "val_pairs": 1, "teacher_steps": 2,
-                "target_lowpass_hz": 6.0},
+        reflow={
+            "teacher": str(teacher.final),
+            "pairs": 3,
+            "val_pairs": 1,
+            "teacher_steps": 2,
+            "target_lowpass_hz": 6.0,
+        },
         **text,
     )
     student = train(config_from_dict(cfg))

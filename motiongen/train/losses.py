@@ -13,7 +13,9 @@
   * foot_contact: squared horizontal speed (m/s) of every foot joint whose contact flag is
     set in the data, over those frames: planted feet must not slide;
   * bone_length: squared error of the 21 bone lengths against the data's, in decimetres
-    (so a 3 cm error counts 0.09, the size of the other terms late in training).
+    (so a 3 cm error counts 0.09, the size of the other terms late in training);
+  * foot_height: squared error of the heel and toe heights against the data's, in
+    decimetres (off by default; for students whose swing arcs come out flat).
 - a(t) = t^p for flow (t = 1 is data) and abar_n^(2p) for DDPM (abar = the signal
   fraction), p = ``aux_time_power``: far from the data the estimate is a blurry mean whose
   positions say nothing useful and whose gradients are noisy, so the terms act near the data
@@ -55,6 +57,7 @@ class LossTerms:
     velocity: Tensor
     foot_contact: Tensor
     bone_length: Tensor
+    foot_height: Tensor
 
     def as_floats(self) -> dict[str, float]:
         return {k: float(v.detach()) for k, v in self.__dict__.items()}
@@ -90,7 +93,11 @@ def position_terms(
         return (p[:, :, _CHILD] - p[:, :, _PARENT]).norm(dim=-1) * 10.0
 
     bone = _masked_mean(((lengths(pred_pos) - lengths(true_pos)) ** 2).mean(-1), mask)
-    return {"velocity": velocity, "foot_contact": foot, "bone_length": bone}
+    # heel and toe heights, decimetres: a swing arc averaged flat leaves the toe skimming the
+    # floor, a small share of a whole-body error
+    lift = ((pred_pos[:, :, _FEET, 1] - true_pos[:, :, _FEET, 1]) * 10.0) ** 2  # (B, T, 4)
+    height = _masked_mean(lift.mean(-1), mask)
+    return {"velocity": velocity, "foot_contact": foot, "bone_length": bone, "foot_height": height}
 
 
 class TrainingLoss:
@@ -117,7 +124,7 @@ class TrainingLoss:
     @property
     def uses_positions(self) -> bool:
         w = self.weights
-        return (w.velocity, w.foot_contact, w.bone_length) != (0.0, 0.0, 0.0)
+        return (w.velocity, w.foot_contact, w.bone_length, w.foot_height) != (0.0,) * 4
 
     def __call__(
         self,
@@ -139,7 +146,7 @@ class TrainingLoss:
         x_hat = self.process.clean_estimate(pair.xt, pair.t, pred) if self.uses_positions else None
         aux_weight = pair.aux_weight
         zero = recon.new_zeros(())
-        terms = {"velocity": zero, "foot_contact": zero, "bone_length": zero}
+        terms = {"velocity": zero, "foot_contact": zero, "bone_length": zero, "foot_height": zero}
         total = self.weights.recon * recon
         if x_hat is not None:
             f_hat = x_hat * self.std + self.mean

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -588,3 +589,46 @@ def test_training_times_stop_at_t_max():
     assert make_process(config_from_dict(tiny_config(Path("."), Path("x")))).t_max == 1.0
     with pytest.raises(InputError, match="t_max"):
         config_from_dict(tiny_config(Path("."), Path("x"), process={"t_max": 0.0}))
+
+
+def test_a_run_folder_is_held_by_one_training_process(tmp_path):
+    from motiongen.train.state import lock_run_dir
+
+    held = lock_run_dir(tmp_path / "run")
+    again = lock_run_dir(tmp_path / "run")  # the same process may take it again
+    probe = (
+        "import sys; from pathlib import Path; from motiongen.train.state import lock_run_dir\n"
+        "try:\n    lock_run_dir(Path(sys.argv[1]))\nexcept Exception as e:\n    print(e)"
+    )
+    other = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "run")],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    assert f"in use by another training process (pid {os.getpid()})" in other.stdout
+    held.close()
+    again.close()
+    free = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "run")],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    assert free.stdout == ""
+
+
+def test_a_finished_run_without_its_state_is_not_trained_over(synth_dir, tmp_path):
+    cfg = config_from_dict(tiny_config(synth_dir, tmp_path / "run"))
+    train(cfg)
+    for name in ("last", "prev"):
+        shutil.rmtree(tmp_path / "run" / name, ignore_errors=True)
+    best = (tmp_path / "run" / "best" / "model.safetensors").read_bytes()
+    for resume in (False, True):
+        with pytest.raises(InputError, match="no training state to resume"):
+            train(cfg, resume=resume)
+    assert (tmp_path / "run" / "best" / "model.safetensors").read_bytes() == best
+
+
+def test_resuming_or_fine_tuning_with_another_process_is_refused(synth_dir, tmp_path):
+    cfg = tiny_config(synth_dir, tmp_path / "run")
+    first = train(config_from_dict(cfg), stop_after=4)
+    ddpm = {**cfg, "process": {"name": "ddpm"}}
+    with pytest.raises(InputError, match="trains flow, this config ddpm"):
+        train(config_from_dict(ddpm), resume=True)
+    assert first.best is not None
+    other = {**ddpm, "run_dir": str(tmp_path / "tuned"), "init_from": str(first.best)}
+    with pytest.raises(InputError, match="is a flow model but this config trains ddpm"):
+        train(config_from_dict(other))

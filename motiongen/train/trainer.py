@@ -51,7 +51,7 @@ from motiongen.train.data import (
     validation_batches,
 )
 from motiongen.train.losses import TrainingLoss
-from motiongen.train.state import find_state, load_state, save_state, state_norm
+from motiongen.train.state import find_state, load_state, lock_run_dir, save_state, state_norm
 
 logger = logging.getLogger(__name__)
 
@@ -259,11 +259,21 @@ class Trainer:
         self.rank = self.acc.process_index
         self.world = self.acc.num_processes
         self.run_dir = Path(cfg.run_dir)
+        self.lock = lock_run_dir(self.run_dir) if self.acc.is_main_process else None
         state_path = find_state(self.run_dir)
         if state_path is not None and not resume:
             raise InputError(
                 f"{self.run_dir} already holds a training state; pass --resume to continue it "
                 "or choose another run_dir"
+            )
+        finished = [n for n in ("best", "final") if (self.run_dir / n / "config.json").is_file()]
+        if state_path is None and finished:
+            # its training state was deleted (to save disk): starting over would overwrite
+            # the models it made and its metrics
+            raise InputError(
+                f"{self.run_dir} holds the models of an earlier run ({' and '.join(finished)}/) "
+                "but no training state to resume (last/, prev/); choose another run_dir, or "
+                f"fine-tune one with --init-from {self.run_dir / finished[-1]}"
             )
         self.state_path = state_path if resume else None
         torch.manual_seed(cfg.seed)  # the same initial weights on every process
@@ -410,6 +420,13 @@ class Trainer:
         self.val = [target(load_batch(p)) for p in val]
 
     def _check_init(self, init: Any) -> None:
+        if init.config.process != self.cfg.process.name:
+            raise InputError(
+                f"init_from {self.cfg.init_from} is a {init.config.process} model but this "
+                f"config trains {self.cfg.process.name}: its network predicts another quantity; "
+                f"set process.name={init.config.process} or start from a "
+                f"{self.cfg.process.name} checkpoint"
+            )
         got = (init.config.model.get("text_dim", 0), init.config.model.get("audio_dim", 0))
         want = (self.data.text_dim, self.data.audio_dim)
         if got != want:
@@ -484,6 +501,12 @@ class Trainer:
             raise InputError(
                 f"the training state in {path} belongs to another network "
                 f"({meta.get('architecture')}); resume with the config it was started with"
+            )
+        started = (meta.get("config") or {}).get("process", {}).get("name", self.cfg.process.name)
+        if started != self.cfg.process.name:
+            raise InputError(
+                f"the training state in {path} trains {started}, this config "
+                f"{self.cfg.process.name}; resume with the process it was started with"
             )
         self.unwrapped.load_state_dict(st["model"])
         if self.ema is not None and st["ema"] is not None:
@@ -765,7 +788,12 @@ def train(
     cfg: TrainConfig, *, resume: bool = False, command: str = "", stop_after: int | None = None
 ) -> TrainResult:
     """Train a model as ``cfg`` says; see the module docstring for what is written."""
-    return Trainer(cfg, resume=resume, command=command).run(stop_after=stop_after)
+    trainer = Trainer(cfg, resume=resume, command=command)
+    try:
+        return trainer.run(stop_after=stop_after)
+    finally:
+        if trainer.lock is not None:
+            trainer.lock.close()  # the run folder is free for the next run
 
 
 __all__ = ["TrainResult", "Trainer", "TrainingDiverged", "lr_factor", "make_process", "train"]

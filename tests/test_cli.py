@@ -228,3 +228,32 @@ def test_usage_mistakes_are_one_error_line_too(monkeypatch, capsys):
         assert code == 1 and all(n in line for n in needles), (args, err)
     code, out, _ = run(["generate", "--help"], monkeypatch, capsys)
     assert code == 0 and "Usage" in out
+
+
+def test_paths_that_cannot_be_written_are_one_error_line(tmp_path, monkeypatch, capsys):
+    from tests.cli_helpers import error_line, run
+
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "adir").mkdir()
+    code, _, err = run(["generate", "a person walks", "-o", tmp_path / "afile" / "x.bvh",
+                        "--steps", "1"], monkeypatch, capsys)  # fmt: skip
+    assert code == 1 and "a part of the path is a file, not a folder" in error_line(err)
+    # refused before minutes of generating and scoring, not after
+    for where, words in ((tmp_path / "adir", "is a folder"), (tmp_path / "afile" / "e.json", "")):
+        code, _, err = run(["eval", "--json", where, "--limit", "129"], monkeypatch, capsys)
+        assert code == 1 and words in error_line(err) and "Traceback" not in err
+    code, _, err = run(["evaluator", "train", "classifier", "--steps", "1"], monkeypatch, capsys)
+    assert code == 1 and "Missing option '--out'" in error_line(err)
+
+
+def test_ctrl_c_says_it_was_interrupted(monkeypatch, capsys):
+    from motiongen.cli import generate as generate_module
+    from tests.cli_helpers import run
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(generate_module, "_pipeline", interrupted, raising=False)
+    monkeypatch.setattr("motiongen.pipeline.Pipeline.from_pretrained", interrupted)
+    code, _, err = run(["generate", "a person walks", "-o", "x.bvh"], monkeypatch, capsys)
+    assert code == 130 and "interrupted" in err and "--resume" in err

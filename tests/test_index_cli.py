@@ -68,6 +68,11 @@ def test_index_errors_are_one_line(folder, tmp_path, monkeypatch, capsys):
         (["index", "build", "--folder", tmp_path / "empty", "-o", ix], "no motion files"),
         (["index", "build", "--folder", folder, "--kind", "hnsw", "-o", tmp_path / "x"],
          "index kind must be one of"),
+        (["index", "query", "a wave", "-i", ix, "--prior", tmp_path / "p.npy", "--seconds",
+          "100000"], "--seconds: seconds must be between 0.5 and 120"),
+        (["index", "query", "a wave", "-i", ix, "--seconds", "0"], "--seconds"),
+        (["index", "query", "-i", ix, "--tempo", "-5"], "--tempo must be 0 (none)"),
+        (["index", "query", "a wave", "-i", ix, "-k", "2", "-n", "5"], "raise -k"),
     ]  # fmt: skip
     (tmp_path / "empty").mkdir()
     for args, expected in cases:

@@ -115,6 +115,10 @@ def test_unknown_keys_and_bad_values_are_named(tmp_path):
         config_from_dict({"data": {"val_split": "test"}})
     with pytest.raises(InputError, match="init_from"):
         config_from_dict({"stage": "lora"})
+    with pytest.raises(InputError, match="threads must be 0"):
+        config_from_dict({"threads": -2})  # ran on 2 threads
+    with pytest.raises(InputError, match="max_minutes must be 0"):
+        config_from_dict({"max_minutes": -1})
     # YAML reads 3e-4 (no dot) as a string: still the number it means
     path = tmp_path / "c.yaml"
     path.write_text("optim:\n  lr: 3e-4\n  max_steps: 10\n")

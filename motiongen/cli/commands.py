@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -87,10 +88,38 @@ def run(typer_app: typer.Typer) -> None:
     except MotionGenError as e:
         _error(str(e))
     except (KeyboardInterrupt, click.Abort, typer.Abort):
-        err.print("interrupted")
-        sys.exit(130)
+        _interrupted()
+    except OSError as e:  # a path the command cannot read or write (not a folder, no rights)
+        _error(_os_problem(e))
+    if code == 130:  # Ctrl-C: typer turns KeyboardInterrupt into a quiet exit code 130
+        _interrupted()
     if isinstance(code, int) and code:
         sys.exit(code)
+
+
+def _interrupted() -> NoReturn:
+    err.print(
+        "interrupted (a training run continues from its last save with --resume)",
+        highlight=False,
+    )
+    sys.exit(130)
+
+
+def _os_problem(e: OSError) -> str:
+    """'cannot write afile/x.bvh: not a directory (...)' from an OSError, for one error line."""
+    reason = (e.strerror or str(e)).lower()
+    where = e.filename if e.filename is not None else "a file"
+    hint = {
+        errno.ENOTDIR: "a part of the path is a file, not a folder",
+        errno.EISDIR: "give a file name, not a folder",
+        errno.EEXIST: "a file stands where a folder is needed",
+        errno.ENOENT: "check that its folder exists",
+        errno.EACCES: "choose a folder you may write to",
+        errno.EPERM: "choose a folder you may write to",
+        errno.EROFS: "choose a folder on a writable disk",
+        errno.ENOSPC: "free some disk space",
+    }.get(e.errno or 0, "check the path")
+    return f"cannot use {where}: {reason}; {hint}"
 
 
 def _error(message: str) -> NoReturn:

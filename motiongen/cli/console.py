@@ -25,6 +25,21 @@ out = Console()
 err = Console(stderr=True)
 
 
+def writable(*paths: Path) -> None:
+    """Make each output file's folder and check it can take the file, before a long command
+    does its work (an eval wrote nothing after minutes of generation when its --json named a
+    folder or a path through a file); an OSError here reads as one error line."""
+    import os
+
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            raise InputError(f"{path} is a folder; give a file name to write")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not os.access(path.parent, os.W_OK):
+            raise InputError(f"cannot write into {path.parent}; choose a folder you may write to")
+
+
 def progress_bar() -> Progress:
     return Progress(
         SpinnerColumn(),

@@ -50,7 +50,7 @@ def eval_command(
     """
     import torch
 
-    from motiongen.cli.console import named_progress, progress_bar
+    from motiongen.cli.console import named_progress, progress_bar, writable
     from motiongen.data.prepare import prepare
     from motiongen.data.store import PreparedData
     from motiongen.eval.eval_report import markdown_table, write_report
@@ -67,11 +67,13 @@ def eval_command(
         if threads < 1:
             raise InputError(f"--threads must be at least 1, got {threads}")
         torch.set_num_threads(threads)
+    writable(json_out, report or json_out.with_suffix(".md"))  # before minutes of work
     t0 = time.perf_counter()
     judge = TextMotionEvaluator.from_pretrained(evaluator)
     pipe = Pipeline.from_pretrained(checkpoint, runtime=runtime)
     data = PreparedData.open(prepared) if prepared is not None else prepare().data
-    name = f"{pipe.name} ({pipe.process_name}, {steps or pipe.default_steps} steps)"
+    where = "" if runtime == "torch" else f", {runtime}"
+    name = f"{pipe.name} ({pipe.process_name}, {steps or pipe.default_steps} steps{where})"
     variants = {name: pipeline_generate_fn(pipe, steps=steps, sampler=sampler, guidance=guidance)}
     with progress_bar() as bar:
         rows, reference = evaluate_variants(
@@ -89,8 +91,9 @@ def eval_command(
         "checkpoint": str(checkpoint),
         "split": split,
         "steps": steps or pipe.default_steps,
-        "sampler": sampler,
-        "guidance": guidance,
+        "sampler": sampler or pipe.default_sampler,
+        "guidance": guidance if guidance is not None else pipe.default_guidance,
+        "runtime": runtime,
         "seed": seed,
         "limit": limit,
         "evaluator": str(evaluator or "shipped text-motion"),

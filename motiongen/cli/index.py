@@ -4,6 +4,7 @@ index of motion phrases (``motiongen.retrieval``)."""
 from __future__ import annotations
 
 import json
+import math
 import shlex
 import sys
 import time
@@ -103,6 +104,9 @@ def info(index: IndexDir = None) -> None:
     out.print(json.dumps(MotionIndex.load(_folder(index)).info(), indent=2), highlight=False)
 
 
+MAX_TEMPO = 300.0  # BPM: the fastest music the dance set's features were made for is ~200
+
+
 @index_app.command("query")
 def query(
     text: Annotated[str | None, typer.Argument(help="What the motion does.")] = None,
@@ -123,10 +127,25 @@ def query(
 ) -> None:
     """The phrases a query retrieves (and the prior they blend into)."""
     from motiongen.generation.rag import make_retriever
+    from motiongen.generation.request import check_seconds
 
+    if not math.isfinite(tempo) or not 0 <= tempo <= MAX_TEMPO:
+        raise InputError(
+            f"--tempo must be 0 (none) or a tempo up to {MAX_TEMPO:g} BPM, got {tempo:g}"
+        )
     if text is None and motion is None and tempo <= 0:
         raise InputError("give a text, --motion FILE or --tempo BPM to query with")
-    retriever = make_retriever(_folder(index), reranker=reranker, k=k, n=min(n, k))
+    if k < 1 or n < 1:
+        raise InputError(f"-k and -n must be at least 1, got -k {k} -n {n}")
+    if n > k:
+        raise InputError(
+            f"-n {n} asks for more phrases than the {k} dense candidates (-k); raise -k"
+        )
+    try:
+        check_seconds(seconds)
+    except InputError as e:
+        raise InputError(f"--seconds: {e}") from None
+    retriever = make_retriever(_folder(index), reranker=reranker, k=k, n=n)
     positions = None
     if motion is not None:
         from motiongen.cli.console import resolve_motion

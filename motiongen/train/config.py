@@ -204,6 +204,11 @@ class TrainConfig:
             (self.data.val_split != "test", "data.val_split must not be 'test' (kept unseen)"),
             (self.data.train_split != "test", "data.train_split must not be 'test'"),
             (self.ckpt_every >= 1 and self.val_every >= 1, "ckpt_every and val_every must be >= 1"),
+            (self.threads >= 0, f"threads must be 0 (torch's default) or more, got {self.threads}"),
+            (
+                self.max_minutes >= 0,
+                f"max_minutes must be 0 (no time cap) or more, got {self.max_minutes}",
+            ),
             (self.stage != "lora" or self.init_from, "stage 'lora' needs init_from: CHECKPOINT"),
             (
                 self.stage != "reflow"

@@ -105,9 +105,14 @@ def select_clips(data: PreparedData, cfg: TrainConfig, split: str) -> list[Clip]
         }
         clips = [c for c in clips if c.name in good]
     if not clips:
+        hint = (
+            "; synthetic data leaves val almost empty: set data.val_split=train"
+            if d.synthetic and split != "train"
+            else ""
+        )
         raise DataNotFoundError(
             f"no usable clip in split {split!r} of {data.root} (sources {d.sources}, subset "
-            f"{d.subset}); check the prepared data or the data section of the config"
+            f"{d.subset}); check the prepared data or the data section of the config{hint}"
         )
     return clips
 

@@ -475,7 +475,27 @@ def upgrade_checkpoint(path: str | Path) -> bool:
     return True
 
 
+def _not_a_checkpoint(folder: Path) -> str:
+    """What a folder that is not a checkpoint is instead, and which checkpoint to name."""
+    if folder.is_file():
+        return f"{folder} is a file; a checkpoint is a folder (or a shipped model's name)"
+    made = [n for n in ("best", "final") if (folder / n / CONFIG_NAME).is_file()]
+    if made:  # a training run's folder
+        return (
+            f"{folder} is a training run; its checkpoints are "
+            + " and ".join(str(folder / n) for n in made)
+        )
+    if (folder / "state.json").is_file():  # last/ or prev/ of a run
+        return (
+            f"{folder} is a training state (`motiongen train --resume` continues it); the "
+            f"run's checkpoints are {folder.parent / 'best'} and {folder.parent / 'final'}"
+        )
+    return ""
+
+
 def _read_json(cfg_path: Path) -> dict[str, Any]:
+    if cfg_path.name == CONFIG_NAME and (what := _not_a_checkpoint(cfg_path.parent)):
+        raise DataNotFoundError(what)
     if not cfg_path.is_file():
         raise DataNotFoundError(
             f"{cfg_path.parent} is not a checkpoint: {CONFIG_NAME} is missing (an interrupted save?)"
@@ -542,6 +562,8 @@ def read_config(path: str | Path) -> CheckpointConfig:
     path = Path(path)
     if not path.exists():
         raise DataNotFoundError(f"no checkpoint at {path}; give a checkpoint folder")
+    if path.is_file() and path.name != CONFIG_NAME:
+        raise DataNotFoundError(_not_a_checkpoint(path))
     cfg_path = path / CONFIG_NAME if path.is_dir() else path
     return read_config_dict(_read_json(cfg_path), cfg_path)
 

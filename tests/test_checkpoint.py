@@ -233,3 +233,23 @@ def test_shipped_models_verify():
     assert DEFAULT_MODEL == "tiny-flow-smooth"  # the README's test tables describe this model
     for name in sorted({"tiny-flow", "tiny-ddim", DEFAULT_MODEL}):
         verify_manifest(shipped_model_path(name), name)
+
+
+def test_a_run_folder_or_training_state_given_as_a_checkpoint_names_the_checkpoints(tmp_path):
+    from motiongen.checkpoint import read_config
+    from motiongen.errors import DataNotFoundError
+
+    run = tmp_path / "run"
+    for name in ("best", "final"):
+        (run / name).mkdir(parents=True)
+        (run / name / "config.json").write_text("{}")
+    (run / "config.json").write_text("{}")  # the resolved training config
+    (run / "last").mkdir()
+    (run / "last" / "state.json").write_text("{}")
+    with pytest.raises(DataNotFoundError, match="is a training run; its checkpoints are .*best"):
+        read_config(run)
+    with pytest.raises(DataNotFoundError, match=r"is a training state \(`motiongen train --resume"):
+        read_config(run / "last")
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(DataNotFoundError, match="is a file; a checkpoint is a folder"):
+        read_config(tmp_path / "afile")

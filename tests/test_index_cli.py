@@ -52,6 +52,8 @@ def test_build_info_query_add_remove(folder, tmp_path, monkeypatch, capsys):
     Motion(positions=waving(50, 3.0), fps=20.0).save(more / "salute.npy")
     code, out, _ = run(["index", "add", more, "-i", ix], monkeypatch, capsys)
     assert "the index holds 4" in out
+    code, out, _ = run(["index", "add", more, "-i", ix], monkeypatch, capsys)  # twice: once
+    assert "already in the index (salute.npy)" in out and "the index holds 4" in out
     code, out, _ = run(["index", "query", "salute", "-i", ix, "-n", "1"], monkeypatch, capsys)
     assert "salute.npy" in out
     code, out, _ = run(["index", "remove", "salute.npy", "-i", ix], monkeypatch, capsys)
@@ -65,6 +67,8 @@ def test_index_errors_are_one_line(folder, tmp_path, monkeypatch, capsys):
         (["index", "info", "-i", tmp_path / "none"], "motiongen index build"),
         (["index", "query", "-i", ix], "give a text"),
         (["index", "remove", "nope.npy", "-i", ix], "no phrase of nope.npy"),
+        (["index", "remove", "wave_1", "-i", ix], "with their extension: wave_1.npy"),
+        (["index", "train-reranker", "-i", ix, "-o", tmp_path / "rr"], "have 0 labels"),
         (["index", "build", "--folder", tmp_path / "empty", "-o", ix], "no motion files"),
         (["index", "build", "--folder", folder, "--kind", "hnsw", "-o", tmp_path / "x"],
          "index kind must be one of"),

@@ -33,6 +33,9 @@ def data_prepare(
     """Read every source into canonical shards, score, split and curate; write a report."""
     from motiongen.data.prepare import prepare, source_stats
 
+    for folder in bvh or ():
+        if not folder.is_dir():
+            raise InputError(f"--bvh {folder}: no such folder; give a folder of BVH files")
     with progress_bar() as bar:
         progress = named_progress(bar)
         result = prepare(

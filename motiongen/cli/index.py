@@ -91,7 +91,8 @@ def build(
     info = index.info()
     out.print(
         f"indexed {info['phrases']} phrases of {info['clips']} motions ({info['seconds']:.0f} s, "
-        f"{info['labels']} labels) in {time.perf_counter() - t0:.0f} s -> {target}",
+        f"{info['labels']} label{'' if info['labels'] == 1 else 's'}) in "
+        f"{time.perf_counter() - t0:.0f} s -> {target}",
         soft_wrap=True, highlight=False,
     )  # fmt: skip
 
@@ -181,10 +182,22 @@ def add(
     target = _folder(index)
     idx = MotionIndex.load(target)
     phrases, motions, skipped = collect_folder_phrases(folder)
+    # a motion added again would be found twice: the copy in the index stays
+    held = {p.clip for p in idx.phrases.values()}
+    again = sorted({p.clip for p in phrases if p.clip in held})
+    phrases = [p for p in phrases if p.clip not in held]
     ids = add_phrases(idx, phrases, motions)
     idx.save(target)
     for s in skipped:
         out.print(f"skipped {s}", soft_wrap=True, highlight=False)
+    if again:
+        out.print(
+            f"skipped {len(again)} motions already in the index ({', '.join(again[:5])}"
+            f"{', ...' if len(again) > 5 else ''}); `motiongen index remove` them first to "
+            "index them anew",
+            soft_wrap=True,
+            highlight=False,
+        )
     out.print(f"added {len(ids)} phrases; the index holds {len(idx)}")
 
 
@@ -200,7 +213,12 @@ def remove(
     idx = MotionIndex.load(target)
     ids = idx.ids_of_clips(clips)
     if not ids:
-        raise InputError(f"no phrase of {', '.join(clips)} in {target}; see `motiongen index info`")
+        names = sorted({p.clip for p in idx.phrases.values()})
+        near = [n for n in names if any(c in n for c in clips)][:5] or names[:5]
+        raise InputError(
+            f"no phrase of {', '.join(clips)} in {target}; motions are named as indexed, with "
+            f"their extension: {', '.join(near)}{', ...' if len(names) > len(near) else ''}"
+        )
     idx.remove(ids)
     idx.save(target)
     out.print(f"removed {len(ids)} phrases; the index holds {len(idx)}")
@@ -225,6 +243,13 @@ def train_reranker_cmd(
         raise InputError(f"--steps must be at least 1, got {steps}")
     torch.set_num_threads(threads)
     idx = MotionIndex.load(_folder(index))
+    labels = idx.info()["labels"]
+    if labels < 2:  # it "trained" to a loss of 0 on an index of unlabelled motions
+        raise InputError(
+            "a reranker learns which phrases share a label, and this index's phrases have "
+            f"{labels} label{'' if labels == 1 else 's'}; train it on the prepared data's index "
+            "(`motiongen index build`) or label the motions"
+        )
     t0 = time.perf_counter()
     with loss_progress("training the reranker", steps) as progress:
         reranker, losses = train_reranker(idx, steps=steps, seed=seed, progress=progress)

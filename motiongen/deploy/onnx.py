@@ -135,7 +135,15 @@ def export_onnx(model: nn.Module, path: str | Path, *, int8: bool = False) -> Pa
     if int8:
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
-        quantize_dynamic(str(target), str(path), weight_type=QuantType.QInt8)
+        # onnxruntime logs "Please consider to run pre-processing" on the root logger for
+        # every graph; the shape inference it suggests changes nothing for these matmuls
+        root = logging.getLogger()
+        level = root.level
+        root.setLevel(logging.ERROR)
+        try:
+            quantize_dynamic(str(target), str(path), weight_type=QuantType.QInt8)
+        finally:
+            root.setLevel(level)
         target.unlink()
     else:
         target.replace(path)

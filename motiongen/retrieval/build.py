@@ -133,6 +133,8 @@ def collect_folder_phrases(
     from motiongen.data.load import load_any
 
     folder = Path(folder)
+    if not folder.is_dir():
+        raise DataNotFoundError(f"{folder} is not a folder; give a folder of motion files")
     files = sorted(
         f for f in folder.rglob("*") if f.suffix.lower() in (".bvh", ".npy", ".motion", ".json")
     )

@@ -265,7 +265,7 @@ class MotionIndex:
 
     # ---- files ------------------------------------------------------------------------
     def info(self) -> dict[str, Any]:
-        labels = {p.label for p in self.phrases.values()}
+        labels = {p.label for p in self.phrases.values() if p.label}
         seconds = sum(p.seconds for p in self.phrases.values())
         return {
             "phrases": len(self),

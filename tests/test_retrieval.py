@@ -400,6 +400,13 @@ def test_rag_needs_a_prior_input_and_an_index(tmp_path, rag_checkpoint, monkeypa
     pipe = Pipeline.from_pretrained(rag_checkpoint, text_encoder=FakeEncoder())
     with pytest.raises(DataNotFoundError, match="motiongen index build"):
         pipe("a person waves", rag=True)
+    from motiongen.generation.rag import make_retriever
+
+    takes = tmp_path / "my_bvh"  # a folder of the user's motions, not an index
+    takes.mkdir()
+    (takes / "wave.npy").write_bytes(b"x")  # only its kind counts here
+    with pytest.raises(DataNotFoundError, match=r"--folder .*my_bvh -o .*my_bvh_index"):
+        make_retriever(takes)
     with pytest.raises(InputError, match="needs a text or music"):
         pipe(None, rag=True)
 

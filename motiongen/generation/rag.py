@@ -33,9 +33,18 @@ def make_retriever(index: Any = None, *, reranker: Any = None, **options: Any) -
         try:
             index = MotionIndex.load(folder)
         except DataNotFoundError:
+            motions = folder.is_dir() and any(
+                f.suffix.lower() in (".bvh", ".npy", ".motion") for f in folder.iterdir()
+            )
+            how = (  # building into a folder of the user's motions would mix the two
+                f"it holds motion files: index them with `motiongen index build --folder "
+                f"{folder} -o {folder}_index` and pass --index {folder}_index"
+                if motions
+                else f"build one with `motiongen index build -o {folder}`"
+            )
             raise DataNotFoundError(
-                f"no motion index at {folder}; build one with `motiongen index build -o "
-                f"{folder}` (or pass another with --index / Pipeline.use_index)"
+                f"no motion index at {folder}; {how} (or pass another with --index / "
+                "Pipeline.use_index)"
             ) from None
     if isinstance(reranker, str | Path):
         reranker = load_reranker(reranker)

@@ -197,10 +197,15 @@ def test_position_terms_on_hand_made_motion():
 
     from motiongen.skeleton import FOOT_JOINTS
 
-    flat = pos.clone()
-    flat[:, :, list(FOOT_JOINTS), 1] -= 0.05  # heels and toes 5 cm low: a flattened swing
-    terms = position_terms(flat, pos, contacts, None, fps)
+    feet = list(FOOT_JOINTS)
+    lifted = pos.clone()
+    lifted[:, :, feet, 1] = torch.tensor([0.0, 0.0, 0.2, 0.2])  # right foot in swing
+    flat = lifted.clone()
+    flat[:, :, feet, 1] -= 0.05  # every heel and toe 5 cm low: only the swing's count
+    terms = position_terms(flat, lifted, contacts, None, fps)
     assert float(terms["foot_height"]) == pytest.approx(0.5**2, rel=1e-4)  # decimetres
+    lifted[:, :, feet, 1] = 0.0  # all stance: nothing in swing to compare
+    assert float(position_terms(flat, lifted, contacts, None, fps)["foot_height"]) == 0.0
     assert float(terms["velocity"]) == 0.0
 
 

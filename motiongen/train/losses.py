@@ -14,8 +14,9 @@
     set in the data, over those frames: planted feet must not slide;
   * bone_length: squared error of the 21 bone lengths against the data's, in decimetres
     (so a 3 cm error counts 0.09, the size of the other terms late in training);
-  * foot_height: squared error of the heel and toe heights against the data's, in
-    decimetres (off by default; for students whose swing arcs come out flat).
+  * foot_height: squared error of the heel and toe heights against the data's where the
+    data's are in swing (above 5 cm), in decimetres (off by default; for students whose
+    swing arcs come out flat).
 - a(t) = t^p for flow (t = 1 is data) and abar_n^(2p) for DDPM (abar = the signal
   fraction), p = ``aux_time_power``: far from the data the estimate is a blurry mean whose
   positions say nothing useful and whose gradients are noisy, so the terms act near the data
@@ -46,6 +47,7 @@ from motiongen.train.config import LossConfig
 _CHILD = [c for c, _ in BONES]
 _PARENT = [p for _, p in BONES]
 _FEET = list(FOOT_JOINTS)
+SWING_HEIGHT = 0.05  # m: a heel or toe above this is in swing (the skating metric's contact)
 
 
 @dataclass
@@ -93,10 +95,12 @@ def position_terms(
         return (p[:, :, _CHILD] - p[:, :, _PARENT]).norm(dim=-1) * 10.0
 
     bone = _masked_mean(((lengths(pred_pos) - lengths(true_pos)) ** 2).mean(-1), mask)
-    # heel and toe heights, decimetres: a swing arc averaged flat leaves the toe skimming the
-    # floor, a small share of a whole-body error
+    # heel and toe heights in the data's swing (above 5 cm), decimetres: a swing arc averaged
+    # flat leaves the toe skimming the floor; over all frames, most of them stance, the error
+    # was 6 mm RMS and a fine-tune on it did not lift the swing
     lift = ((pred_pos[:, :, _FEET, 1] - true_pos[:, :, _FEET, 1]) * 10.0) ** 2  # (B, T, 4)
-    height = _masked_mean(lift.mean(-1), mask)
+    swing = (true_pos[:, :, _FEET, 1] > SWING_HEIGHT) & mask[..., None]
+    height = _masked_mean(lift.flatten(1), swing.flatten(1))
     return {"velocity": velocity, "foot_contact": foot, "bone_length": bone, "foot_height": height}
 
 

@@ -163,31 +163,20 @@ def check_port_free(host: str, port: int) -> None:
 
 
 def lock_store(store: Path):  # noqa: ANN201 - an open file whose lock lives as long as it
-    """An exclusive lock on the store for this server's lifetime.
+    """An exclusive lock on the store for this server's lifetime (``locks.hold_lock``).
 
     Restart recovery re-queues jobs left "running" by another server instance, which is right
-    after a crash but wrong while that other server is alive; so one store, one server. The
-    kernel drops the lock when the process dies, however it dies (SIGKILL included).
+    after a crash but wrong while that other server is alive; so one store, one server.
     """
-    import fcntl
+    from motiongen.locks import LockHeld, hold_lock
 
-    store.mkdir(parents=True, exist_ok=True)
-    handle = (store / "serve.lock").open("a+")
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.seek(0)
-        owner = handle.read().strip() or "unknown"
-        handle.close()
+        return hold_lock(store / "serve.lock")
+    except LockHeld as held:
         raise InputError(
-            f"the store {store} is in use by another motiongen serve (pid {owner}); stop it "
-            "or give this server its own --store"
+            f"the store {store} is in use by another motiongen serve (pid {held.owner}); stop "
+            "it or give this server its own --store"
         ) from None
-    handle.seek(0)
-    handle.truncate()
-    handle.write(str(os.getpid()))
-    handle.flush()
-    return handle
 
 
 def register(app: typer.Typer) -> None:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ from torch import Tensor
 from motiongen.errors import FormatError, InputError
 from motiongen.features import NormStats
 from motiongen.integrity import MANIFEST_NAME, manifest_entries, verify_manifest, write_manifest
+from motiongen.locks import LockHeld, hold_lock
 
 logger = logging.getLogger(__name__)
 
@@ -188,26 +188,14 @@ LOCK_NAME = "train.lock"
 
 
 def lock_run_dir(run_dir: Path) -> Any:
-    """Hold ``run_dir`` for this process (an open file with an exclusive lock, released when
-    the process ends): a second run started on the same folder wrote the same ``last.tmp`` and
-    died with a traceback. A POSIX record lock, so the same process may take it again (a
-    resumed run in one Python session)."""
-    import fcntl
-
-    run_dir.mkdir(parents=True, exist_ok=True)
-    handle = open(run_dir / LOCK_NAME, "a+")  # noqa: SIM115 - held for the process's life
+    """Hold ``run_dir`` for this process (``locks.hold_lock`` on its ``train.lock``, released
+    when the process ends): a second run started on the same folder wrote the same
+    ``last.tmp`` and died with a traceback. The same process may take it again (a resumed run
+    in one Python session)."""
     try:
-        fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.seek(0)
-        owner = handle.read().strip() or "?"
-        handle.close()
+        return hold_lock(run_dir / LOCK_NAME, same_process_again=True)
+    except LockHeld as held:
         raise InputError(
-            f"{run_dir} is in use by another training process (pid {owner}); wait for it or "
-            "choose another run_dir"
+            f"{run_dir} is in use by another training process (pid {held.owner}); wait for it "
+            "or choose another run_dir"
         ) from None
-    handle.seek(0)
-    handle.truncate()
-    handle.write(str(os.getpid()))
-    handle.flush()
-    return handle

@@ -177,6 +177,39 @@ def test_sliding_planted_feet_are_locked():
     assert bone_length_drift(out) < 1e-5
 
 
+def test_a_lock_handed_from_heel_to_toe_moves_the_ankle_at_a_bounded_pace():
+    from motiongen.postprocess.floor import EASE_SPEED
+    from motiongen.skeleton import JOINT_INDEX
+
+    p = synth("idle", 3.0)
+    n = len(p)
+    foot = [JOINT_INDEX["left_ankle"], LEFT_FOOT]
+    slide = np.clip((np.arange(n) - 20) / 20, 0, 1) * 0.4  # the left foot slides 40 cm ...
+    p[:, foot, 2] += slide[:, None]
+    flags = np.zeros((n, 4), dtype=bool)
+    flags[:22, 0] = True  # ... said planted on its heel before the slide
+    flags[22:, 1] = True  # ... and on its toe during and after it: locked 20 cm further on
+    # (no root correction: a shifted body would move the unlocked ankle too)
+    out = fix_foot_sliding(p, FPS, contacts=flags, root_correction=False)
+    ankle = foot[0]
+    step = np.linalg.norm(np.diff(out[:, ankle], axis=0), axis=-1)
+    free = np.linalg.norm(np.diff(p[:, ankle], axis=0), axis=-1)
+    assert (step - free).max() <= EASE_SPEED / FPS + 1e-9
+    knee = JOINT_INDEX["left_knee"]
+    assert np.linalg.norm(np.diff(out[:, knee], axis=0), axis=-1).max() < 0.1
+
+
+def test_two_bone_ik_never_bends_a_knee_backwards():
+    hip = np.array([[0.0, 1.0, 0.0]])
+    knee = np.array([[0.0, 0.55, -0.02]])  # a nearly straight leg, the knee a little back
+    ankle = np.array([[0.0, 0.1, 0.0]])
+    target = np.array([[0.0, 0.2, 0.15]])  # its foot locked ahead: the old knee is behind
+    new_knee, _ = two_bone_ik(hip, knee, ankle, target, np.array([[0.0, 0.0, 1.0]]))
+    line = (target - hip) / np.linalg.norm(target - hip)
+    off = (new_knee - hip) - ((new_knee - hip) @ line.T) * line
+    assert off[0, 2] > 0.0  # in front of the hip-target line
+
+
 def test_predicted_contacts_lock_heel_and_toe_at_any_speed():
     p = synth("idle", 4.0)
     n = len(p)

@@ -250,6 +250,45 @@ def test_aux_terms_vanish_for_a_perfect_prediction(process):
     assert heights.uses_positions
 
 
+def test_rollout_scores_the_few_step_sample_and_trains_through_every_step():
+    from motiongen.models.conditions import ModelConditions
+    from motiongen.train.config import LossConfig
+    from motiongen.train.losses import Rollout, TrainingLoss
+    from motiongen.train.trainer import make_process
+
+    proc = make_process(config_from_dict({"process": {"name": "flow"}}))
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(4, 16, FEATURE_DIM, generator=gen) * 0.3
+    noise = torch.randn(x.shape, generator=gen)
+    std = torch.ones(FEATURE_DIM) * 0.1
+    weights = LossConfig(velocity=0, foot_contact=0, bone_length=0)
+    cond = ModelConditions(drop_text=torch.zeros(4, dtype=torch.bool))
+    seen = []
+
+    def straight(xt, t, c, mask):  # the straight path to x: Euler lands on x exactly
+        seen.append(c.drop_text.shape[0])
+        return (x[: xt.shape[0]] - xt) / (1 - t[:, None, None]).clamp_min(1e-3)
+
+    rolled = TrainingLoss(proc, weights, torch.zeros(FEATURE_DIM), std, fps=20.0,
+                          rollout=Rollout(weight=1.0, steps=4, windows=2))  # fmt: skip
+    assert float(rolled(straight, x, cond, None, generator=gen, noise=noise).rollout) < 1e-10
+    assert seen == [4, 2, 2, 2, 2]  # one training pass, then 4 steps over the first 2 windows
+    # without the pair's own noise there is no sample to compare: no rollout term
+    assert float(rolled(straight, x, cond, None, generator=gen).rollout) == 0.0
+
+    scale = torch.nn.Parameter(torch.tensor(0.5))
+
+    def short(xt, t, c, mask):  # goes half way: the sample misses x
+        return scale * straight(xt, t, c, mask)
+
+    terms = rolled(short, x, cond, None, generator=gen, noise=noise)
+    assert float(terms.rollout) > 0.01
+    terms.total.backward()
+    assert scale.grad is not None and float(scale.grad) < 0  # a longer step would help
+    plain = TrainingLoss(proc, weights, torch.zeros(FEATURE_DIM), std, fps=20.0)
+    assert float(plain(short, x, cond, None, generator=gen, noise=noise).rollout) == 0.0
+
+
 # ---- the loop -----------------------------------------------------------------------------
 
 
@@ -436,10 +475,14 @@ def test_reflow_distils_a_teacher_into_a_one_pass_student(synth_dir, tmp_path):
             "val_pairs": 1,
             "teacher_steps": 2,
             "target_lowpass_hz": 6.0,
+            "rollout": 1.0,
+            "rollout_windows": 2,
         },
         **text,
     )
     student = train(config_from_dict(cfg))
+    logged = [json.loads(line) for line in (tmp_path / "student" / "metrics.jsonl").open()]
+    assert any(r.get("train/rollout", 0.0) > 0.0 for r in logged)  # the student's own samples
     pairs = sorted((tmp_path / "student" / "pairs" / "train").glob("shard_*.safetensors"))
     assert len(pairs) == 3
     from motiongen.train.reflow import load_batch
@@ -461,6 +504,8 @@ def test_reflow_distils_a_teacher_into_a_one_pass_student(synth_dir, tmp_path):
         train(config_from_dict(other), resume=True)
     with pytest.raises(InputError, match="reflow"):
         config_from_dict(tiny_config(synth_dir, tmp_path / "x", stage="reflow"))
+    with pytest.raises(InputError, match="rollout"):
+        config_from_dict({**cfg, "reflow": {**cfg["reflow"], "rollout": -1.0}})
 
 
 def test_reflow_pairs_drop_the_prior_for_their_share():

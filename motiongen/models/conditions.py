@@ -144,6 +144,13 @@ class ModelConditions:
         }
         return ModelConditions(**moved)
 
+    def head(self, n: int) -> ModelConditions:
+        """A copy holding the first ``n`` samples of every tensor."""
+        return ModelConditions(
+            **{f.name: None if getattr(self, f.name) is None else getattr(self, f.name)[:n]
+               for f in fields(self)}
+        )  # fmt: skip
+
     @classmethod
     def concat(cls, items: Sequence[ModelConditions]) -> ModelConditions:
         """Stack several condition batches along B (used to batch guidance variants).

@@ -168,6 +168,11 @@ class ReflowConfig:
     # Low-pass (Hz) of the teacher's samples before the student learns them, or None: the
     # teacher's output carries frame-to-frame jitter real motion does not have (reflow.py).
     target_lowpass_hz: float | None = None
+    # Weight of a loss on the student's own few-step sample (``student_steps`` Euler steps
+    # from the pair's noise, gradients through every step) against the teacher's sample:
+    # per-step fits leave the 4-step path flattening swing arcs (docs/training.md).
+    rollout: float = 0.0
+    rollout_windows: int = 8  # windows of each batch rolled out (each costs steps passes)
 
 
 @dataclass
@@ -228,6 +233,10 @@ class TrainConfig:
                 isinstance(self.reflow.student_steps, int)
                 and 1 <= self.reflow.student_steps <= 1000,
                 "reflow.student_steps must be an integer in 1..1000",
+            ),
+            (
+                self.reflow.rollout >= 0.0 and self.reflow.rollout_windows >= 1,
+                "reflow.rollout must be >= 0 and reflow.rollout_windows >= 1",
             ),
             (
                 len(self.tasks.weights) == 5

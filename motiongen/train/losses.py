@@ -60,6 +60,7 @@ class LossTerms:
     foot_contact: Tensor
     bone_length: Tensor
     foot_height: Tensor
+    rollout: Tensor  # the few-step sample's loss (``Rollout``), 0 without one
 
     def as_floats(self) -> dict[str, float]:
         return {k: float(v.detach()) for k, v in self.__dict__.items()}
@@ -104,6 +105,19 @@ def position_terms(
     return {"velocity": velocity, "foot_contact": foot, "bone_length": bone, "foot_height": height}
 
 
+@dataclass(frozen=True)
+class Rollout:
+    """A loss on the model's own sample: ``steps`` Euler steps from the given noise, with
+    gradients through every step, against the target x (its feature MSE plus the position
+    terms at full weight), on the first ``windows`` samples, times ``weight``. For reflow
+    students: their per-step velocity fit is close, yet the few-step path flattens the
+    swing arcs the teacher's samples have (docs/training.md "Swing arcs")."""
+
+    weight: float
+    steps: int
+    windows: int
+
+
 class TrainingLoss:
     """The full training loss of one process (flow or DDPM) with weights from ``LossConfig``.
 
@@ -118,8 +132,10 @@ class TrainingLoss:
         std: Tensor,
         *,
         fps: float,
+        rollout: Rollout | None = None,
     ) -> None:
         self.process = process
+        self.rollout = rollout if rollout is not None and rollout.weight > 0 else None
         self.weights = weights
         self.mean = mean
         self.std = std
@@ -141,29 +157,58 @@ class TrainingLoss:
         noise: Tensor | None = None,
     ) -> LossTerms:
         """x: (B, T, D) normalised data; mask (B, T) bool. Times (and the noise, unless given:
-        a reflow pair brings its own) from ``generator``."""
+        a reflow pair brings its own) from ``generator``. The rollout term needs given noise
+        (a pair's: its x is where that noise leads)."""
+        given_noise = noise is not None
         if noise is None:
             noise = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
         pair = self.process.training_pair(x, noise, generator=generator)
         pred = model_fn(pair.xt, pair.t, cond, mask)
         recon, _ = masked_mse(pred, pair.target, mask)
-        x_hat = self.process.clean_estimate(pair.xt, pair.t, pred) if self.uses_positions else None
-        aux_weight = pair.aux_weight
         zero = recon.new_zeros(())
         terms = {"velocity": zero, "foot_contact": zero, "bone_length": zero, "foot_height": zero}
         total = self.weights.recon * recon
-        if x_hat is not None:
-            f_hat = x_hat * self.std + self.mean
-            f_true = x * self.std + self.mean
-            per_sample = position_terms(
-                features_to_positions_torch(f_hat),
-                features_to_positions_torch(f_true),
-                f_true[..., CONTACTS] > 0.5,
-                mask,
-                self.fps,
-            )
-            a = aux_weight.detach() ** self.weights.aux_time_power  # (B,)
-            for name, value in per_sample.items():
+        if self.uses_positions:
+            x_hat = self.process.clean_estimate(pair.xt, pair.t, pred)
+            a = pair.aux_weight.detach() ** self.weights.aux_time_power  # (B,)
+            for name, value in self._positions(x_hat, x, mask).items():
                 terms[name] = value.mean().detach()
                 total = total + getattr(self.weights, name) * (a * value).mean()
-        return LossTerms(total=total, recon=recon.detach(), **terms)
+        rollout = zero
+        if self.rollout is not None and given_noise:
+            rollout = self._rollout(model_fn, x, cond, mask, noise)
+            total = total + self.rollout.weight * rollout
+        return LossTerms(total=total, recon=recon.detach(), rollout=rollout.detach(), **terms)
+
+    def _positions(self, x_hat: Tensor, x: Tensor, mask: Tensor | None) -> dict[str, Tensor]:
+        """Per-sample position terms (B,) of a normalised estimate against normalised data."""
+        f_hat = x_hat * self.std + self.mean
+        f_true = x * self.std + self.mean
+        return position_terms(
+            features_to_positions_torch(f_hat),
+            features_to_positions_torch(f_true),
+            f_true[..., CONTACTS] > 0.5,
+            mask,
+            self.fps,
+        )
+
+    def _rollout(
+        self, model_fn: ModelFn, x: Tensor, cond: Any, mask: Tensor | None, noise: Tensor
+    ) -> Tensor:
+        from motiongen.generative.flow import euler
+
+        r = self.rollout
+        n = min(r.windows, x.shape[0])
+        x, noise = x[:n], noise[:n]
+        mask = None if mask is None else mask[:n]
+        cond = cond.head(n) if hasattr(cond, "head") else cond
+
+        def velocity(xt: Tensor, t: Tensor) -> Tensor:
+            return model_fn(xt, t, cond, mask)
+
+        sample = euler(velocity, noise, steps=r.steps)
+        loss, _ = masked_mse(sample, x, mask)
+        if self.uses_positions:
+            for name, value in self._positions(sample, x, mask).items():
+                loss = loss + getattr(self.weights, name) * value.mean()
+        return loss

@@ -50,7 +50,7 @@ from motiongen.train.data import (
     text_model_name,
     validation_batches,
 )
-from motiongen.train.losses import TrainingLoss
+from motiongen.train.losses import Rollout, TrainingLoss
 from motiongen.train.state import find_state, load_state, lock_run_dir, save_state, state_norm
 
 logger = logging.getLogger(__name__)
@@ -325,7 +325,13 @@ class Trainer:
         self.process = make_process(cfg)
         mean = torch.as_tensor(self.norm.mean)
         std = torch.as_tensor(self.norm.std)
-        self.loss_fn = TrainingLoss(self.process, cfg.loss, mean, std, fps=cfg.data.fps)
+        rollout = None
+        if cfg.stage == "reflow":
+            r = cfg.reflow
+            rollout = Rollout(weight=r.rollout, steps=r.student_steps, windows=r.rollout_windows)
+        self.loss_fn = TrainingLoss(
+            self.process, cfg.loss, mean, std, fps=cfg.data.fps, rollout=rollout
+        )
         opt = adamw(
             model,
             lr=cfg.optim.lr,
@@ -760,10 +766,10 @@ class Trainer:
         self.rank_hashes = self._check_sync()
         final = self.save_inference("final", val_loss=last_val)
         if self.acc.is_main_process:
-            log.text(
-                f"done: step {self.step}, best val {self.best_val:.4f} at step {self.best_step}, "
-                f"{self._elapsed():.0f} s"
-            )
+            # a run shorter than val_every has no validation to report
+            best = ("no validation" if self.best_val is None
+                    else f"best val {self.best_val:.4f} at step {self.best_step}")  # fmt: skip
+            log.text(f"done: step {self.step}, {best}, {self._elapsed():.0f} s")
             log.plot(self.run_dir / "loss.png", title=f"{cfg.name} ({cfg.stage})")
         log.close()
         if self.world > 1:  # leave together, the process group taken down before exit

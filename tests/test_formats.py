@@ -218,6 +218,31 @@ def test_npz_round_trip_keeps_everything(tmp_path: Path) -> None:
     assert load_numpy(path, fps=60).fps == 60.0
 
 
+@pytest.mark.parametrize("suffix", [".npz", ".motion"])
+def test_a_relative_audio_path_is_found_from_any_working_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str
+) -> None:
+    (tmp_path / "song.wav").write_bytes(b"")
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path)
+    motion = moving_motion()
+    motion.audio = AudioRef("song.wav", 0.5)  # as `motiongen dance song.wav` records it
+    motiongen.save(motion, "out" + suffix)
+    monkeypatch.chdir(tmp_path / "sub")
+    back = motiongen.load(Path("..") / ("out" + suffix))
+    assert Path(back.audio.path).resolve() == (tmp_path / "song.wav").resolve()
+    # an archive written before paths were stored beside it: the path from the working folder
+    legacy = moving_motion()
+    legacy.audio = AudioRef("other.wav", 0.0)
+    (tmp_path / "sub" / "other.wav").write_bytes(b"")
+    save_numpy(legacy, tmp_path / "old.npz")
+    archive = dict(np.load(tmp_path / "old.npz"))
+    info = json.loads(str(archive["info"]))
+    info["audio"]["path"] = "other.wav"
+    np.savez(tmp_path / "old.npz", **{**archive, "info": json.dumps(info)})
+    assert load_numpy(tmp_path / "old.npz").audio.path == "other.wav"
+
+
 @pytest.mark.parametrize(
     "array, message",
     [

@@ -39,7 +39,7 @@ def motion_to_dict(motion: Motion, *, base_dir: Path | None = None) -> dict[str,
     audio = None
     if motion.audio is not None:
         audio = {
-            "path": _audio_path_for_file(motion.audio.path, base_dir),
+            "path": audio_path_for_file(motion.audio.path, base_dir),
             "offset": float(motion.audio.offset),
         }
     flat = np.round(motion.positions.astype(np.float64), DECIMALS).reshape(-1)
@@ -191,10 +191,7 @@ def motion_from_dict(
                 f"{source}: 'meta.audio.offset' must be a number of seconds in "
                 f"0..{MAX_AUDIO_OFFSET:g}, got {offset!r}"
             )
-        audio_path = Path(audio["path"])
-        if not audio_path.is_absolute() and base_dir is not None:
-            audio_path = base_dir / audio_path
-        audio_ref = AudioRef(str(audio_path), float(offset))
+        audio_ref = AudioRef(audio_path_from_file(audio["path"], base_dir), float(offset))
 
     texts = meta.get("texts") or []
     labels = meta.get("labels") or {}
@@ -216,8 +213,21 @@ def motion_from_dict(
         raise FormatError(f"{source}: {exc}") from exc
 
 
-def _audio_path_for_file(audio_path: str, base_dir: Path | None) -> str:
-    """Relative to ``base_dir`` when the audio lies inside it, else absolute."""
+def audio_path_from_file(stored: str, base_dir: Path | None) -> str:
+    """A stored audio path as written by ``audio_path_for_file``: a relative one is taken
+    relative to ``base_dir`` (the file's folder), unless only the path as it stands exists
+    (files written before paths were stored that way held them relative to the working
+    folder)."""
+    path = Path(stored)
+    if path.is_absolute() or base_dir is None:
+        return str(path)
+    beside = base_dir / path
+    return str(path) if path.exists() and not beside.exists() else str(beside)
+
+
+def audio_path_for_file(audio_path: str, base_dir: Path | None) -> str:
+    """Relative to ``base_dir`` when the audio lies inside it, else absolute: a file that
+    stores it can be read from any working folder, and moved with its audio."""
     if base_dir is None:
         return str(audio_path)
     resolved = Path(audio_path).expanduser().resolve()

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from motiongen.errors import DataNotFoundError, FormatError, InputError
+from motiongen.io.motion_json import audio_path_for_file, audio_path_from_file
 from motiongen.motion import AudioRef, Motion
 from motiongen.skeleton import BONES, NUM_JOINTS
 
@@ -62,7 +63,10 @@ def save_numpy(motion: Motion, path: str | Path) -> Path:
             "actions": None if motion.actions is None else list(motion.actions),
             "audio": None
             if motion.audio is None
-            else {"path": str(motion.audio.path), "offset": float(motion.audio.offset)},
+            else {
+                "path": audio_path_for_file(motion.audio.path, path.resolve().parent),
+                "offset": float(motion.audio.offset),
+            },
             "meta": motion.meta,
         }
         try:
@@ -317,7 +321,10 @@ def _load_npz(path: Path, fps: float | None) -> Motion:
             actions=info.get("actions"),
             audio=None
             if not audio
-            else AudioRef(str(audio["path"]), float(audio.get("offset", 0.0))),
+            else AudioRef(
+                audio_path_from_file(str(audio["path"]), path.resolve().parent),
+                float(audio.get("offset", 0.0)),
+            ),
             name=str(info.get("name") or _stem(path)),
             meta=meta,
         )

@@ -111,3 +111,15 @@ def test_bad_arguments(tmp_path):
         load_audio(path, duration=0.0)
     with pytest.raises(InputError, match="folder"):
         load_audio(tmp_path)
+
+
+def test_float_samples_past_full_scale_are_clipped_or_refused(tmp_path):
+    t = np.arange(16000) / 16000
+    y = 0.5 * np.sin(2 * np.pi * 440 * t)
+    y[100:110] = 1e30  # a few broken samples: clipped, as a player would
+    sf.write(str(tmp_path / "spiky.wav"), y, 16000, subtype="FLOAT")
+    out, _ = load_audio(tmp_path / "spiky.wav", sr=16000)
+    assert np.isfinite(out).all() and np.abs(out).max() <= 1.0
+    sf.write(str(tmp_path / "scaled.wav"), y * 1000, 16000, subtype="FLOAT")
+    with pytest.raises(FormatError, match="beyond full scale"):
+        load_audio(tmp_path / "scaled.wav")

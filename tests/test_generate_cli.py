@@ -212,6 +212,9 @@ def test_dance_offset_past_the_end(checkpoint, song, tmp_path, monkeypatch, caps
     args = ["dance", song, "-o", tmp_path / "d.mp4", "--checkpoint", checkpoint, "--seconds", 10]
     code, _, err = run(args, monkeypatch, capsys)
     assert code == 1 and "shorter than the 10 s asked for" in error_line(err)
+    args = ["dance", song, "-o", tmp_path / "d.mp4", "--checkpoint", checkpoint, "--offset", 2.8]
+    code, _, err = run(args, monkeypatch, capsys)  # 0.2 s left: the song, not a length asked for
+    assert code == 1 and "too short to dance to" in error_line(err), err
 
 
 def test_missing_checkpoints(tmp_path, monkeypatch, capsys):

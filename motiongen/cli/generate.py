@@ -11,12 +11,12 @@ from rich.console import Console
 
 from motiongen.cli.console import as_written
 from motiongen.errors import InputError
+from motiongen.generation.request import DANCE_DEFAULT_SECONDS
 
 out = Console()
 err = Console(stderr=True)
 
 OUTPUT_SUFFIXES = (".mp4", ".gif", ".bvh", ".motion", ".motion.json", ".json", ".npy", ".npz")
-DANCE_DEFAULT_SECONDS = 20.0
 
 
 def _split_suffix(path: Path) -> tuple[str, str]:
@@ -337,6 +337,7 @@ def dance(
     ] = None,
 ) -> None:
     """Dance to a song: music-only generation, with the song muxed into the MP4."""
+    from motiongen.generation.request import dance_seconds
     from motiongen.io.audio import audio_duration
 
     if not (offset >= 0):
@@ -345,16 +346,7 @@ def dance(
         length = audio_duration(song)
         if length <= 0:
             raise InputError(f"audio {song.name} has no samples (0 s long)")
-        available = length - offset
-        if available <= 0:
-            raise InputError(
-                f"--offset {offset:g} s is at or past the end of {song.name} "
-                f"({available + offset:.2f} s long)"
-            )
-        # Whole 1/20 s frames, so the default never asks for more than the song has.
-        seconds = min(DANCE_DEFAULT_SECONDS, int(available * 20) / 20)
-        if seconds <= 0:
-            raise InputError(f"{song.name} is too short to dance to ({available:.2f} s)")
+        seconds = dance_seconds(length, offset, song.name)
     _run(
         text=None,
         music=song,

@@ -120,6 +120,28 @@ def check_seconds(seconds: object) -> float:
     return s
 
 
+DANCE_DEFAULT_SECONDS = 20.0  # a dance without a length asked for: the song, at most this
+
+
+def dance_seconds(length: float, offset: float, name: str, offset_name: str = "--offset") -> float:
+    """The default length of a dance to a song ``length`` seconds long from ``offset``: the
+    rest of the song in whole 1/20 s frames (never more than it has), at most
+    ``DANCE_DEFAULT_SECONDS``. ``InputError`` when there is no song left, or too little."""
+    available = length - offset
+    if available <= 0:
+        raise InputError(
+            f"{offset_name} {offset:g} s is at or past the end of {name} ({length:.2f} s long)"
+        )
+    seconds = min(DANCE_DEFAULT_SECONDS, math.floor(available * 20) / 20)
+    if seconds < MIN_SECONDS:
+        raise InputError(
+            f"{name} is too short to dance to: {available:.2f} s from {offset_name} {offset:g} s,"
+            f" and a dance lasts at least {MIN_SECONDS:g} s; give a longer song (or an earlier "
+            f"{offset_name})"
+        )
+    return seconds
+
+
 def parse_guidance(value: object) -> Guidance:
     """A guidance scale: a number, or (text_scale, audio_scale); also "2.5" or "2.5,1.5".
 

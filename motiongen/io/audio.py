@@ -18,6 +18,7 @@ from motiongen.errors import DataNotFoundError, FormatError, InputError
 # Below this RMS (full scale = 1.0) a signal is treated as silence: -80 dBFS, well under the
 # noise floor of any real recording, so quiet but real music never trips it.
 SILENCE_RMS = 1e-4
+MAX_CLIPPED_SHARE = 0.01  # of the samples beyond full scale: more is not audio at any level
 
 _FORMAT_HINT = "give a WAV/OGG/FLAC/MP3 file"
 _BLOCK = 1 << 16
@@ -156,6 +157,18 @@ def load_audio(
         raise InputError(f"audio {path.name} has no samples in the requested span")
     if not np.isfinite(y).all():
         raise FormatError(f"cannot read audio {path.name}: it decodes to NaN/inf; {_FORMAT_HINT}")
+    loud = np.abs(y) > 1.0
+    if loud.any():
+        # Float files can hold samples past full scale; players clip them, and so do we (a
+        # few samples of 1e30 overflowed the features). Mostly past it is not a level but
+        # another scale of numbers altogether.
+        if loud.mean() > MAX_CLIPPED_SHARE:
+            raise FormatError(
+                f"cannot use audio {path.name}: {100 * loud.mean():.0f} % of its samples lie "
+                f"beyond full scale (peak {float(np.abs(y).max()):.3g}, where audio lies "
+                "within -1..1); normalise it, e.g. export it again as 16-bit PCM"
+            )
+        y = np.clip(y, -1.0, 1.0)
     rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64))))
     if rms < SILENCE_RMS:
         raise _silent_error(path, rms)

@@ -28,7 +28,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import motiongen
 from motiongen.conditioning.text import MAX_PROMPT_CHARS, validate_prompt
-from motiongen.errors import DataNotFoundError, InputError, MotionGenError
+from motiongen.errors import DataNotFoundError, MotionGenError
+from motiongen.generation.request import dance_seconds
 from motiongen.plausibility import MAX_FPS, MIN_FPS
 from motiongen.serve.batcher import ClientBusyError, ModelQueue, QueueFullError
 from motiongen.serve.capture import add_capture_routes
@@ -39,7 +40,6 @@ from motiongen.serve.models import ModelRegistry, shipped_model_names
 from motiongen.serve.results import FILE_NAMES, MEDIA_TYPES, file_bytes, motion_payload
 from motiongen.serve.runner import JobRunner, checked_request, for_download, missing_inputs
 from motiongen.serve.schemas import (
-    DANCE_DEFAULT_SECONDS,
     ERROR_RESPONSES,
     MAX_GUIDANCE,
     MAX_MUSIC_OFFSET,
@@ -648,7 +648,9 @@ def create_app(settings: ServeSettings) -> FastAPI:
                 raise ApiError(422, problem)
             chosen = seconds
             if chosen is None:
-                chosen = _dance_seconds(length, music_offset, audio.filename or path.name)
+                chosen = dance_seconds(
+                    length, music_offset, audio.filename or path.name, "music_offset"
+                )
             if guidance_music is not None:
                 if text is None:
                     raise ApiError(
@@ -756,19 +758,6 @@ def _checked_audio_length(path: Path) -> float:
     from motiongen.io.audio import check_audio
 
     return check_audio(path).duration
-
-
-def _dance_seconds(length: float, offset: float, name: str) -> float:
-    available = length - offset
-    if available <= 0:
-        raise InputError(
-            f"music_offset {offset:g} s is at or past the end of {name} ({length:.2f} s long)"
-        )
-    # Whole 1/20 s frames, so the default never asks for more than the song has.
-    seconds = min(DANCE_DEFAULT_SECONDS, math.floor(available * 20) / 20)
-    if seconds <= 0:
-        raise InputError(f"{name} is too short to dance to ({available:.2f} s)")
-    return seconds
 
 
 def _docs_page(app: FastAPI, note: str | None) -> str:

@@ -22,7 +22,6 @@ MAX_STEPS = 200
 MAX_GUIDANCE = 20.0
 MAX_SEED = 2**31 - 1
 DEFAULT_SECONDS = 6.5
-DANCE_DEFAULT_SECONDS = 20.0
 
 Format = Literal["json", "bvh", "motion", "npy", "mp4"]
 Sampler = Literal["euler", "midpoint", "heun", "ddim"]

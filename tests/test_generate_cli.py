@@ -215,6 +215,9 @@ def test_dance_offset_past_the_end(checkpoint, song, tmp_path, monkeypatch, caps
     args = ["dance", song, "-o", tmp_path / "d.mp4", "--checkpoint", checkpoint, "--offset", 2.8]
     code, _, err = run(args, monkeypatch, capsys)  # 0.2 s left: the song, not a length asked for
     assert code == 1 and "too short to dance to" in error_line(err), err
+    args = ["dance", song, "-o", tmp_path / "d.mp4", "--checkpoint", checkpoint, "--rag"]
+    code, _, err = run(args, monkeypatch, capsys)  # it printed a warning and danced without
+    assert code == 1 and "--text" in error_line(err), err
 
 
 def test_missing_checkpoints(tmp_path, monkeypatch, capsys):

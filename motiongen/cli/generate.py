@@ -328,27 +328,39 @@ def dance(
     threads: Annotated[int | None, typer.Option(help="CPU threads for torch.")] = None,
     precision: Annotated[str, typer.Option(help="fp32 or bf16.")] = "fp32",
     runtime: Annotated[str, typer.Option(help="torch, onnx or onnx-int8.")] = "torch",
+    text: Annotated[
+        str | None,
+        typer.Option(
+            help="A prompt beside the music, e.g. 'a person dances jazz' (needed by --rag)."
+        ),
+    ] = None,
     rag: Annotated[
-        bool, typer.Option(help="Start from retrieved dance phrases at the song's tempo.")
+        bool,
+        typer.Option(help="Start from retrieved dance phrases at the song's tempo (needs --text)."),
     ] = False,
     index: Annotated[Path | None, typer.Option(help="Motion index for --rag.")] = None,
     fps: Annotated[
         float | None, typer.Option(help="Frame rate of the written motions (default 20).")
     ] = None,
 ) -> None:
-    """Dance to a song: music-only generation, with the song muxed into the MP4."""
+    """Dance to a song (and a prompt, with --text), the song muxed into the MP4."""
     from motiongen.generation.request import dance_seconds
     from motiongen.io.audio import audio_duration
 
     if not (offset >= 0):
         raise InputError(f"--offset must be >= 0 seconds, got {offset}")
+    if rag and text is None:
+        # the network learned retrieved phrases only beside a prompt (dropped with it)
+        raise InputError(
+            "--rag searches the index with a prompt: add one, e.g. --text 'a person dances a waltz'"
+        )
     if seconds is None:
         length = audio_duration(song)
         if length <= 0:
             raise InputError(f"audio {song.name} has no samples (0 s long)")
         seconds = dance_seconds(length, offset, song.name)
     _run(
-        text=None,
+        text=text,
         music=song,
         music_offset=offset,
         output=output,
@@ -362,7 +374,7 @@ def dance(
         postprocess=postprocess,
         threads=threads,
         precision=precision,
-        title=song.stem,
+        title=song.stem if text is None else f"{text} ({song.stem})",
         runtime=runtime,
         fps=fps,
         rag=rag,

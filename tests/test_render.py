@@ -161,6 +161,23 @@ def test_gif_is_subsampled_to_at_most_20_fps(tmp_path: Path) -> None:
     assert iio.immeta(path)["duration"] == 50
 
 
+def test_gif_runs_as_long_as_the_motion_at_any_frame_rate(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from motiongen.io.render import gif_durations
+
+    assert sum(gif_durations(70, 7.0)) == 10_000  # one rounded 140 ms a frame gave 9.8 s
+    assert all(d % 10 == 0 for d in gif_durations(70, 7.0))
+    motion = walking(frames=30, fps=30)  # 1 s
+    path = motiongen.save(motion, tmp_path / "slow.gif", fps=7, width=96, height=72)
+    with Image.open(path) as gif:
+        total = 0
+        for i in range(gif.n_frames):
+            gif.seek(i)
+            total += gif.info["duration"]
+    assert total == pytest.approx(1000, abs=10)
+
+
 def test_mp4_with_audio_starts_at_the_offset(tmp_path: Path) -> None:
     wav = _two_tone_wav(tmp_path / "tones.wav")
     motion = walking(frames=15, fps=30)  # 0.5 s

@@ -81,3 +81,14 @@ def canonicalize(
         foot_min = pos[:, list(FOOT_JOINTS), 1].min(axis=1)
         pos[..., 1] -= np.percentile(foot_min, 2.0) if len(foot_min) > 10 else foot_min.min()
     return pos.astype(np.float32)
+
+
+def best_rotations(rest: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    """Rotations (T, 3, 3) best mapping rest vectors (K, 3) onto observed ones (T, K, 3)
+    (Kabsch: least squares, a proper rotation)."""
+    h = np.einsum("ka,tkb->tab", rest, observed)
+    u, _, vt = np.linalg.svd(h)
+    d = np.sign(np.linalg.det(np.swapaxes(vt, -1, -2) @ np.swapaxes(u, -1, -2)))
+    fix = np.ones((*d.shape, 3))
+    fix[..., 2] = d
+    return np.swapaxes(vt, -1, -2) @ (fix[..., :, None] * np.swapaxes(u, -1, -2))

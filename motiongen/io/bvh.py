@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from motiongen.canonical import canonicalize
+from motiongen.canonical import best_rotations, canonicalize
 from motiongen.errors import DataNotFoundError, FormatError, InputError
 from motiongen.motion import Motion
 from motiongen.plausibility import MAX_FPS, MIN_FPS
@@ -481,16 +481,6 @@ def _swing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return rot
 
 
-def _kabsch(rest: np.ndarray, observed: np.ndarray) -> np.ndarray:
-    """Rotations (T, 3, 3) best mapping rest vectors (K, 3) onto observed ones (T, K, 3)."""
-    h = np.einsum("ka,tkb->tab", rest, observed)
-    u, _, vt = np.linalg.svd(h)
-    d = np.sign(np.linalg.det(np.swapaxes(vt, -1, -2) @ np.swapaxes(u, -1, -2)))
-    fix = np.ones((*d.shape, 3))
-    fix[..., 2] = d
-    return np.swapaxes(vt, -1, -2) @ (fix[..., :, None] * np.swapaxes(u, -1, -2))
-
-
 def _local_rotations(pos: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """Local rotations (T, 22, 3, 3) that pose the rest skeleton onto positions (T, 22, 3)."""
     t = pos.shape[0]
@@ -511,7 +501,7 @@ def _local_rotations(pos: np.ndarray, offsets: np.ndarray) -> np.ndarray:
                 target = np.where(norm > 1e-9, seen[:, 0] / np.maximum(norm, 1e-12), rest)
                 local[:, j] = _swing(rest, target)
             else:
-                local[:, j] = _kabsch(offsets[list(children)], seen)
+                local[:, j] = best_rotations(offsets[list(children)], seen)
         glob[:, j] = parent_rot @ local[:, j]
     return local
 

@@ -84,6 +84,7 @@ def weights_hash(state: dict[str, torch.Tensor]) -> str:
         "tiny_rag",
         "tiny_rag_reflow",
         "tiny_flow_smooth",
+        "tiny_flow_rollout",
         "tiny_control_smooth",
         "tiny_ddim",
         "tiny_ddim_unet",

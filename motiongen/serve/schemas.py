@@ -162,7 +162,7 @@ class GenerateRequest(BaseModel):
     )
     model: str | None = Field(
         None,
-        description="A name from GET /models (default: tiny-flow-smooth).",
+        description="A name from GET /models (default: tiny-flow-rollout).",
         json_schema_extra={"enum": [*shipped_model_names(), None]},
     )
     use_rag: bool = Field(

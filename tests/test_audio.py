@@ -124,3 +124,5 @@ def test_float_samples_past_full_scale_are_clipped_or_refused(tmp_path):
     sf.write(str(tmp_path / "scaled.wav"), y * 1000, 16000, subtype="FLOAT")
     with pytest.raises(FormatError, match="beyond 10"):
         load_audio(tmp_path / "scaled.wav")
+    with pytest.raises(FormatError, match="beyond 10"):  # the upload check says so too
+        check_audio(tmp_path / "scaled.wav")

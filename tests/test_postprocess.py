@@ -414,3 +414,13 @@ def test_real_capture_changes_little(data_root):
     contacts = toe_contacts(out, FPS)
     toe_step = np.linalg.norm(np.diff(out[:, TOES][:, :, [0, 2]], axis=0), axis=-1)
     assert toe_step[contacts[:-1] & contacts[1:]].max() < 1e-3
+
+
+def test_two_bone_ik_leaves_a_raised_leg_bent_its_own_way():
+    # an arabesque: the foot raised behind, above the hip, the knee bent down, "behind" the
+    # hip-ankle line by the facing (+z); its target moved a little
+    hip, knee = np.array([[0.0, 1.0, 0.0]]), np.array([[0.0, 0.8, -0.38]])
+    ankle = np.array([[0.0, 1.2, -0.7]])
+    pole = np.array([[0.0, 0.0, 1.0]])
+    new_knee, _ = two_bone_ik(hip, knee, ankle, ankle + [0.0, 0.02, 0.0], pole)
+    assert np.linalg.norm(new_knee - knee) < 0.05  # still bent down (it was flipped up)

@@ -176,6 +176,8 @@ def test_gif_runs_as_long_as_the_motion_at_any_frame_rate(tmp_path: Path) -> Non
             gif.seek(i)
             total += gif.info["duration"]
     assert total == pytest.approx(1000, abs=10)
+    with pytest.raises(InputError, match="at most 20 fps"):  # 10 ms delays play at ~100 ms
+        motiongen.save(motion, tmp_path / "fast.gif", fps=60, width=96, height=72)
 
 
 def test_mp4_with_audio_starts_at_the_offset(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from motiongen.cli.console import as_written
 from motiongen.errors import InputError
-from motiongen.generation.request import DANCE_DEFAULT_SECONDS
+from motiongen.paths import DANCE_DEFAULT_SECONDS
 
 out = Console()
 err = Console(stderr=True)

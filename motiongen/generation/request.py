@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from motiongen.errors import InputError
+from motiongen.paths import DANCE_DEFAULT_SECONDS
 
 Guidance = float | tuple[float, float]
 
@@ -118,9 +119,6 @@ def check_seconds(seconds: object) -> float:
             "ask for a length such as 6.5"
         )
     return s
-
-
-DANCE_DEFAULT_SECONDS = 20.0  # a dance without a length asked for: the song, at most this
 
 
 def dance_seconds(length: float, offset: float, name: str, offset_name: str = "--offset") -> float:

@@ -165,11 +165,7 @@ def load_audio(
         # in many samples is not a level but another scale of numbers altogether.
         wild = float(np.mean(np.abs(y) > WILD_SAMPLE))
         if wild > MAX_WILD_SHARE:
-            raise FormatError(
-                f"cannot use audio {path.name}: {100 * wild:.0f} % of its samples lie beyond "
-                f"{WILD_SAMPLE:g} (peak {float(np.abs(y).max()):.3g}; audio lies within about "
-                "-1..1); normalise it, e.g. export it again as 16-bit PCM"
-            )
+            raise _wild_error(path, wild)
         y = np.clip(y, -1.0, 1.0)
     rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64))))
     if rms < SILENCE_RMS:
@@ -185,6 +181,14 @@ def load_audio(
     return np.ascontiguousarray(y, dtype=np.float32), int(sr)
 
 
+def _wild_error(path: Path, share: float) -> FormatError:
+    return FormatError(
+        f"cannot use audio {path.name}: {100 * share:.0f} % of its samples lie beyond "
+        f"{WILD_SAMPLE:g} (audio lies within about -1..1); normalise it, e.g. export it again "
+        "as 16-bit PCM"
+    )
+
+
 def check_audio(path: str | Path) -> AudioInfo:
     """Validate an audio file cheaply: it exists, decodes, is not empty and not silent.
 
@@ -197,13 +201,19 @@ def check_audio(path: str | Path) -> AudioInfo:
     # Silence means mean(x^2) < SILENCE_RMS^2 over the whole file; once the running sum of
     # squares passes that bound for the full length, the answer is known.
     needed = SILENCE_RMS**2 * info.frames
-    energy = 0.0
+    energy, seen, wild = 0.0, 0, 0
     try:
         with sf.SoundFile(str(path)) as f:
             for block in f.blocks(blocksize=_BLOCK, dtype="float32", always_2d=True):
                 mono = block.mean(axis=1, dtype=np.float64)
                 energy += float(np.dot(mono, mono))
+                seen += len(mono)
+                wild += int(np.count_nonzero(np.abs(mono) > WILD_SAMPLE))
                 if energy >= needed:
+                    # as load_audio refuses it, from what was read (an upload is checked
+                    # with this before its job runs)
+                    if wild > MAX_WILD_SHARE * seen:
+                        raise _wild_error(path, wild / seen)
                     return info
     except (sf.LibsndfileError, RuntimeError, TypeError) as err:
         raise _unreadable(path, err) from None

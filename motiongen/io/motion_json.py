@@ -213,16 +213,16 @@ def motion_from_dict(
         raise FormatError(f"{source}: {exc}") from exc
 
 
-def audio_path_from_file(stored: str, base_dir: Path | None) -> str:
+def audio_path_from_file(stored: str, base_dir: Path | None, *, legacy: bool = False) -> str:
     """A stored audio path as written by ``audio_path_for_file``: a relative one is taken
-    relative to ``base_dir`` (the file's folder), unless only the path as it stands exists
-    (files written before paths were stored that way held them relative to the working
+    relative to ``base_dir`` (the file's folder). ``legacy``: unless only the path as it
+    stands exists (.npz archives written before 2026-12-04 held it relative to the working
     folder)."""
     path = Path(stored)
     if path.is_absolute() or base_dir is None:
         return str(path)
     beside = base_dir / path
-    return str(path) if path.exists() and not beside.exists() else str(beside)
+    return str(path) if legacy and path.exists() and not beside.exists() else str(beside)
 
 
 def audio_path_for_file(audio_path: str, base_dir: Path | None) -> str:

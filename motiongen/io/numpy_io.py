@@ -322,7 +322,7 @@ def _load_npz(path: Path, fps: float | None) -> Motion:
             audio=None
             if not audio
             else AudioRef(
-                audio_path_from_file(str(audio["path"]), path.resolve().parent),
+                audio_path_from_file(str(audio["path"]), path.resolve().parent, legacy=True),
                 float(audio.get("offset", 0.0)),
             ),
             name=str(info.get("name") or _stem(path)),

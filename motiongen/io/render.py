@@ -503,6 +503,11 @@ def render_video(
         check_audio_track(audio_ref.path, audio_ref.offset)
     if suffix == ".gif" and fps is None:
         fps = min(motion.fps, GIF_MAX_FPS)
+    elif suffix == ".gif" and fps > GIF_MAX_FPS:
+        raise InputError(
+            f"a GIF plays at most {GIF_MAX_FPS:g} fps (browsers slow faster frames down), got "
+            f"fps={fps:g}; leave fps unset or write .mp4"
+        )
     scene = _scene(motion, fps, width, height, title, trail)
     if audio_ref is not None and audio_ref.offset <= -scene.n / scene.fps:
         raise InputError(

@@ -169,12 +169,14 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
 
 def _pace_limited(target: np.ndarray, free: np.ndarray, max_step: float) -> np.ndarray:
     """``target`` (T, 3) with each frame's step at most ``max_step`` longer than the ``free``
-    point's step (T, 3): clamped forwards, then backwards (the second pass keeps the bound
-    and undoes the first's lag). A target held still is never clamped, however fast the free
-    point moves."""
-    out = np.asarray(target, dtype=np.float64).copy()
+    point's step (T, 3): the mean of a forward and a backward clamp, so a jump is shared
+    around the frame it happens at (each pass keeps the bound, and so does their mean). A
+    target held still is never clamped, however fast the free point moves."""
+    x = np.asarray(target, dtype=np.float64)
     allow = max_step + np.linalg.norm(np.diff(free, axis=0), axis=-1)  # (T-1,) frame i -> i+1
+    passes = []
     for forward in (True, False):
+        out = x.copy()
         for i in range(1, len(out)) if forward else range(len(out) - 2, -1, -1):
             prev = out[i - 1] if forward else out[i + 1]
             limit = allow[i - 1] if forward else allow[i]
@@ -182,7 +184,8 @@ def _pace_limited(target: np.ndarray, free: np.ndarray, max_step: float) -> np.n
             size = np.linalg.norm(step)
             if size > limit:
                 out[i] = prev + step * (limit / size)
-    return out
+        passes.append(out)
+    return 0.5 * (passes[0] + passes[1])
 
 
 def _fade_width(offset: np.ndarray, ramp: int, max_step: float | None) -> int:
@@ -316,7 +319,10 @@ def two_bone_ik(
     # (34 pops in 487 s of dances). Mirrored to the front, and with a pull towards the pole
     # that only matters while the knee sits near the line, the bend turns continuously.
     behind = np.minimum((bend * front).sum(-1, keepdims=True), 0.0)
-    bend = bend - 2.0 * behind * front + KNEE_POLE_PULL * a[:, None] * front
+    # Not for a leg raised towards level and above: a kick's bent knee is "behind" by the
+    # facing, and is not wrong (it was flipped straight through, 14-21 cm).
+    down = np.clip(-u[:, 1:2] / 0.3, 0.0, 1.0)
+    bend = bend + down * (KNEE_POLE_PULL * a[:, None] * front - 2.0 * behind * front)
     bend = bend / np.maximum(np.linalg.norm(bend, axis=-1, keepdims=True), 1e-9)
     x = (a**2 - b**2 + d**2) / (2 * d)
     r = np.sqrt(np.maximum(a**2 - x**2, 0.0))

@@ -239,6 +239,11 @@ class TrainConfig:
                 "reflow.rollout must be >= 0 and reflow.rollout_windows >= 1",
             ),
             (
+                self.reflow.rollout == 0.0 or self.reflow.student_guidance == 1.0,
+                "reflow.rollout samples as the student runs, unguided Euler steps: it needs "
+                "reflow.student_guidance 1.0",
+            ),
+            (
                 len(self.tasks.weights) == 5
                 and min(self.tasks.weights) >= 0
                 and sum(self.tasks.weights) > 0,

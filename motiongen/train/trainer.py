@@ -766,9 +766,13 @@ class Trainer:
         self.rank_hashes = self._check_sync()
         final = self.save_inference("final", val_loss=last_val)
         if self.acc.is_main_process:
-            # a run shorter than val_every has no validation to report
-            best = ("no validation" if self.best_val is None
-                    else f"best val {self.best_val:.4f} at step {self.best_step}")  # fmt: skip
+            # a run shorter than val_every has no best: only the final validation, if any
+            if self.best_val is not None:
+                best = f"best val {self.best_val:.4f} at step {self.best_step}"
+            elif last_val is not None:
+                best = f"final val {last_val:.4f} (no best/: no validation before it)"
+            else:
+                best = "no validation"
             log.text(f"done: step {self.step}, {best}, {self._elapsed():.0f} s")
             log.plot(self.run_dir / "loss.png", title=f"{cfg.name} ({cfg.stage})")
         log.close()

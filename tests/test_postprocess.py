@@ -424,3 +424,9 @@ def test_two_bone_ik_leaves_a_raised_leg_bent_its_own_way():
     pole = np.array([[0.0, 0.0, 1.0]])
     new_knee, _ = two_bone_ik(hip, knee, ankle, ankle + [0.0, 0.02, 0.0], pole)
     assert np.linalg.norm(new_knee - knee) < 0.05  # still bent down (it was flipped up)
+    # a straight leg raised forward, its target pulled closer: it bends, keeping its bones
+    hip, knee, ankle = (np.array([[0.0, 1.0 + 0.2 * k, 0.4 * k]]) for k in range(3))
+    new_knee, new_ankle = two_bone_ik(hip, knee, ankle, np.array([[0.0, 1.3, 0.6]]), pole)
+    thigh, shin = np.linalg.norm(knee - hip), np.linalg.norm(ankle - knee)
+    assert np.linalg.norm(new_knee - hip) == pytest.approx(thigh)
+    assert np.linalg.norm(new_ankle - new_knee) == pytest.approx(shin)

@@ -323,6 +323,10 @@ def two_bone_ik(
     # facing, and is not wrong (it was flipped straight through, 14-21 cm).
     down = np.clip(-u[:, 1:2] / 0.3, 0.0, 1.0)
     bend = bend + down * (KNEE_POLE_PULL * a[:, None] * front - 2.0 * behind * front)
+    # A straight raised leg has no bend of its own and no pull: the pole's, or the knee lands
+    # on the line and both bones shrink.
+    straight = np.linalg.norm(bend, axis=-1) < 1e-6
+    bend[straight] = front[straight]
     bend = bend / np.maximum(np.linalg.norm(bend, axis=-1, keepdims=True), 1e-9)
     x = (a**2 - b**2 + d**2) / (2 * d)
     r = np.sqrt(np.maximum(a**2 - x**2, 0.0))

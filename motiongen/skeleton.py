@@ -70,6 +70,10 @@ def _mirror_permutation() -> tuple[int, ...]:
 # MIRROR_PERM[j] is the joint that j becomes under a left/right mirror.
 MIRROR_PERM: tuple[int, ...] = _mirror_permutation()
 
+# CHILDREN[j]: the joints whose parent is j (the pelvis and upper chest have three).
+CHILDREN: tuple[tuple[int, ...], ...] = tuple(
+    tuple(c for c, p in enumerate(PARENTS) if p == j) for j in range(len(PARENTS))
+)
 # Bones as (child, parent) pairs, for bone-length checks and drawing.
 BONES: tuple[tuple[int, int], ...] = tuple((j, p) for j, p in enumerate(PARENTS) if p >= 0)
 # MIRROR_BONES[i] is the bone that bone i becomes under a left/right mirror (itself on the

@@ -30,7 +30,7 @@ from motiongen.errors import DataNotFoundError, FormatError, InputError
 from motiongen.motion import Motion
 from motiongen.plausibility import MAX_FPS, MIN_FPS
 from motiongen.retarget import detect_skeleton, retarget
-from motiongen.skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS, bone_lengths
+from motiongen.skeleton import CHILDREN, JOINT_NAMES, NUM_JOINTS, PARENTS, bone_lengths
 
 log = logging.getLogger(__name__)
 
@@ -395,9 +395,6 @@ def load_bvh(path: str | Path) -> Motion:
 # ---- writing ---------------------------------------------------------------------------------
 
 _CM = 100.0  # the file is in centimetres, the usual BVH unit (Blender's importer scales it)
-_CHILDREN: tuple[tuple[int, ...], ...] = tuple(
-    tuple(c for c, p in enumerate(PARENTS) if p == j) for j in range(NUM_JOINTS)
-)
 
 
 def _name(n: str) -> int:
@@ -455,7 +452,7 @@ def _rest_offsets(pos: np.ndarray) -> np.ndarray:
             offsets[j] = lengths[j - 1] * np.array(_REST_DIR[j])
     for joint, left, right, up in _FRAMES:
         frame = _frame(pos[:, left], pos[:, right], pos[:, up] - pos[:, joint])
-        for child in _CHILDREN[joint]:
+        for child in CHILDREN[joint]:
             local = np.einsum("tab,ta->tb", frame, pos[:, child] - pos[:, joint])
             offsets[child] = np.median(local, axis=0)
     return offsets
@@ -490,7 +487,7 @@ def _local_rotations(pos: np.ndarray, offsets: np.ndarray) -> np.ndarray:
         parent_rot = (
             glob[:, PARENTS[j]] if PARENTS[j] >= 0 else np.broadcast_to(np.eye(3), (t, 3, 3))
         )
-        children = _CHILDREN[j]
+        children = CHILDREN[j]
         if children:
             seen = pos[:, list(children)] - pos[:, j : j + 1]  # (T, K, 3) global
             seen = np.einsum("tba,tkb->tka", parent_rot, seen)  # in the parent's frame
@@ -511,7 +508,7 @@ def _dfs_order() -> list[int]:
 
     def visit(j: int) -> None:
         order.append(j)
-        for c in _CHILDREN[j]:
+        for c in CHILDREN[j]:
             visit(c)
 
     visit(0)
@@ -550,10 +547,10 @@ def motion_to_bvh_text(motion: Motion) -> str:
             out.write(f"{pad}  CHANNELS 6 Xposition Yposition Zposition {chans}\n")
         else:
             out.write(f"{pad}  CHANNELS 3 {chans}\n")
-        if not _CHILDREN[j]:
+        if not CHILDREN[j]:
             ex, ey, ez = _END_SITES[JOINT_NAMES[j]]
             out.write(f"{pad}  End Site\n{pad}  {{\n{pad}    OFFSET {ex} {ey} {ez}\n{pad}  }}\n")
-        for c in _CHILDREN[j]:
+        for c in CHILDREN[j]:
             depth_of[c] = depth + 1
         open_depths.append(depth)
     while open_depths:

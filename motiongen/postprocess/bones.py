@@ -7,7 +7,7 @@ import numpy as np
 
 from motiongen.canonical import best_rotations
 from motiongen.errors import InputError
-from motiongen.skeleton import BONES, MIRROR_BONES, NUM_JOINTS, PARENTS, bone_lengths
+from motiongen.skeleton import BONES, CHILDREN, MIRROR_BONES, NUM_JOINTS, PARENTS, bone_lengths
 
 _UP = np.array([0.0, 1.0, 0.0])
 # A bone generated shorter than this share of its length has an unreliable direction: a
@@ -77,11 +77,7 @@ def fix_bone_lengths(positions: np.ndarray, lengths: np.ndarray | None = None) -
 
 # Joints with several children (pelvis: hips and spine; upper chest: neck and collars) are
 # one rigid bone in a rig: a BVH joint turns its children's offsets together.
-BRANCHES: dict[int, list[int]] = {
-    parent: kids
-    for parent in range(NUM_JOINTS)
-    if len(kids := [j for j in range(NUM_JOINTS) if PARENTS[j] == parent]) > 1
-}
+BRANCHES: dict[int, list[int]] = {j: list(kids) for j, kids in enumerate(CHILDREN) if len(kids) > 1}
 
 
 def rigid_branch_directions(positions: np.ndarray) -> dict[int, np.ndarray]:

@@ -100,6 +100,29 @@ def test_windows_with_speed_and_scale_keep_music_aligned():
     assert abs(speed - 1.2 * 1.25 * 1.1) < 0.01  # faster and larger strides
 
 
+def test_windows_with_music_take_their_own_speed_range():
+    song = _clip("song", "dance", {"dance_type": "waltz", "song": "W_1"}, 400, audio=True)
+    walk = _clip("walk", "bandai-1", {"content": "walk", "style": "normal"}, 400)
+    texts = sorted({t for c in (song, walk) for t in c.texts + c.mirrored_texts})
+    bank = TextBank(texts, np.zeros((len(texts), 4)), np.zeros((len(texts), 2, 4)),
+                    np.ones((len(texts), 2)))  # fmt: skip
+    norm = NormStats(np.zeros(FEATURE_DIM), np.ones(FEATURE_DIM))
+    cfg = WindowConfig(window=100, mirror_prob=0.0, speed_prob=0.0,
+                       music_speed_prob=1.0, music_speed_range=(0.8, 0.8))  # fmt: skip
+    ds = MotionWindows([song, walk], bank, norm, cfg, 50, seed=0)
+    audio = ds[0]["audio"].numpy()
+    np.testing.assert_allclose(np.diff(audio[:, 0]).mean(), 0.8, atol=0.02)  # song 0.8x
+    np.testing.assert_allclose(audio[:, TEMPO_COLUMN], np.log2(0.8), atol=1e-6)
+    for item, expected in ((ds[0], 1.2 * 0.8), (ds[1], 1.2)):  # the walk keeps its speed
+        pos = features_to_positions(item["x"].numpy())
+        speed = np.linalg.norm(np.diff(pos[:, 0, [0, 2]], axis=0), axis=1).mean() * 20
+        assert abs(speed - expected) < 0.01
+    # None: windows with music follow the body's own settings, as before the option
+    same = WindowConfig(window=100, mirror_prob=0.0, speed_prob=1.0, speed_range=(1.25, 1.25))
+    audio = MotionWindows([song], bank, norm, same, 50, seed=0)[0]["audio"].numpy()
+    np.testing.assert_allclose(audio[:, TEMPO_COLUMN], np.log2(1.25), atol=1e-6)
+
+
 def test_text_refiner_starts_as_identity_and_ignores_dropped_prompts():
     base = MotionDiTConfig.preset("tiny", feature_dim=FEATURE_DIM, text_dim=16)
     refined = MotionDiTConfig.preset("tiny", feature_dim=FEATURE_DIM, text_dim=16, text_layers=2)

@@ -37,6 +37,10 @@ class WindowConfig:
     mirror_prob: float = 0.5  # chance a window is mirrored (text left/right swapped too)
     speed_prob: float = 0.0  # chance a window is played faster or slower (music follows)
     speed_range: tuple[float, float] = (0.9, 1.1)  # playback factors, drawn log-uniformly
+    # The same for windows with music (their features follow), None: as above. A dance must
+    # learn to follow a song played 20 % faster, more than a body's own speed range.
+    music_speed_prob: float | None = None
+    music_speed_range: tuple[float, float] | None = None
     scale_prob: float = 0.0  # chance the body and its path are scaled (feet stay on the floor)
     scale_range: tuple[float, float] = (0.92, 1.08)
     # "length": clips weighted by the curation weight x length (most windows from the largest
@@ -303,17 +307,22 @@ class MotionWindows(torch.utils.data.Dataset):
         w = [c.weight * min(len(c.positions), self.cfg.window * 4) for c in self.clips]
         return torch.tensor(w, dtype=torch.double)
 
-    def _speed_factor(self, rng: np.random.Generator) -> float:
-        if self.cfg.speed_prob <= 0 or rng.random() >= self.cfg.speed_prob:
+    def _speed_factor(self, rng: np.random.Generator, music: bool) -> float:
+        cfg = self.cfg
+        prob, bounds = cfg.speed_prob, cfg.speed_range
+        if music:
+            prob = prob if cfg.music_speed_prob is None else cfg.music_speed_prob
+            bounds = bounds if cfg.music_speed_range is None else cfg.music_speed_range
+        if prob <= 0 or rng.random() >= prob:
             return 1.0
-        lo, hi = np.log(self.cfg.speed_range[0]), np.log(self.cfg.speed_range[1])
+        lo, hi = np.log(bounds[0]), np.log(bounds[1])
         return float(np.exp(rng.uniform(lo, hi)))
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
         clip = self.clips[i]
         rng = self.rng
         T = len(clip.positions)
-        factor = self._speed_factor(rng)
+        factor = self._speed_factor(rng, clip.audio is not None)
         # A window of n output frames reads (n - 1) * factor + 1 source frames.
         n = min(self.cfg.window, int((T - 1) / factor) + 1)
         span = min(T, int(np.ceil((n - 1) * factor)) + 1)

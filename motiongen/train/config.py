@@ -33,6 +33,10 @@ class DataConfig:
     mirror_prob: float = 0.5  # left/right mirror augmentation (texts swapped too)
     speed_prob: float = 0.0  # chance a window plays faster/slower (music features follow)
     speed_range: list[float] = field(default_factory=lambda: [0.9, 1.1])
+    # Windows with music (dances) instead: a song played 20 % faster must make the dance 20 %
+    # faster, a change the body's own range above is too small to teach. None: as above.
+    music_speed_prob: float | None = None
+    music_speed_range: list[float] | None = None
     scale_prob: float = 0.0  # chance the body is scaled (feet kept on the floor)
     scale_range: list[float] = field(default_factory=lambda: [0.92, 1.08])
     balance: Literal["length", "cells"] = "length"  # see data.dataset.WindowConfig
@@ -250,14 +254,22 @@ class TrainConfig:
                 "tasks.weights must be 5 numbers >= 0 (gen, predict, inbetween, edit, style)",
             ),
         ]
-        for name in ("speed_range", "scale_range"):
+        for name in ("speed_range", "scale_range", "music_speed_range"):
             r = getattr(self.data, name)
+            if r is None:
+                continue
             checks.append(
                 (
                     len(r) == 2 and 0 < r[0] <= r[1],
                     f"data.{name} must be [low, high] with 0 < low <= high",
                 )
             )
+        checks.append(
+            (
+                self.data.music_speed_prob is None or 0.0 <= self.data.music_speed_prob <= 1.0,
+                "data.music_speed_prob must be in [0, 1] (or null: as speed_prob)",
+            )
+        )
         checks.append(
             (0.0 <= self.data.phrasing_share < 1.0, "data.phrasing_share must be in [0, 1)")
         )

@@ -74,6 +74,8 @@ def window_config(cfg: TrainConfig, style_dim: int = 0) -> WindowConfig:
         mirror_prob=d.mirror_prob,
         speed_prob=d.speed_prob,
         speed_range=(d.speed_range[0], d.speed_range[1]),
+        music_speed_prob=d.music_speed_prob,
+        music_speed_range=None if d.music_speed_range is None else tuple(d.music_speed_range),
         scale_prob=d.scale_prob,
         scale_range=(d.scale_range[0], d.scale_range[1]),
         balance=d.balance,
@@ -210,7 +212,7 @@ class TrainData:
     def windows(self, split: str, *, seed: int, mirror: bool = True) -> MotionWindows:
         wcfg = window_config(self.cfg, self.style_dim)
         if not mirror:  # validation: the data as recorded
-            wcfg.mirror_prob = wcfg.speed_prob = wcfg.scale_prob = 0.0
+            wcfg.mirror_prob = wcfg.speed_prob = wcfg.scale_prob = wcfg.music_speed_prob = 0.0
         clips = self.train_clips if split == "train" else self.val_clips
         windows = MotionWindows(clips, self.text_bank, self.norm, wcfg, self.audio_dim, seed=seed)
         windows.priors = self.priors

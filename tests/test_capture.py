@@ -220,8 +220,11 @@ def test_imu_file_errors(tmp_path) -> None:
         ("time,joint,ax,ay,az\n0,left_wrist,9810,0,0\n", "m/s"),
         ("time,joint,ax\n0,left_wrist,0\n", "columns"),
         ("time,joint,ax,ay,az,gx,gy,gz\n0,left_wrist,0,0,9.8,90,0,0\n", "rad/s"),
-        ("time,joint,ax,ay,az,gx,gy,gz\n"
-         + "".join(f"{i / 100},left_wrist,0,0,0.5,0,0,0\n" for i in range(20)), "gravity"),
+        (
+            "time,joint,ax,ay,az,gx,gy,gz\n"
+            + "".join(f"{i / 100},left_wrist,0,0,0.5,0,0,0\n" for i in range(20)),
+            "gravity",
+        ),
         ("time,joint,ax,ay,az,gx,gy,gz\n0,left_wrist,0,0,9.8,0,0,0\n", "10 samples"),
         ("time,joint,ax,ay,az,gx,gy\n0,left_wrist,0,0,9.8,0,0\n", "gz"),
         ("time,joint,ax,ay,az\n0,left_wrist,0,9.8,0\n0.5,left_wrist,0,9.7,0.2\n", "gravity"),
@@ -318,6 +321,14 @@ def test_capture_chain_and_cli(lifter_dir, tmp_path, monkeypatch, capsys) -> Non
                                monkeypatch, capsys)  # fmt: skip
     assert code == 0, stderr
     assert out.is_file() and "60 frames" in stdout
+    imu = tmp_path / "imu.csv"  # a wrist sensor: the summary counts it (it once crashed there)
+    imu.write_text(
+        "time,joint,ax,ay,az\n" + "".join(f"{i / 20},left_wrist,0,0,0\n" for i in range(60))
+    )
+    code, stdout, stderr = run(["capture", path, "-o", out, "--lifter", lifter_dir, "--imu", imu],
+                               monkeypatch, capsys)  # fmt: skip
+    assert code == 0, stderr
+    assert "IMU on 1 joint(s)" in stdout
     code, _, stderr = run(["capture", tmp_path / "none.json", "-o", out, "--lifter", lifter_dir],
                           monkeypatch, capsys)  # fmt: skip
     assert code == 1 and "not found" in error_line(stderr)

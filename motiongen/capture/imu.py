@@ -46,6 +46,10 @@ class ImuStreams:
     def __bool__(self) -> bool:
         return bool(self.acc)
 
+    def __len__(self) -> int:
+        """How many joints carry a sensor."""
+        return len(self.acc)
+
 
 def read_imu(path: str | Path, fps: float, frames: int) -> ImuStreams:
     """The file's streams at ``fps`` on a grid of ``frames`` frames from time 0."""

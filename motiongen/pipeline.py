@@ -484,6 +484,9 @@ class Pipeline:
         for info, text in zip(out, texts or [], strict=False):
             unseen = unseen_style(text, info, self.action_styles)
             if unseen:
+                # Label names ("call", "byebye") read as jargon in a warning: say one of the
+                # action's training sentences beside it.
+                unseen["phrase"] = self.vocabulary.get(unseen["action"], [""])[0]
                 info["unseen_style"] = unseen
         return out
 

@@ -540,9 +540,9 @@ def test_a_style_never_recorded_with_the_action_is_reported(tmp_path, control_pi
     happy = pipe("a person bows happily", seconds=1.0, seed=0)
     assert happy.meta["vocabulary"]["unseen_style"] == {
         "action": "bow", "styles": ["happy"], "recorded": ["normal", "sad"],
-        "used": "a person bows",
+        "used": "a person bows", "phrase": "a person bows",
     }  # fmt: skip
-    assert "asks for happy with bow" in happy.meta["warning"]
+    assert "asks for happy with bow ('a person bows')" in happy.meta["warning"]
     assert "bow only as normal, sad" in happy.meta["warning"]
     # by default the network is given the prompt without the style: the action comes first
     assert "made from 'a person bows'" in happy.meta["warning"]

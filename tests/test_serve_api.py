@@ -532,6 +532,8 @@ def test_cross_origin_pages_are_allowed_only_when_named(tmp_path: Path) -> None:
 
     with pytest.raises(InputError, match="--cors-origin"):
         ServeSettings(store=tmp_path / "c", cors_origins=["game.example.com"])
+    with pytest.raises(InputError, match="--threads"):
+        ServeSettings(store=tmp_path / "d", threads=-1)
 
 
 def test_dance_form_fields_are_read_as_strictly_as_json(client: TestClient, song: Path) -> None:

@@ -312,6 +312,9 @@ def test_story_cli_checks_script_and_audio_before_the_model(tmp_path, monkeypatc
     code, _, err = run(["story", script, "-o", tmp_path / "s.mp4", "--audio",
                         tmp_path / "scene.txt"], monkeypatch, capsys)  # fmt: skip
     assert code != 0 and "cannot read audio" in error_line(err)
+    code, _, err = run(["story", script, "-o", tmp_path / "s.mp4", "--threads", "0"],
+                       monkeypatch, capsys)  # fmt: skip
+    assert code != 0 and "--threads must be at least 1" in error_line(err)
     assert not (tmp_path / "s.mp4").exists()
 
 

@@ -22,7 +22,10 @@ def capture(
         ),  # fmt: skip
     ],
     output: Annotated[
-        Path, typer.Option("-o", "--output", help="Output: .bvh .mp4 .gif .motion .npy .npz")
+        Path,
+        typer.Option(
+            "-o", "--output", help="Output: .bvh .mp4 .gif .motion .motion.json .npy .npz"
+        ),
     ],
     imu: Annotated[
         Path | None,

@@ -85,6 +85,9 @@ def serve(
             "browser (repeatable). Without it only the server's own page can."
         ),
     ] = None,
+    threads: Annotated[
+        int, typer.Option(help="torch CPU threads per worker (0: torch's choice, all cores).")
+    ] = 0,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
     """Serve the REST API, its OpenAPI spec and the web page (http://HOST:PORT/)."""
@@ -119,6 +122,7 @@ def serve(
         index=None if index is None else str(index),
         reranker=reranker,
         cors_origins=list(cors_origin or []),
+        threads=threads,
     )
     check_port_free(host, port)  # before the models load: uvicorn would find out only after
     lock = lock_store(settings.store)  # noqa: F841 - held until this process ends

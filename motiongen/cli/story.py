@@ -26,6 +26,9 @@ LiteralOption = Annotated[
         "default such style words are left out of the motion; the face still shows them).",
     ),
 ]
+ThreadsOption = Annotated[
+    int | None, typer.Option(help="CPU threads for torch (default: torch's choice).")
+]
 
 
 def _render(
@@ -37,7 +40,9 @@ def _render(
     audio: Path | None = None,
     audio_offset: float = 0.0,
     literal: bool = False,
+    threads: int | None = None,
 ) -> None:
+    from motiongen.cli.generate import set_threads
     from motiongen.pipeline import Pipeline
     from motiongen.stick.render import render_scene
     from motiongen.stick.script import parse_script
@@ -52,6 +57,7 @@ def _render(
         from motiongen.io.render import check_audio_track
 
         check_audio_track(str(audio), audio_offset)
+    set_threads(threads)
     t0 = time.perf_counter()
     pipe = Pipeline.from_pretrained(checkpoint)
     scene = make_scene(script, pipe, seed=seed, width=width, speech=audio,
@@ -80,6 +86,7 @@ def story(
     audio: AudioOption = None,
     audio_offset: OffsetOption = 0.0,
     literal: LiteralOption = False,
+    threads: ThreadsOption = None,
 ) -> None:
     """Render a scene script ("A person walks in, then waves happily. ...") as stick figures."""
     if script.is_dir():
@@ -90,7 +97,7 @@ def story(
         text = script.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise InputError(f"{script} is not UTF-8 text") from None
-    _render(text, output, checkpoint, seed, width, audio, audio_offset, literal)
+    _render(text, output, checkpoint, seed, width, audio, audio_offset, literal, threads)
 
 
 def stick_gen(
@@ -104,9 +111,10 @@ def stick_gen(
     audio: AudioOption = None,
     audio_offset: OffsetOption = 0.0,
     literal: LiteralOption = False,
+    threads: ThreadsOption = None,
 ) -> None:
     """A stick-figure video of a prompt or a short script."""
-    _render(prompt, output, checkpoint, seed, width, audio, audio_offset, literal)
+    _render(prompt, output, checkpoint, seed, width, audio, audio_offset, literal, threads)
 
 
 def register(app: typer.Typer) -> None:

@@ -15,9 +15,12 @@ they are the output.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +63,18 @@ def _coremltools() -> Any:
     return coremltools
 
 
+@contextlib.contextmanager
+def _quiet() -> Any:
+    """coremltools draws a progress bar per compiler pass (~10 lines of bars for a 9 s job),
+    and torch.export warns about its own deprecations: the command reports once itself."""
+    with (
+        warnings.catch_warnings(),
+        contextlib.redirect_stderr(io.StringIO()),
+    ):
+        warnings.simplefilter("ignore", FutureWarning)
+        yield
+
+
 def coreml_inputs(config: Any, frames: int, tokens: int) -> dict[str, Tensor]:
     """Example inputs of the package's fixed shapes, all float."""
     inputs = example_inputs(config, batch=1, frames=frames, tokens=tokens)
@@ -94,25 +109,26 @@ def export_coreml(
     names = input_names(model.config)
     args = tuple(inputs[n] for n in names)
     t0 = time.perf_counter()
-    with torch.no_grad():
-        program = torch.export.export(wrapper, args).run_decompositions()
-    _drop_aliases(program)
-    mlmodel = ct.convert(
-        program,
-        convert_to="mlprogram",
-        minimum_deployment_target=ct.target.iOS17,
-        compute_precision=ct.precision.FLOAT32,
-    )
-    mlmodel = _named(mlmodel, names, "velocity")
-    if bits is not None:
-        from coremltools.optimize.coreml import (
-            OpPalettizerConfig,
-            OptimizationConfig,
-            palettize_weights,
+    with _quiet():
+        with torch.no_grad():
+            program = torch.export.export(wrapper, args).run_decompositions()
+        _drop_aliases(program)
+        mlmodel = ct.convert(
+            program,
+            convert_to="mlprogram",
+            minimum_deployment_target=ct.target.iOS17,
+            compute_precision=ct.precision.FLOAT32,
         )
+        mlmodel = _named(mlmodel, names, "velocity")
+        if bits is not None:
+            from coremltools.optimize.coreml import (
+                OpPalettizerConfig,
+                OptimizationConfig,
+                palettize_weights,
+            )
 
-        config = OptimizationConfig(global_config=OpPalettizerConfig(mode="kmeans", nbits=bits))
-        mlmodel = palettize_weights(mlmodel, config)
+            palette = OpPalettizerConfig(mode="kmeans", nbits=bits)
+            mlmodel = palettize_weights(mlmodel, OptimizationConfig(global_config=palette))
     mlmodel.short_description = "motiongen denoiser (one network evaluation of the sampler)"
     mlmodel.user_defined_metadata["motiongen.inputs"] = json.dumps(
         {n: list(inputs[n].shape) for n in names}

@@ -146,8 +146,11 @@ def vocabulary_warning(
     unseen = info.get("unseen_style")
     if not unseen:
         return ""
+    action = unseen["action"]
+    if unseen.get("phrase"):
+        action = f"{action} ({unseen['phrase']!r})"
     head = (
-        f"{what} asks for {' / '.join(unseen['styles'])} with {unseen['action']}, which the "
+        f"{what} asks for {' / '.join(unseen['styles'])} with {action}, which the "
         f"training data never recorded together ({unseen['action']} only as "
         f"{', '.join(unseen['recorded'])})"
     )

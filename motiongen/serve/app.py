@@ -257,6 +257,10 @@ def _validation_message(errors: list[dict[str, Any]]) -> tuple[int, str]:
 
 
 def create_app(settings: ServeSettings) -> FastAPI:
+    if settings.threads:
+        import torch
+
+        torch.set_num_threads(settings.threads)
     server = Server(settings)
 
     @asynccontextmanager

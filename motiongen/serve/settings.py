@@ -66,6 +66,9 @@ class ServeSettings:
     # Web origins ("https://game.example.com") whose pages may call the API from a browser
     # (CORS); empty = only the server's own page. "*" allows any origin.
     cors_origins: list[str] = field(default_factory=list)
+    # torch CPU threads per worker process; 0 = torch's choice (all cores), which oversubscribes
+    # the machine when several workers each take every core.
+    threads: int = 0
 
     def __post_init__(self) -> None:
         self.store = Path(self.store).expanduser()
@@ -93,6 +96,8 @@ class ServeSettings:
                 f"budgets must satisfy 1 <= sync budget <= job budget, got {self.sync_budget} "
                 f"and {self.job_budget}"
             )
+        if not 0 <= int(self.threads) <= 256:
+            raise InputError(f"--threads must be 0 (torch's choice) .. 256, got {self.threads}")
         if not 0 < float(self.request_timeout) <= 3600:
             raise InputError(
                 f"--request-timeout must be in (0, 3600] s, got {self.request_timeout}"

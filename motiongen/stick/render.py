@@ -173,7 +173,9 @@ def _face(draw, c: np.ndarray, r: float, expression: str, mouth: float,  # noqa:
 
 
 def _caption(draw, text: str, W: int, H: int) -> None:  # noqa: ANN001
-    """White on black at the bottom, centred; a line too wide for the frame wraps at words."""
+    """White on black at the top, centred; a line too wide for the frame wraps at words. At
+    the bottom (before) it hid the feet, which stand at the frame's bottom edge in close-ups;
+    the space above the heads is free except for a raised hand."""
     from motiongen.io.render import text_font
 
     size = H // 18
@@ -190,7 +192,7 @@ def _caption(draw, text: str, W: int, H: int) -> None:  # noqa: ANN001
         else:
             lines.append(word)
     step = size * 1.4
-    top = H - size * 1.8 - step * (len(lines) - 1)
+    top = size * 0.6
     for i, line in enumerate(lines):
         tw = width(line)
         x, y = (W - tw) / 2, top + i * step

@@ -314,11 +314,13 @@ def write_vocabulary(
     action_styles: dict[str, list[str]] | None = None,
     style_words: dict[str, list[str]] | None = None,
     pace: dict[str, float] | None = None,
+    clips: dict[str, int] | None = None,
 ) -> Path:
     """Store what actions a checkpoint was trained on (``vocabulary.json``) and, given, the
-    styles each was recorded in, the words its texts used for each style and each style's
-    pace (``tasks.pace.style_pace``) (``action_styles.json``), and re-record its manifest; the
-    folder must verify first, so nothing damaged is blessed."""
+    styles each was recorded in, the words its texts used for each style, each style's
+    pace (``tasks.pace.style_pace``) and each action's number of training clips
+    (``action_styles.json``), and re-record its manifest; the folder must verify first, so
+    nothing damaged is blessed."""
     path = Path(path)
     verify_manifest(path, f"checkpoint {path}")
     files: list[tuple[str, Any]] = [(VOCABULARY_NAME, vocabulary)]
@@ -326,6 +328,8 @@ def write_vocabulary(
         styles: dict[str, Any] = {"actions": action_styles, "words": style_words or {}}
         if pace:
             styles["pace"] = pace
+        if clips:
+            styles["clips"] = clips
         files.append((STYLES_NAME, styles))
     elif (path / STYLES_NAME).exists():  # it described the old vocabulary's data
         (path / STYLES_NAME).unlink()
@@ -359,22 +363,29 @@ def read_vocabulary(path: str | Path) -> dict[str, list[str]] | None:
 def read_action_styles(path: str | Path) -> dict[str, dict[str, Any]] | None:
     """{"actions": action -> the styles the training data recorded it in, "words": style ->
     the words its texts used for it, and, in checkpoints made since 2026-12-03, "pace": style
-    -> its walking speed as a share of the usual (``tasks.pace``)}, or None."""
+    -> its walking speed as a share of the usual (``tasks.pace``)}, and, since 2026-12-04,
+    "clips": action -> its number of training clips}, or None."""
     file = Path(path) / STYLES_NAME
     raw = _read_optional_json(file)
     if raw is None:
         return None
     pace = raw.get("pace", {}) if isinstance(raw, dict) else None
+    clips = raw.get("clips", {}) if isinstance(raw, dict) else None
     if (
         not isinstance(raw, dict)
-        or not {"actions", "words"} <= set(raw) <= {"actions", "words", "pace"}
+        or not {"actions", "words"} <= set(raw) <= {"actions", "words", "pace", "clips"}
         or not all(_lists_of_strings(raw[k]) for k in ("actions", "words"))
         or not isinstance(pace, dict)
         or not all(_positive_number(v) for v in pace.values())
+        or not isinstance(clips, dict)
+        or not all(
+            isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in clips.values()
+        )  # fmt: skip
     ):
         raise FormatError(
             f"{file} must hold actions (action -> style names), words (style -> words) and "
-            "optionally pace (style -> a positive number)"
+            "optionally pace (style -> a positive number) and clips (action -> a positive "
+            "whole number)"
         )
     return raw
 
@@ -481,9 +492,8 @@ def _not_a_checkpoint(folder: Path) -> str:
         return f"{folder} is a file; a checkpoint is a folder (or a shipped model's name)"
     made = [n for n in ("best", "final") if (folder / n / CONFIG_NAME).is_file()]
     if made:  # a training run's folder
-        return (
-            f"{folder} is a training run; its checkpoints are "
-            + " and ".join(str(folder / n) for n in made)
+        return f"{folder} is a training run; its checkpoints are " + " and ".join(
+            str(folder / n) for n in made
         )
     if (folder / "state.json").is_file():  # last/ or prev/ of a run
         return (

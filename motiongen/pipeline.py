@@ -83,6 +83,7 @@ from motiongen.generation.vocabulary import (
     KNOWN_SIMILARITY,
     far_segments,
     leave_out_styles,
+    rare_action,
     unseen_style,
     vocabulary_warning,
 )
@@ -455,7 +456,9 @@ class Pipeline:
         ``KNOWN_SIMILARITY``. Empty when the checkpoint has no vocabulary. Given the prompts'
         ``texts`` and a checkpoint that knows which styles each action was recorded in, a
         known prompt naming only styles its nearest action was never recorded in also gets
-        "unseen_style": {"action", "styles" (named), "recorded" (the action's styles)}.
+        "unseen_style": {"action", "styles" (named), "recorded" (the action's styles)}. A
+        prompt known only through actions of a handful of training clips (one kick, one punch)
+        gets "rare": {"action", "clips", "phrase"} (``generation.vocabulary.rare_action``).
         """
         if not self.vocabulary:
             return []
@@ -469,18 +472,21 @@ class Pipeline:
             labels, emb = self._vocab_emb
         sims = torch.nn.functional.normalize(pooled.float(), dim=-1) @ emb.T  # (B, phrases)
         out = []
+        clips = (self.action_styles or {}).get("clips") or {}
         for row in sims.tolist():
             best: dict[str, float] = {}
             for label, s in zip(labels, row, strict=True):
                 best[label] = max(best.get(label, -1.0), s)
             top = sorted(best.items(), key=lambda kv: -kv[1])[:3]
-            out.append(
-                {
-                    "known": top[0][1] >= KNOWN_SIMILARITY,
-                    "similarity": round(top[0][1], 3),
-                    "nearest": [[k, round(v, 3)] for k, v in top],
-                }
-            )
+            info: dict[str, Any] = {
+                "known": top[0][1] >= KNOWN_SIMILARITY,
+                "similarity": round(top[0][1], 3),
+                "nearest": [[k, round(v, 3)] for k, v in top],
+            }
+            if rare := rare_action(best, clips):
+                rare["phrase"] = self.vocabulary[rare["action"]][0]
+                info["rare"] = rare
+            out.append(info)
         for info, text in zip(out, texts or [], strict=False):
             unseen = unseen_style(text, info, self.action_styles)
             if unseen:

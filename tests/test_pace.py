@@ -95,6 +95,10 @@ def test_checkpoints_store_style_pace_with_their_styles(tmp_path):
         styles.write_text(json.dumps({"actions": {}, "words": {}, "pace": bad}))
         with pytest.raises(FormatError, match="pace"):
             read_action_styles(path)
+    for bad in ({"kick": 0}, {"kick": 1.5}, {"kick": True}, [1]):
+        styles.write_text(json.dumps({"actions": {}, "words": {}, "clips": bad}))
+        with pytest.raises(FormatError, match="clips"):
+            read_action_styles(path)
 
 
 @pytest.fixture(scope="module")

@@ -529,6 +529,30 @@ def test_prompts_far_from_the_vocabulary_carry_a_warning(tmp_path):
     )  # no vocabulary recorded: nothing claimed
 
 
+def test_an_action_of_a_handful_of_training_clips_is_reported(tmp_path):
+    from motiongen.checkpoint import write_vocabulary
+    from motiongen.generation.vocabulary import rare_action
+
+    path = make_checkpoint(tmp_path / "ck")
+    vocabulary = {"walk": ["a person walks"], "kick": ["a person kicks"]}
+    write_vocabulary(path, vocabulary, {"walk": ["normal"], "kick": ["normal"]}, {}, None,
+                     {"walk": 40, "kick": 1})  # fmt: skip
+    pipe = Pipeline.from_pretrained(path, text_encoder=FakeEncoder())
+    kick = pipe("a person kicks", seconds=1.0, seed=0)
+    assert kick.meta["vocabulary"]["rare"] == {"action": "kick", "clips": 1,
+                                               "phrase": "a person kicks"}  # fmt: skip
+    assert "holds 1 clip of it" in kick.meta["warning"]
+    walk = pipe("a person walks", seconds=1.0, seed=0)
+    assert "warning" not in walk.meta and "rare" not in walk.meta["vocabulary"]
+    # near a well-recorded action too ("waves hello": call 0.82, bye 0.79): nothing to say
+    assert rare_action({"call": 0.82, "bye": 0.79}, {"call": 2, "bye": 13}) is None
+    assert rare_action({"call": 0.82, "bye": 0.5}, {"call": 2, "bye": 13}) == {
+        "action": "call", "clips": 2}  # fmt: skip
+    # actions without a count (dances, labelled by genre) count as well recorded
+    assert rare_action({"dance-short": 0.96, "dance-waltz": 0.77}, {"dance-short": 1}) is None
+    assert rare_action({"kick": 0.5}, {"kick": 1}) is None  # not near anything: another warning
+
+
 def test_a_style_never_recorded_with_the_action_is_reported(tmp_path, control_pipe):
     from motiongen.checkpoint import STYLES_NAME, record_manifest, write_vocabulary
 

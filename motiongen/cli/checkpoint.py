@@ -32,12 +32,12 @@ def vocabulary(
     folders: Annotated[list[Path], typer.Argument(help="Checkpoint folders.")],
     data: Annotated[Path | None, typer.Option(help="Data directory (default: shared).")] = None,
 ) -> None:
-    """Record the actions of the prepared data's train split, the styles each was recorded in
-    and each style's pace, as the checkpoints' vocabulary (for checkpoints trained before the
+    """Record the actions of the prepared data's train split, the styles each was recorded in,
+    each style's pace and each action's clip count, as the checkpoints' vocabulary (for checkpoints trained before the
     trainer wrote it)."""
     from motiongen.checkpoint import write_vocabulary
     from motiongen.data.prepare import prepare
-    from motiongen.data.text import action_styles, action_vocabulary, style_words
+    from motiongen.data.text import action_clips, action_styles, action_vocabulary, style_words
     from motiongen.tasks.pace import style_pace
 
     prepared = prepare(data).data
@@ -48,7 +48,7 @@ def vocabulary(
         (r.labels, prepared.motion(r).positions, r.fps) for r in records if r.labels.get("style")
     )
     for folder in folders:
-        write_vocabulary(folder, vocab, styles, style_words(), pace)
+        write_vocabulary(folder, vocab, styles, style_words(), pace, action_clips(labels))
         out.print(f"{folder}: {len(vocab)} actions recorded, with the styles of {len(styles)}")
 
 

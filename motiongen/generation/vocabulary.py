@@ -51,6 +51,32 @@ def _canonical(style: str) -> str:
     return STYLE_SYNONYMS.get(style, style)
 
 
+# An action with fewer training clips than this is one the model could hardly learn (the data
+# holds one kick, one punch, one slash, two "call" clips, then 11 or more of every other
+# action): a prompt that is near only such actions is warned about.
+RARE_CLIPS = 5
+
+
+def rare_action(similarity: dict[str, float], clips: dict[str, int]) -> dict[str, Any] | None:
+    """{"action", "clips"} when the prompt's nearest action (``similarity``: action -> cosine)
+    has fewer than ``RARE_CLIPS`` training clips and no action with more is near enough to
+    count as known ("waves hello" is nearest to the 2-clip "call" but near the waves too, which
+    the model makes well). None without clip counts (checkpoints recorded before them)."""
+    if not clips or not similarity:
+        return None
+    action = max(similarity, key=similarity.__getitem__)
+    n = clips.get(action)
+    if n is None or n >= RARE_CLIPS or similarity[action] < KNOWN_SIMILARITY:
+        return None
+    # An action without a count (the dances, labelled by genre) is not judged: counted as many.
+    if any(
+        s >= KNOWN_SIMILARITY and clips.get(a, RARE_CLIPS) >= RARE_CLIPS
+        for a, s in similarity.items()
+    ):
+        return None
+    return {"action": action, "clips": n}
+
+
 SIDE_TIE = 0.02  # similarities closer than this are a tie between a left and a right action
 
 
@@ -138,14 +164,30 @@ def _article(article: str, letter: str) -> str:
 def vocabulary_warning(
     what: str, result: str, info: dict[str, Any], *, restyle: bool = False
 ) -> str:
-    """The warning for a text far from every trained action, or naming a style its action was
-    never recorded in; "" for neither. ``restyle``: the text is a restyle's, whose style is
+    """The warning for a text far from every trained action, naming a style its action was
+    never recorded in, or near only an action of a handful of clips; "" for none. ``restyle``: the text is a restyle's, whose style is
     the point (leaving it out is no advice)."""
     if not info["known"]:
         return far_from_vocabulary(what, result, info)
+    rare = info.get("rare")
+    rare_note = (
+        f"{what} is near only {rare['action']} ({rare['phrase']!r}) among the trained actions, "
+        f"and the training data holds {rare['clips']} clip{'s' if rare['clips'] != 1 else ''} "
+        f"of it: {result} may well not show it"
+        if rare
+        else ""
+    )
     unseen = info.get("unseen_style")
     if not unseen:
-        return ""
+        return rare_note
+    unseen_note = _unseen_warning(what, result, unseen, restyle=restyle, rare=bool(rare))
+    return "; ".join(filter(None, [unseen_note, rare_note]))
+
+
+def _unseen_warning(
+    what: str, result: str, unseen: dict[str, Any], *, restyle: bool, rare: bool
+) -> str:
+    """The warning for a known action asked for in a style it was never recorded in."""
     action = unseen["action"]
     if unseen.get("phrase"):
         action = f"{action} ({unseen['phrase']!r})"
@@ -156,8 +198,9 @@ def vocabulary_warning(
     )
     if "used" in unseen:
         return (
-            f"{head}; {result} was made from {unseen['used']!r} (the style left out, so the "
-            "action comes out right); pass literal=True (--literal) to send the prompt as written"
+            f"{head}; {result} was made from {unseen['used']!r} (the style left out"
+            f"{'' if rare else ', so the action comes out right'}); pass literal=True "
+            "(--literal) to send the prompt as written"
         )
     if restyle:
         return (

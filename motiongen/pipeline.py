@@ -81,6 +81,8 @@ from motiongen.generation.source_rate import (
 )
 from motiongen.generation.vocabulary import (
     KNOWN_SIMILARITY,
+    action_parts,
+    compound,
     far_segments,
     leave_out_styles,
     rare_action,
@@ -458,7 +460,9 @@ class Pipeline:
         known prompt naming only styles its nearest action was never recorded in also gets
         "unseen_style": {"action", "styles" (named), "recorded" (the action's styles)}. A
         prompt known only through actions of a handful of training clips (one kick, one punch)
-        gets "rare": {"action", "clips", "phrase"} (``generation.vocabulary.rare_action``).
+        gets "rare": {"action", "clips", "phrase"} (``generation.vocabulary.rare_action``),
+        and one naming several actions ("bows and waves goodbye", "walks, then bows") gets
+        "compound": {"kind", "parts", "actions"} (``generation.vocabulary.compound``).
         """
         if not self.vocabulary:
             return []
@@ -470,13 +474,21 @@ class Pipeline:
                 emb = encoder.encode(sentences, cache=False).pooled.float()
                 self._vocab_emb = (labels, torch.nn.functional.normalize(emb, dim=-1))
             labels, emb = self._vocab_emb
-        sims = torch.nn.functional.normalize(pooled.float(), dim=-1) @ emb.T  # (B, phrases)
+
+        def per_action(vectors: Tensor) -> list[dict[str, float]]:
+            sims = torch.nn.functional.normalize(vectors.float(), dim=-1) @ emb.T  # (B, phrases)
+            rows = []
+            for row in sims.tolist():
+                best: dict[str, float] = {}
+                for label, s in zip(labels, row, strict=True):
+                    best[label] = max(best.get(label, -1.0), s)
+                rows.append(best)
+            return rows
+
         out = []
         clips = (self.action_styles or {}).get("clips") or {}
-        for row in sims.tolist():
-            best: dict[str, float] = {}
-            for label, s in zip(labels, row, strict=True):
-                best[label] = max(best.get(label, -1.0), s)
+        wholes = per_action(pooled)
+        for best in wholes:
             top = sorted(best.items(), key=lambda kv: -kv[1])[:3]
             info: dict[str, Any] = {
                 "known": top[0][1] >= KNOWN_SIMILARITY,
@@ -487,6 +499,13 @@ class Pipeline:
                 rare["phrase"] = self.vocabulary[rare["action"]][0]
                 info["rare"] = rare
             out.append(info)
+        split = [action_parts(t) for t in texts or []]
+        if any(parts for _, parts in split):
+            halves = per_action(encoder.encode([p for _, parts in split for p in parts]).pooled)
+            for info, whole, (kind, parts) in zip(out, wholes, split, strict=False):
+                mine, halves = halves[: len(parts)], halves[len(parts) :]
+                if several := compound(kind, parts, whole, mine):
+                    info["compound"] = several
         for info, text in zip(out, texts or [], strict=False):
             unseen = unseen_style(text, info, self.action_styles)
             if unseen:

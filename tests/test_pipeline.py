@@ -553,6 +553,40 @@ def test_an_action_of_a_handful_of_training_clips_is_reported(tmp_path):
     assert rare_action({"kick": 0.5}, {"kick": 1}) is None  # not near anything: another warning
 
 
+def test_a_prompt_naming_several_actions_is_reported(tmp_path):
+    from motiongen.checkpoint import write_vocabulary
+    from motiongen.generation.vocabulary import action_parts, compound, vocabulary_warning
+
+    assert action_parts("a woman bows and waves goodbye") == (
+        "and", ["a woman bows", "a woman waves goodbye"])  # fmt: skip
+    assert action_parts("a person walks, then bows") == ("then", ["a person walks",
+                                                                   "a person bows"])  # fmt: skip
+    assert action_parts("a person waves and then bows")[0] == "then"
+    assert action_parts("a person walks forward") == ("", [])
+    walk, bow = {"walk": 0.9, "bow": 0.2}, {"walk": 0.2, "bow": 0.8}
+    parts = ["a person walks", "a person bows"]
+    assert compound("and", parts, {"walk": 0.7, "bow": 0.6}, [walk, bow])["actions"] == [
+        "walk", "bow"]  # fmt: skip
+    assert compound("and", parts, {"walk": 0.95}, [walk, bow]) is None  # the whole is one
+    assert compound("and", parts, {"walk": 0.7}, [walk, walk]) is None  # one action twice
+    assert compound("and", parts, {"walk": 0.7}, [walk, {"bow": 0.4}]) is None  # half unknown
+    assert compound("then", parts, {"walk": 0.95}, [walk, walk])["kind"] == "then"
+    info = {"known": True, "similarity": 0.7, "nearest": [["walk", 0.7]],
+            "compound": compound("and", parts, {"walk": 0.7}, [walk, bow])}  # fmt: skip
+    assert "'a person walks' and 'a person bows' at once" in vocabulary_warning(
+        "the prompt", "the motion", info)  # fmt: skip
+    info["compound"] = compound("then", parts, {"walk": 0.7}, [walk, bow])
+    assert "a timeline makes each in turn" in vocabulary_warning("the prompt", "the motion", info)
+
+    path = make_checkpoint(tmp_path / "ck")
+    write_vocabulary(path, {"walk": ["a person walks"], "bow": ["a person bows"]})
+    pipe = Pipeline.from_pretrained(path, text_encoder=FakeEncoder())
+    both = pipe("a person walks and bows", seconds=1.0, seed=0)
+    assert both.meta["vocabulary"]["compound"] == {
+        "kind": "and", "parts": parts, "actions": ["walk", "bow"]}  # fmt: skip
+    assert "compound" not in pipe("a person walks", seconds=1.0, seed=0).meta["vocabulary"]
+
+
 def test_a_style_never_recorded_with_the_action_is_reported(tmp_path, control_pipe):
     from motiongen.checkpoint import STYLES_NAME, record_manifest, write_vocabulary
 

@@ -77,6 +77,49 @@ def rare_action(similarity: dict[str, float], clips: dict[str, int]) -> dict[str
     return {"action": action, "clips": n}
 
 
+# A whole prompt at least this close to one action's training sentence is that one action
+# ("a person turns left and walks" 0.99 to walk-turn-left) even if its halves name two.
+ONE_ACTION = 0.9
+
+
+def action_parts(text: str) -> tuple[str, list[str]]:
+    """("then", segments) for a prompt that puts actions one after the other (split as a
+    timeline would split it), ("and", halves) for one joining two with "and" (each half given
+    the first's subject), or ("", []) for neither."""
+    from motiongen.generation.control import parse_timeline
+
+    try:
+        parts = [t for t, _ in parse_timeline(text, 20.0)]
+        if len(parts) > 1:
+            return "then", parts
+        halves = [t for t, _ in parse_timeline(_AND.sub(", then ", text), 20.0)]
+    except ValueError:  # InputError: a part without letters ("walks and 3")
+        return "", []
+    return ("and", halves) if len(halves) > 1 else ("", [])
+
+
+_AND = re.compile(r",?\s+and\s+(?!then\b)", re.IGNORECASE)
+
+
+def compound(
+    kind: str, parts: list[str], whole: dict[str, float], halves: list[dict[str, float]]
+) -> dict[str, Any] | None:
+    """{"kind", "parts", "actions"} when a prompt names several actions (``action_parts``;
+    ``whole`` and ``halves``: action -> cosine of the prompt and of each part): always for
+    "then" (one pass makes one action), for "and" when each half is a different known action
+    and the whole is not itself one ("waves and says goodbye" is the goodbye wave)."""
+    if not halves:
+        return None
+    actions = [max(h, key=h.__getitem__) for h in halves]
+    if kind == "and" and (
+        len(set(actions)) < 2
+        or any(h[a] < KNOWN_SIMILARITY for h, a in zip(halves, actions, strict=True))
+        or max(whole.values()) >= ONE_ACTION
+    ):
+        return None
+    return {"kind": kind, "parts": parts, "actions": actions}
+
+
 SIDE_TIE = 0.02  # similarities closer than this are a tie between a left and a right action
 
 
@@ -165,7 +208,8 @@ def vocabulary_warning(
     what: str, result: str, info: dict[str, Any], *, restyle: bool = False
 ) -> str:
     """The warning for a text far from every trained action, naming a style its action was
-    never recorded in, or near only an action of a handful of clips; "" for none. ``restyle``: the text is a restyle's, whose style is
+    never recorded in, near only an action of a handful of clips, or naming several actions;
+    "" for none. ``restyle``: the text is a restyle's, whose style is
     the point (leaving it out is no advice)."""
     if not info["known"]:
         return far_from_vocabulary(what, result, info)
@@ -178,10 +222,30 @@ def vocabulary_warning(
         else ""
     )
     unseen = info.get("unseen_style")
-    if not unseen:
-        return rare_note
-    unseen_note = _unseen_warning(what, result, unseen, restyle=restyle, rare=bool(rare))
-    return "; ".join(filter(None, [unseen_note, rare_note]))
+    unseen_note = (
+        _unseen_warning(what, result, unseen, restyle=restyle, rare=bool(rare)) if unseen else ""
+    )
+    return "; ".join(filter(None, [unseen_note, rare_note, _compound_warning(what, result, info)]))
+
+
+def _compound_warning(what: str, result: str, info: dict[str, Any]) -> str:
+    """The warning for a prompt naming several actions (``compound``)."""
+    several = info.get("compound")
+    if not several:
+        return ""
+    if several["kind"] == "then":
+        return (
+            f"{what} puts {len(several['parts'])} actions one after the other, and one "
+            f"generation makes one action: {result} may show only one; a timeline makes each "
+            "in turn (motiongen compose, Pipeline.timeline, POST /compose)"
+        )
+    asked = " and ".join(repr(p) for p in several["parts"])
+    return (
+        f"{what} asks for {asked} at once ({' and '.join(several['actions'])}), which no "
+        f"training clip shows together: {result} may show only one of them (or neither); for "
+        "one after the other put 'then' between them (a timeline: motiongen compose, "
+        "Pipeline.timeline)"
+    )
 
 
 def _unseen_warning(

@@ -18,6 +18,7 @@ import contextlib
 import copy
 import logging
 import math
+import re
 import secrets
 import threading
 import time
@@ -739,9 +740,15 @@ class Pipeline:
         # Said in seconds: frame counts differ between the take's rate and the model's.
         if past.seconds >= seconds or len(past_pos) >= total:
             least = max((len(past_pos) + 1) / self.fps, past.seconds + 1 / self.fps)
+            head = f"the past motion lasts {past.seconds:g} s and the result {seconds:g} s in all; "
+            if least > MAX_SECONDS:  # no length can be asked for: the past must be shorter
+                raise InputError(
+                    head + f"results are at most {MAX_SECONDS:g} s with the past included: "
+                    "give only its last few seconds as the past"
+                )
             raise InputError(
-                f"the past motion lasts {past.seconds:g} s and the result {seconds:g} s in all; "
-                f"ask for at least {least:g} s, a result longer than the past (seconds include it)"
+                head + f"ask for at least {least:g} s, a result longer than the past "
+                "(seconds include it)"
             )
         constraints = predict_constraints(past_pos, total)
         req = self._controlled(text, seconds, constraints, options, task="predict")
@@ -1154,11 +1161,15 @@ class Pipeline:
         req.frames = total
         req.meta["segments"] = [[t, n / self.fps] for t, n in parsed]
         if isinstance(segments, str) and len(parsed) == 1:
+            dangling = re.search(r"\bthen\W*$", segments.strip(), re.IGNORECASE)
             _add_warning(
                 req.meta,
-                "the prompt is one segment (no 'then', ';' or new sentence between actions): "
-                "for one action after another write e.g. 'a person walks, then waves, then bows'",
-            )
+                ("the prompt ends in 'then' with no action after it, so it is one segment"
+                 if dangling else
+                 "the prompt is one segment (no 'then', ';' or new sentence between actions)")
+                + ": for one action after another write e.g. 'a person walks, then waves, then "
+                "bows'",
+            )  # fmt: skip
         # A text model has no style input: a styled timeline continues itself.
         # One segment has no join: the control model makes it (as before).
         joined = len(parsed) > 1 and req.style is None and req.text_blend is None

@@ -786,6 +786,8 @@ def test_a_control_checkpoint_carries_its_own_settings_per_task(tmp_path):
     assert "warning" not in own.meta
     one = pipe.check_compose("a person walks, waves, and bows", seconds=4.0)
     assert "one segment" in one.meta["warning"]  # a list without "then" is one action
+    dangling = pipe.check_compose("a person walks, then", seconds=4.0).meta["warning"]
+    assert "ends in 'then' with no action after it" in dangling
     assert (
         pipe.check_edit(_walk(4.0), text="a person bows", frames=(1, 2), guidance=1.0).guidance
         == 1.0
@@ -931,6 +933,12 @@ def test_then_prompts_split_into_segments_the_model_can_read():
         (lambda p, w: p.edit(w, text="a person waves", frames=(3.0, 9.0)), "inside the motion"),
         (lambda p, w: p.edit(w, text="a person waves"), "say what to edit"),
         (lambda p, w: p.predict(w, 1.0), "longer than the past"),
+        (
+            lambda p, w: p.predict(
+                Motion(positions=np.repeat(w.positions, 61, 0), fps=20.0), 120.0
+            ),
+            "last few seconds as the past",
+        ),
         (lambda p, w: p.predict(w.positions, 3.0), "motiongen.Motion"),
         (lambda p, w: p.predict(Motion(positions=w.positions, fps=0.5), 3.0), "frame rate"),
         (lambda p, w: p.timeline([("a person walks", 0.2)]), "at least 1 s"),

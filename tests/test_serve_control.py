@@ -88,6 +88,18 @@ def test_inbetween_edit_restyle_compose(client: TestClient, walk: dict) -> None:
     assert "sad" in client.get("/styles").json()["styles"]
 
 
+def test_segment_model_self_as_the_warnings_suggest(client: TestClient, walk: dict) -> None:
+    r = client.post("/edit", json={"motion": walk, "text": "a person bows", "frames": [0.5, 2.5],
+                                   "segment_model": "self", **QUICK})  # fmt: skip
+    assert _positions(r).shape == (60, 22, 3) and "segments_from" not in r.json()["meta"]
+    body = {"prompt": "a person walks, then bows", "seconds": 4, **QUICK}
+    joined = client.post("/compose", json=body).json()["meta"]
+    alone = client.post("/compose", json={**body, "segment_model": "self"}).json()["meta"]
+    assert "segments_from" in joined and "segments_from" not in alone, (joined, alone)
+    assert_error(client.post("/compose", json={**body, "segment_model": "tiny-flow"}), 422,
+                 "segment_model")  # fmt: skip
+
+
 def test_a_control_job_keeps_its_motion_in_the_store(client: TestClient, walk: dict) -> None:
     r = client.post("/predict", json={"motion": walk, "seconds": 4.0, "async": True, **QUICK})
     assert r.status_code == 202, r.text
@@ -173,3 +185,6 @@ def test_lengths_over_the_service_s_30_s_say_how_they_were_counted(
     r = client.post("/compose", json={"segments": [{"text": "a person walks", "seconds": 20},
                                                    {"text": "a person bows", "seconds": 20}]})  # fmt: skip
     assert r.status_code == 422 and "last 40 s in all" in r.json()["error"]
+    many = ", then ".join(["a person walks", "a person bows", "a person jumps"] * 4)
+    r = client.post("/compose", json={"prompt": many, "steps": 1})
+    assert r.status_code == 422 and "at most 30 s" in r.json()["error"], r.text

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from fastapi import FastAPI, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from motiongen.errors import InputError
 from motiongen.paths import DEFAULT_CONTROL_MODEL, DEFAULT_TIMELINE_MODEL
 from motiongen.serve.control_schemas import (
     ComposeRequest,
@@ -27,6 +28,7 @@ from motiongen.serve.control_schemas import (
 )
 from motiongen.serve.schemas import (
     ERROR_RESPONSES,
+    MAX_SECONDS,
     MOTION_RESPONSE,
     JobAccepted,
     MotionAnswer,
@@ -76,6 +78,8 @@ def checked_control(pipe: Any, params: dict[str, Any], root: Path) -> Any:
     opts["seed"] = params["seed"]
     if params.get("literal"):
         opts["literal"] = True
+    if params.get("segment_model") is not None:
+        opts["segment_model"] = params["segment_model"]
     task = params["task"]
     if task == "predict":
         return pipe.check_predict(motions[0], params["seconds"], params.get("text"), **opts)
@@ -96,7 +100,16 @@ def checked_control(pipe: Any, params: dict[str, Any], root: Path) -> Any:
         )  # fmt: skip
     segments = params.get("segments")
     spec = params["prompt"] if segments is None else [(s["text"], s["seconds"]) for s in segments]
-    return pipe.check_compose(spec, seconds=params.get("seconds"), **opts)
+    req = pipe.check_compose(spec, seconds=params.get("seconds"), **opts)
+    # A prompt's segments take their default lengths: many "then"s add up past the service's
+    # limit, which the body's own fields could not show.
+    if req.frames > MAX_SECONDS * pipe.fps + 1e-6:
+        raise InputError(
+            f"the prompt's {len(req.segments)} segments last {req.frames / pipe.fps:g} s in all; "
+            f"the service makes at most {MAX_SECONDS:g} s: give 'seconds' (the total) or fewer "
+            "segments (the library and `motiongen compose` make up to 120 s)"
+        )
+    return req
 
 
 Prepare = Callable[[dict[str, Any], bool], tuple[dict[str, Any], Any]]

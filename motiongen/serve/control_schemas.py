@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -171,6 +171,17 @@ class ControlOptions(BaseModel):
 Text = Field(None, min_length=1, max_length=MAX_PROMPT_CHARS, pattern="[A-Za-z]")
 
 
+def _segment_model(what: str) -> Any:
+    return Field(
+        None,
+        description=(
+            f'"self": the control model makes {what} alone (it keeps stepping where the '
+            "checkpoint's text model, the default, would glide or travel less). The service "
+            "loads no other segment model."
+        ),
+    )
+
+
 class PredictRequest(ControlOptions):
     """Continue a motion: its frames are kept exactly and the motion goes on."""
 
@@ -216,6 +227,7 @@ class EditRequest(ControlOptions):
     joints: list[Annotated[str, Field(json_schema_extra={"enum": JOINT_CHOICES})]] | None = Field(
         None, min_length=1, max_length=NUM_JOINTS, description="Joint names or body parts."
     )
+    segment_model: Literal["self"] | None = _segment_model("an edited span of time")
 
     @model_validator(mode="after")
     def _something(self) -> EditRequest:
@@ -274,6 +286,9 @@ class ComposeRequest(ControlOptions):
     prompt: str | None = Field(None, min_length=1, max_length=MAX_PROMPT_CHARS, pattern="[A-Za-z]")
     segments: list[Segment] | None = Field(None, min_length=1, max_length=MAX_SEGMENTS)
     seconds: float | None = Field(None, ge=0.5, le=MAX_SECONDS)
+    segment_model: Literal["self"] | None = _segment_model(
+        "every segment, each continuing the last"
+    )
 
     @model_validator(mode="after")
     def _one_form(self) -> ComposeRequest:

@@ -26,6 +26,9 @@ def test_score_json_has_sanity_beside_metrics(walk_file, monkeypatch, capsys):
     assert result["sanity"]["passed"] is True and result["sanity"]["reasons"] == []
     assert {"foot_skating_ratio", "pfc", "jerk_mps3"} <= set(result["physics"])
     assert result["music"] is None and "no audio" in result["music_note"]
+    code, out, _ = run(["score", str(walk_file)], monkeypatch, capsys)
+    # named as given: the stored name ("generated_0" for every seed 0) tells files apart badly
+    assert code == 0 and "walk.npz" in out.replace("\n", "") and "synthetic_walk" not in out
 
 
 def test_frozen_file_fails_with_reason(tmp_path, monkeypatch, capsys):

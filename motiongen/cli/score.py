@@ -66,9 +66,9 @@ def score_command(
     out = Console()
     sanity = result["sanity"]
     verdict = "[green]passed[/]" if sanity["passed"] else "[red]failed[/]"
-    out.print(
-        f"{motion.name or source}: {result['frames']} frames, {result['seconds']} s — sanity {verdict}"
-    )
+    # A file is named as given: its stored name ("generated_0") tells several files apart badly.
+    label = source if Path(source).exists() else (motion.name or source)
+    out.print(f"{label}: {result['frames']} frames, {result['seconds']} s — sanity {verdict}")
     for reason in sanity["reasons"]:
         out.print(f"  reason: {reason}")
     for warning in sanity["warnings"]:

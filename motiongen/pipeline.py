@@ -1005,6 +1005,11 @@ class Pipeline:
         style = _style_name(style, known)
         if isinstance(blend, tuple) and blend:
             blend = (_style_name(blend[0], known), *blend[1:])
+            if isinstance(style, str) and blend[0] == style:
+                raise InputError(
+                    f"the blend moves towards {style!r}, the style it starts from; name another "
+                    "style to blend towards (or leave the blend out)"
+                )
         if style is not None:
             options["style"] = style
             self.style_vector(style, blend)  # unknown styles fail before the classifier runs

@@ -153,6 +153,8 @@ def _motion(frames: int = 20, **change) -> dict:
         ("/edit", {"motion": _motion(), "joints": ["arms"]}, ["text"]),
         ("/restyle", {"motion": _motion(), "style": "grumpy"}, ["grumpy", "sad"]),
         ("/restyle", {"motion": _motion()}, ["style"]),
+        ("/restyle", {"motion": _motion(), "style": "sad", "blend": {"style": "Sad", "weight": 0.5}},
+         ["the style it starts from"]),
         ("/compose", {"seconds": 4}, ["prompt", "segments"]),
         ("/compose", {"prompt": "a person walks", "segments": [{"text": "a", "seconds": 1}]},
          ["either"]),

@@ -42,10 +42,12 @@ def test_each_defect_fails_with_its_reason(walk):
     fast = walk.copy()
     fast[:, :, 0] += 20.0 * t[:, None]  # the whole body glides at 20 m/s
     sunk = walk - np.array([0.0, 0.3, 0.0])
+    hanging = walk + np.array([0.0, 0.4, 0.0])  # a restyle left the figure in the air
     noisy = walk + np.random.default_rng(0).normal(0, 0.03, walk.shape)
     teleport = walk.copy()
     teleport[50:, 18:22] += np.array([0.6, 0.0, 0.0])  # elbows and wrists jump 0.6 m
-    cases = {"overspeed": fast, "penetration": sunk, "jittery": noisy, "explosion": teleport}
+    cases = {"overspeed": fast, "penetration": sunk, "jittery": noisy, "explosion": teleport,
+             "floating": hanging}  # fmt: skip
     for name, positions in cases.items():
         res = SanityChecker().check(positions, 20)
         assert not res.passed, name

@@ -175,6 +175,14 @@ def test_bad_control_input(control, walk, tmp_path, monkeypatch, capsys, args, m
     assert not (tmp_path / "x.npz").exists()
 
 
+def test_a_folder_as_style_is_read_as_a_motion(control, walk, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "takes").mkdir()  # named without a "/": was taken for an unknown style name
+    args = ["restyle", walk, "-o", "x.npz", "--style", "takes", "--checkpoint", control]
+    code, _, err = run(args, monkeypatch, capsys)
+    assert code == 1 and "takes is a folder without skeletons.json.gz" in error_line(err)
+
+
 def test_plain_checkpoint_is_refused(walk, tmp_path, monkeypatch, capsys):
     plain = make_checkpoint(tmp_path / "plain")
     code, _, err = run(["predict", walk, "-o", tmp_path / "x.npz", "--checkpoint", plain],

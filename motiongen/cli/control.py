@@ -322,7 +322,7 @@ def _style_arg(value: str) -> Any:
     from motiongen.io import READ_SUFFIXES
 
     path = Path(value)
-    if path.suffix and path.exists():
+    if path.exists() and (path.suffix or path.is_dir()):  # a dance folder is one motion too
         return resolve_motion(value)
     if path.suffix.lower() in READ_SUFFIXES or "/" in value:
         raise InputError(

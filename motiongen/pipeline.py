@@ -221,6 +221,21 @@ def _restyle_slides(constraints: Any, motion: Motion, fps: float) -> str | None:
     )
 
 
+def _inbetween_slides(motion: Motion, fps: float) -> str | None:
+    """A warning when an in-between's feet slide: keyframes 1.5 m/s apart passed the travel
+    warning's 2 m/s, and the result glided on planted feet with no word said (helper trial)."""
+    from motiongen.artifacts import SKATING_LIMIT, foot_skating_ratio
+
+    made = foot_skating_ratio(motion.positions, fps)
+    if made <= SKATING_LIMIT or "glides" in str(motion.meta.get("warning", "")):
+        return None
+    return (
+        f"the feet slide over the ground in {made:.0%} of frames (real motion stays under "
+        f"{SKATING_LIMIT:.0%}): the body travels between the keyframes without stepping; say "
+        "how it moves (text, e.g. 'a person walks'), add a keyframe between, or put them closer"
+    )
+
+
 def _cancellable(
     predict: Callable[[Tensor, Tensor], Tensor], cancel: Callable[[], bool]
 ) -> Callable[[Tensor, Tensor], Tensor]:
@@ -1259,6 +1274,8 @@ class Pipeline:
                 motion.texts = [t for t, _ in req.segments]
             if postprocess and req.constraints is not None and req.constraints.task == "style":
                 _add_warning(motion.meta, _restyle_slides(req.constraints, motion, self.fps))
+            if postprocess and req.constraints is not None and req.constraints.task == "inbetween":
+                _add_warning(motion.meta, _inbetween_slides(motion, self.fps))
         if req.source_rate is not None:
             motion = at_source_rate(motion, req.source_rate)
         return motion

@@ -430,3 +430,15 @@ def test_two_bone_ik_leaves_a_raised_leg_bent_its_own_way():
     thigh, shin = np.linalg.norm(knee - hip), np.linalg.norm(ankle - knee)
     assert np.linalg.norm(new_knee - hip) == pytest.approx(thigh)
     assert np.linalg.norm(new_ankle - new_knee) == pytest.approx(shin)
+
+
+def test_a_long_slow_slide_is_not_locked_in_one_place():
+    p = synth("idle", 4.0)
+    p[..., 1] -= p[..., 1].min()
+    # the whole body shuffles 2 m at 0.5 m/s: toes low and slow, "planted" by speed alone
+    p[..., 2] += (np.arange(len(p)) / FPS * 0.5)[:, None]
+    for travel, drops in ((1e9, True), (0.6, False)):
+        out = fix_foot_sliding(p, FPS, max_lock_travel=travel)
+        drop = float((p[:, PELVIS, 1] - out[:, PELVIS, 1]).max())
+        # one lock at the slide's middle pulled the pelvis down to reach it, legs folded
+        assert (drop > 0.2) is drops, (travel, drop)

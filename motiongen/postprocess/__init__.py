@@ -9,7 +9,8 @@
    (25 ms) first, widened step by step (up to 0.1 s) while it is still jittery;
 3. ``snap_to_floor``: the planted foot of each neighbourhood at y = 0 (floating and sinking
    removed, jumps kept);
-4. ``fix_foot_sliding``: planted toes locked, legs re-solved by two-bone IK, light root
+4. ``fix_foot_sliding``: planted toes locked (a toe that travels over 0.6 m within one
+   contact is sliding: cut into several locks), legs re-solved by two-bone IK, light root
    correction where a leg cannot reach;
 5. ``lift_above_floor``: nothing below the floor.
 

@@ -225,9 +225,10 @@ def _inbetween_slides(motion: Motion, fps: float) -> str | None:
     """A warning when an in-between's feet slide: keyframes 1.5 m/s apart passed the travel
     warning's 2 m/s, and the result glided on planted feet with no word said (helper trial)."""
     from motiongen.artifacts import SKATING_LIMIT, foot_skating_ratio
+    from motiongen.generation.control import GLIDES
 
     made = foot_skating_ratio(motion.positions, fps)
-    if made <= SKATING_LIMIT or "glides" in str(motion.meta.get("warning", "")):
+    if made <= SKATING_LIMIT or GLIDES in str(motion.meta.get("warning", "")):
         return None
     return (
         f"the feet slide over the ground in {made:.0%} of frames (real motion stays under "
@@ -1272,9 +1273,10 @@ class Pipeline:
             _add_warning(motion.meta, req.meta.get("warning"))
             if req.segments is not None:
                 motion.texts = [t for t, _ in req.segments]
-            if postprocess and req.constraints is not None and req.constraints.task == "style":
+            task = None if req.constraints is None else req.constraints.task
+            if postprocess and task == "style":
                 _add_warning(motion.meta, _restyle_slides(req.constraints, motion, self.fps))
-            if postprocess and req.constraints is not None and req.constraints.task == "inbetween":
+            elif postprocess and task == "inbetween":
                 _add_warning(motion.meta, _inbetween_slides(motion, self.fps))
         if req.source_rate is not None:
             motion = at_source_rate(motion, req.source_rate)

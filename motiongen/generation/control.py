@@ -77,6 +77,7 @@ def inbetween_constraints(
 # warning. A brisk walk covers 1.5-2 m/s; a text that asks for running allows a sprint (real
 # runs of the data cross 2.6-3.2 m/s between poses a second apart).
 TRAVEL_WARNING = 2.0
+GLIDES = "the body glides"  # in the travel warning: a later warning of sliding feet says no more
 TRAVEL_WARNING_RUN = 6.0
 _RUNNING = re.compile(r"\b(run|runs|running|ran|dash\w*|sprint\w*|jog\w*|rush\w*)\b", re.I)
 
@@ -96,7 +97,7 @@ def travel_warning(
         if gap > limit * seconds:
             return (
                 f"keyframes {i} and {i + 1} lie {gap:.1f} m apart on the ground with "
-                f"{seconds:.2f} s between them ({gap / seconds:.1f} m/s): the body glides unless "
+                f"{seconds:.2f} s between them ({gap / seconds:.1f} m/s): {GLIDES} unless "
                 "the text asks for that speed; move a keyframe (poses cut from two takes keep "
                 "each take's place) or give more time"
             )

@@ -178,12 +178,16 @@ def _planted(flags: np.ndarray, point: np.ndarray, max_travel: float) -> np.ndar
     """``flags`` with each run cut where ``point`` (T, 3) has moved more than ``max_travel``
     along the floor since the piece began (that frame left free between the pieces)."""
     out = flags.copy()
+    ground = point[:, [0, 2]]
     for s, e in _runs(flags):
         start = s
-        for i in range(s + 1, e):
-            if np.hypot(*(point[i, [0, 2]] - point[start, [0, 2]])) > max_travel:
-                out[i] = False
-                start = i + 1
+        while start < e:  # one slice per piece, not one distance per frame (a hot path)
+            far = np.linalg.norm(ground[start:e] - ground[start], axis=-1) > max_travel
+            if not far.any():
+                break
+            cut = start + int(np.argmax(far))
+            out[cut] = False
+            start = cut + 1
     return out
 
 

@@ -438,7 +438,37 @@ def test_a_long_slow_slide_is_not_locked_in_one_place():
     # the whole body shuffles 2 m at 0.5 m/s: toes low and slow, "planted" by speed alone
     p[..., 2] += (np.arange(len(p)) / FPS * 0.5)[:, None]
     for travel, drops in ((1e9, True), (0.6, False)):
-        out = fix_foot_sliding(p, FPS, max_lock_travel=travel)
+        out = fix_foot_sliding(p, FPS, max_lock_travel=travel, follow_support=None)
         drop = float((p[:, PELVIS, 1] - out[:, PELVIS, 1]).max())
         # one lock at the slide's middle pulled the pelvis down to reach it, legs folded
         assert (drop > 0.2) is drops, (travel, drop)
+
+
+def test_a_figure_sliding_as_a_whole_keeps_its_pelvis_over_its_feet():
+    p = synth("idle", 4.0)
+    p[..., 1] -= p[..., 1].min()
+    # feet and pelvis alike creep 12 cm (a generated bow that drifts): the feet get pinned
+    p[..., 2] += np.linspace(0.0, 0.12, len(p))[:, None]
+    over_feet = p[:, PELVIS, 2] - p[:, TOES, 2].mean(axis=1)
+    for follow, slant in ((None, True), (0.5, False)):
+        out = fix_foot_sliding(p, FPS, follow_support=follow)
+        toe_step = np.linalg.norm(np.diff(out[:, TOES][:, :, [0, 2]], axis=0), axis=-1)
+        assert toe_step.max() < 1e-3  # pinned either way
+        # without following, the pelvis kept its slide and the legs slanted to reach the feet
+        moved = np.abs(out[:, PELVIS, 2] - out[:, TOES, 2].mean(axis=1) - over_feet).max()
+        assert bool(moved > 0.04) is slant, (follow, moved)
+    drift = np.linalg.norm(out[-1, PELVIS, [0, 2]] - out[0, PELVIS, [0, 2]])
+    assert drift < 0.03
+
+
+def test_following_the_feet_keeps_a_walk_and_a_shuffle_going():
+    p = synth("idle", 4.0)
+    p[..., 1] -= p[..., 1].min()
+    p[..., 2] += (np.arange(len(p)) / FPS * 0.5)[:, None]  # a 2 m shuffle, locks cut at 0.6 m
+    out = fix_foot_sliding(p, FPS)
+    travel = out[-1, PELVIS, 2] - out[0, PELVIS, 2]
+    assert abs(travel - (p[-1, PELVIS, 2] - p[0, PELVIS, 2])) < 0.25
+    walk = snap_to_floor(synth("walk", 10.0), FPS)
+    out = fix_foot_sliding(walk, FPS)
+    root_in, root_out = walk[:, PELVIS][:, [0, 2]], out[:, PELVIS][:, [0, 2]]
+    assert np.linalg.norm(root_out - root_in, axis=-1).max() < 0.05

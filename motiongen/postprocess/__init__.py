@@ -10,8 +10,9 @@
 3. ``snap_to_floor``: the planted foot of each neighbourhood at y = 0 (floating and sinking
    removed, jumps kept);
 4. ``fix_foot_sliding``: planted toes locked (a toe that travels over 0.6 m within one
-   contact is sliding: cut into several locks), legs re-solved by two-bone IK, light root
-   correction where a leg cannot reach;
+   contact is sliding: cut into several locks), legs re-solved by two-bone IK; the body
+   follows both planted feet's slow correction along the floor, and is shifted towards a
+   foot a leg cannot reach;
 5. ``lift_above_floor``: nothing below the floor.
 
 Steps 3-5 are rigid translations or length-preserving IK, so bone lengths stay exact.

@@ -13,8 +13,10 @@ through the floor, and planted feet slide. Fixes, in the order ``postprocess`` r
    or longer where that would move the foot more than 1.5 m/s faster (``EASE_SPEED``);
    its height is left to step 1 (``lock_height=True`` also pulls it to y = 0, which on real
    walks lowers the toe in the frames around a landing and makes it skim the floor). The ankle moves with the toe (rigid foot) and the knee is re-solved by two-bone IK
-   from the hip, so bone lengths stay exact. Where a locked foot is out of the leg's reach,
-   the whole body is shifted towards it (a light root correction) before the IK.
+   from the hip, so bone lengths stay exact. Where both feet are planted, the body moves
+   along the floor with their locks' slow correction (a figure the model slid as a whole
+   keeps its pelvis over its feet); where a locked foot is out of the leg's reach, the whole
+   body is shifted towards it (a light root correction) before the IK.
 3. ``lift_above_floor``: whatever still pokes through the floor lifts the body, smoothly.
 """
 
@@ -61,6 +63,11 @@ EASE_SPEED = 1.5
 # skating 0.222 with one lock per contact, 0.228 at 0.6 m (0.236 at 0.4, 0.249 at 0.25); the
 # restyle's floating 0.20 -> 0.01 m at each of those.
 MAX_LOCK_TRAVEL = 0.6
+# Time scale (s) over which a standing body follows its planted feet along the floor. A
+# model that slides the whole figure (feet and pelvis alike, 5-10 cm over a bow) had its
+# feet pinned and the pelvis left where it slid, legs slanted to reach; following both
+# planted feet's slow correction keeps the pelvis where it was relative to them.
+SUPPORT_SECONDS = 0.5
 
 
 def _speed(points: np.ndarray, fps: float, horizontal: bool = False) -> np.ndarray:
@@ -315,6 +322,24 @@ def _lock_offsets(
 KNEE_POLE_PULL = 0.1  # x thigh length: the pole's share of the knee's bend direction
 
 
+def _support_shift(
+    offsets: list[np.ndarray], weights: list[np.ndarray], sigma: float
+) -> np.ndarray:
+    """(T, 3) horizontal shift that keeps a standing body where the model had it relative to
+    its planted feet: where both feet are planted, the mean of their floor offsets, weighted
+    by how firmly both are (the product of the lock weights), smoothed with a Gaussian of
+    ``sigma`` frames and not renormalised. A figure standing all along follows its feet in
+    full; a walk's or a dance's brief double supports move it little (their hand-offs
+    average out, and so does the shift)."""
+    both = weights[0] * weights[1]  # (T,)
+    out = np.zeros((len(both), 3))
+    if sigma <= 0 or not both.any():
+        return out
+    mean = 0.5 * (offsets[0] + offsets[1])[:, [0, 2]]
+    out[:, [0, 2]] = gaussian_filter1d(both[:, None] * mean, sigma, axis=0, mode="nearest")
+    return out
+
+
 def two_bone_ik(
     hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, target: np.ndarray, pole: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -369,6 +394,7 @@ def fix_foot_sliding(
     lock_height: bool = False,
     ease_speed: float | None = EASE_SPEED,
     max_lock_travel: float = MAX_LOCK_TRAVEL,
+    follow_support: float | None = SUPPORT_SECONDS,
 ) -> np.ndarray:
     """Lock planted feet in place (see the module docstring); bone lengths are kept.
 
@@ -382,6 +408,8 @@ def fix_foot_sliding(
     too close together for that give up frames (None: always ``ramp_seconds``).
     max_lock_travel: a default contact whose toe travels farther (m, along the floor) is a
     slide, not a plant: it is cut into locks of at most this travel (given contacts are kept).
+    follow_support: with root_correction, the body moves along the floor with the planted
+    feet's corrections, smoothed over this many seconds (``_support_shift``); None: not.
     Returns (T, 22, 3) float64.
     """
     if ease_speed is not None and not (np.isfinite(ease_speed) and ease_speed > 0):
@@ -425,6 +453,8 @@ def fix_foot_sliding(
             weights.append(toe_w)
 
     shift = np.zeros((n, 3))
+    if root_correction and follow_support is not None:
+        shift = _support_shift(offsets, weights, follow_support * fps)
     if root_correction:
         # Move the body towards locked feet the legs cannot reach. Each pass adds the
         # smoothed remaining excess, so the shift stays smooth yet covers most of what is

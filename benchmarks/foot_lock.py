@@ -1,0 +1,189 @@
+"""How post-processing's foot lock treats generated and real motion, variant against variant.
+
+Run:  .venv/bin/python benchmarks/foot_lock.py [--checkpoint NAME] [--seeds 4] [--seconds 6]
+      [--real-every 12] [--out FILE]
+
+Each prompt below is generated ``--seeds`` times with post-processing off (one batch, seed 0),
+and every raw motion is post-processed by each variant of step 4 (``fix_foot_sliding``):
+- one lock per contact: a guessed contact (toe low and slower than 1 m/s) held at the median
+  of its run however far the toe travels (before 2026-12-04);
+- locks cut at 0.6 m: a contact whose toe travels farther is cut into several locks
+  (``MAX_LOCK_TRAVEL``, no following);
+- shipped: the cut, and a standing body follows both planted feet's slow correction along
+  the floor (``SUPPORT_SECONDS``).
+Columns, per motion then summarised: foot skating (``artifacts.foot_skating_ratio``), floating
+(mean height of the lowest joint; the sanity checker fails 0.15 m), sanity pass rate,
+"slant": the largest horizontal change of the pelvis relative to the mean of the two toes
+that post-processing made (the legs angled to reach feet pinned elsewhere), root drift of the
+in-place prompts (``eval.contracts.root_drift``, median), the pelvis path's length against the
+raw one for walks and runs. Real clips (every ``--real-every``-th prepared clip) go through
+the same variants: how far each moves capture that needs no fixing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.report import report, run_cli  # noqa: E402
+
+IN_PLACE = ("a person bows", "a person waves with both hands", "a person raises the left hand",
+            "a person raises both hands", "a person punches")  # fmt: skip
+TRAVELLING = ("a person walks forward", "a person runs forward", "a person walks backwards",
+              "a person walks in a circle")  # fmt: skip
+OTHER = ("a person jumps", "a person kicks", "a person dances")
+VARIANTS = {  # name -> fix_foot_sliding options
+    "one lock per contact": {"max_lock_travel": 1e9, "follow_support": None},
+    "locks cut at 0.6 m": {"follow_support": None},
+    "shipped (cut + following planted feet)": {},
+}
+FPS = 20.0
+
+
+def post(positions: np.ndarray, fps: float, options: dict[str, Any]) -> np.ndarray:
+    """The full post-processing with step 4 set to one variant."""
+    import motiongen.postprocess as pp
+    from motiongen.postprocess.floor import fix_foot_sliding
+
+    shipped = pp.fix_foot_sliding
+    pp.fix_foot_sliding = functools.partial(fix_foot_sliding, **options)
+    try:
+        return pp.postprocess(positions, fps).astype(np.float64)
+    finally:
+        pp.fix_foot_sliding = shipped
+
+
+def slant(raw: np.ndarray, out: np.ndarray) -> float:
+    """Largest horizontal change (m) of the pelvis relative to the mean of the toes."""
+    from motiongen.skeleton import LEFT_FOOT, PELVIS, RIGHT_FOOT
+
+    def over_feet(p: np.ndarray) -> np.ndarray:
+        return p[:, PELVIS, [0, 2]] - p[:, [LEFT_FOOT, RIGHT_FOOT]][:, :, [0, 2]].mean(axis=1)
+
+    return float(np.linalg.norm(over_feet(out) - over_feet(raw), axis=-1).max())
+
+
+def path_length(p: np.ndarray) -> float:
+    from motiongen.skeleton import PELVIS
+
+    return float(np.linalg.norm(np.diff(p[:, PELVIS, [0, 2]], axis=0), axis=-1).sum())
+
+
+def scores(raw: np.ndarray, out: np.ndarray, fps: float, checker: Any) -> dict[str, float]:
+    from motiongen.artifacts import floating_height, foot_skating_ratio
+
+    return {
+        "skating": foot_skating_ratio(out, fps),
+        "floating": floating_height(out),
+        "sanity": float(checker.check(out.astype(np.float32), fps).passed),
+        "slant": slant(raw, out),
+    }
+
+
+def generated(checkpoint: str | None, seeds: int, seconds: float) -> dict[str, list[Any]]:
+    from motiongen import Pipeline
+
+    pipe = Pipeline.from_pretrained(checkpoint)
+    out = {}
+    for i, prompt in enumerate(IN_PLACE + TRAVELLING + OTHER):
+        print(
+            f"[{i + 1}/{len(IN_PLACE + TRAVELLING + OTHER)}] {prompt}", file=sys.stderr, flush=True
+        )
+        out[prompt] = pipe.generate(prompt, seconds=seconds, seed=0, batch=seeds, postprocess=False)
+    return out
+
+
+def real_clips(every: int) -> list[np.ndarray]:
+    from motiongen.data.prepare import prepare
+
+    data = prepare().data
+    clips = [data.motion(r).resample(FPS).positions for r in list(data.select())[::every]]
+    return [c.astype(np.float64) for c in clips if len(c) >= 20]
+
+
+def run(checkpoint: str | None, seeds: int, seconds: float, every: int) -> dict[str, Any]:
+    from motiongen.eval.contracts import root_drift
+    from motiongen.eval.sanity import SanityChecker
+
+    checker = SanityChecker()
+    motions = generated(checkpoint, seeds, seconds)
+    reals = real_clips(every)
+    rows: dict[str, Any] = {}
+    for name, options in VARIANTS.items():
+        per: list[dict[str, float]] = []
+        drift, paths = [], []
+        for prompt, ms in motions.items():
+            for m in ms:
+                raw = m.positions.astype(np.float64)
+                out = post(raw, m.fps, options)
+                per.append(scores(raw, out, m.fps, checker))
+                if prompt in IN_PLACE:
+                    drift.append(root_drift(out))
+                if prompt in TRAVELLING:
+                    paths.append(path_length(out) / max(path_length(raw), 1e-9))
+        moved, real_slant = [], []
+        for p in reals:
+            out = post(p, FPS, options)
+            moved.append(float(np.median(np.linalg.norm(out - p, axis=-1))))
+            real_slant.append(slant(p, out))
+        rows[name] = {
+            "skating": float(np.mean([s["skating"] for s in per])),
+            "floating": float(np.mean([s["floating"] for s in per])),
+            "sanity": float(np.mean([s["sanity"] for s in per])),
+            "slant_median": float(np.median([s["slant"] for s in per])),
+            "slant_p95": float(np.percentile([s["slant"] for s in per], 95)),
+            "in_place_drift": float(np.median(drift)),
+            "path_ratio": float(np.median(paths)),
+            "real_moved_cm": 100 * float(np.median(moved)),
+            "real_slant_p95_cm": 100 * float(np.percentile(real_slant, 95)),
+        }
+    raw_drift = [root_drift(m.positions) for p in IN_PLACE for m in motions[p]]
+    return {"checkpoint": checkpoint or "shipped default", "seeds": seeds, "seconds": seconds,
+            "motions": sum(len(v) for v in motions.values()), "real_clips": len(reals),
+            "raw_in_place_drift": float(np.median(raw_drift)), "rows": rows}  # fmt: skip
+
+
+def markdown(result: dict[str, Any], command: str) -> str:
+    lines = [
+        f"Command: `{command}`",
+        "",
+        f"{result['motions']} generated motions ({result['checkpoint']}, {len(IN_PLACE + TRAVELLING + OTHER)} "
+        f"prompts x {result['seeds']} seeds, {result['seconds']:g} s) and {result['real_clips']} "
+        f"real clips; raw in-place drift {result['raw_in_place_drift']:.3f} m.",
+        "",
+        "| step 4 variant | foot skating | floating (m) | sanity | slant median / p95 (m) "
+        "| in-place drift (m) | walk/run path vs raw | real: moved (cm) / slant p95 (cm) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in result["rows"].items():
+        lines.append(
+            f"| {name} | {r['skating']:.3f} | {r['floating']:.3f} | {100 * r['sanity']:.1f} % "
+            f"| {r['slant_median']:.3f} / {r['slant_p95']:.3f} | {r['in_place_drift']:.3f} "
+            f"| {r['path_ratio']:.3f} | {r['real_moved_cm']:.2f} / {r['real_slant_p95_cm']:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--checkpoint", default=None, help="shipped name or folder")
+    parser.add_argument("--seeds", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=6.0)
+    parser.add_argument("--real-every", type=int, default=12, help="every N-th prepared clip")
+    parser.add_argument("--out", type=Path, default=None, help="write FILE.json and FILE.md")
+    args = parser.parse_args()
+    result = run(args.checkpoint, args.seeds, args.seconds, args.real_every)
+    command = "python benchmarks/foot_lock.py " + " ".join(sys.argv[1:])
+    report(markdown(result, command.strip()), result, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)

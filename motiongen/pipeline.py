@@ -1682,6 +1682,7 @@ class Pipeline:
         # one body per motion, for clean-up and the final enforce alike
         bodies = [_body_of(p, constraints) if postprocess else None for p in positions]
         if postprocess:
+            from motiongen.postprocess import SUPPORT_SECONDS
             from motiongen.postprocess import postprocess as clean
 
             # Controlled motions use measured toe contacts: the predicted ones belong to the
@@ -1689,10 +1690,18 @@ class Pipeline:
             # there drags a leg straight. Restyles (only the path given, nothing eased) also
             # did better so on val (`benchmarks/tasks.py --split val --windows 20`: content
             # kept 0.80 -> 0.95, target style 0.40 -> 0.50).
+            # Nor do they follow the planted feet along the floor: the pelvis path may be
+            # given, and the enforce below would move the body, locked feet and all, back.
             measured = constraints is not None
             positions = np.stack(
                 [
-                    clean(p, self.fps, contacts=None if measured else c, bone_lengths=body)
+                    clean(
+                        p,
+                        self.fps,
+                        contacts=None if measured else c,
+                        bone_lengths=body,
+                        follow_support=None if measured else SUPPORT_SECONDS,
+                    )
                     for p, c, body in zip(positions, contacts, bodies, strict=True)
                 ]
             )

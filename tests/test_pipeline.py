@@ -1033,3 +1033,24 @@ def test_a_given_motion_that_jumps_or_stands_off_the_floor_is_warned_about():
     path = np.full_like(walk, np.nan)  # a restyle gives the pelvis only: its source is judged
     path[:, 0] = walk[:, 0]
     assert _odd_input(Constraints(path, "style", source=walk), 20.0) is None
+
+
+def test_controlled_motions_leave_the_pelvis_path_to_their_constraints(monkeypatch):
+    # Following the planted feet moves the pelvis; a restyle's pelvis path is given and put
+    # back after clean-up, which would drag the locked feet along (a 10 cm creep, simulated).
+    import motiongen.postprocess as pp
+    from motiongen.pipeline import Pipeline
+
+    seen: list[object] = []
+    clean = pp.postprocess
+
+    def recording(p, fps, **kw):
+        seen.append(kw.get("follow_support", "default"))
+        return clean(p, fps, **kw)
+
+    monkeypatch.setattr(pp, "postprocess", recording)
+    control = Pipeline.from_pretrained("tiny-control")
+    walk = Motion(positions=synth_motion("walk", seconds=2.0, seed=0).positions, fps=20.0)
+    control.restyle(walk, control.styles[0], seed=0)
+    control.generate("a person bows", seconds=2.0, seed=0)
+    assert seen == [None, pp.SUPPORT_SECONDS]

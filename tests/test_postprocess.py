@@ -467,7 +467,8 @@ def test_following_the_feet_keeps_a_walk_and_a_shuffle_going():
     p[..., 2] += (np.arange(len(p)) / FPS * 0.5)[:, None]  # a 2 m shuffle, locks cut at 0.6 m
     out = fix_foot_sliding(p, FPS)
     travel = out[-1, PELVIS, 2] - out[0, PELVIS, 2]
-    assert abs(travel - (p[-1, PELVIS, 2] - p[0, PELVIS, 2])) < 0.25
+    # its locks are cut from a slide, not plants: not followed (0.2 m shorter when they were)
+    assert abs(travel - (p[-1, PELVIS, 2] - p[0, PELVIS, 2])) < 0.06
     walk = snap_to_floor(synth("walk", 10.0), FPS)
     out = fix_foot_sliding(walk, FPS)
     root_in, root_out = walk[:, PELVIS][:, [0, 2]], out[:, PELVIS][:, [0, 2]]

@@ -29,6 +29,8 @@ from motiongen.postprocess.bones import (
     symmetric_bone_lengths,
 )
 from motiongen.postprocess.floor import (
+    MAX_LOCK_TRAVEL,
+    SUPPORT_SECONDS,
     fix_foot_sliding,
     floor_heights,
     lift_above_floor,
@@ -51,8 +53,10 @@ from motiongen.skeleton import NUM_JOINTS
 __all__ = [
     "DEFAULT_MAX_JERK",
     "DEFAULT_SIGMA_SECONDS",
+    "MAX_LOCK_TRAVEL",
     "MAX_SIGMA_SECONDS",
     "SMOOTH_ENOUGH",
+    "SUPPORT_SECONDS",
     "TARGET_JITTER",
     "fix_bone_lengths",
     "fix_foot_sliding",
@@ -85,6 +89,8 @@ def postprocess(
     floor: bool = True,
     feet: bool = True,
     contacts: np.ndarray | None = None,
+    max_lock_travel: float = MAX_LOCK_TRAVEL,
+    follow_support: float | None = SUPPORT_SECONDS,
 ) -> np.ndarray:
     """Clean up joint positions (see the module docstring for the steps).
 
@@ -101,6 +107,8 @@ def postprocess(
     contacts: (T, 4) bool foot contacts (left ankle, left toe, right ankle, right toe), e.g.
     what a model predicted with the motion: heel and toe are locked where they are set, at any
     speed; default: toes low and slower than 1 m/s (``toe_contacts``).
+    max_lock_travel, follow_support: step 4's (``fix_foot_sliding``); follow_support=None
+    leaves the pelvis's path along the floor to the model (a controlled motion's may be given).
     Returns (T, 22, 3) float32.
     """
     p = np.asarray(positions, dtype=np.float64)
@@ -130,7 +138,13 @@ def postprocess(
     if floor:
         p = snap_to_floor(p, fps)
         if feet:
-            p = fix_foot_sliding(p, fps, contacts=contacts)
+            p = fix_foot_sliding(
+                p,
+                fps,
+                contacts=contacts,
+                max_lock_travel=max_lock_travel,
+                follow_support=follow_support,
+            )
         p = lift_above_floor(p, fps)
     return p.astype(np.float32)
 

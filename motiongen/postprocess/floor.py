@@ -63,10 +63,12 @@ EASE_SPEED = 1.5
 # skating 0.222 with one lock per contact, 0.228 at 0.6 m (0.236 at 0.4, 0.249 at 0.25); the
 # restyle's floating 0.20 -> 0.01 m at each of those.
 MAX_LOCK_TRAVEL = 0.6
-# Time scale (s) over which a standing body follows its planted feet along the floor. A
-# model that slides the whole figure (feet and pelvis alike, 5-10 cm over a bow) had its
-# feet pinned and the pelvis left where it slid, legs slanted to reach; following both
-# planted feet's slow correction keeps the pelvis where it was relative to them.
+# Sigma (s) of the Gaussian over which a standing body follows its planted feet along the
+# floor. A model that slides the whole figure (feet and pelvis alike, 5-10 cm over a bow)
+# had its feet pinned and the pelvis left where it slid, legs slanted to reach; following
+# both planted feet's slow correction keeps the pelvis where it was relative to them. On a
+# standing figure creeping 12 cm in 4 s, the pelvis then drifts 1.2 cm at 0.5 s, 2.4 cm at
+# 1 s, 0.6 cm at 0.25 s.
 SUPPORT_SECONDS = 0.5
 
 
@@ -198,6 +200,15 @@ def _planted(flags: np.ndarray, point: np.ndarray, max_travel: float) -> np.ndar
     return out
 
 
+def _uncut(flags: np.ndarray, planted: np.ndarray) -> np.ndarray:
+    """The runs of ``flags`` that ``_planted`` left whole (no frame of them cut)."""
+    out = np.zeros_like(flags)
+    for s, e in _runs(flags):
+        if planted[s:e].all():
+            out[s:e] = True
+    return out
+
+
 def _pace_limited(target: np.ndarray, free: np.ndarray, max_step: float) -> np.ndarray:
     """``target`` (T, 3) with each frame's step at most ``max_step`` longer than the ``free``
     point's step (T, 3): the mean of a forward and a backward clamp, so a jump is shared
@@ -323,15 +334,22 @@ KNEE_POLE_PULL = 0.1  # x thigh length: the pole's share of the knee's bend dire
 
 
 def _support_shift(
-    offsets: list[np.ndarray], weights: list[np.ndarray], sigma: float
+    offsets: list[np.ndarray],
+    weights: list[np.ndarray],
+    sigma: float,
+    firm: np.ndarray | None = None,
 ) -> np.ndarray:
     """(T, 3) horizontal shift that keeps a standing body where the model had it relative to
     its planted feet: where both feet are planted, the mean of their floor offsets, weighted
     by how firmly both are (the product of the lock weights), smoothed with a Gaussian of
     ``sigma`` frames and not renormalised. A figure standing all along follows its feet in
     full; a walk's or a dance's brief double supports move it little (their hand-offs
-    average out, and so does the shift)."""
+    average out, and so does the shift). firm: (T, 2) bool, the frames whose locks are
+    plants; locks cut from a slide (``_uncut``) are not followed: their offsets are a
+    sawtooth that shortened a 2 m shuffle by 0.2 m when followed."""
     both = weights[0] * weights[1]  # (T,)
+    if firm is not None:
+        both = both * firm.all(axis=1)
     out = np.zeros((len(both), 3))
     if sigma <= 0 or not both.any():
         return out
@@ -408,8 +426,9 @@ def fix_foot_sliding(
     too close together for that give up frames (None: always ``ramp_seconds``).
     max_lock_travel: a default contact whose toe travels farther (m, along the floor) is a
     slide, not a plant: it is cut into locks of at most this travel (given contacts are kept).
-    follow_support: with root_correction, the body moves along the floor with the planted
-    feet's corrections, smoothed over this many seconds (``_support_shift``); None: not.
+    follow_support: with root_correction, where both feet are planted the body moves along
+    the floor with their corrections, smoothed by a Gaussian of this many seconds (sigma;
+    ``_support_shift``); None: not followed (controlled motions, whose pelvis may be given).
     Returns (T, 22, 3) float64.
     """
     if ease_speed is not None and not (np.isfinite(ease_speed) and ease_speed > 0):
@@ -418,6 +437,11 @@ def fix_foot_sliding(
     n = len(p)
     if n < 2:
         return p
+    if follow_support is not None and not (np.isfinite(follow_support) and follow_support >= 0):
+        raise InputError(
+            f"follow_support must be a non-negative number of seconds or None, got {follow_support!r}"
+        )
+    firm = None  # per toe, frames of contacts that are plants, not slides cut into locks
     if contacts is None:  # guessed from speed: a long slow slide is no plant (given ones are)
         guessed = toe_contacts(p, fps)
         contacts = np.stack(
@@ -427,6 +451,7 @@ def fix_foot_sliding(
             ],
             axis=1,
         )
+        firm = np.stack([_uncut(guessed[:, k], contacts[:, k]) for k in range(2)], axis=1)
     contacts = np.asarray(contacts, dtype=bool)
     if contacts.shape not in ((n, 2), (n, 4)):
         raise ValueError(f"contacts must have shape ({n}, 2) or ({n}, 4), got {contacts.shape}")
@@ -454,7 +479,7 @@ def fix_foot_sliding(
 
     shift = np.zeros((n, 3))
     if root_correction and follow_support is not None:
-        shift = _support_shift(offsets, weights, follow_support * fps)
+        shift = _support_shift(offsets, weights, follow_support * fps, firm)
     if root_correction:
         # Move the body towards locked feet the legs cannot reach. Each pass adds the
         # smoothed remaining excess, so the shift stays smooth yet covers most of what is

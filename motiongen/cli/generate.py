@@ -214,7 +214,7 @@ def generate(
         float, typer.Option(help="Seconds into the music file where the motion starts.")
     ] = 0.0,
     checkpoint: Annotated[
-        Path | None, typer.Option(help="Checkpoint folder (default: the shipped tiny-flow-rollout).")
+        Path | None, typer.Option(help="Checkpoint folder (default: the shipped tiny-flow-rollout-r3).")
     ] = None,
     batch: Annotated[int, typer.Option(help="How many motions (files get _0, _1 ...).")] = 1,
     postprocess: Annotated[

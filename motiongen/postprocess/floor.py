@@ -451,7 +451,8 @@ def fix_foot_sliding(
             ],
             axis=1,
         )
-        firm = np.stack([_uncut(guessed[:, k], contacts[:, k]) for k in range(2)], axis=1)
+        if root_correction and follow_support is not None:
+            firm = np.stack([_uncut(guessed[:, k], contacts[:, k]) for k in range(2)], axis=1)
     contacts = np.asarray(contacts, dtype=bool)
     if contacts.shape not in ((n, 2), (n, 4)):
         raise ValueError(f"contacts must have shape ({n}, 2) or ({n}, 4), got {contacts.shape}")
@@ -478,9 +479,9 @@ def fix_foot_sliding(
             weights.append(toe_w)
 
     shift = np.zeros((n, 3))
-    if root_correction and follow_support is not None:
-        shift = _support_shift(offsets, weights, follow_support * fps, firm)
     if root_correction:
+        if follow_support is not None:
+            shift = _support_shift(offsets, weights, follow_support * fps, firm)
         # Move the body towards locked feet the legs cannot reach. Each pass adds the
         # smoothed remaining excess, so the shift stays smooth yet covers most of what is
         # needed; the IK takes the rest. (No slack below full reach: a standing leg is

@@ -88,6 +88,24 @@ def test_foot_skating_planted_vs_sliding():
     assert A.foot_skating_ratio(slow, 20) == 0.0
 
 
+def test_sliding_counts_a_skating_toe_only_without_a_planted_one():
+    still = _standing(41)
+    slide = still.copy()
+    slide[:, :, 0] += np.arange(41)[:, None] / 20.0  # the whole body slides at 1 m/s
+    assert A.sliding_ratio(slide, 20) == pytest.approx(1.0)
+    swing = still.copy()
+    # the left toe sweeps 1 cm above the floor at 1 m/s while the right one stays put
+    swing[:, LEFT_FOOT, 0] += np.arange(41) / 20.0
+    swing[:, LEFT_FOOT, 1] = 0.01
+    assert A.foot_skating_ratio(swing, 20) == pytest.approx(1.0)
+    assert A.sliding_ratio(swing, 20) == 0.0
+    lifted = swing.copy()
+    lifted[20:, RIGHT_FOOT, 1] = 0.10  # the right foot leaves the floor from frame 20
+    assert A.sliding_ratio(lifted, 20) == pytest.approx(21 / 40)
+    report = A.artifact_report(lifted, 20)
+    assert report.sliding == pytest.approx(21 / 40) and report.foot_skating == pytest.approx(1.0)
+
+
 def test_penetration_floating_exact_values():
     pos = _standing(4)
     pos[:, :, 1] += 0.03  # lowest joint (toes) at 0.05

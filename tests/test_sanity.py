@@ -98,6 +98,20 @@ def test_sliding_feet_are_flagged(walk):
     assert SanityChecker().check(walk, 20).checks["sliding"]["raised"] is False
 
 
+def test_a_low_swinging_toe_is_not_sliding(walk):
+    from motiongen.artifacts import foot_skating_ratio
+    from motiongen.skeleton import LEFT_FOOT, RIGHT_FOOT
+
+    shuffle = walk.copy()
+    # each toe sweeps 1 cm above the floor in swing and stays where it is in stance, as the
+    # toes of a real backward walk do: the foot-skating count takes the swing for a slide
+    for toe in (LEFT_FOOT, RIGHT_FOOT):
+        shuffle[:, toe, 1] = np.minimum(shuffle[:, toe, 1], 0.01)
+    assert foot_skating_ratio(shuffle, 20) > 0.55
+    res = SanityChecker().check(shuffle, 20)
+    assert res.passed and res.checks["sliding"]["value"] < 0.1
+
+
 @pytest.mark.realdata
 def test_at_least_95_percent_of_real_clips_pass(prepared_dir):
     from motiongen.data.store import PreparedData

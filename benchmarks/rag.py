@@ -70,7 +70,7 @@ def _row(metrics: dict[str, Any]) -> dict[str, Any]:
 
 def variants(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     """Row name -> generate() keywords."""
-    rows = {"no retrieval": {}, "retrieval (dense)": {"rag": True}}
+    rows = {"no retrieval": {"rag": False}, "retrieval (dense)": {"rag": True}}
     if args.reranker:
         rows["retrieval (reranked)"] = {"rag": True, "rerank": True}
     if args.other_index:

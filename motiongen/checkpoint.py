@@ -117,7 +117,9 @@ class ConditioningSpec:
     model's own defaults per task, e.g. {"edit": {"guidance": 6.0}, "inbetween": {"steps": 8},
     "timeline": {"segment_model": "tiny-flow-smooth"}} (chosen on val: one setting does not
     suit every task; a timeline's segments and an edited span can come from a text model);
-    a request's own options win.
+    a request's own options win. retrieval: a model with a prior input generates a prompt
+    without music from retrieved phrases by default, when a motion index is built (chosen on
+    val; ``Pipeline.check_request``'s ``rag=None``).
     """
 
     text_model: str | None
@@ -130,11 +132,13 @@ class ConditioningSpec:
     steps: int | None = None
     sampler: str | None = None
     tasks: dict[str, dict[str, Any]] | None = None
+    retrieval: bool = False
 
     def __post_init__(self) -> None:
         if self.tasks is not None:
             _check_task_defaults(self.tasks)
         checks = [
+            (isinstance(self.retrieval, bool), "retrieval (true or false)"),
             (self.sampler is None or isinstance(self.sampler, str), "sampler (a name)"),
             (
                 self.steps is None or (isinstance(self.steps, int) and 1 <= self.steps <= 1000),

@@ -604,9 +604,11 @@ class Pipeline:
         from the checkpoint, else the process's (2.5 flow, 7.5 DDIM).
         seed: the same seed gives the same motion; None draws one (recorded in meta).
         batch (1): how many motions. seed_motion: a motion whose frames are the fixed start
-        of the result. music_offset (0): where in the music to start, seconds. rag (False):
-        start from retrieved phrases (a checkpoint with a prior input and an index, see
-        ``use_index``); they are listed in the motion's meta["retrieved"]. literal (False): a
+        of the result. music_offset (0): where in the music to start, seconds. rag: True
+        starts from retrieved phrases (a checkpoint with a prior input and an index, see
+        ``use_index``), listed in the motion's meta["retrieved"]; False never; None (default)
+        as the checkpoint says (``conditioning.retrieval``: the shipped default retrieves for a
+        prompt without music when an index is built, else notes meta["retrieval_note"]). literal (False): a
         prompt naming a style its action was never recorded in ("raises both hands happily")
         is generated without the style words, told in meta["warning"] and
         meta["vocabulary"]["unseen_style"]["used"]; True sends it as written.
@@ -631,7 +633,7 @@ class Pipeline:
         music_offset: float = 0.0,
         style: Any = None,
         blend: tuple[Any, float] | None = None,
-        rag: bool = False,
+        rag: bool | None = None,
         literal: bool = False,
     ) -> GenerationRequest:
         """Every argument checked and defaulted (as ``generate`` would) without running
@@ -670,14 +672,20 @@ class Pipeline:
         elif music_offset:
             raise InputError("a music offset was given without music; add the music file")
         prefix = None if seed_motion is None else self._seed_features(seed_motion, frames)
-        prior, notes = None, {}
+        if rag is None:
+            rag, notes = self._retrieves_by_default(text, music_path, frames)
+        elif not isinstance(rag, bool):
+            raise InputError(f"rag must be true, false or None (the model's default), got {rag!r}")
+        else:
+            notes = {}
+        prior = None
         if rag:
             from motiongen.generation.rag import request_prior
 
             # the phrases are searched with the text the network will be given
             searched = text if text is None else self._network_texts([text], [literal])[0]
             prior, warning = request_prior(self, searched, music_path, float(music_offset), frames)
-            notes = {"retrieved": []} if prior is None else {}
+            notes = {**notes, "retrieved": []} if prior is None else notes
             if warning:
                 notes["retrieval_warning"] = warning
         return GenerationRequest(
@@ -697,6 +705,30 @@ class Pipeline:
             meta=notes,
             literal=literal,
         )
+
+    def _retrieves_by_default(
+        self, text: str | None, music: Path | None, frames: int
+    ) -> tuple[bool, dict[str, Any]]:
+        """(whether a request left to the model's default retrieves, notes for its meta).
+
+        Only a checkpoint whose config says so (``conditioning.retrieval``, chosen on val),
+        only for a prompt without music (with music, retrieval cost the dances their fit to
+        it on val), and only where an index can be loaded: a machine without the data gets
+        the model alone and a note saying how to build one, not an error."""
+        if not (self.config.conditioning.retrieval and self.prior_dim):
+            return False, {}
+        if text is None or music is not None or frames < 2:
+            return False, {}
+        if self.retriever is None:
+            from motiongen.generation.rag import make_retriever
+
+            index, reranker = self.index_source
+            try:
+                self.retriever = make_retriever(index, reranker=reranker)
+            except MotionGenError as exc:
+                note = f"generated without retrieval: {str(exc).splitlines()[0]}"
+                return False, {"retrieval_note": note}
+        return True, {}
 
     @property
     def styles(self) -> list[str]:
@@ -2028,7 +2060,7 @@ class Pipeline:
             meta["seed_motion_frames"] = int(len(req.prefix))
         if req.prior is not None:
             meta["retrieved"] = req.prior.phrases
-        for key in ("retrieved", "retrieval_warning"):
+        for key in ("retrieved", "retrieval_warning", "retrieval_note"):
             if key in req.meta:
                 meta[key] = req.meta[key]
         labels = {

@@ -551,3 +551,38 @@ def test_retrieval_without_a_named_model_runs_on_one_with_a_prior():
     assert "tiny-rag" in able and "tiny-ddim" not in able
     assert rag_model_for() == (DEFAULT_MODEL if DEFAULT_MODEL in able else "tiny-rag")
     assert rag_model_for("tiny-ddim") == "tiny-rag"  # no prior input: the shipped RAG model
+
+
+def test_a_model_that_retrieves_by_default_does_so_for_prompts_without_music(
+    tmp_path, index, monkeypatch
+):
+    from motiongen import Pipeline
+    from tests.serve_helpers import write_song
+    from tests.test_pipeline import make_checkpoint
+
+    folder = make_checkpoint(tmp_path / "auto", prior=True, retrieval=True)
+    pipe = Pipeline.from_pretrained(folder, text_encoder=FakeEncoder()).use_index(index)
+    pipe.retriever.encoders = encoders()
+    auto = pipe("a person waves", seed=3, seconds=3.0, steps=2)
+    assert [p["text"] for p in auto.meta["retrieved"][:2]] == ["a person waves"] * 2
+    forced = pipe("a person waves", rag=True, seed=3, seconds=3.0, steps=2)
+    assert np.allclose(auto.positions, forced.positions)
+    off = pipe("a person waves", rag=False, seed=3, seconds=3.0, steps=2)
+    assert "retrieved" not in off.meta and not np.allclose(off.positions, auto.positions, atol=1e-4)
+    # With music the dance is the model's own (retrieval cost dances their fit on val).
+    song = write_song(tmp_path / "song.wav", seconds=3.0)
+    danced = pipe("a person waves", song, seconds=2.0, steps=1, seed=0)
+    assert "retrieved" not in danced.meta
+    with pytest.raises(InputError, match="rag must be true, false or None"):
+        pipe("a person waves", rag="yes")
+    # No index on this machine: the model alone, and a note on how to build one (no error).
+    monkeypatch.setenv("MOTIONGEN_INDEX", str(tmp_path / "no-index"))
+    bare = Pipeline.from_pretrained(folder, text_encoder=FakeEncoder())
+    alone = bare("a person waves", seed=3, seconds=3.0, steps=2)
+    assert np.allclose(alone.positions, off.positions)
+    assert "motiongen index build" in alone.meta["retrieval_note"]
+    assert "retrieved" not in alone.meta
+    # A model whose config does not say so never retrieves unasked.
+    plain = Pipeline.from_pretrained(make_checkpoint(tmp_path / "plain", prior=True),
+                                     text_encoder=FakeEncoder()).use_index(index)  # fmt: skip
+    assert "retrieved" not in plain("a person waves", seconds=2.0, steps=1, seed=0).meta

@@ -82,7 +82,7 @@ def _run(
     precision: str,
     title: str | None,
     runtime: str = "torch",
-    rag: bool = False,
+    rag: bool | None = None,
     index: Path | None = None,
     reranker: str | None = None,
     literal: bool = False,
@@ -114,7 +114,7 @@ def _run(
 
         checkpoint = Path(rag_model_for())  # the default model if it takes a prior
     pipe = Pipeline.from_pretrained(checkpoint, precision=precision, runtime=runtime)
-    if rag:
+    if rag is not False:  # --rag, or the model's default (which may retrieve)
         pipe.index_source = (index, reranker)
     if text is not None:
         _ = pipe.text_encoder  # loaded (and checked) here, so "text" below is encoding only
@@ -155,6 +155,8 @@ def _run(
             f"{item['start'] / pipe.fps:.1f}-{item['stop'] / pipe.fps:.1f} s)",
             highlight=False, soft_wrap=True,
         )  # fmt: skip
+    if meta.get("retrieval_note"):
+        out.print(f"note: {meta['retrieval_note']}", highlight=False, soft_wrap=True)
     if meta.get("warning"):
         err.print(f"[yellow]warning:[/] {meta['warning']}", soft_wrap=True, highlight=False)
     out.print(
@@ -214,7 +216,8 @@ def generate(
         float, typer.Option(help="Seconds into the music file where the motion starts.")
     ] = 0.0,
     checkpoint: Annotated[
-        Path | None, typer.Option(help="Checkpoint folder (default: the shipped tiny-flow-rollout-r3).")
+        Path | None,
+        typer.Option(help="Checkpoint folder (default: the shipped tiny-flow-rollout-r3)."),
     ] = None,
     batch: Annotated[int, typer.Option(help="How many motions (files get _0, _1 ...).")] = 1,
     postprocess: Annotated[
@@ -230,12 +233,14 @@ def generate(
         str, typer.Option(help="torch, onnx or onnx-int8 (onnxruntime; exported once, cached).")
     ] = "torch",
     rag: Annotated[
-        bool,
+        bool | None,
         typer.Option(
+            "--rag/--no-rag",
             help="Start from retrieved motion phrases (default model: the default if it takes a "
-            "prior, else tiny-rag)."
+            "prior, else tiny-rag), or never. Default: as the model says (the shipped default "
+            "retrieves for a prompt without music when `motiongen index build` has run).",
         ),
-    ] = False,
+    ] = None,
     index: Annotated[
         Path | None,
         typer.Option(help="Motion index for --rag (default: `motiongen index build`'s)."),

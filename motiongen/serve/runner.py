@@ -37,7 +37,7 @@ def checked_request(models: ModelRegistry, params: dict[str, Any], root: Path) -
         guidance=params.get("guidance"),
         seed=params["seed"],
         music_offset=params.get("music_offset", 0.0),
-        rag=bool(params.get("rag", False)),
+        rag=params.get("rag"),  # None: the model's default
         literal=bool(params.get("literal", False)),
     )
 

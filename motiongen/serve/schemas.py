@@ -165,12 +165,14 @@ class GenerateRequest(BaseModel):
         description="A name from GET /models (default: tiny-flow-rollout-r3).",
         json_schema_extra={"enum": [*shipped_model_names(), None]},
     )
-    use_rag: bool = Field(
-        False,
+    use_rag: bool | None = Field(
+        None,
         description=(
-            "Start from retrieved motion phrases (RAG++): needs a model with a retrieval "
+            "true: start from retrieved motion phrases (RAG++): needs a model with a retrieval "
             "prior (without a model named: the default if it has one, else tiny-rag); the "
-            "phrases are listed in meta.retrieved."
+            "phrases are listed in meta.retrieved. false: never. null (default): as the model "
+            "says (the shipped default retrieves for a prompt without music when the server "
+            "has a motion index)."
         ),
     )
     literal: bool = Field(
@@ -264,8 +266,8 @@ class GenerateRequest(BaseModel):
         params["guidance"] = guidance
         params["music_offset"] = self.music_offset or 0.0
         output_fps_param(params)
-        if self.use_rag:
-            params["rag"] = True
+        if self.use_rag is not None:
+            params["rag"] = self.use_rag
         return params
 
 

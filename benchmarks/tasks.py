@@ -401,8 +401,8 @@ def restyle(pipe: Any, split: str, count: int, blends: int) -> dict[str, Any]:
 
 def slowed(paced: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> dict[str, Any]:
     """Foot skating of the restyles walked at a slower style's pace, of the same restyles at
-    the source's speed, and of the sources; the share of each whose feet slide (the sanity
-    checker's limit)."""
+    the source's speed, and of the sources; the share of each whose feet slide (foot skating
+    past ``artifacts.SKATING_LIMIT``, the sanity checker's limit until 2026-12-04)."""
     from motiongen.artifacts import SKATING_LIMIT, foot_skating_ratio
 
     if not paced:

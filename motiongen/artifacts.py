@@ -137,15 +137,21 @@ def _repetition(p: np.ndarray) -> tuple[float, int]:
     return best, best_lag
 
 
+# A toe that holds the body (``sliding_ratio``): in contact and no faster than this, m/s. At
+# 0.5 (the skate speed) a glide whose stance toe creeps at 0.45 m/s passed; at 0.3 real 10-s
+# windows reach 0.53 at most (0.41 whole clips), at 0.2 two real waltz windows fail.
+PLANTED_SPEED = 0.3
+
+
 def _toe_contacts(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(skating, planted) toes over the T-1 frame pairs, each (T-1, 2): in contact (under
-    ``CONTACT_HEIGHT`` in both frames) and faster, or not faster, than ``SKATE_SPEED``."""
+    ``CONTACT_HEIGHT`` in both frames) and faster than ``SKATE_SPEED``, or no faster than
+    ``PLANTED_SPEED``."""
     feet = p[:, [LEFT_FOOT, RIGHT_FOOT]]  # (T, 2, 3)
     low = feet[:, :, 1] < CONTACT_HEIGHT
     contact = low[:-1] & low[1:]
     hspeed = np.linalg.norm(np.diff(feet[:, :, [0, 2]], axis=0), axis=-1) * ANALYSIS_FPS
-    fast = hspeed > SKATE_SPEED
-    return contact & fast, contact & ~fast
+    return contact & (hspeed > SKATE_SPEED), contact & (hspeed <= PLANTED_SPEED)
 
 
 def _skating(p: np.ndarray) -> float:
@@ -222,8 +228,8 @@ def repetition_score(positions: np.ndarray, fps: float) -> float:
 # over the 2,813 real clips median 0, 99th percentile 0.48, 99.5th 0.52, max 0.73 (two
 # Bandai-1 takes, real backward walks); a gliding generated walk scores 0.6-1.0. The restyle
 # and in-between glide warnings (``pipeline``) compare against it, and the sanity checker's
-# "sliding" compares ``sliding_ratio`` against it: real clips reach 0.34 at most on that
-# (exhausted runs, a dash; 0.41 in one 10-s test window of a waltz).
+# "sliding" compares ``sliding_ratio`` against it: real clips reach 0.37 at most on that
+# (waltzes, runs; 0.53 in one 10-s test window of a waltz).
 SKATING_LIMIT = 0.55
 
 
@@ -242,7 +248,7 @@ def sliding_ratio(positions: np.ndarray, fps: float) -> float:
     """Share of 20-fps frame pairs in which a toe skates while the other toe is not planted.
 
     As ``foot_skating_ratio``, but a skating toe counts only when the other toe is not in
-    contact and still (<= 0.5 m/s) over the same frame pair: with one foot planted the body
+    contact and still (<= ``PLANTED_SPEED``) over the same frame pair: with one foot planted the body
     is supported and the low, fast toe is swinging, not sliding. A backward walk swings its
     toe 1-4 cm above the floor (6 of the 11 real walk-backs skate in 0.45-0.73 of their frame
     pairs) and slides in none; a gliding walk or run, whose stance foot moves with the body,

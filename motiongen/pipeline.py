@@ -191,6 +191,11 @@ def _in_a_way(style: str) -> str:
     return f"in {'an' if style[:1].lower() in 'aeiou' else 'a'} {style} way"
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def _restyle_slides(constraints: Any, motion: Motion, fps: float) -> str | None:
     """A warning when a restyle's feet slide where the source's did not: a slower style
     (sad, elderly, proud) takes short steps along the kept path of a brisk walk (toes near
@@ -231,7 +236,7 @@ def _inbetween_slides(motion: Motion, fps: float) -> str | None:
     if made <= SKATING_LIMIT or GLIDES in str(motion.meta.get("warning", "")):
         return None
     return (
-        f"the feet slide over the ground in {made:.0%} of frames (real motion stays under "
+        f"the feet slide over the ground in {made:.0%} of frames (few real clips reach "
         f"{SKATING_LIMIT:.0%}): the body travels between the keyframes without stepping; say "
         "how it moves (text, e.g. 'a person walks'), add a keyframe between, or put them closer"
     )
@@ -333,6 +338,7 @@ class Pipeline:
         self.prior_dim = int(getattr(net, "prior_dim", 0) or 0)
         self.retriever: Any = None  # retrieval.Retriever, set by use_index (or on first use)
         self.index_source: tuple[Any, Any] = (None, None)  # (index, reranker) for first use
+        self._no_index_note: str | None = None  # why the default's retrieval found no index
         self._classifier: Any = None  # the label classifier, loaded when restyle needs it
 
     # ---- construction ------------------------------------------------------------------
@@ -672,7 +678,8 @@ class Pipeline:
         elif music_offset:
             raise InputError("a music offset was given without music; add the music file")
         prefix = None if seed_motion is None else self._seed_features(seed_motion, frames)
-        if rag is None:
+        auto = rag is None
+        if auto:
             rag, notes = self._retrieves_by_default(text, music_path, frames)
         elif not isinstance(rag, bool):
             raise InputError(f"rag must be true, false or None (the model's default), got {rag!r}")
@@ -684,10 +691,20 @@ class Pipeline:
 
             # the phrases are searched with the text the network will be given
             searched = text if text is None else self._network_texts([text], [literal])[0]
-            prior, warning = request_prior(self, searched, music_path, float(music_offset), frames)
-            notes = {**notes, "retrieved": []} if prior is None else notes
-            if warning:
-                notes["retrieval_warning"] = warning
+            try:
+                prior, warning = request_prior(
+                    self, searched, music_path, float(music_offset), frames
+                )
+            except MotionGenError as exc:
+                if not auto:
+                    raise
+                # an index the model cannot use (empty, another encoder's): asked for nothing,
+                # the request gets the model alone and the reason
+                prior, warning = None, None
+                notes = {"retrieval_note": f"generated without retrieval: {_first_line(exc)}"}
+            notes = {**notes, "retrieved": []} if prior is None and not auto else notes
+            if warning:  # asked for, a warning; the model's own choice, a note
+                notes["retrieval_note" if auto else "retrieval_warning"] = warning
         return GenerationRequest(
             text=text,
             music=music_path,
@@ -720,14 +737,16 @@ class Pipeline:
         if text is None or music is not None or frames < 2:
             return False, {}
         if self.retriever is None:
+            if self._no_index_note is not None:  # tried once: not re-read for every request
+                return False, {"retrieval_note": self._no_index_note}
             from motiongen.generation.rag import make_retriever
 
             index, reranker = self.index_source
             try:
                 self.retriever = make_retriever(index, reranker=reranker)
-            except MotionGenError as exc:
-                note = f"generated without retrieval: {str(exc).splitlines()[0]}"
-                return False, {"retrieval_note": note}
+            except Exception as exc:  # noqa: BLE001 - a damaged index must not stop generation
+                self._no_index_note = f"generated without retrieval: {_first_line(exc)}"
+                return False, {"retrieval_note": self._no_index_note}
         return True, {}
 
     @property
@@ -1207,7 +1226,9 @@ class Pipeline:
             and options.get("style") is None and options.get("blend") is None,
         )  # fmt: skip
         options = self._task_options("timeline", options)
-        req = self.check_request(parsed[0][0], seconds=total / self.fps, **options)
+        # no prior for the whole: one retrieved for the first segment's text would pull every
+        # segment towards it (a joined timeline's segments retrieve their own)
+        req = self.check_request(parsed[0][0], seconds=total / self.fps, rag=False, **options)
         for text, _ in parsed:
             validate_prompt(text)
         req.segments = tuple(parsed)
@@ -1541,7 +1562,9 @@ class Pipeline:
                 f"{task} takes no segment_model: only an edit's span of time and a timeline's "
                 "segments are made by a text model"
             )
-        req = self.check_request(text, seconds=seconds, **self._task_options(task, options))
+        req = self.check_request(
+            text, seconds=seconds, rag=False, **self._task_options(task, options)
+        )  # the constraints, not a retrieved prior, say where the motion goes
         req.frames = constraints.frames
         req.constraints = constraints
         _add_warning(req.meta, _odd_input(constraints, self.fps))

@@ -104,6 +104,11 @@ def test_sliding_counts_a_skating_toe_only_without_a_planted_one():
     assert A.sliding_ratio(lifted, 20) == pytest.approx(21 / 40)
     report = A.artifact_report(lifted, 20)
     assert report.sliding == pytest.approx(21 / 40) and report.foot_skating == pytest.approx(1.0)
+    creep = swing.copy()
+    # a glide whose stance toe creeps at 0.45 m/s holds nothing: the swinging toe slides
+    creep[:, RIGHT_FOOT, 0] += np.arange(41) * 0.45 / 20.0
+    assert A.foot_skating_ratio(creep, 20) == pytest.approx(1.0)
+    assert A.sliding_ratio(creep, 20) == pytest.approx(1.0)
 
 
 def test_penetration_floating_exact_values():

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from motiongen.conditioning import text as text_module
-from motiongen.errors import DataNotFoundError, FormatError, InputError
+from motiongen.errors import DataNotFoundError, FormatError, InputError, MotionGenError
 from motiongen.features import FEATURE_DIM, positions_to_features
 from motiongen.retrieval import MotionIndex, NoMatch, Phrase, PriorBuilder, Retriever
 from motiongen.retrieval.build import Encoders, add_phrases, build_index
@@ -586,3 +586,32 @@ def test_a_model_that_retrieves_by_default_does_so_for_prompts_without_music(
     plain = Pipeline.from_pretrained(make_checkpoint(tmp_path / "plain", prior=True),
                                      text_encoder=FakeEncoder()).use_index(index)  # fmt: skip
     assert "retrieved" not in plain("a person waves", seconds=2.0, steps=1, seed=0).meta
+
+
+def test_the_default_retrieval_survives_a_damaged_or_unusable_index(tmp_path, monkeypatch):
+    from motiongen import Pipeline
+    from tests.test_pipeline import make_checkpoint
+
+    folder = make_checkpoint(tmp_path / "auto", prior=True, retrieval=True)
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for name in ("index.faiss", "motions.npz", "phrases.json"):
+        (broken / name).write_bytes(b"not what it should be")
+    monkeypatch.setenv("MOTIONGEN_INDEX", str(broken))
+    pipe = Pipeline.from_pretrained(folder, text_encoder=FakeEncoder())
+    first = pipe("a person waves", seconds=2.0, steps=1, seed=0)
+    assert first.meta["retrieval_note"].startswith("generated without retrieval")
+    assert "retrieved" not in first.meta and np.isfinite(first.positions).all()
+    again = pipe("a person bows", seconds=2.0, steps=1, seed=0)  # not re-read, same note
+    assert again.meta["retrieval_note"] == first.meta["retrieval_note"]
+    with pytest.raises(MotionGenError, match="rebuild"):  # asked for: a clear error
+        pipe("a person waves", rag=True, seconds=2.0, steps=1, seed=0)
+    # Nothing in the index close enough: the model alone, a note rather than a warning.
+    lone = Pipeline.from_pretrained(folder, text_encoder=FakeEncoder()).use_index(
+        build_index(*corpus(), encoders=encoders())
+    )
+    lone.retriever.encoders = encoders()
+    lone.retriever.min_similarity = 0.999
+    alone = lone("a completely unrelated request", seconds=2.0, steps=1, seed=1)
+    assert "retrieved" not in alone.meta and "warning" not in alone.meta
+    assert "generated without a retrieved prior" in alone.meta["retrieval_note"]

@@ -42,6 +42,14 @@ def eval_command(
     ] = None,
     threads: Annotated[int | None, typer.Option(help="Torch CPU threads")] = None,
     runtime: Annotated[str, typer.Option(help="torch, onnx or onnx-int8")] = "torch",
+    rag: Annotated[
+        bool | None,
+        typer.Option(
+            "--rag/--no-rag",
+            help="Retrieve a prior for every condition, or for none (default: as the model "
+            "says; the shipped default retrieves for conditions without music)",
+        ),
+    ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar")] = True,
 ) -> None:
     """Evaluate a checkpoint on a split: FID, R-precision, diversity, physics, sanity, music.
@@ -73,8 +81,12 @@ def eval_command(
     pipe = Pipeline.from_pretrained(checkpoint, runtime=runtime)
     data = PreparedData.open(prepared) if prepared is not None else prepare().data
     where = "" if runtime == "torch" else f", {runtime}"
+    where += {None: "", True: ", retrieval", False: ", no retrieval"}[rag]
     name = f"{pipe.name} ({pipe.process_name}, {steps or pipe.default_steps} steps{where})"
-    variants = {name: pipeline_generate_fn(pipe, steps=steps, sampler=sampler, guidance=guidance)}
+    extra = {} if rag is None else {"rag": rag}
+    variants = {
+        name: pipeline_generate_fn(pipe, steps=steps, sampler=sampler, guidance=guidance, **extra)
+    }
     with progress_bar() as bar:
         rows, reference = evaluate_variants(
             variants,
@@ -94,6 +106,13 @@ def eval_command(
         "sampler": sampler or pipe.default_sampler,
         "guidance": guidance if guidance is not None else pipe.default_guidance,
         "runtime": runtime,
+        # what the motions were made with, not what was asked: the model's default retrieves
+        # only where an index loaded
+        "retrieval": (
+            "off"
+            if pipe.retriever is None
+            else ("every condition" if rag else "conditions without music")
+        ),
         "seed": seed,
         "limit": limit,
         "evaluator": str(evaluator or "shipped text-motion"),

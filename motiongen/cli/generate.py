@@ -279,6 +279,7 @@ def generate(
             steps=steps, sampler=sampler, guidance=guidance, seed=seed or 0,
             checkpoint=checkpoint, postprocess=postprocess, threads=threads,
             precision=precision, runtime=runtime, literal=literal, fps=check_output_fps(fps, format),
+            rag=rag, index=index, reranker=reranker,
         )  # fmt: skip
         return
     if prompt is None:

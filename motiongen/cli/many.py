@@ -39,6 +39,9 @@ def run_many(
     runtime: str,
     literal: bool = False,
     fps: float | None = None,
+    rag: bool | None = None,
+    index: Path | None = None,
+    reranker: str | None = None,
 ) -> None:
     from motiongen.generation import check_seconds, parse_guidance
     from motiongen.generation.many import generate_many, plan, read_prompts, shard
@@ -61,7 +64,12 @@ def run_many(
     from motiongen.pipeline import Pipeline
 
     t0 = time.perf_counter()
+    if rag and checkpoint is None:
+        from motiongen.checkpoint import rag_model_for
+
+        checkpoint = Path(rag_model_for())  # the default model if it takes a prior
     pipe = Pipeline.from_pretrained(checkpoint, precision=precision, runtime=runtime)
+    pipe.index_source = (index, reranker)
     # Every process sees the same files on disk before the work is shared: what is left to
     # make is split evenly (after a resume the missing files may all be one process's old
     # share otherwise).
@@ -81,7 +89,7 @@ def run_many(
         written = generate_many(
             pipe, mine, seconds=seconds, steps=steps, sampler=sampler, guidance=scales,
             batch_size=batch_size, postprocess=postprocess, progress=advance, manifest=manifest,
-            literal=literal, fps=fps,
+            literal=literal, fps=fps, rag=rag,
         )  # fmt: skip
     took = time.perf_counter() - t0
     out.print(

@@ -12,7 +12,7 @@ Checks and severities (SPEC §9; values from ``motiongen.artifacts``):
 | repetitive  | repetition score > 0.99 (a near-exact loop)            | 0.7      |
 | jittery     | jitter > 0.3                                           | 0.6      |
 | penetration | lowest point more than 0.1 m below the floor           | 0.6      |
-| sliding     | sliding ratio > 0.55 (real clips: 0.34 at most)         | 0.6      |
+| sliding     | sliding ratio > 0.55 (real clips: 0.37 at most)         | 0.6      |
 
 A motion passes when no raised check has severity ≥ ``fail_severity`` (0.5: every check).
 Repetition above the artifact threshold 0.7 but ≤ 0.99 is only a warning: real gait and

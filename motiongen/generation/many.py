@@ -100,11 +100,13 @@ def generate_many(
     manifest: Path | None = None,
     literal: bool = False,
     fps: float | None = None,
+    rag: bool | None = None,
 ) -> list[Path]:
     """Write every item not yet on disk, ``batch_size`` motions per model pass; returns the
     files written. Each finished file gets a line in ``manifest`` (JSON lines). literal:
     prompts go to the network as written (``Pipeline.generate``). fps: the written motions'
-    frame rate (default the model's)."""
+    frame rate (default the model's). rag: as ``Pipeline.generate``'s (None: the model's
+    default)."""
     todo = [item for item in items if not item.path.is_file()]
     written = []
     for start in range(0, len(todo), batch_size):
@@ -112,11 +114,20 @@ def generate_many(
         requests = [
             pipe.check_request(
                 item.text, seconds=seconds, steps=steps, sampler=sampler, guidance=guidance,
-                seed=item.seed, literal=literal,
+                seed=item.seed, literal=literal, rag=rag,
             )
             for item in chunk
         ]  # fmt: skip
-        motions = pipe.generate_batch(requests, postprocess=postprocess)
+        # one model pass per kind of request: with the default's retrieval a prompt the index
+        # does not match has no prior beside others that have one
+        groups: dict[tuple, list[int]] = {}
+        for i, req in enumerate(requests):
+            groups.setdefault(pipe.batch_key(req), []).append(i)
+        motions = [None] * len(requests)
+        for members in groups.values():
+            made = pipe.generate_batch([requests[i] for i in members], postprocess=postprocess)
+            for i, motion in zip(members, made, strict=True):
+                motions[i] = motion
         for item, motion in zip(chunk, motions, strict=True):
             if fps is not None:
                 motion = motion.resample(fps)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -341,9 +342,15 @@ class MotionIndex:
         try:
             with np.load(files[2]) as z:
                 motions = {k: z[k] for k in z.files}
-        except (OSError, ValueError) as e:
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:  # truncated, empty
             raise FormatError(f"{files[2]} is not readable ({e}); rebuild the index") from None
-        scaler = None if meta.get("scaler") is None else StatsScaler.from_dict(meta["scaler"])
+        try:
+            scaler = None if meta.get("scaler") is None else StatsScaler.from_dict(meta["scaler"])
+            next_id = int(meta.get("next_id", max(phrases, default=-1) + 1))
+        except (ValueError, KeyError, TypeError) as e:
+            raise FormatError(
+                f"{files[1]} is not a motion index's metadata ({e}); rebuild the index"
+            ) from None
         out = cls(
             layout,
             scaler,
@@ -354,6 +361,6 @@ class MotionIndex:
         )
         out.phrases = phrases
         out.motions = motions
-        out._next_id = int(meta.get("next_id", max(phrases, default=-1) + 1))
+        out._next_id = next_id
         out.source = dict(meta.get("source") or {})
         return out

@@ -242,7 +242,7 @@ class GenerateRequest(BaseModel):
             if not able:
                 raise ValueError(
                     "use_rag: no shipped model has a retrieval prior on this server; leave "
-                    "use_rag false"
+                    "use_rag out or false"
                 )
             if self.model is not None and self.model not in able:
                 raise ValueError(

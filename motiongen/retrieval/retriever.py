@@ -53,6 +53,10 @@ class Retriever:
         self.per_text = per_text
         self._cache: OrderedDict[tuple, Prior] = OrderedDict()
 
+    def clear_cache(self) -> None:
+        """Forget the priors built so far (a benchmark's "new prompt" timing)."""
+        self._cache.clear()
+
     def query_vector(
         self,
         text: str | None = None,

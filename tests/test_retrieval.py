@@ -615,3 +615,12 @@ def test_the_default_retrieval_survives_a_damaged_or_unusable_index(tmp_path, mo
     alone = lone("a completely unrelated request", seconds=2.0, steps=1, seed=1)
     assert "retrieved" not in alone.meta and "warning" not in alone.meta
     assert "generated without a retrieved prior" in alone.meta["retrieval_note"]
+
+
+def test_the_retrieval_flag_of_a_checkpoint_is_a_boolean():
+    from motiongen.checkpoint import ConditioningSpec
+
+    spec = dict(text_model=None, text_dim=0, max_tokens=64, audio_dim=0, fps=20.0, window=48)
+    assert ConditioningSpec(**spec).retrieval is False
+    with pytest.raises(FormatError, match="retrieval"):
+        ConditioningSpec(**spec, retrieval="yes")

@@ -154,18 +154,13 @@ def _toe_contacts(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return contact & (hspeed > SKATE_SPEED), contact & (hspeed <= PLANTED_SPEED)
 
 
-def _skating(p: np.ndarray) -> float:
+def _skating_sliding(p: np.ndarray) -> tuple[float, float]:
+    """(``foot_skating_ratio``, ``sliding_ratio``) of 20-fps positions, one contact pass."""
     if p.shape[0] < 2:
-        return 0.0
-    skate, _ = _toe_contacts(p)
-    return float(np.mean(skate.any(axis=1)))
-
-
-def _sliding(p: np.ndarray) -> float:
-    if p.shape[0] < 2:
-        return 0.0
+        return 0.0, 0.0
     skate, planted = _toe_contacts(p)
-    return float(np.mean((skate & ~planted[:, ::-1]).any(axis=1)))
+    slide = skate & ~planted[:, ::-1]  # the other toe holds nothing
+    return float(np.mean(skate.any(axis=1))), float(np.mean(slide.any(axis=1)))
 
 
 # ---- public metrics ------------------------------------------------------------------------
@@ -241,7 +236,7 @@ def foot_skating_ratio(positions: np.ndarray, fps: float) -> float:
     |Δ(x, z)| · 20 exceeds 0.5 m/s. Returns the share of the T−1 frame pairs with a skating
     toe, in [0, 1].
     """
-    return _skating(_at_analysis_rate(positions, fps))
+    return _skating_sliding(_at_analysis_rate(positions, fps))[0]
 
 
 def sliding_ratio(positions: np.ndarray, fps: float) -> float:
@@ -254,7 +249,7 @@ def sliding_ratio(positions: np.ndarray, fps: float) -> float:
     pairs) and slides in none; a gliding walk or run, whose stance foot moves with the body,
     slides in as many frame pairs as it skates.
     """
-    return _sliding(_at_analysis_rate(positions, fps))
+    return _skating_sliding(_at_analysis_rate(positions, fps))[1]
 
 
 def ground_penetration(positions: np.ndarray) -> float:
@@ -373,8 +368,7 @@ def artifact_report(positions: np.ndarray, fps: float) -> ArtifactReport:
     static = _static_share(p)
     expl, jump = _explosion(p)
     rep, lag = _repetition(p)
-    skate = _skating(p)
-    slide = _sliding(p)
+    skate, slide = _skating_sliding(p)
     pen = float(max(0.0, -raw[:, :, 1].min()))
     flo = float(np.mean(np.maximum(0.0, raw[:, :, 1].min(axis=1))))
     speed = (

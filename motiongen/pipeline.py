@@ -739,11 +739,9 @@ class Pipeline:
         if self.retriever is None:
             if self._no_index_note is not None:  # tried once: not re-read for every request
                 return False, {"retrieval_note": self._no_index_note}
-            from motiongen.generation.rag import make_retriever
-
             index, reranker = self.index_source
             try:
-                self.retriever = make_retriever(index, reranker=reranker)
+                self.use_index(index, reranker=reranker)
             except Exception as exc:  # noqa: BLE001 - a damaged index must not stop generation
                 self._no_index_note = f"generated without retrieval: {_first_line(exc)}"
                 return False, {"retrieval_note": self._no_index_note}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -64,6 +64,29 @@ def set_threads(threads: int | None) -> None:
     torch.set_num_threads(threads)
 
 
+def load_pipeline(
+    checkpoint: Path | None,
+    precision: str,
+    runtime: str,
+    *,
+    rag: bool | None,
+    index: Path | None,
+    reranker: str | None,
+) -> Any:
+    """The pipeline ``generate`` runs on: with --rag and no checkpoint named, the default model
+    if it takes a prior, else tiny-rag; the index (and reranker) for --rag or for the model's
+    own retrieval."""
+    from motiongen.pipeline import Pipeline
+
+    if rag and checkpoint is None:
+        from motiongen.checkpoint import rag_model_for
+
+        checkpoint = Path(rag_model_for())
+    pipe = Pipeline.from_pretrained(checkpoint, precision=precision, runtime=runtime)
+    pipe.index_source = (index, reranker)
+    return pipe
+
+
 def _run(
     *,
     text: str | None,
@@ -89,7 +112,7 @@ def _run(
     fps: float | None = None,
 ) -> None:
     from motiongen.generation import check_seconds, parse_guidance
-    from motiongen.pipeline import PRECISIONS, RUNTIMES, Pipeline
+    from motiongen.pipeline import PRECISIONS, RUNTIMES
 
     # Cheap checks first: a typo should not cost a model load.
     if text is not None:
@@ -109,13 +132,7 @@ def _run(
     set_threads(threads)
 
     t0 = time.perf_counter()
-    if rag and checkpoint is None:
-        from motiongen.checkpoint import rag_model_for
-
-        checkpoint = Path(rag_model_for())  # the default model if it takes a prior
-    pipe = Pipeline.from_pretrained(checkpoint, precision=precision, runtime=runtime)
-    if rag is not False:  # --rag, or the model's default (which may retrieve)
-        pipe.index_source = (index, reranker)
+    pipe = load_pipeline(checkpoint, precision, runtime, rag=rag, index=index, reranker=reranker)
     if text is not None:
         _ = pipe.text_encoder  # loaded (and checked) here, so "text" below is encoding only
     load_s = time.perf_counter() - t0

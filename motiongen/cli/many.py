@@ -61,15 +61,10 @@ def run_many(
     torch.set_num_threads(threads or max(1, (os.cpu_count() or 1) // max(1, local)))
     folder.mkdir(parents=True, exist_ok=True)
 
-    from motiongen.pipeline import Pipeline
+    from motiongen.cli.generate import load_pipeline
 
     t0 = time.perf_counter()
-    if rag and checkpoint is None:
-        from motiongen.checkpoint import rag_model_for
-
-        checkpoint = Path(rag_model_for())  # the default model if it takes a prior
-    pipe = Pipeline.from_pretrained(checkpoint, precision=precision, runtime=runtime)
-    pipe.index_source = (index, reranker)
+    pipe = load_pipeline(checkpoint, precision, runtime, rag=rag, index=index, reranker=reranker)
     # Every process sees the same files on disk before the work is shared: what is left to
     # make is split evenly (after a resume the missing files may all be one process's old
     # share otherwise).

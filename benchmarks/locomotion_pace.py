@@ -13,7 +13,7 @@ with the real window of its own condition:
 - FID_k as ``motiongen eval`` computes it, and again with the locomotion conditions' motions
   swapped for their real windows: how much of FID_k's gap to the real row is locomotion.
 
-Found with it (2026-12-04): on test, tiny-flow-rollout-r3's walks move at 0.82 and runs at
+Found with it (2026-12-04): on test, tiny-flow-rollout-r3's walks move at 0.77 and runs at
 0.83 of their clips' pace, and swapping them for the real windows takes FID_k from 10.5 to
 3.3 (the real row: 3.15).
 """

@@ -210,6 +210,26 @@ def test_position_terms_on_hand_made_motion():
     assert float(terms["velocity"]) == 0.0
 
 
+def test_pace_term_sees_a_short_stride_but_not_a_phase_shift():
+    T, fps = 41, 20.0
+    t = torch.arange(T, dtype=torch.float32) / fps
+    pos = torch.zeros(1, T, 22, 3)
+    pos[..., 1] = torch.arange(22, dtype=torch.float32) * 0.1
+    swing = pos.clone()
+    swing[..., 0] += 0.2 * torch.sin(2 * torch.pi * t)[None, :, None]  # every joint swings
+    contacts = torch.zeros(1, T, 4, dtype=torch.bool)
+    late = pos.clone()  # the same swing half a cycle late: per frame far off, pace the same
+    late[..., 0] += 0.2 * torch.sin(2 * torch.pi * t + torch.pi)[None, :, None]
+    terms = position_terms(late, swing, contacts, None, fps)
+    assert float(terms["velocity"]) > 1.0
+    assert float(terms["pace"]) == pytest.approx(0.0, abs=1e-6)
+    short = pos.clone()  # in phase but a stride 0.8 as long: mean speed 0.8 as high
+    short[..., 0] += 0.16 * torch.sin(2 * torch.pi * t)[None, :, None]
+    terms = position_terms(short, swing, contacts, None, fps)
+    speed = float((swing[0, 1:, 0, 0] - swing[0, :-1, 0, 0]).abs().mean()) * fps
+    assert float(terms["pace"]) == pytest.approx((0.2 * speed) ** 2, rel=1e-3)
+
+
 @pytest.mark.parametrize("process", ["flow", "ddpm"])
 def test_aux_terms_vanish_for_a_perfect_prediction(process):
     from motiongen.train.config import LossConfig

@@ -52,14 +52,19 @@ def parse_variant(text: str) -> tuple[str, str, float | None]:
     return name, checkpoint, guidance
 
 
-def measure(motions: list[Any], real: list[Any], keys: list[str], music: list[bool],
-            reference: np.ndarray) -> dict[str, Any]:  # fmt: skip
-    """Pace and kinetic-energy ratios against each condition's real window, and FID_k."""
-    from motiongen.eval import distribution as D
+def kinetic(motions: list[Any]) -> np.ndarray:
     from motiongen.eval.kinetic import kinetic_features
 
-    kin = np.stack([kinetic_features(m.positions, m.fps) for m in motions])
-    kin_real = np.stack([kinetic_features(m.positions, m.fps) for m in real])
+    return np.stack([kinetic_features(m.positions, m.fps) for m in motions])
+
+
+def measure(motions: list[Any], real: list[Any], kin_real: np.ndarray, keys: list[str],
+            music: list[bool], reference: np.ndarray) -> dict[str, Any]:  # fmt: skip
+    """Pace and kinetic-energy ratios against each condition's real window, and FID_k.
+    kin_real: ``kinetic(real)``, computed once for all variants."""
+    from motiongen.eval import distribution as D
+
+    kin = kinetic(motions)
     loco = np.array([is_locomotion(k) for k in keys])
     runs = np.array([k.startswith("run") for k in keys])
     still = ~loco & ~np.asarray(music)
@@ -137,6 +142,7 @@ def main() -> int:
                                 cache=cache_dir() / "eval").kinetic  # fmt: skip
     keys = [c.key for c in conditions]
     music = [c.music is not None for c in conditions]
+    kin_real = kinetic(real)
     result: dict[str, Any] = {"split": args.split, "seed": args.seed, "variants": {}}
     pipes: dict[str, Any] = {}
     with progress_bar() as bar:
@@ -149,15 +155,13 @@ def main() -> int:
                 seed=args.seed,
                 progress=lambda i, n, task=task: bar.update(task, completed=i),
             )
-            row = measure(motions, real, keys, music, reference)
-            row["checkpoint"], row["guidance"] = checkpoint, guidance or pipe.default_guidance
+            row = measure(motions, real, kin_real, keys, music, reference)
+            row["checkpoint"] = checkpoint
+            row["guidance"] = pipe.default_guidance if guidance is None else guidance
             result["variants"][name] = row
     from motiongen.eval import distribution as D
-    from motiongen.eval.kinetic import kinetic_features
 
-    result["real_fid_k"] = D.normalised_frechet(
-        reference, np.stack([kinetic_features(m.positions, m.fps) for m in real])
-    )
+    result["real_fid_k"] = D.normalised_frechet(reference, kin_real)
     result["conditions"] = next(iter(result["variants"].values()))["conditions"]
     report(markdown(result), result, args.out)
     return 0

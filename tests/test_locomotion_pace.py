@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from motiongen.augment import speed
 from motiongen.data.synthetic import synth_motion
 from motiongen.errors import InputError
 from motiongen.eval.kinetic import kinetic_features
@@ -23,20 +24,13 @@ def _set(n: int = 72):
 
 def _slower(motion, factor: float):
     """The same motion played ``factor`` times as fast, cropped back to its length."""
-    p = motion.positions
-    t = np.arange(len(p)) * factor
-    t = t[t <= len(p) - 1]
-    idx = np.arange(len(p))
-    out = np.stack(
-        [np.stack([np.interp(t, idx, p[:, j, k]) for k in range(3)], -1) for j in range(22)], 1
-    )
-    return motion.copy(positions=out.astype(np.float32))
+    return speed(motion, factor).crop(0, motion.num_frames)
 
 
 def test_real_against_itself_is_one_and_swapping_changes_nothing():
     motions, keys = _set()
     reference = np.stack([kinetic_features(m.positions, m.fps) for m in motions])
-    row = pace.measure(motions, motions, keys, [False] * len(keys), reference)
+    row = pace.measure(motions, motions, reference, keys, [False] * len(keys), reference)
     assert row["walk_pace"] == pytest.approx(1.0)
     assert row["run_pace"] == pytest.approx(1.0)
     assert row["locomotion_energy"] == pytest.approx(1.0)
@@ -51,7 +45,7 @@ def test_slow_locomotion_shows_in_pace_energy_and_the_swap():
     slow = [
         _slower(m, 0.8) if pace.is_locomotion(k) else m for m, k in zip(real, keys, strict=True)
     ]
-    row = pace.measure(slow, real, keys, [False] * len(keys), reference)
+    row = pace.measure(slow, real, reference, keys, [False] * len(keys), reference)
     assert 0.7 < row["walk_pace"] < 0.9 and 0.7 < row["run_pace"] < 0.9
     assert row["locomotion_energy"] < 0.8  # energy goes with the square of the pace
     assert row["in_place_energy"] == pytest.approx(1.0)

@@ -1,0 +1,38 @@
+"""benchmarks/prompt_contract.py: the in-place drift compared at the real clips' lengths."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from motiongen.data.synthetic import synth_motion
+from motiongen.eval.contracts import root_drift
+from tests.test_classifier import load_script
+
+contract = load_script("prompt_contract")
+
+
+def _drifting(seconds: float, mps: float, seed: int):
+    """A standing motion whose pelvis slides forward at ``mps``."""
+    m = synth_motion("wave", seconds=seconds, seed=seed)
+    t = np.arange(m.num_frames) / m.fps
+    m.positions[:, :, 2] += (mps * t)[:, None] - m.positions[:1, :1, 2]
+    return m
+
+
+def test_drift_is_also_compared_at_the_real_clips_lengths(monkeypatch):
+    # Generated and real motions slide at the same rate; the generated last 6.5 s, the real 2 s.
+    monkeypatch.setattr(contract, "real_motions", lambda split, content: [
+        _drifting(2.0, 0.01, seed=i) for i in range(3)])  # fmt: skip
+    result = contract.run(lambda prompt, n: [_drifting(contract.SECONDS, 0.01, seed=i)
+                                             for i in range(n)], seeds=2, split="test")  # fmt: skip
+    e = result["extra"]
+    assert e["in_place_drift_generated"] > 3 * e["in_place_drift_real"]
+    assert e["in_place_drift_generated_matched"] == pytest.approx(
+        e["in_place_drift_real"], rel=0.05)  # fmt: skip
+    assert "cut to its length" in contract.markdown(result)
+
+
+def test_root_drift_reads_the_pelvis_first_to_last():
+    m = _drifting(4.0, 0.05, seed=0)
+    assert root_drift(m.positions) == pytest.approx(0.05 * (m.num_frames - 1) / m.fps, rel=0.05)

@@ -246,6 +246,13 @@ def test_round_trip_of_a_rigid_motion_is_exact(tmp_path) -> None:
     )
 
 
+def test_a_written_canonical_file_keeps_its_placement(tmp_path) -> None:
+    # A control result lies in world space: turned 40 degrees, 3 m from the origin, 5 cm up.
+    placed = rotate_y(articulated_motion().positions, np.deg2rad(40.0)) + [3.0, 0.05, -2.0]
+    back = load(save(Motion(placed, fps=20), tmp_path / "placed.bvh"))
+    assert np.linalg.norm(back.positions - placed, axis=-1).max() < 1e-3
+
+
 def test_second_round_trip_of_any_motion_is_exact(tmp_path) -> None:
     rng = np.random.default_rng(3)
     noisy = articulated_motion().positions + rng.normal(scale=0.01, size=(40, NUM_JOINTS, 3))

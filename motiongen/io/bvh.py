@@ -359,13 +359,19 @@ def parse_bvh(text: str, name: str = "") -> BVHData:
 
 
 def bvh_to_motion(data: BVHData, *, name: str = "", meta: dict[str, Any] | None = None) -> Motion:
-    """Retarget parsed BVH data to a canonical ``Motion`` (metres, facing +Z, feet on floor)."""
+    """Retarget parsed BVH data to a canonical ``Motion`` (metres, facing +Z, feet on floor).
+
+    A file already on the canonical skeleton (as ``save_bvh`` writes) keeps its placement, as
+    .npy and .motion files do: control results live in world space (keyframes, kept frames), and
+    re-facing one whose first frame turned by a degree would move every joint of it."""
     skeleton = detect_skeleton(data.joint_names, data.name)
     positions = retarget(data.global_positions(), data.joint_names, skeleton=skeleton)
     info = {"skeleton": skeleton.name, "frame_time": data.frame_time}
     info.update(meta or {})
+    if skeleton.name != "canonical":
+        positions = canonicalize(positions)
     return Motion(
-        positions=canonicalize(positions), fps=data.fps, name=name or data.name, meta=info
+        positions=positions.astype(np.float32), fps=data.fps, name=name or data.name, meta=info
     )
 
 

@@ -226,19 +226,25 @@ def _restyle_slides(constraints: Any, motion: Motion, fps: float) -> str | None:
     )
 
 
-def _inbetween_slides(motion: Motion, fps: float) -> str | None:
+def _inbetween_slides(motion: Motion, fps: float, text: str | None) -> str | None:
     """A warning when an in-between's feet slide: keyframes 1.5 m/s apart passed the travel
-    warning's 2 m/s, and the result glided on planted feet with no word said (helper trial)."""
+    warning's 2 m/s, and the result glided on planted feet with no word said (helper trial).
+    ``text``: the request's; given, the advice does not ask for one."""
     from motiongen.artifacts import SKATING_LIMIT, foot_skating_ratio
     from motiongen.generation.control import GLIDES
 
     made = foot_skating_ratio(motion.positions, fps)
     if made <= SKATING_LIMIT or GLIDES in str(motion.meta.get("warning", "")):
         return None
+    advice = (
+        "add a keyframe between or put them closer (the text alone did not make it step)"
+        if text
+        else "say how it moves (text, e.g. 'a person walks'), add a keyframe between, or put "
+        "them closer"
+    )
     return (
         f"the feet slide over the ground in {made:.0%} of frames (few real clips reach "
-        f"{SKATING_LIMIT:.0%}): the body travels between the keyframes without stepping; say "
-        "how it moves (text, e.g. 'a person walks'), add a keyframe between, or put them closer"
+        f"{SKATING_LIMIT:.0%}): the body travels between the keyframes without stepping; {advice}"
     )
 
 
@@ -1328,7 +1334,7 @@ class Pipeline:
             if postprocess and task == "style":
                 _add_warning(motion.meta, _restyle_slides(req.constraints, motion, self.fps))
             elif postprocess and task == "inbetween":
-                _add_warning(motion.meta, _inbetween_slides(motion, self.fps))
+                _add_warning(motion.meta, _inbetween_slides(motion, self.fps, req.text))
         if req.source_rate is not None:
             motion = at_source_rate(motion, req.source_rate)
         return motion

@@ -997,15 +997,18 @@ def test_an_in_between_whose_feet_slide_says_so():
 
     walk = synth_motion("walk", seconds=4.0, seed=0).positions.astype(np.float64)
     walk[..., 1] -= walk[..., 1].min()
-    assert _inbetween_slides(Motion(positions=walk, fps=20.0), 20.0) is None
+    assert _inbetween_slides(Motion(positions=walk, fps=20.0), 20.0, None) is None
     glide = walk.copy()  # planted toes carried along at the pelvis's pace
     for toe in (LEFT_FOOT, RIGHT_FOOT):
         glide[:, toe, [0, 2]] = walk[:, 0, [0, 2]]
         glide[:, toe, 1] = 0.01
-    note = _inbetween_slides(Motion(positions=glide, fps=20.0), 20.0)
-    assert note is not None and "without stepping" in note
+    note = _inbetween_slides(Motion(positions=glide, fps=20.0), 20.0, None)
+    assert note is not None and "without stepping" in note and "a person walks" in note
+    # a text was given: the advice does not ask for one
+    note = _inbetween_slides(Motion(positions=glide, fps=20.0), 20.0, "a person walks forward")
+    assert note is not None and "without stepping" in note and "a person walks" not in note
     said = Motion(positions=glide, fps=20.0, meta={"warning": "... the body glides unless ..."})
-    assert _inbetween_slides(said, 20.0) is None  # the keyframes' distance already said it
+    assert _inbetween_slides(said, 20.0, None) is None  # the keyframes' distance already said it
 
 
 def test_api_mistakes_say_what_to_fix():

@@ -226,6 +226,29 @@ def _restyle_slides(constraints: Any, motion: Motion, fps: float) -> str | None:
     )
 
 
+def _prediction_winds_down(constraints: Any, motion: Motion, fps: float) -> str | None:
+    """A warning when a continuation without text comes to a stop: with nothing said the model
+    drifts to standing still (a 1 m/s walk continued for 2 minutes stood for the last 100 s, and
+    sanity passed it; helper trial). Compared at the model rate: the past's last second
+    against the continuation's last second."""
+    from motiongen.eval.contracts import ground_speed
+
+    past = int(np.isfinite(constraints.targets[:, 0, 0]).sum())
+    second = max(2, int(round(fps)))
+    pos = motion.positions
+    if past < second or len(pos) - past < second:
+        return None
+    before = ground_speed(pos[past - second : past], fps)
+    after = ground_speed(pos[-second:], fps)
+    if before < 0.4 or after > 0.4 * before:
+        return None
+    return (
+        f"without a text the continuation winds down: the past moves at {before:.1f} m/s, its "
+        f"last second at {after:.1f} m/s; say what it goes on doing (text, e.g. 'a person "
+        "walks forward')"
+    )
+
+
 def _inbetween_slides(motion: Motion, fps: float, text: str | None) -> str | None:
     """A warning when an in-between's feet slide: keyframes 1.5 m/s apart passed the travel
     warning's 2 m/s, and the result glided on planted feet with no word said (helper trial).
@@ -1333,6 +1356,8 @@ class Pipeline:
             task = None if req.constraints is None else req.constraints.task
             if postprocess and task == "style":
                 _add_warning(motion.meta, _restyle_slides(req.constraints, motion, self.fps))
+            elif task == "predict" and not req.text:
+                _add_warning(motion.meta, _prediction_winds_down(req.constraints, motion, self.fps))
             elif postprocess and task == "inbetween":
                 _add_warning(motion.meta, _inbetween_slides(motion, self.fps, req.text))
         if req.source_rate is not None:

@@ -1057,3 +1057,19 @@ def test_controlled_motions_leave_the_pelvis_path_to_their_constraints(monkeypat
     control.restyle(walk, control.styles[0], seed=0)
     control.generate("a person bows", seconds=2.0, seed=0)
     assert seen == [None, pp.SUPPORT_SECONDS]
+
+
+def test_a_text_free_continuation_that_stops_says_so():
+    from motiongen.generation.control import predict_constraints
+    from motiongen.pipeline import _prediction_winds_down
+
+    walk = synth_motion("walk", seconds=6.0, seed=0).positions.astype(np.float64)
+    constraints = predict_constraints(walk[:40], len(walk))
+    assert _prediction_winds_down(constraints, Motion(positions=walk, fps=20.0), 20.0) is None
+    stops = walk.copy()
+    stops[80:] = walk[80]  # walks on for 2 s, then stands still
+    note = _prediction_winds_down(constraints, Motion(positions=stops, fps=20.0), 20.0)
+    assert note is not None and "winds down" in note and "a person walks" in note
+    standing = np.repeat(walk[:1], len(walk), axis=0)  # nothing moved before either
+    still = predict_constraints(standing[:40], len(walk))
+    assert _prediction_winds_down(still, Motion(positions=standing, fps=20.0), 20.0) is None

@@ -124,6 +124,7 @@ def _write_json(tmp_path: Path, data: object, name: str = "bad.motion") -> Path:
         (lambda d: d["motion"].pop(), "not a multiple of 66"),
         (lambda d: d["meta"].update(frames=5), "meta says 5 frames"),
         (lambda d: d.update(fps=0), "'fps' must be a positive number"),
+        (lambda d: d.update(fps=60.0), "'fps' says 60.0 and 'meta.fps' 30.0"),
         (lambda d: d["motion"].__setitem__(0, "x"), "only numbers"),
         (lambda d: d.update(motion=[]), "non-empty list"),
         (lambda d: d["meta"].update(version=7), "version 7"),

@@ -128,6 +128,13 @@ def motion_from_dict(
     fps = data.get("fps", meta.get("fps"))
     if not isinstance(fps, (int, float)) or isinstance(fps, bool) or not fps > 0:
         raise FormatError(f"{source}: 'fps' must be a positive number, got {fps!r}")
+    if "fps" in data and meta.get("fps") is not None and data["fps"] != meta["fps"]:
+        # the writer puts the same rate in both; two rates mean an edited file, and either
+        # guess would silently play the motion too fast or too slow
+        raise FormatError(
+            f"{source}: 'fps' says {data['fps']!r} and 'meta.fps' {meta['fps']!r}; make them "
+            "agree (the rate the frames were sampled at)"
+        )
 
     joints = meta.get("joints", NUM_JOINTS)
     skeleton = data.get("skeleton")

@@ -250,6 +250,10 @@ def test_open_stick_figure_file_plays(page, tmp_path: Path) -> None:
             "truncated or corrupt",
         ),
         (json.dumps({"meta": {}, "fps": 20, "motion": [0.0] * 65}), "not a multiple of 66"),
+        (
+            json.dumps({"meta": {"fps": 20}, "fps": 60, "motion": [0.0] * 66}),
+            "'fps' says 60 and 'meta.fps' 20",
+        ),
     ],
 )
 def test_bad_motion_file_shows_an_error(page, tmp_path: Path, content: str, expected: str) -> None:

@@ -108,6 +108,13 @@
     if (!isNumber(fps) || !(fps > 0)) {
       throw new Error(`${source}: 'fps' must be a positive number, got ${JSON.stringify(fps)}`);
     }
+    if ("fps" in data && meta.fps != null && data.fps !== meta.fps) {
+      // as the Python reader: two rates mean an edited file, and either would play it wrongly
+      throw new Error(
+        `${source}: 'fps' says ${JSON.stringify(data.fps)} and 'meta.fps' ` +
+          `${JSON.stringify(meta.fps)}; make them agree (the rate the frames were sampled at)`,
+      );
+    }
     const skeleton = data.skeleton;
     if (skeleton && typeof skeleton === "object" && "joints" in skeleton) {
       const names = skeleton.joints;

@@ -889,6 +889,9 @@ def test_then_prompts_split_into_segments_the_model_can_read():
     assert [t for t, _ in styled] == ["a proud person walks to the right", "a proud person waves"]
     assert parse_timeline("An old tired man bows", 20.0)[0][0] == "An old tired man bows"
     assert parse_timeline("jumps, then a person bows", 20.0)[0][0] == "a person jumps"
+    # a segment with a subject of its own keeps it, even one the model does not know
+    other = parse_timeline("a person runs, then the weather is nice", 20.0)
+    assert [t for t, _ in other] == ["a person runs", "the weather is nice"]
     # sentences, sequence words after a comma, a leading "first"; "they" lends a singular verb
     texts = {
         "A person walks. Then they wave. Finally they bow.": [

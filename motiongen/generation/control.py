@@ -180,6 +180,10 @@ _SUBJECT = re.compile(
     re.IGNORECASE,
 )
 
+# A segment that opens with a determiner names its own subject ("the dancer spins", "the
+# weather is nice"): borrowing the first's made "a person the weather is nice".
+_NOUN_PHRASE = re.compile(r"^(a|an|the|this|that|his|her|their|my|your|our)\s", re.IGNORECASE)
+
 
 def _without_pronoun(text: str) -> str:
     """ "he kicks" -> "kicks", "they wave" -> "waves" (the subject lent to it is singular)."""
@@ -227,7 +231,8 @@ def parse_timeline(
                     f"timeline segment {i} ({p!r}) has no letters; say what the body does, e.g. "
                     "'a person walks, then bows'"
                 )
-        texts = [p if _SUBJECT.match(p) else f"{subject} {p}" for p in parts]
+        texts = [p if _SUBJECT.match(p) or _NOUN_PHRASE.match(p) else f"{subject} {p}"
+                 for p in parts]  # fmt: skip
         each = (total_seconds / len(texts)) if total_seconds else DEFAULT_SEGMENT_SECONDS
         pairs = [(t, each) for t in texts]
     else:

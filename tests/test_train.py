@@ -230,6 +230,22 @@ def test_pace_term_sees_a_short_stride_but_not_a_phase_shift():
     assert float(terms["pace"]) == pytest.approx((0.2 * speed) ** 2, rel=1e-3)
 
 
+def test_ground_pace_sees_the_body_travel_slower_but_not_the_arms():
+    T, fps = 41, 20.0
+    t = torch.arange(T, dtype=torch.float32) / fps
+    walk = torch.zeros(1, T, 22, 3)
+    walk[..., 1] = torch.arange(22, dtype=torch.float32) * 0.1
+    slow, waving = walk.clone(), walk.clone()
+    walk[..., 2] += 1.25 * t[None, :, None]  # the whole body travels at 1.25 m/s
+    slow[..., 2] += 1.0 * t[None, :, None]  # ... at 1.0 m/s
+    contacts = torch.zeros(1, T, 4, dtype=torch.bool)
+    terms = position_terms(slow, walk, contacts, None, fps)
+    assert float(terms["ground_pace"]) == pytest.approx(0.25**2, rel=1e-3)
+    waving[:, :, 20:, 1] += 0.3 * torch.sin(2 * torch.pi * t)[None, :, None]  # wrists move
+    terms = position_terms(waving, walk * 0 + walk[:, :1], contacts, None, fps)
+    assert float(terms["ground_pace"]) == 0.0 and float(terms["pace"]) > 0.0
+
+
 @pytest.mark.parametrize("process", ["flow", "ddpm"])
 def test_aux_terms_vanish_for_a_perfect_prediction(process):
     from motiongen.train.config import LossConfig

@@ -21,6 +21,9 @@
     averaged over joints (off by default). A per-frame error lets a sample whose stride is a
     little out of phase win by shortening it: the few-step students walk and run at 0.76 /
     0.89 of real pace (docs/training.md); a window's mean speed does not care about phase.
+  * ground_pace: the same for the pelvis's speed over the ground alone (off by default): the
+    pace the students lose is the body's travel, and every joint's speed also pushed the
+    standing motions' arms (docs/training.md).
 - a(t) = t^p for flow (t = 1 is data) and abar_n^(2p) for DDPM (abar = the signal
   fraction), p = ``aux_time_power``: far from the data the estimate is a blurry mean whose
   positions say nothing useful and whose gradients are noisy, so the terms act near the data
@@ -65,6 +68,7 @@ class LossTerms:
     bone_length: Tensor
     foot_height: Tensor
     pace: Tensor
+    ground_pace: Tensor
     rollout: Tensor  # the few-step sample's loss (``Rollout``), 0 without one
 
     def as_floats(self) -> dict[str, float]:
@@ -113,12 +117,15 @@ def position_terms(
         return (v.norm(dim=-1) * w).sum(1) / w.sum(1).clamp_min(1.0)
 
     pace = ((mean_speed(v_pred) - mean_speed(v_true)) ** 2).mean(-1)
+    ground = (v_pred[:, :, :1, [0, 2]], v_true[:, :, :1, [0, 2]])  # the pelvis, horizontal
+    ground_pace = ((mean_speed(ground[0]) - mean_speed(ground[1])) ** 2)[:, 0]
     return {
         "velocity": velocity,
         "foot_contact": foot,
         "bone_length": bone,
         "foot_height": height,
         "pace": pace,
+        "ground_pace": ground_pace,
     }
 
 
@@ -161,7 +168,8 @@ class TrainingLoss:
     @property
     def uses_positions(self) -> bool:
         w = self.weights
-        return (w.velocity, w.foot_contact, w.bone_length, w.foot_height, w.pace) != (0.0,) * 5
+        aux = (w.velocity, w.foot_contact, w.bone_length, w.foot_height, w.pace, w.ground_pace)
+        return any(v != 0.0 for v in aux)
 
     def __call__(
         self,
@@ -184,7 +192,8 @@ class TrainingLoss:
         recon, _ = masked_mse(pred, pair.target, mask)
         zero = recon.new_zeros(())
         terms = dict.fromkeys(
-            ("velocity", "foot_contact", "bone_length", "foot_height", "pace"), zero
+            ("velocity", "foot_contact", "bone_length", "foot_height", "pace", "ground_pace"),
+            zero,
         )
         total = self.weights.recon * recon
         if self.uses_positions:

@@ -226,8 +226,14 @@ def _restyle_slides(constraints: Any, motion: Motion, fps: float) -> str | None:
     )
 
 
+# A text-free continuation "winds down" when the past moved at least MOVING_MPS over the ground
+# in its last second and the continuation's last second moves at under WOUND_DOWN of that.
+MOVING_MPS = 0.4
+WOUND_DOWN = 0.4
+
+
 def _prediction_winds_down(constraints: Any, motion: Motion, fps: float) -> str | None:
-    """A warning when a continuation without text comes to a stop: with nothing said the model
+    """A warning when a continuation without text slows far down: with nothing said the model
     drifts to standing still (a 1 m/s walk continued for 2 minutes stood for the last 100 s, and
     sanity passed it; helper trial). Compared at the model rate: the past's last second
     against the continuation's last second."""
@@ -240,12 +246,12 @@ def _prediction_winds_down(constraints: Any, motion: Motion, fps: float) -> str 
         return None
     before = ground_speed(pos[past - second : past], fps)
     after = ground_speed(pos[-second:], fps)
-    if before < 0.4 or after > 0.4 * before:
+    if before < MOVING_MPS or after > WOUND_DOWN * before:
         return None
     return (
-        f"without a text the continuation winds down: the past moves at {before:.1f} m/s, its "
-        f"last second at {after:.1f} m/s; say what it goes on doing (text, e.g. 'a person "
-        "walks forward')"
+        f"without a text the continuation winds down: the past moves at {before:.1f} m/s, the "
+        f"continuation's last second at {after:.1f} m/s; say what it goes on doing (text, e.g. "
+        "'a person walks forward')"
     )
 
 

@@ -239,7 +239,7 @@ def test_round_trip_of_a_rigid_motion_is_exact(tmp_path) -> None:
     assert back.fps == motion.fps and back.num_frames == motion.num_frames
     err = np.linalg.norm(back.positions - motion.positions, axis=-1)
     assert err.max() < 1e-3  # 1 mm
-    # Left side still at +X after canonicalisation.
+    # Left side still at +X.
     assert (
         back.positions[0, JOINT_INDEX["left_hip"], 0]
         > back.positions[0, JOINT_INDEX["right_hip"], 0]

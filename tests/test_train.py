@@ -244,6 +244,11 @@ def test_ground_pace_sees_the_body_travel_slower_but_not_the_arms():
     waving[:, :, 20:, 1] += 0.3 * torch.sin(2 * torch.pi * t)[None, :, None]  # wrists move
     terms = position_terms(waving, walk * 0 + walk[:, :1], contacts, None, fps)
     assert float(terms["ground_pace"]) == 0.0 and float(terms["pace"]) > 0.0
+    from motiongen.train.config import LossConfig
+    from motiongen.train.losses import TrainingLoss
+
+    only = LossConfig(velocity=0.0, foot_contact=0.0, bone_length=0.0, ground_pace=1.0)
+    assert TrainingLoss(None, only, torch.zeros(1), torch.ones(1), fps=fps).uses_positions
 
 
 @pytest.mark.parametrize("process", ["flow", "ddpm"])

@@ -81,6 +81,7 @@ def bvh_folder_source(folder: Path) -> Source:
     files = tuple(sorted(folder.rglob("*.bvh")))
 
     def it() -> SourceIter:
+        from motiongen.canonical import canonicalize
         from motiongen.errors import MotionGenError
         from motiongen.io.bvh import load_bvh
 
@@ -90,6 +91,9 @@ def bvh_folder_source(folder: Path) -> Source:
             except MotionGenError as err:
                 yield BadFile(str(f), str(err))
                 continue
+            # a clip on the canonical skeleton is read where it stands; training clips face +Z
+            # from the origin, on the floor, whatever their skeleton
+            m.positions = canonicalize(m.positions)
             m.labels.setdefault("source", f"bvh-{folder.name}")
             yield m
 

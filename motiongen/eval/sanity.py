@@ -15,7 +15,8 @@ Checks and severities (SPEC §9; values from ``motiongen.artifacts``):
 | sliding     | sliding ratio > 0.55 (real clips: 0.37 at most)         | 0.6      |
 
 A motion passes when no raised check has severity ≥ ``fail_severity`` (0.5: every check).
-Foot skating above ``SKATING_LIMIT`` with a foot planted (a dragged toe) is only a warning.
+Foot skating above ``SKATING_LIMIT`` without sliding above it (a low swing, a dragged toe) is
+only a warning.
 Repetition above the artifact threshold 0.7 but ≤ 0.99 is only a warning: real gait and
 waving score up to 0.979 (20-36 % of real Bandai clips exceed 0.7), so the SPEC threshold
 would fail real data; a generator stuck in a loop repeats itself almost exactly (≈ 1.0).
@@ -163,8 +164,8 @@ class SanityChecker:
             # note here a user is told "the feet slide" and then "sanity passed" (helper trial).
             warnings.append(
                 f"skating: a toe moves along the floor in {rep.foot_skating:.0%} of frames (few "
-                f"real clips pass {A.SKATING_LIMIT:.0%}) while the other foot stays planted: "
-                "dragged or shuffled steps, not a glide, so not failed"
+                f"real clips pass {A.SKATING_LIMIT:.0%}), with no foot planted in "
+                f"{rep.sliding:.0%}: a low swing or a dragged toe, not failed as sliding"
             )
         raised.sort(key=lambda r: -r[0])
         severity = raised[0][0] if raised else 0.0

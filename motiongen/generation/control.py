@@ -180,9 +180,11 @@ _SUBJECT = re.compile(
     re.IGNORECASE,
 )
 
-# A segment that opens with a determiner names its own subject ("the dancer spins", "the
-# weather is nice"): borrowing the first's made "a person the weather is nice".
-_NOUN_PHRASE = re.compile(r"^(a|an|the|this|that|his|her|their|my|your|our)\s", re.IGNORECASE)
+# A segment that opens with "the", "his" ... has a subject of its own ("the dancer spins", "the
+# weather is nice"): borrowing the first's made "a person the weather is nice". "a"/"an" are
+# left out: "then a bow" names an action, and "a person a bow" reads better to the model than
+# a bow with no one doing it.
+_NOUN_PHRASE = re.compile(r"^(the|this|that|his|her|their|my|your|our)\s", re.IGNORECASE)
 
 
 def _without_pronoun(text: str) -> str:
@@ -211,7 +213,8 @@ def parse_timeline(
 ) -> list[tuple[str, int]]:
     """Segments (text, frames) from a prompt with "then" ("a person walks, then waves") or a
     list of (text, seconds). Split prompts share ``total_seconds`` (default 4 s a segment);
-    a segment without a subject borrows the first's ("then waves" -> "a person waves")."""
+    a segment without a subject borrows the first's ("then waves" -> "a person waves"); one
+    opening with "the", "his" ... keeps its own ("then the dancer spins")."""
     if total_seconds is not None and not (
         is_number(total_seconds) and math.isfinite(total_seconds) and total_seconds > 0
     ):

@@ -48,7 +48,7 @@ from torch import Tensor
 from motiongen.features import CONTACTS, features_to_positions_torch
 from motiongen.generative.flow import ModelFn, masked_mse
 from motiongen.generative.process import Process
-from motiongen.skeleton import BONES, FOOT_JOINTS
+from motiongen.skeleton import BONES, FOOT_JOINTS, PELVIS
 from motiongen.train.config import LossConfig
 
 _CHILD = [c for c, _ in BONES]
@@ -117,7 +117,7 @@ def position_terms(
         return (v.norm(dim=-1) * w).sum(1) / w.sum(1).clamp_min(1.0)
 
     pace = ((mean_speed(v_pred) - mean_speed(v_true)) ** 2).mean(-1)
-    ground = (v_pred[:, :, :1, [0, 2]], v_true[:, :, :1, [0, 2]])  # the pelvis, horizontal
+    ground = (v_pred[:, :, [PELVIS]][..., [0, 2]], v_true[:, :, [PELVIS]][..., [0, 2]])
     ground_pace = ((mean_speed(ground[0]) - mean_speed(ground[1])) ** 2)[:, 0]
     return {
         "velocity": velocity,

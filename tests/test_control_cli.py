@@ -3,6 +3,8 @@ given parts kept, and bad input ends in one ``error:`` line, exit 1, no tracebac
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -173,6 +175,23 @@ def test_bad_control_input(control, walk, tmp_path, monkeypatch, capsys, args, m
     assert code == 1
     assert message in error_line(err)
     assert not (tmp_path / "x.npz").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["predict", "WALK", "-o", "WALK", "--seconds", 8],
+        ["inbetween", "WALK@0", "WALK@end", "-o", "WALK", "--times", "0,2"],
+        ["edit", "WALK", "-o", "WALK", "--text", "a person bows", "--joints", "arms"],
+        ["restyle", "WALK", "-o", "WALK", "--style", "sad"],
+    ],
+)  # fmt: skip
+def test_an_output_that_is_an_input_is_refused(control, walk, tmp_path, monkeypatch, capsys, args):
+    before = Path(walk).read_bytes()
+    args = [f"{walk}{a[4:]}" if str(a).startswith("WALK") else a for a in args]
+    code, _, err = run([*args, "--checkpoint", control], monkeypatch, capsys)
+    assert code == 1 and "is also an input" in error_line(err)
+    assert Path(walk).read_bytes() == before
 
 
 def test_a_folder_as_style_is_read_as_a_motion(control, walk, tmp_path, monkeypatch, capsys):

@@ -89,6 +89,23 @@ def _options(steps: int | None, sampler: str | None, guidance: str | None, seed:
     return opts
 
 
+def _not_an_input(output: Path, *sources: str | None) -> None:
+    """Refuse an output that is one of the input files (``FILE@S`` included) before any work:
+    the result would replace the motion it was made from (helper trial: ``predict walk.bvh -o
+    walk.bvh`` overwrote its input without a word)."""
+    target = output.resolve()
+    for source in sources:
+        if not source:
+            continue
+        name, at, _ = source.rpartition("@")
+        for candidate in {source, name} if at else {source}:
+            if Path(candidate).is_file() and Path(candidate).resolve() == target:
+                raise InputError(
+                    f"the output {output} is also an input ({source}); write the result to "
+                    "another file, or the motion it was made from would be lost"
+                )
+
+
 def _write(motion: Any, output: Path, t0: float, what: str, fps: float | None = None) -> None:
     from motiongen.cli.generate import output_paths
 
@@ -134,6 +151,7 @@ def predict(
 ) -> None:
     """Continue a motion: its frames are kept exactly and the motion goes on from them."""
     check_output_fps(fps, output.suffix)
+    _not_an_input(output, past)
     set_threads(threads)
     t0 = time.perf_counter()
     motion = _pipe(checkpoint).predict(
@@ -173,6 +191,7 @@ def inbetween(
     except ValueError:
         raise InputError(f"--times must be numbers separated by commas, got {times!r}") from None
     check_output_fps(fps, output.suffix)
+    _not_an_input(output, *keyframes)
     set_threads(threads)
     t0 = time.perf_counter()
     keys = [keyframe(k) for k in keyframes]
@@ -246,6 +265,7 @@ def edit(
 ) -> None:
     """Make part of a motion anew (a span of time, some joints, or both); the rest is kept."""
     check_output_fps(fps, output.suffix)
+    _not_an_input(output, motion_in)
     set_threads(threads)
     t0 = time.perf_counter()
     names = None if joints is None else [j for j in joints.split(",") if j.strip()]
@@ -293,6 +313,7 @@ def restyle(
     """Keep a motion's path and timing, move the body in another style (a slower style walks
     the path at its own pace)."""
     check_output_fps(fps, output.suffix)
+    _not_an_input(output, motion_in, style)
     set_threads(threads)
     t0 = time.perf_counter()
     opts = _options(steps, sampler, guidance, seed, postprocess)

@@ -237,15 +237,17 @@ def _prediction_winds_down(constraints: Any, motion: Motion, fps: float) -> str 
     drifts to standing still (a 1 m/s walk continued for 2 minutes stood for the last 100 s, and
     sanity passed it; helper trial). Compared at the model rate: the past's last second
     against the continuation's last second."""
-    from motiongen.eval.contracts import ground_speed
+
+    def ground_speed(p: np.ndarray) -> float:  # mean pelvis speed over the ground, m/s
+        return float(np.linalg.norm(np.diff(p[:, PELVIS][:, [0, 2]], axis=0), axis=1).mean() * fps)
 
     past = int(np.isfinite(constraints.targets[:, 0, 0]).sum())
     second = max(2, int(round(fps)))
     pos = motion.positions
     if past < second or len(pos) - past < second:
         return None
-    before = ground_speed(pos[past - second : past], fps)
-    after = ground_speed(pos[-second:], fps)
+    before = ground_speed(pos[past - second : past])
+    after = ground_speed(pos[-second:])
     if before < MOVING_MPS or after > WOUND_DOWN * before:
         return None
     return (

@@ -10,7 +10,7 @@ REPO_ROOT = PACKAGE_ROOT.parent
 # The shipped models commands use unless told otherwise (motiongen/assets/models/<name>);
 # here, not in checkpoint.py, so command modules can name them without importing torch.
 DANCE_DEFAULT_SECONDS = 20.0  # a dance without a length asked for: the song, at most this
-DEFAULT_MODEL = "tiny-flow-rollout-r3"  # chosen on val over tiny-flow-rollout (docs/training.md)
+DEFAULT_MODEL = "tiny-flow-rollout-r4"  # chosen on val over tiny-flow-rollout-r3 (docs/training.md)
 DEFAULT_CONTROL_MODEL = "tiny-control"  # continuation, keyframes, edits, restyle
 # Timelines (compose, stories): as often recognised on val, far smoother seams (docs/control.md).
 DEFAULT_TIMELINE_MODEL = "tiny-control-smooth"

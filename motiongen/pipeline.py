@@ -226,9 +226,8 @@ def _restyle_slides(constraints: Any, motion: Motion, fps: float) -> str | None:
     )
 
 
-# A text-free continuation "winds down" when the past moved at least MOVING_MPS over the ground
-# in its last second and the continuation's last second moves at under WOUND_DOWN of that.
-MOVING_MPS = 0.4
+# A text-free continuation "winds down" when the past moved at least MOVING_SPEED over the
+# ground in its last second and the continuation's last second moves at under WOUND_DOWN of that.
 WOUND_DOWN = 0.4
 
 
@@ -237,18 +236,14 @@ def _prediction_winds_down(constraints: Any, motion: Motion, fps: float) -> str 
     drifts to standing still (a 1 m/s walk continued for 2 minutes stood for the last 100 s, and
     sanity passed it; helper trial). Compared at the model rate: the past's last second
     against the continuation's last second."""
-
-    def ground_speed(p: np.ndarray) -> float:  # mean pelvis speed over the ground, m/s
-        return float(np.linalg.norm(np.diff(p[:, PELVIS][:, [0, 2]], axis=0), axis=1).mean() * fps)
-
     past = int(np.isfinite(constraints.targets[:, 0, 0]).sum())
     second = max(2, int(round(fps)))
     pos = motion.positions
     if past < second or len(pos) - past < second:
         return None
-    before = ground_speed(pos[past - second : past])
-    after = ground_speed(pos[-second:])
-    if before < MOVING_MPS or after > WOUND_DOWN * before:
+    before = ground_speed(pos[past - second : past], fps)
+    after = ground_speed(pos[-second:], fps)
+    if before < MOVING_SPEED or after > WOUND_DOWN * before:
         return None
     return (
         f"without a text the continuation winds down: the past moves at {before:.1f} m/s, the "

@@ -91,9 +91,10 @@ def bvh_folder_source(folder: Path) -> Source:
             except MotionGenError as err:
                 yield BadFile(str(f), str(err))
                 continue
-            # a clip on the canonical skeleton is read where it stands; training clips face +Z
-            # from the origin, on the floor, whatever their skeleton
-            m.positions = canonicalize(m.positions)
+            # a clip on the canonical skeleton is read where it stands (others come canonical);
+            # training clips face +Z from the origin, on the floor, whatever their skeleton
+            if m.meta.get("skeleton") == "canonical":
+                m.positions = canonicalize(m.positions)
             m.labels.setdefault("source", f"bvh-{folder.name}")
             yield m
 

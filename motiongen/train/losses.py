@@ -75,6 +75,10 @@ class LossTerms:
         return {k: float(v.detach()) for k, v in self.__dict__.items()}
 
 
+# The position terms of ``position_terms``, each weighted by the LossConfig field of its name.
+AUX_TERMS = ("velocity", "foot_contact", "bone_length", "foot_height", "pace", "ground_pace")
+
+
 def _masked_mean(err: Tensor, mask: Tensor) -> Tensor:
     """Per-sample mean of err (B, N) over mask (B, N) -> (B,); 0 where nothing is masked in."""
     m = mask.to(err.dtype)
@@ -168,8 +172,7 @@ class TrainingLoss:
     @property
     def uses_positions(self) -> bool:
         w = self.weights
-        aux = (w.velocity, w.foot_contact, w.bone_length, w.foot_height, w.pace, w.ground_pace)
-        return any(v != 0.0 for v in aux)
+        return any(getattr(w, name) != 0.0 for name in AUX_TERMS)
 
     def __call__(
         self,
@@ -191,10 +194,7 @@ class TrainingLoss:
         pred = model_fn(pair.xt, pair.t, cond, mask)
         recon, _ = masked_mse(pred, pair.target, mask)
         zero = recon.new_zeros(())
-        terms = dict.fromkeys(
-            ("velocity", "foot_contact", "bone_length", "foot_height", "pace", "ground_pace"),
-            zero,
-        )
+        terms = dict.fromkeys(AUX_TERMS, zero)
         total = self.weights.recon * recon
         if self.uses_positions:
             x_hat = self.process.clean_estimate(pair.xt, pair.t, pred)

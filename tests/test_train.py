@@ -251,6 +251,29 @@ def test_ground_pace_sees_the_body_travel_slower_but_not_the_arms():
     assert TrainingLoss(None, only, torch.zeros(1), torch.ones(1), fps=fps).uses_positions
 
 
+def test_foot_clearance_sees_a_low_swing_but_not_a_phase_shift():
+    from motiongen.skeleton import FOOT_JOINTS
+
+    T, fps = 41, 20.0
+    t = torch.arange(T, dtype=torch.float32) / fps
+    feet = list(FOOT_JOINTS)
+
+    def stepping(lift: float, phase: float) -> torch.Tensor:
+        pos = torch.zeros(1, T, 22, 3)
+        pos[..., 1] = torch.arange(22, dtype=torch.float32) * 0.1
+        arc = lift * torch.sin(2 * torch.pi * t + phase).clamp_min(0.0)  # swing, then stance
+        pos[:, :, feet, 1] = arc[None, :, None]
+        return pos
+
+    contacts = torch.zeros(1, T, 4, dtype=torch.bool)
+    high, late, low = stepping(0.2, 0.0), stepping(0.2, torch.pi), stepping(0.1, 0.0)
+    assert float(position_terms(late, high, contacts, None, fps)["foot_clearance"]) < 1e-3
+    assert float(position_terms(late, high, contacts, None, fps)["foot_height"]) > 1.0
+    rms = float((((high[0, :, feet[0], 1] * 10) ** 2).mean()).sqrt())
+    terms = position_terms(low, high, contacts, None, fps)
+    assert float(terms["foot_clearance"]) == pytest.approx((rms / 2) ** 2, rel=1e-3)
+
+
 @pytest.mark.parametrize("process", ["flow", "ddpm"])
 def test_aux_terms_vanish_for_a_perfect_prediction(process):
     from motiongen.train.config import LossConfig

@@ -69,6 +69,7 @@ class LossTerms:
     foot_height: Tensor
     pace: Tensor
     ground_pace: Tensor
+    foot_clearance: Tensor
     rollout: Tensor  # the few-step sample's loss (``Rollout``), 0 without one
 
     def as_floats(self) -> dict[str, float]:
@@ -76,7 +77,15 @@ class LossTerms:
 
 
 # The position terms of ``position_terms``, each weighted by the LossConfig field of its name.
-AUX_TERMS = ("velocity", "foot_contact", "bone_length", "foot_height", "pace", "ground_pace")
+AUX_TERMS = (
+    "velocity",
+    "foot_contact",
+    "bone_length",
+    "foot_height",
+    "pace",
+    "ground_pace",
+    "foot_clearance",
+)
 
 
 def _masked_mean(err: Tensor, mask: Tensor) -> Tensor:
@@ -123,6 +132,13 @@ def position_terms(
     pace = ((mean_speed(v_pred) - mean_speed(v_true)) ** 2).mean(-1)
     ground = (v_pred[:, :, [PELVIS]][..., [0, 2]], v_true[:, :, [PELVIS]][..., [0, 2]])
     ground_pace = ((mean_speed(ground[0]) - mean_speed(ground[1])) ** 2)[:, 0]
+
+    def rms_height(p: Tensor) -> Tensor:  # (B, T, 22, 3) -> (B, 4) decimetres over real frames
+        w = mask[..., None].to(p.dtype)
+        h2 = (p[:, :, _FEET, 1] * 10.0) ** 2
+        return ((h2 * w).sum(1) / w.sum(1).clamp_min(1.0) + 1e-6).sqrt()
+
+    clearance = ((rms_height(pred_pos) - rms_height(true_pos)) ** 2).mean(-1)
     return {
         "velocity": velocity,
         "foot_contact": foot,
@@ -130,6 +146,7 @@ def position_terms(
         "foot_height": height,
         "pace": pace,
         "ground_pace": ground_pace,
+        "foot_clearance": clearance,
     }
 
 

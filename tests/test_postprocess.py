@@ -80,6 +80,27 @@ def test_bone_lengths_become_constant():
     assert cos.min() > 1 - 1e-9
 
 
+def test_a_leg_whose_length_wavers_keeps_its_planted_toe_where_it_was():
+    from motiongen.skeleton import JOINT_INDEX
+
+    p = synth("walk")
+    lengths = median_bone_lengths(p)
+    rng = np.random.default_rng(1)
+    wavering = p.copy()  # knees off by up to 3 cm a frame: thigh and shin lengths waver,
+    for knee in ("left_knee", "right_knee"):  # ankles and toes where they belong
+        wavering[:, JOINT_INDEX[knee]] += rng.uniform(-0.03, 0.03, size=(len(p), 3))
+    moved = fix_bone_lengths(wavering, lengths)
+    kept = fix_bone_lengths(wavering, lengths, keep_toes=True)
+    low = p[:, TOES, 1] < 0.08  # toes near the floor stay; higher ones may move as the bones do
+    toe_error = lambda q: np.abs(q[:, TOES] - p[:, TOES]).max(-1)[low].max()  # noqa: E731
+    assert toe_error(moved) > 0.02 and toe_error(kept) < 1e-4
+    np.testing.assert_allclose(
+        bone_lengths(kept), np.broadcast_to(lengths, (len(p), 21)), atol=1e-6
+    )
+    assert foot_skating_ratio(moved, FPS) > foot_skating_ratio(kept, FPS)
+    assert foot_skating_ratio(kept, FPS) == pytest.approx(foot_skating_ratio(p, FPS))
+
+
 def test_reference_bone_lengths_and_degenerate_bones():
     p = synth("idle", 2.0)
     reference = median_bone_lengths(p) * 1.1

@@ -6,7 +6,8 @@
 2. ``gaussian_smooth`` then ``fix_bone_lengths``: every bone gets one length (the clip's
    median, left and right alike, or ``bone_lengths``); motion that is then no more jittery
    than real capture (``SMOOTH_ENOUGH``) is left as it is, other motion gets a light low-pass
-   (25 ms) first, widened step by step (up to 0.1 s) while it is still jittery;
+   (25 ms) first, widened step by step (up to 0.1 s) while it is still jittery; toes near
+   the floor stay where they were, the legs re-solved to reach them (``keep_toes``);
 3. ``snap_to_floor``: the planted foot of each neighbourhood at y = 0 (floating and sinking
    removed, jumps kept);
 4. ``fix_foot_sliding``: planted toes locked (a toe that travels over 0.6 m within one
@@ -86,6 +87,7 @@ def postprocess(
     max_jerk: float = DEFAULT_MAX_JERK,
     bones: bool = True,
     bone_lengths: np.ndarray | None = None,
+    keep_toes: bool = True,
     floor: bool = True,
     feet: bool = True,
     contacts: np.ndarray | None = None,
@@ -104,6 +106,9 @@ def postprocess(
     not low-passed at all (default: real capture's 90th percentile); None always smooths.
     bone_lengths: (21,) in ``skeleton.BONES`` order; default each bone's median in the clip,
     left and right twins averaged (``symmetric_bone_lengths``).
+    keep_toes: the legs are re-solved so the toes stay where the motion had them (a leg whose
+    length the model varied moved its planted toe with every correction); False keeps every
+    bone's direction instead.
     contacts: (T, 4) bool foot contacts (left ankle, left toe, right ankle, right toe), e.g.
     what a model predicted with the motion: heel and toe are locked where they are set, at any
     speed; default: toes low and slower than 1 m/s (``toe_contacts``).
@@ -132,9 +137,10 @@ def postprocess(
             (sigma_seconds, max_sigma_seconds),
             max_jitter,
             smooth_enough,
+            keep_toes,
         )
     elif bones:
-        p = fix_bone_lengths(p, bone_lengths)
+        p = fix_bone_lengths(p, bone_lengths, keep_toes=keep_toes)
     if floor:
         p = snap_to_floor(p, fps)
         if feet:
@@ -156,6 +162,7 @@ def _smooth_skeleton(
     sigmas: tuple[float, float],
     max_jitter: float | None,
     smooth_enough: float | None,
+    keep_toes: bool,
 ) -> np.ndarray:
     """Gaussian smoothing, then bone lengths, with the width raised until not jittery;
     nothing but the bones for motion no more jittery than ``smooth_enough``.
@@ -168,13 +175,13 @@ def _smooth_skeleton(
 
     sigma, max_sigma_seconds = sigmas
     if smooth_enough is not None and len(p) >= 8:
-        q = fix_bone_lengths(p, lengths) if lengths is not None else p
+        q = fix_bone_lengths(p, lengths, keep_toes=keep_toes) if lengths is not None else p
         if jitter_score(q, fps) <= smooth_enough:
             return q
     while True:
         q = gaussian_smooth(p, fps, sigma)
         if lengths is not None:
-            q = fix_bone_lengths(q, lengths)
+            q = fix_bone_lengths(q, lengths, keep_toes=keep_toes)
         if max_jitter is None or sigma >= max_sigma_seconds or len(p) < 8:
             return q
         if jitter_score(q, fps) <= max_jitter:

@@ -14,7 +14,10 @@ same input:
 - locks cut at 0.6 m: a guessed contact whose toe travels farther is cut into several locks
   (``MAX_LOCK_TRAVEL``), no following;
 - shipped: the cut, and where both feet are planted the body follows their locks along the
-  floor (``SUPPORT_SECONDS``).
+  floor (``SUPPORT_SECONDS``);
+- shipped, toes not kept: the same, with step 2's bone fix keeping every bone's direction
+  (``keep_toes=False``, before 2026-12-05) instead of re-solving the legs so toes near the
+  floor stay where the network put them.
 Columns, per motion then summarised: foot skating (``artifacts.foot_skating_ratio``), floating
 (mean height of the lowest joint; the sanity checker fails 0.15 m), sanity pass rate,
 "slant": the largest horizontal change step 4 made to the pelvis relative to the mean of the
@@ -48,6 +51,7 @@ VARIANTS = {  # name -> postprocess options of step 4
     "one lock per contact": {"max_lock_travel": 1e9, "follow_support": None},
     "locks cut at 0.6 m": {"follow_support": None},
     "shipped (cut + following planted feet)": {},
+    "shipped, toes not kept by the bone fix": {"keep_toes": False},
 }
 FPS = 20.0
 

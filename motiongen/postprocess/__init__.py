@@ -106,9 +106,9 @@ def postprocess(
     not low-passed at all (default: real capture's 90th percentile); None always smooths.
     bone_lengths: (21,) in ``skeleton.BONES`` order; default each bone's median in the clip,
     left and right twins averaged (``symmetric_bone_lengths``).
-    keep_toes: the legs are re-solved so the toes stay where the motion had them (a leg whose
-    length the model varied moved its planted toe with every correction); False keeps every
-    bone's direction instead.
+    keep_toes: the legs are re-solved so toes near the floor stay where the motion had them
+    (a leg whose length the model varied moved its planted toe with every correction); False
+    keeps every bone's direction instead.
     contacts: (T, 4) bool foot contacts (left ankle, left toe, right ankle, right toe), e.g.
     what a model predicted with the motion: heel and toe are locked where they are set, at any
     speed; default: toes low and slower than 1 m/s (``toe_contacts``).
@@ -140,7 +140,7 @@ def postprocess(
             keep_toes,
         )
     elif bones:
-        p = fix_bone_lengths(p, bone_lengths, keep_toes=keep_toes)
+        p = fix_bone_lengths(p, bone_lengths, keep_toes=keep_toes, fps=fps)
     if floor:
         p = snap_to_floor(p, fps)
         if feet:
@@ -175,13 +175,13 @@ def _smooth_skeleton(
 
     sigma, max_sigma_seconds = sigmas
     if smooth_enough is not None and len(p) >= 8:
-        q = fix_bone_lengths(p, lengths, keep_toes=keep_toes) if lengths is not None else p
+        q = fix_bone_lengths(p, lengths, keep_toes=keep_toes, fps=fps) if lengths is not None else p
         if jitter_score(q, fps) <= smooth_enough:
             return q
     while True:
         q = gaussian_smooth(p, fps, sigma)
         if lengths is not None:
-            q = fix_bone_lengths(q, lengths, keep_toes=keep_toes)
+            q = fix_bone_lengths(q, lengths, keep_toes=keep_toes, fps=fps)
         if max_jitter is None or sigma >= max_sigma_seconds or len(p) < 8:
             return q
         if jitter_score(q, fps) <= max_jitter:

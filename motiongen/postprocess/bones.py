@@ -35,7 +35,11 @@ def symmetric_bone_lengths(lengths: np.ndarray) -> np.ndarray:
 
 
 def fix_bone_lengths(
-    positions: np.ndarray, lengths: np.ndarray | None = None, *, keep_toes: bool = False
+    positions: np.ndarray,
+    lengths: np.ndarray | None = None,
+    *,
+    keep_toes: bool = False,
+    fps: float = 20.0,
 ) -> np.ndarray:
     """Re-impose bone lengths exactly, keeping the root and every bone's direction.
 
@@ -44,8 +48,9 @@ def fix_bone_lengths(
     frames takes its direction there from the nearest frames where it is not (interpolated
     over time); one of (near) zero length in every such frame takes the bone's mean
     direction over the clip, or +Y.
-    keep_toes: the toes stay where they were (``reach_toes``) instead of moving with every
-    length corrected above them.
+    keep_toes: toes near the floor stay where they were (``reach_toes``; ``fps`` is the
+    positions' frame rate, for its floor estimate) instead of moving with every length
+    corrected above them.
     positions: (T, 22, 3); lengths: (21,) in ``BONES`` order, default the clip's medians.
     Returns (T, 22, 3) float64.
     """
@@ -76,7 +81,7 @@ def fix_bone_lengths(
         if short.any() and (~short).sum() >= 1:
             unit = _directions_across(unit, short)
         out[:, j] = out[:, parent] + unit * lengths[j - 1]  # bone j-1 is (j, PARENTS[j])
-    return reach_toes(out, p, lengths) if keep_toes else out
+    return reach_toes(out, p, lengths, fps) if keep_toes else out
 
 
 # A toe this close to the floor is kept where it was by ``reach_toes``; from here to
@@ -86,7 +91,9 @@ def fix_bone_lengths(
 KEEP_TOE_HEIGHT = 0.08  # m above the floor
 
 
-def reach_toes(fixed: np.ndarray, before: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+def reach_toes(
+    fixed: np.ndarray, before: np.ndarray, lengths: np.ndarray, fps: float
+) -> np.ndarray:
     """Legs of ``fixed`` re-solved by two-bone IK so each toe near the floor lands where
     ``before`` had it.
 
@@ -97,7 +104,8 @@ def reach_toes(fixed: np.ndarray, before: np.ndarray, lengths: np.ndarray) -> np
     where the foot reaches the toe from, as far as the leg allows; toes higher than
     ``KEEP_TOE_HEIGHT`` above the floor (``floor_heights`` of ``before``) pass smoothly over
     to the direction-kept result.
-    fixed, before: (T, 22, 3); lengths: (21,) in ``BONES`` order. Returns a new array.
+    fixed, before: (T, 22, 3) at ``fps``; lengths: (21,) in ``BONES`` order. Returns a new
+    array.
     """
     from motiongen.canonical import forward_direction
     from motiongen.postprocess.floor import LEGS, floor_heights, two_bone_ik
@@ -106,7 +114,7 @@ def reach_toes(fixed: np.ndarray, before: np.ndarray, lengths: np.ndarray) -> np
     if len(out) < 2:
         return out
     pole = forward_direction(fixed)
-    floor = floor_heights(before, 20.0)  # at any rate: a window of 1 s either way is fine
+    floor = floor_heights(before, fps)
     for hip, knee, ankle, toe in LEGS:
         foot = out[:, toe] - out[:, ankle]
         foot_len = lengths[toe - 1]  # bone j-1 is (j, PARENTS[j])

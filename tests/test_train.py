@@ -269,6 +269,9 @@ def test_foot_clearance_sees_a_low_swing_but_not_a_phase_shift():
     high, late, low = stepping(0.2, 0.0), stepping(0.2, torch.pi), stepping(0.1, 0.0)
     assert float(position_terms(late, high, contacts, None, fps)["foot_clearance"]) < 1e-3
     assert float(position_terms(late, high, contacts, None, fps)["foot_height"]) > 1.0
+    floating = high.clone()
+    floating[:, :, feet, 1] += 0.03  # stance 3 cm above y = 0: the same steps, from its floor
+    assert float(position_terms(floating, high, contacts, None, fps)["foot_clearance"]) < 1e-6
     rms = float((((high[0, :, feet[0], 1] * 10) ** 2).mean()).sqrt())
     terms = position_terms(low, high, contacts, None, fps)
     assert float(terms["foot_clearance"]) == pytest.approx((rms / 2) ** 2, rel=1e-3)

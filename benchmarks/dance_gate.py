@@ -1,0 +1,120 @@
+"""The dance gate over several seeds: the default flow model against DDIM-50 on the music windows.
+
+Run:  .venv/bin/python benchmarks/dance_gate.py [--split test] [--seeds 4] [--flow NAME]
+      [--ddim NAME] [--ddim-steps 50] [--out FILE]
+
+``benchmarks/flow_vs_ddim.py`` scores one motion per condition: on the test split that is 12
+music windows, and its dance agreement moved by 0.02 between two post-processing variants
+that, over 4 seeds, are level. Here every music window of the split (``motiongen eval``'s
+conditions) is danced ``--seeds`` times by each model (seed ``1000 s + window``), and each raw
+output is post-processed twice, as shipped and with the bone fix keeping every bone's
+direction (``keep_toes=False``, before 2026-12-05), then scored like ``motiongen eval``
+scores it (``eval.sanity.MusicalityScorer``: dance agreement, musicality, tempo margin).
+The real windows are the reference row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.report import report, run_cli  # noqa: E402
+
+KEYS = ("dance_agreement", "musicality", "tempo_margin")
+VARIANTS = {"shipped": {}, "toes not kept": {"keep_toes": False}}
+
+
+def run(split: str, seeds: int, models: dict[str, int | None]) -> dict[str, Any]:
+    import motiongen.postprocess as post
+    from motiongen import Pipeline
+    from motiongen.data.prepare import prepare
+    from motiongen.eval.evaluator import split_conditions
+    from motiongen.eval.sanity import MusicalityScorer
+
+    conditions, real = split_conditions(prepare().data, split)
+    windows = [(c, r) for c, r in zip(conditions, real, strict=True) if c.music is not None]
+    scorer = MusicalityScorer()
+    rows: dict[str, dict[str, list[float]]] = {}
+
+    def add(row: str, scores: dict[str, Any]) -> None:
+        for k in KEYS:
+            rows.setdefault(row, {}).setdefault(k, []).append(float(scores[k]))
+
+    for _, r in windows:
+        add(f"real {split} windows", scorer.score(r))
+    clean = post.postprocess
+    calls: list[tuple[np.ndarray, dict[str, Any]]] = []
+
+    def recording(p: np.ndarray, fps: float, **kw: Any) -> np.ndarray:
+        calls.append((np.array(p), kw))
+        return clean(p, fps, **kw)
+
+    post.postprocess = recording  # the pipeline imports it at call time: its input is kept
+    try:
+        for name, steps in models.items():
+            pipe = Pipeline.from_pretrained(name)
+            options = {} if steps is None else {"steps": steps}
+            for i, (c, _) in enumerate(windows):
+                print(f"{name}: window {i + 1}/{len(windows)}", file=sys.stderr, flush=True)
+                for s in range(seeds):
+                    calls.clear()
+                    made = pipe.generate(text=c.text, music=c.music, music_offset=c.music_offset,
+                                         seconds=c.seconds, seed=1000 * s + i, **options)[0]  # fmt: skip
+                    raw, kw = calls[0]
+                    for variant, extra in VARIANTS.items():
+                        p = clean(raw, made.fps, **{**kw, **extra})
+                        add(
+                            f"{name}, {variant}",
+                            scorer.score(dataclasses.replace(made, positions=p)),
+                        )
+    finally:
+        post.postprocess = clean
+    summary = {
+        row: {k: {"mean": float(np.mean(v)), "n": len(v)} for k, v in by.items()}
+        for row, by in rows.items()
+    }
+    return {"split": split, "seeds": seeds, "windows": len(windows), "rows": summary}
+
+
+def markdown(result: dict[str, Any], command: str) -> str:
+    lines = [
+        f"Command: `{command}`",
+        "",
+        f"{result['split']} split, {result['windows']} music windows; generated: {result['seeds']} "
+        "seeds per window, each raw output post-processed both ways.",
+        "",
+        "| motions | n | dance agreement ↑ | musicality ↑ | tempo margin ↑ |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for row, by in result["rows"].items():
+        cells = " | ".join(f"{by[k]['mean']:.3f}" for k in KEYS)
+        lines.append(f"| {row} | {by[KEYS[0]]['n']} | {cells} |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    from motiongen.paths import DEFAULT_MODEL
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--split", default="test")
+    parser.add_argument("--seeds", type=int, default=4)
+    parser.add_argument("--flow", default=DEFAULT_MODEL, help="shipped name or folder")
+    parser.add_argument("--ddim", default="tiny-ddim", help="shipped name or folder")
+    parser.add_argument("--ddim-steps", type=int, default=50)
+    parser.add_argument("--out", type=Path, default=None, help="write FILE.json and FILE.md")
+    args = parser.parse_args()
+    result = run(args.split, args.seeds, {args.flow: None, args.ddim: args.ddim_steps})
+    command = "python benchmarks/dance_gate.py " + " ".join(sys.argv[1:])
+    report(markdown(result, command.strip()), result, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)

@@ -14,10 +14,11 @@ same input:
 - locks cut at 0.6 m: a guessed contact whose toe travels farther is cut into several locks
   (``MAX_LOCK_TRAVEL``), no following;
 - shipped: the cut, and where both feet are planted the body follows their locks along the
-  floor (``SUPPORT_SECONDS``);
-- shipped, toes not kept: the same, with step 2's bone fix keeping every bone's direction
-  (``keep_toes=False``, before 2026-12-05) instead of re-solving the legs so toes near the
-  floor stay where the network put them.
+  floor (``SUPPORT_SECONDS``). Since 2026-12-05 it also locks toes low and slower than 1 m/s that the network's contacts
+  leave out (``add_guessed``), and step 2's bone fix re-solves the legs so toes near the floor
+  stay where the network put them (``keep_toes``);
+- shipped, no guessed contacts added: ``add_guessed=False``;
+- shipped, neither (before 2026-12-05): that, and the bone fix keeping every bone's direction.
 Columns, per motion then summarised: foot skating (``artifacts.foot_skating_ratio``), floating
 (mean height of the lowest joint; the sanity checker fails 0.15 m), sanity pass rate,
 "slant": the largest horizontal change step 4 made to the pelvis relative to the mean of the
@@ -51,7 +52,8 @@ VARIANTS = {  # name -> postprocess options of step 4
     "one lock per contact": {"max_lock_travel": 1e9, "follow_support": None},
     "locks cut at 0.6 m": {"follow_support": None},
     "shipped (cut + following planted feet)": {},
-    "shipped, toes not kept by the bone fix": {"keep_toes": False},
+    "shipped, no guessed contacts added": {"add_guessed": False},
+    "shipped, neither (before 2026-12-05)": {"add_guessed": False, "keep_toes": False},
 }
 FPS = 20.0
 

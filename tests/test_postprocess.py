@@ -231,6 +231,20 @@ def test_two_bone_ik_never_bends_a_knee_backwards():
     assert off[0, 2] > 0.0  # in front of the hip-target line
 
 
+def test_a_slow_planted_toe_the_model_left_out_is_locked_too():
+    p = snap_to_floor(synth("idle", 4.0), FPS)
+    n = len(p)
+    creep = np.clip((np.arange(n) - 20) / 40, 0, 1) * 0.6  # the left toe creeps 0.6 m in 2 s
+    p[:, [LEFT_FOOT], 2] += creep[:, None]
+    flags = np.zeros((n, 4), dtype=bool)  # a model said nothing is planted
+    flags[:, 3] = True  # ... but the right toe
+    guessed = fix_foot_sliding(p, FPS, contacts=flags, root_correction=False)
+    given = fix_foot_sliding(p, FPS, contacts=flags, root_correction=False, add_guessed=False)
+    travel = lambda q: np.ptp(q[:, LEFT_FOOT, 2])  # noqa: E731
+    assert travel(given) == pytest.approx(0.6, abs=1e-6) and travel(guessed) < 0.05
+    assert foot_skating_ratio(guessed, FPS) <= foot_skating_ratio(given, FPS)
+
+
 def test_predicted_contacts_lock_heel_and_toe_at_any_speed():
     p = synth("idle", 4.0)
     n = len(p)

@@ -93,6 +93,7 @@ def postprocess(
     contacts: np.ndarray | None = None,
     max_lock_travel: float = MAX_LOCK_TRAVEL,
     follow_support: float | None = SUPPORT_SECONDS,
+    add_guessed: bool = True,
 ) -> np.ndarray:
     """Clean up joint positions (see the module docstring for the steps).
 
@@ -112,7 +113,9 @@ def postprocess(
     contacts: (T, 4) bool foot contacts (left ankle, left toe, right ankle, right toe), e.g.
     what a model predicted with the motion: heel and toe are locked where they are set, at any
     speed; default: toes low and slower than 1 m/s (``toe_contacts``).
-    max_lock_travel, follow_support: step 4's (``fix_foot_sliding``); follow_support=None
+    max_lock_travel, follow_support, add_guessed: step 4's (``fix_foot_sliding``; with
+    add_guessed, toes low and slow that the given contacts leave out are locked too);
+    follow_support=None
     leaves the pelvis's path along the floor to the model (a controlled motion's may be given).
     Returns (T, 22, 3) float32.
     """
@@ -150,6 +153,7 @@ def postprocess(
                 contacts=contacts,
                 max_lock_travel=max_lock_travel,
                 follow_support=follow_support,
+                add_guessed=add_guessed,
             )
         p = lift_above_floor(p, fps)
     return p.astype(np.float32)

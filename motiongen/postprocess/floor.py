@@ -413,6 +413,7 @@ def fix_foot_sliding(
     ease_speed: float | None = EASE_SPEED,
     max_lock_travel: float = MAX_LOCK_TRAVEL,
     follow_support: float | None = SUPPORT_SECONDS,
+    add_guessed: bool = True,
 ) -> np.ndarray:
     """Lock planted feet in place (see the module docstring); bone lengths are kept.
 
@@ -429,6 +430,9 @@ def fix_foot_sliding(
     follow_support: with root_correction, where both feet are planted the body moves along
     the floor with their corrections, smoothed by a Gaussian of this many seconds (sigma;
     ``_support_shift``); None: not followed (controlled motions, whose pelvis may be given).
+    add_guessed: with given (T, 4) contacts, a toe low and slower than 1 m/s that they leave
+    out is planted too (``toe_contacts``, slides cut as for default contacts): a model's
+    contacts miss some of its own plants, and the toe slid there.
     Returns (T, 22, 3) float64.
     """
     if ease_speed is not None and not (np.isfinite(ease_speed) and ease_speed > 0):
@@ -456,6 +460,11 @@ def fix_foot_sliding(
     contacts = np.asarray(contacts, dtype=bool)
     if contacts.shape not in ((n, 2), (n, 4)):
         raise ValueError(f"contacts must have shape ({n}, 2) or ({n}, 4), got {contacts.shape}")
+    if add_guessed and contacts.shape == (n, 4):
+        guessed = toe_contacts(p, fps)
+        contacts = contacts.copy()
+        for k, toe in enumerate((LEFT_FOOT, RIGHT_FOOT)):
+            contacts[:, 2 * k + 1] |= _planted(guessed[:, k], p[:, toe], max_lock_travel)
     if not contacts.any():
         return p
     heels = contacts.shape[1] == 4

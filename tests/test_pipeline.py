@@ -348,6 +348,21 @@ def test_music_conditioning(pipe, song, monkeypatch):
     assert both.labels["conditions"] == "text+music"
     silent_model = pipe(seconds=4.0, seed=0)
     assert np.abs(m.positions - silent_model.positions).max() > 1e-4
+    # dances keep the network's contacts alone (real dances glide); other motion gets the
+    # low, slow toes it left out locked too
+    import motiongen.postprocess as post
+
+    cleaned = []
+    real_clean = post.postprocess
+
+    def spy(p, fps, **kw):
+        cleaned.append(kw.get("add_guessed", True))
+        return real_clean(p, fps, **kw)
+
+    monkeypatch.setattr(post, "postprocess", spy)
+    pipe(music=song, seconds=2.0, seed=1)
+    pipe("a person walks", seconds=2.0, seed=1)
+    assert cleaned == [False, True]
 
 
 def test_music_shorter_than_requested(pipe, song):

@@ -7,10 +7,10 @@ Run:  .venv/bin/python benchmarks/dance_gate.py [--split test] [--seeds 4] [--fl
 music windows, and its dance agreement moved by 0.02 between two post-processing variants
 that, over 4 seeds, are level. Here every music window of the split (``motiongen eval``'s
 conditions) is danced ``--seeds`` times by each model (seed ``1000 s + window``), and each raw
-output is post-processed as shipped, without locking the toes low and slow that the model's
-contacts leave out (``add_guessed=False``), and as before 2026-12-05 (that, and the bone fix
-keeping every bone's direction, ``keep_toes=False``), then scored like ``motiongen eval``
-scores it (``eval.sanity.MusicalityScorer``: dance agreement, musicality, tempo margin).
+output is post-processed as shipped (dances keep the network's contacts alone), with the toes
+low and slow that those contacts leave out locked too (``add_guessed=True``, as for motion
+without music), and as before 2026-12-05 (neither that nor the bone fix re-solving legs to
+keep toes near the floor, ``keep_toes=False``), then scored like ``motiongen eval`` scores it (``eval.sanity.MusicalityScorer``: dance agreement, musicality, tempo margin).
 The real windows are the reference row.
 """
 
@@ -29,10 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.report import report, run_cli  # noqa: E402
 
 KEYS = ("dance_agreement", "musicality", "tempo_margin")
-VARIANTS = {  # name -> postprocess options
+VARIANTS = {  # name -> postprocess options over the pipeline's own
     "shipped": {},
-    "no guessed contacts added": {"add_guessed": False},
-    "before 2026-12-05 (neither)": {"add_guessed": False, "keep_toes": False},
+    "guessed contacts added, as for motion without music": {"add_guessed": True},
+    "before 2026-12-05": {"add_guessed": False, "keep_toes": False},
 }
 
 

@@ -11,7 +11,8 @@
 3. ``snap_to_floor``: the planted foot of each neighbourhood at y = 0 (floating and sinking
    removed, jumps kept);
 4. ``fix_foot_sliding``: planted toes locked (a toe that travels over 0.6 m within one
-   contact is sliding: cut into several locks), legs re-solved by two-bone IK; the body
+   contact is sliding: cut into several locks; a model's contacts are completed by the low,
+   slow toes they leave out, ``add_guessed``), legs re-solved by two-bone IK; the body
    follows both planted feet's slow correction along the floor, and is shifted towards a
    foot a leg cannot reach;
 5. ``lift_above_floor``: nothing below the floor.

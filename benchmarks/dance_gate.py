@@ -26,6 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.cleanup_inputs import cleanup_inputs  # noqa: E402
 from benchmarks.report import report, run_cli  # noqa: E402
 
 KEYS = ("dance_agreement", "musicality", "tempo_margin")
@@ -37,11 +38,11 @@ VARIANTS = {  # name -> postprocess options over the pipeline's own
 
 
 def run(split: str, seeds: int, models: dict[str, int | None]) -> dict[str, Any]:
-    import motiongen.postprocess as post
     from motiongen import Pipeline
     from motiongen.data.prepare import prepare
     from motiongen.eval.evaluator import split_conditions
     from motiongen.eval.sanity import MusicalityScorer
+    from motiongen.postprocess import postprocess as clean
 
     conditions, real = split_conditions(prepare().data, split)
     windows = [(c, r) for c, r in zip(conditions, real, strict=True) if c.music is not None]
@@ -54,33 +55,22 @@ def run(split: str, seeds: int, models: dict[str, int | None]) -> dict[str, Any]
 
     for _, r in windows:
         add(f"real {split} windows", scorer.score(r))
-    clean = post.postprocess
-    calls: list[tuple[np.ndarray, dict[str, Any]]] = []
-
-    def recording(p: np.ndarray, fps: float, **kw: Any) -> np.ndarray:
-        calls.append((np.array(p), kw))
-        return clean(p, fps, **kw)
-
-    post.postprocess = recording  # the pipeline imports it at call time: its input is kept
-    try:
-        for name, steps in models.items():
-            pipe = Pipeline.from_pretrained(name)
-            options = {} if steps is None else {"steps": steps}
-            for i, (c, _) in enumerate(windows):
-                print(f"{name}: window {i + 1}/{len(windows)}", file=sys.stderr, flush=True)
-                for s in range(seeds):
-                    calls.clear()
+    for name, steps in models.items():
+        pipe = Pipeline.from_pretrained(name)
+        options = {} if steps is None else {"steps": steps}
+        for i, (c, _) in enumerate(windows):
+            print(f"{name}: window {i + 1}/{len(windows)}", file=sys.stderr, flush=True)
+            for s in range(seeds):
+                with cleanup_inputs() as calls:
                     made = pipe.generate(text=c.text, music=c.music, music_offset=c.music_offset,
                                          seconds=c.seconds, seed=1000 * s + i, **options)[0]  # fmt: skip
-                    raw, kw = calls[0]
-                    for variant, extra in VARIANTS.items():
-                        p = clean(raw, made.fps, **{**kw, **extra})
-                        add(
-                            f"{name}, {variant}",
-                            scorer.score(dataclasses.replace(made, positions=p)),
-                        )
-    finally:
-        post.postprocess = clean
+                raw, fps, kw = calls[0]
+                for variant, extra in VARIANTS.items():
+                    p = clean(raw, fps, **{**kw, **extra})
+                    add(
+                        f"{name}, {variant}",
+                        scorer.score(dataclasses.replace(made, positions=p)),
+                    )
     summary = {
         row: {k: {"mean": float(np.mean(v)), "n": len(v)} for k, v in by.items()}
         for row, by in rows.items()

@@ -41,6 +41,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.cleanup_inputs import cleanup_inputs  # noqa: E402
 from benchmarks.report import report, run_cli  # noqa: E402
 
 IN_PLACE = ("a person bows", "a person waves with both hands", "a person raises the left hand",
@@ -81,26 +82,15 @@ def scores(before: np.ndarray, out: np.ndarray, fps: float, checker: Any) -> dic
 
 def generated(checkpoint: str | None, seeds: int, seconds: float) -> dict[str, list[Any]]:
     """Per prompt, the (positions, fps, options) the pipeline passed to clean-up."""
-    import motiongen.postprocess as pp
     from motiongen import Pipeline
 
     pipe = Pipeline.from_pretrained(checkpoint)
-    clean = pp.postprocess
     out: dict[str, list[Any]] = {}
     prompts = IN_PLACE + TRAVELLING + OTHER
     for i, prompt in enumerate(prompts):
         print(f"[{i + 1}/{len(prompts)}] {prompt}", file=sys.stderr, flush=True)
-        calls: list[Any] = []
-
-        def recording(p: np.ndarray, fps: float, _calls: list = calls, **kw: Any) -> np.ndarray:
-            _calls.append((np.asarray(p, dtype=np.float64), fps, kw))
-            return clean(p, fps, **kw)
-
-        pp.postprocess = recording
-        try:
+        with cleanup_inputs() as calls:
             pipe.generate(prompt, seconds=seconds, seed=0, batch=seeds)
-        finally:
-            pp.postprocess = clean
         out[prompt] = calls
     return out
 

@@ -1783,7 +1783,7 @@ class Pipeline:
             # A dance's contacts are the network's alone: real dances glide (foot skating 0.43
             # against 0.11 over all clips), and locking every low, slow toe cost the test
             # dances' music agreement 0.255 -> 0.228 over 4 seeds (docs/pipeline.md step 4).
-            guessed = first.music is None
+            add_guessed = first.music is None
             positions = np.stack(
                 [
                     clean(
@@ -1792,7 +1792,7 @@ class Pipeline:
                         contacts=None if measured else c,
                         bone_lengths=body,
                         follow_support=None if measured else SUPPORT_SECONDS,
-                        add_guessed=guessed,
+                        add_guessed=add_guessed,
                     )
                     for p, c, body in zip(positions, contacts, bodies, strict=True)
                 ]

@@ -200,6 +200,22 @@ def _planted(flags: np.ndarray, point: np.ndarray, max_travel: float) -> np.ndar
     return out
 
 
+def _guessed_plants(
+    positions: np.ndarray, fps: float, max_travel: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(``toe_contacts``, the same with every run cut at ``max_travel`` by ``_planted``), each
+    (T, 2) bool per toe (left, right)."""
+    guessed = toe_contacts(positions, fps)
+    planted = np.stack(
+        [
+            _planted(guessed[:, k], positions[:, toe], max_travel)
+            for k, toe in enumerate((LEFT_FOOT, RIGHT_FOOT))
+        ],
+        axis=1,
+    )
+    return guessed, planted
+
+
 def _uncut(flags: np.ndarray, planted: np.ndarray) -> np.ndarray:
     """The runs of ``flags`` that ``_planted`` left whole (no frame of them cut)."""
     out = np.zeros_like(flags)
@@ -447,24 +463,15 @@ def fix_foot_sliding(
         )
     firm = None  # per toe, frames of contacts that are plants, not slides cut into locks
     if contacts is None:  # guessed from speed: a long slow slide is no plant (given ones are)
-        guessed = toe_contacts(p, fps)
-        contacts = np.stack(
-            [
-                _planted(guessed[:, k], p[:, toe], max_lock_travel)
-                for k, toe in enumerate((LEFT_FOOT, RIGHT_FOOT))
-            ],
-            axis=1,
-        )
+        guessed, contacts = _guessed_plants(p, fps, max_lock_travel)
         if root_correction and follow_support is not None:
             firm = np.stack([_uncut(guessed[:, k], contacts[:, k]) for k in range(2)], axis=1)
     contacts = np.asarray(contacts, dtype=bool)
     if contacts.shape not in ((n, 2), (n, 4)):
         raise ValueError(f"contacts must have shape ({n}, 2) or ({n}, 4), got {contacts.shape}")
     if add_guessed and contacts.shape == (n, 4):
-        guessed = toe_contacts(p, fps)
         contacts = contacts.copy()
-        for k, toe in enumerate((LEFT_FOOT, RIGHT_FOOT)):
-            contacts[:, 2 * k + 1] |= _planted(guessed[:, k], p[:, toe], max_lock_travel)
+        contacts[:, [1, 3]] |= _guessed_plants(p, fps, max_lock_travel)[1]
     if not contacts.any():
         return p
     heels = contacts.shape[1] == 4

@@ -122,7 +122,7 @@ def run(checkpoint: str | None, seeds: int, seconds: float, every: int) -> dict[
         per: list[dict[str, float]] = []
         drift, paths, nets = [], [], []
         for prompt, p, fps, kw, before in inputs:
-            out = postprocess(p, fps, **kw, **options)
+            out = postprocess(p, fps, **{**kw, **options})  # a variant overrides the pipeline
             per.append(scores(before, out, fps, checker))
             if prompt in IN_PLACE:
                 drift.append(root_drift(out))

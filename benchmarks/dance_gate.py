@@ -1,7 +1,7 @@
 """The dance gate over several seeds: the default flow model against DDIM-50 on the music windows.
 
 Run:  .venv/bin/python benchmarks/dance_gate.py [--split test] [--seeds 4] [--flow NAME]
-      [--ddim NAME] [--ddim-steps 50] [--out FILE]
+      [--flow-guidance G [G ...]] [--ddim NAME] [--ddim-steps 50] [--out FILE]
 
 ``benchmarks/flow_vs_ddim.py`` scores one motion per condition: on the test split that is 12
 music windows, and its dance agreement moved by 0.02 between two post-processing variants
@@ -37,7 +37,8 @@ VARIANTS = {  # name -> postprocess options over the pipeline's own
 }
 
 
-def run(split: str, seeds: int, models: dict[str, int | None]) -> dict[str, Any]:
+def run(split: str, seeds: int, models: dict[str, tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """models: row name -> (checkpoint, generate options)."""
     from motiongen import Pipeline
     from motiongen.data.prepare import prepare
     from motiongen.eval.evaluator import split_conditions
@@ -55,9 +56,8 @@ def run(split: str, seeds: int, models: dict[str, int | None]) -> dict[str, Any]
 
     for _, r in windows:
         add(f"real {split} windows", scorer.score(r))
-    for name, steps in models.items():
-        pipe = Pipeline.from_pretrained(name)
-        options = {} if steps is None else {"steps": steps}
+    for name, (checkpoint, options) in models.items():
+        pipe = Pipeline.from_pretrained(checkpoint)
         for i, (c, _) in enumerate(windows):
             print(f"{name}: window {i + 1}/{len(windows)}", file=sys.stderr, flush=True)
             for s in range(seeds):
@@ -103,9 +103,21 @@ def main() -> int:
     parser.add_argument("--flow", default=DEFAULT_MODEL, help="shipped name or folder")
     parser.add_argument("--ddim", default="tiny-ddim", help="shipped name or folder")
     parser.add_argument("--ddim-steps", type=int, default=50)
+    parser.add_argument(
+        "--flow-guidance",
+        nargs="+",
+        default=None,
+        help="also the flow model at these guidance scales (one scale, or TEXT,MUSIC)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="write FILE.json and FILE.md")
     args = parser.parse_args()
-    result = run(args.split, args.seeds, {args.flow: None, args.ddim: args.ddim_steps})
+    from motiongen.generation import parse_guidance
+
+    models: dict[str, tuple[str, dict[str, Any]]] = {args.flow: (args.flow, {})}
+    for g in args.flow_guidance or ():
+        models[f"{args.flow} at guidance {g}"] = (args.flow, {"guidance": parse_guidance(g)})
+    models[args.ddim] = (args.ddim, {"steps": args.ddim_steps})
+    result = run(args.split, args.seeds, models)
     command = "python benchmarks/dance_gate.py " + " ".join(sys.argv[1:])
     report(markdown(result, command.strip()), result, args.out)
     return 0

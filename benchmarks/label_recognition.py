@@ -96,14 +96,21 @@ def run(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--checkpoint", default=None, help=f"folder or shipped name ({DEFAULT_MODEL})")
+    parser.add_argument(
+        "--checkpoint", default=None, help=f"folder or shipped name ({DEFAULT_MODEL})"
+    )
     parser.add_argument("--classifier", type=Path, default=None, help="classifier folder")
     parser.add_argument("--samples", type=int, default=3, help="motions per label pair")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--sampler", default=None)
     parser.add_argument("--guidance", type=float, default=None)
-    parser.add_argument("--seconds", type=float, default=6.5)
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=None,
+        help="one length for every prompt (default: each prompt's, as generate picks it)",
+    )
     parser.add_argument("--max-pairs", type=int, default=None, help="only the first N pairs")
     parser.add_argument("--threads", type=int, default=None, help="torch threads")
     parser.add_argument("--out", type=Path, default=None, help="write FILE.json and FILE.md")

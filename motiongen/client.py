@@ -131,7 +131,7 @@ class Client:
         self,
         text: str,
         *,
-        seconds: float = 6.5,
+        seconds: float | None = None,
         steps: int | None = None,
         sampler: str | None = None,
         guidance: float | None = None,
@@ -140,7 +140,8 @@ class Client:
         literal: bool = False,
         fps: float | None = None,
     ) -> Motion:
-        """A motion for a prompt, generated now (POST /generate, format json). literal: send
+        """A motion for a prompt, generated now (POST /generate, format json). seconds: None
+        lets the model choose (as long as the motions like the prompt). literal: send
         the prompt as written, also a style its action was never recorded in. fps: the
         answer's frame rate (default the model's 20)."""
         body = _generate_body(text, seconds, steps, sampler, guidance, seed, model, "json", literal)
@@ -163,7 +164,7 @@ class Client:
         text: str,
         *,
         format: str = "mp4",
-        seconds: float = 6.5,
+        seconds: float | None = None,
         steps: int | None = None,
         sampler: str | None = None,
         guidance: float | None = None,
@@ -307,7 +308,7 @@ def _check_format(fmt: str) -> None:
 
 def _generate_body(
     text: str,
-    seconds: float,
+    seconds: float | None,
     steps: int | None,
     sampler: str | None,
     guidance: float | None,
@@ -317,7 +318,7 @@ def _generate_body(
     literal: bool = False,
 ) -> dict[str, Any]:
     _check_format(fmt)
-    if (
+    if seconds is not None and (
         isinstance(seconds, bool)
         or not isinstance(seconds, int | float)
         or not math.isfinite(seconds)

@@ -97,6 +97,7 @@ from motiongen.generation.windows import (
     segment_plan,
     window_plan,
 )
+from motiongen.paths import DEFAULT_SECONDS
 from motiongen.motion import AudioRef, Motion
 from motiongen.skeleton import NUM_JOINTS, PELVIS
 from motiongen.tasks import TASK_ID, world_channels
@@ -634,8 +635,10 @@ class Pipeline:
         unconditional motion. postprocess: constant bones, feet on the floor, no foot sliding,
         light smoothing. request: the keywords of ``check_request``:
 
-        seconds (6.5): length, 0.5 <= seconds <= 120; beyond the model window (196 frames =
-        9.8 s) the motion is made of overlapping windows with blended seams.
+        seconds: length, 0.5 <= seconds <= 120; beyond the model window (196 frames = 9.8 s)
+        the motion is made of overlapping windows with blended seams. Default: for a text alone
+        with retrieval, as long as the retrieved phrases (their weighted median, 1 s to one
+        window; meta["length_from"] says which), else ``DEFAULT_SECONDS`` (6.5).
         steps: sampler steps (default: the process's, 4 for flow, 50 for DDIM). sampler: one
         the checkpoint's process offers (euler | midpoint | heun for flow, ddim for DDPM).
         guidance: one classifier-free guidance scale, or (text_scale, audio_scale); default
@@ -661,7 +664,7 @@ class Pipeline:
         text: str | None = None,
         music: str | Path | None = None,
         *,
-        seconds: float = 6.5,
+        seconds: float | None = None,
         steps: int | None = None,
         sampler: str | None = None,
         guidance: Guidance | None = None,
@@ -692,7 +695,9 @@ class Pipeline:
                     f"checkpoint {self.name} was trained without text; leave out the prompt "
                     "or use a text-conditioned checkpoint"
                 )
-        seconds = check_seconds(seconds)
+        # no length asked for: a text alone lasts as long as the retrieved phrases like it
+        estimate = seconds is None and text is not None and music is None and seed_motion is None
+        seconds = check_seconds(DEFAULT_SECONDS if seconds is None else seconds)
         frames = max(1, int(round(seconds * self.fps)))
         steps = check_int("steps", self.default_steps if steps is None else steps, 1, MAX_STEPS)
         sampler = self.default_sampler if sampler is None else str(sampler).lower()
@@ -719,11 +724,13 @@ class Pipeline:
             notes = {}
         prior = None
         if rag:
-            from motiongen.generation.rag import request_prior
+            from motiongen.generation.rag import request_frames, request_prior
 
             # the phrases are searched with the text the network will be given
             searched = text if text is None else self._network_texts([text], [literal])[0]
             try:
+                if estimate and (typical := request_frames(self, searched)) is not None:
+                    frames, seconds = typical, typical / self.fps
                 prior, warning = request_prior(
                     self, searched, music_path, float(music_offset), frames
                 )
@@ -737,6 +744,8 @@ class Pipeline:
             notes = {**notes, "retrieved": []} if prior is None and not auto else notes
             if warning:  # asked for, a warning; the model's own choice, a note
                 notes["retrieval_note" if auto else "retrieval_warning"] = warning
+        if estimate:
+            notes["length_from"] = "retrieved phrases" if prior is not None else "default"
         return GenerationRequest(
             text=text,
             music=music_path,
@@ -2120,7 +2129,7 @@ class Pipeline:
             meta["seed_motion_frames"] = int(len(req.prefix))
         if req.prior is not None:
             meta["retrieved"] = req.prior.phrases
-        for key in ("retrieved", "retrieval_warning", "retrieval_note"):
+        for key in ("retrieved", "retrieval_warning", "retrieval_note", "length_from"):
             if key in req.meta:
                 meta[key] = req.meta[key]
         labels = {

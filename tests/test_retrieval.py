@@ -624,3 +624,51 @@ def test_the_retrieval_flag_of_a_checkpoint_is_a_boolean():
     assert ConditioningSpec(**spec).retrieval is False
     with pytest.raises(FormatError, match="retrieval"):
         ConditioningSpec(**spec, retrieval="yes")
+
+
+# ---- the length of a prompt without one ----------------------------------------------------
+
+
+def lengths_index() -> MotionIndex:
+    """Waves recorded 40 frames long, bows 100: the phrases say how long each action lasts."""
+    phrases, motions = [], {}
+    for c in range(6):
+        text, frames = ("a person waves", 40) if c % 2 == 0 else ("a person bows", 100)
+        pos = waving(frames, hz=1.0 + c % 2) + 0.01 * c
+        for p in cut_phrases(pos, FPS, clip=f"clip{c}", text=text, labels={"content": text}):
+            motions[span_key(p)] = pos[p.start : p.stop]
+            phrases.append(p)
+    return build_index(phrases, motions, encoders=encoders())
+
+
+def test_typical_frames_are_the_weighted_median_of_the_hits_lengths():
+    r = Retriever(lengths_index(), encoders=encoders(), k=4, n=3)
+    assert abs(r.typical_frames("a person waves", fps=FPS) - 40) <= 2
+    assert abs(r.typical_frames("a person bows", fps=FPS) - 100) <= 2
+    assert abs(r.typical_frames("a person bows", fps=FPS / 2) - 50) <= 1  # frames at that rate
+    r.clear_cache()
+    calls = []
+    original = r.search
+    r.search = lambda *a, **k: calls.append(1) or original(*a, **k)  # type: ignore[method-assign]
+    r.typical_frames("a person waves", fps=FPS)
+    r.prior("a person waves", frames=30, fps=FPS)  # the length's search, reused
+    assert len(calls) == 1
+
+
+def test_a_prompt_without_seconds_lasts_as_long_as_its_phrases(tmp_path):
+    from motiongen import Pipeline
+    from tests.serve_helpers import write_song
+    from tests.test_pipeline import make_checkpoint
+
+    folder = make_checkpoint(tmp_path / "auto", prior=True, retrieval=True)
+    pipe = Pipeline.from_pretrained(folder, text_encoder=FakeEncoder()).use_index(lengths_index())
+    pipe.retriever.encoders = encoders()
+    waves, bows = pipe("a person waves", seed=0, steps=1), pipe("a person bows", seed=0, steps=1)
+    assert abs(waves.num_frames - 40) <= 2 and abs(bows.num_frames - 100) <= 2
+    assert waves.meta["length_from"] == "retrieved phrases"
+    asked = pipe("a person waves", seconds=3.0, seed=0, steps=1)  # a length asked for is kept
+    assert asked.num_frames == 60 and "length_from" not in asked.meta
+    plain = pipe("a person waves", rag=False, seed=0, steps=1)  # nothing retrieved: 6.5 s
+    assert plain.num_frames == 130 and plain.meta["length_from"] == "default"
+    song = write_song(tmp_path / "song.wav", seconds=8.0)  # with music: 6.5 s as before
+    assert pipe("a person waves", song, seed=0, steps=1).num_frames == 130

@@ -172,6 +172,15 @@ def test_async_json_job_has_no_mp4(client: TestClient) -> None:
     assert client.get(info["result_url"]).json()["num_frames"] == 40
 
 
+def test_a_job_without_seconds_stores_the_length_the_model_chose(client: TestClient) -> None:
+    r = client.post("/generate", json={"text": "a person waves", "async": True, "steps": 1})
+    assert r.status_code == 202
+    info = wait_job(client, r.json()["job_id"])
+    seconds = info["request"]["seconds"]  # stored: a re-run job makes the same length
+    assert isinstance(seconds, float) and 0.5 <= seconds <= 9.8
+    assert client.get(info["result_url"]).json()["num_frames"] == round(seconds * 20)
+
+
 def test_dance_now_and_as_job(client: TestClient, song: Path) -> None:
     with song.open("rb") as f:
         r = client.post(

@@ -93,7 +93,7 @@ def _run(
     music: Path | None,
     music_offset: float,
     output: Path,
-    seconds: float,
+    seconds: float | None,
     steps: int | None,
     sampler: str | None,
     guidance: str | None,
@@ -119,7 +119,8 @@ def _run(
         from motiongen.conditioning.text import validate_prompt
 
         text = validate_prompt(text)
-    check_seconds(seconds)
+    if seconds is not None:
+        check_seconds(seconds)
     check_output_fps(fps, output.suffix)
     scales = parse_guidance(guidance) if guidance is not None else None
     if batch < 1:
@@ -212,7 +213,13 @@ def generate(
     ] = "bvh",
     takes: Annotated[int, typer.Option(help="With --prompts: motions per prompt.")] = 1,
     batch_size: Annotated[int, typer.Option(help="With --prompts: motions per model pass.")] = 8,
-    seconds: Annotated[float, typer.Option(help="Length in seconds (0.5 to 120).")] = 6.5,
+    seconds: Annotated[
+        float | None,
+        typer.Option(
+            help="Length in seconds (0.5 to 120; default: as long as the indexed motions like "
+            "the prompt, else 6.5)."
+        ),
+    ] = None,
     steps: Annotated[
         int | None, typer.Option(help="Sampler steps (default 4 for flow, 50 for DDIM).")
     ] = None,

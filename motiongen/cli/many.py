@@ -27,7 +27,7 @@ def run_many(
     fmt: str,
     takes: int,
     batch_size: int,
-    seconds: float,
+    seconds: float | None,
     steps: int | None,
     sampler: str | None,
     guidance: str | None,
@@ -50,7 +50,8 @@ def run_many(
         raise InputError(f"--output {folder} is a file; with --prompts give a folder")
     if not 1 <= batch_size <= 256:
         raise InputError(f"--batch-size must be 1..256, got {batch_size}")
-    check_seconds(seconds)
+    if seconds is not None:
+        check_seconds(seconds)
     scales = parse_guidance(guidance) if guidance is not None else None
     items = plan(read_prompts(prompts_file), folder, fmt=fmt, takes=takes, seed=seed)
 

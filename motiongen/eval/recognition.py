@@ -256,14 +256,14 @@ def markdown_table(summary: dict[str, Any]) -> str:
 def make_generate_fn(
     pipe: Any,
     *,
-    seconds: float = 6.5,
+    seconds: float | None = None,
     steps: int | None = None,
     sampler: str | None = None,
     guidance: float | None = None,
     **extra: Any,
 ) -> GenerateFn:
     """A ``(prompt, n, seed) -> n motions`` function over a ``Pipeline``; None options take
-    the checkpoint's defaults; ``extra`` goes to ``generate`` as is (e.g. rag=True)."""
+    the pipeline's defaults (seconds: the prompt's length as ``Pipeline.generate`` picks it); ``extra`` goes to ``generate`` as is (e.g. rag=True)."""
     options = {
         k: v
         for k, v in {"steps": steps, "sampler": sampler, "guidance": guidance}.items()

@@ -90,7 +90,7 @@ def generate_many(
     pipe: Any,
     items: Iterable[Item],
     *,
-    seconds: float,
+    seconds: float | None,
     steps: int | None = None,
     sampler: str | None = None,
     guidance: Any = None,

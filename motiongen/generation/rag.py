@@ -85,3 +85,19 @@ def request_prior(
         return pipe.retriever.prior(text, frames=frames, fps=pipe.fps, tempo=tempo), None
     except NoMatch as exc:
         return None, f"retrieval: {exc}; generated without a retrieved prior"
+
+
+def request_frames(pipe: Any, text: str) -> int | None:
+    """The length a prompt's motion gets when none is asked for: as long as the index's
+    phrases like it (``Retriever.typical_frames``), within 1 s and one model window; None when
+    nothing in the index matches (the caller keeps its default)."""
+    from motiongen.retrieval import NoMatch
+
+    if pipe.retriever is None:
+        index, reranker = pipe.index_source
+        pipe.use_index(index, reranker=reranker)
+    try:
+        frames = pipe.retriever.typical_frames(text, fps=pipe.fps)
+    except NoMatch:
+        return None
+    return int(min(max(frames, round(pipe.fps)), pipe.window))

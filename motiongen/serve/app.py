@@ -378,6 +378,8 @@ def create_app(settings: ServeSettings) -> FastAPI:
             raise ApiError(503, f"use_rag: this server has no motion index ({exc})") from None
         if params.get("rag") is None:  # the model's choice, stored: a re-run job is the same
             params["rag"] = getattr(request, "prior", None) is not None
+        if params.get("seconds") is None:  # the length the model chose, likewise
+            params["seconds"] = request.seconds
         cost = server.models.get(params["model"]).request_cost(request)
         if cost > settings.job_budget:
             raise ApiError(

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from motiongen.checkpoint import rag_model_names, shipped_model_names
 from motiongen.conditioning.text import MAX_PROMPT_CHARS
 from motiongen.generation.request import MIN_SECONDS
+from motiongen.paths import DEFAULT_SECONDS
 from motiongen.io.numpy_io import npy_rate_problem
 from motiongen.plausibility import MAX_FPS, MIN_FPS
 from motiongen.serve.models import DEFAULT_MODEL_NAME, model_samplers
@@ -21,7 +22,6 @@ MAX_SECONDS = 30.0
 MAX_STEPS = 200
 MAX_GUIDANCE = 20.0
 MAX_SEED = 2**31 - 1
-DEFAULT_SECONDS = 6.5
 
 Format = Literal["json", "bvh", "motion", "npy", "mp4"]
 Sampler = Literal["euler", "midpoint", "heun", "ddim"]
@@ -129,7 +129,10 @@ class GenerateRequest(BaseModel):
         None,
         ge=MIN_SECONDS,
         le=MAX_SECONDS,
-        description=f"Length in seconds ({DEFAULT_SECONDS} s).",
+        description=(
+            "Length in seconds (default: a text alone lasts as long as the model's retrieved "
+            f"phrases like it, else {DEFAULT_SECONDS} s)."
+        ),
     )
     duration: float | None = Field(
         None, ge=MIN_SECONDS, le=MAX_SECONDS, description="The original design's name for seconds."
@@ -261,7 +264,7 @@ class GenerateRequest(BaseModel):
         )
         params["text"] = self.text if self.text is not None else self.text_prompt
         seconds = self.seconds if self.seconds is not None else self.duration
-        params["seconds"] = DEFAULT_SECONDS if seconds is None else seconds
+        params["seconds"] = seconds  # None: the model's choice, stored once checked
         guidance = self.guidance if self.guidance is not None else self.guidance_scale
         params["guidance"] = guidance
         params["music_offset"] = self.music_offset or 0.0

@@ -97,8 +97,8 @@ from motiongen.generation.windows import (
     segment_plan,
     window_plan,
 )
-from motiongen.paths import DEFAULT_SECONDS
 from motiongen.motion import AudioRef, Motion
+from motiongen.paths import DEFAULT_SECONDS
 from motiongen.skeleton import NUM_JOINTS, PELVIS
 from motiongen.tasks import TASK_ID, world_channels
 from motiongen.tasks.pace import MOVING_SPEED, ground_speed, pace_ratio, paced_path

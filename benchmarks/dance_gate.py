@@ -1,7 +1,7 @@
 """The dance gate over several seeds: the default flow model against DDIM-50 on the music windows.
 
 Run:  .venv/bin/python benchmarks/dance_gate.py [--split test] [--seeds 4] [--flow NAME]
-      [--flow-guidance G [G ...]] [--ddim NAME] [--ddim-steps 50] [--out FILE]
+      [--flow-guidance G [G ...]] [--ddim NAME] [--ddim-steps 50] [--no-text] [--out FILE]
 
 ``benchmarks/flow_vs_ddim.py`` scores one motion per condition: on the test split that is 12
 music windows, and its dance agreement moved by 0.02 between two post-processing variants
@@ -37,8 +37,11 @@ VARIANTS = {  # name -> postprocess options over the pipeline's own
 }
 
 
-def run(split: str, seeds: int, models: dict[str, tuple[str, dict[str, Any]]]) -> dict[str, Any]:
-    """models: row name -> (checkpoint, generate options)."""
+def run(
+    split: str, seeds: int, models: dict[str, tuple[str, dict[str, Any]]], text: bool = True
+) -> dict[str, Any]:
+    """models: row name -> (checkpoint, generate options); text False: music alone, as
+    ``motiongen dance SONG`` without ``--text``."""
     from motiongen import Pipeline
     from motiongen.data.prepare import prepare
     from motiongen.eval.evaluator import split_conditions
@@ -62,7 +65,7 @@ def run(split: str, seeds: int, models: dict[str, tuple[str, dict[str, Any]]]) -
             print(f"{name}: window {i + 1}/{len(windows)}", file=sys.stderr, flush=True)
             for s in range(seeds):
                 with cleanup_inputs() as calls:
-                    made = pipe.generate(text=c.text, music=c.music, music_offset=c.music_offset,
+                    made = pipe.generate(text=c.text if text else None, music=c.music, music_offset=c.music_offset,
                                          seconds=c.seconds, seed=1000 * s + i, **options)[0]  # fmt: skip
                 raw, fps, kw = calls[0]
                 for variant, extra in VARIANTS.items():
@@ -75,15 +78,22 @@ def run(split: str, seeds: int, models: dict[str, tuple[str, dict[str, Any]]]) -
         row: {k: {"mean": float(np.mean(v)), "n": len(v)} for k, v in by.items()}
         for row, by in rows.items()
     }
-    return {"split": split, "seeds": seeds, "windows": len(windows), "rows": summary}
+    return {
+        "split": split,
+        "seeds": seeds,
+        "windows": len(windows),
+        "text": text,
+        "rows": summary,
+    }
 
 
 def markdown(result: dict[str, Any], command: str) -> str:
     lines = [
         f"Command: `{command}`",
         "",
-        f"{result['split']} split, {result['windows']} music windows; generated: {result['seeds']} "
-        "seeds per window, each raw output post-processed each way.",
+        f"{result['split']} split, {result['windows']} music windows"
+        f"{'' if result.get('text', True) else ' danced to the music alone (no text)'}; "
+        f"generated: {result['seeds']} seeds per window, each raw output post-processed each way.",
         "",
         "| motions | n | dance agreement ↑ | musicality ↑ | tempo margin ↑ |",
         "|---|---:|---:|---:|---:|",
@@ -109,6 +119,9 @@ def main() -> int:
         default=None,
         help="also the flow model at these guidance scales (one scale, or TEXT,MUSIC)",
     )
+    parser.add_argument(
+        "--no-text", action="store_true", help="dance to the music alone (no window text)"
+    )
     parser.add_argument("--out", type=Path, default=None, help="write FILE.json and FILE.md")
     args = parser.parse_args()
     from motiongen.generation import parse_guidance
@@ -117,7 +130,7 @@ def main() -> int:
     for g in args.flow_guidance or ():
         models[f"{args.flow} at guidance {g}"] = (args.flow, {"guidance": parse_guidance(g)})
     models[args.ddim] = (args.ddim, {"steps": args.ddim_steps})
-    result = run(args.split, args.seeds, models)
+    result = run(args.split, args.seeds, models, text=not args.no_text)
     command = "python benchmarks/dance_gate.py " + " ".join(sys.argv[1:])
     report(markdown(result, command.strip()), result, args.out)
     return 0

@@ -637,7 +637,7 @@ class Pipeline:
 
         seconds: length, 0.5 <= seconds <= 120; beyond the model window (196 frames = 9.8 s)
         the motion is made of overlapping windows with blended seams. Default: for a text alone
-        with retrieval, as long as the retrieved phrases (their weighted median, 1 s to one
+        with retrieval, as long as the retrieved phrases (their weighted median, 2 s to one
         window; meta["length_from"] says which), else ``DEFAULT_SECONDS`` (6.5).
         steps: sampler steps (default: the process's, 4 for flow, 50 for DDIM). sampler: one
         the checkpoint's process offers (euler | midpoint | heun for flow, ddim for DDPM).

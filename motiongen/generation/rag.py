@@ -13,6 +13,10 @@ from typing import Any
 
 from motiongen.errors import DataNotFoundError, InputError
 
+# The shortest length a prompt gets unasked: a sharp "arms up" is recorded in 1.5 s, too brief
+# to see in a viewer before it is over.
+MIN_TYPICAL_SECONDS = 2.0
+
 
 def default_index_dir() -> Path:
     """$MOTIONGEN_INDEX, else ``rag_index_train`` in the prepared cache."""
@@ -89,8 +93,8 @@ def request_prior(
 
 def request_frames(pipe: Any, text: str) -> int | None:
     """The length a prompt's motion gets when none is asked for: as long as the index's
-    phrases like it (``Retriever.typical_frames``), within 1 s and one model window; None when
-    nothing in the index matches (the caller keeps its default)."""
+    phrases like it (``Retriever.typical_frames``), within ``MIN_TYPICAL_SECONDS`` and one model
+    window; None when nothing in the index matches (the caller keeps its default)."""
     from motiongen.retrieval import NoMatch
 
     if pipe.retriever is None:
@@ -100,4 +104,4 @@ def request_frames(pipe: Any, text: str) -> int | None:
         frames = pipe.retriever.typical_frames(text, fps=pipe.fps)
     except NoMatch:
         return None
-    return int(min(max(frames, round(pipe.fps)), pipe.window))
+    return int(min(max(frames, round(MIN_TYPICAL_SECONDS * pipe.fps)), pipe.window))

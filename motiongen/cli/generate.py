@@ -173,6 +173,13 @@ def _run(
             f"{item['start'] / pipe.fps:.1f}-{item['stop'] / pipe.fps:.1f} s)",
             highlight=False, soft_wrap=True,
         )  # fmt: skip
+    if meta.get("length_from") == "retrieved phrases":
+        out.print(
+            f"note: {meta['seconds']:.1f} s, as long as the retrieved phrases; --seconds "
+            "sets another length",
+            highlight=False,
+            soft_wrap=True,
+        )
     if meta.get("retrieval_note"):
         out.print(f"note: {meta['retrieval_note']}", highlight=False, soft_wrap=True)
     if meta.get("warning"):

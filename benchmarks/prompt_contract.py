@@ -1,10 +1,11 @@
 """Prompt contracts: pass rates of concrete asks ("both hands", "left hand", "bow" ...).
 
 Run:  .venv/bin/python benchmarks/prompt_contract.py [--checkpoint DIR] [--seeds 8]
-          [--steps N] [--guidance G] [--split test] [--out FILE.json]
+          [--steps N] [--guidance G] [--seconds S] [--split test] [--out FILE.json]
 
 For every contract of ``motiongen.eval.contracts`` the checkpoint generates ``--seeds``
-motions of 6.5 s from the contract's prompt (one batch drawn from seed 0) and the rule is applied to each,
+motions from the contract's prompt (one batch drawn from seed 0; each prompt as long as
+``generate`` makes it unasked, or ``--seconds``, 6.5 until 2026-12-05) and the rule is applied to each,
 and the same from each of the contract's other wordings (words no training text uses);
 the same rule on the real clips of the matching content label (``--split``, default test) is
 the reference, so a rule that real motion fails shows up as such. Also: "run is faster than
@@ -36,7 +37,6 @@ IN_PLACE = {  # prompt -> content label of real clips that stay in place
     "a person waves with both hands": "wave-both-hands",
     "a person raises the left hand": "raise-up-left-hand",
 }
-SECONDS = 6.5
 
 
 @functools.cache
@@ -115,7 +115,7 @@ def run(generate: Any, *, seeds: int, split: str, progress: Any = None) -> dict[
         real = real_motions(split, content)
         drift_gen += [root_drift(m.positions) for m in made]
         drift_real += [root_drift(m.positions) for m in real]
-        # Drift grows with duration and the real clips last 1.2-8 s against SECONDS: each real
+        # Drift grows with duration and the real clips last 1.2-8 s: each real
         # clip is also paired with a generated motion, both cut to the shorter one's seconds.
         for i, r in enumerate(real):
             g = made[i % len(made)]
@@ -189,6 +189,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--guidance", type=float, default=None)
     parser.add_argument("--split", default="test", help="real clips of this split as reference")
     parser.add_argument("--raw", action="store_true", help="no post-processing")
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=None,
+        help="one length for every prompt (default: each prompt's, as generate picks it)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="write FILE.json and FILE.md")
     args = parser.parse_args(argv)
 
@@ -199,12 +205,13 @@ def main(argv: list[str] | None = None) -> int:
                                  "guidance": args.guidance}.items() if v is not None}  # fmt: skip
 
     def generate(prompt: str, n: int) -> list[Any]:
-        return pipe.generate(prompt, seconds=SECONDS, seed=0, batch=n,
+        return pipe.generate(prompt, seconds=args.seconds, seed=0, batch=n,
                              postprocess=not args.raw, **options)  # fmt: skip
 
     result = run(generate, seeds=args.seeds, split=args.split)
     result["settings"] = {"checkpoint": args.checkpoint or "shipped default", "seeds": args.seeds,
-                          "split": args.split, "raw": args.raw, **options}  # fmt: skip
+                          "split": args.split, "raw": args.raw, "seconds": args.seconds,
+                          **options}  # fmt: skip
     report(markdown(result), result, args.out)
     return 0
 

@@ -25,7 +25,7 @@ def test_drift_is_also_compared_at_the_real_clips_lengths(monkeypatch):
     # the real 2 s or 8 s at 20 fps.
     monkeypatch.setattr(contract, "real_motions", lambda split, content: [
         _drifting(8.0 if i == 0 else 2.0, 0.01, seed=i) for i in range(3)])  # fmt: skip
-    made = lambda prompt, n: [_drifting(contract.SECONDS, 0.01, seed=i, fps=30.0)  # noqa: E731
+    made = lambda prompt, n: [_drifting(6.5, 0.01, seed=i, fps=30.0)  # noqa: E731
                               for i in range(n)]  # fmt: skip
     result = contract.run(made, seeds=2, split="test")
     e = result["extra"]

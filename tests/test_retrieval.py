@@ -655,6 +655,22 @@ def test_typical_frames_are_the_weighted_median_of_the_hits_lengths():
     assert len(calls) == 1
 
 
+def test_typical_frames_of_a_tie_is_the_shorter_and_ignore_negligible_phrases():
+    import dataclasses
+
+    from motiongen.retrieval.index import Hit
+
+    r = Retriever(lengths_index(), encoders=encoders())
+    base = next(iter(r.index.phrases.values())) if isinstance(r.index.phrases, dict) else (
+        r.index.phrases[0])  # fmt: skip
+    hits = [  # two phrases of one clip at 0.5 each, three others of no weight
+        Hit(i, score, dataclasses.replace(base, start=0, stop=frames))
+        for i, (score, frames) in enumerate([(1.0, 72), (1.0, 167), (0.2, 80), (0.2, 90), (0.2, 97)])
+    ]  # fmt: skip
+    r._cached_search = lambda *a, **k: hits  # type: ignore[method-assign]
+    assert r.typical_frames("a person kicks", fps=base.fps) == 72
+
+
 def test_a_prompt_without_seconds_lasts_as_long_as_its_phrases(tmp_path):
     from motiongen import Pipeline
     from tests.serve_helpers import write_song

@@ -171,10 +171,14 @@ class Retriever:
         that the label classifier took for a wave. ``NoMatch`` as ``search``."""
         hits = self._cached_search(text, fps=fps, exclude=exclude, rerank=rerank)
         weights = softmax(np.array([h.score for h in hits]), self.builder.temperature)
-        lengths = np.array([h.phrase.seconds * fps for h in hits])
+        keep = weights >= 1e-4  # as the prior: a negligible phrase is not part of it
+        lengths = np.array([h.phrase.seconds * fps for h in hits])[keep]
         order = np.argsort(lengths, kind="stable")
-        middle = int(np.searchsorted(np.cumsum(weights[order]), 0.5))
-        return max(2, int(round(lengths[order][min(middle, len(hits) - 1)])))
+        cum = np.cumsum(weights[keep][order]) / weights[keep].sum()
+        # the lower median on a tie (two phrases at 0.5 each): rounding must not hand the
+        # middle to a phrase of negligible weight
+        middle = int(np.searchsorted(cum, 0.5 - 1e-9))
+        return max(2, int(round(lengths[order][min(middle, len(lengths) - 1)])))
 
     def _cached_search(
         self,

@@ -86,6 +86,25 @@ def test_shards_make_the_same_motions_as_one_process(checkpoint, tmp_path) -> No
     assert positions(thirty[0].path).shape[0] == 30  # 1 s at 30 fps, not the model's 20
 
 
+def test_a_prompts_warning_is_told_once_as_a_single_generation_tells_it(checkpoint, tmp_path):
+    pipe = Pipeline.from_pretrained(checkpoint)
+    made = pipe.generate_batch
+
+    def far(requests, **kw):  # as the vocabulary check warns of a prompt far from the data
+        motions = made(requests, **kw)
+        for m in motions:
+            if m.texts == ["a person sits"]:
+                m.meta["warning"] = "the prompt is far from every action"
+        return motions
+
+    pipe.generate_batch = far  # type: ignore[method-assign]
+    items = plan(["a person waves", "a person sits"], tmp_path, fmt="npz", takes=3, seed=0)
+    told = []
+    generate_many(pipe, items, seconds=1.0, steps=1, batch_size=4,
+                  warn=lambda item, message: told.append((item.text, message)))  # fmt: skip
+    assert told == [("a person sits", "the prompt is far from every action")]
+
+
 @pytest.mark.skipif(shutil.which("accelerate") is None and not os.path.exists(
     os.path.join(os.path.dirname(sys.executable), "accelerate")), reason="accelerate missing")  # fmt: skip
 def test_accelerate_launch_two_processes(tmp_path) -> None:

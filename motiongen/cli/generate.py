@@ -167,6 +167,8 @@ def _run(
     write_s = time.perf_counter() - t0
     meta = motions[0].meta
     for item in meta.get("retrieved", []):
+        if item["weight"] < 0.005:  # printed as 0.00: not part of the prior
+            continue
         side = " mirrored" if item["mirrored"] else ""
         out.print(
             f"retrieved {item['weight']:.2f}  {item['text']!r} ({item['clip']}{side}, "

@@ -86,6 +86,10 @@ def run_many(
             pipe, mine, seconds=seconds, steps=steps, sampler=sampler, guidance=scales,
             batch_size=batch_size, postprocess=postprocess, progress=advance, manifest=manifest,
             literal=literal, fps=fps, rag=rag,
+            warn=lambda item, message: err.print(
+                f"[yellow]warning:[/] {item.path.name} ({item.text!r}): {message}",
+                soft_wrap=True, highlight=False,
+            ),
         )  # fmt: skip
     took = time.perf_counter() - t0
     out.print(

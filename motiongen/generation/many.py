@@ -98,6 +98,7 @@ def generate_many(
     postprocess: bool = True,
     progress: Callable[[int], None] | None = None,
     manifest: Path | None = None,
+    warn: Callable[[Item, str], None] | None = None,
     literal: bool = False,
     fps: float | None = None,
     rag: bool | None = None,
@@ -106,8 +107,10 @@ def generate_many(
     files written. Each finished file gets a line in ``manifest`` (JSON lines). literal:
     prompts go to the network as written (``Pipeline.generate``). fps: the written motions'
     frame rate (default the model's). rag: as ``Pipeline.generate``'s (None: the model's
-    default)."""
+    default). warn(item, message): called once per prompt whose motion carries a warning
+    (e.g. far from every trained action), as a single generation prints it."""
     todo = [item for item in items if not item.path.is_file()]
+    warned: set[str] = set()
     written = []
     for start in range(0, len(todo), batch_size):
         chunk = todo[start : start + batch_size]
@@ -142,6 +145,9 @@ def generate_many(
                     out.write(json.dumps(_record(item, motion)) + "\n")
             partial.replace(item.path)
             written.append(item.path)
+            if warn is not None and motion.meta.get("warning") and item.text not in warned:
+                warned.add(item.text)
+                warn(item, motion.meta["warning"])
         if progress is not None:
             progress(len(chunk))
     return written

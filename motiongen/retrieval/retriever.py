@@ -7,6 +7,7 @@ a service asked the same prompt again does no search.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from typing import Any
@@ -53,11 +54,13 @@ class Retriever:
         self.per_text = per_text
         self._cache: OrderedDict[tuple, Prior] = OrderedDict()
         self._hits: OrderedDict[tuple, list[Hit]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def clear_cache(self) -> None:
         """Forget the priors built so far (a benchmark's "new prompt" timing)."""
-        self._cache.clear()
-        self._hits.clear()
+        with self._lock:
+            self._cache.clear()
+            self._hits.clear()
 
     def query_vector(
         self,
@@ -151,15 +154,12 @@ class Retriever:
     ) -> Prior:
         """The motion prior for a query, ``frames`` long (cached by the query)."""
         key = (text, int(frames), float(fps), round(float(tempo), 2), frozenset(exclude), rerank)
-        if key in self._cache:
-            self._cache.move_to_end(key)
-            return self._cache[key]
-        hits = self._cached_search(text, fps=fps, tempo=tempo, exclude=exclude, rerank=rerank)
-        prior = self.prior_from_hits(hits, frames, fps, tempo=tempo)
-        self._cache[key] = prior
-        if len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
-        return prior
+
+        def build() -> Prior:
+            hits = self._cached_search(text, fps=fps, tempo=tempo, exclude=exclude, rerank=rerank)
+            return self.prior_from_hits(hits, frames, fps, tempo=tempo)
+
+        return self._remembered(self._cache, key, build)
 
     def typical_frames(
         self, text: str, *, fps: float = 20.0, exclude: Iterable[str] = (), rerank: bool = True
@@ -192,14 +192,26 @@ class Retriever:
         """``search``'s hits, kept by the query: a length asked for before the prior
         searches once."""
         key = (text, float(fps), round(float(tempo), 2), frozenset(exclude), rerank)
-        if key in self._hits:
-            self._hits.move_to_end(key)
-            return self._hits[key]
-        hits = self.search(text, tempo=tempo, fps=fps, exclude=exclude, rerank=rerank)
-        self._hits[key] = hits
-        if len(self._hits) > self.cache_size:
-            self._hits.popitem(last=False)
-        return hits
+        return self._remembered(
+            self._hits,
+            key,
+            lambda: self.search(text, tempo=tempo, fps=fps, exclude=exclude, rerank=rerank),
+        )
+
+    def _remembered(self, cache: OrderedDict, key: tuple, make: Any) -> Any:
+        """``cache[key]``, made by ``make()`` when missing; least recently used out first.
+        Locked: a service checks and runs requests on several threads."""
+        with self._lock:
+            if key in cache:
+                cache.move_to_end(key)
+                return cache[key]
+        value = make()  # outside the lock: a search must not hold up the others
+        with self._lock:
+            cache[key] = value
+            cache.move_to_end(key)
+            while len(cache) > self.cache_size:
+                cache.popitem(last=False)
+        return value
 
     def prior_from_hits(
         self, hits: list[Hit], frames: int, fps: float, *, tempo: float = 0.0

@@ -11,7 +11,8 @@ generation: one checkpoint (default the shipped tiny-rag), the same conditions a
   FID_k, foot skating, sanity and dance-music agreement on the split (``motiongen eval``'s
   scoring), beside the real held-out row.
 recognition: the label classifier on motions generated for every content x style prompt,
-  both ways (``benchmarks/label_recognition.py``'s protocol).
+  both ways (``benchmarks/label_recognition.py``'s protocol, at 6.5 s for every prompt: the
+  length retrieval would pick must not mix into the comparison).
 retrieval: for the split's descriptions (and their mirrors) and for other wordings of their
   labels, precision@10 (share of the top 10 phrases with the query's label and side),
   hit@1 and recall@10 (a relevant phrase in the top 10): dense order vs reranked from the
@@ -39,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.report import report  # noqa: E402
 from motiongen.errors import InputError  # noqa: E402
+from motiongen.paths import DEFAULT_SECONDS  # noqa: E402
 
 PARTS = ("select", "generation", "recognition", "retrieval", "scale")
 GEN_KEYS = (
@@ -160,7 +162,7 @@ def recognition(args: argparse.Namespace, data: Any, pipes: dict[str, Any]) -> d
             pipe, extra = pick(pipes, options)
             task = bar.add_task(f"recognition: {name}", total=len(pairs))
             gen = recognise_generated(
-                classifier, pairs, make_generate_fn(pipe, **extra), samples=args.samples,
+                classifier, pairs, make_generate_fn(pipe, seconds=DEFAULT_SECONDS, **extra), samples=args.samples,
                 seed=args.seed, progress=lambda _p, t=task: bar.advance(t),
             )  # fmt: skip
             s = summarise(gen, real)["all"]

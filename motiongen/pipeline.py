@@ -722,7 +722,7 @@ class Pipeline:
             raise InputError(f"rag must be true, false or None (the model's default), got {rag!r}")
         else:
             notes = {}
-        prior = None
+        prior, found = None, False
         if rag:
             from motiongen.generation.rag import request_frames, request_prior
 
@@ -730,7 +730,7 @@ class Pipeline:
             searched = text if text is None else self._network_texts([text], [literal])[0]
             try:
                 if estimate and (typical := request_frames(self, searched)) is not None:
-                    frames, seconds = typical, typical / self.fps
+                    frames, seconds, found = typical, typical / self.fps, True
                 prior, warning = request_prior(
                     self, searched, music_path, float(music_offset), frames
                 )
@@ -745,7 +745,7 @@ class Pipeline:
             if warning:  # asked for, a warning; the model's own choice, a note
                 notes["retrieval_note" if auto else "retrieval_warning"] = warning
         if estimate:
-            notes["length_from"] = "retrieved phrases" if prior is not None else "default"
+            notes["length_from"] = "retrieved phrases" if found else "default"
         return GenerationRequest(
             text=text,
             music=music_path,

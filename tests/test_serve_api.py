@@ -172,15 +172,6 @@ def test_async_json_job_has_no_mp4(client: TestClient) -> None:
     assert client.get(info["result_url"]).json()["num_frames"] == 40
 
 
-def test_a_job_without_seconds_stores_the_length_the_model_chose(client: TestClient) -> None:
-    r = client.post("/generate", json={"text": "a person waves", "async": True, "steps": 1})
-    assert r.status_code == 202
-    info = wait_job(client, r.json()["job_id"])
-    seconds = info["request"]["seconds"]  # stored: a re-run job makes the same length
-    assert isinstance(seconds, float) and 0.5 <= seconds <= 9.8
-    assert client.get(info["result_url"]).json()["num_frames"] == round(seconds * 20)
-
-
 def test_dance_now_and_as_job(client: TestClient, song: Path) -> None:
     with song.open("rb") as f:
         r = client.post(
@@ -474,6 +465,13 @@ def test_use_rag_answers_with_the_retrieved_phrases(tmp_path, monkeypatch) -> No
         models = {m["name"]: m for m in c.get("/models").json()["models"]}
         assert models["tiny-rag"]["retrieval"] and models[DEFAULT_MODEL]["retrieval"]
         assert not models["tiny-ddim"]["retrieval"]
+        # No length asked for: the retrieved phrases' length, stored with the job so that a
+        # re-run makes the same one.
+        r = c.post("/generate", json={"text": "a person walks", "async": True, "steps": 1})
+        info = wait_job(c, r.json()["job_id"])
+        motion = c.get(info["result_url"]).json()
+        assert motion["meta"]["length_from"] == "retrieved phrases"
+        assert motion["num_frames"] == round(info["request"]["seconds"] * 20)
     monkeypatch.setenv("MOTIONGEN_INDEX", str(tmp_path / "no-index"))
     with TestClient(create_app(ServeSettings(store=tmp_path / "store2"))) as c:
         r = c.post("/generate", json={"text": "a person walks", "use_rag": True, "seconds": 2})

@@ -167,7 +167,7 @@ def _run(
     write_s = time.perf_counter() - t0
     meta = motions[0].meta
     for item in meta.get("retrieved", []):
-        if item["weight"] < 0.005:  # printed as 0.00: not part of the prior
+        if item["weight"] < 0.005:  # would print as 0.00: too light to matter to a reader
             continue
         side = " mirrored" if item["mirrored"] else ""
         out.print(

@@ -76,9 +76,7 @@ def request_prior(
         return None, "retrieval needs a prompt beside the music; generated without a prior"
     if frames < 2:
         return None, "retrieval: a motion of one frame has no prior; generated without one"
-    if pipe.retriever is None:
-        index, reranker = pipe.index_source
-        pipe.use_index(index, reranker=reranker)
+    _load_retriever(pipe)
     tempo = 0.0
     if music is not None:
         from motiongen.conditioning.audio_features import cached_features_from_file
@@ -97,11 +95,18 @@ def request_frames(pipe: Any, text: str) -> int | None:
     window; None when nothing in the index matches (the caller keeps its default)."""
     from motiongen.retrieval import NoMatch
 
-    if pipe.retriever is None:
-        index, reranker = pipe.index_source
-        pipe.use_index(index, reranker=reranker)
+    if not pipe.prior_dim:  # request_prior says why retrieval cannot be used
+        return None
+    _load_retriever(pipe)
     try:
         frames = pipe.retriever.typical_frames(text, fps=pipe.fps)
     except NoMatch:
         return None
     return int(min(max(frames, round(MIN_TYPICAL_SECONDS * pipe.fps)), pipe.window))
+
+
+def _load_retriever(pipe: Any) -> None:
+    """The pipeline's retriever, made from its index source on first use."""
+    if pipe.retriever is None:
+        index, reranker = pipe.index_source
+        pipe.use_index(index, reranker=reranker)

@@ -21,6 +21,7 @@ from motiongen.errors import InputError
 from motiongen.features import features_to_positions, positions_to_features
 
 CROSSFADE_SECONDS = 0.25
+NEGLIGIBLE_WEIGHT = 1e-4  # a phrase weighted less is left out of the prior
 
 
 @dataclass
@@ -134,10 +135,10 @@ class PriorBuilder:
         tempi = phrase_tempi or [0.0] * len(motions)
         blend = np.zeros((frames, 137))
         for w, pos, pt in zip(weights, motions, tempi, strict=True):
-            if w < 1e-4:  # a negligible phrase costs an alignment for nothing
+            if w < NEGLIGIBLE_WEIGHT:  # it would cost an alignment for nothing
                 continue
             blend += w * self.align(pos, frames, fps, tempo=tempo, phrase_tempo=pt)
-        blend /= max(float(weights[weights >= 1e-4].sum()), 1e-12)
+        blend /= max(float(weights[weights >= NEGLIGIBLE_WEIGHT].sum()), 1e-12)
         sigma = self.sigma_seconds * fps
         if sigma > 0:
             blend = gaussian_filter1d(blend, sigma, axis=0, mode="nearest")

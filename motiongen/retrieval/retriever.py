@@ -17,7 +17,7 @@ import numpy as np
 from motiongen.errors import InputError
 from motiongen.retrieval.build import Encoders
 from motiongen.retrieval.index import Hit, MotionIndex, span_key
-from motiongen.retrieval.prior import Prior, PriorBuilder, softmax
+from motiongen.retrieval.prior import NEGLIGIBLE_WEIGHT, Prior, PriorBuilder, softmax
 from motiongen.retrieval.vectors import motion_stats
 
 MIN_SIMILARITY = 0.45  # below this, a text query matches nothing in the index
@@ -171,7 +171,7 @@ class Retriever:
         that the label classifier took for a wave. ``NoMatch`` as ``search``."""
         hits = self._cached_search(text, fps=fps, exclude=exclude, rerank=rerank)
         weights = softmax(np.array([h.score for h in hits]), self.builder.temperature)
-        keep = weights >= 1e-4  # as the prior: a negligible phrase is not part of it
+        keep = weights >= NEGLIGIBLE_WEIGHT  # as in the prior
         lengths = np.array([h.phrase.seconds * fps for h in hits])[keep]
         order = np.argsort(lengths, kind="stable")
         cum = np.cumsum(weights[keep][order]) / weights[keep].sum()

@@ -380,6 +380,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
             params["rag"] = getattr(request, "prior", None) is not None
         if params.get("seconds") is None:  # the length the model chose, likewise
             params["seconds"] = request.seconds
+            params["length_from"] = request.meta.get("length_from")
         cost = server.models.get(params["model"]).request_cost(request)
         if cost > settings.job_budget:
             raise ApiError(

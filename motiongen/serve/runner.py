@@ -28,7 +28,7 @@ def checked_request(models: ModelRegistry, params: dict[str, Any], root: Path) -
 
         return checked_control(models.get(params["model"]), params, root)
     music = params.get("music")
-    return models.get(params["model"]).check_request(
+    request = models.get(params["model"]).check_request(
         params.get("text"),
         None if music is None else root / music,
         seconds=params["seconds"],
@@ -40,6 +40,9 @@ def checked_request(models: ModelRegistry, params: dict[str, Any], root: Path) -
         rag=params.get("rag"),  # None: the model's default
         literal=bool(params.get("literal", False)),
     )
+    if params.get("length_from"):  # a length the model chose once, stored with the job
+        request.meta["length_from"] = params["length_from"]
+    return request
 
 
 def missing_inputs(root: Path, job: Job) -> str | None:

@@ -110,28 +110,29 @@ def generate_many(
     default). warn(item, message): called once per prompt whose motion carries a warning
     (e.g. far from every trained action), as a single generation prints it."""
     todo = [item for item in items if not item.path.is_file()]
+    requests = [
+        pipe.check_request(
+            item.text, seconds=seconds, steps=steps, sampler=sampler, guidance=guidance,
+            seed=item.seed, literal=literal, rag=rag,
+        )
+        for item in todo
+    ]  # fmt: skip
+    # One model pass per kind of request, over the whole list: prompts get lengths of their
+    # own (and with the default's retrieval a prompt the index does not match has no prior),
+    # so neighbours in the file seldom share a pass.
+    groups: dict[tuple, list[int]] = {}
+    for i, req in enumerate(requests):
+        groups.setdefault(pipe.batch_key(req), []).append(i)
+    chunks = [
+        members[start : start + batch_size]
+        for members in groups.values()
+        for start in range(0, len(members), batch_size)
+    ]
     warned: set[str] = set()
     written = []
-    for start in range(0, len(todo), batch_size):
-        chunk = todo[start : start + batch_size]
-        requests = [
-            pipe.check_request(
-                item.text, seconds=seconds, steps=steps, sampler=sampler, guidance=guidance,
-                seed=item.seed, literal=literal, rag=rag,
-            )
-            for item in chunk
-        ]  # fmt: skip
-        # one model pass per kind of request: with the default's retrieval a prompt the index
-        # does not match has no prior beside others that have one
-        groups: dict[tuple, list[int]] = {}
-        for i, req in enumerate(requests):
-            groups.setdefault(pipe.batch_key(req), []).append(i)
-        motions = [None] * len(requests)
-        for members in groups.values():
-            made = pipe.generate_batch([requests[i] for i in members], postprocess=postprocess)
-            for i, motion in zip(members, made, strict=True):
-                motions[i] = motion
-        for item, motion in zip(chunk, motions, strict=True):
+    for chunk in chunks:
+        made = pipe.generate_batch([requests[i] for i in chunk], postprocess=postprocess)
+        for item, motion in zip([todo[i] for i in chunk], made, strict=True):
             if fps is not None:
                 motion = motion.resample(fps)
             item.path.parent.mkdir(parents=True, exist_ok=True)

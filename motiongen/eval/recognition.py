@@ -263,7 +263,8 @@ def make_generate_fn(
     **extra: Any,
 ) -> GenerateFn:
     """A ``(prompt, n, seed) -> n motions`` function over a ``Pipeline``; None options take
-    the pipeline's defaults (seconds: the prompt's length as ``Pipeline.generate`` picks it); ``extra`` goes to ``generate`` as is (e.g. rag=True)."""
+    the pipeline's defaults (seconds: the prompt's length as ``Pipeline.generate`` picks it);
+    ``extra`` goes to ``generate`` as is (e.g. rag=True)."""
     options = {
         k: v
         for k, v in {"steps": steps, "sampler": sampler, "guidance": guidance}.items()

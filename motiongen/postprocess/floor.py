@@ -299,10 +299,7 @@ def _lock_offsets(
     def edge_width(i: int, last: bool) -> int:
         """The fade width at run i's first (or ``last``) frame."""
         frame = runs[i][1] - 1 if last else runs[i][0]
-        off = targets[i] - toe[frame]
-        if not lock_height:
-            off[1] = 0.0
-        return _fade_width(off, ramp, max_step)
+        return _fade_width(to_target(i, slice(frame, frame + 1))[0], ramp, max_step)
 
     def widths(i: int) -> tuple[int, int]:
         return edge_width(i, False), edge_width(i, True)

@@ -442,21 +442,28 @@ def blend_curves(pipe: Any, pool: list, styles: list[str], count: int) -> dict[s
 
 
 # ---- timelines ----------------------------------------------------------------------------
+SEGMENT_SECONDS_ASKED: float | None = SEGMENT_SECONDS  # --segment-seconds (None: "auto")
+
+
 def timeline(pipe: Any, split: str, count: int) -> dict[str, Any]:
     words = descriptions()
     # Timelines are made from action names, not clips: other actions and seeds on other
     # splits, so settings chosen on val are not scored on the very same timelines on test.
     base = 0 if split == "test" else 1000 + sum(map(ord, split))
     rng = np.random.default_rng(10 + base)
-    seg = int(SEGMENT_SECONDS * FPS)
-    hits, jerks, inside, segments = [], [], [], []
+    hits, jerks, inside, segments, lengths = [], [], [], [], []
     for i in range(count):
         acts = [str(a) for a in rng.choice(TIMELINE_ACTIONS, size=3, replace=False)]
-        out = pipe.timeline([(words[a], SEGMENT_SECONDS) for a in acts], seed=base + i).positions
-        for k, a in enumerate(acts):
-            segments.append((motion(out[k * seg : (k + 1) * seg]), a))
-        jerks += [m.mean_jerk_around(out, k * seg, FPS) for k in (1, 2)]
-        inside += [m.mean_jerk_around(out, k * seg + seg // 2, FPS) for k in (0, 1, 2)]
+        made = pipe.timeline([(words[a], SEGMENT_SECONDS_ASKED) for a in acts], seed=base + i)
+        out = made.positions
+        # "auto": each segment as long as the timeline chose (its text's typical length)
+        ends = np.cumsum([round(s * FPS) for _, s in made.meta["segments"]])
+        starts = np.concatenate([[0], ends[:-1]])
+        for a, b, act in zip(starts, ends, acts, strict=True):
+            segments.append((motion(out[a:b]), act))
+            inside.append(m.mean_jerk_around(out, (a + b) // 2, FPS))
+            lengths.append((b - a) / FPS)
+        jerks += [m.mean_jerk_around(out, int(a), FPS) for a in starts[1:]]
     pred = _classifier().classify([s for s, _ in segments]).content
     hits = [p == a for p, (_, a) in zip(pred, segments, strict=True)]
     real = []
@@ -466,8 +473,12 @@ def timeline(pipe: Any, split: str, count: int) -> dict[str, Any]:
         real.append(m.mean_jerk_around(pos, at, FPS))
     return {
         "timelines": count,
+        "segment_seconds": SEGMENT_SECONDS_ASKED or "auto",
+        "segment_seconds_median": round(float(np.median(lengths)), 2),
         "segments_recognised": round(float(np.mean(hits)), 3),
-        "real_3s_crops_recognised": real_recognition(split, TIMELINE_ACTIONS, seg),
+        "real_3s_crops_recognised": real_recognition(
+            split, TIMELINE_ACTIONS, int(SEGMENT_SECONDS * FPS)
+        ),
         "seam_jerk_mean": round(float(np.mean(jerks)), 1),
         "seam_jerk_p95": round(float(np.percentile(jerks, 95)), 1),
         "mid_segment_jerk_mean": round(float(np.mean(inside)), 1),
@@ -561,7 +572,8 @@ def markdown(r: dict[str, Any]) -> str:
     if "timeline" in r:
         t = r["timeline"]
         rows += [
-            f"| timeline: segments recognised | {t['segments_recognised']} | real 3 s crops "
+            f"| timeline: segments recognised (segments of {t['segment_seconds']} s, median "
+            f"{t['segment_seconds_median']} s) | {t['segments_recognised']} | real 3 s crops "
             f"{t['real_3s_crops_recognised']} |",
             f"| timeline: jerk at seams (m/s³) | mean {t['seam_jerk_mean']}, p95 "
             f"{t['seam_jerk_p95']} | real median {t['real_jerk_median']}, p95 "
@@ -680,9 +692,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="only these tasks (default: all)")  # fmt: skip
     parser.add_argument("--no-text", action="store_true", help="no text for in-betweening and "
                         "prediction")  # fmt: skip
+    parser.add_argument("--segment-seconds", default=str(SEGMENT_SECONDS),
+                        help="a timeline segment's seconds, or 'auto' (as long as its text's "
+                        "motions last in the index, the timeline's own default)")  # fmt: skip
     args = parser.parse_args(argv)
-    global TEXT
+    global TEXT, SEGMENT_SECONDS_ASKED
     TEXT = not args.no_text
+    SEGMENT_SECONDS_ASKED = None if args.segment_seconds == "auto" else float(args.segment_seconds)
 
     from rich.console import Console
 

@@ -1234,7 +1234,9 @@ class Pipeline:
     ) -> Motion:
         """One motion of consecutive segments, each following its own text: a list of
         (text, seconds), or a prompt with "then" ("a person walks, then waves, then bows";
-        ``seconds`` shared between them, default 4 s each). The segments come whole from the
+        ``seconds`` shared between them). Without seconds (or a listed segment's None) a
+        segment lasts as long as its text alone would be generated (the retrieved phrases'
+        length, by the model with an index), else 4 s. The segments come whole from the
         checkpoint's segment model with the joins in-betweened (``segment_model``, see
         docs/control.md), or, with ``segment_model="self"``, each continues the last."""
         post = bool(options.pop("postprocess", True))
@@ -1247,18 +1249,22 @@ class Pipeline:
         seconds: float | None = None,
         **options: Any,
     ) -> GenerationRequest:
-        parsed = parse_timeline(segments, self.fps, total_seconds=seconds)
-        total = sum(n for _, n in parsed)
-        if total / self.fps > MAX_SECONDS:
-            raise InputError(
-                f"the timeline lasts {total / self.fps:.1f} s; at most {MAX_SECONDS:g} s"
-            )
         if "batch" in options or "seed_motion" in options or "music" in options:
             raise InputError(
                 "a timeline takes steps, sampler, guidance, seed, style, blend, literal and "
                 "segment_model"
             )
         given, segment_model = self._segment_model_option("timeline", options)
+        lengths: dict[str, str] = {}
+        parsed = parse_timeline(
+            segments, self.fps, total_seconds=seconds,
+            typical=self._typical_seconds(segment_model, given is None, lengths),
+        )  # fmt: skip
+        total = sum(n for _, n in parsed)
+        if total / self.fps > MAX_SECONDS:
+            raise InputError(
+                f"the timeline lasts {total / self.fps:.1f} s; at most {MAX_SECONDS:g} s"
+            )
         chosen, options = self._segment_sampling(
             options,
             len(parsed) > 1 and segment_model not in (None, "self")
@@ -1273,6 +1279,8 @@ class Pipeline:
         req.segments = tuple(parsed)
         req.frames = total
         req.meta["segments"] = [[t, n / self.fps] for t, n in parsed]
+        if lengths:
+            req.meta["segment_lengths_from"] = [lengths.get(t, "asked") for t, _ in parsed]
         if isinstance(segments, str) and len(parsed) == 1:
             dangling = re.search(r"\bthen\W*$", segments.strip(), re.IGNORECASE)
             _add_warning(
@@ -1294,6 +1302,38 @@ class Pipeline:
                 )
             self._check_joined(req, segment_model, chosen, from_config=given is None)
         return req
+
+    def _typical_seconds(
+        self, segment_model: Any, from_config: bool, record: dict[str, str]
+    ) -> Callable[[str], float | None]:
+        """How long a timeline segment lasts when none is asked for: as long as the index's
+        phrases like its text last (``rag.request_frames``, as a prompt alone gets), searched
+        by this model or the segment model, whichever has a retrieval-prior input (the index
+        speaks the model's text encoder), whether or not it retrieves by default; None (4 s)
+        without one or without an index. ``record``: text -> where its length came from."""
+        from motiongen.generation.rag import request_frames
+
+        def typical(text: str) -> float | None:
+            if self.prior_dim:
+                source = self
+            elif segment_model in (None, "self"):
+                source = None
+            else:
+                source = self._checked_segment_pipeline(
+                    segment_model, "a timeline's segments", from_config and "timeline"
+                )
+            if source is None or not source.prior_dim:
+                record[text] = "default"
+                return None
+            text = validate_prompt(text)
+            try:
+                frames = request_frames(source, text)
+            except MotionGenError:  # no usable index here: the default, as generate does
+                frames = None
+            record[text] = "default" if frames is None else "retrieved phrases"
+            return None if frames is None else frames / source.fps
+
+        return typical
 
     @staticmethod
     def _segment_sampling(

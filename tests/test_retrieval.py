@@ -264,6 +264,40 @@ def test_prior_builder_aligns_blends_and_weights():
         b.build([], [], 60, FPS)
 
 
+def kicking(frames: int, at: int) -> np.ndarray:
+    """Standing, the right ankle lifted 0.8 m for a second around frame ``at``."""
+    from motiongen.skeleton import RIGHT_ANKLE
+
+    pos = standing(frames)
+    pos[:, RIGHT_ANKLE, 1] += 0.8 * np.exp(-0.5 * ((np.arange(frames) - at) / 4.0) ** 2)
+    return pos
+
+
+def test_blended_phrases_are_shifted_to_the_best_ones_timing():
+    from motiongen.features import VEL, features_to_positions
+    from motiongen.retrieval.prior import matched_window
+    from motiongen.skeleton import RIGHT_ANKLE
+
+    # one clip's two kicks, 17 frames apart in their phrases (as the data's one kick clip)
+    first, second = kicking(72, at=40), kicking(167, at=57)
+    lift = {}
+    for shift in (0.0, 1.0):
+        b = PriorBuilder(sigma_seconds=0.0, max_shift_seconds=shift)
+        prior = b.build([first, second], [1.0, 1.0], 72, FPS)
+        ankle = features_to_positions(prior.features)[:, RIGHT_ANKLE, 1]
+        lift[shift] = ankle.max() - np.median(ankle)
+        assert abs(int(ankle.argmax()) - 40) <= 1  # the best phrase sets the time
+    assert lift[1.0] > 0.75 and lift[0.0] < 0.5  # averaged apart, the kick halves
+    # a window reaching past the phrase holds its first pose, standing still
+    feats = positions_to_features(kicking(60, at=10), FPS)
+    reference = positions_to_features(kicking(60, at=25), FPS)
+    window = matched_window(feats, reference, max_shift=20)
+    assert np.allclose(window[15:], feats[:45]) and np.allclose(window[:15, VEL], 0.0)
+    assert np.allclose(matched_window(feats, reference, max_shift=0), feats)
+    with pytest.raises(InputError, match="max_shift_seconds"):
+        PriorBuilder(max_shift_seconds=-1.0)
+
+
 def test_music_tempo_stretches_the_phrase():
     b = PriorBuilder(sigma_seconds=0.0)
     pos = waving(80, hz=2.0)  # 120 BPM-ish accents
@@ -688,3 +722,25 @@ def test_a_prompt_without_seconds_lasts_as_long_as_its_phrases(tmp_path):
     assert plain.num_frames == 130 and plain.meta["length_from"] == "default"
     song = write_song(tmp_path / "song.wav", seconds=8.0)  # with music: 6.5 s as before
     assert pipe("a person waves", song, seed=0, steps=1).num_frames == 130
+
+
+def test_timeline_segments_without_seconds_last_as_long_as_their_phrases(tmp_path):
+    from motiongen import Pipeline
+    from tests.test_pipeline import make_checkpoint
+
+    folder = make_checkpoint(tmp_path / "auto", prior=True, retrieval=True)
+    pipe = Pipeline.from_pretrained(folder, text_encoder=FakeEncoder()).use_index(lengths_index())
+    pipe.retriever.encoders = encoders()
+    made = pipe.check_compose("a person waves, then bows", seed=0, steps=1)
+    (wave, wave_frames), (bow, bow_frames) = made.segments
+    assert abs(wave_frames - 40) <= 2 and abs(bow_frames - 100) <= 2
+    assert made.meta["segment_lengths_from"] == ["retrieved phrases"] * 2
+    listed = pipe.check_compose([("a person waves", None), ("a person bows", 2.0)], steps=1)
+    assert [n for _, n in listed.segments][1] == 40 and abs(listed.segments[0][1] - 40) <= 2
+    assert listed.meta["segment_lengths_from"] == ["retrieved phrases", "asked"]
+    shared = pipe.check_compose("a person waves, then bows", seconds=6.0, steps=1)
+    assert [n for _, n in shared.segments] == [60, 60] and "segment_lengths_from" not in shared.meta
+    bare = Pipeline.from_pretrained(make_checkpoint(tmp_path / "bare"), text_encoder=FakeEncoder())
+    plain = bare.check_compose("a person waves, then bows", steps=1)  # no index: 4 s each
+    assert [n for _, n in plain.segments] == [80, 80]
+    assert plain.meta["segment_lengths_from"] == ["default"] * 2

@@ -358,7 +358,13 @@ def compose(
         str | None, typer.Argument(help="Segments joined by 'then': 'a person walks, then bows'.")
     ] = None,
     output: Output = Path("compose.mp4"),
-    seconds: Annotated[float | None, typer.Option(help="Total length of a 'then' prompt.")] = None,
+    seconds: Annotated[
+        float | None,
+        typer.Option(
+            help="Total length of a 'then' prompt (default: each segment as long as such "
+            "motions last in the motion index, else 4 s)."
+        ),
+    ] = None,
     segment: Annotated[
         list[str] | None, typer.Option(help="TEXT:SECONDS, repeatable, instead of the prompt.")
     ] = None,
@@ -397,6 +403,14 @@ def compose(
         **_options(steps, sampler, guidance, seed, postprocess, literal, segment_model),
     )  # fmt: skip
     _write(motion, output, t0, "timeline", fps)
+    if "retrieved phrases" in motion.meta.get("segment_lengths_from", ()):
+        lengths = ", ".join(f"{s:.1f}" for _, s in motion.meta["segments"])
+        out.print(
+            f"segments of {lengths} s: as long as such motions last in the index "
+            "(--seconds sets the total)",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -209,12 +209,18 @@ def _without_pronoun(text: str) -> str:
 
 
 def parse_timeline(
-    spec: str | Sequence[tuple[str, float]], fps: float, *, total_seconds: float | None = None
+    spec: str | Sequence[tuple[str, float | None]],
+    fps: float,
+    *,
+    total_seconds: float | None = None,
+    typical: Callable[[str], float | None] | None = None,
 ) -> list[tuple[str, int]]:
     """Segments (text, frames) from a prompt with "then" ("a person walks, then waves") or a
-    list of (text, seconds). Split prompts share ``total_seconds`` (default 4 s a segment);
-    a segment without a subject borrows the first's ("then waves" -> "a person waves"); one
-    opening with "the", "his" ... keeps its own ("then the dancer spins")."""
+    list of (text, seconds). Split prompts share ``total_seconds``; without it, and for a
+    listed segment whose seconds are None, a segment lasts ``typical(text)`` seconds (as
+    long as such motions last in the data) or, where that is None, 4 s. A segment without a
+    subject borrows the first's ("then waves" -> "a person waves"); one opening with "the",
+    "his" ... keeps its own ("then the dancer spins")."""
     if total_seconds is not None and not (
         is_number(total_seconds) and math.isfinite(total_seconds) and total_seconds > 0
     ):
@@ -236,13 +242,16 @@ def parse_timeline(
                 )
         texts = [p if _SUBJECT.match(p) or _NOUN_PHRASE.match(p) else f"{subject} {p}"
                  for p in parts]  # fmt: skip
-        each = (total_seconds / len(texts)) if total_seconds else DEFAULT_SEGMENT_SECONDS
+        each = (total_seconds / len(texts)) if total_seconds else None
         pairs = [(t, each) for t in texts]
     else:
         pairs = []
         for i, item in enumerate(spec):
             if not (isinstance(item, Sequence) and len(item) == 2 and isinstance(item[0], str)):
-                raise InputError(f"timeline segment {i} must be (text, seconds), got {item!r}")
+                raise InputError(
+                    f"timeline segment {i} must be (text, seconds) (seconds may be None: as long "
+                    f"as such motions last), got {item!r}"
+                )
             pairs.append((item[0], item[1]))
         if not pairs:
             raise InputError("the timeline has no segments")
@@ -253,6 +262,8 @@ def parse_timeline(
             )
     out = []
     for i, (text, seconds) in enumerate(pairs):
+        if seconds is None:
+            seconds = (typical(text) if typical else None) or DEFAULT_SEGMENT_SECONDS
         if isinstance(seconds, bool) or not isinstance(seconds, int | float):
             raise InputError(f"timeline segment {i} needs a number of seconds, got {seconds!r}")
         if not math.isfinite(seconds):

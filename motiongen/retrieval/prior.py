@@ -2,8 +2,11 @@
 
 softmax(score / temperature) weights; each phrase aligned to the target (time-stretched
 toward the target tempo within ``max_stretch``, then stretched to fit when the length ratio
-is within ``max_stretch``, else looped with a cross-fade or cut); a weighted blend of the
-aligned phrases' features; Gaussian smoothing along time. The blend is in the model's feature
+is within ``max_stretch``, else looped with a cross-fade or cut); every phrase after the
+best one shifted in time to where its pose matches the best one's (``max_shift_seconds``):
+the one kick clip's two phrases kick 17 frames apart, and blended unshifted the 0.9 m kicks
+averaged to a 0.35 m lift; a weighted blend of the aligned phrases' features; Gaussian
+smoothing along time. The blend is in the model's feature
 space (pose relative to the pelvis, root velocities), where averaging takes after the
 shared shape of the phrases instead of their unrelated world paths.
 """
@@ -18,9 +21,19 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
 from motiongen.errors import InputError
-from motiongen.features import features_to_positions, positions_to_features
+from motiongen.features import (
+    LOCAL_POS,
+    ROOT_LIN_VEL,
+    ROOT_ROT_VEL,
+    ROOT_Y,
+    VEL,
+    features_to_positions,
+    positions_to_features,
+)
 
 CROSSFADE_SECONDS = 0.25
+POSE = slice(ROOT_Y.start, LOCAL_POS.stop)  # what "the same moment" is matched on
+MOTION = (ROOT_ROT_VEL, ROOT_LIN_VEL, VEL)  # zero while a shifted phrase holds a frame
 NEGLIGIBLE_WEIGHT = 1e-4  # a phrase weighted less is left out of the prior
 
 
@@ -75,6 +88,25 @@ def loop_features(features: np.ndarray, frames: int, fade: int) -> np.ndarray:
     return out[:frames]
 
 
+def matched_window(features: np.ndarray, reference: np.ndarray, max_shift: int) -> np.ndarray:
+    """The ``len(reference)`` frames of ``features`` whose pose is closest to ``reference``'s
+    (mean squared distance of pelvis height and pelvis-relative joints), starting up to
+    ``max_shift`` frames before or after its first frame (0: its first frames, unshifted).
+    Frames outside ``features`` hold its first or last pose, standing still; on a tie the
+    smaller shift wins."""
+    T, L = len(reference), len(features)
+    offsets = np.arange(-max_shift, max_shift + 1)
+    idx = offsets[:, None] + np.arange(T)[None, :]  # (O, T)
+    clipped = np.clip(idx, 0, L - 1)
+    cost = ((features[clipped][..., POSE] - reference[None, :, POSE]) ** 2).sum(-1).mean(-1)
+    best = int(np.argmin(cost + 1e-9 * np.abs(offsets)))
+    window = features[clipped[best]].copy()
+    held = clipped[best] != idx[best]
+    for channels in MOTION:
+        window[held, channels] = 0.0
+    return window
+
+
 @dataclass
 class PriorBuilder:
     """How retrieved phrases become a prior (see the module docstring)."""
@@ -82,11 +114,18 @@ class PriorBuilder:
     temperature: float = 0.05
     sigma_seconds: float = 0.1
     max_stretch: float = 1.5
+    max_shift_seconds: float = 1.0
 
     def __post_init__(self) -> None:
-        if not self.temperature > 0 or not self.max_stretch >= 1 or self.sigma_seconds < 0:
+        if (
+            not self.temperature > 0
+            or not self.max_stretch >= 1
+            or self.sigma_seconds < 0
+            or self.max_shift_seconds < 0
+        ):
             raise InputError(
-                "prior builder needs temperature > 0, max_stretch >= 1 and sigma_seconds >= 0"
+                "prior builder needs temperature > 0, max_stretch >= 1, sigma_seconds >= 0 "
+                "and max_shift_seconds >= 0"
             )
 
     def align(
@@ -99,6 +138,19 @@ class PriorBuilder:
         phrase_tempo: float = 0.0,
     ) -> np.ndarray:
         """(frames, 137) features of one phrase aligned to the target length and tempo."""
+        return self.uncut(positions, frames, fps, tempo=tempo, phrase_tempo=phrase_tempo)[:frames]
+
+    def uncut(
+        self,
+        positions: np.ndarray,
+        frames: int,
+        fps: float,
+        *,
+        tempo: float = 0.0,
+        phrase_tempo: float = 0.0,
+    ) -> np.ndarray:
+        """``align``'s features before the cut to ``frames`` (at least ``frames`` long): a
+        longer phrase keeps its later frames for ``matched_window`` to choose from."""
         if len(positions) < 2:
             raise InputError("a phrase needs at least 2 frames")
         lo, hi = 1.0 / self.max_stretch, self.max_stretch
@@ -109,7 +161,7 @@ class PriorBuilder:
             positions = stretch(positions, frames)
         feats = positions_to_features(positions, fps)
         if len(feats) >= frames:
-            return feats[:frames]
+            return feats
         return loop_features(feats, frames, int(round(CROSSFADE_SECONDS * fps)))
 
     def build(
@@ -134,10 +186,18 @@ class PriorBuilder:
         weights = softmax(np.asarray(scores), temperature or self.temperature)
         tempi = phrase_tempi or [0.0] * len(motions)
         blend = np.zeros((frames, 137))
-        for w, pos, pt in zip(weights, motions, tempi, strict=True):
-            if w < NEGLIGIBLE_WEIGHT:  # it would cost an alignment for nothing
+        reference = None
+        max_shift = int(round(self.max_shift_seconds * fps))
+        for i in np.argsort(-weights, kind="stable"):  # the best phrase sets the timing
+            if weights[i] < NEGLIGIBLE_WEIGHT:  # it would cost an alignment for nothing
                 continue
-            blend += w * self.align(pos, frames, fps, tempo=tempo, phrase_tempo=pt)
+            feats = self.uncut(motions[i], frames, fps, tempo=tempo, phrase_tempo=tempi[i])
+            if reference is None:
+                reference = feats[:frames]
+                feats = reference
+            else:
+                feats = matched_window(feats, reference, max_shift)
+            blend += weights[i] * feats
         blend /= max(float(weights[weights >= NEGLIGIBLE_WEIGHT].sum()), 1e-12)
         sigma = self.sigma_seconds * fps
         if sigma > 0:

@@ -86,7 +86,10 @@ def main() -> int:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
-    pipes = {"flow": Pipeline.from_pretrained(args.flow), "ddim": Pipeline.from_pretrained(args.ddim)}
+    pipes = {
+        "flow": Pipeline.from_pretrained(args.flow),
+        "ddim": Pipeline.from_pretrained(args.ddim),
+    }
     variants = {
         row: pipeline_generate_fn(pipes[model], steps=steps, sampler=sampler)
         for row, model, steps, sampler in VARIANTS

@@ -90,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         "|---|---:|---:|---:|---:|",
     ]
     for n, t in table.items():
+
         def cell(k: str, fmt: str, t: dict = t) -> str:
             return format(t[k], fmt) if k in t else "–"
 

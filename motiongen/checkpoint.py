@@ -119,7 +119,9 @@ class ConditioningSpec:
     suit every task; a timeline's segments and an edited span can come from a text model);
     a request's own options win. retrieval: a model with a prior input generates a prompt
     without music from retrieved phrases by default, when a motion index is built (chosen on
-    val; ``Pipeline.check_request``'s ``rag=None``).
+    val; ``Pipeline.check_request``'s ``rag=None``). prior_start: a flow model given a
+    retrieved prior starts sampling from it at this time (0 = from noise; ``FlowMatching.
+    sample``'s ``t0``), chosen on val.
     """
 
     text_model: str | None
@@ -133,12 +135,19 @@ class ConditioningSpec:
     sampler: str | None = None
     tasks: dict[str, dict[str, Any]] | None = None
     retrieval: bool = False
+    prior_start: float = 0.0
 
     def __post_init__(self) -> None:
         if self.tasks is not None:
             _check_task_defaults(self.tasks)
         checks = [
             (isinstance(self.retrieval, bool), "retrieval (true or false)"),
+            (
+                isinstance(self.prior_start, int | float)
+                and not isinstance(self.prior_start, bool)
+                and 0 <= self.prior_start < 1,
+                "prior_start (0 <= t < 1)",
+            ),
             (self.sampler is None or isinstance(self.sampler, str), "sampler (a name)"),
             (
                 self.steps is None or (isinstance(self.steps, int) and 1 <= self.steps <= 1000),

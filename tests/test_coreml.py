@@ -32,9 +32,10 @@ def test_palettised_package(model, tmp_path, capfd) -> None:
     assert list(shapes) == list(small["inputs"])
     program = (tmp_path / "six.mlpackage/Data/com.apple.CoreML/model.mlmodel").read_bytes()
     assert b"constexpr_lut_to_dense" in program
-    assert b"constexpr_lut_to_dense" not in (
-        tmp_path / "plain.mlpackage/Data/com.apple.CoreML/model.mlmodel"
-    ).read_bytes()
+    assert (
+        b"constexpr_lut_to_dense"
+        not in (tmp_path / "plain.mlpackage/Data/com.apple.CoreML/model.mlmodel").read_bytes()
+    )
     # 6-bit indices instead of 32-bit floats: well under half the size.
     assert folder_bytes(tmp_path / "six.mlpackage") < 0.4 * folder_bytes(
         tmp_path / "plain.mlpackage"

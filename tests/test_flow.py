@@ -202,6 +202,30 @@ def test_replacement_holds_known_frames_and_flow_reaches_the_data():
     torch.testing.assert_close(out[:, 1:], c.expand(2, 4, 3))
 
 
+def test_sampling_from_a_start_point_takes_the_rest_of_the_grid():
+    noise = torch.randn(2, 5, 3, generator=torch.Generator().manual_seed(1))
+    start = torch.full((2, 5, 3), 3.0)
+    times: list[float] = []
+
+    def still(x, t):  # no velocity: the sample is where the path began
+        times.append(float(t[0]))
+        return torch.zeros_like(x)
+
+    fm = FlowMatching()
+    out = fm.sample(still, noise, steps=4, start=start, t0=0.25)
+    torch.testing.assert_close(out, 0.75 * noise + 0.25 * start)  # x_t at t0 = 0.25
+    assert times == [0.25, 0.5, 0.75]  # the 4-step grid's last 3 steps
+    times.clear()
+    torch.testing.assert_close(fm.sample(still, noise, steps=4, start=start), noise)
+    assert times == [0.0, 0.25, 0.5, 0.75]  # t0 = 0: from the noise, as before
+    # the exact velocity to a point reaches it from any start
+    c = torch.tensor([1.0, -1.0, 2.0])
+    to_c = fm.sample(lambda x, t: (c - x) / (1 - t)[:, None, None], noise, start=start, t0=0.5)
+    torch.testing.assert_close(to_c, c.expand(2, 5, 3))
+    with pytest.raises(InputError, match="start time"):
+        fm.sample(still, noise, start=start, t0=1.0)
+
+
 # ---------------------------------------------------------------- a tiny learned flow
 
 

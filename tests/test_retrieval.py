@@ -744,3 +744,27 @@ def test_timeline_segments_without_seconds_last_as_long_as_their_phrases(tmp_pat
     plain = bare.check_compose("a person waves, then bows", steps=1)  # no index: 4 s each
     assert [n for _, n in plain.segments] == [80, 80]
     assert plain.meta["segment_lengths_from"] == ["default"] * 2
+
+
+def test_a_prior_start_samples_from_the_retrieved_prior(tmp_path):
+    from motiongen import Pipeline
+    from motiongen.checkpoint import read_config
+    from tests.test_pipeline import make_checkpoint
+
+    folder = make_checkpoint(tmp_path / "start", prior=True, retrieval=True)
+    pipe = Pipeline.from_pretrained(folder, text_encoder=FakeEncoder()).use_index(lengths_index())
+    pipe.retriever.encoders = encoders()
+    assert pipe.prior_start == read_config(folder).conditioning.prior_start == 0.0
+    prior = pipe.retriever.prior("a person bows", frames=100, fps=FPS).positions
+
+    def off(start: float) -> float:
+        pipe.prior_start = start
+        made = pipe("a person bows", seconds=5.0, seed=0, steps=4, postprocess=False)
+        assert made.meta.get("prior_start") == (start or None)
+        return float(
+            np.abs(made.positions - made.positions[:1, :1] - (prior - prior[:1, :1])).mean()
+        )
+
+    assert off(0.9) < 0.5 * off(0.0)
+    plain = pipe("a person bows", seconds=5.0, seed=0, steps=4, rag=False)  # no prior: noise
+    assert "prior_start" not in plain.meta

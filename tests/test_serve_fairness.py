@@ -38,14 +38,17 @@ def test_heavy_request_runs_as_a_job_and_too_heavy_is_refused(app) -> None:
     with as_client(app, "10.0.0.1") as client:
         light = client.post("/generate", json={"text": "a person waves", **QUICK})
         assert light.status_code == 200
-        heavy = client.post("/generate", json={"text": "a person waves", "seed": 1, "steps": 4,
-                                                "guidance": 2.5})  # 130 x 4 x 2 = 1,040
+        heavy = client.post(
+            "/generate", json={"text": "a person waves", "seed": 1, "steps": 4, "guidance": 2.5}
+        )  # 130 x 4 x 2 = 1,040
         assert heavy.status_code == 202, heavy.text
         body = heavy.json()
         assert "job" in body["note"] and body["url"].startswith("/jobs/")
         assert wait_job(client, body["url"])["status"] == "done"
-        refused = client.post("/generate", json={"text": "a person waves", "seconds": 30,
-                                                 "steps": 10, "guidance": 2.5})
+        refused = client.post(
+            "/generate",
+            json={"text": "a person waves", "seconds": 30, "steps": 10, "guidance": 2.5},
+        )
         assert_error(refused, 422, "budget", "fewer steps")
         health = client.get("/health").json()["stats"]
         assert health["budgets"] == {"sync": 500, "job": 5000}

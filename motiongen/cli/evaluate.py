@@ -50,6 +50,13 @@ def eval_command(
             "says; the shipped default retrieves for conditions without music)",
         ),
     ] = None,
+    prior_start: Annotated[
+        float | None,
+        typer.Option(
+            help="Start sampling from the retrieved prior at this flow time (0: from noise; "
+            "default: the checkpoint's conditioning.prior_start)"
+        ),
+    ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar")] = True,
 ) -> None:
     """Evaluate a checkpoint on a split: FID, R-precision, diversity, physics, sanity, music.
@@ -79,9 +86,14 @@ def eval_command(
     t0 = time.perf_counter()
     judge = TextMotionEvaluator.from_pretrained(evaluator)
     pipe = Pipeline.from_pretrained(checkpoint, runtime=runtime)
+    if prior_start is not None:
+        if not 0 <= prior_start < 1:
+            raise InputError(f"--prior-start must be in [0, 1), got {prior_start}")
+        pipe.prior_start = prior_start
     data = PreparedData.open(prepared) if prepared is not None else prepare().data
     where = "" if runtime == "torch" else f", {runtime}"
     where += {None: "", True: ", retrieval", False: ", no retrieval"}[rag]
+    where += f", prior start {pipe.prior_start:g}" if prior_start is not None else ""
     name = f"{pipe.name} ({pipe.process_name}, {steps or pipe.default_steps} steps{where})"
     extra = {} if rag is None else {"rag": rag}
     variants = {
@@ -113,6 +125,7 @@ def eval_command(
             if pipe.retriever is None
             else ("every condition" if rag else "conditions without music")
         ),
+        "prior_start": pipe.prior_start,
         "seed": seed,
         "limit": limit,
         "evaluator": str(evaluator or "shipped text-motion"),

@@ -23,8 +23,11 @@ def train(
     output: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the model to.")],
     stage: Annotated[str, typer.Option(help="pretrain | sft | lora")] = "pretrain",
     size: Annotated[
-        str | None, typer.Option(help="tiny | small | medium | large (pretrain: small; "
-                                      "sft/lora: the --init-from model's)")
+        str | None,
+        typer.Option(
+            help="tiny | small | medium | large (pretrain: small; "
+            "sft/lora: the --init-from model's)"
+        ),
     ] = None,  # fmt: skip
     init_from: Annotated[
         Path | None, typer.Option(help="The stick model to refine (sft, lora).")

@@ -457,6 +457,17 @@ class Pipeline:
     def process_name(self) -> str:
         return self.process.name
 
+    def starts_from(self, prior: Any) -> bool:
+        """Whether sampling starts from this retrieved prior (``prior_start``): a flow model,
+        and phrases that agree on the action (``retrieval.prior.AGREEMENT``); otherwise the
+        prior is only the network's input and the network reads the text."""
+        return (
+            prior is not None
+            and self.prior_start > 0
+            and self.process_name == "flow"
+            and bool(prior.agrees)
+        )
+
     @property
     def default_steps(self) -> int:
         steps = self.config.conditioning.steps
@@ -1960,7 +1971,7 @@ class Pipeline:
                     torch.as_tensor(np.stack(rows), dtype=torch.float32, device=dev)
                 )
 
-            if self.prior_start > 0 and self.process_name == "flow":
+            if self.starts_from(first.prior):
                 # sampled from, the prior unsmoothed (smoothed, the motion lost the body's
                 # bounce: val FID_k 20.7 vs 3.7), and given as input the same (5.0 smoothed)
                 prior_t = start_t = normalised([p.features if p.sharp is None else p.sharp
@@ -2189,7 +2200,7 @@ class Pipeline:
             meta["seed_motion_frames"] = int(len(req.prefix))
         if req.prior is not None:
             meta["retrieved"] = req.prior.phrases
-            if self.prior_start > 0 and self.process_name == "flow":
+            if self.starts_from(req.prior):
                 meta["prior_start"] = self.prior_start
         for key in ("retrieved", "retrieval_warning", "retrieval_note", "length_from"):
             if key in req.meta:

@@ -746,7 +746,7 @@ def test_timeline_segments_without_seconds_last_as_long_as_their_phrases(tmp_pat
     assert plain.meta["segment_lengths_from"] == ["default"] * 2
 
 
-def test_a_prior_start_samples_from_the_retrieved_prior(tmp_path):
+def test_a_prior_start_samples_from_the_retrieved_prior(tmp_path, monkeypatch):
     from motiongen import Pipeline
     from motiongen.checkpoint import read_config
     from tests.test_pipeline import make_checkpoint
@@ -768,3 +768,32 @@ def test_a_prior_start_samples_from_the_retrieved_prior(tmp_path):
     assert off(0.9) < 0.5 * off(0.0)
     plain = pipe("a person bows", seconds=5.0, seed=0, steps=4, rag=False)  # no prior: noise
     assert "prior_start" not in plain.meta
+    # phrases that disagree on the action: the prior is only the network's input
+    pipe.prior_start = 0.9
+    pipe.retriever.clear_cache()
+    pipe.retriever.builder.temperature = 100.0  # every hit weighs the same: 3 bows, 2 waves
+    prior_now = pipe.retriever.prior("a person bows", frames=100, fps=FPS)
+    assert prior_now.agreement == pytest.approx(0.6, abs=0.01) and pipe.starts_from(prior_now)
+    monkeypatch.setattr("motiongen.retrieval.prior.AGREEMENT", 0.7)
+    mixed = pipe("a person bows", seconds=5.0, seed=0, steps=4)
+    assert not pipe.starts_from(prior_now)
+    assert "prior_start" not in mixed.meta and mixed.meta["retrieved"]
+
+
+def test_a_prior_agrees_when_most_of_its_weight_does_one_action():
+    from motiongen.retrieval.prior import Prior
+
+    def prior(*phrases: tuple[str, float]) -> Prior:
+        return Prior(np.zeros((4, FEATURE_DIM), np.float32),
+                     [{"label": label, "weight": w} for label, w in phrases])  # fmt: skip
+
+    # "a man backs up slowly": one backwards walk and four runs; sampled from, he ran forwards
+    backs = prior(("walk-back|active", 0.21), *[("run|exhausted", 0.1975)] * 4)
+    assert backs.agreement == pytest.approx(0.21, abs=1e-3) and not backs.agrees
+    kick = prior(("kick|normal", 0.5), ("kick|normal", 0.5))  # one clip's two phrases
+    bye = prior(("bye|not-confident", 0.77), ("byebye|not-confident", 0.16), ("bye|sad", 0.07))
+    assert kick.agrees and bye.agreement == pytest.approx(0.84) and bye.agrees
+    texts = Prior(np.zeros((4, FEATURE_DIM), np.float32),
+                  [{"text": "a person bows", "weight": 0.6}, {"text": "a person waves", "weight": 0.4}])  # fmt: skip
+    assert texts.agreement == pytest.approx(0.6)  # no labels (a user's index): by text
+    assert Prior(np.zeros((4, FEATURE_DIM), np.float32)).agrees

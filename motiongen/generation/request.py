@@ -93,7 +93,8 @@ class GenerationRequest:
             # A control request or timeline runs alone: its constraints are its own.
             id(self) if self.constraints is not None or self.segments is not None else None,
             self.style is not None,
-            self.prior is not None,
+            # with a prior, whether its phrases agree (a sampler starts from it only then)
+            None if self.prior is None else self.prior.agrees,
             id(self) if self.text_blend is not None else None,
         )
 

@@ -42,7 +42,13 @@ from motiongen.checkpoint import (
     shipped_model_path,
 )
 from motiongen.conditioning.text import validate_prompt
-from motiongen.errors import Cancelled, FormatError, InputError, MotionGenError
+from motiongen.errors import (
+    Cancelled,
+    DataNotFoundError,
+    FormatError,
+    InputError,
+    MotionGenError,
+)
 from motiongen.features import CONTACTS, FEATURE_DIM, NormStats, features_to_positions
 from motiongen.generation.constraints import (
     Constraints,
@@ -1270,9 +1276,13 @@ class Pipeline:
             )
         given, segment_model = self._segment_model_option("timeline", options)
         lengths: dict[str, str] = {}
+        # one segment is made by this model alone: no segment model to ask for its length
+        several = len(parse_timeline(segments, self.fps, total_seconds=seconds)) > 1
         parsed = parse_timeline(
             segments, self.fps, total_seconds=seconds,
-            typical=self._typical_seconds(segment_model, given is None, lengths),
+            typical=self._typical_seconds(
+                segment_model if several else None, options, lengths
+            ),
         )  # fmt: skip
         total = sum(n for _, n in parsed)
         if total / self.fps > MAX_SECONDS:
@@ -1318,34 +1328,43 @@ class Pipeline:
         return req
 
     def _typical_seconds(
-        self, segment_model: Any, from_config: bool, record: dict[str, str]
+        self, segment_model: Any, options: dict[str, Any], record: dict[str, str]
     ) -> Callable[[str], float | None]:
         """How long a timeline segment lasts when none is asked for: as long as the index's
-        phrases like its text last (``rag.request_frames``, as a prompt alone gets), searched
-        by this model or the segment model, whichever has a retrieval-prior input (the index
-        speaks the model's text encoder), whether or not it retrieves by default; None (4 s)
-        without one or without an index. ``record``: text -> where its length came from."""
+        phrases like its text last (``rag.request_frames`` on the text the network is given,
+        as a prompt alone gets), searched by this model or, for segments it will make, the
+        segment model, whichever has a retrieval-prior input (the index speaks the model's
+        text encoder), whether or not it retrieves by default; None (4 s) without one, without
+        an index or where the segment model cannot be loaded (the join then says why).
+        ``record``: text -> where its length came from."""
         from motiongen.generation.rag import request_frames
 
-        def typical(text: str) -> float | None:
+        styled = options.get("style") is not None or options.get("blend") is not None
+        literal = bool(options.get("literal", False))
+
+        def source() -> Pipeline | None:
             if self.prior_dim:
-                source = self
-            elif segment_model in (None, "self"):
-                source = None
-            else:
-                source = self._checked_segment_pipeline(
-                    segment_model, "a timeline's segments", from_config and "timeline"
-                )
-            if source is None or not source.prior_dim:
-                record[text] = "default"
+                return self
+            if segment_model in (None, "self") or styled:  # this model makes every segment
                 return None
-            text = validate_prompt(text)
             try:
-                frames = request_frames(source, text)
-            except MotionGenError:  # no usable index here: the default, as generate does
-                frames = None
+                return self._segment_pipeline(segment_model)
+            except Exception:  # noqa: BLE001 - the join checks the segment model and says why
+                return None
+
+        def typical(text: str) -> float | None:
+            pipe = source()
+            frames = None
+            if pipe is not None and pipe.prior_dim and pipe._no_index_note is None:
+                try:
+                    searched = pipe._network_texts([validate_prompt(text)], [literal])[0]
+                    frames = request_frames(pipe, searched)
+                except DataNotFoundError as exc:  # no index: not looked for again
+                    pipe._no_index_note = f"generated without retrieval: {_first_line(exc)}"
+                except Exception:  # noqa: BLE001 - a damaged index must not stop a timeline
+                    pass  # (a bad prompt is reported by check_compose)
             record[text] = "default" if frames is None else "retrieved phrases"
-            return None if frames is None else frames / source.fps
+            return None if frames is None else frames / pipe.fps
 
         return typical
 
@@ -1627,6 +1646,7 @@ class Pipeline:
             pipe = Pipeline.from_pretrained(
                 model, device=str(self.device), precision=self.precision, runtime=self.runtime
             )
+            pipe.index_source = self.index_source  # a service's --index reaches its segments
             with self._lock:
                 pipe = self._segment_pipes.setdefault(key, pipe)
         return pipe

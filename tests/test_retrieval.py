@@ -744,6 +744,11 @@ def test_timeline_segments_without_seconds_last_as_long_as_their_phrases(tmp_pat
     plain = bare.check_compose("a person waves, then bows", steps=1)  # no index: 4 s each
     assert [n for _, n in plain.segments] == [80, 80]
     assert plain.meta["segment_lengths_from"] == ["default"] * 2
+    spaced = pipe.check_compose([(" a person waves ", None), ("a person bows", 2.0)], steps=1)
+    assert spaced.meta["segment_lengths_from"] == ["retrieved phrases", "asked"]
+    # one segment is this model's alone: a segment model that cannot load is not asked
+    one = bare.check_compose("a person waves", segment_model=str(tmp_path / "missing"), steps=1)
+    assert [n for _, n in one.segments] == [80]
 
 
 def test_a_prior_start_samples_from_the_retrieved_prior(tmp_path, monkeypatch):

@@ -427,6 +427,7 @@ def test_resume_after_kill_matches_uninterrupted(synth_dir, tmp_path):
         "sampler": None,
         "tasks": None,
         "retrieval": False,  # a shipping choice made on val, not by training
+        "prior_start": 0.0,  # the same
     }
     assert ck.config.training["step"] == 6 and ck.config.process == "flow"
     ema = load_file(str(tmp_path / "killed" / "last" / "ema.safetensors"))

@@ -127,7 +127,7 @@ def matched_window(features: np.ndarray, reference: np.ndarray, max_shift: int) 
     offsets = np.arange(-max_shift, max_shift + 1)
     idx = offsets[:, None] + np.arange(T)[None, :]  # (O, T)
     clipped = np.clip(idx, 0, L - 1)
-    cost = ((features[clipped][..., POSE] - reference[None, :, POSE]) ** 2).sum(-1).mean(-1)
+    cost = ((features[:, POSE][clipped] - reference[None, :, POSE]) ** 2).sum(-1).mean(-1)
     best = int(np.argmin(cost + 1e-9 * np.abs(offsets)))
     window = features[clipped[best]].copy()
     held = clipped[best] != idx[best]
@@ -177,9 +177,11 @@ class PriorBuilder:
         *,
         tempo: float = 0.0,
         phrase_tempo: float = 0.0,
+        extra: int = 0,
     ) -> np.ndarray:
         """``align``'s features before the cut to ``frames`` (at least ``frames`` long): a
-        longer phrase keeps its later frames for ``matched_window`` to choose from."""
+        longer phrase keeps its later frames, a looped one loops ``extra`` frames on, for
+        ``matched_window`` to choose from."""
         if len(positions) < 2:
             raise InputError("a phrase needs at least 2 frames")
         lo, hi = 1.0 / self.max_stretch, self.max_stretch
@@ -191,7 +193,7 @@ class PriorBuilder:
         feats = positions_to_features(positions, fps)
         if len(feats) >= frames:
             return feats
-        return loop_features(feats, frames, int(round(CROSSFADE_SECONDS * fps)))
+        return loop_features(feats, frames + extra, int(round(CROSSFADE_SECONDS * fps)))
 
     def build(
         self,
@@ -220,7 +222,10 @@ class PriorBuilder:
         for i in np.argsort(-weights, kind="stable"):  # the best phrase sets the timing
             if weights[i] < NEGLIGIBLE_WEIGHT:  # it would cost an alignment for nothing
                 continue
-            feats = self.uncut(motions[i], frames, fps, tempo=tempo, phrase_tempo=tempi[i])
+            feats = self.uncut(
+                motions[i], frames, fps, tempo=tempo, phrase_tempo=tempi[i],
+                extra=0 if reference is None else max_shift,
+            )  # fmt: skip
             if reference is None:
                 reference = feats[:frames]
                 feats = reference

@@ -101,13 +101,16 @@ def checked_control(pipe: Any, params: dict[str, Any], root: Path) -> Any:
     segments = params.get("segments")
     spec = params["prompt"] if segments is None else [(s["text"], s["seconds"]) for s in segments]
     req = pipe.check_compose(spec, seconds=params.get("seconds"), **opts)
-    # A prompt's segments take their default lengths: many "then"s add up past the service's
-    # limit, which the body's own fields could not show.
+    # A prompt's segments take their default lengths (as long as such motions last in the
+    # index, else 4 s): several "then"s add up past the service's limit, which the body's own
+    # fields could not show.
     if req.frames > MAX_SECONDS * pipe.fps + 1e-6:
+        lengths = ", ".join(f"{s:.1f}" for _, s in req.meta.get("segments", []))
         raise InputError(
-            f"the prompt's {len(req.segments)} segments last {req.frames / pipe.fps:g} s in all; "
-            f"the service makes at most {MAX_SECONDS:g} s: give 'seconds' (the total) or fewer "
-            "segments (the library and `motiongen compose` make up to 120 s)"
+            f"the prompt's {len(req.segments)} segments last {req.frames / pipe.fps:g} s in all "
+            f"({lengths} s: as long as such motions last); the service makes at most "
+            f"{MAX_SECONDS:g} s: give 'seconds' (the total) or fewer segments (the library and "
+            "`motiongen compose` make up to 120 s)"
         )
     return req
 

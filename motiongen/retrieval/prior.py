@@ -45,12 +45,14 @@ AGREEMENT = 0.5
 class Prior:
     """features: (T, 137) raw model features (smoothed, the network's prior input);
     positions: (T, 22, 3) of them; phrases: what went in (id, clip, span, text, label, score,
-    weight), best first; sharp: the blend before smoothing (None: as features), what a
-    sampler starting from the prior starts from (smoothed, it lost the body's bounce)."""
+    weight), best first; start: the best phrase alone, aligned and unsmoothed (None: as
+    features), what a sampler starting from the prior starts from. Smoothed, the start lost
+    the body's bounce (val FID_k 20.7 against 3.7); blended, the phrases' legs averaged into
+    sliding feet (walks' skating 0.253 against 0.168 from the best phrase, real 0.240)."""
 
     features: np.ndarray
     phrases: list[dict[str, Any]] = field(default_factory=list)
-    sharp: np.ndarray | None = None
+    start: np.ndarray | None = None
 
     @property
     def positions(self) -> np.ndarray:
@@ -233,11 +235,11 @@ class PriorBuilder:
                 feats = matched_window(feats, reference, max_shift)
             blend += weights[i] * feats
         blend /= max(float(weights[weights >= NEGLIGIBLE_WEIGHT].sum()), 1e-12)
-        sharp = blend.astype(np.float32)
+        best = None if reference is None else reference.astype(np.float32)
         sigma = self.sigma_seconds * fps
         if sigma > 0:
             blend = gaussian_filter1d(blend, sigma, axis=0, mode="nearest")
         info = [dict(p) for p in (phrases or [{} for _ in motions])]
         for item, w in zip(info, weights, strict=True):
             item["weight"] = round(float(w), 4)
-        return Prior(blend.astype(np.float32), info, sharp)
+        return Prior(blend.astype(np.float32), info, best)

@@ -1992,11 +1992,15 @@ class Pipeline:
                 )
 
             if self.starts_from(first.prior):
-                # started from, the best phrase alone, unsmoothed (``Prior.start``), and given
-                # to the network the same way (the smoothed blend beside it: val FID_k 5.0
-                # against 3.7 when both were the unsmoothed blend)
-                prior_t = start_t = normalised([p.features if p.start is None else p.start
-                                                for p in priors])  # fmt: skip
+                # started from, one phrase alone, unsmoothed, drawn by the motion's seed
+                # (``Prior.start_for``: motion b of a request with seed s draws with [s, b], as
+                # the same seed alone does), and given to the network the same way (the
+                # smoothed blend beside it: val FID_k 5.0 against 3.7 for the unsmoothed blend)
+                draws = ([(int(first.seed), b) for b in range(batch)] if lone
+                         else [(int(r.seed), 0) for r in requests])  # fmt: skip
+                prior_t = start_t = normalised([
+                    p.start_for(np.random.default_rng(list(d))) for p, d in zip(priors, draws, strict=True)
+                ])  # fmt: skip
             else:
                 prior_t = normalised([p.features for p in priors])
         starts = [s for s, _ in (plan or window_plan(first.frames, self.window, self.overlap))]

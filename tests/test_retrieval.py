@@ -802,3 +802,25 @@ def test_a_prior_agrees_when_most_of_its_weight_does_one_action():
                   [{"text": "a person bows", "weight": 0.6}, {"text": "a person waves", "weight": 0.4}])  # fmt: skip
     assert texts.agreement == pytest.approx(0.6)  # no labels (a user's index): by text
     assert Prior(np.zeros((4, FEATURE_DIM), np.float32)).agrees
+
+
+def test_a_start_is_drawn_by_seed_among_the_phrases_doing_the_action():
+    from motiongen.retrieval.prior import Prior
+
+    phrases = [{"label": "wave|normal", "weight": 0.3}, {"label": "wave|normal", "weight": 0.3},
+               {"label": "bow|normal", "weight": 0.4}]  # fmt: skip
+    starts = {i: np.full((4, FEATURE_DIM), float(i), np.float32) for i in range(3)}
+    prior = Prior(np.zeros((4, FEATURE_DIM), np.float32), phrases, starts)
+    drawn = {float(prior.start_for(np.random.default_rng([s, 0]))[0, 0]) for s in range(40)}
+    assert drawn == {2.0}  # the best phrase's action (bow): the waves are another action
+    phrases[2]["label"] = "wave|normal"  # all three wave, in one style: each drawn
+    drawn = [float(prior.start_for(np.random.default_rng([s, 0]))[0, 0]) for s in range(60)]
+    assert set(drawn) == {0.0, 1.0, 2.0} and drawn.count(2.0) > drawn.count(0.0)
+    again = [float(prior.start_for(np.random.default_rng([s, 0]))[0, 0]) for s in range(60)]
+    assert drawn == again  # the seed decides
+    assert prior.start_for(np.random.default_rng(0)) is not None
+    assert np.array_equal(Prior(prior.features).start_for(np.random.default_rng(0)), prior.features)
+    phrases[0]["label"] = "wave|sad"  # another style of the action: not drawn
+    assert 0.0 not in {
+        float(prior.start_for(np.random.default_rng([s, 0]))[0, 0]) for s in range(40)
+    }

@@ -1276,13 +1276,9 @@ class Pipeline:
             )
         given, segment_model = self._segment_model_option("timeline", options)
         lengths: dict[str, str] = {}
-        # one segment is made by this model alone: no segment model to ask for its length
-        several = len(parse_timeline(segments, self.fps, total_seconds=seconds)) > 1
         parsed = parse_timeline(
             segments, self.fps, total_seconds=seconds,
-            typical=self._typical_seconds(
-                segment_model if several else None, options, lengths
-            ),
+            typical=self._typical_seconds(segment_model, options, lengths),
         )  # fmt: skip
         total = sum(n for _, n in parsed)
         if total / self.fps > MAX_SECONDS:
@@ -1332,10 +1328,12 @@ class Pipeline:
     ) -> Callable[[str], float | None]:
         """How long a timeline segment lasts when none is asked for: as long as the index's
         phrases like its text last (``rag.request_frames`` on the text the network is given,
-        as a prompt alone gets), searched by this model or, for segments it will make, the
-        segment model, whichever has a retrieval-prior input (the index speaks the model's
-        text encoder), whether or not it retrieves by default; None (4 s) without one, without
-        an index or where the segment model cannot be loaded (the join then says why).
+        as a prompt alone gets), searched by this model or the segment model (also for one
+        segment, which this model makes: "a person bows" lasts as long alone as in a
+        sequence), whichever has a retrieval-prior input (the index speaks the model's text
+        encoder), whether or not it retrieves by default; None (4 s) without one, without an
+        index, for a styled timeline (this model makes every segment) or where the segment
+        model cannot be loaded (a join then says why).
         ``record``: text -> where its length came from."""
         from motiongen.generation.rag import request_frames
 

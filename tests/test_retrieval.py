@@ -746,7 +746,7 @@ def test_timeline_segments_without_seconds_last_as_long_as_their_phrases(tmp_pat
     assert plain.meta["segment_lengths_from"] == ["default"] * 2
     spaced = pipe.check_compose([(" a person waves ", None), ("a person bows", 2.0)], steps=1)
     assert spaced.meta["segment_lengths_from"] == ["retrieved phrases", "asked"]
-    # one segment is this model's alone: a segment model that cannot load is not asked
+    # a segment model that cannot load gives no length (4 s), nor an error for one segment
     one = bare.check_compose("a person waves", segment_model=str(tmp_path / "missing"), steps=1)
     assert [n for _, n in one.segments] == [80]
 

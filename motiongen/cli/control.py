@@ -127,7 +127,7 @@ def _write(motion: Any, output: Path, t0: float, what: str, fps: float | None = 
         )
     out.print(
         f"wrote {path} ({motion.num_frames} frames, {motion.seconds:.1f} s at {motion.fps:g} fps"
-        f"{note}; {what} in "
+        f"{note}; {what} made in "
         f"{time.perf_counter() - t0:.1f} s)",
         highlight=False,
         soft_wrap=True,

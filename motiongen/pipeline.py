@@ -1980,7 +1980,8 @@ class Pipeline:
         if first.style is not None:
             rows = [first.style] * batch if lone else [r.style for r in requests]
             style_t = torch.as_tensor(np.stack(rows), dtype=torch.float32, device=dev)
-        prior_t = start_t = None
+        prior_t = None
+        starting = self.starts_from(first.prior)  # then the prior input is the start too
         if first.prior is not None:
             priors = [first.prior] * batch if lone else [r.prior for r in requests]
 
@@ -1989,14 +1990,14 @@ class Pipeline:
                     torch.as_tensor(np.stack(rows), dtype=torch.float32, device=dev)
                 )
 
-            if self.starts_from(first.prior):
+            if starting:
                 # started from, one phrase alone, unsmoothed, drawn by the motion's seed
                 # (``Prior.start_for``: motion b of a request with seed s draws with [s, b], as
                 # the same seed alone does), and given to the network the same way (the
                 # smoothed blend beside it: val FID_k 5.0 against 3.7 for the unsmoothed blend)
                 draws = ([(int(first.seed), b) for b in range(batch)] if lone
                          else [(int(r.seed), 0) for r in requests])  # fmt: skip
-                prior_t = start_t = normalised([
+                prior_t = normalised([
                     p.start_for(np.random.default_rng(list(d))) for p, d in zip(priors, draws, strict=True)
                 ])  # fmt: skip
             else:
@@ -2029,11 +2030,10 @@ class Pipeline:
                 else:
                     name = "gen" if text_kwargs or window_audio is not None else "uncond"
                 task = torch.full((x0.shape[0],), TASK_ID[name], dtype=torch.long, device=dev)
-            window_prior = window_start = None
+            window_prior = None
             if prior_t is not None:
                 window_prior = prior_t[:, starts[k] : starts[k] + x0.shape[1]]
-            if start_t is not None:
-                window_start = start_t[:, starts[k] : starts[k] + x0.shape[1]]
+            window_start = window_prior if starting else None
             return self._sample_window(
                 x0, text_kwargs, window_audio, known, mask, first.steps, first.sampler, scales,
                 generators[0] if lone else None, cancel, task, style_t, window_prior, blend,

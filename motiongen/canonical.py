@@ -86,7 +86,11 @@ def canonicalize(
 def best_rotations(rest: np.ndarray, observed: np.ndarray) -> np.ndarray:
     """Rotations (T, 3, 3) best mapping rest vectors (K, 3) onto observed ones (T, K, 3)
     (Kabsch: least squares, a proper rotation)."""
-    h = np.einsum("ka,tkb->tab", rest, observed)
+    return kabsch(np.einsum("ka,tkb->tab", rest, observed))
+
+
+def kabsch(h: np.ndarray) -> np.ndarray:
+    """The proper rotations (..., 3, 3) of cross-covariances h = rest^T observed (..., 3, 3)."""
     u, _, vt = np.linalg.svd(h)
     d = np.sign(np.linalg.det(np.swapaxes(vt, -1, -2) @ np.swapaxes(u, -1, -2)))
     fix = np.ones((*d.shape, 3))

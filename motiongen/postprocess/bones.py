@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from motiongen.canonical import best_rotations
+from motiongen.canonical import kabsch
 from motiongen.errors import InputError
 from motiongen.skeleton import BONES, CHILDREN, MIRROR_BONES, NUM_JOINTS, PARENTS, bone_lengths
 
@@ -146,20 +146,39 @@ def rigid_branch_directions(positions: np.ndarray) -> dict[int, np.ndarray]:
     out: dict[int, np.ndarray] = {}
     if len(p) < 2:
         return out
+    groups: dict[int, list[tuple[int, list[int]]]] = {}  # branches of k children fit together
     for parent, kids in BRANCHES.items():
-        d = p[:, kids] - p[:, parent][:, None]  # (T, k, 3)
-        norm = np.linalg.norm(d, axis=-1, keepdims=True)
-        if (norm < 1e-9).any():
-            continue  # a collapsed branch: the per-bone rules handle it
-        unit = d / norm
-        shape = unit[len(p) // 2]
-        for _ in range(3):
-            shape = np.einsum("tji,tkj->tki", best_rotations(shape, unit), unit).mean(axis=0)
-            shape /= np.linalg.norm(shape, axis=-1, keepdims=True)
-        turned = np.einsum("tij,kj->tki", best_rotations(shape, unit), shape)  # (T, k, 3)
-        for i, kid in enumerate(kids):
-            out[kid] = turned[:, i]
+        groups.setdefault(len(kids), []).append((parent, kids))
+    for branches in groups.values():
+        units, fitted = [], []
+        for parent, kids in branches:
+            d = p[:, kids] - p[:, parent][:, None]  # (T, k, 3)
+            norm = np.linalg.norm(d, axis=-1, keepdims=True)
+            if (norm < 1e-9).any():
+                continue  # a collapsed branch: the per-bone rules handle it
+            units.append(d / norm)
+            fitted.append(kids)
+        if not units:
+            continue
+        unit = np.stack(units)  # (B, T, k, 3): one batched fit for every branch and frame
+        # One Procrustes round from the middle frame's shape: a second and third moved the
+        # result by 12 um at most over 8 generated motions, and each costs a batched SVD.
+        shape = unit[:, len(p) // 2]  # (B, k, 3)
+        back = best_rotations_batched(shape, unit)
+        shape = np.einsum("btji,btkj->btki", back, unit).mean(axis=1)
+        shape /= np.linalg.norm(shape, axis=-1, keepdims=True)
+        turned = np.einsum("btij,bkj->btki", best_rotations_batched(shape, unit), shape)
+        for b, kids in enumerate(fitted):
+            for i, kid in enumerate(kids):
+                out[kid] = turned[b, :, i]
     return out
+
+
+def best_rotations_batched(rest: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    """``best_rotations`` for B shapes at once: rest (B, K, 3), observed (B, T, K, 3) ->
+    (B, T, 3, 3), in one SVD call."""
+    h = np.einsum("bka,btkc->btac", rest, observed)
+    return kabsch(h.reshape(-1, 3, 3)).reshape(*h.shape)
 
 
 def _directions_across(unit: np.ndarray, short: np.ndarray) -> np.ndarray:

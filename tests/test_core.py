@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from motiongen import InputError, Motion
-from motiongen.canonical import canonicalize, heading, rotate_y
+from motiongen.canonical import _kabsch_svd, canonicalize, heading, kabsch, rotate_y
 from motiongen.skeleton import (
     JOINT_NAMES,
     LEFT_HIP,
@@ -93,3 +93,24 @@ def test_bone_lengths_constant_for_rigid_motion():
     bl = bone_lengths(pos)
     assert bl.shape == (12, 21)
     np.testing.assert_allclose(bl, np.repeat(bl[:1], 12, axis=0), atol=1e-5)
+
+
+def test_kabsch_matches_the_svd_route_and_stays_proper():
+    """Horn's closed form gives the SVD's rotation, reflections and degenerate covariances
+    included (one vector: no unique rotation, so both take the SVD route)."""
+    from scipy.spatial.transform import Rotation
+
+    rng = np.random.default_rng(3)
+    turns = Rotation.random(200, random_state=4).as_matrix()
+    for k in (1, 2, 3, 5):
+        rest = rng.normal(size=(k, 3))
+        for noise in (0.0, 0.3, 4.0):  # 4.0: many cross-covariances reflect
+            seen = np.einsum("tij,kj->tki", turns, rest) + noise * rng.normal(size=(200, k, 3))
+            h = np.einsum("ka,tkb->tab", rest, seen)
+            got = kabsch(h)
+            assert np.abs(got - _kabsch_svd(h)).max() < 1e-9
+            assert np.allclose(np.linalg.det(got), 1.0)
+    odd = np.stack([np.zeros((3, 3)), np.ones((3, 3)), -np.eye(3), np.diag([1.0, 1.0, 0.0])])
+    assert np.abs(kabsch(odd) - _kabsch_svd(odd)).max() < 1e-12
+    assert kabsch(rng.normal(size=(4, 2, 3, 3))).shape == (4, 2, 3, 3)
+    assert np.allclose(kabsch(h[:1])[0], kabsch(h)[0])  # a frame's rotation is its own

@@ -233,13 +233,20 @@ def _pace_limited(target: np.ndarray, free: np.ndarray, max_step: float) -> np.n
     around the frame it happens at (each pass keeps the bound, and so does their mean). A
     target held still is never clamped, however fast the free point moves."""
     x = np.asarray(target, dtype=np.float64)
-    allow = (max_step + np.linalg.norm(np.diff(free, axis=0), axis=-1)).tolist()  # i -> i+1
+    allow_steps = max_step + np.linalg.norm(np.diff(free, axis=0), axis=-1)  # i -> i+1
+    # A pass changes nothing before the first step over its bound (after the last, going
+    # back): most motions have none, and the loops below cost 1 ms a leg. The margin keeps
+    # a step the loop's own arithmetic finds over its bound.
+    over = np.flatnonzero(np.linalg.norm(np.diff(x, axis=0), axis=-1) > allow_steps * (1 - 1e-9))
+    if over.size == 0:
+        return x.copy()
+    allow = allow_steps.tolist()
     passes = []
     # Plain floats: a clamp depends on the one before, and numpy's per-element calls cost
     # 5 ms a motion here (a quarter of post-processing).
     for forward in (True, False):
         out = x.tolist()
-        for i in range(1, len(out)) if forward else range(len(out) - 2, -1, -1):
+        for i in range(over[0] + 1, len(out)) if forward else range(over[-1], -1, -1):
             prev = out[i - 1] if forward else out[i + 1]
             limit = allow[i - 1] if forward else allow[i]
             cur = out[i]

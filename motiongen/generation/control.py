@@ -226,9 +226,16 @@ def parse_timeline(
     ):
         raise InputError(f"the timeline's seconds must be a positive number, got {total_seconds!r}")
     if isinstance(spec, str):
-        parts = [p.strip(" ,.") for p in _THEN.split(spec) if p.strip(" ,.")]
+        pieces = [p.strip(" ,.") for p in _THEN.split(spec)]
+        parts = [p for p in pieces if p]
         if not parts:
             raise InputError("the timeline prompt is empty; e.g. 'a person walks, then bows'")
+        inner = pieces[pieces.index(parts[0]) : len(pieces) - pieces[::-1].index(parts[-1])]
+        if "" in inner:  # between two segments: a "then" too many, or a segment left out
+            raise InputError(
+                f"the timeline prompt {spec!r} has an empty segment between two others (two "
+                "'then' in a row?); remove the extra 'then' or say what the body does there"
+            )
         subject_match = _SUBJECT.match(parts[0])
         subject = subject_match.group(0) if subject_match else "a person"
         parts[0] = _FIRST.sub("", parts[0]) or parts[0]

@@ -703,6 +703,13 @@ def test_typical_frames_of_a_tie_is_the_shorter_and_ignore_negligible_phrases():
     ]  # fmt: skip
     r._cached_search = lambda *a, **k: hits  # type: ignore[method-assign]
     assert r.typical_frames("a person kicks", fps=base.fps) == 72
+    # phrases of different actions, none with half the weight: their lengths say nothing
+    other = dataclasses.replace(base, labels={"content": "a person bows"}, text="a person bows")
+    split = [Hit(0, 1.0, base), Hit(1, 1.0, other), Hit(2, 0.99, dataclasses.replace(
+        base, labels={"content": "a person runs"}, text="a person runs"))]  # fmt: skip
+    r._cached_search = lambda *a, **k: split  # type: ignore[method-assign]
+    with pytest.raises(NoMatch, match="do not agree"):
+        r.typical_frames("a person jumps", fps=base.fps)
 
 
 def test_a_prompt_without_seconds_lasts_as_long_as_its_phrases(tmp_path):

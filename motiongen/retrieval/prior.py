@@ -64,26 +64,13 @@ class Prior:
         return len(self.features)
 
     def _agreeing(self, whole_label: bool = False) -> list[int]:
-        """Indices of the phrases doing the best phrase's action (the content of their
-        "content|style" label, else their text); whole_label: in its style too."""
-
-        def action(p: dict[str, Any]) -> Any:
-            label = p.get("label")
-            if not label:
-                return p.get("text")
-            return str(label) if whole_label else str(label).split("|")[0]
-
-        best = max(self.phrases, key=lambda p: p.get("weight", 0.0))
-        return [i for i, p in enumerate(self.phrases) if action(p) == action(best)]
+        return agreeing(self.phrases, whole_label)
 
     @property
     def agreement(self) -> float:
         """The weight share of the phrases doing the best phrase's action; 1.0 without
         phrase details."""
-        if not self.phrases:
-            return 1.0
-        total = sum(p.get("weight", 0.0) for p in self.phrases) or 1.0
-        return sum(self.phrases[i].get("weight", 0.0) for i in self._agreeing()) / total
+        return agreement(self.phrases)
 
     def start_for(self, rng: np.random.Generator) -> np.ndarray:
         """What one motion starts from: one of the phrases with the best phrase's label
@@ -103,6 +90,29 @@ class Prior:
         """Whether the phrases agree on one action (``AGREEMENT``): a sampler may start
         from this prior."""
         return self.agreement >= AGREEMENT
+
+
+def agreeing(phrases: list[dict[str, Any]], whole_label: bool = False) -> list[int]:
+    """Indices of the phrases (dicts with "label", "text", "weight") doing the best phrase's
+    action (the content of their "content|style" label, else their text); whole_label: in
+    its style too."""
+
+    def action(p: dict[str, Any]) -> Any:
+        label = p.get("label")
+        if not label:
+            return p.get("text")
+        return str(label) if whole_label else str(label).split("|")[0]
+
+    best = max(phrases, key=lambda p: p.get("weight", 0.0))
+    return [i for i, p in enumerate(phrases) if action(p) == action(best)]
+
+
+def agreement(phrases: list[dict[str, Any]]) -> float:
+    """The weight share of ``phrases`` doing the best one's action; 1.0 for none."""
+    if not phrases:
+        return 1.0
+    total = sum(p.get("weight", 0.0) for p in phrases) or 1.0
+    return sum(phrases[i].get("weight", 0.0) for i in agreeing(phrases)) / total
 
 
 def softmax(scores: np.ndarray, temperature: float) -> np.ndarray:

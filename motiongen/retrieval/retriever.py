@@ -17,7 +17,14 @@ import numpy as np
 from motiongen.errors import InputError
 from motiongen.retrieval.build import Encoders
 from motiongen.retrieval.index import Hit, MotionIndex, span_key
-from motiongen.retrieval.prior import NEGLIGIBLE_WEIGHT, Prior, PriorBuilder, softmax
+from motiongen.retrieval.prior import (
+    AGREEMENT,
+    NEGLIGIBLE_WEIGHT,
+    Prior,
+    PriorBuilder,
+    agreement,
+    softmax,
+)
 from motiongen.retrieval.vectors import motion_stats
 
 MIN_SIMILARITY = 0.45  # below this, a text query matches nothing in the index
@@ -168,10 +175,19 @@ class Retriever:
         hits' lengths under the prior's weights (a k-nearest-neighbour length estimate, as
         text-to-motion models predict a length from the text). Raised hands last 2.6 s in
         the data and waves 7 s; asked for 6.5 s, a raise was looped into a raise-lower-raise
-        that the label classifier took for a wave. ``NoMatch`` as ``search``."""
+        that the label classifier took for a wave. ``NoMatch`` as ``search``, and also where
+        the phrases do not agree on one action (``AGREEMENT``): "a person jumps in place"
+        found five unrelated actions, whose lengths say nothing of a jump's."""
         hits = self._cached_search(text, fps=fps, exclude=exclude, rerank=rerank)
         weights = softmax(np.array([h.score for h in hits]), self.builder.temperature)
         keep = weights >= NEGLIGIBLE_WEIGHT  # as in the prior
+        told = [
+            {"label": h.phrase.label, "text": h.phrase.text, "weight": float(w)}
+            for h, w, k in zip(hits, weights, keep, strict=True)
+            if k
+        ]
+        if agreement(told) < AGREEMENT:
+            raise NoMatch(f"the phrases found for {text!r} do not agree on one action")
         lengths = np.array([h.phrase.seconds * fps for h in hits])[keep]
         order = np.argsort(lengths, kind="stable")
         cum = np.cumsum(weights[keep][order]) / weights[keep].sum()

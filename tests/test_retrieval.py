@@ -831,3 +831,42 @@ def test_a_start_is_drawn_by_seed_among_the_phrases_doing_the_action():
     assert 0.0 not in {
         float(prior.start_for(np.random.default_rng([s, 0]))[0, 0]) for s in range(40)
     }
+
+
+# ---- left and right ----------------------------------------------------------------------
+
+
+def test_sides_asked_for_and_sides_moved():
+    from motiongen.retrieval.sides import asked_side, moving_side, names_a_side
+    from motiongen.skeleton import JOINT_INDEX
+
+    assert asked_side("a person kicks with the right leg") == ("right", "leg")
+    assert asked_side("someone waves his Left hand") == ("left", "arm")
+    assert asked_side("a person kicks") is None
+    assert asked_side("left foot, then right foot") is None  # both sides: nothing to choose
+    assert asked_side("a person turns right") is None  # a direction, not a limb
+    assert names_a_side("a person walks and turns left") and not names_a_side("a person kicks")
+    kick = standing(40)
+    kick[10:20, JOINT_INDEX["left_ankle"], 1] += 0.6
+    assert moving_side(kick, "leg") == "left" and moving_side(kick, "arm") is None
+
+
+def test_a_phrase_of_no_side_is_mirrored_to_the_side_asked_for():
+    from motiongen.retrieval.sides import moving_side
+    from motiongen.skeleton import JOINT_INDEX
+
+    phrases, motions = [], {}
+    for c in range(3):
+        pos = standing(60) + 0.01 * c
+        pos[20:35, JOINT_INDEX["left_ankle"], 1] += 0.5 + 0.1 * c  # recorded kicking left
+        for p in cut_phrases(pos, FPS, clip=f"kick{c}", text="a person kicks",
+                             labels={"content": "kick"}):  # fmt: skip
+            motions[span_key(p)] = pos[p.start : p.stop]
+            phrases += [p, Phrase.from_dict({**p.to_dict(), "mirrored": True})]
+    index = build_index(phrases, motions, encoders=encoders())
+    r = Retriever(index, encoders=encoders(), k=6, n=3, min_similarity=-1.0)  # fake text vectors
+    for side in ("left", "right"):
+        hits = r.search(f"a person kicks with the {side} leg")
+        assert [moving_side(r.index.motion(h.id), "leg") for h in hits] == [side] * len(hits)
+    plain = r.search("a person kicks")  # no side asked: as found
+    assert len({span_key(h.phrase) for h in plain}) == len(plain)

@@ -25,6 +25,7 @@ from motiongen.retrieval.prior import (
     agreement,
     softmax,
 )
+from motiongen.retrieval.sides import asked_side, moving_side, names_a_side
 from motiongen.retrieval.vectors import motion_stats
 
 MIN_SIMILARITY = 0.45  # below this, a text query matches nothing in the index
@@ -62,6 +63,7 @@ class Retriever:
         self._cache: OrderedDict[tuple, Prior] = OrderedDict()
         self._hits: OrderedDict[tuple, list[Hit]] = OrderedDict()
         self._lock = threading.Lock()
+        self._twins: tuple[int, dict[tuple[str, int, int, bool], int]] | None = None
 
     def clear_cache(self) -> None:
         """Forget the priors built so far (a benchmark's "new prompt" timing)."""
@@ -147,7 +149,37 @@ class Retriever:
             scores = self.reranker.score(text, hits, self.index)
             order = np.argsort(-np.asarray(scores), kind="stable")
             hits = [Hit(hits[i].id, float(scores[i]), hits[i].phrase) for i in order]
-        return hits[: self.n]
+        return self._on_the_side_asked(text, hits[: self.n])
+
+    def _on_the_side_asked(self, text: str | None, hits: list[Hit]) -> list[Hit]:
+        """``hits`` with each phrase that names no side, and moves its limb on the other side
+        from the one ``text`` asks for, swapped for its mirror (``retrieval.sides``)."""
+        asked = asked_side(text)
+        if asked is None:
+            return hits
+        side, limb = asked
+        out = []
+        for h in hits:
+            p = h.phrase
+            if not names_a_side(p.text) and moving_side(self.index.motion(h.id), limb) not in (
+                side,
+                None,
+            ):
+                twin = self._mirror_ids().get((p.clip, p.start, p.stop, not p.mirrored))
+                if twin is not None:
+                    h = Hit(twin, h.score, self.index.phrases[twin])
+            out.append(h)
+        return out
+
+    def _mirror_ids(self) -> dict[tuple[str, int, int, bool], int]:
+        """(clip, start, stop, mirrored) -> phrase id, made again when the index changes."""
+        size = len(self.index)
+        if self._twins is None or self._twins[0] != size:
+            table = {
+                (p.clip, p.start, p.stop, p.mirrored): i for i, p in self.index.phrases.items()
+            }
+            self._twins = (size, table)
+        return self._twins[1]
 
     def prior(
         self,

@@ -1,0 +1,64 @@
+"""Left and right: the side a prompt asks a limb to move on, and the side a phrase moves.
+
+Most takes are described without a side ("a person kicks") and indexed twice, as recorded and
+mirrored, with the same text: their scores tie and one version was kept whichever leg the
+prompt named ("kicks with the right leg" kicked with the left). A phrase whose text names no
+side is swapped for its mirror when its moving limb is on the other side from the one asked
+for. A phrase whose text names a side keeps it: the text already says which.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from motiongen.skeleton import LEFT_ANKLE, LEFT_WRIST, RIGHT_ANKLE, RIGHT_WRIST
+
+_LIMBS = {
+    "leg": (LEFT_ANKLE, RIGHT_ANKLE),
+    "arm": (LEFT_WRIST, RIGHT_WRIST),
+}
+_LIMB_WORDS = {
+    "leg": ("leg", "legs", "foot", "feet", "knee", "knees", "heel", "toe", "toes"),
+    "arm": ("hand", "hands", "arm", "arms", "wrist", "elbow", "fist", "fists"),
+}
+_SIDED = re.compile(
+    r"\b(left|right)\s+(" + "|".join(w for ws in _LIMB_WORDS.values() for w in ws) + r")\b",
+    re.IGNORECASE,
+)
+_SIDE = re.compile(r"\b(left|right)\b", re.IGNORECASE)
+# A limb on one side must rise this much more (m, above its own median height) than its twin
+# for the phrase to count as moving on that side: a walk's ankles differ by centimetres.
+SIDE_MARGIN = 0.05
+
+
+def asked_side(text: str | None) -> tuple[str, str] | None:
+    """(side, limb) the text asks for ("kicks with the right leg" -> ("right", "leg")), or
+    None when it names no sided limb or names both sides."""
+    if not text:
+        return None
+    found = {(m.group(1).lower(), _limb_of(m.group(2).lower())) for m in _SIDED.finditer(text)}
+    if len(found) != 1 or len({side for side, _ in found}) != 1:
+        return None
+    return next(iter(found))
+
+
+def names_a_side(text: str) -> bool:
+    """Whether a phrase's text already says left or right."""
+    return bool(_SIDE.search(text))
+
+
+def moving_side(positions: np.ndarray, limb: str) -> str | None:
+    """The side whose ``limb`` ("leg": ankle, "arm": wrist) rises higher above its own median
+    height in ``positions`` (T, 22, 3), by at least ``SIDE_MARGIN``; None for a tie."""
+    left, right = _LIMBS[limb]
+    heights = np.asarray(positions)[:, [left, right], 1]
+    rise = (heights - np.median(heights, axis=0)).max(axis=0)
+    if abs(rise[0] - rise[1]) < SIDE_MARGIN:
+        return None
+    return "left" if rise[0] > rise[1] else "right"
+
+
+def _limb_of(word: str) -> str:
+    return next(limb for limb, words in _LIMB_WORDS.items() if word in words)

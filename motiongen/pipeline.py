@@ -1737,7 +1737,8 @@ class Pipeline:
         scales = self._guidance_kwargs(req.guidance, req.text is not None, req.music is not None)
         passes = sum(1 for _, w in guidance_weights(**scales) if w != 0.0)
         passes *= 2 if req.text_blend is not None else 1
-        return frames * self.process.evaluations(req.steps, req.sampler) * passes * req.batch
+        t0 = self.prior_start if self.starts_from(req.prior) else 0.0  # the steps after t0
+        return frames * self.process.evaluations(req.steps, req.sampler, t0) * passes * req.batch
 
     def generate_batch(
         self,

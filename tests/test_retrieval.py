@@ -778,6 +778,11 @@ def test_a_prior_start_samples_from_the_retrieved_prior(tmp_path, monkeypatch):
         )
 
     assert off(0.9) < 0.5 * off(0.0)
+    req = pipe.check_request("a person bows", seconds=5.0, seed=0, steps=4)
+    pipe.prior_start = 0.0
+    from_noise = pipe.request_cost(req)
+    pipe.prior_start = 0.5  # the service's budget counts the 2 steps taken, not the grid's 4
+    assert pipe.request_cost(req) == from_noise // 2 > 0
     plain = pipe("a person bows", seconds=5.0, seed=0, steps=4, rag=False)  # no prior: noise
     assert "prior_start" not in plain.meta
     # phrases that disagree on the action: the prior is only the network's input

@@ -140,8 +140,8 @@ class DDPM:
     def known_coefficients(self, t: float) -> tuple[float, float]:
         return self.coefficients(t)
 
-    def evaluations(self, steps: int, sampler: str) -> int:
-        """One network evaluation per DDIM step."""
+    def evaluations(self, steps: int, sampler: str, t0: float = 0.0) -> int:
+        """One network evaluation per DDIM step (it has no start point: t0 is unused)."""
         return int(steps)
 
     def loss(

@@ -192,10 +192,12 @@ class FlowMatching:
         """Signal and noise scales of the path at t (see ``inpaint.flow_coefficients``)."""
         return flow_coefficients(self.sigma_min)(t)
 
-    def evaluations(self, steps: int, sampler: str) -> int:
-        """Network evaluations of one sample: steps x the method's evaluations per step
-        (Heun one fewer: its last step is Euler)."""
-        return int(steps) * EVALS_PER_STEP[sampler] - (sampler == "heun")
+    def evaluations(self, steps: int, sampler: str, t0: float = 0.0) -> int:
+        """Network evaluations of one sample: the steps taken (all ``steps``, or those after
+        a start at ``t0``, ``start_grid``) x the method's evaluations per step (Heun one
+        fewer: its last step is Euler)."""
+        taken = len(start_grid(int(steps), t0)) - 1
+        return taken * EVALS_PER_STEP[sampler] - (sampler == "heun")
 
     def loss(
         self,
@@ -252,13 +254,21 @@ class FlowMatching:
         if start is not None and t0 > 0:
             a, b = flow_coefficients(self.sigma_min)(t0)
             x = b * noise + a * start
-            # The grid's steps after t0; a grid time just after t0 (within a tenth of a step)
-            # is t0 itself, not a sliver of a step costing a whole network pass.
-            grid = [t0] + [t for t in grid if t > t0 + 0.1 / steps]
+            grid = start_grid(steps, t0)
         x = x if post_step is None else post_step(x, grid[0])
         return integrate(
             velocity_fn, x, steps=steps, method=sampler, grid=grid, post_step=post_step
         )
+
+
+def start_grid(steps: int, t0: float) -> list[float]:
+    """The times a sample started at ``t0`` steps through: t0, then the ``steps``-step grid's
+    times after it. A grid time just after t0 (within a tenth of a step) is t0 itself, not a
+    sliver of a step costing a whole network pass. t0 = 0: the whole grid."""
+    grid = time_grid(steps)
+    if t0 <= 0:
+        return grid
+    return [t0] + [t for t in grid if t > t0 + 0.1 / steps]
 
 
 def time_grid(steps: int, *, t0: float = 0.0, t1: float = 1.0) -> list[float]:

@@ -549,8 +549,8 @@ class Pipeline:
                 sentences = [t for v in self.vocabulary.values() for t in v]
                 emb = encoder.encode(sentences, cache=False).pooled.float()
                 names = list(dict.fromkeys(labels))  # in first-phrase order, as ties break
-                group = torch.tensor([names.index(label) for label in labels])
                 emb = torch.nn.functional.normalize(emb, dim=-1)
+                group = torch.tensor([names.index(label) for label in labels], device=emb.device)
                 self._vocab_emb = (names, group, emb.T.contiguous())
             names, group, emb_t = self._vocab_emb
 

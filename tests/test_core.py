@@ -112,5 +112,11 @@ def test_kabsch_matches_the_svd_route_and_stays_proper():
             assert np.allclose(np.linalg.det(got), 1.0)
     odd = np.stack([np.zeros((3, 3)), np.ones((3, 3)), -np.eye(3), np.diag([1.0, 1.0, 0.0])])
     assert np.abs(kabsch(odd) - _kabsch_svd(odd)).max() < 1e-12
-    assert kabsch(rng.normal(size=(4, 2, 3, 3))).shape == (4, 2, 3, 3)
+    assert kabsch(rng.normal(size=(4, 2, 3, 3))).shape == (4, 2, 3, 3)  # few: the SVD route
+    for scale in (1e-54, 1e51):  # each frame scaled to unit norm first: no under- or overflow
+        big = scale * rng.normal(size=(100, 3, 3))
+        assert np.abs(kabsch(big) - _kabsch_svd(big)).max() < 1e-9
+    line = rng.normal(size=(100, 3, 1)) @ rng.normal(size=(100, 1, 3))  # rank 1: no unique turn
+    near = line + 1e-6 * rng.normal(size=(100, 3, 3))
+    assert np.abs(kabsch(near) - _kabsch_svd(near)).max() < 1e-9
     assert np.allclose(kabsch(h[:1])[0], kabsch(h)[0])  # a frame's rotation is its own

@@ -51,7 +51,7 @@ def test_generate_npy_is_seeded(checkpoint, tmp_path, monkeypatch, capsys):
     code, out, err = run(generate(checkpoint, a, "--seed", 7, "--seconds", 2), monkeypatch, capsys)
     assert code == 0, err
     assert f"wrote {a}" in out and "40 frames" in out and "seed 7" in out
-    assert "generated in" in out and "ms" in out
+    assert "generated in" in out and "ms" in out and "checks and retrieval" in out
     code, _, err = run(generate(checkpoint, b, "--seed", 7, "--seconds", 2), monkeypatch, capsys)
     assert code == 0, err
     np.testing.assert_array_equal(np.load(a), np.load(b))
@@ -149,6 +149,7 @@ def test_generate_with_music_to_npz(checkpoint, song, tmp_path, monkeypatch, cap
         (["--batch", 0], "batch must be at least 1"),
         (["--precision", "fp8"], "--precision must be one of"),
         (["--fps", 5000], "--fps: frame rate 5000 fps is outside"),
+        (["--seed", -5], "--seed must be between 0 and"),
     ],
 )
 def test_bad_options(checkpoint, tmp_path, monkeypatch, capsys, extra, message):
@@ -166,6 +167,13 @@ def test_bad_prompts(checkpoint, tmp_path, monkeypatch, capsys, prompt, message)
     args = ["generate", prompt, "-o", tmp_path / "x.npy", "--checkpoint", checkpoint]
     code, _, err = run(args, monkeypatch, capsys)
     assert code == 1 and message in error_line(err)
+
+
+def test_a_missing_output_folder_is_made_and_said(checkpoint, tmp_path, monkeypatch, capsys):
+    out = tmp_path / "new" / "deeper" / "w.npy"
+    code, _, err = run(generate(checkpoint, out, "--seconds", 1), monkeypatch, capsys)
+    assert code == 0 and out.exists()
+    assert f"made the folder {out.parent}" in " ".join(err.split())
 
 
 def test_bad_output_extension(checkpoint, tmp_path, monkeypatch, capsys):

@@ -850,6 +850,10 @@ def test_sides_asked_for_and_sides_moved():
     assert asked_side("a person kicks") is None
     assert asked_side("left foot, then right foot") is None  # both sides: nothing to choose
     assert asked_side("a person turns right") is None  # a direction, not a limb
+    assert asked_side("a person stands on the right leg") is None  # the left one is raised
+    assert asked_side("raises the right and left hands") is None
+    assert asked_side("does not use the left arm") is None
+    assert asked_side("hops on his left foot and waves the right hand") == ("right", "arm")
     assert names_a_side("a person walks and turns left") and not names_a_side("a person kicks")
     kick = standing(40)
     kick[10:20, JOINT_INDEX["left_ankle"], 1] += 0.6
@@ -875,3 +879,11 @@ def test_a_phrase_of_no_side_is_mirrored_to_the_side_asked_for():
         assert [moving_side(r.index.motion(h.id), "leg") for h in hits] == [side] * len(hits)
     plain = r.search("a person kicks")  # no side asked: as found
     assert len({span_key(h.phrase) for h in plain}) == len(plain)
+    # the clips indexed again (same count, new ids): the twins are looked up afresh
+    for c in range(3):
+        index.remove(index.ids_of_clips([f"kick{c}"]))
+        again = [p for p in phrases if p.clip == f"kick{c}"]
+        add_phrases(index, again, {span_key(p): motions[span_key(p)] for p in again}, encoders())
+    r.clear_cache()
+    hits = r.search("a person kicks with the right leg")
+    assert [moving_side(r.index.motion(h.id), "leg") for h in hits] == ["right"] * len(hits)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from motiongen.cli.console import as_written
+from motiongen.cli.console import as_written, writable
 from motiongen.errors import InputError
 from motiongen.paths import DANCE_DEFAULT_SECONDS
 
@@ -112,6 +112,7 @@ def _run(
     fps: float | None = None,
 ) -> None:
     from motiongen.generation import check_seconds, parse_guidance
+    from motiongen.generation.request import check_int
     from motiongen.pipeline import PRECISIONS, RUNTIMES
 
     # Cheap checks first: a typo should not cost a model load.
@@ -125,11 +126,14 @@ def _run(
     scales = parse_guidance(guidance) if guidance is not None else None
     if batch < 1:
         raise InputError(f"--batch must be at least 1, got {batch}")
+    if seed is not None:  # as generate checks it, before the model loads
+        check_int("--seed", seed, 0, 2**63 - 1)
     if precision not in PRECISIONS:
         raise InputError(f"--precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     if runtime not in RUNTIMES:
         raise InputError(f"--runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
     paths = output_paths(output, batch)
+    writable(*paths)
     set_threads(threads)
 
     t0 = time.perf_counter()
@@ -166,6 +170,9 @@ def _run(
         )
     write_s = time.perf_counter() - t0
     meta = motions[0].meta
+    # what the parts leave: the request's checks and retrieval (the index loads on first use)
+    parts = ("text_ms", "audio_ms", "sample_ms", "postprocess_ms")
+    rest = max(0.0, timing["total_ms"] - sum(timing.get(k, 0.0) for k in parts))
     for item in meta.get("retrieved", []):
         if item["weight"] < 0.005:  # would print as 0.00: too light to matter to a reader
             continue
@@ -189,9 +196,10 @@ def _run(
     out.print(
         f"{pipe.name or 'model'} ({meta['process']}, {meta['sampler']} {meta['steps']} steps, "
         f"guidance {meta['guidance']}, seed {meta['seed']}): generated in "
-        f"{timing['total_ms']:.0f} ms (text {timing['text_ms']:.0f}, music "
-        f"{timing['audio_ms']:.0f}, sampling {timing['sample_ms']:.0f}, post-processing "
-        f"{timing['postprocess_ms']:.0f} ms); model load {load_s:.1f} s, writing {write_s:.1f} s",
+        f"{timing['total_ms']:.0f} ms (checks and retrieval {rest:.0f}, text "
+        f"{timing['text_ms']:.0f}, music {timing['audio_ms']:.0f}, sampling "
+        f"{timing['sample_ms']:.0f}, post-processing {timing['postprocess_ms']:.0f} ms); model "
+        f"load {load_s:.1f} s, writing {write_s:.1f} s",
         highlight=False,
         soft_wrap=True,
     )

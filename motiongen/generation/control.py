@@ -169,6 +169,7 @@ _THEN = re.compile(
     rf"|,\s*(?:{_SEQUENCE})\b,?)\s*",
     re.IGNORECASE,
 )
+_THEN_THEN = re.compile(r"\bthen\b[\s,.;:]*\bthen\b", re.IGNORECASE)
 _FIRST = re.compile(r"^(?:first(?:ly)?|at\s+first)\b,?\s*", re.IGNORECASE)
 _PRONOUN = re.compile(r"^(he|she|they|it)\s+", re.IGNORECASE)
 _IRREGULAR = {"are": "is", "were": "was", "have": "has", "do": "does", "go": "goes"}
@@ -226,16 +227,14 @@ def parse_timeline(
     ):
         raise InputError(f"the timeline's seconds must be a positive number, got {total_seconds!r}")
     if isinstance(spec, str):
-        pieces = [p.strip(" ,.") for p in _THEN.split(spec)]
-        parts = [p for p in pieces if p]
+        if _THEN_THEN.search(spec):  # a segment left out (dropped silently before)
+            raise InputError(
+                f"the timeline prompt {spec!r} has an empty segment: two 'then' in a row; "
+                "remove the extra 'then' or say what the body does between them"
+            )
+        parts = [p.strip(" ,.") for p in _THEN.split(spec) if p.strip(" ,.")]
         if not parts:
             raise InputError("the timeline prompt is empty; e.g. 'a person walks, then bows'")
-        inner = pieces[pieces.index(parts[0]) : len(pieces) - pieces[::-1].index(parts[-1])]
-        if "" in inner:  # between two segments: a "then" too many, or a segment left out
-            raise InputError(
-                f"the timeline prompt {spec!r} has an empty segment between two others (two "
-                "'then' in a row?); remove the extra 'then' or say what the body does there"
-            )
         subject_match = _SUBJECT.match(parts[0])
         subject = subject_match.group(0) if subject_match else "a person"
         parts[0] = _FIRST.sub("", parts[0]) or parts[0]

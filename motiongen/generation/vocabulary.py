@@ -38,18 +38,21 @@ def styles_named(text: str, words: dict[str, list[str]]) -> set[str]:
 def _own_words(words: dict[str, list[str]]) -> dict[str, list[str]]:
     """Each style's words without those another (non-synonym) style also uses (kept for the
     last table asked about: a checkpoint's table is asked twice a generation, 0.2 ms each)."""
-    if _OWN_WORDS and _OWN_WORDS[0] is words and _OWN_WORDS[1] == words:
-        return _OWN_WORDS[2]
+    global _OWN_WORDS
+    memo = _OWN_WORDS  # read once: another thread may replace it meanwhile
+    if memo is not None and memo[0] is words and memo[1] == words:
+        return memo[2]
     users: dict[str, set[str]] = {}
     for style, ws in words.items():
         for w in ws:
             users.setdefault(w, set()).add(_canonical(style))
     own = {s: [w for w in ws if len(users[w]) == 1] for s, ws in words.items()}
-    _OWN_WORDS[:] = [words, copy.deepcopy(words), own]
+    _OWN_WORDS = (words, copy.deepcopy(words), own)
     return own
 
 
-_OWN_WORDS: list[Any] = []  # [the table, a copy to see it unchanged, its own words]
+# (the table, a copy to see it unchanged, its own words): the last table asked about
+_OWN_WORDS: tuple[dict[str, list[str]], dict[str, list[str]], dict[str, list[str]]] | None = None
 
 
 def _plain(text: str) -> str:

@@ -268,7 +268,7 @@ def start_grid(steps: int, t0: float) -> list[float]:
     grid = time_grid(steps)
     if t0 <= 0:
         return grid
-    return [t0] + [t for t in grid if t > t0 + 0.1 / steps]
+    return [t0] + [t for t in grid[1:-1] if t > t0 + 0.1 / steps] + [grid[-1]]  # ends at 1
 
 
 def time_grid(steps: int, *, t0: float = 0.0, t1: float = 1.0) -> list[float]:

@@ -176,7 +176,7 @@ def rigid_branch_directions(positions: np.ndarray) -> dict[int, np.ndarray]:
 
 def best_rotations_batched(rest: np.ndarray, observed: np.ndarray) -> np.ndarray:
     """``best_rotations`` for B shapes at once: rest (B, K, 3), observed (B, T, K, 3) ->
-    (B, T, 3, 3), in one SVD call."""
+    (B, T, 3, 3), in one solve (``kabsch``)."""
     h = np.einsum("bka,btkc->btac", rest, observed)
     return kabsch(h.reshape(-1, 3, 3)).reshape(*h.shape)
 

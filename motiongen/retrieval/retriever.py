@@ -63,7 +63,7 @@ class Retriever:
         self._cache: OrderedDict[tuple, Prior] = OrderedDict()
         self._hits: OrderedDict[tuple, list[Hit]] = OrderedDict()
         self._lock = threading.Lock()
-        self._twins: tuple[int, dict[tuple[str, int, int, bool], int]] | None = None
+        self._twins: dict[tuple[str, int, int, bool], int] | None = None
 
     def clear_cache(self) -> None:
         """Forget the priors built so far (a benchmark's "new prompt" timing)."""
@@ -165,21 +165,30 @@ class Retriever:
                 side,
                 None,
             ):
-                twin = self._mirror_ids().get((p.clip, p.start, p.stop, not p.mirrored))
+                twin = self._twin(p)
                 if twin is not None:
                     h = Hit(twin, h.score, self.index.phrases[twin])
             out.append(h)
         return out
 
-    def _mirror_ids(self) -> dict[tuple[str, int, int, bool], int]:
-        """(clip, start, stop, mirrored) -> phrase id, made again when the index changes."""
-        size = len(self.index)
-        if self._twins is None or self._twins[0] != size:
-            table = {
-                (p.clip, p.start, p.stop, p.mirrored): i for i, p in self.index.phrases.items()
-            }
-            self._twins = (size, table)
-        return self._twins[1]
+    def _twin(self, p: Any) -> int | None:
+        """The id of phrase ``p``'s mirror twin in the index, or None. The table is made on
+        first use, and again when the id it gives no longer holds that twin or the index
+        changed size (phrases removed and added since)."""
+        key = (p.clip, p.start, p.stop, not p.mirrored)
+        table = self._twins
+        for again in (False, True):
+            if table is None or again:
+                table = {(q.clip, q.start, q.stop, q.mirrored): i
+                         for i, q in self.index.phrases.items()}  # fmt: skip
+                self._twins = table  # one assignment: a thread sees the old table or the new
+            found = table.get(key)
+            q = self.index.phrases.get(found) if found is not None else None
+            if q is not None and (q.clip, q.start, q.stop, q.mirrored) == key:
+                return found
+            if found is None and len(table) == len(self.index):
+                return None  # no twin (a folder's motions are indexed unmirrored)
+        return None
 
     def prior(
         self,

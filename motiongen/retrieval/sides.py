@@ -28,6 +28,12 @@ _SIDED = re.compile(
     re.IGNORECASE,
 )
 _SIDE = re.compile(r"\b(left|right)\b", re.IGNORECASE)
+_BOTH = re.compile(r"\b(left|right)\s+(?:and|or|&)\s+(?:the\s+)?(left|right)\b", re.IGNORECASE)
+# A limb named after these is not the one that moves: "stands on the right leg" raises the
+# left, "without the left hand" does not use it.
+_NOT_MOVED = re.compile(
+    r"\b(?:on|upon|onto|without|not|no|never)\s+(?:[a-z']+\s+){0,2}$", re.IGNORECASE
+)
 # A limb on one side must rise this much more (m, above its own median height) than its twin
 # for the phrase to count as moving on that side: a walk's ankles differ by centimetres.
 SIDE_MARGIN = 0.05
@@ -35,10 +41,15 @@ SIDE_MARGIN = 0.05
 
 def asked_side(text: str | None) -> tuple[str, str] | None:
     """(side, limb) the text asks for ("kicks with the right leg" -> ("right", "leg")), or
-    None when it names no sided limb or names both sides."""
-    if not text:
+    None when it names no sided limb, names both sides ("right and left hands"), or names
+    the limb only as what the body stands on or goes without."""
+    if not text or _BOTH.search(text):
         return None
-    found = {(m.group(1).lower(), _limb_of(m.group(2).lower())) for m in _SIDED.finditer(text)}
+    found = {
+        (m.group(1).lower(), _limb_of(m.group(2).lower()))
+        for m in _SIDED.finditer(text)
+        if not _NOT_MOVED.search(text[: m.start()])
+    }
     if len(found) != 1 or len({side for side, _ in found}) != 1:
         return None
     return next(iter(found))

@@ -224,6 +224,9 @@ def test_sampling_from_a_start_point_takes_the_rest_of_the_grid():
     # what a request is costed at: the steps taken
     assert [fm.evaluations(4, "euler", t0) for t0 in (0.0, 0.25, 0.5)] == [4, 3, 2]
     assert fm.evaluations(3, "euler", 0.33) == 2 and fm.evaluations(4, "heun", 0.5) == 3
+    from motiongen.generative.flow import start_grid
+
+    assert start_grid(4, 0.99) == [0.99, 1.0] and fm.evaluations(4, "euler", 0.99) == 1
     # the exact velocity to a point reaches it from any start
     c = torch.tensor([1.0, -1.0, 2.0])
     to_c = fm.sample(lambda x, t: (c - x) / (1 - t)[:, None, None], noise, start=start, t0=0.5)

@@ -94,6 +94,7 @@ from motiongen.generation.vocabulary import (
     leave_out_styles,
     rare_action,
     unseen_style,
+    unshown,
     vocabulary_warning,
 )
 from motiongen.generation.windows import (
@@ -538,7 +539,9 @@ class Pipeline:
         prompt known only through actions of a handful of training clips (one kick, one punch)
         gets "rare": {"action", "clips", "phrase"} (``generation.vocabulary.rare_action``),
         and one naming several actions ("bows and waves goodbye", "walks, then bows") gets
-        "compound": {"kind", "parts", "actions"} (``generation.vocabulary.compound``).
+        "compound": {"kind", "parts", "actions"} (``generation.vocabulary.compound``); one
+        naming a path, place or prop no clip shows ("in a circle", "up the stairs") gets
+        "unshown": what it names (``generation.vocabulary.unshown``).
         """
         if not self.vocabulary:
             return []
@@ -584,6 +587,8 @@ class Pipeline:
                 if several := compound(kind, parts, whole, mine):
                     info["compound"] = several
         for info, text in zip(out, texts or [], strict=False):
+            if things := unshown(text):
+                info["unshown"] = things
             unseen = unseen_style(text, info, self.action_styles)
             if unseen:
                 # Label names ("call", "byebye") read as jargon in a warning: say one of the

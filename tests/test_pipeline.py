@@ -544,6 +544,21 @@ def test_prompts_far_from_the_vocabulary_carry_a_warning(tmp_path):
     )  # no vocabulary recorded: nothing claimed
 
 
+def test_a_path_or_prop_no_clip_shows_is_said(tmp_path):
+    from motiongen.checkpoint import write_vocabulary
+    from motiongen.generation.vocabulary import unshown
+
+    assert unshown("a person runs in a circle") == ["a circular path ('circle')"]
+    assert unshown("walks up the steps to a chair") == ["stairs ('steps')", "a seat ('chair')"]
+    assert unshown("a person takes a few steps") == []  # the data's own words: walking
+    path = make_checkpoint(tmp_path / "ck")
+    write_vocabulary(path, {"run": ["a person runs in a circle"]})  # known, whatever its words
+    pipe = Pipeline.from_pretrained(path, text_encoder=FakeEncoder())
+    made = pipe("a person runs in a circle", seconds=1.0, seed=0)
+    assert made.meta["vocabulary"]["known"]  # a known action (it ran straight, silently)
+    assert "names a circular path ('circle'), which no training clip shows" in made.meta["warning"]
+
+
 def test_an_action_of_a_handful_of_training_clips_is_reported(tmp_path):
     from motiongen.checkpoint import write_vocabulary
     from motiongen.generation.vocabulary import rare_action

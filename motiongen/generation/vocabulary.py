@@ -223,8 +223,9 @@ def vocabulary_warning(
     never recorded in, near only an action of a handful of clips, or naming several actions;
     "" for none. ``restyle``: the text is a restyle's, whose style is
     the point (leaving it out is no advice)."""
+    shown = _unshown_warning(what, result, info)
     if not info["known"]:
-        return far_from_vocabulary(what, result, info)
+        return "; ".join(filter(None, [far_from_vocabulary(what, result, info), shown]))
     rare = info.get("rare")
     rare_note = (
         f"{what} is near only {rare['action']} ({rare['phrase']!r}) among the trained actions, "
@@ -237,7 +238,46 @@ def vocabulary_warning(
     unseen_note = (
         _unseen_warning(what, result, unseen, restyle=restyle, rare=bool(rare)) if unseen else ""
     )
-    return "; ".join(filter(None, [unseen_note, rare_note, _compound_warning(what, result, info)]))
+    notes = [unseen_note, rare_note, _compound_warning(what, result, info), shown]
+    return "; ".join(filter(None, notes))
+
+
+# Paths, places and props no training clip shows (the data's 128 words name none of them): a
+# known action with one of these ("a person runs in a circle") ran straight and said nothing.
+UNSHOWN = {
+    **dict.fromkeys(("circle", "circles", "circular"), "a circular path"),
+    **dict.fromkeys(("zigzag", "zig-zag", "zigzags"), "a zigzag path"),
+    "spiral": "a spiral path",
+    **dict.fromkeys(("stairs", "staircase", "upstairs", "downstairs", "steps"), "stairs"),
+    **dict.fromkeys(("uphill", "downhill", "slope", "hill", "ramp"), "a slope"),
+    **dict.fromkeys(("chair", "sofa", "couch", "bench", "stool", "bed"), "a seat"),
+    **dict.fromkeys(("table", "desk", "ladder", "box", "door", "rope"), "an object"),
+}
+
+
+def unshown(text: str) -> list[str]:
+    """What of ``UNSHOWN`` a prompt names, whole words, each once with the word that named it
+    ("a circular path ('circle')"; "up the steps" is stairs, "takes a few steps", the data's
+    own words, is not)."""
+    words = _plain(text).split()
+    found: dict[str, str] = {}
+    for i, w in enumerate(words):
+        what = UNSHOWN.get(w)
+        if w == "steps" and (i == 0 or words[i - 1] not in ("the", "some")):
+            continue  # "a few steps", "side-steps": walking, which the data shows
+        if what and what not in found:
+            found[what] = w
+    return [f"{what} ({word!r})" for what, word in found.items()]
+
+
+def _unshown_warning(what: str, result: str, info: dict[str, Any]) -> str:
+    things = info.get("unshown")
+    if not things:
+        return ""
+    return (
+        f"{what} names {' and '.join(things)}, which no training clip shows: {result} "
+        "will not follow it"
+    )
 
 
 def _compound_warning(what: str, result: str, info: dict[str, Any]) -> str:

@@ -760,6 +760,9 @@ class Pipeline:
                 prior, warning = request_prior(
                     self, searched, music_path, float(music_offset), frames
                 )
+                short = None if estimate or music_path else self._too_short(searched, frames, prior)
+                if short:
+                    notes["length_warning"] = short
             except MotionGenError as exc:
                 if not auto:
                     raise
@@ -788,6 +791,25 @@ class Pipeline:
             prior=prior,
             meta=notes,
             literal=literal,
+        )
+
+    def _too_short(self, text: str, frames: int, prior: Any) -> str | None:
+        """A warning when ``frames`` is too short for the action as the index's phrases show
+        it (shorter than their typical length by more than the prior may squeeze a phrase,
+        which it then cuts): a 3 s bow ended still bent at 39 degrees, a 0.5 s wave showed no
+        wave. Not for motion over the ground: a walk cut short is still a walk."""
+        from motiongen.generation.rag import request_frames
+
+        if prior is None or ground_speed(prior.positions, self.fps) >= MOVING_SPEED:
+            return None
+        typical = request_frames(self, text)  # the prior's own search, cached
+        squeeze = self.retriever.builder.max_stretch if self.retriever is not None else 1.5
+        if typical is None or frames * squeeze >= typical:
+            return None
+        return (
+            f"{frames / self.fps:.1f} s is short for this action: the data's takes of it last "
+            f"about {typical / self.fps:.1f} s, so it may be cut off; leave out the length "
+            "(seconds) to get the action's own"
         )
 
     def _retrieves_by_default(
@@ -1438,7 +1460,8 @@ class Pipeline:
         else:
             motion = self._run([req], postprocess=postprocess, cancel=cancel)[0]
             # the checked request stays reusable: its warning is added, not moved
-            motion.meta.update({k: v for k, v in req.meta.items() if k != "warning"})
+            said = ("warning", "retrieval_warning", "length_warning")  # in the warning already
+            motion.meta.update({k: v for k, v in req.meta.items() if k not in said})
             _add_warning(motion.meta, req.meta.get("warning"))
             if req.segments is not None:
                 motion.texts = [t for t, _ in req.segments]
@@ -1921,6 +1944,7 @@ class Pipeline:
                 ):
                     m.meta["warning"] = warning
             _add_warning(m.meta, m.meta.pop("retrieval_warning", None))
+            _add_warning(m.meta, m.meta.pop("length_warning", None))
         return motions
 
     def _sample(
@@ -2232,7 +2256,8 @@ class Pipeline:
             meta["retrieved"] = req.prior.phrases
             if self.starts_from(req.prior):
                 meta["prior_start"] = self.prior_start
-        for key in ("retrieved", "retrieval_warning", "retrieval_note", "length_from"):
+        for key in ("retrieved", "retrieval_warning", "retrieval_note", "length_from",
+                    "length_warning"):  # fmt: skip
             if key in req.meta:
                 meta[key] = req.meta[key]
         labels = {

@@ -725,6 +725,10 @@ def test_a_prompt_without_seconds_lasts_as_long_as_its_phrases(tmp_path):
     assert waves.meta["length_from"] == "retrieved phrases"
     asked = pipe("a person waves", seconds=3.0, seed=0, steps=1)  # a length asked for is kept
     assert asked.num_frames == 60 and "length_from" not in asked.meta
+    assert "warning" not in asked.meta  # 2 s of takes fit in 3 s
+    short = pipe("a person bows", seconds=1.0, seed=0, steps=1)  # takes of 5 s: cut off
+    assert "1.0 s is short for this action" in short.meta["warning"]
+    assert "length_warning" not in short.meta
     plain = pipe("a person waves", rag=False, seed=0, steps=1)  # nothing retrieved: 6.5 s
     assert plain.num_frames == 130 and plain.meta["length_from"] == "default"
     song = write_song(tmp_path / "song.wav", seconds=8.0)  # with music: 6.5 s as before

@@ -800,11 +800,13 @@ class Pipeline:
         wave. Not for motion over the ground: a walk cut short is still a walk."""
         from motiongen.generation.rag import request_frames
 
-        if prior is None or ground_speed(prior.positions, self.fps) >= MOVING_SPEED:
+        if prior is None:
             return None
         typical = request_frames(self, text)  # the prior's own search, cached
         squeeze = self.retriever.builder.max_stretch if self.retriever is not None else 1.5
         if typical is None or frames * squeeze >= typical:
+            return None
+        if ground_speed(prior.positions, self.fps) >= MOVING_SPEED:
             return None
         return (
             f"{frames / self.fps:.1f} s is short for this action: the data's takes of it last "

@@ -796,14 +796,14 @@ class Pipeline:
     def _too_short(self, text: str, frames: int, prior: Any) -> str | None:
         """A warning when ``frames`` is too short for the action as the index's phrases show
         it (shorter than their typical length by more than the prior may squeeze a phrase,
-        which it then cuts): a 3 s bow ended still bent at 39 degrees, a 0.5 s wave showed no
-        wave. Not for motion over the ground: a walk cut short is still a walk."""
+        ``PriorBuilder.max_squeeze``, which it then cuts): a 0.5 s wave showed no wave. Not
+        for motion over the ground: a walk cut short is still a walk."""
         from motiongen.generation.rag import request_frames
 
         if prior is None:
             return None
         typical = request_frames(self, text)  # the prior's own search, cached
-        squeeze = self.retriever.builder.max_stretch if self.retriever is not None else 1.5
+        squeeze = self.retriever.builder.max_squeeze if self.retriever is not None else 2.0
         if typical is None or frames * squeeze >= typical:
             return None
         if ground_speed(prior.positions, self.fps) >= MOVING_SPEED:

@@ -264,6 +264,26 @@ def test_prior_builder_aligns_blends_and_weights():
         b.build([], [], 60, FPS)
 
 
+def test_an_in_place_phrase_is_played_quicker_to_fit_and_a_walk_is_cut():
+    from motiongen.features import features_to_positions
+    from motiongen.skeleton import PELVIS, RIGHT_ANKLE
+
+    kick = kicking(100, at=80)  # its kick late in the phrase: cut to 55 frames it is lost
+    lift = {}
+    for squeeze in (1.5, 2.0):
+        b = PriorBuilder(sigma_seconds=0.0, max_squeeze=squeeze)
+        ankle = features_to_positions(b.align(kick, 55, FPS))[:, RIGHT_ANKLE, 1]
+        lift[squeeze] = ankle.max() - np.median(ankle)
+    assert lift[2.0] > 0.7 and lift[1.5] < 0.1
+    walk = standing(100)
+    walk[:, :, 2] += 1.2 * np.arange(100)[:, None] / FPS  # 1.2 m/s forward
+    pelvis = features_to_positions(PriorBuilder(sigma_seconds=0.0).align(walk, 55, FPS))
+    step = np.linalg.norm(np.diff(pelvis[:, PELVIS, [0, 2]], axis=0), axis=1).mean() * FPS
+    assert step == pytest.approx(1.2, abs=0.05)  # cut, not hurried into a run
+    with pytest.raises(InputError, match="max_squeeze >= 1"):
+        PriorBuilder(max_squeeze=0.5)
+
+
 def kicking(frames: int, at: int) -> np.ndarray:
     """Standing, the right ankle lifted 0.8 m for a second around frame ``at``."""
     from motiongen.skeleton import RIGHT_ANKLE

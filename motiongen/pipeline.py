@@ -1333,10 +1333,13 @@ class Pipeline:
             req.meta["segment_lengths_from"] = [lengths.get(t, "asked") for t, _ in parsed]
         if isinstance(segments, str) and len(parsed) == 1:
             dangling = re.search(r"\bthen\W*$", segments.strip(), re.IGNORECASE)
+            leading = re.match(r"\W*then\b", segments.strip(), re.IGNORECASE)
             _add_warning(
                 req.meta,
                 ("the prompt ends in 'then' with no action after it, so it is one segment"
                  if dangling else
+                 "the prompt starts with 'then' and has no action before it, so it is one "
+                 "segment" if leading else
                  "the prompt is one segment (no 'then', ';' or new sentence between actions)")
                 + ": for one action after another write e.g. 'a person walks, then waves, then "
                 "bows'",

@@ -818,6 +818,8 @@ def test_a_control_checkpoint_carries_its_own_settings_per_task(tmp_path):
     assert "one segment" in one.meta["warning"]  # a list without "then" is one action
     dangling = pipe.check_compose("a person walks, then", seconds=4.0).meta["warning"]
     assert "ends in 'then' with no action after it" in dangling
+    leading = pipe.check_compose("then a person waves", seconds=4.0).meta["warning"]
+    assert "starts with 'then' and has no action before it" in leading
     assert (
         pipe.check_edit(_walk(4.0), text="a person bows", frames=(1, 2), guidance=1.0).guidance
         == 1.0

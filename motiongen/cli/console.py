@@ -37,7 +37,11 @@ def writable(*paths: Path) -> None:
             raise InputError(f"{path} is a folder; give a file name to write")
         if not path.parent.exists():  # said, so a mistyped folder does not go unnoticed
             path.parent.mkdir(parents=True, exist_ok=True)
-            err.print(f"note: made the folder {path.parent} for the output", highlight=False)
+            err.print(
+                f"note: made the folder {path.parent} for the output",
+                highlight=False,
+                soft_wrap=True,
+            )
         if not os.access(path.parent, os.W_OK):
             raise InputError(f"cannot write into {path.parent}; choose a folder you may write to")
 

@@ -796,14 +796,19 @@ class Pipeline:
     def _too_short(self, text: str, frames: int, prior: Any) -> str | None:
         """A warning when ``frames`` is too short for the action as the index's phrases show
         it (shorter than their typical length by more than the prior may squeeze a phrase,
-        ``PriorBuilder.max_squeeze``, which it then cuts): a 0.5 s wave showed no wave. Not
-        for motion over the ground: a walk cut short is still a walk."""
+        ``PriorBuilder.max_squeeze``, which it then cuts), for a gesture done once
+        (``retrieval.prior.ONE_SHOT``: a 1 s bow is half of one); a shorter wave, walk or
+        dance is still one."""
         from motiongen.generation.rag import request_frames
+        from motiongen.retrieval.prior import one_shot
 
-        if prior is None:
+        if prior is None or not prior.phrases:
             return None
+        if not one_shot(max(prior.phrases, key=lambda p: p.get("weight", 0.0))):
+            return None  # a shorter wave, walk or dance is still one
         typical = request_frames(self, text)  # the prior's own search, cached
-        squeeze = self.retriever.builder.max_squeeze if self.retriever is not None else 2.0
+        builder = self.retriever.builder if self.retriever is not None else None
+        squeeze = max(builder.max_squeeze, builder.max_stretch) if builder else 2.0
         if typical is None or frames * squeeze >= typical:
             return None
         if ground_speed(prior.positions, self.fps) >= MOVING_SPEED:
@@ -1333,13 +1338,17 @@ class Pipeline:
             req.meta["segment_lengths_from"] = [lengths.get(t, "asked") for t, _ in parsed]
         if isinstance(segments, str) and len(parsed) == 1:
             dangling = re.search(r"\bthen\W*$", segments.strip(), re.IGNORECASE)
-            leading = re.match(r"\W*then\b", segments.strip(), re.IGNORECASE)
+            leading = re.match(
+                r"\W*(?:and\s+)?(?:then|next|after\s+that|afterwards|later|finally)\b",
+                segments.strip(),
+                re.IGNORECASE,
+            )
             _add_warning(
                 req.meta,
                 ("the prompt ends in 'then' with no action after it, so it is one segment"
                  if dangling else
-                 "the prompt starts with 'then' and has no action before it, so it is one "
-                 "segment" if leading else
+                 "the prompt starts with a word of sequence ('then', 'next') and has no "
+                 "action before it, so it is one segment" if leading else
                  "the prompt is one segment (no 'then', ';' or new sentence between actions)")
                 + ": for one action after another write e.g. 'a person walks, then waves, then "
                 "bows'",

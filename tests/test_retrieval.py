@@ -270,16 +270,20 @@ def test_an_in_place_phrase_is_played_quicker_to_fit_and_a_walk_is_cut():
 
     kick = kicking(100, at=80)  # its kick late in the phrase: cut to 55 frames it is lost
     lift = {}
-    for squeeze in (1.5, 2.0):
+    for squeeze, label in ((1.5, "kick|normal"), (2.0, "kick|normal"), (2.0, "wave|normal")):
         b = PriorBuilder(sigma_seconds=0.0, max_squeeze=squeeze)
-        ankle = features_to_positions(b.align(kick, 55, FPS))[:, RIGHT_ANKLE, 1]
-        lift[squeeze] = ankle.max() - np.median(ankle)
-    assert lift[2.0] > 0.7 and lift[1.5] < 0.1
+        prior = b.build([kick], [1.0], 55, FPS, phrases=[{"label": label}])
+        ankle = features_to_positions(prior.features)[:, RIGHT_ANKLE, 1]
+        lift[squeeze, label] = ankle.max() - np.median(ankle)
+    assert lift[2.0, "kick|normal"] > 0.7 and lift[1.5, "kick|normal"] < 0.1
+    assert lift[2.0, "wave|normal"] < 0.1  # a repeating action is cut: a shorter wave is one
     walk = standing(100)
     walk[:, :, 2] += 1.2 * np.arange(100)[:, None] / FPS  # 1.2 m/s forward
-    pelvis = features_to_positions(PriorBuilder(sigma_seconds=0.0).align(walk, 55, FPS))
-    step = np.linalg.norm(np.diff(pelvis[:, PELVIS, [0, 2]], axis=0), axis=1).mean() * FPS
-    assert step == pytest.approx(1.2, abs=0.05)  # cut, not hurried into a run
+    pelvis = features_to_positions(
+        PriorBuilder(sigma_seconds=0.0).uncut(walk, 55, FPS, squeeze=True)
+    )
+    step = np.linalg.norm(np.diff(pelvis[:55, PELVIS, [0, 2]], axis=0), axis=1).mean() * FPS
+    assert step == pytest.approx(1.2, abs=0.05)  # over the ground: cut, not hurried into a run
     with pytest.raises(InputError, match="max_squeeze >= 1"):
         PriorBuilder(max_squeeze=0.5)
 
@@ -732,7 +736,7 @@ def test_typical_frames_of_a_tie_is_the_shorter_and_ignore_negligible_phrases():
         r.typical_frames("a person jumps", fps=base.fps)
 
 
-def test_a_prompt_without_seconds_lasts_as_long_as_its_phrases(tmp_path):
+def test_a_prompt_without_seconds_lasts_as_long_as_its_phrases(tmp_path, monkeypatch):
     from motiongen import Pipeline
     from tests.serve_helpers import write_song
     from tests.test_pipeline import make_checkpoint
@@ -746,9 +750,12 @@ def test_a_prompt_without_seconds_lasts_as_long_as_its_phrases(tmp_path):
     asked = pipe("a person waves", seconds=3.0, seed=0, steps=1)  # a length asked for is kept
     assert asked.num_frames == 60 and "length_from" not in asked.meta
     assert "warning" not in asked.meta  # 2 s of takes fit in 3 s
+    monkeypatch.setattr("motiongen.retrieval.prior.ONE_SHOT", frozenset({"a person bows"}))
     short = pipe("a person bows", seconds=1.0, seed=0, steps=1)  # takes of 5 s: cut off
     assert "1.0 s is short for this action" in short.meta["warning"]
     assert "length_warning" not in short.meta
+    waves = pipe("a person waves", seconds=0.5, seed=0, steps=1)  # repeating: no warning
+    assert "warning" not in waves.meta
     plain = pipe("a person waves", rag=False, seed=0, steps=1)  # nothing retrieved: 6.5 s
     assert plain.num_frames == 130 and plain.meta["length_from"] == "default"
     song = write_song(tmp_path / "song.wav", seconds=8.0)  # with music: 6.5 s as before

@@ -41,6 +41,7 @@ def writable(*paths: Path) -> None:
                 f"note: made the folder {path.parent} for the output",
                 highlight=False,
                 soft_wrap=True,
+                markup=False,  # a path is not Rich markup ("out/[b]x")
             )
         if not os.access(path.parent, os.W_OK):
             raise InputError(f"cannot write into {path.parent}; choose a folder you may write to")

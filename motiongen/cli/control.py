@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from motiongen.cli.console import as_written, err, out, resolve_motion
 from motiongen.cli.generate import check_output_fps, set_threads
@@ -117,7 +118,9 @@ def _write(motion: Any, output: Path, t0: float, what: str, fps: float | None = 
     options = {"title": title} if path.suffix.lower() in (".mp4", ".gif") else {}
     motion.save(path, **options)
     if motion.meta.get("warning"):
-        err.print(f"[yellow]warning:[/] {motion.meta['warning']}", soft_wrap=True, highlight=False)
+        err.print(
+            f"[yellow]warning:[/] {escape(motion.meta['warning'])}", soft_wrap=True, highlight=False
+        )
     if "pace" in motion.meta:
         out.print(
             f"the style walks the path at {motion.meta['pace']:.0%} of the motion's speed "

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from motiongen.cli.console import as_written, writable
 from motiongen.errors import InputError
@@ -192,7 +193,7 @@ def _run(
     if meta.get("retrieval_note"):
         out.print(f"note: {meta['retrieval_note']}", highlight=False, soft_wrap=True)
     if meta.get("warning"):
-        err.print(f"[yellow]warning:[/] {meta['warning']}", soft_wrap=True, highlight=False)
+        err.print(f"[yellow]warning:[/] {escape(meta['warning'])}", soft_wrap=True, highlight=False)
     out.print(
         f"{pipe.name or 'model'} ({meta['process']}, {meta['sampler']} {meta['steps']} steps, "
         f"guidance {meta['guidance']}, seed {meta['seed']}): generated in "

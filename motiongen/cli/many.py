@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from motiongen.errors import InputError
 
@@ -87,7 +88,7 @@ def run_many(
             batch_size=batch_size, postprocess=postprocess, progress=advance, manifest=manifest,
             literal=literal, fps=fps, rag=rag,
             warn=lambda item, message: err.print(
-                f"[yellow]warning:[/] {item.path.name} ({item.text!r}): {message}",
+                f"[yellow]warning:[/] {escape(f'{item.path.name} ({item.text!r}): {message}')}",
                 soft_wrap=True, highlight=False,
             ),
         )  # fmt: skip

@@ -115,6 +115,19 @@ def agreement(phrases: list[dict[str, Any]]) -> float:
     return sum(phrases[i].get("weight", 0.0) for i in agreeing(phrases)) / total
 
 
+# Gestures done once: cut to a shorter length they lose their end (a 3 s bow ended bent at
+# 40 degrees), so they may play quicker instead. Repeating actions (waves, dances, walks;
+# a slow sad walk or a rumba also keeps its pelvis nearly still) are cut as before: a shorter
+# wave is still a wave, and a hurried rumba is not one.
+ONE_SHOT = frozenset({"bow", "kick", "punch", "slash", "raise-up-both-hands",
+                      "raise-up-left-hand", "raise-up-right-hand"})  # fmt: skip
+
+
+def one_shot(phrase: dict[str, Any]) -> bool:
+    """Whether a phrase (a dict with "label" "content|style") is a gesture done once."""
+    return str(phrase.get("label") or "").split("|")[0] in ONE_SHOT
+
+
 def _in_place(positions: np.ndarray, fps: float) -> bool:
     """Whether a phrase stays where it is (its pelvis slower than ``MOVING_SPEED`` over the
     ground): cut short, such an action loses its end; a walk cut short is still a walk."""
@@ -184,9 +197,9 @@ class PriorBuilder:
     sigma_seconds: float = 0.1
     max_stretch: float = 1.5
     max_shift_seconds: float = 1.0
-    # How much faster an in-place phrase may play to fit a shorter length (walks are cut
-    # instead): at max_stretch's 1.5 a 3 s "bows deeply" ended still bent at 39-41 degrees
-    # over 6 seeds, at 2 it stood up again (-1 to -4); val timelines level (97.5 % both).
+    # How much faster a gesture done once (``ONE_SHOT``) may play to fit a shorter length
+    # (anything else is cut): at max_stretch's 1.5 a 3 s "bows deeply" ended still bent at
+    # 39-41 degrees over 6 seeds, at 2 it stood up again (-1 to -4); val timelines level.
     max_squeeze: float = 2.0
 
     def __post_init__(self) -> None:
@@ -223,10 +236,12 @@ class PriorBuilder:
         tempo: float = 0.0,
         phrase_tempo: float = 0.0,
         extra: int = 0,
+        squeeze: bool = False,
     ) -> np.ndarray:
         """``align``'s features before the cut to ``frames`` (at least ``frames`` long): a
         longer phrase keeps its later frames, a looped one loops ``extra`` frames on, for
-        ``matched_window`` to choose from."""
+        ``matched_window`` to choose from. squeeze: the phrase is one gesture done once
+        (``ONE_SHOT``), which may play up to ``max_squeeze`` quicker rather than be cut."""
         if len(positions) < 2:
             raise InputError("a phrase needs at least 2 frames")
         lo, hi = 1.0 / self.max_stretch, self.max_stretch
@@ -235,7 +250,11 @@ class PriorBuilder:
             positions = stretch(positions, max(2, int(round(len(positions) * factor))))
         elif lo <= frames / len(positions) <= hi:  # close enough: fit it exactly
             positions = stretch(positions, frames)
-        elif 1.0 / self.max_squeeze <= frames / len(positions) < lo and _in_place(positions, fps):
+        elif (
+            squeeze
+            and 1.0 / self.max_squeeze <= frames / len(positions) < lo
+            and _in_place(positions, fps)
+        ):
             positions = stretch(positions, frames)  # a quicker bow, not half of one
         feats = positions_to_features(positions, fps)
         if len(feats) >= frames:
@@ -273,6 +292,7 @@ class PriorBuilder:
             feats = self.uncut(
                 motions[i], frames, fps, tempo=tempo, phrase_tempo=tempi[i],
                 extra=0 if reference is None else max_shift,
+                squeeze=one_shot((phrases or [{}] * len(motions))[i]),
             )  # fmt: skip
             if reference is None:
                 reference = feats[:frames]

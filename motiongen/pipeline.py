@@ -761,8 +761,11 @@ class Pipeline:
                     self, searched, music_path, float(music_offset), frames
                 )
                 short = None if estimate or music_path else self._too_short(searched, frames, prior)
-                if short:
-                    notes["length_warning"] = short
+                if short:  # the advice depends on who asked: a prompt, a segment, a span
+                    notes["length_short"] = short
+                    notes["length_warning"] = (
+                        f"{short}; leave out the length (seconds) to get the action's own"
+                    )
             except MotionGenError as exc:
                 if not auto:
                     raise
@@ -815,8 +818,7 @@ class Pipeline:
             return None
         return (
             f"{frames / self.fps:.1f} s is short for this action: the data's takes of it last "
-            f"about {typical / self.fps:.1f} s, so it may be cut off; leave out the length "
-            "(seconds) to get the action's own"
+            f"about {typical / self.fps:.1f} s, so it may be cut off"
         )
 
     def _retrieves_by_default(
@@ -1474,7 +1476,8 @@ class Pipeline:
         else:
             motion = self._run([req], postprocess=postprocess, cancel=cancel)[0]
             # the checked request stays reusable: its warning is added, not moved
-            said = ("warning", "retrieval_warning", "length_warning")  # in the warning already
+            # in the warning already, or only its parts'
+            said = ("warning", "retrieval_warning", "length_warning", "length_short")
             motion.meta.update({k: v for k, v in req.meta.items() if k not in said})
             _add_warning(motion.meta, req.meta.get("warning"))
             if req.segments is not None:
@@ -1568,6 +1571,14 @@ class Pipeline:
                 warning = vocabulary_warning("the prompt", "the motion", known[0])
             if warning:
                 motion.meta["warning"] = warning
+        for r in parts:  # a part asked shorter than its action lasts (a gesture cut off)
+            if short := r.meta.get("length_short"):
+                _add_warning(
+                    motion.meta,
+                    f"segment {r.text!r}: {short}; give it more seconds, or none (its own length)"
+                    if req.segments is not None
+                    else f"the edited span: {short}; edit a longer span",
+                )
         return motion
 
     def _joined_timeline(

@@ -753,7 +753,10 @@ def test_a_prompt_without_seconds_lasts_as_long_as_its_phrases(tmp_path, monkeyp
     monkeypatch.setattr("motiongen.retrieval.prior.ONE_SHOT", frozenset({"a person bows"}))
     short = pipe("a person bows", seconds=1.0, seed=0, steps=1)  # takes of 5 s: cut off
     assert "1.0 s is short for this action" in short.meta["warning"]
-    assert "length_warning" not in short.meta
+    assert short.meta["warning"].endswith("leave out the length (seconds) to get the action's own")
+    assert "length_warning" not in short.meta and "length_short" not in short.meta
+    again = pipe.run_request(pipe.check_request("a person bows", seconds=1.0, seed=0, steps=1))
+    assert again.meta["warning"] == short.meta["warning"]  # said once, whichever way
     waves = pipe("a person waves", seconds=0.5, seed=0, steps=1)  # repeating: no warning
     assert "warning" not in waves.meta
     plain = pipe("a person waves", rag=False, seed=0, steps=1)  # nothing retrieved: 6.5 s

@@ -160,7 +160,7 @@ def _horn_rotations(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     )
     # The key matrix is traceless: its characteristic polynomial is l^4 + c2 l^2 + c1 l + c0.
     c2, c1 = -2.0 * frob2, -8.0 * det_h
-    c0 = _adjugate4(key(0.0))[1]
+    c0 = _det4(key(0.0))
     lam = np.sqrt(3.0 * frob2)  # >= the singular values' sum >= the top eigenvalue
     for _ in range(60):
         l2 = lam * lam
@@ -170,7 +170,7 @@ def _horn_rotations(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         lam = lam - step
         if (np.abs(step) <= 1e-14 * np.maximum(lam, 1e-3)).all():  # each frame's own size
             break
-    cols = np.array(_adjugate4(key(lam))[0])  # (4, 4, N); symmetric, so column j = row j
+    cols = np.array(_adjugate4(key(lam)))  # (4, 4, N); symmetric, so column j = row j
     norms = np.einsum("ijn,ijn->in", cols, cols)  # (4, N)
     best = norms.argmax(axis=0)
     frames = np.arange(len(h))
@@ -194,15 +194,29 @@ def _horn_rotations(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return r, ok
 
 
-def _adjugate4(a: list[list[np.ndarray]]) -> tuple[list[list[np.ndarray]], np.ndarray]:
-    """Adjugate and determinant of 4 x 4 matrices given as rows of (N,) component arrays
-    (Laplace expansion by 2 x 2 minors of the top and bottom row pairs)."""
+def _pair_minors(a: list[list[np.ndarray]]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The 2 x 2 minors (s0..s5 of the top row pair, c0..c5 of the bottom one) of 4 x 4
+    matrices given as rows of (N,) component arrays: the Laplace expansion both the
+    determinant and the adjugate are made of."""
     (a00, a01, a02, a03), (a10, a11, a12, a13), (a20, a21, a22, a23), (a30, a31, a32, a33) = a
-    s0, s1, s2 = a00 * a11 - a10 * a01, a00 * a12 - a10 * a02, a00 * a13 - a10 * a03
-    s3, s4, s5 = a01 * a12 - a11 * a02, a01 * a13 - a11 * a03, a02 * a13 - a12 * a03
-    c5, c4, c3 = a22 * a33 - a32 * a23, a21 * a33 - a31 * a23, a21 * a32 - a31 * a22
-    c2, c1, c0 = a20 * a33 - a30 * a23, a20 * a32 - a30 * a22, a20 * a31 - a30 * a21
-    det = s0 * c5 - s1 * c4 + s2 * c3 + s3 * c2 - s4 * c1 + s5 * c0
+    s = [a00 * a11 - a10 * a01, a00 * a12 - a10 * a02, a00 * a13 - a10 * a03,
+         a01 * a12 - a11 * a02, a01 * a13 - a11 * a03, a02 * a13 - a12 * a03]  # fmt: skip
+    c = [a20 * a31 - a30 * a21, a20 * a32 - a30 * a22, a20 * a33 - a30 * a23,
+         a21 * a32 - a31 * a22, a21 * a33 - a31 * a23, a22 * a33 - a32 * a23]  # fmt: skip
+    return s, c
+
+
+def _det4(a: list[list[np.ndarray]]) -> np.ndarray:
+    """Determinants (N,) of 4 x 4 matrices given as rows of (N,) component arrays."""
+    (s0, s1, s2, s3, s4, s5), (c0, c1, c2, c3, c4, c5) = _pair_minors(a)
+    return s0 * c5 - s1 * c4 + s2 * c3 + s3 * c2 - s4 * c1 + s5 * c0
+
+
+def _adjugate4(a: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
+    """Adjugates of 4 x 4 matrices given as rows of (N,) component arrays (from
+    ``_pair_minors``)."""
+    (a00, a01, a02, a03), (a10, a11, a12, a13), (a20, a21, a22, a23), (a30, a31, a32, a33) = a
+    (s0, s1, s2, s3, s4, s5), (c0, c1, c2, c3, c4, c5) = _pair_minors(a)
     adj = [
         [
             a11 * c5 - a12 * c4 + a13 * c3,
@@ -229,4 +243,4 @@ def _adjugate4(a: list[list[np.ndarray]]) -> tuple[list[list[np.ndarray]], np.nd
             a20 * s3 - a21 * s1 + a22 * s0,
         ],
     ]
-    return adj, det
+    return adj

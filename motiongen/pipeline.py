@@ -763,9 +763,6 @@ class Pipeline:
                 short = None if estimate or music_path else self._too_short(searched, frames, prior)
                 if short:  # the advice depends on who asked: a prompt, a segment, a span
                     notes["length_short"] = short
-                    notes["length_warning"] = (
-                        f"{short}; leave out the length (seconds) to get the action's own"
-                    )
             except MotionGenError as exc:
                 if not auto:
                     raise
@@ -1477,7 +1474,7 @@ class Pipeline:
             motion = self._run([req], postprocess=postprocess, cancel=cancel)[0]
             # the checked request stays reusable: its warning is added, not moved
             # in the warning already, or only its parts'
-            said = ("warning", "retrieval_warning", "length_warning", "length_short")
+            said = ("warning", "retrieval_warning", "length_short")
             motion.meta.update({k: v for k, v in req.meta.items() if k not in said})
             _add_warning(motion.meta, req.meta.get("warning"))
             if req.segments is not None:
@@ -1969,7 +1966,10 @@ class Pipeline:
                 ):
                     m.meta["warning"] = warning
             _add_warning(m.meta, m.meta.pop("retrieval_warning", None))
-            _add_warning(m.meta, m.meta.pop("length_warning", None))
+            if short := m.meta.pop("length_short", None):  # a prompt asked for this length
+                _add_warning(
+                    m.meta, f"{short}; leave out the length (seconds) to get the action's own"
+                )
         return motions
 
     def _sample(
@@ -2282,7 +2282,7 @@ class Pipeline:
             if self.starts_from(req.prior):
                 meta["prior_start"] = self.prior_start
         for key in ("retrieved", "retrieval_warning", "retrieval_note", "length_from",
-                    "length_warning"):  # fmt: skip
+                    "length_short"):  # fmt: skip
             if key in req.meta:
                 meta[key] = req.meta[key]
         labels = {

@@ -282,6 +282,7 @@ class PriorBuilder:
             raise InputError(f"a prior needs at least 2 frames, got {frames}")
         weights = softmax(np.asarray(scores), temperature or self.temperature)
         tempi = phrase_tempi or [0.0] * len(motions)
+        told = phrases or [{} for _ in motions]
         blend = np.zeros((frames, 137))
         starts: dict[int, np.ndarray] = {}
         reference = None
@@ -292,7 +293,7 @@ class PriorBuilder:
             feats = self.uncut(
                 motions[i], frames, fps, tempo=tempo, phrase_tempo=tempi[i],
                 extra=0 if reference is None else max_shift,
-                squeeze=one_shot((phrases or [{}] * len(motions))[i]),
+                squeeze=one_shot(told[i]),
             )  # fmt: skip
             if reference is None:
                 reference = feats[:frames]
@@ -305,7 +306,7 @@ class PriorBuilder:
         sigma = self.sigma_seconds * fps
         if sigma > 0:
             blend = gaussian_filter1d(blend, sigma, axis=0, mode="nearest")
-        info = [dict(p) for p in (phrases or [{} for _ in motions])]
+        info = [dict(p) for p in told]
         for item, w in zip(info, weights, strict=True):
             item["weight"] = round(float(w), 4)
         return Prior(blend.astype(np.float32), info, starts)

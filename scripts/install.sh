@@ -13,6 +13,9 @@ fi
 # Compile librosa's numba functions once, in one process: numba's cache races when several
 # processes compile the same gufunc at once (numba/numba#10128), e.g. parallel workers.
 .venv/bin/python -c "import numpy as np, librosa; y = np.random.default_rng(0).standard_normal(22050 * 3).astype('float32'); librosa.beat.beat_track(y=y, sr=22050)"
+# Make the text encoder's ONNX graph now (once per machine, ~10 s), so the first `generate`
+# starts as quickly as every later one (motiongen/conditioning/text_onnx.py).
+.venv/bin/python -c "from motiongen.conditioning.text import TextEncoder; TextEncoder.from_default()"
 
 # The browser tests (tests/test_web_page.py) drive Debian's Chromium through Playwright; the
 # browser build Playwright would download is never used. Installed here when missing and

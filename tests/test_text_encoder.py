@@ -132,3 +132,86 @@ def test_bad_model_folders(tmp_path: Path) -> None:
         TextEncoder(tmp_path / "nowhere")
     with pytest.raises(FormatError, match="not a sentence-transformers model folder"):
         TextEncoder(tmp_path)
+
+
+# ---- the ONNX graph (conditioning/text_onnx.py) against sentence-transformers ------------
+
+
+def test_the_default_runs_as_an_onnx_graph_with_pytorchs_embeddings(encoder: TextEncoder) -> None:
+    assert encoder.backend == "onnx"
+    reference = TextEncoder.from_default(backend="torch")
+    assert reference.backend == "torch"
+    prompts = ["a person waves with both hands happily", "kick!", "A tired WOMAN bows, then runs"]
+    for batch in (prompts, prompts[:1], prompts[1:2]):
+        got = encoder.encode(batch, cache=False)
+        want = reference.encode(batch, cache=False)
+        assert torch.equal(got.mask, want.mask)
+        torch.testing.assert_close(got.pooled, want.pooled, atol=1e-5, rtol=0)
+        torch.testing.assert_close(got.tokens, want.tokens, atol=1e-4, rtol=0)
+    long = " ".join(["a person walks forward and then turns left"] * 15)
+    for text in (*prompts, long, "emoji 😀 and ümlauts"):
+        assert encoder.num_tokens(text) == reference.num_tokens(text)
+
+
+def test_which_folders_the_graph_covers(tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    from motiongen.conditioning.text_onnx import plain_mean_pooled
+
+    assert plain_mean_pooled(default_model_dir())
+    folder = tmp_path / "m"
+    shutil.copytree(default_model_dir(), folder, ignore=shutil.ignore_patterns("*.safetensors"))
+    pooling = folder / "1_Pooling" / "config.json"
+    config = json.loads(pooling.read_text())
+    pooling.write_text(json.dumps(config | {"pooling_mode_cls_token": True}))
+    assert not plain_mean_pooled(folder)  # CLS pooling: not a mean of the tokens
+    pooling.write_text(json.dumps(config))
+    modules = json.loads((folder / "modules.json").read_text())
+    dense = {"idx": 3, "name": "3", "path": "3_Dense", "type": "sentence_transformers.models.Dense"}
+    (folder / "modules.json").write_text(json.dumps([*modules, dense]))
+    assert not plain_mean_pooled(folder)  # a Dense head the graph would leave out
+    (folder / "modules.json").write_text(json.dumps(modules))
+    (folder / "tokenizer.json").unlink()
+    assert not plain_mean_pooled(folder)
+
+
+def test_a_graph_that_cannot_be_made_leaves_pytorch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from motiongen.conditioning import text_onnx
+
+    monkeypatch.setenv("MOTIONGEN_CACHE", str(tmp_path / "cache"))
+    made: list[Path] = []
+
+    def broken(model_dir: Path, path: Path) -> float:
+        made.append(path)
+        raise ValueError("the ONNX graph differs from PyTorch by 0.5")
+
+    monkeypatch.setattr(text_onnx, "export_text_onnx", broken)
+    with caplog.at_level("WARNING"):
+        enc = TextEncoder.from_default()
+    assert enc.backend == "torch" and made and made[0].parent == tmp_path / "cache" / "text-onnx"
+    assert "differs from PyTorch" in caplog.text
+    assert enc.encode("a person walks").pooled.shape == (1, 384)
+    with pytest.raises(FormatError, match="cannot run the text model .* backend='torch'"):
+        TextEncoder.from_default(backend="onnx")
+    with pytest.raises(InputError, match="text backend must be one of auto, onnx, torch"):
+        TextEncoder.from_default(backend="tensorrt")
+    monkeypatch.setenv("MOTIONGEN_TEXT_BACKEND", "torch")
+    assert TextEncoder.from_default().backend == "torch"
+
+
+def test_the_graph_is_made_once_and_found_again(
+    encoder: TextEncoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from motiongen.conditioning import text_onnx
+
+    path = text_onnx.graph_path(default_model_dir())
+    assert path.is_file() and encoder._onnx.path == path
+
+    def never(model_dir: Path, path: Path) -> float:
+        raise AssertionError("made again")
+
+    monkeypatch.setattr(text_onnx, "export_text_onnx", never)
+    assert TextEncoder.from_default().backend == "onnx"

@@ -124,7 +124,7 @@ def export_onnx(model: nn.Module, path: str | Path, *, int8: bool = False) -> Pa
         shapes.append(dims)
     target = path.with_name(path.stem + ".fp32.tmp.onnx") if int8 else path.with_suffix(".tmp")
     _clear_caches(model)
-    with torch.no_grad(), _quiet_exporter():
+    with torch.no_grad(), quiet_exporter():
         program = torch.onnx.export(
             graph, tuple(inputs[n] for n in names), input_names=names, output_names=["out"],
             dynamic_shapes=(tuple(shapes),), opset_version=OPSET, dynamo=True, verbose=False,
@@ -158,7 +158,7 @@ def _clear_caches(model: nn.Module) -> None:
 
 
 @contextlib.contextmanager
-def _quiet_exporter() -> Iterator[None]:
+def quiet_exporter() -> Iterator[None]:
     """The exporter's progress lines and warnings (missing torchvision ops, tracing notes)
     say nothing about this network; errors still raise."""
     loggers = [logging.getLogger(n) for n in ("torch.onnx", "torch._dynamo", "torch.export")]

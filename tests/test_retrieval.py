@@ -275,7 +275,8 @@ def test_an_in_place_phrase_is_played_quicker_to_fit_and_a_walk_is_cut():
         prior = b.build([kick], [1.0], 55, FPS, phrases=[{"label": label}])
         ankle = features_to_positions(prior.features)[:, RIGHT_ANKLE, 1]
         lift[squeeze, label] = ankle.max() - np.median(ankle)
-    assert lift[2.0, "kick|normal"] > 0.7 and lift[1.5, "kick|normal"] < 0.1
+    # 2x: the whole phrase fits; 1.5x: still too long, cut around its busiest frames (the kick)
+    assert lift[2.0, "kick|normal"] > 0.7 and lift[1.5, "kick|normal"] > 0.7
     assert lift[2.0, "wave|normal"] < 0.1  # a repeating action is cut: a shorter wave is one
     walk = standing(100)
     walk[:, :, 2] += 1.2 * np.arange(100)[:, None] / FPS  # 1.2 m/s forward
@@ -286,6 +287,20 @@ def test_an_in_place_phrase_is_played_quicker_to_fit_and_a_walk_is_cut():
     assert step == pytest.approx(1.2, abs=0.05)  # over the ground: cut, not hurried into a run
     with pytest.raises(InputError, match="max_squeeze >= 1"):
         PriorBuilder(max_squeeze=0.5)
+
+
+def test_a_gesture_too_long_even_played_quicker_keeps_its_busiest_frames():
+    from motiongen.retrieval.prior import busiest_start
+
+    kick = kicking(300, at=250)  # 15 s, the kick near its end: 7.5 s at its quickest
+    start = busiest_start(kick, 40, FPS)
+    assert 250 - 40 < start <= 250 and busiest_start(kick, 400, FPS) == 0
+    assert busiest_start(standing(50), 20, FPS) == 0  # nothing moves: the first frames
+    b = PriorBuilder(sigma_seconds=0.0)
+    feats = b.uncut(kick, 40, FPS, squeeze=True)  # the quickest (150 frames), cut to 40
+    assert len(feats) == 40
+    wide = b.uncut(kick, 40, FPS, squeeze=True, extra=20)  # the frames after, to match others
+    assert 40 <= len(wide) <= 60 and np.allclose(wide[:39], feats[:39], atol=1e-5)
 
 
 def kicking(frames: int, at: int) -> np.ndarray:
@@ -876,7 +891,7 @@ def test_a_start_is_drawn_by_seed_among_the_phrases_doing_the_action():
 
 
 def test_sides_asked_for_and_sides_moved():
-    from motiongen.retrieval.sides import asked_side, moving_side, names_a_side
+    from motiongen.retrieval.sides import asked_side, leading_side, moving_side, names_a_side
     from motiongen.skeleton import JOINT_INDEX
 
     assert asked_side("a person kicks with the right leg") == ("right", "leg")
@@ -892,6 +907,8 @@ def test_sides_asked_for_and_sides_moved():
     kick = standing(40)
     kick[10:20, JOINT_INDEX["left_ankle"], 1] += 0.6
     assert moving_side(kick, "leg") == "left" and moving_side(kick, "arm") is None
+    kick[5:25, JOINT_INDEX["right_wrist"], 1] += 0.3  # an arm swung too, less than the leg
+    assert leading_side(kick) == ("left", "leg") and leading_side(standing(40)) is None
 
 
 def test_a_phrase_of_no_side_is_mirrored_to_the_side_asked_for():
@@ -911,8 +928,10 @@ def test_a_phrase_of_no_side_is_mirrored_to_the_side_asked_for():
     for side in ("left", "right"):
         hits = r.search(f"a person kicks with the {side} leg")
         assert [moving_side(r.index.motion(h.id), "leg") for h in hits] == [side] * len(hits)
-    plain = r.search("a person kicks")  # no side asked: as found
+    plain = r.search("a person kicks")  # no side asked: the side the best phrase kicks with
     assert len({span_key(h.phrase) for h in plain}) == len(plain)
+    first = moving_side(r.index.motion(plain[0].id), "leg")
+    assert [moving_side(r.index.motion(h.id), "leg") for h in plain] == [first] * len(plain)
     # the clips indexed again (same count, new ids): the twins are looked up afresh
     for c in range(3):
         index.remove(index.ids_of_clips([f"kick{c}"]))

@@ -25,7 +25,7 @@ from motiongen.retrieval.prior import (
     agreement,
     softmax,
 )
-from motiongen.retrieval.sides import asked_side, moving_side, names_a_side
+from motiongen.retrieval.sides import asked_side, leading_side, moving_side, names_a_side
 from motiongen.retrieval.vectors import motion_stats
 
 MIN_SIMILARITY = 0.45  # below this, a text query matches nothing in the index
@@ -153,8 +153,11 @@ class Retriever:
 
     def _on_the_side_asked(self, text: str | None, hits: list[Hit]) -> list[Hit]:
         """``hits`` with each phrase that names no side, and moves its limb on the other side
-        from the one ``text`` asks for, swapped for its mirror (``retrieval.sides``)."""
-        asked = asked_side(text)
+        from the one ``text`` asks for, swapped for its mirror (``retrieval.sides``). A text
+        that asks for no side gets the side the best phrase moves (``leading_side``): a left
+        kick and a right kick blend into neither, and started from the second the sampler
+        kicked 0.1-0.3 m where the first kicked 0.9 m."""
+        asked = asked_side(text) or (leading_side(self.index.motion(hits[0].id)) if hits else None)
         if asked is None:
             return hits
         side, limb = asked

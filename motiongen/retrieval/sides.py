@@ -37,6 +37,10 @@ _NOT_MOVED = re.compile(
 # A limb on one side must rise this much more (m, above its own median height) than its twin
 # for the phrase to count as moving on that side: a walk's ankles differ by centimetres.
 SIDE_MARGIN = 0.05
+# For a text that names no side, the best phrase sets one only when one limb rises this much
+# (m) more on one side: a kick (0.88 m in the data), not a walk or run whose arms and ankles
+# differ by 2-9 cm (p90 of the indexed phrases) - matching their pose aligns their steps.
+LEADING_MARGIN = 0.2
 
 
 def asked_side(text: str | None) -> tuple[str, str] | None:
@@ -69,6 +73,19 @@ def moving_side(positions: np.ndarray, limb: str) -> str | None:
     if abs(rise[0] - rise[1]) < SIDE_MARGIN:
         return None
     return "left" if rise[0] > rise[1] else "right"
+
+
+def leading_side(positions: np.ndarray) -> tuple[str, str] | None:
+    """(side, limb) of the limb whose two sides rise most differently in ``positions`` (a
+    kick's leg), or None when neither differs by ``LEADING_MARGIN`` (walks, both-hands
+    waves)."""
+    best, found = LEADING_MARGIN, None
+    for limb, (left, right) in _LIMBS.items():
+        heights = np.asarray(positions)[:, [left, right], 1]
+        rise = (heights - np.median(heights, axis=0)).max(axis=0)
+        if abs(rise[0] - rise[1]) >= best:
+            best, found = abs(rise[0] - rise[1]), ("left" if rise[0] > rise[1] else "right", limb)
+    return found
 
 
 def _limb_of(word: str) -> str:

@@ -199,6 +199,15 @@ def _in_a_way(style: str) -> str:
     return f"in {'an' if style[:1].lower() in 'aeiou' else 'a'} {style} way"
 
 
+def _started_from_action(meta: dict[str, Any], action: str | None) -> bool:
+    """Whether sampling started from retrieved phrases (``meta["prior_start"]``) whose best
+    one is of ``action`` (a content label)."""
+    found = meta.get("retrieved") or []
+    if action is None or "prior_start" not in meta or not found:
+        return False
+    return str(found[0].get("label") or "").split("|")[0] == action
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
@@ -1954,6 +1963,10 @@ class Pipeline:
             if known:
                 info = known[0 if lone else i]
                 m.meta["vocabulary"] = info
+                if _started_from_action(m.meta, (info.get("rare") or {}).get("action")):
+                    # made from that action's own takes: it shows (the data's one kick clip
+                    # kicks 0.85-0.98 m this way), so the "may well not show it" is wrong
+                    info = {k: v for k, v in info.items() if k != "rare"}
                 if segment_known:  # a timeline: every segment checked, the unknown named
                     far = far_segments([t for t, _ in first.segments or []], segment_known)
                     if far:

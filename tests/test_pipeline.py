@@ -577,6 +577,16 @@ def test_an_action_of_a_handful_of_training_clips_is_reported(tmp_path):
     assert "holds 1 clip of it" in kick.meta["warning"]
     walk = pipe("a person walks", seconds=1.0, seed=0)
     assert "warning" not in walk.meta and "rare" not in walk.meta["vocabulary"]
+    # made from that action's own take (sampling started from its retrieved phrases), the
+    # motion shows it: no warning then (the data's one kick clip kicks 0.85-0.98 m that way)
+    from motiongen.pipeline import _started_from_action
+
+    started = {"retrieved": [{"label": "kick|normal"}, {"label": "punch|normal"}],
+               "prior_start": 0.5}  # fmt: skip
+    assert _started_from_action(started, "kick")
+    assert not _started_from_action(started, "punch")  # not the best phrase's action
+    assert not _started_from_action({"retrieved": started["retrieved"]}, "kick")  # prior only
+    assert not _started_from_action(started, None)
     # near a well-recorded action too ("waves hello": call 0.82, bye 0.79): nothing to say
     assert rare_action({"call": 0.82, "bye": 0.79}, {"call": 2, "bye": 13}) is None
     assert rare_action({"call": 0.82, "bye": 0.5}, {"call": 2, "bye": 13}) == {
@@ -937,6 +947,11 @@ def test_then_prompts_split_into_segments_the_model_can_read():
         "a person walks slowly, sadly for 1.5 seconds": ["a person walks slowly, sadly for 1.5 seconds"],
         "a person walks next to a wall and then they cry": [
             "a person walks next to a wall", "a person cries"],
+        # a bare verb gets its -s with the subject ("a person kick" found other phrases)
+        "walk forward, then kick, then bow": [
+            "a person walks forward", "a person kicks", "a person bows"],
+        "a man runs, then punch twice, then go home, then left kick": [
+            "a man runs", "a man punches twice", "a man goes home", "a man left kick"],
     }  # fmt: skip
     for prompt, want in texts.items():
         assert [t for t, _ in parse_timeline(prompt, 20.0)] == want

@@ -1624,6 +1624,7 @@ class Pipeline:
             SLIDE_WARNING,
             STEP_SLIDE,
             core,
+            legs_act,
             placed_in_span,
             span_gap,
             span_keyframes,
@@ -1639,7 +1640,8 @@ class Pipeline:
             seg = clean(seg, self.fps, bone_lengths=median_bone_lengths(pos))
         placed, slide = placed_in_span(seg, pos, a, b, self.fps)
         keys, starts = span_keyframes(pos, placed, a, b, self.fps)
-        steps = slide > STEP_SLIDE
+        kicks = legs_act(placed)
+        steps = slide > STEP_SLIDE and not kicks
         free = (a + lo, a + hi) if steps else None
         motion = self._sewn(
             req, keys, starts, len(pos), (t_start, known), postprocess, cancel, free_legs=free
@@ -1653,8 +1655,10 @@ class Pipeline:
                 'slower, segment_model="self" (--segment-model self) makes the whole span with '
                 "the control model)"
                 if steps
-                else f"it slides over the ground at {slide:.1f} m/s; give a longer span, or "
-                'segment_model="self" (--segment-model self) to keep stepping'
+                else f"it slides over the ground at {slide:.1f} m/s"
+                + (" (its legs do the action, so they are kept as made)" if kicks else "")
+                + '; give a longer span, or segment_model="self" (--segment-model self) to keep '
+                "stepping"
             )
             _add_warning(
                 motion.meta,
@@ -1959,6 +1963,7 @@ class Pipeline:
                 self._motions(req, pos[None], postprocess, timing)[0]
                 for req, pos in zip(requests, positions, strict=True)
             ]
+        restyled = first.constraints is not None and first.constraints.task == "style"
         for i, m in enumerate(motions):
             if known:
                 info = known[0 if lone else i]
@@ -1972,10 +1977,10 @@ class Pipeline:
                     if far:
                         m.meta["warning"] = far
                 elif warning := vocabulary_warning(
-                    "the prompt",
+                    "the restyle" if restyled else "the prompt",  # its text may be made for it
                     "the motion",
                     info,
-                    restyle=first.constraints is not None and first.constraints.task == "style",
+                    restyle=restyled,
                 ):
                     m.meta["warning"] = warning
             _add_warning(m.meta, m.meta.pop("retrieval_warning", None))

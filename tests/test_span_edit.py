@@ -17,7 +17,7 @@ from motiongen.generation.span_edit import (
 )
 from motiongen.motion import Motion
 from motiongen.pipeline import Pipeline
-from motiongen.skeleton import PELVIS
+from motiongen.skeleton import PELVIS, RIGHT_ANKLE
 from tests.test_pipeline import control_and_text_pipes, make_checkpoint
 
 FPS = 20.0
@@ -96,9 +96,11 @@ def pipes(tmp_path_factory):
     return control_and_text_pipes(tmp_path_factory.mktemp("ck"))
 
 
-def test_a_span_made_by_a_text_model_keeps_everything_outside(pipes, tmp_path):
+def test_a_span_made_by_a_text_model_keeps_everything_outside(pipes, tmp_path, monkeypatch):
     control, text = pipes
     walk = Motion(positions=_walk(4.0, seed=2), fps=FPS)
+    # (this fake text model's legs flail above LEG_ACTION: here they would count as its action)
+    monkeypatch.setattr(span_edit, "LEG_ACTION", 1e9)
     out = control.edit(walk, text="a person bows", frames=(1.0, 2.5), seed=0, segment_model=text)
     keep = np.r_[0:20, 50:80]
     np.testing.assert_allclose(out.positions[keep], walk.positions[keep], atol=1e-5)
@@ -202,6 +204,7 @@ def test_a_gliding_span_leaves_its_legs_to_the_control_model(pipes, monkeypatch)
     motion = Motion(positions=_walk(4.0, seed=2), fps=FPS)
     kw = dict(text="a person bows", frames=(1.0, 2.5), seed=0, segment_model=text)
     monkeypatch.setattr(span_edit, "STEP_SLIDE", -1.0)  # every span steps
+    monkeypatch.setattr(span_edit, "LEG_ACTION", 1e9)  # no span's legs are its action
     stepped = control.edit(motion, **kw)
     monkeypatch.setattr(span_edit, "STEP_SLIDE", 1e9)  # none does
     glided = control.edit(motion, **kw)
@@ -212,3 +215,18 @@ def test_a_gliding_span_leaves_its_legs_to_the_control_model(pipes, monkeypatch)
     np.testing.assert_allclose(stepped.positions[keep], motion.positions[keep], atol=1e-5)
     core = slice(26, 44)
     assert not np.allclose(stepped.positions[core][:, legs], glided.positions[core][:, legs])
+
+
+def test_a_span_whose_legs_are_its_action_keeps_them(pipes, monkeypatch):
+    kick = np.repeat(_walk()[:1], 40, axis=0)
+    assert not span_edit.legs_act(kick)  # standing
+    kick[15:25, RIGHT_ANKLE, 1] += 0.6  # kicked up
+    assert span_edit.legs_act(kick)
+    control, text = pipes
+    motion = Motion(positions=_walk(4.0, seed=2), fps=FPS)
+    kw = dict(text="a person kicks", frames=(1.0, 2.5), seed=0, segment_model=text)
+    monkeypatch.setattr(span_edit, "STEP_SLIDE", -1.0)  # every span would step...
+    monkeypatch.setattr(span_edit, "LEG_ACTION", -1.0)  # ...but its legs do the action
+    kept = control.edit(motion, **kw)
+    assert kept.meta["span_legs_from"] == text.name
+    assert "its legs do the action, so they are kept as made" in kept.meta["warning"]

@@ -319,7 +319,7 @@ def _unseen_warning(
         )
     if restyle:
         return (
-            f"{head}; the restyle may lose the action to the style's own actions: one of "
+            f"{head}; it may lose the action to the style's own actions: one of "
             "the styles it was recorded in keeps it"
         )
     # Restyling does not cross the two sets either (docs/pipeline.md): not suggested.

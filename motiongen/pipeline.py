@@ -2237,6 +2237,11 @@ class Pipeline:
         if length <= 0:
             raise InputError(f"audio {path.name} has no samples (0 s long)")
         available = length - float(offset)
+        if available <= 0:
+            raise InputError(
+                f"music offset {float(offset):g} s is past the end of {path.name}, which lasts "
+                f"{length:.2f} s; give an offset under {length:.2f} s"
+            )
         if available + 0.5 / self.fps < seconds:
             raise InputError(
                 f"music {path.name} lasts {max(available, 0):.2f} s from offset "

@@ -238,6 +238,13 @@ def test_paths_that_cannot_be_written_are_one_error_line(tmp_path, monkeypatch, 
     code, _, err = run(["generate", "a person walks", "-o", tmp_path / "afile" / "x.bvh",
                         "--steps", "1"], monkeypatch, capsys)  # fmt: skip
     assert code == 1 and "a part of the path is a file, not a folder" in error_line(err)
+    # a folder for the output: said so, with a file name in it, not "unknown extension"
+    code, _, err = run(["generate", "a person walks", "-o", tmp_path / "adir"], monkeypatch, capsys)
+    assert (
+        code == 1
+        and f"is a folder; give a file name to write, e.g. {tmp_path / 'adir' / 'motion.mp4'}"
+        in error_line(err)
+    )
     # refused before minutes of generating and scoring, not after
     for where, words in ((tmp_path / "adir", "is a folder"), (tmp_path / "afile" / "e.json", "")):
         code, _, err = run(["eval", "--json", where, "--limit", "129"], monkeypatch, capsys)
@@ -257,3 +264,25 @@ def test_ctrl_c_says_it_was_interrupted(monkeypatch, capsys):
     monkeypatch.setattr("motiongen.pipeline.Pipeline.from_pretrained", interrupted)
     code, _, err = run(["generate", "a person walks", "-o", "x.bvh"], monkeypatch, capsys)
     assert code == 130 and "interrupted" in err and "--resume" in err
+
+
+def test_style_list_names_the_other_words_it_takes(monkeypatch, capsys):
+    code, out, _ = run(["style", "list"], monkeypatch, capsys)
+    assert code == 0 and "sad" in out.split("\n")[0]
+    assert "also taken:" in out and "old (elderly)" in out and "tired (exhausted)" in out
+
+
+def test_a_render_that_cannot_make_its_scratch_folder_names_the_output(tmp_path, monkeypatch):
+    import errno
+    import tempfile
+
+    from motiongen.io.render import render_video
+
+    def refused(*args, **kwargs):
+        raise PermissionError(errno.EPERM, "Operation not permitted", str(tmp_path / ".render-x"))
+
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", refused)
+    motion = synth_motion("walk", "normal", 1.0)
+    with pytest.raises(OSError) as caught:
+        render_video(motion, tmp_path / "wave.mp4")
+    assert caught.value.filename == str(tmp_path / "wave.mp4")

@@ -370,6 +370,9 @@ def test_music_shorter_than_requested(pipe, song):
         pipe(music=song, seconds=20.0)
     with pytest.raises(InputError, match="offset"):
         pipe(music=song, seconds=2.0, music_offset=-1.0)
+    # past the song's end: its length, not "lasts 0.00 s ... ask for at most 0.00 s"
+    with pytest.raises(InputError, match=r"offset 9999 s is past the end of .*, which lasts"):
+        pipe(music=song, seconds=2.0, music_offset=9999.0)
 
 
 def test_bad_audio_files(pipe, tmp_path):

@@ -23,6 +23,10 @@ OUTPUT_SUFFIXES = (".mp4", ".gif", ".bvh", ".motion", ".motion.json", ".json", "
 def _split_suffix(path: Path) -> tuple[str, str]:
     """("stem", ".suffix") of an output name, knowing the double suffix .motion.json."""
     name = path.name
+    if path.is_dir():
+        raise InputError(
+            f"{path} is a folder; give a file name to write, e.g. {path / 'motion.mp4'}"
+        )
     for suffix in OUTPUT_SUFFIXES:
         if name.lower().endswith(suffix) and len(name) > len(suffix):
             return name[: -len(suffix)], suffix
@@ -83,9 +87,29 @@ def load_pipeline(
         from motiongen.checkpoint import rag_model_for
 
         checkpoint = Path(rag_model_for())
+    if runtime != "torch":
+        _say_onnx_export(checkpoint, int8=runtime == "onnx-int8")
     pipe = Pipeline.from_pretrained(checkpoint, precision=precision, runtime=runtime)
     pipe.index_source = (index, reranker)
     return pipe
+
+
+def _say_onnx_export(checkpoint: Path | None, *, int8: bool) -> None:
+    """A note before the first ONNX export of a checkpoint (25-30 s here, cached after), which
+    would otherwise look like a hang."""
+    from motiongen.checkpoint import WEIGHTS_NAME, resolve_checkpoint
+    from motiongen.deploy.onnx import onnx_cache_path
+    from motiongen.paths import DEFAULT_MODEL
+
+    weights = resolve_checkpoint(str(checkpoint or DEFAULT_MODEL)) / WEIGHTS_NAME
+    if weights.is_file() and not onnx_cache_path(weights, int8=int8).is_file():
+        err.print(
+            f"note: exporting {weights.parent.name} to ONNX{' (int8)' if int8 else ''} once "
+            "(about half a minute; cached for later runs)",
+            highlight=False,
+            soft_wrap=True,
+            markup=False,
+        )
 
 
 def _run(
@@ -163,6 +187,8 @@ def _run(
         options = {"title": title} if path.suffix.lower() in (".mp4", ".gif") else {}
         motion.save(path, **options)
         audio = " with music" if motion.audio is not None and path.suffix == ".mp4" else ""
+        if motion.audio is not None and path.suffix.lower() in (".npy", ".bvh", ".gif"):
+            audio = f"; {path.suffix} keeps no music: write .mp4 to hear it with the motion"
         out.print(
             f"wrote {path} ({motion.num_frames} frames, {motion.seconds:.1f} s at "
             f"{motion.fps:g} fps{note}{audio})",

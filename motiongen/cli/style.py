@@ -60,10 +60,16 @@ def train(
 def list_styles(
     encoder: Annotated[Path | None, typer.Option(help="Style encoder folder.")] = None,
 ) -> None:
-    """The style names a control model can be asked for."""
+    """The style names a control model can be asked for, and the other words it takes for
+    them ("old" for elderly: the two Bandai sets' words for one style)."""
+    from motiongen.evaluators.labels import STYLE_SYNONYMS
     from motiongen.tasks.style import StyleEncoder
 
-    out.print(" ".join(StyleEncoder.from_pretrained(encoder).styles), highlight=False)
+    styles = StyleEncoder.from_pretrained(encoder).styles
+    out.print(" ".join(styles), highlight=False, soft_wrap=True)
+    also = [f"{w} ({s})" for w, s in STYLE_SYNONYMS.items() if s in styles and w not in styles]
+    if also:
+        out.print(f"also taken: {', '.join(also)}", highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

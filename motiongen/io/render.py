@@ -515,7 +515,11 @@ def render_video(
             f"({scene.n / scene.fps:.2f} s)"
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".render-", dir=path.parent) as tmp:
+    try:
+        work = tempfile.TemporaryDirectory(prefix=".render-", dir=path.parent)
+    except OSError as e:  # named as the file asked for, not our scratch folder beside it
+        raise OSError(e.errno, e.strerror, str(path)) from None
+    with work as tmp:
         tmp_video = Path(tmp) / ("video" + suffix)
         if suffix == ".gif":
             _write_gif(scene, tmp_video)

@@ -135,6 +135,25 @@ def test_generate_with_music_to_npz(checkpoint, song, tmp_path, monkeypatch, cap
     assert code == 0, err and out.exists()
 
 
+def test_prior_start_is_where_sampling_starts_from_the_retrieved_phrases(
+    checkpoint, tmp_path, monkeypatch, capsys
+):
+    from motiongen.pipeline import Pipeline
+
+    seen = []
+    real = Pipeline.generate
+
+    def spy(self, *args, **kwargs):
+        seen.append(self.prior_start)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Pipeline, "generate", spy)
+    out = tmp_path / "x.npy"
+    code, _, err = run(generate(checkpoint, out, "--prior-start", 0.25), monkeypatch, capsys)
+    assert code == 0, err
+    assert seen == [0.25]
+
+
 # ---- bad input --------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "extra, message",
@@ -150,6 +169,8 @@ def test_generate_with_music_to_npz(checkpoint, song, tmp_path, monkeypatch, cap
         (["--precision", "fp8"], "--precision must be one of"),
         (["--fps", 5000], "--fps: frame rate 5000 fps is outside"),
         (["--seed", -5], "--seed must be between 0 and"),
+        (["--prior-start", 1], "--prior-start must be in [0, 1), got 1"),
+        (["--prior-start", -0.5], "--prior-start must be in [0, 1)"),
     ],
 )
 def test_bad_options(checkpoint, tmp_path, monkeypatch, capsys, extra, message):

@@ -135,6 +135,7 @@ def _run(
     reranker: str | None = None,
     literal: bool = False,
     fps: float | None = None,
+    prior_start: float | None = None,
 ) -> None:
     from motiongen.generation import check_seconds, parse_guidance
     from motiongen.generation.request import check_int
@@ -163,6 +164,8 @@ def _run(
 
     t0 = time.perf_counter()
     pipe = load_pipeline(checkpoint, precision, runtime, rag=rag, index=index, reranker=reranker)
+    if prior_start is not None:
+        pipe.prior_start = prior_start
     if text is not None:
         _ = pipe.text_encoder  # loaded (and checked) here, so "text" below is encoding only
     load_s = time.perf_counter() - t0
@@ -327,14 +330,26 @@ def generate(
         float | None,
         typer.Option(help="Frame rate of the written motions (default: the model's, 20)."),
     ] = None,
+    prior_start: Annotated[
+        float | None,
+        typer.Option(
+            help="Where sampling starts from the retrieved phrases, 0-1 (the default model "
+            "0.5: seeds of an action with few takes differ by centimetres; lower varies more "
+            "and follows the prompt less; 0: from noise)."
+        ),
+    ] = None,
 ) -> None:
     """Generate motion from a text prompt (optionally following music), or from a file of
     prompts (--prompts) into a folder."""
     if output is None:
         raise InputError("give --output (-o): a file, or with --prompts a folder")
+    if prior_start is not None and not 0 <= prior_start < 1:
+        raise InputError(f"--prior-start must be in [0, 1), got {prior_start:g}")
     if prompts is not None:
         if prompt is not None:
             raise InputError("give a prompt or --prompts FILE, not both")
+        if prior_start is not None:
+            raise InputError("--prior-start is for a single prompt; leave it out with --prompts")
         if music is not None or batch != 1:
             raise InputError(
                 "--prompts makes one motion per line (--takes for more); "
@@ -376,6 +391,7 @@ def generate(
         reranker=reranker,
         literal=literal,
         fps=fps,
+        prior_start=prior_start,
     )
 
 

@@ -940,3 +940,27 @@ def test_a_phrase_of_no_side_is_mirrored_to_the_side_asked_for():
     r.clear_cache()
     hits = r.search("a person kicks with the right leg")
     assert [moving_side(r.index.motion(h.id), "leg") for h in hits] == ["right"] * len(hits)
+
+
+def test_a_prompt_naming_no_direction_keeps_the_phrases_that_go_straight():
+    from types import SimpleNamespace
+
+    from motiongen.retrieval.travel import names_a_direction, straight_ahead
+
+    def hit(text: str) -> SimpleNamespace:
+        return SimpleNamespace(phrase=SimpleNamespace(text=text))
+
+    hits = [hit("a person walks forward angrily"), hit("a person walks to the left angrily"),
+            hit("a person walks backwards angrily"), hit("a person walks and turns right")]  # fmt: skip
+    kept = straight_ahead("a person walks angrily", hits)
+    assert [h.phrase.text for h in kept] == ["a person walks forward angrily"]
+    assert straight_ahead("a person walks forward", hits) == kept  # "forward" is straight on
+    for directed in ("a person walks to the left", "someone backs away", "a man turns around",
+                     "a person walks left angrily"):  # fmt: skip
+        assert names_a_direction(directed) and straight_ahead(directed, hits) == hits
+    # nothing goes straight: the search's order stands, rather than nothing at all
+    assert straight_ahead("a person walks", hits[1:]) == hits[1:]
+    # a limb's side is not a way to travel: "raises the left hand" is not left out for it
+    assert not names_a_direction("a person raises a hand")
+    raises = [hit("a person raises the left hand"), hit("a person raises both hands")]
+    assert straight_ahead("a person raises a hand", raises) == raises

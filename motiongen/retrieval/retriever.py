@@ -26,6 +26,7 @@ from motiongen.retrieval.prior import (
     softmax,
 )
 from motiongen.retrieval.sides import asked_side, leading_side, moving_side, names_a_side
+from motiongen.retrieval.travel import straight_ahead
 from motiongen.retrieval.vectors import motion_stats
 
 MIN_SIMILARITY = 0.45  # below this, a text query matches nothing in the index
@@ -127,6 +128,7 @@ class Retriever:
                 return 1.0 if pt <= 0 else min(1.0, abs(float(np.log2(pt / tempo))))
 
             pool.sort(key=lambda h: -(h.score / top) + 0.25 * off(h))
+        pool = straight_ahead(text, pool)
         hits, spans, per_text = [], set(), Counter()
         for h in pool:
             if span_key(h.phrase) in spans or len(hits) == self.k:

@@ -149,9 +149,15 @@ def test_prior_start_is_where_sampling_starts_from_the_retrieved_phrases(
 
     monkeypatch.setattr(Pipeline, "generate", spy)
     out = tmp_path / "x.npy"
-    code, _, err = run(generate(checkpoint, out, "--prior-start", 0.25), monkeypatch, capsys)
+    with_prior = make_checkpoint(tmp_path / "rag", prior=True)
+    code, _, err = run(generate(with_prior, out, "--prior-start", 0.25), monkeypatch, capsys)
     assert code == 0, err
     assert seen == [0.25]
+    # a checkpoint without a prior input has nowhere to start from: said, not ignored
+    code, _, err = run(generate(checkpoint, out, "--prior-start", 0.25), monkeypatch, capsys)
+    assert code == 1 and "--prior-start needs a flow checkpoint with a retrieval-prior input" in (
+        error_line(err)
+    )
 
 
 # ---- bad input --------------------------------------------------------------------------------

@@ -955,6 +955,10 @@ def test_then_prompts_split_into_segments_the_model_can_read():
             "a person walks forward", "a person kicks", "a person bows"],
         "a man runs, then punch twice, then go home, then left kick": [
             "a man runs", "a man punches twice", "a man goes home", "a man left kick"],
+        # ...but not one that names a move ("spin kick", "sit ups"), nor "back" ("back flip")
+        "a person runs, then spin kick, then sit ups, then back flip, then stand up": [
+            "a person runs", "a person spin kick", "a person sit ups", "a person back flip",
+            "a person stands up"],
     }  # fmt: skip
     for prompt, want in texts.items():
         assert [t for t, _ in parse_timeline(prompt, 20.0)] == want

@@ -932,6 +932,10 @@ def test_a_phrase_of_no_side_is_mirrored_to_the_side_asked_for():
     assert len({span_key(h.phrase) for h in plain}) == len(plain)
     first = moving_side(r.index.motion(plain[0].id), "leg")
     assert [moving_side(r.index.motion(h.id), "leg") for h in plain] == [first] * len(plain)
+    # a side said in words asked_side cannot read, or both sides: the phrases as found
+    mixed = [h for h in r.index.search(r.query_vector("a person kicks")[0], 6)[0]]
+    for said in ("a person does a right kick", "alternates left and right kicks"):
+        assert r._on_the_side_asked(said, mixed) == mixed
     # the clips indexed again (same count, new ids): the twins are looked up afresh
     for c in range(3):
         index.remove(index.ids_of_clips([f"kick{c}"]))
@@ -956,7 +960,8 @@ def test_a_prompt_naming_no_direction_keeps_the_phrases_that_go_straight():
     assert [h.phrase.text for h in kept] == ["a person walks forward angrily"]
     assert straight_ahead("a person walks forward", hits) == kept  # "forward" is straight on
     for directed in ("a person walks to the left", "someone backs away", "a man turns around",
-                     "a person walks left angrily"):  # fmt: skip
+                     "a person walks left angrily", "a person backpedals", "a person side steps",
+                     "walks counterclockwise", "walks leftward", "zig zag"):  # fmt: skip
         assert names_a_direction(directed) and straight_ahead(directed, hits) == hits
     # nothing goes straight: the search's order stands, rather than nothing at all
     assert straight_ahead("a person walks", hits[1:]) == hits[1:]
@@ -964,3 +969,5 @@ def test_a_prompt_naming_no_direction_keeps_the_phrases_that_go_straight():
     assert not names_a_direction("a person raises a hand")
     raises = [hit("a person raises the left hand"), hit("a person raises both hands")]
     assert straight_ahead("a person raises a hand", raises) == raises
+    points = [hit("a person points to the left"), hit("a person leans backwards")]  # no travel
+    assert straight_ahead("a person points", points) == points

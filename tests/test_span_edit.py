@@ -219,14 +219,18 @@ def test_a_gliding_span_leaves_its_legs_to_the_control_model(pipes, monkeypatch)
 
 def test_a_span_whose_legs_are_its_action_keeps_them(pipes, monkeypatch):
     kick = np.repeat(_walk()[:1], 40, axis=0)
-    assert not span_edit.legs_act(kick)  # standing
+    assert not span_edit.legs_act(kick, FPS)  # standing
     kick[15:25, RIGHT_ANKLE, 1] += 0.6  # kicked up
-    assert span_edit.legs_act(kick)
+    assert span_edit.legs_act(kick, FPS)
+    run = kick.copy()
+    run[..., 2] += 3.0 * np.arange(40)[:, None] / FPS  # the same legs travelling 3 m/s: a run
+    assert not span_edit.legs_act(run, FPS)
     control, text = pipes
     motion = Motion(positions=_walk(4.0, seed=2), fps=FPS)
     kw = dict(text="a person kicks", frames=(1.0, 2.5), seed=0, segment_model=text)
     monkeypatch.setattr(span_edit, "STEP_SLIDE", -1.0)  # every span would step...
     monkeypatch.setattr(span_edit, "LEG_ACTION", -1.0)  # ...but its legs do the action
+    monkeypatch.setattr("motiongen.tasks.pace.MOVING_SPEED", 1e9)  # (this fake model travels)
     kept = control.edit(motion, **kw)
     assert kept.meta["span_legs_from"] == text.name
     assert "its legs do the action, so they are kept as made" in kept.meta["warning"]

@@ -12,7 +12,7 @@ from rich.markup import escape
 
 from motiongen.cli.console import as_written, writable
 from motiongen.errors import InputError
-from motiongen.paths import DANCE_DEFAULT_SECONDS
+from motiongen.paths import DANCE_DEFAULT_SECONDS, DEFAULT_MODEL
 
 out = Console()
 err = Console(stderr=True)
@@ -165,6 +165,11 @@ def _run(
     t0 = time.perf_counter()
     pipe = load_pipeline(checkpoint, precision, runtime, rag=rag, index=index, reranker=reranker)
     if prior_start is not None:
+        if not pipe.prior_dim or pipe.process_name != "flow":
+            raise InputError(
+                f"--prior-start needs a flow checkpoint with a retrieval-prior input (the default "
+                f"{DEFAULT_MODEL}); {pipe.name} has none"
+            )
         pipe.prior_start = prior_start
     if text is not None:
         _ = pipe.text_encoder  # loaded (and checked) here, so "text" below is encoding only
@@ -349,7 +354,10 @@ def generate(
         if prompt is not None:
             raise InputError("give a prompt or --prompts FILE, not both")
         if prior_start is not None:
-            raise InputError("--prior-start is for a single prompt; leave it out with --prompts")
+            raise InputError(
+                "--prior-start is for a single prompt (--prompts does not take it yet); "
+                "leave it out, or run generate per prompt"
+            )
         if music is not None or batch != 1:
             raise InputError(
                 "--prompts makes one motion per line (--takes for more); "

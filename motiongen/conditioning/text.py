@@ -126,22 +126,38 @@ class TextEncoder:
         self._onnx = self._load_onnx(backend)
         self._model: Any = None
         if self._onnx is None:
-            self._model = _load_sentence_transformer(self.model_dir, device)
-            self._model.max_seq_length = self.max_tokens
-        self.backend = "onnx" if self._onnx is not None else "torch"
+            self._use_sentence_transformers()
         self._lock = threading.Lock()
         self._cache: OrderedDict[str, tuple[torch.Tensor, torch.Tensor]] = OrderedDict()
         # One probe both reads the dimensions (pooled and token dims differ when the model
         # has a Dense head) and pays the first-call overhead at load time, not per request.
-        probe = self._forward(["a person"])
+        try:
+            probe = self._forward(["a person"])
+        except Exception as err:  # noqa: BLE001 - a cached graph that loads but cannot run
+            if self._onnx is None or backend == "onnx":
+                raise
+            logger.warning("text encoder: ONNX graph failed to run (%s); using PyTorch", err)
+            self._onnx = None
+            self._use_sentence_transformers()
+            probe = self._forward(["a person"])
         self._dim = int(probe[0][0].shape[-1])
         self._token_dim = int(probe[0][1].shape[-1])
+
+    @property
+    def backend(self) -> str:
+        """ "onnx" or "torch" (sentence-transformers): what encodes the prompts."""
+        return "onnx" if self._onnx is not None else "torch"
+
+    def _use_sentence_transformers(self) -> None:
+        self._model = _load_sentence_transformer(self.model_dir, self.device)
+        self._model.max_seq_length = self.max_tokens
 
     def _load_onnx(self, backend: str) -> Any:
         """The ONNX text model, or None for sentence-transformers: asked for, or "auto" on a
         GPU, for a model folder the graph does not cover, or when the graph cannot be made
         (said in the log: the embeddings are the same either way, only slower to start)."""
-        if backend == "torch" or (backend == "auto" and self.device != "cpu"):
+        on_cpu = str(self.device).split(":")[0] == "cpu"
+        if backend == "torch" or (backend == "auto" and not on_cpu):
             return None
         from motiongen.conditioning import text_onnx
 

@@ -48,6 +48,9 @@ def plain_mean_pooled(model_dir: Path) -> bool:
     kinds = [str(m.get("type", "")).rsplit(".", 1)[-1] for m in modules if isinstance(m, dict)]
     if kinds not in (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"]):
         return False
+    bert = _read_json(model_dir / "sentence_bert_config.json") or {}
+    if bert.get("do_lower_case"):  # sentence-transformers lowers the text before tokenizing
+        return False
     pooling = _read_json(model_dir / str(modules[1].get("path", "")) / "config.json") or {}
     modes = {k for k, v in pooling.items() if k.startswith("pooling_mode") and v}
     config = _read_json(model_dir / "config.json") or {}

@@ -200,10 +200,14 @@ _BARE_VERBS = frozenset({
     "sway", "clap", "salute", "point", "reach", "push", "pull", "swing", "slash", "stab",
     "block", "dodge", "duck", "roll", "flip", "rotate", "shake", "nod", "look", "greet",
     "celebrate", "cheer", "hug", "carry", "pick", "put", "move", "go", "come", "slide",
-    "skate", "swim", "box", "fight", "strike", "hit", "tap", "stomp", "limp", "tiptoe",
-    "pace", "wander", "rest", "wait", "pause", "stop", "rise", "get", "back", "retreat",
-    "cross", "say",
+    "skate", "swim", "fight", "strike", "hit", "tap", "stomp", "limp", "tiptoe",
+    "pace", "wander", "rest", "wait", "pause", "stop", "rise", "get", "retreat", "cross",
+    "say",
 })  # fmt: skip
+
+
+# Second words that make a bare verb part of a move's name ("sit ups", "jump jacks").
+_MOVE_NOUNS = frozenset({"ups", "up-s", "jacks", "squats", "lunges", "flips", "kicks", "jumps"})
 
 
 def _third_person(verb: str) -> str:
@@ -234,7 +238,10 @@ def _with_subject(subject: str, text: str) -> str:
     """``text`` (a segment without a subject) after ``subject``, a bare verb of
     ``_BARE_VERBS`` bent to agree ("kick" -> "a person kicks")."""
     verb, _, tail = text.partition(" ")
-    if verb.lower() in _BARE_VERBS:
+    after = tail.split(" ", 1)[0].lower().rstrip(",.;:!?")
+    # "spin kick", "jump squats", "sit ups", "push-ups": a name of a move, not a verb
+    named = after.rstrip("s") in _BARE_VERBS or after in _MOVE_NOUNS or verb.endswith("-")
+    if verb.lower() in _BARE_VERBS and not named:
         text = f"{_third_person(verb)} {tail}".strip()
     return f"{subject} {text}"
 

@@ -146,12 +146,17 @@ def span_keyframes(
     return keys, starts
 
 
-def legs_act(positions: np.ndarray) -> bool:
-    """Whether a motion's legs do its action (``LEG_ACTION``: a kick), so that stepping them
-    along (``legs_freed``) would lose it."""
+def legs_act(positions: np.ndarray, fps: float) -> bool:
+    """Whether a motion's legs do its action in place (``LEG_ACTION``: a kick), so that
+    stepping them along (``legs_freed``) would lose it. A run or sprint lifts its ankles as
+    high, but travels: its legs step already."""
     from motiongen.retrieval.sides import limb_reach
+    from motiongen.tasks.pace import MOVING_SPEED, ground_speed
 
-    return bool(limb_reach(positions, "leg").max() >= LEG_ACTION)
+    return bool(
+        limb_reach(positions, "leg").max() >= LEG_ACTION
+        and ground_speed(positions, fps) < MOVING_SPEED
+    )
 
 
 def legs_freed(targets: np.ndarray, start: int, stop: int) -> np.ndarray:

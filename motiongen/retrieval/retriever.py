@@ -156,10 +156,14 @@ class Retriever:
     def _on_the_side_asked(self, text: str | None, hits: list[Hit]) -> list[Hit]:
         """``hits`` with each phrase that names no side, and moves its limb on the other side
         from the one ``text`` asks for, swapped for its mirror (``retrieval.sides``). A text
-        that asks for no side gets the side the best phrase moves (``leading_side``): a left
+        that says neither left nor right gets the side the best phrase moves (``leading_side``): a left
         kick and a right kick blend into neither, and started from the second the sampler
         kicked 0.1-0.3 m where the first kicked 0.9 m."""
-        asked = asked_side(text) or (leading_side(self.index.motion(hits[0].id)) if hits else None)
+        asked = asked_side(text)
+        if asked is None and hits and not (text and names_a_side(text)):
+            # a text that says left or right in words asked_side cannot read ("a right kick",
+            # "left and right kicks") keeps the phrases as found, not the best one's side
+            asked = leading_side(self.index.motion(hits[0].id))
         if asked is None:
             return hits
         side, limb = asked

@@ -13,6 +13,7 @@ import re
 
 import numpy as np
 
+from motiongen.canonical import heading, rotate_y
 from motiongen.skeleton import LEFT_ANKLE, LEFT_WRIST, PELVIS, RIGHT_ANKLE, RIGHT_WRIST
 
 _LIMBS = {
@@ -84,14 +85,15 @@ def limb_reach(positions: np.ndarray, limb: str) -> np.ndarray:
     if limb == "leg":
         heights = pos[:, [left, right], 1]
         return (heights - np.median(heights, axis=0)).max(axis=0)
-    rel = pos[:, [left, right]] - pos[:, [PELVIS]]
+    # in the body's own frame: a turn moves both wrists through the room, not from the body
+    rel = rotate_y(pos[:, [left, right]] - pos[:, [PELVIS]], -heading(pos))
     return np.linalg.norm(rel - np.median(rel, axis=0), axis=-1).max(axis=0)
 
 
 def leading_side(positions: np.ndarray) -> tuple[str, str] | None:
     """(side, limb) of the limb whose two sides move most differently in ``positions``
-    (``limb_reach``: a kick's leg, a punch's arm), or None when neither differs by
-    ``LEADING_MARGIN`` (walks, both-hands waves)."""
+    (``limb_reach``: a kick's leg, a one-hand raise's arm), or None when neither differs by
+    ``LEADING_MARGIN`` (walks, both-hands waves, and the data's punch: 0.18 m)."""
     best, found = LEADING_MARGIN, None
     for limb in _LIMBS:
         reach = limb_reach(positions, limb)

@@ -17,14 +17,17 @@ from typing import Any
 # Ways of travelling other than straight ahead, as the data's texts say them ("walks to the
 # left", "walks backwards", "walks and turns right").
 _ELSEWHERE = re.compile(
-    r"\b(?:to\s+the\s+(?:left|right)|backwards?|turns?\s+(?:left|right|around)|sideways|"
-    r"leftwards|rightwards)\b",
+    r"\b(?:(?:walks|runs|moves|steps|goes|travels|sprints|jogs)\s+to\s+the\s+(?:left|right)|"
+    r"(?:walks|runs|moves|steps|goes|jogs)\s+backwards?|turns?\s+(?:left|right|around)|"
+    r"sideways|leftwards?|rightwards?)\b",
     re.IGNORECASE,
 )
 # Words with which a prompt says which way it goes (then the search's own order stands).
 _DIRECTED = re.compile(
-    r"\b(?:left|right|back|backs|backwards?|backing|turns?|turning|around|sideways|circles?|"
-    r"away|retreats?|reverse|leftwards|rightwards|diagonal(?:ly)?|zig-?zags?)\b",
+    r"\b(?:left|right|back|backs|backwards?|backing|backpedal\w*|turns?|turning|around|"
+    r"sideways|side\s*-?\s*steps?|strafes?|circles?|clockwise|counter-?clockwise|"
+    r"anti-?clockwise|away|retreats?|reverses?|reversing|leftwards?|rightwards?|"
+    r"diagonal(?:ly)?|zig\s*-?\s*zags?)\b",
     re.IGNORECASE,
 )
 

@@ -163,12 +163,8 @@ class TextEncoder:
 
         if backend == "auto" and not text_onnx.plain_mean_pooled(self.model_dir):
             return None
-        import torch
-
         try:
-            return text_onnx.load_onnx_text_model(
-                self.model_dir, max_tokens=self.max_tokens, threads=torch.get_num_threads()
-            )
+            return text_onnx.load_onnx_text_model(self.model_dir, max_tokens=self.max_tokens)
         except Exception as err:  # noqa: BLE001 - any failure leaves the PyTorch encoder
             if backend == "onnx":
                 raise FormatError(

@@ -25,6 +25,9 @@ logger = logging.getLogger(__name__)
 
 # Part of the cache key: a change to how the graph is made re-exports it.
 EXPORT_VERSION = 1
+# One thread: a prompt of a few words encodes in ~1 ms on one (2.4 ms on two, whose pool
+# threads then competed with the sampler); a whole index's phrases take a few seconds more.
+TEXT_THREADS = 1
 # Largest difference from PyTorch's token embeddings accepted when the graph is made.
 TOLERANCE = 1e-4
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -158,6 +161,9 @@ def _session(path: Path, threads: int) -> Any:
     options.intra_op_num_threads = max(1, int(threads))
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
+    # Idle pool threads spin-wait after each run and slowed the rest of the process: with 2
+    # threads the next motion's sampler took 25.8 ms instead of 12.7 (benchmarks/latency.py).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
@@ -178,7 +184,9 @@ class OnnxTextModel:
         return self.session.run(None, feeds)[0], feeds["attention_mask"]
 
 
-def load_onnx_text_model(model_dir: Path, *, max_tokens: int, threads: int) -> OnnxTextModel:
+def load_onnx_text_model(
+    model_dir: Path, *, max_tokens: int, threads: int = TEXT_THREADS
+) -> OnnxTextModel:
     """The folder's ONNX text model, exported (and checked) on first use. Raises when the
     folder is not ``plain_mean_pooled`` or the graph cannot be made or loaded."""
     if not plain_mean_pooled(model_dir):

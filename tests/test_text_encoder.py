@@ -215,3 +215,30 @@ def test_the_graph_is_made_once_and_found_again(
 
     monkeypatch.setattr(text_onnx, "export_text_onnx", never)
     assert TextEncoder.from_default().backend == "onnx"
+
+
+def test_graphs_made_from_the_same_weights_before_are_pruned(tmp_path: Path) -> None:
+    import json
+    import os
+    import time
+
+    from motiongen.conditioning.text_onnx import prune_graphs
+
+    def graph(name: str, weights: str | None) -> Path:
+        path = tmp_path / name
+        path.write_bytes(b"onnx")
+        if weights is not None:
+            path.with_suffix(".json").write_text(json.dumps({"weights": weights}))
+        return path
+
+    kept = graph("model-new.onnx", "/site/model.safetensors")
+    old = graph("model-old.onnx", "/site/model.safetensors")  # the package reinstalled
+    other = graph("bge-1.onnx", "/elsewhere/model.safetensors")  # another model's
+    unknown = graph("model-noted-never.onnx", None)  # made before notes: left alone
+    fresh = graph("model-x.123.tmp.onnx", None)  # an export running now
+    killed = graph("model-y.456.tmp.onnx", None)
+    hour_ago = time.time() - 7200
+    os.utime(killed, (hour_ago, hour_ago))
+    assert sorted(p.name for p in prune_graphs(kept)) == sorted([killed.name, old.name])
+    assert kept.is_file() and other.is_file() and unknown.is_file() and fresh.is_file()
+    assert not old.with_suffix(".json").exists()

@@ -12,6 +12,7 @@ sentence-transformers. Token embeddings agree with PyTorch's to ~2e-6, pooled on
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -196,4 +197,41 @@ def load_onnx_text_model(
         logger.info("making the text encoder's ONNX graph (once): %s", path)
         diff = export_text_onnx(model_dir, path)
         logger.info("text encoder graph made; largest difference from PyTorch %.2g", diff)
+        _note_source(path, model_dir)
+        prune_graphs(path)
     return OnnxTextModel(model_dir, path, max_tokens=max_tokens, threads=threads)
+
+
+def _note_source(path: Path, model_dir: Path) -> None:
+    """Beside a graph, the weights it was made from (what ``prune_graphs`` compares)."""
+    with contextlib.suppress(OSError):
+        path.with_suffix(".json").write_text(
+            json.dumps({"weights": str(_weights(model_dir).resolve())})
+        )
+
+
+# A scratch graph older than this (s) belongs to an export that was killed.
+STALE_SCRATCH_SECONDS = 3600.0
+
+
+def prune_graphs(kept: Path) -> list[Path]:
+    """Remove the graphs made before ``kept`` from the same weights (a model package
+    reinstalled gets a new one, ~90 MB each) and scratch files of killed exports; the paths
+    removed. A graph without its note is left alone."""
+    import time
+
+    source = _read_json(kept.with_suffix(".json")) or {}
+    removed = []
+    for other in kept.parent.glob("*.onnx"):
+        if other == kept:
+            continue
+        stale = other.name.endswith(".tmp.onnx") and (
+            time.time() - other.stat().st_mtime > STALE_SCRATCH_SECONDS
+        )
+        note = _read_json(other.with_suffix(".json")) or {}
+        if stale or (source.get("weights") and note.get("weights") == source["weights"]):
+            with contextlib.suppress(OSError):
+                other.unlink()
+                other.with_suffix(".json").unlink(missing_ok=True)
+                removed.append(other)
+    return removed

@@ -1140,3 +1140,27 @@ def test_a_text_free_continuation_that_stops_says_so():
     standing = np.repeat(walk[:1], len(walk), axis=0)  # nothing moved before either
     still = predict_constraints(standing[:40], len(walk))
     assert _prediction_winds_down(still, Motion(positions=standing, fps=20.0), 20.0) is None
+
+
+def test_a_restyle_starts_from_phrases_of_the_pair_asked_for(control_pipe, monkeypatch):
+    class Found:  # a retrieval.Prior's label and agreement
+        def __init__(self, label: str, agrees: bool = True) -> None:
+            self.phrases, self.agrees = [{"label": label}], agrees
+
+    class Index:
+        def __init__(self, found: Found) -> None:
+            self.found = found
+
+        def prior(self, text, *, frames, fps):  # noqa: ANN001
+            return self.found
+
+    def start(label: str, content: str, style: str, agrees: bool = True):  # noqa: ANN202
+        monkeypatch.setattr(control_pipe, "retriever", Index(Found(label, agrees)))
+        return control_pipe._restyle_phrases("a person walks sadly", content, style, 40)
+
+    assert start("walk|sad", "walk", "sad") is not None  # the pair the data recorded
+    assert start("walk|tired", "walk", "exhausted") is not None  # one style, two words
+    assert start("walk|happy", "walk", "sad") is None  # another style
+    assert start("walk|sad", "raise-up-left-hand", "sad") is None  # the style on another action
+    assert start("walk|sad", "walk", "sad", agrees=False) is None  # phrases that disagree
+    assert control_pipe.start_time == 0.25 and control_pipe.prior_start == 0.0

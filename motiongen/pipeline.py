@@ -858,16 +858,24 @@ class Pipeline:
             return False, {}
         if text is None or music is not None or frames < 2:
             return False, {}
+        if self._index_retriever("generated") is None:
+            return False, {"retrieval_note": self._no_index_note}
+        return True, {}
+
+    def _index_retriever(self, done: str) -> Any:
+        """The retriever of ``index_source``, made on first use, or None where no index can
+        be loaded: tried once (not re-read for every request), the reason kept in
+        ``_no_index_note`` ("``done`` without retrieval: ...")."""
         if self.retriever is None:
-            if self._no_index_note is not None:  # tried once: not re-read for every request
-                return False, {"retrieval_note": self._no_index_note}
+            if self._no_index_note is not None:
+                return None
             index, reranker = self.index_source
             try:
                 self.use_index(index, reranker=reranker)
-            except Exception as exc:  # noqa: BLE001 - a damaged index must not stop generation
-                self._no_index_note = f"generated without retrieval: {_first_line(exc)}"
-                return False, {"retrieval_note": self._no_index_note}
-        return True, {}
+            except Exception as exc:  # noqa: BLE001 - a damaged index must not stop the work
+                self._no_index_note = f"{done} without retrieval: {_first_line(exc)}"
+                return None
+        return self.retriever
 
     @property
     def styles(self) -> list[str]:
@@ -1258,17 +1266,11 @@ class Pipeline:
 
         if self.process_name != "flow":
             return None
-        if self.retriever is None:
-            if self._no_index_note is not None:
-                return None
-            index, reranker = self.index_source
-            try:
-                self.use_index(index, reranker=reranker)
-            except (MotionGenError, OSError) as exc:  # no index: the restyle as before
-                self._no_index_note = f"restyled without retrieval: {_first_line(exc)}"
-                return None
+        retriever = self._index_retriever("restyled")  # no index: the restyle as before
+        if retriever is None:
+            return None
         try:
-            prior = self.retriever.prior(text, frames=frames, fps=self.fps)
+            prior = retriever.prior(text, frames=frames, fps=self.fps)
         except (NoMatch, MotionGenError):
             return None
         best = str(prior.phrases[0].get("label") or "") if prior.phrases else ""

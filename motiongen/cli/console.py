@@ -25,6 +25,14 @@ out = Console()
 err = Console(stderr=True)
 
 
+def refuse_folder(path: Path, example: str | None = None) -> None:
+    """An ``InputError`` for an output path that is a folder (with ``example``, a file name
+    in it to suggest)."""
+    if path.is_dir():
+        hint = f", e.g. {path / example}" if example else ""
+        raise InputError(f"{path} is a folder; give a file name to write{hint}")
+
+
 def writable(*paths: Path) -> None:
     """Make each output file's folder and check it can take the file, before a long command
     does its work (an eval wrote nothing after minutes of generation when its --json named a
@@ -33,8 +41,7 @@ def writable(*paths: Path) -> None:
 
     for path in paths:
         path = Path(path)
-        if path.is_dir():
-            raise InputError(f"{path} is a folder; give a file name to write")
+        refuse_folder(path)
         if not path.parent.exists():  # said, so a mistyped folder does not go unnoticed
             path.parent.mkdir(parents=True, exist_ok=True)
             err.print(

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from motiongen.cli.console import as_written, writable
+from motiongen.cli.console import as_written, refuse_folder, writable
 from motiongen.errors import InputError
 from motiongen.paths import DANCE_DEFAULT_SECONDS, DEFAULT_MODEL
 
@@ -23,10 +23,7 @@ OUTPUT_SUFFIXES = (".mp4", ".gif", ".bvh", ".motion", ".motion.json", ".json", "
 def _split_suffix(path: Path) -> tuple[str, str]:
     """("stem", ".suffix") of an output name, knowing the double suffix .motion.json."""
     name = path.name
-    if path.is_dir():
-        raise InputError(
-            f"{path} is a folder; give a file name to write, e.g. {path / 'motion.mp4'}"
-        )
+    refuse_folder(path, "motion.mp4")  # before "unknown extension", which it would get
     for suffix in OUTPUT_SUFFIXES:
         if name.lower().endswith(suffix) and len(name) > len(suffix):
             return name[: -len(suffix)], suffix
@@ -99,7 +96,6 @@ def _say_onnx_export(checkpoint: Path | None, *, int8: bool) -> None:
     would otherwise look like a hang."""
     from motiongen.checkpoint import WEIGHTS_NAME, resolve_checkpoint
     from motiongen.deploy.onnx import onnx_cache_path
-    from motiongen.paths import DEFAULT_MODEL
 
     weights = resolve_checkpoint(str(checkpoint or DEFAULT_MODEL)) / WEIGHTS_NAME
     if weights.is_file() and not onnx_cache_path(weights, int8=int8).is_file():

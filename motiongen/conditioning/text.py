@@ -259,7 +259,7 @@ class TextEncoder:
             mean = (tokens * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)
             pooled = torch.nn.functional.normalize(mean, dim=-1)
             counts = attention.sum(axis=1).tolist()
-            return [(pooled[i].clone(), tokens[i, : int(n)].clone()) for i, n in enumerate(counts)]
+            return _per_prompt(pooled, tokens, counts)
         model = self._model
         prepare = getattr(model, "preprocess", None) or model.tokenize
         features = prepare(texts)
@@ -271,8 +271,13 @@ class TextEncoder:
         pooled = torch.nn.functional.normalize(out["sentence_embedding"].float(), dim=-1)
         tokens = out["token_embeddings"].float()
         counts = out["attention_mask"].sum(dim=1).tolist()
-        # Clones detach the cache from the batch tensors (and from inference mode's views).
-        return [(pooled[i].clone(), tokens[i, : int(n)].clone()) for i, n in enumerate(counts)]
+        return _per_prompt(pooled, tokens, counts)
+
+
+def _per_prompt(pooled: torch.Tensor, tokens: torch.Tensor, counts: list[int]) -> list[Any]:
+    """(pooled (C,), tokens (n_i, C)) per prompt of a batch. Clones detach the cache from the
+    batch tensors (and from inference mode's views)."""
+    return [(pooled[i].clone(), tokens[i, : int(n)].clone()) for i, n in enumerate(counts)]
 
 
 def _check_model_dir(model_dir: Path) -> None:

@@ -206,8 +206,9 @@ _BARE_VERBS = frozenset({
 })  # fmt: skip
 
 
-# Second words that make a bare verb part of a move's name ("sit ups", "jump jacks").
-_MOVE_NOUNS = frozenset({"ups", "up-s", "jacks", "squats", "lunges", "flips", "kicks", "jumps"})
+# Second words that make a bare verb part of a move's name ("sit ups", "jump jacks"), beside
+# the verbs themselves ("spin kick", "jump squats").
+_MOVE_NOUNS = frozenset({"ups", "jacks", "lunges"})
 
 
 def _third_person(verb: str) -> str:
@@ -239,8 +240,8 @@ def _with_subject(subject: str, text: str) -> str:
     ``_BARE_VERBS`` bent to agree ("kick" -> "a person kicks")."""
     verb, _, tail = text.partition(" ")
     after = tail.split(" ", 1)[0].lower().rstrip(",.;:!?")
-    # "spin kick", "jump squats", "sit ups", "push-ups": a name of a move, not a verb
-    named = after.rstrip("s") in _BARE_VERBS or after in _MOVE_NOUNS or verb.endswith("-")
+    # "spin kick", "jump squats", "sit ups": a name of a move, not a verb
+    named = after.rstrip("s") in _BARE_VERBS or after in _MOVE_NOUNS
     if verb.lower() in _BARE_VERBS and not named:
         text = f"{_third_person(verb)} {tail}".strip()
     return f"{subject} {text}"

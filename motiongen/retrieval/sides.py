@@ -69,8 +69,12 @@ def names_a_side(text: str) -> bool:
 def moving_side(positions: np.ndarray, limb: str) -> str | None:
     """The side whose ``limb`` moves more in ``positions`` (T, 22, 3) (``limb_reach``), by at
     least ``SIDE_MARGIN``; None for a tie."""
-    reach = limb_reach(positions, limb)
-    if abs(reach[0] - reach[1]) < SIDE_MARGIN:
+    return _side(limb_reach(positions, limb), SIDE_MARGIN)
+
+
+def _side(reach: np.ndarray, margin: float) -> str | None:
+    """The side of (left, right) ``reach`` that is larger by ``margin`` at least, or None."""
+    if abs(reach[0] - reach[1]) < margin:
         return None
     return "left" if reach[0] > reach[1] else "right"
 
@@ -94,15 +98,10 @@ def leading_side(positions: np.ndarray) -> tuple[str, str] | None:
     """(side, limb) of the limb whose two sides move most differently in ``positions``
     (``limb_reach``: a kick's leg, a one-hand raise's arm), or None when neither differs by
     ``LEADING_MARGIN`` (walks, both-hands waves, and the data's punch: 0.18 m)."""
-    best, found = LEADING_MARGIN, None
-    for limb in _LIMBS:
-        reach = limb_reach(positions, limb)
-        if abs(reach[0] - reach[1]) >= best:
-            best, found = (
-                abs(reach[0] - reach[1]),
-                ("left" if reach[0] > reach[1] else "right", limb),
-            )
-    return found
+    reaches = {limb: limb_reach(positions, limb) for limb in _LIMBS}
+    limb = max(reaches, key=lambda k: abs(reaches[k][0] - reaches[k][1]))
+    side = _side(reaches[limb], LEADING_MARGIN)
+    return None if side is None else (side, limb)
 
 
 def _limb_of(word: str) -> str:

@@ -971,3 +971,86 @@ def test_a_prompt_naming_no_direction_keeps_the_phrases_that_go_straight():
     assert straight_ahead("a person raises a hand", raises) == raises
     points = [hit("a person points to the left"), hit("a person leans backwards")]  # no travel
     assert straight_ahead("a person points", points) == points
+
+
+# ---- the labels' many wordings ------------------------------------------------------------
+
+
+@pytest.fixture
+def wordings_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("MOTIONGEN_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "retrieval-wordings"
+
+
+def worded_index() -> MotionIndex:
+    """Two labelled actions whose descriptions are single sentences."""
+    phrases, motions = [], {}
+    for c, (content, text) in enumerate(
+        [("call", "a person calls someone over"), ("guide", "a person gestures to guide someone")]
+        * 2
+    ):
+        pos = waving(60, hz=0.5 + c) + 0.01 * c
+        labels = {"content": content, "style": "normal"}
+        for p in cut_phrases(pos, FPS, clip=f"clip{c}", text=text, labels=labels):
+            motions[span_key(p)] = pos[p.start : p.stop]
+            phrases.append(p)
+    return build_index(phrases, motions, encoders=encoders())
+
+
+def test_a_prompt_in_another_wording_of_a_label_finds_it(wordings_cache):
+    from motiongen.data.text import training_phrasings
+
+    index = worded_index()
+    assert list(wordings_cache.glob("*.npz"))  # made with the index, not at the first prompt
+    # A wording the generator was trained on for "call", not its description (fake text
+    # vectors: only the same sentence is similar, so the description alone matches nothing).
+    asked = "someone beckons someone to come"
+    assert asked in training_phrasings({"content": "call", "style": "normal"})
+    r = Retriever(index, encoders=encoders(), k=4, n=2)
+    hits = r.search(asked)
+    assert hits and all(h.phrase.label == "call|normal" for h in hits)
+    assert hits[0].score == pytest.approx(1.0, abs=1e-5)
+    # said by "she" instead of "someone": the subject is not what is matched
+    assert r.search("she beckons someone to come")[0].phrase.label == "call|normal"
+    # a description word for word keeps its own matches
+    assert r.search("a person gestures to guide someone")[0].phrase.label == "guide|normal"
+
+
+def test_wordings_are_made_once_and_read_back(wordings_cache):
+    from motiongen.retrieval.wordings import Wordings
+
+    index = worded_index()
+    counting = encoders()
+    calls = []
+    embed = counting.embed_texts
+    counting.embed_texts = lambda texts: calls.append(len(texts)) or embed(texts)
+    first = Wordings.of(index.phrases.values(), counting)
+    assert not calls  # build_index made them already
+    (cached,) = wordings_cache.glob("*.npz")
+    cached.unlink()
+    again = Wordings.of(index.phrases.values(), counting)
+    assert calls and np.allclose(first.vectors, again.vectors)
+
+
+def test_wordings_leave_out_labels_of_a_side_not_asked():
+    from motiongen.retrieval.wordings import Wordings
+
+    labels = ["raise-up-both-hands|normal", "raise-up-left-hand|normal",
+              "raise-up-right-hand|normal", "walk|normal"]  # fmt: skip
+    w = Wordings(labels, np.arange(4), np.eye(4, dtype=np.float32))
+    query = np.array([1.0, 0.2, 0.9, 0.1])  # closest to both hands, then the right hand
+    assert set(w.scores(query, "she lifts her left hand up high")) == {labels[1], labels[3]}
+    assert set(w.scores(query, "raises both hands")) == {labels[0], labels[3]}
+    assert set(w.scores(query, "raises the left and the right hand")) == set(labels)
+    assert set(w.scores(query, None)) == set(labels)
+
+
+def test_as_person_says_the_subject_plainly():
+    from motiongen.retrieval.wordings import as_person
+
+    assert as_person("She waves goodbye") == "a person waves goodbye"
+    assert as_person("a woman bolts forward") == "a person bolts forward"
+    assert as_person("someone bows") == "a person bows"
+    # an adjective is the style, not the subject: left as it is
+    assert as_person("an old man walks") == "an old man walks"
+    assert as_person("the heroine waves") == "the heroine waves"

@@ -209,13 +209,16 @@ def _pick(options: tuple[str, ...], key: str, k: int) -> list[str]:
     return [options[(start + i) % len(options)] for i in range(min(k, len(options)))]
 
 
-def training_phrasings(labels: dict[str, str]) -> list[str]:
+def training_phrasings(
+    labels: dict[str, str], *, content_only: bool = True, style_only: bool = True
+) -> list[str]:
     """Many wordings of a clip's labels for training, deterministic, duplicates kept on
     purpose: a text's share of the list is its chance to be drawn.
 
     About 70 % describe content and style, 22 % the content alone, 8 % the style alone
     ("a person moves happily"); a clip in the "normal" style gets content-only wordings.
-    Unknown labels fall back to ``describe``.
+    Unknown labels fall back to ``describe``. content_only=False leaves out a styled clip's
+    wordings without its style, style_only=False those without its action.
     """
     if labels.get("dance_type"):
         d = labels["dance_type"]
@@ -227,13 +230,13 @@ def training_phrasings(labels: dict[str, str]) -> list[str]:
     style = labels.get("style", "normal") or "normal"
     key = f"{content}|{style}"
     verbs = CONTENT_PHRASES[content] + MORE_CONTENT_PHRASES.get(content, ())
-    content_only = [
+    action_alone = [
         f"{s} {v}"
         for s, v in zip(_pick(_SUBJECTS, key + "c", 4), _pick(verbs, key + "cv", 4), strict=False)
     ]
     if style == "normal" or style not in STYLE_PHRASES:
         full = [f"{s} {v}" for s in _SUBJECTS[:3] for v in verbs]
-        return full + content_only
+        return full + action_alone
     adverb, adjective = STYLE_PHRASES[style]
     more_adverbs, more_adjectives = MORE_STYLE_PHRASES.get(style, ((), ()))
     adverbs = (adverb, *more_adverbs)
@@ -248,11 +251,12 @@ def training_phrasings(labels: dict[str, str]) -> list[str]:
             full.append(f"{_article(adj)} {adj} person {verb}")
         if i % 3 == 0 and adv.endswith("ly") and " " not in adv:
             full.append(f"{adv[:1].upper()}{adv[1:]}, {subject} {verb}")
-    style_only = [f"a person moves {a}" for a in _pick(adverbs, key + "s", 2)]
+    style_alone = [f"a person moves {a}" for a in _pick(adverbs, key + "s", 2)]
     # ~70 / 22 / 8 % of draws.
-    reps_c = max(1, round(0.22 / 0.70 * len(full) / len(content_only)))
-    reps_s = max(1, round(0.08 / 0.70 * len(full) / len(style_only)))
-    return full + content_only * reps_c + style_only * reps_s
+    reps_c = max(1, round(0.22 / 0.70 * len(full) / len(action_alone)))
+    reps_s = max(1, round(0.08 / 0.70 * len(full) / len(style_alone)))
+    return (full + (action_alone * reps_c if content_only else [])
+            + (style_alone * reps_s if style_only else []))  # fmt: skip
 
 
 def action_vocabulary(labels: list[dict[str, str]]) -> dict[str, list[str]]:

@@ -209,6 +209,9 @@ def build_index(
     if kind != "flat":
         index.train(vectors_all)
     index.add(list(phrases), vectors_all, motions)
+    from motiongen.retrieval.wordings import Wordings
+
+    Wordings.of(index.phrases.values(), encoders)  # made now, not at the first prompt
     return index
 
 

@@ -131,6 +131,12 @@ class MotionIndex:
         return self.layout.dim
 
     @property
+    def state(self) -> tuple[int, int]:
+        """Changes whenever phrases are added or removed (ids are never reused): what a table
+        made from the phrases is keyed by."""
+        return len(self.phrases), self._next_id
+
+    @property
     def trained(self) -> bool:
         return bool(self.index.is_trained)
 

@@ -28,9 +28,15 @@ from motiongen.retrieval.prior import (
 from motiongen.retrieval.sides import asked_side, leading_side, moving_side, names_a_side
 from motiongen.retrieval.travel import straight_ahead
 from motiongen.retrieval.vectors import motion_stats
+from motiongen.retrieval.wordings import Wordings, as_person
 
 MIN_SIMILARITY = 0.45  # below this, a text query matches nothing in the index
 MUSIC_QUERY = "a person dances to the music"
+# The best labels by their many wordings whose phrases join a text query's candidates.
+WORDED_LABELS = 3
+# A prompt this similar to an indexed description is that description (the label benchmark's
+# prompts, the quick start's): its matches are left as they were; the wordings are for the rest.
+AS_INDEXED = 0.99
 
 
 class NoMatch(InputError):
@@ -65,6 +71,8 @@ class Retriever:
         self._hits: OrderedDict[tuple, list[Hit]] = OrderedDict()
         self._lock = threading.Lock()
         self._twins: dict[tuple[str, int, int, bool], int] | None = None
+        self._worded_for: tuple[tuple[int, int], Wordings] | None = None
+        self._ids_for: tuple[tuple[int, int], dict[str, list[int]]] | None = None
 
     def clear_cache(self) -> None:
         """Forget the priors built so far (a benchmark's "new prompt" timing)."""
@@ -79,12 +87,16 @@ class Retriever:
         tempo: float = 0.0,
         motion: np.ndarray | None = None,
         fps: float = 20.0,
+        text_vector: np.ndarray | None = None,
     ) -> tuple[np.ndarray, float]:
-        """(the query's vector, the top score it could reach) from what is given."""
+        """(the query's vector, the top score it could reach) from what is given
+        (text_vector: the text's embedding, when made already)."""
         layout = self.index.layout
         blocks: dict[str, np.ndarray] = {}
         if text is not None:
-            blocks["text"] = self.encoders.embed_texts([text])
+            blocks["text"] = (
+                self.encoders.embed_texts([text]) if text_vector is None else text_vector
+            )
         if motion is not None:
             if self.index.scaler is None:
                 raise InputError("this index has no motion statistics; rebuild it")
@@ -115,11 +127,17 @@ class Retriever:
         nothing to choose between."""
         if text is None and motion is None and tempo > 0:
             text = MUSIC_QUERY  # a tempo alone: dance phrases, nearest tempo first
-        vec, top = self.query_vector(text, tempo=tempo, motion=motion, fps=fps)
+        worded = text is not None and motion is None and tempo <= 0
+        text_vector = self.encoders.embed_texts([text]) if worded else None
+        vec, top = self.query_vector(
+            text, tempo=tempo, motion=motion, fps=fps, text_vector=text_vector
+        )
         reranking = rerank and self.reranker is not None and text is not None
         fetch = min(len(self.index), (40 if reranking else 2) * self.k)
         pool = self.index.search(vec, fetch if tempo <= 0 else min(len(self.index), 20 * self.k),
                                  exclude_clips=set(exclude))[0]  # fmt: skip
+        if worded:
+            pool = self._worded(text, text_vector, pool, top, set(exclude))
         if tempo > 0:
             # Tempo closeness, not a z-score in the vector (a one-number block normalises to
             # its sign): within the similarity order, phrases near the music's tempo first.
@@ -152,6 +170,53 @@ class Retriever:
             order = np.argsort(-np.asarray(scores), kind="stable")
             hits = [Hit(hits[i].id, float(scores[i]), hits[i].phrase) for i in order]
         return self._on_the_side_asked(text, hits[: self.n])
+
+    def _worded(
+        self, text: str, text_vector: np.ndarray, pool: list[Hit], top: float, exclude: set[str]
+    ) -> list[Hit]:
+        """``pool`` rescored with the labels' many wordings (``retrieval.wordings``): each
+        phrase scores the better of its description's similarity and its label's, and the
+        phrases of the ``WORDED_LABELS`` best labels join it (2 k each), best first."""
+        if pool and pool[0].score >= top * AS_INDEXED:
+            return pool  # a description of the index word for word keeps what it matches
+        if (said := as_person(text)) != text:
+            text_vector = self.encoders.embed_texts([said])
+        scores = self._wordings().scores(text_vector[0], text)
+        if not scores:
+            return pool
+        ids = self._label_ids()
+        best = sorted(scores, key=lambda lab: -scores[lab])[:WORDED_LABELS]
+        have = {h.id for h in pool}
+        extra = []
+        for lab in best:
+            fresh = [i for i in ids.get(lab, ()) if i not in have
+                     and self.index.phrases[i].clip not in exclude]  # fmt: skip
+            extra += [Hit(i, 0.0, self.index.phrases[i]) for i in fresh[: 2 * self.k]]
+        out = [
+            Hit(h.id, max(h.score, top * scores.get(h.phrase.label, -1.0)), h.phrase)
+            for h in pool + extra
+        ]
+        return sorted(out, key=lambda h: -h.score)  # stable: the dense order within ties
+
+    def _wordings(self) -> Wordings:
+        """The index's label wordings, made on first use and again when phrases were added or
+        removed since."""
+        made = self._worded_for
+        if made is None or made[0] != self.index.state:
+            made = (self.index.state, Wordings.of(self.index.phrases.values(), self.encoders))
+            self._worded_for = made  # one assignment: a thread sees the old pair or the new
+        return made[1]
+
+    def _label_ids(self) -> dict[str, list[int]]:
+        """label -> the ids of its phrases, in id order (made with ``_wordings``)."""
+        made = self._ids_for
+        if made is None or made[0] != self.index.state:
+            table: dict[str, list[int]] = {}
+            for i in sorted(self.index.phrases):
+                table.setdefault(self.index.phrases[i].label, []).append(i)
+            made = (self.index.state, table)
+            self._ids_for = made
+        return made[1]
 
     def _on_the_side_asked(self, text: str | None, hits: list[Hit]) -> list[Hit]:
         """``hits`` with each phrase that names no side, and moves its limb on the other side

@@ -1054,3 +1054,58 @@ def test_as_person_says_the_subject_plainly():
     # an adjective is the style, not the subject: left as it is
     assert as_person("an old man walks") == "an old man walks"
     assert as_person("the heroine waves") == "the heroine waves"
+
+
+# ---- words of degree ----------------------------------------------------------------------
+
+
+def test_words_of_degree_and_speed_are_read():
+    from motiongen.retrieval.degree import asked_degree
+
+    assert asked_degree("a person bows deeply") == ("reach", 1)
+    assert asked_degree("someone takes a deep bow") == ("reach", 1)
+    assert asked_degree("raises the hand a little") == ("reach", -1)
+    assert asked_degree("a little girl waves") is None  # "little" describes who, not how much
+    assert asked_degree("a big man bows") is None
+    assert asked_degree("a person walks quickly") == ("speed", 1)
+    assert asked_degree("runs as fast as possible") == ("speed", 1)
+    assert asked_degree("a person strolls leisurely") == ("speed", -1)
+    assert asked_degree("walks quickly, then slowly") is None  # both ways: no choice
+    assert asked_degree("bows deeply and slowly") == ("reach", 1)  # the first said leads
+    assert asked_degree("a person waves") is None
+
+
+def _bowing(depth: float, frames: int = 60) -> np.ndarray:
+    """Standing, then the head and neck lowered forward by ``depth`` metres and back."""
+    from motiongen.skeleton import JOINT_INDEX
+
+    pos = standing(frames)
+    bend = depth * np.sin(np.linspace(0, np.pi, frames))
+    for name in ("head", "neck"):
+        pos[:, JOINT_INDEX[name], 2] += bend
+        pos[:, JOINT_INDEX[name], 1] -= bend
+    return pos
+
+
+def test_a_word_of_degree_chooses_the_phrases_that_go_furthest_that_way():
+    from motiongen.retrieval.degree import by_degree, reach
+    from motiongen.retrieval.index import Hit
+
+    depths = [0.1, 0.5, 0.3, 0.05, 0.4, 0.2]
+    motions = {i: _bowing(d) for i, d in enumerate(depths)}
+    assert np.argsort([reach(m) for m in motions.values()]).tolist() == np.argsort(depths).tolist()
+    hits = [Hit(i, 0.9 - 0.01 * i, Phrase(f"c{i}", 0, 60, FPS, "a person bows",
+                                          labels={"content": "bow", "style": f"s{i}"}))
+            for i in range(len(depths))]  # fmt: skip
+    hits.append(Hit(9, 0.85, Phrase("w", 0, 60, FPS, "waves", labels={"content": "wave"})))
+    motions[9] = waving(60)
+    content = lambda p: p.labels["content"]  # noqa: E731
+    deep = by_degree(hits, ("reach", 1), top=1.0, n=5, motion=motions.get, content=content)
+    assert [h.id for h in deep[:2]] == [1, 4]  # the two deepest of six (a third)
+    assert deep[0].score == deep[1].score == 0.9  # an equal part of the prior each
+    assert all(h.score <= 0.9 - 0.15 + 1e-9 for h in deep[2:] if content(h.phrase) == "bow")
+    shallow = by_degree(hits, ("reach", -1), top=1.0, n=5, motion=motions.get, content=content)
+    assert [h.id for h in shallow[:2]] == [3, 0]
+    # two phrases of the action leave nothing to choose between
+    few = by_degree(hits[:2], ("reach", 1), top=1.0, n=5, motion=motions.get, content=content)
+    assert [h.id for h in few] == [0, 1]

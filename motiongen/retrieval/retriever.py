@@ -16,6 +16,7 @@ import numpy as np
 
 from motiongen.errors import InputError
 from motiongen.retrieval.build import Encoders
+from motiongen.retrieval.degree import asked_degree, by_degree
 from motiongen.retrieval.index import Hit, MotionIndex, span_key
 from motiongen.retrieval.prior import (
     AGREEMENT,
@@ -136,8 +137,10 @@ class Retriever:
         fetch = min(len(self.index), (40 if reranking else 2) * self.k)
         pool = self.index.search(vec, fetch if tempo <= 0 else min(len(self.index), 20 * self.k),
                                  exclude_clips=set(exclude))[0]  # fmt: skip
-        if worded:
-            pool = self._worded(text, text_vector, pool, top, set(exclude))
+        indexed = bool(pool) and pool[0].score >= top * AS_INDEXED
+        degree = asked_degree(text) if worded and not indexed else None
+        if worded and not indexed:
+            pool = self._worded(text, text_vector, pool, top, set(exclude), degree is not None)
         if tempo > 0:
             # Tempo closeness, not a z-score in the vector (a one-number block normalises to
             # its sign): within the similarity order, phrases near the music's tempo first.
@@ -147,6 +150,9 @@ class Retriever:
 
             pool.sort(key=lambda h: -(h.score / top) + 0.25 * off(h))
         pool = straight_ahead(text, pool)
+        if degree is not None:
+            pool = by_degree(pool, degree, top=top, n=self.n, motion=self.index.motion,
+                             content=_content)  # fmt: skip
         hits, spans, per_text = [], set(), Counter()
         for h in pool:
             if span_key(h.phrase) in spans or len(hits) == self.k:
@@ -172,13 +178,19 @@ class Retriever:
         return self._on_the_side_asked(text, hits[: self.n])
 
     def _worded(
-        self, text: str, text_vector: np.ndarray, pool: list[Hit], top: float, exclude: set[str]
+        self,
+        text: str,
+        text_vector: np.ndarray,
+        pool: list[Hit],
+        top: float,
+        exclude: set[str],
+        whole_action: bool = False,
     ) -> list[Hit]:
         """``pool`` rescored with the labels' many wordings (``retrieval.wordings``): each
         phrase scores the better of its description's similarity and its label's, and the
-        phrases of the ``WORDED_LABELS`` best labels join it (2 k each), best first."""
-        if pool and pool[0].score >= top * AS_INDEXED:
-            return pool  # a description of the index word for word keeps what it matches
+        phrases of the ``WORDED_LABELS`` best labels join it (2 k each), best first.
+        whole_action: every phrase of the best label's action joins it, in every style (a
+        word of degree chooses among them: ``retrieval.degree``)."""
         if (said := as_person(text)) != text:
             text_vector = self.encoders.embed_texts([said])
         scores = self._wordings().scores(text_vector[0], text)
@@ -186,12 +198,17 @@ class Retriever:
             return pool
         ids = self._label_ids()
         best = sorted(scores, key=lambda lab: -scores[lab])[:WORDED_LABELS]
+        cap = 2 * self.k
+        if whole_action and best:
+            action = best[0].split("|")[0]
+            best += [lab for lab in scores if lab.split("|")[0] == action and lab not in best]
+            cap = len(self.index)
         have = {h.id for h in pool}
         extra = []
         for lab in best:
             fresh = [i for i in ids.get(lab, ()) if i not in have
                      and self.index.phrases[i].clip not in exclude]  # fmt: skip
-            extra += [Hit(i, 0.0, self.index.phrases[i]) for i in fresh[: 2 * self.k]]
+            extra += [Hit(i, 0.0, self.index.phrases[i]) for i in fresh[:cap]]
         out = [
             Hit(h.id, max(h.score, top * scores.get(h.phrase.label, -1.0)), h.phrase)
             for h in pool + extra
@@ -359,6 +376,11 @@ class Retriever:
             phrase_tempi=[h.phrase.tempo for h in hits],
             phrases=[describe(h) for h in hits],
         )
+
+
+def _content(phrase: Any) -> str:
+    """A phrase's action (its label's content; its text for a user's unlabelled motion)."""
+    return phrase.label.split("|")[0] if phrase.label else phrase.text
 
 
 def describe(hit: Hit) -> dict[str, Any]:

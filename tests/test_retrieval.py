@@ -982,6 +982,13 @@ def wordings_cache(tmp_path, monkeypatch):
     return tmp_path / "cache" / "retrieval-wordings"
 
 
+def named_encoders() -> Encoders:
+    """The fake encoders under a name: the wordings of a nameless encoder are not kept."""
+    text = FakeEncoder()
+    text.name = "fake-text-encoder"
+    return Encoders(text, FakeMotionEncoder())
+
+
 def worded_index() -> MotionIndex:
     """Two labelled actions whose descriptions are single sentences."""
     phrases, motions = [], {}
@@ -994,7 +1001,7 @@ def worded_index() -> MotionIndex:
         for p in cut_phrases(pos, FPS, clip=f"clip{c}", text=text, labels=labels):
             motions[span_key(p)] = pos[p.start : p.stop]
             phrases.append(p)
-    return build_index(phrases, motions, encoders=encoders())
+    return build_index(phrases, motions, encoders=named_encoders())
 
 
 def test_a_prompt_in_another_wording_of_a_label_finds_it(wordings_cache):
@@ -1006,10 +1013,12 @@ def test_a_prompt_in_another_wording_of_a_label_finds_it(wordings_cache):
     # vectors: only the same sentence is similar, so the description alone matches nothing).
     asked = "someone beckons someone to come"
     assert asked in training_phrasings({"content": "call", "style": "normal"})
-    r = Retriever(index, encoders=encoders(), k=4, n=2)
+    # (a label scores the mean of its TOP_WORDINGS closest: one equal sentence of three and
+    # fake vectors elsewhere near 0 give about a third)
+    r = Retriever(index, encoders=named_encoders(), k=4, n=2, min_similarity=0.2)
     hits = r.search(asked)
     assert hits and all(h.phrase.label == "call|normal" for h in hits)
-    assert hits[0].score == pytest.approx(1.0, abs=1e-5)
+    assert hits[0].score > 0.25
     # said by "she" instead of "someone": the subject is not what is matched
     assert r.search("she beckons someone to come")[0].phrase.label == "call|normal"
     # a description word for word keeps its own matches
@@ -1020,7 +1029,7 @@ def test_wordings_are_made_once_and_read_back(wordings_cache):
     from motiongen.retrieval.wordings import Wordings
 
     index = worded_index()
-    counting = encoders()
+    counting = named_encoders()
     calls = []
     embed = counting.embed_texts
     counting.embed_texts = lambda texts: calls.append(len(texts)) or embed(texts)
@@ -1030,6 +1039,17 @@ def test_wordings_are_made_once_and_read_back(wordings_cache):
     cached.unlink()
     again = Wordings.of(index.phrases.values(), counting)
     assert calls and np.allclose(first.vectors, again.vectors)
+    assert Wordings.of(index.phrases.values(), counting, reuse=again) is again
+    # a file cut short (a write interrupted) is made again, not an error at every prompt
+    (cached,) = wordings_cache.glob("*.npz")
+    cached.write_bytes(cached.read_bytes()[:100])
+    calls.clear()
+    assert np.allclose(Wordings.of(index.phrases.values(), counting).vectors, first.vectors)
+    assert calls
+    # a nameless encoder's vectors are not kept
+    before = sorted(wordings_cache.glob("*.npz"))
+    Wordings.of(index.phrases.values(), encoders())
+    assert sorted(wordings_cache.glob("*.npz")) == before
 
 
 def test_wordings_leave_out_labels_of_a_side_not_asked():
@@ -1073,6 +1093,25 @@ def test_words_of_degree_and_speed_are_read():
     assert asked_degree("walks quickly, then slowly") is None  # both ways: no choice
     assert asked_degree("bows deeply and slowly") == ("reach", 1)  # the first said leads
     assert asked_degree("a person waves") is None
+    # set phrases, things the words describe, changes of pace and negations are not degrees
+    for said in ("takes a deep breath", "gives a high five", "a highly energetic person",
+                 "walks far away", "waits a little while, then walks forward", "a bit tired",
+                 "a little old lady bows", "walks slowly at first and then speeds up",
+                 "bows not too deeply"):  # fmt: skip
+        assert asked_degree(said) is None, said
+    assert asked_degree("raises the hand all the way up, slowly") == ("reach", 1)
+
+
+def test_sides_are_read_only_where_said_of_a_limb_or_a_way():
+    from motiongen.retrieval.sides import sides_said
+
+    assert sides_said("she lifts her left hand up high") == {"left"}
+    assert sides_said("steps sideways to the left") == {"left"}
+    assert sides_said("walks and turns right") == {"right"}
+    assert sides_said("waves with both of her hands") == {"both"}
+    assert sides_said("raises the left and the right hand") == {"left", "right"}
+    assert sides_said("raises his hands right up") == set()
+    assert sides_said("waves right at the camera") == set()
 
 
 def _bowing(depth: float, frames: int = 60) -> np.ndarray:
@@ -1106,6 +1145,10 @@ def test_a_word_of_degree_chooses_the_phrases_that_go_furthest_that_way():
     assert all(h.score <= 0.9 - 0.15 + 1e-9 for h in deep[2:] if content(h.phrase) == "bow")
     shallow = by_degree(hits, ("reach", -1), top=1.0, n=5, motion=motions.get, content=content)
     assert [h.id for h in shallow[:2]] == [3, 0]
+    # a prompt naming a style chooses within the best phrase's very label
+    styled = by_degree(hits, ("reach", 1), top=1.0, n=5, motion=motions.get, content=content,
+                       same_label=True)  # fmt: skip
+    assert [h.id for h in styled] == [h.id for h in hits]  # its label has one phrase: as found
     # two phrases of the action leave nothing to choose between
     few = by_degree(hits[:2], ("reach", 1), top=1.0, n=5, motion=motions.get, content=content)
     assert [h.id for h in few] == [0, 1]

@@ -210,15 +210,16 @@ def _pick(options: tuple[str, ...], key: str, k: int) -> list[str]:
 
 
 def training_phrasings(
-    labels: dict[str, str], *, content_only: bool = True, style_only: bool = True
+    labels: dict[str, str], *, with_action_alone: bool = True, with_style_alone: bool = True
 ) -> list[str]:
     """Many wordings of a clip's labels for training, deterministic, duplicates kept on
     purpose: a text's share of the list is its chance to be drawn.
 
     About 70 % describe content and style, 22 % the content alone, 8 % the style alone
     ("a person moves happily"); a clip in the "normal" style gets content-only wordings.
-    Unknown labels fall back to ``describe``. content_only=False leaves out a styled clip's
-    wordings without its style, style_only=False those without its action.
+    Unknown labels fall back to ``describe``. with_action_alone=False leaves out a styled
+    clip's wordings without its style, with_style_alone=False those without its action (the
+    shares above then no longer hold).
     """
     if labels.get("dance_type"):
         d = labels["dance_type"]
@@ -255,8 +256,8 @@ def training_phrasings(
     # ~70 / 22 / 8 % of draws.
     reps_c = max(1, round(0.22 / 0.70 * len(full) / len(action_alone)))
     reps_s = max(1, round(0.08 / 0.70 * len(full) / len(style_alone)))
-    return (full + (action_alone * reps_c if content_only else [])
-            + (style_alone * reps_s if style_only else []))  # fmt: skip
+    return (full + (action_alone * reps_c if with_action_alone else [])
+            + (style_alone * reps_s if with_style_alone else []))  # fmt: skip
 
 
 def action_vocabulary(labels: list[dict[str, str]]) -> dict[str, list[str]]:

@@ -21,10 +21,10 @@ import numpy as np
 from motiongen.retrieval.index import span_key
 
 # word -> (measure, direction). "low" is left out: a low bow is a deep one, a low kick a
-# small one.
+# small one; so are "far" (walks far away) and "highly" (a highly energetic person).
 _WORDS: dict[str, tuple[str, int]] = {
-    **dict.fromkeys(("deeply", "deep", "deeper", "high", "higher", "highly", "wide", "widely",
-                     "fully", "far"), ("reach", 1)),
+    **dict.fromkeys(("deeply", "deep", "deeper", "high", "higher", "wide", "widely", "fully"),
+                    ("reach", 1)),
     **dict.fromkeys(("slightly", "slight", "shallow", "shallowly", "barely", "halfway",
                      "subtly"), ("reach", -1)),
     **dict.fromkeys(("quickly", "quick", "fast", "faster", "rapidly", "rapid", "briskly",
@@ -33,13 +33,22 @@ _WORDS: dict[str, tuple[str, int]] = {
     **dict.fromkeys(("slowly", "slow", "slower", "leisurely", "unhurriedly", "sluggishly"),
                     ("speed", -1)),
 }  # fmt: skip
-# Said in more than one word ("a little", but not "a little girl"). Size words that also
-# describe people ("big", "small", "tall") are left out: "a big man bows" asks for no depth.
+# Said in more than one word. "a little" / "a bit" count only where nothing they could
+# describe follows ("raises the hand a little", not "a little girl", "a bit tired" or "waits a
+# little while"). Size words that also describe people ("big", "small", "tall") are not read.
+_ENDS = r"(?=\s*(?:$|[,.;!]|and\b|up\b|down\b|forward\b|more\b|higher\b|lower\b))"
 _PHRASES: dict[str, tuple[str, int]] = {
     r"\ball the way\b": ("reach", 1),
-    r"\ba (?:little|bit)\b(?!\s+(?:boy|girl|kid|child|man|woman|person|baby|dog))": ("reach", -1),
+    r"\ba (?:little|bit)\b" + _ENDS: ("reach", -1),
     r"\bas fast as\b": ("speed", 1),
 }
+# Not a degree of the action: these words inside a set phrase, a change of pace within the
+# prompt, or a negation ("bows not too deeply").
+_NOT_DEGREE = re.compile(
+    r"\b(?:deep\s+breaths?|high[\s-]+fives?|high\s+(?:school|heels?|jump)|fast\s+food|"
+    r"speeds?\s+up|slows?\s+down|accelerat\w*|decelerat\w*)\b"
+)
+_NEGATED = re.compile(r"\b(?:not|n't|never|without)\s+(?:\w+\s+){0,2}$")
 _WORD = re.compile(r"[a-z]+")
 # The share of the close phrases of the action the prior is drawn from, at least one and at
 # most the retriever's n: a third of the data's 14 bows is its 4-5 deepest or shallowest.
@@ -55,19 +64,22 @@ SPAN = 0.15
 
 def asked_degree(text: str | None) -> tuple[str, int] | None:
     """("reach" or "speed", +1 more / -1 less) a prompt asks for, or None when it asks for
-    neither, or for both ways of one ("quickly, then slowly")."""
+    neither, for both ways of one ("quickly, then slowly"), for a change of pace ("speeds
+    up", "then"), or negates it ("not too deeply"). A reach and a speed both asked for: the
+    one said first."""
     if not text:
         return None
     low = text.lower()
-    found = {v for pattern, v in _PHRASES.items() if re.search(pattern, low)}
-    found |= {_WORDS[w] for w in _WORD.findall(low) if w in _WORDS}
-    measures = {m for m, _ in found}
-    if not found or len(found) != len(measures):
+    if _NOT_DEGREE.search(low) or re.search(r"\bthen\b", low):
         return None
-    if len(found) > 1:  # "deeply and slowly": the first one said leads
-        words = [w for w in _WORD.findall(low) if w in _WORDS]
-        return _WORDS[words[0]] if words else next(iter(found))
-    return next(iter(found))
+    found = [(m.start(), v) for pattern, v in _PHRASES.items() for m in re.finditer(pattern, low)]
+    found += [(m.start(), _WORDS[m.group(0)]) for m in _WORD.finditer(low) if m.group(0) in _WORDS]
+    if not found or any(_NEGATED.search(low[:at]) for at, _ in found):
+        return None
+    asked = {v for _, v in found}
+    if len(asked) != len({m for m, _ in asked}):
+        return None  # more and less of one measure
+    return min(found)[1]
 
 
 def reach(positions: np.ndarray) -> float:
@@ -83,15 +95,27 @@ def reach(positions: np.ndarray) -> float:
     return float(np.linalg.norm(rel - rel[:1], axis=-1).max())
 
 
-def speed(positions: np.ndarray, fps: float) -> float:
-    """How fast (m/s): over the ground for a phrase that travels, else its joints' mean speed
-    (a wave or a bow done quickly)."""
+def speed(positions: np.ndarray, fps: float, over_ground: bool) -> float:
+    """How fast (m/s): over the ground, or the joints' mean speed (for an action done in place:
+    a wave or a bow done quickly). One of the two for all the phrases of one action: ranked
+    together, the data's three walks in place went first for "walks slowly"."""
     from motiongen.retrieval.phrases import joint_speed
-    from motiongen.tasks.pace import MOVING_SPEED, ground_speed
+    from motiongen.tasks.pace import ground_speed
 
     pos = np.asarray(positions, dtype=np.float64)
-    over_ground = ground_speed(pos, fps)
-    return over_ground if over_ground >= MOVING_SPEED else float(joint_speed(pos, fps).mean())
+    return ground_speed(pos, fps) if over_ground else float(joint_speed(pos, fps).mean())
+
+
+def travels(positions: Sequence[np.ndarray], fps: Sequence[float]) -> bool:
+    """Whether an action's phrases go over the ground (their median pace ``MOVING_SPEED``
+    or more)."""
+    from motiongen.tasks.pace import MOVING_SPEED, ground_speed
+
+    paces = [
+        ground_speed(np.asarray(p, dtype=np.float64), f)
+        for p, f in zip(positions, fps, strict=True)
+    ]
+    return bool(np.median(paces) >= MOVING_SPEED)
 
 
 def by_degree(
@@ -102,28 +126,44 @@ def by_degree(
     n: int,
     motion: Callable[[int], np.ndarray],
     content: Callable[[Any], str],
+    same_label: bool = False,
+    measure: Callable[[Any, str, bool], float] | None = None,
 ) -> list[Any]:
     """``hits`` (best first, each with ``.id``, ``.score`` and ``.phrase``) with the phrases
-    of the best one's action within ``SPAN`` (times ``top``) of its score, when there are
+    of the best one's action (of its very label with ``same_label``: a prompt that names a
+    style keeps it) within ``SPAN`` (times ``top``) of its score, when there are
     ``MIN_CHOICE`` or more, ordered by ``asked``: the ``SHARE`` that go furthest that way
     (1 to ``n``) come first at the best score (an equal part of the prior each), the
-    action's others at least ``SPAN`` below it."""
+    action's others at least ``SPAN`` below it. measure(hit, kind, over_ground): a phrase's
+    reach or speed (a memo's), by default computed here."""
     if not hits:
         return list(hits)
     best = hits[0].score
     action = content(hits[0].phrase)
+    label = hits[0].phrase.label
+
+    def ours(h: Any) -> bool:
+        return h.phrase.label == label if same_label else content(h.phrase) == action
+
     close, spans = [], set()
     for h in hits:  # a phrase and its mirror count once: the search keeps one of them
         key = span_key(h.phrase)
-        if content(h.phrase) == action and h.score >= best - SPAN * top and key not in spans:
+        if ours(h) and h.score >= best - SPAN * top and key not in spans:
             spans.add(key)
             close.append(h)
     if len(close) < MIN_CHOICE:
         return list(hits)
     kind, way = asked
-    values = [
-        reach(motion(h.id)) if kind == "reach" else speed(motion(h.id), h.phrase.fps) for h in close
-    ]
+    over_ground = kind == "speed" and travels(
+        [motion(h.id) for h in close], [h.phrase.fps for h in close]
+    )
+    if measure is None:
+
+        def measure(h: Any, kind: str, over_ground: bool) -> float:
+            m = motion(h.id)
+            return reach(m) if kind == "reach" else speed(m, h.phrase.fps, over_ground)
+
+    values = [measure(h, kind, over_ground) for h in close]
     order = np.argsort(-way * np.asarray(values), kind="stable")
     count = int(min(n, max(1, round(SHARE * len(close)))))
     chosen = [close[i] for i in order[:count]]
@@ -131,6 +171,6 @@ def by_degree(
     lead = [type(h)(h.id, best, h.phrase) for h in chosen]
     # the action's other phrases fall behind (a small part of the prior each, not an equal one)
     floor = best - SPAN * top
-    rest = [h if content(h.phrase) != action else type(h)(h.id, min(h.score, floor), h.phrase)
+    rest = [type(h)(h.id, min(h.score, floor), h.phrase) if ours(h) else h
             for h in hits if id(h) not in first]  # fmt: skip
     return lead + sorted(rest, key=lambda h: -h.score)

@@ -16,7 +16,7 @@ import numpy as np
 
 from motiongen.errors import InputError
 from motiongen.retrieval.build import Encoders
-from motiongen.retrieval.degree import asked_degree, by_degree
+from motiongen.retrieval.degree import asked_degree, by_degree, reach, speed
 from motiongen.retrieval.index import Hit, MotionIndex, span_key
 from motiongen.retrieval.prior import (
     AGREEMENT,
@@ -29,7 +29,7 @@ from motiongen.retrieval.prior import (
 from motiongen.retrieval.sides import asked_side, leading_side, moving_side, names_a_side
 from motiongen.retrieval.travel import straight_ahead
 from motiongen.retrieval.vectors import motion_stats
-from motiongen.retrieval.wordings import Wordings, as_person
+from motiongen.retrieval.wordings import TOP_WORDINGS, Wordings, as_person, names_a_style
 
 MIN_SIMILARITY = 0.45  # below this, a text query matches nothing in the index
 MUSIC_QUERY = "a person dances to the music"
@@ -73,6 +73,8 @@ class Retriever:
         self._lock = threading.Lock()
         self._twins: dict[tuple[str, int, int, bool], int] | None = None
         self._worded_for: tuple[tuple[int, int], Wordings] | None = None
+        self._wordings_lock = threading.Lock()
+        self._measures: dict[tuple, float] = {}
         self._ids_for: tuple[tuple[int, int], dict[str, list[int]]] | None = None
 
     def clear_cache(self) -> None:
@@ -138,7 +140,9 @@ class Retriever:
         pool = self.index.search(vec, fetch if tempo <= 0 else min(len(self.index), 20 * self.k),
                                  exclude_clips=set(exclude))[0]  # fmt: skip
         indexed = bool(pool) and pool[0].score >= top * AS_INDEXED
-        degree = asked_degree(text) if worded and not indexed else None
+        # A reranker orders the candidates itself (by the one description of each phrase):
+        # the degree's choice would be undone, so it is not made.
+        degree = asked_degree(text) if worded and not indexed and not reranking else None
         if worded and not indexed:
             pool = self._worded(text, text_vector, pool, top, set(exclude), degree is not None)
         if tempo > 0:
@@ -152,7 +156,8 @@ class Retriever:
         pool = straight_ahead(text, pool)
         if degree is not None:
             pool = by_degree(pool, degree, top=top, n=self.n, motion=self.index.motion,
-                             content=_content)  # fmt: skip
+                             content=_content, same_label=names_a_style(text),
+                             measure=self._measure)  # fmt: skip
         hits, spans, per_text = [], set(), Counter()
         for h in pool:
             if span_key(h.phrase) in spans or len(hits) == self.k:
@@ -193,7 +198,8 @@ class Retriever:
         word of degree chooses among them: ``retrieval.degree``)."""
         if (said := as_person(text)) != text:
             text_vector = self.encoders.embed_texts([said])
-        scores = self._wordings().scores(text_vector[0], text)
+        styled = names_a_style(text)
+        scores = self._wordings().scores(text_vector[0], text, top=1 if styled else TOP_WORDINGS)
         if not scores:
             return pool
         ids = self._label_ids()
@@ -217,15 +223,36 @@ class Retriever:
 
     def _wordings(self) -> Wordings:
         """The index's label wordings, made on first use and again when phrases were added or
-        removed since."""
+        removed since; made by one thread while the others wait (a first embedding takes
+        seconds), and taken from the last made when the labels are the same."""
         made = self._worded_for
-        if made is None or made[0] != self.index.state:
-            made = (self.index.state, Wordings.of(self.index.phrases.values(), self.encoders))
-            self._worded_for = made  # one assignment: a thread sees the old pair or the new
+        if made is not None and made[0] == self.index.state:
+            return made[1]
+        with self._wordings_lock:
+            made = self._worded_for
+            if made is None or made[0] != self.index.state:
+                before = None if made is None else made[1]
+                made = (self.index.state,
+                        Wordings.of(self.index.phrases.values(), self.encoders, reuse=before))  # fmt: skip
+                self._worded_for = made
         return made[1]
 
+    def _measure(self, hit: Hit, kind: str, over_ground: bool) -> float:
+        """A phrase's reach or speed (``retrieval.degree``), kept: a prompt of degree measures
+        every close phrase of its action (462 of them for a right-hand raise)."""
+        key = (self.index.state, hit.id, kind, over_ground)
+        value = self._measures.get(key)
+        if value is None:
+            m = self.index.motion(hit.id)
+            value = reach(m) if kind == "reach" else speed(m, hit.phrase.fps, over_ground)
+            if len(self._measures) > 20000:
+                self._measures.clear()
+            self._measures[key] = value
+        return value
+
     def _label_ids(self) -> dict[str, list[int]]:
-        """label -> the ids of its phrases, in id order (made with ``_wordings``)."""
+        """label -> the ids of its phrases, in id order (made again when phrases were added
+        or removed)."""
         made = self._ids_for
         if made is None or made[0] != self.index.state:
             table: dict[str, list[int]] = {}

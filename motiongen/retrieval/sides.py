@@ -61,6 +61,28 @@ def asked_side(text: str | None) -> tuple[str, str] | None:
     return next(iter(found))
 
 
+_LIMB = "|".join(w for ws in _LIMB_WORDS.values() for w in ws)
+# Sides said of a limb or a way to go ("the left hand", "to the right", "turns left", "both
+# arms"), not "hands right up" or "waves right at the camera".
+_SIDE_SAID = re.compile(
+    r"\b(left|right)\s+(?:" + _LIMB + r")\b"
+    r"|\b(?:to|towards?)\s+(?:the|his|her|their|its)\s+(left|right)\b"
+    r"|\b(?:turns?|turning|steps?|moves?|walks?|goes|heads?|sidesteps?|veers?)\s+(left|right)\b"
+    r"|\b(left|right)wards?\b"
+    r"|\b(both)\s+(?:of\s+(?:his|her|their|the)\s+)?(?:" + _LIMB + r")\b",
+    re.IGNORECASE,
+)
+
+
+def sides_said(text: str | None) -> set[str]:
+    """Which of left, right and both a text says of a limb or a way to go ("the left and
+    the right hand": both sides)."""
+    said = {next(g for g in m.groups() if g).lower() for m in _SIDE_SAID.finditer(text or "")}
+    if text and (both := _BOTH.search(text)):
+        said |= {both.group(1).lower(), both.group(2).lower()}
+    return said
+
+
 def names_a_side(text: str) -> bool:
     """Whether a phrase's text already says left or right."""
     return bool(_SIDE.search(text))

@@ -19,21 +19,31 @@ import hashlib
 import logging
 import os
 import re
+import tempfile
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from motiongen.retrieval.vectors import unit
+
 log = logging.getLogger(__name__)
 
-_SIDE = re.compile(r"\b(left|right|both)\b", re.IGNORECASE)
+# A label scores the mean of its closest wordings, this many: an action is said by many of
+# them, and one odd wording should not carry a label ("a person waves" went to the beckoning
+# label for "waves someone over"). A prompt naming a style is scored by the single closest
+# (``Retriever._worded``): each wording pairs the action with one of the style's words, so
+# "a timid person bows" is near one of the timid bow's wordings and far from the others.
+TOP_WORDINGS = 3
+
 # Who does it: the encoder weighs such words as much as the action, so "a woman bolts forward
 # at top speed" matched "a woman runs at full speed" above "a person sprints forward". Both
 # sides are said with "a person" before they are compared.
 _SUBJECT = re.compile(
     r"^\s*(?:(?:a|an|the)\s+(?:man|woman|person|boy|"
-    r"girl|guy|lady|gentleman|character|figure|human)|he|she|they|someone|somebody)\b",
+    r"girl|guy|lady|gentleman|character|human)|he|she|they|someone|somebody)\b",
     re.IGNORECASE,
 )
 
@@ -41,57 +51,76 @@ _SUBJECT = re.compile(
 class Wordings:
     """Unit embeddings of the wordings of each label, and the label each belongs to."""
 
-    def __init__(self, labels: list[str], owners: np.ndarray, vectors: np.ndarray) -> None:
+    def __init__(
+        self, labels: list[str], owners: np.ndarray, vectors: np.ndarray, key: str = ""
+    ) -> None:
         self.labels = labels
         self.owners = np.asarray(owners, dtype=np.int64)
         self.vectors = np.asarray(vectors, dtype=np.float32)
+        self.key = key  # the encoder's name and the sentences, hashed
 
     def __len__(self) -> int:
         return len(self.owners)
 
     @classmethod
-    def of(cls, phrases: Iterable[Any], encoders: Any, cache: Path | None = None) -> Wordings:
+    def of(
+        cls,
+        phrases: Iterable[Any],
+        encoders: Any,
+        cache: Path | None = None,
+        reuse: Wordings | None = None,
+    ) -> Wordings:
         """The wordings of every labelled phrase's label (recorded or mirrored), embedded by
-        ``encoders`` (a ``retrieval.build.Encoders``), read from ``cache`` when made before."""
+        ``encoders`` (a ``retrieval.build.Encoders``): ``reuse`` when it holds the same
+        sentences, else read from ``cache`` when made before, else made (and kept there when
+        the text encoder has a name: a nameless stand-in's vectors are not kept)."""
         sentences = label_sentences(phrases)
         labels = sorted(sentences)
         pairs = [(i, s) for i, lab in enumerate(labels) for s in sentences[lab]]
         owners = np.array([i for i, _ in pairs], dtype=np.int64)
         texts = [s for _, s in pairs]
-        if not texts:
-            return cls(labels, owners, np.zeros((0, 0), dtype=np.float32))
-        name = str(encoders.names().get("text", "text"))
+        name = str(encoders.names().get("text") or "")
         key = hashlib.sha1("\n".join([name, *texts]).encode()).hexdigest()[:20]
-        folder = cache if cache is not None else _default_cache()
-        path = folder / f"{key}.npz"
-        try:
-            with np.load(path) as z:
-                vectors = z["vectors"]
-            if vectors.shape[0] == len(texts):
-                return cls(labels, owners, vectors)
-        except (OSError, ValueError, KeyError, EOFError):
-            pass  # not made yet (or unreadable): made below
+        if reuse is not None and reuse.key == key:
+            return reuse
+        if not texts:
+            return cls(labels, owners, np.zeros((0, 0), dtype=np.float32), key)
+        kept = name not in ("", "text")
+        path = (cache if cache is not None else _default_cache()) / f"{key}.npz"
+        if kept:
+            try:
+                with np.load(path) as z:
+                    vectors = z["vectors"]
+                if vectors.shape[0] == len(texts):
+                    return cls(labels, owners, vectors, key)
+            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+                pass  # not made yet, or unreadable (a write cut short): made again below
         log.info("embedding %d wordings of %d labels for retrieval (once)", len(texts), len(labels))
-        vectors = _unit(encoders.embed_texts(texts))
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.stem}.{os.getpid()}.npz")
-            np.savez(tmp, vectors=vectors)
-            tmp.replace(path)
-        except OSError as e:  # a read-only cache: kept in memory only
-            log.warning("could not keep the retrieval wordings in %s (%s)", folder, e)
-        return cls(labels, owners, vectors)
+        vectors = unit(encoders.embed_texts(texts))
+        if kept:
+            _keep(path, vectors)
+        return cls(labels, owners, vectors, key)
 
-    def scores(self, query: np.ndarray, text: str | None = None) -> dict[str, float]:
-        """label -> the best cosine between ``query`` (a text embedding) and its wordings.
+    def scores(
+        self, query: np.ndarray, text: str | None = None, top: int = TOP_WORDINGS
+    ) -> dict[str, float]:
+        """label -> the mean cosine between ``query`` (a text embedding) and its ``top``
+        closest wordings.
         A ``text`` that names one of left, right and both leaves out the labels that name
         another: the encoder hardly tells them apart ("she lifts her left hand up high"
         scored the two-hand raise's wordings 0.83, the left-hand raise's 0.70)."""
         if not len(self):
             return {}
-        sims = self.vectors @ _unit(np.asarray(query, dtype=np.float32).reshape(1, -1))[0]
-        best = np.full(len(self.labels), -1.0)
-        np.maximum.at(best, self.owners, sims)
+        sims = self.vectors @ unit(np.asarray(query, dtype=np.float32).reshape(1, -1))[0]
+        # the mean of each label's TOP_WORDINGS best cosines: by the single best one, "a person
+        # waves" went to the beckoning label for its one wording "waves someone over"
+        order = np.lexsort((-sims, self.owners))
+        owners = self.owners[order]
+        starts = np.searchsorted(owners, owners, side="left")
+        keep = np.arange(len(owners)) - starts < top
+        total = np.bincount(owners[keep], weights=sims[order][keep], minlength=len(self.labels))
+        count = np.bincount(owners[keep], minlength=len(self.labels))
+        best = np.where(count > 0, total / np.maximum(count, 1), -1.0)
         others = _other_sides(text)
         return {
             lab: float(v)
@@ -115,7 +144,7 @@ def label_sentences(phrases: Iterable[Any]) -> dict[str, list[str]]:
         labels = dict(p.labels)
         if labels.get("content"):  # a mirrored phrase's label has its sides swapped
             labels["content"] = label.split("|")[0]
-        said = training_phrasings(labels, content_only=False, style_only=False)
+        said = training_phrasings(labels, with_action_alone=False, with_style_alone=False)
         out[label] = sorted({as_person(t) for t in said})
     return out
 
@@ -126,14 +155,43 @@ def as_person(text: str) -> str:
 
 
 def _other_sides(text: str | None) -> set[str]:
-    """The sides of left, right and both a text does not name, when it names exactly one."""
-    named = {m.group(1).lower() for m in _SIDE.finditer(text or "")}
-    return {"left", "right", "both"} - named if len(named) == 1 else set()
+    """The sides of left, right and both a text does not say, when it says exactly one."""
+    from motiongen.retrieval.sides import sides_said
+
+    said = sides_said(text)
+    return {"left", "right", "both"} - said if len(said) == 1 else set()
 
 
-def _unit(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float32)
-    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
+def names_a_style(text: str | None) -> bool:
+    """Whether a prompt names a style in the training texts' words ("proudly", "a sad ...")."""
+    from motiongen.data.text import style_words
+    from motiongen.generation.vocabulary import styles_named
+
+    return bool(text) and bool(styles_named(text, _style_words(style_words)))
+
+
+_STYLE_WORDS: dict[str, list[str]] = {}
+
+
+def _style_words(make: Any) -> dict[str, list[str]]:
+    """The style words table, made once (``styles_named`` keeps its derived table for the
+    same dict object)."""
+    if not _STYLE_WORDS:
+        _STYLE_WORDS.update(make())
+    return _STYLE_WORDS
+
+
+def _keep(path: Path, vectors: np.ndarray) -> None:
+    """``vectors`` written to ``path`` through a file of its own (threads and processes may
+    make the same wordings at once); a read-only cache keeps them in memory only."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".npz")
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, vectors=vectors)
+        Path(tmp).replace(path)
+    except OSError as e:
+        log.warning("could not keep the retrieval wordings in %s (%s)", path.parent, e)
 
 
 def _default_cache() -> Path:

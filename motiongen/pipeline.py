@@ -573,6 +573,14 @@ class Pipeline:
         if not self.vocabulary:
             return []
         encoder = self.text_encoder  # takes self._lock itself: not inside it
+        if texts:
+            # said of "a person", as the vocabulary is: "a sad woman walks" scored 0.59 and was
+            # called far from every action (a new-user trial)
+            from motiongen.retrieval.wordings import as_person
+
+            plain = [as_person(t) for t in texts]
+            if plain != list(texts):
+                pooled = encoder.encode(plain).pooled
         with self._lock:
             if self._vocab_emb is None:
                 labels = [k for k, texts in self.vocabulary.items() for _ in texts]

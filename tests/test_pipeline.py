@@ -617,6 +617,10 @@ def test_a_prompt_naming_several_actions_is_reported(tmp_path):
     assert compound("and", parts, {"walk": 0.7}, [walk, walk]) is None  # one action twice
     assert compound("and", parts, {"walk": 0.7}, [walk, {"bow": 0.4}]) is None  # half unknown
     assert compound("then", parts, {"walk": 0.95}, [walk, walk])["kind"] == "then"
+    # one label holds both halves: "walks forward and turns left" is the data's walk-turn-left
+    turn = {"walk-turn-left": 0.85, "walk": 0.3}
+    assert compound("and", ["a person walks forward", "a person turns left"],
+                    {"walk-turn-left": 0.83, "walk": 0.7}, [walk, turn]) is None  # fmt: skip
     info = {"known": True, "similarity": 0.7, "nearest": [["walk", 0.7]],
             "compound": compound("and", parts, {"walk": 0.7}, [walk, bow])}  # fmt: skip
     assert "'a person walks' and 'a person bows' at once" in vocabulary_warning(

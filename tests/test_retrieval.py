@@ -1071,9 +1071,11 @@ def test_as_person_says_the_subject_plainly():
     assert as_person("She waves goodbye") == "a person waves goodbye"
     assert as_person("a woman bolts forward") == "a person bolts forward"
     assert as_person("someone bows") == "a person bows"
-    # an adjective is the style, not the subject: left as it is
-    assert as_person("an old man walks") == "an old man walks"
+    # a word before the noun is kept (the training texts say a style so: "a sad person")
+    assert as_person("a sad woman walks") == "a sad person walks"
+    assert as_person("an old man walks") == "an old person walks"
     assert as_person("the heroine waves") == "the heroine waves"
+    assert as_person("the figure skater spins") == "the figure skater spins"
 
 
 # ---- words of degree ----------------------------------------------------------------------

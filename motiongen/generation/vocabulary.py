@@ -123,10 +123,14 @@ def compound(
     if not halves:
         return None
     actions = [max(h, key=h.__getitem__) for h in halves]
+    top = max(whole, key=whole.__getitem__) if whole else ""
     if kind == "and" and (
         len(set(actions)) < 2
         or any(h[a] < KNOWN_SIMILARITY for h, a in zip(halves, actions, strict=True))
         or max(whole.values()) >= ONE_ACTION
+        # one label holds both: "walks forward and turns left" is walk-turn-left (the data's
+        # "walks and turns left"), not a walk and a turn never recorded together
+        or all(a == top or top.startswith(f"{a}-") for a in actions)
     ):
         return None
     return {"kind": kind, "parts": parts, "actions": actions}

@@ -46,6 +46,11 @@ _SUBJECT = re.compile(
     r"girl|guy|lady|gentleman|character|human)|he|she|they|someone|somebody)\b",
     re.IGNORECASE,
 )
+# ...and one with a word before it ("a sad woman"): the word is kept, as the training texts
+# say a style ("a sad person walks").
+_SAID_SUBJECT = re.compile(
+    r"^\s*(a|an|the)\s+([a-z-]+)\s+(?:man|woman|boy|girl|guy|lady|gentleman)\b", re.IGNORECASE
+)
 
 
 class Wordings:
@@ -150,8 +155,11 @@ def label_sentences(phrases: Iterable[Any]) -> dict[str, list[str]]:
 
 
 def as_person(text: str) -> str:
-    """``text`` with its subject ("she", "a woman", "someone") said as "a person"."""
-    return _SUBJECT.sub("a person", text, count=1)
+    """``text`` with its subject ("she", "a woman", "someone") said as "a person", and "a
+    sad woman" as "a sad person"."""
+    if _SUBJECT.match(text):
+        return _SUBJECT.sub("a person", text, count=1)
+    return _SAID_SUBJECT.sub(r"\1 \2 person", text, count=1)
 
 
 def _other_sides(text: str | None) -> set[str]:

@@ -1065,6 +1065,15 @@ def test_wordings_leave_out_labels_of_a_side_not_asked():
     assert set(w.scores(query, None)) == set(labels)
 
 
+def test_a_label_knows_its_side_from_its_name_or_its_words():
+    from motiongen.retrieval.wordings import label_sides
+
+    assert label_sides("wave-left-hand|normal") == {"left"}
+    assert label_sides("walk-turn-right|sad") == {"right"}
+    assert label_sides("byebye|normal") == {"both"}  # "waves goodbye with both hands"
+    assert label_sides("bye|happy") == set() and label_sides("") == set()
+
+
 def test_as_person_says_the_subject_plainly():
     from motiongen.retrieval.wordings import as_person
 

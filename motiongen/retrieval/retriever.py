@@ -29,7 +29,14 @@ from motiongen.retrieval.prior import (
 from motiongen.retrieval.sides import asked_side, leading_side, moving_side, names_a_side
 from motiongen.retrieval.travel import straight_ahead
 from motiongen.retrieval.vectors import motion_stats
-from motiongen.retrieval.wordings import TOP_WORDINGS, Wordings, as_person, names_a_style
+from motiongen.retrieval.wordings import (
+    TOP_WORDINGS,
+    Wordings,
+    as_person,
+    label_sides,
+    names_a_style,
+    other_sides,
+)
 
 MIN_SIMILARITY = 0.45  # below this, a text query matches nothing in the index
 MUSIC_QUERY = "a person dances to the music"
@@ -200,6 +207,8 @@ class Retriever:
             text_vector = self.encoders.embed_texts([said])
         styled = names_a_style(text)
         scores = self._wordings().scores(text_vector[0], text, top=1 if styled else TOP_WORDINGS)
+        if others := other_sides(text):  # "with the left hand": no two-handed goodbye either
+            pool = [h for h in pool if not others & label_sides(h.phrase.label)] or pool
         if not scores:
             return pool
         ids = self._label_ids()

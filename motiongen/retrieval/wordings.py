@@ -15,6 +15,7 @@ The sentences' embeddings are made once per index's set of labels and kept in th
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -126,11 +127,11 @@ class Wordings:
         total = np.bincount(owners[keep], weights=sims[order][keep], minlength=len(self.labels))
         count = np.bincount(owners[keep], minlength=len(self.labels))
         best = np.where(count > 0, total / np.maximum(count, 1), -1.0)
-        others = _other_sides(text)
+        others = other_sides(text)
         return {
             lab: float(v)
             for lab, v in zip(self.labels, best, strict=True)
-            if not others.intersection(lab.split("|")[0].split("-"))
+            if not others & label_sides(lab)
         }
 
 
@@ -162,7 +163,20 @@ def as_person(text: str) -> str:
     return _SAID_SUBJECT.sub(r"\1 \2 person", text, count=1)
 
 
-def _other_sides(text: str | None) -> set[str]:
+@functools.lru_cache(maxsize=4096)
+def label_sides(label: str) -> frozenset[str]:
+    """The sides (left, right, both) a label's action is done with: named in the label
+    ("wave-left-hand") or in the training texts' first words for it (the data's "byebye" is
+    "waves goodbye with both hands")."""
+    from motiongen.data.text import CONTENT_PHRASES
+    from motiongen.retrieval.sides import sides_said
+
+    content = label.split("|")[0]
+    named = {w for w in content.split("-") if w in ("left", "right", "both")}
+    return frozenset(named | sides_said(" ; ".join(CONTENT_PHRASES.get(content, ()))))
+
+
+def other_sides(text: str | None) -> set[str]:
     """The sides of left, right and both a text does not say, when it says exactly one."""
     from motiongen.retrieval.sides import sides_said
 

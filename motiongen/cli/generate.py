@@ -208,8 +208,11 @@ def _run(
         if item["weight"] < 0.005:  # would print as 0.00: too light to matter to a reader
             continue
         side = " mirrored" if item["mirrored"] else ""
+        # the share of the start and how well it matched, both named: a bare "0.20" on five
+        # equal lines read as a poor match (a new-user trial)
         out.print(
-            f"retrieved {item['weight']:.2f}  {item['text']!r} ({item['clip']}{side}, "
+            f"retrieved (share {item['weight']:.2f}, match {item['score']:.2f})  "
+            f"{item['text']!r} ({item['clip']}{side}, "
             f"{item['start'] / pipe.fps:.1f}-{item['stop'] / pipe.fps:.1f} s)",
             highlight=False, soft_wrap=True,
         )  # fmt: skip

@@ -185,22 +185,19 @@ def other_sides(text: str | None) -> set[str]:
 
 
 def names_a_style(text: str | None) -> bool:
-    """Whether a prompt names a style in the training texts' words ("proudly", "a sad ...")."""
+    """Whether a prompt names a style in the training texts' words ("proudly", "a sad ...",
+    "like an old person"), whole words only."""
+    if not text:
+        return False
+    low = " " + re.sub(r"[^a-z-]+", " ", text.lower()).strip() + " "
+    return any(f" {w} " in low for w in _style_words())
+
+
+@functools.lru_cache(maxsize=1)
+def _style_words() -> tuple[str, ...]:
     from motiongen.data.text import style_words
-    from motiongen.generation.vocabulary import styles_named
 
-    return bool(text) and bool(styles_named(text, _style_words(style_words)))
-
-
-_STYLE_WORDS: dict[str, list[str]] = {}
-
-
-def _style_words(make: Any) -> dict[str, list[str]]:
-    """The style words table, made once (``styles_named`` keeps its derived table for the
-    same dict object)."""
-    if not _STYLE_WORDS:
-        _STYLE_WORDS.update(make())
-    return _STYLE_WORDS
+    return tuple(w for ws in style_words().values() for w in ws)
 
 
 def _keep(path: Path, vectors: np.ndarray) -> None:

@@ -581,6 +581,8 @@ class Pipeline:
             plain = [as_person(t) for t in texts]
             if plain != list(texts):
                 pooled = encoder.encode(plain).pooled
+        else:
+            plain = []
         with self._lock:
             if self._vocab_emb is None:
                 labels = [k for k, texts in self.vocabulary.items() for _ in texts]
@@ -614,12 +616,12 @@ class Pipeline:
                 rare["phrase"] = self.vocabulary[rare["action"]][0]
                 info["rare"] = rare
             out.append(info)
-        split = [action_parts(t) for t in texts or []]
+        split = [action_parts(t) for t in plain]  # "a sad person walks": as scored above
         if any(parts for _, parts in split):
             halves = per_action(encoder.encode([p for _, parts in split for p in parts]).pooled)
             for info, whole, (kind, parts) in zip(out, wholes, split, strict=False):
                 mine, halves = halves[: len(parts)], halves[len(parts) :]
-                if several := compound(kind, parts, whole, mine):
+                if several := compound(kind, parts, whole, mine, self._joined_actions()):
                     info["compound"] = several
         for info, text in zip(out, texts or [], strict=False):
             if things := unshown(text):
@@ -631,6 +633,15 @@ class Pipeline:
                 unseen["phrase"] = self.vocabulary.get(unseen["action"], [""])[0]
                 info["unseen_style"] = unseen
         return out
+
+    def _joined_actions(self) -> frozenset[str]:
+        """The actions whose own sentences join two ("walks and turns left"): a prompt naming
+        both halves is that one action (``generation.vocabulary.compound``)."""
+        return frozenset(
+            action
+            for action, sentences in (self.vocabulary or {}).items()
+            if any(action_parts(s)[1] for s in sentences)
+        )
 
     def _network_texts(self, texts: list[str], literal: list[bool]) -> list[str]:
         """The prompts the network is given (``_without_unseen_styles``), on their own."""

@@ -619,8 +619,14 @@ def test_a_prompt_naming_several_actions_is_reported(tmp_path):
     assert compound("then", parts, {"walk": 0.95}, [walk, walk])["kind"] == "then"
     # one label holds both halves: "walks forward and turns left" is the data's walk-turn-left
     turn = {"walk-turn-left": 0.85, "walk": 0.3}
-    assert compound("and", ["a person walks forward", "a person turns left"],
-                    {"walk-turn-left": 0.83, "walk": 0.7}, [walk, turn]) is None  # fmt: skip
+    halves = ["a person walks forward", "a person turns left"]
+    assert compound("and", halves, {"walk-turn-left": 0.83, "walk": 0.7}, [walk, turn],
+                    joined={"walk-turn-left"}) is None  # fmt: skip
+    # ...only an action whose own sentences join two: walk-left holds no forward walk
+    side = {"walk-left": 0.81, "walk": 0.3}
+    assert compound("and", ["a person walks forward", "a person sidesteps to the left"],
+                    {"walk-left": 0.88, "walk": 0.7}, [walk, side],
+                    joined={"walk-turn-left"})["actions"] == ["walk", "walk-left"]  # fmt: skip
     info = {"known": True, "similarity": 0.7, "nearest": [["walk", 0.7]],
             "compound": compound("and", parts, {"walk": 0.7}, [walk, bow])}  # fmt: skip
     assert "'a person walks' and 'a person bows' at once" in vocabulary_warning(

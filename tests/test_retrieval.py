@@ -1108,7 +1108,7 @@ def test_words_of_degree_and_speed_are_read():
     for said in ("takes a deep breath", "gives a high five", "a highly energetic person",
                  "walks far away", "waits a little while, then walks forward", "a bit tired",
                  "a little old lady bows", "walks slowly at first and then speeds up",
-                 "bows not too deeply"):  # fmt: skip
+                 "bows not too deeply", "a person doesn't bow deeply"):  # fmt: skip
         assert asked_degree(said) is None, said
     assert asked_degree("raises the hand all the way up, slowly") == ("reach", 1)
 
@@ -1123,6 +1123,20 @@ def test_sides_are_read_only_where_said_of_a_limb_or_a_way():
     assert sides_said("raises the left and the right hand") == {"left", "right"}
     assert sides_said("raises his hands right up") == set()
     assert sides_said("waves right at the camera") == set()
+    assert sides_said("walks right up to the wall") == set()
+    assert sides_said("turns right, then left") == {"left", "right"}
+    assert sides_said("stands on the left leg and waves") == set()  # not the limb that moves
+
+
+def test_a_style_is_named_of_the_mover_not_of_what_they_act_on():
+    from motiongen.retrieval.wordings import names_a_style
+
+    assert names_a_style("a timid person bows") and names_a_style("a happy old man walks")
+    assert names_a_style("a person bows happily to the crowd")
+    assert names_a_style("a person walks slowly like an old person")
+    assert not names_a_style("a person waves at a huge crowd")
+    assert not names_a_style("a person walks toward the old house")
+    assert not names_a_style("a person waves")
 
 
 def _bowing(depth: float, frames: int = 60) -> np.ndarray:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from motiongen.evaluators.labels import STYLE_SYNONYMS
@@ -114,12 +114,17 @@ _AND = re.compile(r",?\s+and\s+(?!then\b)", re.IGNORECASE)
 
 
 def compound(
-    kind: str, parts: list[str], whole: dict[str, float], halves: list[dict[str, float]]
+    kind: str,
+    parts: list[str],
+    whole: dict[str, float],
+    halves: list[dict[str, float]],
+    joined: Collection[str] = (),
 ) -> dict[str, Any] | None:
     """{"kind", "parts", "actions"} when a prompt names several actions (``action_parts``;
     ``whole`` and ``halves``: action -> cosine of the prompt and of each part): always for
     "then" (one pass makes one action), for "and" when each half is a different known action
-    and the whole is not itself one ("waves and says goodbye" is the goodbye wave)."""
+    and the whole is not itself one ("waves and says goodbye" is the goodbye wave), nor
+    nearest to one of ``joined`` (the actions whose own sentences name two) that holds both."""
     if not halves:
         return None
     actions = [max(h, key=h.__getitem__) for h in halves]
@@ -128,9 +133,10 @@ def compound(
         len(set(actions)) < 2
         or any(h[a] < KNOWN_SIMILARITY for h, a in zip(halves, actions, strict=True))
         or max(whole.values()) >= ONE_ACTION
-        # one label holds both: "walks forward and turns left" is walk-turn-left (the data's
-        # "walks and turns left"), not a walk and a turn never recorded together
-        or all(a == top or top.startswith(f"{a}-") for a in actions)
+        # one action of ``joined`` (whose own sentences join two) holds both: "walks forward
+        # and turns left" is walk-turn-left ("walks and turns left"), not a walk and a turn
+        # never recorded together; walk-left ("walks to the left") holds no forward walk
+        or (top in joined and all(a == top or top.startswith(f"{a}-") for a in actions))
     ):
         return None
     return {"kind": kind, "parts": parts, "actions": actions}

@@ -48,7 +48,7 @@ _NOT_DEGREE = re.compile(
     r"\b(?:deep\s+breaths?|high[\s-]+fives?|high\s+(?:school|heels?|jump)|fast\s+food|"
     r"speeds?\s+up|slows?\s+down|accelerat\w*|decelerat\w*)\b"
 )
-_NEGATED = re.compile(r"\b(?:not|n't|never|without)\s+(?:\w+\s+){0,2}$")
+_NEGATED = re.compile(r"(?:\b(?:not|never|without)|n't)\s+(?:\w+\s+){0,2}$")
 _WORD = re.compile(r"[a-z]+")
 # The share of the close phrases of the action the prior is drawn from, at least one and at
 # most the retriever's n: a third of the data's 14 bows is its 4-5 deepest or shallowest.

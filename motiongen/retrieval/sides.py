@@ -68,6 +68,8 @@ _SIDE_SAID = re.compile(
     r"\b(left|right)\s+(?:" + _LIMB + r")\b"
     r"|\b(?:to|towards?)\s+(?:the|his|her|their|its)\s+(left|right)\b"
     r"|\b(?:turns?|turning|steps?|moves?|walks?|goes|heads?|sidesteps?|veers?)\s+(left|right)\b"
+    r"(?!\s+(?:up|back|away|in|into|out|there|here|now|on|off|over|through|behind|after)\b)"
+    r"|\b(?:then|and|or)\s+(?:to\s+the\s+)?(left|right)\b"
     r"|\b(left|right)wards?\b"
     r"|\b(both)\s+(?:of\s+(?:his|her|their|the)\s+)?(?:" + _LIMB + r")\b",
     re.IGNORECASE,
@@ -77,7 +79,11 @@ _SIDE_SAID = re.compile(
 def sides_said(text: str | None) -> set[str]:
     """Which of left, right and both a text says of a limb or a way to go ("the left and
     the right hand": both sides)."""
-    said = {next(g for g in m.groups() if g).lower() for m in _SIDE_SAID.finditer(text or "")}
+    said = {
+        next(g for g in m.groups() if g).lower()
+        for m in _SIDE_SAID.finditer(text or "")
+        if not _NOT_MOVED.search(text[: m.start()])  # "stands on the left leg"
+    }
     if text and (both := _BOTH.search(text)):
         said |= {both.group(1).lower(), both.group(2).lower()}
     return said

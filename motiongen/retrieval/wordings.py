@@ -184,13 +184,24 @@ def other_sides(text: str | None) -> set[str]:
     return {"left", "right", "both"} - said if len(said) == 1 else set()
 
 
+# What follows these is the object or the place, not the manner: "waves at a huge crowd" is no
+# giant's wave, "walks toward the old house" no old person's walk.
+_OBJECT = re.compile(
+    r"\b(?:at|to|toward|towards|into|onto|from|for|over|across|around|near|past|with)\s+"
+    r"(?:a|an|the|his|her|their|its|some|my|your)\b"
+)
+
+
 def names_a_style(text: str | None) -> bool:
-    """Whether a prompt names a style in the training texts' words ("proudly", "a sad ...",
-    "like an old person"), whole words only."""
+    """Whether a prompt names a style in the training texts' words, whole words only: before
+    any object or place ("a sad woman", "proud"), or anywhere as an adverb or a phrase
+    ("happily", "like an old person", "in a masculine way")."""
     if not text:
         return False
     low = " " + re.sub(r"[^a-z-]+", " ", text.lower()).strip() + " "
-    return any(f" {w} " in low for w in _style_words())
+    cut = _OBJECT.search(low)
+    head = low if cut is None else low[: cut.start()] + " "
+    return any(f" {w} " in (low if w.endswith("ly") or " " in w else head) for w in _style_words())
 
 
 @functools.lru_cache(maxsize=1)

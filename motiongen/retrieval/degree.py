@@ -106,6 +106,11 @@ def speed(positions: np.ndarray, fps: float, over_ground: bool) -> float:
     return ground_speed(pos, fps) if over_ground else float(joint_speed(pos, fps).mean())
 
 
+def measured(positions: np.ndarray, fps: float, kind: str, over_ground: bool) -> float:
+    """A phrase's ``reach`` or ``speed``, as ``kind`` says."""
+    return reach(positions) if kind == "reach" else speed(positions, fps, over_ground)
+
+
 def travels(positions: Sequence[np.ndarray], fps: Sequence[float]) -> bool:
     """Whether an action's phrases go over the ground (their median pace ``MOVING_SPEED``
     or more)."""
@@ -160,8 +165,7 @@ def by_degree(
     if measure is None:
 
         def measure(h: Any, kind: str, over_ground: bool) -> float:
-            m = motion(h.id)
-            return reach(m) if kind == "reach" else speed(m, h.phrase.fps, over_ground)
+            return measured(motion(h.id), h.phrase.fps, kind, over_ground)
 
     values = [measure(h, kind, over_ground) for h in close]
     order = np.argsort(-way * np.asarray(values), kind="stable")

@@ -16,7 +16,7 @@ import numpy as np
 
 from motiongen.errors import InputError
 from motiongen.retrieval.build import Encoders
-from motiongen.retrieval.degree import asked_degree, by_degree, reach, speed
+from motiongen.retrieval.degree import asked_degree, by_degree, measured
 from motiongen.retrieval.index import Hit, MotionIndex, span_key
 from motiongen.retrieval.prior import (
     AGREEMENT,
@@ -252,8 +252,7 @@ class Retriever:
         key = (self.index.state, hit.id, kind, over_ground)
         value = self._measures.get(key)
         if value is None:
-            m = self.index.motion(hit.id)
-            value = reach(m) if kind == "reach" else speed(m, hit.phrase.fps, over_ground)
+            value = measured(self.index.motion(hit.id), hit.phrase.fps, kind, over_ground)
             if len(self._measures) > 20000:
                 self._measures.clear()
             self._measures[key] = value

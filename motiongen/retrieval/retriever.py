@@ -230,6 +230,12 @@ class Retriever:
         ]
         return sorted(out, key=lambda h: -h.score)  # stable: the dense order within ties
 
+    def load_wordings(self) -> None:
+        """Make (or read) the labels' wordings and the label table now, not at the first
+        prompt that needs them."""
+        self._wordings()
+        self._label_ids()
+
     def _wordings(self) -> Wordings:
         """The index's label wordings, made on first use and again when phrases were added or
         removed since; made by one thread while the others wait (a first embedding takes

@@ -48,6 +48,7 @@ class ModelRegistry:
             pipe = self.get(name)
             if pipe.text_dim:
                 _ = pipe.text_encoder  # the encoder loads here, not in the first request
+                pipe.load_retrieval()  # so do the index and its wordings
 
     def resolve(self, name: str | None) -> str:
         """The model name to use; ``InputError`` (422) for an unknown one."""

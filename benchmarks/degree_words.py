@@ -92,16 +92,17 @@ def real_range(content: str, measure: Any, split: str) -> tuple[float, float] | 
 
 
 def run(generate: Any, seeds: int, split: str, classify: Any = None) -> dict[str, Any]:
-    """generate(prompt, n) -> n motions; classify(motions) -> (contents, styles), or None."""
+    """generate(prompt, n) -> n motions; classify(motions) -> their labels (``.content``,
+    ``.style``: ``LabelClassifier.classify``), or None."""
     rows = []
     for name, measure, unit, content, prompts, actions, style in ROWS:
         made = [generate(p, seeds) for p in prompts]
         values = [[measure(m.positions.astype(np.float64), m.fps) for m in ms] for ms in made]
         kept = None
         if classify is not None:
-            contents, styles = classify([m for ms in made for m in ms])
+            seen = classify([m for ms in made for m in ms])
             ok = [c in actions and (style is None or s == style)
-                  for c, s in zip(contents, styles, strict=True)]  # fmt: skip
+                  for c, s in zip(seen.content, seen.style, strict=True)]  # fmt: skip
             kept = float(np.mean(ok))
         less, plain, more = (np.median(v) for v in values)
         real = real_range(content, measure, split)
@@ -165,11 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     def generate(prompt: str, n: int) -> list[Any]:
         return pipe.generate(prompt, seed=0, batch=n)
 
-    def classify(motions: list[Any]) -> tuple[list[str], list[str]]:
-        seen = clf.classify(motions)
-        return list(seen.content), list(seen.style)
-
-    result = run(generate, args.seeds, args.split, classify)
+    result = run(generate, args.seeds, args.split, clf.classify)
     result["settings"] = {"checkpoint": args.checkpoint or "shipped default", "seeds": args.seeds,
                           "split": args.split}  # fmt: skip
     report(markdown(result), result, args.out)

@@ -38,12 +38,14 @@ def prompts(which: str) -> list[tuple[str, str, str | None, str]]:
 
 def run(generate: Any, classify: Any, asked: list[tuple[str, str, str | None, str]],
         seeds: int, progress: Any = None) -> dict[str, Any]:  # fmt: skip
-    """generate(prompt, n) -> n motions; classify(motions) -> (contents, styles)."""
+    """generate(prompt, n) -> n motions; classify(motions) -> their labels (``.content``,
+    ``.style``: ``LabelClassifier.classify``)."""
     from motiongen.evaluators.labels import STYLE_SYNONYMS
 
     rows = []
     for prompt, content, style, name in asked:
-        contents, styles = classify(generate(prompt, seeds))
+        seen = classify(generate(prompt, seeds))
+        contents, styles = list(seen.content), list(seen.style)
         want = STYLE_SYNONYMS.get(style, style) if style else None
         rows.append({
             "set": name, "prompt": prompt, "content": content, "style": style,
@@ -115,11 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     def generate(prompt: str, n: int) -> list[Any]:
         return pipe.generate(prompt, seed=0, batch=n, **rag)
 
-    def classify(motions: list[Any]) -> tuple[list[str], list[str]]:
-        seen = clf.classify(motions)
-        return list(seen.content), list(seen.style)
-
-    result = run(generate, classify, prompts(args.set), args.seeds)
+    result = run(generate, clf.classify, prompts(args.set), args.seeds)
     result["settings"] = {"checkpoint": args.checkpoint or "shipped default", "seeds": args.seeds,
                           "set": args.set, "rag": not args.no_rag}  # fmt: skip
     report(markdown(result), result, args.out)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from tests.test_classifier import load_script
@@ -23,7 +25,8 @@ def test_rows_are_in_order_only_by_a_tenth_of_the_real_range(monkeypatch):
             self.positions = np.full((2, 22, 3), v)
 
     made = lambda prompt, n: [Made(pitches[prompt] + 0.1 * i) for i in range(n)]  # noqa: E731
-    read = lambda motions: (["bow"] * 8 + ["walk"], ["normal"] * 9)  # noqa: E731
+    read = lambda motions: SimpleNamespace(content=["bow"] * 8 + ["walk"],  # noqa: E731
+                                           style=["normal"] * 9)  # fmt: skip
     result = bench.run(made, 3, "train", read)
     assert result["in_order"] == 1 and result["rows"][0]["less_under_plain"] == 1.0
     assert result["rows"][0]["kept"] == 8 / 9  # one motion of nine read as another action

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 from motiongen.data.text import CONTENT_PHRASES, training_phrasings
 from motiongen.evaluators.labels import STYLE_SYNONYMS
@@ -29,7 +30,12 @@ def test_hits_are_counted_per_set_and_styles_only_where_asked():
     read = {"p1": (["bow", "bow"], ["normal", "sad"]),
             "p2": (["walk", "run"], [STYLE_SYNONYMS["tired"], "normal"]),
             "p3": (["punch", "punch"], ["normal", "normal"])}  # fmt: skip
-    result = bench.run(lambda prompt, n: [prompt] * n, lambda made: read[made[0]], asked, 2)
+
+    def classify(made):  # as LabelClassifier.classify answers
+        contents, styles = read[made[0]]
+        return SimpleNamespace(content=contents, style=styles)
+
+    result = bench.run(lambda prompt, n: [prompt] * n, classify, asked, 2)
     held, tuning = result["summary"]["held_out"], result["summary"]["tuning"]
     assert held["content"] == 0.75 and held["prompts_all_seeds_right"] == 1
     assert held["styled_prompts"] == 1 and held["style"] == 0.5  # "tired" read as its synonym

@@ -1085,6 +1085,13 @@ def test_as_person_says_the_subject_plainly():
     assert as_person("an old man walks") == "an old person walks"
     assert as_person("the heroine waves") == "the heroine waves"
     assert as_person("the figure skater spins") == "the figure skater spins"
+    # several words before the noun, and subjects that say a style by themselves
+    assert as_person("a very sad woman walks") == "a very sad person walks"
+    assert as_person("a happy, energetic man jumps") == "a happy, energetic person jumps"
+    assert as_person("a little girl skips") == "a childlike person skips"
+    assert as_person("my grandmother bows") == "an old person bows"
+    assert as_person("her old grandfather walks") == "an old person walks"
+    assert as_person("two people dance") == "two people dance"
 
 
 # ---- words of degree ----------------------------------------------------------------------

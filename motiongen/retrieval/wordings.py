@@ -43,15 +43,26 @@ TOP_WORDINGS = 3
 # at top speed" matched "a woman runs at full speed" above "a person sprints forward". Both
 # sides are said with "a person" before they are compared.
 _SUBJECT = re.compile(
-    r"^\s*(?:(?:a|an|the)\s+(?:man|woman|person|boy|"
-    r"girl|guy|lady|gentleman|character|human)|he|she|they|someone|somebody)\b",
+    r"^\s*(?:(?:a|an|the|my|his|her|our|this|that)\s+(?:man|woman|person|boy|girl|guy|lady|gentleman|character|human|"
+    r"figure(?!\s+skat)|dancer|kid|child|teenager|grandma|grandpa|grandmother|grandfather)|"
+    r"he|she|they|someone|somebody)\b",
     re.IGNORECASE,
 )
-# ...and one with a word before it ("a sad woman"): the word is kept, as the training texts
-# say a style ("a sad person walks").
+# ...and one with up to three words before it ("a sad woman", "a very sad, tired man"): the
+# words are kept, as the training texts say a style ("a sad person walks").
 _SAID_SUBJECT = re.compile(
-    r"^\s*(a|an|the)\s+([a-z-]+)\s+(?:man|woman|boy|girl|guy|lady|gentleman)\b", re.IGNORECASE
+    r"^\s*(a|an|the|my|his|her|our|this|that)\s+((?:[a-z-]+,?\s+){1,3}?)"
+    r"(man|woman|boy|girl|guy|lady|gentleman|figure(?!\s+skat)|dancer|kid|child|teenager|"
+    r"grandma|grandpa|grandmother|grandfather)\b",
+    re.IGNORECASE,
 )
+# Subjects that say a style themselves: a child moves in the data's childish way, a
+# grandmother in its old one ("a little girl skips" had become "a little person skips").
+_STYLED_SUBJECT = {
+    "kid": "childlike", "child": "childlike", "teenager": "young", "grandma": "old",
+    "grandpa": "old", "grandmother": "old", "grandfather": "old",
+}  # fmt: skip
+_CHILD_WORDS = re.compile(r"\b(?:little|small|young)\s+(girl|boy)\b", re.IGNORECASE)
 
 
 class Wordings:
@@ -156,11 +167,27 @@ def label_sentences(phrases: Iterable[Any]) -> dict[str, list[str]]:
 
 
 def as_person(text: str) -> str:
-    """``text`` with its subject ("she", "a woman", "someone") said as "a person", and "a
-    sad woman" as "a sad person"."""
-    if _SUBJECT.match(text):
-        return _SUBJECT.sub("a person", text, count=1)
-    return _SAID_SUBJECT.sub(r"\1 \2 person", text, count=1)
+    """``text`` with its subject ("she", "a woman", "someone") said as "a person", "a sad
+    woman" as "a sad person", and a subject that says a style by that style's word ("a little
+    girl" and "a child" as "a childlike person", "a grandfather" as "an old person")."""
+    said = _CHILD_WORDS.sub(r"kid", text, count=1)
+    if m := _SUBJECT.match(said):
+        style = _STYLED_SUBJECT.get(m.group(0).split()[-1].lower())
+        return _SUBJECT.sub(_a_person(style), said, count=1)
+    if m := _SAID_SUBJECT.match(said):
+        words = m.group(2).strip()
+        style = _STYLED_SUBJECT.get(m.group(3).lower())
+        if style and style not in words.lower().split():
+            words = f"{words} {style}"
+        return said[: m.start()] + _a_person(words) + said[m.end() :]
+    return text
+
+
+def _a_person(words: str | None) -> str:
+    """ "a person", or "a <words> person" with the article the words take."""
+    if not words:
+        return "a person"
+    return f"{'an' if words[0].lower() in 'aeiou' else 'a'} {words} person"
 
 
 @functools.lru_cache(maxsize=4096)

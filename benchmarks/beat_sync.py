@@ -6,7 +6,7 @@ Real dances of the music-to-dance set (every song; beat sync learns nothing, so 
 held out) are cut into ``--window`` s windows, or with ``--whole`` taken whole (as much of
 each as can be played at the fastest ``--tempo``). Each is played at a wrong tempo (``--tempo``
 factors: 0.85 = 15 % slower) against its own music, then retimed by
-``motiongen.capture.beatsync.beat_sync`` onto the music's tracked beats (local tempo bound
+``motiongen.postprocess.beat_sync.beat_sync`` onto the music's tracked beats (local tempo bound
 1.25). For the original, wrong-tempo and synced motions: the dance-music agreement
 (``eval.music.dance_music_agreement``), the share of music beats with a motion accent within
 0.1 s, foot skating (``eval.physics``) and mean jerk (m/s^3).
@@ -65,9 +65,9 @@ def played_at(positions: np.ndarray, factor: float, frames: int) -> np.ndarray:
 
 
 def scores(positions: np.ndarray, onset: np.ndarray, beats: np.ndarray) -> dict:
-    from motiongen.capture.beatsync import accent_times, hit_rate
     from motiongen.eval.music import dance_music_agreement
     from motiongen.eval.physics import physics_report
+    from motiongen.postprocess.beat_sync import accent_times, hit_rate
     from motiongen.postprocess.smoothing import jerk
 
     n = len(positions)
@@ -124,8 +124,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="also: how often the metric's own best global ratio is the true one")  # fmt: skip
     args = parser.parse_args(argv)
 
-    from motiongen.capture.beatsync import beat_sync
     from motiongen.conditioning.audio_features import FEATURE_SLICES, cached_features_from_file
+    from motiongen.postprocess.beat_sync import beat_sync
 
     rows: dict[str, list[dict]] = {}
     raised: dict[str, list[bool]] = {}  # per synced item: agreement above its wrong-tempo self

@@ -369,7 +369,7 @@ def bouncing(seconds: float, hz: float, fps: float = 20.0) -> np.ndarray:
 
 
 def test_beat_sync_moves_accents_onto_beats_within_the_bound() -> None:
-    from motiongen.capture.beatsync import accent_times, beat_sync, hit_rate
+    from motiongen.postprocess.beat_sync import accent_times, beat_sync, hit_rate
 
     motion = bouncing(10.0, 2.0)
     beats = np.arange(0.3, 12.0, 1 / 2.3)  # the music is faster and offset
@@ -398,7 +398,7 @@ def test_capture_cli_with_music(lifter_dir, tmp_path, monkeypatch, capsys) -> No
     assert code == 0, stderr
     assert "beats" in stdout and out.is_file()
     # a retiming that lands no more accents on beats leaves the capture's timing alone
-    from motiongen.capture import beatsync
+    from motiongen.postprocess import beat_sync as beatsync
 
     plain = tmp_path / "plain.npy"  # raw arrays: this test's small lifter makes odd bodies
     assert run(["capture", path, "-o", plain, "--lifter", lifter_dir], monkeypatch, capsys)[0] == 0

@@ -65,9 +65,9 @@ def capture(
     motion = run(points, lifter=shipped_lifter(lifter), imu=sensors, cleanup=cleanup)
     synced = ""
     if audio is not None:
-        from motiongen.capture.beatsync import beat_sync
         from motiongen.conditioning.audio_features import cached_features_from_file
         from motiongen.motion import AudioRef, Motion
+        from motiongen.postprocess.beat_sync import beat_sync
 
         frames = int(round(motion.num_frames * 1.25))  # the longest the retimed motion runs
         beats = cached_features_from_file(audio, motion.fps, 0.0, num_frames=frames).beat_times

@@ -554,6 +554,12 @@ def test_dance_form_fields_are_read_as_strictly_as_json(client: TestClient, song
     assert r.status_code == 422 and "async must be true or false" in r.json()["error"]
     r = send(seconds="NaN")
     assert r.status_code == 422 and "must be a finite number" in r.json()["error"]
+    # a field sent twice is not read as its last value
+    files = [("audio", ("song.wav", song.read_bytes(), "audio/wav"))]
+    r = client.post("/dance", files=files, data={"seconds": ["2", "7"]})
+    assert r.status_code == 422 and "'seconds' sent more than once" in r.json()["error"]
+    r = client.post("/dance", files=files * 2)
+    assert r.status_code == 422 and "'audio' sent more than once" in r.json()["error"]
 
 
 def test_a_running_job_that_is_cancelled_stops_its_work(tmp_path: Path) -> None:

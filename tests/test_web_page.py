@@ -317,9 +317,11 @@ def test_dance_to_an_uploaded_song_plays(page, tmp_path: Path) -> None:
     song = write_song(tmp_path / "song.wav", seconds=4.0)
     page.set_input_files("#music", str(song))
     page.fill("#dance-seconds", "2")
+    page.fill("#prompt", "a person dances the waltz")  # goes with the song
     page.click("#dance")  # a job: the page polls GET /jobs/{id} until it is done
     frame, total = _wait_playing(page, timeout=90_000)
     assert total == 40  # 2 s at 20 fps
+    assert page.evaluate("window.motiongenPage.viewer.motion.title") == "a person dances the waltz"
     assert "error" not in page.get_attribute("#message", "class")
     page.click("#play")
     img = _canvas_pixels(page)

@@ -648,6 +648,12 @@ def create_app(settings: ServeSettings) -> FastAPI:
                 f"unknown field(s) {', '.join(map(repr, unknown))}; /dance takes "
                 f"{', '.join(sorted(dance_fields))}",
             )
+        # a form field sent twice would otherwise be read as its last value, silently
+        if repeated := sorted(k for k in set(form.keys()) if len(form.getlist(k)) > 1):
+            raise ApiError(
+                422,
+                f"field(s) {', '.join(map(repr, repeated))} sent more than once; send each once",
+            )
         if (flag := form.get("async")) is not None and str(flag).lower() not in ("true", "false"):
             raise ApiError(422, f"async must be true or false, got {flag!r}")
         path = await save_upload(audio, server.store.uploads_dir, settings.max_upload_bytes)

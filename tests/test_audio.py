@@ -126,3 +126,26 @@ def test_float_samples_past_full_scale_are_clipped_or_refused(tmp_path):
         load_audio(tmp_path / "scaled.wav")
     with pytest.raises(FormatError, match="beyond 10"):  # the upload check says so too
         check_audio(tmp_path / "scaled.wav")
+
+
+def test_garbage_mp3_is_not_said_missing_and_its_decoder_warnings_are_held_back(tmp_path, capfd):
+    path = tmp_path / "random.mp3"
+    path.write_bytes(np.random.default_rng(1).bytes(50_000))
+    with pytest.raises(FormatError) as err:
+        load_audio(path)
+    assert "does not exist" not in str(err.value) and "not a sound file" in str(err.value)
+    assert "libmpg123" not in capfd.readouterr().err
+
+
+def test_an_mp3_cut_short_is_refused_beyond_what_it_holds(tmp_path):
+    whole = tmp_path / "whole.mp3"
+    t = np.arange(6 * 22050) / 22050
+    sf.write(str(whole), 0.3 * np.sin(2 * np.pi * 440 * t), 22050, format="MP3")
+    cut = tmp_path / "cut.mp3"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    assert audio_duration(cut) > 5.5  # the header still says the whole length
+    with pytest.raises(FormatError, match="cut short or damaged"):
+        load_audio(cut)
+    y, sr = load_audio(cut, duration=2.0)  # what it holds is read as before
+    assert len(y) == pytest.approx(2 * sr, abs=2)
+    load_audio(whole)

@@ -6,7 +6,13 @@ costs only its own decoding; scipy's polyphase filter does the resampling.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
+import sys
+import tempfile
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +28,9 @@ WILD_SAMPLE = 10.0  # 20 dB past full scale: no master is that hot
 MAX_WILD_SHARE = 0.01  # of the samples past WILD_SAMPLE: more is not audio at any level
 
 _FORMAT_HINT = "give a WAV/OGG/FLAC/MP3 file"
+# Decoded audio may fall short of its header's length by this share (and 1/20 s at least, an
+# MP3's encoder padding) before the file counts as cut short.
+CUT_SHORT_SLACK = 0.02
 _BLOCK = 1 << 16
 
 
@@ -60,12 +69,48 @@ def _existing_file(path: str | Path) -> Path:
 
 def _unreadable(path: Path, err: Exception) -> FormatError:
     reason = getattr(err, "error_string", None) or str(err).strip() or type(err).__name__
-    return FormatError(f"cannot read audio {path.name}: {reason}; {_FORMAT_HINT}")
+    if "does not exist" in reason and path.is_file():
+        # libsndfile's words for a file it opened but found no sound in (a new-user trial:
+        # random bytes named .mp3 were said not to exist)
+        reason = "it is not a sound file this reader can decode (damaged, or another format)"
+    return FormatError(f"cannot read audio {path.name}: {reason.rstrip('.')}; {_FORMAT_HINT}")
+
+
+@contextlib.contextmanager
+def _decoder_quiet() -> Iterator[None]:
+    """libmpg123 prints its warnings about a damaged MP3 ("Illegal Audio-MPEG-Header", "Xing
+    stream size off") straight to file descriptor 2, around the one error line the CLI gives:
+    they are held back while libsndfile reads, and anything else written meanwhile is passed on."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real stderr (embedded): nothing to hold back
+        yield
+        return
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            other = [
+                line
+                for line in held.read().decode("utf-8", "replace").splitlines(keepends=True)
+                if not _DECODER_NOISE.search(line)
+            ]
+            if other:
+                sys.stderr.write("".join(other))
+
+
+_DECODER_NOISE = re.compile(r"libmpg123|MPEG-Header|Xing stream|^\s*Note: |^Warning: ")
 
 
 def _info(path: Path) -> AudioInfo:
     try:
-        info = sf.info(str(path))
+        with _decoder_quiet():
+            info = sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError, TypeError) as err:
         raise _unreadable(path, err) from None
     if not MIN_SAMPLE_RATE <= int(info.samplerate) <= MAX_SAMPLE_RATE:
@@ -97,7 +142,8 @@ def audio_duration(path: str | Path) -> float:
                 # librosa announces its audioread fallback as deprecated; that is expected here.
                 warnings.simplefilter("ignore", category=FutureWarning)
                 warnings.simplefilter("ignore", category=DeprecationWarning)
-                return float(librosa.get_duration(path=str(path)))
+                with _decoder_quiet():
+                    return float(librosa.get_duration(path=str(path)))
         except (
             audioread.DecodeError, OSError, RuntimeError, EOFError, ValueError,
             ZeroDivisionError,
@@ -127,7 +173,7 @@ def _silent_error(path: Path, rms: float) -> InputError:
 
 
 def _read_soundfile(path: Path, offset: float, duration: float | None) -> tuple[np.ndarray, int]:
-    with sf.SoundFile(str(path)) as f:
+    with _decoder_quiet(), sf.SoundFile(str(path)) as f:
         native = f.samplerate
         start = int(round(offset * native))
         n = -1 if duration is None else int(round(duration * native))
@@ -156,6 +202,14 @@ def load_audio(
         raise _unreadable(path, err) from None
     if y.size == 0:
         raise InputError(f"audio {path.name} has no samples in the requested span")
+    asked = info.duration - offset if duration is None else min(duration, info.duration - offset)
+    if y.size / native < asked - CUT_SHORT_SLACK * max(1.0, asked):
+        # the header promised more than decodes: an MP3 cut short keeps its full-length header
+        raise FormatError(
+            f"audio {path.name} decodes to {offset + y.size / native:.2f} s where its header "
+            f"says {info.duration:.2f} s: the file is cut short or damaged; give the whole file, or ask for at most "
+            f"{max(y.size / native - 0.05, 0.0):.2f} s from offset {offset:g} s"
+        )
     if not np.isfinite(y).all():
         raise FormatError(f"cannot read audio {path.name}: it decodes to NaN/inf; {_FORMAT_HINT}")
     if np.abs(y).max() > 1.0:
@@ -203,7 +257,7 @@ def check_audio(path: str | Path) -> AudioInfo:
     needed = SILENCE_RMS**2 * info.frames
     energy, seen, wild = 0.0, 0, 0
     try:
-        with sf.SoundFile(str(path)) as f:
+        with _decoder_quiet(), sf.SoundFile(str(path)) as f:
             for block in f.blocks(blocksize=_BLOCK, dtype="float32", always_2d=True):
                 mono = block.mean(axis=1, dtype=np.float64)
                 energy += float(np.dot(mono, mono))

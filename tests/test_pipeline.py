@@ -656,8 +656,11 @@ def test_a_style_never_recorded_with_the_action_is_reported(tmp_path, control_pi
         "action": "bow", "styles": ["happy"], "recorded": ["normal", "sad"],
         "used": "a person bows", "phrase": "a person bows",
     }  # fmt: skip
-    assert "asks for happy with bow ('a person bows')" in happy.meta["warning"]
-    assert "bow only as normal, sad" in happy.meta["warning"]
+    assert (
+        "asks for happy with the nearest recorded action, 'a person bows' (bow)"
+        in happy.meta["warning"]
+    )
+    assert "recorded only as normal, sad" in happy.meta["warning"]
     # by default the network is given the prompt without the style: the action comes first
     assert "made from 'a person bows'" in happy.meta["warning"]
     np.testing.assert_array_equal(

@@ -315,11 +315,12 @@ def _unseen_warning(
     """The warning for a known action asked for in a style it was never recorded in."""
     action = unseen["action"]
     if unseen.get("phrase"):
-        action = f"{action} ({unseen['phrase']!r})"
+        # the recorded action's own words first: named only by its label ("dance-short"),
+        # "a person dances happily" read as a warning about a brief dance nobody asked for
+        action = f"{unseen['phrase']!r} ({action})"
     head = (
-        f"{what} asks for {' / '.join(unseen['styles'])} with {action}, which the "
-        f"training data never recorded together ({unseen['action']} only as "
-        f"{', '.join(unseen['recorded'])})"
+        f"{what} asks for {' / '.join(unseen['styles'])} with the nearest recorded action, "
+        f"{action}, which the training data recorded only as {', '.join(unseen['recorded'])}"
     )
     if "used" in unseen:
         return (

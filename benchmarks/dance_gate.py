@@ -6,8 +6,10 @@ Run:  .venv/bin/python benchmarks/dance_gate.py [--split test] [--seeds 4] [--fl
 ``benchmarks/flow_vs_ddim.py`` scores one motion per condition: on the test split that is 12
 music windows, and its dance agreement moved by 0.02 between two post-processing variants
 that, over 4 seeds, are level. Here every music window of the split (``motiongen eval``'s
-conditions) is danced ``--seeds`` times by each model (seed ``1000 s + window``), and each raw
-output is post-processed as shipped (dances keep the network's contacts alone), with the toes
+conditions) is danced ``--seeds`` times by each model (seed ``1000 s + window``): as shipped
+(retimed onto the music's beats, ``generation.on_beats``, since 2026-12-05's thirtieth
+session), and at the network's own timing (``beat_sync=False``), whose raw output is also
+post-processed as shipped (dances keep the network's contacts alone), with the toes
 low and slow that those contacts leave out locked too (``add_guessed=True``, as for motion
 without music), and as before 2026-12-05 (neither that nor the bone fix re-solving legs to
 keep toes near the floor, ``keep_toes=False``), then scored like ``motiongen eval`` scores it (``eval.sanity.MusicalityScorer``: dance agreement, musicality, tempo margin).
@@ -30,10 +32,10 @@ from benchmarks.cleanup_inputs import cleanup_inputs  # noqa: E402
 from benchmarks.report import report, run_cli  # noqa: E402
 
 KEYS = ("dance_agreement", "musicality", "tempo_margin")
-VARIANTS = {  # name -> postprocess options over the pipeline's own
-    "shipped": {},
-    "guessed contacts added, as for motion without music": {"add_guessed": True},
-    "before 2026-12-05": {"add_guessed": False, "keep_toes": False},
+VARIANTS = {  # name -> postprocess options over the pipeline's own, of the network's timing
+    "its own timing (beat_sync=False)": {},
+    "its own timing, guessed contacts added, as for motion without music": {"add_guessed": True},
+    "its own timing, before 2026-12-05": {"add_guessed": False, "keep_toes": False},
 }
 
 
@@ -64,9 +66,14 @@ def run(
         for i, (c, _) in enumerate(windows):
             print(f"{name}: window {i + 1}/{len(windows)}", file=sys.stderr, flush=True)
             for s in range(seeds):
+                ask = dict(text=c.text if text else None, music=c.music, music_offset=c.music_offset,
+                           seconds=c.seconds, seed=1000 * s + i, **options)  # fmt: skip
+                add(
+                    f"{name}, shipped (retimed onto the beats)",
+                    scorer.score(pipe.generate(**ask)[0]),
+                )
                 with cleanup_inputs() as calls:
-                    made = pipe.generate(text=c.text if text else None, music=c.music, music_offset=c.music_offset,
-                                         seconds=c.seconds, seed=1000 * s + i, **options)[0]  # fmt: skip
+                    made = pipe.generate(**ask, beat_sync=False)[0]
                 raw, fps, kw = calls[0]
                 for variant, extra in VARIANTS.items():
                     p = clean(raw, fps, **{**kw, **extra})

@@ -12,7 +12,9 @@ validated on real dances in ``benchmarks/dance_agreement.py``, where own tempo w
 of windows). Two real references bound it: the real dance played at the music's speed
 (what following looks like) and the real dance at its own speed under the stretched music
 (what ignoring the tempo looks like). A model that follows the tempo keeps its margin at
-every speed; one that ignores it falls to the "ignores" row off 1x.
+every speed; one that ignores it falls to the "ignores" row off 1x. Each model dances as
+shipped (retimed onto the music's beats, ``generation.on_beats``) and at its own timing
+(``beat_sync=False``).
 """
 
 from __future__ import annotations
@@ -72,8 +74,9 @@ def stretched_music(
 
     from motiongen.conditioning.audio_features import FEATURE_SLICES, audio_features
 
+    # music for a beat-synced dance too, which is made up to 1.25x longer than asked
     y, sr = librosa.load(
-        win["audio"], sr=22050, offset=win["start"], duration=window_s * stretch + 1.0
+        win["audio"], sr=22050, offset=win["start"], duration=1.25 * window_s * stretch + 1.0
     )
     y = librosa.effects.time_stretch(y, rate=stretch)
     path = folder / f"{win['name'].replace('@', '_')}_{stretch:g}.wav"
@@ -119,7 +122,11 @@ def run(split: str, checkpoints: list[str], seeds: int, window_s: float) -> dict
                 for name, pipe in pipes.items():
                     for seed in range(seeds):
                         m = pipe.generate(music=wav, seconds=window_s, seed=seed)[0]
-                        add(name, s, m.positions, onset)
+                        add(f"{name} (retimed onto the beats, shipped)", s, m.positions, onset)
+                        m = pipe.generate(music=wav, seconds=window_s, seed=seed, beat_sync=False)[
+                            0
+                        ]
+                        add(f"{name}, its own timing", s, m.positions, onset)
     rows = {
         row: {
             f"{s:g}": {

@@ -192,13 +192,15 @@ class Client:
         model: str | None = None,
         text: str | None = None,
         fps: float | None = None,
+        beat_sync: bool = True,
     ) -> Motion:
         """A dance to an audio file (uploaded), generated now; the motion keeps the file as
         its audio, so ``motion.save("x.mp4")`` muxes the song in. text: a text as well as the
-        music ("a happy dance"); fps: the answer's frame rate (default 20)."""
+        music ("a happy dance"); fps: the answer's frame rate (default 20); beat_sync: retimed
+        onto the song's beats (False: the network's own timing)."""
         path = Path(path)
         payload = self._dance(path, seconds, music_offset, steps, guidance, seed, model, "json",
-                              text=text, fps=fps)  # fmt: skip
+                              text=text, fps=fps, beat_sync=beat_sync)  # fmt: skip
         motion = self._motion_answer(payload)
         motion.audio = AudioRef(str(path), float(music_offset))
         return motion
@@ -216,11 +218,12 @@ class Client:
         model: str | None = None,
         text: str | None = None,
         fps: float | None = None,
+        beat_sync: bool = True,
     ) -> str:
         """Submit a dance as a job; returns the job id."""
         response = self._dance(
             Path(path), seconds, music_offset, steps, guidance, seed, model, format, job=True,
-            text=text, fps=fps,
+            text=text, fps=fps, beat_sync=beat_sync,
         )  # fmt: skip
         return response.json()["job_id"]
 
@@ -238,6 +241,7 @@ class Client:
         job: bool = False,
         text: str | None = None,
         fps: float | None = None,
+        beat_sync: bool = True,
     ) -> httpx.Response:
         if not path.is_file():
             raise InputError(f"no such audio file: {path}")
@@ -253,6 +257,7 @@ class Client:
             "async": "true" if job else None,
             "text": text,
             "fps": fps,
+            "beat_sync": None if beat_sync else "false",
         }
         data = {k: str(v) for k, v in fields.items() if v is not None}
         with path.open("rb") as f:

@@ -67,6 +67,7 @@ from motiongen.generation.control import (
     resolve_joints,
     travel_warning,
 )
+from motiongen.generation.on_beats import check_beat_sync, frames_to_make, on_beats
 from motiongen.generation.request import (
     MAX_BATCH,
     MAX_SECONDS,
@@ -724,7 +725,10 @@ class Pipeline:
         prompt without music when an index is built, else notes meta["retrieval_note"]). literal (False): a
         prompt naming a style its action was never recorded in ("raises both hands happily")
         is generated without the style words, told in meta["warning"] and
-        meta["vocabulary"]["unseen_style"]["used"]; True sends it as written.
+        meta["vocabulary"]["unseen_style"]["used"]; True sends it as written. beat_sync: a
+        dance to music is made longer and retimed onto the music's beats (local tempo within
+        25 %, ``generation.on_beats``; meta["beat_sync"] says how) by default (None); False
+        keeps the network's own timing; True without music is an error.
         """
         t_start = time.perf_counter()
         req = self.check_request(text, music, **request)
@@ -748,6 +752,7 @@ class Pipeline:
         blend: tuple[Any, float] | None = None,
         rag: bool | None = None,
         literal: bool = False,
+        beat_sync: bool | None = None,
     ) -> GenerationRequest:
         """Every argument checked and defaulted (as ``generate`` would) without running
         anything but cheap header reads (and, with ``rag``, the index search); raises
@@ -787,6 +792,12 @@ class Pipeline:
         elif music_offset:
             raise InputError("a music offset was given without music; add the music file")
         prefix = None if seed_motion is None else self._seed_features(seed_motion, frames)
+        synced_frames = None
+        if check_beat_sync(beat_sync, music_path is not None, seed_motion is not None, seconds):
+            from motiongen.io.audio import audio_duration
+
+            left = audio_duration(music_path) - float(music_offset)  # type: ignore[arg-type]
+            synced_frames, frames = frames, frames_to_make(frames, self.fps, left)
         auto = rag is None
         if auto:
             rag, notes = self._retrieves_by_default(text, music_path, frames)
@@ -837,6 +848,7 @@ class Pipeline:
             prior=prior,
             meta=notes,
             literal=literal,
+            beat_sync_frames=synced_frames,
         )
 
     def _too_short(self, text: str, frames: int, prior: Any) -> str | None:
@@ -2032,6 +2044,9 @@ class Pipeline:
                 positions = np.stack(
                     [lift_free_frames(p, constraints.known, self.fps) for p in positions]
                 )
+        synced: list[dict[str, Any]] = []
+        if first.beat_sync_frames is not None:
+            positions, synced = self._on_beats(requests, positions)
         timing["postprocess_ms"] = (time.perf_counter() - t0) * 1e3
         timing["total_ms"] = (time.perf_counter() - t_start) * 1e3
         if lone:
@@ -2041,6 +2056,10 @@ class Pipeline:
                 self._motions(req, pos[None], postprocess, timing)[0]
                 for req, pos in zip(requests, positions, strict=True)
             ]
+        for m, info in zip(motions, synced, strict=False):
+            m.meta["beat_sync"] = info
+            if not info["applied"]:
+                _add_warning(m.meta, f"beat sync: {info['reason']}; the dance keeps its own timing")
         restyled = first.constraints is not None and first.constraints.task == "style"
         for i, m in enumerate(motions):
             if known:
@@ -2067,6 +2086,18 @@ class Pipeline:
                     m.meta, f"{short}; leave out the length (seconds) to get the action's own"
                 )
         return motions
+
+    def _on_beats(
+        self, requests: list[GenerationRequest], positions: np.ndarray
+    ) -> tuple[np.ndarray, list[dict[str, Any]]]:
+        """Each motion retimed onto its music's beats and cut to the length asked for
+        (``generation.on_beats``): (positions (B, asked frames, 22, 3), one meta entry each)."""
+        owners = [requests[0]] * len(positions) if len(requests) == 1 else requests
+        done = [
+            on_beats(p, self.fps, r.music, r.music_offset, r.beat_sync_frames)
+            for p, r in zip(positions, owners, strict=True)
+        ]
+        return np.stack([p for p, _ in done]), [info for _, info in done]
 
     def _sample(
         self,

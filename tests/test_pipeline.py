@@ -340,11 +340,11 @@ def test_music_conditioning(pipe, song, monkeypatch):
 
     monkeypatch.setattr(audio_features, "features_from_file", fake_features)
     monkeypatch.setenv(audio_features.CACHE_ENV, "0")  # the fake must be asked, not the cache
-    m = pipe(music=song, seconds=4.0, seed=0, music_offset=1.0)
+    m = pipe(music=song, seconds=4.0, seed=0, music_offset=1.0, beat_sync=False)
     assert asked == [(str(song), 20.0, 1.0, 80)]  # the whole span at once, from the offset
     assert m.audio is not None and m.audio.path == str(song) and m.audio.offset == 1.0
     assert m.labels["conditions"] == "music" and m.meta["music_offset"] == 1.0
-    both = pipe("a person dances", music=song, seconds=4.0, seed=0)
+    both = pipe("a person dances", music=song, seconds=4.0, seed=0, beat_sync=False)
     assert both.labels["conditions"] == "text+music"
     silent_model = pipe(seconds=4.0, seed=0)
     assert np.abs(m.positions - silent_model.positions).max() > 1e-4
@@ -360,9 +360,54 @@ def test_music_conditioning(pipe, song, monkeypatch):
         return real_clean(p, fps, **kw)
 
     monkeypatch.setattr(post, "postprocess", spy)
-    pipe(music=song, seconds=2.0, seed=1)
+    pipe(music=song, seconds=2.0, seed=1, beat_sync=False)
     pipe("a person walks", seconds=2.0, seed=1)
     assert cleaned == [False, True]
+
+
+def test_dances_are_retimed_onto_the_beats_by_default(pipe, song):
+    from motiongen.generation.on_beats import frames_to_make
+
+    assert frames_to_make(80, 20.0, 12.0) == 100  # made 1.25x longer to be played slower
+    assert frames_to_make(80, 20.0, 4.5) == 90  # as far as the music goes
+    assert frames_to_make(80, 20.0, 4.0) == 80
+    synced = pipe(music=song, seconds=4.0, seed=0)
+    assert synced.num_frames == 80 and synced.meta["seconds"] == 4.0
+    info = synced.meta["beat_sync"]
+    assert info["applied"], info
+    assert 0.8 - 1e-6 <= info["pace"] <= 1.25 + 1e-6 and len(info["beats_hit"]) == 2
+    own = pipe(music=song, seconds=4.0, seed=0, beat_sync=False)
+    assert "beat_sync" not in own.meta and own.num_frames == 80
+    assert np.abs(own.positions - synced.positions).max() > 1e-3
+    # no music left to make it longer: retimed only where it need not run past its end
+    whole = pipe(music=song, seconds=12.0, seed=0).meta
+    assert (
+        whole["beat_sync"]["pace"] <= 1.0
+        if whole["beat_sync"]["applied"]
+        else "beat sync" in whole["warning"]
+    )
+    with pytest.raises(InputError, match="give a music file"):
+        pipe("a person walks", seconds=2.0, beat_sync=True)
+    with pytest.raises(InputError, match="beat_sync must be"):
+        pipe(music=song, seconds=2.0, beat_sync="yes")
+
+
+def test_beat_sync_plays_a_dance_at_the_music_s_tempo(tmp_path):
+    from motiongen.generation.on_beats import on_beats
+    from tests.serve_helpers import write_song
+    from tests.test_capture import bouncing
+
+    made = bouncing(12.0, 2.0)  # stops twice a second
+    for bpm, quicker in ((150, True), (100, False)):  # 2.5 and 1.67 beats a second
+        song = write_song(tmp_path / f"{bpm}.wav", seconds=12.0, bpm=bpm)
+        out, info = on_beats(made, 20.0, song, 0.0, 160)
+        assert out.shape == (160, 22, 3) and info["applied"]
+        assert info["pace"] > 1.1 if quicker else info["pace"] < 0.9
+        assert info["beats_hit"][1] > info["beats_hit"][0]
+    # made no longer than asked, it would run out of motion played quicker: kept as made
+    kept, info = on_beats(made[:160], 20.0, tmp_path / "150.wav", 0.0, 160)
+    assert not info["applied"] and "too little music" in info["reason"]
+    np.testing.assert_array_equal(kept, made[:160])
 
 
 def test_music_shorter_than_requested(pipe, song):

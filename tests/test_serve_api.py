@@ -183,6 +183,12 @@ def test_dance_now_and_as_job(client: TestClient, song: Path) -> None:
     data = r.json()
     assert data["num_frames"] == 40 and data["text"] is None
     assert data["meta"]["music"] == "song.wav"  # the upload's name, not a server path
+    assert "applied" in data["meta"]["beat_sync"]  # retimed onto the beats by default
+    with song.open("rb") as f:
+        r = client.post("/dance", files={"audio": ("song.wav", f, "audio/wav")},
+                        data={"seconds": "2", "seed": "4", "beat_sync": "false"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert "beat_sync" not in r.json()["meta"] and r.json()["num_frames"] == 40
     with song.open("rb") as f:
         r = client.post("/dance", files={"audio": ("song.wav", f, "audio/wav")},
                         data={"seconds": "2", "seed": "4", "steps": "2", "fps": "30"})  # fmt: skip

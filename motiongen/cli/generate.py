@@ -17,6 +17,10 @@ from motiongen.paths import DANCE_DEFAULT_SECONDS, DEFAULT_MODEL
 out = Console()
 err = Console(stderr=True)
 
+BEAT_SYNC_HELP = (
+    "Retime a dance onto the music's beats (the network's dances keep a pace of their own; "
+    "local tempo changed by at most 25 percent). Default: on with music."
+)
 OUTPUT_SUFFIXES = (".mp4", ".gif", ".bvh", ".motion", ".motion.json", ".json", ".npy", ".npz")
 
 
@@ -132,6 +136,7 @@ def _run(
     literal: bool = False,
     fps: float | None = None,
     prior_start: float | None = None,
+    beat_sync: bool | None = None,
 ) -> None:
     from motiongen.generation import check_seconds, parse_guidance
     from motiongen.generation.request import check_int
@@ -183,6 +188,7 @@ def _run(
         postprocess=postprocess,
         rag=rag,
         literal=literal,
+        beat_sync=beat_sync,
     )
     timing = motions[0].meta["timing_ms"]
     t0 = time.perf_counter()
@@ -225,6 +231,14 @@ def _run(
         )
     if meta.get("retrieval_note"):
         out.print(f"note: {meta['retrieval_note']}", highlight=False, soft_wrap=True)
+    synced = meta.get("beat_sync") or {}
+    if synced.get("applied"):
+        out.print(
+            f"retimed onto the music's beats (played at {synced['pace']:.2f}x its own pace on "
+            "average); --no-beat-sync keeps the network's timing",
+            highlight=False,
+            soft_wrap=True,
+        )
     if meta.get("warning"):
         err.print(f"[yellow]warning:[/] {escape(meta['warning'])}", soft_wrap=True, highlight=False)
     out.print(
@@ -342,6 +356,9 @@ def generate(
             "and follows the prompt less; 0: from noise)."
         ),
     ] = None,
+    beat_sync: Annotated[
+        bool | None, typer.Option("--beat-sync/--no-beat-sync", help=BEAT_SYNC_HELP)
+    ] = None,
 ) -> None:
     """Generate motion from a text prompt (optionally following music), or from a file of
     prompts (--prompts) into a folder."""
@@ -399,6 +416,7 @@ def generate(
         literal=literal,
         fps=fps,
         prior_start=prior_start,
+        beat_sync=beat_sync,
     )
 
 
@@ -439,6 +457,7 @@ def dance(
     fps: Annotated[
         float | None, typer.Option(help="Frame rate of the written motions (default 20).")
     ] = None,
+    beat_sync: Annotated[bool, typer.Option(help=BEAT_SYNC_HELP)] = True,
 ) -> None:
     """Dance to a song (and a prompt, with --text), the song muxed into the MP4."""
     from motiongen.generation.request import dance_seconds
@@ -476,6 +495,7 @@ def dance(
         fps=fps,
         rag=rag,
         index=index,
+        beat_sync=beat_sync,
     )
 
 

@@ -78,6 +78,9 @@ class GenerationRequest:
     # True: the prompt goes to the network as written, also a style its action was never
     # recorded in (generation.vocabulary); False leaves such style words out.
     literal: bool = False
+    # Beat sync (generation.on_beats): the frames kept once the made motion (``frames``, made
+    # longer to be played slower) is retimed onto the music's beats; None: no beat sync.
+    beat_sync_frames: int | None = None
 
     @property
     def batch_key(self) -> tuple:
@@ -96,6 +99,7 @@ class GenerationRequest:
             # with a prior, whether its phrases agree (a sampler starts from it only then)
             None if self.prior is None else self.prior.agrees,
             id(self) if self.text_blend is not None else None,
+            self.beat_sync_frames,
         )
 
     @property

@@ -639,6 +639,13 @@ def create_app(settings: ServeSettings) -> FastAPI:
         ] = None,
         format: Annotated[Format, Form()] = "json",
         async_: Annotated[bool, Form(alias="async")] = False,
+        beat_sync: Annotated[
+            bool,
+            Form(
+                description="Retime the dance onto the song's beats (local tempo within 25 %); "
+                "false keeps the network's own timing."
+            ),
+        ] = True,
     ) -> Response:
         """Music to dance: upload a song (multipart/form-data field 'audio')."""
         form = await http.form()  # parsed once already: the fields as sent
@@ -687,6 +694,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
                 "async": async_,
                 "music_offset": music_offset,
                 "fps": fps,
+                "beat_sync": beat_sync,
             })  # fmt: skip
 
         return await answer_with_song(path, "dance", http, build)

@@ -39,6 +39,7 @@ def checked_request(models: ModelRegistry, params: dict[str, Any], root: Path) -
         music_offset=params.get("music_offset", 0.0),
         rag=params.get("rag"),  # None: the model's default
         literal=bool(params.get("literal", False)),
+        beat_sync=params.get("beat_sync"),  # None: on for music
     )
     if params.get("length_from"):  # a length the model chose once, stored with the job
         request.meta["length_from"] = params["length_from"]

@@ -1,0 +1,88 @@
+"""Dances retimed onto their music's beats (``beat_sync``, on by default for music).
+
+The network's dances keep a pace of their own: played the same song at 0.8x or 1.25x, their
+periodicities stay where they were (docs/dance-alignment.md, section 4). With beat sync the
+network dances ``MAX_STRETCH`` times longer than asked (as far as the music goes), and the
+motion is retimed onto the song's beats (``postprocess.beat_sync``: dynamic time warping of
+its accents onto the beats, the local tempo changed by at most 25 %) and cut to the length
+asked for. The music is untouched, so it still plays from the same offset.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from motiongen.errors import InputError
+from motiongen.postprocess.beat_sync import MAX_STRETCH, MAX_SYNC_SECONDS
+
+
+def frames_to_make(frames: int, fps: float, music_seconds: float) -> int:
+    """How many frames the network makes for a beat-synced motion of ``frames``: enough to
+    be played ``MAX_STRETCH`` times slower, as far as the music lasts (``music_seconds`` from
+    the offset), never fewer than asked."""
+    available = int(math.floor(music_seconds * fps + 0.5))
+    return max(frames, min(int(round(frames * MAX_STRETCH)), available))
+
+
+def check_beat_sync(beat_sync: object, has_music: bool, has_seed: bool, seconds: float) -> bool:
+    """Whether a request is beat-synced: ``beat_sync`` checked against the rest of it
+    (``InputError`` with the reason). None, the default: a dance to music is, unless it
+    continues a seed motion or is longer than beat sync takes."""
+    if beat_sync is None:
+        return has_music and not has_seed and seconds <= MAX_SYNC_SECONDS
+    if not isinstance(beat_sync, bool):
+        raise InputError(f"beat_sync must be true, false or None (the default), got {beat_sync!r}")
+    if not beat_sync:
+        return False
+    if not has_music:
+        raise InputError(
+            "beat sync retimes a dance onto its music's beats; give a music file or leave "
+            "beat sync off"
+        )
+    if has_seed:
+        raise InputError(
+            "beat sync cannot keep a seed motion's frames as given (it retimes the whole "
+            "motion); leave out one of them"
+        )
+    if seconds > MAX_SYNC_SECONDS:
+        raise InputError(
+            f"beat sync retimes at most {MAX_SYNC_SECONDS:g} s of dance, got {seconds:g} s; "
+            "ask for less or leave beat sync off"
+        )
+    return True
+
+
+def on_beats(
+    positions: np.ndarray, fps: float, music: Path, offset: float, frames: int
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """(``frames`` frames of ``positions`` retimed onto the beats of ``music`` from
+    ``offset``, what was done for the motion's meta). The motion keeps its own timing, said
+    in the meta, where the music has too few beats over it or too little music is left to
+    play it slower."""
+    from motiongen.conditioning.audio_features import cached_features_from_file
+    from motiongen.postprocess.beat_sync import beat_sync
+
+    made = np.asarray(positions, dtype=np.float64)
+    beats = cached_features_from_file(music, fps, offset, num_frames=len(made)).beat_times
+    try:
+        retimed = beat_sync(made, fps, beats)
+    except InputError as exc:
+        return made[:frames], {"applied": False, "reason": str(exc)}
+    end = (len(made) - 1) / fps
+    # the time map holds the last made frame once it runs out of motion: a frozen tail
+    if len(retimed.positions) < frames or retimed.time_map[frames - 1] >= end - 0.5 / fps:
+        return made[:frames], {
+            "applied": False,
+            "reason": "too little music is left after the motion to play it slower",
+        }
+    shown = retimed.time_map[frames - 1] if frames > 1 else 0.0
+    return retimed.positions[:frames], {
+        "applied": True,
+        # motion seconds shown per second of music, over the part kept
+        "pace": round(float(shown / ((frames - 1) / fps)), 4) if frames > 1 else 1.0,
+        "beats_hit": [round(retimed.beats_hit_before, 4), round(retimed.beats_hit, 4)],
+    }

@@ -165,6 +165,9 @@ def test_edit_and_compose_take_a_segment_model(control, walk, tmp_path, monkeypa
         (["restyle", "WALK", "-o", "x.npz"], "needs a style"),
         (["restyle", "WALK", "-o", "x.npz", "--style", "missing.bvh"], "missing.bvh not found"),
         (["edit", "WALK", "-o", "x.npz", "--text", "a person bows"], "--frames START:END"),
+        (["restyle", "WALK", "-o", "x.npz", "--style", ""], "the style is empty"),
+        (["compose", "", "-o", "x.npz"], "the prompt is empty"),
+        (["predict", "WALK", "-o", "x.npz", "--seconds", -5], "seconds must be between"),
     ],
 )  # fmt: skip
 def test_bad_control_input(control, walk, tmp_path, monkeypatch, capsys, args, message):
@@ -175,6 +178,29 @@ def test_bad_control_input(control, walk, tmp_path, monkeypatch, capsys, args, m
     assert code == 1
     assert message in error_line(err)
     assert not (tmp_path / "x.npz").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["restyle", "WALK", "-o", "x.npz"],
+        ["restyle", "WALK", "-o", "x.npz", "--style", ""],
+        ["compose", "", "-o", "x.npz"],
+        ["predict", "WALK", "-o", "x.npz", "--seconds", -5],
+        ["predict", "no_such_clip", "-o", "x.npz"],
+    ],
+)  # fmt: skip
+def test_cheap_mistakes_are_said_before_a_model_loads(walk, tmp_path, monkeypatch, capsys, args):
+    from motiongen.cli import control as control_cli
+
+    def no_load(*a, **k):
+        raise AssertionError("a model was loaded before the input was checked")
+
+    monkeypatch.setattr(control_cli, "_pipe", no_load)
+    monkeypatch.chdir(tmp_path)
+    args = [f"{walk}{a[4:]}" if str(a).startswith("WALK") else a for a in args]
+    code, _, err = run(args, monkeypatch, capsys)
+    assert code == 1 and error_line(err).startswith("error:"), err
 
 
 @pytest.mark.parametrize(

@@ -1008,6 +1008,10 @@ def test_then_prompts_split_into_segments_the_model_can_read():
         "a person walks slowly, sadly for 1.5 seconds": ["a person walks slowly, sadly for 1.5 seconds"],
         "a person walks next to a wall and then they cry": [
             "a person walks next to a wall", "a person cries"],
+        # every verb joined to a bent one is bent ("a person stops and kick", a trial)
+        "A person jogs. Then they stop and kick with the left leg. Finally they run, jump and roll.": [
+            "A person jogs", "A person stops and kicks with the left leg",
+            "A person runs, jumps and rolls"],
         # a bare verb gets its -s with the subject ("a person kick" found other phrases)
         "walk forward, then kick, then bow": [
             "a person walks forward", "a person kicks", "a person bows"],

@@ -13,6 +13,7 @@ from rich.markup import escape
 from motiongen.cli.console import as_written, err, out, resolve_motion
 from motiongen.cli.generate import check_output_fps, set_threads
 from motiongen.errors import InputError
+from motiongen.generation.request import check_seconds
 
 Output = Annotated[
     Path,
@@ -157,12 +158,10 @@ def predict(
     _not_an_input(output, past)
     set_threads(threads)
     t0 = time.perf_counter()
-    motion = _pipe(checkpoint).predict(
-        resolve_motion(past),
-        seconds,
-        text,
-        **_options(steps, sampler, guidance, seed, postprocess, literal),
-    )
+    check_seconds(seconds)  # cheap checks before the model loads (seconds, a trial found)
+    given = resolve_motion(past)
+    options = _options(steps, sampler, guidance, seed, postprocess, literal)
+    motion = _pipe(checkpoint).predict(given, seconds, text, **options)
     _write(motion, output, t0, "continuation", fps)
 
 
@@ -198,9 +197,8 @@ def inbetween(
     set_threads(threads)
     t0 = time.perf_counter()
     keys = [keyframe(k) for k in keyframes]
-    motion = _pipe(checkpoint).inbetween(
-        keys, starts, text, **_options(steps, sampler, guidance, seed, postprocess, literal)
-    )
+    options = _options(steps, sampler, guidance, seed, postprocess, literal)
+    motion = _pipe(checkpoint).inbetween(keys, starts, text, **options)
     _write(motion, output, t0, "in-betweening", fps)
 
 
@@ -274,10 +272,9 @@ def edit(
     names = None if joints is None else [j for j in joints.split(",") if j.strip()]
     if frames is None and names is None:
         raise InputError("say what to edit: --frames START:END (seconds), --joints, or both")
-    result = _pipe(checkpoint).edit(
-        resolve_motion(motion_in), text=text, frames=_span(frames), joints=names,
-        **_options(steps, sampler, guidance, seed, postprocess, literal, segment_model),
-    )  # fmt: skip
+    given, span = resolve_motion(motion_in), _span(frames)
+    options = _options(steps, sampler, guidance, seed, postprocess, literal, segment_model)
+    result = _pipe(checkpoint).edit(given, text=text, frames=span, joints=names, **options)
     _write(result, output, t0, "edit", fps)
 
 
@@ -317,6 +314,8 @@ def restyle(
     the path at its own pace)."""
     check_output_fps(fps, output.suffix)
     _not_an_input(output, motion_in, style)
+    if style is None and text is None:  # as the pipeline says it, before the model loads
+        raise InputError("restyle needs a style (e.g. --style sad), a --text, or both")
     set_threads(threads)
     t0 = time.perf_counter()
     opts = _options(steps, sampler, guidance, seed, postprocess)
@@ -335,9 +334,9 @@ def restyle(
             )
     if keep_speed:
         opts["keep_speed"] = True
-    result = _pipe(checkpoint).restyle(
-        resolve_motion(motion_in), None if style is None else _style_arg(style), text=text, **opts
-    )
+    given = resolve_motion(motion_in)
+    target = None if style is None else _style_arg(style)
+    result = _pipe(checkpoint).restyle(given, target, text=text, **opts)
     _write(result, output, t0, "restyle", fps)
 
 
@@ -345,6 +344,11 @@ def _style_arg(value: str) -> Any:
     """A style name, or the motion in a file of that name (an example to move like)."""
     from motiongen.io import READ_SUFFIXES
 
+    if not value.strip():  # Path("") is the current folder: "no motion given" (a trial)
+        raise InputError(
+            "the style is empty; give a style name (`motiongen style list`) or a motion file "
+            "to take the style from"
+        )
     path = Path(value)
     if path.exists() and (path.suffix or path.is_dir()):  # a dance folder is one motion too
         return resolve_motion(value)
@@ -385,6 +389,10 @@ def compose(
     """One motion of consecutive segments, each following its own text."""
     if (prompt is None) == (not segment):
         raise InputError("give either a prompt with 'then' or --segment TEXT:SECONDS (repeatable)")
+    if prompt is not None and not prompt.strip():
+        raise InputError("the prompt is empty; e.g. motiongen compose 'a person walks, then bows'")
+    if seconds is not None:
+        check_seconds(seconds)
     spec: Any = prompt
     if segment:
         spec = []

@@ -212,7 +212,11 @@ _MOVE_NOUNS = frozenset({"ups", "jacks", "lunges"})
 
 
 def _third_person(verb: str) -> str:
-    """ "wave" -> "waves", "punch" -> "punches", "carry" -> "carries", "go" -> "goes"."""
+    """ "wave" -> "waves", "punch" -> "punches", "carry" -> "carries", "go" -> "goes"
+    (punctuation after it kept: "run," -> "runs,")."""
+    word = verb.rstrip(",.;:!?")
+    if word != verb:
+        return _third_person(word) + verb[len(word) :]
     low = verb.lower()
     if low in _IRREGULAR:
         return _IRREGULAR[low]
@@ -232,7 +236,25 @@ def _without_pronoun(text: str) -> str:
     if match.group(1).lower() != "they" or not rest:
         return rest
     verb, _, tail = rest.partition(" ")
-    return f"{_third_person(verb)} {tail}".strip()
+    return _joined_verbs_bent(f"{_third_person(verb)} {tail}".strip())
+
+
+# "... and kick": a second bare verb joined to a first that was bent
+_JOINED_VERB = re.compile(r"(\band|\bor|,)\s+([a-z]+)\b", re.IGNORECASE)
+
+
+def _joined_verbs_bent(tail: str) -> str:
+    """The bare verbs of ``_BARE_VERBS`` joined by "and" / "or" / a comma in the rest of a
+    clause whose first verb was bent, bent too ("stop and kick" -> "stops and kicks"; only
+    the first had been: "a person stops and kick", a new-user trial)."""
+
+    def bend(m: re.Match[str]) -> str:
+        word = m.group(2)
+        if word.lower() not in _BARE_VERBS:
+            return m.group(0)
+        return f"{m.group(1)} {_third_person(word)}"
+
+    return _JOINED_VERB.sub(bend, tail)
 
 
 def _with_subject(subject: str, text: str) -> str:
@@ -243,7 +265,7 @@ def _with_subject(subject: str, text: str) -> str:
     # "spin kick", "jump squats", "sit ups": a name of a move, not a verb
     named = after.rstrip("s") in _BARE_VERBS or after in _MOVE_NOUNS
     if verb.lower() in _BARE_VERBS and not named:
-        text = f"{_third_person(verb)} {tail}".strip()
+        text = _joined_verbs_bent(f"{_third_person(verb)} {tail}".strip())
     return f"{subject} {text}"
 
 

@@ -1673,9 +1673,24 @@ class Pipeline:
                     motion.meta,
                     f"segment {r.text!r}: {short}; give it more seconds, or none (its own length)"
                     if req.segments is not None
-                    else f"the edited span: {short}; edit a longer span",
+                    else f"the edited span: {short}{self._span_core_said(req, r)}; edit a longer "
+                    "span",
                 )
         return motion
+
+    def _span_core_said(self, req: GenerationRequest, part: GenerationRequest) -> str:
+        """ " (the new action fills 1.4 of the span's 2.0 s, between seams eased in at its
+        ends)": the length a short span's warning names is its core's, not the span asked
+        for (a new-user trial read "1.4 s is short" of a 2 s span as a wrong length)."""
+        if req.edit_span is None:
+            return ""
+        _, a, b = req.edit_span
+        if part.frames >= b - a:
+            return ""
+        return (
+            f" (the new action fills {part.frames / self.fps:.1f} of the span's "
+            f"{(b - a) / self.fps:.1f} s, between seams eased in at its ends)"
+        )
 
     def _joined_timeline(
         self,

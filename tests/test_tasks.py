@@ -276,3 +276,20 @@ def test_free_frames_are_lifted_to_the_given_frames_floor():
     # a file whose floor is 3 cm lower: free frames are not lifted above its given frames
     low = walk - np.array([0.0, 0.03, 0.0])
     np.testing.assert_allclose(lift_free_frames(low, known, 20.0), low)
+
+
+def test_bones_never_given_take_the_source_s_lengths():
+    """An edit of the arms (all frames) or a restyle (the path only) keeps the build of the
+    motion it edits: its bones, not the generated frames' (forearms 19.1 cm made of 22.5)."""
+    from motiongen.data.synthetic import synth_motion
+    from motiongen.generation.constraints import Constraints
+    from motiongen.skeleton import BONES, bone_lengths
+
+    source = synth_motion("walk", seconds=2.0, seed=0).positions.astype(np.float64)
+    targets = source.copy()
+    arms = [i for name, i in JOINT_INDEX.items() if "elbow" in name or "wrist" in name]
+    targets[:, arms] = np.nan
+    body = Constraints(targets, "edit", source=source).given_bone_lengths()
+    np.testing.assert_allclose(body, np.median(bone_lengths(source), axis=0), atol=1e-9)
+    assert np.isnan(Constraints(targets, "edit").given_bone_lengths()).any()  # no source: free
+    assert len(body) == len(BONES)

@@ -107,6 +107,7 @@ from motiongen.generation.windows import (
 )
 from motiongen.motion import AudioRef, Motion
 from motiongen.paths import DEFAULT_SECONDS
+from motiongen.postprocess.turns import limit_turn_rate
 from motiongen.skeleton import NUM_JOINTS, PELVIS
 from motiongen.tasks import TASK_ID, world_channels
 from motiongen.tasks.pace import MOVING_SPEED, ground_speed, pace_ratio, paced_path
@@ -2009,6 +2010,11 @@ class Pipeline:
             positions = np.stack([place(p, constraints) for p in positions])
             if postprocess:  # eased onto the given frames first: smoothing would smear a jump
                 positions = np.stack([enforce(p, constraints, self.fps) for p in positions])
+                # where the facing is free, no snapping round (postprocess/turns.py)
+                facing_given = constraints.known[:, PELVIS]
+                positions = np.stack(
+                    [limit_turn_rate(p, self.fps, facing_given)[0] for p in positions]
+                )
         joins = self._joins(first)
         if joins:
             from motiongen.postprocess.transitions import smooth_joins

@@ -507,3 +507,26 @@ def test_following_the_feet_keeps_a_walk_and_a_shuffle_going():
     out = fix_foot_sliding(walk, FPS)
     root_in, root_out = walk[:, PELVIS][:, [0, 2]], out[:, PELVIS][:, [0, 2]]
     assert np.linalg.norm(root_out - root_in, axis=-1).max() < 0.05
+
+
+def test_free_frames_turn_no_faster_than_people_do():
+    """Keyframes 3 m apart sideways: the control model snapped 110 degrees round in 4 frames
+    next to each (a new-user trial); the turn is spread over the free frames instead."""
+    from motiongen.canonical import heading, rotate_y
+    from motiongen.postprocess.turns import MAX_TURN_RATE, limit_turn_rate
+
+    base = synth_motion("walk", seconds=0.5, seed=0).positions[:1].astype(np.float64)
+    turn = np.radians(np.r_[0, 30, 70, 105, np.full(40, 110.0), 105, 70, 30, 0])
+    motion = rotate_y(np.repeat(base, len(turn), axis=0), turn)
+    fixed = np.zeros(len(turn), bool)
+    fixed[[0, -1]] = True
+    out, applied = limit_turn_rate(motion, 20.0, fixed)
+    rate = np.abs(np.diff(np.unwrap(heading(out)))) * 20.0
+    assert rate.max() <= MAX_TURN_RATE + 1e-6 and applied > 20.0
+    np.testing.assert_allclose(out[fixed], motion[fixed])  # given frames exactly as given
+    np.testing.assert_allclose(out[20], motion[20], atol=1e-9)  # caught up in between
+    # a spin asked for (four whole turns in 3 s, 480 deg/s) is left a spin
+    spin = rotate_y(np.repeat(base, 60, axis=0), np.linspace(0, 8 * np.pi, 60))
+    kept, applied = limit_turn_rate(spin, 20.0, np.r_[True, np.zeros(59, bool)])
+    np.testing.assert_allclose(kept, spin)
+    assert applied == 0.0

@@ -267,6 +267,9 @@ def test_npy_nan_and_garbage(tmp_path: Path) -> None:
     np.save(tmp_path / "nan.npy", pos)
     with pytest.raises(FormatError, match="NaN or infinite values in 1 frame"):
         load_numpy(tmp_path / "nan.npy")
+    np.savez(tmp_path / "nan.npz", positions=pos)  # said once, not wrapped in "unreadable"
+    with pytest.raises(FormatError, match=r"^nan.npz contains NaN or infinite values in 1 frame"):
+        load_numpy(tmp_path / "nan.npz")
     (tmp_path / "junk.npy").write_bytes(b"not an array at all")
     with pytest.raises(FormatError, match="not a readable .npy"):
         load_numpy(tmp_path / "junk.npy")

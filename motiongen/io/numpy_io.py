@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from motiongen.errors import DataNotFoundError, FormatError, InputError
+from motiongen.errors import DataNotFoundError, FormatError, InputError, MotionGenError
 from motiongen.io.motion_json import audio_path_for_file, audio_path_from_file
 from motiongen.motion import AudioRef, Motion
 from motiongen.skeleton import BONES, NUM_JOINTS
@@ -301,6 +301,8 @@ def _load_npz(path: Path, fps: float | None) -> Motion:
             positions = _as_joints(archive[key], path)
             stored_fps = float(archive["fps"]) if "fps" in keys else None
             info_text = str(archive["info"]) if "info" in keys else None
+        except MotionGenError:  # already says what is wrong with the array (NaN frames ...)
+            raise
         except (ValueError, TypeError, zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
             raise FormatError(f"{path.name}: unreadable array in the archive ({exc})") from exc
 

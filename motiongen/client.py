@@ -197,7 +197,7 @@ class Client:
         """A dance to an audio file (uploaded), generated now; the motion keeps the file as
         its audio, so ``motion.save("x.mp4")`` muxes the song in. text: a text as well as the
         music ("a happy dance"); fps: the answer's frame rate (default 20); beat_sync: retimed
-        onto the song's beats (False: the network's own timing)."""
+        onto the song's beats where more accents land on them (False: the network's own timing)."""
         path = Path(path)
         payload = self._dance(path, seconds, music_offset, steps, guidance, seed, model, "json",
                               text=text, fps=fps, beat_sync=beat_sync)  # fmt: skip

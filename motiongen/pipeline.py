@@ -2078,8 +2078,8 @@ class Pipeline:
                 for req, pos in zip(requests, positions, strict=True)
             ]
         for m, info in zip(motions, synced, strict=False):
-            m.meta["beat_sync"] = info
-            if not info["applied"]:
+            m.meta["beat_sync"] = {k: v for k, v in info.items() if k != "warn"}
+            if info.get("warn"):
                 _add_warning(m.meta, f"beat sync: {info['reason']}; the dance keeps its own timing")
         restyled = first.constraints is not None and first.constraints.task == "style"
         for i, m in enumerate(motions):

@@ -18,8 +18,9 @@ out = Console()
 err = Console(stderr=True)
 
 BEAT_SYNC_HELP = (
-    "Retime a dance onto the music's beats (the network's dances keep a pace of their own; "
-    "local tempo changed by at most 25 percent). Default: on with music."
+    "Retime a dance onto the music's beats where that puts more of its accents on beats (the "
+    "network's dances keep a pace of their own; local tempo changed by at most 25 percent). "
+    "Default: on with music."
 )
 OUTPUT_SUFFIXES = (".mp4", ".gif", ".bvh", ".motion", ".motion.json", ".json", ".npy", ".npz")
 
@@ -239,6 +240,8 @@ def _run(
             highlight=False,
             soft_wrap=True,
         )
+    elif "beats_hit" in synced:  # not applied, and not for want of music: no warning
+        out.print(f"note: its own timing kept: {synced['reason']}", highlight=False, soft_wrap=True)
     if meta.get("warning"):
         err.print(f"[yellow]warning:[/] {escape(meta['warning'])}", soft_wrap=True, highlight=False)
     out.print(

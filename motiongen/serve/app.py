@@ -642,7 +642,8 @@ def create_app(settings: ServeSettings) -> FastAPI:
         beat_sync: Annotated[
             bool,
             Form(
-                description="Retime the dance onto the song's beats (local tempo within 25 %); "
+                description="Retime the dance onto the song's beats where more of its accents land on "
+                "beats (local tempo within 25 %); "
                 "false keeps the network's own timing."
             ),
         ] = True,

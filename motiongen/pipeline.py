@@ -795,9 +795,10 @@ class Pipeline:
         prefix = None if seed_motion is None else self._seed_features(seed_motion, frames)
         synced_frames = None
         if check_beat_sync(beat_sync, music_path is not None, seed_motion is not None, seconds):
-            from motiongen.io.audio import audio_duration
+            from motiongen.io.audio import decoded_duration
 
-            left = audio_duration(music_path) - float(music_offset)  # type: ignore[arg-type]
+            # as far as it decodes: the header of an MP3 cut short promises more
+            left = decoded_duration(music_path) - float(music_offset)  # type: ignore[arg-type]
             synced_frames, frames = frames, frames_to_make(frames, self.fps, left)
         auto = rag is None
         if auto:

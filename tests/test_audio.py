@@ -144,8 +144,38 @@ def test_an_mp3_cut_short_is_refused_beyond_what_it_holds(tmp_path):
     cut = tmp_path / "cut.mp3"
     cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
     assert audio_duration(cut) > 5.5  # the header still says the whole length
+    from motiongen.io.audio import decoded_duration
+
+    assert 2.0 < decoded_duration(cut) < 4.0 and decoded_duration(whole) == pytest.approx(
+        6.0, abs=0.1
+    )
     with pytest.raises(FormatError, match="cut short or damaged"):
         load_audio(cut)
     y, sr = load_audio(cut, duration=2.0)  # what it holds is read as before
     assert len(y) == pytest.approx(2 * sr, abs=2)
     load_audio(whole)
+
+
+def test_overlapping_readers_leave_stderr_as_it_was():
+    """Two threads reading audio at once (a service): the first out must not put fd 2 back on
+    the other's held copy (it had left fd 2 on a deleted file for good)."""
+    import os
+    import threading
+    import time
+
+    from motiongen.io import audio
+
+    before = os.readlink("/proc/self/fd/2") if os.path.exists("/proc/self/fd/2") else None
+
+    def slow():
+        with audio._decoder_quiet():
+            time.sleep(0.2)
+
+    with audio._decoder_quiet():
+        other = threading.Thread(target=slow)
+        other.start()
+        time.sleep(0.05)
+    other.join()
+    if before is not None:
+        assert os.readlink("/proc/self/fd/2") == before
+    assert audio._quiet_state is None and audio._quiet_depth == 0

@@ -163,3 +163,6 @@ def test_the_answer_s_frame_rate_and_a_dance_s_text(client: Client, tmp_path: Pa
     song = write_song(tmp_path / "song.wav", seconds=3)
     dance = client.dance(song, seconds=2, steps=2, seed=1, text="a happy dance", fps=60)
     assert dance.fps == 60 and dance.num_frames == 120 and dance.texts == ["a happy dance"]
+    assert "beat_sync" in dance.meta  # retimed where that helps, by default
+    own = client.dance(song, seconds=2, steps=2, seed=1, beat_sync=False)
+    assert "beat_sync" not in own.meta and own.num_frames == 40

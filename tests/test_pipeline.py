@@ -390,6 +390,19 @@ def test_dances_are_retimed_onto_the_beats_by_default(pipe, song):
         pipe(music=song, seconds=2.0, beat_sync="yes")
 
 
+def test_a_dance_to_an_mp3_cut_short_is_made_from_what_it_holds(pipe, song, tmp_path):
+    """Beat sync makes the dance longer than asked, as far as the music goes: as far as it
+    decodes, not as far as the header of an MP3 cut short says (it asked for music the file
+    does not hold, and a length the error had said would work failed)."""
+    y, sr = sf.read(str(song))
+    whole = tmp_path / "song.mp3"
+    sf.write(str(whole), y, sr, format="MP3")
+    cut = tmp_path / "cut.mp3"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    m = pipe(music=cut, seconds=5.5, seed=0)  # made 6.9 s long, from the header's 12 s
+    assert m.num_frames == 110
+
+
 def test_beat_sync_plays_a_dance_at_the_music_s_tempo(tmp_path):
     from motiongen.generation.on_beats import on_beats
     from tests.serve_helpers import write_song
@@ -841,6 +854,23 @@ def test_inbetween_hits_every_keyframe_root_included(control_pipe):
         np.testing.assert_allclose(out.positions[frame], key.positions[0], atol=1e-5)
 
 
+def test_in_betweened_frames_are_slewed_where_their_facing_is_free(control_pipe, monkeypatch):
+    """The turn limiter (postprocess/turns.py) gets each motion with its frames of given
+    facing marked: the keyframes, not the frames between them."""
+    calls = []
+    real = pipeline_module.limit_turn_rate
+
+    def spy(positions, fps, fixed, *a, **k):
+        calls.append(np.asarray(fixed).copy())
+        return real(positions, fps, fixed, *a, **k)
+
+    monkeypatch.setattr(pipeline_module, "limit_turn_rate", spy)
+    walk = _walk(3.0, seed=1).positions
+    keys = [Motion(positions=walk[i : i + 1], fps=20.0) for i in (0, 40)]
+    control_pipe.inbetween(keys, [0.0, 2.0], "a person walks", seed=0)
+    assert calls and np.flatnonzero(calls[0]).tolist() == [0, 40]
+
+
 def test_edit_keeps_everything_outside_the_edit(control_pipe):
     walk = _walk(4.0, seed=2)
     arms = control_pipe.edit(walk, text="a person waves both hands", joints=["arms"], seed=0)
@@ -1012,6 +1042,9 @@ def test_then_prompts_split_into_segments_the_model_can_read():
         "a person walks slowly, sadly for 1.5 seconds": ["a person walks slowly, sadly for 1.5 seconds"],
         "a person walks next to a wall and then they cry": [
             "a person walks next to a wall", "a person cries"],
+        # a list of nouns after a verb that needed no bending stays nouns
+        "a person walks, then they perform a spin, kick and bow": [
+            "a person walks", "a person performs a spin, kick and bow"],
         # every verb joined to a bent one is bent ("a person stops and kick", a trial)
         "A person jogs. Then they stop and kick with the left leg. Finally they run, jump and roll.": [
             "A person jogs", "A person stops and kicks with the left leg",

@@ -1092,6 +1092,11 @@ def test_as_person_says_the_subject_plainly():
     assert as_person("my grandmother bows") == "an old person bows"
     assert as_person("her old grandfather walks") == "an old person walks"
     assert as_person("two people dance") == "two people dance"
+    # nouns that are not who moves stay as they are
+    assert as_person("a figure-eight walk") == "a figure-eight walk"
+    assert as_person("a robot lifts the child") == "a robot lifts the child"
+    assert as_person("an adult, not a child, walks") == "an adult, not a child, walks"
+    assert as_person("a person picks up a little girl") == "a person picks up a little girl"
 
 
 # ---- words of degree ----------------------------------------------------------------------

@@ -238,6 +238,8 @@ def test_dance_default_length_is_the_song(client: TestClient, song: Path) -> Non
         ({"text": "a", "seconds": "long"}, 422, ["seconds"]),
         ({"text": "a", "steps": 0}, 422, ["steps"]),
         ({"text": "a", "steps": 201}, 422, ["steps", "200"]),
+        ({"text": "a person walks", "beat_sync": True}, 422, ["beat sync", "music"]),
+        ({"text": "a", "beat_sync": "often"}, 422, ["beat_sync"]),
         ({"text": "a", "steps": 2.5}, 422, ["steps"]),
         ({"text": "a", "guidance": -1}, 422, ["guidance"]),
         ({"text": "a", "guidance": 21}, 422, ["guidance", "20"]),

@@ -67,9 +67,9 @@ def capture(
     if audio is not None:
         from motiongen.conditioning.audio_features import cached_features_from_file
         from motiongen.motion import AudioRef, Motion
-        from motiongen.postprocess.beat_sync import beat_sync
+        from motiongen.postprocess.beat_sync import MAX_STRETCH, beat_sync
 
-        frames = int(round(motion.num_frames * 1.25))  # the longest the retimed motion runs
+        frames = int(round(motion.num_frames * MAX_STRETCH))  # the longest retimed motion
         beats = cached_features_from_file(audio, motion.fps, 0.0, num_frames=frames).beat_times
         retimed = beat_sync(motion.positions.astype("float64"), motion.fps, beats)
         hits = f"{100 * retimed.beats_hit_before:.0f} % -> {100 * retimed.beats_hit:.0f} %"

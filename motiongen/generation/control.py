@@ -236,7 +236,9 @@ def _without_pronoun(text: str) -> str:
     if match.group(1).lower() != "they" or not rest:
         return rest
     verb, _, tail = rest.partition(" ")
-    return _joined_verbs_bent(f"{_third_person(verb)} {tail}".strip())
+    bent = f"{_third_person(verb)} {tail}".strip()
+    # "they stop and kick": both verbs; "they perform a spin, kick and bow": nouns after it
+    return _joined_verbs_bent(bent) if verb.lower().rstrip(",.;:!?") in _BARE_VERBS else bent
 
 
 # "... and kick": a second bare verb joined to a first that was bent

@@ -7,14 +7,17 @@ costs only its own decoding; scipy's polyphase filter does the resampling.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import sys
 import tempfile
+import threading
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soundfile as sf
@@ -76,32 +79,50 @@ def _unreadable(path: Path, err: Exception) -> FormatError:
     return FormatError(f"cannot read audio {path.name}: {reason.rstrip('.')}; {_FORMAT_HINT}")
 
 
+# fd 2 is one per process: the service reads audio on several threads at once, so the first
+# reader to enter holds the decoder's warnings back and the last to leave lets fd 2 go (each
+# restoring its own copy, two overlapping readers left fd 2 on a deleted file for good).
+_quiet_lock = threading.Lock()
+_quiet_depth = 0
+_quiet_state: tuple[int, Any] | None = None
+
+
 @contextlib.contextmanager
 def _decoder_quiet() -> Iterator[None]:
     """libmpg123 prints its warnings about a damaged MP3 ("Illegal Audio-MPEG-Header", "Xing
     stream size off") straight to file descriptor 2, around the one error line the CLI gives:
-    they are held back while libsndfile reads, and anything else written meanwhile is passed on."""
+    they are held back while libsndfile reads, and anything else written meanwhile is passed
+    on when the last reader is done."""
+    global _quiet_depth, _quiet_state
+    with _quiet_lock:
+        if _quiet_depth == 0:
+            try:
+                sys.stderr.flush()
+                saved = os.dup(2)
+            except (OSError, ValueError):  # no real stderr (embedded): nothing to hold back
+                saved = -1
+            if saved >= 0:
+                held = tempfile.TemporaryFile()  # noqa: SIM115 - the last reader out closes it
+                os.dup2(held.fileno(), 2)
+                _quiet_state = (saved, held)
+        _quiet_depth += 1
     try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):  # no real stderr (embedded): nothing to hold back
         yield
-        return
-    with tempfile.TemporaryFile() as held:
-        os.dup2(held.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            held.seek(0)
-            other = [
-                line
-                for line in held.read().decode("utf-8", "replace").splitlines(keepends=True)
-                if not _DECODER_NOISE.search(line)
-            ]
-            if other:
-                sys.stderr.write("".join(other))
+    finally:
+        with _quiet_lock:
+            _quiet_depth -= 1
+            if _quiet_depth == 0 and _quiet_state is not None:
+                saved, held = _quiet_state
+                _quiet_state = None
+                os.dup2(saved, 2)
+                os.close(saved)
+                held.seek(0)
+                text = held.read().decode("utf-8", "replace")
+                held.close()
+                other = [line for line in text.splitlines(keepends=True)
+                         if not _DECODER_NOISE.search(line)]  # fmt: skip
+                if other:
+                    sys.stderr.write("".join(other))
 
 
 _DECODER_NOISE = re.compile(r"libmpg123|MPEG-Header|Xing stream|^\s*Note: |^Warning: ")
@@ -150,6 +171,30 @@ def audio_duration(path: str | Path) -> float:
         ):  # fmt: skip
             pass
         raise
+
+
+def decoded_duration(path: str | Path) -> float:
+    """Length in seconds as far as the file decodes: an MP3's header length (``audio_duration``)
+    outlives a file cut short, so an MP3 is decoded through (about 5 ms a minute, kept per file
+    version); other formats read their header."""
+    path = _existing_file(path)
+    stat = path.stat()
+    return _decoded_duration(str(path), stat.st_mtime, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _decoded_duration(path: str, mtime: float, size: int) -> float:
+    info = _info(Path(path))
+    try:
+        with _decoder_quiet(), sf.SoundFile(path) as f:
+            if f.format != "MP3":
+                return info.duration
+            frames = 0
+            while len(block := f.read(_BLOCK, dtype="float32")):  # blocks() pads to the header
+                frames += len(block)
+    except (sf.LibsndfileError, RuntimeError, TypeError) as err:
+        raise _unreadable(Path(path), err) from None
+    return frames / info.samplerate
 
 
 def _check_span(path: Path, info: AudioInfo, offset: float, duration: float | None) -> None:

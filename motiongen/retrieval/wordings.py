@@ -42,18 +42,25 @@ TOP_WORDINGS = 3
 # Who does it: the encoder weighs such words as much as the action, so "a woman bolts forward
 # at top speed" matched "a woman runs at full speed" above "a person sprints forward". Both
 # sides are said with "a person" before they are compared.
+_NOUNS = (
+    r"(?:man|woman|person|boy|girl|guy|lady|gentleman|character|human|dancer|kid|child|"
+    r"teenager|grandma|grandpa|grandmother|grandfather|figure(?!\s+skat))(?![\w-])"
+)
 _SUBJECT = re.compile(
-    r"^\s*(?:(?:a|an|the|my|his|her|our|this|that)\s+(?:man|woman|person|boy|girl|guy|lady|gentleman|character|human|"
-    r"figure(?!\s+skat)|dancer|kid|child|teenager|grandma|grandpa|grandmother|grandfather)|"
-    r"he|she|they|someone|somebody)\b",
+    rf"^\s*(?:(?:a|an|the|my|his|her|our|this|that)\s+{_NOUNS}|he|she|they|someone|somebody)\b",
     re.IGNORECASE,
 )
 # ...and one with up to three words before it ("a sad woman", "a very sad, tired man"): the
-# words are kept, as the training texts say a style ("a sad person walks").
+# words are kept, as the training texts say a style ("a sad person walks"). None of them may be
+# a word that ends the subject ("a robot lifts the child", "an adult, not a child"): those
+# nouns are the object, not who moves.
+_NOT_DESCRIBING = (
+    r"(?!(?:a|an|the|my|his|her|our|their|this|that|not|no|and|or|with|to|of|for|by|"
+    r"lifts?|holds?|carr(?:y|ies)|hugs?|picks?|helps?|follows?|watches|watch|sees?)\b)"
+)
 _SAID_SUBJECT = re.compile(
-    r"^\s*(a|an|the|my|his|her|our|this|that)\s+((?:[a-z-]+,?\s+){1,3}?)"
-    r"(man|woman|boy|girl|guy|lady|gentleman|figure(?!\s+skat)|dancer|kid|child|teenager|"
-    r"grandma|grandpa|grandmother|grandfather)\b",
+    rf"^\s*(a|an|the|my|his|her|our|this|that)\s+((?:{_NOT_DESCRIBING}[a-z-]+,?\s+){{1,3}}?)"
+    rf"({_NOUNS})",
     re.IGNORECASE,
 )
 # Subjects that say a style themselves: a child moves in the data's childish way, a
@@ -62,7 +69,11 @@ _STYLED_SUBJECT = {
     "kid": "childlike", "child": "childlike", "teenager": "young", "grandma": "old",
     "grandpa": "old", "grandmother": "old", "grandfather": "old",
 }  # fmt: skip
-_CHILD_WORDS = re.compile(r"\b(?:little|small|young)\s+(girl|boy)\b", re.IGNORECASE)
+# "a little girl" is a child; only as the subject ("picks up a little girl" moves no child)
+_CHILD_SUBJECT = re.compile(
+    r"^(\s*(?:a|an|the|my|his|her|our|this|that)\s+)(?:little|small|young)\s+(?:girl|boy)\b",
+    re.IGNORECASE,
+)
 
 
 class Wordings:
@@ -170,13 +181,13 @@ def as_person(text: str) -> str:
     """``text`` with its subject ("she", "a woman", "someone") said as "a person", "a sad
     woman" as "a sad person", and a subject that says a style by that style's word ("a little
     girl" and "a child" as "a childlike person", "a grandfather" as "an old person")."""
-    said = _CHILD_WORDS.sub(r"kid", text, count=1)
+    said = _CHILD_SUBJECT.sub(r"\1kid", text, count=1)
     if m := _SUBJECT.match(said):
         style = _STYLED_SUBJECT.get(m.group(0).split()[-1].lower())
         return _SUBJECT.sub(_a_person(style), said, count=1)
     if m := _SAID_SUBJECT.match(said):
         words = m.group(2).strip()
-        style = _STYLED_SUBJECT.get(m.group(3).lower())
+        style = _STYLED_SUBJECT.get(m.group(3).split()[0].lower())
         if style and style not in words.lower().split():
             words = f"{words} {style}"
         return said[: m.start()] + _a_person(words) + said[m.end() :]

@@ -185,6 +185,14 @@ class GenerateRequest(BaseModel):
             "default such style words are left out (meta.warning, meta.vocabulary.unseen_style)."
         ),
     )
+    beat_sync: bool | None = Field(
+        None,
+        description=(
+            "With audio_url: retime the dance onto the song's beats where more of its accents "
+            "land on them (meta.beat_sync). null (default): on for dances up to 30 s; false: "
+            "the network's own timing; true without audio_url is refused."
+        ),
+    )
     fps: float | None = Field(
         None,
         ge=MIN_FPS,

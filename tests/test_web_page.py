@@ -322,6 +322,7 @@ def test_dance_to_an_uploaded_song_plays(page, tmp_path: Path) -> None:
     frame, total = _wait_playing(page, timeout=90_000)
     assert total == 40  # 2 s at 20 fps
     assert page.evaluate("window.motiongenPage.viewer.motion.title") == "a person dances the waltz"
+    assert page.is_checked("#beat-sync")  # retimed onto the beats unless unticked
     assert "error" not in page.get_attribute("#message", "class")
     page.click("#play")
     img = _canvas_pixels(page)

@@ -282,6 +282,8 @@
     // the prompt above goes with the song ("a person dances the waltz")
     const text = $("prompt").value.trim() || null;
     if (text) form.append("text", text);
+    const beatSync = $("beat-sync").checked;
+    if (!beatSync) form.append("beat_sync", "false");
     form.append("format", "json");
     form.append("async", "true");
     setBusy(true);
@@ -298,7 +300,7 @@
       }
       // Formats the job did not store are made by uploading the song again with the same seed.
       const seed = data.seed ?? (files && files.request ? files.request.seed : null);
-      const from = { kind: "dance", file, files, seconds, offset, seed, text, model: $("model").value };
+      const from = { kind: "dance", file, files, seconds, offset, seed, text, beatSync, model: $("model").value };
       const motion = window.MotionFiles.motionFromApi(data);
       show(motion, from, `dance to ${file.name}`);
       say(`dance of ${motion.numFrames} frames to ${file.name}`, "ok");
@@ -351,6 +353,7 @@
       if (source.seed !== null && source.seed !== undefined) form.append("seed", String(source.seed));
       if (source.model) form.append("model", source.model);
       if (source.text) form.append("text", source.text);
+      if (source.beatSync === false) form.append("beat_sync", "false");
       form.append("format", format);
       if (fps) form.append("fps", fps);
       res = await api("dance", { method: "POST", body: form });

@@ -2067,8 +2067,12 @@ class Pipeline:
                     [lift_free_frames(p, constraints.known, self.fps) for p in positions]
                 )
         synced: list[dict[str, Any]] = []
-        if first.beat_sync_frames is not None:
+        if first.beat_sync_frames is not None and postprocess:
             positions, synced = self._on_beats(requests, positions)
+        elif first.beat_sync_frames is not None:  # the network's output as it is, cut
+            positions = positions[:, : first.beat_sync_frames]
+            reason = "post-processing is off (the network's output as it made it)"
+            synced = [{"applied": False, "reason": reason}] * len(positions)
         timing["postprocess_ms"] = (time.perf_counter() - t0) * 1e3
         timing["total_ms"] = (time.perf_counter() - t_start) * 1e3
         if lone:

@@ -381,6 +381,8 @@ def test_dances_are_retimed_onto_the_beats_by_default(pipe, song):
         assert after <= before and "warning" not in synced.meta
     own = pipe(music=song, seconds=4.0, seed=0, beat_sync=False)
     assert "beat_sync" not in own.meta and own.num_frames == 80
+    raw = pipe(music=song, seconds=4.0, seed=0, postprocess=False)  # the network's output
+    assert raw.num_frames == 80 and "post-processing is off" in raw.meta["beat_sync"]["reason"]
     # no music left to make it longer: retimed only where it need not run past its end
     whole = pipe(music=song, seconds=12.0, seed=0).meta["beat_sync"]
     assert whole["pace"] <= 1.0 if whole["applied"] else whole["reason"]

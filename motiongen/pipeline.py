@@ -61,6 +61,7 @@ from motiongen.generation.control import (
     MIN_SEGMENT_SECONDS,
     edit_constraints,
     inbetween_constraints,
+    keyframes_in_place,
     parse_timeline,
     path_constraints,
     predict_constraints,
@@ -1003,7 +1004,9 @@ class Pipeline:
     ) -> Motion:
         """A motion through ``keyframes`` (each a pose or a few frames, in world space) starting
         at ``times`` (seconds, the first 0); it ends with the last keyframe. Needs a control
-        checkpoint; consecutive keyframes at most one model window (9.8 s) apart."""
+        checkpoint; consecutive keyframes at most one model window (9.8 s) apart. in_place
+        (False): each keyframe is first moved on the ground to start where the one before ends
+        (poses from different takes stand where their takes put them, often metres apart)."""
         post = bool(options.pop("postprocess", True))
         return self.run_request(self.check_inbetween(keyframes, times, text, **options), post)
 
@@ -1021,7 +1024,13 @@ class Pipeline:
             )
         if isinstance(times, str) or not isinstance(times, Sequence | np.ndarray):
             raise InputError(f"times must be a list of seconds, one per keyframe; got {times!r}")
+        in_place = options.pop("in_place", False)
+        if not isinstance(in_place, bool):
+            raise InputError(f"in_place must be true or false, got {in_place!r}")
         poses = [self._as_positions(k, f"keyframe {i}") for i, k in enumerate(keyframes)]
+        if in_place and len(poses) >= 2:  # checked as given, then moved
+            keyframes = keyframes_in_place(keyframes)
+            poses = [self._as_positions(k, f"keyframe {i}") for i, k in enumerate(keyframes)]
         if len(poses) < 2:
             raise InputError(f"give at least two keyframes (got {len(poses)})")
         if len(times) != len(poses):

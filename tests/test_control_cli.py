@@ -144,6 +144,20 @@ def test_edit_and_compose_take_a_segment_model(control, walk, tmp_path, monkeypa
     assert code == 1 and "leave segment_model out" in error_line(err)
 
 
+def test_inbetween_in_place_moves_the_keyframes(control, walk, tmp_path, monkeypatch, capsys):
+    far = tmp_path / "far.npz"
+    moved = load_any(walk).positions.copy()
+    moved[..., 0] += 4.0
+    Motion(positions=moved, fps=20.0).save(far)
+    out = tmp_path / "ib.npz"
+    args = ["inbetween", f"{walk}@0", f"{far}@0", "-o", out, "--times", "0,2", "--checkpoint",
+            control, "--seed", 0, "--steps", 2]  # fmt: skip
+    code, _, err = run([*args, "--in-place"], monkeypatch, capsys)
+    assert code == 0, err and "apart on the ground" not in err
+    result = load_any(out).positions
+    np.testing.assert_allclose(result[-1, 0, [0, 2]], result[0, 0, [0, 2]], atol=1e-4)
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

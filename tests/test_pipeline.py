@@ -873,6 +873,24 @@ def test_in_betweened_frames_are_slewed_where_their_facing_is_free(control_pipe,
     assert calls and np.flatnonzero(calls[0]).tolist() == [0, 40]
 
 
+def test_keyframes_in_place_start_where_the_one_before_ends(control_pipe):
+    walk = _walk(3.0, seed=1).positions
+    a = Motion(positions=walk[:1], fps=20.0)
+    far = walk[:1].copy()
+    far[..., 0] += 3.0  # another take's pose, 3 m to the side, 1 s later
+    b = Motion(positions=far, fps=20.0)
+    where = control_pipe.inbetween([a, b], [0.0, 1.0], seed=0)
+    assert "apart on the ground" in where.meta["warning"]  # as given: it glides 3 m
+    np.testing.assert_allclose(where.positions[20], far[0], atol=1e-5)
+    moved = control_pipe.inbetween([a, b], [0.0, 1.0], seed=0, in_place=True)
+    np.testing.assert_allclose(moved.positions[20, 0, [0, 2]], walk[0, 0, [0, 2]], atol=1e-5)
+    np.testing.assert_allclose(moved.positions[20] - moved.positions[20, :1], far[0] - far[0, :1],
+                               atol=1e-5)  # fmt: skip
+    assert "apart on the ground" not in moved.meta.get("warning", "")
+    with pytest.raises(InputError, match="in_place must be"):
+        control_pipe.inbetween([a, b], [0.0, 1.0], in_place="yes")
+
+
 def test_edit_keeps_everything_outside_the_edit(control_pipe):
     walk = _walk(4.0, seed=2)
     arms = control_pipe.edit(walk, text="a person waves both hands", joints=["arms"], seed=0)

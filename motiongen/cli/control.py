@@ -176,6 +176,13 @@ def inbetween(
     output: Output,
     times: Annotated[str, typer.Option(help="Start of each keyframe, seconds: 0,2.5,5")],
     text: Text = None,
+    in_place: Annotated[
+        bool,
+        typer.Option(
+            help="Move each keyframe on the ground to start where the one before ends (poses "
+            "from different takes stand where their takes put them, often metres apart)."
+        ),
+    ] = False,
     steps: Steps = None,
     sampler: Sampler = None,
     guidance: Guidance = None,
@@ -198,6 +205,8 @@ def inbetween(
     t0 = time.perf_counter()
     keys = [keyframe(k) for k in keyframes]
     options = _options(steps, sampler, guidance, seed, postprocess, literal)
+    if in_place:
+        options["in_place"] = True
     motion = _pipe(checkpoint).inbetween(keys, starts, text, **options)
     _write(motion, output, t0, "in-betweening", fps)
 

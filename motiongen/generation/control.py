@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -15,6 +16,9 @@ from motiongen.generation.constraints import Constraints
 from motiongen.generation.request import is_number
 from motiongen.skeleton import JOINT_INDEX, JOINT_NAMES, NUM_JOINTS, PELVIS
 from motiongen.tasks import BODY_PARTS
+
+if TYPE_CHECKING:
+    from motiongen.motion import Motion
 
 DEFAULT_SEGMENT_SECONDS = 4.0
 MIN_SEGMENT_SECONDS = 1.0
@@ -102,6 +106,20 @@ def travel_warning(
                 "each take's place) or give more time"
             )
     return ""
+
+
+def keyframes_in_place(keyframes: Sequence[Motion]) -> list[Motion]:
+    """``keyframes`` (Motions) each moved on the ground, facing kept, so that it starts where
+    the one before ends (pelvis over the same spot): poses cut from takes that stand metres
+    apart (a walk's last frame, a wave at the origin) in-between where they stand, instead of
+    gliding across the gap."""
+    out = [keyframes[0]]
+    for key in keyframes[1:]:
+        end = np.asarray(out[-1].positions[-1, PELVIS], dtype=np.float64)
+        start = np.asarray(key.positions[0, PELVIS], dtype=np.float64)
+        shift = np.array([end[0] - start[0], 0.0, end[2] - start[2]])
+        out.append(key.copy(positions=(key.positions + shift).astype(key.positions.dtype)))
+    return out
 
 
 def resolve_joints(names: Sequence[str]) -> list[int]:

@@ -84,6 +84,8 @@ def checked_control(pipe: Any, params: dict[str, Any], root: Path) -> Any:
     if task == "predict":
         return pipe.check_predict(motions[0], params["seconds"], params.get("text"), **opts)
     if task == "inbetween":
+        if params.get("in_place"):
+            opts["in_place"] = True
         return pipe.check_inbetween(motions, list(params["times"]), params.get("text"), **opts)
     if task == "edit":
         frames = params.get("frames")

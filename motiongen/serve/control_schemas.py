@@ -214,6 +214,10 @@ class InbetweenRequest(ControlOptions):
     keyframes: list[MotionInput] = Field(..., min_length=2, max_length=MAX_KEYFRAMES)
     times: list[float] = Field(..., min_length=2, max_length=MAX_KEYFRAMES)
     text: str | None = Text
+    in_place: bool = Field(
+        False,
+        description="Move each keyframe on the ground to start where the one before ends.",
+    )
 
 
 class EditRequest(ControlOptions):

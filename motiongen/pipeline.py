@@ -1028,9 +1028,13 @@ class Pipeline:
         if not isinstance(in_place, bool):
             raise InputError(f"in_place must be true or false, got {in_place!r}")
         poses = [self._as_positions(k, f"keyframe {i}") for i, k in enumerate(keyframes)]
+        moved = None
         if in_place and len(poses) >= 2:  # checked as given, then moved
+            given = [k.positions[0, PELVIS] for k in keyframes]
             keyframes = keyframes_in_place(keyframes)
             poses = [self._as_positions(k, f"keyframe {i}") for i, k in enumerate(keyframes)]
+            moved = [round(float(np.linalg.norm(k.positions[0, PELVIS] - g)), 3)
+                     for k, g in zip(keyframes, given, strict=True)]  # fmt: skip
         if len(poses) < 2:
             raise InputError(f"give at least two keyframes (got {len(poses)})")
         if len(times) != len(poses):
@@ -1073,6 +1077,8 @@ class Pipeline:
         self._long_enough(total, "the keyframes span", "in-betweening")
         constraints = inbetween_constraints(poses, starts, total)
         req = self._controlled(text, total / self.fps, constraints, options, task="inbetween")
+        if moved is not None:  # how far each keyframe was moved on the ground, metres
+            req.meta["keyframes_moved_m"] = moved
         notes = [travel_warning(poses, starts, self.fps, text)]
         rates = sorted({float(k.fps) for k in keyframes})
         if len(rates) == 1:

@@ -371,6 +371,13 @@ def test_dances_are_retimed_onto_the_beats_by_default(pipe, song):
     assert frames_to_make(80, 20.0, 12.0) == 100  # made 1.25x longer to be played slower
     assert frames_to_make(80, 20.0, 4.5) == 90  # as far as the music goes
     assert frames_to_make(80, 20.0, 4.0) == 80
+    from motiongen.generation.on_beats import DEFAULT_SYNC_SECONDS, check_beat_sync
+
+    # by default up to 30 s (the warp grows with the square of the length); asked, longer too
+    assert check_beat_sync(None, True, False, DEFAULT_SYNC_SECONDS)
+    assert not check_beat_sync(None, True, False, DEFAULT_SYNC_SECONDS + 10)
+    assert check_beat_sync(True, True, False, DEFAULT_SYNC_SECONDS + 10)
+    assert not check_beat_sync(None, True, True, 10.0)  # continuing a seed motion
     synced = pipe(music=song, seconds=4.0, seed=0)
     assert synced.num_frames == 80 and synced.meta["seconds"] == 4.0
     info = synced.meta["beat_sync"]
@@ -887,6 +894,7 @@ def test_keyframes_in_place_start_where_the_one_before_ends(control_pipe):
     np.testing.assert_allclose(moved.positions[20] - moved.positions[20, :1], far[0] - far[0, :1],
                                atol=1e-5)  # fmt: skip
     assert "apart on the ground" not in moved.meta.get("warning", "")
+    assert moved.meta["keyframes_moved_m"] == [0.0, pytest.approx(3.0, abs=1e-3)]
     with pytest.raises(InputError, match="in_place must be"):
         control_pipe.inbetween([a, b], [0.0, 1.0], in_place="yes")
 

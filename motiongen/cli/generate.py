@@ -20,7 +20,7 @@ err = Console(stderr=True)
 BEAT_SYNC_HELP = (
     "Retime a dance onto the music's beats where that puts more of its accents on beats (the "
     "network's dances keep a pace of their own; local tempo changed by at most 25 percent). "
-    "Default: on with music."
+    "Default: on for dances up to 30 s."
 )
 OUTPUT_SUFFIXES = (".mp4", ".gif", ".bvh", ".motion", ".motion.json", ".json", ".npy", ".npz")
 
@@ -241,7 +241,7 @@ def _run(
             soft_wrap=True,
         )
     elif "beats_hit" in synced:  # not applied, and not for want of music: no warning
-        out.print(f"note: its own timing kept: {synced['reason']}", highlight=False, soft_wrap=True)
+        out.print(f"note: not retimed: {synced['reason']}", highlight=False, soft_wrap=True)
     if meta.get("warning"):
         err.print(f"[yellow]warning:[/] {escape(meta['warning'])}", soft_wrap=True, highlight=False)
     out.print(
@@ -460,7 +460,9 @@ def dance(
     fps: Annotated[
         float | None, typer.Option(help="Frame rate of the written motions (default 20).")
     ] = None,
-    beat_sync: Annotated[bool, typer.Option(help=BEAT_SYNC_HELP)] = True,
+    beat_sync: Annotated[
+        bool | None, typer.Option("--beat-sync/--no-beat-sync", help=BEAT_SYNC_HELP)
+    ] = None,
 ) -> None:
     """Dance to a song (and a prompt, with --text), the song muxed into the MP4."""
     from motiongen.generation.request import dance_seconds

@@ -103,7 +103,8 @@ def travel_warning(
                 f"keyframes {i} and {i + 1} lie {gap:.1f} m apart on the ground with "
                 f"{seconds:.2f} s between them ({gap / seconds:.1f} m/s): {GLIDES} unless "
                 "the text asks for that speed; move a keyframe (poses cut from two takes keep "
-                "each take's place) or give more time"
+                "each take's place; --in-place / in_place=True starts each where the one "
+                "before ends) or give more time"
             )
     return ""
 

@@ -79,8 +79,10 @@ def on_beats(
     if not retimed.improves:
         return made[:frames], {
             "applied": False,
-            "reason": f"retimed, fewer of the music's beats would get a motion accent "
-            f"({100 * hits[0]:.0f} -> {100 * hits[1]:.0f} %)",
+            "reason": f"retiming would give {'fewer' if hits[1] < hits[0] else 'no more'} of "
+            f"the music's beats a motion accent ({100 * hits[0]:.0f} -> {100 * hits[1]:.0f} %); "
+            "the dance was still made for the longer music retiming needs, so it is not the "
+            "beat_sync=False dance",
             "beats_hit": hits,
             "warn": False,
         }

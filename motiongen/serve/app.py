@@ -640,13 +640,13 @@ def create_app(settings: ServeSettings) -> FastAPI:
         format: Annotated[Format, Form()] = "json",
         async_: Annotated[bool, Form(alias="async")] = False,
         beat_sync: Annotated[
-            bool,
+            bool | None,
             Form(
                 description="Retime the dance onto the song's beats where more of its accents land on "
                 "beats (local tempo within 25 %); "
-                "false keeps the network's own timing."
+                "false keeps the network's own timing; default: on for dances up to 30 s."
             ),
-        ] = True,
+        ] = None,
     ) -> Response:
         """Music to dance: upload a song (multipart/form-data field 'audio')."""
         form = await http.form()  # parsed once already: the fields as sent

@@ -95,6 +95,7 @@ from motiongen.generation.vocabulary import (
     far_segments,
     leave_out_styles,
     rare_action,
+    several_styles,
     unseen_style,
     unshown,
     vocabulary_warning,
@@ -629,6 +630,8 @@ class Pipeline:
         for info, text in zip(out, texts or [], strict=False):
             if things := unshown(text):
                 info["unshown"] = things
+            if info["known"] and (styles := several_styles(text, self.action_styles)):
+                info["several_styles"] = styles
             unseen = unseen_style(text, info, self.action_styles)
             if unseen:
                 # Label names ("call", "byebye") read as jargon in a warning: say one of the

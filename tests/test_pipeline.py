@@ -732,6 +732,16 @@ def test_a_style_never_recorded_with_the_action_is_reported(tmp_path, control_pi
         in happy.meta["warning"]
     )
     assert "recorded only as normal, sad" in happy.meta["warning"]
+    # two styles named: every recorded take has one, and the warning says so
+    from motiongen.generation.vocabulary import several_styles, vocabulary_warning
+
+    table = {"words": words}
+    assert several_styles("a person walks happily and sadly", table) == ["happy", "sad"]
+    assert several_styles("a person walks sadly", table) is None
+    info = {"known": True, "similarity": 0.9, "nearest": [["walk", 0.9]],
+            "several_styles": ["happy", "sad"]}  # fmt: skip
+    said = vocabulary_warning("the prompt", "the motion", info)
+    assert "names 2 styles (happy, sad)" in said and "at most one" in said
     # by default the network is given the prompt without the style: the action comes first
     assert "made from 'a person bows'" in happy.meta["warning"]
     np.testing.assert_array_equal(

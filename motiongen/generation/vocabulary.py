@@ -162,6 +162,15 @@ def unseen_style(
     return {"action": action, "styles": sorted(named), "recorded": list(recorded)}
 
 
+def several_styles(text: str, action_styles: dict[str, Any] | None) -> list[str] | None:
+    """The styles a prompt names when it names more than one (synonyms counted once): every
+    recorded take has one style, so a motion shows at most one of them ("a very sad old man
+    walks" retrieved the old walks and said nothing of sad; a new-user trial)."""
+    words = (action_styles or {}).get("words") or {}
+    named = sorted({_canonical(s) for s in styles_named(text, words)})
+    return named if len(named) > 1 else None
+
+
 def _same_side(text: str, nearest: Sequence[Sequence[Any]]) -> str:
     """The nearest action, or its twin of the side the text names when the two are (nearly)
     tied: the sentence embedding barely tells left from right (0.811 for both with "waves
@@ -248,7 +257,14 @@ def vocabulary_warning(
     unseen_note = (
         _unseen_warning(what, result, unseen, restyle=restyle, rare=bool(rare)) if unseen else ""
     )
-    notes = [unseen_note, rare_note, _compound_warning(what, result, info), shown]
+    several = info.get("several_styles")
+    several_note = (
+        f"{what} names {len(several)} styles ({', '.join(several)}) and every recorded take has "
+        f"one: {result} shows at most one of them (a blend of two styles: restyle with a blend)"
+        if several and not restyle
+        else ""
+    )
+    notes = [unseen_note, several_note, rare_note, _compound_warning(what, result, info), shown]
     return "; ".join(filter(None, notes))
 
 

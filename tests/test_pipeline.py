@@ -732,6 +732,11 @@ def test_a_style_never_recorded_with_the_action_is_reported(tmp_path, control_pi
         in happy.meta["warning"]
     )
     assert "recorded only as normal, sad" in happy.meta["warning"]
+    # an action is as known without the prompt's style words (several of them had pulled
+    # "an old tired man walks slowly" below the threshold of the walk)
+    sad_walk = pipe("a person walks sadly", seconds=1.0, seed=0).meta["vocabulary"]
+    assert sad_walk["known"] and sad_walk["nearest"][0][0] == "walk"
+    assert sad_walk["unseen_style"]["styles"] == ["sad"]  # walk was recorded happy only
     # two styles named: every recorded take has one, and the warning says so
     from motiongen.generation.vocabulary import several_styles, vocabulary_warning
 

@@ -1045,11 +1045,8 @@ class Pipeline:
         poses = [self._as_positions(k, f"keyframe {i}") for i, k in enumerate(keyframes)]
         moved = None
         if in_place and len(poses) >= 2:  # checked as given, then moved
-            given = [k.positions[0, PELVIS] for k in keyframes]
-            keyframes = keyframes_in_place(keyframes)
+            keyframes, moved = keyframes_in_place(keyframes)
             poses = [self._as_positions(k, f"keyframe {i}") for i, k in enumerate(keyframes)]
-            moved = [round(float(np.linalg.norm(k.positions[0, PELVIS] - g)), 3)
-                     for k, g in zip(keyframes, given, strict=True)]  # fmt: skip
         if len(poses) < 2:
             raise InputError(f"give at least two keyframes (got {len(poses)})")
         if len(times) != len(poses):

@@ -109,18 +109,19 @@ def travel_warning(
     return ""
 
 
-def keyframes_in_place(keyframes: Sequence[Motion]) -> list[Motion]:
-    """``keyframes`` (Motions) each moved on the ground, facing kept, so that it starts where
-    the one before ends (pelvis over the same spot): poses cut from takes that stand metres
-    apart (a walk's last frame, a wave at the origin) in-between where they stand, instead of
-    gliding across the gap."""
-    out = [keyframes[0]]
+def keyframes_in_place(keyframes: Sequence[Motion]) -> tuple[list[Motion], list[float]]:
+    """(``keyframes`` (Motions) each moved on the ground, facing kept, so that it starts where
+    the one before ends (pelvis over the same spot), how far each was moved in metres): poses
+    cut from takes that stand metres apart (a walk's last frame, a wave at the origin)
+    in-between where they stand, instead of gliding across the gap."""
+    out, moved = [keyframes[0]], [0.0]
     for key in keyframes[1:]:
         end = np.asarray(out[-1].positions[-1, PELVIS], dtype=np.float64)
         start = np.asarray(key.positions[0, PELVIS], dtype=np.float64)
         shift = np.array([end[0] - start[0], 0.0, end[2] - start[2]])
         out.append(key.copy(positions=(key.positions + shift).astype(key.positions.dtype)))
-    return out
+        moved.append(round(float(np.linalg.norm(shift)), 3))
+    return out, moved
 
 
 def resolve_joints(names: Sequence[str]) -> list[int]:

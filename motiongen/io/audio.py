@@ -31,8 +31,8 @@ WILD_SAMPLE = 10.0  # 20 dB past full scale: no master is that hot
 MAX_WILD_SHARE = 0.01  # of the samples past WILD_SAMPLE: more is not audio at any level
 
 _FORMAT_HINT = "give a WAV/OGG/FLAC/MP3 file"
-# Decoded audio may fall short of its header's length by this share (and 1/20 s at least, an
-# MP3's encoder padding) before the file counts as cut short.
+# Decoded audio may fall short of its header's length by this share of it (of 1 s at least:
+# 0.02 s, more than an MP3 encoder's padding) before the file counts as cut short.
 CUT_SHORT_SLACK = 0.02
 _BLOCK = 1 << 16
 

@@ -2,12 +2,15 @@
 
 The kernel drops the lock when the process dies, however it dies (SIGKILL included), so a
 crash never leaves a stale lock to clear by hand. Used by ``motiongen serve`` (one server per
-job store) and training (one process per run folder).
+job store), training (one process per run folder) and data preparation (one writer per cache;
+the others wait for it and read what it wrote).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -47,3 +50,17 @@ def hold_lock(file: Path, *, same_process_again: bool = False) -> IO[str]:
     handle.write(str(os.getpid()))
     handle.flush()
     return handle
+
+
+@contextmanager
+def waiting_lock(file: Path) -> Iterator[None]:
+    """Hold ``file``'s exclusive lock for the block, waiting while another process holds it."""
+    import fcntl
+
+    file.parent.mkdir(parents=True, exist_ok=True)
+    with open(file, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

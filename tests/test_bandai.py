@@ -268,3 +268,28 @@ def test_real_wave_left_hand_moves_the_left_wrist(waves: dict[str, Motion]) -> N
         left.positions[:, JOINT_INDEX["left_wrist"], 1].max()
         > left.positions[0, JOINT_INDEX["head"], 1]
     )
+
+
+def test_two_processes_preparing_at_once_both_get_the_cache(fake_bandai: Path, tmp_path: Path):
+    # Two benchmarks started together on a stale cache wrote the same temporary file and one
+    # died renaming it; the second now waits for the first and reads its cache.
+    import subprocess
+    import sys
+
+    out = tmp_path / "cache"
+    code = (
+        "import sys; from pathlib import Path; from motiongen.data.prepare import prepare; "
+        "r = prepare(Path(sys.argv[1]), Path(sys.argv[2])); print(len(r.data.clips))"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(fake_bandai.parent), str(out)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        for _ in range(2)
+    ]
+    results = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err for _, err in results]
+    assert results[0][0] == results[1][0] and int(results[0][0]) == 4

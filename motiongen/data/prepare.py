@@ -21,6 +21,7 @@ from motiongen.data.sources import Source, discover
 from motiongen.data.store import ClipRecord, PreparedData, write_prepared
 from motiongen.data.text import describe
 from motiongen.errors import DataNotFoundError, MotionGenError
+from motiongen.locks import waiting_lock
 from motiongen.motion import Motion
 from motiongen.paths import cache_dir, data_dir
 
@@ -102,9 +103,6 @@ def prepare(
     progress: ProgressFn | None = None,
 ) -> PrepareResult:
     """Read every source, score and split each clip, curate, and write the cache + report."""
-    from motiongen.artifacts import artifact_report
-    from motiongen.data.report import build_report, plot_report
-
     t0 = time.perf_counter()
     root = Path(root) if root is not None else data_dir()
     out = Path(out) if out is not None else default_prepared_dir()
@@ -120,13 +118,37 @@ def prepare(
             "bandai/dataset-2/data.tar.xz, dance/DANCE_*)"
         )
     fp = fingerprint(sources)
-    if not force and (out / "index.json").is_file():
-        try:
-            existing = PreparedData.open(out)
-        except (MotionGenError, KeyError, TypeError):  # an unreadable cache is rebuilt
-            existing = None
-        if existing is not None and existing.fingerprint == fp:
-            return PrepareResult(out, True, time.perf_counter() - t0, existing)
+    if not force and (cached := _cached(out, fp)) is not None:
+        return PrepareResult(out, True, time.perf_counter() - t0, cached)
+    # Two processes that find the cache stale at once (two benchmarks started together) would
+    # write the same files; the second waits for the first and then reads what it wrote.
+    with waiting_lock(out / ".prepare.lock"):
+        if not force and (cached := _cached(out, fp)) is not None:
+            return PrepareResult(out, True, time.perf_counter() - t0, cached)
+        return _build(sources, root, out, fp, t0, progress)
+
+
+def _cached(out: Path, fp: str) -> PreparedData | None:
+    """The cache in ``out`` when it is readable and made from sources with fingerprint ``fp``."""
+    if not (out / "index.json").is_file():
+        return None
+    try:
+        existing = PreparedData.open(out)
+    except (MotionGenError, KeyError, TypeError):  # an unreadable cache is rebuilt
+        return None
+    return existing if existing.fingerprint == fp else None
+
+
+def _build(
+    sources: list[Source],
+    root: Path,
+    out: Path,
+    fp: str,
+    t0: float,
+    progress: ProgressFn | None,
+) -> PrepareResult:
+    from motiongen.artifacts import artifact_report
+    from motiongen.data.report import build_report, plot_report
 
     arrays: dict[str, np.ndarray] = {}
     records: list[ClipRecord] = []

@@ -13,7 +13,11 @@ post-processed as shipped (dances keep the network's contacts alone), with the t
 low and slow that those contacts leave out locked too (``add_guessed=True``, as for motion
 without music), and as before 2026-12-05 (neither that nor the bone fix re-solving legs to
 keep toes near the floor, ``keep_toes=False``), then scored like ``motiongen eval`` scores it (``eval.sanity.MusicalityScorer``: dance agreement, musicality, tempo margin).
-The real windows are the reference row.
+The real windows are the reference row. Beside the means, the shipped flow model minus the
+shipped DDIM-50 per window (its seeds averaged) with a 95 % paired bootstrap over windows: the
+windows of one song are not independent, so read the interval as a floor on the noise.
+``--windows-per-song 8`` doubles the eval's 4 windows per song; ``--shipped-only`` skips the
+post-processing variants.
 """
 
 from __future__ import annotations
@@ -40,7 +44,13 @@ VARIANTS = {  # name -> postprocess options over the pipeline's own, of the netw
 
 
 def run(
-    split: str, seeds: int, models: dict[str, tuple[str, dict[str, Any]]], text: bool = True
+    split: str,
+    seeds: int,
+    models: dict[str, tuple[str, dict[str, Any]]],
+    text: bool = True,
+    *,
+    windows_per_song: int = 4,
+    variants: bool = True,
 ) -> dict[str, Any]:
     """models: row name -> (checkpoint, generate options); text False: music alone, as
     ``motiongen dance SONG`` without ``--text``."""
@@ -50,14 +60,19 @@ def run(
     from motiongen.eval.sanity import MusicalityScorer
     from motiongen.postprocess import postprocess as clean
 
-    conditions, real = split_conditions(prepare().data, split)
+    conditions, real = split_conditions(prepare().data, split, music_windows=windows_per_song)
     windows = [(c, r) for c, r in zip(conditions, real, strict=True) if c.music is not None]
     scorer = MusicalityScorer()
     rows: dict[str, dict[str, list[float]]] = {}
+    per_window: dict[str, dict[str, list[list[float]]]] = {}  # row -> key -> window -> seeds
 
-    def add(row: str, scores: dict[str, Any]) -> None:
+    def add(row: str, scores: dict[str, Any], window: int = -1) -> None:
         for k in KEYS:
             rows.setdefault(row, {}).setdefault(k, []).append(float(scores[k]))
+            if window >= 0:
+                cells = per_window.setdefault(row, {}).setdefault(k, [])
+                cells.extend([] for _ in range(window + 1 - len(cells)))
+                cells[window].append(float(scores[k]))
 
     for _, r in windows:
         add(f"real {split} windows", scorer.score(r))
@@ -71,7 +86,10 @@ def run(
                 add(
                     f"{name}, shipped (retimed onto the beats)",
                     scorer.score(pipe.generate(**ask)[0]),
+                    i,
                 )
+                if not variants:
+                    continue
                 with cleanup_inputs() as calls:
                     made = pipe.generate(**ask, beat_sync=False)[0]
                 raw, fps, kw = calls[0]
@@ -85,12 +103,27 @@ def run(
         row: {k: {"mean": float(np.mean(v)), "n": len(v)} for k, v in by.items()}
         for row, by in rows.items()
     }
+    shipped = [f"{name}, shipped (retimed onto the beats)" for name in models]
+    paired = {}
+    if len(shipped) >= 2:  # the first model (flow) against the last (DDIM-50), as shipped
+        from benchmarks.flow_vs_ddim import paired_interval
+
+        for k in KEYS:
+            a, b = (
+                [float(np.mean(c)) for c in per_window[r][k]] for r in (shipped[0], shipped[-1])
+            )
+            mean, lo, hi = paired_interval(a, b)
+            paired[k] = {"mean": mean, "low": lo, "high": hi, "n": len(a)}
+    songs = {Path(str(c.music)).parent.name for c, _ in windows}
     return {
         "split": split,
         "seeds": seeds,
         "windows": len(windows),
+        "songs": len(songs),
         "text": text,
+        "variants": variants,
         "rows": summary,
+        "paired": {"rows": [shipped[0], shipped[-1]], **paired} if paired else {},
     }
 
 
@@ -99,8 +132,10 @@ def markdown(result: dict[str, Any], command: str) -> str:
         f"Command: `{command}`",
         "",
         f"{result['split']} split, {result['windows']} music windows"
+        f"{' of ' + str(result['songs']) + ' songs' if 'songs' in result else ''}"
         f"{'' if result.get('text', True) else ' danced to the music alone (no text)'}; "
-        f"generated: {result['seeds']} seeds per window, each raw output post-processed each way.",
+        f"generated: {result['seeds']} seeds per window"
+        + (", each raw output post-processed each way." if result.get("variants", True) else "."),
         "",
         "| motions | n | dance agreement ↑ | musicality ↑ | tempo margin ↑ |",
         "|---|---:|---:|---:|---:|",
@@ -108,6 +143,14 @@ def markdown(result: dict[str, Any], command: str) -> str:
     for row, by in result["rows"].items():
         cells = " | ".join(f"{by[k]['mean']:.3f}" for k in KEYS)
         lines.append(f"| {row} | {by[KEYS[0]]['n']} | {cells} |")
+    paired = result.get("paired") or {}
+    if paired:
+        a, b = paired["rows"]
+        lines += ["", f"Paired per window ({a} minus {b}, seeds averaged; 95 % bootstrap over "
+                  "windows):", "", "| | difference | 95 % interval |", "|---|---:|---:|"]  # fmt: skip
+        for k in KEYS:
+            d = paired[k]
+            lines.append(f"| {k} | {d['mean']:+.3f} | {d['low']:+.3f} … {d['high']:+.3f} |")
     return "\n".join(lines)
 
 
@@ -129,6 +172,10 @@ def main() -> int:
     parser.add_argument(
         "--no-text", action="store_true", help="dance to the music alone (no window text)"
     )
+    parser.add_argument("--windows-per-song", type=int, default=4,
+                        help="music windows per song (the eval's 4)")  # fmt: skip
+    parser.add_argument("--shipped-only", action="store_true",
+                        help="only each model as shipped, not the post-processing variants")  # fmt: skip
     parser.add_argument("--out", type=Path, default=None, help="write FILE.json and FILE.md")
     args = parser.parse_args()
     from motiongen.generation import parse_guidance
@@ -137,7 +184,8 @@ def main() -> int:
     for g in args.flow_guidance or ():
         models[f"{args.flow} at guidance {g}"] = (args.flow, {"guidance": parse_guidance(g)})
     models[args.ddim] = (args.ddim, {"steps": args.ddim_steps})
-    result = run(args.split, args.seeds, models, text=not args.no_text)
+    result = run(args.split, args.seeds, models, text=not args.no_text,
+                 windows_per_song=args.windows_per_song, variants=not args.shipped_only)  # fmt: skip
     command = "python benchmarks/dance_gate.py " + " ".join(sys.argv[1:])
     report(markdown(result, command.strip()), result, args.out)
     return 0

@@ -401,3 +401,53 @@ def test_brows_slant_down_to_the_middle_when_angry_up_when_sad(expression, inner
     inner_y = ys[xs >= xs.max() - 2].mean()  # image y grows downwards
     outer_y = ys[xs <= xs.min() + 2].mean()
     assert (inner_y > outer_y + 3) == inner_lower and abs(inner_y - outer_y) > 3
+
+
+def _standing(frames: int) -> np.ndarray:
+    pose = np.zeros((frames, 22, 3))
+    for name, (x, y) in {"pelvis": (0.0, 1.0), "neck": (0.0, 1.5), "head": (0.0, 1.62),
+                         "left_shoulder": (0.2, 1.45), "right_shoulder": (-0.2, 1.45),
+                         "left_wrist": (0.25, 0.85), "right_wrist": (-0.25, 0.85),
+                         "left_ankle": (0.1, 0.05), "right_ankle": (-0.1, 0.05)}.items():  # fmt: skip
+        pose[:, J[name]] = [x, y, 0.0]
+    return pose
+
+
+def test_each_actor_is_seen_from_where_its_movement_crosses_the_view() -> None:
+    # Dropping depth hid a run towards the viewer (it read as a drift) and a bow (it read as
+    # standing still): the view turns so the body's main horizontal movement crosses it.
+    from motiongen.stick.story import VIEW_YAW, view_yaw
+
+    still = _standing(40)
+    assert view_yaw(still) == VIEW_YAW
+    run = still.copy()
+    run[..., 2] += np.linspace(0.0, 8.0, 40)[:, None]  # 8 m along +Z, the body's front
+    yaw = view_yaw(run)
+    pelvis = to_stick(run, StickCamera(yaw=yaw))[:, 6]
+    assert abs(pelvis[-1] - pelvis[0]) > 0.9 * 8.0  # at most cos 25 deg of it lost
+    assert abs(yaw) < np.pi / 2  # the front still towards the viewer
+    bow = still.copy()
+    lean = np.sin(np.linspace(0.0, np.pi, 40))[:, None] * 0.3  # the upper body forward 30 cm
+    for name in ("neck", "head", "left_shoulder", "right_shoulder", "left_wrist", "right_wrist"):
+        bow[:, J[name], 2] += lean[:, 0]
+    head = to_stick(bow, StickCamera(yaw=view_yaw(bow)))[:, 2]
+    front = to_stick(bow, StickCamera(yaw=VIEW_YAW))[:, 2]
+    assert np.ptp(head) > 0.25 and np.ptp(head) > 1.5 * np.ptp(front)
+
+
+def test_hands_raised_by_the_head_show_when_the_view_is_zoomed_out() -> None:
+    # Zoomed out to keep far-apart actors in view, the head had kept its size and covered
+    # hands raised beside it; heads shrink with the figure and limbs are drawn over them.
+    up = _standing(1)
+    up[0, J["left_wrist"]] = [0.12, 1.75, 0.0]
+    up[0, J["right_wrist"]] = [-0.12, 1.75, 0.0]
+    stick = to_stick(up)
+    track = np.array([[0.0, 0.0, 0.3]])
+    scene = Scene([Actor(stick, colour=(200, 0, 0))], width=640, camera=track)
+    frame = draw_frame(scene, 0.0).astype(int)
+    from motiongen.stick.render import SUPERSAMPLE, _to_pixels
+
+    for x in (0.12, -0.12):  # each wrist's pixel is the actor's colour, not the head's white
+        u, v = _to_pixels(np.array([x, 1.75]), 640, 480, track[0]) / SUPERSAMPLE
+        r, g, b = frame[int(round(v)), int(round(u))]
+        assert r > 120 and g < 120 and b < 120, (x, (r, g, b))

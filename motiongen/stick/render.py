@@ -83,6 +83,7 @@ class Scene:
 
 
 VIEW_HEIGHT = 2.2  # stick units from the bottom to the top of the frame at zoom 1
+HEAD_RADIUS = 0.12  # stick units: about a seventh of a 1.7 m figure across
 GROUND_AT = 0.92  # the view's y sits this far down the frame (the floor at y = 0, zoom 1)
 
 
@@ -118,9 +119,15 @@ def draw_frame(scene: Scene, seconds: float, index: int = 0) -> np.ndarray:
 def _draw_actor(draw, actor: Actor, seconds: float, scene: Scene, view: np.ndarray) -> None:  # noqa: ANN001
     segs = {k: v[0] for k, v in segments(actor.at(seconds)[None]).items()}
     px = {k: _to_pixels(v, scene.width, scene.height, view) for k, v in segs.items()}
-    stroke = max(2, int(scene.height / 80)) * SUPERSAMPLE
+    # Zoomed out to keep far-apart actors in view, strokes and heads shrink with the figure
+    # (the head at zoom 0.3 had been a third of the body and swallowed raised hands).
+    zoom = min(1.0, float(view[2]))
+    stroke = max(2, int(round(scene.height / 80 * np.sqrt(zoom)))) * SUPERSAMPLE
+    unit = scene.height / VIEW_HEIGHT * float(view[2]) * SUPERSAMPLE  # pixels per stick unit
     colour = actor.colour
     hip = px["torso"][1]
+    # Under the limbs, so hands raised to the head show in front of it.
+    _head(draw, actor, seconds, px["head"], HEAD_RADIUS * unit, colour, stroke)
     lines = [px["torso"], px["left_arm"], px["right_arm"], (hip, px["legs"][0]),
              (hip, px["legs"][1]), (px["torso"][0], px["left_arm"][0]),
              (px["torso"][0], px["right_arm"][0])]  # fmt: skip
@@ -129,11 +136,15 @@ def _draw_actor(draw, actor: Actor, seconds: float, scene: Scene, view: np.ndarr
         for p in (a, b):
             r = stroke / 2
             draw.ellipse([p[0] - r, p[1] - r, p[0] + r, p[1] + r], fill=colour)
-    neck, top = px["head"]
-    # The skeleton's neck-to-head span is short (~11 cm); a drawn head of that radius sitting
-    # on the neck reads as a head and leaves room for a face.
+
+
+def _head(draw, actor: Actor, seconds: float, ends: np.ndarray, radius: float,  # noqa: ANN001
+          colour: tuple[int, int, int], stroke: int) -> None:  # fmt: skip
+    neck, top = ends
+    # The skeleton's neck-to-head span is short (~11 cm); a drawn head about that radius
+    # sitting on the neck reads as a head and leaves room for a face.
     span = float(np.linalg.norm(top - neck))
-    radius = max(1.1 * span, stroke * 3.0)
+    radius = max(radius, stroke * 1.5)
     centre = neck + (top - neck) * (radius / max(span, 1e-6))
     draw.ellipse([centre[0] - radius, centre[1] - radius, centre[0] + radius, centre[1] + radius],
                  outline=colour, width=stroke, fill=(255, 255, 255))  # fmt: skip

@@ -34,6 +34,13 @@ VIEW_MARGIN = 0.8
 # from the floor to the top of its head. At 1.6 and 1.5 (before) the frame cut it at the shins.
 CLOSE_UP = 1.2
 VIEW_YAW = 0.5  # a three-quarter view: walking towards the viewer still shows the stride
+# Depth is dropped, so what moves along it is lost: a run towards the viewer read as a drift,
+# a bow as standing still. Each actor is seen from where its body's main horizontal movement
+# crosses the view this far off square (cos 25 deg = 91 % of it shows), its front still towards
+# the viewer; a body that hardly moves sideways keeps VIEW_YAW.
+CROSSING = np.radians(25.0)
+MOVING = 0.02  # metres: spread of the main horizontal movement (a bow 0.025-0.04, a hand
+# raise 0.015) under which the view stays
 
 
 SPEECH_SR = 16000
@@ -86,6 +93,24 @@ def actor_motions(script: Script, pipe: Any, seed: int, literal: bool = False) -
             motion = pipe.timeline(segments, seed=seed + i, literal=literal)
         out.append(motion)
     return out
+
+
+def view_yaw(positions: np.ndarray) -> float:
+    """The camera yaw (``StickCamera``) that shows this motion's main horizontal movement
+    ``CROSSING`` off square to the view, nearest ``VIEW_YAW`` with the body's front (+Z at the
+    start) towards the viewer; ``VIEW_YAW`` when the body moves less than ``MOVING`` along
+    its main direction, or less than 1.5x as much as across it."""
+    flat = np.asarray(positions, dtype=np.float64)[..., [0, 2]]  # (T, J, 2): x, z
+    moved = (flat - flat.mean(axis=0)).reshape(-1, 2)
+    values, vectors = np.linalg.eigh(moved.T @ moved / len(moved))
+    if np.sqrt(values[1]) < MOVING or values[1] < 1.5**2 * values[0]:
+        return VIEW_YAW
+    # The view's across direction is at angle -yaw in the (x, z) plane: put it CROSSING off
+    # the movement's angle phi, either way round, facing the front (|yaw| < 90 deg).
+    phi = float(np.arctan2(vectors[1, 1], vectors[0, 1]))
+    candidates = [-phi + side * CROSSING + k * np.pi for side in (-1, 1) for k in range(-2, 3)]
+    front = [y for y in candidates if abs(y) < np.pi / 2]
+    return float(min(front, key=lambda y: abs(y - VIEW_YAW)))
 
 
 def place(sticks: list[np.ndarray]) -> list[np.ndarray]:
@@ -175,10 +200,10 @@ def make_scene(script: Script, pipe: Any, *, seed: int = 0, width: int = 960,
     follow its loudness while their lines are spoken. literal: see ``actor_motions``."""
     if check:
         check_actions(script, pipe)
-    camera = StickCamera(yaw=VIEW_YAW)
     motions = actor_motions(script, pipe, seed, literal)
     warnings = [m.meta["warning"] for m in motions if m.meta.get("warning")]
-    sticks = place([to_stick(m.positions.astype(np.float64), camera) for m in motions])
+    sticks = place([to_stick(m.positions.astype(np.float64), StickCamera(yaw=view_yaw(m.positions)))
+                    for m in motions])  # fmt: skip
     actors, captions = [], []
     frames = max(len(s) for s in sticks)
     loud = None if speech is None else speech_mouth(speech, speech_offset, pipe.fps, frames)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import logging
 import math
 import re
@@ -637,7 +638,7 @@ class Pipeline:
             halves = per_action(encoder.encode([p for _, parts in split for p in parts]).pooled)
             for info, whole, (kind, parts) in zip(out, wholes, split, strict=False):
                 mine, halves = halves[: len(parts)], halves[len(parts) :]
-                if several := compound(kind, parts, whole, mine, self._joined_actions()):
+                if several := compound(kind, parts, whole, mine, self._joined_actions):
                     info["compound"] = several
         for info, text in zip(out, texts or [], strict=False):
             if things := unshown(text):
@@ -652,9 +653,11 @@ class Pipeline:
                 info["unseen_style"] = unseen
         return out
 
+    @functools.cached_property
     def _joined_actions(self) -> frozenset[str]:
         """The actions whose own sentences join two ("walks and turns left"): a prompt naming
-        both halves is that one action (``generation.vocabulary.compound``)."""
+        both halves is that one action (``generation.vocabulary.compound``). Parsed once: per
+        call it had cost 6 ms of a 30 ms generation."""
         return frozenset(
             action
             for action, sentences in (self.vocabulary or {}).items()

@@ -2125,6 +2125,11 @@ class Pipeline:
                     # made from that action's own takes: it shows (the data's one kick clip
                     # kicks 0.85-0.98 m this way), so the "may well not show it" is wrong
                     info = {k: v for k, v in info.items() if k != "rare"}
+                if not info["known"] and m.meta.get("prior_start") and m.meta.get("retrieved"):
+                    best = m.meta["retrieved"][0]
+                    info = {**info, "started_from": {"text": str(best.get("text", "")),
+                                                     "score": float(best.get("score", 0.0))}}  # fmt: skip
+                    m.meta["vocabulary"] = info
                 if segment_known:  # a timeline: every segment checked, the unknown named
                     far = far_segments([t for t, _ in first.segments or []], segment_known)
                     if far:

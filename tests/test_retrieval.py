@@ -1189,3 +1189,25 @@ def test_a_word_of_degree_chooses_the_phrases_that_go_furthest_that_way():
     # two phrases of the action leave nothing to choose between
     few = by_degree(hits[:2], ("reach", 1), top=1.0, n=5, motion=motions.get, content=content)
     assert [h.id for h in few] == [0, 1]
+
+
+def test_a_prompt_far_from_the_vocabulary_says_which_takes_it_was_made_from(tmp_path):
+    # "jumps up and down excitedly" was said to look like a hand raise (the vocabulary's
+    # nearest) and walked: retrieval had started it from a happy walk (a new user's trial).
+    from motiongen import Pipeline
+    from motiongen.checkpoint import write_vocabulary
+    from tests.test_pipeline import make_checkpoint
+
+    folder = make_checkpoint(tmp_path / "far", prior=True, retrieval=True)
+    write_vocabulary(folder, {"juggle": ["a person juggles"]})  # random embeddings: far
+    pipe = Pipeline.from_pretrained(folder, text_encoder=FakeEncoder()).use_index(lengths_index())
+    pipe.retriever.encoders = encoders()
+    pipe.prior_start = 0.5
+    made = pipe("a person bows", seconds=5.0, seed=0, steps=4)
+    assert made.meta["prior_start"] == 0.5 and not made.meta["vocabulary"]["known"]
+    started = made.meta["vocabulary"]["started_from"]
+    assert started["text"] == made.meta["retrieved"][0]["text"]
+    assert f"made from recorded takes of {started['text']!r}" in made.meta["warning"]
+    pipe.prior_start = 0.0  # from noise: the nearest known actions, as before
+    plain = pipe("a person bows", seconds=5.0, seed=0, steps=4)
+    assert "will look like the nearest known actions" in plain.meta["warning"]

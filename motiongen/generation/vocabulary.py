@@ -359,11 +359,19 @@ def _unseen_warning(
 def far_from_vocabulary(what: str, result: str, info: dict[str, Any]) -> str:
     """The warning for a text far from every trained action (``Pipeline.known_actions``)."""
     names = ", ".join(f"{k} ({v:.2f})" for k, v in info["nearest"])
-    return (
+    head = (
         f"{what} is far from every action this model was trained on (best similarity "
-        f"{info['similarity']:.2f} < {KNOWN_SIMILARITY}); {result} will look like the nearest "
-        f"known actions: {names}"
+        f"{info['similarity']:.2f} < {KNOWN_SIMILARITY}); "
     )
+    if started := info.get("started_from"):
+        # Retrieval matches every wording of a label, and may find another action than these
+        # sentences do: "jumps up and down excitedly" was said to look like a hand raise and
+        # walked, started from a happy walk (a new user's trial). Say what it is made from.
+        return (
+            f"{head}{result} is made from recorded takes of {started['text']!r} (the closest "
+            f"retrieved, match {started['score']:.2f}); the nearest known actions: {names}"
+        )
+    return f"{head}{result} will look like the nearest known actions: {names}"
 
 
 def far_segments(texts: Sequence[str], known: Sequence[dict[str, Any]]) -> str:

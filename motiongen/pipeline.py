@@ -211,6 +211,10 @@ def _in_a_way(style: str) -> str:
 # (95.7 / 87.0 %); t = 0.25: 72.5 / 80.0 % (95.7 / 91.3 %); unrecorded pairs unchanged.
 RESTYLE_START = 0.25
 
+# What a timeline segment cut short is told to do (a story, whose actions always have a
+# length, says it in its own words: stick.story).
+SEGMENT_SHORT_ADVICE = "give it more seconds, or none (its own length)"
+
 # The prior start from which a rare action was seen to come out whole (the kick, 0.85-0.98 m
 # at the default 0.5); from earlier starts the network makes more of it and the warning stays.
 RARE_SHOWN_FROM = 0.5
@@ -1703,7 +1707,7 @@ class Pipeline:
             if short := r.meta.get("length_short"):
                 _add_warning(
                     motion.meta,
-                    f"segment {r.text!r}: {short}; give it more seconds, or none (its own length)"
+                    f"segment {r.text!r}: {short}; {SEGMENT_SHORT_ADVICE}"
                     if req.segments is not None
                     else f"the edited span: {short}{self._span_core_said(req, r)}; edit a longer "
                     "span",

@@ -381,11 +381,18 @@ def test_a_scene_keeps_what_the_model_said_about_its_actions() -> None:
             return [m]
 
         def timeline(self, segments, seed, literal):
-            return Motion(positions=walk[: int(sum(s for _, s in segments) * 20)], fps=20.0)
+            from motiongen.pipeline import SEGMENT_SHORT_ADVICE
+
+            m = Motion(positions=walk[: int(sum(s for _, s in segments) * 20)], fps=20.0)
+            m.meta["warning"] = f"segment 'a person waves': 3.0 s is short; {SEGMENT_SHORT_ADVICE}"
+            return m
 
     script = parse_script("A person walks, then waves. A second person bows happily.")
     scene = make_scene(script, Pipe(), seed=0, width=640, check=False)
-    assert len(scene.warnings) == 1 and "left out 'happily'" in scene.warnings[0]
+    assert len(scene.warnings) == 2 and "left out 'happily'" in scene.warnings[1]
+    # a story's actions always have a length: "or none (its own length)" was no advice there
+    assert scene.warnings[0].endswith('give it more seconds in the script ("... for N seconds" '
+                                      "after the action)")  # fmt: skip
 
 
 @pytest.mark.parametrize("expression, inner_lower", [("angry", True), ("sad", False)])

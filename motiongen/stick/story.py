@@ -43,6 +43,8 @@ MOVING = 0.02  # metres: spread of the main horizontal movement (a bow 0.025-0.0
 # raise 0.015) under which the view stays
 
 
+STORY_SHORT_ADVICE = 'give it more seconds in the script ("... for N seconds" after the action)'
+
 SPEECH_SR = 16000
 QUIET = 0.15  # loudness (of the track's loud level) under which the mouth is shut
 
@@ -201,7 +203,11 @@ def make_scene(script: Script, pipe: Any, *, seed: int = 0, width: int = 960,
     if check:
         check_actions(script, pipe)
     motions = actor_motions(script, pipe, seed, literal)
-    warnings = [m.meta["warning"] for m in motions if m.meta.get("warning")]
+    from motiongen.pipeline import SEGMENT_SHORT_ADVICE
+
+    # A story's action always has a length (3 s unless the script says): "or none" is no advice.
+    warnings = [m.meta["warning"].replace(SEGMENT_SHORT_ADVICE, STORY_SHORT_ADVICE)
+                for m in motions if m.meta.get("warning")]  # fmt: skip
     sticks = place([to_stick(m.positions.astype(np.float64), StickCamera(yaw=view_yaw(m.positions)))
                     for m in motions])  # fmt: skip
     actors, captions = [], []

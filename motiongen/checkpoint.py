@@ -584,7 +584,11 @@ def read_config_dict(raw: dict[str, Any], cfg_path: Path) -> CheckpointConfig:
 def read_config(path: str | Path) -> CheckpointConfig:
     path = Path(path)
     if not path.exists():
-        raise DataNotFoundError(f"no checkpoint at {path}; give a checkpoint folder")
+        names = ", ".join(shipped_model_names())
+        raise DataNotFoundError(
+            f"no checkpoint at {path}; give a checkpoint folder or a shipped model's name"
+            f"{': ' + names if names else ''}"
+        )
     if path.is_file() and path.name != CONFIG_NAME:
         raise DataNotFoundError(_not_a_checkpoint(path))
     cfg_path = path / CONFIG_NAME if path.is_dir() else path

@@ -286,3 +286,22 @@ def test_a_render_that_cannot_make_its_scratch_folder_names_the_output(tmp_path,
     with pytest.raises(OSError) as caught:
         render_video(motion, tmp_path / "wave.mp4")
     assert caught.value.filename == str(tmp_path / "wave.mp4")
+
+
+def test_actions_lists_what_the_default_model_was_trained_on(monkeypatch, capsys):
+    # A new user found no command naming the actions and opened vocabulary.json by hand.
+    code, out, _ = run(["actions"], monkeypatch, capsys)
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert lines[0].startswith("bow: 'a person bows'") and "styles:" in lines[0]
+    assert any(line.startswith("kick: 'a person kicks', 1 clip;") for line in lines)
+    code, out, _ = run(["actions", "--json"], monkeypatch, capsys)
+    rows = json.loads(out)
+    assert code == 0 and {"walk", "run", "bow"} <= {r["action"] for r in rows}
+
+
+def test_an_unknown_checkpoint_names_the_shipped_models(monkeypatch, capsys):
+    code, _, err = run(["actions", "--checkpoint", "nosuchmodel"], monkeypatch, capsys)
+    assert code != 0
+    line = error_line(err)
+    assert "no checkpoint at nosuchmodel" in line and "tiny-flow-rollout-r4" in line

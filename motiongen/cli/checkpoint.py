@@ -1,5 +1,6 @@
-"""``motiongen checkpoint info | upgrade``: look inside a checkpoint folder, or rewrite an
-older config in the current format (once; the weights are not touched)."""
+"""``motiongen checkpoint info | upgrade | vocabulary``: look inside a checkpoint folder, or
+rewrite an older config in the current format (once; the weights are not touched);
+``motiongen actions``: what a model was trained to do."""
 
 from __future__ import annotations
 
@@ -73,5 +74,51 @@ def info(
             out.print(f"training.{key}: {training[key]}", soft_wrap=True, highlight=False)
 
 
+def actions(
+    checkpoint: Annotated[
+        str | None,
+        typer.Option(help="Checkpoint folder or shipped model name (default: the default model)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The actions the model was trained on: a sentence of each, its training clips and the
+    styles it was recorded in (a prompt far from all of them gets a warning; a story refuses it)."""
+    from motiongen.checkpoint import (
+        read_action_styles,
+        read_config,
+        read_vocabulary,
+        resolve_checkpoint,
+    )
+    from motiongen.errors import InputError
+
+    folder = resolve_checkpoint(checkpoint)
+    read_config(folder)  # a folder that is no checkpoint is named as such
+    vocab = read_vocabulary(folder)
+    if not vocab:
+        raise InputError(
+            f"{folder} records no actions (a model trained without text, or before the trainer "
+            "wrote them: `motiongen checkpoint vocabulary FOLDER` adds them)"
+        )
+    styles = read_action_styles(folder) or {}
+    rows = [
+        {"action": action, "sentence": sentences[0],
+         "clips": (styles.get("clips") or {}).get(action),
+         "styles": (styles.get("actions") or {}).get(action, [])}
+        for action, sentences in sorted(vocab.items())
+    ]  # fmt: skip
+    if as_json:
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    for r in rows:
+        clips = "" if r["clips"] is None else f", {r['clips']} clip{'s' if r['clips'] != 1 else ''}"
+        recorded = f"; styles: {' '.join(r['styles'])}" if r["styles"] else ""
+        out.print(f"{r['action']}: {r['sentence']!r}{clips}{recorded}", soft_wrap=True,
+                  highlight=False)  # fmt: skip
+    out.print(f"{len(rows)} actions; styles of one action cannot be asked of another without "
+              "a warning (`motiongen style list` lists the style names)", highlight=False,
+              soft_wrap=True)  # fmt: skip
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(checkpoint_app, name="checkpoint")
+    app.command("actions")(actions)

@@ -79,3 +79,30 @@ def test_export_command(tmp_path, monkeypatch, capsys):
     assert diff < 1e-4
     code, _, err = run(["export", "onnx", ck, "-o", tmp_path / "m.bin"], monkeypatch, capsys)
     assert code == 1 and ".onnx" in error_line(err)
+
+
+def test_the_example_samples_an_exported_graph_as_the_pipeline_does(tmp_path, monkeypatch,
+                                                                   capsys):  # fmt: skip
+    # A new user could export a graph but found no way to run it: examples/onnx_sample.py
+    # does it with onnxruntime and numpy, and gives the pipeline's motion from the same noise.
+    import importlib.util
+    from pathlib import Path
+
+    from motiongen.pipeline import Pipeline
+
+    monkeypatch.setattr(text_module, "shared_text_encoder", lambda *a, **k: FakeEncoder())
+    ck = make_checkpoint(tmp_path / "ck")
+    code, _, err = run(["export", "onnx", ck, "-o", tmp_path / "m.onnx"], monkeypatch, capsys)
+    assert code == 0, err
+    file = Path(__file__).resolve().parents[1] / "examples" / "onnx_sample.py"
+    spec = importlib.util.spec_from_file_location("onnx_sample", file)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    noise = torch.randn((1, 60, 137), generator=torch.Generator().manual_seed(4)).numpy()
+    got = example.sample(tmp_path / "m.onnx", ck, "a person walks", seconds=3.0, steps=3,
+                         encoder=FakeEncoder(), postprocess=False, noise=noise)  # fmt: skip
+    pipe = Pipeline.from_pretrained(ck, text_encoder=FakeEncoder())
+    want = pipe.generate("a person walks", seconds=3.0, seed=4, steps=3, guidance=1.0,
+                         postprocess=False)[0].positions  # fmt: skip
+    assert got.shape == want.shape == (60, 22, 3)
+    np.testing.assert_allclose(got, want, atol=1e-3)

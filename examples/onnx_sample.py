@@ -1,0 +1,92 @@
+"""Sample a motion from an exported ONNX denoiser with onnxruntime, as an app embedding the
+graph would: the graph evaluates the network, this file does the rest (the sampler loop, the
+feature normalisation, features to joint positions, post-processing).
+
+    motiongen export onnx tiny-flow-rollout-r4 -o r4.onnx
+    python examples/onnx_sample.py r4.onnx tiny-flow-rollout-r4 "a person raises the right hand" -o raise.npy
+
+It runs the model from noise with Euler steps and no guidance pass, as the shipped students
+do; it does not retrieve a prior (``motiongen generate`` starts from retrieved takes where an
+index is built, so its motions differ). Inputs and outputs of the graph: docs/deployment.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def sample(graph: str | Path, checkpoint: str | Path, text: str, *, seconds: float = 6.0,
+           steps: int = 4, seed: int = 0, encoder: Any = None, postprocess: bool = True,
+           noise: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+    """(frames, 22, 3) joint positions in metres at the checkpoint's frame rate.
+
+    encoder: a ``motiongen.conditioning.text.TextEncoder`` (default: the shipped one);
+    noise: (1, frames, 137) starting noise (default: drawn with ``seed``)."""
+    import onnxruntime as ort
+
+    from motiongen.checkpoint import read_config, resolve_checkpoint
+    from motiongen.conditioning.text import shared_text_encoder
+    from motiongen.features import FEATURE_DIM, NormStats, features_to_positions
+
+    folder = resolve_checkpoint(str(checkpoint))
+    fps = float(read_config(folder).conditioning.fps)
+    stats = np.load(folder / "norm.npz")
+    norm = NormStats(stats["mean"], stats["std"])
+    session = ort.InferenceSession(str(graph), providers=["CPUExecutionProvider"])
+    inputs = {i.name: i for i in session.get_inputs()}
+    if "task" in inputs or "style" in inputs:
+        raise SystemExit("a control model's graph needs task and style inputs: see docs/control.md")
+    frames = int(round(seconds * fps))
+    emb = (encoder or shared_text_encoder()).encode([text])
+    mask_width = inputs["known_mask"].shape[-1]
+    feed = {
+        "t": np.zeros(1, np.float32),
+        "text_pooled": emb.pooled.numpy().astype(np.float32),
+        "text_tokens": emb.tokens.numpy().astype(np.float32),
+        "text_mask": emb.mask.numpy().astype(bool),
+        "drop_text": np.zeros(1, bool),
+        "audio": np.zeros((1, frames, inputs["audio"].shape[-1]), np.float32),
+        "drop_audio": np.ones(1, bool),  # no music
+        "known": np.zeros((1, frames, inputs["known"].shape[-1]), np.float32),
+        "known_mask": np.zeros(
+            (1, frames, mask_width if isinstance(mask_width, int) else 1), np.float32
+        ),  # fmt: skip
+    }
+    if "prior" in inputs:  # a model with a retrieval prior input, run without one
+        feed["prior"] = np.zeros((1, frames, FEATURE_DIM), np.float32)
+        feed["drop_prior"] = np.ones(1, bool)
+    x = np.random.default_rng(seed).standard_normal((1, frames, FEATURE_DIM)).astype(np.float32)
+    x = x if noise is None else noise.astype(np.float32)
+    for i in range(steps):  # Euler from t = 0 (noise) to t = 1 (data)
+        feed["t"][:] = i / steps
+        x = x + session.run(["out"], {**feed, "x": x})[0] / steps
+    positions = features_to_positions(norm.denormalize(x[0]))
+    if postprocess:
+        from motiongen.postprocess import postprocess as clean
+
+        positions = clean(positions, fps)
+    return positions
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("graph", type=Path)
+    parser.add_argument("checkpoint")
+    parser.add_argument("text")
+    parser.add_argument("-o", "--out", type=Path, required=True, help=".npy of (frames, 22, 3)")
+    parser.add_argument("--seconds", type=float, default=6.0)
+    parser.add_argument("--steps", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    positions = sample(args.graph, args.checkpoint, args.text, seconds=args.seconds,
+                       steps=args.steps, seed=args.seed)  # fmt: skip
+    np.save(args.out, positions.astype(np.float32))
+    print(f"wrote {args.out}: {len(positions)} frames; `motiongen render {args.out} -o x.mp4`")
+
+
+if __name__ == "__main__":
+    main()

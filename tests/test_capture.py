@@ -127,6 +127,12 @@ def test_openpose_folder(tmp_path) -> None:
         ),
         ('{"fps": 30, "layout": 5, "frames": [[[1, 2, 0.5]]]}', FormatError, "layout"),
         ('{"people": ["x"]}', FormatError, "people"),
+        # a rate of 0 is a wrong rate, not a missing one (it was "does not give its frame rate")
+        (
+            '{"fps": 0, "frames": ' + json.dumps(frames_array(3).tolist()) + "}",
+            InputError,
+            "must be 1..1000 fps, got 0",
+        ),
     ],
 )
 def test_bad_files(tmp_path, content, error, words) -> None:
@@ -134,6 +140,21 @@ def test_bad_files(tmp_path, content, error, words) -> None:
     path.write_text(content)
     with pytest.raises(error, match=words):
         read_keypoints(path)
+
+
+def test_a_bad_fps_is_refused_even_where_the_file_gives_its_own(tmp_path) -> None:
+    path = tmp_path / "k.json"
+    path.write_text('{"fps": 30, "frames": ' + json.dumps(frames_array(3).tolist()) + "}")
+    with pytest.raises(InputError, match="1..1000 fps, got 0"):
+        read_keypoints(path, fps=0)
+    assert read_keypoints(path, fps=25).fps == 30  # the file's own rate wins over a fallback
+
+
+def test_confidences_outside_0_1_are_clipped_and_said() -> None:
+    raw = frames_array(6)
+    raw[:, :, 2] = 5.0
+    k = checked(raw, 30.0, 1920, 1080, False)
+    assert (k.conf == 1.0).all() and any("outside 0..1" in r for r in k.report)
 
 
 def test_zero_confidences_and_partial_frames() -> None:

@@ -88,7 +88,11 @@ def read_keypoints(
             f"cannot read keypoints from {path.name}: use a .json or .csv file or an OpenPose "
             "output folder"
         )
-    fps = _number(meta.get("fps"), "fps", path.name) or fps
+    if fps is not None and not (np.isfinite(fps) and 1.0 <= fps <= 1000.0):
+        # checked even where the file gives its own rate (a bad --fps was silently ignored)
+        raise InputError(f"frame rate must be 1..1000 fps, got {fps}")
+    given = _number(meta.get("fps"), "fps", path.name)
+    fps = given if given is not None else fps  # "fps": 0 is a wrong rate, not a missing one
     if fps is None:
         raise InputError(
             f"{path.name} does not give its frame rate; pass it (--fps on the command line, "
@@ -140,6 +144,9 @@ def checked(
     if bad.any():
         report.append(f"{int(bad.any(axis=1).sum())} frame(s) with NaN or infinite values")
     raw[bad] = 0.0
+    out_of_range = ~bad & ((raw[..., 2] < 0.0) | (raw[..., 2] > 1.0))
+    if out_of_range.any():  # some estimators score heatmap peaks, not probabilities
+        report.append(f"{int(out_of_range.sum())} confidence(s) outside 0..1 clipped to it")
     conf = np.clip(raw[..., 2], 0.0, 1.0)
     conf[bad] = 0.0
     xy = raw[..., :2]

@@ -105,7 +105,9 @@ def run(
     }
     shipped = [f"{name}, shipped (retimed onto the beats)" for name in models]
     paired = {}
-    if len(shipped) >= 2:  # the first model (flow) against the last (DDIM-50), as shipped
+    if len(shipped) >= 2 and all(
+        r in per_window for r in (shipped[0], shipped[-1])
+    ):  # flow vs DDIM-50
         from benchmarks.flow_vs_ddim import paired_interval
 
         for k in KEYS:

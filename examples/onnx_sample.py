@@ -30,7 +30,7 @@ def sample(graph: str | Path, checkpoint: str | Path, text: str, *, seconds: flo
 
     from motiongen.checkpoint import read_config, resolve_checkpoint
     from motiongen.conditioning.text import shared_text_encoder
-    from motiongen.features import FEATURE_DIM, NormStats, features_to_positions
+    from motiongen.features import CONTACTS, FEATURE_DIM, NormStats, features_to_positions
 
     folder = resolve_checkpoint(str(checkpoint))
     fps = float(read_config(folder).conditioning.fps)
@@ -43,32 +43,35 @@ def sample(graph: str | Path, checkpoint: str | Path, text: str, *, seconds: flo
     frames = int(round(seconds * fps))
     emb = (encoder or shared_text_encoder()).encode([text])
     mask_width = inputs["known_mask"].shape[-1]
-    feed = {
+    every = {
         "t": np.zeros(1, np.float32),
         "text_pooled": emb.pooled.numpy().astype(np.float32),
         "text_tokens": emb.tokens.numpy().astype(np.float32),
         "text_mask": emb.mask.numpy().astype(bool),
         "drop_text": np.zeros(1, bool),
-        "audio": np.zeros((1, frames, inputs["audio"].shape[-1]), np.float32),
         "drop_audio": np.ones(1, bool),  # no music
-        "known": np.zeros((1, frames, inputs["known"].shape[-1]), np.float32),
         "known_mask": np.zeros(
             (1, frames, mask_width if isinstance(mask_width, int) else 1), np.float32
         ),  # fmt: skip
+        "drop_prior": np.ones(1, bool),  # a model with a retrieval prior input, run without one
     }
-    if "prior" in inputs:  # a model with a retrieval prior input, run without one
-        feed["prior"] = np.zeros((1, frames, FEATURE_DIM), np.float32)
-        feed["drop_prior"] = np.ones(1, bool)
+    for name in ("audio", "known", "prior"):  # zeros of the width the graph says
+        if name in inputs:
+            every[name] = np.zeros((1, frames, inputs[name].shape[-1]), np.float32)
+    feed = {k: v for k, v in every.items() if k in inputs}  # only what this graph takes
     x = np.random.default_rng(seed).standard_normal((1, frames, FEATURE_DIM)).astype(np.float32)
     x = x if noise is None else noise.astype(np.float32)
     for i in range(steps):  # Euler from t = 0 (noise) to t = 1 (data)
         feed["t"][:] = i / steps
         x = x + session.run(["out"], {**feed, "x": x})[0] / steps
-    positions = features_to_positions(norm.denormalize(x[0]))
-    if postprocess:
+    features = norm.denormalize(x[0])
+    positions = features_to_positions(features)
+    if postprocess:  # as the pipeline cleans a text prompt's motion, with the network's contacts
+        from motiongen.postprocess import SUPPORT_SECONDS
         from motiongen.postprocess import postprocess as clean
 
-        positions = clean(positions, fps)
+        positions = clean(positions.astype(np.float64), fps, contacts=features[:, CONTACTS] > 0.5,
+                          follow_support=SUPPORT_SECONDS, add_guessed=True)  # fmt: skip
     return positions
 
 

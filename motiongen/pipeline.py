@@ -214,6 +214,7 @@ RESTYLE_START = 0.25
 # What a timeline segment cut short is told to do (a story, whose actions always have a
 # length, says it in its own words: stick.story).
 SEGMENT_SHORT_ADVICE = "give it more seconds, or none (its own length)"
+LENGTH_SHORT_ADVICE = "leave out the length (seconds) to get the action's own"
 
 # The prior start from which a rare action was seen to come out whole (the kick, 0.85-0.98 m
 # at the default 0.5); from earlier starts the network makes more of it and the warning stays.
@@ -2177,9 +2178,7 @@ class Pipeline:
                     m.meta["warning"] = warning
             _add_warning(m.meta, m.meta.pop("retrieval_warning", None))
             if short := m.meta.pop("length_short", None):  # a prompt asked for this length
-                _add_warning(
-                    m.meta, f"{short}; leave out the length (seconds) to get the action's own"
-                )
+                _add_warning(m.meta, f"{short}; {LENGTH_SHORT_ADVICE}")
         return motions
 
     def _on_beats(

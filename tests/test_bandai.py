@@ -279,7 +279,7 @@ def test_two_processes_preparing_at_once_both_get_the_cache(fake_bandai: Path, t
     out = tmp_path / "cache"
     code = (
         "import sys; from pathlib import Path; from motiongen.data.prepare import prepare; "
-        "r = prepare(Path(sys.argv[1]), Path(sys.argv[2])); print(len(r.data.clips))"
+        "r = prepare(Path(sys.argv[1]), Path(sys.argv[2])); print(len(r.data.clips), r.reused)"
     )
     procs = [
         subprocess.Popen(
@@ -292,4 +292,6 @@ def test_two_processes_preparing_at_once_both_get_the_cache(fake_bandai: Path, t
     ]
     results = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [err for _, err in results]
-    assert results[0][0] == results[1][0] and int(results[0][0]) == 4
+    counts, reused = zip(*(out.split() for out, _ in results), strict=True)
+    assert counts == ("4", "4")
+    assert sorted(reused) == ["False", "True"]  # one built the cache, the other read it

@@ -133,6 +133,11 @@ def test_openpose_folder(tmp_path) -> None:
             InputError,
             "must be 1..1000 fps, got 0",
         ),
+        (
+            '{"fps": 30, "width": 0, "frames": ' + json.dumps(frames_array(3).tolist()) + "}",
+            InputError,
+            "width must be a positive number of pixels",
+        ),
     ],
 )
 def test_bad_files(tmp_path, content, error, words) -> None:

@@ -91,7 +91,11 @@ def test_the_example_samples_an_exported_graph_as_the_pipeline_does(tmp_path, mo
     from motiongen.pipeline import Pipeline
 
     monkeypatch.setattr(text_module, "shared_text_encoder", lambda *a, **k: FakeEncoder())
-    ck = make_checkpoint(tmp_path / "ck")
+    from motiongen.features import NormStats
+
+    rng = np.random.default_rng(1)  # not the identity: the example must undo it
+    norm = NormStats(rng.normal(0, 0.1, 137), rng.uniform(0.5, 1.5, 137))
+    ck = make_checkpoint(tmp_path / "ck", norm=norm)
     code, _, err = run(["export", "onnx", ck, "-o", tmp_path / "m.onnx"], monkeypatch, capsys)
     assert code == 0, err
     file = Path(__file__).resolve().parents[1] / "examples" / "onnx_sample.py"
@@ -106,3 +110,7 @@ def test_the_example_samples_an_exported_graph_as_the_pipeline_does(tmp_path, mo
                          postprocess=False)[0].positions  # fmt: skip
     assert got.shape == want.shape == (60, 22, 3)
     np.testing.assert_allclose(got, want, atol=1e-3)
+    got = example.sample(tmp_path / "m.onnx", ck, "a person walks", seconds=3.0, steps=3,
+                         encoder=FakeEncoder(), noise=noise)  # fmt: skip
+    want = pipe.generate("a person walks", seconds=3.0, seed=4, steps=3, guidance=1.0)[0]
+    np.testing.assert_allclose(got, want.positions, atol=1e-3)  # post-processed alike

@@ -67,9 +67,9 @@ class FakeEncoder:
 
 
 def make_checkpoint(path, *, process="flow", text_dim=384, audio_dim=50, seed=0, control=False,
-                    prior=False, **conditioning):  # fmt: skip
-    """A random tiny MotionDiT saved as a checkpoint folder (identity normalisation); with
-    ``control`` the network takes control values and task tokens (tasks/)."""
+                    prior=False, norm=None, **conditioning):  # fmt: skip
+    """A random tiny MotionDiT saved as a checkpoint folder (identity normalisation unless
+    ``norm`` is given); with ``control`` the network takes control values and task tokens."""
     from motiongen.tasks import CONTROL_DIM, TASKS
 
     torch.manual_seed(seed)
@@ -84,7 +84,8 @@ def make_checkpoint(path, *, process="flow", text_dim=384, audio_dim=50, seed=0,
     with torch.no_grad():  # zero-initialised layers would make the output ignore the input
         for p in model.parameters():
             p.add_(0.02 * torch.randn_like(p))
-    norm = NormStats(mean=np.zeros(FEATURE_DIM, np.float32), std=np.ones(FEATURE_DIM, np.float32))
+    if norm is None:
+        norm = NormStats(np.zeros(FEATURE_DIM, np.float32), np.ones(FEATURE_DIM, np.float32))
     config = CheckpointConfig.create(
         "dit",
         cfg.to_dict(),

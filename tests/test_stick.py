@@ -377,7 +377,9 @@ def test_a_scene_keeps_what_the_model_said_about_its_actions() -> None:
 
         def generate(self, text, seconds, seed, literal):
             m = Motion(positions=walk[: int(seconds * 20)], fps=20.0)
-            m.meta["warning"] = f"{text!r}: left out 'happily'"
+            from motiongen.pipeline import LENGTH_SHORT_ADVICE
+
+            m.meta["warning"] = f"{text!r}: left out 'happily'; short; {LENGTH_SHORT_ADVICE}"
             return [m]
 
         def timeline(self, segments, seed, literal):
@@ -390,6 +392,8 @@ def test_a_scene_keeps_what_the_model_said_about_its_actions() -> None:
     script = parse_script("A person walks, then waves. A second person bows happily.")
     scene = make_scene(script, Pipe(), seed=0, width=640, check=False)
     assert len(scene.warnings) == 2 and "left out 'happily'" in scene.warnings[1]
+    assert "leave out the length" not in scene.warnings[1]  # an actor of one action too
+    assert scene.warnings[1].endswith('("... for N seconds" after the action)')
     # a story's actions always have a length: "or none (its own length)" was no advice there
     assert scene.warnings[0].endswith('give it more seconds in the script ("... for N seconds" '
                                       "after the action)")  # fmt: skip
@@ -427,6 +431,9 @@ def test_each_actor_is_seen_from_where_its_movement_crosses_the_view() -> None:
 
     still = _standing(40)
     assert view_yaw(still) == VIEW_YAW
+    broken = still.copy()
+    broken[3, 0, 0] = np.nan
+    assert view_yaw(broken) == view_yaw(still[:0]) == VIEW_YAW
     run = still.copy()
     run[..., 2] += np.linspace(0.0, 8.0, 40)[:, None]  # 8 m along +Z, the body's front
     yaw = view_yaw(run)

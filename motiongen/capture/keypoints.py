@@ -90,7 +90,8 @@ def read_keypoints(
         )
     if fps is not None and not (np.isfinite(fps) and 1.0 <= fps <= 1000.0):
         # checked even where the file gives its own rate (a bad --fps was silently ignored)
-        raise InputError(f"frame rate must be 1..1000 fps, got {fps}")
+        raise InputError(f"the frame rate given (--fps, or POST /capture's fps) must be "
+                         f"1..1000 fps, got {fps}")  # fmt: skip
     given = _number(meta.get("fps"), "fps", path.name)
     fps = given if given is not None else fps  # "fps": 0 is a wrong rate, not a missing one
     if fps is None:
@@ -98,8 +99,12 @@ def read_keypoints(
             f"{path.name} does not give its frame rate; pass it (--fps on the command line, "
             "the fps field of POST /capture)"
         )
-    width = _number(meta.get("width"), "width", path.name) or width or None
-    height = _number(meta.get("height"), "height", path.name) or height or None
+    sizes = {k: _number(meta.get(k), k, path.name) for k in ("width", "height")}
+    for k, v in sizes.items():
+        if v is not None and v <= 0:  # a wrong size, not a missing one
+            raise InputError(f"{path.name}: {k} must be a positive number of pixels, got {v:g}")
+    width = sizes["width"] or width or None
+    height = sizes["height"] or height or None
     return checked(raw, float(fps), width, height, meta.get("normalised", False), path.name)
 
 

@@ -122,7 +122,7 @@ def _draw_actor(draw, actor: Actor, seconds: float, scene: Scene, view: np.ndarr
     # Zoomed out to keep far-apart actors in view, strokes and heads shrink with the figure
     # (the head at zoom 0.3 had been a third of the body and swallowed raised hands).
     zoom = min(1.0, float(view[2]))
-    stroke = max(2, int(round(scene.height / 80 * np.sqrt(zoom)))) * SUPERSAMPLE
+    stroke = max(2, int(scene.height / 80 * np.sqrt(zoom))) * SUPERSAMPLE  # zoom 1: as before
     unit = scene.height / VIEW_HEIGHT * float(view[2]) * SUPERSAMPLE  # pixels per stick unit
     colour = actor.colour
     hip = px["torso"][1]

@@ -103,6 +103,8 @@ def view_yaw(positions: np.ndarray) -> float:
     start) towards the viewer; ``VIEW_YAW`` when the body moves less than ``MOVING`` along
     its main direction, or less than 1.5x as much as across it."""
     flat = np.asarray(positions, dtype=np.float64)[..., [0, 2]]  # (T, J, 2): x, z
+    if len(flat) == 0 or not np.isfinite(flat).all():
+        return VIEW_YAW
     moved = (flat - flat.mean(axis=0)).reshape(-1, 2)
     values, vectors = np.linalg.eigh(moved.T @ moved / len(moved))
     if np.sqrt(values[1]) < MOVING or values[1] < 1.5**2 * values[0]:
@@ -203,10 +205,12 @@ def make_scene(script: Script, pipe: Any, *, seed: int = 0, width: int = 960,
     if check:
         check_actions(script, pipe)
     motions = actor_motions(script, pipe, seed, literal)
-    from motiongen.pipeline import SEGMENT_SHORT_ADVICE
+    from motiongen.pipeline import LENGTH_SHORT_ADVICE, SEGMENT_SHORT_ADVICE
 
-    # A story's action always has a length (3 s unless the script says): "or none" is no advice.
+    # A story's action always has a length (3 s unless the script says): "or none" and "leave
+    # out the length" are no advice there.
     warnings = [m.meta["warning"].replace(SEGMENT_SHORT_ADVICE, STORY_SHORT_ADVICE)
+                .replace(LENGTH_SHORT_ADVICE, STORY_SHORT_ADVICE)
                 for m in motions if m.meta.get("warning")]  # fmt: skip
     sticks = place([to_stick(m.positions.astype(np.float64), StickCamera(yaw=view_yaw(m.positions)))
                     for m in motions])  # fmt: skip

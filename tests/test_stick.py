@@ -160,7 +160,7 @@ def test_parse_script() -> None:
     assert second.actions[0].emotion == "sad"
     talk = second.actions[1]
     assert talk.line == "hello there, friend" and talk.text == "a person talks"
-    assert [(m.kind, m.at, m.actor) for m in s.camera] == [("zoom_in", 3.0, None),
+    assert [(m.kind, m.at, m.actor) for m in s.camera] == [("zoom_in", 3.0, 1),
                                                            ("follow", 4.55, 1)]  # fmt: skip
 
 
@@ -465,3 +465,22 @@ def test_hands_raised_by_the_head_show_when_the_view_is_zoomed_out() -> None:
         u, v = _to_pixels(np.array([x, 1.75]), 640, 480, track[0]) / SUPERSAMPLE
         r, g, b = frame[int(round(v)), int(round(u))]
         assert r > 120 and g < 120 and b < 120, (x, (r, g, b))
+
+
+def test_a_zoom_in_closes_up_on_the_last_named_actor_from_however_far_out() -> None:
+    # Zoomed out to 0.3 to keep a runner and a waver in view, "the camera zooms in" had gone
+    # to 0.36 and stayed between them (a new user's trial).
+    from motiongen.stick.script import CameraMove, Script
+    from motiongen.stick.story import CLOSE_UP, PELVIS_X, camera_track
+
+    frames = 100  # 5 s at 20 fps
+    runner = np.zeros((frames, STICK_DIM))
+    runner[:, 0::2] = np.linspace(0.0, -8.0, frames)[:, None]  # runs 8 units left
+    waver = np.zeros((frames, STICK_DIM))
+    waver[:, 0::2] = 1.5
+    moves = [CameraMove(at=3.0, kind="zoom_in", actor=1)]
+    track = camera_track(Script([], moves), [runner, waver], 20.0, 5.0, aspect=4 / 3)
+    before, after = track[int(2.9 * 25)], track[-1]
+    assert before[2] < 0.5  # zoomed out to keep both in view
+    assert after[2] == pytest.approx(CLOSE_UP)
+    assert after[0] == pytest.approx(waver[-1, PELVIS_X], abs=0.05)

@@ -122,8 +122,10 @@ def parse_script(text: str) -> Script:
         if CAMERA.match(lower):
             # A camera move happens where the story has got to: after what the last-named
             # actor has done so far.
-            camera.append(_camera(lower, clock[current] if current is not None else 0.0,
-                                  len(actors)))  # fmt: skip
+            move = _camera(lower, clock[current] if current is not None else 0.0, len(actors))
+            if move.kind == "zoom_in" and current is not None:
+                move.actor = current  # a close-up of whom the story is about
+            camera.append(move)
             continue
         match = NEW_ACTOR.match(lower)
         if match:

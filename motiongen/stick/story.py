@@ -179,10 +179,16 @@ def camera_track(
         ease = ease * ease * (3 - 2 * ease)  # smoothstep
         now = track[start].copy()
         if move.kind in ("zoom_in", "zoom_out"):
-            target = now[2] * (CLOSE_UP if move.kind == "zoom_in" else 0.7)
+            # In to a close-up of the last-named actor, from however far out the view was
+            # (zoomed out to 0.3 for a runner, 1.2x of that had barely shown; a new user's
+            # trial); out by a third.
+            target = max(now[2] * CLOSE_UP, CLOSE_UP) if move.kind == "zoom_in" else now[2] * 0.7
             track[start:, 2] = now[2] + (target - now[2]) * ease
             y = _feet_in_view(target) if move.kind == "zoom_in" else 0.0
             track[start:, 1] = now[1] + (y - now[1]) * ease
+            if move.kind == "zoom_in" and move.actor is not None:
+                follow = actor_x(move.actor)[start:]
+                track[start:, 0] = now[0] + (follow - now[0]) * ease
         elif move.kind in ("pan_left", "pan_right"):
             shift = -1.0 if move.kind == "pan_left" else 1.0
             track[start:, 0] = now[0] + shift * ease

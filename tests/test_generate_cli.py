@@ -127,6 +127,7 @@ def test_dance_muxes_the_music(checkpoint, song, tmp_path, monkeypatch, capsys):
     assert out_mp4.stat().st_size > 1000 and _has_audio_stream(out_mp4)
     # what beat sync did is said; --no-beat-sync keeps the network's timing, silently
     assert "retimed onto the music's beats" in out or "not retimed" in out
+    assert "name the dance to choose it" in " ".join(out.split())  # music alone: mostly a waltz
     own = tmp_path / "own.npz"
     code, out, err = run(["dance", song, "-o", own, "--checkpoint", checkpoint, "--seed", 0,
                           "--steps", 1, "--no-beat-sync"], monkeypatch, capsys)  # fmt: skip

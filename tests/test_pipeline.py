@@ -681,6 +681,12 @@ def test_a_prompt_naming_several_actions_is_reported(tmp_path):
                                                                    "a person bows"])  # fmt: skip
     assert action_parts("a person waves and then bows")[0] == "then"
     assert action_parts("a person walks forward") == ("", [])
+    # at once by "while" or a clause of an -ing verb (one was lost without a word before)
+    assert action_parts("a person runs while raising both hands") == (
+        "and", ["a person runs", "a person raising both hands"])  # fmt: skip
+    assert action_parts("a person walks forward, waving the right hand") == (
+        "and", ["a person walks forward", "a person waving the right hand"])  # fmt: skip
+    assert action_parts("a person is dancing") == ("", [])
     walk, bow = {"walk": 0.9, "bow": 0.2}, {"walk": 0.2, "bow": 0.8}
     parts = ["a person walks", "a person bows"]
     assert compound("and", parts, {"walk": 0.7, "bow": 0.6}, [walk, bow])["actions"] == [

@@ -1211,3 +1211,32 @@ def test_a_prompt_far_from_the_vocabulary_says_which_takes_it_was_made_from(tmp_
     pipe.prior_start = 0.0  # from noise: the nearest known actions, as before
     plain = pipe("a person bows", seconds=5.0, seed=0, steps=4)
     assert "will look like the nearest known actions" in plain.meta["warning"]
+
+
+def test_a_side_asked_for_is_kept_when_the_dense_search_found_only_the_other(wordings_cache):
+    # A phrase and its mirror share their text vector, so the dense search ties them; for
+    # "walks forward and waves with the right hand" it found only mirrored right-hand waves
+    # (left-hand ones), and the side filter fell back to them: the left hand waved.
+    from motiongen.augment import mirror_label
+    from motiongen.retrieval.index import Hit
+
+    phrases, motions = [], {}
+    for c in range(3):
+        pos = waving(60, side="right") + 0.01 * c
+        labels = {"content": "wave-right-hand", "style": "normal"}
+        for p in cut_phrases(pos, FPS, clip=f"w{c}", text="a person waves with the right hand",
+                             labels=labels):  # fmt: skip
+            motions[span_key(p)] = pos[p.start : p.stop]
+            twin = Phrase.from_dict({**p.to_dict(), "mirrored": True})
+            twin.text = mirror_label(p.text)
+            phrases += [p, twin]
+    index = build_index(phrases, motions, encoders=named_encoders())
+    r = Retriever(index, encoders=named_encoders(), k=4, n=2, min_similarity=-1.0)
+    text = "a person walks forward and waves with the right hand"
+    vector = r.encoders.embed_texts([text])
+    left = [Hit(i, 0.9, p) for i, p in index.phrases.items() if p.mirrored]
+    assert {h.phrase.label for h in left} == {"wave-left-hand|normal"}
+    out = r._worded(text, vector, left, 1.0, set())
+    assert out and {h.phrase.label for h in out} == {"wave-right-hand|normal"}
+    # nothing of the side asked anywhere: what was found, rather than nothing at all
+    assert r._worded("a person waves with the both hands", vector, left, 1.0, set())

@@ -207,10 +207,15 @@ class Retriever:
             text_vector = self.encoders.embed_texts([said])
         styled = names_a_style(text)
         scores = self._wordings().scores(text_vector[0], text, top=1 if styled else TOP_WORDINGS)
+        found = pool
         if others := other_sides(text):  # "with the left hand": no two-handed goodbye either
-            pool = [h for h in pool if not others & label_sides(h.phrase.label)] or pool
+            # Not back to the other side's phrases when none of the first are on this one: a
+            # phrase and its mirror share their text vector, so the dense search ties them,
+            # and "walks forward and waves with the right hand" found only mirrored right-hand
+            # waves (left-hand ones) and waved the left; the labels' wordings add this side's.
+            pool = [h for h in pool if not others & label_sides(h.phrase.label)]
         if not scores:
-            return pool
+            return pool or found
         ids = self._label_ids()
         best = sorted(scores, key=lambda lab: -scores[lab])[:WORDED_LABELS]
         cap = 2 * self.k
@@ -228,6 +233,8 @@ class Retriever:
             Hit(h.id, max(h.score, top * scores.get(h.phrase.label, -1.0)), h.phrase)
             for h in pool + extra
         ]
+        if not out:
+            return found
         return sorted(out, key=lambda h: -h.score)  # stable: the dense order within ties
 
     def load_wordings(self) -> None:

@@ -1868,6 +1868,12 @@ class Pipeline:
             )
         return segment_pipe
 
+    def text_model(self, task: str = "timeline") -> Pipeline:
+        """The text model this checkpoint's ``task`` takes its segments from (its
+        conditioning.tasks.<task>.segment_model), loaded once; itself where it names none."""
+        model = (self.config.conditioning.tasks or {}).get(task, {}).get("segment_model")
+        return self if model in (None, "self") else self._segment_pipeline(model)
+
     def _segment_pipeline(self, model: Any) -> Pipeline:
         """The text model a timeline's segments come from: a Pipeline, or a shipped name or
         folder loaded once per pipeline."""

@@ -1330,3 +1330,15 @@ def test_numpy_blas_runs_on_one_thread_beside_the_sampler(tmp_path, monkeypatch)
     Pipeline.from_pretrained(make_checkpoint(tmp_path / "ck2"), text_encoder=FakeEncoder())
     blas = [i for i in threadpool_info() if i["user_api"] == "blas"]
     assert blas and all(i["num_threads"] == 1 for i in blas)
+
+
+def test_text_model_is_the_segment_model_a_checkpoint_names(tmp_path):
+    plain = Pipeline.from_pretrained(make_checkpoint(tmp_path / "a"), text_encoder=FakeEncoder())
+    assert plain.text_model() is plain  # names none: itself
+    other = make_checkpoint(tmp_path / "b")
+    named = Pipeline.from_pretrained(
+        make_checkpoint(tmp_path / "c", tasks={"timeline": {"segment_model": str(other)}}),
+        text_encoder=FakeEncoder(),
+    )
+    made = named.text_model()
+    assert made is not named and made is named.text_model()  # loaded once

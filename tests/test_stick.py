@@ -484,3 +484,54 @@ def test_a_zoom_in_closes_up_on_the_last_named_actor_from_however_far_out() -> N
     assert before[2] < 0.5  # zoomed out to keep both in view
     assert after[2] == pytest.approx(CLOSE_UP)
     assert after[0] == pytest.approx(waver[-1, PELVIS_X], abs=0.05)
+
+
+def test_an_actor_of_one_action_is_made_by_the_text_model_as_segments_are() -> None:
+    # The control model's own 2 s bow started bent and only stood up, without the length
+    # warning a timeline's segment gets; one action now comes from the text model too.
+    from motiongen.data.synthetic import synth_sequence
+    from motiongen.motion import Motion
+    from motiongen.stick.script import parse_script
+    from motiongen.stick.story import actor_motions
+
+    walk = synth_sequence(["walk"], seconds=4.0, seed=0).positions
+    asked = []
+
+    class Maker:
+        def __init__(self, name):
+            self.name = name
+
+        def generate(self, text, seconds, seed, literal):
+            asked.append((self.name, text, seconds))
+            return [Motion(positions=walk[: int(seconds * 20)], fps=20.0)]
+
+    class Control(Maker):
+        fps = 20.0
+
+        def text_model(self):
+            return Maker("text")
+
+    actor_motions(parse_script("A person bows for 2 seconds."), Control("control"), seed=0)
+    assert asked == [("text", "a person bows", 2.0)]
+
+
+def test_a_camera_move_after_the_last_action_is_played_before_the_scene_ends() -> None:
+    # "... bows. The camera zooms in." timed the zoom at the last frame: it never showed.
+    from motiongen.data.synthetic import synth_sequence
+    from motiongen.motion import Motion
+    from motiongen.stick.script import parse_script
+    from motiongen.stick.story import CLOSE_UP, MOVE_SECONDS, make_scene
+
+    walk = synth_sequence(["walk"], seconds=6.0, seed=0).positions
+
+    class Pipe:
+        fps = 20.0
+
+        def generate(self, text, seconds, seed, literal):
+            return [Motion(positions=walk[: int(seconds * 20) + 1], fps=20.0)]
+
+    scene = make_scene(parse_script("A person bows. The camera zooms in."), Pipe(), seed=0,
+                       width=640, check=False)  # fmt: skip
+    assert scene.seconds >= 3.0 + MOVE_SECONDS  # the bow's 3 s, then the zoom
+    assert scene.camera[-1, 2] == pytest.approx(CLOSE_UP)
+    assert draw_frame(scene, scene.seconds, len(scene.camera) - 1).shape == (480, 640, 3)

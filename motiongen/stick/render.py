@@ -76,10 +76,11 @@ class Scene:
     captions: list[tuple[float, float, str]] = field(default_factory=list)  # (start, end, text)
     camera: np.ndarray | None = None  # (frames at FPS, 3): x, y, zoom of the view per frame
     warnings: list[str] = field(default_factory=list)  # what the model made of the actions
+    hold: float = 0.0  # seconds the scene lasts at least: the actors hold their last poses
 
     @property
     def seconds(self) -> float:
-        return max(a.seconds for a in self.actors)
+        return max(max(a.seconds for a in self.actors), self.hold)
 
 
 VIEW_HEIGHT = 2.2  # stick units from the bottom to the top of the frame at zoom 1

@@ -89,8 +89,11 @@ def actor_motions(script: Script, pipe: Any, seed: int, literal: bool = False) -
     for i, actor in enumerate(script.actors):
         segments = [(a.text, round(a.seconds, 2)) for a in actor.actions]
         if len(segments) == 1:
-            motion = pipe.generate(segments[0][0], seconds=segments[0][1], seed=seed + i,
-                                   literal=literal)[0]  # fmt: skip
+            # made as a timeline's segment is, by the text model (retrieval, the length
+            # warning): the control model's own 2 s bow had started bent and only stood up
+            maker = pipe.text_model() if hasattr(pipe, "text_model") else pipe
+            motion = maker.generate(segments[0][0], seconds=segments[0][1], seed=seed + i,
+                                    literal=literal)[0]  # fmt: skip
         else:
             motion = pipe.timeline(segments, seed=seed + i, literal=literal)
         out.append(motion)
@@ -239,6 +242,12 @@ def make_scene(script: Script, pipe: Any, *, seed: int = 0, width: int = 960,
         actors.append(Actor(stick=stick, fps=pipe.fps, expression=expressions[: len(stick)],
                             talking=talking, colour=COLOURS[i % len(COLOURS)]))  # fmt: skip
     seconds = max(a.seconds for a in actors)
+    # A camera move written after the last action ("... bows. The camera zooms in.") came at
+    # the last frame and never showed (a new user's trial): the scene holds the final poses
+    # until the move has played.
+    last_move = max((m.at for m in script.camera), default=0.0)
+    if script.camera and last_move + MOVE_SECONDS > seconds:
+        seconds = last_move + MOVE_SECONDS + 0.5
     track = camera_track(script, sticks, pipe.fps, seconds, width / height)
     return Scene(actors=actors, width=width, height=height, captions=captions, camera=track,
-                 warnings=warnings)  # fmt: skip
+                 warnings=warnings, hold=seconds)  # fmt: skip

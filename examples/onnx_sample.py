@@ -36,7 +36,12 @@ def sample(graph: str | Path, checkpoint: str | Path, text: str, *, seconds: flo
     fps = float(read_config(folder).conditioning.fps)
     stats = np.load(folder / "norm.npz")
     norm = NormStats(stats["mean"], stats["std"])
-    session = ort.InferenceSession(str(graph), providers=["CPUExecutionProvider"])
+    try:
+        session = ort.InferenceSession(str(graph), providers=["CPUExecutionProvider"])
+    except Exception as err:  # onnxruntime raises its own types for a missing or bad file
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise SystemExit(f"error: cannot load {graph} as an ONNX graph ({first}); export one "
+                         "with `motiongen export onnx MODEL -o FILE.onnx`") from None  # fmt: skip
     inputs = {i.name: i for i in session.get_inputs()}
     if "task" in inputs or "style" in inputs:
         raise SystemExit("a control model's graph needs task and style inputs: see docs/control.md")
@@ -76,7 +81,7 @@ def sample(graph: str | Path, checkpoint: str | Path, text: str, *, seconds: flo
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
     parser.add_argument("graph", type=Path)
     parser.add_argument("checkpoint")
     parser.add_argument("text")

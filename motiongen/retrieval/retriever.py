@@ -180,8 +180,8 @@ class Retriever:
             what = f"text {text!r}" if text is not None else "query"
             raise NoMatch(
                 f"no phrase in the index is close to the {what} (best similarity {best:.2f} < "
-                f"{self.min_similarity}); describe an action the index holds (see `motiongen "
-                "index info`), index your own motions, or generate without retrieval"
+                f"{self.min_similarity}); describe an action the index holds (`motiongen "
+                "actions` lists them), index your own motions, or generate without retrieval"
             )
         if reranking:
             scores = self.reranker.score(text, hits, self.index)

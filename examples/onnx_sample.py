@@ -25,7 +25,8 @@ def sample(graph: str | Path, checkpoint: str | Path, text: str, *, seconds: flo
     """(frames, 22, 3) joint positions in metres at the checkpoint's frame rate.
 
     encoder: a ``motiongen.conditioning.text.TextEncoder`` (default: the shipped one);
-    noise: (1, frames, 137) starting noise (default: drawn with ``seed``)."""
+    noise: (1, frames, 137) starting noise (default: drawn with ``seed``). A graph that is no
+    ONNX file raises ``ValueError``, a missing checkpoint motiongen's ``DataNotFoundError``."""
     import onnxruntime as ort
 
     from motiongen.checkpoint import read_config, resolve_checkpoint
@@ -40,11 +41,11 @@ def sample(graph: str | Path, checkpoint: str | Path, text: str, *, seconds: flo
         session = ort.InferenceSession(str(graph), providers=["CPUExecutionProvider"])
     except Exception as err:  # onnxruntime raises its own types for a missing or bad file
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise SystemExit(f"error: cannot load {graph} as an ONNX graph ({first}); export one "
-                         "with `motiongen export onnx MODEL -o FILE.onnx`") from None  # fmt: skip
+        raise ValueError(f"cannot load {graph} as an ONNX graph ({first}); export one with "
+                         "`motiongen export onnx MODEL -o FILE.onnx`") from None  # fmt: skip
     inputs = {i.name: i for i in session.get_inputs()}
     if "task" in inputs or "style" in inputs:
-        raise SystemExit("a control model's graph needs task and style inputs: see docs/control.md")
+        raise ValueError("a control model's graph needs task and style inputs: see docs/control.md")
     frames = int(round(seconds * fps))
     emb = (encoder or shared_text_encoder()).encode([text])
     mask_width = inputs["known_mask"].shape[-1]
@@ -90,8 +91,13 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    positions = sample(args.graph, args.checkpoint, args.text, seconds=args.seconds,
-                       steps=args.steps, seed=args.seed)  # fmt: skip
+    from motiongen.errors import MotionGenError
+
+    try:
+        positions = sample(args.graph, args.checkpoint, args.text, seconds=args.seconds,
+                           steps=args.steps, seed=args.seed)  # fmt: skip
+    except (ValueError, MotionGenError) as err:  # a bad graph, checkpoint or prompt
+        raise SystemExit(f"error: {str(err).splitlines()[0]}") from None
     np.save(args.out, positions.astype(np.float32))
     print(f"wrote {args.out}: {len(positions)} frames; `motiongen render {args.out} -o x.mp4`")
 

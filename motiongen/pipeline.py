@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from motiongen.blas import one_blas_thread
 from motiongen.checkpoint import (
     DEFAULT_MODEL,
     SHIPPED_MODELS_DIR,
@@ -221,35 +222,6 @@ LENGTH_SHORT_ADVICE = "leave out the length (seconds) to get the action's own"
 RARE_SHOWN_FROM = 0.5
 
 
-_BLAS_LIMITED = False
-
-
-def _one_blas_thread() -> None:
-    """numpy's BLAS on one thread from the first Pipeline on, once per process (unless
-    ``MOTIONGEN_BLAS_THREADS`` says otherwise). Its idle threads spin after each call, and on
-    2 cores they took the CPU from torch's sampler: a 196-frame generation right after
-    retrieval or post-processing 26 -> 47 ms (sampler 16 -> 33 ms); the small matrices the
-    pipeline hands numpy gain nothing from a second thread."""
-    global _BLAS_LIMITED
-    if _BLAS_LIMITED:
-        return
-    _BLAS_LIMITED = True
-    import os
-
-    from threadpoolctl import threadpool_limits
-
-    threads = os.environ.get("MOTIONGEN_BLAS_THREADS", "1").strip().lower()
-    if threads in ("", "0", "default"):
-        return
-    if not threads.isdigit():
-        _BLAS_LIMITED = False  # said again by the next Pipeline, not silently dropped
-        raise InputError(
-            f"MOTIONGEN_BLAS_THREADS must be a whole number of threads (0: numpy's own "
-            f"choice), got {threads!r}"
-        )
-    threadpool_limits(limits=int(threads), user_api="blas")
-
-
 def _started_from_action(meta: dict[str, Any], action: str | None) -> bool:
     """Whether sampling started from retrieved phrases (``meta["prior_start"]``, at least
     ``RARE_SHOWN_FROM``) whose best one is of ``action`` (a content label)."""
@@ -389,7 +361,7 @@ class Pipeline:
         import motiongen.artifacts  # noqa: F401
         import motiongen.postprocess  # noqa: F401
 
-        _one_blas_thread()
+        one_blas_thread()
         self.precision = precision
         self.runtime = runtime
         self.model = model.to(device).eval()
@@ -1872,7 +1844,9 @@ class Pipeline:
         """The text model this checkpoint's ``task`` takes its segments from (its
         conditioning.tasks.<task>.segment_model), loaded once; itself where it names none."""
         model = (self.config.conditioning.tasks or {}).get(task, {}).get("segment_model")
-        return self if model in (None, "self") else self._segment_pipeline(model)
+        if model in (None, "self"):
+            return self
+        return self._checked_segment_pipeline(model, "a story's actions", task)
 
     def _segment_pipeline(self, model: Any) -> Pipeline:
         """The text model a timeline's segments come from: a Pipeline, or a shipped name or

@@ -1240,3 +1240,18 @@ def test_a_side_asked_for_is_kept_when_the_dense_search_found_only_the_other(wor
     assert out and {h.phrase.label for h in out} == {"wave-right-hand|normal"}
     # nothing of the side asked anywhere: what was found, rather than nothing at all
     assert r._worded("a person waves with the both hands", vector, left, 1.0, set())
+
+
+def test_a_side_of_a_way_to_go_leaves_out_ways_and_a_side_of_a_limb_limbs():
+    # "walks to the right and raises the hands" had left out the two-hand raise for "right"
+    from motiongen.retrieval.wordings import side_filter
+
+    f = side_filter("a person walks to the right and raises the hands")
+    assert f("walk-left|normal") and not f("raise-up-both-hands|normal")
+    f = side_filter("she lifts her left hand up high")
+    assert f("raise-up-both-hands|normal") and f("byebye|normal")  # "with both hands"
+    assert not f("raise-up-left-hand|normal") and not f("walk-left|normal")
+    f = side_filter("a person turns left and waves with both hands")
+    assert f("wave-left-hand|normal") and not f("walk-turn-left|normal")
+    assert not f("byebye|normal")
+    assert not side_filter("a person walks") and not side_filter("turns right, then left")

@@ -530,8 +530,31 @@ def test_a_camera_move_after_the_last_action_is_played_before_the_scene_ends() -
         def generate(self, text, seconds, seed, literal):
             return [Motion(positions=walk[: int(seconds * 20) + 1], fps=20.0)]
 
-    scene = make_scene(parse_script("A person bows. The camera zooms in."), Pipe(), seed=0,
-                       width=640, check=False)  # fmt: skip
-    assert scene.seconds >= 3.0 + MOVE_SECONDS  # the bow's 3 s, then the zoom
+        def timeline(self, segments, seed, literal):
+            return Motion(positions=walk[: int(sum(s for _, s in segments) * 20) + 1], fps=20.0)
+
+    script = parse_script('A person bows. She says "hello there". The camera zooms in.')
+    scene = make_scene(script, Pipe(), seed=0, width=640, check=False)
+    spoken = sum(a.seconds for a in script.actors[0].actions)
+    assert scene.seconds >= spoken + MOVE_SECONDS  # the actions, then the zoom
     assert scene.camera[-1, 2] == pytest.approx(CLOSE_UP)
     assert draw_frame(scene, scene.seconds, len(scene.camera) - 1).shape == (480, 640, 3)
+    # held past the line: the mouth shuts (it had kept flapping), as long as the scene
+    actor = scene.actors[0]
+    assert len(actor.talking) == int(round(scene.seconds * 20)) + 1
+    assert actor.talking[int(round((spoken + 0.2) * 20)) :].sum() == 0
+    assert actor.talking[int(round((spoken - 0.5) * 20))]
+
+
+def test_a_zoom_before_any_actor_is_named_zooms_the_whole_view() -> None:
+    # with no actor named it had closed up to 1.2 on the empty middle between two actors
+    from motiongen.stick.script import CameraMove, Script
+    from motiongen.stick.story import CLOSE_UP, camera_track
+
+    a, b = np.zeros((60, STICK_DIM)), np.zeros((60, STICK_DIM))
+    a[:, 0::2], b[:, 0::2] = -2.0, 2.0
+    plain = camera_track(Script([], []), [a, b], 20.0, 3.0, aspect=4 / 3)
+    zoomed = camera_track(Script([], [CameraMove(at=0.0, kind="zoom_in")]), [a, b], 20.0, 3.0,
+                          aspect=4 / 3)  # fmt: skip
+    assert zoomed[-1, 2] == pytest.approx(plain[0, 2] * CLOSE_UP)
+    assert zoomed[-1, 0] == pytest.approx(plain[-1, 0])

@@ -96,8 +96,8 @@ ONE_ACTION = 0.9
 
 def action_parts(text: str) -> tuple[str, list[str]]:
     """("then", segments) for a prompt that puts actions one after the other (split as a
-    timeline would split it), ("and", halves) for one joining two done at once with "and",
-    "while" or ", -ing" (each half given the first's subject), or ("", []) for neither."""
+    timeline would split it), ("and", halves) for one joining two done at once with "and" or
+    "while" (each half given the first's subject), or ("", []) for neither."""
     from motiongen.generation.control import parse_timeline
 
     try:
@@ -110,10 +110,11 @@ def action_parts(text: str) -> tuple[str, list[str]]:
     return ("and", halves) if len(halves) > 1 else ("", [])
 
 
-# "and", "while" and a clause of an -ing verb join two actions done at once: "runs while
-# raising both hands" and "strolls forward, waving" lost one of them without a word (a new
-# user's trial); the -ing half is embedded as said ("a person waving hello" reads as a wave).
-_AND = re.compile(r",?\s+(?:and|while|whilst)\s+(?!then\b)|,\s+(?=[a-z]+ing\b)", re.IGNORECASE)
+# "and" and "while" join two actions done at once: "runs while raising both hands" lost one
+# of them without a word (a new user's trial); the -ing half is embedded as said ("a person
+# raising both hands" reads as the raise). Not a clause after a comma: "kicks, lifting the left
+# leg high" says how the kick is done. Not "for a while".
+_AND = re.compile(r",?\s+(?:and|(?<!\ba )(?<!\bA )while|whilst)\s+(?!then\b)", re.IGNORECASE)
 
 
 def compound(

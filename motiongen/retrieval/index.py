@@ -61,6 +61,9 @@ def _faiss() -> Any:
     logging.getLogger("faiss.loader").setLevel(logging.WARNING)  # its CPU-probe chatter
     import faiss
 
+    from motiongen.blas import again_if_on
+
+    again_if_on()  # FAISS brings its own OpenBLAS, on every core otherwise
     return faiss
 
 

@@ -33,9 +33,8 @@ from motiongen.retrieval.wordings import (
     TOP_WORDINGS,
     Wordings,
     as_person,
-    label_sides,
     names_a_style,
-    other_sides,
+    side_filter,
 )
 
 MIN_SIMILARITY = 0.45  # below this, a text query matches nothing in the index
@@ -208,12 +207,12 @@ class Retriever:
         styled = names_a_style(text)
         scores = self._wordings().scores(text_vector[0], text, top=1 if styled else TOP_WORDINGS)
         found = pool
-        if others := other_sides(text):  # "with the left hand": no two-handed goodbye either
+        if excluded := side_filter(text):  # "with the left hand": no two-handed goodbye either
             # Not back to the other side's phrases when none of the first are on this one: a
             # phrase and its mirror share their text vector, so the dense search ties them,
             # and "walks forward and waves with the right hand" found only mirrored right-hand
             # waves (left-hand ones) and waved the left; the labels' wordings add this side's.
-            pool = [h for h in pool if not others & label_sides(h.phrase.label)]
+            pool = [h for h in pool if not excluded(h.phrase.label)]
         if not scores:
             return pool or found
         ids = self._label_ids()

@@ -76,13 +76,18 @@ _SIDE_SAID = re.compile(
 )
 
 
-def sides_said(text: str | None) -> set[str]:
+# _SIDE_SAID's groups said of a limb ("the left hand", "both arms"); the others of a way to go
+_LIMB_GROUPS = (1, 6)
+
+
+def sides_said(text: str | None, of: str | None = None) -> set[str]:
     """Which of left, right and both a text says of a limb or a way to go ("the left and
-    the right hand": both sides)."""
+    the right hand": both sides); ``of`` "limb" or "way": only those said of that."""
     said = {
         next(g for g in m.groups() if g).lower()
         for m in _SIDE_SAID.finditer(text or "")
         if not _NOT_MOVED.search(text[: m.start()])  # "stands on the left leg"
+        and (of is None or (of == "limb") == (m.lastindex in _LIMB_GROUPS))
     }
     if text and (both := _BOTH.search(text)):
         said |= {both.group(1).lower(), both.group(2).lower()}

@@ -149,11 +149,9 @@ class Wordings:
         total = np.bincount(owners[keep], weights=sims[order][keep], minlength=len(self.labels))
         count = np.bincount(owners[keep], minlength=len(self.labels))
         best = np.where(count > 0, total / np.maximum(count, 1), -1.0)
-        others = other_sides(text)
+        excluded = side_filter(text)
         return {
-            lab: float(v)
-            for lab, v in zip(self.labels, best, strict=True)
-            if not others & label_sides(lab)
+            lab: float(v) for lab, v in zip(self.labels, best, strict=True) if not excluded(lab)
         }
 
 
@@ -214,12 +212,52 @@ def label_sides(label: str) -> frozenset[str]:
     return frozenset(named | sides_said(" ; ".join(CONTENT_PHRASES.get(content, ()))))
 
 
-def other_sides(text: str | None) -> set[str]:
-    """The sides of left, right and both a text does not say, when it says exactly one."""
+def other_sides(text: str | None, of: str | None = None) -> set[str]:
+    """The sides of left, right and both a text does not say, when it says exactly one (of
+    a limb or a way to go, or, with ``of``, only of that)."""
     from motiongen.retrieval.sides import sides_said
 
-    said = sides_said(text)
+    said = sides_said(text, of)
     return {"left", "right", "both"} - said if len(said) == 1 else set()
+
+
+@functools.lru_cache(maxsize=4096)
+def label_of_a_limb(label: str) -> bool:
+    """Whether a label's side is a limb's ("wave-left-hand", "byebye": with both hands) rather
+    than a way to go ("walk-left", "walk-turn-right")."""
+    from motiongen.data.text import CONTENT_PHRASES
+    from motiongen.retrieval.sides import sides_said
+
+    content = label.split("|")[0]
+    if any(
+        w in ("hand", "hands", "arm", "arms", "leg", "legs", "foot") for w in content.split("-")
+    ):
+        return True
+    return bool(sides_said(" ; ".join(CONTENT_PHRASES.get(content, ())), "limb"))
+
+
+class SideFilter:
+    """Which labels a text's sides leave out: a limb's label by the side said of a limb, a
+    way to go's by the side said of a way ("walks to the right and raises the hands" had left
+    out the two-hand raise for naming "right"; a new user's trial). False for every label
+    when the text says no one side."""
+
+    def __init__(self, text: str | None) -> None:
+        self.limb = other_sides(text, "limb")
+        self.way = other_sides(text, "way")
+        if not self.limb and not self.way:  # one side said, of neither kind alone ("left and
+            self.limb = self.way = other_sides(text)  # right turns"): as said in all
+
+    def __bool__(self) -> bool:
+        return bool(self.limb or self.way)
+
+    def __call__(self, label: str) -> bool:
+        others = self.limb if label_of_a_limb(label) else self.way
+        return bool(others & label_sides(label))
+
+
+def side_filter(text: str | None) -> SideFilter:
+    return SideFilter(text)
 
 
 # What follows these is the object or the place, not the manner: "waves at a huge crowd" is no

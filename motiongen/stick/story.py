@@ -94,6 +94,9 @@ def actor_motions(script: Script, pipe: Any, seed: int, literal: bool = False) -
             maker = pipe.text_model() if hasattr(pipe, "text_model") else pipe
             motion = maker.generate(segments[0][0], seconds=segments[0][1], seed=seed + i,
                                     literal=literal)[0]  # fmt: skip
+            fps = getattr(pipe, "fps", motion.fps)
+            if motion.fps != fps:  # the scene runs at the control model's rate
+                motion = motion.resample(fps)
         else:
             motion = pipe.timeline(segments, seed=seed + i, literal=literal)
         out.append(motion)
@@ -185,7 +188,12 @@ def camera_track(
             # In to a close-up of the last-named actor, from however far out the view was
             # (zoomed out to 0.3 for a runner, 1.2x of that had barely shown; a new user's
             # trial); out by a third.
-            target = max(now[2] * CLOSE_UP, CLOSE_UP) if move.kind == "zoom_in" else now[2] * 0.7
+            if move.kind == "zoom_out":
+                target = now[2] * 0.7
+            elif move.actor is None:  # before any actor is named: in on the whole view
+                target = now[2] * CLOSE_UP
+            else:
+                target = max(now[2] * CLOSE_UP, CLOSE_UP)
             track[start:, 2] = now[2] + (target - now[2]) * ease
             y = _feet_in_view(target) if move.kind == "zoom_in" else 0.0
             track[start:, 1] = now[1] + (y - now[1]) * ease
@@ -224,30 +232,31 @@ def make_scene(script: Script, pipe: Any, *, seed: int = 0, width: int = 960,
     sticks = place([to_stick(m.positions.astype(np.float64), StickCamera(yaw=view_yaw(m.positions)))
                     for m in motions])  # fmt: skip
     actors, captions = [], []
-    frames = max(len(s) for s in sticks)
-    loud = None if speech is None else speech_mouth(speech, speech_offset, pipe.fps, frames)
-    for i, (actor, stick) in enumerate(zip(script.actors, sticks, strict=True)):
-        expressions = []
-        talking = np.zeros(len(stick), dtype=bool if loud is None else np.float64)
-        start = 0.0
-        for action in actor.actions:
-            n = int(round(action.seconds * pipe.fps))
-            expressions += [action.emotion] * n
-            if action.line:
-                a = int(round(start * pipe.fps))
-                talking[a : a + n] = True if loud is None else loud[: len(stick)][a : a + n]
-                captions.append((start, start + action.seconds, f'"{action.line}"'))
-            start += action.seconds
-        expressions += [expressions[-1]] * max(0, len(stick) - len(expressions))
-        actors.append(Actor(stick=stick, fps=pipe.fps, expression=expressions[: len(stick)],
-                            talking=talking, colour=COLOURS[i % len(COLOURS)]))  # fmt: skip
-    seconds = max(a.seconds for a in actors)
+    seconds = (max(len(s) for s in sticks) - 1) / pipe.fps
     # A camera move written after the last action ("... bows. The camera zooms in.") came at
     # the last frame and never showed (a new user's trial): the scene holds the final poses
     # until the move has played.
     last_move = max((m.at for m in script.camera), default=0.0)
     if script.camera and last_move + MOVE_SECONDS > seconds:
         seconds = last_move + MOVE_SECONDS + 0.5
+    frames = int(round(seconds * pipe.fps)) + 1
+    loud = None if speech is None else speech_mouth(speech, speech_offset, pipe.fps, frames)
+    for i, (actor, stick) in enumerate(zip(script.actors, sticks, strict=True)):
+        expressions = []
+        # as long as the scene: past the actor's motion (a held scene) the mouth is shut
+        talking = np.zeros(frames, dtype=bool if loud is None else np.float64)
+        start = 0.0
+        for action in actor.actions:
+            n = int(round(action.seconds * pipe.fps))
+            expressions += [action.emotion] * n
+            if action.line:
+                a = int(round(start * pipe.fps))
+                talking[a : a + n] = True if loud is None else loud[a : a + n]
+                captions.append((start, start + action.seconds, f'"{action.line}"'))
+            start += action.seconds
+        expressions += [expressions[-1]] * max(0, len(stick) - len(expressions))
+        actors.append(Actor(stick=stick, fps=pipe.fps, expression=expressions[: len(stick)],
+                            talking=talking, colour=COLOURS[i % len(COLOURS)]))  # fmt: skip
     track = camera_track(script, sticks, pipe.fps, seconds, width / height)
     return Scene(actors=actors, width=width, height=height, captions=captions, camera=track,
                  warnings=warnings, hold=seconds)  # fmt: skip

@@ -1244,14 +1244,14 @@ def test_a_side_asked_for_is_kept_when_the_dense_search_found_only_the_other(wor
 
 def test_a_side_of_a_way_to_go_leaves_out_ways_and_a_side_of_a_limb_limbs():
     # "walks to the right and raises the hands" had left out the two-hand raise for "right"
-    from motiongen.retrieval.wordings import side_filter
+    from motiongen.retrieval.wordings import SideFilter
 
-    f = side_filter("a person walks to the right and raises the hands")
+    f = SideFilter("a person walks to the right and raises the hands")
     assert f("walk-left|normal") and not f("raise-up-both-hands|normal")
-    f = side_filter("she lifts her left hand up high")
+    f = SideFilter("she lifts her left hand up high")
     assert f("raise-up-both-hands|normal") and f("byebye|normal")  # "with both hands"
     assert not f("raise-up-left-hand|normal") and not f("walk-left|normal")
-    f = side_filter("a person turns left and waves with both hands")
+    f = SideFilter("a person turns left and waves with both hands")
     assert f("wave-left-hand|normal") and not f("walk-turn-left|normal")
     assert not f("byebye|normal")
-    assert not side_filter("a person walks") and not side_filter("turns right, then left")
+    assert not SideFilter("a person walks") and not SideFilter("turns right, then left")

@@ -31,10 +31,10 @@ from motiongen.retrieval.travel import straight_ahead
 from motiongen.retrieval.vectors import motion_stats
 from motiongen.retrieval.wordings import (
     TOP_WORDINGS,
+    SideFilter,
     Wordings,
     as_person,
     names_a_style,
-    side_filter,
 )
 
 MIN_SIMILARITY = 0.45  # below this, a text query matches nothing in the index
@@ -207,7 +207,7 @@ class Retriever:
         styled = names_a_style(text)
         scores = self._wordings().scores(text_vector[0], text, top=1 if styled else TOP_WORDINGS)
         found = pool
-        if excluded := side_filter(text):  # "with the left hand": no two-handed goodbye either
+        if excluded := SideFilter(text):  # "with the left hand": no two-handed goodbye either
             # Not back to the other side's phrases when none of the first are on this one: a
             # phrase and its mirror share their text vector, so the dense search ties them,
             # and "walks forward and waves with the right hand" found only mirrored right-hand

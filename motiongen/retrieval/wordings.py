@@ -149,7 +149,7 @@ class Wordings:
         total = np.bincount(owners[keep], weights=sims[order][keep], minlength=len(self.labels))
         count = np.bincount(owners[keep], minlength=len(self.labels))
         best = np.where(count > 0, total / np.maximum(count, 1), -1.0)
-        excluded = side_filter(text)
+        excluded = SideFilter(text)
         return {
             lab: float(v) for lab, v in zip(self.labels, best, strict=True) if not excluded(lab)
         }
@@ -229,11 +229,8 @@ def label_of_a_limb(label: str) -> bool:
     from motiongen.retrieval.sides import sides_said
 
     content = label.split("|")[0]
-    if any(
-        w in ("hand", "hands", "arm", "arms", "leg", "legs", "foot") for w in content.split("-")
-    ):
-        return True
-    return bool(sides_said(" ; ".join(CONTENT_PHRASES.get(content, ())), "limb"))
+    said = [content.replace("-", " "), *CONTENT_PHRASES.get(content, ())]  # name, then words
+    return bool(sides_said(" ; ".join(said), "limb"))
 
 
 class SideFilter:
@@ -254,10 +251,6 @@ class SideFilter:
     def __call__(self, label: str) -> bool:
         others = self.limb if label_of_a_limb(label) else self.way
         return bool(others & label_sides(label))
-
-
-def side_filter(text: str | None) -> SideFilter:
-    return SideFilter(text)
 
 
 # What follows these is the object or the place, not the manner: "waves at a huge crowd" is no

@@ -105,6 +105,11 @@ def test_openpose_folder(tmp_path) -> None:
     assert (k.conf[3] == 0).all() and any("without a usable" in r for r in k.report)
 
 
+def with_frames(fields: str) -> str:
+    """A keypoints JSON file's text: ``fields`` (each followed by ", ") then 3 good frames."""
+    return "{" + fields + '"frames": ' + json.dumps(frames_array(3).tolist()) + "}"
+
+
 @pytest.mark.parametrize(
     ("content", "error", "words"),
     [
@@ -112,16 +117,16 @@ def test_openpose_folder(tmp_path) -> None:
         ('{"fps": 30, "frames": []}', FormatError, "no frames"),
         ('{"fps": 30, "frames": [[[1, 2, 0.5]]]}', FormatError, "joints"),
         ('{"fps": 30, "layout": "body99", "frames": [[[1, 2, 0.5]]]}', InputError, "layout"),
-        ('{"frames": ' + json.dumps(frames_array(3).tolist()) + "}", InputError, "frame rate"),
+        (with_frames(""), InputError, "frame rate"),
         ('{"fps": 30, "frames": [1, 2]}', FormatError, "frame 0"),
         ('{"fps": 30, "frames": ["1.5", "2"]}', FormatError, "frame 0"),
         (
-            '{"fps": "abc", "frames": ' + json.dumps(frames_array(3).tolist()) + "}",
+            with_frames('"fps": "abc", '),
             FormatError,
             "fps",
         ),
         (
-            '{"fps": 30, "width": [1], "frames": ' + json.dumps(frames_array(3).tolist()) + "}",
+            with_frames('"fps": 30, "width": [1], '),
             FormatError,
             "width",
         ),
@@ -129,12 +134,12 @@ def test_openpose_folder(tmp_path) -> None:
         ('{"people": ["x"]}', FormatError, "people"),
         # a rate of 0 is a wrong rate, not a missing one (it was "does not give its frame rate")
         (
-            '{"fps": 0, "frames": ' + json.dumps(frames_array(3).tolist()) + "}",
+            with_frames('"fps": 0, '),
             InputError,
             "must be 1..1000 fps, got 0",
         ),
         (
-            '{"fps": 30, "width": 0, "frames": ' + json.dumps(frames_array(3).tolist()) + "}",
+            with_frames('"fps": 30, "width": 0, '),
             InputError,
             "width must be a positive number of pixels",
         ),
@@ -149,7 +154,7 @@ def test_bad_files(tmp_path, content, error, words) -> None:
 
 def test_a_bad_fps_is_refused_even_where_the_file_gives_its_own(tmp_path) -> None:
     path = tmp_path / "k.json"
-    path.write_text('{"fps": 30, "frames": ' + json.dumps(frames_array(3).tolist()) + "}")
+    path.write_text(with_frames('"fps": 30, '))
     with pytest.raises(InputError, match="1..1000 fps, got 0"):
         read_keypoints(path, fps=0)
     assert read_keypoints(path, fps=25).fps == 30  # the file's own rate wins over a fallback

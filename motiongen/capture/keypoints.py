@@ -88,7 +88,7 @@ def read_keypoints(
             f"cannot read keypoints from {path.name}: use a .json or .csv file or an OpenPose "
             "output folder"
         )
-    if fps is not None and not (np.isfinite(fps) and 1.0 <= fps <= 1000.0):
+    if fps is not None and not _rate_ok(fps):
         # checked even where the file gives its own rate (a bad --fps was silently ignored)
         raise InputError(f"the frame rate given (--fps, or POST /capture's fps) must be "
                          f"1..1000 fps, got {fps}")  # fmt: skip
@@ -106,6 +106,10 @@ def read_keypoints(
     width = sizes["width"] or width or None
     height = sizes["height"] or height or None
     return checked(raw, float(fps), width, height, meta.get("normalised", False), path.name)
+
+
+def _rate_ok(fps: float) -> bool:
+    return bool(np.isfinite(fps) and 1.0 <= fps <= 1000.0)
 
 
 def _number(value: Any, what: str, name: str) -> float | None:
@@ -126,7 +130,7 @@ def checked(
 ) -> Keypoints:
     """Keypoints from raw (T, 17, 3) [x, y, c]: frames that cannot be used get confidence 0
     and a line in the report; refused when nothing is usable."""
-    if not (np.isfinite(fps) and 1.0 <= fps <= 1000.0):
+    if not _rate_ok(fps):
         raise InputError(f"{name}: frame rate must be 1..1000 fps, got {fps}")
     if raw.ndim != 3 or raw.shape[1:] != (17, 3):
         raise FormatError(f"{name}: expected (frames, 17, 3) keypoints, got {raw.shape}")

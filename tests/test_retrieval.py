@@ -1097,6 +1097,9 @@ def test_as_person_says_the_subject_plainly():
     assert as_person("a robot lifts the child") == "a robot lifts the child"
     assert as_person("an adult, not a child, walks") == "an adult, not a child, walks"
     assert as_person("a person picks up a little girl") == "a person picks up a little girl"
+    # whose limb it is says no style ("lifts her arms" found the data's feminine raise)
+    assert as_person("a woman lifts her arms") == "a person lifts the arms"
+    assert as_person("he bows his head") == "a person bows the head"
 
 
 # ---- words of degree ----------------------------------------------------------------------
@@ -1133,7 +1136,14 @@ def test_sides_are_read_only_where_said_of_a_limb_or_a_way():
     assert sides_said("walks and turns right") == {"right"}
     assert sides_said("waves with both of her hands") == {"both"}
     assert sides_said("raises the left and the right hand") == {"left", "right"}
-    assert sides_said("raises his hands right up") == set()
+    assert sides_said("raises his hands right up") == {"both"}  # "right" is no side here
+    # a pair said without a side is both (a new user's "raises the hands" raised one)
+    assert sides_said("a person raises the hands") == {"both"}
+    assert sides_said("waves his arms", "limb") == {"both"}
+    assert sides_said("walks to the right and raises the hands", "way") == {"right"}
+    assert sides_said("walks to the right and raises the hands", "limb") == {"both"}
+    assert sides_said("kicks with the left leg and waves the hands") == {"left"}
+    assert sides_said("a person walks without arms") == set()
     assert sides_said("waves right at the camera") == set()
     assert sides_said("walks right up to the wall") == set()
     assert sides_said("turns right, then left") == {"left", "right"}

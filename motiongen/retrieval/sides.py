@@ -78,20 +78,32 @@ _SIDE_SAID = re.compile(
 
 # _SIDE_SAID's groups said of a limb ("the left hand", "both arms"); the others of a way to go
 _LIMB_GROUPS = (1, 6)
+# A pair of limbs said without a side is both of them: "raises the hands", "waves his arms"
+# (a new user's "raises the hands" got a one-hand raise), when no side of a limb is said.
+_PAIR = re.compile(
+    r"\b(?:(?:the|his|her|their|its|two)\s+)?(?:hands|arms|fists|wrists)\b", re.IGNORECASE
+)
 
 
 def sides_said(text: str | None, of: str | None = None) -> set[str]:
     """Which of left, right and both a text says of a limb or a way to go ("the left and
-    the right hand": both sides); ``of`` "limb" or "way": only those said of that."""
-    said = {
-        next(g for g in m.groups() if g).lower()
-        for m in _SIDE_SAID.finditer(text or "")
-        if not _NOT_MOVED.search(text[: m.start()])  # "stands on the left leg"
-        and (of is None or (of == "limb") == (m.lastindex in _LIMB_GROUPS))
-    }
-    if text and (both := _BOTH.search(text)):
-        said |= {both.group(1).lower(), both.group(2).lower()}
-    return said
+    the right hand": both sides; "raises the hands": both); ``of`` "limb" or "way": only
+    those said of that."""
+    text = text or ""
+    said: dict[str, bool] = {}  # side -> said of a limb
+    for m in _SIDE_SAID.finditer(text):
+        if not _NOT_MOVED.search(text[: m.start()]):  # "stands on the left leg"
+            side = next(g for g in m.groups() if g).lower()
+            said[side] = said.get(side, False) or m.lastindex in _LIMB_GROUPS
+    both = _BOTH.search(text)  # "left and right": said of whichever is asked about
+    if (
+        not both
+        and not any(said.values())
+        and any(not _NOT_MOVED.search(text[: m.start()]) for m in _PAIR.finditer(text))
+    ):
+        said["both"] = True
+    out = {side for side, limb in said.items() if of is None or (of == "limb") == limb}
+    return out | {both.group(1).lower(), both.group(2).lower()} if both else out
 
 
 def names_a_side(text: str) -> bool:

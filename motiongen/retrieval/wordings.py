@@ -69,6 +69,8 @@ _STYLED_SUBJECT = {
     "kid": "childlike", "child": "childlike", "teenager": "young", "grandma": "old",
     "grandpa": "old", "grandmother": "old", "grandfather": "old",
 }  # fmt: skip
+# A possessive after the subject ("waves her hand", "bows his head"), not the subject's own
+_POSSESSIVE = re.compile(r"(?<=\S\s)(?:his|her|their)\b(?=\s+[a-z])", re.IGNORECASE)
 # "a little girl" is a child; only as the subject ("picks up a little girl" moves no child)
 _CHILD_SUBJECT = re.compile(
     r"^(\s*(?:a|an|the|my|his|her|our|this|that)\s+)(?:little|small|young)\s+(?:girl|boy)\b",
@@ -180,6 +182,9 @@ def as_person(text: str) -> str:
     woman" as "a sad person", and a subject that says a style by that style's word ("a little
     girl" and "a child" as "a childlike person", "a grandfather" as "an old person")."""
     said = _CHILD_SUBJECT.sub(r"\1kid", text, count=1)
+    # "lifts her arms" scored the data's feminine raise first (arms below the shoulders), as
+    # "a woman" would have before it became "a person": whose limb it is says no style.
+    said = _POSSESSIVE.sub("the", said)
     if m := _SUBJECT.match(said):
         style = _STYLED_SUBJECT.get(m.group(0).split()[-1].lower())
         return _SUBJECT.sub(_a_person(style), said, count=1)

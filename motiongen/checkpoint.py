@@ -328,11 +328,12 @@ def write_vocabulary(
     style_words: dict[str, list[str]] | None = None,
     pace: dict[str, float] | None = None,
     clips: dict[str, int] | None = None,
+    songs: dict[str, int] | None = None,
 ) -> Path:
     """Store what actions a checkpoint was trained on (``vocabulary.json``) and, given, the
     styles each was recorded in, the words its texts used for each style, each style's
-    pace (``tasks.pace.style_pace``) and each action's number of training clips
-    (``action_styles.json``), and re-record its manifest; the folder must verify first, so
+    pace (``tasks.pace.style_pace``), each action's number of training clips and each
+    dance's number of training songs (``action_styles.json``), and re-record its manifest; the folder must verify first, so
     nothing damaged is blessed."""
     path = Path(path)
     verify_manifest(path, f"checkpoint {path}")
@@ -343,6 +344,8 @@ def write_vocabulary(
             styles["pace"] = pace
         if clips:
             styles["clips"] = clips
+        if songs:
+            styles["songs"] = songs
         files.append((STYLES_NAME, styles))
     elif (path / STYLES_NAME).exists():  # it described the old vocabulary's data
         (path / STYLES_NAME).unlink()
@@ -376,29 +379,31 @@ def read_vocabulary(path: str | Path) -> dict[str, list[str]] | None:
 def read_action_styles(path: str | Path) -> dict[str, dict[str, Any]] | None:
     """{"actions": action -> the styles the training data recorded it in, "words": style ->
     the words its texts used for it, and, in checkpoints made since 2026-12-03, "pace": style
-    -> its walking speed as a share of the usual (``tasks.pace``)}, and, since 2026-12-04,
-    "clips": action -> its number of training clips}, or None."""
+    -> its walking speed as a share of the usual (``tasks.pace``)}, since 2026-12-04,
+    "clips": action -> its number of training clips, and since 2026-12-05 "songs": a dance
+    of the dance set -> its number of training songs (a minute or two each)}, or None."""
     file = Path(path) / STYLES_NAME
     raw = _read_optional_json(file)
     if raw is None:
         return None
-    pace = raw.get("pace", {}) if isinstance(raw, dict) else None
-    clips = raw.get("clips", {}) if isinstance(raw, dict) else None
+    counts = ("clips", "songs")
     if (
         not isinstance(raw, dict)
-        or not {"actions", "words"} <= set(raw) <= {"actions", "words", "pace", "clips"}
+        or not {"actions", "words"} <= set(raw) <= {"actions", "words", "pace", *counts}
         or not all(_lists_of_strings(raw[k]) for k in ("actions", "words"))
-        or not isinstance(pace, dict)
+        or not isinstance(pace := raw.get("pace", {}), dict)
         or not all(_positive_number(v) for v in pace.values())
-        or not isinstance(clips, dict)
+        or not all(isinstance(raw.get(k, {}), dict) for k in counts)
         or not all(
-            isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in clips.values()
+            isinstance(v, int) and not isinstance(v, bool) and v > 0
+            for k in counts
+            for v in raw.get(k, {}).values()
         )  # fmt: skip
     ):
         raise FormatError(
             f"{file} must hold actions (action -> style names), words (style -> words) and "
-            "optionally pace (style -> a positive number) and clips (action -> a positive "
-            "whole number)"
+            "optionally pace (style -> a positive number), clips and songs (action -> a "
+            "positive whole number)"
         )
     return raw
 

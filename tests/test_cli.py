@@ -295,9 +295,15 @@ def test_actions_lists_what_the_default_model_was_trained_on(monkeypatch, capsys
     lines = out.strip().splitlines()
     assert lines[0].startswith("bow: 'a person bows'") and "styles:" in lines[0]
     assert any(line.startswith("kick: 'a person kicks', 1 clip;") for line in lines)
+    # a dance of the dance set counts its songs, a minute or two each, not clips
+    assert any(
+        line.startswith("dance-waltz: 'a person dances the waltz', 24 songs") for line in lines
+    )
     code, out, _ = run(["actions", "--json"], monkeypatch, capsys)
     rows = json.loads(out)
     assert code == 0 and {"walk", "run", "bow"} <= {r["action"] for r in rows}
+    waltz = next(r for r in rows if r["action"] == "dance-waltz")
+    assert waltz["songs"] == 24 and waltz["clips"] is None
 
 
 def test_an_unknown_checkpoint_names_the_shipped_models(monkeypatch, capsys):

@@ -38,7 +38,13 @@ def vocabulary(
     trainer wrote it)."""
     from motiongen.checkpoint import write_vocabulary
     from motiongen.data.prepare import prepare
-    from motiongen.data.text import action_clips, action_styles, action_vocabulary, style_words
+    from motiongen.data.text import (
+        action_clips,
+        action_songs,
+        action_styles,
+        action_vocabulary,
+        style_words,
+    )
     from motiongen.tasks.pace import style_pace
 
     prepared = prepare(data).data
@@ -49,7 +55,9 @@ def vocabulary(
         (r.labels, prepared.motion(r).positions, r.fps) for r in records if r.labels.get("style")
     )
     for folder in folders:
-        write_vocabulary(folder, vocab, styles, style_words(), pace, action_clips(labels))
+        write_vocabulary(
+            folder, vocab, styles, style_words(), pace, action_clips(labels), action_songs(labels)
+        )
         out.print(f"{folder}: {len(vocab)} actions recorded, with the styles of {len(styles)}")
 
 
@@ -103,6 +111,7 @@ def actions(
     rows = [
         {"action": action, "sentence": sentences[0],
          "clips": (styles.get("clips") or {}).get(action),
+         "songs": (styles.get("songs") or {}).get(action),
          "styles": (styles.get("actions") or {}).get(action, [])}
         for action, sentences in sorted(vocab.items())
     ]  # fmt: skip
@@ -110,7 +119,11 @@ def actions(
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
     for r in rows:
-        clips = "" if r["clips"] is None else f", {r['clips']} clip{'s' if r['clips'] != 1 else ''}"
+        clips = "".join(
+            f", {r[unit]} {unit[:-1]}{'s' if r[unit] != 1 else ''}"
+            for unit in ("clips", "songs")
+            if r[unit] is not None
+        )
         recorded = f"; styles: {' '.join(r['styles'])}" if r["styles"] else ""
         out.print(f"{r['action']}: {r['sentence']!r}{clips}{recorded}", soft_wrap=True,
                   highlight=False)  # fmt: skip

@@ -301,6 +301,18 @@ def action_clips(labels: list[dict[str, str]]) -> dict[str, int]:
     return dict(sorted(out.items()))
 
 
+def action_songs(labels: list[dict[str, str]]) -> dict[str, int]:
+    """Dance action ("dance-waltz", as ``action_vocabulary`` names it) -> how many of
+    ``labels``' recordings show it: each is a whole song's dance, a minute or two long, so a
+    few are no rare action as a few clips are (``action_clips`` counts those)."""
+    out: dict[str, int] = {}
+    for lab in labels:
+        if lab.get("dance_type"):
+            action = f"dance-{lab['dance_type']}"
+            out[action] = out.get(action, 0) + 1
+    return dict(sorted(out.items()))
+
+
 def style_words() -> dict[str, list[str]]:
     """Style -> the words and phrases the training texts use for it ("happily", "happy",
     "in a happy mood", ...), for telling which styles a prompt names."""

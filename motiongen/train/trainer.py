@@ -35,7 +35,13 @@ from motiongen.checkpoint import (
     save_checkpoint,
     write_vocabulary,
 )
-from motiongen.data.text import action_clips, action_styles, action_vocabulary, style_words
+from motiongen.data.text import (
+    action_clips,
+    action_songs,
+    action_styles,
+    action_vocabulary,
+    style_words,
+)
 from motiongen.errors import InputError, MotionGenError
 from motiongen.features import FEATURE_DIM, NormStats
 from motiongen.generative.process import Process, build_process
@@ -592,7 +598,8 @@ class Trainer:
                 labels = [c.labels for c in clips]
                 pace = style_pace((c.labels, c.positions, self.cfg.data.fps) for c in clips)
                 write_vocabulary(path, action_vocabulary(labels), action_styles(labels),
-                                 style_words(), pace, action_clips(labels))  # fmt: skip
+                                 style_words(), pace, action_clips(labels),
+                                 action_songs(labels))  # fmt: skip
             if self.data.style_encoder is not None:
                 self.data.style_encoder.save(path / STYLE_DIR_NAME)
         self.acc.wait_for_everyone()

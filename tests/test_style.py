@@ -128,9 +128,22 @@ def test_training_with_styles_gives_a_restylable_checkpoint(encoder, synth, tmp_
         np.testing.assert_allclose(ends[1].positions, sad.positions, atol=1e-4)
         assert not np.array_equal(blend.positions, happy.positions)  # an untrained net: close
         assert happy.texts[0].endswith("in a happy way")
-        # towards an example motion the words would pin one end: the vectors alone blend
-        towards = pipe.restyle(walk, "happy", blend=(walk, 0.5), seed=0, postprocess=False)
-        assert "way" not in towards.texts[0]
+        # towards an example motion near no known style the words would pin one end: the
+        # vectors alone blend
+        enc = pipe.style_encoder
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(enc, "nearest", lambda style: ("sad", 0.3))
+            towards = pipe.restyle(walk, "happy", blend=(walk, 0.5), seed=0, postprocess=False)
+            assert "way" not in towards.texts[0]
+            assert "near none of the known styles (nearest 'sad'" in towards.meta["warning"]
+            # an example that moves like a known style is restyled to as that style, by name
+            # (a sad reference's vector alone read as "normal": a new user's trial)
+            mp.setattr(enc, "nearest", lambda style: ("sad", 0.95))
+            like = pipe.check_restyle(walk, walk)
+            assert like.text.endswith("in a sad way") and like.meta["style"] == "sad"
+            assert like.meta["style_from_example"] == {"style": "sad", "similarity": 0.95,
+                                                       "named": True}  # fmt: skip
+        assert enc.nearest("sad") == ("sad", pytest.approx(1.0, abs=1e-5))
     np.testing.assert_allclose(sad.positions[:, 0], walk.positions[:, 0], atol=1e-4)  # path kept
     with pytest.raises(InputError, match="known styles"):
         pipe.restyle(walk, "grumpy")

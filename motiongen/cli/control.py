@@ -122,6 +122,13 @@ def _write(motion: Any, output: Path, t0: float, what: str, fps: float | None = 
         err.print(
             f"[yellow]warning:[/] {escape(motion.meta['warning'])}", soft_wrap=True, highlight=False
         )
+    if found := motion.meta.get("style_from_example"):
+        out.print(
+            f"the style example moves like {found['style']} (similarity {found['similarity']:.2f})"
+            + (f": restyled to {found['style']}" if found["named"] else ""),
+            highlight=False,
+            soft_wrap=True,
+        )
     if "pace" in motion.meta:
         out.print(
             f"the style walks the path at {motion.meta['pace']:.0%} of the motion's speed "

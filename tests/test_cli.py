@@ -61,6 +61,22 @@ def test_render_says_the_frames_a_gif_holds(tmp_path, monkeypatch, capsys):
     assert Image.open(gif).n_frames == 40
 
 
+def test_a_png_is_a_contact_sheet(tmp_path, monkeypatch, capsys):
+    # two new users looked for a picture of a motion and found only the Python save_png
+    from PIL import Image
+
+    from motiongen.io.render import CONTACT_FRAMES
+
+    src = tmp_path / "m.npz"
+    synth_motion("walk", seconds=2.0).save(src)
+    png = tmp_path / "r.png"
+    code, out, _ = run(["render", str(src), "-o", str(png), "--title", "a walk"], monkeypatch,
+                       capsys)  # fmt: skip
+    assert code == 0 and f"contact sheet of {CONTACT_FRAMES} evenly spaced frames" in out
+    width, height = Image.open(png).size
+    assert width >= CONTACT_FRAMES * height * 0.7  # the panels side by side
+
+
 def test_empty_motion_name_and_a_folder_for_a_script(tmp_path, monkeypatch, capsys):
     code, _, err = run(["render", "", "-o", str(tmp_path / "x.bvh")], monkeypatch, capsys)
     assert code != 0 and "no motion given" in error_line(err)

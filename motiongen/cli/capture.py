@@ -10,6 +10,7 @@ import typer
 
 from motiongen.cli.console import err, out
 from motiongen.errors import InputError
+from motiongen.io import PICTURES
 
 lifter_app = typer.Typer(help="The 2-D to 3-D lifter of motiongen capture.", no_args_is_help=True)
 
@@ -55,7 +56,7 @@ def capture(
     from motiongen.capture.pipeline import capture as run
     from motiongen.capture.pipeline import resample, shipped_lifter
 
-    suffixes = (".bvh", ".mp4", ".gif", ".motion", ".json", ".npy", ".npz")
+    suffixes = (".bvh", *PICTURES, ".motion", ".json", ".npy", ".npz")
     if not output.name.lower().endswith(suffixes):
         raise InputError(f"cannot write {output.name}; use one of {', '.join(suffixes)}")
     t0 = time.perf_counter()

@@ -14,6 +14,7 @@ from motiongen.cli.console import as_written, err, out, resolve_motion
 from motiongen.cli.generate import check_output_fps, set_threads
 from motiongen.errors import InputError
 from motiongen.generation.request import check_seconds
+from motiongen.io import PICTURES
 
 Output = Annotated[
     Path,
@@ -116,7 +117,7 @@ def _write(motion: Any, output: Path, t0: float, what: str, fps: float | None = 
     title = "; ".join(motion.texts) if motion.texts else what
     if motion.meta.get("segments"):
         title = None  # a timeline's video names the segment playing
-    options = {"title": title} if path.suffix.lower() in (".mp4", ".gif") else {}
+    options = {"title": title} if path.suffix.lower() in PICTURES else {}
     motion.save(path, **options)
     if motion.meta.get("warning"):
         err.print(

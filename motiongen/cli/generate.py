@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from motiongen.cli.console import as_written, refuse_folder, writable
 from motiongen.errors import InputError
+from motiongen.io import PICTURES
 from motiongen.paths import DANCE_DEFAULT_SECONDS, DEFAULT_MODEL
 
 out = Console()
@@ -22,7 +23,7 @@ BEAT_SYNC_HELP = (
     "network's dances keep a pace of their own; local tempo changed by at most 25 percent). "
     "Default: on for dances up to 30 s."
 )
-OUTPUT_SUFFIXES = (".mp4", ".gif", ".bvh", ".motion", ".motion.json", ".json", ".npy", ".npz")
+OUTPUT_SUFFIXES = (*PICTURES, ".bvh", ".motion", ".motion.json", ".json", ".npy", ".npz")
 
 
 def _split_suffix(path: Path) -> tuple[str, str]:
@@ -195,10 +196,10 @@ def _run(
     t0 = time.perf_counter()
     for motion, path in zip(motions, paths, strict=True):
         motion, note = as_written(motion, path, fps)
-        options = {"title": title} if path.suffix.lower() in (".mp4", ".gif") else {}
+        options = {"title": title} if path.suffix.lower() in PICTURES else {}
         motion.save(path, **options)
         audio = " with music" if motion.audio is not None and path.suffix == ".mp4" else ""
-        if motion.audio is not None and path.suffix.lower() in (".npy", ".bvh", ".gif"):
+        if motion.audio is not None and path.suffix.lower() in (".npy", ".bvh", ".gif", ".png"):
             audio = f"; {path.suffix} keeps no music: write .mp4 to hear it with the motion"
         out.print(
             f"wrote {path} ({motion.num_frames} frames, {motion.seconds:.1f} s at "

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from motiongen.cli.console import as_written, out, resolve_motion
 from motiongen.errors import InputError
+from motiongen.io import PICTURES
 
 
 def render(
@@ -45,8 +46,10 @@ def render(
     motion, note = as_written(motion, output, fps)
     options: dict = {}
     suffix = output.name.lower()
-    if suffix.endswith((".mp4", ".gif")):
-        options = {"title": title, "audio": not no_audio}
+    if suffix.endswith(PICTURES):
+        options = (
+            {"title": title} if suffix.endswith(".png") else {"title": title, "audio": not no_audio}
+        )
     path = motion.save(output, **options)
     out.print(
         f"wrote {path} ({motion.num_frames} frames, {motion.seconds:.1f} s at "

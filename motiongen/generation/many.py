@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from motiongen.errors import InputError
+from motiongen.io import PICTURES
 
 MAX_PROMPTS = 100_000
 FORMATS = ("bvh", "npz", "npy", "motion", "motion.json", "mp4", "gif")
@@ -137,7 +138,7 @@ def generate_many(
                 motion = motion.resample(fps)
             item.path.parent.mkdir(parents=True, exist_ok=True)
             partial = item.path.with_name(f".partial-{item.path.name}")
-            options = {"title": item.text} if item.path.suffix in (".mp4", ".gif") else {}
+            options = {"title": item.text} if item.path.suffix in PICTURES else {}
             # The manifest line first, then the rename: a file that counts as done always has
             # its line (the merge keeps only lines whose file exists).
             motion.save(partial, **options)

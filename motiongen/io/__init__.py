@@ -6,6 +6,7 @@
 | ``*.motion`` / ``*.motion.json``       | yes                  | yes (web viewer JSON)  |
 | ``*.npy`` / ``*.npz``                  | (T, 22, 3) joints    | yes                    |
 | ``*.mp4`` / ``*.gif``                  | no                   | rendered stick figure  |
+| ``*.png``                              | no                   | a contact sheet        |
 
 Dataset folders (a music-to-dance folder with ``skeletons.json.gz``) are read by
 ``motiongen.load`` (``motiongen.data.load``), which sits above this package.
@@ -23,7 +24,9 @@ if TYPE_CHECKING:
     from motiongen.motion import Motion
 
 READ_SUFFIXES = (".bvh", ".motion", ".motion.json", ".json", ".npy", ".npz")
-WRITE_SUFFIXES = (".bvh", ".motion", ".motion.json", ".json", ".npy", ".npz", ".mp4", ".gif")
+# Formats that draw the motion (and take a title); a PNG is a contact sheet of a few frames
+PICTURES = (".mp4", ".gif", ".png")
+WRITE_SUFFIXES = (".bvh", ".motion", ".motion.json", ".json", ".npy", ".npz", *PICTURES)
 
 
 def _suffix(path: Path) -> str:
@@ -116,6 +119,10 @@ def save(motion: Motion, path: str | Path, **options: Any) -> Path:
         from motiongen.io.numpy_io import save_numpy
 
         save_numpy(motion, path, **options)
+    elif suffix == ".png":
+        from motiongen.io.render import save_png
+
+        save_png(motion, path, **options)
     else:
         from motiongen.io.render import render_video
 

@@ -439,10 +439,14 @@ def iter_frames(
         yield scene.draw(t)
 
 
+# Panels of a contact sheet written as ``*.png``
+CONTACT_FRAMES = 5
+
+
 def save_png(
     motion: Motion,
     path: str | Path,
-    frames: int | Sequence[int] = 5,
+    frames: int | Sequence[int] = CONTACT_FRAMES,
     *,
     width: int = 320,
     height: int = 400,

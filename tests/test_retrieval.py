@@ -17,7 +17,7 @@ from motiongen.retrieval import MotionIndex, NoMatch, Phrase, PriorBuilder, Retr
 from motiongen.retrieval.build import Encoders, add_phrases, build_index
 from motiongen.retrieval.index import span_key
 from motiongen.retrieval.phrases import bar_phrases, cut_phrases, motion_boundaries
-from motiongen.retrieval.prior import loop_features
+from motiongen.retrieval.prior import loop_features, loop_span
 from motiongen.skeleton import NUM_JOINTS
 from tests.test_pipeline import FakeEncoder
 
@@ -254,14 +254,36 @@ def test_prior_builder_aligns_blends_and_weights():
     # One phrase of the exact length, no smoothing: its own features.
     same = b.build([a], [1.0], 60, FPS)
     assert np.allclose(same.features, positions_to_features(a, FPS), atol=1e-5)
-    # A short phrase far from the target length is looped, not stretched 5x.
+    # A short phrase far from the target length is looped, not stretched 5x: played to a
+    # frame like an earlier one, then from that one again.
     looped = b.align(a, 300, FPS)
     assert looped.shape == (300, FEATURE_DIM)
     feats = positions_to_features(a, FPS)
-    assert np.allclose(looped[60:110], feats[5:55])  # after a 5-frame cross-fade, again
-    assert np.allclose(loop_features(feats, 150, 0)[60:120], feats)
+    first, end = loop_span(feats)
+    assert end - first >= 30 and (end - first) % 20 == 0  # whole periods of the 1 Hz wave
+    assert np.allclose(loop_features(feats, 150, 0)[end : 2 * end - first], feats[first:end])
+    assert np.allclose(looped[: end - 5], feats[: end - 5])  # a 5-frame cross-fade, then again
     with pytest.raises(InputError, match="no retrieved phrases"):
         b.build([], [], 60, FPS)
+
+
+def test_a_looped_phrase_repeats_its_steady_part_not_its_start():
+    # A 20 s walk looped a take recorded from a standing start whole: near 9 s it slowed, both
+    # feet planted, its pelvis dropping 8 cm (a new user's trial).
+    from motiongen.features import features_to_positions
+    from motiongen.skeleton import JOINT_INDEX
+
+    wrist = JOINT_INDEX["right_wrist"]
+    pos = waving(100, hz=1.0)
+    rest = standing(1)[0, wrist, 1]
+    pos[:20, wrist, 1] = rest  # the hand still for the first second, then waving
+    feats = positions_to_features(pos, FPS)
+    first, end = loop_span(feats)
+    assert first >= 20 and end - first >= 50
+    heights = features_to_positions(loop_features(feats, 300, 5))[:, wrist, 1]
+    assert heights[25:].min() > rest + 0.25  # never back to the still start
+    # a phrase the same at its end as at its start repeats whole, as before
+    assert loop_span(positions_to_features(waving(60, hz=0.5), FPS)) in {(0, 40), (0, 60)}
 
 
 def test_an_in_place_phrase_is_played_quicker_to_fit_and_a_walk_is_cut():

@@ -168,32 +168,71 @@ def stretch(positions: np.ndarray, frames: int) -> np.ndarray:
 
 
 def loop_features(features: np.ndarray, frames: int, fade: int) -> np.ndarray:
-    """Features repeated to ``frames`` frames; each repeat cross-fades in over ``fade``
-    frames (root channels are velocities, so the path continues instead of jumping back)."""
-    out = features.copy()
-    fade = max(0, min(fade, len(features) // 2))
+    """Features repeated to ``frames`` frames: played through to a frame that matches an
+    earlier one (``loop_span``), then from there again, each repeat cross-fading in over
+    ``fade`` frames (root channels are velocities, so the path continues instead of jumping
+    back). Whole clips were repeated before: a walk recorded from a standing start played its
+    end into that start, and a 20 s walk slowed to 0.7 m/s with both feet planted for half a
+    second and its pelvis dropping 8 cm, near 9 s (a new user's trial)."""
+    if len(features) >= frames:
+        return features[:frames].copy()
+    first, end = loop_span(features)
+    out = features[:end].copy()
+    fade = max(0, min(fade, (end - first) // 2))
+    w = np.linspace(0.0, 1.0, fade + 2)[1:-1, None]
+    # what the phrase did after ``end``, faded into the repeat (the end of the phrase itself
+    # when too few frames follow, overlapped as whole phrases were)
+    after = features[end : end + fade]
     while len(out) < frames:
-        nxt = features.copy()
-        if fade:
-            w = np.linspace(0.0, 1.0, fade + 2)[1:-1, None]
+        nxt = features[first:end].copy()
+        if fade and len(after) == fade:
+            nxt[:fade] = after * (1 - w) + nxt[:fade] * w
+        elif fade:
             nxt[:fade] = out[-fade:] * (1 - w) + nxt[:fade] * w
-            out = np.concatenate([out[:-fade], nxt])
-        else:
-            out = np.concatenate([out, nxt])
+            out = out[:-fade]
+        out = np.concatenate([out, nxt])
     return out[:frames]
 
 
-def matched_window(features: np.ndarray, reference: np.ndarray, max_shift: int) -> np.ndarray:
+def loop_span(features: np.ndarray) -> tuple[int, int]:
+    """(first, end): a repeat plays ``features[first:end]``, where frame ``end`` would have
+    been most like frame ``first`` (pose and joint velocities, each channel scaled by its
+    spread over the phrase; a motion-graph transition, Kovar et al. 2002), ``first`` in the
+    phrase's first half, ``end`` in its second, at least half the phrase apart; (0, T) for a
+    phrase of under 8 frames."""
+    T = len(features)
+    if T < 8:
+        return 0, T
+    channels = np.r_[POSE, ROOT_LIN_VEL, VEL]
+    x = features[:, channels]
+    x = (x - x.mean(axis=0)) / (x.std(axis=0) + 1e-6)
+    firsts = np.arange(0, T // 2)
+    ends = np.arange(T // 2, T)
+    cost = ((x[ends][None, :, :] - x[firsts][:, None, :]) ** 2).mean(-1)  # (F, E)
+    cost[ends[None, :] - firsts[:, None] < T // 2] = np.inf
+    # the whole phrase again: its end runs into its first frame
+    whole = float(((x[-1] + (x[-1] - x[-2]) - x[0]) ** 2).mean())
+    f, e = np.unravel_index(int(np.argmin(cost)), cost.shape)
+    if cost[f, e] >= whole:
+        return 0, T
+    return int(firsts[f]), int(ends[e])
+
+
+def matched_window(
+    features: np.ndarray, reference: np.ndarray, max_shift: int, matched: int | None = None
+) -> np.ndarray:
     """The ``len(reference)`` frames of ``features`` whose pose is closest to ``reference``'s
-    (mean squared distance of pelvis height and pelvis-relative joints), starting up to
-    ``max_shift`` frames before or after its first frame (0: its first frames, unshifted).
+    (mean squared distance of pelvis height and pelvis-relative joints, over the reference's
+    first ``matched`` frames, default all), starting up to ``max_shift`` frames before or
+    after its first frame (0: its first frames, unshifted).
     Frames outside ``features`` hold its first or last pose, standing still; on a tie the
     smaller shift wins."""
     T, L = len(reference), len(features)
     offsets = np.arange(-max_shift, max_shift + 1)
     idx = offsets[:, None] + np.arange(T)[None, :]  # (O, T)
     clipped = np.clip(idx, 0, L - 1)
-    cost = ((features[:, POSE][clipped] - reference[None, :, POSE]) ** 2).sum(-1).mean(-1)
+    n = T if matched is None else max(1, min(T, matched))
+    cost = ((features[:, POSE][clipped[:, :n]] - reference[None, :n, POSE]) ** 2).sum(-1).mean(-1)
     best = int(np.argmin(cost + 1e-9 * np.abs(offsets)))
     window = features[clipped[best]].copy()
     held = clipped[best] != idx[best]
@@ -256,6 +295,25 @@ class PriorBuilder:
         ``matched_window`` to choose from. squeeze: the phrase is one gesture done once
         (``ONE_SHOT``), which may play up to ``max_squeeze`` quicker rather than be cut, and
         is cut around its busiest frames (``busiest_start``) when even that is too long."""
+        feats = self.played(positions, frames, fps, tempo=tempo, phrase_tempo=phrase_tempo,
+                            extra=extra, squeeze=squeeze)  # fmt: skip
+        if len(feats) >= frames:
+            return feats
+        return loop_features(feats, frames + extra, int(round(CROSSFADE_SECONDS * fps)))
+
+    def played(
+        self,
+        positions: np.ndarray,
+        frames: int,
+        fps: float,
+        *,
+        tempo: float = 0.0,
+        phrase_tempo: float = 0.0,
+        extra: int = 0,
+        squeeze: bool = False,
+    ) -> np.ndarray:
+        """``uncut``'s features before a short phrase is looped: the recorded frames as
+        played (stretched, squeezed or cut)."""
         if len(positions) < 2:
             raise InputError("a phrase needs at least 2 frames")
         lo, hi = 1.0 / self.max_stretch, self.max_stretch
@@ -274,10 +332,7 @@ class PriorBuilder:
                 # phrases' kicks lay beyond matched_window's reach of the best one's)
                 start = busiest_start(positions, frames, fps)
                 positions = positions[start : start + frames + extra]
-        feats = positions_to_features(positions, fps)
-        if len(feats) >= frames:
-            return feats
-        return loop_features(feats, frames + extra, int(round(CROSSFADE_SECONDS * fps)))
+        return positions_to_features(positions, fps)
 
     def build(
         self,
@@ -304,20 +359,25 @@ class PriorBuilder:
         blend = np.zeros((frames, 137))
         starts: dict[int, np.ndarray] = {}
         reference = None
+        matched = frames
         max_shift = int(round(self.max_shift_seconds * fps))
         for i in np.argsort(-weights, kind="stable"):  # the best phrase sets the timing
             if weights[i] < NEGLIGIBLE_WEIGHT:  # it would cost an alignment for nothing
                 continue
-            feats = self.uncut(
-                motions[i], frames, fps, tempo=tempo, phrase_tempo=tempi[i],
-                extra=0 if reference is None else max_shift,
-                squeeze=one_shot(told[i]),
-            )  # fmt: skip
+            extra = 0 if reference is None else max_shift
+            feats = self.played(motions[i], frames, fps, tempo=tempo, phrase_tempo=tempi[i],
+                                extra=extra, squeeze=one_shot(told[i]))  # fmt: skip
+            recorded = len(feats)
+            if recorded < frames:
+                feats = loop_features(feats, frames + extra, int(round(CROSSFADE_SECONDS * fps)))
             if reference is None:
                 reference = feats[:frames]
                 feats = reference
+                # matched on what was recorded: over a looped tail the best shift depended on
+                # the two loops' periods, and held a run's first pose for 1 s
+                matched = min(frames, recorded)
             else:
-                feats = matched_window(feats, reference, max_shift)
+                feats = matched_window(feats, reference, max_shift, matched)
             starts[int(i)] = feats.astype(np.float32)
             blend += weights[i] * feats
         blend /= max(float(weights[weights >= NEGLIGIBLE_WEIGHT].sum()), 1e-12)

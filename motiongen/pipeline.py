@@ -96,6 +96,7 @@ from motiongen.generation.vocabulary import (
     compound,
     far_segments,
     leave_out_styles,
+    negated,
     rare_action,
     several_styles,
     styles_named,
@@ -587,7 +588,8 @@ class Pipeline:
         and one naming several actions ("bows and waves goodbye", "walks, then bows") gets
         "compound": {"kind", "parts", "actions"} (``generation.vocabulary.compound``); one
         naming a path, place or prop no clip shows ("in a circle", "up the stairs") gets
-        "unshown": what it names (``generation.vocabulary.unshown``).
+        "unshown": what it names (``generation.vocabulary.unshown``); one with a negation
+        ("not with the right hand") gets "negated": that phrase (``...vocabulary.negated``).
         """
         if not self.vocabulary:
             return []
@@ -656,6 +658,8 @@ class Pipeline:
         for info, text in zip(out, texts or [], strict=False):
             if things := unshown(text):
                 info["unshown"] = things
+            if phrase := negated(text):
+                info["negated"] = phrase
             if info["known"] and (styles := several_styles(text, self.action_styles)):
                 info["several_styles"] = styles
             unseen = unseen_style(text, info, self.action_styles)

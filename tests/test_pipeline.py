@@ -637,6 +637,27 @@ def test_a_path_or_prop_no_clip_shows_is_said(tmp_path):
     assert "names a circular path ('in a circle'), which no" in made.meta["warning"]
 
 
+def test_a_negation_is_said_to_be_unread(tmp_path):
+    # "waves but not with the right hand" waved the right hand, silently (a new user's trial)
+    from motiongen.checkpoint import write_vocabulary
+    from motiongen.generation.vocabulary import negated
+
+    assert negated("a person waves but not with the right hand") == "not with the right hand"
+    assert negated("walks without swinging the arms, then bows") == "without swinging the arms"
+    assert negated("he doesn't bow") == "doesn't bow"
+    for plain in ("a person walks without confidence", "a person who is not confident walks",
+                  "a person waves with both hands", "a person ties a knot"):  # fmt: skip
+        assert negated(plain) is None  # the data's timid style, or no negation at all
+    path = make_checkpoint(tmp_path / "ck")
+    write_vocabulary(path, {"wave": ["a person waves but not with the right hand"]})
+    pipe = Pipeline.from_pretrained(path, text_encoder=FakeEncoder())
+    made = pipe("a person waves but not with the right hand", seconds=1.0, seed=0)
+    assert (
+        "says 'not with the right hand', and the model does not read negation"
+        in (made.meta["warning"])
+    )
+
+
 def test_an_action_of_a_handful_of_training_clips_is_reported(tmp_path):
     from motiongen.checkpoint import write_vocabulary
     from motiongen.generation.vocabulary import rare_action

@@ -246,7 +246,8 @@ def vocabulary_warning(
     never recorded in, near only an action of a handful of clips, or naming several actions;
     "" for none. ``restyle``: the text is a restyle's, whose style is
     the point (leaving it out is no advice)."""
-    shown = _unshown_warning(what, result, info)
+    shown = "; ".join(filter(None, [_unshown_warning(what, result, info),
+                                    _negated_warning(what, result, info)]))  # fmt: skip
     if not info["known"]:
         return "; ".join(filter(None, [far_from_vocabulary(what, result, info), shown]))
     rare = info.get("rare")
@@ -297,6 +298,33 @@ def unshown(text: str) -> list[str]:
         if f" {words} " in low and what not in found:
             found[what] = words
     return [f"{what} ({words!r})" for what, words in found.items()]
+
+
+# A negation and the words it negates, up to a comma or a joining word: the text encoder
+# reads "waves but not with the right hand" as about the right hand, which then waved (a new
+# user's trial). "not confident" and "without confidence" say the data's timid style.
+_NEGATION = re.compile(
+    r"\b(?:not|never|(?:do|does|did|is|are)n't|without)\b"
+    r"(?!\s+(?:confident|confidence|very|too|only|just|much)\b)"
+    r"(?:\s+[a-z'-]+){1,5}?(?=\s*(?:[,;.!]|\b(?:and|but|then|while|or)\b|$))",
+    re.IGNORECASE,
+)
+
+
+def negated(text: str) -> str | None:
+    """The first negated phrase of a prompt ("not with the right hand"), or None."""
+    m = _NEGATION.search(text)
+    return m.group(0).strip() if m else None
+
+
+def _negated_warning(what: str, result: str, info: dict[str, Any]) -> str:
+    phrase = info.get("negated")
+    if not phrase:
+        return ""
+    return (
+        f"{what} says {phrase!r}, and the model does not read negation: {result} may do just "
+        "that; say what to do instead (e.g. 'with the left hand', 'stands still')"
+    )
 
 
 def _unshown_warning(what: str, result: str, info: dict[str, Any]) -> str:

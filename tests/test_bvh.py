@@ -263,6 +263,20 @@ def test_second_round_trip_of_any_motion_is_exact(tmp_path) -> None:
     np.testing.assert_allclose(bone_lengths(once.positions).std(axis=0), 0, atol=1e-5)
 
 
+def test_collars_moved_alone_leave_the_neck_and_head_where_they_were(tmp_path) -> None:
+    # An edit of the arms (collars included) written as BVH moved the head 7 mm: the chest's
+    # rotation was a best fit over the neck and both collars. It points at the neck now.
+    motion = articulated_motion()
+    moved = motion.positions.copy()
+    for side in ("left", "right"):
+        arm = [JOINT_INDEX[f"{side}_{p}"] for p in ("collar", "shoulder", "elbow", "wrist")]
+        moved[10:, arm] += np.array([0.0, 0.015, 0.01])  # shrugged, not as the chest turns
+    back = load(save(Motion(moved, fps=20), tmp_path / "shrug.bvh")).positions
+    for name in ("neck", "head", "spine3", "left_foot"):
+        j = JOINT_INDEX[name]
+        assert np.linalg.norm(back[:, j] - moved[:, j], axis=-1).max() < 1e-4, name
+
+
 def test_writer_handles_a_bone_pointing_opposite_its_rest_direction(tmp_path) -> None:
     pose = standing_pose()
     j = JOINT_INDEX

@@ -503,10 +503,44 @@ def _local_rotations(pos: np.ndarray, offsets: np.ndarray) -> np.ndarray:
                 norm = np.linalg.norm(seen[:, 0], axis=-1, keepdims=True)
                 target = np.where(norm > 1e-9, seen[:, 0] / np.maximum(norm, 1e-12), rest)
                 local[:, j] = _swing(rest, target)
+            elif j in _AIMED:
+                local[:, j] = _aimed(offsets, list(children), seen, _AIMED[j])
             else:
                 local[:, j] = best_rotations(offsets[list(children)], seen)
         glob[:, j] = parent_rot @ local[:, j]
     return local
+
+
+# A joint of several children whose rotation points one of them exactly, the others giving
+# only the twist about it: spine3's neck, so the neck and head stay where they are whatever the
+# collars do (a best fit over all three moved the head 7 mm in an edit of the arms alone).
+_AIMED = {_name("spine3"): _name("neck")}
+
+
+def _aimed(offsets: np.ndarray, children: list[int], seen: np.ndarray, main: int) -> np.ndarray:
+    """Rotations (T, 3, 3) taking ``offsets[main]`` onto its seen direction exactly, then
+    turning about that direction to bring the other children's offsets closest to theirs.
+    seen: (T, K, 3) the children's offsets in the parent's frame, in ``children`` order."""
+    k = children.index(main)
+    rest = offsets[main] / max(float(np.linalg.norm(offsets[main])), 1e-12)
+    norm = np.linalg.norm(seen[:, k], axis=-1, keepdims=True)
+    axis = np.where(norm > 1e-9, seen[:, k] / np.maximum(norm, 1e-12), rest)  # (T, 3)
+    swing = _swing(rest, axis)
+    others = [i for i in range(len(children)) if i != k]
+    if not others:
+        return swing
+    placed = np.einsum("tab,kb->tka", swing, offsets[[children[i] for i in others]])
+    wanted = seen[:, others]
+
+    def across(v: np.ndarray) -> np.ndarray:  # the part of v off the axis
+        return v - np.sum(v * axis[:, None], axis=-1, keepdims=True) * axis[:, None]
+
+    u, w = across(placed), across(wanted)
+    # the twist angle that best turns u onto w about the axis (least squares over children)
+    sin = np.sum(np.sum(np.cross(u, w) * axis[:, None], axis=-1), axis=1)
+    cos = np.sum(np.sum(u * w, axis=-1), axis=1)
+    twist = Rotation.from_rotvec(axis * np.arctan2(sin, cos)[:, None]).as_matrix()
+    return twist @ swing
 
 
 def _dfs_order() -> list[int]:

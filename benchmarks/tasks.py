@@ -44,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.report import report  # noqa: E402
 from motiongen.eval import tasks as m  # noqa: E402
+from motiongen.generation.timeline import JOIN_HALF  # noqa: E402
 
 FPS = 20.0
 CONTEXT = 10
@@ -451,7 +452,7 @@ def timeline(pipe: Any, split: str, count: int) -> dict[str, Any]:
     # splits, so settings chosen on val are not scored on the very same timelines on test.
     base = 0 if split == "test" else 1000 + sum(map(ord, split))
     rng = np.random.default_rng(10 + base)
-    hits, jerks, inside, segments, lengths = [], [], [], [], []
+    hits, jerks, inside, segments, lengths, edge_jerks = [], [], [], [], [], []
     for i in range(count):
         acts = [str(a) for a in rng.choice(TIMELINE_ACTIONS, size=3, replace=False)]
         made = pipe.timeline([(words[a], SEGMENT_SECONDS_ASKED) for a in acts], seed=base + i)
@@ -464,6 +465,10 @@ def timeline(pipe: Any, split: str, count: int) -> dict[str, Any]:
             inside.append(m.mean_jerk_around(out, (a + b) // 2, FPS))
             lengths.append((b - a) / FPS)
         jerks += [m.mean_jerk_around(out, int(a), FPS) for a in starts[1:]]
+        # where the in-betweened second meets each segment (a new user's trial found the pops
+        # there, at +-JOIN_HALF frames, which the frames around the middle did not see)
+        edge_jerks += [m.mean_jerk_around(out, int(a) + d, FPS)
+                       for a in starts[1:] for d in (-JOIN_HALF, JOIN_HALF)]  # fmt: skip
     pred = _classifier().classify([s for s, _ in segments]).content
     hits = [p == a for p, (_, a) in zip(pred, segments, strict=True)]
     real = []
@@ -481,6 +486,8 @@ def timeline(pipe: Any, split: str, count: int) -> dict[str, Any]:
         ),
         "seam_jerk_mean": round(float(np.mean(jerks)), 1),
         "seam_jerk_p95": round(float(np.percentile(jerks, 95)), 1),
+        "join_edge_jerk_mean": round(float(np.mean(edge_jerks)), 1),
+        "join_edge_jerk_p95": round(float(np.percentile(edge_jerks, 95)), 1),
         "mid_segment_jerk_mean": round(float(np.mean(inside)), 1),
         "mid_segment_jerk_p95": round(float(np.percentile(inside, 95)), 1),
         "real_jerk_median": round(float(np.median(real)), 1),
@@ -578,6 +585,8 @@ def markdown(r: dict[str, Any]) -> str:
             f"| timeline: jerk at seams (m/s³) | mean {t['seam_jerk_mean']}, p95 "
             f"{t['seam_jerk_p95']} | real median {t['real_jerk_median']}, p95 "
             f"{t['real_jerk_p95']} |",
+            f"| timeline: jerk where a join's in-betweened second meets the segments (m/s³) | "
+            f"mean {t['join_edge_jerk_mean']}, p95 {t['join_edge_jerk_p95']} | |",
             f"| timeline: jerk mid-segment, same motions (m/s³) | mean "
             f"{t['mid_segment_jerk_mean']}, p95 {t['mid_segment_jerk_p95']} | |",
         ]

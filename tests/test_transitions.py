@@ -97,3 +97,21 @@ def test_a_timeline_is_blended_where_its_segments_meet(tmp_path):
     long = pipe.check_compose([("a person walks", 12.0), ("a person waves", 3.0)])
     assert pipe._joins(long) == [(240, 16)]  # not where one text's windows meet
     assert pipe._joins(pipe.check_request("a person walks", seconds=20.0)) == []
+
+
+def test_sewing_a_gap_meets_the_kept_frames_in_position_and_velocity():
+    # a timeline's in-betweened joins hit the segments' poses, not their velocities: a wrist
+    # went from 4.4 to 0.9 m/s between two frames (a new user's trial)
+    from motiongen.postprocess.transitions import sew
+
+    t = np.arange(60.0)
+    base = np.stack([np.sin(t / 7.0), np.cos(t / 9.0)], axis=1)
+    broken = base.copy()
+    broken[20:40] += 0.3 + 0.05 * (t[20:40, None] - 20)  # a step and a ramp inside the gap
+    out = sew(broken, [(20, 40)])
+    np.testing.assert_array_equal(out[:20], broken[:20])  # kept frames stay as they are
+    np.testing.assert_array_equal(out[40:], broken[40:])
+    assert np.abs(out - base).max() < 0.02  # the gap back on the curve through its ends
+    speed = np.abs(np.diff(out, axis=0))
+    assert speed[18:41].max() < 0.2  # no jump at either end (0.35 and 1.25 before)
+    np.testing.assert_array_equal(sew(broken, [(20, 22)]), broken)  # too short to fit: left

@@ -63,6 +63,10 @@ class GenerationRequest:
     # Joined span edit (generation.span_edit): (the motion's positions at the model's fps,
     # first frame, end frame) of the span the one segment in ``parts`` fills, or None.
     edit_span: tuple[np.ndarray, int, int] | None = None
+    # Joined timeline or span edit's in-betweening: (first free frame, first kept frame again)
+    # per gap between kept parts; its free frames are bent to meet the kept ones' velocity
+    # (postprocess.transitions.sew) before post-processing.
+    sewn: tuple[tuple[int, int], ...] | None = None
     # Control on a motion at another frame rate (generation.source_rate.SourceRate): the
     # result goes back to that rate with the kept frames pasted; None at the model's rate.
     source_rate: Any = None

@@ -17,6 +17,8 @@ noise of raw network output from becoming the offset.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 BLEND_SECONDS = 0.8  # how long an offset takes to decay
@@ -75,6 +77,37 @@ def inertialize(
     # decaying, from half a frame after the join on
     out = p.copy()
     out[at : at + frames] -= decay_curve(jump + 0.5 * velocity_jump, velocity_jump, frames)
+    return out
+
+
+def sew(
+    positions: np.ndarray, gaps: Sequence[tuple[int, int]], fit: int = FIT_FRAMES
+) -> np.ndarray:
+    """``positions`` (T, ...) whose frames in each gap [a, b) between kept frames take up
+    the kept frames' position and velocity at both ends, kept frames as they are: the breaks
+    at ``a`` (forward, as ``inertialize``) and before ``b`` (backward) are taken back by one
+    offset across the gap, a quintic with those values and slopes at its ends and no
+    acceleration there (two decays, each over half the gap, met in its middle with a jerk of
+    their own). The in-betweening of a timeline's joins hit the segments' poses exactly, not
+    their velocities: a wrist went from 4.4 to 0.9 m/s from one frame to the next at a join's
+    edge (a new user's trial). Gaps too short or too near an end for the fits are left."""
+    out = np.asarray(positions, dtype=np.float64).copy()
+    for a, b in gaps:
+        n = b - a
+        if n < 4 or a < fit or len(out) - b < fit or n < fit:
+            continue
+        jump, vel = join_step(out[a - fit : a + fit], fit)
+        back = out[::-1]
+        jump_b, vel_b = join_step(back[len(out) - b - fit : len(out) - b + fit], fit)
+        x0, v0 = jump + 0.5 * vel, vel  # at frame a, per frame
+        x1, v1 = jump_b + 0.5 * vel_b, -vel_b  # at frame b - 1, per frame forward
+        span = float(n - 1)
+        s_ = (np.arange(n, dtype=np.float64) / span).reshape(-1, *([1] * x0.ndim))
+        h0 = 1 - 10 * s_**3 + 15 * s_**4 - 6 * s_**5
+        h1 = s_ - 6 * s_**3 + 8 * s_**4 - 3 * s_**5
+        h4 = -4 * s_**3 + 7 * s_**4 - 3 * s_**5
+        h5 = 10 * s_**3 - 15 * s_**4 + 6 * s_**5
+        out[a:b] -= x0 * h0 + v0 * span * h1 + x1 * h5 + v1 * span * h4
     return out
 
 

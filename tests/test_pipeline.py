@@ -629,6 +629,12 @@ def test_a_path_or_prop_no_clip_shows_is_said(tmp_path):
     for moves in ("a person takes a few steps", "takes some steps", "circles his arms",
                   "a box step", "plays table tennis"):  # fmt: skip
         assert unshown(moves) == []  # movements, not paths or props
+    # movements no clip shows, near enough to a known action's words to pass as it: "a person
+    # crouches down" spun into the one kick clip, silently (a new user's trial)
+    assert unshown("a person crouches down") == ["crouching or kneeling ('crouches')"]
+    assert unshown("a person does push-ups") == ["floor exercises ('push-ups')"]
+    assert unshown("a person dances hip hop") == [
+        "a dance no training song holds (they hold cha-cha, rumba and waltz) ('hip hop')"]  # fmt: skip
     path = make_checkpoint(tmp_path / "ck")
     write_vocabulary(path, {"run": ["a person runs in a circle"]})  # known, whatever its words
     pipe = Pipeline.from_pretrained(path, text_encoder=FakeEncoder())

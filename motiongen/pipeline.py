@@ -660,7 +660,8 @@ class Pipeline:
                 info["unshown"] = things
             if phrase := negated(text):
                 info["negated"] = phrase
-            if info["known"] and (styles := several_styles(text, self.action_styles)):
+            nearest = info["nearest"][0][0] if info.get("nearest") else None
+            if info["known"] and (styles := several_styles(text, self.action_styles, nearest)):
                 info["several_styles"] = styles
             unseen = unseen_style(text, info, self.action_styles)
             if unseen:

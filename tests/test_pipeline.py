@@ -778,6 +778,14 @@ def test_a_style_never_recorded_with_the_action_is_reported(tmp_path, control_pi
     table = {"words": words}
     assert several_styles("a person walks happily and sadly", table) == ["happy", "sad"]
     assert several_styles("a person walks sadly", table) is None
+    # named as the nearest action was recorded ("a tired old man bows" said elderly and
+    # exhausted, dataset-2's names, where the bow was recorded old and tired)
+    from motiongen.data.text import style_words
+
+    both = {"words": style_words(), "actions": {"bow": ["old", "tired"],
+                                                "walk": ["elderly", "exhausted"]}}  # fmt: skip
+    assert several_styles("a tired old man bows", both, "bow") == ["old", "tired"]
+    assert several_styles("a tired old man walks", both, "walk") == ["elderly", "exhausted"]
     info = {"known": True, "similarity": 0.9, "nearest": [["walk", 0.9]],
             "several_styles": ["happy", "sad"]}  # fmt: skip
     said = vocabulary_warning("the prompt", "the motion", info)

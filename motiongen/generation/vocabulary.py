@@ -166,13 +166,20 @@ def unseen_style(
     return {"action": action, "styles": sorted(named), "recorded": list(recorded)}
 
 
-def several_styles(text: str, action_styles: dict[str, Any] | None) -> list[str] | None:
+def several_styles(
+    text: str, action_styles: dict[str, Any] | None, action: str | None = None
+) -> list[str] | None:
     """The styles a prompt names when it names more than one (synonyms counted once): every
     recorded take has one style, so a motion shows at most one of them ("a very sad old man
-    walks" retrieved the old walks and said nothing of sad; a new-user trial)."""
+    walks" retrieved the old walks and said nothing of sad; a new-user trial). Each is named
+    as ``action`` was recorded in it where it was ("a tired old man bows": old and tired, the
+    bow's names, not elderly and exhausted, which `motiongen actions` does not list for it)."""
     words = (action_styles or {}).get("words") or {}
     named = sorted({_canonical(s) for s in styles_named(text, words)})
-    return named if len(named) > 1 else None
+    if len(named) < 2:
+        return None
+    recorded = ((action_styles or {}).get("actions") or {}).get(action or "", [])
+    return [next((r for r in recorded if _canonical(r) == c), c) for c in named]
 
 
 def _same_side(text: str, nearest: Sequence[Sequence[Any]]) -> str:

@@ -182,6 +182,9 @@ def test_inbetween_in_place_moves_the_keyframes(control, walk, tmp_path, monkeyp
         (["restyle", "WALK", "-o", "x.npz", "--style", ""], "the style is empty"),
         (["compose", "", "-o", "x.npz"], "the prompt is empty"),
         (["predict", "WALK", "-o", "x.npz", "--seconds", -5], "seconds must be between"),
+        (["edit", "WALK", "-o", "x.npz", "--text", "a person waves", "--joints", "right_hand"],
+         "(did you mean right_wrist?)"),
+        (["predict", "WALK", "-o", "x.txt", "--seconds", 9], "unknown extension .txt"),
     ],
 )  # fmt: skip
 def test_bad_control_input(control, walk, tmp_path, monkeypatch, capsys, args, message):

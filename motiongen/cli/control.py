@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from motiongen.cli.console import as_written, err, out, resolve_motion
+from motiongen.cli.console import as_written, err, out, resolve_motion, writable
 from motiongen.cli.generate import check_output_fps, set_threads
 from motiongen.errors import InputError
 from motiongen.generation.request import check_seconds
@@ -92,6 +92,15 @@ def _options(steps: int | None, sampler: str | None, guidance: str | None, seed:
     return opts
 
 
+def _check_output(output: Path, fps: float | None) -> None:
+    """The output's name, folder and --fps checked before the model loads (a bad extension
+    was said only after it, as long as a whole run; a new user's trial)."""
+    from motiongen.cli.generate import output_paths
+
+    check_output_fps(fps, output.suffix)
+    writable(*output_paths(output, 1))
+
+
 def _not_an_input(output: Path, *sources: str | None) -> None:
     """Refuse an output that is one of the input files (``FILE@S`` included) before any work:
     the result would replace the motion it was made from (helper trial: ``predict walk.bvh -o
@@ -162,7 +171,7 @@ def predict(
     threads: Threads = None,
 ) -> None:
     """Continue a motion: its frames are kept exactly and the motion goes on from them."""
-    check_output_fps(fps, output.suffix)
+    _check_output(output, fps)
     _not_an_input(output, past)
     set_threads(threads)
     t0 = time.perf_counter()
@@ -207,7 +216,7 @@ def inbetween(
         starts = [float(x) for x in times.split(",")]
     except ValueError:
         raise InputError(f"--times must be numbers separated by commas, got {times!r}") from None
-    check_output_fps(fps, output.suffix)
+    _check_output(output, fps)
     _not_an_input(output, *keyframes)
     set_threads(threads)
     t0 = time.perf_counter()
@@ -282,13 +291,17 @@ def edit(
     threads: Threads = None,
 ) -> None:
     """Make part of a motion anew (a span of time, some joints, or both); the rest is kept."""
-    check_output_fps(fps, output.suffix)
+    _check_output(output, fps)
     _not_an_input(output, motion_in)
     set_threads(threads)
     t0 = time.perf_counter()
     names = None if joints is None else [j for j in joints.split(",") if j.strip()]
     if frames is None and names is None:
         raise InputError("say what to edit: --frames START:END (seconds), --joints, or both")
+    if names is not None:  # before the model loads
+        from motiongen.generation.control import resolve_joints
+
+        resolve_joints(names)
     given, span = resolve_motion(motion_in), _span(frames)
     options = _options(steps, sampler, guidance, seed, postprocess, literal, segment_model)
     result = _pipe(checkpoint).edit(given, text=text, frames=span, joints=names, **options)
@@ -329,7 +342,7 @@ def restyle(
 ) -> None:
     """Keep a motion's path and timing, move the body in another style (a slower style walks
     the path at its own pace)."""
-    check_output_fps(fps, output.suffix)
+    _check_output(output, fps)
     _not_an_input(output, motion_in, style)
     if style is None and text is None:  # as the pipeline says it, before the model loads
         raise InputError("restyle needs a style (e.g. --style sad), a --text, or both")
@@ -423,7 +436,7 @@ def compose(
                 raise InputError(f"--segment must be TEXT:SECONDS, got {item!r}")
     from motiongen.paths import DEFAULT_TIMELINE_MODEL
 
-    check_output_fps(fps, output.suffix)
+    _check_output(output, fps)
     set_threads(threads)
     t0 = time.perf_counter()
     motion = _pipe(checkpoint, DEFAULT_TIMELINE_MODEL).timeline(

@@ -124,6 +124,24 @@ def keyframes_in_place(keyframes: Sequence[Motion]) -> tuple[list[Motion], list[
     return out, moved
 
 
+# Words for a joint the skeleton names otherwise ("right_hand" is its right_wrist)
+_JOINT_WORDS = {"hand": "wrist", "toe": "foot", "toes": "foot", "thigh": "hip", "chest": "spine3",
+                "shin": "knee", "forearm": "elbow", "upper_arm": "shoulder"}  # fmt: skip
+
+
+def _joint_hint(key: str) -> str:
+    """ " (did you mean right_wrist?)" for a near name, else ""."""
+    import difflib
+
+    side, _, part = key.rpartition("_")
+    if part in _JOINT_WORDS:
+        named = f"{side}_{_JOINT_WORDS[part]}" if side else _JOINT_WORDS[part]
+        if named in JOINT_INDEX:
+            return f" (did you mean {named}?)"
+    close = difflib.get_close_matches(key, [*BODY_PARTS, *JOINT_NAMES], n=1, cutoff=0.75)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
 def resolve_joints(names: Sequence[str]) -> list[int]:
     """Joint names (``skeleton.JOINT_NAMES``) or body parts (arms, upper_body, legs); one
     name may be given as a plain string."""
@@ -138,8 +156,8 @@ def resolve_joints(names: Sequence[str]) -> list[int]:
             out.append(JOINT_INDEX[key])
         else:
             raise InputError(
-                f"unknown joint or body part {name!r}; use one of {', '.join(sorted(BODY_PARTS))} "
-                f"or a joint: {', '.join(JOINT_NAMES)}"
+                f"unknown joint or body part {name!r}{_joint_hint(key)}; use one of "
+                f"{', '.join(sorted(BODY_PARTS))} or a joint: {', '.join(JOINT_NAMES)}"
             )
     if not out:
         raise InputError("no joints given to edit")

@@ -125,6 +125,8 @@ def test_a_restyle_to_a_slower_style_walks_the_path_at_that_style_s_pace(control
 
     kept = control.restyle(walk, "sad", seed=0, steps=2, keep_speed=True)
     assert "pace" not in kept.meta
+    # what keeping the speed costs is said (a new user's kept sad walk read as "normal")
+    assert f"({sad.meta['pace']:.0%} of this motion's speed) and shows less" in kept.meta["warning"]
     np.testing.assert_allclose(kept.positions[:, PELVIS], walk.positions[:, PELVIS], atol=2e-4)
     assert "pace" not in control.restyle(walk, "active", seed=0, steps=2).meta  # never faster
     with pytest.raises(InputError, match="keep_speed must be true or false"):

@@ -1242,7 +1242,7 @@ def test_a_prompt_far_from_the_vocabulary_says_which_takes_it_was_made_from(tmp_
     assert f"made from recorded takes of {started['text']!r}" in made.meta["warning"]
     pipe.prior_start = 0.0  # from noise: the nearest known actions, as before
     plain = pipe("a person bows", seconds=5.0, seed=0, steps=4)
-    assert "will look like the nearest known actions" in plain.meta["warning"]
+    assert "may look like none of them; the nearest known actions" in plain.meta["warning"]
 
 
 def test_a_side_asked_for_is_kept_when_the_dense_search_found_only_the_other(wordings_cache):

@@ -436,7 +436,9 @@ def far_from_vocabulary(what: str, result: str, info: dict[str, Any]) -> str:
             f"{head}{result} is made from recorded takes of {started['text']!r} (the closest "
             f"retrieved, match {started['score']:.2f}); the nearest known actions: {names}"
         )
-    return f"{head}{result} will look like the nearest known actions: {names}"
+    # Not "will look like" them: made from noise, "hands up!" (0.41 to the two-hand raise)
+    # kept its wrists below the shoulders (a new user's trial).
+    return f"{head}{result} may look like none of them; the nearest known actions: {names}"
 
 
 def far_segments(texts: Sequence[str], known: Sequence[dict[str, Any]]) -> str:

@@ -303,7 +303,7 @@ def test_an_in_place_phrase_is_played_quicker_to_fit_and_a_walk_is_cut():
     walk = standing(100)
     walk[:, :, 2] += 1.2 * np.arange(100)[:, None] / FPS  # 1.2 m/s forward
     pelvis = features_to_positions(
-        PriorBuilder(sigma_seconds=0.0).uncut(walk, 55, FPS, squeeze=True)
+        PriorBuilder(sigma_seconds=0.0).played(walk, 55, FPS, squeeze=True)
     )
     step = np.linalg.norm(np.diff(pelvis[:55, PELVIS, [0, 2]], axis=0), axis=1).mean() * FPS
     assert step == pytest.approx(1.2, abs=0.05)  # over the ground: cut, not hurried into a run
@@ -319,9 +319,9 @@ def test_a_gesture_too_long_even_played_quicker_keeps_its_busiest_frames():
     assert 250 - 40 < start <= 250 and busiest_start(kick, 400, FPS) == 0
     assert busiest_start(standing(50), 20, FPS) == 0  # nothing moves: the first frames
     b = PriorBuilder(sigma_seconds=0.0)
-    feats = b.uncut(kick, 40, FPS, squeeze=True)  # the quickest (150 frames), cut to 40
+    feats = b.played(kick, 40, FPS, squeeze=True)  # the quickest (150 frames), cut to 40
     assert len(feats) == 40
-    wide = b.uncut(kick, 40, FPS, squeeze=True, extra=20)  # the frames after, to match others
+    wide = b.played(kick, 40, FPS, squeeze=True, extra=20)  # the frames after, to match others
     assert 40 <= len(wide) <= 60 and np.allclose(wide[:39], feats[:39], atol=1e-5)
 
 

@@ -194,6 +194,14 @@ def loop_features(features: np.ndarray, frames: int, fade: int) -> np.ndarray:
     return out[:frames]
 
 
+def looped(features: np.ndarray, frames: int, extra: int, fps: float) -> np.ndarray:
+    """``features`` as they are when at least ``frames`` long, else looped to ``frames +
+    extra`` (``loop_features``, a ``CROSSFADE_SECONDS`` fade)."""
+    if len(features) >= frames:
+        return features
+    return loop_features(features, frames + extra, int(round(CROSSFADE_SECONDS * fps)))
+
+
 def loop_span(features: np.ndarray) -> tuple[int, int]:
     """(first, end): a repeat plays ``features[first:end]``, where frame ``end`` would have
     been most like frame ``first`` (pose and joint velocities, each channel scaled by its
@@ -277,29 +285,8 @@ class PriorBuilder:
         phrase_tempo: float = 0.0,
     ) -> np.ndarray:
         """(frames, 137) features of one phrase aligned to the target length and tempo."""
-        return self.uncut(positions, frames, fps, tempo=tempo, phrase_tempo=phrase_tempo)[:frames]
-
-    def uncut(
-        self,
-        positions: np.ndarray,
-        frames: int,
-        fps: float,
-        *,
-        tempo: float = 0.0,
-        phrase_tempo: float = 0.0,
-        extra: int = 0,
-        squeeze: bool = False,
-    ) -> np.ndarray:
-        """``align``'s features before the cut to ``frames`` (at least ``frames`` long): a
-        longer phrase keeps its later frames, a looped one loops ``extra`` frames on, for
-        ``matched_window`` to choose from. squeeze: the phrase is one gesture done once
-        (``ONE_SHOT``), which may play up to ``max_squeeze`` quicker rather than be cut, and
-        is cut around its busiest frames (``busiest_start``) when even that is too long."""
-        feats = self.played(positions, frames, fps, tempo=tempo, phrase_tempo=phrase_tempo,
-                            extra=extra, squeeze=squeeze)  # fmt: skip
-        if len(feats) >= frames:
-            return feats
-        return loop_features(feats, frames + extra, int(round(CROSSFADE_SECONDS * fps)))
+        feats = self.played(positions, frames, fps, tempo=tempo, phrase_tempo=phrase_tempo)
+        return looped(feats, frames, 0, fps)[:frames]
 
     def played(
         self,
@@ -312,8 +299,12 @@ class PriorBuilder:
         extra: int = 0,
         squeeze: bool = False,
     ) -> np.ndarray:
-        """``uncut``'s features before a short phrase is looped: the recorded frames as
-        played (stretched, squeezed or cut)."""
+        """One phrase's features as played, before a short one is looped (``looped``): fitted
+        to ``frames`` when near that length, played at the music's tempo, or left its own
+        length; ``extra`` frames more kept for ``matched_window`` to choose from. squeeze: the
+        phrase is one gesture done once (``ONE_SHOT``), which may play up to ``max_squeeze``
+        quicker rather than be cut, and is cut around its busiest frames
+        (``busiest_start``) when even that is too long."""
         if len(positions) < 2:
             raise InputError("a phrase needs at least 2 frames")
         lo, hi = 1.0 / self.max_stretch, self.max_stretch
@@ -368,8 +359,7 @@ class PriorBuilder:
             feats = self.played(motions[i], frames, fps, tempo=tempo, phrase_tempo=tempi[i],
                                 extra=extra, squeeze=one_shot(told[i]))  # fmt: skip
             recorded = len(feats)
-            if recorded < frames:
-                feats = loop_features(feats, frames + extra, int(round(CROSSFADE_SECONDS * fps)))
+            feats = looped(feats, frames, extra, fps)
             if reference is None:
                 reference = feats[:frames]
                 feats = reference

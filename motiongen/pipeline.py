@@ -112,7 +112,7 @@ from motiongen.generation.windows import (
     window_plan,
 )
 from motiongen.motion import AudioRef, Motion
-from motiongen.paths import DEFAULT_SECONDS
+from motiongen.paths import DEFAULT_CONTROL_MODEL, DEFAULT_SECONDS
 from motiongen.postprocess.turns import limit_turn_rate
 from motiongen.skeleton import NUM_JOINTS, PELVIS
 from motiongen.tasks import TASK_ID, world_channels
@@ -1934,7 +1934,8 @@ class Pipeline:
         if not self.control_dim:
             raise InputError(
                 f"checkpoint {self.name} was not trained for control tasks ({task}); use a "
-                "control checkpoint (trained with tasks.enabled)"
+                f"control checkpoint such as {DEFAULT_CONTROL_MODEL} (one trained with "
+                "tasks.enabled)"
             )
         allowed = {"steps", "sampler", "guidance", "seed", "style", "blend", "literal",
                    "segment_model"}  # fmt: skip

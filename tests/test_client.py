@@ -166,3 +166,25 @@ def test_the_answer_s_frame_rate_and_a_dance_s_text(client: Client, tmp_path: Pa
     assert "beat_sync" in dance.meta  # retimed where that helps, by default
     own = client.dance(song, seconds=2, steps=2, seed=1, beat_sync=False)
     assert "beat_sync" not in own.meta and own.num_frames == 40
+
+
+def test_a_client_with_too_many_waiting_retries_and_says_busy() -> None:
+    # 20 threads through one client (busy_retries=2) had 9 raise a plain ServerError on the
+    # server's 429 "this client already has 8 requests waiting" (a new user's trial)
+    import httpx
+
+    answers = iter([429, 429, 200])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        status = next(answers)
+        if status == 429:
+            return httpx.Response(429, json={"error": "this client already has 8 requests "
+                                             "waiting"}, headers={"Retry-After": "0.01"})  # fmt: skip
+        return httpx.Response(200, json={"status": "ok"})
+
+    http = httpx.Client(base_url="http://testserver", transport=httpx.MockTransport(handler))
+    assert Client("http://testserver", http=http, busy_retries=2).health() == {"status": "ok"}
+    answers = iter([429])
+    with pytest.raises(ServerBusyError) as info:
+        Client("http://testserver", http=http).health()
+    assert info.value.status == 429 and "8 requests waiting" in str(info.value)

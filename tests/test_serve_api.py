@@ -127,7 +127,7 @@ def test_ddim_model_by_name(client: TestClient) -> None:
     assert r.json()["meta"]["checkpoint"] == "tiny-ddim" and r.json()["meta"]["sampler"] == "ddim"
 
 
-def test_mp4_job_runs_to_done_and_serves_every_file(client: TestClient) -> None:
+def test_mp4_job_runs_to_done_and_serves_every_file(client: TestClient, tmp_path: Path) -> None:
     r = client.post(
         "/generate", json={"text": "a person waves", "format": "mp4", "seed": 3, **QUICK}
     )
@@ -142,6 +142,17 @@ def test_mp4_job_runs_to_done_and_serves_every_file(client: TestClient) -> None:
     assert video.headers["content-type"] == "video/mp4" and video.content[4:8] == b"ftyp"
     motion = client.get(f"/jobs/{job_id}/result", params={"format": "json"}).json()
     assert motion["num_frames"] == 40 and motion["seed"] == 3
+    # a video is drawn at most 60 times a second, the files keep the rate asked (1000 fps
+    # drew 30,000 frames of a 30 s answer for minutes, holding up other jobs: a trial)
+    r = client.post("/generate", json={"text": "a person waves", "format": "mp4", "fps": 240,
+                                       "seed": 3, **QUICK})  # fmt: skip
+    info = wait_job(client, r.json()["job_id"])
+    import imageio_ffmpeg
+
+    video = tmp_path / "v.mp4"
+    video.write_bytes(client.get(info["result_url"]).content)
+    assert imageio_ffmpeg.count_frames_and_secs(str(video))[0] == 120  # 2 s at 60 fps
+    assert client.get(info["result_url"], params={"format": "json"}).json()["num_frames"] == 480
 
 
 def test_generate_at_another_frame_rate_now_and_as_a_job(client: TestClient) -> None:
@@ -538,11 +549,16 @@ def test_cross_origin_pages_are_allowed_only_when_named(tmp_path: Path) -> None:
         assert r.status_code == 200 and r.headers["access-control-allow-origin"] == game
         r = http.get("/health", headers={"Origin": game})
         assert r.headers["access-control-allow-origin"] == game
+        # a page may cancel its jobs (DELETE was refused: a new user's trial)
+        cancel = {**preflight, "Access-Control-Request-Method": "DELETE"}
+        assert http.options("/jobs/x", headers=cancel).status_code == 200
     with TestClient(create_app(ServeSettings(store=tmp_path / "b"))) as http:
         assert (
             "access-control-allow-origin"
             not in http.get("/health", headers={"Origin": game}).headers
         )
+        r = http.options("/generate", headers=preflight)  # said why, not just "not allowed"
+        assert r.status_code == 405 and "start the server with --cors-origin" in r.json()["error"]
     from motiongen.errors import InputError
 
     with pytest.raises(InputError, match="--cors-origin"):

@@ -125,12 +125,14 @@ def as_written(motion: Any, path: Path, fps: float | None = None) -> tuple[Any, 
     """(``motion`` as ``path`` will hold it, a note for the summary line): at ``fps`` when
     given, and a GIF at most at the rate its writer plays (``io.render.GIF_MAX_FPS``: delays are
     whole centiseconds), so the line says the frames the file has."""
-    from motiongen.io.render import CONTACT_FRAMES, GIF_MAX_FPS
+    from motiongen.io.render import CONTACT_FRAMES, GIF_MAX_FPS, VIDEO_MAX_FPS
 
     if fps is not None:
         motion = motion.resample(fps)
     if path.suffix.lower() == ".gif" and motion.fps > GIF_MAX_FPS:
         return motion.resample(GIF_MAX_FPS), f"; a GIF plays at most {GIF_MAX_FPS:g} fps"
+    if path.suffix.lower() == ".mp4" and motion.fps > VIDEO_MAX_FPS:
+        return motion.resample(VIDEO_MAX_FPS), f"; a video is drawn at most {VIDEO_MAX_FPS:g} fps"
     if path.suffix.lower() == ".png":
         return motion, f"; drawn as a contact sheet of {CONTACT_FRAMES} evenly spaced frames"
     return motion, ""

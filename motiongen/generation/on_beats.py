@@ -46,8 +46,8 @@ def check_beat_sync(beat_sync: object, has_music: bool, has_seed: bool, seconds:
         return False
     if not has_music:
         raise InputError(
-            "beat sync retimes a dance onto its music's beats; give a music file or leave "
-            "beat sync off"
+            "beat sync retimes a dance onto its music's beats; give a music file (the service: "
+            "audio_url, or an upload to POST /dance) or leave beat sync off"
         )
     if has_seed:
         raise InputError(

@@ -36,6 +36,9 @@ from motiongen.skeleton import BONES, HEAD, JOINT_INDEX, JOINT_NAMES, PELVIS
 log = logging.getLogger(__name__)
 
 GIF_MAX_FPS = 20.0  # GIF delays are whole centiseconds and browsers slow down faster ones
+# A video is drawn at most this often: players show no more, and a 30 s answer asked at 1000
+# fps drew 30,000 frames for three minutes, holding up every other job (a new user's trial).
+VIDEO_MAX_FPS = 60.0
 SUPERSAMPLE = 2
 
 # ---- look --------------------------------------------------------------------------------

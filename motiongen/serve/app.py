@@ -34,6 +34,7 @@ from motiongen.plausibility import MAX_FPS, MIN_FPS
 from motiongen.serve.batcher import ClientBusyError, ModelQueue, QueueFullError
 from motiongen.serve.capture import add_capture_routes
 from motiongen.serve.control import add_control_routes
+from motiongen.serve.control_schemas import MAX_INPUT_FRAMES
 from motiongen.serve.fetch import fetch_audio
 from motiongen.serve.jobs import Job, JobStore
 from motiongen.serve.models import ModelRegistry, shipped_model_names
@@ -41,6 +42,7 @@ from motiongen.serve.results import FILE_NAMES, MEDIA_TYPES, file_bytes, motion_
 from motiongen.serve.runner import JobRunner, checked_request, for_download, missing_inputs
 from motiongen.serve.schemas import (
     ERROR_RESPONSES,
+    JOB_ACCEPTED,
     MAX_GUIDANCE,
     MAX_MUSIC_OFFSET,
     MAX_SECONDS,
@@ -51,7 +53,6 @@ from motiongen.serve.schemas import (
     Format,
     GenerateRequest,
     Health,
-    JobAccepted,
     JobInfo,
     ModelList,
     MotionAnswer,
@@ -241,6 +242,17 @@ def _validation_message(errors: list[dict[str, Any]]) -> tuple[int, str]:
             )
         elif kind == "extra_forbidden":
             parts.append(f"unknown field '{'.'.join(loc)}' (see GET /openapi.json for the fields)")
+        elif loc and loc[-1] == "positions" and kind == "too_long":
+            # a /generate answer at a high frame rate did not fit a control input (a trial)
+            parts.append(
+                f"{'.'.join(loc)}: at most {MAX_INPUT_FRAMES} frames; send the last seconds of "
+                "a long motion, or the motion at a lower frame rate (fps)"
+            )
+        elif loc and loc[-1] == "joints" and kind == "list_type":
+            parts.append(
+                f'{".".join(loc)}: a list of joint names or body parts, e.g. ["arms"] or '
+                '["right_shoulder", "right_elbow", "right_wrist"]'
+            )
         else:
             parts.append(f"{'.'.join(loc)}: {msg}")
     parts = [p.replace(".[i]", "[i]") for p in dict.fromkeys(parts)]
@@ -289,7 +301,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
-            allow_methods=["GET", "POST"],
+            allow_methods=["GET", "POST", "DELETE"],  # DELETE /jobs/ID cancels
             allow_headers=["Content-Type"],
             expose_headers=[
                 "Retry-After",
@@ -341,6 +353,13 @@ def create_app(settings: ServeSettings) -> FastAPI:
         headers = getattr(exc, "headers", None)
         if exc.status_code == 405:
             message = f"{request.method} is not allowed on {request.url.path} (see GET /docs)"
+            if request.method == "OPTIONS" and "origin" in request.headers:
+                # a browser's preflight: the server takes no cross-origin calls unless told
+                message = (
+                    f"cross-origin requests are off (a preflight from "
+                    f"{request.headers['origin']}); start the server with --cors-origin "
+                    "ORIGIN for the page's origin"
+                )
             # every route of the path, not only the first that matched (GET and DELETE
             # /jobs/{id} are two routes)
             allowed = sorted({m for r in app.routes if getattr(r, "path_regex", None)
@@ -563,7 +582,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
         response_model=MotionAnswer,
         responses={
             **MOTION_RESPONSE,
-            202: {"model": JobAccepted, "description": "Job accepted"},
+            **JOB_ACCEPTED,
             **ERROR_RESPONSES,
         },
     )
@@ -596,7 +615,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
         response_model=MotionAnswer,
         responses={
             **MOTION_RESPONSE,
-            202: {"model": JobAccepted, "description": "Job accepted"},
+            **JOB_ACCEPTED,
             **ERROR_RESPONSES,
         },
     )

@@ -22,7 +22,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from motiongen.serve.results import FILE_NAMES, MEDIA_TYPES, file_bytes, motion_payload
-from motiongen.serve.schemas import ERROR_RESPONSES, MOTION_RESPONSE, MotionAnswer
+from motiongen.serve.schemas import ERROR_RESPONSES, JOB_ACCEPTED, MOTION_RESPONSE, MotionAnswer
 from motiongen.serve.uploads import UploadRejected, safe_name
 
 CHUNK = 1 << 20
@@ -88,7 +88,7 @@ def run_capture(keypoints: Path, imu: Path | None, fps: float | None, width: flo
 
 def add_capture_routes(app: FastAPI, server: Any) -> None:
     @app.post("/capture", tags=["capture"], response_model=MotionAnswer,
-              responses={**MOTION_RESPONSE, **ERROR_RESPONSES})  # fmt: skip
+              responses={**MOTION_RESPONSE, **JOB_ACCEPTED, **ERROR_RESPONSES})  # fmt: skip
     async def capture_route(
         http: Request,
         keypoints: Annotated[

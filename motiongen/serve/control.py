@@ -28,9 +28,9 @@ from motiongen.serve.control_schemas import (
 )
 from motiongen.serve.schemas import (
     ERROR_RESPONSES,
+    JOB_ACCEPTED,
     MAX_SECONDS,
     MOTION_RESPONSE,
-    JobAccepted,
     MotionAnswer,
     output_fps_param,
 )
@@ -126,7 +126,7 @@ def add_control_routes(app: FastAPI, server: Any, prepare: Prepare, answer: Answ
 
     responses = {
         **MOTION_RESPONSE,
-        202: {"model": JobAccepted, "description": "Job accepted"},
+        **JOB_ACCEPTED,
         **ERROR_RESPONSES,
     }
 

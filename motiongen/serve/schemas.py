@@ -399,6 +399,11 @@ MOTION_RESPONSE: dict[int | str, dict[str, Any]] = {
     }
 }
 
+# The answers of an endpoint that may run as a job: the motion now, 202 with a job, errors
+JOB_ACCEPTED: dict[int | str, dict[str, Any]] = {
+    202: {"model": JobAccepted, "description": "Job accepted"}
+}
+
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": text}
     for code, text in (

@@ -148,6 +148,19 @@ def _part_seed(seed: int, k: int) -> int:
     return int(np.random.SeedSequence([seed, k]).generate_state(1)[0] >> 1)
 
 
+def _not_at_the_end(
+    hook: Callable[[Tensor, float], Tensor], flow: bool
+) -> Callable[[Tensor, float], Tensor]:
+    """A sampler's post-step hook that leaves the last step's output as it is (a flow ends
+    at t = 1, DDPM's time counts down to 0)."""
+
+    def post_step(x: Tensor, t: float) -> Tensor:
+        end = t >= 1.0 - 1e-6 if flow else t <= 1e-6
+        return x if end else hook(x, t)
+
+    return post_step
+
+
 def _add_warning(meta: dict[str, Any], note: str | None) -> None:
     """``note`` (if any) added to ``meta["warning"]`` after what it already says."""
     if note:
@@ -2357,7 +2370,7 @@ class Pipeline:
             return self._sample_window(
                 x0, text_kwargs, window_audio, known, mask, first.steps, first.sampler, scales,
                 generators[0] if lone else None, cancel, task, style_t, network_prior, blend,
-                window_start,
+                window_start, overlap_only=k > 0 and constraints is None,
             )  # fmt: skip
 
         prefix = None
@@ -2398,9 +2411,15 @@ class Pipeline:
         prior: Tensor | None = None,
         blend: tuple[dict[str, Tensor], float] | None = None,
         start: Tensor | None = None,
+        overlap_only: bool = False,
     ) -> Tensor:
         """One window's normalised features (B, length, D) from its noise; known values are
-        imposed at the process's noise level after every step. blend: (the second text's
+        imposed at the process's noise level after every step (overlap_only: the known values
+        are only the previous window's last frames, which the stitch cross-fades into this
+        one: not imposed after the last step, so the window ends its own way into its new
+        frames; imposed there too, the network's first new frame did not always continue
+        them, and every dance over 9.8 s jolted at 9.8 s, the pelvis at 2-4 m/s for a frame,
+        a new user's trial). blend: (the second text's
         rows, w): the two texts' guided predictions mixed (1 - w, w). start: the retrieved
         prior the flow starts from at ``prior_start`` (``FlowMatching.sample``)."""
         from motiongen.generative import guided, replacement
@@ -2431,6 +2450,8 @@ class Pipeline:
             hook = replacement(
                 known[..., :FEATURE_DIM], mask, noise, self.process.known_coefficients
             )
+            if overlap_only:
+                hook = _not_at_the_end(hook, self.process_name == "flow")
         from_prior = {} if start is None else {"start": start, "t0": self.start_time}
         return self.process.sample(
             predict, noise, steps=steps, sampler=sampler, generator=generator, post_step=hook,

@@ -70,7 +70,12 @@ from motiongen.generation.control import (
     resolve_joints,
     travel_warning,
 )
-from motiongen.generation.on_beats import check_beat_sync, frames_to_make, on_beats
+from motiongen.generation.on_beats import (
+    DEFAULT_SYNC_SECONDS,
+    check_beat_sync,
+    frames_to_make,
+    on_beats,
+)
 from motiongen.generation.request import (
     MAX_BATCH,
     MAX_SECONDS,
@@ -847,6 +852,7 @@ class Pipeline:
         elif music_offset:
             raise InputError("a music offset was given without music; add the music file")
         prefix = None if seed_motion is None else self._seed_features(seed_motion, frames)
+        prefix_given = seed_motion is not None
         synced_frames = None
         if check_beat_sync(beat_sync, music_path is not None, seed_motion is not None, seconds):
             from motiongen.io.audio import decoded_duration
@@ -888,6 +894,16 @@ class Pipeline:
                 notes["retrieval_note" if auto else "retrieval_warning"] = warning
         if estimate:
             notes["length_from"] = "retrieved phrases" if found else "default"
+        if (
+            beat_sync is None
+            and music_path is not None
+            and synced_frames is None
+            and not prefix_given
+        ):
+            # a 60 s dance was left at the network's timing without a word (a new user's trial)
+            notes["beat_sync"] = {"applied": False, "reason": (
+                f"beat sync is on by default for dances up to {DEFAULT_SYNC_SECONDS:g} s; "
+                "beat_sync=True (--beat-sync) retimes a longer one too")}  # fmt: skip
         return GenerationRequest(
             text=text,
             music=music_path,
@@ -2572,7 +2588,7 @@ class Pipeline:
             if self.starts_from(req.prior):
                 meta["prior_start"] = self.start_time
         for key in ("retrieved", "retrieval_warning", "retrieval_note", "length_from",
-                    "length_short"):  # fmt: skip
+                    "length_short", "beat_sync"):  # fmt: skip
             if key in req.meta:
                 meta[key] = req.meta[key]
         labels = {

@@ -23,6 +23,14 @@ def test_missing_input_file(tmp_path, monkeypatch, capsys):
     assert "no such file" in error_line(err)
 
 
+def test_a_video_is_no_motion_to_read(tmp_path, monkeypatch, capsys):
+    # `motiongen score x.mp4` on an MP4 the tool had just written said "unknown extension"
+    video = tmp_path / "x.mp4"
+    video.write_bytes(b"\x00\x00\x00\x18ftypmp42")
+    code, _, err = run(["score", str(video)], monkeypatch, capsys)
+    assert code != 0 and "holds pictures, not joint positions" in error_line(err)
+
+
 def test_unknown_output_extension(tmp_path, monkeypatch, capsys):
     src = tmp_path / "m.npy"
     np.save(src, synth_motion("walk", seconds=1.0).positions.astype(np.float32))

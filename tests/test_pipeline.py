@@ -394,6 +394,15 @@ def test_dances_are_retimed_onto_the_beats_by_default(pipe, song):
     # no music left to make it longer: retimed only where it need not run past its end
     whole = pipe(music=song, seconds=12.0, seed=0).meta["beat_sync"]
     assert whole["pace"] <= 1.0 if whole["applied"] else whole["reason"]
+    # longer than beat sync's default reach: said (a 60 s dance was left alone silently)
+    import motiongen.generation.on_beats as ob
+    import motiongen.pipeline as pl
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ob, "DEFAULT_SYNC_SECONDS", 3.0)
+        mp.setattr(pl, "DEFAULT_SYNC_SECONDS", 3.0)
+        long = pipe.check_request(None, music=song, seconds=4.0, seed=0).meta["beat_sync"]
+    assert not long["applied"] and "up to 3 s; beat_sync=True (--beat-sync)" in long["reason"]
     with pytest.raises(InputError, match="give a music file"):
         pipe("a person walks", seconds=2.0, beat_sync=True)
     with pytest.raises(InputError, match="beat_sync must be"):
@@ -634,7 +643,10 @@ def test_a_path_or_prop_no_clip_shows_is_said(tmp_path):
     assert unshown("a person crouches down") == ["crouching or kneeling ('crouches')"]
     assert unshown("a person does push-ups") == ["floor exercises ('push-ups')"]
     assert unshown("a person dances hip hop") == [
-        "a dance no training song holds (they hold cha-cha, rumba and waltz) ('hip hop')"]  # fmt: skip
+        "a dance other than cha-cha, rumba and waltz ('hip hop')"]  # fmt: skip
+    assert unshown("a person dances the tango") == [
+        "a dance other than cha-cha, rumba and waltz ('tango')"
+    ]  # no training song is one
     path = make_checkpoint(tmp_path / "ck")
     write_vocabulary(path, {"run": ["a person runs in a circle"]})  # known, whatever its words
     pipe = Pipeline.from_pretrained(path, text_encoder=FakeEncoder())

@@ -25,7 +25,7 @@ def capture(
     output: Annotated[
         Path,
         typer.Option(
-            "-o", "--output", help="Output: .bvh .mp4 .gif .motion .motion.json .npy .npz"
+            "-o", "--output", help="Output: .bvh .mp4 .gif .png .motion .motion.json .npy .npz"
         ),
     ],
     imu: Annotated[

@@ -19,7 +19,7 @@ from motiongen.io import PICTURES
 Output = Annotated[
     Path,
     typer.Option(
-        "-o", "--output", help="Output: .mp4 .gif .bvh .motion .motion.json .json .npy .npz"
+        "-o", "--output", help="Output: .mp4 .gif .png .bvh .motion .motion.json .json .npy .npz"
     ),
 ]
 Text = Annotated[str | None, typer.Option(help="What the motion does, e.g. 'a person bows'.")]

@@ -241,7 +241,7 @@ def _run(
             highlight=False,
             soft_wrap=True,
         )
-    elif "beats_hit" in synced:  # not applied, and not for want of music: no warning
+    elif "beats_hit" in synced or synced.get("reason"):  # not applied, not for want of music
         out.print(f"note: not retimed: {synced['reason']}", highlight=False, soft_wrap=True)
     if meta.get("warning"):
         err.print(f"[yellow]warning:[/] {escape(meta['warning'])}", soft_wrap=True, highlight=False)
@@ -267,7 +267,7 @@ def generate(
         typer.Option(
             "-o",
             "--output",
-            help="Output: .mp4 .gif .bvh .motion .motion.json .npy .npz; with --prompts a folder",
+            help="Output: .mp4 .gif .png (contact sheet) .bvh .motion .motion.json .npy .npz; with --prompts a folder",
         ),
     ] = None,
     prompts: Annotated[
@@ -278,7 +278,7 @@ def generate(
         ),
     ] = None,
     format: Annotated[
-        str, typer.Option(help="With --prompts: bvh, npz, npy, motion, motion.json, mp4, gif.")
+        str, typer.Option(help="With --prompts: bvh, npz, npy, motion, motion.json, mp4, gif, png.")
     ] = "bvh",
     takes: Annotated[int, typer.Option(help="With --prompts: motions per prompt.")] = 1,
     batch_size: Annotated[int, typer.Option(help="With --prompts: motions per model pass.")] = 8,
@@ -428,7 +428,9 @@ def dance(
     song: Annotated[Path, typer.Argument(help="Music file (WAV, OGG, FLAC, MP3).")],
     output: Annotated[
         Path,
-        typer.Option("-o", "--output", help="Output: .mp4 (music muxed in) .gif .bvh .npy ..."),
+        typer.Option(
+            "-o", "--output", help="Output: .mp4 (music muxed in) .gif .png .bvh .npy ..."
+        ),
     ],
     seconds: Annotated[
         float | None,

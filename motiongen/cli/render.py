@@ -24,7 +24,7 @@ def render(
     output: Annotated[
         Path,
         typer.Option(
-            "-o", "--output", help="Output: .mp4 .gif .bvh .motion .motion.json .npy .npz"
+            "-o", "--output", help="Output: .mp4 .gif .png .bvh .motion .motion.json .npy .npz"
         ),
     ],
     title: Annotated[str | None, typer.Option(help="Title shown in videos.")] = None,

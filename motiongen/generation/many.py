@@ -20,7 +20,7 @@ from motiongen.errors import InputError
 from motiongen.io import PICTURES
 
 MAX_PROMPTS = 100_000
-FORMATS = ("bvh", "npz", "npy", "motion", "motion.json", "mp4", "gif")
+FORMATS = ("bvh", "npz", "npy", "motion", "motion.json", "mp4", "gif", "png")
 
 
 @dataclass(frozen=True)

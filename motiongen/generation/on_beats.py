@@ -81,8 +81,8 @@ def on_beats(
             "applied": False,
             "reason": f"retiming would give {'fewer' if hits[1] < hits[0] else 'no more'} of "
             f"the music's beats a motion accent ({100 * hits[0]:.0f} -> {100 * hits[1]:.0f} %); "
-            "the dance was still made for the longer music retiming needs, so it is not the "
-            "beat_sync=False dance",
+            "kept at its own timing (made as a retimed dance is, from longer music, it differs "
+            "from the one --no-beat-sync / beat_sync=False makes)",
             "beats_hit": hits,
             "warn": False,
         }

@@ -311,9 +311,9 @@ UNSHOWN = {
     **dict.fromkeys(("climb", "climbs", "climbing"), "climbing"),
     **dict.fromkeys(("swim", "swims", "swimming"), "swimming"),
     **dict.fromkeys(("hip hop", "hip-hop", "breakdance", "breakdances", "breakdancing",
-                     "ballet", "salsa", "tap dance", "tap dances", "moonwalk", "moonwalks",
-                     "the twist", "disco"),
-                    "a dance no training song holds (they hold cha-cha, rumba and waltz)"),
+                     "ballet", "salsa", "tango", "tap dance", "tap dances", "moonwalk",
+                     "moonwalks", "the twist", "disco"),
+                    "a dance other than cha-cha, rumba and waltz"),
 }  # fmt: skip
 
 

@@ -53,6 +53,12 @@ def load(path: str | Path) -> Motion:
             "a dataset folder with motiongen.load"
         )
     suffix = _suffix(path)
+    if suffix in PICTURES:
+        raise InputError(
+            f"cannot read {path.name}: a {suffix} holds pictures, not joint positions; read a "
+            f"motion file ({', '.join(READ_SUFFIXES)}): write one beside the video with "
+            "-o NAME.npz (or .bvh)"
+        )
     if suffix not in (".bvh", ".motion", ".motion.json", ".json", ".npy", ".npz"):
         raise InputError(
             f"cannot read {path.name}: unknown extension {suffix or '(none)'}; "

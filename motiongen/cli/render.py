@@ -12,7 +12,7 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from motiongen.cli.console import as_written, out, resolve_motion
+from motiongen.cli.console import as_written, out, resolve_motion, writable
 from motiongen.errors import InputError
 from motiongen.io import PICTURES
 
@@ -35,12 +35,13 @@ def render(
     ] = False,
 ) -> None:
     """Convert or render any readable motion (BVH, dance folder, .motion, npy) to a file."""
-    from motiongen.cli.generate import check_output_fps
+    from motiongen.cli.generate import check_output_fps, output_paths
 
     fps = check_output_fps(fps, output.suffix)
     if seconds is not None and not (math.isfinite(seconds) and seconds > 0):
         raise InputError(f"--seconds must be a positive number, got {seconds}")
     motion = resolve_motion(source)
+    writable(*output_paths(output, 1))  # a new folder is said (it was made silently)
     if seconds is not None:
         motion = motion.crop(0, max(1, min(motion.num_frames, int(round(seconds * motion.fps)))))
     motion, note = as_written(motion, output, fps)

@@ -852,7 +852,6 @@ class Pipeline:
         elif music_offset:
             raise InputError("a music offset was given without music; add the music file")
         prefix = None if seed_motion is None else self._seed_features(seed_motion, frames)
-        prefix_given = seed_motion is not None
         synced_frames = None
         if check_beat_sync(beat_sync, music_path is not None, seed_motion is not None, seconds):
             from motiongen.io.audio import decoded_duration
@@ -896,12 +895,12 @@ class Pipeline:
             notes["length_from"] = "retrieved phrases" if found else "default"
         if (
             beat_sync is None
-            and music_path is not None
-            and synced_frames is None
-            and not prefix_given
+            and music_path
+            and seed_motion is None
+            and seconds > DEFAULT_SYNC_SECONDS
         ):
             # a 60 s dance was left at the network's timing without a word (a new user's trial)
-            notes["beat_sync"] = {"applied": False, "reason": (
+            notes["beat_sync"] = {"applied": False, "past_default": True, "reason": (
                 f"beat sync is on by default for dances up to {DEFAULT_SYNC_SECONDS:g} s; "
                 "beat_sync=True (--beat-sync) retimes a longer one too")}  # fmt: skip
         return GenerationRequest(

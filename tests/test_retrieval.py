@@ -1122,6 +1122,8 @@ def test_as_person_says_the_subject_plainly():
     # whose limb it is says no style ("lifts her arms" found the data's feminine raise)
     assert as_person("a woman lifts her arms") == "a person lifts the arms"
     assert as_person("he bows his head") == "a person bows the head"
+    assert as_person("lifts her arms") == "lifts the arms"  # no subject: rewritten all the same
+    assert as_person("a man lifts her up") == "a person lifts her up"  # an object, not a limb
 
 
 # ---- words of degree ----------------------------------------------------------------------
@@ -1166,6 +1168,12 @@ def test_sides_are_read_only_where_said_of_a_limb_or_a_way():
     assert sides_said("walks to the right and raises the hands", "limb") == {"both"}
     assert sides_said("kicks with the left leg and waves the hands") == {"left"}
     assert sides_said("a person walks without arms") == set()
+    # one limb said, or the pair only posed: no "both" (a review)
+    for one in ("a person raises one of her arms", "crosses his arms then raises a hand",
+                "a person with her hands on her hips waves", "a person hands over a box"):  # fmt: skip
+        assert sides_said(one) == set(), one
+    # a side said of a way and of a limb counts for both
+    assert sides_said("walks to the left and waves the left hand", "way") == {"left"}
     assert sides_said("waves right at the camera") == set()
     assert sides_said("walks right up to the wall") == set()
     assert sides_said("turns right, then left") == {"left", "right"}

@@ -241,7 +241,7 @@ def _run(
             highlight=False,
             soft_wrap=True,
         )
-    elif "beats_hit" in synced or synced.get("reason"):  # not applied, not for want of music
+    elif "beats_hit" in synced or synced.get("past_default"):  # not for want of music: a note
         out.print(f"note: not retimed: {synced['reason']}", highlight=False, soft_wrap=True)
     if meta.get("warning"):
         err.print(f"[yellow]warning:[/] {escape(meta['warning'])}", soft_wrap=True, highlight=False)

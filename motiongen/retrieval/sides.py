@@ -79,10 +79,15 @@ _SIDE_SAID = re.compile(
 # _SIDE_SAID's groups said of a limb ("the left hand", "both arms"); the others of a way to go
 _LIMB_GROUPS = (1, 6)
 # A pair of limbs said without a side is both of them: "raises the hands", "waves his arms"
-# (a new user's "raises the hands" got a one-hand raise), when no side of a limb is said.
+# (a new user's "raises the hands" got a one-hand raise), when no side of a limb is said and
+# no one limb is ("crosses his arms then raises a hand", "one of her arms"); hands on the hips
+# are posed, not moved.
 _PAIR = re.compile(
-    r"\b(?:(?:the|his|her|their|its|two)\s+)?(?:hands|arms|fists|wrists)\b", re.IGNORECASE
+    r"(?<!\bof\s)\b(?:the|his|her|their|its|two)\s+(?:hands|arms|fists|wrists)\b"
+    r"(?!\s+on\s+(?:the|his|her|their|its)?\s*hips?\b)",
+    re.IGNORECASE,
 )
+_ONE_LIMB = re.compile(r"\b(?:hand|arm|fist|wrist)\b", re.IGNORECASE)
 
 
 def sides_said(text: str | None, of: str | None = None) -> set[str]:
@@ -90,19 +95,21 @@ def sides_said(text: str | None, of: str | None = None) -> set[str]:
     the right hand": both sides; "raises the hands": both); ``of`` "limb" or "way": only
     those said of that."""
     text = text or ""
-    said: dict[str, bool] = {}  # side -> said of a limb
+    said: dict[str, set[str]] = {}  # side -> what it was said of: "limb", "way"
     for m in _SIDE_SAID.finditer(text):
         if not _NOT_MOVED.search(text[: m.start()]):  # "stands on the left leg"
             side = next(g for g in m.groups() if g).lower()
-            said[side] = said.get(side, False) or m.lastindex in _LIMB_GROUPS
+            said.setdefault(side, set()).add("limb" if m.lastindex in _LIMB_GROUPS else "way")
     both = _BOTH.search(text)  # "left and right": said of whichever is asked about
+    limb_said = any("limb" in kinds for kinds in said.values())
     if (
         not both
-        and not any(said.values())
+        and not limb_said
+        and not _ONE_LIMB.search(text)
         and any(not _NOT_MOVED.search(text[: m.start()]) for m in _PAIR.finditer(text))
     ):
-        said["both"] = True
-    out = {side for side, limb in said.items() if of is None or (of == "limb") == limb}
+        said.setdefault("both", set()).add("limb")
+    out = {side for side, kinds in said.items() if of is None or of in kinds}
     return out | {both.group(1).lower(), both.group(2).lower()} if both else out
 
 

@@ -70,7 +70,12 @@ _STYLED_SUBJECT = {
     "grandpa": "old", "grandmother": "old", "grandfather": "old",
 }  # fmt: skip
 # A possessive after the subject ("waves her hand", "bows his head"), not the subject's own
-_POSSESSIVE = re.compile(r"(?<=\S\s)(?:his|her|their)\b(?=\s+[a-z])", re.IGNORECASE)
+# before a body part only ("lifts her up" keeps its object)
+_POSSESSIVE = re.compile(
+    r"(?<=\S\s)(?:his|her|their)\b(?=\s+(?:(?:left|right|two)\s+)?(?:hands?|arms?|fists?|"
+    r"wrists?|elbows?|legs?|feet|foot|knees?|head|body|back|shoulders?|hips?|torso|chest)\b)",
+    re.IGNORECASE,
+)
 # "a little girl" is a child; only as the subject ("picks up a little girl" moves no child)
 _CHILD_SUBJECT = re.compile(
     r"^(\s*(?:a|an|the|my|his|her|our|this|that)\s+)(?:little|small|young)\s+(?:girl|boy)\b",
@@ -194,7 +199,7 @@ def as_person(text: str) -> str:
         if style and style not in words.lower().split():
             words = f"{words} {style}"
         return said[: m.start()] + _a_person(words) + said[m.end() :]
-    return text
+    return said
 
 
 def _a_person(words: str | None) -> str:

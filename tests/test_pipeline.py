@@ -664,6 +664,7 @@ def test_a_negation_is_said_to_be_unread(tmp_path):
     assert negated("walks without swinging the arms, then bows") == "without swinging the arms"
     assert negated("he doesn't bow") == "doesn't bow"
     for plain in ("a person walks without confidence", "a person who is not confident walks",
+                  "a man moves backwards without turning around", "walks without stopping",
                   "a person waves with both hands", "a person ties a knot"):  # fmt: skip
         assert negated(plain) is None  # the data's timid style, or no negation at all
     path = make_checkpoint(tmp_path / "ck")

@@ -131,7 +131,7 @@ def as_written(motion: Any, path: Path, fps: float | None = None) -> tuple[Any, 
         motion = motion.resample(fps)
     if path.suffix.lower() == ".gif" and motion.fps > GIF_MAX_FPS:
         return motion.resample(GIF_MAX_FPS), f"; a GIF plays at most {GIF_MAX_FPS:g} fps"
-    if path.suffix.lower() == ".mp4" and motion.fps > VIDEO_MAX_FPS:
+    if path.suffix.lower() == ".mp4" and motion.fps > VIDEO_MAX_FPS:  # what render_video draws
         return motion.resample(VIDEO_MAX_FPS), f"; a video is drawn at most {VIDEO_MAX_FPS:g} fps"
     if path.suffix.lower() == ".png":
         return motion, f"; drawn as a contact sheet of {CONTACT_FRAMES} evenly spaced frames"

@@ -291,17 +291,17 @@ def edit(
     threads: Threads = None,
 ) -> None:
     """Make part of a motion anew (a span of time, some joints, or both); the rest is kept."""
+    names = None if joints is None else [j for j in joints.split(",") if j.strip()]
+    if frames is None and names is None:
+        raise InputError("say what to edit: --frames START:END (seconds), --joints, or both")
+    if names is not None:  # before the model loads, and before an output folder is made
+        from motiongen.generation.control import resolve_joints
+
+        resolve_joints(names)
     _check_output(output, fps)
     _not_an_input(output, motion_in)
     set_threads(threads)
     t0 = time.perf_counter()
-    names = None if joints is None else [j for j in joints.split(",") if j.strip()]
-    if frames is None and names is None:
-        raise InputError("say what to edit: --frames START:END (seconds), --joints, or both")
-    if names is not None:  # before the model loads
-        from motiongen.generation.control import resolve_joints
-
-        resolve_joints(names)
     given, span = resolve_motion(motion_in), _span(frames)
     options = _options(steps, sampler, guidance, seed, postprocess, literal, segment_model)
     result = _pipe(checkpoint).edit(given, text=text, frames=span, joints=names, **options)

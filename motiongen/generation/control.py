@@ -133,11 +133,13 @@ def _joint_hint(key: str) -> str:
     """ " (did you mean right_wrist?)" for a near name, else ""."""
     import difflib
 
-    side, _, part = key.rpartition("_")
-    if part in _JOINT_WORDS:
-        named = f"{side}_{_JOINT_WORDS[part]}" if side else _JOINT_WORDS[part]
-        if named in JOINT_INDEX:
-            return f" (did you mean {named}?)"
+    for word, joint in _JOINT_WORDS.items():
+        if key == word or key.endswith("_" + word):
+            side = key[: -len(word)]  # "left_" or ""
+            named = [f"{side}{joint}"] if side else [f"left_{joint}", f"right_{joint}", joint]
+            named = [n for n in named if n in JOINT_INDEX]
+            if named:
+                return f" (did you mean {' or '.join(named)}?)"
     close = difflib.get_close_matches(key, [*BODY_PARTS, *JOINT_NAMES], n=1, cutoff=0.75)
     return f" (did you mean {close[0]}?)" if close else ""
 

@@ -339,6 +339,8 @@ def unshown(text: str) -> list[str]:
 _NEGATION = re.compile(
     r"\b(?:not|never|(?:do|does|did|is|are)n't|without)\b"
     r"(?!\s+(?:confident|confidence|very|too|only|just|much)\b)"
+    # "without stopping / turning around" says how it goes on, which the data shows
+    r"(?!\s+(?:stopping|pausing|a\s+break|breaking|turning|looking)\b)"
     r"(?:\s+[a-z'-]+){1,5}?(?=\s*(?:[,;.!]|\b(?:and|but|then|while|or)\b|$))",
     re.IGNORECASE,
 )

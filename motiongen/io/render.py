@@ -498,7 +498,7 @@ def render_video(
     ``audio``) or ``.gif``.
 
     fps: output frame rate; the motion is resampled to it (duration kept). Default: the
-    motion's own rate for MP4, at most 20 fps for GIF. Width/height are rounded down to even
+    motion's own rate for MP4 up to ``VIDEO_MAX_FPS``, at most 20 fps for GIF. Width/height are rounded down to even
     numbers. The file is written to a temporary name first, so a failure leaves no half file.
     """
     path = Path(path)
@@ -508,8 +508,8 @@ def render_video(
     audio_ref = motion.audio if (audio and suffix == ".mp4") else None
     if audio_ref is not None:
         check_audio_track(audio_ref.path, audio_ref.offset)
-    if suffix == ".gif" and fps is None:
-        fps = min(motion.fps, GIF_MAX_FPS)
+    if fps is None:
+        fps = min(motion.fps, GIF_MAX_FPS if suffix == ".gif" else VIDEO_MAX_FPS)
     elif suffix == ".gif" and fps > GIF_MAX_FPS:
         raise InputError(
             f"a GIF plays at most {GIF_MAX_FPS:g} fps (browsers slow faster frames down), got "

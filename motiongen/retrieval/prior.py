@@ -358,14 +358,15 @@ class PriorBuilder:
             extra = 0 if reference is None else max_shift
             feats = self.played(motions[i], frames, fps, tempo=tempo, phrase_tempo=tempi[i],
                                 extra=extra, squeeze=one_shot(told[i]))  # fmt: skip
-            recorded = len(feats)
+            # its frames before a loop repeats any (a phrase at least this long is not looped)
+            once = frames if len(feats) >= frames else loop_span(feats)[1]
             feats = looped(feats, frames, extra, fps)
             if reference is None:
                 reference = feats[:frames]
                 feats = reference
-                # matched on what was recorded: over a looped tail the best shift depended on
-                # the two loops' periods, and held a run's first pose for 1 s
-                matched = min(frames, recorded)
+                # matched on what was played once: over a looped tail the best shift depended
+                # on the two loops' periods, and held a run's first pose for 1 s
+                matched = once
             else:
                 feats = matched_window(feats, reference, max_shift, matched)
             starts[int(i)] = feats.astype(np.float32)

@@ -185,6 +185,19 @@ def test_ordinals_name_actors_and_lengths_may_be_words() -> None:
     assert [a.seconds for a in lengths.actors[0].actions] == [2.5, 15.0]
 
 
+def test_a_line_ending_a_sentence_inside_its_quotes_ends_it() -> None:
+    # 'He says "I made it!" A woman ...' swallowed the woman into his line, silently, and
+    # the captions lost their capitals (a new user's trial)
+    from motiongen.stick.script import parse_script
+
+    s = parse_script('A man kicks. Then he says "I made it!" A woman waves. The camera pans '
+                     'left. She says "Wait. Stop." and bows.')  # fmt: skip
+    assert [a.name for a in s.actors] == ["a man", "a woman"]
+    assert [x.line for x in s.actors[0].actions] == [None, "I made it!"]
+    assert [x.line for x in s.actors[1].actions] == [None, "Wait. Stop.", None]
+    assert len(s.camera) == 1
+
+
 def test_apostrophes_are_not_quotes_and_then_goes_on_the_story() -> None:
     from motiongen.stick.script import parse_script
 
@@ -193,7 +206,7 @@ def test_apostrophes_are_not_quotes_and_then_goes_on_the_story() -> None:
     acts = s.actors[0].actions
     assert [a.text for a in acts] == ["a person waves", "a person talks", "a person bows",
                                       "a person talks"]  # fmt: skip
-    assert acts[1].line == "i can't stay, don't wait" and acts[3].line == "it's late"
+    assert acts[1].line == "I can't stay, don't wait" and acts[3].line == "it's late"
 
 
 @pytest.mark.parametrize(

@@ -111,7 +111,7 @@ def parse_script(text: str) -> Script:
     camera: list[CameraMove] = []
     current: int | None = None
     clock: list[float] = []
-    for sentence in re.split(r"(?<=[.!?])\s+|\n+", text.strip()):
+    for sentence in _sentences(text.strip()):
         sentence = sentence.strip().rstrip(".!?").strip()
         # "Then he bows." / "And then she waves." go on the story: the actor is what follows.
         sentence = re.sub(r"(?i)^(?:and\s+)?(?:then|next|afterwards|after that),?\s+", "",
@@ -160,6 +160,8 @@ def parse_script(text: str) -> Script:
             rest = lower[existing.end() :]
         if len(actors) > MAX_ACTORS:
             raise InputError(f"the script has more than {MAX_ACTORS} actors; at most {MAX_ACTORS}")
+        for line in _quoted(sentence):  # spoken as written: "I made it", not "i made it"
+            rest = rest.replace(line.lower(), line, 1)
         for part in _parts(rest):
             action = _action(part)
             actors[current].actions.append(action)
@@ -172,6 +174,27 @@ def parse_script(text: str) -> Script:
     if sum(len(a.actions) for a in actors) > MAX_ACTIONS:
         raise InputError(f"the script has more than {MAX_ACTIONS} actions; at most {MAX_ACTIONS}")
     return Script(actors=actors, camera=camera)
+
+
+def _sentences(text: str) -> list[str]:
+    """``text`` cut into sentences after . ! ? and at line breaks, never inside a quoted
+    line, and also after a quoted line that ends one when a capital follows ('He says "I made
+    it!" A woman waves.': the woman had been swallowed into his line, silently)."""
+    quotes: list[str] = []
+
+    def hide(m: re.Match[str]) -> str:
+        quotes.append(m.group(0))
+        ends = m.group(0).rstrip("\"“”'’").rstrip()[-1:] in (".", "!", "?")
+        return f"\x00{len(quotes) - 1}{'.' if ends else ''}\x00"
+
+    masked = QUOTE.sub(hide, text)
+    pieces = re.split(r"(?<=[.!?])\s+|(?<=\.\x00)\s+(?=[A-Z])|\n+", masked)
+    out = []
+    for piece in pieces:
+        for i, q in enumerate(quotes):
+            piece = piece.replace(f"\x00{i}.\x00", q).replace(f"\x00{i}\x00", q)
+        out.append(piece)
+    return out
 
 
 def _quoted(text: str) -> list[str]:

@@ -571,3 +571,11 @@ def test_a_zoom_before_any_actor_is_named_zooms_the_whole_view() -> None:
                           aspect=4 / 3)  # fmt: skip
     assert zoomed[-1, 2] == pytest.approx(plain[0, 2] * CLOSE_UP)
     assert zoomed[-1, 0] == pytest.approx(plain[-1, 0])
+
+
+def test_a_spoken_line_s_rare_action_note_is_left_out_of_a_story() -> None:
+    # every line of every story warned that "a person talks" is near the one response clip
+    from motiongen.stick.story import TALK_NOTE
+
+    assert TALK_NOTE.match("segment 'a person talks happily' is near only respond ('a person")
+    assert not TALK_NOTE.match("segment 'a person kicks' is near only kick ('a person kicks')")

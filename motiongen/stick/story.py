@@ -11,6 +11,7 @@ a syllable rate. Camera moves become a per-frame (x, y, zoom) track, eased over 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,10 @@ STORY_SHORT_ADVICE = 'give it more seconds in the script ("... for N seconds" af
 
 SPEECH_SR = 16000
 QUIET = 0.15  # loudness (of the track's loud level) under which the mouth is shut
+
+
+# the rare-action note of a spoken line's body (``stick.script``: "says ..." is "talks")
+TALK_NOTE = re.compile(r"segment 'a person talks\b[^']*' is near only respond\b")
 
 
 def speech_mouth(audio: str | Path, offset: float, fps: float, frames: int) -> np.ndarray:
@@ -229,6 +234,10 @@ def make_scene(script: Script, pipe: Any, *, seed: int = 0, width: int = 960,
     warnings = [m.meta["warning"].replace(SEGMENT_SHORT_ADVICE, STORY_SHORT_ADVICE)
                 .replace(LENGTH_SHORT_ADVICE, STORY_SHORT_ADVICE)
                 for m in motions if m.meta.get("warning")]  # fmt: skip
+    # A spoken line's body is "a person talks", nearest the data's one gesture of response:
+    # its mouth shows the talking, so that note came with every line of every story (a trial).
+    warnings = [w for w in ("; ".join(p for p in w.split("; ") if not TALK_NOTE.match(p))
+                            for w in warnings) if w]  # fmt: skip
     sticks = place([to_stick(m.positions.astype(np.float64), StickCamera(yaw=view_yaw(m.positions)))
                     for m in motions])  # fmt: skip
     actors, captions = [], []

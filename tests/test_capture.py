@@ -85,6 +85,9 @@ def test_csv_wide_and_long(tmp_path) -> None:
                     "4,nose,12,21,0.9\n4,left_hip,6,51,0.9\n")  # fmt: skip
     k = read_keypoints(gaps, fps=20)
     assert k.num_frames == 5 and (k.conf[1:4] == 0).all() and k.conf[4, 0] == 0.9
+    shouted = tmp_path / "s.csv"  # headers as another tool writes them
+    shouted.write_text(header.upper().replace(",", ", ") + "\n" + "\n".join(rows) + "\n")
+    np.testing.assert_allclose(read_keypoints(shouted, fps=20).xy, a.xy)
     bad = tmp_path / "bad.csv"
     bad.write_text("frame,joint,x,y\n0,nose,1,2\n0,tail,3,4\n")
     with pytest.raises(InputError, match="tail"):
@@ -103,6 +106,17 @@ def test_openpose_folder(tmp_path) -> None:
     assert k.xy[0, 5, 1] == pytest.approx(5 * 10 + 100)  # BODY_25 5 = left shoulder
     assert k.xy[0, 11, 1] == pytest.approx(12 * 10 + 100)  # BODY_25 12 = left hip
     assert (k.conf[3] == 0).all() and any("without a usable" in r for r in k.report)
+
+
+def test_unsaid_normalised_coordinates_and_a_zero_size_option(tmp_path) -> None:
+    path = tmp_path / "n.json"
+    small = frames_array(3)
+    small[..., :2] /= 2000.0  # pixels said as 0..1, nowhere flagged
+    path.write_text(json.dumps({"fps": 30, "frames": small.tolist()}))
+    k = read_keypoints(path)
+    assert any("within 0..1" in r for r in k.report)
+    with pytest.raises(InputError, match="--width must be a positive"):
+        read_keypoints(path, width=0)
 
 
 def with_frames(fields: str) -> str:

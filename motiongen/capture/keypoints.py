@@ -103,6 +103,9 @@ def read_keypoints(
     for k, v in sizes.items():
         if v is not None and v <= 0:  # a wrong size, not a missing one
             raise InputError(f"{path.name}: {k} must be a positive number of pixels, got {v:g}")
+    for k, v in (("width", width), ("height", height)):  # given as an option: the same rule
+        if v is not None and not (np.isfinite(v) and v > 0):
+            raise InputError(f"--{k} must be a positive number of pixels, got {v:g}")
     width = sizes["width"] or width or None
     height = sizes["height"] or height or None
     return checked(raw, float(fps), width, height, meta.get("normalised", False), path.name)
@@ -164,6 +167,13 @@ def checked(
         raise InputError(
             f"{name}: every keypoint has confidence 0; nothing was detected (check the pose "
             "estimator's output)"
+        )
+    if not normalised and float(np.abs(xy[seen]).max()) <= 1.0:
+        # COCO pixels in 0..1 are normalised coordinates said nowhere: lifted all the same
+        # (the lifter reads shapes, not sizes), but points outside the image are not caught
+        report.append(
+            'every coordinate lies within 0..1: if they are normalised, say so ("normalised": '
+            "true, with the image's width and height) so points outside the image are caught"
         )
     if width is None or height is None:
         span = xy[seen]
@@ -269,6 +279,8 @@ def _csv_file(path: Path) -> tuple[np.ndarray, dict]:
         raise FormatError(f"{path.name} is not a readable CSV file ({exc})") from None
     if not rows:
         raise FormatError(f"{path.name}: no rows")
+    # headers as any tool writes them: "Nose_X", " nose_x " are nose_x
+    rows = [{str(k).strip().lower(): v for k, v in row.items() if k is not None} for row in rows]
     columns = set(rows[0])
     if {"frame", "joint", "x", "y"} <= columns:
         return _csv_long(rows, path.name), {}

@@ -188,8 +188,9 @@ def as_person(text: str) -> str:
     girl" and "a child" as "a childlike person", "a grandfather" as "an old person")."""
     said = _CHILD_SUBJECT.sub(r"\1kid", text, count=1)
     # "lifts her arms" scored the data's feminine raise first (arms below the shoulders), as
-    # "a woman" would have before it became "a person": whose limb it is says no style.
-    said = _POSSESSIVE.sub("the", said)
+    # "a woman" would have before it became "a person": whose limb it is says no style ("their",
+    # not "the": "beckons her friend over with the hand" read as a wave goodbye).
+    said = _POSSESSIVE.sub("their", said)
     if m := _SUBJECT.match(said):
         style = _STYLED_SUBJECT.get(m.group(0).split()[-1].lower())
         return _SUBJECT.sub(_a_person(style), said, count=1)

@@ -579,3 +579,15 @@ def test_a_spoken_line_s_rare_action_note_is_left_out_of_a_story() -> None:
 
     assert TALK_NOTE.match("segment 'a person talks happily' is near only respond ('a person")
     assert not TALK_NOTE.match("segment 'a person kicks' is near only kick ('a person kicks')")
+
+
+def test_a_zoom_in_written_before_an_actor_s_sentence_frames_that_actor() -> None:
+    # "The camera zooms in. The first person bows." framed the second person, named before,
+    # when the first person's bow began (a new user's trial)
+    from motiongen.stick.script import parse_script
+
+    s = parse_script("A woman walks to the right for four seconds. A second person waves for "
+                     "3 seconds, then walks. The camera zooms in. The first person bows.")  # fmt: skip
+    assert [(m.kind, m.actor, m.at) for m in s.camera] == [("zoom_in", 0, 4.0)]
+    s = parse_script("A man bows. A woman waves. The camera zooms in. She walks.")
+    assert [(m.actor, m.at) for m in s.camera] == [(1, 3.0)]  # no name: whom the story is about

@@ -111,6 +111,7 @@ def parse_script(text: str) -> Script:
     camera: list[CameraMove] = []
     current: int | None = None
     clock: list[float] = []
+    pending_zoom: CameraMove | None = None  # a zoom in written just before an actor's sentence
     for sentence in _sentences(text.strip()):
         sentence = sentence.strip().rstrip(".!?").strip()
         # "Then he bows." / "And then she waves." go on the story: the actor is what follows.
@@ -126,7 +127,9 @@ def parse_script(text: str) -> Script:
             if move.kind == "zoom_in" and current is not None:
                 move.actor = current  # a close-up of whom the story is about
             camera.append(move)
+            pending_zoom = move if move.kind == "zoom_in" else None
             continue
+        zoom, pending_zoom = pending_zoom, None
         match = NEW_ACTOR.match(lower)
         if match:
             ordinal = re.search(r"\b(second|third|fourth|fifth|sixth)\b", match.group(0))
@@ -148,6 +151,12 @@ def parse_script(text: str) -> Script:
                 )
             ordinal = existing.group(2)
             current = ORDINALS[ordinal] if ordinal else current
+            if zoom is not None and ordinal and current < len(actors):
+                # "The camera zooms in. The first person bows.": a close-up of the actor named
+                # next, as that one's action starts (it had framed the actor named before, the
+                # second person, when the first person's bow began: a new user's trial)
+                zoom.actor = current
+                zoom.at = max(clock[current], max((m.at for m in camera[:-1]), default=0.0))
             if current is not None and current == len(actors) and ordinal:
                 # "The second person ..." when there is one actor: read as bringing in the next
                 actors.append(ActorScript(name=existing.group(0)))

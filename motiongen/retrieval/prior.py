@@ -167,16 +167,19 @@ def stretch(positions: np.ndarray, frames: int) -> np.ndarray:
     return positions[i0] * (1 - w) + positions[i1] * w
 
 
-def loop_features(features: np.ndarray, frames: int, fade: int) -> np.ndarray:
+def loop_features(
+    features: np.ndarray, frames: int, fade: int, span: tuple[int, int] | None = None
+) -> np.ndarray:
     """Features repeated to ``frames`` frames: played through to a frame that matches an
     earlier one (``loop_span``), then from there again, each repeat cross-fading in over
     ``fade`` frames (root channels are velocities, so the path continues instead of jumping
     back). Whole clips were repeated before: a walk recorded from a standing start played its
     end into that start, and a 20 s walk slowed to 0.7 m/s with both feet planted for half a
-    second and its pelvis dropping 8 cm, near 9 s (a new user's trial)."""
+    second and its pelvis dropping 8 cm, near 9 s (a new user's trial). span: ``loop_span``'s
+    answer when already known."""
     if len(features) >= frames:
         return features[:frames].copy()
-    first, end = loop_span(features)
+    first, end = span if span is not None else loop_span(features)
     out = features[:end].copy()
     fade = max(0, min(fade, (end - first) // 2))
     w = np.linspace(0.0, 1.0, fade + 2)[1:-1, None]
@@ -194,12 +197,15 @@ def loop_features(features: np.ndarray, frames: int, fade: int) -> np.ndarray:
     return out[:frames]
 
 
-def looped(features: np.ndarray, frames: int, extra: int, fps: float) -> np.ndarray:
-    """``features`` as they are when at least ``frames`` long, else looped to ``frames +
-    extra`` (``loop_features``, a ``CROSSFADE_SECONDS`` fade)."""
+def looped(features: np.ndarray, frames: int, extra: int, fps: float) -> tuple[np.ndarray, int]:
+    """(``features`` as they are when at least ``frames`` long, else looped to ``frames +
+    extra`` (``loop_features``, a ``CROSSFADE_SECONDS`` fade); how many of its first frames
+    are played once, before a repeat: ``frames`` for a phrase not looped)."""
     if len(features) >= frames:
-        return features
-    return loop_features(features, frames + extra, int(round(CROSSFADE_SECONDS * fps)))
+        return features, frames
+    span = loop_span(features)
+    fade = int(round(CROSSFADE_SECONDS * fps))
+    return loop_features(features, frames + extra, fade, span), span[1]
 
 
 def loop_span(features: np.ndarray) -> tuple[int, int]:
@@ -286,7 +292,7 @@ class PriorBuilder:
     ) -> np.ndarray:
         """(frames, 137) features of one phrase aligned to the target length and tempo."""
         feats = self.played(positions, frames, fps, tempo=tempo, phrase_tempo=phrase_tempo)
-        return looped(feats, frames, 0, fps)[:frames]
+        return looped(feats, frames, 0, fps)[0][:frames]
 
     def played(
         self,
@@ -358,9 +364,7 @@ class PriorBuilder:
             extra = 0 if reference is None else max_shift
             feats = self.played(motions[i], frames, fps, tempo=tempo, phrase_tempo=tempi[i],
                                 extra=extra, squeeze=one_shot(told[i]))  # fmt: skip
-            # its frames before a loop repeats any (a phrase at least this long is not looped)
-            once = frames if len(feats) >= frames else loop_span(feats)[1]
-            feats = looped(feats, frames, extra, fps)
+            feats, once = looped(feats, frames, extra, fps)
             if reference is None:
                 reference = feats[:frames]
                 feats = reference

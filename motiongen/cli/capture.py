@@ -10,7 +10,7 @@ import typer
 
 from motiongen.cli.console import err, out
 from motiongen.errors import InputError
-from motiongen.io import PICTURES
+from motiongen.io import WRITE_SUFFIXES
 
 lifter_app = typer.Typer(help="The 2-D to 3-D lifter of motiongen capture.", no_args_is_help=True)
 
@@ -56,9 +56,8 @@ def capture(
     from motiongen.capture.pipeline import capture as run
     from motiongen.capture.pipeline import resample, shipped_lifter
 
-    suffixes = (".bvh", *PICTURES, ".motion", ".json", ".npy", ".npz")
-    if not output.name.lower().endswith(suffixes):
-        raise InputError(f"cannot write {output.name}; use one of {', '.join(suffixes)}")
+    if not output.name.lower().endswith(WRITE_SUFFIXES):
+        raise InputError(f"cannot write {output.name}; use one of {', '.join(WRITE_SUFFIXES)}")
     t0 = time.perf_counter()
     points = read_keypoints(keypoints, fps=fps, width=width, height=height)
     frames = len(resample(points)[0])

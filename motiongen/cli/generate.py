@@ -12,7 +12,7 @@ from rich.markup import escape
 
 from motiongen.cli.console import as_written, refuse_folder, writable
 from motiongen.errors import InputError
-from motiongen.io import PICTURES
+from motiongen.io import PICTURES, WRITE_SUFFIXES
 from motiongen.paths import DANCE_DEFAULT_SECONDS, DEFAULT_MODEL
 
 out = Console()
@@ -23,7 +23,7 @@ BEAT_SYNC_HELP = (
     "network's dances keep a pace of their own; local tempo changed by at most 25 percent). "
     "Default: on for dances up to 30 s."
 )
-OUTPUT_SUFFIXES = (*PICTURES, ".bvh", ".motion", ".motion.json", ".json", ".npy", ".npz")
+OUTPUT_SUFFIXES = WRITE_SUFFIXES  # what io.save writes
 
 
 def _split_suffix(path: Path) -> tuple[str, str]:

@@ -71,10 +71,10 @@ from motiongen.generation.control import (
     travel_warning,
 )
 from motiongen.generation.on_beats import (
-    DEFAULT_SYNC_SECONDS,
     check_beat_sync,
     frames_to_make,
     on_beats,
+    past_default_reach,
 )
 from motiongen.generation.request import (
     MAX_BATCH,
@@ -893,16 +893,10 @@ class Pipeline:
                 notes["retrieval_note" if auto else "retrieval_warning"] = warning
         if estimate:
             notes["length_from"] = "retrieved phrases" if found else "default"
-        if (
-            beat_sync is None
-            and music_path
-            and seed_motion is None
-            and seconds > DEFAULT_SYNC_SECONDS
+        if past := past_default_reach(
+            beat_sync, music_path is not None, seed_motion is not None, seconds
         ):
-            # a 60 s dance was left at the network's timing without a word (a new user's trial)
-            notes["beat_sync"] = {"applied": False, "past_default": True, "reason": (
-                f"beat sync is on by default for dances up to {DEFAULT_SYNC_SECONDS:g} s; "
-                "beat_sync=True (--beat-sync) retimes a longer one too")}  # fmt: skip
+            notes["beat_sync"] = past
         return GenerationRequest(
             text=text,
             music=music_path,

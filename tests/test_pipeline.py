@@ -396,11 +396,9 @@ def test_dances_are_retimed_onto_the_beats_by_default(pipe, song):
     assert whole["pace"] <= 1.0 if whole["applied"] else whole["reason"]
     # longer than beat sync's default reach: said (a 60 s dance was left alone silently)
     import motiongen.generation.on_beats as ob
-    import motiongen.pipeline as pl
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(ob, "DEFAULT_SYNC_SECONDS", 3.0)
-        mp.setattr(pl, "DEFAULT_SYNC_SECONDS", 3.0)
         long = pipe.check_request(None, music=song, seconds=4.0, seed=0).meta["beat_sync"]
     assert not long["applied"] and "up to 3 s; beat_sync=True (--beat-sync)" in long["reason"]
     with pytest.raises(InputError, match="give a music file"):

@@ -57,6 +57,19 @@ def check_beat_sync(beat_sync: object, has_music: bool, has_seed: bool, seconds:
     return True
 
 
+def past_default_reach(
+    beat_sync: object, has_music: bool, has_seed: bool, seconds: float
+) -> dict[str, Any] | None:
+    """What a request's meta["beat_sync"] says when the default left it unsynced only for
+    its length (``check_beat_sync``'s rule; a 60 s dance was left at the network's timing
+    without a word: a new user's trial), else None."""
+    if beat_sync is not None or not has_music or has_seed or seconds <= DEFAULT_SYNC_SECONDS:
+        return None
+    return {"applied": False, "past_default": True, "reason": (
+        f"beat sync is on by default for dances up to {DEFAULT_SYNC_SECONDS:g} s; "
+        "beat_sync=True (--beat-sync) retimes a longer one too")}  # fmt: skip
+
+
 def on_beats(
     positions: np.ndarray, fps: float, music: Path, offset: float, frames: int
 ) -> tuple[np.ndarray, dict[str, Any]]:

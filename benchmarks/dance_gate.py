@@ -12,7 +12,11 @@ session), and at the network's own timing (``beat_sync=False``), whose raw outpu
 post-processed as shipped (dances keep the network's contacts alone), with the toes
 low and slow that those contacts leave out locked too (``add_guessed=True``, as for motion
 without music), and as before 2026-12-05 (neither that nor the bone fix re-solving legs to
-keep toes near the floor, ``keep_toes=False``), then scored like ``motiongen eval`` scores it (``eval.sanity.MusicalityScorer``: dance agreement, musicality, tempo margin).
+keep toes near the floor, ``keep_toes=False``), and on the slow-foot floor of motion without
+music (``grounded=False``, as before 2026-12-06), then scored like ``motiongen eval`` scores it
+(``eval.sanity.MusicalityScorer``: dance agreement, musicality, tempo margin), and for how the
+dancer stands on the floor: the share of frames with no foot joint within 3 cm of it ("hovering";
+real dances 4-15 % by dance) and the median height of the lowest foot joint.
 The real windows are the reference row. Beside the means, the shipped flow model minus the
 shipped DDIM-50 per window (its seeds averaged) with a 95 % paired bootstrap over windows: the
 windows of one song are not independent, so read the interval as a floor on the noise.
@@ -36,11 +40,27 @@ from benchmarks.cleanup_inputs import cleanup_inputs  # noqa: E402
 from benchmarks.report import report, run_cli  # noqa: E402
 
 KEYS = ("dance_agreement", "musicality", "tempo_margin")
+FLOOR_KEYS = ("hovering", "lowest_foot_cm")
+# A frame hovers when no foot joint is this close to the floor (m).
+HOVER_HEIGHT = 0.03
 VARIANTS = {  # name -> postprocess options over the pipeline's own, of the network's timing
     "its own timing (beat_sync=False)": {},
     "its own timing, guessed contacts added, as for motion without music": {"add_guessed": True},
     "its own timing, before 2026-12-05": {"add_guessed": False, "keep_toes": False},
+    "its own timing, on the slow-foot floor (before 2026-12-06)": {"grounded": False},
 }
+
+
+def floor_contact(positions: np.ndarray) -> dict[str, float]:
+    """How a motion (T, 22, 3) stands on the floor: the share of frames with no foot joint
+    within ``HOVER_HEIGHT`` of it, and the median height of the lowest foot joint (cm)."""
+    from motiongen.skeleton import FOOT_JOINTS
+
+    lowest = np.asarray(positions)[:, list(FOOT_JOINTS), 1].min(axis=1)
+    return {
+        "hovering": float(np.mean(lowest > HOVER_HEIGHT)),
+        "lowest_foot_cm": float(100 * np.median(lowest)),
+    }
 
 
 def run(
@@ -67,6 +87,8 @@ def run(
     per_window: dict[str, dict[str, list[list[float]]]] = {}  # row -> key -> window -> seeds
 
     def add(row: str, scores: dict[str, Any], window: int = -1) -> None:
+        for k in FLOOR_KEYS:
+            rows.setdefault(row, {}).setdefault(k, []).append(float(scores[k]))
         for k in KEYS:
             rows.setdefault(row, {}).setdefault(k, []).append(float(scores[k]))
             if window >= 0:
@@ -74,8 +96,11 @@ def run(
                 cells.extend([] for _ in range(window + 1 - len(cells)))
                 cells[window].append(float(scores[k]))
 
+    def scored(m: Any) -> dict[str, Any]:
+        return {**scorer.score(m), **floor_contact(m.positions)}
+
     for _, r in windows:
-        add(f"real {split} windows", scorer.score(r))
+        add(f"real {split} windows", scored(r))
     for name, (checkpoint, options) in models.items():
         pipe = Pipeline.from_pretrained(checkpoint)
         for i, (c, _) in enumerate(windows):
@@ -85,7 +110,7 @@ def run(
                            seconds=c.seconds, seed=1000 * s + i, **options)  # fmt: skip
                 add(
                     f"{name}, shipped (retimed onto the beats)",
-                    scorer.score(pipe.generate(**ask)[0]),
+                    scored(pipe.generate(**ask)[0]),
                     i,
                 )
                 if not variants:
@@ -97,7 +122,7 @@ def run(
                     p = clean(raw, fps, **{**kw, **extra})
                     add(
                         f"{name}, {variant}",
-                        scorer.score(dataclasses.replace(made, positions=p)),
+                        scored(dataclasses.replace(made, positions=p)),
                     )
     summary = {
         row: {k: {"mean": float(np.mean(v)), "n": len(v)} for k, v in by.items()}
@@ -139,11 +164,16 @@ def markdown(result: dict[str, Any], command: str) -> str:
         f"generated: {result['seeds']} seeds per window"
         + (", each raw output post-processed each way." if result.get("variants", True) else "."),
         "",
-        "| motions | n | dance agreement ↑ | musicality ↑ | tempo margin ↑ |",
-        "|---|---:|---:|---:|---:|",
+        "| motions | n | dance agreement ↑ | musicality ↑ | tempo margin ↑ | hovering | lowest "
+        "foot (cm) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for row, by in result["rows"].items():
         cells = " | ".join(f"{by[k]['mean']:.3f}" for k in KEYS)
+        if all(k in by for k in FLOOR_KEYS):  # results written before 2026-12-06 have none
+            cells += f" | {100 * by['hovering']['mean']:.1f} % | {by['lowest_foot_cm']['mean']:.2f}"
+        else:
+            cells += " | – | –"
         lines.append(f"| {row} | {by[KEYS[0]]['n']} | {cells} |")
     paired = result.get("paired") or {}
     if paired:

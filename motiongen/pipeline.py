@@ -2171,6 +2171,9 @@ class Pipeline:
             # against 0.11 over all clips), and locking every low, slow toe cost the test
             # dances' music agreement 0.255 -> 0.228 over 4 seeds (docs/pipeline.md step 4).
             add_guessed = first.music is None
+            # Nor does a dance leave the floor (no clip with music jumps): it stands on its
+            # lowest foot in every frame, where the slow-foot floor let it hover between steps.
+            grounded = first.music is not None
             positions = np.stack(
                 [
                     clean(
@@ -2180,6 +2183,7 @@ class Pipeline:
                         bone_lengths=body,
                         follow_support=None if measured else SUPPORT_SECONDS,
                         add_guessed=add_guessed,
+                        grounded=grounded,
                     )
                     for p, c, body in zip(positions, contacts, bodies, strict=True)
                 ]

@@ -181,6 +181,24 @@ def test_jump_keeps_its_air_time():
     assert ground_penetration(out) == 0.0
 
 
+def test_a_grounded_motion_sets_a_hover_down_while_its_feet_move():
+    # A dance's feet never stop, and every 1.2 s the body rises 6 cm off the floor (in 0.15 s)
+    # and hovers there for half a second: the slow-foot floor leaves it so (a foot was down
+    # within the second); a grounded one sets the hover down, all but its edges.
+    p = synth("wave-both-hands", 6.0)
+    t = np.arange(len(p)) / FPS
+    p[:, FEET, 0] += 0.05 * np.sin(2 * np.pi * 1.5 * t)[:, None]  # feet always moving
+    up = np.clip(np.minimum(t % 1.2, 0.8 - t % 1.2) / 0.15, 0.0, 1.0)
+    p[..., 1] += 0.06 * (np.sin(0.5 * np.pi * up) ** 2)[:, None]
+    default = lowest_foot(postprocess(p, FPS))
+    grounded = lowest_foot(postprocess(p, FPS, grounded=True))
+    middle = np.abs(t % 1.2 - 0.4) < 0.1
+    assert default[middle].min() > 0.05
+    assert grounded[middle].max() < 0.015
+    assert np.mean(grounded > 0.03) < 0.5 * np.mean(default > 0.03)
+    assert grounded.min() >= 0.0
+
+
 # ---- feet ----------------------------------------------------------------------------------
 def test_sliding_planted_feet_are_locked():
     p = synth("idle", 4.0)

@@ -9,7 +9,8 @@
    (25 ms) first, widened step by step (up to 0.1 s) while it is still jittery; toes near
    the floor stay where they were, the legs re-solved to reach them (``keep_toes``);
 3. ``snap_to_floor``: the planted foot of each neighbourhood at y = 0 (floating and sinking
-   removed, jumps kept);
+   removed, jumps kept; ``grounded``, for motion that never leaves the floor: the lowest foot
+   of each +-0.15 s at any speed, so hovers are set down);
 4. ``fix_foot_sliding``: planted toes locked (a toe that travels over 0.6 m within one
    contact is sliding: cut into several locks; a model's contacts are completed by the low,
    slow toes they leave out, ``add_guessed``), legs re-solved by two-bone IK; the body
@@ -95,6 +96,7 @@ def postprocess(
     max_lock_travel: float = MAX_LOCK_TRAVEL,
     follow_support: float | None = SUPPORT_SECONDS,
     add_guessed: bool = True,
+    grounded: bool = False,
 ) -> np.ndarray:
     """Clean up joint positions (see the module docstring for the steps).
 
@@ -118,6 +120,8 @@ def postprocess(
     add_guessed, toes low and slow that the given contacts leave out are locked too);
     follow_support=None
     leaves the pelvis's path along the floor to the model (a controlled motion's may be given).
+    grounded: the motion never leaves the floor (a dance): the floor is the lowest foot of
+    each +-0.15 s at any speed, not only slow feet's over a second (``floor_heights``).
     Returns (T, 22, 3) float32.
     """
     p = np.asarray(positions, dtype=np.float64)
@@ -146,7 +150,7 @@ def postprocess(
     elif bones:
         p = fix_bone_lengths(p, bone_lengths, keep_toes=keep_toes, fps=fps)
     if floor:
-        p = snap_to_floor(p, fps)
+        p = snap_to_floor(p, fps, grounded=grounded)
         if feet:
             p = fix_foot_sliding(
                 p,

@@ -2128,10 +2128,14 @@ class Pipeline:
         t0 = time.perf_counter()
         with self._inference():
             positions, contacts = self._sample(requests, text_emb, audio, cancel, blend_emb)
+        constraints = first.constraints
+        # What clean-up must leave exactly as given: the constraints, or a seed motion's
+        # frames (clean-up alone moved a 5-frame seed by up to 23 cm; a new user's trial).
+        kept = constraints
         if seed_motion is not None and first.prefix is not None:
             seed_pos = seed_motion.resample(self.fps).positions[: len(first.prefix)]
             positions = place_on(positions, seed_pos.astype(np.float64))
-        constraints = first.constraints
+            kept = predict_constraints(seed_pos.astype(np.float64), positions.shape[1])
         if constraints is not None:
             positions = np.stack([place(p, constraints) for p in positions])
             if postprocess:  # eased onto the given frames first: smoothing would smear a jump
@@ -2154,7 +2158,7 @@ class Pipeline:
 
         t0 = time.perf_counter()
         # one body per motion, for clean-up and the final enforce alike
-        bodies = [_body_of(p, constraints) if postprocess else None for p in positions]
+        bodies = [_body_of(p, kept) if postprocess else None for p in positions]
         if postprocess:
             from motiongen.postprocess import SUPPORT_SECONDS
             from motiongen.postprocess import postprocess as clean
@@ -2188,17 +2192,16 @@ class Pipeline:
                     for p, c, body in zip(positions, contacts, bodies, strict=True)
                 ]
             )
-        if constraints is not None:  # given joints exactly as given, after any clean-up
+        if constraints is not None or (kept is not None and postprocess):
+            # given joints exactly as given, after any clean-up
             positions = np.stack(
                 [
-                    enforce(p, constraints, self.fps, body)
+                    enforce(p, kept, self.fps, body)
                     for p, body in zip(positions, bodies, strict=True)
                 ]
             )
             if postprocess:
-                positions = np.stack(
-                    [lift_free_frames(p, constraints.known, self.fps) for p in positions]
-                )
+                positions = np.stack([lift_free_frames(p, kept.known, self.fps) for p in positions])
         synced: list[dict[str, Any]] = []
         if first.beat_sync_frames is not None and postprocess:
             positions, synced = self._on_beats(requests, positions)

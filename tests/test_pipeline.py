@@ -319,6 +319,12 @@ def test_seed_motion_is_the_fixed_prefix(pipe):
     # The same holds across windows when the motion is long.
     long = pipe("a person walks", seconds=12.0, seed=0, seed_motion=seed, postprocess=False)
     np.testing.assert_allclose(long.positions[:30], seed.positions, atol=1e-4)
+    # And after clean-up (which alone moved a short seed by up to 23 cm), also a short seed.
+    for frames in (30, 5):
+        short = seed.crop(0, frames)
+        cleaned = pipe("a person walks", seconds=4.0, seed=0, seed_motion=short)
+        np.testing.assert_allclose(cleaned.positions[:frames], short.positions, atol=1e-5)
+        assert np.isfinite(cleaned.positions).all()
     with pytest.raises(InputError, match="seed motion has"):
         pipe("a person walks", seconds=1.0, seed_motion=seed)
 

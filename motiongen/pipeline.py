@@ -235,6 +235,22 @@ def _in_a_way(style: str) -> str:
     return f"in {'an' if style[:1].lower() in 'aeiou' else 'a'} {style} way"
 
 
+def _said_in_style(
+    text: str, style: Any, blend: tuple[Any, float] | None
+) -> tuple[str, tuple[str, float] | None]:
+    """(``text`` with a named style said in the training texts' words, the second prompt of
+    a blend towards another named style, or None). The text pathway carries style words far
+    more strongly than the style vector (restyle hit 0 % of target styles on val from the
+    vector alone; a continuation asked style="sad" read P(sad) 0.01, as unstyled, against 0.89
+    with "sadly" in its text): a named style is also said, and a blend of two named styles
+    mixes the predictions for the two sentences. A blend towards an example or a vector is
+    left to the style vectors (words for one end only would pin the motion there)."""
+    if not isinstance(style, str) or (blend is not None and not isinstance(blend[0], str)):
+        return text, None
+    second = None if blend is None else (f"{text} {_in_a_way(blend[0])}", float(blend[1]))
+    return f"{text} {_in_a_way(style)}", second
+
+
 # Where a restyle starts from retrieved phrases of the asked action in the asked style (flow
 # time). Chosen on val (40 restyles, `benchmarks/tasks.py --tasks restyle`): from noise content
 # kept 67.5 %, style hit 70.0 % (pairs the data recorded: 87.0 / 73.9 %); t = 0.5: 72.5 / 77.5 %
@@ -1051,7 +1067,14 @@ class Pipeline:
                 "(seconds include it)"
             )
         constraints = predict_constraints(past_pos, total)
+        told = None
+        if text is None and self.text_dim and isinstance(options.get("style"), str):
+            # a style is said in words, and words need an action: the one the past does
+            told = self._recognised(past_pos[-int(round(3.0 * self.fps)) :]).content[0]
+            text = self._describe_action(told)
         req = self._controlled(text, seconds, constraints, options, task="predict")
+        if told is not None:
+            req.meta["action_from_past"] = told
         kept = np.full((frame_at(seconds, past.fps), NUM_JOINTS, 3), np.nan)
         kept[: past.num_frames] = past.positions[: len(kept)]
         req.source_rate = source_rate(past.fps, self.fps, kept)
@@ -1342,16 +1365,7 @@ class Pipeline:
                     f"describes it by one ({action!r}) and may lose the others: give text= "
                     "saying what it does, or restyle its parts one by one"
                 )
-            if isinstance(style, str) and (blend is None or isinstance(blend[0], str)):
-                # The text pathway carries style words far more strongly than the style
-                # vector (restyle hit 0 % of target styles on val from the vector alone), so
-                # a named style is also said, in the words the training texts use; a blend
-                # of two named styles mixes the predictions for the two sentences. A blend
-                # towards an example or a vector is left to the style vectors (words for
-                # one end only would pin the motion there).
-                text = f"{action} {_in_a_way(style)}"
-                if blend is not None:
-                    text_blend = (f"{action} {_in_a_way(blend[0])}", float(blend[1]))
+            text, text_blend = _said_in_style(action, style, blend)
         # A restyle asks for the style: its words stay, recorded with the action or not.
         options["literal"] = True
         pace = self._restyle_pace(pos, style, blend, seen)
@@ -1389,8 +1403,14 @@ class Pipeline:
         path = np.full(motion.positions.shape, np.nan)
         path[:, PELVIS] = paced_path(motion.positions, pace)[:, PELVIS]
         req.source_rate = source_rate(motion.fps, self.fps, path)
-        if seen is not None and isinstance(style, str) and blend is None:
+        if seen is not None and isinstance(style, str) and (blend is None or text_blend):
             req.prior = self._restyle_phrases(text, seen.content[0], style, req.frames)
+            if text_blend is not None:  # two named styles: between their takes, or neither's
+                from motiongen.retrieval.prior import BlendedPrior
+
+                other = self._restyle_phrases(text_blend[0], seen.content[0], blend[0], req.frames)
+                both = req.prior is not None and other is not None
+                req.prior = BlendedPrior(req.prior, other, text_blend[1]) if both else None
         return req
 
     def _example_style(self, style: Any) -> tuple[Any, dict[str, Any] | None]:
@@ -1518,11 +1538,27 @@ class Pipeline:
                 "segment_model"
             )
         given, segment_model = self._segment_model_option("timeline", options)
+        # A named style is said in every segment's words (``_said_in_style``); the segments
+        # then come from the text model as without a style (it has no style input: given the
+        # vector alone, the control model made every segment and its walk read as proud,
+        # P(sad) 0.01, a new user's trial). A blend stays with the control model's vectors.
+        styled = _style_name(options.get("style"), self.styles)
+        if not isinstance(styled, str) or options.get("blend") is not None:
+            styled = None
+        else:
+            self.style_vector(styled)  # an unknown style is said before any work
+            options = {**options, "style": styled, "literal": True}
+            if segment_model not in (None, "self"):
+                del options["style"]
         lengths: dict[str, str] = {}
         parsed = parse_timeline(
             segments, self.fps, total_seconds=seconds,
             typical=self._typical_seconds(segment_model, options, lengths),
         )  # fmt: skip
+        if lengths:
+            lengths_from = [lengths.get(t, "asked") for t, _ in parsed]
+        if styled is not None:
+            parsed = [(_said_in_style(t, styled, None)[0], n) for t, n in parsed]
         total = sum(n for _, n in parsed)
         if total / self.fps > MAX_SECONDS:
             raise InputError(
@@ -1543,7 +1579,9 @@ class Pipeline:
         req.frames = total
         req.meta["segments"] = [[t, n / self.fps] for t, n in parsed]
         if lengths:
-            req.meta["segment_lengths_from"] = [lengths.get(t, "asked") for t, _ in parsed]
+            req.meta["segment_lengths_from"] = lengths_from
+        if styled is not None:
+            req.meta["style"] = styled
         if isinstance(segments, str) and len(parsed) == 1:
             dangling = re.search(r"\bthen\W*$", segments.strip(), re.IGNORECASE)
             leading = re.match(
@@ -1971,15 +2009,44 @@ class Pipeline:
                 f"{task} takes no segment_model: only an edit's span of time and a timeline's "
                 "segments are made by a text model"
             )
+        text_blend = None
+        if task != "style":  # a restyle says its style itself (check_restyle)
+            options, text, text_blend = self._style_said(options, text)
         req = self.check_request(
             text, seconds=seconds, rag=False, **self._task_options(task, options)
         )  # the constraints, not a retrieved prior, say where the motion goes
         req.frames = constraints.frames
         req.constraints = constraints
+        req.text_blend = text_blend
+        if task != "style" and isinstance(options.get("style"), str):
+            req.meta["style"] = options["style"]
         _add_warning(req.meta, _odd_input(constraints, self.fps))
         req.meta["task"] = task
         req.meta["constrained_joint_frames"] = int(constraints.known.sum())
         return req
+
+    def _style_said(
+        self, options: dict[str, Any], text: str | None
+    ) -> tuple[dict[str, Any], str | None, tuple[str, float] | None]:
+        """(options with the style and blend names as the model knows them, the text with a
+        named style said in words, a blend's second prompt or None: ``_said_in_style``).
+        The words are the caller's ask, so they stay (literal) even for an action never
+        recorded in that style."""
+        style = _style_name(options.get("style"), self.styles)
+        blend = options.get("blend")
+        if style is None:
+            return options, text, None
+        options = {**options, "style": style}
+        if isinstance(blend, tuple) and len(blend) == 2:
+            blend = (_style_name(blend[0], self.styles), blend[1])
+            options["blend"] = blend
+        elif blend is not None:  # check_request says what a blend must be
+            return options, text, None
+        if text is None or not isinstance(style, str):
+            return options, text, None
+        self.style_vector(style, blend)  # an unknown style fails before its words are used
+        said, second = _said_in_style(text, style, blend)
+        return {**options, "literal": True}, said, second
 
     def _task_options(self, task: str, options: dict[str, Any]) -> dict[str, Any]:
         """``options`` with the checkpoint's own defaults for ``task`` (conditioning.tasks)

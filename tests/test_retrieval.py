@@ -909,6 +909,28 @@ def test_a_start_is_drawn_by_seed_among_the_phrases_doing_the_action():
     }
 
 
+def test_a_blend_of_two_priors_starts_between_them_and_at_its_ends_from_each_alone():
+    from motiongen.errors import InputError
+    from motiongen.retrieval.prior import BlendedPrior, Prior
+
+    def prior(values: list[float], style: str) -> Prior:
+        phrases = [{"label": f"walk|{style}", "weight": 1.0} for _ in values]
+        starts = {i: np.full((4, FEATURE_DIM), v, np.float32) for i, v in enumerate(values)}
+        return Prior(np.full((4, FEATURE_DIM), 5.0, np.float32), phrases, starts)
+
+    happy, sad = prior([1.0, 2.0, 3.0], "happy"), prior([10.0, 20.0, 30.0], "sad")
+    for seed in range(10):
+        alone = [float(p.start_for(np.random.default_rng([seed, 0]))[0, 0]) for p in (happy, sad)]
+        for w in (0.0, 0.3, 1.0):
+            mixed = BlendedPrior(happy, sad, w).start_for(np.random.default_rng([seed, 0]))
+            assert float(mixed[0, 0]) == pytest.approx((1 - w) * alone[0] + w * alone[1])
+    both = BlendedPrior(happy, sad, 0.5)
+    assert both.agrees and both.frames == 4 and len(both.phrases) == 6
+    np.testing.assert_allclose(both.features, 5.0)
+    with pytest.raises(InputError, match="one length"):
+        BlendedPrior(happy, Prior(np.zeros((6, FEATURE_DIM), np.float32)), 0.5)
+
+
 # ---- left and right ----------------------------------------------------------------------
 
 

@@ -145,6 +145,24 @@ def test_training_with_styles_gives_a_restylable_checkpoint(encoder, synth, tmp_
                                                        "named": True}  # fmt: skip
         assert enc.nearest("sad") == ("sad", pytest.approx(1.0, abs=1e-5))
     np.testing.assert_allclose(sad.positions[:, 0], walk.positions[:, 0], atol=1e-4)  # path kept
+    # a continuation or a timeline asked a named style says it in words too (the vector alone
+    # left a continuation as unstyled, P(sad) 0.01: a new user's trial)
+    cont = pipe.check_predict(walk, 4.0, "a person walks", style=" Sad")
+    assert cont.text == "a person walks in a sad way" and cont.literal
+    assert cont.meta["style"] == "sad" and cont.text_blend is None
+    mixed = pipe.check_predict(walk, 4.0, "a person walks", style="happy", blend=("sad", 0.3))
+    assert mixed.text.endswith("in a happy way")
+    assert mixed.text_blend == ("a person walks in a sad way", 0.3)
+    told = pipe.check_predict(walk, 4.0, style="sad")  # no text: the past's action, in words
+    assert told.text.endswith("in a sad way") and told.meta["action_from_past"]
+    line = pipe.check_compose([("a person walks", 2.0), ("a person bows", 2.0)], style="sad")
+    assert [t for t, _ in line.segments] == [
+        "a person walks in a sad way",
+        "a person bows in a sad way",
+    ]
+    assert line.meta["style"] == "sad"
+    with pytest.raises(InputError, match="known styles"):
+        pipe.check_compose("a person walks, then bows", style="grumpy")
     with pytest.raises(InputError, match="known styles"):
         pipe.restyle(walk, "grumpy")
     with pytest.raises(InputError, match="blend must be"):

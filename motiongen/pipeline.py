@@ -276,6 +276,23 @@ def _started_from_action(meta: dict[str, Any], action: str | None) -> bool:
     return str(found[0].get("label") or "").split("|")[0] == action
 
 
+def _known_keywords(method: Callable[..., Any], given: dict[str, Any], what: str) -> None:
+    """An ``InputError`` for keywords ``method`` does not take, with the nearest it does
+    ("secnds": did you mean seconds?), where Python would raise a bare TypeError."""
+    import difflib
+    import inspect
+
+    takes = [n for n, p in inspect.signature(method).parameters.items() if p.kind is p.KEYWORD_ONLY]
+    for name in given:
+        if name not in takes:
+            close = difflib.get_close_matches(name, takes, n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise InputError(
+                f"{what} got an unknown option {name!r}; {hint}it takes {', '.join(takes)} "
+                "and postprocess"
+            )
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
@@ -347,16 +364,32 @@ def _inbetween_slides(motion: Motion, fps: float, text: str | None) -> str | Non
     made = foot_skating_ratio(motion.positions, fps)
     if made <= SKATING_LIMIT or GLIDES in str(motion.meta.get("warning", "")):
         return None
+    head = (
+        f"the feet slide over the ground in {made:.0%} of frames (few real clips reach "
+        f"{SKATING_LIMIT:.0%}): "
+    )
+    ground = motion.positions[:, PELVIS][:, [0, 2]]
+    travel = float(np.linalg.norm(ground[-1] - ground[0]))
+    seconds = (len(ground) - 1) / fps
+    if travel < IN_PLACE_PACE * seconds:  # keyframes 8 cm apart and a walk: it stepped on the spot
+        return head + (
+            f"the legs step while the body goes {travel:.1f} m in {seconds:.1f} s; say an "
+            "action done in place (e.g. 'a person stands and waves'), or put the keyframes as "
+            "far apart as the motion would travel"
+        )
     advice = (
         "add a keyframe between or put them closer (the text alone did not make it step)"
         if text
         else "say how it moves (text, e.g. 'a person walks'), add a keyframe between, or put "
         "them closer"
     )
-    return (
-        f"the feet slide over the ground in {made:.0%} of frames (few real clips reach "
-        f"{SKATING_LIMIT:.0%}): the body travels between the keyframes without stepping; {advice}"
-    )
+    return head + f"the body travels between the keyframes without stepping; {advice}"
+
+
+# An in-between whose pelvis ends closer to where it started than this pace (m/s) times its
+# length stays in place: its sliding feet step on the spot (a new user's trial: keyframes 8 cm
+# apart 4 s apart with "a person walks forward"), not a body carried along without steps.
+IN_PLACE_PACE = 0.2
 
 
 def _cancellable(
@@ -807,6 +840,7 @@ class Pipeline:
         keeps the network's own timing; True without music is an error.
         """
         t_start = time.perf_counter()
+        _known_keywords(self.check_request, request, "generate")
         req = self.check_request(text, music, **request)
         seed_motion = request.get("seed_motion")
         return self._run([req], postprocess=postprocess, seed_motion=seed_motion, t_start=t_start)
@@ -2654,6 +2688,16 @@ class Pipeline:
             meta["retrieved"] = req.prior.phrases
             if self.starts_from(req.prior):
                 meta["prior_start"] = self.start_time
+            elif self.start_time > 0 and self.process_name == "flow":
+                # listed, the phrases read as what the motion was made from (a new user's
+                # trial): they were the network's prior input only
+                actions = sorted(
+                    {str(p.get("label") or "?").split("|")[0] for p in req.prior.phrases}
+                )
+                meta["retrieval_note"] = (
+                    f"made from noise: the retrieved phrases do not agree on one action "
+                    f"({', '.join(actions)}), so they were only the network's prior input"
+                )
         for key in ("retrieved", "retrieval_warning", "retrieval_note", "length_from",
                     "length_short", "beat_sync"):  # fmt: skip
             if key in req.meta:

@@ -110,6 +110,26 @@ def test_motion_json_via_io_dispatch(tmp_path: Path) -> None:
         np.testing.assert_allclose(back.positions, motion.positions, atol=1e-4)
 
 
+def test_a_writer_option_a_format_does_not_take_is_said(tmp_path: Path) -> None:
+    motion = moving_motion()
+    with pytest.raises(InputError, match=r"takes no options; .*motion.resample\(fps\)"):
+        motiongen.save(motion, tmp_path / "a.bvh", fps=60)  # was a bare TypeError
+    with pytest.raises(InputError, match="'bogus'.* takes fps, title"):
+        motiongen.save(motion, tmp_path / "a.mp4", bogus=1)
+    assert not (tmp_path / "a.bvh").exists()
+
+
+def test_load_takes_a_prepared_clip_name_too(tmp_path: Path, monkeypatch) -> None:
+    from motiongen.data.prepare import prepare_synthetic
+
+    data = prepare_synthetic(tmp_path / "prepared", 4, seed=0)
+    monkeypatch.setattr("motiongen.data.prepare.default_prepared_dir", lambda: data.root)
+    name = data.clips[0].name
+    assert motiongen.load(name).name == name
+    with pytest.raises(DataNotFoundError, match="nor a clip of that name"):
+        motiongen.load(name + "x")
+
+
 def _write_json(tmp_path: Path, data: object, name: str = "bad.motion") -> Path:
     path = tmp_path / name
     path.write_text(json.dumps(data))

@@ -1278,6 +1278,15 @@ def test_an_in_between_whose_feet_slide_says_so():
     assert note is not None and "without stepping" in note and "a person walks" not in note
     said = Motion(positions=glide, fps=20.0, meta={"warning": "... the body glides unless ..."})
     assert _inbetween_slides(said, 20.0, None) is None  # the keyframes' distance already said it
+    # feet sliding while the body stays put: stepping on the spot, said as such
+    spot = glide.copy()
+    spot[..., [0, 2]] -= glide[:, :1, [0, 2]] - glide[:1, :1, [0, 2]]  # the pelvis held still
+    rng = np.random.default_rng(0)
+    for toe in (LEFT_FOOT, RIGHT_FOOT):
+        spot[:, toe, [0, 2]] += np.cumsum(rng.choice([-0.06, 0.06], size=(len(spot), 2)), axis=0)
+    note = _inbetween_slides(Motion(positions=spot, fps=20.0), 20.0, "a person walks forward")
+    assert note is not None and "step while the body goes 0.0 m in 4.0 s" in note
+    assert "without stepping" not in note
 
 
 def test_api_mistakes_say_what_to_fix():
@@ -1288,6 +1297,11 @@ def test_api_mistakes_say_what_to_fix():
         resolve_checkpoint(123)
     with pytest.raises(InputError, match="must be a number"):
         walk.resample("60")
+
+
+def test_a_misspelt_generate_option_is_named_with_the_near_one(pipe):
+    with pytest.raises(InputError, match="unknown option 'secnds'; did you mean 'seconds'"):
+        pipe("a person walks", secnds=3)  # was a bare TypeError
 
 
 def test_a_given_motion_that_jumps_or_stands_off_the_floor_is_warned_about():

@@ -19,7 +19,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from motiongen.errors import DataNotFoundError, InputError
+from motiongen.errors import InputError
 
 out = Console()
 err = Console(stderr=True)
@@ -102,23 +102,7 @@ def resolve_motion(source: str) -> Any:
     """The motion at a file/folder path, or the clip of that name in the prepared cache."""
     from motiongen.data.load import load_any
 
-    if not source.strip():  # Path("") is the current folder
-        raise InputError("no motion given; name a motion file, dance folder or prepared clip")
-    path = Path(source)
-    if path.exists():
-        return load_any(path)
-    from motiongen.data.prepare import default_prepared_dir
-    from motiongen.data.store import PreparedData
-
-    try:
-        data = PreparedData.open(default_prepared_dir())
-    except DataNotFoundError:
-        data = None
-    if data is not None and source in data:
-        return data.motion(source)
-    raise DataNotFoundError(
-        f"no such file or folder: {source} (nor a clip of that name in the prepared data)"
-    )
+    return load_any(source)
 
 
 def as_written(motion: Any, path: Path, fps: float | None = None) -> tuple[Any, str]:

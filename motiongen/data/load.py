@@ -16,10 +16,18 @@ from motiongen.motion import Motion
 
 
 def load_any(path: str | Path) -> Motion:
-    """Read any supported motion file or dance folder into a canonical ``Motion``."""
+    """Read any supported motion file or dance folder into a canonical ``Motion``, or the
+    clip of that name in the prepared data ("dataset-1_walk_normal_001")."""
+    if isinstance(path, str) and not path.strip():  # Path("") is the current folder
+        raise InputError("no motion given; name a motion file, dance folder or prepared clip")
     path = Path(path)
     if not path.exists():
-        raise DataNotFoundError(f"no such file or folder: {path}")
+        clip = _prepared_clip(str(path))
+        if clip is not None:
+            return clip
+        raise DataNotFoundError(
+            f"no such file or folder: {path} (nor a clip of that name in the prepared data)"
+        )
     if path.is_dir() or path.name == "skeletons.json.gz":
         folder = path if path.is_dir() else path.parent
         if (folder / "skeletons.json.gz").exists():
@@ -35,3 +43,15 @@ def load_any(path: str | Path) -> Motion:
     motion = load_file(path)
     label_file(motion, path)
     return motion
+
+
+def _prepared_clip(name: str) -> Motion | None:
+    """The clip called ``name`` in the prepared cache, or None (no cache, no such clip)."""
+    from motiongen.data.prepare import default_prepared_dir
+    from motiongen.data.store import PreparedData
+
+    try:
+        data = PreparedData.open(default_prepared_dir())
+    except DataNotFoundError:
+        return None
+    return data.motion(name) if name in data else None

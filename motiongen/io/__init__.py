@@ -102,6 +102,29 @@ def _read(path: Path, suffix: str) -> Motion:
     return load_numpy(path)
 
 
+def _check_options(writer: Any, options: dict[str, Any], path: Path) -> None:
+    """An ``InputError`` naming what a format's writer takes, for an option it does not (a
+    raw TypeError before: ``save("x.bvh", fps=60)``, a new user's trial)."""
+    import inspect
+
+    params = list(inspect.signature(writer).parameters.values())[2:]  # after motion, path
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return
+    takes = [p.name for p in params]
+    unknown = sorted(set(options) - set(takes))
+    if not unknown:
+        return
+    hint = (
+        "; for another frame rate resample first: motion.resample(fps).save(...)"
+        if "fps" in unknown
+        else ""
+    )
+    raise InputError(
+        f"cannot write {path.name} with {', '.join(map(repr, unknown))}: a {_suffix(path)} "
+        f"file takes {', '.join(takes) or 'no options'}{hint}"
+    )
+
+
 def save(motion: Motion, path: str | Path, **options: Any) -> Path:
     """Write ``motion`` to ``path`` in the format its extension names; returns the path."""
     path = Path(path)
@@ -111,26 +134,18 @@ def save(motion: Motion, path: str | Path, **options: Any) -> Path:
             f"cannot write {path.name}: unknown extension {suffix or '(none)'}; "
             f"writable: {', '.join(WRITE_SUFFIXES)}"
         )
+    if suffix == ".bvh":
+        from motiongen.io.bvh import save_bvh as writer
+    elif suffix in (".motion", ".motion.json", ".json"):
+        from motiongen.io.motion_json import save_motion_json as writer
+    elif suffix in (".npy", ".npz"):
+        from motiongen.io.numpy_io import save_numpy as writer
+    elif suffix == ".png":
+        from motiongen.io.render import save_png as writer
+    else:
+        from motiongen.io.render import render_video as writer
+    _check_options(writer, options, path)
     if path.parent and not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".bvh":
-        from motiongen.io.bvh import save_bvh
-
-        save_bvh(motion, path, **options)
-    elif suffix in (".motion", ".motion.json", ".json"):
-        from motiongen.io.motion_json import save_motion_json
-
-        save_motion_json(motion, path, **options)
-    elif suffix in (".npy", ".npz"):
-        from motiongen.io.numpy_io import save_numpy
-
-        save_numpy(motion, path, **options)
-    elif suffix == ".png":
-        from motiongen.io.render import save_png
-
-        save_png(motion, path, **options)
-    else:
-        from motiongen.io.render import render_video
-
-        render_video(motion, path, **options)
+    writer(motion, path, **options)
     return path

@@ -350,7 +350,9 @@ def generate(
     ] = False,
     fps: Annotated[
         float | None,
-        typer.Option(help="Frame rate of the written motions (default: the model's, 20)."),
+        typer.Option(
+            help="Frame rate of the written motions (default: the model's, 20; more frames are interpolated along a cubic spline)."
+        ),
     ] = None,
     prior_start: Annotated[
         float | None,

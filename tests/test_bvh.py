@@ -231,6 +231,20 @@ def test_written_file_layout(tmp_path) -> None:
     assert 30 < np.linalg.norm(data.offsets[knee]) < 45
 
 
+def test_a_body_turning_round_twice_gets_continuous_angles(tmp_path) -> None:
+    # Euler angles wrapped to +-180 jumped 334 degrees in a frame where the pelvis turned
+    # past 180: an engine interpolating the keys spun the body (a game developer's trial)
+    base = articulated_motion(60).positions
+    turned = np.stack([rotate_y(base[t : t + 1], np.deg2rad(12.0 * t))[0] for t in range(60)])
+    motion = Motion(positions=turned, fps=20)
+    data = parse_bvh(motion_to_bvh_text(motion))
+    rotations = data.motion[:, 3:]
+    assert np.abs(np.diff(rotations, axis=0)).max() < 20.0  # 12 degrees a frame, plus the limbs
+    assert np.ptp(rotations[:, 2]) > 600  # the pelvis's yaw goes on past 360 degrees
+    back = load(save(motion, tmp_path / "turn.bvh"))
+    np.testing.assert_allclose(back.positions, motion.positions, atol=1e-4)
+
+
 def test_round_trip_of_a_rigid_motion_is_exact(tmp_path) -> None:
     motion = articulated_motion()
     np.testing.assert_allclose(bone_lengths(motion.positions).std(axis=0), 0, atol=1e-6)

@@ -56,7 +56,7 @@ def test_results_keep_the_input_s_frame_rate_or_take_fps(control, tmp_path, monk
     common = ["--checkpoint", control, "--seed", 0, "--steps", 2]
     same = tmp_path / "same.npz"
     out = _ok(["predict", take, "-o", same, "--seconds", 4, *common], monkeypatch, capsys)
-    assert "120 frames, 4.0 s at 30 fps" in out
+    assert "120 frames, 4 s at 30 fps" in out
     np.testing.assert_array_equal(load_any(same).positions[:90], load_any(take).positions)
     sixty = tmp_path / "sixty.npz"
     _ok(["edit", take, "-o", sixty, "--text", "a person waves", "--joints", "arms", "--fps", 60,

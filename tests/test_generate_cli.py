@@ -63,7 +63,7 @@ def test_generate_writes_at_the_asked_frame_rate(checkpoint, tmp_path, monkeypat
     args = generate(checkpoint, path, "--seconds", 2, "--fps", 60)
     code, out, err = run(args, monkeypatch, capsys)
     assert code == 0, err
-    assert "120 frames, 2.0 s at 60 fps" in out
+    assert "120 frames, 2 s at 60 fps" in out
     with np.load(path) as data:
         assert float(data["fps"]) == 60.0 and data["positions"].shape == (120, 22, 3)
     # a GIF plays at most 20 fps: the line says the frames the file holds
@@ -71,7 +71,7 @@ def test_generate_writes_at_the_asked_frame_rate(checkpoint, tmp_path, monkeypat
     code, out, err = run(
         generate(checkpoint, gif, "--seconds", 2, "--fps", 30), monkeypatch, capsys
     )
-    assert code == 0 and "40 frames, 2.0 s at 20 fps; a GIF plays at most 20 fps" in " ".join(
+    assert code == 0 and "40 frames, 2 s at 20 fps; a GIF plays at most 20 fps" in " ".join(
         out.split()
     )
     from PIL import Image

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from motiongen.cli.console import as_written, err, out, resolve_motion, writable
+from motiongen.cli.console import as_written, err, out, resolve_motion, writable, wrote
 from motiongen.cli.generate import check_output_fps, set_threads
 from motiongen.errors import InputError
 from motiongen.generation.request import check_seconds
@@ -147,9 +147,7 @@ def _write(motion: Any, output: Path, t0: float, what: str, fps: float | None = 
             soft_wrap=True,
         )
     out.print(
-        f"wrote {path} ({motion.num_frames} frames, {motion.seconds:.1f} s at {motion.fps:g} fps"
-        f"{note}; {what} made in "
-        f"{time.perf_counter() - t0:.1f} s)",
+        wrote(path, motion, f"{note}; {what} made in {time.perf_counter() - t0:.1f} s"),
         highlight=False,
         soft_wrap=True,
     )

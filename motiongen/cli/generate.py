@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from motiongen.cli.console import as_written, refuse_folder, writable
+from motiongen.cli.console import as_written, refuse_folder, writable, wrote
 from motiongen.errors import InputError
 from motiongen.io import PICTURES, WRITE_SUFFIXES
 from motiongen.paths import DANCE_DEFAULT_SECONDS, DEFAULT_MODEL
@@ -202,8 +202,7 @@ def _run(
         if motion.audio is not None and path.suffix.lower() in (".npy", ".bvh", ".gif", ".png"):
             audio = f"; {path.suffix} keeps no music: write .mp4 to hear it with the motion"
         out.print(
-            f"wrote {path} ({motion.num_frames} frames, {motion.seconds:.1f} s at "
-            f"{motion.fps:g} fps{note}{audio})",
+            wrote(path, motion, f"{note}{audio}"),
             highlight=False,
             soft_wrap=True,
         )

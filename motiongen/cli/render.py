@@ -12,7 +12,7 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from motiongen.cli.console import as_written, out, resolve_motion, writable
+from motiongen.cli.console import as_written, out, resolve_motion, writable, wrote
 from motiongen.errors import InputError
 from motiongen.io import PICTURES
 
@@ -52,10 +52,7 @@ def render(
             {"title": title} if suffix.endswith(".png") else {"title": title, "audio": not no_audio}
         )
     path = motion.save(output, **options)
-    out.print(
-        f"wrote {path} ({motion.num_frames} frames, {motion.seconds:.1f} s at "
-        f"{motion.fps:g} fps{note})"
-    )
+    out.print(wrote(path, motion, note))
 
 
 def info(

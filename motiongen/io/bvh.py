@@ -555,6 +555,33 @@ def _dfs_order() -> list[int]:
     return order
 
 
+def _continuous(euler: np.ndarray) -> np.ndarray:
+    """Euler angles (T, J, 3) in degrees, ZXY, made continuous in time (an "Euler filter"):
+    each frame takes, of its two equivalent triples (z, x, y) and (z + 180, 180 - x, y + 180)
+    each shifted by whole turns, the one nearest the frame before. ``as_euler`` wraps every
+    angle to +-180: a turning pelvis jumped from -170.6 to 163.3 degrees in one frame, and an
+    engine interpolating the keys spun the body round (a game developer's trial)."""
+    out = np.array(euler, dtype=np.float64)
+    if len(out) < 2:
+        return out
+    other = out + np.array([180.0, 0.0, 180.0])
+    other[..., 1] = 180.0 - out[..., 1]
+    for t in range(1, len(out)):
+        prev = out[t - 1]
+        best, cost = None, None
+        for cand in (out[t], other[t]):
+            cand = cand + 360.0 * np.round((prev - cand) / 360.0)
+            c = np.abs(cand - prev).sum(axis=-1)  # (J,)
+            if best is None:
+                best, cost = cand, c
+            else:
+                nearer = c < cost
+                best = np.where(nearer[:, None], cand, best)
+                cost = np.minimum(c, cost)
+        out[t] = best
+    return out
+
+
 def motion_to_bvh_text(motion: Motion) -> str:
     """The motion as BVH text on the canonical skeleton, in centimetres, channels ZXY."""
     pos = motion.positions.astype(np.float64) * _CM
@@ -567,7 +594,7 @@ def motion_to_bvh_text(motion: Motion) -> str:
         euler = Rotation.from_matrix(local[:, order].reshape(-1, 3, 3)).as_euler(
             "ZXY", degrees=True
         )
-    euler = euler.reshape(pos.shape[0], NUM_JOINTS * 3)
+    euler = _continuous(euler.reshape(pos.shape[0], NUM_JOINTS, 3)).reshape(pos.shape[0], -1)
     frames = np.concatenate([pos[:, 0], euler], axis=1)
 
     out = io.StringIO()

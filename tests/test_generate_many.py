@@ -68,6 +68,12 @@ def test_one_file_per_prompt_and_a_manifest_then_resume(
     np.testing.assert_allclose(positions(out / "00002_a_person_bows.npz"), bows, atol=1e-5)
     assert len((out / "manifest.jsonl").read_text().splitlines()) == 3
     assert not list(out.glob(".partial-*")) and not list(out.glob("manifest.rank*"))
+    # A rerun there with other settings would skip every file as made: refused, said why.
+    code, _, stderr = run([*args, "--seed", "99"], monkeypatch, capsys)
+    assert code == 1 and "made with other settings (seed 0 -> 99)" in error_line(stderr)
+    code, _, stderr = run([*args[:4], tmp_path / "b5.npz", *args[5:]], monkeypatch, capsys)
+    assert code == 1 and "names a file; with --prompts give a folder" in error_line(stderr)
+    assert not (tmp_path / "b5.npz").exists()
 
 
 def test_shards_make_the_same_motions_as_one_process(checkpoint, tmp_path) -> None:

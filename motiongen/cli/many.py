@@ -47,8 +47,15 @@ def run_many(
     from motiongen.generation import check_seconds, parse_guidance
     from motiongen.generation.many import generate_many, plan, read_prompts, shard
 
+    from motiongen.io import WRITE_SUFFIXES
+
     if folder.exists() and not folder.is_dir():
         raise InputError(f"--output {folder} is a file; with --prompts give a folder")
+    if not folder.exists() and folder.suffix.lower() in WRITE_SUFFIXES:
+        raise InputError(
+            f"--output {folder} names a file; with --prompts give a folder (e.g. "
+            f"{folder.with_suffix('')}) and the files' format with --format"
+        )
     if not 1 <= batch_size <= 256:
         raise InputError(f"--batch-size must be 1..256, got {batch_size}")
     if seconds is not None:
@@ -62,6 +69,14 @@ def run_many(
     local = int(os.environ.get("LOCAL_WORLD_SIZE", world))  # processes on this machine
     torch.set_num_threads(threads or max(1, (os.cpu_count() or 1) // max(1, local)))
     folder.mkdir(parents=True, exist_ok=True)
+    settings = {
+        "prompts": str(prompts_file), "format": fmt, "takes": takes, "seconds": seconds,
+        "steps": steps, "sampler": sampler, "guidance": guidance, "seed": seed,
+        "checkpoint": None if checkpoint is None else str(checkpoint), "postprocess": postprocess,
+        "literal": literal, "fps": fps, "rag": rag,
+    }  # fmt: skip
+    # every process checks (none is left waiting for one that stopped); the first records
+    same_settings(folder, settings, [item.path for item in items], record=rank == 0)
 
     from motiongen.cli.generate import load_pipeline
 
@@ -102,6 +117,34 @@ def run_many(
     if rank == 0:
         total = merge_manifests(folder)
         out.print(f"{folder / 'manifest.jsonl'}: {total} motions", highlight=False, soft_wrap=True)
+
+
+SETTINGS_NAME = "settings.json"
+
+
+def same_settings(folder: Path, settings: dict, paths: list[Path], record: bool = True) -> None:
+    """Record the run's settings in ``folder`` (``record``); an ``InputError`` when files there
+    were made with others (a rerun with a new seed or length skipped every file as made and
+    said "0 to make": a game developer's trial). A folder from before settings were recorded
+    is taken as it is."""
+    path = folder / SETTINGS_NAME
+    if path.is_file() and any(p.is_file() for p in paths):
+        try:
+            before = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            before = None
+        if isinstance(before, dict) and before != settings:
+            changed = ", ".join(
+                f"{k} {before.get(k)!r} -> {settings.get(k)!r}"
+                for k in settings
+                if before.get(k) != settings.get(k)
+            )
+            raise InputError(
+                f"{folder} holds motions made with other settings ({changed}); a rerun there "
+                "only makes what is missing: give another folder, or empty this one"
+            )
+    if record:
+        path.write_text(json.dumps(settings, indent=1) + "\n")
 
 
 def merge_manifests(folder: Path) -> int:

@@ -46,7 +46,6 @@ def run_many(
 ) -> None:
     from motiongen.generation import check_seconds, parse_guidance
     from motiongen.generation.many import generate_many, plan, read_prompts, shard
-
     from motiongen.io import WRITE_SUFFIXES
 
     if folder.exists() and not folder.is_dir():

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from motiongen.errors import InputError
-from motiongen.skeleton import NUM_JOINTS, checked_positions
+from motiongen.skeleton import NUM_JOINTS, PELVIS, checked_positions
 
 
 @dataclass
@@ -155,6 +155,17 @@ class Motion:
             name=self.name,
             meta=meta,
         )
+
+    def in_place(self) -> Motion:
+        """The motion with the pelvis's travel along the floor taken out (every frame moved
+        so the pelvis stays above where it starts); heights and turns kept: the in-place
+        clips a game engine moves with its own root motion. The feet then slide by what the
+        body travelled, as in any in-place walk."""
+        travel = self.positions[:, PELVIS].astype(np.float64) - self.positions[0, PELVIS]
+        travel[:, 1] = 0.0
+        moved = self.copy(positions=(self.positions - travel[:, None, :]).astype(np.float32))
+        moved.meta = {**self.meta, "in_place": True}
+        return moved
 
     def crop(self, start: int, stop: int | None = None) -> Motion:
         """Frames [start, stop); the audio offset moves with the first frame."""

@@ -58,6 +58,22 @@ def test_generate_npy_is_seeded(checkpoint, tmp_path, monkeypatch, capsys):
     assert np.load(a).shape == (40, 22, 3)
 
 
+def test_generate_in_place_keeps_the_pelvis_over_its_start(
+    checkpoint, tmp_path, monkeypatch, capsys
+):
+    path = tmp_path / "still.npz"
+    code, _, err = run(
+        generate(checkpoint, path, "--seconds", 2, "--in-place"), monkeypatch, capsys
+    )
+    assert code == 0, err
+    with np.load(path) as data:
+        pelvis = data["positions"][:, 0]
+    np.testing.assert_allclose(
+        pelvis[:, [0, 2]], np.repeat(pelvis[:1, [0, 2]], 40, axis=0), atol=1e-6
+    )
+    assert np.ptp(pelvis[:, 1]) > 0  # heights kept
+
+
 def test_generate_writes_at_the_asked_frame_rate(checkpoint, tmp_path, monkeypatch, capsys):
     path = tmp_path / "sixty.npz"
     args = generate(checkpoint, path, "--seconds", 2, "--fps", 60)

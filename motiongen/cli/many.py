@@ -43,6 +43,7 @@ def run_many(
     rag: bool | None = None,
     index: Path | None = None,
     reranker: str | None = None,
+    in_place: bool = False,
 ) -> None:
     from motiongen.generation import check_seconds, parse_guidance
     from motiongen.generation.many import generate_many, plan, read_prompts, shard
@@ -72,7 +73,7 @@ def run_many(
         "prompts": str(prompts_file), "format": fmt, "takes": takes, "seconds": seconds,
         "steps": steps, "sampler": sampler, "guidance": guidance, "seed": seed,
         "checkpoint": None if checkpoint is None else str(checkpoint), "postprocess": postprocess,
-        "literal": literal, "fps": fps, "rag": rag,
+        "literal": literal, "fps": fps, "rag": rag, "in_place": in_place,
     }  # fmt: skip
     # every process checks (none is left waiting for one that stopped); the first records
     same_settings(folder, settings, [item.path for item in items], record=rank == 0)
@@ -100,7 +101,7 @@ def run_many(
         written = generate_many(
             pipe, mine, seconds=seconds, steps=steps, sampler=sampler, guidance=scales,
             batch_size=batch_size, postprocess=postprocess, progress=advance, manifest=manifest,
-            literal=literal, fps=fps, rag=rag,
+            literal=literal, fps=fps, rag=rag, in_place=in_place,
             warn=lambda item, message: err.print(
                 f"[yellow]warning:[/] {escape(f'{item.path.name} ({item.text!r}): {message}')}",
                 soft_wrap=True, highlight=False,

@@ -33,6 +33,12 @@ def render(
     no_audio: Annotated[
         bool, typer.Option("--no-audio", help="Do not mux music into MP4.")
     ] = False,
+    in_place: Annotated[
+        bool,
+        typer.Option(
+            "--in-place", help="Without its travel along the floor (for engines' root motion)."
+        ),
+    ] = False,
 ) -> None:
     """Convert or render any readable motion (BVH, dance folder, .motion, npy) to a file."""
     from motiongen.cli.generate import check_output_fps, output_paths
@@ -44,7 +50,7 @@ def render(
     writable(*output_paths(output, 1))  # a new folder is said (it was made silently)
     if seconds is not None:
         motion = motion.crop(0, max(1, min(motion.num_frames, int(round(seconds * motion.fps)))))
-    motion, note = as_written(motion, output, fps)
+    motion, note = as_written(motion, output, fps, in_place)
     options: dict = {}
     suffix = output.name.lower()
     if suffix.endswith(PICTURES):

@@ -22,6 +22,13 @@ Run:  .venv/bin/python benchmarks/tasks.py [--checkpoint tiny-control] [--split 
   the second style should rise monotonically).
 - Timelines: three actions of 3 s each; each segment recognised as its own action; joint
   jerk around the seams against real motion's.
+- Switch (a continuation into another action): 2 s of a real clip continued to 7 s with
+  another action's text (walk -> wave, bow, kick; run -> raise both hands; a two-hand wave
+  -> walk), the model's way (the new action made by the text model and joined to the past
+  by in-betweening, ``Pipeline._check_continued_into``) and the control model alone
+  (``segment_model="self"``): the pelvis speed jump at the seam, the largest change of
+  pelvis speed in the 2 s after it (m/s^2), foot skating there, the share of those frames
+  with both toes off the floor (real walks 0), and the new action recognised in the last 3 s.
 
 Every motion is made as a user gets it (post-processed, the given parts enforced). For
 in-betweening and prediction the model is told what the clip shows (its plainest
@@ -190,6 +197,48 @@ def predict(pipe: Any, split: str, count: int) -> dict[str, Any]:
             "real_p99": round(float(np.percentile(real, 99)), 3),
         },  # fmt: skip
         "past_error_max_m": max(seam_gap),
+    }
+
+
+# ---- a continuation into another action -------------------------------------------------
+SWITCHES = (("walk", "wave-right-hand"), ("walk", "bow"), ("walk", "kick"),
+            ("run", "raise-up-both-hands"), ("wave-both-hands", "walk"))  # fmt: skip
+SWITCH_PAST, SWITCH_SECONDS, SWITCH_AFTER = 40, 7.0, 40  # 2 s of past, 7 s in all, 2 s judged
+
+
+def switch(pipe: Any, split: str, count: int) -> dict[str, Any]:
+    from motiongen.artifacts import foot_skating_ratio
+    from motiongen.skeleton import LEFT_FOOT, RIGHT_FOOT
+
+    texts = descriptions()
+    pool = clips(split, SWITCH_PAST + 1, bandai_only=True)
+    per = max(1, count // len(SWITCHES))
+    rows: dict[str, dict[str, list[float]]] = {}
+    for a, b in SWITCHES:
+        pasts = [pos[:SWITCH_PAST] for rec, pos in pool if rec.labels.get("content") == a][:per]
+        for i, past in enumerate(pasts):
+            for way, options in (
+                ("joined", {}),
+                ("control model alone", {"segment_model": "self"}),
+            ):
+                out = pipe.predict(motion(past), SWITCH_SECONDS, texts[b], seed=i, **options)
+                p = out.positions.astype(np.float64)
+                k, after = SWITCH_PAST, p[SWITCH_PAST : SWITCH_PAST + SWITCH_AFTER]
+                speed = m.root_speed(p, FPS)
+                toes = after[:, [LEFT_FOOT, RIGHT_FOOT], 1]
+                seen = _classifier().classify([motion(p[-60:])]).content[0]
+                row = rows.setdefault(f"{a} -> {b}, {way}", {})
+                for key, value in (
+                    ("seam_jump", m.speed_jump(p, k, FPS)),
+                    ("pace_change", float(np.abs(np.diff(speed[k - 1 : k + SWITCH_AFTER])).max() * FPS)),
+                    ("skating", foot_skating_ratio(after, FPS)),
+                    ("airborne", float(np.mean((toes > 0.05).all(axis=1)))),
+                    ("recognised", float(seen == b)),
+                ):  # fmt: skip
+                    row.setdefault(key, []).append(value)
+    return {
+        row: {k: round(float(np.mean(v)), 3) for k, v in by.items()} | {"n": len(by["seam_jump"])}
+        for row, by in rows.items()
     }
 
 
@@ -498,6 +547,14 @@ def timeline(pipe: Any, split: str, count: int) -> dict[str, Any]:
 # ---- report -------------------------------------------------------------------------------
 def markdown(r: dict[str, Any]) -> str:
     lines: list[str] = []
+    if "switch" in r:
+        lines += ["| continuation into another action | n | seam speed jump (m/s) | largest pace "
+                  "change in 2 s (m/s²) | foot skating | both feet off the floor | new action "
+                  "recognised |", "|---|---|---|---|---|---|---|"]  # fmt: skip
+        for row, v in r["switch"].items():
+            lines.append(f"| {row} | {v['n']} | {v['seam_jump']} | {v['pace_change']} | "
+                         f"{v['skating']} | {v['airborne']} | {v['recognised']} |")  # fmt: skip
+        lines.append("")
     if "inbetween" in r:
         lines += ["| in-betweening gap | L2P model | L2P interp. | L2P zero-vel. | NPSS model | "
                   "NPSS interp. | NPSS zero-vel. | keyframe error max |",
@@ -697,7 +754,8 @@ def main(argv: list[str] | None = None) -> int:
         help="sampler for every task, e.g. midpoint (default: the model's)",
     )
     parser.add_argument("--tasks", nargs="+", default=None,
-                        choices=["inbetween", "predict", "edit", "timeline", "restyle"],
+                        choices=["inbetween", "predict", "edit", "timeline", "restyle",
+                                 "switch"],
                         help="only these tasks (default: all)")  # fmt: skip
     parser.add_argument("--no-text", action="store_true", help="no text for in-betweening and "
                         "prediction")  # fmt: skip
@@ -717,13 +775,13 @@ def main(argv: list[str] | None = None) -> int:
     pipe = Pipeline.from_pretrained(args.checkpoint)
     if (args.guidance, args.steps, args.sampler) != (None, None, None):
         pipe = Sampling(pipe, guidance=args.guidance, steps=args.steps, sampler=args.sampler)
-    wanted = set(args.tasks or ["inbetween", "predict", "edit", "timeline", "restyle"])
+    wanted = set(args.tasks or ["inbetween", "predict", "edit", "timeline", "restyle", "switch"])
     result: dict[str, Any] = {"settings": {"checkpoint": args.checkpoint, "split": args.split,
                                            "windows": args.windows, "text": TEXT,
                                            "guidance": args.guidance, "steps": args.steps,
                                            "sampler": args.sampler}}  # fmt: skip
     for name, fn in (("inbetween", inbetween), ("predict", predict), ("edit", edit),
-                     ("timeline", timeline)):  # fmt: skip
+                     ("timeline", timeline), ("switch", switch)):  # fmt: skip
         if name in wanted:
             console.print(f"{name}…")
             result[name] = fn(pipe, args.split, args.windows)

@@ -116,7 +116,8 @@ class ConditioningSpec:
     sampler (chosen on val with the steps), None = the process's first. tasks: a control
     model's own defaults per task, e.g. {"edit": {"guidance": 6.0}, "inbetween": {"steps": 8},
     "timeline": {"segment_model": "tiny-flow-smooth"}} (chosen on val: one setting does not
-    suit every task; a timeline's segments and an edited span can come from a text model);
+    suit every task; a timeline's segments, an edited span and a continuation's new action
+    can come from a text model);
     a request's own options win. retrieval: a model with a prior input generates a prompt
     without music from retrieved phrases by default, when a motion index is built (chosen on
     val; ``Pipeline.check_request``'s ``rag=None``). prior_start: a flow model given a
@@ -175,7 +176,7 @@ class ConditioningSpec:
 TASK_NAMES = ("predict", "inbetween", "edit", "style", "timeline")
 TASK_OPTIONS = ("steps", "sampler", "guidance")
 SEGMENT_OPTIONS = (*TASK_OPTIONS, "segment_model")  # tasks a text model can make parts of
-SEGMENT_TASKS = ("timeline", "edit")
+SEGMENT_TASKS = ("timeline", "edit", "predict")
 
 
 def _check_task_defaults(tasks: Any) -> None:

@@ -129,8 +129,8 @@ def test_corrupt_weights_and_config(tmp_path):
         ),
         (
             "conditioning",
-            lambda c: c.update(tasks={"predict": {"segment_model": "tiny-flow"}}),
-            r"conditioning.tasks.predict has unknown options \['segment_model'\]",
+            lambda c: c.update(tasks={"inbetween": {"segment_model": "tiny-flow"}}),
+            r"conditioning.tasks.inbetween has unknown options \['segment_model'\]",
         ),
     ],
 )

@@ -1044,6 +1044,48 @@ def test_a_control_checkpoint_carries_its_own_settings_per_task(tmp_path):
         Pipeline.from_pretrained(path, text_encoder=FakeEncoder())
 
 
+def test_a_continuation_into_another_action_is_made_whole_and_joined(control_pipe, tmp_path):
+    # The control model alone broke a 2 m/s walk off into a wave within 0.1 s, feet sliding;
+    # another action is made by the text model and joined to the past by in-betweening.
+    text_pipe = Pipeline.from_pretrained(
+        make_checkpoint(tmp_path / "text", seed=9), text_encoder=FakeEncoder()
+    )
+    past = _walk(2.0)
+    seen = []
+    control_pipe._another_action = lambda pos, text: seen.append(text) or ("wave", "walk")
+    m = control_pipe.predict(past, 5.0, "a person waves", seed=3, segment_model=text_pipe)
+    assert seen == ["a person waves"]
+    assert m.num_frames == 100 and m.meta["continued_into"] == {
+        "action": "wave",
+        "past_action": "walk",
+    }
+    assert m.meta["segments_from"] == text_pipe.name and m.meta["task"] == "predict"
+    np.testing.assert_allclose(m.positions[:40], past.positions, atol=1e-5)  # the past as given
+    assert np.isfinite(m.positions).all() and m.positions[..., 1].min() >= -1e-4
+    # "self", or too little time after the past for a join: the control model alone, said
+    alone = control_pipe.check_predict(past, 5.0, "a person waves", segment_model="self")
+    assert alone.parts is None
+    short = control_pipe.check_predict(past, 3.0, "a person waves", segment_model=text_pipe)
+    assert short.parts is None and "too short to change over smoothly" in short.meta["warning"]
+    control_pipe._another_action = lambda pos, text: None  # the same action: no join
+    same = control_pipe.check_predict(past, 5.0, "a person walks", segment_model=text_pipe)
+    assert same.parts is None and "warning" not in same.meta
+    del control_pipe._another_action
+
+
+def test_a_continuation_s_new_action_resumes_where_easing_off_the_past_s_pace_reaches():
+    from motiongen.generation.timeline import continued_keyframes
+
+    walk = synth_sequence(["walk"], seconds=2.0, seed=1).positions.astype(np.float64)
+    stand = np.repeat(walk[:1], 60, axis=0)  # an action done on the spot
+    keys, starts, total = continued_keyframes(walk, stand, 20.0, half=10)
+    assert total == 100 and starts == [0, 60] and len(keys[1]) == 40
+    np.testing.assert_array_equal(keys[0], walk)
+    pace = (walk[-1, 0, [0, 2]] - walk[-6, 0, [0, 2]]) * 20 / 5
+    ahead = keys[1][0, 0, [0, 2]] - walk[-1, 0, [0, 2]]
+    np.testing.assert_allclose(ahead, 0.5 * pace * 21 / 20, atol=1e-9)  # a steady stop
+
+
 def test_a_timeline_can_take_its_segments_whole_from_a_text_model(control_pipe, tmp_path):
     from motiongen.generation.timeline import JOIN_HALF
 

@@ -139,6 +139,14 @@ def _write(motion: Any, output: Path, t0: float, what: str, fps: float | None = 
             highlight=False,
             soft_wrap=True,
         )
+    if into := motion.meta.get("continued_into"):
+        out.print(
+            f"the past does {into['past_action']}, the text asks for {into['action']}: made by "
+            f"{motion.meta.get('segments_from')} and joined over 1 s (--segment-model self: "
+            "the control model alone)",
+            highlight=False,
+            soft_wrap=True,
+        )
     if "pace" in motion.meta:
         out.print(
             f"the style walks the path at {motion.meta['pace']:.0%} of the motion's speed "
@@ -167,15 +175,18 @@ def predict(
     literal: LiteralText = False,
     fps: Fps = None,
     threads: Threads = None,
+    segment_model: SegmentModel = None,
 ) -> None:
-    """Continue a motion: its frames are kept exactly and the motion goes on from them."""
+    """Continue a motion: its frames are kept exactly and the motion goes on from them (into
+    another action the text names: made whole by a text model and joined, see
+    --segment-model)."""
     _check_output(output, fps)
     _not_an_input(output, past)
     set_threads(threads)
     t0 = time.perf_counter()
     check_seconds(seconds)  # cheap checks before the model loads (seconds, a trial found)
     given = resolve_motion(past)
-    options = _options(steps, sampler, guidance, seed, postprocess, literal)
+    options = _options(steps, sampler, guidance, seed, postprocess, literal, segment_model)
     motion = _pipe(checkpoint).predict(given, seconds, text, **options)
     _write(motion, output, t0, "continuation", fps)
 

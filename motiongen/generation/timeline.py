@@ -6,7 +6,9 @@ action (docs/control.md). So a timeline can instead take each segment whole from
 model, set each segment where the one before it ends (turned and shifted on the ground), cut
 a short piece from both sides of every join and let the control model in-between across the
 cut: the segments stay exactly as the text model made them and the joins are the control
-model's in-betweening. Pure functions of positions; ``Pipeline.timeline`` runs the models.
+model's in-betweening. Pure functions of positions; ``Pipeline.timeline`` runs the models. A continuation into
+another action (``Pipeline.predict`` with a text its past does not do) is joined the same way,
+its past kept whole (``continued_keyframes``).
 """
 
 from __future__ import annotations
@@ -58,3 +60,39 @@ def join_keyframes(
         starts.append(start + lo)
         start += n
     return keys, starts, start
+
+
+# Half the frames of a continuation's join (the segment loses twice this at its start).
+CONTINUE_HALF = JOIN_HALF
+
+# Frames over which a pace is measured at the end of the past and where a segment resumes.
+PACE_FRAMES = 5
+
+
+def _ground_velocity(p: np.ndarray, fps: float) -> np.ndarray:
+    """The pelvis's mean velocity along the floor over ``p`` (T >= 2, 22, 3), (2,) m/s."""
+    return (p[-1, PELVIS, [0, 2]] - p[0, PELVIS, [0, 2]]) * fps / (len(p) - 1)
+
+
+def continued_keyframes(
+    past: np.ndarray, segment: np.ndarray, fps: float, half: int | None = None
+) -> tuple[list[np.ndarray], list[int], int]:
+    """(keyframes, their start frames, total frames) for continuing ``past`` (P, 22, 3) into
+    ``segment`` (L, 22, 3), an action made alone: the past kept whole, the segment placed after
+    it (``placed_in_turn``) less its first ``2 * half`` frames (at most half of it), left free
+    for the join. Where the segment resumes is moved along the floor by what easing from the
+    past's last pace into the segment's own covers over the join: a walk continued into a
+    wave stops over its next steps, not on the spot (the control model alone stopped a 2 m/s
+    walk in 0.1 s, feet sliding; a new user's trial)."""
+    past = np.asarray(past, dtype=np.float64)
+    placed = placed_in_turn([past, segment])[1]
+    half = CONTINUE_HALF if half is None else half
+    cut = min(2 * half, len(placed) // 2)
+    gap = (cut + 1) / fps  # from the past's last frame to the first kept one
+    pace = _ground_velocity(past[-(PACE_FRAMES + 1) :], fps)
+    ahead = placed[cut : cut + PACE_FRAMES + 1]
+    then = _ground_velocity(ahead, fps) if len(ahead) >= 2 else np.zeros(2)
+    want = past[-1, PELVIS, [0, 2]] + 0.5 * (pace + then) * gap
+    shift = want - placed[cut, PELVIS, [0, 2]]
+    placed = placed + np.array([shift[0], 0.0, shift[1]])
+    return [past, placed[cut:]], [0, len(past) + cut], len(past) + len(placed)

@@ -190,6 +190,9 @@ class PredictRequest(ControlOptions):
         ..., gt=0, description=f"Length, the past included; at most {MAX_SECONDS:g}."
     )
     text: str | None = Text
+    segment_model: Literal["self"] | None = _segment_model(
+        "the new action a text names that the past does not do"
+    )
 
     @model_validator(mode="after")
     def _within_service_length(self) -> PredictRequest:

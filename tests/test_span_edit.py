@@ -184,8 +184,10 @@ def test_segment_model_is_refused_where_it_cannot_make_anything(pipes, tmp_path)
     with pytest.raises(InputError, match="a style"):
         control.check_edit(walk, text="a person bows", frames=(1.0, 2.5), segment_model=text,
                            style="happy")  # fmt: skip
-    with pytest.raises(InputError, match="predict takes no segment_model"):
-        control.check_predict(walk, 6.0, "a person walks", segment_model=text)
+    with pytest.raises(InputError, match="inbetween takes no segment_model"):
+        control.check_inbetween(
+            [walk.crop(0, 1), walk.crop(walk.num_frames - 1)], [0.0, 2.0], segment_model=text
+        )
     textless = Pipeline.from_pretrained(
         make_checkpoint(tmp_path / "music", text_dim=0, text_model=None)
     )

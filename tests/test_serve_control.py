@@ -111,6 +111,28 @@ def test_a_control_job_keeps_its_motion_in_the_store(client: TestClient, walk: d
     np.testing.assert_allclose(got[:60], np.asarray(walk["positions"]), atol=2e-4)
 
 
+def test_a_timeline_job_makes_the_motion_a_direct_answer_makes(client: TestClient) -> None:
+    # the job stored the total length beside the segments' own and was refused on its run
+    # (the web page's MP4 of a composed timeline always failed); a prompt's was split anew
+    for body in (
+        {
+            "segments": [
+                {"text": "a person runs", "seconds": 2},
+                {"text": "a person bows", "seconds": 2},
+            ]
+        },
+        {"prompt": "a person walks, then bows"},
+    ):
+        body = {**body, "seed": 5, **QUICK}
+        direct = _positions(client.post("/compose", json=body))
+        r = client.post("/compose", json={**body, "async": True})
+        assert r.status_code == 202, r.text
+        info = wait_job(client, r.json()["url"])
+        assert info["status"] == "done", info
+        job = np.asarray(client.get(f"{r.json()['url']}/result").json()["positions"])
+        np.testing.assert_allclose(job, direct, atol=2e-4)  # both rounded to 0.1 mm
+
+
 def test_a_30_fps_job_comes_back_at_30_fps_and_its_npy_at_20(client: TestClient, walk: dict):
     from motiongen.motion import Motion
 

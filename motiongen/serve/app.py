@@ -397,7 +397,10 @@ def create_app(settings: ServeSettings) -> FastAPI:
             raise ApiError(503, f"use_rag: this server has no motion index ({exc})") from None
         if params.get("rag") is None:  # the model's choice, stored: a re-run job is the same
             params["rag"] = getattr(request, "prior", None) is not None
-        if params.get("seconds") is None:  # the length the model chose, likewise
+        # the length the model chose, likewise; not a timeline's: its segments carry their
+        # own, and a stored total was refused beside them or split anew differently (a job
+        # of the web page's composed timeline failed; a new user's REST trial)
+        if params.get("seconds") is None and params.get("task") != "compose":
             params["seconds"] = request.seconds
             params["length_from"] = request.meta.get("length_from")
         cost = server.models.get(params["model"]).request_cost(request)

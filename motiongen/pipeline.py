@@ -1147,12 +1147,13 @@ class Pipeline:
         if other is None:
             return
         asked, seen = other
+        said = ", ".join(asked)
         after = req.frames - len(past)
         need = 2 * JOIN_HALF + int(round(MIN_SEGMENT_SECONDS * self.fps))
         if segment_model is None or after < need:
             if after < need:
                 _add_warning(req.meta, (
-                    f"the past does {seen} and the text asks for {asked}: "
+                    f"the past does {seen} and the text another action (near {said}): "
                     f"{after / self.fps:.1f} s after the past is too short to change over "
                     f"smoothly, so the change is abrupt; ask for {need / self.fps:g} s or more "
                     "after the past"
@@ -1169,10 +1170,10 @@ class Pipeline:
         )
         req.segment_model = segment_pipe
         req.parts = ((part,), self._join_request(req))
-        req.meta["continued_into"] = {"action": asked, "past_action": seen}
+        req.meta["continued_into"] = {"actions": asked, "past_action": seen}
 
-    def _another_action(self, past: np.ndarray, text: str) -> tuple[str, str] | None:
-        """(the action ``text`` names, the action the past's last 3 s are recognised as) when
+    def _another_action(self, past: np.ndarray, text: str) -> tuple[list[str], str] | None:
+        """(the actions ``text`` is near, the action the past's last 3 s are recognised as) when
         the label classifier gives the text's action (and any within ``NEAR_ACTIONS`` of it in
         the vocabulary) under ``OTHER_ACTION`` probability on the past; None when it may be
         the same action, both travel (``TRAVELLING``), the text is far from every action, or
@@ -1190,7 +1191,7 @@ class Pipeline:
         index = self._label_classifier().content_index
         p = sum(float(seen.content_probs[0][index[a]]) for a in asked if a in index)
         both_travel = asked[0].startswith(TRAVELLING) and seen.content[0].startswith(TRAVELLING)
-        return (asked[0], seen.content[0]) if p < OTHER_ACTION and not both_travel else None
+        return (asked, seen.content[0]) if p < OTHER_ACTION and not both_travel else None
 
     def inbetween(
         self,

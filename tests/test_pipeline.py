@@ -1052,11 +1052,11 @@ def test_a_continuation_into_another_action_is_made_whole_and_joined(control_pip
     )
     past = _walk(2.0)
     seen = []
-    control_pipe._another_action = lambda pos, text: seen.append(text) or ("wave", "walk")
+    control_pipe._another_action = lambda pos, text: seen.append(text) or (["wave"], "walk")
     m = control_pipe.predict(past, 5.0, "a person waves", seed=3, segment_model=text_pipe)
     assert seen == ["a person waves"]
     assert m.num_frames == 100 and m.meta["continued_into"] == {
-        "action": "wave",
+        "actions": ["wave"],
         "past_action": "walk",
     }
     assert m.meta["segments_from"] == text_pipe.name and m.meta["task"] == "predict"

@@ -86,6 +86,20 @@ def test_inbetween_edit_restyle_compose(client: TestClient, walk: dict) -> None:
                                       **QUICK})  # fmt: skip
     assert r.json()["meta"]["segments"] == [["a person runs", 2.0], ["a person bows", 2.0]]
     assert "sad" in client.get("/styles").json()["styles"]
+    # a named style on a continuation or a timeline, said in the text's words too
+    r = client.post("/predict", json={"motion": walk, "seconds": 4.0, "text": "a person walks",
+                                      "style": "sad", **QUICK})  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert r.json()["meta"]["style"] == "sad" and r.json()["text"].endswith("in a sad way")
+    r = client.post("/compose", json={"prompt": "a person walks, then bows", "seconds": 4,
+                                      "style": "sad", **QUICK})  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert [t for t, _ in r.json()["meta"]["segments"]] == [
+        "a person walks in a sad way",
+        "a person bows in a sad way",
+    ]
+    assert client.post("/predict", json={"motion": walk, "seconds": 4.0,
+                                         "style": "grumpy"}).status_code == 422  # fmt: skip
 
 
 def test_segment_model_self_as_the_warnings_suggest(client: TestClient, walk: dict) -> None:

@@ -141,7 +141,8 @@ def _write(motion: Any, output: Path, t0: float, what: str, fps: float | None = 
         )
     if into := motion.meta.get("continued_into"):
         out.print(
-            f"the past does {into['past_action']}, the text asks for {into['action']}: made by "
+            f"the past does {into['past_action']}, the text another action (near "
+            f"{', '.join(into['actions'])}): made by "
             f"{motion.meta.get('segments_from')} and joined over 1 s (--segment-model self: "
             "the control model alone)",
             highlight=False,

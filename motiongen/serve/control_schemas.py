@@ -190,6 +190,9 @@ class PredictRequest(ControlOptions):
         ..., gt=0, description=f"Length, the past included; at most {MAX_SECONDS:g}."
     )
     text: str | None = Text
+    style: StyleName | None = Field(
+        None, description="A style name (GET /styles), said in the text's words too."
+    )
     segment_model: Literal["self"] | None = _segment_model(
         "the new action a text names that the past does not do"
     )
@@ -293,6 +296,9 @@ class ComposeRequest(ControlOptions):
     prompt: str | None = Field(None, min_length=1, max_length=MAX_PROMPT_CHARS, pattern="[A-Za-z]")
     segments: list[Segment] | None = Field(None, min_length=1, max_length=MAX_SEGMENTS)
     seconds: float | None = Field(None, ge=0.5, le=MAX_SECONDS)
+    style: StyleName | None = Field(
+        None, description="A style name (GET /styles), said in every segment's words."
+    )
     segment_model: Literal["self"] | None = _segment_model(
         "every segment, each continuing the last"
     )

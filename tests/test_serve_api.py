@@ -500,9 +500,10 @@ def test_use_rag_answers_with_the_retrieved_phrases(tmp_path, monkeypatch) -> No
 def test_integrator_mistakes_get_short_answers_that_say_the_fix(client: TestClient) -> None:
     import json as _json
 
-    r = client.post("/generate", content=_json.dumps({"text": "a person walks"}),
-                    headers={"content-type": "text/plain"})  # fmt: skip
-    assert r.status_code == 400 and "Content-Type: application/json" in r.json()["error"]
+    for ctype in ("text/plain", "application/x-www-form-urlencoded"):  # the second: curl -d
+        r = client.post("/generate", content=_json.dumps({"text": "a person walks"}),
+                        headers={"content-type": ctype})  # fmt: skip
+        assert r.status_code == 400 and "Content-Type: application/json" in r.json()["error"]
     flat = [[[0.0, 0.0]] * 22] * 80  # 2-D joints in every frame: one problem, one line
     r = client.post("/predict", json={"motion": {"fps": 20, "positions": flat}, "seconds": 6})
     assert r.status_code == 422 and len(r.text) < 400

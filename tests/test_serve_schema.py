@@ -126,10 +126,13 @@ def cheapen_control(path: str, body: dict) -> None:
 
 
 def fitting_rate(body: dict) -> None:
-    """A .npy stores no frame rate: asked for as the answer, only at 20 fps (a cross-field
-    rule OpenAPI cannot state), so a valid case asking for one gets the model's rate."""
+    """Cross-field rules OpenAPI cannot state, met by a valid case: a .npy stores no frame
+    rate (asked for as the answer, only at 20 fps, the model's), and beat sync retimes a dance
+    onto its music (asked for without music, left to the default)."""
     if body.get("format") == "npy" and not body.get("async") and body.get("fps") is not None:
         body["fps"] = 20.0
+    if body.get("beat_sync") is True and not body.get("audio_url"):
+        body["beat_sync"] = None
 
 
 def cheapen(case) -> None:  # noqa: ANN001

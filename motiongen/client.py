@@ -155,6 +155,56 @@ class Client:
             body["fps"] = fps
         return self._motion_answer(self._request("POST", "/generate", json=body))
 
+    # ---- control (docs/control.md) ----------------------------------------------------
+    def predict(
+        self, past: Motion, seconds: float, text: str | None = None, **options: Any
+    ) -> Motion:
+        """Continue ``past`` to ``seconds`` in all (POST /predict). options: style,
+        segment_model ("self"), steps, sampler, guidance, seed, model, literal, fps."""
+        return self._control("/predict", {"motion": _payload(past), "seconds": seconds,
+                                          "text": text}, options)  # fmt: skip
+
+    def inbetween(
+        self, keyframes: list[Motion], times: list[float], text: str | None = None, **options: Any
+    ) -> Motion:
+        """A motion through ``keyframes`` (poses or short motions) at ``times`` s (POST
+        /inbetween). options: in_place, and the others of ``predict``."""
+        body = {"keyframes": [_payload(k) for k in keyframes], "times": list(times), "text": text}
+        return self._control("/inbetween", body, options)
+
+    def edit(self, motion: Motion, text: str, **options: Any) -> Motion:
+        """``motion`` with a part made anew (POST /edit). options: frames ([start, end] s),
+        joints (names or body parts), segment_model, and the others of ``predict``."""
+        return self._control("/edit", {"motion": _payload(motion), "text": text}, options)
+
+    def restyle(self, motion: Motion, style: str | None = None, **options: Any) -> Motion:
+        """``motion`` moved in another style (POST /restyle). options: text, blend ({style,
+        weight}), keep_speed, and the others of ``predict``."""
+        return self._control("/restyle", {"motion": _payload(motion), "style": style}, options)
+
+    def compose(self, timeline: str | list[tuple[str, float]], **options: Any) -> Motion:
+        """One motion of segments (POST /compose): a prompt with "then" or (text, seconds)
+        pairs. options: seconds (a prompt's total), style, segment_model, and the others."""
+        body: dict[str, Any] = (
+            {"prompt": timeline}
+            if isinstance(timeline, str)
+            else {"segments": [{"text": t, "seconds": s} for t, s in timeline]}
+        )
+        return self._control("/compose", body, options)
+
+    def styles(self) -> list[str]:
+        """The style names the control models know (GET /styles)."""
+        return list(self._request("GET", "/styles").json()["styles"])
+
+    def _control(self, path: str, body: dict[str, Any], options: dict[str, Any]) -> Motion:
+        """POST ``body`` and ``options`` (left out where None) as JSON, the answer a Motion."""
+        if "format" in options:
+            raise InputError(f"{path} answers a Motion (format json); use the REST API for files")
+        full = {k: v for k, v in {**body, **options}.items() if v is not None}
+        if full.get("literal") is False:
+            del full["literal"]
+        return self._motion_answer(self._request("POST", path, json=full))
+
     def _motion_answer(self, response: httpx.Response) -> Motion:
         """The motion of a /generate or /dance answer: the body itself, or, where the server
         made the request a job (202: over its time budget for answering at once), the job's
@@ -369,6 +419,15 @@ def _error(response: httpx.Response) -> ServerError:
             f"the server is busy ({message}); retry after {wait:g} s", wait, status
         )
     return ServerError(f"server answered {status}: {message}", status)
+
+
+def _payload(motion: Motion) -> dict[str, Any]:
+    """A Motion as the service reads one: {"fps", "positions"}."""
+    if not isinstance(motion, Motion):
+        raise InputError(
+            f"give a motiongen.Motion (motiongen.load(path)), got {type(motion).__name__}"
+        )
+    return {"fps": float(motion.fps), "positions": np.round(motion.positions, 5).tolist()}
 
 
 def motion_from_payload(payload: dict[str, Any]) -> Motion:

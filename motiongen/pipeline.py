@@ -1690,6 +1690,7 @@ class Pipeline:
             validate_prompt(text)
         req.segments = tuple(parsed)
         req.frames = total
+        req.meta["task"] = "timeline"  # also for one made by this model alone
         req.meta["segments"] = [[t, n / self.fps] for t, n in parsed]
         if lengths:
             req.meta["segment_lengths_from"] = lengths_from

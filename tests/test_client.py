@@ -76,6 +76,25 @@ def test_generate_dance_and_service_calls(client: Client, tmp_path: Path) -> Non
     assert dance.num_frames == 40 and dance.audio is not None and dance.audio.path == str(song)
 
 
+def test_control_calls_answer_motions(client: Client) -> None:
+    walk = client.generate("a person walks forward", seconds=2, steps=2, seed=1)
+    more = client.predict(walk, 3.0, "a person walks forward", steps=2, seed=2)
+    assert more.num_frames == 60 and more.meta["task"] == "predict"
+    np.testing.assert_allclose(more.positions[:40], walk.positions, atol=2e-4)
+    keys = client.inbetween([walk.crop(0, 1), walk.crop(39)], [0.0, 2.0], steps=2, seed=3)
+    assert keys.num_frames == 41
+    arms = client.edit(walk, "a person raises both hands", joints=["arms"], steps=2, seed=4)
+    np.testing.assert_allclose(arms.positions[:, 1:3], walk.positions[:, 1:3], atol=2e-4)
+    sad = client.restyle(walk, "sad", steps=2, seed=5)
+    assert sad.meta["style"] == "sad" and "sad" in client.styles()
+    line = client.compose([("a person walks", 1.5), ("a person bows", 1.5)], steps=2, seed=6)
+    assert line.num_frames == 60 and line.meta["task"] == "timeline"
+    with pytest.raises(ServerError, match="422"):
+        client.restyle(walk, "grumpy")
+    with pytest.raises(InputError, match="motiongen.Motion"):
+        client.predict(walk.positions, 3.0)
+
+
 def test_jobs_wait_and_download(client: Client, tmp_path: Path) -> None:
     job_id = client.generate_job("a person jumps", seconds=2, steps=2, seed=2)
     info = client.wait(job_id, timeout=60)

@@ -1655,19 +1655,19 @@ class Pipeline:
         # then come from the text model as without a style (it has no style input: given the
         # vector alone, the control model made every segment and its walk read as proud,
         # P(sad) 0.01, a new user's trial). A blend stays with the control model's vectors.
-        styled = _style_name(options.get("style"), self.styles)
-        if not isinstance(styled, str) or options.get("blend") is not None:
-            styled = None
-        else:
-            self.style_vector(styled)  # an unknown style is said before any work
-            options = {**options, "style": styled, "literal": True}
-            if segment_model not in (None, "self"):
-                del options["style"]
+        styled = None
+        if options.get("blend") is None:
+            options, _, _ = self._style_said(options, "")  # checked, named as the model knows it
+            styled = options.get("style") if isinstance(options.get("style"), str) else None
+        by_text = styled is not None and segment_model not in (None, "self")
+        unstyled = {k: v for k, v in options.items() if k != "style"} if by_text else options
         lengths: dict[str, str] = {}
         parsed = parse_timeline(
             segments, self.fps, total_seconds=seconds,
-            typical=self._typical_seconds(segment_model, options, lengths),
+            typical=self._typical_seconds(segment_model, unstyled, lengths),
         )  # fmt: skip
+        if by_text and len(parsed) > 1:  # joined: the text model has no style vector
+            options = unstyled
         if lengths:
             lengths_from = [lengths.get(t, "asked") for t, _ in parsed]
         if styled is not None:
@@ -1946,7 +1946,9 @@ class Pipeline:
                     f"segment {r.text!r}: {short}; {SEGMENT_SHORT_ADVICE}"
                     if req.segments is not None
                     else f"the edited span: {short}{self._span_core_said(req, r)}; edit a longer "
-                    "span",
+                    "span"
+                    if req.edit_span is not None
+                    else f"the new action after the past: {short}; ask for more seconds",
                 )
         return motion
 

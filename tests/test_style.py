@@ -161,6 +161,12 @@ def test_training_with_styles_gives_a_restylable_checkpoint(encoder, synth, tmp_
         "a person bows in a sad way",
     ]
     assert line.meta["style"] == "sad"
+    # joined from a text model, the words alone carry it; one segment (never joined) keeps
+    # the vector too
+    joined = pipe.check_compose("a person walks, then bows", style="sad", segment_model=pipe)
+    one = pipe.check_compose("a person walks", seconds=2.0, style="sad", segment_model=pipe)
+    assert joined.style is None and joined.parts is not None
+    assert one.style is not None and one.text == "a person walks in a sad way"
     with pytest.raises(InputError, match="known styles"):
         pipe.check_compose("a person walks, then bows", style="grumpy")
     with pytest.raises(InputError, match="known styles"):

@@ -71,6 +71,12 @@ def test_one_file_per_prompt_and_a_manifest_then_resume(
     # A rerun there with other settings would skip every file as made: refused, said why.
     code, _, stderr = run([*args, "--seed", "99"], monkeypatch, capsys)
     assert code == 1 and "made with other settings (seed 0 -> 99)" in error_line(stderr)
+    # a folder recorded before a setting existed is compared on the settings it holds
+    recorded = json.loads((out / "settings.json").read_text())
+    del recorded["in_place"]
+    (out / "settings.json").write_text(json.dumps(recorded))
+    code, stdout, _ = run(args, monkeypatch, capsys)
+    assert code == 0 and "0 to make" in stdout
     code, _, stderr = run([*args[:4], tmp_path / "b5.npz", *args[5:]], monkeypatch, capsys)
     assert code == 1 and "names a file; with --prompts give a folder" in error_line(stderr)
     assert not (tmp_path / "b5.npz").exists()

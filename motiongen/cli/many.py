@@ -70,10 +70,11 @@ def run_many(
     torch.set_num_threads(threads or max(1, (os.cpu_count() or 1) // max(1, local)))
     folder.mkdir(parents=True, exist_ok=True)
     settings = {
-        "prompts": str(prompts_file), "format": fmt, "takes": takes, "seconds": seconds,
+        "prompts": str(prompts_file.resolve()), "format": fmt, "takes": takes, "seconds": seconds,
         "steps": steps, "sampler": sampler, "guidance": guidance, "seed": seed,
         "checkpoint": None if checkpoint is None else str(checkpoint), "postprocess": postprocess,
         "literal": literal, "fps": fps, "rag": rag, "in_place": in_place,
+        "index": None if index is None else str(index), "reranker": reranker,
     }  # fmt: skip
     # every process checks (none is left waiting for one that stopped); the first records
     same_settings(folder, settings, [item.path for item in items], record=rank == 0)
@@ -133,12 +134,13 @@ def same_settings(folder: Path, settings: dict, paths: list[Path], record: bool 
             before = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError):
             before = None
-        if isinstance(before, dict) and before != settings:
-            changed = ", ".join(
-                f"{k} {before.get(k)!r} -> {settings.get(k)!r}"
-                for k in settings
-                if before.get(k) != settings.get(k)
-            )
+        # settings a folder recorded before a setting existed are compared on the others
+        changed = ", ".join(
+            f"{k} {before[k]!r} -> {settings[k]!r}"
+            for k in settings
+            if isinstance(before, dict) and k in before and before[k] != settings[k]
+        )
+        if changed:
             raise InputError(
                 f"{folder} holds motions made with other settings ({changed}); a rerun there "
                 "only makes what is missing: give another folder, or empty this one"

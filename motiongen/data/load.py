@@ -22,12 +22,11 @@ def load_any(path: str | Path) -> Motion:
         raise InputError("no motion given; name a motion file, dance folder or prepared clip")
     path = Path(path)
     if not path.exists():
-        clip = _prepared_clip(str(path))
-        if clip is not None:
+        bare = path.name == str(path) and not path.suffix  # a clip's name, not a file's path
+        if bare and (clip := _prepared_clip(str(path))) is not None:
             return clip
-        raise DataNotFoundError(
-            f"no such file or folder: {path} (nor a clip of that name in the prepared data)"
-        )
+        nor = " (nor a clip of that name in the prepared data)" if bare else ""
+        raise DataNotFoundError(f"no such file or folder: {path}{nor}")
     if path.is_dir() or path.name == "skeletons.json.gz":
         folder = path if path.is_dir() else path.parent
         if (folder / "skeletons.json.gz").exists():

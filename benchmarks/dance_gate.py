@@ -46,7 +46,11 @@ HOVER_HEIGHT = 0.03
 VARIANTS = {  # name -> postprocess options over the pipeline's own, of the network's timing
     "its own timing (beat_sync=False)": {},
     "its own timing, guessed contacts added, as for motion without music": {"add_guessed": True},
-    "its own timing, before 2026-12-05": {"add_guessed": False, "keep_toes": False},
+    "its own timing, before 2026-12-05": {
+        "add_guessed": False,
+        "keep_toes": False,
+        "grounded": False,
+    },
     "its own timing, on the slow-foot floor (before 2026-12-06)": {"grounded": False},
 }
 

@@ -226,7 +226,7 @@ def switch(pipe: Any, split: str, count: int) -> dict[str, Any]:
                 k, after = SWITCH_PAST, p[SWITCH_PAST : SWITCH_PAST + SWITCH_AFTER]
                 speed = m.root_speed(p, FPS)
                 toes = after[:, [LEFT_FOOT, RIGHT_FOOT], 1]
-                seen = _classifier().classify([motion(p[-60:])]).content[0]
+                seen = _classifier().classify([motion(p[-int(3 * FPS) :])]).content[0]
                 row = rows.setdefault(f"{a} -> {b}, {way}", {})
                 for key, value in (
                     ("seam_jump", m.speed_jump(p, k, FPS)),
@@ -234,6 +234,7 @@ def switch(pipe: Any, split: str, count: int) -> dict[str, Any]:
                     ("skating", foot_skating_ratio(after, FPS)),
                     ("airborne", float(np.mean((toes > 0.05).all(axis=1)))),
                     ("recognised", float(seen == b)),
+                    ("joined", float(bool(out.meta.get("continued_into")))),
                 ):  # fmt: skip
                     row.setdefault(key, []).append(value)
     return {
@@ -550,10 +551,11 @@ def markdown(r: dict[str, Any]) -> str:
     if "switch" in r:
         lines += ["| continuation into another action | n | seam speed jump (m/s) | largest pace "
                   "change in 2 s (m/s²) | foot skating | both feet off the floor | new action "
-                  "recognised |", "|---|---|---|---|---|---|---|"]  # fmt: skip
+                  "recognised | joined |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
         for row, v in r["switch"].items():
             lines.append(f"| {row} | {v['n']} | {v['seam_jump']} | {v['pace_change']} | "
-                         f"{v['skating']} | {v['airborne']} | {v['recognised']} |")  # fmt: skip
+                         f"{v['skating']} | {v['airborne']} | {v['recognised']} | "
+                         f"{v.get('joined', '–')} |")  # fmt: skip
         lines.append("")
     if "inbetween" in r:
         lines += ["| in-betweening gap | L2P model | L2P interp. | L2P zero-vel. | NPSS model | "

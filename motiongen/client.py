@@ -160,7 +160,8 @@ class Client:
         self, past: Motion, seconds: float, text: str | None = None, **options: Any
     ) -> Motion:
         """Continue ``past`` to ``seconds`` in all (POST /predict). options: style,
-        segment_model ("self"), steps, sampler, guidance, seed, model, literal, fps."""
+        segment_model ("self"), and those every control call takes: steps, sampler,
+        guidance, seed, model, literal, fps."""
         return self._control("/predict", {"motion": _payload(past), "seconds": seconds,
                                           "text": text}, options)  # fmt: skip
 
@@ -168,23 +169,26 @@ class Client:
         self, keyframes: list[Motion], times: list[float], text: str | None = None, **options: Any
     ) -> Motion:
         """A motion through ``keyframes`` (poses or short motions) at ``times`` s (POST
-        /inbetween). options: in_place, and the others of ``predict``."""
+        /inbetween). options: in_place (each keyframe moved on the ground to start where the
+        one before ends), and those every control call takes (see ``predict``)."""
         body = {"keyframes": [_payload(k) for k in keyframes], "times": list(times), "text": text}
         return self._control("/inbetween", body, options)
 
     def edit(self, motion: Motion, text: str, **options: Any) -> Motion:
         """``motion`` with a part made anew (POST /edit). options: frames ([start, end] s),
-        joints (names or body parts), segment_model, and the others of ``predict``."""
+        joints (names or body parts), segment_model ("self"), and those every control call
+        takes (see ``predict``)."""
         return self._control("/edit", {"motion": _payload(motion), "text": text}, options)
 
     def restyle(self, motion: Motion, style: str | None = None, **options: Any) -> Motion:
         """``motion`` moved in another style (POST /restyle). options: text, blend ({style,
-        weight}), keep_speed, and the others of ``predict``."""
+        weight}), keep_speed, and those every control call takes (see ``predict``)."""
         return self._control("/restyle", {"motion": _payload(motion), "style": style}, options)
 
     def compose(self, timeline: str | list[tuple[str, float]], **options: Any) -> Motion:
         """One motion of segments (POST /compose): a prompt with "then" or (text, seconds)
-        pairs. options: seconds (a prompt's total), style, segment_model, and the others."""
+        pairs. options: seconds (a prompt's total), style, segment_model ("self"), and those
+        every control call takes (see ``predict``)."""
         body: dict[str, Any] = (
             {"prompt": timeline}
             if isinstance(timeline, str)
@@ -201,8 +205,6 @@ class Client:
         if "format" in options:
             raise InputError(f"{path} answers a Motion (format json); use the REST API for files")
         full = {k: v for k, v in {**body, **options}.items() if v is not None}
-        if full.get("literal") is False:
-            del full["literal"]
         return self._motion_answer(self._request("POST", path, json=full))
 
     def _motion_answer(self, response: httpx.Response) -> Motion:

@@ -156,7 +156,7 @@ class Motion:
             meta=meta,
         )
 
-    def in_place(self) -> Motion:
+    def without_travel(self) -> Motion:
         """The motion with the pelvis's travel along the floor taken out (every frame moved
         so the pelvis stays above where it starts); heights and turns kept: the in-place
         clips a game engine moves with its own root motion. The feet then slide by what the
@@ -164,7 +164,7 @@ class Motion:
         travel = self.positions[:, PELVIS].astype(np.float64) - self.positions[0, PELVIS]
         travel[:, 1] = 0.0
         moved = self.copy(positions=(self.positions - travel[:, None, :]).astype(np.float32))
-        moved.meta = {**self.meta, "in_place": True}
+        moved.meta = {**self.meta, "without_travel": True}
         return moved
 
     def crop(self, start: int, stop: int | None = None) -> Motion:

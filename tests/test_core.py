@@ -84,19 +84,19 @@ def test_upsampling_follows_a_smooth_curve_through_the_frames():
     assert up[..., 1].min() >= pos[..., 1].min() - 1e-6
 
 
-def test_in_place_takes_out_the_travel_along_the_floor_only():
+def test_without_travel_takes_out_the_travel_along_the_floor_only():
     t = np.arange(30) / 30.0
     pos = np.tile(standing_pose(), (30, 1, 1))
     pos[:, :, 0] += t[:, None]  # 1 m/s along x
     pos[:, :, 1] += 0.05 * np.sin(6 * t)[:, None]  # bobbing
-    still = Motion(pos, fps=30).in_place()
+    still = Motion(pos, fps=30).without_travel()
     np.testing.assert_allclose(
         still.positions[:, 0, [0, 2]], np.tile(pos[0, 0, [0, 2]], (30, 1)), atol=1e-6
     )
     np.testing.assert_allclose(still.positions[..., 1], pos[..., 1], atol=1e-6)
     limbs = still.positions - still.positions[:, :1]
     np.testing.assert_allclose(limbs, pos - pos[:, :1], atol=1e-6)  # the pose itself unchanged
-    assert still.meta["in_place"] is True
+    assert still.meta["without_travel"] is True
 
 
 def test_crop_moves_audio_offset():

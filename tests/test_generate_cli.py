@@ -58,12 +58,12 @@ def test_generate_npy_is_seeded(checkpoint, tmp_path, monkeypatch, capsys):
     assert np.load(a).shape == (40, 22, 3)
 
 
-def test_generate_in_place_keeps_the_pelvis_over_its_start(
+def test_generate_no_travel_keeps_the_pelvis_over_its_start(
     checkpoint, tmp_path, monkeypatch, capsys
 ):
     path = tmp_path / "still.npz"
     code, _, err = run(
-        generate(checkpoint, path, "--seconds", 2, "--in-place"), monkeypatch, capsys
+        generate(checkpoint, path, "--seconds", 2, "--no-travel"), monkeypatch, capsys
     )
     assert code == 0, err
     with np.load(path) as data:

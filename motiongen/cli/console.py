@@ -115,18 +115,18 @@ def wrote(path: Path, motion: Any, note: str = "") -> str:
 
 
 def as_written(
-    motion: Any, path: Path, fps: float | None = None, in_place: bool = False
+    motion: Any, path: Path, fps: float | None = None, no_travel: bool = False
 ) -> tuple[Any, str]:
     """(``motion`` as ``path`` will hold it, a note for the summary line): at ``fps`` when
-    given, ``Motion.in_place`` when asked, and a GIF at most at the rate its writer plays
+    given, ``Motion.without_travel`` when asked, and a GIF at most at the rate its writer plays
     (``io.render.GIF_MAX_FPS``: delays are whole centiseconds), so the line says the frames
     the file has."""
     from motiongen.io.render import CONTACT_FRAMES, GIF_MAX_FPS, VIDEO_MAX_FPS
 
     if fps is not None:
         motion = motion.resample(fps)
-    if in_place:
-        motion = motion.in_place()
+    if no_travel:
+        motion = motion.without_travel()
     if path.suffix.lower() == ".gif" and motion.fps > GIF_MAX_FPS:
         return motion.resample(GIF_MAX_FPS), f"; a GIF plays at most {GIF_MAX_FPS:g} fps"
     if path.suffix.lower() == ".mp4" and motion.fps > VIDEO_MAX_FPS:  # what render_video draws

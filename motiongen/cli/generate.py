@@ -139,7 +139,7 @@ def _run(
     fps: float | None = None,
     prior_start: float | None = None,
     beat_sync: bool | None = None,
-    in_place: bool = False,
+    no_travel: bool = False,
 ) -> None:
     from motiongen.generation import check_seconds, parse_guidance
     from motiongen.generation.request import check_int
@@ -196,7 +196,7 @@ def _run(
     timing = motions[0].meta["timing_ms"]
     t0 = time.perf_counter()
     for motion, path in zip(motions, paths, strict=True):
-        motion, note = as_written(motion, path, fps, in_place)
+        motion, note = as_written(motion, path, fps, no_travel)
         options = {"title": title} if path.suffix.lower() in PICTURES else {}
         motion.save(path, **options)
         audio = " with music" if motion.audio is not None and path.suffix == ".mp4" else ""
@@ -365,10 +365,10 @@ def generate(
     beat_sync: Annotated[
         bool | None, typer.Option("--beat-sync/--no-beat-sync", help=BEAT_SYNC_HELP)
     ] = None,
-    in_place: Annotated[
+    no_travel: Annotated[
         bool,
         typer.Option(
-            "--in-place",
+            "--no-travel",
             help="Write the motion without its travel along the floor (the pelvis stays over "
             "its start; heights and turns kept): for engines that add their own root motion.",
         ),
@@ -400,7 +400,7 @@ def generate(
             steps=steps, sampler=sampler, guidance=guidance, seed=seed or 0,
             checkpoint=checkpoint, postprocess=postprocess, threads=threads,
             precision=precision, runtime=runtime, literal=literal, fps=check_output_fps(fps, format),
-            rag=rag, index=index, reranker=reranker, in_place=in_place,
+            rag=rag, index=index, reranker=reranker, no_travel=no_travel,
         )  # fmt: skip
         return
     if prompt is None:
@@ -431,7 +431,7 @@ def generate(
         fps=fps,
         prior_start=prior_start,
         beat_sync=beat_sync,
-        in_place=in_place,
+        no_travel=no_travel,
     )
 
 

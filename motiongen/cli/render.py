@@ -33,10 +33,10 @@ def render(
     no_audio: Annotated[
         bool, typer.Option("--no-audio", help="Do not mux music into MP4.")
     ] = False,
-    in_place: Annotated[
+    no_travel: Annotated[
         bool,
         typer.Option(
-            "--in-place", help="Without its travel along the floor (for engines' root motion)."
+            "--no-travel", help="Without its travel along the floor (for engines' root motion)."
         ),
     ] = False,
 ) -> None:
@@ -50,7 +50,7 @@ def render(
     writable(*output_paths(output, 1))  # a new folder is said (it was made silently)
     if seconds is not None:
         motion = motion.crop(0, max(1, min(motion.num_frames, int(round(seconds * motion.fps)))))
-    motion, note = as_written(motion, output, fps, in_place)
+    motion, note = as_written(motion, output, fps, no_travel)
     options: dict = {}
     suffix = output.name.lower()
     if suffix.endswith(PICTURES):

@@ -103,13 +103,13 @@ def generate_many(
     literal: bool = False,
     fps: float | None = None,
     rag: bool | None = None,
-    in_place: bool = False,
+    no_travel: bool = False,
 ) -> list[Path]:
     """Write every item not yet on disk, ``batch_size`` motions per model pass; returns the
     files written. Each finished file gets a line in ``manifest`` (JSON lines). literal:
     prompts go to the network as written (``Pipeline.generate``). fps: the written motions'
     frame rate (default the model's). rag: as ``Pipeline.generate``'s (None: the model's
-    default). in_place: written without the pelvis's travel (``Motion.in_place``). warn(item, message): called once per prompt whose motion carries a warning
+    default). no_travel: written without the pelvis's travel (``Motion.without_travel``). warn(item, message): called once per prompt whose motion carries a warning
     (e.g. far from every trained action), as a single generation prints it."""
     todo = [item for item in items if not item.path.is_file()]
     requests = [
@@ -137,8 +137,8 @@ def generate_many(
         for item, motion in zip([todo[i] for i in chunk], made, strict=True):
             if fps is not None:
                 motion = motion.resample(fps)
-            if in_place:
-                motion = motion.in_place()
+            if no_travel:
+                motion = motion.without_travel()
             item.path.parent.mkdir(parents=True, exist_ok=True)
             partial = item.path.with_name(f".partial-{item.path.name}")
             options = {"title": item.text} if item.path.suffix in PICTURES else {}

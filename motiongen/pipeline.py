@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import inspect
 import logging
 import math
 import re
@@ -50,6 +51,7 @@ from motiongen.errors import (
     FormatError,
     InputError,
     MotionGenError,
+    refuse_unknown,
 )
 from motiongen.features import CONTACTS, FEATURE_DIM, NormStats, features_to_positions
 from motiongen.generation.constraints import (
@@ -285,23 +287,6 @@ def _started_from_action(meta: dict[str, Any], action: str | None) -> bool:
     if action is None or meta.get("prior_start", 0.0) < RARE_SHOWN_FROM or not found:
         return False
     return str(found[0].get("label") or "").split("|")[0] == action
-
-
-def _known_keywords(method: Callable[..., Any], given: dict[str, Any], what: str) -> None:
-    """An ``InputError`` for keywords ``method`` does not take, with the nearest it does
-    ("secnds": did you mean seconds?), where Python would raise a bare TypeError."""
-    import difflib
-    import inspect
-
-    takes = [n for n, p in inspect.signature(method).parameters.items() if p.kind is p.KEYWORD_ONLY]
-    for name in given:
-        if name not in takes:
-            close = difflib.get_close_matches(name, takes, n=1, cutoff=0.6)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            raise InputError(
-                f"{what} got an unknown option {name!r}; {hint}it takes {', '.join(takes)} "
-                "and postprocess"
-            )
 
 
 def _first_line(exc: BaseException) -> str:
@@ -851,7 +836,9 @@ class Pipeline:
         keeps the network's own timing; True without music is an error.
         """
         t_start = time.perf_counter()
-        _known_keywords(self.check_request, request, "generate")
+        takes = [n for n, p in inspect.signature(self.check_request).parameters.items()
+                 if p.kind is p.KEYWORD_ONLY]  # fmt: skip
+        refuse_unknown(request, [*takes, "postprocess"], "generate")
         req = self.check_request(text, music, **request)
         seed_motion = request.get("seed_motion")
         return self._run([req], postprocess=postprocess, seed_motion=seed_motion, t_start=t_start)

@@ -18,7 +18,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from motiongen.errors import DataNotFoundError, FormatError, InputError, MotionGenError
+from motiongen.errors import (
+    DataNotFoundError,
+    FormatError,
+    InputError,
+    MotionGenError,
+    refuse_unknown,
+)
 
 if TYPE_CHECKING:
     from motiongen.motion import Motion
@@ -110,18 +116,12 @@ def _check_options(writer: Any, options: dict[str, Any], path: Path) -> None:
     params = list(inspect.signature(writer).parameters.values())[2:]  # after motion, path
     if any(p.kind is p.VAR_KEYWORD for p in params):
         return
-    takes = [p.name for p in params]
-    unknown = sorted(set(options) - set(takes))
-    if not unknown:
-        return
-    hint = (
-        "; for another frame rate resample first: motion.resample(fps).save(...)"
-        if "fps" in unknown
-        else ""
-    )
-    raise InputError(
-        f"cannot write {path.name} with {', '.join(map(repr, unknown))}: a {_suffix(path)} "
-        f"file takes {', '.join(takes) or 'no options'}{hint}"
+    hint = "; for another frame rate resample first: motion.resample(fps).save(...)"
+    refuse_unknown(
+        options,
+        [p.name for p in params],
+        f"cannot write {path.name}",
+        hint if "fps" in options else "",
     )
 
 

@@ -259,6 +259,7 @@ def _said_in_style(
 # is near call, goodbye and the two-hand wave alike) under this probability on the past.
 OTHER_ACTION = 0.05
 NEAR_ACTIONS = 0.06
+RECOGNISED_SECONDS = 3.0  # the classifier's windows are 3 s
 # Actions that travel (content labels starting so): one continued into another (a walk into a
 # turn or a run) keeps stepping with the control model alone, which predicts such motion
 # best (test prediction error at 0.5 s 0.056 m, 0.065 with 4 of 40 walks into turns joined).
@@ -1102,14 +1103,14 @@ class Pipeline:
         told = None
         if text is None and self.text_dim and isinstance(options.get("style"), str):
             # a style is said in words, and words need an action: the one the past does
-            told = self._recognised(past_pos[-int(round(3.0 * self.fps)) :]).content[0]
+            told = self._recognised(self._recent(past_pos)).content[0]
             text = self._describe_action(told)
         given, segment_model = self._segment_model_option("predict", options)
-        chosen, _ = self._segment_sampling(options, True)
+        chosen = {k: options[k] for k in ("steps", "sampler", "guidance") if options.get(k)}
         req = self._controlled(text, seconds, constraints, options, task="predict")
-        if told is not None:
+        if told is not None:  # the past's own action: nothing to join
             req.meta["action_from_past"] = told
-        if req.text is not None and req.text_blend is None and segment_model != "self":
+        elif req.text is not None and req.text_blend is None and segment_model != "self":
             self._check_continued_into(req, past_pos, segment_model, chosen, given is None)
         kept = np.full((frame_at(seconds, past.fps), NUM_JOINTS, 3), np.nan)
         kept[: past.num_frames] = past.positions[: len(kept)]
@@ -1157,7 +1158,16 @@ class Pipeline:
         )
         req.segment_model = segment_pipe
         req.parts = ((part,), self._join_request(req))
-        req.meta["continued_into"] = {"actions": asked, "past_action": seen}
+        req.meta["continued_into"] = {
+            "actions": asked,
+            "past_action": seen,
+            "join_seconds": 2 * JOIN_HALF / self.fps,
+        }
+
+    def _recent(self, positions: np.ndarray) -> np.ndarray:
+        """The last ``RECOGNISED_SECONDS`` of a motion: what the label classifier reads as
+        the action it is doing now."""
+        return positions[-int(round(RECOGNISED_SECONDS * self.fps)) :]
 
     def _another_action(self, past: np.ndarray, text: str) -> tuple[list[str], str] | None:
         """(the actions ``text`` is near, the action the past's last 3 s are recognised as) when
@@ -1174,7 +1184,7 @@ class Pipeline:
             return None
         nearest = known[0]["nearest"]
         asked = [a for a, c in nearest if c >= nearest[0][1] - NEAR_ACTIONS]
-        seen = self._recognised(past[-int(round(3.0 * self.fps)) :])
+        seen = self._recognised(self._recent(past))
         index = self._label_classifier().content_index
         p = sum(float(seen.content_probs[0][index[a]]) for a in asked if a in index)
         both_travel = asked[0].startswith(TRAVELLING) and seen.content[0].startswith(TRAVELLING)
@@ -1588,7 +1598,7 @@ class Pipeline:
         18 % of real single-action takes of 6 s or more: a turn at the end of a walk, a
         two-handed wave ending raised.) The last part joins the one before it when shorter
         than 1.5 s."""
-        part = int(round(3.0 * self.fps))
+        part = int(round(RECOGNISED_SECONDS * self.fps))
         cuts = list(range(0, len(positions), part))
         if len(cuts) < 2:
             return []
@@ -1974,7 +1984,6 @@ class Pipeline:
             parts = [clean(p, self.fps, bone_lengths=body) for p in parts]
         keys, starts, total = join_keyframes(placed_in_turn(parts))
         motion = self._sewn(req, keys, starts, total, (t_start, known), postprocess, cancel)
-        motion.meta["task"] = "timeline"
         return motion
 
     def _joined_continuation(
@@ -1991,14 +2000,12 @@ class Pipeline:
         from motiongen.postprocess import postprocess as clean
 
         t_start = time.perf_counter()
-        given = req.constraints.known.all(axis=1)
-        past = req.constraints.targets[: int(np.argmin(given)) if not given.all() else len(given)]
+        past = req.constraints.targets[: int(req.constraints.known.all(axis=1).sum())]  # a prefix
         (seg,), known = self._segment_parts(req, [req.frames - len(past)], postprocess, cancel)
         if postprocess:  # the past's body
             seg = clean(seg, self.fps, bone_lengths=median_bone_lengths(past))
         keys, starts, total = continued_keyframes(past, seg, self.fps)
         motion = self._sewn(req, keys, starts, total, (t_start, known), postprocess, cancel)
-        motion.meta["task"] = "predict"
         return motion
 
     def _joined_edit(
@@ -2036,7 +2043,6 @@ class Pipeline:
         motion = self._sewn(
             req, keys, starts, len(pos), (t_start, known), postprocess, cancel, free_legs=free
         )
-        motion.meta["task"] = "edit"
         motion.meta["span_slide_mps"] = round(slide, 3)
         motion.meta["span_legs_from"] = self.name if steps else motion.meta["segments_from"]
         if steps or slide > SLIDE_WARNING:

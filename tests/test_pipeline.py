@@ -1058,6 +1058,7 @@ def test_a_continuation_into_another_action_is_made_whole_and_joined(control_pip
     assert m.num_frames == 100 and m.meta["continued_into"] == {
         "actions": ["wave"],
         "past_action": "walk",
+        "join_seconds": 1.0,
     }
     assert m.meta["segments_from"] == text_pipe.name and m.meta["task"] == "predict"
     np.testing.assert_allclose(m.positions[:40], past.positions, atol=1e-5)  # the past as given

@@ -910,7 +910,6 @@ def test_a_start_is_drawn_by_seed_among_the_phrases_doing_the_action():
 
 
 def test_a_blend_of_two_priors_starts_between_them_and_at_its_ends_from_each_alone():
-    from motiongen.errors import InputError
     from motiongen.retrieval.prior import BlendedPrior, Prior
 
     def prior(values: list[float], style: str) -> Prior:
@@ -927,7 +926,7 @@ def test_a_blend_of_two_priors_starts_between_them_and_at_its_ends_from_each_alo
     both = BlendedPrior(happy, sad, 0.5)
     assert both.agrees and both.frames == 4 and len(both.phrases) == 6
     np.testing.assert_allclose(both.features, 5.0)
-    with pytest.raises(InputError, match="one length"):
+    with pytest.raises(ValueError, match="one length"):
         BlendedPrior(happy, Prior(np.zeros((6, FEATURE_DIM), np.float32)), 0.5)
 
 

@@ -143,7 +143,8 @@ def _write(motion: Any, output: Path, t0: float, what: str, fps: float | None = 
         out.print(
             f"the past does {into['past_action']}, the text another action (near "
             f"{', '.join(into['actions'])}): made by "
-            f"{motion.meta.get('segments_from')} and joined over 1 s (--segment-model self: "
+            f"{motion.meta.get('segments_from')} and joined over {into['join_seconds']:g} s "
+            "(--segment-model self: "
             "the control model alone)",
             highlight=False,
             soft_wrap=True,

@@ -62,9 +62,6 @@ def join_keyframes(
     return keys, starts, start
 
 
-# Half the frames of a continuation's join (the segment loses twice this at its start).
-CONTINUE_HALF = JOIN_HALF
-
 # Frames over which a pace is measured at the end of the past and where a segment resumes.
 PACE_FRAMES = 5
 
@@ -75,7 +72,7 @@ def _ground_velocity(p: np.ndarray, fps: float) -> np.ndarray:
 
 
 def continued_keyframes(
-    past: np.ndarray, segment: np.ndarray, fps: float, half: int | None = None
+    past: np.ndarray, segment: np.ndarray, fps: float, half: int = JOIN_HALF
 ) -> tuple[list[np.ndarray], list[int], int]:
     """(keyframes, their start frames, total frames) for continuing ``past`` (P, 22, 3) into
     ``segment`` (L, 22, 3), an action made alone: the past kept whole, the segment placed after
@@ -86,7 +83,6 @@ def continued_keyframes(
     walk in 0.1 s, feet sliding; a new user's trial)."""
     past = np.asarray(past, dtype=np.float64)
     placed = placed_in_turn([past, segment])[1]
-    half = CONTINUE_HALF if half is None else half
     cut = min(2 * half, len(placed) // 2)
     gap = (cut + 1) / fps  # from the past's last frame to the first kept one
     pace = _ground_velocity(past[-(PACE_FRAMES + 1) :], fps)

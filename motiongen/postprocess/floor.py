@@ -99,8 +99,8 @@ def floor_heights(
     positions: np.ndarray,
     fps: float,
     *,
-    window_seconds: float = 1.0,
-    smooth_seconds: float = 0.25,
+    window_seconds: float | None = None,
+    smooth_seconds: float | None = None,
     grounded: bool = False,
 ) -> np.ndarray:
     """Estimated floor height under the body at each frame: (T, 22, 3) -> (T,).
@@ -111,13 +111,15 @@ def floor_heights(
     whose feet never stop) takes the minimum of the lowest foot over the window instead: some
     foot touches the floor at least once a second. The result is Gaussian-smoothed
     (``smooth_seconds``) so that the correction never pops. ``grounded``: the motion never
-    leaves the floor, so the lowest foot stands on it whatever its speed, over the shorter
-    ``GROUNDED_WINDOW_SECONDS`` smoothed over ``GROUNDED_SMOOTH_SECONDS`` (the two seconds
-    arguments are then unused).
+    leaves the floor, so the lowest foot stands on it whatever its speed. The two seconds
+    default to 1.0 and 0.25, grounded to the shorter ``GROUNDED_WINDOW_SECONDS`` and
+    ``GROUNDED_SMOOTH_SECONDS``.
     """
     p = np.asarray(positions, dtype=np.float64)
-    if grounded:
-        window_seconds, smooth_seconds = GROUNDED_WINDOW_SECONDS, GROUNDED_SMOOTH_SECONDS
+    if window_seconds is None:
+        window_seconds = GROUNDED_WINDOW_SECONDS if grounded else 1.0
+    if smooth_seconds is None:
+        smooth_seconds = GROUNDED_SMOOTH_SECONDS if grounded else 0.25
     feet = p[:, list(FOOT_JOINTS)]  # (T, 4, 3)
     lowest = feet[..., 1].argmin(axis=1)  # (T,)
     rows = np.arange(len(p))

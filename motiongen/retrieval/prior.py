@@ -106,8 +106,8 @@ class BlendedPrior:
     weight: float
 
     def __post_init__(self) -> None:
-        if self.first.frames != self.second.frames:
-            raise InputError(
+        if self.first.frames != self.second.frames:  # both are built for one request
+            raise ValueError(
                 f"blended priors need one length, got {self.first.frames} and "
                 f"{self.second.frames} frames"
             )

@@ -481,6 +481,12 @@ def test_rest_capture(tmp_path) -> None:
         assert_error(client.post("/capture", files={"keypoints": ("k.txt", body)}), 415, ".json")
         assert_error(client.post("/capture", files={"keypoints": ("k.json", "{bad")}), 422, "JSON")
         assert_error(client.post("/capture", json={"keypoints": 1}), 415, "multipart")
+        # fields it does not read, or sent twice, are refused as /dance refuses them
+        assert_error(client.post("/capture", files={"keypoints": ("k.json", body)},
+                                 data={"bogus": "1"}), 422, "unknown field(s) 'bogus'")  # fmt: skip
+        assert_error(client.post("/capture", files=[("keypoints", ("k.json", body)),
+                                                    ("keypoints", ("k.json", body))]),
+                     422, "sent more than once")  # fmt: skip
         no_fps = json.dumps({"frames": json.loads(body)["frames"]})
         assert_error(client.post("/capture", files={"keypoints": ("k.json", no_fps)}), 422,
                      "frame rate")  # fmt: skip

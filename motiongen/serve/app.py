@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import inspect
 import logging
 import math
 import os
@@ -57,6 +56,7 @@ from motiongen.serve.schemas import (
     ModelList,
     MotionAnswer,
     Sampler,
+    errors,
     npy_fps_problem,
     output_fps_param,
 )
@@ -65,6 +65,7 @@ from motiongen.serve.uploads import (
     BodyLimit,
     UploadGuard,
     UploadRejected,
+    check_form,
     save_upload,
 )
 
@@ -673,19 +674,8 @@ def create_app(settings: ServeSettings) -> FastAPI:
         ] = None,
     ) -> Response:
         """Music to dance: upload a song (multipart/form-data field 'audio')."""
-        form = await http.form()  # parsed once already: the fields as sent
-        if unknown := sorted(set(form.keys()) - dance_fields):
-            raise ApiError(
-                422,
-                f"unknown field(s) {', '.join(map(repr, unknown))}; /dance takes "
-                f"{', '.join(sorted(dance_fields))}",
-            )
-        # a form field sent twice would otherwise be read as its last value, silently
-        if repeated := sorted(k for k in set(form.keys()) if len(form.getlist(k)) > 1):
-            raise ApiError(
-                422,
-                f"field(s) {', '.join(map(repr, repeated))} sent more than once; send each once",
-            )
+        await check_form(http, dance, "/dance")
+        form = await http.form()
         if (flag := form.get("async")) is not None and str(flag).lower() not in ("true", "false"):
             raise ApiError(422, f"async must be true or false, got {flag!r}")
         path = await save_upload(audio, server.store.uploads_dir, settings.max_upload_bytes)
@@ -724,19 +714,22 @@ def create_app(settings: ServeSettings) -> FastAPI:
 
         return await answer_with_song(path, "dance", http, build)
 
-    # the form fields /dance reads: its own parameters (async_ is sent as "async")
-    dance_fields = frozenset(
-        "async" if name == "async_" else name
-        for name in inspect.signature(dance).parameters
-        if name != "http"
-    )
-
-    @app.get("/jobs/{job_id}", response_model=JobInfo, tags=["jobs"], responses=ERROR_RESPONSES)
+    @app.get("/jobs/{job_id}", response_model=JobInfo, tags=["jobs"], responses=errors(404))
     def get_job(job_id: str) -> dict[str, Any]:
         """A job's status, its request and, once done, the URLs of its files."""
         return job_info(_job(job_id))
 
-    @app.get("/jobs/{job_id}/result", tags=["jobs"], responses=ERROR_RESPONSES)
+    @app.get(
+        "/jobs/{job_id}/result",
+        tags=["jobs"],
+        responses={
+            200: {
+                "description": "The file, in the format asked or the job's",
+                "content": {t.split(";")[0]: {} for t in MEDIA_TYPES.values()},
+            },
+            **errors(404, 409, 422),
+        },
+    )
     def job_result(
         job_id: str,
         format: Annotated[Format | None, Query(description="Default: the job's format")] = None,
@@ -763,7 +756,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
             )
         return FileResponse(path, media_type=MEDIA_TYPES[fmt], filename=FILE_NAMES[fmt])
 
-    @app.delete("/jobs/{job_id}", response_model=JobInfo, tags=["jobs"], responses=ERROR_RESPONSES)
+    @app.delete("/jobs/{job_id}", response_model=JobInfo, tags=["jobs"], responses=errors(404, 409))
     def cancel_job(job_id: str) -> dict[str, Any]:
         """Cancel a queued or running job (a running one's result is not kept); 409 for a job
         already done or failed; cancelling twice is the same as once."""

@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse
 
 from motiongen.serve.results import FILE_NAMES, MEDIA_TYPES, file_bytes, motion_payload
 from motiongen.serve.schemas import ERROR_RESPONSES, JOB_ACCEPTED, MOTION_RESPONSE, MotionAnswer
-from motiongen.serve.uploads import UploadRejected, safe_name
+from motiongen.serve.uploads import UploadRejected, check_form, safe_name
 
 CHUNK = 1 << 20
 MAX_REST_SECONDS = 120.0  # answered at once; longer ones run as a job
@@ -109,6 +109,7 @@ def add_capture_routes(app: FastAPI, server: Any) -> None:
     ) -> Response:
         """Lift 2-D keypoints (any pose estimator's, in pixels) to a clean 3-D motion; up to
         two minutes answer at once, longer recordings (or async=true) run as a job (202)."""
+        await check_form(http, capture_route, "/capture")
         folder = server.store.uploads_dir / uuid.uuid4().hex
         folder.mkdir(parents=True)
         limit = server.settings.max_upload_bytes

@@ -404,6 +404,13 @@ JOB_ACCEPTED: dict[int | str, dict[str, Any]] = {
     202: {"model": JobAccepted, "description": "Job accepted"}
 }
 
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The entries of ``ERROR_RESPONSES`` an endpoint can answer (the jobs' own endpoints
+    listed uploads' 413 and the queue's 503 they never send: a REST trial)."""
+    return {c: ERROR_RESPONSES[c] for c in codes}
+
+
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": text}
     for code, text in (

@@ -32,6 +32,31 @@ class UploadRejected(Exception):
         self.status = status
 
 
+async def check_form(http: Any, route: Any, path: str) -> None:
+    """``UploadRejected`` (422) for a multipart form with a field ``route`` does not read
+    (its own parameters; ``async_`` is sent as "async") or one sent more than once: the
+    framework drops the first and keeps the last value silently (/capture took both, a REST
+    trial; /dance refused them)."""
+    import inspect
+
+    fields = {
+        "async" if name == "async_" else name
+        for name in inspect.signature(route).parameters
+        if name != "http"
+    }
+    form = await http.form()  # parsed once already: the fields as sent
+    if unknown := sorted(set(form.keys()) - fields):
+        raise UploadRejected(
+            422,
+            f"unknown field(s) {', '.join(map(repr, unknown))}; {path} takes "
+            f"{', '.join(sorted(fields))}",
+        )
+    if repeated := sorted(k for k in set(form.keys()) if len(form.getlist(k)) > 1):
+        raise UploadRejected(
+            422, f"field(s) {', '.join(map(repr, repeated))} sent more than once; send each once"
+        )
+
+
 def audio_suffix(filename: str | None, content_type: str | None) -> str:
     """The file's audio extension, from its name or else its content type; 415 otherwise."""
     name = (filename or "").strip()

@@ -112,6 +112,8 @@ def test_segment_model_self_as_the_warnings_suggest(client: TestClient, walk: di
     assert "segments_from" in joined and "segments_from" not in alone, (joined, alone)
     assert_error(client.post("/compose", json={**body, "segment_model": "tiny-flow"}), 422,
                  "segment_model")  # fmt: skip
+    assert_error(client.post("/compose", json={**body, "model": "tiny-flow"}), 422,
+                 "is a text model")  # fmt: skip
 
 
 def test_a_control_job_keeps_its_motion_in_the_store(client: TestClient, walk: dict) -> None:

@@ -104,6 +104,11 @@ def checked_control(pipe: Any, params: dict[str, Any], root: Path) -> Any:
         )  # fmt: skip
     segments = params.get("segments")
     spec = params["prompt"] if segments is None else [(s["text"], s["seconds"]) for s in segments]
+    if not pipe.control_dim:  # as the other control endpoints say (it had answered unjoined)
+        raise InputError(
+            f"/compose joins segments with a control model; {params['model']} is a text model: "
+            "leave model out (the default, tiny-control-smooth) or name a control model"
+        )
     req = pipe.check_compose(spec, seconds=params.get("seconds"), **opts)
     # A prompt's segments take their default lengths (as long as such motions last in the
     # index, else 4 s): several "then"s add up past the service's limit, which the body's own

@@ -1983,8 +1983,7 @@ class Pipeline:
             body = symmetric_bone_lengths(median_bone_lengths(parts[0]))
             parts = [clean(p, self.fps, bone_lengths=body) for p in parts]
         keys, starts, total = join_keyframes(placed_in_turn(parts))
-        motion = self._sewn(req, keys, starts, total, (t_start, known), postprocess, cancel)
-        return motion
+        return self._sewn(req, keys, starts, total, (t_start, known), postprocess, cancel)
 
     def _joined_continuation(
         self,
@@ -2005,8 +2004,7 @@ class Pipeline:
         if postprocess:  # the past's body
             seg = clean(seg, self.fps, bone_lengths=median_bone_lengths(past))
         keys, starts, total = continued_keyframes(past, seg, self.fps)
-        motion = self._sewn(req, keys, starts, total, (t_start, known), postprocess, cancel)
-        return motion
+        return self._sewn(req, keys, starts, total, (t_start, known), postprocess, cancel)
 
     def _joined_edit(
         self,

@@ -290,6 +290,14 @@ def _started_from_action(meta: dict[str, Any], action: str | None) -> bool:
     return str(found[0].get("label") or "").split("|")[0] == action
 
 
+@functools.cache
+def _request_keywords() -> tuple[str, ...]:
+    """What ``Pipeline.generate`` takes: ``check_request``'s keywords and postprocess (read
+    once, not on every call)."""
+    params = inspect.signature(Pipeline.check_request).parameters.items()
+    return (*(n for n, p in params if p.kind is p.KEYWORD_ONLY), "postprocess")
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
@@ -837,9 +845,7 @@ class Pipeline:
         keeps the network's own timing; True without music is an error.
         """
         t_start = time.perf_counter()
-        takes = [n for n, p in inspect.signature(self.check_request).parameters.items()
-                 if p.kind is p.KEYWORD_ONLY]  # fmt: skip
-        refuse_unknown(request, [*takes, "postprocess"], "generate")
+        refuse_unknown(request, _request_keywords(), "generate")
         req = self.check_request(text, music, **request)
         seed_motion = request.get("seed_motion")
         return self._run([req], postprocess=postprocess, seed_motion=seed_motion, t_start=t_start)
@@ -1106,7 +1112,7 @@ class Pipeline:
             told = self._recognised(self._recent(past_pos)).content[0]
             text = self._describe_action(told)
         given, segment_model = self._segment_model_option("predict", options)
-        chosen = {k: options[k] for k in ("steps", "sampler", "guidance") if options.get(k)}
+        chosen, _ = self._segment_sampling(options, True)  # the caller's own sampling
         req = self._controlled(text, seconds, constraints, options, task="predict")
         if told is not None:  # the past's own action: nothing to join
             req.meta["action_from_past"] = told
@@ -1174,9 +1180,9 @@ class Pipeline:
         the label classifier gives the text's action (and any within ``NEAR_ACTIONS`` of it in
         the vocabulary) under ``OTHER_ACTION`` probability on the past; None when it may be
         the same action, both travel (``TRAVELLING``), the text is far from every action, or
-        the past is under 1 s. On 120
-        val clips' first 2 s: 748 of 770 texts of other actions told apart, 20 of 190 of the
-        clip's own action taken for another (a wave's start read as a raise)."""
+        the past is under 1 s. On 120 val clips' first 2 s: 748 of 770 texts of other actions
+        told apart, 20 of 190 of the clip's own action taken for another (a wave's start read
+        as a raise)."""
         if not self.vocabulary or len(past) < self.fps:
             return None
         known = self.known_actions(self.text_encoder.encode([text]).pooled, [text])
@@ -1665,8 +1671,7 @@ class Pipeline:
         )  # fmt: skip
         if by_text and len(parsed) > 1:  # joined: the text model has no style vector
             options = unstyled
-        if lengths:
-            lengths_from = [lengths.get(t, "asked") for t, _ in parsed]
+        lengths_from = [lengths.get(t, "asked") for t, _ in parsed]
         if styled is not None:
             parsed = [(_said_in_style(t, styled, None)[0], n) for t, n in parsed]
         total = sum(n for _, n in parsed)
@@ -2334,8 +2339,9 @@ class Pipeline:
         kept = constraints
         if seed_motion is not None and first.prefix is not None:
             seed_pos = seed_motion.resample(self.fps).positions[: len(first.prefix)]
-            positions = place_on(positions, seed_pos.astype(np.float64))
-            kept = predict_constraints(seed_pos.astype(np.float64), positions.shape[1])
+            seed_pos = seed_pos.astype(np.float64)
+            positions = place_on(positions, seed_pos)
+            kept = predict_constraints(seed_pos, positions.shape[1])
         if constraints is not None:
             positions = np.stack([place(p, constraints) for p in positions])
             if postprocess:  # eased onto the given frames first: smoothing would smear a jump

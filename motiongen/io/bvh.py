@@ -568,17 +568,9 @@ def _continuous(euler: np.ndarray) -> np.ndarray:
     other[..., 1] = 180.0 - out[..., 1]
     for t in range(1, len(out)):
         prev = out[t - 1]
-        best, cost = None, None
-        for cand in (out[t], other[t]):
-            cand = cand + 360.0 * np.round((prev - cand) / 360.0)
-            c = np.abs(cand - prev).sum(axis=-1)  # (J,)
-            if best is None:
-                best, cost = cand, c
-            else:
-                nearer = c < cost
-                best = np.where(nearer[:, None], cand, best)
-                cost = np.minimum(c, cost)
-        out[t] = best
+        a, b = (c + 360.0 * np.round((prev - c) / 360.0) for c in (out[t], other[t]))
+        nearer = np.abs(b - prev).sum(axis=-1) < np.abs(a - prev).sum(axis=-1)  # (J,)
+        out[t] = np.where(nearer[:, None], b, a)
     return out
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import re
 import shutil
 import uuid
@@ -32,18 +34,18 @@ class UploadRejected(Exception):
         self.status = status
 
 
-async def check_form(http: Any, route: Any, path: str) -> None:
-    """``UploadRejected`` (422) for a multipart form with a field ``route`` does not read
-    (its own parameters; ``async_`` is sent as "async") or one sent more than once: the
-    framework drops the first and keeps the last value silently (/capture took both, a REST
-    trial; /dance refused them)."""
-    import inspect
+@functools.cache
+def _form_fields(route: Any) -> frozenset[str]:
+    """The form fields an endpoint reads: its own parameters (``async_`` is sent as "async")."""
+    params = inspect.signature(route).parameters
+    return frozenset("async" if name == "async_" else name for name in params if name != "http")
 
-    fields = {
-        "async" if name == "async_" else name
-        for name in inspect.signature(route).parameters
-        if name != "http"
-    }
+
+async def check_form(http: Any, route: Any, path: str) -> None:
+    """``UploadRejected`` (422) for a multipart form with a field ``route`` does not read or
+    one sent more than once: the framework drops the first and keeps the last value silently
+    (/capture took both, a REST trial; /dance refused them)."""
+    fields = _form_fields(route)
     form = await http.form()  # parsed once already: the fields as sent
     if unknown := sorted(set(form.keys()) - fields):
         raise UploadRejected(

@@ -351,7 +351,8 @@ def generate(
     fps: Annotated[
         float | None,
         typer.Option(
-            help="Frame rate of the written motions (default: the model's, 20; more frames are interpolated along a cubic spline)."
+            help="Frame rate of the written motions (default: the model's, 20; more frames "
+            "are interpolated along a cubic spline)."
         ),
     ] = None,
     prior_start: Annotated[

@@ -109,7 +109,8 @@ def generate_many(
     files written. Each finished file gets a line in ``manifest`` (JSON lines). literal:
     prompts go to the network as written (``Pipeline.generate``). fps: the written motions'
     frame rate (default the model's). rag: as ``Pipeline.generate``'s (None: the model's
-    default). no_travel: written without the pelvis's travel (``Motion.without_travel``). warn(item, message): called once per prompt whose motion carries a warning
+    default). no_travel: written without the pelvis's travel (``Motion.without_travel``).
+    warn(item, message): called once per prompt whose motion carries a warning
     (e.g. far from every trained action), as a single generation prints it."""
     todo = [item for item in items if not item.path.is_file()]
     requests = [

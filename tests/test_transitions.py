@@ -105,9 +105,10 @@ def test_sewing_a_gap_meets_the_kept_frames_in_position_and_velocity():
     from motiongen.postprocess.transitions import sew
 
     t = np.arange(60.0)
-    base = np.stack([np.sin(t / 7.0), np.cos(t / 9.0)], axis=1)
+    base = np.stack([np.sin(t / 7.0), np.zeros_like(t), np.cos(t / 9.0)], axis=1)[:, None]
     broken = base.copy()
-    broken[20:40] += 0.3 + 0.05 * (t[20:40, None] - 20)  # a step and a ramp inside the gap
+    # a step and a ramp inside the gap, along the floor
+    broken[20:40, :, [0, 2]] += 0.3 + 0.05 * (t[20:40, None, None] - 20)
     out = sew(broken, [(20, 40)])
     np.testing.assert_array_equal(out[:20], broken[:20])  # kept frames stay as they are
     np.testing.assert_array_equal(out[40:], broken[40:])
@@ -115,3 +116,17 @@ def test_sewing_a_gap_meets_the_kept_frames_in_position_and_velocity():
     speed = np.abs(np.diff(out, axis=0))
     assert speed[18:41].max() < 0.2  # no jump at either end (0.35 and 1.25 before)
     np.testing.assert_array_equal(sew(broken, [(20, 22)]), broken)  # too short to fit: left
+
+
+def test_sewing_takes_back_an_upward_velocity_within_the_settle_frames():
+    # a walk continued from mid-stride, its pelvis rising at 0.6 m/s, into a join the model
+    # made level: taken back over the whole 1 s join, the sew carried the body 11 cm up and
+    # both feet left the floor
+    from motiongen.postprocess.transitions import VERTICAL_SETTLE_FRAMES, sew
+
+    y = np.concatenate([0.9 + 0.03 * (np.arange(20.0) - 19), np.full(40, 0.9)])
+    pos = np.stack([np.zeros(60), y, np.zeros(60)], axis=1)[:, None]
+    rise = sew(pos, [(20, 40)])[20:40, 0, 1].max() - 0.9
+    whole = sew(pos, [(20, 40)], settle=19)[20:40, 0, 1].max() - 0.9
+    assert 0.0 < rise <= 0.03 * VERTICAL_SETTLE_FRAMES * 0.4  # still eased out of the rise
+    assert whole > 1.8 * rise  # 13.7 vs 6.5 cm

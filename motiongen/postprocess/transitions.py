@@ -23,6 +23,12 @@ import numpy as np
 
 BLEND_SECONDS = 0.8  # how long an offset takes to decay
 FIT_FRAMES = 5  # frames on each side of a join fitted to find its break
+# Frames (0.3 s at 20 fps) within which ``sew`` takes back a break in upward velocity. Taken
+# back over a whole 1 s join, a walk continued from mid-stride (pelvis rising at 0.5 m/s)
+# kept rising 20 cm and leapt, both feet off the floor; chosen on val (`benchmarks/tasks.py
+# --split val --tasks switch timeline`, docs/control.md): 4 and 6 frames halved the hops,
+# 10 took off a third; shorter made the joins' edges jerkier.
+VERTICAL_SETTLE_FRAMES = 6
 
 
 def join_step(around: np.ndarray, fit: int) -> tuple[np.ndarray, np.ndarray]:
@@ -80,10 +86,20 @@ def inertialize(
     return out
 
 
+def _eased_ramp(s: np.ndarray) -> np.ndarray:
+    """s - 6 s^3 + 8 s^4 - 3 s^5 on [0, 1], 0 beyond: slope 1 at 0, and value, slope and
+    curvature 0 at 1 (a velocity offset taken back within its span)."""
+    s = np.clip(s, 0.0, 1.0)
+    return s - 6 * s**3 + 8 * s**4 - 3 * s**5
+
+
 def sew(
-    positions: np.ndarray, gaps: Sequence[tuple[int, int]], fit: int = FIT_FRAMES
+    positions: np.ndarray,
+    gaps: Sequence[tuple[int, int]],
+    fit: int = FIT_FRAMES,
+    settle: int = VERTICAL_SETTLE_FRAMES,
 ) -> np.ndarray:
-    """``positions`` (T, ...) whose frames in each gap [a, b) between kept frames take up
+    """``positions`` (T, ..., 3), Y up, whose frames in each gap [a, b) between kept frames take up
     the kept frames' position and velocity at both ends, kept frames as they are: the breaks
     at ``a`` (forward, as ``inertialize``) and before ``b`` (backward) are taken back by one
     offset across the gap, a quintic with those values and slopes at its ends and no
@@ -92,7 +108,9 @@ def sew(
     exactly, not their velocities: a wrist went from 4.4 to 0.9 m/s from one frame to the next
     at a join's edge (a new user's trial). The fits' error moves even a smooth gap a little
     (2-5 cm over 20 frames of a fast sine): for gaps the model made, not for given frames.
-    Gaps too short or too near an end for the fits are left."""
+    A break in upward velocity is taken back within ``settle`` frames, not across the gap (a
+    body carried upwards for half a second leaves the floor). Gaps too short or too near an
+    end for the fits are left."""
     out = np.asarray(positions, dtype=np.float64).copy()
     for a, b in gaps:
         n = b - a
@@ -104,12 +122,19 @@ def sew(
         x0, v0 = jump + 0.5 * vel, vel  # at frame a, per frame
         x1, v1 = jump_b + 0.5 * vel_b, -vel_b  # at frame b - 1, per frame forward
         span = float(n - 1)
-        s_ = (np.arange(n, dtype=np.float64) / span).reshape(-1, *([1] * x0.ndim))
+        t = np.arange(n, dtype=np.float64).reshape(-1, *([1] * x0.ndim))
+        s_ = t / span
         h0 = 1 - 10 * s_**3 + 15 * s_**4 - 6 * s_**5
-        h1 = s_ - 6 * s_**3 + 8 * s_**4 - 3 * s_**5
-        h4 = -4 * s_**3 + 7 * s_**4 - 3 * s_**5
         h5 = 10 * s_**3 - 15 * s_**4 + 6 * s_**5
-        out[a:b] -= x0 * h0 + v0 * span * h1 + x1 * h5 + v1 * span * h4
+        # along the floor a velocity's break is taken back over the whole gap; upwards
+        # within ``settle`` frames
+        settle_ = np.array([span, min(span, float(settle)), span])
+        out[a:b] -= (
+            x0 * h0
+            + x1 * h5
+            + v0 * settle_ * _eased_ramp(t / settle_)
+            - v1 * settle_ * _eased_ramp((span - t) / settle_)
+        )
     return out
 
 

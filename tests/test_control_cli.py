@@ -266,3 +266,19 @@ def test_control_commands_take_threads(control, walk, tmp_path, monkeypatch, cap
         assert code == 1 and "--threads must be at least 1" in error_line(err)
     finally:
         torch.set_num_threads(before)
+
+
+def test_style_names_a_style_for_every_control_command(walk, tmp_path, monkeypatch, capsys):
+    # the library and the service took style= on predict / inbetween / edit / compose, the
+    # command line only on restyle (a read-through of the thirty-third session)
+    common = ["--seed", 0, "--steps", 2]  # the shipped control model: it has styles
+    out_path = tmp_path / "styled.npz"
+    for args in (["predict", walk, "--seconds", 5, "--text", "a person walks"],
+                 ["inbetween", walk, walk, "--times", "0,4"],
+                 ["edit", walk, "--text", "a person waves", "--joints", "arms"],
+                 ["compose", "a person walks, then waves", "--seconds", 6]):  # fmt: skip
+        code, _, err = run([*args, "-o", out_path, "--style", "sadd", *common], monkeypatch, capsys)
+        assert code == 1 and "unknown style 'sadd'; known styles:" in error_line(err), args
+    _ok(["predict", walk, "-o", out_path, "--seconds", 5, "--text", "a person walks",
+         "--style", "sad", *common], monkeypatch, capsys)  # fmt: skip
+    assert load_any(out_path).meta.get("style") == "sad"

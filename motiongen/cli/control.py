@@ -61,6 +61,14 @@ SegmentModel = Annotated[
     ),
 ]
 
+StyleName = Annotated[
+    str | None,
+    typer.Option(
+        "--style",
+        help="A style to make it in (`motiongen style list`), e.g. sad: said in the text too.",
+    ),
+]
+
 
 def _pipe(checkpoint: Path | None, default: str | None = None) -> Any:
     """The given checkpoint, else ``default`` (the shipped control model) when shipped."""
@@ -76,7 +84,7 @@ def _pipe(checkpoint: Path | None, default: str | None = None) -> Any:
 
 def _options(steps: int | None, sampler: str | None, guidance: str | None, seed: int | None,
              postprocess: bool, literal: bool = False,
-             segment_model: str | None = None) -> dict[str, Any]:  # fmt: skip
+             segment_model: str | None = None, style: str | None = None) -> dict[str, Any]:  # fmt: skip
     from motiongen.generation import parse_guidance
 
     opts: dict[str, Any] = {"postprocess": postprocess}
@@ -84,6 +92,8 @@ def _options(steps: int | None, sampler: str | None, guidance: str | None, seed:
         opts["literal"] = True
     if segment_model is not None:
         opts["segment_model"] = segment_model
+    if style is not None:
+        opts["style"] = style
     for key, value in (("steps", steps), ("sampler", sampler), ("seed", seed)):
         if value is not None:
             opts[key] = value
@@ -178,6 +188,7 @@ def predict(
     fps: Fps = None,
     threads: Threads = None,
     segment_model: SegmentModel = None,
+    style: StyleName = None,
 ) -> None:
     """Continue a motion: its frames are kept exactly and the motion goes on from them (into
     another action the text names: made whole by a text model and joined, see
@@ -188,7 +199,7 @@ def predict(
     t0 = time.perf_counter()
     check_seconds(seconds)  # cheap checks before the model loads (seconds, a trial found)
     given = resolve_motion(past)
-    options = _options(steps, sampler, guidance, seed, postprocess, literal, segment_model)
+    options = _options(steps, sampler, guidance, seed, postprocess, literal, segment_model, style)
     motion = _pipe(checkpoint).predict(given, seconds, text, **options)
     _write(motion, output, t0, "continuation", fps)
 
@@ -220,6 +231,7 @@ def inbetween(
     literal: LiteralText = False,
     fps: Fps = None,
     threads: Threads = None,
+    style: StyleName = None,
 ) -> None:
     """A motion through keyframes (each file a pose or a few frames, in world space)."""
     try:
@@ -232,7 +244,7 @@ def inbetween(
     set_threads(threads)
     t0 = time.perf_counter()
     keys = [keyframe(k) for k in keyframes]
-    options = _options(steps, sampler, guidance, seed, postprocess, literal)
+    options = _options(steps, sampler, guidance, seed, postprocess, literal, style=style)
     if in_place:
         options["in_place"] = True
     motion = _pipe(checkpoint).inbetween(keys, starts, text, **options)
@@ -300,6 +312,7 @@ def edit(
     segment_model: SegmentModel = None,
     fps: Fps = None,
     threads: Threads = None,
+    style: StyleName = None,
 ) -> None:
     """Make part of a motion anew (a span of time, some joints, or both); the rest is kept."""
     names = None if joints is None else [j for j in joints.split(",") if j.strip()]
@@ -314,7 +327,7 @@ def edit(
     set_threads(threads)
     t0 = time.perf_counter()
     given, span = resolve_motion(motion_in), _span(frames)
-    options = _options(steps, sampler, guidance, seed, postprocess, literal, segment_model)
+    options = _options(steps, sampler, guidance, seed, postprocess, literal, segment_model, style)
     result = _pipe(checkpoint).edit(given, text=text, frames=span, joints=names, **options)
     _write(result, output, t0, "edit", fps)
 
@@ -426,6 +439,7 @@ def compose(
     segment_model: SegmentModel = None,
     fps: Fps = None,
     threads: Threads = None,
+    style: StyleName = None,
 ) -> None:
     """One motion of consecutive segments, each following its own text."""
     if (prompt is None) == (not segment):
@@ -452,7 +466,7 @@ def compose(
     t0 = time.perf_counter()
     motion = _pipe(checkpoint, DEFAULT_TIMELINE_MODEL).timeline(
         spec, seconds=seconds,
-        **_options(steps, sampler, guidance, seed, postprocess, literal, segment_model),
+        **_options(steps, sampler, guidance, seed, postprocess, literal, segment_model, style),
     )  # fmt: skip
     _write(motion, output, t0, "timeline", fps)
     if "retrieved phrases" in motion.meta.get("segment_lengths_from", ()):

@@ -276,6 +276,13 @@ def test_free_frames_are_lifted_to_the_given_frames_floor():
     # a file whose floor is 3 cm lower: free frames are not lifted above its given frames
     low = walk - np.array([0.0, 0.03, 0.0])
     np.testing.assert_allclose(lift_free_frames(low, known, 20.0), low)
+    # a free frame right after a given one, 10 cm under the floor (a random network's join):
+    # the lift fades towards given frames, but not to leave it in the floor
+    dip = walk.copy()
+    dip[10, :, 1] -= 0.1
+    lifted = lift_free_frames(dip, known, 20.0)
+    assert lifted[10, :, 1].min() > -1e-9
+    np.testing.assert_array_equal(lifted[known], dip[known])
 
 
 def test_bones_never_given_take_the_source_s_lengths():

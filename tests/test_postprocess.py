@@ -29,7 +29,15 @@ from motiongen.postprocess import (
     toe_contacts,
     two_bone_ik,
 )
-from motiongen.skeleton import FOOT_JOINTS, LEFT_FOOT, LEFT_WRIST, PELVIS, RIGHT_FOOT, bone_lengths
+from motiongen.skeleton import (
+    FOOT_JOINTS,
+    JOINT_INDEX,
+    LEFT_FOOT,
+    LEFT_WRIST,
+    PELVIS,
+    RIGHT_FOOT,
+    bone_lengths,
+)
 
 FPS = 20.0
 FEET = list(FOOT_JOINTS)
@@ -93,7 +101,8 @@ def test_a_leg_whose_length_wavers_keeps_its_planted_toe_where_it_was():
     kept = fix_bone_lengths(wavering, lengths, keep_toes=True)
     low = p[:, TOES, 1] < 0.08  # toes near the floor stay; higher ones may move as the bones do
     toe_error = lambda q: np.abs(q[:, TOES] - p[:, TOES]).max(-1)[low].max()  # noqa: E731
-    assert toe_error(moved) > 0.02 and toe_error(kept) < 1e-4
+    # (within 3 mm: where the synthetic leg is straight the soft IK leaves its ankle short)
+    assert toe_error(moved) > 0.02 and toe_error(kept) < 3e-3
     np.testing.assert_allclose(
         bone_lengths(kept), np.broadcast_to(lengths, (len(p), 21)), atol=1e-6
     )
@@ -194,7 +203,7 @@ def test_a_grounded_motion_sets_a_hover_down_while_its_feet_move():
     grounded = lowest_foot(postprocess(p, FPS, grounded=True))
     middle = np.abs(t % 1.2 - 0.4) < 0.1
     assert default[middle].min() > 0.05
-    assert grounded[middle].max() < 0.015
+    assert grounded[middle].max() < 0.02  # 1.5 cm before the soft IK (straight synthetic legs)
     assert np.mean(grounded > 0.03) < 0.5 * np.mean(default > 0.03)
     assert grounded.min() >= 0.0
 
@@ -309,7 +318,12 @@ def test_a_foot_locked_twice_a_frame_apart_catches_up_without_a_jump():
 def test_foot_locking_is_idempotent_on_clean_motion():
     p = snap_to_floor(synth("sit", 4.0), FPS)
     out = fix_foot_sliding(p, FPS)
-    assert np.abs(out - p).max() < 0.01
+    # the synthetic legs straighten fully, which no real frame does: the soft IK bends those
+    # knees a little (SOFT_REACH), the rest stays; a second pass changes nothing more
+    knees = [JOINT_INDEX["left_knee"], JOINT_INDEX["right_knee"]]
+    rest = np.setdiff1d(np.arange(p.shape[1]), knees)
+    assert np.abs(out - p)[:, rest].max() < 0.01 and np.abs(out - p)[:, knees].max() < 0.05
+    assert np.abs(fix_foot_sliding(out, FPS) - out).max() < 0.01
 
 
 def test_walk_root_trajectory_is_not_destroyed():
@@ -465,7 +479,9 @@ def test_real_capture_changes_little(data_root):
     assert foot_skating_ratio(out, FPS) <= foot_skating_ratio(p, FPS) + 0.05
     contacts = toe_contacts(out, FPS)
     toe_step = np.linalg.norm(np.diff(out[:, TOES][:, :, [0, 2]], axis=0), axis=-1)
-    assert toe_step[contacts[:-1] & contacts[1:]].max() < 1e-3
+    # (under 3 mm a frame: where a leg nearly straightens over a planted toe, at push-off,
+    # the soft IK leaves the ankle short of it; 0.7 mm with hard IK)
+    assert toe_step[contacts[:-1] & contacts[1:]].max() < 3e-3
 
 
 def test_two_bone_ik_leaves_a_raised_leg_bent_its_own_way():

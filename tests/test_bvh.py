@@ -223,7 +223,10 @@ def test_written_file_layout(tmp_path) -> None:
     assert sorted(data.joint_names) == sorted(JOINT_NAMES)
     assert data.joint_names[0] == "pelvis"
     assert data.channels[0] == tuple(ROOT6.split())
-    assert all(c == tuple(ZXY.split()) for c in data.channels[1:])
+    from motiongen.io.bvh import EULER_ORDERS
+
+    for name, chans in zip(data.joint_names[1:], data.channels[1:], strict=True):
+        assert chans == tuple(f"{a}rotation" for a in EULER_ORDERS.get(name, "ZXY")), name
     assert data.fps == 20.0
     # Centimetres: the rest pelvis sits about 90 cm up, the thigh is about 37 cm long.
     assert 80 < data.offsets[0, 1] < 100
@@ -242,6 +245,28 @@ def test_a_body_turning_round_twice_gets_continuous_angles(tmp_path) -> None:
     assert np.abs(np.diff(rotations, axis=0)).max() < 20.0  # 12 degrees a frame, plus the limbs
     assert np.ptp(rotations[:, 2]) > 600  # the pelvis's yaw goes on past 360 degrees
     back = load(save(motion, tmp_path / "turn.bvh"))
+    np.testing.assert_allclose(back.positions, motion.positions, atol=1e-4)
+
+
+def test_a_knee_bent_past_90_degrees_keeps_its_angles_smooth(tmp_path) -> None:
+    # ZXY puts a knee's bend on the middle angle: past 90 degrees (a kick, a crouch) its
+    # angles stepped by up to 90 degrees between frames at a true 20-40 (gimbal lock)
+    j = JOINT_INDEX
+    frames = []
+    for t in range(60):
+        p = standing_pose()
+        shin = [j["left_ankle"], j["left_foot"]]
+        p[shin] = _rotate_about(
+            p[shin], p[j["left_knee"]], Rotation.from_euler("x", 2.5 * t, degrees=True)
+        )
+        frames.append(p)
+    motion = Motion(positions=canonicalize(np.stack(frames)), fps=20)
+    data = parse_bvh(motion_to_bvh_text(motion))
+    knee = data.joint_names.index("left_knee")
+    col = 6 + 3 * (knee - 1)  # the root has 6 channels, every other joint 3
+    angles = data.motion[:, col : col + 3]
+    assert np.abs(np.diff(angles, axis=0)).max() < 5.0  # 2.5 degrees a frame up to 147.5
+    back = load(save(motion, tmp_path / "knee.bvh"))
     np.testing.assert_allclose(back.positions, motion.positions, atol=1e-4)
 
 

@@ -167,6 +167,26 @@ class Motion:
         moved.meta = {**self.meta, "without_travel": True}
         return moved
 
+    def looped(self, min_seconds: float | None = None) -> Motion:
+        """The best loop of at least ``min_seconds`` (default half the motion, at least 1 s)
+        cut from the motion and bent so its last frame leads back into its first, a small net
+        turn per repeat taken out (``postprocess.loop``); ``meta["loop"]`` says where it was
+        cut (seconds) and by how much it was bent."""
+        from motiongen.postprocess.loop import loop_positions
+
+        positions, loop = loop_positions(self.positions, self.fps, min_seconds)
+        looped = self.crop(loop.start, loop.stop)
+        looped.positions = positions
+        looped.meta["loop"] = {
+            "start_seconds": round(loop.start / self.fps, 3),
+            "seconds": round((loop.stop - loop.start) / self.fps, 3),
+            "pose_gap_m": loop.pose_gap_m,
+            "turn_deg": loop.turn_deg,
+            "turn_taken_out": loop.turn_taken_out,
+            "travel_m": loop.travel_m,
+        }
+        return looped
+
     def crop(self, start: int, stop: int | None = None) -> Motion:
         """Frames [start, stop); the audio offset moves with the first frame."""
         stop = self.num_frames if stop is None else stop

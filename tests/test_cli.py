@@ -69,6 +69,21 @@ def test_render_says_the_frames_a_gif_holds(tmp_path, monkeypatch, capsys):
     assert Image.open(gif).n_frames == 40
 
 
+def test_render_loop_writes_a_loop_without_travel(tmp_path, monkeypatch, capsys):
+    src = tmp_path / "m.npz"
+    synth_motion("walk", seconds=4.0).save(src)
+    out_path = tmp_path / "cycle.npz"
+    code, out, err = run(["render", str(src), "-o", str(out_path), "--loop", "--no-travel"],
+                         monkeypatch, capsys)  # fmt: skip
+    assert code == 0, err
+    assert "a loop cut from" in " ".join(out.split())
+    with np.load(out_path) as data:
+        pelvis = data["positions"][:, 0]
+    assert 40 <= len(pelvis) < 80
+    np.testing.assert_allclose(pelvis[:, [0, 2]], np.repeat(pelvis[:1, [0, 2]], len(pelvis), 0),
+                               atol=1e-5)  # fmt: skip
+
+
 def test_a_png_is_a_contact_sheet(tmp_path, monkeypatch, capsys):
     # two new users looked for a picture of a motion and found only the Python save_png
     from PIL import Image

@@ -74,6 +74,20 @@ def test_generate_no_travel_keeps_the_pelvis_over_its_start(
     assert np.ptp(pelvis[:, 1]) > 0  # heights kept
 
 
+def test_generate_loop_writes_the_best_loop_and_says_where_it_was_cut(
+    checkpoint, tmp_path, monkeypatch, capsys
+):
+    path = tmp_path / "loop.npz"
+    code, out, err = run(generate(checkpoint, path, "--seconds", 4, "--loop"), monkeypatch, capsys)
+    assert code == 0, err
+    assert "a loop cut from" in out and "its ends met within" in out
+    with np.load(path) as data:
+        frames = len(data["positions"])
+    assert 40 <= frames < 80  # at least half the motion, never all of it
+    code, _, err = run(generate(checkpoint, path, "--seconds", 0.5, "--loop"), monkeypatch, capsys)
+    assert code == 1 and "a loop of at least 1 s needs a longer motion" in error_line(err)
+
+
 def test_generate_writes_at_the_asked_frame_rate(checkpoint, tmp_path, monkeypatch, capsys):
     path = tmp_path / "sixty.npz"
     args = generate(checkpoint, path, "--seconds", 2, "--fps", 60)

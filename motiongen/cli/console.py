@@ -114,19 +114,44 @@ def wrote(path: Path, motion: Any, note: str = "") -> str:
     )
 
 
+LOOP_HELP = (
+    "Write the best loop of at least half the motion, its last frame leading back into its "
+    "first (a walk cycle for an engine; the net turn per repeat taken out). Ask a few seconds "
+    "more than the loop you want."
+)
+
+
 def as_written(
-    motion: Any, path: Path, fps: float | None = None, no_travel: bool = False
+    motion: Any, path: Path, fps: float | None = None, no_travel: bool = False, loop: bool = False
 ) -> tuple[Any, str]:
     """(``motion`` as ``path`` will hold it, a note for the summary line): at ``fps`` when
-    given, ``Motion.without_travel`` when asked, and a GIF at most at the rate its writer plays
-    (``io.render.GIF_MAX_FPS``: delays are whole centiseconds), so the line says the frames
-    the file has."""
-    from motiongen.io.render import CONTACT_FRAMES, GIF_MAX_FPS, VIDEO_MAX_FPS
-
+    given, ``Motion.looped`` and ``Motion.without_travel`` when asked, and a GIF at most at
+    the rate its writer plays (``io.render.GIF_MAX_FPS``: delays are whole centiseconds), so
+    the line says the frames the file has."""
     if fps is not None:
         motion = motion.resample(fps)
+    looped = ""
+    if loop:  # at the rate written: the wrap meets frame to frame there
+        motion = motion.looped()
+        info = motion.meta["loop"]
+        turn = (
+            f"a turn of {info['turn_deg']:g} degrees a repeat taken out"
+            if info["turn_taken_out"]
+            else f"turning {info['turn_deg']:g} degrees a repeat, as the motion does"
+        )
+        looped = (
+            f"; a loop cut from {info['start_seconds']:g} s, its ends met within "
+            f"{100 * info['pose_gap_m']:.1f} cm, {turn}"
+        )
     if no_travel:
         motion = motion.without_travel()
+    motion, note = _written_rate(motion, path)
+    return motion, looped + note
+
+
+def _written_rate(motion: Any, path: Path) -> tuple[Any, str]:
+    from motiongen.io.render import CONTACT_FRAMES, GIF_MAX_FPS, VIDEO_MAX_FPS
+
     if path.suffix.lower() == ".gif" and motion.fps > GIF_MAX_FPS:
         return motion.resample(GIF_MAX_FPS), f"; a GIF plays at most {GIF_MAX_FPS:g} fps"
     if path.suffix.lower() == ".mp4" and motion.fps > VIDEO_MAX_FPS:  # what render_video draws

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from motiongen.cli.console import as_written, refuse_folder, writable, wrote
+from motiongen.cli.console import LOOP_HELP, as_written, refuse_folder, writable, wrote
 from motiongen.errors import InputError
 from motiongen.io import PICTURES, WRITE_SUFFIXES
 from motiongen.paths import DANCE_DEFAULT_SECONDS, DEFAULT_MODEL
@@ -140,6 +140,7 @@ def _run(
     prior_start: float | None = None,
     beat_sync: bool | None = None,
     no_travel: bool = False,
+    loop: bool = False,
 ) -> None:
     from motiongen.generation import check_seconds, parse_guidance
     from motiongen.generation.request import check_int
@@ -196,7 +197,7 @@ def _run(
     timing = motions[0].meta["timing_ms"]
     t0 = time.perf_counter()
     for motion, path in zip(motions, paths, strict=True):
-        motion, note = as_written(motion, path, fps, no_travel)
+        motion, note = as_written(motion, path, fps, no_travel, loop)
         options = {"title": title} if path.suffix.lower() in PICTURES else {}
         motion.save(path, **options)
         audio = " with music" if motion.audio is not None and path.suffix == ".mp4" else ""
@@ -374,6 +375,7 @@ def generate(
             "its start; heights and turns kept): for engines that add their own root motion.",
         ),
     ] = False,
+    loop: Annotated[bool, typer.Option("--loop", help=LOOP_HELP)] = False,
 ) -> None:
     """Generate motion from a text prompt (optionally following music), or from a file of
     prompts (--prompts) into a folder."""
@@ -401,7 +403,7 @@ def generate(
             steps=steps, sampler=sampler, guidance=guidance, seed=seed or 0,
             checkpoint=checkpoint, postprocess=postprocess, threads=threads,
             precision=precision, runtime=runtime, literal=literal, fps=check_output_fps(fps, format),
-            rag=rag, index=index, reranker=reranker, no_travel=no_travel,
+            rag=rag, index=index, reranker=reranker, no_travel=no_travel, loop=loop,
         )  # fmt: skip
         return
     if prompt is None:
@@ -433,6 +435,7 @@ def generate(
         prior_start=prior_start,
         beat_sync=beat_sync,
         no_travel=no_travel,
+        loop=loop,
     )
 
 

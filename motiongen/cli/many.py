@@ -44,6 +44,7 @@ def run_many(
     index: Path | None = None,
     reranker: str | None = None,
     no_travel: bool = False,
+    loop: bool = False,
 ) -> None:
     from motiongen.generation import check_seconds, parse_guidance
     from motiongen.generation.many import generate_many, plan, read_prompts, shard
@@ -73,7 +74,7 @@ def run_many(
         "prompts": str(prompts_file.resolve()), "format": fmt, "takes": takes, "seconds": seconds,
         "steps": steps, "sampler": sampler, "guidance": guidance, "seed": seed,
         "checkpoint": None if checkpoint is None else str(checkpoint), "postprocess": postprocess,
-        "literal": literal, "fps": fps, "rag": rag, "no_travel": no_travel,
+        "literal": literal, "fps": fps, "rag": rag, "no_travel": no_travel, "loop": loop,
         "index": None if index is None else str(index), "reranker": reranker,
     }  # fmt: skip
     # every process checks (none is left waiting for one that stopped); the first records
@@ -102,7 +103,7 @@ def run_many(
         written = generate_many(
             pipe, mine, seconds=seconds, steps=steps, sampler=sampler, guidance=scales,
             batch_size=batch_size, postprocess=postprocess, progress=advance, manifest=manifest,
-            literal=literal, fps=fps, rag=rag, no_travel=no_travel,
+            literal=literal, fps=fps, rag=rag, no_travel=no_travel, loop=loop,
             warn=lambda item, message: err.print(
                 f"[yellow]warning:[/] {escape(f'{item.path.name} ({item.text!r}): {message}')}",
                 soft_wrap=True, highlight=False,

@@ -12,7 +12,7 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from motiongen.cli.console import as_written, out, resolve_motion, writable, wrote
+from motiongen.cli.console import LOOP_HELP, as_written, out, resolve_motion, writable, wrote
 from motiongen.errors import InputError
 from motiongen.io import PICTURES
 
@@ -39,6 +39,7 @@ def render(
             "--no-travel", help="Without its travel along the floor (for engines' root motion)."
         ),
     ] = False,
+    loop: Annotated[bool, typer.Option("--loop", help=LOOP_HELP)] = False,
 ) -> None:
     """Convert or render any readable motion (BVH, dance folder, .motion, npy) to a file."""
     from motiongen.cli.generate import check_output_fps, output_paths
@@ -50,7 +51,7 @@ def render(
     writable(*output_paths(output, 1))  # a new folder is said (it was made silently)
     if seconds is not None:
         motion = motion.crop(0, max(1, min(motion.num_frames, int(round(seconds * motion.fps)))))
-    motion, note = as_written(motion, output, fps, no_travel)
+    motion, note = as_written(motion, output, fps, no_travel, loop)
     options: dict = {}
     suffix = output.name.lower()
     if suffix.endswith(PICTURES):

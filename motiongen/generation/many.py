@@ -104,12 +104,14 @@ def generate_many(
     fps: float | None = None,
     rag: bool | None = None,
     no_travel: bool = False,
+    loop: bool = False,
 ) -> list[Path]:
     """Write every item not yet on disk, ``batch_size`` motions per model pass; returns the
     files written. Each finished file gets a line in ``manifest`` (JSON lines). literal:
     prompts go to the network as written (``Pipeline.generate``). fps: the written motions'
     frame rate (default the model's). rag: as ``Pipeline.generate``'s (None: the model's
-    default). no_travel: written without the pelvis's travel (``Motion.without_travel``).
+    default). no_travel: written without the pelvis's travel (``Motion.without_travel``);
+    loop: as the best loop in it (``Motion.looped``), before the travel is taken out.
     warn(item, message): called once per prompt whose motion carries a warning
     (e.g. far from every trained action), as a single generation prints it."""
     todo = [item for item in items if not item.path.is_file()]
@@ -138,6 +140,8 @@ def generate_many(
         for item, motion in zip([todo[i] for i in chunk], made, strict=True):
             if fps is not None:
                 motion = motion.resample(fps)
+            if loop:
+                motion = motion.looped()
             if no_travel:
                 motion = motion.without_travel()
             item.path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,138 @@
+"""A motion cut and bent into a seamless loop: its last frame leads back into its first.
+
+Game engines play a walk or an idle as a looping clip; a generated motion's ends differ (a
+20 s walk's by 0.23 m and 41 degrees, a new user's trial), so the clip pops at every repeat.
+The classic recipe (the loop search of motion graphs, Kovar et al. 2002): describe every frame
+by its pose in the body's own frame (pelvis over the origin, facing +Z), its local velocity
+and the pelvis's own speed and turn rate; take the pair of frames (i, j), at least
+``min_seconds`` apart, that match best; keep frames i .. j - 1. What is left of the mismatch
+is spread over the loop as a ramp: the local pose drifts by (pose at i - pose at j) and the
+facing by the turn the loop makes, evenly, so the frame after the last is exactly the first
+again (a ramp adds the same small velocity everywhere and no acceleration, so the wrap is as
+smooth as any other frame). The path keeps its own speed and is straightened: a loop that
+turned a few degrees per repeat would walk in circles in an engine (a turn of more than
+``MAX_TURN_TAKEN_OUT_DEG`` is the motion's own, a dance's, and kept). Pure functions of
+positions, Y up, 22 canonical joints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from motiongen.canonical import heading, rotate_y
+from motiongen.errors import InputError
+from motiongen.skeleton import PELVIS
+
+# Shortest loop kept, as a share of the motion: the best match anywhere would often be two
+# frames of a held pose; a user asking a 6 s walk to loop expects most of its steps. And never
+# under a second (a walk cycle, two steps, is about one): a 0.5 s motion made a 0.25 s loop.
+MIN_SHARE = 0.5
+MIN_LOOP_SECONDS = 1.0
+# The largest turn per repeat taken out. A walk that veers a few degrees per repeat would walk
+# in circles; a dance whose loop turns 88 degrees means to (taken out, its feet slid: foot
+# skating 0.35 -> 0.42 over 4 cha-chas, `benchmarks/loop.py`).
+MAX_TURN_TAKEN_OUT_DEG = 30.0
+# Weight of velocity differences (m/s) against pose differences (m) in the match: a pose
+# passed through in the opposite direction (an arm going up against coming down) is no match.
+VELOCITY_WEIGHT = 0.1
+
+
+@dataclass(frozen=True)
+class Loop:
+    """Where a loop was cut and how far it had to be bent."""
+
+    start: int  # first frame kept
+    stop: int  # first frame not kept (the one matched with ``start``)
+    pose_gap_m: float  # mean joint distance between the two matched poses (body frame)
+    turn_deg: float  # the facing change over one repeat as cut
+    turn_taken_out: bool  # whether it was (MAX_TURN_TAKEN_OUT_DEG)
+    travel_m: float  # the pelvis's distance along the floor over one repeat
+
+
+def loop_positions(
+    positions: np.ndarray, fps: float, min_seconds: float | None = None
+) -> tuple[np.ndarray, Loop]:
+    """``positions`` (T, 22, 3) cut to the best loop of at least ``min_seconds`` (default
+    half the motion, and at least ``MIN_LOOP_SECONDS``) and bent so its frame after the last
+    is its first; with where it was cut (``Loop``)."""
+    p = np.asarray(positions, dtype=np.float64)
+    n = len(p)
+    seconds = max(MIN_SHARE * n / fps if min_seconds is None else min_seconds, MIN_LOOP_SECONDS)
+    shortest = int(round(seconds * fps))
+    if n < shortest + 1:
+        raise InputError(
+            f"a loop of at least {seconds:g} s needs a longer motion; this one has {n} frames "
+            f"({n / fps:.2f} s): make one of a few seconds or more (e.g. --seconds 6)"
+        )
+    facing = np.unwrap(heading(p))
+    root = p[:, PELVIS, :].copy()
+    root[:, 1] = 0.0
+    local = rotate_y(p - root[:, None, :], -facing)  # (T, 22, 3), body frame
+    i, j, gap = _best_pair(local, root, facing, fps, shortest)
+    span = j - i
+    ramp = (np.arange(span + 1, dtype=np.float64) / span)[:, None, None]  # 0 at i, 1 at j
+    bent = local[i : j + 1] + ramp * (local[i] - local[j])
+    turn = facing[j] - facing[i]
+    taken_out = abs(np.degrees(turn)) <= MAX_TURN_TAKEN_OUT_DEG
+    turn = turn if taken_out else 0.0
+    new_facing = facing[i : j + 1] - ramp[:, 0, 0] * turn
+    # the path: each step along the floor, turned with the facing it is taken back by
+    steps = rotate_y(np.diff(root[i : j + 1], axis=0), -(ramp[:-1, 0, 0] * turn))
+    path = np.concatenate([root[i : i + 1], root[i] + np.cumsum(steps, axis=0)])
+    out = rotate_y(bent, new_facing) + path[:, None, :]
+    loop = Loop(
+        start=i,
+        stop=j,
+        pose_gap_m=round(gap, 4),
+        turn_deg=round(float(np.degrees(facing[j] - facing[i])), 2),
+        turn_taken_out=bool(taken_out),
+        travel_m=round(float(np.linalg.norm(path[-1] - path[0])), 3),
+    )
+    return out[:-1].astype(np.float32), loop
+
+
+def _best_pair(
+    local: np.ndarray, root: np.ndarray, facing: np.ndarray, fps: float, shortest: int
+) -> tuple[int, int, float]:
+    """(i, j, mean joint distance of their poses): the frames at least ``shortest`` apart
+    whose body-frame poses, velocities and pelvis speed and turn rate match best."""
+    n = len(local)
+    vel = np.gradient(local, axis=0) * fps  # (T, 22, 3) m/s in the body frame
+    own = rotate_y(np.gradient(root, axis=0) * fps, -facing)  # the pelvis's own velocity
+    turn = np.gradient(facing) * fps  # rad/s
+    feats = np.concatenate(
+        [
+            local.reshape(n, -1),
+            VELOCITY_WEIGHT * vel.reshape(n, -1),
+            VELOCITY_WEIGHT * own[:, [0, 2]],
+            VELOCITY_WEIGHT * turn[:, None],
+        ],
+        axis=1,
+    )
+    sq = (feats**2).sum(axis=1)
+    dist = np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2.0 * feats @ feats.T, 0.0))
+    idx = np.arange(n)
+    dist[idx[None, :] - idx[:, None] < shortest] = np.inf  # j at least ``shortest`` after i
+    i, j = np.unravel_index(int(np.argmin(dist)), dist.shape)
+    gap = float(np.linalg.norm(local[i] - local[j], axis=-1).mean())
+    return int(i), int(j), gap
+
+
+def wrap_jump(positions: np.ndarray, fps: float) -> tuple[float, np.ndarray]:
+    """How much a motion played as a loop jumps at its wrap, with the same measure at every
+    frame inside it: the change of body-frame velocity (mean over joints, m/s) from the step
+    into a frame to the step out of it; at the wrap the larger of the last and the first
+    frame's, the step last -> first between them. Travel and facing are taken out (an
+    engine moves the loop with its own root motion). (wrap value, the values inside)."""
+    p = np.asarray(positions, dtype=np.float64)
+    facing = np.unwrap(heading(p))
+    root = p[:, PELVIS, :].copy()
+    root[:, 1] = 0.0
+    local = rotate_y(p - root[:, None, :], -facing)
+    cyc = np.concatenate([local[-2:], local[:2]])  # ..., last-1, last, first, second
+    step = np.diff(cyc, axis=0)
+    wrap = float(np.linalg.norm(np.diff(step, axis=0), axis=-1).mean(axis=1).max() * fps)
+    inner = np.linalg.norm(np.diff(local, n=2, axis=0), axis=-1).mean(axis=1) * fps
+    return wrap, inner

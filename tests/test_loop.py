@@ -1,0 +1,57 @@
+"""``Motion.looped``: a motion cut and bent so its last frame leads back into its first."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from motiongen.canonical import rotate_y
+from motiongen.data.synthetic import synth_sequence
+from motiongen.errors import InputError
+from motiongen.motion import Motion
+from motiongen.postprocess.loop import wrap_jump
+from motiongen.skeleton import JOINT_INDEX, PELVIS
+
+FPS = 20.0
+
+
+def _walk(seconds: float = 6.0, veer_deg_per_s: float = 0.0) -> Motion:
+    p = synth_sequence(["walk"], seconds=seconds, seed=0).positions.astype(np.float64)
+    t = np.arange(len(p)) / FPS
+    turn = np.deg2rad(veer_deg_per_s) * t
+    p = (
+        rotate_y(p - p[:, PELVIS : PELVIS + 1] * [1, 0, 1], turn)
+        + np.cumsum(
+            rotate_y(np.diff(p[:, PELVIS], axis=0, prepend=p[:1, PELVIS]) * [1, 0, 1], turn), axis=0
+        )[:, None, :]
+    )  # the path turns with the body
+    # the arms start raised and come down within the first second: the motion's own ends
+    # differ, as a generated motion's do
+    arms = [JOINT_INDEX[f"{s}_{j}"] for s in ("left", "right") for j in ("elbow", "wrist")]
+    p[:, arms, 1] += (0.3 * np.clip(1.0 - t, 0.0, 1.0) ** 2)[:, None]
+    return Motion(positions=p.astype(np.float32), fps=FPS)
+
+
+def test_a_loop_wraps_like_any_frame_inside_it_where_the_whole_motion_pops():
+    walk = _walk()
+    whole, inside = wrap_jump(walk.positions, FPS)
+    loop = walk.looped()
+    wrap, _ = wrap_jump(loop.positions, FPS)
+    assert whole > 2 * np.percentile(inside, 95)  # played whole, the repeat pops
+    assert wrap <= np.percentile(inside, 95)  # the loop wraps as smoothly as it moves
+    info = loop.meta["loop"]
+    assert info["seconds"] >= 3.0 and loop.num_frames == round(info["seconds"] * FPS)
+    assert info["pose_gap_m"] < 0.05 and info["travel_m"] > 1.0
+
+
+def test_a_small_veer_is_taken_out_and_a_short_motion_refused():
+    loop = _walk(veer_deg_per_s=3.0).looped()
+    info = loop.meta["loop"]
+    assert info["turn_taken_out"] and 5.0 < abs(info["turn_deg"]) < 20.0
+    p = loop.positions
+    fwd = p[-1, PELVIS, [0, 2]] - p[0, PELVIS, [0, 2]]
+    step = p[1, PELVIS, [0, 2]] - p[0, PELVIS, [0, 2]]
+    cos = fwd @ step / np.linalg.norm(fwd) / np.linalg.norm(step)
+    assert cos > 0.99  # walked straight: one repeat goes where its first step went
+    with pytest.raises(InputError, match="a loop of at least 1 s needs a longer motion"):
+        _walk(seconds=0.8).looped()

@@ -52,6 +52,30 @@ def rotate_y(points: np.ndarray, angle: float | np.ndarray) -> np.ndarray:
     return out.astype(points.dtype, copy=False)
 
 
+def body_frame(positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(poses in the body's own frame (T, 22, 3): pelvis over the origin, facing +Z; the
+    facing (T,) radians, unwrapped; the pelvis's path on the floor (T, 3), y = 0):
+    ``from_body_frame`` puts them back together."""
+    p = np.asarray(positions, dtype=np.float64)
+    facing = np.unwrap(heading(p))
+    root = p[:, PELVIS, :].copy()
+    root[:, 1] = 0.0
+    return rotate_y(p - root[:, None, :], -facing), facing, root
+
+
+def from_body_frame(local: np.ndarray, facing: np.ndarray, root: np.ndarray) -> np.ndarray:
+    """Positions (T, 22, 3) of poses ``local`` turned to ``facing`` and set on ``root``."""
+    return rotate_y(local, facing) + root[:, None, :]
+
+
+def turned_path(root: np.ndarray, turn: np.ndarray) -> np.ndarray:
+    """The path ``root`` (T, 3) with each step t -> t + 1 turned about +Y by ``turn[t]``
+    radians and the steps laid end to end from ``root[0]``: a body whose facing is turned
+    frame by frame walks where its steps then take it."""
+    steps = rotate_y(np.diff(root, axis=0), np.asarray(turn, dtype=np.float64)[: len(root) - 1])
+    return np.concatenate([root[:1], root[0] + np.cumsum(steps, axis=0)])
+
+
 def yaw_between(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     """The ``rotate_y`` angle (...,) that turns the vectors ``source`` (..., N, 3) onto
     ``target`` best (least squares over the N, in x and z; centre them first to fit points).

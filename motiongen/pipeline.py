@@ -264,6 +264,10 @@ RECOGNISED_SECONDS = 3.0  # the classifier's windows are 3 s
 # turn or a run) keeps stepping with the control model alone, which predicts such motion
 # best (test prediction error at 0.5 s 0.056 m, 0.065 with 4 of 40 walks into turns joined).
 TRAVELLING = ("walk", "run", "dash")
+# Actions that go straight on: a motion of these longer than one window has its slow veer
+# taken out (``Pipeline._straightened``); turns ("walk-turn-left") and anything the text asks
+# that the data never shows ("in a circle") keep theirs.
+STRAIGHT_ON = ("walk", "run", "dash", "walk-back", "walk-left", "walk-right")
 
 # Where a restyle starts from retrieved phrases of the asked action in the asked style (flow
 # time). Chosen on val (40 restyles, `benchmarks/tasks.py --tasks restyle`): from noise content
@@ -2333,6 +2337,9 @@ class Pipeline:
         t0 = time.perf_counter()
         with self._inference():
             positions, contacts = self._sample(requests, text_emb, audio, cancel, blend_emb)
+        straightened = self._straightened(requests, positions, known, seed_motion)
+        if straightened:
+            positions = np.stack([p for p, _ in straightened])
         constraints = first.constraints
         # What clean-up must leave exactly as given: the constraints, or a seed motion's
         # frames (clean-up alone moved a 5-frame seed by up to 23 cm; a new user's trial).
@@ -2453,6 +2460,8 @@ class Pipeline:
                     restyle=restyled,
                 ):
                     m.meta["warning"] = warning
+            if straightened and straightened[i][1] is not None:
+                m.meta["straightened_deg"] = round(straightened[i][1], 1)
             _add_warning(m.meta, m.meta.pop("retrieval_warning", None))
             if short := m.meta.pop("length_short", None):  # a prompt asked for this length
                 _add_warning(m.meta, f"{short}; {LENGTH_SHORT_ADVICE}")
@@ -2826,6 +2835,34 @@ class Pipeline:
         ]
 
     # ---- internals ------------------------------------------------------------------------
+    def _straightened(
+        self,
+        requests: Sequence[GenerationRequest],
+        positions: np.ndarray,
+        known: list[dict[str, Any]],
+        seed_motion: Motion | None,
+    ) -> list[tuple[np.ndarray, float | None]]:
+        """[(positions, the turn taken out in degrees or None)] per motion, where a motion of
+        more than one window was asked to go straight on (the nearest action ``STRAIGHT_ON``,
+        nothing of the text unshown): its slow veer taken out (``postprocess.turns.
+        straightened``); [] where no motion is. Text alone: music, keyframes, a seed motion
+        or segments set the path themselves."""
+        first = requests[0]
+        plain = first.music is None and first.constraints is None and first.segments is None
+        if not (plain and seed_motion is None and known and positions.shape[1] > self.window):
+            return []
+        from motiongen.postprocess.turns import straightened
+
+        out: list[tuple[np.ndarray, float | None]] = []
+        for i, p in enumerate(positions):
+            info = known[0 if len(requests) == 1 else i]
+            nearest = info.get("nearest") or [[None]]
+            if nearest[0][0] in STRAIGHT_ON and not info.get("unshown"):
+                out.append(straightened(p, self.fps))
+            else:
+                out.append((p, None))
+        return out if any(turn is not None for _, turn in out) else []
+
     def _joins(self, req: GenerationRequest) -> list[tuple[int, int]]:
         """Where a timeline's segments meet: the first frame of each segment's first window,
         blended there (postprocess/transitions.py). A new text changes the action at once

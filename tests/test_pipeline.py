@@ -1477,3 +1477,39 @@ def test_a_window_s_overlap_is_not_reimposed_after_its_last_step():
     ddpm = _not_at_the_end(hook, flow=False)  # DDPM's time counts down
     assert ddpm(x, 0.999).sum() == 0 and ddpm(x, 0.0).sum() == 2
     assert calls == [0.5, 0.999]
+
+
+def test_a_long_motion_asked_to_go_straight_on_has_its_veer_taken_out(tmp_path):
+    # 40 s walks veered 49-63 degrees, the same way in every window (a new user's trial)
+    from motiongen.checkpoint import write_vocabulary
+
+    path = make_checkpoint(tmp_path / "ck")
+    write_vocabulary(path, {"walk": ["a person walks forward"],
+                            "walk-turn-left": ["a person walks and turns left"]})  # fmt: skip
+    pipe = Pipeline.from_pretrained(path, text_encoder=FakeEncoder())
+    long = 2.5 * pipe.window / pipe.fps
+    walk = pipe("a person walks forward", seconds=long, seed=0)
+    assert "straightened_deg" in walk.meta
+    assert "straightened_deg" not in pipe("a person walks forward", seconds=2.0, seed=0).meta
+    turn = pipe("a person walks and turns left", seconds=long, seed=0)
+    assert "straightened_deg" not in turn.meta  # a turn asked for is kept
+
+
+def test_straightening_takes_out_a_slow_veer_and_keeps_the_sway():
+    from motiongen.canonical import heading, rotate_y
+    from motiongen.postprocess.turns import straightened
+    from motiongen.skeleton import PELVIS
+
+    p = synth_sequence(["walk"], seconds=30.0, seed=0).positions.astype(np.float64)
+    t = np.arange(len(p)) / 20.0
+    veer = np.deg2rad(1.5) * t  # 1.5 deg/s, 45 degrees in all
+    root = p[:, PELVIS] * [1, 0, 1]
+    steps = rotate_y(np.diff(root, axis=0), veer[:-1])
+    path = np.concatenate([root[:1], root[0] + np.cumsum(steps, axis=0)])
+    veered = rotate_y(p - root[:, None], veer) + path[:, None]
+    out, removed = straightened(veered, 20.0)
+    assert 35.0 < removed < 50.0
+    h = np.unwrap(heading(out))
+    assert abs(np.degrees(h[-1] - h[0])) < 5.0  # straight on again
+    sway = np.unwrap(heading(p)) - np.unwrap(heading(p))[0]
+    np.testing.assert_allclose(h - h[0], sway, atol=np.deg2rad(5.0))  # its own sway kept

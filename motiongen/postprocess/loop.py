@@ -21,9 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from motiongen.canonical import heading, rotate_y
+from motiongen.canonical import body_frame, from_body_frame, rotate_y, turned_path
 from motiongen.errors import InputError
-from motiongen.skeleton import PELVIS
 
 # Shortest loop kept, as a share of the motion: the best match anywhere would often be two
 # frames of a held pose; a user asking a 6 s walk to loop expects most of its steps. And never
@@ -66,22 +65,16 @@ def loop_positions(
             f"a loop of at least {seconds:g} s needs a longer motion; this one has {n} frames "
             f"({n / fps:.2f} s): make one of a few seconds or more (e.g. --seconds 6)"
         )
-    facing = np.unwrap(heading(p))
-    root = p[:, PELVIS, :].copy()
-    root[:, 1] = 0.0
-    local = rotate_y(p - root[:, None, :], -facing)  # (T, 22, 3), body frame
+    local, facing, root = body_frame(p)
     i, j, gap = _best_pair(local, root, facing, fps, shortest)
     span = j - i
-    ramp = (np.arange(span + 1, dtype=np.float64) / span)[:, None, None]  # 0 at i, 1 at j
-    bent = local[i : j + 1] + ramp * (local[i] - local[j])
+    ramp = np.arange(span + 1, dtype=np.float64) / span  # 0 at i, 1 at j
+    bent = local[i : j + 1] + ramp[:, None, None] * (local[i] - local[j])
     turn = facing[j] - facing[i]
     taken_out = abs(np.degrees(turn)) <= MAX_TURN_TAKEN_OUT_DEG
-    turn = turn if taken_out else 0.0
-    new_facing = facing[i : j + 1] - ramp[:, 0, 0] * turn
-    # the path: each step along the floor, turned with the facing it is taken back by
-    steps = rotate_y(np.diff(root[i : j + 1], axis=0), -(ramp[:-1, 0, 0] * turn))
-    path = np.concatenate([root[i : i + 1], root[i] + np.cumsum(steps, axis=0)])
-    out = rotate_y(bent, new_facing) + path[:, None, :]
+    undo = -ramp * (turn if taken_out else 0.0)
+    path = turned_path(root[i : j + 1], undo)  # each step turned as its facing is
+    out = from_body_frame(bent, facing[i : j + 1] + undo, path)
     loop = Loop(
         start=i,
         stop=j,
@@ -126,11 +119,7 @@ def wrap_jump(positions: np.ndarray, fps: float) -> tuple[float, np.ndarray]:
     into a frame to the step out of it; at the wrap the larger of the last and the first
     frame's, the step last -> first between them. Travel and facing are taken out (an
     engine moves the loop with its own root motion). (wrap value, the values inside)."""
-    p = np.asarray(positions, dtype=np.float64)
-    facing = np.unwrap(heading(p))
-    root = p[:, PELVIS, :].copy()
-    root[:, 1] = 0.0
-    local = rotate_y(p - root[:, None, :], -facing)
+    local = body_frame(positions)[0]
     cyc = np.concatenate([local[-2:], local[:2]])  # ..., last-1, last, first, second
     step = np.diff(cyc, axis=0)
     wrap = float(np.linalg.norm(np.diff(step, axis=0), axis=-1).mean(axis=1).max() * fps)

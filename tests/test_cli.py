@@ -167,6 +167,7 @@ def test_empty_tar_is_reported(tmp_path, monkeypatch, capsys, kind):
 
 
 def test_info_json_on_numpy(tmp_path, monkeypatch, capsys):
+    from motiongen.skeleton import FOOT_JOINTS, JOINT_INDEX
     from tests.test_core import standing_pose
 
     src = tmp_path / "m.npy"
@@ -176,6 +177,10 @@ def test_info_json_on_numpy(tmp_path, monkeypatch, capsys):
     facts = json.loads(out)
     assert facts["frames"] == 40 and facts["joints"] == 22
     assert facts["lowest_point_m"] == pytest.approx(0.0, abs=1e-6)
+    pose = standing_pose()
+    head = pose[JOINT_INDEX["head"], 1] - pose[list(FOOT_JOINTS), 1].min()
+    assert facts["head_height_m"] == pytest.approx(head, abs=1e-3)
+    assert facts["vertical_extent_m"] >= facts["head_height_m"]
 
 
 @pytest.mark.realdata

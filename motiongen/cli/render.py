@@ -69,7 +69,7 @@ def info(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Describe a motion: frames, fps, duration, labels, texts, audio, physical checks."""
-    from motiongen.skeleton import bone_lengths
+    from motiongen.skeleton import FOOT_JOINTS, HEAD, bone_lengths
 
     m = resolve_motion(source)
     pos = m.positions
@@ -83,7 +83,12 @@ def info(
         "texts": m.texts,
         "labels": m.labels,
         "audio": {"path": m.audio.path, "offset": m.audio.offset} if m.audio else None,
-        "height_m": round(float(pos[:, :, 1].max() - pos[:, :, 1].min()), 3),
+        # the head joint sits about 10 cm under the crown; "height" read as either the
+        # body's or the raised hands' (a trial's 2.1 m "height" of a 1.7 m body waving)
+        "head_height_m": round(
+            float(np.median(pos[:, HEAD, 1] - pos[:, list(FOOT_JOINTS), 1].min(axis=1))), 3
+        ),
+        "vertical_extent_m": round(float(pos[:, :, 1].max() - pos[:, :, 1].min()), 3),
         "lowest_point_m": round(float(pos[:, :, 1].min()), 3),
         "root_travel_m": round(
             float(np.linalg.norm(np.diff(pos[:, 0, [0, 2]], axis=0), axis=-1).sum()), 3

@@ -123,6 +123,10 @@ def test_abandoned_work_stops_between_network_evaluations() -> None:
         while calls["n"] < 3:  # running
             assert time.monotonic() < deadline
             time.sleep(0.005)
+        # before any batch has finished, Retry-After is at least what the running one took
+        # so far (it said 1 s while queued work waited 4-8 s)
+        time.sleep(1.2)
+        assert queue.retry_after() >= 2
         ticket.abandon()
         with pytest.raises(Cancelled):
             ticket.future.result(timeout=60)

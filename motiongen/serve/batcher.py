@@ -95,6 +95,7 @@ class ModelQueue:
         self.requests = 0
         self.busy_seconds = 0.0
         self.cancelled = 0  # batches stopped because every request in them was abandoned
+        self._running_since: float | None = None  # perf_counter when the running batch began
 
     # ---- the handlers' side --------------------------------------------------------------
     def submit(self, model: str, request: Any, *, force: bool = False, client: str = "") -> Ticket:
@@ -119,8 +120,12 @@ class ModelQueue:
             return len(self._items)
 
     def retry_after(self) -> int:
-        """Seconds until the queue has likely drained by one batch's worth."""
-        per_batch = self.busy_seconds / self.batches if self.batches else 1.0
+        """Seconds until the queue has likely drained by one batch's worth: the mean batch's
+        time, or before any batch finished what the running one has taken so far (the first
+        said 1 s while queued work waited 4-8 s: a new user's trial), per batch ahead."""
+        running = self._running_since
+        so_far = time.perf_counter() - running if running is not None else 0.0
+        per_batch = self.busy_seconds / self.batches if self.batches else max(1.0, so_far)
         batches_ahead = len(self._items) / self.max_batch
         return max(1, math.ceil(per_batch * max(batches_ahead, 1.0)))
 
@@ -197,6 +202,7 @@ class ModelQueue:
             if not batch:
                 continue
             t0 = time.perf_counter()
+            self._running_since = t0
             motions: list | None = None
             error: Exception | None = None
             try:
@@ -214,6 +220,7 @@ class ModelQueue:
             # The counters move before any waiter is answered, so /health never lags behind
             # an answer a client already holds.
             self.busy_seconds += time.perf_counter() - t0
+            self._running_since = None
             self.batches += 1
             self.requests += len(batch)
             for i, w in enumerate(batch):

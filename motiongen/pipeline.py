@@ -1664,7 +1664,13 @@ class Pipeline:
         # P(sad) 0.01, a new user's trial). A blend stays with the control model's vectors.
         styled = None
         if options.get("blend") is None:
-            options, _, _ = self._style_said(options, "")  # checked, named as the model knows it
+            # checked, named as the model knows it; the words stay only where the caller says
+            # literal: one style for every segment lost a sad timeline's wave ("waves in a sad
+            # way" was never recorded; the text model then followed the style's own takes,
+            # arms down), where generate leaves such words out and says so (a new user's trial)
+            literal = options.get("literal", False)
+            options, _, _ = self._style_said(options, "")
+            options["literal"] = literal
             styled = options.get("style") if isinstance(options.get("style"), str) else None
         by_text = styled is not None and segment_model not in (None, "self")
         unstyled = {k: v for k, v in options.items() if k != "style"} if by_text else options

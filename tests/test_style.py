@@ -166,6 +166,12 @@ def test_training_with_styles_gives_a_restylable_checkpoint(encoder, synth, tmp_
     joined = pipe.check_compose("a person walks, then bows", style="sad", segment_model=pipe)
     one = pipe.check_compose("a person walks", seconds=2.0, style="sad", segment_model=pipe)
     assert joined.style is None and joined.parts is not None
+    # the segments' words are sent as any prompt's: a style never recorded with a segment's
+    # action is left out there (a sad timeline's wave came out arms down), unless literal
+    assert not any(part.literal for part in joined.parts[0])
+    literal = pipe.check_compose("a person walks, then bows", style="sad", segment_model=pipe,
+                                 literal=True)  # fmt: skip
+    assert all(part.literal for part in literal.parts[0])
     assert one.style is not None and one.text == "a person walks in a sad way"
     with pytest.raises(InputError, match="known styles"):
         pipe.check_compose("a person walks, then bows", style="grumpy")

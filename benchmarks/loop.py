@@ -7,7 +7,7 @@ For a few prompts an engine would loop (walk, run, walk backwards, a jog on the 
 a dance), the shipped default makes ``--seeds`` motions of ``--seconds``. Each is played as a
 loop twice: whole, and as ``Motion.looped`` cut it. The wrap's jump is the change of the
 body-frame velocity from the step into the wrap to the step out of it (mean over joints, m/s;
-``postprocess.loop.wrap_jump``, travel and facing taken out as an engine's root motion does),
+``motiongen.loop.wrap_jump``, travel and facing taken out as an engine's root motion does),
 against the same change at every frame inside the motion (median, 95th percentile): a
 seamless loop wraps like any other frame. Also: the loop's length, how far its ends had to be
 bent, the turn per repeat taken out, and the foot skating of the loop against the whole
@@ -48,9 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from motiongen.artifacts import foot_skating_ratio
+    from motiongen.loop import wrap_jump
     from motiongen.motion import Motion
     from motiongen.pipeline import Pipeline
-    from motiongen.postprocess.loop import wrap_jump
 
     pipe = Pipeline.from_pretrained(None)
     rows: dict[str, dict[str, float]] = {}
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             m = pipe.generate(prompt, seconds=args.seconds, seed=seed)[0]
             loop = m.looped()
             whole, inside = wrap_jump(m.positions, m.fps)
-            cut, _ = wrap_jump(loop.positions, loop.fps)
+            cut, _ = wrap_jump(loop.positions, loop.fps, closed=True)
             info = loop.meta["loop"]
             for key, value in (
                 ("whole_wrap", whole), ("loop_wrap", cut),
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
                                                         "video": str(args.video)}, "rows": rows},
            args.out)  # fmt: skip
     if args.video is not None and shown is not None:
-        thrice = np.concatenate([shown.positions] * 3)
+        thrice = np.concatenate([shown.positions[:-1]] * 3)  # closed: its last frame is its first
         Motion(positions=thrice, fps=shown.fps).save(args.video, title=f"{PROMPTS[0]}, looped x3")
     return 0
 

@@ -167,25 +167,40 @@ class Motion:
         moved.meta = {**self.meta, "without_travel": True}
         return moved
 
-    def looped(self, min_seconds: float | None = None) -> Motion:
+    def looped(self, min_seconds: float | None = None, closed: bool = True) -> Motion:
         """The best loop of at least ``min_seconds`` (default half the motion, at least 1 s)
-        cut from the motion and bent so its last frame leads back into its first, a small net
-        turn per repeat taken out (``postprocess.loop``); ``meta["loop"]`` says where it was
-        cut (seconds) and by how much it was bent."""
-        from motiongen.postprocess.loop import loop_positions
+        cut from the motion, bent so its end leads into its start, a small net turn per
+        repeat taken out and set at the origin facing +Z (``motiongen.loop``). closed: the
+        last frame is the first pose again, moved on by one repeat's travel (players that
+        loop over the keys' time span); False drops it (players that go from the last frame
+        straight to the first). ``meta["loop"]`` says where it was cut (seconds) and how far
+        it was bent."""
+        from motiongen.loop import loop_positions
 
-        positions, loop = loop_positions(self.positions, self.fps, min_seconds)
-        looped = self.crop(loop.start, loop.stop)
+        positions, loop = loop_positions(self.positions, self.fps, min_seconds, closed)
+        looped = self.crop(loop.start, loop.start + len(positions))
         looped.positions = positions
         looped.meta["loop"] = {
             "start_seconds": round(loop.start / self.fps, 3),
             "seconds": round((loop.stop - loop.start) / self.fps, 3),
+            "closed": closed,
             "pose_gap_m": loop.pose_gap_m,
             "turn_deg": loop.turn_deg,
             "turn_taken_out": loop.turn_taken_out,
             "travel_m": loop.travel_m,
         }
         return looped
+
+    def exported(
+        self, fps: float | None = None, loop: bool = False, no_travel: bool = False
+    ) -> Motion:
+        """The motion as a file for an engine holds it: at ``fps`` (when given), as its best
+        loop (``looped``, found at that rate: the wrap meets frame to frame there), without its
+        travel (``without_travel``), in that order."""
+        motion = self if fps is None or fps == self.fps else self.resample(fps)
+        if loop:
+            motion = motion.looped()
+        return motion.without_travel() if no_travel else motion
 
     def crop(self, start: int, stop: int | None = None) -> Motion:
         """Frames [start, stop); the audio offset moves with the first frame."""

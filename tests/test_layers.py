@@ -17,6 +17,11 @@ PACKAGE = Path(__file__).resolve().parents[1] / "motiongen"
 
 # part -> parts it must never import
 FORBIDDEN: dict[str, set[str]] = {
+    # the core: a motion and what is done to one alone (a loop) know nothing above them
+    "motion": {"postprocess", "pipeline", "serve", "cli", "train", "eval", "evaluators",
+               "generation", "data", "models", "generative", "conditioning", "retrieval"},
+    "loop": {"postprocess", "pipeline", "serve", "cli", "train", "eval", "evaluators",
+             "generation", "data", "models", "generative", "conditioning", "retrieval", "io"},
     # networks and samplers know nothing of data, conditioning encoders or the layers above
     "models": {"conditioning", "data", "pipeline", "serve", "cli", "train", "eval", "evaluators",
                "generation", "generative", "io", "postprocess", "checkpoint"},

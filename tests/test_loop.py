@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from motiongen.canonical import rotate_y
+from motiongen.canonical import heading, rotate_y
 from motiongen.data.synthetic import synth_sequence
 from motiongen.errors import InputError
+from motiongen.loop import wrap_jump
 from motiongen.motion import Motion
-from motiongen.postprocess.loop import wrap_jump
 from motiongen.skeleton import JOINT_INDEX, PELVIS
 
 FPS = 20.0
@@ -36,12 +36,34 @@ def test_a_loop_wraps_like_any_frame_inside_it_where_the_whole_motion_pops():
     walk = _walk()
     whole, inside = wrap_jump(walk.positions, FPS)
     loop = walk.looped()
-    wrap, _ = wrap_jump(loop.positions, FPS)
+    wrap, _ = wrap_jump(loop.positions, FPS, closed=True)
     assert whole > 2 * np.percentile(inside, 95)  # played whole, the repeat pops
     assert wrap <= np.percentile(inside, 95)  # the loop wraps as smoothly as it moves
     info = loop.meta["loop"]
-    assert info["seconds"] >= 3.0 and loop.num_frames == round(info["seconds"] * FPS)
+    assert info["seconds"] >= 3.0 and loop.num_frames == round(info["seconds"] * FPS) + 1
     assert info["pose_gap_m"] < 0.05 and info["travel_m"] > 1.0
+    # closed: the last frame is the first pose moved on by one repeat; open drops it
+    p = loop.positions
+    moved = p[0] + (p[-1, PELVIS] - p[0, PELVIS]) * [1, 0, 1]
+    np.testing.assert_allclose(p[-1], moved, atol=1e-4)
+    open_loop = walk.looped(closed=False)
+    np.testing.assert_array_equal(open_loop.positions, p[:-1])
+    assert wrap_jump(open_loop.positions, FPS)[0] == pytest.approx(wrap, abs=1e-6)
+    # set where a motion starts: over the origin, facing +Z (an in-place loop cut 1 s into a
+    # run sat 2.55 m away: a new user's trial)
+    np.testing.assert_allclose(p[0, PELVIS, [0, 2]], 0.0, atol=1e-6)
+    assert abs(heading(p[:1])[0]) < 1e-4
+    still = loop.without_travel().positions
+    np.testing.assert_allclose(still[:, PELVIS][:, [0, 2]], 0.0, atol=1e-5)
+
+
+def test_a_high_rate_take_is_searched_coarsely_and_refined():
+    walk = _walk()
+    fast = walk.resample(60.0)
+    loop = fast.looped()
+    assert loop.fps == 60.0
+    wrap, inside = wrap_jump(loop.positions, 60.0, closed=True)
+    assert wrap <= np.percentile(inside, 95)
 
 
 def test_a_small_veer_is_taken_out_and_a_short_motion_refused():

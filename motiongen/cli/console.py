@@ -115,9 +115,11 @@ def wrote(path: Path, motion: Any, note: str = "") -> str:
 
 
 LOOP_HELP = (
-    "Write the best loop of at least half the motion, its last frame leading back into its "
-    "first (a walk cycle for an engine; the net turn per repeat taken out). Ask a few seconds "
-    "more than the loop you want."
+    "Write the best loop of at least half the motion (a walk cycle for an engine): its last "
+    "frame is its first pose again, moved on by one repeat, as players that loop over the "
+    "keys' time span want (Unity, Blender, three.js; drop it for players that wrap from the "
+    "last frame to the first); a small net turn per repeat taken out. Ask a few seconds more "
+    "than the loop you want."
 )
 
 
@@ -125,39 +127,34 @@ def as_written(
     motion: Any, path: Path, fps: float | None = None, no_travel: bool = False, loop: bool = False
 ) -> tuple[Any, str]:
     """(``motion`` as ``path`` will hold it, a note for the summary line): at ``fps`` when
-    given, ``Motion.looped`` and ``Motion.without_travel`` when asked, and a GIF at most at
-    the rate its writer plays (``io.render.GIF_MAX_FPS``: delays are whole centiseconds), so
-    the line says the frames the file has."""
-    if fps is not None:
-        motion = motion.resample(fps)
-    looped = ""
-    if loop:  # at the rate written: the wrap meets frame to frame there
-        motion = motion.looped()
+    given, but a GIF at most at the rate its writer plays (``io.render.GIF_MAX_FPS``: delays
+    are whole centiseconds) and a video at the rate it is drawn, so the line says the frames
+    the file has; then as ``Motion.exported`` (looped at that rate, without travel) when
+    asked."""
+    from motiongen.io.render import CONTACT_FRAMES, GIF_MAX_FPS, VIDEO_MAX_FPS
+
+    rate = fps if fps is not None else motion.fps
+    suffix = path.suffix.lower()
+    note = ""
+    if suffix == ".gif" and rate > GIF_MAX_FPS:
+        rate, note = GIF_MAX_FPS, f"; a GIF plays at most {GIF_MAX_FPS:g} fps"
+    elif suffix == ".mp4" and rate > VIDEO_MAX_FPS:  # what render_video draws
+        rate, note = VIDEO_MAX_FPS, f"; a video is drawn at most {VIDEO_MAX_FPS:g} fps"
+    elif suffix == ".png":
+        note = f"; drawn as a contact sheet of {CONTACT_FRAMES} evenly spaced frames"
+    elif suffix == ".bvh":  # Blender imports at scale 1: a rig 100x too large
+        note = "; a BVH in centimetres, Y up: import it at scale 0.01 for metres"
+    motion = motion.exported(rate, loop, no_travel)
+    if loop:
         info = motion.meta["loop"]
         turn = (
             f"a turn of {info['turn_deg']:g} degrees a repeat taken out"
             if info["turn_taken_out"]
             else f"turning {info['turn_deg']:g} degrees a repeat, as the motion does"
         )
-        looped = (
-            f"; a loop cut from {info['start_seconds']:g} s, its ends met within "
-            f"{100 * info['pose_gap_m']:.1f} cm, {turn}"
+        note = (
+            f"; a loop of {info['seconds']:g} s cut from {info['start_seconds']:g} s, its ends "
+            f"met within {100 * info['pose_gap_m']:.1f} cm, {turn}; its last frame is its "
+            f"first pose again{note}"
         )
-    if no_travel:
-        motion = motion.without_travel()
-    motion, note = _written_rate(motion, path)
-    return motion, looped + note
-
-
-def _written_rate(motion: Any, path: Path) -> tuple[Any, str]:
-    from motiongen.io.render import CONTACT_FRAMES, GIF_MAX_FPS, VIDEO_MAX_FPS
-
-    if path.suffix.lower() == ".gif" and motion.fps > GIF_MAX_FPS:
-        return motion.resample(GIF_MAX_FPS), f"; a GIF plays at most {GIF_MAX_FPS:g} fps"
-    if path.suffix.lower() == ".mp4" and motion.fps > VIDEO_MAX_FPS:  # what render_video draws
-        return motion.resample(VIDEO_MAX_FPS), f"; a video is drawn at most {VIDEO_MAX_FPS:g} fps"
-    if path.suffix.lower() == ".png":
-        return motion, f"; drawn as a contact sheet of {CONTACT_FRAMES} evenly spaced frames"
-    if path.suffix.lower() == ".bvh":  # Blender imports at scale 1: a rig 100x too large
-        return motion, "; a BVH in centimetres, Y up: import it at scale 0.01 for metres"
-    return motion, ""
+    return motion, note

@@ -153,6 +153,14 @@ def _run(
         text = validate_prompt(text)
     if seconds is not None:
         check_seconds(seconds)
+        if loop:  # before the model runs (it did, and then the loop was refused)
+            from motiongen.loop import MIN_LOOP_SECONDS
+
+            if seconds <= MIN_LOOP_SECONDS:
+                raise InputError(
+                    f"--loop needs more than {MIN_LOOP_SECONDS:g} s; ask --seconds of a few "
+                    "seconds or more (e.g. --seconds 6)"
+                )
     check_output_fps(fps, output.suffix)
     scales = parse_guidance(guidance) if guidance is not None else None
     if batch < 1:

@@ -111,7 +111,8 @@ def generate_many(
     prompts go to the network as written (``Pipeline.generate``). fps: the written motions'
     frame rate (default the model's). rag: as ``Pipeline.generate``'s (None: the model's
     default). no_travel: written without the pelvis's travel (``Motion.without_travel``);
-    loop: as the best loop in it (``Motion.looped``), before the travel is taken out.
+    loop: as its best loop (``Motion.exported``; one too short to loop is written as made,
+    with a warning).
     warn(item, message): called once per prompt whose motion carries a warning
     (e.g. far from every trained action), as a single generation prints it."""
     todo = [item for item in items if not item.path.is_file()]
@@ -138,12 +139,12 @@ def generate_many(
     for chunk in chunks:
         made = pipe.generate_batch([requests[i] for i in chunk], postprocess=postprocess)
         for item, motion in zip([todo[i] for i in chunk], made, strict=True):
-            if fps is not None:
-                motion = motion.resample(fps)
-            if loop:
-                motion = motion.looped()
-            if no_travel:
-                motion = motion.without_travel()
+            try:
+                motion = motion.exported(fps, loop, no_travel)
+            except InputError as err:  # too short to loop: written as made, said, not fatal
+                if warn is not None:
+                    warn(item, f"written without a loop: {err}")
+                motion = motion.exported(fps, False, no_travel)
             item.path.parent.mkdir(parents=True, exist_ok=True)
             partial = item.path.with_name(f".partial-{item.path.name}")
             options = {"title": item.text} if item.path.suffix in PICTURES else {}

@@ -81,7 +81,6 @@ def limit_turn_rate(
     return out, float(np.degrees(np.abs(delta).max()))
 
 
-
 # The slowest turning kept by ``straightened``: the facing low-passed with a Gaussian of this
 # width is the veer taken out. 40 s walks (3 seeds) ended 49-63 degrees round, their paths up
 # to 7.6-8.8 m off the straight line; 2 s: 0.3-6 degrees, 0.25-0.34 m (1 s: 0.15-0.17 m,

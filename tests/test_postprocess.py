@@ -203,7 +203,7 @@ def test_a_grounded_motion_sets_a_hover_down_while_its_feet_move():
     grounded = lowest_foot(postprocess(p, FPS, grounded=True))
     middle = np.abs(t % 1.2 - 0.4) < 0.1
     assert default[middle].min() > 0.05
-    assert grounded[middle].max() < 0.02  # 1.5 cm before the soft IK (straight synthetic legs)
+    assert grounded[middle].max() < 0.016  # 1.5 cm before the soft IK (straight synthetic legs)
     assert np.mean(grounded > 0.03) < 0.5 * np.mean(default > 0.03)
     assert grounded.min() >= 0.0
 
@@ -318,12 +318,20 @@ def test_a_foot_locked_twice_a_frame_apart_catches_up_without_a_jump():
 def test_foot_locking_is_idempotent_on_clean_motion():
     p = snap_to_floor(synth("sit", 4.0), FPS)
     out = fix_foot_sliding(p, FPS)
-    # the synthetic legs straighten fully, which no real frame does: the soft IK bends those
-    # knees a little (SOFT_REACH), the rest stays; a second pass changes nothing more
+    assert np.abs(out - p).max() < 0.01
+
+
+def test_a_lock_beginning_on_a_straight_leg_moves_no_knee():
+    # the soft IK bent a straight leg as its lock began, even with its target where the ankle
+    # was: the knee jumped 16-34 mm in one frame (a read-through of the thirty-fourth session)
+    p = snap_to_floor(synth("idle", 3.0), FPS)
+    contacts = np.zeros((len(p), 2), bool)
+    contacts[30:] = True
+    out = fix_foot_sliding(p, FPS, contacts=contacts, follow_support=None)
     knees = [JOINT_INDEX["left_knee"], JOINT_INDEX["right_knee"]]
-    rest = np.setdiff1d(np.arange(p.shape[1]), knees)
-    assert np.abs(out - p)[:, rest].max() < 0.01 and np.abs(out - p)[:, knees].max() < 0.05
-    assert np.abs(fix_foot_sliding(out, FPS) - out).max() < 0.01
+    step = np.linalg.norm(np.diff(out[:, knees], axis=0), axis=-1)
+    own = np.linalg.norm(np.diff(p[:, knees], axis=0), axis=-1)
+    assert (step - own).max() < 1e-3
 
 
 def test_walk_root_trajectory_is_not_destroyed():
@@ -479,9 +487,7 @@ def test_real_capture_changes_little(data_root):
     assert foot_skating_ratio(out, FPS) <= foot_skating_ratio(p, FPS) + 0.05
     contacts = toe_contacts(out, FPS)
     toe_step = np.linalg.norm(np.diff(out[:, TOES][:, :, [0, 2]], axis=0), axis=-1)
-    # (under 3 mm a frame: where a leg nearly straightens over a planted toe, at push-off,
-    # the soft IK leaves the ankle short of it; 0.7 mm with hard IK)
-    assert toe_step[contacts[:-1] & contacts[1:]].max() < 3e-3
+    assert toe_step[contacts[:-1] & contacts[1:]].max() < 1e-3
 
 
 def test_two_bone_ik_leaves_a_raised_leg_bent_its_own_way():

@@ -122,8 +122,9 @@ def reach_toes(
         height = before[:, toe, 1] - floor
         w = np.clip(2.0 - height / KEEP_TOE_HEIGHT, 0.0, 1.0)[:, None]
         target = out[:, ankle] + w * (before[:, toe] - unit * foot_len - out[:, ankle])
+        # softened as far as the toe is kept: a raised straight leg (a kick) stays straight
         out[:, knee], out[:, ankle] = two_bone_ik(
-            out[:, hip], out[:, knee], out[:, ankle], target, pole
+            out[:, hip], out[:, knee], out[:, ankle], target, pole, softness=w[:, 0]
         )
         out[:, toe] = out[:, ankle] + unit * foot_len
     return out

@@ -435,23 +435,34 @@ def _support_shift(
 
 
 def two_bone_ik(
-    hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, target: np.ndarray, pole: np.ndarray
+    hip: np.ndarray,
+    knee: np.ndarray,
+    ankle: np.ndarray,
+    target: np.ndarray,
+    pole: np.ndarray,
+    softness: np.ndarray | float = 1.0,
+    keep_reached: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Analytic two-bone IK: put the ankle on ``target`` keeping |hip-knee| and |knee-ankle|.
 
     The knee bends the way the current knee does, seen from the hip-target line, but never
     behind that line against ``pole`` (T, 3, the way knees bend: forward), and leans towards
-    the pole as the leg straightens. A target within ``SOFT_REACH`` of the leg's reach or
-    beyond it is approached along the hip-target line, ever more slowly, never quite
-    straightening the leg. All arrays (T, 3). Returns the new (knee, ankle).
+    the pole as the leg straightens. A target within ``SOFT_REACH`` x ``softness`` (per
+    frame, or one number) of the leg's reach or beyond it is approached along the hip-target
+    line, ever more slowly, never quite straightening the leg; keep_reached: not short of
+    what the leg reaches already (a target at the ankle leaves the leg as it is: a second
+    pass over softened legs, or a lock beginning, moves no knee). All arrays (T, 3).
+    Returns the new (knee, ankle).
     """
     a = np.linalg.norm(knee - hip, axis=-1)
     b = np.linalg.norm(ankle - knee, axis=-1)
     to_target = target - hip
     dist = np.linalg.norm(to_target, axis=-1)
     u = to_target / np.maximum(dist, 1e-9)[:, None]
-    slack = np.maximum(SOFT_REACH * (a + b), 1e-9)
-    soft = a + b - slack  # from here on the ankle falls short, as 1 - exp
+    soft = (a + b) * (1 - SOFT_REACH * np.asarray(softness, dtype=np.float64))
+    if keep_reached:
+        soft = np.maximum(soft, np.minimum(np.linalg.norm(ankle - hip, axis=-1), a + b))
+    slack = np.maximum(a + b - soft, 1e-9)  # from ``soft`` on the ankle falls short, 1 - exp
     d = np.where(dist > soft, a + b - slack * np.exp(-np.maximum(dist - soft, 0.0) / slack), dist)
     d = np.clip(d, np.abs(a - b) + 1e-6, (a + b) * (1 - 1e-6))
 
@@ -595,7 +606,9 @@ def fix_foot_sliding(
             # (20 cm jumps, the knee thrown with it): the ankle moves at most max_step a
             # frame faster than it would unlocked.
             target = _pace_limited(target, p[:, ankle] + shift, max_step)
-        new_knee, new_ankle = two_bone_ik(out[:, hip], out[:, knee], out[:, ankle], target, forward)
+        new_knee, new_ankle = two_bone_ik(
+            out[:, hip], out[:, knee], out[:, ankle], target, forward, keep_reached=True
+        )
         moved = (w[:, 0] > 0) | shift.any(axis=1)
         out[moved, knee] = new_knee[moved]
         free_toe = out[:, toe] + (new_ankle - out[:, ankle])  # rigid foot

@@ -526,12 +526,13 @@ def timeline(pipe: Any, split: str, count: int) -> dict[str, Any]:
     # reference for joins between them (kicks and runs are jerkier than the standing most
     # clips hold: median 17 vs 9 m/s^3 on test).
     real, real_acts = [], []
+    pool = clips(split, 40)
     rng = np.random.default_rng(11)
-    for _, pos in clips(split, 40):
+    for _, pos in pool:
         at = int(rng.integers(10, len(pos) - 10))
         real.append(m.mean_jerk_around(pos, at, FPS))
     rng = np.random.default_rng(12)
-    for rec, pos in clips(split, 40):
+    for rec, pos in pool:
         if rec.labels.get("content") in TIMELINE_ACTIONS:
             real_acts += [m.mean_jerk_around(pos, int(a), FPS)
                           for a in rng.integers(10, len(pos) - 10, size=5)]  # fmt: skip
@@ -553,8 +554,11 @@ def timeline(pipe: Any, split: str, count: int) -> dict[str, Any]:
 
 
 def _spread(name: str, values: list[float]) -> dict[str, float]:
-    """Mean, median and 95th percentile of ``values`` under ``name``_mean/_median/_p95."""
+    """Mean, median and 95th percentile of ``values`` under ``name``_mean/_median/_p95
+    (none for no values: a split without clips of the actions)."""
     v = np.asarray(values, dtype=np.float64)
+    if not len(v):
+        return {}
     return {f"{name}_{k}": round(float(f(v)), 1) for k, f in
             (("mean", np.mean), ("median", np.median), ("p95", lambda x: np.percentile(x, 95)))}  # fmt: skip
 

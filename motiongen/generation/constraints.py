@@ -296,9 +296,7 @@ def lift_free_frames(positions: np.ndarray, known: np.ndarray, fps: float) -> np
         dist = np.abs(t[:, None] - held[None, :]).min(axis=1)
         ramp = np.clip(dist / (r + 1), 0.0, 1.0)
         lift *= 0.5 - 0.5 * np.cos(np.pi * ramp)
-    p[..., 1] += lift[:, None]
-    # a free frame next to a given one that is still under the floor once faded is lifted
-    # the rest of the way: a step at the seam is better than a foot in the floor
-    rest = np.where(free, np.maximum(0.0, floor - p[..., 1].min(axis=1)), 0.0)
-    p[..., 1] += rest[:, None]
+    # never less than a free frame's own depth: faded next to a given frame, the lift left a
+    # random network's join 10 cm under the floor (a step at the seam is the lesser harm)
+    p[..., 1] += np.maximum(lift, depth)[:, None]
     return p

@@ -6,8 +6,8 @@ them as its local translation instead of its OFFSET. Frame data are parsed by nu
 call. ``load_bvh`` retargets the result to the canonical skeleton (``motiongen.retarget``).
 
 Writing: the canonical 22 joints in centimetres, the root with 6 channels
-(Xposition Yposition Zposition Zrotation Xrotation Yrotation), the others with the same three
-rotation channels; rest offsets are median bone lengths on a T-pose-like rest pose, and each
+(Xposition Yposition Zposition Zrotation Xrotation Yrotation), the others with three rotation
+channels in their own order (``EULER_ORDERS``: ZXY but for hips, knees and ankles); rest offsets are median bone lengths on a T-pose-like rest pose, and each
 frame's rotations map rest bones onto the observed ones (see ``docs/retargeting.md``).
 """
 
@@ -575,9 +575,9 @@ def _continuous(euler: np.ndarray) -> np.ndarray:
     """Euler angles (T, J, 3) in degrees, each joint in its own Tait-Bryan order, made
     continuous in time (an "Euler filter"): each frame takes, of its two equivalent triples
     (a, b, c) and (a + 180, 180 - b, c + 180) each shifted by whole turns, the one nearest the
-    frame before. ``as_euler`` wraps every
-    angle to +-180: a turning pelvis jumped from -170.6 to 163.3 degrees in one frame, and an
-    engine interpolating the keys spun the body round (a game developer's trial)."""
+    frame before. ``as_euler`` wraps every angle to +-180: a turning pelvis jumped from
+    -170.6 to 163.3 degrees in one frame, and an engine interpolating the keys spun the body
+    round (a game developer's trial)."""
     out = np.array(euler, dtype=np.float64)
     if len(out) < 2:
         return out

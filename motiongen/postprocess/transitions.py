@@ -23,7 +23,7 @@ import numpy as np
 
 BLEND_SECONDS = 0.8  # how long an offset takes to decay
 FIT_FRAMES = 5  # frames on each side of a join fitted to find its break
-# Frames (0.3 s at 20 fps) within which ``sew`` takes back a break in upward velocity. Taken
+# Frames (0.3 s at 20 fps) within which ``sew`` takes back a break in vertical velocity. Taken
 # back over a whole 1 s join, a walk continued from mid-stride (pelvis rising at 0.5 m/s)
 # kept rising 20 cm and leapt, both feet off the floor; chosen on val (`benchmarks/tasks.py
 # --split val --tasks switch timeline`, docs/control.md): 4 and 6 frames halved the hops,
@@ -108,8 +108,8 @@ def sew(
     exactly, not their velocities: a wrist went from 4.4 to 0.9 m/s from one frame to the next
     at a join's edge (a new user's trial). The fits' error moves even a smooth gap a little
     (2-5 cm over 20 frames of a fast sine): for gaps the model made, not for given frames.
-    A break in upward velocity is taken back within ``settle`` frames, not across the gap (a
-    body carried upwards for half a second leaves the floor). Gaps too short or too near an
+    A break in vertical velocity is taken back within ``settle`` frames (at least one), not
+    across the gap (a body carried upwards for half a second leaves the floor). Gaps too short or too near an
     end for the fits are left."""
     out = np.asarray(positions, dtype=np.float64).copy()
     for a, b in gaps:
@@ -126,9 +126,9 @@ def sew(
         s_ = t / span
         h0 = 1 - 10 * s_**3 + 15 * s_**4 - 6 * s_**5
         h5 = 10 * s_**3 - 15 * s_**4 + 6 * s_**5
-        # along the floor a velocity's break is taken back over the whole gap; upwards
+        # along the floor a velocity's break is taken back over the whole gap; vertically
         # within ``settle`` frames
-        settle_ = np.array([span, min(span, float(settle)), span])
+        settle_ = np.array([span, min(span, float(max(1, settle))), span])
         out[a:b] -= (
             x0 * h0
             + x1 * h5

@@ -86,6 +86,9 @@ def test_generate_loop_writes_the_best_loop_and_says_where_it_was_cut(
     assert 41 <= frames < 80  # at least half the motion (closed: one frame more), not all
     code, _, err = run(generate(checkpoint, path, "--seconds", 0.5, "--loop"), monkeypatch, capsys)
     assert code == 1 and "--loop needs more than 1 s" in error_line(err)
+    # --takes belongs to --prompts: it was left unread, one file written, no word
+    code, _, err = run(generate(checkpoint, path, "--takes", 3), monkeypatch, capsys)
+    assert code == 1 and "--takes is for --prompts" in error_line(err) and "--batch 3" in err
 
 
 def test_generate_writes_at_the_asked_frame_rate(checkpoint, tmp_path, monkeypatch, capsys):

@@ -111,6 +111,20 @@ def _check_output(output: Path, fps: float | None) -> None:
     writable(*output_paths(output, 1))
 
 
+def _written_rate_fits(output: Path, fps: float | None, given: Any) -> None:
+    """A .npy output refused before the model runs when the result would not be at 20 fps:
+    control results come back at the input's rate, and a .npy stores none (a 30 fps take's
+    continuation ran 4 s, then was refused; a new user's trial)."""
+    from motiongen.io.numpy_io import npy_rate_problem
+
+    rate = fps if fps is not None else given.fps
+    if output.suffix.lower() == ".npy" and (problem := npy_rate_problem(rate)):
+        raise InputError(
+            f"{output}: {problem}, and the result comes back at the input's {rate:g} fps; "
+            "write .npz or .bvh, or pass --fps 20"
+        )
+
+
 def _not_an_input(output: Path, *sources: str | None) -> None:
     """Refuse an output that is one of the input files (``FILE@S`` included) before any work:
     the result would replace the motion it was made from (helper trial: ``predict walk.bvh -o
@@ -199,6 +213,7 @@ def predict(
     t0 = time.perf_counter()
     check_seconds(seconds)  # cheap checks before the model loads (seconds, a trial found)
     given = resolve_motion(past)
+    _written_rate_fits(output, fps, given)
     options = _options(steps, sampler, guidance, seed, postprocess, literal, segment_model, style)
     motion = _pipe(checkpoint).predict(given, seconds, text, **options)
     _write(motion, output, t0, "continuation", fps)
@@ -244,6 +259,7 @@ def inbetween(
     set_threads(threads)
     t0 = time.perf_counter()
     keys = [keyframe(k) for k in keyframes]
+    _written_rate_fits(output, fps, keys[0])
     options = _options(steps, sampler, guidance, seed, postprocess, literal, style=style)
     if in_place:
         options["in_place"] = True
@@ -327,6 +343,7 @@ def edit(
     set_threads(threads)
     t0 = time.perf_counter()
     given, span = resolve_motion(motion_in), _span(frames)
+    _written_rate_fits(output, fps, given)
     options = _options(steps, sampler, guidance, seed, postprocess, literal, segment_model, style)
     result = _pipe(checkpoint).edit(given, text=text, frames=span, joints=names, **options)
     _write(result, output, t0, "edit", fps)
@@ -389,9 +406,17 @@ def restyle(
     if keep_speed:
         opts["keep_speed"] = True
     given = resolve_motion(motion_in)
+    _written_rate_fits(output, fps, given)
     target = None if style is None else _style_arg(style)
     result = _pipe(checkpoint).restyle(given, target, text=text, **opts)
     _write(result, output, t0, "restyle", fps)
+    if text is None and result.texts:  # an in-place walk read as a backward one was not said
+        out.print(
+            f"the motion was read as {result.texts[0]!r}; if it does something else, say what "
+            "with --text",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _style_arg(value: str) -> Any:

@@ -418,6 +418,11 @@ def generate(
         raise InputError(
             "give a prompt, e.g. motiongen generate 'a person waves' -o wave.mp4, or --prompts FILE"
         )
+    if takes != 1:  # it was left unread: one file, no word
+        raise InputError(
+            "--takes is for --prompts (motions per line); for several motions of one prompt "
+            f"use --batch {takes}"
+        )
     _run(
         text=prompt,
         music=music,

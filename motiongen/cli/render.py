@@ -59,7 +59,7 @@ def render(
             {"title": title} if suffix.endswith(".png") else {"title": title, "audio": not no_audio}
         )
     path = motion.save(output, **options)
-    out.print(wrote(path, motion, note))
+    out.print(wrote(path, motion, note), highlight=False, soft_wrap=True)
 
 
 def info(

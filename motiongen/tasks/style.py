@@ -154,7 +154,13 @@ class StyleEncoder:
             if key not in self.prototypes:  # the Bandai sets' own names: old, tired
                 key = STYLE_SYNONYMS.get(key, key)
             if key not in self.prototypes:
-                raise InputError(f"unknown style {style!r}; known styles: {', '.join(self.styles)}")
+                import difflib
+
+                near = difflib.get_close_matches(key, self.styles, n=1)
+                hint = f" (did you mean {near[0]!r}?)" if near else ""
+                raise InputError(
+                    f"unknown style {style!r}{hint}; known styles: {', '.join(self.styles)}"
+                )
             return self.prototypes[key]
         if isinstance(style, np.ndarray):
             v = np.asarray(style, np.float32).reshape(-1)

@@ -403,9 +403,9 @@ KNEE_POLE_PULL = 0.1  # x thigh length: the pole's share of the knee's bend dire
 # root of the slack, so near full reach every millimetre of a target moved the knee by
 # centimetres, and the legs locked straighter than any real frame (knee flexion's 1st
 # percentile 0.2 degrees; real clips 3-5, the raw model output 4.9). Chosen on val
-# (`benchmarks/leg_ik.py`): at 1 % (9 mm of a leg) knee jerk median / p95 76 / 604 -> 56 / 526
-# m/s^3 (real 75 / 516), flexion's 1st / 5th percentile 9.6 / 11.3 degrees (real 5.1 / 11.6);
-# 0.5 % kept more jerk, 1.25 % bent legs more than real ones are.
+# (`benchmarks/leg_ik.py`): at 1 % (9 mm of a leg) knee jerk median / p95 76 / 604 -> 60 / 526
+# m/s^3 (real 75 / 516), flexion's 1st / 5th percentile 5.0 / 8.8 degrees (real 5.1 / 11.6);
+# 0.5 % kept more jerk and legs straighter than real ones, 1.25 % bent them more.
 SOFT_REACH = 0.01
 
 

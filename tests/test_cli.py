@@ -355,3 +355,18 @@ def test_an_unknown_checkpoint_names_the_shipped_models(monkeypatch, capsys):
     assert code != 0
     line = error_line(err)
     assert "no checkpoint at nosuchmodel" in line and "tiny-flow-rollout-r4" in line
+
+
+def test_render_panels_sets_a_contact_sheet_s_frames(tmp_path, monkeypatch, capsys):
+    # a 20 s timeline's 5 frames missed a segment (an animator's trial)
+    from PIL import Image
+
+    src = tmp_path / "m.npz"
+    synth_motion("walk", seconds=2.0).save(src)
+    png = tmp_path / "r.png"
+    code, _, err = run(["render", str(src), "-o", str(png), "--panels", "8"], monkeypatch, capsys)
+    assert code == 0, err
+    assert Image.open(png).size[0] >= 8 * 320  # eight 320 px panels
+    code, _, err = run(["render", str(src), "-o", str(tmp_path / "r.gif"), "--panels", "8"],
+                       monkeypatch, capsys)  # fmt: skip
+    assert code == 1 and "--panels is for a .png contact sheet" in error_line(err)

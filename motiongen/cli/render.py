@@ -14,7 +14,9 @@ from rich.table import Table
 
 from motiongen.cli.console import LOOP_HELP, as_written, out, resolve_motion, writable, wrote
 from motiongen.errors import InputError
-from motiongen.io import PICTURES
+from motiongen.io import CONTACT_FRAMES, PICTURES
+
+MAX_PANELS = 40  # 320 px each: a 12,800 px wide picture
 
 
 def render(
@@ -40,10 +42,20 @@ def render(
         ),
     ] = False,
     loop: Annotated[bool, typer.Option("--loop", help=LOOP_HELP)] = False,
+    panels: Annotated[
+        int | None,
+        typer.Option(
+            help=f"A .png contact sheet's evenly spaced frames (default {CONTACT_FRAMES})."
+        ),
+    ] = None,
 ) -> None:
     """Convert or render any readable motion (BVH, dance folder, .motion, npy) to a file."""
     from motiongen.cli.generate import check_output_fps, output_paths
 
+    if panels is not None and not output.name.lower().endswith(".png"):
+        raise InputError(f"--panels is for a .png contact sheet, not {output.name}")
+    if panels is not None and not 1 <= panels <= MAX_PANELS:
+        raise InputError(f"--panels must be 1..{MAX_PANELS}, got {panels}")
     fps = check_output_fps(fps, output.suffix)
     if seconds is not None and not (math.isfinite(seconds) and seconds > 0):
         raise InputError(f"--seconds must be a positive number, got {seconds}")
@@ -58,6 +70,8 @@ def render(
         options = (
             {"title": title} if suffix.endswith(".png") else {"title": title, "audio": not no_audio}
         )
+        if panels is not None:  # a 20 s timeline's 5 frames missed a segment (a trial)
+            options["frames"] = panels
     path = motion.save(output, **options)
     out.print(wrote(path, motion, note), highlight=False, soft_wrap=True)
 

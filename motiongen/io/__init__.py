@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 READ_SUFFIXES = (".bvh", ".motion", ".motion.json", ".json", ".npy", ".npz")
 # Formats that draw the motion (and take a title); a PNG is a contact sheet of a few frames
 PICTURES = (".mp4", ".gif", ".png")
+CONTACT_FRAMES = 5  # a .png contact sheet's evenly spaced frames, by default
 WRITE_SUFFIXES = (".bvh", ".motion", ".motion.json", ".json", ".npy", ".npz", *PICTURES)
 
 

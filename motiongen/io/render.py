@@ -30,6 +30,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from motiongen.canonical import forward_direction
 from motiongen.errors import DataNotFoundError, FormatError, InputError, MotionGenError
+from motiongen.io import CONTACT_FRAMES  # there: the CLI's help reads it without this module
 from motiongen.motion import Motion
 from motiongen.skeleton import BONES, HEAD, JOINT_INDEX, JOINT_NAMES, PELVIS
 
@@ -443,7 +444,6 @@ def iter_frames(
 
 
 # Panels of a contact sheet written as ``*.png``
-CONTACT_FRAMES = 5
 
 
 def save_png(

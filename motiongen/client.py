@@ -145,14 +145,18 @@ class Client:
         model: str | None = None,
         literal: bool = False,
         fps: float | None = None,
+        loop: bool = False,
+        no_travel: bool = False,
     ) -> Motion:
         """A motion for a prompt, generated now (POST /generate, format json). seconds: None
         lets the model choose (as long as the motions like the prompt). literal: send
         the prompt as written, also a style its action was never recorded in. fps: the
-        answer's frame rate (default the model's 20)."""
+        answer's frame rate (default the model's 20). loop / no_travel: its best loop, without
+        its travel (``Motion.looped``, ``Motion.without_travel``)."""
         body = _generate_body(text, seconds, steps, sampler, guidance, seed, model, "json", literal)
         if fps is not None:
             body["fps"] = fps
+        body.update({k: True for k, on in (("loop", loop), ("no_travel", no_travel)) if on})
         return self._motion_answer(self._request("POST", "/generate", json=body))
 
     # ---- control (docs/control.md) ----------------------------------------------------

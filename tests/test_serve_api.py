@@ -173,6 +173,21 @@ def test_generate_at_another_frame_rate_now_and_as_a_job(client: TestClient) -> 
     assert r.status_code == 422 and "ask for format bvh or motion" in r.json()["error"]
 
 
+def test_generate_a_loop_without_travel(client: TestClient) -> None:
+    # the command line's --loop and --no-travel, for an engine's clip (the service had neither)
+    r = client.post("/generate", json={"text": "a person walks", "seconds": 4.0, "steps": 2,
+                                       "seed": 3, "loop": True, "no_travel": True})  # fmt: skip
+    assert r.status_code == 200, r.text
+    body = r.json()
+    loop = body["meta"]["loop"]
+    assert loop["closed"] and 2.0 <= loop["seconds"] < 4.0
+    assert body["num_frames"] == round(loop["seconds"] * 20) + 1
+    pelvis = np.asarray(body["positions"])[:, 0]
+    np.testing.assert_allclose(pelvis[:, [0, 2]], 0.0, atol=1e-4)
+    r = client.post("/generate", json={"text": "a person walks", "seconds": 0.5, "loop": True})
+    assert r.status_code == 422 and "loop needs more than 1 s" in r.json()["error"]
+
+
 def test_async_json_job_has_no_mp4(client: TestClient) -> None:
     r = client.post("/generate", json={"text": "a person sits", "async": True, **QUICK})
     assert r.status_code == 202

@@ -72,9 +72,14 @@ def missing_inputs(root: Path, job: Job) -> str | None:
 
 
 def at_output_fps(motion: Motion, params: dict[str, Any]) -> Motion:
-    """The motion at the frame rate the request asked for (``output_fps``), if any."""
+    """The motion at the frame rate the request asked for (``output_fps``), if any, as its
+    loop and without its travel when asked (``Motion.exported``)."""
     fps = params.get("output_fps")
-    return motion if fps is None else motion.resample(float(fps))
+    return motion.exported(
+        None if fps is None else float(fps),
+        bool(params.get("loop", False)),
+        bool(params.get("no_travel", False)),
+    )
 
 
 def for_download(motion: Motion, params: dict[str, Any]) -> Motion:

@@ -14,6 +14,7 @@ from motiongen.checkpoint import rag_model_names, shipped_model_names
 from motiongen.conditioning.text import MAX_PROMPT_CHARS
 from motiongen.generation.request import MIN_SECONDS
 from motiongen.io.numpy_io import npy_rate_problem
+from motiongen.loop import MIN_LOOP_SECONDS
 from motiongen.paths import DEFAULT_SECONDS
 from motiongen.plausibility import MAX_FPS, MIN_FPS
 from motiongen.serve.models import DEFAULT_MODEL_NAME, model_samplers
@@ -200,6 +201,16 @@ class GenerateRequest(BaseModel):
         description="Frame rate of the answer and its files (default the model's, 20); a .npy "
         "stores no frame rate: format npy with another fps is refused (a job's .npy holds 20 fps).",
     )
+    loop: bool = Field(
+        False,
+        description="The best loop of at least half the motion (and 1 s), its last frame its "
+        "first pose again, a small net turn per repeat taken out (meta.loop; docs/formats.md).",
+    )
+    no_travel: bool = Field(
+        False,
+        description="Without the travel along the floor: the pelvis kept over its start, for "
+        "engines that add their own root motion.",
+    )
     format: Format = "json"
     async_: bool = Field(False, alias="async", description="Answer 202 with a job id.")
 
@@ -262,6 +273,11 @@ class GenerateRequest(BaseModel):
                 )
         if self.music_offset is not None and self.audio_url is None:
             raise ValueError("music_offset is an offset into the audio_url's song; give audio_url")
+        seconds = self.seconds if self.seconds is not None else self.duration
+        if self.loop and seconds is not None and seconds <= MIN_LOOP_SECONDS:
+            raise ValueError(
+                f"loop needs more than {MIN_LOOP_SECONDS:g} s; ask seconds of a few or more"
+            )
         return self
 
     def canonical(self) -> dict[str, Any]:

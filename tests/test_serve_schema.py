@@ -167,6 +167,11 @@ def cheapen(case) -> None:  # noqa: ANN001
         valid_type = int if key == "steps" else (int, float)
         if isinstance(value, valid_type) and not isinstance(value, bool) and lo <= value <= hi:
             case.body[key] = min(value, cap) if key == "steps" else float(min(value, cap))
+    if positive and case.body.get("loop") is True:  # a loop needs more than a second
+        for key in ("seconds", "duration"):
+            value = case.body.get(key)
+            if isinstance(value, int | float) and not isinstance(value, bool) and value <= 1.0:
+                case.body[key] = 2.0
 
 
 @schema.parametrize()

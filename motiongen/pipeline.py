@@ -2059,20 +2059,25 @@ class Pipeline:
         motion.meta["span_slide_mps"] = round(slide, 3)
         motion.meta["span_legs_from"] = self.name if steps else motion.meta["segments_from"]
         if steps or slide > SLIDE_WARNING:
+            # said in two short sentences: what happened, then what to do (one long sentence
+            # was hard to act on; an animator's trial)
             done = (
-                f"it is done stepping along ({self.name} made its legs; a longer span travels "
-                'slower, segment_model="self" (--segment-model self) makes the whole span with '
-                "the control model)"
+                f"so the span is done stepping along, its legs made by {self.name}"
                 if steps
-                else f"it slides over the ground at {slide:.1f} m/s"
+                else f"so the span slides over the ground at {slide:.1f} m/s"
                 + (" (its legs do the action, so they are kept as made)" if kicks else "")
-                + '; give a longer span, or segment_model="self" (--segment-model self) to keep '
-                "stepping"
             )
             _add_warning(
                 motion.meta,
-                f"the motion around the span travels {span_gap(pos, a, b):.1f} m that the new "
-                f"action does not walk: {done}",
+                f"the motion around the span travels {span_gap(pos, a, b):.1f} m, which the new "
+                f"action does not walk, {done}. "
+                + (
+                    "To stop there, edit a longer span (it travels slower)"
+                    if steps
+                    else "To step instead of sliding, edit a longer span"
+                )
+                + ', or pass segment_model="self" (--segment-model self) to make the whole span '
+                "with the control model",
             )
         return motion
 

@@ -412,3 +412,24 @@ def test_a_job_poll_the_server_does_not_answer_is_asked_again(page, tmp_path: Pa
     dl.value.save_as(saved)
     assert dropped and saved.read_bytes()[4:8] == b"ftyp"
     page.unroute("**/jobs/*")
+
+
+def test_a_seamless_loop_in_place_is_made_and_downloaded_as_such(page, tmp_path: Path) -> None:
+    # the command line's --loop / --no-travel on the page: an engine's walk cycle
+    page.fill("#prompt", "a person walks forward")
+    page.fill("#seconds", "4")
+    page.fill("#seed", "3")
+    page.check("#loop")
+    page.check("#in-place")
+    page.click("#generate")
+    _, total = _wait_playing(page)
+    assert 41 <= total < 80  # at least half of 4 s, closed
+    assert "a loop cut from" in page.inner_text("#message")
+    with page.expect_download(timeout=60_000) as dl:
+        page.click("#download-motion")
+    saved = tmp_path / dl.value.suggested_filename
+    dl.value.save_as(saved)
+    motion = motiongen.load(saved)
+    assert motion.num_frames == total
+    pelvis = motion.positions[:, 0]
+    np.testing.assert_allclose(pelvis[:, [0, 2]], 0.0, atol=1e-3)  # in place, at the origin

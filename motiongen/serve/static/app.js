@@ -171,6 +171,8 @@
     if ($("model").value) body.model = $("model").value;
     if ($("use-rag").checked) body.use_rag = true;
     if ($("literal").checked) body.literal = true;
+    if ($("loop").checked) body.loop = true;
+    if ($("in-place").checked) body.no_travel = true;
     return body;
   }
 
@@ -210,7 +212,9 @@
       if (warning) {
         say(`generated, but: ${warning}`, "warn");
       } else {
-        say(`generated ${motion.numFrames} frames (${(motion.numFrames / motion.fps).toFixed(1)} s, seed ${data.seed}) in ${secs} s`, "ok");
+        const loop = data.meta && data.meta.loop;
+        const cut = loop ? `, a loop cut from ${loop.start_seconds} s, its ends met within ${(100 * loop.pose_gap_m).toFixed(1)} cm` : "";
+        say(`generated ${motion.numFrames} frames (${(motion.numFrames / motion.fps).toFixed(1)} s, seed ${data.seed}${cut}) in ${secs} s`, "ok");
       }
     } catch (e) {
       say(e instanceof ApiError ? e.message : `unexpected answer: ${e.message}`, "error");

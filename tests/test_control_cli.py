@@ -106,6 +106,13 @@ def test_inbetween_edit_restyle_compose(control, walk, tmp_path, monkeypatch, ca
     out = _ok(["restyle", walk, "-o", d, "--text", "a person walks sadly", "--keep-speed",
                *common], monkeypatch, capsys)  # fmt: skip
     assert "60 frames" in out and "of the motion's speed" not in out
+    # an engine's clip from a control result too (restyling a loop had broken it: a trial)
+    looped = tmp_path / "sad_loop.npz"
+    out = _ok(["restyle", walk, "-o", looped, "--text", "a person walks sadly", "--loop",
+               "--no-travel", *common], monkeypatch, capsys)  # fmt: skip
+    with np.load(looped) as data:  # a random network's bodies are not read back
+        frames = len(data["positions"])
+    assert "cut from" in " ".join(out.split()) and 31 <= frames <= 60
 
     e = tmp_path / "story.npz"
     out = _ok(["compose", "a person walks, then waves", "-o", e, "--seconds", 6, *common],

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from motiongen.cli.console import as_written, err, out, resolve_motion, writable, wrote
+from motiongen.cli.console import LOOP_HELP, as_written, err, out, resolve_motion, writable, wrote
 from motiongen.cli.generate import check_output_fps, set_threads
 from motiongen.errors import InputError
 from motiongen.generation.request import check_seconds
@@ -51,6 +51,12 @@ Fps = Annotated[
 
 Threads = Annotated[
     int | None, typer.Option(help="CPU threads for torch (default: torch's choice).")
+]
+
+LoopOption = Annotated[bool, typer.Option("--loop", help=LOOP_HELP)]
+NoTravel = Annotated[
+    bool,
+    typer.Option("--no-travel", help="Without its travel along the floor (engines' root motion)."),
 ]
 
 SegmentModel = Annotated[
@@ -142,11 +148,20 @@ def _not_an_input(output: Path, *sources: str | None) -> None:
                 )
 
 
-def _write(motion: Any, output: Path, t0: float, what: str, fps: float | None = None) -> None:
+def _write(
+    motion: Any,
+    output: Path,
+    t0: float,
+    what: str,
+    fps: float | None = None,
+    shape: tuple[bool, bool] = (False, False),
+) -> None:
+    """Write the result; shape: (--loop, --no-travel)."""
     from motiongen.cli.generate import output_paths
 
     (path,) = output_paths(output, 1)
-    motion, note = as_written(motion, path, fps)
+    loop, no_travel = shape
+    motion, note = as_written(motion, path, fps, no_travel, loop)
     title = "; ".join(motion.texts) if motion.texts else what
     if motion.meta.get("segments"):
         title = None  # a timeline's video names the segment playing
@@ -203,6 +218,8 @@ def predict(
     threads: Threads = None,
     segment_model: SegmentModel = None,
     style: StyleName = None,
+    loop: LoopOption = False,
+    no_travel: NoTravel = False,
 ) -> None:
     """Continue a motion: its frames are kept exactly and the motion goes on from them (into
     another action the text names: made whole by a text model and joined, see
@@ -216,7 +233,7 @@ def predict(
     _written_rate_fits(output, fps, given)
     options = _options(steps, sampler, guidance, seed, postprocess, literal, segment_model, style)
     motion = _pipe(checkpoint).predict(given, seconds, text, **options)
-    _write(motion, output, t0, "continuation", fps)
+    _write(motion, output, t0, "continuation", fps, (loop, no_travel))
 
 
 def inbetween(
@@ -247,6 +264,8 @@ def inbetween(
     fps: Fps = None,
     threads: Threads = None,
     style: StyleName = None,
+    loop: LoopOption = False,
+    no_travel: NoTravel = False,
 ) -> None:
     """A motion through keyframes (each file a pose or a few frames, in world space)."""
     try:
@@ -264,7 +283,7 @@ def inbetween(
     if in_place:
         options["in_place"] = True
     motion = _pipe(checkpoint).inbetween(keys, starts, text, **options)
-    _write(motion, output, t0, "in-betweening", fps)
+    _write(motion, output, t0, "in-betweening", fps, (loop, no_travel))
 
 
 def keyframe(source: str) -> Any:
@@ -329,6 +348,8 @@ def edit(
     fps: Fps = None,
     threads: Threads = None,
     style: StyleName = None,
+    loop: LoopOption = False,
+    no_travel: NoTravel = False,
 ) -> None:
     """Make part of a motion anew (a span of time, some joints, or both); the rest is kept."""
     names = None if joints is None else [j for j in joints.split(",") if j.strip()]
@@ -346,7 +367,7 @@ def edit(
     _written_rate_fits(output, fps, given)
     options = _options(steps, sampler, guidance, seed, postprocess, literal, segment_model, style)
     result = _pipe(checkpoint).edit(given, text=text, frames=span, joints=names, **options)
-    _write(result, output, t0, "edit", fps)
+    _write(result, output, t0, "edit", fps, (loop, no_travel))
 
 
 def restyle(
@@ -380,6 +401,8 @@ def restyle(
     postprocess: Post = True,
     fps: Fps = None,
     threads: Threads = None,
+    loop: LoopOption = False,
+    no_travel: NoTravel = False,
 ) -> None:
     """Keep a motion's path and timing, move the body in another style (a slower style walks
     the path at its own pace)."""
@@ -409,7 +432,7 @@ def restyle(
     _written_rate_fits(output, fps, given)
     target = None if style is None else _style_arg(style)
     result = _pipe(checkpoint).restyle(given, target, text=text, **opts)
-    _write(result, output, t0, "restyle", fps)
+    _write(result, output, t0, "restyle", fps, (loop, no_travel))
     if text is None and result.texts:  # an in-place walk read as a backward one was not said
         out.print(
             f"the motion was read as {result.texts[0]!r}; if it does something else, say what "
@@ -465,6 +488,8 @@ def compose(
     fps: Fps = None,
     threads: Threads = None,
     style: StyleName = None,
+    loop: LoopOption = False,
+    no_travel: NoTravel = False,
 ) -> None:
     """One motion of consecutive segments, each following its own text."""
     if (prompt is None) == (not segment):
@@ -493,7 +518,7 @@ def compose(
         spec, seconds=seconds,
         **_options(steps, sampler, guidance, seed, postprocess, literal, segment_model, style),
     )  # fmt: skip
-    _write(motion, output, t0, "timeline", fps)
+    _write(motion, output, t0, "timeline", fps, (loop, no_travel))
     if "retrieved phrases" in motion.meta.get("segment_lengths_from", ()):
         lengths = ", ".join(f"{s:.1f}" for _, s in motion.meta["segments"])
         out.print(

@@ -156,6 +156,13 @@ def _part_seed(seed: int, k: int) -> int:
     return int(np.random.SeedSequence([seed, k]).generate_state(1)[0] >> 1)
 
 
+def _item_seed(seed: int, i: int) -> int:
+    """The seed of motion ``i`` of a batch: the batch's own for the first, seeds of their own
+    for the others, so each is made again alone from the seed it reports (a batch's items all
+    said the batch's seed: one could not be re-made without the rest)."""
+    return int(seed) if i == 0 else _part_seed(seed, i)
+
+
 def _not_at_the_end(
     hook: Callable[[Tensor, float], Tensor], flow: bool
 ) -> Callable[[Tensor, float], Tensor]:
@@ -2499,9 +2506,9 @@ class Pipeline:
         blend_emb: Any = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Positions (B, frames, 22, 3) and the predicted foot contacts (B, frames, 4) bool.
-        A lone request draws all its ``batch`` motions from
-        one generator; several requests draw one motion each from their own seeds, in the
-        same order as a lone ``generate(seed=s)`` call, so results agree either way."""
+        Every motion is drawn from a generator of its own seed: a lone request's ``batch``
+        motions from ``_item_seed``'s, several requests' from theirs, as ``generate(seed=s)``
+        alone draws, so results agree either way."""
         from motiongen.generative import draw_noise
 
         dev = self.device
@@ -2539,12 +2546,12 @@ class Pipeline:
         if audio is not None:
             audio_t = torch.as_tensor(audio, dtype=torch.float32, device=dev)
             audio_t = audio_t.expand(batch, -1, -1)
-        generators = [torch.Generator(device="cpu").manual_seed(int(r.seed)) for r in requests]
+        # one generator per motion, each from its own seed (``_item_seed``)
+        seeds = ([_item_seed(first.seed, b) for b in range(batch)] if lone
+                 else [int(r.seed) for r in requests])  # fmt: skip
+        generators = [torch.Generator(device="cpu").manual_seed(s) for s in seeds]
 
         def noise(length: int) -> Tensor:
-            if lone:
-                shape = (batch, length, FEATURE_DIM)
-                return draw_noise(shape, generator=generators[0]).to(dev)
             return torch.cat(
                 [draw_noise((1, length, FEATURE_DIM), generator=g) for g in generators]
             ).to(dev)
@@ -2566,13 +2573,11 @@ class Pipeline:
 
             if starting:
                 # started from, one phrase alone, unsmoothed, drawn by the motion's seed
-                # (``Prior.start_for``: motion b of a request with seed s draws with [s, b], as
-                # the same seed alone does), and given to the network the same way (the
-                # smoothed blend beside it: val FID_k 5.0 against 3.7 for the unsmoothed blend)
-                draws = ([(int(first.seed), b) for b in range(batch)] if lone
-                         else [(int(r.seed), 0) for r in requests])  # fmt: skip
+                # (``Prior.start_for``: each motion draws with [its seed, 0], as the same seed
+                # alone does), and given to the network the same way (the smoothed blend
+                # beside it: val FID_k 5.0 against 3.7 for the unsmoothed blend)
                 prior_t = normalised([
-                    p.start_for(np.random.default_rng(list(d))) for p, d in zip(priors, draws, strict=True)
+                    p.start_for(np.random.default_rng([s, 0])) for p, s in zip(priors, seeds, strict=True)
                 ])  # fmt: skip
             else:
                 prior_t = normalised([p.features for p in priors])
@@ -2839,8 +2844,10 @@ class Pipeline:
                 texts=[req.text] if req.text is not None else [],
                 labels=dict(labels),
                 audio=None if audio is None else AudioRef(audio.path, audio.offset),
-                name=f"generated_{req.seed}" + (f"_{i}" if req.batch > 1 else ""),
-                meta={**meta, "index": i},
+                name=f"generated_{_item_seed(req.seed, i)}",
+                # each motion's own seed (``_item_seed``); a batch's in batch_seed
+                meta={**meta, "index": i, "seed": _item_seed(req.seed, i)}
+                | ({"batch_seed": req.seed} if req.batch > 1 else {}),
             )
             for i, pos in enumerate(positions)
         ]

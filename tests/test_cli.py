@@ -79,7 +79,7 @@ def test_render_loop_writes_a_loop_without_travel(tmp_path, monkeypatch, capsys)
     assert "cut from" in " ".join(out.split())
     with np.load(out_path) as data:
         pelvis = data["positions"][:, 0]
-    assert 41 <= len(pelvis) < 80
+    assert 41 <= len(pelvis) <= 80
     np.testing.assert_allclose(pelvis[:, [0, 2]], np.repeat(pelvis[:1, [0, 2]], len(pelvis), 0),
                                atol=1e-5)  # fmt: skip
 

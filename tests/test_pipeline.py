@@ -172,6 +172,11 @@ def test_batch_gives_a_list_of_different_motions(pipe):
     # Sample i of a batch does not depend on the batch size... but is deterministic per seed.
     again = pipe("a person kicks", seconds=2.0, seed=5, batch=3)
     np.testing.assert_array_equal(motions[2].positions, again[2].positions)
+    # each reports a seed of its own that makes it again alone (all said 5 before)
+    seeds = [m.meta["seed"] for m in motions]
+    assert seeds[0] == 5 and len(set(seeds)) == 3 and motions[2].meta["batch_seed"] == 5
+    alone = pipe("a person kicks", seconds=2.0, seed=seeds[2])
+    np.testing.assert_allclose(alone.positions, motions[2].positions, atol=1e-5)
 
 
 @pytest.mark.parametrize("sampler", ["euler", "midpoint", "heun"])

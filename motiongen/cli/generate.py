@@ -211,8 +211,9 @@ def _run(
         audio = " with music" if motion.audio is not None and path.suffix == ".mp4" else ""
         if motion.audio is not None and path.suffix.lower() in (".npy", ".bvh", ".gif", ".png"):
             audio = f"; {path.suffix} keeps no music: write .mp4 to hear it with the motion"
+        own = f"; seed {motion.meta['seed']}" if batch > 1 else ""  # each re-made alone from it
         out.print(
-            wrote(path, motion, f"{note}{audio}"),
+            wrote(path, motion, f"{note}{audio}{own}"),
             highlight=False,
             soft_wrap=True,
         )

@@ -842,7 +842,8 @@ class Pipeline:
         guidance: one classifier-free guidance scale, or (text_scale, audio_scale); default
         from the checkpoint, else the process's (2.5 flow, 7.5 DDIM).
         seed: the same seed gives the same motion; None draws one (recorded in meta).
-        batch (1): how many motions. seed_motion: a motion whose frames are the fixed start
+        batch (1): how many motions, each with a seed of its own in meta["seed"] (the first
+        the given seed) that makes it again alone. seed_motion: a motion whose frames are the fixed start
         of the result. music_offset (0): where in the music to start, seconds. rag: True
         starts from retrieved phrases (a checkpoint with a prior input and an index, see
         ``use_index``), listed in the motion's meta["retrieved"]; False never; None (default)

@@ -234,11 +234,15 @@ class Client:
         model: str | None = None,
         literal: bool = False,
         fps: float | None = None,
+        loop: bool = False,
+        no_travel: bool = False,
     ) -> str:
-        """Submit a generation as a job (an mp4 render, or async); returns the job id."""
+        """Submit a generation as a job (an mp4 render, or async); returns the job id.
+        loop / no_travel: as ``generate``'s, for every file of the job."""
         body = _generate_body(text, seconds, steps, sampler, guidance, seed, model, format, literal)
         if fps is not None:
             body["fps"] = fps
+        body.update({k: True for k, on in (("loop", loop), ("no_travel", no_travel)) if on})
         body["async"] = True
         return self._request("POST", "/generate", json=body).json()["job_id"]
 

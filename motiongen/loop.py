@@ -69,12 +69,11 @@ def loop_positions(
     is the first pose again, moved on by one repeat (see the module docstring)."""
     p = np.asarray(positions, dtype=np.float64)
     n = len(p)
-    seconds = max(MIN_SHARE * n / fps if min_seconds is None else min_seconds, MIN_LOOP_SECONDS)
-    shortest = int(round(seconds * fps))
+    seconds, shortest = _shortest(n, fps, min_seconds)
     if n < shortest + 1:
         raise InputError(
             f"a loop of at least {seconds:g} s needs a longer motion; this one has {n} frames "
-            f"({n / fps:.2f} s): make one of a few seconds or more (e.g. --seconds 6)"
+            f"({n / fps:.2f} s): make one of a few seconds or more"
         )
     local, facing, root = body_frame(p)
     i, j, gap = _best_pair(local, root, facing, fps, shortest)
@@ -98,6 +97,19 @@ def loop_positions(
         travel_m=round(float(np.linalg.norm(path[-1] - path[0])), 3),
     )
     return (out if closed else out[:-1]).astype(np.float32), loop
+
+
+def _shortest(n: int, fps: float, min_seconds: float | None = None) -> tuple[float, int]:
+    """(seconds, frames) of the shortest loop kept from ``n`` frames at ``fps``."""
+    seconds = max(MIN_SHARE * n / fps if min_seconds is None else min_seconds, MIN_LOOP_SECONDS)
+    return seconds, int(round(seconds * fps))
+
+
+def loop_fits(seconds: float, fps: float) -> bool:
+    """Whether a motion of ``seconds`` at ``fps`` is long enough to loop (checked before
+    anything is made: a request a frame too short ran the model, then was refused)."""
+    n = int(round(seconds * fps))
+    return n >= _shortest(n, fps)[1] + 1
 
 
 def _features(local: np.ndarray, root: np.ndarray, facing: np.ndarray, fps: float) -> np.ndarray:

@@ -275,6 +275,10 @@ TRAVELLING = ("walk", "run", "dash")
 # taken out (``Pipeline._straightened``); turns ("walk-turn-left") and anything the text asks
 # that the data never shows ("in a circle") keep theirs.
 STRAIGHT_ON = ("walk", "run", "dash", "walk-back", "walk-left", "walk-right")
+# Words of a path that bends on purpose, which the data does not show but a prompt may ask:
+# such a walk keeps its course ("walks along a curved path", "jogs around the track").
+CURVING = re.compile(r"\b(curv\w*|around|round|circl\w*|wander\w*|zig-?zag\w*|turn\w*|"
+                     r"spiral\w*|meander\w*|bend\w*|winding)\b", re.IGNORECASE)  # fmt: skip
 
 # Where a restyle starts from retrieved phrases of the asked action in the asked style (flow
 # time). Chosen on val (40 restyles, `benchmarks/tasks.py --tasks restyle`): from noise content
@@ -843,8 +847,8 @@ class Pipeline:
         from the checkpoint, else the process's (2.5 flow, 7.5 DDIM).
         seed: the same seed gives the same motion; None draws one (recorded in meta).
         batch (1): how many motions, each with a seed of its own in meta["seed"] (the first
-        the given seed) that makes it again alone. seed_motion: a motion whose frames are the fixed start
-        of the result. music_offset (0): where in the music to start, seconds. rag: True
+        the given seed) that makes it again alone. seed_motion: a motion whose frames are the
+        fixed start of the result. music_offset (0): where in the music to start, seconds. rag: True
         starts from retrieved phrases (a checkpoint with a prior input and an index, see
         ``use_index``), listed in the motion's meta["retrieved"]; False never; None (default)
         as the checkpoint says (``conditioning.retrieval``: the shipped default retrieves for a
@@ -1482,10 +1486,11 @@ class Pipeline:
         text_blend = None
         several = None
         seen = None
+        read_as = None
         if text is None and self.text_dim:
             seen = self._recognised(pos)
             content = seen.content[0]
-            action = self._describe_action(content)
+            action = read_as = self._describe_action(content)
             text = action
             if len(turns := self._actions_in_turn(pos, content)) > 1:
                 several = (
@@ -1508,6 +1513,8 @@ class Pipeline:
         pace = 1.0 if keep_speed else pace
         constraints = path_constraints(paced_path(pos, pace))
         req = self._controlled(text, len(pos) / self.fps, constraints, options, task="style")
+        if read_as is not None:  # what the motion was taken to do (said: an in-place walk read
+            req.meta["read_as"] = read_as  # as a backward one was not; an animator's trial)
         if pace < 1.0:
             req.meta["pace"] = round(pace, 3)
         req.text_blend = text_blend
@@ -2316,7 +2323,7 @@ class Pipeline:
         t_start: float | None = None,
         cancel: Callable[[], bool] | None = None,
     ) -> list[Motion]:
-        """Motions for one request (``batch`` motions from its seed) or for several
+        """Motions for one request (``batch`` motions, each from its own seed) or for several
         batch-compatible single requests (one motion each, from its own seed)."""
         t_start = time.perf_counter() if t_start is None else t_start
         first = requests[0]
@@ -2356,7 +2363,9 @@ class Pipeline:
         t0 = time.perf_counter()
         with self._inference():
             positions, contacts = self._sample(requests, text_emb, audio, cancel, blend_emb)
-        straightened = self._straightened(requests, positions, known, seed_motion)
+        straightened = (
+            self._straightened(requests, positions, known, seed_motion) if postprocess else []
+        )
         if straightened:
             positions = np.stack([p for p, _ in straightened])
         constraints = first.constraints
@@ -2577,9 +2586,8 @@ class Pipeline:
                 # (``Prior.start_for``: each motion draws with [its seed, 0], as the same seed
                 # alone does), and given to the network the same way (the smoothed blend
                 # beside it: val FID_k 5.0 against 3.7 for the unsmoothed blend)
-                prior_t = normalised([
-                    p.start_for(np.random.default_rng([s, 0])) for p, s in zip(priors, seeds, strict=True)
-                ])  # fmt: skip
+                prior_t = normalised([p.start_for(np.random.default_rng([s, 0]))
+                                      for p, s in zip(priors, seeds, strict=True)])  # fmt: skip
             else:
                 prior_t = normalised([p.features for p in priors])
         starts = [s for s, _ in (plan or window_plan(first.frames, self.window, self.overlap))]
@@ -2617,7 +2625,7 @@ class Pipeline:
             network_prior = window_prior if self.prior_dim else None  # a restyle's start only
             return self._sample_window(
                 x0, text_kwargs, window_audio, known, mask, first.steps, first.sampler, scales,
-                generators[0] if lone else None, cancel, task, style_t, network_prior, blend,
+                None, cancel, task, style_t, network_prior, blend,
                 window_start, overlap_only=k > 0 and constraints is None,
             )  # fmt: skip
 
@@ -2874,9 +2882,12 @@ class Pipeline:
 
         out: list[tuple[np.ndarray, float | None]] = []
         for i, p in enumerate(positions):
-            info = known[0 if len(requests) == 1 else i]
+            lone = len(requests) == 1
+            info = known[0 if lone else i]
+            text = (requests[0] if lone else requests[i]).text or ""
             nearest = info.get("nearest") or [[None]]
-            if nearest[0][0] in STRAIGHT_ON and not info.get("unshown"):
+            straight = nearest[0][0] in STRAIGHT_ON and info.get("known")
+            if straight and not info.get("unshown") and not CURVING.search(text):
                 out.append(straightened(p, self.fps))
             else:
                 out.append((p, None))

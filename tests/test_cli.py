@@ -364,9 +364,12 @@ def test_render_panels_sets_a_contact_sheet_s_frames(tmp_path, monkeypatch, caps
     src = tmp_path / "m.npz"
     synth_motion("walk", seconds=2.0).save(src)
     png = tmp_path / "r.png"
-    code, _, err = run(["render", str(src), "-o", str(png), "--panels", "8"], monkeypatch, capsys)
+    code, said, err = run(
+        ["render", str(src), "-o", str(png), "--panels", "8"], monkeypatch, capsys
+    )
     assert code == 0, err
     assert Image.open(png).size[0] >= 8 * 320  # eight 320 px panels
+    assert "contact sheet of 8 evenly spaced frames" in " ".join(said.split())
     code, _, err = run(["render", str(src), "-o", str(tmp_path / "r.gif"), "--panels", "8"],
                        monkeypatch, capsys)  # fmt: skip
     assert code == 1 and "--panels is for a .png contact sheet" in error_line(err)

@@ -87,6 +87,9 @@ def test_generate_loop_writes_the_best_loop_and_says_where_it_was_cut(
     assert 41 <= frames <= 80  # at least half the motion (closed: one frame more)
     code, _, err = run(generate(checkpoint, path, "--seconds", 0.5, "--loop"), monkeypatch, capsys)
     assert code == 1 and "--loop needs more than 1 s" in error_line(err)
+    # a frame short of a loop is refused before the model runs too (1.02 s: 20 frames)
+    code, _, err = run(generate(checkpoint, path, "--seconds", 1.02, "--loop"), monkeypatch, capsys)
+    assert code == 1 and "--loop needs more than 1 s" in error_line(err)
     # --takes belongs to --prompts: it was left unread, one file written, no word
     code, _, err = run(generate(checkpoint, path, "--takes", 3), monkeypatch, capsys)
     assert code == 1 and "--takes is for --prompts" in error_line(err) and "--batch 3" in err

@@ -1498,6 +1498,14 @@ def test_a_long_motion_asked_to_go_straight_on_has_its_veer_taken_out(tmp_path):
     assert "straightened_deg" not in pipe("a person walks forward", seconds=2.0, seed=0).meta
     turn = pipe("a person walks and turns left", seconds=long, seed=0)
     assert "straightened_deg" not in turn.meta  # a turn asked for is kept
+    raw = pipe("a person walks forward", seconds=long, seed=0, postprocess=False)
+    assert "straightened_deg" not in raw.meta  # the network's output as it made it
+    from motiongen.pipeline import CURVING
+
+    for curved in ("a person walks along a curved path", "a person jogs around the track",
+                   "a man wanders about", "a person walks in a circle"):  # fmt: skip
+        assert CURVING.search(curved), curved
+    assert not CURVING.search("a person walks forward happily")
 
 
 def test_straightening_takes_out_a_slow_veer_and_keeps_the_sway():

@@ -170,8 +170,11 @@ def cheapen(case) -> None:  # noqa: ANN001
     if positive and case.body.get("loop") is True:  # a loop needs more than a second
         for key in ("seconds", "duration"):
             value = case.body.get(key)
-            if isinstance(value, int | float) and not isinstance(value, bool) and value <= 1.0:
+            if isinstance(value, int | float) and not isinstance(value, bool) and value <= 1.5:
                 case.body[key] = 2.0
+        fps = case.body.get("fps")  # ... of frames: at 1 fps two seconds are two frames
+        if isinstance(fps, int | float) and not isinstance(fps, bool) and fps < 20:
+            case.body["fps"] = 20.0
 
 
 @schema.parametrize()

@@ -145,6 +145,10 @@ def test_training_with_styles_gives_a_restylable_checkpoint(encoder, synth, tmp_
                                                        "named": True}  # fmt: skip
         assert enc.nearest("sad") == ("sad", pytest.approx(1.0, abs=1e-5))
     np.testing.assert_allclose(sad.positions[:, 0], walk.positions[:, 0], atol=1e-4)  # path kept
+    # what the motion was taken to do, said apart from the style's words (the command line
+    # prints it: an in-place walk read as a backward one had gone unsaid)
+    read = pipe.check_restyle(walk, "sad").meta["read_as"]
+    assert read and "sad" not in read
     # a continuation or a timeline asked a named style says it in words too (the vector alone
     # left a continuation as unstyled, P(sad) 0.01: a new user's trial)
     cont = pipe.check_predict(walk, 4.0, "a person walks", style=" Sad")

@@ -123,8 +123,19 @@ LOOP_HELP = (
 )
 
 
+NO_TRAVEL_HELP = (
+    "Write the motion without its travel along the floor (the pelvis stays over its start; "
+    "heights and turns kept): for engines that add their own root motion."
+)
+
+
 def as_written(
-    motion: Any, path: Path, fps: float | None = None, no_travel: bool = False, loop: bool = False
+    motion: Any,
+    path: Path,
+    fps: float | None = None,
+    no_travel: bool = False,
+    loop: bool = False,
+    panels: int | None = None,
 ) -> tuple[Any, str]:
     """(``motion`` as ``path`` will hold it, a note for the summary line): at ``fps`` when
     given, but a GIF at most at the rate its writer plays (``io.render.GIF_MAX_FPS``: delays
@@ -141,7 +152,7 @@ def as_written(
     elif suffix == ".mp4" and rate > VIDEO_MAX_FPS:  # what render_video draws
         rate, note = VIDEO_MAX_FPS, f"; a video is drawn at most {VIDEO_MAX_FPS:g} fps"
     elif suffix == ".png":
-        note = f"; drawn as a contact sheet of {CONTACT_FRAMES} evenly spaced frames"
+        note = f"; drawn as a contact sheet of {panels or CONTACT_FRAMES} evenly spaced frames"
     elif suffix == ".bvh":  # Blender imports at scale 1: a rig 100x too large
         note = "; a BVH in centimetres, Y up: import it at scale 0.01 for metres"
     motion = motion.exported(rate, loop, no_travel)

@@ -10,7 +10,16 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from motiongen.cli.console import LOOP_HELP, as_written, err, out, resolve_motion, writable, wrote
+from motiongen.cli.console import (
+    LOOP_HELP,
+    NO_TRAVEL_HELP,
+    as_written,
+    err,
+    out,
+    resolve_motion,
+    writable,
+    wrote,
+)
 from motiongen.cli.generate import check_output_fps, set_threads
 from motiongen.errors import InputError
 from motiongen.generation.request import check_seconds
@@ -54,10 +63,7 @@ Threads = Annotated[
 ]
 
 LoopOption = Annotated[bool, typer.Option("--loop", help=LOOP_HELP)]
-NoTravel = Annotated[
-    bool,
-    typer.Option("--no-travel", help="Without its travel along the floor (engines' root motion)."),
-]
+NoTravel = Annotated[bool, typer.Option("--no-travel", help=NO_TRAVEL_HELP)]
 
 SegmentModel = Annotated[
     str | None,
@@ -121,9 +127,9 @@ def _written_rate_fits(output: Path, fps: float | None, given: Any) -> None:
     """A .npy output refused before the model runs when the result would not be at 20 fps:
     control results come back at the input's rate, and a .npy stores none (a 30 fps take's
     continuation ran 4 s, then was refused; a new user's trial)."""
-    from motiongen.io.numpy_io import npy_rate_problem
+    from motiongen.io.numpy_io import HUMANML3D_FPS, npy_rate_problem
 
-    rate = fps if fps is not None else given.fps
+    rate = fps if fps is not None else given.fps if given is not None else HUMANML3D_FPS
     if output.suffix.lower() == ".npy" and (problem := npy_rate_problem(rate)):
         raise InputError(
             f"{output}: {problem}, and the result comes back at the input's {rate:g} fps; "
@@ -278,7 +284,8 @@ def inbetween(
     set_threads(threads)
     t0 = time.perf_counter()
     keys = [keyframe(k) for k in keyframes]
-    _written_rate_fits(output, fps, keys[0])
+    rates = {k.fps for k in keys}  # one shared rate comes back; mixed ones at the model's
+    _written_rate_fits(output, fps, keys[0] if len(rates) == 1 else None)
     options = _options(steps, sampler, guidance, seed, postprocess, literal, style=style)
     if in_place:
         options["in_place"] = True
@@ -433,10 +440,9 @@ def restyle(
     target = None if style is None else _style_arg(style)
     result = _pipe(checkpoint).restyle(given, target, text=text, **opts)
     _write(result, output, t0, "restyle", fps, (loop, no_travel))
-    if text is None and result.texts:  # an in-place walk read as a backward one was not said
+    if read_as := result.meta.get("read_as"):  # an in-place walk read as a backward one: unsaid
         out.print(
-            f"the motion was read as {result.texts[0]!r}; if it does something else, say what "
-            "with --text",
+            f"the motion was read as {read_as!r}; if it does something else, say what with --text",
             highlight=False,
             soft_wrap=True,
         )

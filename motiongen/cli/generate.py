@@ -10,7 +10,14 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from motiongen.cli.console import LOOP_HELP, as_written, refuse_folder, writable, wrote
+from motiongen.cli.console import (
+    LOOP_HELP,
+    NO_TRAVEL_HELP,
+    as_written,
+    refuse_folder,
+    writable,
+    wrote,
+)
 from motiongen.errors import InputError
 from motiongen.io import PICTURES, WRITE_SUFFIXES
 from motiongen.paths import DANCE_DEFAULT_SECONDS, DEFAULT_MODEL
@@ -154,12 +161,12 @@ def _run(
     if seconds is not None:
         check_seconds(seconds)
         if loop:  # before the model runs (it did, and then the loop was refused)
-            from motiongen.loop import MIN_LOOP_SECONDS
+            from motiongen.loop import MIN_LOOP_SECONDS, loop_fits
 
-            if seconds <= MIN_LOOP_SECONDS:
+            if not loop_fits(seconds, fps or 20.0):
                 raise InputError(
-                    f"--loop needs more than {MIN_LOOP_SECONDS:g} s; ask --seconds of a few "
-                    "seconds or more (e.g. --seconds 6)"
+                    f"--loop needs more than {MIN_LOOP_SECONDS:g} s of motion; ask --seconds "
+                    "of a few seconds or more (e.g. --seconds 6)"
                 )
     check_output_fps(fps, output.suffix)
     scales = parse_guidance(guidance) if guidance is not None else None
@@ -376,14 +383,7 @@ def generate(
     beat_sync: Annotated[
         bool | None, typer.Option("--beat-sync/--no-beat-sync", help=BEAT_SYNC_HELP)
     ] = None,
-    no_travel: Annotated[
-        bool,
-        typer.Option(
-            "--no-travel",
-            help="Write the motion without its travel along the floor (the pelvis stays over "
-            "its start; heights and turns kept): for engines that add their own root motion.",
-        ),
-    ] = False,
+    no_travel: Annotated[bool, typer.Option("--no-travel", help=NO_TRAVEL_HELP)] = False,
     loop: Annotated[bool, typer.Option("--loop", help=LOOP_HELP)] = False,
 ) -> None:
     """Generate motion from a text prompt (optionally following music), or from a file of
@@ -422,7 +422,7 @@ def generate(
     if takes != 1:  # it was left unread: one file, no word
         raise InputError(
             "--takes is for --prompts (motions per line); for several motions of one prompt "
-            f"use --batch {takes}"
+            f"use --batch {max(2, takes)}"
         )
     _run(
         text=prompt,

@@ -12,7 +12,15 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from motiongen.cli.console import LOOP_HELP, as_written, out, resolve_motion, writable, wrote
+from motiongen.cli.console import (
+    LOOP_HELP,
+    NO_TRAVEL_HELP,
+    as_written,
+    out,
+    resolve_motion,
+    writable,
+    wrote,
+)
 from motiongen.errors import InputError
 from motiongen.io import CONTACT_FRAMES, PICTURES
 
@@ -35,12 +43,7 @@ def render(
     no_audio: Annotated[
         bool, typer.Option("--no-audio", help="Do not mux music into MP4.")
     ] = False,
-    no_travel: Annotated[
-        bool,
-        typer.Option(
-            "--no-travel", help="Without its travel along the floor (for engines' root motion)."
-        ),
-    ] = False,
+    no_travel: Annotated[bool, typer.Option("--no-travel", help=NO_TRAVEL_HELP)] = False,
     loop: Annotated[bool, typer.Option("--loop", help=LOOP_HELP)] = False,
     panels: Annotated[
         int | None,
@@ -63,7 +66,7 @@ def render(
     writable(*output_paths(output, 1))  # a new folder is said (it was made silently)
     if seconds is not None:
         motion = motion.crop(0, max(1, min(motion.num_frames, int(round(seconds * motion.fps)))))
-    motion, note = as_written(motion, output, fps, no_travel, loop)
+    motion, note = as_written(motion, output, fps, no_travel, loop, panels)
     options: dict = {}
     suffix = output.name.lower()
     if suffix.endswith(PICTURES):

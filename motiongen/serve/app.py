@@ -444,7 +444,8 @@ def create_app(settings: ServeSettings) -> FastAPI:
             folder = upload.parent
             ticket.future.add_done_callback(lambda _: shutil.rmtree(folder, ignore_errors=True))
         motion = await wait_for_model(ticket, http)
-        motion = for_download(motion, params)
+        # off the event loop: a loop search over a long motion takes a second or two
+        motion = await run_in_threadpool(for_download, motion, params)
         if fmt == "json":
             payload = await run_in_threadpool(motion_payload, motion)
             return JSONResponse(payload)

@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from motiongen.errors import MotionGenError
+from motiongen.io.numpy_io import npy_rate_problem
 from motiongen.motion import AudioRef, Motion
 from motiongen.serve.batcher import ModelQueue, Ticket
 from motiongen.serve.jobs import Job, JobStore
 from motiongen.serve.models import ModelRegistry
-from motiongen.serve.results import JOB_FORMATS, write_file
+from motiongen.serve.results import JOB_FORMATS, NPY_FPS, write_file
 
 logger = logging.getLogger(__name__)
 
@@ -71,21 +72,21 @@ def missing_inputs(root: Path, job: Job) -> str | None:
     return None
 
 
-def at_output_fps(motion: Motion, params: dict[str, Any]) -> Motion:
-    """The motion at the frame rate the request asked for (``output_fps``), if any, as its
+def as_asked(motion: Motion, params: dict[str, Any], fps: float | None = None) -> Motion:
+    """The motion at the frame rate the request asked for (``output_fps``, or ``fps``), as its
     loop and without its travel when asked (``Motion.exported``)."""
-    fps = params.get("output_fps")
+    rate = fps if fps is not None else params.get("output_fps")
     return motion.exported(
-        None if fps is None else float(fps),
+        None if rate is None else float(rate),
         bool(params.get("loop", False)),
         bool(params.get("no_travel", False)),
     )
 
 
-def for_download(motion: Motion, params: dict[str, Any]) -> Motion:
-    """The motion as a user gets it: at the asked frame rate, the music named by its upload
+def for_download(motion: Motion, params: dict[str, Any], fps: float | None = None) -> Motion:
+    """The motion as a user gets it: as asked (``as_asked``), the music named by its upload
     name, not a server path."""
-    motion = at_output_fps(motion, params)
+    motion = as_asked(motion, params, fps)
     name = params.get("music_name")
     if motion.audio is None or name is None:
         return motion
@@ -201,12 +202,14 @@ class JobRunner:
             # The real audio path, so the song is muxed into the video.
             title = params.get("text") or params.get("music_name")
             # drawn at most io.render.VIDEO_MAX_FPS times a second; the files keep the rest
-            files["mp4"] = write_file(
-                at_output_fps(motion, params), "mp4", folder, title=title
-            ).name
+            files["mp4"] = write_file(as_asked(motion, params), "mp4", folder, title=title).name
         user_motion = for_download(motion, params)
         for fmt in JOB_FORMATS:
-            files[fmt] = write_file(user_motion, fmt, folder).name
+            # a .npy holds 20 fps: a loop asked at another rate is found again at 20 there
+            # (resampled, a 30 fps loop's ends were 2.6 cm apart)
+            npy_loop = fmt == "npy" and params.get("loop") and npy_rate_problem(user_motion.fps)
+            shaped = for_download(motion, params, NPY_FPS) if npy_loop else user_motion
+            files[fmt] = write_file(shaped, fmt, folder).name
         if not self.store.finish(job.id, files):  # cancelled while it ran: nothing kept
             shutil.rmtree(folder, ignore_errors=True)
 

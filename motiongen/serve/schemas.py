@@ -14,7 +14,7 @@ from motiongen.checkpoint import rag_model_names, shipped_model_names
 from motiongen.conditioning.text import MAX_PROMPT_CHARS
 from motiongen.generation.request import MIN_SECONDS
 from motiongen.io.numpy_io import npy_rate_problem
-from motiongen.loop import MIN_LOOP_SECONDS
+from motiongen.loop import MIN_LOOP_SECONDS, loop_fits
 from motiongen.paths import DEFAULT_SECONDS
 from motiongen.plausibility import MAX_FPS, MIN_FPS
 from motiongen.serve.models import DEFAULT_MODEL_NAME, model_samplers
@@ -274,9 +274,10 @@ class GenerateRequest(BaseModel):
         if self.music_offset is not None and self.audio_url is None:
             raise ValueError("music_offset is an offset into the audio_url's song; give audio_url")
         seconds = self.seconds if self.seconds is not None else self.duration
-        if self.loop and seconds is not None and seconds <= MIN_LOOP_SECONDS:
+        if self.loop and seconds is not None and not loop_fits(seconds, self.fps or 20.0):
             raise ValueError(
-                f"loop needs more than {MIN_LOOP_SECONDS:g} s; ask seconds of a few or more"
+                f"loop needs more than {MIN_LOOP_SECONDS:g} s of motion at the answer's frame "
+                "rate; ask seconds of a few or more"
             )
         return self
 

@@ -209,12 +209,12 @@
       show(motion, { kind: "generate", body: again }, data.text || body.text);
       const secs = ((performance.now() - started) / 1000).toFixed(1);
       const warning = data.meta && data.meta.warning;
+      const loop = data.meta && data.meta.loop;
+      const cut = loop ? `a loop cut from ${loop.start_seconds} s, its ends met within ${(100 * loop.pose_gap_m).toFixed(1)} cm` : "";
       if (warning) {
-        say(`generated, but: ${warning}`, "warn");
+        say(`generated${cut ? ` (${cut})` : ""}, but: ${warning}`, "warn");
       } else {
-        const loop = data.meta && data.meta.loop;
-        const cut = loop ? `, a loop cut from ${loop.start_seconds} s, its ends met within ${(100 * loop.pose_gap_m).toFixed(1)} cm` : "";
-        say(`generated ${motion.numFrames} frames (${(motion.numFrames / motion.fps).toFixed(1)} s, seed ${data.seed}${cut}) in ${secs} s`, "ok");
+        say(`generated ${motion.numFrames} frames (${(motion.numFrames / motion.fps).toFixed(1)} s, seed ${data.seed}${cut ? `, ${cut}` : ""}) in ${secs} s`, "ok");
       }
     } catch (e) {
       say(e instanceof ApiError ? e.message : `unexpected answer: ${e.message}`, "error");

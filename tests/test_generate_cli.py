@@ -93,6 +93,10 @@ def test_generate_loop_writes_the_best_loop_and_says_where_it_was_cut(
     # --takes belongs to --prompts: it was left unread, one file written, no word
     code, _, err = run(generate(checkpoint, path, "--takes", 3), monkeypatch, capsys)
     assert code == 1 and "--takes is for --prompts" in error_line(err) and "--batch 3" in err
+    code, _, err = run(generate(checkpoint, path, "--format", "npz"), monkeypatch, capsys)
+    assert code == 1 and "--format is for --prompts" in error_line(err)
+    code, _, err = run(generate(checkpoint, path, "--batch-size", 4), monkeypatch, capsys)
+    assert code == 1 and "--batch-size is for --prompts" in error_line(err)
 
 
 def test_generate_writes_at_the_asked_frame_rate(checkpoint, tmp_path, monkeypatch, capsys):

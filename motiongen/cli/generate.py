@@ -424,6 +424,13 @@ def generate(
             "--takes is for --prompts (motions per line); for several motions of one prompt "
             f"use --batch {max(2, takes)}"
         )
+    if format != "bvh":  # as --takes: the output's extension names the format here
+        raise InputError(
+            f"--format is for --prompts; for one prompt the output's extension names the "
+            f"format (-o motion.{format.lstrip('.')})"
+        )
+    if batch_size != 8:
+        raise InputError("--batch-size is for --prompts; for one prompt use --batch N")
     _run(
         text=prompt,
         music=music,

@@ -7,8 +7,9 @@ call. ``load_bvh`` retargets the result to the canonical skeleton (``motiongen.r
 
 Writing: the canonical 22 joints in centimetres, the root with 6 channels
 (Xposition Yposition Zposition Zrotation Xrotation Yrotation), the others with three rotation
-channels in their own order (``EULER_ORDERS``: ZXY but for hips, knees and ankles); rest offsets are median bone lengths on a T-pose-like rest pose, and each
-frame's rotations map rest bones onto the observed ones (see ``docs/retargeting.md``).
+channels in their own order (``EULER_ORDERS``: ZXY but for hips, knees and ankles); rest
+offsets are median bone lengths on a T-pose-like rest pose, and each frame's rotations map
+rest bones onto the observed ones (see ``docs/retargeting.md``).
 """
 
 from __future__ import annotations

@@ -86,7 +86,11 @@ def as_asked(motion: Motion, params: dict[str, Any], fps: float | None = None) -
 def for_download(motion: Motion, params: dict[str, Any], fps: float | None = None) -> Motion:
     """The motion as a user gets it: as asked (``as_asked``), the music named by its upload
     name, not a server path."""
-    motion = as_asked(motion, params, fps)
+    return _upload_named(as_asked(motion, params, fps), params)
+
+
+def _upload_named(motion: Motion, params: dict[str, Any]) -> Motion:
+    """``motion`` with its music named by the upload's name, not a server path."""
     name = params.get("music_name")
     if motion.audio is None or name is None:
         return motion
@@ -198,12 +202,13 @@ class JobRunner:
         folder = self.store.result_dir(job.id)
         params = job.request
         files: dict[str, str] = {}
+        asked = as_asked(motion, params)  # once: a loop's search is not repeated per file
         if params["format"] == "mp4":
             # The real audio path, so the song is muxed into the video.
             title = params.get("text") or params.get("music_name")
             # drawn at most io.render.VIDEO_MAX_FPS times a second; the files keep the rest
-            files["mp4"] = write_file(as_asked(motion, params), "mp4", folder, title=title).name
-        user_motion = for_download(motion, params)
+            files["mp4"] = write_file(asked, "mp4", folder, title=title).name
+        user_motion = _upload_named(asked, params)
         for fmt in JOB_FORMATS:
             # a .npy holds 20 fps: a loop asked at another rate is found again at 20 there
             # (resampled, a 30 fps loop's ends were 2.6 cm apart)

@@ -848,7 +848,8 @@ class Pipeline:
         seed: the same seed gives the same motion; None draws one (recorded in meta).
         batch (1): how many motions, each with a seed of its own in meta["seed"] (the first
         the given seed) that makes it again alone. seed_motion: a motion whose frames are the
-        fixed start of the result. music_offset (0): where in the music to start, seconds. rag: True
+        fixed start of the result. music_offset (0): where in the music to start, seconds.
+        rag: True
         starts from retrieved phrases (a checkpoint with a prior input and an index, see
         ``use_index``), listed in the motion's meta["retrieved"]; False never; None (default)
         as the checkpoint says (``conditioning.retrieval``: the shipped default retrieves for a
@@ -2870,10 +2871,10 @@ class Pipeline:
         seed_motion: Motion | None,
     ) -> list[tuple[np.ndarray, float | None]]:
         """[(positions, the turn taken out in degrees or None)] per motion, where a motion of
-        more than one window was asked to go straight on (the nearest action ``STRAIGHT_ON``,
-        nothing of the text unshown): its slow veer taken out (``postprocess.turns.
-        straightened``); [] where no motion is. Text alone: music, keyframes, a seed motion
-        or segments set the path themselves."""
+        more than one window was asked to go straight on (a known prompt whose nearest action
+        is ``STRAIGHT_ON``, nothing of it unshown, no ``CURVING`` words): its slow veer taken
+        out (``postprocess.turns.straightened``); [] where no motion is. Text alone: music,
+        keyframes, a seed motion or segments set the path themselves."""
         first = requests[0]
         plain = first.music is None and first.constraints is None and first.segments is None
         if not (plain and seed_motion is None and known and positions.shape[1] > self.window):
@@ -2881,10 +2882,10 @@ class Pipeline:
         from motiongen.postprocess.turns import straightened
 
         out: list[tuple[np.ndarray, float | None]] = []
+        lone = len(requests) == 1
         for i, p in enumerate(positions):
-            lone = len(requests) == 1
             info = known[0 if lone else i]
-            text = (requests[0] if lone else requests[i]).text or ""
+            text = requests[0 if lone else i].text or ""
             nearest = info.get("nearest") or [[None]]
             straight = nearest[0][0] in STRAIGHT_ON and info.get("known")
             if straight and not info.get("unshown") and not CURVING.search(text):

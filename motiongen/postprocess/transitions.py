@@ -99,18 +99,18 @@ def sew(
     fit: int = FIT_FRAMES,
     settle: int = VERTICAL_SETTLE_FRAMES,
 ) -> np.ndarray:
-    """``positions`` (T, ..., 3), Y up, whose frames in each gap [a, b) between kept frames take up
-    the kept frames' position and velocity at both ends, kept frames as they are: the breaks
-    at ``a`` (forward, as ``inertialize``) and before ``b`` (backward) are taken back by one
-    offset across the gap, a quintic with those values and slopes at its ends and no
+    """``positions`` (T, ..., 3), Y up, whose frames in each gap [a, b) between kept frames
+    take up the kept frames' position and velocity at both ends, kept frames as they are: the
+    breaks at ``a`` (forward, as ``inertialize``) and before ``b`` (backward) are taken back by
+    one offset across the gap, a quintic with those values and slopes at its ends and no
     acceleration there (rather than two decays over half the gap each, which met in its middle
     with a jerk of their own). The in-betweening of a timeline's joins hit the segments' poses
     exactly, not their velocities: a wrist went from 4.4 to 0.9 m/s from one frame to the next
     at a join's edge (a new user's trial). The fits' error moves even a smooth gap a little
     (2-5 cm over 20 frames of a fast sine): for gaps the model made, not for given frames.
     A break in vertical velocity is taken back within ``settle`` frames (at least one), not
-    across the gap (a body carried upwards for half a second leaves the floor). Gaps too short or too near an
-    end for the fits are left."""
+    across the gap (a body carried upwards for half a second leaves the floor). Gaps too short
+    or too near an end for the fits are left."""
     out = np.asarray(positions, dtype=np.float64).copy()
     for a, b in gaps:
         n = b - a

@@ -120,7 +120,7 @@ from motiongen.generation.windows import (
     window_plan,
 )
 from motiongen.motion import AudioRef, Motion
-from motiongen.paths import DEFAULT_CONTROL_MODEL, DEFAULT_SECONDS
+from motiongen.paths import DEFAULT_CONTROL_MODEL, DEFAULT_SECONDS, DEFAULT_TIMELINE_MODEL
 from motiongen.postprocess.turns import limit_turn_rate
 from motiongen.skeleton import NUM_JOINTS, PELVIS
 from motiongen.tasks import TASK_ID, world_channels
@@ -303,6 +303,12 @@ def _started_from_action(meta: dict[str, Any], action: str | None) -> bool:
     if action is None or meta.get("prior_start", 0.0) < RARE_SHOWN_FROM or not found:
         return False
     return str(found[0].get("label") or "").split("|")[0] == action
+
+
+# What a "then" prompt may be given and still be made as a timeline (``Pipeline.timeline``'s
+# options and a batch of them).
+TIMELINE_OPTIONS = ("seconds", "steps", "sampler", "guidance", "seed", "batch", "style", "blend",
+                    "literal")  # fmt: skip
 
 
 @functools.cache
@@ -744,7 +750,8 @@ class Pipeline:
             halves = per_action(encoder.encode([p for _, parts in split for p in parts]).pooled)
             for info, whole, (kind, parts) in zip(out, wholes, split, strict=False):
                 mine, halves = halves[: len(parts)], halves[len(parts) :]
-                if several := compound(kind, parts, whole, mine, self._joined_actions):
+                joined, sequences = self._joined_actions
+                if several := compound(kind, parts, whole, mine, joined, sequences):
                     info["compound"] = several
         for info, text in zip(out, texts or [], strict=False):
             if things := unshown(text):
@@ -763,15 +770,18 @@ class Pipeline:
         return out
 
     @functools.cached_property
-    def _joined_actions(self) -> frozenset[str]:
-        """The actions whose own sentences join two ("walks and turns left"): a prompt naming
-        both halves is that one action (``generation.vocabulary.compound``). Parsed once: per
-        call it had cost 6 ms of a 30 ms generation."""
-        return frozenset(
-            action
+    def _joined_actions(self) -> tuple[frozenset[str], frozenset[str]]:
+        """(joined, sequences): the actions whose own sentences join two ("walks and turns
+        left"), and of those the ones whose sentences say "then" ("walks forward then turns
+        to the left"): a prompt naming both halves is that one action
+        (``generation.vocabulary.compound``). Parsed once: per call it had cost 6 ms of a
+        30 ms generation."""
+        kinds = {
+            action: {action_parts(s)[0] for s in sentences}
             for action, sentences in (self.vocabulary or {}).items()
-            if any(action_parts(s)[1] for s in sentences)
-        )
+        }
+        joined = frozenset(a for a, k in kinds.items() if k - {""})
+        return joined, frozenset(a for a in joined if "then" in kinds[a])
 
     def _network_texts(self, texts: list[str], literal: list[bool]) -> list[str]:
         """The prompts the network is given (``_without_unseen_styles``), on their own."""
@@ -828,6 +838,7 @@ class Pipeline:
         music: str | Path | None = None,
         *,
         postprocess: bool = True,
+        timeline: bool | None = None,
         **request: Any,
     ) -> list[Motion]:
         """Generate ``batch`` motions (a list, also for one).
@@ -859,13 +870,88 @@ class Pipeline:
         meta["vocabulary"]["unseen_style"]["used"]; True sends it as written. beat_sync: a
         dance to music is made longer and retimed onto the music's beats (local tempo within
         25 %, ``generation.on_beats``; meta["beat_sync"] says how) by default (None); False
-        keeps the network's own timing; True without music is an error.
+        keeps the network's own timing; True without music is an error. timeline: None
+        (default) makes a prompt that puts actions one after the other ("a person walks, then
+        waves": ``sequence_prompt``) as a ``Pipeline.timeline`` of its segments (each made by
+        this model, joined by a control model's in-betweening: this one, or
+        ``DEFAULT_TIMELINE_MODEL``; meta["made_as_timeline"] names it) when it is given only
+        what a timeline takes (``TIMELINE_OPTIONS``); False makes one generation of the whole
+        prompt; True a timeline of any text.
         """
         t_start = time.perf_counter()
         refuse_unknown(request, _request_keywords(), "generate")
+        if self._as_timeline(text, music, request, timeline):
+            return self._timelines(str(text), postprocess, request)
         req = self.check_request(text, music, **request)
         seed_motion = request.get("seed_motion")
         return self._run([req], postprocess=postprocess, seed_motion=seed_motion, t_start=t_start)
+
+    def sequence_prompt(self, text: str) -> bool:
+        """Whether ``text`` puts actions one after the other ("a person walks, then waves";
+        ``generation.vocabulary.compound``), which ``generate`` makes as a timeline: one
+        generation makes one action. Not a known action whose own sentences say "then"
+        ("walks forward then turns to the left" is walk-turn-left)."""
+        if action_parts(text)[0] != "then" or not self.text_dim or not self.vocabulary:
+            return False  # the parse first: it costs nothing, the embedding a text encoding
+        info = self.known_actions(self.text_encoder.encode([text]).pooled, [text])[0]
+        return (info.get("compound") or {}).get("kind") == "then"
+
+    def _as_timeline(
+        self, text: str | None, music: Any, request: dict[str, Any], timeline: bool | None
+    ) -> bool:
+        """Whether ``generate`` makes a timeline: asked (``timeline=True``), or by default
+        (None) a ``sequence_prompt`` given nothing a timeline does not take (music, a seed
+        motion, rag: one generation, which warns that it may show one action)."""
+        if timeline is not None and not isinstance(timeline, bool):
+            raise InputError(
+                f"timeline must be true, false or None (the default), got {timeline!r}"
+            )
+        if timeline is False:
+            return False
+        given = {k for k, v in request.items() if v is not None}
+        if not request.get("music_offset"):
+            given.discard("music_offset")
+        if music is not None:
+            given.add("music")
+        other = sorted(given - set(TIMELINE_OPTIONS))
+        if timeline:
+            if text is None or other:
+                raise InputError(
+                    "timeline=True makes a text's segments one after the other"
+                    + (f" and takes no {', '.join(other)}" if other else ": give a text")
+                )
+            return True
+        if text is None or other or not isinstance(text, str):
+            return False
+        try:
+            text = validate_prompt(text)
+        except InputError:  # said by check_request
+            return False
+        return self.sequence_prompt(text)
+
+    def _timelines(self, text: str, postprocess: bool, request: dict[str, Any]) -> list[Motion]:
+        """``batch`` timelines of a "then" prompt, each with a seed of its own (as
+        ``generate``'s batch items), joined by this model where it is a control model, else
+        by ``DEFAULT_TIMELINE_MODEL`` with this model making the segments."""
+        maker = self if self.control_dim else self._segment_pipeline(DEFAULT_TIMELINE_MODEL)
+        options = {k: request[k] for k in ("steps", "sampler", "guidance", "style", "blend",
+                                           "literal") if request.get(k) is not None}  # fmt: skip
+        if maker is not self:
+            options["segment_model"] = self
+        batch = check_int("batch", request.get("batch", 1), 1, MAX_BATCH)
+        seed = request.get("seed")
+        seed = check_int("seed", secrets.randbits(31) if seed is None else seed, 0, 2**63 - 1)
+        motions = []
+        for i in range(batch):
+            motion = maker.timeline(
+                text, seconds=request.get("seconds"), seed=_item_seed(seed, i),
+                postprocess=postprocess, **options,
+            )  # fmt: skip
+            motion.meta["made_as_timeline"] = maker.name
+            if batch > 1:
+                motion.meta["batch_seed"] = seed
+            motions.append(motion)
+        return motions
 
     def check_request(
         self,

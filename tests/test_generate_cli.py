@@ -343,3 +343,21 @@ def test_corrupt_checkpoints(tmp_path, monkeypatch, capsys):
     (truncated / "model.safetensors").write_bytes(data[: len(data) // 2])
     code, _, err = run(generate(truncated, tmp_path / "x.npy"), monkeypatch, capsys)
     assert code == 1 and "truncated or replaced" in error_line(err)
+
+
+def test_a_then_prompt_is_made_as_a_timeline(tmp_path, monkeypatch, capsys, song):
+    from motiongen.checkpoint import write_vocabulary
+
+    control = make_checkpoint(tmp_path / "control", seed=5, control=True)
+    write_vocabulary(control, {"walk": ["a person walks"], "bow": ["a person bows"]})
+    args = ["generate", "a person walks, then bows", "--checkpoint", control, "--steps", 2]
+    code, out, err = run([*args, "-o", tmp_path / "a.npy", "--seconds", 3], monkeypatch, capsys)
+    assert code == 0, err
+    assert "a timeline of 2 segments ('a person walks' 1.5 s, 'a person bows' 1.5 s" in out
+    assert "--no-timeline makes one motion" in out
+    code, out, err = run([*args, "-o", tmp_path / "b.npy", "--no-timeline"], monkeypatch, capsys)
+    assert code == 0, err
+    assert "a timeline of" not in out
+    code, _, err = run([*args, "-o", tmp_path / "c.npy", "--timeline", "--music", song],
+                       monkeypatch, capsys)  # fmt: skip
+    assert code == 1 and "takes no music" in error_line(err)

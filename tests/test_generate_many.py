@@ -173,3 +173,23 @@ def test_missing_prompts_file_and_output(tmp_path, monkeypatch, capsys) -> None:
         empty = tmp_path / "e.txt"
         empty.write_text("\n")
         read_prompts(empty)
+
+
+def test_a_then_line_is_a_timeline_as_a_single_generation_makes_it(tmp_path) -> None:
+    from motiongen.checkpoint import write_vocabulary
+
+    path = make_checkpoint(tmp_path / "control", seed=5, control=True)
+    write_vocabulary(path, {"walk": ["a person walks"], "bow": ["a person bows"]})
+    pipe = Pipeline.from_pretrained(path, text_encoder=FakeEncoder())
+    texts = ["a person walks, then bows", "a person waves"]
+    items = plan(texts, tmp_path / "out", fmt="npz", takes=1, seed=0)
+    generate_many(pipe, items, seconds=2.0, steps=2)
+    alone = pipe(texts[0], seconds=2.0, steps=2, seed=items[0].seed)
+    assert alone.meta["made_as_timeline"]
+    np.testing.assert_array_equal(positions(items[0].path), alone.positions)
+    generate_many(pipe, items[1:], seconds=2.0, steps=2)  # a plain line: one motion as before
+    assert positions(items[1].path).shape == (40, 22, 3)
+    no = plan(texts[:1], tmp_path / "no", fmt="npz", takes=1, seed=0)
+    generate_many(pipe, no, seconds=2.0, steps=2, timeline=False)
+    single = pipe(texts[0], seconds=2.0, steps=2, seed=items[0].seed, timeline=False)
+    np.testing.assert_allclose(positions(no[0].path), single.positions, atol=1e-5)

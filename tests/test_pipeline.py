@@ -755,6 +755,12 @@ def test_a_prompt_naming_several_actions_is_reported(tmp_path):
     assert compound("and", ["a person walks forward", "a person sidesteps to the left"],
                     {"walk-left": 0.88, "walk": 0.7}, [walk, side],
                     joined={"walk-turn-left"})["actions"] == ["walk", "walk-left"]  # fmt: skip
+    # "then" inside an action's own sentences: "walks forward then turns to the left" is
+    # walk-turn-left, not a timeline (it was warned about as two actions)
+    assert compound("then", halves, {"walk-turn-left": 0.95}, [walk, turn],
+                    sequences={"walk-turn-left"}) is None  # fmt: skip
+    assert compound("then", halves, {"walk-turn-left": 0.85}, [walk, turn],
+                    sequences={"walk-turn-left"})["kind"] == "then"  # fmt: skip
     info = {"known": True, "similarity": 0.7, "nearest": [["walk", 0.7]],
             "compound": compound("and", parts, {"walk": 0.7}, [walk, bow])}  # fmt: skip
     assert "'a person walks' and 'a person bows' at once" in vocabulary_warning(
@@ -918,6 +924,36 @@ def control_pipe(tmp_path_factory):
     """A random control network (per-value known masks with world channels, task tokens)."""
     path = make_checkpoint(tmp_path_factory.mktemp("ck") / "control", seed=5, control=True)
     return Pipeline.from_pretrained(path, text_encoder=FakeEncoder())
+
+
+def test_generate_makes_a_then_prompt_as_a_timeline(tmp_path):
+    from motiongen.checkpoint import write_vocabulary
+
+    path = make_checkpoint(tmp_path / "control", seed=5, control=True)
+    write_vocabulary(path, {"walk": ["a person walks"], "bow": ["a person bows"]})
+    pipe = Pipeline.from_pretrained(path, text_encoder=FakeEncoder())
+    text, quick = "a person walks, then bows", {"seconds": 2.0, "steps": 2}
+    assert pipe.sequence_prompt(text) and not pipe.sequence_prompt("a person walks and bows")
+    made = pipe(text, seed=3, **quick)
+    assert made.meta["made_as_timeline"] == pipe.name
+    assert [t for t, _ in made.meta["segments"]] == ["a person walks", "a person bows"]
+    np.testing.assert_array_equal(made.positions, pipe.timeline(text, seed=3, **quick).positions)
+    two = pipe.generate(text, seed=3, batch=2, **quick)  # each re-made alone from its seed
+    assert two[1].meta["batch_seed"] == 3 and two[1].meta["seed"] != 3
+    np.testing.assert_array_equal(
+        two[1].positions, pipe(text, seed=two[1].meta["seed"], **quick).positions
+    )
+    for one in (
+        pipe(text, seed=3, timeline=False, **quick),
+        pipe(text, seed=3, rag=False, **quick),
+    ):
+        assert "segments" not in one.meta and one.meta["vocabulary"]["compound"]["kind"] == "then"
+    assert pipe("a person bows", seed=3, timeline=True, **quick).meta["segments"] == [
+        ["a person bows", 2.0]]  # fmt: skip
+    with pytest.raises(InputError, match="timeline must be true, false or None"):
+        pipe(text, timeline="yes")
+    with pytest.raises(InputError, match="takes no music, seed_motion"):
+        pipe(text, music="song.wav", seed_motion=_walk(1.0), timeline=True)
 
 
 def _walk(seconds: float, seed: int = 0) -> Motion:

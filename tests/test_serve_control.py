@@ -232,3 +232,26 @@ def test_lengths_over_the_service_s_30_s_say_how_they_were_counted(
     many = ", then ".join(["a person walks", "a person bows", "a person jumps"] * 4)
     r = client.post("/compose", json={"prompt": many, "steps": 1})
     assert r.status_code == 422 and "at most 30 s" in r.json()["error"], r.text
+
+
+def test_generate_makes_a_then_prompt_as_compose_does(client: TestClient) -> None:
+    # "walks, then bows" made as one motion showed one action (a warning pointed to /compose)
+    body = {"text": "a person walks, then bows", "seconds": 4.0, **QUICK}
+    made = client.post("/generate", json=body)
+    composed = client.post("/compose", json={"prompt": body["text"], "seconds": 4.0, **QUICK})
+    np.testing.assert_allclose(_positions(made), _positions(composed), atol=2e-4)
+    meta = made.json()["meta"]
+    assert [t for t, _ in meta["segments"]] == ["a person walks", "a person bows"]
+    assert meta["segments_from"] == "tiny-flow-rollout-r4"
+    one = client.post("/generate", json={**body, "timeline": False}).json()["meta"]
+    assert "segments" not in one and "one after the other" in one["warning"]
+    r = client.post("/generate", json={**body, "async": True})  # as a job: kind compose
+    assert r.status_code == 202, r.text
+    info = wait_job(client, r.json()["url"])
+    assert info["status"] == "done" and info["kind"] == "compose", info
+    job = np.asarray(client.get(f"{r.json()['url']}/result").json()["positions"])
+    np.testing.assert_allclose(job, _positions(made), atol=2e-4)
+    # a known action whose own sentences say "then" stays one motion
+    turn = client.post("/generate", json={**body, "text": "a person walks forward then turns "
+                                          "to the left"}).json()["meta"]  # fmt: skip
+    assert "segments" not in turn and "warning" not in turn

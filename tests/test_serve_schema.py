@@ -127,12 +127,15 @@ def cheapen_control(path: str, body: dict) -> None:
 
 def fitting_rate(body: dict) -> None:
     """Cross-field rules OpenAPI cannot state, met by a valid case: a .npy stores no frame
-    rate (asked for as the answer, only at 20 fps, the model's), and beat sync retimes a dance
-    onto its music (asked for without music, left to the default)."""
+    rate (asked for as the answer, only at 20 fps, the model's), beat sync retimes a dance
+    onto its music (asked for without music, left to the default), and a timeline is made
+    without music (asked for with a song, left to the default)."""
     if body.get("format") == "npy" and not body.get("async") and body.get("fps") is not None:
         body["fps"] = 20.0
     if body.get("beat_sync") is True and not body.get("audio_url"):
         body["beat_sync"] = None
+    if body.get("timeline") is True and body.get("audio_url"):  # a timeline has no music
+        body["timeline"] = None
 
 
 def cheapen(case) -> None:  # noqa: ANN001

@@ -433,3 +433,14 @@ def test_a_seamless_loop_in_place_is_made_and_downloaded_as_such(page, tmp_path:
     assert motion.num_frames == total
     pelvis = motion.positions[:, 0]
     np.testing.assert_allclose(pelvis[:, [0, 2]], 0.0, atol=1e-3)  # in place, at the origin
+
+
+def test_a_then_prompt_is_made_as_a_timeline_on_the_page(page) -> None:
+    page.fill("#prompt", "a person walks, then bows")
+    page.fill("#seconds", "4")
+    page.fill("#seed", "2")
+    page.click("#generate")
+    _, total = _wait_playing(page)
+    assert total == 80
+    message = page.inner_text("#message")
+    assert "as a timeline: a person walks (2.0 s), then a person bows (2.0 s)" in message

@@ -148,6 +148,7 @@ def _run(
     beat_sync: bool | None = None,
     no_travel: bool = False,
     loop: bool = False,
+    timeline: bool | None = None,
 ) -> None:
     from motiongen.generation import check_seconds, parse_guidance
     from motiongen.generation.request import check_int
@@ -208,6 +209,7 @@ def _run(
         rag=rag,
         literal=literal,
         beat_sync=beat_sync,
+        timeline=timeline,
     )
     timing = motions[0].meta["timing_ms"]
     t0 = time.perf_counter()
@@ -226,6 +228,14 @@ def _run(
         )
     write_s = time.perf_counter() - t0
     meta = motions[0].meta
+    if maker := meta.get("made_as_timeline"):
+        lengths = ", ".join(f"{text!r} {secs:.1f} s" for text, secs in meta["segments"])
+        out.print(
+            f"a timeline of {len(meta['segments'])} segments ({lengths}; --seconds sets the "
+            f"total), joined by {maker}; --no-timeline makes one motion of the whole prompt",
+            highlight=False,
+            soft_wrap=True,
+        )
     # what the parts leave: the request's checks and retrieval (the index loads on first use)
     parts = ("text_ms", "audio_ms", "sample_ms", "postprocess_ms")
     rest = max(0.0, timing["total_ms"] - sum(timing.get(k, 0.0) for k in parts))
@@ -385,6 +395,15 @@ def generate(
     ] = None,
     no_travel: Annotated[bool, typer.Option("--no-travel", help=NO_TRAVEL_HELP)] = False,
     loop: Annotated[bool, typer.Option("--loop", help=LOOP_HELP)] = False,
+    timeline: Annotated[
+        bool | None,
+        typer.Option(
+            "--timeline/--no-timeline",
+            help="A prompt that puts actions one after the other ('walks, then waves') is made "
+            "as a timeline of them, as `motiongen compose` makes it (default, given no music); "
+            "--no-timeline makes one motion of the whole prompt.",
+        ),
+    ] = None,
 ) -> None:
     """Generate motion from a text prompt (optionally following music), or from a file of
     prompts (--prompts) into a folder."""
@@ -413,6 +432,7 @@ def generate(
             checkpoint=checkpoint, postprocess=postprocess, threads=threads,
             precision=precision, runtime=runtime, literal=literal, fps=check_output_fps(fps, format),
             rag=rag, index=index, reranker=reranker, no_travel=no_travel, loop=loop,
+            timeline=timeline,
         )  # fmt: skip
         return
     if prompt is None:
@@ -457,6 +477,7 @@ def generate(
         beat_sync=beat_sync,
         no_travel=no_travel,
         loop=loop,
+        timeline=timeline,
     )
 
 

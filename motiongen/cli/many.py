@@ -45,6 +45,7 @@ def run_many(
     reranker: str | None = None,
     no_travel: bool = False,
     loop: bool = False,
+    timeline: bool | None = None,
 ) -> None:
     from motiongen.generation import check_seconds, parse_guidance
     from motiongen.generation.many import generate_many, plan, read_prompts, shard
@@ -104,7 +105,7 @@ def run_many(
             pipe, mine, seconds=seconds, steps=steps, sampler=sampler, guidance=scales,
             batch_size=batch_size, postprocess=postprocess, progress=advance, manifest=manifest,
             literal=literal, fps=fps, rag=rag, no_travel=no_travel, loop=loop,
-            warn=lambda item, message: err.print(
+            timeline=timeline, warn=lambda item, message: err.print(
                 f"[yellow]warning:[/] {escape(f'{item.path.name} ({item.text!r}): {message}')}",
                 soft_wrap=True, highlight=False,
             ),

@@ -105,6 +105,7 @@ def generate_many(
     rag: bool | None = None,
     no_travel: bool = False,
     loop: bool = False,
+    timeline: bool | None = None,
 ) -> list[Path]:
     """Write every item not yet on disk, ``batch_size`` motions per model pass; returns the
     files written. Each finished file gets a line in ``manifest`` (JSON lines). literal:
@@ -112,24 +113,30 @@ def generate_many(
     frame rate (default the model's). rag: as ``Pipeline.generate``'s (None: the model's
     default). no_travel: written without the pelvis's travel (``Motion.without_travel``);
     loop: as its best loop (``Motion.exported``; one too short to loop is written as made,
-    with a warning).
+    with a warning). timeline: as ``Pipeline.generate``'s ("walks, then waves" becomes a
+    timeline of its segments by default, given no rag setting; False never; True every prompt).
     warn(item, message): called once per prompt whose motion carries a warning
     (e.g. far from every trained action), as a single generation prints it."""
     todo = [item for item in items if not item.path.is_file()]
-    requests = [
-        pipe.check_request(
-            item.text, seconds=seconds, steps=steps, sampler=sampler, guidance=guidance,
-            seed=item.seed, literal=literal, rag=rag,
-        )
-        for item in todo
-    ]  # fmt: skip
+    options = {"seconds": seconds, "steps": steps, "sampler": sampler, "guidance": guidance,
+               "literal": literal}  # fmt: skip
+    # "walks, then waves": a timeline, as a single generation makes it (each its own pass)
+    timelines = {
+        i for i, item in enumerate(todo)
+        if timeline or (timeline is None and rag is None and pipe.sequence_prompt(item.text))
+    }  # fmt: skip
+    requests = {
+        i: pipe.check_request(item.text, seed=item.seed, rag=rag, **options)
+        for i, item in enumerate(todo)
+        if i not in timelines
+    }
     # One model pass per kind of request, over the whole list: prompts get lengths of their
     # own (and with the default's retrieval a prompt the index does not match has no prior),
     # so neighbours in the file seldom share a pass.
     groups: dict[tuple, list[int]] = {}
-    for i, req in enumerate(requests):
+    for i, req in requests.items():
         groups.setdefault(pipe.batch_key(req), []).append(i)
-    chunks = [
+    chunks = [[i] for i in sorted(timelines)] + [
         members[start : start + batch_size]
         for members in groups.values()
         for start in range(0, len(members), batch_size)
@@ -137,7 +144,13 @@ def generate_many(
     warned: set[str] = set()
     written = []
     for chunk in chunks:
-        made = pipe.generate_batch([requests[i] for i in chunk], postprocess=postprocess)
+        if chunk[0] in timelines:
+            item = todo[chunk[0]]
+            made = pipe.generate(
+                item.text, seed=item.seed, postprocess=postprocess, timeline=True, **options
+            )
+        else:
+            made = pipe.generate_batch([requests[i] for i in chunk], postprocess=postprocess)
         for item, motion in zip([todo[i] for i in chunk], made, strict=True):
             try:
                 motion = motion.exported(fps, loop, no_travel)

@@ -123,16 +123,21 @@ def compound(
     whole: dict[str, float],
     halves: list[dict[str, float]],
     joined: Collection[str] = (),
+    sequences: Collection[str] = (),
 ) -> dict[str, Any] | None:
     """{"kind", "parts", "actions"} when a prompt names several actions (``action_parts``;
-    ``whole`` and ``halves``: action -> cosine of the prompt and of each part): always for
-    "then" (one pass makes one action), for "and" when each half is a different known action
-    and the whole is not itself one ("waves and says goodbye" is the goodbye wave), nor
-    nearest to one of ``joined`` (the actions whose own sentences name two) that holds both."""
+    ``whole`` and ``halves``: action -> cosine of the prompt and of each part): for "then"
+    (one pass makes one action) unless the whole is one of ``sequences`` (the actions whose
+    own sentences say "then": "walks forward then turns to the left" is walk-turn-left), for
+    "and" when each half is a different known action and the whole is not itself one ("waves
+    and says goodbye" is the goodbye wave), nor nearest to one of ``joined`` (the actions
+    whose own sentences name two) that holds both."""
     if not halves:
         return None
     actions = [max(h, key=h.__getitem__) for h in halves]
     top = max(whole, key=whole.__getitem__) if whole else ""
+    if kind == "then" and top in sequences and whole[top] >= ONE_ACTION:
+        return None
     if kind == "and" and (
         len(set(actions)) < 2
         or any(h[a] < KNOWN_SIMILARITY for h, a in zip(halves, actions, strict=True))
@@ -381,14 +386,14 @@ def _compound_warning(what: str, result: str, info: dict[str, Any]) -> str:
         return (
             f"{what} puts {len(several['parts'])} actions one after the other, and one "
             f"generation makes one action: {result} may show only one; a timeline makes each "
-            "in turn (motiongen compose, Pipeline.timeline, POST /compose)"
+            "in turn (what generate makes of a text given no music, start motion or rag "
+            "setting; motiongen compose, Pipeline.timeline, POST /compose)"
         )
     asked = " and ".join(repr(p) for p in several["parts"])
     return (
         f"{what} asks for {asked} at once ({' and '.join(several['actions'])}), which no "
         f"training clip shows together: {result} may show only one of them (or neither); for "
-        "one after the other put 'then' between them (a timeline: motiongen compose, "
-        "Pipeline.timeline)"
+        "one after the other put 'then' between them (generate then makes a timeline of them)"
     )
 
 

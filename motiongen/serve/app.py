@@ -32,7 +32,7 @@ from motiongen.generation.request import dance_seconds
 from motiongen.plausibility import MAX_FPS, MIN_FPS
 from motiongen.serve.batcher import ClientBusyError, ModelQueue, QueueFullError
 from motiongen.serve.capture import add_capture_routes
-from motiongen.serve.control import add_control_routes
+from motiongen.serve.control import add_control_routes, as_timeline
 from motiongen.serve.control_schemas import MAX_INPUT_FRAMES
 from motiongen.serve.fetch import fetch_audio
 from motiongen.serve.jobs import Job, JobStore
@@ -604,6 +604,9 @@ def create_app(settings: ServeSettings) -> FastAPI:
                     "no condition: give text (or text_prompt), audio_url, or both; to dance "
                     "to a song of your own, upload it to POST /dance",
                 )
+            if composed := await run_in_threadpool(as_timeline, server.models, params):
+                params, request = await run_in_threadpool(prepare, composed, False)
+                return await answer(params, request, kind="compose", upload=None, http=http)
             params, request = await run_in_threadpool(prepare, params, body.use_rag)
             return await answer(params, request, kind="generate", upload=None, http=http)
         path = await run_in_threadpool(

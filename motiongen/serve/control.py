@@ -47,6 +47,28 @@ def control_model(names: list[str], default: str, task: str | None = None) -> st
     return CONTROL_MODEL_NAME if CONTROL_MODEL_NAME in names else default
 
 
+def as_timeline(models: Any, params: dict[str, Any]) -> dict[str, Any] | None:
+    """A /generate request's parameters as a /compose job's when its text puts actions one
+    after the other ("walks, then waves": ``Pipeline.sequence_prompt``; or ``timeline`` is
+    true), as ``Pipeline.generate`` makes it; None to make it as one motion. The model asked
+    for makes the segments unless it is itself a control model."""
+    timeline, text = params.get("timeline"), params.get("text")
+    if timeline is False or text is None:
+        return None
+    named = params.get("model")
+    text_model = models.get(models.resolve(named))
+    if timeline is None and (params.get("rag") is not None or not text_model.sequence_prompt(text)):
+        return None
+    out = {k: v for k, v in params.items() if k not in ("text", "timeline", "rag", "music_offset")}
+    out.update(task="compose", prompt=text, length_from=None)
+    if text_model.control_dim:
+        out["model"] = models.resolve(named)
+    else:
+        out["model"] = control_model(models.names, models.default, "compose")
+        out["segment_model"] = text_model.name
+    return out
+
+
 def save_motions(body: Any, folder: Path) -> list[Path]:
     """The request's motions, checked, as ``folder/<uuid>/motion_<k>.npz``."""
     given = getattr(body, "keyframes", None) or (

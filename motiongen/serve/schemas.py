@@ -211,6 +211,13 @@ class GenerateRequest(BaseModel):
         description="Without the travel along the floor: the pelvis kept over its start, for "
         "engines that add their own root motion.",
     )
+    timeline: bool | None = Field(
+        None,
+        description="null (default): a text that puts actions one after the other ('a person "
+        "walks, then waves') without audio_url or use_rag is made as POST /compose makes it "
+        "(meta.segments; a job of kind compose); false: one motion of the whole text; true: "
+        "a timeline of any text (not with audio_url).",
+    )
     format: Format = "json"
     async_: bool = Field(False, alias="async", description="Answer 202 with a job id.")
 
@@ -271,6 +278,11 @@ class GenerateRequest(BaseModel):
                     f"use_rag: model {self.model} has no retrieval prior; use "
                     f"{' or '.join(able)} (or leave model out)"
                 )
+        if self.timeline and self.audio_url is not None:
+            raise ValueError(
+                "timeline makes a text's actions one after the other without music; leave out "
+                "audio_url or timeline"
+            )
         if self.music_offset is not None and self.audio_url is None:
             raise ValueError("music_offset is an offset into the audio_url's song; give audio_url")
         seconds = self.seconds if self.seconds is not None else self.duration

@@ -211,10 +211,13 @@
       const warning = data.meta && data.meta.warning;
       const loop = data.meta && data.meta.loop;
       const cut = loop ? `a loop cut from ${loop.start_seconds} s, its ends met within ${(100 * loop.pose_gap_m).toFixed(1)} cm` : "";
+      // "walks, then waves" comes back as a timeline of its segments (as POST /compose makes it)
+      const segs = (data.meta && data.meta.segments) || [];
+      const parts = segs.length > 1 ? ` as a timeline: ${segs.map(([t, s]) => `${t} (${s.toFixed(1)} s)`).join(", then ")}` : "";
       if (warning) {
-        say(`generated${cut ? ` (${cut})` : ""}, but: ${warning}`, "warn");
+        say(`generated${parts}${cut ? ` (${cut})` : ""}, but: ${warning}`, "warn");
       } else {
-        say(`generated ${motion.numFrames} frames (${(motion.numFrames / motion.fps).toFixed(1)} s, seed ${data.seed}${cut ? `, ${cut}` : ""}) in ${secs} s`, "ok");
+        say(`generated ${motion.numFrames} frames (${(motion.numFrames / motion.fps).toFixed(1)} s, seed ${data.seed}${cut ? `, ${cut}` : ""})${parts} in ${secs} s`, "ok");
       }
     } catch (e) {
       say(e instanceof ApiError ? e.message : `unexpected answer: ${e.message}`, "error");

@@ -147,16 +147,20 @@ class Client:
         fps: float | None = None,
         loop: bool = False,
         no_travel: bool = False,
+        timeline: bool | None = None,
     ) -> Motion:
         """A motion for a prompt, generated now (POST /generate, format json). seconds: None
         lets the model choose (as long as the motions like the prompt). literal: send
         the prompt as written, also a style its action was never recorded in. fps: the
         answer's frame rate (default the model's 20). loop / no_travel: its best loop, without
-        its travel (``Motion.looped``, ``Motion.without_travel``)."""
-        body = _generate_body(text, seconds, steps, sampler, guidance, seed, model, "json", literal)
-        if fps is not None:
-            body["fps"] = fps
-        body.update({k: True for k, on in (("loop", loop), ("no_travel", no_travel)) if on})
+        its travel (``Motion.looped``, ``Motion.without_travel``). timeline: None (default)
+        makes a prompt with "then" as a timeline (meta["segments"]), False as one motion,
+        True any prompt as a timeline."""
+        body = _generate_body(
+            text, "json", seconds=seconds, steps=steps, sampler=sampler, guidance=guidance,
+            seed=seed, model=model, literal=literal, fps=fps, loop=loop, no_travel=no_travel,
+            timeline=timeline,
+        )  # fmt: skip
         return self._motion_answer(self._request("POST", "/generate", json=body))
 
     # ---- control (docs/control.md) ----------------------------------------------------
@@ -236,13 +240,15 @@ class Client:
         fps: float | None = None,
         loop: bool = False,
         no_travel: bool = False,
+        timeline: bool | None = None,
     ) -> str:
         """Submit a generation as a job (an mp4 render, or async); returns the job id.
-        loop / no_travel: as ``generate``'s, for every file of the job."""
-        body = _generate_body(text, seconds, steps, sampler, guidance, seed, model, format, literal)
-        if fps is not None:
-            body["fps"] = fps
-        body.update({k: True for k, on in (("loop", loop), ("no_travel", no_travel)) if on})
+        loop / no_travel / timeline: as ``generate``'s, for every file of the job."""
+        body = _generate_body(
+            text, format, seconds=seconds, steps=steps, sampler=sampler, guidance=guidance,
+            seed=seed, model=model, literal=literal, fps=fps, loop=loop, no_travel=no_travel,
+            timeline=timeline,
+        )  # fmt: skip
         body["async"] = True
         return self._request("POST", "/generate", json=body).json()["job_id"]
 
@@ -379,15 +385,21 @@ def _check_format(fmt: str) -> None:
 
 def _generate_body(
     text: str,
+    fmt: str,
+    *,
     seconds: float | None,
     steps: int | None,
     sampler: str | None,
     guidance: float | None,
     seed: int | None,
     model: str | None,
-    fmt: str,
-    literal: bool = False,
+    literal: bool,
+    fps: float | None,
+    loop: bool,
+    no_travel: bool,
+    timeline: bool | None,
 ) -> dict[str, Any]:
+    """A /generate body; options at the server's default are left out."""
     _check_format(fmt)
     if seconds is not None and (
         isinstance(seconds, bool)
@@ -404,8 +416,12 @@ def _generate_body(
         "seed": seed,
         "model": model,
         "format": fmt,
-        "literal": True if literal else None,  # the server's default otherwise
-    }
+        "fps": fps,
+        "timeline": timeline,
+        # the server's defaults otherwise
+        **{k: True for k, on in (("literal", literal), ("loop", loop), ("no_travel", no_travel))
+           if on},
+    }  # fmt: skip
     return {k: v for k, v in body.items() if v is not None}
 
 

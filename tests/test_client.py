@@ -89,6 +89,10 @@ def test_control_calls_answer_motions(client: Client) -> None:
     assert sad.meta["style"] == "sad" and "sad" in client.styles()
     line = client.compose([("a person walks", 1.5), ("a person bows", 1.5)], steps=2, seed=6)
     assert line.num_frames == 60 and line.meta["task"] == "timeline"
+    then = client.generate("a person walks, then bows", seconds=3, steps=2, seed=6)
+    assert [t for t, _ in then.meta["segments"]] == ["a person walks", "a person bows"]
+    one = client.generate("a person walks, then bows", seconds=3, steps=2, seed=6, timeline=False)
+    assert "segments" not in one.meta
     with pytest.raises(ServerError, match="422"):
         client.restyle(walk, "grumpy")
     with pytest.raises(InputError, match="motiongen.Motion"):

@@ -184,6 +184,10 @@ def test_a_then_line_is_a_timeline_as_a_single_generation_makes_it(tmp_path) -> 
     texts = ["a person walks, then bows", "a person waves"]
     items = plan(texts, tmp_path / "out", fmt="npz", takes=1, seed=0)
     generate_many(pipe, items, seconds=2.0, steps=2)
+    # pictures too (a picture's title had gone to the next timeline as an option; a trial)
+    pictures = plan(texts + texts[:1], tmp_path / "png", fmt="png", takes=1, seed=0)
+    generate_many(pipe, pictures, seconds=2.0, steps=2)
+    assert all(item.path.is_file() for item in pictures)
     alone = pipe(texts[0], seconds=2.0, steps=2, seed=items[0].seed)
     assert alone.meta["made_as_timeline"]
     np.testing.assert_array_equal(positions(items[0].path), alone.positions)

@@ -118,15 +118,15 @@ def generate_many(
     warn(item, message): called once per prompt whose motion carries a warning
     (e.g. far from every trained action), as a single generation prints it."""
     todo = [item for item in items if not item.path.is_file()]
-    options = {"seconds": seconds, "steps": steps, "sampler": sampler, "guidance": guidance,
-               "literal": literal}  # fmt: skip
+    asked = {"seconds": seconds, "steps": steps, "sampler": sampler, "guidance": guidance,
+             "literal": literal}  # fmt: skip
     # "walks, then waves": a timeline, as a single generation makes it (each its own pass)
     timelines = {
         i for i, item in enumerate(todo)
         if timeline or (timeline is None and rag is None and pipe.sequence_prompt(item.text))
     }  # fmt: skip
     requests = {
-        i: pipe.check_request(item.text, seed=item.seed, rag=rag, **options)
+        i: pipe.check_request(item.text, seed=item.seed, rag=rag, **asked)
         for i, item in enumerate(todo)
         if i not in timelines
     }
@@ -147,7 +147,7 @@ def generate_many(
         if chunk[0] in timelines:
             item = todo[chunk[0]]
             made = pipe.generate(
-                item.text, seed=item.seed, postprocess=postprocess, timeline=True, **options
+                item.text, seed=item.seed, postprocess=postprocess, timeline=True, **asked
             )
         else:
             made = pipe.generate_batch([requests[i] for i in chunk], postprocess=postprocess)

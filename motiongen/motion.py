@@ -189,6 +189,13 @@ class Motion:
             "turn_taken_out": loop.turn_taken_out,
             "travel_m": loop.travel_m,
         }
+        if left := _segments_left_out(self.meta.get("segments"), loop.start / self.fps,
+                                      loop.stop / self.fps):  # fmt: skip
+            # a sequence does not repeat: "walks, then waves" looped was a walk cycle, no word
+            looped.meta["loop"]["segments_left_out"] = left
+            said = f"the loop leaves out {', '.join(map(repr, left))} of this timeline; loop one action"
+            old = looped.meta.get("warning")
+            looped.meta["warning"] = f"{old}; {said}" if old else said
         return looped
 
     def exported(
@@ -228,3 +235,15 @@ class Motion:
         from motiongen.io import save
 
         return save(self, path, **options)
+
+
+def _segments_left_out(segments: Any, start: float, stop: float) -> list[str]:
+    """The texts of a timeline's ``segments`` ([text, seconds] in turn) that a loop over
+    [start, stop) seconds holds less than half of."""
+    left, at = [], 0.0
+    for text, seconds in segments or ():
+        held = max(0.0, min(stop, at + seconds) - max(start, at))
+        if held < 0.5 * seconds:
+            left.append(str(text))
+        at += seconds
+    return left if len(segments or ()) > 1 else []

@@ -77,3 +77,16 @@ def test_a_small_veer_is_taken_out_and_a_short_motion_refused():
     assert cos > 0.99  # walked straight: one repeat goes where its first step went
     with pytest.raises(InputError, match="a loop of at least 1 s needs a longer motion"):
         _walk(seconds=0.8).looped()
+
+
+def test_a_loop_of_a_timeline_says_which_segments_it_leaves_out():
+    # "walks, then waves" looped was a walk cycle, no word (a trial)
+    walk = Motion(positions=synth_sequence(["walk"], seconds=8.0, seed=0).positions, fps=20.0)
+    walk.meta["segments"] = [["a person walks", 6.0], ["a person waves", 2.0]]
+    looped = walk.looped(min_seconds=3.0)
+    start, seconds = looped.meta["loop"]["start_seconds"], looped.meta["loop"]["seconds"]
+    assert start + seconds <= 7.0  # the walk's part is where a walk loops
+    assert looped.meta["loop"]["segments_left_out"] == ["a person waves"]
+    assert "the loop leaves out 'a person waves' of this timeline" in looped.meta["warning"]
+    walk.meta["segments"] = [["a person walks", 8.0]]  # one action: nothing to say
+    assert "warning" not in walk.looped(min_seconds=3.0).meta

@@ -424,7 +424,7 @@ def test_a_seamless_loop_in_place_is_made_and_downloaded_as_such(page, tmp_path:
     page.click("#generate")
     _, total = _wait_playing(page)
     assert 41 <= total <= 80  # at least half of 4 s, closed
-    assert "a loop cut from" in page.inner_text("#message")
+    assert "a loop starting at" in page.inner_text("#message")
     with page.expect_download(timeout=60_000) as dl:
         page.click("#download-motion")
     saved = tmp_path / dl.value.suggested_filename

@@ -164,8 +164,10 @@ def as_written(
             else f"turning {info['turn_deg']:g} degrees a repeat, as the motion does"
         )
         note = (
-            f"; a loop of {info['seconds']:g} s cut from {info['start_seconds']:g} s, its ends "
+            f"; a loop of {info['seconds']:g} s starting at {info['start_seconds']:g} s, its ends "
             f"met within {100 * info['pose_gap_m']:.1f} cm, {turn}; its last frame is its "
             f"first pose again{note}"
         )
+        if left := info.get("segments_left_out"):  # a sequence does not repeat
+            note += f"; it leaves out {', '.join(map(repr, left))} of the timeline: loop one action"
     return motion, note

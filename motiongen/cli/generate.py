@@ -275,7 +275,11 @@ def _run(
     out.print(
         f"{pipe.name or 'model'} ({meta['process']}, {meta['sampler']} {meta['steps']} steps, "
         f"guidance {meta['guidance']}, seed {meta['seed']}): generated in "
-        f"{timing['total_ms']:.0f} ms (checks and retrieval {rest:.0f}, text "
+        f"{timing['total_ms']:.0f} ms ("
+        # a timeline's segments, then its joins (their sampling and clean-up): a trial read
+        # the joins' stages alone as the whole
+        + (f"segments {timing['segments_ms']:.0f}, joins: " if "segments_ms" in timing else "")
+        + f"checks and retrieval {max(0.0, rest - timing.get('segments_ms', 0.0)):.0f}, text "
         f"{timing['text_ms']:.0f}, music {timing['audio_ms']:.0f}, sampling "
         f"{timing['sample_ms']:.0f}, post-processing {timing['postprocess_ms']:.0f} ms); model "
         f"load {load_s:.1f} s, writing {write_s:.1f} s",

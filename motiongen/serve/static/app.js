@@ -210,7 +210,7 @@
       const secs = ((performance.now() - started) / 1000).toFixed(1);
       const warning = data.meta && data.meta.warning;
       const loop = data.meta && data.meta.loop;
-      const cut = loop ? `a loop cut from ${loop.start_seconds} s, its ends met within ${(100 * loop.pose_gap_m).toFixed(1)} cm` : "";
+      const cut = loop ? `a loop starting at ${loop.start_seconds} s, its ends met within ${(100 * loop.pose_gap_m).toFixed(1)} cm` : "";
       // "walks, then waves" comes back as a timeline of its segments (as POST /compose makes it)
       const segs = (data.meta && data.meta.segments) || [];
       const parts = segs.length > 1 ? ` as a timeline: ${segs.map(([t, s]) => `${t} (${s.toFixed(1)} s)`).join(", then ")}` : "";

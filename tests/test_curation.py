@@ -164,3 +164,25 @@ def test_report_counts_and_png(tmp_path, walk):
     assert sum(report["quality_histogram"]["counts"]) == 5
     png = plot_report(report, tmp_path / "r.png")
     assert png.stat().st_size > 10_000
+
+
+def test_a_turn_take_that_does_not_end_turned_to_its_side_is_dropped(walk: Motion) -> None:
+    from motiongen.canonical import rotate_y
+
+    p = walk.positions.astype(np.float64)
+    pelvis = p[:, :1] * [1, 0, 1]
+    turn = np.linspace(0.0, np.pi / 2, len(p))  # a quarter turn to the left over the take
+    left = rotate_y(p - pelvis, turn) + pelvis
+    motions = [
+        _named(walk.copy(positions=left.astype(np.float32)), "left", content="walk-turn-left"),
+        _named(walk.copy(positions=left.astype(np.float32)), "wrong", content="walk-turn-right"),
+        _named(walk, "straight", content="walk-turn-left"),
+        _named(walk, "plain", content="walk"),  # no rule for a walk
+    ]
+    res = curate(motions)
+    assert res.kept == ["left", "plain"]
+    assert res.drop_reasons["wrong"] == [
+        "against its label: a walk-turn-right take ending turned -90 degrees to its side (< 45)"
+    ]
+    assert reason_key(res.drop_reasons["straight"][0]) == "against its label"
+    assert res.summary["drops_by_reason"] == {"against its label": 2}

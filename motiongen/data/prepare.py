@@ -25,7 +25,7 @@ from motiongen.locks import waiting_lock
 from motiongen.motion import Motion
 from motiongen.paths import cache_dir, data_dir
 
-PREPARE_VERSION = 2
+PREPARE_VERSION = 3  # 3: turn takes against their label dropped (data/curation.py)
 
 # progress(source_name, clips_done, expected_total_or_None)
 ProgressFn = Callable[[str, int, int | None], None]

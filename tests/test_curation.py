@@ -186,3 +186,19 @@ def test_a_turn_take_that_does_not_end_turned_to_its_side_is_dropped(walk: Motio
     ]
     assert reason_key(res.drop_reasons["straight"][0]) == "against its label"
     assert res.summary["drops_by_reason"] == {"against its label": 2}
+
+
+@pytest.mark.realdata
+def test_the_real_turn_takes_against_their_label_are_the_six_known(prepared_dir) -> None:
+    from motiongen.data.store import PreparedData
+
+    data = PreparedData.open(prepared_dir)
+    against = sorted(
+        r.name for r in data.select(kept_only=False)
+        if any(reason_key(x) == "against its label" for x in r.drop_reasons)
+    )  # fmt: skip
+    assert against == [
+        "dataset-2_walk-turn-left_masculine_006", "dataset-2_walk-turn-left_masculine_007",
+        "dataset-2_walk-turn-right_masculine_006", "dataset-2_walk-turn-right_masculine_007",
+        "dataset-2_walk-turn-right_normal_032", "dataset-2_walk-turn-right_normal_033",
+    ]  # fmt: skip

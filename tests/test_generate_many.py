@@ -71,6 +71,14 @@ def test_one_file_per_prompt_and_a_manifest_then_resume(
     # A rerun there with other settings would skip every file as made: refused, said why.
     code, _, stderr = run([*args, "--seed", "99"], monkeypatch, capsys)
     assert code == 1 and "made with other settings (seed 0 -> 99)" in error_line(stderr)
+    # another format is made beside (its own files), so the first format's rerun still runs;
+    # with another seed too it is refused as well (it had passed, no file of it being there)
+    code, _, stderr = run([*args, "--seed", "99", "--format", "npy"], monkeypatch, capsys)
+    assert code == 1 and "(seed 0 -> 99)" in error_line(stderr)
+    code, stdout, stderr = run([*args, "--format", "npy"], monkeypatch, capsys)
+    assert code == 0 and "3 to make" in stdout, stderr
+    code, stdout, stderr = run(args, monkeypatch, capsys)
+    assert code == 0 and "0 to make" in stdout, stderr
     # a folder recorded before a setting existed is compared on the settings it holds
     recorded = json.loads((out / "settings.json").read_text())
     del recorded["no_travel"], recorded["loop"]

@@ -129,9 +129,14 @@ def same_settings(folder: Path, settings: dict, paths: list[Path], record: bool 
     """Record the run's settings in ``folder`` (``record``); an ``InputError`` when files there
     were made with others (a rerun with a new seed or length skipped every file as made and
     said "0 to make": a game developer's trial). A folder from before settings were recorded
-    is taken as it is."""
+    is taken as it is. Another format is not another setting: its files are others, made
+    beside the first (a format change had passed and overwritten the record, so the first
+    format's rerun was then refused; a trial)."""
     path = folder / SETTINGS_NAME
-    if path.is_file() and any(p.is_file() for p in paths):
+    made = any(p.is_file() for p in paths) or any(
+        f.suffix not in (".json", ".jsonl") and not f.name.startswith(".") for f in folder.iterdir()
+    )
+    if path.is_file() and made:
         try:
             before = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError):
@@ -140,8 +145,9 @@ def same_settings(folder: Path, settings: dict, paths: list[Path], record: bool 
         changed = ", ".join(
             f"{k} {before[k]!r} -> {settings[k]!r}"
             for k in settings
-            if isinstance(before, dict) and k in before and before[k] != settings[k]
-        )
+            if isinstance(before, dict) and k in before and k != "format"
+            and before[k] != settings[k]
+        )  # fmt: skip
         if changed:
             raise InputError(
                 f"{folder} holds motions made with other settings ({changed}); a rerun there "

@@ -76,7 +76,7 @@ def test_render_loop_writes_a_loop_without_travel(tmp_path, monkeypatch, capsys)
     code, out, err = run(["render", str(src), "-o", str(out_path), "--loop", "--no-travel"],
                          monkeypatch, capsys)  # fmt: skip
     assert code == 0, err
-    assert "cut from" in " ".join(out.split())
+    assert "starting at" in " ".join(out.split())
     with np.load(out_path) as data:
         pelvis = data["positions"][:, 0]
     assert 41 <= len(pelvis) <= 80

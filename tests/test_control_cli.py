@@ -112,7 +112,7 @@ def test_inbetween_edit_restyle_compose(control, walk, tmp_path, monkeypatch, ca
                "--no-travel", *common], monkeypatch, capsys)  # fmt: skip
     with np.load(looped) as data:  # a random network's bodies are not read back
         frames = len(data["positions"])
-    assert "cut from" in " ".join(out.split()) and 31 <= frames <= 60
+    assert "starting at" in " ".join(out.split()) and 31 <= frames <= 60
 
     e = tmp_path / "story.npz"
     out = _ok(["compose", "a person walks, then waves", "-o", e, "--seconds", 6, *common],

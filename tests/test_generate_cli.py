@@ -81,7 +81,7 @@ def test_generate_loop_writes_the_best_loop_and_says_where_it_was_cut(
     code, out, err = run(generate(checkpoint, path, "--seconds", 4, "--loop", "--seed", 2),
                          monkeypatch, capsys)  # fmt: skip
     assert code == 0, err
-    assert "cut from" in out and "its ends met within" in out
+    assert "starting at" in out and "its ends met within" in out
     with np.load(path) as data:
         frames = len(data["positions"])
     assert 41 <= frames <= 80  # at least half the motion (closed: one frame more)
@@ -95,6 +95,8 @@ def test_generate_loop_writes_the_best_loop_and_says_where_it_was_cut(
     assert code == 1 and "--takes is for --prompts" in error_line(err) and "--batch 3" in err
     code, _, err = run(generate(checkpoint, path, "--format", "npz"), monkeypatch, capsys)
     assert code == 1 and "--format is for --prompts" in error_line(err)
+    code, _, err = run(generate(checkpoint, path, "--format", "bvh"), monkeypatch, capsys)
+    assert code == 1 and "--format is for --prompts" in error_line(err)  # the default said too
     code, _, err = run(generate(checkpoint, path, "--batch-size", 4), monkeypatch, capsys)
     assert code == 1 and "--batch-size is for --prompts" in error_line(err)
 

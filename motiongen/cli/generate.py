@@ -309,8 +309,11 @@ def generate(
         ),
     ] = None,
     format: Annotated[
-        str, typer.Option(help="With --prompts: bvh, npz, npy, motion, motion.json, mp4, gif, png.")
-    ] = "bvh",
+        str | None,
+        typer.Option(
+            help="With --prompts: bvh (default), npz, npy, motion, motion.json, mp4, gif, png."
+        ),
+    ] = None,
     takes: Annotated[int, typer.Option(help="With --prompts: motions per prompt.")] = 1,
     batch_size: Annotated[int, typer.Option(help="With --prompts: motions per model pass.")] = 8,
     seconds: Annotated[
@@ -431,7 +434,7 @@ def generate(
         from motiongen.cli.many import run_many
 
         run_many(
-            prompts, output, fmt=format, takes=takes, batch_size=batch_size, seconds=seconds,
+            prompts, output, fmt=format or "bvh", takes=takes, batch_size=batch_size, seconds=seconds,
             steps=steps, sampler=sampler, guidance=guidance, seed=seed or 0,
             checkpoint=checkpoint, postprocess=postprocess, threads=threads,
             precision=precision, runtime=runtime, literal=literal, fps=check_output_fps(fps, format),
@@ -448,7 +451,7 @@ def generate(
             "--takes is for --prompts (motions per line); for several motions of one prompt "
             f"use --batch {max(2, takes)}"
         )
-    if format != "bvh":  # as --takes: the output's extension names the format here
+    if format is not None:  # as --takes: the output's extension names the format here
         raise InputError(
             f"--format is for --prompts; for one prompt the output's extension names the "
             f"format (-o motion.{format.lstrip('.')})"

@@ -188,9 +188,8 @@ def _write(
         out.print(
             f"the past does {into['past_action']}, the text another action (near "
             f"{', '.join(into['actions'])}): made by "
-            f"{motion.meta.get('segments_from')} and joined over {into['join_seconds']:g} s "
-            "(--segment-model self: "
-            "the control model alone)",
+            f"{motion.meta.get('segments_from')} and joined over {into['join_seconds']:g} s; "
+            "--segment-model self makes it all with the control model instead",
             highlight=False,
             soft_wrap=True,
         )

@@ -255,3 +255,17 @@ def test_a_timeline_video_names_the_segment_playing():
     first, later = (render_frame(m, i, width=320, height=240) for i in (0, int(3 * m.fps)))
     assert not np.array_equal(first[:20], later[:20])  # the title band differs
     assert _scene(m, None, 320, 240, "my title", False).segments is None  # a title given wins
+
+
+def test_a_timeline_contact_sheet_names_the_segment_on_every_panel(tmp_path):
+    import imageio.v3 as iio
+
+    from motiongen.data.synthetic import synth_motion
+
+    m = synth_motion("walk", seconds=4.0, seed=0)
+    plain = iio.imread(save_png(m, tmp_path / "plain.png", frames=2, width=320, height=240))
+    m.meta["segments"] = [["a person walks", 1.5], ["a person waves", 2.5]]
+    named = iio.imread(save_png(m, tmp_path / "named.png", frames=2, width=320, height=240))
+    # the second panel's title band: empty for one motion, "2/2: a person waves" for a timeline
+    assert np.array_equal(plain[:20, 330:], plain[:20, 330 : 330 + 1].repeat(310, axis=1))
+    assert not np.array_equal(named[:20, 330:], plain[:20, 330:])

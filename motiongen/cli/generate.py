@@ -215,7 +215,9 @@ def _run(
     t0 = time.perf_counter()
     for motion, path in zip(motions, paths, strict=True):
         motion, note = as_written(motion, path, fps, no_travel, loop)
-        options = {"title": title} if path.suffix.lower() in PICTURES else {}
+        # a timeline's pictures name each segment as it plays (the prompt's title would win)
+        named = path.suffix.lower() in PICTURES and not motion.meta.get("made_as_timeline")
+        options = {"title": title} if named else {}
         motion.save(path, **options)
         audio = " with music" if motion.audio is not None and path.suffix == ".mp4" else ""
         if motion.audio is not None and path.suffix.lower() in (".npy", ".bvh", ".gif", ".png"):

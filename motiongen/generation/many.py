@@ -160,7 +160,9 @@ def generate_many(
                 motion = motion.exported(fps, False, no_travel)
             item.path.parent.mkdir(parents=True, exist_ok=True)
             partial = item.path.with_name(f".partial-{item.path.name}")
-            options = {"title": item.text} if item.path.suffix in PICTURES else {}
+            # a timeline's pictures name each segment as it plays (the prompt's title would win)
+            named = item.path.suffix in PICTURES and not motion.meta.get("made_as_timeline")
+            options = {"title": item.text} if named else {}
             # The manifest line first, then the rename: a file that counts as done always has
             # its line (the merge keeps only lines whose file exists).
             motion.save(partial, **options)

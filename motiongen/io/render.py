@@ -457,7 +457,8 @@ def save_png(
 ) -> Path:
     """A contact sheet: ``frames`` evenly spaced frames (or these frame indices) side by side.
 
-    Each panel is ``width`` x ``height``; the title is drawn on the first panel only.
+    Each panel is ``width`` x ``height``; the title is drawn on the first panel only, a
+    timeline's segment (``meta["segments"]``, no title given) on every panel.
     """
     path = Path(path)
     n = motion.num_frames
@@ -474,7 +475,11 @@ def save_png(
             raise InputError(f"frames {bad} are outside the motion's {n} frames")
         indices = [i % n for i in indices]
     scene = _scene(motion, None, width, height, title, trail=False)
-    panels = [scene.draw(i, show_title=(k == 0)) for k, i in enumerate(indices)]
+    # a timeline's panels each name their segment (one title cut a long prompt short)
+    panels = [
+        scene.draw(i, show_title=(k == 0 or scene.segments is not None))
+        for k, i in enumerate(indices)
+    ]
     sheet = np.concatenate(panels, axis=1)
     # thin separators between panels
     for k in range(1, len(panels)):

@@ -503,6 +503,7 @@ def timeline(pipe: Any, split: str, count: int) -> dict[str, Any]:
     base = 0 if split == "test" else 1000 + sum(map(ord, split))
     rng = np.random.default_rng(10 + base)
     hits, jerks, inside, segments, lengths, edge_jerks = [], [], [], [], [], []
+    spreads = []  # the widest the ankles stand apart in each join (a trial's run split 1.2 m)
     for i in range(count):
         acts = [str(a) for a in rng.choice(TIMELINE_ACTIONS, size=3, replace=False)]
         made = pipe.timeline([(words[a], SEGMENT_SECONDS_ASKED) for a in acts], seed=base + i)
@@ -515,6 +516,7 @@ def timeline(pipe: Any, split: str, count: int) -> dict[str, Any]:
             inside.append(m.mean_jerk_around(out, (a + b) // 2, FPS))
             lengths.append((b - a) / FPS)
         jerks += [m.mean_jerk_around(out, int(a), FPS) for a in starts[1:]]
+        spreads += [_ankle_spread(out[a - JOIN_HALF : a + JOIN_HALF]) for a in starts[1:]]
         # where the in-betweened second meets each segment (a new user's trial found the pops
         # there, at +-JOIN_HALF frames, which the frames around the middle did not see)
         edge_jerks += [m.mean_jerk_around(out, int(a) + d, FPS)
@@ -527,6 +529,8 @@ def timeline(pipe: Any, split: str, count: int) -> dict[str, Any]:
     # clips hold: median 17 vs 9 m/s^3 on test).
     real, real_acts = [], []
     pool = clips(split, 40)
+    real_spreads = [_ankle_spread(pos) for rec, pos in pool
+                    if rec.labels.get("content") in TIMELINE_ACTIONS]  # fmt: skip
     rng = np.random.default_rng(11)
     for _, pos in pool:
         at = int(rng.integers(10, len(pos) - 10))
@@ -550,16 +554,27 @@ def timeline(pipe: Any, split: str, count: int) -> dict[str, Any]:
         "real_jerk_median": round(float(np.median(real)), 1),
         "real_jerk_p95": round(float(np.percentile(real, 95)), 1),
         **_spread("real_actions_jerk", real_acts),
+        **_spread("join_ankle_spread", spreads, digits=2),
+        "join_ankle_spread_max": round(float(np.max(spreads)), 2) if spreads else None,
+        "real_ankle_spread_max": round(float(np.max(real_spreads)), 2) if real_spreads else None,
     }
 
 
-def _spread(name: str, values: list[float]) -> dict[str, float]:
+def _ankle_spread(positions: np.ndarray) -> float:
+    """The widest the ankles stand apart along the floor over ``positions`` (m)."""
+    from motiongen.skeleton import JOINT_INDEX
+
+    a, b = (positions[:, JOINT_INDEX[f"{side}_ankle"]][:, [0, 2]] for side in ("left", "right"))
+    return float(np.linalg.norm(a - b, axis=1).max())
+
+
+def _spread(name: str, values: list[float], digits: int = 1) -> dict[str, float]:
     """Mean, median and 95th percentile of ``values`` under ``name``_mean/_median/_p95
     (none for no values: a split without clips of the actions)."""
     v = np.asarray(values, dtype=np.float64)
     if not len(v):
         return {}
-    return {f"{name}_{k}": round(float(f(v)), 1) for k, f in
+    return {f"{name}_{k}": round(float(f(v)), digits) for k, f in
             (("mean", np.mean), ("median", np.median), ("p95", lambda x: np.percentile(x, 95)))}  # fmt: skip
 
 
@@ -667,6 +682,12 @@ def markdown(r: dict[str, Any]) -> str:
             f"| timeline: jerk mid-segment, same motions (m/s³) | "
             f"{_spread_said(t, 'mid_segment_jerk')} | |",
         ]
+        if "join_ankle_spread_p95" in t:
+            rows.append(
+                f"| timeline: widest the ankles stand apart in a join (m), mean / median / p95; "
+                f"max | {_spread_said(t, 'join_ankle_spread')}; {t['join_ankle_spread_max']} | "
+                f"real clips of the actions: max {t['real_ankle_spread_max']} |"
+            )
     if rows:
         lines += ["", "| task | result | reference |", "|---|---|---|", *rows]
     return "\n".join(lines)

@@ -21,6 +21,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from motiongen.skeleton import JOINT_NAMES, PELVIS
+
 BLEND_SECONDS = 0.8  # how long an offset takes to decay
 FIT_FRAMES = 5  # frames on each side of a join fitted to find its break
 # Frames (0.3 s at 20 fps) within which ``sew`` takes back a break in vertical velocity. Taken
@@ -29,6 +31,14 @@ FIT_FRAMES = 5  # frames on each side of a join fitted to find its break
 # --split val --tasks switch timeline`, docs/control.md): 4 and 6 frames halved the hops,
 # 10 took off a third; shorter made the joins' edges jerkier.
 VERTICAL_SETTLE_FRAMES = 6
+# Frames within which ``sew`` takes back a limb's own break in velocity along the floor (the
+# body's, the pelvis's, goes on across the join). Carried over a whole 1 s join, a run's swing
+# foot split the legs to 1.1 m (real runs 0.93 at most; a new user's trial). On val (40
+# timelines; docs/control.md) 6, 10 and 14 frames recognised 113, 112 and 113 of 120 segments
+# against 117 (kicks cut by a join, whose leg the old sew had carried on, read as a dance); at
+# 6 the joins' middles' jerk p95 266 -> 190 m/s^3 and continuations' feet slide and leave the
+# floor less.
+LIMB_SETTLE_FRAMES = 6
 
 
 def join_step(around: np.ndarray, fit: int) -> tuple[np.ndarray, np.ndarray]:
@@ -108,9 +118,11 @@ def sew(
     exactly, not their velocities: a wrist went from 4.4 to 0.9 m/s from one frame to the next
     at a join's edge (a new user's trial). The fits' error moves even a smooth gap a little
     (2-5 cm over 20 frames of a fast sine): for gaps the model made, not for given frames.
-    A break in vertical velocity is taken back within ``settle`` frames (at least one), not
-    across the gap (a body carried upwards for half a second leaves the floor). Gaps too short
-    or too near an end for the fits are left."""
+    Along the floor only the body's break (the pelvis's, shared by every joint) is taken back
+    across the gap; a limb's own break, and any break in vertical velocity, within ``settle``
+    / ``LIMB_SETTLE_FRAMES`` frames (at least one): a body carried upwards for half a second
+    leaves the floor, a run's swing foot carried on for a second splits the legs. Gaps too
+    short or too near an end for the fits are left."""
     out = np.asarray(positions, dtype=np.float64).copy()
     for a, b in gaps:
         n = b - a
@@ -126,16 +138,34 @@ def sew(
         s_ = t / span
         h0 = 1 - 10 * s_**3 + 15 * s_**4 - 6 * s_**5
         h5 = 10 * s_**3 - 15 * s_**4 + 6 * s_**5
-        # along the floor a velocity's break is taken back over the whole gap; vertically
-        # within ``settle`` frames
-        settle_ = np.array([span, min(span, float(max(1, settle))), span])
+        # along the floor the body's velocity break (the pelvis's) is taken back over the
+        # whole gap; vertically, and a limb's own break along the floor, within ``settle``
+        # frames
+        quick = min(span, float(max(1, settle)))
+        slow = np.array([span, quick, span])
+        limb = min(span, float(LIMB_SETTLE_FRAMES))
+        v0_body, v1_body = _body_part(v0), _body_part(v1)
         out[a:b] -= (
             x0 * h0
             + x1 * h5
-            + v0 * settle_ * _eased_ramp(t / settle_)
-            - v1 * settle_ * _eased_ramp((span - t) / settle_)
+            + v0_body * slow * _eased_ramp(t / slow)
+            - v1_body * slow * _eased_ramp((span - t) / slow)
+            + (v0 - v0_body) * limb * _eased_ramp(t / limb)
+            - (v1 - v1_body) * limb * _eased_ramp((span - t) / limb)
         )
     return out
+
+
+def _body_part(v: np.ndarray) -> np.ndarray:
+    """The share of a per-joint velocity break (22, 3) along the floor that the whole body
+    carries (the pelvis's, for every joint), vertical 0; another shape: all of it. A run
+    joined to a bow had its swing foot's break carried over the 1 s join, the legs split to
+    1.1 m (real runs 0.93 at most; a new user's trial)."""
+    if v.shape != (len(JOINT_NAMES), 3):
+        return v
+    body = np.zeros_like(v)
+    body[:, [0, 2]] = v[PELVIS, [0, 2]]
+    return body
 
 
 def smooth_joins(positions: np.ndarray, joins: list[tuple[int, int]]) -> np.ndarray:

@@ -193,7 +193,7 @@ class Motion:
                                       loop.stop / self.fps):  # fmt: skip
             # a sequence does not repeat: "walks, then waves" looped was a walk cycle, no word
             looped.meta["loop"]["segments_left_out"] = left
-            said = f"the loop leaves out {', '.join(map(repr, left))} of this timeline; loop one action"
+            said = f"the loop leaves out {', '.join(map(repr, left))} of this timeline; to loop, generate one action"
             old = looped.meta.get("warning")
             looped.meta["warning"] = f"{old}; {said}" if old else said
         return looped

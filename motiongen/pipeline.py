@@ -872,15 +872,16 @@ class Pipeline:
         25 %, ``generation.on_beats``; meta["beat_sync"] says how) by default (None); False
         keeps the network's own timing; True without music is an error. timeline: None
         (default) makes a prompt that puts actions one after the other ("a person walks, then
-        waves": ``sequence_prompt``) as a ``Pipeline.timeline`` of its segments (each made by
-        this model, joined by a control model's in-betweening: this one, or
-        ``DEFAULT_TIMELINE_MODEL``; meta["made_as_timeline"] names it) when it is given only
-        what a timeline takes (``TIMELINE_OPTIONS``); False makes one generation of the whole
-        prompt; True a timeline of any text.
+        waves": ``sequence_prompt``) as a ``Pipeline.timeline`` of its segments when it is
+        given only what a timeline takes (``TIMELINE_OPTIONS``; ``makes_timeline``): a text
+        model's are made by it and joined by ``DEFAULT_TIMELINE_MODEL``'s in-betweening, a
+        control model joins its own segment model's (meta["made_as_timeline"] names the
+        joining model); False makes one generation of the whole prompt; True a timeline of
+        any text.
         """
         t_start = time.perf_counter()
         refuse_unknown(request, _request_keywords(), "generate")
-        if self._as_timeline(text, music, request, timeline):
+        if self.makes_timeline(text, music, timeline, **request):
             return self._timelines(str(text), postprocess, request)
         req = self.check_request(text, music, **request)
         seed_motion = request.get("seed_motion")
@@ -896,12 +897,19 @@ class Pipeline:
         info = self.known_actions(self.text_encoder.encode([text]).pooled, [text])[0]
         return (info.get("compound") or {}).get("kind") == "then"
 
-    def _as_timeline(
-        self, text: str | None, music: Any, request: dict[str, Any], timeline: bool | None
+    def makes_timeline(
+        self,
+        text: str | None,
+        music: Any = None,
+        timeline: bool | None = None,
+        **request: Any,
     ) -> bool:
-        """Whether ``generate`` makes a timeline: asked (``timeline=True``), or by default
-        (None) a ``sequence_prompt`` given nothing a timeline does not take (music, a seed
-        motion, rag: one generation, which warns that it may show one action)."""
+        """Whether ``generate(text, music, timeline=timeline, **request)`` makes a timeline
+        (the one rule the CLI's --prompts and the service follow too): asked
+        (``timeline=True``; an ``InputError`` beside an option a timeline does not take), or by
+        default (None) a ``sequence_prompt`` given nothing a timeline does not take (music, a
+        seed motion, a rag setting, beat sync: one generation, which warns that it may show
+        one action)."""
         if timeline is not None and not isinstance(timeline, bool):
             raise InputError(
                 f"timeline must be true, false or None (the default), got {timeline!r}"
@@ -917,7 +925,8 @@ class Pipeline:
         if timeline:
             if text is None or other:
                 raise InputError(
-                    "timeline=True makes a text's segments one after the other"
+                    "a timeline (timeline=True, --timeline) makes a text's actions one after "
+                    "the other"
                     + (f" and takes no {', '.join(other)}" if other else ": give a text")
                 )
             return True
@@ -929,24 +938,47 @@ class Pipeline:
             return False
         return self.sequence_prompt(text)
 
-    def _timelines(self, text: str, postprocess: bool, request: dict[str, Any]) -> list[Motion]:
-        """``batch`` timelines of a "then" prompt, each with a seed of its own (as
-        ``generate``'s batch items), joined by this model where it is a control model, else
-        by ``DEFAULT_TIMELINE_MODEL`` with this model making the segments."""
+    def _timeline_maker(self, request: dict[str, Any]) -> tuple[Pipeline, dict[str, Any]]:
+        """(the pipeline that joins ``generate``'s timeline, its ``timeline`` options): this
+        model where it is a control model (its own segment model then makes the segments),
+        else ``DEFAULT_TIMELINE_MODEL`` with this model making the segments."""
         maker = self if self.control_dim else self._segment_pipeline(DEFAULT_TIMELINE_MODEL)
         options = {k: request[k] for k in ("steps", "sampler", "guidance", "style", "blend",
                                            "literal") if request.get(k) is not None}  # fmt: skip
         if maker is not self:
             options["segment_model"] = self
+        return maker, options
+
+    def check_timeline(
+        self, text: str, *, seed: int | None = None, **request: Any
+    ) -> GenerationRequest:
+        """The checked request of the timeline ``generate`` makes of ``text`` with ``seed``
+        (``makes_timeline``; ``request``: ``TIMELINE_OPTIONS``), as its maker's
+        ``check_compose``; an ``InputError`` (segments too short for ``seconds``) also names
+        one motion of the whole prompt as the way out."""
+        maker, options = self._timeline_maker(request)
+        if seed is not None:
+            options["seed"] = seed
+        try:
+            return maker.check_compose(text, seconds=request.get("seconds"), **options)
+        except InputError as exc:
+            raise InputError(
+                f"{exc}; or make one motion of the whole prompt (timeline=False, --no-timeline)"
+            ) from None
+
+    def _timelines(self, text: str, postprocess: bool, request: dict[str, Any]) -> list[Motion]:
+        """``batch`` timelines of a "then" prompt (``check_timeline``), each with a seed of
+        its own (as ``generate``'s batch items)."""
+        maker, _ = self._timeline_maker(request)
         batch = check_int("batch", request.get("batch", 1), 1, MAX_BATCH)
         seed = request.get("seed")
         seed = check_int("seed", secrets.randbits(31) if seed is None else seed, 0, 2**63 - 1)
+        others = {k: v for k, v in request.items() if k not in ("batch", "seed")}
+        checked = [self.check_timeline(text, seed=_item_seed(seed, i), **others)
+                   for i in range(batch)]  # fmt: skip
         motions = []
-        for i in range(batch):
-            motion = maker.timeline(
-                text, seconds=request.get("seconds"), seed=_item_seed(seed, i),
-                postprocess=postprocess, **options,
-            )  # fmt: skip
+        for req in checked:
+            motion = maker.run_request(req, postprocess)
             motion.meta["made_as_timeline"] = maker.name
             if batch > 1:
                 motion.meta["batch_seed"] = seed

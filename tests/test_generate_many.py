@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from motiongen.conditioning import text as text_module
+from motiongen.errors import InputError
 from motiongen.generation.many import generate_many, plan, read_prompts, shard
 from motiongen.pipeline import Pipeline
 from tests.cli_helpers import error_line, run
@@ -71,6 +72,9 @@ def test_one_file_per_prompt_and_a_manifest_then_resume(
     # A rerun there with other settings would skip every file as made: refused, said why.
     code, _, stderr = run([*args, "--seed", "99"], monkeypatch, capsys)
     assert code == 1 and "made with other settings (seed 0 -> 99)" in error_line(stderr)
+    # --timeline/--no-timeline is a setting ("walks, then bows" is made otherwise)
+    code, _, stderr = run([*args, "--no-timeline"], monkeypatch, capsys)
+    assert code == 1 and "(timeline None -> False)" in error_line(stderr)
     # another format is made beside (its own files), so the first format's rerun still runs;
     # with another seed too it is refused as well (it had passed, no file of it being there)
     code, _, stderr = run([*args, "--seed", "99", "--format", "npy"], monkeypatch, capsys)
@@ -79,6 +83,16 @@ def test_one_file_per_prompt_and_a_manifest_then_resume(
     assert code == 0 and "3 to make" in stdout, stderr
     code, stdout, stderr = run(args, monkeypatch, capsys)
     assert code == 0 and "0 to make" in stdout, stderr
+    # files of a format whose suffix is .json count as made too (the manifest lists them)
+    only_json = tmp_path / "json"
+    json_args = [*args[:4], only_json, *args[5:], "--format", "motion.json"]
+    assert run(json_args, monkeypatch, capsys)[0] == 0
+    code, _, stderr = run([*json_args, "--format", "npy", "--seed", "9"], monkeypatch, capsys)
+    assert code == 1 and "(seed 0 -> 9)" in error_line(stderr)
+    # --fps without --format (the default bvh) is checked against bvh
+    code, _, stderr = run([*args[:4], tmp_path / "fps", "--checkpoint", checkpoint, "--steps",
+                           "2", "--seconds", "1", "--fps", "30"], monkeypatch, capsys)  # fmt: skip
+    assert code == 0, stderr
     # a folder recorded before a setting existed is compared on the settings it holds
     recorded = json.loads((out / "settings.json").read_text())
     del recorded["no_travel"], recorded["loop"]
@@ -201,6 +215,14 @@ def test_a_then_line_is_a_timeline_as_a_single_generation_makes_it(tmp_path) -> 
     np.testing.assert_array_equal(positions(items[0].path), alone.positions)
     generate_many(pipe, items[1:], seconds=2.0, steps=2)  # a plain line: one motion as before
     assert positions(items[1].path).shape == (40, 22, 3)
+    with pytest.raises(InputError, match=r"00000_a_person_walks_then_bows.npz .* --no-timeline"):
+        # segments too short for the seconds: said before any motion is made, naming the line
+        generate_many(pipe, plan(texts, tmp_path / "short", fmt="npz", takes=1, seed=0),
+                      seconds=0.6, steps=2)  # fmt: skip
+    assert not (tmp_path / "short").exists()
+    with pytest.raises(InputError, match="takes no rag"):  # as the library refuses it
+        generate_many(pipe, plan(texts, tmp_path / "rag", fmt="npz", takes=1, seed=0),
+                      seconds=2.0, steps=2, timeline=True, rag=True)  # fmt: skip
     no = plan(texts[:1], tmp_path / "no", fmt="npz", takes=1, seed=0)
     generate_many(pipe, no, seconds=2.0, steps=2, timeline=False)
     single = pipe(texts[0], seconds=2.0, steps=2, seed=items[0].seed, timeline=False)

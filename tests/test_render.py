@@ -257,6 +257,19 @@ def test_a_timeline_video_names_the_segment_playing():
     assert _scene(m, None, 320, 240, "my title", False).segments is None  # a title given wins
 
 
+def test_a_timeline_picture_drops_the_title_its_segments_replace():
+    from motiongen.data.synthetic import synth_motion
+    from motiongen.io.render import picture_title
+
+    m = synth_motion("walk", seconds=4.0, seed=0)
+    assert picture_title(m, "a person walks, then waves") == "a person walks, then waves"
+    m.meta["segments"] = [["a person walks", 1.5], ["a person waves", 2.5]]
+    assert picture_title(m, "a person walks, then waves") is None
+    # a loop of it has no segments: the prompt names it (its first text had, a review)
+    looped = m.looped(min_seconds=1.5)
+    assert picture_title(looped, "a person walks, then waves") == "a person walks, then waves"
+
+
 def test_a_timeline_contact_sheet_names_the_segment_on_every_panel(tmp_path):
     import imageio.v3 as iio
 

@@ -255,3 +255,9 @@ def test_generate_makes_a_then_prompt_as_compose_does(client: TestClient) -> Non
     turn = client.post("/generate", json={**body, "text": "a person walks forward then turns "
                                           "to the left"}).json()["meta"]  # fmt: skip
     assert "segments" not in turn and "warning" not in turn
+    # what a timeline does not take is refused as the library refuses it, or makes one motion
+    assert_error(client.post("/generate", json={**body, "timeline": True, "use_rag": True}),
+                 422, "takes no rag")  # fmt: skip
+    assert_error(client.post("/generate", json={**body, "beat_sync": True}), 422, "beat")
+    short = client.post("/generate", json={**body, "seconds": 0.6})
+    assert_error(short, 422, "timeline", "false")  # the way out named

@@ -152,6 +152,7 @@ def _run(
 ) -> None:
     from motiongen.generation import check_seconds, parse_guidance
     from motiongen.generation.request import check_int
+    from motiongen.io.render import picture_title
     from motiongen.pipeline import PRECISIONS, RUNTIMES
 
     # Cheap checks first: a typo should not cost a model load.
@@ -215,9 +216,8 @@ def _run(
     t0 = time.perf_counter()
     for motion, path in zip(motions, paths, strict=True):
         motion, note = as_written(motion, path, fps, no_travel, loop)
-        # a timeline's pictures name each segment as it plays (the prompt's title would win)
-        named = path.suffix.lower() in PICTURES and not motion.meta.get("made_as_timeline")
-        options = {"title": title} if named else {}
+        picture = path.suffix.lower() in PICTURES
+        options = {"title": picture_title(motion, title)} if picture else {}
         motion.save(path, **options)
         audio = " with music" if motion.audio is not None and path.suffix == ".mp4" else ""
         if motion.audio is not None and path.suffix.lower() in (".npy", ".bvh", ".gif", ".png"):
@@ -231,10 +231,12 @@ def _run(
     write_s = time.perf_counter() - t0
     meta = motions[0].meta
     if maker := meta.get("made_as_timeline"):
+        count = len(meta["segments"])
         lengths = ", ".join(f"{text!r} {secs:.1f} s" for text, secs in meta["segments"])
+        total = "" if seconds is not None else "; --seconds sets the total"
         out.print(
-            f"a timeline of {len(meta['segments'])} segments ({lengths}; --seconds sets the "
-            f"total), joined by {maker}; --no-timeline makes one motion of the whole prompt",
+            f"a timeline of {count} segment{'s' * (count != 1)} ({lengths}{total}), joined by "
+            f"{maker}; --no-timeline makes one motion of the whole prompt",
             highlight=False,
             soft_wrap=True,
         )
@@ -278,13 +280,17 @@ def _run(
         f"{pipe.name or 'model'} ({meta['process']}, {meta['sampler']} {meta['steps']} steps, "
         f"guidance {meta['guidance']}, seed {meta['seed']}): generated in "
         f"{timing['total_ms']:.0f} ms ("
-        # a timeline's segments, then its joins (their sampling and clean-up): a trial read
-        # the joins' stages alone as the whole
-        + (f"segments {timing['segments_ms']:.0f}, joins: " if "segments_ms" in timing else "")
-        + f"checks and retrieval {max(0.0, rest - timing.get('segments_ms', 0.0)):.0f}, text "
-        f"{timing['text_ms']:.0f}, music {timing['audio_ms']:.0f}, sampling "
-        f"{timing['sample_ms']:.0f}, post-processing {timing['postprocess_ms']:.0f} ms); model "
-        f"load {load_s:.1f} s, writing {write_s:.1f} s",
+        + (
+            # a timeline: its segments, then its joins (a trial read the joins' stages alone
+            # as the whole)
+            f"segments {timing['segments_ms']:.0f} ms; joins: sampling "
+            f"{timing['sample_ms']:.0f}, post-processing {timing['postprocess_ms']:.0f} ms"
+            if "segments_ms" in timing
+            else f"checks and retrieval {rest:.0f}, text {timing['text_ms']:.0f}, music "
+            f"{timing['audio_ms']:.0f}, sampling {timing['sample_ms']:.0f}, post-processing "
+            f"{timing['postprocess_ms']:.0f} ms"
+        )
+        + f"); model load {load_s:.1f} s, writing {write_s:.1f} s",
         highlight=False,
         soft_wrap=True,
     )
@@ -409,8 +415,8 @@ def generate(
         typer.Option(
             "--timeline/--no-timeline",
             help="A prompt that puts actions one after the other ('walks, then waves') is made "
-            "as a timeline of them, as `motiongen compose` makes it (default, given no music); "
-            "--no-timeline makes one motion of the whole prompt.",
+            "as a timeline of them, as `motiongen compose` makes it (default, given no music "
+            "and no --rag/--no-rag); --no-timeline makes one motion of the whole prompt.",
         ),
     ] = None,
 ) -> None:
@@ -439,7 +445,7 @@ def generate(
             prompts, output, fmt=format or "bvh", takes=takes, batch_size=batch_size, seconds=seconds,
             steps=steps, sampler=sampler, guidance=guidance, seed=seed or 0,
             checkpoint=checkpoint, postprocess=postprocess, threads=threads,
-            precision=precision, runtime=runtime, literal=literal, fps=check_output_fps(fps, format),
+            precision=precision, runtime=runtime, literal=literal, fps=check_output_fps(fps, format or "bvh"),
             rag=rag, index=index, reranker=reranker, no_travel=no_travel, loop=loop,
             timeline=timeline,
         )  # fmt: skip

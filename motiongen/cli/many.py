@@ -77,6 +77,7 @@ def run_many(
         "checkpoint": None if checkpoint is None else str(checkpoint), "postprocess": postprocess,
         "literal": literal, "fps": fps, "rag": rag, "no_travel": no_travel, "loop": loop,
         "index": None if index is None else str(index), "reranker": reranker,
+        "timeline": timeline,
     }  # fmt: skip
     # every process checks (none is left waiting for one that stopped); the first records
     same_settings(folder, settings, [item.path for item in items], record=rank == 0)
@@ -133,10 +134,7 @@ def same_settings(folder: Path, settings: dict, paths: list[Path], record: bool 
     beside the first (a format change had passed and overwritten the record, so the first
     format's rerun was then refused; a trial)."""
     path = folder / SETTINGS_NAME
-    made = any(p.is_file() for p in paths) or any(
-        f.suffix not in (".json", ".jsonl") and not f.name.startswith(".") for f in folder.iterdir()
-    )
-    if path.is_file() and made:
+    if path.is_file() and (any(p.is_file() for p in paths) or _made_before(folder)):
         try:
             before = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError):
@@ -155,6 +153,22 @@ def same_settings(folder: Path, settings: dict, paths: list[Path], record: bool 
             )
     if record:
         path.write_text(json.dumps(settings, indent=1) + "\n")
+
+
+def _made_before(folder: Path) -> bool:
+    """Whether ``folder``'s manifest lists a motion file that is there (any format)."""
+    try:
+        lines = (folder / "manifest.jsonl").read_text().splitlines()
+    except OSError:
+        return False
+    for line in lines:
+        try:
+            name = json.loads(line).get("file")
+        except (json.JSONDecodeError, AttributeError):
+            continue
+        if isinstance(name, str) and (folder / name).is_file():
+            return True
+    return False
 
 
 def merge_manifests(folder: Path) -> int:

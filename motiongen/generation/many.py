@@ -117,19 +117,24 @@ def generate_many(
     timeline of its segments by default, given no rag setting; False never; True every prompt).
     warn(item, message): called once per prompt whose motion carries a warning
     (e.g. far from every trained action), as a single generation prints it."""
+    from motiongen.io.render import picture_title
+
     todo = [item for item in items if not item.path.is_file()]
     asked = {"seconds": seconds, "steps": steps, "sampler": sampler, "guidance": guidance,
              "literal": literal}  # fmt: skip
-    # "walks, then waves": a timeline, as a single generation makes it (each its own pass)
-    timelines = {
-        i for i, item in enumerate(todo)
-        if timeline or (timeline is None and rag is None and pipe.sequence_prompt(item.text))
-    }  # fmt: skip
-    requests = {
-        i: pipe.check_request(item.text, seed=item.seed, rag=rag, **asked)
-        for i, item in enumerate(todo)
-        if i not in timelines
-    }
+    # "walks, then waves": a timeline, as a single generation makes it (each its own pass),
+    # checked here with the other lines, before any is made
+    timelines: set[int] = set()
+    requests = {}
+    for i, item in enumerate(todo):
+        try:  # a line's mistake names the line (the run stops before any motion is made)
+            if pipe.makes_timeline(item.text, None, timeline, rag=rag):
+                pipe.check_timeline(item.text, seed=item.seed, **asked)
+                timelines.add(i)
+            else:
+                requests[i] = pipe.check_request(item.text, seed=item.seed, rag=rag, **asked)
+        except InputError as exc:
+            raise InputError(f"{item.path.name} ({item.text!r}): {exc}") from None
     # One model pass per kind of request, over the whole list: prompts get lengths of their
     # own (and with the default's retrieval a prompt the index does not match has no prior),
     # so neighbours in the file seldom share a pass.
@@ -160,9 +165,8 @@ def generate_many(
                 motion = motion.exported(fps, False, no_travel)
             item.path.parent.mkdir(parents=True, exist_ok=True)
             partial = item.path.with_name(f".partial-{item.path.name}")
-            # a timeline's pictures name each segment as it plays (the prompt's title would win)
-            named = item.path.suffix in PICTURES and not motion.meta.get("made_as_timeline")
-            options = {"title": item.text} if named else {}
+            picture = item.path.suffix in PICTURES
+            options = {"title": picture_title(motion, item.text)} if picture else {}
             # The manifest line first, then the rename: a file that counts as done always has
             # its line (the merge keeps only lines whose file exists).
             motion.save(partial, **options)

@@ -387,7 +387,7 @@ def _compound_warning(what: str, result: str, info: dict[str, Any]) -> str:
             f"{what} puts {len(several['parts'])} actions one after the other, and one "
             f"generation makes one action: {result} may show only one; a timeline makes each "
             "in turn (what generate makes of a text given no music, start motion or rag "
-            "setting; motiongen compose, Pipeline.timeline, POST /compose)"
+            "setting, --rag/--no-rag; motiongen compose, Pipeline.timeline, POST /compose)"
         )
     asked = " and ".join(repr(p) for p in several["parts"])
     return (

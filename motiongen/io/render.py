@@ -399,6 +399,13 @@ def _scene(
     )
 
 
+def picture_title(motion: Motion, title: str | None) -> str | None:
+    """The title a picture of ``motion`` is drawn with when ``title`` is offered: none for a
+    timeline (``meta["segments"]``), whose segments name themselves as they play (a long
+    prompt's title was cut short), else ``title``."""
+    return None if len(_segments(motion) or ()) > 1 else title
+
+
 def _segments(motion: Motion) -> list[tuple[str, float]] | None:
     """A timeline's [[text, seconds], ...] from its meta, or None."""
     raw = motion.meta.get("segments")

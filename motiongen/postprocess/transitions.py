@@ -139,8 +139,8 @@ def sew(
         h0 = 1 - 10 * s_**3 + 15 * s_**4 - 6 * s_**5
         h5 = 10 * s_**3 - 15 * s_**4 + 6 * s_**5
         # along the floor the body's velocity break (the pelvis's) is taken back over the
-        # whole gap; vertically, and a limb's own break along the floor, within ``settle``
-        # frames
+        # whole gap; vertically within ``settle`` frames, a limb's own break along the floor
+        # within LIMB_SETTLE_FRAMES
         quick = min(span, float(max(1, settle)))
         slow = np.array([span, quick, span])
         limb = min(span, float(LIMB_SETTLE_FRAMES))

@@ -48,17 +48,20 @@ def control_model(names: list[str], default: str, task: str | None = None) -> st
 
 
 def as_timeline(models: Any, params: dict[str, Any]) -> dict[str, Any] | None:
-    """A /generate request's parameters as a /compose job's when its text puts actions one
-    after the other ("walks, then waves": ``Pipeline.sequence_prompt``; or ``timeline`` is
-    true), as ``Pipeline.generate`` makes it; None to make it as one motion. The model asked
-    for makes the segments unless it is itself a control model."""
-    timeline, text = params.get("timeline"), params.get("text")
-    if timeline is False or text is None:
-        return None
-    named = params.get("model")
+    """A /generate request's parameters as a /compose job's when ``Pipeline.generate`` would
+    make its text a timeline (``Pipeline.makes_timeline``: "walks, then waves", or
+    ``timeline`` true; an ``InputError`` for one beside an option a timeline does not take);
+    None to make it as one motion. The model asked for makes the segments unless it is
+    itself a control model (which joins its own segment model's)."""
+    text, named = params.get("text"), params.get("model")
     text_model = models.get(models.resolve(named))
-    if timeline is None and (params.get("rag") is not None or not text_model.sequence_prompt(text)):
+    asked = {k: params.get(k) for k in ("rag", "beat_sync")}
+    if not text_model.makes_timeline(text, None, params.get("timeline"), **asked):
         return None
+    # checked as generate checks it: a mistake names one motion ("timeline": false) as the way
+    # out, which /compose's own check cannot
+    options = {k: params.get(k) for k in ("seconds", "steps", "sampler", "guidance", "literal")}
+    text_model.check_timeline(text, seed=params.get("seed"), **options)
     out = {k: v for k, v in params.items() if k not in ("text", "timeline", "rag", "music_offset")}
     out.update(task="compose", prompt=text, length_from=None)
     if text_model.control_dim:

@@ -750,7 +750,7 @@ class Pipeline:
             halves = per_action(encoder.encode([p for _, parts in split for p in parts]).pooled)
             for info, whole, (kind, parts) in zip(out, wholes, split, strict=False):
                 mine, halves = halves[: len(parts)], halves[len(parts) :]
-                joined, sequences = self._joined_actions
+                joined, sequences = self._compound_actions
                 if several := compound(kind, parts, whole, mine, joined, sequences):
                     info["compound"] = several
         for info, text in zip(out, texts or [], strict=False):
@@ -770,7 +770,7 @@ class Pipeline:
         return out
 
     @functools.cached_property
-    def _joined_actions(self) -> tuple[frozenset[str], frozenset[str]]:
+    def _compound_actions(self) -> tuple[frozenset[str], frozenset[str]]:
         """(joined, sequences): the actions whose own sentences join two ("walks and turns
         left"), and of those the ones whose sentences say "then" ("walks forward then turns
         to the left"): a prompt naming both halves is that one action

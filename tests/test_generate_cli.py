@@ -109,6 +109,10 @@ def test_generate_writes_at_the_asked_frame_rate(checkpoint, tmp_path, monkeypat
     assert "120 frames, 2 s at 60 fps" in out
     with np.load(path) as data:
         assert float(data["fps"]) == 60.0 and data["positions"].shape == (120, 22, 3)
+    # seconds between the model's 20-fps frames count at the written rate (56 frames before)
+    odd = generate(checkpoint, tmp_path / "odd.npz", "--seconds", 2.37, "--fps", 24)
+    code, out, err = run(odd, monkeypatch, capsys)
+    assert code == 0 and "57 frames" in out, (out, err)
     # a GIF plays at most 20 fps: the line says the frames the file holds
     gif = tmp_path / "thirty.gif"
     code, out, err = run(

@@ -136,12 +136,14 @@ def as_written(
     no_travel: bool = False,
     loop: bool = False,
     panels: int | None = None,
+    seconds: float | None = None,
 ) -> tuple[Any, str]:
     """(``motion`` as ``path`` will hold it, a note for the summary line): at ``fps`` when
     given, but a GIF at most at the rate its writer plays (``io.render.GIF_MAX_FPS``: delays
     are whole centiseconds) and a video at the rate it is drawn, so the line says the frames
     the file has; then as ``Motion.exported`` (looped at that rate, without travel) when
-    asked."""
+    asked. seconds: the length asked for, in frames of the written rate (the model's 20-fps
+    frames rounded first: 2.37 s at 24 fps had been 56 frames, 2.33 s)."""
     from motiongen.io.render import CONTACT_FRAMES, GIF_MAX_FPS, VIDEO_MAX_FPS
 
     rate = fps if fps is not None else motion.fps
@@ -155,6 +157,8 @@ def as_written(
         note = f"; drawn as a contact sheet of {panels or CONTACT_FRAMES} evenly spaced frames"
     elif suffix == ".bvh":  # Blender imports at scale 1: a rig 100x too large
         note = "; a BVH in centimetres, Y up: import it at scale 0.01 for metres"
+    if seconds is not None and not loop and abs(rate - motion.fps) > 1e-9:
+        motion = motion.resample(rate, frames=max(1, round(seconds * rate)))
     motion = motion.exported(rate, loop, no_travel)
     if loop:
         info = motion.meta["loop"]

@@ -215,7 +215,7 @@ def _run(
     timing = motions[0].meta["timing_ms"]
     t0 = time.perf_counter()
     for motion, path in zip(motions, paths, strict=True):
-        motion, note = as_written(motion, path, fps, no_travel, loop)
+        motion, note = as_written(motion, path, fps, no_travel, loop, seconds=seconds)
         picture = path.suffix.lower() in PICTURES
         options = {"title": picture_title(motion, title)} if picture else {}
         motion.save(path, **options)

@@ -1884,6 +1884,7 @@ class Pipeline:
         model cannot be loaded (a join then says why).
         ``record``: text -> where its length came from."""
         from motiongen.generation.rag import request_frames
+        from motiongen.generation.stand import STOP_SECONDS, is_stop
 
         styled = options.get("style") is not None or options.get("blend") is not None
         literal = bool(options.get("literal", False))
@@ -1899,6 +1900,9 @@ class Pipeline:
                 return None
 
         def typical(text: str) -> float | None:
+            if is_stop(text):  # held, not made: as long as the join into it and a second
+                record[text] = "a stop"
+                return STOP_SECONDS
             pipe = source()
             frames = None
             if pipe is not None and pipe.prior_dim and pipe._no_index_note is None:
@@ -2009,8 +2013,14 @@ class Pipeline:
         """(positions at this model's fps, exactly ``lengths[k]`` frames each; what the segment
         model made of each text, its meta "vocabulary") for the parts ``req.parts`` asks of
         ``req.segment_model``."""
+        from motiongen.generation.stand import is_stop, standing
+
         parts, known = [], []
         for one, frames in zip(req.parts[0], lengths, strict=True):
+            if one.text is not None and is_stop(one.text):  # no take stops: the pose, held
+                parts.append(standing(frames))
+                known.append({"known": True, "similarity": 1.0, "nearest": [], "stop": True})
+                continue
             made = req.segment_model.run_request(one, postprocess, cancel=cancel)
             known.append(made.meta.get("vocabulary"))
             pos = made.resample(self.fps).positions[:frames].astype(np.float64)
@@ -2074,8 +2084,9 @@ class Pipeline:
         motion.texts = [r.text for r in parts]
         # What the segment model made of each text (its vocabulary, styles it left out);
         # a segment model without a vocabulary: this model's reading of the texts.
-        if not all(known):
-            known = self.known_actions(self.text_encoder.encode(motion.texts).pooled, motion.texts)
+        if not all(known):  # a stop's own reading kept (no action is near "stops")
+            read = self.known_actions(self.text_encoder.encode(motion.texts).pooled, motion.texts)
+            known = [k or r for k, r in zip(known, read, strict=True)] if read else []
         if known:
             motion.meta["vocabulary"] = known[0]
             if req.segments is not None:

@@ -15,6 +15,8 @@ DEFAULT_MODEL = "tiny-flow-rollout-r4"  # chosen on val over tiny-flow-rollout-r
 DEFAULT_CONTROL_MODEL = "tiny-control"  # continuation, keyframes, edits, restyle
 # Timelines (compose, stories): as often recognised on val, far smoother seams (docs/control.md).
 DEFAULT_TIMELINE_MODEL = "tiny-control-smooth"
+# The pose a timeline's stop holds (generation/stand.py), made by motiongen/data/standing.py.
+STANDING_POSE = PACKAGE_ROOT / "assets" / "poses" / "standing.npy"
 
 
 def data_dir() -> Path:

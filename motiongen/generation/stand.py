@@ -8,7 +8,7 @@ in-betweens into it from the action before, so the body slows over its last step
 
 The pose (``STANDING_POSE``) is the median first frame of the 231 normal-style gesture takes
 (bows, waves, raised hands, calls) of the training split, which all begin at rest, set at the
-origin facing +Z: ``python -m motiongen.generation.stand`` makes it again from the prepared
+origin facing +Z: ``python -m motiongen.data.standing`` makes it again from the prepared
 data (joints within 9 mm of it in half of those takes).
 """
 
@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 
-STANDING_POSE = Path(__file__).resolve().parents[1] / "assets" / "poses" / "standing.npy"
+from motiongen.paths import STANDING_POSE
+
 # How long a stop lasts when the timeline asks no length of it: the in-betweened second into it
 # and a second of standing.
 STOP_SECONDS = 2.0
@@ -60,31 +60,3 @@ def standing(frames: int) -> np.ndarray:
     """(frames, 22, 3) of the standing pose held, at the origin facing +Z (a timeline places
     it where the segment before ends, facing as it faces)."""
     return np.repeat(_pose()[None], max(1, int(frames)), axis=0)
-
-
-def make_standing_pose(out: Path = STANDING_POSE) -> np.ndarray:
-    """The standing pose from the prepared data (see the module's docstring), saved to
-    ``out``."""
-    from motiongen.canonical import heading, rotate_y
-    from motiongen.data.prepare import default_prepared_dir
-    from motiongen.data.store import PreparedData
-    from motiongen.skeleton import PELVIS
-
-    gestures = {"bow", "wave-right-hand", "wave-left-hand", "wave-both-hands",
-                "raise-up-both-hands", "raise-up-left-hand", "raise-up-right-hand", "bye",
-                "byebye", "call", "respond"}  # fmt: skip
-    data = PreparedData.open(default_prepared_dir())
-    firsts = []
-    for rec in data.select(split="train"):
-        if rec.labels.get("content") in gestures and rec.labels.get("style") == "normal":
-            p = data.motion(rec).positions[:1].astype(np.float64)
-            p = p - p[:, PELVIS : PELVIS + 1] * np.array([1.0, 0.0, 1.0])
-            firsts.append(rotate_y(p, -float(heading(p)[0]))[0])
-    pose = np.median(np.stack(firsts), axis=0)
-    np.save(out, pose)
-    print(f"{out}: the median first frame of {len(firsts)} takes")
-    return pose
-
-
-if __name__ == "__main__":
-    make_standing_pose()

@@ -305,6 +305,7 @@ def _started_from_action(meta: dict[str, Any], action: str | None) -> bool:
     return str(found[0].get("label") or "").split("|")[0] == action
 
 
+_THEN_WORD = re.compile(r"\bthen\b", re.IGNORECASE)
 # What a "then" prompt may be given and still be made as a timeline (``Pipeline.timeline``'s
 # options and a batch of them).
 TIMELINE_OPTIONS = ("seconds", "steps", "sampler", "guidance", "seed", "batch", "style", "blend",
@@ -892,7 +893,13 @@ class Pipeline:
         ``generation.vocabulary.compound``), which ``generate`` makes as a timeline: one
         generation makes one action. Not a known action whose own sentences say "then"
         ("walks forward then turns to the left" is walk-turn-left)."""
-        if action_parts(text)[0] != "then" or not self.text_dim or not self.vocabulary:
+        if action_parts(text)[0] != "then":
+            # a sequence the parse refuses (an empty segment, "walks, then , then bows") is
+            # refused as compose refuses it: made as one motion it dropped the walk unsaid
+            if _THEN_WORD.search(text):
+                parse_timeline(text, self.fps)
+            return False
+        if not self.text_dim or not self.vocabulary:
             return False  # the parse first: it costs nothing, the embedding a text encoding
         info = self.known_actions(self.text_encoder.encode([text]).pooled, [text])[0]
         return (info.get("compound") or {}).get("kind") == "then"

@@ -952,6 +952,9 @@ def test_generate_makes_a_then_prompt_as_a_timeline(tmp_path):
         ["a person bows", 2.0]]  # fmt: skip
     with pytest.raises(InputError, match="timeline must be true, false or None"):
         pipe(text, timeline="yes")
+    for empty in ("a person walks, then , then bows", "a person walks then then bows"):
+        with pytest.raises(InputError, match="empty segment"):  # one motion had dropped the walk
+            pipe(empty, seed=3, **quick)
     with pytest.raises(InputError, match="takes no music, seed_motion"):
         pipe(text, music="song.wav", seed_motion=_walk(1.0), timeline=True)
 

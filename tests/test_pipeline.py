@@ -1215,6 +1215,19 @@ def test_then_prompts_split_into_segments_the_model_can_read():
     split = parse_timeline("A person runs. Then he kicks; then she waves", 20.0, total_seconds=10)
     assert [t for t, _ in split] == ["A person runs", "A person kicks", "A person waves"]
     assert sum(n for _, n in split) == 200  # 10 s, not 3 x round(66.7) = 201 frames
+    # "for 3 seconds" is that segment's length; the others share what is left of a total (a
+    # trial's "stands still for 3 seconds" stood 2 s, or 2.7 of 8 s)
+    said = "a person waves, then stands still for three seconds, then walks away"
+    assert parse_timeline(said, 20.0, total_seconds=8) == [
+        ("a person waves", 50),
+        ("a person stands still", 60),
+        ("a person walks away", 50),
+    ]
+    assert parse_timeline(said, 20.0, typical=lambda t: 4.0)[1] == ("a person stands still", 60)
+    with pytest.raises(InputError, match="cannot read 'half a second' as a length"):
+        parse_timeline("a person waves for half a second, then bows", 20.0)
+    with pytest.raises(InputError, match="every segment says how long it lasts"):
+        parse_timeline("a person waves for 2 s, then bows for 2 s", 20.0, total_seconds=5)
     # a subject with adjectives is a subject: kept as it is and lent to the segments after it
     styled = parse_timeline("a proud person walks to the right, then waves", 20.0)
     assert [t for t, _ in styled] == ["a proud person walks to the right", "a proud person waves"]
@@ -1229,7 +1242,8 @@ def test_then_prompts_split_into_segments_the_model_can_read():
             "A person walks", "A person waves", "A person bows"],
         "first a person walks, afterwards it waves; next they go home": [
             "a person walks", "a person waves", "a person goes home"],
-        "a person walks slowly, sadly for 1.5 seconds": ["a person walks slowly, sadly for 1.5 seconds"],
+        # a length said in words is the segment's (its words taken out)
+        "a person walks slowly, sadly for 1.5 seconds": ["a person walks slowly, sadly"],
         "a person walks next to a wall and then they cry": [
             "a person walks next to a wall", "a person cries"],
         # a list of nouns after a verb that needed no bending stays nouns

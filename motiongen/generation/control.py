@@ -13,6 +13,7 @@ import numpy as np
 
 from motiongen.errors import InputError
 from motiongen.generation.constraints import Constraints
+from motiongen.generation.durations import said_seconds
 from motiongen.generation.request import is_number
 from motiongen.skeleton import JOINT_INDEX, JOINT_NAMES, NUM_JOINTS, PELVIS
 from motiongen.tasks import BODY_PARTS
@@ -348,10 +349,24 @@ def parse_timeline(
                     f"timeline segment {i} ({p!r}) has no letters; say what the body does, e.g. "
                     "'a person walks, then bows'"
                 )
+        # "stands still for 3 seconds": that segment's own length, its words taken out
+        own: list[float | None] = []
+        for i, p in enumerate(parts):
+            said, phrase = said_seconds(p)
+            own.append(said)
+            parts[i] = p.replace(phrase, " ").strip(" ,.") if said is not None else p
         texts = [p if _SUBJECT.match(p) or _NOUN_PHRASE.match(p) else _with_subject(subject, p)
                  for p in parts]  # fmt: skip
-        each = (total_seconds / len(texts)) if total_seconds else None
-        pairs = [(t, each) for t in texts]
+        each, said = None, sum(o for o in own if o is not None)
+        if total_seconds is not None:
+            left = own.count(None)
+            if not left:
+                raise InputError(
+                    f"every segment says how long it lasts ({said:g} s in all); leave out the "
+                    "total seconds, or a segment's own length"
+                )
+            each = (total_seconds - said) / left
+        pairs = [(t, o if o is not None else each) for t, o in zip(texts, own, strict=True)]
     else:
         pairs = []
         for i, item in enumerate(spec):
@@ -390,6 +405,6 @@ def parse_timeline(
         out.append((text, max(1, int(round(seconds * fps)))))
     if isinstance(spec, str) and total_seconds is not None:
         # shares rounded at their boundaries, so they add up to the total asked for
-        ends = [int(round(total_seconds * fps * (i + 1) / len(out))) for i in range(len(out))]
+        ends = np.round(np.cumsum([float(sec) for _, sec in pairs]) * fps).astype(int).tolist()
         out = [(t, b - a) for (t, _), a, b in zip(out, [0, *ends[:-1]], ends, strict=True)]
     return out

@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field
 
 from motiongen.errors import InputError
+from motiongen.generation.durations import UNIT, said_seconds
 
 MAX_ACTORS = 4
 MAX_ACTIONS = 24
@@ -49,24 +50,6 @@ EXISTING = re.compile(
 CAMERA = re.compile(r"^the camera\b")
 ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "sixth": 5}
 SPLIT_ACTIONS = re.compile(r",\s*(?:and\s+)?(?:then\s+)?|\s+and then\s+|\s+then\s+|\s+and\s+")
-_UNITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-          "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
-          "eighteen", "nineteen", "twenty")  # fmt: skip
-NUMBER_WORDS = {w: float(i) for i, w in enumerate(_UNITS)}
-# "for 2 seconds", "for 2.5 s", "for two seconds", "for a second", "for 1 minute" (a second
-# only closing its part: "waits for a second person" names an actor). Any other length ("for
-# half a second", "for 1e3 seconds") is refused: a length read as none was 3 s without notice.
-_UNIT = r"(s|secs?|seconds?|mins?|minutes?|hours?|hrs?)\b"
-SECONDS = re.compile(
-    r"\bfor\s+(?:([-+]?\d+(?:\.\d+)?)\s*" + _UNIT
-    + r"|(" + "|".join(_UNITS) + r")\s+" + _UNIT
-    + r"|(a)\s+second\s*$)"
-)  # fmt: skip
-UNIT_SECONDS = {"m": 60.0, "h": 3600.0}  # by the unit's first letter; seconds otherwise
-UNREADABLE_SECONDS = re.compile(
-    r"\bfor\s+((?:(?!\bfor\b)[^,;])*?)\s*\b(secs?|seconds|mins?|minutes?|hours?|hrs?|"
-    r"second(?!\s+[a-z]))\b"  # "for a second person / time" is no length
-)
 # A quoted line: in double quotes, or in single quotes that are not apostrophes ("can't"): an
 # opening one not after a letter, a closing one not before a letter.
 QUOTE = re.compile(r"[\"“”]([^\"“”]+)[\"“”]|(?<![a-z])['‘](.+?)['’](?![a-z])", re.IGNORECASE)
@@ -217,7 +200,7 @@ def _parts(rest: str) -> list[str]:
     masked = rest
     for i, q in enumerate(quotes):
         masked = masked.replace(q, f"\x00{i}\x00")
-    masked = re.sub(r"(\d),(\d+\s*" + _UNIT + ")", r"\1.\2", masked)  # "2,5 seconds" is 2.5
+    masked = re.sub(r"(\d),(\d+\s*" + UNIT + ")", r"\1.\2", masked)  # "2,5 seconds" is 2.5
     parts = [p.strip() for p in SPLIT_ACTIONS.split(masked) if p and p.strip()]
     out = []
     for p in parts:
@@ -229,18 +212,11 @@ def _parts(rest: str) -> list[str]:
 
 def _action(part: str) -> Action:
     seconds = DEFAULT_SECONDS
-    unquoted = QUOTE.sub("", part)  # words inside a spoken line set no length
-    found = SECONDS.search(unquoted)
-    if found is None and (bad := UNREADABLE_SECONDS.search(unquoted)):
-        raise InputError(
-            f"cannot read {bad.group(1) + ' ' + bad.group(2)!r} as a length; write e.g. "
-            "'for 2 seconds', 'for 2.5 s' or 'for two seconds'"
-        )
+    said, phrase = said_seconds(QUOTE.sub("", part))  # words inside a spoken line set no length
+    found = said is not None
     if found:
-        digits, unit, word, word_unit, one = found.groups()
-        seconds = float(digits) if digits else 1.0 if one else NUMBER_WORDS[word]
-        seconds *= UNIT_SECONDS.get((unit or word_unit or "s")[0].lower(), 1.0)
-        part = part.replace(found.group(0), "", 1).strip()
+        seconds = said
+        part = part.replace(phrase, "", 1).strip()
         if not 0.5 <= seconds <= MAX_SECONDS:
             raise InputError(f"an action lasts 0.5 to {MAX_SECONDS:g} s, got {seconds:g} s")
     line = None

@@ -270,6 +270,19 @@ def test_a_timeline_picture_drops_the_title_its_segments_replace():
     assert picture_title(looped, "a person walks, then waves") == "a person walks, then waves"
 
 
+def test_a_timeline_contact_sheet_shows_every_segment():
+    from motiongen.data.synthetic import synth_motion
+    from motiongen.io.render import contact_frames
+
+    m = synth_motion("walk", seconds=9.0, seed=0)  # 180 frames
+    assert contact_frames(m, 5) == [0, 45, 90, 134, 179]
+    # a short stop between longer actions falls between the even panels: its middle is added
+    m.meta["segments"] = [["a person jogs", 4.6], ["a person stops", 0.6], ["a person bows", 3.8]]
+    assert contact_frames(m, 5) == [0, 45, 90, 98, 134, 179]
+    with pytest.raises(InputError, match="at least 1"):
+        contact_frames(m, 0)
+
+
 def test_a_timeline_contact_sheet_names_the_segment_on_every_panel(tmp_path):
     import imageio.v3 as iio
 

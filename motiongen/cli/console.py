@@ -144,7 +144,7 @@ def as_written(
     the file has; then as ``Motion.exported`` (looped at that rate, without travel) when
     asked. seconds: the length asked for, in frames of the written rate (the model's 20-fps
     frames rounded first: 2.37 s at 24 fps had been 56 frames, 2.33 s)."""
-    from motiongen.io.render import CONTACT_FRAMES, GIF_MAX_FPS, VIDEO_MAX_FPS
+    from motiongen.io.render import CONTACT_FRAMES, GIF_MAX_FPS, VIDEO_MAX_FPS, contact_frames
 
     rate = fps if fps is not None else motion.fps
     suffix = path.suffix.lower()
@@ -153,13 +153,19 @@ def as_written(
         rate, note = GIF_MAX_FPS, f"; a GIF plays at most {GIF_MAX_FPS:g} fps"
     elif suffix == ".mp4" and rate > VIDEO_MAX_FPS:  # what render_video draws
         rate, note = VIDEO_MAX_FPS, f"; a video is drawn at most {VIDEO_MAX_FPS:g} fps"
-    elif suffix == ".png":
-        note = f"; drawn as a contact sheet of {panels or CONTACT_FRAMES} evenly spaced frames"
     elif suffix == ".bvh":  # Blender imports at scale 1: a rig 100x too large
         note = "; a BVH in centimetres, Y up: import it at scale 0.01 for metres"
     if seconds is not None and not loop and abs(rate - motion.fps) > 1e-9:
         motion = motion.resample(rate, frames=max(1, round(seconds * rate)))
     motion = motion.exported(rate, loop, no_travel)
+    if suffix == ".png":  # said of the motion as written (a loop's has no segments)
+        asked = panels or CONTACT_FRAMES
+        shown = len(contact_frames(motion, asked))
+        note = f"; drawn as a contact sheet of {asked} evenly spaced frames" + (
+            f" and {shown - asked} more, one in each segment none of them shows"
+            if shown > asked
+            else ""
+        )
     if loop:
         info = motion.meta["loop"]
         turn = (

@@ -453,6 +453,23 @@ def iter_frames(
 # Panels of a contact sheet written as ``*.png``
 
 
+def contact_frames(motion: Motion, count: int) -> list[int]:
+    """The frames a contact sheet of ``count`` panels shows: evenly spaced, and the middle of
+    each timeline segment (``meta["segments"]``) none of those falls in (a 2 s stop between
+    longer actions had no panel of its own; a trial)."""
+    if count < 1:
+        raise InputError(f"frames must be at least 1, got {count}")
+    n = motion.num_frames
+    picked = set(np.linspace(0, n - 1, count).round().astype(int).tolist())
+    start = 0.0
+    for _, seconds in _segments(motion) or ():
+        a, b = int(round(start * motion.fps)), int(round((start + seconds) * motion.fps))
+        if b > a and not any(a <= i < b for i in picked):
+            picked.add(min(n - 1, (a + b) // 2))
+        start += seconds
+    return sorted(picked)
+
+
 def save_png(
     motion: Motion,
     path: str | Path,
@@ -462,7 +479,8 @@ def save_png(
     height: int = 400,
     title: str | None = None,
 ) -> Path:
-    """A contact sheet: ``frames`` evenly spaced frames (or these frame indices) side by side.
+    """A contact sheet: ``frames`` evenly spaced frames (``contact_frames``: a timeline's
+    every segment at least once), or these frame indices, side by side.
 
     Each panel is ``width`` x ``height``; the title is drawn on the first panel only, a
     timeline's segment (``meta["segments"]``, no title given) on every panel.
@@ -470,9 +488,7 @@ def save_png(
     path = Path(path)
     n = motion.num_frames
     if isinstance(frames, (int, np.integer)):
-        if frames < 1:
-            raise InputError(f"frames must be at least 1, got {frames}")
-        indices = np.unique(np.linspace(0, n - 1, int(frames)).round().astype(int)).tolist()
+        indices = contact_frames(motion, int(frames))
     else:
         indices = [int(i) for i in frames]
         if not indices:

@@ -193,9 +193,11 @@ class Motion:
                                       loop.stop / self.fps):  # fmt: skip
             # a sequence does not repeat: "walks, then waves" looped was a walk cycle, no word
             looped.meta["loop"]["segments_left_out"] = left
-            said = f"the loop leaves out {', '.join(map(repr, left))} of this timeline; to loop, generate one action"
-            old = looped.meta.get("warning")
-            looped.meta["warning"] = f"{old}; {said}" if old else said
+            add_warning(
+                looped.meta,
+                f"the loop leaves out {', '.join(map(repr, left))} of this timeline; to loop, "
+                "generate one action",
+            )
         return looped
 
     def exported(
@@ -247,3 +249,9 @@ def _segments_left_out(segments: Any, start: float, stop: float) -> list[str]:
             left.append(str(text))
         at += seconds
     return left if len(segments or ()) > 1 else []
+
+
+def add_warning(meta: dict[str, Any], note: str | None) -> None:
+    """``note`` (if any) added to ``meta["warning"]`` after what it already says."""
+    if note:
+        meta["warning"] = "; ".join(filter(None, [meta.get("warning"), note]))

@@ -119,7 +119,7 @@ from motiongen.generation.windows import (
     segment_plan,
     window_plan,
 )
-from motiongen.motion import AudioRef, Motion
+from motiongen.motion import AudioRef, Motion, add_warning
 from motiongen.paths import DEFAULT_CONTROL_MODEL, DEFAULT_SECONDS, DEFAULT_TIMELINE_MODEL
 from motiongen.postprocess.turns import limit_turn_rate
 from motiongen.skeleton import NUM_JOINTS, PELVIS
@@ -174,12 +174,6 @@ def _not_at_the_end(
         return x if end else hook(x, t)
 
     return post_step
-
-
-def _add_warning(meta: dict[str, Any], note: str | None) -> None:
-    """``note`` (if any) added to ``meta["warning"]`` after what it already says."""
-    if note:
-        meta["warning"] = "; ".join(filter(None, [meta.get("warning"), note]))
 
 
 # A restyle kept at the source's speed says what is lost when the style's own pace is under
@@ -1288,7 +1282,7 @@ class Pipeline:
         need = 2 * JOIN_HALF + int(round(MIN_SEGMENT_SECONDS * self.fps))
         if segment_model is None or after < need:
             if after < need:
-                _add_warning(req.meta, (
+                add_warning(req.meta, (
                     f"the past does {seen} and the text another action (near {said}): "
                     f"{after / self.fps:.1f} s after the past is too short to change over "
                     f"smoothly, so the change is abrupt; ask for {need / self.fps:g} s or more "
@@ -1430,7 +1424,7 @@ class Pipeline:
                 f"is at the model's {self.fps:g} fps"
             )
         for note in notes:
-            _add_warning(req.meta, note)
+            add_warning(req.meta, note)
         return req
 
     def edit(
@@ -1539,7 +1533,7 @@ class Pipeline:
             # The caller expects the text model's action (the checkpoint's default): say why
             # this one is the control model's.
             what = "the whole motion" if reasons[0] == short[1] else short[0][7:]
-            _add_warning(
+            add_warning(
                 req.meta,
                 f"the edited span is {what}, so the control model makes it alone; the text "
                 f"model {segment_model} makes spans of {MIN_SEGMENT_SECONDS:g} s or more inside "
@@ -1644,12 +1638,12 @@ class Pipeline:
         if pace < 1.0:
             req.meta["pace"] = round(pace, 3)
         req.text_blend = text_blend
-        _add_warning(req.meta, several)
-        _add_warning(req.meta, kept_note)
+        add_warning(req.meta, several)
+        add_warning(req.meta, kept_note)
         if from_example:
             req.meta["style_from_example"] = from_example
             if not from_example["named"]:
-                _add_warning(req.meta, (
+                add_warning(req.meta, (
                     f"the example's style is near none of the known styles (nearest "
                     f"{from_example['style']!r}, similarity {from_example['similarity']:.2f}); "
                     "the restyle follows its style vector alone and may change little: name a "
@@ -1856,7 +1850,7 @@ class Pipeline:
                 segments.strip(),
                 re.IGNORECASE,
             )
-            _add_warning(
+            add_warning(
                 req.meta,
                 ("the prompt ends in 'then' with no action after it, so it is one segment"
                  if dangling else
@@ -1996,16 +1990,16 @@ class Pipeline:
             # in the warning already, or only its parts'
             said = ("warning", "retrieval_warning", "length_short")
             motion.meta.update({k: v for k, v in req.meta.items() if k not in said})
-            _add_warning(motion.meta, req.meta.get("warning"))
+            add_warning(motion.meta, req.meta.get("warning"))
             if req.segments is not None:
                 motion.texts = [t for t, _ in req.segments]
             task = None if req.constraints is None else req.constraints.task
             if postprocess and task == "style":
-                _add_warning(motion.meta, _restyle_slides(req.constraints, motion, self.fps))
+                add_warning(motion.meta, _restyle_slides(req.constraints, motion, self.fps))
             elif task == "predict" and not req.text:
-                _add_warning(motion.meta, _prediction_winds_down(req.constraints, motion, self.fps))
+                add_warning(motion.meta, _prediction_winds_down(req.constraints, motion, self.fps))
             elif postprocess and task == "inbetween":
-                _add_warning(motion.meta, _inbetween_slides(motion, self.fps, req.text))
+                add_warning(motion.meta, _inbetween_slides(motion, self.fps, req.text))
         if req.source_rate is not None:
             motion = at_source_rate(motion, req.source_rate)
         return motion
@@ -2105,7 +2099,7 @@ class Pipeline:
                 motion.meta["warning"] = warning
         for r in parts:  # a part asked shorter than its action lasts (a gesture cut off)
             if short := r.meta.get("length_short"):
-                _add_warning(
+                add_warning(
                     motion.meta,
                     f"segment {r.text!r}: {short}; {SEGMENT_SHORT_ADVICE}"
                     if req.segments is not None
@@ -2219,7 +2213,7 @@ class Pipeline:
                 else f"so the span slides over the ground at {slide:.1f} m/s"
                 + (" (its legs do the action, so they are kept as made)" if kicks else "")
             )
-            _add_warning(
+            add_warning(
                 motion.meta,
                 f"the motion around the span travels {span_gap(pos, a, b):.1f} m, which the new "
                 f"action does not walk, {done}. "
@@ -2325,7 +2319,7 @@ class Pipeline:
         req.text_blend = text_blend
         if task != "style" and isinstance(options.get("style"), str):
             req.meta["style"] = options["style"]
-        _add_warning(req.meta, _odd_input(constraints, self.fps))
+        add_warning(req.meta, _odd_input(constraints, self.fps))
         req.meta["task"] = task
         req.meta["constrained_joint_frames"] = int(constraints.known.sum())
         return req
@@ -2599,7 +2593,7 @@ class Pipeline:
         for m, info in zip(motions, synced, strict=False):
             m.meta["beat_sync"] = {k: v for k, v in info.items() if k != "warn"}
             if info.get("warn"):
-                _add_warning(m.meta, f"beat sync: {info['reason']}; the dance keeps its own timing")
+                add_warning(m.meta, f"beat sync: {info['reason']}; the dance keeps its own timing")
         restyled = first.constraints is not None and first.constraints.task == "style"
         for i, m in enumerate(motions):
             if known:
@@ -2627,9 +2621,9 @@ class Pipeline:
                     m.meta["warning"] = warning
             if straightened and straightened[i][1] is not None:
                 m.meta["straightened_deg"] = round(straightened[i][1], 1)
-            _add_warning(m.meta, m.meta.pop("retrieval_warning", None))
+            add_warning(m.meta, m.meta.pop("retrieval_warning", None))
             if short := m.meta.pop("length_short", None):  # a prompt asked for this length
-                _add_warning(m.meta, f"{short}; {LENGTH_SHORT_ADVICE}")
+                add_warning(m.meta, f"{short}; {LENGTH_SHORT_ADVICE}")
         return motions
 
     def _on_beats(

@@ -179,5 +179,8 @@ def as_written(
             f"first pose again{note}"
         )
         if left := info.get("segments_left_out"):  # a sequence does not repeat
-            note += f"; it leaves out {', '.join(map(repr, left))} of the timeline: to loop, generate one action"
+            note += (
+                f"; it leaves out {', '.join(map(repr, left))} of the timeline: to loop, "
+                "generate one action"
+            )
     return motion, note

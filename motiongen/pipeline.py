@@ -306,6 +306,15 @@ TIMELINE_OPTIONS = ("seconds", "steps", "sampler", "guidance", "seed", "batch", 
                     "literal")  # fmt: skip
 
 
+def timeline_refused(exc: InputError) -> InputError:
+    """``exc``, a "then" prompt's timeline refused (segments too short for its seconds), with
+    the way out ``generate`` also has: one motion of the whole prompt."""
+    return InputError(
+        f"{exc}; or make one motion of the whole prompt (timeline=False, --no-timeline, "
+        '"timeline": false)'
+    )
+
+
 @functools.cache
 def _request_keywords() -> tuple[str, ...]:
     """What ``Pipeline.generate`` takes: ``check_request``'s keywords and postprocess (read
@@ -944,8 +953,8 @@ class Pipeline:
         model where it is a control model (its own segment model then makes the segments),
         else ``DEFAULT_TIMELINE_MODEL`` with this model making the segments."""
         maker = self if self.control_dim else self._segment_pipeline(DEFAULT_TIMELINE_MODEL)
-        options = {k: request[k] for k in ("steps", "sampler", "guidance", "style", "blend",
-                                           "literal") if request.get(k) is not None}  # fmt: skip
+        options = {k: request[k] for k in TIMELINE_OPTIONS
+                   if k not in ("seconds", "seed", "batch") and request.get(k) is not None}  # fmt: skip
         if maker is not self:
             options["segment_model"] = self
         return maker, options
@@ -963,27 +972,29 @@ class Pipeline:
         try:
             return maker.check_compose(text, seconds=request.get("seconds"), **options)
         except InputError as exc:
-            raise InputError(
-                f"{exc}; or make one motion of the whole prompt (timeline=False, --no-timeline)"
-            ) from None
+            raise timeline_refused(exc) from None
+
+    def run_timeline(self, req: GenerationRequest, postprocess: bool = True) -> Motion:
+        """The motion of a ``check_timeline`` request, made by the model that joins it
+        (meta["made_as_timeline"] names it)."""
+        maker, _ = self._timeline_maker({})
+        motion = maker.run_request(req, postprocess)
+        motion.meta["made_as_timeline"] = maker.name
+        return motion
 
     def _timelines(self, text: str, postprocess: bool, request: dict[str, Any]) -> list[Motion]:
         """``batch`` timelines of a "then" prompt (``check_timeline``), each with a seed of
         its own (as ``generate``'s batch items)."""
-        maker, _ = self._timeline_maker(request)
         batch = check_int("batch", request.get("batch", 1), 1, MAX_BATCH)
         seed = request.get("seed")
         seed = check_int("seed", secrets.randbits(31) if seed is None else seed, 0, 2**63 - 1)
         others = {k: v for k, v in request.items() if k not in ("batch", "seed")}
         checked = [self.check_timeline(text, seed=_item_seed(seed, i), **others)
                    for i in range(batch)]  # fmt: skip
-        motions = []
-        for req in checked:
-            motion = maker.run_request(req, postprocess)
-            motion.meta["made_as_timeline"] = maker.name
-            if batch > 1:
+        motions = [self.run_timeline(req, postprocess) for req in checked]
+        if batch > 1:
+            for motion in motions:
                 motion.meta["batch_seed"] = seed
-            motions.append(motion)
         return motions
 
     def check_request(

@@ -124,13 +124,12 @@ def generate_many(
              "literal": literal}  # fmt: skip
     # "walks, then waves": a timeline, as a single generation makes it (each its own pass),
     # checked here with the other lines, before any is made
-    timelines: set[int] = set()
+    timelines: dict[int, Any] = {}
     requests = {}
     for i, item in enumerate(todo):
         try:  # a line's mistake names the line (the run stops before any motion is made)
             if pipe.makes_timeline(item.text, None, timeline, rag=rag):
-                pipe.check_timeline(item.text, seed=item.seed, **asked)
-                timelines.add(i)
+                timelines[i] = pipe.check_timeline(item.text, seed=item.seed, **asked)
             else:
                 requests[i] = pipe.check_request(item.text, seed=item.seed, rag=rag, **asked)
         except InputError as exc:
@@ -150,10 +149,7 @@ def generate_many(
     written = []
     for chunk in chunks:
         if chunk[0] in timelines:
-            item = todo[chunk[0]]
-            made = pipe.generate(
-                item.text, seed=item.seed, postprocess=postprocess, timeline=True, **asked
-            )
+            made = [pipe.run_timeline(timelines[chunk[0]], postprocess)]
         else:
             made = pipe.generate_batch([requests[i] for i in chunk], postprocess=postprocess)
         for item, motion in zip([todo[i] for i in chunk], made, strict=True):

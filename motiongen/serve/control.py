@@ -58,12 +58,9 @@ def as_timeline(models: Any, params: dict[str, Any]) -> dict[str, Any] | None:
     asked = {k: params.get(k) for k in ("rag", "beat_sync")}
     if not text_model.makes_timeline(text, None, params.get("timeline"), **asked):
         return None
-    # checked as generate checks it: a mistake names one motion ("timeline": false) as the way
-    # out, which /compose's own check cannot
-    options = {k: params.get(k) for k in ("seconds", "steps", "sampler", "guidance", "literal")}
-    text_model.check_timeline(text, seed=params.get("seed"), **options)
     out = {k: v for k, v in params.items() if k not in ("text", "timeline", "rag", "music_offset")}
-    out.update(task="compose", prompt=text, length_from=None)
+    # from_generate: a mistake names one motion ("timeline": false) as the way out
+    out.update(task="compose", prompt=text, length_from=None, from_generate=True)
     if text_model.control_dim:
         out["model"] = models.resolve(named)
     else:
@@ -134,7 +131,14 @@ def checked_control(pipe: Any, params: dict[str, Any], root: Path) -> Any:
             f"/compose joins segments with a control model; {params['model']} is a text model: "
             "leave model out (the default, tiny-control-smooth) or name a control model"
         )
-    req = pipe.check_compose(spec, seconds=params.get("seconds"), **opts)
+    try:
+        req = pipe.check_compose(spec, seconds=params.get("seconds"), **opts)
+    except InputError as exc:  # a /generate text made as a timeline, as generate says it
+        if params.get("from_generate"):
+            from motiongen.pipeline import timeline_refused
+
+            raise timeline_refused(exc) from None
+        raise
     # A prompt's segments take their default lengths (as long as such motions last in the
     # index, else 4 s): several "then"s add up past the service's limit, which the body's own
     # fields could not show.

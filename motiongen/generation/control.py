@@ -357,15 +357,15 @@ def parse_timeline(
             parts[i] = p.replace(phrase, " ").strip(" ,.") if said is not None else p
         texts = [p if _SUBJECT.match(p) or _NOUN_PHRASE.match(p) else _with_subject(subject, p)
                  for p in parts]  # fmt: skip
-        each, said = None, sum(o for o in own if o is not None)
+        each, stated = None, sum(o for o in own if o is not None)
         if total_seconds is not None:
             left = own.count(None)
             if not left:
                 raise InputError(
-                    f"every segment says how long it lasts ({said:g} s in all); leave out the "
-                    "total seconds, or a segment's own length"
+                    f"every segment says how long it lasts ({stated:g} s in all); leave out "
+                    "the total seconds, or a segment's own length"
                 )
-            each = (total_seconds - said) / left
+            each = (total_seconds - stated) / left
         pairs = [(t, o if o is not None else each) for t, o in zip(texts, own, strict=True)]
     else:
         pairs = []

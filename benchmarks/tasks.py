@@ -504,6 +504,7 @@ def timeline(pipe: Any, split: str, count: int) -> dict[str, Any]:
     rng = np.random.default_rng(10 + base)
     hits, jerks, inside, segments, lengths, edge_jerks = [], [], [], [], [], []
     spreads = []  # the widest the ankles stand apart in each join (a trial's run split 1.2 m)
+    swings = []  # how far each join's facing swings past its ends' (a stop -> bow twisted 26 deg)
     for i in range(count):
         acts = [str(a) for a in rng.choice(TIMELINE_ACTIONS, size=3, replace=False)]
         made = pipe.timeline([(words[a], SEGMENT_SECONDS_ASKED) for a in acts], seed=base + i)
@@ -517,6 +518,7 @@ def timeline(pipe: Any, split: str, count: int) -> dict[str, Any]:
             lengths.append((b - a) / FPS)
         jerks += [m.mean_jerk_around(out, int(a), FPS) for a in starts[1:]]
         spreads += [_ankle_spread(out[a - JOIN_HALF : a + JOIN_HALF]) for a in starts[1:]]
+        swings += [_overturn(out[a - JOIN_HALF : a + JOIN_HALF + 1]) for a in starts[1:]]
         # where the in-betweened second meets each segment (a new user's trial found the pops
         # there, at +-JOIN_HALF frames, which the frames around the middle did not see)
         edge_jerks += [m.mean_jerk_around(out, int(a) + d, FPS)
@@ -527,7 +529,7 @@ def timeline(pipe: Any, split: str, count: int) -> dict[str, Any]:
     # thirty-fourth session) and five of every clip of the timeline's own actions, a like
     # reference for joins between them (kicks and runs are jerkier than the standing most
     # clips hold: median 17 vs 9 m/s^3 on test).
-    real, real_acts = [], []
+    real, real_acts, real_swings = [], [], []
     pool = clips(split, 40)
     real_spreads = [_ankle_spread(pos) for rec, pos in pool
                     if rec.labels.get("content") in TIMELINE_ACTIONS]  # fmt: skip
@@ -538,8 +540,9 @@ def timeline(pipe: Any, split: str, count: int) -> dict[str, Any]:
     rng = np.random.default_rng(12)
     for rec, pos in pool:
         if rec.labels.get("content") in TIMELINE_ACTIONS:
-            real_acts += [m.mean_jerk_around(pos, int(a), FPS)
-                          for a in rng.integers(10, len(pos) - 10, size=5)]  # fmt: skip
+            at = rng.integers(10, len(pos) - 10, size=5)
+            real_acts += [m.mean_jerk_around(pos, int(a), FPS) for a in at]
+            real_swings += [_overturn(pos[a - JOIN_HALF : a + JOIN_HALF + 1]) for a in at]
     return {
         "timelines": count,
         "segment_seconds": SEGMENT_SECONDS_ASKED or "auto",
@@ -557,6 +560,9 @@ def timeline(pipe: Any, split: str, count: int) -> dict[str, Any]:
         **_spread("join_ankle_spread", spreads, digits=2),
         "join_ankle_spread_max": round(float(np.max(spreads)), 2) if spreads else None,
         "real_ankle_spread_max": round(float(np.max(real_spreads)), 2) if real_spreads else None,
+        **_spread("join_overturn", swings),
+        "join_overturn_max": round(float(np.max(swings)), 1) if swings else None,
+        **_spread("real_overturn", real_swings),
     }
 
 
@@ -566,6 +572,14 @@ def _ankle_spread(positions: np.ndarray) -> float:
 
     a, b = (positions[:, JOINT_INDEX[f"{side}_ankle"]][:, [0, 2]] for side in ("left", "right"))
     return float(np.linalg.norm(a - b, axis=1).max())
+
+
+def _overturn(positions: np.ndarray) -> float:
+    """How far the facing over ``positions`` swings past the facings of its two ends (deg)."""
+    from motiongen.canonical import heading
+    from motiongen.postprocess.turns import overturn
+
+    return overturn(np.unwrap(heading(positions.astype(np.float64))))
 
 
 def _spread(name: str, values: list[float], digits: int = 1) -> dict[str, float]:
@@ -687,6 +701,12 @@ def markdown(r: dict[str, Any]) -> str:
                 f"| timeline: widest the ankles stand apart in a join (m), mean / median / p95; "
                 f"max | {_spread_said(t, 'join_ankle_spread')}; {t['join_ankle_spread_max']} | "
                 f"real clips of the actions: max {t['real_ankle_spread_max']} |"
+            )
+        if "join_overturn_p95" in t:
+            rows.append(
+                f"| timeline: how far a join's facing swings past its ends' (deg), mean / median "
+                f"/ p95; max | {_spread_said(t, 'join_overturn')}; {t['join_overturn_max']} | 1 s "
+                f"of real clips of the actions {_spread_said(t, 'real_overturn')} |"
             )
     if rows:
         lines += ["", "| task | result | reference |", "|---|---|---|", *rows]

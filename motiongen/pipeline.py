@@ -97,6 +97,7 @@ from motiongen.generation.source_rate import (
     keyframes_kept,
     source_rate,
 )
+from motiongen.generation.stand import is_stop
 from motiongen.generation.timeline import JOIN_HALF
 from motiongen.generation.vocabulary import (
     KNOWN_SIMILARITY,
@@ -121,7 +122,7 @@ from motiongen.generation.windows import (
 )
 from motiongen.motion import AudioRef, Motion, add_warning
 from motiongen.paths import DEFAULT_CONTROL_MODEL, DEFAULT_SECONDS, DEFAULT_TIMELINE_MODEL
-from motiongen.postprocess.turns import limit_turn_rate
+from motiongen.postprocess.turns import limit_overturn, limit_turn_rate
 from motiongen.skeleton import NUM_JOINTS, PELVIS
 from motiongen.tasks import TASK_ID, world_channels
 from motiongen.tasks.pace import MOVING_SPEED, ground_speed, pace_ratio, paced_path
@@ -253,6 +254,27 @@ def _said_in_style(
         return text, None
     second = None if blend is None else (f"{text} {_in_a_way(blend[0])}", float(blend[1]))
     return f"{text} {_in_a_way(style)}", second
+
+
+def _segments_of(motion: Motion, frames: int, fps: float) -> list[tuple[str, int]] | None:
+    """A timeline's segments as (text, frames at ``fps``) over ``frames`` frames, from its
+    ``meta["segments"]`` (a composed motion, or one generate made of a "then" prompt), or None
+    for a motion of one action or one cut since (its segments no longer span it)."""
+    said = motion.meta.get("segments")
+    if not isinstance(said, list) or len(said) < 2:
+        return None
+    try:
+        texts = [str(t) for t, _ in said]
+        seconds = np.array([float(s) for _, s in said])
+    except (TypeError, ValueError):
+        return None
+    if not np.all(seconds > 0) or abs(seconds.sum() - motion.seconds) > 1.0 / motion.fps + 1e-6:
+        return None
+    ends = np.round(np.cumsum(seconds) / seconds.sum() * frames).astype(int)
+    lengths = np.diff(np.concatenate([[0], ends]))
+    if np.any(lengths < 1):
+        return None
+    return [(t, int(n)) for t, n in zip(texts, lengths, strict=True)]
 
 
 # A continuation's text names another action than its past's when the label classifier gives
@@ -1618,7 +1640,14 @@ class Pipeline:
         several = None
         seen = None
         read_as = None
-        if text is None and self.text_dim:
+        parts = None  # a timeline's segments, each restyled with its own words
+        if text is None and self.text_dim and blend is None:
+            parts = _segments_of(motion, len(pos), self.fps)
+        if parts is not None:
+            seen = self._recognised(pos)  # for the pace only
+            parts = [(_said_in_style(t, style, None)[0], n) for t, n in parts]
+            text = parts[0][0]
+        elif text is None and self.text_dim:
             seen = self._recognised(pos)
             content = seen.content[0]
             action = read_as = self._describe_action(content)
@@ -1632,7 +1661,14 @@ class Pipeline:
             text, text_blend = _said_in_style(action, style, blend)
         # A restyle asks for the style: its words stay, recorded with the action or not.
         options["literal"] = True
-        pace = self._restyle_pace(pos, style, blend, seen)
+        if parts is not None:  # each segment at its own: a timeline's run slowed, its bow not
+            paces = [
+                self._restyle_pace(pos[a : a + n], style, blend, None)
+                for a, (_, n) in zip(np.cumsum([0] + [n for _, n in parts]), parts, strict=False)
+            ]
+            pace = min(paces)
+        else:
+            pace = paces = self._restyle_pace(pos, style, blend, seen)
         kept_note = None
         if keep_speed and pace < KEPT_SPEED_SAID:
             kept_note = (
@@ -1642,12 +1678,27 @@ class Pipeline:
                 "pace); leave out keep_speed (--keep-speed) for the style's own pace"
             )
         pace = 1.0 if keep_speed else pace
-        constraints = path_constraints(paced_path(pos, pace))
+
+        def paced(positions: np.ndarray, fps: float) -> np.ndarray:
+            """``positions`` at ``fps`` along the path at the pace (of each segment)."""
+            if keep_speed or parts is None:
+                return paced_path(positions, pace)
+            ends = np.cumsum([n for _, n in parts]) / self.fps
+            at = np.minimum(np.searchsorted(ends, np.arange(len(positions)) / fps, "right"),
+                            len(parts) - 1)  # fmt: skip
+            return paced_path(positions, np.asarray(paces)[at])
+
+        constraints = path_constraints(paced(pos, self.fps))
         req = self._controlled(text, len(pos) / self.fps, constraints, options, task="style")
         if read_as is not None:  # what the motion was taken to do (said: an in-place walk read
             req.meta["read_as"] = read_as  # as a backward one was not; an animator's trial)
+        if parts is not None:
+            req.segments = tuple(parts)
+            req.meta["segments"] = [[t, n / self.fps] for t, n in parts]
         if pace < 1.0:
             req.meta["pace"] = round(pace, 3)
+            if parts is not None:
+                req.meta["segment_paces"] = [round(p, 3) for p in paces]
         req.text_blend = text_blend
         add_warning(req.meta, several)
         add_warning(req.meta, kept_note)
@@ -1667,9 +1718,14 @@ class Pipeline:
             req.meta["blend"] = [blend[0] if isinstance(blend[0], str) else "example",
                                  float(blend[1])]  # fmt: skip
         path = np.full(motion.positions.shape, np.nan)
-        path[:, PELVIS] = paced_path(motion.positions, pace)[:, PELVIS]
+        path[:, PELVIS] = paced(motion.positions, motion.fps)[:, PELVIS]
         req.source_rate = source_rate(motion.fps, self.fps, path)
-        if seen is not None and isinstance(style, str) and (blend is None or text_blend):
+        if (
+            seen is not None
+            and parts is None
+            and isinstance(style, str)
+            and (blend is None or text_blend)
+        ):
             req.prior = self._restyle_phrases(text, seen.content[0], style, req.frames)
             if text_blend is not None:  # two named styles: between their takes, or neither's
                 from motiongen.retrieval.prior import BlendedPrior
@@ -1896,7 +1952,7 @@ class Pipeline:
         model cannot be loaded (a join then says why).
         ``record``: text -> where its length came from."""
         from motiongen.generation.rag import request_frames
-        from motiongen.generation.stand import STOP_SECONDS, is_stop
+        from motiongen.generation.stand import STOP_SECONDS
 
         styled = options.get("style") is not None or options.get("blend") is not None
         literal = bool(options.get("literal", False))
@@ -2025,7 +2081,7 @@ class Pipeline:
         """(positions at this model's fps, exactly ``lengths[k]`` frames each; what the segment
         model made of each text, its meta "vocabulary") for the parts ``req.parts`` asks of
         ``req.segment_model``."""
-        from motiongen.generation.stand import is_stop, standing
+        from motiongen.generation.stand import standing
 
         parts, known = [], []
         for one, frames in zip(req.parts[0], lengths, strict=True):
@@ -2167,14 +2223,13 @@ class Pipeline:
         made by ``req.segment_model`` with the past's body, placed after the past and joined
         to it by this model's in-betweening; the past exactly as given."""
         from motiongen.generation.timeline import continued_keyframes
-        from motiongen.postprocess import median_bone_lengths
         from motiongen.postprocess import postprocess as clean
 
         t_start = time.perf_counter()
         past = req.constraints.targets[: int(req.constraints.known.all(axis=1).sum())]  # a prefix
         (seg,), known = self._segment_parts(req, [req.frames - len(past)], postprocess, cancel)
-        if postprocess:  # the past's body
-            seg = clean(seg, self.fps, bone_lengths=median_bone_lengths(past))
+        if postprocess:  # the body the past ends with
+            seg = clean(seg, self.fps, bone_lengths=_body_of(seg, req.constraints))
         keys, starts, total = continued_keyframes(past, seg, self.fps)
         return self._sewn(req, keys, starts, total, (t_start, known), postprocess, cancel)
 
@@ -2528,6 +2583,8 @@ class Pipeline:
                 positions = np.stack(
                     [limit_turn_rate(p, self.fps, facing_given)[0] for p in positions]
                 )
+                if first.sewn:  # a join has no text: no swinging round inside it
+                    positions = np.stack([limit_overturn(p, first.sewn)[0] for p in positions])
         joins = self._joins(first)
         if joins:
             from motiongen.postprocess.transitions import smooth_joins
@@ -2620,7 +2677,12 @@ class Pipeline:
                                                      "score": float(best.get("score", 0.0))}}  # fmt: skip
                     m.meta["vocabulary"] = info
                 if segment_known:  # a timeline: every segment checked, the unknown named
-                    far = far_segments([t for t, _ in first.segments or []], segment_known)
+                    texts = [t for t, _ in first.segments or []]
+                    # a restyled timeline's stop stands where its source stood (the path holds
+                    # still there): no action to find for it
+                    checked = [{"known": True} if restyled and is_stop(t) else k
+                               for t, k in zip(texts, segment_known, strict=True)]  # fmt: skip
+                    far = far_segments(texts, checked)
                     if far:
                         m.meta["warning"] = far
                 elif warning := vocabulary_warning(

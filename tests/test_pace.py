@@ -81,6 +81,14 @@ def test_a_paced_path_covers_its_share_of_the_same_path_in_the_same_frames():
     assert max(gaps) < 0.05
     with pytest.raises(ValueError, match="ratio"):
         paced_path(p, 1.2)
+    # one share per frame: the first half slowed, the second at its own speed
+    share = np.where(np.arange(len(p)) < half, 0.5, 1.0)
+    mixed = paced_path(p, share)
+    steps = np.linalg.norm(np.diff(p[:, PELVIS][:, [0, 2]], axis=0), axis=1)
+    # (to the sway cut where the slowed pelvis falls between the source's frames)
+    np.testing.assert_allclose(covered(mixed), np.cumsum(share[1:] * steps), atol=0.05)
+    with pytest.raises(ValueError, match="one per frame"):
+        paced_path(p, share[:-1])
 
 
 def test_checkpoints_store_style_pace_with_their_styles(tmp_path):
@@ -131,3 +139,28 @@ def test_a_restyle_to_a_slower_style_walks_the_path_at_that_style_s_pace(control
     assert "pace" not in control.restyle(walk, "active", seed=0, steps=2).meta  # never faster
     with pytest.raises(InputError, match="keep_speed must be true or false"):
         control.restyle(walk, "sad", keep_speed="yes")
+
+
+def test_a_restyled_timeline_restyles_each_segment_with_its_own_words_and_pace(control):
+    """A composed run, stop and bow restyled "sad" had been described by one action (the bow)
+    and run along the kept path at 3 m/s without running (a new user's trial): each segment
+    now keeps its own words in the style, a segment that travels walks at the style's pace
+    and one that stands does not."""
+    made = control.timeline(
+        [("a person walks forward briskly", 3.0), ("a person bows", 3.0)], seed=1, steps=2
+    )
+    sad = control.restyle(made, "sad", seed=0, steps=2)
+    assert sad.texts == [
+        "a person walks forward briskly in a sad way",
+        "a person bows in a sad way",
+    ]
+    walk_pace, bow_pace = sad.meta["segment_paces"]
+    assert walk_pace < 0.9 and bow_pace == 1.0 and sad.meta["pace"] == walk_pace
+    src = made.positions[:, PELVIS][:, [0, 2]].astype(np.float64)
+    got = sad.positions[:, PELVIS][:, [0, 2]].astype(np.float64)
+    assert np.linalg.norm(got[59] - got[0]) < 0.9 * np.linalg.norm(src[59] - src[0])
+    # the bow stands where the slowed walk left it, as the source's bow stands
+    assert np.linalg.norm(got[-1] - got[70], axis=-1) < 0.3
+    # cut, it is no longer the timeline its segments say: one reading of the whole, as before
+    cut = made.copy(positions=made.positions[:100])
+    assert "segment_paces" not in control.restyle(cut, "sad", seed=0, steps=2).meta

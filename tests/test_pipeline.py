@@ -1224,6 +1224,9 @@ def test_then_prompts_split_into_segments_the_model_can_read():
         ("a person walks away", 50),
     ]
     assert parse_timeline(said, 20.0, typical=lambda t: 4.0)[1] == ("a person stands still", 60)
+    # a decimal comma is a decimal point, not read as no length at all (it was: 3 s silently)
+    comma = parse_timeline("a person waits for 2,5 seconds, then waves for 3 s", 20.0)
+    assert comma == [("a person waits", 50), ("a person waves", 60)]
     with pytest.raises(InputError, match="cannot read 'half a second' as a length"):
         parse_timeline("a person waves for half a second, then bows", 20.0)
     with pytest.raises(InputError, match="every segment says how long it lasts"):

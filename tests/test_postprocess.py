@@ -570,3 +570,44 @@ def test_free_frames_turn_no_faster_than_people_do():
     kept, applied = limit_turn_rate(spin, 20.0, np.r_[True, np.zeros(59, bool)])
     np.testing.assert_allclose(kept, spin)
     assert applied == 0.0
+
+
+def test_a_join_swings_no_further_than_its_ends_allow():
+    """A stop joined to a bow twisted the body 26 degrees round and back inside the join's
+    second, feet planted; the swing past the ends is scaled down to the limit, its shape kept,
+    and the frames outside the join, or a join that turns only from one end to the other, are
+    left alone."""
+    from motiongen.canonical import heading, rotate_y
+    from motiongen.postprocess.turns import MAX_OVERTURN, limit_overturn, overturn
+
+    base = synth_motion("walk", seconds=0.5, seed=0).positions[:1].astype(np.float64)
+    n = 40
+    gap = (10, 31)
+    swing = np.zeros(n)
+    swing[gap[0] : gap[1]] = np.radians(30.0) * np.sin(np.linspace(0, np.pi, 23)[1:-1])
+    ends = np.radians(np.r_[np.zeros(20), np.linspace(0, 20, 20)])  # a 20 deg turn meanwhile
+    motion = rotate_y(np.repeat(base, n, axis=0), ends + swing)
+    out, applied = limit_overturn(motion, (gap,))
+    facing = np.unwrap(heading(out))
+    assert overturn(facing[gap[0] - 1 : gap[1] + 1]) <= MAX_OVERTURN + 1e-6
+    assert overturn(np.unwrap(heading(motion))[gap[0] - 1 : gap[1] + 1]) > 15.0
+    assert 5.0 < applied < 30.0
+    outside = np.r_[0 : gap[0], gap[1] : n]
+    np.testing.assert_allclose(out[outside], motion[outside], atol=1e-9)
+    # still a swing the same way, smaller: its shape scaled, not clipped flat
+    left = np.unwrap(heading(out))[gap[0] : gap[1]] - ends[gap[0] : gap[1]]
+    assert np.all(left >= -1e-9) and np.argmax(left) == np.argmax(swing[gap[0] : gap[1]])
+    # a join turning straight from one end's facing to the other's is left as it is
+    straight = rotate_y(np.repeat(base, n, axis=0), ends)
+    kept, applied = limit_overturn(straight, (gap,))
+    np.testing.assert_allclose(kept, straight)
+    assert applied == 0.0
+    # a join spinning round a whole turn (to 355 deg, where -5 would do) turns the short way;
+    # one turning 190 deg (where the other way is 170) keeps its own way round
+    for total, way in ((355.0, -5.0), (190.0, 190.0)):
+        turn = np.radians(np.r_[np.zeros(10), np.linspace(0, total, 23)[1:-1], np.full(9, total)])
+        spun = rotate_y(np.repeat(base, n, axis=0), turn)
+        out, _ = limit_overturn(spun, (gap,))
+        facing = np.degrees(np.unwrap(heading(out)))
+        assert np.all(np.abs(np.diff(facing)) < 20.0)  # no pop at either end of the join
+        assert abs(facing[gap[1] - 1] - way) < 25.0

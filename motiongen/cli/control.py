@@ -194,9 +194,14 @@ def _write(
             soft_wrap=True,
         )
     if "pace" in motion.meta:
+        paces = motion.meta.get("segment_paces") or [motion.meta["pace"]]
+        # a restyled timeline: the segments it slowed, each at its own share
+        slowed = [(p, t) for p, t in zip(paces, motion.texts, strict=False) if p < 1]
+        (first, text), *rest = slowed if len(paces) > 1 else [(paces[0], "")]
+        at = ", ".join([f"{first:.0%} of the motion's speed" + (f" in {text!r}" if text else ""),
+                        *(f"{p:.0%} in {t!r}" for p, t in rest)])  # fmt: skip
         out.print(
-            f"the style walks the path at {motion.meta['pace']:.0%} of the motion's speed "
-            "(--keep-speed keeps it)",
+            f"the style walks the path at {at} (--keep-speed keeps it)",
             highlight=False,
             soft_wrap=True,
         )

@@ -20,6 +20,7 @@ from motiongen.skeleton import NUM_JOINTS, PELVIS
 from motiongen.tasks import CONTROL_DIM, TASK_ID, WORLD, control_mask, world_channels
 
 EASE_SECONDS = 0.25  # corrections fade out over this long around a given frame
+END_BODY_FRAMES = 20  # a continuation's body: its past's last second (at the model's 20 fps)
 # A border between given and free frames is eased only where some joint jumps faster than
 # this (30 cm in one 20-fps frame: no body does that). Easing every border from 15 cm a frame
 # up made 15-frame in-betweening worse on val (L2P 1.46 -> 1.66; `benchmarks/tasks.py --split
@@ -72,10 +73,15 @@ class Constraints:
         give both its joints; a bone never given takes the source motion's (an edit, a
         restyle: the same person), else NaN. Post-processing gives the generated frames this
         body, so they do not change build at a keyframe, and an edit of the arms keeps the
-        forearms it had (a new-user trial: 19.1 cm made where the walk's were 22.5 cm)."""
+        forearms it had (a new-user trial: 19.1 cm made where the walk's were 22.5 cm). A
+        continuation takes its past's last ``END_BODY_FRAMES``: a dance take's bones drift
+        (an upper arm 10 cm off its median by the end), and the whole past's median changed
+        the build at the seam, a wrist jumping 15 cm in one frame (a new user's trial)."""
         from motiongen.skeleton import bone_lengths
 
         lengths = bone_lengths(self.targets)  # (T, 21), NaN where either end is free
+        if self.task == "predict":  # the body the past ends with, where the motion goes on
+            lengths = lengths[np.flatnonzero(self.known.any(axis=1))[-END_BODY_FRAMES:]]
         out = np.full(lengths.shape[1], np.nan)
         given = ~np.isnan(lengths).all(axis=0)
         out[given] = np.nanmedian(lengths[:, given], axis=0)

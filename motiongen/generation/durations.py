@@ -1,5 +1,5 @@
 """Lengths said in words: "for 2 seconds", "for 2.5 s", "for two seconds", "for a second",
-"for 1 minute" (a second only closing its text: "waits for a second person" names an actor).
+"for 2,5 seconds" (a decimal comma), "for 1 minute" (a second only closing its text: "waits for a second person" names an actor).
 Any other length ("for half a second", "for 1e3 seconds") is refused: a length read as none
 had been 3 s without notice (the stick-figure story engine's scripts, then timelines)."""
 
@@ -15,7 +15,7 @@ _UNITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight"
 NUMBER_WORDS = {w: float(i) for i, w in enumerate(_UNITS)}
 UNIT = r"(s|secs?|seconds?|mins?|minutes?|hours?|hrs?)\b"
 SECONDS = re.compile(
-    r"\bfor\s+(?:([-+]?\d+(?:\.\d+)?)\s*" + UNIT
+    r"\bfor\s+(?:([-+]?\d+(?:[.,]\d+)?)\s*" + UNIT
     + r"|(" + "|".join(_UNITS) + r")\s+" + UNIT
     + r"|(a)\s+second\s*[.!]?\s*$)",
     re.IGNORECASE,
@@ -40,6 +40,8 @@ def said_seconds(text: str) -> tuple[float | None, str]:
             )
         return None, ""
     digits, unit, word, word_unit, one = found.groups()
-    seconds = float(digits) if digits else 1.0 if one else NUMBER_WORDS[word.lower()]
+    seconds = (
+        float(digits.replace(",", ".")) if digits else 1.0 if one else NUMBER_WORDS[word.lower()]
+    )
     seconds *= UNIT_SECONDS.get((unit or word_unit or "s")[0].lower(), 1.0)
     return seconds, found.group(0)

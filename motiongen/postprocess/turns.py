@@ -81,6 +81,71 @@ def limit_turn_rate(
     return out, float(np.degrees(np.abs(delta).max()))
 
 
+# How far a join's facing may swing beyond the facings of its two ends (degrees). Over 1 s
+# windows of real clips (val, every content but dances) the facing leaves the range of the
+# window's ends by 1.2 degrees at the median, 6 at p90, 12 at p99; the control model's joins
+# twisted the body 26-55 degrees round and back in about a second with the feet planted ("a
+# person walks, then stops, then bows", "bows, then kicks"). Chosen on val
+# (`benchmarks/tasks.py --split val --tasks timeline`).
+MAX_OVERTURN = 10.0
+# A join whose facing goes round further than this between its ends has spun where the other
+# way round was under a quarter turn: it turns that other way.
+SPUN = np.radians(270.0)
+
+
+def overturn(facing: np.ndarray) -> float:
+    """How far (degrees) the unwrapped ``facing`` (T >= 2,) radians goes beyond the range of
+    its first and last values: 0 for a body that turns from one end's facing to the other's
+    without swinging past either."""
+    h = np.degrees(np.asarray(facing, dtype=np.float64))
+    lo, hi = min(h[0], h[-1]), max(h[0], h[-1])
+    return float(max(0.0, np.max(h - hi), np.max(lo - h)))
+
+
+def limit_overturn(
+    positions: np.ndarray, gaps: tuple[tuple[int, int], ...], limit: float = MAX_OVERTURN
+) -> tuple[np.ndarray, float]:
+    """(positions whose free ``gaps`` [start, stop) swing at most ``limit`` degrees beyond the
+    facings of the given frames on either side, the largest turn applied in degrees).
+
+    A gap's facing is its ends' straight turn plus the motion's own swing about it; the swing
+    is scaled down (one factor for the gap, so its shape and smoothness stay) until it passes
+    the ends' range by ``limit`` at most, each pose turned about its pelvis by the difference.
+    The straight turn is the motion's own unless it turns more than ``SPUN`` where the other
+    way round is less than a quarter turn: a gap that spins a whole turn (a wave joined to a
+    kick faced backwards for 0.7 s, turned round in two frames at each end, which the
+    turn-rate limit made a slow spin) turns the short way instead. (Always the short way
+    turned a join out of a kick's spin 168 degrees back against it, legs split 1.04 m.)
+    For joins made without text (a timeline's, a continuation's): no swing there is asked for.
+    """
+    p = np.asarray(positions, dtype=np.float64)
+    h = np.unwrap(heading(p))
+    delta = np.zeros(len(p))
+    for start, stop in gaps:
+        if start < 1 or stop >= len(p) or stop <= start:
+            continue
+        a, b = h[start - 1], h[stop]
+        short = a + (b - a + np.pi) % (2 * np.pi) - np.pi  # b's facing, the short way from a
+        if abs(b - a) <= SPUN:  # the way the motion turns: round a kick's spin, not back
+            short = b
+        along = (np.arange(start, stop) - (start - 1)) / (stop - (start - 1))
+        swing = h[start:stop] - (a + (b - a) * along)
+        base = a + (short - a) * along  # a whole turn's difference ramps out: the same pose
+        room = np.where(
+            swing > 0,
+            max(a, short) + np.radians(limit) - base,
+            base - (min(a, short) - np.radians(limit)),
+        )
+        need = np.abs(swing) > room
+        scale = float(np.min(room[need] / np.abs(swing[need]))) if need.any() else 1.0
+        delta[start:stop] = base + scale * swing - h[start:stop]
+    if not np.any(np.abs(delta) > 1e-9):
+        return p, 0.0
+    pivot = p[:, PELVIS : PELVIS + 1, :] * np.array([1.0, 0.0, 1.0])
+    turned = np.abs((delta + np.pi) % (2 * np.pi) - np.pi)  # a whole turn is no turn
+    return rotate_y(p - pivot, delta) + pivot, float(np.degrees(turned.max()))
+
+
 # The slowest turning kept by ``straightened``: the facing low-passed with a Gaussian of this
 # width is the veer taken out. 40 s walks (3 seeds) ended 49-63 degrees round, their paths up
 # to 7.6-8.8 m off the straight line; 2 s: 0.3-6 degrees, 0.25-0.34 m (1 s: 0.15-0.17 m,

@@ -63,6 +63,7 @@ from motiongen.generation.constraints import (
 )
 from motiongen.generation.control import (
     MIN_SEGMENT_SECONDS,
+    check_keyframe_times,
     edit_constraints,
     inbetween_constraints,
     keyframes_in_place,
@@ -287,6 +288,16 @@ RECOGNISED_SECONDS = 3.0  # the classifier's windows are 3 s
 # turn or a run) keeps stepping with the control model alone, which predicts such motion
 # best (test prediction error at 0.5 s 0.056 m, 0.065 with 4 of 40 walks into turns joined).
 TRAVELLING = ("walk", "run", "dash")
+
+
+def _travel_way(action: str) -> str:
+    """Which way a travelling action goes: "back", "left", "right" (walk-back, walk-left,
+    walk-right) or "forward" (walks, turns, runs, dashes). A run continued into a walk
+    backwards by the control model alone stopped dead at the seam (2.2 -> 0.2 m/s in one
+    frame; a new user's trial): a change of way is joined like another action."""
+    return next((w for w in ("back", "left", "right") if action == f"walk-{w}"), "forward")
+
+
 # Actions that go straight on: a motion of these longer than one window has its slow veer
 # taken out (``Pipeline._straightened``); turns ("walk-turn-left") and anything the text asks
 # that the data never shows ("in a circle") keep theirs.
@@ -1315,11 +1326,14 @@ class Pipeline:
         need = 2 * JOIN_HALF + int(round(MIN_SEGMENT_SECONDS * self.fps))
         if segment_model is None or after < need:
             if after < need:
+                # the total to ask for, to the hundredth: "1.9 s after the past ... ask for 2 s"
+                # read as a wrong sum to a user who had asked 2 s more than an 11.05 s past
                 add_warning(req.meta, (
                     f"the past does {seen} and the text another action (near {said}): "
-                    f"{after / self.fps:.1f} s after the past is too short to change over "
-                    f"smoothly, so the change is abrupt; ask for {need / self.fps:g} s or more "
-                    "after the past"
+                    f"{after / self.fps:.2f} s after the past ({len(past) / self.fps:.2f} s) is "
+                    f"too short to change over smoothly, so the change is abrupt; ask for "
+                    f"{(len(past) + need) / self.fps:.2f} s or more in all ({need / self.fps:g} s "
+                    "after the past)"
                 ))  # fmt: skip
             return
         segment_pipe = self._checked_segment_pipeline(
@@ -1362,7 +1376,11 @@ class Pipeline:
         seen = self._recognised(self._recent(past))
         index = self._label_classifier().content_index
         p = sum(float(seen.content_probs[0][index[a]]) for a in asked if a in index)
-        both_travel = asked[0].startswith(TRAVELLING) and seen.content[0].startswith(TRAVELLING)
+        both_travel = (
+            asked[0].startswith(TRAVELLING)
+            and seen.content[0].startswith(TRAVELLING)
+            and _travel_way(asked[0]) == _travel_way(seen.content[0])
+        )
         return (asked, seen.content[0]) if p < OTHER_ACTION and not both_travel else None
 
     def inbetween(
@@ -1402,24 +1420,9 @@ class Pipeline:
         if in_place and len(poses) >= 2:  # checked as given, then moved
             keyframes, moved = keyframes_in_place(keyframes)
             poses = [self._as_positions(k, f"keyframe {i}") for i, k in enumerate(keyframes)]
-        if len(poses) < 2:
-            raise InputError(f"give at least two keyframes (got {len(poses)})")
-        if len(times) != len(poses):
-            raise InputError(
-                f"give one time per keyframe ({len(poses)} keyframes, {len(times)} times)"
-            )
-        starts = []
-        for i, t in enumerate(times):
-            if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t):
-                raise InputError(f"keyframe time {i} must be a number of seconds, got {t!r}")
-            if t < 0:
-                raise InputError(
-                    f"keyframe time {i} is {t:g} s; times are seconds from the start, 0 or more"
-                )
-            starts.append(frame_at(t, self.fps))
+        check_keyframe_times(times, len(poses))
+        starts = [frame_at(t, self.fps) for t in times]
         for i, (a, b) in enumerate(zip(starts, starts[1:], strict=False)):
-            if times[i + 1] <= times[i]:
-                raise InputError(f"keyframe times must increase, got {list(times)}")
             if b <= a:
                 raise InputError(
                     f"keyframes {i} and {i + 1} ({times[i]:g} s and {times[i + 1]:g} s) fall on "
@@ -1917,16 +1920,21 @@ class Pipeline:
                 segments.strip(),
                 re.IGNORECASE,
             )
-            add_warning(
-                req.meta,
-                ("the prompt ends in 'then' with no action after it, so it is one segment"
-                 if dangling else
-                 "the prompt starts with a word of sequence ('then', 'next') and has no "
-                 "action before it, so it is one segment" if leading else
-                 "the prompt is one segment (no 'then', ';' or new sentence between actions)")
-                + ": for one action after another write e.g. 'a person walks, then waves, then "
-                "bows'",
-            )  # fmt: skip
+            # a list ("walks, waves and bows") may be meant as one after another; one action
+            # alone is said nothing ("the prompt is one segment" was noise to a new user
+            # composing "a person bows")
+            listed = re.search(r",|\band\b", segments)
+            if dangling or leading or listed:
+                add_warning(
+                    req.meta,
+                    ("the prompt ends in 'then' with no action after it, so it is one segment"
+                     if dangling else
+                     "the prompt starts with a word of sequence ('then', 'next') and has no "
+                     "action before it, so it is one segment" if leading else
+                     "the prompt is one segment (no 'then', ';' or new sentence between actions)")
+                    + ": for one action after another write e.g. 'a person walks, then waves, "
+                    "then bows'",
+                )  # fmt: skip
         # A text model has no style input: a styled timeline continues itself.
         # One segment has no join: the control model makes it (as before).
         joined = len(parsed) > 1 and req.style is None and req.text_blend is None

@@ -9,6 +9,7 @@ uses the shipped model when it is installed.
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from types import SimpleNamespace
 
@@ -1071,6 +1072,7 @@ def test_a_control_checkpoint_carries_its_own_settings_per_task(tmp_path):
     assert "warning" not in own.meta
     one = pipe.check_compose("a person walks, waves, and bows", seconds=4.0)
     assert "one segment" in one.meta["warning"]  # a list without "then" is one action
+    assert "warning" not in pipe.check_compose("a person bows", seconds=4.0).meta  # one, unsaid
     dangling = pipe.check_compose("a person walks, then", seconds=4.0).meta["warning"]
     assert "ends in 'then' with no action after it" in dangling
     for lead in ("then a person waves", "And then a person waves", "Next, a person waves"):
@@ -1112,10 +1114,22 @@ def test_a_continuation_into_another_action_is_made_whole_and_joined(control_pip
     assert alone.parts is None
     short = control_pipe.check_predict(past, 3.0, "a person waves", segment_model=text_pipe)
     assert short.parts is None and "too short to change over smoothly" in short.meta["warning"]
+    assert "1.00 s after the past (2.00 s)" in short.meta["warning"]  # and the total to ask
+    assert re.search(r"ask for \d+\.\d\d s or more in all", short.meta["warning"])
     control_pipe._another_action = lambda pos, text: None  # the same action: no join
     same = control_pipe.check_predict(past, 5.0, "a person walks", segment_model=text_pipe)
     assert same.parts is None and "warning" not in same.meta
     del control_pipe._another_action
+
+
+def test_a_travelling_past_continued_another_way_is_another_action():
+    """A run continued into a walk backwards by the control model alone stopped dead at the
+    seam (2.2 -> 0.2 m/s in one frame; a new user's trial): a change of way is joined."""
+    from motiongen.pipeline import _travel_way
+
+    assert {_travel_way(a) for a in ("walk", "run", "dash", "walk-turn-left")} == {"forward"}
+    assert [_travel_way(a) for a in ("walk-back", "walk-left", "walk-right")] == [
+        "back", "left", "right"]  # fmt: skip
 
 
 def test_a_continuation_s_new_action_resumes_where_easing_off_the_past_s_pace_reaches():

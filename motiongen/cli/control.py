@@ -22,6 +22,7 @@ from motiongen.cli.console import (
 )
 from motiongen.cli.generate import check_output_fps, set_threads
 from motiongen.errors import InputError
+from motiongen.generation.control import check_keyframe_times
 from motiongen.generation.request import check_seconds
 from motiongen.io import PICTURES
 
@@ -283,6 +284,7 @@ def inbetween(
         starts = [float(x) for x in times.split(",")]
     except ValueError:
         raise InputError(f"--times must be numbers separated by commas, got {times!r}") from None
+    check_keyframe_times(starts, len(keyframes))  # before the model loads
     _check_output(output, fps)
     _not_an_input(output, *keyframes)
     set_threads(threads)

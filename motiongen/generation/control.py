@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -85,6 +85,25 @@ TRAVEL_WARNING = 2.0
 GLIDES = "the body glides"  # in the travel warning: a later warning of sliding feet says no more
 TRAVEL_WARNING_RUN = 6.0
 _RUNNING = re.compile(r"\b(run|runs|running|ran|dash\w*|sprint\w*|jog\w*|rush\w*)\b", re.I)
+
+
+def check_keyframe_times(times: Sequence[Any], count: int) -> None:
+    """An ``InputError`` unless ``times`` are ``count`` >= 2 numbers of seconds, 0 or more,
+    increasing: what can be said of keyframe times before a model loads (the command line
+    checks them first; a bad --times had waited 2.5 s for the model)."""
+    if count < 2:
+        raise InputError(f"give at least two keyframes (got {count})")
+    if len(times) != count:
+        raise InputError(f"give one time per keyframe ({count} keyframes, {len(times)} times)")
+    for i, t in enumerate(times):
+        if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t):
+            raise InputError(f"keyframe time {i} must be a number of seconds, got {t!r}")
+        if t < 0:
+            raise InputError(
+                f"keyframe time {i} is {t:g} s; times are seconds from the start, 0 or more"
+            )
+    if any(b <= a for a, b in zip(times, times[1:], strict=False)):
+        raise InputError(f"keyframe times must increase, got {list(times)}")
 
 
 def travel_warning(

@@ -54,6 +54,7 @@ from motiongen.errors import (
     refuse_unknown,
 )
 from motiongen.features import CONTACTS, FEATURE_DIM, NormStats, features_to_positions
+from motiongen.generation.arms_edit import arms_only
 from motiongen.generation.constraints import (
     Constraints,
     enforce,
@@ -288,6 +289,10 @@ RECOGNISED_SECONDS = 3.0  # the classifier's windows are 3 s
 # turn or a run) keeps stepping with the control model alone, which predicts such motion
 # best (test prediction error at 0.5 s 0.056 m, 0.065 with 4 of 40 walks into turns joined).
 TRAVELLING = ("walk", "run", "dash")
+# A text this close (cosine) to the words of a known action is said as the models were trained
+# (the vocabulary's words: the data's descriptions and their training phrasings score 0.99-1.0;
+# "raises both hands above the head" 0.88, "someone waves hello with the right hand" 0.85).
+AS_TRAINED = 0.97
 
 
 def _travel_way(action: str) -> str:
@@ -361,6 +366,19 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def _toes_moving(motion: Motion, fps: float, skating: float) -> str:
+    """ "a toe moves along the floor in 67 % of frames, with no foot planted in 1 %": the
+    words and both measures of ``motiongen score``'s warning (a restyle had said "the feet
+    slide in 67 %" where score said the same frames were no sliding, a low swing; a new
+    user's trial)."""
+    from motiongen.artifacts import sliding_ratio
+
+    return (
+        f"a toe moves along the floor in {skating:.0%} of frames, with no foot planted in "
+        f"{sliding_ratio(motion.positions, fps):.0%}"
+    )
+
+
 def _restyle_slides(constraints: Any, motion: Motion, fps: float) -> str | None:
     """A warning when a restyle's feet slide where the source's did not: a slower style
     (sad, elderly, proud) takes short steps along the kept path of a brisk walk (toes near
@@ -377,7 +395,7 @@ def _restyle_slides(constraints: Any, motion: Motion, fps: float) -> str | None:
         return None
     pelvis = source[:, PELVIS][:, [0, 2]]
     speed = float(np.linalg.norm(pelvis[-1] - pelvis[0]) / max((len(source) - 1) / fps, 1e-9))
-    slides = f"the feet slide in {made:.0%} of frames (the source: {own:.0%}): "
+    slides = f"{_toes_moving(motion, fps, made)} (the source: {own:.0%}): "
     if "pace" in motion.meta:
         return slides + (
             f"even at this style's pace, {speed:.1f} m/s on average along the path, its steps "
@@ -427,10 +445,7 @@ def _inbetween_slides(motion: Motion, fps: float, text: str | None) -> str | Non
     made = foot_skating_ratio(motion.positions, fps)
     if made <= SKATING_LIMIT or GLIDES in str(motion.meta.get("warning", "")):
         return None
-    head = (
-        f"the feet slide over the ground in {made:.0%} of frames (few real clips reach "
-        f"{SKATING_LIMIT:.0%}): "
-    )
+    head = f"{_toes_moving(motion, fps, made)} (few real clips reach {SKATING_LIMIT:.0%}): "
     ground = motion.positions[:, PELVIS][:, [0, 2]]
     travel = float(np.linalg.norm(ground[-1] - ground[0]))
     seconds = (len(ground) - 1) / fps
@@ -1528,30 +1543,47 @@ class Pipeline:
         constraints = edit_constraints(pos, frames=span, joints=resolved)
         given, segment_model = self._segment_model_option("edit", options)
         # A span of time can come whole from the segment model, sewn in by in-betweening
-        # (generation.span_edit); what the control model alone can do is listed here.
+        # (generation.span_edit), and arm joints from its motion of the text, set on the
+        # body (generation.arms_edit); what the control model alone can do is listed here.
+        arms = arms_only(resolved)
         reasons = [
             why
             for why, bad in (
-                ("joints", resolved is not None),
+                ("joints other than the arms", resolved is not None and not arms),
                 ("a style", options.get("style") is not None or options.get("blend") is not None),
                 ("no text", text is None),
-                ("no span", span is None),
+                ("no span", span is None and not arms),
                 (f"a span under {MIN_SEGMENT_SECONDS:g} s",
                  span is not None and span[1] - span[0] < MIN_SEGMENT_SECONDS * self.fps),
-                ("the whole motion", span is not None and span[1] - span[0] == len(pos)),
+                ("the whole motion",
+                 span is not None and span[1] - span[0] == len(pos) and not arms),
             )
             if bad
         ]  # fmt: skip
         if given not in (None, "self") and reasons:
             raise InputError(
-                f"segment_model (--segment-model) makes a span of time anew; an edit with "
-                f"{reasons[0]} is made by the control model alone: leave segment_model out"
+                f"segment_model (--segment-model) makes a span of time or the arms anew; an "
+                f"edit with {reasons[0]} is made by the control model alone: leave "
+                "segment_model out"
             )
         joined = segment_model not in (None, "self") and not reasons
+        if joined and arms and given is None and self._worded_as_trained(text):
+            joined = False  # the checkpoint's default: the control model knows these words
         short = (f"a span under {MIN_SEGMENT_SECONDS:g} s", "the whole motion")
         chosen, options = self._segment_sampling(options, joined)
         req = self._controlled(text, len(pos) / self.fps, constraints, options, task="edit")
-        if joined:
+        if joined and arms:
+            a, b = span if span is not None else (0, len(pos))
+            segment_pipe = self._checked_segment_pipeline(
+                segment_model, "an edit's arms", given is None and "edit"
+            )
+            part = segment_pipe.check_request(
+                text, seconds=(b - a) / self.fps, seed=_part_seed(req.seed, 0), **chosen
+            )
+            req.segment_model = segment_pipe
+            req.parts = ((part,), None)
+            req.edit_joints = (tuple(resolved or ()), a, b)
+        elif joined:
             from motiongen.generation.span_edit import core
 
             assert span is not None
@@ -1565,7 +1597,11 @@ class Pipeline:
             req.segment_model = segment_pipe
             req.parts = ((part,), self._join_request(req))
             req.edit_span = (pos, span[0], span[1])
-        elif given is None and segment_model not in (None, "self") and reasons[0] in short:
+        elif (
+            given is None
+            and segment_model not in (None, "self")
+            and reasons[:1] in ([short[0]], [short[1]])
+        ):
             # The caller expects the text model's action (the checkpoint's default): say why
             # this one is the control model's.
             what = "the whole motion" if reasons[0] == short[1] else short[0][7:]
@@ -1579,6 +1615,17 @@ class Pipeline:
             motion.fps, self.fps, edit_kept(motion.positions, motion.fps, frames, resolved)
         )
         return req
+
+    def _worded_as_trained(self, text: str) -> bool:
+        """Whether ``text`` says a known action in words its vocabulary holds (cosine
+        ``AS_TRAINED`` or more to them). An arms edit in such words is the control model's:
+        it raised and waved as often as the text model's arms did for the data's own
+        descriptions, and was read as the action more often (val: 55 against 30 % recognised,
+        the goodbye the difference); in other words it fell behind ("raises both hands above
+        the head": both wrists above the head in 5 % of frames against 48 %;
+        docs/control.md, "Arms from the text model")."""
+        known = self.known_actions(self.text_encoder.encode([text]).pooled, [text])
+        return bool(known) and float(known[0].get("similarity", 0.0)) >= AS_TRAINED
 
     def restyle(
         self,
@@ -2055,6 +2102,8 @@ class Pipeline:
             raise InputError("control and timeline requests make one motion each (batch 1)")
         if req.edit_span is not None:
             motion = self._joined_edit(req, postprocess, cancel)
+        elif req.edit_joints is not None:
+            motion = self._arms_edit(req, postprocess, cancel)
         elif req.parts is not None and req.constraints is not None:
             motion = self._joined_continuation(req, postprocess, cancel)
         elif req.parts is not None:
@@ -2142,9 +2191,43 @@ class Pipeline:
             )
         join.frames = join.constraints.frames
         motion = self._run([join], postprocess=postprocess, cancel=cancel, t_start=t_start)[0]
-        motion.meta.update(req.meta)
         # the stages above are the joins'; total_ms covers the segments too
         motion.meta["timing_ms"]["segments_ms"] = round(segments_ms, 2)
+        motion.meta["join_sampling"] = {"steps": join.steps, "sampler": join.sampler}
+        return self._with_parts_said(req, motion, known)
+
+    def _arms_edit(
+        self,
+        req: GenerationRequest,
+        postprocess: bool,
+        cancel: Callable[[], bool] | None,
+    ) -> Motion:
+        """An edit of arm joints whose arms come from ``req.segment_model``'s motion of the
+        text, set on the motion's body (``generation.arms_edit``); every other joint, and the
+        arms outside the span, exactly as given."""
+        from motiongen.generation.arms_edit import transplanted
+
+        t_start = time.perf_counter()
+        joints, a, b = req.edit_joints
+        constraints = req.constraints
+        pos = constraints.source
+        (donor,), known = self._segment_parts(req, [b - a], postprocess, cancel)
+        segments_ms = (time.perf_counter() - t_start) * 1e3
+        t0 = time.perf_counter()
+        out = pos.copy()
+        out[a:b] = transplanted(pos[a:b], donor, joints)
+        if postprocess:  # eased into and out of a span, on the body's own bones
+            out = enforce(out, constraints, self.fps, _body_of(out, constraints))
+        timing = {"segments_ms": segments_ms, "postprocess_ms": (time.perf_counter() - t0) * 1e3}
+        timing["total_ms"] = (time.perf_counter() - t_start) * 1e3
+        motion = self._motions(req, out[None], postprocess, timing)[0]
+        return self._with_parts_said(req, motion, known)
+
+    def _with_parts_said(self, req: GenerationRequest, motion: Motion, known: list[Any]) -> Motion:
+        """``motion`` of a request made of the segment model's parts, with what made them and
+        what the segment model made of their texts (``known``) in its meta and warnings."""
+        parts = req.parts[0]
+        motion.meta.update(req.meta)
         g = parts[0].guidance
         motion.meta.update(
             segments_from=req.segment_model.name,
@@ -2154,7 +2237,6 @@ class Pipeline:
             sampler=parts[0].sampler,
             guidance=list(g) if isinstance(g, tuple) else g,
             segment_seeds=[r.seed for r in parts],
-            join_sampling={"steps": join.steps, "sampler": join.sampler},
         )
         motion.labels["conditions"] = "text"
         motion.texts = [r.text for r in parts]
@@ -2181,6 +2263,8 @@ class Pipeline:
                     else f"the edited span: {short}{self._span_core_said(req, r)}; edit a longer "
                     "span"
                     if req.edit_span is not None
+                    else f"the edited arms: {short}; edit a longer stretch of the motion"
+                    if req.edit_joints is not None
                     else f"the new action after the past: {short}; ask for more seconds",
                 )
         return motion
@@ -2281,23 +2365,20 @@ class Pipeline:
         if steps or slide > SLIDE_WARNING:
             # said in two short sentences: what happened, then what to do (one long sentence
             # was hard to act on; an animator's trial)
+            # (plain words: "its legs made by tiny-control" read as jargon to a new user)
             done = (
-                f"so the span is done stepping along, its legs made by {self.name}"
+                "so the span keeps stepping along (the control model steps its legs)"
                 if steps
-                else f"so the span slides over the ground at {slide:.1f} m/s"
+                else f"so the span slides along the ground at {slide:.1f} m/s"
                 + (" (its legs do the action, so they are kept as made)" if kicks else "")
             )
             add_warning(
                 motion.meta,
-                f"the motion around the span travels {span_gap(pos, a, b):.1f} m, which the new "
+                f"the motion around the span travels {span_gap(pos, a, b):.1f} m and the new "
                 f"action does not walk, {done}. "
-                + (
-                    "To stop there, edit a longer span (it travels slower)"
-                    if steps
-                    else "To step instead of sliding, edit a longer span"
-                )
-                + ', or pass segment_model="self" (--segment-model self) to make the whole span '
-                "with the control model",
+                + ("To stop there" if steps else "To step instead")
+                + ", edit a longer span, or make the whole span with the control model "
+                '(--segment-model self; segment_model="self")',
             )
         return motion
 

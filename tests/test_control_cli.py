@@ -151,9 +151,13 @@ def test_edit_and_compose_take_a_segment_model(control, walk, tmp_path, monkeypa
     _ok(["compose", "a person walks, then bows", "-o", joined, "--seconds", 4,
          "--segment-model", text, *common], monkeypatch, capsys)  # fmt: skip
     assert joined.exists()  # a random network's joins: the body is not read back
-    code, _, err = run(["edit", walk, "-o", own, "--text", "a person bows", "--joints", "arms",
+    code, _, err = run(["edit", walk, "-o", own, "--text", "a person bows", "--joints", "legs",
                         "--segment-model", text, *common], monkeypatch, capsys)  # fmt: skip
     assert code == 1 and "leave segment_model out" in error_line(err)
+    arms = tmp_path / "arms.npz"  # arms alone: the text model's arms on the walk's body
+    _ok(["edit", walk, "-o", arms, "--text", "a person bows", "--joints", "arms",
+         "--segment-model", text, *common], monkeypatch, capsys)  # fmt: skip
+    assert load_any(arms).meta["segments_from"] == Path(text).name
 
 
 def test_inbetween_in_place_moves_the_keyframes(control, walk, tmp_path, monkeypatch, capsys):

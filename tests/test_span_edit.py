@@ -110,7 +110,7 @@ def test_a_span_made_by_a_text_model_keeps_everything_outside(pipes, tmp_path, m
     slide, warning = out.meta["span_slide_mps"], out.meta.get("warning", "")
     steps = slide > span_edit.STEP_SLIDE
     assert ("stepping along" in warning) == steps
-    assert ("slides over the ground" in warning) == (
+    assert ("slides along the ground" in warning) == (
         span_edit.SLIDE_WARNING < slide <= span_edit.STEP_SLIDE
     )
     assert out.meta["span_legs_from"] == (control.name if steps else text.name)
@@ -160,7 +160,15 @@ def test_a_span_edit_reports_like_a_plain_edit(pipes, monkeypatch):
     conditioning = control.config.conditioning
     monkeypatch.setattr(conditioning, "tasks", {"edit": {"segment_model": text}})
     assert control.check_edit(walk, text="a person bows", frames=(1.0, 2.5)).parts is not None
+    assert control.check_edit(walk, text="a person bows", joints=["legs"]).parts is None
+    # arms alone: the text model's arms where the words are not the vocabulary's (this fake
+    # checkpoint has none), the control model's where they are
+    arms = control.check_edit(walk, text="a person bows", joints=["arms"])
+    assert arms.edit_joints is not None and arms.parts is not None
+    monkeypatch.setattr(type(control), "_worded_as_trained", lambda self, text: True)
     assert control.check_edit(walk, text="a person bows", joints=["arms"]).parts is None
+    monkeypatch.undo()
+    monkeypatch.setattr(conditioning, "tasks", {"edit": {"segment_model": text}})
     # a span the default text model cannot make is said to be the control model's
     short = control.edit(walk, text="a person bows", frames=(1.0, 1.5), seed=0)
     assert "under 1 s, so the control model makes it alone" in short.meta["warning"]
@@ -176,8 +184,8 @@ def test_a_span_edit_reports_like_a_plain_edit(pipes, monkeypatch):
 def test_segment_model_is_refused_where_it_cannot_make_anything(pipes, tmp_path):
     control, text = pipes
     walk = Motion(positions=_walk(4.0, seed=2), fps=FPS)
-    with pytest.raises(InputError, match="an edit with joints is made by the control model"):
-        control.check_edit(walk, text="a person bows", joints=["arms"], segment_model=text)
+    with pytest.raises(InputError, match="an edit with joints other than the arms is made by"):
+        control.check_edit(walk, text="a person bows", joints=["legs"], segment_model=text)
     for frames, why in (((1.0, 1.5), "a span under 1 s"), ((0.0, 4.0), "the whole motion")):
         with pytest.raises(InputError, match=f"an edit with {why} is made"):
             control.check_edit(walk, text="a person bows", frames=frames, segment_model=text)

@@ -381,6 +381,12 @@ def edit(
     options = _options(steps, sampler, guidance, seed, postprocess, literal, segment_model, style)
     result = _pipe(checkpoint).edit(given, text=text, frames=span, joints=names, **options)
     _write(result, output, t0, "edit", fps, (loop, no_travel))
+    if names is not None and (by := result.meta.get("segments_from")):
+        out.print(  # which model's motion the arms are (the control model's otherwise)
+            f"the arms are {by}'s motion of the text, set on the motion's body",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def restyle(

@@ -59,10 +59,14 @@ class GenerationRequest:
     segment_model: Any = None
     # Joined timeline or span edit: (the segment model's checked request per part, this
     # model's checked in-betweening of the joins, constraints added once the parts exist).
-    parts: tuple[tuple[GenerationRequest, ...], GenerationRequest] | None = None
+    # (An arms edit has no joins: None for the in-betweening.)
+    parts: tuple[tuple[GenerationRequest, ...], GenerationRequest | None] | None = None
     # Joined span edit (generation.span_edit): (the motion's positions at the model's fps,
     # first frame, end frame) of the span the one segment in ``parts`` fills, or None.
     edit_span: tuple[np.ndarray, int, int] | None = None
+    # Joined arms edit (generation.arms_edit): (the edited arm joints, first frame, end frame)
+    # set from the one segment in ``parts``, or None.
+    edit_joints: tuple[tuple[int, ...], int, int] | None = None
     # Joined timeline or span edit's in-betweening: (first free frame, first kept frame again)
     # per gap between kept parts; its free frames are bent to meet the kept ones' velocity
     # (postprocess.transitions.sew) before post-processing.

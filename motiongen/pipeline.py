@@ -127,7 +127,13 @@ from motiongen.paths import DEFAULT_CONTROL_MODEL, DEFAULT_SECONDS, DEFAULT_TIME
 from motiongen.postprocess.turns import limit_overturn, limit_turn_rate
 from motiongen.skeleton import NUM_JOINTS, PELVIS
 from motiongen.tasks import TASK_ID, world_channels
-from motiongen.tasks.pace import MOVING_SPEED, ground_speed, pace_ratio, paced_path
+from motiongen.tasks.pace import (
+    MOVING_SPEED,
+    ground_speed,
+    pace_ratio,
+    paced_path,
+    segment_shares,
+)
 from motiongen.tasks.style import checkpoint_style_encoder
 
 logger = logging.getLogger(__name__)
@@ -1600,7 +1606,8 @@ class Pipeline:
         elif (
             given is None
             and segment_model not in (None, "self")
-            and reasons[:1] in ([short[0]], [short[1]])
+            and reasons  # none: the control model for the data's words, said nowhere
+            and reasons[0] in short
         ):
             # The caller expects the text model's action (the checkpoint's default): say why
             # this one is the control model's.
@@ -1711,14 +1718,14 @@ class Pipeline:
             text, text_blend = _said_in_style(action, style, blend)
         # A restyle asks for the style: its words stay, recorded with the action or not.
         options["literal"] = True
+        lengths = [n for _, n in parts] if parts is not None else [len(pos)]
         if parts is not None:  # each segment at its own: a timeline's run slowed, its bow not
-            paces = [
-                self._restyle_pace(pos[a : a + n], style, blend, None)
-                for a, (_, n) in zip(np.cumsum([0] + [n for _, n in parts]), parts, strict=False)
-            ]
-            pace = min(paces)
+            starts = np.cumsum([0, *lengths[:-1]])
+            paces = [self._restyle_pace(pos[a : a + n], style, blend, None)
+                     for a, n in zip(starts, lengths, strict=True)]  # fmt: skip
         else:
-            pace = paces = self._restyle_pace(pos, style, blend, seen)
+            paces = [self._restyle_pace(pos, style, blend, seen)]
+        pace = min(paces)
         kept_note = None
         if keep_speed and pace < KEPT_SPEED_SAID:
             kept_note = (
@@ -1727,16 +1734,13 @@ class Pipeline:
                 "read as 'normal' to the label classifier, P(sad) 0.36 against 0.89 at its own "
                 "pace); leave out keep_speed (--keep-speed) for the style's own pace"
             )
-        pace = 1.0 if keep_speed else pace
+        if keep_speed:
+            pace, paces = 1.0, [1.0] * len(paces)
+        seconds = [n / self.fps for n in lengths]
 
         def paced(positions: np.ndarray, fps: float) -> np.ndarray:
-            """``positions`` at ``fps`` along the path at the pace (of each segment)."""
-            if keep_speed or parts is None:
-                return paced_path(positions, pace)
-            ends = np.cumsum([n for _, n in parts]) / self.fps
-            at = np.minimum(np.searchsorted(ends, np.arange(len(positions)) / fps, "right"),
-                            len(parts) - 1)  # fmt: skip
-            return paced_path(positions, np.asarray(paces)[at])
+            """``positions`` at ``fps`` along the path at the pace of each segment."""
+            return paced_path(positions, segment_shares(paces, seconds, len(positions), fps))
 
         constraints = path_constraints(paced(pos, self.fps))
         req = self._controlled(text, len(pos) / self.fps, constraints, options, task="style")

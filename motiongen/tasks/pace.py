@@ -78,6 +78,18 @@ def pace_ratio(
     return float(min(1.0, want / own))
 
 
+def segment_shares(
+    shares: list[float], seconds: list[float], frames: int, fps: float
+) -> float | np.ndarray:
+    """The share ``paced_path`` walks each of ``frames`` frames at ``fps``: that of the
+    segment (``seconds`` long each, in order) the frame falls in; one segment: its share."""
+    if len(shares) == 1:
+        return float(shares[0])
+    ends = np.cumsum(seconds)
+    at = np.minimum(np.searchsorted(ends, np.arange(frames) / fps, "right"), len(shares) - 1)
+    return np.asarray(shares, dtype=np.float64)[at]
+
+
 def paced_path(positions: np.ndarray, ratio: float | np.ndarray) -> np.ndarray:
     """``positions`` (T, 22, 3) walked at ``ratio`` (0 < ratio <= 1) of their speed along the
     same path, over the same frames: frame t shows the motion where it was once the pelvis had

@@ -448,12 +448,19 @@ def _error(response: httpx.Response) -> ServerError:
 
 
 def _payload(motion: Motion) -> dict[str, Any]:
-    """A Motion as the service reads one: {"fps", "positions"}."""
+    """A Motion as the service reads one: {"fps", "positions"}, and a timeline's segments."""
     if not isinstance(motion, Motion):
         raise InputError(
             f"give a motiongen.Motion (motiongen.load(path)), got {type(motion).__name__}"
         )
-    return {"fps": float(motion.fps), "positions": np.round(motion.positions, 5).tolist()}
+    body: dict[str, Any] = {
+        "fps": float(motion.fps),
+        "positions": np.round(motion.positions, 5).tolist(),
+    }
+    said = motion.meta.get("segments")
+    if isinstance(said, list) and len(said) > 1:  # a timeline's: a restyle restyles each
+        body["segments"] = [{"text": str(t), "seconds": float(s)} for t, s in said]
+    return body
 
 
 def motion_from_payload(payload: dict[str, Any]) -> Motion:

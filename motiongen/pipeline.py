@@ -2552,7 +2552,7 @@ class Pipeline:
         if req.parts is not None:  # a joined timeline or edit: the segments, then the joins
             segment_reqs, join = req.parts
             made = sum(req.segment_model.request_cost(r) for r in segment_reqs)
-            return made + self.request_cost(join)
+            return made + (0 if join is None else self.request_cost(join))  # arms: no joins
         frames = sum(n for _, n in self._windows(req))
         scales = self._guidance_kwargs(req.guidance, req.text is not None, req.music is not None)
         passes = sum(1 for _, w in guidance_weights(**scales) if w != 0.0)

@@ -89,6 +89,10 @@ def test_control_calls_answer_motions(client: Client) -> None:
     assert sad.meta["style"] == "sad" and "sad" in client.styles()
     line = client.compose([("a person walks", 1.5), ("a person bows", 1.5)], steps=2, seed=6)
     assert line.num_frames == 60 and line.meta["task"] == "timeline"
+    # a timeline restyled goes with its segments: each keeps its own words
+    sad_line = client.restyle(line, "sad", steps=2, seed=7)
+    assert [t for t, _ in sad_line.meta["segments"]] == [
+        "a person walks in a sad way", "a person bows in a sad way"]  # fmt: skip
     then = client.generate("a person walks, then bows", seconds=3, steps=2, seed=6)
     assert [t for t, _ in then.meta["segments"]] == ["a person walks", "a person bows"]
     one = client.generate("a person walks, then bows", seconds=3, steps=2, seed=6, timeline=False)

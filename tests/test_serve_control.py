@@ -85,6 +85,15 @@ def test_inbetween_edit_restyle_compose(client: TestClient, walk: dict) -> None:
                                                    {"text": "a person bows", "seconds": 2}],
                                       **QUICK})  # fmt: skip
     assert r.json()["meta"]["segments"] == [["a person runs", 2.0], ["a person bows", 2.0]]
+    # restyled with its segments (as the web page sends them), each keeps its own words
+    timeline = {
+        "fps": r.json()["fps"],
+        "positions": r.json()["positions"],
+        "segments": [{"text": t, "seconds": s} for t, s in r.json()["meta"]["segments"]],
+    }
+    r = client.post("/restyle", json={"motion": timeline, "style": "sad", **QUICK})
+    assert r.status_code == 200, r.text
+    assert r.json()["text"] == "a person runs in a sad way, then a person bows in a sad way"
     assert "sad" in client.get("/styles").json()["styles"]
     # a named style on a continuation or a timeline, said in the text's words too
     r = client.post("/predict", json={"motion": walk, "seconds": 4.0, "text": "a person walks",

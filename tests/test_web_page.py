@@ -383,6 +383,11 @@ def test_continue_restyle_and_a_timeline_from_the_page(page) -> None:
     page.locator("#message.ok").filter(has_text="composing").wait_for(timeout=60_000)
     assert _total(page) == 180  # 3 s + 3 s + 3 s at 20 fps
     assert "then a person bows" in page.inner_text("#title")
+    # the timeline restyled goes with its segments: each part keeps its own words
+    page.uncheck("#keep-speed")
+    page.click("#restyle")
+    page.locator("#message.ok, #message.warn").filter(has_text="restyling").wait_for(timeout=60_000)
+    assert '"segments":[{"text":' in requests[-1] and _total(page) == 180
 
     rows.nth(0).locator(".seg-text").fill("")
     page.click("#compose")

@@ -69,6 +69,23 @@ def control_samplers() -> list[str]:
     return sorted(set.intersection(*offered)) if offered else ["euler"]
 
 
+class Segment(BaseModel):
+    model_config = STRICT
+
+    text: str = Field(..., min_length=1, max_length=MAX_PROMPT_CHARS, pattern="[A-Za-z]")
+    seconds: float = Field(..., ge=MIN_SEGMENT_SECONDS, le=MAX_SECONDS)
+
+
+class SegmentOfMotion(BaseModel):
+    """A segment a given motion was made of (its answer's ``meta.segments``): descriptive, so
+    any length (a timeline's own bounds are checked where one is made)."""
+
+    model_config = STRICT
+
+    text: str = Field(..., min_length=1, max_length=MAX_PROMPT_CHARS)
+    seconds: float = Field(..., gt=0, le=MAX_SECONDS)
+
+
 class MotionInput(BaseModel):
     """A motion given to a control task: joint positions (T, 22, 3) in metres, Y up, joints in
     the canonical order (the ``joints`` of a /generate answer, which fits here as it is)."""
@@ -78,6 +95,13 @@ class MotionInput(BaseModel):
     fps: float = Field(..., ge=MIN_FPS, le=MAX_FPS, description="Frames per second.")
     positions: list[Pose] = Field(
         ..., min_length=1, max_length=MAX_INPUT_FRAMES, description="(T, 22, 3) metres."
+    )
+    segments: list[SegmentOfMotion] | None = Field(
+        None,
+        min_length=2,
+        max_length=MAX_SEGMENTS,
+        description="A timeline's segments, in order (a composed answer's meta.segments as "
+        "{text, seconds}): a restyle restyles each with its own words and pace.",
     )
 
     @field_validator("positions")
@@ -100,7 +124,10 @@ class MotionInput(BaseModel):
 
         positions = np.asarray(self.positions, dtype=np.float64)
         check_motion(positions, self.fps, "the given motion")
-        return Motion(positions=positions, fps=self.fps)
+        meta = {}
+        if self.segments is not None:  # (segments that do not span the motion are not read)
+            meta["segments"] = [[s.text, s.seconds] for s in self.segments]
+        return Motion(positions=positions, fps=self.fps, meta=meta)
 
 
 class Blend(BaseModel):
@@ -108,13 +135,6 @@ class Blend(BaseModel):
 
     style: StyleName = Field(..., description="The other style's name (GET /styles).")
     weight: float = Field(..., ge=0, le=1, description="How far towards it: 0..1.")
-
-
-class Segment(BaseModel):
-    model_config = STRICT
-
-    text: str = Field(..., min_length=1, max_length=MAX_PROMPT_CHARS, pattern="[A-Za-z]")
-    seconds: float = Field(..., ge=MIN_SEGMENT_SECONDS, le=MAX_SECONDS)
 
 
 class ControlOptions(BaseModel):

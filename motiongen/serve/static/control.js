@@ -21,7 +21,10 @@
       }
       positions.push(frame);
     }
-    return { fps: m.fps, positions };
+    const motion = { fps: m.fps, positions };
+    // a timeline: its segments go with it (a restyle restyles each with its own words)
+    if (m.segments) motion.segments = m.segments.map(([text, seconds]) => ({ text, seconds }));
+    return motion;
   }
 
   function seedValue() {

@@ -178,12 +178,16 @@
       throw new Error(`${source}: positions are not frames x 22 x 3 numbers`);
     }
     if (!isNumber(data.fps) || !(data.fps > 0)) throw new Error(`${source}: fps is missing`);
+    // a timeline's segments ([text, seconds] pairs), sent back with it to restyle each part
+    const said = data.meta && Array.isArray(data.meta.segments) ? data.meta.segments : [];
+    const segments = said.filter((s) => Array.isArray(s) && typeof s[0] === "string" && isNumber(s[1]));
     return {
       positions,
       fps: data.fps,
       numFrames: positions.length / PER_FRAME,
       title: data.text || "",
       seed: isNumber(data.seed) ? data.seed : null,
+      segments: segments.length > 1 && segments.length === said.length ? segments : null,
     };
   }
 

@@ -133,6 +133,7 @@ from motiongen.tasks.pace import (
     pace_ratio,
     paced_path,
     segment_shares,
+    strided_path,
 )
 from motiongen.tasks.style import checkpoint_style_encoder
 
@@ -295,10 +296,7 @@ RECOGNISED_SECONDS = 3.0  # the classifier's windows are 3 s
 # turn or a run) keeps stepping with the control model alone, which predicts such motion
 # best (test prediction error at 0.5 s 0.056 m, 0.065 with 4 of 40 walks into turns joined).
 TRAVELLING = ("walk", "run", "dash")
-# A text this close (cosine) to the words of a known action is said as the models were trained
-# (the vocabulary's words: the data's descriptions and their training phrasings score 0.99-1.0;
-# "raises both hands above the head" 0.88, "someone waves hello with the right hand" 0.85).
-AS_TRAINED = 0.97
+RAISES = "raise-up"  # raise-up-both-hands, raise-up-left-hand, raise-up-right-hand
 
 
 def _travel_way(action: str) -> str:
@@ -1573,8 +1571,8 @@ class Pipeline:
                 "segment_model out"
             )
         joined = segment_model not in (None, "self") and not reasons
-        if joined and arms and given is None and self._worded_as_trained(text):
-            joined = False  # the checkpoint's default: the control model knows these words
+        if joined and arms and given is None and not self._raises(text):
+            joined = False  # the checkpoint's default: other arm actions are the control model's
         short = (f"a span under {MIN_SEGMENT_SECONDS:g} s", "the whole motion")
         chosen, options = self._segment_sampling(options, joined)
         req = self._controlled(text, len(pos) / self.fps, constraints, options, task="edit")
@@ -1606,7 +1604,7 @@ class Pipeline:
         elif (
             given is None
             and segment_model not in (None, "self")
-            and reasons  # none: the control model for the data's words, said nowhere
+            and reasons  # none: an arms edit of another action than a raise, unsaid
             and reasons[0] in short
         ):
             # The caller expects the text model's action (the checkpoint's default): say why
@@ -1623,16 +1621,18 @@ class Pipeline:
         )
         return req
 
-    def _worded_as_trained(self, text: str) -> bool:
-        """Whether ``text`` says a known action in words its vocabulary holds (cosine
-        ``AS_TRAINED`` or more to them). An arms edit in such words is the control model's:
-        it raised and waved as often as the text model's arms did for the data's own
-        descriptions, and was read as the action more often (val: 55 against 30 % recognised,
-        the goodbye the difference); in other words it fell behind ("raises both hands above
-        the head": both wrists above the head in 5 % of frames against 48 %;
-        docs/control.md, "Arms from the text model")."""
+    def _raises(self, text: str) -> bool:
+        """Whether ``text``'s nearest known action raises a hand or both (``RAISES``), or the
+        checkpoint has no vocabulary to tell. An arms edit of a raise takes the text model's
+        arms by default: the control model alone kept a walk's arms swinging (a raised wrist
+        above its shoulder in 21-44 % of frames for the data's own "raises the left / right
+        hand" against 59-66 %, val; a new user's 15 raises never got a wrist above the
+        shoulder), where its waves and goodbyes were read as the action more often than the
+        text model's (docs/control.md, "Arms from the text model")."""
         known = self.known_actions(self.text_encoder.encode([text]).pooled, [text])
-        return bool(known) and float(known[0].get("similarity", 0.0)) >= AS_TRAINED
+        if not known or not known[0].get("nearest"):
+            return True
+        return str(known[0]["nearest"][0][0]).startswith(RAISES)
 
     def restyle(
         self,
@@ -1739,8 +1739,12 @@ class Pipeline:
         seconds = [n / self.fps for n in lengths]
 
         def paced(positions: np.ndarray, fps: float) -> np.ndarray:
-            """``positions`` at ``fps`` along the path at the pace of each segment."""
-            return paced_path(positions, segment_shares(paces, seconds, len(positions), fps))
+            """``positions`` at ``fps`` along the path at the pace of each segment (a
+            timeline's: each segment's steps shortened in its own frames)."""
+            shares = segment_shares(paces, seconds, len(positions), fps)
+            if parts is not None and not keep_speed:
+                return strided_path(positions, np.broadcast_to(shares, len(positions)))
+            return paced_path(positions, shares)
 
         constraints = path_constraints(paced(pos, self.fps))
         req = self._controlled(text, len(pos) / self.fps, constraints, options, task="style")
@@ -2775,7 +2779,7 @@ class Pipeline:
                     # still there): no action to find for it
                     checked = [{"known": True} if restyled and is_stop(t) else k
                                for t, k in zip(texts, segment_known, strict=True)]  # fmt: skip
-                    far = far_segments(texts, checked)
+                    far = far_segments(texts, checked, restyle=restyled)
                     if far:
                         m.meta["warning"] = far
                 elif warning := vocabulary_warning(

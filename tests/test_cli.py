@@ -69,6 +69,23 @@ def test_render_says_the_frames_a_gif_holds(tmp_path, monkeypatch, capsys):
     assert Image.open(gif).n_frames == 40
 
 
+def test_a_bvh_of_a_motion_whose_bones_vary_says_its_joints_shift(tmp_path, monkeypatch, capsys):
+    # a dance take's bones drift: written as BVH (one length per bone) its joints moved up to
+    # 21 cm, unsaid (a new user's trial)
+    from motiongen.skeleton import JOINT_INDEX
+
+    walk = synth_motion("walk", seconds=2.0)
+    src, grown = tmp_path / "m.npz", walk.positions.copy()
+    wrist, elbow = JOINT_INDEX["left_wrist"], JOINT_INDEX["left_elbow"]
+    grown[20:, wrist] += 0.3 * (grown[20:, wrist] - grown[20:, elbow])  # a forearm 30 % longer
+    walk.copy(positions=grown).save(src)
+    code, out, _ = run(["render", str(src), "-o", str(tmp_path / "r.bvh")], monkeypatch, capsys)
+    assert code == 0 and "its bone lengths vary by up to" in " ".join(out.split())
+    walk.save(src)
+    code, out, _ = run(["render", str(src), "-o", str(tmp_path / "r.bvh")], monkeypatch, capsys)
+    assert code == 0 and "bone lengths vary" not in " ".join(out.split())
+
+
 def test_render_loop_writes_a_loop_without_travel(tmp_path, monkeypatch, capsys):
     src = tmp_path / "m.npz"
     synth_motion("walk", seconds=4.0).save(src)

@@ -89,6 +89,15 @@ def test_a_paced_path_covers_its_share_of_the_same_path_in_the_same_frames():
     np.testing.assert_allclose(covered(mixed), np.cumsum(share[1:] * steps), atol=0.05)
     with pytest.raises(ValueError, match="one per frame"):
         paced_path(p, share[:-1])
+    # strided: the same frames and turns at the same times, every step shortened in place
+    from motiongen.tasks.pace import strided_path
+
+    short = strided_path(p, share)
+    np.testing.assert_allclose(np.diff(short[:, PELVIS][:, [0, 2]], axis=0),
+                               share[1:, None] * np.diff(p[:, PELVIS][:, [0, 2]], axis=0),
+                               atol=1e-9)  # fmt: skip
+    np.testing.assert_allclose(short - short[:, PELVIS : PELVIS + 1], p - p[:, PELVIS : PELVIS + 1])
+    np.testing.assert_array_equal(short[:, :, 1], p[:, :, 1])
 
 
 def test_checkpoints_store_style_pace_with_their_styles(tmp_path):

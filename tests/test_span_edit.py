@@ -161,14 +161,9 @@ def test_a_span_edit_reports_like_a_plain_edit(pipes, monkeypatch):
     monkeypatch.setattr(conditioning, "tasks", {"edit": {"segment_model": text}})
     assert control.check_edit(walk, text="a person bows", frames=(1.0, 2.5)).parts is not None
     assert control.check_edit(walk, text="a person bows", joints=["legs"]).parts is None
-    # arms alone: the text model's arms where the words are not the vocabulary's (this fake
-    # checkpoint has none), the control model's where they are
+    # arms alone: the text model's arms, set on the body
     arms = control.check_edit(walk, text="a person bows", joints=["arms"])
     assert arms.edit_joints is not None and arms.parts is not None
-    monkeypatch.setattr(type(control), "_worded_as_trained", lambda self, text: True)
-    assert control.check_edit(walk, text="a person bows", joints=["arms"]).parts is None
-    monkeypatch.undo()
-    monkeypatch.setattr(conditioning, "tasks", {"edit": {"segment_model": text}})
     # a span the default text model cannot make is said to be the control model's
     short = control.edit(walk, text="a person bows", frames=(1.0, 1.5), seed=0)
     assert "under 1 s, so the control model makes it alone" in short.meta["warning"]

@@ -129,6 +129,21 @@ NO_TRAVEL_HELP = (
 )
 
 
+# A bone whose length varies more than this over a motion: a BVH (one length per bone) moves
+# its joints. Generated and cleaned motions keep their bones to a millimetre; mocap dances drift.
+BVH_BONE_SPREAD = 0.02  # m
+
+
+def bone_spread(positions: Any) -> float:
+    """The largest spread (max - min, m) of any bone's length over ``positions`` (T, 22, 3)."""
+    import numpy as np
+
+    from motiongen.skeleton import bone_lengths
+
+    lengths = bone_lengths(np.asarray(positions, dtype=np.float64))
+    return float((lengths.max(axis=0) - lengths.min(axis=0)).max()) if len(lengths) else 0.0
+
+
 def as_written(
     motion: Any,
     path: Path,
@@ -155,6 +170,13 @@ def as_written(
         rate, note = VIDEO_MAX_FPS, f"; a video is drawn at most {VIDEO_MAX_FPS:g} fps"
     elif suffix == ".bvh":  # Blender imports at scale 1: a rig 100x too large
         note = "; a BVH in centimetres, Y up: import it at scale 0.01 for metres"
+        if (spread := bone_spread(motion.positions)) > BVH_BONE_SPREAD:
+            # one length per bone: a dance take's drifting bones had moved its kept frames
+            # by up to 21 cm in a BVH, unsaid (a new user's trial)
+            note += (
+                f"; its bone lengths vary by up to {100 * spread:.0f} cm and a BVH holds one "
+                "length per bone, so joints shift (.npz and .motion keep them exactly)"
+            )
     if seconds is not None and not loop and abs(rate - motion.fps) > 1e-9:
         motion = motion.resample(rate, frames=max(1, round(seconds * rate)))
     motion = motion.exported(rate, loop, no_travel)

@@ -303,14 +303,14 @@ UNSHOWN = {
     **dict.fromkeys(("crouch", "crouches", "crouching", "crouched", "squat", "squats",
                      "squatting", "kneel", "kneels", "kneeling", "knelt"), "crouching or kneeling"),
     **dict.fromkeys(("push-up", "push-ups", "pushups", "sit-ups", "situps", "a plank",
-                     "burpees", "jumping jacks"), "floor exercises"),
+                     "burpees"), "floor exercises"),
     **dict.fromkeys(("sits down", "sit down", "sitting down", "sits on", "is sitting",
                      "is seated"), "sitting"),
     **dict.fromkeys(("lies down", "lie down", "lying down", "lays down", "lies on the",
                      "lying on the"), "lying down"),
     **dict.fromkeys(("crawl", "crawls", "crawling"), "crawling"),
     **dict.fromkeys(("jump", "jumps", "jumping", "jumped", "hop", "hops", "hopping", "leap",
-                     "leaps", "leaping"), "jumping"),
+                     "leaps", "leaping", "jumping jacks"), "jumping"),
     **dict.fromkeys(("cartwheel", "cartwheels", "somersault", "somersaults", "backflip",
                      "backflips", "a flip", "handstand", "handstands"), "acrobatics"),
     **dict.fromkeys(("climb", "climbs", "climbing"), "climbing"),
@@ -455,9 +455,12 @@ def far_from_vocabulary(what: str, result: str, info: dict[str, Any]) -> str:
     return f"{head}{result} may look like none of them; the nearest known actions: {names}"
 
 
-def far_segments(texts: Sequence[str], known: Sequence[dict[str, Any]]) -> str:
+def far_segments(
+    texts: Sequence[str], known: Sequence[dict[str, Any]], *, restyle: bool = False
+) -> str:
     """One warning naming every timeline segment far from the trained actions (or asking for
-    a style its action was never recorded in), or ""."""
-    warnings = [vocabulary_warning(f"segment {t!r}", "it", k)
+    a style its action was never recorded in), or "". ``restyle``: a restyled timeline's
+    segments, whose style is the point (no advice to leave it out)."""
+    warnings = [vocabulary_warning(f"segment {t!r}", "it", k, restyle=restyle)
                 for t, k in zip(texts, known, strict=True)]  # fmt: skip
     return "; ".join(w for w in warnings if w)

@@ -78,6 +78,26 @@ def pace_ratio(
     return float(min(1.0, want / own))
 
 
+def strided_path(positions: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """``positions`` (T, 22, 3) whose every step along the floor is ``share`` (T,) of its own
+    (the share of the step into each frame; 0 < share <= 1), each frame's pose moved with its
+    pelvis: the same frames and turns at the same times, over less ground. For a timeline,
+    where each segment's text belongs to its own frames: ``paced_path`` keeps turns at their
+    place on the path instead, so a slowed walk backwards had not reached the place of the
+    turn when the next segment's text said "turns to the left" (a new user's trial)."""
+    p = np.asarray(positions, dtype=np.float64)
+    share = np.asarray(share, dtype=np.float64)
+    if share.shape != (len(p),) or not np.all((share > 0.0) & (share <= 1.0)):
+        raise ValueError(f"share must be one number in (0, 1] per frame ({len(p)})")
+    steps = np.diff(p[:, PELVIS, [0, 2]], axis=0)
+    walked = np.concatenate([np.zeros((1, 2)), np.cumsum(share[1:, None] * steps, axis=0)])
+    offset = walked - (p[:, PELVIS, [0, 2]] - p[0, PELVIS, [0, 2]])
+    out = p.copy()
+    out[..., 0] += offset[:, None, 0]
+    out[..., 2] += offset[:, None, 1]
+    return out
+
+
 def segment_shares(
     shares: list[float], seconds: list[float], frames: int, fps: float
 ) -> float | np.ndarray:

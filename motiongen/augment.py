@@ -89,12 +89,15 @@ def mirror(motion: Motion | np.ndarray) -> Motion | np.ndarray:
     if not isinstance(motion, Motion):
         return _mirror_positions(motion)
     actions = None if motion.actions is None else [mirror_label(a) for a in motion.actions]
+    meta = _with_note(motion.meta, "mirror")
+    if isinstance(segments := meta.get("segments"), list):  # a timeline's ("turns left" ...)
+        meta["segments"] = [[mirror_label(str(t)), s] for t, s in segments]
     return motion.copy(
         positions=_mirror_positions(motion.positions),
         texts=[mirror_label(t) for t in motion.texts],
         labels={k: mirror_label(v) if isinstance(v, str) else v for k, v in motion.labels.items()},
         actions=actions,
-        meta=_with_note(motion.meta, "mirror"),
+        meta=meta,
     )
 
 

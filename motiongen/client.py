@@ -191,7 +191,9 @@ class Client:
     def restyle(self, motion: Motion, style: str | None = None, **options: Any) -> Motion:
         """``motion`` moved in another style (POST /restyle). options: text, blend ({style,
         weight}), keep_speed, and those every control call takes (see ``predict``)."""
-        return self._control("/restyle", {"motion": _payload(motion), "style": style}, options)
+        return self._control(
+            "/restyle", {"motion": _payload(motion, segments=True), "style": style}, options
+        )
 
     def compose(self, timeline: str | list[tuple[str, float]], **options: Any) -> Motion:
         """One motion of segments (POST /compose): a prompt with "then" or (text, seconds)
@@ -447,8 +449,9 @@ def _error(response: httpx.Response) -> ServerError:
     return ServerError(f"server answered {status}: {message}", status)
 
 
-def _payload(motion: Motion) -> dict[str, Any]:
-    """A Motion as the service reads one: {"fps", "positions"}, and a timeline's segments."""
+def _payload(motion: Motion, *, segments: bool = False) -> dict[str, Any]:
+    """A Motion as the service reads one: {"fps", "positions"}; with ``segments`` (a restyle:
+    each segment restyled with its own words) a timeline's segments too."""
     if not isinstance(motion, Motion):
         raise InputError(
             f"give a motiongen.Motion (motiongen.load(path)), got {type(motion).__name__}"
@@ -458,7 +461,7 @@ def _payload(motion: Motion) -> dict[str, Any]:
         "positions": np.round(motion.positions, 5).tolist(),
     }
     said = motion.meta.get("segments")
-    if isinstance(said, list) and len(said) > 1:  # a timeline's: a restyle restyles each
+    if segments and isinstance(said, list) and len(said) > 1:
         body["segments"] = [{"text": str(t), "seconds": float(s)} for t, s in said]
     return body
 

@@ -249,6 +249,13 @@ def _in_a_way(style: str) -> str:
     return f"in {'an' if style[:1].lower() in 'aeiou' else 'a'} {style} way"
 
 
+def _style_unsaid(text: str) -> str:
+    """``text`` without a closing "in a <style> way" (``_in_a_way``): a restyled timeline's
+    segments say their style, and restyled again they had said two ("... in a sad way in a
+    happy way")."""
+    return re.sub(r"\s+in an? [a-z-]+ way\s*$", "", text, flags=re.IGNORECASE)
+
+
 def _said_in_style(
     text: str, style: Any, blend: tuple[Any, float] | None
 ) -> tuple[str, tuple[str, float] | None]:
@@ -265,25 +272,26 @@ def _said_in_style(
     return f"{text} {_in_a_way(style)}", second
 
 
-def _segments_of(motion: Motion, frames: int, fps: float) -> list[tuple[str, int]] | None:
-    """A timeline's segments as (text, frames at ``fps``) over ``frames`` frames, from its
-    ``meta["segments"]`` (a composed motion, or one generate made of a "then" prompt), or None
-    for a motion of one action or one cut since (its segments no longer span it)."""
+def _segments_of(motion: Motion, frames: int, fps: float) -> tuple[list[tuple[str, int]], str]:
+    """(a timeline's segments as (text, frames at ``fps``) over ``frames`` frames, from its
+    ``meta["segments"]``, or [] with why they cannot be used, "" for a motion without them).
+    A composed motion has them, and one generate made of a "then" prompt; one cut or
+    resampled since, or whose segments are shorter than a timeline's, is read as one motion."""
     said = motion.meta.get("segments")
     if not isinstance(said, list) or len(said) < 2:
-        return None
+        return [], ""
     try:
         texts = [str(t) for t, _ in said]
         seconds = np.array([float(s) for _, s in said])
     except (TypeError, ValueError):
-        return None
-    if not np.all(seconds > 0) or abs(seconds.sum() - motion.seconds) > 1.0 / motion.fps + 1e-6:
-        return None
+        return [], "its meta segments are not (text, seconds) pairs"
+    if abs(seconds.sum() - motion.seconds) > 1.0 / motion.fps + 1e-6:
+        return [], f"its segments last {seconds.sum():.2f} s, the motion {motion.seconds:.2f} s"
+    if not np.all(seconds >= MIN_SEGMENT_SECONDS) or not all(t.strip() for t in texts):
+        return [], f"a segment is empty or under {MIN_SEGMENT_SECONDS:g} s"
     ends = np.round(np.cumsum(seconds) / seconds.sum() * frames).astype(int)
     lengths = np.diff(np.concatenate([[0], ends]))
-    if np.any(lengths < 1):
-        return None
-    return [(t, int(n)) for t, n in zip(texts, lengths, strict=True)]
+    return [(t, int(n)) for t, n in zip(texts, lengths, strict=True)], ""
 
 
 # A continuation's text names another action than its past's when the label classifier gives
@@ -1622,8 +1630,8 @@ class Pipeline:
         return req
 
     def _raises(self, text: str) -> bool:
-        """Whether ``text``'s nearest known action raises a hand or both (``RAISES``), or the
-        checkpoint has no vocabulary to tell. An arms edit of a raise takes the text model's
+        """Whether ``text``'s nearest known action raises a hand or both (``RAISES``; False
+        for a checkpoint without a vocabulary to tell by). An arms edit of a raise takes the text model's
         arms by default: the control model alone kept a walk's arms swinging (a raised wrist
         above its shoulder in 21-44 % of frames for the data's own "raises the left / right
         hand" against 59-66 %, val; a new user's 15 raises never got a wrist above the
@@ -1631,7 +1639,7 @@ class Pipeline:
         text model's (docs/control.md, "Arms from the text model")."""
         known = self.known_actions(self.text_encoder.encode([text]).pooled, [text])
         if not known or not known[0].get("nearest"):
-            return True
+            return False  # nothing to tell by: the control model, as before
         return str(known[0]["nearest"][0][0]).startswith(RAISES)
 
     def restyle(
@@ -1698,11 +1706,14 @@ class Pipeline:
         seen = None
         read_as = None
         parts = None  # a timeline's segments, each restyled with its own words
+        unread = ""
         if text is None and self.text_dim and blend is None:
-            parts = _segments_of(motion, len(pos), self.fps)
-        if parts is not None:
-            seen = self._recognised(pos)  # for the pace only
-            parts = [(_said_in_style(t, style, None)[0], n) for t, n in parts]
+            parts, unread = _segments_of(motion, len(pos), self.fps)
+            parts = parts or None
+        if parts is not None:  # a style said before (a restyle restyled) is replaced
+            for t, _ in parts:
+                validate_prompt(t)
+            parts = [(_said_in_style(_style_unsaid(t), style, None)[0], n) for t, n in parts]
             text = parts[0][0]
         elif text is None and self.text_dim:
             seen = self._recognised(pos)
@@ -1721,10 +1732,10 @@ class Pipeline:
         lengths = [n for _, n in parts] if parts is not None else [len(pos)]
         if parts is not None:  # each segment at its own: a timeline's run slowed, its bow not
             starts = np.cumsum([0, *lengths[:-1]])
-            paces = [self._restyle_pace(pos[a : a + n], style, blend, None)
+            paces = [round(self._restyle_pace(pos[a : a + n], style, blend, None), 3)
                      for a, n in zip(starts, lengths, strict=True)]  # fmt: skip
         else:
-            paces = [self._restyle_pace(pos, style, blend, seen)]
+            paces = [round(self._restyle_pace(pos, style, blend, seen), 3)]
         pace = min(paces)
         kept_note = None
         if keep_speed and pace < KEPT_SPEED_SAID:
@@ -1739,12 +1750,11 @@ class Pipeline:
         seconds = [n / self.fps for n in lengths]
 
         def paced(positions: np.ndarray, fps: float) -> np.ndarray:
-            """``positions`` at ``fps`` along the path at the pace of each segment (a
-            timeline's: each segment's steps shortened in its own frames)."""
-            shares = segment_shares(paces, seconds, len(positions), fps)
-            if parts is not None and not keep_speed:
-                return strided_path(positions, np.broadcast_to(shares, len(positions)))
-            return paced_path(positions, shares)
+            """``positions`` at ``fps`` along the path at the pace: a timeline's each segment's
+            steps shortened in its own frames, so its turns come with its words."""
+            if parts is None:
+                return paced_path(positions, pace)
+            return strided_path(positions, segment_shares(paces, seconds, len(positions), fps))
 
         constraints = path_constraints(paced(pos, self.fps))
         req = self._controlled(text, len(pos) / self.fps, constraints, options, task="style")
@@ -1754,10 +1764,13 @@ class Pipeline:
             req.segments = tuple(parts)
             req.meta["segments"] = [[t, n / self.fps] for t, n in parts]
         if pace < 1.0:
-            req.meta["pace"] = round(pace, 3)
+            req.meta["pace"] = pace
             if parts is not None:
-                req.meta["segment_paces"] = [round(p, 3) for p in paces]
+                req.meta["segment_paces"] = paces
         req.text_blend = text_blend
+        if unread:
+            add_warning(req.meta, f"the motion's timeline segments are not used ({unread}): it "
+                        "is restyled as one motion")  # fmt: skip
         add_warning(req.meta, several)
         add_warning(req.meta, kept_note)
         if from_example:
@@ -1978,7 +1991,7 @@ class Pipeline:
             # a list ("walks, waves and bows") may be meant as one after another; one action
             # alone is said nothing ("the prompt is one segment" was noise to a new user
             # composing "a person bows")
-            listed = re.search(r",|\band\b", segments)
+            listed = re.search(r"(?<!\d),|,(?!\d)|\band\b", segments)  # not "2,5 s"
             if dangling or leading or listed:
                 add_warning(
                     req.meta,

@@ -211,3 +211,11 @@ def test_bad_arguments_raise_input_error() -> None:
         rotate_about_y(motion, float("inf"))
     with pytest.raises(InputError):
         mirror(np.zeros((5, 21, 3)))
+
+
+def test_a_mirrored_timeline_s_segments_swap_their_sides_too():
+    from motiongen.data.synthetic import synth_motion
+
+    m = synth_motion("walk", seconds=2.0)
+    m = m.copy(meta={"segments": [["a person turns left", 1.0], ["a person waves", 1.0]]})
+    assert mirror(m).meta["segments"] == [["a person turns right", 1.0], ["a person waves", 1.0]]

@@ -81,14 +81,7 @@ def test_a_paced_path_covers_its_share_of_the_same_path_in_the_same_frames():
     assert max(gaps) < 0.05
     with pytest.raises(ValueError, match="ratio"):
         paced_path(p, 1.2)
-    # one share per frame: the first half slowed, the second at its own speed
     share = np.where(np.arange(len(p)) < half, 0.5, 1.0)
-    mixed = paced_path(p, share)
-    steps = np.linalg.norm(np.diff(p[:, PELVIS][:, [0, 2]], axis=0), axis=1)
-    # (to the sway cut where the slowed pelvis falls between the source's frames)
-    np.testing.assert_allclose(covered(mixed), np.cumsum(share[1:] * steps), atol=0.05)
-    with pytest.raises(ValueError, match="one per frame"):
-        paced_path(p, share[:-1])
     # strided: the same frames and turns at the same times, every step shortened in place
     from motiongen.tasks.pace import strided_path
 
@@ -170,6 +163,11 @@ def test_a_restyled_timeline_restyles_each_segment_with_its_own_words_and_pace(c
     assert np.linalg.norm(got[59] - got[0]) < 0.9 * np.linalg.norm(src[59] - src[0])
     # the bow stands where the slowed walk left it, as the source's bow stands
     assert np.linalg.norm(got[-1] - got[70], axis=-1) < 0.3
-    # cut, it is no longer the timeline its segments say: one reading of the whole, as before
-    cut = made.copy(positions=made.positions[:100])
-    assert "segment_paces" not in control.restyle(cut, "sad", seed=0, steps=2).meta
+    # restyled again: the new style replaces the old in each segment's words
+    happy = control.restyle(sad, "happy", seed=0, steps=2)
+    assert happy.texts == ["a person walks forward briskly in a happy way",
+                           "a person bows in a happy way"]  # fmt: skip
+    # cut, it is no longer the timeline its segments say: one reading of the whole, said
+    cut = control.restyle(made.copy(positions=made.positions[:100]), "sad", seed=0, steps=2)
+    assert "segment_paces" not in cut.meta
+    assert "timeline segments are not used (its segments last 6.00 s" in cut.meta["warning"]

@@ -161,9 +161,14 @@ def test_a_span_edit_reports_like_a_plain_edit(pipes, monkeypatch):
     monkeypatch.setattr(conditioning, "tasks", {"edit": {"segment_model": text}})
     assert control.check_edit(walk, text="a person bows", frames=(1.0, 2.5)).parts is not None
     assert control.check_edit(walk, text="a person bows", joints=["legs"]).parts is None
-    # arms alone: the text model's arms, set on the body
-    arms = control.check_edit(walk, text="a person bows", joints=["arms"])
+    # arms alone: a raise's arms are the text model's, set on the body; other actions' (and
+    # any without a vocabulary to tell, as this fake checkpoint) the control model's
+    assert control.check_edit(walk, text="a person bows", joints=["arms"]).parts is None
+    monkeypatch.setattr(type(control), "_raises", lambda self, text: True)
+    arms = control.check_edit(walk, text="a person raises both hands", joints=["arms"])
     assert arms.edit_joints is not None and arms.parts is not None
+    monkeypatch.undo()
+    monkeypatch.setattr(conditioning, "tasks", {"edit": {"segment_model": text}})
     # a span the default text model cannot make is said to be the control model's
     short = control.edit(walk, text="a person bows", frames=(1.0, 1.5), seed=0)
     assert "under 1 s, so the control model makes it alone" in short.meta["warning"]

@@ -129,19 +129,9 @@ NO_TRAVEL_HELP = (
 )
 
 
-# A bone whose length varies more than this over a motion: a BVH (one length per bone) moves
-# its joints. Generated and cleaned motions keep their bones to a millimetre; mocap dances drift.
-BVH_BONE_SPREAD = 0.02  # m
-
-
-def bone_spread(positions: Any) -> float:
-    """The largest spread (max - min, m) of any bone's length over ``positions`` (T, 22, 3)."""
-    import numpy as np
-
-    from motiongen.skeleton import bone_lengths
-
-    lengths = bone_lengths(np.asarray(positions, dtype=np.float64))
-    return float((lengths.max(axis=0) - lengths.min(axis=0)).max()) if len(lengths) else 0.0
+# A bone whose length strays more than this from the one a BVH holds moves the written joints
+# (``io.bvh.bone_shift``). Generated and cleaned motions keep their bones to a millimetre.
+BVH_BONE_SHIFT = 0.02  # m
 
 
 def as_written(
@@ -170,12 +160,14 @@ def as_written(
         rate, note = VIDEO_MAX_FPS, f"; a video is drawn at most {VIDEO_MAX_FPS:g} fps"
     elif suffix == ".bvh":  # Blender imports at scale 1: a rig 100x too large
         note = "; a BVH in centimetres, Y up: import it at scale 0.01 for metres"
-        if (spread := bone_spread(motion.positions)) > BVH_BONE_SPREAD:
+        from motiongen.io.bvh import bone_shift
+
+        if (shift := bone_shift(motion.positions)) > BVH_BONE_SHIFT:
             # one length per bone: a dance take's drifting bones had moved its kept frames
             # by up to 21 cm in a BVH, unsaid (a new user's trial)
             note += (
-                f"; its bone lengths vary by up to {100 * spread:.0f} cm and a BVH holds one "
-                "length per bone, so joints shift (.npz and .motion keep them exactly)"
+                f"; a bone's length strays up to {100 * shift:.0f} cm from the one length a "
+                "BVH holds, so joints shift (.npz and .motion keep them exactly)"
             )
     if seconds is not None and not loop and abs(rate - motion.fps) > 1e-9:
         motion = motion.resample(rate, frames=max(1, round(seconds * rate)))

@@ -72,13 +72,17 @@ def limit_turn_rate(
         if np.abs(slewed - run).max() <= MAX_LAG:
             target[t:end] = slewed
         t = end
-    delta = target - h
+    return _turned_by(p, target - h)
+
+
+def _turned_by(p: np.ndarray, delta: np.ndarray) -> tuple[np.ndarray, float]:
+    """(each pose of ``p`` turned by ``delta`` (T,) radians about its pelvis's vertical line,
+    the largest turn in degrees, a whole turn counting as none); ``p`` itself for no turn."""
     if not np.any(np.abs(delta) > 1e-9):
         return p, 0.0
-    pelvis = p[:, PELVIS : PELVIS + 1, :]
-    pivot = pelvis * np.array([1.0, 0.0, 1.0])  # turn about the pelvis's vertical line
-    out = rotate_y(p - pivot, delta) + pivot
-    return out, float(np.degrees(np.abs(delta).max()))
+    pivot = p[:, PELVIS : PELVIS + 1, :] * np.array([1.0, 0.0, 1.0])
+    turned = np.abs((delta + np.pi) % (2 * np.pi) - np.pi)
+    return rotate_y(p - pivot, delta) + pivot, float(np.degrees(turned.max()))
 
 
 # How far a join's facing may swing beyond the facings of its two ends (degrees). Over 1 s
@@ -125,25 +129,21 @@ def limit_overturn(
         if start < 1 or stop >= len(p) or stop <= start:
             continue
         a, b = h[start - 1], h[stop]
-        short = a + (b - a + np.pi) % (2 * np.pi) - np.pi  # b's facing, the short way from a
-        if abs(b - a) <= SPUN:  # the way the motion turns: round a kick's spin, not back
-            short = b
+        # where the gap turns to: the motion's own end facing, or (a spin, the other way round
+        # under a quarter turn) the same facing the short way from a
+        end = b if abs(b - a) <= SPUN else a + (b - a + np.pi) % (2 * np.pi) - np.pi
         along = (np.arange(start, stop) - (start - 1)) / (stop - (start - 1))
         swing = h[start:stop] - (a + (b - a) * along)
-        base = a + (short - a) * along  # a whole turn's difference ramps out: the same pose
+        base = a + (end - a) * along  # a whole turn's difference ramps out: the same pose
         room = np.where(
             swing > 0,
-            max(a, short) + np.radians(limit) - base,
-            base - (min(a, short) - np.radians(limit)),
+            max(a, end) + np.radians(limit) - base,
+            base - (min(a, end) - np.radians(limit)),
         )
         need = np.abs(swing) > room
         scale = float(np.min(room[need] / np.abs(swing[need]))) if need.any() else 1.0
         delta[start:stop] = base + scale * swing - h[start:stop]
-    if not np.any(np.abs(delta) > 1e-9):
-        return p, 0.0
-    pivot = p[:, PELVIS : PELVIS + 1, :] * np.array([1.0, 0.0, 1.0])
-    turned = np.abs((delta + np.pi) % (2 * np.pi) - np.pi)  # a whole turn is no turn
-    return rotate_y(p - pivot, delta) + pivot, float(np.degrees(turned.max()))
+    return _turned_by(p, delta)
 
 
 # The slowest turning kept by ``straightened``: the facing low-passed with a Gaussian of this

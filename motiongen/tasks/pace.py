@@ -100,42 +100,31 @@ def strided_path(positions: np.ndarray, share: np.ndarray) -> np.ndarray:
 
 def segment_shares(
     shares: list[float], seconds: list[float], frames: int, fps: float
-) -> float | np.ndarray:
-    """The share ``paced_path`` walks each of ``frames`` frames at ``fps``: that of the
-    segment (``seconds`` long each, in order) the frame falls in; one segment: its share."""
-    if len(shares) == 1:
-        return float(shares[0])
+) -> np.ndarray:
+    """(frames,) the share of its step each of ``frames`` frames at ``fps`` walks
+    (``strided_path``): that of the segment (``seconds`` long each, in order) it falls in."""
     ends = np.cumsum(seconds)
     at = np.minimum(np.searchsorted(ends, np.arange(frames) / fps, "right"), len(shares) - 1)
     return np.asarray(shares, dtype=np.float64)[at]
 
 
-def paced_path(positions: np.ndarray, ratio: float | np.ndarray) -> np.ndarray:
+def paced_path(positions: np.ndarray, ratio: float) -> np.ndarray:
     """``positions`` (T, 22, 3) walked at ``ratio`` (0 < ratio <= 1) of their speed along the
     same path, over the same frames: frame t shows the motion where it was once the pelvis had
     covered ``ratio`` of the ground it covered by t (so the path is covered ``ratio`` of the
     way, turns on it come at their place). The pelvis keeps its own height at t: the bob of
-    the steps keeps the source's timing. ``ratio`` may be one per frame (T,), each the share
-    of the step into that frame (a timeline's run slowed, its bow not)."""
+    the steps keeps the source's timing."""
     p = np.asarray(positions, dtype=np.float64)
-    share = np.asarray(ratio, dtype=np.float64)
-    if share.ndim not in (0, 1) or (share.ndim == 1 and len(share) != len(p)):
-        raise ValueError(f"ratio must be one number or one per frame ({len(p)})")
-    if not np.all((share > 0.0) & (share <= 1.0)):
+    if not 0.0 < ratio <= 1.0:
         raise ValueError(f"ratio must be in (0, 1], got {ratio!r}")
     t = np.arange(len(p), dtype=np.float64)
     steps = np.linalg.norm(np.diff(p[:, PELVIS][:, [0, 2]], axis=0), axis=1)
     covered = np.concatenate([[0.0], np.cumsum(steps)])
-    if np.all(share == 1.0) or covered[-1] <= 0.0:
+    if ratio == 1.0 or covered[-1] <= 0.0:
         return p.copy()
-    wanted = (
-        share * covered
-        if share.ndim == 0
-        else np.concatenate([[0.0], np.cumsum(share[1:] * steps)])
-    )
     # the frame at which the source had covered that much ground (standing stretches, where
     # ``covered`` is flat, are passed through at their first frame)
-    at = np.interp(wanted, covered, t)
+    at = np.interp(ratio * covered, covered, t)
     lo = np.floor(at).astype(int)
     hi = np.minimum(lo + 1, len(p) - 1)
     w = (at - lo)[:, None, None]

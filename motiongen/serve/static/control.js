@@ -21,10 +21,7 @@
       }
       positions.push(frame);
     }
-    const motion = { fps: m.fps, positions };
-    // a timeline: its segments go with it (a restyle restyles each with its own words)
-    if (m.segments) motion.segments = m.segments.map(([text, seconds]) => ({ text, seconds }));
-    return motion;
+    return { fps: m.fps, positions };
   }
 
   function seedValue() {
@@ -125,6 +122,9 @@
   async function restyle() {
     const motion = stageMotion();
     if (!motion) return;
+    // a timeline's segments go with it: each is restyled with its own words
+    const segs = page.viewer.motion.segments;
+    if (segs) motion.segments = segs.map(([text, seconds]) => ({ text, seconds }));
     try {
       const style = $("style").value;
       if (!style) throw new page.ApiError("no style to choose: the server has no style model");

@@ -180,7 +180,7 @@
     if (!isNumber(data.fps) || !(data.fps > 0)) throw new Error(`${source}: fps is missing`);
     // a timeline's segments ([text, seconds] pairs), sent back with it to restyle each part
     const said = data.meta && Array.isArray(data.meta.segments) ? data.meta.segments : [];
-    const segments = said.filter((s) => Array.isArray(s) && typeof s[0] === "string" && isNumber(s[1]));
+    const segments = said.filter((s) => Array.isArray(s) && typeof s[0] === "string" && s[0].trim() && isNumber(s[1]) && s[1] > 0);
     return {
       positions,
       fps: data.fps,

@@ -157,6 +157,8 @@ def test_a_restyled_timeline_restyles_each_segment_with_its_own_words_and_pace(c
         "a person bows in a sad way",
     ]
     walk_pace, bow_pace = sad.meta["segment_paces"]
+    # each segment restyled alone, the join in-betweened (a bow after a stop had stood upright)
+    assert sad.meta["segments_from"] == control.name and "join_sampling" in sad.meta
     assert walk_pace < 0.9 and bow_pace == 1.0 and sad.meta["pace"] == walk_pace
     src = made.positions[:, PELVIS][:, [0, 2]].astype(np.float64)
     got = sad.positions[:, PELVIS][:, [0, 2]].astype(np.float64)

@@ -67,6 +67,8 @@ class GenerationRequest:
     # Joined arms edit (generation.arms_edit): (the edited arm joints, first frame, end frame)
     # set from the one segment in ``parts``, or None.
     edit_joints: tuple[tuple[int, ...], int, int] | None = None
+    # Restyled timeline: ``parts`` are each segment's restyle, joined by in-betweening.
+    joined_restyle: bool = False
     # Joined timeline or span edit's in-betweening: (first free frame, first kept frame again)
     # per gap between kept parts; its free frames are bent to meet the kept ones' velocity
     # (postprocess.transitions.sew) before post-processing.

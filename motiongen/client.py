@@ -460,9 +460,8 @@ def _payload(motion: Motion, *, segments: bool = False) -> dict[str, Any]:
         "fps": float(motion.fps),
         "positions": np.round(motion.positions, 5).tolist(),
     }
-    said = motion.meta.get("segments")
-    if segments and isinstance(said, list) and len(said) > 1:
-        body["segments"] = [{"text": str(t), "seconds": float(s)} for t, s in said]
+    if segments and (said := motion.timeline_segments):
+        body["segments"] = [{"text": t, "seconds": s} for t, s in said]
     return body
 
 

@@ -78,6 +78,19 @@ class Motion:
     def title(self) -> str:
         return self.texts[0] if self.texts else self.name
 
+    @property
+    def timeline_segments(self) -> list[tuple[str, float]] | None:
+        """A timeline's segments, (text, seconds) in turn, from ``meta["segments"]`` (a
+        composed motion, or one made of a "then" prompt); None for one action, or for meta that
+        is not two or more (text, positive seconds) pairs. They may no longer span the motion
+        (cut or resampled since): a user of them checks that."""
+        raw = self.meta.get("segments")
+        try:
+            parts = [(str(text), float(seconds)) for text, seconds in raw]  # type: ignore[union-attr]
+        except (TypeError, ValueError):
+            return None
+        return parts if len(parts) > 1 and all(s > 0 for _, s in parts) else None
+
     def __len__(self) -> int:
         return self.num_frames
 
@@ -189,7 +202,7 @@ class Motion:
             "turn_taken_out": loop.turn_taken_out,
             "travel_m": loop.travel_m,
         }
-        if left := _segments_left_out(self.meta.get("segments"), loop.start / self.fps,
+        if left := _segments_left_out(self.timeline_segments, loop.start / self.fps,
                                       loop.stop / self.fps):  # fmt: skip
             # a sequence does not repeat: "walks, then waves" looped was a walk cycle, no word
             looped.meta["loop"]["segments_left_out"] = left

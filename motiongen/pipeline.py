@@ -277,14 +277,11 @@ def _segments_of(motion: Motion, frames: int, fps: float) -> tuple[list[tuple[st
     ``meta["segments"]``, or [] with why they cannot be used, "" for a motion without them).
     A composed motion has them, and one generate made of a "then" prompt; one cut or
     resampled since, or whose segments are shorter than a timeline's, is read as one motion."""
-    said = motion.meta.get("segments")
-    if not isinstance(said, list) or len(said) < 2:
+    said = motion.timeline_segments
+    if said is None:
         return [], ""
-    try:
-        texts = [str(t) for t, _ in said]
-        seconds = np.array([float(s) for _, s in said])
-    except (TypeError, ValueError):
-        return [], "its meta segments are not (text, seconds) pairs"
+    texts = [t for t, _ in said]
+    seconds = np.array([s for _, s in said])
     if abs(seconds.sum() - motion.seconds) > 1.0 / motion.fps + 1e-6:
         return [], f"its segments last {seconds.sum():.2f} s, the motion {motion.seconds:.2f} s"
     if not np.all(seconds >= MIN_SEGMENT_SECONDS) or not all(t.strip() for t in texts):

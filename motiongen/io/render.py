@@ -395,7 +395,7 @@ def _scene(
         height=height,
         title=motion.title if title is None else title,
         trail=trail,
-        segments=_segments(motion) if title is None else None,
+        segments=motion.timeline_segments if title is None else None,
     )
 
 
@@ -403,17 +403,7 @@ def picture_title(motion: Motion, title: str | None) -> str | None:
     """The title a picture of ``motion`` is drawn with when ``title`` is offered: none for a
     timeline (``meta["segments"]``), whose segments name themselves as they play (a long
     prompt's title was cut short), else ``title``."""
-    return None if len(_segments(motion) or ()) > 1 else title
-
-
-def _segments(motion: Motion) -> list[tuple[str, float]] | None:
-    """A timeline's [[text, seconds], ...] from its meta, or None."""
-    raw = motion.meta.get("segments")
-    try:
-        parts = [(str(text), float(seconds)) for text, seconds in raw]  # type: ignore[union-attr]
-    except (TypeError, ValueError):
-        return None
-    return parts if len(parts) > 1 and all(s > 0 for _, s in parts) else None
+    return None if len(motion.timeline_segments or ()) > 1 else title
 
 
 def render_frame(
@@ -462,7 +452,7 @@ def contact_frames(motion: Motion, count: int) -> list[int]:
     n = motion.num_frames
     picked = set(np.linspace(0, n - 1, count).round().astype(int).tolist())
     start = 0.0
-    for _, seconds in _segments(motion) or ():
+    for _, seconds in motion.timeline_segments or ():
         a, b = int(round(start * motion.fps)), int(round((start + seconds) * motion.fps))
         if b > a and not any(a <= i < b for i in picked):
             picked.add(min(n - 1, (a + b) // 2))

@@ -302,6 +302,13 @@ RECOGNISED_SECONDS = 3.0  # the classifier's windows are 3 s
 # best (test prediction error at 0.5 s 0.056 m, 0.065 with 4 of 40 walks into turns joined).
 TRAVELLING = ("walk", "run", "dash")
 RAISES = "raise-up"  # raise-up-both-hands, raise-up-left-hand, raise-up-right-hand
+# A timeline segment asked no length lasts as long as the index's phrases of its text, at most
+# this: the data's takes repeat a wave or a walk for 7-9 s, and three actions had run 15-20 s
+# (a new user's trial). On 40 timelines of 3 segments at their default lengths (`benchmarks/
+# tasks.py --tasks timeline --segment-seconds auto`), median 6.8 -> 5.0 s a segment, every
+# segment recognised either way (test and val); seam jerk p95 148 -> 202 m/s^3 on test (val
+# 156 -> 158), the joins' edges p95 287 -> 270 (val 285 -> 321): all within real p95.
+SEGMENT_CAP_SECONDS = 5.0
 
 
 def _travel_way(action: str) -> str:
@@ -2116,7 +2123,7 @@ class Pipeline:
                 except Exception:  # noqa: BLE001 - a damaged index must not stop a timeline
                     pass  # (a bad prompt is reported by check_compose)
             record[text] = "default" if frames is None else "retrieved phrases"
-            return None if frames is None else frames / pipe.fps
+            return None if frames is None else min(frames / pipe.fps, SEGMENT_CAP_SECONDS)
 
         return typical
 

@@ -538,10 +538,12 @@ def compose(
     )  # fmt: skip
     _write(motion, output, t0, "timeline", fps, (loop, no_travel))
     if "retrieved phrases" in motion.meta.get("segment_lengths_from", ()):
+        from motiongen.pipeline import SEGMENT_CAP_SECONDS
+
         lengths = ", ".join(f"{s:.1f}" for _, s in motion.meta["segments"])
         out.print(
-            f"segments of {lengths} s: as long as such motions last in the index "
-            "(--seconds sets the total)",
+            f"segments of {lengths} s: as long as such motions last in the index, at most "
+            f"{SEGMENT_CAP_SECONDS:g} s (--seconds sets the total)",
             highlight=False,
             soft_wrap=True,
         )

@@ -1378,6 +1378,7 @@ class Pipeline:
         )
         req.segment_model = segment_pipe
         req.parts = ((part,), self._join_request(req))
+        req.joined = "continuation"
         req.meta["continued_into"] = {
             "actions": asked,
             "past_action": seen,
@@ -1599,6 +1600,7 @@ class Pipeline:
             req.segment_model = segment_pipe
             req.parts = ((part,), None)
             req.edit_joints = (tuple(resolved or ()), a, b)
+            req.joined = "arms"
         elif joined:
             from motiongen.generation.span_edit import core
 
@@ -1613,6 +1615,7 @@ class Pipeline:
             req.segment_model = segment_pipe
             req.parts = ((part,), self._join_request(req))
             req.edit_span = (pos, span[0], span[1])
+            req.joined = "span"
         elif (
             given is None
             and segment_model not in (None, "self")
@@ -1662,7 +1665,7 @@ class Pipeline:
         ]  # fmt: skip
         req.segment_model = self
         req.parts = (tuple(alone), self._join_request(req))
-        req.joined_restyle = True
+        req.joined = "restyle"
         keys, key_starts, _ = join_keyframes(
             [walked[a : a + n] for (_, n), a in zip(parts, starts, strict=True)]
         )
@@ -2175,6 +2178,7 @@ class Pipeline:
         ]
         req.segment_model = segment_pipe
         req.parts = (tuple(parts), self._join_request(req))
+        req.joined = "timeline"
 
     def run_request(
         self,
@@ -2186,16 +2190,12 @@ class Pipeline:
         """The motion of one checked request (``check_request`` or a ``check_<task>``)."""
         if req.batch != 1 and (req.constraints is not None or req.segments is not None):
             raise InputError("control and timeline requests make one motion each (batch 1)")
-        if req.edit_span is not None:
-            motion = self._joined_edit(req, postprocess, cancel)
-        elif req.edit_joints is not None:
-            motion = self._arms_edit(req, postprocess, cancel)
-        elif req.joined_restyle:
-            motion = self._joined_restyle(req, postprocess, cancel)
-        elif req.parts is not None and req.constraints is not None:
-            motion = self._joined_continuation(req, postprocess, cancel)
-        elif req.parts is not None:
+        if req.joined == "timeline":
             return self._joined_timeline(req, postprocess, cancel)
+        if req.joined is not None:
+            made_by = {"span": self._joined_edit, "arms": self._arms_edit,
+                       "restyle": self._joined_restyle, "continuation": self._joined_continuation}  # fmt: skip
+            motion = made_by[req.joined](req, postprocess, cancel)
         else:
             motion = self._run([req], postprocess=postprocess, cancel=cancel)[0]
             # the checked request stays reusable: its warning is added, not moved
@@ -2263,7 +2263,7 @@ class Pipeline:
         parts, join = req.parts
         join = copy.copy(join)  # the checked request stays reusable
         join.constraints = inbetween_constraints(keys, starts, total)
-        if req.edit_span is None:
+        if req.joined != "span":
             # a timeline's joins meet its segments' velocities too (not a span edit's: there
             # it failed the sanity check in 11 of 40 test windows, seams 154 -> 178 m/s^3)
             join.sewn = tuple(
@@ -2337,10 +2337,10 @@ class Pipeline:
             motion.meta["vocabulary"] = known[0]
             if req.segments is not None:
                 motion.meta["segment_vocabulary"] = known
-                if req.joined_restyle:  # a restyled stop stands where its source stood
+                if req.joined == "restyle":  # a restyled stop stands where its source stood
                     known = [{"known": True} if is_stop(t) else k
                              for t, k in zip(motion.texts, known, strict=True)]  # fmt: skip
-                warning = far_segments(motion.texts, known, restyle=req.joined_restyle)
+                warning = far_segments(motion.texts, known, restyle=req.joined == "restyle")
             else:
                 warning = vocabulary_warning("the prompt", "the motion", known[0])
             if warning:
@@ -2353,9 +2353,9 @@ class Pipeline:
                     if req.segments is not None
                     else f"the edited span: {short}{self._span_core_said(req, r)}; edit a longer "
                     "span"
-                    if req.edit_span is not None
+                    if req.joined == "span"
                     else f"the edited arms: {short}; edit a longer stretch of the motion"
-                    if req.edit_joints is not None
+                    if req.joined == "arms"
                     else f"the new action after the past: {short}; ask for more seconds",
                 )
         return motion

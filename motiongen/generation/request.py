@@ -67,8 +67,11 @@ class GenerationRequest:
     # Joined arms edit (generation.arms_edit): (the edited arm joints, first frame, end frame)
     # set from the one segment in ``parts``, or None.
     edit_joints: tuple[tuple[int, ...], int, int] | None = None
-    # Restyled timeline: ``parts`` are each segment's restyle, joined by in-betweening.
-    joined_restyle: bool = False
+    # What ``parts`` make, or None for a request this model makes alone: "timeline" (segments
+    # joined), "continuation" (the new action joined to the past), "span" (an edit's span sewn
+    # in, ``edit_span``), "arms" (an edit's arms set on the body, ``edit_joints``), "restyle"
+    # (a timeline's segments each restyled, joined).
+    joined: str | None = None
     # Joined timeline or span edit's in-betweening: (first free frame, first kept frame again)
     # per gap between kept parts; its free frames are bent to meet the kept ones' velocity
     # (postprocess.transitions.sew) before post-processing.

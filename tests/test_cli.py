@@ -86,6 +86,27 @@ def test_a_bvh_of_a_motion_whose_bones_vary_says_its_joints_shift(tmp_path, monk
     assert code == 0 and "strays up to" not in " ".join(out.split())
 
 
+def test_render_starts_where_asked(tmp_path, monkeypatch, capsys):
+    from motiongen.data.load import load_any
+
+    src = tmp_path / "m.npz"
+    walk = synth_motion("walk", seconds=4.0)
+    walk.save(src)
+    out_path = tmp_path / "end.npz"
+    code, out, _ = run(["render", str(src), "-o", str(out_path), "--start", "3", "--seconds", "0.5"],
+                       monkeypatch, capsys)  # fmt: skip
+    assert code == 0 and "10 frames, 0.5 s" in " ".join(out.split())
+    np.testing.assert_allclose(load_any(out_path).positions, walk.positions[60:70], atol=1e-4)
+    code, out, _ = run(
+        ["render", str(src), "-o", str(out_path), "--start", "2"], monkeypatch, capsys
+    )
+    assert code == 0 and "40 frames, 2 s" in " ".join(out.split())
+    code, _, err = run(
+        ["render", str(src), "-o", str(out_path), "--start", "9"], monkeypatch, capsys
+    )
+    assert code == 1 and "past the motion's end (4.00 s)" in error_line(err)
+
+
 def test_render_loop_writes_a_loop_without_travel(tmp_path, monkeypatch, capsys):
     src = tmp_path / "m.npz"
     synth_motion("walk", seconds=4.0).save(src)

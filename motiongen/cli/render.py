@@ -40,6 +40,10 @@ def render(
     title: Annotated[str | None, typer.Option(help="Title shown in videos.")] = None,
     fps: Annotated[float | None, typer.Option(help="Resample to this frame rate first.")] = None,
     seconds: Annotated[float | None, typer.Option(help="Keep only the first N seconds.")] = None,
+    start: Annotated[
+        float | None,
+        typer.Option(help="Start at S seconds (with --seconds: that long from there)."),
+    ] = None,
     no_audio: Annotated[
         bool, typer.Option("--no-audio", help="Do not mux music into MP4.")
     ] = False,
@@ -62,10 +66,19 @@ def render(
     fps = check_output_fps(fps, output.suffix)
     if seconds is not None and not (math.isfinite(seconds) and seconds > 0):
         raise InputError(f"--seconds must be a positive number, got {seconds}")
+    if start is not None and not (math.isfinite(start) and start >= 0):
+        raise InputError(f"--start must be 0 or more seconds, got {start}")
     motion = resolve_motion(source)
     writable(*output_paths(output, 1))  # a new folder is said (it was made silently)
-    if seconds is not None:
-        motion = motion.crop(0, max(1, min(motion.num_frames, int(round(seconds * motion.fps)))))
+    # the end of an 80 s dance had needed Python to look at (a new user's trial)
+    first = 0 if start is None else int(round(start * motion.fps))
+    if first >= motion.num_frames:
+        raise InputError(
+            f"--start {start:g} s is past the motion's end ({motion.seconds:.2f} s); start earlier"
+        )
+    if start is not None or seconds is not None:
+        length = motion.num_frames if seconds is None else int(round(seconds * motion.fps))
+        motion = motion.crop(first, min(motion.num_frames, first + max(1, length)))
     motion, note = as_written(motion, output, fps, no_travel, loop, panels)
     options: dict = {}
     suffix = output.name.lower()

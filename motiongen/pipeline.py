@@ -1821,7 +1821,8 @@ class Pipeline:
                 return paced_path(positions, pace)
             return strided_path(positions, segment_shares(paces, seconds, len(positions), fps))
 
-        constraints = path_constraints(paced(pos, self.fps))
+        walked = paced(pos, self.fps)
+        constraints = path_constraints(walked)
         req = self._controlled(text, len(pos) / self.fps, constraints, options, task="style")
         if read_as is not None:  # what the motion was taken to do (said: an in-place walk read
             req.meta["read_as"] = read_as  # as a backward one was not; an animator's trial)
@@ -1856,7 +1857,6 @@ class Pipeline:
         path = np.full(motion.positions.shape, np.nan)
         path[:, PELVIS] = paced(motion.positions, motion.fps)[:, PELVIS]
         if parts is not None:  # each segment restyled alone, the joins in-betweened
-            walked = paced(pos, self.fps)
             path = self._restyle_segments(req, parts, walked, style, sampling, path, motion.fps)
         req.source_rate = source_rate(motion.fps, self.fps, path)
         if (

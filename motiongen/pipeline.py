@@ -100,6 +100,7 @@ from motiongen.generation.source_rate import (
     source_rate,
 )
 from motiongen.generation.stand import is_stop
+from motiongen.generation.start_heading import follow_start_heading
 from motiongen.generation.timeline import JOIN_HALF
 from motiongen.generation.vocabulary import (
     KNOWN_SIMILARITY,
@@ -2976,6 +2977,8 @@ class Pipeline:
                 prior_t = normalised([p.features for p in priors])
         starts = [s for s, _ in (plan or window_plan(first.frames, self.window, self.overlap))]
         constraints = first.constraints
+        # A text model's own path (no constraints, no given start) follows its take's turns.
+        free_path = bool(self.prior_dim) and constraints is None and first.prefix is None
         control_dim = self.control_dim
         control = None
         if constraints is not None:
@@ -3007,11 +3010,16 @@ class Pipeline:
                 window_prior = prior_t[:, starts[k] : starts[k] + x0.shape[1]]
             window_start = window_prior if starting else None
             network_prior = window_prior if self.prior_dim else None  # a restyle's start only
-            return self._sample_window(
+            x = self._sample_window(
                 x0, text_kwargs, window_audio, known, mask, first.steps, first.sampler, scales,
                 None, cancel, task, style_t, network_prior, blend,
                 window_start, overlap_only=k > 0 and constraints is None,
             )  # fmt: skip
+            if window_start is not None and free_path:  # turns as far as its take
+                x = follow_start_heading(
+                    x, window_start, float(self._norm_mean[0]), float(self._norm_std[0]), self.fps
+                )
+            return x
 
         prefix = None
         if first.prefix is not None:

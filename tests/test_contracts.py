@@ -39,3 +39,20 @@ def test_walk_rules_read_the_direction_of_travel():
     back = walk.copy()
     back[..., 2] = 2 * walk[:1, :1, 2] - walk[..., 2]  # mirrored along the facing axis
     assert np.isclose(forward_travel(back), -travel)
+
+
+def test_turn_rules_read_a_quarter_turn_to_its_side():
+    from motiongen.canonical import rotate_y
+    from motiongen.eval.contracts import turn_degrees
+
+    walk = synth_motion("walk", seconds=4.0, seed=2).positions.astype(np.float64)
+    n = len(walk)
+    angle = np.clip((np.arange(n) - n / 3) / (n / 3), 0.0, 1.0) * np.pi / 2  # over the middle
+    pelvis = walk[:, :1]
+    left = rotate_y(walk - pelvis, angle) + pelvis  # the body turned about its pelvis
+    assert np.isclose(turn_degrees(walk, 20.0), 0.0, atol=10.0)
+    assert np.isclose(turn_degrees(left, 20.0), 90.0, atol=10.0)
+    assert contract("turn left").passes(turn_degrees(left, 20.0))
+    assert not contract("turn right").passes(turn_degrees(left, 20.0))
+    spun = rotate_y(walk - pelvis, angle * 4) + pelvis  # a whole turn is not a quarter one
+    assert not contract("turn left").passes(turn_degrees(spun, 20.0))

@@ -1316,3 +1316,26 @@ def test_a_side_of_a_way_to_go_leaves_out_ways_and_a_side_of_a_limb_limbs():
     assert f("wave-left-hand|normal") and not f("walk-turn-left|normal")
     assert not f("byebye|normal")
     assert not SideFilter("a person walks") and not SideFilter("turns right, then left")
+
+
+def test_a_sample_turns_as_far_as_the_take_it_started_from():
+    import torch
+
+    from motiongen.features import ROOT_ROT_VEL
+    from motiongen.generation.start_heading import follow_start_heading
+
+    fps, T, mean, std = 20.0, 120, 0.01, 0.05
+    take = np.zeros((1, T, 137))
+    take[0, 40:60, ROOT_ROT_VEL.start] = np.pi / 2 / 20  # a quarter turn over a second
+    sway = 0.03 * np.sin(np.arange(T) * 2 * np.pi * 2.0 / fps)  # 2 Hz, the network's own
+    own = take.copy()
+    own[0, :, ROOT_ROT_VEL.start] += 0.01 + sway  # turning on all along, swaying
+    own[0, :, 5] = 1.0  # another channel, left alone
+    norm = lambda a: torch.as_tensor((a - mean) / std, dtype=torch.float32)  # noqa: E731
+    out = follow_start_heading(norm(own), norm(take), mean, std, fps).double().numpy()
+    steps = out[0, :, ROOT_ROT_VEL.start] * std + mean
+    assert np.degrees(steps.sum()) == pytest.approx(90.0, abs=3.0)  # the take's, not 159
+    assert np.degrees(np.cumsum(own[0, :, 0]))[-1] > 150
+    quick = steps - take[0, :, ROOT_ROT_VEL.start]
+    assert np.corrcoef(quick[20:-20], sway[20:-20])[0, 1] > 0.9  # the sway stays
+    assert np.allclose(out[0, :, 5] * std + mean, 1.0, atol=1e-5)

@@ -15,12 +15,13 @@ import numpy as np
 
 from motiongen.canonical import heading, rotate_y, yaw_between
 from motiongen.errors import InputError
-from motiongen.features import FEATURE_DIM, NormStats, positions_to_features
+from motiongen.features import FEATURE_DIM, MODEL_FPS, NormStats, positions_to_features
 from motiongen.skeleton import NUM_JOINTS, PELVIS
 from motiongen.tasks import CONTROL_DIM, TASK_ID, WORLD, control_mask, world_channels
 
 EASE_SECONDS = 0.25  # corrections fade out over this long around a given frame
-END_BODY_FRAMES = 20  # a continuation's body: its past's last second (at the model's 20 fps)
+END_BODY_SECONDS = 1.0  # a continuation's body: its past's last second
+END_BODY_FRAMES = int(round(END_BODY_SECONDS * MODEL_FPS))  # constraints are at the model's rate
 # A border between given and free frames is eased only where some joint jumps faster than
 # this (30 cm in one 20-fps frame: no body does that). Easing every border from 15 cm a frame
 # up made 15-frame in-betweening worse on val (L2P 1.46 -> 1.66; `benchmarks/tasks.py --split

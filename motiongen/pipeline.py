@@ -74,6 +74,7 @@ from motiongen.generation.control import (
     resolve_joints,
     travel_warning,
 )
+from motiongen.generation.durations import said_seconds
 from motiongen.generation.on_beats import (
     check_beat_sync,
     frames_to_make,
@@ -1099,6 +1100,17 @@ class Pipeline:
                     f"checkpoint {self.name} was trained without text; leave out the prompt "
                     "or use a text-conditioned checkpoint"
                 )
+        said_length = None
+        if text is not None:  # "walks for 3 seconds": the length, its words not the network's
+            said, phrase = said_seconds(text)
+            if said is not None:
+                if seconds is not None and abs(float(seconds) - said) > 0.5 / self.fps:
+                    raise InputError(
+                        f"the prompt says {said:g} s ({phrase.strip()!r}) and {seconds:g} s were "
+                        "asked; leave out one of them"
+                    )
+                seconds, said_length = said, phrase.strip()
+                text = validate_prompt(" ".join(text.replace(phrase, " ").split()).strip(" ,."))
         # no length asked for: a text alone lasts as long as the retrieved phrases like it
         estimate = seconds is None and text is not None and music is None and seed_motion is None
         seconds = check_seconds(DEFAULT_SECONDS if seconds is None else seconds)
@@ -1160,6 +1172,8 @@ class Pipeline:
                 notes["retrieval_note" if auto else "retrieval_warning"] = warning
         if estimate:
             notes["length_from"] = "retrieved phrases" if found else "default"
+        elif said_length is not None:
+            notes["length_from"] = f"the prompt ({said_length!r})"
         if past := past_default_reach(
             beat_sync, music_path is not None, seed_motion is not None, seconds
         ):

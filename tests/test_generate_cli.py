@@ -58,6 +58,23 @@ def test_generate_npy_is_seeded(checkpoint, tmp_path, monkeypatch, capsys):
     assert np.load(a).shape == (40, 22, 3)
 
 
+def test_a_length_in_the_prompt_sets_the_length(checkpoint, tmp_path, monkeypatch, capsys):
+    out_file = tmp_path / "w.npy"
+    args = [
+        "generate",
+        "a person waves for 1.5 seconds",
+        "-o",
+        out_file,
+        "--checkpoint",
+        checkpoint,
+    ]
+    code, out, err = run(args, monkeypatch, capsys)
+    assert code == 0, err
+    assert "30 frames" in out and "note: 1.5 s, as the prompt ('for 1.5 seconds') says" in out
+    code, _, err = run([*args, "--seconds", 4], monkeypatch, capsys)
+    assert code == 1 and "leave out one of them" in error_line(err)
+
+
 def test_generate_no_travel_keeps_the_pelvis_over_its_start(
     checkpoint, tmp_path, monkeypatch, capsys
 ):
@@ -244,7 +261,12 @@ def test_bad_options(checkpoint, tmp_path, monkeypatch, capsys, extra, message):
 
 @pytest.mark.parametrize(
     "prompt, message",
-    [("", "prompt is empty"), ("   ", "prompt is empty"), ("x" * 10_000, "10,000")],
+    [
+        ("", "prompt is empty"),
+        ("   ", "prompt is empty"),
+        ("x" * 10_000, "10,000"),
+        ("a person waves for many seconds", "cannot read 'many seconds' as a length"),
+    ],
 )
 def test_bad_prompts(checkpoint, tmp_path, monkeypatch, capsys, prompt, message):
     args = ["generate", prompt, "-o", tmp_path / "x.npy", "--checkpoint", checkpoint]

@@ -149,6 +149,24 @@ def test_text_generation_defaults_and_metadata(pipe):
     assert ground_penetration(motion.positions) == 0.0
 
 
+def test_a_length_said_in_the_prompt_is_the_motions_length(pipe):
+    # a new user's "a person walks forward for 3 seconds" made 8.85 s, and said nothing
+    req = pipe.check_request("a person walks forward for 3 seconds", seed=0)
+    assert (req.seconds, req.frames, req.text) == (3.0, 60, "a person walks forward")
+    assert req.meta["length_from"] == "the prompt ('for 3 seconds')"
+    made = pipe("a person waves for two seconds.", seed=0)
+    assert made.num_frames == 40 and made.meta["length_from"] == "the prompt ('for two seconds')"
+    same = pipe.check_request("a person walks for 2.5 s", seconds=2.5, seed=0)  # a re-run job
+    assert same.seconds == 2.5 and same.text == "a person walks"
+    with pytest.raises(InputError, match=r"says 3 s \('for 3 seconds'\) and 5 s were asked"):
+        pipe.check_request("a person walks for 3 seconds", seconds=5.0)
+    with pytest.raises(InputError, match="cannot read 'many seconds' as a length"):
+        pipe.check_request("a person walks for many seconds")
+    with pytest.raises(InputError, match="seconds"):  # the length's own bounds
+        pipe.check_request("a person walks for 10 minutes")
+    assert pipe.check_request("a person waits for a second person", seed=0).seconds != 1.0
+
+
 def test_same_seed_same_motion_other_seed_other_motion(pipe):
     a = pipe("a person walks forward", seconds=3.0, seed=11)
     b = pipe("a person walks forward", seconds=3.0, seed=11)

@@ -262,6 +262,9 @@ def _run(
             highlight=False,
             soft_wrap=True,
         )
+    elif str(meta.get("length_from", "")).startswith("the prompt"):
+        out.print(f"note: {meta['seconds']:.1f} s, as {meta['length_from']} says",
+                  highlight=False, soft_wrap=True)  # fmt: skip
     if meta.get("retrieval_note"):
         out.print(f"note: {meta['retrieval_note']}", highlight=False, soft_wrap=True)
     synced = meta.get("beat_sync") or {}

@@ -98,6 +98,19 @@ def test_generate_json_is_a_motion_and_seeded(client: TestClient) -> None:
     assert 0 <= drawn["seed"] < 2**31  # a drawn seed is reported, so it can be replayed
 
 
+def test_a_length_said_in_the_prompt_is_kept_within_the_services_bound(
+    client: TestClient,
+) -> None:
+    said = client.post("/generate", json={"text": "a person walks for 1.5 seconds", "steps": 2})
+    assert said.status_code == 200, said.text
+    assert said.json()["num_frames"] == 30
+    assert said.json()["meta"]["length_from"] == "the prompt ('for 1.5 seconds')"
+    long = client.post("/generate", json={"text": "a person walks for 1 minute", "steps": 2})
+    assert long.status_code == 422 and "at most 30 s" in long.json()["error"]
+    both = client.post("/generate", json={"text": "a person walks for 3 seconds", **QUICK})
+    assert both.status_code == 422 and "leave out one of them" in both.json()["error"]
+
+
 def test_generate_leaves_out_a_style_never_recorded_with_the_action(client: TestClient) -> None:
     body = {"text": "a person raises both hands happily", "seed": 5, **QUICK}
     made = client.post("/generate", json=body).json()["meta"]

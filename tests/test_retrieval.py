@@ -977,8 +977,11 @@ def test_a_phrase_of_no_side_is_mirrored_to_the_side_asked_for():
     assert [moving_side(r.index.motion(h.id), "leg") for h in plain] == [first] * len(plain)
     # a side said in words asked_side cannot read, or both sides: the phrases as found
     mixed = [h for h in r.index.search(r.query_vector("a person kicks")[0], 6)[0]]
-    for said in ("a person does a right kick", "alternates left and right kicks"):
+    for said in ("kicks with the leg on the right", "alternates left and right kicks"):
         assert r._on_the_side_asked(said, mixed) == mixed
+    # a blow named for its side is that limb's ("a left jab" had reached out with the right)
+    hits = r.search("a person does a right kick")
+    assert [moving_side(r.index.motion(h.id), "leg") for h in hits] == ["right"] * len(hits)
     # the clips indexed again (same count, new ids): the twins are looked up afresh
     for c in range(3):
         index.remove(index.ids_of_clips([f"kick{c}"]))

@@ -20,10 +20,14 @@ _LIMBS = {
     "leg": (LEFT_ANKLE, RIGHT_ANKLE),
     "arm": (LEFT_WRIST, RIGHT_WRIST),
 }
+# With the blows a limb throws: "a left jab" is the left arm's, "a right kick" the right leg's
+# (a new user's "throws a left jab" reached out with the right).
 _LIMB_WORDS = {
-    "leg": ("leg", "legs", "foot", "feet", "knee", "knees", "heel", "toe", "toes"),
-    "arm": ("hand", "hands", "arm", "arms", "wrist", "elbow", "fist", "fists"),
-}
+    "leg": ("leg", "legs", "foot", "feet", "knee", "knees", "heel", "toe", "toes", "kick",
+            "kicks"),
+    "arm": ("hand", "hands", "arm", "arms", "wrist", "elbow", "fist", "fists", "jab", "jabs",
+            "hook", "hooks", "uppercut", "uppercuts", "punch", "punches"),
+}  # fmt: skip
 _SIDED = re.compile(
     r"\b(left|right)\s+(" + "|".join(w for ws in _LIMB_WORDS.values() for w in ws) + r")\b",
     re.IGNORECASE,

@@ -678,6 +678,13 @@ def test_a_path_or_prop_no_clip_shows_is_said(tmp_path):
     # the data's turns are quarter turns; a half turn asked for is said, one asked not to be not
     assert unshown("a person turns around, then walks back") == ["a half turn ('turns around')"]
     assert unshown("a person walks on without turning around") == []
+    # a new user's trial: a sidestep walked forward, "turns left in place" walked 4.2 m away
+    assert unshown("a woman sidesteps to the left") == ["stepping sideways ('sidesteps')"]
+    assert unshown("he turns left in place") == [
+        "stepping or turning in place ('turns left in place')"
+    ]
+    assert unshown("a person waves in place") == []  # a standing wave is the data's
+    assert unshown("an angry person stomps forward") == ["stomping ('stomps')"]
     path = make_checkpoint(tmp_path / "ck")
     write_vocabulary(path, {"run": ["a person runs in a circle"]})  # known, whatever its words
     pipe = Pipeline.from_pretrained(path, text_encoder=FakeEncoder())

@@ -324,6 +324,19 @@ UNSHOWN = {
     **dict.fromkeys(("turns around", "turn around", "turning around", "turned around",
                      "turns back", "turn back", "u-turn", "u-turns", "about-face", "about face",
                      "half turn", "180 degrees"), "a half turn"),
+    # A new user's trial (thirty-seventh session): "a woman sidesteps to the left" walked 4.3 m
+    # forward (the data's walk-left curves its way forward: 4.8 m ahead, 0.7 m left); "turns
+    # left in place" walked 4.2 m; "stomps forward" ran, warned only of a kick.
+    **dict.fromkeys(("sidestep", "sidesteps", "sidestepping", "side step", "side steps",
+                     "side-step", "side-steps", "sideways", "sidewards", "strafes", "strafing"),
+                    "stepping sideways"),
+    # (a wave or a bow "in place" is what the data holds: only going somewhere in place)
+    **dict.fromkeys([f"{verb} {side}in place" for verb in (
+        "walks", "walk", "walking", "runs", "run", "running", "jogs", "jog", "jogging",
+        "marches", "march", "marching", "steps", "step", "stepping", "turns", "turn",
+        "turning", "spins", "spin", "spinning") for side in ("", "left ", "right ")],
+                    "stepping or turning in place"),
+    **dict.fromkeys(("stomp", "stomps", "stomping", "stamps", "stamping"), "stomping"),
 }  # fmt: skip
 
 

@@ -167,3 +167,17 @@ def test_real_bandai_clips_are_not_flagged(data_root):
     for flag in ("jittery", "static", "exploding", "overspeed", "penetrating"):
         assert sum(getattr(r, flag) for r in reps) <= 0.02 * len(reps), flag
     assert np.mean([r.quality >= 0.8 and r.artifact <= 0.35 for r in reps]) > 0.9
+
+
+def test_rest_shimmer_reads_the_wobble_of_joints_at_rest_only():
+    from motiongen.artifacts import rest_shimmer
+
+    rng = np.random.default_rng(0)
+    t = np.arange(100) / 20.0
+    p = np.zeros((100, 22, 3))
+    p[:, :11, 0] = 0.5 * np.sin(2 * np.pi * 1.0 * t)[:, None]  # half the joints swing
+    calm = rest_shimmer(p, 20.0)
+    assert calm == 0.0  # the swinging ones are not read
+    p[:, 11:] += rng.normal(scale=0.002, size=(100, 11, 3))  # 2 mm of wobble at rest
+    assert 2.0 < rest_shimmer(p, 20.0) < 12.0
+    assert np.isnan(rest_shimmer(p[:5], 20.0))

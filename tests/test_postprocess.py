@@ -434,9 +434,28 @@ def test_motion_as_smooth_as_capture_is_not_low_passed():
     p = synth("walk", 6.0)
     assert jitter_score(p, FPS) <= SMOOTH_ENOUGH
     # only the bones and the floor: the same as with smoothing off
-    np.testing.assert_allclose(postprocess(p, FPS), postprocess(p, FPS, smooth=False), atol=1e-6)
+    unsettled = postprocess(p, FPS, settle=False)
+    np.testing.assert_allclose(unsettled, postprocess(p, FPS, smooth=False), atol=1e-6)
+    # settling joints at rest (a planted foot) moves them by millimetres at most
+    assert np.abs(postprocess(p, FPS) - unsettled).max() < 5e-3
     forced = postprocess(p, FPS, smooth_enough=None)
     assert np.abs(forced - postprocess(p, FPS)).max() > 1e-3
+
+
+def test_joints_at_rest_stop_shimmering_and_moving_ones_keep_their_shape():
+    from motiongen.postprocess import settle_still_joints
+
+    rng = np.random.default_rng(3)
+    t = np.arange(120) / FPS
+    p = np.zeros((120, 22, 3))
+    p[:, 1, 0] = 0.15 * np.sin(2 * np.pi * 2.5 * t)  # a waving wrist: 2.5 Hz, 15 cm
+    p += rng.normal(scale=0.003, size=p.shape)  # 3 mm of shimmer everywhere
+    out = settle_still_joints(p, FPS)
+    shimmer = lambda a: np.abs(np.diff(a, 2, axis=0)).mean()  # noqa: E731
+    assert shimmer(out[:, 2]) < 0.3 * shimmer(p[:, 2])  # a joint at rest is settled
+    wave = out[:, 1, 0]
+    assert np.ptp(wave) > 0.9 * np.ptp(p[:, 1, 0])  # the wave keeps its swing, peaks too
+    np.testing.assert_allclose(wave, p[:, 1, 0], atol=1e-9)
 
 
 # ---- the whole chain -----------------------------------------------------------------------

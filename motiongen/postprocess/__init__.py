@@ -2,7 +2,8 @@
 
 ``postprocess(positions, fps)`` runs, in this order:
 
-1. ``limit_jerk``: glitches damped;
+1. ``limit_jerk``: glitches damped; ``settle_still_joints``: joints at rest low-passed, so
+   limbs that should be still do not shimmer (moving joints keep their shape);
 2. ``gaussian_smooth`` then ``fix_bone_lengths``: every bone gets one length (the clip's
    median, left and right alike, or ``bone_lengths``); motion that is then no more jittery
    than real capture (``SMOOTH_ENOUGH``) is left as it is, other motion gets a light low-pass
@@ -50,6 +51,7 @@ from motiongen.postprocess.smoothing import (
     gaussian_smooth,
     jerk,
     limit_jerk,
+    settle_still_joints,
 )
 from motiongen.skeleton import NUM_JOINTS
 
@@ -70,6 +72,7 @@ __all__ = [
     "limit_jerk",
     "median_bone_lengths",
     "postprocess",
+    "settle_still_joints",
     "snap_to_floor",
     "symmetric_bone_lengths",
     "toe_contacts",
@@ -97,6 +100,7 @@ def postprocess(
     follow_support: float | None = SUPPORT_SECONDS,
     add_guessed: bool = True,
     grounded: bool = False,
+    settle: bool = True,
 ) -> np.ndarray:
     """Clean up joint positions (see the module docstring for the steps).
 
@@ -120,6 +124,7 @@ def postprocess(
     add_guessed, toes low and slow that the given contacts leave out are locked too);
     follow_support=None
     leaves the pelvis's path along the floor to the model (a controlled motion's may be given).
+    settle: joints at rest low-passed (``settle_still_joints``; with ``smooth`` only).
     grounded: the motion never leaves the floor (a dance): the floor is the lowest foot of
     each +-0.15 s at any speed, not only slow feet's over a second (``floor_heights``).
     Returns (T, 22, 3) float32.
@@ -135,6 +140,8 @@ def postprocess(
         raise InputError(f"frame rate must be a positive number, got {fps!r}")
     if smooth:
         p = limit_jerk(p, fps, max_jerk)
+        if settle:
+            p = settle_still_joints(p, fps)
     if bones and bone_lengths is None:
         bone_lengths = symmetric_bone_lengths(median_bone_lengths(p))
     if smooth:

@@ -52,6 +52,15 @@ def rotate_y(points: np.ndarray, angle: float | np.ndarray) -> np.ndarray:
     return out.astype(points.dtype, copy=False)
 
 
+def orthonormal_pair(exact: np.ndarray, other: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(exact, other) (..., 3) as unit vectors, ``other`` made perpendicular to ``exact``
+    (one Gram-Schmidt step): the axes of a frame built from two joint directions, the one
+    that must stay as measured first."""
+    e = exact / np.maximum(np.linalg.norm(exact, axis=-1, keepdims=True), 1e-9)
+    o = other - np.sum(other * e, axis=-1, keepdims=True) * e
+    return e, o / np.maximum(np.linalg.norm(o, axis=-1, keepdims=True), 1e-9)
+
+
 def body_frame(positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(poses in the body's own frame (T, 22, 3): pelvis over the origin, facing +Z; the
     facing (T,) radians, unwrapped; the pelvis's path on the floor (T, 3), y = 0):

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from motiongen.canonical import orthonormal_pair
 from motiongen.skeleton import JOINT_INDEX
 from motiongen.tasks import BODY_PARTS
 
@@ -33,11 +34,10 @@ def chest_axes(positions: np.ndarray) -> np.ndarray:
     """(T, 3, 3): per frame the chest's side, up and forward unit vectors (rows). Side from
     the hips, up from the spine: no arm joint sets the frame the arms are placed in."""
     p = np.asarray(positions, dtype=np.float64)
-    up = p[:, JOINT_INDEX["neck"]] - p[:, JOINT_INDEX["spine2"]]
-    up /= np.linalg.norm(up, axis=-1, keepdims=True)
-    side = p[:, JOINT_INDEX["left_hip"]] - p[:, JOINT_INDEX["right_hip"]]
-    side -= np.sum(side * up, axis=-1, keepdims=True) * up
-    side /= np.linalg.norm(side, axis=-1, keepdims=True)
+    up, side = orthonormal_pair(  # the spine as measured (a BVH frame keeps the hips instead)
+        p[:, JOINT_INDEX["neck"]] - p[:, JOINT_INDEX["spine2"]],
+        p[:, JOINT_INDEX["left_hip"]] - p[:, JOINT_INDEX["right_hip"]],
+    )
     return np.stack([side, up, np.cross(side, up)], axis=1)
 
 

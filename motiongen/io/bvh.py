@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from motiongen.canonical import best_rotations, canonicalize
+from motiongen.canonical import best_rotations, canonicalize, orthonormal_pair
 from motiongen.errors import DataNotFoundError, FormatError, InputError
 from motiongen.motion import Motion
 from motiongen.plausibility import MAX_FPS, MIN_FPS
@@ -437,10 +437,7 @@ _FRAMES = (
 
 def _frame(left: np.ndarray, right: np.ndarray, up: np.ndarray) -> np.ndarray:
     """Right-handed frames (T, 3, 3), columns x (to the left), y (up), z (forward)."""
-    x = left - right
-    x = x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-9)
-    y = up - np.sum(up * x, axis=-1, keepdims=True) * x
-    y = y / np.maximum(np.linalg.norm(y, axis=-1, keepdims=True), 1e-9)
+    x, y = orthonormal_pair(left - right, up)  # the left-right axis as measured
     return np.stack([x, y, np.cross(x, y)], axis=-1)
 
 

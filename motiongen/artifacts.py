@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+from scipy.ndimage import gaussian_filter1d, maximum_filter1d
 from scipy.signal import butter, sosfiltfilt
 
 from motiongen.errors import InputError
@@ -417,13 +418,40 @@ def artifact_report(positions: np.ndarray, fps: float) -> ArtifactReport:
     )
 
 
+# A joint is at rest slower than STILL_SPEED (m/s, of the motion low-passed at
+# STILL_SIGMA_SECONDS) for REST_SECONDS, moving faster than MOVING_SPEED:
+# ``postprocess.settle_still_joints`` low-passes joints at rest, ``rest_shimmer`` reads them.
+STILL_SIGMA_SECONDS = 0.1
+STILL_SPEED = 0.1
+MOVING_SPEED = 0.3
+REST_SECONDS = 0.5  # how long a joint must stay slow to count as at rest
+
+
+def moving_weight(
+    positions: np.ndarray,
+    fps: float,
+    sigma_seconds: float = STILL_SIGMA_SECONDS,
+    still: float = STILL_SPEED,
+    moving: float = MOVING_SPEED,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(weight (T, J): 0 for a joint at rest, 1 for one moving, smooth between; the motion
+    low-passed at ``sigma_seconds``, (T, J, 3)). ``positions`` (T, J, 3) with T >= 2."""
+    p = np.asarray(positions, dtype=np.float64)
+    low = gaussian_filter1d(p, sigma=sigma_seconds * fps, axis=0, mode="nearest")
+    speed = np.linalg.norm(np.gradient(low, axis=0), axis=-1) * fps  # (T, J)
+    # at rest over a neighbourhood: a wave's wrist slows to nought at every turn, and taking
+    # the low-pass there flattened its peaks (its jerk rose 112 -> 170 m/s^3)
+    size = max(1, int(round(REST_SECONDS * fps)) | 1)
+    speed = maximum_filter1d(speed, size=size, axis=0, mode="nearest")
+    w = np.clip((speed - still) / (moving - still), 0.0, 1.0)
+    return w * w * (3.0 - 2.0 * w), low  # smoothstep: no kink where a joint starts to move
+
+
 def rest_shimmer(positions: np.ndarray, fps: float) -> float:
     """How much joints at rest wobble: the median |second difference| (mm) of joints over the
-    frames they are at rest (``postprocess.smoothing.moving_weight`` below 0.5: slower than
+    frames they are at rest (``moving_weight`` below 0.5: slower than
     about 0.2 m/s for half a second); NaN when none is. Real capture's limbs at rest move
     fractions of a millimetre a frame; a generated bow's hanging wrists wobbled 4 mm."""
-    from motiongen.postprocess.smoothing import moving_weight
-
     p = np.asarray(positions, dtype=np.float64)
     if len(p) < 8:
         return float("nan")

@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import gaussian_filter1d, maximum_filter1d
 
+from motiongen.artifacts import moving_weight
+
 # 25 ms (half a frame at 20 fps; discrete weights 0.107, 0.787, 0.107): gain 0.99 at 1 Hz,
 # 0.91 at 3 Hz, 0.79 at 5 Hz, 0.66 at 7 Hz and 0.58 at 10 Hz, so the body's motion keeps its
 # shape while frame-to-frame jitter is damped. 40 ms also blurred foot landings on real walks (the toe still moving while
@@ -37,41 +39,14 @@ DEFAULT_MAX_JERK = 2500.0
 _STRONG_SIGMA_SECONDS = 0.1
 
 
-# Joints slower than STILL_SPEED (m/s, of the motion low-passed at STILL_SIGMA_SECONDS) take
-# that low-passed motion, joints faster than MOVING_SPEED their own, a smooth blend between:
-# an offline, zero-phase cousin of the 1-euro filter (Casiez et al. 2012), which smooths a
-# signal more the slower it moves. Generated limbs at rest shimmered: a bow's hanging wrists
-# wobbled 4 mm a frame where the take it came from moved 0.8 (a new user's trial; median jerk
-# 38 against the take's 5.7 m/s^3), below what the whole motion's jitter score sees.
-STILL_SIGMA_SECONDS = 0.1
-STILL_SPEED = 0.1
-MOVING_SPEED = 0.3
-REST_SECONDS = 0.5  # how long a joint must stay slow to count as at rest
-
-
-def moving_weight(
-    positions: np.ndarray,
-    fps: float,
-    sigma_seconds: float = STILL_SIGMA_SECONDS,
-    still: float = STILL_SPEED,
-    moving: float = MOVING_SPEED,
-) -> tuple[np.ndarray, np.ndarray]:
-    """(weight (T, J): 0 for a joint at rest, 1 for one moving, smooth between; the motion
-    low-passed at ``sigma_seconds``, (T, J, 3)). ``positions`` (T, J, 3) with T >= 2."""
-    p = np.asarray(positions, dtype=np.float64)
-    low = gaussian_filter1d(p, sigma=sigma_seconds * fps, axis=0, mode="nearest")
-    speed = np.linalg.norm(np.gradient(low, axis=0), axis=-1) * fps  # (T, J)
-    # at rest over a neighbourhood: a wave's wrist slows to nought at every turn, and taking
-    # the low-pass there flattened its peaks (its jerk rose 112 -> 170 m/s^3)
-    size = max(1, int(round(REST_SECONDS * fps)) | 1)
-    speed = maximum_filter1d(speed, size=size, axis=0, mode="nearest")
-    w = np.clip((speed - still) / (moving - still), 0.0, 1.0)
-    return w * w * (3.0 - 2.0 * w), low  # smoothstep: no kink where a joint starts to move
-
-
 def settle_still_joints(positions: np.ndarray, fps: float) -> np.ndarray:
-    """``positions`` (T, 22, 3) with each joint low-passed where it is at rest (see
-    ``STILL_SPEED``); moving joints keep their shape."""
+    """``positions`` (T, 22, 3) with each joint low-passed where it is at rest
+    (``artifacts.moving_weight``: slower than 0.1 m/s for half a second), moving joints as they
+    are, a smooth blend between: an offline, zero-phase cousin of the 1-euro filter (Casiez et
+    al. 2012), which smooths a signal more the slower it moves. Generated limbs at rest
+    shimmered: a bow's hanging wrists wobbled 4 mm a frame where the take it came from moved
+    0.8 (a new user's trial; median jerk 38 against the take's 5.7 m/s^3), below what the
+    whole motion's jitter score sees."""
     p = np.asarray(positions, dtype=np.float64)
     if p.shape[0] < 4:
         return p.copy()

@@ -197,6 +197,31 @@ def busiest_start(positions: np.ndarray, frames: int, fps: float) -> int:
     return int(np.argmax(moving[frames:] - moving[:-frames]))
 
 
+# How long around its peak a gesture done once is slowed to hold it (seconds each side).
+HOLD_SECONDS = 0.25
+
+
+def held(positions: np.ndarray, frames: int, fps: float) -> np.ndarray:
+    """``positions`` (T, 22, 3) of a gesture done once, made ``frames`` long by holding it at
+    its peak: the ``HOLD_SECONDS`` either side of the frame whose pose (about the pelvis) is
+    farthest from its start and end poses, within its middle, played slowly enough to fill
+    the time; lead-in and lead-out as recorded. Looped, "raises both hands" for 5 s raised
+    them again and again, which the label classifier read as a wave in 6 of 12 seeds."""
+    T = len(positions)
+    if frames <= T:
+        return positions
+    pose = positions - positions[:, :1]
+    rest = 0.5 * (pose[0] + pose[-1])
+    far = np.linalg.norm(pose - rest, axis=-1).sum(axis=-1)
+    lo, hi = T // 5, max(T // 5 + 1, T - T // 5)
+    peak = lo + int(np.argmax(far[lo:hi]))
+    k = max(1, int(round(HOLD_SECONDS * fps)))
+    a, b = max(0, peak - k), min(T, peak + k + 1)
+    return np.concatenate(
+        [positions[:a], stretch(positions[a:b], (b - a) + frames - T), positions[b:]]
+    )
+
+
 def softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
     z = np.asarray(scores, dtype=np.float64) / max(temperature, 1e-6)
     z = np.exp(z - z.max())
@@ -367,6 +392,10 @@ class PriorBuilder:
             positions = stretch(positions, max(2, int(round(len(positions) * factor))))
         elif lo <= frames / len(positions) <= hi:  # close enough: fit it exactly
             positions = stretch(positions, frames)
+        elif squeeze and frames / len(positions) > hi and _in_place(positions, fps):
+            # done once and held, not done again; just as long: shifted to match the best
+            # phrase's hold, the others lost their lead-in and started with the arms up
+            positions = held(positions, frames, fps)
         elif squeeze and frames / len(positions) < lo and _in_place(positions, fps):
             quickest = max(2, int(round(len(positions) / self.max_squeeze)))
             if frames >= quickest:

@@ -325,22 +325,22 @@ def test_a_gesture_too_long_even_played_quicker_keeps_its_busiest_frames():
     assert 40 <= len(wide) <= 60 and np.allclose(wide[:39], feats[:39], atol=1e-5)
 
 
-def test_a_gesture_asked_longer_than_its_take_is_held_not_done_again():
+def test_a_gesture_held_when_asked_longer_than_its_take_is_held_not_done_again():
     from motiongen.features import features_to_positions
     from motiongen.skeleton import RIGHT_ANKLE
 
-    kick = kicking(40, at=20)  # up and down within 2 s
+    kick = kicking(40, at=20)  # up and down within 2 s: a raise's shape, on a leg
     b = PriorBuilder(sigma_seconds=0.0)
-    for label in ("kick|normal", "wave|normal"):
+    for label in ("raise-up-right-hand|normal", "kick|normal", "wave|normal"):
         prior = b.build([kick, kick], [1.0, 0.9], 120, FPS,
                         phrases=[{"label": label}, {"label": label}])  # fmt: skip
         for start in prior.starts.values():  # every phrase a seed may start from
             ankle = features_to_positions(start)[:, RIGHT_ANKLE, 1]
             up = ankle > ankle.min() + 0.4
             rises = int(np.sum(np.diff(up.astype(int)) == 1))
-            if label == "kick|normal":  # lifted once, held, put down: all 6 s
+            if label.startswith("raise"):  # lifted once, held, put down: all 6 s
                 assert rises == 1 and not up[0] and not up[-1] and up.mean() > 0.6
-            else:  # a repeating action is looped as before
+            else:  # a kick is done again, a repeating action looped, as before
                 assert rises >= 2
 
 

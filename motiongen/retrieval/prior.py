@@ -171,9 +171,20 @@ ONE_SHOT = frozenset({"bow", "kick", "punch", "slash", "raise-up-both-hands",
                       "raise-up-left-hand", "raise-up-right-hand"})  # fmt: skip
 
 
+# Of those, the gestures a body holds when given longer (a raise, a bow): the others (a kick,
+# a punch) are done again. Held at its peak, "a person kicks" (its phrases 3.6 and 8.3 s,
+# asked 8 s) stood on one leg for seconds, read as a dance in 2 of 3 seeds.
+HELD = frozenset({"bow", "raise-up-both-hands", "raise-up-left-hand", "raise-up-right-hand"})
+
+
 def one_shot(phrase: dict[str, Any]) -> bool:
     """Whether a phrase (a dict with "label" "content|style") is a gesture done once."""
     return str(phrase.get("label") or "").split("|")[0] in ONE_SHOT
+
+
+def holds(phrase: dict[str, Any]) -> bool:
+    """Whether a phrase is a gesture a body holds when given longer (``HELD``)."""
+    return str(phrase.get("label") or "").split("|")[0] in HELD
 
 
 def _in_place(positions: np.ndarray, fps: float) -> bool:
@@ -377,13 +388,15 @@ class PriorBuilder:
         phrase_tempo: float = 0.0,
         extra: int = 0,
         squeeze: bool = False,
+        hold: bool = False,
     ) -> np.ndarray:
         """One phrase's features as played, before a short one is looped (``looped``): fitted
         to ``frames`` when near that length, played at the music's tempo, or left its own
         length; ``extra`` frames more kept for ``matched_window`` to choose from. squeeze: the
         phrase is one gesture done once (``ONE_SHOT``), which may play up to ``max_squeeze``
         quicker rather than be cut, and is cut around its busiest frames
-        (``busiest_start``) when even that is too long."""
+        (``busiest_start``) when even that is too long. hold: one a body holds (``HELD``),
+        held at its peak (``held``) when asked longer than it plays."""
         if len(positions) < 2:
             raise InputError("a phrase needs at least 2 frames")
         lo, hi = 1.0 / self.max_stretch, self.max_stretch
@@ -392,7 +405,7 @@ class PriorBuilder:
             positions = stretch(positions, max(2, int(round(len(positions) * factor))))
         elif lo <= frames / len(positions) <= hi:  # close enough: fit it exactly
             positions = stretch(positions, frames)
-        elif squeeze and frames / len(positions) > hi and _in_place(positions, fps):
+        elif hold and frames / len(positions) > hi and _in_place(positions, fps):
             # done once and held, not done again; just as long: shifted to match the best
             # phrase's hold, the others lost their lead-in and started with the arms up
             positions = held(positions, frames, fps)
@@ -440,7 +453,8 @@ class PriorBuilder:
                 continue
             extra = 0 if reference is None else max_shift
             feats = self.played(motions[i], frames, fps, tempo=tempo, phrase_tempo=tempi[i],
-                                extra=extra, squeeze=one_shot(told[i]))  # fmt: skip
+                                extra=extra, squeeze=one_shot(told[i]),
+                                hold=holds(told[i]))  # fmt: skip
             feats, once = looped(feats, frames, extra, fps)
             if reference is None:
                 reference = feats[:frames]

@@ -1361,3 +1361,8 @@ def test_a_sample_turns_as_far_as_the_take_it_started_from():
     quick = steps - take[0, :, ROOT_ROT_VEL.start]
     assert np.corrcoef(quick[20:-20], sway[20:-20])[0, 1] > 0.9  # the sway stays
     assert np.allclose(out[0, :, 5] * std + mean, 1.0, atol=1e-5)
+    # a take that turns further than the sample (the data's kick spins round) is not followed
+    spin = take.copy()
+    spin[0, 40:80, ROOT_ROT_VEL.start] = 2 * np.pi / 40
+    kept = follow_start_heading(norm(own), norm(spin), mean, std, fps)
+    np.testing.assert_allclose(kept.numpy(), norm(own).numpy(), atol=1e-5)

@@ -114,14 +114,15 @@ def main(argv: list[str] | None = None) -> int:
     options = {k: v for k, v in (("steps", args.steps), ("sampler", args.sampler)) if v}
     gen = run(pipe, prompts, args.seeds, options)
 
-    def row(name: str, v: np.ndarray) -> str:
-        return (f"| {name} | {len(v)} | {np.median(v):.3f} | {np.mean(v):.3f} | "
-                f"{np.percentile(v, 95):.3f} | {np.median(v) / np.median(real):.2f} |")  # fmt: skip
+    def row(name: str, v: np.ndarray, ref: np.ndarray = real, digits: int = 3) -> str:
+        v = v[np.isfinite(v)]  # a motion with no joint at rest has no shimmer
+        if not len(v):
+            return f"| {name} | 0 | – | – | – | – |"
+        return (f"| {name} | {len(v)} | {np.median(v):.{digits}f} | {np.mean(v):.{digits}f} | "
+                f"{np.percentile(v, 95):.{digits}f} | {np.median(v) / np.nanmedian(ref):.2f} |")  # fmt: skip
 
     def shimmer_row(name: str, v: np.ndarray) -> str:
-        v, ref = v[np.isfinite(v)], np.nanmedian(real_shimmer)
-        return (f"| {name} | {len(v)} | {np.median(v):.2f} | {np.mean(v):.2f} | "
-                f"{np.percentile(v, 95):.2f} | {np.median(v) / ref:.2f} |")  # fmt: skip
+        return row(name, v, real_shimmer, 2)
 
     table = "\n".join([
         f"jitter_score, {args.split} split, {args.checkpoint or 'shipped default'} "

@@ -418,12 +418,12 @@ def artifact_report(positions: np.ndarray, fps: float) -> ArtifactReport:
     )
 
 
-# A joint is at rest slower than STILL_SPEED (m/s, of the motion low-passed at
-# STILL_SIGMA_SECONDS) for REST_SECONDS, moving faster than MOVING_SPEED:
+# A joint is at rest slower than JOINT_STILL_SPEED (m/s, of the motion low-passed at
+# STILL_SIGMA_SECONDS) for REST_SECONDS, moving faster than JOINT_MOVING_SPEED:
 # ``postprocess.settle_still_joints`` low-passes joints at rest, ``rest_shimmer`` reads them.
 STILL_SIGMA_SECONDS = 0.1
-STILL_SPEED = 0.1
-MOVING_SPEED = 0.3
+JOINT_STILL_SPEED = 0.1
+JOINT_MOVING_SPEED = 0.3
 REST_SECONDS = 0.5  # how long a joint must stay slow to count as at rest
 
 
@@ -431,8 +431,8 @@ def moving_weight(
     positions: np.ndarray,
     fps: float,
     sigma_seconds: float = STILL_SIGMA_SECONDS,
-    still: float = STILL_SPEED,
-    moving: float = MOVING_SPEED,
+    still: float = JOINT_STILL_SPEED,
+    moving: float = JOINT_MOVING_SPEED,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(weight (T, J): 0 for a joint at rest, 1 for one moving, smooth between; the motion
     low-passed at ``sigma_seconds``, (T, J, 3)). ``positions`` (T, J, 3) with T >= 2."""
@@ -451,7 +451,8 @@ def rest_shimmer(positions: np.ndarray, fps: float) -> float:
     """How much joints at rest wobble: the median |second difference| (mm) of joints over the
     frames they are at rest (``moving_weight`` below 0.5: slower than
     about 0.2 m/s for half a second); NaN when none is. Real capture's limbs at rest move
-    fractions of a millimetre a frame; a generated bow's hanging wrists wobbled 4 mm."""
+    fractions of a millimetre a frame; a generated bow's hanging wrists wobbled 4 mm. Per
+    frame at ``fps``: compare motions at one frame rate (the benchmarks use 20)."""
     p = np.asarray(positions, dtype=np.float64)
     if len(p) < 8:
         return float("nan")

@@ -74,7 +74,7 @@ from motiongen.generation.control import (
     resolve_joints,
     travel_warning,
 )
-from motiongen.generation.durations import said_seconds
+from motiongen.generation.durations import said_seconds, without_said_length
 from motiongen.generation.on_beats import (
     check_beat_sync,
     frames_to_make,
@@ -1102,15 +1102,24 @@ class Pipeline:
                 )
         said_length = None
         if text is not None:  # "walks for 3 seconds": the length, its words not the network's
-            said, phrase = said_seconds(text)
+            said, rest, phrase = without_said_length(text)
             if said is not None:
+                if said_seconds(rest)[0] is not None:  # "walks for 2 s, then bows for 3 s"
+                    raise InputError(
+                        "the prompt says more than one length; make it a timeline (leave out "
+                        "--no-timeline) or say one length"
+                    )
+                if seed_motion is not None:  # its seconds would count the past too
+                    raise InputError(
+                        f"the prompt says {said:g} s ({phrase!r}) beside a seed motion, whose "
+                        "length the seconds include; give the total seconds instead"
+                    )
                 if seconds is not None and abs(float(seconds) - said) > 0.5 / self.fps:
                     raise InputError(
-                        f"the prompt says {said:g} s ({phrase.strip()!r}) and {seconds:g} s were "
-                        "asked; leave out one of them"
+                        f"the prompt says {said:g} s ({phrase!r}) and {seconds:g} s were asked; "
+                        "leave out one of them"
                     )
-                seconds, said_length = said, phrase.strip()
-                text = validate_prompt(" ".join(text.replace(phrase, " ").split()).strip(" ,."))
+                seconds, said_length, text = said, phrase, validate_prompt(rest)
         # no length asked for: a text alone lasts as long as the retrieved phrases like it
         estimate = seconds is None and text is not None and music is None and seed_motion is None
         seconds = check_seconds(DEFAULT_SECONDS if seconds is None else seconds)
@@ -2407,7 +2416,7 @@ class Pipeline:
         parts, known = self._segment_parts(req, lengths, postprocess, cancel)
         if postprocess:  # one body for every segment: each sample has its own build
             body = symmetric_bone_lengths(median_bone_lengths(parts[0]))
-            parts = [clean(p, self.fps, bone_lengths=body) for p in parts]
+            parts = [clean(p, self.fps, bone_lengths=body, settle=True) for p in parts]
         keys, starts, total = join_keyframes(placed_in_turn(parts))
         return self._sewn(req, keys, starts, total, (t_start, known), postprocess, cancel)
 
@@ -2427,7 +2436,7 @@ class Pipeline:
         past = req.constraints.targets[: int(req.constraints.known.all(axis=1).sum())]  # a prefix
         (seg,), known = self._segment_parts(req, [req.frames - len(past)], postprocess, cancel)
         if postprocess:  # the body the past ends with
-            seg = clean(seg, self.fps, bone_lengths=_body_of(seg, req.constraints))
+            seg = clean(seg, self.fps, bone_lengths=_body_of(seg, req.constraints), settle=True)
         keys, starts, total = continued_keyframes(past, seg, self.fps)
         return self._sewn(req, keys, starts, total, (t_start, known), postprocess, cancel)
 
@@ -2457,7 +2466,7 @@ class Pipeline:
         lo, hi = core(pos, a, b, self.fps)
         (seg,), known = self._segment_parts(req, [hi - lo], postprocess, cancel)
         if postprocess:  # the body of the motion it goes into
-            seg = clean(seg, self.fps, bone_lengths=median_bone_lengths(pos))
+            seg = clean(seg, self.fps, bone_lengths=median_bone_lengths(pos), settle=True)
         placed, slide = placed_in_span(seg, pos, a, b, self.fps)
         keys, starts = span_keyframes(pos, placed, a, b, self.fps)
         kicks = slide > STEP_SLIDE and legs_act(seg, self.fps)  # the motion as made, unplaced
@@ -3034,9 +3043,7 @@ class Pipeline:
                 window_start, overlap_only=k > 0 and constraints is None,
             )  # fmt: skip
             if window_start is not None and free_path:  # turns as far as its take
-                x = follow_start_heading(
-                    x, window_start, float(self._norm_mean[0]), float(self._norm_std[0]), self.fps
-                )
+                x = follow_start_heading(x, window_start, self.norm, self.fps)
             return x
 
         prefix = None

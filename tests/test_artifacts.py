@@ -176,8 +176,8 @@ def test_rest_shimmer_reads_the_wobble_of_joints_at_rest_only():
     t = np.arange(100) / 20.0
     p = np.zeros((100, 22, 3))
     p[:, :11, 0] = 0.5 * np.sin(2 * np.pi * 1.0 * t)[:, None]  # half the joints swing
-    calm = rest_shimmer(p, 20.0)
-    assert calm == 0.0  # the swinging ones are not read
+    assert np.isnan(rest_shimmer(p[:, :11], 20.0))  # every joint swings: none at rest
+    assert rest_shimmer(p, 20.0) == 0.0  # the still ones read, the swinging ones not
     p[:, 11:] += rng.normal(scale=0.002, size=(100, 11, 3))  # 2 mm of wobble at rest
     assert 2.0 < rest_shimmer(p, 20.0) < 12.0
     assert np.isnan(rest_shimmer(p[:5], 20.0))

@@ -165,6 +165,14 @@ def test_a_length_said_in_the_prompt_is_the_motions_length(pipe):
     with pytest.raises(InputError, match="seconds"):  # the length's own bounds
         pipe.check_request("a person walks for 10 minutes")
     assert pipe.check_request("a person waits for a second person", seed=0).seconds != 1.0
+    # a second length (a "then" prompt made as one motion) and a seed motion's past: refused
+    with pytest.raises(InputError, match="more than one length"):
+        pipe.check_request("a person walks for 2 seconds, then bows for 3 seconds")
+    past = pipe("a person walks", seconds=1.0, seed=0)
+    with pytest.raises(InputError, match="beside a seed motion"):
+        pipe.check_request("a person walks for 3 seconds", seed_motion=past)
+    said = pipe.check_request("a person walks for 2 seconds , then bows", seed=0)
+    assert said.text == "a person walks, then bows"  # the words' gap closed up
 
 
 def test_same_seed_same_motion_other_seed_other_motion(pipe):
@@ -680,6 +688,8 @@ def test_a_path_or_prop_no_clip_shows_is_said(tmp_path):
     assert unshown("a person walks on without turning around") == []
     # a new user's trial: a sidestep walked forward, "turns left in place" walked 4.2 m away
     assert unshown("a woman sidesteps to the left") == ["stepping sideways ('sidesteps')"]
+    assert unshown("he walks sideways") == ["stepping sideways ('walks sideways')"]
+    assert unshown("a person raises both arms sideways") == []  # arms, not steps
     assert unshown("he turns left in place") == [
         "stepping or turning in place ('turns left in place')"
     ]

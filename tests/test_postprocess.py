@@ -453,9 +453,7 @@ def test_joints_at_rest_stop_shimmering_and_moving_ones_keep_their_shape():
     out = settle_still_joints(p, FPS)
     shimmer = lambda a: np.abs(np.diff(a, 2, axis=0)).mean()  # noqa: E731
     assert shimmer(out[:, 2]) < 0.3 * shimmer(p[:, 2])  # a joint at rest is settled
-    wave = out[:, 1, 0]
-    assert np.ptp(wave) > 0.9 * np.ptp(p[:, 1, 0])  # the wave keeps its swing, peaks too
-    np.testing.assert_allclose(wave, p[:, 1, 0], atol=1e-9)
+    np.testing.assert_allclose(out[:, 1], p[:, 1], atol=1e-9)  # the wave as it was, peaks too
 
 
 # ---- the whole chain -----------------------------------------------------------------------

@@ -1343,10 +1343,11 @@ def test_a_side_of_a_way_to_go_leaves_out_ways_and_a_side_of_a_limb_limbs():
 def test_a_sample_turns_as_far_as_the_take_it_started_from():
     import torch
 
-    from motiongen.features import ROOT_ROT_VEL
+    from motiongen.features import ROOT_ROT_VEL, NormStats
     from motiongen.generation.start_heading import follow_start_heading
 
     fps, T, mean, std = 20.0, 120, 0.01, 0.05
+    stats = NormStats(np.full(137, mean), np.full(137, std))
     take = np.zeros((1, T, 137))
     take[0, 40:60, ROOT_ROT_VEL.start] = np.pi / 2 / 20  # a quarter turn over a second
     sway = 0.03 * np.sin(np.arange(T) * 2 * np.pi * 2.0 / fps)  # 2 Hz, the network's own
@@ -1354,7 +1355,7 @@ def test_a_sample_turns_as_far_as_the_take_it_started_from():
     own[0, :, ROOT_ROT_VEL.start] += 0.01 + sway  # turning on all along, swaying
     own[0, :, 5] = 1.0  # another channel, left alone
     norm = lambda a: torch.as_tensor((a - mean) / std, dtype=torch.float32)  # noqa: E731
-    out = follow_start_heading(norm(own), norm(take), mean, std, fps).double().numpy()
+    out = follow_start_heading(norm(own), norm(take), stats, fps).double().numpy()
     steps = out[0, :, ROOT_ROT_VEL.start] * std + mean
     assert np.degrees(steps.sum()) == pytest.approx(90.0, abs=3.0)  # the take's, not 159
     assert np.degrees(np.cumsum(own[0, :, 0]))[-1] > 150
@@ -1364,5 +1365,10 @@ def test_a_sample_turns_as_far_as_the_take_it_started_from():
     # a take that turns further than the sample (the data's kick spins round) is not followed
     spin = take.copy()
     spin[0, 40:80, ROOT_ROT_VEL.start] = 2 * np.pi / 40
-    kept = follow_start_heading(norm(own), norm(spin), mean, std, fps)
+    kept = follow_start_heading(norm(own), norm(spin), stats, fps)
     np.testing.assert_allclose(kept.numpy(), norm(own).numpy(), atol=1e-5)
+    both = follow_start_heading(  # a batch: each motion by its own take
+        torch.cat([norm(own), norm(own)]), torch.cat([norm(take), norm(spin)]), stats, fps
+    )
+    np.testing.assert_allclose(both[:1].numpy(), out.astype(np.float32), atol=1e-5)
+    np.testing.assert_allclose(both[1:].numpy(), norm(own).numpy(), atol=1e-5)

@@ -13,7 +13,7 @@ import numpy as np
 
 from motiongen.errors import InputError
 from motiongen.generation.constraints import Constraints
-from motiongen.generation.durations import said_seconds
+from motiongen.generation.durations import without_said_length
 from motiongen.generation.request import is_number
 from motiongen.skeleton import JOINT_INDEX, JOINT_NAMES, NUM_JOINTS, PELVIS
 from motiongen.tasks import BODY_PARTS
@@ -371,9 +371,8 @@ def parse_timeline(
         # "stands still for 3 seconds": that segment's own length, its words taken out
         own: list[float | None] = []
         for i, p in enumerate(parts):
-            said, phrase = said_seconds(p)
+            said, parts[i], _ = without_said_length(p)
             own.append(said)
-            parts[i] = p.replace(phrase, " ").strip(" ,.") if said is not None else p
         texts = [p if _SUBJECT.match(p) or _NOUN_PHRASE.match(p) else _with_subject(subject, p)
                  for p in parts]  # fmt: skip
         each, stated = None, sum(o for o in own if o is not None)

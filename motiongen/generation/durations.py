@@ -45,3 +45,15 @@ def said_seconds(text: str) -> tuple[float | None, str]:
     )
     seconds *= UNIT_SECONDS.get((unit or word_unit or "s")[0].lower(), 1.0)
     return seconds, found.group(0)
+
+
+def without_said_length(text: str) -> tuple[float | None, str, str]:
+    """(the length ``text`` says or None, the text without those words, the words): "walks for
+    3 seconds, then bows" -> (3.0, "walks, then bows", "for 3 seconds"). The words' gap is
+    closed up, no space left before a comma."""
+    said, phrase = said_seconds(text)
+    if said is None:
+        return None, text, ""
+    rest = text.replace(phrase, " ", 1)
+    rest = re.sub(r"\s+([,.;!?])", r"\1", " ".join(rest.split())).strip(" ,.")
+    return said, rest, phrase.strip()

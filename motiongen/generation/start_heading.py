@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from scipy.ndimage import gaussian_filter1d
 
-from motiongen.features import ROOT_ROT_VEL
+from motiongen.features import ROOT_ROT_VEL, NormStats
 
 # How slow a heading change must be to be the take's (Gaussian sigma, seconds). Chosen on
 # walk-turn prompts (6 seeds each): 0.5 s left the turns 87-100 degrees where their takes
@@ -27,19 +27,21 @@ SIGMA_SECONDS = 0.5
 
 
 def follow_start_heading(
-    x: torch.Tensor, start: torch.Tensor, mean: float, std: float, fps: float
+    x: torch.Tensor, start: torch.Tensor, norm: NormStats, fps: float
 ) -> torch.Tensor:
     """``x`` (B, T, D) normalised features with the cumulative heading of ``start`` (the
     take it was sampled from, normalised alike) below ``SIGMA_SECONDS`` and its own above,
-    where it turns further than the take ever does; mean, std: the normalisation of the
-    heading channel."""
+    where it turns further than the take ever does; norm: the features' normalisation."""
     ch = ROOT_ROT_VEL.start
+    mean, std = float(norm.mean[ch]), float(norm.std[ch])
     own = np.cumsum((x[..., ch] * std + mean).double().cpu().numpy(), axis=1)
     take = np.cumsum((start[..., ch] * std + mean).double().cpu().numpy(), axis=1)
     # only a sample that turns further than its take ever does: the data's one kick spins
     # round and its one punch turns to and fro, which the network had turned less; set to the
     # take's, span edits to them read as a dance or a run (recognised 60 -> 50 %)
     further = np.abs(own).max(axis=1) > np.abs(take).max(axis=1)
+    if not further.any():
+        return x
     change = gaussian_filter1d(take - own, SIGMA_SECONDS * fps, axis=1, mode="nearest")
     heading = own + change * further[:, None]
     steps = np.diff(heading, axis=1, prepend=0.0)

@@ -328,8 +328,12 @@ UNSHOWN = {
     # forward (the data's walk-left curves its way forward: 4.8 m ahead, 0.7 m left); "turns
     # left in place" walked 4.2 m; "stomps forward" ran, warned only of a kick.
     **dict.fromkeys(("sidestep", "sidesteps", "sidestepping", "side step", "side steps",
-                     "side-step", "side-steps", "sideways", "sidewards", "strafes", "strafing"),
-                    "stepping sideways"),
+                     "side-step", "side-steps", "strafes", "strafing",
+                     *(f"{verb} {way}" for verb in ("steps", "step", "stepping", "walks", "walk",
+                                                    "walking", "moves", "move", "moving",
+                                                    "shuffles", "shuffle", "shuffling")
+                       for way in ("sideways", "sidewards"))),
+                    "stepping sideways"),  # (not "raises both arms sideways")
     # (a wave or a bow "in place" is what the data holds: only going somewhere in place)
     **dict.fromkeys([f"{verb} {side}in place" for verb in (
         "walks", "walk", "walking", "runs", "run", "running", "jogs", "jog", "jogging",

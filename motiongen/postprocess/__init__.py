@@ -100,7 +100,7 @@ def postprocess(
     follow_support: float | None = SUPPORT_SECONDS,
     add_guessed: bool = True,
     grounded: bool = False,
-    settle: bool = True,
+    settle: bool = False,
 ) -> np.ndarray:
     """Clean up joint positions (see the module docstring for the steps).
 
@@ -124,7 +124,8 @@ def postprocess(
     add_guessed, toes low and slow that the given contacts leave out are locked too);
     follow_support=None
     leaves the pelvis's path along the floor to the model (a controlled motion's may be given).
-    settle: joints at rest low-passed (``settle_still_joints``; with ``smooth`` only).
+    settle: joints at rest low-passed (``settle_still_joints``; with ``smooth`` only): the
+    pipeline's generated motion without music; off for capture and other callers, unmeasured.
     grounded: the motion never leaves the floor (a dance): the floor is the lowest foot of
     each +-0.15 s at any speed, not only slow feet's over a second (``floor_heights``).
     Returns (T, 22, 3) float32.

@@ -174,17 +174,22 @@ ONE_SHOT = frozenset({"bow", "kick", "punch", "slash", "raise-up-both-hands",
 # Of those, the gestures a body holds when given longer (a raise, a bow): the others (a kick,
 # a punch) are done again. Held at its peak, "a person kicks" (its phrases 3.6 and 8.3 s,
 # asked 8 s) stood on one leg for seconds, read as a dance in 2 of 3 seeds.
-HELD = frozenset({"bow", "raise-up-both-hands", "raise-up-left-hand", "raise-up-right-hand"})
+HELD = ONE_SHOT - {"kick", "punch", "slash"}
+
+
+def _content(phrase: dict[str, Any]) -> str:
+    """The action of a phrase (a dict with "label" "content|style")."""
+    return str(phrase.get("label") or "").split("|")[0]
 
 
 def one_shot(phrase: dict[str, Any]) -> bool:
-    """Whether a phrase (a dict with "label" "content|style") is a gesture done once."""
-    return str(phrase.get("label") or "").split("|")[0] in ONE_SHOT
+    """Whether a phrase is a gesture done once."""
+    return _content(phrase) in ONE_SHOT
 
 
 def holds(phrase: dict[str, Any]) -> bool:
     """Whether a phrase is a gesture a body holds when given longer (``HELD``)."""
-    return str(phrase.get("label") or "").split("|")[0] in HELD
+    return _content(phrase) in HELD
 
 
 def _in_place(positions: np.ndarray, fps: float) -> bool:
@@ -406,8 +411,9 @@ class PriorBuilder:
         elif lo <= frames / len(positions) <= hi:  # close enough: fit it exactly
             positions = stretch(positions, frames)
         elif hold and frames / len(positions) > hi and _in_place(positions, fps):
-            # done once and held, not done again; just as long: shifted to match the best
-            # phrase's hold, the others lost their lead-in and started with the arms up
+            # done once and held, not done again. Exactly ``frames`` long, no ``extra``: with
+            # room to shift, ``matched_window`` slid the other phrases onto the best one's hold,
+            # cutting their lead-in, and seeds started with the arms already up
             positions = held(positions, frames, fps)
         elif squeeze and frames / len(positions) < lo and _in_place(positions, fps):
             quickest = max(2, int(round(len(positions) / self.max_squeeze)))

@@ -28,6 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import motiongen
 from motiongen.conditioning.text import MAX_PROMPT_CHARS, validate_prompt
 from motiongen.errors import DataNotFoundError, MotionGenError
+from motiongen.generation.request import MAX_SECONDS as LIBRARY_MAX_SECONDS
 from motiongen.generation.request import dance_seconds
 from motiongen.plausibility import MAX_FPS, MIN_FPS
 from motiongen.serve.batcher import ClientBusyError, ModelQueue, QueueFullError
@@ -407,7 +408,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
             raise ApiError(
                 422,
                 f"the prompt asks {request.seconds:g} s; this service makes at most "
-                f"{MAX_SECONDS:g} s a motion (the library and CLI up to 120)",
+                f"{MAX_SECONDS:g} s a motion (the library and CLI up to {LIBRARY_MAX_SECONDS:g})",
             )
         if params.get("seconds") is None and params.get("task") != "compose":
             params["seconds"] = request.seconds

@@ -1889,11 +1889,14 @@ class Pipeline:
             and isinstance(style, str)
             and (blend is None or text_blend)
         ):
-            req.prior = self._restyle_phrases(text, seen.content[0], style, req.frames)
+            side = motion.positions  # the takes on the side the source moves
+            req.prior = self._restyle_phrases(text, seen.content[0], style, req.frames, side)
             if text_blend is not None:  # two named styles: between their takes, or neither's
                 from motiongen.retrieval.prior import BlendedPrior
 
-                other = self._restyle_phrases(text_blend[0], seen.content[0], blend[0], req.frames)
+                other = self._restyle_phrases(
+                    text_blend[0], seen.content[0], blend[0], req.frames, side
+                )
                 both = req.prior is not None and other is not None
                 req.prior = BlendedPrior(req.prior, other, text_blend[1]) if both else None
         return req
@@ -1911,19 +1914,28 @@ class Pipeline:
         found = {"style": name, "similarity": round(similarity, 3), "named": named}
         return (name if named else style), found
 
-    def _restyle_phrases(self, text: str, content: str, style: str, frames: int) -> Any:
+    def _restyle_phrases(
+        self, text: str, content: str, style: str, frames: int, source: np.ndarray
+    ) -> Any:
         """Retrieved phrases of the recognised action in the asked style, for a restyle to
         start from (at ``RESTYLE_START``), or None: only where the index's best phrase for the
         restyle's text is that very pair and its phrases agree (a pair the data never
-        recorded gets no start: a happy walk is no start for a happy hand raise)."""
+        recorded gets no start: a happy walk is no start for a happy hand raise). Searched on
+        the side ``source`` (its positions) moves a limb, where its text names none: a
+        right-hand goodbye restyled angry had started from the data's left-hand one and waved
+        the left hand (a new user's trial)."""
         from motiongen.evaluators.labels import STYLE_SYNONYMS
         from motiongen.retrieval import NoMatch
+        from motiongen.retrieval.sides import leading_side, names_a_side
 
         if self.process_name != "flow":
             return None
         retriever = self._index_retriever("restyled")  # no index: the restyle as before
         if retriever is None:
             return None
+        moved = None if names_a_side(text) else leading_side(source)
+        if moved is not None:
+            text = f"{text} with the {moved[0]} {'hand' if moved[1] == 'arm' else 'leg'}"
         try:
             prior = retriever.prior(text, frames=frames, fps=self.fps)
         except (NoMatch, MotionGenError):

@@ -1573,17 +1573,28 @@ def test_a_restyle_starts_from_phrases_of_the_pair_asked_for(control_pipe, monke
             self.found = found
 
         def prior(self, text, *, frames, fps):  # noqa: ANN001
+            searched.append(text)
             return self.found
 
-    def start(label: str, content: str, style: str, agrees: bool = True):  # noqa: ANN202
+    searched: list[str] = []
+    still = np.zeros((40, 22, 3))
+
+    def start(label: str, content: str, style: str, agrees: bool = True, source=still):  # noqa: ANN001, ANN202
         monkeypatch.setattr(control_pipe, "retriever", Index(Found(label, agrees)))
-        return control_pipe._restyle_phrases("a person walks sadly", content, style, 40)
+        return control_pipe._restyle_phrases("a person walks sadly", content, style, 40, source)
 
     assert start("walk|sad", "walk", "sad") is not None  # the pair the data recorded
     assert start("walk|tired", "walk", "exhausted") is not None  # one style, two words
     assert start("walk|happy", "walk", "sad") is None  # another style
     assert start("walk|sad", "raise-up-left-hand", "sad") is None  # the style on another action
     assert start("walk|sad", "walk", "sad", agrees=False) is None  # phrases that disagree
+    assert searched[-1] == "a person walks sadly"  # no limb moves more on one side
+    from motiongen.skeleton import JOINT_INDEX
+
+    waving = still.copy()  # the right wrist out and back: searched on that side
+    waving[:, JOINT_INDEX["right_wrist"], 0] = 0.6 * np.sin(np.linspace(0, 6, 40)) ** 2
+    start("walk|sad", "walk", "sad", source=waving)
+    assert searched[-1] == "a person walks sadly with the right hand"
     assert control_pipe.start_time == 0.25 and control_pipe.prior_start == 0.0
 
 

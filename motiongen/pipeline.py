@@ -2799,8 +2799,16 @@ class Pipeline:
                 positions = np.stack(
                     [limit_turn_rate(p, self.fps, facing_given)[0] for p in positions]
                 )
-                if first.sewn:  # a join has no text: no swinging round inside it
-                    positions = np.stack([limit_overturn(p, first.sewn)[0] for p in positions])
+                # a join, or keyframes in-betweened without text: no swinging round between
+                # (in-betweening a walk, a bow and a walk, all facing ahead, turned the body
+                # 136-158 degrees away and back within 3 s: a new user's trial)
+                gaps = first.sewn or (
+                    constraints.free_gaps()
+                    if constraints.task == "inbetween" and first.text is None
+                    else ()
+                )
+                if gaps:
+                    positions = np.stack([limit_overturn(p, gaps)[0] for p in positions])
         joins = self._joins(first)
         if joins:
             from motiongen.postprocess.transitions import smooth_joins

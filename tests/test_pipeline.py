@@ -1038,6 +1038,31 @@ def test_in_betweened_frames_are_slewed_where_their_facing_is_free(control_pipe,
     assert calls and np.flatnonzero(calls[0]).tolist() == [0, 40]
 
 
+def test_keyframes_in_betweened_without_text_do_not_swing_round(control_pipe, monkeypatch):
+    """A gap between keyframes made without text turns as its ends do, within the swing
+    limit (a walk, a bow and a walk facing ahead had turned 136-158 degrees away and back);
+    with a text the gap is the text's to turn."""
+    from motiongen.generation.constraints import Constraints
+
+    calls = []
+    real = pipeline_module.limit_overturn
+
+    def spy(positions, gaps, *a, **k):
+        calls.append(gaps)
+        return real(positions, gaps, *a, **k)
+
+    monkeypatch.setattr(pipeline_module, "limit_overturn", spy)
+    walk = _walk(4.0, seed=1).positions
+    keys = [Motion(positions=walk[i : i + 1], fps=20.0) for i in (0, 30, 70)]
+    control_pipe.inbetween(keys, [0.0, 1.5, 3.5], seed=0)
+    assert calls == [((1, 30), (31, 70))]
+    control_pipe.inbetween(keys, [0.0, 1.5, 3.5], "a person walks", seed=0)
+    assert len(calls) == 1
+    targets = np.full((10, 22, 3), np.nan)
+    targets[[0, 4, 5]] = 0.0  # given frames 0, 4 and 5, free after the last: one gap
+    assert Constraints(targets, "inbetween").free_gaps() == ((1, 4),)
+
+
 def test_keyframes_in_place_start_where_the_one_before_ends(control_pipe):
     walk = _walk(3.0, seed=1).positions
     a = Motion(positions=walk[:1], fps=20.0)

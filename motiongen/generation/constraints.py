@@ -69,6 +69,19 @@ class Constraints:
     def frames(self) -> int:
         return len(self.targets)
 
+    def free_gaps(self) -> tuple[tuple[int, int], ...]:
+        """The runs [start, stop) of frames whose pelvis is not given, between given frames
+        on both sides (an in-betweening's gaps between its keyframes)."""
+        given = self.known[:, PELVIS]
+        runs, start = [], None
+        for t, g in enumerate(given):
+            if not g and start is None and t > 0:
+                start = t
+            elif g and start is not None:
+                runs.append((start, t))
+                start = None
+        return tuple(runs)
+
     def given_bone_lengths(self) -> np.ndarray:
         """(21,) in ``skeleton.BONES`` order: each bone's median length over the frames that
         give both its joints; a bone never given takes the source motion's (an edit, a

@@ -1466,6 +1466,12 @@ def test_one_joint_or_body_part_may_be_a_plain_string():
 
     assert resolve_joints("arms") == resolve_joints(["arms"])  # not the letters a, r, m, s
     assert resolve_joints("left_wrist") == [20]
+    # one side's limb by name (a new user had to type four joint names)
+    left, right = resolve_joints("left arm"), resolve_joints("right_arm")
+    assert len(left) == 4 and sorted(left + right) == resolve_joints("arms")
+    assert sorted(resolve_joints(["left_leg", "right-leg"])) == resolve_joints("legs")
+    with pytest.raises(InputError, match="left_arm, left_leg, right_arm, right_leg"):
+        resolve_joints("left_tail")
 
 
 def test_a_restyle_whose_feet_slide_along_the_kept_path_says_so():

@@ -348,7 +348,10 @@ def edit(
     text: Annotated[str, typer.Option(help="What the edited part does.")],
     frames: Annotated[str | None, typer.Option(help="Seconds START:END to make anew.")] = None,
     joints: Annotated[
-        str | None, typer.Option(help="Joints or parts to make anew: arms,upper_body,legs,...")
+        str | None,
+        typer.Option(
+            help="Joints or parts to make anew: arms,upper_body,legs,left_arm,right_leg,..."
+        ),
     ] = None,
     steps: Steps = None,
     sampler: Sampler = None,

@@ -2860,6 +2860,10 @@ class Pipeline:
                     for p, c, body in zip(positions, contacts, bodies, strict=True)
                 ]
             )
+            if first.sewn:  # set down once its legs have their lengths (postprocess/transitions)
+                from motiongen.postprocess.transitions import ground_gaps
+
+                positions = np.stack([ground_gaps(p, first.sewn) for p in positions])
         if constraints is not None or (kept is not None and postprocess):
             # given joints exactly as given, after any clean-up
             positions = np.stack(

@@ -151,3 +151,24 @@ def test_sewing_carries_the_body_s_pace_over_the_gap_and_a_limb_s_own_swing_brie
     # swing carried over the gap had led the body by 0.37 m
     assert np.abs(foot).max() < 0.1 * settle * 0.4
     assert np.abs(foot[settle:]).max() <= 0.1
+
+
+def test_a_gap_made_without_text_lands_after_a_short_flight():
+    from motiongen.data.synthetic import synth_motion
+    from motiongen.postprocess.transitions import FLIGHT_FRAMES, ground_gaps
+    from motiongen.skeleton import FOOT_JOINTS
+
+    p = synth_motion("idle", "normal", 3.0, 20.0, seed=0).positions.astype(np.float64)
+    p[..., 1] -= p[:, list(FOOT_JOINTS), 1].min()  # standing on the floor
+    hop = p.copy()
+    hop[20:40, :, 1] += 0.3 * np.sin(np.linspace(0, np.pi, 20))[:, None]  # 30 cm up and down
+    out = ground_gaps(hop, [(20, 40)])
+    low = out[:, list(FOOT_JOINTS), 1].min(axis=1)
+    assert np.abs(low[20 + FLIGHT_FRAMES : 40 - FLIGHT_FRAMES]).max() <= 0.06  # 30 cm before
+    np.testing.assert_array_equal(out[:20], hop[:20])  # kept frames as they are
+    np.testing.assert_array_equal(out[40:], hop[40:])
+    np.testing.assert_allclose(out[..., [0, 2]], hop[..., [0, 2]])  # only lowered
+    sunk = p.copy()
+    sunk[20:40, :, 1] -= 0.1  # under the floor: set on it too
+    low = ground_gaps(sunk, [(20, 40)])[:, list(FOOT_JOINTS), 1].min(axis=1)
+    assert low[24:36].min() >= -0.06

@@ -124,23 +124,23 @@ def main(argv: list[str] | None = None) -> int:
     def shimmer_row(name: str, v: np.ndarray) -> str:
         return row(name, v, real_shimmer, 2)
 
+    def rows(fn: Any, real_v: np.ndarray, raw_v: np.ndarray, post_v: np.ndarray) -> list[str]:
+        return [fn("real clips", real_v), fn("generated, raw (no post-processing)", raw_v),
+                fn("generated, post-processed", post_v)]  # fmt: skip
+
     table = "\n".join([
         f"jitter_score, {args.split} split, {args.checkpoint or 'shipped default'} "
         f"{options or ''}",
         "",
         "| motions | n | median | mean | p95 | median / real median |",
         "|---|---:|---:|---:|---:|---:|",
-        row("real clips", real),
-        row("generated, raw (no post-processing)", gen["raw"]),
-        row("generated, post-processed", gen["post"]),
+        *rows(row, real, gen["raw"], gen["post"]),
         "",
         "shimmer of joints at rest (mm a frame; NaN: no joint at rest), the same motions",
         "",
         "| motions | n at rest | median | mean | p95 | median / real median |",
         "|---|---:|---:|---:|---:|---:|",
-        shimmer_row("real clips", real_shimmer),
-        shimmer_row("generated, raw (no post-processing)", gen["raw_shimmer"]),
-        shimmer_row("generated, post-processed", gen["post_shimmer"]),
+        *rows(shimmer_row, real_shimmer, gen["raw_shimmer"], gen["post_shimmer"]),
     ])  # fmt: skip
     if args.leak:
         table += "\n\n" + leak_table(pipe, prompts[0])

@@ -72,15 +72,10 @@ class Constraints:
     def free_gaps(self) -> tuple[tuple[int, int], ...]:
         """The runs [start, stop) of frames whose pelvis is not given, between given frames
         on both sides (an in-betweening's gaps between its keyframes)."""
-        given = self.known[:, PELVIS]
-        runs, start = [], None
-        for t, g in enumerate(given):
-            if not g and start is None and t > 0:
-                start = t
-            elif g and start is not None:
-                runs.append((start, t))
-                start = None
-        return tuple(runs)
+        from motiongen.postprocess.floor import true_runs
+
+        free = ~self.known[:, PELVIS]
+        return tuple((a, b) for a, b in true_runs(free) if a > 0 and b < len(free))
 
     def given_bone_lengths(self) -> np.ndarray:
         """(21,) in ``skeleton.BONES`` order: each bone's median length over the frames that

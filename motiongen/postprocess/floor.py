@@ -191,14 +191,14 @@ def toe_contacts(
     toes = p[:, [LEFT_FOOT, RIGHT_FOOT]]  # (T, 2, 3)
     contact = (toes[..., 1] < height) & (_speed(toes, fps, horizontal=True) < speed)
     for leg in range(2):
-        runs = _runs(contact[:, leg])
+        runs = true_runs(contact[:, leg])
         for (_, e0), (s1, _) in zip(runs[:-1], runs[1:], strict=True):
             if s1 - e0 <= fill_gap:
                 contact[e0:s1, leg] = True
     return contact
 
 
-def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+def true_runs(flags: np.ndarray) -> list[tuple[int, int]]:
     """[start, stop) of each run of True in a 1-D bool array."""
     padded = np.concatenate([[False], flags, [False]]).astype(np.int8)
     edges = np.flatnonzero(np.diff(padded))
@@ -210,7 +210,7 @@ def _planted(flags: np.ndarray, point: np.ndarray, max_travel: float) -> np.ndar
     along the floor since the piece began (that frame left free between the pieces)."""
     out = flags.copy()
     ground = point[:, [0, 2]]
-    for s, e in _runs(flags):
+    for s, e in true_runs(flags):
         start = s
         while start < e:  # one slice per piece, not one distance per frame (a hot path)
             far = np.linalg.norm(ground[start:e] - ground[start], axis=-1) > max_travel
@@ -241,7 +241,7 @@ def _guessed_plants(
 def _uncut(flags: np.ndarray, planted: np.ndarray) -> np.ndarray:
     """The runs of ``flags`` that ``_planted`` left whole (no frame of them cut)."""
     out = np.zeros_like(flags)
-    for s, e in _runs(flags):
+    for s, e in true_runs(flags):
         if planted[s:e].all():
             out[s:e] = True
     return out
@@ -320,7 +320,7 @@ def _lock_offsets(
     also moves the toe to y = 0 in the run. Returns (T, 3), (T,).
     """
     n = len(toe)
-    runs = [list(r) for r in _runs(contact)]
+    runs = [list(r) for r in true_runs(contact)]
     xs, ys, zs = toe[:, 0].tolist(), toe[:, 1].tolist(), toe[:, 2].tolist()
     targets = []
     for s, e in runs:

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
-from motiongen.skeleton import JOINT_NAMES, PELVIS
+from motiongen.skeleton import FOOT_JOINTS, JOINT_NAMES, PELVIS
 
 BLEND_SECONDS = 0.8  # how long an offset takes to decay
 FIT_FRAMES = 5  # frames on each side of a join fitted to find its break
@@ -179,8 +179,6 @@ def ground_gaps(
     The in-betweening of a run joined to a stop raised the pelvis 15 cm, its legs stretched to
     keep the feet down, and given their lengths by the clean-up the body hopped 30-40 cm: so
     after the clean-up."""
-    from motiongen.skeleton import FOOT_JOINTS
-
     out = np.asarray(positions, dtype=np.float64).copy()
     low = out[:, list(FOOT_JOINTS), 1].min(axis=1)
     for a, b in gaps:

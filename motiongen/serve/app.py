@@ -399,17 +399,17 @@ def create_app(settings: ServeSettings) -> FastAPI:
             if not use_rag:
                 raise
             raise ApiError(503, f"use_rag: this server has no motion index ({exc})") from None
-        if params.get("rag") is None:  # the model's choice, stored: a re-run job is the same
-            params["rag"] = getattr(request, "prior", None) is not None
-        # the length the model chose, likewise; not a timeline's: its segments carry their
-        # own, and a stored total was refused beside them or split anew differently (a job
-        # of the web page's composed timeline failed; a new user's REST trial)
         if request.seconds > MAX_SECONDS + 1e-9:  # a length said in the prompt's words
             raise ApiError(
                 422,
                 f"the prompt asks {request.seconds:g} s; this service makes at most "
                 f"{MAX_SECONDS:g} s a motion (the library and CLI up to {LIBRARY_MAX_SECONDS:g})",
             )
+        if params.get("rag") is None:  # the model's choice, stored: a re-run job is the same
+            params["rag"] = getattr(request, "prior", None) is not None
+        # the length the model chose, likewise; not a timeline's: its segments carry their
+        # own, and a stored total was refused beside them or split anew differently (a job
+        # of the web page's composed timeline failed; a new user's REST trial)
         if params.get("seconds") is None and params.get("task") != "compose":
             params["seconds"] = request.seconds
             params["length_from"] = request.meta.get("length_from")

@@ -536,6 +536,8 @@ def timeline(pipe: Any, split: str, count: int) -> dict[str, Any]:
     base = 0 if split == "test" else 1000 + sum(map(ord, split))
     rng = np.random.default_rng(10 + base)
     hits, jerks, inside, segments, lengths, edge_jerks = [], [], [], [], [], []
+    edge_acts = []  # the action of the segment each edge of a join is cut from
+    feet = []  # (both toes off the floor, foot skating) in each join
     spreads = []  # the widest the ankles stand apart in each join (a trial's run split 1.2 m)
     swings = []  # how far each join's facing swings past its ends' (a stop -> bow twisted 26 deg)
     for i in range(count):
@@ -552,17 +554,19 @@ def timeline(pipe: Any, split: str, count: int) -> dict[str, Any]:
         jerks += [m.mean_jerk_around(out, int(a), FPS) for a in starts[1:]]
         spreads += [_ankle_spread(out[a - JOIN_HALF : a + JOIN_HALF]) for a in starts[1:]]
         swings += [_overturn(out[a - JOIN_HALF : a + JOIN_HALF + 1]) for a in starts[1:]]
+        feet += [_feet(out[a - JOIN_HALF : a + JOIN_HALF]) for a in starts[1:]]
         # where the in-betweened second meets each segment (a new user's trial found the pops
         # there, at +-JOIN_HALF frames, which the frames around the middle did not see)
         edge_jerks += [m.mean_jerk_around(out, int(a) + d, FPS)
                        for a in starts[1:] for d in (-JOIN_HALF, JOIN_HALF)]  # fmt: skip
+        edge_acts += [act for k in range(1, len(acts)) for act in acts[k - 1 : k + 1]]
     pred = _classifier().classify([s for s, _ in segments]).content
     hits = [p == a for p, (_, a) in zip(pred, segments, strict=True)]
     # Real frames two ways: one random frame of every clip (the reference until the
     # thirty-fourth session) and five of every clip of the timeline's own actions, a like
     # reference for joins between them (kicks and runs are jerkier than the standing most
     # clips hold: median 17 vs 9 m/s^3 on test).
-    real, real_acts, real_swings = [], [], []
+    real, real_acts, real_swings, real_feet = [], [], [], []
     pool = clips(split, 40)
     real_spreads = [_ankle_spread(pos) for rec, pos in pool
                     if rec.labels.get("content") in TIMELINE_ACTIONS]  # fmt: skip
@@ -576,6 +580,7 @@ def timeline(pipe: Any, split: str, count: int) -> dict[str, Any]:
             at = rng.integers(10, len(pos) - 10, size=5)
             real_acts += [m.mean_jerk_around(pos, int(a), FPS) for a in at]
             real_swings += [_overturn(pos[a - JOIN_HALF : a + JOIN_HALF + 1]) for a in at]
+            real_feet.append(_feet(pos))
     return {
         "timelines": count,
         "segment_seconds": SEGMENT_SECONDS_ASKED or "auto",
@@ -586,6 +591,7 @@ def timeline(pipe: Any, split: str, count: int) -> dict[str, Any]:
         ),
         **_spread("seam_jerk", jerks),
         **_spread("join_edge_jerk", edge_jerks),
+        **_matched_real_jerk(edge_acts),
         **_spread("mid_segment_jerk", inside),
         "real_jerk_median": round(float(np.median(real)), 1),
         "real_jerk_p95": round(float(np.percentile(real, 95)), 1),
@@ -596,6 +602,10 @@ def timeline(pipe: Any, split: str, count: int) -> dict[str, Any]:
         **_spread("join_overturn", swings),
         "join_overturn_max": round(float(np.max(swings)), 1) if swings else None,
         **_spread("real_overturn", real_swings),
+        "join_airborne": round(float(np.mean([f[0] for f in feet])), 3) if feet else None,
+        "join_skating": round(float(np.mean([f[1] for f in feet])), 3) if feet else None,
+        "real_airborne": round(float(np.mean([f[0] for f in real_feet])), 3) if real_feet else None,
+        "real_skating": round(float(np.mean([f[1] for f in real_feet])), 3) if real_feet else None,
     }
 
 
@@ -613,6 +623,45 @@ def _overturn(positions: np.ndarray) -> float:
     from motiongen.postprocess.turns import overturn
 
     return overturn(np.unwrap(heading(positions.astype(np.float64))))
+
+
+def _feet(pos: np.ndarray) -> tuple[float, float]:
+    """(share of frames with both toes over 5 cm off the floor, foot skating ratio) of
+    ``pos`` (T, 22, 3): a join that hops or glides (the switch task's measures)."""
+    from motiongen.artifacts import foot_skating_ratio
+    from motiongen.skeleton import LEFT_FOOT, RIGHT_FOOT
+
+    toes = pos[:, [LEFT_FOOT, RIGHT_FOOT], 1]
+    return float(np.mean((toes > 0.05).all(axis=1))), foot_skating_ratio(pos, FPS)
+
+
+def _matched_real_jerk(acts: list[str]) -> dict[str, float]:
+    """Real jerk in the mix of actions ``acts`` (one per join edge): median and p95 of real
+    frames (5 of every clip of an action, every split: kicks and bows are recorded in train
+    alone), each action weighing as much as its share of the edges. The pooled reference
+    holds raises and waves (jerk 3-8 m/s^3) three times as often as the timelines do, runs
+    (250) and kicks no more: an edge cut from a run is held to a standing arm's range."""
+    per: dict[str, list[float]] = {}
+    rng = np.random.default_rng(13)
+    for split in ("train", "val", "test"):
+        for rec, pos in clips(split, 40):
+            act = rec.labels.get("content")
+            if act in acts:
+                at = rng.integers(10, len(pos) - 10, size=5)
+                per.setdefault(act, []).extend(m.mean_jerk_around(pos, int(a), FPS) for a in at)
+    values, weights = [], []
+    for act, v in per.items():
+        values += v
+        weights += [acts.count(act) / len(v)] * len(v)
+    if not values:
+        return {}
+    order = np.argsort(values)
+    v, cum = np.asarray(values)[order], np.cumsum(np.asarray(weights)[order])
+    cum /= cum[-1]
+    q = {
+        k: round(float(v[np.searchsorted(cum, f)]), 1) for k, f in (("median", 0.5), ("p95", 0.95))
+    }
+    return {"real_matched_jerk_median": q["median"], "real_matched_jerk_p95": q["p95"]}
 
 
 def _spread(name: str, values: list[float], digits: int = 1) -> dict[str, float]:
@@ -737,10 +786,18 @@ def markdown(r: dict[str, Any]) -> str:
             f" | real frames of the timeline's actions {_spread_said(t, 'real_actions_jerk')}; "
             f"one frame of every clip: median {t['real_jerk_median']}, p95 {t['real_jerk_p95']} |",
             f"| timeline: jerk where a join's in-betweened second meets the segments (m/s³) | "
-            f"{_spread_said(t, 'join_edge_jerk')} | |",
+            f"{_spread_said(t, 'join_edge_jerk')} | real frames of the same actions as the "
+            f"edges, in their mix: median {t.get('real_matched_jerk_median', '-')}, p95 "
+            f"{t.get('real_matched_jerk_p95', '-')} |",
             f"| timeline: jerk mid-segment, same motions (m/s³) | "
             f"{_spread_said(t, 'mid_segment_jerk')} | |",
         ]
+        if t.get("join_airborne") is not None:
+            rows.append(
+                f"| timeline: in the joins, frames with both toes off the floor / foot skating | "
+                f"{t['join_airborne']} / {t['join_skating']} | real clips of the actions "
+                f"{t['real_airborne']} / {t['real_skating']} |"
+            )
         if "join_ankle_spread_p95" in t:
             rows.append(
                 f"| timeline: widest the ankles stand apart in a join (m), mean / median / p95; "

@@ -2307,6 +2307,7 @@ class Pipeline:
                 for s, k, nxt in zip(starts, keys, starts[1:], strict=False)
                 if nxt > s + len(k)
             )
+            join.made_parts = req.joined == "timeline"
         if free_legs is not None:
             from motiongen.generation.span_edit import legs_freed
 
@@ -2864,7 +2865,9 @@ class Pipeline:
                 from motiongen.postprocess.transitions import ground_gaps
 
                 positions = np.stack([ground_gaps(p, first.sewn) for p in positions])
-        if constraints is not None or (kept is not None and postprocess):
+        if postprocess and first.made_parts:
+            kept = None  # nothing given: the segments stay as cleaned with their joins
+        if kept is not None and (constraints is not None or postprocess):
             # given joints exactly as given, after any clean-up
             positions = np.stack(
                 [

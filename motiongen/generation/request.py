@@ -76,6 +76,12 @@ class GenerationRequest:
     # per gap between kept parts; its free frames are bent to meet the kept ones' velocity
     # (postprocess.transitions.sew) before post-processing.
     sewn: tuple[tuple[int, int], ...] | None = None
+    # Joined timeline's in-betweening: its kept frames are segments made here, not given, so
+    # the clean-up's frames stand (put back as made, each segment's frames broke from the
+    # cleaned join beside them: val join edges' jerk p95 390 -> 373 m/s^3, docs/control.md
+    # "Edges of a join"). Not a continuation's: its new action cleaned again, 2 of 16 walks
+    # into a wave or bow were no longer recognised and a bow left the floor in 9 % of frames.
+    made_parts: bool = False
     # Control on a motion at another frame rate (generation.source_rate.SourceRate): the
     # result goes back to that rate with the kept frames pasted; None at the model's rate.
     source_rate: Any = None

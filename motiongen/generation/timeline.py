@@ -5,10 +5,10 @@ well than the best text-only model does, and where the text changes it breaks of
 action (docs/control.md). So a timeline can instead take each segment whole from a text
 model, set each segment where the one before it ends (turned and shifted on the ground), cut
 a short piece from both sides of every join and let the control model in-between across the
-cut: the segments stay exactly as the text model made them and the joins are the control
-model's in-betweening. Pure functions of positions; ``Pipeline.timeline`` runs the models.
-A continuation into another action (``Pipeline.predict`` with a text its past does not do) is
-joined the same way, its past kept whole (``continued_keyframes``).
+cut: the segments stay as the text model made them (cleaned once more with the joins) and the
+joins are the control model's in-betweening. Pure functions of positions; ``Pipeline.timeline``
+runs the models. A continuation into another action (``Pipeline.predict`` with a text its past
+does not do) is joined the same way, its past kept whole (``continued_keyframes``).
 """
 
 from __future__ import annotations

@@ -26,6 +26,11 @@ from motiongen.skeleton import FOOT_JOINTS, JOINT_NAMES, PELVIS
 
 BLEND_SECONDS = 0.8  # how long an offset takes to decay
 FIT_FRAMES = 5  # frames on each side of a join fitted to find its break
+# ``sew``'s: fitted over 5 frames, the shared cubic could not follow a run's or a kick's own
+# bend near the edge and left part of it as a break (val timelines, `benchmarks/tasks.py
+# --split val --tasks timeline`: join edges' jerk p95 373 at 5 frames, 342 at 4, 469 at 7;
+# at 3, six unknowns in six frames, a join's facing swung 23 deg p95 past its ends).
+SEW_FIT_FRAMES = 4
 # Frames (0.3 s at 20 fps) within which ``sew`` takes back a break in vertical velocity. Taken
 # back over a whole 1 s join, a walk continued from mid-stride (pelvis rising at 0.5 m/s)
 # kept rising 20 cm and leapt, both feet off the floor; chosen on val (`benchmarks/tasks.py
@@ -107,7 +112,7 @@ def _eased_ramp(s: np.ndarray) -> np.ndarray:
 def sew(
     positions: np.ndarray,
     gaps: Sequence[tuple[int, int]],
-    fit: int = FIT_FRAMES,
+    fit: int = SEW_FIT_FRAMES,
     settle: int = VERTICAL_SETTLE_FRAMES,
 ) -> np.ndarray:
     """``positions`` (T, ..., 3), Y up, whose frames in each gap [a, b) between kept frames

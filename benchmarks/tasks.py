@@ -219,9 +219,6 @@ SWITCH_PAST, SWITCH_SECONDS, SWITCH_AFTER = 40, 7.0, 40  # 2 s of past, 7 s in a
 
 
 def switch(pipe: Any, split: str, count: int) -> dict[str, Any]:
-    from motiongen.artifacts import foot_skating_ratio
-    from motiongen.skeleton import LEFT_FOOT, RIGHT_FOOT
-
     texts = descriptions()
     pool = clips(split, SWITCH_PAST + 1, bandai_only=True)
     per = max(1, count // len(SWITCHES))
@@ -237,14 +234,14 @@ def switch(pipe: Any, split: str, count: int) -> dict[str, Any]:
                 p = out.positions.astype(np.float64)
                 k, after = SWITCH_PAST, p[SWITCH_PAST : SWITCH_PAST + SWITCH_AFTER]
                 speed = m.root_speed(p, FPS)
-                toes = after[:, [LEFT_FOOT, RIGHT_FOOT], 1]
+                airborne, skating = _feet(after)
                 seen = _classifier().classify([motion(p[-int(3 * FPS) :])]).content[0]
                 row = rows.setdefault(f"{a} -> {b}, {way}", {})
                 for key, value in (
                     ("seam_jump", m.speed_jump(p, k, FPS)),
                     ("pace_change", float(np.abs(np.diff(speed[k - 1 : k + SWITCH_AFTER])).max() * FPS)),
-                    ("skating", foot_skating_ratio(after, FPS)),
-                    ("airborne", float(np.mean((toes > 0.05).all(axis=1)))),
+                    ("skating", skating),
+                    ("airborne", airborne),
                     ("recognised", float(seen == b)),
                     ("joined", float(bool(out.meta.get("continued_into")))),
                 ):  # fmt: skip
@@ -627,7 +624,7 @@ def _overturn(positions: np.ndarray) -> float:
 
 def _feet(pos: np.ndarray) -> tuple[float, float]:
     """(share of frames with both toes over 5 cm off the floor, foot skating ratio) of
-    ``pos`` (T, 22, 3): a join that hops or glides (the switch task's measures)."""
+    ``pos`` (T, 22, 3): a join or a continuation that hops or glides."""
     from motiongen.artifacts import foot_skating_ratio
     from motiongen.skeleton import LEFT_FOOT, RIGHT_FOOT
 

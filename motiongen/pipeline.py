@@ -2846,25 +2846,38 @@ class Pipeline:
             # Nor are a dance's limbs at rest low-passed: on val its agreement with the music
             # fell 0.339 -> 0.336 so, flow against DDIM-50 +0.003 -> -0.000 (dance_gate.py).
             settle = first.music is None
+            # a join's stance foot holds the body at any speed (postprocess/transitions)
+            supports: list[np.ndarray | None] = [None] * len(positions)
+            if first.sewn:
+                from motiongen.postprocess.transitions import support_contacts
+
+                supports = [support_contacts(p, first.sewn) for p in positions]
             positions = np.stack(
                 [
                     clean(
                         p,
                         self.fps,
                         contacts=None if measured else c,
+                        held=support,
                         bone_lengths=body,
                         follow_support=None if measured else SUPPORT_SECONDS,
                         add_guessed=add_guessed,
                         grounded=grounded,
                         settle=settle,
                     )
-                    for p, c, body in zip(positions, contacts, bodies, strict=True)
+                    for p, c, body, support in zip(
+                        positions, contacts, bodies, supports, strict=True
+                    )
                 ]
             )
             if first.sewn:  # set down once its legs have their lengths (postprocess/transitions)
-                from motiongen.postprocess.transitions import ground_gaps
+                from motiongen.postprocess.transitions import ground_gaps, step_gliding_feet
 
                 positions = np.stack([ground_gaps(p, first.sewn) for p in positions])
+                # and a foot gliding flat along the floor lifted into a step
+                positions = np.stack(
+                    [step_gliding_feet(p, first.sewn, self.fps) for p in positions]
+                )
         if postprocess and first.made_parts:
             kept = None  # nothing given: the segments stay as cleaned with their joins
         if kept is not None and (constraints is not None or postprocess):

@@ -1391,7 +1391,7 @@ def test_then_prompts_split_into_segments_the_model_can_read():
     for prompt, want in texts.items():
         assert [t for t, _ in parse_timeline(prompt, 20.0)] == want
     # a segment of no words is refused, not hidden behind the borrowed subject
-    with pytest.raises(InputError, match=r"segment 0 \('😀😀'\) has no letters"):
+    with pytest.raises(InputError, match=r"segment 1 \('😀😀'\) has no letters"):
         parse_timeline("😀😀, then 😀", 20.0)
     # nor is one left out between two others (it was dropped silently); end punctuation is fine
     for doubled in ("a person walks, then , then bows", "a person walks then then bows"):

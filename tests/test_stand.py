@@ -22,6 +22,9 @@ from tests.test_pipeline import FakeEncoder, make_checkpoint
         ("a tired person slowly comes to a stop.", True),
         ("a person waits", True),
         ("a person stops in a sad way", True),
+        ("a person stops and stands still", True),  # one stop said twice
+        ("she halts, and waits for 2 seconds", True),
+        ("a person stops and stands up", False),
         ("a person stops and waves", False),  # does something too: the text model makes it
         ("a person stands up", False),
         ("a person walks to a stop sign", False),

@@ -172,3 +172,59 @@ def test_a_gap_made_without_text_lands_after_a_short_flight():
     sunk[20:40, :, 1] -= 0.1  # under the floor: set on it too
     low = ground_gaps(sunk, [(20, 40)])[:, list(FOOT_JOINTS), 1].min(axis=1)
     assert low[24:36].min() >= -0.06
+
+
+def test_a_foot_gliding_flat_in_a_gap_is_lifted_into_a_step():
+    from motiongen.generation.stand import standing
+    from motiongen.postprocess.transitions import step_gliding_feet
+    from motiongen.skeleton import JOINT_INDEX, LEFT_ANKLE, LEFT_FOOT, RIGHT_ANKLE, RIGHT_FOOT
+
+    LEFT_HIP, LEFT_KNEE = JOINT_INDEX["left_hip"], JOINT_INDEX["left_knee"]
+
+    p = standing(40)
+    p[..., 1] -= p[:, [LEFT_FOOT, RIGHT_FOOT], 1].min()  # toes on the floor
+    # the left foot slides 0.6 m forward over frames 15-22, flat, the right stands
+    slide = np.clip((np.arange(40) - 14) / 8.0, 0.0, 1.0) * 0.6
+    glide = p.copy()
+    glide[:, [LEFT_ANKLE, LEFT_FOOT], 2] += slide[:, None]
+    leg = [(LEFT_HIP, LEFT_KNEE), (LEFT_KNEE, LEFT_ANKLE), (LEFT_ANKLE, LEFT_FOOT)]
+
+    def lengths(q):
+        return np.stack([np.linalg.norm(q[:, a] - q[:, b], axis=-1) for a, b in leg])
+
+    out = step_gliding_feet(glide, [(10, 30)], 20.0)
+    rise = out[:, LEFT_ANKLE, 1] - glide[:, LEFT_ANKLE, 1]
+    assert 0.08 < rise[17:20].max() < 0.15  # a 0.6 m step's heel rises 10 cm
+    assert out[18, LEFT_FOOT, 1] > 0.04  # the toe off the floor mid-swing
+    np.testing.assert_array_equal(out[:14], glide[:14])  # lift-off and landing on the floor
+    np.testing.assert_array_equal(out[23:], glide[23:])
+    np.testing.assert_array_equal(out[:, RIGHT_FOOT], glide[:, RIGHT_FOOT])  # the planted foot
+    np.testing.assert_allclose(lengths(out), lengths(glide), atol=1e-6)  # thigh, shin, foot
+    # outside the gap, or both feet gliding: the faster alone, the body stays on the floor
+    np.testing.assert_array_equal(step_gliding_feet(glide, [(25, 35)], 20.0), glide)
+    both = glide.copy()
+    both[:, [RIGHT_ANKLE, RIGHT_FOOT], 2] += 0.5 * slide[:, None]
+    lifted = step_gliding_feet(both, [(10, 30)], 20.0)
+    np.testing.assert_array_equal(lifted[:, RIGHT_FOOT], both[:, RIGHT_FOOT])
+    assert lifted[18, LEFT_FOOT, 1] > 0.04
+
+
+def test_a_join_s_stance_foot_holds_the_body_whatever_its_speed():
+    from motiongen.generation.stand import standing
+    from motiongen.postprocess import postprocess
+    from motiongen.postprocess.transitions import support_contacts
+    from motiongen.skeleton import LEFT_ANKLE, LEFT_FOOT, RIGHT_ANKLE, RIGHT_FOOT
+
+    p = standing(40)
+    p[..., 1] -= p[:, [LEFT_FOOT, RIGHT_FOOT], 1].min()
+    # the right foot swings 15 cm up over frames 12-28 while the left slides 2 m/s beneath
+    p[12:28, [RIGHT_ANKLE, RIGHT_FOOT], 1] += 0.15
+    p[:, [LEFT_ANKLE, LEFT_FOOT], 2] += np.clip(np.arange(40) - 12, 0, 16)[:, None] * 0.1
+    held = support_contacts(p, [(10, 30)])
+    assert held[12:28, 0].all() and not held[:, 1].any()  # the left toe, under the swing
+    assert not held[:10].any() and not held[30:].any()  # inside the gap only
+    assert not support_contacts(p, [(30, 35)]).any()
+    slid = postprocess(p, 20.0, smooth=False, follow_support=None)[:, LEFT_FOOT, 2]
+    out = postprocess(p, 20.0, smooth=False, follow_support=None, held=held)[:, LEFT_FOOT, 2]
+    assert np.ptp(slid[13:27]) > 0.5  # the clean-up alone locks slow toes only
+    assert np.ptp(out[15:26]) < 0.01  # held, it stays put (its lock eased in over 2 frames)

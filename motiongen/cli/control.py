@@ -539,10 +539,10 @@ def compose(
         spec, seconds=seconds,
         **_options(steps, sampler, guidance, seed, postprocess, literal, segment_model, style),
     )  # fmt: skip
-    _write(motion, output, t0, "timeline", fps, (loop, no_travel))
     if "retrieved phrases" in motion.meta.get("segment_lengths_from", ()):
         from motiongen.pipeline import SEGMENT_CAP_SECONDS
 
+        # said before the "wrote" line, which ends the output as everywhere else
         lengths = ", ".join(f"{s:.1f}" for _, s in motion.meta["segments"])
         out.print(
             f"segments of {lengths} s: as long as such motions last in the index, at most "
@@ -550,6 +550,7 @@ def compose(
             highlight=False,
             soft_wrap=True,
         )
+    _write(motion, output, t0, "timeline", fps, (loop, no_travel))
 
 
 def register(app: typer.Typer) -> None:

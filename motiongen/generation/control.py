@@ -382,7 +382,7 @@ def parse_timeline(
         for i, p in enumerate(parts):
             if not any(ch.isalpha() for ch in p):  # the borrowed subject would hide it
                 raise InputError(
-                    f"timeline segment {i} ({p!r}) has no letters; say what the body does, e.g. "
+                    f"timeline segment {i + 1} ({p!r}) has no letters; say what the body does, e.g. "
                     "'a person walks, then bows'"
                 )
         # "stands still for 3 seconds": that segment's own length, its words taken out
@@ -407,7 +407,7 @@ def parse_timeline(
         for i, item in enumerate(spec):
             if not (isinstance(item, Sequence) and len(item) == 2 and isinstance(item[0], str)):
                 raise InputError(
-                    f"timeline segment {i} must be (text, seconds) (seconds may be None: as long "
+                    f"timeline segment {i + 1} must be (text, seconds) (seconds may be None: as long "
                     f"as such motions last), got {item!r}"
                 )
             pairs.append((item[0], item[1]))
@@ -423,9 +423,11 @@ def parse_timeline(
         if seconds is None:
             seconds = (typical(text) if typical else None) or DEFAULT_SEGMENT_SECONDS
         if isinstance(seconds, bool) or not isinstance(seconds, int | float):
-            raise InputError(f"timeline segment {i} needs a number of seconds, got {seconds!r}")
+            raise InputError(f"timeline segment {i + 1} needs a number of seconds, got {seconds!r}")
         if not math.isfinite(seconds):
-            raise InputError(f"timeline segment {i} ({text!r}) lasts {seconds} s; give a number")
+            raise InputError(
+                f"timeline segment {i + 1} ({text!r}) lasts {seconds} s; give a number"
+            )
         if seconds < MIN_SEGMENT_SECONDS:
             shared = (
                 f" (seconds={total_seconds:g} shared by {len(pairs)} segments; ask for at "
@@ -434,7 +436,7 @@ def parse_timeline(
                 else ""
             )
             raise InputError(
-                f"timeline segment {i} ({text!r}) lasts {seconds:.3g} s; each needs at least "
+                f"timeline segment {i + 1} ({text!r}) lasts {seconds:.3g} s; each needs at least "
                 f"{MIN_SEGMENT_SECONDS:g} s{shared}"
             )
         out.append((text, max(1, int(round(seconds * fps)))))

@@ -36,9 +36,14 @@ _STOPS = (
     r"|stands?|stays?\s+(?:still|put)|holds?\s+still)"
 )
 _ADVERB = r"(?:[a-z]+ly)"
-_STOP = re.compile(
-    rf"^\s*{_SUBJECT}\s+(?:{_ADVERB}\s+)?{_STOPS}"
+_STOP_CLAUSE = (
+    rf"(?:{_ADVERB}\s+)?{_STOPS}"
     rf"(?:\s+(?:still|there|moving|walking|running|in\s+place|on\s+the\s+spot|{_ADVERB}))*"
+)
+# "stops and stands still", "halts and waits": one stop said twice (a new user's "stops and
+# stands still" was taken as an unknown action and walked on)
+_STOP = re.compile(
+    rf"^\s*{_SUBJECT}\s+{_STOP_CLAUSE}(?:\s*,?\s+and\s+{_STOP_CLAUSE})*"
     r"(?:\s+in\s+an?\s+[a-z-]+\s+way)?(?:\s+for\s+[\w.\s]+?)?\s*[.!]?\s*$",
     re.IGNORECASE,
 )

@@ -101,6 +101,7 @@ def postprocess(
     add_guessed: bool = True,
     grounded: bool = False,
     settle: bool = False,
+    held: np.ndarray | None = None,
 ) -> np.ndarray:
     """Clean up joint positions (see the module docstring for the steps).
 
@@ -126,6 +127,7 @@ def postprocess(
     leaves the pelvis's path along the floor to the model (a controlled motion's may be given).
     settle: joints at rest low-passed (``settle_still_joints``; with ``smooth`` only): the
     pipeline's generated motion without music; off for capture and other callers, unmeasured.
+    held: (T, 2) toes planted at any speed besides the guessed ones (``fix_foot_sliding``).
     grounded: the motion never leaves the floor (a dance): the floor is the lowest foot of
     each +-0.15 s at any speed, not only slow feet's over a second (``floor_heights``).
     Returns (T, 22, 3) float32.
@@ -167,6 +169,7 @@ def postprocess(
                 max_lock_travel=max_lock_travel,
                 follow_support=follow_support,
                 add_guessed=add_guessed,
+                held=held,
             )
         p = lift_above_floor(p, fps)
     return p.astype(np.float32)

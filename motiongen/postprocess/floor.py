@@ -505,6 +505,7 @@ def fix_foot_sliding(
     max_lock_travel: float = MAX_LOCK_TRAVEL,
     follow_support: float | None = SUPPORT_SECONDS,
     add_guessed: bool = True,
+    held: np.ndarray | None = None,
 ) -> np.ndarray:
     """Lock planted feet in place (see the module docstring); bone lengths are kept.
 
@@ -524,6 +525,8 @@ def fix_foot_sliding(
     add_guessed: with given (T, 4) contacts, a toe low and slower than 1 m/s that they leave
     out is planted too (``toe_contacts``, slides cut as for default contacts): a model's
     contacts miss some of its own plants, and the toe slid there.
+    held: (T, 2) bool, toes planted at any speed besides the default contacts (a join's stance
+    foot, ``transitions.support_contacts``); only without given contacts.
     Returns (T, 22, 3) float64.
     """
     if ease_speed is not None and not (np.isfinite(ease_speed) and ease_speed > 0):
@@ -541,6 +544,8 @@ def fix_foot_sliding(
         guessed, contacts = _guessed_plants(p, fps, max_lock_travel)
         if root_correction and follow_support is not None:
             firm = np.stack([_uncut(guessed[:, k], contacts[:, k]) for k in range(2)], axis=1)
+        if held is not None:
+            contacts = contacts | np.asarray(held, dtype=bool)
     contacts = np.asarray(contacts, dtype=bool)
     if contacts.shape not in ((n, 2), (n, 4)):
         raise ValueError(f"contacts must have shape ({n}, 2) or ({n}, 4), got {contacts.shape}")

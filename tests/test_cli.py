@@ -105,6 +105,20 @@ def test_render_starts_where_asked(tmp_path, monkeypatch, capsys):
         ["render", str(src), "-o", str(out_path), "--start", "9"], monkeypatch, capsys
     )
     assert code == 1 and "past the motion's end (4.00 s)" in error_line(err)
+    # a contact sheet of an excerpt labels its panels in the whole motion's frames
+    import motiongen.io.render as render_module
+
+    seen = {}
+    original = render_module.save_png
+
+    def save_png(motion, path, frames=5, *, width=320, height=400, title=None, excerpt=None):
+        seen["excerpt"] = excerpt
+        return original(motion, path, frames, width=width, height=height, excerpt=excerpt)
+
+    monkeypatch.setattr(render_module, "save_png", save_png)
+    sheet = tmp_path / "s.png"
+    args = ["render", str(src), "-o", str(sheet), "--start", "3", "--panels", "2"]
+    assert run(args, monkeypatch, capsys)[0] == 0 and seen["excerpt"] == (3.0, 4.0)
 
 
 def test_render_loop_writes_a_loop_without_travel(tmp_path, monkeypatch, capsys):

@@ -295,3 +295,21 @@ def test_a_timeline_contact_sheet_names_the_segment_on_every_panel(tmp_path):
     # the second panel's title band: empty for one motion, "2/2: a person waves" for a timeline
     assert np.array_equal(plain[:20, 330:], plain[:20, 330 : 330 + 1].repeat(310, axis=1))
     assert not np.array_equal(named[:20, 330:], plain[:20, 330:])
+
+
+def test_an_excerpt_s_panels_count_in_the_whole_motion(tmp_path, monkeypatch):
+    from motiongen.data.synthetic import synth_motion
+    from motiongen.io import render
+
+    m = synth_motion("walk", seconds=6.0, seed=0)
+    piece = m.crop(48, 74)
+    assert render._scene(piece, None, 320, 240, None, False).frame_label(0).split() == [
+        "frame", "1/26", "0.00", "s", "/", "1.30", "s"
+    ]  # fmt: skip
+    scene = render._scene(piece, None, 320, 240, None, False, excerpt=(2.4, 6.0))
+    assert scene.frame_label(0).split()[:4] == ["frame", "49/120", "2.40", "s"]
+    # what render --start passes the sheet
+    seen = {}
+    monkeypatch.setattr(render, "_scene", lambda *a, **k: seen.update(k) or scene)
+    save_png(piece, tmp_path / "p.png", frames=2, excerpt=(2.4, 6.0))
+    assert seen["excerpt"] == (2.4, 6.0)

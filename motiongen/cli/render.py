@@ -76,8 +76,10 @@ def render(
         raise InputError(
             f"--start {start:g} s is past the motion's end ({motion.seconds:.2f} s); start earlier"
         )
+    excerpt = None
     if start is not None or seconds is not None:
         length = motion.num_frames if seconds is None else int(round(seconds * motion.fps))
+        excerpt = (first / motion.fps, motion.seconds)
         motion = motion.crop(first, min(motion.num_frames, first + max(1, length)))
     motion, note = as_written(motion, output, fps, no_travel, loop, panels)
     options: dict = {}
@@ -88,6 +90,8 @@ def render(
         )
         if panels is not None:  # a 20 s timeline's 5 frames missed a segment (a trial)
             options["frames"] = panels
+        if excerpt is not None and suffix.endswith(".png") and not loop:
+            options["excerpt"] = excerpt  # panels labelled in the whole motion's frames
     path = motion.save(output, **options)
     out.print(wrote(path, motion, note), highlight=False, soft_wrap=True)
 

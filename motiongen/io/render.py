@@ -216,9 +216,14 @@ class _Scene:
         title: str,
         trail: bool,
         segments: list[tuple[str, float]] | None = None,
+        excerpt: tuple[float, float] | None = None,
     ) -> None:
         self.width, self.height = width, height
         self.fps = fps
+        # (where these frames start in the whole motion, how long it is), seconds: the labels
+        # count in the whole motion's frames and time (a trial could not find a panel of an
+        # excerpt's sheet in its file)
+        self.excerpt = excerpt
         self.title = title
         # a timeline's (text, seconds) parts: the title names the one playing
         self.segments = segments
@@ -349,6 +354,14 @@ class _Scene:
                 return f"{i + 1}/{len(self.segments)}: {text}"
         return ""
 
+    def frame_label(self, t: int) -> str:
+        """ "frame 49/120   2.40 s / 6.00 s": frame ``t`` counted in the whole motion."""
+        first, n = 0, self.n
+        if self.excerpt is not None:
+            first, n = (int(round(x * self.fps)) for x in self.excerpt)
+        at = first + t
+        return f"frame {at + 1}/{n}   {at / self.fps:5.2f} s / {n / self.fps:.2f} s"
+
     def _draw_text(self, d: ImageDraw.ImageDraw, t: int, show_title: bool) -> None:
         size = max(10, self.height // 28)
         margin = max(4, self.height // 60)
@@ -362,7 +375,7 @@ class _Scene:
                 title += "…"
             d.text((margin, margin), title, fill=TEXT, font=font)
         small = text_font(max(9, int(size * 0.8)))
-        info = f"frame {t + 1}/{self.n}   {t / self.fps:5.2f} s / {self.n / self.fps:.2f} s"
+        info = self.frame_label(t)
         d.text((margin, self.height - margin - small.size - 2), info, fill=TEXT, font=small)
 
 
@@ -379,7 +392,13 @@ def _checked_size(width: int, height: int) -> tuple[int, int]:
 
 
 def _scene(
-    motion: Motion, fps: float | None, width: int, height: int, title: str | None, trail: bool
+    motion: Motion,
+    fps: float | None,
+    width: int,
+    height: int,
+    title: str | None,
+    trail: bool,
+    excerpt: tuple[float, float] | None = None,
 ) -> _Scene:
     if not isinstance(motion, Motion):
         raise InputError(f"expected a Motion, got {type(motion).__name__}")
@@ -396,6 +415,7 @@ def _scene(
         title=motion.title if title is None else title,
         trail=trail,
         segments=motion.timeline_segments if title is None else None,
+        excerpt=excerpt,
     )
 
 
@@ -468,12 +488,15 @@ def save_png(
     width: int = 320,
     height: int = 400,
     title: str | None = None,
+    excerpt: tuple[float, float] | None = None,
 ) -> Path:
     """A contact sheet: ``frames`` evenly spaced frames (``contact_frames``: a timeline's
     every segment at least once), or these frame indices, side by side.
 
     Each panel is ``width`` x ``height``; the title is drawn on the first panel only, a
-    timeline's segment (``meta["segments"]``, no title given) on every panel.
+    timeline's segment (``meta["segments"]``, no title given) on every panel. excerpt:
+    (start, whole length) in seconds when ``motion`` is a piece of a longer one: the panels
+    are labelled with that one's frames and times.
     """
     path = Path(path)
     n = motion.num_frames
@@ -487,7 +510,7 @@ def save_png(
         if bad:
             raise InputError(f"frames {bad} are outside the motion's {n} frames")
         indices = [i % n for i in indices]
-    scene = _scene(motion, None, width, height, title, trail=False)
+    scene = _scene(motion, None, width, height, title, trail=False, excerpt=excerpt)
     # a timeline's panels each name their segment (one title cut a long prompt short)
     panels = [
         scene.draw(i, show_title=(k == 0 or scene.segments is not None))

@@ -278,6 +278,8 @@ def edit(pipe: Any, split: str, count: int) -> dict[str, Any]:
     jerks: dict[str, list[float]] = {w: [] for w in ways}
     skates: dict[str, list[float]] = {w: [] for w in ways}
     sane: dict[str, list[bool]] = {w: [] for w in ways}
+    wrist_seams: dict[str, list[float]] = {w: [] for w in ways}
+    real_wrists: list[float] = []
     from motiongen.artifacts import foot_skating_ratio
     from motiongen.eval.sanity import SanityChecker
 
@@ -306,6 +308,10 @@ def edit(pipe: Any, split: str, count: int) -> dict[str, Any]:
                                               SEAM_REACH // 2 + 5)]  # fmt: skip
             skates[way].append(foot_skating_ratio(p[a:b], FPS))
             sane[way].append(checker.check(p, FPS).passed)  # the whole edited motion
+            # an arm snapping at a seam (an edited wave's arm dropped at 6.7 m/s; a trial)
+            wrist_seams[way].append(max(_wrist_speed(p[lo - 1 : hi + 1]).max() for lo, hi in
+                                        ((a, a + SEAM_REACH), (b - SEAM_REACH, b))))  # fmt: skip
+        real_wrists.append(float(np.percentile(_wrist_speed(w), 99)))
         arm_target = ARM_ACTIONS[int(arm_rng.integers(len(ARM_ACTIONS)))]
         from motiongen.tasks import BODY_PARTS
 
@@ -340,6 +346,9 @@ def edit(pipe: Any, split: str, count: int) -> dict[str, Any]:
         result[f"span_seam_jerk_p95{way}"] = round(float(np.percentile(jerks[way], 95)), 1)
         result[f"span_foot_skating{way}"] = round(float(np.mean(skates[way])), 3)
         result[f"span_sanity{way}"] = round(float(np.mean(sane[way])), 3)
+        result[f"span_seam_wrist_p95{way}"] = round(float(np.percentile(wrist_seams[way], 95)), 2)
+        result[f"span_seam_wrist_max{way}"] = round(float(np.max(wrist_seams[way])), 2)
+    result["real_wrist_p99_median"] = round(float(np.median(real_wrists)), 2)
     result["span_from"] = cfg.get("segment_model") or "self"
     for way in ways:
         result[f"arms_recognised{way}"] = round(float(hits(arm_hit[way]).mean()), 3)
@@ -622,6 +631,14 @@ def _overturn(positions: np.ndarray) -> float:
     return overturn(np.unwrap(heading(positions.astype(np.float64))))
 
 
+def _wrist_speed(pos: np.ndarray) -> np.ndarray:
+    """The faster wrist's speed (m/s) between consecutive frames of ``pos`` (T, 22, 3)."""
+    from motiongen.skeleton import LEFT_WRIST, RIGHT_WRIST
+
+    step = np.diff(pos[:, [LEFT_WRIST, RIGHT_WRIST]], axis=0)
+    return np.linalg.norm(step, axis=-1).max(axis=1) * FPS
+
+
 def _feet(pos: np.ndarray) -> tuple[float, float]:
     """(share of frames with both toes over 5 cm off the floor, foot skating ratio) of
     ``pos`` (T, 22, 3): a join or a continuation that hops or glides."""
@@ -725,6 +742,14 @@ def markdown(r: dict[str, Any]) -> str:
             f"{e['real_3s_crops_recognised']}; the windows' own skating "
             f"{e['real_span_foot_skating']}, sanity {e.get('real_sanity', '–')} |"
         )
+        if "span_seam_wrist_p95" in e:
+            rows.append(
+                f"| edit 3 s span: the fastest wrist within {SEAM_REACH} frames of either end, p95 "
+                f"/ max (m/s) | {e['span_seam_wrist_p95']} / {e['span_seam_wrist_max']}"
+                + (f"; control model {e['span_seam_wrist_p95_self']} / "
+                   f"{e['span_seam_wrist_max_self']}" if "span_seam_wrist_p95_self" in e else "")
+                + f" | the windows' own wrists' p99, median {e['real_wrist_p99_median']} |"
+            )  # fmt: skip
         if "span_recognised_self" in e:
             rows.append(
                 f"| edit 3 s span (made by the control model): the same | "

@@ -2488,6 +2488,12 @@ class Pipeline:
         motion = self._sewn(
             req, keys, starts, len(pos), (t_start, known), postprocess, cancel, free_legs=free
         )
+        if postprocess:  # an arm the seams' in-betweening snaps, moved at a gesture's pace
+            from motiongen.postprocess.transitions import ease_snapping_arms
+
+            seams, made = [(a, a + lo), (a + hi, b)], (a + lo, a + hi)
+            eased = ease_snapping_arms(motion.positions, seams, made, self.fps)
+            motion.positions = eased.astype(np.float32)
         motion.meta["span_slide_mps"] = round(slide, 3)
         motion.meta["span_legs_from"] = self.name if steps else motion.meta["segments_from"]
         if steps or slide > SLIDE_WARNING:

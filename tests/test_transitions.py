@@ -228,3 +228,37 @@ def test_a_join_s_stance_foot_holds_the_body_whatever_its_speed():
     out = postprocess(p, 20.0, smooth=False, follow_support=None, held=held)[:, LEFT_FOOT, 2]
     assert np.ptp(slid[13:27]) > 0.5  # the clean-up alone locks slow toes only
     assert np.ptp(out[15:26]) < 0.01  # held, it stays put (its lock eased in over 2 frames)
+
+
+def test_an_arm_snapping_in_an_edit_s_seam_is_moved_at_a_gesture_s_pace():
+    from motiongen.generation.stand import standing
+    from motiongen.postprocess.transitions import ARM_SNAP_SPEED, ease_snapping_arms
+    from motiongen.skeleton import JOINT_INDEX
+
+    sh, el, wr = (JOINT_INDEX[f"right_{j}"] for j in ("shoulder", "elbow", "wrist"))
+    p = standing(50)
+    hanging = p[0, [el, wr]] - p[0, sh]
+    # raised overhead until frame 30, swung down in front within 3 frames (a snap), then down
+    angle = np.radians(np.interp(np.arange(50), [30, 33], [180, 0]))
+    c, s = np.cos(angle)[:, None], np.sin(angle)[:, None]
+    for k, j in enumerate((el, wr)):
+        x, y, z = hanging[k]
+        p[:, j] = p[:, sh] + np.stack([x + 0 * c[:, 0], c[:, 0] * y - s[:, 0] * z,
+                                       s[:, 0] * y + c[:, 0] * z], axis=1)  # fmt: skip
+
+    def wrist_speed(q):
+        return np.linalg.norm(np.diff(q[:, wr], axis=0), axis=-1) * 20.0
+
+    out = ease_snapping_arms(p, [(5, 10), (30, 36)], (10, 30), 20.0)
+    assert wrist_speed(p).max() > 2 * ARM_SNAP_SPEED  # 3 frames for a 1.1 m swing
+    assert wrist_speed(out).max() < 0.6 * wrist_speed(p).max()
+    changed = np.flatnonzero(np.abs(out - p).max(axis=(1, 2)) > 0)
+    assert changed.min() >= 20 and changed.max() < 36  # widened back into the made frames only
+    np.testing.assert_allclose(  # the arm's bones keep their lengths
+        np.linalg.norm(out[:, wr] - out[:, el], axis=-1),
+        np.linalg.norm(p[:, wr] - p[:, el], axis=-1),
+    )
+    assert out[29, wr, 1] < p[29, wr, 1]  # already on its way down inside the made frames
+    # no snap: nothing eased
+    calm = standing(50)
+    np.testing.assert_array_equal(ease_snapping_arms(calm, [(30, 36)], (10, 30), 20.0), calm)

@@ -22,7 +22,8 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
-from motiongen.skeleton import FOOT_JOINTS, JOINT_NAMES, PELVIS
+from motiongen.canonical import rotate_y
+from motiongen.skeleton import FOOT_JOINTS, JOINT_INDEX, JOINT_NAMES, PELVIS
 
 BLEND_SECONDS = 0.8  # how long an offset takes to decay
 FIT_FRAMES = 5  # frames on each side of a join fitted to find its break
@@ -317,3 +318,98 @@ def support_contacts(positions: np.ndarray, gaps: Sequence[tuple[int, int]]) -> 
     for a, b in gaps:
         inside[a:b] = True
     return (toe < TOE_CONTACT_HEIGHT) & ~down[:, ::-1] & inside[:, None]
+
+
+# A seam's arm faster than this (m/s, about the shoulder) is a snap, not a gesture: a walk's
+# wrists reach 2.6 at p99, a wave's sway ~2. An edited wave's raised arm dropped to the hip in
+# 3 frames at the end of its seam (6.7 m/s; a new user's trial).
+ARM_SNAP_SPEED = 3.0
+# The pace (m/s, about the shoulder, on average) at which a snapping arm is moved instead, the
+# transition begun earlier inside the made frames: an arm lowered from overhead in ~0.6 s.
+ARM_EASE_SPEED = 1.5
+ARM_EASE_MAX_FRAMES = 16  # the longest eased transition (0.8 s at 20 fps)
+
+
+def ease_snapping_arms(
+    positions: np.ndarray,
+    seams: Sequence[tuple[int, int]],
+    made: tuple[int, int],
+    fps: float,
+) -> np.ndarray:
+    """``positions`` (T, 22, 3) with an arm that snaps inside a seam [a, b) (its elbow or wrist
+    faster than ``ARM_SNAP_SPEED`` about the shoulder) moved at ``ARM_EASE_SPEED`` instead: the
+    seam is widened into the frames ``made`` [lo, hi) (the new action, not given frames) as
+    far as the wrist's way needs at that pace, and elbow and wrist go the same way as
+    before, about the shoulder in the body's facing, retimed to ease in and out over the whole
+    of it (a minimum-jerk profile along the wrist's path), their bone lengths kept. A straight
+    line from overhead to the hip would pass through the body: the in-betweening's path goes
+    round it. The frames around (given ones) stay exactly as they are. The control model's
+    in-betweening of an edit's end seam lowered a raised arm in its first 3 frames."""
+    from motiongen.canonical import heading
+
+    out = np.asarray(positions, dtype=np.float64).copy()
+    n = len(out)
+    face = np.unwrap(heading(out))
+    arms = (
+        (JOINT_INDEX["left_shoulder"], JOINT_INDEX["left_elbow"], JOINT_INDEX["left_wrist"]),
+        (JOINT_INDEX["right_shoulder"], JOINT_INDEX["right_elbow"], JOINT_INDEX["right_wrist"]),
+    )
+    lo, hi = made
+    for shoulder, elbow, wrist in arms:
+        local = rotate_y(out[:, [elbow, wrist]] - out[:, shoulder : shoulder + 1], -face)
+        speed = np.zeros(n)
+        speed[1:] = np.linalg.norm(np.diff(local, axis=0), axis=-1).max(axis=1) * fps
+        for a, b in seams:
+            if a < 1 or b >= n or speed[a : b + 1].max() <= ARM_SNAP_SPEED:
+                continue
+            # the wrist's way, round the body, not the straight line between its ends
+            travel = float(np.linalg.norm(np.diff(local[a - 1 : b + 1, 1], axis=0), axis=-1).sum())
+            want = min(ARM_EASE_MAX_FRAMES, int(np.ceil(travel / ARM_EASE_SPEED * fps)))
+            grow = max(0, want - (b - a))
+            if a >= hi:  # an end seam widens back into the made frames, a start seam forward
+                s, e = a - min(grow, max(0, a - lo)), b
+            else:
+                s, e = a, b + min(grow, max(0, hi - b))
+            if s < 1 or e >= n:
+                continue
+            # the seam's way, from the last frame kept before to the first after: the made
+            # frames it takes over are not gone through (a wave's sway there, hurried, kept
+            # the drop as quick)
+            path = np.concatenate([local[s - 1 : s], local[a - 1 : b + 1], local[e : e + 1]])
+            along = np.r_[0.0, np.cumsum(np.linalg.norm(np.diff(path[:, 1], axis=0), axis=-1))]
+            if along[-1] <= 1e-9:
+                continue
+            u = (np.arange(s, e) - (s - 1)) / float(e - (s - 1))
+            at = np.interp(
+                (10 * u**3 - 15 * u**4 + 6 * u**5) * along[-1], along, np.arange(len(path))
+            )
+            k = np.minimum(np.floor(at).astype(int), len(path) - 2)
+            w = (at - k)[:, None, None]
+            moved = path[k] * (1 - w) + path[k + 1] * w
+            upper = np.linalg.norm(local[s:e, 0], axis=-1, keepdims=True)
+            fore = np.linalg.norm(local[s:e, 1] - local[s:e, 0], axis=-1, keepdims=True)
+            el = _unit(moved[:, 0]) * upper
+            eased = np.concatenate(
+                [local[s - 1 : s], np.stack([el, el + _unit(moved[:, 1] - moved[:, 0]) * fore], 1),
+                 local[e : e + 1]]
+            )  # fmt: skip
+            world = rotate_y(eased[1:-1], face[s:e]) + out[s:e, shoulder : shoulder + 1]
+            # never quicker than it was, with the body's own motion: a kick's or a punch's
+            # arms swing fast in the made frames, and retimed across them the wrist went
+            # quicker (val edits: 4.7 -> 5.8 m/s)
+            before = out[s - 1 : e + 1, [elbow, wrist]]
+            after = np.concatenate([before[:1], world, before[-1:]])
+            if _top_speed(after) >= _top_speed(before):
+                continue
+            local[s:e] = eased[1:-1]
+            out[s:e, elbow], out[s:e, wrist] = world[:, 0], world[:, 1]
+    return out
+
+
+def _top_speed(local: np.ndarray) -> float:
+    """The largest step (m per frame) of any joint of ``local`` (T, J, 3) from frame to frame."""
+    return float(np.linalg.norm(np.diff(local, axis=0), axis=-1).max())
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)

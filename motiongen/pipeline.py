@@ -1449,8 +1449,9 @@ class Pipeline:
         """A motion through ``keyframes`` (each a pose or a few frames, in world space) starting
         at ``times`` (seconds, the first 0); it ends with the last keyframe. Needs a control
         checkpoint; consecutive keyframes at most one model window (9.8 s) apart. in_place
-        (False): each keyframe is first moved on the ground to start where the one before ends
-        (poses from different takes stand where their takes put them, often metres apart)."""
+        (False): each keyframe is first moved on the ground to start where the one before ends,
+        a clip's moved on by the pace the two keep over the time between (poses from different
+        takes stand where their takes put them, often metres apart)."""
         post = bool(options.pop("postprocess", True))
         return self.run_request(self.check_inbetween(keyframes, times, text, **options), post)
 
@@ -1472,11 +1473,11 @@ class Pipeline:
         if not isinstance(in_place, bool):
             raise InputError(f"in_place must be true or false, got {in_place!r}")
         poses = [self._as_positions(k, f"keyframe {i}") for i, k in enumerate(keyframes)]
-        moved = None
-        if in_place and len(poses) >= 2:  # checked as given, then moved
-            keyframes, moved = keyframes_in_place(keyframes)
-            poses = [self._as_positions(k, f"keyframe {i}") for i, k in enumerate(keyframes)]
         check_keyframe_times(times, len(poses))
+        moved = None
+        if in_place:  # checked as given, then moved
+            keyframes, moved = keyframes_in_place(keyframes, times)
+            poses = [self._as_positions(k, f"keyframe {i}") for i, k in enumerate(keyframes)]
         starts = [frame_at(t, self.fps) for t in times]
         for i, (a, b) in enumerate(zip(starts, starts[1:], strict=False)):
             if b <= a:

@@ -1082,6 +1082,27 @@ def test_keyframes_in_place_start_where_the_one_before_ends(control_pipe):
         control_pipe.inbetween([a, b], [0.0, 1.0], in_place="yes")
 
 
+def test_clip_keyframes_in_place_move_on_by_the_pace_between_them():
+    from motiongen.generation.control import keyframes_in_place
+
+    walk = _walk(3.0, seed=1).positions
+    pace = np.zeros_like(walk)
+    pace[..., 2] = (np.arange(len(walk)) / 20.0)[:, None]  # on along +Z at 1 m/s
+    clip = walk[:1] + pace[:21]  # 1 s of a pose carried forward
+    a, b = Motion(positions=clip, fps=20.0), Motion(positions=clip + [5.0, 0.0, 0.0], fps=20.0)
+    (_, placed), moved = keyframes_in_place([a, b], [0.0, 3.0])  # 2 s between the clips
+    np.testing.assert_allclose(
+        placed.positions[0, 0, [0, 2]], clip[-1, 0, [0, 2]] + [0.0, 2.0], atol=1e-4
+    )
+    assert moved[1] == pytest.approx(np.hypot(5.0, 3.0), abs=1e-3)  # 5 m aside, 3 m on
+    # a pose keeps no pace: it starts where the one before ends
+    pose = Motion(positions=walk[:1] + [3.0, 0.0, 0.0], fps=20.0)
+    (_, still), _ = keyframes_in_place([a, pose], [0.0, 3.0])
+    np.testing.assert_allclose(
+        still.positions[0, 0, [0, 2]], clip[-1, 0, [0, 2]] + [0.0, 1.0], atol=1e-4
+    )
+
+
 def test_edit_keeps_everything_outside_the_edit(control_pipe):
     walk = _walk(4.0, seed=2)
     arms = control_pipe.edit(walk, text="a person waves both hands", joints=["arms"], seed=0)

@@ -159,3 +159,17 @@ def test_the_travel_warning_allows_a_run_when_the_text_asks_for_one(pipes):
     far[..., 0] += 3.0  # 3 m in a second
     assert "3.0 m/s" in travel_warning([pose, far], [0, 20], 20.0, "a person waves")
     assert travel_warning([pose, far], [0, 20], 20.0, "a person runs forward") == ""
+
+
+def test_the_travel_warning_says_when_keyframes_lie_behind_the_way_they_face():
+    from motiongen.canonical import forward_direction
+    from motiongen.generation.control import travel_warning
+    from motiongen.generation.stand import standing
+
+    pose = standing(1)
+    facing = forward_direction(pose)[0]
+    back = pose - 1.5 * facing  # 1.5 m behind, facing the same way, 2 s later
+    said = travel_warning([pose, back], [0, 40], 20.0, "a person starts running")
+    assert "starts 1.5 m behind where keyframe 0 ends" in said
+    assert travel_warning([pose, back], [0, 40], 20.0, "a person walks backwards") == ""
+    assert travel_warning([pose, pose + 1.5 * facing], [0, 40], 20.0, None) == ""  # ahead

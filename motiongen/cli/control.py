@@ -261,8 +261,9 @@ def inbetween(
     in_place: Annotated[
         bool,
         typer.Option(
-            help="Move each keyframe on the ground to start where the one before ends (poses "
-            "from different takes stand where their takes put them, often metres apart)."
+            help="Move each keyframe on the ground to start where the one before ends, a "
+            "clip moved on by the pace the two keep over the time between (poses from "
+            "different takes stand where their takes put them, often metres apart)."
         ),
     ] = False,
     steps: Steps = None,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from motiongen.canonical import forward_direction
 from motiongen.errors import InputError
 from motiongen.generation.constraints import Constraints
 from motiongen.generation.durations import without_said_length
@@ -85,6 +86,9 @@ TRAVEL_WARNING = 2.0
 GLIDES = "the body glides"  # in the travel warning: a later warning of sliding feet says no more
 TRAVEL_WARNING_RUN = 6.0
 _RUNNING = re.compile(r"\b(run|runs|running|ran|dash\w*|sprint\w*|jog\w*|rush\w*)\b", re.I)
+# How far (m) a keyframe may start behind the one before, against both facings, unsaid.
+BACKWARD_WARNING = 0.5
+_BACKWARDS = re.compile(r"\b(backwards?|backs?\s+(up|away|off)|reverse|retreat\w*)\b", re.I)
 
 
 def check_keyframe_times(times: Sequence[Any], count: int) -> None:
@@ -126,19 +130,52 @@ def travel_warning(
                 "each take's place; --in-place / in_place=True starts each where the one "
                 "before ends) or give more time"
             )
+        # behind both facings: clips of a walk and a run, each from its own take's origin,
+        # in-betweened walking backwards 1.5 m, unsaid (a new user's trial)
+        step = nxt[[0, 2]] - end[[0, 2]]
+        behind = -min(
+            float(step @ forward_direction(k)[0, [0, 2]])
+            for k in (keyframes[i][-1:], keyframes[i + 1][:1])
+        )
+        if behind > BACKWARD_WARNING and not (text and _BACKWARDS.search(text)):
+            return (
+                f"keyframe {i + 1} starts {behind:.1f} m behind where keyframe {i} ends, against "
+                "the way both face: the body walks backwards between them unless the text asks "
+                "for that; clips cut from two takes keep each take's place (--in-place / "
+                "in_place=True starts each where the one before ends)"
+            )
     return ""
 
 
-def keyframes_in_place(keyframes: Sequence[Motion]) -> tuple[list[Motion], list[float]]:
+def keyframes_in_place(
+    keyframes: Sequence[Motion], times: Sequence[float] | None = None
+) -> tuple[list[Motion], list[float]]:
     """(``keyframes`` (Motions) each moved on the ground, facing kept, so that it starts where
     the one before ends (pelvis over the same spot), how far each was moved in metres): poses
     cut from takes that stand metres apart (a walk's last frame, a wave at the origin)
-    in-between where they stand, instead of gliding across the gap."""
+    in-between where they stand, instead of gliding across the gap. With ``times`` (each
+    keyframe's start, seconds) a clip keyframe moves on by what easing from the pace the one
+    before ends with to its own covers in the time between (a pose has none): a walk's clip
+    put on the spot where a run's clip began stood 2 s and then leapt into the run (a new
+    user's trial), as a continuation joins into its new action (``timeline.continued_keyframes``)."""
+    from motiongen.generation.timeline import PACE_FRAMES, ground_velocity
+
+    def pace(key: Motion, end: bool) -> np.ndarray:
+        p = np.asarray(key.positions, dtype=np.float64)
+        if len(p) < 2:
+            return np.zeros(2)
+        return ground_velocity(p[-(PACE_FRAMES + 1) :] if end else p[: PACE_FRAMES + 1], key.fps)
+
     out, moved = [keyframes[0]], [0.0]
-    for key in keyframes[1:]:
+    for i, key in enumerate(keyframes[1:], start=1):
         end = np.asarray(out[-1].positions[-1, PELVIS], dtype=np.float64)
         start = np.asarray(key.positions[0, PELVIS], dtype=np.float64)
         shift = np.array([end[0] - start[0], 0.0, end[2] - start[2]])
+        if times is not None:
+            before = out[-1]
+            between = float(times[i]) - float(times[i - 1]) - (before.num_frames - 1) / before.fps
+            ahead = 0.5 * (pace(before, True) + pace(key, False)) * max(0.0, between)
+            shift += np.array([ahead[0], 0.0, ahead[1]])
         out.append(key.copy(positions=(key.positions + shift).astype(key.positions.dtype)))
         moved.append(round(float(np.linalg.norm(shift)), 3))
     return out, moved

@@ -66,7 +66,7 @@ def join_keyframes(
 PACE_FRAMES = 5
 
 
-def _ground_velocity(p: np.ndarray, fps: float) -> np.ndarray:
+def ground_velocity(p: np.ndarray, fps: float) -> np.ndarray:
     """The pelvis's mean velocity along the floor over ``p`` (T >= 2, 22, 3), (2,) m/s."""
     return (p[-1, PELVIS, [0, 2]] - p[0, PELVIS, [0, 2]]) * fps / (len(p) - 1)
 
@@ -85,9 +85,9 @@ def continued_keyframes(
     placed = placed_in_turn([past, segment])[1]
     cut = min(2 * half, len(placed) // 2)
     gap = (cut + 1) / fps  # from the past's last frame to the first kept one
-    pace = _ground_velocity(past[-(PACE_FRAMES + 1) :], fps)
+    pace = ground_velocity(past[-(PACE_FRAMES + 1) :], fps)
     ahead = placed[cut : cut + PACE_FRAMES + 1]
-    then = _ground_velocity(ahead, fps) if len(ahead) >= 2 else np.zeros(2)
+    then = ground_velocity(ahead, fps) if len(ahead) >= 2 else np.zeros(2)
     want = past[-1, PELVIS, [0, 2]] + 0.5 * (pace + then) * gap
     shift = want - placed[cut, PELVIS, [0, 2]]
     placed = placed + np.array([shift[0], 0.0, shift[1]])

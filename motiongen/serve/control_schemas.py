@@ -242,7 +242,8 @@ class InbetweenRequest(ControlOptions):
     text: str | None = Text
     in_place: bool = Field(
         False,
-        description="Move each keyframe on the ground to start where the one before ends.",
+        description="Move each keyframe on the ground to start where the one before ends "
+        "(a clip moved on by the pace the two keep over the time between).",
     )
 
 

@@ -397,23 +397,32 @@ def _toes_moving(motion: Motion, fps: float, skating: float) -> str:
     )
 
 
+# Share of frames in which both feet slide (``artifacts.sliding_ratio``) that a restyle says:
+# real walks slide in none, waltzes and runs in up to 0.37 (``artifacts.SKATING_LIMIT``'s note).
+RESTYLE_SLIDING = 0.15
+
+
 def _restyle_slides(constraints: Any, motion: Motion, fps: float) -> str | None:
     """A warning when a restyle's feet slide where the source's did not: a slower style
     (sad, elderly, proud) takes short steps along the kept path of a brisk walk (toes near
     the floor at 1.4 m/s in 96 % of a sad restyle's frames, sanity failed, no word said); at
-    the style's own pace (``motion.meta["pace"]``) fewer do, not all."""
-    from motiongen.artifacts import SKATING_LIMIT, foot_skating_ratio
+    the style's own pace (``motion.meta["pace"]``) fewer do, not all. Or when both feet slide
+    together (``sliding_ratio``) in more than ``RESTYLE_SLIDING`` of the frames: a sad walk
+    restyled at its own pace shuffled, both feet sliding in 24 % of frames where the source's
+    never did, its toes' skating (0.50) under the limit and no word said (a new user's trial)."""
+    from motiongen.artifacts import SKATING_LIMIT, foot_skating_ratio, sliding_ratio
 
-    made = foot_skating_ratio(motion.positions, fps)
-    if made <= SKATING_LIMIT or constraints.source is None:
+    if constraints.source is None:
         return None
     source = constraints.source
-    own = foot_skating_ratio(source, fps)
-    if made <= own + 0.1:
+    made, own = foot_skating_ratio(motion.positions, fps), foot_skating_ratio(source, fps)
+    slid, own_slid = sliding_ratio(motion.positions, fps), sliding_ratio(source, fps)
+    skates = made > SKATING_LIMIT and made > own + 0.1
+    if not (skates or (slid > RESTYLE_SLIDING and slid > own_slid + 0.1)):
         return None
     pelvis = source[:, PELVIS][:, [0, 2]]
     speed = float(np.linalg.norm(pelvis[-1] - pelvis[0]) / max((len(source) - 1) / fps, 1e-9))
-    slides = f"{_toes_moving(motion, fps, made)} (the source: {own:.0%}): "
+    slides = f"{_toes_moving(motion, fps, made)} (the source: {own:.0%} and {own_slid:.0%}): "
     if "pace" in motion.meta:
         return slides + (
             f"even at this style's pace, {speed:.1f} m/s on average along the path, its steps "

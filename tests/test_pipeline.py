@@ -1516,6 +1516,16 @@ def test_a_restyle_whose_feet_slide_along_the_kept_path_says_so():
         and "no foot planted in" in note
         and "keeps the path" in note
     )
+    # both feet shuffling in a third of the frames: the toes' skating is under its limit, the
+    # sliding (no foot planted) is not (a sad restyle: 0.50 and 0.24, unsaid; a trial)
+    from motiongen.artifacts import SKATING_LIMIT, foot_skating_ratio, sliding_ratio
+
+    part = walk.copy()
+    part[:27] = shuffle[:27]
+    assert foot_skating_ratio(part, 20.0) < SKATING_LIMIT < foot_skating_ratio(shuffle, 20.0)
+    assert sliding_ratio(part, 20.0) > 0.25
+    note = _restyle_slides(source, Motion(positions=part, fps=20.0), 20.0)
+    assert note is not None and "no foot planted in" in note
 
 
 def test_an_in_between_whose_feet_slide_says_so():

@@ -1496,6 +1496,26 @@ def test_one_joint_or_body_part_may_be_a_plain_string():
         resolve_joints("left_tail")
 
 
+def test_a_motion_that_spins_round_unasked_says_so():
+    from motiongen.canonical import rotate_y
+    from motiongen.generation.stand import standing
+    from motiongen.pipeline import _spin_warning
+
+    pose = standing(60)
+    spun = Motion(positions=rotate_y(pose, np.linspace(0, 2 * np.pi, 60)), fps=20.0)
+    said = _spin_warning(spun, "a person kicks")
+    assert said is not None and "turns round 360 degrees" in said and "index build" in said
+    assert _spin_warning(spun, "a person spins around") is None  # asked for
+    assert _spin_warning(spun, "a person dances a waltz") is None  # a dance turns as it goes
+    assert _spin_warning(Motion(positions=pose, fps=20.0), "a person kicks") is None
+    spun.meta.update(
+        prior_start=0.5, retrieved=[{"text": "a person kicks", "label": "kick|normal"}]
+    )
+    assert "the recorded take it follows turns so ('a person kicks', kick, normal)" in (
+        _spin_warning(spun, "a person kicks") or ""
+    )
+
+
 def test_a_restyle_whose_feet_slide_along_the_kept_path_says_so():
     from motiongen.generation.constraints import Constraints
     from motiongen.pipeline import _restyle_slides

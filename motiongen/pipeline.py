@@ -53,7 +53,7 @@ from motiongen.errors import (
     MotionGenError,
     refuse_unknown,
 )
-from motiongen.features import CONTACTS, FEATURE_DIM, NormStats, features_to_positions
+from motiongen.features import CONTACTS, FEATURE_DIM, ROOT_ROT_VEL, NormStats, features_to_positions
 from motiongen.generation.arms_edit import arms_only
 from motiongen.generation.constraints import (
     Constraints,
@@ -369,23 +369,25 @@ _TURN_WORDS = re.compile(
 
 
 def _spin_warning(motion: Motion, text: str) -> str | None:
-    """A warning when ``motion`` (made from ``text``) turns round more than
-    ``SPIN_WARNING_DEG`` though the text asks for no turn, saying what it was made from."""
+    """A warning when ``motion``, sampled from retrieved takes of ``text`` that turn round more
+    than ``SPIN_WARNING_DEG`` (``meta["take_turn_deg"]``), turns as far though the text asks
+    for no turn. (From noise, or from takes that do not turn, the distilled models' own spins
+    are another matter: docs/retrieval.md.)"""
     from motiongen.canonical import heading
 
+    take = float(motion.meta.get("take_turn_deg", 0.0))
+    if take <= SPIN_WARNING_DEG or _TURN_WORDS.search(text):
+        return None
     facing = np.degrees(np.unwrap(heading(motion.positions.astype(np.float64))))
     turned = float(facing.max() - facing.min())
-    if turned <= SPIN_WARNING_DEG or _TURN_WORDS.search(text):
+    if turned <= SPIN_WARNING_DEG:
         return None
-    found = motion.meta.get("retrieved") or []
-    why = (
-        f"the recorded take it follows turns so ({str(found[0].get('text', ''))!r}, "
-        f"{str(found[0].get('label', '')).replace('|', ', ')})"
-        if motion.meta.get("prior_start") and found
-        else "the model turns it so (no recorded take to follow: build the index, `motiongen "
-        "index build`)"
+    best = (motion.meta.get("retrieved") or [{}])[0]
+    said = f"{str(best.get('text', ''))!r}, {str(best.get('label', '')).replace('|', ', ')}"
+    return (
+        f"the motion turns round {turned:.0f} degrees though the prompt asks for no turn: the "
+        f"recorded takes it follows turn so ({said}: {take:.0f} degrees)"
     )
-    return f"the motion turns round {turned:.0f} degrees though the prompt asks for no turn: {why}"
 
 
 _THEN_WORD = re.compile(r"\bthen\b", re.IGNORECASE)
@@ -3335,6 +3337,11 @@ class Pipeline:
             meta["retrieved"] = req.prior.phrases
             if self.starts_from(req.prior):
                 meta["prior_start"] = self.start_time
+                # how far the takes it may start from turn round (``_spin_warning``)
+                steps = [np.cumsum(f[:, ROOT_ROT_VEL.start]) for f in req.prior.starts.values()]
+                meta["take_turn_deg"] = round(
+                    float(max((np.degrees(np.ptp(c)) for c in steps), default=0.0)), 1
+                )
             elif self.start_time > 0 and self.process_name == "flow":
                 # listed, the phrases read as what the motion was made from (a new user's
                 # trial): they were the network's prior input only

@@ -173,3 +173,8 @@ def test_the_travel_warning_says_when_keyframes_lie_behind_the_way_they_face():
     assert "starts 1.5 m behind where keyframe 0 ends" in said
     assert travel_warning([pose, back], [0, 40], 20.0, "a person walks backwards") == ""
     assert travel_warning([pose, pose + 1.5 * facing], [0, 40], 20.0, None) == ""  # ahead
+    # behind the first's facing but ahead of the second's, turned round: it walks forwards
+    from motiongen.canonical import rotate_y
+
+    turned = rotate_y(pose - pose[:, :1], np.pi) + back[:, :1]
+    assert "behind" not in travel_warning([pose, turned], [0, 40], 20.0, None)

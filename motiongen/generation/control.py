@@ -115,8 +115,9 @@ def travel_warning(
 ) -> str:
     """A warning (or "") where consecutive keyframes (each (k, 22, 3) from frame ``starts[i]``)
     are farther apart on the ground than ``TRAVEL_WARNING`` (``TRAVEL_WARNING_RUN`` for a
-    ``text`` that asks for running) allows in the time between them (poses cut from two takes
-    keep each take's place in the world)."""
+    ``text`` that asks for running) allows in the time between them, or where one starts more
+    than ``BACKWARD_WARNING`` behind the way both face unless the text goes backwards (poses
+    cut from two takes keep each take's place in the world)."""
     limit = TRAVEL_WARNING_RUN if text and _RUNNING.search(text) else TRAVEL_WARNING
     for i in range(len(keyframes) - 1):
         end, nxt = keyframes[i][-1, PELVIS], keyframes[i + 1][0, PELVIS]
@@ -133,7 +134,7 @@ def travel_warning(
         # behind both facings: clips of a walk and a run, each from its own take's origin,
         # in-betweened walking backwards 1.5 m, unsaid (a new user's trial)
         step = nxt[[0, 2]] - end[[0, 2]]
-        behind = -min(
+        behind = -max(  # as far behind as the lesser of the two facings says
             float(step @ forward_direction(k)[0, [0, 2]])
             for k in (keyframes[i][-1:], keyframes[i + 1][:1])
         )

@@ -38,6 +38,11 @@ def heading(positions: np.ndarray) -> np.ndarray:
     return np.arctan2(fwd[:, 0], fwd[:, 2])
 
 
+def unit(v: np.ndarray) -> np.ndarray:
+    """Vectors (..., 3) scaled to length 1 along the last axis (near-zero ones stay near 0)."""
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
+
+
 def rotate_y(points: np.ndarray, angle: float | np.ndarray) -> np.ndarray:
     """Rotate points (..., 3) about +Y by ``angle`` radians (right-handed).
 

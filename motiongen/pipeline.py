@@ -2900,7 +2900,7 @@ class Pipeline:
             # a join's stance foot holds the body at any speed (postprocess/transitions)
             supports: list[np.ndarray | None] = [None] * len(positions)
             if first.sewn:
-                from motiongen.postprocess.transitions import support_contacts
+                from motiongen.postprocess.floor import support_contacts
 
                 supports = [support_contacts(p, first.sewn) for p in positions]
             positions = np.stack(

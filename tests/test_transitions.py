@@ -212,7 +212,7 @@ def test_a_foot_gliding_flat_in_a_gap_is_lifted_into_a_step():
 def test_a_join_s_stance_foot_holds_the_body_whatever_its_speed():
     from motiongen.generation.stand import standing
     from motiongen.postprocess import postprocess
-    from motiongen.postprocess.transitions import support_contacts
+    from motiongen.postprocess.floor import support_contacts
     from motiongen.skeleton import LEFT_ANKLE, LEFT_FOOT, RIGHT_ANKLE, RIGHT_FOOT
 
     p = standing(40)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from motiongen.artifacts import ANALYSIS_FPS, check_positions, resample_positions
+from motiongen.canonical import unit as _unit  # a local name ``unit`` is a scale's key
 from motiongen.errors import InputError
 from motiongen.skeleton import JOINT_INDEX, NUM_JOINTS
 
@@ -149,10 +150,6 @@ def _points(p: np.ndarray, name: str) -> np.ndarray:
         out[:, 1] = p[:, :, 1].min(axis=1)
         return out
     return p[:, JOINT_INDEX[_NAMES[name]]]
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
 
 
 def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -127,7 +127,8 @@ def postprocess(
     leaves the pelvis's path along the floor to the model (a controlled motion's may be given).
     settle: joints at rest low-passed (``settle_still_joints``; with ``smooth`` only): the
     pipeline's generated motion without music; off for capture and other callers, unmeasured.
-    held: (T, 2) toes planted at any speed besides the guessed ones (``fix_foot_sliding``).
+    held: (T, 2) toes planted at any speed besides the guessed ones (``fix_foot_sliding``;
+    without given contacts only: with them, it is not read).
     grounded: the motion never leaves the floor (a dance): the floor is the lowest foot of
     each +-0.15 s at any speed, not only slow feet's over a second (``floor_heights``).
     Returns (T, 22, 3) float32.

@@ -26,12 +26,13 @@ through the floor, and planted feet slide. Fixes, in the order ``postprocess`` r
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from scipy.ndimage import gaussian_filter1d, maximum_filter1d, minimum_filter1d
 
-from motiongen.canonical import forward_direction
+from motiongen.canonical import forward_direction, unit
 from motiongen.errors import InputError
 from motiongen.skeleton import (
     FOOT_JOINTS,
@@ -196,6 +197,34 @@ def toe_contacts(
             if s1 - e0 <= fill_gap:
                 contact[e0:s1, leg] = True
     return contact
+
+
+# A foot stands on the floor with its toe under ``TOE_CONTACT_HEIGHT`` or its heel (the ankle
+# joint, 7-9 cm up standing flat) under this (m).
+HEEL_DOWN = 0.11
+
+
+def feet_down(positions: np.ndarray) -> np.ndarray:
+    """(T, 2) bool, left then right: which feet of ``positions`` (T, 22, 3), on a floor at
+    y = 0, stand on it, toe or heel (``HEEL_DOWN``)."""
+    p = np.asarray(positions, dtype=np.float64)
+    toes = p[:, [leg[3] for leg in LEGS], 1]
+    return (toes < TOE_CONTACT_HEIGHT) | (p[:, [leg[2] for leg in LEGS], 1] < HEEL_DOWN)
+
+
+def support_contacts(positions: np.ndarray, gaps: Sequence[tuple[int, int]]) -> np.ndarray:
+    """(T, 2) toes (left, right) of ``positions`` (T, 22, 3), on a floor at y = 0, that hold
+    the body inside a gap [a, b) between kept frames: on the floor while the other foot is
+    off it (toe and heel up, ``feet_down``), whatever their speed (``fix_foot_sliding(held=
+    ...)``; the clean-up locks low toes slower than 1 m/s itself, and cuts no held run short).
+    A join's stance foot slid at 1-2 m/s beneath a swinging leg. The pipeline reads them
+    before the clean-up, from the joined parts' floor."""
+    p = np.asarray(positions, dtype=np.float64)
+    inside = np.zeros(len(p), dtype=bool)
+    for a, b in gaps:
+        inside[a:b] = True
+    on_floor = p[:, [leg[3] for leg in LEGS], 1] < TOE_CONTACT_HEIGHT
+    return on_floor & ~feet_down(p)[:, ::-1] & inside[:, None]
 
 
 def true_runs(flags: np.ndarray) -> list[tuple[int, int]]:
@@ -621,9 +650,6 @@ def fix_foot_sliding(
             # A planted toe stays on its lock; the foot turns about the ankle to reach it.
             toe_off, toe_w = toe_locks[leg]
             length = np.linalg.norm(p[:, toe] - p[:, ankle], axis=-1, keepdims=True)
-
-            def unit(v: np.ndarray) -> np.ndarray:
-                return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
 
             # Blend the foot's directions, not its end points, so the foot keeps its length.
             tw = toe_w[:, None]

@@ -22,7 +22,15 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
-from motiongen.canonical import rotate_y
+from motiongen.canonical import forward_direction, heading, rotate_y, unit
+from motiongen.postprocess.floor import (
+    LEGS,
+    TOE_CONTACT_HEIGHT,
+    TOE_CONTACT_SPEED,
+    feet_down,
+    true_runs,
+    two_bone_ik,
+)
 from motiongen.skeleton import FOOT_JOINTS, JOINT_INDEX, JOINT_NAMES, PELVIS
 
 BLEND_SECONDS = 0.8  # how long an offset takes to decay
@@ -230,9 +238,6 @@ def smooth_joins(positions: np.ndarray, joins: list[tuple[int, int]]) -> np.ndar
 SWING_TRAVEL = (0.35, 0.65, 0.95, 1.35)
 SWING_ANKLE_RISE = (0.041, 0.102, 0.130, 0.136)
 SWING_TOE_RISE = (0.040, 0.060, 0.087, 0.091)
-# A foot stands on the floor with its toe under ``floor.TOE_CONTACT_HEIGHT`` or its heel (the
-# ankle joint, 7-9 cm up standing flat) under this (m).
-HEEL_DOWN = 0.11
 
 
 def step_gliding_feet(
@@ -243,22 +248,15 @@ def step_gliding_feet(
     hold: ``floor.toe_contacts``' height and speed) lifted into a step over the same path:
     heel and toe rise as far as a real swing of that length does, a sine squared from the
     frame before the glide to the frame after it, the knee bent to reach (two-bone IK);
-    kept frames as they are. Only while the other foot stands on the floor (toe or heel down),
-    and where both glide at once only the faster: the body does not leave the floor. A walk joined to a wave slid its trailing foot 0.77 m flat over
-    0.4 s while the other stood planted (a new user's trial); the join has no text to step with,
-    and the clean-up locks only slow feet."""
-    from motiongen.canonical import forward_direction
-    from motiongen.postprocess.floor import (
-        LEGS,
-        TOE_CONTACT_HEIGHT,
-        TOE_CONTACT_SPEED,
-        true_runs,
-        two_bone_ik,
-    )
-
+    kept frames as they are. Only while the other foot stands on the floor (toe or heel down,
+    ``floor.feet_down``), and where both glide at once only the faster: the body does not leave
+    the floor. A walk joined to a wave slid its trailing foot 0.77 m flat over 0.4 s while the
+    other stood planted (a new user's trial); the join has no text to step with, and the
+    clean-up locks only slow feet. (The speed is a toe's step from the frame before, not
+    ``toe_contacts``' central difference.)"""
     out = np.asarray(positions, dtype=np.float64).copy()
     n = len(out)
-    toes = out[:, [leg[3] for leg in LEGS]]  # (T, 2, 3)
+    toes = out[:, list(FOOT_JOINTS[1::2])]  # (T, 2, 3), left and right
     speed = np.zeros((n, 2))
     speed[1:] = np.linalg.norm(np.diff(toes[..., [0, 2]], axis=0), axis=-1) * fps
     gliding = (toes[..., 1] < TOE_CONTACT_HEIGHT) & (speed > TOE_CONTACT_SPEED)
@@ -268,14 +266,14 @@ def step_gliding_feet(
     gliding &= inside[:, None]
     both = gliding.all(axis=1)
     gliding[both, np.argmin(speed[both], axis=1)] = False
-    down = (toes[..., 1] < TOE_CONTACT_HEIGHT) | (out[:, [leg[2] for leg in LEGS], 1] < HEEL_DOWN)
+    down = feet_down(out)
     forward = forward_direction(out)
     for leg, (hip, knee, ankle, toe) in enumerate(LEGS):
         rise = np.zeros((n, 2))  # (ankle, toe) rise per frame
         for s, e in true_runs(gliding[:, leg]):
             if e - s < 2:
                 continue
-            lo, hi = s - 1, min(e, n - 1)  # lift-off and landing frames stay on the floor
+            lo, hi = s - 1, e  # lift-off and landing frames stay on the floor (e < n: inside)
             if not down[lo : hi + 1, 1 - leg].all():  # the other foot would not hold the body
                 continue
             travel = float(np.linalg.norm(toes[hi, leg, [0, 2]] - toes[lo, leg, [0, 2]]))
@@ -295,29 +293,11 @@ def step_gliding_feet(
         )
         length = np.linalg.norm(out[:, toe] - out[:, ankle], axis=-1, keepdims=True)
         aim = out[:, toe] + np.stack([np.zeros(n), rise[:, 1], np.zeros(n)], axis=1) - new_ankle
-        new_toe = new_ankle + length * aim / np.maximum(
-            np.linalg.norm(aim, axis=-1, keepdims=True), 1e-9
-        )
+        new_toe = new_ankle + length * unit(aim)
         out[lifted, knee] = new_knee[lifted]
         out[lifted, ankle] = new_ankle[lifted]
         out[lifted, toe] = new_toe[lifted]
     return out
-
-
-def support_contacts(positions: np.ndarray, gaps: Sequence[tuple[int, int]]) -> np.ndarray:
-    """(T, 2) toes (left, right) of ``positions`` (T, 22, 3), on a floor at y = 0, that hold
-    the body inside a gap [a, b): on the floor while the other foot is off it (toe and heel
-    up), whatever their speed (``postprocess(held=...)``; the clean-up locks low toes slower
-    than 1 m/s itself). A join's stance foot slid at 1-2 m/s beneath a swinging leg."""
-    from motiongen.postprocess.floor import LEGS, TOE_CONTACT_HEIGHT
-
-    p = np.asarray(positions, dtype=np.float64)
-    toe = p[:, [leg[3] for leg in LEGS], 1]
-    down = (toe < TOE_CONTACT_HEIGHT) | (p[:, [leg[2] for leg in LEGS], 1] < HEEL_DOWN)
-    inside = np.zeros(len(p), dtype=bool)
-    for a, b in gaps:
-        inside[a:b] = True
-    return (toe < TOE_CONTACT_HEIGHT) & ~down[:, ::-1] & inside[:, None]
 
 
 # A seam's arm faster than this (m/s, about the shoulder) is a snap, not a gesture: a walk's
@@ -328,6 +308,10 @@ ARM_SNAP_SPEED = 3.0
 # transition begun earlier inside the made frames: an arm lowered from overhead in ~0.6 s.
 ARM_EASE_SPEED = 1.5
 ARM_EASE_MAX_FRAMES = 16  # the longest eased transition (0.8 s at 20 fps)
+ARMS = tuple(
+    (JOINT_INDEX[f"{side}_shoulder"], JOINT_INDEX[f"{side}_elbow"], JOINT_INDEX[f"{side}_wrist"])
+    for side in ("left", "right")
+)
 
 
 def ease_snapping_arms(
@@ -345,17 +329,11 @@ def ease_snapping_arms(
     line from overhead to the hip would pass through the body: the in-betweening's path goes
     round it. The frames around (given ones) stay exactly as they are. The control model's
     in-betweening of an edit's end seam lowered a raised arm in its first 3 frames."""
-    from motiongen.canonical import heading
-
     out = np.asarray(positions, dtype=np.float64).copy()
     n = len(out)
-    face = np.unwrap(heading(out))
-    arms = (
-        (JOINT_INDEX["left_shoulder"], JOINT_INDEX["left_elbow"], JOINT_INDEX["left_wrist"]),
-        (JOINT_INDEX["right_shoulder"], JOINT_INDEX["right_elbow"], JOINT_INDEX["right_wrist"]),
-    )
+    face = heading(out)
     lo, hi = made
-    for shoulder, elbow, wrist in arms:
+    for shoulder, elbow, wrist in ARMS:
         local = rotate_y(out[:, [elbow, wrist]] - out[:, shoulder : shoulder + 1], -face)
         speed = np.zeros(n)
         speed[1:] = np.linalg.norm(np.diff(local, axis=0), axis=-1).max(axis=1) * fps
@@ -388,28 +366,21 @@ def ease_snapping_arms(
             moved = path[k] * (1 - w) + path[k + 1] * w
             upper = np.linalg.norm(local[s:e, 0], axis=-1, keepdims=True)
             fore = np.linalg.norm(local[s:e, 1] - local[s:e, 0], axis=-1, keepdims=True)
-            el = _unit(moved[:, 0]) * upper
-            eased = np.concatenate(
-                [local[s - 1 : s], np.stack([el, el + _unit(moved[:, 1] - moved[:, 0]) * fore], 1),
-                 local[e : e + 1]]
-            )  # fmt: skip
-            world = rotate_y(eased[1:-1], face[s:e]) + out[s:e, shoulder : shoulder + 1]
+            el = unit(moved[:, 0]) * upper
+            eased = np.stack([el, el + unit(moved[:, 1] - moved[:, 0]) * fore], axis=1)
+            world = rotate_y(eased, face[s:e]) + out[s:e, shoulder : shoulder + 1]
             # never quicker than it was, with the body's own motion: a kick's or a punch's
             # arms swing fast in the made frames, and retimed across them the wrist went
             # quicker (val edits: 4.7 -> 5.8 m/s)
             before = out[s - 1 : e + 1, [elbow, wrist]]
             after = np.concatenate([before[:1], world, before[-1:]])
-            if _top_speed(after) >= _top_speed(before):
+            if _top_step(after) >= _top_step(before):
                 continue
-            local[s:e] = eased[1:-1]
+            local[s:e] = eased
             out[s:e, elbow], out[s:e, wrist] = world[:, 0], world[:, 1]
     return out
 
 
-def _top_speed(local: np.ndarray) -> float:
-    """The largest step (m per frame) of any joint of ``local`` (T, J, 3) from frame to frame."""
-    return float(np.linalg.norm(np.diff(local, axis=0), axis=-1).max())
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
+def _top_step(points: np.ndarray) -> float:
+    """The largest step (m per frame) of any of ``points`` (T, J, 3) from frame to frame."""
+    return float(np.linalg.norm(np.diff(points, axis=0), axis=-1).max())

@@ -675,12 +675,13 @@ def _matched_real_jerk(acts: list[str]) -> dict[str, float]:
     return {"real_matched_jerk_median": q[0], "real_matched_jerk_p95": q[1]}
 
 
-def _jerk_every_frame(pos: np.ndarray, half: int = 5) -> np.ndarray:
-    """``m.mean_jerk_around(pos, at, FPS)`` for every ``at`` from 10 to len(pos) - 10, at once."""
-    rows = np.linalg.norm(np.diff(pos, n=3, axis=0), axis=-1).mean(axis=1) * FPS**3
-    window = np.convolve(rows, np.ones(2 * half) / (2 * half), mode="valid")  # rows at-5..at+4
-    at = np.arange(10, len(pos) - 10)
-    return window[at - half]
+def _jerk_every_frame(pos: np.ndarray) -> np.ndarray:
+    """``m.mean_jerk_around(pos, at, FPS)`` (its default 5 frames each side) for every ``at``
+    from 10 to len(pos) - 10, at once."""
+    from motiongen.postprocess.smoothing import jerk
+
+    window = np.convolve(jerk(pos, FPS).mean(axis=1), np.ones(10) / 10, mode="valid")
+    return window[np.arange(10, len(pos) - 10) - 5]  # the rows at - 5 .. at + 4
 
 
 def _spread(name: str, values: list[float], digits: int = 1) -> dict[str, float]:

@@ -53,7 +53,13 @@ from motiongen.errors import (
     MotionGenError,
     refuse_unknown,
 )
-from motiongen.features import CONTACTS, FEATURE_DIM, ROOT_ROT_VEL, NormStats, features_to_positions
+from motiongen.features import (
+    CONTACTS,
+    FEATURE_DIM,
+    ROOT_ROT_VEL,
+    NormStats,
+    features_to_positions,
+)
 from motiongen.generation.arms_edit import arms_only
 from motiongen.generation.constraints import (
     Constraints,
@@ -419,7 +425,7 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _toes_moving(motion: Motion, fps: float, skating: float) -> str:
+def _toes_moving(motion: Motion, fps: float, skating: float, sliding: float | None = None) -> str:
     """ "a toe moves along the floor in 67 % of frames, with no foot planted in 1 %": the
     words and both measures of ``motiongen score``'s warning (a restyle had said "the feet
     slide in 67 %" where score said the same frames were no sliding, a low swing; a new
@@ -428,7 +434,7 @@ def _toes_moving(motion: Motion, fps: float, skating: float) -> str:
 
     return (
         f"a toe moves along the floor in {skating:.0%} of frames, with no foot planted in "
-        f"{sliding_ratio(motion.positions, fps):.0%}"
+        f"{sliding_ratio(motion.positions, fps) if sliding is None else sliding:.0%}"
     )
 
 
@@ -457,7 +463,7 @@ def _restyle_slides(constraints: Any, motion: Motion, fps: float) -> str | None:
         return None
     pelvis = source[:, PELVIS][:, [0, 2]]
     speed = float(np.linalg.norm(pelvis[-1] - pelvis[0]) / max((len(source) - 1) / fps, 1e-9))
-    slides = f"{_toes_moving(motion, fps, made)} (the source: {own:.0%} and {own_slid:.0%}): "
+    slides = f"{_toes_moving(motion, fps, made, slid)} (the source: {own:.0%}, {own_slid:.0%}): "
     if "pace" in motion.meta:
         return slides + (
             f"even at this style's pace, {speed:.1f} m/s on average along the path, its steps "

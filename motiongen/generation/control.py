@@ -149,16 +149,17 @@ def travel_warning(
 
 
 def keyframes_in_place(
-    keyframes: Sequence[Motion], times: Sequence[float] | None = None
+    keyframes: Sequence[Motion], times: Sequence[float]
 ) -> tuple[list[Motion], list[float]]:
     """(``keyframes`` (Motions) each moved on the ground, facing kept, so that it starts where
     the one before ends (pelvis over the same spot), how far each was moved in metres): poses
     cut from takes that stand metres apart (a walk's last frame, a wave at the origin)
-    in-between where they stand, instead of gliding across the gap. With ``times`` (each
-    keyframe's start, seconds) a clip keyframe moves on by what easing from the pace the one
+    in-between where they stand, instead of gliding across the gap. ``times``: each
+    keyframe's start, seconds: a clip keyframe moves on by what easing from the pace the one
     before ends with to its own covers in the time between (a pose has none): a walk's clip
     put on the spot where a run's clip began stood 2 s and then leapt into the run (a new
-    user's trial), as a continuation joins into its new action (``timeline.continued_keyframes``)."""
+    user's trial), as a continuation joins into its new action
+    (``timeline.continued_keyframes``)."""
     from motiongen.generation.timeline import PACE_FRAMES, ground_velocity
 
     def pace(key: Motion, end: bool) -> np.ndarray:
@@ -171,12 +172,10 @@ def keyframes_in_place(
     for i, key in enumerate(keyframes[1:], start=1):
         end = np.asarray(out[-1].positions[-1, PELVIS], dtype=np.float64)
         start = np.asarray(key.positions[0, PELVIS], dtype=np.float64)
-        shift = np.array([end[0] - start[0], 0.0, end[2] - start[2]])
-        if times is not None:
-            before = out[-1]
-            between = float(times[i]) - float(times[i - 1]) - (before.num_frames - 1) / before.fps
-            ahead = 0.5 * (pace(before, True) + pace(key, False)) * max(0.0, between)
-            shift += np.array([ahead[0], 0.0, ahead[1]])
+        before = out[-1]
+        between = float(times[i]) - float(times[i - 1]) - (before.num_frames - 1) / before.fps
+        ahead = 0.5 * (pace(before, True) + pace(key, False)) * max(0.0, between)
+        shift = np.array([end[0] - start[0] + ahead[0], 0.0, end[2] - start[2] + ahead[1]])
         out.append(key.copy(positions=(key.positions + shift).astype(key.positions.dtype)))
         moved.append(round(float(np.linalg.norm(shift)), 3))
     return out, moved
@@ -420,8 +419,8 @@ def parse_timeline(
         for i, p in enumerate(parts):
             if not any(ch.isalpha() for ch in p):  # the borrowed subject would hide it
                 raise InputError(
-                    f"timeline segment {i + 1} ({p!r}) has no letters; say what the body does, e.g. "
-                    "'a person walks, then bows'"
+                    f"timeline segment {i + 1} ({p!r}) has no letters; say what the body does, "
+                    "e.g. 'a person walks, then bows'"
                 )
         # "stands still for 3 seconds": that segment's own length, its words taken out
         own: list[float | None] = []
@@ -445,8 +444,8 @@ def parse_timeline(
         for i, item in enumerate(spec):
             if not (isinstance(item, Sequence) and len(item) == 2 and isinstance(item[0], str)):
                 raise InputError(
-                    f"timeline segment {i + 1} must be (text, seconds) (seconds may be None: as long "
-                    f"as such motions last), got {item!r}"
+                    f"timeline segment {i + 1} must be (text, seconds) (seconds may be None: as "
+                    f"long as such motions last), got {item!r}"
                 )
             pairs.append((item[0], item[1]))
         if not pairs:

@@ -160,13 +160,10 @@ def keyframes_in_place(
     put on the spot where a run's clip began stood 2 s and then leapt into the run (a new
     user's trial), as a continuation joins into its new action
     (``timeline.continued_keyframes``)."""
-    from motiongen.generation.timeline import PACE_FRAMES, ground_velocity
+    from motiongen.generation.timeline import edge_pace
 
     def pace(key: Motion, end: bool) -> np.ndarray:
-        p = np.asarray(key.positions, dtype=np.float64)
-        if len(p) < 2:
-            return np.zeros(2)
-        return ground_velocity(p[-(PACE_FRAMES + 1) :] if end else p[: PACE_FRAMES + 1], key.fps)
+        return edge_pace(np.asarray(key.positions, dtype=np.float64), key.fps, end)
 
     out, moved = [keyframes[0]], [0.0]
     for i, key in enumerate(keyframes[1:], start=1):

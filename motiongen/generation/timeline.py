@@ -71,6 +71,14 @@ def ground_velocity(p: np.ndarray, fps: float) -> np.ndarray:
     return (p[-1, PELVIS, [0, 2]] - p[0, PELVIS, [0, 2]]) * fps / (len(p) - 1)
 
 
+def edge_pace(p: np.ndarray, fps: float, end: bool) -> np.ndarray:
+    """The pelvis's velocity along the floor, (2,) m/s, over the last (``end``) or first
+    ``PACE_FRAMES`` steps of ``p`` (T, 22, 3); none for a single pose."""
+    if len(p) < 2:
+        return np.zeros(2)
+    return ground_velocity(p[-(PACE_FRAMES + 1) :] if end else p[: PACE_FRAMES + 1], fps)
+
+
 def continued_keyframes(
     past: np.ndarray, segment: np.ndarray, fps: float, half: int = JOIN_HALF
 ) -> tuple[list[np.ndarray], list[int], int]:
@@ -85,9 +93,7 @@ def continued_keyframes(
     placed = placed_in_turn([past, segment])[1]
     cut = min(2 * half, len(placed) // 2)
     gap = (cut + 1) / fps  # from the past's last frame to the first kept one
-    pace = ground_velocity(past[-(PACE_FRAMES + 1) :], fps)
-    ahead = placed[cut : cut + PACE_FRAMES + 1]
-    then = ground_velocity(ahead, fps) if len(ahead) >= 2 else np.zeros(2)
+    pace, then = edge_pace(past, fps, end=True), edge_pace(placed[cut:], fps, end=False)
     want = past[-1, PELVIS, [0, 2]] + 0.5 * (pace + then) * gap
     shift = want - placed[cut, PELVIS, [0, 2]]
     placed = placed + np.array([shift[0], 0.0, shift[1]])

@@ -53,13 +53,7 @@ from motiongen.errors import (
     MotionGenError,
     refuse_unknown,
 )
-from motiongen.features import (
-    CONTACTS,
-    FEATURE_DIM,
-    ROOT_ROT_VEL,
-    NormStats,
-    features_to_positions,
-)
+from motiongen.features import CONTACTS, FEATURE_DIM, NormStats, features_to_positions
 from motiongen.generation.arms_edit import arms_only
 from motiongen.generation.constraints import (
     Constraints,
@@ -3344,10 +3338,7 @@ class Pipeline:
             if self.starts_from(req.prior):
                 meta["prior_start"] = self.start_time
                 # how far the takes it may start from turn round (``_spin_warning``)
-                steps = [np.cumsum(f[:, ROOT_ROT_VEL.start]) for f in req.prior.starts.values()]
-                meta["take_turn_deg"] = round(
-                    float(max((np.degrees(np.ptp(c)) for c in steps), default=0.0)), 1
-                )
+                meta["take_turn_deg"] = round(req.prior.turn_degrees(), 1)
             elif self.start_time > 0 and self.process_name == "flow":
                 # listed, the phrases read as what the motion was made from (a new user's
                 # trial): they were the network's prior input only

@@ -1372,3 +1372,18 @@ def test_a_sample_turns_as_far_as_the_take_it_started_from():
     )
     np.testing.assert_allclose(both[:1].numpy(), out.astype(np.float32), atol=1e-5)
     np.testing.assert_allclose(both[1:].numpy(), norm(own).numpy(), atol=1e-5)
+
+
+def test_a_prior_says_how_far_its_takes_turn_round():
+    from motiongen.features import ROOT_ROT_VEL
+    from motiongen.retrieval.prior import BlendedPrior, Prior
+
+    still = np.zeros((40, FEATURE_DIM), np.float32)
+    spin = still.copy()
+    spin[:, ROOT_ROT_VEL.start] = np.pi / 20  # a half turn a second, 2 s: 360 degrees
+    one = Prior(still, starts={0: still, 1: spin})
+    assert one.turn_degrees() == pytest.approx(360 * 39 / 40, abs=1e-3)  # 39 steps counted
+    assert Prior(still, starts={0: still}).turn_degrees() == 0.0
+    assert BlendedPrior(Prior(still, starts={0: still}), one, 0.5).turn_degrees() == (
+        one.turn_degrees()
+    )  # a blend may start from either style's takes

@@ -64,6 +64,11 @@ class Prior:
     def frames(self) -> int:
         return len(self.features)
 
+    def turn_degrees(self) -> float:
+        """How far the takes a sampler may start from turn round (their facing's range, deg)."""
+        turns = [np.ptp(np.cumsum(f[:, ROOT_ROT_VEL.start])) for f in self.starts.values()]
+        return float(np.degrees(max(turns, default=0.0)))
+
     def _agreeing(self, whole_label: bool = False) -> list[int]:
         return agreeing(self.phrases, whole_label)
 
@@ -134,6 +139,9 @@ class BlendedPrior:
     @property
     def agrees(self) -> bool:
         return self.first.agrees and self.second.agrees
+
+    def turn_degrees(self) -> float:
+        return max(self.first.turn_degrees(), self.second.turn_degrees())
 
     def start_for(self, rng: np.random.Generator) -> np.ndarray:
         twin = copy.deepcopy(rng)

@@ -61,9 +61,8 @@ def orthonormal_pair(exact: np.ndarray, other: np.ndarray) -> tuple[np.ndarray, 
     """(exact, other) (..., 3) as unit vectors, ``other`` made perpendicular to ``exact``
     (one Gram-Schmidt step): the axes of a frame built from two joint directions, the one
     that must stay as measured first."""
-    e = exact / np.maximum(np.linalg.norm(exact, axis=-1, keepdims=True), 1e-9)
-    o = other - np.sum(other * e, axis=-1, keepdims=True) * e
-    return e, o / np.maximum(np.linalg.norm(o, axis=-1, keepdims=True), 1e-9)
+    e = unit(exact)
+    return e, unit(other - np.sum(other * e, axis=-1, keepdims=True) * e)
 
 
 def body_frame(positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -2897,7 +2897,7 @@ class Pipeline:
             # Nor are a dance's limbs at rest low-passed: on val its agreement with the music
             # fell 0.339 -> 0.336 so, flow against DDIM-50 +0.003 -> -0.000 (dance_gate.py).
             settle = first.music is None
-            # a join's stance foot holds the body at any speed (postprocess/transitions)
+            # a join's stance foot holds the body at any speed (postprocess/floor)
             supports: list[np.ndarray | None] = [None] * len(positions)
             if first.sewn:
                 from motiongen.postprocess.floor import support_contacts

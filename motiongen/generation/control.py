@@ -167,9 +167,9 @@ def keyframes_in_place(
 
     out, moved = [keyframes[0]], [0.0]
     for i, key in enumerate(keyframes[1:], start=1):
-        end = np.asarray(out[-1].positions[-1, PELVIS], dtype=np.float64)
-        start = np.asarray(key.positions[0, PELVIS], dtype=np.float64)
         before = out[-1]
+        end = np.asarray(before.positions[-1, PELVIS], dtype=np.float64)
+        start = np.asarray(key.positions[0, PELVIS], dtype=np.float64)
         between = float(times[i]) - float(times[i - 1]) - (before.num_frames - 1) / before.fps
         ahead = 0.5 * (pace(before, True) + pace(key, False)) * max(0.0, between)
         shift = np.array([end[0] - start[0] + ahead[0], 0.0, end[2] - start[2] + ahead[1]])

@@ -8,8 +8,9 @@ turns right" -63 to -251 degrees at guidance 1.0, -268 to -883 at 2.0; the data'
 turn 93 degrees). Started from a take turning 85-98 degrees, tiny-flow-rollout-r4 turned
 111-163. So the slow heading (the cumulative turn, low-passed) of a sample that turns further
 than its take is set to the take's, its quick sway kept: the turn is the action's, which the
-take decides, the rest the network's. Imposing the take's heading channel whole during sampling turned as well but slid
-runs' feet (skating 0.08 -> 0.28): their step-by-step sway is the network's own.
+take decides, the rest the network's. Imposing the take's heading channel whole during
+sampling turned as well but slid runs' feet (skating 0.08 -> 0.28): their step-by-step sway is
+the network's own.
 """
 
 from __future__ import annotations

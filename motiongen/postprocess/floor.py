@@ -555,7 +555,7 @@ def fix_foot_sliding(
     out is planted too (``toe_contacts``, slides cut as for default contacts): a model's
     contacts miss some of its own plants, and the toe slid there.
     held: (T, 2) bool, toes planted at any speed besides the default contacts (a join's stance
-    foot, ``transitions.support_contacts``); only without given contacts.
+    foot, ``support_contacts``); only without given contacts.
     Returns (T, 22, 3) float64.
     """
     if ease_speed is not None and not (np.isfinite(ease_speed) and ease_speed > 0):

@@ -4,6 +4,7 @@ and set its length to one value for the whole clip."""
 from __future__ import annotations
 
 import numpy as np
+from scipy.ndimage import gaussian_filter1d
 
 from motiongen.canonical import kabsch
 from motiongen.errors import InputError
@@ -89,6 +90,13 @@ def fix_bone_lengths(
 # matters little, while re-solved knees changed the legs' shapes (on val, the geometric
 # FID_g rose 10 % when every frame was re-solved).
 KEEP_TOE_HEIGHT = 0.08  # m above the floor
+# The shift that takes each ankle to where its toe was kept is low-passed over time (a
+# Gaussian of this sigma): generated toes and leg lengths waver from frame to frame, and an
+# ankle taken exactly there every frame put that wavering into the knee, which the IK swings
+# by centimetres per millimetre near a straight leg: runs' knee jerk p95 doubled (641 raw ->
+# 1,236 m/s^3; real runs 688), and the held jitter read as skating. Chosen on val
+# (`benchmarks/leg_ik.py`, `motiongen eval`): docs/pipeline.md, "Knees that shimmered".
+TOE_SHIFT_SIGMA_SECONDS = 0.1
 
 
 def reach_toes(
@@ -121,7 +129,10 @@ def reach_toes(
         unit = foot / np.maximum(np.linalg.norm(foot, axis=-1, keepdims=True), 1e-9)
         height = before[:, toe, 1] - floor
         w = np.clip(2.0 - height / KEEP_TOE_HEIGHT, 0.0, 1.0)[:, None]
-        target = out[:, ankle] + w * (before[:, toe] - unit * foot_len - out[:, ankle])
+        shift = before[:, toe] - unit * foot_len - out[:, ankle]
+        if TOE_SHIFT_SIGMA_SECONDS > 0:
+            shift = gaussian_filter1d(shift, TOE_SHIFT_SIGMA_SECONDS * fps, axis=0, mode="nearest")
+        target = out[:, ankle] + w * shift
         # softened as far as the toe is kept: a raised straight leg (a kick) stays straight
         out[:, knee], out[:, ankle] = two_bone_ik(
             out[:, hip], out[:, knee], out[:, ankle], target, pole, softness=w[:, 0]

@@ -2921,14 +2921,18 @@ class Pipeline:
                     )
                 ]
             )
-            if first.sewn:  # set down once its legs have their lengths (postprocess/transitions)
-                from motiongen.postprocess.transitions import ground_gaps, step_gliding_feet
+            from motiongen.postprocess.transitions import ground_gaps, step_gliding_feet
 
+            if first.sewn:  # set down once its legs have their lengths (postprocess/transitions)
                 positions = np.stack([ground_gaps(p, first.sewn) for p in positions])
-                # and a foot gliding flat along the floor lifted into a step
-                positions = np.stack(
-                    [step_gliding_feet(p, first.sewn, self.fps) for p in positions]
-                )
+            # A foot gliding flat along the floor lifted into a step: in a join, which has no
+            # text to step with, and anywhere in a restyle, which walks the source's path: a
+            # slower style's legs swung flat along it (val walks restyled slower: foot
+            # skating 0.505 -> 0.301, the sources 0.188; docs/control.md, "Restyled feet").
+            restyling = constraints is not None and constraints.task == "style"
+            glides = first.sewn or (((0, positions.shape[1]),) if restyling else ())
+            if glides:
+                positions = np.stack([step_gliding_feet(p, glides, self.fps) for p in positions])
         if postprocess and first.made_parts:
             kept = None  # nothing given: the segments stay as cleaned with their joins
         if kept is not None and (constraints is not None or postprocess):

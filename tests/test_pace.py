@@ -143,6 +143,21 @@ def test_a_restyle_to_a_slower_style_walks_the_path_at_that_style_s_pace(control
         control.restyle(walk, "sad", keep_speed="yes")
 
 
+def test_a_restyle_lifts_feet_that_swing_flat_along_the_path_into_steps(control, monkeypatch):
+    import motiongen.postprocess.transitions as transitions
+    from motiongen.artifacts import foot_skating_ratio
+
+    walk = _made_walk(control)
+    stepped = control.restyle(walk, "elderly", seed=0, steps=2)
+    monkeypatch.setattr(transitions, "step_gliding_feet", lambda p, gaps, fps: p)
+    flat = control.restyle(walk, "elderly", seed=0, steps=2)
+    # the elderly legs swung forward along the floor (skating 0.53); lifted, 0.19
+    assert foot_skating_ratio(stepped.positions, 20.0) < 0.6 * foot_skating_ratio(
+        flat.positions, 20.0
+    )
+    np.testing.assert_allclose(stepped.positions[:, PELVIS], flat.positions[:, PELVIS])
+
+
 def test_a_restyled_timeline_restyles_each_segment_with_its_own_words_and_pace(control):
     """A composed run, stop and bow restyled "sad" had been described by one action (the bow)
     and run along the kept path at 3 m/s without running (a new user's trial): each segment

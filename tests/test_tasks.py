@@ -223,6 +223,28 @@ def test_a_keyframe_the_network_left_far_behind_is_eased_into_with_its_body():
     assert np.allclose(eased[10:], small[10:])
 
 
+def test_a_free_frame_that_pops_off_a_keyframe_is_eased_though_the_jump_is_small():
+    from motiongen.generation.constraints import Constraints, enforce
+    from motiongen.skeleton import JOINT_INDEX
+
+    # a pose keyframe whose next frame the network put 20 cm away (a head already leaning
+    # into a bow), then moves on slowly: under EASE_JUMP_SPEED, but a pop
+    walk = synth_motion("walk", seconds=3.0, seed=0).positions.astype(np.float64)
+    head = JOINT_INDEX["head"]
+    made = walk.copy()
+    made[1:, head] += [0.0, 0.0, 0.2]
+    targets = np.full_like(walk, np.nan)
+    targets[0] = walk[0]
+    out = enforce(made, Constraints(targets, "inbetween"), 20.0)
+    assert np.linalg.norm(made[1, head] - made[0, head]) > 0.15
+    assert np.linalg.norm(out[1, head] - out[0, head]) < 0.1
+    # a joint moving that fast on both sides of the border is motion, not a pop: left alone
+    fast = walk.copy()
+    fast[:, head, 2] += 0.2 * np.arange(len(walk))
+    targets[0] = fast[0]
+    assert np.allclose(enforce(fast, Constraints(targets, "inbetween"), 20.0), fast)
+
+
 def test_a_short_free_stretch_between_opposite_corrections_has_no_jump_inside():
     from motiongen.generation.constraints import Constraints, enforce
     from motiongen.skeleton import JOINT_INDEX

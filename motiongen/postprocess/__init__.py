@@ -93,6 +93,7 @@ def postprocess(
     bones: bool = True,
     bone_lengths: np.ndarray | None = None,
     keep_toes: bool = True,
+    toe_path_seconds: float | None = None,
     floor: bool = True,
     feet: bool = True,
     contacts: np.ndarray | None = None,
@@ -117,7 +118,9 @@ def postprocess(
     left and right twins averaged (``symmetric_bone_lengths``).
     keep_toes: the legs are re-solved so toes near the floor stay where the motion had them
     (a leg whose length the model varied moved its planted toe with every correction); False
-    keeps every bone's direction instead.
+    keeps every bone's direction instead. toe_path_seconds: how long a time the toes' kept
+    path is low-passed over (``bones.reach_toes``; None: ``bones.TOE_SHIFT_SIGMA_SECONDS``, 0:
+    each frame's toe exactly).
     contacts: (T, 4) bool foot contacts (left ankle, left toe, right ankle, right toe), e.g.
     what a model predicted with the motion: heel and toe are locked where they are set, at any
     speed; default: toes low and slower than 1 m/s (``toe_contacts``).
@@ -156,10 +159,12 @@ def postprocess(
             (sigma_seconds, max_sigma_seconds),
             max_jitter,
             smooth_enough,
-            keep_toes,
+            (keep_toes, toe_path_seconds),
         )
     elif bones:
-        p = fix_bone_lengths(p, bone_lengths, keep_toes=keep_toes, fps=fps)
+        p = fix_bone_lengths(
+            p, bone_lengths, keep_toes=keep_toes, toe_path_seconds=toe_path_seconds, fps=fps
+        )
     if floor:
         p = snap_to_floor(p, fps, grounded=grounded)
         if feet:
@@ -183,7 +188,7 @@ def _smooth_skeleton(
     sigmas: tuple[float, float],
     max_jitter: float | None,
     smooth_enough: float | None,
-    keep_toes: bool,
+    toes: tuple[bool, float | None],
 ) -> np.ndarray:
     """Gaussian smoothing, then bone lengths, with the width raised until not jittery;
     nothing but the bones for motion no more jittery than ``smooth_enough``.
@@ -195,14 +200,16 @@ def _smooth_skeleton(
     from motiongen.artifacts import jitter_score
 
     sigma, max_sigma_seconds = sigmas
+    keep_toes, toe_path_seconds = toes
+    fix = dict(keep_toes=keep_toes, toe_path_seconds=toe_path_seconds, fps=fps)
     if smooth_enough is not None and len(p) >= 8:
-        q = fix_bone_lengths(p, lengths, keep_toes=keep_toes, fps=fps) if lengths is not None else p
+        q = fix_bone_lengths(p, lengths, **fix) if lengths is not None else p
         if jitter_score(q, fps) <= smooth_enough:
             return q
     while True:
         q = gaussian_smooth(p, fps, sigma)
         if lengths is not None:
-            q = fix_bone_lengths(q, lengths, keep_toes=keep_toes, fps=fps)
+            q = fix_bone_lengths(q, lengths, **fix)
         if max_jitter is None or sigma >= max_sigma_seconds or len(p) < 8:
             return q
         if jitter_score(q, fps) <= max_jitter:

@@ -40,6 +40,7 @@ def fix_bone_lengths(
     lengths: np.ndarray | None = None,
     *,
     keep_toes: bool = False,
+    toe_path_seconds: float | None = None,
     fps: float = 20.0,
 ) -> np.ndarray:
     """Re-impose bone lengths exactly, keeping the root and every bone's direction.
@@ -51,7 +52,7 @@ def fix_bone_lengths(
     direction over the clip, or +Y.
     keep_toes: toes near the floor stay where they were (``reach_toes``; ``fps`` is the
     positions' frame rate, for its floor estimate) instead of moving with every length
-    corrected above them.
+    corrected above them, on their path low-passed over ``toe_path_seconds`` (``reach_toes``).
     positions: (T, 22, 3); lengths: (21,) in ``BONES`` order, default the clip's medians.
     Returns (T, 22, 3) float64.
     """
@@ -82,7 +83,7 @@ def fix_bone_lengths(
         if short.any() and (~short).sum() >= 1:
             unit = _directions_across(unit, short)
         out[:, j] = out[:, parent] + unit * lengths[j - 1]  # bone j-1 is (j, PARENTS[j])
-    return reach_toes(out, p, lengths, fps) if keep_toes else out
+    return reach_toes(out, p, lengths, fps, toe_path_seconds) if keep_toes else out
 
 
 # A toe this close to the floor is kept where it was by ``reach_toes``; from here to
@@ -100,7 +101,11 @@ TOE_SHIFT_SIGMA_SECONDS = 0.1
 
 
 def reach_toes(
-    fixed: np.ndarray, before: np.ndarray, lengths: np.ndarray, fps: float
+    fixed: np.ndarray,
+    before: np.ndarray,
+    lengths: np.ndarray,
+    fps: float,
+    path_seconds: float | None = None,
 ) -> np.ndarray:
     """Legs of ``fixed`` re-solved by two-bone IK so each toe near the floor lands where
     ``before`` had it.
@@ -111,7 +116,8 @@ def reach_toes(
     runs from 0.33 / 0.20 to 0.37 / 0.24. The foot keeps its direction; the ankle goes
     where the foot reaches the toe from, as far as the leg allows; toes higher than
     ``KEEP_TOE_HEIGHT`` above the floor (``floor_heights`` of ``before``) pass smoothly over
-    to the direction-kept result.
+    to the direction-kept result. The toes' path is low-passed over ``path_seconds`` (None:
+    ``TOE_SHIFT_SIGMA_SECONDS``; 0: each frame's toe exactly).
     fixed, before: (T, 22, 3) at ``fps``; lengths: (21,) in ``BONES`` order. Returns a new
     array.
     """
@@ -121,6 +127,7 @@ def reach_toes(
     out = fixed.copy()
     if len(out) < 2:
         return out
+    sigma = TOE_SHIFT_SIGMA_SECONDS if path_seconds is None else path_seconds
     pole = forward_direction(fixed)
     floor = floor_heights(before, fps)
     for hip, knee, ankle, toe in LEGS:
@@ -130,8 +137,8 @@ def reach_toes(
         height = before[:, toe, 1] - floor
         w = np.clip(2.0 - height / KEEP_TOE_HEIGHT, 0.0, 1.0)[:, None]
         shift = before[:, toe] - unit * foot_len - out[:, ankle]
-        if TOE_SHIFT_SIGMA_SECONDS > 0:
-            shift = gaussian_filter1d(shift, TOE_SHIFT_SIGMA_SECONDS * fps, axis=0, mode="nearest")
+        if sigma > 0:
+            shift = gaussian_filter1d(shift, sigma * fps, axis=0, mode="nearest")
         target = out[:, ankle] + w * shift
         # softened as far as the toe is kept: a raised straight leg (a kick) stays straight
         out[:, knee], out[:, ankle] = two_bone_ik(

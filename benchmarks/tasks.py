@@ -482,11 +482,27 @@ def restyle(pipe: Any, split: str, count: int, blends: int) -> dict[str, Any]:
         "real_style": None if real_pred is None else round(float(np.mean(
             [p == s for p, (_, s) in zip(real_pred.style, matched, strict=True)])), 3),
         "path_max_change_m": max(d for _, _, d in asks),
+        # no foot joint within 5 cm of the floor: a sad walk held at a normal walk's pelvis
+        # height hung with both feet up to 10 cm off it (a trial); runs fly, walks do not
+        "restyle_off_floor": _off_floor([o.positions for o in outs]),
+        "sources_off_floor": _off_floor([w for _, w in test]),
         "source_speed_content_kept": round(float(np.mean(kept_fast)), 3),
         "source_speed_style_hit": round(float(np.mean(hit_fast)), 3),
         **slowed(paced),
         "blend": blend,
     }  # fmt: skip
+
+
+def _off_floor(motions: list[np.ndarray]) -> float:
+    """Share of frames whose lowest foot joint is more than 5 cm above the floor (each motion's
+    own: its lowest 2 % of foot heights), over all ``motions``."""
+    from motiongen.skeleton import FOOT_JOINTS
+
+    shares = []
+    for p in motions:
+        low = np.asarray(p)[:, list(FOOT_JOINTS), 1].min(axis=1)
+        shares.append(low - np.percentile(low, 2) > 0.05)
+    return round(float(np.mean(np.concatenate(shares))), 3)
 
 
 def slowed(paced: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> dict[str, Any]:
@@ -811,6 +827,11 @@ def markdown(r: dict[str, Any]) -> str:
                 f"| restyle of walks to a slower style ({st['slowed']}): foot skating, the "
                 f"style's pace / the source's speed | {paced} / {kept} (sliding "
                 f"{st['slowed_sliding'][1]} / {st['slowed_sliding'][2]}) | the sources {src} |"
+            )
+        if "restyle_off_floor" in st:
+            rows.append(
+                f"| restyle: frames with no foot on the floor (lowest foot joint > 5 cm) | "
+                f"{st['restyle_off_floor']} | the sources {st['sources_off_floor']} |"
             )
         rows += [
             f"| restyle: blends rising monotonically | {st['blend']['monotone_share']} | mean "

@@ -1873,11 +1873,13 @@ class Pipeline:
         pace = min(paces)
         kept_note = None
         if keep_speed and pace < KEPT_SPEED_SAID:
+            # (a sad walk kept at speed read as 'normal' to the label classifier, P(sad) 0.36
+            # against 0.89 at its own pace; said as an example, a trial's elderly restyle read
+            # it as about its own)
             kept_note = (
                 f"kept at the motion's speed, {style!r} walks faster than its own pace "
-                f"({pace:.0%} of this motion's speed) and shows less (a sad walk kept at speed "
-                "read as 'normal' to the label classifier, P(sad) 0.36 against 0.89 at its own "
-                "pace); leave out keep_speed (--keep-speed) for the style's own pace"
+                f"({pace:.0%} of this motion's speed) and shows less of the style; leave out "
+                "keep_speed (--keep-speed) for the style's own pace"
             )
         if keep_speed:
             pace, paces = 1.0, [1.0] * len(paces)
@@ -2097,9 +2099,12 @@ class Pipeline:
         by_text = styled is not None and segment_model not in (None, "self")
         unstyled = {k: v for k, v in options.items() if k != "style"} if by_text else options
         lengths: dict[str, str] = {}
+        # each segment as long as its text's phrases last, the style said in it as the segment
+        # will be (a raise sought unstyled got 2.0 s, then warned that elderly raises last 4.8)
+        say = (lambda t: _said_in_style(t, styled, None)[0]) if styled is not None else None
         parsed = parse_timeline(
             segments, self.fps, total_seconds=seconds,
-            typical=self._typical_seconds(segment_model, unstyled, lengths),
+            typical=self._typical_seconds(segment_model, unstyled, lengths, say),
         )  # fmt: skip
         if by_text and len(parsed) > 1:  # joined: the text model has no style vector
             options = unstyled
@@ -2165,7 +2170,11 @@ class Pipeline:
         return req
 
     def _typical_seconds(
-        self, segment_model: Any, options: dict[str, Any], record: dict[str, str]
+        self,
+        segment_model: Any,
+        options: dict[str, Any],
+        record: dict[str, str],
+        say: Callable[[str], str] | None = None,
     ) -> Callable[[str], float | None]:
         """How long a timeline segment lasts when none is asked for: as long as the index's
         phrases like its text last (``rag.request_frames`` on the text the network is given,
@@ -2175,7 +2184,8 @@ class Pipeline:
         encoder), whether or not it retrieves by default; None (4 s) without one, without an
         index, for a styled timeline (this model makes every segment) or where the segment
         model cannot be loaded (a join then says why).
-        ``record``: text -> where its length came from."""
+        ``record``: text -> where its length came from. ``say``: the text a segment is made
+        with from the text it is given (a timeline's style said in words)."""
         from motiongen.generation.rag import request_frames
         from motiongen.generation.stand import STOP_SECONDS
 
@@ -2200,7 +2210,8 @@ class Pipeline:
             frames = None
             if pipe is not None and pipe.prior_dim and pipe._no_index_note is None:
                 try:
-                    searched = pipe._network_texts([validate_prompt(text)], [literal])[0]
+                    said = say(text) if say is not None else text
+                    searched = pipe._network_texts([validate_prompt(said)], [literal])[0]
                     frames = request_frames(pipe, searched)
                 except DataNotFoundError as exc:  # no index: not looked for again
                     pipe._no_index_note = f"generated without retrieval: {_first_line(exc)}"
@@ -2837,6 +2848,7 @@ class Pipeline:
         # What clean-up must leave exactly as given: the constraints, or a seed motion's
         # frames (clean-up alone moved a 5-frame seed by up to 23 cm; a new user's trial).
         kept = constraints
+        restyled = constraints is not None and constraints.task == "style"
         if seed_motion is not None and first.prefix is not None:
             seed_pos = seed_motion.resample(self.fps).positions[: len(first.prefix)]
             seed_pos = seed_pos.astype(np.float64)
@@ -2893,7 +2905,9 @@ class Pipeline:
             add_guessed = first.music is None
             # Nor does a dance leave the floor (no clip with music jumps): it stands on its
             # lowest foot in every frame, where the slow-foot floor let it hover between steps.
-            grounded = first.music is not None
+            # Nor a restyle, set down at its own height below (val restyles off the floor 8.3 ->
+            # 3.9 % of frames, the sources 3.7; at its own height on the slow-foot floor 5.3 %)
+            grounded = first.music is not None or restyled
             # Nor are a dance's limbs at rest low-passed: on val its agreement with the music
             # fell 0.339 -> 0.336 so, flow against DDIM-50 +0.003 -> -0.000 (dance_gate.py).
             settle = first.music is None
@@ -2933,17 +2947,20 @@ class Pipeline:
             # text to step with, and anywhere in a restyle, which walks the source's path: a
             # slower style's legs swung flat along it (val walks restyled slower: foot
             # skating 0.505 -> 0.301, the sources 0.188; docs/control.md, "Restyled feet").
-            restyling = constraints is not None and constraints.task == "style"
-            glides = first.sewn or (((0, positions.shape[1]),) if restyling else ())
+            glides = first.sewn or (((0, positions.shape[1]),) if restyled else ())
             if glides:
                 positions = np.stack([step_gliding_feet(p, glides, self.fps) for p in positions])
         if postprocess and first.made_parts:
             kept = None  # nothing given: the segments stay as cleaned with their joins
         if kept is not None and (constraints is not None or postprocess):
-            # given joints exactly as given, after any clean-up
+            # given joints exactly as given, after any clean-up; a restyle's pelvis at the
+            # height the clean-up set it on the floor: a style stands lower or higher than the
+            # source (a sad walk at a normal walk's height floated, both feet up to 10 cm off
+            # the floor in a quarter of its frames: a new user's trial)
+            own_height = postprocess and restyled
             positions = np.stack(
                 [
-                    enforce(p, kept, self.fps, body)
+                    enforce(p, kept.at_own_height(p) if own_height else kept, self.fps, body)
                     for p, body in zip(positions, bodies, strict=True)
                 ]
             )
@@ -2969,7 +2986,6 @@ class Pipeline:
             m.meta["beat_sync"] = {k: v for k, v in info.items() if k != "warn"}
             if info.get("warn"):
                 add_warning(m.meta, f"beat sync: {info['reason']}; the dance keeps its own timing")
-        restyled = first.constraints is not None and first.constraints.task == "style"
         for i, m in enumerate(motions):
             if known:
                 info = known[0 if lone else i]

@@ -137,7 +137,9 @@ def test_a_restyle_to_a_slower_style_walks_the_path_at_that_style_s_pace(control
     assert "pace" not in kept.meta
     # what keeping the speed costs is said (a new user's kept sad walk read as "normal")
     assert f"({sad.meta['pace']:.0%} of this motion's speed) and shows less" in kept.meta["warning"]
-    np.testing.assert_allclose(kept.positions[:, PELVIS], walk.positions[:, PELVIS], atol=2e-4)
+    np.testing.assert_allclose(  # the path over the ground; the height is the style's own
+        kept.positions[:, PELVIS][:, [0, 2]], walk.positions[:, PELVIS][:, [0, 2]], atol=2e-4
+    )
     assert "pace" not in control.restyle(walk, "active", seed=0, steps=2).meta  # never faster
     with pytest.raises(InputError, match="keep_speed must be true or false"):
         control.restyle(walk, "sad", keep_speed="yes")
@@ -156,6 +158,23 @@ def test_a_restyle_lifts_feet_that_swing_flat_along_the_path_into_steps(control,
         flat.positions, 20.0
     )
     np.testing.assert_allclose(stepped.positions[:, PELVIS], flat.positions[:, PELVIS])
+
+
+def test_a_restyle_stands_on_the_floor_at_its_style_s_own_height(control, monkeypatch):
+    from motiongen.generation.constraints import Constraints
+
+    walk = _made_walk(control)
+    lowest = lambda m: m.positions[:, [7, 8, 10, 11], 1].min(axis=1)  # noqa: E731
+    proud = control.restyle(walk, "proud", seed=0, steps=2)
+    monkeypatch.setattr(Constraints, "at_own_height", lambda self, positions: self)
+    floating = control.restyle(walk, "proud", seed=0, steps=2)
+    # at the source's pelvis height the proud body hung with both feet up to 15 cm off the
+    # floor in a third of its frames; set down, the path over the ground the same
+    assert (lowest(floating) > 0.05).mean() > 0.25
+    assert (lowest(proud) > 0.05).mean() < 0.1
+    np.testing.assert_allclose(
+        proud.positions[:, PELVIS][:, [0, 2]], floating.positions[:, PELVIS][:, [0, 2]], atol=1e-6
+    )
 
 
 def test_a_restyled_timeline_restyles_each_segment_with_its_own_words_and_pace(control):

@@ -846,6 +846,12 @@ def test_timeline_segments_without_seconds_last_as_long_as_their_phrases(tmp_pat
     # a segment model that cannot load gives no length (4 s), nor an error for one segment
     one = bare.check_compose("a person waves", segment_model=str(tmp_path / "missing"), steps=1)
     assert [n for _, n in one.segments] == [80]
+    # a segment is sought as it will be said (a timeline's style in words): an elderly raise
+    # sought unstyled got 2 s, then warned that elderly raises last 4.8
+    record: dict[str, str] = {}
+    said = pipe._typical_seconds(None, {}, record, say=lambda t: t.replace("waves", "bows"))
+    assert abs(said("a person waves") - 5.0) < 0.15
+    assert record == {"a person waves": "retrieved phrases"}
 
 
 def test_a_prior_start_samples_from_the_retrieved_prior(tmp_path, monkeypatch):

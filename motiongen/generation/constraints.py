@@ -74,6 +74,14 @@ class Constraints:
     def known(self) -> np.ndarray:
         return ~np.isnan(self.targets).any(axis=-1)
 
+    def at_own_height(self, positions: np.ndarray) -> Constraints:
+        """These constraints with the pelvis's given height taken from ``positions`` (T, 22,
+        3): its path over the ground kept, its height the motion's own."""
+        t = self.targets.copy()
+        given = self.known[:, PELVIS]
+        t[given, PELVIS, 1] = np.asarray(positions, dtype=np.float64)[given, PELVIS, 1]
+        return Constraints(t, self.task, source=self.source)
+
     @property
     def frames(self) -> int:
         return len(self.targets)

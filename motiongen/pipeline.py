@@ -368,6 +368,16 @@ _TURN_WORDS = re.compile(
 )
 
 
+def _part_named(req: GenerationRequest, part: GenerationRequest) -> str:
+    """How a warning names a part of a joined request: a timeline's segment by its text,
+    an edit's span or arms, a continuation's new action."""
+    if req.segments is not None:
+        return f"segment {part.text!r}"
+    return {"span": "the edited span", "arms": "the edited arms"}.get(
+        str(req.joined), "the new action after the past"
+    )
+
+
 def _spin_warning(motion: Motion, text: str) -> str | None:
     """A warning when ``motion``, sampled from retrieved takes of ``text`` that turn round more
     than ``SPIN_WARNING_DEG`` (``meta["take_turn_deg"]``), turns as far though the text asks
@@ -2328,6 +2338,8 @@ class Pipeline:
                 continue
             made = req.segment_model.run_request(one, postprocess, cancel=cancel)
             known.append(made.meta.get("vocabulary"))
+            if one.text is not None and (spin := _spin_warning(made, one.text)):
+                one.meta["spin"] = spin  # said of the whole, as its length (``_with_parts_said``)
             pos = made.resample(self.fps).positions[:frames].astype(np.float64)
             if len(pos) < frames:  # another frame rate can round a frame short
                 pos = np.concatenate([pos, np.repeat(pos[-1:], frames - len(pos), axis=0)])
@@ -2451,6 +2463,10 @@ class Pipeline:
                     if req.joined == "arms"
                     else f"the new action after the past: {short}; ask for more seconds",
                 )
+            # a part spinning round as its takes do (the data's one kick clip: every composed
+            # kick spun 380 degrees, unsaid, where a prompt alone says so)
+            if spin := r.meta.get("spin"):
+                add_warning(motion.meta, f"{_part_named(req, r)}: {spin}")
         return motion
 
     def _span_core_said(self, req: GenerationRequest, part: GenerationRequest) -> str:

@@ -1219,6 +1219,27 @@ def test_a_control_checkpoint_carries_its_own_settings_per_task(tmp_path):
         Pipeline.from_pretrained(path, text_encoder=FakeEncoder())
 
 
+def test_a_joined_part_that_spins_round_as_its_takes_do_is_said(
+    control_pipe, tmp_path, monkeypatch
+):
+    import motiongen.pipeline as pipeline_module
+
+    text_pipe = Pipeline.from_pretrained(
+        make_checkpoint(tmp_path / "text", seed=9), text_encoder=FakeEncoder()
+    )
+    said = "the motion turns round 380 degrees though the prompt asks for no turn"
+    monkeypatch.setattr(  # as the data's one kick clip spins its composed kicks
+        pipeline_module, "_spin_warning", lambda m, text: said if "kicks" in text else None
+    )
+    segments = [("a person walks", 1.5), ("a person kicks", 1.5)]
+    joined = control_pipe.timeline(segments, seed=0, segment_model=text_pipe)
+    assert f"segment 'a person kicks': {said}" in joined.meta["warning"]
+    assert "segment 'a person walks'" not in joined.meta["warning"]
+    edited = control_pipe.edit(_walk(4.0, seed=2), text="a person kicks", frames=(1.0, 3.0),
+                               seed=0, segment_model=text_pipe)  # fmt: skip
+    assert f"the edited span: {said}" in edited.meta["warning"]
+
+
 def test_a_continuation_into_another_action_is_made_whole_and_joined(control_pipe, tmp_path):
     # The control model alone broke a 2 m/s walk off into a wave within 0.1 s, feet sliding;
     # another action is made by the text model and joined to the past by in-betweening.

@@ -8,7 +8,8 @@ For the plainest description of each of nine actions (walk, run, walk back, bow,
 waves, raise both hands, bye), the shipped default makes ``--seeds`` raw motions (post-processing
 off) once; every ``--soft`` value of ``postprocess.floor.SOFT_REACH`` (0: the ankle goes all
 the way to a reachable target, the old hard limit) then cleans the same raw motions, and so
-does every ``--toe-shift`` value of ``postprocess.bones.TOE_SHIFT_SIGMA_SECONDS`` (0: each
+does every ``--toe-shift`` value of the bone fix's ``toe_shift_seconds`` (shipped:
+``postprocess.bones.TOE_SHIFT_SIGMA_SECONDS``; 0: each
 toe near the floor kept exactly where the network put it in every frame). Reported per
 variant, against the split's real clips of those actions: the median and 95th percentile of
 knee jerk (third difference x fps^3, m/s^3, every frame), the runs' own 95th percentile, the
@@ -99,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--soft", type=float, nargs="+", default=[0.0, 0.005, 0.01, 0.0125],
                         help="SOFT_REACH values compared (0: the hard limit)")  # fmt: skip
     parser.add_argument("--toe-shift", type=float, nargs="+", default=[0.0, 0.05, 0.1, 0.2],
-                        help="TOE_SHIFT_SIGMA_SECONDS values compared (0: toes exactly kept)")  # fmt: skip
+                        help="toe_shift_seconds values compared (0: toes exactly kept)")  # fmt: skip
     parser.add_argument("--out", type=Path, default=None, help="write FILE.json and FILE.md")
     args = parser.parse_args(argv)
 
@@ -124,12 +125,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for soft, shift in variants:
             floor.SOFT_REACH = max(soft, 1e-9)
-            bones.TOE_SHIFT_SIGMA_SECONDS = shift
-            cleaned = {a: [postprocess(p, FPS) for p in ps] for a, ps in raw.items()}
+            cleaned = {a: [postprocess(p, FPS, toe_shift_seconds=shift) for p in ps]
+                       for a, ps in raw.items()}  # fmt: skip
             name = f"SOFT_REACH {soft:g}, toe shift {shift:g} s"
             rows[name + (" (shipped)" if (soft, shift) == shipped else "")] = summary(cleaned)
     finally:
-        floor.SOFT_REACH, bones.TOE_SHIFT_SIGMA_SECONDS = shipped
+        floor.SOFT_REACH = shipped[0]
     lines = [
         f"{len(ACTIONS)} actions x {args.seeds} seeds, {args.seconds:g} s, the shipped default's "
         f"raw output post-processed each way; real: the {args.split} split's clips of those actions",

@@ -498,11 +498,11 @@ def _off_floor(motions: list[np.ndarray]) -> float:
     own: its lowest 2 % of foot heights), over all ``motions``."""
     from motiongen.skeleton import FOOT_JOINTS
 
-    shares = []
+    shares = [np.zeros(0, dtype=bool)]
     for p in motions:
         low = np.asarray(p)[:, list(FOOT_JOINTS), 1].min(axis=1)
         shares.append(low - np.percentile(low, 2) > 0.05)
-    return round(float(np.mean(np.concatenate(shares))), 3)
+    return round(float(np.mean(np.concatenate(shares))), 3) if len(motions) else float("nan")
 
 
 def slowed(paced: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> dict[str, Any]:

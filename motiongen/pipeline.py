@@ -1794,7 +1794,8 @@ class Pipeline:
         blend: tuple[Any, float] | None = None,
         **options: Any,
     ) -> Motion:
-        """``motion``'s path (pelvis) and timing kept, the body moving in another style.
+        """``motion``'s path (the pelvis over the ground; its height the style's own, set on the
+        floor) and timing kept, the body moving in another style.
 
         style: a style name (``pipe.styles``), an example Motion to take the style from, or a
         style vector; ``blend=(other, w)`` moves it ``w`` of the way towards another style
@@ -2119,8 +2120,8 @@ class Pipeline:
         if by_text and len(parsed) > 1:  # joined: the text model has no style vector
             options = unstyled
         lengths_from = [lengths.get(t, "asked") for t, _ in parsed]
-        if styled is not None:
-            parsed = [(_said_in_style(t, styled, None)[0], n) for t, n in parsed]
+        if say is not None:
+            parsed = [(say(t), n) for t, n in parsed]
         total = sum(n for _, n in parsed)
         if total / self.fps > MAX_SECONDS:
             raise InputError(
@@ -2314,8 +2315,10 @@ class Pipeline:
                 add_warning(motion.meta, _prediction_winds_down(req.constraints, motion, self.fps))
             elif postprocess and task == "inbetween":
                 add_warning(motion.meta, _inbetween_slides(motion, self.fps, req.text))
-        if req.source_rate is not None:
-            motion = at_source_rate(motion, req.source_rate)
+        if req.source_rate is not None:  # a restyle's pelvis at its own height, as made
+            style = req.constraints is not None and req.constraints.task == "style"
+            own_height = postprocess and (style or req.joined == "restyle")
+            motion = at_source_rate(motion, req.source_rate, own_height=own_height)
         return motion
 
     def _segment_parts(
@@ -2338,8 +2341,10 @@ class Pipeline:
                 continue
             made = req.segment_model.run_request(one, postprocess, cancel=cancel)
             known.append(made.meta.get("vocabulary"))
+            # said of the whole as its length is (``_with_parts_said``); this run's alone
+            one.meta.pop("spin", None)
             if one.text is not None and (spin := _spin_warning(made, one.text)):
-                one.meta["spin"] = spin  # said of the whole, as its length (``_with_parts_said``)
+                one.meta["spin"] = spin
             pos = made.resample(self.fps).positions[:frames].astype(np.float64)
             if len(pos) < frames:  # another frame rate can round a frame short
                 pos = np.concatenate([pos, np.repeat(pos[-1:], frames - len(pos), axis=0)])
@@ -2452,17 +2457,17 @@ class Pipeline:
                 motion.meta["warning"] = warning
         for r in parts:  # a part asked shorter than its action lasts (a gesture cut off)
             if short := r.meta.get("length_short"):
-                add_warning(
-                    motion.meta,
-                    f"segment {r.text!r}: {short}; {SEGMENT_SHORT_ADVICE}"
+                advice = (
+                    SEGMENT_SHORT_ADVICE
                     if req.segments is not None
-                    else f"the edited span: {short}{self._span_core_said(req, r)}; edit a longer "
-                    "span"
+                    else "edit a longer span"
                     if req.joined == "span"
-                    else f"the edited arms: {short}; edit a longer stretch of the motion"
+                    else "edit a longer stretch of the motion"
                     if req.joined == "arms"
-                    else f"the new action after the past: {short}; ask for more seconds",
+                    else "ask for more seconds"
                 )
+                core = self._span_core_said(req, r) if req.joined == "span" else ""
+                add_warning(motion.meta, f"{_part_named(req, r)}: {short}{core}; {advice}")
             # a part spinning round as its takes do (the data's one kick clip: every composed
             # kick spun 380 degrees, unsaid, where a prompt alone says so)
             if spin := r.meta.get("spin"):
@@ -2929,7 +2934,7 @@ class Pipeline:
             settle = first.music is None
             # Nor is a dance's toe path low-passed (its foot accents fall on the beats): with it,
             # the test dances' agreement fell 0.244 -> 0.233 over 4 seeds (dance_gate.py)
-            toe_path = 0.0 if first.music is not None else None
+            toe_shift = 0.0 if first.music is not None else None
             # a join's stance foot holds the body at any speed (postprocess/floor)
             supports: list[np.ndarray | None] = [None] * len(positions)
             if first.sewn:
@@ -2948,7 +2953,7 @@ class Pipeline:
                         add_guessed=add_guessed,
                         grounded=grounded,
                         settle=settle,
-                        toe_path_seconds=toe_path,
+                        toe_shift_seconds=toe_shift,
                     )
                     for p, c, body, support in zip(
                         positions, contacts, bodies, supports, strict=True

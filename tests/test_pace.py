@@ -175,6 +175,12 @@ def test_a_restyle_stands_on_the_floor_at_its_style_s_own_height(control, monkey
     np.testing.assert_allclose(
         proud.positions[:, PELVIS][:, [0, 2]], floating.positions[:, PELVIS][:, [0, 2]], atol=1e-6
     )
+    monkeypatch.undo()
+    # a 30-fps source comes back at 30 fps with the same height: its path pasted over the
+    # ground only (pasted whole, the source's height pulled the pelvis 1-10 cm off the hips)
+    at30 = control.restyle(walk.resample(30.0), "proud", seed=0, steps=2)
+    hips = np.linalg.norm(at30.positions[:, 1] - at30.positions[:, PELVIS], axis=-1)
+    assert at30.fps == 30.0 and np.ptp(hips) < 0.003
 
 
 def test_a_restyled_timeline_restyles_each_segment_with_its_own_words_and_pace(control):

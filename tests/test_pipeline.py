@@ -387,21 +387,23 @@ def test_music_conditioning(pipe, song, monkeypatch):
     assert both.labels["conditions"] == "text+music"
     silent_model = pipe(seconds=4.0, seed=0)
     assert np.abs(m.positions - silent_model.positions).max() > 1e-4
-    # dances keep the network's contacts alone (real dances glide) and never leave the floor;
-    # other motion gets the low, slow toes it left out locked too, and may jump
+    # dances keep the network's contacts alone (real dances glide), never leave the floor and
+    # keep their toes exactly (their foot accents fall on the beats); other motion gets the
+    # low, slow toes it left out locked too, may jump, and its toes' shift low-passed
     import motiongen.postprocess as post
 
     cleaned = []
     real_clean = post.postprocess
 
     def spy(p, fps, **kw):
-        cleaned.append((kw.get("add_guessed", True), kw.get("grounded", False)))
+        cleaned.append((kw.get("add_guessed", True), kw.get("grounded", False),
+                        kw.get("toe_shift_seconds")))  # fmt: skip
         return real_clean(p, fps, **kw)
 
     monkeypatch.setattr(post, "postprocess", spy)
     pipe(music=song, seconds=2.0, seed=1, beat_sync=False)
     pipe("a person walks", seconds=2.0, seed=1)
-    assert cleaned == [(False, True), (True, False)]
+    assert cleaned == [(False, True, 0.0), (True, False, None)]
 
 
 def test_dances_are_retimed_onto_the_beats_by_default(pipe, song):

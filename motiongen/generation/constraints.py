@@ -272,7 +272,8 @@ def _ease_from_given_frames(
     joints edited over a span) is always eased, its free joints only: the edited limb left
     the given pose at 4 m/s where the given side moved at 1.4 (a wrist 20 cm in one 20-fps
     frame, on the pose's path, so no position jump showed); wholly free stretches from
-    ``EASE_JUMP_SPEED`` up, or every one (``every_border``: a continuation's seam).
+    ``EASE_JUMP_SPEED`` up or where a joint pops off the given frame (``_pops``), or every one
+    (``every_border``: a continuation's seam).
     """
     from motiongen.postprocess.transitions import BLEND_SECONDS, decay_curve
 
@@ -300,14 +301,15 @@ def _ease_from_given_frames(
                 start, slope = q[at + 1], np.zeros_like(q[at])
             x0 = q[at] - start
             jump = np.linalg.norm(x0.reshape(-1, 3), axis=-1).max()
+            given_before = at >= 1 and bool(g[at - 1])
             if (
                 not every_border
                 and not some[at + 1]
                 and jump < EASE_JUMP_SPEED / fps
-                and not _pops(q, at, free, at >= 1 and bool(g[at - 1]), fps)
+                and not _pops(q, at, free, given_before, fps)
             ):
                 continue  # the network already met it: a fit of raw frames adds only noise
-            v0 = (q[at] - q[at - 1]) - slope if at >= 1 and g[at - 1] else np.zeros_like(x0)
+            v0 = (q[at] - q[at - 1]) - slope if given_before else np.zeros_like(x0)
             length = min(blend, free + 1)
             add[at + 1 : at + length] += decay_curve(x0, v0, length)[1:]
         out += np.where(known[..., None], 0.0, add if direction == 1 else add[::-1])

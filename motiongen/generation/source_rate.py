@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from motiongen.motion import Motion
-from motiongen.skeleton import NUM_JOINTS
+from motiongen.skeleton import NUM_JOINTS, PELVIS
 
 
 @dataclass
@@ -52,12 +52,17 @@ def keyframes_kept(pieces: Sequence[tuple[float, np.ndarray]], fps: float) -> np
     return kept
 
 
-def at_source_rate(motion: Motion, source: SourceRate) -> Motion:
-    """``motion`` (at the model's rate) resampled to the source's, the kept frames pasted."""
+def at_source_rate(motion: Motion, source: SourceRate, own_height: bool = False) -> Motion:
+    """``motion`` (at the model's rate) resampled to the source's, the kept frames pasted;
+    own_height: the pelvis's height as ``motion`` has it (a restyle keeps its path over the
+    ground: pasted whole, the source's height pulled the pelvis off the hips by up to 10 cm)."""
     out = motion.resample(source.fps, frames=len(source.kept))
     kept = np.isfinite(source.kept).all(axis=-1)
     pos = out.positions.astype(np.float64)
+    height = pos[:, PELVIS, 1].copy()
     pos[kept] = source.kept[kept]
+    if own_height:
+        pos[:, PELVIS, 1] = height
     out.positions = pos.astype(np.float32)
     out.meta["model_fps"] = motion.fps
     if "seconds" in out.meta:

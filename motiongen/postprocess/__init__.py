@@ -8,7 +8,8 @@
    median, left and right alike, or ``bone_lengths``); motion that is then no more jittery
    than real capture (``SMOOTH_ENOUGH``) is left as it is, other motion gets a light low-pass
    (25 ms) first, widened step by step (up to 0.1 s) while it is still jittery; toes near
-   the floor stay where they were, the legs re-solved to reach them (``keep_toes``);
+   the floor stay on their own path (its frame-to-frame jitter low-passed), the legs
+   re-solved to reach them (``keep_toes``, ``toe_shift_seconds``);
 3. ``snap_to_floor``: the planted foot of each neighbourhood at y = 0 (floating and sinking
    removed, jumps kept; ``grounded``, for motion that never leaves the floor: the lowest foot
    of each +-0.15 s at any speed, so hovers are set down);
@@ -93,7 +94,7 @@ def postprocess(
     bones: bool = True,
     bone_lengths: np.ndarray | None = None,
     keep_toes: bool = True,
-    toe_path_seconds: float | None = None,
+    toe_shift_seconds: float | None = None,
     floor: bool = True,
     feet: bool = True,
     contacts: np.ndarray | None = None,
@@ -118,9 +119,9 @@ def postprocess(
     left and right twins averaged (``symmetric_bone_lengths``).
     keep_toes: the legs are re-solved so toes near the floor stay where the motion had them
     (a leg whose length the model varied moved its planted toe with every correction); False
-    keeps every bone's direction instead. toe_path_seconds: how long a time the toes' kept
-    path is low-passed over (``bones.reach_toes``; None: ``bones.TOE_SHIFT_SIGMA_SECONDS``, 0:
-    each frame's toe exactly).
+    keeps every bone's direction instead. toe_shift_seconds: the sigma of the Gaussian over
+    time that low-passes the shift taking each ankle to its kept toe (``bones.reach_toes``;
+    None: ``bones.TOE_SHIFT_SIGMA_SECONDS``; 0: each frame's toe exactly).
     contacts: (T, 4) bool foot contacts (left ankle, left toe, right ankle, right toe), e.g.
     what a model predicted with the motion: heel and toe are locked where they are set, at any
     speed; default: toes low and slower than 1 m/s (``toe_contacts``).
@@ -159,11 +160,12 @@ def postprocess(
             (sigma_seconds, max_sigma_seconds),
             max_jitter,
             smooth_enough,
-            (keep_toes, toe_path_seconds),
+            keep_toes=keep_toes,
+            toe_shift_seconds=toe_shift_seconds,
         )
     elif bones:
         p = fix_bone_lengths(
-            p, bone_lengths, keep_toes=keep_toes, toe_path_seconds=toe_path_seconds, fps=fps
+            p, bone_lengths, keep_toes=keep_toes, toe_shift_seconds=toe_shift_seconds, fps=fps
         )
     if floor:
         p = snap_to_floor(p, fps, grounded=grounded)
@@ -188,7 +190,9 @@ def _smooth_skeleton(
     sigmas: tuple[float, float],
     max_jitter: float | None,
     smooth_enough: float | None,
-    toes: tuple[bool, float | None],
+    *,
+    keep_toes: bool,
+    toe_shift_seconds: float | None,
 ) -> np.ndarray:
     """Gaussian smoothing, then bone lengths, with the width raised until not jittery;
     nothing but the bones for motion no more jittery than ``smooth_enough``.
@@ -200,8 +204,7 @@ def _smooth_skeleton(
     from motiongen.artifacts import jitter_score
 
     sigma, max_sigma_seconds = sigmas
-    keep_toes, toe_path_seconds = toes
-    fix = dict(keep_toes=keep_toes, toe_path_seconds=toe_path_seconds, fps=fps)
+    fix = dict(keep_toes=keep_toes, toe_shift_seconds=toe_shift_seconds, fps=fps)
     if smooth_enough is not None and len(p) >= 8:
         q = fix_bone_lengths(p, lengths, **fix) if lengths is not None else p
         if jitter_score(q, fps) <= smooth_enough:

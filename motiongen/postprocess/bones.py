@@ -40,7 +40,7 @@ def fix_bone_lengths(
     lengths: np.ndarray | None = None,
     *,
     keep_toes: bool = False,
-    toe_path_seconds: float | None = None,
+    toe_shift_seconds: float | None = None,
     fps: float = 20.0,
 ) -> np.ndarray:
     """Re-impose bone lengths exactly, keeping the root and every bone's direction.
@@ -52,7 +52,8 @@ def fix_bone_lengths(
     direction over the clip, or +Y.
     keep_toes: toes near the floor stay where they were (``reach_toes``; ``fps`` is the
     positions' frame rate, for its floor estimate) instead of moving with every length
-    corrected above them, on their path low-passed over ``toe_path_seconds`` (``reach_toes``).
+    corrected above them, the shift to them low-passed over time by a Gaussian of sigma
+    ``toe_shift_seconds`` (``reach_toes``).
     positions: (T, 22, 3); lengths: (21,) in ``BONES`` order, default the clip's medians.
     Returns (T, 22, 3) float64.
     """
@@ -83,7 +84,7 @@ def fix_bone_lengths(
         if short.any() and (~short).sum() >= 1:
             unit = _directions_across(unit, short)
         out[:, j] = out[:, parent] + unit * lengths[j - 1]  # bone j-1 is (j, PARENTS[j])
-    return reach_toes(out, p, lengths, fps, toe_path_seconds) if keep_toes else out
+    return reach_toes(out, p, lengths, fps, toe_shift_seconds) if keep_toes else out
 
 
 # A toe this close to the floor is kept where it was by ``reach_toes``; from here to
@@ -105,7 +106,7 @@ def reach_toes(
     before: np.ndarray,
     lengths: np.ndarray,
     fps: float,
-    path_seconds: float | None = None,
+    shift_seconds: float | None = None,
 ) -> np.ndarray:
     """Legs of ``fixed`` re-solved by two-bone IK so each toe near the floor lands where
     ``before`` had it.
@@ -116,7 +117,8 @@ def reach_toes(
     runs from 0.33 / 0.20 to 0.37 / 0.24. The foot keeps its direction; the ankle goes
     where the foot reaches the toe from, as far as the leg allows; toes higher than
     ``KEEP_TOE_HEIGHT`` above the floor (``floor_heights`` of ``before``) pass smoothly over
-    to the direction-kept result. The toes' path is low-passed over ``path_seconds`` (None:
+    to the direction-kept result. The shift taking each ankle there is low-passed over time
+    by a Gaussian of sigma ``shift_seconds`` (None:
     ``TOE_SHIFT_SIGMA_SECONDS``; 0: each frame's toe exactly).
     fixed, before: (T, 22, 3) at ``fps``; lengths: (21,) in ``BONES`` order. Returns a new
     array.
@@ -127,7 +129,7 @@ def reach_toes(
     out = fixed.copy()
     if len(out) < 2:
         return out
-    sigma = TOE_SHIFT_SIGMA_SECONDS if path_seconds is None else path_seconds
+    sigma = TOE_SHIFT_SIGMA_SECONDS if shift_seconds is None else shift_seconds
     pole = forward_direction(fixed)
     floor = floor_heights(before, fps)
     for hip, knee, ankle, toe in LEGS:

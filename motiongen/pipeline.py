@@ -2295,6 +2295,7 @@ class Pipeline:
             raise InputError("control and timeline requests make one motion each (batch 1)")
         if req.joined == "timeline":
             return self._joined_timeline(req, postprocess, cancel)
+        task = None if req.constraints is None else req.constraints.task
         if req.joined is not None:
             made_by = {"span": self._joined_edit, "arms": self._arms_edit,
                        "restyle": self._joined_restyle, "continuation": self._joined_continuation}  # fmt: skip
@@ -2308,7 +2309,6 @@ class Pipeline:
             add_warning(motion.meta, req.meta.get("warning"))
             if req.segments is not None:
                 motion.texts = [t for t, _ in req.segments]
-            task = None if req.constraints is None else req.constraints.task
             if postprocess and task == "style":
                 add_warning(motion.meta, _restyle_slides(req.constraints, motion, self.fps))
             elif task == "predict" and not req.text:
@@ -2316,8 +2316,7 @@ class Pipeline:
             elif postprocess and task == "inbetween":
                 add_warning(motion.meta, _inbetween_slides(motion, self.fps, req.text))
         if req.source_rate is not None:  # a restyle's pelvis at its own height, as made
-            style = req.constraints is not None and req.constraints.task == "style"
-            own_height = postprocess and (style or req.joined == "restyle")
+            own_height = postprocess and (task == "style" or req.joined == "restyle")
             motion = at_source_rate(motion, req.source_rate, own_height=own_height)
         return motion
 

@@ -124,6 +124,7 @@ def reach_toes(
     array.
     """
     from motiongen.canonical import forward_direction
+    from motiongen.canonical import unit as unit_vectors  # ``unit`` is a local name here
     from motiongen.postprocess.floor import LEGS, floor_heights, two_bone_ik
 
     out = fixed.copy()
@@ -135,7 +136,7 @@ def reach_toes(
     for hip, knee, ankle, toe in LEGS:
         foot = out[:, toe] - out[:, ankle]
         foot_len = lengths[toe - 1]  # bone j-1 is (j, PARENTS[j])
-        unit = foot / np.maximum(np.linalg.norm(foot, axis=-1, keepdims=True), 1e-9)
+        unit = unit_vectors(foot)
         height = before[:, toe, 1] - floor
         w = np.clip(2.0 - height / KEEP_TOE_HEIGHT, 0.0, 1.0)[:, None]
         shift = before[:, toe] - unit * foot_len - out[:, ankle]

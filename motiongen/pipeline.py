@@ -2899,9 +2899,12 @@ class Pipeline:
 
             positions = np.stack([smooth_joins(p, joins) for p in positions])
         if first.sewn:
-            from motiongen.postprocess.transitions import sew
+            from motiongen.postprocess.transitions import sew, soften_edges
 
             positions = np.stack([sew(p, first.sewn) for p in positions])
+            if first.made_parts:  # a timeline's: a continuation's past is given (and on val
+                # its continuations' feet slid more: skating 0.173 -> 0.202 into a walk)
+                positions = np.stack([soften_edges(p, first.sewn) for p in positions])
         timing["sample_ms"] = (time.perf_counter() - t0) * 1e3
 
         t0 = time.perf_counter()

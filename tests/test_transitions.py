@@ -118,6 +118,30 @@ def test_sewing_a_gap_meets_the_kept_frames_in_position_and_velocity():
     np.testing.assert_array_equal(sew(broken, [(20, 22)]), broken)  # too short to fit: left
 
 
+def test_softening_a_join_s_edges_takes_out_a_jolt_and_leaves_far_frames_alone():
+    # sewn gaps meet the kept frames' velocity, not their acceleration: a body jolted where a
+    # join met a bow (val join edges' jerk p95 365 against real 261)
+    from motiongen.postprocess.transitions import EDGE_REACH_FRAMES, soften_edges
+
+    t = np.arange(80.0)
+    x = np.where(t < 40, 0.0, 0.5 * ((t - 40) / 20.0) ** 2)  # at rest, then a jolt into a push
+    pos = np.stack([x, np.full_like(t, 0.9), np.zeros_like(t)], axis=1)[:, None]
+    pos = (
+        pos
+        + np.random.default_rng(0).normal(0, 0.004, pos.shape)
+        * ((t >= 30) & (t < 40))[:, None, None]
+    )  # and the gap's own jitter
+    out = soften_edges(pos, [(30, 40)])
+    assert jerk_near(out, 40) < 0.4 * jerk_near(pos, 40)
+    assert jerk_near(out, 35) < 0.4 * jerk_near(pos, 35)
+    far = 40 + EDGE_REACH_FRAMES
+    np.testing.assert_array_equal(
+        out[: 30 - EDGE_REACH_FRAMES - 1], pos[: 30 - EDGE_REACH_FRAMES - 1]
+    )
+    np.testing.assert_array_equal(out[far + 1 :], pos[far + 1 :])
+    np.testing.assert_array_equal(soften_edges(pos, []), pos)
+
+
 def test_sewing_takes_back_an_upward_velocity_within_the_settle_frames():
     # a walk continued from mid-stride, its pelvis rising at 0.6 m/s, into a join the model
     # made level: taken back over the whole 1 s join, the sew carried the body 11 cm up and

@@ -177,6 +177,17 @@ def test_training_with_styles_gives_a_restylable_checkpoint(encoder, synth, tmp_
                                  literal=True)  # fmt: skip
     assert all(part.literal for part in literal.parts[0])
     assert one.style is not None and one.text == "a person walks in a sad way"
+    # each segment's length is sought in the words it will be made with (an elderly raise
+    # sought unstyled got 2 s, then a warning that elderly raises last 4.8 s)
+    sought: list[str] = []
+
+    def spy(model, options, record, say=None):  # each segment's text as it is sought: 4 s
+        return lambda text: sought.append(say(text) if say else text)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pipe, "_typical_seconds", spy)
+        pipe.check_compose("a person walks, then bows", style="sad", segment_model=pipe)
+    assert sought == ["a person walks in a sad way", "a person bows in a sad way"]
     with pytest.raises(InputError, match="known styles"):
         pipe.check_compose("a person walks, then bows", style="grumpy")
     with pytest.raises(InputError, match="known styles"):

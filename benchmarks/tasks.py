@@ -77,6 +77,7 @@ TIMELINE_ACTIONS = ("walk", "bow", "wave-right-hand", "raise-up-both-hands", "ki
                     "punch", "byebye", "walk-back")  # fmt: skip
 SEGMENT_SECONDS = 3.0
 SEAM_REACH = 10  # frames from a span's end that count as its transition (seams of 6-10)
+TRAVEL_M = 1.0  # a window whose pelvis moves farther across an edit's span travels
 
 
 @functools.cache
@@ -280,6 +281,11 @@ def edit(pipe: Any, split: str, count: int) -> dict[str, Any]:
     sane: dict[str, list[bool]] = {w: [] for w in ways}
     wrist_seams: dict[str, list[float]] = {w: [] for w in ways}
     real_wrists: list[float] = []
+    # Whether the window's pelvis goes on across the span: its frames after the span stand
+    # metres on, so the new action must cover that ground (a wave on a walk is walked, and the
+    # label classifier, trained on whole bodies, reads a walk). Apart, with the arms' sign.
+    travels: list[bool] = []
+    span_shown: list[float | None] = []
     from motiongen.artifacts import foot_skating_ratio
     from motiongen.eval.sanity import SanityChecker
 
@@ -294,6 +300,7 @@ def edit(pipe: Any, split: str, count: int) -> dict[str, Any]:
               for c in ARM_ACTIONS}  # fmt: skip
     for i, (_, w) in enumerate(test):
         target = EDIT_ACTIONS[int(rng.integers(len(EDIT_ACTIONS)))]
+        travels.append(bool(np.linalg.norm(w[b, 0, [0, 2]] - w[a, 0, [0, 2]]) > TRAVEL_M))
         for way, extra in ways.items():
             out = pipe.edit(motion(w), text=words[target], frames=(a / FPS, b / FPS), seed=i,
                             **extra)  # fmt: skip
@@ -301,6 +308,8 @@ def edit(pipe: Any, split: str, count: int) -> dict[str, Any]:
             span_out[way].append(float(max(np.abs(p[:a] - w[:a]).max(),
                                            np.abs(p[b:] - w[b:]).max())))  # fmt: skip
             spans[way].append((p[a:b], target))
+            if not way:
+                span_shown.append(arms_show(p[a:b], target))
             # The transitions: the frames around each end of the span and its seams (a sewn
             # span's seams run SEAM_REACH frames in; the control model changes course there too).
             jerks[way] += [m.mean_jerk_around(p, a + SEAM_REACH // 2, FPS, SEAM_REACH // 2 + 5),
@@ -348,6 +357,14 @@ def edit(pipe: Any, split: str, count: int) -> dict[str, Any]:
         result[f"span_sanity{way}"] = round(float(np.mean(sane[way])), 3)
         result[f"span_seam_wrist_p95{way}"] = round(float(np.percentile(wrist_seams[way], 95)), 2)
         result[f"span_seam_wrist_max{way}"] = round(float(np.max(wrist_seams[way])), 2)
+    moving = np.array(travels)
+    for where, sel in (("standing", ~moving), ("travelling", moving)):
+        result[f"span_recognised_{where}"] = (
+            round(float(hit[""][sel].mean()), 3) if sel.any() else None
+        )
+        result[f"span_windows_{where}"] = int(sel.sum())
+        shown = [v for v, t in zip(span_shown, sel, strict=True) if t and v is not None]
+        result[f"span_arms_shown_{where}"] = round(float(np.mean(shown)), 3) if shown else None
     result["real_wrist_p99_median"] = round(float(np.median(real_wrists)), 2)
     result["span_from"] = cfg.get("segment_model") or "self"
     for way in ways:
@@ -771,6 +788,16 @@ def markdown(r: dict[str, Any]) -> str:
             f"{e['real_3s_crops_recognised']}; the windows' own skating "
             f"{e['real_span_foot_skating']}, sanity {e.get('real_sanity', '–')} |"
         )
+        if "span_recognised_travelling" in e:
+            rows.append(
+                f"| edit 3 s span: recognised in windows standing ({e['span_windows_standing']}) "
+                f"/ travelling more than {TRAVEL_M:g} m across the span "
+                f"({e['span_windows_travelling']}); frames showing a raise or a wave there "
+                f"| {e['span_recognised_standing']} / {e['span_recognised_travelling']}; "
+                f"{e['span_arms_shown_standing']} / {e['span_arms_shown_travelling']} "
+                f"| a real clip's arms of the action on the window's body: "
+                f"{e.get('arms_real_shown', '–')} |"
+            )
         if "span_seam_wrist_p95" in e:
             rows.append(
                 f"| edit 3 s span: the fastest wrist within {SEAM_REACH} frames of either end, p95 "

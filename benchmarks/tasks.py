@@ -278,6 +278,7 @@ def edit(pipe: Any, split: str, count: int) -> dict[str, Any]:
     spans: dict[str, list[tuple[np.ndarray, str]]] = {w: [] for w in ways}
     jerks: dict[str, list[float]] = {w: [] for w in ways}
     skates: dict[str, list[float]] = {w: [] for w in ways}
+    edge_jumps: dict[str, list[float]] = {w: [] for w in ways}
     sane: dict[str, list[bool]] = {w: [] for w in ways}
     wrist_seams: dict[str, list[float]] = {w: [] for w in ways}
     real_wrists: list[float] = []
@@ -316,6 +317,10 @@ def edit(pipe: Any, split: str, count: int) -> dict[str, Any]:
                            m.mean_jerk_around(p, b - SEAM_REACH // 2 - 3, FPS,
                                               SEAM_REACH // 2 + 5)]  # fmt: skip
             skates[way].append(foot_skating_ratio(p[a:b], FPS))
+            # the pelvis's pace across the given frames' edges (a walk stopped dead at a
+            # bow's span, 1.28 -> 0.66 m/s in one frame: a new user's trial)
+            edge_jumps[way].append(max(m.speed_jump(p, k, FPS) for k in
+                                       [*range(a, a + SEAM_REACH + 1), *range(b - SEAM_REACH, b + 2)]))  # fmt: skip
             sane[way].append(checker.check(p, FPS).passed)  # the whole edited motion
             # an arm snapping at a seam (an edited wave's arm dropped at 6.7 m/s; a trial)
             wrist_seams[way].append(max(_wrist_speed(p[lo - 1 : hi + 1]).max() for lo, hi in
@@ -354,6 +359,10 @@ def edit(pipe: Any, split: str, count: int) -> dict[str, Any]:
         result[f"span_seam_jerk_mean{way}"] = round(float(np.mean(jerks[way])), 1)
         result[f"span_seam_jerk_p95{way}"] = round(float(np.percentile(jerks[way], 95)), 1)
         result[f"span_foot_skating{way}"] = round(float(np.mean(skates[way])), 3)
+        result[f"span_edge_speed_jump_p95{way}"] = round(
+            float(np.percentile(edge_jumps[way], 95)), 3
+        )
+        result[f"span_edge_speed_jump_max{way}"] = round(float(np.max(edge_jumps[way])), 3)
         result[f"span_sanity{way}"] = round(float(np.mean(sane[way])), 3)
         result[f"span_seam_wrist_p95{way}"] = round(float(np.percentile(wrist_seams[way], 95)), 2)
         result[f"span_seam_wrist_max{way}"] = round(float(np.max(wrist_seams[way])), 2)
@@ -365,6 +374,9 @@ def edit(pipe: Any, split: str, count: int) -> dict[str, Any]:
         result[f"span_windows_{where}"] = int(sel.sum())
         shown = [v for v, t in zip(span_shown, sel, strict=True) if t and v is not None]
         result[f"span_arms_shown_{where}"] = round(float(np.mean(shown)), 3) if shown else None
+    real_jumps = real_speed_jumps(split)
+    result["real_speed_jump_p95"] = round(float(np.percentile(real_jumps, 95)), 3)
+    result["real_speed_jump_p99"] = round(float(np.percentile(real_jumps, 99)), 3)
     result["real_wrist_p99_median"] = round(float(np.median(real_wrists)), 2)
     result["span_from"] = cfg.get("segment_model") or "self"
     for way in ways:
@@ -788,6 +800,18 @@ def markdown(r: dict[str, Any]) -> str:
             f"{e['real_3s_crops_recognised']}; the windows' own skating "
             f"{e['real_span_foot_skating']}, sanity {e.get('real_sanity', '–')} |"
         )
+        if "span_edge_speed_jump_p95" in e:
+            rows.append(
+                f"| edit 3 s span: the pelvis's largest speed jump from frame to frame in its "
+                f"transitions (from a given frame {SEAM_REACH} frames in), p95 / max (m/s) | "
+                f"{e['span_edge_speed_jump_p95']}"
+                f" / {e['span_edge_speed_jump_max']}"
+                + (f"; control model {e['span_edge_speed_jump_p95_self']} / "
+                   f"{e['span_edge_speed_jump_max_self']}" if "span_edge_speed_jump_p95_self" in e
+                   else "")
+                + f" | real frame-to-frame p95 {e['real_speed_jump_p95']}, p99 "
+                f"{e['real_speed_jump_p99']} |"
+            )  # fmt: skip
         if "span_recognised_travelling" in e:
             rows.append(
                 f"| edit 3 s span: recognised in windows standing ({e['span_windows_standing']}) "

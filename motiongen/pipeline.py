@@ -2371,15 +2371,14 @@ class Pipeline:
         parts, join = req.parts
         join = copy.copy(join)  # the checked request stays reusable
         join.constraints = inbetween_constraints(keys, starts, total)
-        if req.joined != "span":
-            # a timeline's joins meet its segments' velocities too (not a span edit's: there
-            # it failed the sanity check in 11 of 40 test windows, seams 154 -> 178 m/s^3)
-            join.sewn = tuple(
-                (s + len(k), nxt)
-                for s, k, nxt in zip(starts, keys, starts[1:], strict=False)
-                if nxt > s + len(k)
-            )
-            join.made_parts = req.joined == "timeline"
+        # the joins meet their parts' velocities too (a span edit's seams their pace)
+        join.sewn = tuple(
+            (s + len(k), nxt)
+            for s, k, nxt in zip(starts, keys, starts[1:], strict=False)
+            if nxt > s + len(k)
+        )
+        join.made_parts = req.joined == "timeline"
+        join.eased_paths = req.joined == "span"
         if free_legs is not None:
             from motiongen.generation.span_edit import legs_freed
 
@@ -2899,9 +2898,12 @@ class Pipeline:
 
             positions = np.stack([smooth_joins(p, joins) for p in positions])
         if first.sewn:
-            from motiongen.postprocess.transitions import sew, soften_edges
+            from motiongen.postprocess.transitions import eased_body_path, sew, soften_edges
 
-            positions = np.stack([sew(p, first.sewn) for p in positions])
+            if first.eased_paths:  # a span edit's seams: see GenerationRequest.eased_paths
+                positions = np.stack([eased_body_path(p, first.sewn) for p in positions])
+            else:
+                positions = np.stack([sew(p, first.sewn) for p in positions])
             if first.made_parts:  # a timeline's: a continuation's past is given (and on val
                 # its continuations' feet slid more: skating 0.173 -> 0.202 into a walk)
                 positions = np.stack([soften_edges(p, first.sewn) for p in positions])

@@ -44,6 +44,8 @@ def test_the_spans_own_motion_turned_elsewhere_is_set_back_where_it_was(monkeypa
 
 
 def test_a_standing_span_in_a_walk_shares_the_distance_between_its_seams(monkeypatch):
+    from motiongen.generation.timeline import edge_pace
+
     walk, a, b = _walk(), 40, 100
     lo, hi = core(walk, a, b, FPS)
     still = np.repeat(walk[a : a + 1], hi - lo, axis=0)
@@ -51,13 +53,19 @@ def test_a_standing_span_in_a_walk_shares_the_distance_between_its_seams(monkeyp
     gone = float(np.linalg.norm(_ground(walk[b]) - _ground(walk[a - 1])))
     reach = span_edit.SEAM_SPEED * seam_frames(b - a, FPS) / FPS
     assert gone > 2 * reach  # a walk covers more in 3 s than two seams carry
+    # the rest slides evenly across the new motion, and each seam carries the body as far as
+    # easing from the walk's pace into the slide's covers (at SEAM_SPEED a 1.3 m/s walk
+    # dipped to 0.6 in one frame at each seam: a new user's trial)
+    steps = np.linalg.norm(np.diff(_ground(placed), axis=0), axis=-1)
+    np.testing.assert_allclose(steps, slide / FPS, rtol=1e-6)
+    unit = (_ground(walk[b]) - _ground(walk[a - 1])) / gone
+    paces = edge_pace(walk[:a], FPS, end=True) @ unit, edge_pace(walk[b:], FPS, end=False) @ unit
+    gap_s = (SEAM + 1) / FPS
     start = np.linalg.norm(_ground(placed[0]) - _ground(walk[a - 1]))
     end = np.linalg.norm(_ground(walk[b]) - _ground(placed[-1]))
-    assert start == pytest.approx(reach) and end == pytest.approx(reach)
-    # the rest slides evenly across the new motion
-    steps = np.linalg.norm(np.diff(_ground(placed), axis=0), axis=-1)
-    np.testing.assert_allclose(steps, (gone - 2 * reach) / (hi - lo - 1), rtol=1e-6)
-    assert slide == pytest.approx((gone - 2 * reach) / (hi - lo - 1) * FPS)
+    assert start == pytest.approx(0.5 * (paces[0] + slide) * gap_s)
+    assert end == pytest.approx(0.5 * (paces[1] + slide) * gap_s)
+    assert start + end + slide * (hi - lo - 1) / FPS == pytest.approx(gone)
     # a way the seams can walk is shared half and half, nothing slides
     monkeypatch.setattr(span_edit, "SEAM_SPEED", 100.0)
     near, _ = placed_in_span(still, walk, a, b, FPS)
@@ -65,14 +73,22 @@ def test_a_standing_span_in_a_walk_shares_the_distance_between_its_seams(monkeyp
     assert np.ptp(_ground(near), axis=0).max() < 1e-9
 
 
-def test_a_span_at_either_end_meets_the_one_frame_it_touches():
+def test_a_span_at_either_end_is_set_off_by_what_easing_from_the_walk_covers():
+    # set where the one kept frame stands, a walk stopped dead at the span (1.15 -> 0.16 m/s
+    # in one frame) or set off from it at full pace (a new user's trial)
+    from motiongen.generation.timeline import edge_pace
+
     walk = _walk()
     n = len(walk)
+    gap_s = (SEAM + 1) / FPS
     still = np.repeat(walk[:1], 40 - SEAM, axis=0)
     head, _ = placed_in_span(still, walk, 0, 40, FPS)
-    np.testing.assert_allclose(_ground(head[-1]), _ground(walk[40]), atol=1e-9)
+    ahead = 0.5 * edge_pace(walk[40:], FPS, end=False) * gap_s
+    np.testing.assert_allclose(_ground(head[-1]), _ground(walk[40]) - ahead, atol=1e-9)
     tail, _ = placed_in_span(still, walk, n - 40, n, FPS)
-    np.testing.assert_allclose(_ground(tail[0]), _ground(walk[n - 41]), atol=1e-9)
+    on = 0.5 * edge_pace(walk[: n - 40], FPS, end=True) * gap_s
+    np.testing.assert_allclose(_ground(tail[0]), _ground(walk[n - 41]) + on, atol=1e-9)
+    assert np.linalg.norm(on) > 0.1  # the synthetic walk's pace carries it on
 
 
 def test_span_keyframes_give_everything_outside_and_free_the_seams():

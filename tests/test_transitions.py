@@ -142,6 +142,26 @@ def test_softening_a_join_s_edges_takes_out_a_jolt_and_leaves_far_frames_alone()
     np.testing.assert_array_equal(soften_edges(pos, []), pos)
 
 
+def test_a_seam_s_body_path_is_eased_from_one_pace_into_the_other():
+    # a 0.3 s seam the in-betweening walked at full pace and then stopped in two frames
+    # (1.15 -> 0.16 m/s): a new user's trial
+    from motiongen.postprocess.transitions import eased_body_path
+
+    x = np.concatenate([0.06 * np.arange(40.0), np.full(40, 0.06 * 39 + 0.2)])  # 1.2 m/s, stop
+    x[40:46] = 0.06 * 39 + 0.2 * np.minimum(np.arange(1.0, 7.0) / 2, 1.0)  # the stop in 2 frames
+    pos = np.zeros((80, 22, 3))
+    pos[:, :, 0] = x[:, None] + np.linspace(0, 0.3, 22)  # a body, its joints along x
+    pos[:, :, 1] = 0.9
+    out = eased_body_path(pos, [(40, 46)])
+    np.testing.assert_array_equal(out[:40], pos[:40])
+    np.testing.assert_array_equal(out[46:], pos[46:])
+    speed = np.abs(np.diff(out[:, 0, 0])) * 20
+    assert np.abs(np.diff(speed[35:50])).max() < 0.5  # 2.4 m/s in one frame before
+    assert np.abs(np.diff(np.abs(np.diff(pos[:, 0, 0])) * 20)[35:50]).max() > 2.0
+    np.testing.assert_allclose(out[40:46] - out[40:46, :1], pos[40:46] - pos[40:46, :1])  # pose
+    np.testing.assert_array_equal(out[..., 1], pos[..., 1])  # height as it was
+
+
 def test_sewing_takes_back_an_upward_velocity_within_the_settle_frames():
     # a walk continued from mid-stride, its pelvis rising at 0.6 m/s, into a join the model
     # made level: taken back over the whole 1 s join, the sew carried the body 11 cm up and

@@ -82,6 +82,13 @@ class GenerationRequest:
     # "Edges of a join"). Not a continuation's: its new action cleaned again, 2 of 16 walks
     # into a wave or bow were no longer recognised and a bow left the floor in 9 % of frames.
     made_parts: bool = False
+    # Joined span edit's in-betweening: its seams are not sewn (sewn, 2 of 40 val windows
+    # failed the sanity check, a joint of a kick jumping 6-7 m/s in a frame, 11 of 40 test
+    # windows in an earlier session; the pelvis's break alone taken back kept the seam's own
+    # course, a walk stopped dead within it): the body's path over each is eased from the
+    # given frames' pace into the new motion's (postprocess.transitions.eased_body_path;
+    # docs/control.md "Seams at a walk's pace").
+    eased_paths: bool = False
     # Control on a motion at another frame rate (generation.source_rate.SourceRate): the
     # result goes back to that rate with the kept frames pasted; None at the model's rate.
     source_rate: Any = None

@@ -81,13 +81,18 @@ def placed_in_span(
     the ground to stand in the edit of frames [a, b) of ``motion``: it faces halfway between
     the turns that would meet the frame before the span and the frame after it, and each seam
     carries it at most ``SEAM_SPEED`` over the ground; what is left of the distance slides
-    evenly across the core. (Meeting only the frame before, as a timeline does, left a walk's end 1-4 m from
+    evenly across the core, the seams then carrying the body as far as easing from the kept
+    motion's pace into the slide's covers. A span at an end of the motion is set off from the
+    kept frame beside it by what easing between the two motions' paces covers. (Meeting only the frame before, as a timeline does, left a walk's end 1-4 m from
     where the motion resumed: one seam cannot walk that.) slide: that slide's speed over the
     ground, m/s (0 when the seams carry it all)."""
+    from motiongen.generation.timeline import edge_pace
+
     seg = np.asarray(segment, dtype=np.float64)
     pos = np.asarray(motion, dtype=np.float64)
     before = pos[a - 1 : a] if a > 0 else None
     after = pos[b : b + 1] if b < len(pos) else None
+    gap_s = (seam_frames(b - a, fps) + 1) / fps  # from a kept frame to the new motion's edge
     turns = []
     if before is not None:
         turns.append(float(heading(before)[0] - heading(seg[:1])[0]))
@@ -101,8 +106,15 @@ def placed_in_span(
         shift = pos[0, PELVIS, ground] - p[0, PELVIS, ground]
         offsets = np.repeat(shift[None], len(p), axis=0)
     elif after is None or before is None:
-        ref, frame = (before, 0) if after is None else (after, -1)
-        shift = ref[0, PELVIS, ground] - p[frame, PELVIS, ground]
+        # the seam covers what easing from the kept motion's pace into the new one's covers:
+        # set where the kept frame stands, a walk stopped dead at a bow (1.15 -> 0.16 m/s in
+        # one frame) or set off from it at full pace (a new user's trial)
+        if after is None:
+            ease = 0.5 * (edge_pace(pos[:a], fps, end=True) + edge_pace(p, fps, end=False))
+            shift = before[0, PELVIS, ground] + ease * gap_s - p[0, PELVIS, ground]
+        else:
+            ease = 0.5 * (edge_pace(p, fps, end=True) + edge_pace(pos[b:], fps, end=False))
+            shift = after[0, PELVIS, ground] - ease * gap_s - p[-1, PELVIS, ground]
         offsets = np.repeat(shift[None], len(p), axis=0)
     else:
         start = before[0, PELVIS, ground] - p[0, PELVIS, ground]
@@ -112,8 +124,22 @@ def placed_in_span(
         reach = SEAM_SPEED * seam_frames(b - a, fps) / fps
         unit = gap / dist if dist > 1e-9 else np.zeros(2)
         ramp = np.linspace(0.0, 1.0, len(p))[:, None]
-        offsets = start + unit * (min(dist / 2, reach) + max(dist - 2 * reach, 0.0) * ramp)
+        carry = min(dist / 2, reach)
         slide = max(dist - 2 * reach, 0.0) / max(len(p) - 1, 1) * fps
+        if slide > 0:
+            # sliding on, the seams carry the body at the kept motion's pace eased into the
+            # slide's, the slide what is left (at SEAM_SPEED a walk's 1.3 m/s dipped to 0.6 in
+            # one frame at each seam: a new user's trial)
+            paces = [
+                max(float(edge_pace(pos[:a], fps, end=True) @ unit), 0.0),
+                max(float(edge_pace(pos[b:], fps, end=False) @ unit), 0.0),
+            ]
+            core_s = (len(p) - 1) / fps
+            slide = max((dist - 0.5 * sum(paces) * gap_s) / (core_s + gap_s), 0.0)
+            carry = 0.5 * (paces[0] + slide) * gap_s
+            offsets = start + unit * (carry + slide * core_s * ramp)
+        else:
+            offsets = np.repeat((start + unit * carry)[None], len(p), axis=0)
     out = p.copy()
     out[..., 0] += offsets[:, None, 0]
     out[..., 2] += offsets[:, None, 1]

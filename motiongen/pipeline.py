@@ -473,11 +473,19 @@ def _restyle_slides(constraints: Any, motion: Motion, fps: float) -> str | None:
             f"even at this style's pace, {speed:.1f} m/s on average along the path, its steps "
             "fall short; generate the action in that style from text for steps of its own"
         )
+    if motion.meta.get("keep_speed"):
+        return slides + (
+            f"kept at the motion's speed (keep_speed), {speed:.1f} m/s on average along the "
+            "path, this style steps shorter than that; leave out keep_speed for the style's own "
+            "pace, or generate the action in that style from text"
+        )
+    # not slowed: the style's takes of the action go at least this fast (an exhausted jog; the
+    # keep_speed advice here read as a contradiction to a new user who had not asked for it)
     return slides + (
-        f"the restyle keeps the path at the motion's speed, {speed:.1f} m/s on average, and "
-        "this style steps shorter than that (without keep_speed a slower style walks at its "
-        "own pace); choose a style that covers the ground, or generate the action in that "
-        "style from text"
+        f"this style's takes of the action go at least as fast as the motion, so the path is "
+        f"kept at its speed, {speed:.1f} m/s on average, and the style's steps fall short of "
+        "it; choose a style that covers the ground, or generate the action in that style from "
+        "text"
     )
 
 
@@ -1911,6 +1919,8 @@ class Pipeline:
         if parts is not None:
             req.segments = tuple(parts)
             req.meta["segments"] = [[t, n / self.fps] for t, n in parts]
+        if keep_speed:  # said in the warnings (``_restyle_slides``)
+            req.meta["keep_speed"] = True
         if pace < 1.0:
             req.meta["pace"] = pace
             if parts is not None:

@@ -2327,7 +2327,9 @@ class Pipeline:
                 add_warning(motion.meta, _inbetween_slides(motion, self.fps, req.text))
         if req.source_rate is not None:  # a restyle's pelvis at its own height, as made
             own_height = postprocess and (task == "style" or req.joined == "restyle")
-            motion = at_source_rate(motion, req.source_rate, own_height=own_height)
+            motion = at_source_rate(
+                motion, req.source_rate, own_height=own_height, bones=postprocess
+            )
         return motion
 
     def _segment_parts(

@@ -491,7 +491,9 @@ def _restyle_slides(constraints: Any, motion: Motion, fps: float) -> str | None:
 
 # A text-free continuation "winds down" when the past moved at least MOVING_SPEED over the
 # ground in its last second and the continuation's last second moves at under WOUND_DOWN of that.
-WOUND_DOWN = 0.4
+# (At 0.4 a 1.4 m/s jog continued for 25 s into a 0.5-0.7 m/s shuffle, arms hanging, went
+# unsaid: 0.42 of its pace; a new user's trial.)
+WOUND_DOWN = 0.5
 
 
 def _prediction_winds_down(constraints: Any, motion: Motion, fps: float) -> str | None:

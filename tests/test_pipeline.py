@@ -1669,6 +1669,14 @@ def test_a_text_free_continuation_that_stops_says_so():
     stops[80:] = walk[80]  # walks on for 2 s, then stands still
     note = _prediction_winds_down(constraints, Motion(positions=stops, fps=20.0), 20.0)
     assert note is not None and "winds down" in note and "a person walks" in note
+    # a jog's last second at 0.45 of its pace, a shuffle (a new user's trial): said too
+    shuffles = walk.copy()
+    t = np.arange(len(walk) - 80, dtype=np.float64)[:, None]
+    step = (walk[39, 0, [0, 2]] - walk[19, 0, [0, 2]]) / 20 * 0.45  # the past's last second
+    shuffles[80:, :, [0, 2]] = walk[80:81, :, [0, 2]] + (t * step)[:, None, :]
+    shuffles[80:, :, 1] = walk[80:81, :, 1]
+    note = _prediction_winds_down(constraints, Motion(positions=shuffles, fps=20.0), 20.0)
+    assert note is not None and "winds down" in note
     standing = np.repeat(walk[:1], len(walk), axis=0)  # nothing moved before either
     still = predict_constraints(standing[:40], len(walk))
     assert _prediction_winds_down(still, Motion(positions=standing, fps=20.0), 20.0) is None

@@ -532,10 +532,16 @@ def _inbetween_slides(motion: Motion, fps: float, text: str | None) -> str | Non
     travel = float(np.linalg.norm(ground[-1] - ground[0]))
     seconds = (len(ground) - 1) / fps
     if travel < IN_PLACE_PACE * seconds:  # keyframes 8 cm apart and a walk: it stepped on the spot
+        # in place, single poses stand where the one before ends (they have no pace to carry
+        # them on): asking to move them apart contradicted --in-place (a new user's trial)
+        apart = (
+            "give pieces of the takes (FILE@START:END), whose pace carries the body on"
+            if "keyframes_moved_m" in motion.meta
+            else "put the keyframes as far apart as the motion would travel"
+        )
         return head + (
             f"the legs step while the body goes {travel:.1f} m in {seconds:.1f} s; say an "
-            "action done in place (e.g. 'a person stands and waves'), or put the keyframes as "
-            "far apart as the motion would travel"
+            f"action done in place (e.g. 'a person stands and waves'), or {apart}"
         )
     advice = (
         "add a keyframe between or put them closer (the text alone did not make it step)"

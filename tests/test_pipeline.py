@@ -1602,7 +1602,11 @@ def test_an_in_between_whose_feet_slide_says_so():
         spot[:, toe, [0, 2]] += np.cumsum(rng.choice([-0.06, 0.06], size=(len(spot), 2)), axis=0)
     note = _inbetween_slides(Motion(positions=spot, fps=20.0), 20.0, "a person walks forward")
     assert note is not None and "step while the body goes 0.0 m in 4.0 s" in note
-    assert "without stepping" not in note
+    assert "without stepping" not in note and "as far apart" in note
+    # keyframes put in place: moving them apart is not the advice (a new user's trial)
+    placed = Motion(positions=spot, fps=20.0, meta={"keyframes_moved_m": [0.0, 1.2]})
+    note = _inbetween_slides(placed, 20.0, None)
+    assert "FILE@START:END" in note and "as far apart" not in note
 
 
 def test_api_mistakes_say_what_to_fix():

@@ -301,3 +301,24 @@ def test_style_names_a_style_for_every_control_command(walk, tmp_path, monkeypat
     _ok(["predict", walk, "-o", out_path, "--seconds", 5, "--text", "a person walks",
          "--style", "sad", *common], monkeypatch, capsys)  # fmt: skip
     assert load_any(out_path).meta.get("style") == "sad"
+
+
+def test_compose_says_where_each_segment_s_length_came_from():
+    # a length written in the prompt was said to come from the index with the others, and
+    # with --seconds no length was said (a new user's trial)
+    from motiongen.cli.control import _segment_lengths_said
+    from motiongen.motion import Motion
+
+    def made(sources: list[str] | None, lengths: list[float]) -> Motion:
+        meta = {"segments": [[f"part {i}", s] for i, s in enumerate(lengths)]}
+        if sources is not None:
+            meta["segment_lengths_from"] = sources
+        return Motion(positions=np.zeros((2, 22, 3), np.float32), fps=20.0, meta=meta)
+
+    said = _segment_lengths_said(made(["asked", "retrieved phrases"], [3.0, 2.4]), None)
+    assert said.startswith("segments of 3.0 (as said), 2.4 s: the others as long as")
+    said = _segment_lengths_said(made(["retrieved phrases"] * 2, [2.0, 4.6]), None)
+    assert said.startswith("segments of 2.0, 4.6 s: each as long as")
+    shared = _segment_lengths_said(made(None, [3.0, 3.0, 3.0]), 9.0)
+    assert shared == "segments of 3.0, 3.0, 3.0 s: the 9 s of --seconds shared among them"
+    assert _segment_lengths_said(made(None, [4.0]), None) is None

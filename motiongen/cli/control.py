@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -25,6 +25,9 @@ from motiongen.errors import InputError
 from motiongen.generation.control import check_keyframe_times
 from motiongen.generation.request import check_seconds
 from motiongen.io import PICTURES
+
+if TYPE_CHECKING:
+    from motiongen.motion import Motion
 
 Output = Annotated[
     Path,
@@ -202,7 +205,8 @@ def _write(
         at = ", ".join([f"{first:.0%} of the motion's speed" + (f" in {text!r}" if text else ""),
                         *(f"{p:.0%} in {t!r}" for p, t in rest)])  # fmt: skip
         out.print(
-            f"the style walks the path at {at} (--keep-speed keeps it)",
+            # "goes": a restyled run said it walked (a new user's trial)
+            f"the style goes along the path at {at} (--keep-speed keeps it)",
             highlight=False,
             soft_wrap=True,
         )
@@ -540,18 +544,40 @@ def compose(
         spec, seconds=seconds,
         **_options(steps, sampler, guidance, seed, postprocess, literal, segment_model, style),
     )  # fmt: skip
-    if "retrieved phrases" in motion.meta.get("segment_lengths_from", ()):
-        from motiongen.pipeline import SEGMENT_CAP_SECONDS
-
-        # said before the "wrote" line, which ends the output as everywhere else
-        lengths = ", ".join(f"{s:.1f}" for _, s in motion.meta["segments"])
-        out.print(
-            f"segments of {lengths} s: as long as such motions last in the index, at most "
-            f"{SEGMENT_CAP_SECONDS:g} s (--seconds sets the total)",
-            highlight=False,
-            soft_wrap=True,
-        )
+    said = _segment_lengths_said(motion, seconds)
+    if said:  # said before the "wrote" line, which ends the output as everywhere else
+        out.print(said, highlight=False, soft_wrap=True)
     _write(motion, output, t0, "timeline", fps, (loop, no_travel))
+
+
+# Where a timeline segment's length came from (``meta["segment_lengths_from"]``), said beside
+# it when not the index's phrases
+_LENGTH_FROM = {"asked": "as said", "default": "no index: 4 s", "a stop": "a stop"}
+
+
+def _segment_lengths_said(motion: Motion, seconds: float | None) -> str | None:
+    """The line saying a composed motion's segment lengths and where they came from, or None
+    (one segment, or every length given). A length written in the prompt ("strolls for 3
+    seconds") was said to come from the index with the others (a new user's trial), and
+    with --seconds no length was said at all."""
+    from motiongen.pipeline import SEGMENT_CAP_SECONDS
+
+    segments = motion.meta.get("segments") or []
+    sources = motion.meta.get("segment_lengths_from") or []
+    if "retrieved phrases" in sources:
+        lengths = ", ".join(
+            f"{s:.1f}" + ("" if src == "retrieved phrases" else f" ({_LENGTH_FROM.get(src, src)})")
+            for (_, s), src in zip(segments, sources, strict=False)
+        )
+        which = "the others" if set(sources) != {"retrieved phrases"} else "each"
+        return (
+            f"segments of {lengths} s: {which} as long as such motions last in the index, at "
+            f"most {SEGMENT_CAP_SECONDS:g} s (--seconds sets the total)"
+        )
+    if seconds is not None and len(segments) > 1:
+        lengths = ", ".join(f"{s:.1f}" for _, s in segments)
+        return f"segments of {lengths} s: the {seconds:g} s of --seconds shared among them"
+    return None
 
 
 def register(app: typer.Typer) -> None:

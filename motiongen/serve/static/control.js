@@ -57,7 +57,7 @@
       const secs = ((performance.now() - started) / 1000).toFixed(1);
       const warning = data.meta && data.meta.warning;
       const pace = data.meta && data.meta.pace;
-      const paced = pace ? `; the style walks the path at ${Math.round(pace * 100)} % of its speed` : "";
+      const paced = pace ? `; the style goes along the path at ${Math.round(pace * 100)} % of its speed` : "";
       if (warning) {
         page.say(`${what}, but: ${warning}`, "warn");
       } else {

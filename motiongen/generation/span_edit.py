@@ -5,9 +5,9 @@ best text-only model (docs/control.md: a 3 s span recognised as its new action i
 the windows). So a span can instead come whole from a text model, as a timeline's segments
 do. The text model makes the span less a short seam at each end the motion goes on past (so
 no seam cuts into its action); that motion is turned to face halfway between the frame before
-the span and the frame after it and moved on the ground so each seam carries the body at most
-``SEAM_SPEED`` towards where the motion resumes; the control model in-betweens the seams, the
-frames outside the span given exactly. Pure functions of positions; ``Pipeline.edit`` runs
+the span and the frame after it and moved on the ground so each seam carries the body as far as
+easing from the kept motion's pace into its own covers (``SEAM_SPEED`` at least), the rest slid
+across it; the control model in-betweens the seams, the frames outside the span given exactly. Pure functions of positions; ``Pipeline.edit`` runs
 the models.
 """
 
@@ -23,9 +23,10 @@ from motiongen.tasks import BODY_PARTS
 # of a 3 s span, `benchmarks/tasks.py`'s windows, 20 fps): seams of 6 / 8 / 10 frames gave
 # 62.5 / 55.8 / 49.2 % recognised as the new action (the control model alone 51.7 %).
 SEAM_SECONDS = 0.3
-# How fast a seam may carry the body over the ground (m/s): a calm walk (1.5 m/s recognised
-# 60.8 % on the val edits above). A span whose new motion ends farther from where the kept
-# motion resumes slides the rest across the span.
+# How fast the seams carry the body over the ground (m/s) at least: a calm walk (1.5 m/s
+# recognised 60.8 % on the val edits above); as fast as easing between the kept motion's pace
+# and the new motion's where that is more (``placed_in_span``). A span whose new motion ends
+# farther from where the kept motion resumes slides the rest across the span.
 SEAM_SPEED = 1.0
 # Longer seams where the kept motion travels (following the distance at 1.5 m/s, at most a
 # quarter of the span) would carry the body instead of sliding it, but cost the action its time:
@@ -79,14 +80,15 @@ def placed_in_span(
 ) -> tuple[np.ndarray, float]:
     """(placed, slide): ``segment`` (the core's frames, ``core``) turned about Y and moved on
     the ground to stand in the edit of frames [a, b) of ``motion``: it faces halfway between
-    the turns that would meet the frame before the span and the frame after it, and each seam
-    carries it at most ``SEAM_SPEED`` over the ground; what is left of the distance slides
-    evenly across the core, the seams then carrying the body as far as easing from the kept
-    motion's pace into the slide's covers. A span at an end of the motion is set off from the
-    kept frame beside it by what easing between the two motions' paces covers. (Meeting only the frame before, as a timeline does, left a walk's end 1-4 m from
-    where the motion resumed: one seam cannot walk that.) slide: that slide's speed over the
-    ground, m/s (0 when the seams carry it all)."""
+    the turns that would meet the frame before the span and the frame after it; the seams
+    carry the body as far as easing from the kept motion's pace into the core's own covers, or
+    ``SEAM_SPEED`` if that is more, and what is left of the distance slides evenly across the
+    core. A span at an end of the motion is set off from the kept frame beside it by what easing
+    between the two paces covers. (Meeting only the frame before, as a timeline does, left a
+    walk's end 1-4 m from where the motion resumed: one seam cannot walk that.) slide: that
+    slide's speed over the ground, m/s (0 when the seams carry it all)."""
     from motiongen.generation.timeline import edge_pace
+    from motiongen.tasks.pace import MOVING_SPEED, ground_speed
 
     seg = np.asarray(segment, dtype=np.float64)
     pos = np.asarray(motion, dtype=np.float64)
@@ -119,27 +121,33 @@ def placed_in_span(
     else:
         start = before[0, PELVIS, ground] - p[0, PELVIS, ground]
         end = after[0, PELVIS, ground] - p[-1, PELVIS, ground]
-        gap = end - start
+        gap = end - start  # beyond the new motion's own travel
         dist = float(np.linalg.norm(gap))
-        reach = SEAM_SPEED * seam_frames(b - a, fps) / fps
         unit = gap / dist if dist > 1e-9 else np.zeros(2)
-        ramp = np.linspace(0.0, 1.0, len(p))[:, None]
-        carry = min(dist / 2, reach)
-        slide = max(dist - 2 * reach, 0.0) / max(len(p) - 1, 1) * fps
-        if slide > 0:
-            # sliding on, the seams carry the body at the kept motion's pace eased into the
-            # slide's, the slide what is left (at SEAM_SPEED a walk's 1.3 m/s dipped to 0.6 in
-            # one frame at each seam: a new user's trial)
-            paces = [
-                max(float(edge_pace(pos[:a], fps, end=True) @ unit), 0.0),
-                max(float(edge_pace(pos[b:], fps, end=False) @ unit), 0.0),
+        core_s = (len(p) - 1) / fps
+        # each seam eases from the kept motion's pace into the new motion's own (both along
+        # the way, the slide's included); what the seams do not carry slides evenly across the
+        # new motion (at SEAM_SPEED alone a walk's 1.3 m/s dipped to 0.6 in one frame at each
+        # seam; a walk set in a walk's span stopped in its seams: a new user's trial, a review)
+        # (an action done in place brings no pace of its own: a bow's drift at its edges made
+        # the seams surge to 1.8 m/s in a 1.3 m/s walk)
+        own = ground_speed(p, fps) >= MOVING_SPEED
+        paces = np.array(
+            [
+                (edge_pace(pos[:a], fps, end=True) + own * edge_pace(p, fps, end=False)) @ unit,
+                (own * edge_pace(p, fps, end=True) + edge_pace(pos[b:], fps, end=False)) @ unit,
             ]
-            core_s = (len(p) - 1) / fps
-            slide = max((dist - 0.5 * sum(paces) * gap_s) / (core_s + gap_s), 0.0)
-            carry = 0.5 * (paces[0] + slide) * gap_s
-            offsets = start + unit * (carry + slide * core_s * ramp)
-        else:
-            offsets = np.repeat((start + unit * carry)[None], len(p), axis=0)
+        ).clip(min=0.0)
+        # together the seams carry (paces + 2 slide) / 2 over the seam's time, or SEAM_SPEED's
+        # reach if that is more: solved for the slide, continuous in the distance
+        reach = SEAM_SPEED * seam_frames(b - a, fps) / fps
+        slide = (dist - 0.5 * paces.sum() * gap_s) / (core_s + gap_s)
+        if (0.5 * paces.sum() + slide) * gap_s < 2 * reach:
+            slide = max(dist - 2 * reach, 0.0) / core_s if core_s > 0 else 0.0
+        weights = paces + slide
+        share = weights[0] / weights.sum() if weights.sum() > 0 else 0.5
+        ramp = np.linspace(0.0, 1.0, len(p))[:, None]
+        offsets = start + unit * ((dist - slide * core_s) * share + slide * core_s * ramp)
     out = p.copy()
     out[..., 0] += offsets[:, None, 0]
     out[..., 2] += offsets[:, None, 1]

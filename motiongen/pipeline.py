@@ -2335,8 +2335,11 @@ class Pipeline:
                 add_warning(motion.meta, _inbetween_slides(motion, self.fps, req.text))
         if req.source_rate is not None:  # a restyle's pelvis at its own height, as made
             own_height = postprocess and (task == "style" or req.joined == "restyle")
+            # the body the motion was made with (a continuation's: its past's last second, where
+            # a drifting take's bones end; the kept frames' median reset an arm 5 cm at the seam)
+            body = _body_of(motion.positions.astype(np.float64), req.constraints)
             motion = at_source_rate(
-                motion, req.source_rate, own_height=own_height, bones=postprocess
+                motion, req.source_rate, own_height=own_height, bones=body if postprocess else None
             )
         return motion
 

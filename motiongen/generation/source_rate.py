@@ -53,15 +53,18 @@ def keyframes_kept(pieces: Sequence[tuple[float, np.ndarray]], fps: float) -> np
 
 
 def at_source_rate(
-    motion: Motion, source: SourceRate, own_height: bool = False, bones: bool = False
+    motion: Motion,
+    source: SourceRate,
+    own_height: bool = False,
+    bones: np.ndarray | None = None,
 ) -> Motion:
     """``motion`` (at the model's rate) resampled to the source's, the kept frames pasted;
     own_height: the pelvis's height as ``motion`` has it (a restyle keeps its path over the
     ground: pasted whole, the source's height pulled the pelvis off the hips by up to 10 cm).
-    bones: the resampled frames given the body's bone lengths again first, the source's where
-    it keeps whole frames, else ``motion``'s (interpolated between model frames, a kicking
-    leg's bones came out up to 6 mm short: a BVH, which holds one length per bone, then moved
-    the kept frames by 1.8 mm; a new user's trial)."""
+    bones: (21,) the body's bone lengths (the ones ``motion`` was made with), given to the
+    resampled frames again (interpolated between model frames, a kicking leg's bones came out
+    up to 6 mm short: a BVH, which holds one length per bone, then moved the kept frames by
+    1.8 mm; a new user's trial); None: as interpolated."""
     out = motion.resample(source.fps, frames=len(source.kept))
     kept = np.isfinite(source.kept).all(axis=-1)
     pos = out.positions.astype(np.float64)
@@ -74,12 +77,10 @@ def at_source_rate(
         return p
 
     pos = pasted(pos)
-    if bones:  # laid from the pasted joints (from the resampled pelvis, the hips were 0.3 mm off)
-        from motiongen.postprocess.bones import fix_bone_lengths, median_bone_lengths
+    if bones is not None:  # from the pasted joints (from the resampled pelvis: hips 0.3 mm off)
+        from motiongen.postprocess.bones import fix_bone_lengths
 
-        whole = kept.all(axis=1)
-        body = source.kept[whole] if whole.any() else motion.positions.astype(np.float64)
-        pos = pasted(fix_bone_lengths(pos, median_bone_lengths(body)))
+        pos = pasted(fix_bone_lengths(pos, bones))
     out.positions = pos.astype(np.float32)
     out.meta["model_fps"] = motion.fps
     if "seconds" in out.meta:

@@ -1908,6 +1908,7 @@ class Pipeline:
                 f"({pace:.0%} of this motion's speed) and shows less of the style; leave out "
                 "keep_speed (--keep-speed) for the style's own pace"
             )
+        slowed_kept = keep_speed and pace < 1.0  # keep_speed changed something
         if keep_speed:
             pace, paces = 1.0, [1.0] * len(paces)
         seconds = [n / self.fps for n in lengths]
@@ -1927,8 +1928,8 @@ class Pipeline:
         if parts is not None:
             req.segments = tuple(parts)
             req.meta["segments"] = [[t, n / self.fps] for t, n in parts]
-        if keep_speed:  # said in the warnings (``_restyle_slides``)
-            req.meta["keep_speed"] = True
+        if slowed_kept:  # said in the warnings (``_restyle_slides``): a style no slower than
+            req.meta["keep_speed"] = True  # the motion is not told to leave it out (a review)
         if pace < 1.0:
             req.meta["pace"] = pace
             if parts is not None:

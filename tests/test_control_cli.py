@@ -320,5 +320,7 @@ def test_compose_says_where_each_segment_s_length_came_from():
     said = _segment_lengths_said(made(["retrieved phrases"] * 2, [2.0, 4.6]), None)
     assert said.startswith("segments of 2.0, 4.6 s: each as long as")
     shared = _segment_lengths_said(made(None, [3.0, 3.0, 3.0]), 9.0)
-    assert shared == "segments of 3.0, 3.0, 3.0 s: the 9 s of --seconds shared among them"
+    assert shared == "segments of 3.0, 3.0, 3.0 s (9 s in all, --seconds)"
+    said = _segment_lengths_said(made(["default", "retrieved phrases"], [4.0, 2.4]), None)
+    assert said.startswith("segments of 4.0 (none found), 2.4 s: the others as long as")
     assert _segment_lengths_said(made(None, [4.0]), None) is None

@@ -552,14 +552,15 @@ def compose(
 
 # Where a timeline segment's length came from (``meta["segment_lengths_from"]``), said beside
 # it when not the index's phrases
-_LENGTH_FROM = {"asked": "as said", "default": "no index: 4 s", "a stop": "a stop"}
+_LENGTH_FROM = {"asked": "as said", "default": "none found", "a stop": "a stop"}
 
 
 def _segment_lengths_said(motion: Motion, seconds: float | None) -> str | None:
     """The line saying a composed motion's segment lengths and where they came from, or None
     (one segment, or every length given). A length written in the prompt ("strolls for 3
     seconds") was said to come from the index with the others (a new user's trial), and
-    with --seconds no length was said at all."""
+    with --seconds no length was said at all. (Where a length came from is the pipeline's
+    ``meta["segment_lengths_from"]``, recorded only where some length was sought.)"""
     from motiongen.pipeline import SEGMENT_CAP_SECONDS
 
     segments = motion.meta.get("segments") or []
@@ -574,9 +575,9 @@ def _segment_lengths_said(motion: Motion, seconds: float | None) -> str | None:
             f"segments of {lengths} s: {which} as long as such motions last in the index, at "
             f"most {SEGMENT_CAP_SECONDS:g} s (--seconds sets the total)"
         )
-    if seconds is not None and len(segments) > 1:
+    if seconds is not None and len(segments) > 1:  # any length written in the prompt, kept
         lengths = ", ".join(f"{s:.1f}" for _, s in segments)
-        return f"segments of {lengths} s: the {seconds:g} s of --seconds shared among them"
+        return f"segments of {lengths} s ({seconds:g} s in all, --seconds)"
     return None
 
 

@@ -819,8 +819,8 @@ def markdown(r: dict[str, Any]) -> str:
                 f"({e['span_windows_travelling']}); frames showing a raise or a wave there "
                 f"| {e['span_recognised_standing']} / {e['span_recognised_travelling']}; "
                 f"{e['span_arms_shown_standing']} / {e['span_arms_shown_travelling']} "
-                f"| a real clip's arms of the action on the window's body: "
-                f"{e.get('arms_real_shown', '–')} |"
+                f"| a real clip's arms of the action on the window's body (the arms edit's "
+                f"reference: its own actions, whole windows): {e.get('arms_real_shown', '–')} |"
             )
         if "span_seam_wrist_p95" in e:
             rows.append(

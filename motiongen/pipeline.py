@@ -535,7 +535,8 @@ def _inbetween_slides(motion: Motion, fps: float, text: str | None) -> str | Non
         # in place, single poses stand where the one before ends (they have no pace to carry
         # them on): asking to move them apart contradicted --in-place (a new user's trial)
         apart = (
-            "give pieces of the takes (FILE@START:END), whose pace carries the body on"
+            "give pieces of the takes (FILE@START:END) long enough to show their pace, which "
+            "carries the body on"
             if "keyframes_moved_m" in motion.meta
             else "put the keyframes as far apart as the motion would travel"
         )
@@ -2396,11 +2397,7 @@ class Pipeline:
         join = copy.copy(join)  # the checked request stays reusable
         join.constraints = inbetween_constraints(keys, starts, total)
         # the joins meet their parts' velocities too (a span edit's seams their pace)
-        join.sewn = tuple(
-            (s + len(k), nxt)
-            for s, k, nxt in zip(starts, keys, starts[1:], strict=False)
-            if nxt > s + len(k)
-        )
+        join.sewn = join.constraints.free_gaps()
         join.made_parts = req.joined == "timeline"
         join.eased_paths = req.joined == "span"
         if free_legs is not None:

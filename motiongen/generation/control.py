@@ -160,7 +160,7 @@ def keyframes_in_place(
     put on the spot where a run's clip began stood 2 s and then leapt into the run (a new
     user's trial), as a continuation joins into its new action
     (``timeline.continued_keyframes``)."""
-    from motiongen.generation.timeline import edge_pace
+    from motiongen.generation.timeline import eased_reach, edge_pace
 
     def pace(key: Motion, end: bool) -> np.ndarray:
         return edge_pace(np.asarray(key.positions, dtype=np.float64), key.fps, end)
@@ -171,7 +171,7 @@ def keyframes_in_place(
         end = np.asarray(before.positions[-1, PELVIS], dtype=np.float64)
         start = np.asarray(key.positions[0, PELVIS], dtype=np.float64)
         between = float(times[i]) - float(times[i - 1]) - (before.num_frames - 1) / before.fps
-        ahead = 0.5 * (pace(before, True) + pace(key, False)) * max(0.0, between)
+        ahead = eased_reach(pace(before, True), pace(key, False), max(0.0, between))
         shift = np.array([end[0] - start[0] + ahead[0], 0.0, end[2] - start[2] + ahead[1]])
         out.append(key.copy(positions=(key.positions + shift).astype(key.positions.dtype)))
         moved.append(round(float(np.linalg.norm(shift)), 3))

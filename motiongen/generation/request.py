@@ -72,9 +72,11 @@ class GenerationRequest:
     # in, ``edit_span``), "arms" (an edit's arms set on the body, ``edit_joints``), "restyle"
     # (a timeline's segments each restyled, joined).
     joined: str | None = None
-    # Joined timeline or span edit's in-betweening: (first free frame, first kept frame again)
-    # per gap between kept parts; its free frames are bent to meet the kept ones' velocity
-    # (postprocess.transitions.sew) before post-processing.
+    # A joined request's in-betweening (timeline, continuation, span edit): (first free frame,
+    # first kept frame again) per gap between kept parts. Its free frames are bent to meet the
+    # kept ones' velocity (postprocess.transitions.sew; a span edit's body path eased instead,
+    # ``eased_paths``) before post-processing, which treats them as joins made without text:
+    # no swinging round, the stance foot held, set down on the floor, gliding feet stepped.
     sewn: tuple[tuple[int, int], ...] | None = None
     # Joined timeline's in-betweening: its kept frames are segments made here, not given, so
     # the clean-up's frames stand (put back as made, each segment's frames broke from the

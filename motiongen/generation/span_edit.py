@@ -87,7 +87,7 @@ def placed_in_span(
     between the two paces covers. (Meeting only the frame before, as a timeline does, left a
     walk's end 1-4 m from where the motion resumed: one seam cannot walk that.) slide: that
     slide's speed over the ground, m/s (0 when the seams carry it all)."""
-    from motiongen.generation.timeline import edge_pace
+    from motiongen.generation.timeline import eased_reach, edge_pace
     from motiongen.tasks.pace import MOVING_SPEED, ground_speed
 
     seg = np.asarray(segment, dtype=np.float64)
@@ -112,11 +112,15 @@ def placed_in_span(
         # set where the kept frame stands, a walk stopped dead at a bow (1.15 -> 0.16 m/s in
         # one frame) or set off from it at full pace (a new user's trial)
         if after is None:
-            ease = 0.5 * (edge_pace(pos[:a], fps, end=True) + edge_pace(p, fps, end=False))
-            shift = before[0, PELVIS, ground] + ease * gap_s - p[0, PELVIS, ground]
+            ease = eased_reach(
+                edge_pace(pos[:a], fps, end=True), edge_pace(p, fps, end=False), gap_s
+            )
+            shift = before[0, PELVIS, ground] + ease - p[0, PELVIS, ground]
         else:
-            ease = 0.5 * (edge_pace(p, fps, end=True) + edge_pace(pos[b:], fps, end=False))
-            shift = after[0, PELVIS, ground] - ease * gap_s - p[-1, PELVIS, ground]
+            ease = eased_reach(
+                edge_pace(p, fps, end=True), edge_pace(pos[b:], fps, end=False), gap_s
+            )
+            shift = after[0, PELVIS, ground] - ease - p[-1, PELVIS, ground]
         offsets = np.repeat(shift[None], len(p), axis=0)
     else:
         start = before[0, PELVIS, ground] - p[0, PELVIS, ground]

@@ -79,6 +79,12 @@ def edge_pace(p: np.ndarray, fps: float, end: bool) -> np.ndarray:
     return ground_velocity(p[-(PACE_FRAMES + 1) :] if end else p[: PACE_FRAMES + 1], fps)
 
 
+def eased_reach(pace: np.ndarray, then: np.ndarray, seconds: float) -> np.ndarray:
+    """How far along the floor (2,) easing from velocity ``pace`` into ``then`` (each (2,),
+    m/s) carries the body over ``seconds``: their mean times the time."""
+    return 0.5 * (np.asarray(pace) + np.asarray(then)) * seconds
+
+
 def continued_keyframes(
     past: np.ndarray, segment: np.ndarray, fps: float, half: int = JOIN_HALF
 ) -> tuple[list[np.ndarray], list[int], int]:
@@ -94,7 +100,7 @@ def continued_keyframes(
     cut = min(2 * half, len(placed) // 2)
     gap = (cut + 1) / fps  # from the past's last frame to the first kept one
     pace, then = edge_pace(past, fps, end=True), edge_pace(placed[cut:], fps, end=False)
-    want = past[-1, PELVIS, [0, 2]] + 0.5 * (pace + then) * gap
+    want = past[-1, PELVIS, [0, 2]] + eased_reach(pace, then, gap)
     shift = want - placed[cut, PELVIS, [0, 2]]
     placed = placed + np.array([shift[0], 0.0, shift[1]])
     return [past, placed[cut:]], [0, len(past) + cut], len(past) + len(placed)

@@ -111,6 +111,16 @@ def inertialize(
     return out
 
 
+def _quintic_step(s: np.ndarray) -> np.ndarray:
+    """10 s^3 - 15 s^4 + 6 s^5: 0 at 0, 1 at 1, flat (slope and curvature 0) at both."""
+    return 10 * s**3 - 15 * s**4 + 6 * s**5
+
+
+def _smoothstep(w: np.ndarray) -> np.ndarray:
+    """3 w^2 - 2 w^3: a weight in [0, 1] eased, no kink where it starts or stops changing."""
+    return w * w * (3.0 - 2.0 * w)
+
+
 def _eased_ramp(s: np.ndarray) -> np.ndarray:
     """s - 6 s^3 + 8 s^4 - 3 s^5 on [0, 1], 0 beyond: slope 1 at 0, and value, slope and
     curvature 0 at 1 (a velocity offset taken back within its span)."""
@@ -151,8 +161,8 @@ def sew(
         span = float(n - 1)
         t = np.arange(n, dtype=np.float64).reshape(-1, *([1] * x0.ndim))
         s_ = t / span
-        h0 = 1 - 10 * s_**3 + 15 * s_**4 - 6 * s_**5
-        h5 = 10 * s_**3 - 15 * s_**4 + 6 * s_**5
+        h5 = _quintic_step(s_)
+        h0 = 1 - h5
         # along the floor the body's velocity break (the pelvis's) is taken back over the
         # whole gap; vertically within ``settle`` frames, a limb's own break along the floor
         # within LIMB_SETTLE_FRAMES
@@ -178,7 +188,8 @@ def eased_body_path(positions: np.ndarray, gaps: Sequence[tuple[int, int]]) -> n
     (each frame's step beside the gap: a mean over a walk's stride missed the edge's own pace
     by up to 0.2 m/s); the pose about the pelvis and its height as they are. ``sew`` keeps the
     gap's own course and takes back its ends' breaks: a 0.3 s seam the in-betweening walked
-    at full pace and then stopped in two frames stayed so. Gaps at an end are left."""
+    at full pace and then stopped in two frames stayed so. Gaps with fewer than two kept frames
+    on a side are left (no velocity to meet)."""
     out = np.asarray(positions, dtype=np.float64).copy()
     ground = [0, 2]
     for a, b in gaps:
@@ -190,11 +201,9 @@ def eased_body_path(positions: np.ndarray, gaps: Sequence[tuple[int, int]]) -> n
         v1 = out[b + 1, PELVIS, ground] - out[b, PELVIS, ground]
         span = float(n + 1)  # frames from a - 1 to b
         s_ = (np.arange(1, n + 1, dtype=np.float64) / span)[:, None]
-        h00 = 1 - 10 * s_**3 + 15 * s_**4 - 6 * s_**5
-        h10 = s_ - 6 * s_**3 + 8 * s_**4 - 3 * s_**5
-        h01 = 10 * s_**3 - 15 * s_**4 + 6 * s_**5
-        h11 = -4 * s_**3 + 7 * s_**4 - 3 * s_**5
-        path = h00 * p0 + h10 * span * v0 + h01 * p1 + h11 * span * v1
+        # the quintic Hermite basis: value from each end, and each end's slope eased out
+        h01 = _quintic_step(s_)
+        path = (1 - h01) * p0 + h01 * p1 + span * (_eased_ramp(s_) * v0 - _eased_ramp(1 - s_) * v1)
         shift = path - out[a:b, PELVIS, ground]
         out[a:b, :, 0] += shift[:, None, 0]
         out[a:b, :, 2] += shift[:, None, 1]
@@ -229,7 +238,7 @@ def soften_edges(
         # 0 at a - reach - 1 and b + reach, 1 across the gap
         w = np.minimum((t - a + reach + 1) / (reach + 1), (b + reach - t) / (reach + 1))
         weight = np.maximum(weight, np.clip(w, 0.0, 1.0))
-    weight = weight * weight * (3.0 - 2.0 * weight)
+    weight = _smoothstep(weight)
     return out + weight.reshape(-1, *([1] * (out.ndim - 1))) * (smooth - out)
 
 
@@ -268,7 +277,7 @@ def ground_gaps(
         w = np.clip(np.minimum(t, n - 1 - t) / flight, 0.0, 1.0)  # 0 at the kept frames
         # smoothed, as a body comes down: set down frame by frame, the joins' edges jerked
         # (p95 337 -> 434 m/s^3 on the timeline benchmark)
-        drop = w * w * (3.0 - 2.0 * w) * gaussian_filter1d(off, SET_DOWN_SIGMA, mode="nearest")
+        drop = _smoothstep(w) * gaussian_filter1d(off, SET_DOWN_SIGMA, mode="nearest")
         out[a:b, :, 1] -= drop[:, None]
     return out
 

@@ -489,6 +489,11 @@ def _restyle_slides(constraints: Any, motion: Motion, fps: float) -> str | None:
     )
 
 
+# A prompt this close to one of an action's phrases says that action, however its other
+# phrases score (``known_actions``).
+VERBATIM = 0.95
+
+
 # A text-free continuation "winds down" when the past moved at least MOVING_SPEED over the
 # ground in its last second and the continuation's last second moves at under WOUND_DOWN of that.
 # (At 0.4 a 1.4 m/s jog continued for 25 s into a 0.5-0.7 m/s shuffle, arms hanging, went
@@ -831,6 +836,8 @@ class Pipeline:
         """
         if not self.vocabulary:
             return []
+        from motiongen.retrieval.wordings import TOP_WORDINGS
+
         encoder = self.text_encoder  # takes self._lock itself: not inside it
         if texts:
             # said of "a person", as the vocabulary is: "a sad woman walks" scored 0.59 and was
@@ -853,17 +860,28 @@ class Pipeline:
                 self._vocab_emb = (names, group, emb.T.contiguous())
             names, group, emb_t = self._vocab_emb
 
-        def per_action(vectors: Tensor) -> list[dict[str, float]]:
-            """Per prompt, each action's best phrase similarity (one reduction rather than a
-            Python loop over every phrase, four times a generation)."""
+        def per_action(vectors: Tensor, top: int = 1) -> list[dict[str, float]]:
+            """Per prompt, each action's similarity: its best phrase's (one reduction rather
+            than a Python loop over every phrase, four times a generation), or the mean of its
+            ``top`` best phrases'."""
             sims = torch.nn.functional.normalize(vectors.float(), dim=-1) @ emb_t  # (B, phrases)
             best = sims.new_full((len(sims), len(names)), -1.0)
             best.scatter_reduce_(1, group.expand(len(sims), -1), sims, "amax")
+            if top > 1:
+                for k in range(len(names)):
+                    mine = sims[:, group == k]
+                    best[:, k] = mine.topk(min(top, mine.shape[1]), dim=1).values.mean(dim=1)
             return [dict(zip(names, row, strict=True)) for row in best.tolist()]
 
         out = []
         clips = (self.action_styles or {}).get("clips") or {}
         wholes = per_action(pooled)
+        # the nearest actions ranked as retrieval ranks labels, by their TOP_WORDINGS closest
+        # phrases: by the single closest, "a person waves" was the beckoning action for its one
+        # phrase "waves someone over", and a happy wave's style was dropped as never recorded
+        # with it (a new user's trial); known or not still by the closest phrase, and a prompt
+        # that is one of an action's phrases (VERBATIM) is that action ("waves someone over")
+        ranks = per_action(pooled, TOP_WORDINGS)
         words = (self.action_styles or {}).get("words") or {}
         if plain and words:
             # An action is as known without the prompt's style words: several of them pull a
@@ -872,14 +890,17 @@ class Pipeline:
             bare = [leave_out_styles(t, sorted(styles_named(t, words)), words) for t in plain]
             changed = [i for i, (b, t) in enumerate(zip(bare, plain, strict=True)) if b != t]
             if changed:
-                without = per_action(encoder.encode([bare[i] for i in changed]).pooled)
-                for i, best in zip(changed, without, strict=True):
+                bare_pooled = encoder.encode([bare[i] for i in changed]).pooled
+                without = per_action(bare_pooled)
+                bare_ranks = per_action(bare_pooled, TOP_WORDINGS)
+                for i, best, rank in zip(changed, without, bare_ranks, strict=True):
                     wholes[i] = {k: max(v, best[k]) for k, v in wholes[i].items()}
-        for best in wholes:
-            top = sorted(best.items(), key=lambda kv: -kv[1])[:3]
+                    ranks[i] = {k: max(v, rank[k]) for k, v in ranks[i].items()}
+        for best, rank in zip(wholes, ranks, strict=True):
+            top = sorted(rank.items(), key=lambda kv: (best[kv[0]] < VERBATIM, -kv[1]))[:3]
             info: dict[str, Any] = {
-                "known": top[0][1] >= KNOWN_SIMILARITY,
-                "similarity": round(top[0][1], 3),
+                "known": best[top[0][0]] >= KNOWN_SIMILARITY,
+                "similarity": round(best[top[0][0]], 3),
                 "nearest": [[k, round(v, 3)] for k, v in top],
             }
             if rare := rare_action(best, clips):

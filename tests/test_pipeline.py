@@ -818,6 +818,39 @@ def test_a_prompt_naming_several_actions_is_reported(tmp_path):
     assert "compound" not in pipe("a person walks", seconds=1.0, seed=0).meta["vocabulary"]
 
 
+def test_the_nearest_action_is_ranked_by_its_closest_phrases_not_one(tmp_path):
+    # by its single closest phrase, "a person waves" was the beckoning action for its one
+    # phrase "waves someone over" (0.90 against the waves' 0.84): a new user's trial
+    from motiongen.checkpoint import write_vocabulary
+
+    def vec(*weights: float) -> torch.Tensor:
+        return torch.nn.functional.normalize(torch.tensor(weights + (0.0,) * 381), dim=0)
+
+    table = {
+        "a person waves": vec(1, 0, 0),
+        "a person waves someone over": vec(1, 0.48, 0),  # 0.90 to the prompt
+        "a person beckons": vec(0, 1, 0),
+        "a person calls someone over": vec(0.2, 1, 0),
+        "a person waves both hands": vec(1, 0, 0.64),  # 0.84
+        "a person gives a two-handed wave": vec(1, 0, 0.7),
+        "a person waves with two hands": vec(1, 0, 0.6),
+    }
+
+    class Table(FakeEncoder):
+        def encode(self, texts, cache=True):
+            out = super().encode(texts, cache)
+            rows = [table.get(t, out.pooled[i]) for i, t in enumerate(texts)]
+            return TextEmbedding(torch.stack(rows), out.tokens, out.mask)
+
+    path = make_checkpoint(tmp_path / "ck")
+    names = list(table)
+    write_vocabulary(path, {"call": names[1:4], "wave-both-hands": names[4:]})
+    pipe = Pipeline.from_pretrained(path, text_encoder=Table())
+    (waves, over) = pipe.known_actions(Table().encode(names[:2]).pooled, names[:2])
+    assert waves["nearest"][0][0] == "wave-both-hands" and waves["known"]
+    assert over["nearest"][0][0] == "call"  # one of its own phrases says it
+
+
 def test_a_style_never_recorded_with_the_action_is_reported(tmp_path, control_pipe):
     from motiongen.checkpoint import STYLES_NAME, record_manifest, write_vocabulary
 

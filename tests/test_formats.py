@@ -373,3 +373,25 @@ def test_real_sample_through_all_formats(humanml3d_sample: Path, tmp_path: Path)
         back = motiongen.load(motiongen.save(motion, tmp_path / name))
         assert np.abs(back.positions - motion.positions).max() <= 5e-5 + 1e-6
         assert back.fps == 20.0
+
+
+def test_the_service_s_json_answer_reads_as_a_motion(tmp_path):
+    # a saved /compose answer was refused as "not a .motion file" by `motiongen render`
+    # (a new user's trial)
+    from motiongen.data.synthetic import synth_sequence
+    from motiongen.io import load
+    from motiongen.serve.results import motion_payload
+
+    walk = synth_sequence(["walk"], seconds=1.0, seed=0)
+    walk.texts, walk.meta = ["a person walks"], {"seed": 3, "checkpoint": "tiny"}
+    path = tmp_path / "answer.json"
+    path.write_text(json.dumps(motion_payload(walk)))
+    back = load(path)
+    np.testing.assert_allclose(back.positions, walk.positions, atol=1e-4)
+    assert back.fps == walk.fps and back.texts == ["a person walks"]
+    assert back.meta["checkpoint"] == "tiny"
+    bad = motion_payload(walk)
+    bad["positions"] = bad["positions"][0]  # one frame's joints, not frames of them
+    path.write_text(json.dumps(bad))
+    with pytest.raises(FormatError, match="shape"):
+        load(path)

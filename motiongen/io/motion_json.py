@@ -110,9 +110,14 @@ def load_motion_json(path: str | Path) -> Motion:
 def motion_from_dict(
     data: Any, *, source: str = "motion JSON", base_dir: Path | None = None
 ) -> Motion:
-    """Parse the ``.motion`` JSON object; every malformation raises ``FormatError``."""
+    """Parse the ``.motion`` JSON object, or the service's JSON answer for a motion (its
+    "positions" [T][22][3], "fps", "joints", "text", "meta": ``serve.results.motion_payload``;
+    a saved answer was refused as "not a .motion file" by ``motiongen render``, a new user's
+    trial); every malformation raises ``FormatError``."""
     if not isinstance(data, dict):
         raise FormatError(f"{source}: expected a JSON object with 'meta' and 'motion'")
+    if "motion" not in data and "positions" in data:
+        data = _from_service_answer(data)
     for key in ("meta", "motion"):
         if key not in data:
             raise FormatError(f"{source}: missing key '{key}'; not a .motion file")
@@ -218,6 +223,22 @@ def motion_from_dict(
         )
     except InputError as exc:
         raise FormatError(f"{source}: {exc}") from exc
+
+
+def _from_service_answer(data: dict[str, Any]) -> dict[str, Any]:
+    """The ``.motion`` object of the service's answer for a motion (checked as one)."""
+    text = data.get("text")
+    info = data.get("meta")
+    return {
+        "meta": {
+            "fps": data.get("fps"),
+            "joints": data.get("num_joints", NUM_JOINTS),
+            "texts": [text] if isinstance(text, str) and text else [],
+            "info": info if isinstance(info, dict) else {},
+        },
+        "skeleton": {"joints": data.get("joints", list(JOINT_NAMES))},
+        "motion": data["positions"],
+    }
 
 
 def audio_path_from_file(stored: str, base_dir: Path | None, *, legacy: bool = False) -> str:

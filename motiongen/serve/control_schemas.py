@@ -260,6 +260,15 @@ class EditRequest(ControlOptions):
     )
     segment_model: Literal["self"] | None = _segment_model("an edited span of time")
 
+    @field_validator("joints", mode="before")
+    @classmethod
+    def _one_or_listed(cls, value: Any) -> Any:
+        """One name or a comma list as a string, as the command line takes it ("arms" was
+        refused here while --joints arms worked: a new user's trial)."""
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()] or [value]
+        return value
+
     @model_validator(mode="after")
     def _something(self) -> EditRequest:
         if self.frames is None and self.joints is None:

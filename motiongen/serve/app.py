@@ -216,8 +216,13 @@ def _validation_message(errors: list[dict[str, Any]]) -> tuple[int, str]:
         # user named the field, so the field is said once, by its first member's complaint.
         # Indices into arrays said as [i]: a 2-D joint in every frame is one mistake, not
         # 1,760 lines (a 145 KB answer).
-        loc = [("[i]" if isinstance(x, int) else str(x)) for x in e.get("loc", ())
-               if x not in ("body", "query", "path", "form") and not _TYPE_TAG.search(str(x))]  # fmt: skip
+        kept = [x for x in e.get("loc", ())
+                if x not in ("body", "query", "path", "form") and not _TYPE_TAG.search(str(x))]  # fmt: skip
+        loc = [("[i]" if isinstance(x, int) else str(x)) for x in kept]
+        # ...with the first one's indices said (a literal [i] named no segment or frame: a
+        # new user's trial)
+        first = ".".join(f"[{x}]" if isinstance(x, int) else str(x) for x in kept)
+        first = f" (first at {first.replace('.[', '[')})" if "[i]" in loc else ""
         msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
         kind = e.get("type", "")
         given = e.get("input")
@@ -256,7 +261,7 @@ def _validation_message(errors: list[dict[str, Any]]) -> tuple[int, str]:
                 '["right_shoulder", "right_elbow", "right_wrist"]'
             )
         else:
-            parts.append(f"{'.'.join(loc)}: {msg}")
+            parts.append(f"{'.'.join(loc)}{first}: {msg}")
     parts = [p.replace(".[i]", "[i]") for p in dict.fromkeys(parts)]
     if any(p.endswith("positions: Field required") for p in parts):
         parts.append(

@@ -153,6 +153,10 @@ def test_mp4_job_runs_to_done_and_serves_every_file(client: TestClient, tmp_path
     assert set(info["files"]) == {"json", "bvh", "motion", "npy", "mp4"}
     video = client.get(info["result_url"])
     assert video.headers["content-type"] == "video/mp4" and video.content[4:8] == b"ftyp"
+    # asked first by download tools (405 before: a new user's trial)
+    head = client.head(info["result_url"])
+    assert head.status_code == 200 and head.headers["content-type"] == "video/mp4"
+    assert head.content == b"" and int(head.headers["content-length"]) == len(video.content)
     motion = client.get(f"/jobs/{job_id}/result", params={"format": "json"}).json()
     assert motion["num_frames"] == 40 and motion["seed"] == 3
     # a video is drawn at most 60 times a second, the files keep the rate asked (1000 fps

@@ -772,6 +772,12 @@ def create_app(settings: ServeSettings) -> FastAPI:
             )
         return FileResponse(path, media_type=MEDIA_TYPES[fmt], filename=FILE_NAMES[fmt])
 
+    # HEAD as GET without the body: download tools ask it first (405 before: a new user's
+    # trial); out of the schema, whose checks read every answer's body
+    app.add_api_route(
+        "/jobs/{job_id}/result", job_result, methods=["HEAD"], include_in_schema=False
+    )
+
     @app.delete("/jobs/{job_id}", response_model=JobInfo, tags=["jobs"], responses=errors(404, 409))
     def cancel_job(job_id: str) -> dict[str, Any]:
         """Cancel a queued or running job (a running one's result is not kept); 409 for a job

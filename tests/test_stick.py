@@ -261,7 +261,7 @@ def test_unknown_actions_name_the_nearest_known_ones() -> None:
 def test_story_scene_with_a_control_model(tmp_path) -> None:
     from motiongen.pipeline import Pipeline
     from motiongen.stick.script import parse_script
-    from motiongen.stick.story import CLOSE_UP, make_scene
+    from motiongen.stick.story import CLOSE_UP, CLOSE_UP_HOLD, make_scene
     from tests.test_pipeline import make_checkpoint
 
     pipe = Pipeline.from_pretrained(make_checkpoint(tmp_path / "ck", control=True))
@@ -271,11 +271,15 @@ def test_story_scene_with_a_control_model(tmp_path) -> None:
     scene = make_scene(script, pipe, seed=0, width=640, check=False)
     assert len(scene.actors) == 2 and scene.seconds == pytest.approx(6.0, abs=0.1)
     assert scene.actors[0].expression[-1] == "happy"
-    assert scene.camera.shape[1] == 3 and scene.camera[-1, 2] == CLOSE_UP  # the cut zooms in
+    # the cut zooms in, and holds until it widens for the first person's wave still going on
+    cut = script.camera[0]
+    close = scene.camera[int((cut.at + 0.5 * CLOSE_UP_HOLD) * 25)]
+    assert scene.camera.shape[1] == 3 and close[2] == CLOSE_UP
+    assert scene.camera[-1, 2] < CLOSE_UP
     # ... and keeps the figure whole: the floor and a 1.75-unit head top both in the frame
     from motiongen.stick.render import SUPERSAMPLE, _to_pixels
 
-    ends = _to_pixels(np.array([[0.0, 0.0], [0.0, 1.75]]), 640, 480, scene.camera[-1])
+    ends = _to_pixels(np.array([[0.0, 0.0], [0.0, 1.75]]), 640, 480, close)
     assert ends[1, 1] >= 0 and ends[0, 1] <= 480 * SUPERSAMPLE
     # The actors start apart, and the view keeps both in the frame (960 px = 4.4 units at
     # zoom 1), zooming out when they spread.
@@ -591,3 +595,31 @@ def test_a_zoom_in_written_before_an_actor_s_sentence_frames_that_actor() -> Non
     assert [(m.kind, m.actor, m.at) for m in s.camera] == [("zoom_in", 0, 4.0)]
     s = parse_script("A man bows. A woman waves. The camera zooms in. She walks.")
     assert [(m.actor, m.at) for m in s.camera] == [(1, 3.0)]  # no name: whom the story is about
+
+
+def test_a_close_up_widens_again_when_another_actor_acts() -> None:
+    # "The camera zooms in on the second person." stayed on her to the end: the first
+    # actor's later wave and bow were off screen (a new user's trial)
+    from motiongen.stick.script import parse_script
+    from motiongen.stick.story import CLOSE_UP, CLOSE_UP_HOLD, MOVE_SECONDS, camera_track
+
+    script = parse_script(
+        "A man walks to the right. A woman runs, then raises both hands. "
+        "The camera zooms in on the second person. The first person waves, then bows."
+    )
+    (zoom,) = script.camera
+    assert zoom.kind == "zoom_in" and zoom.actor == 1  # on her, as said (not the next named)
+    bow_ends = sum(a.seconds for a in script.actors[0].actions)
+    assert zoom.at + CLOSE_UP_HOLD < bow_ends  # he is still acting once the close-up has held
+    frames = int(12 * 20)
+    man, woman = np.zeros((frames, STICK_DIM)), np.zeros((frames, STICK_DIM))
+    man[:, 0::2], woman[:, 0::2] = -2.0, 2.0  # far apart: a close-up of one loses the other
+    track = camera_track(script, [man, woman], 20.0, 12.0, aspect=2.0)
+    close = track[int((zoom.at + MOVE_SECONDS) * 25)]
+    back = track[int((zoom.at + CLOSE_UP_HOLD + MOVE_SECONDS) * 25) + 1]
+    assert close[2] == pytest.approx(CLOSE_UP) and close[0] == pytest.approx(2.0, abs=0.05)
+    assert back[2] < 0.9 * CLOSE_UP and abs(back[0]) < 0.1  # both in frame again
+    # with no one else acting after it, the close-up stays
+    alone = parse_script("A man walks. A woman runs. The camera zooms in on the second person.")
+    kept = camera_track(alone, [man, woman], 20.0, 12.0, aspect=2.0)
+    assert kept[-1, 2] == pytest.approx(CLOSE_UP)

@@ -107,10 +107,11 @@ def parse_script(text: str) -> Script:
             # A camera move happens where the story has got to: after what the last-named
             # actor has done so far.
             move = _camera(lower, clock[current] if current is not None else 0.0, len(actors))
-            if move.kind == "zoom_in" and current is not None:
+            named = move.actor is not None
+            if move.kind == "zoom_in" and not named and current is not None:
                 move.actor = current  # a close-up of whom the story is about
             camera.append(move)
-            pending_zoom = move if move.kind == "zoom_in" else None
+            pending_zoom = move if move.kind == "zoom_in" and not named else None
             continue
         zoom, pending_zoom = pending_zoom, None
         match = NEW_ACTOR.match(lower)
@@ -258,6 +259,15 @@ def _camera(lower: str, at: float, actors: int) -> CameraMove:
                         ("zoom_out", ("zooms out", "zoom out", "pulls back")),
                         ("pan_left", ("pans left",)), ("pan_right", ("pans right",))):  # fmt: skip
         if any(rest.startswith(w) for w in words):
+            # "zooms in on the second person": on the actor named (it had gone to whoever the
+            # next sentence named: a new user's trial)
+            named = re.search(r"\bon (?:the )?(first|second|third|fourth)\b", rest)
+            if kind == "zoom_in" and named:
+                if ORDINALS[named.group(1)] >= actors:
+                    raise InputError(
+                        "the camera zooms in on an actor the script has not introduced"
+                    )
+                return CameraMove(at=at, kind=kind, actor=ORDINALS[named.group(1)])
             return CameraMove(at=at, kind=kind)
     for kind, words in (("follow", ("follows",)), ("cut", ("cuts to",))):
         for w in words:

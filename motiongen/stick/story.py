@@ -20,7 +20,7 @@ import numpy as np
 from motiongen.errors import InputError
 from motiongen.stick.render import FPS, GROUND_AT, VIEW_HEIGHT, Actor, Scene
 from motiongen.stick.representation import StickCamera, to_stick
-from motiongen.stick.script import Script
+from motiongen.stick.script import CameraMove, Script
 
 SPACING = 1.4
 MIN_GAP = 0.8
@@ -156,6 +156,34 @@ def _feet_in_view(zoom: float) -> float:
     return (1.0 - GROUND_AT - 0.02) * VIEW_HEIGHT / zoom
 
 
+# How long a close-up holds before the view widens for another actor's action (seconds).
+CLOSE_UP_HOLD = 2.0
+
+
+def _back_to_wide(script: Script) -> list[CameraMove]:
+    """Moves ("wide": the view that keeps every actor in frame) where, after a close-up of
+    one actor ("zooms in" on them, "cuts to" them) has held ``CLOSE_UP_HOLD``, another actor
+    acts before the next camera sentence: the close-up had stayed on her to the end, and the
+    first actor's later wave and bow were off screen (a new user's trial)."""
+    spans = []  # (actor, start, end) of every action
+    for i, actor in enumerate(script.actors):
+        ends = np.cumsum([a.seconds for a in actor.actions])
+        spans += [
+            (i, float(e - a.seconds), float(e)) for a, e in zip(actor.actions, ends, strict=True)
+        ]
+    moves = sorted(script.camera, key=lambda m: m.at)
+    out = []
+    for k, move in enumerate(moves):
+        if move.kind not in ("zoom_in", "cut") or move.actor is None:
+            continue
+        held = move.at + CLOSE_UP_HOLD
+        until = moves[k + 1].at if k + 1 < len(moves) else np.inf
+        acting = [max(held, start) for i, start, end in spans if i != move.actor and end > held]
+        if acting and min(acting) < until:
+            out.append(CameraMove(at=min(acting), kind="wide"))
+    return out
+
+
 def camera_track(
     script: Script, sticks: list[np.ndarray], fps: float, seconds: float, aspect: float = 2.0
 ) -> np.ndarray:
@@ -182,14 +210,17 @@ def camera_track(
     visible = max(VIEW_HEIGHT * aspect - VIEW_MARGIN, 0.5 * VIEW_HEIGHT * aspect)
     zoom = np.minimum(1.0, visible / np.maximum(spread + 1.0, 1e-6))
     track = np.stack([centre, np.zeros(frames), zoom], axis=1)
-    for move in sorted(script.camera, key=lambda m: m.at):
+    wide = track.copy()
+    for move in sorted([*script.camera, *_back_to_wide(script)], key=lambda m: m.at):
         start = int(move.at * FPS)
         if start >= frames:
             continue
         ease = np.clip((t[start:] - move.at) / MOVE_SECONDS, 0.0, 1.0)
         ease = ease * ease * (3 - 2 * ease)  # smoothstep
         now = track[start].copy()
-        if move.kind in ("zoom_in", "zoom_out"):
+        if move.kind == "wide":
+            track[start:] = now + (wide[start:] - now) * ease[:, None]
+        elif move.kind in ("zoom_in", "zoom_out"):
             # In to a close-up of the last-named actor, from however far out the view was
             # (zoomed out to 0.3 for a runner, 1.2x of that had barely shown; a new user's
             # trial); out by a third.

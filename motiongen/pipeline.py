@@ -860,28 +860,33 @@ class Pipeline:
                 self._vocab_emb = (names, group, emb.T.contiguous())
             names, group, emb_t = self._vocab_emb
 
-        def per_action(vectors: Tensor, top: int = 1) -> list[dict[str, float]]:
-            """Per prompt, each action's similarity: its best phrase's (one reduction rather
-            than a Python loop over every phrase, four times a generation), or the mean of its
-            ``top`` best phrases'."""
+        def rows(table: Tensor) -> list[dict[str, float]]:
+            return [dict(zip(names, row, strict=True)) for row in table.tolist()]
+
+        def per_action(vectors: Tensor) -> tuple[list[dict[str, float]], list[dict[str, float]]]:
+            """Per prompt, each action's best phrase similarity (one reduction rather than a
+            Python loop over every phrase, four times a generation), and the mean of its
+            ``TOP_WORDINGS`` best phrases' (what the nearest actions are ranked by)."""
             sims = torch.nn.functional.normalize(vectors.float(), dim=-1) @ emb_t  # (B, phrases)
             best = sims.new_full((len(sims), len(names)), -1.0)
             best.scatter_reduce_(1, group.expand(len(sims), -1), sims, "amax")
-            if top > 1:
-                for k in range(len(names)):
-                    mine = sims[:, group == k]
-                    best[:, k] = mine.topk(min(top, mine.shape[1]), dim=1).values.mean(dim=1)
-            return [dict(zip(names, row, strict=True)) for row in best.tolist()]
+            mean = torch.stack(
+                [
+                    mine.topk(min(TOP_WORDINGS, mine.shape[1]), dim=1).values.mean(dim=1)
+                    for mine in (sims[:, group == k] for k in range(len(names)))
+                ],
+                dim=1,
+            )
+            return rows(best), rows(mean)
 
         out = []
         clips = (self.action_styles or {}).get("clips") or {}
-        wholes = per_action(pooled)
         # the nearest actions ranked as retrieval ranks labels, by their TOP_WORDINGS closest
         # phrases: by the single closest, "a person waves" was the beckoning action for its one
         # phrase "waves someone over", and a happy wave's style was dropped as never recorded
         # with it (a new user's trial); known or not still by the closest phrase, and a prompt
         # that is one of an action's phrases (VERBATIM) is that action ("waves someone over")
-        ranks = per_action(pooled, TOP_WORDINGS)
+        wholes, ranks = per_action(pooled)
         words = (self.action_styles or {}).get("words") or {}
         if plain and words:
             # An action is as known without the prompt's style words: several of them pull a
@@ -890,9 +895,7 @@ class Pipeline:
             bare = [leave_out_styles(t, sorted(styles_named(t, words)), words) for t in plain]
             changed = [i for i, (b, t) in enumerate(zip(bare, plain, strict=True)) if b != t]
             if changed:
-                bare_pooled = encoder.encode([bare[i] for i in changed]).pooled
-                without = per_action(bare_pooled)
-                bare_ranks = per_action(bare_pooled, TOP_WORDINGS)
+                without, bare_ranks = per_action(encoder.encode([bare[i] for i in changed]).pooled)
                 for i, best, rank in zip(changed, without, bare_ranks, strict=True):
                     wholes[i] = {k: max(v, best[k]) for k, v in wholes[i].items()}
                     ranks[i] = {k: max(v, rank[k]) for k, v in ranks[i].items()}
@@ -909,7 +912,7 @@ class Pipeline:
             out.append(info)
         split = [action_parts(t) for t in plain]  # "a sad person walks": as scored above
         if any(parts for _, parts in split):
-            halves = per_action(encoder.encode([p for _, parts in split for p in parts]).pooled)
+            halves = per_action(encoder.encode([p for _, parts in split for p in parts]).pooled)[0]
             for info, whole, (kind, parts) in zip(out, wholes, split, strict=False):
                 mine, halves = halves[: len(parts)], halves[len(parts) :]
                 joined, sequences = self._compound_actions
@@ -2360,10 +2363,12 @@ class Pipeline:
             own_height = postprocess and (task == "style" or req.joined == "restyle")
             # the body the motion was made with (a continuation's: its past's last second, where
             # a drifting take's bones end; the kept frames' median reset an arm 5 cm at the seam)
-            body = _body_of(motion.positions.astype(np.float64), req.constraints)
-            motion = at_source_rate(
-                motion, req.source_rate, own_height=own_height, bones=body if postprocess else None
+            body = (
+                _body_of(motion.positions.astype(np.float64), req.constraints)
+                if postprocess
+                else None
             )
+            motion = at_source_rate(motion, req.source_rate, own_height=own_height, bones=body)
         return motion
 
     def _segment_parts(

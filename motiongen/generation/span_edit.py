@@ -5,10 +5,10 @@ best text-only model (docs/control.md: a 3 s span recognised as its new action i
 the windows). So a span can instead come whole from a text model, as a timeline's segments
 do. The text model makes the span less a short seam at each end the motion goes on past (so
 no seam cuts into its action); that motion is turned to face halfway between the frame before
-the span and the frame after it and moved on the ground so each seam carries the body as far as
-easing from the kept motion's pace into its own covers (``SEAM_SPEED`` at least), the rest slid
-across it; the control model in-betweens the seams, the frames outside the span given exactly. Pure functions of positions; ``Pipeline.edit`` runs
-the models.
+the span and the frame after it and moved on the ground so each seam carries the body as far
+as easing from the kept motion's pace into its own covers (``SEAM_SPEED`` at least), the rest
+slid across it; the control model in-betweens the seams, the frames outside the span given
+exactly. Pure functions of positions; ``Pipeline.edit`` runs the models.
 """
 
 from __future__ import annotations
@@ -133,8 +133,8 @@ def placed_in_span(
         # the way, the slide's included); what the seams do not carry slides evenly across the
         # new motion (at SEAM_SPEED alone a walk's 1.3 m/s dipped to 0.6 in one frame at each
         # seam; a walk set in a walk's span stopped in its seams: a new user's trial, a review)
-        # (an action done in place brings no pace of its own: a bow's drift at its edges made
-        # the seams surge to 1.8 m/s in a 1.3 m/s walk)
+        # (only a new motion that travels brings a pace of its own: an action done in place,
+        # slower than MOVING_SPEED, is eased into at the slide's pace alone)
         own = ground_speed(p, fps) >= MOVING_SPEED
         paces = np.array(
             [

@@ -72,7 +72,7 @@ class ActorScript:
 @dataclass
 class CameraMove:
     at: float  # seconds into the scene
-    kind: str  # zoom_in, zoom_out, pan_left, pan_right, follow, cut
+    kind: str  # zoom_in, zoom_out, pan_left, pan_right, follow, cut; "wide" (story.py's own)
     actor: int | None = None
 
 

@@ -209,6 +209,33 @@ def test_apostrophes_are_not_quotes_and_then_goes_on_the_story() -> None:
     assert acts[1].line == "I can't stay, don't wait" and acts[3].line == "it's late"
 
 
+def test_described_actors_gendered_names_and_manner_words() -> None:
+    # a new user's trial: "An old man ..." could not tell who acts, "The man ..." as the first
+    # sentence was not introduced, ", tiredly" was made an action of its own, and "He" after a
+    # woman's sentence made her act
+    from motiongen.stick.script import parse_script
+
+    s = parse_script(
+        "An old man walks slowly to the right, tiredly. A happy young woman runs past. He "
+        "waves. The camera follows the woman. She bows. The camera zooms in on him."
+    )
+    man, woman = s.actors
+    assert [a.text for a in man.actions] == [
+        "an old person walks slowly to the right tiredly", "an old person waves"]  # fmt: skip
+    assert [a.emotion for a in man.actions] == ["sad", "neutral"]
+    assert [(a.text, a.emotion) for a in woman.actions] == [
+        ("a happy young person runs past", "happy"), ("a happy young person bows", "happy")]  # fmt: skip
+    assert [(m.kind, m.actor) for m in s.camera] == [("follow", 1), ("zoom_in", 0)]
+    first = parse_script("The man walks in. The woman waves. He bows.")
+    assert [a.name for a in first.actors] == ["the man", "the woman"]
+    assert [len(a.actions) for a in first.actors] == [2, 1]
+    # an ungendered actor is the one "the man" names; a noun that is no describing word is
+    # not read as an actor
+    assert len(parse_script("A person walks. The man waves.").actors) == 1
+    with pytest.raises(InputError, match="who acts"):
+        parse_script("A dog chases the man.")
+
+
 @pytest.mark.parametrize(
     ("text", "words"),
     [

@@ -6,9 +6,12 @@ the second runs; the camera zooms in when the second has run (a camera sentence 
 time the last-named actor has reached).
 
 Rules, not a remote service: sentences split on . ! ?; a subject starting a sentence ("a
-person", "a second person", "another person", "a woman" ...) makes a new actor, a pronoun or
-"the person / the first person / the second person" names an existing one (or, naming the
-next one, brings it in); actions split on commas, "and" and "then"; "for N seconds" (digits
+person", "a second person", "another person", "a woman", "an old man" ...) makes a new actor,
+its describing words ("old", "tired": ``DESCRIBING``) said in each of its actions' texts; a
+pronoun or "the person / the woman / the second person" names an existing one ("he" / "she"
+and "the man" the actor of that gender or noun) or, naming one not yet there, brings it in;
+actions split on commas, "and" and "then" (a part that only says how, ", tiredly", stays with
+its action); "for N seconds" (digits
 or words up to twenty, "for a second", minutes too; at most 20 s) sets a length, any other
 "for ... seconds" is refused; a sentence may open with "Then"; emotion words (happily, sadly,
 angrily, surprised ...) set the face and go into the action's text; a quoted line ("...",
@@ -34,19 +37,63 @@ WORD_SECONDS = 0.35  # speaking time per word of a line
 
 EMOTIONS = {
     "happy": ("happily", "happy", "cheerfully", "joyfully", "excitedly", "gleefully"),
-    "sad": ("sadly", "sad", "gloomily", "sorrowfully", "tiredly", "wearily"),
+    "sad": ("sadly", "sad", "gloomily", "sorrowfully", "tiredly", "wearily", "tired", "weary"),
     "angry": ("angrily", "angry", "furiously", "crossly"),
     "surprised": ("surprised", "surprisedly", "in surprise", "astonished", "shocked"),
 }
+NOUNS = "person|man|woman|boy|girl|child|dancer|runner|figure|kid|friend|lady|guy"
+# Words that may describe a new actor ("An old man", "A tired young woman"): they go into each
+# of that actor's texts ("an old person walks" is the data's elderly walk), and an emotion
+# among them sets the face. A fixed list, as any word before the noun would read "A dog
+# chases the man" as an actor.
+DESCRIBING = frozenset(
+    {
+        "old",
+        "elderly",
+        "young",
+        "tired",
+        "exhausted",
+        "weary",
+        "happy",
+        "cheerful",
+        "sad",
+        "gloomy",
+        "angry",
+        "furious",
+        "proud",
+        "confident",
+        "shy",
+        "nervous",
+        "tall",
+        "short",
+        "small",
+        "little",
+        "big",
+        "strong",
+        "weak",
+        "injured",
+        "drunk",
+        "sleepy",
+        "excited",
+        "elegant",
+        "graceful",
+        "clumsy",
+        "lazy",
+        "energetic",
+        "bored",
+        "scared",
+        "frightened",
+    }
+)
 NEW_ACTOR = re.compile(
     r"^(a|an|another|one more|a second|a third|a fourth|a fifth|a sixth)\s+"
-    r"(second\s+|third\s+|fourth\s+|other\s+)?(person|man|woman|boy|girl|child|dancer|"
-    r"runner|figure|kid|friend)\b"
+    r"(second\s+|third\s+|fourth\s+|other\s+)?((?:[a-z]+\s+){0,3}?)(" + NOUNS + r")\b"
 )
 EXISTING = re.compile(
-    r"^(he|she|they|it|the person|the man|the woman|the boy|the girl|the child|the dancer|"
-    r"the figure|the (first|second|third|fourth) (person|man|woman|figure))\b"
+    r"^(he|she|they|it|the (first|second|third|fourth) (?:person|man|woman|figure)|"
+    r"the (" + NOUNS + r"))\b"
 )
+MALE, FEMALE = frozenset({"man", "boy", "guy", "he"}), frozenset({"woman", "girl", "lady", "she"})
 CAMERA = re.compile(r"^the camera\b")
 ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "sixth": 5}
 SPLIT_ACTIONS = re.compile(r",\s*(?:and\s+)?(?:then\s+)?|\s+and then\s+|\s+then\s+|\s+and\s+")
@@ -67,6 +114,12 @@ class Action:
 class ActorScript:
     name: str
     actions: list[Action] = field(default_factory=list)
+    described: str = ""  # "old", "tired young": how the script describes the actor
+
+    @property
+    def gender(self) -> str | None:
+        noun = self.name.split()[-1]
+        return "male" if noun in MALE else "female" if noun in FEMALE else None
 
 
 @dataclass
@@ -95,6 +148,7 @@ def parse_script(text: str) -> Script:
     current: int | None = None
     clock: list[float] = []
     pending_zoom: CameraMove | None = None  # a zoom in written just before an actor's sentence
+    order: list[int] = []  # who acted in each sentence so far
     for sentence in _sentences(text.strip()):
         sentence = sentence.strip().rstrip(".!?").strip()
         # "Then he bows." / "And then she waves." go on the story: the actor is what follows.
@@ -106,7 +160,7 @@ def parse_script(text: str) -> Script:
         if CAMERA.match(lower):
             # A camera move happens where the story has got to: after what the last-named
             # actor has done so far.
-            move = _camera(lower, clock[current] if current is not None else 0.0, len(actors))
+            move = _camera(lower, clock[current] if current is not None else 0.0, actors)
             named = move.actor is not None
             if move.kind == "zoom_in" and not named and current is not None:
                 move.actor = current  # a close-up of whom the story is about
@@ -115,14 +169,15 @@ def parse_script(text: str) -> Script:
             continue
         zoom, pending_zoom = pending_zoom, None
         match = NEW_ACTOR.match(lower)
-        if match:
+        described = match.group(3).split() if match else []
+        if match and all(w in DESCRIBING for w in described):
             ordinal = re.search(r"\b(second|third|fourth|fifth|sixth)\b", match.group(0))
             if ordinal and ORDINALS[ordinal.group(1)] != len(actors):
                 raise InputError(
                     f"{sentence!r} brings in the {ordinal.group(1)} person, but the script has "
                     f"{len(actors)} so far; say 'Another person ...' or number them in order"
                 )
-            actors.append(ActorScript(name=match.group(0)))
+            actors.append(ActorScript(name=match.group(0), described=" ".join(described)))
             clock.append(0.0)
             current = len(actors) - 1
             rest = lower[match.end() :]
@@ -131,32 +186,34 @@ def parse_script(text: str) -> Script:
             if existing is None:
                 raise InputError(
                     f"cannot tell who acts in {sentence!r}; start with 'A person ...', "
-                    "'A second person ...', 'He/She ...' or 'The camera ...'"
+                    "'An old man ...', 'A second person ...', 'He/She ...' or 'The camera ...'"
                 )
-            ordinal = existing.group(2)
-            current = ORDINALS[ordinal] if ordinal else current
-            if zoom is not None and ordinal and current < len(actors):
-                # "The camera zooms in. The first person bows.": a close-up of the actor named
-                # next, as that one's action starts (it had framed the actor named before, the
-                # second person, when the first person's bow began: a new user's trial)
-                zoom.actor = current
-                zoom.at = max(clock[current], max((m.at for m in camera[:-1]), default=0.0))
-            if current is not None and current == len(actors) and ordinal:
-                # "The second person ..." when there is one actor: read as bringing in the next
+            named, introduce = _named(existing, actors, current, order)
+            if introduce:
+                # "The second person ..." when there is one actor, "The man ..." as the first
+                # sentence or beside a woman: read as bringing in the next
                 actors.append(ActorScript(name=existing.group(0)))
                 clock.append(0.0)
-            elif current is None or current >= len(actors):
+            elif named is None or named >= len(actors):
                 raise InputError(
                     f"{sentence!r} refers to an actor the script has not introduced (it has "
                     f"{len(actors)} so far); bring one in with 'A person ...' or 'Another person ...'"
                 )
+            if zoom is not None and named != current and named < len(actors) and not introduce:
+                # "The camera zooms in. The first person bows.": a close-up of the actor named
+                # next, as that one's action starts (it had framed the actor named before, the
+                # second person, when the first person's bow began: a new user's trial)
+                zoom.actor = named
+                zoom.at = max(clock[named], max((m.at for m in camera[:-1]), default=0.0))
+            current = named
             rest = lower[existing.end() :]
+        order.append(current)
         if len(actors) > MAX_ACTORS:
             raise InputError(f"the script has more than {MAX_ACTORS} actors; at most {MAX_ACTORS}")
         for line in _quoted(sentence):  # spoken as written: "I made it", not "i made it"
             rest = rest.replace(line.lower(), line, 1)
         for part in _parts(rest):
-            action = _action(part)
+            action = _action(part, actors[current].described)
             actors[current].actions.append(action)
             clock[current] += action.seconds
     if not actors:
@@ -167,6 +224,33 @@ def parse_script(text: str) -> Script:
     if sum(len(a.actions) for a in actors) > MAX_ACTIONS:
         raise InputError(f"the script has more than {MAX_ACTIONS} actions; at most {MAX_ACTIONS}")
     return Script(actors=actors, camera=camera)
+
+
+def _named(
+    existing: re.Match[str], actors: list[ActorScript], current: int | None, order: list[int]
+) -> tuple[int | None, bool]:
+    """Who an existing-actor subject names (``EXISTING``'s match), and whether it brings a new
+    actor in: an ordinal names that actor (the next one, brought in); "he" / "she" the actor
+    of that gender acting most lately ("A man walks in. A woman runs. He waves." had made her
+    wave), else the current one; "the man" the one called so, else the current one unless
+    that one is of the other gender or there is none yet (then a new actor)."""
+    ordinal, noun = existing.group(2), existing.group(3)
+    if ordinal:
+        index = ORDINALS[ordinal]
+        return index, index == len(actors) and current is not None
+    word = noun or existing.group(1)
+    gender = "male" if word in MALE else "female" if word in FEMALE else None
+    if noun:
+        called = [i for i in reversed(order) if actors[i].name.split()[-1] == noun]
+        if called:
+            return called[0], False
+        if current is None or (gender and actors[current].gender not in (None, gender)):
+            return len(actors), True
+        return current, False
+    if gender and current is not None and actors[current].gender != gender:
+        alike = [i for i in reversed(order) if actors[i].gender == gender]
+        return (alike[0] if alike else current), False
+    return current, False
 
 
 def _sentences(text: str) -> list[str]:
@@ -203,15 +287,44 @@ def _parts(rest: str) -> list[str]:
         masked = masked.replace(q, f"\x00{i}\x00")
     masked = re.sub(r"(\d),(\d+\s*" + UNIT + ")", r"\1.\2", masked)  # "2,5 seconds" is 2.5
     parts = [p.strip() for p in SPLIT_ACTIONS.split(masked) if p and p.strip()]
-    out = []
+    out: list[str] = []
     for p in parts:
         for i, q in enumerate(quotes):
             p = p.replace(f"\x00{i}\x00", q)
-        out.append(p)
+        if out and _manner_only(p):  # "walks to the right, tiredly" is one action
+            out[-1] = f"{out[-1]} {p}"
+        else:
+            out.append(p)
     return out
 
 
-def _action(part: str) -> Action:
+INTENSIFIERS = frozenset({"very", "quite", "really", "so", "rather", "a", "bit", "little"})
+EMOTION_WORDS = frozenset(w for words in EMOTIONS.values() for w in words)
+
+
+def _manner_only(part: str) -> bool:
+    """Whether ``part`` only says how ("tiredly", "very slowly", "in surprise"), no action."""
+    words = part.split()
+    if part in EMOTION_WORDS:
+        return True
+    if not 0 < len(words) <= 3 or all(w in INTENSIFIERS for w in words):
+        return False
+    return all(
+        w in INTENSIFIERS or w in EMOTION_WORDS or (w.endswith("ly") and len(w) > 4) for w in words
+    )
+
+
+def _emotion(text: str) -> str:
+    for name, words in EMOTIONS.items():
+        if any(re.search(rf"\b{re.escape(w)}\b", text) for w in words):
+            return name
+    return "neutral"
+
+
+def _action(part: str, described: str = "") -> Action:
+    """One action of ``part`` ("waves happily for 2 seconds"); described: the actor's
+    describing words, said in its text ("an old person waves") and its face where they
+    name an emotion and the action does not."""
     seconds = DEFAULT_SECONDS
     said, phrase = said_seconds(QUOTE.sub("", part))  # words inside a spoken line set no length
     found = said is not None
@@ -237,15 +350,18 @@ def _action(part: str) -> Action:
         part = re.sub(r"\s+", " ", part).strip() or "talks"
         if not part.startswith("talks"):
             part = f"{part} and talks"
-    emotion = "neutral"
-    for name, words in EMOTIONS.items():
-        if any(re.search(rf"\b{re.escape(w)}\b", part) for w in words):
-            emotion = name
-            break
+    emotion = _emotion(part)
+    if emotion == "neutral" and described:
+        emotion = _emotion(described)
     verb = part.strip()
     if not re.search(r"[a-z]", verb):
         raise InputError(f"no action in {part!r}")
-    return Action(text=f"a person {verb}", seconds=round(seconds, 2), emotion=emotion, line=line)
+    person = (
+        f"{'an' if described[:1] in tuple('aeiou') else 'a'} {described} person"
+        if described
+        else "a person"
+    )
+    return Action(text=f"{person} {verb}", seconds=round(seconds, 2), emotion=emotion, line=line)
 
 
 def _short(line: str, words: int = 6) -> str:
@@ -253,7 +369,24 @@ def _short(line: str, words: int = 6) -> str:
     return " ".join(w[:words]) + (" ..." if len(w) > words else "")
 
 
-def _camera(lower: str, at: float, actors: int) -> CameraMove:
+def _whom(target: str, actors: list[ActorScript]) -> int | None:
+    """The actor a camera sentence names ("the second person", "the woman", "her"), None for
+    none; by a noun or pronoun the latest actor called so (one not yet in the script for a
+    noun: the caller refuses it)."""
+    ordinal = re.search(r"\b(first|second|third|fourth)\b", target)
+    if ordinal:
+        return ORDINALS[ordinal.group(1)]
+    pronoun = re.search(r"\b(him|her)\b", target)
+    if pronoun:
+        gender = "male" if pronoun.group(1) == "him" else "female"
+        alike = [i for i, a in enumerate(actors) if a.gender == gender]
+        return alike[-1] if alike else None
+    noun = re.search(r"\b(" + NOUNS + r")\b", target)
+    called = [i for i, a in enumerate(actors) if noun and a.name.split()[-1] == noun.group(1)]
+    return called[-1] if called else (len(actors) if noun and noun.group(1) != "person" else None)
+
+
+def _camera(lower: str, at: float, actors: list[ActorScript]) -> CameraMove:
     rest = lower[len("the camera") :].strip()
     for kind, words in (("zoom_in", ("zooms in", "zoom in", "moves closer")),
                         ("zoom_out", ("zooms out", "zoom out", "pulls back")),
@@ -261,21 +394,21 @@ def _camera(lower: str, at: float, actors: int) -> CameraMove:
         if any(rest.startswith(w) for w in words):
             # "zooms in on the second person": on the actor named (it had gone to whoever the
             # next sentence named: a new user's trial)
-            named = re.search(r"\bon (?:the )?(first|second|third|fourth)\b", rest)
-            if kind == "zoom_in" and named:
-                if ORDINALS[named.group(1)] >= actors:
+            on = re.search(r"\bon (.+)$", rest)
+            named = _whom(on.group(1), actors) if kind == "zoom_in" and on else None
+            if named is not None:
+                if named >= len(actors):
                     raise InputError(
                         "the camera zooms in on an actor the script has not introduced"
                     )
-                return CameraMove(at=at, kind=kind, actor=ORDINALS[named.group(1)])
+                return CameraMove(at=at, kind=kind, actor=named)
             return CameraMove(at=at, kind=kind)
     for kind, words in (("follow", ("follows",)), ("cut", ("cuts to",))):
         for w in words:
             if rest.startswith(w):
-                target = rest[len(w) :].strip()
-                ordinal = re.search(r"\b(first|second|third|fourth)\b", target)
-                index = ORDINALS[ordinal.group(1)] if ordinal else 0
-                if index >= actors:
+                index = _whom(rest[len(w) :], actors)
+                index = 0 if index is None else index
+                if index >= len(actors):
                     raise InputError(f"the camera {w} an actor the script has not introduced")
                 return CameraMove(at=at, kind=kind, actor=index)
     raise InputError(

@@ -2731,7 +2731,8 @@ class Pipeline:
         if task != "style" and isinstance(options.get("style"), str):
             req.meta["style"] = options["style"]
         add_warning(req.meta, _odd_input(constraints, self.fps))
-        req.meta["task"] = task
+        # named as the method, command and endpoint are (a restyle's task is "style" inside)
+        req.meta["task"] = "restyle" if task == "style" else task
         req.meta["constrained_joint_frames"] = int(constraints.known.sum())
         return req
 

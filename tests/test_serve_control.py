@@ -71,6 +71,7 @@ def test_inbetween_edit_restyle_compose(client: TestClient, walk: dict) -> None:
 
     r = client.post("/restyle", json={"motion": walk, "style": "sad", **QUICK})
     assert _positions(r).shape == (60, 22, 3) and r.json()["meta"]["style"] == "sad"
+    assert r.json()["meta"]["task"] == "restyle"  # as the endpoint is named (it said "style")
     # a sad walk covers less ground than this one: at its own pace unless keep_speed
     assert 0.3 < r.json()["meta"]["pace"] < 1.0
     r = client.post("/restyle", json={"motion": walk, "style": "sad", "keep_speed": True, **QUICK})

@@ -64,6 +64,7 @@ from motiongen.generation.constraints import (
 )
 from motiongen.generation.control import (
     MIN_SEGMENT_SECONDS,
+    assumed_text,
     check_keyframe_times,
     edit_constraints,
     inbetween_constraints,
@@ -1598,10 +1599,20 @@ class Pipeline:
         total = starts[-1] + len(poses[-1])
         self._long_enough(total, "the keyframes span", "in-betweening")
         constraints = inbetween_constraints(poses, starts, total)
+        assumed = None if text is not None else assumed_text(poses, starts, self.fps)
+        if assumed is not None:
+            text = assumed[0]
         req = self._controlled(text, total / self.fps, constraints, options, task="inbetween")
         if moved is not None:  # how far each keyframe was moved on the ground, metres
             req.meta["keyframes_moved_m"] = moved
         notes = [travel_warning(poses, starts, self.fps, text)]
+        if assumed is not None:
+            req.meta["text_assumed"] = assumed[0]
+            notes.append(
+                f"no text given: made as {assumed[0]!r}, the keyframes lying up to "
+                f"{assumed[1]:.1f} m/s apart on the ground (without words the body glides "
+                "there); give a text to say how it moves"
+            )
         rates = sorted({float(k.fps) for k in keyframes})
         if len(rates) == 1:
             pieces = [(float(t), k.positions) for t, k in zip(times, keyframes, strict=True)]
@@ -2930,13 +2941,13 @@ class Pipeline:
                 positions = np.stack(
                     [limit_turn_rate(p, self.fps, facing_given)[0] for p in positions]
                 )
-                # a join, or keyframes in-betweened without text: no swinging round between
-                # (in-betweening a walk, a bow and a walk, all facing ahead, turned the body
-                # 136-158 degrees away and back within 3 s: a new user's trial)
+                # a join, or keyframes in-betweened without text (or the walk assumed for
+                # none): no swinging round between (in-betweening a walk, a bow and a walk,
+                # all facing ahead, turned the body 136-158 degrees away and back within 3 s:
+                # a new user's trial)
+                unsaid = first.text is None or "text_assumed" in first.meta
                 gaps = first.sewn or (
-                    constraints.free_gaps()
-                    if constraints.task == "inbetween" and first.text is None
-                    else ()
+                    constraints.free_gaps() if constraints.task == "inbetween" and unsaid else ()
                 )
                 if gaps:
                     positions = np.stack([limit_overturn(p, gaps)[0] for p in positions])

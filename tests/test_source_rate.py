@@ -118,11 +118,17 @@ def test_far_apart_keyframes_and_a_too_long_past_are_said(pipes):
     take = _take(3.0, 20.0, seed=7)
     far = take.crop(20, 21)
     far.positions[..., 0] += 5.0  # another take's place, 5 m away
-    req = control.check_inbetween([take.crop(0, 1), far], [0.0, 1.0])
+    req = control.check_inbetween([take.crop(0, 1), far], [0.0, 1.0], "a person walks")
     assert "lie 5." in req.meta["warning"] and "m apart on the ground" in req.meta["warning"]
     for _ in range(2):  # a checked request can be run again and says it again
         assert "m apart" in control.run_request(req).meta["warning"]
-    near = control.check_inbetween([take.crop(0, 1), take.crop(20, 21)], [0.0, 1.0])
+    # asked nothing, keyframes that far apart are run between (they had glided), and it is said
+    assumed = control.check_inbetween([take.crop(0, 1), far], [0.0, 1.0])
+    assert assumed.text == assumed.meta["text_assumed"] == "a person runs forward"
+    assert "no text given: made as 'a person runs forward'" in assumed.meta["warning"]
+    near = control.check_inbetween(
+        [take.crop(0, 1), take.crop(20, 21)], [0.0, 1.0], "a person walks"
+    )
     assert "warning" not in near.meta
     with pytest.raises(InputError, match=r"lasts 3 s and the result 2 s"):
         control.check_predict(_take(3.0, 30.0), 2.0)

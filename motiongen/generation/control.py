@@ -110,6 +110,38 @@ def check_keyframe_times(times: Sequence[Any], count: int) -> None:
         raise InputError(f"keyframe times must increase, got {list(times)}")
 
 
+# Keyframes farther apart on the ground than this pace (m/s of the time between them) need
+# steps between them. Asked nothing, the network carried the body there on planted feet
+# (keyframes 3.6 and 2.8 m apart 2.5 s apart glided, with the last key's raised arms from
+# 0.75 s on; "a person walks" walked and bowed at the bow's keyframe: a new user's trial), so
+# an in-between given no text is made as a walk, or as a run past ``TRAVEL_WARNING``.
+STEP_PACE = 0.5
+
+
+def keyframe_paces(
+    keyframes: Sequence[np.ndarray], starts: Sequence[int], fps: float
+) -> list[tuple[float, float]]:
+    """(ground distance m, seconds) from each keyframe's last frame to the next one's first
+    (each (k, 22, 3) from frame ``starts[i]``)."""
+    out = []
+    for i in range(len(keyframes) - 1):
+        end, nxt = keyframes[i][-1, PELVIS], keyframes[i + 1][0, PELVIS]
+        gap = float(np.linalg.norm(nxt[[0, 2]] - end[[0, 2]]))
+        out.append((gap, (starts[i + 1] - starts[i] - len(keyframes[i]) + 1) / fps))
+    return out
+
+
+def assumed_text(
+    keyframes: Sequence[np.ndarray], starts: Sequence[int], fps: float
+) -> tuple[str, float] | None:
+    """(the text an in-between given none is made with, the fastest pace between keyframes
+    in m/s) where that pace needs steps (``STEP_PACE``), else None."""
+    pace = max(gap / seconds for gap, seconds in keyframe_paces(keyframes, starts, fps))
+    if pace < STEP_PACE:
+        return None
+    return ("a person runs forward" if pace > TRAVEL_WARNING else "a person walks forward"), pace
+
+
 def travel_warning(
     keyframes: Sequence[np.ndarray], starts: Sequence[int], fps: float, text: str | None = None
 ) -> str:
@@ -119,10 +151,8 @@ def travel_warning(
     than ``BACKWARD_WARNING`` behind the way both face unless the text goes backwards (poses
     cut from two takes keep each take's place in the world)."""
     limit = TRAVEL_WARNING_RUN if text and _RUNNING.search(text) else TRAVEL_WARNING
-    for i in range(len(keyframes) - 1):
+    for i, (gap, seconds) in enumerate(keyframe_paces(keyframes, starts, fps)):
         end, nxt = keyframes[i][-1, PELVIS], keyframes[i + 1][0, PELVIS]
-        gap = float(np.linalg.norm(nxt[[0, 2]] - end[[0, 2]]))
-        seconds = (starts[i + 1] - starts[i] - len(keyframes[i]) + 1) / fps
         if gap > limit * seconds:
             return (
                 f"keyframes {i} and {i + 1} lie {gap:.1f} m apart on the ground with "

@@ -316,6 +316,14 @@ RECOGNISED_SECONDS = 3.0  # the classifier's windows are 3 s
 # best (test prediction error at 0.5 s 0.056 m, 0.065 with 4 of 40 walks into turns joined).
 TRAVELLING = ("walk", "run", "dash")
 RAISES = "raise-up"  # raise-up-both-hands, raise-up-left-hand, raise-up-right-hand
+# An arms edit keeps the body's own steps: a text naming them and an arm action ("a person
+# jogs with both hands raised above the head": run 0.69, raise-up-both-hands 0.57) was made as
+# a run, its arms held forward (both wrists above the head in 0-15 % of frames, 74-80 % for
+# "a person raises both hands": a new user's trial). The arms follow the arm action's phrase
+# instead where its cosine is within this margin of the travelling action's, and at least
+# ARM_ACTION_FLOOR.
+ARM_ACTION_MARGIN = 0.15
+ARM_ACTION_FLOOR = 0.5
 # A timeline segment asked no length lasts as long as the index's phrases of its text, at most
 # this: the data's takes repeat a wave or a walk for 7-9 s, and three actions had run 15-20 s
 # (a new user's trial). On 40 timelines of 3 segments at their default lengths (`benchmarks/
@@ -1705,6 +1713,9 @@ class Pipeline:
         # (generation.span_edit), and arm joints from its motion of the text, set on the
         # body (generation.arms_edit); what the control model alone can do is listed here.
         arms = arms_only(resolved)
+        asked = text
+        if arms and isinstance(text, str) and text.strip():
+            text = self._arm_action_text(text) or text
         reasons = [
             why
             for why, bad in (
@@ -1731,6 +1742,10 @@ class Pipeline:
         short = (f"a span under {MIN_SEGMENT_SECONDS:g} s", "the whole motion")
         chosen, options = self._segment_sampling(options, joined)
         req = self._controlled(text, len(pos) / self.fps, constraints, options, task="edit")
+        if text != asked:
+            req.meta["arms_text"] = text
+            add_warning(req.meta, f"the arms follow {text!r}, the arm action of {asked!r}; the "
+                        "body's own steps are kept")  # fmt: skip
         if joined and arms:
             a, b = span if span is not None else (0, len(pos))
             segment_pipe = self._checked_segment_pipeline(
@@ -1834,6 +1849,26 @@ class Pipeline:
         parts = [m.positions.astype(np.float64) for m in made]
         keys, starts, total = join_keyframes(parts)
         return self._sewn(req, keys, starts, total, (t_start, known), postprocess, cancel)
+
+    def _arm_action_text(self, text: str) -> str | None:
+        """For an edit of the arms, the phrase of ``text``'s arm action nearest it where the
+        text's nearest action travels (``TRAVELLING``) and another action is within
+        ``ARM_ACTION_MARGIN`` of it ("a person jogs with both hands raised above the head":
+        the body's jog is kept, its arms are asked to raise); None otherwise."""
+        known = self.known_actions(self.text_encoder.encode([text]).pooled, [text])
+        nearest = known[0].get("nearest") if known else None
+        if not nearest or not str(nearest[0][0]).startswith(TRAVELLING):
+            return None
+        best = nearest[0][1]
+        arm = next((a for a, sim in nearest[1:] if not str(a).startswith(TRAVELLING)
+                    and sim >= max(best - ARM_ACTION_MARGIN, ARM_ACTION_FLOOR)), None)  # fmt: skip
+        if arm is None:
+            return None
+        phrases = list(self.vocabulary[arm])
+        emb = torch.nn.functional.normalize(
+            self.text_encoder.encode([text, *phrases]).pooled, dim=-1
+        )
+        return phrases[int((emb[1:] @ emb[0]).argmax())]
 
     def _raises(self, text: str) -> bool:
         """Whether ``text``'s nearest known action raises a hand or both (``RAISES``; False

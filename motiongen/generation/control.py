@@ -131,15 +131,17 @@ def keyframe_paces(
     return out
 
 
-def assumed_text(
-    keyframes: Sequence[np.ndarray], starts: Sequence[int], fps: float
-) -> tuple[str, float] | None:
-    """(the text an in-between given none is made with, the fastest pace between keyframes
-    in m/s) where that pace needs steps (``STEP_PACE``), else None."""
-    pace = max(gap / seconds for gap, seconds in keyframe_paces(keyframes, starts, fps))
+def fastest_pace(keyframes: Sequence[np.ndarray], starts: Sequence[int], fps: float) -> float:
+    """The fastest pace (m/s on the ground) from one keyframe to the next."""
+    return max(gap / seconds for gap, seconds in keyframe_paces(keyframes, starts, fps))
+
+
+def assumed_text(pace: float) -> str | None:
+    """The text an in-between given none is made with where its keyframes' fastest ``pace``
+    needs steps (``STEP_PACE``), else None."""
     if pace < STEP_PACE:
         return None
-    return ("a person runs forward" if pace > TRAVEL_WARNING else "a person walks forward"), pace
+    return "a person runs forward" if pace > TRAVEL_WARNING else "a person walks forward"
 
 
 def travel_warning(

@@ -1,0 +1,62 @@
+"""Control texts naming more than the task can make: an arms edit whose text names the body's
+steps follows the arm action, an in-between asked to walk and bow walks between its keyframes
+(the shipped tiny-control and text encoder: what the words are near is the real vocabulary's)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from motiongen.skeleton import JOINT_INDEX
+
+
+@pytest.fixture(scope="module")
+def control():
+    from motiongen.pipeline import Pipeline
+
+    return Pipeline.from_pretrained("tiny-control")
+
+
+def test_an_arms_edit_of_a_jog_with_raised_hands_raises_the_hands(control):
+    # "a person jogs with both hands raised above the head" was made as a run, its arms held
+    # forward: both wrists above the head in 0-15 % of frames (a new user's trial)
+    asked = "a person jogs with both hands raised above the head"
+    phrase = control._arm_action_text(asked)
+    assert phrase in control.vocabulary["raise-up-both-hands"]
+    for steps in ("a person jogs forward", "a person walks happily", "a person waves"):
+        assert control._arm_action_text(steps) is None  # nothing but steps, or no steps
+    jog = control("a person jogs forward", seconds=4.0, seed=11)
+    edited = control.edit(jog, text=asked, joints=["arms"], seed=0)
+    assert edited.meta["arms_text"] == phrase and "the arms follow" in edited.meta["warning"]
+    p = edited.positions
+    head = p[:, JOINT_INDEX["head"], 1]
+    up = (p[:, JOINT_INDEX["left_wrist"], 1] > head) & (p[:, JOINT_INDEX["right_wrist"], 1] > head)
+    assert up.mean() > 0.5
+    legs = [j for name, j in JOINT_INDEX.items() if name.split("_")[-1] in ("hip", "knee",
+                                                                          "ankle", "foot")]  # fmt: skip
+    np.testing.assert_allclose(p[:, legs], jog.positions[:, legs], atol=1e-5)
+
+
+def test_an_in_between_asked_to_walk_and_bow_walks_between_its_keyframes(control):
+    # asked both at once, a turned bow keyframe 3 m away was reached facing 124 degrees off the
+    # way the body went, gliding, then swung round in its last 10 frames (a new user's trial)
+    from motiongen.canonical import heading
+    from motiongen.motion import Motion
+
+    walk = control("a person walks forward", seconds=3.0, seed=1)
+    start = Motion(walk.positions[:1], fps=walk.fps)
+    bow = control("a person bows", seconds=2.0, seed=0).positions[10:11].copy()
+    turn = np.array([[0.0, 0.0, 1.0], [0.0, 1.0, 0.0], [-1.0, 0.0, 0.0]])  # 90 deg about y
+    bow = (bow - bow[:, :1] * [1, 0, 1]) @ turn.T + [3.0, 0.0, 0.0]
+    keys = [start, Motion(bow, fps=walk.fps)]
+    for text in ("a person walks to the spot and bows", "a person walks to the spot, then bows"):
+        req = control.check_inbetween(keys, [0.0, 3.0], text, seed=0)
+        assert req.text == req.meta["text_between"] == "a person walks to the spot"
+        assert "names several actions and an in-between makes one" in req.meta["warning"]
+    m = control.run_request(req)
+    way = np.degrees(np.arctan2(*np.diff(m.positions[[0, -1], 0][:, [0, 2]], axis=0)[0]))
+    facing = np.degrees(heading(m.positions[10:50]))
+    assert np.median(np.abs((facing - way + 180) % 360 - 180)) < 45
+    assert (
+        control.check_inbetween(keys, [0.0, 3.0], "a person bows", seed=0).text == "a person bows"
+    )

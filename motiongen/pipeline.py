@@ -1568,7 +1568,10 @@ class Pipeline:
         checkpoint; consecutive keyframes at most one model window (9.8 s) apart. in_place
         (False): each keyframe is first moved on the ground to start where the one before ends,
         a clip's moved on by the pace the two keep over the time between (poses from different
-        takes stand where their takes put them, often metres apart)."""
+        takes stand where their takes put them, often metres apart). text None: keyframes at
+        least ``STEP_PACE`` apart on the ground are walked between (run past the travel
+        warning's pace; ``meta["text_assumed"]``); a text naming several actions there, its
+        part that travels (``meta["text_between"]``)."""
         post = bool(options.pop("postprocess", True))
         return self.run_request(self.check_inbetween(keyframes, times, text, **options), post)
 

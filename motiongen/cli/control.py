@@ -283,7 +283,8 @@ def inbetween(
     loop: LoopOption = False,
     no_travel: NoTravel = False,
 ) -> None:
-    """A motion through keyframes (each file a pose or a few frames, in world space)."""
+    """A motion through keyframes (each file a pose or a few frames, in world space); without
+    --text, keyframes apart on the ground are walked between (run past 2 m/s)."""
     try:
         # every comma-separated item a number: "0,2," is refused, not read as two times
         starts = [float(x) for x in times.split(",")]

@@ -46,45 +46,15 @@ NOUNS = "person|man|woman|boy|girl|child|dancer|runner|figure|kid|friend|lady|gu
 # of that actor's texts ("an old person walks" is the data's elderly walk), and an emotion
 # among them sets the face. A fixed list, as any word before the noun would read "A dog
 # chases the man" as an actor.
-DESCRIBING = frozenset(
-    {
-        "old",
-        "elderly",
-        "young",
-        "tired",
-        "exhausted",
-        "weary",
-        "happy",
-        "cheerful",
-        "sad",
-        "gloomy",
-        "angry",
-        "furious",
-        "proud",
-        "confident",
-        "shy",
-        "nervous",
-        "tall",
-        "short",
-        "small",
-        "little",
-        "big",
-        "strong",
-        "weak",
-        "injured",
-        "drunk",
-        "sleepy",
-        "excited",
-        "elegant",
-        "graceful",
-        "clumsy",
-        "lazy",
-        "energetic",
-        "bored",
-        "scared",
-        "frightened",
-    }
-)
+# fmt: off
+DESCRIBING = frozenset({
+    "old", "elderly", "young", "tired", "exhausted", "weary", "happy", "cheerful", "sad",
+    "gloomy", "angry", "furious", "proud", "confident", "shy", "nervous", "tall", "short",
+    "small", "little", "big", "strong", "weak", "injured", "drunk", "sleepy", "excited",
+    "elegant", "graceful", "clumsy", "lazy", "energetic", "bored", "scared", "frightened",
+    "very", "rather", "quite",
+})
+# fmt: on
 NEW_ACTOR = re.compile(
     r"^(a|an|another|one more|a second|a third|a fourth|a fifth|a sixth)\s+"
     r"(second\s+|third\s+|fourth\s+|other\s+)?((?:[a-z]+\s+){0,3}?)(" + NOUNS + r")\b"
@@ -117,9 +87,12 @@ class ActorScript:
     described: str = ""  # "old", "tired young": how the script describes the actor
 
     @property
+    def noun(self) -> str:
+        return self.name.split()[-1]  # "an old man" -> "man"
+
+    @property
     def gender(self) -> str | None:
-        noun = self.name.split()[-1]
-        return "male" if noun in MALE else "female" if noun in FEMALE else None
+        return "male" if self.noun in MALE else "female" if self.noun in FEMALE else None
 
 
 @dataclass
@@ -241,7 +214,7 @@ def _named(
     word = noun or existing.group(1)
     gender = "male" if word in MALE else "female" if word in FEMALE else None
     if noun:
-        called = [i for i in reversed(order) if actors[i].name.split()[-1] == noun]
+        called = [i for i in reversed(order) if actors[i].noun == noun]
         if called:
             return called[0], False
         if current is None or (gender and actors[current].gender not in (None, gender)):
@@ -382,7 +355,7 @@ def _whom(target: str, actors: list[ActorScript]) -> int | None:
         alike = [i for i, a in enumerate(actors) if a.gender == gender]
         return alike[-1] if alike else None
     noun = re.search(r"\b(" + NOUNS + r")\b", target)
-    called = [i for i, a in enumerate(actors) if noun and a.name.split()[-1] == noun.group(1)]
+    called = [i for i, a in enumerate(actors) if noun and a.noun == noun.group(1)]
     return called[-1] if called else (len(actors) if noun and noun.group(1) != "person" else None)
 
 

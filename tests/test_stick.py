@@ -604,6 +604,22 @@ def test_a_zoom_before_any_actor_is_named_zooms_the_whole_view() -> None:
     assert zoomed[-1, 0] == pytest.approx(plain[-1, 0])
 
 
+def test_a_pan_moves_the_view_a_share_of_its_width_at_any_zoom() -> None:
+    # by one stick unit, a fifth of the view at zoom 1, it barely moved (a new user's trial)
+    from motiongen.stick.render import VIEW_HEIGHT
+    from motiongen.stick.script import CameraMove, Script
+    from motiongen.stick.story import PAN_SHARE, camera_track
+
+    for spread in (0.0, 6.0):  # zoom 1, and zoomed out to keep two actors 6 units apart in view
+        a, b = np.zeros((60, STICK_DIM)), np.zeros((60, STICK_DIM))
+        a[:, 0::2], b[:, 0::2] = -spread / 2, spread / 2
+        plain = camera_track(Script([], []), [a, b], 20.0, 3.0, aspect=2.0)
+        panned = camera_track(Script([], [CameraMove(at=0.5, kind="pan_left")]), [a, b], 20.0,
+                              3.0, aspect=2.0)  # fmt: skip
+        width = VIEW_HEIGHT * 2.0 / plain[0, 2]
+        assert panned[-1, 0] - plain[-1, 0] == pytest.approx(-PAN_SHARE * width)
+
+
 def test_a_spoken_line_s_rare_action_note_is_left_out_of_a_story() -> None:
     # every line of every story warned that "a person talks" is near the one response clip
     from motiongen.stick.story import TALK_NOTE

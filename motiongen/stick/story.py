@@ -34,6 +34,9 @@ VIEW_MARGIN = 0.8
 # Zooming in (and cutting to an actor) goes this close: a standing figure then fills the frame
 # from the floor to the top of its head. At 1.6 and 1.5 (before) the frame cut it at the shins.
 CLOSE_UP = 1.2
+# A pan moves the view this share of its width: by 1 stick unit, a fifth of a 960x480 view at
+# zoom 1 and a tenth zoomed out, it "barely moved" (a new user's trial).
+PAN_SHARE = 0.4
 VIEW_YAW = 0.5  # a three-quarter view: walking towards the viewer still shows the stride
 # Depth is dropped, so what moves along it is lost: a run towards the viewer read as a drift,
 # a bow as standing still. Each actor is seen from where its body's main horizontal movement
@@ -237,7 +240,8 @@ def camera_track(
                 follow = actor_x(move.actor)[start:]
                 track[start:, 0] = now[0] + (follow - now[0]) * ease
         elif move.kind in ("pan_left", "pan_right"):
-            shift = -1.0 if move.kind == "pan_left" else 1.0
+            across = VIEW_HEIGHT * aspect / now[2]  # stick units the view shows at its zoom
+            shift = (-PAN_SHARE if move.kind == "pan_left" else PAN_SHARE) * across
             track[start:, 0] = now[0] + shift * ease
         elif move.kind == "follow":
             follow = actor_x(move.actor or 0)[start:]

@@ -236,6 +236,34 @@ def test_described_actors_gendered_names_and_manner_words() -> None:
         parse_script("A dog chases the man.")
 
 
+def test_camera_clauses_chained_moves_and_lines_of_described_actors() -> None:
+    # a new user's second trial: "..., and the camera follows him" had become the action "a
+    # person the camera follows him", a chained "pans right, then zooms in" kept its first move
+    # only, a described actor's line was refused ("an old person talks"), "for a second, sadly"
+    # lasted 3 s, and "jumps up and down" was two actions, "jumps up" and "down"
+    from motiongen.stick.script import MOVE_SECONDS, parse_script
+
+    s = parse_script(
+        "An old man waves at the camera. He says 'hello there' happily. Then he walks off, "
+        "quickly, and the camera follows him. A girl jumps up and down for two seconds. Camera "
+        "slowly pans right, then zooms in on the girl. She bows for a second, sadly."
+    )
+    man, girl = s.actors
+    assert [(a.text, a.emotion, a.line) for a in man.actions] == [
+        ("an old person waves at the camera", "neutral", None),
+        ("a person talks", "happy", "hello there"),
+        ("an old person walks off quickly", "neutral", None),
+    ]
+    assert [(a.text, a.seconds) for a in girl.actions] == [
+        ("a person jumps up and down", 2.0), ("a person bows sadly", 1.0)]  # fmt: skip
+    follow, pan, zoom = s.camera
+    assert (follow.kind, follow.actor) == ("follow", 0)
+    assert (pan.kind, zoom.kind, zoom.actor) == ("pan_right", "zoom_in", 1)
+    assert zoom.at == pytest.approx(pan.at + MOVE_SECONDS)
+    with pytest.raises(InputError, match="unknown camera move"):
+        parse_script("A person waves. The camera.")
+
+
 @pytest.mark.parametrize(
     ("text", "words"),
     [

@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass, field
 
 from motiongen.errors import InputError
-from motiongen.generation.durations import UNIT, said_seconds
+from motiongen.generation.durations import UNIT, said_seconds, without_said_length
 
 MAX_ACTORS = 4
 MAX_ACTIONS = 24
@@ -64,8 +64,22 @@ EXISTING = re.compile(
     r"the (" + NOUNS + r"))\b"
 )
 MALE, FEMALE = frozenset({"man", "boy", "guy", "he"}), frozenset({"woman", "girl", "lady", "she"})
-CAMERA = re.compile(r"^the camera\b")
+CAMERA = re.compile(r"^(?:the\s+)?camera\b")
+# "The camera slowly zooms in": how it moves is not read, only what it does
+CAMERA_MANNER = re.compile(r"^(?:slowly|quickly|gently|suddenly|smoothly|then|now)\s+")
+# "... walks off, and the camera follows him": a camera clause inside an actor's sentence is a
+# sentence of its own (it had been made an action, "a person the camera follows him")
+CAMERA_CLAUSE = re.compile(
+    r"(?:\s*,\s*(?:and\s+)?(?:then\s+)?|\s+and\s+(?:then\s+)?|\s+then\s+)"
+    r"(?=the camera\s+(?:\w+ly\s+)?(?:zooms?|moves|pulls|pans|follows|cuts)\b)"
+)
+MOVE_SECONDS = 1.0  # how long a camera move takes; one chained after another starts then
 ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "sixth": 5}
+# "and" inside one motion, not between two: "jumps up and down" had become "jumps up" and "down"
+ONE_MOTION = re.compile(
+    r"\b(up and down|back and forth|to and fro|round and round|around and around|side to side|"
+    r"left and right|in and out|on and off|over and over|again and again)\b"
+)
 SPLIT_ACTIONS = re.compile(r",\s*(?:and\s+)?(?:then\s+)?|\s+and then\s+|\s+then\s+|\s+and\s+")
 # A quoted line: in double quotes, or in single quotes that are not apostrophes ("can't"): an
 # opening one not after a letter, a closing one not before a letter.
@@ -122,23 +136,31 @@ def parse_script(text: str) -> Script:
     clock: list[float] = []
     pending_zoom: CameraMove | None = None  # a zoom in written just before an actor's sentence
     order: list[int] = []  # who acted in each sentence so far
-    for sentence in _sentences(text.strip()):
-        sentence = sentence.strip().rstrip(".!?").strip()
+    queue = _sentences(text.strip())
+    while queue:
+        sentence = queue.pop(0).strip().rstrip(".!?").strip()
+        clause = CAMERA_CLAUSE.search(sentence.lower())
+        if clause and clause.start() > 0:
+            queue.insert(0, sentence[clause.end() :])
+            sentence = sentence[: clause.start()]
         # "Then he bows." / "And then she waves." go on the story: the actor is what follows.
         sentence = re.sub(r"(?i)^(?:and\s+)?(?:then|next|afterwards|after that),?\s+", "",
                           sentence)  # fmt: skip
         if not sentence:
             continue
         lower = sentence.lower()
-        if CAMERA.match(lower):
+        if camera_said := CAMERA.match(lower):
             # A camera move happens where the story has got to: after what the last-named
-            # actor has done so far.
-            move = _camera(lower, clock[current] if current is not None else 0.0, actors)
-            named = move.actor is not None
-            if move.kind == "zoom_in" and not named and current is not None:
-                move.actor = current  # a close-up of whom the story is about
-            camera.append(move)
-            pending_zoom = move if move.kind == "zoom_in" and not named else None
+            # actor has done so far; moves chained in one sentence ("pans right, then zooms
+            # in") one after the other (only the first had been kept, silently)
+            at = clock[current] if current is not None else 0.0
+            for k, said in enumerate(_parts(lower[camera_said.end() :]) or [""]):
+                move = _camera(said, at + k * MOVE_SECONDS, actors)
+                named = move.actor is not None
+                if move.kind == "zoom_in" and not named and current is not None:
+                    move.actor = current  # a close-up of whom the story is about
+                camera.append(move)
+                pending_zoom = move if move.kind == "zoom_in" and not named else None
             continue
         zoom, pending_zoom = pending_zoom, None
         match = NEW_ACTOR.match(lower)
@@ -259,13 +281,16 @@ def _parts(rest: str) -> list[str]:
     for i, q in enumerate(quotes):
         masked = masked.replace(q, f"\x00{i}\x00")
     masked = re.sub(r"(\d),(\d+\s*" + UNIT + ")", r"\1.\2", masked)  # "2,5 seconds" is 2.5
-    parts = [p.strip() for p in SPLIT_ACTIONS.split(masked) if p and p.strip()]
+    masked = ONE_MOTION.sub(lambda m: m.group(0).replace(" and ", " \x01 "), masked)
+    parts = [p.strip().replace(" \x01 ", " and ") for p in SPLIT_ACTIONS.split(masked)
+             if p and p.strip()]  # fmt: skip
     out: list[str] = []
     for p in parts:
         for i, q in enumerate(quotes):
             p = p.replace(f"\x00{i}\x00", q)
         if out and _manner_only(p):  # "walks to the right, tiredly" is one action
-            out[-1] = f"{out[-1]} {p}"
+            said, rest, phrase = without_said_length(out[-1])  # "for a second" closes it
+            out[-1] = f"{rest} {p} {phrase}" if said is not None else f"{out[-1]} {p}"
         else:
             out.append(p)
     return out
@@ -329,6 +354,11 @@ def _action(part: str, described: str = "") -> Action:
     verb = part.strip()
     if not re.search(r"[a-z]", verb):
         raise InputError(f"no action in {part!r}")
+    if line is not None and verb.startswith("talks"):
+        # the body of a line is the data's one gesture of response, which no style or manner
+        # was recorded with: "an old person talks" and "a person talks happily" were refused
+        # as unknown (a new user's trial); the face shows the emotion, the mouth the line
+        verb, described = "talks", ""
     person = (
         f"{'an' if described[:1] in tuple('aeiou') else 'a'} {described} person"
         if described
@@ -359,8 +389,9 @@ def _whom(target: str, actors: list[ActorScript]) -> int | None:
     return called[-1] if called else (len(actors) if noun and noun.group(1) != "person" else None)
 
 
-def _camera(lower: str, at: float, actors: list[ActorScript]) -> CameraMove:
-    rest = lower[len("the camera") :].strip()
+def _camera(said: str, at: float, actors: list[ActorScript]) -> CameraMove:
+    """The move ``said`` after "the camera" ("zooms in on the woman") names."""
+    rest = CAMERA_MANNER.sub("", said.strip())
     for kind, words in (("zoom_in", ("zooms in", "zoom in", "moves closer")),
                         ("zoom_out", ("zooms out", "zoom out", "pulls back")),
                         ("pan_left", ("pans left",)), ("pan_right", ("pans right",))):  # fmt: skip

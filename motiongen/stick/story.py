@@ -20,12 +20,11 @@ import numpy as np
 from motiongen.errors import InputError
 from motiongen.stick.render import FPS, GROUND_AT, VIEW_HEIGHT, Actor, Scene
 from motiongen.stick.representation import StickCamera, to_stick
-from motiongen.stick.script import CameraMove, Script
+from motiongen.stick.script import MOVE_SECONDS, CameraMove, Script
 
 SPACING = 1.4
 MIN_GAP = 0.8
 COLOURS = [(30, 30, 30), (170, 40, 40), (30, 90, 170), (30, 130, 60)]
-MOVE_SECONDS = 1.0
 PELVIS_X = 6  # the torso's lower end: x of its second end point
 MAX_PUSH = 1.2
 # Stick units across the view at zoom 1 are VIEW_HEIGHT x width / height (4.4 at 960x480,

@@ -179,6 +179,18 @@ def test_generate_plays_and_draws_the_figure(page, tmp_path: Path) -> None:
     assert page.inner_text("#frame-counter") == f"frame 11 / {total}"
     page.select_option("#speed", "2")
     assert page.evaluate("window.motiongenPage.viewer.speed") == 2
+    # the player's loop box stops looping, and the form's "seamless loop" box is the motion's
+    # own (two boxes had one id: the player's did nothing, the form's switched playback)
+    page.uncheck("#play-loop")
+    assert page.evaluate("window.motiongenPage.viewer.loop") is False
+    page.check("#loop")
+    page.uncheck("#loop")
+    assert page.evaluate("window.motiongenPage.viewer.loop") is False
+    page.check("#play-loop")
+    assert page.evaluate("window.motiongenPage.viewer.loop") is True
+    assert page.locator("[id]").evaluate_all(
+        "els => els.length === new Set(els.map(e => e.id)).size"
+    ), "two elements share an id"
 
     # .motion download: the same motion again (same seed), readable by the library
     with page.expect_download(timeout=60_000) as dl:

@@ -425,7 +425,7 @@
     viewer.speed = Number($("speed").value);
     syncAudio(true);
   });
-  $("loop").addEventListener("change", () => { viewer.loop = $("loop").checked; });
+  $("play-loop").addEventListener("change", () => { viewer.loop = $("play-loop").checked; });
   $("follow").addEventListener("change", () => viewer.setFollow($("follow").checked));
   document.addEventListener("keydown", (e) => {
     const tag = (e.target.tagName || "").toLowerCase();

@@ -221,7 +221,7 @@ def test_described_actors_gendered_names_and_manner_words() -> None:
     )
     man, woman = s.actors
     assert [a.text for a in man.actions] == [
-        "an old person walks slowly to the right tiredly", "an old person waves"]  # fmt: skip
+        "an old person walks slowly to the left tiredly", "an old person waves"]  # fmt: skip  # the screen's right
     assert [a.emotion for a in man.actions] == ["sad", "neutral"]
     assert [(a.text, a.emotion) for a in woman.actions] == [
         ("a happy young person runs past", "happy"), ("a happy young person bows", "happy")]  # fmt: skip
@@ -234,6 +234,22 @@ def test_described_actors_gendered_names_and_manner_words() -> None:
     assert len(parse_script("A person walks. The man waves.").actors) == 1
     with pytest.raises(InputError, match="who acts"):
         parse_script("A dog chases the man.")
+
+
+def test_left_and_right_are_the_screen_s_and_hands_keep_their_own_side() -> None:
+    from motiongen.stick.script import parse_script
+
+    s = parse_script("A man walks to the left, slowly. He waves with his left hand. A woman "
+                     "runs off to the right, then turns left. A boy moves leftwards.")  # fmt: skip
+    man, woman, boy = s.actors
+    # seen from the front, the screen's left is the actor's own right
+    assert [(a.text, a.way) for a in man.actions] == [
+        ("a person walks to the right slowly", -1), ("a person waves with his left hand", None)]  # fmt: skip
+    assert man.screen_way == -1 and boy.screen_way == -1 and woman.screen_way is None
+    assert [a.text for a in woman.actions] == [
+        "a person runs off to the left",
+        "a person turns right",
+    ]
 
 
 def test_camera_clauses_chained_moves_and_lines_of_described_actors() -> None:
@@ -512,6 +528,12 @@ def test_each_actor_is_seen_from_where_its_movement_crosses_the_view() -> None:
     pelvis = to_stick(run, StickCamera(yaw=yaw))[:, 6]
     assert abs(pelvis[-1] - pelvis[0]) > 0.9 * 8.0  # at most cos 25 deg of it lost
     assert abs(yaw) < np.pi / 2  # the front still towards the viewer
+    # a run "to the right" or "to the left" goes that way on the screen, its front still
+    # towards the viewer (every forward run had gone to the left: a new user's trial)
+    for way in (1, -1):
+        yaw = view_yaw(run, way)
+        pelvis = to_stick(run, StickCamera(yaw=yaw))[:, 6]
+        assert np.sign(pelvis[-1] - pelvis[0]) == way and abs(yaw) < np.pi / 2
     bow = still.copy()
     lean = np.sin(np.linspace(0.0, np.pi, 40))[:, None] * 0.3  # the upper body forward 30 cm
     for name in ("neck", "head", "left_shoulder", "right_shoulder", "left_wrist", "right_wrist"):

@@ -74,6 +74,15 @@ CAMERA_CLAUSE = re.compile(
     r"(?=the camera\s+(?:\w+ly\s+)?(?:zooms?|moves|pulls|pans|follows|cuts)\b)"
 )
 MOVE_SECONDS = 1.0  # how long a camera move takes; one chained after another starts then
+# "to the left" in a story is the screen's: an actor seen from the front goes to its own right
+# (the model's "walks to the left" sidestepped to the screen's right: a new user's trial), and
+# the view is chosen to show the way said (``story.view_yaw``). Hands, arms and legs keep
+# their own sides ("waves with the left hand").
+SCREEN_SIDE = re.compile(
+    r"\b((?:to(?:wards?)?\s+(?:the\s+)?|(?:walks|runs|moves|goes|steps|jogs|turns|dashes|"
+    r"strolls|heads|shuffles|sidesteps|hurries|wanders|drifts)\s+(?:off\s+)?(?:to\s+the\s+)?)"
+    r"(left|right)|(left|right)wards)\b"
+)
 ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "sixth": 5}
 # "and" inside one motion, not between two: "jumps up and down" had become "jumps up" and "down"
 ONE_MOTION = re.compile(
@@ -92,6 +101,7 @@ class Action:
     seconds: float
     emotion: str = "neutral"
     line: str | None = None  # spoken words, if any
+    way: int | None = None  # "to the right" (+1) or "to the left" (-1) of the screen
 
 
 @dataclass
@@ -103,6 +113,13 @@ class ActorScript:
     @property
     def noun(self) -> str:
         return self.name.split()[-1]  # "an old man" -> "man"
+
+    @property
+    def screen_way(self) -> int | None:
+        """Where its actions say it goes on the screen (+1 right, -1 left), None for nowhere
+        or both ways."""
+        ways = {a.way for a in self.actions if a.way}
+        return ways.pop() if len(ways) == 1 else None
 
     @property
     def gender(self) -> str | None:
@@ -364,7 +381,17 @@ def _action(part: str, described: str = "") -> Action:
         if described
         else "a person"
     )
-    return Action(text=f"{person} {verb}", seconds=round(seconds, 2), emotion=emotion, line=line)
+    ways = {(m.group(2) or m.group(3)) for m in SCREEN_SIDE.finditer(verb)}
+    way = {"left": -1, "right": 1}[ways.pop()] if len(ways) == 1 else None
+    if way is not None:  # the screen's side is the actor's other side
+        verb = SCREEN_SIDE.sub(_other_side, verb)
+    return Action(text=f"{person} {verb}", seconds=round(seconds, 2), emotion=emotion,
+                  line=line, way=way)  # fmt: skip
+
+
+def _other_side(m: re.Match[str]) -> str:
+    side = m.group(2) or m.group(3)
+    return m.group(0).replace(side, "right" if side == "left" else "left")
 
 
 def _short(line: str, words: int = 6) -> str:

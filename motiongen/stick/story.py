@@ -110,11 +110,14 @@ def actor_motions(script: Script, pipe: Any, seed: int, literal: bool = False) -
     return out
 
 
-def view_yaw(positions: np.ndarray) -> float:
+def view_yaw(positions: np.ndarray, way: int | None = None) -> float:
     """The camera yaw (``StickCamera``) that shows this motion's main horizontal movement
     ``CROSSING`` off square to the view, nearest ``VIEW_YAW`` with the body's front (+Z at the
-    start) towards the viewer; ``VIEW_YAW`` when the body moves less than ``MOVING`` along
-    its main direction, or less than 1.5x as much as across it."""
+    start) towards the viewer, and going ``way`` on the screen (+1 right, -1 left: "walks to
+    the right", ``ActorScript.screen_way``) where a view with the front towards the viewer
+    can show that: every forward run and walk had gone to the left, "to the right" or not (a
+    new user's trial); ``VIEW_YAW`` when the body moves less than ``MOVING`` along its main
+    direction, or less than 1.5x as much as across it."""
     flat = np.asarray(positions, dtype=np.float64)[..., [0, 2]]  # (T, J, 2): x, z
     if len(flat) == 0 or not np.isfinite(flat).all():
         return VIEW_YAW
@@ -127,6 +130,10 @@ def view_yaw(positions: np.ndarray) -> float:
     phi = float(np.arctan2(vectors[1, 1], vectors[0, 1]))
     candidates = [-phi + side * CROSSING + k * np.pi for side in (-1, 1) for k in range(-2, 3)]
     front = [y for y in candidates if abs(y) < np.pi / 2]
+    if way:
+        dx, dz = flat[-1, 0] - flat[0, 0]  # the pelvis's way over the ground
+        going = [y for y in front if np.sign(np.cos(y) * dx - np.sin(y) * dz) == way]
+        front = going or front
     return float(min(front, key=lambda y: abs(y - VIEW_YAW)))
 
 
@@ -272,8 +279,9 @@ def make_scene(script: Script, pipe: Any, *, seed: int = 0, width: int = 960,
     # its mouth shows the talking, so that note came with every line of every story (a trial).
     warnings = [w for w in ("; ".join(p for p in w.split("; ") if not TALK_NOTE.match(p))
                             for w in warnings) if w]  # fmt: skip
-    sticks = place([to_stick(m.positions.astype(np.float64), StickCamera(yaw=view_yaw(m.positions)))
-                    for m in motions])  # fmt: skip
+    sticks = place([to_stick(m.positions.astype(np.float64),
+                             StickCamera(yaw=view_yaw(m.positions, actor.screen_way)))
+                    for m, actor in zip(motions, script.actors, strict=True)])  # fmt: skip
     actors, captions = [], []
     seconds = (max(len(s) for s in sticks) - 1) / pipe.fps
     # A camera move written after the last action ("... bows. The camera zooms in.") came at

@@ -1473,6 +1473,14 @@ class Pipeline:
         kept = np.full((frame_at(seconds, past.fps), NUM_JOINTS, 3), np.nan)
         kept[: past.num_frames] = past.positions[: len(kept)]
         req.source_rate = source_rate(past.fps, self.fps, kept)
+        said, _ = _segments_of(past, past.num_frames, past.fps)
+        if said:  # a timeline goes on as one: a restyle of it keeps each segment's words
+            parts = [[t, n / past.fps] for t, n in said]
+            if req.text is None:  # the last segment goes on
+                parts[-1][1] += seconds - past.seconds
+            else:
+                parts.append([req.text, seconds - past.seconds])
+            req.meta["segments"] = parts
         return req
 
     def _check_continued_into(

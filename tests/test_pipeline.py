@@ -1045,6 +1045,16 @@ def test_predict_keeps_the_past_exactly(control_pipe):
     assert out.num_frames == 100 and out.meta["task"] == "predict"
     np.testing.assert_allclose(out.positions[:40], past.positions, atol=1e-5)
     assert np.isfinite(out.positions).all()
+    assert "segments" not in out.meta  # one action continued: no timeline
+    # a timeline's continuation is one too, its new text its last segment (or, given none,
+    # its last segment going on): restyled, each keeps its own words (a new user's trial on
+    # the web page: Continue, then Restyle, had read the whole as the new text's action)
+    past.meta["segments"] = [["a person walks forward", 1.0], ["a person waves", 1.0]]
+    told = control_pipe.check_predict(past, 5.0, "a person bows", seed=0)
+    assert told.meta["segments"] == [["a person walks forward", 1.0], ["a person waves", 1.0],
+                                     ["a person bows", 3.0]]  # fmt: skip
+    on = control_pipe.check_predict(past, 5.0, seed=0)
+    assert on.meta["segments"] == [["a person walks forward", 1.0], ["a person waves", 4.0]]
 
 
 def test_inbetween_hits_every_keyframe_root_included(control_pipe):

@@ -400,6 +400,16 @@ def test_continue_restyle_and_a_timeline_from_the_page(page) -> None:
     page.click("#restyle")
     page.locator("#message.ok, #message.warn").filter(has_text="restyling").wait_for(timeout=60_000)
     assert '"segments":[{"text":' in requests[-1] and _total(page) == 180
+    # continued, a timeline goes on as one: its answer's segments end with the new text (they
+    # were lost, and a restyle after read the whole as the new text's action: a new user's trial)
+    said = page.evaluate("window.motiongenPage.viewer.motion.segments")
+    page.fill("#prompt", "a person raises both hands")
+    page.fill("#continue-seconds", "2")
+    page.click("#continue")
+    page.wait_for_function("document.getElementById('frame-counter').textContent.endsWith('/ 220')",
+                           timeout=60_000)  # fmt: skip
+    went_on = page.evaluate("window.motiongenPage.viewer.motion.segments")
+    assert went_on[:-1] == said and went_on[-1] == ["a person raises both hands", 2]
 
     rows.nth(0).locator(".seg-text").fill("")
     page.click("#compose")

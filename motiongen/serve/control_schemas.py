@@ -101,7 +101,8 @@ class MotionInput(BaseModel):
         min_length=2,
         max_length=MAX_SEGMENTS,
         description="A timeline's segments, in order (a composed answer's meta.segments as "
-        "{text, seconds}): a restyle restyles each with its own words and pace.",
+        "{text, seconds}): a restyle restyles each with its own words and pace, and a "
+        "continuation's answer carries them on.",
     )
 
     @field_validator("positions")

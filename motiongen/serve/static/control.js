@@ -21,7 +21,11 @@
       }
       positions.push(frame);
     }
-    return { fps: m.fps, positions };
+    const out = { fps: m.fps, positions };
+    // a timeline's segments go with it: a restyle restyles each with its own words, and a
+    // continuation carries them on (its answer's segments end with the new text)
+    if (m.segments) out.segments = m.segments.map(([text, seconds]) => ({ text, seconds }));
+    return out;
   }
 
   function seedValue() {
@@ -122,9 +126,6 @@
   async function restyle() {
     const motion = stageMotion();
     if (!motion) return;
-    // a timeline's segments go with it: each is restyled with its own words
-    const segs = page.viewer.motion.segments;
-    if (segs) motion.segments = segs.map(([text, seconds]) => ({ text, seconds }));
     try {
       const style = $("style").value;
       if (!style) throw new page.ApiError("no style to choose: the server has no style model");

@@ -252,6 +252,26 @@ def test_left_and_right_are_the_screen_s_and_hands_keep_their_own_side() -> None
     ]
 
 
+def test_an_actor_that_stops_or_stands_still_stands() -> None:
+    # "then stops" and "stands still" were refused as actions the model does not know, where
+    # a timeline stands for them (a new user's trial)
+    from motiongen.generation.stand import standing
+    from motiongen.stick.script import parse_script
+    from motiongen.stick.story import actor_motions, check_actions
+
+    class Knows:  # every action it is asked about is unknown
+        fps = 20.0
+
+        def __getattr__(self, name):
+            raise AssertionError(f"asked {name} of a script that only stands")
+
+    script = parse_script("A man stands still for 2 seconds.")
+    check_actions(script, Knows())
+    (motion,) = actor_motions(script, Knows(), seed=0)
+    assert motion.num_frames == 41 and motion.fps == 20.0
+    np.testing.assert_allclose(motion.positions, standing(41))
+
+
 def test_camera_clauses_chained_moves_and_lines_of_described_actors() -> None:
     # a new user's second trial: "..., and the camera follows him" had become the action "a
     # person the camera follows him", a chained "pans right, then zooms in" kept its first move

@@ -79,7 +79,12 @@ def speech_mouth(audio: str | Path, offset: float, fps: float, frames: int) -> n
 
 def check_actions(script: Script, pipe: Any) -> None:
     """Refuse an action far from what the model knows, naming the nearest known ones."""
-    texts = [a.text for actor in script.actors for a in actor.actions]
+    from motiongen.generation.stand import is_stop
+
+    # "then stops", "stands still", "waits": a timeline stands for those (generation/stand.py)
+    texts = [a.text for actor in script.actors for a in actor.actions if not is_stop(a.text)]
+    if not texts:
+        return
     pooled = pipe.text_encoder.encode(texts).pooled
     for text, verdict in zip(texts, pipe.known_actions(pooled), strict=True):
         if not verdict["known"]:
@@ -92,10 +97,16 @@ def actor_motions(script: Script, pipe: Any, seed: int, literal: bool = False) -
     """One Motion per actor at the pipeline's fps (its meta says what the model made of the
     texts). literal: the texts go to the model as written, also a style their action was never
     recorded in (by default such style words are left out; the face still shows the emotion)."""
+    from motiongen.generation.stand import is_stop, standing
+    from motiongen.motion import Motion
+
     out = []
     for i, actor in enumerate(script.actors):
         segments = [(a.text, round(a.seconds, 2)) for a in actor.actions]
-        if len(segments) == 1:
+        if len(segments) == 1 and is_stop(segments[0][0]):  # stands there, as in a timeline
+            fps = getattr(pipe, "fps", 20.0)
+            motion = Motion(standing(int(round(segments[0][1] * fps)) + 1), fps=fps)
+        elif len(segments) == 1:
             # made as a timeline's segment is, by the text model (retrieval, the length
             # warning): the control model's own 2 s bow had started bent and only stood up
             maker = pipe.text_model() if hasattr(pipe, "text_model") else pipe

@@ -60,3 +60,35 @@ def test_an_in_between_asked_to_walk_and_bow_walks_between_its_keyframes(control
     assert (
         control.check_inbetween(keys, [0.0, 3.0], "a person bows", seed=0).text == "a person bows"
     )
+
+
+def test_an_arms_wave_whose_hand_stays_down_takes_the_text_model_s_arms(control, monkeypatch):
+    # a new user's right-hand waves on a real walk kept the wrist under the shoulder in 3 of 8
+    # seeds (0-2 % of frames; real waves 84 %); the text model's arms raised it in every seed
+    import dataclasses
+
+    import motiongen.pipeline as pipeline_module
+    from motiongen.pipeline import hands_raised
+
+    walk = control("a person walks forward", seconds=4.0, seed=3)
+    req = control.check_edit(walk, text="a person waves with the right hand",
+                             joints=["right_arm"], seed=2)  # fmt: skip
+    fallback, sides = req.wave_fallback
+    assert sides == ("right",) and fallback.joined == "arms"
+    own = control.run_request(dataclasses.replace(req, wave_fallback=None))
+    monkeypatch.setattr(pipeline_module, "WAVE_SHOWN", 0.0)  # never too low: its own arms
+    np.testing.assert_array_equal(control.run_request(req).positions, own.positions)
+    monkeypatch.setattr(pipeline_module, "WAVE_SHOWN", 1.01)  # always too low: the text model's
+    taken = control.run_request(req)
+    assert taken.meta["segments_from"] == fallback.segment_model.name
+    assert "raised the waving hand in" in taken.meta["warning"]
+    assert hands_raised(taken.positions, sides) > 0.6
+    from motiongen.generation.control import resolve_joints
+
+    kept = [j for j in range(22) if j not in resolve_joints(["right_arm"])]
+    np.testing.assert_allclose(taken.positions[:, kept], walk.positions[:, kept], atol=1e-5)
+    # raises are the text model's arms already; other joints than arms get none
+    assert control.check_edit(walk, text="a person raises both hands", joints=["arms"],
+                              seed=0).wave_fallback is None  # fmt: skip
+    assert control.check_edit(walk, text="a person waves with the right hand", joints=["legs"],
+                              seed=0).wave_fallback is None  # fmt: skip

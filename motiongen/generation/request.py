@@ -91,6 +91,10 @@ class GenerationRequest:
     # given frames' pace into the new motion's (postprocess.transitions.eased_body_path;
     # docs/control.md "Seams at a walk's pace").
     eased_paths: bool = False
+    # An arms edit of a wave made by this model alone: (the same edit with the arms of the
+    # segment model's motion of the text, a joined "arms" request; the sides whose hands
+    # wave), made instead where this one's waving hand does not rise (``Pipeline.run_request``).
+    wave_fallback: tuple[GenerationRequest, tuple[str, ...]] | None = None
     # Control on a motion at another frame rate (generation.source_rate.SourceRate): the
     # result goes back to that rate with the kept frames pasted; None at the model's rate.
     source_rate: Any = None

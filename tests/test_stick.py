@@ -244,8 +244,9 @@ def test_left_and_right_are_the_screen_s_and_hands_keep_their_own_side() -> None
     man, woman, boy = s.actors
     # seen from the front, the screen's left is the actor's own right
     assert [(a.text, a.way) for a in man.actions] == [
-        ("a person walks to the right slowly", -1), ("a person waves with his left hand", None)]  # fmt: skip
-    assert man.screen_way == -1 and boy.screen_way == -1 and woman.screen_way is None
+        ("a person walks to the right slowly", -1), ("a person waves with their left hand", None)]  # fmt: skip
+    # a turn is no way to go: the run to the right is hers
+    assert man.screen_way == -1 and boy.screen_way == -1 and woman.screen_way == 1
     assert [a.text for a in woman.actions] == [
         "a person runs off to the left",
         "a person turns right",
@@ -270,6 +271,38 @@ def test_an_actor_that_stops_or_stands_still_stands() -> None:
     (motion,) = actor_motions(script, Knows(), seed=0)
     assert motion.num_frames == 41 and motion.fps == 20.0
     np.testing.assert_allclose(motion.positions, standing(41))
+
+
+def test_what_a_review_of_the_story_reader_found() -> None:
+    from motiongen.stick.script import parse_script
+
+    def read(text):
+        s = parse_script(text)
+        return [[(a.text, a.seconds, a.line, a.way) for a in x.actions] for x in s.actors], [
+            (m.kind, m.actor) for m in s.camera]  # fmt: skip
+
+    # words inside a line are the line's: no camera move, no length
+    acts, moves = read('A man says "Action, and the camera follows you".')
+    assert acts[0][0][2] == "Action, and the camera follows you" and moves == []
+    acts, _ = read('A man says "wait for 2 seconds", angrily.')
+    assert acts[0][0][2] == "wait for 2 seconds" and acts[0][0][1] < 2.0
+    # "right" that is no side to go to stays, and only travelling says a way
+    for text in ("A man walks right up to the door.", "A man runs to the left and right.",
+                 "A man walks to the left of the woman."):  # fmt: skip
+        (((said, _, _, way),),), _ = read(text)
+        assert said == "a person " + text[6:-1] and way is None
+    (((pointed, _, _, way),),), _ = read("A man points to the left.")
+    assert pointed == "a person points to the right" and way is None
+    # "The first person ..." opens a script; "the old man" is the old one, "him" the one named
+    assert read("The first person walks.")[0] == [[("a person walks", 3.0, None, None)]]
+    _, moves = read("An old man walks. A young man runs. The camera zooms in on the old man.")
+    assert moves == [("zoom_in", 0)]
+    _, moves = read("A man walks. Another man runs. The first man waves, and the camera follows "
+                    "him.")  # fmt: skip
+    assert moves == [("follow", 0)]
+    assert read("A little girl waves.")[0] == [[("a childlike person waves", 3.0, None, None)]]
+    assert read("A person waves. The camera zooms in and out.")[1] == [("zoom_in", 0),
+                                                                      ("zoom_out", None)]  # fmt: skip
 
 
 def test_camera_clauses_chained_moves_and_lines_of_described_actors() -> None:

@@ -8,8 +8,9 @@ time the last-named actor has reached).
 Rules, not a remote service: sentences split on . ! ?; a subject starting a sentence ("a
 person", "a second person", "another person", "a woman", "an old man" ...) makes a new actor,
 its describing words ("old", "tired": ``DESCRIBING``) said in each of its actions' texts; a
-pronoun or "the person / the woman / the second person" names an existing one ("he" / "she"
-and "the man" the actor of that gender or noun) or, naming one not yet there, brings it in;
+pronoun or "the person / the old man / the second person" names an existing one (``_named``:
+"he" / "she" and "the man" the actor of that gender or noun acting most lately) or, naming
+one not yet there, brings it in;
 actions split on commas, "and" and "then" (a part that only says how, ", tiredly", stays with
 its action); "for N seconds" (digits
 or words up to twenty, "for a second", minutes too; at most 20 s) sets a length, any other
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 
 from motiongen.errors import InputError
 from motiongen.generation.durations import UNIT, said_seconds, without_said_length
+from motiongen.retrieval.wordings import as_person
 
 MAX_ACTORS = 4
 MAX_ACTIONS = 24
@@ -42,6 +44,9 @@ EMOTIONS = {
     "surprised": ("surprised", "surprisedly", "in surprise", "astonished", "shocked"),
 }
 NOUNS = "person|man|woman|boy|girl|child|dancer|runner|figure|kid|friend|lady|guy"
+# nouns ``as_person`` says as "a person" (or, as retrieval does, "a childlike person" for a
+# child); "friend" and "runner" it leaves
+AS_PERSON_NOUNS = frozenset(NOUNS.split("|")) - {"friend", "runner"}
 # Words that may describe a new actor ("An old man", "A tired young woman"): they go into each
 # of that actor's texts ("an old person walks" is the data's elderly walk), and an emotion
 # among them sets the face. A fixed list, as any word before the noun would read "A dog
@@ -59,35 +64,48 @@ NEW_ACTOR = re.compile(
     r"^(a|an|another|one more|a second|a third|a fourth|a fifth|a sixth)\s+"
     r"(second\s+|third\s+|fourth\s+|other\s+)?((?:[a-z]+\s+){0,3}?)(" + NOUNS + r")\b"
 )
-EXISTING = re.compile(
-    r"^(he|she|they|it|the (first|second|third|fourth) (?:person|man|woman|figure)|"
-    r"the (" + NOUNS + r"))\b"
+# An actor already there (or, naming one not yet there, the next): a pronoun, or "the
+# [first | second ...] [describing words] noun" ("the old man", "the second person")
+NAMED = (
+    r"\b(he|she|him|her|they|them|it|the\s+(?:(first|second|third|fourth)\s+)?"
+    r"((?:[a-z]+\s+){0,3}?)(" + NOUNS + r"))\b"
 )
-MALE, FEMALE = frozenset({"man", "boy", "guy", "he"}), frozenset({"woman", "girl", "lady", "she"})
+EXISTING = re.compile("^" + NAMED)
+MALE = frozenset({"man", "boy", "guy", "he", "him"})
+FEMALE = frozenset({"woman", "girl", "lady", "she", "her"})
 CAMERA = re.compile(r"^(?:the\s+)?camera\b")
 # "The camera slowly zooms in": how it moves is not read, only what it does
-CAMERA_MANNER = re.compile(r"^(?:slowly|quickly|gently|suddenly|smoothly|then|now)\s+")
+MANNER = r"(?:[a-z]+ly|then|now)"
+CAMERA_MANNER = re.compile(r"^" + MANNER + r"\s+")
 # "... walks off, and the camera follows him": a camera clause inside an actor's sentence is a
 # sentence of its own (it had been made an action, "a person the camera follows him")
 CAMERA_CLAUSE = re.compile(
     r"(?:\s*,\s*(?:and\s+)?(?:then\s+)?|\s+and\s+(?:then\s+)?|\s+then\s+)"
-    r"(?=the camera\s+(?:\w+ly\s+)?(?:zooms?|moves|pulls|pans|follows|cuts)\b)"
+    r"(?=the camera\s+(?:" + MANNER + r"\s+)?(?:zooms?|moves|pulls|pans|follows|cuts)\b)"
 )
 MOVE_SECONDS = 1.0  # how long a camera move takes; one chained after another starts then
 # "to the left" in a story is the screen's: an actor seen from the front goes to its own right
 # (the model's "walks to the left" sidestepped to the screen's right: a new user's trial), and
-# the view is chosen to show the way said (``story.view_yaw``). Hands, arms and legs keep
-# their own sides ("waves with the left hand").
-SCREEN_SIDE = re.compile(
-    r"\b((?:to(?:wards?)?\s+(?:the\s+)?|(?:walks|runs|moves|goes|steps|jogs|turns|dashes|"
-    r"strolls|heads|shuffles|sidesteps|hurries|wanders|drifts)\s+(?:off\s+)?(?:to\s+the\s+)?)"
-    r"(left|right)|(left|right)wards)\b"
+# the view is chosen to show the way said where the actor travels (``story.view_yaw``). Hands,
+# arms and legs keep their own sides ("waves with the left hand"); "right up to", "right
+# away", "to the left of the woman" and "left and right" are no side to go to.
+TRAVELS = (
+    r"(?:walks|runs|moves|goes|steps|jogs|dashes|strolls|heads|shuffles|sidesteps|hurries|"
+    r"wanders|drifts|sprints|rushes|marches|crawls|skips|hops)"
 )
+SCREEN_SIDE = re.compile(
+    r"\b((?:to(?:wards?)?\s+(?:the\s+)?|(?:" + TRAVELS + r"|turns)\s+(?:off\s+)?"
+    r"(?:to\s+the\s+)?)(left|right)|(left|right)wards)\b"
+    r"(?!\s+(?:of|and|or|up|back|away|around|round|in|into|out|past|through|over|behind|"
+    r"after|along|across|now|there|here|next)\b)"
+)
+BOTH_SIDES = re.compile(r"\b(?:left and right|right and left)\b")
+TRAVELLING = re.compile(r"\b" + TRAVELS + r"\b")
 ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "sixth": 5}
 # "and" inside one motion, not between two: "jumps up and down" had become "jumps up" and "down"
 ONE_MOTION = re.compile(
     r"\b(up and down|back and forth|to and fro|round and round|around and around|side to side|"
-    r"left and right|in and out|on and off|over and over|again and again)\b"
+    r"left and right|right and left|over and over|again and again)\b"
 )
 SPLIT_ACTIONS = re.compile(r",\s*(?:and\s+)?(?:then\s+)?|\s+and then\s+|\s+then\s+|\s+and\s+")
 # A quoted line: in double quotes, or in single quotes that are not apostrophes ("can't"): an
@@ -123,7 +141,11 @@ class ActorScript:
 
     @property
     def gender(self) -> str | None:
-        return "male" if self.noun in MALE else "female" if self.noun in FEMALE else None
+        return _gender(self.noun)
+
+
+def _gender(word: str) -> str | None:
+    return "male" if word in MALE else "female" if word in FEMALE else None
 
 
 @dataclass
@@ -156,7 +178,8 @@ def parse_script(text: str) -> Script:
     queue = _sentences(text.strip())
     while queue:
         sentence = queue.pop(0).strip().rstrip(".!?").strip()
-        clause = CAMERA_CLAUSE.search(sentence.lower())
+        hidden = QUOTE.sub(lambda m: "\x00" * len(m.group(0)), sentence)  # not inside a line
+        clause = CAMERA_CLAUSE.search(hidden.lower())
         if clause and clause.start() > 0:
             queue.insert(0, sentence[clause.end() :])
             sentence = sentence[: clause.start()]
@@ -171,8 +194,8 @@ def parse_script(text: str) -> Script:
             # actor has done so far; moves chained in one sentence ("pans right, then zooms
             # in") one after the other (only the first had been kept, silently)
             at = clock[current] if current is not None else 0.0
-            for k, said in enumerate(_parts(lower[camera_said.end() :]) or [""]):
-                move = _camera(said, at + k * MOVE_SECONDS, actors)
+            for k, said in enumerate(_camera_parts(lower[camera_said.end() :])):
+                move = _camera(said, at + k * MOVE_SECONDS, actors, current, order)
                 named = move.actor is not None
                 if move.kind == "zoom_in" and not named and current is not None:
                     move.actor = current  # a close-up of whom the story is about
@@ -195,6 +218,8 @@ def parse_script(text: str) -> Script:
             rest = lower[match.end() :]
         else:
             existing = EXISTING.match(lower)
+            if existing and not set((existing.group(3) or "").split()) <= DESCRIBING:
+                existing = None  # "The dog's man ...": no actor of the script
             if existing is None:
                 raise InputError(
                     f"cannot tell who acts in {sentence!r}; start with 'A person ...', "
@@ -204,7 +229,8 @@ def parse_script(text: str) -> Script:
             if introduce:
                 # "The second person ..." when there is one actor, "The man ..." as the first
                 # sentence or beside a woman: read as bringing in the next
-                actors.append(ActorScript(name=existing.group(0)))
+                described = " ".join((existing.group(3) or "").split())
+                actors.append(ActorScript(name=existing.group(0), described=described))
                 clock.append(0.0)
             elif named is None or named >= len(actors):
                 raise InputError(
@@ -225,7 +251,7 @@ def parse_script(text: str) -> Script:
         for line in _quoted(sentence):  # spoken as written: "I made it", not "i made it"
             rest = rest.replace(line.lower(), line, 1)
         for part in _parts(rest):
-            action = _action(part, actors[current].described)
+            action = _action(part, actors[current].described, actors[current].noun)
             actors[current].actions.append(action)
             clock[current] += action.seconds
     if not actors:
@@ -239,28 +265,31 @@ def parse_script(text: str) -> Script:
 
 
 def _named(
-    existing: re.Match[str], actors: list[ActorScript], current: int | None, order: list[int]
+    match: re.Match[str], actors: list[ActorScript], current: int | None, order: list[int]
 ) -> tuple[int | None, bool]:
-    """Who an existing-actor subject names (``EXISTING``'s match), and whether it brings a new
-    actor in: an ordinal names that actor (the next one, brought in); "he" / "she" the actor
-    of that gender acting most lately ("A man walks in. A woman runs. He waves." had made her
-    wave), else the current one; "the man" the one called so, else the current one unless
-    that one is of the other gender or there is none yet (then a new actor)."""
-    ordinal, noun = existing.group(2), existing.group(3)
+    """Who a ``NAMED`` match names, and whether it brings a new actor in: an ordinal names that
+    actor (the next one, brought in); "he" / "she" / "him" / "her" the actor of that gender
+    acting most lately ("A man walks in. A woman runs. He waves." had made her wave), else the
+    current one; "the [old] man" the actor acting most lately called so (its describing words
+    among the actor's), else the current one unless that one is of the other gender or there
+    is none yet (then a new actor)."""
+    whole, ordinal, described, noun = match.groups(default="")
     if ordinal:
         index = ORDINALS[ordinal]
-        return index, index == len(actors) and current is not None
-    word = noun or existing.group(1)
-    gender = "male" if word in MALE else "female" if word in FEMALE else None
+        return index, index == len(actors)
+    gender = _gender(noun or whole)
+    recent = list(dict.fromkeys(reversed(order)))  # most lately acting first
     if noun:
-        called = [i for i in reversed(order) if actors[i].noun == noun]
-        if called:
-            return called[0], False
+        called = [i for i in recent if noun in ("person", actors[i].noun)]
+        # "the old man": the old one of the men, or the one man not called old
+        told = [i for i in called if set(described.split()) <= set(actors[i].described.split())]
+        if told or called:
+            return (told or called)[0], False
         if current is None or (gender and actors[current].gender not in (None, gender)):
             return len(actors), True
         return current, False
     if gender and current is not None and actors[current].gender != gender:
-        alike = [i for i in reversed(order) if actors[i].gender == gender]
+        alike = [i for i in recent if actors[i].gender == gender]
         return (alike[0] if alike else current), False
     return current, False
 
@@ -301,15 +330,18 @@ def _parts(rest: str) -> list[str]:
     masked = ONE_MOTION.sub(lambda m: m.group(0).replace(" and ", " \x01 "), masked)
     parts = [p.strip().replace(" \x01 ", " and ") for p in SPLIT_ACTIONS.split(masked)
              if p and p.strip()]  # fmt: skip
-    out: list[str] = []
-    for p in parts:
+    merged: list[str] = []
+    for p in parts:  # merged with the lines hidden: a length inside a line is no length
+        if merged and _manner_only(p):  # "walks to the right, tiredly" is one action
+            said, rest, phrase = without_said_length(merged[-1])  # "for a second" closes it
+            merged[-1] = f"{rest} {p} {phrase}" if said is not None else f"{merged[-1]} {p}"
+        else:
+            merged.append(p)
+    out = []
+    for p in merged:
         for i, q in enumerate(quotes):
             p = p.replace(f"\x00{i}\x00", q)
-        if out and _manner_only(p):  # "walks to the right, tiredly" is one action
-            said, rest, phrase = without_said_length(out[-1])  # "for a second" closes it
-            out[-1] = f"{rest} {p} {phrase}" if said is not None else f"{out[-1]} {p}"
-        else:
-            out.append(p)
+        out.append(p)
     return out
 
 
@@ -336,10 +368,10 @@ def _emotion(text: str) -> str:
     return "neutral"
 
 
-def _action(part: str, described: str = "") -> Action:
-    """One action of ``part`` ("waves happily for 2 seconds"); described: the actor's
-    describing words, said in its text ("an old person waves") and its face where they
-    name an emotion and the action does not."""
+def _action(part: str, described: str = "", noun: str = "person") -> Action:
+    """One action of ``part`` ("waves happily for 2 seconds") of an actor called ``noun``;
+    described: the actor's describing words, said in its text ("an old person waves") and its
+    face where they name an emotion and the action does not."""
     seconds = DEFAULT_SECONDS
     said, phrase = said_seconds(QUOTE.sub("", part))  # words inside a spoken line set no length
     found = said is not None
@@ -375,18 +407,24 @@ def _action(part: str, described: str = "") -> Action:
         # the body of a line is the data's one gesture of response, which no style or manner
         # was recorded with: "an old person talks" and "a person talks happily" were refused
         # as unknown (a new user's trial); the face shows the emotion, the mouth the line
-        verb, described = "talks", ""
-    person = (
-        f"{'an' if described[:1] in tuple('aeiou') else 'a'} {described} person"
-        if described
-        else "a person"
-    )
-    ways = {(m.group(2) or m.group(3)) for m in SCREEN_SIDE.finditer(verb)}
-    way = {"left": -1, "right": 1}[ways.pop()] if len(ways) == 1 else None
-    if way is not None:  # the screen's side is the actor's other side
-        verb = SCREEN_SIDE.sub(_other_side, verb)
-    return Action(text=f"{person} {verb}", seconds=round(seconds, 2), emotion=emotion,
-                  line=line, way=way)  # fmt: skip
+        verb, described, noun = "talks", "", "person"
+    verb, way = _screen_sides(verb)
+    # said of the actor as retrieval says a subject ("a little girl" is a childlike person)
+    subject = f"a {described} {noun if noun in AS_PERSON_NOUNS else 'person'}"
+    text = as_person(re.sub(r"\s+", " ", f"{subject} {verb}"))
+    return Action(text=text, seconds=round(seconds, 2), emotion=emotion, line=line, way=way)
+
+
+def _screen_sides(verb: str) -> tuple[str, int | None]:
+    """(``verb`` with the screen's sides said as the actor's own, the screen's way it says
+    its actor travels: +1 right, -1 left, None)."""
+    if BOTH_SIDES.search(verb):  # "looks left and right": neither way
+        return verb, None
+    sides = {m.group(2) or m.group(3) for m in SCREEN_SIDE.finditer(verb)}
+    if len(sides) != 1:
+        return verb, None
+    way = {"left": -1, "right": 1}[sides.pop()] if TRAVELLING.search(verb) else None
+    return SCREEN_SIDE.sub(_other_side, verb), way
 
 
 def _other_side(m: re.Match[str]) -> str:
@@ -399,25 +437,31 @@ def _short(line: str, words: int = 6) -> str:
     return " ".join(w[:words]) + (" ..." if len(w) > words else "")
 
 
-def _whom(target: str, actors: list[ActorScript]) -> int | None:
-    """The actor a camera sentence names ("the second person", "the woman", "her"), None for
-    none; by a noun or pronoun the latest actor called so (one not yet in the script for a
-    noun: the caller refuses it)."""
-    ordinal = re.search(r"\b(first|second|third|fourth)\b", target)
-    if ordinal:
-        return ORDINALS[ordinal.group(1)]
-    pronoun = re.search(r"\b(him|her)\b", target)
-    if pronoun:
-        gender = "male" if pronoun.group(1) == "him" else "female"
-        alike = [i for i, a in enumerate(actors) if a.gender == gender]
-        return alike[-1] if alike else None
-    noun = re.search(r"\b(" + NOUNS + r")\b", target)
-    called = [i for i, a in enumerate(actors) if noun and a.noun == noun.group(1)]
-    return called[-1] if called else (len(actors) if noun and noun.group(1) != "person" else None)
+def _camera_parts(said: str) -> list[str]:
+    """The moves of a camera sentence after "the camera", one after the other ("pans right,
+    then zooms in"; "zooms in and out" is in, then out); [""] for none."""
+    said = re.sub(r"\b(zooms?)\s+(in|out)\s+and\s+(in|out)\b", r"\1 \2, then \1 \3", said)
+    return _parts(said) or [""]
 
 
-def _camera(said: str, at: float, actors: list[ActorScript]) -> CameraMove:
-    """The move ``said`` after "the camera" ("zooms in on the woman") names."""
+def _whom(
+    target: str, actors: list[ActorScript], current: int | None, order: list[int]
+) -> int | None:
+    """The actor a camera sentence names ("the second person", "the old man", "her") as an
+    actor's sentence would (``_named``), None for none named; one not yet in the script as
+    ``len(actors)`` (the caller refuses it)."""
+    match = re.search(NAMED, target)
+    if match is None:
+        return None
+    index, new = _named(match, actors, current, order)
+    return len(actors) if new or index is None else index
+
+
+def _camera(
+    said: str, at: float, actors: list[ActorScript], current: int | None, order: list[int]
+) -> CameraMove:
+    """The move ``said`` after "the camera" ("zooms in on the woman") names (a part of
+    ``_camera_parts``)."""
     rest = CAMERA_MANNER.sub("", said.strip())
     for kind, words in (("zoom_in", ("zooms in", "zoom in", "moves closer")),
                         ("zoom_out", ("zooms out", "zoom out", "pulls back")),
@@ -426,7 +470,7 @@ def _camera(said: str, at: float, actors: list[ActorScript]) -> CameraMove:
             # "zooms in on the second person": on the actor named (it had gone to whoever the
             # next sentence named: a new user's trial)
             on = re.search(r"\bon (.+)$", rest)
-            named = _whom(on.group(1), actors) if kind == "zoom_in" and on else None
+            named = _whom(on.group(1), actors, current, order) if kind == "zoom_in" and on else None
             if named is not None:
                 if named >= len(actors):
                     raise InputError(
@@ -437,8 +481,8 @@ def _camera(said: str, at: float, actors: list[ActorScript]) -> CameraMove:
     for kind, words in (("follow", ("follows",)), ("cut", ("cuts to",))):
         for w in words:
             if rest.startswith(w):
-                index = _whom(rest[len(w) :], actors)
-                index = 0 if index is None else index
+                index = _whom(rest[len(w) :], actors, current, order)
+                index = index if index is not None else current or 0
                 if index >= len(actors):
                     raise InputError(f"the camera {w} an actor the script has not introduced")
                 return CameraMove(at=at, kind=kind, actor=index)

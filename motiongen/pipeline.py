@@ -64,17 +64,16 @@ from motiongen.generation.constraints import (
 )
 from motiongen.generation.control import (
     MIN_SEGMENT_SECONDS,
-    STEP_PACE,
     assumed_text,
     check_keyframe_times,
     edit_constraints,
-    fastest_pace,
     inbetween_constraints,
     keyframes_in_place,
     parse_timeline,
     path_constraints,
     predict_constraints,
     resolve_joints,
+    stepping_pace,
     travel_warning,
 )
 from motiongen.generation.durations import said_seconds, without_said_length
@@ -261,6 +260,17 @@ def _style_unsaid(text: str) -> str:
     return re.sub(r"\s+in an? [a-z-]+ way\s*$", "", text, flags=re.IGNORECASE)
 
 
+# A blend of two named styles mixes the two sentences' predictions, and a restyle's starts
+# between both styles' takes, at weight ** this: mixed at the weight itself, the second style
+# showed only near the end (val, `benchmarks/tasks.py --tasks restyle`, 12 blends: the
+# classifier's mean P(B) at weights 0, 0.2 ... 1 was 0.029, 0.038, 0.059, 0.148, 0.255, 0.371;
+# a proud -> sad walk read proud 0.75 at 0.5, sad from 1.0: a new user's trial). At 0.5 it
+# rose 0.029, 0.069, 0.138, 0.217, 0.306, 0.371; at 0.4 0.029, 0.095, 0.165, 0.232, 0.314,
+# 0.371, evenly; at 0.35 0.112 at 0.2 already. The style vectors and the pace blend at the
+# weight itself.
+BLEND_FELT_POWER = 0.4
+
+
 def _said_in_style(
     text: str, style: Any, blend: tuple[Any, float] | None
 ) -> tuple[str, tuple[str, float] | None]:
@@ -277,15 +287,6 @@ def _said_in_style(
         return f"{text} {_in_a_way(style)}", None
     felt = float(blend[1]) ** BLEND_FELT_POWER
     return f"{text} {_in_a_way(style)}", (f"{text} {_in_a_way(blend[0])}", felt)
-
-
-# The two sentences of a blend are mixed at weight ** this: mixed at the weight itself, the
-# second style showed only near the end (val, `benchmarks/tasks.py --tasks restyle`, 12 blends:
-# the classifier's mean P(B) at weights 0, 0.2 ... 1 was 0.029, 0.038, 0.059, 0.148, 0.255,
-# 0.371; a proud -> sad walk read proud 0.75 at 0.5, sad from 1.0: a new user's trial). At 0.5
-# it rose 0.029, 0.069, 0.138, 0.217, 0.306, 0.371; at 0.4 0.029, 0.095, 0.165, 0.232, 0.314,
-# 0.371, evenly; at 0.35 0.112 at 0.2 already. The pace blends at the weight itself.
-BLEND_FELT_POWER = 0.4
 
 
 def _segments_of(motion: Motion, frames: int, fps: float) -> tuple[list[tuple[str, int]], str]:
@@ -326,6 +327,9 @@ RAISES = "raise-up"  # raise-up-both-hands, raise-up-left-hand, raise-up-right-h
 # ARM_ACTION_FLOOR.
 ARM_ACTION_MARGIN = 0.15
 ARM_ACTION_FLOOR = 0.5
+ARM_ACTIONS = ("raise-up", "wave-", "bye", "call", "punch", "slash")  # what arms alone do
+# Words for actions done at once: one of them is no part a keyframe's pose could show
+AT_ONCE = re.compile(r"\b(while|as\s+(?:he|she|they|it)|whilst|meanwhile)\b", re.IGNORECASE)
 # An arms edit of a wave is the control model's (the label classifier read its waves as waves
 # more often than the text model's, docs/control.md "Arms from the text model"), but its waving
 # hand stayed down in some: a new user's right-hand wave on a real walk had the wrist above
@@ -1502,10 +1506,14 @@ class Pipeline:
         said, _ = _segments_of(past, past.num_frames, past.fps)
         if said:  # a timeline goes on as one: a restyle of it keeps each segment's words
             parts = [[t, n / past.fps] for t, n in said]
-            if req.text is None:  # the last segment goes on
-                parts[-1][1] += seconds - past.seconds
+            added = seconds - past.seconds
+            # the last segment goes on: given no text (or only a style, said of the past's
+            # action), the same text, or under a segment's least length (a restyle reads no
+            # segments shorter: a review)
+            if told is not None or req.text in (None, parts[-1][0]) or added < MIN_SEGMENT_SECONDS:
+                parts[-1][1] += added
             else:
-                parts.append([req.text, seconds - past.seconds])
+                parts.append([req.text, added])
             req.meta["segments"] = parts
         return req
 
@@ -1602,10 +1610,11 @@ class Pipeline:
         checkpoint; consecutive keyframes at most one model window (9.8 s) apart. in_place
         (False): each keyframe is first moved on the ground to start where the one before ends,
         a clip's moved on by the pace the two keep over the time between (poses from different
-        takes stand where their takes put them, often metres apart). text None: keyframes at
-        least ``STEP_PACE`` apart on the ground are walked between (run past the travel
-        warning's pace; ``meta["text_assumed"]``); a text naming several actions there, its
-        part that travels (``meta["text_between"]``)."""
+        takes stand where their takes put them, often metres apart). text None: keyframes a
+        step apart on the ground at a walking pace (``generation.control.stepping_pace``) are
+        walked between (run past the travel warning's pace; ``meta["text_assumed"]``); a text
+        naming actions one after the other there, its part that travels
+        (``meta["text_between"]``)."""
         post = bool(options.pop("postprocess", True))
         return self.run_request(self.check_inbetween(keyframes, times, text, **options), post)
 
@@ -1657,11 +1666,11 @@ class Pipeline:
         total = starts[-1] + len(poses[-1])
         self._long_enough(total, "the keyframes span", "in-betweening")
         constraints = inbetween_constraints(poses, starts, total)
-        pace = fastest_pace(poses, starts, self.fps)
+        pace = stepping_pace(poses, starts, self.fps)
         asked, assumed = text, None
         if text is None:
             assumed = text = assumed_text(pace)
-        elif pace >= STEP_PACE:
+        elif pace is not None:
             text = self._travelling_part(text) or text
         req = self._controlled(text, total / self.fps, constraints, options, task="inbetween")
         if moved is not None:  # how far each keyframe was moved on the ground, metres
@@ -1670,15 +1679,15 @@ class Pipeline:
         if assumed is not None:
             req.meta["text_assumed"] = assumed
             notes.append(
-                f"no text given: made as {assumed!r}, the keyframes lying up to {pace:.1f} m/s "
-                "apart on the ground (without words the body glides there); give a text to say "
-                "how it moves"
+                f"no text given: made as {assumed!r}, keyframes being {pace:.1f} m/s apart on "
+                "the ground (without words the body glides there); give a text to say how it "
+                "moves"
             )
         elif text != asked:
             req.meta["text_between"] = text
             notes.append(
-                f"{asked!r} names several actions and an in-between makes one: made as {text!r} "
-                "between the keyframes, whose poses show the rest"
+                f"{asked!r} names actions one after the other and an in-between makes one: made "
+                f"as {text!r} between the keyframes, the rest left to the keyframes' poses"
             )
         rates = sorted({float(k.fps) for k in keyframes})
         if len(rates) == 1:
@@ -1905,12 +1914,15 @@ class Pipeline:
         return self._sewn(req, keys, starts, total, (t_start, known), postprocess, cancel)
 
     def _travelling_part(self, text: str) -> str | None:
-        """The part of a ``text`` naming several actions ("a person walks to the spot and
-        bows", "..., then bows") whose action travels (``TRAVELLING``), or None: keyframes
-        apart on the ground are walked between, and their poses show the rest. Asked both
+        """The part of a ``text`` naming actions one after the other ("a person walks to the
+        spot and bows", "..., then bows"; not "while waving") whose action travels
+        (``TRAVELLING``), or None: keyframes apart on the ground are walked between, and
+        their poses show the rest. Asked both
         at once, a turned keyframe 3 m away was reached facing 124 degrees off the way the
         body went, gliding, then swung round 125 degrees in its last 10 frames (a new user's
         trial); asked the walk, it turned within 0.5 s and walked."""
+        if AT_ONCE.search(text):  # "walks while waving": a wave no pose shows (a review)
+            return None
         known = self.known_actions(self.text_encoder.encode([text]).pooled, [text])
         several = known[0].get("compound") if known else None
         if not several:
@@ -1922,18 +1934,24 @@ class Pipeline:
 
     def _arm_action_text(self, text: str) -> str | None:
         """For an edit of the arms, the phrase of ``text``'s arm action nearest it where the
-        text's nearest action travels (``TRAVELLING``) and another action is within
-        ``ARM_ACTION_MARGIN`` of it ("a person jogs with both hands raised above the head":
-        the body's jog is kept, its arms are asked to raise); None otherwise."""
+        text's nearest action travels (``TRAVELLING``) and an arm action (``ARM_ACTIONS``, with
+        the hands the text says) is within ``ARM_ACTION_MARGIN`` of it ("a person jogs with
+        both hands raised above the head": the body's jog is kept, its arms are asked to
+        raise); None otherwise."""
         known = self.known_actions(self.text_encoder.encode([text]).pooled, [text])
         nearest = known[0].get("nearest") if known else None
         if not nearest or not str(nearest[0][0]).startswith(TRAVELLING):
             return None
-        best = nearest[0][1]
-        arm = next((a for a, sim in nearest[1:] if not str(a).startswith(TRAVELLING)
-                    and sim >= max(best - ARM_ACTION_MARGIN, ARM_ACTION_FLOOR)), None)  # fmt: skip
-        if arm is None:
+        floor = max(nearest[0][1] - ARM_ACTION_MARGIN, ARM_ACTION_FLOOR)
+        arms = [str(a) for a, sim in nearest[1:] if str(a).startswith(ARM_ACTIONS) and sim >= floor]
+        if not arms:
             return None
+        from motiongen.retrieval.sides import sides_said
+
+        # the hands said ("with both hands raised" is no one-hand raise: a review)
+        said = {"both": "both-hands", "left": "left-hand", "right": "right-hand"}
+        sides = [said[s] for s in sides_said(text, of="limb") if s in said]
+        arm = next((a for a in arms if any(a.endswith(s) for s in sides)), arms[0])
         phrases = list(self.vocabulary[arm])
         emb = torch.nn.functional.normalize(
             self.text_encoder.encode([text, *phrases]).pooled, dim=-1
@@ -3071,13 +3089,17 @@ class Pipeline:
                 positions = np.stack(
                     [limit_turn_rate(p, self.fps, facing_given)[0] for p in positions]
                 )
-                # a join, or keyframes in-betweened without text (or the walk assumed for
-                # none): no swinging round between (in-betweening a walk, a bow and a walk,
-                # all facing ahead, turned the body 136-158 degrees away and back within 3 s:
-                # a new user's trial)
-                unsaid = first.text is None or "text_assumed" in first.meta
+                # a join, or keyframes in-betweened without text: no swinging round between
+                # (in-betweening a walk, a bow and a walk, all facing ahead, turned the body
+                # 136-158 degrees away and back within 3 s: a new user's trial). The walk
+                # assumed for none turns to where it goes: held to its keyframes' facings, a
+                # keyframe 3 m to the side was reached facing 81-83 degrees off the way (a
+                # review); free, 7-9 degrees off that way, and a walk, a bow and a walk ahead
+                # within 13 degrees of ahead, as with the limit (seeds 0, 1, 3).
                 gaps = first.sewn or (
-                    constraints.free_gaps() if constraints.task == "inbetween" and unsaid else ()
+                    constraints.free_gaps()
+                    if constraints.task == "inbetween" and first.text is None
+                    else ()
                 )
                 if gaps:
                     positions = np.stack([limit_overturn(p, gaps)[0] for p in positions])

@@ -1055,6 +1055,8 @@ def test_predict_keeps_the_past_exactly(control_pipe):
                                      ["a person bows", 3.0]]  # fmt: skip
     on = control_pipe.check_predict(past, 5.0, seed=0)
     assert on.meta["segments"] == [["a person walks forward", 1.0], ["a person waves", 4.0]]
+    short = control_pipe.check_predict(past, 2.5, "a person bows", seed=0)  # under a segment
+    assert short.meta["segments"] == [["a person walks forward", 1.0], ["a person waves", 1.5]]
 
 
 def test_inbetween_hits_every_keyframe_root_included(control_pipe):
@@ -1098,9 +1100,15 @@ def test_keyframes_in_betweened_without_text_do_not_swing_round(control_pipe, mo
 
     monkeypatch.setattr(pipeline_module, "limit_overturn", spy)
     walk = _walk(4.0, seed=1).positions
-    keys = [Motion(positions=walk[i : i + 1], fps=20.0) for i in (0, 30, 70)]
+    # poses standing on one spot: keyframes apart on the ground are walked between, and the
+    # walk turns where it goes (below)
+    poses = [walk[i : i + 1] - walk[i, 0] * [1.0, 0.0, 1.0] for i in (0, 30, 70)]
+    keys = [Motion(positions=p, fps=20.0) for p in poses]
     control_pipe.inbetween(keys, [0.0, 1.5, 3.5], seed=0)
     assert calls == [((1, 30), (31, 70))]
+    apart = [Motion(positions=walk[i : i + 1], fps=20.0) for i in (0, 30, 70)]
+    assert "text_assumed" in control_pipe.inbetween(apart, [0.0, 1.5, 3.5], seed=0).meta
+    assert len(calls) == 1
     control_pipe.inbetween(keys, [0.0, 1.5, 3.5], "a person walks", seed=0)
     assert len(calls) == 1
     targets = np.full((10, 22, 3), np.nan)

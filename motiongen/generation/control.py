@@ -116,6 +116,7 @@ def check_keyframe_times(times: Sequence[Any], count: int) -> None:
 # 0.75 s on; "a person walks" walked and bowed at the bow's keyframe: a new user's trial), so
 # an in-between given no text is made as a walk, or as a run past ``TRAVEL_WARNING``.
 STEP_PACE = 0.5
+STEP_METRES = 0.5  # and at least this far apart: a step
 
 
 def keyframe_paces(
@@ -131,15 +132,21 @@ def keyframe_paces(
     return out
 
 
-def fastest_pace(keyframes: Sequence[np.ndarray], starts: Sequence[int], fps: float) -> float:
-    """The fastest pace (m/s on the ground) from one keyframe to the next."""
-    return max(gap / seconds for gap, seconds in keyframe_paces(keyframes, starts, fps))
+def stepping_pace(
+    keyframes: Sequence[np.ndarray], starts: Sequence[int], fps: float
+) -> float | None:
+    """The fastest pace (m/s on the ground) between consecutive keyframes that lie a step
+    apart (``STEP_METRES``) at ``STEP_PACE`` or faster, or None where no two do (poses 12 cm
+    apart 0.2 s apart are no walk: a review)."""
+    paces = [gap / seconds for gap, seconds in keyframe_paces(keyframes, starts, fps)
+             if gap >= STEP_METRES and gap >= STEP_PACE * seconds]  # fmt: skip
+    return max(paces, default=None)
 
 
-def assumed_text(pace: float) -> str | None:
-    """The text an in-between given none is made with where its keyframes' fastest ``pace``
-    needs steps (``STEP_PACE``), else None."""
-    if pace < STEP_PACE:
+def assumed_text(pace: float | None) -> str | None:
+    """The text an in-between given none is made with where its keyframes need steps at
+    ``pace`` (``stepping_pace``), else None."""
+    if pace is None:
         return None
     return "a person runs forward" if pace > TRAVEL_WARNING else "a person walks forward"
 

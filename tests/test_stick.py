@@ -220,8 +220,9 @@ def test_described_actors_gendered_names_and_manner_words() -> None:
         "waves. The camera follows the woman. She bows. The camera zooms in on him."
     )
     man, woman = s.actors
+    # "to the right" of the screen is the actor's own left
     assert [a.text for a in man.actions] == [
-        "an old person walks slowly to the left tiredly", "an old person waves"]  # fmt: skip  # the screen's right
+        "an old person walks slowly to the left tiredly", "an old person waves"]  # fmt: skip
     assert [a.emotion for a in man.actions] == ["sad", "neutral"]
     assert [(a.text, a.emotion) for a in woman.actions] == [
         ("a happy young person runs past", "happy"), ("a happy young person bows", "happy")]  # fmt: skip
@@ -260,7 +261,7 @@ def test_an_actor_that_stops_or_stands_still_stands() -> None:
     from motiongen.stick.script import parse_script
     from motiongen.stick.story import actor_motions, check_actions
 
-    class Knows:  # every action it is asked about is unknown
+    class Knows:  # a model asked nothing: any use of it fails the test
         fps = 20.0
 
         def __getattr__(self, name):

@@ -499,11 +499,39 @@ def test_story_actions_go_to_the_model_as_written_only_when_asked() -> None:
             frames = int(sum(s for _, s in segments) * 20)
             return Motion(positions=np.zeros((frames, 22, 3)), fps=20.0)
 
-    script = parse_script("A person walks, then waves happily. A second person bows.")
+    script = parse_script("A person walks, then waves happily. A second person bows for 6 "
+                          "seconds.")  # fmt: skip
     actor_motions(script, Pipe(), seed=0)
     actor_motions(script, Pipe(), seed=0, literal=True)
     assert calls == [("timeline", False), ("generate", False),
                      ("timeline", True), ("generate", True)]  # fmt: skip
+
+
+def test_an_actor_done_before_the_others_comes_to_rest_and_stands() -> None:
+    # it had held its last frame, mid-bow or mid-stride, for the rest of the scene (a trial)
+    from motiongen.motion import Motion
+    from motiongen.stick.script import parse_script
+    from motiongen.stick.story import REST_TEXT, actor_motions
+
+    asked = []
+
+    class Pipe:
+        fps = 20.0
+
+        def timeline(self, segments, seed, literal):
+            asked.append(segments)
+            return Motion(positions=np.zeros((int(sum(s for _, s in segments) * 20), 22, 3)),
+                          fps=20.0)  # fmt: skip
+
+    script = parse_script("A person walks, then waves for 4 seconds. A second person bows, then "
+                          "waves. A third person walks for 6.5 seconds, then stops.")  # fmt: skip
+    made = actor_motions(script, Pipe(), seed=0)
+    assert asked == [
+        [("a person walks", 3.0), ("a person waves", 4.0), (REST_TEXT, 2.5)],
+        [("a person bows", 3.0), ("a person waves", 3.0), (REST_TEXT, 3.5)],
+        [("a person walks", 6.5), ("a person stops", 3.0)],  # the longest: as written
+    ]
+    assert {m.num_frames for m in made} == {190}
 
 
 def test_a_scene_keeps_what_the_model_said_about_its_actions() -> None:
@@ -531,7 +559,8 @@ def test_a_scene_keeps_what_the_model_said_about_its_actions() -> None:
             m.meta["warning"] = f"segment 'a person waves': 3.0 s is short; {SEGMENT_SHORT_ADVICE}"
             return m
 
-    script = parse_script("A person walks, then waves. A second person bows happily.")
+    script = parse_script("A person walks, then waves. A second person bows happily for 6 "
+                          "seconds.")  # fmt: skip
     scene = make_scene(script, Pipe(), seed=0, width=640, check=False)
     assert len(scene.warnings) == 2 and "left out 'happily'" in scene.warnings[1]
     assert "leave out the length" not in scene.warnings[1]  # an actor of one action too

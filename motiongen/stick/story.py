@@ -93,16 +93,27 @@ def check_actions(script: Script, pipe: Any) -> None:
                              f"knows: {nearest}")  # fmt: skip
 
 
+REST_TEXT = "a person stands still"  # a timeline's stop (generation/stand.py)
+
+
 def actor_motions(script: Script, pipe: Any, seed: int, literal: bool = False) -> list[Any]:
     """One Motion per actor at the pipeline's fps (its meta says what the model made of the
-    texts). literal: the texts go to the model as written, also a style their action was never
+    texts); an actor done a segment's length before the longest comes to rest and stands.
+    literal: the texts go to the model as written, also a style their action was never
     recorded in (by default such style words are left out; the face still shows the emotion)."""
+    from motiongen.generation.control import MIN_SEGMENT_SECONDS
     from motiongen.generation.stand import is_stop, standing
     from motiongen.motion import Motion
 
     out = []
+    scene = max(sum(a.seconds for a in actor.actions) for actor in script.actors)
     for i, actor in enumerate(script.actors):
         segments = [(a.text, round(a.seconds, 2)) for a in actor.actions]
+        rest = scene - sum(s for _, s in segments)
+        if rest >= MIN_SEGMENT_SECONDS and not is_stop(segments[-1][0]):
+            # done before the others: it comes to rest and stands (it had held its last frame,
+            # mid-bow or mid-stride, for the rest of the scene: a new user's trial)
+            segments.append((REST_TEXT, round(rest, 2)))
         if len(segments) == 1 and is_stop(segments[0][0]):  # stands there, as in a timeline
             fps = getattr(pipe, "fps", 20.0)
             motion = Motion(standing(int(round(segments[0][1] * fps)) + 1), fps=fps)

@@ -351,6 +351,17 @@ def _total(page) -> int:
 
 
 @pytest.mark.skipif(not CONTROL_SHIPPED, reason="the control model tiny-control is not shipped")
+def _continue(page, text: str, seconds: float, total: int) -> None:
+    """Continue the motion on stage by ``seconds`` doing ``text``; waits for ``total`` frames."""
+    page.fill("#prompt", text)
+    page.fill("#continue-seconds", str(seconds))
+    page.click("#continue")
+    page.wait_for_function(
+        f"document.getElementById('frame-counter').textContent.endsWith('/ {total}')",
+        timeout=60_000,
+    )
+
+
 def test_continue_restyle_and_a_timeline_from_the_page(page) -> None:
     assert page.is_disabled("#continue")  # nothing on stage yet
     page.fill("#prompt", "a person walks forward")
@@ -360,11 +371,7 @@ def test_continue_restyle_and_a_timeline_from_the_page(page) -> None:
     _wait_playing(page)
     before = page.evaluate("Array.from(window.motiongenPage.viewer.motion.positions.slice(0, 66))")
 
-    page.fill("#prompt", "a person waves with the right hand")
-    page.fill("#continue-seconds", "2")
-    page.click("#continue")
-    page.wait_for_function("document.getElementById('frame-counter').textContent.endsWith('/ 100')",
-                           timeout=60_000)  # fmt: skip
+    _continue(page, "a person waves with the right hand", 2, total=100)
     after = page.evaluate("Array.from(window.motiongenPage.viewer.motion.positions.slice(0, 66))")
     np.testing.assert_allclose(after, before, atol=1e-3)  # the start is the motion that was there
     assert "ok" in page.get_attribute("#message", "class")
@@ -403,11 +410,7 @@ def test_continue_restyle_and_a_timeline_from_the_page(page) -> None:
     # continued, a timeline goes on as one: its answer's segments end with the new text (they
     # were lost, and a restyle after read the whole as the new text's action: a new user's trial)
     said = page.evaluate("window.motiongenPage.viewer.motion.segments")
-    page.fill("#prompt", "a person raises both hands")
-    page.fill("#continue-seconds", "2")
-    page.click("#continue")
-    page.wait_for_function("document.getElementById('frame-counter').textContent.endsWith('/ 220')",
-                           timeout=60_000)  # fmt: skip
+    _continue(page, "a person raises both hands", 2, total=220)
     went_on = page.evaluate("window.motiongenPage.viewer.motion.segments")
     assert went_on[:-1] == said and went_on[-1] == ["a person raises both hands", 2]
 

@@ -361,6 +361,27 @@ _BARE_VERBS = frozenset({
 _MOVE_NOUNS = frozenset({"ups", "jacks", "lunges"})
 
 
+# Any "a/an/the <words>" that a verb of ``_BARE_VERBS`` follows is the subject of a prompt's
+# first segment: "a guard walks forward, then waves" had become "a person a guard walks
+# forward" and "a person waves" (a new user's trial; "a robot", "a knight" alike).
+_ARTICLES = frozenset({"a", "an", "the"})
+
+
+def _acting_subject(text: str) -> str | None:
+    """The subject of ``text`` ("an old knight" of "an old knight marches") where it opens
+    with an article and up to four words that a verb said of one follows ("walks", "waves",
+    "punches", "carries"), else None."""
+    words = text.split()
+    if not words or words[0].lower() not in _ARTICLES:
+        return None
+    for k in range(2, min(6, len(words))):
+        verb = words[k].lower().rstrip(",.;:!?")
+        bare = {verb[:-1], verb[:-2], verb[:-3] + "y"} if verb.endswith("s") else set()
+        if bare & _BARE_VERBS:
+            return " ".join(words[:k])
+    return None
+
+
 def _third_person(verb: str) -> str:
     """ "wave" -> "waves", "punch" -> "punches", "carry" -> "carries", "go" -> "goes"
     (punctuation after it kept: "run," -> "runs,")."""
@@ -448,7 +469,9 @@ def parse_timeline(
         if not parts:
             raise InputError("the timeline prompt is empty; e.g. 'a person walks, then bows'")
         subject_match = _SUBJECT.match(parts[0])
-        subject = subject_match.group(0) if subject_match else "a person"
+        subject = subject_match.group(0) if subject_match else _acting_subject(parts[0])
+        own_subject = subject is not None  # the first segment says who acts
+        subject = subject or "a person"
         parts[0] = _FIRST.sub("", parts[0]) or parts[0]
         # "then he kicks" -> "a person kicks": the model is trained on "a person ..."
         parts = [_without_pronoun(p) for p in parts]
@@ -463,8 +486,8 @@ def parse_timeline(
         for i, p in enumerate(parts):
             said, parts[i], _ = without_said_length(p)
             own.append(said)
-        texts = [p if _SUBJECT.match(p) or _NOUN_PHRASE.match(p) else _with_subject(subject, p)
-                 for p in parts]  # fmt: skip
+        texts = [p if _SUBJECT.match(p) or _NOUN_PHRASE.match(p) or (i == 0 and own_subject)
+                 else _with_subject(subject, p) for i, p in enumerate(parts)]  # fmt: skip
         each, stated = None, sum(o for o in own if o is not None)
         if total_seconds is not None:
             left = own.count(None)

@@ -1501,8 +1501,11 @@ def test_then_prompts_split_into_segments_the_model_can_read():
             parse_timeline(doubled, 20.0)
     for fine in ("a person walks. Then bows.", "a person walks, then... bows"):
         assert len(parse_timeline(fine, 20.0)) == 2
-    with pytest.raises(InputError, match="shared by 3 segments; ask for at least 3"):
+    with pytest.raises(InputError, match=r"shared by 3 segment\(s\); ask for at least 3"):
         parse_timeline("a person walks, then bows, then waves", 20.0, total_seconds=2)
+    # a segment's own length counts (2 s had been asked for, 5 s needed: a new user's trial)
+    with pytest.raises(InputError, match=r"the others 4 s of their own; ask for at least 5\)"):
+        parse_timeline("a person walks, then bows for 4 seconds", 20.0, total_seconds=3)
     with pytest.raises(InputError, match="inf s; give a number"):
         parse_timeline([("a person walks", float("inf"))], 20.0)
 

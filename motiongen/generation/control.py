@@ -489,6 +489,7 @@ def parse_timeline(
         texts = [p if _SUBJECT.match(p) or _NOUN_PHRASE.match(p) or (i == 0 and own_subject)
                  else _with_subject(subject, p) for i, p in enumerate(parts)]  # fmt: skip
         each, stated = None, sum(o for o in own if o is not None)
+        sharing = own.count(None)  # the segments sharing a total
         if total_seconds is not None:
             left = own.count(None)
             if not left:
@@ -525,12 +526,15 @@ def parse_timeline(
                 f"timeline segment {i + 1} ({text!r}) lasts {seconds} s; give a number"
             )
         if seconds < MIN_SEGMENT_SECONDS:
-            shared = (
-                f" (seconds={total_seconds:g} shared by {len(pairs)} segments; ask for at "
-                f"least {MIN_SEGMENT_SECONDS * len(pairs):g})"
-                if isinstance(spec, str) and total_seconds is not None
-                else ""
-            )
+            shared = ""
+            if isinstance(spec, str) and total_seconds is not None:
+                # the others' own lengths count: "walks, then bows for 4 seconds" in 3 s had
+                # been told 2 s would do (a new user's trial)
+                besides = f", the others {stated:g} s of their own" if stated else ""
+                shared = (
+                    f" (seconds={total_seconds:g} shared by {sharing} segment(s){besides}; ask "
+                    f"for at least {stated + MIN_SEGMENT_SECONDS * sharing:g})"
+                )
             raise InputError(
                 f"timeline segment {i + 1} ({text!r}) lasts {seconds:.3g} s; each needs at least "
                 f"{MIN_SEGMENT_SECONDS:g} s{shared}"

@@ -1958,8 +1958,37 @@ class Pipeline:
         )
         return phrases[int((emb[1:] @ emb[0]).argmax())]
 
+    def _said_as_recorded(
+        self, text: str, style: Any, blend: tuple[Any, float] | None
+    ) -> tuple[str, tuple[str, float] | None]:
+        """``_said_in_style`` with each named style in the word ``text``'s action was
+        recorded with (``_style_as_recorded``)."""
+        if isinstance(style, str):
+            style = self._style_as_recorded(text, style)
+        if blend is not None and isinstance(blend[0], str):
+            blend = (self._style_as_recorded(text, blend[0]), blend[1])
+        return _said_in_style(text, style, blend)
+
+    def _style_as_recorded(self, text: str, style: str) -> str:
+        """``style`` in the word ``text``'s nearest action was recorded with where the data
+        names it another way ("tired" for a backwards walk, where other actions say
+        "exhausted"): "walks backwards in an exhausted way" found the exhausted forward walks
+        and went 4 m forward, unsaid ("in a tired way": 2-3 m back; a new user's trial)."""
+        from motiongen.evaluators.labels import STYLE_SYNONYMS
+
+        recorded = ((self.action_styles or {}).get("actions") or {}).get(
+            self._nearest_action(text) or "", []
+        )
+        if style in recorded:
+            return style
+        same = STYLE_SYNONYMS.get(style, style)
+        return next((r for r in recorded if STYLE_SYNONYMS.get(r, r) == same), style)
+
     def _nearest_action(self, text: str) -> str | None:
-        """The known action nearest ``text``, None for a checkpoint without a vocabulary."""
+        """The known action nearest ``text``, None for a checkpoint without a vocabulary or
+        an empty text."""
+        if not self.vocabulary or not text.strip():
+            return None
         known = self.known_actions(self.text_encoder.encode([text]).pooled, [text])
         return str(known[0]["nearest"][0][0]) if known and known[0].get("nearest") else None
 
@@ -2047,7 +2076,9 @@ class Pipeline:
         if parts is not None:  # a style said before (a restyle restyled) is replaced
             for t, _ in parts:
                 validate_prompt(t)
-            parts = [(_said_in_style(_style_unsaid(t), style, None)[0], n) for t, n in parts]
+            parts = [
+                (self._said_as_recorded(_style_unsaid(t), style, None)[0], n) for t, n in parts
+            ]
             text = parts[0][0]
         elif text is None and self.text_dim:
             seen = self._recognised(pos)
@@ -2060,7 +2091,7 @@ class Pipeline:
                     f"describes it by one ({action!r}) and may lose the others: give text= "
                     "saying what it does, or restyle its parts one by one"
                 )
-            text, text_blend = _said_in_style(action, style, blend)
+            text, text_blend = self._said_as_recorded(action, style, blend)
         # A restyle asks for the style: its words stay, recorded with the action or not.
         options["literal"] = True
         lengths = [n for _, n in parts] if parts is not None else [len(pos)]
@@ -2304,7 +2335,12 @@ class Pipeline:
         lengths: dict[str, str] = {}
         # each segment as long as its text's phrases last, the style said in it as the segment
         # will be (a raise sought unstyled got 2.0 s, then warned that elderly raises last 4.8)
-        say = (lambda t: _said_in_style(t, styled, None)[0]) if styled is not None else None
+        say = None
+        if styled is not None:
+
+            def say(t: str) -> str:
+                return self._said_as_recorded(t, styled, None)[0]
+
         parsed = parse_timeline(
             segments, self.fps, total_seconds=seconds,
             typical=self._typical_seconds(segment_model, unstyled, lengths, say),
@@ -2915,7 +2951,7 @@ class Pipeline:
         if text is None or not isinstance(style, str):
             return options, text, None
         self.style_vector(style, blend)  # an unknown style fails before its words are used
-        said, second = _said_in_style(text, style, blend)
+        said, second = self._said_as_recorded(text, style, blend)
         return {**options, "literal": True}, said, second
 
     def _task_options(self, task: str, options: dict[str, Any]) -> dict[str, Any]:

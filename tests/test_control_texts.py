@@ -94,3 +94,13 @@ def test_an_arms_wave_whose_hand_stays_down_takes_the_text_model_s_arms(control,
                               seed=0).wave_fallback is None  # fmt: skip
     assert control.check_edit(walk, text="a person waves with the right hand", joints=["legs"],
                               seed=0).wave_fallback is None  # fmt: skip
+
+
+def test_a_style_is_said_as_each_action_was_recorded_in_it(control):
+    # "tired" is "exhausted" to the model, but the backwards walk was recorded as tired: "walks
+    # backwards in an exhausted way" found the exhausted forward walks and went 4 m forward
+    assert control._style_as_recorded("a person walks backwards", "exhausted") == "tired"
+    assert control._style_as_recorded("a person walks forward", "exhausted") == "exhausted"
+    assert control._style_as_recorded("a person walks backwards", "sad") == "sad"
+    line = control.check_compose("a person walks, then walks backwards", style="tired", seed=0)
+    assert [t for t, _ in line.segments][1] == "a person walks backwards in a tired way"

@@ -1680,8 +1680,8 @@ class Pipeline:
             req.meta["text_assumed"] = assumed
             notes.append(
                 f"no text given: made as {assumed!r}, keyframes being {pace:.1f} m/s apart on "
-                "the ground (without words the body glides there); give a text to say how it "
-                "moves"
+                "the ground (asked nothing, the network slid there on planted feet); give a "
+                "text to say how it moves"
             )
         elif text != asked:
             req.meta["text_between"] = text

@@ -126,6 +126,10 @@ def test_far_apart_keyframes_and_a_too_long_past_are_said(pipes):
     assumed = control.check_inbetween([take.crop(0, 1), far], [0.0, 1.0])
     assert assumed.text == assumed.meta["text_assumed"] == "a person runs forward"
     assert "no text given: made as 'a person runs forward'" in assumed.meta["warning"]
+    from motiongen.generation.control import GLIDES
+
+    # it says nothing of gliding: a warning that the result glides would be kept from saying so
+    assert GLIDES not in assumed.meta["warning"]
     near = control.check_inbetween(
         [take.crop(0, 1), take.crop(20, 21)], [0.0, 1.0], "a person walks"
     )

@@ -1117,8 +1117,7 @@ class Pipeline:
             return False
         if not self.text_dim or not self.vocabulary:
             return False  # the parse first: it costs nothing, the embedding a text encoding
-        info = self.known_actions(self.text_encoder.encode([text]).pooled, [text])[0]
-        return (info.get("compound") or {}).get("kind") == "then"
+        return (self._known_action(text).get("compound") or {}).get("kind") == "then"
 
     def makes_timeline(
         self,
@@ -1583,10 +1582,10 @@ class Pipeline:
         as a raise)."""
         if not self.vocabulary or len(past) < self.fps:
             return None
-        known = self.known_actions(self.text_encoder.encode([text]).pooled, [text])
-        if not known or not known[0]["known"]:
+        known = self._known_action(text)
+        if not known.get("known"):
             return None
-        nearest = known[0]["nearest"]
+        nearest = known["nearest"]
         asked = [a for a, c in nearest if c >= nearest[0][1] - NEAR_ACTIONS]
         seen = self._recognised(self._recent(past))
         index = self._label_classifier().content_index
@@ -1917,14 +1916,13 @@ class Pipeline:
         """The part of a ``text`` naming actions one after the other ("a person walks to the
         spot and bows", "..., then bows"; not "while waving") whose action travels
         (``TRAVELLING``), or None: keyframes apart on the ground are walked between, and
-        their poses show the rest. Asked both
-        at once, a turned keyframe 3 m away was reached facing 124 degrees off the way the
-        body went, gliding, then swung round 125 degrees in its last 10 frames (a new user's
-        trial); asked the walk, it turned within 0.5 s and walked."""
+        their poses show the rest. Asked both at once, a turned keyframe 3 m away was reached
+        facing 124 degrees off the way the body went, gliding, then swung round 125 degrees
+        in its last 10 frames (a new user's trial); asked the walk, it turned within 0.5 s
+        and walked."""
         if AT_ONCE.search(text):  # "walks while waving": a wave no pose shows (a review)
             return None
-        known = self.known_actions(self.text_encoder.encode([text]).pooled, [text])
-        several = known[0].get("compound") if known else None
+        several = self._known_action(text).get("compound")
         if not several:
             return None
         for part, action in zip(several["parts"], several["actions"], strict=True):
@@ -1938,8 +1936,7 @@ class Pipeline:
         the hands the text says) is within ``ARM_ACTION_MARGIN`` of it ("a person jogs with
         both hands raised above the head": the body's jog is kept, its arms are asked to
         raise); None otherwise."""
-        known = self.known_actions(self.text_encoder.encode([text]).pooled, [text])
-        nearest = known[0].get("nearest") if known else None
+        nearest = self._known_action(text).get("nearest")
         if not nearest or not str(nearest[0][0]).startswith(TRAVELLING):
             return None
         floor = max(nearest[0][1] - ARM_ACTION_MARGIN, ARM_ACTION_FLOOR)
@@ -1984,13 +1981,17 @@ class Pipeline:
         same = STYLE_SYNONYMS.get(style, style)
         return next((r for r in recorded if STYLE_SYNONYMS.get(r, r) == same), style)
 
-    def _nearest_action(self, text: str) -> str | None:
-        """The known action nearest ``text``, None for a checkpoint without a vocabulary or
-        an empty text."""
+    def _known_action(self, text: str) -> dict[str, Any]:
+        """``known_actions`` of one text ({} for a checkpoint without a vocabulary or an
+        empty text)."""
         if not self.vocabulary or not text.strip():
-            return None
-        known = self.known_actions(self.text_encoder.encode([text]).pooled, [text])
-        return str(known[0]["nearest"][0][0]) if known and known[0].get("nearest") else None
+            return {}
+        return self.known_actions(self.text_encoder.encode([text]).pooled, [text])[0]
+
+    def _nearest_action(self, text: str) -> str | None:
+        """The known action nearest ``text``, None where there is none to tell."""
+        nearest = self._known_action(text).get("nearest")
+        return str(nearest[0][0]) if nearest else None
 
     def _raises(self, text: str) -> bool:
         """Whether ``text``'s nearest known action raises a hand or both (``RAISES``; False

@@ -347,13 +347,16 @@ WAVING_SIDES = {
 }
 
 
-def hands_raised(positions: np.ndarray, sides: Sequence[str]) -> float:
-    """The share of frames in which every hand of ``sides`` is above its shoulder."""
+def hands_raised(positions: np.ndarray, sides: Sequence[str], every: bool = True) -> float:
+    """The share of frames in which every hand of ``sides`` (or any one, ``every`` False) is
+    above its shoulder."""
     from motiongen.skeleton import JOINT_INDEX as J
 
     y = np.asarray(positions)[..., 1]
     up = [y[:, J[f"{s}_wrist"]] > y[:, J[f"{s}_shoulder"]] for s in sides]
-    return float(np.mean(np.all(up, axis=0))) if len(y) else 0.0
+    if not len(y):
+        return 0.0
+    return float(np.mean(np.all(up, axis=0) if every else np.any(up, axis=0)))
 
 
 # A timeline segment asked no length lasts as long as the index's phrases of its text, at most
@@ -1803,11 +1806,19 @@ class Pipeline:
             req.meta["arms_text"] = text
             add_warning(req.meta, f"the arms follow {text!r}, the arm action of {asked!r}; the "
                         "body's own steps are kept")  # fmt: skip
-        sides = WAVING_SIDES.get(self._nearest_action(text)) if arms and text else None
-        if sides and not joined and given is None and segment_model not in (None, "self"):
-            fallback = self.check_edit(motion, text=asked, frames=frames, joints=joints,
-                                       segment_model=segment_model, **asked_options)  # fmt: skip
-            req.wave_fallback = (fallback, sides)
+        sides = self._waving_sides(text, resolved) if arms and text else None
+        if sides and not joined and not reasons and given is None and segment_model != "self":
+            # the same edit with the text model's arms, made where these leave the hand down
+            again = {k: v for k, v in asked_options.items() if k != "segment_model"}
+            again["seed"] = req.seed  # the same seed, said in the result either way
+            try:
+                fallback = self.check_edit(motion, text=asked, frames=frames, joints=joints,
+                                           segment_model=segment_model, **again)  # fmt: skip
+            except MotionGenError:  # no segment model to take arms from: these arms stand
+                fallback = None
+            if fallback is not None:
+                a, b = span if span is not None else (0, len(pos))
+                req.wave_fallback = (fallback, sides, (a, b))
         if joined and arms:
             a, b = span if span is not None else (0, len(pos))
             segment_pipe = self._checked_segment_pipeline(
@@ -1973,8 +1984,11 @@ class Pipeline:
         and went 4 m forward, unsaid ("in a tired way": 2-3 m back; a new user's trial)."""
         from motiongen.evaluators.labels import STYLE_SYNONYMS
 
+        known = self._known_action(text)
+        if not known.get("known"):  # far from every action: no word of one to take
+            return style
         recorded = ((self.action_styles or {}).get("actions") or {}).get(
-            self._nearest_action(text) or "", []
+            str(known["nearest"][0][0]), []
         )
         if style in recorded:
             return style
@@ -1987,6 +2001,26 @@ class Pipeline:
         if not self.vocabulary or not text.strip():
             return {}
         return self.known_actions(self.text_encoder.encode([text]).pooled, [text])[0]
+
+    def _waving_sides(
+        self, text: str, joints: Sequence[int] | None
+    ) -> tuple[tuple[str, ...], bool] | None:
+        """(the hands a wave ``text`` asks of the edited ``joints`` (None: every joint), whether
+        every one of them must be up or any one) where its nearest action waves
+        (``WAVING_SIDES``), else None: "waves with both hands" both, "waves with the right
+        hand" the right, "a person waves" (nearest the two-hand wave) either edited hand."""
+        from motiongen.retrieval.sides import sides_said
+        from motiongen.skeleton import JOINT_INDEX
+
+        waving = WAVING_SIDES.get(self._nearest_action(text) or "")
+        if waving is None:
+            return None
+        said = sides_said(text, of="limb") & {"left", "right", "both"}
+        every = "both" in said
+        hands = waving if every or not said else tuple(s for s in waving if s in said)
+        edited = tuple(s for s in hands or waving
+                       if joints is None or JOINT_INDEX[f"{s}_wrist"] in joints)  # fmt: skip
+        return (edited, every) if edited else None
 
     def _nearest_action(self, text: str) -> str | None:
         """The known action nearest ``text``, None where there is none to tell."""
@@ -2545,14 +2579,14 @@ class Pipeline:
             elif postprocess and task == "inbetween":
                 add_warning(motion.meta, _inbetween_slides(motion, self.fps, req.text))
         if req.wave_fallback is not None:
-            fallback, sides = req.wave_fallback
-            shown = hands_raised(motion.positions, sides)
+            fallback, (sides, every), (a, b) = req.wave_fallback
+            shown = hands_raised(motion.positions[a:b], sides, every)  # in the edited span
             if shown < WAVE_SHOWN:
                 other = self.run_request(fallback, postprocess, cancel=cancel)
                 add_warning(other.meta, (
-                    f"this model's arms raised the waving hand in {shown:.0%} of frames (real "
-                    f"waves: 84 %): the arms are {fallback.segment_model.name}'s motion of the "
-                    "text instead"
+                    f"this model's arms had the waving hand up in {shown:.0%} of the edited "
+                    f"frames (real waves: 84%): the arms are {fallback.segment_model.name}'s "
+                    "motion of the text instead"
                 ))  # fmt: skip
                 return other
         if req.source_rate is not None:  # a restyle's pelvis at its own height, as made

@@ -75,16 +75,30 @@ def test_an_arms_wave_whose_hand_stays_down_takes_the_text_model_s_arms(control,
     walk = control("a person walks forward", seconds=4.0, seed=3)
     req = control.check_edit(walk, text="a person waves with the right hand",
                              joints=["right_arm"], seed=2)  # fmt: skip
-    fallback, sides = req.wave_fallback
-    assert sides == ("right",) and fallback.joined == "arms"
+    fallback, (sides, every), span = req.wave_fallback
+    assert sides == ("right",) and not every and span == (0, 80) and fallback.joined == "arms"
+    assert (
+        fallback.parts[0][0].seed == req.parts[0][0].seed
+        if req.parts
+        else fallback.seed == req.seed
+    )
     own = control.run_request(dataclasses.replace(req, wave_fallback=None))
     monkeypatch.setattr(pipeline_module, "WAVE_SHOWN", 0.0)  # never too low: its own arms
     np.testing.assert_array_equal(control.run_request(req).positions, own.positions)
     monkeypatch.setattr(pipeline_module, "WAVE_SHOWN", 1.01)  # always too low: the text model's
     taken = control.run_request(req)
     assert taken.meta["segments_from"] == fallback.segment_model.name
-    assert "raised the waving hand in" in taken.meta["warning"]
+    assert "had the waving hand up in" in taken.meta["warning"]
     assert hands_raised(taken.positions, sides) > 0.6
+    # a review: a wave said of no hand is either hand's; the arm not edited is not asked;
+    # a style, a short span or segment_model=None do not fail for the fallback (they had)
+    either = control.check_edit(walk, text="a person waves", joints=["arms"], seed=0)
+    assert either.wave_fallback[1] == (("left", "right"), False)
+    assert control.check_edit(walk, text="a person waves with the right hand",
+                              joints=["left_arm"], seed=0).wave_fallback is None  # fmt: skip
+    for extra in ({"style": "happy"}, {"frames": (1.0, 1.5)}, {"segment_model": None}):
+        control.check_edit(walk, text="a person waves with the right hand", joints=["right_arm"],
+                           seed=0, **extra)  # fmt: skip
     from motiongen.generation.control import resolve_joints
 
     kept = [j for j in range(22) if j not in resolve_joints(["right_arm"])]
@@ -102,5 +116,6 @@ def test_a_style_is_said_as_each_action_was_recorded_in_it(control):
     assert control._style_as_recorded("a person walks backwards", "exhausted") == "tired"
     assert control._style_as_recorded("a person walks forward", "exhausted") == "exhausted"
     assert control._style_as_recorded("a person walks backwards", "sad") == "sad"
+    assert control._style_as_recorded("a person sits down", "exhausted") == "exhausted"  # unknown
     line = control.check_compose("a person walks, then walks backwards", style="tired", seed=0)
     assert [t for t, _ in line.segments][1] == "a person walks backwards in a tired way"

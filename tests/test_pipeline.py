@@ -1460,6 +1460,10 @@ def test_then_prompts_split_into_segments_the_model_can_read():
     assert [t for t, _ in guard] == ["a guard walks forward", "a guard waves the left hand"]
     assert parse_timeline("an old knight marches, then bows", 20.0)[1][0] == "an old knight bows"
     assert parse_timeline("a quick wave, then a bow", 20.0)[0][0] == "a person a quick wave"
+    # a later segment's own such subject is kept; "the ..." lends none (a review: "the crowd
+    # cheers, then he bows" had made "the crowd bows")
+    assert parse_timeline("a person walks, then a guard waves", 20.0)[1][0] == "a guard waves"
+    assert parse_timeline("the crowd cheers, then he bows", 20.0)[1][0] == "a person bows"
     # a segment with a subject of its own keeps it, even one the model does not know
     other = parse_timeline("a person runs, then the weather is nice", 20.0)
     assert [t for t, _ in other] == ["a person runs", "the weather is nice"]

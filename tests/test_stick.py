@@ -532,6 +532,20 @@ def test_an_actor_done_before_the_others_comes_to_rest_and_stands() -> None:
         [("a person walks", 6.5), ("a person stops", 3.0)],  # the longest: as written
     ]
     assert {m.num_frames for m in made} == {190}
+    # a short line alone stays as it is (a timeline's segment lasts a second at least: it had
+    # been refused), and a camera move after the last action is waited for standing (a review)
+    asked.clear()
+
+    class Both(Pipe):
+        def generate(self, text, seconds, seed, literal):
+            asked.append([(text, seconds)])
+            return [Motion(positions=np.zeros((int(seconds * 20), 22, 3)), fps=20.0)]
+
+    actor_motions(parse_script('A man walks for 6 seconds. A woman says "hi".'), Both(), seed=0)
+    assert asked == [[("a person walks", 6.0)], [("a person talks", 0.85)]]
+    asked.clear()
+    actor_motions(parse_script("A man walks. The camera zooms in."), Both(), seed=0)
+    assert asked == [[("a person walks", 3.0), (REST_TEXT, 1.5)]]
 
 
 def test_a_scene_keeps_what_the_model_said_about_its_actions() -> None:

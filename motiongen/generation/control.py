@@ -364,13 +364,14 @@ _MOVE_NOUNS = frozenset({"ups", "jacks", "lunges"})
 # Any "a/an/the <words>" that a verb of ``_BARE_VERBS`` follows is the subject of a prompt's
 # first segment: "a guard walks forward, then waves" had become "a person a guard walks
 # forward" and "a person waves" (a new user's trial; "a robot", "a knight" alike).
-_ARTICLES = frozenset({"a", "an", "the"})
+_ARTICLES = frozenset({"a", "an"})  # "the crowd cheers, then he bows" lent no "the crowd"
 
 
 def _acting_subject(text: str) -> str | None:
     """The subject of ``text`` ("an old knight" of "an old knight marches") where it opens
-    with an article and up to four words that a verb said of one follows ("walks", "waves",
-    "punches", "carries"), else None."""
+    with "a" / "an" and up to four words that a verb said of one follows ("walks", "waves",
+    "punches", "carries"), else None. ("the ..." keeps its own subject, ``_NOUN_PHRASE``, and
+    lends none: "the sun rises, then walks" had made "the sun walks".)"""
     words = text.split()
     if not words or words[0].lower() not in _ARTICLES:
         return None
@@ -470,7 +471,6 @@ def parse_timeline(
             raise InputError("the timeline prompt is empty; e.g. 'a person walks, then bows'")
         subject_match = _SUBJECT.match(parts[0])
         subject = subject_match.group(0) if subject_match else _acting_subject(parts[0])
-        own_subject = subject is not None  # the first segment says who acts
         subject = subject or "a person"
         parts[0] = _FIRST.sub("", parts[0]) or parts[0]
         # "then he kicks" -> "a person kicks": the model is trained on "a person ..."
@@ -486,18 +486,17 @@ def parse_timeline(
         for i, p in enumerate(parts):
             said, parts[i], _ = without_said_length(p)
             own.append(said)
-        texts = [p if _SUBJECT.match(p) or _NOUN_PHRASE.match(p) or (i == 0 and own_subject)
-                 else _with_subject(subject, p) for i, p in enumerate(parts)]  # fmt: skip
+        texts = [p if _SUBJECT.match(p) or _NOUN_PHRASE.match(p) or _acting_subject(p)
+                 else _with_subject(subject, p) for p in parts]  # fmt: skip
         each, stated = None, sum(o for o in own if o is not None)
         sharing = own.count(None)  # the segments sharing a total
         if total_seconds is not None:
-            left = own.count(None)
-            if not left:
+            if not sharing:
                 raise InputError(
                     f"every segment says how long it lasts ({stated:g} s in all); leave out "
                     "the total seconds, or a segment's own length"
                 )
-            each = (total_seconds - stated) / left
+            each = (total_seconds - stated) / sharing
         pairs = [(t, o if o is not None else each) for t, o in zip(texts, own, strict=True)]
     else:
         pairs = []
@@ -527,7 +526,7 @@ def parse_timeline(
             )
         if seconds < MIN_SEGMENT_SECONDS:
             shared = ""
-            if isinstance(spec, str) and total_seconds is not None:
+            if isinstance(spec, str) and total_seconds is not None and own[i] is None:
                 # the others' own lengths count: "walks, then bows for 4 seconds" in 3 s had
                 # been told 2 s would do (a new user's trial)
                 besides = f", the others {stated:g} s of their own" if stated else ""

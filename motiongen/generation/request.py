@@ -92,9 +92,12 @@ class GenerationRequest:
     # docs/control.md "Seams at a walk's pace").
     eased_paths: bool = False
     # An arms edit of a wave made by this model alone: (the same edit with the arms of the
-    # segment model's motion of the text, a joined "arms" request; the sides whose hands
-    # wave), made instead where this one's waving hand does not rise (``Pipeline.run_request``).
-    wave_fallback: tuple[GenerationRequest, tuple[str, ...]] | None = None
+    # segment model's motion of the text, a joined "arms" request; the waving hands and
+    # whether every one of them must be up (``Pipeline._waving_sides``); the edited frames
+    # [a, b)), made instead where this one's waving hand does not rise (``run_request``).
+    wave_fallback: (
+        tuple[GenerationRequest, tuple[tuple[str, ...], bool], tuple[int, int]] | None
+    ) = None
     # Control on a motion at another frame rate (generation.source_rate.SourceRate): the
     # result goes back to that rate with the kept frames pasted; None at the model's rate.
     source_rate: Any = None

@@ -96,6 +96,19 @@ def check_actions(script: Script, pipe: Any) -> None:
 REST_TEXT = "a person stands still"  # a timeline's stop (generation/stand.py)
 
 
+def scene_seconds(script: Script) -> float:
+    """How long a scene lasts: its longest actor's actions, or until its last camera move has
+    played (a move written after the last action came at its last frame and never showed: a
+    new user's trial)."""
+    acted = max(sum(a.seconds for a in actor.actions) for actor in script.actors)
+    last_move = max((m.at for m in script.camera), default=0.0)
+    return (
+        last_move + MOVE_SECONDS + 0.5
+        if script.camera and last_move + MOVE_SECONDS > acted
+        else acted
+    )
+
+
 def actor_motions(script: Script, pipe: Any, seed: int, literal: bool = False) -> list[Any]:
     """One Motion per actor at the pipeline's fps (its meta says what the model made of the
     texts); an actor done a segment's length before the longest comes to rest and stands.
@@ -106,11 +119,13 @@ def actor_motions(script: Script, pipe: Any, seed: int, literal: bool = False) -
     from motiongen.motion import Motion
 
     out = []
-    scene = max(sum(a.seconds for a in actor.actions) for actor in script.actors)
+    scene = scene_seconds(script)
     for i, actor in enumerate(script.actors):
         segments = [(a.text, round(a.seconds, 2)) for a in actor.actions]
         rest = scene - sum(s for _, s in segments)
-        if rest >= MIN_SEGMENT_SECONDS and not is_stop(segments[-1][0]):
+        # (a timeline's segments last a second at least: a short line alone stays as it is)
+        if (rest >= MIN_SEGMENT_SECONDS and not is_stop(segments[-1][0])
+                and min(s for _, s in segments) >= MIN_SEGMENT_SECONDS):  # fmt: skip
             # done before the others: it comes to rest and stands (it had held its last frame,
             # mid-bow or mid-stride, for the rest of the scene: a new user's trial)
             segments.append((REST_TEXT, round(rest, 2)))
@@ -305,13 +320,9 @@ def make_scene(script: Script, pipe: Any, *, seed: int = 0, width: int = 960,
                              StickCamera(yaw=view_yaw(m.positions, actor.screen_way)))
                     for m, actor in zip(motions, script.actors, strict=True)])  # fmt: skip
     actors, captions = [], []
-    seconds = (max(len(s) for s in sticks) - 1) / pipe.fps
-    # A camera move written after the last action ("... bows. The camera zooms in.") came at
-    # the last frame and never showed (a new user's trial): the scene holds the final poses
-    # until the move has played.
-    last_move = max((m.at for m in script.camera), default=0.0)
-    if script.camera and last_move + MOVE_SECONDS > seconds:
-        seconds = last_move + MOVE_SECONDS + 0.5
+    # as long as its longest motion, and until its last camera move has played (the actors
+    # come to rest and stand for it, ``actor_motions``)
+    seconds = max((max(len(s) for s in sticks) - 1) / pipe.fps, scene_seconds(script))
     frames = int(round(seconds * pipe.fps)) + 1
     loud = None if speech is None else speech_mouth(speech, speech_offset, pipe.fps, frames)
     for i, (actor, stick) in enumerate(zip(script.actors, sticks, strict=True)):

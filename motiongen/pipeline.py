@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import functools
 import inspect
 import logging
@@ -3028,10 +3029,14 @@ class Pipeline:
 
     def request_cost(self, req: GenerationRequest) -> int:
         """What a request costs the network, in frame-evaluations: the frames of every window
-        x the sampler's network evaluations x the guidance passes x the batch. The service
-        budgets requests with it; it is proportional to the sampling time."""
+        x the sampler's network evaluations x the guidance passes x the batch (an arms wave's
+        edit again with the text model's arms counted: it may run). The service budgets
+        requests with it; it is proportional to the sampling time."""
         from motiongen.generative import guidance_weights
 
+        if req.wave_fallback is not None:  # the edit again, where its hand stays down
+            alone = dataclasses.replace(req, wave_fallback=None)
+            return self.request_cost(alone) + self.request_cost(req.wave_fallback[0])
         if req.parts is not None:  # a joined timeline or edit: the segments, then the joins
             segment_reqs, join = req.parts
             made = sum(req.segment_model.request_cost(r) for r in segment_reqs)

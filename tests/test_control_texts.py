@@ -82,7 +82,11 @@ def test_an_arms_wave_whose_hand_stays_down_takes_the_text_model_s_arms(control,
         if req.parts
         else fallback.seed == req.seed
     )
-    own = control.run_request(dataclasses.replace(req, wave_fallback=None))
+    alone = dataclasses.replace(req, wave_fallback=None)
+    # the service budgets the edit again too: it may run
+    assert control.request_cost(req) == control.request_cost(alone) + control.request_cost(fallback)
+    assert control.request_cost(fallback) > 0
+    own = control.run_request(alone)
     monkeypatch.setattr(pipeline_module, "WAVE_SHOWN", 0.0)  # never too low: its own arms
     np.testing.assert_array_equal(control.run_request(req).positions, own.positions)
     monkeypatch.setattr(pipeline_module, "WAVE_SHOWN", 1.01)  # always too low: the text model's

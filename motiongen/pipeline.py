@@ -348,18 +348,6 @@ WAVING_SIDES = {
 }
 
 
-def hands_raised(positions: np.ndarray, sides: Sequence[str], every: bool = True) -> float:
-    """The share of frames in which every hand of ``sides`` (or any one, ``every`` False) is
-    above its shoulder."""
-    from motiongen.skeleton import JOINT_INDEX as J
-
-    y = np.asarray(positions)[..., 1]
-    up = [y[:, J[f"{s}_wrist"]] > y[:, J[f"{s}_shoulder"]] for s in sides]
-    if not len(y):
-        return 0.0
-    return float(np.mean(np.all(up, axis=0) if every else np.any(up, axis=0)))
-
-
 # A timeline segment asked no length lasts as long as the index's phrases of its text, at most
 # this: the data's takes repeat a wave or a walk for 7-9 s, and three actions had run 15-20 s
 # (a new user's trial). On 40 timelines of 3 segments at their default lengths (`benchmarks/
@@ -2580,7 +2568,9 @@ class Pipeline:
             elif postprocess and task == "inbetween":
                 add_warning(motion.meta, _inbetween_slides(motion, self.fps, req.text))
         if req.wave_fallback is not None:
-            fallback, (sides, every), (a, b) = req.wave_fallback
+            from motiongen.eval.contracts import hands_raised
+
+            fallback, (sides, every), (a, b) = req.wave_fallback  # b > a: an edit's frames
             shown = hands_raised(motion.positions[a:b], sides, every)  # in the edited span
             if shown < WAVE_SHOWN:
                 other = self.run_request(fallback, postprocess, cancel=cancel)

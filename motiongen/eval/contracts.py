@@ -30,13 +30,17 @@ from motiongen.skeleton import (
 NECK = JOINT_INDEX["neck"]
 
 
+def hands_raised(positions: np.ndarray, sides: tuple[str, ...], every: bool = True) -> float:
+    """Share of frames in which every hand of ``sides`` ("left", "right"), or any one of them
+    (``every`` False), is above its shoulder."""
+    y = np.asarray(positions)[..., 1]
+    up = [y[:, JOINT_INDEX[f"{s}_wrist"]] > y[:, JOINT_INDEX[f"{s}_shoulder"]] for s in sides]
+    return float(np.mean(np.all(up, axis=0) if every else np.any(up, axis=0)))
+
+
 def both_hands_up_share(positions: np.ndarray) -> float:
     """Share of frames in which both wrists are above their shoulders."""
-    p = np.asarray(positions)
-    up = (p[:, LEFT_WRIST, 1] > p[:, LEFT_SHOULDER, 1]) & (
-        p[:, RIGHT_WRIST, 1] > p[:, RIGHT_SHOULDER, 1]
-    )
-    return float(up.mean())
+    return hands_raised(positions, ("left", "right"))
 
 
 def wrist_lift(positions: np.ndarray, side: str) -> float:

@@ -361,9 +361,10 @@ _BARE_VERBS = frozenset({
 _MOVE_NOUNS = frozenset({"ups", "jacks", "lunges"})
 
 
-# Any "a/an/the <words>" that a verb of ``_BARE_VERBS`` follows is the subject of a prompt's
-# first segment: "a guard walks forward, then waves" had become "a person a guard walks
-# forward" and "a person waves" (a new user's trial; "a robot", "a knight" alike).
+# Any "a/an <words>" that a verb of ``_BARE_VERBS`` follows is a segment's own subject, and the
+# first segment's is lent to the segments without one: "a guard walks forward, then waves" had
+# become "a person a guard walks forward" and "a person waves" (a new user's trial; "a robot",
+# "a knight" alike).
 _ARTICLES = frozenset({"a", "an"})  # "the crowd cheers, then he bows" lent no "the crowd"
 
 

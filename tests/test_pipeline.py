@@ -1454,15 +1454,16 @@ def test_then_prompts_split_into_segments_the_model_can_read():
     assert [t for t, _ in styled] == ["a proud person walks to the right", "a proud person waves"]
     assert parse_timeline("An old tired man bows", 20.0)[0][0] == "An old tired man bows"
     assert parse_timeline("jumps, then a person bows", 20.0)[0][0] == "a person jumps"
-    # any subject a verb follows, named or not by the list (a trial's "a guard" had become "a
-    # person a guard walks forward", and its "then waves" "a person waves")
+    # any subject a verb follows, named or not by the list, said as a person with the words
+    # before its noun (a trial's "a guard" had become "a person a guard walks forward")
     guard = parse_timeline("a guard walks forward, then he waves the left hand", 20.0)
-    assert [t for t, _ in guard] == ["a guard walks forward", "a guard waves the left hand"]
-    assert parse_timeline("an old knight marches, then bows", 20.0)[1][0] == "an old knight bows"
+    assert [t for t, _ in guard] == ["a person walks forward", "a person waves the left hand"]
+    knight = parse_timeline("an old knight marches, then bows", 20.0)
+    assert [t for t, _ in knight] == ["an old person marches", "an old person bows"]
     assert parse_timeline("a quick wave, then a bow", 20.0)[0][0] == "a person a quick wave"
-    # a later segment's own such subject is kept; "the ..." lends none (a review: "the crowd
+    # a later segment's own such subject is said so too; "the ..." lends none (a review: "the crowd
     # cheers, then he bows" had made "the crowd bows")
-    assert parse_timeline("a person walks, then a guard waves", 20.0)[1][0] == "a guard waves"
+    assert parse_timeline("a person walks, then a guard waves", 20.0)[1][0] == "a person waves"
     assert parse_timeline("the crowd cheers, then he bows", 20.0)[1][0] == "a person bows"
     # a segment with a subject of its own keeps it, even one the model does not know
     other = parse_timeline("a person runs, then the weather is nice", 20.0)

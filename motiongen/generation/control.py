@@ -361,18 +361,21 @@ _BARE_VERBS = frozenset({
 _MOVE_NOUNS = frozenset({"ups", "jacks", "lunges"})
 
 
-# Any "a/an <words>" that a verb of ``_BARE_VERBS`` follows is a segment's own subject, and the
-# first segment's is lent to the segments without one: "a guard walks forward, then waves" had
-# become "a person a guard walks forward" and "a person waves" (a new user's trial; "a robot",
-# "a knight" alike).
+# Any "a/an <words>" that a verb of ``_BARE_VERBS`` follows is a segment's own subject, said
+# as the model's texts say one, "a person" with the words before its noun ("an old knight
+# marches" -> "an old person marches"), and the first segment's is lent to the segments
+# without one: "a guard walks forward, then waves" had become "a person a guard walks
+# forward" and "a person waves" (a new user's trial; the vocabulary's match 0.76; as written,
+# "a guard walks forward", 0.67; "a person walks forward" 1.0).
 _ARTICLES = frozenset({"a", "an"})  # "the crowd cheers, then he bows" lent no "the crowd"
 
 
-def _acting_subject(text: str) -> str | None:
-    """The subject of ``text`` ("an old knight" of "an old knight marches") where it opens
-    with "a" / "an" and up to four words that a verb said of one follows ("walks", "waves",
-    "punches", "carries"), else None. ("the ..." keeps its own subject, ``_NOUN_PHRASE``, and
-    lends none: "the sun rises, then walks" had made "the sun walks".)"""
+def _acting_subject(text: str) -> tuple[str, str] | None:
+    """(the subject of ``text`` said as a person, the rest) where ``text`` opens with "a" /
+    "an" and up to four words that a verb said of one follows ("walks", "waves", "punches",
+    "carries"): "an old knight marches on" -> ("an old person", "marches on"); else None.
+    ("the ..." keeps its own subject, ``_NOUN_PHRASE``, and lends none: "the sun rises, then
+    walks" had made "the sun walks".)"""
     words = text.split()
     if not words or words[0].lower() not in _ARTICLES:
         return None
@@ -380,7 +383,9 @@ def _acting_subject(text: str) -> str | None:
         verb = words[k].lower().rstrip(",.;:!?")
         bare = {verb[:-1], verb[:-2], verb[:-3] + "y"} if verb.endswith("s") else set()
         if bare & _BARE_VERBS:
-            return " ".join(words[:k])
+            said = words[1 : k - 1]  # the words before its noun
+            article = "an" if said and said[0][0].lower() in "aeiou" else "a"
+            return " ".join([article, *said, "person"]), " ".join(words[k:])
     return None
 
 
@@ -471,8 +476,8 @@ def parse_timeline(
         if not parts:
             raise InputError("the timeline prompt is empty; e.g. 'a person walks, then bows'")
         subject_match = _SUBJECT.match(parts[0])
-        subject = subject_match.group(0) if subject_match else _acting_subject(parts[0])
-        subject = subject or "a person"
+        acting = None if subject_match else _acting_subject(parts[0])
+        subject = subject_match.group(0) if subject_match else acting[0] if acting else "a person"
         parts[0] = _FIRST.sub("", parts[0]) or parts[0]
         # "then he kicks" -> "a person kicks": the model is trained on "a person ..."
         parts = [_without_pronoun(p) for p in parts]
@@ -487,7 +492,8 @@ def parse_timeline(
         for i, p in enumerate(parts):
             said, parts[i], _ = without_said_length(p)
             own.append(said)
-        texts = [p if _SUBJECT.match(p) or _NOUN_PHRASE.match(p) or _acting_subject(p)
+        texts = [p if _SUBJECT.match(p) or _NOUN_PHRASE.match(p)
+                 else " ".join(said) if (said := _acting_subject(p))
                  else _with_subject(subject, p) for p in parts]  # fmt: skip
         each, stated = None, sum(o for o in own if o is not None)
         sharing = own.count(None)  # the segments sharing a total

@@ -2568,7 +2568,7 @@ class Pipeline:
             elif postprocess and task == "inbetween":
                 add_warning(motion.meta, _inbetween_slides(motion, self.fps, req.text))
         if req.wave_fallback is not None:
-            from motiongen.eval.contracts import hands_raised
+            from motiongen.skeleton import hands_raised
 
             fallback, (sides, every), (a, b) = req.wave_fallback  # b > a: an edit's frames
             shown = hands_raised(motion.positions[a:b], sides, every)  # in the edited span

@@ -100,6 +100,14 @@ def bone_lengths(positions: np.ndarray) -> np.ndarray:
     return np.linalg.norm(positions[:, child] - positions[:, parent], axis=-1)
 
 
+def hands_raised(positions: np.ndarray, sides: tuple[str, ...], every: bool = True) -> float:
+    """Share of frames of ``positions`` (T, 22, 3), Y up, in which every hand of ``sides``
+    ("left", "right"), or any one of them (``every`` False), is above its shoulder."""
+    y = np.asarray(positions)[..., 1]
+    up = [y[:, JOINT_INDEX[f"{s}_wrist"]] > y[:, JOINT_INDEX[f"{s}_shoulder"]] for s in sides]
+    return float(np.mean(np.all(up, axis=0) if every else np.any(up, axis=0)))
+
+
 def checked_positions(
     positions: np.ndarray, *, dtype: type = np.float64, what: str = "positions"
 ) -> np.ndarray:

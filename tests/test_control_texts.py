@@ -70,7 +70,7 @@ def test_an_arms_wave_whose_hand_stays_down_takes_the_text_model_s_arms(control,
     import dataclasses
 
     import motiongen.pipeline as pipeline_module
-    from motiongen.eval.contracts import hands_raised
+    from motiongen.skeleton import hands_raised
 
     walk = control("a person walks forward", seconds=4.0, seed=3)
     req = control.check_edit(walk, text="a person waves with the right hand",

@@ -25,17 +25,10 @@ from motiongen.skeleton import (
     RIGHT_ANKLE,
     RIGHT_SHOULDER,
     RIGHT_WRIST,
+    hands_raised,
 )
 
 NECK = JOINT_INDEX["neck"]
-
-
-def hands_raised(positions: np.ndarray, sides: tuple[str, ...], every: bool = True) -> float:
-    """Share of frames in which every hand of ``sides`` ("left", "right"), or any one of them
-    (``every`` False), is above its shoulder."""
-    y = np.asarray(positions)[..., 1]
-    up = [y[:, JOINT_INDEX[f"{s}_wrist"]] > y[:, JOINT_INDEX[f"{s}_shoulder"]] for s in sides]
-    return float(np.mean(np.all(up, axis=0) if every else np.any(up, axis=0)))
 
 
 def both_hands_up_share(positions: np.ndarray) -> float:

@@ -10,6 +10,8 @@ with the real window of its own condition:
   median over the walk and run conditions (contents starting with "walk" or "run");
 - kinetic energy: the sum of the AIST++ kinetic features (``eval.kinetic``), generated / real,
   median over locomotion and over the other conditions without music;
+- arm pace: the faster wrist's speed about the pelvis over 0.2 s (``eval.contracts.
+  wrist_speed``), generated / real, median over the wave conditions and over the raises;
 - FID_k as ``motiongen eval`` computes it, and again with the locomotion conditions' motions
   swapped for their real windows: how much of FID_k's gap to the real row is locomotion.
 
@@ -31,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.report import report, run_cli  # noqa: E402
 from motiongen.errors import InputError  # noqa: E402
-from motiongen.eval.contracts import ground_speed  # noqa: E402
+from motiongen.eval.contracts import ground_speed, wrist_speed  # noqa: E402
 
 
 def is_locomotion(key: str) -> bool:
@@ -73,6 +75,13 @@ def measure(motions: list[Any], real: list[Any], kin_real: np.ndarray, keys: lis
          for g, r in zip(motions, real, strict=True)]
     )  # fmt: skip
     energy = kin.sum(1) / np.maximum(kin_real.sum(1), 1e-9)
+    contents = [k.split("|")[0] for k in keys]
+    waves = np.array([c.startswith("wave") for c in contents])
+    raises = np.array([c.startswith("raise") for c in contents])
+    arms = np.array(
+        [wrist_speed(g.positions, g.fps) / max(wrist_speed(r.positions, r.fps), 1e-6)
+         for g, r in zip(motions, real, strict=True)]
+    )  # fmt: skip
     swapped = kin.copy()
     swapped[loco] = kin_real[loco]
     return {
@@ -80,9 +89,16 @@ def measure(motions: list[Any], real: list[Any], kin_real: np.ndarray, keys: lis
         "run_pace": float(np.median(pace[runs])) if runs.any() else None,
         "locomotion_energy": float(np.median(energy[loco])) if loco.any() else None,
         "in_place_energy": float(np.median(energy[still])) if still.any() else None,
+        "wave_arm_pace": float(np.median(arms[waves])) if waves.any() else None,
+        "raise_arm_pace": float(np.median(arms[raises])) if raises.any() else None,
         "fid_k": D.normalised_frechet(reference, kin),
         "fid_k_locomotion_real": D.normalised_frechet(reference, swapped),
-        "conditions": {"locomotion": int(loco.sum()), "in_place": int(still.sum())},
+        "conditions": {
+            "locomotion": int(loco.sum()),
+            "in_place": int(still.sum()),
+            "waves": int(waves.sum()),
+            "raises": int(raises.sum()),
+        },  # fmt: skip
     }
 
 
@@ -92,17 +108,20 @@ def markdown(result: dict[str, Any]) -> str:
 
     lines = [
         f"Split {result['split']}, {result['conditions']['locomotion']} walk and run conditions, "
-        f"{result['conditions']['in_place']} others without music; real row FID_k "
+        f"{result['conditions']['in_place']} others without music (waves "
+        f"{result['conditions']['waves']}, raises {result['conditions']['raises']}); real row FID_k "
         f"{result['real_fid_k']:.2f}.",
         "",
         "| variant | walk pace, gen / real | run pace, gen / real | kinetic energy, locomotion "
-        "| kinetic energy, others | FID_k | FID_k, locomotion swapped for real |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| kinetic energy, others | wrist pace, waves | wrist pace, raises | FID_k "
+        "| FID_k, locomotion swapped for real |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, r in result["variants"].items():
         lines.append(
             f"| {name} | {f(r['walk_pace'])} | {f(r['run_pace'])} | {f(r['locomotion_energy'])} "
-            f"| {f(r['in_place_energy'])} | {f(r['fid_k'], 2)} | {f(r['fid_k_locomotion_real'], 2)} |"
+            f"| {f(r['in_place_energy'])} | {f(r['wave_arm_pace'])} | {f(r['raise_arm_pace'])} "
+            f"| {f(r['fid_k'], 2)} | {f(r['fid_k_locomotion_real'], 2)} |"
         )
     return "\n".join(lines)
 

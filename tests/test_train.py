@@ -251,32 +251,6 @@ def test_ground_pace_sees_the_body_travel_slower_but_not_the_arms():
     assert TrainingLoss(None, only, torch.zeros(1), torch.ones(1), fps=fps).uses_positions
 
 
-def test_arm_pace_sees_a_damped_wave_but_not_jitter_or_travel():
-    from motiongen.skeleton import LEFT_WRIST, RIGHT_WRIST
-
-    T, fps = 41, 20.0
-    t = torch.arange(T, dtype=torch.float32) / fps
-    still = torch.zeros(1, T, 22, 3)
-    still[..., 1] = torch.arange(22, dtype=torch.float32) * 0.1
-
-    def waving(amplitude: float) -> torch.Tensor:
-        pos = still.clone()
-        pos[:, :, RIGHT_WRIST, 0] += amplitude * torch.sin(2 * torch.pi * 1.5 * t)
-        return pos
-
-    contacts = torch.zeros(1, T, 4, dtype=torch.bool)
-    wave, damped = waving(0.15), waving(0.05)
-    assert float(position_terms(damped, wave, contacts, None, fps)["arm_pace"]) > 0.01
-    jitter = damped.clone()  # a 10 Hz shake of the damped wave's wrists: no swing bought back
-    jitter[:, :, [LEFT_WRIST, RIGHT_WRIST], 0] += 0.02 * (-1.0) ** torch.arange(T)[None, :, None]
-    assert float(position_terms(jitter, wave, contacts, None, fps)["arm_pace"]) == pytest.approx(
-        float(position_terms(damped, wave, contacts, None, fps)["arm_pace"]), rel=0.05
-    )
-    walking = wave.clone()
-    walking[..., 2] += 1.2 * t[None, :, None]  # the whole body travels: the wrists about it do not
-    assert float(position_terms(walking, wave, contacts, None, fps)["arm_pace"]) < 1e-8
-
-
 def test_foot_clearance_sees_a_low_swing_but_not_a_phase_shift():
     from motiongen.skeleton import FOOT_JOINTS
 

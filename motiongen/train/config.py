@@ -109,9 +109,6 @@ class LossConfig:
     foot_height: float = 0.0  # heel and toe heights of the data estimate (swing arcs), dm^2
     pace: float = 0.0  # each joint's mean speed over the window, (m/s)^2 (students' slow walks)
     ground_pace: float = 0.0  # the pelvis's mean ground speed, (m/s)^2 (slow walks, arms left be)
-    arm_pace: float = (
-        0.0  # the wrists' mean speed about the pelvis over 0.2 s, (m/s)^2 (slow waves)
-    )
     foot_clearance: float = 0.0  # heels' and toes' RMS height over the window, dm^2 (flat swings)
     aux_time_power: float = 1.0  # aux weight t^p (flow) or abar^(2p) (ddpm): near the data only
 

@@ -24,10 +24,6 @@
   * ground_pace: the same for the pelvis's speed over the ground alone (off by default): the
     pace the students lose is the body's travel, and every joint's speed also pushed the
     standing motions' arms (docs/training.md).
-  * arm_pace: the same for the wrists' speed about the pelvis, measured over 0.2 s
-    displacements (off by default): the students' waves move the wrist at half the teacher's
-    speed; a 0.2 s displacement is blind to frame-to-frame jitter (anything at 5 Hz and up
-    nearly cancels), which every joint's per-frame speed had rewarded.
 - a(t) = t^p for flow (t = 1 is data) and abar_n^(2p) for DDPM (abar = the signal
   fraction), p = ``aux_time_power``: far from the data the estimate is a blurry mean whose
   positions say nothing useful and whose gradients are noisy, so the terms act near the data
@@ -52,14 +48,13 @@ from torch import Tensor
 from motiongen.features import CONTACTS, features_to_positions_torch
 from motiongen.generative.flow import ModelFn, masked_mse
 from motiongen.generative.process import Process
-from motiongen.skeleton import BONES, FOOT_JOINTS, LEFT_WRIST, PELVIS, RIGHT_WRIST
+from motiongen.skeleton import BONES, FOOT_JOINTS, PELVIS
 from motiongen.train.config import LossConfig
 
 _CHILD = [c for c, _ in BONES]
 _PARENT = [p for _, p in BONES]
 _FEET = list(FOOT_JOINTS)
 SWING_HEIGHT = 0.05  # m: a heel or toe above this is in swing (the skating metric's contact)
-ARM_SPAN = 4  # frames (0.2 s at 20 fps) of the wrists' displacement in ``arm_pace``
 
 
 @dataclass
@@ -74,7 +69,6 @@ class LossTerms:
     foot_height: Tensor
     pace: Tensor
     ground_pace: Tensor
-    arm_pace: Tensor
     foot_clearance: Tensor
     rollout: Tensor  # the few-step sample's loss (``Rollout``), 0 without one
 
@@ -90,7 +84,6 @@ AUX_TERMS = (
     "foot_height",
     "pace",
     "ground_pace",
-    "arm_pace",
     "foot_clearance",
 )
 
@@ -140,17 +133,6 @@ def position_terms(
     ground = (v_pred[:, :, [PELVIS]][..., [0, 2]], v_true[:, :, [PELVIS]][..., [0, 2]])
     ground_pace = ((mean_speed(ground[0]) - mean_speed(ground[1])) ** 2)[:, 0]
 
-    def arm_speed(p: Tensor) -> Tensor:  # (B, T, 22, 3) -> (B, 2) m/s over the real spans
-        rel = p[:, :, [LEFT_WRIST, RIGHT_WRIST]] - p[:, :, [PELVIS]]
-        k = min(ARM_SPAN, T - 1)
-        if k < 1:
-            return rel.new_zeros(B, 2)
-        step = (rel[:, k:] - rel[:, :-k]).norm(dim=-1) * (fps / k)  # (B, T-k, 2)
-        w = (mask[:, k:] & mask[:, :-k])[..., None].to(p.dtype)
-        return (step * w).sum(1) / w.sum(1).clamp_min(1.0)
-
-    arm_pace = ((arm_speed(pred_pos) - arm_speed(true_pos)) ** 2).mean(-1)
-
     def rms_height(p: Tensor) -> Tensor:  # (B, T, 22, 3) -> (B, 4) decimetres over real frames
         # above the window's own floor (the 10th percentile of the lowest foot's height over
         # the real frames): a raw sample whose stance floats a few centimetres matched an RMS
@@ -171,7 +153,6 @@ def position_terms(
         "foot_height": height,
         "pace": pace,
         "ground_pace": ground_pace,
-        "arm_pace": arm_pace,
         "foot_clearance": clearance,
     }
 

@@ -225,8 +225,15 @@ class Motion:
         return motion.without_travel() if no_travel else motion
 
     def crop(self, start: int, stop: int | None = None) -> Motion:
-        """Frames [start, stop); the audio offset moves with the first frame."""
+        """Frames [start, stop) (frame numbers, not seconds); the audio offset moves with the
+        first frame."""
         stop = self.num_frames if stop is None else stop
+        for name, value in (("start", start), ("stop", stop)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise InputError(
+                    f"crop takes frame numbers: {name} must be a whole number, got {value!r} "
+                    f"(for seconds, multiply by the motion's fps, {self.fps:g})"
+                )
         if not (0 <= start < stop <= self.num_frames):
             raise InputError(f"crop [{start}, {stop}) is outside 0..{self.num_frames}")
         audio = None

@@ -1598,10 +1598,11 @@ class Pipeline:
     ) -> Motion:
         """A motion through ``keyframes`` (each a pose or a few frames, in world space) starting
         at ``times`` (seconds, the first 0); it ends with the last keyframe. Needs a control
-        checkpoint; consecutive keyframes at most one model window (9.8 s) apart. in_place
-        (False): each keyframe is first moved on the ground to start where the one before ends,
-        a clip's moved on by the pace the two keep over the time between (poses from different
-        takes stand where their takes put them, often metres apart). text None: keyframes a
+        checkpoint; consecutive keyframes at most one model window (9.8 s) apart. Keyframes
+        are reached where they stand unless in_place=True (default False), which first moves
+        each on the ground to start where the one before ends, a clip's moved on by the pace
+        the two keep over the time between (poses from different takes stand where their
+        takes put them, often metres apart; ``meta["keyframes_moved_m"]``). text None: keyframes a
         step apart on the ground at a walking pace (``generation.control.stepping_pace``) are
         walked between (run past the travel warning's pace; ``meta["text_assumed"]``); a text
         naming actions one after the other there, its part that travels
@@ -2132,9 +2133,9 @@ class Pipeline:
             # against 0.89 at its own pace; said as an example, a trial's elderly restyle read
             # it as about its own)
             kept_note = (
-                f"kept at the motion's speed, {style!r} walks faster than its own pace "
-                f"({pace:.0%} of this motion's speed) and shows less of the style; leave out "
-                "keep_speed (--keep-speed) for the style's own pace"
+                f"the {style!r} restyle moves at this motion's speed, faster than the "
+                f"style's own pace ({pace:.0%} of this speed), and shows less of the style; "
+                "leave out keep_speed (--keep-speed) for the style's own pace"
             )
         slowed_kept = keep_speed and pace < 1.0  # keep_speed changed something
         if keep_speed:

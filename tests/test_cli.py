@@ -235,6 +235,25 @@ def test_info_json_on_numpy(tmp_path, monkeypatch, capsys):
     assert facts["vertical_extent_m"] >= facts["head_height_m"]
 
 
+def test_data_clips_lists_names_to_load(tmp_path: Path, monkeypatch, capsys):
+    from motiongen.data.prepare import prepare_synthetic
+
+    data = prepare_synthetic(tmp_path / "prepared", 6, seed=0)
+    first = data.clips[0]
+    content = first.labels["content"]
+    code, out, _ = run(["data", "clips", "--cache", str(data.root), "--content", content,
+                        "--json"], monkeypatch, capsys)  # fmt: skip
+    assert code == 0
+    rows = json.loads(out)
+    assert first.name in {r["name"] for r in rows}
+    assert all(content in r["content"] for r in rows)
+    code, out, _ = run(["data", "clips", "--cache", str(data.root)], monkeypatch, capsys)
+    assert code == 0 and all(c.name in out for c in data.select())  # whole names, untruncated
+    code, _, err = run(["data", "clips", "--cache", str(data.root), "--content", "flying"],
+                       monkeypatch, capsys)  # fmt: skip
+    assert code != 0 and "error: no prepared clip matches" in err
+
+
 @pytest.mark.realdata
 def test_data_stats_json_on_shared_data(prepared_dir: Path, monkeypatch, capsys):
     code, out, _ = run(

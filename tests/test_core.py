@@ -107,6 +107,9 @@ def test_crop_moves_audio_offset():
     assert c.num_frames == 25 and c.audio.offset == pytest.approx(3.0)
     with pytest.raises(InputError):
         m.crop(40, 60)
+    with pytest.raises(InputError, match="frame numbers.*multiply by the motion's fps, 25"):
+        m.crop(0, 2.0)  # seconds: was numpy's bare TypeError
+    assert m.crop(np.int64(5), np.int64(10)).num_frames == 5
 
 
 def test_heading_and_canonicalize():

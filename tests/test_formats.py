@@ -128,6 +128,10 @@ def test_load_takes_a_prepared_clip_name_too(tmp_path: Path, monkeypatch) -> Non
     assert motiongen.load(name).name == name
     with pytest.raises(DataNotFoundError, match="nor a clip of that name"):
         motiongen.load(name + "x")
+    # a part of a name: the clips like it, and where they are listed
+    part = name.split("_")[1]
+    with pytest.raises(DataNotFoundError, match=f"clips like it: '[^']*{part}.*data clips"):
+        motiongen.load(part)
 
 
 def _write_json(tmp_path: Path, data: object, name: str = "bad.motion") -> Path:

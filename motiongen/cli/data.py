@@ -1,4 +1,4 @@
-"""``motiongen data prepare | stats | synth``."""
+"""``motiongen data prepare | stats | clips | synth``."""
 
 from __future__ import annotations
 
@@ -87,6 +87,63 @@ def data_stats(
         sys.stdout.write(json.dumps(stats, indent=2) + "\n")
     else:
         _print_stats(stats)
+
+
+@data_app.command("clips")
+def data_clips(
+    content: Annotated[
+        str | None, typer.Option(help="Only clips whose action contains this, e.g. 'wave'.")
+    ] = None,
+    style: Annotated[
+        str | None, typer.Option(help="Only clips of this style, e.g. 'happy'.")
+    ] = None,
+    split: Annotated[str | None, typer.Option(help="Only this split: train, val or test.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    data: Annotated[Path | None, typer.Option(help="Data directory.")] = None,
+    cache: Annotated[Path | None, typer.Option(help="Prepared directory.")] = None,
+) -> None:
+    """The prepared clips' names (what `motiongen.load(NAME)` and the control commands read),
+    with their action, style, split and length."""
+    from motiongen.data.prepare import default_prepared_dir, prepare
+    from motiongen.data.store import PreparedData
+
+    if split is not None and split not in ("train", "val", "test"):
+        raise InputError(f"--split must be train, val or test, got {split!r}")
+    try:  # the clips `motiongen.load(NAME)` reads: the prepared data as it is
+        prepared = PreparedData.open(cache or default_prepared_dir())
+    except DataNotFoundError:
+        with progress_bar() as bar:
+            prepared = prepare(data, cache, progress=named_progress(bar)).data
+    rows = [
+        {
+            "name": c.name,
+            "content": c.labels.get("content", ""),
+            "style": c.labels.get("style", ""),
+            "split": c.split,
+            "seconds": round(c.num_frames / c.fps, 2),
+            "text": c.texts[0] if c.texts else "",
+        }
+        for c in prepared.select(split=split)
+        if (content is None or content.lower() in c.labels.get("content", "").lower())
+        and (style is None or style.lower() == c.labels.get("style", "").lower())
+    ]
+    if not rows:
+        raise InputError(
+            "no prepared clip matches; `motiongen data clips` alone lists them all "
+            "(`motiongen actions` lists the actions and styles)"
+        )
+    if as_json:
+        sys.stdout.write(json.dumps(rows, indent=1) + "\n")
+        return
+    # plain aligned lines, the name whole: it is what gets typed, and a table cut it at 80
+    # columns (a sentence of each clip is in --json)
+    cols = ("name", "content", "style", "split", "seconds")
+    widths = [max(len(c), *(len(str(r[c])) for r in rows)) for c in cols]
+    lines = [[str(r[c]) for c in cols] for r in rows]
+    for cells in [list(cols), *lines]:
+        sys.stdout.write("  ".join(v.ljust(w) for v, w in zip(cells, widths, strict=True)).rstrip())
+        sys.stdout.write("\n")
+    err.print(f"{len(rows)} clips")
 
 
 @data_app.command("synth")

@@ -25,7 +25,11 @@ def load_any(path: str | Path) -> Motion:
         bare = path.name == str(path) and not path.suffix  # a clip's name, not a file's path
         if bare and (clip := _prepared_clip(str(path))) is not None:
             return clip
-        nor = " (nor a clip of that name in the prepared data)" if bare else ""
+        nor = (
+            f" (nor a clip of that name in the prepared data{_clips_like(str(path))})"
+            if bare
+            else ""
+        )
         raise DataNotFoundError(f"no such file or folder: {path}{nor}")
     if path.is_dir() or path.name == "skeletons.json.gz":
         folder = path if path.is_dir() else path.parent
@@ -42,6 +46,26 @@ def load_any(path: str | Path) -> Motion:
     motion = load_file(path)
     label_file(motion, path)
     return motion
+
+
+def _clips_like(name: str, most: int = 3) -> str:
+    """ "; clips like it: a, b, c" from the prepared data's clip names containing ``name`` (or
+    close to it), and where the list is; "" without prepared data. "walk" alone had left a
+    new user browsing the BVH folder for names."""
+    import difflib
+
+    from motiongen.data.prepare import default_prepared_dir
+    from motiongen.data.store import PreparedData
+
+    try:
+        names = [c.name for c in PreparedData.open(default_prepared_dir()).clips]
+    except DataNotFoundError:
+        return ""
+    low = name.lower()
+    like = [n for n in names if low in n.lower()][:most]
+    like = like or difflib.get_close_matches(name, names, n=most, cutoff=0.6)
+    listed = ", ".join(repr(n) for n in like)
+    return (f"; clips like it: {listed}" if like else "") + "; `motiongen data clips` lists them"
 
 
 def _prepared_clip(name: str) -> Motion | None:

@@ -180,8 +180,9 @@ def travel_warning(
         if behind > BACKWARD_WARNING and not (text and _BACKWARDS.search(text)):
             return (
                 f"keyframe {i + 1} starts {behind:.1f} m behind where keyframe {i} ends, against "
-                "the way both face: the body walks backwards between them unless the text asks "
-                "for that; clips cut from two takes keep each take's place (--in-place / "
+                "the way both face: the body walks backwards, or turns round and back, to get "
+                "there unless the text asks for that; clips cut from two takes keep each take's "
+                "place (--in-place / "
                 "in_place=True starts each where the one before ends)"
             )
     return ""

@@ -235,6 +235,15 @@ def test_info_json_on_numpy(tmp_path, monkeypatch, capsys):
     assert facts["vertical_extent_m"] >= facts["head_height_m"]
 
 
+def test_a_npy_input_says_the_frame_rate_it_is_read_at(tmp_path: Path, monkeypatch, capsys):
+    from tests.test_core import standing_pose
+
+    path = tmp_path / "take.npy"
+    np.save(path, np.tile(standing_pose(), (30, 1, 1)).astype(np.float32))
+    code, _, err = run(["info", path, "--json"], monkeypatch, capsys)
+    assert code == 0 and "stores no frame rate: read at 20 fps" in " ".join(err.split())
+
+
 def test_data_clips_lists_names_to_load(tmp_path: Path, monkeypatch, capsys):
     from motiongen.data.prepare import prepare_synthetic
 

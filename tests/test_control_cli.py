@@ -122,6 +122,20 @@ def test_inbetween_edit_restyle_compose(control, walk, tmp_path, monkeypatch, ca
     out = _ok(["compose", "-o", f, "--segment", "a person walks:3", "--segment", "a person runs:2",
                *common], monkeypatch, capsys)  # fmt: skip
     assert "100 frames" in out
+    # a segment without seconds lasts as such motions do; a file of them, '#' comments
+    listed = tmp_path / "segments.txt"
+    listed.write_text("# the walk, then the run\na person walks:3\n\na person runs\n")
+    out = _ok(["compose", "-o", f, "--segments", listed, *common], monkeypatch, capsys)
+    assert "140 frames" in out  # 3 s and, without a motion index, the default 4 s
+
+
+def test_a_segment_item_is_text_with_optional_seconds():
+    from motiongen.cli.control import _segment_item
+
+    assert _segment_item("a person walks:2.5", "x") == ("a person walks", 2.5)
+    assert _segment_item("a person walks", "x") == ("a person walks", None)
+    assert _segment_item("a person walks:", "x") == ("a person walks", None)
+    assert _segment_item("a person says: hello", "x") == ("a person says: hello", None)
 
 
 def test_compose_uses_the_timeline_model_by_default(tmp_path, monkeypatch, capsys):
@@ -188,8 +202,11 @@ def test_inbetween_in_place_moves_the_keyframes(control, walk, tmp_path, monkeyp
         (["edit", "WALK", "-o", "x.npz", "--text", "a person bows", "--frames", "1-2"],
          "--frames must be START:END"),
         (["edit", "WALK", "-o", "x.npz", "--text", "a person bows", "--joints", "tail"], "tail"),
-        (["compose", "-o", "x.npz"], "either a prompt with 'then' or --segment"),
-        (["compose", "-o", "x.npz", "--segment", "a person walks"], "TEXT:SECONDS"),
+        (["compose", "-o", "x.npz"], "give one of: a prompt with 'then', --segment"),
+        (["compose", "-o", "x.npz", "--segment", ":3"], "a segment needs a text"),
+        (["compose", "-o", "x.npz", "--segments", "no_such.txt"], "no such file"),
+        (["compose", "a person walks, then bows", "-o", "x.npz", "--segment", "a person runs"],
+         "give one of"),
         (["predict", "no_such_clip", "-o", "x.npz"], "no such file"),
         (["predict", "WALK", "-o", "x.npz", "--seconds", 2], "longer than"),
         (["restyle", "WALK", "-o", "x.npz", "--style", "sad"], "no style input"),

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -99,10 +100,22 @@ def named_progress(bar: Progress):  # noqa: ANN201 - a (name, done, total) callb
 
 
 def resolve_motion(source: str) -> Any:
-    """The motion at a file/folder path, or the clip of that name in the prepared cache."""
+    """The motion at a file/folder path, or the clip of that name in the prepared cache; a
+    .npy's assumed frame rate said on stderr (a 30 fps take saved as .npy was continued as a
+    slowed 20 fps one, unsaid: a new user's trial)."""
     from motiongen.data.load import load_any
+    from motiongen.io.numpy_io import HUMANML3D_FPS
 
-    return load_any(source)
+    motion = load_any(source)
+    if str(source).lower().endswith(".npy") and Path(source).is_file():
+        err.print(
+            f"[yellow]warning:[/] {escape(str(source))} stores no frame rate: read at "
+            f"{HUMANML3D_FPS:g} fps (HumanML3D's); for another rate save it as .npz or .bvh, "
+            f"e.g. in Python motiongen.load(F).copy(fps=30).save('x.npz')",
+            soft_wrap=True,
+            highlight=False,
+        )
+    return motion
 
 
 def wrote(path: Path, motion: Any, note: str = "") -> str:

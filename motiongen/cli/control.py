@@ -502,7 +502,18 @@ def compose(
         ),
     ] = None,
     segment: Annotated[
-        list[str] | None, typer.Option(help="TEXT:SECONDS, repeatable, instead of the prompt.")
+        list[str] | None,
+        typer.Option(
+            help="TEXT or TEXT:SECONDS, repeatable, instead of the prompt (without seconds, as "
+            "long as such motions last)."
+        ),
+    ] = None,
+    segments: Annotated[
+        Path | None,
+        typer.Option(
+            help="A text file of segments, one TEXT or TEXT:SECONDS a line ('#' comments), "
+            "instead of the prompt."
+        ),
     ] = None,
     steps: Steps = None,
     sampler: Sampler = None,
@@ -519,23 +530,21 @@ def compose(
     no_travel: NoTravel = False,
 ) -> None:
     """One motion of consecutive segments, each following its own text."""
-    if (prompt is None) == (not segment):
-        raise InputError("give either a prompt with 'then' or --segment TEXT:SECONDS (repeatable)")
+    given = [prompt is not None, bool(segment), segments is not None]
+    if sum(given) != 1:
+        raise InputError(
+            "give one of: a prompt with 'then', --segment TEXT[:SECONDS] (repeatable), or "
+            "--segments FILE"
+        )
     if prompt is not None and not prompt.strip():
         raise InputError("the prompt is empty; e.g. motiongen compose 'a person walks, then bows'")
     if seconds is not None:
         check_seconds(seconds)
     spec: Any = prompt
     if segment:
-        spec = []
-        for item in segment:
-            text, sep, secs = item.rpartition(":")
-            try:
-                spec.append((text, float(secs)))
-            except ValueError:
-                raise InputError(f"--segment must be TEXT:SECONDS, got {item!r}") from None
-            if not sep or not text:
-                raise InputError(f"--segment must be TEXT:SECONDS, got {item!r}")
+        spec = [_segment_item(item, "--segment") for item in segment]
+    elif segments is not None:
+        spec = _segments_file(segments)
     from motiongen.paths import DEFAULT_TIMELINE_MODEL
 
     _check_output(output, fps)
@@ -549,6 +558,42 @@ def compose(
     if said:  # said before the "wrote" line, which ends the output as everywhere else
         out.print(said, highlight=False, soft_wrap=True)
     _write(motion, output, t0, "timeline", fps, (loop, no_travel))
+
+
+def _segment_item(item: str, where: str) -> tuple[str, float | None]:
+    """ "TEXT:SECONDS" -> (text, seconds); "TEXT" (or "TEXT:") -> (text, None), its length
+    left to the timeline; a colon inside the text without a number after it stays text."""
+    text, sep, secs = item.rpartition(":")
+    seconds = None
+    if sep and not secs.strip():
+        item = text
+    elif sep:
+        try:
+            seconds = float(secs)
+            item = text
+        except ValueError:  # "a person says: hello"
+            pass
+    if not item.strip():
+        raise InputError(f"{where}: a segment needs a text, TEXT or TEXT:SECONDS; got {item!r}")
+    return item.strip(), seconds
+
+
+def _segments_file(path: Path) -> list[tuple[str, float | None]]:
+    """A segments file's (text, seconds or None) items, one a line, '#' comments skipped."""
+    if not path.is_file():
+        raise InputError(f"--segments {path}: no such file; give a text file, one segment a line")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"--segments {path}: unreadable ({exc}); give a UTF-8 text file") from None
+    items = [
+        _segment_item(line, f"--segments {path.name} line {n}")
+        for n, line in enumerate(lines, start=1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    if not items:
+        raise InputError(f"--segments {path}: no segment in it; write one TEXT[:SECONDS] a line")
+    return items
 
 
 # Where a timeline segment's length came from (``meta["segment_lengths_from"]``), said beside

@@ -1670,10 +1670,13 @@ class Pipeline:
         notes = [travel_warning(poses, starts, self.fps, text)]
         if assumed is not None:
             req.meta["text_assumed"] = assumed
+            # the style's words are in the text made (a trial's sad walk was said 'a person
+            # walks forward' though made sad)
+            made = req.text or assumed
             notes.append(
-                f"no text given: made as {assumed!r}, keyframes being {pace:.1f} m/s apart on "
-                "the ground (asked nothing, the network slid there on planted feet); give a "
-                "text to say how it moves"
+                f"no text given: made as {made!r}, keyframes being {pace:.1f} m/s apart on "
+                "the ground (with no text at all the network had slid between them on planted "
+                "feet); give a text to say how it moves"
             )
         elif text != asked:
             req.meta["text_between"] = text

@@ -390,9 +390,11 @@ def edit(
     options = _options(steps, sampler, guidance, seed, postprocess, literal, segment_model, style)
     result = _pipe(checkpoint).edit(given, text=text, frames=span, joints=names, **options)
     _write(result, output, t0, "edit", fps, (loop, no_travel))
-    if names is not None and (by := result.meta.get("segments_from")):
+    by = result.meta.get("segments_from")
+    said = f"the arms are {by}'s motion of the text"  # unless the wave fallback's warning said it
+    if names is not None and by and said not in (result.meta.get("warning") or ""):
         out.print(  # which model's motion the arms are (the control model's otherwise)
-            f"the arms are {by}'s motion of the text, set on the motion's body",
+            f"{said}, set on the motion's body",
             highlight=False,
             soft_wrap=True,
         )

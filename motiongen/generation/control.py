@@ -101,10 +101,10 @@ def check_keyframe_times(times: Sequence[Any], count: int) -> None:
         raise InputError(f"give one time per keyframe ({count} keyframes, {len(times)} times)")
     for i, t in enumerate(times):
         if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t):
-            raise InputError(f"keyframe time {i} must be a number of seconds, got {t!r}")
+            raise InputError(f"keyframe {i}'s time must be a number of seconds, got {t!r}")
         if t < 0:
             raise InputError(
-                f"keyframe time {i} is {t:g} s; times are seconds from the start, 0 or more"
+                f"keyframe {i}'s time is {t:g} s; times are seconds from the start, 0 or more"
             )
     if any(b <= a for a, b in zip(times, times[1:], strict=False)):
         raise InputError(f"keyframe times must increase, got {list(times)}")

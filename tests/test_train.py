@@ -357,6 +357,70 @@ def test_rollout_scores_the_few_step_sample_and_trains_through_every_step():
     assert float(plain(short, x, cond, None, generator=gen, noise=noise).rollout) == 0.0
 
 
+def test_arm_speed_sees_a_damped_wave_but_not_jitter_or_travel():
+    from motiongen.skeleton import LEFT_WRIST, RIGHT_WRIST
+    from motiongen.train.losses import arm_speed
+
+    T, fps = 41, 20.0
+    t = torch.arange(T, dtype=torch.float32) / fps
+
+    def waving(amplitude: float) -> torch.Tensor:
+        pos = torch.zeros(1, T, 22, 3)
+        pos[..., 1] = torch.arange(22, dtype=torch.float32) * 0.1
+        pos[:, :, RIGHT_WRIST, 0] += amplitude * torch.sin(2 * torch.pi * 1.5 * t)
+        return pos
+
+    wave, damped = arm_speed(waving(0.15), None, fps), arm_speed(waving(0.05), None, fps)
+    assert float(wave[0, 1]) == pytest.approx(3 * float(damped[0, 1]), rel=1e-3)
+    assert float(wave[0, 0]) == 0.0  # the left wrist stays still
+    shaking = waving(0.05)  # a 10 Hz shake buys no swing
+    shaking[:, :, [LEFT_WRIST, RIGHT_WRIST], 0] += 0.02 * (-1.0) ** torch.arange(T)[None, :, None]
+    assert torch.allclose(arm_speed(shaking, None, fps), damped, atol=1e-5)
+    walking = waving(0.15)
+    walking[..., 2] += 1.2 * t[None, :, None]  # the body travels: the wrists about it do not
+    assert torch.allclose(arm_speed(walking, None, fps), wave, atol=1e-5)
+    mask = torch.ones(1, T, dtype=torch.bool)
+    mask[:, 20:] = False  # padding frames do not count
+    moved = waving(0.15)
+    moved[:, 20:] = 5.0
+    assert torch.allclose(arm_speed(moved, mask, fps), arm_speed(waving(0.15)[:, :20], None, fps))
+
+
+def test_the_rollout_matches_the_real_windows_arm_pace_when_asked():
+    from motiongen.features import positions_to_features
+    from motiongen.models.conditions import ModelConditions
+    from motiongen.skeleton import RIGHT_WRIST
+    from motiongen.train.config import LossConfig
+    from motiongen.train.losses import Rollout, TrainingLoss
+    from motiongen.train.trainer import make_process
+    from tests.test_core import standing_pose
+
+    T, fps = 24, 20.0
+    t = np.arange(T) / fps
+    still = np.tile(standing_pose(), (T, 1, 1))
+    wave = still.copy()
+    wave[:, RIGHT_WRIST, 0] += 0.15 * np.sin(2 * np.pi * 1.5 * t)
+    feats = [torch.from_numpy(positions_to_features(p, fps)).float()[None] for p in (still, wave)]
+    x, real = feats  # the teacher's sample stands still, the real window waved
+    proc = make_process(config_from_dict({"process": {"name": "flow"}}))
+    cond = ModelConditions(drop_text=torch.zeros(1, dtype=torch.bool))
+    noise = torch.randn(x.shape, generator=torch.Generator().manual_seed(0))
+
+    def straight(xt, tt, c, mask):  # lands on the teacher's still sample
+        return (x - xt) / (1 - tt[:, None, None]).clamp_min(1e-3)
+
+    zero, one = torch.zeros(x.shape[-1]), torch.ones(x.shape[-1])
+    rollout = Rollout(weight=1.0, steps=4, windows=1)
+    asked = LossConfig(velocity=0, foot_contact=0, bone_length=0, real_arm_pace=1.0)
+    loss = TrainingLoss(proc, asked, zero, one, fps=fps, rollout=rollout)
+    terms = loss(straight, x, cond, None, noise=noise, real=real)
+    assert float(terms.real_arm_pace) > 0.05 and float(terms.rollout) >= float(terms.real_arm_pace)
+    assert float(loss(straight, x, cond, None, noise=noise, real=x).real_arm_pace) < 1e-8
+    assert float(loss(straight, x, cond, None, noise=noise).real_arm_pace) == 0.0  # no real
+    off = TrainingLoss(proc, LossConfig(), zero, one, fps=fps, rollout=rollout)
+    assert float(off(straight, x, cond, None, noise=noise, real=real).real_arm_pace) == 0.0
+
+
 # ---- the loop -----------------------------------------------------------------------------
 
 
@@ -548,17 +612,21 @@ def test_reflow_distils_a_teacher_into_a_one_pass_student(synth_dir, tmp_path):
             "rollout": 1.0,
             "rollout_windows": 2,
         },
+        loss={"real_arm_pace": 1.0},
         **text,
     )
     student = train(config_from_dict(cfg))
     logged = [json.loads(line) for line in (tmp_path / "student" / "metrics.jsonl").open()]
     assert any(r.get("train/rollout", 0.0) > 0.0 for r in logged)  # the student's own samples
+    assert any(r.get("train/real_arm_pace", 0.0) > 0.0 for r in logged)  # against real windows
     pairs = sorted((tmp_path / "student" / "pairs" / "train").glob("shard_*.safetensors"))
     assert len(pairs) == 3
     from motiongen.train.reflow import load_batch
 
     batch = load_batch(pairs[0])
     assert batch.noise is not None and batch.noise.shape == batch.x.shape
+    assert batch.real is not None and batch.real.shape == batch.x.shape  # the real windows
+    assert not torch.equal(batch.real, batch.x)
     assert batch.cond.drop_text is not None and not batch.cond.drop_text.any()  # no dropout
     ck = load_checkpoint(student.final)
     assert ck.config.conditioning.guidance == 1.0  # the student runs without guidance

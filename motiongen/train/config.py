@@ -110,6 +110,9 @@ class LossConfig:
     pace: float = 0.0  # each joint's mean speed over the window, (m/s)^2 (students' slow walks)
     ground_pace: float = 0.0  # the pelvis's mean ground speed, (m/s)^2 (slow walks, arms left be)
     foot_clearance: float = 0.0  # heels' and toes' RMS height over the window, dm^2 (flat swings)
+    # a reflow rollout's wrists' mean speed about the pelvis over 0.2 s against the real window
+    # its pair came from, (m/s)^2 (damped waves; the teacher's are slower still)
+    real_arm_pace: float = 0.0
     aux_time_power: float = 1.0  # aux weight t^p (flow) or abar^(2p) (ddpm): near the data only
 
 

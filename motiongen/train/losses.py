@@ -24,6 +24,12 @@
   * ground_pace: the same for the pelvis's speed over the ground alone (off by default): the
     pace the students lose is the body's travel, and every joint's speed also pushed the
     standing motions' arms (docs/training.md).
+- real_arm_pace (``Rollout`` only, off by default): the squared error of the wrists' mean
+  speed about the pelvis, measured over 0.2 s displacements (``arm_speed``: anything at 5 Hz
+  and up nearly cancels, so frame jitter buys nothing), of the student's few-step sample
+  against the real window its pair's conditions came from: the teacher's waves move at 0.43
+  of their real windows' wrist pace and the student's at 0.76 (docs/training.md), so this
+  statistic is matched to the data, not to the teacher.
 - a(t) = t^p for flow (t = 1 is data) and abar_n^(2p) for DDPM (abar = the signal
   fraction), p = ``aux_time_power``: far from the data the estimate is a blurry mean whose
   positions say nothing useful and whose gradients are noisy, so the terms act near the data
@@ -48,13 +54,14 @@ from torch import Tensor
 from motiongen.features import CONTACTS, features_to_positions_torch
 from motiongen.generative.flow import ModelFn, masked_mse
 from motiongen.generative.process import Process
-from motiongen.skeleton import BONES, FOOT_JOINTS, PELVIS
+from motiongen.skeleton import BONES, FOOT_JOINTS, LEFT_WRIST, PELVIS, RIGHT_WRIST
 from motiongen.train.config import LossConfig
 
 _CHILD = [c for c, _ in BONES]
 _PARENT = [p for _, p in BONES]
 _FEET = list(FOOT_JOINTS)
 SWING_HEIGHT = 0.05  # m: a heel or toe above this is in swing (the skating metric's contact)
+ARM_SPAN = 4  # frames (0.2 s at 20 fps) of the wrists' displacements in ``arm_speed``
 
 
 @dataclass
@@ -71,6 +78,7 @@ class LossTerms:
     ground_pace: Tensor
     foot_clearance: Tensor
     rollout: Tensor  # the few-step sample's loss (``Rollout``), 0 without one
+    real_arm_pace: Tensor  # the rollout's (unweighted), 0 without a rollout or real windows
 
     def as_floats(self) -> dict[str, float]:
         return {k: float(v.detach()) for k, v in self.__dict__.items()}
@@ -86,6 +94,21 @@ AUX_TERMS = (
     "ground_pace",
     "foot_clearance",
 )
+
+
+def arm_speed(p: Tensor, mask: Tensor | None, fps: float) -> Tensor:
+    """(B, 2) each wrist's mean speed about the pelvis, m/s, over ``ARM_SPAN``-frame
+    displacements inside the real frames; p (B, T, 22, 3) metres, mask (B, T) or None."""
+    B, T = p.shape[:2]
+    rel = p[:, :, [LEFT_WRIST, RIGHT_WRIST]] - p[:, :, [PELVIS]]
+    k = min(ARM_SPAN, T - 1)
+    if k < 1:
+        return rel.new_zeros(B, 2)
+    step = (rel[:, k:] - rel[:, :-k]).norm(dim=-1) * (fps / k)  # (B, T-k, 2)
+    if mask is None:
+        return step.mean(1)
+    w = (mask[:, k:] & mask[:, :-k])[..., None].to(p.dtype)
+    return (step * w).sum(1) / w.sum(1).clamp_min(1.0)
 
 
 def _masked_mean(err: Tensor, mask: Tensor) -> Tensor:
@@ -207,10 +230,12 @@ class TrainingLoss:
         *,
         generator: torch.Generator | None = None,
         noise: Tensor | None = None,
+        real: Tensor | None = None,
     ) -> LossTerms:
         """x: (B, T, D) normalised data; mask (B, T) bool. Times (and the noise, unless given:
         a reflow pair brings its own) from ``generator``. The rollout term needs given noise
-        (a pair's: its x is where that noise leads)."""
+        (a pair's: its x is where that noise leads); ``real`` (B, T, D), a pair's real
+        windows, normalised, for its ``real_arm_pace``."""
         given_noise = noise is not None
         if noise is None:
             noise = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
@@ -226,11 +251,12 @@ class TrainingLoss:
             for name, value in self._positions(x_hat, x, mask).items():
                 terms[name] = value.mean().detach()
                 total = total + getattr(self.weights, name) * (a * value).mean()
-        rollout = zero
+        rollout = arm = zero
         if self.rollout is not None and given_noise:
-            rollout = self._rollout(model_fn, x, cond, mask, noise)
+            rollout, arm = self._rollout(model_fn, x, cond, mask, noise, real)
             total = total + self.rollout.weight * rollout
-        return LossTerms(total=total, recon=recon.detach(), rollout=rollout.detach(), **terms)
+        return LossTerms(total=total, recon=recon.detach(), rollout=rollout.detach(),
+                         real_arm_pace=arm.detach(), **terms)  # fmt: skip
 
     def _positions(self, x_hat: Tensor, x: Tensor, mask: Tensor | None) -> dict[str, Tensor]:
         """Per-sample position terms (B,) of a normalised estimate against normalised data."""
@@ -245,8 +271,15 @@ class TrainingLoss:
         )
 
     def _rollout(
-        self, model_fn: ModelFn, x: Tensor, cond: Any, mask: Tensor | None, noise: Tensor
-    ) -> Tensor:
+        self,
+        model_fn: ModelFn,
+        x: Tensor,
+        cond: Any,
+        mask: Tensor | None,
+        noise: Tensor,
+        real: Tensor | None = None,
+    ) -> tuple[Tensor, Tensor]:
+        """(the rollout's loss, its unweighted real_arm_pace: 0 without real windows)."""
         from motiongen.generative.flow import euler
 
         r = self.rollout
@@ -263,4 +296,12 @@ class TrainingLoss:
         if self.uses_positions:
             for name, value in self._positions(sample, x, mask).items():
                 loss = loss + getattr(self.weights, name) * value.mean()
-        return loss
+        arm = loss.new_zeros(())
+        if real is not None and self.weights.real_arm_pace != 0.0:
+            pos = [
+                features_to_positions_torch(f * self.std + self.mean) for f in (sample, real[:n])
+            ]
+            speeds = [arm_speed(p, mask, self.fps) for p in pos]
+            arm = ((speeds[0] - speeds[1]) ** 2).mean()
+            loss = loss + self.weights.real_arm_pace * arm
+        return loss, arm

@@ -59,7 +59,8 @@ def teacher_batch(
     without music have their audio dropped), so the teacher sees every condition the window
     has, except that a share ``p_prior`` of the windows loses its retrieval prior: a student
     of a RAG model must also generate without retrieval. The returned batch holds x = x1 and
-    noise = x0.
+    noise = x0, real = the windows themselves (window statistics the teacher's samples lose,
+    such as a wave's pace, are measured against them: ``Rollout``).
     """
     cond = batch.cond
     if cond.prior is not None and p_prior > 0.0:
@@ -73,7 +74,7 @@ def teacher_batch(
     with torch.inference_mode():
         x1 = process.sample(predict, noise, steps=steps, sampler=sampler, generator=generator)
     x1 = x1 * batch.mask[..., None].to(x1.dtype)
-    return Batch(x=x1.clone(), mask=batch.mask, cond=cond, noise=noise)
+    return Batch(x=x1.clone(), mask=batch.mask, cond=cond, noise=noise, real=batch.x.clone())
 
 
 LOWPASS_ORDER = 4
@@ -97,7 +98,7 @@ def lowpass_targets(batch: Batch, hz: float, fps: float) -> Batch:
 def save_batch(batch: Batch, path: Path) -> None:
     from safetensors.torch import save_file
 
-    tensors = {"x": batch.x, "mask": batch.mask, "noise": batch.noise}
+    tensors = {"x": batch.x, "mask": batch.mask, "noise": batch.noise, "real": batch.real}
     for name in _COND_FIELDS:
         value = getattr(batch.cond, name)
         if value is not None:
@@ -112,7 +113,7 @@ def load_batch(path: Path) -> Batch:
 
     t = load_file(str(path))
     cond = ModelConditions(**{n: t.get(f"cond.{n}") for n in _COND_FIELDS})
-    return Batch(x=t["x"], mask=t["mask"].bool(), cond=cond, noise=t["noise"])
+    return Batch(x=t["x"], mask=t["mask"].bool(), cond=cond, noise=t["noise"], real=t.get("real"))
 
 
 def make_pairs(
@@ -141,6 +142,7 @@ def make_pairs(
         "guidance": guidance,
         "seed": seed,
         "p_prior": p_prior,
+        "real_windows": True,  # shards keep their real windows (made before: without)
     }
     record = folder / "options.json"
     if record.is_file():

@@ -625,7 +625,13 @@ class Trainer:
                 b: Batch = self.val[i]
                 gen = torch.Generator().manual_seed(10_000 + i)
                 terms = self.loss_fn(
-                    self._model_fn(model), b.x, b.cond, b.mask, generator=gen, noise=b.noise
+                    self._model_fn(model),
+                    b.x,
+                    b.cond,
+                    b.mask,
+                    generator=gen,
+                    noise=b.noise,
+                    real=b.real,
                 )
                 sums += torch.tensor([float(terms.total), float(terms.recon)], dtype=torch.float64)
             if self.world > 1:
@@ -650,7 +656,7 @@ class Trainer:
             with self.acc.accumulate(self.model):
                 terms = self.loss_fn(
                     self._model_fn(self.model), batch.x, batch.cond, batch.mask,
-                    generator=self.noise_gen, noise=batch.noise,
+                    generator=self.noise_gen, noise=batch.noise, real=batch.real,
                 )  # fmt: skip
                 loss = terms.total
                 mean_loss = self.acc.reduce(loss.detach(), reduction="mean")

@@ -271,10 +271,18 @@ def _parse_numbers(data: str, expected: int, n_channels: int, what: str) -> np.n
                     f"(channel {i % n_channels})",
                 ) from None
         if len(tokens) < expected:
+            rows = [line.split() for line in data.splitlines() if line.strip()]
+            short = next((k for k, row in enumerate(rows) if len(row) != n_channels), None)
+            where = (
+                ""
+                if short is None
+                else f"; motion line {short + 1} has {len(rows[short])} numbers, not {n_channels}"
+            )
             raise _fail(
                 what,
                 f"truncated motion data: expected {expected} numbers "
-                f"({expected // n_channels} frames x {n_channels} channels), found {len(tokens)}",
+                f"({expected // n_channels} frames x {n_channels} channels), found "
+                f"{len(tokens)}{where}",
             )
         values = np.array(tokens[:expected], dtype=np.float64)
     if values.size > expected:

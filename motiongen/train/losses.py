@@ -98,7 +98,8 @@ AUX_TERMS = (
 
 def arm_speed(p: Tensor, mask: Tensor | None, fps: float) -> Tensor:
     """(B, 2) each wrist's mean speed about the pelvis, m/s, over ``ARM_SPAN``-frame
-    displacements inside the real frames; p (B, T, 22, 3) metres, mask (B, T) or None."""
+    displacements inside the real frames; p (B, T, 22, 3) metres, mask (B, T) or None.
+    What ``eval.contracts.wrist_speed`` measures of one motion (its faster wrist), in torch."""
     B, T = p.shape[:2]
     rel = p[:, :, [LEFT_WRIST, RIGHT_WRIST]] - p[:, :, [PELVIS]]
     k = min(ARM_SPAN, T - 1)

@@ -10,8 +10,9 @@ with the real window of its own condition:
   median over the walk and run conditions (contents starting with "walk" or "run");
 - kinetic energy: the sum of the AIST++ kinetic features (``eval.kinetic``), generated / real,
   median over locomotion and over the other conditions without music;
-- arm pace: the faster wrist's speed about the pelvis over 0.2 s (``eval.contracts.
-  wrist_speed``), generated / real, median over the wave conditions and over the raises;
+- arm pace: the faster wrist's speed about the pelvis, its path smoothed over 0.05 s so a
+  shake does not count (``eval.contracts.wrist_speed``), generated / real, median over the
+  wave conditions and over the raises;
 - FID_k as ``motiongen eval`` computes it, and again with the locomotion conditions' motions
   swapped for their real windows: how much of FID_k's gap to the real row is locomotion.
 

@@ -2583,6 +2583,7 @@ class Pipeline:
                     f"frames (real waves: 84%): the arms are {fallback.segment_model.name}'s "
                     "motion of the text instead"
                 ))  # fmt: skip
+                other.meta["wave_fallback"] = True  # said in the warning (the CLI says no more)
                 return other
         if req.source_rate is not None:  # a restyle's pelvis at its own height, as made
             own_height = postprocess and (task == "style" or req.joined == "restyle")

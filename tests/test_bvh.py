@@ -89,7 +89,9 @@ def test_parser_accepts_blank_lines_crlf_and_wrapped_frames() -> None:
 @pytest.mark.parametrize(
     ("text", "needle"),
     [
-        (chain(ROOT6, ZXY, ["1 2 3 0 0 0 0 0 0", "1 2 3"]), "line 2 has 3 numbers, not 9"),
+        (chain(ROOT6, ZXY, ["1 2 3 0 0 0 0 0 0", "1 2 3"]), "frame 1 has 3 of its 9 numbers"),
+        (chain(ROOT6, ZXY, ["1 2 3 0 0 0", "1 2 3 0 0 0 0 0 0"]), "frame 0 has 6 of its 9"),
+        (chain(ROOT6, ZXY, ["1 2 3 0 0\n0 0 0 0", "1 2"]), "frame 1 has 2 of its 9 numbers"),
         (chain(ROOT6, ZXY, ["1 2 3 0 0 0 0 0 0", "1 2 x3 0 0 0 0 0 0"]), "garbled"),
         (chain(ROOT6, ZXY, ["1 2 3 0 0 nan 0 0 0"]), "non-finite"),
         (chain(ROOT6, ZXY, ["1 2 3 0 0 0 0 0 0"]).replace("HIERARCHY", "HIER"), "HIERARCHY"),

@@ -241,7 +241,11 @@ def test_a_npy_input_says_the_frame_rate_it_is_read_at(tmp_path: Path, monkeypat
     path = tmp_path / "take.npy"
     np.save(path, np.tile(standing_pose(), (30, 1, 1)).astype(np.float32))
     code, _, err = run(["info", path, "--json"], monkeypatch, capsys)
-    assert code == 0 and "stores no frame rate: read at 20 fps" in " ".join(err.split())
+    assert code == 0 and "read at 20 fps (HumanML3D convention" in " ".join(err.split())
+    from motiongen.cli.console import resolve_motion
+
+    resolve_motion(str(path))  # a second keyframe from the same file: said once
+    assert "read at" not in capsys.readouterr().err
 
 
 def test_data_clips_lists_names_to_load(tmp_path: Path, monkeypatch, capsys):

@@ -4,6 +4,7 @@ wordings kept out of every training text (they test meaning, not memorised words
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from motiongen.data.synthetic import synth_motion
 from motiongen.data.text import STYLE_PHRASES, describe, training_phrasings
@@ -56,3 +57,25 @@ def test_turn_rules_read_a_quarter_turn_to_its_side():
     assert not contract("turn right").passes(turn_degrees(left, 20.0))
     spun = rotate_y(walk - pelvis, angle * 4) + pelvis  # a whole turn is not a quarter one
     assert not contract("turn left").passes(turn_degrees(spun, 20.0))
+
+
+def test_wrist_speed_counts_a_wave_not_a_shake_nor_the_body_travelling():
+    from motiongen.eval.contracts import wrist_speed
+    from motiongen.skeleton import PELVIS, RIGHT_WRIST
+
+    T, fps = 80, 20.0
+    t = np.arange(T) / fps
+
+    def moving(amplitude: float, hz: float) -> np.ndarray:
+        p = np.zeros((T, 22, 3))
+        p[:, RIGHT_WRIST, 0] = amplitude * np.sin(2 * np.pi * hz * t)
+        return p
+
+    wave = wrist_speed(moving(0.1, 1.5), fps)
+    assert wave == pytest.approx(4 * 1.5 * 0.1, rel=0.15)  # 4 f A, a little smoothed
+    assert wrist_speed(moving(0.05, 1.5), fps) == pytest.approx(wave / 2, rel=1e-3)
+    for hz, share in ((5.0, 0.35), (7.5, 0.1), (10.0, 0.1)):  # shakes count a share of theirs
+        assert wrist_speed(moving(0.1, hz), fps) < share * 4 * hz * 0.1
+    walking = moving(0.1, 1.5)
+    walking[:, [PELVIS, RIGHT_WRIST], 2] += 1.3 * t[:, None]
+    assert wrist_speed(walking, fps) == pytest.approx(wave, rel=1e-6)

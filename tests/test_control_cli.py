@@ -131,11 +131,15 @@ def test_inbetween_edit_restyle_compose(control, walk, tmp_path, monkeypatch, ca
 
 def test_a_segment_item_is_text_with_optional_seconds():
     from motiongen.cli.control import _segment_item
+    from motiongen.errors import InputError
 
     assert _segment_item("a person walks:2.5", "x") == ("a person walks", 2.5)
     assert _segment_item("a person walks", "x") == ("a person walks", None)
     assert _segment_item("a person walks:", "x") == ("a person walks", None)
     assert _segment_item("a person says: hello", "x") == ("a person says: hello", None)
+    assert _segment_item("a person walks:3s", "x") == ("a person walks", 3.0)
+    with pytest.raises(InputError, match="'a person walks:2,5': after the last ':' give seconds"):
+        _segment_item("a person walks:2,5", "--segment")
 
 
 def test_compose_uses_the_timeline_model_by_default(tmp_path, monkeypatch, capsys):
@@ -203,7 +207,7 @@ def test_inbetween_in_place_moves_the_keyframes(control, walk, tmp_path, monkeyp
          "--frames must be START:END"),
         (["edit", "WALK", "-o", "x.npz", "--text", "a person bows", "--joints", "tail"], "tail"),
         (["compose", "-o", "x.npz"], "give one of: a prompt with 'then', --segment"),
-        (["compose", "-o", "x.npz", "--segment", ":3"], "a segment needs a text"),
+        (["compose", "-o", "x.npz", "--segment", ":3"], "':3' has no text"),
         (["compose", "-o", "x.npz", "--segments", "no_such.txt"], "no such file"),
         (["compose", "a person walks, then bows", "-o", "x.npz", "--segment", "a person runs"],
          "give one of"),

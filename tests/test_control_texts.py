@@ -92,7 +92,7 @@ def test_an_arms_wave_whose_hand_stays_down_takes_the_text_model_s_arms(control,
     monkeypatch.setattr(pipeline_module, "WAVE_SHOWN", 1.01)  # always too low: the text model's
     taken = control.run_request(req)
     assert taken.meta["segments_from"] == fallback.segment_model.name
-    assert "had the waving hand up in" in taken.meta["warning"]
+    assert "had the waving hand up in" in taken.meta["warning"] and taken.meta["wave_fallback"]
     assert hands_raised(taken.positions, sides) > 0.6
     # a review: a wave said of no hand is either hand's; the arm not edited is not asked;
     # a style, a short span or segment_model=None do not fail for the fallback (they had)

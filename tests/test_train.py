@@ -357,7 +357,7 @@ def test_rollout_scores_the_few_step_sample_and_trains_through_every_step():
     assert float(plain(short, x, cond, None, generator=gen, noise=noise).rollout) == 0.0
 
 
-def test_arm_speed_sees_a_damped_wave_but_not_jitter_or_travel():
+def test_arm_speed_sees_a_damped_wave_but_not_a_10_hz_shake_or_travel():
     from motiongen.skeleton import LEFT_WRIST, RIGHT_WRIST
     from motiongen.train.losses import arm_speed
 
@@ -373,7 +373,7 @@ def test_arm_speed_sees_a_damped_wave_but_not_jitter_or_travel():
     wave, damped = arm_speed(waving(0.15), None, fps), arm_speed(waving(0.05), None, fps)
     assert float(wave[0, 1]) == pytest.approx(3 * float(damped[0, 1]), rel=1e-3)
     assert float(wave[0, 0]) == 0.0  # the left wrist stays still
-    shaking = waving(0.05)  # a 10 Hz shake buys no swing
+    shaking = waving(0.05)  # a 10 Hz shake cancels over 0.2 s (a 7.5 Hz one would not)
     shaking[:, :, [LEFT_WRIST, RIGHT_WRIST], 0] += 0.02 * (-1.0) ** torch.arange(T)[None, :, None]
     assert torch.allclose(arm_speed(shaking, None, fps), damped, atol=1e-5)
     walking = waving(0.15)
@@ -644,6 +644,19 @@ def test_reflow_distils_a_teacher_into_a_one_pass_student(synth_dir, tmp_path):
         config_from_dict(tiny_config(synth_dir, tmp_path / "x", stage="reflow"))
     with pytest.raises(InputError, match="rollout"):
         config_from_dict({**cfg, "reflow": {**cfg["reflow"], "rollout": -1.0}})
+    # the real windows' term needs a rollout of a reflow run ...
+    with pytest.raises(InputError, match="real_arm_pace"):
+        config_from_dict({**cfg, "reflow": {**cfg["reflow"], "rollout": 0.0}})
+    with pytest.raises(InputError, match="real_arm_pace"):
+        config_from_dict(tiny_config(synth_dir, tmp_path / "x", loss={"real_arm_pace": 1.0}))
+    # ... and pairs that kept them: shards made before are reused without it, refused with it
+    from safetensors.torch import load_file, save_file
+
+    older = {k: v for k, v in load_file(str(pairs[0])).items() if k != "real"}
+    save_file(older, str(pairs[0]))
+    train(config_from_dict({**cfg, "loss": {"real_arm_pace": 0.0}}), resume=True)
+    with pytest.raises(InputError, match="made before pairs kept them"):
+        train(config_from_dict(cfg), resume=True)
 
 
 def test_reflow_pairs_drop_the_prior_for_their_share():

@@ -99,19 +99,24 @@ def named_progress(bar: Progress):  # noqa: ANN201 - a (name, done, total) callb
     return progress
 
 
+_RATES_SAID: set[str] = set()  # files whose assumed frame rate was said (once a command)
+
+
 def resolve_motion(source: str) -> Any:
     """The motion at a file/folder path, or the clip of that name in the prepared cache; a
-    .npy's assumed frame rate said on stderr (a 30 fps take saved as .npy was continued as a
-    slowed 20 fps one, unsaid: a new user's trial)."""
+    frame rate the file does not store (a .npy, an .npz without one) said on stderr, once a
+    file (a 30 fps take saved as .npy was continued as a slowed 20 fps one, unsaid: a new
+    user's trial)."""
     from motiongen.data.load import load_any
-    from motiongen.io.numpy_io import HUMANML3D_FPS
 
     motion = load_any(source)
-    if str(source).lower().endswith(".npy") and Path(source).is_file():
+    assumed = motion.meta.get("fps_assumed")
+    if assumed and str(source) not in _RATES_SAID:
+        _RATES_SAID.add(str(source))
         err.print(
-            f"[yellow]warning:[/] {escape(str(source))} stores no frame rate: read at "
-            f"{HUMANML3D_FPS:g} fps (HumanML3D's); for another rate save it as .npz or .bvh, "
-            f"e.g. in Python motiongen.load(F).copy(fps=30).save('x.npz')",
+            f"[yellow]warning:[/] {escape(str(source))}: read at {escape(str(assumed))}; for "
+            f"another rate save it as .bvh or .npz, e.g. in Python "
+            f"motiongen.load(F).copy(fps=30).save('x.npz')",
             soft_wrap=True,
             highlight=False,
         )

@@ -390,11 +390,10 @@ def edit(
     options = _options(steps, sampler, guidance, seed, postprocess, literal, segment_model, style)
     result = _pipe(checkpoint).edit(given, text=text, frames=span, joints=names, **options)
     _write(result, output, t0, "edit", fps, (loop, no_travel))
-    by = result.meta.get("segments_from")
-    said = f"the arms are {by}'s motion of the text"  # unless the wave fallback's warning said it
-    if names is not None and by and said not in (result.meta.get("warning") or ""):
+    by = result.meta.get("segments_from")  # the wave fallback's warning has said it
+    if names is not None and by and not result.meta.get("wave_fallback"):
         out.print(  # which model's motion the arms are (the control model's otherwise)
-            f"{said}, set on the motion's body",
+            f"the arms are {by}'s motion of the text, set on the motion's body",
             highlight=False,
             soft_wrap=True,
         )
@@ -563,21 +562,26 @@ def compose(
 
 
 def _segment_item(item: str, where: str) -> tuple[str, float | None]:
-    """ "TEXT:SECONDS" -> (text, seconds); "TEXT" (or "TEXT:") -> (text, None), its length
-    left to the timeline; a colon inside the text without a number after it stays text."""
-    text, sep, secs = item.rpartition(":")
+    """ "TEXT:SECONDS" (or "TEXT:3s") -> (text, seconds); "TEXT" (or "TEXT:") -> (text, None),
+    its length left to the timeline. After the last colon a number is seconds and anything
+    starting like one must be one ("walks:2,5" is refused, not read as text); other words
+    there are the text's own ("a person says: hello")."""
+    text, sep, tail = item.rpartition(":")
+    tail = tail.strip()
     seconds = None
-    if sep and not secs.strip():
-        item = text
-    elif sep:
+    if sep and (not tail or tail[0] in "0123456789+-."):
+        number = tail[:-1] if tail.lower().endswith("s") else tail
         try:
-            seconds = float(secs)
-            item = text
-        except ValueError:  # "a person says: hello"
-            pass
-    if not item.strip():
-        raise InputError(f"{where}: a segment needs a text, TEXT or TEXT:SECONDS; got {item!r}")
-    return item.strip(), seconds
+            seconds = float(number) if tail else None
+        except ValueError:
+            raise InputError(
+                f"{where}: {item!r}: after the last ':' give seconds, e.g. 'a person walks:3'"
+            ) from None
+    else:
+        text = item
+    if not text.strip():
+        raise InputError(f"{where}: {item!r} has no text; give TEXT or TEXT:SECONDS")
+    return text.strip(), seconds
 
 
 def _segments_file(path: Path) -> list[tuple[str, float | None]]:
@@ -585,7 +589,7 @@ def _segments_file(path: Path) -> list[tuple[str, float | None]]:
     if not path.is_file():
         raise InputError(f"--segments {path}: no such file; give a text file, one segment a line")
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8-sig").splitlines()  # a BOM is no text
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"--segments {path}: unreadable ({exc}); give a UTF-8 text file") from None
     items = [

@@ -100,15 +100,19 @@ def data_clips(
     split: Annotated[str | None, typer.Option(help="Only this split: train, val or test.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     data: Annotated[Path | None, typer.Option(help="Data directory.")] = None,
-    cache: Annotated[Path | None, typer.Option(help="Prepared directory.")] = None,
+    cache: Annotated[
+        Path | None,
+        typer.Option(help="Prepared directory (load(NAME) reads the default one, the cache's)."),
+    ] = None,
 ) -> None:
     """The prepared clips' names (what `motiongen.load(NAME)` and the control commands read),
-    with their action, style, split and length."""
+    with their action, style, split, length and whether curation kept them for training."""
     from motiongen.data.prepare import default_prepared_dir, prepare
+    from motiongen.data.splits import SPLITS
     from motiongen.data.store import PreparedData
 
-    if split is not None and split not in ("train", "val", "test"):
-        raise InputError(f"--split must be train, val or test, got {split!r}")
+    if split is not None and split not in SPLITS:
+        raise InputError(f"--split must be one of {', '.join(SPLITS)}; got {split!r}")
     try:  # the clips `motiongen.load(NAME)` reads: the prepared data as it is
         prepared = PreparedData.open(cache or default_prepared_dir())
     except DataNotFoundError:
@@ -121,9 +125,10 @@ def data_clips(
             "style": c.labels.get("style", ""),
             "split": c.split,
             "seconds": round(c.num_frames / c.fps, 2),
+            "kept": c.kept,  # curation's; load() reads a dropped clip too
             "text": c.texts[0] if c.texts else "",
         }
-        for c in prepared.select(split=split)
+        for c in prepared.select(split=split, kept_only=False)
         if (content is None or content.lower() in c.labels.get("content", "").lower())
         and (style is None or style.lower() == c.labels.get("style", "").lower())
     ]
@@ -137,13 +142,13 @@ def data_clips(
         return
     # plain aligned lines, the name whole: it is what gets typed, and a table cut it at 80
     # columns (a sentence of each clip is in --json)
-    cols = ("name", "content", "style", "split", "seconds")
+    cols = ("name", "content", "style", "split", "seconds", "kept")
     widths = [max(len(c), *(len(str(r[c])) for r in rows)) for c in cols]
     lines = [[str(r[c]) for c in cols] for r in rows]
     for cells in [list(cols), *lines]:
         sys.stdout.write("  ".join(v.ljust(w) for v, w in zip(cells, widths, strict=True)).rstrip())
         sys.stdout.write("\n")
-    err.print(f"{len(rows)} clips")
+    err.print(f"{len(rows)} clip{'s' if len(rows) != 1 else ''}")
 
 
 @data_app.command("synth")

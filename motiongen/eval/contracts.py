@@ -68,15 +68,23 @@ def ground_speed(positions: np.ndarray, fps: float) -> float:
     return float(steps.mean() * fps) if len(steps) else 0.0
 
 
-def wrist_speed(positions: np.ndarray, fps: float, span: int = 4) -> float:
-    """The faster wrist's mean speed about the pelvis, m/s, over ``span``-frame displacements
-    (0.2 s at 20 fps: a wave's swing counts, frame-to-frame jitter nearly cancels)."""
-    p = np.asarray(positions)
-    rel = p[:, [LEFT_WRIST, RIGHT_WRIST]] - p[:, [PELVIS]]
-    k = min(span, len(p) - 1)
-    if k < 1:
+WRIST_SMOOTHING = 0.05  # s: the Gaussian's sigma before ``wrist_speed`` differences frames
+
+
+def wrist_speed(positions: np.ndarray, fps: float) -> float:
+    """The faster wrist's mean speed about the pelvis, m/s, of the wrist paths smoothed by a
+    Gaussian of ``WRIST_SMOOTHING`` s: a wave's 1.5 Hz swing keeps 0.89 of its speed, a 7.5 Hz
+    shake 0.06 and a 10 Hz one 0.01, so shaking hands do not pass for waving ones (a 0.2 s
+    displacement, the first measure, cancelled 5 and 10 Hz but counted a 7.5 Hz shake in
+    full: a review)."""
+    from scipy.ndimage import gaussian_filter1d
+
+    p = np.asarray(positions, dtype=np.float64)
+    if len(p) < 2:
         return 0.0
-    steps = np.linalg.norm(rel[k:] - rel[:-k], axis=-1) * (fps / k)  # (T-k, 2)
+    rel = p[:, [LEFT_WRIST, RIGHT_WRIST]] - p[:, [PELVIS]]
+    rel = gaussian_filter1d(rel, WRIST_SMOOTHING * fps, axis=0, mode="nearest")
+    steps = np.linalg.norm(np.diff(rel, axis=0), axis=-1) * fps  # (T-1, 2)
     return float(steps.mean(0).max())
 
 

@@ -271,12 +271,17 @@ def _parse_numbers(data: str, expected: int, n_channels: int, what: str) -> np.n
                     f"(channel {i % n_channels})",
                 ) from None
         if len(tokens) < expected:
-            rows = [line.split() for line in data.splitlines() if line.strip()]
-            short = next((k for k, row in enumerate(rows) if len(row) != n_channels), None)
+            # one row a frame: the first short row (the numbers after it shifted, so counting
+            # them would blame the last frame); frames wrapped over rows: by the count
+            rows = [len(line.split()) for line in data.splitlines() if line.strip()]
+            whole, part = divmod(len(tokens), n_channels)
+            if len(rows) == expected // n_channels:
+                whole = next(k for k, n in enumerate(rows) if n != n_channels)
+                part = rows[whole]
             where = (
-                ""
-                if short is None
-                else f"; motion line {short + 1} has {len(rows[short])} numbers, not {n_channels}"
+                f"; frame {whole} has {part} of its {n_channels} numbers"
+                if part
+                else f"; the file ends after {whole} frames"
             )
             raise _fail(
                 what,

@@ -249,6 +249,16 @@ class TrainConfig:
                 "reflow.rollout must be >= 0 and reflow.rollout_windows >= 1",
             ),
             (
+                self.loss.real_arm_pace == 0.0
+                or (
+                    self.loss.real_arm_pace > 0
+                    and self.stage == "reflow"
+                    and self.reflow.rollout > 0
+                ),
+                "loss.real_arm_pace scores a reflow rollout against its pairs' real windows: it "
+                "needs stage 'reflow' with reflow.rollout > 0 (and is >= 0)",
+            ),
+            (
                 self.reflow.rollout == 0.0 or self.reflow.student_guidance == 1.0,
                 "reflow.rollout samples as the student runs, unguided Euler steps: it needs "
                 "reflow.student_guidance 1.0",

@@ -25,11 +25,12 @@
     pace the students lose is the body's travel, and every joint's speed also pushed the
     standing motions' arms (docs/training.md).
 - real_arm_pace (``Rollout`` only, off by default): the squared error of the wrists' mean
-  speed about the pelvis, measured over 0.2 s displacements (``arm_speed``: anything at 5 Hz
-  and up nearly cancels, so frame jitter buys nothing), of the student's few-step sample
-  against the real window its pair's conditions came from: the teacher's waves move at 0.43
-  of their real windows' wrist pace and the student's at 0.76 (docs/training.md), so this
-  statistic is matched to the data, not to the teacher.
+  speed about the pelvis, measured over 0.2 s displacements (``arm_speed``), of the student's
+  few-step sample against the real window its pair's conditions came from: the teacher's
+  waves are slower than the student's (docs/training.md), so this statistic is matched to
+  the data, not to the teacher. A 0.2 s displacement cancels a shake at 5 and 10 Hz exactly
+  but counts one at 7.5 Hz in full (a review), so a run with it is checked for shaking
+  hands (``eval.contracts.wrist_speed`` smooths first; ``benchmarks/raw_jitter.py``).
 - a(t) = t^p for flow (t = 1 is data) and abar_n^(2p) for DDPM (abar = the signal
   fraction), p = ``aux_time_power``: far from the data the estimate is a blurry mean whose
   positions say nothing useful and whose gradients are noisy, so the terms act near the data
@@ -99,7 +100,9 @@ AUX_TERMS = (
 def arm_speed(p: Tensor, mask: Tensor | None, fps: float) -> Tensor:
     """(B, 2) each wrist's mean speed about the pelvis, m/s, over ``ARM_SPAN``-frame
     displacements inside the real frames; p (B, T, 22, 3) metres, mask (B, T) or None.
-    What ``eval.contracts.wrist_speed`` measures of one motion (its faster wrist), in torch."""
+    Not ``eval.contracts.wrist_speed``, which smooths the paths instead: this is the measure
+    the rollout run of 2026-12-07 (docs/training.md) was trained with, kept so its command
+    makes it again."""
     B, T = p.shape[:2]
     rel = p[:, :, [LEFT_WRIST, RIGHT_WRIST]] - p[:, :, [PELVIS]]
     k = min(ARM_SPAN, T - 1)

@@ -142,7 +142,6 @@ def make_pairs(
         "guidance": guidance,
         "seed": seed,
         "p_prior": p_prior,
-        "real_windows": True,  # shards keep their real windows (made before: without)
     }
     record = folder / "options.json"
     if record.is_file():
@@ -171,6 +170,19 @@ def make_pairs(
         if progress is not None:
             progress(i + 1, count)
     return paths
+
+
+def without_real(paths: list[Path]) -> list[Path]:
+    """The shards among ``paths`` made before shards kept their real windows (``Batch.real``);
+    read from the headers only."""
+    from safetensors import safe_open
+
+    out = []
+    for path in paths:
+        with safe_open(str(path), framework="pt") as f:
+            if "real" not in f.keys():  # noqa: SIM118 (a safe_open handle is no dict)
+                out.append(path)
+    return out
 
 
 def _weights_digest(checkpoint: Checkpoint) -> str:

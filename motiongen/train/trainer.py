@@ -390,7 +390,13 @@ class Trainer:
         validation batches."""
         import numpy as np
 
-        from motiongen.train.reflow import PairStream, load_batch, lowpass_targets, make_pairs
+        from motiongen.train.reflow import (
+            PairStream,
+            load_batch,
+            lowpass_targets,
+            make_pairs,
+            without_real,
+        )
 
         r = self.cfg.reflow
         teacher = load_checkpoint(str(r.teacher))
@@ -423,6 +429,12 @@ class Trainer:
                            **options)  # fmt: skip
         train = sorted((folder / "train").glob("shard_*.safetensors"))[: r.pairs]
         val = sorted((folder / "val").glob("shard_*.safetensors"))[: r.val_pairs]
+        if self.cfg.loss.real_arm_pace > 0 and (old := without_real(train + val)):
+            raise InputError(
+                f"loss.real_arm_pace needs the real windows in the teacher pairs, and "
+                f"{len(old)} shard(s) in {folder} were made before pairs kept them (e.g. "
+                f"{old[0].name}); delete that folder (or use another run_dir) to make them anew"
+            )
         hz, fps = r.target_lowpass_hz, self.cfg.data.fps
 
         def target(batch: Batch) -> Batch:

@@ -252,6 +252,16 @@ def test_left_and_right_are_the_screen_s_and_hands_keep_their_own_side() -> None
         "a person runs off to the left",
         "a person turns right",
     ]
+    # coming in from a side goes towards the other (an old man "walking in from the left" had
+    # walked off to the left, the way a forward walk shows)
+    s = parse_script("An old man walks in from the left and bows. A girl runs in from the right "
+                     "side. A boy walks from the left to the right. A woman waves from the left.")  # fmt: skip
+    assert [[(a.text, a.way) for a in actor.actions] for actor in s.actors] == [
+        [("an old person walks forward", 1), ("an old person bows", None)],
+        [("a person runs forward", -1)],
+        [("a person walks to the left", 1)],
+        [("a person waves from the left", None)],
+    ]
 
 
 def test_an_actor_that_stops_or_stands_still_stands() -> None:

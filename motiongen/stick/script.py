@@ -90,7 +90,7 @@ MOVE_SECONDS = 1.0  # how long a camera move takes; one chained after another st
 # arms and legs keep their own sides ("waves with the left hand"); "right up to", "right
 # away", "to the left of the woman" and "left and right" are no side to go to.
 TRAVELS = (
-    r"(?:walks|runs|moves|goes|steps|jogs|dashes|strolls|heads|shuffles|sidesteps|hurries|"
+    r"(?:walks|runs|moves|goes|comes|steps|jogs|dashes|strolls|heads|shuffles|sidesteps|hurries|"
     r"wanders|drifts|sprints|rushes|marches|crawls|skips|hops)"
 )
 SCREEN_SIDE = re.compile(
@@ -99,6 +99,9 @@ SCREEN_SIDE = re.compile(
     r"(?!\s+(?:of|and|or|up|back|away|around|round|in|into|out|past|through|over|behind|"
     r"after|along|across|now|there|here|next)\b)"
 )
+# "walks in from the left": enters from that side of the screen, so travels the other way (an
+# old man "walking in from the left" had walked off to the left: no side was read)
+FROM_SIDE = re.compile(r"\s*\b(?:in\s+)?from\s+the\s+(left|right)(?:\s+side)?\b")
 BOTH_SIDES = re.compile(r"\b(?:left and right|right and left)\b")
 TRAVELLING = re.compile(r"\b" + TRAVELS + r"\b")
 ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "sixth": 5}
@@ -420,6 +423,11 @@ def _screen_sides(verb: str) -> tuple[str, int | None]:
     its actor travels: +1 right, -1 left, None)."""
     if BOTH_SIDES.search(verb):  # "looks left and right": neither way
         return verb, None
+    came = FROM_SIDE.search(verb) if TRAVELLING.search(verb) else None
+    if came and not SCREEN_SIDE.search(verb):
+        return FROM_SIDE.sub(" forward", verb, count=1).strip(), 1 if came[1] == "left" else -1
+    if came:  # "from the left to the right": the side gone to says it
+        verb = FROM_SIDE.sub("", verb, count=1).strip()
     sides = {m.group(2) or m.group(3) for m in SCREEN_SIDE.finditer(verb)}
     if len(sides) != 1:
         return verb, None

@@ -1,7 +1,7 @@
 """Prompts in a user's own words: is the action (and the style asked for) done?
 
 Run:  .venv/bin/python benchmarks/paraphrases.py [--checkpoint DIR] [--seeds 3]
-          [--set held_out|tuning|all] [--no-rag] [--out FILE]
+          [--set held_out|tuning|manner|all] [--no-rag] [--out FILE]
 
 The label benchmark (``label_recognition.py``) asks with the data's own descriptions, which
 retrieval matches word for word. Users word things otherwise: ``benchmarks/prompts/
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", default=None, help="default: the shipped default model")
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--set", default="held_out", choices=("held_out", "tuning", "all"))
+    parser.add_argument("--set", default="held_out", choices=("held_out", "tuning", "manner", "all"))
     parser.add_argument("--no-rag", action="store_true", help="generate without retrieval")
     parser.add_argument("--threads", type=int, default=None, help="torch threads")
     parser.add_argument("--out", type=Path, default=None, help="write FILE.json and FILE.md")

@@ -111,6 +111,7 @@ from motiongen.generation.vocabulary import (
     action_parts,
     compound,
     far_segments,
+    in_style_words,
     leave_out_styles,
     negated,
     rare_action,
@@ -993,11 +994,19 @@ class Pipeline:
         return joined, frozenset(a for a in joined if "then" in kinds[a])
 
     def _network_texts(self, texts: list[str], literal: list[bool]) -> list[str]:
-        """The prompts the network is given (``_without_unseen_styles``), on their own."""
+        """The prompts the network is given (``_in_style_words``, ``_without_unseen_styles``),
+        on their own."""
+        texts = self._in_style_words(texts, literal)
         if not self.action_styles or all(literal):
             return texts
         known = self.known_actions(self.text_encoder.encode(texts).pooled, texts)
         return self._without_unseen_styles(texts, known, literal)
+
+    @staticmethod
+    def _in_style_words(texts: list[str], literal: list[bool]) -> list[str]:
+        """Each prompt's manner words no training text uses said as their style's
+        (``vocabulary.MANNER_WORDS``: "merrily" -> "happily"), unless its ``literal``."""
+        return [t if keep else in_style_words(t)[0] for t, keep in zip(texts, literal, strict=True)]
 
     def _without_unseen_styles(
         self, texts: list[str], known: list[dict[str, Any]], literal: list[bool]
@@ -1317,6 +1326,8 @@ class Pipeline:
             notes = {**notes, "retrieved": []} if prior is None and not auto else notes
             if warning:  # asked for, a warning; the model's own choice, a note
                 notes["retrieval_note" if auto else "retrieval_warning"] = warning
+        if text is not None and not literal and (manner := in_style_words(text)[1]):
+            notes["manner_words"] = manner  # said as the styles they mean ({word: said as})
         if estimate:
             notes["length_from"] = "retrieved phrases" if found else "default"
         elif said_length is not None:
@@ -3107,16 +3118,16 @@ class Pipeline:
         known: list[dict[str, Any]] = []
         segment_known: list[dict[str, Any]] = []
         if first.segments is not None:
-            texts = [t for t, _ in first.segments]
+            literal = [first.literal] * len(first.segments)
+            texts = self._in_style_words([t for t, _ in first.segments], literal)
             text_emb = self.text_encoder.encode(texts)
             segment_known = self.known_actions(text_emb.pooled, texts)
             known = segment_known[:1]
-            literal = [first.literal] * len(texts)
         elif first.text is not None:
-            texts = [r.text for r in requests]
+            literal = [r.literal for r in requests]
+            texts = self._in_style_words([r.text for r in requests], literal)
             text_emb = self.text_encoder.encode(texts)
             known = self.known_actions(text_emb.pooled, texts)
-            literal = [r.literal for r in requests]
         if text_emb is not None:  # the network is given the prompts without unseen styles
             used = self._without_unseen_styles(texts, segment_known or known, literal)
             if used != texts:
@@ -3681,7 +3692,7 @@ class Pipeline:
                     f"({', '.join(actions)}), so they were only the network's prior input"
                 )
         for key in ("retrieved", "retrieval_warning", "retrieval_note", "length_from",
-                    "length_short", "beat_sync"):  # fmt: skip
+                    "length_short", "beat_sync", "manner_words"):  # fmt: skip
             if key in req.meta:
                 meta[key] = req.meta[key]
         labels = {

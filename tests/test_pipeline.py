@@ -943,6 +943,48 @@ def test_styles_named_and_recorded():
     assert action_styles(labels) == {"bow": ["happy", "sad"]}
 
 
+def test_manner_words_are_said_as_the_styles_they_mean():
+    # the text encoder had put "merrily" next to "wearily": a merry walk came out exhausted
+    from motiongen.data.text import style_words
+    from motiongen.generation.vocabulary import MANNER_WORDS, in_style_words, styles_named
+
+    words = style_words()
+    said, swapped = in_style_words("A grumpy man walks forward merrily, then bows Haughtily")
+    assert said == "An angry man walks forward happily, then bows proudly"
+    assert swapped == {"grumpy": "angry", "merrily": "happily", "haughtily": "proudly"}
+    assert styles_named(said, words) == {"angry", "happy", "proud"}
+    assert in_style_words("a person walks across, boldish") == (
+        "a person walks across, boldish",
+        {},
+    )
+    every = {w for ws in words.values() for w in ws}
+    for style_word, manner in MANNER_WORDS.items():
+        assert style_word in every  # each said as a word some style's texts use ...
+        assert not set(manner) & every  # ... for words none uses
+        assert all(len(styles_named(in_style_words(w)[0], words)) >= 1 for w in manner)
+
+
+def test_a_manner_word_reaches_the_network_as_its_style_unless_literal(pipe):
+    seen = []
+    encode = pipe.text_encoder.encode
+
+    def spy(texts):
+        seen.extend(texts)
+        return encode(texts)
+
+    pipe.text_encoder.encode = spy
+    try:
+        made = pipe("a person walks forward merrily", seconds=1.0, seed=0, rag=False)
+        assert "a person walks forward happily" in seen
+        assert "a person walks forward merrily" not in seen
+        assert made.meta["manner_words"] == {"merrily": "happily"}
+        seen.clear()
+        made = pipe("a person walks forward merrily", seconds=1.0, seed=0, rag=False, literal=True)
+        assert "a person walks forward merrily" in seen and "manner_words" not in made.meta
+    finally:
+        pipe.text_encoder.encode = encode
+
+
 def test_unseen_styles_count_merged_synonyms_and_leave_the_prompt_tidy():
     from motiongen.data.text import style_words
     from motiongen.generation.vocabulary import leave_out_styles, styles_named, unseen_style

@@ -25,6 +25,50 @@ from motiongen.evaluators.labels import STYLE_SYNONYMS
 KNOWN_SIMILARITY = 0.6
 
 
+# Manner words no training text uses, each said as a word of the style it means (whole words,
+# a prompt sent literal keeps its own): the text encoder had put "merrily" and "grumpily" next
+# to "wearily" and "exhausted", and "miserably" nowhere, so a merry walk came out exhausted
+# (`python benchmarks/paraphrases.py --set manner`; docs/pipeline.md).
+MANNER_WORDS: dict[str, tuple[str, ...]] = {
+    "happily": ("merrily", "gleefully", "joyously", "excitedly", "cheerily", "delightedly",
+                "gladly"),
+    "happy": ("merry", "gleeful", "joyous", "excited", "cheery", "delighted", "glad"),
+    "energetically": ("enthusiastically", "eagerly", "vigorously", "briskly", "dynamically",
+                      "zestfully"),
+    "energetic": ("enthusiastic", "eager", "vigorous", "brisk", "dynamic", "peppy"),
+    "tiredly": ("lazily", "sluggishly", "drowsily", "sleepily", "listlessly", "lethargically"),
+    "tired": ("lazy", "sluggish", "drowsy", "listless", "lethargic"),
+    "angrily": ("grumpily", "irritably", "crossly", "aggressively", "fiercely", "resentfully"),
+    "angry": ("grumpy", "irritated", "irritable", "annoyed", "aggressive", "fierce"),
+    "shyly": ("sheepishly", "awkwardly", "bashfully", "meekly", "anxiously", "uncertainly"),
+    "shy": ("sheepish", "awkward", "bashful", "meek", "anxious", "insecure"),
+    "sadly": ("miserably", "gloomily", "glumly", "mournfully", "dejectedly", "despondently"),
+    "sad": ("miserable", "gloomy", "glum", "mournful", "dejected", "depressed", "upset"),
+    "proudly": ("arrogantly", "haughtily", "smugly", "boldly", "pompously", "triumphantly"),
+    "proud": ("arrogant", "haughty", "smug", "bold", "pompous", "triumphant"),
+}  # fmt: skip
+_MANNER = {w: said for said, words in MANNER_WORDS.items() for w in words}
+_MANNER_RE = re.compile(
+    r"\b(?:(an?)\s+)?(" + "|".join(sorted(_MANNER, key=len, reverse=True)) + r")\b", re.I
+)
+
+
+def in_style_words(text: str) -> tuple[str, dict[str, str]]:
+    """(``text`` with its ``MANNER_WORDS`` said as their style's word, an article before one
+    made to fit ("an arrogant man" -> "a proud man"), {word: said as})."""
+    said: dict[str, str] = {}
+
+    def swap(m: re.Match[str]) -> str:
+        word = m.group(2).lower()
+        said[word] = _MANNER[word]
+        if m.group(1) is None:
+            return said[word]
+        article = "an" if said[word][0] in "aeiou" else "a"
+        return f"{article.capitalize() if m.group(1)[0].isupper() else article} {said[word]}"
+
+    return _MANNER_RE.sub(swap, text), said
+
+
 def styles_named(text: str, words: dict[str, list[str]]) -> set[str]:
     """The styles whose words (style -> words, a checkpoint's ``action_styles.json``) a prompt
     uses, whole words only: "happily" names happy; "old" names old and elderly (synonyms,

@@ -36,7 +36,8 @@ def test_real_against_itself_is_one_and_swapping_changes_nothing():
     assert row["locomotion_energy"] == pytest.approx(1.0)
     assert row["in_place_energy"] == pytest.approx(1.0)
     assert row["fid_k_locomotion_real"] == pytest.approx(row["fid_k"])
-    assert row["conditions"] == {"locomotion": 48, "in_place": 24}
+    assert row["conditions"] == {"locomotion": 48, "in_place": 24, "waves": 24, "raises": 0}
+    assert row["wave_arm_pace"] == pytest.approx(1.0) and row["raise_arm_pace"] is None
 
 
 def test_slow_locomotion_shows_in_pace_energy_and_the_swap():

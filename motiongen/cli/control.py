@@ -512,8 +512,8 @@ def compose(
     segments: Annotated[
         Path | None,
         typer.Option(
-            help="A text file of segments, one TEXT or TEXT:SECONDS a line (lines starting with '#' skipped), "
-            "instead of the prompt."
+            help="A text file of segments, one TEXT or TEXT:SECONDS a line (lines starting "
+            "with '#' skipped), instead of the prompt."
         ),
     ] = None,
     steps: Steps = None,
@@ -585,7 +585,8 @@ def _segment_item(item: str, where: str) -> tuple[str, float | None]:
 
 
 def _segments_file(path: Path) -> list[tuple[str, float | None]]:
-    """A segments file's (text, seconds or None) items, one a line, lines starting with '#' skipped."""
+    """A segments file's (text, seconds or None) items, one a line; lines starting with '#'
+    are skipped."""
     if not path.is_file():
         raise InputError(f"--segments {path}: no such file; give a text file, one segment a line")
     try:

@@ -2004,7 +2004,10 @@ class Pipeline:
         empty text)."""
         if not self.vocabulary or not text.strip():
             return {}
-        return self.known_actions(self.text_encoder.encode([text]).pooled, [text])[0]
+        # in the style words the network is given: the routing by action and style it feeds
+        # (waves, raises, travelling parts, recorded styles) reads what is made
+        said = in_style_words(text)[0]
+        return self.known_actions(self.text_encoder.encode([said]).pooled, [said])[0]
 
     def _waving_sides(
         self, text: str, joints: Sequence[int] | None
@@ -2405,6 +2408,11 @@ class Pipeline:
         req = self.check_request(parsed[0][0], seconds=total / self.fps, rag=False, **options)
         for text, _ in parsed:
             validate_prompt(text)
+        if not req.literal:  # every segment's manner words, not the first's alone
+            manner = {w: s for text, _ in parsed for w, s in in_style_words(text)[1].items()}
+            req.meta.pop("manner_words", None)
+            if manner:
+                req.meta["manner_words"] = manner
         req.segments = tuple(parsed)
         req.frames = total
         req.meta["task"] = "timeline"  # also for one made by this model alone

@@ -950,7 +950,7 @@ def test_manner_words_are_said_as_the_styles_they_mean():
 
     words = style_words()
     said, swapped = in_style_words("A grumpy man walks forward merrily, then bows Haughtily")
-    assert said == "An angry man walks forward happily, then bows proudly"
+    assert said == "An angry man walks forward happily, then bows Proudly"  # its capital kept
     assert swapped == {"grumpy": "angry", "merrily": "happily", "haughtily": "proudly"}
     assert styles_named(said, words) == {"angry", "happy", "proud"}
     assert in_style_words("a person walks across, boldish") == (

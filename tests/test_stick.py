@@ -262,6 +262,10 @@ def test_left_and_right_are_the_screen_s_and_hands_keep_their_own_side() -> None
         [("a person walks to the left", 1)],
         [("a person waves from the left", None)],
     ]
+    for text in ("A man walks away from the left wall.", "A man walks in from the left side of "
+                 "the stage.", "A man walks backwards in from the left."):  # fmt: skip
+        (action,) = parse_script(text).actors[0].actions
+        assert action.text == "a person " + text[6:-1] and action.way is None, action
 
 
 def test_an_actor_that_stops_or_stands_still_stands() -> None:

@@ -50,7 +50,8 @@ LiteralText = Annotated[
     typer.Option(
         "--literal",
         help="Send texts as written, also a style their action was never recorded in (by "
-        "default such style words are left out, with a warning).",
+        "default such style words are left out, with a warning) and manner words no training "
+        "text uses (by default said as the style they mean).",
     ),
 ]
 

@@ -394,7 +394,9 @@ def generate(
         bool,
         typer.Option(
             help="Send the prompt as written, also a style its action was never recorded in "
-            "(by default such style words are left out, with a warning)."
+            "(by default such style words are left out, with a warning) and manner words no "
+            "training text uses (by default said as the style they mean, 'merrily' as "
+            "'happily')."
         ),
     ] = False,
     fps: Annotated[

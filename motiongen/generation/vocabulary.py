@@ -48,8 +48,9 @@ MANNER_WORDS: dict[str, tuple[str, ...]] = {
     "proud": ("arrogant", "haughty", "smug", "bold", "pompous", "triumphant"),
 }  # fmt: skip
 _MANNER = {w: said for said, words in MANNER_WORDS.items() for w in words}
-_MANNER_RE = re.compile(
-    r"\b(?:(an?)\s+)?(" + "|".join(sorted(_MANNER, key=len, reverse=True)) + r")\b", re.I
+_MANNER_RE = re.compile(  # whole words: not "non-aggressive" nor "awkward-looking"
+    r"(?<![\w-])(?:(an?)\s+)?(" + "|".join(sorted(_MANNER, key=len, reverse=True)) + r")(?![\w-])",
+    re.I,
 )
 
 
@@ -61,8 +62,8 @@ def in_style_words(text: str) -> tuple[str, dict[str, str]]:
     def swap(m: re.Match[str]) -> str:
         word = m.group(2).lower()
         said[word] = _MANNER[word]
-        if m.group(1) is None:
-            return said[word]
+        if m.group(1) is None:  # a capital kept: "Merrily, ..." -> "Happily, ..."
+            return said[word].capitalize() if m.group(2)[0].isupper() else said[word]
         article = "an" if said[word][0] in "aeiou" else "a"
         return f"{article.capitalize() if m.group(1)[0].isupper() else article} {said[word]}"
 

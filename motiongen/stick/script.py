@@ -101,7 +101,11 @@ SCREEN_SIDE = re.compile(
 )
 # "walks in from the left": enters from that side of the screen, so travels the other way (an
 # old man "walking in from the left" had walked off to the left: no side was read)
-FROM_SIDE = re.compile(r"\s*\b(?:in\s+)?from\s+the\s+(left|right)(?:\s+side)?\b")
+FROM_SIDE = re.compile(
+    r"\s*\b(?:in\s+)?from\s+the\s+(left|right)(?:\s+side)?"
+    r"(?=\s*(?:$|[,.;]|and\b|then\b|to\b))"  # not "from the left wall" / "... of the stage"
+)
+AWAY = re.compile(r"\b(?:away|back|backwards)\b")  # "walks away from the left": no entrance
 BOTH_SIDES = re.compile(r"\b(?:left and right|right and left)\b")
 TRAVELLING = re.compile(r"\b" + TRAVELS + r"\b")
 ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "sixth": 5}
@@ -423,7 +427,7 @@ def _screen_sides(verb: str) -> tuple[str, int | None]:
     its actor travels: +1 right, -1 left, None)."""
     if BOTH_SIDES.search(verb):  # "looks left and right": neither way
         return verb, None
-    came = FROM_SIDE.search(verb) if TRAVELLING.search(verb) else None
+    came = FROM_SIDE.search(verb) if TRAVELLING.search(verb) and not AWAY.search(verb) else None
     if came and not SCREEN_SIDE.search(verb):
         return FROM_SIDE.sub(" forward", verb, count=1).strip(), 1 if came[1] == "left" else -1
     if came:  # "from the left to the right": the side gone to says it

@@ -127,6 +127,10 @@ def test_inbetween_edit_restyle_compose(control, walk, tmp_path, monkeypatch, ca
     listed.write_text("# the walk, then the run\na person walks:3\n\na person runs\n")
     out = _ok(["compose", "-o", f, "--segments", listed, *common], monkeypatch, capsys)
     assert "140 frames" in out  # 3 s and, without a motion index, the default 4 s
+    # manner words said as their styles, said (every segment's)
+    out = _ok(["compose", "a person walks merrily, then bows gloomily", "-o", f, "--seconds", 4,
+               *common], monkeypatch, capsys)  # fmt: skip
+    assert "read 'merrily' as 'happily', 'gloomily' as 'sadly'" in " ".join(out.split())
 
 
 def test_a_segment_item_is_text_with_optional_seconds():

@@ -123,6 +123,16 @@ def resolve_motion(source: str) -> Any:
     return motion
 
 
+def manner_note(meta: dict[str, Any]) -> str | None:
+    """The note of a prompt's manner words said as their styles (``meta["manner_words"]``,
+    ``generation/vocabulary.MANNER_WORDS``), or None."""
+    manner = meta.get("manner_words")
+    if not manner:
+        return None
+    said = ", ".join(f"{w!r} as {s!r}" for w, s in manner.items())
+    return f"note: read {said} (the style it means; --literal keeps the words)"
+
+
 def wrote(path: Path, motion: Any, note: str = "") -> str:
     """The summary line of a written motion: "wrote x.bvh (137 frames, 6.85 s at 20 fps...)"
     (seconds to the hundredth: "8.8 s" of an 8.85 s file read as a frame lost)."""

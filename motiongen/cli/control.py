@@ -15,6 +15,7 @@ from motiongen.cli.console import (
     NO_TRAVEL_HELP,
     as_written,
     err,
+    manner_note,
     out,
     resolve_motion,
     writable,
@@ -556,9 +557,9 @@ def compose(
         spec, seconds=seconds,
         **_options(steps, sampler, guidance, seed, postprocess, literal, segment_model, style),
     )  # fmt: skip
-    said = _segment_lengths_said(motion, seconds)
-    if said:  # said before the "wrote" line, which ends the output as everywhere else
-        out.print(said, highlight=False, soft_wrap=True)
+    for said in (_segment_lengths_said(motion, seconds), manner_note(motion.meta)):
+        if said:  # said before the "wrote" line, which ends the output as everywhere else
+            out.print(said, highlight=False, soft_wrap=True)
     _write(motion, output, t0, "timeline", fps, (loop, no_travel))
 
 

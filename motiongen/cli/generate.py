@@ -14,6 +14,7 @@ from motiongen.cli.console import (
     LOOP_HELP,
     NO_TRAVEL_HELP,
     as_written,
+    manner_note,
     refuse_folder,
     writable,
     wrote,
@@ -267,10 +268,8 @@ def _run(
                   highlight=False, soft_wrap=True)  # fmt: skip
     if meta.get("retrieval_note"):
         out.print(f"note: {meta['retrieval_note']}", highlight=False, soft_wrap=True)
-    if manner := meta.get("manner_words"):
-        said = ", ".join(f"{w!r} as {s!r}" for w, s in manner.items())
-        out.print(f"note: read {said} (the style it means; --literal keeps the words)",
-                  highlight=False, soft_wrap=True)  # fmt: skip
+    if manner := manner_note(meta):
+        out.print(manner, highlight=False, soft_wrap=True)
     synced = meta.get("beat_sync") or {}
     if synced.get("applied"):
         out.print(

@@ -252,7 +252,7 @@ class TrainingLoss:
         if self.uses_positions:
             x_hat = self.process.clean_estimate(pair.xt, pair.t, pred)
             a = pair.aux_weight.detach() ** self.weights.aux_time_power  # (B,)
-            for name, value in self._positions(x_hat, x, mask).items():
+            for name, value in self._positions(self._as_positions(x_hat), x, mask).items():
                 terms[name] = value.mean().detach()
                 total = total + getattr(self.weights, name) * (a * value).mean()
         rollout = arm = zero
@@ -262,12 +262,15 @@ class TrainingLoss:
         return LossTerms(total=total, recon=recon.detach(), rollout=rollout.detach(),
                          real_arm_pace=arm.detach(), **terms)  # fmt: skip
 
-    def _positions(self, x_hat: Tensor, x: Tensor, mask: Tensor | None) -> dict[str, Tensor]:
-        """Per-sample position terms (B,) of a normalised estimate against normalised data."""
-        f_hat = x_hat * self.std + self.mean
+    def _as_positions(self, f: Tensor) -> Tensor:
+        """(B, T, 22, 3) joint positions, metres, of normalised features (B, T, D)."""
+        return features_to_positions_torch(f * self.std + self.mean)
+
+    def _positions(self, pred_pos: Tensor, x: Tensor, mask: Tensor | None) -> dict[str, Tensor]:
+        """Per-sample position terms (B,) of an estimate's positions against normalised data."""
         f_true = x * self.std + self.mean
         return position_terms(
-            features_to_positions_torch(f_hat),
+            pred_pos,
             features_to_positions_torch(f_true),
             f_true[..., CONTACTS] > 0.5,
             mask,
@@ -297,15 +300,18 @@ class TrainingLoss:
 
         sample = euler(velocity, noise, steps=r.steps)
         loss, _ = masked_mse(sample, x, mask)
-        if self.uses_positions:
-            for name, value in self._positions(sample, x, mask).items():
-                loss = loss + getattr(self.weights, name) * value.mean()
         arm = loss.new_zeros(())
-        if real is not None and self.weights.real_arm_pace != 0.0:
-            pos = [
-                features_to_positions_torch(f * self.std + self.mean) for f in (sample, real[:n])
+        against_real = real is not None and self.weights.real_arm_pace != 0.0
+        if not (self.uses_positions or against_real):
+            return loss, arm
+        sample_pos = self._as_positions(sample)  # once, for both
+        if self.uses_positions:
+            for name, value in self._positions(sample_pos, x, mask).items():
+                loss = loss + getattr(self.weights, name) * value.mean()
+        if against_real:
+            speeds = [
+                arm_speed(p, mask, self.fps) for p in (sample_pos, self._as_positions(real[:n]))
             ]
-            speeds = [arm_speed(p, mask, self.fps) for p in pos]
             arm = ((speeds[0] - speeds[1]) ** 2).mean()
             loss = loss + self.weights.real_arm_pace * arm
         return loss, arm

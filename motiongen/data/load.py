@@ -8,11 +8,15 @@ knowledge and so lives here, above ``io``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from motiongen.errors import DataNotFoundError, InputError
 from motiongen.io import READ_SUFFIXES, checked_read
 from motiongen.io import load as load_file
 from motiongen.motion import Motion
+
+if TYPE_CHECKING:
+    from motiongen.data.store import PreparedData
 
 
 def load_any(path: str | Path) -> Motion:
@@ -23,13 +27,12 @@ def load_any(path: str | Path) -> Motion:
     path = Path(path)
     if not path.exists():
         bare = path.name == str(path) and not path.suffix  # a clip's name, not a file's path
-        if bare and (clip := _prepared_clip(str(path))) is not None:
-            return clip
-        nor = (
-            f" (nor a clip of that name in the prepared data{_clips_like(str(path))})"
-            if bare
-            else ""
-        )
+        nor = ""
+        if bare:  # the prepared index, read once for the clip or the names like it
+            data = _prepared_data()
+            if data is not None and str(path) in data:
+                return data.motion(str(path))
+            nor = f" (nor a clip of that name in the prepared data{_clips_like(str(path), data)})"
         raise DataNotFoundError(f"no such file or folder: {path}{nor}")
     if path.is_dir() or path.name == "skeletons.json.gz":
         folder = path if path.is_dir() else path.parent
@@ -48,19 +51,15 @@ def load_any(path: str | Path) -> Motion:
     return motion
 
 
-def _clips_like(name: str, most: int = 3) -> str:
-    """ "; clips like it: a, b, c" from the prepared data's clip names containing ``name`` (or
-    close to it), and where the list is; "" without prepared data. "walk" alone had left a
+def _clips_like(name: str, data: PreparedData | None, most: int = 3) -> str:
+    """ "; clips like it: a, b, c" from the prepared ``data``'s clip names containing ``name``
+    (or close to it), and where the list is; "" without prepared data. "walk" alone had left a
     new user browsing the BVH folder for names."""
     import difflib
 
-    from motiongen.data.prepare import default_prepared_dir
-    from motiongen.data.store import PreparedData
-
-    try:
-        names = [c.name for c in PreparedData.open(default_prepared_dir()).clips]
-    except DataNotFoundError:
+    if data is None:
         return ""
+    names = [c.name for c in data.clips]
     low = name.lower()
     like = [n for n in names if low in n.lower()][:most]
     like = like or difflib.get_close_matches(name, names, n=most, cutoff=0.6)
@@ -68,13 +67,12 @@ def _clips_like(name: str, most: int = 3) -> str:
     return (f"; clips like it: {listed}" if like else "") + "; `motiongen data clips` lists them"
 
 
-def _prepared_clip(name: str) -> Motion | None:
-    """The clip called ``name`` in the prepared cache, or None (no cache, no such clip)."""
+def _prepared_data() -> PreparedData | None:
+    """The prepared cache's index, or None where there is none."""
     from motiongen.data.prepare import default_prepared_dir
     from motiongen.data.store import PreparedData
 
     try:
-        data = PreparedData.open(default_prepared_dir())
+        return PreparedData.open(default_prepared_dir())
     except DataNotFoundError:
         return None
-    return data.motion(name) if name in data else None

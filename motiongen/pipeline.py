@@ -115,6 +115,7 @@ from motiongen.generation.vocabulary import (
     leave_out_styles,
     negated,
     rare_action,
+    recorded_as,
     several_styles,
     styles_named,
     unseen_style,
@@ -1986,18 +1987,13 @@ class Pipeline:
         names it another way ("tired" for a backwards walk, where other actions say
         "exhausted"): "walks backwards in an exhausted way" found the exhausted forward walks
         and went 4 m forward, unsaid ("in a tired way": 2-3 m back; a new user's trial)."""
-        from motiongen.evaluators.labels import STYLE_SYNONYMS
-
         known = self._known_action(text)
         if not known.get("known"):  # far from every action: no word of one to take
             return style
         recorded = ((self.action_styles or {}).get("actions") or {}).get(
             str(known["nearest"][0][0]), []
         )
-        if style in recorded:
-            return style
-        same = STYLE_SYNONYMS.get(style, style)
-        return next((r for r in recorded if STYLE_SYNONYMS.get(r, r) == same), style)
+        return recorded_as(style, recorded)
 
     def _known_action(self, text: str) -> dict[str, Any]:
         """``known_actions`` of one text ({} for a checkpoint without a vocabulary or an

@@ -229,7 +229,16 @@ def several_styles(
     if len(named) < 2:
         return None
     recorded = ((action_styles or {}).get("actions") or {}).get(action or "", [])
-    return [next((r for r in recorded if _canonical(r) == c), c) for c in named]
+    return [recorded_as(c, recorded) for c in named]
+
+
+def recorded_as(style: str, recorded: Collection[str]) -> str:
+    """``style`` in the word an action's ``recorded`` styles name it by: itself where recorded
+    so, else a synonym recorded ("tired" for exhausted, "old" for elderly), else as given."""
+    if style in recorded:
+        return style
+    same = _canonical(style)
+    return next((r for r in recorded if _canonical(r) == same), style)
 
 
 def _same_side(text: str, nearest: Sequence[Sequence[Any]]) -> str:

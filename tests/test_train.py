@@ -640,6 +640,12 @@ def test_reflow_distils_a_teacher_into_a_one_pass_student(synth_dir, tmp_path):
     other = {**cfg, "reflow": {**cfg["reflow"], "guidance": 4.0}}
     with pytest.raises(InputError, match="guidance"):
         train(config_from_dict(other), resume=True)
+    record = tmp_path / "student" / "pairs" / "train" / "options.json"
+    kept = record.read_text()
+    record.write_text(json.dumps({**json.loads(kept), "real_windows": True}))  # a key gone since
+    with pytest.raises(InputError, match="made with other real_windows;"):
+        train(config_from_dict(cfg), resume=True)
+    record.write_text(kept)
     with pytest.raises(InputError, match="reflow"):
         config_from_dict(tiny_config(synth_dir, tmp_path / "x", stage="reflow"))
     with pytest.raises(InputError, match="rollout"):

@@ -147,7 +147,7 @@ def make_pairs(
     if record.is_file():
         before = json.loads(record.read_text())
         if before != made:
-            changed = sorted(k for k in made if before.get(k) != made[k])
+            changed = sorted(k for k in made.keys() | before.keys() if before.get(k) != made.get(k))
             raise InputError(
                 f"the teacher pairs in {folder} were made with other {', '.join(changed)}; "
                 "delete that folder (or use another run_dir) to make them anew"

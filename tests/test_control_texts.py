@@ -51,7 +51,8 @@ def test_an_in_between_asked_to_walk_and_bow_walks_between_its_keyframes(control
     keys = [start, Motion(bow, fps=walk.fps)]
     for text in ("a person walks to the spot and bows", "a person walks to the spot, then bows"):
         req = control.check_inbetween(keys, [0.0, 3.0], text, seed=0)
-        assert req.text == req.meta["text_between"] == "a person walks to the spot"
+        assert req.meta["text_between"] == "a person walks to the spot"
+        assert req.text == req.meta["text_said_as"] == "a person walks forward"  # data's words
         assert (
             "names actions one after the other and an in-between makes one" in req.meta["warning"]
         )
@@ -62,6 +63,34 @@ def test_an_in_between_asked_to_walk_and_bow_walks_between_its_keyframes(control
     assert (
         control.check_inbetween(keys, [0.0, 3.0], "a person bows", seed=0).text == "a person bows"
     )
+
+
+def test_an_in_between_s_text_reaches_the_control_model_in_the_data_s_words(control):
+    # tiny-control read "a person strolls over" as a bend: a walk between two keyframes of a
+    # real walk 3 s apart went bent 15-47 degrees forward (the walk itself 2); said "a person
+    # walks forward" it stands as the walk does
+    from motiongen.eval.contracts import forward_pitch
+    from motiongen.motion import Motion
+
+    walk = control("a person walks forward", seconds=3.5, seed=1, literal=True)
+    keys = [Motion(walk.positions[:1], fps=walk.fps), Motion(walk.positions[60:61], fps=walk.fps)]
+    made = control.inbetween(keys, [0.0, 3.0], "a person strolls over", seed=1)
+    assert made.meta["text_said_as"] == "a person walks forward"
+    assert "said to the control model as 'a person walks forward'" in made.meta["warning"]
+    asked = control.inbetween(keys, [0.0, 3.0], "a person strolls over", seed=1, literal=True)
+    assert "text_said_as" not in asked.meta
+    bent = [forward_pitch(m.positions) for m in (made, asked)]
+    assert bent[0] < 12.0 < bent[1], bent
+    said = {
+        "a grumpy man strolls down the street": "an angry person walks forward",
+        "a man walks forward merrily": "a person walks forward happily",
+        "an elderly man walks forward": "an elderly person walks forward",
+    }
+    for text, words in said.items():
+        assert control.check_inbetween(keys, [0.0, 3.0], text, seed=0).text == words
+    for kept in ("a lively person walks forward", "someone dances the rumba",
+                 "a person walks forward happily and sadly", "a person walks in a circle"):  # fmt: skip
+        assert "text_said_as" not in control.check_inbetween(keys, [0.0, 3.0], kept).meta
 
 
 def test_an_arms_wave_whose_hand_stays_down_takes_the_text_model_s_arms(control, monkeypatch):

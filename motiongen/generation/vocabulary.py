@@ -232,6 +232,68 @@ def several_styles(
     return [recorded_as(c, recorded) for c in named]
 
 
+def in_a_way(style: str) -> str:
+    """'in a sad way', 'in an elderly way' (the training texts' article)."""
+    return f"in {'an' if style[:1].lower() in 'aeiou' else 'a'} {style} way"
+
+
+def in_data_words(
+    text: str,
+    info: dict[str, Any],
+    action_styles: dict[str, Any] | None,
+    vocabulary: dict[str, list[str]] | None,
+) -> str | None:
+    """``text`` said in the training data's words: its nearest action's first sentence of
+    ``vocabulary``, and the one style it names ("a man strolls down the street" -> "a person
+    walks forward", "a grumpy man walks forward" -> "a person walks forward in an angry way";
+    manner words already said as their style's, ``in_style_words``); None where that would
+    lose or change what it asks: an unknown action, a dance, several actions, a negation, a
+    path or prop no clip shows, several styles, a style word several styles share
+    ("lively") or one the action was never recorded in. ``info``: its ``known_actions``."""
+    if not info.get("known") or any(
+        info.get(k) for k in ("compound", "negated", "unshown", "several_styles", "unseen_style")
+    ):
+        return None
+    action = _same_side(text, info["nearest"])
+    words = (action_styles or {}).get("words") or {}
+    recorded = ((action_styles or {}).get("actions") or {}).get(action)
+    sentences = (vocabulary or {}).get(action)
+    if action.startswith("dance") or not recorded or not sentences:
+        return None
+    named = {_canonical(s) for s in styles_named(text, words)}
+    if len(named) > 1:
+        return None
+    if not named:
+        low = f" {_plain(text)} "
+        if any(f" {_plain(w)} " in low for ws in words.values() for w in ws):
+            return None  # a style word several styles share ("lively"), which names neither
+        return sentences[0]
+    style = named.pop()
+    if recorded_as(style, recorded) not in recorded:
+        return None
+    return _with_style_word(sentences[0], text, style, words)
+
+
+_LY_ADJECTIVES = frozenset({"elderly", "manly", "lively", "friendly", "lonely", "lovely", "silly"})
+_ADVERBIAL = frozenset({"in", "with", "like", "without"})
+
+
+def _with_style_word(sentence: str, text: str, style: str, words: dict[str, list[str]]) -> str:
+    """``sentence`` with the word ``text`` names ``style`` by, where the training texts put
+    one: an adverb after ("a person runs forward energetically"), an adjective before the
+    person ("a sad person walks forward"); said "in an active way" the style was hit less
+    (a person jogging briskly, 2 of 3 -> 1 of 3)."""
+    low = f" {_plain(text)} "
+    own = [w for st, ws in _own_words(words).items() if _canonical(st) == style for w in ws]
+    said = max((w for w in own if f" {_plain(w)} " in low), key=len)
+    if (said.endswith("ly") and said not in _LY_ADJECTIVES) or said.split()[0] in _ADVERBIAL:
+        return f"{sentence} {said}"
+    if sentence.startswith("a person "):
+        article = "an" if said[0] in "aeiou" else "a"
+        return f"{article} {said} person {sentence[len('a person ') :]}"
+    return f"{sentence} {in_a_way(style)}"
+
+
 def recorded_as(style: str, recorded: Collection[str]) -> str:
     """``style`` in the word an action's ``recorded`` styles name it by: itself where recorded
     so, else a synonym recorded ("tired" for exhausted, "old" for elderly), else as given."""

@@ -111,7 +111,6 @@ from motiongen.generation.vocabulary import (
     action_parts,
     compound,
     far_segments,
-    in_a_way,
     in_data_words,
     in_style_words,
     leave_out_styles,
@@ -253,8 +252,13 @@ def _odd_input(constraints: Any, fps: float) -> str | None:
     return "; ".join(notes) or None
 
 
+def _in_a_way(style: str) -> str:
+    """'in a sad way', 'in an elderly way' (the training texts' article)."""
+    return f"in {'an' if style[:1].lower() in 'aeiou' else 'a'} {style} way"
+
+
 def _style_unsaid(text: str) -> str:
-    """``text`` without a closing "in a <style> way" (``in_a_way``): a restyled timeline's
+    """``text`` without a closing "in a <style> way" (``_in_a_way``): a restyled timeline's
     segments say their style, and restyled again they had said two ("... in a sad way in a
     happy way")."""
     return re.sub(r"\s+in an? [a-z-]+ way\s*$", "", text, flags=re.IGNORECASE)
@@ -284,9 +288,9 @@ def _said_in_style(
     if not isinstance(style, str) or (blend is not None and not isinstance(blend[0], str)):
         return text, None
     if blend is None:
-        return f"{text} {in_a_way(style)}", None
+        return f"{text} {_in_a_way(style)}", None
     felt = float(blend[1]) ** BLEND_FELT_POWER
-    return f"{text} {in_a_way(style)}", (f"{text} {in_a_way(blend[0])}", felt)
+    return f"{text} {_in_a_way(style)}", (f"{text} {_in_a_way(blend[0])}", felt)
 
 
 def _segments_of(motion: Motion, frames: int, fps: float) -> tuple[list[tuple[str, int]], str]:
@@ -1615,9 +1619,9 @@ class Pipeline:
         step apart on the ground at a walking pace (``generation.control.stepping_pace``) are
         walked between (run past the travel warning's pace; ``meta["text_assumed"]``); a text
         naming actions one after the other there, its part that travels
-        (``meta["text_between"]``). A text is said to the control network in the training
-        data's words for its action and style (``meta["text_said_as"]``) unless literal=True
-        or a style is given: ``_in_data_words``."""
+        (``meta["text_between"]``). A plain walk or run asked in other words is said to the
+        control network in the training data's words (``meta["text_said_as"]``) unless
+        literal=True or a style is given: ``_in_data_words``."""
         post = bool(options.pop("postprocess", True))
         return self.run_request(self.check_inbetween(keyframes, times, text, **options), post)
 
@@ -1681,7 +1685,7 @@ class Pipeline:
         req = self._controlled(text, total / self.fps, constraints, options, task="inbetween")
         if moved is not None:  # how far each keyframe was moved on the ground, metres
             req.meta["keyframes_moved_m"] = moved
-        notes = [travel_warning(poses, starts, self.fps, text)]
+        notes = [travel_warning(poses, starts, self.fps, between)]  # the words as asked
         if assumed is not None:
             req.meta["text_assumed"] = assumed
             # the style's words are in the text made (a trial's sad walk was said 'a person
@@ -2018,8 +2022,7 @@ class Pipeline:
         """``text`` in the training data's words (``vocabulary.in_data_words``), None where it
         stays as given. For a control network reading a user's words itself, without the
         retrieval that lets the text model read them: tiny-control made "a person strolls
-        over" bent 15-47 degrees forward (real walks 2-5), and in-betweens of test walks and
-        runs asked in other words were recognised 67.7 %, 79.6 % said so (docs/control.md, "An
+        over" bent up to 48 degrees forward (real walks 2-5) (docs/control.md, "An
         in-between's text in the data's words")."""
         said = in_style_words(text)[0]
         return in_data_words(said, self._known_action(text), self.action_styles, self.vocabulary)

@@ -232,9 +232,22 @@ def several_styles(
     return [recorded_as(c, recorded) for c in named]
 
 
-def in_a_way(style: str) -> str:
-    """'in a sad way', 'in an elderly way' (the training texts' article)."""
-    return f"in {'an' if style[:1].lower() in 'aeiou' else 'a'} {style} way"
+# The actions an in-between's text is said in the data's words for: travelling straight ahead,
+# whose first sentence ("a person walks forward") says no more than the keyframes' path does.
+FORWARD_TRAVEL = frozenset({"walk", "run", "dash"})
+# Words saying more than that sentence does (a way, a side, a limb, a count, a speed, a
+# degree, a manner: an adverb, "in an upbeat way"): a text with one is left as written ("runs
+# backwards" is no "runs forward").
+_DETAIL = re.compile(
+    r"\b(back\w*|revers\w*|retreat\w*|left|right|side\w*|turn\w*|round|around|circl\w*|"
+    r"zig\w*|diagonal\w*|hands?|arms?|legs?|knees?|feet|foot|head|both|one|two|slow\w*|"
+    r"fast\w*|quick\w*|brisk\w*|hurr\w*|tiptoe\w*|limp\w*|hop\w*|skip\w*|jump\w*|carr\w*|"
+    r"hold\w*|push\w*|pull\w*|stairs?|steps?|high|low|deep\w*|not|never|without|\w+ly|"
+    r"(?:way|manner|mood|fashion|style))\b",
+    re.IGNORECASE,
+)
+# Nearest actions closer than this are a tie ("jogs": run or walk) the wording must not break.
+DATA_WORDS_MARGIN = 0.03
 
 
 def in_data_words(
@@ -243,55 +256,28 @@ def in_data_words(
     action_styles: dict[str, Any] | None,
     vocabulary: dict[str, list[str]] | None,
 ) -> str | None:
-    """``text`` said in the training data's words: its nearest action's first sentence of
-    ``vocabulary``, and the one style it names ("a man strolls down the street" -> "a person
-    walks forward", "a grumpy man walks forward" -> "a person walks forward in an angry way";
-    manner words already said as their style's, ``in_style_words``); None where that would
-    lose or change what it asks: an unknown action, a dance, several actions, a negation, a
-    path or prop no clip shows, several styles, a style word several styles share
-    ("lively") or one the action was never recorded in. ``info``: its ``known_actions``."""
-    if not info.get("known") or any(
+    """``text`` said in the training data's words where nothing it asks is lost: a known
+    prompt nearest a walk, run or dash straight ahead (``FORWARD_TRAVEL``, clearly ahead of the
+    next action), naming no style and no way, side, limb, count, speed or degree (``_DETAIL``),
+    is said as that action's first ``vocabulary`` sentence ("a man strolls down the street" ->
+    "a person walks forward"); None otherwise. ``info``: its ``known_actions``."""
+    nearest = info.get("nearest") or []
+    if not info.get("known") or not nearest or _DETAIL.search(text) or any(
         info.get(k) for k in ("compound", "negated", "unshown", "several_styles", "unseen_style")
-    ):
+    ):  # fmt: skip
         return None
-    action = _same_side(text, info["nearest"])
-    words = (action_styles or {}).get("words") or {}
-    recorded = ((action_styles or {}).get("actions") or {}).get(action)
-    sentences = (vocabulary or {}).get(action)
-    if action.startswith("dance") or not recorded or not sentences:
+    action = str(nearest[0][0])
+    if action not in FORWARD_TRAVEL or not (vocabulary or {}).get(action):
         return None
-    named = {_canonical(s) for s in styles_named(text, words)}
-    if len(named) > 1:
+    if len(nearest) > 1 and float(nearest[0][1]) - float(nearest[1][1]) < DATA_WORDS_MARGIN:
         return None
-    if not named:
-        low = f" {_plain(text)} "
-        if any(f" {_plain(w)} " in low for ws in words.values() for w in ws):
-            return None  # a style word several styles share ("lively"), which names neither
-        return sentences[0]
-    style = named.pop()
-    if recorded_as(style, recorded) not in recorded:
-        return None
-    return _with_style_word(sentences[0], text, style, words)
-
-
-_LY_ADJECTIVES = frozenset({"elderly", "manly", "lively", "friendly", "lonely", "lovely", "silly"})
-_ADVERBIAL = frozenset({"in", "with", "like", "without"})
-
-
-def _with_style_word(sentence: str, text: str, style: str, words: dict[str, list[str]]) -> str:
-    """``sentence`` with the word ``text`` names ``style`` by, where the training texts put
-    one: an adverb after ("a person runs forward energetically"), an adjective before the
-    person ("a sad person walks forward"); said "in an active way" the style was hit less
-    (a person jogging briskly, 2 of 3 -> 1 of 3)."""
     low = f" {_plain(text)} "
-    own = [w for st, ws in _own_words(words).items() if _canonical(st) == style for w in ws]
-    said = max((w for w in own if f" {_plain(w)} " in low), key=len)
-    if (said.endswith("ly") and said not in _LY_ADJECTIVES) or said.split()[0] in _ADVERBIAL:
-        return f"{sentence} {said}"
-    if sentence.startswith("a person "):
-        article = "an" if said[0] in "aeiou" else "a"
-        return f"{article} {said} person {sentence[len('a person ') :]}"
-    return f"{sentence} {in_a_way(style)}"
+    words = (action_styles or {}).get("words") or {}
+    if any(f" {_plain(w)} " in low for ws in words.values() for w in ws):
+        return None  # a style word: said as written, as the network was taught styles
+    if _plain(text) in {_plain(v) for v in vocabulary[action]}:
+        return None  # already one of the data's sentences
+    return vocabulary[action][0]
 
 
 def recorded_as(style: str, recorded: Collection[str]) -> str:

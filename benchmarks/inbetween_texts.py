@@ -40,6 +40,9 @@ MORE = [  # worded like the trial's "strolls over and bows deeply" (its travelli
     ("a girl skips along happily", "walk", "happy"),
     ("an old woman shuffles over", "walk", "elderly"),
     ("a man walks up to the door", "walk", None),
+    # a new user's trial of the first rule (forty-third session), far from every action
+    ("she hurries across the courtyard", "walk", None),
+    ("the guard strolls over to the door", "walk", None),
 ]
 WAYS = ("shipped", "without the data's words", "literal")
 
@@ -98,7 +101,7 @@ def run(pipe: Any, classifier: Any, data: Any, split: str, seeds: int) -> dict[s
             made = []
             for seed in range(seeds):
                 if way == "without the data's words":  # an instance attribute hides the method
-                    pipe._in_data_words = lambda text: None
+                    pipe._in_data_words = lambda text, travelling=False: None
                 try:
                     made.append(pipe.inbetween(keys, times, prompt, seed=1000 * i + seed,
                                                literal=way == "literal"))  # fmt: skip

@@ -1681,7 +1681,7 @@ class Pipeline:
             text = self._travelling_part(text) or text
         between = text
         if asked is not None and not options.get("literal") and options.get("style") is None:
-            text = self._in_data_words(text) or text
+            text = self._in_data_words(text, travelling=pace is not None) or text
         req = self._controlled(text, total / self.fps, constraints, options, task="inbetween")
         if moved is not None:  # how far each keyframe was moved on the ground, metres
             req.meta["keyframes_moved_m"] = moved
@@ -2018,14 +2018,15 @@ class Pipeline:
         said = in_style_words(text)[0]
         return self.known_actions(self.text_encoder.encode([said]).pooled, [said])[0]
 
-    def _in_data_words(self, text: str) -> str | None:
+    def _in_data_words(self, text: str, travelling: bool = False) -> str | None:
         """``text`` in the training data's words (``vocabulary.in_data_words``), None where it
         stays as given. For a control network reading a user's words itself, without the
         retrieval that lets the text model read them: tiny-control made "a person strolls
         over" bent up to 48 degrees forward (real walks 2-5) (docs/control.md, "An
         in-between's text in the data's words")."""
         said = in_style_words(text)[0]
-        return in_data_words(said, self._known_action(text), self.action_styles, self.vocabulary)
+        known = self._known_action(text)
+        return in_data_words(said, known, self.action_styles, self.vocabulary, travelling)
 
     def _waving_sides(
         self, text: str, joints: Sequence[int] | None

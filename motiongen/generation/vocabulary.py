@@ -235,17 +235,19 @@ def several_styles(
 # The actions an in-between's text is said in the data's words for: travelling straight ahead,
 # whose first sentence ("a person walks forward") says no more than the keyframes' path does.
 FORWARD_TRAVEL = frozenset({"walk", "run", "dash"})
-# Words saying more than that sentence does (a way, a side, a limb, a count, a speed, a
-# degree, a manner: an adverb, "in an upbeat way"): a text with one is left as written ("runs
-# backwards" is no "runs forward").
+# Words saying more than that sentence does (a way, a side, a limb, a count, a degree, a
+# manner: an adverb, "in an upbeat way"): a text with one is left as written ("runs
+# backwards" is no "runs forward"). A speed (``_SPEED``: "hurries", "slowly") only where the
+# keyframes do not travel: where they do, they set the pace.
 _DETAIL = re.compile(
     r"\b(back\w*|revers\w*|retreat\w*|left|right|side\w*|turn\w*|round|around|circl\w*|"
-    r"zig\w*|diagonal\w*|hands?|arms?|legs?|knees?|feet|foot|head|both|one|two|slow\w*|"
-    r"fast\w*|quick\w*|brisk\w*|hurr\w*|tiptoe\w*|limp\w*|hop\w*|skip\w*|jump\w*|carr\w*|"
-    r"hold\w*|push\w*|pull\w*|stairs?|steps?|high|low|deep\w*|not|never|without|\w+ly|"
+    r"zig\w*|diagonal\w*|hands?|arms?|legs?|knees?|feet|foot|head|both|one|two|tiptoe\w*|"
+    r"limp\w*|hop\w*|skip\w*|jump\w*|carr\w*|hold\w*|push\w*|pull\w*|stairs?|steps?|high|"
+    r"low|deep\w*|not|never|without|(?!(?:slow|quick|brisk|hurried|rapid|swift)ly)\w+ly|"
     r"(?:way|manner|mood|fashion|style))\b",
     re.IGNORECASE,
 )
+_SPEED = re.compile(r"\b(slow\w*|fast\w*|quick\w*|brisk\w*|hurr\w*|rapid\w*|swift\w*)\b", re.I)
 # Nearest actions closer than this are a tie ("jogs": run or walk) the wording must not break.
 DATA_WORDS_MARGIN = 0.03
 
@@ -255,21 +257,29 @@ def in_data_words(
     info: dict[str, Any],
     action_styles: dict[str, Any] | None,
     vocabulary: dict[str, list[str]] | None,
+    travelling: bool = False,
 ) -> str | None:
-    """``text`` said in the training data's words where nothing it asks is lost: a known
-    prompt nearest a walk, run or dash straight ahead (``FORWARD_TRAVEL``, clearly ahead of the
-    next action), naming no style and no way, side, limb, count, speed or degree (``_DETAIL``),
-    is said as that action's first ``vocabulary`` sentence ("a man strolls down the street" ->
-    "a person walks forward"); None otherwise. ``info``: its ``known_actions``."""
+    """``text`` said in the training data's words where nothing it asks is lost: a prompt
+    nearest a walk, run or dash straight ahead (``FORWARD_TRAVEL``, ``DATA_WORDS_MARGIN``
+    ahead of every other action but that one's own sided and turning variants, which a text
+    naming no side cannot mean), naming no style and no way, side, limb, count, speed or
+    degree (``_DETAIL``; a speed only where not ``travelling``), is said as that action's first ``vocabulary`` sentence ("a man
+    strolls down the street" -> "a person walks forward"); None otherwise. ``info``: its
+    ``known_actions``; known, unless ``travelling``: between keyframes a walk apart, a text
+    far from every action for its place or person ("the guard strolls over to the door",
+    0.38) still asks how to cover the way, which the keyframes set."""
     nearest = info.get("nearest") or []
-    if not info.get("known") or not nearest or _DETAIL.search(text) or any(
+    if not (info.get("known") or travelling) or not nearest or _DETAIL.search(text) or (
+        not travelling and _SPEED.search(text)
+    ) or any(
         info.get(k) for k in ("compound", "negated", "unshown", "several_styles", "unseen_style")
     ):  # fmt: skip
         return None
-    action = str(nearest[0][0])
+    action, similarity = str(nearest[0][0]), float(nearest[0][1])
     if action not in FORWARD_TRAVEL or not (vocabulary or {}).get(action):
         return None
-    if len(nearest) > 1 and float(nearest[0][1]) - float(nearest[1][1]) < DATA_WORDS_MARGIN:
+    rivals = [float(v) for a, v in nearest[1:] if not str(a).startswith(f"{action}-")]
+    if rivals and similarity - rivals[0] < DATA_WORDS_MARGIN:
         return None
     low = f" {_plain(text)} "
     words = (action_styles or {}).get("words") or {}

@@ -1685,6 +1685,7 @@ class Pipeline:
         req = self._controlled(text, total / self.fps, constraints, options, task="inbetween")
         if moved is not None:  # how far each keyframe was moved on the ground, metres
             req.meta["keyframes_moved_m"] = moved
+            add_warning(req.meta, self._poses_stand_note(keyframes, between))
         notes = [travel_warning(poses, starts, self.fps, between)]  # the words as asked
         if assumed is not None:
             req.meta["text_assumed"] = assumed
@@ -2017,6 +2018,24 @@ class Pipeline:
         # (waves, raises, travelling parts, recorded styles) reads what is made
         said = in_style_words(text)[0]
         return self.known_actions(self.text_encoder.encode([said]).pooled, [said])[0]
+
+    def _poses_stand_note(self, keyframes: Sequence[Motion], text: str | None) -> str | None:
+        """The note for in_place keyframes after a single pose, where the ``text`` travels: a
+        pose has no pace to carry on, so the next keyframe is put on its spot and nothing
+        travels there (a new user's walking pose and a bow 3.5 s later stood still, bent over
+        for the whole gap, unsaid)."""
+        poses = [i for i, k in enumerate(keyframes[:-1]) if k.num_frames == 1]
+        if not poses or not text:
+            return None
+        parts = [text, *action_parts(text)[1]]  # "strolls over and bows" is nearest the bow
+        if not any(str(self._nearest_action(p) or "").startswith(TRAVELLING) for p in parts):
+            return None
+        return (
+            f"keyframe {poses[0]} is a single pose, which has no pace to carry on: in_place put "
+            f"keyframe {poses[0] + 1} on its spot, so the body does not travel between them "
+            "though the text asks to; give that keyframe as a few frames of its take (their "
+            "pace is kept) or leave in_place off to reach the keyframes where they stand"
+        )
 
     def _in_data_words(self, text: str, travelling: bool = False) -> str | None:
         """``text`` in the training data's words (``vocabulary.in_data_words``), None where it
@@ -3358,6 +3377,7 @@ class Pipeline:
                     "the motion",
                     info,
                     restyle=restyled,
+                    keyframes=first.meta.get("task") == "inbetween",
                 ):
                     m.meta["warning"] = warning
             if first.text is not None and constraints is None and first.music is None:

@@ -157,3 +157,21 @@ def test_a_style_is_said_as_each_action_was_recorded_in_it(control):
     assert control._style_as_recorded("a person sits down", "exhausted") == "exhausted"  # unknown
     line = control.check_compose("a person walks, then walks backwards", style="tired", seed=0)
     assert [t for t, _ in line.segments][1] == "a person walks backwards in a tired way"
+
+
+def test_in_place_poses_say_they_do_not_travel_where_the_text_walks(control):
+    # a new user's walking pose and a bow 3.5 s later, in place: the bow was put on the walk's
+    # spot (a pose carries no pace) and the body stood bent for the whole gap, unsaid
+    from motiongen.motion import Motion
+
+    walk = control("a person walks forward", seconds=3.0, seed=1, literal=True)
+    bow = control("a person bows", seconds=2.0, seed=0)
+    keys = [Motion(walk.positions[20:21], fps=walk.fps), Motion(bow.positions[20:21], fps=bow.fps)]
+    said = "is a single pose, which has no pace to carry on"
+    req = control.check_inbetween(keys, [0.0, 3.5], "a person walks over and bows", in_place=True)
+    assert said in req.meta["warning"]
+    standing = control.check_inbetween(keys, [0.0, 3.5], "a person bows", in_place=True)
+    assert said not in standing.meta.get("warning", "")
+    clip = [Motion(walk.positions[10:21], fps=walk.fps), keys[1]]  # frames of the take: a pace
+    assert said not in control.check_inbetween(clip, [0.0, 3.5], "a person walks over and bows",
+                                               in_place=True).meta.get("warning", "")  # fmt: skip

@@ -808,6 +808,9 @@ def test_a_prompt_naming_several_actions_is_reported(tmp_path):
         "the prompt", "the motion", info)  # fmt: skip
     info["compound"] = compound("then", parts, {"walk": 0.7}, [walk, bow])
     assert "a timeline makes each in turn" in vocabulary_warning("the prompt", "the motion", info)
+    # an in-between's: not generate's options, which take no keyframes (a new user's trial)
+    said = vocabulary_warning("the prompt", "the motion", info, keyframes=True)
+    assert "in-between one gap at a time" in said and "--rag" not in said
 
     path = make_checkpoint(tmp_path / "ck")
     write_vocabulary(path, {"walk": ["a person walks"], "bow": ["a person bows"]})

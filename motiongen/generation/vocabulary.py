@@ -364,12 +364,13 @@ def _article(article: str, letter: str) -> str:
 
 
 def vocabulary_warning(
-    what: str, result: str, info: dict[str, Any], *, restyle: bool = False
+    what: str, result: str, info: dict[str, Any], *, restyle: bool = False, keyframes: bool = False
 ) -> str:
     """The warning for a text far from every trained action, naming a style its action was
     never recorded in, near only an action of a handful of clips, or naming several actions;
     "" for none. ``restyle``: the text is a restyle's, whose style is
-    the point (leaving it out is no advice)."""
+    the point (leaving it out is no advice). ``keyframes``: an in-between's, whose actions
+    one after the other want a keyframe each, not generate's timeline."""
     shown = "; ".join(filter(None, [_unshown_warning(what, result, info),
                                     _negated_warning(what, result, info)]))  # fmt: skip
     if not info["known"]:
@@ -393,7 +394,8 @@ def vocabulary_warning(
         if several and not restyle
         else ""
     )
-    notes = [unseen_note, several_note, rare_note, _compound_warning(what, result, info), shown]
+    several_actions = _compound_warning(what, result, info, keyframes)
+    notes = [unseen_note, several_note, rare_note, several_actions, shown]
     return "; ".join(filter(None, notes))
 
 
@@ -513,11 +515,20 @@ def _unshown_warning(what: str, result: str, info: dict[str, Any]) -> str:
     )
 
 
-def _compound_warning(what: str, result: str, info: dict[str, Any]) -> str:
-    """The warning for a prompt naming several actions (``compound``)."""
+def _compound_warning(what: str, result: str, info: dict[str, Any], keyframes: bool = False) -> str:
+    """The warning for a prompt naming several actions (``compound``); ``keyframes``: an
+    in-between's (a new user was told of generate's options, which take no keyframes)."""
     several = info.get("compound")
     if not several:
         return ""
+    if keyframes:
+        return (
+            f"{what} names {len(several['parts'])} actions ({' and '.join(several['actions'])}) "
+            f"and an in-between gives every gap between its keyframes that one text: "
+            f"{result} may show only one; for an action in each gap, in-between one gap at a "
+            "time with its own text (each from the last frame of the one before), or make the "
+            "actions in turn with motiongen compose (Pipeline.timeline)"
+        )
     if several["kind"] == "then":
         return (
             f"{what} puts {len(several['parts'])} actions one after the other, and one "

@@ -175,3 +175,17 @@ def test_in_place_poses_say_they_do_not_travel_where_the_text_walks(control):
     clip = [Motion(walk.positions[10:21], fps=walk.fps), keys[1]]  # frames of the take: a pace
     assert said not in control.check_inbetween(clip, [0.0, 3.5], "a person walks over and bows",
                                                in_place=True).meta.get("warning", "")  # fmt: skip
+
+
+def test_the_data_s_own_texts_keep_their_action_and_style_in_the_data_s_words(control):
+    # a first version rewrote "a person walks forward slowly like an elderly person" as "a
+    # slowly like an elderly person person walks forward" (a review): every description of
+    # every recorded pair is left as it is or said as its own action's first sentence
+    from motiongen.data.text import describe
+
+    for action, styles in control.action_styles["actions"].items():
+        for style in styles:
+            for text in describe({"content": action, "style": style}, n=2):
+                said = control._in_data_words(text, travelling=True)
+                assert said is None or (said == control.vocabulary[action][0]
+                                        and style == "normal"), (text, said)  # fmt: skip

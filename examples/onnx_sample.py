@@ -2,8 +2,8 @@
 graph would: the graph evaluates the network, this file does the rest (the sampler loop, the
 feature normalisation, features to joint positions, post-processing).
 
-    motiongen export onnx tiny-flow-rollout-r4 -o r4.onnx
-    python examples/onnx_sample.py r4.onnx tiny-flow-rollout-r4 "a person raises the right hand" -o raise.npy
+    motiongen export onnx tiny-flow-rollout-r5 -o r5.onnx
+    python examples/onnx_sample.py r5.onnx tiny-flow-rollout-r5 "a person raises the right hand" -o raise.npy
 
 It runs the model from noise with Euler steps and no guidance pass, as the shipped students
 do; it does not retrieve a prior (``motiongen generate`` starts from retrieved takes where an

@@ -11,7 +11,7 @@ REPO_ROOT = PACKAGE_ROOT.parent
 # here, not in checkpoint.py, so command modules can name them without importing torch.
 DEFAULT_SECONDS = 6.5  # a motion without a length asked for or found in the index
 DANCE_DEFAULT_SECONDS = 20.0  # a dance without a length asked for: the song, at most this
-DEFAULT_MODEL = "tiny-flow-rollout-r4"  # chosen on val over tiny-flow-rollout-r3 (docs/training.md)
+DEFAULT_MODEL = "tiny-flow-rollout-r5"  # chosen on val over tiny-flow-rollout-r4 (docs/training.md)
 DEFAULT_CONTROL_MODEL = "tiny-control"  # continuation, keyframes, edits, restyle
 # Timelines (compose, stories): as often recognised on val, far smoother seams (docs/control.md).
 DEFAULT_TIMELINE_MODEL = "tiny-control-smooth"

@@ -2,7 +2,7 @@
 post-processing. Wiring only: requests are checked in ``generation.request``, long motions
 are built window by window in ``generation.windows``, sampling is the process's own.
 
->>> pipe = Pipeline.from_pretrained()            # the shipped default, tiny-flow-rollout-r4
+>>> pipe = Pipeline.from_pretrained()            # the shipped default, tiny-flow-rollout-r5
 >>> motion = pipe("a person waves with both hands happily", seconds=6.5, seed=0)
 >>> motion.save("wave.mp4")
 

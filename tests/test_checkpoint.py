@@ -230,7 +230,7 @@ def test_shipped_models_verify():
     from motiongen.checkpoint import shipped_model_path
     from motiongen.integrity import verify_manifest
 
-    assert DEFAULT_MODEL == "tiny-flow-rollout-r4"  # the README's test tables describe this model
+    assert DEFAULT_MODEL == "tiny-flow-rollout-r5"  # the README's test tables describe this model
     for name in sorted({"tiny-flow", "tiny-ddim", DEFAULT_MODEL}):
         verify_manifest(shipped_model_path(name), name)
 

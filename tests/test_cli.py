@@ -438,7 +438,7 @@ def test_an_unknown_checkpoint_names_the_shipped_models(monkeypatch, capsys):
     code, _, err = run(["actions", "--checkpoint", "nosuchmodel"], monkeypatch, capsys)
     assert code != 0
     line = error_line(err)
-    assert "no checkpoint at nosuchmodel" in line and "tiny-flow-rollout-r4" in line
+    assert "no checkpoint at nosuchmodel" in line and "tiny-flow-rollout-r5" in line
 
 
 def test_render_panels_sets_a_contact_sheet_s_frames(tmp_path, monkeypatch, capsys):

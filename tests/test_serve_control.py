@@ -261,7 +261,7 @@ def test_generate_makes_a_then_prompt_as_compose_does(client: TestClient) -> Non
     np.testing.assert_allclose(_positions(made), _positions(composed), atol=2e-4)
     meta = made.json()["meta"]
     assert [t for t, _ in meta["segments"]] == ["a person walks", "a person bows"]
-    assert meta["segments_from"] == "tiny-flow-rollout-r4"
+    assert meta["segments_from"] == "tiny-flow-rollout-r5"
     one = client.post("/generate", json={**body, "timeline": False}).json()["meta"]
     assert "segments" not in one and "one after the other" in one["warning"]
     r = client.post("/generate", json={**body, "async": True})  # as a job: kind compose

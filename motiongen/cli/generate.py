@@ -358,7 +358,7 @@ def generate(
     ] = 0.0,
     checkpoint: Annotated[
         Path | None,
-        typer.Option(help="Checkpoint folder (default: the shipped tiny-flow-rollout-r4)."),
+        typer.Option(help="Checkpoint folder (default: the shipped tiny-flow-rollout-r5)."),
     ] = None,
     batch: Annotated[int, typer.Option(help="How many motions (files get _0, _1 ...).")] = 1,
     postprocess: Annotated[

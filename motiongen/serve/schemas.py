@@ -166,7 +166,7 @@ class GenerateRequest(BaseModel):
     )
     model: str | None = Field(
         None,
-        description="A name from GET /models (default: tiny-flow-rollout-r4).",
+        description="A name from GET /models (default: tiny-flow-rollout-r5).",
         json_schema_extra={"enum": [*shipped_model_names(), None]},
     )
     use_rag: bool | None = Field(

@@ -32,7 +32,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.report import report, run_cli  # noqa: E402
 
 PROMPTS = Path(__file__).resolve().parent / "prompts" / "paraphrases.json"
-TRAVELLING = ("walk", "run", "dash", "walk-back", "walk-left", "walk-right")
 MORE = [  # worded like the trial's "strolls over and bows deeply" (its travelling part)
     ("a person strolls over", "walk", None),
     ("a man walks over to a friend", "walk", None),
@@ -50,7 +49,9 @@ WAYS = ("shipped", "without the data's words", "literal")
 def asked() -> list[tuple[str, str, str | None]]:
     data = json.loads(PROMPTS.read_text())
     said = [tuple(p) for name in ("tuning", "held_out", "manner") for p in data[name]]
-    return [(p, c, s) for p, c, s in said if c in TRAVELLING] + MORE
+    from motiongen.pipeline import STRAIGHT_ON  # the actions that go straight on
+
+    return [(p, c, s) for p, c, s in said if c in STRAIGHT_ON] + MORE
 
 
 def lean(positions: np.ndarray) -> float:

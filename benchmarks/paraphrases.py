@@ -97,7 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", default=None, help="default: the shipped default model")
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--set", default="held_out", choices=("held_out", "tuning", "manner", "all"))
+    parser.add_argument(
+        "--set", default="held_out", choices=("held_out", "tuning", "manner", "all")
+    )
     parser.add_argument("--no-rag", action="store_true", help="generate without retrieval")
     parser.add_argument("--threads", type=int, default=None, help="torch threads")
     parser.add_argument("--out", type=Path, default=None, help="write FILE.json and FILE.md")

@@ -108,6 +108,7 @@ from motiongen.generation.start_heading import follow_start_heading
 from motiongen.generation.timeline import JOIN_HALF
 from motiongen.generation.vocabulary import (
     KNOWN_SIMILARITY,
+    TRAVELLING,
     action_parts,
     compound,
     far_segments,
@@ -318,10 +319,10 @@ def _segments_of(motion: Motion, frames: int, fps: float) -> tuple[list[tuple[st
 OTHER_ACTION = 0.05
 NEAR_ACTIONS = 0.06
 RECOGNISED_SECONDS = 3.0  # the classifier's windows are 3 s
-# Actions that travel (content labels starting so): one continued into another (a walk into a
-# turn or a run) keeps stepping with the control model alone, which predicts such motion
-# best (test prediction error at 0.5 s 0.056 m, 0.065 with 4 of 40 walks into turns joined).
-TRAVELLING = ("walk", "run", "dash")
+# Actions that travel (``TRAVELLING``: content labels starting so): one continued into another
+# (a walk into a turn or a run) keeps stepping with the control model alone, which predicts
+# such motion best (test prediction error at 0.5 s 0.056 m, 0.065 with 4 of 40 walks into
+# turns joined).
 RAISES = "raise-up"  # raise-up-both-hands, raise-up-left-hand, raise-up-right-hand
 # An arms edit keeps the body's own steps: a text naming them and an arm action ("a person
 # jogs with both hands raised above the head": run 0.69, raise-up-both-hands 0.57) was made as

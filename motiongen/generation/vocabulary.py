@@ -232,9 +232,12 @@ def several_styles(
     return [recorded_as(c, recorded) for c in named]
 
 
-# The actions an in-between's text is said in the data's words for: travelling straight ahead,
-# whose first sentence ("a person walks forward") says no more than the keyframes' path does.
-FORWARD_TRAVEL = frozenset({"walk", "run", "dash"})
+# The actions that travel: the labels starting so ("walk-left", "run" ...).
+TRAVELLING = ("walk", "run", "dash")
+# Those an in-between's text is said in the data's words for, the labels themselves (not their
+# "walk-*" variants): travelling straight ahead, whose first sentence ("a person walks
+# forward") says no more than the keyframes' path does.
+FORWARD_TRAVEL = frozenset(TRAVELLING)
 # Words saying more than that sentence does (a way, a side, a limb, a count, a degree, a
 # manner: an adverb, "in an upbeat way"): a text with one is left as written ("runs
 # backwards" is no "runs forward"). A speed (``_SPEED``: "hurries", "slowly") only where the

@@ -72,6 +72,7 @@ from motiongen.generation.control import (
     keyframes_in_place,
     parse_timeline,
     path_constraints,
+    poses_stand_note,
     predict_constraints,
     resolve_joints,
     stepping_pace,
@@ -1620,9 +1621,10 @@ class Pipeline:
         step apart on the ground at a walking pace (``generation.control.stepping_pace``) are
         walked between (run past the travel warning's pace; ``meta["text_assumed"]``); a text
         naming actions one after the other there, its part that travels
-        (``meta["text_between"]``). A plain walk or run asked in other words is said to the
-        control network in the training data's words (``meta["text_said_as"]``) unless
-        literal=True or a style is given: ``_in_data_words``."""
+        (``meta["text_between"]``). A walk, run or dash asked in other words (a speed word too
+        where the keyframes travel) is said to the control network in the training data's
+        words (``meta["text_said_as"]``) unless literal=True or a style is given:
+        ``_in_data_words``."""
         post = bool(options.pop("postprocess", True))
         return self.run_request(self.check_inbetween(keyframes, times, text, **options), post)
 
@@ -1686,8 +1688,11 @@ class Pipeline:
         req = self._controlled(text, total / self.fps, constraints, options, task="inbetween")
         if moved is not None:  # how far each keyframe was moved on the ground, metres
             req.meta["keyframes_moved_m"] = moved
-            add_warning(req.meta, self._poses_stand_note(keyframes, between))
-        notes = [travel_warning(poses, starts, self.fps, between)]  # the words as asked
+        stands = moved is not None and bool(between) and self._travels(between)
+        notes = [
+            poses_stand_note(keyframes, stands),  # in place after a pose: no travel
+            travel_warning(poses, starts, self.fps, between),  # the words as asked
+        ]
         if assumed is not None:
             req.meta["text_assumed"] = assumed
             # the style's words are in the text made (a trial's sad walk was said 'a person
@@ -1704,7 +1709,7 @@ class Pipeline:
                 f"{asked!r} names actions one after the other and an in-between makes one: made "
                 f"as {between!r} between the keyframes, the rest left to the keyframes' poses"
             )
-        if text != between and assumed is None:
+        if text != between:  # only a text asked is said otherwise
             req.meta["text_said_as"] = text
             notes.append(
                 f"{between!r} said to the control model as {text!r}, the training data's words "
@@ -2020,27 +2025,16 @@ class Pipeline:
         said = in_style_words(text)[0]
         return self.known_actions(self.text_encoder.encode([said]).pooled, [said])[0]
 
-    def _poses_stand_note(self, keyframes: Sequence[Motion], text: str | None) -> str | None:
-        """The note for in_place keyframes after a single pose, where the ``text`` travels: a
-        pose has no pace to carry on, so the next keyframe is put on its spot and nothing
-        travels there (a new user's walking pose and a bow 3.5 s later stood still, bent over
-        for the whole gap, unsaid)."""
-        poses = [i for i, k in enumerate(keyframes[:-1]) if k.num_frames == 1]
-        if not poses or not text:
-            return None
-        parts = [text, *action_parts(text)[1]]  # "strolls over and bows" is nearest the bow
-        if not any(str(self._nearest_action(p) or "").startswith(TRAVELLING) for p in parts):
-            return None
-        return (
-            f"keyframe {poses[0]} is a single pose, which has no pace to carry on: in_place put "
-            f"keyframe {poses[0] + 1} on its spot, so the body does not travel between them "
-            "though the text asks to; give that keyframe as a few frames of its take (their "
-            "pace is kept) or leave in_place off to reach the keyframes where they stand"
-        )
+    def _travels(self, text: str) -> bool:
+        """Whether ``text`` or one of the actions it names one after the other is nearest a
+        travelling action ("strolls over and bows" is nearest the bow as a whole)."""
+        parts = [text, *action_parts(text)[1]]
+        return any(str(self._nearest_action(p) or "").startswith(TRAVELLING) for p in parts)
 
     def _in_data_words(self, text: str, travelling: bool = False) -> str | None:
-        """``text`` in the training data's words (``vocabulary.in_data_words``), None where it
-        stays as given. For a control network reading a user's words itself, without the
+        """``text`` in the training data's words (``vocabulary.in_data_words``; ``travelling``:
+        between keyframes a walk apart), None where it stays as given. For a control network
+        reading a user's words itself, without the
         retrieval that lets the text model read them: tiny-control made "a person strolls
         over" bent up to 48 degrees forward (real walks 2-5) (docs/control.md, "An
         in-between's text in the data's words")."""
@@ -3378,7 +3372,7 @@ class Pipeline:
                     "the motion",
                     info,
                     restyle=restyled,
-                    keyframes=first.meta.get("task") == "inbetween",
+                    inbetween=first.meta.get("task") == "inbetween",
                 ):
                     m.meta["warning"] = warning
             if first.text is not None and constraints is None and first.music is None:

@@ -52,8 +52,8 @@ LiteralText = Annotated[
         "--literal",
         help="Send texts as written, also a style their action was never recorded in (by "
         "default such style words are left out, with a warning) and manner words no training "
-        "text uses (by default said as the style they mean), and an in-between's plain walk "
-        "or run in other words (by default said in the training data's words).",
+        "text uses (by default said as the style they mean), and an in-between's walk, run "
+        "or dash in other words (by default said in the training data's words).",
     ),
 ]
 

@@ -218,6 +218,22 @@ def keyframes_in_place(
     return out, moved
 
 
+def poses_stand_note(keyframes: Sequence[Motion], travels: bool) -> str | None:
+    """The note for ``keyframes_in_place`` keyframes after a single pose, where the text
+    ``travels``: a pose has no pace to carry on, so the next keyframe is put on its spot and
+    nothing travels there (a new user's walking pose and a bow 3.5 s later stood still, bent
+    over for the whole gap, unsaid)."""
+    poses = [i for i, k in enumerate(keyframes[:-1]) if k.num_frames == 1]
+    if not poses or not travels:
+        return None
+    return (
+        f"keyframe {poses[0]} is a single pose, which has no pace to carry on: in_place put "
+        f"keyframe {poses[0] + 1} on its spot, so the body does not travel between them "
+        "though the text asks to; give that keyframe as a few frames of its take (their "
+        "pace is kept) or leave in_place off to reach the keyframes where they stand"
+    )
+
+
 # Words for a joint the skeleton names otherwise ("right_hand" is its right_wrist)
 _JOINT_WORDS = {"hand": "wrist", "toe": "foot", "toes": "foot", "thigh": "hip", "chest": "spine3",
                 "shin": "knee", "forearm": "elbow", "upper_arm": "shoulder"}  # fmt: skip

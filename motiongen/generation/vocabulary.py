@@ -238,21 +238,25 @@ TRAVELLING = ("walk", "run", "dash")
 # "walk-*" variants): travelling straight ahead, whose first sentence ("a person walks
 # forward") says no more than the keyframes' path does.
 FORWARD_TRAVEL = frozenset(TRAVELLING)
-# Words saying more than that sentence does (a way, a side, a limb, a count, a degree, a
-# manner: an adverb, "in an upbeat way"): a text with one is left as written ("runs
-# backwards" is no "runs forward"). A speed (``_SPEED``: "hurries", "slowly") only where the
-# keyframes do not travel: where they do, they set the pace.
+# Speeds, which an in-between whose keyframes travel leaves to them (they set the pace).
+_SPEED_WORDS = ("slow", "fast", "quick", "brisk", "hurr", "rapid", "swift")
+_SPEED = re.compile(rf"\b(?:{'|'.join(_SPEED_WORDS)})\w*\b", re.IGNORECASE)
+# Words saying more than a travelling action's first sentence does (a way, a side, a turn, a
+# limb, a count, a gait, a prop, stairs, a degree, a negation, a manner: an adverb or "in an
+# upbeat way"): a text with one is left as written ("runs backwards" is no "runs forward").
+# The speed adverbs ("slowly") are left to ``_SPEED``.
 _DETAIL = re.compile(
-    r"\b(back\w*|revers\w*|retreat\w*|left|right|side\w*|turn\w*|round|around|circl\w*|"
+    r"\b(?:back\w*|revers\w*|retreat\w*|left|right|side\w*|turn\w*|round|around|circl\w*|"
     r"zig\w*|diagonal\w*|hands?|arms?|legs?|knees?|feet|foot|head|both|one|two|tiptoe\w*|"
     r"limp\w*|hop\w*|skip\w*|jump\w*|carr\w*|hold\w*|push\w*|pull\w*|stairs?|steps?|high|"
-    r"low|deep\w*|not|never|without|(?!(?:slow|quick|brisk|hurried|rapid|swift)ly)\w+ly|"
-    r"(?:way|manner|mood|fashion|style))\b",
+    r"low|deep\w*|not|never|without|way|manner|mood|fashion|style|"
+    rf"(?!(?:{'|'.join(_SPEED_WORDS)})\w*ly\b)\w+ly)\b",
     re.IGNORECASE,
 )
-_SPEED = re.compile(r"\b(slow\w*|fast\w*|quick\w*|brisk\w*|hurr\w*|rapid\w*|swift\w*)\b", re.I)
 # Nearest actions closer than this are a tie ("jogs": run or walk) the wording must not break.
 DATA_WORDS_MARGIN = 0.03
+# What a known_actions answer flags that the data's first sentence would drop.
+_FLAGS_KEPT = ("compound", "negated", "unshown", "several_styles", "unseen_style")
 
 
 def in_data_words(
@@ -262,33 +266,33 @@ def in_data_words(
     vocabulary: dict[str, list[str]] | None,
     travelling: bool = False,
 ) -> str | None:
-    """``text`` said in the training data's words where nothing it asks is lost: a prompt
-    nearest a walk, run or dash straight ahead (``FORWARD_TRAVEL``, ``DATA_WORDS_MARGIN``
-    ahead of every other action but that one's own sided and turning variants, which a text
-    naming no side cannot mean), naming no style and no way, side, limb, count, speed or
-    degree (``_DETAIL``; a speed only where not ``travelling``), is said as that action's first ``vocabulary`` sentence ("a man
-    strolls down the street" -> "a person walks forward"); None otherwise. ``info``: its
-    ``known_actions``; known, unless ``travelling``: between keyframes a walk apart, a text
-    far from every action for its place or person ("the guard strolls over to the door",
-    0.38) still asks how to cover the way, which the keyframes set."""
+    """``text`` said in the training data's words where nothing it asks is lost, else None: a
+    prompt nearest a walk, run or dash straight ahead (``FORWARD_TRAVEL``), by
+    ``DATA_WORDS_MARGIN`` over every other action but that one's own "walk-*" variants (a
+    way, a side, a turn, which a text without ``_DETAIL`` words cannot mean), naming no style,
+    no ``_DETAIL`` and, unless ``travelling``, no speed, is said as that action's first
+    ``vocabulary`` sentence ("a man strolls down the street" -> "a person walks forward").
+    ``info``: its ``known_actions``, known unless ``travelling``: between keyframes a walk
+    apart, a text far from every action for its place or person ("the guard strolls over to
+    the door", 0.38) still asks how to cover the way, which the keyframes set."""
     nearest = info.get("nearest") or []
-    if not (info.get("known") or travelling) or not nearest or _DETAIL.search(text) or (
-        not travelling and _SPEED.search(text)
-    ) or any(
-        info.get(k) for k in ("compound", "negated", "unshown", "several_styles", "unseen_style")
-    ):  # fmt: skip
+    if not nearest or not (info.get("known") or travelling):
         return None
+    if _DETAIL.search(text) or (not travelling and _SPEED.search(text)):
+        return None  # it asks more than the sentence says
+    if any(info.get(k) for k in _FLAGS_KEPT):
+        return None  # several actions, a negation, a path or a style warned about as asked
     action, similarity = str(nearest[0][0]), float(nearest[0][1])
     if action not in FORWARD_TRAVEL or not (vocabulary or {}).get(action):
         return None
     rivals = [float(v) for a, v in nearest[1:] if not str(a).startswith(f"{action}-")]
     if rivals and similarity - rivals[0] < DATA_WORDS_MARGIN:
         return None
-    low = f" {_plain(text)} "
+    plain = _plain(text)
     words = (action_styles or {}).get("words") or {}
-    if any(f" {_plain(w)} " in low for ws in words.values() for w in ws):
+    if any(f" {_plain(w)} " in f" {plain} " for ws in words.values() for w in ws):
         return None  # a style word: said as written, as the network was taught styles
-    if _plain(text) in {_plain(v) for v in vocabulary[action]}:
+    if plain in {_plain(v) for v in vocabulary[action]}:
         return None  # already one of the data's sentences
     return vocabulary[action][0]
 
@@ -367,13 +371,13 @@ def _article(article: str, letter: str) -> str:
 
 
 def vocabulary_warning(
-    what: str, result: str, info: dict[str, Any], *, restyle: bool = False, keyframes: bool = False
+    what: str, result: str, info: dict[str, Any], *, restyle: bool = False, inbetween: bool = False
 ) -> str:
     """The warning for a text far from every trained action, naming a style its action was
     never recorded in, near only an action of a handful of clips, or naming several actions;
     "" for none. ``restyle``: the text is a restyle's, whose style is
-    the point (leaving it out is no advice). ``keyframes``: an in-between's, whose actions
-    one after the other want a keyframe each, not generate's timeline."""
+    the point (leaving it out is no advice). ``inbetween``: an in-between's, whose advice is
+    its own, not generate's."""
     shown = "; ".join(filter(None, [_unshown_warning(what, result, info),
                                     _negated_warning(what, result, info)]))  # fmt: skip
     if not info["known"]:
@@ -397,7 +401,7 @@ def vocabulary_warning(
         if several and not restyle
         else ""
     )
-    several_actions = _compound_warning(what, result, info, keyframes)
+    several_actions = _compound_warning(what, result, info, inbetween)
     notes = [unseen_note, several_note, rare_note, several_actions, shown]
     return "; ".join(filter(None, notes))
 
@@ -518,13 +522,13 @@ def _unshown_warning(what: str, result: str, info: dict[str, Any]) -> str:
     )
 
 
-def _compound_warning(what: str, result: str, info: dict[str, Any], keyframes: bool = False) -> str:
-    """The warning for a prompt naming several actions (``compound``); ``keyframes``: an
+def _compound_warning(what: str, result: str, info: dict[str, Any], inbetween: bool = False) -> str:
+    """The warning for a prompt naming several actions (``compound``); ``inbetween``: an
     in-between's (a new user was told of generate's options, which take no keyframes)."""
     several = info.get("compound")
     if not several:
         return ""
-    if keyframes:
+    if inbetween:
         return (
             f"{what} names {len(several['parts'])} actions ({' and '.join(several['actions'])}) "
             f"and an in-between gives every gap between its keyframes that one text: "

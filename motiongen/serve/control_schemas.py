@@ -154,9 +154,9 @@ class ControlOptions(BaseModel):
         description=(
             "Send texts as written, also a style their action was never recorded in (by "
             "default such style words are left out; meta.warning says so), manner words no "
-            "training text uses and an in-between's plain walk or run in other words (by "
-            "default said in the training data's words; meta.text_said_as). A restyle keeps "
-            "its style words either way."
+            "training text uses (by default said as the style they mean) and an in-between's "
+            "walk, run or dash in other words (by default said in the training data's words; "
+            "meta.text_said_as). A restyle keeps its style words either way."
         ),
     )
     model: str | None = Field(

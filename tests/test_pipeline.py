@@ -809,7 +809,7 @@ def test_a_prompt_naming_several_actions_is_reported(tmp_path):
     info["compound"] = compound("then", parts, {"walk": 0.7}, [walk, bow])
     assert "a timeline makes each in turn" in vocabulary_warning("the prompt", "the motion", info)
     # an in-between's: not generate's options, which take no keyframes (a new user's trial)
-    said = vocabulary_warning("the prompt", "the motion", info, keyframes=True)
+    said = vocabulary_warning("the prompt", "the motion", info, inbetween=True)
     assert "in-between one gap at a time" in said and "--rag" not in said
 
     path = make_checkpoint(tmp_path / "ck")
@@ -944,6 +944,25 @@ def test_styles_named_and_recorded():
     labels = [{"content": "bow", "style": "sad"}, {"content": "bow", "style": "happy"},
               {"content": "bow", "style": "sad"}, {"dance_type": "waltz"}]  # fmt: skip
     assert action_styles(labels) == {"bow": ["happy", "sad"]}
+
+
+def test_a_travelling_text_is_said_in_the_data_s_words_only_where_nothing_is_lost():
+    from motiongen.generation.vocabulary import in_data_words
+
+    said = {"walk": ["a person walks forward", "a person walks"]}
+    known = {"known": True, "nearest": [["walk", 0.8], ["walk-left", 0.79], ["run", 0.6]]}
+    assert in_data_words("a man strolls over", known, None, said) == "a person walks forward"
+    # a speed only where the keyframes travel, and set the pace
+    assert in_data_words("a man strolls slowly", known, None, said) is None
+    assert in_data_words("a man strolls slowly", known, None, said, True) == said["walk"][0]
+    # far from every action: only between keyframes a walk apart
+    far = {"known": False, "nearest": [["walk", 0.4], ["run", 0.3]]}
+    assert in_data_words("the guard strolls over", far, None, said) is None
+    assert in_data_words("the guard strolls over", far, None, said, True) == said["walk"][0]
+    tie = {"known": True, "nearest": [["walk", 0.8], ["run", 0.79]]}  # "jogs": run or walk
+    assert in_data_words("a man strolls over", tie, None, said) is None
+    for kept in ("a man strolls backwards", "a man strolls in an upbeat way", "a person walks"):
+        assert in_data_words(kept, known, None, said, True) is None
 
 
 def test_manner_words_are_said_as_the_styles_they_mean():

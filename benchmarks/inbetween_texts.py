@@ -6,11 +6,12 @@ Run:  .venv/bin/python benchmarks/inbetween_texts.py [--checkpoint tiny-control]
 
 The in-between benchmark (``tasks.py --tasks inbetween``) gives each window the data's own
 text. Users write their own: here every prompt of ``benchmarks/prompts/paraphrases.json`` (all
-sets) whose action travels (walks, runs, sideways and backwards walks), and six more worded
-like a researcher trial's "strolls over", is given to an in-between of a clip of that action
-and style (each prompt its own clip of the split, of the train split where the split has none;
-its frame 0 and its frame at 3 s as keyframes), ``--seeds`` times (its own seeds), three ways: as shipped (the text said to the control model in the training data's words,
-``Pipeline._in_data_words``), without that (the forty-second session's code), and
+sets) whose action travels (walks, runs, sideways and backwards walks), and eight more worded
+like two trials' ("strolls over", "hurries across the courtyard"), is given to an in-between
+of a clip of that action and style (each prompt its own clip of the split, of the train split
+where the split has none; its frame 0 and its frame at 3 s as keyframes), ``--seeds`` times
+(its own seeds), three ways: as shipped (the text said to the control model in the training
+data's words, ``Pipeline._in_data_words``), without that (the code before it), and
 ``literal`` (the text as written, manner words too). The label classifier reads each motion's
 action and style; the torso's forward lean (pelvis -> neck, median over frames) is set
 against the median of the clips of that action and style (none where there is no such clip).
@@ -20,10 +21,12 @@ The prompts were looked at while the rule was written: not held out.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import numpy as np
 
@@ -39,7 +42,7 @@ MORE = [  # worded like the trial's "strolls over and bows deeply" (its travelli
     ("a girl skips along happily", "walk", "happy"),
     ("an old woman shuffles over", "walk", "elderly"),
     ("a man walks up to the door", "walk", None),
-    # a new user's trial of the first rule (forty-third session), far from every action
+    # a new user's trial of the first rule, far from every action
     ("she hurries across the courtyard", "walk", None),
     ("the guard strolls over to the door", "walk", None),
 ]
@@ -99,21 +102,17 @@ def run(pipe: Any, classifier: Any, data: Any, split: str, seeds: int) -> dict[s
                                "real_lean": float(np.median(real)) if real else None,
                                "real_clips": len(real)}  # fmt: skip
         for way in WAYS:
-            made = []
-            for seed in range(seeds):
-                if way == "without the data's words":  # an instance attribute hides the method
-                    pipe._in_data_words = lambda text, travelling=False: None
-                try:
-                    made.append(pipe.inbetween(keys, times, prompt, seed=1000 * i + seed,
-                                               literal=way == "literal"))  # fmt: skip
-                finally:
-                    pipe.__dict__.pop("_in_data_words", None)
+            before = way == "without the data's words"
+            with mock.patch.object(pipe, "_in_data_words", return_value=None) if before else (
+                contextlib.nullcontext()
+            ):  # fmt: skip
+                made = [pipe.inbetween(keys, times, prompt, seed=1000 * i + seed,
+                                       literal=way == "literal") for seed in range(seeds)]  # fmt: skip
             seen = classifier.classify(made)
             row[way] = {
                 "said": made[0].meta.get("text_said_as", prompt),
                 "content": float(np.mean([c == content for c in seen.content])),
-                "style": None if style is None else float(np.mean(
-                    [s == STYLE_SYNONYMS.get(style, style) for s in seen.style])),
+                "style": None if style is None else float(np.mean([s == want for s in seen.style])),
                 "lean": [round(lean(m.positions), 1) for m in made],
             }  # fmt: skip
         rows.append(row)

@@ -147,10 +147,9 @@ def make_pairs(
     if record.is_file():
         before = json.loads(record.read_text())
         if before != made:
-            changed = sorted(
-                k for k in made.keys() | before.keys()
-                if k not in before or k not in made or before[k] != made[k]
-            )  # fmt: skip
+            gone = object()  # a key only one side holds differs, whatever the other's value
+            changed = sorted(k for k in made.keys() | before.keys()
+                             if before.get(k, gone) != made.get(k, gone))  # fmt: skip
             raise InputError(
                 f"the teacher pairs in {folder} were made with other {', '.join(changed)}; "
                 "delete that folder (or use another run_dir) to make them anew"

@@ -1393,3 +1393,34 @@ def test_a_prior_says_how_far_its_takes_turn_round():
     assert BlendedPrior(Prior(still, starts={0: still}), one, 0.5).turn_degrees() == (
         one.turn_degrees()
     )  # a blend may start from either style's takes
+
+
+def test_a_prompt_naming_no_style_prefers_the_plain_take(wordings_cache, monkeypatch):
+    # "a person waves hello to a friend" scored the timid goodbye 0.674 against the plain one's
+    # 0.641 and barely moved its hand: a prompt naming no style (nor a subject saying one)
+    # asks for the plain take
+    from types import SimpleNamespace
+
+    from motiongen.retrieval.retriever import PLAIN_STYLE_BONUS
+
+    phrases, motions = [], {}
+    for c, style in enumerate(("normal", "not-confident")):
+        pos = waving(60, hz=0.5 + c) + 0.01 * c
+        labels = {"content": "bye", "style": style}
+        for p in cut_phrases(pos, FPS, clip=f"clip{c}", text="a person waves goodbye",
+                             labels=labels):  # fmt: skip
+            motions[span_key(p)] = pos[p.start : p.stop]
+            phrases.append(p)
+    index = build_index(phrases, motions, encoders=named_encoders())
+    r = Retriever(index, encoders=named_encoders(), k=4, n=2, min_similarity=0.2)
+    scored = {"bye|not-confident": 0.674, "bye|normal": 0.641}
+    monkeypatch.setattr(r, "_wordings", lambda: SimpleNamespace(scores=lambda *a, **k: scored))
+    vector = r.encoders.embed_texts(["x"])
+
+    def first(text: str) -> str:
+        return r._worded(text, vector, [], 1.0, set())[0].phrase.label
+
+    assert PLAIN_STYLE_BONUS > 0.674 - 0.641
+    assert first("a person waves hello to a friend") == "bye|normal"
+    assert first("a shy person waves hello to a friend") == "bye|not-confident"
+    assert first("a little girl waves hello") == "bye|not-confident"  # "a childlike person"

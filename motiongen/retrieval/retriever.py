@@ -41,6 +41,10 @@ MIN_SIMILARITY = 0.45  # below this, a text query matches nothing in the index
 MUSIC_QUERY = "a person dances to the music"
 # The best labels by their many wordings whose phrases join a text query's candidates.
 WORDED_LABELS = 3
+# A prompt naming no style asks for the plain take: its normal-style label is preferred by this
+# much over the styled ones ("a person waves hello to a friend" found a timid goodbye, 0.674
+# against the plain goodbye's 0.641, and barely moved its hand: a session's own look).
+PLAIN_STYLE_BONUS = 0.04
 # A prompt this similar to an indexed description is that description (the label benchmark's
 # prompts, the quick start's): its matches are left as they were; the wordings are for the rest.
 AS_INDEXED = 0.99
@@ -206,6 +210,10 @@ class Retriever:
             text_vector = self.encoders.embed_texts([said])
         styled = names_a_style(text)
         scores = self._wordings().scores(text_vector[0], text, top=1 if styled else TOP_WORDINGS)
+        if not names_a_style(said):  # nor its subject ("a little girl": childlike)
+            scores = {
+                lab: v + PLAIN_STYLE_BONUS * lab.endswith("|normal") for lab, v in scores.items()
+            }
         found = pool
         if excluded := SideFilter(text):  # "with the left hand": no two-handed goodbye either
             # Not back to the other side's phrases when none of the first are on this one: a

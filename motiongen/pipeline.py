@@ -68,6 +68,7 @@ from motiongen.generation.control import (
     assumed_text,
     check_keyframe_times,
     edit_constraints,
+    follow_on_text,
     inbetween_constraints,
     keyframes_in_place,
     parse_timeline,
@@ -1494,6 +1495,9 @@ class Pipeline:
                 "(seconds include it)"
             )
         constraints = predict_constraints(past_pos, total)
+        asked = text
+        if isinstance(text, str):
+            text = follow_on_text(text)
         told = None
         if text is None and self.text_dim and isinstance(options.get("style"), str):
             # a style is said in words, and words need an action: the one the past does
@@ -1502,6 +1506,8 @@ class Pipeline:
         given, segment_model = self._segment_model_option("predict", options)
         chosen, _ = self._segment_sampling(options, True)  # the caller's own sampling
         req = self._controlled(text, seconds, constraints, options, task="predict")
+        if text != asked and asked is not None:
+            req.meta["text_said_as"] = text
         if told is not None:  # the past's own action: nothing to join
             req.meta["action_from_past"] = told
         elif req.text is not None and req.text_blend is None and segment_model != "self":

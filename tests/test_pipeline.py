@@ -1123,6 +1123,22 @@ def test_predict_keeps_the_past_exactly(control_pipe):
     assert short.meta["segments"] == [["a person walks forward", 1.0], ["a person waves", 1.5]]
 
 
+def test_a_continuation_s_opening_then_is_read_as_a_later_segment(control_pipe):
+    from motiongen.generation.control import follow_on_text
+
+    # "then he waves at his friend" was far from every action (0.50 < 0.6) and waved at
+    # half the wrist speed of "he waves at his friend" (a session's look at predict)
+    assert follow_on_text("then he waves at his friend") == "a person waves at his friend"
+    assert follow_on_text("And then, bow") == "a person bows"
+    assert follow_on_text("after that the man sits") == "the man sits"
+    for kept in ("then", "a person walks, then bows", "next to the door he waves"):
+        assert follow_on_text(kept) == kept
+    req = control_pipe.check_predict(_walk(2.0), 5.0, "then she kicks", seed=0)
+    assert req.text == req.meta["text_said_as"] == "a person kicks"
+    plain = control_pipe.check_predict(_walk(2.0), 5.0, "a person kicks", seed=0)
+    assert plain.text == "a person kicks" and "text_said_as" not in plain.meta
+
+
 def test_inbetween_hits_every_keyframe_root_included(control_pipe):
     walk = _walk(6.0, seed=1).positions
     keys = [Motion(positions=walk[i : i + 1], fps=20.0) for i in (0, 50, 110)]

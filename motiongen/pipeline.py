@@ -55,6 +55,7 @@ from motiongen.errors import (
     refuse_unknown,
 )
 from motiongen.features import CONTACTS, FEATURE_DIM, NormStats, features_to_positions
+from motiongen.generation.actions_in_turn import WINDOW_SECONDS
 from motiongen.generation.arms_edit import arms_only
 from motiongen.generation.constraints import (
     Constraints,
@@ -320,7 +321,6 @@ def _segments_of(motion: Motion, frames: int, fps: float) -> tuple[list[tuple[st
 # is near call, goodbye and the two-hand wave alike) under this probability on the past.
 OTHER_ACTION = 0.05
 NEAR_ACTIONS = 0.06
-RECOGNISED_SECONDS = 3.0  # the classifier's windows are 3 s
 # Actions that travel (``TRAVELLING``: content labels starting so): one continued into another
 # (a walk into a turn or a run) keeps stepping with the control model alone, which predicts
 # such motion best (test prediction error at 0.5 s 0.056 m, 0.065 with 4 of 40 walks into
@@ -1581,9 +1581,9 @@ class Pipeline:
         }
 
     def _recent(self, positions: np.ndarray) -> np.ndarray:
-        """The last ``RECOGNISED_SECONDS`` of a motion: what the label classifier reads as
+        """The last ``WINDOW_SECONDS`` of a motion: what the label classifier reads as
         the action it is doing now."""
-        return positions[-int(round(RECOGNISED_SECONDS * self.fps)) :]
+        return positions[-int(round(WINDOW_SECONDS * self.fps)) :]
 
     def _another_action(self, past: np.ndarray, text: str) -> tuple[list[str], str] | None:
         """(the actions ``text`` is near, the action the past's last 3 s are recognised as) when
@@ -2154,6 +2154,13 @@ class Pipeline:
         if text is None and self.text_dim and blend is None:
             parts, unread = _segments_of(motion, len(pos), self.fps)
             parts = parts or None
+            if parts is None and (turns := self._actions_in_turn(pos)):
+                parts = [(self._describe_action(c), n) for c, n in turns]
+                ends = np.cumsum([n for _, n in parts]) / self.fps
+                read_as = ", then ".join(
+                    f"{t} ({a:.1f}-{b:.1f} s)"
+                    for (t, _), a, b in zip(parts, [0.0, *ends[:-1]], ends, strict=True)
+                )
         if parts is not None:  # a style said before (a restyle restyled) is replaced
             for t, _ in parts:
                 validate_prompt(t)
@@ -2166,11 +2173,11 @@ class Pipeline:
             content = seen.content[0]
             action = read_as = self._describe_action(content)
             text = action
-            if len(turns := self._actions_in_turn(pos, content)) > 1:
+            if turns := self._actions_in_turn(pos):  # blended: one text for the whole
                 several = (
-                    f"the motion does more than one thing ({', then '.join(turns)}); the restyle "
-                    f"describes it by one ({action!r}) and may lose the others: give text= "
-                    "saying what it does, or restyle its parts one by one"
+                    f"the motion does more than one thing ({', then '.join(c for c, _ in turns)}"
+                    f"); the restyle describes it by one ({action!r}) and may lose the others: "
+                    "give text= saying what it does, or restyle its parts one by one"
                 )
             text, text_blend = self._said_as_recorded(action, style, blend)
         # A restyle asks for the style: its words stay, recorded with the action or not.
@@ -2339,33 +2346,23 @@ class Pipeline:
         sentences = (self.vocabulary or {}).get(content) or ["a person moves"]
         return sentences[0]
 
-    def _actions_in_turn(self, positions: np.ndarray, whole: str) -> list[str]:
-        """The actions the label classifier sees in a motion's 3 s parts, in turn, repeats
-        merged, when some part plainly does something else than the whole (``whole``, the
-        motion's own action: a part's action at probability > 0.5, the whole's below 0.05);
-        [] for a motion that does one thing. (The top label of each part alone differed in
-        18 % of real single-action takes of 6 s or more: a turn at the end of a walk, a
-        two-handed wave ending raised.) The last part joins the one before it when shorter
-        than 1.5 s."""
-        part = int(round(RECOGNISED_SECONDS * self.fps))
-        cuts = list(range(0, len(positions), part))
-        if len(cuts) < 2:
+    def _actions_in_turn(self, positions: np.ndarray) -> list[tuple[str, int]]:
+        """[(action, frames)] of a motion that does actions of several kinds one after the
+        other, read by the label classifier over sliding windows
+        (``generation.actions_in_turn``); [] for one that does one thing."""
+        from motiongen.generation.actions_in_turn import actions_in_turn, window_starts
+
+        starts = window_starts(len(positions), self.fps)
+        if not starts:
             return []
-        if len(positions) - cuts[-1] < part // 2:
-            cuts.pop()
-        bounds = [*cuts[1:], len(positions)]
-        parts = [
-            Motion(positions=positions[a:b], fps=self.fps)
-            for a, b in zip(cuts, bounds, strict=True)
-        ]
+        window = int(round(WINDOW_SECONDS * self.fps))
         clf = self._label_classifier()
-        seen = clf.classify(parts)
-        k = clf.content_index[whole]
-        other = (seen.content_probs.max(axis=1) > 0.5) & (seen.content_probs[:, k] < 0.05)
-        if not other.any():
-            return []
-        names = seen.content
-        return [c for i, c in enumerate(names) if i == 0 or c != names[i - 1]]
+        seen = clf.classify([Motion(positions=positions[a : a + window], fps=self.fps)
+                             for a in starts])  # fmt: skip
+        least = int(round(MIN_SEGMENT_SECONDS * self.fps))
+        return actions_in_turn(
+            seen.content_probs, clf.contents, starts, window, len(positions), least
+        )
 
     def timeline(
         self,

@@ -188,3 +188,43 @@ def test_the_data_s_own_texts_keep_their_action_and_style_in_the_data_s_words(co
                 said = control._in_data_words(text, travelling=True)
                 assert said is None or (said == control.vocabulary[action][0]
                                         and style == "normal"), (text, said)  # fmt: skip
+
+
+def test_a_restyle_restyles_each_action_a_motion_does_in_turn(control):
+    # a walk that stops and waves, saved where no timeline is kept (.npy, .bvh), was restyled
+    # as one walk and lost its wave (a new user's trial): each action is restyled on its own
+    from motiongen.motion import Motion
+
+    made = control.timeline([("a person walks forward", 3.5), ("a person waves", 3.5)], seed=0)
+    plain = Motion(positions=made.positions, fps=made.fps)  # no segments in its meta
+    req = control.check_restyle(plain, "active")
+    (walk, a), (wave, b) = req.meta["segments"]
+    assert walk.startswith("a person walks") and "wave" in wave and a + b == 7.0
+    assert abs(a - 3.5) <= 0.6 and "then a person waves" in req.meta["read_as"]
+    one = control.check_restyle(Motion(positions=made.positions[:70], fps=made.fps), "active")
+    assert "segments" not in one.meta  # a walk alone is one walk
+
+
+def test_actions_in_turn_compares_kinds_and_cuts_between_sure_windows():
+    from motiongen.generation.actions_in_turn import actions_in_turn, kind
+
+    assert [kind(c) for c in ("wave-left-hand", "raise-up-left-hand", "bye", "walk-turn-left",
+                              "bow")] == ["arms", "arms", "arms", "walk", "bow"]  # fmt: skip
+    contents = ["walk", "walk-turn-left", "wave-left-hand", "raise-up-left-hand", "bow"]
+    walk, wave, raise_, bow = ([0.9, 0.05, 0.05, 0, 0], [0.05, 0, 0.6, 0.35, 0],
+                               [0, 0, 0.3, 0.7, 0], [0.1, 0, 0, 0, 0.9])  # fmt: skip
+    starts = list(range(0, 60, 5))  # 12 windows of 20 frames over 75 frames
+
+    def read(rows, least=10):
+        return actions_in_turn(np.array(rows), contents, starts, 20, 75, least)
+
+    # the cut halfway between the middles of windows 5 and 6 (frames 35 and 40)
+    assert read([walk] * 6 + [wave] * 6) == [("walk", 38), ("wave-left-hand", 37)]
+    # a wave whose end reads as a raise of that hand is one arm action, not two
+    assert read([wave] * 8 + [raise_] * 4) == []
+    assert read([walk] * 10 + [bow] * 2) == []  # two sure windows are not enough
+    unsure = [0.4, 0, 0.3, 0, 0.3]
+    assert read([walk] * 4 + [unsure] * 4 + [bow] * 4)[1] == ("bow", 37)
+    # its likeliest label of the kind over its windows: more raise than wave here
+    assert read([walk] * 6 + [raise_] * 4 + [wave] * 2)[1][0] == "raise-up-left-hand"
+    assert read([walk] * 6 + [wave] * 6, least=40) == []  # a part too short joins the other

@@ -198,8 +198,10 @@ def test_training_with_styles_gives_a_restylable_checkpoint(encoder, synth, tmp_
     with pytest.raises(InputError, match="blend must be"):
         pipe.restyle(walk, "sad", blend="happy")
     # a motion whose parts do different things is described by one action: said so
-    pipe._actions_in_turn = lambda positions, whole: ["wave-left-hand", "bow"]
-    mixed = pipe.check_restyle(walk, " Sad")
+    # (restyled part by part, ``test_a_restyle_restyles_each_action_a_motion_does_in_turn``;
+    # blended, by one text: said so)
+    pipe._actions_in_turn = lambda positions: [("wave-left-hand", 10), ("bow", 10)]
+    mixed = pipe.check_restyle(walk, " Sad", blend=("happy", 0.5))
     assert "does more than one thing (wave-left-hand, then bow)" in mixed.meta["warning"]
     assert mixed.text.endswith("in a sad way")  # " Sad" is the style sad
     assert "warning" not in pipe.check_restyle(walk, "sad", text="a person walks").meta

@@ -1189,6 +1189,14 @@ def test_keyframes_in_betweened_without_text_do_not_swing_round(control_pipe, mo
     apart = [Motion(positions=walk[i : i + 1], fps=20.0) for i in (0, 30, 70)]
     assert "text_assumed" in control_pipe.inbetween(apart, [0.0, 1.5, 3.5], seed=0).meta
     assert len(calls) == 1
+    # slower than a walk needs steps too (given none, 1.8 m in 4-9.5 s floated, arms raised:
+    # a new user's trial); a shift of weight does not
+    from motiongen.generation.control import assumed_text, stepping_pace
+
+    ends = [walk[:1], walk[:1] + [1.8, 0.0, 0.0]]
+    assert assumed_text(stepping_pace(ends, [0, 140], 20.0)) == "a person walks forward"
+    near = [walk[:1], walk[:1] + [0.3, 0.0, 0.0]]
+    assert stepping_pace(near, [0, 140], 20.0) is None
     control_pipe.inbetween(keys, [0.0, 1.5, 3.5], "a person walks", seed=0)
     assert len(calls) == 1
     targets = np.full((10, 22, 3), np.nan)

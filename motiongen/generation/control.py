@@ -114,8 +114,11 @@ def check_keyframe_times(times: Sequence[Any], count: int) -> None:
 # steps between them. Asked nothing, the network carried the body there on planted feet
 # (keyframes 3.6 and 2.8 m apart 2.5 s apart glided, with the last key's raised arms from
 # 0.75 s on; "a person walks" walked and bowed at the bow's keyframe: a new user's trial), so
-# an in-between given no text is made as a walk, or as a run past ``TRAVEL_WARNING``.
-STEP_PACE = 0.5
+# an in-between given no text is made as a walk, or as a run past ``TRAVEL_WARNING``. Slower
+# than a walk too: keyframes 1.8 m apart 4 s apart (0.45 m/s), given no text, floated 5 cm up
+# with an arm above the head in 15-30 % of frames (7 s: 34-53 %, 9.5 s: 18-62 %); walked, they
+# stepped with both feet down (a new user's trial).
+STEP_PACE = 0.15
 STEP_METRES = 0.5  # and at least this far apart: a step
 
 

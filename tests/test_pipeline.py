@@ -1537,6 +1537,11 @@ def test_then_prompts_split_into_segments_the_model_can_read():
         parse_timeline("a person waves for half a second, then bows", 20.0)
     with pytest.raises(InputError, match="every segment says how long it lasts"):
         parse_timeline("a person waves for 2 s, then bows for 2 s", 20.0, total_seconds=5)
+    # a listed segment says its length as a prompt's does (compose --segment had refused it)
+    listed = [("a person walks for 3 seconds", None), ("a person bows for 2 s", 2.0)]
+    assert parse_timeline(listed, 20.0) == [("a person walks", 60), ("a person bows", 40)]
+    with pytest.raises(InputError, match="segment 1 says 3 s .* given 4"):
+        parse_timeline([("a person walks for 3 seconds", 4.0)], 20.0)
     # a subject with adjectives is a subject: kept as it is and lent to the segments after it
     styled = parse_timeline("a proud person walks to the right, then waves", 20.0)
     assert [t for t, _ in styled] == ["a proud person walks to the right", "a proud person waves"]

@@ -553,7 +553,15 @@ def parse_timeline(
                     f"timeline segment {i + 1} must be (text, seconds) (seconds may be None: as "
                     f"long as such motions last), got {item!r}"
                 )
-            pairs.append((item[0], item[1]))
+            # "a person walks for 3 seconds" listed without seconds lasts 3 s, as in a prompt
+            # (it had been refused: "3 s and 5 s were asked", the 5 s nobody's; a trial)
+            said, words, phrase = without_said_length(item[0])
+            if said is not None and item[1] is not None and said != item[1]:
+                raise InputError(
+                    f"timeline segment {i + 1} says {said:g} s ({phrase!r}) and is given "
+                    f"{item[1]!r} s; leave out one of them"
+                )
+            pairs.append((item[0], item[1]) if said is None else (words, said))
         if not pairs:
             raise InputError("the timeline has no segments")
         if total_seconds is not None:

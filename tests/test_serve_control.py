@@ -165,6 +165,24 @@ def test_a_timeline_job_makes_the_motion_a_direct_answer_makes(client: TestClien
         np.testing.assert_allclose(job, direct, atol=2e-4)  # both rounded to 0.1 mm
 
 
+def test_control_answers_loop_and_keep_still_as_generate_s(client: TestClient, walk: dict):
+    # the command line's --loop / --no-travel were refused here as unknown fields, and an
+    # in-between's --style too (a game developer's trial)
+    body = {"segments": [{"text": "a person walks forward", "seconds": 2},
+                         {"text": "a person waves", "seconds": 2}], "no_travel": True, **QUICK}  # fmt: skip
+    pelvis = _positions(client.post("/compose", json=body))[:, 0]
+    np.testing.assert_allclose(pelvis[:, [0, 2]] - pelvis[0, [0, 2]], 0.0, atol=1e-4)
+    looped = client.post("/predict", json={"motion": walk, "seconds": 5.0, "loop": True, **QUICK})
+    assert looped.status_code == 200, looped.text
+    assert looped.json()["meta"]["loop"]["closed"]
+    pose = {"fps": 20.0, "positions": walk["positions"][:1]}
+    end = {"fps": 20.0, "positions": walk["positions"][-1:]}
+    sad = client.post("/inbetween", json={"keyframes": [pose, end], "times": [0, 3],
+                                          "text": "a person walks", "style": "sad", **QUICK})  # fmt: skip
+    assert sad.status_code == 200, sad.text
+    assert sad.json()["meta"]["style"] == "sad"
+
+
 def test_a_30_fps_job_comes_back_at_30_fps_and_its_npy_at_20(client: TestClient, walk: dict):
     from motiongen.motion import Motion
 

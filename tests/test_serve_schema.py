@@ -115,11 +115,28 @@ def cheapen_control(path: str, body: dict) -> None:
         body["joints"] = ["arms"]
     if path == "/restyle" and body.get("style") is None and body.get("text") is None:
         body["style"] = "sad"
+    if path == "/inbetween" and body.get("style") is not None and body.get("text") is None:
+        body["text"] = "a person waves"  # a style goes with a text (poses standing: none)
     if isinstance(body.get("segments"), list) and len(body["segments"]) > 3:
         body["segments"] = body["segments"][:3]  # a long timeline is slow, not more telling
     for seg in body.get("segments") or []:
         if isinstance(seg, dict) and isinstance(seg.get("seconds"), int | float):
             seg["seconds"] = min(seg["seconds"], 1.5)
+    if body.get("loop") is True:  # a loop needs a motion of more than a second, in frames
+        if isinstance(body.get("motion"), dict):
+            body["motion"] = _standing(60)
+            if "seconds" in body:
+                body["seconds"] = 4.0  # a continuation outlasts its 3 s past
+        if isinstance(body.get("times"), list):
+            body["times"] = [2.0 * t for t in body["times"]]
+        for seg in body.get("segments") or []:
+            if isinstance(seg, dict):
+                seg["seconds"] = 1.5
+        if isinstance(body.get("seconds"), int | float) and "motion" not in body:
+            body["seconds"] = max(body["seconds"], 2.0)  # a prompt's total
+        fps = body.get("fps")
+        if isinstance(fps, int | float) and not isinstance(fps, bool) and fps < 20:
+            body["fps"] = 20.0
     steps = body.get("steps")
     if isinstance(steps, int) and not isinstance(steps, bool) and 1 <= steps <= MAX_STEPS:
         body["steps"] = min(steps, 2)

@@ -103,7 +103,7 @@ def checked_control(pipe: Any, params: dict[str, Any], root: Path) -> Any:
     if params.get("segment_model") is not None:
         opts["segment_model"] = params["segment_model"]
     task = params["task"]
-    if task in ("predict", "compose") and params.get("style") is not None:
+    if task in ("predict", "inbetween", "compose") and params.get("style") is not None:
         opts["style"] = params["style"]
     if task == "predict":
         return pipe.check_predict(motions[0], params["seconds"], params.get("text"), **opts)

@@ -14,10 +14,12 @@ from motiongen.generation.control import MIN_SEGMENT_SECONDS
 from motiongen.plausibility import MAX_FPS, MIN_FPS
 from motiongen.serve.models import SHIPPED_MODELS_DIR, shipped_model_names
 from motiongen.serve.schemas import (
+    LOOP,
     MAX_GUIDANCE,
     MAX_SECONDS,
     MAX_SEED,
     MAX_STEPS,
+    NO_TRAVEL,
     Format,
     Sampler,
     npy_fps_problem,
@@ -174,6 +176,8 @@ class ControlOptions(BaseModel):
         description="Frame rate of the answer (default: the input motion's, where the kept "
         "frames are exact; /compose: the model's 20).",
     )
+    loop: bool = LOOP
+    no_travel: bool = NO_TRAVEL
     format: Format = "json"
     async_: bool = Field(False, alias="async", description="Answer 202 with a job id.")
 
@@ -243,6 +247,11 @@ class InbetweenRequest(ControlOptions):
     keyframes: list[MotionInput] = Field(..., min_length=2, max_length=MAX_KEYFRAMES)
     times: list[float] = Field(..., min_length=2, max_length=MAX_KEYFRAMES)
     text: str | None = Text
+    style: StyleName | None = Field(
+        None,
+        description="A style name (GET /styles), said in the text's words (with a text, or "
+        "keyframes apart that are walked between).",
+    )
     in_place: bool = Field(
         False,
         description="Move each keyframe on the ground to start where the one before ends "

@@ -72,6 +72,20 @@ def _prompt_field(description: str) -> Any:
     )
 
 
+# How an answer is shaped after it is made (``Motion.exported``): /generate's and the control
+# endpoints' alike (the command line's --loop and --no-travel)
+LOOP = Field(
+    False,
+    description="The best loop of at least half the motion (and 1 s), its last frame its "
+    "first pose again, a small net turn per repeat taken out (meta.loop; docs/formats.md).",
+)
+NO_TRAVEL = Field(
+    False,
+    description="Without the travel along the floor: the pelvis kept over its start, for "
+    "engines that add their own root motion.",
+)
+
+
 class GenerateRequest(BaseModel):
     """POST /generate. Strict types: "6.5" is not a number and 0 is not a boolean.
 
@@ -201,16 +215,8 @@ class GenerateRequest(BaseModel):
         description="Frame rate of the answer and its files (default the model's, 20); a .npy "
         "stores no frame rate: format npy with another fps is refused (a job's .npy holds 20 fps).",
     )
-    loop: bool = Field(
-        False,
-        description="The best loop of at least half the motion (and 1 s), its last frame its "
-        "first pose again, a small net turn per repeat taken out (meta.loop; docs/formats.md).",
-    )
-    no_travel: bool = Field(
-        False,
-        description="Without the travel along the floor: the pelvis kept over its start, for "
-        "engines that add their own root motion.",
-    )
+    loop: bool = LOOP
+    no_travel: bool = NO_TRAVEL
     timeline: bool | None = Field(
         None,
         description="null (default): a text that puts actions one after the other ('a person "

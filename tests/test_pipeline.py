@@ -1975,3 +1975,22 @@ def test_straightening_takes_out_a_slow_veer_and_keeps_the_sway():
     assert abs(np.degrees(h[-1] - h[0])) < 5.0  # straight on again
     sway = np.unwrap(heading(p)) - np.unwrap(heading(p))[0]
     np.testing.assert_allclose(h - h[0], sway, atol=np.deg2rad(5.0))  # its own sway kept
+
+
+def test_a_turn_no_text_asks_for_is_said_past_half_a_turn():
+    def turning(degrees: float) -> Motion:
+        first = _walk(1.0).positions[0]
+        pose = first - first[0]
+        angles = np.radians(np.linspace(0.0, degrees, 30))
+        c, s = np.cos(angles)[:, None], np.sin(angles)[:, None]
+        x, z = pose[None, :, 0], pose[None, :, 2]
+        spun = np.repeat(pose[None], 30, axis=0)
+        spun[..., 0], spun[..., 2] = c * x + s * z, -s * x + c * z
+        return Motion(positions=spun, fps=20.0, meta={"take_turn_deg": 1100.0})
+
+    # a timeline's 1.5 s kick turned 265 degrees unsaid at a 270 degree limit (a trial); no
+    # real take whose text names no turn turns past 180 but the one kick
+    said = pipeline_module._spin_warning(turning(230.0), "a soldier kicks")
+    assert said and "turns round 230 degrees" in said
+    assert pipeline_module._spin_warning(turning(150.0), "a soldier kicks") is None
+    assert pipeline_module._spin_warning(turning(230.0), "a soldier spins and kicks") is None

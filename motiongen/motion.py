@@ -271,7 +271,13 @@ def _segments_left_out(segments: Any, start: float, stop: float) -> list[str]:
     return left if len(segments or ()) > 1 else []
 
 
+def join_warnings(*notes: str | None) -> str:
+    """Warnings one a line: joined by "; " a compose's ran to 900 characters in one line, hard
+    to tell apart (a new user's trial); a warning's own "; " stays within its line."""
+    return "\n".join(n for n in notes if n)
+
+
 def add_warning(meta: dict[str, Any], note: str | None) -> None:
-    """``note`` (if any) added to ``meta["warning"]`` after what it already says."""
+    """``note`` (if any) added to ``meta["warning"]`` on a line after what it already says."""
     if note:
-        meta["warning"] = "; ".join(filter(None, [meta.get("warning"), note]))
+        meta["warning"] = join_warnings(meta.get("warning"), note)

@@ -134,7 +134,7 @@ from motiongen.generation.windows import (
     segment_plan,
     window_plan,
 )
-from motiongen.motion import AudioRef, Motion, add_warning
+from motiongen.motion import AudioRef, Motion, add_warning, join_warnings
 from motiongen.paths import DEFAULT_CONTROL_MODEL, DEFAULT_SECONDS, DEFAULT_TIMELINE_MODEL
 from motiongen.postprocess.turns import limit_overturn, limit_turn_rate
 from motiongen.skeleton import NUM_JOINTS, PELVIS
@@ -253,7 +253,7 @@ def _odd_input(constraints: Any, fps: float) -> str | None:
             f"the given motion stands {abs(floor):.1f} m {where} the floor (y = 0) the model "
             "stands on; the made frames come down to it"
         )
-    return "; ".join(notes) or None
+    return join_warnings(*notes) or None
 
 
 def _in_a_way(style: str) -> str:

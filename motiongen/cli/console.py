@@ -26,6 +26,16 @@ out = Console()
 err = Console(stderr=True)
 
 
+def print_warnings(text: str, about: str = "") -> None:
+    """Each warning of ``text`` (one a line, ``motion.join_warnings``) on a "warning:" line of
+    its own, after ``about`` (what it is about, e.g. a file's name)."""
+    for line in str(text).splitlines():
+        if line.strip():
+            err.print(
+                f"[yellow]warning:[/] {escape(about + line)}", soft_wrap=True, highlight=False
+            )
+
+
 def refuse_folder(path: Path, example: str | None = None) -> None:
     """An ``InputError`` for an output path that is a folder (with ``example``, a file name
     in it to suggest)."""

@@ -8,15 +8,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from motiongen.cli.console import (
     LOOP_HELP,
     NO_TRAVEL_HELP,
     as_written,
-    err,
     manner_note,
     out,
+    print_warnings,
     resolve_motion,
     writable,
     wrote,
@@ -181,9 +180,7 @@ def _write(
     options = {"title": title} if path.suffix.lower() in PICTURES else {}
     motion.save(path, **options)
     if motion.meta.get("warning"):
-        err.print(
-            f"[yellow]warning:[/] {escape(motion.meta['warning'])}", soft_wrap=True, highlight=False
-        )
+        print_warnings(motion.meta["warning"])
     if found := motion.meta.get("style_from_example"):
         out.print(
             f"the style example moves like {found['style']} (similarity {found['similarity']:.2f})"

@@ -8,13 +8,13 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from motiongen.cli.console import (
     LOOP_HELP,
     NO_TRAVEL_HELP,
     as_written,
     manner_note,
+    print_warnings,
     refuse_folder,
     writable,
     wrote,
@@ -281,7 +281,7 @@ def _run(
     elif "beats_hit" in synced or synced.get("past_default"):  # not for want of music: a note
         out.print(f"note: not retimed: {synced['reason']}", highlight=False, soft_wrap=True)
     if meta.get("warning"):
-        err.print(f"[yellow]warning:[/] {escape(meta['warning'])}", soft_wrap=True, highlight=False)
+        print_warnings(meta["warning"])
     out.print(
         f"{pipe.name or 'model'} ({meta['process']}, {meta['sampler']} {meta['steps']} steps, "
         f"guidance {meta['guidance']}, seed {meta['seed']}): generated in "

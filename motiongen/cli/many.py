@@ -12,13 +12,8 @@ import os
 import time
 from pathlib import Path
 
-from rich.console import Console
-from rich.markup import escape
-
+from motiongen.cli.console import err, out, print_warnings
 from motiongen.errors import InputError
-
-out = Console()
-err = Console(stderr=True)
 
 
 def run_many(
@@ -106,9 +101,8 @@ def run_many(
             pipe, mine, seconds=seconds, steps=steps, sampler=sampler, guidance=scales,
             batch_size=batch_size, postprocess=postprocess, progress=advance, manifest=manifest,
             literal=literal, fps=fps, rag=rag, no_travel=no_travel, loop=loop,
-            timeline=timeline, warn=lambda item, message: err.print(
-                f"[yellow]warning:[/] {escape(f'{item.path.name} ({item.text!r}): {message}')}",
-                soft_wrap=True, highlight=False,
+            timeline=timeline, warn=lambda item, message: print_warnings(
+                message, f"{item.path.name} ({item.text!r}): "
             ),
         )  # fmt: skip
     took = time.perf_counter() - t0

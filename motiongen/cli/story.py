@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
-from motiongen.cli.console import err, out
+from motiongen.cli.console import out, print_warnings
 from motiongen.errors import InputError
 from motiongen.paths import DEFAULT_TIMELINE_MODEL
 
@@ -65,7 +64,7 @@ def _render(
                        speech_offset=audio_offset, literal=literal)  # fmt: skip
     render_scene(scene, output, audio=audio, audio_offset=audio_offset)
     for warning in dict.fromkeys(scene.warnings):
-        err.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True, highlight=False)
+        print_warnings(warning)
     actions = sum(len(a.actions) for a in script.actors)
     out.print(
         f"wrote {output} ({scene.seconds:.1f} s, {len(script.actors)} actor(s), {actions} "

@@ -17,6 +17,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from motiongen.evaluators.labels import STYLE_SYNONYMS
+from motiongen.motion import join_warnings
 
 # A prompt whose sentence embedding is less similar than this (cosine, all-MiniLM-L6-v2) to
 # every sentence of the checkpoint's action vocabulary asks for something the model never
@@ -378,10 +379,10 @@ def vocabulary_warning(
     "" for none. ``restyle``: the text is a restyle's, whose style is
     the point (leaving it out is no advice). ``inbetween``: an in-between's, whose advice is
     its own, not generate's."""
-    shown = "; ".join(filter(None, [_unshown_warning(what, result, info),
-                                    _negated_warning(what, result, info)]))  # fmt: skip
+    shown = join_warnings(_unshown_warning(what, result, info),
+                          _negated_warning(what, result, info))  # fmt: skip
     if not info["known"]:
-        return "; ".join(filter(None, [far_from_vocabulary(what, result, info), shown]))
+        return join_warnings(far_from_vocabulary(what, result, info), shown)
     rare = info.get("rare")
     rare_note = (
         f"{what} is near only {rare['action']} ({rare['phrase']!r}) among the trained actions, "
@@ -402,8 +403,7 @@ def vocabulary_warning(
         else ""
     )
     several_actions = _compound_warning(what, result, info, inbetween)
-    notes = [unseen_note, several_note, rare_note, several_actions, shown]
-    return "; ".join(filter(None, notes))
+    return join_warnings(unseen_note, several_note, rare_note, several_actions, shown)
 
 
 # Paths, places and props no training clip shows (the data's 128 words name none of them): a
@@ -610,4 +610,4 @@ def far_segments(
     segments, whose style is the point (no advice to leave it out)."""
     warnings = [vocabulary_warning(f"segment {t!r}", "it", k, restyle=restyle)
                 for t, k in zip(texts, known, strict=True)]  # fmt: skip
-    return "; ".join(w for w in warnings if w)
+    return join_warnings(*warnings)

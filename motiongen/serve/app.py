@@ -186,7 +186,8 @@ def _meta_headers(meta: dict[str, Any]) -> dict[str, str]:
         headers["X-Motiongen-Seed"] = str(meta["seed"])
     if meta.get("warning"):
         text = str(meta["warning"]).encode("ascii", "replace").decode("ascii")
-        headers["X-Motiongen-Warning"] = " ".join(text.split())[:2000]
+        lines = (" ".join(line.split()) for line in text.splitlines())  # one a line
+        headers["X-Motiongen-Warning"] = "; ".join(line for line in lines if line)[:2000]
     return headers
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from motiongen.errors import InputError
+from motiongen.motion import join_warnings
 from motiongen.stick.render import FPS, GROUND_AT, VIEW_HEIGHT, Actor, Scene
 from motiongen.stick.representation import StickCamera, to_stick
 from motiongen.stick.script import MOVE_SECONDS, CameraMove, Script
@@ -314,7 +315,7 @@ def make_scene(script: Script, pipe: Any, *, seed: int = 0, width: int = 960,
                 for m in motions if m.meta.get("warning")]  # fmt: skip
     # A spoken line's body is "a person talks", nearest the data's one gesture of response:
     # its mouth shows the talking, so that note came with every line of every story (a trial).
-    warnings = [w for w in ("; ".join(p for p in w.split("; ") if not TALK_NOTE.match(p))
+    warnings = [w for w in (join_warnings(*(p for p in w.splitlines() if not TALK_NOTE.match(p)))
                             for w in warnings) if w]  # fmt: skip
     sticks = place([to_stick(m.positions.astype(np.float64),
                              StickCamera(yaw=view_yaw(m.positions, actor.screen_way)))

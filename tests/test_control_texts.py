@@ -228,3 +228,4 @@ def test_actions_in_turn_compares_kinds_and_cuts_between_sure_windows():
     # its likeliest label of the kind over its windows: more raise than wave here
     assert read([walk] * 6 + [raise_] * 4 + [wave] * 2)[1][0] == "raise-up-left-hand"
     assert read([walk] * 6 + [wave] * 6, least=40) == []  # a part too short joins the other
+    assert read([walk] * 4 + [wave] * 3 + [walk] * 5, least=30) == []  # and one walk stays one

@@ -56,7 +56,7 @@ def actions_in_turn(
     the content probabilities of the windows of ``window`` frames starting at ``starts``.
     Each action is its windows' likeliest label of its kind; the cut between two lies halfway
     between the middles of the last window of one and the first of the next. A part under
-    ``least_frames`` joins the one before it."""
+    ``least_frames`` joins the one before it (so does a part then of the same label)."""
     probs = np.asarray(probs, dtype=float)
     kinds = sorted({kind(c) for c in contents})
     of_kind = np.array([[kind(c) == k for c in contents] for k in kinds], dtype=float)
@@ -80,18 +80,16 @@ def actions_in_turn(
             turns.append([k, a, b])
     if len(turns) < 2:
         return []
-    cuts = [0]
-    for (_, _, last), (_, first, _) in zip(turns, turns[1:], strict=False):
-        cut = int(round((starts[last] + starts[first]) / 2 + window / 2))
-        if cut - cuts[-1] >= least_frames and frames - cut >= least_frames:
-            cuts.append(cut)
-        else:
-            cuts.append(-1)  # too short a part: joins the one before
-    segments: list[tuple[str, int]] = []
+    parts: list[tuple[str, int]] = []  # (action, first frame)
     for i, (k, a, b) in enumerate(turns):
-        label = int(np.argmax(probs[a : b + 1].sum(0) * of_kind[k]))
-        if cuts[i] < 0:
+        label = contents[int(np.argmax(probs[a : b + 1].sum(0) * of_kind[k]))]
+        if not parts:
+            parts.append((label, 0))
             continue
-        end = next((c for c in cuts[i + 1 :] if c >= 0), frames)
-        segments.append((contents[label], end - cuts[i]))
+        cut = int(round((starts[turns[i - 1][2]] + starts[a]) / 2 + window / 2))
+        long_enough = cut - parts[-1][1] >= least_frames and frames - cut >= least_frames
+        if long_enough and label != parts[-1][0]:  # (the same again: a short part between)
+            parts.append((label, cut))
+    ends = [start for _, start in parts[1:]] + [frames]
+    segments = [(label, end - start) for (label, start), end in zip(parts, ends, strict=True)]
     return segments if len(segments) > 1 else []

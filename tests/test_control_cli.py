@@ -144,6 +144,10 @@ def test_a_segment_item_is_text_with_optional_seconds():
     assert _segment_item("a person walks:3s", "x") == ("a person walks", 3.0)
     with pytest.raises(InputError, match="'a person walks:2,5': after the last ':' give seconds"):
         _segment_item("a person walks:2,5", "--segment")
+    # one word right after the colon is a length mistyped, not text (a trial's "walks:abc")
+    with pytest.raises(InputError, match="'a person walks:abc': after the last ':' give"):
+        _segment_item("a person walks:abc", "--segment")
+    assert _segment_item("a person says: hi", "x") == ("a person says: hi", None)
 
 
 def test_compose_uses_the_timeline_model_by_default(tmp_path, monkeypatch, capsys):

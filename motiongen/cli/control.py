@@ -564,12 +564,15 @@ def compose(
 def _segment_item(item: str, where: str) -> tuple[str, float | None]:
     """ "TEXT:SECONDS" (or "TEXT:3s") -> (text, seconds); "TEXT" (or "TEXT:") -> (text, None),
     its length left to the timeline. After the last colon a number is seconds and anything
-    starting like one must be one ("walks:2,5" is refused, not read as text); other words
-    there are the text's own ("a person says: hello")."""
+    starting like one must be one ("walks:2,5" is refused, not read as text), as must one word
+    right after it ("walks:abc"); other words there are the text's own ("a person says:
+    hello")."""
     text, sep, tail = item.rpartition(":")
+    # right after the colon, a word is a mistyped length ("walks:abc" had become the text)
+    typed = bool(sep and tail) and not tail[0].isspace() and " " not in tail.strip()
     tail = tail.strip()
     seconds = None
-    if sep and (not tail or tail[0] in "0123456789+-."):
+    if sep and (not tail or tail[0] in "0123456789+-." or typed):
         number = tail[:-1] if tail.lower().endswith("s") else tail
         try:
             seconds = float(number) if tail else None

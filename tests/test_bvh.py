@@ -327,3 +327,36 @@ def test_writer_handles_a_bone_pointing_opposite_its_rest_direction(tmp_path) ->
     motion = Motion(canonicalize(np.repeat(pose[None], 3, axis=0)), fps=30)
     back = load_bvh(save_bvh(motion, tmp_path / "fold.bvh"))
     assert np.abs(back.positions - motion.positions).max() < 1e-3
+
+
+def test_a_standard_skeleton_is_one_rig_for_every_file(tmp_path) -> None:
+    # each BVH had its own bones (hips 6.41 vs 6.72 cm apart between two clips: a game
+    # developer's trial); written on the standard skeleton every file has the same OFFSETs
+    from motiongen.data.synthetic import synth_sequence
+    from motiongen.errors import InputError
+    from motiongen.io.bvh import standard_offsets
+
+    feet = [JOINT_INDEX[f"{s}_{p}"] for s in ("left", "right") for p in ("ankle", "foot")]
+    texts, backs = [], []
+    for k, motion in enumerate([Motion(synth_sequence(["walk"], seconds=2.0, seed=1).positions,
+                                       fps=20.0), articulated_motion()]):  # fmt: skip
+        path = save(motion, tmp_path / f"{k}.bvh", skeleton="standard")
+        texts.append([ln for ln in path.read_text().splitlines() if "OFFSET" in ln][1:])
+        back = load(path)
+        backs.append(back)
+        # each limb bone turned as the motion's (a pelvis or chest of another shape fits its
+        # three bones as closely as it can), the joints off by the bones' lengths
+        from motiongen.skeleton import CHILDREN, PARENTS
+
+        child = [j for j in range(1, NUM_JOINTS) if len(CHILDREN[PARENTS[j]]) == 1]
+        way = [p[:, child] - p[:, [PARENTS[j] for j in child]] for p in (back.positions,
+                                                                        motion.positions)]  # fmt: skip
+        way = [w / np.linalg.norm(w, axis=-1, keepdims=True) for w in way]
+        assert np.abs(way[0] - way[1]).max() < 2e-3
+        lowest = [p[:, feet, 1].min(axis=1) for p in (back.positions, motion.positions)]
+        np.testing.assert_allclose(lowest[0], lowest[1], atol=1e-3)  # feet on its floor
+    assert texts[0] == texts[1]
+    want = np.linalg.norm(standard_offsets()[1:], axis=-1) / 100.0
+    np.testing.assert_allclose(bone_lengths(backs[0].positions)[0], want, atol=1e-4)
+    with pytest.raises(InputError, match="unknown BVH skeleton 'big'; choose one of own"):
+        save(articulated_motion(), tmp_path / "x.bvh", skeleton="big")

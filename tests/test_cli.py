@@ -136,6 +136,21 @@ def test_render_loop_writes_a_loop_without_travel(tmp_path, monkeypatch, capsys)
                                atol=1e-5)  # fmt: skip
 
 
+def test_render_writes_a_bvh_on_the_standard_skeleton(tmp_path, monkeypatch, capsys):
+    src = tmp_path / "m.npz"
+    synth_motion("walk", seconds=2.0).save(src)
+    heads = []
+    for name, skeleton in (("own.bvh", "own"), ("std.bvh", "standard")):
+        code, _, err = run(["render", str(src), "-o", str(tmp_path / name), "--bvh-skeleton",
+                            skeleton], monkeypatch, capsys)  # fmt: skip
+        assert code == 0, err
+        heads.append((tmp_path / name).read_text().split("MOTION")[0])
+    assert heads[0] != heads[1]
+    code, _, err = run(["render", str(src), "-o", str(tmp_path / "x.npz"), "--bvh-skeleton",
+                        "standard"], monkeypatch, capsys)  # fmt: skip
+    assert code == 1 and "--bvh-skeleton is for a .bvh output" in error_line(err)
+
+
 def test_a_png_is_a_contact_sheet(tmp_path, monkeypatch, capsys):
     # two new users looked for a picture of a motion and found only the Python save_png
     from PIL import Image

@@ -55,6 +55,14 @@ def render(
             help=f"A .png contact sheet's evenly spaced frames (default {CONTACT_FRAMES})."
         ),
     ] = None,
+    bvh_skeleton: Annotated[
+        str,
+        typer.Option(
+            help="A .bvh's bones: own (the motion's lengths, its joints exact) or standard "
+            "(one skeleton in every file, for one rig in an engine; joints within ~1 cm, "
+            "feet at the motion's height)."
+        ),
+    ] = "own",
 ) -> None:
     """Convert or render any readable motion (BVH, dance folder, .motion, npy) to a file."""
     from motiongen.cli.generate import check_output_fps, output_paths
@@ -63,6 +71,8 @@ def render(
         raise InputError(f"--panels is for a .png contact sheet, not {output.name}")
     if panels is not None and not 1 <= panels <= MAX_PANELS:
         raise InputError(f"--panels must be 1..{MAX_PANELS}, got {panels}")
+    if bvh_skeleton != "own" and not output.name.lower().endswith(".bvh"):
+        raise InputError(f"--bvh-skeleton is for a .bvh output, not {output.name}")
     fps = check_output_fps(fps, output.suffix)
     if seconds is not None and not (math.isfinite(seconds) and seconds > 0):
         raise InputError(f"--seconds must be a positive number, got {seconds}")
@@ -92,6 +102,8 @@ def render(
             options["frames"] = panels
         if excerpt is not None and suffix.endswith(".png") and not loop:
             options["excerpt"] = excerpt  # panels labelled in the whole motion's frames
+    if suffix.endswith(".bvh"):
+        options["skeleton"] = bvh_skeleton  # an unknown name is refused by the writer
     path = motion.save(output, **options)
     out.print(wrote(path, motion, note), highlight=False, soft_wrap=True)
 

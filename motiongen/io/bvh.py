@@ -613,12 +613,65 @@ def _continuous(euler: np.ndarray) -> np.ndarray:
     return out
 
 
-def motion_to_bvh_text(motion: Motion) -> str:
-    """The motion as BVH text on the canonical skeleton, in centimetres, each joint's
-    rotation channels in its ``EULER_ORDERS`` order (ZXY for most)."""
-    pos = motion.positions.astype(np.float64) * _CM
-    offsets = _rest_offsets(pos)
+# What a written BVH's bones are: the motion's own lengths (its joints reproduced exactly), or
+# one skeleton for every file (the shipped standing pose's), which an engine imports as one rig.
+SKELETONS = ("own", "standard")
+_FEET = [JOINT_NAMES.index(f"{side}_{part}") for side in ("left", "right")
+         for part in ("ankle", "foot")]  # fmt: skip
+
+
+@functools.cache
+def standard_offsets() -> np.ndarray:
+    """Rest offsets (22, 3) in centimetres of the standard skeleton: the shipped standing
+    pose's bones (``paths.STANDING_POSE``), the same in every file written with it."""
+    from motiongen.paths import STANDING_POSE
+
+    return _rest_offsets(np.load(STANDING_POSE).astype(np.float64)[None] * _CM)
+
+
+def _forward(local: np.ndarray, offsets: np.ndarray, root: np.ndarray) -> np.ndarray:
+    """Joint positions (T, 22, 3) of the rest skeleton ``offsets`` posed by ``local`` (T, 22,
+    3, 3) with its root at ``root`` (T, 3)."""
+    glob = np.empty_like(local)
+    pos = np.empty((*local.shape[:2], 3))
+    for j, parent in enumerate(PARENTS):  # parents come before their children
+        if parent < 0:
+            glob[:, j], pos[:, j] = local[:, j], root
+        else:
+            glob[:, j] = glob[:, parent] @ local[:, j]
+            pos[:, j] = pos[:, parent] + glob[:, parent] @ offsets[j]
+    return pos
+
+
+def _standard_pose(pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(offsets, local rotations, root path) that pose the standard skeleton as ``pos`` (T,
+    22, 3, cm) moves: every bone turned as the motion's, the root raised or lowered each frame
+    so the lowest foot joint stands as high as the motion's (legs of another length would
+    otherwise float or sink)."""
+    offsets = standard_offsets().copy()
+    offsets[0] = pos[0, 0]
     local = _local_rotations(pos, offsets)
+    root = pos[:, 0].copy()
+    posed = _forward(local, offsets, root)
+    root[:, 1] += pos[:, _FEET, 1].min(axis=1) - posed[:, _FEET, 1].min(axis=1)
+    return offsets, local, root
+
+
+def motion_to_bvh_text(motion: Motion, skeleton: str = "own") -> str:
+    """The motion as BVH text on the canonical skeleton, in centimetres, each joint's
+    rotation channels in its ``EULER_ORDERS`` order (ZXY for most). ``skeleton`` "own": the
+    bones' lengths are the motion's (median), its joints reproduced; "standard": the same
+    bones in every file (``standard_offsets``), each bone turned as the motion's and the feet
+    kept at its height, the joints off by the difference in bone lengths."""
+    if skeleton not in SKELETONS:
+        raise InputError(f"unknown BVH skeleton {skeleton!r}; choose one of {', '.join(SKELETONS)}")
+    pos = motion.positions.astype(np.float64) * _CM
+    if skeleton == "standard":
+        offsets, local, root = _standard_pose(pos)
+    else:
+        offsets = _rest_offsets(pos)
+        local = _local_rotations(pos, offsets)
+        root = pos[:, 0]
     order = _dfs_order()
     euler = np.empty((pos.shape[0], NUM_JOINTS, 3))
     with warnings.catch_warnings():
@@ -627,7 +680,7 @@ def motion_to_bvh_text(motion: Motion) -> str:
         for k, j in enumerate(order):
             euler[:, k] = Rotation.from_matrix(local[:, j]).as_euler(_euler_order(j), degrees=True)
     euler = _continuous(euler).reshape(pos.shape[0], -1)
-    frames = np.concatenate([pos[:, 0], euler], axis=1)
+    frames = np.concatenate([root, euler], axis=1)
 
     out = io.StringIO()
     out.write("HIERARCHY\n")
@@ -659,8 +712,9 @@ def motion_to_bvh_text(motion: Motion) -> str:
     return out.getvalue()
 
 
-def save_bvh(motion: Motion, path: str | Path) -> Path:
-    """Write ``motion`` as a canonical-skeleton BVH file (centimetres); returns the path."""
+def save_bvh(motion: Motion, path: str | Path, skeleton: str = "own") -> Path:
+    """Write ``motion`` as a canonical-skeleton BVH file (centimetres; ``skeleton``: see
+    ``motion_to_bvh_text``); returns the path."""
     path = Path(path)
-    path.write_text(motion_to_bvh_text(motion), encoding="utf-8")
+    path.write_text(motion_to_bvh_text(motion, skeleton), encoding="utf-8")
     return path

@@ -554,7 +554,16 @@ def test_ddpm_unet_trains_and_loads(synth_dir, tmp_path):
 
 
 def test_sft_then_lora_from_a_checkpoint(synth_dir, tmp_path):
+    from motiongen.checkpoint import record_manifest
+
     base = train(config_from_dict(tiny_config(synth_dir, tmp_path / "pre")))
+    # sampling defaults chosen after training (as the shipped models' retrieval and prior
+    # start): a fine-tune keeps them (it had lost them, and was evaluated from noise: a
+    # researcher's trial)
+    config = json.loads((base.final / "config.json").read_text())
+    config["conditioning"].update(prior_start=0.25, tasks={"edit": {"guidance": 2.0}})
+    (base.final / "config.json").write_text(json.dumps(config))
+    record_manifest(base.final)
     sft = train(
         config_from_dict(
             tiny_config(
@@ -570,6 +579,8 @@ def test_sft_then_lora_from_a_checkpoint(synth_dir, tmp_path):
     pre_ck, sft_ck = load_checkpoint(base.final), load_checkpoint(sft.final)
     np.testing.assert_array_equal(pre_ck.norm.mean, sft_ck.norm.mean)  # the parent's stats
     assert sft_ck.config.training["init_from"] == str(base.final)
+    kept = sft_ck.config.conditioning
+    assert kept.prior_start == 0.25 and kept.tasks == {"edit": {"guidance": 2.0}}
 
     lora = train(
         config_from_dict(

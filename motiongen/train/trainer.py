@@ -286,17 +286,21 @@ class Trainer:
         t0 = time.perf_counter()
 
         init = None
-        # A fine-tuned model keeps its parent's default guidance, steps and sampler; a reflow
-        # student gets its own (few Euler steps, the guidance baked into its pairs).
-        self.sampling: dict[str, Any] = {}  # ConditioningSpec's guidance, steps, sampler
+        # A fine-tuned model keeps its parent's sampling defaults: guidance, steps, sampler,
+        # per-task settings, and whether it retrieves a prior and where sampling starts from
+        # it (lost, a fine-tune of the default was evaluated from noise: val FID 0.121 where
+        # with them 0.048, a researcher's trial). A reflow student gets its own guidance,
+        # steps and sampler (few Euler steps, the guidance baked into its pairs).
+        self.sampling: dict[str, Any] = {}  # ConditioningSpec's sampling defaults
         if cfg.init_from:
             init = load_checkpoint(cfg.init_from)
             spec = init.config.conditioning
             self.sampling = {"guidance": spec.guidance, "steps": spec.steps,
-                             "sampler": spec.sampler}  # fmt: skip
+                             "sampler": spec.sampler, "tasks": spec.tasks,
+                             "retrieval": spec.retrieval, "prior_start": spec.prior_start}  # fmt: skip
         if cfg.stage == "reflow":
-            self.sampling = {"guidance": cfg.reflow.student_guidance,
-                             "steps": cfg.reflow.student_steps, "sampler": None}  # fmt: skip
+            self.sampling.update(guidance=cfg.reflow.student_guidance,
+                                 steps=cfg.reflow.student_steps, sampler=None)  # fmt: skip
         # Normalisation: a resumed run keeps its own, a fine-tuned one its parent's.
         norm = state_norm(self.state_path) if self.state_path is not None else None
         if norm is None and init is not None:
@@ -450,6 +454,18 @@ class Trainer:
                 f"config trains {self.cfg.process.name}: its network predicts another quantity; "
                 f"set process.name={init.config.process} or start from a "
                 f"{self.cfg.process.name} checkpoint"
+            )
+        if init.config.training.get("stage") == "reflow" and self.cfg.stage != "reflow":
+            # a researcher's plain fine-tune of the default: grad norms 10-35, the loss 0.47
+            # -> 2.08 at step 50, unsaid
+            logger.warning(
+                "init_from %s is a reflow student (sampled in %s steps); stage %s trains it "
+                "on the flow-matching loss, which pulls it back towards a many-step model: "
+                "expect a loss spike and changed few-step samples (configs/tiny_flow_rollout."
+                "yaml fine-tunes a student as one)",
+                self.cfg.init_from,
+                init.config.conditioning.steps,
+                self.cfg.stage,
             )
         got = (init.config.model.get("text_dim", 0), init.config.model.get("audio_dim", 0))
         want = (self.data.text_dim, self.data.audio_dim)

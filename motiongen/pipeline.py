@@ -19,6 +19,7 @@ import copy
 import dataclasses
 import functools
 import inspect
+import json
 import logging
 import math
 import re
@@ -34,6 +35,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from motiongen import __version__
 from motiongen.blas import one_blas_thread
 from motiongen.checkpoint import (
     DEFAULT_MODEL,
@@ -430,6 +432,19 @@ def _part_named(req: GenerationRequest, part: GenerationRequest) -> str:
     )
 
 
+def _weights_sha256(folder: Path | None) -> str | None:
+    """The SHA-256 of a checkpoint folder's weights as its manifest records them (verified at
+    load), or None."""
+    from motiongen.checkpoint import WEIGHTS_NAME
+    from motiongen.integrity import MANIFEST_NAME
+
+    try:
+        entries = json.loads((folder / MANIFEST_NAME).read_text())["sha256"]  # None: TypeError
+        return str(entries[WEIGHTS_NAME]["sha256"])
+    except (TypeError, OSError, ValueError, KeyError):
+        return None
+
+
 def _spin_warning(motion: Motion, text: str) -> str | None:
     """A warning when ``motion``, sampled from retrieved takes of ``text`` that turn round more
     than ``SPIN_WARNING_DEG`` (``meta["take_turn_deg"]``), turns as far though the text asks
@@ -670,6 +685,7 @@ class Pipeline:
         self.config = config
         self.norm = norm
         self.name = name
+        self.weights_sha256: str | None = None  # from the checkpoint folder's manifest
         self.device = torch.device(device)
         self._text_encoder = text_encoder
         self._lock = threading.Lock()
@@ -731,7 +747,10 @@ class Pipeline:
         runtime: str = "torch",
     ) -> Pipeline:
         name = checkpoint.path.name if checkpoint.path is not None else ""
+        if name in ("best", "final"):  # a run's checkpoints: two runs' "best" told apart
+            name = f"{checkpoint.path.parent.name}/{name}"
         model = checkpoint.model
+        weights = _weights_sha256(checkpoint.path)
         if runtime in RUNTIMES and runtime != "torch":
             from motiongen.checkpoint import WEIGHTS_NAME
             from motiongen.deploy.onnx import onnx_denoiser
@@ -741,7 +760,7 @@ class Pipeline:
             model = onnx_denoiser(
                 model, checkpoint.path / WEIGHTS_NAME, int8=runtime == "onnx-int8"
             )
-        return cls(
+        pipe = cls(
             model,
             checkpoint.config,
             checkpoint.norm,
@@ -756,6 +775,8 @@ class Pipeline:
             ),
             runtime=runtime,
         )
+        pipe.weights_sha256 = weights
+        return pipe
 
     @classmethod
     def from_pretrained(
@@ -3701,7 +3722,9 @@ class Pipeline:
         g = req.guidance
         meta: dict[str, Any] = {
             "generator": "motiongen.Pipeline",
+            "motiongen_version": __version__,
             "checkpoint": self.name,
+            "checkpoint_sha256": self.weights_sha256,
             "process": self.process_name,
             "precision": self.precision,
             "runtime": self.runtime,
@@ -3724,6 +3747,12 @@ class Pipeline:
             meta["seed_motion_frames"] = int(len(req.prefix))
         if req.prior is not None:
             meta["retrieved"] = req.prior.phrases
+            if (index := getattr(self.retriever, "index", None)) is not None:
+                # which index: one is built on each machine (a paper names it; a trial)
+                meta["retrieval_index"] = {
+                    "phrases": len(index),
+                    "data_fingerprint": str(index.source.get("fingerprint", "")),
+                }
             if self.starts_from(req.prior):
                 meta["prior_start"] = self.start_time
                 # how far the takes it may start from turn round (``_spin_warning``)

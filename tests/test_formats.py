@@ -112,7 +112,7 @@ def test_motion_json_via_io_dispatch(tmp_path: Path) -> None:
 
 def test_a_writer_option_a_format_does_not_take_is_said(tmp_path: Path) -> None:
     motion = moving_motion()
-    with pytest.raises(InputError, match=r"takes no options; .*motion.resample\(fps\)"):
+    with pytest.raises(InputError, match=r"it takes skeleton; .*motion.resample\(fps\)"):
         motiongen.save(motion, tmp_path / "a.bvh", fps=60)  # was a bare TypeError
     with pytest.raises(InputError, match="'bogus'.* takes fps, title"):
         motiongen.save(motion, tmp_path / "a.mp4", bogus=1)

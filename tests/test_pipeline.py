@@ -252,6 +252,19 @@ def test_bf16_precision(checkpoint):
         Pipeline.from_pretrained(checkpoint, precision="fp8")
 
 
+def test_a_motion_names_the_weights_it_was_made_with(tmp_path):
+    # a paper needs more than the seed: a fine-tune's "best" was named "best", its weights
+    # and the package unnamed (a researcher's trial)
+    from motiongen import __version__
+    from motiongen.integrity import sha256_file
+
+    path = make_checkpoint(tmp_path / "sft_run" / "best")
+    m = Pipeline.from_pretrained(path, text_encoder=FakeEncoder())("a person waves", seconds=1.0,
+                                                                   seed=0)  # fmt: skip
+    assert m.meta["checkpoint"] == "sft_run/best" and m.meta["motiongen_version"] == __version__
+    assert m.meta["checkpoint_sha256"] == sha256_file(path / "model.safetensors")
+
+
 @pytest.mark.slow  # diffusers' import takes a few seconds
 def test_ddim_checkpoint(tmp_path):
     path = make_checkpoint(tmp_path / "ddpm", process="ddpm")

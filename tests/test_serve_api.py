@@ -205,6 +205,28 @@ def test_generate_a_loop_without_travel(client: TestClient) -> None:
     assert r.status_code == 422 and "loop needs more than 1 s" in r.json()["error"]
 
 
+def test_a_bvh_on_the_standard_skeleton(client: TestClient) -> None:
+    # a game tool downloads every clip on one rig (each BVH had had its own bones)
+    from motiongen.io.bvh import standard_offsets
+
+    heads = []
+    for text in ("a person walks", "a person waves"):
+        r = client.post("/generate", json={"text": text, "seconds": 2.0, "format": "bvh",
+                                           "bvh_skeleton": "standard", **QUICK})  # fmt: skip
+        assert r.status_code == 200, r.text
+        heads.append([ln for ln in r.text.split("MOTION")[0].splitlines() if "OFFSET" in ln])
+    assert heads[0][1:] == heads[1][1:]  # all but the root's
+    hip = [float(v) for v in heads[0][1].split()[1:]]
+    np.testing.assert_allclose(hip, standard_offsets()[1], atol=1e-5)
+    r = client.post("/generate", json={"text": "a person walks", "bvh_skeleton": "tall"})
+    assert r.status_code == 422 and "bvh_skeleton" in r.json()["error"]
+    r = client.post("/generate", json={"text": "a person walks", "seconds": 2.0, "async": True,
+                                       "bvh_skeleton": "standard", **QUICK})  # fmt: skip
+    info = wait_job(client, r.json()["job_id"])
+    bvh = client.get(info["result_url"], params={"format": "bvh"}).text
+    assert [ln for ln in bvh.split("MOTION")[0].splitlines() if "OFFSET" in ln][1:] == heads[0][1:]
+
+
 def test_async_json_job_has_no_mp4(client: TestClient) -> None:
     r = client.post("/generate", json={"text": "a person sits", "async": True, **QUICK})
     assert r.status_code == 202

@@ -462,7 +462,8 @@ def create_app(settings: ServeSettings) -> FastAPI:
         if fmt == "json":
             payload = await run_in_threadpool(motion_payload, motion)
             return JSONResponse(payload)
-        body = await run_in_threadpool(file_bytes, motion, fmt)
+        skeleton = params.get("bvh_skeleton") or "own"
+        body = await run_in_threadpool(file_bytes, motion, fmt, skeleton)
         return Response(
             body,
             media_type=MEDIA_TYPES[fmt],

@@ -14,6 +14,7 @@ from motiongen.generation.control import MIN_SEGMENT_SECONDS
 from motiongen.plausibility import MAX_FPS, MIN_FPS
 from motiongen.serve.models import SHIPPED_MODELS_DIR, shipped_model_names
 from motiongen.serve.schemas import (
+    BVH_SKELETON,
     LOOP,
     MAX_GUIDANCE,
     MAX_SECONDS,
@@ -178,6 +179,7 @@ class ControlOptions(BaseModel):
     )
     loop: bool = LOOP
     no_travel: bool = NO_TRAVEL
+    bvh_skeleton: Literal["own", "standard"] = BVH_SKELETON
     format: Format = "json"
     async_: bool = Field(False, alias="async", description="Answer 202 with a job id.")
 

@@ -66,15 +66,18 @@ def _write_atomic(path: Path, write) -> None:  # noqa: ANN001 - write(tmp_path)
             os.unlink(tmp)
 
 
-def write_file(motion: Motion, fmt: str, folder: Path, *, title: str | None = None) -> Path:
-    """Write ``motion`` in format ``fmt`` to ``folder/FILE_NAMES[fmt]``."""
+def write_file(
+    motion: Motion, fmt: str, folder: Path, *, title: str | None = None, skeleton: str = "own"
+) -> Path:
+    """Write ``motion`` in format ``fmt`` to ``folder/FILE_NAMES[fmt]`` (a BVH on
+    ``skeleton``: ``io.bvh.SKELETONS``)."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / FILE_NAMES[fmt]
     if fmt == "json":
         text = json.dumps(motion_payload(motion), separators=(",", ":"), allow_nan=False)
         _write_atomic(path, lambda p: p.write_text(text, encoding="utf-8"))
         return path
-    options = {"title": title} if fmt == "mp4" else {}
+    options = {"title": title} if fmt == "mp4" else {"skeleton": skeleton} if fmt == "bvh" else {}
     if fmt == "npy" and npy_rate_problem(motion.fps):
         # A .npy stores no frame rate and is read as 20 fps (HumanML3D): a control result at
         # its take's 30 fps goes into it at 20 (the json, bvh and motion files keep 30).
@@ -95,7 +98,7 @@ def write_file(motion: Motion, fmt: str, folder: Path, *, title: str | None = No
     return path
 
 
-def file_bytes(motion: Motion, fmt: str) -> bytes:
+def file_bytes(motion: Motion, fmt: str, skeleton: str = "own") -> bytes:
     """One file's bytes, for a synchronous answer."""
     with tempfile.TemporaryDirectory(prefix="motiongen-serve-") as tmp:
-        return write_file(motion, fmt, Path(tmp)).read_bytes()
+        return write_file(motion, fmt, Path(tmp), skeleton=skeleton).read_bytes()

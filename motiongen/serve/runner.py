@@ -214,7 +214,8 @@ class JobRunner:
             # (resampled, a 30 fps loop's ends were 2.6 cm apart)
             npy_loop = fmt == "npy" and params.get("loop") and npy_rate_problem(user_motion.fps)
             shaped = for_download(motion, params, NPY_FPS) if npy_loop else user_motion
-            files[fmt] = write_file(shaped, fmt, folder).name
+            skeleton = params.get("bvh_skeleton") or "own"
+            files[fmt] = write_file(shaped, fmt, folder, skeleton=skeleton).name
         if not self.store.finish(job.id, files):  # cancelled while it ran: nothing kept
             shutil.rmtree(folder, ignore_errors=True)
 

@@ -438,8 +438,10 @@ def _weights_sha256(folder: Path | None) -> str | None:
     from motiongen.checkpoint import WEIGHTS_NAME
     from motiongen.integrity import MANIFEST_NAME
 
+    if folder is None:
+        return None
     try:
-        entries = json.loads((folder / MANIFEST_NAME).read_text())["sha256"]  # None: TypeError
+        entries = json.loads((folder / MANIFEST_NAME).read_text())["sha256"]
         return str(entries[WEIGHTS_NAME]["sha256"])
     except (TypeError, OSError, ValueError, KeyError):
         return None

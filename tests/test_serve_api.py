@@ -207,7 +207,12 @@ def test_generate_a_loop_without_travel(client: TestClient) -> None:
 
 def test_a_bvh_on_the_standard_skeleton(client: TestClient) -> None:
     # a game tool downloads every clip on one rig (each BVH had had its own bones)
-    from motiongen.io.bvh import standard_offsets
+    from typing import get_args
+
+    from motiongen.io.bvh import SKELETONS, standard_offsets
+    from motiongen.serve.schemas import BvhSkeleton
+
+    assert get_args(BvhSkeleton) == SKELETONS  # the service offers what the writer takes
 
     heads = []
     for text in ("a person walks", "a person waves"):

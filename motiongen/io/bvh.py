@@ -31,7 +31,14 @@ from motiongen.errors import DataNotFoundError, FormatError, InputError
 from motiongen.motion import Motion
 from motiongen.plausibility import MAX_FPS, MIN_FPS
 from motiongen.retarget import detect_skeleton, retarget
-from motiongen.skeleton import CHILDREN, JOINT_NAMES, NUM_JOINTS, PARENTS, bone_lengths
+from motiongen.skeleton import (
+    CHILDREN,
+    FOOT_JOINTS,
+    JOINT_NAMES,
+    NUM_JOINTS,
+    PARENTS,
+    bone_lengths,
+)
 
 log = logging.getLogger(__name__)
 
@@ -616,8 +623,6 @@ def _continuous(euler: np.ndarray) -> np.ndarray:
 # What a written BVH's bones are: the motion's own lengths (its joints reproduced exactly), or
 # one skeleton for every file (the shipped standing pose's), which an engine imports as one rig.
 SKELETONS = ("own", "standard")
-_FEET = [JOINT_NAMES.index(f"{side}_{part}") for side in ("left", "right")
-         for part in ("ankle", "foot")]  # fmt: skip
 
 
 @functools.cache
@@ -626,7 +631,9 @@ def standard_offsets() -> np.ndarray:
     pose's bones (``paths.STANDING_POSE``), the same in every file written with it."""
     from motiongen.paths import STANDING_POSE
 
-    return _rest_offsets(np.load(STANDING_POSE).astype(np.float64)[None] * _CM)
+    offsets = _rest_offsets(np.load(STANDING_POSE).astype(np.float64)[None] * _CM)
+    offsets.setflags(write=False)  # cached: one skeleton for every caller
+    return offsets
 
 
 def _forward(local: np.ndarray, offsets: np.ndarray, root: np.ndarray) -> np.ndarray:
@@ -653,7 +660,8 @@ def _standard_pose(pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     local = _local_rotations(pos, offsets)
     root = pos[:, 0].copy()
     posed = _forward(local, offsets, root)
-    root[:, 1] += pos[:, _FEET, 1].min(axis=1) - posed[:, _FEET, 1].min(axis=1)
+    feet = list(FOOT_JOINTS)
+    root[:, 1] += pos[:, feet, 1].min(axis=1) - posed[:, feet, 1].min(axis=1)
     return offsets, local, root
 
 

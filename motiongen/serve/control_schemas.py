@@ -21,6 +21,7 @@ from motiongen.serve.schemas import (
     MAX_SEED,
     MAX_STEPS,
     NO_TRAVEL,
+    BvhSkeleton,
     Format,
     Sampler,
     npy_fps_problem,
@@ -179,7 +180,7 @@ class ControlOptions(BaseModel):
     )
     loop: bool = LOOP
     no_travel: bool = NO_TRAVEL
-    bvh_skeleton: Literal["own", "standard"] = BVH_SKELETON
+    bvh_skeleton: BvhSkeleton = BVH_SKELETON
     format: Format = "json"
     async_: bool = Field(False, alias="async", description="Answer 202 with a job id.")
 

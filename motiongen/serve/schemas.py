@@ -84,6 +84,7 @@ NO_TRAVEL = Field(
     description="Without the travel along the floor: the pelvis kept over its start, for "
     "engines that add their own root motion.",
 )
+BvhSkeleton = Literal["own", "standard"]  # io.bvh.SKELETONS
 BVH_SKELETON = Field(
     "own",
     description="A BVH's bones: own (the motion's lengths, its joints exact) or standard (one "
@@ -222,7 +223,7 @@ class GenerateRequest(BaseModel):
     )
     loop: bool = LOOP
     no_travel: bool = NO_TRAVEL
-    bvh_skeleton: Literal["own", "standard"] = BVH_SKELETON
+    bvh_skeleton: BvhSkeleton = BVH_SKELETON
     timeline: bool | None = Field(
         None,
         description="null (default): a text that puts actions one after the other ('a person "

@@ -1550,6 +1550,12 @@ def test_then_prompts_split_into_segments_the_model_can_read():
         parse_timeline("a person waves for half a second, then bows", 20.0)
     with pytest.raises(InputError, match="every segment says how long it lasts"):
         parse_timeline("a person waves for 2 s, then bows for 2 s", 20.0, total_seconds=5)
+    # a list with "then": each action its segment ("walks in, waves" had been one, a wave
+    # without the walk: a trial); a comma before no verb does not split
+    listed_prompt = parse_timeline("a man walks in, waves, then bows", 20.0, total_seconds=9)
+    assert [t for t, _ in listed_prompt] == ["a man walks in", "a man waves", "a man bows"]
+    manner = parse_timeline("a person walks slowly, sadly, then bows", 20.0, total_seconds=6)
+    assert [t for t, _ in manner] == ["a person walks slowly, sadly", "a person bows"]
     # a listed segment says its length as a prompt's does (compose --segment had refused it)
     listed = [("a person walks for 3 seconds", None), ("a person bows for 2 s", 2.0)]
     assert parse_timeline(listed, 20.0) == [("a person walks", 60), ("a person bows", 40)]

@@ -227,6 +227,19 @@ def test_open_local_motion_file_plays(page, tmp_path: Path) -> None:
     assert not page.is_enabled("#download-bvh")
 
 
+def test_a_reopened_timeline_keeps_its_segments(page, tmp_path: Path) -> None:
+    # an animator's composed .motion reopened was one motion: its restyle lost the bow, and
+    # the timeline editor kept its own rows
+    motion = synth_motion("walk", seconds=4.0, seed=3)
+    motion.meta["segments"] = [["a man walks forward", 2.0], ["a man bows", 2.0]]
+    path = motiongen.save(motion, tmp_path / "story.motion")
+    page.set_input_files("#open-file", str(path))
+    _wait_playing(page, timeout=10_000)
+    texts = page.eval_on_selector_all("#segments .seg-text", "els => els.map(e => e.value)")
+    assert texts == ["a man walks forward", "a man bows"]
+    assert "a man walks forward, then a man bows" in page.inner_text("#title")
+
+
 def test_open_stick_figure_file_plays(page, tmp_path: Path) -> None:
     from motiongen.stick.files import StickData, save_stick
     from motiongen.stick.representation import to_stick
@@ -381,7 +394,7 @@ def test_continue_restyle_and_a_timeline_from_the_page(page) -> None:
     page.select_option("#blend-style", "happy")
     page.click("#restyle")
     # a sad restyle of a brisk walk may slide along the kept path: said as a warning
-    page.locator("#message.ok, #message.warn").filter(has_text="restyling").wait_for(timeout=60_000)
+    page.locator("#message.ok, #message.warn").filter(has_text="restyled").wait_for(timeout=60_000)
     assert _total(page) == 100 and "sad" in page.inner_text("#title")
     # the source's speed kept on request: the answer says nothing of a pace
     requests = []
@@ -389,7 +402,7 @@ def test_continue_restyle_and_a_timeline_from_the_page(page) -> None:
     page.select_option("#blend-style", "")
     page.check("#keep-speed")
     page.click("#restyle")
-    page.locator("#message.ok, #message.warn").filter(has_text="restyling").wait_for(timeout=60_000)
+    page.locator("#message.ok, #message.warn").filter(has_text="restyled").wait_for(timeout=60_000)
     assert '"keep_speed":true' in requests[-1] and "of its speed" not in page.inner_text("#message")
 
     page.click("#add-segment")
@@ -399,13 +412,13 @@ def test_continue_restyle_and_a_timeline_from_the_page(page) -> None:
     # of class warn); the data's bows last about 4.6 s and may play at most 2x quicker
     rows.nth(2).locator(".seg-seconds").fill("3")
     page.click("#compose")
-    page.locator("#message.ok").filter(has_text="composing").wait_for(timeout=60_000)
+    page.locator("#message.ok").filter(has_text="composed").wait_for(timeout=60_000)
     assert _total(page) == 180  # 3 s + 3 s + 3 s at 20 fps
     assert "then a person bows" in page.inner_text("#title")
     # the timeline restyled goes with its segments: each part keeps its own words
     page.uncheck("#keep-speed")
     page.click("#restyle")
-    page.locator("#message.ok, #message.warn").filter(has_text="restyling").wait_for(timeout=60_000)
+    page.locator("#message.ok, #message.warn").filter(has_text="restyled").wait_for(timeout=60_000)
     assert '"segments":[{"text":' in requests[-1] and _total(page) == 180
     # continued, a timeline goes on as one: its answer's segments end with the new text (they
     # were lost, and a restyle after read the whole as the new text's action: a new user's trial)

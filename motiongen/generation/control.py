@@ -409,6 +409,29 @@ def _acting_subject(text: str) -> tuple[str, str] | None:
     return None
 
 
+# A comma before a verb said of one ("walks in, waves"): in a prompt with "then" a list of
+# actions ("a man walks in, waves, then bows" had made "walks in, waves" one segment, a wave
+# without the walk: a new user's trial on the web page); "walks slowly, sadly" stays one.
+_COMMA = re.compile(r",\s+(?=(?:(?:he|she|they|it)\s+)?([A-Za-z]+))", re.IGNORECASE)
+
+
+def _is_verb_said_of_one(word: str) -> bool:
+    """ "waves", "punches", "carries" (a verb of ``_BARE_VERBS`` with its -s)."""
+    word = word.lower()
+    return word.endswith("s") and bool({word[:-1], word[:-2], word[:-3] + "y"} & _BARE_VERBS)
+
+
+def _listed_clauses(text: str) -> list[str]:
+    """``text`` split at each comma a verb said of one follows (after a pronoun or not)."""
+    clauses, start = [], 0
+    for match in _COMMA.finditer(text):
+        if _is_verb_said_of_one(match.group(1)):
+            clauses.append(text[start : match.start()])
+            start = match.end()
+    clauses.append(text[start:])
+    return [c.strip(" ,.") for c in clauses if c.strip(" ,.")]
+
+
 def _third_person(verb: str) -> str:
     """ "wave" -> "waves", "punch" -> "punches", "carry" -> "carries", "go" -> "goes"
     (punctuation after it kept: "run," -> "runs,")."""
@@ -515,6 +538,8 @@ def parse_timeline(
         parts = [p.strip(" ,.") for p in _THEN.split(spec) if p.strip(" ,.")]
         if not parts:
             raise InputError("the timeline prompt is empty; e.g. 'a person walks, then bows'")
+        if len(parts) > 1:  # a list: "walks in, waves, then bows" is three
+            parts = [c for p in parts for c in _listed_clauses(p)]
         subject_match = _SUBJECT.match(parts[0])
         acting = None if subject_match else _acting_subject(parts[0])
         subject = subject_match.group(0) if subject_match else acting[0] if acting else "a person"

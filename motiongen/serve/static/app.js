@@ -118,6 +118,7 @@
     $("title").textContent = label;
     updateDownloads();
     document.dispatchEvent(new CustomEvent("motiongen-busy", { detail: busy }));
+    document.dispatchEvent(new CustomEvent("motiongen-shown", { detail: motion }));
     viewer.play();
   }
 
@@ -132,7 +133,10 @@
         const opt = document.createElement("option");
         opt.value = m.name;
         const how = [m.process, m.sampler, m.default_steps && `${m.default_steps} steps`].filter(Boolean).join(", ");
-        opt.textContent = how ? `${m.name} (${how})` : m.name;
+        // the name alone fits the panel ("(flow, euler, 4" was cut off: a trial); the rest
+        // on hover
+        opt.textContent = m.name === data.default ? `${m.name} (default)` : m.name;
+        opt.title = how;
         if (m.name === data.default) opt.selected = true;
         sel.appendChild(opt);
       }
@@ -214,10 +218,12 @@
       // "walks, then waves" comes back as a timeline of its segments (as POST /compose makes it)
       const segs = (data.meta && data.meta.segments) || [];
       const parts = segs.length > 1 ? ` as a timeline: ${segs.map(([t, s]) => `${t} (${s.toFixed(1)} s)`).join(", then ")}` : "";
+      // the seed with a warning too: a warned take is one to make again (a trial's had none)
+      const made = `generated ${motion.numFrames} frames (${(motion.numFrames / motion.fps).toFixed(1)} s, seed ${data.seed}${cut ? `, ${cut}` : ""})${parts} in ${secs} s`;
       if (warning) {
-        say(`generated${parts}${cut ? ` (${cut})` : ""}, but: ${warning}`, "warn");
+        say(`${made}, but:\n${warning}`, "warn");
       } else {
-        say(`generated ${motion.numFrames} frames (${(motion.numFrames / motion.fps).toFixed(1)} s, seed ${data.seed}${cut ? `, ${cut}` : ""})${parts} in ${secs} s`, "ok");
+        say(made, "ok");
       }
     } catch (e) {
       say(e instanceof ApiError ? e.message : `unexpected answer: ${e.message}`, "error");

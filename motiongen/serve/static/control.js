@@ -37,6 +37,8 @@
   }
 
   /** POST a control request; a 202 is a job, waited for. Shows the motion it answers. */
+  const DONE = { continuing: "continued:", restyling: "restyled:", composing: "composed:" };
+
   async function run(path, body, label, what) {
     if (page.isBusy()) return;
     page.setBusy(true);
@@ -62,10 +64,14 @@
       const warning = data.meta && data.meta.warning;
       const pace = data.meta && data.meta.pace;
       const paced = pace ? `; the style goes along the path at ${Math.round(pace * 100)} % of its speed` : "";
+      // said done, with the seed, warned or not ("composing: 160 frames" read as still at
+      // work, and a warned result lost its length: an animator's trial)
+      const done = DONE[what] || what;
+      const made = `${done} ${motion.numFrames} frames (${(motion.numFrames / motion.fps).toFixed(1)} s, seed ${data.seed ?? again.seed}) in ${secs} s${paced}`;
       if (warning) {
-        page.say(`${what}, but: ${warning}`, "warn");
+        page.say(`${made}, but:\n${warning}`, "warn");
       } else {
-        page.say(`${what}: ${motion.numFrames} frames (${(motion.numFrames / motion.fps).toFixed(1)} s) in ${secs} s${paced}`, "ok");
+        page.say(made, "ok");
       }
     } catch (e) {
       page.say(e instanceof page.ApiError ? e.message : `unexpected answer: ${e.message}`, "error");
@@ -190,7 +196,17 @@
     $("blend-value").textContent = Number($("blend-weight").value).toFixed(1);
   }
 
+  // A timeline on stage (made from a "then" prompt, composed, continued or opened) fills the
+  // timeline editor with its segments, to change and compose again (the editor had kept its
+  // own two rows beside the timeline just made: an animator's trial)
+  function showSegments(motion) {
+    if (!motion || !motion.segments) return;
+    $("segments").innerHTML = "";
+    for (const [text, seconds] of motion.segments) addSegment(text, Math.max(1, Math.round(seconds * 10) / 10));
+  }
+
   document.addEventListener("motiongen-busy", update);
+  document.addEventListener("motiongen-shown", (e) => showSegments(e.detail));
   $("continue").addEventListener("click", continueMotion);
   $("restyle").addEventListener("click", restyle);
   $("compose").addEventListener("click", compose);

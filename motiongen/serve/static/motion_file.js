@@ -146,13 +146,24 @@
     }
     const texts = Array.isArray(meta.texts) ? meta.texts : [];
     const info = meta.info && typeof meta.info === "object" ? meta.info : {};
+    // a timeline keeps its segments in the file: reopened, a restyle restyles each part (it
+    // had been read as one motion and lost its bow: an animator's trial)
+    const segments = timelineSegments(info.segments);
     return {
       positions,
       fps,
       numFrames,
-      title: String(texts[0] || meta.name || source),
+      title: segments ? segments.map((s) => s[0]).join(", then ") : String(texts[0] || meta.name || source),
       seed: isNumber(info.seed) ? info.seed : null,
+      segments,
     };
+  }
+
+  /** A timeline's [text, seconds] segments, or null for none (or any malformed). */
+  function timelineSegments(said) {
+    if (!Array.isArray(said)) return null;
+    const segments = said.filter((s) => Array.isArray(s) && typeof s[0] === "string" && s[0].trim() && isNumber(s[1]) && s[1] > 0);
+    return segments.length > 1 && segments.length === said.length ? segments : null;
   }
 
   /** Parse the text of a `.motion` file called `name`; throws Error with a clear message. */
@@ -179,15 +190,14 @@
     }
     if (!isNumber(data.fps) || !(data.fps > 0)) throw new Error(`${source}: fps is missing`);
     // a timeline's segments ([text, seconds] pairs), sent back with it to restyle each part
-    const said = data.meta && Array.isArray(data.meta.segments) ? data.meta.segments : [];
-    const segments = said.filter((s) => Array.isArray(s) && typeof s[0] === "string" && s[0].trim() && isNumber(s[1]) && s[1] > 0);
+    const segments = timelineSegments(data.meta && data.meta.segments);
     return {
       positions,
       fps: data.fps,
       numFrames: positions.length / PER_FRAME,
       title: data.text || "",
       seed: isNumber(data.seed) ? data.seed : null,
-      segments: segments.length > 1 && segments.length === said.length ? segments : null,
+      segments,
     };
   }
 

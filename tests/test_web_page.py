@@ -197,7 +197,8 @@ def test_generate_plays_and_draws_the_figure(page, tmp_path: Path) -> None:
         page.click("#download-motion")
     saved = tmp_path / dl.value.suggested_filename
     dl.value.save_as(saved)
-    assert saved.suffix == ".motion"
+    # named for what it is (every download had been motion.*: an animator's trial)
+    assert saved.name == "a_person_walks_forward_happily_seed7.motion"
     motion = motiongen.load(saved)
     assert motion.num_frames == total
 

@@ -332,6 +332,16 @@
     return m ? decodeURIComponent(m[1]) : fallback;
   }
 
+  /** A download's name from what is on stage ("a_man_walks_in_seed7.bvh"): every file had
+   * been motion.bvh, one download over another (an animator's trial). */
+  function namedFile(ext) {
+    const words = ($("title").textContent || "").toLowerCase().replace(/[^a-z0-9]+/g, "_");
+    const stem = words.replace(/^_+|_+$/g, "").slice(0, 48).replace(/_+$/, "");
+    if (!stem) return null;
+    const seed = source && source.body && source.body.seed;
+    return `${stem}${Number.isInteger(seed) ? `_seed${seed}` : ""}.${ext}`;
+  }
+
   function saveBlob(blob, name) {
     const a = document.createElement("a");
     a.href = URL.createObjectURL(blob);
@@ -387,9 +397,10 @@
     say(`preparing the ${ext} file…`);
     try {
       const res = await fetchFormat(format);
-      saveBlob(await res.blob(), filenameOf(res, `motion.${ext}`));
+      const name = namedFile(ext) || filenameOf(res, `motion.${ext}`);
+      saveBlob(await res.blob(), name);
       const rate = $("download-fps").value;
-      say(`downloaded motion.${ext}${rate ? ` at ${rate} fps` : ""}`, "ok");
+      say(`downloaded ${name}${rate ? ` at ${rate} fps` : ""}`, "ok");
     } catch (e) {
       say(e instanceof ApiError ? e.message : `download failed: ${e.message}`, "error");
     } finally {

@@ -390,25 +390,6 @@ _MOVE_NOUNS = frozenset({"ups", "jacks", "lunges"})
 _ARTICLES = frozenset({"a", "an"})  # "the crowd cheers, then he bows" lent no "the crowd"
 
 
-def _acting_subject(text: str) -> tuple[str, str] | None:
-    """(the subject of ``text`` said as a person, the rest) where ``text`` opens with "a" /
-    "an" and up to four words that a verb said of one follows ("walks", "waves", "punches",
-    "carries"): "an old knight marches on" -> ("an old person", "marches on"); else None.
-    ("the ..." keeps its own subject, ``_NOUN_PHRASE``, and lends none: "the sun rises, then
-    walks" had made "the sun walks".)"""
-    words = text.split()
-    if not words or words[0].lower() not in _ARTICLES:
-        return None
-    for k in range(2, min(6, len(words))):
-        verb = words[k].lower().rstrip(",.;:!?")
-        bare = {verb[:-1], verb[:-2], verb[:-3] + "y"} if verb.endswith("s") else set()
-        if bare & _BARE_VERBS:
-            said = words[1 : k - 1]  # the words before its noun
-            article = "an" if said and said[0][0].lower() in "aeiou" else "a"
-            return " ".join([article, *said, "person"]), " ".join(words[k:])
-    return None
-
-
 # A comma before a verb said of one ("walks in, waves"): in a prompt with "then" a list of
 # actions ("a man walks in, waves, then bows" had made "walks in, waves" one segment, a wave
 # without the walk: a new user's trial on the web page); "walks slowly, sadly" stays one.
@@ -430,6 +411,23 @@ def _listed_clauses(text: str) -> list[str]:
             start = match.end()
     clauses.append(text[start:])
     return [c.strip(" ,.") for c in clauses if c.strip(" ,.")]
+
+
+def _acting_subject(text: str) -> tuple[str, str] | None:
+    """(the subject of ``text`` said as a person, the rest) where ``text`` opens with "a" /
+    "an" and up to four words that a verb said of one follows ("walks", "waves", "punches",
+    "carries"): "an old knight marches on" -> ("an old person", "marches on"); else None.
+    ("the ..." keeps its own subject, ``_NOUN_PHRASE``, and lends none: "the sun rises, then
+    walks" had made "the sun walks".)"""
+    words = text.split()
+    if not words or words[0].lower() not in _ARTICLES:
+        return None
+    for k in range(2, min(6, len(words))):
+        if _is_verb_said_of_one(words[k].rstrip(",.;:!?")):
+            said = words[1 : k - 1]  # the words before its noun
+            article = "an" if said and said[0][0].lower() in "aeiou" else "a"
+            return " ".join([article, *said, "person"]), " ".join(words[k:])
+    return None
 
 
 def _third_person(verb: str) -> str:

@@ -365,9 +365,10 @@ def _total(page) -> int:
 
 
 @pytest.mark.skipif(not CONTROL_SHIPPED, reason="the control model tiny-control is not shipped")
-def _continue(page, text: str, seconds: float, total: int) -> None:
-    """Continue the motion on stage by ``seconds`` doing ``text``; waits for ``total`` frames."""
-    page.fill("#prompt", text)
+def _continue(page, text: str, seconds: float, total: int, field: str = "#prompt") -> None:
+    """Continue the motion on stage by ``seconds`` doing ``text`` (said in ``field``: the
+    Generate prompt, or the card's own "Then"); waits for ``total`` frames."""
+    page.fill(field, text)
     page.fill("#continue-seconds", str(seconds))
     page.click("#continue")
     page.wait_for_function(
@@ -424,7 +425,10 @@ def test_continue_restyle_and_a_timeline_from_the_page(page) -> None:
     # continued, a timeline goes on as one: its answer's segments end with the new text (they
     # were lost, and a restyle after read the whole as the new text's action: a new user's trial)
     said = page.evaluate("window.motiongenPage.viewer.motion.segments")
-    _continue(page, "a person raises both hands", 2, total=220)
+    # said in the card's own field, which wins over the prompt (a "then" prompt's whole text
+    # had been asked again: an animator's trial)
+    page.fill("#prompt", "a person walks, then bows")
+    _continue(page, "a person raises both hands", 2, total=220, field="#continue-text")
     went_on = page.evaluate("window.motiongenPage.viewer.motion.segments")
     assert went_on[:-1] == said and went_on[-1] == ["a person raises both hands", 2]
 

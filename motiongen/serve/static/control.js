@@ -96,7 +96,9 @@
       if (!Number.isFinite(add) || add <= 0) throw new page.ApiError("add seconds must be a positive number");
       const seconds = Math.round((motion.positions.length / motion.fps + add) * 100) / 100;
       const body = withSeed({ motion, seconds, format: "json" });
-      const text = $("prompt").value.trim();
+      // its own field first: continued with the Generate prompt, a "then" prompt's whole text
+      // was asked again (an animator's trial)
+      const text = $("continue-text").value.trim() || $("prompt").value.trim();
       if (text) body.text = text;
       await run("predict", body, text ? `… then ${text}` : "continued", "continuing");
     } catch (e) {

@@ -19,6 +19,7 @@ import io
 import logging
 import re
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,21 +113,29 @@ class BVHData:
 
     def global_transforms(self) -> tuple[np.ndarray, np.ndarray]:
         """Global rotation (T, J, 3, 3) and position (T, J, 3) of every joint per frame."""
-        rot, trans = self.local_transforms()
-        g_rot = np.empty_like(rot)
-        g_pos = np.empty_like(trans)
-        for j, p in enumerate(self.parents):
-            if p < 0:
-                g_rot[:, j] = rot[:, j]
-                g_pos[:, j] = trans[:, j]
-            else:
-                g_rot[:, j] = g_rot[:, p] @ rot[:, j]
-                g_pos[:, j] = g_pos[:, p] + (g_rot[:, p] @ trans[:, j, :, None])[..., 0]
-        return g_rot, g_pos
+        return _chained(*self.local_transforms(), self.parents)
 
     def global_positions(self) -> np.ndarray:
         """Joint positions (T, J, 3) in the file's units and axes."""
         return self.global_transforms()[1]
+
+
+def _chained(
+    rot: np.ndarray, trans: np.ndarray, parents: Sequence[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Global rotations (T, J, 3, 3) and positions (T, J, 3) of joints whose local rotations
+    ``rot`` and translations ``trans`` (from the parent; the root's its position) hang on
+    ``parents`` (each before its children)."""
+    g_rot = np.empty_like(rot)
+    g_pos = np.empty_like(trans)
+    for j, p in enumerate(parents):
+        if p < 0:
+            g_rot[:, j] = rot[:, j]
+            g_pos[:, j] = trans[:, j]
+        else:
+            g_rot[:, j] = g_rot[:, p] @ rot[:, j]
+            g_pos[:, j] = g_pos[:, p] + (g_rot[:, p] @ trans[:, j, :, None])[..., 0]
+    return g_rot, g_pos
 
 
 def _euler_matrices(angles: np.ndarray, order: str) -> np.ndarray:
@@ -636,20 +645,6 @@ def standard_offsets() -> np.ndarray:
     return offsets
 
 
-def _forward(local: np.ndarray, offsets: np.ndarray, root: np.ndarray) -> np.ndarray:
-    """Joint positions (T, 22, 3) of the rest skeleton ``offsets`` posed by ``local`` (T, 22,
-    3, 3) with its root at ``root`` (T, 3)."""
-    glob = np.empty_like(local)
-    pos = np.empty((*local.shape[:2], 3))
-    for j, parent in enumerate(PARENTS):  # parents come before their children
-        if parent < 0:
-            glob[:, j], pos[:, j] = local[:, j], root
-        else:
-            glob[:, j] = glob[:, parent] @ local[:, j]
-            pos[:, j] = pos[:, parent] + glob[:, parent] @ offsets[j]
-    return pos
-
-
 def _standard_pose(pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(offsets, local rotations, root path) that pose the standard skeleton as ``pos`` (T,
     22, 3, cm) moves: every bone turned as the motion's, the root raised or lowered each frame
@@ -659,7 +654,9 @@ def _standard_pose(pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     offsets[0] = pos[0, 0]
     local = _local_rotations(pos, offsets)
     root = pos[:, 0].copy()
-    posed = _forward(local, offsets, root)
+    trans = np.repeat(offsets[None], len(pos), axis=0)
+    trans[:, 0] = root
+    posed = _chained(local, trans, PARENTS)[1]
     feet = list(FOOT_JOINTS)
     root[:, 1] += pos[:, feet, 1].min(axis=1) - posed[:, feet, 1].min(axis=1)
     return offsets, local, root

@@ -503,11 +503,17 @@ def follow_on_text(text: str) -> str:
     rest = text[match.end() :].strip() if match else ""
     if not any(ch.isalpha() for ch in rest):
         return text
-    if _SUBJECT.match(rest) or _NOUN_PHRASE.match(rest):
-        return rest
-    if said := _acting_subject(rest):
+    return _subjected(_without_pronoun(rest), "a person")
+
+
+def _subjected(part: str, subject: str) -> str:
+    """A segment (its pronoun taken out) with a subject: its own ("the dancer spins", "an old
+    knight marches" said as "an old person marches"), else ``subject`` lent to it."""
+    if _SUBJECT.match(part) or _NOUN_PHRASE.match(part):
+        return part
+    if said := _acting_subject(part):
         return " ".join(said)
-    return _with_subject("a person", _without_pronoun(rest))
+    return _with_subject(subject, part)
 
 
 def parse_timeline(
@@ -555,9 +561,7 @@ def parse_timeline(
         for i, p in enumerate(parts):
             said, parts[i], _ = without_said_length(p)
             own.append(said)
-        texts = [p if _SUBJECT.match(p) or _NOUN_PHRASE.match(p)
-                 else " ".join(said) if (said := _acting_subject(p))
-                 else _with_subject(subject, p) for p in parts]  # fmt: skip
+        texts = [_subjected(p, subject) for p in parts]
         each, stated = None, sum(o for o in own if o is not None)
         sharing = own.count(None)  # the segments sharing a total
         if total_seconds is not None:

@@ -330,11 +330,13 @@ def write_vocabulary(
     pace: dict[str, float] | None = None,
     clips: dict[str, int] | None = None,
     songs: dict[str, int] | None = None,
+    posture: dict[str, dict[str, Any]] | None = None,
 ) -> Path:
     """Store what actions a checkpoint was trained on (``vocabulary.json``) and, given, the
     styles each was recorded in, the words its texts used for each style, each style's
-    pace (``tasks.pace.style_pace``), each action's number of training clips and each
-    dance's number of training songs (``action_styles.json``), and re-record its manifest; the folder must verify first, so
+    pace (``tasks.pace.style_pace``), each action's number of training clips, each
+    dance's number of training songs and each style's posture (``tasks.posture``;
+    ``action_styles.json``), and re-record its manifest; the folder must verify first, so
     nothing damaged is blessed."""
     path = Path(path)
     verify_manifest(path, f"checkpoint {path}")
@@ -347,6 +349,8 @@ def write_vocabulary(
             styles["clips"] = clips
         if songs:
             styles["songs"] = songs
+        if posture:
+            styles["posture"] = posture
         files.append((STYLES_NAME, styles))
     elif (path / STYLES_NAME).exists():  # it described the old vocabulary's data
         (path / STYLES_NAME).unlink()
@@ -381,8 +385,10 @@ def read_action_styles(path: str | Path) -> dict[str, dict[str, Any]] | None:
     """{"actions": action -> the styles the training data recorded it in, "words": style ->
     the words its texts used for it, and, in checkpoints made since 2026-12-03, "pace": style
     -> its walking speed as a share of the usual (``tasks.pace``)}, since 2026-12-04,
-    "clips": action -> its number of training clips, and since 2026-12-05 "songs": a dance
-    of the dance set -> its number of training songs (a minute or two each)}, or None."""
+    "clips": action -> its number of training clips, since 2026-12-05 "songs": a dance
+    of the dance set -> its number of training songs (a minute or two each), and since
+    2026-12-07 "posture": style -> {"offset": 63 numbers, "energy": a positive number}
+    (``tasks.posture``)}, or None."""
     file = Path(path) / STYLES_NAME
     raw = _read_optional_json(file)
     if raw is None:
@@ -390,7 +396,9 @@ def read_action_styles(path: str | Path) -> dict[str, dict[str, Any]] | None:
     counts = ("clips", "songs")
     if (
         not isinstance(raw, dict)
-        or not {"actions", "words"} <= set(raw) <= {"actions", "words", "pace", *counts}
+        or not {"actions", "words"}
+        <= set(raw)
+        <= {"actions", "words", "pace", "posture", *counts}  # fmt: skip
         or not all(_lists_of_strings(raw[k]) for k in ("actions", "words"))
         or not isinstance(pace := raw.get("pace", {}), dict)
         or not all(_positive_number(v) for v in pace.values())
@@ -400,22 +408,39 @@ def read_action_styles(path: str | Path) -> dict[str, dict[str, Any]] | None:
             for k in counts
             for v in raw.get(k, {}).values()
         )  # fmt: skip
+        or not _postures(raw.get("posture", {}))
     ):
         raise FormatError(
             f"{file} must hold actions (action -> style names), words (style -> words) and "
             "optionally pace (style -> a positive number), clips and songs (action -> a "
-            "positive whole number)"
+            "positive whole number) and posture (style -> offset, 63 numbers, and energy, a "
+            "positive number)"
         )
     return raw
 
 
-def _positive_number(value: Any) -> bool:
-    return (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and value > 0
+def _postures(posture: Any) -> bool:
+    """Whether ``posture`` is style -> {"offset": 63 finite numbers (the features' local
+    joint positions), "energy": > 0}."""
+    from motiongen.features import LOCAL_POS
+
+    return isinstance(posture, dict) and all(
+        isinstance(v, dict)
+        and set(v) == {"offset", "energy"}
+        and isinstance(v["offset"], list)
+        and len(v["offset"]) == LOCAL_POS.stop - LOCAL_POS.start
+        and all(_finite_number(x) for x in v["offset"])
+        and _positive_number(v["energy"])
+        for v in posture.values()
     )
+
+
+def _finite_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _positive_number(value: Any) -> bool:
+    return _finite_number(value) and value > 0
 
 
 def _lists_of_strings(raw: Any) -> bool:

@@ -34,8 +34,8 @@ def vocabulary(
     data: Annotated[Path | None, typer.Option(help="Data directory (default: shared).")] = None,
 ) -> None:
     """Record the actions of the prepared data's train split, the styles each was recorded in,
-    each style's pace and each action's clip count, as the checkpoints' vocabulary (for checkpoints trained before the
-    trainer wrote it)."""
+    each style's pace and posture and each action's clip count, as the checkpoints' vocabulary
+    (for checkpoints trained before the trainer wrote it)."""
     from motiongen.checkpoint import write_vocabulary
     from motiongen.data.prepare import prepare
     from motiongen.data.text import (
@@ -45,7 +45,9 @@ def vocabulary(
         action_vocabulary,
         style_words,
     )
+    from motiongen.features import MODEL_FPS
     from motiongen.tasks.pace import style_pace
+    from motiongen.tasks.posture import style_posture
 
     prepared = prepare(data).data
     records = prepared.select(split="train")
@@ -54,10 +56,14 @@ def vocabulary(
     pace = style_pace(
         (r.labels, prepared.motion(r).positions, r.fps) for r in records if r.labels.get("style")
     )
+    posture = style_posture(  # at the models' rate, as the trainer measures it
+        (r.labels, prepared.motion(r).resample(MODEL_FPS).positions, MODEL_FPS)
+        for r in records
+        if r.labels.get("style")
+    )
     for folder in folders:
-        write_vocabulary(
-            folder, vocab, styles, style_words(), pace, action_clips(labels), action_songs(labels)
-        )
+        write_vocabulary(folder, vocab, styles, style_words(), pace, action_clips(labels),
+                         action_songs(labels), posture)  # fmt: skip
         out.print(f"{folder}: {len(vocab)} actions recorded, with the styles of {len(styles)}")
 
 

@@ -48,6 +48,7 @@ from motiongen.generative.process import Process, build_process
 from motiongen.models import ARCHITECTURES, build_model
 from motiongen.optim import adamw, warmup_cosine
 from motiongen.tasks.pace import style_pace
+from motiongen.tasks.posture import style_posture
 from motiongen.train.config import TrainConfig
 from motiongen.train.data import (
     Batch,
@@ -624,10 +625,12 @@ class Trainer:
             if self.data.text_dim:
                 clips = self.data.train_clips
                 labels = [c.labels for c in clips]
-                pace = style_pace((c.labels, c.positions, self.cfg.data.fps) for c in clips)
+                fps = self.cfg.data.fps
+                pace = style_pace((c.labels, c.positions, fps) for c in clips)
+                posture = style_posture((c.labels, c.positions, fps) for c in clips)
                 write_vocabulary(path, action_vocabulary(labels), action_styles(labels),
                                  style_words(), pace, action_clips(labels),
-                                 action_songs(labels))  # fmt: skip
+                                 action_songs(labels), posture)  # fmt: skip
             if self.data.style_encoder is not None:
                 self.data.style_encoder.save(path / STYLE_DIR_NAME)
         self.acc.wait_for_everyone()

@@ -2130,8 +2130,8 @@ class Pipeline:
         style: a style name (``pipe.styles``), an example Motion to take the style from, or a
         style vector; ``blend=(other, w)`` moves it ``w`` of the way towards another style
         (a sweep of w interpolates smoothly). text: what the motion does; by default its
-        action as the label classifier recognises it, in this model's words, plus "in a
-        <style> way" for a named style; a blend of two named styles mixes the network's
+        action as the label classifier recognises it, in this model's words; either way
+        followed by "in a <style> way" for a named style; a blend of two named styles mixes the network's
         predictions for the two sentences (1 - w, w) besides the style vectors. A checkpoint
         without a style input restyles from the text alone (give text).
         keep_speed (False): a named style that moves slower than the motion's own (sad,
@@ -2211,6 +2211,11 @@ class Pipeline:
                     "give text= saying what it does, or restyle its parts one by one"
                 )
             text, text_blend = self._said_as_recorded(action, style, blend)
+        elif text is not None and self.text_dim:
+            # the caller's words say the style too, as a continuation's or an edit's do
+            # (``_style_said``): without them a "sad" restyle told "a person waves" hit the
+            # style in 0 of 73 never-recorded val asks (the network reads style from words)
+            text, text_blend = self._said_as_recorded(_style_unsaid(text), style, blend)
         # A restyle asks for the style: its words stay, recorded with the action or not.
         options["literal"] = True
         lengths = [n for _, n in parts] if parts is not None else [len(pos)]
@@ -2283,6 +2288,7 @@ class Pipeline:
         if parts is not None:  # each segment restyled alone, the joins in-betweened
             path = self._restyle_segments(req, parts, walked, style, sampling, path, motion.fps)
         req.source_rate = source_rate(motion.fps, self.fps, path)
+        posed_from = None  # (action, its style or None) a never-recorded pair starts posed
         if (
             seen is not None
             and parts is None
@@ -2300,9 +2306,19 @@ class Pipeline:
                 both = req.prior is not None and other is not None
                 req.prior = BlendedPrior(req.prior, other, text_blend[1]) if both else None
             elif req.prior is None and blend is None:
-                req.prior = self._posed_start(walked, seen, style)
-                if req.prior is not None:
-                    req.meta["restyle_start"] = "posed"
+                posed_from = (seen.content[0], seen.style[0])
+        elif (  # told what it does (a timeline's segment, a user's text): the text's action
+            parts is None
+            and blend is None
+            and isinstance(style, str)
+            and self.text_dim
+            and (known := self._known_action(text)).get("known")
+        ):
+            posed_from = (str(known["nearest"][0][0]), None)
+        if posed_from is not None:
+            req.prior = self._posed_start(walked, *posed_from, style)
+            if req.prior is not None:
+                req.meta["restyle_start"] = "posed"
         return req
 
     def _example_style(self, style: Any) -> tuple[Any, dict[str, Any] | None]:
@@ -2349,14 +2365,17 @@ class Pipeline:
         same = STYLE_SYNONYMS.get(recorded, recorded) == STYLE_SYNONYMS.get(style, style)
         return prior if prior.agrees and action == content and same else None
 
-    def _posed_start(self, walked: np.ndarray, seen: Any, style: str) -> Any:
-        """For a restyle of an action the data never recorded in ``style`` (no takes to
-        start from): the motion as it will be walked (``walked``, model frames), its body
-        moved from its recognised style's posture to the asked one's (``tasks.posture``), to
-        start sampling from at ``RESTYLE_START``; None for a recorded pair, a checkpoint
-        without postures or a sampler that cannot start from a motion. Val, 73 never-recorded
-        asks x 3 seeds (``benchmarks/tasks.py --tasks restyle --windows 160``): content kept
-        46 -> 56 %, style hit 36 -> 48 % against sampling from noise."""
+    def _posed_start(
+        self, walked: np.ndarray, action: str, source_style: str | None, style: str
+    ) -> Any:
+        """For a restyle of ``action`` to a ``style`` the data never recorded it in (no takes
+        to start from): the motion as it will be walked (``walked``, model frames), its body
+        moved from its style's posture (``source_style``; None: the label classifier's
+        reading) to the asked one's (``tasks.posture``), to start sampling from at
+        ``RESTYLE_START``; None for a recorded pair, a checkpoint without postures or a
+        sampler that cannot start from a motion. Val, 73 never-recorded asks x 3 seeds
+        (``benchmarks/tasks.py --tasks restyle --windows 160``): content kept 46 -> 56 %,
+        style hit 36 -> 48 % against sampling from noise."""
         from motiongen.evaluators.labels import STYLE_SYNONYMS
         from motiongen.retrieval.prior import Prior
         from motiongen.tasks.posture import posed
@@ -2364,10 +2383,12 @@ class Pipeline:
         posture = (self.action_styles or {}).get("posture")
         if not posture or self.process_name != "flow" or not self.start_time:
             return None
-        recorded = ((self.action_styles or {}).get("actions") or {}).get(seen.content[0], [])
+        recorded = ((self.action_styles or {}).get("actions") or {}).get(action, [])
         if STYLE_SYNONYMS.get(style, style) in {STYLE_SYNONYMS.get(r, r) for r in recorded}:
             return None
-        start = posed(positions_to_features(walked, self.fps), posture, style, seen.style[0])
+        if source_style is None:
+            source_style = self._recognised(walked).style[0]
+        start = posed(positions_to_features(walked, self.fps), posture, style, source_style)
         return None if start is None else Prior(features=start)
 
     def _restyle_pace(self, pos: np.ndarray, style: Any, blend: Any, seen: Any) -> float:

@@ -116,3 +116,15 @@ def test_a_restyle_to_a_style_its_action_was_never_recorded_in_starts_from_it_po
     old = control.restyle(Motion(positions=raise_hands.positions, fps=raise_hands.fps),
                           "elderly", seed=0)  # fmt: skip
     assert "restyle_start" not in old.meta  # a recorded pair: its own takes, or noise
+
+
+def test_a_restyle_told_what_the_motion_does_says_the_style_and_starts_posed_too(control):
+    from motiongen.motion import Motion
+
+    raise_hands = control("a person raises both hands", seconds=3.0, seed=1)
+    told = control.restyle(Motion(positions=raise_hands.positions, fps=raise_hands.fps), "sad",
+                           text="a person raises both hands", seed=0)  # fmt: skip
+    # the words say the style (as a continuation's do): from the style vector alone the
+    # network had made no restyle of a never-recorded pair in its style
+    assert told.meta["vocabulary"]["unseen_style"]["styles"] == ["sad"]
+    assert told.meta["restyle_start"] == "posed"

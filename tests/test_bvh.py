@@ -329,6 +329,31 @@ def test_writer_handles_a_bone_pointing_opposite_its_rest_direction(tmp_path) ->
     assert np.abs(back.positions - motion.positions).max() < 1e-3
 
 
+def test_a_folded_elbow_circling_keeps_its_twist_about_the_forearm(tmp_path) -> None:
+    # the smallest rotation from the rest direction turns fast about the bone where it points
+    # nearly opposite its rest: an in-between's folded elbow turned 105 degrees about the
+    # forearm in one frame (a game developer's trial); the twist is carried on instead
+    j = JOINT_INDEX
+    frames = []
+    for t in range(40):
+        pose = standing_pose()
+        shoulder = pose[j["right_shoulder"]]
+        pose[j["right_elbow"]] = shoulder + [0.0, -0.25, 0.0]  # the upper arm hangs
+        phi = 2 * np.pi * t / 10  # the hand circles 3 cm round straight back up, 10 frames a turn
+        up = np.array([0.03 * np.cos(phi), 1.0, 0.03 * np.sin(phi)])
+        pose[j["right_wrist"]] = pose[j["right_elbow"]] + 0.24 * up / np.linalg.norm(up)
+        frames.append(pose)
+    motion = Motion(positions=canonicalize(np.stack(frames)), fps=20)
+    data = parse_bvh(motion_to_bvh_text(motion))
+    rot, _ = data.local_transforms()
+    elbow = rot[:, data.joint_names.index("right_elbow")]
+    step = np.einsum("tab,tac->tbc", elbow[:-1], elbow[1:])
+    turned = np.degrees(np.arccos(np.clip((np.trace(step, axis1=1, axis2=2) - 1) / 2, -1, 1)))
+    assert turned.max() < 5.0  # its aim moves 1.3 degrees a frame (72 before)
+    back = load(save(motion, tmp_path / "fold.bvh"))
+    np.testing.assert_allclose(back.positions, motion.positions, atol=1e-4)
+
+
 def test_a_standard_skeleton_is_one_rig_for_every_file(tmp_path) -> None:
     # each BVH had its own bones (hips 6.41 vs 6.72 cm apart between two clips: a game
     # developer's trial); written on the standard skeleton every file has the same OFFSETs

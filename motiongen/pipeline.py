@@ -1818,9 +1818,17 @@ class Pipeline:
             a_s, b_s = float(frames[0]), float(frames[1])
             length = motion.seconds
             if not 0.0 <= a_s < b_s <= length + 0.5 / motion.fps:
+                # frame numbers given for seconds read as a span far past the end (a trial)
+                counted = (
+                    f" (frames= is in seconds, not frame numbers: frames {a_s:g}..{b_s:g} at "
+                    f"{motion.fps:g} fps are frames=({a_s / motion.fps:g}, {b_s / motion.fps:g}))"
+                    if b_s > length + 0.5 / motion.fps and b_s <= motion.num_frames
+                    and all(isinstance(x, int | np.integer) for x in frames) and a_s < b_s
+                    else ""
+                )  # fmt: skip
                 raise InputError(
                     f"the edited span {a_s:g}..{b_s:g} s must start before it ends and lie "
-                    f"inside the motion's 0..{length:g} s"
+                    f"inside the motion's 0..{length:g} s{counted}"
                 )
             span = (frame_at(a_s, self.fps), min(len(pos), frame_at(b_s, self.fps)))
             if span[1] <= span[0]:

@@ -264,3 +264,13 @@ def test_a_span_whose_legs_are_its_action_keeps_them(pipes, monkeypatch):
     kept = control.edit(motion, **kw)
     assert kept.meta["span_legs_from"] == text.name
     assert "its legs do the action, so they are kept as made" in kept.meta["warning"]
+
+
+def test_an_edited_span_given_in_frame_numbers_is_told_it_is_in_seconds(pipes):
+    # frames=(20, 50) read as a span 20..50 s of a 4 s walk: said so, and what it is in seconds
+    control, _ = pipes
+    walk = Motion(positions=_walk(4.0, seed=2), fps=FPS)
+    with pytest.raises(InputError, match=r"frames= is in seconds.*frames=\(1, 2\.5\)"):
+        control.check_edit(walk, text="a person bows", frames=(20, 50))
+    with pytest.raises(InputError, match=r"inside the motion's 0..4 s$"):  # seconds past the end
+        control.check_edit(walk, text="a person bows", frames=(1.0, 9.0))

@@ -328,6 +328,12 @@ def _segments_of(motion: Motion, frames: int, fps: float) -> tuple[list[tuple[st
 # that action (and those within NEAR_ACTIONS cosine of it in the vocabulary: "a person waves"
 # is near call, goodbye and the two-hand wave alike) under this probability on the past.
 OTHER_ACTION = 0.05
+# A restyle whose part the label classifier gives its action's kind (``action_family``) under
+# this probability is said to have lost it: on 160 val restyles (``benchmarks/tasks.py
+# --tasks restyle --windows 160``'s asks) it named 5 of the 9 whose kind was lost (a raise
+# read as a goodbye wave, a two-hand wave as a raise) and none of the 151 kept; at 0.25 one
+# kept, at 0.1 only 3 lost.
+ACTION_LOST = 0.2
 NEAR_ACTIONS = 0.06
 # Actions that travel (``TRAVELLING``: content labels starting so): one continued into another
 # (a walk into a turn or a run) keeps stepping with the control model alone, which predicts
@@ -2373,6 +2379,49 @@ class Pipeline:
         same = STYLE_SYNONYMS.get(recorded, recorded) == STYLE_SYNONYMS.get(style, style)
         return prior if prior.agrees and action == content and same else None
 
+    def _restyle_kept(self, req: GenerationRequest, motion: Motion) -> str | None:
+        """Whether a restyle (``motion``, at the model's rate) still does its action, each
+        segment of a timeline its own: ``meta["action_kept"]`` lists, per part, the action its
+        text names, its seconds, the label classifier's probability of that kind of action
+        (``action_family``) and what it reads as; a warning names the parts under
+        ``ACTION_LOST``. A sad right-hand raise whose arm hung at the side, an angry punch
+        become arms flung overhead, had said nothing after the fact (an animator's trial)."""
+        from motiongen.generation.vocabulary import action_family
+
+        if not self.vocabulary:
+            return None
+        parts = req.segments or ((req.text or "", req.frames),)
+        index = self._label_classifier().content_index
+        kept, lost, start = [], [], 0
+        for text, n in parts:
+            window = motion.positions[start : start + n]
+            seconds = [round(start / self.fps, 2), round((start + n) / self.fps, 2)]
+            start += n
+            known = self._known_action(text)
+            if not known.get("known") or len(window) < self.fps:
+                continue
+            action = str(known["nearest"][0][0])
+            family = [a for a in index if action_family(a) == action_family(action)]
+            seen = self._recognised(window)
+            p = sum(float(seen.content_probs[0][index[a]]) for a in family)
+            kept.append({"action": action, "seconds": seconds, "probability": round(p, 3),
+                         "read_as": seen.content[0]})  # fmt: skip
+            if p < ACTION_LOST:
+                lost.append(
+                    f"{self._describe_action(action)!r}"
+                    + (f" ({seconds[0]:g}-{seconds[1]:g} s)" if len(parts) > 1 else "")
+                    + f" reads as {self._describe_action(seen.content[0])!r} (the label "
+                    f"classifier's probability of it {p:.2f})"
+                )
+        if kept:
+            motion.meta["action_kept"] = kept
+        if not lost:
+            return None
+        return (
+            f"the restyle may have lost its action: {'; '.join(lost)}; try other seeds, or a "
+            "style the action was recorded in"
+        )
+
     def _posed_start(
         self, walked: np.ndarray, action: str, source_style: str | None, style: str
     ) -> Any:
@@ -2725,6 +2774,8 @@ class Pipeline:
                 ))  # fmt: skip
                 other.meta["wave_fallback"] = True  # said in the warning (the CLI says no more)
                 return other
+        if postprocess and (task == "style" or req.joined == "restyle"):
+            add_warning(motion.meta, self._restyle_kept(req, motion))
         if req.source_rate is not None:  # a restyle's pelvis at its own height, as made
             own_height = postprocess and (task == "style" or req.joined == "restyle")
             # the body the motion was made with (a continuation's: its past's last second, where

@@ -128,3 +128,29 @@ def test_a_restyle_told_what_the_motion_does_says_the_style_and_starts_posed_too
     # network had made no restyle of a never-recorded pair in its style
     assert told.meta["vocabulary"]["unseen_style"]["styles"] == ["sad"]
     assert told.meta["restyle_start"] == "posed"
+
+
+def test_a_restyle_that_lost_its_action_says_so(control):
+    from types import SimpleNamespace
+
+    from motiongen.generation.vocabulary import action_family
+    from motiongen.motion import Motion
+
+    assert action_family("bye") == action_family("wave-right-hand") == "waving"
+    assert action_family("raise-up-left-hand") == "raising" != action_family("wave-left-hand")
+    assert action_family("walk-turn-left") == action_family("run") == "travelling"
+    assert action_family("bow") == "bow"
+    raise_hands = control("a person raises both hands", seconds=3.0, seed=1)
+    old = control.restyle(Motion(positions=raise_hands.positions, fps=raise_hands.fps),
+                          "elderly", seed=0)  # fmt: skip
+    (kept,) = old.meta["action_kept"]
+    assert kept["action"] == "raise-up-both-hands" and kept["probability"] > 0.5
+    assert "lost its action" not in old.meta.get("warning", "")
+    # a walk said to raise its hands: read as another action, and said so
+    walk = control("a person walks forward", seconds=3.0, seed=1).positions
+    asked = SimpleNamespace(segments=None, text="a person raises both hands in a sad way",
+                            frames=len(walk))  # fmt: skip
+    made = Motion(positions=walk, fps=control.fps)
+    note = control._restyle_kept(asked, made)
+    assert note.startswith("the restyle may have lost its action: 'a person raises both hands'")
+    assert made.meta["action_kept"][0]["probability"] < 0.2

@@ -235,6 +235,20 @@ def several_styles(
 
 # The actions that travel: the labels starting so ("walk-left", "run" ...).
 TRAVELLING = ("walk", "run", "dash")
+
+
+def action_family(label: str) -> str:
+    """The kind of action a label shows, for asking whether a motion still does it: every
+    wave one ("wave-right-hand", and the other set's goodbye waves "bye" and "byebye", which
+    the label classifier tells apart by the recording, not the gesture), every hand raise
+    one, every travelling action one (a restyle keeps the path); any other label its own."""
+    if label.startswith("wave-") or label in ("bye", "byebye"):
+        return "waving"
+    if label.startswith("raise-up-"):
+        return "raising"
+    return "travelling" if label.startswith(TRAVELLING) else label
+
+
 # Those an in-between's text is said in the data's words for, the labels themselves (not their
 # "walk-*" variants): travelling straight ahead, whose first sentence ("a person walks
 # forward") says no more than the keyframes' path does.

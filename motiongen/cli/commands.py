@@ -77,6 +77,8 @@ def run(typer_app: typer.Typer) -> None:
     try:
         prog = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
         prog = "motiongen" if not prog or prog.endswith(".py") else prog  # python -m motiongen.cli
+        if twice := repeated_option(typer.main.get_command(typer_app), sys.argv[1:]):
+            _error(twice)
         code = typer_app(standalone_mode=False, prog_name=prog)
     except _CLICK_ERRORS as e:
         if type(e).__name__ == "NoArgsIsHelpError":  # the bare command: its help, as before
@@ -95,6 +97,38 @@ def run(typer_app: typer.Typer) -> None:
         _interrupted()
     if isinstance(code, int) and code:
         sys.exit(code)
+
+
+def repeated_option(command: click.Command, args: list[str]) -> str | None:
+    """What is wrong when ``args`` give an option that takes one value more than once, or
+    None: click keeps the last silently, so ``restyle --blend happy:0.3 --blend angry:0.3``
+    blended towards angry alone and said nothing (an animator's trial). Flags and options
+    that may repeat are left alone."""
+    # duck-typed: typer may carry its own copy of click, whose classes are not these
+    cmd, rest = command, list(args)
+    while hasattr(cmd, "list_commands"):  # a group: down to the sub-command the words name
+        names = [a for a in rest if not a.startswith("-")]
+        sub = cmd.get_command(cmd.context_class(cmd), names[0]) if names else None
+        if sub is None:
+            return None
+        rest = rest[rest.index(names[0]) + 1 :]
+        cmd = sub
+    if "--" in rest:
+        rest = rest[: rest.index("--")]
+    for param in cmd.params:
+        if param.param_type_name != "option" or param.multiple or param.is_flag:
+            continue
+        given = [
+            (a, rest[i + 1] if "=" not in a and i + 1 < len(rest) else a.partition("=")[2])
+            for i, a in enumerate(rest)
+            if a in param.opts or any(a.startswith(f"{o}=") for o in param.opts if o[:2] == "--")
+        ]
+        if len(given) > 1:
+            values = ", ".join(repr(v) for _, v in given)
+            times = "twice" if len(given) == 2 else f"{len(given)} times"
+            name = given[0][0].partition("=")[0]
+            return f"{name} was given {times} ({values}); it takes one value: give it once"
+    return None
 
 
 def _interrupted() -> NoReturn:

@@ -554,11 +554,14 @@ WEIGHTS = np.linspace(0.0, 1.0, 6)
 
 
 def blend_curves(pipe: Any, pool: list, styles: list[str], count: int) -> dict[str, Any]:
-    """The classifier's probability of style B along blends A -> B of restyled clips."""
+    """The classifier's probability of style B along blends A -> B of restyled clips, and
+    how far along each blend's body is: its mean joint distance (pelvis-relative) from the
+    weight-0 restyle over that plus its distance from the weight-1 one (an even slider: the
+    weight itself; an animator's trial found half-way nearly all B)."""
     clf = _classifier()
     rng = np.random.default_rng(8)
     test = windows(pool, 60, count, seed=9)
-    curves, pairs = [], []
+    curves, pairs, along = [], [], []
     for i, (_, w) in enumerate(test):
         a, b = rng.choice(styles, size=2, replace=False)
         outs = [pipe.restyle(motion(w), str(a), blend=(str(b), float(x)), seed=i).positions
@@ -566,14 +569,27 @@ def blend_curves(pipe: Any, pool: list, styles: list[str], count: int) -> dict[s
         probs = clf.classify([motion(p) for p in outs]).style_probs[:, clf.style_index[str(b)]]
         curves.append(probs)
         pairs.append([str(a), str(b)])
-    c = np.stack(curves)
+        along.append(_share_of_the_way(outs))
+    c, g = np.stack(curves), np.array(along)
     return {
         "weights": WEIGHTS.round(2).tolist(),
         "mean_prob_of_b": [round(float(x), 3) for x in c.mean(0)],
+        "mean_share_of_the_way": [round(float(x), 3) for x in g.mean(0)],
         "monotone_share": round(m.monotone_share(c), 3),
         "curves": c.round(3).tolist(),
         "pairs": pairs,
     }
+
+
+def _share_of_the_way(sweep: list[np.ndarray]) -> list[float]:
+    """For each motion of a blend sweep (the same frames each), its mean joint distance
+    (pelvis-relative) from the first over that plus its distance from the last."""
+    body = [p - p[:, :1] for p in sweep]
+
+    def apart(p: np.ndarray, q: np.ndarray) -> float:
+        return float(np.linalg.norm(p - q, axis=-1).mean())
+
+    return [apart(body[0], p) / max(apart(body[0], p) + apart(p, body[-1]), 1e-9) for p in body]
 
 
 # ---- timelines ----------------------------------------------------------------------------
@@ -887,6 +903,8 @@ def markdown(r: dict[str, Any]) -> str:
         rows += [
             f"| restyle: blends rising monotonically | {st['blend']['monotone_share']} | mean "
             f"P(B) {st['blend']['mean_prob_of_b']} |",
+            f"| restyle: blends' bodies, share of the way from A to B | "
+            f"{st['blend']['mean_share_of_the_way']} | the weights {st['blend']['weights']} |",
         ]
     if "timeline" in r:
         t = r["timeline"]

@@ -295,6 +295,13 @@ def test_a_timeline_contact_sheet_names_the_segment_on_every_panel(tmp_path):
     # the second panel's title band: empty for one motion, "2/2: a person waves" for a timeline
     assert np.array_equal(plain[:20, 330:], plain[:20, 330 : 330 + 1].repeat(310, axis=1))
     assert not np.array_equal(named[:20, 330:], plain[:20, 330:])
+    # any other long title runs on across the sheet, not cut at the first panel (restyles'
+    # sheets all read "a person waves with the right hand in a s…": an animator's trial)
+    m.meta.pop("segments")
+    long = "a person waves with the right hand in a very sad and tired way, slowly"
+    titled = iio.imread(save_png(m, tmp_path / "long.png", frames=2, width=320, height=240,
+                                 title=long))  # fmt: skip
+    assert not np.array_equal(titled[:20, 330:], plain[:20, 330:])
 
 
 def test_an_excerpt_s_panels_count_in_the_whole_motion(tmp_path, monkeypatch):

@@ -362,18 +362,23 @@ class _Scene:
         at = first + t
         return f"frame {at + 1}/{n}   {at / self.fps:5.2f} s / {n / self.fps:.2f} s"
 
+    def draw_title(self, d: ImageDraw.ImageDraw, title: str, width: int) -> None:
+        """``title`` at the top left, cut with "…" to ``width`` pixels."""
+        font = text_font(max(10, self.height // 28))
+        margin = max(4, self.height // 60)
+        max_w = width - 2 * margin
+        if d.textlength(title, font=font) > max_w:
+            while title and d.textlength(title + "…", font=font) > max_w:
+                title = title[:-1]
+            title += "…"
+        d.text((margin, margin), title, fill=TEXT, font=font)
+
     def _draw_text(self, d: ImageDraw.ImageDraw, t: int, show_title: bool) -> None:
         size = max(10, self.height // 28)
         margin = max(4, self.height // 60)
         if show_title and (self.title or self.segments):
-            font = text_font(size)
             title = self.title if not self.segments else self._segment_title(t)
-            max_w = self.width - 2 * margin
-            if d.textlength(title, font=font) > max_w:
-                while title and d.textlength(title + "…", font=font) > max_w:
-                    title = title[:-1]
-                title += "…"
-            d.text((margin, margin), title, fill=TEXT, font=font)
+            self.draw_title(d, title, self.width)
         small = text_font(max(9, int(size * 0.8)))
         info = self.frame_label(t)
         d.text((margin, self.height - margin - small.size - 2), info, fill=TEXT, font=small)
@@ -511,16 +516,18 @@ def save_png(
             raise InputError(f"frames {bad} are outside the motion's {n} frames")
         indices = [i % n for i in indices]
     scene = _scene(motion, None, width, height, title, trail=False, excerpt=excerpt)
-    # a timeline's panels each name their segment (one title cut a long prompt short)
-    panels = [
-        scene.draw(i, show_title=(k == 0 or scene.segments is not None))
-        for k, i in enumerate(indices)
-    ]
+    # a timeline's panels each name their segment (one title cut a long prompt short); any
+    # other title runs across the whole sheet (cut to one panel, restyles' sheets all read
+    # "a person waves with the right hand in a s…": an animator's trial)
+    panels = [scene.draw(i, show_title=scene.segments is not None) for i in indices]
     sheet = np.concatenate(panels, axis=1)
     # thin separators between panels
     for k in range(1, len(panels)):
         sheet[:, k * scene.width - 1] = 255
-    Image.fromarray(sheet).save(path, format="PNG")
+    picture = Image.fromarray(sheet)
+    if scene.segments is None and scene.title:
+        scene.draw_title(ImageDraw.Draw(picture), scene.title, picture.width)
+    picture.save(path, format="PNG")
     return path
 
 

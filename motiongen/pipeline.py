@@ -2155,7 +2155,9 @@ class Pipeline:
         keep_speed (False): a named style that moves slower than the motion's own (sad,
         elderly, proud walks) walks the same path at its own pace, covering less of it in the
         same time (meta "pace": the share of the source's speed); True keeps the source's
-        speed, where the slower style's steps slide.
+        speed, where the slower style's steps slide. whole_path (False): True walks the whole
+        path at the style's pace instead, in more time (meta "whole_path": the pace and the
+        source's seconds).
         """
         post = bool(options.pop("postprocess", True))
         req = self.check_restyle(motion, style, text=text, blend=blend, **options)
@@ -2173,9 +2175,17 @@ class Pipeline:
         pos = self._as_positions(motion, "the motion to restyle")
         self._long_enough(len(pos), "the motion to restyle has", "restyle")
         keep_speed = options.pop("keep_speed", False)
+        whole_path = options.pop("whole_path", False)
         sampling = {k: v for k, v in options.items() if k in ("steps", "sampler", "guidance")}
-        if not isinstance(keep_speed, bool):
-            raise InputError(f"keep_speed must be true or false, got {keep_speed!r}")
+        for name, value in (("keep_speed", keep_speed), ("whole_path", whole_path)):
+            if not isinstance(value, bool):
+                raise InputError(f"{name} must be true or false, got {value!r}")
+        if keep_speed and whole_path:
+            raise InputError(
+                "keep_speed (--keep-speed) keeps the motion's time at its speed, whole_path "
+                "(--whole-path) walks its whole path at the style's pace in more time: give one "
+                "of them"
+            )
         if style is None and text is None:
             raise InputError("restyle needs a style (e.g. 'sad'), a text, or both")
         known = self.styles
@@ -2192,6 +2202,10 @@ class Pipeline:
         if style is not None:
             options["style"] = style
             self.style_vector(style, blend)  # unknown styles fail before the classifier runs
+        stretched = None  # (the pace, the source's seconds) of a whole path walked slower
+        if whole_path:
+            motion, stretched = self._whole_path(motion, pos, style, blend)
+            pos = self._as_positions(motion, "the motion to restyle")
         if blend is not None:
             options["blend"] = blend
         text_blend = None
@@ -2255,7 +2269,7 @@ class Pipeline:
                 "leave out keep_speed (--keep-speed) for the style's own pace"
             )
         slowed_kept = keep_speed and pace < 1.0  # keep_speed changed something
-        if keep_speed:
+        if keep_speed or stretched:  # a stretched motion moves at the style's pace already
             pace, paces = 1.0, [1.0] * len(paces)
         seconds = [n / self.fps for n in lengths]
 
@@ -2274,6 +2288,9 @@ class Pipeline:
         if parts is not None:
             req.segments = tuple(parts)
             req.meta["segments"] = [[t, n / self.fps] for t, n in parts]
+        if stretched:
+            req.meta["whole_path"] = {"pace": round(stretched[0], 3),
+                                      "source_seconds": round(stretched[1], 3)}  # fmt: skip
         if slowed_kept:  # said in the warnings (``_restyle_slides``): a style no slower than
             req.meta["keep_speed"] = True  # the motion is not told to leave it out (a review)
         if pace < 1.0:
@@ -2425,6 +2442,27 @@ class Pipeline:
             f"the restyle may have lost its action: {'; '.join(lost)}; try other seeds, or a "
             "style the action was recorded in"
         )
+
+    def _whole_path(
+        self, motion: Motion, pos: np.ndarray, style: Any, blend: Any
+    ) -> tuple[Motion, tuple[float, float] | None]:
+        """``motion`` played slower to the named style's pace (``_restyle_pace``), so its
+        restyle walks the whole path in more time, and (the pace, the source's seconds); as
+        given where the style is no slower. A slower style otherwise walks the same frames
+        at its pace and stops short of the path's end (a sad walk 5.2 of 9.65 m), where an
+        animator needs the character to reach its mark (an animator's trial)."""
+        if motion.timeline_segments:
+            raise InputError(
+                "whole_path (--whole-path) restyles one motion, and this one is a timeline "
+                "(each segment would take its own time): restyle its segments one by one, or "
+                "leave whole_path out"
+            )
+        share = self._restyle_pace(pos, style, blend, None)
+        if share >= 1.0:
+            return motion, None
+        slower = Motion(positions=motion.positions, fps=motion.fps * share)
+        last = int(round((motion.num_frames - 1) / share))  # the last frame the path's end
+        return slower.resample(motion.fps, frames=last + 1), (share, motion.seconds)
 
     def _posed_start(
         self, walked: np.ndarray, action: str, source_style: str | None, style: str

@@ -214,3 +214,26 @@ def test_a_restyled_timeline_restyles_each_segment_with_its_own_words_and_pace(c
     cut = control.restyle(made.copy(positions=made.positions[:100]), "sad", seed=0, steps=2)
     assert "segment_paces" not in cut.meta
     assert "timeline segments are not used (its segments last 6.00 s" in cut.meta["warning"]
+
+
+def test_a_restyle_walks_the_whole_path_at_the_style_s_pace_when_asked(control):
+    from motiongen.motion import Motion
+
+    walk = _made_walk(control)
+    start, end = walk.positions[0, PELVIS, [0, 2]], walk.positions[-1, PELVIS, [0, 2]]
+    whole = control.restyle(walk, "sad", seed=0, whole_path=True)
+    share = whole.meta["whole_path"]["pace"]
+    assert share < 0.8 and whole.meta["whole_path"]["source_seconds"] == pytest.approx(3.0)
+    assert whole.seconds == pytest.approx(3.0 / share, abs=0.1)  # more time, the same path
+    np.testing.assert_allclose(whole.positions[-1, PELVIS, [0, 2]], end, atol=0.05)
+    np.testing.assert_allclose(whole.positions[0, PELVIS, [0, 2]], start, atol=0.05)
+    assert "pace" not in whole.meta  # nothing left short of the path's end
+    assert "whole_path" not in control.restyle(walk, "active", seed=0, whole_path=True).meta
+    with pytest.raises(InputError, match="give one of them"):
+        control.restyle(walk, "sad", whole_path=True, keep_speed=True)
+    timeline = Motion(positions=walk.positions, fps=walk.fps,
+                      meta={"segments": [["a person walks", 1.5], ["a person walks", 1.5]]})  # fmt: skip
+    with pytest.raises(InputError, match="restyles one motion, and this one is a timeline"):
+        control.restyle(timeline, "sad", whole_path=True)
+    with pytest.raises(InputError, match="whole_path must be true or false"):
+        control.restyle(walk, "sad", whole_path="yes")

@@ -82,6 +82,12 @@ def test_inbetween_edit_restyle_compose(client: TestClient, walk: dict) -> None:
     r = client.post("/restyle", json={"motion": walk, "style": "happy",
                                       "blend": {"style": "sad", "weight": 0.5}, **QUICK})  # fmt: skip
     assert r.json()["meta"]["blend"] == ["sad", 0.5]
+    # or the whole path at the sad pace, in more time
+    r = client.post("/restyle", json={"motion": walk, "style": "sad", "whole_path": True, **QUICK})
+    assert len(_positions(r)) > 60 and 0.3 < r.json()["meta"]["whole_path"]["pace"] < 1.0
+    r = client.post("/restyle", json={"motion": walk, "style": "sad", "whole_path": True,
+                                      "keep_speed": True, **QUICK})  # fmt: skip
+    assert_error(r, 422, "give one of them")
 
     r = client.post("/compose", json={"prompt": "a person walks, then bows", "seconds": 6, **QUICK})
     assert _positions(r).shape == (120, 22, 3)

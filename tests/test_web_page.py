@@ -406,6 +406,13 @@ def test_continue_restyle_and_a_timeline_from_the_page(page) -> None:
     page.click("#restyle")
     page.locator("#message.ok, #message.warn").filter(has_text="restyled").wait_for(timeout=60_000)
     assert '"keep_speed":true' in requests[-1] and "of its speed" not in page.inner_text("#message")
+    # or the whole path at the style's pace, in more time (one or the other)
+    page.check("#whole-path")
+    assert not page.is_checked("#keep-speed")
+    page.click("#restyle")
+    page.locator("#message.ok, #message.warn").filter(has_text="restyled").wait_for(timeout=60_000)
+    assert '"whole_path":true' in requests[-1] and '"keep_speed"' not in requests[-1]
+    page.uncheck("#whole-path")
 
     page.click("#add-segment")
     rows = page.locator("#segments .segment")

@@ -197,6 +197,13 @@ def _write(
             highlight=False,
             soft_wrap=True,
         )
+    if whole := motion.meta.get("whole_path"):
+        out.print(
+            f"the style walks the whole path at {whole['pace']:.0%} of the motion's speed, in "
+            f"{motion.seconds:.2f} s instead of {whole['source_seconds']:.2f}",
+            highlight=False,
+            soft_wrap=True,
+        )
     if "pace" in motion.meta:
         paces = motion.meta.get("segment_paces") or [motion.meta["pace"]]
         # a restyled timeline: the segments it slowed, each at its own share
@@ -422,6 +429,14 @@ def restyle(
             "at its own pace, covering less of it; kept, its steps slide).",
         ),
     ] = False,
+    whole_path: Annotated[
+        bool,
+        typer.Option(
+            "--whole-path",
+            help="Walk the whole path at a slower style's own pace, in more time (by default "
+            "it covers less of the path in the motion's time).",
+        ),
+    ] = False,
     steps: Steps = None,
     sampler: Sampler = None,
     guidance: Guidance = None,
@@ -457,6 +472,8 @@ def restyle(
             )
     if keep_speed:
         opts["keep_speed"] = True
+    if whole_path:
+        opts["whole_path"] = True
     given = resolve_motion(motion_in)
     _written_rate_fits(output, fps, given)
     target = None if style is None else _style_arg(style)

@@ -122,7 +122,8 @@ def checked_control(pipe: Any, params: dict[str, Any], root: Path) -> Any:
         return pipe.check_restyle(
             motions[0], params.get("style"), text=params.get("text"),
             blend=None if blend is None else (blend["style"], blend["weight"]),
-            keep_speed=bool(params.get("keep_speed", False)), **opts,
+            keep_speed=bool(params.get("keep_speed", False)),
+            whole_path=bool(params.get("whole_path", False)), **opts,
         )  # fmt: skip
     segments = params.get("segments")
     spec = params["prompt"] if segments is None else [(s["text"], s["seconds"]) for s in segments]

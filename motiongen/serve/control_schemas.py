@@ -318,6 +318,13 @@ class RestyleRequest(ControlOptions):
             "less of it (meta.pace: the share of the speed); kept, its steps slide."
         ),
     )
+    whole_path: bool = Field(
+        False,
+        description=(
+            "Walk the whole path at a slower style's own pace, in more time (meta.whole_path: "
+            "the pace and the source's seconds); not with keep_speed, nor for a timeline."
+        ),
+    )
 
     @model_validator(mode="after")
     def _something(self) -> RestyleRequest:

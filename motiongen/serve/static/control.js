@@ -139,6 +139,7 @@
       if (!style) throw new page.ApiError("no style to choose: the server has no style model");
       const body = withSeed({ motion, style, format: "json" });
       if ($("keep-speed").checked) body.keep_speed = true;
+      if ($("whole-path").checked) body.whole_path = true;
       const other = $("blend-style").value;
       const weight = Number($("blend-weight").value);
       let label = style;
@@ -215,6 +216,9 @@
   $("add-segment").addEventListener("click", () => addSegment());
   $("blend-weight").addEventListener("input", update);
   $("style").addEventListener("change", update);
+  // one or the other: the motion's time at its speed, or its whole path in more time
+  $("keep-speed").addEventListener("change", () => { if ($("keep-speed").checked) $("whole-path").checked = false; });
+  $("whole-path").addEventListener("change", () => { if ($("whole-path").checked) $("keep-speed").checked = false; });
   addSegment("a person walks forward", 3);
   addSegment("a person waves with the right hand", 3);
   loadStyles();

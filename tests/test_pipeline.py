@@ -1816,6 +1816,12 @@ def test_a_given_motion_that_jumps_or_stands_off_the_floor_is_warned_about():
     path = np.full_like(walk, np.nan)  # a restyle gives the pelvis only: its source is judged
     path[:, 0] = walk[:, 0]
     assert _odd_input(Constraints(path, "style", source=walk), 20.0) is None
+    keys = np.full_like(walk, np.nan)  # an in-between's last keyframe set 0.5 m up: said
+    keys[0], keys[-1] = walk[0], walk[-1] + [0.0, 0.5, 0.0]
+    note = _odd_input(Constraints(keys, "inbetween"), 20.0)
+    assert note.startswith("the keyframe at 2.95 s has its lowest joint 0.5") and "jump" in note
+    keys[-1] = walk[-1]
+    assert _odd_input(Constraints(keys, "inbetween"), 20.0) is None
 
 
 def test_controlled_motions_leave_the_pelvis_path_to_their_constraints(monkeypatch):

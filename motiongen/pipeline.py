@@ -347,13 +347,13 @@ def _segments_of(motion: Motion, frames: int, fps: float) -> tuple[list[tuple[st
 # that action (and those within NEAR_ACTIONS cosine of it in the vocabulary: "a person waves"
 # is near call, goodbye and the two-hand wave alike) under this probability on the past.
 OTHER_ACTION = 0.05
+NEAR_ACTIONS = 0.06
 # A restyle whose part the label classifier gives its action's kind (``action_family``) under
 # this probability is said to have lost it: on 160 val restyles (``benchmarks/tasks.py
 # --tasks restyle --windows 160``'s asks) it named 5 of the 9 whose kind was lost (a raise
 # read as a goodbye wave, a two-hand wave as a raise) and none of the 151 kept; at 0.25 one
 # kept, at 0.1 only 3 lost.
 ACTION_LOST = 0.2
-NEAR_ACTIONS = 0.06
 # Actions that travel (``TRAVELLING``: content labels starting so): one continued into another
 # (a walk into a turn or a run) keeps stepping with the control model alone, which predicts
 # such motion best (test prediction error at 0.5 s 0.056 m, 0.065 with 4 of 40 walks into
@@ -2164,9 +2164,9 @@ class Pipeline:
         style vector; ``blend=(other, w)`` moves it ``w`` of the way towards another style
         (a sweep of w interpolates smoothly). text: what the motion does; by default its
         action as the label classifier recognises it, in this model's words; either way
-        followed by "in a <style> way" for a named style; a blend of two named styles mixes the network's
-        predictions for the two sentences (1 - w, w) besides the style vectors. A checkpoint
-        without a style input restyles from the text alone (give text).
+        followed by "in a <style> way" for a named style; a blend of two named styles mixes
+        the network's predictions for the two sentences (1 - w, w) besides the style vectors.
+        A checkpoint without a style input restyles from the text alone (give text).
         keep_speed (False): a named style that moves slower than the motion's own (sad,
         elderly, proud walks) walks the same path at its own pace, covering less of it in the
         same time (meta "pace": the share of the source's speed); True keeps the source's

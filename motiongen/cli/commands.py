@@ -99,11 +99,15 @@ def run(typer_app: typer.Typer) -> None:
         sys.exit(code)
 
 
+# Options whose repeats read as asking for more (a blend of three styles), where click keeps
+# the last silently: ``restyle --blend happy:0.3 --blend angry:0.3`` blended towards angry
+# alone and said nothing (an animator's trial). Any other option repeated takes its last value,
+# as shell scripts that append an override expect.
+ONE_ONLY = {"--blend": "a restyle blends towards one other style", "--style": "one style"}
+
+
 def repeated_option(command: click.Command, args: list[str]) -> str | None:
-    """What is wrong when ``args`` give an option that takes one value more than once, or
-    None: click keeps the last silently, so ``restyle --blend happy:0.3 --blend angry:0.3``
-    blended towards angry alone and said nothing (an animator's trial). Flags and options
-    that may repeat are left alone."""
+    """What is wrong when ``args`` give one of ``ONE_ONLY`` more than once, or None."""
     # duck-typed: typer may carry its own copy of click, whose classes are not these
     cmd, rest = command, list(args)
     while hasattr(cmd, "list_commands"):  # a group: down to the sub-command the words name
@@ -118,16 +122,16 @@ def repeated_option(command: click.Command, args: list[str]) -> str | None:
     for param in cmd.params:
         if param.param_type_name != "option" or param.multiple or param.is_flag:
             continue
-        given = [
-            (a, rest[i + 1] if "=" not in a and i + 1 < len(rest) else a.partition("=")[2])
-            for i, a in enumerate(rest)
-            if a in param.opts or any(a.startswith(f"{o}=") for o in param.opts if o[:2] == "--")
-        ]
-        if len(given) > 1:
-            values = ", ".join(repr(v) for _, v in given)
-            times = "twice" if len(given) == 2 else f"{len(given)} times"
-            name = given[0][0].partition("=")[0]
-            return f"{name} was given {times} ({values}); it takes one value: give it once"
+        for name in (o for o in param.opts if o in ONE_ONLY):
+            given = [
+                rest[i + 1] if a == name and i + 1 < len(rest) else a.partition("=")[2]
+                for i, a in enumerate(rest)
+                if a == name or a.startswith(f"{name}=")
+            ]
+            if len(given) > 1:
+                times = "twice" if len(given) == 2 else f"{len(given)} times"
+                values = ", ".join(repr(v) for v in given)
+                return f"{name} was given {times} ({values}): {ONE_ONLY[name]}; give it once"
     return None
 
 

@@ -584,10 +584,10 @@ def _unseen_warning(
             f"{'' if rare else ', so the action comes out right'}); pass literal=True "
             "(--literal) to send the prompt as written"
         )
-    if restyle:
-        return (
-            f"{head}; it may lose the action to the style's own actions: one of "
-            "the styles it was recorded in keeps it"
+    if restyle:  # "lose the action to the style's own actions: one of ... keeps it" read
+        return (  # as a riddle (an animator's trial); after it, meta action_kept says
+            f"{head}; it may lose the action (a warning after it says so, and "
+            "meta action_kept): a style the action was recorded in keeps it surely"
         )
     # Restyling does not cross the two sets either (docs/pipeline.md): not suggested.
     return (

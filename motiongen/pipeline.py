@@ -2158,7 +2158,9 @@ class Pipeline:
         **options: Any,
     ) -> Motion:
         """``motion``'s path (the pelvis over the ground; its height the style's own, set on the
-        floor) and timing kept, the body moving in another style.
+        floor) and length kept, the body moving in another style: its poses are the style's,
+        the first and last included, and its gestures keep the source's action, not their
+        exact frames (an animator's trial had read "timing" as the poses' timing).
 
         style: a style name (``pipe.styles``), an example Motion to take the style from, or a
         style vector; ``blend=(other, w)`` moves it ``w`` of the way towards another style

@@ -448,8 +448,8 @@ def restyle(
     loop: LoopOption = False,
     no_travel: NoTravel = False,
 ) -> None:
-    """Keep a motion's path and timing, move the body in another style (a slower style walks
-    the path at its own pace)."""
+    """Keep a motion's path and length, move the body in another style (its poses the style's,
+    first and last included; a slower style walks the path at its own pace)."""
     _check_output(output, fps)
     _not_an_input(output, motion_in, style)
     if style is None and text is None:  # as the pipeline says it, before the model loads

@@ -203,8 +203,8 @@ def add_control_routes(app: FastAPI, server: Any, prepare: Prepare, answer: Answ
 
     @app.post("/restyle", tags=["control"], response_model=MotionAnswer, responses=responses)
     async def restyle(body: RestyleRequest, http: Request) -> Response:
-        """Keep a motion's path and timing, move the body in another style (GET /styles); a
-        slower style walks the path at its own pace unless keep_speed."""
+        """Keep a motion's path and length, move the body in another style (GET /styles); a
+        slower style walks the path at its own pace unless keep_speed or whole_path."""
         return await run("restyle", body, http)
 
     @app.post("/compose", tags=["control"], response_model=MotionAnswer, responses=responses)

@@ -296,8 +296,8 @@ def _string(name: str) -> dict:
 
 
 class RestyleRequest(ControlOptions):
-    """Keep a motion's path and timing, move the body in another style (a slower style walks
-    the path at its own pace)."""
+    """Keep a motion's path and length, move the body in another style (its poses the style's,
+    first and last included; a slower style walks the path at its own pace)."""
 
     # The schema says what the checks say: a style or a text; a blend starts from a style.
     model_config = ConfigDict(**STRICT, json_schema_extra={"allOf": [

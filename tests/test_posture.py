@@ -131,8 +131,6 @@ def test_a_restyle_told_what_the_motion_does_says_the_style_and_starts_posed_too
 
 
 def test_a_restyle_that_lost_its_action_says_so(control):
-    from types import SimpleNamespace
-
     from motiongen.generation.vocabulary import action_family
     from motiongen.motion import Motion
 
@@ -148,9 +146,15 @@ def test_a_restyle_that_lost_its_action_says_so(control):
     assert "lost its action" not in old.meta.get("warning", "")
     # a walk said to raise its hands: read as another action, and said so
     walk = control("a person walks forward", seconds=3.0, seed=1).positions
-    asked = SimpleNamespace(segments=None, text="a person raises both hands in a sad way",
-                            frames=len(walk))  # fmt: skip
     made = Motion(positions=walk, fps=control.fps)
-    note = control._restyle_kept(asked, made)
+    asked = [("a person raises both hands in a sad way", 0, len(walk))]
+    note = control._action_kept(asked, made, "style")
     assert note.startswith("the restyle may have lost its action: 'a person raises both hands'")
     assert made.meta["action_kept"][0]["probability"] < 0.2
+    # a span edit's span the same way (a bow over 1.5 s of a walk did not bow: a trial)
+    note = control._action_kept([("a person bows", 20, 40)], made, "edit")
+    assert note.startswith("the edited span may not show its action: 'a person bows' (1-3 s)")
+    span = control.check_edit(made, text="a person bows", frames=(1.0, 2.5))
+    assert span.action_parts == (("a person bows", 20, 30),)
+    arms = control.check_edit(made, text="a person waves", joints=["arms"])
+    assert arms.action_parts is None  # the whole body is not the arms' action

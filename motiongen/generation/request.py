@@ -64,6 +64,10 @@ class GenerationRequest:
     # Joined span edit (generation.span_edit): (the motion's positions at the model's fps,
     # first frame, end frame) of the span the one segment in ``parts`` fills, or None.
     edit_span: tuple[np.ndarray, int, int] | None = None
+    # The parts a result is read back for by the label classifier (``Pipeline._action_kept``):
+    # (the text naming its action, first frame, frames) at the model's fps: a restyle's (each
+    # timeline segment's), a span edit's span; None for others.
+    action_parts: tuple[tuple[str, int, int], ...] | None = None
     # Joined arms edit (generation.arms_edit): (the edited arm joints, first frame, end frame)
     # set from the one segment in ``parts``, or None.
     edit_joints: tuple[tuple[int, ...], int, int] | None = None

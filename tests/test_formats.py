@@ -399,3 +399,17 @@ def test_the_service_s_json_answer_reads_as_a_motion(tmp_path):
     path.write_text(json.dumps(bad))
     with pytest.raises(FormatError, match="shape"):
         load(path)
+
+
+def test_load_numpy_passes_the_plausibility_gate_too(tmp_path: Path) -> None:
+    # read alone it had loaded a walk in centimetres, which motiongen.load refuses (a new
+    # user's trial of the docs: formats.md names load_numpy the .npy reader)
+    pos = moving_motion().positions.astype(np.float64)
+    np.save(tmp_path / "cm.npy", pos * 100.0)
+    with pytest.raises(FormatError) as fine:
+        motiongen.load(tmp_path / "cm.npy")
+    with pytest.raises(FormatError) as alone:
+        load_numpy(tmp_path / "cm.npy", fps=30)
+    assert str(alone.value) == str(fine.value)
+    np.save(tmp_path / "m.npy", pos)
+    assert load_numpy(tmp_path / "m.npy", fps=30).fps == 30.0

@@ -104,9 +104,9 @@ def _read(path: Path, suffix: str) -> Motion:
         from motiongen.io.motion_json import load_motion_json
 
         return load_motion_json(path)
-    from motiongen.io.numpy_io import load_numpy
+    from motiongen.io.numpy_io import read_numpy
 
-    return load_numpy(path)
+    return read_numpy(path)
 
 
 def _check_options(writer: Any, options: dict[str, Any], path: Path) -> None:

@@ -93,7 +93,17 @@ def load_numpy(path: str | Path, fps: float | None = None) -> Motion:
     it, else the HumanML3D convention of 20 fps is assumed and recorded in
     ``meta["fps_assumed"]``. For an ``.npz`` written by ``save_numpy`` the stored fps is used
     unless ``fps`` overrides it. Positions are returned as stored (not re-canonicalised).
+    The result passes the plausibility gate every reader's does (``motiongen.load``; read
+    alone, a walk in centimetres, Z up or 5 km away had come back unchecked: a new user's
+    trial of the docs).
     """
+    from motiongen.io import checked_read
+
+    return checked_read(Path(path), lambda: read_numpy(path, fps))
+
+
+def read_numpy(path: str | Path, fps: float | None = None) -> Motion:
+    """``load_numpy`` without the plausibility gate (``motiongen.io.load`` applies it)."""
     path = Path(path)
     if not path.is_file():
         raise DataNotFoundError(f"no such NumPy file: {path}")

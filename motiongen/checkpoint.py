@@ -394,11 +394,10 @@ def read_action_styles(path: str | Path) -> dict[str, dict[str, Any]] | None:
     if raw is None:
         return None
     counts = ("clips", "songs")
+    allowed = {"actions", "words", "pace", "posture", *counts}
     if (
         not isinstance(raw, dict)
-        or not {"actions", "words"}
-        <= set(raw)
-        <= {"actions", "words", "pace", "posture", *counts}  # fmt: skip
+        or not {"actions", "words"} <= set(raw) <= allowed
         or not all(_lists_of_strings(raw[k]) for k in ("actions", "words"))
         or not isinstance(pace := raw.get("pace", {}), dict)
         or not all(_positive_number(v) for v in pace.values())

@@ -658,6 +658,45 @@ def _inbetween_slides(motion: Motion, fps: float, text: str | None) -> str | Non
     return head + f"the body travels between the keyframes without stepping; {advice}"
 
 
+# A body turning more than this within ``PIVOT_SECONDS`` of a keyframe while a toe skates in
+# more than ``PIVOT_SKATING`` of those frames pivots on its feet: a game developer's keyframe
+# facing 90 degrees off the way to the next turned 104 degrees in 0.5 s, toes sliding 2-4 m/s,
+# unsaid (skating 0.8 there). Over 586 half-second windows of 40 test clips real turns reach 95
+# degrees but none with such skating; 20 in-betweens between three poses of them, none.
+PIVOT_DEGREES, PIVOT_SECONDS, PIVOT_SKATING = 60.0, 0.5, 0.5
+
+
+def _keyframe_pivots(constraints: Any, motion: Motion, fps: float) -> str | None:
+    """A warning where an in-between turns on planted feet next to a keyframe."""
+    from motiongen.artifacts import foot_skating_ratio
+    from motiongen.canonical import heading
+
+    rows = np.flatnonzero(constraints.known.all(axis=1))
+    p = motion.positions
+    if rows.size == 0 or len(p) != len(constraints.known):
+        return None
+    h = np.unwrap(heading(p))
+    w = int(round(PIVOT_SECONDS * fps))
+    firsts = rows[np.r_[True, np.diff(rows) > 1]]
+    lasts = rows[np.r_[np.diff(rows) > 1, True]]
+    sides = [(last, min(len(p) - 1, last + w), "after") for last in lasts]
+    sides += [(first, max(0, first - w), "before") for first in firsts]
+    for key, edge, when in sides:
+        lo, hi = min(key, edge), max(key, edge)
+        if hi - lo < 3:
+            continue
+        turn = float(np.degrees(np.abs(h[lo : hi + 1] - h[key]).max()))
+        skating = foot_skating_ratio(p[lo : hi + 1], fps)
+        if turn > PIVOT_DEGREES and skating > PIVOT_SKATING:
+            return (
+                f"the body turns {turn:.0f} degrees on its feet within {PIVOT_SECONDS:g} s "
+                f"{when} the keyframe at {key / fps:.2f} s (a toe slides in {skating:.0%} of "
+                "those frames): the keyframe faces away from the way the body goes; turn it "
+                "to face that way, or give the turn time (a keyframe between)"
+            )
+    return None
+
+
 # An in-between whose pelvis ends closer to where it started than this pace (m/s) times its
 # length stays in place: its sliding feet step on the spot (a new user's trial: keyframes 8 cm
 # apart 4 s apart with "a person walks forward"), not a body carried along without steps.
@@ -2836,6 +2875,7 @@ class Pipeline:
                 add_warning(motion.meta, _prediction_winds_down(req.constraints, motion, self.fps))
             elif postprocess and task == "inbetween":
                 add_warning(motion.meta, _inbetween_slides(motion, self.fps, req.text))
+                add_warning(motion.meta, _keyframe_pivots(req.constraints, motion, self.fps))
         if req.wave_fallback is not None:
             from motiongen.skeleton import hands_raised
 

@@ -1824,6 +1824,29 @@ def test_a_given_motion_that_jumps_or_stands_off_the_floor_is_warned_about():
     assert _odd_input(Constraints(keys, "inbetween"), 20.0) is None
 
 
+def test_an_in_between_that_turns_on_its_feet_by_a_keyframe_is_warned_about():
+    # a keyframe facing 90 degrees off the way to the next: the body turned 104 degrees in
+    # 0.5 s on sliding toes, unsaid (a game developer's trial)
+    from motiongen.canonical import rotate_y
+    from motiongen.generation.constraints import Constraints
+    from motiongen.pipeline import _keyframe_pivots
+
+    stand = synth_motion("walk", seconds=1.0, seed=0).positions[:1].astype(np.float64)
+    stand[..., 1] -= stand[..., 1].min()
+    frames = []
+    for t in range(41):  # turning 100 degrees and sliding sideways over the first 0.5 s
+        turned = rotate_y(stand - stand[:, :1] * [1, 0, 1], np.radians(10.0 * min(t, 10)))
+        frames.append(turned[0] + [0.06 * min(t, 10), 0.0, 0.0])
+    p = np.stack(frames)
+    keys = np.full_like(p, np.nan)
+    keys[0], keys[-1] = p[0], p[-1]
+    note = _keyframe_pivots(Constraints(keys, "inbetween"), Motion(positions=p, fps=20.0), 20.0)
+    assert note.startswith("the body turns 100 degrees on its feet within 0.5 s after the keyframe")
+    slid = np.stack([stand[0] + [0.06 * min(t, 10), 0.0, 0.0] for t in range(41)])  # no turn
+    assert _keyframe_pivots(Constraints(keys, "inbetween"), Motion(positions=slid, fps=20.0),
+                            20.0) is None  # fmt: skip
+
+
 def test_controlled_motions_leave_the_pelvis_path_to_their_constraints(monkeypatch):
     # Following the planted feet moves the pelvis; a restyle's pelvis path is given and put
     # back after clean-up, which would drag the locked feet along (a 10 cm creep, simulated).

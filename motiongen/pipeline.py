@@ -85,6 +85,7 @@ from motiongen.generation.control import (
     poses_stand_note,
     predict_constraints,
     resolve_joints,
+    slower_gaps,
     stepping_pace,
     travel_warning,
 )
@@ -1799,10 +1800,18 @@ class Pipeline:
             # the style's words are in the text made (a trial's sad walk was said 'a person
             # walks forward' though made sad)
             made = req.text or assumed
+            slow = slower_gaps(poses, starts, self.fps)
             notes.append(
                 f"no text given: made as {made!r}, keyframes being {pace:.1f} m/s apart on "
                 "the ground (with no text at all the network had slid between them on planted "
                 "feet); give a text to say how it moves"
+                + (
+                    f"; one text runs the whole in-between, and {slow} need only a walk, "
+                    "where a run shuffles: in-between those keyframes on their own with 'a "
+                    "person walks forward'"
+                    if slow
+                    else ""
+                )
             )
         elif between != asked:
             req.meta["text_between"] = between

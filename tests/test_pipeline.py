@@ -1210,6 +1210,13 @@ def test_keyframes_in_betweened_without_text_do_not_swing_round(control_pipe, mo
     assert assumed_text(stepping_pace(ends, [0, 140], 20.0)) == "a person walks forward"
     near = [walk[:1], walk[:1] + [0.3, 0.0, 0.0]]
     assert stepping_pace(near, [0, 140], 20.0) is None
+    # one gap walked, the next run: the run is assumed, the walked gap named (it shuffled)
+    from motiongen.generation.control import slower_gaps
+
+    three = [walk[:1], walk[:1] + [0.0, 0.0, 3.0], walk[:1] + [0.0, 0.0, 10.0]]
+    assert assumed_text(stepping_pace(three, [0, 60, 120], 20.0)) == "a person runs forward"
+    assert slower_gaps(three, [0, 60, 120], 20.0) == "keyframes 0-1 (1.0 m/s)"
+    assert slower_gaps(ends, [0, 140], 20.0) == ""  # all walked
     control_pipe.inbetween(keys, [0.0, 1.5, 3.5], "a person walks", seed=0)
     assert len(calls) == 1
     targets = np.full((10, 22, 3), np.nan)

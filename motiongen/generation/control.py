@@ -146,6 +146,21 @@ def stepping_pace(
     return max(paces, default=None)
 
 
+def slower_gaps(keyframes: Sequence[np.ndarray], starts: Sequence[int], fps: float) -> str:
+    """Where an in-between assumed a run for its fastest gap: the stepping gaps slow enough
+    for a walk (``TRAVEL_WARNING``), said ("keyframes 0-1 (1.0 m/s)"), or "". One text runs
+    the whole in-between, and a run asked to cover 1 m/s crouched and shuffled, toes sliding
+    1.4 m/s (a game developer's three keyframes, 1.0 then 2.3 m/s apart)."""
+    gaps = keyframe_paces(keyframes, starts, fps)
+    if not gaps or max(gap / seconds for gap, seconds in gaps) <= TRAVEL_WARNING:
+        return ""
+    return ", ".join(
+        f"keyframes {i}-{i + 1} ({gap / seconds:.1f} m/s)"
+        for i, (gap, seconds) in enumerate(gaps)
+        if gap >= STEP_METRES and STEP_PACE <= gap / seconds <= TRAVEL_WARNING
+    )
+
+
 def assumed_text(pace: float | None) -> str | None:
     """The text an in-between given none is made with where its keyframes need steps at
     ``pace`` (``stepping_pace``), else None."""

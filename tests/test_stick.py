@@ -209,6 +209,23 @@ def test_apostrophes_are_not_quotes_and_then_goes_on_the_story() -> None:
     assert acts[1].line == "I can't stay, don't wait" and acts[3].line == "it's late"
 
 
+def test_then_opening_a_sentence_waits_for_the_sentence_before() -> None:
+    # each actor's actions started at 0: "Then a woman waves" waved beside the man's walk, and
+    # a call and its response ("then she waves back") could not be told (a teacher's trial)
+    from motiongen.stick.script import WAIT_TEXT, parse_script
+
+    s = parse_script("A man walks for 4 seconds. Then a woman waves. A girl runs. Then the "
+                     "man bows. Then the woman waves for 2 seconds.")  # fmt: skip
+    man, woman, girl = ([(a.text, a.seconds) for a in actor.actions] for actor in s.actors)
+    assert woman[:2] == [(WAIT_TEXT, 4.0), ("a person waves", 3.0)]
+    assert girl == [("a person runs", 3.0)]  # no "then": from the start, beside the others
+    assert man == [("a person walks", 4.0), ("a person bows", 3.0)]  # after the girl's 3 s
+    assert woman[2:] == [("a person waves", 2.0)]  # at 7 s, as the man's bow ends: no wait
+    long = parse_script("A man walks for 15 seconds. He bows for 15 seconds. Then a woman waves.")
+    waits = [a.seconds for a in long.actors[1].actions if a.text == WAIT_TEXT]
+    assert sum(waits) == 30.0 and max(waits) <= 20.0 and min(waits) >= 0.5
+
+
 def test_described_actors_gendered_names_and_manner_words() -> None:
     # a new user's trial: "An old man ..." could not tell who acts, "The man ..." as the first
     # sentence was not introduced, ", tiredly" was made an action of its own, and "He" after a

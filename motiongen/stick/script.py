@@ -14,8 +14,9 @@ one not yet there, brings it in;
 actions split on commas, "and" and "then" (a part that only says how, ", tiredly", stays with
 its action); "for N seconds" (digits
 or words up to twenty, "for a second", minutes too; at most 20 s) sets a length, any other
-"for ... seconds" is refused; a sentence may open with "Then"; emotion words (happily, sadly,
-angrily, surprised ...) set the face and go into the action's text; a quoted line ("...",
+"for ... seconds" is refused; a sentence may open with "Then" (its actor acts once the
+sentence before is done, standing still till then); emotion words (happily, sadly, angrily,
+surprised ...) set the face and go into the action's text; a quoted line ("...",
 or '...' whose apostrophes stay: 'I can't') makes the mouth move and lasts as long as it takes
 to say; "the camera zooms in/out, pans left/right, follows <actor>, cuts to <actor>".
 Each action's text is checked against what the model knows (``Pipeline.vocabulary_check``)
@@ -32,6 +33,9 @@ from motiongen.generation.durations import UNIT, said_seconds, without_said_leng
 from motiongen.retrieval.wordings import as_person
 
 MAX_ACTORS = 4
+# A sentence opening so goes on the story: its actor acts once the sentence before is done.
+THEN_OPENING = re.compile(r"(?i)^(?:and\s+)?(?:then|next|afterwards|after that),?\s+")
+WAIT_TEXT = "a person stands still"  # how an actor waits for its turn (generation/stand.py)
 MAX_ACTIONS = 24
 DEFAULT_SECONDS = 3.0
 MAX_SECONDS = 20.0
@@ -182,6 +186,7 @@ def parse_script(text: str) -> Script:
     clock: list[float] = []
     pending_zoom: CameraMove | None = None  # a zoom in written just before an actor's sentence
     order: list[int] = []  # who acted in each sentence so far
+    story_at = 0.0  # where the last actor's sentence ended: a "Then ..." sentence starts there
     queue = _sentences(text.strip())
     while queue:
         sentence = queue.pop(0).strip().rstrip(".!?").strip()
@@ -190,9 +195,10 @@ def parse_script(text: str) -> Script:
         if clause and clause.start() > 0:
             queue.insert(0, sentence[clause.end() :])
             sentence = sentence[: clause.start()]
-        # "Then he bows." / "And then she waves." go on the story: the actor is what follows.
-        sentence = re.sub(r"(?i)^(?:and\s+)?(?:then|next|afterwards|after that),?\s+", "",
-                          sentence)  # fmt: skip
+        # "Then he bows." / "And then she waves." go on the story: the actor is what follows,
+        # and acts once the sentence before is done (``waits``)
+        opened = THEN_OPENING.match(sentence)
+        sentence = sentence[opened.end() :] if opened else sentence
         if not sentence:
             continue
         lower = sentence.lower()
@@ -257,10 +263,15 @@ def parse_script(text: str) -> Script:
             raise InputError(f"the script has more than {MAX_ACTORS} actors; at most {MAX_ACTORS}")
         for line in _quoted(sentence):  # spoken as written: "I made it", not "i made it"
             rest = rest.replace(line.lower(), line, 1)
+        if opened:  # waits, standing, for the story to get there
+            for wait in _waits(story_at - clock[current]):
+                actors[current].actions.append(wait)
+                clock[current] += wait.seconds
         for part in _parts(rest):
             action = _action(part, actors[current].described, actors[current].noun)
             actors[current].actions.append(action)
             clock[current] += action.seconds
+        story_at = clock[current]
     if not actors:
         raise InputError("the script has no actor; start a sentence with 'A person ...'")
     if any(not a.actions for a in actors):
@@ -269,6 +280,21 @@ def parse_script(text: str) -> Script:
     if sum(len(a.actions) for a in actors) > MAX_ACTIONS:
         raise InputError(f"the script has more than {MAX_ACTIONS} actions; at most {MAX_ACTIONS}")
     return Script(actors=actors, camera=camera)
+
+
+def _waits(seconds: float) -> list[Action]:
+    """Standing still for ``seconds`` (``WAIT_TEXT``), in actions of at most ``MAX_SECONDS``;
+    none under half a second. "A man walks for 4 seconds. Then a woman waves." had the woman
+    wave from the start, beside the walk (each actor's actions started at 0: a teacher's
+    call-and-response story, "then she waves back", could not be told)."""
+    out = []
+    while seconds >= 0.5:
+        step = min(seconds, MAX_SECONDS)
+        if 0 < seconds - step < 0.5:  # no wait shorter than an action may be
+            step = seconds - 0.5
+        out.append(Action(text=WAIT_TEXT, seconds=round(step, 3)))
+        seconds -= step
+    return out
 
 
 def _named(

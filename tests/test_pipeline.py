@@ -992,6 +992,13 @@ def test_manner_words_are_said_as_the_styles_they_mean():
         "a person walks across, boldish",
         {},
     )
+    # a gesture returned is the gesture ("waves back" had made a cha-cha and bows), a walk
+    # back is still one
+    assert in_style_words("she waves back at him, then Bows back") == (
+        "she waves at him, then Bows",
+        {"waves back": "waves", "bows back": "Bows"},
+    )
+    assert in_style_words("a person walks back") == ("a person walks back", {})
     every = {w for ws in words.values() for w in ws}
     for style_word, manner in MANNER_WORDS.items():
         assert style_word in every  # each said as a word some style's texts use ...

@@ -55,10 +55,22 @@ _MANNER_RE = re.compile(  # whole words: not "non-aggressive" nor "awkward-looki
 )
 
 
+# A gesture returned ("waves back", "bows back at her") is the gesture: the data's "back" is a
+# walk backwards, and "a person waves back" retrieved goodbye and two-hand waves that
+# disagreed, made from noise a cha-cha and two bows (seeds 0-2; a teacher's story "then she
+# waves back" stood with its arms down).
+_RETURNED = re.compile(
+    r"\b(waves?|waving|bows?|bowing|nods?|nodding|salutes?|saluting|smiles?|smiling)\s+back\b",
+    re.I,
+)
+
+
 def in_style_words(text: str) -> tuple[str, dict[str, str]]:
     """(``text`` with its ``MANNER_WORDS`` said as their style's word, an article before one
-    made to fit ("an arrogant man" -> "a proud man"), {word: said as})."""
+    made to fit ("an arrogant man" -> "a proud man"), and a gesture returned said as the
+    gesture ("waves back" -> "waves"), {word: said as})."""
     said: dict[str, str] = {}
+    text = _RETURNED.sub(lambda m: said.setdefault(m.group(0).lower(), m.group(1)), text)
 
     def swap(m: re.Match[str]) -> str:
         word = m.group(2).lower()

@@ -999,6 +999,7 @@ def test_manner_words_are_said_as_the_styles_they_mean():
         {"waves back": "waves", "bows back": "Bows"},
     )
     assert in_style_words("a person walks back") == ("a person walks back", {})
+    assert in_style_words("she waves back and forth")[1] == {}  # a wave's swing
     every = {w for ws in words.values() for w in ws}
     for style_word, manner in MANNER_WORDS.items():
         assert style_word in every  # each said as a word some style's texts use ...

@@ -60,7 +60,8 @@ _MANNER_RE = re.compile(  # whole words: not "non-aggressive" nor "awkward-looki
 # disagreed, made from noise a cha-cha and two bows (seeds 0-2; a teacher's story "then she
 # waves back" stood with its arms down).
 _RETURNED = re.compile(
-    r"\b(waves?|waving|bows?|bowing|nods?|nodding|salutes?|saluting|smiles?|smiling)\s+back\b",
+    r"\b(waves?|waving|bows?|bowing|nods?|nodding|salutes?|saluting|smiles?|smiling)\s+back\b"
+    r"(?![\s-]*(?:and|&|-)[\s-]*forth)",  # "waves back and forth" is a wave's swing
     re.I,
 )
 

@@ -708,6 +708,24 @@ def test_a_zoom_in_closes_up_on_the_last_named_actor_from_however_far_out() -> N
     assert after[0] == pytest.approx(waver[-1, PELVIS_X], abs=0.05)
 
 
+def test_following_an_actor_frames_it_at_one_actor_s_scale() -> None:
+    # "the camera follows her" kept the zoom that fitted every actor: the runner 90 px tall in
+    # a 480 px frame, her line's mouth unreadable (a teacher's trial)
+    from motiongen.stick.script import CameraMove, Script
+    from motiongen.stick.story import PELVIS_X, camera_track
+
+    frames = 100
+    runner = np.zeros((frames, STICK_DIM))
+    runner[:, 0::2] = np.linspace(0.0, -8.0, frames)[:, None]
+    waver = np.zeros((frames, STICK_DIM))
+    waver[:, 0::2] = 1.5
+    moves = [CameraMove(at=3.0, kind="follow", actor=0)]
+    track = camera_track(Script([], moves), [runner, waver], 20.0, 5.0, aspect=4 / 3)
+    assert track[int(2.9 * 25), 2] < 0.5  # zoomed out for both before
+    assert track[-1, 2] == pytest.approx(1.0)
+    assert track[-1, 0] == pytest.approx(runner[-1, PELVIS_X], abs=0.05)
+
+
 def test_an_actor_of_one_action_is_made_by_the_text_model_as_segments_are() -> None:
     # The control model's own 2 s bow started bent and only stood up, without the length
     # warning a timeline's segment gets; one action now comes from the text model too.

@@ -290,6 +290,11 @@ def camera_track(
         elif move.kind == "follow":
             follow = actor_x(move.actor or 0)[start:]
             track[start:, 0] = now[0] + (follow - now[0]) * ease
+            # one actor framed, at the scale one actor alone has: kept zoomed out to fit them
+            # all, the followed runner stayed 90 px of a 480 px frame, her spoken line's
+            # mouth unreadable, the others off screen anyway (a teacher's trial)
+            target = max(now[2], 1.0)
+            track[start:, 2] = now[2] + (target - now[2]) * ease
         elif move.kind == "cut":
             track[start:, 0] = actor_x(move.actor or 0)[start:]
             track[start:, 2] = CLOSE_UP

@@ -86,6 +86,10 @@ class Scene:
 VIEW_HEIGHT = 2.2  # stick units from the bottom to the top of the frame at zoom 1
 HEAD_RADIUS = 0.12  # stick units: about a seventh of a 1.7 m figure across
 GROUND_AT = 0.92  # the view's y sits this far down the frame (the floor at y = 0, zoom 1)
+# The floor line is drawn at a standing ankle's height: a stick figure's legs end at the ankles
+# (it has no feet), and drawn at y = 0 the line ran 14 px under every figure, which seemed to
+# float (a teacher's trial). The shipped standing pose's ankles: 0.075 m.
+ANKLE_HEIGHT = 0.075
 
 
 def _to_pixels(points: np.ndarray, width: int, height: int, view: np.ndarray) -> np.ndarray:
@@ -106,7 +110,7 @@ def draw_frame(scene: Scene, seconds: float, index: int = 0) -> np.ndarray:
     view = scene.camera[min(index, len(scene.camera) - 1)] if scene.camera is not None else (
         np.array([0.0, 0.0, 1.0])
     )  # fmt: skip
-    floor_y = _to_pixels(np.array([0.0, 0.0]), scene.width, scene.height, view)[1]
+    floor_y = _to_pixels(np.array([0.0, ANKLE_HEIGHT]), scene.width, scene.height, view)[1]
     draw.line([(0, floor_y), (W, floor_y)], fill=(200, 196, 186), width=2 * SUPERSAMPLE)
     for actor in reversed(scene.actors):  # the first actor in front
         _draw_actor(draw, actor, seconds, scene, view)

@@ -21,7 +21,7 @@ from motiongen.errors import InputError
 from motiongen.motion import join_warnings
 from motiongen.stick.render import FPS, GROUND_AT, VIEW_HEIGHT, Actor, Scene
 from motiongen.stick.representation import StickCamera, to_stick
-from motiongen.stick.script import MOVE_SECONDS, CameraMove, Script
+from motiongen.stick.script import MOVE_SECONDS, WAIT_TEXT, CameraMove, Script
 
 SPACING = 1.4
 MIN_GAP = 0.8
@@ -94,7 +94,7 @@ def check_actions(script: Script, pipe: Any) -> None:
                              f"knows: {nearest}")  # fmt: skip
 
 
-REST_TEXT = "a person stands still"  # a timeline's stop (generation/stand.py)
+REST_TEXT = WAIT_TEXT  # an actor done before the others stands as one waiting for its turn
 
 
 def scene_seconds(script: Script) -> float:

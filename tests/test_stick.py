@@ -226,6 +226,17 @@ def test_then_opening_a_sentence_waits_for_the_sentence_before() -> None:
     assert sum(waits) == 30.0 and max(waits) <= 20.0 and min(waits) >= 0.5
 
 
+def test_camera_moves_keep_the_order_they_are_written_in() -> None:
+    # a zoom written at the old man's 14 s and a pan written after it at the woman's 9.55 s
+    # had played pan first (a teacher's trial)
+    from motiongen.stick.script import MOVE_SECONDS, parse_script
+
+    s = parse_script("A man walks for 10 seconds. The camera zooms in on the man. A woman "
+                     "waves. The camera pans left.")  # fmt: skip
+    assert [(m.kind, m.at) for m in s.camera] == [("zoom_in", 10.0),
+                                                  ("pan_left", 10.0 + MOVE_SECONDS)]  # fmt: skip
+
+
 def test_described_actors_gendered_names_and_manner_words() -> None:
     # a new user's trial: "An old man ..." could not tell who acts, "The man ..." as the first
     # sentence was not introduced, ", tiredly" was made an action of its own, and "He" after a

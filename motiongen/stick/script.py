@@ -207,6 +207,8 @@ def parse_script(text: str) -> Script:
             # actor has done so far; moves chained in one sentence ("pans right, then zooms
             # in") one after the other (only the first had been kept, silently)
             at = clock[current] if current is not None else 0.0
+            if camera:  # and never before a move written earlier (a zoom written before a pan
+                at = max(at, camera[-1].at + MOVE_SECONDS)  # had come 4.5 s after it: a trial)
             for k, said in enumerate(_camera_parts(lower[camera_said.end() :])):
                 move = _camera(said, at + k * MOVE_SECONDS, actors, current, order)
                 named = move.actor is not None

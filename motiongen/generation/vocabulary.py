@@ -425,7 +425,8 @@ def vocabulary_warning(
     several = info.get("several_styles")
     several_note = (
         f"{what} names {len(several)} styles ({', '.join(several)}) and every recorded take has "
-        f"one: {result} shows at most one of them (a blend of two styles: restyle with a blend)"
+        f"one: {result} shows at most one of them (for a mix of two, restyle it: motiongen "
+        "restyle --style A --blend B:0.5, or Pipeline.restyle(motion, A, blend=(B, 0.5)))"
         if several and not restyle
         else ""
     )

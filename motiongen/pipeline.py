@@ -267,10 +267,8 @@ def _odd_input(constraints: Any, fps: float) -> str | None:
             "stands on; the made frames come down to it"
         )
     elif constraints.task == "inbetween":  # one keyframe in the air: the motion leaps to it
-        starts = rows[np.r_[True, np.diff(rows) > 1]]
-        ends = rows[np.r_[np.diff(rows) > 1, True]]
-        for a, b in zip(starts, ends, strict=True):
-            low = float(given[a : b + 1, :, 1].min())
+        for a, b in constraints.given_runs():
+            low = float(given[a:b, :, 1].min())
             if low > KEYFRAME_AIR:
                 notes.append(
                     f"the keyframe at {a / fps:.2f} s has its lowest joint {low:.2f} m above the "
@@ -672,16 +670,14 @@ def _keyframe_pivots(constraints: Any, motion: Motion, fps: float) -> str | None
     from motiongen.artifacts import foot_skating_ratio
     from motiongen.canonical import heading
 
-    rows = np.flatnonzero(constraints.known.all(axis=1))
+    runs = constraints.given_runs()
     p = motion.positions
-    if rows.size == 0 or len(p) != len(constraints.known):
+    if not runs or len(p) != constraints.frames:
         return None
     h = np.unwrap(heading(p))
     w = int(round(PIVOT_SECONDS * fps))
-    firsts = rows[np.r_[True, np.diff(rows) > 1]]
-    lasts = rows[np.r_[np.diff(rows) > 1, True]]
-    sides = [(last, min(len(p) - 1, last + w), "after") for last in lasts]
-    sides += [(first, max(0, first - w), "before") for first in firsts]
+    sides = [(b - 1, min(len(p) - 1, b - 1 + w), "after") for _, b in runs]
+    sides += [(a, max(0, a - w), "before") for a, _ in runs]
     for key, edge, when in sides:
         lo, hi = min(key, edge), max(key, edge)
         if hi - lo < 3:

@@ -94,6 +94,13 @@ class Constraints:
         free = ~self.known[:, PELVIS]
         return tuple((a, b) for a, b in true_runs(free) if a > 0 and b < len(free))
 
+    def given_runs(self) -> list[tuple[int, int]]:
+        """The runs [start, stop) of frames whose whole pose is given (an in-betweening's
+        keyframes)."""
+        from motiongen.postprocess.floor import true_runs
+
+        return true_runs(self.known.all(axis=1))
+
     def given_bone_lengths(self) -> np.ndarray:
         """(21,) in ``skeleton.BONES`` order: each bone's median length over the frames that
         give both its joints; a bone never given takes the source motion's (an edit, a

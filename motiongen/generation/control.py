@@ -142,8 +142,14 @@ def stepping_pace(
     apart (``STEP_METRES``) at ``STEP_PACE`` or faster, or None where no two do (poses 12 cm
     apart 0.2 s apart are no walk: a review)."""
     paces = [gap / seconds for gap, seconds in keyframe_paces(keyframes, starts, fps)
-             if gap >= STEP_METRES and gap >= STEP_PACE * seconds]  # fmt: skip
+             if _stepped(gap, seconds)]  # fmt: skip
     return max(paces, default=None)
+
+
+def _stepped(gap: float, seconds: float) -> bool:
+    """Whether keyframes ``gap`` m apart on the ground ``seconds`` apart need steps between
+    them (``STEP_METRES``, ``STEP_PACE``)."""
+    return gap >= STEP_METRES and gap >= STEP_PACE * seconds
 
 
 def slower_gaps(keyframes: Sequence[np.ndarray], starts: Sequence[int], fps: float) -> str:
@@ -157,7 +163,7 @@ def slower_gaps(keyframes: Sequence[np.ndarray], starts: Sequence[int], fps: flo
     return ", ".join(
         f"keyframes {i}-{i + 1} ({gap / seconds:.1f} m/s)"
         for i, (gap, seconds) in enumerate(gaps)
-        if gap >= STEP_METRES and STEP_PACE <= gap / seconds <= TRAVEL_WARNING
+        if _stepped(gap, seconds) and gap / seconds <= TRAVEL_WARNING
     )
 
 

@@ -2553,7 +2553,6 @@ class Pipeline:
         sampler that cannot start from a motion. Val, 73 never-recorded asks x 3 seeds
         (``benchmarks/tasks.py --tasks restyle --windows 160``): content kept 46 -> 56 %,
         style hit 36 -> 48 % against sampling from noise."""
-        from motiongen.evaluators.labels import STYLE_SYNONYMS
         from motiongen.retrieval.prior import Prior
         from motiongen.tasks.posture import posed
 
@@ -2561,7 +2560,7 @@ class Pipeline:
         if not posture or self.process_name != "flow" or not self.start_time:
             return None
         recorded = ((self.action_styles or {}).get("actions") or {}).get(action, [])
-        if STYLE_SYNONYMS.get(style, style) in {STYLE_SYNONYMS.get(r, r) for r in recorded}:
+        if recorded_as(style, recorded) in recorded:  # a pair the data recorded
             return None
         if source_style is None:
             source_style = self._recognised(walked).style[0]

@@ -478,3 +478,14 @@ def test_render_panels_sets_a_contact_sheet_s_frames(tmp_path, monkeypatch, caps
     code, _, err = run(["render", str(src), "-o", str(tmp_path / "r.gif"), "--panels", "8"],
                        monkeypatch, capsys)  # fmt: skip
     assert code == 1 and "--panels is for a .png contact sheet" in error_line(err)
+
+
+def test_help_shows_no_type_beside_flags_and_runs_descriptions_as_sentences(monkeypatch, capsys):
+    # typer printed "--literal <bool>", read as a value to give, and a command list's
+    # descriptions broke mid-sentence where the docstrings did
+    monkeypatch.setenv("COLUMNS", "300")
+    code, out, _ = run(["story", "--help"], monkeypatch, capsys)
+    assert code == 0 and "--literal" in out and "<bool>" not in out and "<int>" in out
+    code, out, _ = run(["checkpoint", "--help"], monkeypatch, capsys)
+    row = next(line for line in out.splitlines() if "vocabulary " in line)
+    assert code == 0 and "Record the actions" in row and "vocabulary (for checkpoints" in row

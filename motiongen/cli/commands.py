@@ -77,9 +77,11 @@ def run(typer_app: typer.Typer) -> None:
     try:
         prog = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
         prog = "motiongen" if not prog or prog.endswith(".py") else prog  # python -m motiongen.cli
-        if twice := repeated_option(typer.main.get_command(typer_app), sys.argv[1:]):
+        command = typer.main.get_command(typer_app)
+        _tidy_help(command)
+        if twice := repeated_option(command, sys.argv[1:]):
             _error(twice)
-        code = typer_app(standalone_mode=False, prog_name=prog)
+        code = command(standalone_mode=False, prog_name=prog)
     except _CLICK_ERRORS as e:
         if type(e).__name__ == "NoArgsIsHelpError":  # the bare command: its help, as before
             print(e.format_message())
@@ -97,6 +99,31 @@ def run(typer_app: typer.Typer) -> None:
         _interrupted()
     if isinstance(code, int) and code:
         sys.exit(code)
+
+
+def _tidy_help(command: click.Command) -> None:
+    """Two things typer's rich ``--help`` gets wrong, mended on the built commands: on/off
+    flags get a blank type column (typer 0.29 prints ``<bool>`` beside them, which reads as a
+    value to give: ``--literal <bool>``, a teacher's trial), and a command list's one-line
+    descriptions run as one line (it kept the docstrings' line breaks, ragged mid-sentence)."""
+    if command.help and not command.short_help:
+        first = command.help.strip().split("\n\n")[0]
+        command.short_help = " ".join(first.split())
+    for param in getattr(command, "params", ()):
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    made = getattr(command, "get_help_option", None)
+    if made is not None:  # --help is made per call, outside params
+
+        def help_option(ctx: click.Context, made=made) -> click.Option | None:
+            option = made(ctx)
+            if option is not None and option.metavar is None:
+                option.metavar = ""
+            return option
+
+        command.get_help_option = help_option
+    for sub in getattr(command, "commands", {}).values():
+        _tidy_help(sub)
 
 
 # Options whose repeats read as asking for more (a blend of three styles), where click keeps

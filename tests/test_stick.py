@@ -873,3 +873,56 @@ def test_a_close_up_widens_again_when_another_actor_acts() -> None:
     alone = parse_script("A man walks. A woman runs. The camera zooms in on the second person.")
     kept = camera_track(alone, [man, woman], 20.0, 12.0, aspect=2.0)
     assert kept[-1, 2] == pytest.approx(CLOSE_UP)
+
+
+def test_actors_meet_rather_than_pass_through_unless_one_runs_past() -> None:
+    # pushed apart by at most 1.2 units, a man walking right and a woman walking left walked
+    # through each other and ended at opposite ends (a teacher's trial)
+    from motiongen.stick.story import MIN_GAP, PELVIS_X, place
+
+    still = to_stick(_standing(60), StickCamera())
+    right, left = still.copy(), still.copy()
+    right[:, 0::2] += np.linspace(0.0, 4.0, 60)[:, None]
+    left[:, 0::2] -= np.linspace(0.0, 4.0, 60)[:, None]
+    a, b = place([right, left])
+    gap = b[:, PELVIS_X] - a[:, PELVIS_X]
+    assert gap.min() == pytest.approx(MIN_GAP) and gap[-1] == pytest.approx(MIN_GAP)
+    # every actor is kept from every one before it, not only its neighbour
+    x = [s[:, PELVIS_X] for s in place([still, still.copy(), left])]
+    assert min((x[2] - x[0]).min(), (x[2] - x[1]).min()) >= MIN_GAP - 1e-9
+    # one that runs past crosses the others, its path centred on them
+    x = [s[:, PELVIS_X] for s in place([still, left, still.copy()], passing=[False, True, False])]
+    assert x[1].max() > x[2].max() and x[1].min() < x[0].min()
+    assert (x[1].max() + x[1].min()) / 2 == pytest.approx((x[0].mean() + x[2].mean()) / 2)
+
+
+def test_still_actors_turn_and_look_to_whom_they_act_at() -> None:
+    from motiongen.stick.render import FACE_TURN, _face
+    from motiongen.stick.script import parse_script
+    from motiongen.stick.story import VIEW_YAW, faces, facing, view_yaw
+
+    script = parse_script("A man waves. A woman bows. A boy runs past. A girl waves at the man.")
+    assert [a.passes for a in script.actors] == [False, False, True, False]
+    assert script.actors[3].addressed == 0
+    assert faces(script) == [1, None, None, -1]  # the ends towards the others, the girl at him
+    two = parse_script("A man waves at the woman. A woman waves back.")
+    assert faces(two) == [1, -1]
+    still = _standing(10)
+    assert view_yaw(still, face=1) == -VIEW_YAW and view_yaw(still) == VIEW_YAW
+    # the body's front across the screen: +Z seen at the view's default yaw turns left
+    assert facing(still, VIEW_YAW)[0] < -0.4 and facing(still, -VIEW_YAW)[0] > 0.4
+    assert abs(facing(still, 0.0)[0]) < 0.05
+    turned = still[:, :, [2, 1, 0]] * np.array([1.0, 1.0, -1.0])  # facing +X: the screen's right
+    assert facing(turned, 0.0)[0] > 0.95
+    # the face's features move to the side it is turned to
+    from PIL import Image, ImageDraw
+
+    def eyes_x(turn: float) -> float:
+        image = Image.new("RGB", (200, 200), (255, 255, 255))
+        _face(ImageDraw.Draw(image), np.array([100.0, 100.0]), 50.0, "neutral", 0.0, (0, 0, 0),
+              4, turn)  # fmt: skip
+        dark = np.argwhere(np.asarray(image)[:, :, 0] < 128)
+        return float(dark[:, 1].mean())
+
+    assert eyes_x(1.0) - eyes_x(0.0) == pytest.approx(FACE_TURN * 50.0, abs=3.0)
+    assert eyes_x(-0.5) < eyes_x(0.0) - 8.0

@@ -26,6 +26,7 @@ EXPRESSIONS = ("neutral", "happy", "sad", "angry", "surprised")
 SYLLABLES_PER_SECOND = 4.0  # a talking mouth without a speech track: open, shut, 4 times a second
 CAPTION_WIDTH = 0.9  # share of the frame a caption line may span before it wraps
 MOUTH_SHUT = 0.1  # openings below this draw the expression's mouth
+FACE_TURN = 0.5  # a face in profile has its features this share of the head's radius aside
 
 
 @dataclass
@@ -39,6 +40,8 @@ class Actor:
     expression: str | Sequence[str] = "neutral"
     talking: np.ndarray | None = None
     colour: tuple[int, int, int] = (30, 30, 30)
+    facing: np.ndarray | None = None  # per frame, -1 (the screen's left) to +1: the face turns
+    behind: bool = False  # drawn behind the others (one passing them)
 
     def at(self, seconds: float) -> np.ndarray:
         """(20,) stick numbers at a time, linearly interpolated."""
@@ -62,6 +65,12 @@ class Actor:
         if self.talking.dtype == bool:
             return 1.0 if self.talking[i] and int(seconds * SYLLABLES_PER_SECOND) % 2 == 0 else 0.0
         return float(np.clip(self.talking[i], 0.0, 1.0))
+
+    def facing_at(self, seconds: float) -> float:
+        if self.facing is None or len(self.facing) == 0:
+            return 0.0
+        i = min(max(int(seconds * self.fps), 0), len(self.facing) - 1)
+        return float(np.clip(self.facing[i], -1.0, 1.0))
 
     @property
     def seconds(self) -> float:
@@ -112,7 +121,8 @@ def draw_frame(scene: Scene, seconds: float, index: int = 0) -> np.ndarray:
     )  # fmt: skip
     floor_y = _to_pixels(np.array([0.0, ANKLE_HEIGHT]), scene.width, scene.height, view)[1]
     draw.line([(0, floor_y), (W, floor_y)], fill=(200, 196, 186), width=2 * SUPERSAMPLE)
-    for actor in reversed(scene.actors):  # the first actor in front
+    # the first actor in front, one passing the others behind them all
+    for actor in sorted(reversed(scene.actors), key=lambda a: not a.behind):
         _draw_actor(draw, actor, seconds, scene, view)
     for start, end, text in scene.captions:
         if start <= seconds < end:
@@ -154,12 +164,16 @@ def _head(draw, actor: Actor, seconds: float, ends: np.ndarray, radius: float,  
     draw.ellipse([centre[0] - radius, centre[1] - radius, centre[0] + radius, centre[1] + radius],
                  outline=colour, width=stroke, fill=(255, 255, 255))  # fmt: skip
     _face(draw, centre, radius, actor.expression_at(seconds), actor.mouth_at(seconds), colour,
-          stroke)  # fmt: skip
+          stroke, actor.facing_at(seconds))  # fmt: skip
 
 
 def _face(draw, c: np.ndarray, r: float, expression: str, mouth: float,  # noqa: ANN001
-          colour: tuple[int, int, int], stroke: int) -> None:  # fmt: skip
-    eye_dx, eye_y = 0.35 * r, c[1] - 0.15 * r
+          colour: tuple[int, int, int], stroke: int, turned: float = 0.0) -> None:  # fmt: skip
+    # Turned to a side (``Actor.facing``), the features move that way and the eyes close up,
+    # as a head seen three-quarters on: a frontal face on every figure showed no one looking
+    # at whom they waved to.
+    c = np.array([c[0] + FACE_TURN * r * turned, c[1]])
+    eye_dx, eye_y = 0.35 * r * (1.0 - 0.5 * abs(turned)), c[1] - 0.15 * r
     eye_r = max(r * (0.16 if expression == "surprised" else 0.1), 1.5)
     for sx in (-1, 1):
         ex = c[0] + sx * eye_dx

@@ -112,6 +112,13 @@ FROM_SIDE = re.compile(
 AWAY = re.compile(r"\b(?:away|back|backwards)\b")  # "walks away from the left": no entrance
 BOTH_SIDES = re.compile(r"\b(?:left and right|right and left)\b")
 TRAVELLING = re.compile(r"\b" + TRAVELS + r"\b")
+# "runs past", "walks by", "passes": crosses the other actors (``story.place``), who are
+# otherwise kept apart
+PASSING = re.compile(
+    r"\b" + TRAVELS + r"\s+(?:[a-z]+ly\s+)?(?:right\s+)?(?:past|by)\b|\bpass(?:es)?\b"
+)
+# whom an action is done at ("waves at him", "bows to the old woman"): the actor it faces
+TOWARDS = re.compile(r"\b(?:at|to|towards|toward)\s+" + NAMED)
 ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "sixth": 5}
 # "and" inside one motion, not between two: "jumps up and down" had become "jumps up" and "down"
 ONE_MOTION = re.compile(
@@ -131,6 +138,7 @@ class Action:
     emotion: str = "neutral"
     line: str | None = None  # spoken words, if any
     way: int | None = None  # "to the right" (+1) or "to the left" (-1) of the screen
+    towards: int | None = None  # the actor it is done at ("waves at him"), by index
 
 
 @dataclass
@@ -153,6 +161,17 @@ class ActorScript:
     @property
     def gender(self) -> str | None:
         return _gender(self.noun)
+
+    @property
+    def passes(self) -> bool:
+        """Whether it goes past the others ("runs past", "walks by")."""
+        return any(PASSING.search(a.text) for a in self.actions)
+
+    @property
+    def addressed(self) -> int | None:
+        """The one actor its actions are done at ("waves at him"), None for none or several."""
+        whom = {a.towards for a in self.actions if a.towards is not None}
+        return whom.pop() if len(whom) == 1 else None
 
 
 def _gender(word: str) -> str | None:
@@ -271,6 +290,7 @@ def parse_script(text: str) -> Script:
                 clock[current] += wait.seconds
         for part in _parts(rest):
             action = _action(part, actors[current].described, actors[current].noun)
+            action.towards = _towards(part, actors, current, order)
             actors[current].actions.append(action)
             clock[current] += action.seconds
         story_at = clock[current]
@@ -482,6 +502,19 @@ def _camera_parts(said: str) -> list[str]:
     then zooms in"; "zooms in and out" is in, then out); [""] for none."""
     said = re.sub(r"\b(zooms?)\s+(in|out)\s+and\s+(in|out)\b", r"\1 \2, then \1 \3", said)
     return _parts(said) or [""]
+
+
+def _towards(part: str, actors: list[ActorScript], current: int, order: list[int]) -> int | None:
+    """The actor ``part`` is done at ("waves at him", "bows to the woman"), not its own actor;
+    None for none named or one not in the script."""
+    match = TOWARDS.search(QUOTE.sub("", part))
+    if match is None:
+        return None
+    whole = re.compile(NAMED).match(match.group(0), match.start(1) - match.start(0))
+    # "he waves at him": the latest other actor of that gender, never the one acting
+    others = [i for i in order if i != current]
+    index, new = _named(whole, actors, None if not others else others[-1], others)
+    return None if new or index is None or index == current or index >= len(actors) else index
 
 
 def _whom(

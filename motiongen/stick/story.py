@@ -3,7 +3,7 @@
 Each actor's actions become one timeline (``Pipeline.timeline``: every action generated with
 its own text, each continuing the last, so there are no pops between them). Actors stand
 side by side, 1.4 units apart across the view, and are pushed apart wherever their paths
-would bring their pelvises closer than 0.8 units on screen. Faces follow the emotion of the action under way and the mouth
+would bring their pelvises closer than 0.8 units on screen (one that "runs past" crosses). Faces follow the emotion of the action under way and the mouth
 moves while a line is spoken (the line is shown as a caption): with a speech track it opens as
 far as the track is loud at that moment (``speech_mouth``), without one it opens and shuts at
 a syllable rate. Camera moves become a per-frame (x, y, zoom) track, eased over a second.
@@ -27,7 +27,6 @@ SPACING = 1.4
 MIN_GAP = 0.8
 COLOURS = [(30, 30, 30), (170, 40, 40), (30, 90, 170), (30, 130, 60)]
 PELVIS_X = 6  # the torso's lower end: x of its second end point
-MAX_PUSH = 1.2
 # Stick units across the view at zoom 1 are VIEW_HEIGHT x width / height (4.4 at 960x480,
 # 2.9 at 640x480); actors are kept this much inside them.
 VIEW_MARGIN = 0.8
@@ -148,21 +147,24 @@ def actor_motions(script: Script, pipe: Any, seed: int, literal: bool = False) -
     return out
 
 
-def view_yaw(positions: np.ndarray, way: int | None = None) -> float:
+def view_yaw(positions: np.ndarray, way: int | None = None, face: int | None = None) -> float:
     """The camera yaw (``StickCamera``) that shows this motion's main horizontal movement
     ``CROSSING`` off square to the view, nearest ``VIEW_YAW`` with the body's front (+Z at the
     start) towards the viewer, and going ``way`` on the screen (+1 right, -1 left: "walks to
     the right", ``ActorScript.screen_way``) where a view with the front towards the viewer
     can show that: every forward run and walk had gone to the left, "to the right" or not (a
     new user's trial); ``VIEW_YAW`` when the body moves less than ``MOVING`` along its main
-    direction, or less than 1.5x as much as across it."""
+    direction, or less than 1.5x as much as across it, turned to the screen's side ``face``
+    (+1 right, -1 left) when given: towards the actor it acts at (``faces``)."""
     flat = np.asarray(positions, dtype=np.float64)[..., [0, 2]]  # (T, J, 2): x, z
+    # VIEW_YAW turns a body facing +Z to the screen's left (``facing``)
+    still = -VIEW_YAW if face == 1 else VIEW_YAW
     if len(flat) == 0 or not np.isfinite(flat).all():
-        return VIEW_YAW
+        return still
     moved = (flat - flat.mean(axis=0)).reshape(-1, 2)
     values, vectors = np.linalg.eigh(moved.T @ moved / len(moved))
     if np.sqrt(values[1]) < MOVING or values[1] < 1.5**2 * values[0]:
-        return VIEW_YAW
+        return still
     # The view's across direction is at angle -yaw in the (x, z) plane: put it CROSSING off
     # the movement's angle phi, either way round, facing the front (|yaw| < 90 deg).
     phi = float(np.arctan2(vectors[1, 1], vectors[0, 1]))
@@ -175,26 +177,70 @@ def view_yaw(positions: np.ndarray, way: int | None = None) -> float:
     return float(min(front, key=lambda y: abs(y - VIEW_YAW)))
 
 
-def place(sticks: list[np.ndarray]) -> list[np.ndarray]:
-    """Actors side by side across the view (``SPACING`` apart), then each pushed to the right
-    of the one before wherever their pelvises would come closer than ``MIN_GAP`` on screen."""
+def faces(script: Script) -> list[int | None]:
+    """The screen's side each actor turns to when it stays in place (+1 right, -1 left, None
+    for the view's default): towards the one actor it acts at ("waves at him"), else, with
+    others there, towards them from either end of the row (``place`` keeps the script's
+    order). Every still actor had turned to the screen's left, so a man waving at a woman on
+    his right turned his back half on her (a teacher's trial)."""
+    n, out = len(script.actors), []
+    for i, actor in enumerate(script.actors):
+        whom = actor.addressed
+        if whom is not None and whom != i:
+            out.append(1 if whom > i else -1)
+        elif n > 1 and i in (0, n - 1) and not actor.passes:
+            out.append(1 if i == 0 else -1)
+        else:
+            out.append(None)
+    return out
+
+
+def facing(positions: np.ndarray, yaw: float) -> np.ndarray:
+    """(T,) how far the body's front points across the screen seen at ``yaw`` (+1 right, -1
+    left, 0 at the viewer or away), from its shoulders and hips: the face turns with it."""
+    from motiongen.skeleton import JOINT_INDEX as J
+
+    p = np.asarray(positions, dtype=np.float64)
+    across = (p[:, J["left_shoulder"]] - p[:, J["right_shoulder"]]
+              + p[:, J["left_hip"]] - p[:, J["right_hip"]])  # fmt: skip
+    front = np.stack([-across[:, 2], across[:, 0]], axis=1)  # (x, z) of across x up
+    front /= np.maximum(np.linalg.norm(front, axis=1, keepdims=True), 1e-9)
+    return np.cos(yaw) * front[:, 0] - np.sin(yaw) * front[:, 1]
+
+
+def place(sticks: list[np.ndarray], passing: list[bool] | None = None) -> list[np.ndarray]:
+    """Actors side by side across the view (``SPACING`` apart, in the script's order), each
+    then pushed to the right until its pelvis keeps ``MIN_GAP`` on screen from every actor
+    before it, all the scene long; an actor ``passing`` ("runs past") is not pushed but crosses
+    the others, its path centred on them (drawn behind, ``render``).
+
+    Pushed at most 1.2 units before, converging paths crossed: a man walking to the right and
+    a woman walking to the left walked through each other and waved from opposite ends of the
+    stage, and a girl running left ended heads touching a man (a teacher's trial). Pushed
+    fully, they meet and stop ``MIN_GAP`` apart."""
     n = len(sticks)
+    passing = list(passing) if passing is not None else [False] * n
     placed = []
     for i, stick in enumerate(sticks):
         shifted = stick.copy()
         shifted[:, 0::2] += (i - (n - 1) / 2) * SPACING  # every x of the 20 numbers
         placed.append(shifted)
-    for i in range(1, n):
-        a, b = placed[i - 1], placed[i]
-        T = max(len(a), len(b))  # a finished actor keeps standing at its last pose
-        xa = np.pad(a[:, PELVIS_X], (0, T - len(a)), mode="edge")
-        xb = np.pad(b[:, PELVIS_X], (0, T - len(b)), mode="edge")
-        gap = float((xb - xa).min())
-        # Push apart, but at most MAX_PUSH: paths that cross ("runs past") cross, with the
-        # later actor drawn behind, rather than starting off-screen.
-        push = min(MIN_GAP - gap, MAX_PUSH) if gap < MIN_GAP else 0.0
-        for j in range(i, n):
-            placed[j][:, 0::2] += push
+    T = max(len(s) for s in placed)
+
+    def x(i: int) -> np.ndarray:  # a finished actor keeps standing at its last pose
+        return np.pad(placed[i][:, PELVIS_X], (0, T - len(placed[i])), mode="edge")
+
+    stay = [i for i in range(n) if not passing[i]]
+    for k, i in enumerate(stay[1:], start=1):
+        gap = min(float((x(i) - x(j)).min()) for j in stay[:k])
+        if gap < MIN_GAP:
+            placed[i][:, 0::2] += MIN_GAP - gap
+    if stay:
+        lo = min(float(x(j).min()) for j in stay)
+        hi = max(float(x(j).max()) for j in stay)
+        for i in (i for i in range(n) if passing[i]):
+            path = x(i)
+            placed[i][:, 0::2] += (lo + hi) / 2 - (path.min() + path.max()) / 2
     return placed
 
 
@@ -322,9 +368,11 @@ def make_scene(script: Script, pipe: Any, *, seed: int = 0, width: int = 960,
     # its mouth shows the talking, so that note came with every line of every story (a trial).
     warnings = [w for w in (join_warnings(*(p for p in w.splitlines() if not TALK_NOTE.match(p)))
                             for w in warnings) if w]  # fmt: skip
-    sticks = place([to_stick(m.positions.astype(np.float64),
-                             StickCamera(yaw=view_yaw(m.positions, actor.screen_way)))
-                    for m, actor in zip(motions, script.actors, strict=True)])  # fmt: skip
+    yaws = [view_yaw(m.positions, actor.screen_way, face)
+            for m, actor, face in zip(motions, script.actors, faces(script), strict=True)]  # fmt: skip
+    sticks = place([to_stick(m.positions.astype(np.float64), StickCamera(yaw=yaw))
+                    for m, yaw in zip(motions, yaws, strict=True)],
+                   passing=[actor.passes for actor in script.actors])  # fmt: skip
     actors, captions = [], []
     # as long as its longest motion, and until its last camera move has played (the actors
     # come to rest and stand for it, ``actor_motions``)
@@ -346,7 +394,9 @@ def make_scene(script: Script, pipe: Any, *, seed: int = 0, width: int = 960,
             start += action.seconds
         expressions += [expressions[-1]] * max(0, len(stick) - len(expressions))
         actors.append(Actor(stick=stick, fps=pipe.fps, expression=expressions[: len(stick)],
-                            talking=talking, colour=COLOURS[i % len(COLOURS)]))  # fmt: skip
+                            talking=talking, colour=COLOURS[i % len(COLOURS)],
+                            facing=facing(motions[i].positions, yaws[i]),
+                            behind=actor.passes))  # fmt: skip
     track = camera_track(script, sticks, pipe.fps, seconds, width / height)
     return Scene(actors=actors, width=width, height=height, captions=captions, camera=track,
                  warnings=warnings, hold=seconds)  # fmt: skip

@@ -926,3 +926,19 @@ def test_still_actors_turn_and_look_to_whom_they_act_at() -> None:
 
     assert eyes_x(1.0) - eyes_x(0.0) == pytest.approx(FACE_TURN * 50.0, abs=3.0)
     assert eyes_x(-0.5) < eyes_x(0.0) - 8.0
+
+
+def test_the_floor_is_marked_so_a_followed_walker_is_seen_to_walk() -> None:
+    # the view following a lone walker kept a plain floor line: the walk read as on the spot
+    from motiongen.stick.render import ANKLE_HEIGHT, FLOOR_MARK_EVERY, _to_pixels
+
+    stick = to_stick(_standing(2), StickCamera())
+    rows = []
+    for x in (0.0, 0.25 * FLOOR_MARK_EVERY):
+        scene = Scene(actors=[Actor(stick=stick)], width=640, height=480,
+                      camera=np.array([[x, 0.0, 1.0]] * 2))  # fmt: skip
+        image = draw_frame(scene, 0.0)
+        floor = _to_pixels(np.array([0.0, ANKLE_HEIGHT]), 640, 480, scene.camera[0])[1] / 2
+        rows.append(image[int(floor) + 4, :, 0] < 235)  # just under the line: the marks
+    assert 6 <= rows[0].sum() and rows[0].sum() == pytest.approx(rows[1].sum(), abs=6)
+    assert not np.array_equal(rows[0], rows[1])  # they stay with the ground, not the view

@@ -109,6 +109,25 @@ def _to_pixels(points: np.ndarray, width: int, height: int, view: np.ndarray) ->
     return np.stack([u, v], axis=-1)
 
 
+FLOOR_MARK_EVERY = 0.5  # stick units between the marks under the floor line
+
+
+def _floor_marks(draw, scene: Scene, view: np.ndarray, floor_y: float, W: int) -> None:  # noqa: ANN001
+    """Short marks under the floor line, fixed to the ground: with the view following a lone
+    walker the floor was a plain line, and the walk read as walking on the spot (a teacher's
+    trial)."""
+    x0, _, zoom = (float(v) for v in view)
+    half = scene.width / 2 / (scene.height / VIEW_HEIGHT * zoom)  # stick units either side
+    first = np.floor((x0 - half) / FLOOR_MARK_EVERY) * FLOOR_MARK_EVERY
+    marks = np.arange(first, x0 + half + FLOOR_MARK_EVERY, FLOOR_MARK_EVERY)
+    u = _to_pixels(np.stack([marks, np.zeros_like(marks)], axis=1), scene.width, scene.height,
+                   view)[:, 0]  # fmt: skip
+    length = max(3.0, 0.04 * scene.height * SUPERSAMPLE * min(zoom, 1.0))
+    for x in u[(u >= 0) & (u <= W)]:
+        draw.line([(x, floor_y), (x - length, floor_y + length)], fill=(200, 196, 186),
+                  width=SUPERSAMPLE)  # fmt: skip
+
+
 def draw_frame(scene: Scene, seconds: float, index: int = 0) -> np.ndarray:
     """One RGB frame (H, W, 3) uint8 of ``scene`` at ``seconds``."""
     from PIL import Image, ImageDraw
@@ -121,6 +140,7 @@ def draw_frame(scene: Scene, seconds: float, index: int = 0) -> np.ndarray:
     )  # fmt: skip
     floor_y = _to_pixels(np.array([0.0, ANKLE_HEIGHT]), scene.width, scene.height, view)[1]
     draw.line([(0, floor_y), (W, floor_y)], fill=(200, 196, 186), width=2 * SUPERSAMPLE)
+    _floor_marks(draw, scene, view, floor_y, W)
     # the first actor in front, one passing the others behind them all
     for actor in sorted(reversed(scene.actors), key=lambda a: not a.behind):
         _draw_actor(draw, actor, seconds, scene, view)

@@ -2012,7 +2012,7 @@ class Pipeline:
         req: GenerationRequest,
         parts: list[tuple[str, int]],
         walked: np.ndarray,
-        style: Any,
+        styled: tuple[Any, tuple[Any, float] | None],
         sampling: dict[str, Any],
         path: np.ndarray,
         fps: float,
@@ -2023,13 +2023,15 @@ class Pipeline:
         timeline's segments are. Restyled in one pass of windows instead, a segment after a
         stop lost its action (a happy restyle's bow stood upright: head down to 1.33 m where
         the source bowed to 1.22 and the bow restyled alone to 1.21; a second trial). Returns
-        ``path`` (the pelvis kept at the motion's own ``fps``) with the joins' frames freed."""
+        ``path`` (the pelvis kept at the motion's own ``fps``) with the joins' frames freed.
+        styled: (the style, the blend or None), each segment restyled with them."""
         from motiongen.generation.timeline import join_keyframes
 
+        style, blend = styled
         starts = np.cumsum([0, *[n for _, n in parts[:-1]]])
         alone = [
             self.check_restyle(
-                Motion(positions=walked[a : a + n], fps=self.fps), style, text=t,
+                Motion(positions=walked[a : a + n], fps=self.fps), style, text=t, blend=blend,
                 keep_speed=True, seed=_part_seed(req.seed, k), **sampling,
             )
             for k, ((t, n), a) in enumerate(zip(parts, starts, strict=True))
@@ -2277,7 +2279,7 @@ class Pipeline:
         read_as = None
         parts = None  # a timeline's segments, each restyled with its own words
         unread = ""
-        if text is None and self.text_dim and blend is None:
+        if text is None and self.text_dim:  # a blend too: it had kept the first segment only
             parts, unread = _segments_of(motion, len(pos), self.fps)
             parts = parts or None
             if parts is None and (turns := self._actions_in_turn(pos)):
@@ -2384,7 +2386,8 @@ class Pipeline:
         path = np.full(motion.positions.shape, np.nan)
         path[:, PELVIS] = paced(motion.positions, motion.fps)[:, PELVIS]
         if parts is not None:  # each segment restyled alone, the joins in-betweened
-            path = self._restyle_segments(req, parts, walked, style, sampling, path, motion.fps)
+            path = self._restyle_segments(req, parts, walked, (style, blend), sampling, path,
+                                          motion.fps)  # fmt: skip
         req.source_rate = source_rate(motion.fps, self.fps, path)
         posed_from = None  # (action, its style or None) a never-recorded pair starts posed
         if (

@@ -210,6 +210,11 @@ def test_a_restyled_timeline_restyles_each_segment_with_its_own_words_and_pace(c
     happy = control.restyle(sad, "happy", seed=0, steps=2)
     assert happy.texts == ["a person walks forward briskly in a happy way",
                            "a person bows in a happy way"]  # fmt: skip
+    # blended too, each segment keeps its words (a blend had kept the first segment's alone
+    # and walked the whole: a web developer's trial)
+    blended = control.restyle(made, "sad", blend=("happy", 0.5), seed=0, steps=2)
+    assert blended.texts == sad.texts and blended.meta["blend"] == ["happy", 0.5]
+    assert walk_pace < blended.meta["segment_paces"][0] < 1.0  # between sad's and happy's
     # cut, it is no longer the timeline its segments say: one reading of the whole, said
     cut = control.restyle(made.copy(positions=made.positions[:100]), "sad", seed=0, steps=2)
     assert "segment_paces" not in cut.meta

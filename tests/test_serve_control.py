@@ -107,6 +107,13 @@ def test_inbetween_edit_restyle_compose(client: TestClient, walk: dict) -> None:
     r = client.post("/restyle", json={"motion": timeline, "style": "sad", **QUICK})
     assert r.status_code == 200, r.text
     assert r.json()["text"] == "a person runs in a sad way, then a person bows in a sad way"
+    # a one-segment answer's meta.segments goes back as it is too (it had been a 422)
+    one = client.post("/compose", json={"segments": [{"text": "a person bows", "seconds": 2}],
+                                        **QUICK}).json()  # fmt: skip
+    back = {"fps": one["fps"], "positions": one["positions"],
+            "segments": [{"text": t, "seconds": s} for t, s in one["meta"]["segments"]]}  # fmt: skip
+    r = client.post("/restyle", json={"motion": back, "style": "sad", **QUICK})
+    assert r.status_code == 200, r.text
     assert "sad" in client.get("/styles").json()["styles"]
     # a named style on a continuation or a timeline, said in the text's words too
     r = client.post("/predict", json={"motion": walk, "seconds": 4.0, "text": "a person walks",

@@ -102,11 +102,11 @@ class MotionInput(BaseModel):
     )
     segments: list[SegmentOfMotion] | None = Field(
         None,
-        min_length=2,
+        min_length=1,  # a one-segment /compose answer's, sent back as is (it had been a 422)
         max_length=MAX_SEGMENTS,
         description="A timeline's segments, in order (a composed answer's meta.segments as "
         "{text, seconds}): a restyle restyles each with its own words and pace, and a "
-        "continuation's answer carries them on.",
+        "continuation's answer carries them on; one segment is read as one motion.",
     )
 
     @field_validator("positions")

@@ -23,7 +23,6 @@ from motiongen.serve.schemas import (
     NO_TRAVEL,
     BvhSkeleton,
     Format,
-    Sampler,
     npy_fps_problem,
 )
 from motiongen.skeleton import JOINT_NAMES, NUM_JOINTS
@@ -148,8 +147,9 @@ class ControlOptions(BaseModel):
     model_config = STRICT
 
     steps: int | None = Field(None, ge=1, le=MAX_STEPS)
-    sampler: Sampler | None = Field(
-        None, json_schema_extra={"enum": [*control_samplers(), None]}, description="Sampler."
+    # the control models' own samplers: ``Sampler`` offered ddim beside an enum without it
+    sampler: Literal[tuple(control_samplers())] | None = Field(  # type: ignore[valid-type]
+        None, description="Sampler."
     )
     guidance: float | None = Field(None, ge=0, le=MAX_GUIDANCE)
     seed: int | None = Field(None, ge=0, le=MAX_SEED)
@@ -217,7 +217,11 @@ class PredictRequest(ControlOptions):
 
     motion: MotionInput
     seconds: float = Field(
-        ..., gt=0, description=f"Length, the past included; at most {MAX_SECONDS:g}."
+        ...,
+        gt=0,
+        # said in the schema; checked below, where the message can name the past's length
+        json_schema_extra={"maximum": MAX_SECONDS},
+        description=f"Length, the past included; at most {MAX_SECONDS:g}.",
     )
     text: str | None = Text
     style: StyleName | None = Field(

@@ -504,6 +504,40 @@ def test_a_job_that_keeps_killing_the_server_is_failed(tmp_path: Path) -> None:
     assert info.status == "failed" and "3 times" in info.error
 
 
+def test_what_a_dead_server_half_wrote_is_swept_when_its_job_is_recovered(tmp_path: Path) -> None:
+    # a render's scratch folder and a temporary file stayed through restarts (a trial)
+    store = JobStore(tmp_path)
+    params = {"text": "a person", "seconds": 2.0, "seed": 1, "model": "tiny-flow", "format": "mp4"}
+    job = store.create("generate", params)
+    assert store.claim("dead", 1)
+    half = store.result_dir(job.id) / ".render-x"
+    half.mkdir(parents=True)
+    (half / "video.mp4").write_bytes(b"x" * 100)
+    (store.result_dir(job.id) / ".tmp-1-motion.mp4").write_bytes(b"")
+    assert store.recover("next", max_attempts=3, inputs_missing=lambda j: None)[0] == [job.id]
+    assert not store.result_dir(job.id).exists()
+
+
+def test_a_render_stops_when_it_is_cancelled(tmp_path: Path) -> None:
+    # a cancelled job's ffmpeg had encoded on for 15 s after the job answered "cancelled"
+    from motiongen.data.synthetic import synth_motion
+    from motiongen.errors import Cancelled
+    from motiongen.io.render import CANCEL_EVERY
+    from motiongen.serve.results import write_file
+
+    asked = []
+
+    def cancel() -> bool:
+        asked.append(1)
+        return len(asked) > 2
+
+    motion = synth_motion("walk", seconds=3.0)
+    with pytest.raises(Cancelled):
+        write_file(motion, "mp4", tmp_path, cancel=cancel)
+    assert len(asked) == 3 and not list(tmp_path.iterdir())  # no file, no scratch left
+    assert 3 * CANCEL_EVERY < motion.num_frames
+
+
 def test_finished_jobs_drop_their_inputs_and_stale_uploads_are_swept(tmp_path: Path) -> None:
     import os
 

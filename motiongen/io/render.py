@@ -20,7 +20,7 @@ import numbers
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -29,7 +29,13 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from motiongen.canonical import forward_direction
-from motiongen.errors import DataNotFoundError, FormatError, InputError, MotionGenError
+from motiongen.errors import (
+    Cancelled,
+    DataNotFoundError,
+    FormatError,
+    InputError,
+    MotionGenError,
+)
 from motiongen.io import CONTACT_FRAMES  # there: the CLI's help reads it without this module
 from motiongen.motion import Motion
 from motiongen.skeleton import BONES, HEAD, JOINT_INDEX, JOINT_NAMES, PELVIS
@@ -541,9 +547,11 @@ def render_video(
     height: int = 480,
     audio: bool = True,
     trail: bool = False,
+    cancel: Callable[[], bool] | None = None,
 ) -> Path:
     """Render ``motion`` to ``.mp4`` (H.264, with its music if ``motion.audio`` is set and
-    ``audio``) or ``.gif``.
+    ``audio``) or ``.gif``. cancel: asked every ``CANCEL_EVERY`` frames; when it says so the
+    render stops with ``Cancelled`` and leaves no file.
 
     fps: output frame rate; the motion is resampled to it (duration kept). Default: the
     motion's own rate for MP4 up to ``VIDEO_MAX_FPS``, at most 20 fps for GIF. Width/height are rounded down to even
@@ -577,9 +585,9 @@ def render_video(
     with work as tmp:
         tmp_video = Path(tmp) / ("video" + suffix)
         if suffix == ".gif":
-            _write_gif(scene, tmp_video)
+            _write_gif(scene, tmp_video, cancel)
         else:
-            _write_mp4(scene, tmp_video)
+            _write_mp4(scene, tmp_video, cancel)
             if audio_ref is not None:
                 muxed = Path(tmp) / "muxed.mp4"
                 mux_audio(tmp_video, audio_ref.path, audio_ref.offset, scene.n / scene.fps, muxed)
@@ -595,7 +603,17 @@ def _ffmpeg() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def _write_mp4(scene: _Scene, path: Path) -> None:
+# A render asked to stop (a served job cancelled) notices within this many frames: its
+# ffmpeg had encoded a 30 s video for 15 s after the job answered "cancelled" (a trial).
+CANCEL_EVERY = 10
+
+
+def _stop_if(cancel: Callable[[], bool] | None, t: int) -> None:
+    if cancel is not None and t % CANCEL_EVERY == 0 and cancel():
+        raise Cancelled("render cancelled: its caller no longer waits for it")
+
+
+def _write_mp4(scene: _Scene, path: Path, cancel: Callable[[], bool] | None = None) -> None:
     import imageio_ffmpeg
 
     writer = imageio_ffmpeg.write_frames(
@@ -613,6 +631,7 @@ def _write_mp4(scene: _Scene, path: Path) -> None:
     try:
         writer.send(None)  # start ffmpeg
         for t in range(scene.n):
+            _stop_if(cancel, t)
             writer.send(scene.draw(t))
     except (OSError, RuntimeError) as exc:
         raise MotionGenError(f"ffmpeg failed while writing {path.name}: {exc}") from exc
@@ -628,13 +647,14 @@ def gif_durations(frames: int, fps: float) -> list[int]:
     return np.diff(ends, prepend=0).tolist()
 
 
-def _write_gif(scene: _Scene, path: Path) -> None:
+def _write_gif(scene: _Scene, path: Path, cancel: Callable[[], bool] | None = None) -> None:
     # One palette for all frames (from the middle one): no flicker, and quantising against a
     # fixed palette is fast. Frames are drawn lazily so only palette images stay in memory.
     middle = Image.fromarray(scene.draw(scene.n // 2))
     palette = middle.quantize(colors=255, method=Image.Quantize.MEDIANCUT)
 
     def quantised(t: int) -> Image.Image:
+        _stop_if(cancel, t)
         image = Image.fromarray(scene.draw(t))
         return image.quantize(palette=palette, dither=Image.Dither.NONE)
 

@@ -258,4 +258,8 @@ class JobStore:
                         (job.id,),
                     )
                     requeued.append(job.id)
+        for job_id in requeued + failed:
+            # what the dead server had half written (a render's scratch folder, a temporary
+            # file) goes: it stayed on disk through restarts, 2 MB a video (a trial)
+            shutil.rmtree(self.result_dir(job_id), ignore_errors=True)
         return requeued, failed

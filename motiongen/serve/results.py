@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -67,17 +68,29 @@ def _write_atomic(path: Path, write) -> None:  # noqa: ANN001 - write(tmp_path)
 
 
 def write_file(
-    motion: Motion, fmt: str, folder: Path, *, title: str | None = None, skeleton: str = "own"
+    motion: Motion,
+    fmt: str,
+    folder: Path,
+    *,
+    title: str | None = None,
+    skeleton: str = "own",
+    cancel: Callable[[], bool] | None = None,
 ) -> Path:
     """Write ``motion`` in format ``fmt`` to ``folder/FILE_NAMES[fmt]`` (a BVH on
-    ``skeleton``: ``io.bvh.SKELETONS``)."""
+    ``skeleton``: ``io.bvh.SKELETONS``); an MP4's render stops when ``cancel`` says so."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / FILE_NAMES[fmt]
     if fmt == "json":
         text = json.dumps(motion_payload(motion), separators=(",", ":"), allow_nan=False)
         _write_atomic(path, lambda p: p.write_text(text, encoding="utf-8"))
         return path
-    options = {"title": title} if fmt == "mp4" else {"skeleton": skeleton} if fmt == "bvh" else {}
+    options: dict[str, Any] = (
+        {"title": title, "cancel": cancel}
+        if fmt == "mp4"
+        else {"skeleton": skeleton}
+        if fmt == "bvh"
+        else {}
+    )
     if fmt == "npy" and npy_rate_problem(motion.fps):
         # A .npy stores no frame rate and is read as 20 fps (HumanML3D): a control result at
         # its take's 30 fps goes into it at 20 (the json, bvh and motion files keep 30).

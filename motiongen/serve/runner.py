@@ -11,7 +11,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any
 
-from motiongen.errors import MotionGenError
+from motiongen.errors import Cancelled, MotionGenError
 from motiongen.io.numpy_io import npy_rate_problem
 from motiongen.motion import AudioRef, Motion
 from motiongen.serve.batcher import ModelQueue, Ticket
@@ -183,10 +183,14 @@ class JobRunner:
             try:
                 return ticket.future.result(timeout=self.poll)
             except FutureTimeout:
-                current = self.store.get(job.id)
-                if current is not None and current.status == "cancelled":
+                if self._cancelled(job):
                     ticket.abandon()
                     return None
+
+    def _cancelled(self, job: Job) -> bool:
+        """Whether a client has cancelled ``job`` (DELETE /jobs/{id})."""
+        current = self.store.get(job.id)
+        return current is not None and current.status == "cancelled"
 
     def _capture(self, params: dict[str, Any]) -> Motion:
         from motiongen.serve.capture import run_capture
@@ -207,7 +211,12 @@ class JobRunner:
             # The real audio path, so the song is muxed into the video.
             title = params.get("text") or params.get("music_name")
             # drawn at most io.render.VIDEO_MAX_FPS times a second; the files keep the rest
-            files["mp4"] = write_file(asked, "mp4", folder, title=title).name
+            try:
+                files["mp4"] = write_file(asked, "mp4", folder, title=title,
+                                          cancel=lambda: self._cancelled(job)).name  # fmt: skip
+            except Cancelled:  # its render stopped: the job answered "cancelled" already
+                shutil.rmtree(folder, ignore_errors=True)
+                return
         user_motion = _upload_named(asked, params)
         for fmt in JOB_FORMATS:
             # a .npy holds 20 fps: a loop asked at another rate is found again at 20 there

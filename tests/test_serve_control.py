@@ -311,3 +311,10 @@ def test_generate_makes_a_then_prompt_as_compose_does(client: TestClient) -> Non
     assert_error(client.post("/generate", json={**body, "beat_sync": True}), 422, "beat")
     short = client.post("/generate", json={**body, "seconds": 0.6})
     assert_error(short, 422, "timeline", "false")  # the way out named
+
+
+def test_a_given_motion_too_long_for_the_service_is_said_so(client: TestClient, walk: dict) -> None:
+    # a 40 s motion restyled had been told "the prompt asks 40 s" (a restyle has no prompt)
+    long = {"fps": walk["fps"], "positions": walk["positions"] * 11}  # 33 s
+    r = client.post("/restyle", json={"motion": long, "style": "sad", **QUICK})
+    assert_error(r, 422, "the result would last 33 s; this service makes at most 30 s")

@@ -406,9 +406,12 @@ def create_app(settings: ServeSettings) -> FastAPI:
                 raise
             raise ApiError(503, f"use_rag: this server has no motion index ({exc})") from None
         if request.seconds > MAX_SECONDS + 1e-9:  # a length said in the prompt's words
+            # or a given motion's (a 40 s motion restyled had been told "the prompt asks")
+            given = params.get("task") in ("predict", "inbetween", "edit", "restyle")
+            asked = "the result would last" if given else "the prompt asks"
             raise ApiError(
                 422,
-                f"the prompt asks {request.seconds:g} s; this service makes at most "
+                f"{asked} {request.seconds:g} s; this service makes at most "
                 f"{MAX_SECONDS:g} s a motion (the library and CLI up to {LIBRARY_MAX_SECONDS:g})",
             )
         if params.get("rag") is None:  # the model's choice, stored: a re-run job is the same

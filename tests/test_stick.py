@@ -942,3 +942,17 @@ def test_the_floor_is_marked_so_a_followed_walker_is_seen_to_walk() -> None:
         rows.append(image[int(floor) + 4, :, 0] < 235)  # just under the line: the marks
     assert rows[0].sum() >= 6 and rows[0].sum() == pytest.approx(rows[1].sum(), abs=6)
     assert not np.array_equal(rows[0], rows[1])  # they stay with the ground, not the view
+
+
+def test_a_story_says_the_library_s_advice_in_a_story_s_words() -> None:
+    # "pass literal=True (--literal)" and "Pipeline.restyle(...)" read as a developer's words
+    # to a teacher; the advice a story rewords must still be what the library says
+    from motiongen.generation.vocabulary import vocabulary_warning
+    from motiongen.stick.story import STORY_ADVICE
+
+    info = {"known": True, "several_styles": ["old", "sad"],
+            "unseen_style": {"action": "bow", "styles": ["sad"], "recorded": ["normal"],
+                             "used": "a person bows"}}  # fmt: skip
+    said = vocabulary_warning("segment 'an old person bows sadly'", "it", info)
+    for library in STORY_ADVICE:
+        assert library in said

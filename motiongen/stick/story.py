@@ -47,6 +47,15 @@ MOVING = 0.02  # metres: spread of the main horizontal movement (a bow 0.025-0.0
 
 
 STORY_SHORT_ADVICE = 'give it more seconds in the script ("... for N seconds" after the action)'
+# Advice worded for the library and every command, said for a story: a teacher's trial read
+# "pass literal=True (--literal)" and "Pipeline.restyle(...)" as a developer's words
+STORY_ADVICE = {
+    "pass literal=True (--literal) to send the prompt as written": (
+        "add --literal to the story command to send the action as written"
+    ),
+    "(for a mix of two, restyle it: motiongen restyle --style A --blend B:0.5, or "
+    "Pipeline.restyle(motion, A, blend=(B, 0.5)))": "(a story shows one: keep one of them)",
+}
 
 SPEECH_SR = 16000
 QUIET = 0.15  # loudness (of the track's loud level) under which the mouth is shut
@@ -361,9 +370,11 @@ def make_scene(script: Script, pipe: Any, *, seed: int = 0, width: int = 960,
 
     # A story's action always has a length (3 s unless the script says): "or none" and "leave
     # out the length" are no advice there.
-    warnings = [m.meta["warning"].replace(SEGMENT_SHORT_ADVICE, STORY_SHORT_ADVICE)
-                .replace(LENGTH_SHORT_ADVICE, STORY_SHORT_ADVICE)
-                for m in motions if m.meta.get("warning")]  # fmt: skip
+    advice = {SEGMENT_SHORT_ADVICE: STORY_SHORT_ADVICE, LENGTH_SHORT_ADVICE: STORY_SHORT_ADVICE,
+              **STORY_ADVICE}  # fmt: skip
+    warnings = [m.meta["warning"] for m in motions if m.meta.get("warning")]
+    for said, told in advice.items():
+        warnings = [w.replace(said, told) for w in warnings]
     # A spoken line's body is "a person talks", nearest the data's one gesture of response:
     # its mouth shows the talking, so that note came with every line of every story (a trial).
     warnings = [w for w in (join_warnings(*(p for p in w.splitlines() if not TALK_NOTE.match(p)))

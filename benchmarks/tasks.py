@@ -287,6 +287,12 @@ def edit(pipe: Any, split: str, count: int) -> dict[str, Any]:
     # label classifier, trained on whole bodies, reads a walk). Apart, with the arms' sign.
     travels: list[bool] = []
     span_shown: list[float | None] = []
+    # the travelling windows edited in place too (``in_place``: the action where the span
+    # starts, the frames after moved along), in the same run
+    placed: list[tuple[np.ndarray, str]] = []
+    placed_skates: list[float] = []
+    placed_sane: list[bool] = []
+    travel_skates: list[float] = []
     from motiongen.artifacts import foot_skating_ratio
     from motiongen.eval.sanity import SanityChecker
 
@@ -325,6 +331,13 @@ def edit(pipe: Any, split: str, count: int) -> dict[str, Any]:
             # an arm snapping at a seam (an edited wave's arm dropped at 6.7 m/s; a trial)
             wrist_seams[way].append(max(_wrist_speed(p[lo - 1 : hi + 1]).max() for lo, hi in
                                         ((a, a + SEAM_REACH), (b - SEAM_REACH, b))))  # fmt: skip
+        if travels[-1]:
+            travel_skates.append(skates[""][-1])
+            there = pipe.edit(motion(w), text=words[target], frames=(a / FPS, b / FPS), seed=i,
+                              in_place=True).positions.astype(np.float64)  # fmt: skip
+            placed.append((there[a:b], target))
+            placed_skates.append(foot_skating_ratio(there[a:b], FPS))
+            placed_sane.append(checker.check(there, FPS).passed)
         real_wrists.append(float(np.percentile(_wrist_speed(w), 99)))
         arm_target = ARM_ACTIONS[int(arm_rng.integers(len(ARM_ACTIONS)))]
         from motiongen.tasks import BODY_PARTS
@@ -374,6 +387,11 @@ def edit(pipe: Any, split: str, count: int) -> dict[str, Any]:
         result[f"span_windows_{where}"] = int(sel.sum())
         shown = [v for v, t in zip(span_shown, sel, strict=True) if t and v is not None]
         result[f"span_arms_shown_{where}"] = round(float(np.mean(shown)), 3) if shown else None
+    if placed:
+        result["span_recognised_travelling_in_place"] = round(float(hits(placed).mean()), 3)
+        result["span_foot_skating_travelling"] = round(float(np.mean(travel_skates)), 3)
+        result["span_foot_skating_travelling_in_place"] = round(float(np.mean(placed_skates)), 3)
+        result["span_sanity_travelling_in_place"] = round(float(np.mean(placed_sane)), 3)
     real_jumps = real_speed_jumps(split)
     result["real_speed_jump_p95"] = round(float(np.percentile(real_jumps, 95)), 3)
     result["real_speed_jump_p99"] = round(float(np.percentile(real_jumps, 99)), 3)
@@ -837,6 +855,16 @@ def markdown(r: dict[str, Any]) -> str:
                 f"{e['span_arms_shown_standing']} / {e['span_arms_shown_travelling']} "
                 f"| a real clip's arms of the action on the window's body (the arms edit's "
                 f"reference: its own actions, whole windows): {e.get('arms_real_shown', '–')} |"
+            )
+        if "span_recognised_travelling_in_place" in e:
+            rows.append(
+                f"| edit 3 s span in the travelling windows, in place (`in_place`: the action "
+                f"where the span starts, the frames after moved along): recognised / foot "
+                f"skating in the span / sanity passed | "
+                f"{e['span_recognised_travelling_in_place']} / "
+                f"{e['span_foot_skating_travelling_in_place']} / "
+                f"{e['span_sanity_travelling_in_place']} | as made: "
+                f"{e['span_recognised_travelling']} / {e['span_foot_skating_travelling']} |"
             )
         if "span_seam_wrist_p95" in e:
             rows.append(

@@ -85,6 +85,7 @@ from motiongen.generation.control import (
     poses_stand_note,
     predict_constraints,
     resolve_joints,
+    rest_moved,
     slower_gaps,
     stepping_pace,
     travel_warning,
@@ -1872,7 +1873,10 @@ class Pipeline:
         joints: Sequence[str] | None = None,
         **options: Any,
     ) -> GenerationRequest:
+        in_place = options.pop("in_place", False)
         asked_options = dict(options)
+        if not isinstance(in_place, bool):
+            raise InputError(f"in_place must be true or false, got {in_place!r}")
         pos = self._as_positions(motion, "the motion to edit")
         self._long_enough(len(pos), "the motion to edit has", "an edit")
         span = None
@@ -1906,6 +1910,16 @@ class Pipeline:
                     f"model ({1 / self.fps:g} s at {self.fps:g} fps); give a longer span"
                 )
         resolved = None if joints is None else resolve_joints(joints)
+        moved = None
+        if in_place:
+            if span is None or resolved is not None:
+                raise InputError(
+                    "in_place (--in-place) makes a span's action where the span starts and "
+                    "moves the frames after it along; give frames= (a span of time) and no "
+                    "joints"
+                )
+            motion, moved = rest_moved(motion, a_s, b_s)
+            pos = self._as_positions(motion, "the motion to edit")
         constraints = edit_constraints(pos, frames=span, joints=resolved)
         given, segment_model = self._segment_model_option("edit", options)
         # A span of time can come whole from the segment model, sewn in by in-betweening
@@ -2002,6 +2016,8 @@ class Pipeline:
             )
         if span is not None and not arms and text:  # the span's new action, read back
             req.action_parts = ((text, span[0], span[1] - span[0]),)
+        if moved is not None:  # how far the frames after the span were moved on the ground
+            req.meta["rest_moved_m"] = round(moved, 3)
         req.source_rate = source_rate(
             motion.fps, self.fps, edit_kept(motion.positions, motion.fps, frames, resolved)
         )
@@ -2517,7 +2533,8 @@ class Pipeline:
             return (
                 f"the edited span may not show its action: {'; '.join(lost)}; try other "
                 "seeds, a longer span, or one where the body does not travel (a span set in "
-                "a walk must cover the walk's ground)"
+                "a walk must cover the walk's ground, unless edited in place: --in-place, "
+                "in_place=True)"
             )
         return (
             f"the restyle may have lost its action: {'; '.join(lost)}; try other seeds, or a "
@@ -3174,7 +3191,8 @@ class Pipeline:
                 f"action does not walk, {done}. "
                 + ("To stop there" if steps else "To step instead")
                 + ", edit a longer span, or make the whole span with the control model "
-                '(--segment-model self; segment_model="self")',
+                '(--segment-model self; segment_model="self"); to do it where the span '
+                "starts and go on from there, edit in place (--in-place; in_place=True)",
             )
         return motion
 

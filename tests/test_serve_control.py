@@ -318,3 +318,13 @@ def test_a_given_motion_too_long_for_the_service_is_said_so(client: TestClient, 
     long = {"fps": walk["fps"], "positions": walk["positions"] * 11}  # 33 s
     r = client.post("/restyle", json={"motion": long, "style": "sad", **QUICK})
     assert_error(r, 422, "the result would last 33 s; this service makes at most 30 s")
+
+
+def test_an_edit_in_place_over_rest(client: TestClient, walk: dict) -> None:
+    r = client.post("/edit", json={"motion": walk, "text": "a person bows", "frames": [0.5, 2.0],
+                                   "in_place": True, **QUICK})  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert r.json()["meta"]["rest_moved_m"] > 0.3  # the walk's 1.5 s taken back
+    r = client.post("/edit", json={"motion": walk, "text": "a person waves", "joints": "arms",
+                                   "in_place": True, **QUICK})  # fmt: skip
+    assert_error(r, 422, "in_place (--in-place) makes a span's action where the span starts")

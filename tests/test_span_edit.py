@@ -274,3 +274,22 @@ def test_an_edited_span_given_in_frame_numbers_is_told_it_is_in_seconds(pipes):
         control.check_edit(walk, text="a person bows", frames=(20, 50))
     with pytest.raises(InputError, match=r"inside the motion's 0..4 s$"):  # seconds past the end
         control.check_edit(walk, text="a person bows", frames=(1.0, 9.0))
+
+
+def test_an_edit_in_place_acts_where_the_span_starts_and_moves_the_rest_along(pipes):
+    # a bow set in 3 s of a walk had to cover the walk's ground, sliding at 1 m/s (a trial)
+    control, text = pipes
+    walk = Motion(positions=_walk(4.0, seed=2), fps=FPS)
+    out = control.edit(walk, text="a person bows", frames=(1.0, 2.5), seed=0, segment_model=text,
+                       in_place=True)  # fmt: skip
+    src, got = walk.positions.astype(np.float64), out.positions.astype(np.float64)
+    np.testing.assert_allclose(got[:20], src[:20], atol=1e-5)  # before the span: as it was
+    shift = src[20, PELVIS] - src[50, PELVIS]  # after it: moved back by the span's travel
+    shift[1] = 0.0
+    np.testing.assert_allclose(got[50:], src[50:] + shift, atol=1e-5)
+    assert out.meta["rest_moved_m"] == pytest.approx(np.linalg.norm(shift), abs=1e-3)
+    assert np.linalg.norm(shift) > 0.5
+    with pytest.raises(InputError, match="give frames= \\(a span of time\\) and no joints"):
+        control.check_edit(walk, text="a person waves", joints=["arms"], in_place=True)
+    with pytest.raises(InputError, match="in_place must be true or false"):
+        control.check_edit(walk, text="a person bows", frames=(1.0, 2.5), in_place="yes")

@@ -379,6 +379,14 @@ def edit(
     style: StyleName = None,
     loop: LoopOption = False,
     no_travel: NoTravel = False,
+    in_place: Annotated[
+        bool,
+        typer.Option(
+            help="Make the span's action where the span starts, the frames after it moved "
+            "along to go on from there (a bow set in a walk stops and bows; else it must cover "
+            "the walk's ground, sliding)."
+        ),
+    ] = False,
 ) -> None:
     """Make part of a motion anew (a span of time, some joints, or both); the rest is kept."""
     names = None if joints is None else [j for j in joints.split(",") if j.strip()]
@@ -395,6 +403,8 @@ def edit(
     given, span = resolve_motion(motion_in), _span(frames)
     _written_rate_fits(output, fps, given)
     options = _options(steps, sampler, guidance, seed, postprocess, literal, segment_model, style)
+    if in_place:
+        options["in_place"] = True
     result = _pipe(checkpoint).edit(given, text=text, frames=span, joints=names, **options)
     _write(result, output, t0, "edit", fps, (loop, no_travel))
     by = result.meta.get("segments_from")  # the wave fallback's warning has said it

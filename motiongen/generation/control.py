@@ -242,6 +242,28 @@ def keyframes_in_place(
     return out, moved
 
 
+def rest_moved(motion: Motion, start: float, end: float) -> tuple[Motion, float]:
+    """(``motion`` with its frames from ``end`` seconds on moved on the ground, facing kept, so
+    that they go on from where the body is at ``start``; how far, metres): an edit in place.
+    A bow set in 3 s of a walk had to cover the walk's 3 m, so it slid along at 1 m/s (a web
+    developer's trial); in place it bows where the span starts and the walk goes on from
+    there."""
+    from motiongen.generation.source_rate import frame_at
+
+    p = np.asarray(motion.positions, dtype=np.float64)
+    a, b = frame_at(start, motion.fps), frame_at(end, motion.fps)
+    if b >= len(p):  # the span runs to the end: nothing after it to move
+        return motion, 0.0
+    shift = p[a, PELVIS] - p[b, PELVIS]
+    shift[1] = 0.0
+    moved = p.copy()
+    moved[b:] += shift
+    # the span's own frames (made anew) moved by the share of the way, so the given motion
+    # does not jump where the span ends (said as "a cut, or corrupt frames?")
+    moved[a:b] += shift * (np.arange(b - a) / max(b - a, 1))[:, None, None]
+    return motion.copy(positions=moved.astype(motion.positions.dtype)), float(np.linalg.norm(shift))
+
+
 def poses_stand_note(keyframes: Sequence[Motion], travels: bool) -> str | None:
     """The note for ``keyframes_in_place`` keyframes after a single pose, where the text
     ``travels``: a pose has no pace to carry on, so the next keyframe is put on its spot and

@@ -113,6 +113,8 @@ def checked_control(pipe: Any, params: dict[str, Any], root: Path) -> Any:
         return pipe.check_inbetween(motions, list(params["times"]), params.get("text"), **opts)
     if task == "edit":
         frames = params.get("frames")
+        if params.get("in_place"):
+            opts["in_place"] = True
         return pipe.check_edit(
             motions[0], text=params["text"], frames=None if frames is None else tuple(frames),
             joints=params.get("joints"), **opts,

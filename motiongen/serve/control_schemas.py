@@ -278,6 +278,12 @@ class EditRequest(ControlOptions):
         None, min_length=1, max_length=NUM_JOINTS, description="Joint names or body parts."
     )
     segment_model: Literal["self"] | None = _segment_model("an edited span of time")
+    in_place: bool = Field(
+        False,
+        description="Make the span's action where the span starts, the frames after it moved "
+        "along the ground to go on from there (meta.rest_moved_m says how far); else a span "
+        "set in a walk covers the walk's ground.",
+    )
 
     @field_validator("joints", mode="before")
     @classmethod

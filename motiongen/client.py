@@ -184,13 +184,15 @@ class Client:
 
     def edit(self, motion: Motion, text: str, **options: Any) -> Motion:
         """``motion`` with a part made anew (POST /edit). options: frames ([start, end] s),
-        joints (names or body parts), segment_model ("self"), and those every control call
-        takes (see ``predict``)."""
+        joints (names or body parts), segment_model ("self"), in_place (the span's action
+        where it starts, the rest moved along), and those every control call takes (see
+        ``predict``)."""
         return self._control("/edit", {"motion": _payload(motion), "text": text}, options)
 
     def restyle(self, motion: Motion, style: str | None = None, **options: Any) -> Motion:
         """``motion`` moved in another style (POST /restyle). options: text, blend ({style,
-        weight}), keep_speed, and those every control call takes (see ``predict``)."""
+        weight}), keep_speed, whole_path, and those every control call takes (see
+        ``predict``)."""
         return self._control(
             "/restyle", {"motion": _payload(motion, segments=True), "style": style}, options
         )

@@ -1608,6 +1608,7 @@ class Pipeline:
         kept = np.full((frame_at(seconds, past.fps), NUM_JOINTS, 3), np.nan)
         kept[: past.num_frames] = past.positions[: len(kept)]
         req.source_rate = source_rate(past.fps, self.fps, kept)
+        req.audio = past.audio  # the song plays on under what comes next
         said, _ = _segments_of(past, past.num_frames, past.fps)
         if said:  # a timeline goes on as one: a restyle of it keeps each segment's words
             parts = [[t, n / past.fps] for t, n in said]
@@ -2021,6 +2022,7 @@ class Pipeline:
         req.source_rate = source_rate(
             motion.fps, self.fps, edit_kept(motion.positions, motion.fps, frames, resolved)
         )
+        req.audio = motion.audio
         return req
 
     def _restyle_segments(
@@ -2405,6 +2407,7 @@ class Pipeline:
             path = self._restyle_segments(req, parts, walked, (style, blend), sampling, path,
                                           motion.fps)  # fmt: skip
         req.source_rate = source_rate(motion.fps, self.fps, path)
+        req.audio = None if stretched else motion.audio  # a whole path walked longer: off beat
         posed_from = None  # (action, its style or None) a never-recorded pair starts posed
         if (
             seen is not None
@@ -2926,6 +2929,8 @@ class Pipeline:
                 else None
             )
             motion = at_source_rate(motion, req.source_rate, own_height=own_height, bones=body)
+        if req.audio is not None and motion.audio is None:
+            motion.audio = req.audio
         return motion
 
     def _segment_parts(

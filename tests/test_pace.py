@@ -242,3 +242,20 @@ def test_a_restyle_walks_the_whole_path_at_the_style_s_pace_when_asked(control):
         control.restyle(timeline, "sad", whole_path=True)
     with pytest.raises(InputError, match="whole_path must be true or false"):
         control.restyle(walk, "sad", whole_path="yes")
+
+
+def test_a_motion_s_music_plays_on_under_what_a_control_task_makes_of_it(control):
+    # a danced song's bow (predict) and restyle had come back silent (a choreographer's trial)
+    from motiongen.motion import AudioRef
+
+    walk = _made_walk(control)
+    walk.audio = AudioRef("song.ogg", 2.5)
+    said = {
+        "predict": control.predict(walk, 4.0, seed=0, steps=2),
+        "restyle": control.restyle(walk, "sad", seed=0, steps=2),
+        "edit": control.edit(walk, text="a person bows", frames=(1.0, 2.5), seed=0, steps=2),
+    }
+    for task, made in said.items():
+        assert made.audio == AudioRef("song.ogg", 2.5), task
+    # a slower style walking the whole path takes longer than the song's part
+    assert control.restyle(walk, "sad", seed=0, steps=2, whole_path=True).audio is None

@@ -68,6 +68,10 @@ class GenerationRequest:
     # (the text naming its action, first frame, frames) at the model's fps: a restyle's (each
     # timeline segment's), a span edit's span; None for others.
     action_parts: tuple[tuple[str, int, int], ...] | None = None
+    # The music a given motion plays with (``Motion.audio``), carried to the result of a task
+    # that keeps its clock (a continuation, an edit, a restyle at the motion's length): a
+    # danced song's bow or restyle had come back silent (a choreographer's trial).
+    audio: Any = None
     # Joined arms edit (generation.arms_edit): (the edited arm joints, first frame, end frame)
     # set from the one segment in ``parts``, or None.
     edit_joints: tuple[tuple[int, ...], int, int] | None = None

@@ -546,6 +546,13 @@ def dance(
     beat_sync: Annotated[
         bool | None, typer.Option("--beat-sync/--no-beat-sync", help=BEAT_SYNC_HELP)
     ] = None,
+    literal: Annotated[
+        bool,
+        typer.Option(
+            help="Send --text as written, also a style its dance was never recorded in (by "
+            "default such style words are left out, with a warning that names this option)."
+        ),
+    ] = False,
 ) -> None:
     """Dance to a song (and a prompt, with --text), the song muxed into the MP4."""
     from motiongen.generation.request import dance_seconds
@@ -584,6 +591,7 @@ def dance(
         rag=rag,
         index=index,
         beat_sync=beat_sync,
+        literal=literal,
     )
     if text is None:
         # The kind of dance comes from a prompt far more than from the music: music alone gave

@@ -3,7 +3,7 @@
 Run:  .venv/bin/python benchmarks/latency.py [--quick] [--threads N] [--out FILE.json]
           [--runtimes torch onnx onnx-int8]
 
-Grid: MotionDiT tiny / full x {flow Euler 1, 2 (the shipped default), 4, 10 steps; DDIM 50 steps} x batch 1 and 32,
+Grid: MotionDiT tiny / full x {flow Euler 1, 2, 4 (the shipped default), 10 steps; DDIM 50 steps} x batch 1 and 32,
 always with classifier-free guidance (the Pipeline's default scale, batched: the network runs
 on 2B samples per step). Each cell calls ``Pipeline.generate`` for one prompt and 196 frames
 (9.8 s at 20 fps) and reports the wall time divided by the batch size:

@@ -1040,6 +1040,13 @@ def test_unseen_styles_count_merged_synonyms_and_leave_the_prompt_tidy():
     assert unseen_style("a person raises both hands happily", info, known)["styles"] == ["happy"]
     assert unseen_style("a person raises both hands", info, known) is None
     assert unseen_style("xyz happily", {**info, "known": False}, known) is None
+    # the music-paired dances carry no style: a happy waltz was never recorded (a dance
+    # restyled happy changed little, unsaid: a choreographer's trial)
+    dances = {"actions": {}, "songs": {"dance-waltz": 24}, "words": words}
+    waltz = {"known": True, "nearest": [["dance-waltz", 0.8]]}
+    said = unseen_style("a person dances the waltz happily", waltz, dances)
+    assert said["styles"] == ["happy"] and said["recorded"] == ["normal"]
+    assert unseen_style("a person dances the waltz", waltz, dances) is None
     # a left / right tie in the embedding: the side the text names is the action named
     hands = {"actions": {a: ["normal"] for a in ("wave-left-hand", "wave-right-hand")},
              "words": words}  # fmt: skip

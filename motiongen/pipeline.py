@@ -2292,7 +2292,6 @@ class Pipeline:
         if blend is not None:
             options["blend"] = blend
         text_blend = None
-        several = None
         seen = None
         read_as = None
         parts = None  # a timeline's segments, each restyled with its own words
@@ -2319,12 +2318,6 @@ class Pipeline:
             content = seen.content[0]
             action = read_as = self._describe_action(content)
             text = action
-            if turns := self._actions_in_turn(pos):  # blended: one text for the whole
-                several = (
-                    f"the motion does more than one thing ({', then '.join(c for c, _ in turns)}"
-                    f"); the restyle describes it by one ({action!r}) and may lose the others: "
-                    "give text= saying what it does, or restyle its parts one by one"
-                )
             text, text_blend = self._said_as_recorded(action, style, blend)
         elif text is not None and self.text_dim:
             # the caller's words say the style too, as a continuation's or an edit's do
@@ -2384,7 +2377,6 @@ class Pipeline:
         if unread:
             add_warning(req.meta, f"the motion's timeline segments are not used ({unread}): it "
                         "is restyled as one motion")  # fmt: skip
-        add_warning(req.meta, several)
         add_warning(req.meta, kept_note)
         if from_example:
             req.meta["style_from_example"] = from_example

@@ -65,7 +65,7 @@ def _render(
     render_scene(scene, output, audio=audio, audio_offset=audio_offset)
     for warning in dict.fromkeys(scene.warnings):
         print_warnings(warning)
-    actions = sum(len(a.actions) for a in script.actors)
+    actions = sum(a.written for actor in script.actors for a in actor.actions)
     out.print(
         f"wrote {output} ({scene.seconds:.1f} s, {len(script.actors)} actor(s), {actions} "
         f"action(s), {len(script.camera)} camera move(s){', with audio' if audio else ''}) "

@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -42,6 +43,7 @@ class Actor:
     colour: tuple[int, int, int] = (30, 30, 30)
     facing: np.ndarray | None = None  # per frame, -1 (the screen's left) to +1: the face turns
     behind: bool = False  # drawn behind the others (one passing them)
+    since: float = 0.0  # seconds before which it is not on the stage (one that walks on later)
 
     def at(self, seconds: float) -> np.ndarray:
         """(20,) stick numbers at a time, linearly interpolated."""
@@ -82,7 +84,8 @@ class Scene:
     actors: list[Actor]
     width: int = 640
     height: int = 480
-    captions: list[tuple[float, float, str]] = field(default_factory=list)  # (start, end, text)
+    # (start, end, text) or (start, end, text, the speaker's colour: the caption's ground)
+    captions: list[tuple[Any, ...]] = field(default_factory=list)
     camera: np.ndarray | None = None  # (frames at FPS, 3): x, y, zoom of the view per frame
     warnings: list[str] = field(default_factory=list)  # what the model made of the actions
     hold: float = 0.0  # seconds the scene lasts at least: the actors hold their last poses
@@ -143,10 +146,11 @@ def draw_frame(scene: Scene, seconds: float, index: int = 0) -> np.ndarray:
     _floor_marks(draw, scene, view, floor_y, W)
     # the first actor in front, one passing the others behind them all
     for actor in sorted(reversed(scene.actors), key=lambda a: not a.behind):
-        _draw_actor(draw, actor, seconds, scene, view)
-    for start, end, text in scene.captions:
+        if seconds >= actor.since:
+            _draw_actor(draw, actor, seconds, scene, view)
+    for start, end, text, *colour in scene.captions:
         if start <= seconds < end:
-            _caption(draw, text, W, H)
+            _caption(draw, text, W, H, tuple(colour[0]) if colour else (0, 0, 0))
     small = image.resize((scene.width, scene.height), Image.Resampling.LANCZOS)
     return np.asarray(small)
 
@@ -222,10 +226,11 @@ def _face(draw, c: np.ndarray, r: float, expression: str, mouth: float,  # noqa:
         draw.line([(c[0] - 0.3 * r, mouth_y), (c[0] + 0.3 * r, mouth_y)], fill=colour, width=width)
 
 
-def _caption(draw, text: str, W: int, H: int) -> None:  # noqa: ANN001
-    """White on black at the top, centred; a line too wide for the frame wraps at words. At
-    the bottom (before) it hid the feet, which stand at the frame's bottom edge in close-ups;
-    the space above the heads is free except for a raised hand."""
+def _caption(draw, text: str, W: int, H: int, ground: tuple[int, ...] = (0, 0, 0)) -> None:  # noqa: ANN001
+    """White on ``ground`` (the speaker's colour: every actor's is dark) at the top, centred;
+    a line too wide for the frame wraps at words. At the bottom (before) it hid the feet,
+    which stand at the frame's bottom edge in close-ups; the space above the heads is free
+    except for a raised hand."""
     from motiongen.io.render import text_font
 
     size = H // 18
@@ -247,7 +252,7 @@ def _caption(draw, text: str, W: int, H: int) -> None:  # noqa: ANN001
         tw = width(line)
         x, y = (W - tw) / 2, top + i * step
         draw.rectangle([x - size * 0.4, y - size * 0.2, x + tw + size * 0.4, y + size * 1.2],
-                       fill=(0, 0, 0))  # fmt: skip
+                       fill=ground)  # fmt: skip
         draw.text((x, y), line, fill=(255, 255, 255), font=font)
 
 

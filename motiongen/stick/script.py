@@ -29,6 +29,7 @@ import re
 from dataclasses import dataclass, field
 
 from motiongen.errors import InputError
+from motiongen.generation.control import MIN_SEGMENT_SECONDS as MIN_ACTION_SECONDS
 from motiongen.generation.durations import UNIT, said_seconds, without_said_length
 from motiongen.retrieval.wordings import as_person
 
@@ -47,10 +48,18 @@ EMOTIONS = {
     "angry": ("angrily", "angry", "furiously", "crossly"),
     "surprised": ("surprised", "surprisedly", "in surprise", "astonished", "shocked"),
 }
-NOUNS = "person|man|woman|boy|girl|child|dancer|runner|figure|kid|friend|lady|guy"
+NOUNS = (
+    "person|man|woman|boy|girl|child|dancer|runner|figure|kid|friend|lady|guy|gentleman|"
+    "teenager|teacher|student|pupil|mother|father|mum|mom|dad|grandmother|grandfather|grandma|"
+    "grandpa|neighbour|neighbor|stranger|doctor|nurse|king|queen|prince|princess"
+)
 # nouns ``as_person`` says as "a person" (or, as retrieval does, "a childlike person" for a
-# child); "friend" and "runner" it leaves
-AS_PERSON_NOUNS = frozenset(NOUNS.split("|")) - {"friend", "runner"}
+# child, "an old person" for a grandfather); the others are said as "a person" here ("A teacher
+# waves" had been refused as no actor: a teacher's trial)
+AS_PERSON_NOUNS = frozenset({
+    "person", "man", "woman", "boy", "girl", "child", "dancer", "figure", "kid", "lady", "guy",
+    "gentleman", "teenager", "grandmother", "grandfather", "grandma", "grandpa",
+})  # fmt: skip
 # Words that may describe a new actor ("An old man", "A tired young woman"): they go into each
 # of that actor's texts ("an old person walks" is the data's elderly walk), and an emotion
 # among them sets the face. A fixed list, as any word before the noun would read "A dog
@@ -75,8 +84,11 @@ NAMED = (
     r"((?:[a-z]+\s+){0,3}?)(" + NOUNS + r"))\b"
 )
 EXISTING = re.compile("^" + NAMED)
-MALE = frozenset({"man", "boy", "guy", "he", "him"})
-FEMALE = frozenset({"woman", "girl", "lady", "she", "her"})
+MALE = frozenset({"man", "boy", "guy", "he", "him", "gentleman", "father", "dad", "grandfather",
+                  "grandpa", "king", "prince"})  # fmt: skip
+FEMALE = frozenset({"woman", "girl", "lady", "she", "her", "mother", "mum", "mom", "grandmother",
+                    "grandma", "queen", "princess"})  # fmt: skip
+GENERIC = frozenset({"person", "figure"})  # an ordinal with these counts every actor
 CAMERA = re.compile(r"^(?:the\s+)?camera\b")
 # "The camera slowly zooms in": how it moves is not read, only what it does
 MANNER = r"(?:[a-z]+ly|then|now)"
@@ -139,6 +151,7 @@ class Action:
     line: str | None = None  # spoken words, if any
     way: int | None = None  # "to the right" (+1) or "to the left" (-1) of the screen
     towards: int | None = None  # the actor it is done at ("waves at him"), by index
+    written: bool = True  # False for a wait the story adds (a "Then ..." sentence's)
 
 
 @dataclass
@@ -206,6 +219,7 @@ def parse_script(text: str) -> Script:
     pending_zoom: CameraMove | None = None  # a zoom in written just before an actor's sentence
     order: list[int] = []  # who acted in each sentence so far
     story_at = 0.0  # where the last actor's sentence ended: a "Then ..." sentence starts there
+    began = 0.0  # ...and where its actions started
     queue = _sentences(text.strip())
     while queue:
         sentence = queue.pop(0).strip().rstrip(".!?").strip()
@@ -231,6 +245,12 @@ def parse_script(text: str) -> Script:
             for k, said in enumerate(_camera_parts(lower[camera_said.end() :])):
                 move = _camera(said, at + k * MOVE_SECONDS, actors, current, order)
                 named = move.actor is not None
+                if move.kind == "follow" and move.actor == current and current is not None:
+                    # following whom the story is about follows what it was just told to do,
+                    # from its start (after "A man walks to the right." the follow began once
+                    # his walk was over: a teacher's trial)
+                    earliest = camera[-1].at + MOVE_SECONDS if camera else 0.0
+                    move.at = max(began, earliest)
                 if move.kind == "zoom_in" and not named and current is not None:
                     move.actor = current  # a close-up of whom the story is about
                 camera.append(move)
@@ -241,10 +261,14 @@ def parse_script(text: str) -> Script:
         described = match.group(3).split() if match else []
         if match and all(w in DESCRIBING for w in described):
             ordinal = re.search(r"\b(second|third|fourth|fifth|sixth)\b", match.group(0))
-            if ordinal and ORDINALS[ordinal.group(1)] != len(actors):
+            noun = match.group(4)
+            # "A second girl": the second of the girls ("a second person" of everyone)
+            alike = len(actors) if noun in GENERIC else sum(a.noun == noun for a in actors)
+            if ordinal and ORDINALS[ordinal.group(1)] != alike:
+                said = "person" if noun in GENERIC else noun
                 raise InputError(
-                    f"{sentence!r} brings in the {ordinal.group(1)} person, but the script has "
-                    f"{len(actors)} so far; say 'Another person ...' or number them in order"
+                    f"{sentence!r} brings in the {ordinal.group(1)} {said}, but the script has "
+                    f"{alike} so far; say 'Another {said} ...' or number them in order"
                 )
             actors.append(ActorScript(name=match.group(0), described=" ".join(described)))
             clock.append(0.0)
@@ -288,9 +312,15 @@ def parse_script(text: str) -> Script:
             for wait in _waits(story_at - clock[current]):
                 actors[current].actions.append(wait)
                 clock[current] += wait.seconds
+        began = clock[current]  # where this sentence's actions start
         for part in _parts(rest):
-            action = _action(part, actors[current].described, actors[current].noun)
-            action.towards = _towards(part, actors, current, order)
+            towards, said = _towards(part, actors, current, order)
+            action = _action(said, actors[current].described, actors[current].noun)
+            action.towards = towards
+            if towards is not None and action.way is None and TRAVELLING.search(said):
+                # "walks up to the woman": towards her on the screen (actors stand in the
+                # script's order, ``story.place``)
+                action.way = 1 if towards > current else -1
             actors[current].actions.append(action)
             clock[current] += action.seconds
         story_at = clock[current]
@@ -299,7 +329,8 @@ def parse_script(text: str) -> Script:
     if any(not a.actions for a in actors):
         empty = [a.name for a in actors if not a.actions]
         raise InputError(f"{empty[0]!r} does nothing; give each actor an action")
-    if sum(len(a.actions) for a in actors) > MAX_ACTIONS:
+    if sum(a.written for actor in actors for a in actor.actions) > MAX_ACTIONS:
+        # (the waits "Then" adds are not counted: 17 written were refused as over 24, a trial)
         raise InputError(f"the script has more than {MAX_ACTIONS} actions; at most {MAX_ACTIONS}")
     return Script(actors=actors, camera=camera)
 
@@ -310,11 +341,13 @@ def _waits(seconds: float) -> list[Action]:
     wave from the start, beside the walk (each actor's actions started at 0: a teacher's
     call-and-response story, "then she waves back", could not be told)."""
     out = []
-    while seconds >= 0.5:
+    if seconds >= 0.5:  # a wait lasts a timeline segment's least at least (0.8 s was refused
+        seconds = max(seconds, MIN_ACTION_SECONDS)  # as a segment under 1 s: a trial)
+    while seconds >= MIN_ACTION_SECONDS:
         step = min(seconds, MAX_SECONDS)
-        if 0 < seconds - step < 0.5:  # no wait shorter than an action may be
-            step = seconds - 0.5
-        out.append(Action(text=WAIT_TEXT, seconds=round(step, 3)))
+        if 0 < seconds - step < MIN_ACTION_SECONDS:  # no wait shorter than an action may be
+            step = seconds - MIN_ACTION_SECONDS
+        out.append(Action(text=WAIT_TEXT, seconds=round(step, 3), written=False))
         seconds -= step
     return out
 
@@ -331,6 +364,11 @@ def _named(
     whole, ordinal, described, noun = match.groups(default="")
     if ordinal:
         index = ORDINALS[ordinal]
+        if noun and noun not in GENERIC:  # "the second girl": of the girls (it had been the
+            called = [i for i, a in enumerate(actors) if a.noun == noun]  # script's second
+            if index < len(called):  # actor, a boy, who did her action: a teacher's trial)
+                return called[index], False
+            return len(actors), index == len(called)  # the next one brought in, or none
         return index, index == len(actors)
     gender = _gender(noun or whole)
     recent = list(dict.fromkeys(reversed(order)))  # most lately acting first
@@ -433,14 +471,18 @@ def _action(part: str, described: str = "", noun: str = "person") -> Action:
     if found:
         seconds = said
         part = part.replace(phrase, "", 1).strip()
-        if not 0.5 <= seconds <= MAX_SECONDS:
-            raise InputError(f"an action lasts 0.5 to {MAX_SECONDS:g} s, got {seconds:g} s")
+        if not MIN_ACTION_SECONDS <= seconds <= MAX_SECONDS:
+            raise InputError(
+                f"an action lasts {MIN_ACTION_SECONDS:g} to {MAX_SECONDS:g} s, got {seconds:g} s"
+            )
     line = None
     quotes = _quoted(part)
     if quotes:
         line = quotes[0].strip()
         part = QUOTE.sub("", part).strip(" ,:")
-        seconds = max(seconds if found else 0.0, WORD_SECONDS * len(line.split()) + 0.5)
+        # a short line ("Bye!") as long as an action at least (0.85 s was refused: a trial)
+        seconds = max(seconds if found else 0.0, WORD_SECONDS * len(line.split()) + 0.5,
+                      MIN_ACTION_SECONDS)  # fmt: skip
         if seconds > MAX_SECONDS:
             raise InputError(
                 f"the line {_short(line)!r} takes {seconds:.0f} s to say and an action lasts at "
@@ -504,17 +546,28 @@ def _camera_parts(said: str) -> list[str]:
     return _parts(said) or [""]
 
 
-def _towards(part: str, actors: list[ActorScript], current: int, order: list[int]) -> int | None:
-    """The actor ``part`` is done at ("waves at him", "bows to the woman"), not its own actor;
-    None for none named or one not in the script."""
-    match = TOWARDS.search(QUOTE.sub("", part))
+def _towards(
+    part: str, actors: list[ActorScript], current: int, order: list[int]
+) -> tuple[int | None, str]:
+    """(the actor ``part`` is done at ("waves at him", "bows to the woman"), not its own actor,
+    None for none named or one not in the script; ``part`` without those words where one is
+    named: the model knows waving and bowing, not at whom, and "waves at the boy happily" was
+    refused as an action it does not know where "waves happily" is one: a teacher's trial)."""
+    hidden = QUOTE.sub(lambda m: "\x00" * len(m.group(0)), part)  # not inside a spoken line
+    match = TOWARDS.search(hidden)
     if match is None:
-        return None
+        return None, part
     whole = re.compile(NAMED).match(match.group(0), match.start(1) - match.start(0))
     # "he waves at him": the latest other actor of that gender, never the one acting
     others = [i for i in order if i != current]
     index, new = _named(whole, actors, None if not others else others[-1], others)
-    return None if new or index is None or index == current or index >= len(actors) else index
+    if new or index is None or index == current or index >= len(actors):
+        return None, part
+    before = part[: match.start()]
+    if TRAVELLING.search(before):  # "walks up to her", "runs over to him": walks, runs
+        before = re.sub(r"(?:\s+(?:up|over|across|back|straight|right))+\s*$", "", before)
+    said = re.sub(r"\s+", " ", before + " " + part[match.end() :]).strip(" ,")
+    return index, said or part
 
 
 def _whom(

@@ -12,6 +12,7 @@ a syllable rate. Camera moves become a per-frame (x, y, zoom) track, eased over 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from motiongen.errors import InputError
 from motiongen.motion import join_warnings
 from motiongen.stick.render import FPS, GROUND_AT, VIEW_HEIGHT, Actor, Scene
 from motiongen.stick.representation import StickCamera, to_stick
-from motiongen.stick.script import MOVE_SECONDS, WAIT_TEXT, CameraMove, Script
+from motiongen.stick.script import MOVE_SECONDS, WAIT_TEXT, ActorScript, CameraMove, Script
 
 SPACING = 1.4
 MIN_GAP = 0.8
@@ -221,7 +222,7 @@ def place(sticks: list[np.ndarray], passing: list[bool] | None = None) -> list[n
     """Actors side by side across the view (``SPACING`` apart, in the script's order), each
     then pushed to the right until its pelvis keeps ``MIN_GAP`` on screen from every actor
     before it, all the scene long; an actor ``passing`` ("runs past") is not pushed but crosses
-    the others, its path centred on them (drawn behind, ``render``).
+    the others and ends ``MIN_GAP`` past the last of them on its way (drawn behind, ``render``).
 
     Pushed at most 1.2 units before, converging paths crossed: a man walking to the right and
     a woman walking to the left walked through each other and waved from opposite ends of the
@@ -248,8 +249,11 @@ def place(sticks: list[np.ndarray], passing: list[bool] | None = None) -> list[n
         lo = min(float(x(j).min()) for j in stay)
         hi = max(float(x(j).max()) for j in stay)
         for i in (i for i in range(n) if passing[i]):
+            # across them, ending MIN_GAP past the last on its way (centred on them, a girl
+            # who ran past stopped inside a woman: a teacher's trial)
             path = x(i)
-            placed[i][:, 0::2] += (lo + hi) / 2 - (path.min() + path.max()) / 2
+            end = hi + MIN_GAP if path[-1] >= path[0] else lo - MIN_GAP
+            placed[i][:, 0::2] += end - path[-1]
     return placed
 
 
@@ -276,7 +280,9 @@ def _back_to_wide(script: Script) -> list[CameraMove]:
     moves = sorted(script.camera, key=lambda m: m.at)
     out = []
     for k, move in enumerate(moves):
-        if move.kind not in ("zoom_in", "cut") or move.actor is None:
+        # (a follow too: following a man walking off, the camera lost the old woman he
+        # greeted, her wave back never shown: a teacher's trial)
+        if move.kind not in ("zoom_in", "cut", "follow") or move.actor is None:
             continue
         held = move.at + CLOSE_UP_HOLD
         until = moves[k + 1].at if k + 1 < len(moves) else np.inf
@@ -287,10 +293,16 @@ def _back_to_wide(script: Script) -> list[CameraMove]:
 
 
 def camera_track(
-    script: Script, sticks: list[np.ndarray], fps: float, seconds: float, aspect: float = 2.0
+    script: Script,
+    sticks: list[np.ndarray],
+    fps: float,
+    seconds: float,
+    aspect: float = 2.0,
+    hidden: Sequence[float] | None = None,
 ) -> np.ndarray:
     """(frames at 25 fps, 3): x, y, zoom of the view, for frames ``aspect`` (width / height)
-    as wide as high."""
+    as wide as high; an actor is left out of the framing before its ``hidden`` seconds
+    (``entrance``)."""
     frames = int(round(seconds * FPS)) + 1
     t = np.arange(frames) / FPS
     pelvis_x = [s[:, PELVIS_X] for s in sticks]
@@ -303,6 +315,9 @@ def camera_track(
 
     # By default the view keeps the actors' middle in frame, following it gently (1 s blur).
     xs = np.stack([actor_x(i) for i in range(len(sticks))])  # (actors, frames)
+    for i, since in enumerate(hidden or ()):  # one not yet come on is not framed
+        xs[i, t < since] = np.nan
+    xs = np.where(np.isnan(xs), np.nanmean(xs, axis=0, keepdims=True), xs)
     blur = 0.3 * FPS  # smooth enough not to shake, quick enough not to lose anyone
     centre = gaussian_filter1d((xs.min(axis=0) + xs.max(axis=0)) / 2, sigma=blur, mode="nearest")
     # Zoomed out as far as it takes to keep every actor in view (never in beyond 1); the
@@ -357,6 +372,20 @@ def camera_track(
     return track
 
 
+def entrance(actor: ActorScript) -> float:
+    """When an actor that first waits for its turn and then travels comes on (seconds; 0 for
+    any other): "Then a man walks up to the girl" had him standing at the edge of the frame
+    from the start, doing nothing for 6 s (a teacher's trial); now he walks on."""
+    from motiongen.stick.script import TRAVELLING
+
+    waited = 0.0
+    for action in actor.actions:
+        if action.written:
+            return waited if waited and TRAVELLING.search(action.text) else 0.0
+        waited += action.seconds
+    return 0.0
+
+
 def make_scene(script: Script, pipe: Any, *, seed: int = 0, width: int = 960,
                height: int = 480, check: bool = True, speech: str | Path | None = None,
                speech_offset: float = 0.0, literal: bool = False) -> Scene:  # fmt: skip
@@ -401,13 +430,16 @@ def make_scene(script: Script, pipe: Any, *, seed: int = 0, width: int = 960,
             if action.line:
                 a = int(round(start * pipe.fps))
                 talking[a : a + n] = True if loud is None else loud[a : a + n]
-                captions.append((start, start + action.seconds, f'"{action.line}"'))
+                # on the speaker's colour: centred at the top, a line was nobody's (a trial)
+                captions.append((start, start + action.seconds, f'"{action.line}"',
+                                 COLOURS[i % len(COLOURS)]))  # fmt: skip
             start += action.seconds
         expressions += [expressions[-1]] * max(0, len(stick) - len(expressions))
         actors.append(Actor(stick=stick, fps=pipe.fps, expression=expressions[: len(stick)],
                             talking=talking, colour=COLOURS[i % len(COLOURS)],
                             facing=facing(motions[i].positions, yaws[i]),
-                            behind=actor.passes))  # fmt: skip
-    track = camera_track(script, sticks, pipe.fps, seconds, width / height)
+                            behind=actor.passes, since=entrance(actor)))  # fmt: skip
+    track = camera_track(script, sticks, pipe.fps, seconds, width / height,
+                         hidden=[a.since for a in actors])  # fmt: skip
     return Scene(actors=actors, width=width, height=height, captions=captions, camera=track,
                  warnings=warnings, hold=seconds)  # fmt: skip

@@ -499,3 +499,24 @@ def test_a_then_prompt_is_made_as_a_timeline_on_the_page(page) -> None:
     assert total == 80
     message = page.inner_text("#message")
     assert "as a timeline: a person walks (2.0 s), then a person bows (2.0 s)" in message
+
+
+def test_a_download_job_is_picked_up_again_after_a_reload(page, tmp_path: Path) -> None:
+    # reloaded during an MP4's render, the page had come back blank while the server rendered
+    # on for nothing (a trial): the job is remembered and its file saved after the reload
+    page.fill("#prompt", "a person waves")
+    page.fill("#seconds", "2")
+    page.fill("#seed", "5")
+    page.click("#generate")
+    _wait_playing(page)
+    page.route("**/jobs/*", lambda route: route.abort())  # no poll answers: still waiting
+    page.click("#download-mp4")
+    page.wait_for_function("localStorage.getItem('motiongen-pending-job') !== null")
+    page.unroute("**/jobs/*")
+    with page.expect_download(timeout=90_000) as dl:
+        page.reload()
+    saved = tmp_path / dl.value.suggested_filename
+    dl.value.save_as(saved)
+    assert saved.read_bytes()[4:8] == b"ftyp" and saved.name.endswith(".mp4")
+    page.wait_for_function("localStorage.getItem('motiongen-pending-job') === null")
+    assert "picked up after the reload" in page.inner_text("#message")

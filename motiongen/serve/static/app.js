@@ -204,6 +204,7 @@
         // A long or many-step request runs as a job on the server: wait for it.
         say(data.note || "running as a job…");
         jobProgress("generate: queued");
+        remember(data, "generate", { format: "json", body });
         const files = await waitForJob(data, "generate");
         data = await (await api(jobFileUrl(files, "json"))).json();
       }
@@ -228,6 +229,7 @@
     } catch (e) {
       say(e instanceof ApiError ? e.message : `unexpected answer: ${e.message}`, "error");
     } finally {
+      forget();
       jobProgress(null);
       setBusy(false);
     }
@@ -264,6 +266,53 @@
         throw new ApiError(`${what} is still ${j.status} after 10 minutes; the job id is ${j.job_id}`);
       }
       await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  }
+
+  // A job the page waits for is remembered, so a reload picks it up again: reloaded during a
+  // 30 s MP4's render, the page had come back blank while the server rendered on for nothing
+  // (a trial). {job, what, format, name, body, at}
+  const PENDING = "motiongen-pending-job";
+
+  function remember(job, what, extra) {
+    try {
+      localStorage.setItem(PENDING, JSON.stringify(Object.assign({ job, what, at: Date.now() }, extra)));
+    } catch (e) { /* storage off: nothing to resume */ }
+  }
+
+  function forget() {
+    try { localStorage.removeItem(PENDING); } catch (e) { /* storage off */ }
+  }
+
+  /** After a reload: wait for the job the page was waiting for, then show or save its result. */
+  async function resumePending() {
+    let p = null;
+    try { p = JSON.parse(localStorage.getItem(PENDING) || "null"); } catch (e) { p = null; }
+    if (!p || !p.job || Date.now() - (p.at || 0) > JOB_TIMEOUT_MS) {
+      forget();
+      return;
+    }
+    setBusy(true);
+    say(`picking up ${p.what} from before the page was reloaded…`);
+    try {
+      const job = await waitForJob(p.job, p.what);
+      const res = await api(jobFileUrl(job, p.format));
+      if (p.format === "json") {
+        const data = await res.json();
+        const again = Object.assign({}, p.body || {}, { seed: data.seed ?? null });
+        show(window.MotionFiles.motionFromApi(data), { kind: "generate", body: again }, data.text || "");
+        say(`generated ${data.num_frames} frames (seed ${data.seed}), picked up after the reload`, "ok");
+      } else {
+        const name = p.name || filenameOf(res, `motion.${p.format}`);
+        saveBlob(await res.blob(), name);
+        say(`downloaded ${name}, picked up after the reload`, "ok");
+      }
+    } catch (e) {
+      say(e instanceof ApiError ? e.message : `could not pick up ${p.what}: ${e.message}`, "error");
+    } finally {
+      forget();
+      jobProgress(null);
+      setBusy(false);
     }
   }
 
@@ -382,7 +431,9 @@
       res = await api("dance", { method: "POST", body: form });
     }
     if (res.status !== 202) return res;
-    const job = await waitForJob(await res.json(), `rendering the ${what}`);
+    const pending = await res.json();
+    remember(pending, `rendering the ${what}`, { format, name: namedFile(format === "motion" ? "motion" : format) });
+    const job = await waitForJob(pending, `rendering the ${what}`);
     return api(jobFileUrl(job, format));
   }
 
@@ -404,6 +455,7 @@
     } catch (e) {
       say(e instanceof ApiError ? e.message : `download failed: ${e.message}`, "error");
     } finally {
+      forget();
       jobProgress(null);
       setBusy(false);
     }
@@ -472,6 +524,7 @@
   updateDownloads();
   loadModels();
   loadHealth();
+  resumePending();
   setInterval(loadHealth, 15000);
 
   // for control.js, tests and the console

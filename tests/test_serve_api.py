@@ -333,7 +333,10 @@ def test_generate_rejects(client: TestClient, body, status: int, words: list[str
 
 def test_field_errors_say_the_field_once_and_name_nan(client: TestClient) -> None:
     r = client.post("/generate", json={"text": "a", "guidance": -1})
-    assert r.json()["error"] == "guidance: Input should be greater than or equal to 0"
+    assert r.json()["error"] == "guidance: must be at least 0, got -1"  # the field's words
+    r = client.post("/generate", json={"text": "", "seconds": 9999})
+    assert r.json()["error"] == ("text: the prompt is empty; describe the motion in words, e.g. "
+                                 "'a person walks forward'; seconds: must be at most 30, got 9999")  # fmt: skip
     nan = b'{"text": "a person walks", "seconds": NaN}'
     r = client.post("/generate", content=nan, headers={"content-type": "application/json"})
     assert_error(r, 422, "seconds: must be a finite number, got nan")

@@ -29,7 +29,7 @@ import motiongen
 from motiongen.conditioning.text import MAX_PROMPT_CHARS, validate_prompt
 from motiongen.errors import DataNotFoundError, MotionGenError
 from motiongen.generation.request import MAX_SECONDS as LIBRARY_MAX_SECONDS
-from motiongen.generation.request import dance_seconds
+from motiongen.generation.request import dance_seconds, is_number
 from motiongen.plausibility import MAX_FPS, MIN_FPS
 from motiongen.serve.batcher import ClientBusyError, ModelQueue, QueueFullError
 from motiongen.serve.capture import add_capture_routes
@@ -206,6 +206,14 @@ MAX_PROBLEMS = 6  # a validation answer names at most this many problems
 _TYPE_TAG = re.compile(r"^(constrained-|list\[|dict\[|function-|int$|float$|str$|bool$)")
 
 
+_BOUNDS = {
+    "less_than_equal": "must be at most",
+    "greater_than_equal": "must be at least",
+    "less_than": "must be under",
+    "greater_than": "must be over",
+}
+
+
 def _validation_message(errors: list[dict[str, Any]]) -> tuple[int, str]:
     """(status, message) for FastAPI's validation errors: 400 when the body itself cannot be
     read, 422 when a field is wrong."""
@@ -229,6 +237,9 @@ def _validation_message(errors: list[dict[str, Any]]) -> tuple[int, str]:
         given = e.get("input")
         if loc and _not_finite(given):
             msg = f"must be a finite number, got {given}"  # NaN failed a bound it cannot compare
+        elif kind in _BOUNDS and "ctx" in e:  # "Input should be less than or equal to 30" read
+            bound = next(iter(e["ctx"].values()))  # as the validator's words (a page's trial)
+            msg = f"{_BOUNDS[kind]} {bound:g}, got {given:g}" if is_number(given) else msg
         if loc and kind != "extra_forbidden":
             if ".".join(loc) in fields_said:
                 continue
@@ -242,6 +253,11 @@ def _validation_message(errors: list[dict[str, Any]]) -> tuple[int, str]:
             status = 400
             parts.append(
                 'the request body is missing; send JSON such as {"text": "a person waves"}'
+            )
+        elif loc in (["text"], ["text_prompt"]) and kind == "string_too_short":
+            parts.append(
+                f"{loc[0]}: the prompt is empty; describe the motion in words, e.g. 'a person "
+                "walks forward'"
             )
         elif loc in (["text"], ["text_prompt"]) and kind == "string_pattern_mismatch":
             parts.append(

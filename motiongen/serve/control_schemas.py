@@ -269,6 +269,14 @@ class InbetweenRequest(ControlOptions):
 class EditRequest(ControlOptions):
     """Make part of a motion anew: a time span, some joints, or both."""
 
+    # The schema says what the checks say: in place takes a span of time and no joints.
+    model_config = ConfigDict(**STRICT, json_schema_extra={"anyOf": [
+        {"not": {"required": ["in_place"]}},
+        {"properties": {"in_place": {"const": False}}},
+        {"required": ["frames"], "properties": {"frames": {"type": "array"},
+                                                "joints": {"type": "null"}}},
+    ]})  # fmt: skip
+
     motion: MotionInput
     text: str = Field(..., min_length=1, max_length=MAX_PROMPT_CHARS, pattern="[A-Za-z]")
     frames: list[Annotated[float, Field(ge=0, le=MAX_SECONDS * 4)]] | None = Field(

@@ -394,6 +394,8 @@ def test_continue_restyle_and_a_timeline_from_the_page(page) -> None:
     page.wait_for_function("document.querySelector('#style option[value=\"sad\"]') !== null")
     page.select_option("#style", "sad")
     page.select_option("#blend-style", "happy")
+    # the weight says which way it goes ("Blend 0.7" said neither: a trial)
+    assert page.inner_text("#blend-value") == "50 % towards happy"
     page.click("#restyle")
     # a sad restyle of a brisk walk may slide along the kept path: said as a warning
     page.locator("#message.ok, #message.warn").filter(has_text="restyled").wait_for(timeout=60_000)
@@ -439,9 +441,13 @@ def test_continue_restyle_and_a_timeline_from_the_page(page) -> None:
     went_on = page.evaluate("window.motiongenPage.viewer.motion.segments")
     assert went_on[:-1] == said and went_on[-1] == ["a person raises both hands", 2]
 
+    rows.nth(0).locator(".seg-seconds").fill("100")
+    page.click("#compose")
+    page.locator("#message.error").filter(has_text="lasts 100 s").wait_for(timeout=5_000)
+    assert "a segment lasts 1 to 30 s" in page.inner_text("#message")
     rows.nth(0).locator(".seg-text").fill("")
     page.click("#compose")
-    page.locator("#message.error").wait_for(timeout=5_000)
+    page.locator("#message.error").filter(has_text="no text").wait_for(timeout=5_000)
     assert "segment 1 has no text" in page.inner_text("#message")
 
 

@@ -158,7 +158,9 @@
     const row = document.createElement("div");
     row.className = "segment";
     row.innerHTML =
-      '<input class="seg-text" type="text" placeholder="a person walks forward" aria-label="segment text">' +
+      // a textarea that wraps: in the narrow panel "a person waves with the right hand" had
+      // read "a person waves with t" (a trial)
+      '<textarea class="seg-text" rows="2" placeholder="a person walks forward" aria-label="segment text"></textarea>' +
       '<input class="seg-seconds" type="number" min="1" max="30" step="0.5" aria-label="segment seconds">' +
       '<button class="seg-remove ghost" type="button" title="remove this segment">×</button>';
     row.querySelector(".seg-text").value = text;
@@ -179,6 +181,9 @@
         const seconds = Number(row.querySelector(".seg-seconds").value);
         if (!text) throw new page.ApiError(`segment ${i + 1} has no text; say what the person does`);
         if (!Number.isFinite(seconds)) throw new page.ApiError(`segment ${i + 1} needs a number of seconds`);
+        if (seconds < 1 || seconds > 30) {  // said here, not as the schema's "segments[i].seconds"
+          throw new page.ApiError(`segment ${i + 1} lasts ${seconds} s; a segment lasts 1 to 30 s`);
+        }
         segments.push({ text, seconds });
       }
       if (!segments.length) throw new page.ApiError("add a segment first");
@@ -196,7 +201,10 @@
     $("continue").disabled = busy || !staged;
     $("restyle").disabled = busy || !staged || !$("style").value;
     $("compose").disabled = busy || !document.querySelector("#segments .segment");
-    $("blend-value").textContent = Number($("blend-weight").value).toFixed(1);
+    // which way the weight goes: "Blend 0.7" said neither towards what nor how much (a trial)
+    const other = $("blend-style").value;
+    const weight = Number($("blend-weight").value);
+    $("blend-value").textContent = other ? `${Math.round(weight * 100)} % towards ${other}` : weight.toFixed(1);
   }
 
   // A timeline on stage (made from a "then" prompt, composed, continued or opened) fills the
@@ -215,6 +223,7 @@
   $("compose").addEventListener("click", compose);
   $("add-segment").addEventListener("click", () => addSegment());
   $("blend-weight").addEventListener("input", update);
+  $("blend-style").addEventListener("change", update);
   $("style").addEventListener("change", update);
   // one or the other: the motion's time at its speed, or its whole path in more time
   $("keep-speed").addEventListener("change", () => { if ($("keep-speed").checked) $("whole-path").checked = false; });

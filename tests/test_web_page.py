@@ -311,6 +311,9 @@ def test_unknown_action_is_said_on_the_page(page) -> None:
 def test_a_style_never_recorded_with_the_action_is_said_and_can_be_kept(page) -> None:
     warning = _warning_for(page, "a person raises both hands happily")
     assert "made from 'a person raises both hands'" in warning
+    # the advice names the page's box, not the library's option
+    assert 'tick "keep styles the action was never recorded in"' in warning
+    assert "literal=True" not in warning
     _wait_playing(page)
     page.check("#literal")
     page.click("#generate")

@@ -67,6 +67,15 @@
     }
   }
 
+  /** A warning in the page's words: the library's advice names its own option ("pass
+   * literal=True (--literal)"), which the page offers as a box to tick (a trial). */
+  function pageWords(warning) {
+    return warning.replaceAll(
+      "pass literal=True (--literal) to send the prompt as written",
+      'tick "keep styles the action was never recorded in" to send the prompt as written',
+    );
+  }
+
   /** fetch that turns network failures and JSON error bodies into ApiError. */
   async function api(path, options = {}) {
     let res;
@@ -222,7 +231,7 @@
       // the seed with a warning too: a warned take is one to make again (a trial's had none)
       const made = `generated ${motion.numFrames} frames (${(motion.numFrames / motion.fps).toFixed(1)} s, seed ${data.seed}${cut ? `, ${cut}` : ""})${parts} in ${secs} s`;
       if (warning) {
-        say(`${made}, but:\n${warning}`, "warn");
+        say(`${made}, but:\n${pageWords(warning)}`, "warn");
       } else {
         say(made, "ok");
       }
@@ -529,7 +538,7 @@
 
   // for control.js, tests and the console
   window.motiongenPage = {
-    viewer, api, ApiError, say, show, setBusy, waitForJob, jobFileUrl, jobProgress,
+    viewer, api, ApiError, say, show, setBusy, waitForJob, jobFileUrl, jobProgress, pageWords,
     isBusy: () => busy,
     source: () => source,
   };

@@ -69,7 +69,7 @@
       const done = DONE[what] || what;
       const made = `${done} ${motion.numFrames} frames (${(motion.numFrames / motion.fps).toFixed(1)} s, seed ${data.seed ?? again.seed}) in ${secs} s${paced}`;
       if (warning) {
-        page.say(`${made}, but:\n${warning}`, "warn");
+        page.say(`${made}, but:\n${page.pageWords(warning)}`, "warn");
       } else {
         page.say(made, "ok");
       }

@@ -142,6 +142,15 @@ def _count_colour(img: np.ndarray, rgb: tuple[int, int, int], tol: int = 40) -> 
     return int((np.abs(img - np.array(rgb)).max(axis=-1) < tol).sum())
 
 
+def _generated(page, prompt: str, seconds: int, seed: int) -> tuple[int, int]:
+    """Generate from the form and wait until it plays; returns (frame, total)."""
+    page.fill("#prompt", prompt)
+    page.fill("#seconds", str(seconds))
+    page.fill("#seed", str(seed))
+    page.click("#generate")
+    return _wait_playing(page)
+
+
 def _wait_playing(page, timeout: float = 60_000) -> tuple[int, int]:
     """Wait until the frame counter moves by itself; returns (frame, total)."""
     page.wait_for_function(f"{COUNTER_JS} > 1", timeout=timeout)
@@ -157,11 +166,7 @@ def test_generate_plays_and_draws_the_figure(page, tmp_path: Path) -> None:
     assert _count_colour(empty, LEFT_BLUE) == 0  # nothing but the floor before a motion
     assert page.inner_text("#frame-counter") == "frame 0 / 0"
 
-    page.fill("#prompt", "a person walks forward happily")
-    page.fill("#seconds", "3")
-    page.fill("#seed", "7")
-    page.click("#generate")
-    frame, total = _wait_playing(page)
+    frame, total = _generated(page, "a person walks forward happily", 3, 7)
     assert total == 60  # 3 s at the model's 20 fps
     assert 1 <= frame <= total
     assert "error" not in page.get_attribute("#message", "class")
@@ -382,11 +387,7 @@ def _continue(page, text: str, seconds: float, total: int, field: str = "#prompt
 
 def test_continue_restyle_and_a_timeline_from_the_page(page) -> None:
     assert page.is_disabled("#continue")  # nothing on stage yet
-    page.fill("#prompt", "a person walks forward")
-    page.fill("#seconds", "3")
-    page.fill("#seed", "7")
-    page.click("#generate")
-    _wait_playing(page)
+    _generated(page, "a person walks forward", 3, 7)
     before = page.evaluate("Array.from(window.motiongenPage.viewer.motion.positions.slice(0, 66))")
 
     _continue(page, "a person waves with the right hand", 2, total=100)
@@ -455,11 +456,7 @@ def test_continue_restyle_and_a_timeline_from_the_page(page) -> None:
 
 
 def test_a_job_poll_the_server_does_not_answer_is_asked_again(page, tmp_path: Path) -> None:
-    page.fill("#prompt", "a person walks forward")
-    page.fill("#seconds", "2")
-    page.fill("#seed", "3")
-    page.click("#generate")
-    _wait_playing(page)
+    _generated(page, "a person walks forward", 2, 3)
     dropped = []
 
     def flaky(route) -> None:  # the first poll of the job finds no server (a restart)
@@ -500,11 +497,7 @@ def test_a_seamless_loop_in_place_is_made_and_downloaded_as_such(page, tmp_path:
 
 
 def test_a_then_prompt_is_made_as_a_timeline_on_the_page(page) -> None:
-    page.fill("#prompt", "a person walks, then bows")
-    page.fill("#seconds", "4")
-    page.fill("#seed", "2")
-    page.click("#generate")
-    _, total = _wait_playing(page)
+    _, total = _generated(page, "a person walks, then bows", 4, 2)
     assert total == 80
     message = page.inner_text("#message")
     assert "as a timeline: a person walks (2.0 s), then a person bows (2.0 s)" in message
@@ -513,11 +506,7 @@ def test_a_then_prompt_is_made_as_a_timeline_on_the_page(page) -> None:
 def test_a_download_job_is_picked_up_again_after_a_reload(page, tmp_path: Path) -> None:
     # reloaded during an MP4's render, the page had come back blank while the server rendered
     # on for nothing (a trial): the job is remembered and its file saved after the reload
-    page.fill("#prompt", "a person waves")
-    page.fill("#seconds", "2")
-    page.fill("#seed", "5")
-    page.click("#generate")
-    _wait_playing(page)
+    _generated(page, "a person waves", 2, 5)
     page.route("**/jobs/*", lambda route: route.abort())  # no poll answers: still waiting
     page.click("#download-mp4")
     page.wait_for_function("localStorage.getItem('motiongen-pending-job') !== null")

@@ -84,6 +84,7 @@ NAMED = (
     r"((?:[a-z]+\s+){0,3}?)(" + NOUNS + r"))\b"
 )
 EXISTING = re.compile("^" + NAMED)
+NAMED_AT = re.compile(NAMED)
 MALE = frozenset({"man", "boy", "guy", "he", "him", "gentleman", "father", "dad", "grandfather",
                   "grandpa", "king", "prince"})  # fmt: skip
 FEMALE = frozenset({"woman", "girl", "lady", "she", "her", "mother", "mum", "mom", "grandmother",
@@ -557,7 +558,7 @@ def _towards(
     match = TOWARDS.search(hidden)
     if match is None:
         return None, part
-    whole = re.compile(NAMED).match(match.group(0), match.start(1) - match.start(0))
+    whole = NAMED_AT.match(match.group(0), match.start(1) - match.start(0))
     # "he waves at him": the latest other actor of that gender, never the one acting
     others = [i for i in order if i != current]
     index, new = _named(whole, actors, None if not others else others[-1], others)

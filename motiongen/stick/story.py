@@ -3,10 +3,12 @@
 Each actor's actions become one timeline (``Pipeline.timeline``: every action generated with
 its own text, each continuing the last, so there are no pops between them). Actors stand
 side by side, 1.4 units apart across the view, and are pushed apart wherever their paths
-would bring their pelvises closer than 0.8 units on screen (one that "runs past" crosses). Faces follow the emotion of the action under way and the mouth
-moves while a line is spoken (the line is shown as a caption): with a speech track it opens as
-far as the track is loud at that moment (``speech_mouth``), without one it opens and shuts at
-a syllable rate. Camera moves become a per-frame (x, y, zoom) track, eased over a second.
+would bring their pelvises closer than 0.8 units on screen (one that "runs past" crosses);
+one that stays in place turns to whom it acts at. Faces follow the emotion of the action
+under way and turn with the body, and the mouth moves while a line is spoken (the line is
+shown as a caption on the speaker's colour): with a speech track it opens as far as the track
+is loud at that moment (``speech_mouth``), without one it opens and shuts at a syllable rate.
+Camera moves become a per-frame (x, y, zoom) track, eased over a second.
 """
 
 from __future__ import annotations
@@ -22,7 +24,14 @@ from motiongen.errors import InputError
 from motiongen.motion import join_warnings
 from motiongen.stick.render import FPS, GROUND_AT, VIEW_HEIGHT, Actor, Scene
 from motiongen.stick.representation import StickCamera, to_stick
-from motiongen.stick.script import MOVE_SECONDS, WAIT_TEXT, ActorScript, CameraMove, Script
+from motiongen.stick.script import (
+    MOVE_SECONDS,
+    TRAVELLING,
+    WAIT_TEXT,
+    ActorScript,
+    CameraMove,
+    Script,
+)
 
 SPACING = 1.4
 MIN_GAP = 0.8
@@ -376,8 +385,6 @@ def entrance(actor: ActorScript) -> float:
     """When an actor that first waits for its turn and then travels comes on (seconds; 0 for
     any other): "Then a man walks up to the girl" had him standing at the edge of the frame
     from the start, doing nothing for 6 s (a teacher's trial); now he walks on."""
-    from motiongen.stick.script import TRAVELLING
-
     waited = 0.0
     for action in actor.actions:
         if action.written:

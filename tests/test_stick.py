@@ -153,7 +153,7 @@ def test_parse_script() -> None:
         "second person."
     )
     first, second = s.actors
-    assert [a.text for a in first.actions] == ["a person walks in", "a person waves happily",
+    assert [a.text for a in first.actions] == ["a person walks in", "a person waves with the right hand happily",
                                                 "a person bows"]  # fmt: skip
     assert [a.seconds for a in first.actions] == [3.0, 3.0, 2.0]
     assert [a.emotion for a in first.actions] == ["neutral", "happy", "neutral"]
@@ -206,7 +206,7 @@ def test_apostrophes_are_not_quotes_and_then_goes_on_the_story() -> None:
     s = parse_script("A person waves. He says \"I can't stay, don't wait\". Then he bows. "
                      "And then she says 'it's late'.")  # fmt: skip
     acts = s.actors[0].actions
-    assert [a.text for a in acts] == ["a person waves", "a person talks", "a person bows",
+    assert [a.text for a in acts] == ["a person waves with the right hand", "a person talks", "a person bows",
                                       "a person talks"]  # fmt: skip
     assert acts[1].line == "I can't stay, don't wait" and acts[3].line == "it's late"
 
@@ -219,10 +219,12 @@ def test_then_opening_a_sentence_waits_for_the_sentence_before() -> None:
     s = parse_script("A man walks for 4 seconds. Then a woman waves. A girl runs. Then the "
                      "man bows. Then the woman waves for 2 seconds.")  # fmt: skip
     man, woman, girl = ([(a.text, a.seconds) for a in actor.actions] for actor in s.actors)
-    assert woman[:2] == [(WAIT_TEXT, 4.0), ("a person waves", 3.0)]
+    assert woman[:2] == [(WAIT_TEXT, 4.0), ("a person waves with the right hand", 3.0)]
     assert girl == [("a person runs", 3.0)]  # no "then": from the start, beside the others
     assert man == [("a person walks", 4.0), ("a person bows", 3.0)]  # after the girl's 3 s
-    assert woman[2:] == [("a person waves", 2.0)]  # at 7 s, as the man's bow ends: no wait
+    assert woman[2:] == [
+        ("a person waves with the right hand", 2.0)
+    ]  # at 7 s, as the man's bow ends: no wait
     long = parse_script("A man walks for 15 seconds. He bows for 15 seconds. Then a woman waves.")
     waits = [a.seconds for a in long.actors[1].actions if a.text == WAIT_TEXT]
     assert sum(waits) == 30.0 and max(waits) <= 20.0 and min(waits) >= 0.5
@@ -252,7 +254,7 @@ def test_described_actors_gendered_names_and_manner_words() -> None:
     man, woman = s.actors
     # "to the right" of the screen is the actor's own left
     assert [a.text for a in man.actions] == [
-        "an old person walks slowly to the left tiredly", "an old person waves"]  # fmt: skip
+        "an old person walks slowly to the left tiredly", "an old person waves with the right hand"]  # fmt: skip
     assert [a.emotion for a in man.actions] == ["sad", "neutral"]
     assert [(a.text, a.emotion) for a in woman.actions] == [
         ("a happy young person runs past", "happy"), ("a happy young person bows", "happy")]  # fmt: skip
@@ -290,7 +292,7 @@ def test_left_and_right_are_the_screen_s_and_hands_keep_their_own_side() -> None
         [("an old person walks forward", 1), ("an old person bows", None)],
         [("a person runs forward", -1)],
         [("a person walks to the left", 1)],
-        [("a person waves from the left", None)],
+        [("a person waves with the right hand from the left", None)],
     ]
     for text in ("A man walks away from the left wall.", "A man walks in from the left side of "
                  "the stage.", "A man walks backwards in from the left."):  # fmt: skip
@@ -345,7 +347,9 @@ def test_what_a_review_of_the_story_reader_found() -> None:
     _, moves = read("A man walks. Another man runs. The first man waves, and the camera follows "
                     "him.")  # fmt: skip
     assert moves == [("follow", 0)]
-    assert read("A little girl waves.")[0] == [[("a childlike person waves", 3.0, None, None)]]
+    assert read("A little girl waves.")[0] == [
+        [("a childlike person waves with the right hand", 3.0, None, None)]
+    ]
     assert read("A person waves. The camera zooms in and out.")[1] == [("zoom_in", 0),
                                                                       ("zoom_out", None)]  # fmt: skip
 
@@ -364,7 +368,7 @@ def test_camera_clauses_chained_moves_and_lines_of_described_actors() -> None:
     )
     man, girl = s.actors
     assert [(a.text, a.emotion, a.line) for a in man.actions] == [
-        ("an old person waves at the camera", "neutral", None),
+        ("an old person waves with the right hand at the camera", "neutral", None),
         ("a person talks", "happy", "hello there"),
         ("an old person walks off quickly", "neutral", None),
     ]
@@ -572,8 +576,8 @@ def test_an_actor_done_before_the_others_comes_to_rest_and_stands() -> None:
                           "waves. A third person walks for 6.5 seconds, then stops.")  # fmt: skip
     made = actor_motions(script, Pipe(), seed=0)
     assert asked == [
-        [("a person walks", 3.0), ("a person waves", 4.0), (REST_TEXT, 2.5)],
-        [("a person bows", 3.0), ("a person waves", 3.0), (REST_TEXT, 3.5)],
+        [("a person walks", 3.0), ("a person waves with the right hand", 4.0), (REST_TEXT, 2.5)],
+        [("a person bows", 3.0), ("a person waves with the right hand", 3.0), (REST_TEXT, 3.5)],
         [("a person walks", 6.5), ("a person stops", 3.0)],  # the longest: as written
     ]
     assert {m.num_frames for m in made} == {190}
@@ -973,7 +977,7 @@ def test_what_a_teacher_s_scripts_found_in_the_story_reader() -> None:
                      "Then the second girl waves.")  # fmt: skip
     woman, boy, girl, other = s.actors
     assert [a.text for a in girl.actions][-1] == "a person bows"
-    assert [a.text for a in other.actions][-1] == "a person waves"
+    assert [a.text for a in other.actions][-1] == "a person waves with the right hand"
     assert [a.text for a in boy.actions] == ["a person walks"]
     runner = parse_script("A boy waves. A girl waves. A second boy runs past them.").actors[2]
     assert runner.name == "a second boy" and runner.passes
@@ -981,13 +985,23 @@ def test_what_a_teacher_s_scripts_found_in_the_story_reader() -> None:
     # boy happily" was refused as unknown); a walk up to someone goes their way on screen
     assert (boy.actions[0].towards, boy.actions[0].way) == (0, -1)
     s = parse_script("A boy waits. A girl waves at the boy happily. The boy bows to her.")
-    assert [(a.text, a.towards) for a in s.actors[1].actions] == [("a person waves happily", 0)]
+    assert [(a.text, a.towards) for a in s.actors[1].actions] == [
+        ("a person waves with the right hand happily", 0)
+    ]
     assert (s.actors[0].actions[-1].text, s.actors[0].addressed) == ("a person bows", 1)
+    # "waves" alone is a one-hand wave (the two-hand wave read as cheering, not greeting)
+    s = parse_script("A boy waves back. A man waves goodbye. A woman waves with both hands.")
+    assert [a.actions[0].text for a in s.actors] == [
+        "a person waves back with the right hand", "a person waves goodbye",
+        "a person waves with both hands"]  # fmt: skip
     # more nouns a teacher writes ("A teacher waves" was no actor), said as a person
     s = parse_script("A teacher waves. A mother bows to the teacher. A grandpa walks.")
     assert [a.name for a in s.actors] == ["a teacher", "a mother", "a grandpa"]
     assert s.actors[2].actions[0].text == "an old person walks"  # as retrieval says him
-    assert s.actors[0].actions[0].text == "a person waves" and s.actors[1].gender == "female"
+    assert (
+        s.actors[0].actions[0].text == "a person waves with the right hand"
+        and s.actors[1].gender == "female"
+    )
     # waits and short lines last a timeline segment's least (0.8 s and 0.85 s were refused)
     s = parse_script('A man waves for 2.2 seconds. A woman bows. Then the man says "Bye!" '
                      "Then the woman waves.")  # fmt: skip

@@ -439,6 +439,10 @@ def _parts(rest: str) -> list[str]:
     return out
 
 
+# "waves" alone is said as a one-hand wave: the model's "a person waves" is nearest its two-hand
+# wave, which in a story read as cheering, not as greeting someone (a teacher's trial)
+WAVES = re.compile(r"^(waves(?:\s+back)?)\b")
+ONE_HAND_SAID = re.compile(r"\b(?:hands?|arms?|goodbye|bye|farewell|flag|both)\b")
 INTENSIFIERS = frozenset({"very", "quite", "really", "so", "rather", "a", "bit", "little"})
 EMOTION_WORDS = frozenset(w for words in EMOTIONS.values() for w in words)
 
@@ -507,6 +511,8 @@ def _action(part: str, described: str = "", noun: str = "person") -> Action:
         # as unknown (a new user's trial); the face shows the emotion, the mouth the line
         verb, described, noun = "talks", "", "person"
     verb, way = _screen_sides(verb)
+    if not ONE_HAND_SAID.search(verb):  # a greeting's wave is one hand's
+        verb = WAVES.sub(r"\1 with the right hand", verb, count=1)
     # said of the actor as retrieval says a subject ("a little girl" is a childlike person)
     subject = f"a {described} {noun if noun in AS_PERSON_NOUNS else 'person'}"
     text = as_person(re.sub(r"\s+", " ", f"{subject} {verb}"))

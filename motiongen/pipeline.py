@@ -1916,10 +1916,13 @@ class Pipeline:
             if span is None or resolved is not None:
                 raise InputError(
                     "in_place (--in-place) makes a span's action where the span starts and "
-                    "moves the frames after it along; give frames= (a span of time) and no "
-                    "joints"
+                    "moves the frames after it along; give a span of time (frames=, --frames) "
+                    "and no joints"
                 )
-            motion, moved = rest_moved(motion, a_s, b_s)
+            from motiongen.generation.span_edit import seam_frames
+
+            seam = seam_frames(span[1] - span[0], self.fps) / self.fps
+            motion, moved = rest_moved(motion, a_s, b_s, seam)
             pos = self._as_positions(motion, "the motion to edit")
         constraints = edit_constraints(pos, frames=span, joints=resolved)
         given, segment_model = self._segment_model_option("edit", options)

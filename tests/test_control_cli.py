@@ -173,6 +173,11 @@ def test_edit_and_compose_take_a_segment_model(control, walk, tmp_path, monkeypa
     _ok(["edit", walk, "-o", own, "--text", "a person bows", "--frames", "1:2.5",
          "--segment-model", "self", *common], monkeypatch, capsys)  # fmt: skip
     assert "segments_from" not in load_any(own).meta
+    # in place: said where the motion now ends (an animator's trial found it 3 m short, unsaid)
+    there = tmp_path / "there.npz"
+    out = _ok(["edit", walk, "-o", there, "--text", "a person bows", "--frames", "1:2.5",
+               "--in-place", *common], monkeypatch, capsys)  # fmt: skip
+    assert "in place: the frames after the span go on from where it stands" in out
     joined = tmp_path / "joined.npz"
     _ok(["compose", "a person walks, then bows", "-o", joined, "--seconds", 4,
          "--segment-model", text, *common], monkeypatch, capsys)  # fmt: skip

@@ -383,8 +383,8 @@ def edit(
         bool,
         typer.Option(
             help="Make the span's action where the span starts, the frames after it moved "
-            "along to go on from there (a bow set in a walk stops and bows; else it must cover "
-            "the walk's ground, sliding)."
+            "back along the ground to go on from there (a bow set in a walk stops and bows; "
+            "else it must cover the walk's ground, sliding). Needs --frames; not with --joints."
         ),
     ] = False,
 ) -> None:
@@ -407,6 +407,13 @@ def edit(
         options["in_place"] = True
     result = _pipe(checkpoint).edit(given, text=text, frames=span, joints=names, **options)
     _write(result, output, t0, "edit", fps, (loop, no_travel))
+    if moved := result.meta.get("rest_moved_m"):  # where the motion now ends: said (a trial)
+        out.print(
+            f"in place: the frames after the span go on from where it stands, moved back "
+            f"{moved:.1f} m along the ground (the motion ends that much short of where it did)",
+            highlight=False,
+            soft_wrap=True,
+        )
     by = result.meta.get("segments_from")  # the wave fallback's warning has said it
     if names is not None and by and not result.meta.get("wave_fallback"):
         out.print(  # which model's motion the arms are (the control model's otherwise)

@@ -242,19 +242,26 @@ def keyframes_in_place(
     return out, moved
 
 
-def rest_moved(motion: Motion, start: float, end: float) -> tuple[Motion, float]:
+def rest_moved(motion: Motion, start: float, end: float, seam: float) -> tuple[Motion, float]:
     """(``motion`` with its frames from ``end`` seconds on moved on the ground, facing kept, so
-    that they go on from where the body is at ``start``; how far, metres): an edit in place.
-    A bow set in 3 s of a walk had to cover the walk's 3 m, so it slid along at 1 m/s (a web
-    developer's trial); in place it bows where the span starts and the walk goes on from
-    there."""
+    that they go on from where the body is at ``start``, plus what easing to a stop and back to
+    the motion's pace covers over a ``seam`` seconds at each end; how far, metres): an edit in
+    place. A bow set in 3 s of a walk had to cover the walk's 3 m, so it slid along at 1 m/s
+    (a web developer's trial); in place it bows where the span starts and the walk goes on
+    from there. Moved back by the span's whole travel, the walk had stopped with both feet
+    sliding and set off again from standing to full stride in 0.1 s (an animator's trial)."""
     from motiongen.generation.source_rate import frame_at
+    from motiongen.generation.timeline import eased_reach, edge_pace
 
     p = np.asarray(motion.positions, dtype=np.float64)
     a, b = frame_at(start, motion.fps), frame_at(end, motion.fps)
     if b >= len(p):  # the span runs to the end: nothing after it to move
         return motion, 0.0
-    shift = p[a, PELVIS] - p[b, PELVIS]
+    still = np.zeros(2)
+    ahead = eased_reach(edge_pace(p[b:], motion.fps, end=False), still, seam)
+    if a > 0:  # slowing down into the span, where the motion comes from somewhere
+        ahead = ahead + eased_reach(edge_pace(p[: a + 1], motion.fps, end=True), still, seam)
+    shift = p[a, PELVIS] - p[b, PELVIS] + np.array([ahead[0], 0.0, ahead[1]])
     shift[1] = 0.0
     moved = p.copy()
     moved[b:] += shift

@@ -2167,7 +2167,11 @@ class Pipeline:
     def _travels(self, text: str) -> bool:
         """Whether ``text`` or one of the actions it names one after the other is nearest a
         travelling action ("strolls over and bows" is nearest the bow as a whole)."""
-        parts = [text, *action_parts(text)[1]]
+        from motiongen.generation.stand import is_stop
+
+        # a stop is no travel ("a person stops" is nearest the walk it ends: "stops and bows"
+        # had been told its body does not travel though the text asks to, an animator's trial)
+        parts = [p for p in (text, *action_parts(text)[1]) if not is_stop(p)]
         return any(str(self._nearest_action(p) or "").startswith(TRAVELLING) for p in parts)
 
     def _in_data_words(self, text: str, travelling: bool = False) -> str | None:

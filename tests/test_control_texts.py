@@ -171,6 +171,9 @@ def test_in_place_poses_say_they_do_not_travel_where_the_text_walks(control):
     assert said in req.meta["warning"]
     standing = control.check_inbetween(keys, [0.0, 3.5], "a person bows", in_place=True)
     assert said not in standing.meta.get("warning", "")
+    # a stop is no travel ("a person stops" is nearest the walk it ends: an animator's trial)
+    stops = control.check_inbetween(keys, [0.0, 3.5], "a person stops and bows", in_place=True)
+    assert said not in stops.meta.get("warning", "")
     clip = [Motion(walk.positions[10:21], fps=walk.fps), keys[1]]  # frames of the take: a pace
     assert said not in control.check_inbetween(clip, [0.0, 3.5], "a person walks over and bows",
                                                in_place=True).meta.get("warning", "")  # fmt: skip

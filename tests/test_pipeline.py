@@ -1869,6 +1869,26 @@ def test_an_in_between_that_turns_on_its_feet_by_a_keyframe_is_warned_about():
                             20.0) is None  # fmt: skip
 
 
+def test_an_in_between_that_turns_away_and_back_between_keyframes_is_warned_about():
+    # both keyframes faced the same way; the body turned 121 degrees away and back between
+    # them, unsaid (an animator's trial)
+    from motiongen.canonical import rotate_y
+    from motiongen.generation.constraints import Constraints
+    from motiongen.pipeline import _inbetween_swings
+
+    stand = synth_motion("walk", seconds=1.0, seed=0).positions[:1].astype(np.float64)
+    turns = np.radians(120.0 * np.sin(np.linspace(0.0, np.pi, 41)))  # away and back
+    p = np.stack([rotate_y(stand, a)[0] for a in turns])
+    keys = np.full_like(p, np.nan)
+    keys[0], keys[-1] = p[0], p[-1]
+    given = Constraints(keys, "inbetween")
+    note = _inbetween_swings(given, Motion(positions=p, fps=20.0), 20.0, "a person bows")
+    assert note.startswith("the body turns 120 degrees away and back between the keyframes")
+    assert _inbetween_swings(given, Motion(positions=p, fps=20.0), 20.0, "a person turns") is None
+    gentle = np.stack([rotate_y(stand, a / 2)[0] for a in turns])  # 60 degrees: as real ones
+    assert _inbetween_swings(given, Motion(positions=gentle, fps=20.0), 20.0, None) is None
+
+
 def test_controlled_motions_leave_the_pelvis_path_to_their_constraints(monkeypatch):
     # Following the planted feet moves the pelvis; a restyle's pelvis path is given and put
     # back after clean-up, which would drag the locked feet along (a 10 cm creep, simulated).

@@ -59,9 +59,13 @@ LiteralText = Annotated[
 Fps = Annotated[
     float | None,
     typer.Option(
-        help="Frame rate of the written motion (default: the input's; compose: the model's 20). "
-        "Another rate than the input's resamples the frames kept from it."
+        help="Frame rate of the written motion (default: the input's). Another rate than the "
+        "input's resamples the frames kept from it."
     ),
+]
+
+ComposeFps = Annotated[
+    float | None, typer.Option(help="Frame rate of the written motion (default: the model's 20).")
 ]
 
 Threads = Annotated[
@@ -363,7 +367,8 @@ def edit(
     joints: Annotated[
         str | None,
         typer.Option(
-            help="Joints or parts to make anew: arms,upper_body,legs,left_arm,right_leg,..."
+            help="Joints or parts to make anew, comma-separated: arms, upper_body, legs, "
+            "left_arm, right_leg ... or joint names (right_wrist)."
         ),
     ] = None,
     steps: Steps = None,
@@ -429,7 +434,8 @@ def restyle(
     style: Annotated[
         str | None,
         typer.Option(
-            help="A style name (`motiongen style list`) or a motion file to take the style from."
+            help="A style name (`motiongen style list`) or a motion file to take the style "
+            "from; needed unless --text says the style."
         ),
     ] = None,
     blend: Annotated[
@@ -558,7 +564,7 @@ def compose(
     postprocess: Post = True,
     literal: LiteralText = False,
     segment_model: SegmentModel = None,
-    fps: Fps = None,
+    fps: ComposeFps = None,
     threads: Threads = None,
     style: StyleName = None,
     loop: LoopOption = False,

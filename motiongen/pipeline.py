@@ -1927,7 +1927,10 @@ class Pipeline:
                     f" (frames= is in seconds, not frame numbers: frames {a_s:g}..{b_s:g} at "
                     f"{motion.fps:g} fps are frames=({a_s / motion.fps:g}, {b_s / motion.fps:g}))"
                     if b_s > length + 0.5 / motion.fps and b_s <= motion.num_frames
-                    and all(isinstance(x, int | np.integer) for x in frames) and a_s < b_s
+                    and all(float(x).is_integer() for x in frames) and a_s < b_s
+                    # whole numbers, given as such or starting past the end (--frames 40:100
+                    # on a 6 s walk: the command line reads numbers as floats, a trial)
+                    and (all(isinstance(x, int | np.integer) for x in frames) or a_s > length)
                     else ""
                 )  # fmt: skip
                 raise InputError(

@@ -212,7 +212,7 @@ def test_inbetween_in_place_moves_the_keyframes(control, walk, tmp_path, monkeyp
         (["inbetween", "WALK@9", "WALK", "-o", "x.npz", "--times", "0,2"], "after @ give seconds"),
         (["inbetween", "WALK@2:1", "WALK", "-o", "x.npz", "--times", "0,2"], "END after START"),
         (["inbetween", "WALK", "-o", "x.npz", "--times", "0,2,"], "--times must be numbers"),
-        (["inbetween", "WALK", "WALK", "-o", "x.npz", "--times", "2,1"], "times must increase"),
+        (["inbetween", "WALK", "WALK", "-o", "x.npz", "--times", "2,1"], "--times) must increase"),
         (["inbetween", "WALK", "WALK", "-o", "x.npz", "--times", "0"], "one time per keyframe"),
         (["restyle", "WALK", "-o", "x.npz", "--style", "sad", "--blend", "sad:0.5"],
          "towards the --style it starts from"),

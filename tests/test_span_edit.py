@@ -274,6 +274,9 @@ def test_an_edited_span_given_in_frame_numbers_is_told_it_is_in_seconds(pipes):
         control.check_edit(walk, text="a person bows", frames=(20, 50))
     with pytest.raises(InputError, match=r"inside the motion's 0..4 s$"):  # seconds past the end
         control.check_edit(walk, text="a person bows", frames=(1.0, 9.0))
+    # as the command line gives them, floats (--frames 40:70 had no hint: an animator's trial)
+    with pytest.raises(InputError, match=r"frames= is in seconds.*frames=\(2, 3\.5\)"):
+        control.check_edit(walk, text="a person bows", frames=(40.0, 70.0))
 
 
 def test_an_edit_in_place_acts_where_the_span_starts_and_moves_the_rest_along(pipes):

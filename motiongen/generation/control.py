@@ -107,7 +107,10 @@ def check_keyframe_times(times: Sequence[Any], count: int) -> None:
                 f"keyframe {i}'s time is {t:g} s; times are seconds from the start, 0 or more"
             )
     if any(b <= a for a, b in zip(times, times[1:], strict=False)):
-        raise InputError(f"keyframe times must increase, got {list(times)}")
+        raise InputError(
+            f"keyframe times (times=, --times) must increase, one per keyframe in order, got "
+            f"{list(times)}"
+        )
 
 
 # Keyframes farther apart on the ground than this pace (m/s of the time between them) need

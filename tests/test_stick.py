@@ -430,6 +430,9 @@ def test_unknown_actions_name_the_nearest_known_ones() -> None:
 
     with pytest.raises(InputError, match=r"sit \(0.31\)"):
         check_actions(parse_script("A person juggles."), Pipe())
+    # every unknown action at once (one run per mistake: a teacher's trial), each said once
+    with pytest.raises(InputError, match=r"'a person juggles' \(.*\); nor 'a person claps'"):
+        check_actions(parse_script("A person juggles, then claps. He juggles."), Pipe())
 
 
 def test_story_scene_with_a_control_model(tmp_path) -> None:

@@ -105,11 +105,14 @@ def check_actions(script: Script, pipe: Any) -> None:
     if not texts:
         return
     pooled = pipe.text_encoder.encode(texts).pooled
-    for text, verdict in zip(texts, pipe.known_actions(pooled), strict=True):
-        if not verdict["known"]:
-            nearest = ", ".join(f"{name} ({sim:.2f})" for name, sim in verdict["nearest"])
-            raise InputError(f"the model does not know how to do {text!r}; the nearest actions it "
-                             f"knows: {nearest}")  # fmt: skip
+    unknown = [
+        f"{text!r} (the nearest actions it knows: "
+        f"{', '.join(f'{name} ({sim:.2f})' for name, sim in verdict['nearest'])})"
+        for text, verdict in dict(zip(texts, pipe.known_actions(pooled), strict=True)).items()
+        if not verdict["known"]
+    ]
+    if unknown:  # every one at once: one run per mistake had been a teacher's lot (a trial)
+        raise InputError(f"the model does not know how to do {'; nor '.join(unknown)}")
 
 
 REST_TEXT = WAIT_TEXT  # an actor done before the others stands as one waiting for its turn

@@ -697,7 +697,7 @@ def _keyframe_pivots(constraints: Any, motion: Motion, fps: float) -> str | None
 
 # An in-between that turns farther than this from the line between two keyframes' facings
 # and back: none of 144 real 3 s val windows turns past 33 degrees so, nor 80 in-betweens of
-# their poses past 67 (`/work/scratch/s46/swing`); an animator's trial's turned 121, unsaid.
+# their poses past 67 (docs/control.md); an animator's trial's turned 121, unsaid.
 SWING_DEGREES = 90.0
 
 

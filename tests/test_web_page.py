@@ -390,6 +390,10 @@ def test_continue_restyle_and_a_timeline_from_the_page(page) -> None:
     _generated(page, "a person walks forward", 3, 7)
     before = page.evaluate("Array.from(window.motiongenPage.viewer.motion.positions.slice(0, 66))")
 
+    # more than the service makes in all: said in the page's terms, before any request
+    page.fill("#continue-seconds", "500")
+    page.click("#continue")
+    page.locator("#message.error").filter(has_text="add at most 27 s").wait_for(timeout=5_000)
     _continue(page, "a person waves with the right hand", 2, total=100)
     after = page.evaluate("Array.from(window.motiongenPage.viewer.motion.positions.slice(0, 66))")
     np.testing.assert_allclose(after, before, atol=1e-3)  # the start is the motion that was there

@@ -88,13 +88,22 @@
   }
 
   // ---- continue ----------------------------------------------------------------------------
+  const SERVICE_SECONDS = 30; // the longest result the service makes (serve.schemas.MAX_SECONDS)
+
   async function continueMotion() {
     const motion = stageMotion();
     if (!motion) return;
     try {
       const add = Number($("continue-seconds").value);
       if (!Number.isFinite(add) || add <= 0) throw new page.ApiError("add seconds must be a positive number");
-      const seconds = Math.round((motion.positions.length / motion.fps + add) * 100) / 100;
+      const past = motion.positions.length / motion.fps;
+      const seconds = Math.round((past + add) * 100) / 100;
+      if (seconds > SERVICE_SECONDS) {  // said in the page's terms (the server's named the past)
+        const room = Math.floor((SERVICE_SECONDS - past) * 10) / 10;
+        throw new page.ApiError(room >= 0.5
+          ? `the motion on stage lasts ${past.toFixed(1)} s and the service makes at most ${SERVICE_SECONDS} s in all: add at most ${room} s`
+          : `the motion on stage lasts ${past.toFixed(1)} s, about all the service makes (${SERVICE_SECONDS} s): download it and continue it with motiongen predict (up to 120 s)`);
+      }
       const body = withSeed({ motion, seconds, format: "json" });
       // its own field first: continued with the Generate prompt, a "then" prompt's whole text
       // was asked again (an animator's trial)

@@ -1061,3 +1061,66 @@ def test_an_actor_that_walks_on_later_is_off_the_stage_till_then() -> None:
     assert 0 <= x <= 960 * 2  # once on, he is in the frame
     frame = draw_frame(Scene([Actor(still), Actor(far, since=4.0)], width=960, camera=track), 1.0)
     assert frame.shape == (480, 960, 3)
+
+
+def test_what_an_author_s_scenes_found_in_the_story_engine() -> None:
+    from motiongen.stick.script import parse_script
+    from motiongen.stick.story import (
+        ANKLE_HEIGHT,
+        CHILD_SIZE,
+        MIN_GAP,
+        PELVIS_X,
+        passing_ways,
+        place,
+        sized,
+        view_yaw,
+    )  # fmt: skip
+
+    # one addressed before being brought in ("walks up to the queen. A queen ...") is found
+    # once she is (it had been refused as an unknown action)
+    s = parse_script("A king walks up to the queen. A queen stands still. Then he bows to her.")
+    king = s.actors[0].actions
+    assert [(a.text, a.towards, a.way) for a in king] == [("a person walks", 1, 1),
+                                                         ("a person bows", 1, None)]  # fmt: skip
+    assert (
+        parse_script("A man walks to the left of the woman.").actors[0].actions[0].towards is None
+    )
+    # a wave without a hand said is made with the hand on the side the actor faces
+    from motiongen.stick.story import faces, waving_hands
+
+    s = parse_script("An old woman waves at the girl. A girl waves back at her.")
+    waving_hands(s, faces(s))
+    assert [a.actions[0].text for a in s.actors] == [
+        "an old person waves with the left hand",  # faces right, towards the girl
+        "a person waves back with the right hand"]  # fmt: skip
+    # a child is drawn child-sized on the same floor
+    s = parse_script("An old woman waits. A little girl waves. A boy bows. A man bows.")
+    assert [a.child for a in s.actors] == [False, True, True, False]
+    stick = to_stick(_standing(3), StickCamera())
+    small = sized(stick, CHILD_SIZE)
+    tall, short = np.ptp(stick[0, 1::2]), np.ptp(small[0, 1::2])
+    assert short == pytest.approx(CHILD_SIZE * tall)
+    assert small[0, 1::2].min() == pytest.approx(
+        ANKLE_HEIGHT + CHILD_SIZE * (stick[0, 1::2].min() - ANKLE_HEIGHT)
+    )
+    assert small[0, PELVIS_X] == stick[0, PELVIS_X]
+    # one that runs past a runner races it: the same way, from behind, ending ahead (it had run
+    # head-on into him and then stood inside him)
+    s = parse_script("A boy runs to the right. A second boy runs past the first boy.")
+    assert passing_ways(s) == [1, 1]
+    slow, fast = stick.repeat(20, axis=0), stick.repeat(20, axis=0)
+    slow[:, 0::2] += np.linspace(0.0, 3.0, 60)[:, None]
+    fast[:, 0::2] += np.linspace(0.0, 5.0, 60)[:, None]
+    a, b = (p[:, PELVIS_X] for p in place([slow, fast], passing=[False, True]))
+    assert b[0] == pytest.approx(a[0] - MIN_GAP) and b[-1] > a[-1] + MIN_GAP
+    even = stick.repeat(20, axis=0)
+    even[:, 0::2] += np.linspace(0.0, 3.0, 60)[:, None]  # as fast: it ends ahead, clear of him
+    a, b = (p[:, PELVIS_X] for p in place([slow, even], passing=[False, True]))
+    assert b[-1] == pytest.approx(a[-1] + MIN_GAP)
+    # a bow leans towards whom it is done at: the view turned to that side
+    bow = _standing(40)
+    lean = np.sin(np.linspace(0.0, np.pi, 40))[:, None] * 0.3
+    for name in ("neck", "head", "left_shoulder", "right_shoulder", "left_wrist", "right_wrist"):
+        bow[:, J[name], 2] += lean[:, 0]
+    for face in (1, -1):
+        assert np.sign(-np.sin(view_yaw(bow, face=face))) == face

@@ -90,6 +90,7 @@ MALE = frozenset({"man", "boy", "guy", "he", "him", "gentleman", "father", "dad"
 FEMALE = frozenset({"woman", "girl", "lady", "she", "her", "mother", "mum", "mom", "grandmother",
                     "grandma", "queen", "princess"})  # fmt: skip
 GENERIC = frozenset({"person", "figure"})  # an ordinal with these counts every actor
+CHILD_NOUNS = frozenset({"child", "kid", "boy", "girl", "pupil"})  # drawn child-sized
 CAMERA = re.compile(r"^(?:the\s+)?camera\b")
 # "The camera slowly zooms in": how it moves is not read, only what it does
 MANNER = r"(?:[a-z]+ly|then|now)"
@@ -153,6 +154,7 @@ class Action:
     way: int | None = None  # "to the right" (+1) or "to the left" (-1) of the screen
     towards: int | None = None  # the actor it is done at ("waves at him"), by index
     written: bool = True  # False for a wait the story adds (a "Then ..." sentence's)
+    hand: bool = False  # the script said no hand: "with the right hand" was added (``WAVES``)
 
 
 @dataclass
@@ -175,6 +177,11 @@ class ActorScript:
     @property
     def gender(self) -> str | None:
         return _gender(self.noun)
+
+    @property
+    def child(self) -> bool:
+        """Whether the script makes it a child ("a boy", "a little girl", "a kid")."""
+        return self.noun in CHILD_NOUNS or "little" in self.described.split()
 
     @property
     def passes(self) -> bool:
@@ -221,6 +228,7 @@ def parse_script(text: str) -> Script:
     order: list[int] = []  # who acted in each sentence so far
     story_at = 0.0  # where the last actor's sentence ended: a "Then ..." sentence starts there
     began = 0.0  # ...and where its actions started
+    later: list[tuple[int, Action, str]] = []  # (actor, action, the noun of whom it addresses)
     queue = _sentences(text.strip())
     while queue:
         sentence = queue.pop(0).strip().rstrip(".!?").strip()
@@ -317,14 +325,16 @@ def parse_script(text: str) -> Script:
         for part in _parts(rest):
             towards, said = _towards(part, actors, current, order)
             action = _action(said, actors[current].described, actors[current].noun)
-            action.towards = towards
-            if towards is not None and action.way is None and TRAVELLING.search(said):
-                # "walks up to the woman": towards her on the screen (actors stand in the
-                # script's order, ``story.place``)
-                action.way = 1 if towards > current else -1
+            if isinstance(towards, str):
+                later.append((current, action, towards))
+            else:
+                _done_towards(action, towards, current, said)
             actors[current].actions.append(action)
             clock[current] += action.seconds
         story_at = clock[current]
+    for i, action, noun in later:  # addressed before they were brought in
+        whom = next((j for j, a in enumerate(actors) if j != i and a.noun == noun), None)
+        _done_towards(action, whom, i, action.text)
     if not actors:
         raise InputError("the script has no actor; start a sentence with 'A person ...'")
     if any(not a.actions for a in actors):
@@ -334,6 +344,14 @@ def parse_script(text: str) -> Script:
         # (the waits "Then" adds are not counted: 17 written were refused as over 24, a trial)
         raise InputError(f"the script has more than {MAX_ACTIONS} actions; at most {MAX_ACTIONS}")
     return Script(actors=actors, camera=camera)
+
+
+def _done_towards(action: Action, towards: int | None, current: int, said: str) -> None:
+    """``action`` done at actor ``towards``: a walk up to them goes their way on the screen
+    ("walks up to the woman"; actors stand in the script's order, ``story.place``)."""
+    action.towards = towards
+    if towards is not None and action.way is None and TRAVELLING.search(said):
+        action.way = 1 if towards > current else -1
 
 
 def _waits(seconds: float) -> list[Action]:
@@ -511,12 +529,14 @@ def _action(part: str, described: str = "", noun: str = "person") -> Action:
         # as unknown (a new user's trial); the face shows the emotion, the mouth the line
         verb, described, noun = "talks", "", "person"
     verb, way = _screen_sides(verb)
-    if not ONE_HAND_SAID.search(verb):  # a greeting's wave is one hand's
+    hand = not ONE_HAND_SAID.search(verb) and bool(WAVES.search(verb))
+    if hand:  # a greeting's wave is one hand's (the story picks the hand its actor faces with)
         verb = WAVES.sub(r"\1 with the right hand", verb, count=1)
     # said of the actor as retrieval says a subject ("a little girl" is a childlike person)
     subject = f"a {described} {noun if noun in AS_PERSON_NOUNS else 'person'}"
     text = as_person(re.sub(r"\s+", " ", f"{subject} {verb}"))
-    return Action(text=text, seconds=round(seconds, 2), emotion=emotion, line=line, way=way)
+    return Action(text=text, seconds=round(seconds, 2), emotion=emotion, line=line, way=way,
+                  hand=hand)  # fmt: skip
 
 
 def _screen_sides(verb: str) -> tuple[str, int | None]:
@@ -555,20 +575,27 @@ def _camera_parts(said: str) -> list[str]:
 
 def _towards(
     part: str, actors: list[ActorScript], current: int, order: list[int]
-) -> tuple[int | None, str]:
+) -> tuple[int | str | None, str]:
     """(the actor ``part`` is done at ("waves at him", "bows to the woman"), not its own actor,
-    None for none named or one not in the script; ``part`` without those words where one is
-    named: the model knows waving and bowing, not at whom, and "waves at the boy happily" was
-    refused as an action it does not know where "waves happily" is one: a teacher's trial)."""
+    or the noun of one the script brings in later ("the queen" before "A queen ..."), None for
+    none named; ``part`` without those words where one is named: the model knows waving and
+    bowing, not at whom, and "waves at the boy happily" was refused as an action it does not
+    know where "waves happily" is one: a teacher's trial, and an author's whose king walked up
+    to the queen before she was brought in)."""
     hidden = QUOTE.sub(lambda m: "\x00" * len(m.group(0)), part)  # not inside a spoken line
     match = TOWARDS.search(hidden)
     if match is None:
         return None, part
     whole = NAMED_AT.match(match.group(0), match.start(1) - match.start(0))
+    if whole is None or not set((whole.group(3) or "").split()) <= DESCRIBING:
+        return None, part  # "to the left of the woman": a side, no one addressed
     # "he waves at him": the latest other actor of that gender, never the one acting
     others = [i for i in order if i != current]
     index, new = _named(whole, actors, None if not others else others[-1], others)
-    if new or index is None or index == current or index >= len(actors):
+    noun = whole.group(4)
+    if new and noun:  # one brought in later: found by its noun once all are in
+        index = noun
+    elif new or index is None or index == current or index >= len(actors):
         return None, part
     before = part[: match.start()]
     if TRAVELLING.search(before):  # "walks up to her", "runs over to him": walks, runs

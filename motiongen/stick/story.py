@@ -22,7 +22,7 @@ import numpy as np
 
 from motiongen.errors import InputError
 from motiongen.motion import join_warnings
-from motiongen.stick.render import FPS, GROUND_AT, VIEW_HEIGHT, Actor, Scene
+from motiongen.stick.render import ANKLE_HEIGHT, FPS, GROUND_AT, VIEW_HEIGHT, Actor, Scene
 from motiongen.stick.representation import StickCamera, to_stick
 from motiongen.stick.script import (
     MOVE_SECONDS,
@@ -37,6 +37,10 @@ SPACING = 1.4
 MIN_GAP = 0.8
 COLOURS = [(30, 30, 30), (170, 40, 40), (30, 90, 170), (30, 130, 60)]
 PELVIS_X = 6  # the torso's lower end: x of its second end point
+# A child is drawn this size of the motion the model makes (an adult's): a little girl had
+# stood as tall as her grandmother (an author's trial).
+CHILD_SIZE = 0.78
+RACING = 1.0  # stick units an actor travels its way for one that passes it to set off behind
 # Stick units across the view at zoom 1 are VIEW_HEIGHT x width / height (4.4 at 960x480,
 # 2.9 at 640x480); actors are kept this much inside them.
 VIEW_MARGIN = 0.8
@@ -192,11 +196,48 @@ def view_yaw(positions: np.ndarray, way: int | None = None, face: int | None = N
     phi = float(np.arctan2(vectors[1, 1], vectors[0, 1]))
     candidates = [-phi + side * CROSSING + k * np.pi for side in (-1, 1) for k in range(-2, 3)]
     front = [y for y in candidates if abs(y) < np.pi / 2]
+    if face and not way:  # a bow's lean towards whom it bows to (it had bowed away from him)
+        front = [y for y in front if np.sign(-np.sin(y)) == face] or front
     if way:
         dx, dz = flat[-1, 0] - flat[0, 0]  # the pelvis's way over the ground
         going = [y for y in front if np.sign(np.cos(y) * dx - np.sin(y) * dz) == way]
         front = going or front
     return float(min(front, key=lambda y: abs(y - VIEW_YAW)))
+
+
+def sized(stick: np.ndarray, size: float) -> np.ndarray:
+    """``stick`` (T, 20) drawn ``size`` times as large about its pelvis's x and its ankles'
+    height, so it stands on the same floor and goes the same way."""
+    if size == 1.0:
+        return stick
+    out = stick.copy()
+    out[:, 0::2] = stick[:, PELVIS_X : PELVIS_X + 1] + size * (
+        stick[:, 0::2] - stick[:, PELVIS_X : PELVIS_X + 1]
+    )
+    out[:, 1::2] = ANKLE_HEIGHT + size * (stick[:, 1::2] - ANKLE_HEIGHT)
+    return out
+
+
+def waving_hands(script: Script, sides: list[int | None]) -> None:
+    """A wave the script gave no hand is made with the hand on the side its actor faces
+    (``faces``): facing the screen's right, the left; waved with the right, a grandmother had
+    waved away from her grandchild (an author's trial)."""
+    for actor, side in zip(script.actors, sides, strict=True):
+        for action in actor.actions:
+            if action.hand and side == 1:
+                action.text = action.text.replace("with the right hand", "with the left hand")
+                action.hand = False
+
+
+def passing_ways(script: Script) -> list[int | None]:
+    """Each actor's way on the screen (``ActorScript.screen_way``); one that passes the others
+    without a way of its own goes the way the first of them that has one goes ("A boy runs to
+    the right. A second boy runs past him.": the second had run to the left, head-on)."""
+    ways = [actor.screen_way for actor in script.actors]
+    theirs = next((w for w, a in zip(ways, script.actors, strict=True) if w and not a.passes), None)
+    return [
+        theirs if w is None and a.passes else w for w, a in zip(ways, script.actors, strict=True)
+    ]
 
 
 def faces(script: Script) -> list[int | None]:
@@ -261,11 +302,21 @@ def place(sticks: list[np.ndarray], passing: list[bool] | None = None) -> list[n
         lo = min(float(x(j).min()) for j in stay)
         hi = max(float(x(j).max()) for j in stay)
         for i in (i for i in range(n) if passing[i]):
-            # across them, ending MIN_GAP past the last on its way (centred on them, a girl
-            # who ran past stopped inside a woman: a teacher's trial)
             path = x(i)
-            end = hi + MIN_GAP if path[-1] >= path[0] else lo - MIN_GAP
-            placed[i][:, 0::2] += end - path[-1]
+            going = 1.0 if path[-1] >= path[0] else -1.0
+            movers = [j for j in stay if (x(j)[-1] - x(j)[0]) * going > RACING]
+            if movers:  # the others go its way too: a race. It sets off behind them and ends
+                # ahead where its run is long enough, else it ends ahead (it had run head-on
+                # into the boy it was to overtake, then stood inside him: an author's trial)
+                starts = [float(x(j)[0]) * going for j in movers]
+                ends = [float(x(j)[-1]) * going for j in movers]
+                behind = min(starts) - MIN_GAP - path[0] * going
+                ahead = max(ends) + MIN_GAP - path[-1] * going
+                shift = going * (behind if behind >= ahead else ahead)
+            else:  # across them, ending MIN_GAP past the last on its way (centred on them, a
+                # girl who ran past stopped inside a woman: a teacher's trial)
+                shift = (hi + MIN_GAP if going > 0 else lo - MIN_GAP) - path[-1]
+            placed[i][:, 0::2] += shift
     return placed
 
 
@@ -402,6 +453,8 @@ def make_scene(script: Script, pipe: Any, *, seed: int = 0, width: int = 960,
     """The scene of ``script`` with motions from ``pipe`` (a control model for timelines).
     speech: the recording laid under the scene (from ``speech_offset`` s into it): mouths
     follow its loudness while their lines are spoken. literal: see ``actor_motions``."""
+    sides = faces(script)
+    waving_hands(script, sides)
     if check:
         check_actions(script, pipe)
     motions = actor_motions(script, pipe, seed, literal)
@@ -418,10 +471,12 @@ def make_scene(script: Script, pipe: Any, *, seed: int = 0, width: int = 960,
     # its mouth shows the talking, so that note came with every line of every story (a trial).
     warnings = [w for w in (join_warnings(*(p for p in w.splitlines() if not TALK_NOTE.match(p)))
                             for w in warnings) if w]  # fmt: skip
-    yaws = [view_yaw(m.positions, actor.screen_way, face)
-            for m, actor, face in zip(motions, script.actors, faces(script), strict=True)]  # fmt: skip
-    sticks = place([to_stick(m.positions.astype(np.float64), StickCamera(yaw=yaw))
-                    for m, yaw in zip(motions, yaws, strict=True)],
+    ways = passing_ways(script)
+    yaws = [view_yaw(m.positions, way, face)
+            for m, way, face in zip(motions, ways, sides, strict=True)]  # fmt: skip
+    sticks = place([sized(to_stick(m.positions.astype(np.float64), StickCamera(yaw=yaw)),
+                          CHILD_SIZE if actor.child else 1.0)
+                    for m, yaw, actor in zip(motions, yaws, script.actors, strict=True)],
                    passing=[actor.passes for actor in script.actors])  # fmt: skip
     actors, captions = [], []
     # as long as its longest motion, and until its last camera move has played (the actors

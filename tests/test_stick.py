@@ -598,7 +598,8 @@ def test_an_actor_done_before_the_others_comes_to_rest_and_stands() -> None:
     assert asked == [[("a person walks", 6.0)], [("a person talks", 1.0), (REST_TEXT, 5.0)]]
     asked.clear()
     actor_motions(parse_script("A man walks. The camera zooms in."), Both(), seed=0)
-    assert asked == [[("a person walks", 3.0), (REST_TEXT, 1.5)]]
+    # the zoom at 3 s, 1 s long, held 1.5 s (a zoom in the last second had ended the video)
+    assert asked == [[("a person walks", 3.0), (REST_TEXT, 2.5)]]
 
 
 def test_a_scene_keeps_what_the_model_said_about_its_actions() -> None:

@@ -122,17 +122,18 @@ def check_actions(script: Script, pipe: Any) -> None:
 REST_TEXT = WAIT_TEXT  # an actor done before the others stands as one waiting for its turn
 
 
+# A camera move is held this long before the scene may end: a zoom landing in the last second
+# ended the video at once (an author's trial; held 0.5 s before).
+SHOT_HOLD = 1.5
+
+
 def scene_seconds(script: Script) -> float:
     """How long a scene lasts: its longest actor's actions, or until its last camera move has
-    played (a move written after the last action came at its last frame and never showed: a
-    new user's trial)."""
+    played and been held ``SHOT_HOLD`` (a move written after the last action came at its last
+    frame and never showed: a new user's trial)."""
     acted = max(sum(a.seconds for a in actor.actions) for actor in script.actors)
     last_move = max((m.at for m in script.camera), default=0.0)
-    return (
-        last_move + MOVE_SECONDS + 0.5
-        if script.camera and last_move + MOVE_SECONDS > acted
-        else acted
-    )
+    return max(acted, last_move + MOVE_SECONDS + SHOT_HOLD) if script.camera else acted
 
 
 def actor_motions(script: Script, pipe: Any, seed: int, literal: bool = False) -> list[Any]:

@@ -298,7 +298,9 @@ def test_an_edit_in_place_acts_where_the_span_starts_and_moves_the_rest_along(pi
     pace = np.linalg.norm(src[51, PELVIS, [0, 2]] - src[49, PELVIS, [0, 2]]) * FPS / 2
     assert 0.5 * pace * 0.3 < seams < 2 * pace * 0.3 + 0.05  # about two 0.3 s easings
     assert out.meta["rest_moved_m"] == pytest.approx(np.linalg.norm(shift[0, PELVIS]), abs=1e-3)
-    with pytest.raises(InputError, match="give a span of time \\(frames=, --frames\\) and no joints"):
+    with pytest.raises(
+        InputError, match="give a span of time \\(frames=, --frames\\) and no joints"
+    ):
         control.check_edit(walk, text="a person waves", joints=["arms"], in_place=True)
     with pytest.raises(InputError, match="in_place must be true or false"):
         control.check_edit(walk, text="a person bows", frames=(1.0, 2.5), in_place="yes")

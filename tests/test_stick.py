@@ -159,7 +159,7 @@ def test_parse_script() -> None:
     assert [a.emotion for a in first.actions] == ["neutral", "happy", "neutral"]
     assert second.actions[0].emotion == "sad"
     talk = second.actions[1]
-    assert talk.line == "hello there, friend" and talk.text == "a person talks"
+    assert talk.line == "hello there, friend" and talk.text == "a person stands still"
     # a follow of whom the story is about starts with what it was just told to do (her line
     # from 3.0 s), after the zoom has played
     assert [(m.kind, m.at, m.actor) for m in s.camera] == [("zoom_in", 3.0, 1),
@@ -206,8 +206,8 @@ def test_apostrophes_are_not_quotes_and_then_goes_on_the_story() -> None:
     s = parse_script("A person waves. He says \"I can't stay, don't wait\". Then he bows. "
                      "And then she says 'it's late'.")  # fmt: skip
     acts = s.actors[0].actions
-    assert [a.text for a in acts] == ["a person waves with the right hand", "a person talks", "a person bows",
-                                      "a person talks"]  # fmt: skip
+    assert [a.text for a in acts] == ["a person waves with the right hand", "a person stands still", "a person bows",
+                                      "a person stands still"]  # fmt: skip
     assert acts[1].line == "I can't stay, don't wait" and acts[3].line == "it's late"
 
 
@@ -369,7 +369,7 @@ def test_camera_clauses_chained_moves_and_lines_of_described_actors() -> None:
     man, girl = s.actors
     assert [(a.text, a.emotion, a.line) for a in man.actions] == [
         ("an old person waves with the right hand at the camera", "neutral", None),
-        ("a person talks", "happy", "hello there"),
+        ("a person stands still", "happy", "hello there"),
         ("an old person walks off quickly", "neutral", None),
     ]
     assert [(a.text, a.seconds) for a in girl.actions] == [
@@ -585,8 +585,8 @@ def test_an_actor_done_before_the_others_comes_to_rest_and_stands() -> None:
     ]
     assert {m.num_frames for m in made} == {190}
     # a short line lasts a second, a timeline segment's least ("Bye!" had been refused as
-    # 0.85 s: a teacher's trial), and rests as the others do; a camera move after the last
-    # action is waited for standing (a review)
+    # 0.85 s: a teacher's trial), spoken standing; a camera move after the last action is
+    # waited for standing (a review)
     asked.clear()
 
     class Both(Pipe):
@@ -595,7 +595,7 @@ def test_an_actor_done_before_the_others_comes_to_rest_and_stands() -> None:
             return [Motion(positions=np.zeros((int(seconds * 20), 22, 3)), fps=20.0)]
 
     actor_motions(parse_script('A man walks for 6 seconds. A woman says "hi".'), Both(), seed=0)
-    assert asked == [[("a person walks", 6.0)], [("a person talks", 1.0), (REST_TEXT, 5.0)]]
+    assert asked == [[("a person walks", 6.0)]]  # she stands while she speaks: nothing to make
     asked.clear()
     actor_motions(parse_script("A man walks. The camera zooms in."), Both(), seed=0)
     # the zoom at 3 s, 1 s long, held 1.5 s (a zoom in the last second had ended the video)
@@ -839,14 +839,6 @@ def test_a_pan_moves_the_view_a_share_of_its_width_at_any_zoom() -> None:
         assert panned[-1, 0] - plain[-1, 0] == pytest.approx(-PAN_SHARE * width)
 
 
-def test_a_spoken_line_s_rare_action_note_is_left_out_of_a_story() -> None:
-    # every line of every story warned that "a person talks" is near the one response clip
-    from motiongen.stick.story import TALK_NOTE
-
-    assert TALK_NOTE.match("segment 'a person talks happily' is near only respond ('a person")
-    assert not TALK_NOTE.match("segment 'a person kicks' is near only kick ('a person kicks')")
-
-
 def test_a_zoom_in_written_before_an_actor_s_sentence_frames_that_actor() -> None:
     # "The camera zooms in. The first person bows." framed the second person, named before,
     # when the first person's bow began (a new user's trial)
@@ -1010,7 +1002,7 @@ def test_what_a_teacher_s_scripts_found_in_the_story_reader() -> None:
     s = parse_script('A man waves for 2.2 seconds. A woman bows. Then the man says "Bye!" '
                      "Then the woman waves.")  # fmt: skip
     man, woman = ([(a.text, a.seconds) for a in actor.actions] for actor in s.actors)
-    assert man[-1] == ("a person talks", 1.0) and (WAIT_TEXT, 1.0) in man
+    assert man[-1] == ("a person stands still", 1.0) and (WAIT_TEXT, 1.0) in man
     assert all(seconds >= 1.0 for _, seconds in man + woman)
     # the limit counts the actions written, not the waits "Then" adds
     script = " ".join(f"A {n} waves. Then the {n} bows. Then the {n} waves." for n in

@@ -524,10 +524,11 @@ def _action(part: str, described: str = "", noun: str = "person") -> Action:
     if not re.search(r"[a-z]", verb):
         raise InputError(f"no action in {part!r}")
     if line is not None and verb.startswith("talks"):
-        # the body of a line is the data's one gesture of response, which no style or manner
-        # was recorded with: "an old person talks" and "a person talks happily" were refused
-        # as unknown (a new user's trial); the face shows the emotion, the mouth the line
-        verb, described, noun = "talks", "", "person"
+        # the body of a line stands still: the face shows the emotion, the mouth the line.
+        # (It had been "a person talks", the data's one gesture of response, an arm held up
+        # "as if pointing" through every line: a teacher's and an author's trials; said with a
+        # style or manner it had been refused as unknown before that.)
+        verb, described, noun = "stands still", "", "person"
     verb, way = _screen_sides(verb)
     hand = not ONE_HAND_SAID.search(verb) and bool(WAVES.search(verb))
     if hand:  # a greeting's wave is one hand's (the story picks the hand its actor faces with)

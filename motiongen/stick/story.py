@@ -13,7 +13,6 @@ Camera moves become a per-frame (x, y, zoom) track, eased over a second.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,6 @@ from typing import Any
 import numpy as np
 
 from motiongen.errors import InputError
-from motiongen.motion import join_warnings
 from motiongen.stick.render import ANKLE_HEIGHT, FPS, GROUND_AT, VIEW_HEIGHT, Actor, Scene
 from motiongen.stick.representation import StickCamera, to_stick
 from motiongen.stick.script import (
@@ -73,10 +71,6 @@ STORY_ADVICE = {
 
 SPEECH_SR = 16000
 QUIET = 0.15  # loudness (of the track's loud level) under which the mouth is shut
-
-
-# the rare-action note of a spoken line's body (``stick.script``: "says ..." is "talks")
-TALK_NOTE = re.compile(r"segment 'a person talks\b[^']*' is near only respond\b")
 
 
 def speech_mouth(audio: str | Path, offset: float, fps: float, frames: int) -> np.ndarray:
@@ -468,10 +462,6 @@ def make_scene(script: Script, pipe: Any, *, seed: int = 0, width: int = 960,
     warnings = [m.meta["warning"] for m in motions if m.meta.get("warning")]
     for said, told in advice.items():
         warnings = [w.replace(said, told) for w in warnings]
-    # A spoken line's body is "a person talks", nearest the data's one gesture of response:
-    # its mouth shows the talking, so that note came with every line of every story (a trial).
-    warnings = [w for w in (join_warnings(*(p for p in w.splitlines() if not TALK_NOTE.match(p)))
-                            for w in warnings) if w]  # fmt: skip
     ways = passing_ways(script)
     yaws = [view_yaw(m.positions, way, face)
             for m, way, face in zip(motions, ways, sides, strict=True)]  # fmt: skip

@@ -468,6 +468,8 @@ def test_story_scene_with_a_control_model(tmp_path) -> None:
             assert abs(actor.at(i / 25.0)[6] - x0) * zoom <= 2.2 + 0.3
     again = make_scene(script, pipe, seed=0, width=640, check=False)
     np.testing.assert_allclose(again.actors[1].stick, b.stick)  # a seed, the same scene
+    # the waves' hands are decided on the scene's copy, not on the caller's script
+    assert all(a.hand for a in script.actors[0].actions if "waves" in a.text)
     render_scene(scene, tmp_path / "story.mp4")
 
 

@@ -13,6 +13,7 @@ Camera moves become a per-frame (x, y, zoom) track, eased over a second.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -448,6 +449,7 @@ def make_scene(script: Script, pipe: Any, *, seed: int = 0, width: int = 960,
     """The scene of ``script`` with motions from ``pipe`` (a control model for timelines).
     speech: the recording laid under the scene (from ``speech_offset`` s into it): mouths
     follow its loudness while their lines are spoken. literal: see ``actor_motions``."""
+    script = copy.deepcopy(script)  # the waves' hands are decided here, not on the caller's
     sides = faces(script)
     waving_hands(script, sides)
     if check:

@@ -2357,7 +2357,6 @@ class Pipeline:
             seen = self._recognised(pos)
             content = seen.content[0]
             action = read_as = self._describe_action(content)
-            text = action
             text, text_blend = self._said_as_recorded(action, style, blend)
         elif text is not None and self.text_dim:
             # the caller's words say the style too, as a continuation's or an edit's do

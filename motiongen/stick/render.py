@@ -59,11 +59,15 @@ class Actor:
         i = min(int(seconds * self.fps), len(self.expression) - 1)
         return self.expression[i]
 
+    def _frame(self, seconds: float, count: int) -> int:
+        """The frame at ``seconds`` of a per-frame track ``count`` long, held at its ends."""
+        return min(max(int(seconds * self.fps), 0), count - 1)
+
     def mouth_at(self, seconds: float) -> float:
         """How far the mouth is open, 0 (closed: the expression's mouth) to 1."""
         if self.talking is None or len(self.talking) == 0:
             return 0.0
-        i = min(max(int(seconds * self.fps), 0), len(self.talking) - 1)
+        i = self._frame(seconds, len(self.talking))
         if self.talking.dtype == bool:
             return 1.0 if self.talking[i] and int(seconds * SYLLABLES_PER_SECOND) % 2 == 0 else 0.0
         return float(np.clip(self.talking[i], 0.0, 1.0))
@@ -71,8 +75,7 @@ class Actor:
     def facing_at(self, seconds: float) -> float:
         if self.facing is None or len(self.facing) == 0:
             return 0.0
-        i = min(max(int(seconds * self.fps), 0), len(self.facing) - 1)
-        return float(np.clip(self.facing[i], -1.0, 1.0))
+        return float(np.clip(self.facing[self._frame(seconds, len(self.facing))], -1.0, 1.0))
 
     @property
     def seconds(self) -> float:

@@ -611,7 +611,7 @@ def _whom(
     """The actor a camera sentence names ("the second person", "the old man", "her") as an
     actor's sentence would (``_named``), None for none named; one not yet in the script as
     ``len(actors)`` (the caller refuses it)."""
-    match = re.search(NAMED, target)
+    match = NAMED_AT.search(target)
     if match is None:
         return None
     index, new = _named(match, actors, current, order)
